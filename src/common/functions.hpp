@@ -1,0 +1,75 @@
+#pragma once
+// The scalar function library: every built-in function, operator and cast that expressions
+// call, with its PostgreSQL signature. Overload resolution by PostgreSQL's rules lives in
+// sql/resolve.hpp; evaluation of expression trees in dataflow/eval.hpp. Implementations here
+// are plain functions over Datums: evaluation errors throw SqlError (22012 division by zero,
+// 22003 overflow, ...).
+//
+// Thread-safety: the registry is built once, on first use, and is read-only afterwards.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/arena.hpp"
+#include "common/datum.hpp"
+#include "common/types.hpp"
+
+namespace freshet {
+
+// What an evaluation may need besides its arguments.
+struct EvalContext {
+  Arena* arena = nullptr;         // where computed strings live; never null during evaluation
+  int64_t statement_time_us = 0;  // now()/current_timestamp: microseconds since 2000-01-01 UTC
+  uint64_t logical_time_ms = 0;   // mz_now(): the timestamp the evaluation happens at
+  std::span<const Datum> params;  // $1..$n of the statement being run
+  std::string_view timezone = "UTC";
+  std::string_view current_user = "freshet";
+  std::string_view current_database = "freshet";
+};
+
+using ScalarFn = Datum (*)(std::span<const Datum> args, EvalContext& ctx);
+
+enum class Volatility : uint8_t { kImmutable, kStable, kVolatile };
+
+// One overload of a function or operator.
+struct FunctionImpl {
+  std::string_view name;            // "abs", "substr", or an operator: "+", "=", "~~", "||"
+  std::vector<Type> arg_types;      // declared argument types (callers cast to these)
+  Type result_type;
+  ScalarFn fn = nullptr;
+  // strict: returns NULL when any argument is NULL, without calling fn.
+  bool strict = true;
+  Volatility volatility = Volatility::kImmutable;
+  bool variadic = false;            // last arg type repeats (concat, format, ...)
+  uint32_t oid = 0;                 // pg_proc oid where PostgreSQL has one, else a stable id
+};
+
+// All overloads of a name; empty when none. Operators are looked up by their symbol.
+std::span<const FunctionImpl* const> lookup_functions(std::string_view name);
+std::span<const FunctionImpl* const> lookup_operators(std::string_view symbol, bool unary);
+
+// Casts, as in pg_cast: whether a cast exists from one type to another in a context.
+enum class CastContext : uint8_t { kImplicit, kAssignment, kExplicit };
+bool cast_exists(TypeId from, TypeId to, CastContext ctx);
+// Converts v (not NULL) from one type to another, applying to's typmod (varchar(n)
+// truncation on explicit casts, numeric(p, s) rounding). Throws SqlError on bad values
+// (22P02, 22003, ...).
+Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool explicit_cast = true);
+
+// Aggregates: count, sum, avg, min, max, bool_and, bool_or, every, string_agg, array_agg
+// (text only), stddev/variance may follow.
+enum class AggKind : uint8_t { kCountStar, kCount, kSum, kAvg, kMin, kMax, kBoolAnd, kBoolOr, kStringAgg };
+struct AggregateSignature {
+  AggKind kind;
+  std::vector<Type> arg_types;  // the types the arguments are cast to
+  Type result_type;             // PostgreSQL's: sum(int4) -> int8, sum(int8) -> numeric, avg(int) -> numeric, ...
+};
+// Resolves an aggregate by name and argument types (after unknown literals are typed as text).
+// Returns false when name is not an aggregate; throws SqlError 42883 when no overload fits.
+bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, AggregateSignature& out);
+bool is_aggregate_name(std::string_view name);
+
+}  // namespace freshet

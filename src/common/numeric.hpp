@@ -1,0 +1,46 @@
+#pragma once
+// Exact decimal arithmetic on Numeric (datum.hpp): a 128-bit mantissa and a decimal scale,
+// up to 38 significant digits (Materialize's numeric has 39; PostgreSQL's is unbounded).
+// Results that do not fit raise SqlError 22003; division by zero raises 22012.
+// Display keeps the scale, as PostgreSQL does ("1.50"); comparison ignores it (1.5 = 1.50).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/datum.hpp"
+
+namespace freshet {
+
+inline constexpr int kNumericMaxPrecision = 38;
+
+Numeric numeric_from_int(int64_t v);
+// Rounds to 15 significant digits first, like PostgreSQL's float8 -> numeric. NaN -> NaN;
+// infinities raise 22003.
+Numeric numeric_from_double(double v);
+// Parses PostgreSQL's numeric input syntax ("12.50", "-1e3", " NaN "). Throws SqlError 22P02.
+Numeric numeric_parse(std::string_view s);
+std::string numeric_to_string(const Numeric& n);
+double numeric_to_double(const Numeric& n);
+// Rounds half away from zero; throws 22003 when out of int64 range.
+int64_t numeric_to_int(const Numeric& n);
+
+int numeric_compare(const Numeric& a, const Numeric& b);
+// Consistent with numeric_compare == 0.
+uint64_t numeric_hash(const Numeric& n);
+
+Numeric numeric_add(const Numeric& a, const Numeric& b);
+Numeric numeric_sub(const Numeric& a, const Numeric& b);
+Numeric numeric_mul(const Numeric& a, const Numeric& b);
+// Result scale as PostgreSQL's select_div_scale (at least 16 significant digits).
+Numeric numeric_div(const Numeric& a, const Numeric& b);
+Numeric numeric_mod(const Numeric& a, const Numeric& b);
+Numeric numeric_neg(const Numeric& a);
+Numeric numeric_abs(const Numeric& a);
+// Rounds (half away from zero) to the given scale; scale may be negative (round(1234, -2)).
+Numeric numeric_round(const Numeric& a, int scale);
+Numeric numeric_trunc(const Numeric& a, int scale);
+// Applies a numeric(p, s) type modifier: rounds to s, 22003 if more than p - s integer digits.
+Numeric numeric_apply_typmod(const Numeric& a, int32_t typmod);
+
+}  // namespace freshet

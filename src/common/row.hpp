@@ -1,0 +1,95 @@
+#pragma once
+// Row: a packed, self-describing sequence of Datums (format in doc/row_format.md). Rows are
+// what dataflow updates, arrangements and results carry; equality and hashing are over the
+// packed bytes, so packing is canonical (one encoding per value). Reading a Row needs no
+// schema. Access is sequential: unpack() to a vector of Datums for random access; those
+// Datums borrow the Row's bytes.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/datum.hpp"
+
+namespace freshet {
+
+// A borrowed packed row.
+class RowRef {
+ public:
+  RowRef() = default;
+  explicit RowRef(std::string_view bytes) : bytes_(bytes) {}
+  std::string_view bytes() const { return bytes_; }
+  // Appends the datums to out (borrowing this row's bytes).
+  void unpack_into(std::vector<Datum>& out) const;
+  std::vector<Datum> unpack() const {
+    std::vector<Datum> v;
+    unpack_into(v);
+    return v;
+  }
+  size_t arity() const;
+  // The i-th datum; O(i).
+  Datum get(size_t i) const;
+  friend bool operator==(RowRef a, RowRef b) { return a.bytes_ == b.bytes_; }
+
+ private:
+  std::string_view bytes_;
+};
+
+class Row {
+ public:
+  Row() = default;
+  explicit Row(std::string bytes) : bytes_(std::move(bytes)) {}
+  static Row pack(std::span<const Datum> datums);
+
+  RowRef ref() const { return RowRef(bytes_); }
+  std::string_view bytes() const { return bytes_; }
+  std::vector<Datum> unpack() const { return ref().unpack(); }
+  void unpack_into(std::vector<Datum>& out) const { ref().unpack_into(out); }
+  size_t arity() const { return ref().arity(); }
+  Datum get(size_t i) const { return ref().get(i); }
+  size_t size_bytes() const { return bytes_.size(); }
+  bool empty() const { return bytes_.empty(); }
+
+  friend bool operator==(const Row& a, const Row& b) { return a.bytes_ == b.bytes_; }
+  friend bool operator<(const Row& a, const Row& b) { return a.bytes_ < b.bytes_; }
+
+ private:
+  friend class RowPacker;
+  std::string bytes_;
+};
+
+// Appends datums to a row under construction.
+class RowPacker {
+ public:
+  explicit RowPacker(std::string& out) : out_(out) {}
+  void push(const Datum& d);
+  void push_all(std::span<const Datum> ds) {
+    for (const auto& d : ds) push(d);
+  }
+  // Appends an already packed row's datums.
+  void push_packed(RowRef r) { out_.append(r.bytes()); }
+
+ private:
+  std::string& out_;
+};
+
+// Order of rows by their datums (compare_datums column by column), the order ORDER BY and
+// arrangements use. Rows must have the same column types.
+int compare_rows(RowRef a, RowRef b);
+
+uint64_t hash_bytes(std::string_view s);
+
+struct RowHash {
+  size_t operator()(const Row& r) const { return hash_bytes(r.bytes()); }
+  size_t operator()(RowRef r) const { return hash_bytes(r.bytes()); }
+};
+
+}  // namespace freshet
+
+template <>
+struct std::hash<freshet::Row> {
+  size_t operator()(const freshet::Row& r) const { return freshet::hash_bytes(r.bytes()); }
+};

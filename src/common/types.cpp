@@ -1,0 +1,131 @@
+#include "common/types.hpp"
+
+#include <array>
+
+namespace freshet {
+namespace {
+
+struct TypeInfo {
+  TypeId id;
+  uint32_t oid;
+  int16_t len;
+  PhysicalKind kind;
+  TypeCategory category;
+  bool preferred;
+  std::string_view internal_name;
+  std::string_view sql_name;
+};
+
+constexpr std::array kTypes = {
+    TypeInfo{TypeId::kUnknown, 705, -2, PhysicalKind::kString, TypeCategory::kUnknown, false, "unknown", "unknown"},
+    TypeInfo{TypeId::kBool, 16, 1, PhysicalKind::kBool, TypeCategory::kBoolean, true, "bool", "boolean"},
+    TypeInfo{TypeId::kInt2, 21, 2, PhysicalKind::kInt, TypeCategory::kNumeric, false, "int2", "smallint"},
+    TypeInfo{TypeId::kInt4, 23, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "int4", "integer"},
+    TypeInfo{TypeId::kInt8, 20, 8, PhysicalKind::kInt, TypeCategory::kNumeric, false, "int8", "bigint"},
+    TypeInfo{TypeId::kNumeric, 1700, -1, PhysicalKind::kNumeric, TypeCategory::kNumeric, false, "numeric", "numeric"},
+    TypeInfo{TypeId::kFloat4, 700, 4, PhysicalKind::kFloat, TypeCategory::kNumeric, false, "float4", "real"},
+    TypeInfo{TypeId::kFloat8, 701, 8, PhysicalKind::kFloat, TypeCategory::kNumeric, true, "float8", "double precision"},
+    TypeInfo{TypeId::kText, 25, -1, PhysicalKind::kString, TypeCategory::kString, true, "text", "text"},
+    TypeInfo{TypeId::kVarchar, 1043, -1, PhysicalKind::kString, TypeCategory::kString, false, "varchar", "character varying"},
+    TypeInfo{TypeId::kBpchar, 1042, -1, PhysicalKind::kString, TypeCategory::kString, false, "bpchar", "character"},
+    TypeInfo{TypeId::kChar, 18, 1, PhysicalKind::kString, TypeCategory::kString, false, "char", "\"char\""},
+    TypeInfo{TypeId::kName, 19, 64, PhysicalKind::kString, TypeCategory::kString, false, "name", "name"},
+    TypeInfo{TypeId::kBytea, 17, -1, PhysicalKind::kString, TypeCategory::kUserDefined, false, "bytea", "bytea"},
+    TypeInfo{TypeId::kDate, 1082, 4, PhysicalKind::kDate, TypeCategory::kDateTime, false, "date", "date"},
+    TypeInfo{TypeId::kTime, 1083, 8, PhysicalKind::kTime, TypeCategory::kDateTime, false, "time", "time without time zone"},
+    TypeInfo{TypeId::kTimestamp, 1114, 8, PhysicalKind::kTimestamp, TypeCategory::kDateTime, false, "timestamp", "timestamp without time zone"},
+    TypeInfo{TypeId::kTimestampTz, 1184, 8, PhysicalKind::kTimestamp, TypeCategory::kDateTime, true, "timestamptz", "timestamp with time zone"},
+    TypeInfo{TypeId::kInterval, 1186, 16, PhysicalKind::kInterval, TypeCategory::kTimespan, true, "interval", "interval"},
+    TypeInfo{TypeId::kUuid, 2950, 16, PhysicalKind::kUuid, TypeCategory::kUserDefined, false, "uuid", "uuid"},
+    TypeInfo{TypeId::kJsonb, 3802, -1, PhysicalKind::kString, TypeCategory::kUserDefined, false, "jsonb", "jsonb"},
+    TypeInfo{TypeId::kOid, 26, 4, PhysicalKind::kInt, TypeCategory::kNumeric, true, "oid", "oid"},
+    TypeInfo{TypeId::kRegclass, 2205, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "regclass", "regclass"},
+    TypeInfo{TypeId::kRegproc, 24, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "regproc", "regproc"},
+    TypeInfo{TypeId::kRegtype, 2206, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "regtype", "regtype"},
+    TypeInfo{TypeId::kTextArray, 1009, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_text", "text[]"},
+    TypeInfo{TypeId::kInt2Array, 1005, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_int2", "smallint[]"},
+    TypeInfo{TypeId::kOidArray, 1028, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_oid", "oid[]"},
+    TypeInfo{TypeId::kRecord, 2249, -1, PhysicalKind::kString, TypeCategory::kPseudo, false, "record", "record"},
+};
+
+const TypeInfo& info(TypeId id) {
+  for (const auto& t : kTypes)
+    if (t.id == id) return t;
+  return kTypes[0];
+}
+
+}  // namespace
+
+PhysicalKind physical_kind(TypeId id) { return info(id).kind; }
+uint32_t type_oid(TypeId id) { return info(id).oid; }
+int16_t type_len(TypeId id) { return info(id).len; }
+TypeCategory type_category(TypeId id) { return info(id).category; }
+bool type_is_preferred(TypeId id) { return info(id).preferred; }
+std::string_view type_internal_name(TypeId id) { return info(id).internal_name; }
+
+std::optional<TypeId> type_from_oid(uint32_t oid) {
+  for (const auto& t : kTypes)
+    if (t.oid == oid) return t.id;
+  if (oid == 22) return TypeId::kInt2Array;  // int2vector
+  if (oid == 30) return TypeId::kOidArray;   // oidvector
+  if (oid == 114) return TypeId::kJsonb;     // json is read as jsonb
+  return std::nullopt;
+}
+
+std::string type_name(Type t) {
+  const auto& i = info(t.id);
+  std::string name(i.sql_name);
+  if (t.typmod < 0) return name;
+  switch (t.id) {
+    case TypeId::kVarchar:
+    case TypeId::kBpchar:
+      return name + "(" + std::to_string(t.typmod) + ")";
+    case TypeId::kNumeric:
+      return name + "(" + std::to_string(t.typmod >> 16) + "," + std::to_string(t.typmod & 0xffff) + ")";
+    case TypeId::kTimestamp:
+      return "timestamp(" + std::to_string(t.typmod) + ") without time zone";
+    case TypeId::kTimestampTz:
+      return "timestamp(" + std::to_string(t.typmod) + ") with time zone";
+    case TypeId::kTime:
+      return "time(" + std::to_string(t.typmod) + ") without time zone";
+    default:
+      return name;
+  }
+}
+
+std::optional<TypeId> type_from_name(std::string_view name) {
+  if (name.starts_with("pg_catalog.")) name.remove_prefix(11);
+  struct Alias {
+    std::string_view name;
+    TypeId id;
+  };
+  static constexpr Alias kAliases[] = {
+      {"bool", TypeId::kBool},         {"boolean", TypeId::kBool},
+      {"int2", TypeId::kInt2},         {"smallint", TypeId::kInt2},
+      {"int4", TypeId::kInt4},         {"int", TypeId::kInt4},
+      {"integer", TypeId::kInt4},      {"int8", TypeId::kInt8},
+      {"bigint", TypeId::kInt8},       {"numeric", TypeId::kNumeric},
+      {"decimal", TypeId::kNumeric},   {"float4", TypeId::kFloat4},
+      {"real", TypeId::kFloat4},       {"float8", TypeId::kFloat8},
+      {"float", TypeId::kFloat8},      {"double precision", TypeId::kFloat8},
+      {"text", TypeId::kText},         {"varchar", TypeId::kVarchar},
+      {"character varying", TypeId::kVarchar}, {"bpchar", TypeId::kBpchar},
+      {"character", TypeId::kBpchar},  {"char", TypeId::kChar},
+      {"name", TypeId::kName},         {"bytea", TypeId::kBytea},
+      {"date", TypeId::kDate},         {"time", TypeId::kTime},
+      {"timestamp", TypeId::kTimestamp}, {"timestamptz", TypeId::kTimestampTz},
+      {"interval", TypeId::kInterval}, {"uuid", TypeId::kUuid},
+      {"jsonb", TypeId::kJsonb},       {"json", TypeId::kJsonb},
+      {"oid", TypeId::kOid},           {"regclass", TypeId::kRegclass},
+      {"regproc", TypeId::kRegproc},   {"regtype", TypeId::kRegtype},
+      {"_text", TypeId::kTextArray},   {"_int2", TypeId::kInt2Array},
+      {"int2vector", TypeId::kInt2Array}, {"_oid", TypeId::kOidArray},
+      {"oidvector", TypeId::kOidArray}, {"record", TypeId::kRecord},
+      {"unknown", TypeId::kUnknown},
+  };
+  for (const auto& a : kAliases)
+    if (a.name == name) return a.id;
+  return std::nullopt;
+}
+
+}  // namespace freshet

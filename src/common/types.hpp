@@ -1,0 +1,117 @@
+#pragma once
+// SQL types. A Type is the SQL-level type of a column or expression; the value itself is a
+// Datum (datum.hpp), which carries only its physical representation. Types are small values,
+// freely copied.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace freshet {
+
+// The SQL types Freshet knows. The order is not significant; PostgreSQL OIDs are given by
+// type_oid(). kUnknown is the type of an untyped string literal or NULL before resolution.
+enum class TypeId : uint8_t {
+  kUnknown,
+  kBool,
+  kInt2,
+  kInt4,
+  kInt8,
+  kNumeric,
+  kFloat4,
+  kFloat8,
+  kText,
+  kVarchar,
+  kBpchar,      // char(n): blank-padded
+  kChar,        // "char": PostgreSQL's one-byte internal type (pg_class.relkind)
+  kName,        // name: catalog identifiers
+  kBytea,
+  kDate,
+  kTime,
+  kTimestamp,
+  kTimestampTz,
+  kInterval,
+  kUuid,
+  kJsonb,
+  kOid,
+  kRegclass,
+  kRegproc,
+  kRegtype,
+  kTextArray,   // text[] (catalog columns and a few functions)
+  kInt2Array,   // int2[] / int2vector (pg_index.indkey)
+  kOidArray,    // oid[] / oidvector
+  kRecord,      // anonymous row (ROW(...)); not storable
+};
+
+// How a Datum of a type is represented physically. Several SQL types share one.
+enum class PhysicalKind : uint8_t {
+  kNull,
+  kBool,       // Datum::as_bool
+  kInt,        // int2/int4/int8/oid/reg*: Datum::as_int (int64)
+  kFloat,      // float4/float8: Datum::as_float (double; float4 values are rounded to float)
+  kNumeric,    // Datum::as_numeric
+  kString,     // text/varchar/bpchar/"char"/name/bytea/jsonb/arrays (canonical text form): Datum::as_string
+  kDate,       // days since 2000-01-01 (PostgreSQL's epoch): Datum::as_int
+  kTime,       // microseconds since midnight: Datum::as_int
+  kTimestamp,  // microseconds since 2000-01-01 00:00:00 (UTC for timestamptz): Datum::as_int
+  kInterval,   // Datum::as_interval
+  kUuid,       // Datum::as_uuid
+};
+
+struct Type {
+  TypeId id = TypeId::kUnknown;
+  // Type modifier as in PostgreSQL's atttypmod: -1 when none. varchar(n)/bpchar(n): n;
+  // numeric(p, s): (p << 16) | s; timestamp(p): p.
+  int32_t typmod = -1;
+
+  constexpr Type() = default;
+  constexpr Type(TypeId i, int32_t m = -1) : id(i), typmod(m) {}  // NOLINT: implicit on purpose
+  friend constexpr bool operator==(const Type& a, const Type& b) = default;
+};
+
+PhysicalKind physical_kind(TypeId id);
+
+// The PostgreSQL type OID (pg_type.oid) of a type, used on the wire and in pg_catalog.
+uint32_t type_oid(TypeId id);
+std::optional<TypeId> type_from_oid(uint32_t oid);
+// pg_type.typlen: -1 for variable length.
+int16_t type_len(TypeId id);
+
+// The PostgreSQL name of a type as format_type() prints it, with the modifier
+// ("integer", "character varying(10)", "numeric(10,2)").
+std::string type_name(Type t);
+// The internal name (pg_type.typname): "int4", "varchar", ...
+std::string_view type_internal_name(TypeId id);
+
+// Resolves a type name as written in SQL (after libpg_query normalisation, e.g. "int4",
+// "pg_catalog.int8", "varchar", "timestamptz", "double precision" is "float8").
+// Returns nullopt for an unknown name.
+std::optional<TypeId> type_from_name(std::string_view name);
+
+// PostgreSQL's type categories (pg_type.typcategory), used by overload resolution.
+enum class TypeCategory : char {
+  kBoolean = 'B',
+  kNumeric = 'N',
+  kString = 'S',
+  kDateTime = 'D',
+  kTimespan = 'T',
+  kUserDefined = 'U',
+  kArray = 'A',
+  kUnknown = 'X',
+  kBitString = 'V',
+  kPseudo = 'P',
+};
+TypeCategory type_category(TypeId id);
+// pg_type.typispreferred: the preferred type of its category (text, float8, timestamptz, ...).
+bool type_is_preferred(TypeId id);
+
+inline bool is_integer_type(TypeId id) {
+  return id == TypeId::kInt2 || id == TypeId::kInt4 || id == TypeId::kInt8;
+}
+inline bool is_string_type(TypeId id) {
+  return id == TypeId::kText || id == TypeId::kVarchar || id == TypeId::kBpchar ||
+         id == TypeId::kName || id == TypeId::kChar;
+}
+
+}  // namespace freshet

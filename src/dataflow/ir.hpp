@@ -1,0 +1,143 @@
+#pragma once
+// The dataflow description language (Materialize's MIR, in spirit): relational expressions
+// (RelExpr) over scalar expressions (ScalarExpr), with no SQL left in them: names are resolved
+// to column positions and collection ids, types are fixed, subqueries are decorrelated into
+// joins, outer joins are expanded into inner joins, negation and union. sql/ produces it;
+// dataflow/ runs it once over a snapshot (oneshot.hpp) or keeps it up to date incrementally.
+//
+// Columns of a RelExpr are numbered from 0. Values are plain structs (deep copies).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/datum.hpp"
+#include "common/functions.hpp"
+#include "common/row.hpp"
+#include "common/types.hpp"
+
+namespace freshet::dataflow {
+
+enum class ScalarKind : uint8_t {
+  kColumn,       // column: input column index
+  kLiteral,      // literal: a one-datum row (literal.get(0)); NULL allowed
+  kParam,        // column: 0-based parameter index into EvalContext::params
+  kCall,         // fn(args...); fn->strict means NULL in -> NULL out
+  kCast,         // args[0] cast from args[0].type to type
+  kAnd,          // args..., three-valued
+  kOr,           // args..., three-valued
+  kNot,          // args[0]
+  kIsNull,       // args[0] IS NULL
+  kIsNotNull,    // args[0] IS NOT NULL
+  kIsTrue,       // args[0] IS TRUE (IS NOT TRUE / IS FALSE ... by kNot around these)
+  kIsFalse,      // args[0] IS FALSE
+  kIsDistinct,   // args[0] IS DISTINCT FROM args[1] (both of one type)
+  kCase,         // args = [when1, then1, when2, then2, ..., else]; else may be a NULL literal
+  kCoalesce,     // args...
+  kNullIf,       // args[0], args[1]: NULL when args[0] = args[1] (fn is the = operator)
+  kGreatest,     // args... (NULLs ignored)
+  kLeast,        // args...
+  kMzNow,        // mz_now(): EvalContext::logical_time_ms as the mz_timestamp type (int8 here)
+};
+
+struct ScalarExpr {
+  ScalarKind kind = ScalarKind::kLiteral;
+  Type type;
+  uint32_t column = 0;
+  Row literal;
+  const FunctionImpl* fn = nullptr;
+  std::vector<ScalarExpr> args;
+
+  static ScalarExpr column_ref(uint32_t c, Type t) {
+    ScalarExpr e;
+    e.kind = ScalarKind::kColumn;
+    e.column = c;
+    e.type = t;
+    return e;
+  }
+  static ScalarExpr literal_of(const Datum& d, Type t) {
+    ScalarExpr e;
+    e.kind = ScalarKind::kLiteral;
+    e.literal = Row::pack(std::span<const Datum>(&d, 1));
+    e.type = t;
+    return e;
+  }
+  static ScalarExpr null_of(Type t) { return literal_of(Datum::null(), t); }
+  static ScalarExpr boolean(bool b) { return literal_of(Datum::from_bool(b), TypeId::kBool); }
+  static ScalarExpr call(const FunctionImpl* f, std::vector<ScalarExpr> a, Type result) {
+    ScalarExpr e;
+    e.kind = ScalarKind::kCall;
+    e.fn = f;
+    e.args = std::move(a);
+    e.type = result;
+    return e;
+  }
+  static ScalarExpr make(ScalarKind k, std::vector<ScalarExpr> a, Type t) {
+    ScalarExpr e;
+    e.kind = k;
+    e.args = std::move(a);
+    e.type = t;
+    return e;
+  }
+  Datum literal_value() const { return literal.get(0); }
+  bool is_literal_true() const { return kind == ScalarKind::kLiteral && !literal_value().is_null() && type.id == TypeId::kBool && literal_value().as_bool(); }
+
+  // Human-readable form for EXPLAIN and tests: "#0", "(#1 + 5)", ...
+  std::string to_string() const;
+};
+
+enum class RelKind : uint8_t {
+  kGet,        // a collection's contents: collection_id; column_types
+  kConstant,   // constant_rows with their diffs
+  kMap,        // input columns, then one column per exprs[i] (exprs may refer to earlier new columns)
+  kFilter,     // input rows where every exprs[i] is true
+  kProject,    // columns[i] of the input, in order (repeats allowed)
+  kJoin,       // inner join of inputs: concatenated columns, rows satisfying equivalences
+  kReduce,     // group by group_key exprs (over input), then aggregates: key columns then aggs
+  kTopK,       // per group_key columns, the first `limit` rows after `offset` by order_by
+  kUnion,      // multiset union of inputs (same arity)
+  kNegate,     // input with every diff negated
+  kThreshold,  // input rows whose total multiplicity is positive, with that multiplicity
+  kDistinct,   // each row with positive multiplicity once
+};
+
+struct AggregateExpr {
+  AggKind kind = AggKind::kCountStar;
+  ScalarExpr arg;                // unused for kCountStar
+  ScalarExpr separator;          // string_agg's second argument
+  bool distinct = false;
+  Type result_type;
+};
+
+struct SortKey {
+  uint32_t column = 0;
+  bool descending = false;
+  bool nulls_first = false;  // PostgreSQL's default: NULLS LAST for ASC, NULLS FIRST for DESC
+};
+
+struct RelExpr {
+  RelKind kind = RelKind::kConstant;
+  std::vector<Type> column_types;      // the output schema (arity = size)
+  std::vector<RelExpr> inputs;
+
+  uint64_t collection_id = 0;          // kGet
+  std::vector<std::pair<Row, int64_t>> constant_rows;  // kConstant
+  std::vector<ScalarExpr> exprs;       // kMap, kFilter
+  std::vector<uint32_t> columns;       // kProject
+  // kJoin: each inner vector is a class of expressions over the concatenated input columns
+  // that must all be equal (SQL `=`: NULL matches nothing).
+  std::vector<std::vector<ScalarExpr>> equivalences;
+  std::vector<ScalarExpr> group_key;   // kReduce
+  std::vector<AggregateExpr> aggregates;  // kReduce
+  std::vector<uint32_t> group_columns; // kTopK
+  std::vector<SortKey> order_by;       // kTopK
+  std::optional<uint64_t> limit;       // kTopK: none = no limit
+  uint64_t offset = 0;                 // kTopK
+
+  size_t arity() const { return column_types.size(); }
+  // Indented tree for EXPLAIN and tests.
+  std::string to_string(int indent = 0) const;
+};
+
+}  // namespace freshet::dataflow

@@ -1,0 +1,28 @@
+#pragma once
+// Runs a RelExpr once over a snapshot of its inputs: the same operators the incremental
+// engine uses, fed every input row at one timestamp, run to completion, consolidated.
+// Cost: proportional to the work of the plan; joins build hash arrangements of their inputs.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "common/functions.hpp"
+#include "common/row.hpp"
+#include "dataflow/ir.hpp"
+
+namespace freshet::dataflow {
+
+// Calls emit(row, diff) for every update of a collection's current contents.
+using SnapshotFn = std::function<void(uint64_t collection_id,
+                                      const std::function<void(const Row&, int64_t)>& emit)>;
+
+// Consolidated result: each distinct row with its (non-zero) multiplicity. Throws SqlError on
+// evaluation errors. `cancelled`, when set, is polled between batches (57014 when it is true).
+std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot,
+                                                 EvalContext& ctx,
+                                                 const std::atomic<bool>* cancelled = nullptr);
+
+}  // namespace freshet::dataflow

@@ -1,0 +1,124 @@
+#pragma once
+// Session: one client's conversation with the coordinator. pgwire/ (or any other front end)
+// owns one Session per connection and calls it from that connection's thread only; cancel()
+// is the one call that may come from another thread.
+//
+// Errors in SQL (syntax, unknown names, evaluation errors) are thrown as SqlError
+// (common/error.hpp) and leave the session usable; inside a transaction block they put it in
+// the failed state ('E') until ROLLBACK.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/datum.hpp"
+#include "common/row.hpp"
+#include "common/types.hpp"
+
+namespace freshet::server {
+
+class Coordinator;
+struct PreparedPlan;  // private to the server module
+
+struct Column {
+  std::string name;
+  Type type;
+  uint32_t table_oid = 0;  // pg RowDescription: the table, when the column is a table's column
+  int16_t attnum = 0;
+};
+
+// A parsed and bound statement, ready to execute with parameter values.
+struct PreparedStatement {
+  std::string sql;                 // the statement's own text
+  std::vector<Type> param_types;   // $1..$n; kUnknown never appears after prepare()
+  std::vector<Column> columns;     // empty when the statement returns no rows
+  bool returns_rows = false;
+  std::shared_ptr<const PreparedPlan> plan;
+};
+
+// The results of one executing statement. Rows are pulled in batches so that a portal can
+// be suspended (Execute with a row limit) and a SUBSCRIBE can stream without end.
+class Execution {
+ public:
+  virtual ~Execution() = default;
+  virtual const std::vector<Column>& columns() const = 0;
+  // Appends up to max_rows rows (max_rows == 0: no limit) to out. Returns true when the
+  // statement has more rows to give, false when it is complete (then command_tag() is set).
+  // May block (SUBSCRIBE waits for changes). Throws SqlError on evaluation errors or when
+  // cancelled (57014).
+  virtual bool fetch(std::vector<Row>& out, size_t max_rows) = 0;
+  // "SELECT 3", "INSERT 0 1", "CREATE TABLE", ... Valid once fetch() returned false.
+  virtual std::string command_tag() const = 0;
+};
+
+struct SessionOptions {
+  std::string user = "freshet";
+  std::string database = "freshet";
+  std::string application_name;
+  // Other startup parameters (options, client_encoding, DateStyle, ...).
+  std::map<std::string, std::string> startup_params;
+};
+
+enum class TransactionStatus : char { kIdle = 'I', kInBlock = 'T', kFailed = 'E' };
+
+class Session {
+ public:
+  Session(Coordinator& coordinator, SessionOptions options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Splits a simple-query string into statements and prepares each in turn as it is
+  // executed (a later statement may depend on an earlier one's DDL). Returns the statement
+  // texts; an empty query yields an empty vector (EmptyQueryResponse). Throws 42601 on a
+  // syntax error anywhere in the string (nothing runs then, as in PostgreSQL).
+  std::vector<std::string> split(std::string_view sql);
+
+  // Parses and binds one statement. param_type_hints may be shorter than the number of
+  // parameters, and may hold kUnknown entries to be inferred. Throws SqlError.
+  PreparedStatement prepare(std::string_view sql, std::span<const Type> param_type_hints);
+
+  // Starts executing. params.size() must equal stmt.param_types.size(); their bytes must stay
+  // alive until the Execution is destroyed. Throws SqlError.
+  std::unique_ptr<Execution> execute(const PreparedStatement& stmt, std::span<const Datum> params);
+
+  TransactionStatus transaction_status() const;
+
+  // Run-time settings (SET/SHOW). Names are case-insensitive.
+  std::optional<std::string> setting(std::string_view name) const;
+  // The ParameterStatus values a client is told at startup (server_version, server_encoding,
+  // client_encoding, DateStyle, IntervalStyle, TimeZone, integer_datetimes,
+  // standard_conforming_strings, application_name, is_superuser, session_authorization).
+  std::vector<std::pair<std::string, std::string>> reported_settings() const;
+  // Settings whose reported value changed since the last call (after a SET), to be sent as
+  // ParameterStatus messages before ReadyForQuery.
+  std::vector<std::pair<std::string, std::string>> take_changed_settings();
+
+  // Requests cancellation of the statement running now, if any. Any thread.
+  void cancel();
+
+  // Called when the connection ends; rolls back an open transaction.
+  void close();
+
+  struct State;
+
+ private:
+  Coordinator& coordinator_;
+  std::unique_ptr<State> state_;
+};
+
+// Roles and passwords, shared by every front end (pgwire now, Kafka SASL later).
+struct AuthConfig {
+  // When false, every role is accepted without a password (trust).
+  bool require_password = false;
+  // role -> password (plain; SCRAM verifiers are derived from it on start).
+  std::map<std::string, std::string> passwords;
+};
+
+}  // namespace freshet::server
