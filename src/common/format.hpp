@@ -5,8 +5,12 @@
 // intervals (IntervalStyle postgres), float8 with shortest round-trip digits
 // (extra_float_digits = 1), bytea as "\x..." hex.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/arena.hpp"
 #include "common/datum.hpp"
@@ -34,5 +38,50 @@ inline constexpr int64_t kMicrosPerDay = 86'400'000'000LL;
 inline constexpr int64_t kMicrosPerSecond = 1'000'000LL;
 // Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
 inline constexpr int64_t kUnixToPgEpochMicros = 946'684'800'000'000LL;
+
+// Infinite dates and timestamps, as PostgreSQL represents them.
+inline constexpr int32_t kDateNegInfinity = INT32_MIN;
+inline constexpr int32_t kDatePosInfinity = INT32_MAX;
+inline constexpr int64_t kTimestampNegInfinity = INT64_MIN;
+inline constexpr int64_t kTimestampPosInfinity = INT64_MAX;
+
+// Individual formatters, also used by functions and casts.
+void format_float8(double v, std::string& out);
+void format_float4(float v, std::string& out);
+void format_interval(const Interval& iv, std::string& out);
+void format_timestamp(int64_t micros, bool with_tz, std::string& out);
+void format_date(int32_t days, std::string& out);
+void format_time(int64_t micros, std::string& out);
+Interval parse_interval(std::string_view text);
+
+// Splits a timestamp into its civil parts (UTC for timestamptz). REQUIRES: finite.
+struct CivilTime {
+  int year = 2000, month = 1, day = 1, hour = 0, minute = 0, second = 0, micros = 0;
+};
+CivilTime timestamp_to_civil(int64_t micros);
+// Throws 22008 when out of range.
+int64_t civil_to_timestamp(const CivilTime& c);
+
+// Text arrays ("{a,b,NULL,\"c d\"}"): the elements of an array literal (nullopt for NULL),
+// and the canonical literal of a list of elements. Throws 22P02 on malformed input.
+std::vector<std::optional<std::string>> parse_array_literal(std::string_view text);
+void format_array_literal(const std::vector<std::optional<std::string>>& elems, std::string& out);
+
+// jsonb: a parsed document. Objects keep PostgreSQL's jsonb key order (shorter keys first,
+// then bytewise) with duplicate keys removed (last wins); numbers keep their numeric text.
+struct JsonValue {
+  enum class Kind : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
+  Kind kind = Kind::kNull;
+  bool b = false;
+  std::string str;  // kString: the value; kNumber: canonical numeric text
+  std::vector<JsonValue> array;
+  std::vector<std::pair<std::string, JsonValue>> object;
+};
+// Throws SqlError 22P02 "invalid input syntax for type json".
+JsonValue json_parse(std::string_view text);
+// PostgreSQL's jsonb text output: {"a": 1, "b": [1, 2]}.
+void json_write(const JsonValue& v, std::string& out);
+// A string as a JSON string literal, escaped like PostgreSQL's escape_json.
+void json_quote(std::string_view s, std::string& out);
 
 }  // namespace freshet

@@ -1,0 +1,1552 @@
+#include "common/format.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/error.hpp"
+#include "common/numeric.hpp"
+
+// PostgreSQL's type input and output functions (src/backend/utils/adt/*.c), for the subset of
+// syntax that clients and tests use. Where PostgreSQL accepts far more (every DateStyle, named
+// time zones), we accept ISO forms and say so in the error.
+
+namespace freshet {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+[[noreturn]] void bad_input(std::string_view type_name, std::string_view text,
+                            const char* code = sqlstate::kInvalidTextRepresentation) {
+  throw SqlError(code, "invalid input syntax for type " + std::string(type_name) + ": \"" + std::string(text) + "\"");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Integers, booleans, floats
+
+int64_t parse_integer(std::string_view text, int64_t lo, int64_t hi, std::string_view type_name) {
+  std::string_view s = trim(text);
+  bool neg = false;
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    neg = s[i] == '-';
+    ++i;
+  }
+  if (i >= s.size()) bad_input(type_name, text);
+  unsigned __int128 v = 0;
+  bool overflowed = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c < '0' || c > '9') bad_input(type_name, text);
+    v = v * 10 + static_cast<unsigned>(c - '0');
+    if (v > (static_cast<unsigned __int128>(1) << 64)) overflowed = true;
+  }
+  __int128 sv = neg ? -static_cast<__int128>(v) : static_cast<__int128>(v);
+  if (overflowed || sv < lo || sv > hi)
+    throw SqlError(sqlstate::kNumericValueOutOfRange,
+                   "value \"" + std::string(text) + "\" is out of range for type " + std::string(type_name));
+  return static_cast<int64_t>(sv);
+}
+
+bool parse_bool(std::string_view text) {
+  std::string_view s = trim(text);
+  std::string l = lower(s);
+  auto prefix_of = [&](std::string_view word, size_t min_len) {
+    return l.size() >= min_len && l.size() <= word.size() && word.substr(0, l.size()) == l;
+  };
+  if (!l.empty()) {
+    switch (l[0]) {
+      case 't':
+        if (prefix_of("true", 1)) return true;
+        break;
+      case 'f':
+        if (prefix_of("false", 1)) return false;
+        break;
+      case 'y':
+        if (prefix_of("yes", 1)) return true;
+        break;
+      case 'n':
+        if (prefix_of("no", 1)) return false;
+        break;
+      case 'o':
+        if (prefix_of("on", 2)) return true;
+        if (prefix_of("off", 2)) return false;
+        break;
+      case '1':
+        if (l.size() == 1) return true;
+        break;
+      case '0':
+        if (l.size() == 1) return false;
+        break;
+      default:
+        break;
+    }
+  }
+  bad_input("boolean", text);
+}
+
+double parse_float(std::string_view text, bool is_float4) {
+  const char* type_name = is_float4 ? "real" : "double precision";
+  std::string s(trim(text));
+  std::string l = lower(s);
+  if (l == "nan") return std::nan("");
+  if (l == "infinity" || l == "+infinity" || l == "inf" || l == "+inf") return HUGE_VAL;
+  if (l == "-infinity" || l == "-inf") return -HUGE_VAL;
+  if (s.empty()) bad_input(type_name, text);
+  char* end = nullptr;
+  errno = 0;
+  double v;
+  if (is_float4) {
+    float f = std::strtof(s.c_str(), &end);
+    v = f;
+  } else {
+    v = std::strtod(s.c_str(), &end);
+  }
+  if (end == s.c_str() || *end != '\0') bad_input(type_name, text);
+  if (std::isnan(v) || std::isinf(v)) {
+    // strtod accepted some other spelling of nan/inf ("nan(123)", "infinit"): PostgreSQL
+    // accepts these too only through the same strtod, so keep them.
+    if (std::isinf(v) && errno == ERANGE)
+      throw SqlError(sqlstate::kNumericValueOutOfRange,
+                     "\"" + std::string(text) + "\" is out of range for type " + type_name);
+    return v;
+  }
+  if (errno == ERANGE && (v == 0.0 || std::fabs(v) >= (is_float4 ? 3.4e38 : HUGE_VAL)))
+    throw SqlError(sqlstate::kNumericValueOutOfRange,
+                   "\"" + std::string(text) + "\" is out of range for type " + type_name);
+  return v;
+}
+
+// Shortest round-trip digits in PostgreSQL's layout (Ryu's d2s/f2s as PostgreSQL adapted them):
+// fixed notation when the decimal exponent is in [-4, max_fixed_exp), else "d.ddde+XX".
+template <typename F>
+void format_shortest(F v, int max_fixed_exp, std::string& out) {
+  if (std::isnan(v)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(v)) {
+    out += v > 0 ? "Infinity" : "-Infinity";
+    return;
+  }
+  if (v == 0) {
+    out += std::signbit(v) ? "-0" : "0";
+    return;
+  }
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string_view sci(buf, r.ptr - buf);
+  bool neg = false;
+  if (sci.front() == '-') {
+    neg = true;
+    sci.remove_prefix(1);
+  }
+  size_t epos = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, epos))
+    if (c != '.') digits.push_back(c);
+  int exp = std::atoi(std::string(sci.substr(epos + 1)).c_str());
+  if (neg) out.push_back('-');
+  if (exp >= -4 && exp < max_fixed_exp) {
+    if (exp < 0) {
+      out += "0.";
+      out.append(static_cast<size_t>(-exp - 1), '0');
+      out += digits;
+    } else if (static_cast<int>(digits.size()) <= exp + 1) {
+      out += digits;
+      out.append(static_cast<size_t>(exp + 1 - static_cast<int>(digits.size())), '0');
+    } else {
+      out.append(digits, 0, static_cast<size_t>(exp + 1));
+      out.push_back('.');
+      out.append(digits, static_cast<size_t>(exp + 1), std::string::npos);
+    }
+    return;
+  }
+  out.push_back(digits[0]);
+  if (digits.size() > 1) {
+    out.push_back('.');
+    out.append(digits, 1, std::string::npos);
+  }
+  char ebuf[16];
+  std::snprintf(ebuf, sizeof ebuf, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+  out += ebuf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates and times
+
+int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;  // days since 1970-01-01
+}
+
+void civil_from_days(int64_t z, int& y, int& m, int& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t yy = yoe + era * 400;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  y = static_cast<int>(yy + (m <= 2));
+}
+
+constexpr int64_t kUnixEpochDays = 10957;  // 1970-01-01 -> 2000-01-01
+
+bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+int days_in_month(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+// PostgreSQL's range: 4713 BC to 5874897 AD for dates, 294276 AD for timestamps.
+constexpr int kMinYear = -4712;
+constexpr int kMaxDateYear = 5874897;
+constexpr int kMaxTimestampYear = 294276;
+
+void append_year(int year, std::string& out) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d", year > 0 ? year : 1 - year);
+  out += buf;
+}
+
+void append_fraction(int64_t us, std::string& out) {
+  if (us == 0) return;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(us));
+  std::string_view f(buf);
+  while (f.back() == '0') f.remove_suffix(1);
+  out += f;
+}
+
+void append_hms(int64_t micros_of_day, std::string& out) {
+  int64_t secs = micros_of_day / kMicrosPerSecond;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(secs / 3600),
+                static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+  out += buf;
+  append_fraction(micros_of_day % kMicrosPerSecond, out);
+}
+
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+// A parsed date/time literal.
+struct DateTimeParts {
+  bool has_date = false, has_time = false, has_tz = false;
+  int year = 2000, month = 1, day = 1;
+  int hour = 0, minute = 0, second = 0;
+  int64_t micros = 0;       // fraction of the second, rounded to microseconds
+  int tz_offset_secs = 0;   // east of UTC
+  enum class Special { kNone, kInfinity, kNegInfinity, kEpoch, kNow, kToday, kTomorrow, kYesterday, kAllballs };
+  Special special = Special::kNone;
+};
+
+int64_t now_pg_micros() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::microseconds>(now).count() - kUnixToPgEpochMicros;
+}
+
+// Parses ISO 8601-like date/time text: "2024-01-31", "2024-01-31 12:00:00.5+05:30",
+// "2024-01-31T12:00:00Z", "12:00", "1/31/2024", "0044-03-15 BC", and PostgreSQL's special
+// words. Throws 22007 for bad syntax, 22008 for out-of-range fields.
+DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) {
+  auto fail = [&]() { bad_input(type_name, text, sqlstate::kInvalidDatetimeFormat); };
+  auto range = [&]() {
+    throw SqlError(sqlstate::kDatetimeFieldOverflow,
+                   "date/time field value out of range: \"" + std::string(text) + "\"");
+  };
+  DateTimeParts p;
+  std::string s = lower(trim(text));
+  using S = DateTimeParts::Special;
+  if (s == "infinity" || s == "+infinity") p.special = S::kInfinity;
+  else if (s == "-infinity") p.special = S::kNegInfinity;
+  else if (s == "epoch") p.special = S::kEpoch;
+  else if (s == "now") p.special = S::kNow;
+  else if (s == "today") p.special = S::kToday;
+  else if (s == "tomorrow") p.special = S::kTomorrow;
+  else if (s == "yesterday") p.special = S::kYesterday;
+  else if (s == "allballs") p.special = S::kAllballs;
+  if (p.special != S::kNone) return p;
+
+  bool bc = false;
+  if (s.size() > 3 && s.compare(s.size() - 3, 3, " bc") == 0) {
+    bc = true;
+    s.resize(s.size() - 3);
+  } else if (s.size() > 3 && s.compare(s.size() - 3, 3, " ad") == 0) {
+    s.resize(s.size() - 3);
+  }
+  while (!s.empty() && is_space(s.back())) s.pop_back();
+
+  size_t i = 0;
+  auto digits = [&](int& out, int max_len) {
+    size_t start = i;
+    int64_t v = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && static_cast<int>(i - start) < max_len) {
+      v = v * 10 + (s[i] - '0');
+      ++i;
+    }
+    if (i == start) return false;
+    out = static_cast<int>(v);
+    return true;
+  };
+  // Date: digits followed by '-' or '/'.
+  size_t j = 0;
+  while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+  if (j > 0 && j < s.size() && (s[j] == '-' || s[j] == '/')) {
+    int a, b, c;
+    char sep = s[j];
+    digits(a, 9);
+    ++i;
+    if (!digits(b, 2)) fail();
+    if (i >= s.size() || s[i] != sep) fail();
+    ++i;
+    if (!digits(c, 9)) fail();
+    if (sep == '-' && j >= 3) {
+      p.year = a, p.month = b, p.day = c;  // ISO
+    } else if (sep == '/') {
+      p.month = a, p.day = b, p.year = c;  // DateStyle MDY
+    } else {
+      fail();
+    }
+    p.has_date = true;
+    if (i < s.size() && (s[i] == 't' || is_space(s[i]))) {
+      ++i;
+      while (i < s.size() && is_space(s[i])) ++i;
+    }
+  } else if (j == 8 && (j == s.size() || s[j] == 't' || is_space(s[j]))) {
+    // YYYYMMDD
+    p.year = std::atoi(s.substr(0, 4).c_str());
+    p.month = std::atoi(s.substr(4, 2).c_str());
+    p.day = std::atoi(s.substr(6, 2).c_str());
+    p.has_date = true;
+    i = 8;
+    if (i < s.size()) ++i;
+    while (i < s.size() && is_space(s[i])) ++i;
+  }
+  // Time: H:MM[:SS[.frac]].
+  if (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+    int h, m = 0, sec = 0;
+    if (!digits(h, 2)) fail();
+    if (i >= s.size() || s[i] != ':') fail();
+    ++i;
+    if (!digits(m, 2)) fail();
+    if (i < s.size() && s[i] == ':') {
+      ++i;
+      if (!digits(sec, 2)) fail();
+      if (i < s.size() && s[i] == '.') {
+        ++i;
+        size_t start = i;
+        int64_t frac = 0;
+        int n = 0;
+        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+          if (n < 7) {
+            frac = frac * 10 + (s[i] - '0');
+            ++n;
+          }
+          ++i;
+        }
+        if (i == start) fail();
+        while (n < 7) {
+          frac *= 10;
+          ++n;
+        }
+        p.micros = (frac + 5) / 10;  // round to microseconds
+      }
+    }
+    p.hour = h, p.minute = m, p.second = sec;
+    p.has_time = true;
+    if (h > 24 || m > 59 || sec > 60 || (h == 24 && (m != 0 || sec != 0 || p.micros != 0))) range();
+    while (i < s.size() && is_space(s[i])) ++i;
+    // Time zone.
+    if (i < s.size()) {
+      if (s[i] == 'z' && i + 1 == s.size()) {
+        p.has_tz = true;
+        ++i;
+      } else if (s[i] == '+' || s[i] == '-') {
+        int sign = s[i] == '-' ? -1 : 1;
+        ++i;
+        size_t start = i;
+        int tzh = 0, tzm = 0, tzs = 0;
+        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+        size_t len = i - start;
+        if (len == 0) fail();
+        if (len <= 2) {
+          tzh = std::atoi(s.substr(start, len).c_str());
+          if (i < s.size() && s[i] == ':') {
+            ++i;
+            if (!digits(tzm, 2)) fail();
+            if (i < s.size() && s[i] == ':') {
+              ++i;
+              if (!digits(tzs, 2)) fail();
+            }
+          }
+        } else if (len == 4) {
+          tzh = std::atoi(s.substr(start, 2).c_str());
+          tzm = std::atoi(s.substr(start + 2, 2).c_str());
+        } else if (len == 6) {
+          tzh = std::atoi(s.substr(start, 2).c_str());
+          tzm = std::atoi(s.substr(start + 2, 2).c_str());
+          tzs = std::atoi(s.substr(start + 4, 2).c_str());
+        } else {
+          fail();
+        }
+        if (tzh > 15 || tzm > 59 || tzs > 59) range();
+        p.tz_offset_secs = sign * (tzh * 3600 + tzm * 60 + tzs);
+        p.has_tz = true;
+      } else {
+        std::string_view zone = std::string_view(s).substr(i);
+        if (zone == "utc" || zone == "gmt" || zone == "z" || zone == "etc/utc" || zone == "zulu" || zone == "ut") {
+          p.has_tz = true;
+          i = s.size();
+        } else {
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "time zone \"" + std::string(zone) + "\" not recognized");
+        }
+      }
+    }
+  }
+  if (i != s.size()) fail();
+  if (!p.has_date && !p.has_time) fail();
+  if (p.has_date) {
+    if (bc) {
+      if (p.year <= 0) range();
+      p.year = 1 - p.year;
+    } else if (p.year == 0) {
+      range();
+    }
+    if (p.month < 1 || p.month > 12 || p.day < 1 || p.day > days_in_month(p.year, p.month)) range();
+  }
+  return p;
+}
+
+int64_t parts_to_timestamp(const DateTimeParts& p, bool with_tz, std::string_view text, std::string_view type_name) {
+  using S = DateTimeParts::Special;
+  switch (p.special) {
+    case S::kInfinity:
+      return kTimestampPosInfinity;
+    case S::kNegInfinity:
+      return kTimestampNegInfinity;
+    case S::kEpoch:
+      return -kUnixToPgEpochMicros;
+    case S::kNow:
+      return now_pg_micros();
+    case S::kToday:
+    case S::kTomorrow:
+    case S::kYesterday: {
+      int64_t day = floor_div(now_pg_micros(), kMicrosPerDay);
+      if (p.special == S::kTomorrow) ++day;
+      if (p.special == S::kYesterday) --day;
+      return day * kMicrosPerDay;
+    }
+    case S::kAllballs:
+    case S::kNone:
+      break;
+  }
+  if (!p.has_date) bad_input(type_name, text, sqlstate::kInvalidDatetimeFormat);
+  if (p.year < kMinYear || p.year > kMaxTimestampYear)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "timestamp out of range: \"" + std::string(text) + "\"");
+  int64_t days = days_from_civil(p.year, p.month, p.day) - kUnixEpochDays;
+  int64_t t = days * kMicrosPerDay +
+              ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
+  if (with_tz && p.has_tz) t -= static_cast<int64_t>(p.tz_offset_secs) * kMicrosPerSecond;
+  return t;
+}
+
+int32_t parts_to_date(const DateTimeParts& p, std::string_view text) {
+  using S = DateTimeParts::Special;
+  switch (p.special) {
+    case S::kInfinity:
+      return kDatePosInfinity;
+    case S::kNegInfinity:
+      return kDateNegInfinity;
+    case S::kEpoch:
+      return -static_cast<int32_t>(kUnixEpochDays);
+    case S::kNow:
+    case S::kToday:
+    case S::kTomorrow:
+    case S::kYesterday: {
+      int64_t day = floor_div(now_pg_micros(), kMicrosPerDay);
+      if (p.special == S::kTomorrow) ++day;
+      if (p.special == S::kYesterday) --day;
+      return static_cast<int32_t>(day);
+    }
+    case S::kAllballs:
+    case S::kNone:
+      break;
+  }
+  if (!p.has_date) bad_input("date", text, sqlstate::kInvalidDatetimeFormat);
+  if (p.year < kMinYear || p.year > kMaxDateYear)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "date out of range: \"" + std::string(text) + "\"");
+  return static_cast<int32_t>(days_from_civil(p.year, p.month, p.day) - kUnixEpochDays);
+}
+
+int64_t round_to_precision(int64_t micros, int32_t typmod) {
+  if (typmod < 0 || typmod >= 6) return micros;
+  static constexpr int64_t kScale[] = {1'000'000, 100'000, 10'000, 1'000, 100, 10};
+  int64_t unit = kScale[typmod];
+  if (micros >= 0) return (micros + unit / 2) / unit * unit;
+  return -((-micros + unit / 2) / unit * unit);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interval
+
+[[noreturn]] void interval_syntax(std::string_view text) {
+  bad_input("interval", text, sqlstate::kInvalidDatetimeFormat);
+}
+
+struct IntervalAcc {
+  long double months = 0, days = 0, micros = 0;
+
+  void add(long double v, std::string_view unit, std::string_view text) {
+    auto years = [&](long double y) {
+      long double whole = std::trunc(y);
+      months += whole * 12 + std::nearbyint((y - whole) * 12);
+    };
+    auto add_days = [&](long double d) {
+      long double whole = std::trunc(d);
+      days += whole;
+      micros += (d - whole) * kMicrosPerDay;
+    };
+    if (unit == "microsecond" || unit == "microseconds" || unit == "us" || unit == "usec" || unit == "usecs" ||
+        unit == "useconds" || unit == "usecond") {
+      micros += v;
+    } else if (unit == "millisecond" || unit == "milliseconds" || unit == "ms" || unit == "msec" ||
+               unit == "msecs" || unit == "mseconds" || unit == "msecond") {
+      micros += v * 1000;
+    } else if (unit == "second" || unit == "seconds" || unit == "s" || unit == "sec" || unit == "secs") {
+      micros += v * kMicrosPerSecond;
+    } else if (unit == "minute" || unit == "minutes" || unit == "m" || unit == "min" || unit == "mins") {
+      micros += v * 60 * kMicrosPerSecond;
+    } else if (unit == "hour" || unit == "hours" || unit == "h" || unit == "hr" || unit == "hrs") {
+      micros += v * 3600 * kMicrosPerSecond;
+    } else if (unit == "day" || unit == "days" || unit == "d") {
+      add_days(v);
+    } else if (unit == "week" || unit == "weeks" || unit == "w") {
+      add_days(v * 7);
+    } else if (unit == "month" || unit == "months" || unit == "mon" || unit == "mons") {
+      long double whole = std::trunc(v);
+      months += whole;
+      add_days((v - whole) * 30);
+    } else if (unit == "year" || unit == "years" || unit == "y" || unit == "yr" || unit == "yrs") {
+      years(v);
+    } else if (unit == "decade" || unit == "decades") {
+      years(v * 10);
+    } else if (unit == "century" || unit == "centuries" || unit == "c") {
+      years(v * 100);
+    } else if (unit == "millennium" || unit == "millennia" || unit == "millenniums") {
+      years(v * 1000);
+    } else {
+      interval_syntax(text);
+    }
+  }
+
+  Interval finish(bool negate, std::string_view text) const {
+    long double m = months, d = days, us = std::nearbyint(micros);
+    if (negate) m = -m, d = -d, us = -us;
+    if (std::fabs(m) > INT32_MAX || std::fabs(d) > INT32_MAX || std::fabs(us) > 9.2e18L)
+      throw SqlError(sqlstate::kDatetimeFieldOverflow, "interval field value out of range: \"" + std::string(text) + "\"");
+    return Interval{static_cast<int32_t>(m), static_cast<int32_t>(d), static_cast<int64_t>(us)};
+  }
+};
+
+bool parse_number(std::string_view s, size_t& i, long double& out) {
+  size_t start = i;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  bool any = false;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, any = true;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, any = true;
+  }
+  if (!any) {
+    i = start;
+    return false;
+  }
+  out = std::strtold(std::string(s.substr(start, i - start)).c_str(), nullptr);
+  return true;
+}
+
+Interval parse_iso_interval(std::string_view s, std::string_view text) {
+  // P[nY][nM][nW][nD][T[nH][nM][nS]]
+  IntervalAcc acc;
+  size_t i = 1;
+  bool in_time = false;
+  bool any = false;
+  while (i < s.size()) {
+    if (s[i] == 't') {
+      if (in_time) interval_syntax(text);
+      in_time = true;
+      ++i;
+      continue;
+    }
+    long double v;
+    if (!parse_number(s, i, v) || i >= s.size()) interval_syntax(text);
+    char u = s[i++];
+    any = true;
+    switch (u) {
+      case 'y':
+        if (in_time) interval_syntax(text);
+        acc.add(v, "year", text);
+        break;
+      case 'm':
+        acc.add(v, in_time ? "minute" : "month", text);
+        break;
+      case 'w':
+        if (in_time) interval_syntax(text);
+        acc.add(v, "week", text);
+        break;
+      case 'd':
+        if (in_time) interval_syntax(text);
+        acc.add(v, "day", text);
+        break;
+      case 'h':
+        if (!in_time) interval_syntax(text);
+        acc.add(v, "hour", text);
+        break;
+      case 's':
+        if (!in_time) interval_syntax(text);
+        acc.add(v, "second", text);
+        break;
+      default:
+        interval_syntax(text);
+    }
+  }
+  if (!any) interval_syntax(text);
+  return acc.finish(false, text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// bytea, uuid
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string parse_bytea(std::string_view text) {
+  std::string out;
+  if (text.size() >= 2 && text[0] == '\\' && (text[1] == 'x' || text[1] == 'X')) {
+    size_t i = 2;
+    while (i < text.size()) {
+      if (is_space(text[i])) {
+        ++i;
+        continue;
+      }
+      int hi = hex_value(text[i]);
+      if (hi < 0)
+        throw SqlError(sqlstate::kInvalidTextRepresentation,
+                       "invalid hexadecimal digit: \"" + std::string(1, text[i]) + "\"");
+      if (i + 1 >= text.size())
+        throw SqlError(sqlstate::kInvalidTextRepresentation, "invalid hexadecimal data: odd number of digits");
+      int lo = hex_value(text[i + 1]);
+      if (lo < 0)
+        throw SqlError(sqlstate::kInvalidTextRepresentation,
+                       "invalid hexadecimal digit: \"" + std::string(1, text[i + 1]) + "\"");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    }
+    return out;
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c != '\\') {
+      out.push_back(c);
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '\\') {
+      out.push_back('\\');
+      ++i;
+    } else if (i + 3 < text.size() + 0 && text[i + 1] >= '0' && text[i + 1] <= '3' && text[i + 2] >= '0' &&
+               text[i + 2] <= '7' && text[i + 3] >= '0' && text[i + 3] <= '7') {
+      out.push_back(static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 + (text[i + 3] - '0')));
+      i += 3;
+    } else {
+      bad_input("bytea", text);
+    }
+  }
+  return out;
+}
+
+Uuid parse_uuid(std::string_view text) {
+  std::string_view s = text;
+  if (!s.empty() && s.front() == '{') {
+    if (s.back() != '}') bad_input("uuid", text);
+    s = s.substr(1, s.size() - 2);
+  }
+  Uuid u;
+  int n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '-' && n > 0 && n % 4 == 0 && i + 1 < s.size() && s[i - 1] != '-') continue;
+    int v = hex_value(c);
+    if (v < 0 || n >= 32) bad_input("uuid", text);
+    if (n % 2 == 0) u.bytes[n / 2] = static_cast<uint8_t>(v << 4);
+    else u.bytes[n / 2] |= static_cast<uint8_t>(v);
+    ++n;
+  }
+  if (n != 32) bad_input("uuid", text);
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+class JsonParser {
+ public:
+  explicit JsonParser(std::string_view text) : s_(text) {}
+
+  JsonValue parse_document() {
+    skip_ws();
+    JsonValue v = parse_value(0);
+    skip_ws();
+    if (i_ != s_.size()) fail("Expected end of input, but found \"" + std::string(s_.substr(i_, 1)) + "\".");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& detail) {
+    throw SqlError(sqlstate::kInvalidTextRepresentation, "invalid input syntax for type json").with_detail(detail);
+  }
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool consume_word(std::string_view w) {
+    if (s_.substr(i_, w.size()) != w) return false;
+    size_t after = i_ + w.size();
+    if (after < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[after])) || s_[after] == '_')) return false;
+    i_ = after;
+    return true;
+  }
+  JsonValue parse_value(int depth) {
+    if (depth > 1000) throw SqlError(sqlstate::kStatementTooComplex, "stack depth limit exceeded");
+    if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+    JsonValue v;
+    char c = s_[i_];
+    if (c == '{') {
+      ++i_;
+      v.kind = JsonValue::Kind::kObject;
+      skip_ws();
+      if (i_ < s_.size() && s_[i_] == '}') {
+        ++i_;
+        return v;
+      }
+      while (true) {
+        skip_ws();
+        if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+        if (s_[i_] != '"') fail("Expected string, but found \"" + std::string(s_.substr(i_, 1)) + "\".");
+        std::string key = parse_string();
+        skip_ws();
+        if (i_ >= s_.size() || s_[i_] != ':') fail("Expected \":\", but found \"" + std::string(s_.substr(i_, 1)) + "\".");
+        ++i_;
+        skip_ws();
+        JsonValue member = parse_value(depth + 1);
+        v.object.emplace_back(std::move(key), std::move(member));
+        skip_ws();
+        if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+        if (s_[i_] == ',') {
+          ++i_;
+          continue;
+        }
+        if (s_[i_] == '}') {
+          ++i_;
+          break;
+        }
+        fail("Expected \",\" or \"}\", but found \"" + std::string(s_.substr(i_, 1)) + "\".");
+      }
+      canonicalize_object(v);
+      return v;
+    }
+    if (c == '[') {
+      ++i_;
+      v.kind = JsonValue::Kind::kArray;
+      skip_ws();
+      if (i_ < s_.size() && s_[i_] == ']') {
+        ++i_;
+        return v;
+      }
+      while (true) {
+        skip_ws();
+        v.array.push_back(parse_value(depth + 1));
+        skip_ws();
+        if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+        if (s_[i_] == ',') {
+          ++i_;
+          continue;
+        }
+        if (s_[i_] == ']') {
+          ++i_;
+          break;
+        }
+        fail("Expected \",\" or \"]\", but found \"" + std::string(s_.substr(i_, 1)) + "\".");
+      }
+      return v;
+    }
+    if (c == '"') {
+      v.kind = JsonValue::Kind::kString;
+      v.str = parse_string();
+      return v;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      v.kind = JsonValue::Kind::kNumber;
+      v.str = parse_number();
+      return v;
+    }
+    if (consume_word("true")) {
+      v.kind = JsonValue::Kind::kBool;
+      v.b = true;
+      return v;
+    }
+    if (consume_word("false")) {
+      v.kind = JsonValue::Kind::kBool;
+      return v;
+    }
+    if (consume_word("null")) return v;
+    size_t e = i_;
+    while (e < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '_')) ++e;
+    fail("Token \"" + std::string(s_.substr(i_, std::max<size_t>(e - i_, 1))) + "\" is invalid.");
+  }
+  std::string parse_number() {
+    size_t start = i_;
+    if (s_[i_] == '-') ++i_;
+    auto digits = [&]() {
+      size_t b = i_;
+      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
+      return i_ > b;
+    };
+    auto bad = [&]() {
+      size_t e = i_;
+      while (e < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '.')) ++e;
+      fail("Token \"" + std::string(s_.substr(start, e - start)) + "\" is invalid.");
+    };
+    if (i_ < s_.size() && s_[i_] == '0') {
+      ++i_;
+    } else if (!digits()) {
+      bad();
+    }
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      if (!digits()) bad();
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digits()) bad();
+    }
+    if (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.')) bad();
+    std::string_view raw = s_.substr(start, i_ - start);
+    try {
+      return numeric_to_string(numeric_parse(raw));
+    } catch (const SqlError&) {
+      return std::string(raw);  // beyond 38 digits: keep the text as written
+    }
+  }
+  void append_utf8(uint32_t cp, std::string& out) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  uint32_t hex4() {
+    if (i_ + 4 > s_.size()) fail("\"\\u\" must be followed by four hexadecimal digits.");
+    uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      int h = hex_value(s_[i_ + k]);
+      if (h < 0) fail("\"\\u\" must be followed by four hexadecimal digits.");
+      v = v * 16 + static_cast<uint32_t>(h);
+    }
+    i_ += 4;
+    return v;
+  }
+  std::string parse_string() {
+    ++i_;  // opening quote
+    std::string out;
+    while (true) {
+      if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+      char c = s_[i_++];
+      if (c == '"') break;
+      if (static_cast<unsigned char>(c) < 0x20)
+        fail("Character with value 0x" + fmt_hex(static_cast<unsigned char>(c)) + " must be escaped.");
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
+      if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+      char e = s_[i_++];
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (i_ + 2 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
+              i_ += 2;
+              uint32_t lo = hex4();
+              if (lo < 0xDC00 || lo > 0xDFFF) fail("Unicode low surrogate must follow a high surrogate.");
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else {
+              fail("Unicode low surrogate must follow a high surrogate.");
+            }
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            fail("Unicode low surrogate must follow a high surrogate.");
+          }
+          if (cp == 0)
+            throw SqlError("22P05", "unsupported Unicode escape sequence")
+                .with_detail("\\u0000 cannot be converted to text.");
+          append_utf8(cp, out);
+          break;
+        }
+        default:
+          fail("Escape sequence \"\\" + std::string(1, e) + "\" is invalid.");
+      }
+    }
+    return out;
+  }
+  static std::string fmt_hex(unsigned v) {
+    char b[8];
+    std::snprintf(b, sizeof b, "%02x", v);
+    return b;
+  }
+  static void canonicalize_object(JsonValue& v) {
+    auto& o = v.object;
+    // Last duplicate wins: stable sort by key, then keep the last of each run.
+    std::stable_sort(o.begin(), o.end(), [](const auto& a, const auto& b) {
+      if (a.first.size() != b.first.size()) return a.first.size() < b.first.size();
+      return a.first < b.first;
+    });
+    std::vector<std::pair<std::string, JsonValue>> out;
+    out.reserve(o.size());
+    for (size_t k = 0; k < o.size(); ++k) {
+      if (k + 1 < o.size() && o[k + 1].first == o[k].first) continue;
+      out.push_back(std::move(o[k]));
+    }
+    o = std::move(out);
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Strings with type modifiers
+
+size_t utf8_length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+// Byte offset of the first `chars` characters.
+size_t utf8_prefix_bytes(std::string_view s, size_t chars) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (n == chars) return i;
+      ++n;
+    }
+  }
+  return s.size();
+}
+
+std::string_view apply_char_typmod(std::string_view s, Type t, Arena& arena) {
+  if (t.typmod < 0) return arena.copy(s);
+  size_t max = static_cast<size_t>(t.typmod);
+  size_t len = utf8_length(s);
+  if (len > max) {
+    size_t cut = utf8_prefix_bytes(s, max);
+    for (size_t k = cut; k < s.size(); ++k) {
+      if (s[k] != ' ') {
+        throw SqlError(sqlstate::kStringDataRightTruncation,
+                       std::string("value too long for type ") +
+                           (t.id == TypeId::kVarchar ? "character varying(" : "character(") +
+                           std::to_string(max) + ")");
+      }
+    }
+    s = s.substr(0, cut);
+    len = max;
+  }
+  if (t.id == TypeId::kBpchar && len < max) {
+    size_t pad = max - len;
+    char* p = arena.allocate(s.size() + pad);
+    std::memcpy(p, s.data(), s.size());
+    std::memset(p + s.size(), ' ', pad);
+    return std::string_view(p, s.size() + pad);
+  }
+  return arena.copy(s);
+}
+
+std::string canonical_array(std::string_view text, TypeId id) {
+  auto elems = parse_array_literal(text);
+  if (id != TypeId::kTextArray) {
+    for (auto& e : elems) {
+      if (!e) continue;
+      int64_t v = id == TypeId::kInt2Array ? parse_integer(*e, INT16_MIN, INT16_MAX, "smallint")
+                                           : parse_integer(*e, 0, UINT32_MAX, "oid");
+      *e = std::to_string(v);
+    }
+  }
+  std::string out;
+  format_array_literal(elems, out);
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Public helpers
+
+int32_t date_from_ymd(int year, int month, int day) {
+  return static_cast<int32_t>(days_from_civil(year, month, day) - kUnixEpochDays);
+}
+
+void date_to_ymd(int32_t days, int& year, int& month, int& day) {
+  civil_from_days(static_cast<int64_t>(days) + kUnixEpochDays, year, month, day);
+}
+
+CivilTime timestamp_to_civil(int64_t micros) {
+  CivilTime c;
+  int64_t day = floor_div(micros, kMicrosPerDay);
+  int64_t tod = micros - day * kMicrosPerDay;
+  civil_from_days(day + kUnixEpochDays, c.year, c.month, c.day);
+  int64_t secs = tod / kMicrosPerSecond;
+  c.hour = static_cast<int>(secs / 3600);
+  c.minute = static_cast<int>(secs / 60 % 60);
+  c.second = static_cast<int>(secs % 60);
+  c.micros = static_cast<int>(tod % kMicrosPerSecond);
+  return c;
+}
+
+int64_t civil_to_timestamp(const CivilTime& c) {
+  if (c.year < kMinYear || c.year > kMaxTimestampYear)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "timestamp out of range");
+  int64_t days = days_from_civil(c.year, c.month, c.day) - kUnixEpochDays;
+  return days * kMicrosPerDay + ((static_cast<int64_t>(c.hour) * 60 + c.minute) * 60 + c.second) * kMicrosPerSecond +
+         c.micros;
+}
+
+void format_float8(double v, std::string& out) { format_shortest(v, 15, out); }
+void format_float4(float v, std::string& out) { format_shortest(v, 6, out); }
+
+void format_date(int32_t days, std::string& out) {
+  if (days == kDatePosInfinity) {
+    out += "infinity";
+    return;
+  }
+  if (days == kDateNegInfinity) {
+    out += "-infinity";
+    return;
+  }
+  int y, m, d;
+  date_to_ymd(days, y, m, d);
+  append_year(y, out);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "-%02d-%02d", m, d);
+  out += buf;
+  if (y <= 0) out += " BC";
+}
+
+void format_time(int64_t micros, std::string& out) { append_hms(micros, out); }
+
+void format_timestamp(int64_t micros, bool with_tz, std::string& out) {
+  if (micros == kTimestampPosInfinity) {
+    out += "infinity";
+    return;
+  }
+  if (micros == kTimestampNegInfinity) {
+    out += "-infinity";
+    return;
+  }
+  CivilTime c = timestamp_to_civil(micros);
+  append_year(c.year, out);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "-%02d-%02d %02d:%02d:%02d", c.month, c.day, c.hour, c.minute, c.second);
+  out += buf;
+  append_fraction(c.micros, out);
+  if (with_tz) out += "+00";
+  if (c.year <= 0) out += " BC";
+}
+
+void format_interval(const Interval& iv, std::string& out) {
+  // PostgreSQL's EncodeInterval, IntervalStyle postgres.
+  int64_t year = iv.months / 12, mon = iv.months % 12, mday = iv.days;
+  int64_t t = iv.micros;
+  int64_t hour = t / (3600 * kMicrosPerSecond);
+  t -= hour * 3600 * kMicrosPerSecond;
+  int64_t min = t / (60 * kMicrosPerSecond);
+  t -= min * 60 * kMicrosPerSecond;
+  int64_t sec = t / kMicrosPerSecond;
+  int64_t fsec = t - sec * kMicrosPerSecond;
+  bool is_zero = true, is_before = false;
+  auto part = [&](int64_t value, const char* units) {
+    if (value == 0) return;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%s%lld %s%s", is_zero ? "" : " ", (is_before && value > 0) ? "+" : "",
+                  static_cast<long long>(value), units, value != 1 ? "s" : "");
+    out += buf;
+    is_before = value < 0;
+    is_zero = false;
+  };
+  part(year, "year");
+  part(mon, "mon");
+  part(mday, "day");
+  if (is_zero || hour != 0 || min != 0 || sec != 0 || fsec != 0) {
+    bool minus = hour < 0 || min < 0 || sec < 0 || fsec < 0;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s%s%02lld:%02lld:%02lld", is_zero ? "" : " ", minus ? "-" : (is_before ? "+" : ""),
+                  static_cast<long long>(hour < 0 ? -hour : hour), static_cast<long long>(min < 0 ? -min : min),
+                  static_cast<long long>(sec < 0 ? -sec : sec));
+    out += buf;
+    append_fraction(fsec < 0 ? -fsec : fsec, out);
+  }
+}
+
+Interval parse_interval(std::string_view text) {
+  std::string s = lower(trim(text));
+  if (s.empty()) interval_syntax(text);
+  if (s[0] == 'p') return parse_iso_interval(s, text);
+  std::string_view v = s;
+  if (v.front() == '@') v.remove_prefix(1);
+  IntervalAcc acc;
+  bool ago = false, any = false;
+  size_t i = 0;
+  auto skip_ws = [&]() {
+    while (i < v.size() && is_space(v[i])) ++i;
+  };
+  skip_ws();
+  while (i < v.size()) {
+    if (ago) interval_syntax(text);
+    // A word: "ago".
+    if (std::isalpha(static_cast<unsigned char>(v[i]))) {
+      size_t b = i;
+      while (i < v.size() && std::isalpha(static_cast<unsigned char>(v[i]))) ++i;
+      if (v.substr(b, i - b) != "ago") interval_syntax(text);
+      ago = true;
+      skip_ws();
+      continue;
+    }
+    // A time: [+-]H:MM[:SS[.frac]].
+    size_t b = i;
+    size_t k = i;
+    if (k < v.size() && (v[k] == '+' || v[k] == '-')) ++k;
+    while (k < v.size() && std::isdigit(static_cast<unsigned char>(v[k]))) ++k;
+    if (k < v.size() && v[k] == ':') {
+      int sign = v[b] == '-' ? -1 : 1;
+      size_t hs = (v[b] == '+' || v[b] == '-') ? b + 1 : b;
+      long double h = std::strtold(std::string(v.substr(hs, k - hs)).c_str(), nullptr);
+      i = k + 1;
+      size_t ms = i;
+      while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+      if (i == ms) interval_syntax(text);
+      long double m = std::strtold(std::string(v.substr(ms, i - ms)).c_str(), nullptr);
+      long double sec = 0;
+      if (i < v.size() && v[i] == ':') {
+        ++i;
+        size_t ss = i;
+        while (i < v.size() && (std::isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
+        if (i == ss) interval_syntax(text);
+        sec = std::strtold(std::string(v.substr(ss, i - ss)).c_str(), nullptr);
+      }
+      if (m > 59 || sec >= 60) interval_syntax(text);
+      acc.micros += sign * ((h * 3600 + m * 60) * kMicrosPerSecond + sec * kMicrosPerSecond);
+      any = true;
+      if (i < v.size() && !is_space(v[i])) interval_syntax(text);
+      skip_ws();
+      continue;
+    }
+    long double num;
+    if (!parse_number(v, i, num)) interval_syntax(text);
+    // Unit, attached or after whitespace.
+    skip_ws();
+    size_t ub = i;
+    while (i < v.size() && std::isalpha(static_cast<unsigned char>(v[i]))) ++i;
+    std::string_view unit = v.substr(ub, i - ub);
+    if (unit == "ago") {
+      i = ub;
+      unit = {};
+    }
+    if (unit.empty()) {
+      // A bare number means seconds.
+      acc.add(num, "second", text);
+    } else {
+      acc.add(num, unit, text);
+    }
+    any = true;
+    skip_ws();
+  }
+  if (!any) interval_syntax(text);
+  return acc.finish(ago, text);
+}
+
+std::vector<std::optional<std::string>> parse_array_literal(std::string_view text) {
+  auto fail = [&](const std::string& detail) {
+    throw SqlError(sqlstate::kInvalidTextRepresentation, "malformed array literal: \"" + std::string(text) + "\"")
+        .with_detail(detail);
+  };
+  std::string_view s = trim(text);
+  if (s.empty() || s.front() != '{') fail("Array value must start with \"{\" or dimension information.");
+  std::vector<std::optional<std::string>> out;
+  size_t i = 1;
+  auto skip_ws = [&]() {
+    while (i < s.size() && is_space(s[i])) ++i;
+  };
+  skip_ws();
+  if (i < s.size() && s[i] == '}') {
+    ++i;
+    if (trim(s.substr(i)).size() != 0) fail("Junk after closing right brace.");
+    return out;
+  }
+  while (true) {
+    skip_ws();
+    if (i >= s.size()) fail("Unexpected end of input.");
+    if (s[i] == '{') fail("Multidimensional arrays are not supported.");
+    std::string elem;
+    bool quoted = false;
+    bool any_escaped = false;
+    if (s[i] == '"') {
+      quoted = true;
+      ++i;
+      while (true) {
+        if (i >= s.size()) fail("Unexpected end of input.");
+        char c = s[i++];
+        if (c == '"') break;
+        if (c == '\\') {
+          if (i >= s.size()) fail("Unexpected end of input.");
+          c = s[i++];
+        }
+        elem.push_back(c);
+      }
+      skip_ws();
+    } else {
+      size_t trailing_ws = 0;
+      while (i < s.size() && s[i] != ',' && s[i] != '}') {
+        char c = s[i++];
+        if (c == '"' || c == '{') fail("Unexpected \"" + std::string(1, c) + "\" character.");
+        if (c == '\\') {
+          if (i >= s.size()) fail("Unexpected end of input.");
+          elem.push_back(s[i++]);
+          any_escaped = true;
+          trailing_ws = 0;
+          continue;
+        }
+        elem.push_back(c);
+        trailing_ws = is_space(c) ? trailing_ws + 1 : 0;
+      }
+      elem.resize(elem.size() - trailing_ws);
+      if (elem.empty()) fail("Unexpected \"" + std::string(1, i < s.size() ? s[i] : ' ') + "\" character.");
+    }
+    if (!quoted && !any_escaped && iequals(elem, "null")) out.push_back(std::nullopt);
+    else out.push_back(std::move(elem));
+    if (i >= s.size()) fail("Unexpected end of input.");
+    if (s[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (s[i] == '}') {
+      ++i;
+      break;
+    }
+    fail("Unexpected array element.");
+  }
+  if (trim(s.substr(i)).size() != 0) fail("Junk after closing right brace.");
+  return out;
+}
+
+void format_array_literal(const std::vector<std::optional<std::string>>& elems, std::string& out) {
+  out.push_back('{');
+  for (size_t k = 0; k < elems.size(); ++k) {
+    if (k > 0) out.push_back(',');
+    if (!elems[k]) {
+      out += "NULL";
+      continue;
+    }
+    const std::string& e = *elems[k];
+    bool quote = e.empty() || iequals(e, "null");
+    for (char c : e)
+      if (c == '"' || c == '\\' || c == '{' || c == '}' || c == ',' || is_space(c)) quote = true;
+    if (!quote) {
+      out += e;
+      continue;
+    }
+    out.push_back('"');
+    for (char c : e) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+}
+
+JsonValue json_parse(std::string_view text) { return JsonParser(text).parse_document(); }
+
+void json_quote(std::string_view s, std::string& out) {
+  out.push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (static_cast<unsigned char>(c) < ' ') {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(c));
+          out += b;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void json_write(const JsonValue& v, std::string& out) {
+  switch (v.kind) {
+    case JsonValue::Kind::kNull:
+      out += "null";
+      break;
+    case JsonValue::Kind::kBool:
+      out += v.b ? "true" : "false";
+      break;
+    case JsonValue::Kind::kNumber:
+      out += v.str;
+      break;
+    case JsonValue::Kind::kString:
+      json_quote(v.str, out);
+      break;
+    case JsonValue::Kind::kArray:
+      out.push_back('[');
+      for (size_t k = 0; k < v.array.size(); ++k) {
+        if (k > 0) out += ", ";
+        json_write(v.array[k], out);
+      }
+      out.push_back(']');
+      break;
+    case JsonValue::Kind::kObject:
+      out.push_back('{');
+      for (size_t k = 0; k < v.object.size(); ++k) {
+        if (k > 0) out += ", ";
+        json_quote(v.object[k].first, out);
+        out += ": ";
+        json_write(v.object[k].second, out);
+      }
+      out.push_back('}');
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// format_datum / parse_datum
+
+void format_datum(const Datum& d, Type t, std::string& out) {
+  FRESHET_ASSERT(!d.is_null());
+  switch (t.id) {
+    case TypeId::kBool:
+      out.push_back(d.as_bool() ? 't' : 'f');
+      return;
+    case TypeId::kInt2:
+    case TypeId::kInt4:
+    case TypeId::kInt8:
+    case TypeId::kOid:
+    case TypeId::kRegclass:
+    case TypeId::kRegproc:
+    case TypeId::kRegtype: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, d.as_int());
+      out.append(buf, r.ptr);
+      return;
+    }
+    case TypeId::kNumeric:
+      out += numeric_to_string(d.as_numeric());
+      return;
+    case TypeId::kFloat4:
+      format_float4(static_cast<float>(d.as_float()), out);
+      return;
+    case TypeId::kFloat8:
+      format_float8(d.as_float(), out);
+      return;
+    case TypeId::kBytea: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      for (unsigned char c : d.as_string()) {
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+      }
+      return;
+    }
+    case TypeId::kDate:
+      format_date(static_cast<int32_t>(d.as_int()), out);
+      return;
+    case TypeId::kTime:
+      format_time(d.as_int(), out);
+      return;
+    case TypeId::kTimestamp:
+      format_timestamp(d.as_int(), false, out);
+      return;
+    case TypeId::kTimestampTz:
+      format_timestamp(d.as_int(), true, out);
+      return;
+    case TypeId::kInterval:
+      format_interval(d.as_interval(), out);
+      return;
+    case TypeId::kUuid: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      Uuid u = d.as_uuid();
+      for (int k = 0; k < 16; ++k) {
+        if (k == 4 || k == 6 || k == 8 || k == 10) out.push_back('-');
+        out.push_back(kHex[u.bytes[k] >> 4]);
+        out.push_back(kHex[u.bytes[k] & 15]);
+      }
+      return;
+    }
+    case TypeId::kUnknown:
+    case TypeId::kText:
+    case TypeId::kVarchar:
+    case TypeId::kBpchar:
+    case TypeId::kChar:
+    case TypeId::kName:
+    case TypeId::kJsonb:
+    case TypeId::kTextArray:
+    case TypeId::kInt2Array:
+    case TypeId::kOidArray:
+    case TypeId::kRecord:
+      out += d.as_string();
+      return;
+  }
+}
+
+Datum parse_datum(std::string_view text, Type t, Arena& arena) {
+  switch (t.id) {
+    case TypeId::kBool:
+      return Datum::from_bool(parse_bool(text));
+    case TypeId::kInt2:
+      return Datum::from_int(parse_integer(text, INT16_MIN, INT16_MAX, "smallint"));
+    case TypeId::kInt4:
+      return Datum::from_int(parse_integer(text, INT32_MIN, INT32_MAX, "integer"));
+    case TypeId::kInt8:
+      return Datum::from_int(parse_integer(text, INT64_MIN, INT64_MAX, "bigint"));
+    case TypeId::kOid:
+    case TypeId::kRegclass:
+    case TypeId::kRegproc:
+    case TypeId::kRegtype: {
+      // oidin accepts negative values and wraps them, as PostgreSQL does.
+      int64_t v = parse_integer(text, INT32_MIN, UINT32_MAX, "oid");
+      return Datum::from_int(v < 0 ? v + (int64_t{1} << 32) : v);
+    }
+    case TypeId::kNumeric:
+      return Datum::from_numeric(numeric_apply_typmod(numeric_parse(text), t.typmod));
+    case TypeId::kFloat4:
+      return Datum::from_float(parse_float(text, true));
+    case TypeId::kFloat8:
+      return Datum::from_float(parse_float(text, false));
+    case TypeId::kUnknown:
+    case TypeId::kText:
+      return Datum::from_string(arena.copy(text));
+    case TypeId::kVarchar:
+    case TypeId::kBpchar:
+      return Datum::from_string(apply_char_typmod(text, t, arena));
+    case TypeId::kChar:
+      return Datum::from_string(arena.copy(text.substr(0, text.empty() ? 0 : 1)));
+    case TypeId::kName:
+      return Datum::from_string(arena.copy(text.substr(0, utf8_prefix_bytes(text.substr(0, 63), 63))));
+    case TypeId::kBytea:
+      return Datum::from_string(arena.copy(parse_bytea(text)));
+    case TypeId::kDate:
+      return Datum::from_date(parts_to_date(parse_datetime(text, "date"), text));
+    case TypeId::kTime: {
+      DateTimeParts p = parse_datetime(text, "time without time zone");
+      if (p.special == DateTimeParts::Special::kAllballs) return Datum::from_time(0);
+      if (p.special == DateTimeParts::Special::kNow) {
+        int64_t n = now_pg_micros();
+        return Datum::from_time(n - floor_div(n, kMicrosPerDay) * kMicrosPerDay);
+      }
+      if (!p.has_time) bad_input("time without time zone", text, sqlstate::kInvalidDatetimeFormat);
+      int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
+      return Datum::from_time(round_to_precision(us, t.typmod));
+    }
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampTz: {
+      bool tz = t.id == TypeId::kTimestampTz;
+      const char* name = tz ? "timestamp with time zone" : "timestamp without time zone";
+      int64_t v = parts_to_timestamp(parse_datetime(text, name), tz, text, name);
+      if (v != kTimestampPosInfinity && v != kTimestampNegInfinity) v = round_to_precision(v, t.typmod);
+      return Datum::from_timestamp(v);
+    }
+    case TypeId::kInterval:
+      return Datum::from_interval(parse_interval(text));
+    case TypeId::kUuid:
+      return Datum::from_uuid(parse_uuid(trim(text)));
+    case TypeId::kJsonb: {
+      std::string out;
+      json_write(json_parse(text), out);
+      return Datum::from_string(arena.copy(out));
+    }
+    case TypeId::kTextArray:
+    case TypeId::kInt2Array:
+    case TypeId::kOidArray:
+      return Datum::from_string(arena.copy(canonical_array(text, t.id)));
+    case TypeId::kRecord:
+      throw SqlError(sqlstate::kFeatureNotSupported, "input of anonymous composite types is not implemented");
+  }
+  return Datum::null();
+}
+
+}  // namespace freshet

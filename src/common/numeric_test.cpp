@@ -1,0 +1,102 @@
+#include "common/numeric.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/error.hpp"
+
+namespace freshet {
+namespace {
+
+std::string S(const Numeric& n) { return numeric_to_string(n); }
+Numeric N(std::string_view s) { return numeric_parse(s); }
+
+std::string sqlstate_of(auto&& fn) {
+  try {
+    fn();
+  } catch (const SqlError& e) {
+    return e.sqlstate();
+  }
+  return "";
+}
+
+TEST(NumericTest, ParseAndPrintKeepScale) {
+  EXPECT_EQ(S(N("12.50")), "12.50");
+  EXPECT_EQ(S(N(" -1e3 ")), "-1000");
+  EXPECT_EQ(S(N("1.50e1")), "15.0");
+  EXPECT_EQ(S(N("1.5e-3")), "0.0015");
+  EXPECT_EQ(S(N(".5")), "0.5");
+  EXPECT_EQ(S(N("-0")), "0");
+  EXPECT_EQ(S(N("-0.000")), "0.000");
+  EXPECT_EQ(S(N("NaN")), "NaN");
+  EXPECT_EQ(S(N("99999999999999999999999999999999999999")), "99999999999999999999999999999999999999");
+  EXPECT_EQ(sqlstate_of([] { N("abc"); }), "22P02");
+  EXPECT_EQ(sqlstate_of([] { N("1.2.3"); }), "22P02");
+  EXPECT_EQ(sqlstate_of([] { N(""); }), "22P02");
+  EXPECT_EQ(sqlstate_of([] { N("999999999999999999999999999999999999999"); }), "22003");
+}
+
+TEST(NumericTest, ArithmeticMatchesPostgres) {
+  // Expected values printed by PostgreSQL 15.
+  EXPECT_EQ(S(numeric_div(N("1"), N("3"))), "0.33333333333333333333");
+  EXPECT_EQ(S(numeric_div(N("10"), N("4"))), "2.5000000000000000");
+  EXPECT_EQ(S(numeric_div(N("1000000"), N("7"))), "142857.142857142857");
+  EXPECT_EQ(S(numeric_div(N("2.5"), N("0.1"))), "25.0000000000000000");
+  EXPECT_EQ(S(numeric_div(N("1"), N("30000"))), "0.000033333333333333333333");
+  EXPECT_EQ(S(numeric_div(N("123456789.123"), N("0.001"))), "123456789123.00000000");
+  EXPECT_EQ(S(numeric_mul(N("1.5"), N("1.25"))), "1.875");
+  EXPECT_EQ(S(numeric_add(N("1.5"), N("2.25"))), "3.75");
+  EXPECT_EQ(S(numeric_sub(N("1.5"), N("2.25"))), "-0.75");
+  EXPECT_EQ(S(numeric_mod(N("7.5"), N("2"))), "1.5");
+  EXPECT_EQ(S(numeric_mod(N("-7"), N("3"))), "-1");
+  EXPECT_EQ(sqlstate_of([] { numeric_div(N("1"), N("0")); }), "22012");
+  EXPECT_EQ(sqlstate_of([] { numeric_mod(N("1"), N("0.0")); }), "22012");
+  EXPECT_EQ(sqlstate_of([] { numeric_mul(N("1e30"), N("1e30")); }), "22003");
+  // Products beyond 38 digits lose fractional digits rather than failing.
+  EXPECT_EQ(S(numeric_mul(N("0.12345678901234567890123"), N("0.12345678901234567890123"))),
+            "0.01524157875323883675049422368847227558");
+}
+
+TEST(NumericTest, Rounding) {
+  EXPECT_EQ(S(numeric_round(N("2.5"), 0)), "3");
+  EXPECT_EQ(S(numeric_round(N("-2.5"), 0)), "-3");
+  EXPECT_EQ(S(numeric_round(N("1234.5678"), -2)), "1200");
+  EXPECT_EQ(S(numeric_round(N("1.5"), 3)), "1.500");
+  EXPECT_EQ(S(numeric_round(N("9.99"), 1)), "10.0");
+  EXPECT_EQ(S(numeric_trunc(N("-1.99"), 1)), "-1.9");
+  EXPECT_EQ(numeric_to_int(N("2.5")), 3);
+  EXPECT_EQ(numeric_to_int(N("-2.5")), -3);
+  EXPECT_EQ(sqlstate_of([] { numeric_to_int(N("9223372036854775808")); }), "22003");
+  EXPECT_EQ(numeric_to_int(N("-9223372036854775808")), INT64_MIN);
+}
+
+TEST(NumericTest, Typmod) {
+  int32_t typmod = (5 << 16) | 2;
+  EXPECT_EQ(S(numeric_apply_typmod(N("123.456"), typmod)), "123.46");
+  EXPECT_EQ(S(numeric_apply_typmod(N("1"), typmod)), "1.00");
+  EXPECT_EQ(sqlstate_of([&] { numeric_apply_typmod(N("1000"), typmod); }), "22003");
+  EXPECT_EQ(sqlstate_of([&] { numeric_apply_typmod(N("999.999"), typmod); }), "22003");
+}
+
+TEST(NumericTest, CompareAndHashIgnoreScale) {
+  EXPECT_EQ(numeric_compare(N("1.5"), N("1.50")), 0);
+  EXPECT_EQ(numeric_hash(N("1.5")), numeric_hash(N("1.50")));
+  EXPECT_EQ(numeric_hash(N("100")), numeric_hash(N("100.000")));
+  EXPECT_EQ(numeric_hash(N("0")), numeric_hash(N("0.00")));
+  EXPECT_LT(numeric_compare(N("1.49"), N("1.5")), 0);
+  EXPECT_GT(numeric_compare(N("-1.49"), N("-1.5")), 0);
+  EXPECT_GT(numeric_compare(N("NaN"), N("1e37")), 0);
+  EXPECT_LT(numeric_compare(N("99999999999999999999"), N("100000000000000000000.0000001")), 0);
+}
+
+TEST(NumericTest, Doubles) {
+  EXPECT_EQ(S(numeric_from_double(0.1)), "0.1");
+  EXPECT_EQ(S(numeric_from_double(1e20)), "100000000000000000000");
+  EXPECT_EQ(S(numeric_from_double(1.5e-10)), "0.00000000015");
+  EXPECT_EQ(numeric_to_double(N("0.1")), 0.1);
+  EXPECT_TRUE(numeric_from_double(std::nan("")).is_nan());
+}
+
+}  // namespace
+}  // namespace freshet
