@@ -1,0 +1,70 @@
+# Freshet build entry points. CMake + Ninja underneath; ccache is used when installed
+# (the top-level CMakeLists.txt picks it up). See README.md for what each target does.
+
+JOBS        ?= 2
+GENERATOR   := -G Ninja
+RELEASE_DIR := build/release
+DEBUG_DIR   := build/debug
+FUZZ_DIR    := build/fuzz
+# Release with assertions: the top-level CMakeLists.txt strips -DNDEBUG from Release flags.
+RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release
+DEBUG_FLAGS   := -DCMAKE_BUILD_TYPE=Debug -DFRESHET_SANITIZE=ON
+FUZZ_FLAGS    := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFRESHET_FUZZ=ON \
+                 -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+
+.PHONY: all release debug fuzz test test-slow test-pg demo bench deps clean help
+
+all: release
+
+deps:
+	@scripts/install-deps.sh
+
+$(RELEASE_DIR)/build.ninja:
+	cmake -S . -B $(RELEASE_DIR) $(GENERATOR) $(RELEASE_FLAGS)
+
+release: $(RELEASE_DIR)/build.ninja
+	ninja -C $(RELEASE_DIR) -j$(JOBS)
+
+$(DEBUG_DIR)/build.ninja:
+	cmake -S . -B $(DEBUG_DIR) $(GENERATOR) $(DEBUG_FLAGS)
+
+debug: $(DEBUG_DIR)/build.ninja
+	ninja -C $(DEBUG_DIR) -j$(JOBS)
+
+$(FUZZ_DIR)/build.ninja:
+	cmake -S . -B $(FUZZ_DIR) $(GENERATOR) $(FUZZ_FLAGS)
+
+fuzz: $(FUZZ_DIR)/build.ninja
+	ninja -C $(FUZZ_DIR) -j$(JOBS)
+
+# Unit tests (ctest), the sqllogictest suites (test/sql/*.slt and SQLite's select1-5) and the
+# end-to-end tests with psql, libpq and node-postgres; last line: `N passed, M failed`.
+test: deps release
+	@scripts/run-tests.sh unit slt e2e
+
+# Slow suites: SQLite's evidence files (judged against PostgreSQL's own pass count).
+test-slow: deps release
+	@scripts/run-tests.sh slow
+
+# The same slt and e2e suites against a throwaway PostgreSQL 15: checks the expectations.
+test-pg: deps release
+	@E2E_TARGET=postgres scripts/run-tests.sh slt e2e
+
+demo: deps release
+	@scripts/demo.sh
+
+bench: deps release
+	@bench/analytics.sh
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make            release build (assertions on) into $(RELEASE_DIR)"
+	@echo "make debug      ASan/UBSan build into $(DEBUG_DIR)"
+	@echo "make test       deps, build, unit + sqllogictest + e2e tests"
+	@echo "make test-slow  the slow suites (SQLite evidence files)"
+	@echo "make test-pg    slt + e2e suites against PostgreSQL 15 (validates expectations)"
+	@echo "make demo       start freshet on 127.0.0.1:6875 with a demo table"
+	@echo "make bench      analytical queries, Freshet vs PostgreSQL 15"
+	@echo "make fuzz       libFuzzer targets with clang into $(FUZZ_DIR)"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what building and testing Freshet needs on Debian 12, then the e2e tests' npm
+# packages. Idempotent: apt-get runs only when a package is missing. As non-root it only reports.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache g++ clang
+  libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libabsl-dev libasio-dev libssl-dev
+  libpg-query-dev libprotobuf-c-dev libre2-dev nlohmann-json3-dev libpq-dev
+  postgresql-15 postgresql-client-15
+)
+# Node: keep an existing installation (e.g. NodeSource's nodejs, which bundles npm and
+# conflicts with Debian's npm package); install Debian's only when node or npm is absent.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+    echo "install-deps: run as root:  sudo $0   (or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all Debian packages present"
+fi
+
+E2E="$ROOT/test/e2e"
+if [[ -f "$E2E/package.json" && ! -d "$E2E/node_modules" ]]; then
+  echo "install-deps: installing npm packages in test/e2e"
+  if [[ -f "$E2E/package-lock.json" ]]; then
+    (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    (cd "$E2E" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+fi
