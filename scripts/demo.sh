@@ -41,3 +41,5 @@ Connect with:
 
 and try:  SELECT product, sum(amount) FROM demo_sales GROUP BY product ORDER BY 2 DESC;
 Press Ctrl-C to stop.
+EOF
+wait $PID
