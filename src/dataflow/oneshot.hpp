@@ -19,10 +19,14 @@ namespace freshet::dataflow {
 using SnapshotFn = std::function<void(uint64_t collection_id,
                                       const std::function<void(const Row&, int64_t)>& emit)>;
 
-// Consolidated result: each distinct row with its (non-zero) multiplicity. Throws SqlError on
-// evaluation errors. `cancelled`, when set, is polled between batches (57014 when it is true).
+// Consolidated result: each distinct row with its (non-zero) multiplicity, ordered by row
+// bytes. Throws SqlError on evaluation errors. `cancelled`, when set, is polled between
+// operators and inside long ones (57014 when it is true). An intermediate batch of more than
+// max_intermediate_rows rows raises 54000 (a runaway cross product, say).
+inline constexpr uint64_t kDefaultMaxIntermediateRows = 100'000'000;
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot,
                                                  EvalContext& ctx,
-                                                 const std::atomic<bool>* cancelled = nullptr);
+                                                 const std::atomic<bool>* cancelled = nullptr,
+                                                 uint64_t max_intermediate_rows = kDefaultMaxIntermediateRows);
 
 }  // namespace freshet::dataflow

@@ -1,0 +1,184 @@
+#include "dataflow/eval.hpp"
+
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace freshet::dataflow {
+
+namespace {
+
+Datum eval_call(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
+  const FunctionImpl* fn = e.fn;
+  FRESHET_ASSERT(fn != nullptr && fn->fn != nullptr);
+  size_t n = e.args.size();
+  constexpr size_t kInline = 8;
+  Datum inline_args[kInline];
+  std::vector<Datum> heap_args;
+  Datum* args = inline_args;
+  if (n > kInline) {
+    heap_args.resize(n);
+    args = heap_args.data();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    args[i] = eval(e.args[i], row, ctx);
+    if (fn->strict && args[i].is_null()) return Datum::null();
+  }
+  return fn->fn(std::span<const Datum>(args, n), ctx);
+}
+
+}  // namespace
+
+Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
+  switch (e.kind) {
+    case ScalarKind::kColumn:
+      FRESHET_ASSERT(e.column < row.size());
+      return row[e.column];
+    case ScalarKind::kLiteral:
+      return e.literal.get(0);
+    case ScalarKind::kParam:
+      if (e.column >= ctx.params.size()) {
+        throw SqlError(sqlstate::kUndefinedParameter,
+                       "there is no parameter $" + std::to_string(e.column + 1));
+      }
+      return ctx.params[e.column];
+    case ScalarKind::kCall:
+      return eval_call(e, row, ctx);
+    case ScalarKind::kCast: {
+      Datum v = eval(e.args[0], row, ctx);
+      if (v.is_null()) return v;
+      if (e.args[0].type == e.type) return v;
+      return cast_datum(v, e.args[0].type, e.type, ctx);
+    }
+    case ScalarKind::kAnd: {
+      bool saw_null = false;
+      for (const ScalarExpr& a : e.args) {
+        Datum v = eval(a, row, ctx);
+        if (v.is_null()) {
+          saw_null = true;
+        } else if (!v.as_bool()) {
+          return Datum::from_bool(false);
+        }
+      }
+      return saw_null ? Datum::null() : Datum::from_bool(true);
+    }
+    case ScalarKind::kOr: {
+      bool saw_null = false;
+      for (const ScalarExpr& a : e.args) {
+        Datum v = eval(a, row, ctx);
+        if (v.is_null()) {
+          saw_null = true;
+        } else if (v.as_bool()) {
+          return Datum::from_bool(true);
+        }
+      }
+      return saw_null ? Datum::null() : Datum::from_bool(false);
+    }
+    case ScalarKind::kNot: {
+      Datum v = eval(e.args[0], row, ctx);
+      if (v.is_null()) return v;
+      return Datum::from_bool(!v.as_bool());
+    }
+    case ScalarKind::kIsNull:
+      return Datum::from_bool(eval(e.args[0], row, ctx).is_null());
+    case ScalarKind::kIsNotNull:
+      return Datum::from_bool(!eval(e.args[0], row, ctx).is_null());
+    case ScalarKind::kIsTrue: {
+      Datum v = eval(e.args[0], row, ctx);
+      return Datum::from_bool(!v.is_null() && v.as_bool());
+    }
+    case ScalarKind::kIsFalse: {
+      Datum v = eval(e.args[0], row, ctx);
+      return Datum::from_bool(!v.is_null() && !v.as_bool());
+    }
+    case ScalarKind::kIsDistinct: {
+      Datum a = eval(e.args[0], row, ctx);
+      Datum b = eval(e.args[1], row, ctx);
+      if (a.is_null() || b.is_null()) return Datum::from_bool(a.is_null() != b.is_null());
+      return Datum::from_bool(compare_datums(a, b) != 0);
+    }
+    case ScalarKind::kCase: {
+      size_t n = e.args.size();
+      size_t i = 0;
+      for (; i + 1 < n; i += 2) {
+        Datum c = eval(e.args[i], row, ctx);
+        if (!c.is_null() && c.as_bool()) return eval(e.args[i + 1], row, ctx);
+      }
+      if (i < n) return eval(e.args[i], row, ctx);
+      return Datum::null();
+    }
+    case ScalarKind::kCoalesce:
+      for (const ScalarExpr& a : e.args) {
+        Datum v = eval(a, row, ctx);
+        if (!v.is_null()) return v;
+      }
+      return Datum::null();
+    case ScalarKind::kNullIf: {
+      Datum a = eval(e.args[0], row, ctx);
+      if (a.is_null()) return a;
+      Datum b = eval(e.args[1], row, ctx);
+      if (b.is_null()) return a;
+      bool eq;
+      if (e.fn != nullptr && e.fn->fn != nullptr) {
+        Datum args[2] = {a, b};
+        Datum r = e.fn->fn(std::span<const Datum>(args, 2), ctx);
+        eq = !r.is_null() && r.as_bool();
+      } else {
+        eq = compare_datums(a, b) == 0;
+      }
+      return eq ? Datum::null() : a;
+    }
+    case ScalarKind::kGreatest:
+    case ScalarKind::kLeast: {
+      bool greatest = e.kind == ScalarKind::kGreatest;
+      Datum best;
+      for (const ScalarExpr& a : e.args) {
+        Datum v = eval(a, row, ctx);
+        if (v.is_null()) continue;
+        if (best.is_null()) {
+          best = v;
+        } else {
+          int c = compare_datums(v, best);
+          if (greatest ? c > 0 : c < 0) best = v;
+        }
+      }
+      return best;
+    }
+    case ScalarKind::kMzNow:
+      return Datum::from_int(static_cast<int64_t>(ctx.logical_time_ms));
+  }
+  FRESHET_ASSERT(false && "unknown scalar kind");
+  return Datum::null();
+}
+
+bool is_constant_expr(const ScalarExpr& e) {
+  switch (e.kind) {
+    case ScalarKind::kColumn:
+    case ScalarKind::kParam:
+    case ScalarKind::kMzNow:
+      return false;
+    case ScalarKind::kCall:
+      if (e.fn == nullptr || e.fn->volatility != Volatility::kImmutable) return false;
+      break;
+    case ScalarKind::kCast: {
+      // Casts into or out of date/time types may read the session (time zone, 'now').
+      auto timeish = [](TypeId t) {
+        TypeCategory c = type_category(t);
+        return c == TypeCategory::kDateTime || c == TypeCategory::kTimespan;
+      };
+      if (timeish(e.type.id) || timeish(e.args[0].type.id)) return false;
+      break;
+    }
+    case ScalarKind::kNullIf:
+      if (e.fn != nullptr && e.fn->volatility != Volatility::kImmutable) return false;
+      break;
+    default:
+      break;
+  }
+  for (const ScalarExpr& a : e.args) {
+    if (!is_constant_expr(a)) return false;
+  }
+  return true;
+}
+
+}  // namespace freshet::dataflow

@@ -1,0 +1,99 @@
+#include "dataflow/graph.hpp"
+
+#include "common/error.hpp"
+
+namespace freshet::dataflow {
+
+void StepContext::check_cancelled() const {
+  if (limits.cancelled != nullptr && limits.cancelled->load(std::memory_order_relaxed)) {
+    throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+  }
+}
+
+void StepContext::check_size(size_t n) const {
+  if (n > limits.max_batch_rows) {
+    throw SqlError(sqlstate::kProgramLimitExceeded,
+                   "intermediate result exceeds " + std::to_string(limits.max_batch_rows) + " rows")
+        .with_hint("Add join conditions or filters to the query.");
+  }
+}
+
+Dataflow::NodeId Dataflow::add_source() {
+  nodes_.emplace_back();
+  return nodes_.size() - 1;
+}
+
+Dataflow::NodeId Dataflow::add_operator(std::unique_ptr<Operator> op, std::vector<NodeId> inputs) {
+  for (NodeId i : inputs) {
+    FRESHET_ASSERT(i < nodes_.size());
+    nodes_[i].consumers++;
+  }
+  Node n;
+  n.op = std::move(op);
+  n.inputs = std::move(inputs);
+  nodes_.push_back(std::move(n));
+  return nodes_.size() - 1;
+}
+
+void Dataflow::push(NodeId source, Batch batch) {
+  FRESHET_ASSERT(source < nodes_.size() && nodes_[source].op == nullptr);
+  Batch& p = nodes_[source].pending;
+  if (p.empty()) {
+    p = std::move(batch);
+  } else {
+    p.insert(p.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+  }
+}
+
+void Dataflow::step(uint64_t t, const EvalContext& ectx) {
+  EvalContext local = ectx;
+  local.arena = &arena_;
+  local.logical_time_ms = t;
+  StepContext ctx{t, local, limits_};
+  for (Node& n : nodes_) n.output.clear();
+  // How many consumers still have to read each node's output this step: the last one may
+  // move from it, the others copy.
+  std::vector<size_t> unread(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) unread[i] = nodes_[i].consumers;
+  std::vector<Batch> inputs;
+  for (Node& n : nodes_) {
+    ctx.check_cancelled();
+    if (n.op == nullptr) {
+      n.output = std::move(n.pending);
+      n.pending.clear();
+      for (Update& u : n.output) u.time = t;
+      continue;
+    }
+    inputs.clear();
+    inputs.resize(n.inputs.size());
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      Node& in = nodes_[n.inputs[k]];
+      if (--unread[n.inputs[k]] == 0) {
+        inputs[k] = std::move(in.output);
+        in.output.clear();
+      } else {
+        inputs[k] = in.output;
+      }
+    }
+    n.op->step(ctx, inputs, n.output);
+    ctx.check_size(n.output.size());
+    arena_.reset();
+  }
+}
+
+Batch Dataflow::take_output(NodeId n) {
+  FRESHET_ASSERT(n < nodes_.size());
+  Batch b = std::move(nodes_[n].output);
+  nodes_[n].output.clear();
+  return b;
+}
+
+size_t Dataflow::state_size() const {
+  size_t s = 0;
+  for (const Node& n : nodes_) {
+    if (n.op) s += n.op->state_size();
+  }
+  return s;
+}
+
+}  // namespace freshet::dataflow

@@ -1,0 +1,257 @@
+#include "dataflow/ir.hpp"
+
+#include <cctype>
+
+#include "common/format.hpp"
+
+namespace freshet::dataflow {
+
+namespace {
+
+bool is_symbolic(std::string_view name) {
+  for (char c : name) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') return false;
+  }
+  return !name.empty();
+}
+
+std::string join_args(const std::vector<ScalarExpr>& args, std::string_view sep) {
+  std::string s;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i > 0) s.append(sep);
+    s += args[i].to_string();
+  }
+  return s;
+}
+
+std::string literal_text(const Datum& d, Type t) {
+  if (d.is_null()) return "null";
+  std::string s;
+  try {
+    format_datum(d, t, s);
+  } catch (...) {
+    return "<unprintable>";
+  }
+  if (d.kind() == PhysicalKind::kString || t.id == TypeId::kDate || t.id == TypeId::kTimestamp ||
+      t.id == TypeId::kTimestampTz || t.id == TypeId::kTime || t.id == TypeId::kInterval ||
+      t.id == TypeId::kUuid) {
+    std::string q = "'";
+    for (char c : s) {
+      if (c == '\'') q += '\'';
+      q += c;
+    }
+    q += '\'';
+    return q;
+  }
+  if (t.id == TypeId::kBool) return d.as_bool() ? "true" : "false";
+  return s;
+}
+
+std::string type_text(Type t) {
+  try {
+    return type_name(t);
+  } catch (...) {
+    return "?";
+  }
+}
+
+}  // namespace
+
+std::string ScalarExpr::to_string() const {
+  switch (kind) {
+    case ScalarKind::kColumn:
+      return "#" + std::to_string(column);
+    case ScalarKind::kLiteral:
+      return literal_text(literal_value(), type);
+    case ScalarKind::kParam:
+      return "$" + std::to_string(column + 1);
+    case ScalarKind::kCall: {
+      std::string name = fn != nullptr ? std::string(fn->name) : "?";
+      if (is_symbolic(name) && args.size() == 2) {
+        return "(" + args[0].to_string() + " " + name + " " + args[1].to_string() + ")";
+      }
+      if (is_symbolic(name) && args.size() == 1) return "(" + name + args[0].to_string() + ")";
+      return name + "(" + join_args(args, ", ") + ")";
+    }
+    case ScalarKind::kCast:
+      return args[0].to_string() + "::" + type_text(type);
+    case ScalarKind::kAnd:
+      return "(" + join_args(args, " AND ") + ")";
+    case ScalarKind::kOr:
+      return "(" + join_args(args, " OR ") + ")";
+    case ScalarKind::kNot:
+      return "NOT " + args[0].to_string();
+    case ScalarKind::kIsNull:
+      return "(" + args[0].to_string() + " IS NULL)";
+    case ScalarKind::kIsNotNull:
+      return "(" + args[0].to_string() + " IS NOT NULL)";
+    case ScalarKind::kIsTrue:
+      return "(" + args[0].to_string() + " IS TRUE)";
+    case ScalarKind::kIsFalse:
+      return "(" + args[0].to_string() + " IS FALSE)";
+    case ScalarKind::kIsDistinct:
+      return "(" + args[0].to_string() + " IS DISTINCT FROM " + args[1].to_string() + ")";
+    case ScalarKind::kCase: {
+      std::string s = "CASE";
+      size_t i = 0;
+      for (; i + 1 < args.size(); i += 2) {
+        s += " WHEN " + args[i].to_string() + " THEN " + args[i + 1].to_string();
+      }
+      if (i < args.size()) s += " ELSE " + args[i].to_string();
+      return s + " END";
+    }
+    case ScalarKind::kCoalesce:
+      return "coalesce(" + join_args(args, ", ") + ")";
+    case ScalarKind::kNullIf:
+      return "nullif(" + join_args(args, ", ") + ")";
+    case ScalarKind::kGreatest:
+      return "greatest(" + join_args(args, ", ") + ")";
+    case ScalarKind::kLeast:
+      return "least(" + join_args(args, ", ") + ")";
+    case ScalarKind::kMzNow:
+      return "mz_now()";
+  }
+  return "?";
+}
+
+namespace {
+
+const char* agg_name(AggKind k) {
+  switch (k) {
+    case AggKind::kCountStar:
+      return "count";
+    case AggKind::kCount:
+      return "count";
+    case AggKind::kSum:
+      return "sum";
+    case AggKind::kAvg:
+      return "avg";
+    case AggKind::kMin:
+      return "min";
+    case AggKind::kMax:
+      return "max";
+    case AggKind::kBoolAnd:
+      return "bool_and";
+    case AggKind::kBoolOr:
+      return "bool_or";
+    case AggKind::kStringAgg:
+      return "string_agg";
+  }
+  return "?";
+}
+
+std::string list(const std::vector<ScalarExpr>& es) { return join_args(es, ", "); }
+
+std::string uint_list(const std::vector<uint32_t>& cs) {
+  std::string s;
+  for (size_t i = 0; i < cs.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += "#" + std::to_string(cs[i]);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string RelExpr::to_string(int indent) const {
+  std::string pad(static_cast<size_t>(indent) * 2, ' ');
+  std::string s = pad;
+  switch (kind) {
+    case RelKind::kGet:
+      s += "Get " + std::to_string(collection_id);
+      break;
+    case RelKind::kConstant: {
+      s += "Constant";
+      if (constant_rows.empty()) {
+        s += " <empty>";
+        break;
+      }
+      for (const auto& [row, diff] : constant_rows) {
+        std::vector<Datum> ds = row.unpack();
+        s += " (";
+        for (size_t i = 0; i < ds.size(); ++i) {
+          if (i > 0) s += ", ";
+          s += literal_text(ds[i], i < column_types.size() ? column_types[i] : Type());
+        }
+        s += ")";
+        if (diff != 1) s += " x" + std::to_string(diff);
+      }
+      break;
+    }
+    case RelKind::kMap:
+      s += "Map (" + list(exprs) + ")";
+      break;
+    case RelKind::kFilter:
+      s += "Filter " + join_args(exprs, " AND ");
+      break;
+    case RelKind::kProject:
+      s += "Project (" + uint_list(columns) + ")";
+      break;
+    case RelKind::kJoin: {
+      s += "Join";
+      if (!equivalences.empty()) {
+        s += " on=(";
+        for (size_t i = 0; i < equivalences.size(); ++i) {
+          if (i > 0) s += " AND ";
+          s += join_args(equivalences[i], " = ");
+        }
+        s += ")";
+      }
+      break;
+    }
+    case RelKind::kReduce: {
+      s += "Reduce";
+      if (!group_key.empty()) s += " group_by=[" + list(group_key) + "]";
+      s += " aggregates=[";
+      for (size_t i = 0; i < aggregates.size(); ++i) {
+        if (i > 0) s += ", ";
+        const AggregateExpr& a = aggregates[i];
+        s += agg_name(a.kind);
+        s += "(";
+        if (a.distinct) s += "distinct ";
+        if (a.kind == AggKind::kCountStar) {
+          s += "*";
+        } else {
+          s += a.arg.to_string();
+          if (a.kind == AggKind::kStringAgg) s += ", " + a.separator.to_string();
+        }
+        s += ")";
+      }
+      s += "]";
+      break;
+    }
+    case RelKind::kTopK: {
+      s += "TopK";
+      if (!group_columns.empty()) s += " group_by=[" + uint_list(group_columns) + "]";
+      if (!order_by.empty()) {
+        s += " order_by=[";
+        for (size_t i = 0; i < order_by.size(); ++i) {
+          if (i > 0) s += ", ";
+          s += "#" + std::to_string(order_by[i].column) + (order_by[i].descending ? " desc" : " asc");
+          s += order_by[i].nulls_first ? " nulls_first" : " nulls_last";
+        }
+        s += "]";
+      }
+      if (limit) s += " limit=" + std::to_string(*limit);
+      if (offset != 0) s += " offset=" + std::to_string(offset);
+      break;
+    }
+    case RelKind::kUnion:
+      s += "Union";
+      break;
+    case RelKind::kNegate:
+      s += "Negate";
+      break;
+    case RelKind::kThreshold:
+      s += "Threshold";
+      break;
+    case RelKind::kDistinct:
+      s += "Distinct";
+      break;
+  }
+  s += "\n";
+  for (const RelExpr& in : inputs) s += in.to_string(indent + 1);
+  return s;
+}
+
+}  // namespace freshet::dataflow

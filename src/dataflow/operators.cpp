@@ -1,0 +1,799 @@
+#include "dataflow/operators.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include "common/error.hpp"
+#include "common/numeric.hpp"
+#include "dataflow/arrangement.hpp"
+#include "dataflow/eval.hpp"
+
+namespace freshet::dataflow {
+
+namespace {
+
+int64_t mul_diffs(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) {
+    throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
+  }
+  return r;
+}
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return hash_bytes(s); }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Linear operators
+
+class MfpOp final : public Operator {
+ public:
+  explicit MfpOp(std::vector<MfpStage> stages) : stages_(std::move(stages)) {}
+  std::string name() const override { return "Mfp"; }
+
+  void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
+    Batch& in = inputs[0];
+    out.reserve(out.size() + in.size());
+    std::vector<Datum> row, tmp;
+    Arena* arena = ctx.eval.arena;
+    size_t n = 0;
+    for (Update& u : in) {
+      if ((++n & 0xffff) == 0) ctx.check_cancelled();
+      row.clear();
+      u.row.unpack_into(row);
+      bool keep = true;
+      bool changed = false;
+      for (const MfpStage& s : stages_) {
+        switch (s.kind) {
+          case MfpStage::Kind::kMap:
+            for (const ScalarExpr& e : s.exprs) {
+              Datum d = eval(e, row, ctx.eval);
+              row.push_back(d);
+            }
+            changed = true;
+            break;
+          case MfpStage::Kind::kFilter:
+            for (const ScalarExpr& e : s.exprs) {
+              if (!eval_predicate(e, row, ctx.eval)) {
+                keep = false;
+                break;
+              }
+            }
+            break;
+          case MfpStage::Kind::kProject:
+            tmp.clear();
+            for (uint32_t c : s.columns) {
+              FRESHET_ASSERT(c < row.size());
+              tmp.push_back(row[c]);
+            }
+            row.swap(tmp);
+            changed = true;
+            break;
+        }
+        if (!keep) break;
+      }
+      if (keep) {
+        if (changed) {
+          out.push_back(Update{Row::pack(row), u.time, u.diff});
+        } else {
+          out.push_back(std::move(u));
+        }
+      }
+      arena->reset();
+    }
+  }
+
+ private:
+  std::vector<MfpStage> stages_;
+};
+
+class UnionOp final : public Operator {
+ public:
+  std::string name() const override { return "Union"; }
+  void step(StepContext&, std::span<Batch> inputs, Batch& out) override {
+    for (Batch& b : inputs) {
+      if (out.empty()) {
+        out = std::move(b);
+      } else {
+        out.insert(out.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+      }
+    }
+  }
+};
+
+class NegateOp final : public Operator {
+ public:
+  std::string name() const override { return "Negate"; }
+  void step(StepContext&, std::span<Batch> inputs, Batch& out) override {
+    for (Update& u : inputs[0]) {
+      u.diff = -u.diff;
+      out.push_back(std::move(u));
+    }
+  }
+};
+
+class ConstantOp final : public Operator {
+ public:
+  explicit ConstantOp(std::vector<std::pair<Row, int64_t>> rows) : rows_(std::move(rows)) {}
+  std::string name() const override { return "Constant"; }
+  void step(StepContext& ctx, std::span<Batch>, Batch& out) override {
+    if (emitted_) return;
+    emitted_ = true;
+    for (auto& [r, d] : rows_) {
+      if (d != 0) out.push_back(Update{r, ctx.time, d});
+    }
+  }
+
+ private:
+  std::vector<std::pair<Row, int64_t>> rows_;
+  bool emitted_ = false;
+};
+
+class EqualityFilterOp final : public Operator {
+ public:
+  explicit EqualityFilterOp(std::vector<std::pair<ScalarExpr, ScalarExpr>> pairs) : pairs_(std::move(pairs)) {}
+  std::string name() const override { return "EqualityFilter"; }
+  void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
+    std::vector<Datum> row;
+    for (Update& u : inputs[0]) {
+      row.clear();
+      u.row.unpack_into(row);
+      bool keep = true;
+      for (const auto& [a, b] : pairs_) {
+        if (!sql_equal(eval(a, row, ctx.eval), eval(b, row, ctx.eval))) {
+          keep = false;
+          break;
+        }
+      }
+      if (keep) out.push_back(std::move(u));
+      ctx.eval.arena->reset();
+    }
+  }
+
+ private:
+  std::vector<std::pair<ScalarExpr, ScalarExpr>> pairs_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Join
+
+class JoinOp final : public Operator {
+ public:
+  explicit JoinOp(JoinSpec spec) : spec_(std::move(spec)) {}
+  std::string name() const override { return "Join"; }
+  size_t state_size() const override { return left_.num_entries() + right_.num_entries(); }
+
+  void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
+    std::vector<KeyedUpdate> dl = key_batch(ctx, inputs[0], spec_.left_key);
+    std::vector<KeyedUpdate> dr = key_batch(ctx, inputs[1], spec_.right_key);
+    // ΔA ⋈ B_old
+    for (const KeyedUpdate& a : dl) {
+      if (const Arrangement::Entries* es = right_.find(a.key)) {
+        for (const auto& [b, d] : *es) emit(ctx, a.row, b, mul_diffs(a.diff, d), out);
+      }
+    }
+    // A_old ⋈ ΔB
+    for (const KeyedUpdate& b : dr) {
+      if (const Arrangement::Entries* es = left_.find(b.key)) {
+        for (const auto& [a, d] : *es) emit(ctx, a, b.row, mul_diffs(d, b.diff), out);
+      }
+    }
+    // ΔA ⋈ ΔB through a hash of the smaller delta.
+    if (!dl.empty() && !dr.empty()) {
+      bool build_left = dl.size() <= dr.size();
+      const std::vector<KeyedUpdate>& build = build_left ? dl : dr;
+      const std::vector<KeyedUpdate>& probe = build_left ? dr : dl;
+      std::unordered_map<std::string_view, std::vector<uint32_t>, StringHash> index;
+      index.reserve(build.size());
+      for (uint32_t i = 0; i < build.size(); ++i) index[build[i].key].push_back(i);
+      for (const KeyedUpdate& p : probe) {
+        auto it = index.find(p.key);
+        if (it == index.end()) continue;
+        for (uint32_t i : it->second) {
+          const KeyedUpdate& q = build[i];
+          if (build_left) {
+            emit(ctx, q.row, p.row, mul_diffs(q.diff, p.diff), out);
+          } else {
+            emit(ctx, p.row, q.row, mul_diffs(p.diff, q.diff), out);
+          }
+        }
+      }
+    }
+    if (spec_.keep_state) {
+      left_.apply(dl);
+      right_.apply(dr);
+    }
+  }
+
+ private:
+  std::vector<KeyedUpdate> key_batch(StepContext& ctx, Batch& batch, const std::vector<ScalarExpr>& key) {
+    std::vector<KeyedUpdate> out;
+    out.reserve(batch.size());
+    std::vector<Datum> row, k;
+    for (Update& u : batch) {
+      if (u.diff == 0) continue;
+      KeyedUpdate ku;
+      if (!key.empty()) {
+        row.clear();
+        u.row.unpack_into(row);
+        k.clear();
+        bool null_key = false;
+        for (const ScalarExpr& e : key) {
+          Datum d = eval(e, row, ctx.eval);
+          if (d.is_null()) {
+            null_key = true;
+            break;
+          }
+          k.push_back(d);
+        }
+        if (null_key) {
+          ctx.eval.arena->reset();
+          continue;
+        }
+        append_canonical_key(k, ku.key);
+        ctx.eval.arena->reset();
+      }
+      ku.row = std::move(u.row);
+      ku.diff = u.diff;
+      out.push_back(std::move(ku));
+    }
+    batch.clear();
+    return out;
+  }
+
+  void emit(StepContext& ctx, const Row& a, const Row& b, int64_t diff, Batch& out) {
+    if (!spec_.residual_equal.empty()) {
+      scratch_.clear();
+      a.unpack_into(scratch_);
+      b.unpack_into(scratch_);
+      bool ok = true;
+      for (const auto& [x, y] : spec_.residual_equal) {
+        if (!sql_equal(eval(x, scratch_, ctx.eval), eval(y, scratch_, ctx.eval))) {
+          ok = false;
+          break;
+        }
+      }
+      ctx.eval.arena->reset();
+      if (!ok) return;
+    }
+    std::string bytes;
+    bytes.reserve(a.size_bytes() + b.size_bytes());
+    bytes.append(a.bytes());
+    bytes.append(b.bytes());
+    out.push_back(Update{Row(std::move(bytes)), ctx.time, diff});
+    if ((out.size() & 0xffff) == 0) {
+      ctx.check_cancelled();
+      ctx.check_size(out.size());
+    }
+  }
+
+  JoinSpec spec_;
+  Arrangement left_, right_;
+  std::vector<Datum> scratch_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Reduce
+
+// Orders one-datum rows by their datum (compare_datums).
+struct DatumRowLess {
+  bool operator()(const Row& a, const Row& b) const { return compare_datums(a.get(0), b.get(0)) < 0; }
+};
+// Orders (value, separator) rows by value, then separator.
+struct RowLess {
+  bool operator()(const Row& a, const Row& b) const {
+    int c = compare_rows(a.ref(), b.ref());
+    return c != 0 ? c < 0 : a.bytes() < b.bytes();
+  }
+};
+
+Numeric numeric_of_int128(__int128 v) {
+  static const __int128 kMax = [] {
+    __int128 m = 1;
+    for (int i = 0; i < 38; ++i) m *= 10;
+    return m;
+  }();
+  if (v >= kMax || v <= -kMax) {
+    throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
+  }
+  Numeric n;
+  n.mantissa = v;
+  n.scale = 0;
+  return n;
+}
+
+// The accumulator of one aggregate in one group. Which fields are used depends on the kind
+// and the argument's type; all are invertible (retractions subtract).
+struct AggState {
+  int64_t count = 0;  // non-NULL values (count(*): rows)
+  __int128 isum = 0;  // integer sums; interval micros
+  Numeric nsum;       // numeric sums
+  int64_t nan = 0, pinf = 0, ninf = 0;
+  double fsum = 0;
+  __int128 months = 0, days = 0;
+  int64_t trues = 0, falses = 0;
+  std::unique_ptr<std::map<Row, int64_t, DatumRowLess>> ordered;  // min/max
+  std::unique_ptr<std::map<Row, int64_t, RowLess>> strings;       // string_agg
+  struct DistinctEntry {
+    Row value;
+    int64_t count = 0;
+  };
+  std::unique_ptr<std::unordered_map<std::string, DistinctEntry, StringHash, std::equal_to<>>> distinct;
+};
+
+class ReduceOp final : public Operator {
+ public:
+  explicit ReduceOp(ReduceSpec spec) : spec_(std::move(spec)) {}
+  std::string name() const override { return "Reduce"; }
+  size_t state_size() const override { return groups_.size(); }
+
+  void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
+    std::vector<Datum> row, key, args;
+    std::vector<Group*> dirty;
+    std::string kbytes;
+    size_t n = 0;
+    for (Update& u : inputs[0]) {
+      if (u.diff == 0) continue;
+      if ((++n & 0xffff) == 0) ctx.check_cancelled();
+      row.clear();
+      u.row.unpack_into(row);
+      key.clear();
+      for (const ScalarExpr& e : spec_.group_key) key.push_back(eval(e, row, ctx.eval));
+      kbytes.clear();
+      append_canonical_key(key, kbytes);
+      auto it = groups_.find(std::string_view(kbytes));
+      if (it == groups_.end()) {
+        it = groups_.emplace(kbytes, Group{}).first;
+        Group& g = it->second;
+        g.key = Row::pack(key);
+        g.aggs.resize(spec_.aggregates.size());
+        for (size_t i = 0; i < spec_.aggregates.size(); ++i) init_state(spec_.aggregates[i], g.aggs[i]);
+      }
+      Group& g = it->second;
+      if (!g.dirty) {
+        g.dirty = true;
+        dirty.push_back(&g);
+      }
+      g.rows = add_diffs(g.rows, u.diff);
+      for (size_t i = 0; i < spec_.aggregates.size(); ++i) {
+        const AggregateExpr& a = spec_.aggregates[i];
+        if (a.kind == AggKind::kCountStar) {
+          g.aggs[i].count = add_diffs(g.aggs[i].count, u.diff);
+          continue;
+        }
+        Datum v = eval(a.arg, row, ctx.eval);
+        if (v.is_null()) continue;
+        Datum sep;
+        if (a.kind == AggKind::kStringAgg) sep = eval(a.separator, row, ctx.eval);
+        if (a.distinct) {
+          update_distinct(a, g.aggs[i], v, sep, u.diff);
+        } else {
+          update_state(a, g.aggs[i], v, sep, u.diff);
+        }
+      }
+      ctx.eval.arena->reset();
+    }
+    // Emit changed groups, in key order for determinism.
+    std::vector<Datum> outrow;
+    for (Group* g : dirty) {
+      g->dirty = false;
+      std::optional<Row> now;
+      if (g->rows > 0) {
+        outrow.clear();
+        g->key.unpack_into(outrow);
+        for (size_t i = 0; i < spec_.aggregates.size(); ++i) {
+          outrow.push_back(result(spec_.aggregates[i], g->aggs[i], ctx.eval));
+        }
+        now = Row::pack(outrow);
+        ctx.eval.arena->reset();
+      }
+      if (g->emitted && now && *g->emitted == *now) continue;
+      if (g->emitted) out.push_back(Update{std::move(*g->emitted), ctx.time, -1});
+      if (now) out.push_back(Update{*now, ctx.time, 1});
+      g->emitted = std::move(now);
+    }
+    // Drop empty groups (after emitting, since dirty points into the map).
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      if (it->second.rows == 0 && !it->second.emitted) {
+        it = groups_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+ private:
+  struct Group {
+    Row key;
+    int64_t rows = 0;
+    std::vector<AggState> aggs;
+    std::optional<Row> emitted;
+    bool dirty = false;
+  };
+
+  static void init_state(const AggregateExpr& a, AggState& s) {
+    if (a.kind == AggKind::kMin || a.kind == AggKind::kMax) {
+      s.ordered = std::make_unique<std::map<Row, int64_t, DatumRowLess>>();
+    } else if (a.kind == AggKind::kStringAgg) {
+      s.strings = std::make_unique<std::map<Row, int64_t, RowLess>>();
+    }
+    if (a.distinct) s.distinct = std::make_unique<std::unordered_map<std::string, AggState::DistinctEntry, StringHash, std::equal_to<>>>();
+  }
+
+  static void update_distinct(const AggregateExpr& a, AggState& s, const Datum& v, const Datum& sep, int64_t diff) {
+    std::string k;
+    Datum parts[2] = {v, sep};
+    append_canonical_key(std::span<const Datum>(parts, a.kind == AggKind::kStringAgg ? 2 : 1), k);
+    auto it = s.distinct->find(std::string_view(k));
+    if (it == s.distinct->end()) {
+      it = s.distinct->emplace(std::move(k), AggState::DistinctEntry{Row::pack(std::span<const Datum>(parts, 2)), 0}).first;
+    }
+    int64_t before = it->second.count;
+    int64_t after = add_diffs(before, diff);
+    it->second.count = after;
+    Row value = it->second.value;  // keep the bytes alive past a possible erase
+    if (after == 0) s.distinct->erase(it);
+    Datum dv = value.get(0), ds = value.get(1);
+    if (before <= 0 && after > 0) update_state(a, s, dv, ds, 1);
+    if (before > 0 && after <= 0) update_state(a, s, dv, ds, -1);
+  }
+
+  static void update_state(const AggregateExpr& a, AggState& s, const Datum& v, const Datum& sep, int64_t diff) {
+    switch (a.kind) {
+      case AggKind::kCountStar:
+      case AggKind::kCount:
+        s.count = add_diffs(s.count, diff);
+        return;
+      case AggKind::kSum:
+      case AggKind::kAvg:
+        s.count = add_diffs(s.count, diff);
+        switch (v.kind()) {
+          case PhysicalKind::kInt:
+            s.isum += static_cast<__int128>(v.as_int()) * diff;
+            return;
+          case PhysicalKind::kNumeric: {
+            Numeric n = v.as_numeric();
+            if (n.is_nan()) {
+              s.nan += diff;
+            } else {
+              s.nsum = numeric_add(s.nsum, diff == 1 ? n : numeric_mul(n, numeric_from_int(diff)));
+            }
+            return;
+          }
+          case PhysicalKind::kFloat: {
+            double f = v.as_float();
+            if (std::isnan(f)) {
+              s.nan += diff;
+            } else if (std::isinf(f)) {
+              (f > 0 ? s.pinf : s.ninf) += diff;
+            } else {
+              s.fsum += f * static_cast<double>(diff);
+            }
+            return;
+          }
+          case PhysicalKind::kInterval: {
+            Interval iv = v.as_interval();
+            s.months += static_cast<__int128>(iv.months) * diff;
+            s.days += static_cast<__int128>(iv.days) * diff;
+            s.isum += static_cast<__int128>(iv.micros) * diff;
+            return;
+          }
+          default:
+            throw SqlError(sqlstate::kFeatureNotSupported, "sum/avg over this type is not supported");
+        }
+      case AggKind::kMin:
+      case AggKind::kMax: {
+        Row r = Row::pack(std::span<const Datum>(&v, 1));
+        auto [it, inserted] = s.ordered->try_emplace(std::move(r), 0);
+        it->second = add_diffs(it->second, diff);
+        if (it->second == 0) s.ordered->erase(it);
+        return;
+      }
+      case AggKind::kBoolAnd:
+      case AggKind::kBoolOr:
+        (v.as_bool() ? s.trues : s.falses) += diff;
+        return;
+      case AggKind::kStringAgg: {
+        Datum parts[2] = {v, sep};
+        Row r = Row::pack(std::span<const Datum>(parts, 2));
+        auto [it, inserted] = s.strings->try_emplace(std::move(r), 0);
+        it->second = add_diffs(it->second, diff);
+        if (it->second == 0) s.strings->erase(it);
+        return;
+      }
+    }
+  }
+
+  static Datum result(const AggregateExpr& a, const AggState& s, EvalContext& ctx) {
+    TypeId rt = a.result_type.id;
+    switch (a.kind) {
+      case AggKind::kCountStar:
+      case AggKind::kCount:
+        return Datum::from_int(s.count);
+      case AggKind::kSum:
+      case AggKind::kAvg: {
+        if (s.count <= 0) return Datum::null();
+        TypeId at = a.arg.type.id;
+        bool avg = a.kind == AggKind::kAvg;
+        if (is_integer_type(at)) {
+          if (!avg && rt != TypeId::kNumeric) {
+            if (s.isum > std::numeric_limits<int64_t>::max() || s.isum < std::numeric_limits<int64_t>::min()) {
+              throw SqlError(sqlstate::kNumericValueOutOfRange, "bigint out of range");
+            }
+            return Datum::from_int(static_cast<int64_t>(s.isum));
+          }
+          Numeric sum = numeric_of_int128(s.isum);
+          if (!avg) return Datum::from_numeric(sum);
+          return Datum::from_numeric(numeric_div(sum, numeric_from_int(s.count)));
+        }
+        if (at == TypeId::kNumeric) {
+          if (s.nan > 0) {
+            Numeric n;
+            n.scale = Numeric::kNaNScale;
+            return Datum::from_numeric(n);
+          }
+          if (!avg) return Datum::from_numeric(s.nsum);
+          return Datum::from_numeric(numeric_div(s.nsum, numeric_from_int(s.count)));
+        }
+        if (at == TypeId::kFloat4 || at == TypeId::kFloat8) {
+          double r;
+          if (s.nan > 0 || (s.pinf > 0 && s.ninf > 0)) {
+            r = std::numeric_limits<double>::quiet_NaN();
+          } else if (s.pinf > 0) {
+            r = std::numeric_limits<double>::infinity();
+          } else if (s.ninf > 0) {
+            r = -std::numeric_limits<double>::infinity();
+          } else {
+            r = s.fsum;
+            if (avg) r /= static_cast<double>(s.count);
+          }
+          if (rt == TypeId::kFloat4) {
+            float f = static_cast<float>(r);
+            if (std::isinf(f) && !std::isinf(r)) {
+              throw SqlError(sqlstate::kNumericValueOutOfRange, "value out of range: overflow");
+            }
+            r = f;
+          }
+          return Datum::from_float(r);
+        }
+        if (at == TypeId::kInterval) {
+          auto to32 = [](__int128 v) {
+            if (v > std::numeric_limits<int32_t>::max() || v < std::numeric_limits<int32_t>::min()) {
+              throw SqlError(sqlstate::kDatetimeFieldOverflow, "interval out of range");
+            }
+            return static_cast<int32_t>(v);
+          };
+          if (!avg) {
+            if (s.isum > std::numeric_limits<int64_t>::max() || s.isum < std::numeric_limits<int64_t>::min()) {
+              throw SqlError(sqlstate::kDatetimeFieldOverflow, "interval out of range");
+            }
+            return Datum::from_interval(Interval{to32(s.months), to32(s.days), static_cast<int64_t>(s.isum)});
+          }
+          // PostgreSQL's interval_div: fractional months cascade into days (30 per month),
+          // fractional days into microseconds.
+          double n = static_cast<double>(s.count);
+          double m = static_cast<double>(s.months) / n;
+          int32_t mi = static_cast<int32_t>(m);
+          double d = static_cast<double>(s.days) / n + (m - mi) * 30.0;
+          int32_t di = static_cast<int32_t>(d);
+          double us = static_cast<double>(s.isum) / n + (d - di) * 86'400'000'000.0;
+          return Datum::from_interval(Interval{mi, di, static_cast<int64_t>(std::llround(us))});
+        }
+        throw SqlError(sqlstate::kFeatureNotSupported, "sum/avg over this type is not supported");
+      }
+      case AggKind::kMin:
+      case AggKind::kMax: {
+        // Entries with a negative count (a retraction of something never inserted) are bugs
+        // upstream; skip them rather than show them.
+        if (a.kind == AggKind::kMin) {
+          for (auto it = s.ordered->begin(); it != s.ordered->end(); ++it) {
+            if (it->second > 0) return it->first.get(0);
+          }
+        } else {
+          for (auto it = s.ordered->rbegin(); it != s.ordered->rend(); ++it) {
+            if (it->second > 0) return it->first.get(0);
+          }
+        }
+        return Datum::null();
+      }
+      case AggKind::kBoolAnd:
+        if (s.trues + s.falses <= 0) return Datum::null();
+        return Datum::from_bool(s.falses <= 0);
+      case AggKind::kBoolOr:
+        if (s.trues + s.falses <= 0) return Datum::null();
+        return Datum::from_bool(s.trues > 0);
+      case AggKind::kStringAgg: {
+        std::string acc;
+        bool first = true;
+        for (const auto& [r, c] : *s.strings) {
+          Datum v = r.get(0);
+          Datum sep = r.get(1);
+          for (int64_t i = 0; i < c; ++i) {
+            if (!first && !sep.is_null()) acc.append(sep.as_string());
+            acc.append(v.as_string());
+            first = false;
+          }
+        }
+        if (first) return Datum::null();
+        return Datum::from_string(ctx.arena->copy(acc));
+      }
+    }
+    return Datum::null();
+  }
+
+  ReduceSpec spec_;
+  std::unordered_map<std::string, Group, StringHash, std::equal_to<>> groups_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// TopK
+
+class TopKOp final : public Operator {
+ public:
+  explicit TopKOp(TopKSpec spec) : spec_(std::move(spec)) {}
+  std::string name() const override { return "TopK"; }
+  size_t state_size() const override { return groups_.size(); }
+
+  void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
+    std::vector<Group*> dirty;
+    std::vector<Datum> row, key;
+    std::string kbytes;
+    for (Update& u : inputs[0]) {
+      if (u.diff == 0) continue;
+      kbytes.clear();
+      if (!spec_.group_columns.empty()) {
+        row.clear();
+        u.row.unpack_into(row);
+        key.clear();
+        for (uint32_t c : spec_.group_columns) key.push_back(row[c]);
+        append_canonical_key(key, kbytes);
+      }
+      auto it = groups_.find(std::string_view(kbytes));
+      if (it == groups_.end()) it = groups_.emplace(kbytes, Group(Less{&spec_.order_by})).first;
+      Group& g = it->second;
+      if (!g.dirty) {
+        g.dirty = true;
+        dirty.push_back(&g);
+      }
+      auto [rit, inserted] = g.rows.try_emplace(std::move(u.row), 0);
+      rit->second = add_diffs(rit->second, u.diff);
+      if (rit->second == 0) g.rows.erase(rit);
+    }
+    for (Group* g : dirty) {
+      g->dirty = false;
+      std::vector<std::pair<Row, int64_t>> now;
+      uint64_t skip = spec_.offset;
+      uint64_t take = spec_.limit.value_or(std::numeric_limits<uint64_t>::max());
+      for (const auto& [r, c] : g->rows) {
+        if (take == 0) break;
+        if (c <= 0) continue;
+        uint64_t cnt = static_cast<uint64_t>(c);
+        if (skip >= cnt) {
+          skip -= cnt;
+          continue;
+        }
+        cnt -= skip;
+        skip = 0;
+        uint64_t n = std::min(cnt, take);
+        take -= n;
+        now.emplace_back(r, static_cast<int64_t>(n));
+      }
+      std::vector<std::pair<Row, int64_t>> delta = now;
+      for (const auto& [r, c] : g->emitted) delta.emplace_back(r, -c);
+      consolidate(delta);
+      for (auto& [r, c] : delta) out.push_back(Update{std::move(r), ctx.time, c});
+      g->emitted = std::move(now);
+    }
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      if (it->second.rows.empty() && it->second.emitted.empty()) {
+        it = groups_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+ private:
+  struct Less {
+    const std::vector<SortKey>* keys;
+    bool operator()(const Row& a, const Row& b) const { return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0; }
+  };
+  struct Group {
+    explicit Group(Less l) : rows(l) {}
+    std::map<Row, int64_t, Less> rows;
+    std::vector<std::pair<Row, int64_t>> emitted;
+    bool dirty = false;
+  };
+  TopKSpec spec_;
+  std::unordered_map<std::string, Group, StringHash, std::equal_to<>> groups_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Distinct and threshold
+
+class CountingOp final : public Operator {
+ public:
+  explicit CountingOp(bool distinct) : distinct_(distinct) {}
+  std::string name() const override { return distinct_ ? "Distinct" : "Threshold"; }
+  size_t state_size() const override { return counts_.size(); }
+
+  void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
+    std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> before;
+    for (Update& u : inputs[0]) {
+      if (u.diff == 0) continue;
+      Row key = canonical_row(u.row.ref());
+      auto it = counts_.find(key.bytes());
+      if (it == counts_.end()) {
+        it = counts_.emplace(std::string(key.bytes()), Entry{std::move(u.row), 0}).first;
+      }
+      before.try_emplace(it->first, it->second.count);
+      it->second.count = add_diffs(it->second.count, u.diff);
+    }
+    for (const auto& [k, b] : before) {
+      auto it = counts_.find(std::string_view(k));
+      int64_t a = it->second.count;
+      int64_t out_before = distinct_ ? (b > 0 ? 1 : 0) : std::max<int64_t>(b, 0);
+      int64_t out_after = distinct_ ? (a > 0 ? 1 : 0) : std::max<int64_t>(a, 0);
+      if (out_after != out_before) out.push_back(Update{it->second.row, ctx.time, out_after - out_before});
+      if (a == 0) counts_.erase(it);
+    }
+  }
+
+ private:
+  struct Entry {
+    Row row;  // the first representative seen (what is emitted)
+    int64_t count = 0;
+  };
+  bool distinct_;
+  std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> counts_;
+};
+
+}  // namespace
+
+int compare_by_sort_keys(RowRef a, RowRef b, const std::vector<SortKey>& keys) {
+  if (!keys.empty()) {
+    thread_local std::vector<Datum> da, db;
+    da.clear();
+    db.clear();
+    a.unpack_into(da);
+    b.unpack_into(db);
+    for (const SortKey& k : keys) {
+      const Datum& x = da[k.column];
+      const Datum& y = db[k.column];
+      int c;
+      if (x.is_null() || y.is_null()) {
+        if (x.is_null() && y.is_null()) continue;
+        c = x.is_null() ? (k.nulls_first ? -1 : 1) : (k.nulls_first ? 1 : -1);
+        if (c != 0) return c;
+        continue;
+      }
+      c = compare_datums(x, y);
+      if (k.descending) c = -c;
+      if (c != 0) return c;
+    }
+  }
+  return a.bytes() < b.bytes() ? -1 : (a.bytes() == b.bytes() ? 0 : 1);
+}
+
+std::unique_ptr<Operator> make_mfp(std::vector<MfpStage> stages) { return std::make_unique<MfpOp>(std::move(stages)); }
+std::unique_ptr<Operator> make_union() { return std::make_unique<UnionOp>(); }
+std::unique_ptr<Operator> make_negate() { return std::make_unique<NegateOp>(); }
+std::unique_ptr<Operator> make_constant(std::vector<std::pair<Row, int64_t>> rows) {
+  return std::make_unique<ConstantOp>(std::move(rows));
+}
+std::unique_ptr<Operator> make_equality_filter(std::vector<std::pair<ScalarExpr, ScalarExpr>> pairs) {
+  return std::make_unique<EqualityFilterOp>(std::move(pairs));
+}
+std::unique_ptr<Operator> make_join(JoinSpec spec) { return std::make_unique<JoinOp>(std::move(spec)); }
+std::unique_ptr<Operator> make_reduce(ReduceSpec spec) { return std::make_unique<ReduceOp>(std::move(spec)); }
+std::unique_ptr<Operator> make_topk(TopKSpec spec) { return std::make_unique<TopKOp>(std::move(spec)); }
+std::unique_ptr<Operator> make_distinct() { return std::make_unique<CountingOp>(true); }
+std::unique_ptr<Operator> make_threshold() { return std::make_unique<CountingOp>(false); }
+
+}  // namespace freshet::dataflow

@@ -1,0 +1,77 @@
+#pragma once
+// The dataflow operators (graph.hpp Operator), each processing one timestamp's batch per step
+// and keeping whatever state incremental maintenance needs:
+//
+//  * linear (no state): map/filter/project fused into one MFP operator, union, negate,
+//    equality filter (SQL `=` pairs, for join equivalences within one input);
+//  * constant: emits its rows at the first step;
+//  * join (binary): arrangements of both inputs keyed by the join key; per step
+//    Δ(A⋈B) = ΔA⋈B + A⋈ΔB + ΔA⋈ΔB with A, B the state before the step (the last term through a
+//    hash of the smaller delta). A NULL key joins nothing. With keep_state = false (one-shot,
+//    a single step) no arrangement is kept;
+//  * reduce: per-group accumulators updated by diffs; a group's output row is retracted and
+//    re-emitted only when it changes. min/max/string_agg keep an ordered multiset per group so
+//    retractions never rescan; DISTINCT aggregates keep a per-group value multiset;
+//  * top-k: per group an ordered multiset of rows; emits the diff of the visible window;
+//  * distinct / threshold: per-row multiplicity; emit only when it crosses zero.
+//
+// Threads: single-threaded, owned by their Dataflow. Costs are per operator below.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "dataflow/graph.hpp"
+#include "dataflow/ir.hpp"
+
+namespace freshet::dataflow {
+
+// One stage of a fused map/filter/project over a row of datums.
+struct MfpStage {
+  enum class Kind : uint8_t { kMap, kFilter, kProject };
+  Kind kind = Kind::kMap;
+  std::vector<ScalarExpr> exprs;   // kMap: appended columns; kFilter: predicates (all TRUE)
+  std::vector<uint32_t> columns;   // kProject
+};
+
+std::unique_ptr<Operator> make_mfp(std::vector<MfpStage> stages);
+std::unique_ptr<Operator> make_union();
+std::unique_ptr<Operator> make_negate();
+std::unique_ptr<Operator> make_constant(std::vector<std::pair<Row, int64_t>> rows);
+// Keeps rows where every pair's two sides are SQL-equal (NULL equals nothing).
+std::unique_ptr<Operator> make_equality_filter(std::vector<std::pair<ScalarExpr, ScalarExpr>> pairs);
+
+struct JoinSpec {
+  std::vector<ScalarExpr> left_key;   // over the left input's columns
+  std::vector<ScalarExpr> right_key;  // over the right input's columns (same types, in order)
+  // Checked on the concatenated row (left columns, then right).
+  std::vector<std::pair<ScalarExpr, ScalarExpr>> residual_equal;
+  bool keep_state = true;
+};
+// Output: left columns then right columns, diff = product. Inputs: [left, right].
+std::unique_ptr<Operator> make_join(JoinSpec spec);
+
+struct ReduceSpec {
+  std::vector<ScalarExpr> group_key;
+  std::vector<AggregateExpr> aggregates;
+};
+std::unique_ptr<Operator> make_reduce(ReduceSpec spec);
+
+struct TopKSpec {
+  std::vector<uint32_t> group_columns;
+  std::vector<SortKey> order_by;
+  std::optional<uint64_t> limit;
+  uint64_t offset = 0;
+};
+std::unique_ptr<Operator> make_topk(TopKSpec spec);
+
+std::unique_ptr<Operator> make_distinct();
+std::unique_ptr<Operator> make_threshold();
+
+// Orders rows by sort keys as ORDER BY does (then by bytes, for a deterministic total order).
+// Negative/zero/positive.
+int compare_by_sort_keys(RowRef a, RowRef b, const std::vector<SortKey>& keys);
+
+}  // namespace freshet::dataflow

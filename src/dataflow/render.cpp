@@ -1,0 +1,205 @@
+#include "dataflow/render.hpp"
+
+#include <algorithm>
+
+#include "common/error.hpp"
+#include "dataflow/operators.hpp"
+
+namespace freshet::dataflow {
+
+void collect_columns(const ScalarExpr& e, std::vector<uint32_t>& out) {
+  if (e.kind == ScalarKind::kColumn) out.push_back(e.column);
+  for (const ScalarExpr& a : e.args) collect_columns(a, out);
+}
+
+ScalarExpr shift_columns(const ScalarExpr& e, int64_t delta) {
+  ScalarExpr r = e;
+  struct Walk {
+    int64_t delta;
+    void operator()(ScalarExpr& x) const {
+      if (x.kind == ScalarKind::kColumn) {
+        int64_t c = static_cast<int64_t>(x.column) + delta;
+        FRESHET_ASSERT(c >= 0);
+        x.column = static_cast<uint32_t>(c);
+      }
+      for (ScalarExpr& a : x.args) (*this)(a);
+    }
+  };
+  Walk{delta}(r);
+  return r;
+}
+
+namespace {
+
+class Renderer {
+ public:
+  explicit Renderer(const RenderOptions& opts) : opts_(opts) {
+    out_.dataflow = std::make_unique<Dataflow>(opts.limits);
+  }
+
+  RenderedDataflow finish(const RelExpr& plan) {
+    out_.output = render(plan);
+    return std::move(out_);
+  }
+
+ private:
+  Dataflow& df() { return *out_.dataflow; }
+
+  Dataflow::NodeId render(const RelExpr& e) {
+    switch (e.kind) {
+      case RelKind::kGet: {
+        for (const auto& [id, node] : out_.sources) {
+          if (id == e.collection_id) return node;
+        }
+        Dataflow::NodeId n = df().add_source();
+        out_.sources.emplace_back(e.collection_id, n);
+        return n;
+      }
+      case RelKind::kConstant:
+        return df().add_operator(make_constant(e.constant_rows), {});
+      case RelKind::kMap:
+      case RelKind::kFilter:
+      case RelKind::kProject: {
+        std::vector<MfpStage> stages;
+        const RelExpr* cur = &e;
+        while (cur->kind == RelKind::kMap || cur->kind == RelKind::kFilter || cur->kind == RelKind::kProject) {
+          MfpStage s;
+          if (cur->kind == RelKind::kMap) {
+            s.kind = MfpStage::Kind::kMap;
+            s.exprs = cur->exprs;
+          } else if (cur->kind == RelKind::kFilter) {
+            s.kind = MfpStage::Kind::kFilter;
+            s.exprs = cur->exprs;
+          } else {
+            s.kind = MfpStage::Kind::kProject;
+            s.columns = cur->columns;
+          }
+          stages.push_back(std::move(s));
+          FRESHET_ASSERT(cur->inputs.size() == 1);
+          cur = &cur->inputs[0];
+        }
+        std::reverse(stages.begin(), stages.end());
+        Dataflow::NodeId in = render(*cur);
+        return df().add_operator(make_mfp(std::move(stages)), {in});
+      }
+      case RelKind::kJoin:
+        return render_join(e);
+      case RelKind::kReduce: {
+        Dataflow::NodeId in = render(e.inputs.at(0));
+        return df().add_operator(make_reduce(ReduceSpec{e.group_key, e.aggregates}), {in});
+      }
+      case RelKind::kTopK: {
+        Dataflow::NodeId in = render(e.inputs.at(0));
+        return df().add_operator(make_topk(TopKSpec{e.group_columns, e.order_by, e.limit, e.offset}), {in});
+      }
+      case RelKind::kUnion: {
+        std::vector<Dataflow::NodeId> ins;
+        for (const RelExpr& i : e.inputs) ins.push_back(render(i));
+        return df().add_operator(make_union(), std::move(ins));
+      }
+      case RelKind::kNegate:
+        return df().add_operator(make_negate(), {render(e.inputs.at(0))});
+      case RelKind::kThreshold:
+        return df().add_operator(make_threshold(), {render(e.inputs.at(0))});
+      case RelKind::kDistinct:
+        return df().add_operator(make_distinct(), {render(e.inputs.at(0))});
+    }
+    FRESHET_ASSERT(false && "unknown RelKind");
+    return 0;
+  }
+
+  // A left-deep chain of binary joins in input order. At step k the joined prefix covers
+  // inputs 0..k-1 (columns [0, off_k)) and input k is added. For each equivalence class, the
+  // expressions whose columns all lie in the prefix were already made equal (their
+  // representative `rep`); the expressions over input k alone become key columns (the first
+  // against rep) or residual equalities; expressions spanning both become residuals.
+  Dataflow::NodeId render_join(const RelExpr& e) {
+    size_t n = e.inputs.size();
+    if (n == 0) {
+      std::vector<std::pair<Row, int64_t>> one;
+      one.emplace_back(Row(), 1);
+      return df().add_operator(make_constant(std::move(one)), {});
+    }
+    std::vector<uint32_t> offsets(n + 1, 0);
+    for (size_t i = 0; i < n; ++i) offsets[i + 1] = offsets[i] + static_cast<uint32_t>(e.inputs[i].arity());
+    // For each class expression, the highest input it reads and the lowest (-1: no columns).
+    auto input_of = [&](uint32_t col) {
+      size_t i = std::upper_bound(offsets.begin(), offsets.end(), col) - offsets.begin() - 1;
+      return static_cast<int>(i);
+    };
+    struct ClassExpr {
+      const ScalarExpr* expr;
+      int lo, hi;  // input range read; lo = hi = -1 when it reads no column
+    };
+    std::vector<std::vector<ClassExpr>> classes;
+    for (const auto& cls : e.equivalences) {
+      std::vector<ClassExpr> c;
+      for (const ScalarExpr& x : cls) {
+        std::vector<uint32_t> cols;
+        collect_columns(x, cols);
+        int lo = -1, hi = -1;
+        for (uint32_t col : cols) {
+          int i = input_of(col);
+          lo = lo < 0 ? i : std::min(lo, i);
+          hi = std::max(hi, i);
+        }
+        c.push_back(ClassExpr{&x, lo, hi});
+      }
+      classes.push_back(std::move(c));
+    }
+    // Stage 0: input 0 alone; expressions over input 0 and constants must be equal.
+    std::vector<const ScalarExpr*> rep(classes.size(), nullptr);
+    Dataflow::NodeId acc = render(e.inputs[0]);
+    {
+      std::vector<std::pair<ScalarExpr, ScalarExpr>> eqs;
+      for (size_t c = 0; c < classes.size(); ++c) {
+        for (const ClassExpr& x : classes[c]) {
+          if (x.hi <= 0) {
+            if (rep[c] == nullptr) {
+              rep[c] = x.expr;
+            } else {
+              eqs.emplace_back(*rep[c], *x.expr);
+            }
+          }
+        }
+      }
+      // A class of one expression states nothing; only pairs constrain.
+      if (!eqs.empty()) acc = df().add_operator(make_equality_filter(std::move(eqs)), {acc});
+    }
+    for (size_t k = 1; k < n; ++k) {
+      JoinSpec spec;
+      spec.keep_state = opts_.keep_state;
+      for (size_t c = 0; c < classes.size(); ++c) {
+        const ScalarExpr* new_rep = nullptr;
+        for (const ClassExpr& x : classes[c]) {
+          if (x.hi != static_cast<int>(k)) continue;  // not newly available at this step
+          bool only_k = x.lo == static_cast<int>(k);
+          if (only_k && rep[c] != nullptr && new_rep == nullptr) {
+            spec.left_key.push_back(*rep[c]);
+            spec.right_key.push_back(shift_columns(*x.expr, -static_cast<int64_t>(offsets[k])));
+            new_rep = x.expr;
+          } else if (rep[c] == nullptr && new_rep == nullptr) {
+            new_rep = x.expr;
+          } else {
+            spec.residual_equal.emplace_back(rep[c] != nullptr ? *rep[c] : *new_rep, *x.expr);
+          }
+        }
+        if (rep[c] == nullptr) rep[c] = new_rep;
+      }
+      Dataflow::NodeId right = render(e.inputs[k]);
+      acc = df().add_operator(make_join(std::move(spec)), {acc, right});
+    }
+    return acc;
+  }
+
+  const RenderOptions& opts_;
+  RenderedDataflow out_;
+};
+
+}  // namespace
+
+RenderedDataflow render(const RelExpr& plan, const RenderOptions& options) {
+  return Renderer(options).finish(plan);
+}
+
+}  // namespace freshet::dataflow

@@ -1,0 +1,43 @@
+#pragma once
+// Rendering: turns a RelExpr (ir.hpp) into a Dataflow (graph.hpp) of operators
+// (operators.hpp). The one-shot path renders with keep_state = false and runs one step; the
+// incremental engine renders with keep_state = true and steps once per tick, pushing each
+// collection's changes into its source node.
+//
+// Shapes: chains of Map/Filter/Project fuse into one MFP operator; an n-input Join becomes a
+// left-deep chain of binary joins in input order (the optimizer orders the inputs), each keyed
+// by the equivalence classes that connect what is joined so far with the next input, with the
+// remaining equalities checked on the joined row; Get nodes of one collection share a source.
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "dataflow/graph.hpp"
+#include "dataflow/ir.hpp"
+
+namespace freshet::dataflow {
+
+struct RenderOptions {
+  // Joins keep their arrangements between steps (false: the plan runs for one step only).
+  bool keep_state = true;
+  StepLimits limits;
+};
+
+struct RenderedDataflow {
+  std::unique_ptr<Dataflow> dataflow;
+  Dataflow::NodeId output = 0;
+  // One source per collection the plan reads.
+  std::vector<std::pair<uint64_t, Dataflow::NodeId>> sources;
+};
+
+RenderedDataflow render(const RelExpr& plan, const RenderOptions& options);
+
+// Column helpers shared with the optimizer.
+// Appends every column index e reads.
+void collect_columns(const ScalarExpr& e, std::vector<uint32_t>& out);
+// e with every column index c replaced by c + delta. REQUIRES: no index becomes negative.
+ScalarExpr shift_columns(const ScalarExpr& e, int64_t delta);
+
+}  // namespace freshet::dataflow

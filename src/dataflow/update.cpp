@@ -1,0 +1,120 @@
+#include "dataflow/update.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.hpp"
+
+namespace freshet::dataflow {
+
+int64_t add_diffs(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) {
+    throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
+  }
+  return r;
+}
+
+void consolidate(Batch& batch) {
+  if (batch.size() <= 1) {
+    if (batch.size() == 1 && batch[0].diff == 0) batch.clear();
+    return;
+  }
+  std::sort(batch.begin(), batch.end(), [](const Update& a, const Update& b) {
+    if (a.time != b.time) return a.time < b.time;
+    return a.row.bytes() < b.row.bytes();
+  });
+  size_t out = 0;
+  for (size_t i = 0; i < batch.size();) {
+    size_t j = i + 1;
+    int64_t d = batch[i].diff;
+    while (j < batch.size() && batch[j].time == batch[i].time && batch[j].row == batch[i].row) {
+      d = add_diffs(d, batch[j].diff);
+      ++j;
+    }
+    if (d != 0) {
+      if (out != i) batch[out] = std::move(batch[i]);
+      batch[out].diff = d;
+      ++out;
+    }
+    i = j;
+  }
+  batch.resize(out);
+}
+
+void consolidate(std::vector<std::pair<Row, int64_t>>& rows) {
+  if (rows.empty()) return;
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.first.bytes() < b.first.bytes(); });
+  size_t out = 0;
+  for (size_t i = 0; i < rows.size();) {
+    size_t j = i + 1;
+    int64_t d = rows[i].second;
+    while (j < rows.size() && rows[j].first == rows[i].first) {
+      d = add_diffs(d, rows[j].second);
+      ++j;
+    }
+    if (d != 0) {
+      if (out != i) rows[out] = std::move(rows[i]);
+      rows[out].second = d;
+      ++out;
+    }
+    i = j;
+  }
+  rows.resize(out);
+}
+
+namespace {
+Datum canonical_datum(const Datum& d) {
+  switch (d.kind()) {
+    case PhysicalKind::kNumeric: {
+      Numeric n = d.as_numeric();
+      if (n.is_nan()) return d;
+      if (n.mantissa == 0) {
+        n.scale = 0;
+      } else {
+        while (n.scale > 0 && n.mantissa % 10 == 0) {
+          n.mantissa /= 10;
+          --n.scale;
+        }
+      }
+      return Datum::from_numeric(n);
+    }
+    case PhysicalKind::kFloat: {
+      double f = d.as_float();
+      if (f == 0) return Datum::from_float(0.0);
+      if (std::isnan(f)) return Datum::from_float(std::nan(""));
+      return d;
+    }
+    case PhysicalKind::kInterval: {
+      // PostgreSQL compares intervals by their span, a month counting 30 days.
+      Interval iv = d.as_interval();
+      Numeric n;
+      n.mantissa = (__int128)iv.months * 30 * 86'400'000'000LL + (__int128)iv.days * 86'400'000'000LL + iv.micros;
+      n.scale = 0;
+      return Datum::from_numeric(n);
+    }
+    default:
+      return d;
+  }
+}
+}  // namespace
+
+void append_canonical_key(std::span<const Datum> datums, std::string& out) {
+  RowPacker p(out);
+  for (const Datum& d : datums) p.push(needs_canonical(d) ? canonical_datum(d) : d);
+}
+
+Row canonical_row(RowRef row) {
+  // Fast path: scan the packed bytes' datums once; rewrite only if needed.
+  std::vector<Datum> ds;
+  row.unpack_into(ds);
+  bool need = false;
+  for (const Datum& d : ds) need = need || needs_canonical(d);
+  if (!need) return Row(std::string(row.bytes()));
+  std::string out;
+  append_canonical_key(ds, out);
+  return Row(std::move(out));
+}
+
+}  // namespace freshet::dataflow
