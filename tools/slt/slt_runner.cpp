@@ -700,12 +700,28 @@ class Runner {
     size_t k = 0;
     for (const auto& [rec, res] : rewrites) {
       size_t copy_until = rec->result_begin_index >= 0 ? rec->result_begin_index : rec->end_index;
-      for (k = next; k < copy_until; ++k) out.push_back(lines[k]);
+      // Fix the header's type letters when the column count changed (extra columns as T).
+      Record fixed = *rec;
+      if (static_cast<int>(fixed.types.size()) != res.ncols) {
+        fixed.types.resize(res.ncols, 'T');
+        if (fixed.types.empty()) fixed.types = "T";
+      }
+      for (k = next; k < copy_until; ++k) {
+        if (static_cast<int>(k) == rec->line - 1 && fixed.types != rec->types) {
+          auto toks = split_ws(lines[k]);
+          toks[1] = fixed.types;
+          std::string hdr;
+          for (size_t t = 0; t < toks.size(); ++t) hdr += (t ? " " : "") + toks[t];
+          out.push_back(hdr);
+        } else {
+          out.push_back(lines[k]);
+        }
+      }
       if (rec->result_begin_index < 0) out.push_back("----");
-      auto rows = format_rows(*rec, res);
+      auto rows = format_rows(fixed, res);
       if (rec->sort == SortMode::kRowSort) std::sort(rows.begin(), rows.end());
       if (rec->sort == SortMode::kValueSort) {
-        auto values = sorted_values(*rec, &rows);
+        auto values = sorted_values(fixed, &rows);
         for (auto& v : values) out.push_back(v);
       } else {
         for (const auto& row : rows) {
