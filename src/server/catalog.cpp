@@ -1,0 +1,84 @@
+#include "server/catalog.hpp"
+
+#include <algorithm>
+
+namespace freshet::server {
+
+Catalog::Catalog() : system_views_(make_system_views()) {}
+
+uint32_t Catalog::namespace_oid(const std::string& schema) {
+  if (schema == "pg_catalog") return kPgCatalogNamespaceOid;
+  if (schema == "information_schema") return kInformationSchemaNamespaceOid;
+  return kPublicNamespaceOid;
+}
+
+const sql::ObjectInfo* Catalog::lookup(std::string_view schema, std::string_view name) const {
+  auto find_user = [&](std::string_view s) -> const sql::ObjectInfo* {
+    auto it = by_name_.find({std::string(s), std::string(name)});
+    return it == by_name_.end() ? nullptr : objects_.at(it->second).get();
+  };
+  auto find_system = [&](std::string_view s) -> const sql::ObjectInfo* {
+    for (const auto& v : system_views_)
+      if (v.info.name == name && (s.empty() || v.info.schema == s)) return &v.info;
+    return nullptr;
+  };
+  if (!schema.empty()) {
+    if (schema == "pg_catalog" || schema == "information_schema") return find_system(schema);
+    return find_user(schema);
+  }
+  // search_path: pg_catalog is searched first for its own names, as PostgreSQL does.
+  if (const auto* s = find_system("pg_catalog")) return s;
+  if (const auto* u = find_user("public")) return u;
+  return nullptr;
+}
+
+const sql::ObjectInfo* Catalog::lookup_oid(uint32_t oid) const {
+  for (const auto& [id, o] : objects_)
+    if (o->oid == oid) return o.get();
+  for (const auto& v : system_views_)
+    if (v.info.oid == oid) return &v.info;
+  return nullptr;
+}
+
+sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj) {
+  obj.id = next_id_++;
+  obj.oid = next_oid_++;
+  auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
+  auto& ref = *p;
+  by_name_[{ref.schema, ref.name}] = ref.id;
+  if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
+  objects_[ref.id] = std::move(p);
+  return ref;
+}
+
+void Catalog::remove(uint64_t id) {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return;
+  by_name_.erase({it->second->schema, it->second->name});
+  tables_.erase(id);
+  deps_.erase(id);
+  objects_.erase(it);
+}
+
+std::vector<const sql::ObjectInfo*> Catalog::dependents(uint64_t id) const {
+  std::vector<const sql::ObjectInfo*> out;
+  for (const auto& [dep, ons] : deps_)
+    if (std::find(ons.begin(), ons.end(), id) != ons.end()) {
+      auto it = objects_.find(dep);
+      if (it != objects_.end()) out.push_back(it->second.get());
+    }
+  return out;
+}
+
+TableData* Catalog::table_data(uint64_t id) {
+  auto it = tables_.find(id);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+const SystemView* Catalog::system_view(uint64_t id) const {
+  for (const auto& v : system_views_)
+    if (v.info.id == id) return &v;
+  return nullptr;
+}
+
+}  // namespace freshet::server

@@ -1,0 +1,78 @@
+#pragma once
+// The catalog: every object by schema and name, with its columns; and the contents of
+// tables (in memory until the storage issue makes them durable collections).
+//
+// Thread-safety: none of its own. The Coordinator guards it with its shared_mutex: readers
+// (binding, snapshots) hold it shared, writers (DDL, commits) exclusively.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/row.hpp"
+#include "sql/catalog.hpp"
+
+namespace freshet::server {
+
+// A table's rows: a multiset (row -> count). Tables with a primary key also keep key -> row
+// to check uniqueness.
+struct TableData {
+  std::unordered_map<Row, int64_t, RowHash> rows;
+  std::unordered_map<Row, Row, RowHash> by_key;  // only with a primary key
+  size_t size() const {
+    size_t n = 0;
+    for (const auto& [r, c] : rows) n += static_cast<size_t>(c);
+    return n;
+  }
+};
+
+// System views are computed from the catalog when read.
+struct SystemView {
+  sql::ObjectInfo info;
+  // Emits the rows for the current catalog.
+  void (*rows)(const class Catalog& catalog, std::vector<Row>& out) = nullptr;
+};
+
+class Catalog : public sql::CatalogView {
+ public:
+  Catalog();
+
+  const sql::ObjectInfo* lookup(std::string_view schema, std::string_view name) const override;
+  const sql::ObjectInfo* lookup_oid(uint32_t oid) const override;
+
+  // Adds a user object; assigns id and oid. Returns the stored object.
+  sql::ObjectInfo& add(sql::ObjectInfo obj);
+  void remove(uint64_t id);
+  // Objects that depend on `id` (views naming it, indexes on it).
+  std::vector<const sql::ObjectInfo*> dependents(uint64_t id) const;
+  void add_dependency(uint64_t dependent, uint64_t on) { deps_[dependent].push_back(on); }
+
+  const std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>>& objects() const { return objects_; }
+  TableData* table_data(uint64_t id);
+  const SystemView* system_view(uint64_t id) const;
+  const std::vector<SystemView>& system_views() const { return system_views_; }
+
+  static constexpr uint64_t kFirstUserId = 1 << 20;
+  static constexpr uint32_t kFirstUserOid = 16384;
+  static constexpr uint32_t kPublicNamespaceOid = 2200;
+  static constexpr uint32_t kPgCatalogNamespaceOid = 11;
+  static constexpr uint32_t kInformationSchemaNamespaceOid = 13000;
+  static constexpr uint32_t kDatabaseOid = 16384 - 1;
+  static uint32_t namespace_oid(const std::string& schema);
+
+ private:
+  std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>> objects_;
+  std::map<std::pair<std::string, std::string>, uint64_t> by_name_;
+  std::unordered_map<uint64_t, TableData> tables_;
+  std::map<uint64_t, std::vector<uint64_t>> deps_;
+  std::vector<SystemView> system_views_;
+  uint64_t next_id_ = kFirstUserId;
+  uint32_t next_oid_ = kFirstUserOid + 1;
+};
+
+// Defined in system_views.cpp.
+std::vector<SystemView> make_system_views();
+
+}  // namespace freshet::server

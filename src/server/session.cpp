@@ -1,0 +1,1231 @@
+#include "server/session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <shared_mutex>
+
+#include "common/error.hpp"
+#include "common/format.hpp"
+#include "dataflow/eval.hpp"
+#include "dataflow/oneshot.hpp"
+#include "server/catalog.hpp"
+#include "server/coordinator.hpp"
+#include "sql/binder.hpp"
+#include "sql/lower.hpp"
+#include "sql/optimize.hpp"
+#include "sql/parser.hpp"
+
+namespace freshet::server {
+
+struct Coordinator::State {
+  std::shared_mutex mu;
+  Catalog catalog;  // guarded by mu
+};
+
+Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {}
+Coordinator::~Coordinator() = default;
+
+struct PreparedPlan {
+  std::shared_ptr<sql::ParseTree> tree;
+};
+
+namespace {
+
+using sql::HExpr;
+using sql::HRel;
+using sql::HRelKind;
+using sql::HRelPtr;
+using sql::ObjectInfo;
+using sql::ObjectKind;
+
+int64_t now_pg_micros() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return us - kUnixToPgEpochMicros;
+}
+
+// Results that are computed completely before the first fetch.
+class MaterializedExecution : public Execution {
+ public:
+  MaterializedExecution(std::vector<Column> cols, std::vector<Row> rows, std::string tag)
+      : columns_(std::move(cols)), rows_(std::move(rows)), tag_(std::move(tag)) {}
+  const std::vector<Column>& columns() const override { return columns_; }
+  bool fetch(std::vector<Row>& out, size_t max_rows) override {
+    size_t n = max_rows == 0 ? rows_.size() - pos_ : std::min(max_rows, rows_.size() - pos_);
+    for (size_t i = 0; i < n; ++i) out.push_back(std::move(rows_[pos_ + i]));
+    pos_ += n;
+    return pos_ < rows_.size();
+  }
+  std::string command_tag() const override { return tag_; }
+
+ private:
+  std::vector<Column> columns_;
+  std::vector<Row> rows_;
+  size_t pos_ = 0;
+  std::string tag_;
+};
+
+std::unique_ptr<Execution> done(std::string tag) {
+  return std::make_unique<MaterializedExecution>(std::vector<Column>{}, std::vector<Row>{}, std::move(tag));
+}
+
+std::string str_of(const PgQuery__Node* n) {
+  if (n && n->node_case == PG_QUERY__NODE__NODE_STRING) return n->string->sval;
+  return "";
+}
+
+struct Setting {
+  const char* name;
+  const char* value;
+  bool reported;
+};
+
+constexpr Setting kDefaultSettings[] = {
+    {"server_version", "15.0", true},
+    {"server_version_num", "150000", false},
+    {"server_encoding", "UTF8", true},
+    {"client_encoding", "UTF8", true},
+    {"datestyle", "ISO, MDY", true},
+    {"intervalstyle", "postgres", true},
+    {"timezone", "UTC", true},
+    {"integer_datetimes", "on", true},
+    {"standard_conforming_strings", "on", true},
+    {"application_name", "", true},
+    {"is_superuser", "on", true},
+    {"session_authorization", "freshet", true},
+    {"default_transaction_isolation", "strict serializable", false},
+    {"transaction_isolation", "strict serializable", false},
+    {"extra_float_digits", "1", false},
+    {"search_path", "public", false},
+    {"max_identifier_length", "63", false},
+    {"statement_timeout", "0", false},
+    {"lc_collate", "C", false},
+    {"lc_ctype", "C", false},
+    {"lc_messages", "C", false},
+    {"lc_monetary", "C", false},
+    {"lc_numeric", "C", false},
+    {"lc_time", "C", false},
+    {"bytea_output", "hex", false},
+    {"client_min_messages", "notice", false},
+    {"cluster", "default", false},
+};
+
+// Display names of reported settings (ParameterStatus uses PostgreSQL's spelling).
+std::string display_name(const std::string& lower) {
+  if (lower == "datestyle") return "DateStyle";
+  if (lower == "intervalstyle") return "IntervalStyle";
+  if (lower == "timezone") return "TimeZone";
+  return lower;
+}
+
+}  // namespace
+
+struct Session::State {
+  SessionOptions options;
+  std::map<std::string, std::string> settings;
+  std::vector<std::pair<std::string, std::string>> changed;
+  TransactionStatus txn = TransactionStatus::kIdle;
+  // Writes of the open transaction block, per table: applied at COMMIT.
+  std::map<uint64_t, std::vector<std::pair<Row, int64_t>>> pending;
+  std::atomic<bool> cancelled{false};
+};
+
+Session::Session(Coordinator& coordinator, SessionOptions options)
+    : coordinator_(coordinator), state_(std::make_unique<State>()) {
+  state_->options = std::move(options);
+  for (const auto& s : kDefaultSettings) state_->settings[s.name] = s.value;
+  state_->settings["application_name"] = state_->options.application_name;
+  state_->settings["session_authorization"] = state_->options.user;
+  for (const auto& [k, v] : state_->options.startup_params) {
+    std::string key = sql::lower_ident(k);
+    if (key == "user" || key == "database" || key == "options" || key == "replication") continue;
+    state_->settings[key] = v;
+  }
+}
+
+Session::~Session() = default;
+
+TransactionStatus Session::transaction_status() const { return state_->txn; }
+
+std::optional<std::string> Session::setting(std::string_view name) const {
+  auto it = state_->settings.find(sql::lower_ident(name));
+  if (it == state_->settings.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> Session::reported_settings() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& s : kDefaultSettings)
+    if (s.reported) out.push_back({display_name(s.name), state_->settings.at(s.name)});
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Session::take_changed_settings() {
+  auto out = std::move(state_->changed);
+  state_->changed.clear();
+  return out;
+}
+
+void Session::cancel() { state_->cancelled.store(true); }
+
+void Session::close() {
+  state_->pending.clear();
+  state_->txn = TransactionStatus::kIdle;
+}
+
+std::vector<std::string> Session::split(std::string_view sql) {
+  auto tree = sql::ParseTree::parse(sql);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < tree->size(); ++i) out.push_back(tree->statement_text(i));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statement execution
+
+namespace {
+
+class Executor {
+ public:
+  Executor(Coordinator& coord, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
+      : coord_(coord), cs_(coord.state()), st_(st), params_(params), param_types_(param_types) {
+    ctx_.arena = &arena_;
+    ctx_.statement_time_us = now_pg_micros();
+    ctx_.logical_time_ms = static_cast<uint64_t>((ctx_.statement_time_us + kUnixToPgEpochMicros) / 1000);
+    ctx_.params = params_;
+    ctx_.current_user = st_.options.user;
+    ctx_.current_database = st_.options.database;
+  }
+
+  std::unique_ptr<Execution> run(const PgQuery__Node* stmt);
+  // Only binds: for Describe at prepare time.
+  std::vector<Column> describe(const PgQuery__Node* stmt, bool& returns_rows);
+
+ private:
+  std::unique_ptr<Execution> run_select(const PgQuery__SelectStmt* s);
+  std::unique_ptr<Execution> run_insert(const PgQuery__InsertStmt* s);
+  std::unique_ptr<Execution> run_update(const PgQuery__UpdateStmt* s);
+  std::unique_ptr<Execution> run_delete(const PgQuery__DeleteStmt* s);
+  std::unique_ptr<Execution> run_create_table(const PgQuery__CreateStmt* s);
+  std::unique_ptr<Execution> run_create_table_as(const PgQuery__CreateTableAsStmt* s);
+  std::unique_ptr<Execution> run_create_view(const PgQuery__ViewStmt* s);
+  std::unique_ptr<Execution> run_create_index(const PgQuery__IndexStmt* s);
+  std::unique_ptr<Execution> run_drop(const PgQuery__DropStmt* s);
+  std::unique_ptr<Execution> run_transaction(const PgQuery__TransactionStmt* s);
+  std::unique_ptr<Execution> run_set(const PgQuery__VariableSetStmt* s);
+  std::unique_ptr<Execution> run_show(const PgQuery__VariableShowStmt* s);
+  std::unique_ptr<Execution> run_explain(const PgQuery__ExplainStmt* s);
+  std::unique_ptr<Execution> run_truncate(const PgQuery__TruncateStmt* s);
+
+  // Runs a relation once; returns consolidated rows.
+  std::vector<std::pair<Row, int64_t>> evaluate(const HRel& rel);
+  dataflow::SnapshotFn snapshot_fn();
+  const ObjectInfo& table_for_write(const PgQuery__RangeVar* rv);
+  // Applies inserts/deletes to a table after constraint checks (or to the pending set).
+  void write(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes);
+  HExpr default_for(const ObjectInfo& t, size_t col, sql::Binder& binder);
+  std::vector<Row> returning(const ObjectInfo& t, PgQuery__Node** list, size_t n, const std::vector<Row>& rows,
+                             std::vector<Column>& cols);
+  void require_write_lock() {}
+
+  Coordinator& coord_;
+  Coordinator::State& cs_;
+  Session::State& st_;
+  std::span<const Datum> params_;
+  std::vector<Type>& param_types_;
+  Arena arena_;
+  EvalContext ctx_;
+};
+
+dataflow::SnapshotFn Executor::snapshot_fn() {
+  return [this](uint64_t id, const std::function<void(const Row&, int64_t)>& emit) {
+    Catalog& cat = cs_.catalog;
+    if (const SystemView* v = cat.system_view(id)) {
+      std::vector<Row> rows;
+      v->rows(cat, rows);
+      for (const auto& r : rows) emit(r, 1);
+      return;
+    }
+    if (TableData* t = cat.table_data(id))
+      for (const auto& [row, n] : t->rows) emit(row, n);
+    auto it = st_.pending.find(id);
+    if (it != st_.pending.end())
+      for (const auto& [row, n] : it->second) emit(row, n);
+  };
+}
+
+std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
+  dataflow::RelExpr plan = sql::optimize(sql::lower(rel));
+  return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
+}
+
+std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_rows) {
+  returns_rows = false;
+  std::shared_lock lock(cs_.mu);
+  if (stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+    sql::Binder binder(cs_.catalog, param_types_);
+    sql::BoundQuery q = binder.bind_query(stmt->select_stmt);
+    binder.finish_params();
+    std::vector<Column> cols;
+    auto types = q.types();
+    for (size_t i = 0; i < q.column_names.size(); ++i) cols.push_back({q.column_names[i], types[i]});
+    returns_rows = true;
+    return cols;
+  }
+  if (stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT) {
+    returns_rows = true;
+    return {{str_of(nullptr).empty() ? std::string(stmt->variable_show_stmt->name) : "", Type(TypeId::kText)}};
+  }
+  if (stmt->node_case == PG_QUERY__NODE__NODE_EXPLAIN_STMT) {
+    returns_rows = true;
+    return {{"Optimized Plan", Type(TypeId::kText)}};
+  }
+  // DML: bind to learn parameter types; RETURNING columns.
+  auto bind_table_scope = [&](const PgQuery__RangeVar* rv, sql::Scope& scope) -> const ObjectInfo& {
+    const ObjectInfo& t = table_for_write(rv);
+    std::string alias = rv->alias ? rv->alias->aliasname : t.name;
+    for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
+    return t;
+  };
+  std::vector<Column> cols;
+  PgQuery__Node** ret = nullptr;
+  size_t nret = 0;
+  sql::Scope scope;
+  sql::Binder binder(cs_.catalog, param_types_);
+  if (stmt->node_case == PG_QUERY__NODE__NODE_INSERT_STMT) {
+    const auto* s = stmt->insert_stmt;
+    const ObjectInfo& t = bind_table_scope(s->relation, scope);
+    // Bind VALUES items against the target columns to type their parameters.
+    std::vector<size_t> targets;
+    if (s->n_cols == 0)
+      for (size_t i = 0; i < t.columns.size(); ++i) targets.push_back(i);
+    else
+      for (size_t i = 0; i < s->n_cols; ++i) {
+        std::string name = s->cols[i]->res_target->name;
+        for (size_t c = 0; c < t.columns.size(); ++c)
+          if (t.columns[c].name == name) targets.push_back(c);
+      }
+    if (s->select_stmt && s->select_stmt->select_stmt->n_values_lists > 0) {
+      sql::Scope empty;
+      for (size_t r = 0; r < s->select_stmt->select_stmt->n_values_lists; ++r) {
+        const auto* l = s->select_stmt->select_stmt->values_lists[r]->list;
+        for (size_t k = 0; k < l->n_items && k < targets.size(); ++k) {
+          if (l->items[k]->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) continue;
+          HExpr e = binder.bind_expr_in_scope(l->items[k], empty);
+          binder.coerce(std::move(e), t.columns[targets[k]].type, CastContext::kAssignment);
+        }
+      }
+    } else if (s->select_stmt) {
+      binder.bind_query(s->select_stmt->select_stmt);
+    }
+    ret = s->returning_list;
+    nret = s->n_returning_list;
+  } else if (stmt->node_case == PG_QUERY__NODE__NODE_UPDATE_STMT) {
+    const auto* s = stmt->update_stmt;
+    const ObjectInfo& t = bind_table_scope(s->relation, scope);
+    for (size_t i = 0; i < s->n_target_list; ++i) {
+      const auto* rt = s->target_list[i]->res_target;
+      if (rt->val->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) continue;
+      for (size_t c = 0; c < t.columns.size(); ++c)
+        if (t.columns[c].name == rt->name)
+          binder.coerce(binder.bind_expr_in_scope(rt->val, scope), t.columns[c].type, CastContext::kAssignment);
+    }
+    if (s->where_clause) binder.bind_expr_in_scope(s->where_clause, scope);
+    ret = s->returning_list;
+    nret = s->n_returning_list;
+  } else if (stmt->node_case == PG_QUERY__NODE__NODE_DELETE_STMT) {
+    const auto* s = stmt->delete_stmt;
+    bind_table_scope(s->relation, scope);
+    if (s->where_clause) binder.bind_expr_in_scope(s->where_clause, scope);
+    ret = s->returning_list;
+    nret = s->n_returning_list;
+  }
+  for (size_t i = 0; i < nret; ++i) {
+    const auto* rt = ret[i]->res_target;
+    HExpr e = binder.bind_expr_in_scope(rt->val, scope);
+    cols.push_back({rt->name ? rt->name : sql::Binder::column_name_for(rt->val), e.type.id == TypeId::kUnknown ? Type(TypeId::kText) : e.type});
+  }
+  binder.finish_params();
+  returns_rows = nret > 0;
+  return cols;
+}
+
+std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
+  bool in_failed = st_.txn == TransactionStatus::kFailed;
+  if (in_failed && stmt->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+    throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+  switch (stmt->node_case) {
+    case PG_QUERY__NODE__NODE_SELECT_STMT: return run_select(stmt->select_stmt);
+    case PG_QUERY__NODE__NODE_INSERT_STMT: return run_insert(stmt->insert_stmt);
+    case PG_QUERY__NODE__NODE_UPDATE_STMT: return run_update(stmt->update_stmt);
+    case PG_QUERY__NODE__NODE_DELETE_STMT: return run_delete(stmt->delete_stmt);
+    case PG_QUERY__NODE__NODE_CREATE_STMT: return run_create_table(stmt->create_stmt);
+    case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: return run_create_table_as(stmt->create_table_as_stmt);
+    case PG_QUERY__NODE__NODE_VIEW_STMT: return run_create_view(stmt->view_stmt);
+    case PG_QUERY__NODE__NODE_INDEX_STMT: return run_create_index(stmt->index_stmt);
+    case PG_QUERY__NODE__NODE_DROP_STMT: return run_drop(stmt->drop_stmt);
+    case PG_QUERY__NODE__NODE_TRANSACTION_STMT: return run_transaction(stmt->transaction_stmt);
+    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return run_set(stmt->variable_set_stmt);
+    case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return run_show(stmt->variable_show_stmt);
+    case PG_QUERY__NODE__NODE_EXPLAIN_STMT: return run_explain(stmt->explain_stmt);
+    case PG_QUERY__NODE__NODE_TRUNCATE_STMT: return run_truncate(stmt->truncate_stmt);
+    case PG_QUERY__NODE__NODE_DISCARD_STMT: return done("DISCARD ALL");
+    case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
+    default:
+      throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
+  }
+}
+
+std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
+  std::shared_lock lock(cs_.mu);
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::BoundQuery q = binder.bind_query(s);
+  binder.finish_params();
+  auto result = evaluate(*q.rel);
+  // Finishing: ORDER BY, OFFSET, LIMIT, and the visible columns.
+  std::vector<std::pair<std::vector<Datum>, const Row*>> rows;
+  std::vector<Row> expanded;
+  size_t total = 0;
+  for (const auto& [r, n] : result) {
+    if (n < 0) throw SqlError(sqlstate::kInternalError, "query produced a negative multiplicity");
+    total += static_cast<size_t>(n);
+  }
+  expanded.reserve(total);
+  for (auto& [r, n] : result)
+    for (int64_t i = 0; i < n; ++i) expanded.push_back(r);
+  if (!q.order_by.empty()) {
+    std::vector<std::vector<Datum>> keys(expanded.size());
+    std::vector<size_t> idx(expanded.size());
+    for (size_t i = 0; i < expanded.size(); ++i) {
+      keys[i] = expanded[i].unpack();
+      idx[i] = i;
+    }
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      for (const auto& k : q.order_by) {
+        const Datum& x = keys[a][k.column];
+        const Datum& y = keys[b][k.column];
+        if (x.is_null() || y.is_null()) {
+          if (x.is_null() && y.is_null()) continue;
+          return x.is_null() ? k.nulls_first : !k.nulls_first;
+        }
+        int c = compare_datums(x, y);
+        if (c != 0) return k.descending ? c > 0 : c < 0;
+      }
+      return false;
+    });
+    std::vector<Row> sorted;
+    sorted.reserve(idx.size());
+    for (auto i : idx) sorted.push_back(std::move(expanded[i]));
+    expanded = std::move(sorted);
+  }
+  auto eval_count = [&](const std::optional<HExpr>& e, const char* what, const char* state) -> std::optional<int64_t> {
+    if (!e) return std::nullopt;
+    Datum d = dataflow::eval(sql::lower_constant_expr(*e), {}, ctx_);
+    if (d.is_null()) return std::nullopt;
+    if (d.as_int() < 0) throw SqlError(state, std::string(what) + " must not be negative");
+    return d.as_int();
+  };
+  int64_t offset = eval_count(q.offset, "OFFSET", sqlstate::kInvalidRowCountInResultOffsetClause).value_or(0);
+  std::optional<int64_t> limit = eval_count(q.limit, "LIMIT", sqlstate::kInvalidRowCountInLimitClause);
+  size_t begin = std::min(expanded.size(), static_cast<size_t>(offset));
+  size_t end = limit ? std::min(expanded.size(), begin + static_cast<size_t>(*limit)) : expanded.size();
+  size_t nvis = q.column_names.size();
+  auto types = q.types();
+  std::vector<Row> out;
+  out.reserve(end - begin);
+  bool project = q.rel->arity() != nvis;
+  std::vector<Datum> buf;
+  for (size_t i = begin; i < end; ++i) {
+    if (!project) {
+      out.push_back(std::move(expanded[i]));
+      continue;
+    }
+    buf.clear();
+    expanded[i].unpack_into(buf);
+    out.push_back(Row::pack(std::span<const Datum>(buf.data(), nvis)));
+  }
+  std::vector<Column> cols;
+  for (size_t i = 0; i < nvis; ++i) cols.push_back({q.column_names[i], types[i]});
+  std::string tag = "SELECT " + std::to_string(out.size());
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(out), std::move(tag));
+}
+
+const ObjectInfo& Executor::table_for_write(const PgQuery__RangeVar* rv) {
+  std::string schema = rv->schemaname ? rv->schemaname : "";
+  const ObjectInfo* t = cs_.catalog.lookup(schema, rv->relname);
+  if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(rv->relname) + "\" does not exist", rv->location + 1);
+  if (t->kind != ObjectKind::kTable)
+    throw SqlError(sqlstate::kWrongObjectType, "cannot change relation \"" + t->name + "\"", rv->location + 1)
+        .with_detail("Only tables can be written to.");
+  return *t;
+}
+
+HExpr Executor::default_for(const ObjectInfo& t, size_t col, sql::Binder& binder) {
+  const auto& c = t.columns[col];
+  if (!c.default_sql) return HExpr::literal_of(Datum::null(), c.type);
+  auto tree = sql::ParseTree::parse("SELECT " + *c.default_sql);
+  const auto* sel = tree->statement(0)->select_stmt;
+  sql::Scope empty;
+  HExpr e = binder.bind_expr_in_scope(sel->target_list[0]->res_target->val, empty);
+  // The expression's literals are owned by the HExpr (packed rows), not the parse tree.
+  return binder.coerce(std::move(e), c.type, CastContext::kAssignment);
+}
+
+void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes) {
+  TableData* data = cs_.catalog.table_data(t.id);
+  FRESHET_ASSERT(data != nullptr);
+  auto& pending = st_.pending[t.id];
+  bool in_block = st_.txn == TransactionStatus::kInBlock;
+  // Constraint checks: NOT NULL, then primary key uniqueness over base + pending + changes.
+  std::vector<Datum> ds;
+  for (const auto& [row, diff] : changes) {
+    if (diff <= 0) continue;
+    ds.clear();
+    row.unpack_into(ds);
+    for (size_t i = 0; i < t.columns.size(); ++i)
+      if (!t.columns[i].nullable && ds[i].is_null())
+        throw SqlError(sqlstate::kNotNullViolation,
+                       "null value in column \"" + t.columns[i].name + "\" of relation \"" + t.name + "\" violates not-null constraint");
+  }
+  if (!t.primary_key.empty()) {
+    std::unordered_map<Row, int64_t, RowHash> delta;
+    auto key_of = [&](const Row& r) {
+      ds.clear();
+      r.unpack_into(ds);
+      std::vector<Datum> k;
+      for (auto c : t.primary_key) k.push_back(ds[c]);
+      return Row::pack(k);
+    };
+    for (const auto& [row, diff] : pending) delta[key_of(row)] += diff;
+    for (const auto& [row, diff] : changes) delta[key_of(row)] += diff;
+    for (const auto& [key, d] : delta) {
+      int64_t base = data->by_key.count(key) ? 1 : 0;
+      if (base + d > 1) {
+        std::string names, vals;
+        std::vector<Datum> kd = key.unpack();
+        for (size_t i = 0; i < t.primary_key.size(); ++i) {
+          if (i) {
+            names += ", ";
+            vals += ", ";
+          }
+          names += t.columns[t.primary_key[i]].name;
+          vals += kd[i].is_null() ? "null" : format_datum(kd[i], t.columns[t.primary_key[i]].type);
+        }
+        throw SqlError(sqlstate::kUniqueViolation, "duplicate key value violates unique constraint \"" + t.name + "_pkey\"")
+            .with_detail("Key (" + names + ")=(" + vals + ") already exists.");
+      }
+    }
+  }
+  if (in_block) {
+    for (const auto& c : changes) pending.push_back(c);
+    return;
+  }
+  st_.pending.erase(t.id);
+  for (const auto& [row, diff] : changes) {
+    auto& n = data->rows[row];
+    n += diff;
+    if (n == 0) data->rows.erase(row);
+    if (!t.primary_key.empty()) {
+      ds.clear();
+      row.unpack_into(ds);
+      std::vector<Datum> k;
+      for (auto c : t.primary_key) k.push_back(ds[c]);
+      Row key = Row::pack(k);
+      if (diff > 0)
+        data->by_key[key] = row;
+      else {
+        auto it = data->by_key.find(key);
+        if (it != data->by_key.end() && it->second == row) data->by_key.erase(it);
+      }
+    }
+  }
+}
+
+std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, size_t n, const std::vector<Row>& rows,
+                                     std::vector<Column>& cols) {
+  if (n == 0) return {};
+  sql::Scope scope;
+  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({t.name, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
+  sql::Binder binder(cs_.catalog, param_types_);
+  std::vector<dataflow::ScalarExpr> exprs;
+  for (size_t i = 0; i < n; ++i) {
+    const auto* rt = list[i]->res_target;
+    const auto* v = rt->val;
+    if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+        v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+      for (size_t c = 0; c < t.columns.size(); ++c) {
+        exprs.push_back(dataflow::ScalarExpr::column_ref(static_cast<uint32_t>(c), t.columns[c].type));
+        cols.push_back({t.columns[c].name, t.columns[c].type});
+      }
+      continue;
+    }
+    HExpr e = binder.bind_expr_in_scope(v, scope);
+    if (e.type.id == TypeId::kUnknown) e = binder.coerce(std::move(e), Type(TypeId::kText), CastContext::kImplicit);
+    cols.push_back({rt->name ? rt->name : sql::Binder::column_name_for(v), e.type});
+    exprs.push_back(sql::lower_simple_expr(e));
+  }
+  std::vector<Row> out;
+  std::vector<Datum> in, res;
+  for (const auto& r : rows) {
+    in.clear();
+    res.clear();
+    r.unpack_into(in);
+    for (const auto& e : exprs) res.push_back(dataflow::eval(e, in, ctx_));
+    out.push_back(Row::pack(res));
+    arena_.reset();
+  }
+  return out;
+}
+
+std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
+  std::unique_lock lock(cs_.mu);
+  if (s->on_conflict_clause) throw SqlError(sqlstate::kFeatureNotSupported, "ON CONFLICT is not supported");
+  if (s->with_clause) throw SqlError(sqlstate::kFeatureNotSupported, "WITH in INSERT is not supported");
+  const ObjectInfo& t = table_for_write(s->relation);
+  sql::Binder binder(cs_.catalog, param_types_);
+  // Target columns.
+  std::vector<size_t> targets;
+  if (s->n_cols == 0) {
+    for (size_t i = 0; i < t.columns.size(); ++i) targets.push_back(i);
+  } else {
+    for (size_t i = 0; i < s->n_cols; ++i) {
+      const auto* rt = s->cols[i]->res_target;
+      std::string name = rt->name;
+      size_t c = 0;
+      for (; c < t.columns.size(); ++c)
+        if (t.columns[c].name == name) break;
+      if (c == t.columns.size())
+        throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" of relation \"" + t.name + "\" does not exist", rt->location + 1);
+      if (std::find(targets.begin(), targets.end(), c) != targets.end())
+        throw SqlError(sqlstate::kDuplicateColumn, "column \"" + name + "\" specified more than once", rt->location + 1);
+      targets.push_back(c);
+    }
+  }
+  // The source rows, as a relation with one column per target.
+  HRelPtr src;
+  const PgQuery__SelectStmt* sel = s->select_stmt ? s->select_stmt->select_stmt : nullptr;
+  if (sel && sel->n_values_lists > 0 && sel->op == PG_QUERY__SET_OPERATION__SETOP_NONE) {
+    auto c = std::make_shared<HRel>();
+    c->kind = HRelKind::kConstant;
+    sql::Scope empty;
+    for (size_t r = 0; r < sel->n_values_lists; ++r) {
+      const auto* l = sel->values_lists[r]->list;
+      if (l->n_items > targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more expressions than target columns");
+      if (l->n_items < targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more target columns than expressions");
+      std::vector<HExpr> row;
+      for (size_t k = 0; k < l->n_items; ++k) {
+        const auto& col = t.columns[targets[k]];
+        if (l->items[k]->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
+          row.push_back(default_for(t, targets[k], binder));
+          continue;
+        }
+        HExpr e = binder.bind_expr_in_scope(l->items[k], empty);
+        row.push_back(binder.coerce(std::move(e), col.type, CastContext::kAssignment, 0, "column \"" + col.name + "\""));
+      }
+      c->rows.push_back(std::move(row));
+    }
+    for (auto k : targets) c->column_types.push_back(t.columns[k].type);
+    src = c;
+  } else if (sel) {
+    sql::BoundQuery q = binder.bind_query(sel);
+    if (q.column_names.size() > targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more expressions than target columns");
+    if (q.column_names.size() < targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more target columns than expressions");
+    HRelPtr rel = q.rel;
+    if (!q.order_by.empty() || q.limit || q.offset) {
+      // ORDER BY/LIMIT in INSERT ... SELECT: apply as top-k.
+      auto tk = std::make_shared<HRel>();
+      tk->kind = HRelKind::kTopK;
+      tk->inputs = {rel};
+      tk->column_types = rel->column_types;
+      tk->order_by = q.order_by;
+      if (q.limit) tk->limit = static_cast<uint64_t>(dataflow::eval(sql::lower_constant_expr(*q.limit), {}, ctx_).as_int());
+      if (q.offset) tk->offset = static_cast<uint64_t>(dataflow::eval(sql::lower_constant_expr(*q.offset), {}, ctx_).as_int());
+      rel = tk;
+    }
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {rel};
+    m->column_types = rel->column_types;
+    for (size_t k = 0; k < targets.size(); ++k) {
+      const auto& col = t.columns[targets[k]];
+      HExpr e = binder.coerce(HExpr::column_ref(0, static_cast<uint32_t>(k), rel->column_types[k]), col.type,
+                              CastContext::kAssignment, 0, "column \"" + col.name + "\"");
+      m->exprs.push_back(e);
+      m->column_types.push_back(col.type);
+    }
+    auto p = std::make_shared<HRel>();
+    p->kind = HRelKind::kProject;
+    p->inputs = {m};
+    for (size_t k = 0; k < targets.size(); ++k) {
+      p->columns.push_back(static_cast<uint32_t>(rel->arity() + k));
+      p->column_types.push_back(t.columns[targets[k]].type);
+    }
+    src = p;
+  } else {
+    // INSERT ... DEFAULT VALUES
+    auto c = std::make_shared<HRel>();
+    c->kind = HRelKind::kConstant;
+    c->rows.push_back({});
+    src = c;
+    targets.clear();
+  }
+  // Complete rows: defaults for the columns not given.
+  bool all_given = targets.size() == t.columns.size();
+  for (size_t i = 0; all_given && i < targets.size(); ++i) all_given = targets[i] == i;
+  HRelPtr full = src;
+  if (!all_given) {
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {src};
+    m->column_types = src->column_types;
+    std::vector<uint32_t> cols;
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      auto it = std::find(targets.begin(), targets.end(), c);
+      if (it != targets.end()) {
+        cols.push_back(static_cast<uint32_t>(it - targets.begin()));
+      } else {
+        m->exprs.push_back(default_for(t, c, binder));
+        m->column_types.push_back(t.columns[c].type);
+        cols.push_back(static_cast<uint32_t>(m->column_types.size() - 1));
+      }
+    }
+    auto p = std::make_shared<HRel>();
+    p->kind = HRelKind::kProject;
+    p->inputs = {m};
+    p->columns = cols;
+    for (auto c : cols) p->column_types.push_back(m->column_types[c]);
+    full = p;
+  }
+  binder.finish_params();
+  auto rows = evaluate(*full);
+  std::vector<std::pair<Row, int64_t>> changes;
+  std::vector<Row> inserted;
+  size_t count = 0;
+  for (auto& [r, n] : rows) {
+    changes.push_back({r, n});
+    count += static_cast<size_t>(n);
+    if (s->n_returning_list)
+      for (int64_t i = 0; i < n; ++i) inserted.push_back(r);
+  }
+  write(t, changes);
+  std::vector<Column> cols;
+  auto ret = returning(t, s->returning_list, s->n_returning_list, inserted, cols);
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "INSERT 0 " + std::to_string(count));
+}
+
+std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
+  std::unique_lock lock(cs_.mu);
+  if (s->n_from_clause) throw SqlError(sqlstate::kFeatureNotSupported, "UPDATE ... FROM is not supported");
+  const ObjectInfo& t = table_for_write(s->relation);
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Scope scope;
+  std::string alias = s->relation->alias ? s->relation->alias->aliasname : t.name;
+  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
+  auto get = std::make_shared<HRel>();
+  get->kind = HRelKind::kGet;
+  get->collection_id = t.id;
+  for (const auto& c : t.columns) get->column_types.push_back(c.type);
+  HRelPtr rel = get;
+  if (s->where_clause) {
+    auto f = std::make_shared<HRel>();
+    f->kind = HRelKind::kFilter;
+    f->inputs = {rel};
+    f->column_types = rel->column_types;
+    HExpr pred = binder.bind_expr_in_scope(s->where_clause, scope);
+    if (pred.type.id != TypeId::kBool)
+      throw SqlError(sqlstate::kDatatypeMismatch, "argument of WHERE must be type boolean, not type " + type_name(pred.type));
+    f->exprs = {pred};
+    rel = f;
+  }
+  std::vector<HExpr> new_values;
+  for (size_t c = 0; c < t.columns.size(); ++c) new_values.push_back(HExpr::column_ref(0, static_cast<uint32_t>(c), t.columns[c].type));
+  std::vector<bool> assigned(t.columns.size(), false);
+  for (size_t i = 0; i < s->n_target_list; ++i) {
+    const auto* rt = s->target_list[i]->res_target;
+    size_t c = 0;
+    for (; c < t.columns.size(); ++c)
+      if (t.columns[c].name == rt->name) break;
+    if (c == t.columns.size())
+      throw SqlError(sqlstate::kUndefinedColumn, "column \"" + std::string(rt->name) + "\" of relation \"" + t.name + "\" does not exist", rt->location + 1);
+    if (assigned[c]) throw SqlError(sqlstate::kSyntaxError, "multiple assignments to same column \"" + std::string(rt->name) + "\"");
+    assigned[c] = true;
+    if (rt->val->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
+      new_values[c] = default_for(t, c, binder);
+      continue;
+    }
+    HExpr e = binder.bind_expr_in_scope(rt->val, scope);
+    new_values[c] = binder.coerce(std::move(e), t.columns[c].type, CastContext::kAssignment, 0, "column \"" + t.columns[c].name + "\"");
+  }
+  auto m = std::make_shared<HRel>();
+  m->kind = HRelKind::kMap;
+  m->inputs = {rel};
+  m->column_types = rel->column_types;
+  for (const auto& e : new_values) {
+    m->exprs.push_back(e);
+    m->column_types.push_back(e.type);
+  }
+  binder.finish_params();
+  auto rows = evaluate(*m);
+  size_t n_cols = t.columns.size();
+  std::vector<std::pair<Row, int64_t>> changes;
+  std::vector<Row> updated;
+  size_t count = 0;
+  std::vector<Datum> ds;
+  for (auto& [r, n] : rows) {
+    ds.clear();
+    r.unpack_into(ds);
+    Row old_row = Row::pack(std::span<const Datum>(ds.data(), n_cols));
+    Row new_row = Row::pack(std::span<const Datum>(ds.data() + n_cols, n_cols));
+    changes.push_back({old_row, -n});
+    changes.push_back({new_row, n});
+    count += static_cast<size_t>(n);
+    if (s->n_returning_list)
+      for (int64_t i = 0; i < n; ++i) updated.push_back(new_row);
+  }
+  write(t, changes);
+  std::vector<Column> cols;
+  auto ret = returning(t, s->returning_list, s->n_returning_list, updated, cols);
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "UPDATE " + std::to_string(count));
+}
+
+std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
+  std::unique_lock lock(cs_.mu);
+  if (s->n_using_clause) throw SqlError(sqlstate::kFeatureNotSupported, "DELETE ... USING is not supported");
+  const ObjectInfo& t = table_for_write(s->relation);
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Scope scope;
+  std::string alias = s->relation->alias ? s->relation->alias->aliasname : t.name;
+  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
+  auto get = std::make_shared<HRel>();
+  get->kind = HRelKind::kGet;
+  get->collection_id = t.id;
+  for (const auto& c : t.columns) get->column_types.push_back(c.type);
+  HRelPtr rel = get;
+  if (s->where_clause) {
+    auto f = std::make_shared<HRel>();
+    f->kind = HRelKind::kFilter;
+    f->inputs = {rel};
+    f->column_types = rel->column_types;
+    HExpr pred = binder.bind_expr_in_scope(s->where_clause, scope);
+    if (pred.type.id != TypeId::kBool)
+      throw SqlError(sqlstate::kDatatypeMismatch, "argument of WHERE must be type boolean, not type " + type_name(pred.type));
+    f->exprs = {pred};
+    rel = f;
+  }
+  binder.finish_params();
+  auto rows = evaluate(*rel);
+  std::vector<std::pair<Row, int64_t>> changes;
+  std::vector<Row> deleted;
+  size_t count = 0;
+  for (auto& [r, n] : rows) {
+    changes.push_back({r, -n});
+    count += static_cast<size_t>(n);
+    if (s->n_returning_list)
+      for (int64_t i = 0; i < n; ++i) deleted.push_back(r);
+  }
+  write(t, changes);
+  std::vector<Column> cols;
+  auto ret = returning(t, s->returning_list, s->n_returning_list, deleted, cols);
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "DELETE " + std::to_string(count));
+}
+
+std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s) {
+  std::unique_lock lock(cs_.mu);
+  for (size_t i = 0; i < s->n_relations; ++i) {
+    const ObjectInfo& t = table_for_write(s->relations[i]->range_var);
+    std::vector<std::pair<Row, int64_t>> changes;
+    for (const auto& [r, n] : cs_.catalog.table_data(t.id)->rows) changes.push_back({r, -n});
+    for (const auto& [r, n] : st_.pending[t.id]) changes.push_back({r, -n});
+    write(t, changes);
+  }
+  return done("TRUNCATE TABLE");
+}
+
+// The text of a DEFAULT expression: deparsed, so that it is stored in canonical SQL.
+std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt* s) {
+  std::unique_lock lock(cs_.mu);
+  if (st_.txn == TransactionStatus::kInBlock)
+    throw SqlError(sqlstate::kActiveSqlTransaction, "CREATE TABLE cannot run inside a transaction block");
+  std::string schema = s->relation->schemaname ? s->relation->schemaname : "public";
+  if (schema != "public") throw SqlError(sqlstate::kInvalidName, "schema \"" + schema + "\" does not exist");
+  std::string name = s->relation->relname;
+  if (cs_.catalog.lookup("public", name)) {
+    if (s->if_not_exists) return done("CREATE TABLE");
+    throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
+  }
+  ObjectInfo obj;
+  obj.schema = "public";
+  obj.name = name;
+  obj.kind = ObjectKind::kTable;
+  std::vector<std::string> pk_names;
+  for (size_t i = 0; i < s->n_table_elts; ++i) {
+    const auto* el = s->table_elts[i];
+    if (el->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
+      const auto* cd = el->column_def;
+      sql::Binder binder(cs_.catalog, param_types_);
+      sql::ColumnInfo col;
+      col.name = cd->colname;
+      for (const auto& existing : obj.columns)
+        if (existing.name == col.name)
+          throw SqlError(sqlstate::kDuplicateColumn, "column \"" + col.name + "\" specified more than once", cd->location + 1);
+      col.type = binder.bind_type(cd->type_name);
+      if (col.type.id == TypeId::kRecord || col.type.id == TypeId::kUnknown)
+        throw SqlError(sqlstate::kDatatypeMismatch, "column \"" + col.name + "\" has pseudo-type " + type_name(col.type));
+      col.nullable = !cd->is_not_null;
+      for (size_t k = 0; k < cd->n_constraints; ++k) {
+        const auto* c = cd->constraints[k]->constraint;
+        switch (c->contype) {
+          case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: col.nullable = false; break;
+          case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: col.nullable = true; break;
+          case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
+            col.default_sql = sql::deparse_expr(c->raw_expr);
+            // Validate now: the default must bind and cast to the column type.
+            sql::Scope empty;
+            HExpr e = binder.bind_expr_in_scope(c->raw_expr, empty);
+            binder.coerce(std::move(e), col.type, CastContext::kAssignment, 0, "column \"" + col.name + "\"");
+            break;
+          }
+          case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+            pk_names.push_back(col.name);
+            col.nullable = false;
+            break;
+          case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+          case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+          case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+            throw SqlError(sqlstate::kFeatureNotSupported, "UNIQUE, CHECK and FOREIGN KEY constraints are not supported", c->location + 1);
+          default:
+            break;
+        }
+      }
+      obj.columns.push_back(std::move(col));
+    } else if (el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
+      const auto* c = el->constraint;
+      if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
+        for (size_t k = 0; k < c->n_keys; ++k) pk_names.push_back(str_of(c->keys[k]));
+      } else {
+        throw SqlError(sqlstate::kFeatureNotSupported, "UNIQUE, CHECK and FOREIGN KEY constraints are not supported", c->location + 1);
+      }
+    } else {
+      throw SqlError(sqlstate::kFeatureNotSupported, "this table element is not supported");
+    }
+  }
+  for (const auto& pk : pk_names) {
+    size_t c = 0;
+    for (; c < obj.columns.size(); ++c)
+      if (obj.columns[c].name == pk) break;
+    if (c == obj.columns.size()) throw SqlError(sqlstate::kUndefinedColumn, "column \"" + pk + "\" named in key does not exist");
+    if (std::find(obj.primary_key.begin(), obj.primary_key.end(), c) != obj.primary_key.end())
+      throw SqlError(sqlstate::kDuplicateColumn, "column \"" + pk + "\" appears twice in primary key constraint");
+    obj.primary_key.push_back(static_cast<uint32_t>(c));
+    obj.columns[c].nullable = false;
+  }
+  cs_.catalog.add(std::move(obj));
+  return done("CREATE TABLE");
+}
+
+std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTableAsStmt* s) {
+  if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
+    throw SqlError(sqlstate::kFeatureNotSupported, "CREATE MATERIALIZED VIEW is not supported yet");
+  std::unique_lock lock(cs_.mu);
+  const auto* into = s->into;
+  std::string name = into->rel->relname;
+  if (cs_.catalog.lookup("public", name)) {
+    if (s->if_not_exists) return done("SELECT 0");
+    throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
+  }
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
+  ObjectInfo obj;
+  obj.name = name;
+  obj.kind = ObjectKind::kTable;
+  auto types = q.types();
+  for (size_t i = 0; i < q.column_names.size(); ++i) {
+    std::string cname = i < into->n_col_names ? str_of(into->col_names[i]) : q.column_names[i];
+    obj.columns.push_back({cname, types[i], true, std::nullopt});
+  }
+  auto rows = evaluate(*q.rel);
+  const ObjectInfo& t = cs_.catalog.add(std::move(obj));
+  std::vector<std::pair<Row, int64_t>> changes;
+  size_t count = 0;
+  std::vector<Datum> ds;
+  for (auto& [r, n] : rows) {
+    ds.clear();
+    r.unpack_into(ds);
+    changes.push_back({Row::pack(std::span<const Datum>(ds.data(), t.columns.size())), n});
+    count += static_cast<size_t>(n);
+  }
+  write(t, changes);
+  return done("SELECT " + std::to_string(count));
+}
+
+std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s) {
+  std::unique_lock lock(cs_.mu);
+  std::string name = s->view->relname;
+  const ObjectInfo* existing = cs_.catalog.lookup("public", name);
+  if (existing && !s->replace) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
+  if (existing && existing->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a view");
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
+  if (!param_types_.empty()) throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $1");
+  ObjectInfo obj;
+  obj.name = name;
+  obj.kind = ObjectKind::kView;
+  obj.definition_sql = sql::deparse_statement(s->query);
+  auto types = q.types();
+  for (size_t i = 0; i < q.column_names.size(); ++i) {
+    std::string cname = i < s->n_aliases ? str_of(s->aliases[i]) : q.column_names[i];
+    obj.columns.push_back({cname, types[i], true, std::nullopt});
+  }
+  if (s->n_aliases > 0) {
+    // Column aliases: wrap the definition so the stored SQL yields the aliased names.
+    std::string cols;
+    for (size_t i = 0; i < obj.columns.size(); ++i) cols += (i ? ", " : "") + std::string("\"") + obj.columns[i].name + "\"";
+    obj.definition_sql = "SELECT * FROM (" + obj.definition_sql + ") AS v(" + cols + ")";
+  }
+  // Dependencies: every object the view's definition names.
+  std::vector<uint64_t> deps;
+  std::function<void(const HRel&)> collect = [&](const HRel& r) {
+    if (r.kind == HRelKind::kGet) deps.push_back(r.collection_id);
+    for (const auto& in : r.inputs) collect(*in);
+    auto scan = [&](const HExpr& e, auto& self) -> void {
+      if (e.subquery) collect(*e.subquery);
+      for (const auto& a : e.args) self(a, self);
+    };
+    for (const auto& e : r.exprs) scan(e, scan);
+  };
+  collect(*q.rel);
+  if (existing) cs_.catalog.remove(existing->id);
+  const ObjectInfo& v = cs_.catalog.add(std::move(obj));
+  for (auto d : deps) cs_.catalog.add_dependency(v.id, d);
+  return done("CREATE VIEW");
+}
+
+std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* s) {
+  // Indexes on tables are accepted and recorded; they change no result. (Indexes on views,
+  // which maintain results, come with incremental views.)
+  std::unique_lock lock(cs_.mu);
+  const ObjectInfo* t = cs_.catalog.lookup(s->relation->schemaname ? s->relation->schemaname : "", s->relation->relname);
+  if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(s->relation->relname) + "\" does not exist");
+  if (t->kind != ObjectKind::kTable)
+    throw SqlError(sqlstate::kFeatureNotSupported, "indexes on views are not supported yet");
+  std::string name = s->idxname && *s->idxname ? s->idxname : t->name + "_idx";
+  if (cs_.catalog.lookup("public", name)) {
+    if (s->if_not_exists) return done("CREATE INDEX");
+    throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
+  }
+  if (s->unique) throw SqlError(sqlstate::kFeatureNotSupported, "unique indexes are not supported");
+  ObjectInfo obj;
+  obj.name = name;
+  obj.kind = ObjectKind::kIndex;
+  obj.definition_sql = t->name;
+  uint64_t tid = t->id;
+  const ObjectInfo& idx = cs_.catalog.add(std::move(obj));
+  cs_.catalog.add_dependency(idx.id, tid);
+  return done("CREATE INDEX");
+}
+
+std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
+  std::unique_lock lock(cs_.mu);
+  ObjectKind want;
+  const char* what;
+  const char* tag;
+  switch (s->remove_type) {
+    case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: want = ObjectKind::kTable; what = "table"; tag = "DROP TABLE"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: want = ObjectKind::kView; what = "view"; tag = "DROP VIEW"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: want = ObjectKind::kIndex; what = "index"; tag = "DROP INDEX"; break;
+    default: throw SqlError(sqlstate::kFeatureNotSupported, "DROP of this object type is not supported");
+  }
+  bool cascade = s->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
+  for (size_t i = 0; i < s->n_objects; ++i) {
+    const auto* l = s->objects[i]->list;
+    std::string name = str_of(l->items[l->n_items - 1]);
+    std::string schema = l->n_items > 1 ? str_of(l->items[l->n_items - 2]) : "";
+    const ObjectInfo* o = cs_.catalog.lookup(schema, name);
+    if (!o || o->kind == ObjectKind::kSystemView) {
+      if (s->missing_ok) continue;
+      throw SqlError(sqlstate::kUndefinedTable, std::string(what) + " \"" + name + "\" does not exist");
+    }
+    if (o->kind != want) throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a " + what);
+    std::vector<uint64_t> order;
+    std::function<void(const ObjectInfo&)> visit = [&](const ObjectInfo& x) {
+      for (const auto* d : cs_.catalog.dependents(x.id)) {
+        if (!cascade && d->kind != ObjectKind::kIndex)
+          throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop " + std::string(what) + " " + name + " because other objects depend on it")
+              .with_detail(std::string(d->kind == ObjectKind::kView ? "view " : "object ") + d->name + " depends on " + what + " " + name)
+              .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
+        visit(*d);
+      }
+      if (std::find(order.begin(), order.end(), x.id) == order.end()) order.push_back(x.id);
+    };
+    visit(*o);
+    for (auto id : order) {
+      st_.pending.erase(id);
+      cs_.catalog.remove(id);
+    }
+  }
+  return done(tag);
+}
+
+std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionStmt* s) {
+  switch (s->kind) {
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+      if (st_.txn == TransactionStatus::kIdle) st_.txn = TransactionStatus::kInBlock;
+      return done(s->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN ? "BEGIN" : "START TRANSACTION");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT: {
+      if (st_.txn == TransactionStatus::kFailed) {
+        st_.pending.clear();
+        st_.txn = TransactionStatus::kIdle;
+        return done("ROLLBACK");
+      }
+      if (st_.txn == TransactionStatus::kInBlock) {
+        std::unique_lock lock(cs_.mu);
+        st_.txn = TransactionStatus::kIdle;
+        auto pending = std::move(st_.pending);
+        st_.pending.clear();
+        for (auto& [id, changes] : pending) {
+          const ObjectInfo* t = nullptr;
+          for (const auto& [oid, o] : cs_.catalog.objects())
+            if (oid == id) t = o.get();
+          if (!t) continue;  // dropped meanwhile
+          write(*t, changes);
+        }
+      }
+      return done("COMMIT");
+    }
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+      st_.pending.clear();
+      st_.txn = TransactionStatus::kIdle;
+      return done("ROLLBACK");
+    default:
+      throw SqlError(sqlstate::kFeatureNotSupported, "savepoints and two-phase commit are not supported");
+  }
+}
+
+std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
+  if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
+    for (const auto& d : kDefaultSettings) st_.settings[d.name] = d.value;
+    return done("RESET");
+  }
+  std::string name = sql::lower_ident(s->name ? s->name : "");
+  if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI) {
+    // SET TRANSACTION ISOLATION LEVEL ... / SET SESSION CHARACTERISTICS
+    return done("SET");
+  }
+  std::string value;
+  if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT || s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET) {
+    value = "";
+    for (const auto& d : kDefaultSettings)
+      if (name == d.name) value = d.value;
+  } else {
+    for (size_t i = 0; i < s->n_args; ++i) {
+      const auto* a = s->args[i];
+      std::string part;
+      if (a->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+        const auto* c = a->a_const;
+        if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL) part = c->sval->sval;
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) part = std::to_string(c->ival->ival);
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_FVAL) part = c->fval->fval;
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL) part = c->boolval->boolval ? "on" : "off";
+      } else if (a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST && a->type_cast->arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+                 a->type_cast->arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+        part = a->type_cast->arg->a_const->sval->sval;
+      }
+      value += (i ? ", " : "") + part;
+    }
+  }
+  if (name == "transaction_isolation" || name == "default_transaction_isolation") {
+    std::string v = sql::lower_ident(value);
+    if (v != "strict serializable" && v != "serializable" && v != "read committed" && v != "repeatable read")
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"" + name + "\": \"" + value + "\"");
+  }
+  if (name == "timezone" || name == "time zone") {
+    std::string v = sql::lower_ident(value);
+    if (v != "utc" && v != "gmt" && v != "etc/utc" && v != "z" && v != "+00" && v != "0" && v != "00:00")
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"TimeZone\": \"" + value + "\"")
+          .with_detail("Freshet stores and shows times in UTC.");
+    value = "UTC";
+    name = "timezone";
+  }
+  if (name == "client_encoding") {
+    std::string v = sql::lower_ident(value);
+    if (v != "utf8" && v != "utf-8" && v != "unicode")
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"client_encoding\": \"" + value + "\"");
+    value = "UTF8";
+  }
+  st_.settings[name] = value;
+  for (const auto& d : kDefaultSettings)
+    if (d.reported && name == d.name) st_.changed.push_back({display_name(name), value});
+  return done(s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET ? "RESET" : "SET");
+}
+
+std::unique_ptr<Execution> Executor::run_show(const PgQuery__VariableShowStmt* s) {
+  std::string name = sql::lower_ident(s->name);
+  if (name == "all") {
+    std::vector<Row> rows;
+    for (const auto& [k, v] : st_.settings) {
+      std::vector<Datum> ds = {Datum::from_string(k), Datum::from_string(v), Datum::from_string("")};
+      rows.push_back(Row::pack(ds));
+    }
+    return std::make_unique<MaterializedExecution>(
+        std::vector<Column>{{"name", Type(TypeId::kText)}, {"setting", Type(TypeId::kText)}, {"description", Type(TypeId::kText)}},
+        std::move(rows), "SHOW");
+  }
+  if (name == "time zone") name = "timezone";
+  if (name == "transaction isolation level") name = "transaction_isolation";
+  auto it = st_.settings.find(name);
+  if (it == st_.settings.end()) throw SqlError(sqlstate::kUndefinedObject, "unrecognized configuration parameter \"" + name + "\"");
+  std::vector<Datum> ds = {Datum::from_string(it->second)};
+  std::vector<Row> rows = {Row::pack(ds)};
+  return std::make_unique<MaterializedExecution>(std::vector<Column>{{s->name, Type(TypeId::kText)}}, std::move(rows), "SHOW");
+}
+
+std::unique_ptr<Execution> Executor::run_explain(const PgQuery__ExplainStmt* s) {
+  std::shared_lock lock(cs_.mu);
+  if (s->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    throw SqlError(sqlstate::kFeatureNotSupported, "EXPLAIN of this statement is not supported");
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
+  binder.finish_params();
+  dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+  std::string text = plan.to_string();
+  std::vector<Datum> ds = {Datum::from_string(text)};
+  std::vector<Row> rows = {Row::pack(ds)};
+  return std::make_unique<MaterializedExecution>(std::vector<Column>{{"Optimized Plan", Type(TypeId::kText)}}, std::move(rows), "EXPLAIN");
+}
+
+}  // namespace
+
+PreparedStatement Session::prepare(std::string_view sql_text, std::span<const Type> param_type_hints) {
+  auto tree = sql::ParseTree::parse(sql_text);
+  if (tree->size() > 1) throw SqlError(sqlstate::kSyntaxError, "cannot insert multiple commands into a prepared statement");
+  PreparedStatement ps;
+  ps.sql = std::string(sql_text);
+  ps.param_types.assign(param_type_hints.begin(), param_type_hints.end());
+  auto plan = std::make_shared<PreparedPlan>();
+  plan->tree = tree;
+  ps.plan = plan;
+  if (tree->size() == 0) return ps;
+  Executor ex(coordinator_, *state_, {}, ps.param_types);
+  ps.columns = ex.describe(tree->statement(0), ps.returns_rows);
+  for (auto& t : ps.param_types)
+    if (t.id == TypeId::kUnknown) t = Type(TypeId::kText);
+  return ps;
+}
+
+std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::span<const Datum> params) {
+  if (!stmt.plan || stmt.plan->tree->size() == 0) return done("");
+  state_->cancelled.store(false);
+  std::vector<Type> types = stmt.param_types;
+  if (params.size() < types.size())
+    throw SqlError(sqlstate::kProtocolViolation, "bind message supplies " + std::to_string(params.size()) + " parameters, but prepared statement requires " + std::to_string(types.size()));
+  Executor ex(coordinator_, *state_, params, types);
+  try {
+    return ex.run(stmt.plan->tree->statement(0));
+  } catch (const SqlError&) {
+    if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;
+    throw;
+  }
+}
+
+}  // namespace freshet::server

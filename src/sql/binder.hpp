@@ -1,0 +1,111 @@
+#pragma once
+// Binder: parse tree (parser.hpp) to HIR (hir.hpp). Resolves names against the catalog and
+// the query's scopes, types every expression by PostgreSQL's rules (resolve.hpp), inserts
+// implicit casts, and extracts aggregates. Errors are SqlError with PostgreSQL's SQLSTATE and
+// the position of the offending token.
+//
+// One Binder binds one statement; not thread-safe; cheap to construct.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sql/catalog.hpp"
+#include "sql/hir.hpp"
+#include "sql/parser.hpp"
+
+namespace freshet::sql {
+
+// A bound query with its "finishing": the ORDER BY / LIMIT / OFFSET of the outermost query,
+// applied to the result rather than maintained, and the columns a client sees.
+struct BoundQuery {
+  HRelPtr rel;
+  std::vector<std::string> column_names;  // the visible columns: rel's first column_names.size()
+  std::vector<dataflow::SortKey> order_by;
+  std::optional<HExpr> limit;   // constant or parameter, evaluated at execution
+  std::optional<HExpr> offset;
+  std::vector<Type> types() const {
+    return std::vector<Type>(rel->column_types.begin(), rel->column_types.begin() + column_names.size());
+  }
+};
+
+struct ScopeItem {
+  std::string table;   // qualifier ("" for none)
+  std::string name;
+  Type type;
+  uint32_t column = 0;
+  bool star = true;            // expanded by * and t.*
+  bool qualified_only = false; // visible only as table.name (USING-merged originals)
+};
+
+struct Scope {
+  std::vector<ScopeItem> items;
+  const Scope* parent = nullptr;
+};
+
+class Binder {
+ public:
+  Binder(const CatalogView& catalog, std::vector<Type>& param_types);
+
+  // SELECT / VALUES / set operations.
+  BoundQuery bind_query(const PgQuery__SelectStmt* stmt);
+
+  // An expression over a given scope (UPDATE SET, DEFAULT, RETURNING); no aggregates.
+  HExpr bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope);
+  // Casts e to type t in the given context, or throws 42804 naming `what`.
+  HExpr coerce(HExpr e, Type t, CastContext ctx, int position = 0, std::string_view what = "");
+  // Binds a type name (TypeName node). Throws 42704.
+  Type bind_type(const PgQuery__TypeName* tn);
+  // Finalises parameter types: unknown ones become text.
+  void finish_params();
+
+  // The relation for a table-like object in FROM (tables, views, system views).
+  HRelPtr relation_for(const ObjectInfo& obj, int position);
+
+  // Default output name of an expression node as PostgreSQL names it ("?column?", "count").
+  static std::string column_name_for(const PgQuery__Node* node);
+
+ private:
+  struct Cte {
+    HRelPtr rel;
+    std::vector<std::string> names;
+  };
+  struct ExprContext {
+    const Scope* scope = nullptr;
+    std::vector<HAggregate>* aggs = nullptr;  // non-null where aggregates are allowed
+    const char* clause = "";                  // for "aggregate functions are not allowed in WHERE"
+  };
+
+  BoundQuery bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
+  BoundQuery bind_set_op(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
+  BoundQuery bind_values(const PgQuery__SelectStmt* stmt, const Scope* outer);
+  BoundQuery bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
+  void apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, bool top, const Scope* outer);
+  HRelPtr as_relation(BoundQuery q);  // applies ORDER BY/LIMIT as TopK and drops hidden columns
+
+  void bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& rel, Scope& scope);
+  void bind_with(const PgQuery__WithClause* with, const Scope* outer);
+
+  HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);
+  HExpr bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx);
+  HExpr bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx);
+  HExpr bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx);
+  HExpr bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx);
+  HExpr bind_const(const PgQuery__AConst* c);
+  HExpr bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx);
+  HExpr make_operator(std::string_view op, std::optional<HExpr> left, HExpr right, int position);
+  HExpr make_bool(dataflow::ScalarKind op, std::vector<HExpr> args);
+  HExpr to_bool(HExpr e, const char* clause, int position);
+  std::vector<HExpr> coerce_common(std::vector<HExpr> es, std::string_view context, int position);
+
+  const CatalogView& catalog_;
+  std::vector<Type>& param_types_;
+  std::vector<std::map<std::string, Cte>> ctes_;  // a stack of WITH scopes
+  int view_depth_ = 0;
+};
+
+// Helpers shared with lowering.
+HExpr shift_levels(const HExpr& e, int delta, uint32_t min_level);
+std::string lower_ident(std::string_view s);
+
+}  // namespace freshet::sql

@@ -1,0 +1,44 @@
+#pragma once
+// What the binder needs to know of the catalog: objects by name, their columns and kinds.
+// The server module implements CatalogView over its catalog (and the pg_catalog /
+// information_schema relations, which are computed from it on read).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/types.hpp"
+
+namespace freshet::sql {
+
+struct ColumnInfo {
+  std::string name;
+  Type type;
+  bool nullable = true;
+  std::optional<std::string> default_sql;  // the DEFAULT expression's SQL text
+};
+
+enum class ObjectKind : uint8_t { kTable, kView, kMaterializedView, kIndex, kSystemView, kSource, kSecret, kConnection };
+
+struct ObjectInfo {
+  uint64_t id = 0;       // collection id (kGet) for tables, system views, materialized views
+  uint32_t oid = 0;      // pg_class.oid
+  std::string schema = "public";
+  std::string name;
+  ObjectKind kind = ObjectKind::kTable;
+  std::vector<ColumnInfo> columns;
+  std::vector<uint32_t> primary_key;  // column positions
+  std::string definition_sql;         // kView: the SELECT's text
+};
+
+class CatalogView {
+ public:
+  virtual ~CatalogView() = default;
+  // schema empty: the search path (public, then pg_catalog, then information_schema).
+  virtual const ObjectInfo* lookup(std::string_view schema, std::string_view name) const = 0;
+  virtual const ObjectInfo* lookup_oid(uint32_t oid) const = 0;
+};
+
+}  // namespace freshet::sql

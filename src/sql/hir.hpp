@@ -1,0 +1,123 @@
+#pragma once
+// HIR: the binder's output. Like the dataflow IR (dataflow/ir.hpp) but still with SQL's
+// shapes: scalar expressions may hold subqueries and references to outer queries' columns,
+// joins may be outer joins, set operations are explicit. lower.hpp turns HIR into the
+// dataflow IR, decorrelating subqueries on the way.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataflow/ir.hpp"
+
+namespace freshet::sql {
+
+struct HRel;
+
+enum class HExprKind : uint8_t {
+  kColumn,     // level 0: column of the current input; level n: of the n-th enclosing query
+  kScalar,     // a dataflow::ScalarExpr kind (op) over args
+  kExists,     // EXISTS (subquery)
+  kSubquery,   // (subquery): its single column, NULL when it has no row
+};
+
+struct HExpr {
+  HExprKind kind = HExprKind::kScalar;
+  Type type;
+  uint32_t level = 0;
+  uint32_t column = 0;
+  // kScalar: the operation and its payload (literal / fn / param index in column).
+  dataflow::ScalarKind op = dataflow::ScalarKind::kLiteral;
+  Row literal;
+  const FunctionImpl* fn = nullptr;
+  std::vector<HExpr> args;
+  std::shared_ptr<HRel> subquery;  // kExists, kSubquery
+
+  static HExpr column_ref(uint32_t level, uint32_t column, Type t) {
+    HExpr e;
+    e.kind = HExprKind::kColumn;
+    e.level = level;
+    e.column = column;
+    e.type = t;
+    return e;
+  }
+  static HExpr literal_of(const Datum& d, Type t) {
+    HExpr e;
+    e.op = dataflow::ScalarKind::kLiteral;
+    e.literal = Row::pack(std::span<const Datum>(&d, 1));
+    e.type = t;
+    return e;
+  }
+  static HExpr make(dataflow::ScalarKind op, std::vector<HExpr> args, Type t) {
+    HExpr e;
+    e.op = op;
+    e.args = std::move(args);
+    e.type = t;
+    return e;
+  }
+  static HExpr call(const FunctionImpl* f, std::vector<HExpr> args, Type t) {
+    HExpr e = make(dataflow::ScalarKind::kCall, std::move(args), t);
+    e.fn = f;
+    return e;
+  }
+  bool is_literal() const { return kind == HExprKind::kScalar && op == dataflow::ScalarKind::kLiteral; }
+  bool is_null_literal() const { return is_literal() && literal.get(0).is_null(); }
+  // Whether the expression (including subqueries) refers to a query `depth` levels out from
+  // here or further.
+  bool refers_outside(uint32_t depth = 1) const;
+  bool contains_subquery() const;
+  friend bool operator==(const HExpr& a, const HExpr& b);
+};
+
+enum class HRelKind : uint8_t {
+  kGet,        // collection_id
+  kConstant,   // rows of HExpr (no column refs; may hold subqueries)
+  kMap,        // input + exprs
+  kFilter,     // input where predicate
+  kProject,    // columns of input
+  kJoin,       // inputs[0] JOIN inputs[1] ON predicate (kind)
+  kReduce,     // group_key exprs then aggregates
+  kDistinct,
+  kTopK,       // order_by / limit / offset over all rows (group_columns empty) or per group
+  kSetOp,      // UNION / INTERSECT / EXCEPT [ALL] of inputs[0], inputs[1]
+};
+
+enum class JoinKind : uint8_t { kInner, kLeft, kRight, kFull };
+enum class SetOpKind : uint8_t { kUnion, kIntersect, kExcept };
+
+struct HAggregate {
+  AggKind kind = AggKind::kCountStar;
+  std::vector<HExpr> args;
+  bool distinct = false;
+  Type result_type;
+  friend bool operator==(const HAggregate& a, const HAggregate& b) {
+    return a.kind == b.kind && a.args == b.args && a.distinct == b.distinct;
+  }
+};
+
+struct HRel {
+  HRelKind kind = HRelKind::kConstant;
+  std::vector<Type> column_types;
+  std::vector<std::shared_ptr<HRel>> inputs;
+  uint64_t collection_id = 0;
+  std::vector<std::vector<HExpr>> rows;  // kConstant
+  std::vector<HExpr> exprs;              // kMap; kFilter: exprs[0]; kJoin: exprs[0] (ON)
+  std::vector<uint32_t> columns;         // kProject
+  JoinKind join_kind = JoinKind::kInner;
+  std::vector<HExpr> group_key;          // kReduce
+  std::vector<HAggregate> aggregates;    // kReduce
+  std::vector<uint32_t> group_columns;   // kTopK
+  std::vector<dataflow::SortKey> order_by;  // kTopK
+  std::optional<uint64_t> limit;
+  uint64_t offset = 0;
+  SetOpKind set_op = SetOpKind::kUnion;
+  bool all = false;                      // kSetOp
+
+  size_t arity() const { return column_types.size(); }
+  bool refers_outside(uint32_t depth = 1) const;
+};
+
+using HRelPtr = std::shared_ptr<HRel>;
+
+}  // namespace freshet::sql

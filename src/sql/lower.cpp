@@ -1,0 +1,529 @@
+#include "sql/lower.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "common/error.hpp"
+#include "common/numeric.hpp"
+
+namespace freshet::sql {
+
+using dataflow::RelExpr;
+using dataflow::RelKind;
+using dataflow::ScalarExpr;
+using dataflow::ScalarKind;
+
+namespace {
+
+// Where the columns of enclosing queries are: level L >= 1, column c -> position in the
+// current relation's prefix.
+struct Ctx {
+  uint32_t k = 0;  // prefix arity: the outer columns come first in every relation
+  std::function<uint32_t(uint32_t, uint32_t)> outer_pos;
+};
+
+std::vector<uint32_t> iota(uint32_t from, uint32_t to) {
+  std::vector<uint32_t> v;
+  for (uint32_t i = from; i < to; ++i) v.push_back(i);
+  return v;
+}
+
+RelExpr project(RelExpr in, std::vector<uint32_t> cols) {
+  bool identity = cols.size() == in.arity();
+  for (uint32_t i = 0; identity && i < cols.size(); ++i) identity = cols[i] == i;
+  if (identity) return in;
+  RelExpr r;
+  r.kind = RelKind::kProject;
+  for (auto c : cols) r.column_types.push_back(in.column_types[c]);
+  r.columns = std::move(cols);
+  r.inputs.push_back(std::move(in));
+  return r;
+}
+
+RelExpr map(RelExpr in, std::vector<ScalarExpr> exprs) {
+  if (exprs.empty()) return in;
+  RelExpr r;
+  r.kind = RelKind::kMap;
+  r.column_types = in.column_types;
+  for (const auto& e : exprs) r.column_types.push_back(e.type);
+  r.exprs = std::move(exprs);
+  r.inputs.push_back(std::move(in));
+  return r;
+}
+
+RelExpr filter(RelExpr in, ScalarExpr pred) {
+  if (pred.is_literal_true()) return in;
+  RelExpr r;
+  r.kind = RelKind::kFilter;
+  r.column_types = in.column_types;
+  r.exprs.push_back(std::move(pred));
+  r.inputs.push_back(std::move(in));
+  return r;
+}
+
+RelExpr unary(RelKind k, RelExpr in) {
+  RelExpr r;
+  r.kind = k;
+  r.column_types = in.column_types;
+  r.inputs.push_back(std::move(in));
+  return r;
+}
+
+RelExpr union_of(RelExpr a, RelExpr b) {
+  RelExpr r;
+  r.kind = RelKind::kUnion;
+  r.column_types = a.column_types;
+  r.inputs.push_back(std::move(a));
+  r.inputs.push_back(std::move(b));
+  return r;
+}
+
+RelExpr cross(RelExpr a, RelExpr b) {
+  if (a.kind == RelKind::kConstant && a.arity() == 0 && a.constant_rows.size() == 1 && a.constant_rows[0].second == 1) return b;
+  if (b.kind == RelKind::kConstant && b.arity() == 0 && b.constant_rows.size() == 1 && b.constant_rows[0].second == 1) return a;
+  RelExpr r;
+  r.kind = RelKind::kJoin;
+  r.column_types = a.column_types;
+  r.column_types.insert(r.column_types.end(), b.column_types.begin(), b.column_types.end());
+  r.inputs.push_back(std::move(a));
+  r.inputs.push_back(std::move(b));
+  return r;
+}
+
+RelExpr unit() {
+  RelExpr r;
+  r.kind = RelKind::kConstant;
+  r.constant_rows.push_back({Row(), 1});
+  return r;
+}
+
+// A value of each type that stands in for NULL in null-safe join keys.
+Datum zero_of(Type t) {
+  switch (physical_kind(t.id)) {
+    case PhysicalKind::kBool: return Datum::from_bool(false);
+    case PhysicalKind::kInt: return Datum::from_int(0);
+    case PhysicalKind::kFloat: return Datum::from_float(0);
+    case PhysicalKind::kNumeric: return Datum::from_numeric(Numeric{});
+    case PhysicalKind::kString: return Datum::from_string("");
+    case PhysicalKind::kDate: return Datum::from_date(0);
+    case PhysicalKind::kTime: return Datum::from_time(0);
+    case PhysicalKind::kTimestamp: return Datum::from_timestamp(0);
+    case PhysicalKind::kInterval: return Datum::from_interval(Interval{});
+    case PhysicalKind::kUuid: return Datum::from_uuid(Uuid{});
+    default: return Datum::from_int(0);
+  }
+}
+
+// Joins a and b where a[a_cols[i]] IS NOT DISTINCT FROM b[b_cols[i]]; output a's then b's
+// columns.
+RelExpr join_null_safe(RelExpr a, const std::vector<uint32_t>& a_cols, RelExpr b, const std::vector<uint32_t>& b_cols) {
+  if (a_cols.empty()) return cross(std::move(a), std::move(b));
+  uint32_t an = static_cast<uint32_t>(a.arity()), bn = static_cast<uint32_t>(b.arity());
+  auto keys = [](const RelExpr& r, const std::vector<uint32_t>& cols) {
+    std::vector<ScalarExpr> ks;
+    for (auto c : cols) {
+      Type t = r.column_types[c];
+      ScalarExpr col = ScalarExpr::column_ref(c, t);
+      ks.push_back(ScalarExpr::make(ScalarKind::kIsNull, {col}, Type(TypeId::kBool)));
+      ks.push_back(ScalarExpr::make(ScalarKind::kCoalesce, {col, ScalarExpr::literal_of(zero_of(t), t)}, t));
+    }
+    return ks;
+  };
+  auto ak = keys(a, a_cols), bk = keys(b, b_cols);
+  uint32_t nk = static_cast<uint32_t>(ak.size());
+  RelExpr am = map(std::move(a), std::move(ak));
+  RelExpr bm = map(std::move(b), std::move(bk));
+  RelExpr j;
+  j.kind = RelKind::kJoin;
+  j.column_types = am.column_types;
+  j.column_types.insert(j.column_types.end(), bm.column_types.begin(), bm.column_types.end());
+  uint32_t boff = an + nk;
+  for (uint32_t i = 0; i < nk; ++i) {
+    Type t = am.column_types[an + i];
+    j.equivalences.push_back({ScalarExpr::column_ref(an + i, t), ScalarExpr::column_ref(boff + bn + i, t)});
+  }
+  j.inputs.push_back(std::move(am));
+  j.inputs.push_back(std::move(bm));
+  std::vector<uint32_t> cols = iota(0, an);
+  for (uint32_t i = 0; i < bn; ++i) cols.push_back(boff + i);
+  return project(std::move(j), cols);
+}
+
+// Rows of `all` (arity n) that do not appear in `some_distinct` (same columns, distinct rows),
+// with their multiplicity in `all`.
+RelExpr minus_present(RelExpr all, RelExpr present_distinct) {
+  uint32_t n = static_cast<uint32_t>(all.arity());
+  RelExpr hit = project(join_null_safe(all, iota(0, n), std::move(present_distinct), iota(0, n)), iota(0, n));
+  return union_of(std::move(all), unary(RelKind::kNegate, std::move(hit)));
+}
+
+void collect_refs(const HExpr& e, uint32_t depth, std::vector<std::pair<uint32_t, uint32_t>>& out);
+
+void collect_rel_refs(const HRel& r, uint32_t depth, std::vector<std::pair<uint32_t, uint32_t>>& out) {
+  for (const auto& in : r.inputs) collect_rel_refs(*in, depth, out);
+  for (const auto& e : r.exprs) collect_refs(e, depth, out);
+  for (const auto& e : r.group_key) collect_refs(e, depth, out);
+  for (const auto& a : r.aggregates)
+    for (const auto& e : a.args) collect_refs(e, depth, out);
+  for (const auto& row : r.rows)
+    for (const auto& e : row) collect_refs(e, depth, out);
+}
+
+// References from inside a subquery (at `depth` levels below the relation being applied to)
+// to that relation or further out, as (level relative to that relation, column).
+void collect_refs(const HExpr& e, uint32_t depth, std::vector<std::pair<uint32_t, uint32_t>>& out) {
+  if (e.kind == HExprKind::kColumn) {
+    if (e.level != 0xffffffffu && e.level >= depth) out.push_back({e.level - depth, e.column});
+    return;
+  }
+  for (const auto& a : e.args) collect_refs(a, depth, out);
+  if (e.subquery) collect_rel_refs(*e.subquery, depth + 1, out);
+}
+
+class Lowerer {
+ public:
+  RelExpr lower(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+
+ private:
+  ScalarExpr scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx);
+  std::vector<ScalarExpr> scalars(const std::vector<HExpr>& es, RelExpr& rel, const Ctx& ctx) {
+    std::vector<ScalarExpr> out;
+    for (const auto& e : es) out.push_back(scalar(e, rel, ctx));
+    return out;
+  }
+  RelExpr lower_join(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+  RelExpr lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+};
+
+ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  switch (e.kind) {
+    case HExprKind::kColumn:
+      if (e.level == 0) return ScalarExpr::column_ref(ctx.k + e.column, e.type);
+      if (e.level == 0xffffffffu) throw SqlError(sqlstate::kInternalError, "aggregate outside of an aggregation");
+      return ScalarExpr::column_ref(ctx.outer_pos(e.level, e.column), e.type);
+    case HExprKind::kScalar: {
+      ScalarExpr s;
+      s.kind = e.op;
+      s.type = e.type;
+      s.column = e.column;
+      s.literal = e.literal;
+      s.fn = e.fn;
+      for (const auto& a : e.args) s.args.push_back(scalar(a, rel, ctx));
+      return s;
+    }
+    case HExprKind::kExists:
+    case HExprKind::kSubquery: {
+      // The columns of `rel` (and beyond) that the subquery refers to form its domain.
+      std::vector<std::pair<uint32_t, uint32_t>> refs;
+      collect_rel_refs(*e.subquery, 1, refs);
+      std::vector<uint32_t> positions;
+      for (auto [level, col] : refs) {
+        uint32_t p = level == 0 ? ctx.k + col : ctx.outer_pos(level, col);
+        if (std::find(positions.begin(), positions.end(), p) == positions.end()) positions.push_back(p);
+      }
+      std::sort(positions.begin(), positions.end());
+      uint32_t kd = static_cast<uint32_t>(positions.size());
+      RelExpr dom = unary(RelKind::kDistinct, project(rel, positions));
+      Ctx sub;
+      sub.k = kd;
+      Ctx outer = ctx;
+      sub.outer_pos = [positions, outer](uint32_t level, uint32_t col) -> uint32_t {
+        uint32_t p = level == 1 ? outer.k + col : outer.outer_pos(level - 1, col);
+        auto it = std::find(positions.begin(), positions.end(), p);
+        FRESHET_ASSERT(it != positions.end());
+        return static_cast<uint32_t>(it - positions.begin());
+      };
+      RelExpr q = lower(*e.subquery, sub, kd > 0 ? &dom : nullptr);
+      RelExpr total;
+      Type vt = e.type;
+      if (e.kind == HExprKind::kSubquery) {
+        std::vector<uint32_t> cols = iota(0, kd);
+        cols.push_back(kd);
+        RelExpr v = project(std::move(q), cols);
+        if (v.column_types[kd].id != vt.id) {
+          // unknown-typed subquery output (SELECT 'x') is text
+          v.column_types[kd] = vt;
+        }
+        RelExpr present = unary(RelKind::kDistinct, project(v, iota(0, kd)));
+        RelExpr missing = minus_present(kd > 0 ? dom : unit(), std::move(present));
+        total = union_of(std::move(v), map(std::move(missing), {ScalarExpr::null_of(vt)}));
+      } else {
+        RelExpr present = unary(RelKind::kDistinct, project(std::move(q), iota(0, kd)));
+        RelExpr missing = minus_present(kd > 0 ? dom : unit(), present);
+        total = union_of(map(std::move(present), {ScalarExpr::boolean(true)}), map(std::move(missing), {ScalarExpr::boolean(false)}));
+      }
+      uint32_t n = static_cast<uint32_t>(rel.arity());
+      RelExpr joined = join_null_safe(std::move(rel), positions, std::move(total), iota(0, kd));
+      std::vector<uint32_t> cols = iota(0, n);
+      cols.push_back(n + kd);
+      rel = project(std::move(joined), cols);
+      return ScalarExpr::column_ref(n, vt);
+    }
+  }
+  throw SqlError(sqlstate::kInternalError, "unknown expression");
+}
+
+RelExpr Lowerer::lower(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
+  if (domain && !r.refers_outside(1)) {
+    Ctx top;
+    return cross(*domain, lower(r, top, nullptr));
+  }
+  switch (r.kind) {
+    case HRelKind::kGet: {
+      RelExpr g;
+      g.kind = RelKind::kGet;
+      g.collection_id = r.collection_id;
+      g.column_types = r.column_types;
+      return g;
+    }
+    case HRelKind::kConstant: {
+      bool all_literal = !domain;
+      for (const auto& row : r.rows)
+        for (const auto& e : row) all_literal &= e.is_literal();
+      if (all_literal) {
+        RelExpr c;
+        c.kind = RelKind::kConstant;
+        c.column_types = r.column_types;
+        for (const auto& row : r.rows) {
+          std::vector<Datum> ds;
+          for (const auto& e : row) ds.push_back(e.literal.get(0));
+          c.constant_rows.push_back({Row::pack(ds), 1});
+        }
+        return c;
+      }
+      RelExpr out;
+      bool first = true;
+      for (const auto& row : r.rows) {
+        RelExpr base = domain ? *domain : unit();
+        std::vector<ScalarExpr> es;
+        for (const auto& e : row) es.push_back(scalar(e, base, ctx));
+        uint32_t n = static_cast<uint32_t>(base.arity());
+        RelExpr m = map(std::move(base), std::move(es));
+        std::vector<uint32_t> cols = iota(0, ctx.k);
+        for (uint32_t i = 0; i < row.size(); ++i) cols.push_back(n + i);
+        RelExpr p = project(std::move(m), cols);
+        for (size_t i = 0; i < r.column_types.size(); ++i) p.column_types[ctx.k + i] = r.column_types[i];
+        out = first ? std::move(p) : union_of(std::move(out), std::move(p));
+        first = false;
+      }
+      if (first) {
+        RelExpr c;
+        c.kind = RelKind::kConstant;
+        c.column_types = r.column_types;
+        return c;
+      }
+      return out;
+    }
+    case HRelKind::kMap: {
+      RelExpr in = lower(*r.inputs[0], ctx, domain);
+      uint32_t n = static_cast<uint32_t>(in.arity());
+      // Each expression may refer to the columns before it; lower them one at a time so that
+      // subquery columns appended to `in` do not disturb earlier positions.
+      std::vector<uint32_t> cols = iota(0, n);
+      for (const auto& e : r.exprs) {
+        ScalarExpr s = scalar(e, in, ctx);
+        in = map(std::move(in), {std::move(s)});
+        cols.push_back(static_cast<uint32_t>(in.arity() - 1));
+      }
+      return project(std::move(in), cols);
+    }
+    case HRelKind::kFilter: {
+      RelExpr in = lower(*r.inputs[0], ctx, domain);
+      uint32_t n = static_cast<uint32_t>(in.arity());
+      ScalarExpr pred = scalar(r.exprs[0], in, ctx);
+      return project(filter(std::move(in), std::move(pred)), iota(0, n));
+    }
+    case HRelKind::kProject: {
+      RelExpr in = lower(*r.inputs[0], ctx, domain);
+      std::vector<uint32_t> cols = iota(0, ctx.k);
+      for (auto c : r.columns) cols.push_back(ctx.k + c);
+      return project(std::move(in), cols);
+    }
+    case HRelKind::kJoin:
+      return lower_join(r, ctx, domain);
+    case HRelKind::kReduce:
+      return lower_reduce(r, ctx, domain);
+    case HRelKind::kDistinct:
+      return unary(RelKind::kDistinct, lower(*r.inputs[0], ctx, domain));
+    case HRelKind::kTopK: {
+      RelExpr in = lower(*r.inputs[0], ctx, domain);
+      RelExpr t = unary(RelKind::kTopK, std::move(in));
+      t.group_columns = iota(0, ctx.k);
+      for (auto c : r.group_columns) t.group_columns.push_back(ctx.k + c);
+      t.order_by = r.order_by;
+      for (auto& k : t.order_by) k.column += ctx.k;
+      t.limit = r.limit;
+      t.offset = r.offset;
+      return t;
+    }
+    case HRelKind::kSetOp: {
+      RelExpr a = lower(*r.inputs[0], ctx, domain);
+      RelExpr b = lower(*r.inputs[1], ctx, domain);
+      switch (r.set_op) {
+        case SetOpKind::kUnion: {
+          RelExpr u = union_of(std::move(a), std::move(b));
+          return r.all ? u : unary(RelKind::kDistinct, std::move(u));
+        }
+        case SetOpKind::kExcept:
+          if (!r.all) {
+            a = unary(RelKind::kDistinct, std::move(a));
+            b = unary(RelKind::kDistinct, std::move(b));
+          }
+          return unary(RelKind::kThreshold, union_of(std::move(a), unary(RelKind::kNegate, std::move(b))));
+        case SetOpKind::kIntersect: {
+          if (!r.all) {
+            a = unary(RelKind::kDistinct, std::move(a));
+            b = unary(RelKind::kDistinct, std::move(b));
+          }
+          RelExpr a_minus_b = unary(RelKind::kThreshold, union_of(a, unary(RelKind::kNegate, std::move(b))));
+          return union_of(std::move(a), unary(RelKind::kNegate, std::move(a_minus_b)));
+        }
+      }
+      break;
+    }
+  }
+  throw SqlError(sqlstate::kInternalError, "unknown relation kind");
+}
+
+RelExpr Lowerer::lower_join(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
+  const HRel& lh = *r.inputs[0];
+  const HRel& rh = *r.inputs[1];
+  bool lc = domain && lh.refers_outside(1);
+  bool rc = domain && rh.refers_outside(1);
+  Ctx plain;
+  uint32_t k = ctx.k;
+  RelExpr L = lc ? lower(lh, ctx, domain) : lower(lh, plain, nullptr);
+  RelExpr R = rc ? lower(rh, ctx, domain) : lower(rh, plain, nullptr);
+  uint32_t ln = static_cast<uint32_t>(lh.arity()), rn = static_cast<uint32_t>(rh.arity());
+  // The preserved sides with the prefix, for outer joins: [prefix, l] and [prefix, r].
+  auto with_prefix = [&](const RelExpr& side, bool correlated) { return (domain && !correlated) ? cross(*domain, side) : side; };
+  RelExpr Lp = with_prefix(L, lc);
+  RelExpr Rp = with_prefix(R, rc);
+  // The product [prefix, l, r].
+  RelExpr P;
+  if (!domain) {
+    P = cross(L, R);
+  } else if (lc && rc) {
+    RelExpr j = join_null_safe(L, iota(0, k), R, iota(0, k));
+    std::vector<uint32_t> cols = iota(0, k + ln);
+    for (uint32_t i = 0; i < rn; ++i) cols.push_back(k + ln + k + i);
+    P = project(std::move(j), cols);
+  } else if (lc) {
+    P = cross(L, R);
+  } else if (rc) {
+    RelExpr j = cross(L, R);  // [l, prefix, r]
+    std::vector<uint32_t> cols = iota(ln, ln + k);
+    for (uint32_t i = 0; i < ln; ++i) cols.push_back(i);
+    for (uint32_t i = 0; i < rn; ++i) cols.push_back(ln + k + i);
+    P = project(std::move(j), cols);
+  } else {
+    P = cross(*domain, cross(L, R));
+  }
+  uint32_t n = static_cast<uint32_t>(P.arity());
+  ScalarExpr pred = scalar(r.exprs[0], P, ctx);
+  RelExpr matched = project(filter(std::move(P), std::move(pred)), iota(0, n));
+  if (r.join_kind == JoinKind::kInner) return matched;
+  std::vector<RelExpr> parts;
+  parts.push_back(matched);
+  if (r.join_kind == JoinKind::kLeft || r.join_kind == JoinKind::kFull) {
+    RelExpr present = unary(RelKind::kDistinct, project(matched, iota(0, k + ln)));
+    RelExpr missing = minus_present(Lp, std::move(present));
+    std::vector<ScalarExpr> nulls;
+    for (uint32_t i = 0; i < rn; ++i) nulls.push_back(ScalarExpr::null_of(rh.column_types[i]));
+    parts.push_back(map(std::move(missing), std::move(nulls)));
+  }
+  if (r.join_kind == JoinKind::kRight || r.join_kind == JoinKind::kFull) {
+    std::vector<uint32_t> rcols = iota(0, k);
+    for (uint32_t i = 0; i < rn; ++i) rcols.push_back(k + ln + i);
+    RelExpr present = unary(RelKind::kDistinct, project(matched, rcols));
+    RelExpr missing = minus_present(Rp, std::move(present));  // [prefix, r]
+    std::vector<ScalarExpr> nulls;
+    for (uint32_t i = 0; i < ln; ++i) nulls.push_back(ScalarExpr::null_of(lh.column_types[i]));
+    RelExpr m = map(std::move(missing), std::move(nulls));  // [prefix, r, nulls]
+    std::vector<uint32_t> cols = iota(0, k);
+    for (uint32_t i = 0; i < ln; ++i) cols.push_back(k + rn + i);
+    for (uint32_t i = 0; i < rn; ++i) cols.push_back(k + i);
+    parts.push_back(project(std::move(m), cols));
+  }
+  RelExpr out = std::move(parts[0]);
+  for (size_t i = 1; i < parts.size(); ++i) out = union_of(std::move(out), std::move(parts[i]));
+  return out;
+}
+
+RelExpr Lowerer::lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
+  RelExpr in = lower(*r.inputs[0], ctx, domain);
+  std::vector<ScalarExpr> keys;
+  for (uint32_t i = 0; i < ctx.k; ++i) keys.push_back(ScalarExpr::column_ref(i, in.column_types[i]));
+  for (const auto& g : r.group_key) keys.push_back(scalar(g, in, ctx));
+  std::vector<dataflow::AggregateExpr> aggs;
+  for (const auto& a : r.aggregates) {
+    dataflow::AggregateExpr ag;
+    ag.kind = a.kind;
+    ag.distinct = a.distinct;
+    ag.result_type = a.result_type;
+    if (!a.args.empty()) ag.arg = scalar(a.args[0], in, ctx);
+    if (a.args.size() > 1) ag.separator = scalar(a.args[1], in, ctx);
+    aggs.push_back(std::move(ag));
+  }
+  RelExpr red;
+  red.kind = RelKind::kReduce;
+  for (const auto& k : keys) red.column_types.push_back(k.type);
+  for (const auto& a : aggs) red.column_types.push_back(a.result_type);
+  red.group_key = std::move(keys);
+  red.aggregates = std::move(aggs);
+  red.inputs.push_back(std::move(in));
+  if (!r.group_key.empty()) return red;
+  // A global aggregate has one row even over no input: count 0, everything else NULL.
+  RelExpr present = unary(RelKind::kDistinct, project(red, iota(0, ctx.k)));
+  RelExpr missing = minus_present(domain ? *domain : unit(), std::move(present));
+  std::vector<ScalarExpr> defaults;
+  for (const auto& a : r.aggregates) {
+    if (a.kind == AggKind::kCount || a.kind == AggKind::kCountStar)
+      defaults.push_back(ScalarExpr::literal_of(Datum::from_int(0), a.result_type));
+    else
+      defaults.push_back(ScalarExpr::null_of(a.result_type));
+  }
+  return union_of(std::move(red), map(std::move(missing), std::move(defaults)));
+}
+
+}  // namespace
+
+RelExpr lower(const HRel& rel) {
+  Lowerer l;
+  Ctx top;
+  top.outer_pos = [](uint32_t, uint32_t) -> uint32_t {
+    throw SqlError(sqlstate::kInternalError, "reference to an enclosing query at the top level");
+  };
+  return l.lower(rel, top, nullptr);
+}
+
+ScalarExpr lower_simple_expr(const HExpr& e) {
+  if (e.contains_subquery()) throw SqlError(sqlstate::kFeatureNotSupported, "subqueries are not supported here");
+  RelExpr dummy;
+  Lowerer l;
+  Ctx top;
+  top.outer_pos = [](uint32_t, uint32_t) -> uint32_t {
+    throw SqlError(sqlstate::kInternalError, "reference to an enclosing query");
+  };
+  (void)l;
+  std::function<ScalarExpr(const HExpr&)> rec = [&](const HExpr& x) -> ScalarExpr {
+    if (x.kind == HExprKind::kColumn) {
+      if (x.level != 0) throw SqlError(sqlstate::kInternalError, "outer reference in a simple expression");
+      return ScalarExpr::column_ref(x.column, x.type);
+    }
+    ScalarExpr s;
+    s.kind = x.op;
+    s.type = x.type;
+    s.column = x.column;
+    s.literal = x.literal;
+    s.fn = x.fn;
+    for (const auto& a : x.args) s.args.push_back(rec(a));
+    return s;
+  };
+  return rec(e);
+}
+
+ScalarExpr lower_constant_expr(const HExpr& e) { return lower_simple_expr(e); }
+
+}  // namespace freshet::sql
