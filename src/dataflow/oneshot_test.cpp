@@ -1,1 +1,186 @@
+#include "dataflow/oneshot.hpp"
+
 #include <gtest/gtest.h>
+
+#include <map>
+
+#include "common/error.hpp"
+#include "common/numeric.hpp"
+#include "dataflow/test_util.hpp"
+
+namespace freshet::dataflow {
+namespace {
+
+using namespace testing;
+using Rows = std::vector<std::pair<Row, int64_t>>;
+using Strings = std::vector<std::string>;
+
+class OneshotTest : public ::testing::Test {
+ protected:
+  OneshotTest() { ctx.arena = &arena; }
+  Strings run(const RelExpr& plan, uint64_t limit = kDefaultMaxIntermediateRows) {
+    SnapshotFn snap = [this](uint64_t id, const std::function<void(const Row&, int64_t)>& emit) {
+      for (const auto& [r, d] : tables[id]) emit(r, d);
+    };
+    return show(run_oneshot(plan, snap, ctx, cancelled_ptr, limit));
+  }
+  std::map<uint64_t, Rows> tables;
+  Arena arena;
+  EvalContext ctx;
+  const std::atomic<bool>* cancelled_ptr = nullptr;
+};
+
+TEST_F(OneshotTest, GetFilterMapProject) {
+  tables[1] = {{ints({1, 10}), 1}, {ints({2, 20}), 2}, {ints({3, std::nullopt}), 1}};
+  // SELECT b + 1, a FROM t WHERE a < 3 or b IS NULL
+  RelExpr f = filter(get(1, 2), {ScalarExpr::make(ScalarKind::kOr, {lt(col(0), lit(3)), ScalarExpr::make(ScalarKind::kIsNull, {col(1)}, TypeId::kBool)}, TypeId::kBool)});
+  RelExpr p = project(map(f, {add(col(1), lit(1))}), {2, 0});
+  EXPECT_EQ(run(p), (Strings{"11,1 x1", "21,2 x2", "NULL,3 x1"}));
+}
+
+TEST_F(OneshotTest, ConstantUnionNegateThreshold) {
+  // EXCEPT ALL: {1,1,2} - {1} = {1,2}; {1} - {1,1} = {}
+  RelExpr a = constant(1, {{ints({1}), 2}, {ints({2}), 1}});
+  RelExpr b = constant(1, {{ints({1}), 1}, {ints({3}), 2}});
+  RelExpr u;
+  u.kind = RelKind::kUnion;
+  u.column_types = a.column_types;
+  u.inputs = {a, unary(RelKind::kNegate, b)};
+  EXPECT_EQ(run(u), (Strings{"1 x1", "2 x1", "3 x-2"}));
+  EXPECT_EQ(run(unary(RelKind::kThreshold, u)), (Strings{"1 x1", "2 x1"}));
+  EXPECT_EQ(run(unary(RelKind::kDistinct, a)), (Strings{"1 x1", "2 x1"}));
+}
+
+TEST_F(OneshotTest, JoinWithNullKeys) {
+  tables[1] = {{ints({1, 100}), 1}, {ints({2, 200}), 1}, {ints({std::nullopt, 300}), 1}};
+  tables[2] = {{ints({1, 7}), 2}, {ints({std::nullopt, 8}), 1}, {ints({3, 9}), 1}};
+  RelExpr j = join({get(1, 2), get(2, 2)}, {{col(0), col(2)}});
+  EXPECT_EQ(run(j), (Strings{"1,100,1,7 x2"}));
+  // Cross join.
+  RelExpr c = join({get(1, 2), get(2, 2)}, {});
+  EXPECT_EQ(run(c).size(), 9u);
+}
+
+TEST_F(OneshotTest, ThreeWayJoinAndSelfJoin) {
+  tables[1] = {{ints({1, 2}), 1}, {ints({2, 3}), 1}};
+  tables[2] = {{ints({2, 20}), 1}, {ints({3, 30}), 1}};
+  tables[3] = {{ints({20, 5}), 1}, {ints({30, 6}), 1}, {ints({20, 7}), 1}};
+  // t1 JOIN t2 ON t1.b = t2.a JOIN t3 ON t2.b = t3.a, plus t3.b = t1.a + 4 (spans inputs)
+  RelExpr j = join({get(1, 2), get(2, 2), get(3, 2)}, {{col(1), col(2)}, {col(3), col(4)}, {col(5), add(col(0), lit(4))}});
+  EXPECT_EQ(run(j), (Strings{"1,2,2,20,20,5 x1", "2,3,3,30,30,6 x1"}));
+  // Self join through one source, plus a class with a constant: t1.a = t1'.b AND t1'.b = 2
+  RelExpr s = join({get(1, 2), get(1, 2)}, {{col(0), col(3), lit(2)}});
+  EXPECT_EQ(run(s), (Strings{"2,3,1,2 x1"}));
+}
+
+TEST_F(OneshotTest, ReduceAggregates) {
+  tables[1] = {{ints({1, 10}), 1}, {ints({1, 20}), 1}, {ints({1, std::nullopt}), 1},
+               {ints({2, std::nullopt}), 1}, {ints({3, 5}), 2}};
+  Type num = TypeId::kNumeric;
+  RelExpr r = reduce(get(1, 2, int4()), {col(0, int4())},
+                     {agg(AggKind::kCountStar, {}, int8()), agg(AggKind::kCount, col(1, int4()), int8()),
+                      agg(AggKind::kSum, col(1, int4()), int8()), agg(AggKind::kAvg, col(1, int4()), num),
+                      agg(AggKind::kMin, col(1, int4()), int4()), agg(AggKind::kMax, col(1, int4()), int4()),
+                      agg(AggKind::kCount, col(1, int4()), int8(), true)});
+  EXPECT_EQ(run(r), (Strings{"1,3,2,30,15.0000000000000000,10,20,2 x1", "2,1,0,NULL,NULL,NULL,NULL,0 x1",
+                             "3,2,2,10,5.0000000000000000,5,5,1 x1"}));
+  // Global aggregate over empty input: nothing (the SQL layer adds the one row).
+  tables[2] = {};
+  EXPECT_EQ(run(reduce(get(2, 1), {}, {agg(AggKind::kCountStar, {}, int8())})), Strings{});
+  // sum(int8) is numeric and does not overflow int64.
+  tables[3] = {{ints({INT64_MAX}), 1}, {ints({INT64_MAX}), 1}};
+  EXPECT_EQ(run(reduce(get(3, 1), {}, {agg(AggKind::kSum, col(0), num)})), Strings{"18446744073709551614 x1"});
+  // sum(int4) is int8 and does overflow-check.
+  EXPECT_THROW(run(reduce(get(3, 1, int4()), {}, {agg(AggKind::kSum, col(0, int4()), int8())})), SqlError);
+}
+
+TEST_F(OneshotTest, ReduceBoolAndStringAgg) {
+  std::vector<Datum> r1 = {Datum::from_int(1), Datum::from_bool(true), Datum::from_string("b")};
+  std::vector<Datum> r2 = {Datum::from_int(1), Datum::from_bool(false), Datum::from_string("a")};
+  std::vector<Datum> r3 = {Datum::from_int(1), Datum::null(), Datum::null()};
+  tables[1] = {{Row::pack(r1), 1}, {Row::pack(r2), 1}, {Row::pack(r3), 1}};
+  RelExpr g = get(1, 3);
+  g.column_types = {int8(), TypeId::kBool, TypeId::kText};
+  AggregateExpr sa = agg(AggKind::kStringAgg, col(2, TypeId::kText), TypeId::kText);
+  sa.separator = ScalarExpr::literal_of(Datum::from_string(","), TypeId::kText);
+  RelExpr r = reduce(g, {col(0)}, {agg(AggKind::kBoolAnd, col(1, TypeId::kBool), TypeId::kBool),
+                                   agg(AggKind::kBoolOr, col(1, TypeId::kBool), TypeId::kBool), sa});
+  EXPECT_EQ(run(r), Strings{"1,f,t,a,b x1"});
+}
+
+TEST_F(OneshotTest, ReduceFloatAndNumeric) {
+  std::vector<Datum> a = {Datum::from_float(1.5), Datum::from_numeric(numeric_parse("1.50"))};
+  std::vector<Datum> b = {Datum::from_float(2.0), Datum::from_numeric(numeric_parse("2.25"))};
+  tables[1] = {{Row::pack(a), 1}, {Row::pack(b), 1}};
+  RelExpr g = get(1, 2);
+  g.column_types = {TypeId::kFloat8, TypeId::kNumeric};
+  RelExpr r = reduce(g, {}, {agg(AggKind::kSum, col(0, TypeId::kFloat8), TypeId::kFloat8),
+                             agg(AggKind::kAvg, col(0, TypeId::kFloat8), TypeId::kFloat8),
+                             agg(AggKind::kSum, col(1, TypeId::kNumeric), TypeId::kNumeric),
+                             agg(AggKind::kAvg, col(1, TypeId::kNumeric), TypeId::kNumeric)});
+  EXPECT_EQ(run(r), Strings{"3.5,1.75,3.75,1.8750000000000000 x1"});
+}
+
+TEST_F(OneshotTest, GroupByNumericScalesIsOneGroup) {
+  std::vector<Datum> a = {Datum::from_numeric(numeric_parse("1.5"))};
+  std::vector<Datum> b = {Datum::from_numeric(numeric_parse("1.50"))};
+  tables[1] = {{Row::pack(a), 1}, {Row::pack(b), 1}};
+  RelExpr g = get(1, 1, TypeId::kNumeric);
+  EXPECT_EQ(run(reduce(g, {col(0, TypeId::kNumeric)}, {agg(AggKind::kCountStar, {}, int8())})), Strings{"1.5,2 x1"});
+  EXPECT_EQ(run(unary(RelKind::kDistinct, g)).size(), 1u);
+  // Join keys compare by value too.
+  EXPECT_EQ(run(join({g, g}, {{col(0, TypeId::kNumeric), col(1, TypeId::kNumeric)}})).size(), 4u);
+}
+
+TEST_F(OneshotTest, TopK) {
+  tables[1] = {{ints({1, 5}), 1}, {ints({1, 3}), 1}, {ints({1, std::nullopt}), 1}, {ints({1, 4}), 1},
+               {ints({2, 9}), 2}, {ints({2, 8}), 1}};
+  RelExpr t = unary(RelKind::kTopK, get(1, 2));
+  t.group_columns = {0};
+  t.order_by = {SortKey{1, false, false}};
+  t.limit = 2;
+  EXPECT_EQ(run(t), (Strings{"1,3 x1", "1,4 x1", "2,8 x1", "2,9 x1"}));
+  // DESC NULLS FIRST, offset 1, limit 2
+  t.order_by = {SortKey{1, true, true}};
+  t.offset = 1;
+  EXPECT_EQ(run(t), (Strings{"1,4 x1", "1,5 x1", "2,8 x1", "2,9 x1"}));
+  // No limit, offset only, no groups.
+  RelExpr u = unary(RelKind::kTopK, get(1, 2));
+  u.order_by = {SortKey{1, false, false}};
+  u.offset = 4;
+  EXPECT_EQ(run(u), (Strings{"1,NULL x1", "2,9 x2"}));
+}
+
+TEST_F(OneshotTest, Errors) {
+  tables[1] = {{ints({1}), 1}, {ints({0}), 1}};
+  RelExpr m = map(get(1, 1), {ScalarExpr::call(fn_div(), {lit(1), col(0)}, int8())});
+  try {
+    run(m);
+    FAIL();
+  } catch (const SqlError& e) {
+    EXPECT_EQ(e.sqlstate(), "22012");
+  }
+  // Size guard on an absurd cross product.
+  Rows big;
+  for (int i = 0; i < 100; ++i) big.emplace_back(ints({i}), 1);
+  tables[2] = big;
+  RelExpr c = join({get(2, 1), get(2, 1), get(2, 1)}, {});
+  try {
+    run(c, 50'000);
+    FAIL();
+  } catch (const SqlError& e) {
+    EXPECT_EQ(e.sqlstate(), "54000");
+  }
+  EXPECT_EQ(run(c).size(), 1'000'000u);
+  std::atomic<bool> cancel{true};
+  cancelled_ptr = &cancel;
+  try {
+    run(c);
+    FAIL();
+  } catch (const SqlError& e) {
+    EXPECT_EQ(e.sqlstate(), "57014");
+  }
+}
+
+}  // namespace
+}  // namespace freshet::dataflow
