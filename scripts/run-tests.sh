@@ -67,7 +67,11 @@ run_e2e() {
   local out
   out=$(bash test/e2e/run-all.sh 2>&1)
   echo "$out"
-  add e2e "$(echo "$out" | grep -c '^PASS ')" "$(echo "$out" | grep -c '^FAIL ')"
+  local last p f
+  last=$(echo "$out" | grep -E '^e2e: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+  if [[ -z "$last" ]]; then add e2e 0 1; return; fi
+  last=${last#e2e: }; p=${last%% passed*}; f=${last#*, }; f=${f%% failed}
+  add e2e "$p" "$f"
 }
 
 for ph in "${phases[@]}"; do
