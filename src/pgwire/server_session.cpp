@@ -1,0 +1,48 @@
+// The SessionApi over server::Session. Kept in its own file (and library target) so that the
+// protocol code and its tests do not need the server module to link.
+
+#include "pgwire/pg_server.hpp"
+#include "pgwire/session_api.hpp"
+#include "server/coordinator.hpp"
+
+namespace freshet::pgwire {
+namespace {
+
+class ServerSession final : public SessionApi {
+ public:
+  ServerSession(server::Coordinator& coordinator, server::SessionOptions options)
+      : session_(coordinator, std::move(options)) {}
+
+  std::vector<std::string> split(std::string_view sql) override { return session_.split(sql); }
+  server::PreparedStatement prepare(std::string_view sql, std::span<const Type> hints) override {
+    return session_.prepare(sql, hints);
+  }
+  std::unique_ptr<server::Execution> execute(const server::PreparedStatement& stmt,
+                                             std::span<const Datum> params) override {
+    return session_.execute(stmt, params);
+  }
+  server::TransactionStatus transaction_status() const override { return session_.transaction_status(); }
+  std::vector<std::pair<std::string, std::string>> reported_settings() const override {
+    return session_.reported_settings();
+  }
+  std::vector<std::pair<std::string, std::string>> take_changed_settings() override {
+    return session_.take_changed_settings();
+  }
+  void cancel() override { session_.cancel(); }
+  void close() override { session_.close(); }
+
+ private:
+  server::Session session_;
+};
+
+}  // namespace
+
+PgServer::PgServer(server::Coordinator& coordinator, PgServerOptions options)
+    : PgServer([&coordinator](server::SessionOptions o) { return make_server_session(coordinator, std::move(o)); },
+               coordinator.auth(), std::move(options)) {}
+
+std::unique_ptr<SessionApi> make_server_session(server::Coordinator& coordinator, server::SessionOptions options) {
+  return std::make_unique<ServerSession>(coordinator, std::move(options));
+}
+
+}  // namespace freshet::pgwire

@@ -1,0 +1,42 @@
+#pragma once
+// SessionApi: what a pgwire connection needs from a session, as an interface, so that the
+// protocol state machine can be tested (and fuzzed) with a fake session and without a
+// coordinator. The real implementation forwards to server::Session (session.hpp documents
+// the semantics of each call); make_server_session() builds one.
+//
+// Thread: owned by one connection thread; cancel() from any thread.
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/session.hpp"
+
+namespace freshet::server {
+class Coordinator;
+}
+
+namespace freshet::pgwire {
+
+class SessionApi {
+ public:
+  virtual ~SessionApi() = default;
+  virtual std::vector<std::string> split(std::string_view sql) = 0;
+  virtual server::PreparedStatement prepare(std::string_view sql, std::span<const Type> param_type_hints) = 0;
+  virtual std::unique_ptr<server::Execution> execute(const server::PreparedStatement& stmt,
+                                                     std::span<const Datum> params) = 0;
+  virtual server::TransactionStatus transaction_status() const = 0;
+  virtual std::vector<std::pair<std::string, std::string>> reported_settings() const = 0;
+  virtual std::vector<std::pair<std::string, std::string>> take_changed_settings() = 0;
+  virtual void cancel() = 0;
+  virtual void close() = 0;
+};
+
+// A SessionApi over a new server::Session of the coordinator. Throws SqlError when the
+// session cannot be opened (unknown database or role).
+std::unique_ptr<SessionApi> make_server_session(server::Coordinator& coordinator, server::SessionOptions options);
+
+}  // namespace freshet::pgwire
