@@ -345,7 +345,7 @@ TEST(PgServer, StartupSimpleQueryAndErrors) {
   c.query("commit; set myapp");
   msgs.clear();
   EXPECT_EQ(c.read_types_until_ready(&msgs), "CCSZ");
-  EXPECT_EQ(msgs[2].body, std::string("application_name\0myapp\0", 24));
+  EXPECT_EQ(msgs[2].body, std::string("application_name\0myapp\0", 23));
 
   c.send_msg('X', "");
   EXPECT_EQ(c.read().type, 0);
