@@ -49,14 +49,22 @@ run_slt() {
   (
     source test/e2e/lib.sh
     start_freshet || { echo "0 passed, 1 failed"; exit 1; }
-    "$SLT" --host 127.0.0.1 --port "$FRESHET_PORT" --user freshet --db freshet \
-      --timeout-ms "${SLT_TIMEOUT_MS:-30000}" "$@"
+    timeout "${SLT_SUITE_TIMEOUT_S:-1200}" "$SLT" --host 127.0.0.1 --port "$FRESHET_PORT" \
+      --user freshet --db freshet --timeout-ms "${SLT_TIMEOUT_MS:-30000}" "$@"
+    rc=$?
+    ((rc == 124)) && echo "suite timed out after ${SLT_SUITE_TIMEOUT_S:-1200} s"
     if ! freshet_alive; then echo "freshet died during the suite"; tail -n 30 "$FRESHET_LOG"; fi
   ) >"$ROOT/$BUILD_DIR/slt-$name.log" 2>&1
   grep -E '^(FAIL|  |    )|: [0-9]+ passed' "$ROOT/$BUILD_DIR/slt-$name.log" | head -n 200
   local last p f
   last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$ROOT/$BUILD_DIR/slt-$name.log" | tail -1)
-  if [[ -z "$last" ]]; then tail -n 20 "$ROOT/$BUILD_DIR/slt-$name.log"; add "$name" 0 1; return; fi
+  if [[ -z "$last" ]]; then
+    # Killed (suite timeout) or crashed: count the files that finished, plus one failure.
+    tail -n 20 "$ROOT/$BUILD_DIR/slt-$name.log"
+    p=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed, ' "$ROOT/$BUILD_DIR/slt-$name.log" | awk '{p += $2} END {print p + 0}')
+    f=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed, ' "$ROOT/$BUILD_DIR/slt-$name.log" | awk '{f += $4} END {print f + 0}')
+    add "$name" "$p" $((f + 1)); return
+  fi
   p=${last%% passed*}; f=${last#*, }; f=${f%% failed}
   echo "$name: $last  (full log: $BUILD_DIR/slt-$name.log)"
   add "$name" "$p" "$f"

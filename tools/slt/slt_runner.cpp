@@ -426,6 +426,8 @@ class Runner {
 
     long hash_threshold = 0;
     int failures_shown = 0;
+    int consecutive_timeouts = 0;
+    constexpr int kTimeoutsBeforeGivingUp = 3;
     bool keep_going = true;
     std::vector<std::pair<const Record*, ExecResult>> rewrites;
     for (const Record& r : records) {
@@ -446,8 +448,17 @@ class Runner {
           continue;
         }
       }
+      if (consecutive_timeouts >= kTimeoutsBeforeGivingUp) {
+        // The server is stuck: fail the rest of the file without waiting on each record.
+        ++stats->failed;
+        if (consecutive_timeouts++ == kTimeoutsBeforeGivingUp)
+          report(path, r, "not run: the previous records timed out, giving up on this file", "",
+                 "", &failures_shown);
+        continue;
+      }
       auto t0 = std::chrono::steady_clock::now();
       ExecResult res = conn_.exec(r.sql);
+      consecutive_timeouts = res.timed_out ? consecutive_timeouts + 1 : 0;
       if (opt_.verbose) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - t0)
