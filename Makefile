@@ -39,7 +39,8 @@ fuzz: $(FUZZ_DIR)/build.ninja
 
 # Unit tests (ctest), the sqllogictest suites (test/sql/*.slt and SQLite's select1-5) and the
 # end-to-end tests with psql, libpq and node-postgres; last line: `N passed, M failed`.
-test: deps release
+test: deps
+	@$(MAKE) --no-print-directory release || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 	@scripts/run-tests.sh unit slt e2e
 
 # Slow suites: SQLite's evidence files (judged against PostgreSQL's own pass count).
