@@ -1,0 +1,52 @@
+#pragma once
+// Private to the function library (functions*.cpp): the registry under construction and small
+// helpers shared by the files that fill it. Not for use outside src/common/functions*.cpp.
+
+#include <deque>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+#include "common/functions.hpp"
+
+namespace freshet::fn {
+
+using Args = std::span<const Datum>;
+
+struct Registry {
+  // deque: FunctionImpl addresses stay stable while the registry grows.
+  std::deque<FunctionImpl> impls;
+  uint32_t next_oid = 16384;
+
+  FunctionImpl& add(std::string_view name, std::initializer_list<Type> args, Type result, ScalarFn fn,
+                    uint32_t oid = 0) {
+    FunctionImpl f;
+    f.name = name;
+    f.arg_types.assign(args.begin(), args.end());
+    f.result_type = result;
+    f.fn = fn;
+    f.oid = oid != 0 ? oid : next_oid++;
+    impls.push_back(std::move(f));
+    return impls.back();
+  }
+};
+
+void register_numeric_functions(Registry& r);   // functions.cpp
+void register_string_functions(Registry& r);    // functions_string.cpp
+void register_datetime_functions(Registry& r);  // functions_datetime.cpp
+void register_misc_functions(Registry& r);      // functions_misc.cpp: uuid, jsonb, catalog
+
+inline Datum text_result(EvalContext& ctx, std::string_view s) { return Datum::from_string(ctx.arena->copy(s)); }
+
+[[noreturn]] inline void throw_error(const char* code, std::string message) { throw SqlError(code, std::move(message)); }
+
+// The PostgreSQL "out of range" error for an integer type.
+[[noreturn]] void integer_out_of_range(TypeId t);
+int64_t check_int_range(__int128 v, TypeId t);
+
+// Date/time conversions shared by casts and functions.
+int64_t date_to_timestamp(int32_t days);
+int32_t timestamp_to_date(int64_t micros);
+
+}  // namespace freshet::fn

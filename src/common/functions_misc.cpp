@@ -1,0 +1,471 @@
+// uuid, jsonb and the catalog-free pg_catalog functions that psql and drivers call.
+
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "common/format.hpp"
+#include "common/functions_internal.hpp"
+
+namespace freshet::fn {
+namespace {
+
+constexpr Type kText = TypeId::kText;
+constexpr Type kName = TypeId::kName;
+constexpr Type kOidT = TypeId::kOid;
+constexpr Type kInt4T = TypeId::kInt4;
+constexpr Type kBoolT = TypeId::kBool;
+constexpr Type kJsonb = TypeId::kJsonb;
+constexpr Type kTextArr = TypeId::kTextArray;
+
+// --- uuid ------------------------------------------------------------------------------------
+
+Datum u_gen_random_uuid(Args, EvalContext&) {
+  Uuid u;
+  if (RAND_bytes(u.bytes, 16) != 1) throw SqlError(sqlstate::kInternalError, "could not generate random values");
+  u.bytes[6] = static_cast<uint8_t>((u.bytes[6] & 0x0F) | 0x40);  // version 4
+  u.bytes[8] = static_cast<uint8_t>((u.bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return Datum::from_uuid(u);
+}
+
+// --- jsonb -----------------------------------------------------------------------------------
+
+Datum json_datum(const JsonValue& v, EvalContext& ctx) {
+  std::string out;
+  json_write(v, out);
+  return text_result(ctx, out);
+}
+// ->> of a value: strings unquoted, JSON null is SQL NULL.
+Datum json_text_datum(const JsonValue& v, EvalContext& ctx) {
+  if (v.kind == JsonValue::Kind::kNull) return Datum::null();
+  if (v.kind == JsonValue::Kind::kString) return text_result(ctx, v.str);
+  return json_datum(v, ctx);
+}
+const JsonValue* field(const JsonValue& v, std::string_view key) {
+  if (v.kind != JsonValue::Kind::kObject) return nullptr;
+  for (const auto& [k, val] : v.object)
+    if (k == key) return &val;
+  return nullptr;
+}
+const JsonValue* element(const JsonValue& v, int64_t i) {
+  if (v.kind != JsonValue::Kind::kArray) return nullptr;
+  int64_t n = static_cast<int64_t>(v.array.size());
+  if (i < 0) i += n;
+  if (i < 0 || i >= n) return nullptr;
+  return &v.array[static_cast<size_t>(i)];
+}
+Datum j_field(Args a, EvalContext& ctx) {
+  JsonValue v = json_parse(a[0].as_string());
+  const JsonValue* f = field(v, a[1].as_string());
+  return f ? json_datum(*f, ctx) : Datum::null();
+}
+Datum j_field_text(Args a, EvalContext& ctx) {
+  JsonValue v = json_parse(a[0].as_string());
+  const JsonValue* f = field(v, a[1].as_string());
+  return f ? json_text_datum(*f, ctx) : Datum::null();
+}
+Datum j_elem(Args a, EvalContext& ctx) {
+  JsonValue v = json_parse(a[0].as_string());
+  const JsonValue* f = element(v, a[1].as_int());
+  return f ? json_datum(*f, ctx) : Datum::null();
+}
+Datum j_elem_text(Args a, EvalContext& ctx) {
+  JsonValue v = json_parse(a[0].as_string());
+  const JsonValue* f = element(v, a[1].as_int());
+  return f ? json_text_datum(*f, ctx) : Datum::null();
+}
+const JsonValue* path(const JsonValue& root, Args keys) {
+  const JsonValue* cur = &root;
+  for (const Datum& k : keys) {
+    if (k.is_null()) return nullptr;
+    std::string_view key = k.as_string();
+    if (cur->kind == JsonValue::Kind::kObject) {
+      cur = field(*cur, key);
+    } else if (cur->kind == JsonValue::Kind::kArray) {
+      char* end = nullptr;
+      std::string ks(key);
+      long idx = std::strtol(ks.c_str(), &end, 10);
+      if (ks.empty() || *end != '\0') return nullptr;
+      cur = element(*cur, idx);
+    } else {
+      return nullptr;
+    }
+    if (!cur) return nullptr;
+  }
+  return cur;
+}
+Datum j_extract_path(Args a, EvalContext& ctx) {
+  if (a[0].is_null()) return Datum::null();
+  JsonValue v = json_parse(a[0].as_string());
+  const JsonValue* f = path(v, a.subspan(1));
+  return f ? json_datum(*f, ctx) : Datum::null();
+}
+Datum j_extract_path_text(Args a, EvalContext& ctx) {
+  if (a[0].is_null()) return Datum::null();
+  JsonValue v = json_parse(a[0].as_string());
+  const JsonValue* f = path(v, a.subspan(1));
+  return f ? json_text_datum(*f, ctx) : Datum::null();
+}
+Datum j_path_op(Args a, EvalContext& ctx) {
+  JsonValue v = json_parse(a[0].as_string());
+  std::vector<Datum> keys;
+  Arena& arena = *ctx.arena;
+  for (auto& e : parse_array_literal(a[1].as_string())) {
+    if (!e) return Datum::null();
+    keys.push_back(Datum::from_string(arena.copy(*e)));
+  }
+  const JsonValue* f = path(v, keys);
+  return f ? json_datum(*f, ctx) : Datum::null();
+}
+Datum j_path_text_op(Args a, EvalContext& ctx) {
+  JsonValue v = json_parse(a[0].as_string());
+  std::vector<Datum> keys;
+  Arena& arena = *ctx.arena;
+  for (auto& e : parse_array_literal(a[1].as_string())) {
+    if (!e) return Datum::null();
+    keys.push_back(Datum::from_string(arena.copy(*e)));
+  }
+  const JsonValue* f = path(v, keys);
+  return f ? json_text_datum(*f, ctx) : Datum::null();
+}
+const char* json_type_name(const JsonValue& v) {
+  switch (v.kind) {
+    case JsonValue::Kind::kNull: return "null";
+    case JsonValue::Kind::kBool: return "boolean";
+    case JsonValue::Kind::kNumber: return "number";
+    case JsonValue::Kind::kString: return "string";
+    case JsonValue::Kind::kArray: return "array";
+    case JsonValue::Kind::kObject: return "object";
+  }
+  return "";
+}
+Datum j_typeof(Args a, EvalContext& ctx) { return text_result(ctx, json_type_name(json_parse(a[0].as_string()))); }
+Datum j_array_length(Args a, EvalContext&) {
+  JsonValue v = json_parse(a[0].as_string());
+  if (v.kind != JsonValue::Kind::kArray) {
+    throw SqlError(sqlstate::kInvalidParameterValue,
+                   v.kind == JsonValue::Kind::kObject ? "cannot get array length of a non-array"
+                                                       : "cannot get array length of a scalar");
+  }
+  return Datum::from_int(static_cast<int64_t>(v.array.size()));
+}
+
+bool json_equal(const JsonValue& a, const JsonValue& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case JsonValue::Kind::kNull: return true;
+    case JsonValue::Kind::kBool: return a.b == b.b;
+    case JsonValue::Kind::kNumber:
+    case JsonValue::Kind::kString: {
+      if (a.kind == JsonValue::Kind::kNumber) {
+        std::string x, y;
+        json_write(a, x);
+        json_write(b, y);
+        // Compare numerically: 1.0 = 1.
+        try {
+          Arena arena;
+          return compare_datums(parse_datum(x, TypeId::kNumeric, arena), parse_datum(y, TypeId::kNumeric, arena)) == 0;
+        } catch (const SqlError&) {
+          return x == y;
+        }
+      }
+      return a.str == b.str;
+    }
+    case JsonValue::Kind::kArray:
+      if (a.array.size() != b.array.size()) return false;
+      for (size_t i = 0; i < a.array.size(); ++i)
+        if (!json_equal(a.array[i], b.array[i])) return false;
+      return true;
+    case JsonValue::Kind::kObject:
+      if (a.object.size() != b.object.size()) return false;
+      for (size_t i = 0; i < a.object.size(); ++i)
+        if (a.object[i].first != b.object[i].first || !json_equal(a.object[i].second, b.object[i].second)) return false;
+      return true;
+  }
+  return false;
+}
+// PostgreSQL's jsonb containment (JsonbDeepContains).
+bool json_contains(const JsonValue& a, const JsonValue& b, bool top) {
+  if (a.kind == JsonValue::Kind::kObject) {
+    if (b.kind != JsonValue::Kind::kObject) return false;
+    for (const auto& [k, v] : b.object) {
+      const JsonValue* f = field(a, k);
+      if (!f) return false;
+      if (f->kind == JsonValue::Kind::kObject || f->kind == JsonValue::Kind::kArray) {
+        if (!json_contains(*f, v, false)) return false;
+      } else if (!json_equal(*f, v)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (a.kind == JsonValue::Kind::kArray) {
+    if (b.kind != JsonValue::Kind::kArray) {
+      // A top-level array contains a scalar that is one of its elements.
+      if (!top || b.kind == JsonValue::Kind::kObject) return false;
+      for (const auto& e : a.array)
+        if (json_equal(e, b)) return true;
+      return false;
+    }
+    for (const auto& want : b.array) {
+      bool found = false;
+      for (const auto& have : a.array) {
+        if (want.kind == JsonValue::Kind::kObject || want.kind == JsonValue::Kind::kArray) {
+          if (have.kind == want.kind && json_contains(have, want, false)) found = true;
+        } else if (json_equal(have, want)) {
+          found = true;
+        }
+        if (found) break;
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+  return json_equal(a, b);
+}
+Datum j_contains(Args a, EvalContext&) {
+  return Datum::from_bool(json_contains(json_parse(a[0].as_string()), json_parse(a[1].as_string()), true));
+}
+Datum j_contained(Args a, EvalContext&) {
+  return Datum::from_bool(json_contains(json_parse(a[1].as_string()), json_parse(a[0].as_string()), true));
+}
+Datum j_exists(Args a, EvalContext&) {
+  JsonValue v = json_parse(a[0].as_string());
+  std::string_view key = a[1].as_string();
+  if (v.kind == JsonValue::Kind::kObject) return Datum::from_bool(field(v, key) != nullptr);
+  if (v.kind == JsonValue::Kind::kArray) {
+    for (const auto& e : v.array)
+      if (e.kind == JsonValue::Kind::kString && e.str == key) return Datum::from_bool(true);
+    return Datum::from_bool(false);
+  }
+  return Datum::from_bool(v.kind == JsonValue::Kind::kString && v.str == key);
+}
+Datum j_concat(Args a, EvalContext& ctx) {
+  JsonValue x = json_parse(a[0].as_string()), y = json_parse(a[1].as_string());
+  if (x.kind == JsonValue::Kind::kObject && y.kind == JsonValue::Kind::kObject) {
+    // Right side wins; re-parse to restore jsonb key order.
+    std::string s = "{";
+    bool first = true;
+    for (auto* o : {&x, &y}) {
+      for (const auto& [k, v] : o->object) {
+        if (!first) s += ",";
+        first = false;
+        json_quote(k, s);
+        s += ":";
+        json_write(v, s);
+      }
+    }
+    s += "}";
+    return json_datum(json_parse(s), ctx);
+  }
+  JsonValue r;
+  r.kind = JsonValue::Kind::kArray;
+  for (auto* o : {&x, &y}) {
+    if (o->kind == JsonValue::Kind::kArray) {
+      for (auto& e : o->array) r.array.push_back(e);
+    } else {
+      r.array.push_back(*o);
+    }
+  }
+  return json_datum(r, ctx);
+}
+Datum j_to_jsonb_text(Args a, EvalContext& ctx) {
+  std::string s;
+  json_quote(a[0].as_string(), s);
+  return text_result(ctx, s);
+}
+
+// --- catalog and session functions -----------------------------------------------------------
+
+Datum c_version(Args, EvalContext& ctx) {
+  return text_result(ctx, "PostgreSQL 15.0 (Freshet 0.1) on x86_64-pc-linux-gnu, compiled by gcc, 64-bit");
+}
+Datum c_current_database(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_database); }
+Datum c_current_user(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_user); }
+Datum c_current_schema(Args, EvalContext& ctx) { return text_result(ctx, "public"); }
+Datum c_current_schemas(Args a, EvalContext& ctx) {
+  return text_result(ctx, a[0].as_bool() ? "{pg_catalog,public}" : "{public}");
+}
+Datum c_backend_pid(Args, EvalContext&) { return Datum::from_int(static_cast<int64_t>(getpid())); }
+Datum c_null(Args, EvalContext&) { return Datum::null(); }
+Datum c_true(Args, EvalContext&) { return Datum::from_bool(true); }
+Datum c_encoding(Args a, EvalContext& ctx) { return text_result(ctx, a[0].as_int() == 6 ? "UTF8" : "SQL_ASCII"); }
+Datum c_userbyid(Args a, EvalContext& ctx) { return text_result(ctx, "freshet"); }
+
+// format_type(type_oid, typmod): typmod as stored in pg_attribute.atttypmod (PostgreSQL's
+// convention: varchar/bpchar/numeric include the 4-byte header).
+Datum c_format_type(Args a, EvalContext& ctx) {
+  if (a[0].is_null()) return Datum::null();
+  auto id = type_from_oid(static_cast<uint32_t>(a[0].as_int()));
+  if (!id) return text_result(ctx, "???");
+  int32_t typmod = a[1].is_null() ? -1 : static_cast<int32_t>(a[1].as_int());
+  Type t(*id, -1);
+  if (typmod >= 0) {
+    switch (*id) {
+      case TypeId::kVarchar:
+      case TypeId::kBpchar:
+        if (typmod >= 4) t.typmod = typmod - 4;
+        break;
+      case TypeId::kNumeric:
+        if (typmod >= 4) t.typmod = typmod - 4;
+        break;
+      case TypeId::kTimestamp:
+      case TypeId::kTimestampTz:
+      case TypeId::kTime:
+        t.typmod = typmod;
+        break;
+      default:
+        break;
+    }
+  } else if (*id == TypeId::kBpchar && a[1].is_null() == false) {
+    // bpchar with typmod -1 prints as "bpchar" in PostgreSQL.
+    return text_result(ctx, "bpchar");
+  }
+  return text_result(ctx, type_name(t));
+}
+
+Datum c_array_to_string(Args a, EvalContext& ctx) {
+  if (a[0].is_null() || a[1].is_null()) return Datum::null();
+  auto elems = parse_array_literal(a[0].as_string());
+  std::string_view delim = a[1].as_string();
+  std::optional<std::string_view> null_str;
+  if (a.size() > 2 && !a[2].is_null()) null_str = a[2].as_string();
+  std::string out;
+  bool first = true;
+  for (const auto& e : elems) {
+    if (!e && !null_str) continue;
+    if (!first) out += delim;
+    first = false;
+    out += e ? std::string_view(*e) : *null_str;
+  }
+  return text_result(ctx, out);
+}
+Datum c_string_to_array(Args a, EvalContext& ctx) {
+  if (a[0].is_null()) return Datum::null();
+  std::string_view s = a[0].as_string();
+  std::vector<std::optional<std::string>> elems;
+  if (!s.empty()) {
+    if (a[1].is_null()) {
+      for (char c : s) elems.emplace_back(std::string(1, c));
+    } else {
+      std::string_view d = a[1].as_string();
+      if (d.empty()) {
+        elems.emplace_back(std::string(s));
+      } else {
+        size_t i = 0;
+        while (true) {
+          size_t p = s.find(d, i);
+          elems.emplace_back(std::string(s.substr(i, p == std::string_view::npos ? std::string_view::npos : p - i)));
+          if (p == std::string_view::npos) break;
+          i = p + d.size();
+        }
+      }
+    }
+  }
+  if (a.size() > 2 && !a[2].is_null())
+    for (auto& e : elems)
+      if (e && *e == a[2].as_string()) e.reset();
+  std::string out;
+  format_array_literal(elems, out);
+  return text_result(ctx, out);
+}
+Datum c_array_length(Args a, EvalContext&) {
+  if (a[1].as_int() != 1) return Datum::null();
+  auto n = parse_array_literal(a[0].as_string()).size();
+  return n == 0 ? Datum::null() : Datum::from_int(static_cast<int64_t>(n));
+}
+Datum c_cardinality(Args a, EvalContext&) {
+  return Datum::from_int(static_cast<int64_t>(parse_array_literal(a[0].as_string()).size()));
+}
+Datum c_current_setting(Args a, EvalContext& ctx) {
+  std::string_view n = a[0].as_string();
+  if (n == "server_version") return text_result(ctx, "15.0");
+  if (n == "server_version_num") return text_result(ctx, "150000");
+  if (n == "server_encoding" || n == "client_encoding") return text_result(ctx, "UTF8");
+  if (n == "TimeZone" || n == "timezone") return text_result(ctx, ctx.timezone);
+  if (n == "DateStyle" || n == "datestyle") return text_result(ctx, "ISO, MDY");
+  if (n == "IntervalStyle" || n == "intervalstyle") return text_result(ctx, "postgres");
+  if (n == "standard_conforming_strings") return text_result(ctx, "on");
+  if (n == "search_path") return text_result(ctx, "\"$user\", public");
+  if (n == "max_index_keys") return text_result(ctx, "32");
+  if (n == "max_identifier_length") return text_result(ctx, "63");
+  if (n == "integer_datetimes") return text_result(ctx, "on");
+  if (n == "transaction_isolation") return text_result(ctx, "strict serializable");
+  throw SqlError(sqlstate::kUndefinedObject, "unrecognized configuration parameter \"" + std::string(n) + "\"");
+}
+
+}  // namespace
+
+void register_misc_functions(Registry& r) {
+  r.add("gen_random_uuid", {}, TypeId::kUuid, &u_gen_random_uuid, 3432).volatility = Volatility::kVolatile;
+
+  r.add("->", {kJsonb, kText}, kJsonb, &j_field, 3211);
+  r.add("->>", {kJsonb, kText}, kText, &j_field_text, 3477);
+  r.add("->", {kJsonb, kInt4T}, kJsonb, &j_elem, 3212);
+  r.add("->>", {kJsonb, kInt4T}, kText, &j_elem_text, 3481);
+  r.add("#>", {kJsonb, kTextArr}, kJsonb, &j_path_op, 3217);
+  r.add("#>>", {kJsonb, kTextArr}, kText, &j_path_text_op, 3940);
+  r.add("@>", {kJsonb, kJsonb}, kBoolT, &j_contains, 4046);
+  r.add("<@", {kJsonb, kJsonb}, kBoolT, &j_contained, 4047);
+  r.add("?", {kJsonb, kText}, kBoolT, &j_exists, 4047);
+  r.add("||", {kJsonb, kJsonb}, kJsonb, &j_concat, 3301);
+  r.add("jsonb_typeof", {kJsonb}, kText, &j_typeof, 3210);
+  r.add("jsonb_array_length", {kJsonb}, kInt4T, &j_array_length, 3207);
+  {
+    auto& f = r.add("jsonb_extract_path", {kJsonb, kText}, kJsonb, &j_extract_path, 3217);
+    f.variadic = true;
+  }
+  {
+    auto& f = r.add("jsonb_extract_path_text", {kJsonb, kText}, kText, &j_extract_path_text, 3940);
+    f.variadic = true;
+  }
+  r.add("to_jsonb", {kText}, kJsonb, &j_to_jsonb_text, 3787).volatility = Volatility::kStable;
+
+  r.add("version", {}, kText, &c_version, 89).volatility = Volatility::kStable;
+  r.add("current_database", {}, kName, &c_current_database, 861).volatility = Volatility::kStable;
+  for (std::string_view n : {"current_user", "session_user", "user", "current_role"})
+    r.add(n, {}, kName, &c_current_user, n == "current_user" ? 745 : (n == "session_user" ? 746 : 0)).volatility =
+        Volatility::kStable;
+  r.add("current_schema", {}, kName, &c_current_schema, 1402).volatility = Volatility::kStable;
+  r.add("current_schemas", {kBoolT}, TypeId::kTextArray, &c_current_schemas, 1403).volatility = Volatility::kStable;
+  r.add("pg_backend_pid", {}, kInt4T, &c_backend_pid, 2026).volatility = Volatility::kStable;
+  {
+    auto& f = r.add("format_type", {kOidT, kInt4T}, kText, &c_format_type, 1081);
+    f.strict = false;
+    f.volatility = Volatility::kStable;
+  }
+  r.add("pg_encoding_to_char", {kInt4T}, kName, &c_encoding, 1597).volatility = Volatility::kStable;
+  r.add("obj_description", {kOidT, kName}, kText, &c_null, 1215).volatility = Volatility::kStable;
+  r.add("obj_description", {kOidT}, kText, &c_null, 1216).volatility = Volatility::kStable;
+  r.add("col_description", {kOidT, kInt4T}, kText, &c_null, 1216).volatility = Volatility::kStable;
+  r.add("shobj_description", {kOidT, kName}, kText, &c_null, 1993).volatility = Volatility::kStable;
+  r.add("pg_get_userbyid", {kOidT}, kName, &c_userbyid, 1642).volatility = Volatility::kStable;
+  r.add("pg_table_is_visible", {kOidT}, kBoolT, &c_true, 2079).volatility = Volatility::kStable;
+  r.add("pg_type_is_visible", {kOidT}, kBoolT, &c_true, 2080).volatility = Volatility::kStable;
+  r.add("pg_function_is_visible", {kOidT}, kBoolT, &c_true, 2081).volatility = Volatility::kStable;
+  for (std::string_view n : {"has_table_privilege", "has_schema_privilege", "has_database_privilege",
+                             "has_column_privilege", "has_any_column_privilege", "has_function_privilege",
+                             "has_sequence_privilege"}) {
+    r.add(n, {kText, kText}, kBoolT, &c_true).volatility = Volatility::kStable;
+    r.add(n, {kOidT, kText}, kBoolT, &c_true).volatility = Volatility::kStable;
+    r.add(n, {kName, kText, kText}, kBoolT, &c_true).volatility = Volatility::kStable;
+    r.add(n, {kName, kOidT, kText}, kBoolT, &c_true).volatility = Volatility::kStable;
+  }
+  {
+    auto& f = r.add("array_to_string", {kTextArr, kText}, kText, &c_array_to_string, 395);
+    f.volatility = Volatility::kStable;
+    auto& g = r.add("array_to_string", {kTextArr, kText, kText}, kText, &c_array_to_string, 384);
+    g.volatility = Volatility::kStable;
+    g.strict = false;
+  }
+  r.add("string_to_array", {kText, kText}, kTextArr, &c_string_to_array, 376).strict = false;
+  r.add("string_to_array", {kText, kText, kText}, kTextArr, &c_string_to_array, 394).strict = false;
+  r.add("array_length", {kTextArr, kInt4T}, kInt4T, &c_array_length, 2176);
+  r.add("cardinality", {kTextArr}, kInt4T, &c_cardinality, 3179);
+  r.add("pg_get_expr", {kText, kOidT}, kText, &c_null, 1716).volatility = Volatility::kStable;
+  r.add("pg_get_expr", {kText, kOidT, kBoolT}, kText, &c_null, 2509).volatility = Volatility::kStable;
+  r.add("current_setting", {kText}, kText, &c_current_setting, 2077).volatility = Volatility::kStable;
+}
+
+}  // namespace freshet::fn
