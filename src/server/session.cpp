@@ -846,7 +846,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
   std::unique_lock lock(cs_.mu);
   if (st_.txn == TransactionStatus::kInBlock)
     throw SqlError(sqlstate::kActiveSqlTransaction, "CREATE TABLE cannot run inside a transaction block");
-  std::string schema = s->relation->schemaname ? s->relation->schemaname : "public";
+  std::string schema = s->relation->schemaname && *s->relation->schemaname ? s->relation->schemaname : "public";
   if (schema != "public") throw SqlError(sqlstate::kInvalidName, "schema \"" + schema + "\" does not exist");
   std::string name = s->relation->relname;
   if (cs_.catalog.lookup("public", name)) {

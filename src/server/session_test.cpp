@@ -1,0 +1,120 @@
+#include "server/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/error.hpp"
+#include "common/format.hpp"
+#include "server/coordinator.hpp"
+
+namespace freshet::server {
+namespace {
+
+class SessionTest : public ::testing::Test {
+ protected:
+  SessionTest() : coord_(CoordinatorOptions{}), session_(coord_, SessionOptions{}) {}
+
+  // Runs every statement of sql; returns the last one's rows as "a|b" lines.
+  std::vector<std::string> run(const std::string& sql) {
+    std::vector<std::string> out;
+    for (const auto& text : session_.split(sql)) {
+      out.clear();
+      PreparedStatement ps = session_.prepare(text, {});
+      auto ex = session_.execute(ps, {});
+      std::vector<Row> rows;
+      while (ex->fetch(rows, 0)) {
+      }
+      for (const auto& r : rows) {
+        std::string line;
+        auto ds = r.unpack();
+        for (size_t i = 0; i < ds.size(); ++i) {
+          if (i) line += "|";
+          line += ds[i].is_null() ? "NULL" : format_datum(ds[i], ex->columns()[i].type);
+        }
+        out.push_back(line);
+      }
+      last_tag_ = ex->command_tag();
+    }
+    return out;
+  }
+  std::string error_of(const std::string& sql) {
+    try {
+      run(sql);
+    } catch (const SqlError& e) {
+      return e.sqlstate();
+    }
+    return "";
+  }
+
+  Coordinator coord_;
+  Session session_;
+  std::string last_tag_;
+};
+
+using V = std::vector<std::string>;
+
+TEST_F(SessionTest, SelectConstants) {
+  EXPECT_EQ(run("SELECT 1 + 2, 'a' || 'b', NULL"), V({"3|ab|NULL"}));
+  EXPECT_EQ(last_tag_, "SELECT 1");
+}
+
+TEST_F(SessionTest, TableRoundTrip) {
+  run("CREATE TABLE t (a int PRIMARY KEY, b text NOT NULL DEFAULT 'x', c numeric(10,2))");
+  run("INSERT INTO t VALUES (1, 'one', 1.5), (2, 'two', NULL)");
+  run("INSERT INTO t (a) VALUES (3)");
+  EXPECT_EQ(run("SELECT a, b, c FROM t ORDER BY a"), V({"1|one|1.50", "2|two|NULL", "3|x|NULL"}));
+  EXPECT_EQ(run("UPDATE t SET c = c * 2 WHERE a = 1 RETURNING c"), V({"3.00"}));
+  run("DELETE FROM t WHERE b = 'two'");
+  EXPECT_EQ(run("SELECT count(*), sum(a) FROM t"), V({"2|4"}));
+  EXPECT_EQ(error_of("INSERT INTO t VALUES (1, 'dup', 0)"), "23505");
+  EXPECT_EQ(error_of("INSERT INTO t (b) VALUES ('no key')"), "23502");
+}
+
+TEST_F(SessionTest, JoinsAndAggregates) {
+  run("CREATE TABLE a (id int, x int); CREATE TABLE b (id int, y text)");
+  run("INSERT INTO a VALUES (1, 10), (2, 20), (3, 30); INSERT INTO b VALUES (1, 'p'), (1, 'q'), (4, 'r')");
+  EXPECT_EQ(run("SELECT a.id, y FROM a JOIN b ON a.id = b.id ORDER BY y"), V({"1|p", "1|q"}));
+  EXPECT_EQ(run("SELECT a.id, y FROM a LEFT JOIN b USING (id) ORDER BY 1, 2"), V({"1|p", "1|q", "2|NULL", "3|NULL"}));
+  EXPECT_EQ(run("SELECT id, y FROM a FULL JOIN b USING (id) ORDER BY 1, 2"),
+            V({"1|p", "1|q", "2|NULL", "3|NULL", "4|r"}));
+  EXPECT_EQ(run("SELECT id, count(*) FROM b GROUP BY id HAVING count(*) > 1"), V({"1|2"}));
+  EXPECT_EQ(run("SELECT count(*) FROM a WHERE x > 100"), V({"0"}));
+}
+
+TEST_F(SessionTest, CorrelatedSubqueries) {
+  run("CREATE TABLE t1 (a int, b int); INSERT INTO t1 VALUES (1, 5), (2, 3), (3, 9), (4, NULL)");
+  EXPECT_EQ(run("SELECT a, (SELECT count(*) FROM t1 AS x WHERE x.b < t1.b) FROM t1 ORDER BY a"),
+            V({"1|1", "2|0", "3|2", "4|0"}));
+  EXPECT_EQ(run("SELECT a FROM t1 WHERE EXISTS (SELECT 1 FROM t1 AS x WHERE x.b > t1.b) ORDER BY a"), V({"1", "2"}));
+  EXPECT_EQ(run("SELECT a FROM t1 WHERE b IN (SELECT b FROM t1 WHERE b > 4) ORDER BY a"), V({"1", "3"}));
+  EXPECT_EQ(run("SELECT a FROM t1 WHERE a NOT IN (SELECT b FROM t1) ORDER BY a"), V({}));
+  EXPECT_EQ(run("SELECT (SELECT max(b) FROM t1)"), V({"9"}));
+}
+
+TEST_F(SessionTest, SetOperationsAndCtes) {
+  EXPECT_EQ(run("SELECT 1 UNION SELECT 1 UNION ALL SELECT 2 ORDER BY 1"), V({"1", "2"}));
+  EXPECT_EQ(run("VALUES (1), (1), (2) EXCEPT ALL VALUES (1) ORDER BY 1"), V({"1", "2"}));
+  EXPECT_EQ(run("VALUES (1), (1), (2) INTERSECT VALUES (1), (1) ORDER BY 1"), V({"1"}));
+  EXPECT_EQ(run("WITH c AS (SELECT 5 AS v) SELECT v * 2 FROM c"), V({"10"}));
+}
+
+TEST_F(SessionTest, Errors) {
+  EXPECT_EQ(error_of("SELEC 1"), "42601");
+  EXPECT_EQ(error_of("SELECT * FROM nope"), "42P01");
+  EXPECT_EQ(error_of("SELECT nope"), "42703");
+  EXPECT_EQ(error_of("SELECT 1/0"), "22012");
+  EXPECT_EQ(error_of("SELECT 2147483647 + 1"), "22003");
+  EXPECT_EQ(error_of("SELECT 1 + 'a'::text"), "42883");
+}
+
+TEST_F(SessionTest, Transactions) {
+  run("CREATE TABLE t (a int)");
+  run("BEGIN; INSERT INTO t VALUES (1)");
+  EXPECT_EQ(run("SELECT count(*) FROM t"), V({"1"}));
+  run("ROLLBACK");
+  EXPECT_EQ(run("SELECT count(*) FROM t"), V({"0"}));
+  run("BEGIN; INSERT INTO t VALUES (2); COMMIT");
+  EXPECT_EQ(run("SELECT a FROM t"), V({"2"}));
+}
+
+}  // namespace
+}  // namespace freshet::server
