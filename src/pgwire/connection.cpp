@@ -7,7 +7,9 @@
 
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <variant>
@@ -148,9 +150,15 @@ struct Portal {
 
 struct Connection::Impl {
   Impl(int fd, ServerContext& ctx)
-      : fd_(fd), ctx_(ctx), decoder_(ctx.limits().max_message_bytes, ctx.limits().max_startup_bytes) {}
+      : fd_(fd), ctx_(ctx), decoder_(ctx.limits().max_message_bytes, ctx.limits().max_startup_bytes) {
+    startup_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.limits().startup_timeout_ms);
+  }
 
   void run();
+  void reject_after_startup(ErrorFields e, int timeout_ms) {
+    reject_ = std::move(e);
+    startup_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  }
 
  private:
   // I/O.
@@ -190,6 +198,9 @@ struct Connection::Impl {
 
   int fd_;
   ServerContext& ctx_;
+  std::optional<ErrorFields> reject_;
+  bool in_startup_ = true;  // until ReadyForQuery: reads are bounded by startup_deadline_
+  std::chrono::steady_clock::time_point startup_deadline_;
   FrameDecoder decoder_;
   MessageWriter out_;
   std::string user_;
@@ -202,6 +213,10 @@ struct Connection::Impl {
 };
 
 Connection::Connection(int fd, ServerContext& ctx) : impl_(std::make_unique<Impl>(fd, ctx)) {}
+Connection::Connection(int fd, ServerContext& ctx, ErrorFields reject, int timeout_ms)
+    : impl_(std::make_unique<Impl>(fd, ctx)) {
+  impl_->reject_after_startup(std::move(reject), timeout_ms);
+}
 Connection::~Connection() = default;
 void Connection::run() { impl_->run(); }
 
@@ -253,11 +268,18 @@ std::optional<Frame> Connection::Impl::read_frame() {
     if (auto f = decoder_.next()) return f;
     if (ctx_.stopping()) throw ShutdownSignal{};
     pollfd fds[2] = {{fd_, POLLIN, 0}, {ctx_.wake_fd(), POLLIN, 0}};
-    int n = ::poll(fds, 2, -1);
+    int timeout_ms = -1;
+    if (in_startup_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(startup_deadline_ - std::chrono::steady_clock::now());
+      if (left.count() <= 0) throw ConnectionClosed{};  // as PostgreSQL: closed without a message
+      timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), 60'000)) + 1;
+    }
+    int n = ::poll(fds, 2, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw ConnectionClosed{};
     }
+    if (n == 0) continue;
     if (fds[1].revents != 0) throw ShutdownSignal{};
     if (fds[0].revents == 0) continue;
     char buf[64 * 1024];
@@ -368,6 +390,7 @@ bool Connection::Impl::startup() {
     }
     (void)have_database;  // SessionOptions has the default database ("freshet")
     if (minor > 0 || !unsupported.empty()) out_.negotiate_protocol_version(0, unsupported);
+    if (reject_) send_fatal(*reject_);
     decoder_.set_startup_mode(false);
     user_ = options.user;
 
@@ -381,6 +404,7 @@ bool Connection::Impl::startup() {
     for (const auto& [name, value] : session_->reported_settings()) out_.parameter_status(name, value);
     session_->take_changed_settings();
     out_.backend_key_data(pid, secret);
+    in_startup_ = false;
     ready_for_query();
     return true;
   }

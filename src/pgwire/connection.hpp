@@ -24,6 +24,8 @@ struct ConnectionLimits {
   size_t max_startup_bytes = kDefaultMaxStartupBytes;
   // Rows pulled from an Execution per fetch() (and flushed to the client after each batch).
   size_t fetch_batch_rows = 1024;
+  // Startup and authentication must finish within this (PostgreSQL's authentication_timeout).
+  int startup_timeout_ms = 60'000;
 };
 
 // Shared by every connection of one server. Thread-safe.
@@ -84,6 +86,10 @@ class ServerContext {
 class Connection {
  public:
   Connection(int fd, ServerContext& ctx);
+  // A connection that is turned away once its StartupMessage arrives (after SSLRequest and
+  // GSSENCRequest were answered, and with CancelRequests still honoured, as PostgreSQL does
+  // when it has too many clients), within timeout_ms.
+  Connection(int fd, ServerContext& ctx, ErrorFields reject, int timeout_ms);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -96,8 +102,9 @@ class Connection {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes a FATAL ErrorResponse to a socket that is not being served (too many connections)
-// and closes it. Does not block for long.
+// Writes a FATAL ErrorResponse to a socket that is not being served and closes it, without
+// reading the startup packet (when even a rejecting Connection cannot be afforded). Does not
+// block for long.
 void reject_connection(int fd, const ErrorFields& error);
 
 }  // namespace freshet::pgwire

@@ -532,18 +532,6 @@ TEST(PgServer, SslRequestAnsweredN) {
   EXPECT_EQ(c.startup(), "RSSSKZ");
 }
 
-TEST(PgServer, ConnectionLimit) {
-  PgServerOptions o;
-  o.max_connections = 1;
-  auto server = make_server(o);
-  RawClient a(server->port());
-  EXPECT_EQ(a.startup(), "RSSSKZ");
-  RawClient b(server->port());
-  Msg m = b.read();
-  EXPECT_EQ(m.field('C'), "53300");
-  EXPECT_EQ(m.field('S'), "FATAL");
-}
-
 std::pair<int32_t, int32_t> backend_key(const RawClient& c) {
   for (const Msg& m : c.startup_msgs) {
     if (m.type == 'K') {
@@ -583,6 +571,68 @@ TEST(PgServer, CancelRequest) {
   std::vector<Msg> msgs;
   EXPECT_EQ(a.read_types_until_ready(&msgs), "EZ");
   EXPECT_EQ(msgs[0].field('C'), "57014");
+}
+
+void send_cancel(uint16_t port, std::pair<int32_t, int32_t> key) {
+  RawClient cancel(port);
+  std::string b;
+  append_int32(b, kCancelRequestCode);
+  append_int32(b, key.first);
+  append_int32(b, key.second);
+  cancel.send(frame_startup(b));
+  EXPECT_EQ(cancel.read().type, 0);  // closed without an answer
+}
+
+TEST(PgServer, ConnectionLimit) {
+  PgServerOptions o;
+  o.max_connections = 1;
+  auto server = make_server(o);
+  RawClient a(server->port());
+  EXPECT_EQ(a.startup(), "RSSSKZ");
+  {
+    // Turned away once its startup packet is read, after the SSLRequest is answered.
+    RawClient b(server->port());
+    std::string ssl;
+    append_int32(ssl, kSslRequestCode);
+    b.send(frame_startup(ssl));
+    EXPECT_EQ(b.read_byte(), 'N');
+    EXPECT_EQ(b.startup(), "E<EOF>");
+    EXPECT_EQ(b.startup_msgs[0].field('C'), "53300");
+    EXPECT_EQ(b.startup_msgs[0].field('S'), "FATAL");
+    EXPECT_EQ(b.startup_msgs[0].field('M'), "sorry, too many clients already");
+  }
+  // Cancel requests still work at the limit.
+  a.query("sleep");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  send_cancel(server->port(), backend_key(a));
+  std::vector<Msg> msgs;
+  EXPECT_EQ(a.read_types_until_ready(&msgs), "EZ");
+  EXPECT_EQ(msgs[0].field('C'), "57014");
+}
+
+TEST(PgServer, ConnectionLimitWithoutRejectingThreads) {
+  PgServerOptions o;
+  o.max_connections = 1;
+  o.max_rejecting_connections = 0;
+  auto server = make_server(o);
+  RawClient a(server->port());
+  EXPECT_EQ(a.startup(), "RSSSKZ");
+  RawClient b(server->port());
+  Msg m = b.read();
+  EXPECT_EQ(m.field('C'), "53300");
+}
+
+TEST(PgServer, StartupTimeout) {
+  PgServerOptions o;
+  o.limits.startup_timeout_ms = 200;
+  auto server = make_server(o);
+  RawClient silent(server->port());
+  EXPECT_EQ(silent.read().type, 0);  // closed after the timeout
+  RawClient ok(server->port());
+  EXPECT_EQ(ok.startup(), "RSSSKZ");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ok.query("select 1");
+  EXPECT_EQ(ok.read_types_until_ready(), "TDCZ");  // the timeout ends with the startup
 }
 
 TEST(PgServer, StopTerminatesConnections) {

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 
 namespace freshet::pgwire {
@@ -66,12 +67,14 @@ std::string PgServer::address() const {
   return (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(bound_port_);
 }
 
-size_t PgServer::connection_count() const {
+size_t PgServer::count_slots(bool rejecting) const {
   std::lock_guard lock(mutex_);
   size_t n = 0;
-  for (const Slot& s : slots_) n += s.done.load() ? 0 : 1;
+  for (const Slot& s : slots_) n += !s.done.load() && s.rejecting == rejecting ? 1 : 0;
   return n;
 }
+
+size_t PgServer::connection_count() const { return count_slots(false); }
 
 void PgServer::reap_finished() {
   std::list<Slot> finished;
@@ -108,21 +111,31 @@ void PgServer::accept_loop() {
     }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::optional<ErrorFields> reject;
     if (connection_count() >= options_.max_connections) {
       ErrorFields e;
       e.severity = "FATAL";
       e.sqlstate = sqlstate::kTooManyConnections;
       e.message = "sorry, too many clients already";
-      reject_connection(fd, e);
-      continue;
+      if (count_slots(true) >= options_.max_rejecting_connections) {
+        reject_connection(fd, e);
+        continue;
+      }
+      reject = e;
     }
     std::lock_guard lock(mutex_);
     Slot& slot = slots_.emplace_back();
+    slot.rejecting = reject.has_value();
     ServerContext* ctx = ctx_.get();
+    int reject_timeout_ms = options_.rejecting_timeout_ms;
     try {
-      slot.thread = std::thread([fd, ctx, &slot] {
+      slot.thread = std::thread([fd, ctx, &slot, reject, reject_timeout_ms] {
         try {
-          Connection(fd, *ctx).run();
+          if (reject) {
+            Connection(fd, *ctx, *reject, reject_timeout_ms).run();
+          } else {
+            Connection(fd, *ctx).run();
+          }
         } catch (...) {
           // run() handles everything; nothing may escape a thread.
         }

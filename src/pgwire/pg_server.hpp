@@ -27,6 +27,11 @@ struct PgServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 6875;  // 0: any free port (see port())
   size_t max_connections = 1000;  // beyond: FATAL 53300
+  // Connections beyond the limit get a thread each to read their startup packet before
+  // being turned away (so clients show the error, and cancel requests still work), up to
+  // this many at once; beyond that they are turned away without being read.
+  size_t max_rejecting_connections = 64;
+  int rejecting_timeout_ms = 5'000;
   ConnectionLimits limits;
 };
 
@@ -57,7 +62,9 @@ class PgServer {
   struct Slot {
     std::thread thread;
     std::atomic<bool> done{false};
+    bool rejecting = false;  // turned away after its startup packet; not counted
   };
+  size_t count_slots(bool rejecting) const;
   void accept_loop();
   void reap_finished();  // joins finished connection threads
 
