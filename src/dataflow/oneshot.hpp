@@ -1,6 +1,7 @@
 #pragma once
 // Runs a RelExpr once over a snapshot of its inputs: the same operators the incremental
-// engine uses, fed every input row at one timestamp, run to completion, consolidated.
+// engine uses, fed every input row at one timestamp (ctx.logical_time_ms, which mz_now()
+// returns), run to completion, consolidated.
 // Cost: proportional to the work of the plan; joins build hash arrangements of their inputs.
 
 #include <atomic>

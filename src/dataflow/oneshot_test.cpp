@@ -184,3 +184,20 @@ TEST_F(OneshotTest, Errors) {
 
 }  // namespace
 }  // namespace freshet::dataflow
+
+namespace freshet::dataflow {
+namespace {
+
+TEST(OneshotTimeTest, MzNowIsTheReadTimestamp) {
+  Arena arena;
+  EvalContext ctx;
+  ctx.arena = &arena;
+  ctx.logical_time_ms = 5000;
+  RelExpr m = testing::map(testing::constant(0, {{Row(), 1}}), {ScalarExpr::make(ScalarKind::kMzNow, {}, TypeId::kInt8)});
+  auto rows = run_oneshot(m, [](uint64_t, const std::function<void(const Row&, int64_t)>&) {}, ctx);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].first.get(0).as_int(), 5000);
+}
+
+}  // namespace
+}  // namespace freshet::dataflow
