@@ -283,7 +283,7 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   // DML: bind to learn parameter types; RETURNING columns.
   auto bind_table_scope = [&](const PgQuery__RangeVar* rv, sql::Scope& scope) -> const ObjectInfo& {
     const ObjectInfo& t = table_for_write(rv);
-    std::string alias = rv->alias ? rv->alias->aliasname : t.name;
+    std::string alias = rv->alias && *rv->alias->aliasname ? rv->alias->aliasname : t.name;
     for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
     return t;
   };
@@ -343,7 +343,7 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   for (size_t i = 0; i < nret; ++i) {
     const auto* rt = ret[i]->res_target;
     HExpr e = binder.bind_expr_in_scope(rt->val, scope);
-    cols.push_back({rt->name ? rt->name : sql::Binder::column_name_for(rt->val), e.type.id == TypeId::kUnknown ? Type(TypeId::kText) : e.type});
+    cols.push_back({rt->name && *rt->name ? rt->name : sql::Binder::column_name_for(rt->val), e.type.id == TypeId::kUnknown ? Type(TypeId::kText) : e.type});
   }
   binder.finish_params();
   returns_rows = nret > 0;
@@ -561,7 +561,7 @@ std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, 
     }
     HExpr e = binder.bind_expr_in_scope(v, scope);
     if (e.type.id == TypeId::kUnknown) e = binder.coerce(std::move(e), Type(TypeId::kText), CastContext::kImplicit);
-    cols.push_back({rt->name ? rt->name : sql::Binder::column_name_for(v), e.type});
+    cols.push_back({rt->name && *rt->name ? rt->name : sql::Binder::column_name_for(v), e.type});
     exprs.push_back(sql::lower_simple_expr(e));
   }
   std::vector<Row> out;
@@ -610,6 +610,7 @@ std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
     sql::Scope empty;
     for (size_t r = 0; r < sel->n_values_lists; ++r) {
       const auto* l = sel->values_lists[r]->list;
+      if (s->n_cols == 0 && l->n_items < targets.size() && r == 0) targets.resize(l->n_items);
       if (l->n_items > targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more expressions than target columns");
       if (l->n_items < targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more target columns than expressions");
       std::vector<HExpr> row;
@@ -719,7 +720,7 @@ std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
   const ObjectInfo& t = table_for_write(s->relation);
   sql::Binder binder(cs_.catalog, param_types_);
   sql::Scope scope;
-  std::string alias = s->relation->alias ? s->relation->alias->aliasname : t.name;
+  std::string alias = s->relation->alias && *s->relation->alias->aliasname ? s->relation->alias->aliasname : t.name;
   for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
   auto get = std::make_shared<HRel>();
   get->kind = HRelKind::kGet;
@@ -794,7 +795,7 @@ std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
   const ObjectInfo& t = table_for_write(s->relation);
   sql::Binder binder(cs_.catalog, param_types_);
   sql::Scope scope;
-  std::string alias = s->relation->alias ? s->relation->alias->aliasname : t.name;
+  std::string alias = s->relation->alias && *s->relation->alias->aliasname ? s->relation->alias->aliasname : t.name;
   for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
   auto get = std::make_shared<HRel>();
   get->kind = HRelKind::kGet;

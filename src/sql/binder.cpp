@@ -209,7 +209,17 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
     if (d.is_null()) return HExpr::literal_of(Datum::null(), t);
     Arena& arena = binder_arena();
     try {
-      Datum v = parse_datum(d.as_string(), t, arena);
+      Datum v;
+      if (ctx == CastContext::kExplicit && t.typmod >= 0) {
+        // An explicit cast applies the modifier as a cast does (varchar(2) truncates), not as
+        // input does (which would raise 22001).
+        Type base(t.id);
+        EvalContext ectx;
+        ectx.arena = &arena;
+        v = cast_datum(parse_datum(d.as_string(), base, arena), base, t, ectx, true);
+      } else {
+        v = parse_datum(d.as_string(), t, arena);
+      }
       HExpr r = HExpr::literal_of(v, t);
       arena.reset();
       return r;
@@ -227,6 +237,22 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
     ctx = CastContext::kExplicit;
   }
   if (e.type.id == t.id || cast_exists(e.type.id, t.id, ctx)) {
+    if (e.is_literal()) {
+      // Fold the cast of a constant now, as PostgreSQL's planner does.
+      Arena& arena = binder_arena();
+      EvalContext ectx;
+      ectx.arena = &arena;
+      try {
+        Datum v = cast_datum(e.literal.get(0), e.type, t, ectx, ctx == CastContext::kExplicit);
+        HExpr r = HExpr::literal_of(v, t);
+        arena.reset();
+        return r;
+      } catch (SqlError& err) {
+        arena.reset();
+        err.with_position(position);
+        throw;
+      }
+    }
     return HExpr::make(ScalarKind::kCast, {std::move(e)}, t);
   }
   if (!what.empty())
@@ -521,25 +547,39 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   if (is_aggregate_name(name)) {
     if (!ctx.aggs)
       throw SqlError(sqlstate::kGroupingError, std::string("aggregate functions are not allowed in ") + ctx.clause, pos);
-    if (f->n_agg_order > 0 && name != "string_agg") unsupported("ORDER BY inside an aggregate", pos);
-    if (f->agg_filter) unsupported("FILTER on aggregates", pos);
+    if (f->n_agg_order > 0) unsupported("ORDER BY inside an aggregate", pos);
     ExprContext inner = ctx;
     inner.aggs = nullptr;
     inner.clause = "aggregate function calls";
     HAggregate agg;
     agg.distinct = f->agg_distinct;
     std::vector<Type> types;
-    for (size_t i = 0; i < f->n_args; ++i) {
-      HExpr a = bind_expr(f->args[i], inner);
+    std::optional<HExpr> filter;
+    if (f->agg_filter) {
+      inner.clause = "FILTER";
+      filter = to_bool(bind_expr(f->agg_filter, inner), "FILTER", pos);
+      inner.clause = "aggregate function calls";
+    }
+    bool star = f->agg_star;
+    if (filter && star) {
+      // count(*) FILTER (WHERE p) is count(CASE WHEN p THEN 1 END).
+      star = false;
+      name = "count";
+    }
+    size_t nargs = f->agg_star && filter ? 1 : f->n_args;
+    for (size_t i = 0; i < nargs; ++i) {
+      HExpr a = f->agg_star ? HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)) : bind_expr(f->args[i], inner);
+      if (filter && i == 0)
+        a = HExpr::make(ScalarKind::kCase, {*filter, a, HExpr::literal_of(Datum::null(), a.type)}, a.type);
       if (a.type.id == TypeId::kUnknown) a = coerce(std::move(a), Type(TypeId::kText), CastContext::kImplicit, pos);
       types.push_back(a.type);
       agg.args.push_back(std::move(a));
     }
     AggregateSignature sig;
-    if (f->agg_star) types.clear();
+    if (star) types.clear();
     if (!resolve_aggregate(name, types, sig))
       throw SqlError(sqlstate::kUndefinedFunction, "function " + name + " does not exist", pos);
-    if (f->agg_star) agg.args.clear();
+    if (star) agg.args.clear();
     for (size_t i = 0; i < agg.args.size() && i < sig.arg_types.size(); ++i)
       agg.args[i] = coerce(std::move(agg.args[i]), sig.arg_types[i], CastContext::kImplicit, pos);
     agg.kind = sig.kind;
@@ -558,10 +598,18 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     args.push_back(bind_expr(f->args[i], ctx));
     types.push_back(args.back().type);
   }
+  if (name == "pg_typeof" && args.size() == 1) {
+    Type t = args[0].type.id == TypeId::kUnknown ? Type(TypeId::kUnknown) : args[0].type;
+    std::string tn = type_name(Type(t.id));
+    Datum d = Datum::from_string(tn);
+    return HExpr::literal_of(d, Type(TypeId::kText));
+  }
   ResolvedCall rc = resolve_function(name, types, pos);
   for (size_t i = 0; i < args.size(); ++i) {
     Type target = i < rc.arg_types.size() ? rc.arg_types[i] : rc.arg_types.back();
-    args[i] = coerce(std::move(args[i]), target, CastContext::kImplicit, pos);
+    size_t di = std::min(i, rc.impl->arg_types.size() - 1);
+    bool any_arg = !rc.impl->arg_types.empty() && rc.impl->arg_types[di].id == TypeId::kUnknown;
+    args[i] = coerce(std::move(args[i]), target, any_arg ? CastContext::kExplicit : CastContext::kImplicit, pos);
   }
   return HExpr::call(rc.impl, std::move(args), rc.result_type);
 }
@@ -849,7 +897,7 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       const auto* rv = node->range_var;
       std::string name = rv->relname;
       std::string schema = rv->schemaname ? rv->schemaname : "";
-      std::string alias = rv->alias ? rv->alias->aliasname : name;
+      std::string alias = rv->alias && *rv->alias->aliasname ? rv->alias->aliasname : name;
       int pos = loc(rv->location);
       std::vector<std::string> names;
       std::vector<Type> types;
@@ -1343,13 +1391,13 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
       continue;
     }
     outputs.push_back(bind_expr(v, sctx));
-    names.push_back(rt->name ? rt->name : column_name_for(v));
+    names.push_back(rt->name && *rt->name ? rt->name : column_name_for(v));
   }
   size_t nvisible = outputs.size();
   // ORDER BY: output ordinals, output names, or expressions over the input.
   std::vector<dataflow::SortKey> order;
   bool distinct = stmt->n_distinct_clause > 0;
-  if (distinct && stmt->distinct_clause[0] != nullptr) unsupported("DISTINCT ON");
+  if (distinct && stmt->distinct_clause[0] != nullptr && stmt->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET) unsupported("DISTINCT ON");
   for (size_t i = 0; i < stmt->n_sort_clause; ++i) {
     const auto* sb = stmt->sort_clause[i]->sort_by;
     int pos = loc(sb->location);

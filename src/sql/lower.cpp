@@ -16,6 +16,14 @@ using dataflow::ScalarKind;
 
 namespace {
 
+// Raises PostgreSQL's error for a scalar subquery with more than one row. Called with the
+// offending row count, so it is never constant-folded.
+Datum raise_cardinality(std::span<const Datum>, EvalContext&) {
+  throw SqlError(sqlstate::kCardinalityViolation, "more than one row returned by a subquery used as an expression");
+}
+const FunctionImpl kRaiseCardinality{"raise_cardinality_violation", {Type(TypeId::kInt8)}, Type(TypeId::kBool),
+                                     raise_cardinality, true, Volatility::kVolatile, false, 0};
+
 // Where the columns of enclosing queries are: level L >= 1, column c -> position in the
 // current relation's prefix.
 struct Ctx {
@@ -247,7 +255,29 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
         }
         RelExpr present = unary(RelKind::kDistinct, project(v, iota(0, kd)));
         RelExpr missing = minus_present(kd > 0 ? dom : unit(), std::move(present));
-        total = union_of(std::move(v), map(std::move(missing), {ScalarExpr::null_of(vt)}));
+        // More than one row for a domain value is an error: count rows per value, and let a
+        // filter that only a violation passes call a function that raises.
+        RelExpr counts;
+        counts.kind = RelKind::kReduce;
+        for (uint32_t i = 0; i < kd; ++i) counts.group_key.push_back(ScalarExpr::column_ref(i, v.column_types[i]));
+        dataflow::AggregateExpr cnt;
+        cnt.kind = AggKind::kCountStar;
+        cnt.result_type = Type(TypeId::kInt8);
+        counts.aggregates.push_back(cnt);
+        for (uint32_t i = 0; i < kd; ++i) counts.column_types.push_back(v.column_types[i]);
+        counts.column_types.push_back(Type(TypeId::kInt8));
+        counts.inputs.push_back(v);
+        ScalarExpr cnt_col = ScalarExpr::column_ref(kd, Type(TypeId::kInt8));
+        const FunctionImpl* gt = nullptr;
+        for (const FunctionImpl* f : lookup_operators(">", false))
+          if (f->arg_types.size() == 2 && f->arg_types[0].id == TypeId::kInt8 && f->arg_types[1].id == TypeId::kInt8) gt = f;
+        FRESHET_ASSERT(gt != nullptr);
+        ScalarExpr too_many = ScalarExpr::call(gt, {cnt_col, ScalarExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt8))}, Type(TypeId::kBool));
+        ScalarExpr raise = ScalarExpr::call(&kRaiseCardinality, {cnt_col}, Type(TypeId::kBool));
+        RelExpr violations = filter(filter(std::move(counts), std::move(too_many)), std::move(raise));
+        std::vector<uint32_t> vcols = iota(0, kd);
+        RelExpr never = map(project(std::move(violations), vcols), {ScalarExpr::null_of(vt)});
+        total = union_of(union_of(std::move(v), map(std::move(missing), {ScalarExpr::null_of(vt)})), std::move(never));
       } else {
         RelExpr present = unary(RelKind::kDistinct, project(std::move(q), iota(0, kd)));
         RelExpr missing = minus_present(kd > 0 ? dom : unit(), present);
