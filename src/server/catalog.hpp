@@ -16,11 +16,11 @@
 
 namespace freshet::server {
 
-// A table's rows: a multiset (row -> count). Tables with a primary key also keep key -> row
-// to check uniqueness.
+// A table's rows: a multiset (row -> count), and for each key constraint (the primary key
+// first, then UNIQUE constraints) the number of rows per key value, to check uniqueness.
 struct TableData {
   std::unordered_map<Row, int64_t, RowHash> rows;
-  std::unordered_map<Row, Row, RowHash> by_key;  // only with a primary key
+  std::vector<std::unordered_map<Row, int64_t, RowHash>> key_counts;
   size_t size() const {
     size_t n = 0;
     for (const auto& [r, c] : rows) n += static_cast<size_t>(c);

@@ -487,31 +487,53 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
         throw SqlError(sqlstate::kNotNullViolation,
                        "null value in column \"" + t.columns[i].name + "\" of relation \"" + t.name + "\" violates not-null constraint");
   }
-  if (!t.primary_key.empty()) {
+  // Key constraints: the primary key, then UNIQUE constraints (whose NULL keys never clash).
+  std::vector<std::pair<const std::vector<uint32_t>*, std::string>> keys;
+  if (!t.primary_key.empty()) keys.push_back({&t.primary_key, t.name + "_pkey"});
+  for (const auto& u : t.unique_keys) {
+    std::string cname = t.name;
+    for (auto c : u) cname += "_" + t.columns[c].name;
+    keys.push_back({&u, cname + "_key"});
+  }
+  if (data->key_counts.size() < keys.size()) data->key_counts.resize(keys.size());
+  auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
+    ds.clear();
+    r.unpack_into(ds);
+    std::vector<Datum> k;
+    has_null = false;
+    for (auto c : cols) {
+      k.push_back(ds[c]);
+      has_null |= ds[c].is_null();
+    }
+    return Row::pack(k);
+  };
+  for (size_t ki = 0; ki < keys.size(); ++ki) {
+    const auto& cols = *keys[ki].first;
     std::unordered_map<Row, int64_t, RowHash> delta;
-    auto key_of = [&](const Row& r) {
-      ds.clear();
-      r.unpack_into(ds);
-      std::vector<Datum> k;
-      for (auto c : t.primary_key) k.push_back(ds[c]);
-      return Row::pack(k);
-    };
-    for (const auto& [row, diff] : pending) delta[key_of(row)] += diff;
-    for (const auto& [row, diff] : changes) delta[key_of(row)] += diff;
+    bool has_null = false;
+    for (const auto& [row, diff] : pending) {
+      Row k = key_of(row, cols, has_null);
+      if (!has_null) delta[k] += diff;
+    }
+    for (const auto& [row, diff] : changes) {
+      Row k = key_of(row, cols, has_null);
+      if (!has_null) delta[k] += diff;
+    }
     for (const auto& [key, d] : delta) {
-      int64_t base = data->by_key.count(key) ? 1 : 0;
+      auto it = data->key_counts[ki].find(key);
+      int64_t base = it == data->key_counts[ki].end() ? 0 : it->second;
       if (base + d > 1) {
         std::string names, vals;
         std::vector<Datum> kd = key.unpack();
-        for (size_t i = 0; i < t.primary_key.size(); ++i) {
+        for (size_t i = 0; i < cols.size(); ++i) {
           if (i) {
             names += ", ";
             vals += ", ";
           }
-          names += t.columns[t.primary_key[i]].name;
-          vals += kd[i].is_null() ? "null" : format_datum(kd[i], t.columns[t.primary_key[i]].type);
+          names += t.columns[cols[i]].name;
+          vals += format_datum(kd[i], t.columns[cols[i]].type);
         }
-        throw SqlError(sqlstate::kUniqueViolation, "duplicate key value violates unique constraint \"" + t.name + "_pkey\"")
+        throw SqlError(sqlstate::kUniqueViolation, "duplicate key value violates unique constraint \"" + keys[ki].second + "\"")
             .with_detail("Key (" + names + ")=(" + vals + ") already exists.");
       }
     }
@@ -525,18 +547,13 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
     auto& n = data->rows[row];
     n += diff;
     if (n == 0) data->rows.erase(row);
-    if (!t.primary_key.empty()) {
-      ds.clear();
-      row.unpack_into(ds);
-      std::vector<Datum> k;
-      for (auto c : t.primary_key) k.push_back(ds[c]);
-      Row key = Row::pack(k);
-      if (diff > 0)
-        data->by_key[key] = row;
-      else {
-        auto it = data->by_key.find(key);
-        if (it != data->by_key.end() && it->second == row) data->by_key.erase(it);
-      }
+    for (size_t ki = 0; ki < keys.size(); ++ki) {
+      bool has_null = false;
+      Row k = key_of(row, *keys[ki].first, has_null);
+      if (has_null) continue;
+      auto& kc = data->key_counts[ki][k];
+      kc += diff;
+      if (kc == 0) data->key_counts[ki].erase(k);
     }
   }
 }
@@ -859,6 +876,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
   obj.name = name;
   obj.kind = ObjectKind::kTable;
   std::vector<std::string> pk_names;
+  std::vector<std::vector<std::string>> unique_names;
   for (size_t i = 0; i < s->n_table_elts; ++i) {
     const auto* el = s->table_elts[i];
     if (el->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
@@ -891,9 +909,11 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
             col.nullable = false;
             break;
           case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+            unique_names.push_back({col.name});
+            break;
           case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
           case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-            throw SqlError(sqlstate::kFeatureNotSupported, "UNIQUE, CHECK and FOREIGN KEY constraints are not supported", c->location + 1);
+            throw SqlError(sqlstate::kFeatureNotSupported, "CHECK and FOREIGN KEY constraints are not supported", c->location + 1);
           default:
             break;
         }
@@ -903,8 +923,12 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
       const auto* c = el->constraint;
       if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
         for (size_t k = 0; k < c->n_keys; ++k) pk_names.push_back(str_of(c->keys[k]));
+      } else if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE) {
+        std::vector<std::string> u;
+        for (size_t k = 0; k < c->n_keys; ++k) u.push_back(str_of(c->keys[k]));
+        unique_names.push_back(u);
       } else {
-        throw SqlError(sqlstate::kFeatureNotSupported, "UNIQUE, CHECK and FOREIGN KEY constraints are not supported", c->location + 1);
+        throw SqlError(sqlstate::kFeatureNotSupported, "CHECK and FOREIGN KEY constraints are not supported", c->location + 1);
       }
     } else {
       throw SqlError(sqlstate::kFeatureNotSupported, "this table element is not supported");
@@ -919,6 +943,17 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
       throw SqlError(sqlstate::kDuplicateColumn, "column \"" + pk + "\" appears twice in primary key constraint");
     obj.primary_key.push_back(static_cast<uint32_t>(c));
     obj.columns[c].nullable = false;
+  }
+  for (const auto& u : unique_names) {
+    std::vector<uint32_t> cols;
+    for (const auto& n : u) {
+      size_t c = 0;
+      for (; c < obj.columns.size(); ++c)
+        if (obj.columns[c].name == n) break;
+      if (c == obj.columns.size()) throw SqlError(sqlstate::kUndefinedColumn, "column \"" + n + "\" named in key does not exist");
+      cols.push_back(static_cast<uint32_t>(c));
+    }
+    if (cols != obj.primary_key) obj.unique_keys.push_back(cols);
   }
   cs_.catalog.add(std::move(obj));
   return done("CREATE TABLE");

@@ -30,6 +30,8 @@ struct ObjectInfo {
   ObjectKind kind = ObjectKind::kTable;
   std::vector<ColumnInfo> columns;
   std::vector<uint32_t> primary_key;  // column positions
+  // UNIQUE constraints (NULLs are distinct), each a list of column positions.
+  std::vector<std::vector<uint32_t>> unique_keys;
   std::string definition_sql;         // kView: the SELECT's text
 };
 
