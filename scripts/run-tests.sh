@@ -11,7 +11,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 : "${BUILD_DIR:=build/release}"
-export FRESHET_BIN="$ROOT/$BUILD_DIR/freshet"
+export FRESHET_BIN="${FRESHET_BIN:-$ROOT/$BUILD_DIR/freshet}"
 SLT="$ROOT/$BUILD_DIR/slt_runner"
 phases=("$@")
 ((${#phases[@]})) || phases=(unit slt e2e)
