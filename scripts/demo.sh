@@ -4,7 +4,7 @@
 # start over).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/build/release/freshet"
+BIN="${FRESHET_BIN:-$ROOT/build/release/freshet}"
 PORT="${PORT:-6875}"
 DATA="${DATA_DIR:-$ROOT/build/demo-data}"
 [[ -x "$BIN" ]] || { echo "demo: $BIN is not built; run make" >&2; exit 1; }
