@@ -494,6 +494,15 @@ void Connection::Impl::serve() {
       } else {
         ready_for_query();
       }
+    } catch (const std::exception& e) {
+      // A bug below the session boundary: report it as an ERROR and keep the connection, as
+      // the session's contract is to stay usable after a failed statement.
+      send_error(SqlError(sqlstate::kInternalError, std::string("internal error: ") + e.what()));
+      if (extended) {
+        ignore_till_sync_ = true;
+      } else {
+        ready_for_query();
+      }
     }
     if (ctx_.stopping()) throw ShutdownSignal{};
     maybe_flush();
@@ -610,6 +619,8 @@ void Connection::Impl::handle_query(std::string_view sql) {
     }
   } catch (const SqlError& e) {
     send_error(e);
+  } catch (const std::exception& e) {
+    send_error(SqlError(sqlstate::kInternalError, std::string("internal error: ") + e.what()));
   }
   ready_for_query();
 }
@@ -768,7 +779,7 @@ void Connection::Impl::handle_execute(const ExecuteMsg& m) {
     } else {
       out_.portal_suspended();
     }
-  } catch (const SqlError&) {
+  } catch (...) {
     portals_.erase(it);  // a failed portal cannot be resumed
     throw;
   }
