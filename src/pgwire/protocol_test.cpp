@@ -164,7 +164,8 @@ TEST(ParseFrontend, ParseBindDescribeExecuteClose) {
   std::string tb = b.substr(0, b.size() - 8);
   EXPECT_EQ(expect_sqlstate([&] { parse_frontend(Frame{'B', tb}); }), "08P01");
 
-  auto d = std::get<DescribeMsg>(parse_frontend(Frame{'D', std::string("Pcur\0", 5)}));
+  const std::string describe_body("Pcur\0", 5);
+  auto d = std::get<DescribeMsg>(parse_frontend(Frame{'D', describe_body}));
   EXPECT_EQ(d.kind, 'P');
   EXPECT_EQ(d.name, "cur");
   EXPECT_EQ(expect_sqlstate([&] { parse_frontend(Frame{'D', std::string("Xcur\0", 5)}); }), "08P01");
@@ -178,7 +179,8 @@ TEST(ParseFrontend, ParseBindDescribeExecuteClose) {
 
   EXPECT_TRUE(std::holds_alternative<SyncMsg>(parse_frontend(Frame{'S', ""})));
   EXPECT_EQ(expect_sqlstate([&] { parse_frontend(Frame{'S', "x"}); }), "08P01");
-  auto c = std::get<CloseMsg>(parse_frontend(Frame{'C', std::string("S\0", 2)}));
+  const std::string close_body("S\0", 2);
+  auto c = std::get<CloseMsg>(parse_frontend(Frame{'C', close_body}));
   EXPECT_EQ(c.kind, 'S');
   EXPECT_EQ(c.name, "");
 }
