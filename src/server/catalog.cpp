@@ -4,7 +4,16 @@
 
 namespace freshet::server {
 
-Catalog::Catalog() : system_views_(make_system_views()) {}
+Catalog::Catalog() : system_views_(make_system_views()) {
+  uint64_t next = 1;
+  for (const auto& v : system_views_) next = std::max(next, v.info.id + 1);
+  for (auto& v : make_introspection_views(next)) system_views_.push_back(std::move(v));
+}
+
+sql::ObjectInfo* Catalog::find(uint64_t id) {
+  auto it = objects_.find(id);
+  return it == objects_.end() ? nullptr : it->second.get();
+}
 
 uint32_t Catalog::namespace_oid(const std::string& schema) {
   if (schema == "pg_catalog") return kPgCatalogNamespaceOid;

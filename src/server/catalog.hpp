@@ -5,6 +5,7 @@
 // Thread-safety: none of its own. The Coordinator guards it with its shared_mutex: readers
 // (binding, snapshots) hold it shared, writers (DDL, commits) exclusively.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,6 +45,7 @@ class Catalog : public sql::CatalogView {
 
   // Adds a user object; assigns id and oid. Returns the stored object.
   sql::ObjectInfo& add(sql::ObjectInfo obj);
+  sql::ObjectInfo* find(uint64_t id);
   void remove(uint64_t id);
   // Objects that depend on `id` (views naming it, indexes on it).
   std::vector<const sql::ObjectInfo*> dependents(uint64_t id) const;
@@ -53,6 +55,8 @@ class Catalog : public sql::CatalogView {
   TableData* table_data(uint64_t id);
   const SystemView* system_view(uint64_t id) const;
   const std::vector<SystemView>& system_views() const { return system_views_; }
+  // Rows of the arrangement-size relation, filled by the coordinator (it owns the dataflows).
+  std::function<void(std::vector<Row>&)> arrangement_rows;
 
   static constexpr uint64_t kFirstUserId = 1 << 20;
   static constexpr uint32_t kFirstUserOid = 16384;
@@ -74,5 +78,7 @@ class Catalog : public sql::CatalogView {
 
 // Defined in system_views.cpp.
 std::vector<SystemView> make_system_views();
+// Freshet's own introspection relations (introspection.cpp).
+std::vector<SystemView> make_introspection_views(uint64_t first_id);
 
 }  // namespace freshet::server

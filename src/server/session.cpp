@@ -4,30 +4,27 @@
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 #include "common/error.hpp"
 #include "common/format.hpp"
+#include "common/numeric.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/oneshot.hpp"
 #include "server/catalog.hpp"
 #include "server/coordinator.hpp"
+#include "server/coordinator_state.hpp"
 #include "sql/binder.hpp"
 #include "sql/lower.hpp"
 #include "sql/optimize.hpp"
 #include "sql/parser.hpp"
+#include "sql/streaming_parser.hpp"
 
 namespace freshet::server {
 
-struct Coordinator::State {
-  std::shared_mutex mu;
-  Catalog catalog;  // guarded by mu
-};
-
-Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {}
-Coordinator::~Coordinator() = default;
-
 struct PreparedPlan {
   std::shared_ptr<sql::ParseTree> tree;
+  std::optional<sql::StreamingStatement> streaming;
 };
 
 namespace {
@@ -128,6 +125,7 @@ struct Session::State {
   // Writes of the open transaction block, per table: applied at COMMIT.
   std::map<uint64_t, std::vector<std::pair<Row, int64_t>>> pending;
   std::atomic<bool> cancelled{false};
+  std::map<std::string, std::unique_ptr<Execution>> cursors;
 };
 
 Session::Session(Coordinator& coordinator, SessionOptions options)
@@ -169,12 +167,23 @@ std::vector<std::pair<std::string, std::string>> Session::take_changed_settings(
 void Session::cancel() { state_->cancelled.store(true); }
 
 void Session::close() {
+  state_->cursors.clear();
   state_->pending.clear();
   state_->txn = TransactionStatus::kIdle;
 }
 
 std::vector<std::string> Session::split(std::string_view sql) {
-  auto tree = sql::ParseTree::parse(sql);
+  std::shared_ptr<sql::ParseTree> tree;
+  try {
+    tree = sql::ParseTree::parse(sql);
+  } catch (const SqlError&) {
+    // Freshet's own statements (SUBSCRIBE, SHOW VIEWS, ...) are not PostgreSQL grammar: split
+    // by hand and check every piece, so that a real syntax error is still reported.
+    auto parts = sql::split_statements(sql);
+    for (const auto& part : parts)
+      if (!sql::parse_streaming(part)) sql::ParseTree::parse(part);
+    return parts;
+  }
   std::vector<std::string> out;
   for (size_t i = 0; i < tree->size(); ++i) out.push_back(tree->statement_text(i));
   return out;
@@ -227,6 +236,25 @@ class Executor {
   std::vector<Row> returning(const ObjectInfo& t, PgQuery__Node** list, size_t n, const std::vector<Row>& rows,
                              std::vector<Column>& cols);
   void require_write_lock() {}
+  void apply_to_table(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes);
+  // During COMMIT: the changes of all tables, pushed through the dataflows at one timestamp.
+  ChangeSet* commit_batch_ = nullptr;
+
+ public:
+  std::unique_ptr<Execution> run_streaming(const sql::StreamingStatement& st);
+  std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
+  std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
+  std::vector<Column> describe_streaming(const sql::StreamingStatement& st, bool& returns_rows);
+
+ private:
+  Maintained& maintain_view(ObjectInfo& view);
+  dataflow::RelExpr plan_for_object(const ObjectInfo& obj);
+  bool try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out);
+  std::string fast_path_index(const dataflow::RelExpr& plan);
+  std::unique_ptr<Execution> subscribe(const sql::StreamingStatement& st);
+  std::unique_ptr<Execution> show(const sql::StreamingStatement& st);
+  std::unique_ptr<Execution> explain_object(const sql::StreamingStatement& st);
+  void wait_for_time(uint64_t t);
 
   Coordinator& coord_;
   Coordinator::State& cs_;
@@ -248,6 +276,8 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
     }
     if (TableData* t = cat.table_data(id))
       for (const auto& [row, n] : t->rows) emit(row, n);
+    if (Maintained* m = cs_.find_maintained(id))
+      for (const auto& [row, n] : m->contents()) emit(row, n);
     auto it = st_.pending.find(id);
     if (it != st_.pending.end())
       for (const auto& [row, n] : it->second) emit(row, n);
@@ -256,6 +286,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
 
 std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
   dataflow::RelExpr plan = sql::optimize(sql::lower(rel));
+  ctx_.logical_time_ms = cs_.now_ts;
   return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
 }
 
@@ -381,7 +412,12 @@ std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
   sql::Binder binder(cs_.catalog, param_types_);
   sql::BoundQuery q = binder.bind_query(s);
   binder.finish_params();
-  auto result = evaluate(*q.rel);
+  std::vector<std::pair<Row, int64_t>> result;
+  {
+    dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+    ctx_.logical_time_ms = cs_.now_ts;
+    if (!try_fast_path(plan, result)) result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
+  }
   // Finishing: ORDER BY, OFFSET, LIMIT, and the visible columns.
   std::vector<std::pair<std::vector<Datum>, const Row*>> rows;
   std::vector<Row> expanded;
@@ -543,6 +579,35 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
     return;
   }
   st_.pending.erase(t.id);
+  apply_to_table(t, changes);
+  if (!commit_batch_) {
+    ChangeSet cs;
+    cs[t.id] = changes;
+    cs_.advance(cs_.next_write_ts(), std::move(cs));
+  } else {
+    auto& all = (*commit_batch_)[t.id];
+    all.insert(all.end(), changes.begin(), changes.end());
+  }
+}
+
+void Executor::apply_to_table(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes) {
+  TableData* data = cs_.catalog.table_data(t.id);
+  std::vector<Datum> ds;
+  std::vector<std::pair<const std::vector<uint32_t>*, std::string>> keys;
+  if (!t.primary_key.empty()) keys.push_back({&t.primary_key, ""});
+  for (const auto& u : t.unique_keys) keys.push_back({&u, ""});
+  if (data->key_counts.size() < keys.size()) data->key_counts.resize(keys.size());
+  auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
+    ds.clear();
+    r.unpack_into(ds);
+    std::vector<Datum> k;
+    has_null = false;
+    for (auto c : cols) {
+      k.push_back(ds[c]);
+      has_null |= ds[c].is_null();
+    }
+    return Row::pack(k);
+  };
   for (const auto& [row, diff] : changes) {
     auto& n = data->rows[row];
     n += diff;
@@ -960,9 +1025,8 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
 }
 
 std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTableAsStmt* s) {
-  if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
-    throw SqlError(sqlstate::kFeatureNotSupported, "CREATE MATERIALIZED VIEW is not supported yet");
   std::unique_lock lock(cs_.mu);
+  if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) return create_materialized_view(s);
   const auto* into = s->into;
   std::string name = into->rel->relname;
   if (cs_.catalog.lookup("public", name)) {
@@ -992,6 +1056,48 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
   }
   write(t, changes);
   return done("SELECT " + std::to_string(count));
+}
+
+std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__CreateTableAsStmt* s) {
+  const auto* into = s->into;
+  std::string name = into->rel->relname;
+  if (cs_.catalog.lookup("public", name)) {
+    if (s->if_not_exists) return done("CREATE MATERIALIZED VIEW");
+    throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
+  }
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
+  if (!param_types_.empty()) throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $1");
+  ObjectInfo obj;
+  obj.name = name;
+  obj.kind = ObjectKind::kMaterializedView;
+  obj.definition_sql = sql::deparse_statement(s->query);
+  auto types = q.types();
+  for (size_t i = 0; i < q.column_names.size(); ++i) {
+    std::string cname = i < into->n_col_names ? str_of(into->col_names[i]) : q.column_names[i];
+    obj.columns.push_back({cname, types[i], true, std::nullopt});
+  }
+  if (into->n_col_names > 0) {
+    std::string cols;
+    for (size_t i = 0; i < obj.columns.size(); ++i) cols += (i ? ", " : "") + std::string("\"") + obj.columns[i].name + "\"";
+    obj.definition_sql = "SELECT * FROM (" + obj.definition_sql + ") AS v(" + cols + ")";
+  }
+  std::vector<uint64_t> deps;
+  dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+  std::function<void(const dataflow::RelExpr&)> collect = [&](const dataflow::RelExpr& r) {
+    if (r.kind == dataflow::RelKind::kGet) deps.push_back(r.collection_id);
+    for (const auto& in : r.inputs) collect(in);
+  };
+  collect(plan);
+  ObjectInfo& mv = cs_.catalog.add(std::move(obj));
+  for (auto d : deps) cs_.catalog.add_dependency(mv.id, d);
+  try {
+    maintain_view(mv);
+  } catch (...) {
+    cs_.catalog.remove(mv.id);
+    throw;
+  }
+  return done("CREATE MATERIALIZED VIEW");
 }
 
 std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s) {
@@ -1037,27 +1143,70 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
 }
 
 std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* s) {
-  // Indexes on tables are accepted and recorded; they change no result. (Indexes on views,
-  // which maintain results, come with incremental views.)
   std::unique_lock lock(cs_.mu);
   const ObjectInfo* t = cs_.catalog.lookup(s->relation->schemaname ? s->relation->schemaname : "", s->relation->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(s->relation->relname) + "\" does not exist");
-  if (t->kind != ObjectKind::kTable)
-    throw SqlError(sqlstate::kFeatureNotSupported, "indexes on views are not supported yet");
-  std::string name = s->idxname && *s->idxname ? s->idxname : t->name + "_idx";
+  if (t->kind != ObjectKind::kTable && t->kind != ObjectKind::kView && t->kind != ObjectKind::kMaterializedView)
+    throw SqlError(sqlstate::kWrongObjectType, "cannot create index on \"" + t->name + "\"");
+  if (s->unique) throw SqlError(sqlstate::kFeatureNotSupported, "unique indexes are not supported");
+  std::vector<uint32_t> key;
+  std::string key_names;
+  for (size_t i = 0; i < s->n_index_params; ++i) {
+    const auto* el = s->index_params[i]->index_elem;
+    if (!el->name || !*el->name) throw SqlError(sqlstate::kFeatureNotSupported, "indexes on expressions are not supported; index columns");
+    size_t c = 0;
+    for (; c < t->columns.size(); ++c)
+      if (t->columns[c].name == el->name) break;
+    if (c == t->columns.size()) throw SqlError(sqlstate::kUndefinedColumn, "column \"" + std::string(el->name) + "\" does not exist");
+    key.push_back(static_cast<uint32_t>(c));
+    key_names += (key_names.empty() ? "" : "_") + std::string(el->name);
+  }
+  std::string name = s->idxname && *s->idxname ? s->idxname : t->name + "_" + (key_names.empty() ? "primary" : key_names) + "_idx";
   if (cs_.catalog.lookup("public", name)) {
     if (s->if_not_exists) return done("CREATE INDEX");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
-  if (s->unique) throw SqlError(sqlstate::kFeatureNotSupported, "unique indexes are not supported");
+  return create_index(*cs_.catalog.find(t->id), name, std::move(key));
+}
+
+std::unique_ptr<Execution> Executor::create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key) {
+  // Indexes on tables change no result and are recorded only; an index on a view or a
+  // materialized view arranges its maintained results by the key.
+  if (on.kind == ObjectKind::kView || on.kind == ObjectKind::kMaterializedView) {
+    Maintained& m = maintain_view(on);
+    if (m.find_index(key) < 0) m.add_index(key);
+  }
   ObjectInfo obj;
   obj.name = name;
   obj.kind = ObjectKind::kIndex;
-  obj.definition_sql = t->name;
-  uint64_t tid = t->id;
+  obj.definition_sql = on.name;
+  obj.index_on = on.id;
+  obj.index_key = std::move(key);
+  for (auto c : obj.index_key) obj.columns.push_back(on.columns[c]);
+  uint64_t on_id = on.id;
   const ObjectInfo& idx = cs_.catalog.add(std::move(obj));
-  cs_.catalog.add_dependency(idx.id, tid);
+  cs_.catalog.add_dependency(idx.id, on_id);
   return done("CREATE INDEX");
+}
+
+dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
+  auto tree = sql::ParseTree::parse(obj.definition_sql);
+  std::vector<Type> no_params;
+  sql::Binder binder(cs_.catalog, no_params);
+  sql::BoundQuery q = binder.bind_query(tree->statement(0)->select_stmt);
+  return sql::optimize(sql::lower(*q.rel));
+}
+
+Maintained& Executor::maintain_view(ObjectInfo& view) {
+  if (Maintained* m = cs_.find_maintained(view.id)) return *m;
+  dataflow::RelExpr plan = plan_for_object(view);
+  RowDiffs initial;
+  ctx_.logical_time_ms = cs_.now_ts;
+  auto m = std::make_unique<Maintained>(view.id, view.name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
+  Maintained& ref = *m;
+  cs_.maintained.push_back(std::move(m));
+  view.maintained = true;
+  return ref;
 }
 
 std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
@@ -1069,6 +1218,7 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
     case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: want = ObjectKind::kTable; what = "table"; tag = "DROP TABLE"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: want = ObjectKind::kView; what = "view"; tag = "DROP VIEW"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: want = ObjectKind::kIndex; what = "index"; tag = "DROP INDEX"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: want = ObjectKind::kMaterializedView; what = "materialized view"; tag = "DROP MATERIALIZED VIEW"; break;
     default: throw SqlError(sqlstate::kFeatureNotSupported, "DROP of this object type is not supported");
   }
   bool cascade = s->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
@@ -1096,6 +1246,21 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
     visit(*o);
     for (auto id : order) {
       st_.pending.erase(id);
+      ObjectInfo* x = cs_.catalog.find(id);
+      if (x && x->kind == ObjectKind::kIndex) {
+        if (Maintained* m = cs_.find_maintained(x->index_on)) {
+          m->drop_index(x->index_key);
+          ObjectInfo* on = cs_.catalog.find(x->index_on);
+          bool read_by_others = false;
+          for (const auto& other : cs_.maintained)
+            for (auto in : other->inputs()) read_by_others |= in == x->index_on;
+          if (on && on->kind == ObjectKind::kView && m->num_indexes() == 0 && !read_by_others) {
+            cs_.drop_maintained(x->index_on);
+            on->maintained = false;
+          }
+        }
+      }
+      if (cs_.find_maintained(id)) cs_.drop_maintained(id);
       cs_.catalog.remove(id);
     }
   }
@@ -1109,6 +1274,7 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
       if (st_.txn == TransactionStatus::kIdle) st_.txn = TransactionStatus::kInBlock;
       return done(s->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN ? "BEGIN" : "START TRANSACTION");
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT: {
+      st_.cursors.clear();
       if (st_.txn == TransactionStatus::kFailed) {
         st_.pending.clear();
         st_.txn = TransactionStatus::kIdle;
@@ -1119,17 +1285,26 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
         st_.txn = TransactionStatus::kIdle;
         auto pending = std::move(st_.pending);
         st_.pending.clear();
-        for (auto& [id, changes] : pending) {
-          const ObjectInfo* t = nullptr;
-          for (const auto& [oid, o] : cs_.catalog.objects())
-            if (oid == id) t = o.get();
-          if (!t) continue;  // dropped meanwhile
-          write(*t, changes);
+        ChangeSet batch;
+        commit_batch_ = &batch;
+        try {
+          for (auto& [id, changes] : pending) {
+            const ObjectInfo* t = cs_.catalog.find(id);
+            if (!t || changes.empty()) continue;  // dropped meanwhile
+            write(*t, changes);
+          }
+        } catch (...) {
+          commit_batch_ = nullptr;
+          if (!batch.empty()) cs_.advance(cs_.next_write_ts(), std::move(batch));
+          throw;
         }
+        commit_batch_ = nullptr;
+        if (!batch.empty()) cs_.advance(cs_.next_write_ts(), std::move(batch));
       }
       return done("COMMIT");
     }
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+      st_.cursors.clear();
       st_.pending.clear();
       st_.txn = TransactionStatus::kIdle;
       return done("ROLLBACK");
@@ -1230,12 +1405,454 @@ std::unique_ptr<Execution> Executor::run_explain(const PgQuery__ExplainStmt* s) 
   return std::make_unique<MaterializedExecution>(std::vector<Column>{{"Optimized Plan", Type(TypeId::kText)}}, std::move(rows), "EXPLAIN");
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// SUBSCRIBE
+
+// Streams the changes of one collection: the snapshot first (when asked), then every change
+// with its timestamp, and progress rows when asked. fetch() blocks until something arrives.
+class SubscribeExecution : public Execution {
+ public:
+  SubscribeExecution(Coordinator::State& cs, std::shared_ptr<SubscriptionQueue> q, std::vector<Column> cols, bool progress,
+                     std::optional<uint64_t> temp_dataflow, const std::atomic<bool>* cancelled)
+      : cs_(cs), q_(std::move(q)), columns_(std::move(cols)), progress_(progress), temp_(temp_dataflow), cancelled_(cancelled) {}
+  ~SubscribeExecution() override {
+    if (temp_) {
+      std::unique_lock lock(cs_.mu);
+      cs_.drop_maintained(*temp_);
+    }
+  }
+  const std::vector<Column>& columns() const override { return columns_; }
+  bool fetch(std::vector<Row>& out, size_t max_rows) override { return fetch_for(out, max_rows, -1); }
+  // timeout_ms < 0: wait until something arrives; otherwise at most that long.
+  bool fetch_for(std::vector<Row>& out, size_t max_rows, int64_t timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
+    std::unique_lock lock(q_->mu);
+    while (true) {
+      if (q_->overflowed) throw SqlError(sqlstate::kProgramLimitExceeded, "subscription fell too far behind and was stopped");
+      if (q_->dropped && q_->items.empty()) throw SqlError(sqlstate::kUndefinedTable, "the subscribed object was dropped");
+      bool have = !q_->items.empty() || (progress_ && q_->progress > sent_progress_);
+      if (have) break;
+      if (cancelled_ && cancelled_->load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+      if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline) return true;
+      q_->cv.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    size_t n = 0;
+    std::vector<Datum> ds;
+    while (!q_->items.empty() && (max_rows == 0 || n < max_rows)) {
+      auto item = std::move(q_->items.front());
+      q_->items.pop_front();
+      ds.clear();
+      ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(item.time))));
+      if (progress_) ds.push_back(Datum::from_bool(false));
+      ds.push_back(Datum::from_int(item.diff));
+      item.row.unpack_into(ds);
+      out.push_back(Row::pack(ds));
+      ++n;
+      last_time_ = item.time;
+    }
+    if (progress_ && q_->items.empty() && q_->progress > sent_progress_ && (max_rows == 0 || n < max_rows)) {
+      sent_progress_ = q_->progress;
+      ds.clear();
+      ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(sent_progress_))));
+      ds.push_back(Datum::from_bool(true));
+      ds.push_back(Datum::null());
+      for (size_t i = 3; i < columns_.size(); ++i) ds.push_back(Datum::null());
+      out.push_back(Row::pack(ds));
+    }
+    return true;  // a subscription never completes
+  }
+  std::string command_tag() const override { return "SUBSCRIBE"; }
+
+ private:
+  Coordinator::State& cs_;
+  std::shared_ptr<SubscriptionQueue> q_;
+  std::vector<Column> columns_;
+  bool progress_;
+  std::optional<uint64_t> temp_;
+  const std::atomic<bool>* cancelled_;
+  uint64_t sent_progress_ = 0;
+  uint64_t last_time_ = 0;
+};
+
+std::atomic<uint64_t> g_next_temp_id{uint64_t{1} << 40};
+
+void Executor::wait_for_time(uint64_t t) {
+  // REQUIRES: no lock held. AS OF a time not yet reached waits for it (bounded: 60 s).
+  for (int i = 0; i < 6000; ++i) {
+    {
+      std::shared_lock lock(cs_.mu);
+      if (cs_.now_ts >= t) return;
+    }
+    if (st_.cancelled.load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw SqlError(sqlstate::kInvalidParameterValue, "timestamp " + std::to_string(t) + " was not reached within 60 s");
+}
+
+std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st) {
+  if (st.as_of) wait_for_time(*st.as_of);
+  std::unique_lock lock(cs_.mu);
+  if (st.as_of && *st.as_of < cs_.now_ts)
+    throw SqlError(sqlstate::kInvalidParameterValue,
+                   "Timestamp (" + std::to_string(*st.as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
+        .with_detail("Freshet keeps no history before the current time; use a later AS OF or none.");
+  std::vector<Column> cols;
+  cols.push_back({"mz_timestamp", Type(TypeId::kNumeric)});
+  if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
+  cols.push_back({"mz_diff", Type(TypeId::kInt8)});
+  auto q = std::make_shared<SubscriptionQueue>();
+  std::optional<uint64_t> temp;
+  uint64_t source_id = 0;
+  RowDiffs initial;
+  const ObjectInfo* obj = st.object.empty() ? nullptr : cs_.catalog.lookup("", st.object);
+  if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+  if (obj && obj->kind == ObjectKind::kTable) {
+    source_id = obj->id;
+    for (const auto& [r, n] : cs_.catalog.table_data(obj->id)->rows) initial.push_back({r, n});
+  } else if (obj && cs_.find_maintained(obj->id)) {
+    source_id = obj->id;
+    for (const auto& [r, n] : cs_.find_maintained(obj->id)->contents()) initial.push_back({r, n});
+  } else {
+    dataflow::RelExpr plan;
+    std::string name;
+    if (obj) {
+      if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot subscribe to \"" + obj->name + "\"");
+      plan = plan_for_object(*obj);
+      name = "subscribe:" + obj->name;
+    } else {
+      auto tree = sql::ParseTree::parse(st.query);
+      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        throw SqlError(sqlstate::kSyntaxError, "SUBSCRIBE needs a SELECT");
+      sql::Binder binder(cs_.catalog, param_types_);
+      sql::BoundQuery bq = binder.bind_query(tree->statement(0)->select_stmt);
+      plan = sql::optimize(sql::lower(*bq.rel));
+      name = "subscribe";
+    }
+    source_id = g_next_temp_id++;
+    ctx_.logical_time_ms = cs_.now_ts;
+    auto m = std::make_unique<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
+    cs_.maintained.push_back(std::move(m));
+    temp = source_id;
+  }
+  // Columns of the subscribed relation.
+  if (obj) {
+    for (const auto& c : obj->columns) cols.push_back({c.name, c.type});
+  } else {
+    auto tree = sql::ParseTree::parse(st.query);
+    sql::Binder binder(cs_.catalog, param_types_);
+    sql::BoundQuery bq = binder.bind_query(tree->statement(0)->select_stmt);
+    auto types = bq.types();
+    for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
+  }
+  if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
+  q->advance(cs_.now_ts + 1);
+  cs_.subscribers[source_id].push_back(q);
+  return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled);
+}
+
+std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
+  std::shared_lock lock(cs_.mu);
+  std::vector<Row> rows;
+  std::vector<Column> cols;
+  auto add = [&](std::vector<Datum> ds) { rows.push_back(Row::pack(ds)); };
+  std::vector<std::string> keep;  // owns strings for datums until packed
+  auto kind_name = [](ObjectKind k) -> const char* {
+    switch (k) {
+      case ObjectKind::kTable: return "table";
+      case ObjectKind::kView: return "view";
+      case ObjectKind::kMaterializedView: return "materialized-view";
+      case ObjectKind::kIndex: return "index";
+      case ObjectKind::kSource: return "source";
+      case ObjectKind::kSecret: return "secret";
+      case ObjectKind::kConnection: return "connection";
+      default: return "system";
+    }
+  };
+  std::vector<const ObjectInfo*> objs;
+  for (const auto& [id, o] : cs_.catalog.objects()) objs.push_back(o.get());
+  std::sort(objs.begin(), objs.end(), [](const ObjectInfo* a, const ObjectInfo* b) { return a->name < b->name; });
+  if (st.what == "indexes") {
+    cols = {{"name", Type(TypeId::kText)}, {"on", Type(TypeId::kText)}, {"cluster", Type(TypeId::kText)}, {"key", Type(TypeId::kText)}};
+    for (const auto* o : objs) {
+      if (o->kind != ObjectKind::kIndex) continue;
+      if (!st.object.empty() && o->definition_sql != st.object) continue;
+      std::string key = "{";
+      for (size_t i = 0; i < o->columns.size(); ++i) key += (i ? "," : "") + o->columns[i].name;
+      key += "}";
+      add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string("default"), Datum::from_string(key)});
+    }
+  } else if (st.what == "objects") {
+    cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}};
+    for (const auto* o : objs) add({Datum::from_string(o->name), Datum::from_string(kind_name(o->kind))});
+  } else {
+    ObjectKind want = ObjectKind::kView;
+    if (st.what == "materialized views") want = ObjectKind::kMaterializedView;
+    else if (st.what == "tables") want = ObjectKind::kTable;
+    else if (st.what == "sources") want = ObjectKind::kSource;
+    else if (st.what == "secrets") want = ObjectKind::kSecret;
+    else if (st.what == "connections") want = ObjectKind::kConnection;
+    else if (st.what == "sinks" || st.what == "clusters") want = ObjectKind::kSystemView;  // none
+    cols = {{"name", Type(TypeId::kText)}};
+    if (want == ObjectKind::kMaterializedView) cols.push_back({"cluster", Type(TypeId::kText)});
+    if (st.what == "clusters") {
+      add({Datum::from_string("default")});
+    } else {
+      for (const auto* o : objs) {
+        if (o->kind != want) continue;
+        if (want == ObjectKind::kMaterializedView)
+          add({Datum::from_string(o->name), Datum::from_string("default")});
+        else
+          add({Datum::from_string(o->name)});
+      }
+    }
+  }
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
+}
+
+std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatement& st) {
+  std::shared_lock lock(cs_.mu);
+  std::string text;
+  if (st.what == "select") {
+    auto tree = sql::ParseTree::parse(st.query);
+    if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+      throw SqlError(sqlstate::kFeatureNotSupported, "EXPLAIN supports SELECT, VIEW, INDEX and MATERIALIZED VIEW");
+    sql::Binder binder(cs_.catalog, param_types_);
+    sql::BoundQuery q = binder.bind_query(tree->statement(0)->select_stmt);
+    binder.finish_params();
+    dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+    text = plan.to_string();
+    std::vector<std::pair<Row, int64_t>> ignored;
+    if (fast_path_index(plan).empty())
+      text += "\nStrategy: one-shot dataflow over a snapshot";
+    else
+      text += "\nStrategy: " + fast_path_index(plan);
+  } else {
+    const ObjectInfo* o = cs_.catalog.lookup("", st.object);
+    if (!o) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+    const ObjectInfo* target = o;
+    if (st.what == "index") {
+      if (o->kind != ObjectKind::kIndex) throw SqlError(sqlstate::kWrongObjectType, "\"" + o->name + "\" is not an index");
+      target = cs_.catalog.find(o->index_on);
+      if (!target) throw SqlError(sqlstate::kUndefinedTable, "the indexed object is gone");
+    } else if ((st.what == "view" && o->kind != ObjectKind::kView) ||
+               (st.what == "materialized view" && o->kind != ObjectKind::kMaterializedView)) {
+      throw SqlError(sqlstate::kWrongObjectType, "\"" + o->name + "\" is not a " + st.what);
+    }
+    if (target->kind == ObjectKind::kTable) {
+      text = "Get " + target->name + " (an index on a table records the key only)";
+    } else {
+      dataflow::RelExpr plan = plan_for_object(*target);
+      text = plan.to_string();
+    }
+    if (st.what == "index") {
+      std::string key;
+      for (size_t i = 0; i < o->columns.size(); ++i) key += (i ? ", " : "") + o->columns[i].name;
+      text += "\nArrangement: " + target->name + " keyed by (" + key + ")";
+    }
+    std::string uses;
+    for (const auto& [id, x] : cs_.catalog.objects())
+      if (x->kind == ObjectKind::kIndex) {
+        for (auto d : cs_.catalog.dependents(x->index_on)) (void)d;
+      }
+    if (const Maintained* m = cs_.find_maintained(target->id))
+      text += "\nMaintained: yes, " + std::to_string(m->records()) + " records, " + std::to_string(m->num_indexes()) + " index(es)";
+    else
+      text += "\nMaintained: no (computed when read)";
+  }
+  std::vector<Datum> ds = {Datum::from_string(text)};
+  std::vector<Row> rows = {Row::pack(ds)};
+  return std::make_unique<MaterializedExecution>(std::vector<Column>{{"Optimized Plan", Type(TypeId::kText)}}, std::move(rows), "EXPLAIN");
+}
+
+// A SELECT whose plan is [Project] [Filter] Get(x) over an indexed object, with the filter
+// fixing every key column of one of its indexes to a constant, is a lookup in that index.
+namespace {
+struct FastPath {
+  const dataflow::RelExpr* get = nullptr;
+  const dataflow::RelExpr* filter = nullptr;
+  const dataflow::RelExpr* project = nullptr;
+};
+FastPath match_fast_path(const dataflow::RelExpr& plan) {
+  FastPath fp;
+  const dataflow::RelExpr* r = &plan;
+  if (r->kind == dataflow::RelKind::kProject) {
+    fp.project = r;
+    r = &r->inputs[0];
+  }
+  if (r->kind == dataflow::RelKind::kFilter) {
+    fp.filter = r;
+    r = &r->inputs[0];
+  }
+  if (r->kind == dataflow::RelKind::kGet) fp.get = r;
+  return fp;
+}
+// column -> constant expression, from conjuncts `#c = const`.
+std::map<uint32_t, const dataflow::ScalarExpr*> equalities(const dataflow::RelExpr* filter) {
+  std::map<uint32_t, const dataflow::ScalarExpr*> eq;
+  if (!filter) return eq;
+  for (const auto& e : filter->exprs) {
+    if (e.kind != dataflow::ScalarKind::kCall || !e.fn || e.fn->name != "=" || e.args.size() != 2) continue;
+    const auto& a = e.args[0];
+    const auto& b = e.args[1];
+    auto is_const = [](const dataflow::ScalarExpr& x) {
+      return x.kind == dataflow::ScalarKind::kLiteral || x.kind == dataflow::ScalarKind::kParam;
+    };
+    if (a.kind == dataflow::ScalarKind::kColumn && is_const(b) && a.type.id == b.type.id) eq[a.column] = &b;
+    else if (b.kind == dataflow::ScalarKind::kColumn && is_const(a) && a.type.id == b.type.id) eq[b.column] = &a;
+  }
+  return eq;
+}
+}  // namespace
+
+std::string Executor::fast_path_index(const dataflow::RelExpr& plan) {
+  FastPath fp = match_fast_path(plan);
+  if (!fp.get) return "";
+  Maintained* m = cs_.find_maintained(fp.get->collection_id);
+  if (!m) return "";
+  auto eq = equalities(fp.filter);
+  for (size_t i = 0; i < m->num_indexes(); ++i) {
+    bool covered = !m->index_columns(i).empty();
+    for (auto c : m->index_columns(i)) covered &= eq.count(c) > 0;
+    if (covered) return "lookup in the index of \"" + m->name() + "\" (no dataflow)";
+  }
+  return "read the arrangement of \"" + m->name() + "\"";
+}
+
+bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out) {
+  FastPath fp = match_fast_path(plan);
+  if (!fp.get) return false;
+  Maintained* m = cs_.find_maintained(fp.get->collection_id);
+  if (!m) return false;
+  auto eq = equalities(fp.filter);
+  int chosen = -1;
+  for (size_t i = 0; i < m->num_indexes() && chosen < 0; ++i) {
+    bool covered = !m->index_columns(i).empty();
+    for (auto c : m->index_columns(i)) covered &= eq.count(c) > 0;
+    if (covered) chosen = static_cast<int>(i);
+  }
+  if (chosen < 0) return false;
+  std::vector<Datum> key;
+  for (auto c : m->index_columns(chosen)) {
+    Datum d = dataflow::eval(*eq[c], {}, ctx_);
+    if (d.is_null()) return true;  // `= NULL` matches nothing
+    key.push_back(d);
+  }
+  RowDiffs found;
+  m->lookup(static_cast<size_t>(chosen), key, found);
+  std::vector<Datum> ds, res;
+  for (auto& [r, n] : found) {
+    ds.clear();
+    r.unpack_into(ds);
+    bool keep = true;
+    if (fp.filter)
+      for (const auto& e : fp.filter->exprs) {
+        Datum v = dataflow::eval(e, ds, ctx_);
+        if (v.is_null() || !v.as_bool()) {
+          keep = false;
+          break;
+        }
+      }
+    if (!keep) continue;
+    if (fp.project) {
+      res.clear();
+      for (auto c : fp.project->columns) res.push_back(ds[c]);
+      out.push_back({Row::pack(res), n});
+    } else {
+      out.push_back({r, n});
+    }
+  }
+  arena_.reset();
+  return true;
+}
+
+std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement& st) {
+  using K = sql::StreamingStatement::Kind;
+  switch (st.kind) {
+    case K::kSubscribe:
+      return subscribe(st);
+    case K::kDeclareSubscribe: {
+      if (st_.txn != TransactionStatus::kInBlock)
+        throw SqlError(sqlstate::kNoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks");
+      if (st_.cursors.count(st.cursor)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + st.cursor + "\" already exists");
+      st_.cursors[st.cursor] = subscribe(st);
+      return done("DECLARE CURSOR");
+    }
+    case K::kFetch: {
+      auto it = st_.cursors.find(st.cursor);
+      if (it == st_.cursors.end()) throw SqlError(sqlstate::kInvalidCursorName, "cursor \"" + st.cursor + "\" does not exist");
+      std::vector<Row> rows;
+      Execution& ex = *it->second;
+      if (auto* sub = dynamic_cast<SubscribeExecution*>(&ex)) {
+        sub->fetch_for(rows, st.count, st.timeout_ms);
+      } else {
+        ex.fetch(rows, st.count);
+      }
+      std::string tag = "FETCH " + std::to_string(rows.size());
+      return std::make_unique<MaterializedExecution>(ex.columns(), std::move(rows), tag);
+    }
+    case K::kCreateDefaultIndex: {
+      std::unique_lock lock(cs_.mu);
+      const ObjectInfo* o = cs_.catalog.lookup("", st.object);
+      if (!o) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+      std::vector<uint32_t> key;
+      if (!o->primary_key.empty()) key = o->primary_key;
+      else
+        for (uint32_t i = 0; i < o->columns.size(); ++i) key.push_back(i);
+      std::string name = o->name + "_primary_idx";
+      for (int n = 1; cs_.catalog.lookup("public", name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
+      return create_index(*cs_.catalog.find(o->id), name, std::move(key));
+    }
+    case K::kShow:
+      return show(st);
+    case K::kExplain:
+      return explain_object(st);
+    case K::kSelectAsOf: {
+      wait_for_time(*st.as_of);
+      {
+        std::shared_lock lock(cs_.mu);
+        if (*st.as_of < cs_.now_ts)
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "Timestamp (" + std::to_string(*st.as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
+              .with_detail("Freshet keeps no history before the current time.");
+      }
+      auto tree = sql::ParseTree::parse(st.query);
+      return run(tree->statement(0));
+    }
+  }
+  throw SqlError(sqlstate::kInternalError, "unknown statement");
+}
+
+std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& st, bool& returns_rows) {
+  using K = sql::StreamingStatement::Kind;
+  returns_rows = st.kind == K::kSubscribe || st.kind == K::kFetch || st.kind == K::kShow || st.kind == K::kExplain ||
+                 st.kind == K::kSelectAsOf;
+  if (st.kind == K::kSelectAsOf) {
+    auto tree = sql::ParseTree::parse(st.query);
+    return describe(tree->statement(0), returns_rows);
+  }
+  if (st.kind == K::kExplain) return {{"Optimized Plan", Type(TypeId::kText)}};
+  return {};  // described when executed
+}
+
 }  // namespace
 
 PreparedStatement Session::prepare(std::string_view sql_text, std::span<const Type> param_type_hints) {
+  PreparedStatement ps;
+  if (auto st = sql::parse_streaming(sql_text)) {
+    ps.sql = std::string(sql_text);
+    ps.param_types.assign(param_type_hints.begin(), param_type_hints.end());
+    auto plan = std::make_shared<PreparedPlan>();
+    plan->streaming = std::move(st);
+    Executor ex(coordinator_, *state_, {}, ps.param_types);
+    ps.columns = ex.describe_streaming(*plan->streaming, ps.returns_rows);
+    ps.plan = plan;
+    for (auto& t : ps.param_types)
+      if (t.id == TypeId::kUnknown) t = Type(TypeId::kText);
+    return ps;
+  }
   auto tree = sql::ParseTree::parse(sql_text);
   if (tree->size() > 1) throw SqlError(sqlstate::kSyntaxError, "cannot insert multiple commands into a prepared statement");
-  PreparedStatement ps;
   ps.sql = std::string(sql_text);
   ps.param_types.assign(param_type_hints.begin(), param_type_hints.end());
   auto plan = std::make_shared<PreparedPlan>();
@@ -1250,13 +1867,18 @@ PreparedStatement Session::prepare(std::string_view sql_text, std::span<const Ty
 }
 
 std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::span<const Datum> params) {
-  if (!stmt.plan || stmt.plan->tree->size() == 0) return done("");
+  if (!stmt.plan || (!stmt.plan->streaming && stmt.plan->tree->size() == 0)) return done("");
   state_->cancelled.store(false);
   std::vector<Type> types = stmt.param_types;
   if (params.size() < types.size())
     throw SqlError(sqlstate::kProtocolViolation, "bind message supplies " + std::to_string(params.size()) + " parameters, but prepared statement requires " + std::to_string(types.size()));
   Executor ex(coordinator_, *state_, params, types);
   try {
+    if (stmt.plan->streaming) {
+      if (state_->txn == TransactionStatus::kFailed)
+        throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+      return ex.run_streaming(*stmt.plan->streaming);
+    }
     return ex.run(stmt.plan->tree->statement(0));
   } catch (const SqlError&) {
     if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;

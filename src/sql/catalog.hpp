@@ -32,7 +32,13 @@ struct ObjectInfo {
   std::vector<uint32_t> primary_key;  // column positions
   // UNIQUE constraints (NULLs are distinct), each a list of column positions.
   std::vector<std::vector<uint32_t>> unique_keys;
-  std::string definition_sql;         // kView: the SELECT's text
+  std::string definition_sql;         // kView, kMaterializedView: the SELECT's text
+  // kView: an index keeps the view's results up to date, so queries read them (a Get of the
+  // view's id) instead of recomputing the definition.
+  bool maintained = false;
+  // kIndex: the object it indexes and its key columns.
+  uint64_t index_on = 0;
+  std::vector<uint32_t> index_key;
 };
 
 class CatalogView {

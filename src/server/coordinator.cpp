@@ -1,0 +1,149 @@
+#include "server/coordinator.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "common/error.hpp"
+#include "common/format.hpp"
+#include "server/coordinator_state.hpp"
+
+namespace freshet::server {
+
+uint64_t wall_clock_ms() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+void SubscriptionQueue::push(uint64_t t, const RowDiffs& changes) {
+  std::lock_guard lock(mu);
+  if (items.size() + changes.size() > kMaxItems) {
+    overflowed = true;
+  } else {
+    for (const auto& [r, d] : changes) items.push_back({t, r, d});
+  }
+  cv.notify_all();
+}
+
+void SubscriptionQueue::advance(uint64_t t) {
+  std::lock_guard lock(mu);
+  if (t > progress) progress = t;
+  cv.notify_all();
+}
+
+Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {
+  state_->now_ts = wall_clock_ms();
+  State* st = state_.get();
+  st->catalog.arrangement_rows = [st](std::vector<Row>& out) {
+    // Called with mu held (shared) by the reader.
+    for (const auto& m : st->maintained) {
+      const sql::ObjectInfo* o = const_cast<Catalog&>(st->catalog).find(m->id());
+      std::string type = o ? (o->kind == sql::ObjectKind::kMaterializedView ? "materialized-view" : "index") : "subscribe";
+      std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(m->id())), Datum::from_string(m->name()),
+                               Datum::from_string(type), Datum::from_int(static_cast<int64_t>(m->records())),
+                               Datum::from_int(static_cast<int64_t>(m->bytes()))};
+      out.push_back(Row::pack(ds));
+    }
+  };
+  state_->start_ticker();
+}
+
+Coordinator::~Coordinator() { state_->stop_ticker(); }
+
+uint64_t Coordinator::State::next_write_ts() {
+  uint64_t t = wall_clock_ms();
+  return t > now_ts ? t : now_ts + 1;
+}
+
+Maintained* Coordinator::State::find_maintained(uint64_t id) {
+  for (auto& m : maintained)
+    if (m->id() == id) return m.get();
+  return nullptr;
+}
+
+void Coordinator::State::drop_maintained(uint64_t id) {
+  for (auto it = maintained.begin(); it != maintained.end(); ++it)
+    if ((*it)->id() == id) {
+      maintained.erase(it);
+      break;
+    }
+  auto s = subscribers.find(id);
+  if (s != subscribers.end()) {
+    for (auto& w : s->second)
+      if (auto q = w.lock()) {
+        std::lock_guard lock(q->mu);
+        q->dropped = true;
+        q->cv.notify_all();
+      }
+    subscribers.erase(s);
+  }
+}
+
+void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
+  FRESHET_ASSERT(t > now_ts);
+  Arena arena;
+  EvalContext ctx;
+  ctx.arena = &arena;
+  ctx.logical_time_ms = t;
+  ctx.statement_time_us = static_cast<int64_t>(t) * 1000 - kUnixToPgEpochMicros;
+  std::vector<uint64_t> failed;
+  for (auto& m : maintained) {
+    RowDiffs delta;
+    try {
+      m->step(t, changes, ctx, delta);
+    } catch (const SqlError& e) {
+      std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu and was stopped: %s\n", m->name().c_str(),
+                   static_cast<unsigned long long>(t), e.message().c_str());
+      failed.push_back(m->id());
+      continue;
+    }
+    if (!delta.empty()) changes[m->id()] = std::move(delta);
+    arena.reset();
+  }
+  now_ts = t;
+  for (auto it = subscribers.begin(); it != subscribers.end();) {
+    auto& list = it->second;
+    auto c = changes.find(it->first);
+    for (auto w = list.begin(); w != list.end();) {
+      auto q = w->lock();
+      if (!q) {
+        w = list.erase(w);
+        continue;
+      }
+      if (c != changes.end() && !c->second.empty()) q->push(t, c->second);
+      q->advance(t + 1);
+      ++w;
+    }
+    it = list.empty() ? subscribers.erase(it) : std::next(it);
+  }
+  for (auto id : failed) drop_maintained(id);
+}
+
+void Coordinator::State::start_ticker() {
+  ticker = std::thread([this] {
+    std::unique_lock lock(ticker_mu);
+    while (!stopping) {
+      ticker_cv.wait_for(lock, std::chrono::milliseconds(tick_ms));
+      if (stopping) break;
+      lock.unlock();
+      {
+        std::unique_lock w(mu);
+        if (!maintained.empty() || !subscribers.empty()) {
+          uint64_t t = wall_clock_ms();
+          if (t > now_ts) advance(t, {});
+        }
+      }
+      lock.lock();
+    }
+  });
+}
+
+void Coordinator::State::stop_ticker() {
+  {
+    std::lock_guard lock(ticker_mu);
+    stopping = true;
+  }
+  ticker_cv.notify_all();
+  if (ticker.joinable()) ticker.join();
+}
+
+}  // namespace freshet::server

@@ -1,0 +1,74 @@
+#pragma once
+// The coordinator's shared state (private to src/server/): catalog, table contents,
+// maintained dataflows, subscriptions, and the timestamp oracle.
+//
+// Time and consistency: every write transaction gets one timestamp from the oracle
+// (next_write_ts: at least the wall clock in ms and greater than every earlier timestamp),
+// and is applied to tables and pushed through every maintained dataflow at that timestamp
+// before it is acknowledged, under the exclusive lock. A ticker advances all dataflows to the
+// wall clock every tick_ms so that temporal filters release their scheduled changes. A read
+// runs at `now_ts` (the last timestamp applied), which is at least every acknowledged write's
+// timestamp: reads are strict serializable, and a read never waits.
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+#include "server/catalog.hpp"
+#include "server/coordinator.hpp"
+#include "server/maintained.hpp"
+
+namespace freshet::server {
+
+// The queue a SUBSCRIBE reads: changes (time, row, diff) and progress, bounded.
+struct SubscriptionQueue {
+  std::mutex mu;
+  std::condition_variable cv;
+  struct Item {
+    uint64_t time;
+    Row row;
+    int64_t diff;
+  };
+  std::deque<Item> items;        // guarded by mu
+  uint64_t progress = 0;         // guarded by mu: every change before this time was delivered
+  bool dropped = false;          // guarded by mu: the object went away
+  bool overflowed = false;       // guarded by mu
+  static constexpr size_t kMaxItems = 4'000'000;
+  void push(uint64_t t, const RowDiffs& changes);
+  void advance(uint64_t t);
+};
+
+struct Coordinator::State {
+  std::shared_mutex mu;
+  Catalog catalog;                                         // guarded by mu
+  std::vector<std::unique_ptr<Maintained>> maintained;     // guarded by mu, creation order
+  std::map<uint64_t, std::vector<std::weak_ptr<SubscriptionQueue>>> subscribers;  // guarded by mu
+  uint64_t now_ts = 0;                                     // guarded by mu
+  uint64_t tick_ms = 100;
+
+  // The oracle: a timestamp for the next write. REQUIRES: mu held exclusively.
+  uint64_t next_write_ts();
+  // Applies nothing to tables (the caller did) but pushes the changes at time t through every
+  // maintained dataflow in order, delivers to subscribers, and sets now_ts = t.
+  // REQUIRES: mu held exclusively; t > now_ts. Throws SqlError from evaluation (the state is
+  // then inconsistent for the failing dataflow; it is reported and the dataflow dropped).
+  void advance(uint64_t t, ChangeSet changes);
+  Maintained* find_maintained(uint64_t id);
+  void drop_maintained(uint64_t id);
+
+  // Background ticking.
+  void start_ticker();
+  void stop_ticker();
+  std::thread ticker;
+  std::mutex ticker_mu;
+  std::condition_variable ticker_cv;
+  bool stopping = false;  // guarded by ticker_mu
+};
+
+uint64_t wall_clock_ms();
+
+}  // namespace freshet::server

@@ -1,0 +1,28 @@
+// Freshet's introspection relations (in schema pg_catalog's search path, as Materialize keeps
+// them in mz_internal): mz_arrangement_sizes lists every maintained arrangement with the
+// records and bytes it holds.
+#include "server/catalog.hpp"
+
+namespace freshet::server {
+
+std::vector<SystemView> make_introspection_views(uint64_t first_id) {
+  std::vector<SystemView> v;
+  SystemView sizes;
+  sizes.info.id = first_id;
+  sizes.info.oid = 16000;
+  sizes.info.schema = "pg_catalog";
+  sizes.info.name = "mz_arrangement_sizes";
+  sizes.info.kind = sql::ObjectKind::kSystemView;
+  sizes.info.columns = {{"object_id", Type(TypeId::kInt8), false, std::nullopt},
+                        {"object_name", Type(TypeId::kText), false, std::nullopt},
+                        {"object_type", Type(TypeId::kText), false, std::nullopt},
+                        {"records", Type(TypeId::kInt8), false, std::nullopt},
+                        {"bytes", Type(TypeId::kInt8), false, std::nullopt}};
+  sizes.rows = [](const Catalog& c, std::vector<Row>& out) {
+    if (c.arrangement_rows) c.arrangement_rows(out);
+  };
+  v.push_back(std::move(sizes));
+  return v;
+}
+
+}  // namespace freshet::server

@@ -1,0 +1,413 @@
+#include "sql/streaming_parser.hpp"
+
+#include <cctype>
+
+#include "common/error.hpp"
+
+namespace freshet::sql {
+namespace {
+
+struct Token {
+  enum class Kind { kWord, kString, kNumber, kPunct, kEnd } kind = Kind::kEnd;
+  std::string text;   // words lowercased (unless quoted), strings unquoted
+  size_t begin = 0;   // byte offsets into the statement
+  size_t end = 0;
+};
+
+std::vector<Token> tokenize(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
+    Token t;
+    t.begin = i;
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t j = i;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_' || s[j] == '$' || s[j] == '.')) ++j;
+      t.kind = Token::Kind::kWord;
+      for (size_t k = i; k < j; ++k) t.text += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+      i = j;
+    } else if (c == '"') {
+      size_t j = i + 1;
+      while (j < s.size()) {
+        if (s[j] == '"' && j + 1 < s.size() && s[j + 1] == '"') {
+          t.text += '"';
+          j += 2;
+          continue;
+        }
+        if (s[j] == '"') break;
+        t.text += s[j++];
+      }
+      if (j >= s.size()) throw SqlError(sqlstate::kSyntaxError, "unterminated quoted identifier", static_cast<int>(i) + 1);
+      t.kind = Token::Kind::kWord;
+      i = j + 1;
+    } else if (c == '\'') {
+      size_t j = i + 1;
+      while (j < s.size()) {
+        if (s[j] == '\'' && j + 1 < s.size() && s[j + 1] == '\'') {
+          t.text += '\'';
+          j += 2;
+          continue;
+        }
+        if (s[j] == '\'') break;
+        t.text += s[j++];
+      }
+      if (j >= s.size()) throw SqlError(sqlstate::kSyntaxError, "unterminated quoted string", static_cast<int>(i) + 1);
+      t.kind = Token::Kind::kString;
+      i = j + 1;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      size_t j = i;
+      while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+      t.kind = Token::Kind::kNumber;
+      t.text = std::string(s.substr(i, j - i));
+      i = j;
+    } else {
+      t.kind = Token::Kind::kPunct;
+      t.text = std::string(1, c);
+      ++i;
+    }
+    t.end = i;
+    out.push_back(std::move(t));
+  }
+  Token end;
+  end.begin = end.end = s.size();
+  out.push_back(end);
+  return out;
+}
+
+class Parser {
+ public:
+  Parser(std::string_view text) : text_(text), toks_(tokenize(text)) {}
+  const Token& peek(size_t k = 0) const { return toks_[std::min(pos_ + k, toks_.size() - 1)]; }
+  bool is(std::string_view w, size_t k = 0) const { return peek(k).kind == Token::Kind::kWord && peek(k).text == w; }
+  bool accept(std::string_view w) {
+    if (is(w)) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  bool accept_punct(char c) {
+    if (peek().kind == Token::Kind::kPunct && peek().text[0] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    const Token& t = peek();
+    std::string near = t.kind == Token::Kind::kEnd ? "end of input" : "\"" + std::string(text_.substr(t.begin, t.end - t.begin)) + "\"";
+    throw SqlError(sqlstate::kSyntaxError, "syntax error at or near " + near + ": " + what, static_cast<int>(t.begin) + 1);
+  }
+  void expect(std::string_view w) {
+    if (!accept(w)) fail("expected " + std::string(w));
+  }
+  std::string name() {
+    if (peek().kind != Token::Kind::kWord) fail("expected a name");
+    return toks_[pos_++].text;
+  }
+  bool at_end() {
+    accept_punct(';');
+    return peek().kind == Token::Kind::kEnd;
+  }
+  // The text of a parenthesised query starting at the current '(' ; consumes it.
+  std::string parenthesised() {
+    if (!(peek().kind == Token::Kind::kPunct && peek().text == "(")) fail("expected (");
+    size_t start = peek().end;
+    int depth = 0;
+    while (peek().kind != Token::Kind::kEnd) {
+      if (peek().kind == Token::Kind::kPunct && peek().text == "(") ++depth;
+      if (peek().kind == Token::Kind::kPunct && peek().text == ")") {
+        --depth;
+        if (depth == 0) {
+          std::string q(text_.substr(start, peek().begin - start));
+          ++pos_;
+          return q;
+        }
+      }
+      ++pos_;
+    }
+    fail("unbalanced parentheses");
+  }
+  bool boolean_value() {
+    if (accept("true") || accept("on")) return true;
+    if (accept("false") || accept("off")) return false;
+    if (peek().kind == Token::Kind::kString) {
+      std::string v = toks_[pos_++].text;
+      return v == "true" || v == "on" || v == "t";
+    }
+    return true;  // WITH (SNAPSHOT) means true
+  }
+  uint64_t number() {
+    if (peek().kind != Token::Kind::kNumber) fail("expected a number");
+    return std::stoull(toks_[pos_++].text);
+  }
+  size_t offset() const { return peek().begin; }
+  std::string_view text() const { return text_; }
+  void skip_to_end() { pos_ = toks_.size() - 1; }
+  void advance() {
+    if (pos_ + 1 < toks_.size()) ++pos_;
+  }
+
+ private:
+  std::string_view text_;
+  std::vector<Token> toks_;
+  size_t pos_ = 0;
+};
+
+int64_t parse_interval_ms(const std::string& s) {
+  // '1s', '500ms', '2 seconds', '1 minute', or a plain number of seconds
+  size_t i = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  if (i == 0) throw SqlError(sqlstate::kInvalidParameterValue, "invalid timeout: \"" + s + "\"");
+  double v = std::stod(s.substr(0, i));
+  std::string unit;
+  for (size_t k = i; k < s.size(); ++k)
+    if (!std::isspace(static_cast<unsigned char>(s[k]))) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+  double ms;
+  if (unit.empty() || unit == "s" || unit.starts_with("sec")) ms = v * 1000;
+  else if (unit == "ms" || unit.starts_with("millisecond")) ms = v;
+  else if (unit == "m" || unit == "min" || unit.starts_with("minute")) ms = v * 60000;
+  else if (unit == "h" || unit.starts_with("hour")) ms = v * 3600000;
+  else throw SqlError(sqlstate::kInvalidParameterValue, "invalid timeout: \"" + s + "\"");
+  return static_cast<int64_t>(ms);
+}
+
+void parse_subscribe_body(Parser& p, StreamingStatement& st) {
+  st.kind = StreamingStatement::Kind::kSubscribe;
+  p.accept("to");
+  if (p.peek().kind == Token::Kind::kPunct && p.peek().text == "(")
+    st.query = p.parenthesised();
+  else
+    st.object = p.name();
+  while (!p.at_end()) {
+    if (p.accept("with")) {
+      if (!p.accept_punct('(')) p.fail("expected ( after WITH");
+      while (true) {
+        std::string opt = p.name();
+        p.accept_punct('=');
+        bool v = p.boolean_value();
+        if (opt == "snapshot") st.snapshot = v;
+        else if (opt == "progress") st.progress = v;
+        else p.fail("unknown SUBSCRIBE option " + opt);
+        if (p.accept_punct(')')) break;
+        if (!p.accept_punct(',')) p.fail("expected , or )");
+      }
+    } else if (p.accept("as")) {
+      p.expect("of");
+      p.accept("at");
+      p.accept("least");
+      st.as_of = p.number();
+    } else if (p.accept("envelope")) {
+      p.fail("ENVELOPE is not supported");
+    } else {
+      p.fail("unexpected token in SUBSCRIBE");
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<StreamingStatement> parse_streaming(std::string_view text) {
+  Parser p(text);
+  StreamingStatement st;
+  if (p.accept("subscribe")) {
+    parse_subscribe_body(p, st);
+    return st;
+  }
+  if (p.is("declare")) {
+    // DECLARE c CURSOR [WITHOUT HOLD] FOR SUBSCRIBE ...
+    Parser q(text);
+    q.accept("declare");
+    std::string cursor = q.name();
+    q.accept("binary");
+    q.accept("no");
+    q.accept("scroll");
+    if (!q.accept("cursor")) return std::nullopt;
+    if (q.accept("without")) q.expect("hold");
+    if (q.accept("with")) q.expect("hold");
+    if (!q.accept("for")) return std::nullopt;
+    if (!q.accept("subscribe")) return std::nullopt;
+    parse_subscribe_body(q, st);
+    st.kind = StreamingStatement::Kind::kDeclareSubscribe;
+    st.cursor = cursor;
+    return st;
+  }
+  if (p.is("fetch")) {
+    Parser q(text);
+    q.accept("fetch");
+    st.kind = StreamingStatement::Kind::kFetch;
+    st.count = 1;
+    if (q.accept("all")) st.count = 0;
+    else if (q.accept("forward")) {
+      if (q.accept("all")) st.count = 0;
+      else if (q.peek().kind == Token::Kind::kNumber) st.count = q.number();
+    } else if (q.accept("next")) st.count = 1;
+    else if (q.peek().kind == Token::Kind::kNumber) st.count = q.number();
+    q.accept("from") || q.accept("in");
+    st.cursor = q.name();
+    while (!q.at_end()) {
+      if (!q.accept("with")) q.fail("unexpected token in FETCH");
+      if (!q.accept_punct('(')) q.fail("expected (");
+      while (true) {
+        std::string opt = q.name();
+        q.accept_punct('=');
+        if (opt != "timeout") q.fail("unknown FETCH option " + opt);
+        if (q.peek().kind == Token::Kind::kString) {
+          std::string v = q.peek().text;
+          q.advance();
+          st.timeout_ms = parse_interval_ms(v);
+        } else {
+          st.timeout_ms = static_cast<int64_t>(q.number()) * 1000;
+        }
+        if (q.accept_punct(')')) break;
+        if (!q.accept_punct(',')) q.fail("expected , or )");
+      }
+    }
+    return st;
+  }
+  if (p.is("create") && p.is("default", 1) && p.is("index", 2)) {
+    p.accept("create");
+    p.accept("default");
+    p.accept("index");
+    if (p.accept("in")) {
+      p.expect("cluster");
+      p.name();
+    }
+    p.expect("on");
+    st.kind = StreamingStatement::Kind::kCreateDefaultIndex;
+    st.object = p.name();
+    if (!p.at_end()) p.fail("unexpected token after CREATE DEFAULT INDEX");
+    return st;
+  }
+  if (p.is("show")) {
+    static const char* kWhat[] = {"views", "indexes", "objects", "sources", "tables", "sinks", "connections", "secrets", "clusters"};
+    p.accept("show");
+    st.kind = StreamingStatement::Kind::kShow;
+    if (p.is("materialized") && p.is("views", 1)) {
+      p.accept("materialized");
+      p.accept("views");
+      st.what = "materialized views";
+    } else {
+      bool found = false;
+      for (const char* w : kWhat)
+        if (p.is(w)) {
+          st.what = w;
+          p.accept(w);
+          found = true;
+          break;
+        }
+      if (!found) return std::nullopt;
+    }
+    if (p.accept("on") || p.accept("from") || p.accept("in")) st.object = p.name();
+    if (!p.at_end()) p.fail("unexpected token in SHOW");
+    return st;
+  }
+  if (p.is("explain")) {
+    Parser q(text);
+    q.accept("explain");
+    bool plan = q.accept("plan");
+    if (q.accept("optimized")) q.expect("plan");
+    if (q.accept("physical")) q.expect("plan");
+    if (!q.accept("for")) {
+      if (plan) q.fail("expected FOR");
+      return std::nullopt;  // PostgreSQL's EXPLAIN <query>
+    }
+    st.kind = StreamingStatement::Kind::kExplain;
+    if (q.accept("view")) {
+      st.what = "view";
+      st.object = q.name();
+    } else if (q.accept("index")) {
+      st.what = "index";
+      st.object = q.name();
+    } else if (q.is("materialized") && q.is("view", 1)) {
+      q.accept("materialized");
+      q.accept("view");
+      st.what = "materialized view";
+      st.object = q.name();
+    } else {
+      st.what = "select";
+      st.query = std::string(text.substr(q.offset()));
+      return st;
+    }
+    if (!q.at_end()) q.fail("unexpected token in EXPLAIN");
+    return st;
+  }
+  if (p.is("select") || p.is("with")) {
+    // A trailing `AS OF <number>` at the top level.
+    Parser q(text);
+    int depth = 0;
+    size_t as_at = 0;
+    bool found = false;
+    while (q.peek().kind != Token::Kind::kEnd) {
+      const Token& t = q.peek();
+      if (t.kind == Token::Kind::kPunct && t.text == "(") ++depth;
+      if (t.kind == Token::Kind::kPunct && t.text == ")") --depth;
+      if (depth == 0 && q.is("as") && q.is("of", 1)) {
+        as_at = t.begin;
+        found = true;
+        break;
+      }
+      q.advance();
+    }
+    if (!found) return std::nullopt;
+    q.accept("as");
+    q.accept("of");
+    q.accept("at");
+    q.accept("least");
+    st.kind = StreamingStatement::Kind::kSelectAsOf;
+    st.as_of = q.number();
+    if (!q.at_end()) q.fail("unexpected token after AS OF");
+    st.query = std::string(text.substr(0, as_at));
+    return st;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> split_statements(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  int depth = 0;
+  size_t i = 0;
+  auto flush = [&](size_t end) {
+    std::string stmt(s.substr(start, end - start));
+    size_t b = stmt.find_first_not_of(" \t\r\n");
+    if (b != std::string::npos) {
+      size_t e = stmt.find_last_not_of(" \t\r\n");
+      out.push_back(stmt.substr(b, e - b + 1));
+    }
+  };
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '\'' || c == '"') {
+      char q = c;
+      ++i;
+      while (i < s.size() && s[i] != q) ++i;
+      ++i;
+      continue;
+    }
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == ';' && depth <= 0) {
+      flush(i);
+      start = i + 1;
+    }
+    ++i;
+  }
+  flush(s.size());
+  return out;
+}
+
+}  // namespace freshet::sql
