@@ -248,6 +248,25 @@ std::string RelExpr::to_string(int indent) const {
     case RelKind::kDistinct:
       s += "Distinct";
       break;
+    case RelKind::kLetRec: {
+      s += "LetRec ids=[";
+      for (size_t i = 0; i < local_ids.size(); ++i) s += (i > 0 ? ", l" : "l") + std::to_string(local_ids[i]);
+      s += "] limit=" + std::to_string(recursion_limit.max_iterations);
+      s += recursion_limit.return_at_limit ? " return" : " error";
+      break;
+    }
+    case RelKind::kGetLocal:
+      s += "GetLocal l" + std::to_string(local_id);
+      break;
+    case RelKind::kTemporalFilter: {
+      s += "TemporalFilter";
+      static const char* const kOps[] = {"=", "<", "<=", ">", ">="};
+      for (size_t i = 0; i < temporal_bounds.size(); ++i) {
+        s += i > 0 ? " AND " : " ";
+        s += std::string("mz_now() ") + kOps[static_cast<int>(temporal_bounds[i].op)] + " " + temporal_bounds[i].expr.to_string();
+      }
+      break;
+    }
   }
   s += "\n";
   for (const RelExpr& in : inputs) s += in.to_string(indent + 1);

@@ -100,6 +100,32 @@ enum class RelKind : uint8_t {
   kNegate,     // input with every diff negated
   kThreshold,  // input rows whose total multiplicity is positive, with that multiplicity
   kDistinct,   // each row with positive multiplicity once
+  // Recursion (WITH RECURSIVE, WITH MUTUALLY RECURSIVE): inputs = one body per binding, then
+  // the result expression (last). Binding i is named local_ids[i]; every expression in the
+  // node may read any binding through kGetLocal. The bindings are iterated together from
+  // empty collections to a fixpoint (all bindings unchanged by an iteration); recursion_limit
+  // bounds the iterations. Column types: the result's.
+  kLetRec,
+  kGetLocal,   // the current contents of the binding local_id of an enclosing kLetRec
+  // Temporal filter: each input row is valid while mz_now() satisfies every temporal_bounds[i]
+  // (evaluated over the row); outside that interval it is absent. Column types: the input's.
+  kTemporalFilter,
+};
+
+// WITH MUTUALLY RECURSIVE's (RETURN | ERROR) AT RECURSION LIMIT n; WITH RECURSIVE gets a
+// default limit that errors.
+struct RecursionLimit {
+  uint64_t max_iterations = 0;
+  bool return_at_limit = false;  // RETURN AT: stop and use the state after n iterations
+};
+
+// The comparison `mz_now() op expr` of a temporal filter. expr is of type timestamp,
+// timestamptz, date (converted to ms since the Unix epoch) or of an integer or numeric type
+// (ms since the Unix epoch already). A NULL expr makes the row never valid.
+enum class TemporalOp : uint8_t { kEq, kLt, kLe, kGt, kGe };
+struct TemporalBound {
+  TemporalOp op = TemporalOp::kLe;
+  ScalarExpr expr;
 };
 
 struct AggregateExpr {
@@ -134,6 +160,10 @@ struct RelExpr {
   std::vector<SortKey> order_by;       // kTopK
   std::optional<uint64_t> limit;       // kTopK: none = no limit
   uint64_t offset = 0;                 // kTopK
+  std::vector<uint64_t> local_ids;     // kLetRec: binding names, one per binding input
+  uint64_t local_id = 0;               // kGetLocal
+  RecursionLimit recursion_limit;      // kLetRec
+  std::vector<TemporalBound> temporal_bounds;  // kTemporalFilter
 
   size_t arity() const { return column_types.size(); }
   // Indented tree for EXPLAIN and tests.

@@ -13,7 +13,10 @@
 //    re-emitted only when it changes. min/max/string_agg keep an ordered multiset per group so
 //    retractions never rescan; DISTINCT aggregates keep a per-group value multiset;
 //  * top-k: per group an ordered multiset of rows; emits the diff of the visible window;
-//  * distinct / threshold: per-row multiplicity; emit only when it crosses zero.
+//  * distinct / threshold: per-row multiplicity; emit only when it crosses zero;
+//  * temporal filter: validity intervals from mz_now() bounds, a time-ordered queue of
+//    scheduled insertions and retractions (temporal.cpp);
+//  * recursion (kLetRec): nested dataflows iterated to a fixpoint (recursion.hpp).
 //
 // Threads: single-threaded, owned by their Dataflow. Costs are per operator below.
 
@@ -68,6 +71,12 @@ struct TopKSpec {
 std::unique_ptr<Operator> make_topk(TopKSpec spec);
 
 std::unique_ptr<Operator> make_distinct();
+
+// Temporal filter (temporal.cpp): a row is present while mz_now() satisfies all its bounds;
+// an update at t enters at max(t, from) and is retracted at until, queued by time and released
+// by the step that reaches it. With keep_state = false (one step) only rows valid at the
+// step's time pass and nothing is queued.
+std::unique_ptr<Operator> make_temporal_filter(std::vector<TemporalBound> bounds, bool keep_state);
 std::unique_ptr<Operator> make_threshold();
 
 // Orders rows by sort keys as ORDER BY does (then by bytes, for a deterministic total order).

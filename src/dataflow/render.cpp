@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 #include "dataflow/operators.hpp"
+#include "dataflow/recursion.hpp"
 
 namespace freshet::dataflow {
 
@@ -39,6 +40,12 @@ class Renderer {
 
   RenderedDataflow finish(const RelExpr& plan) {
     out_.output = render(plan);
+    out_.outputs = {out_.output};
+    return std::move(out_);
+  }
+  RenderedDataflow finish_many(const std::vector<const RelExpr*>& plans) {
+    for (const RelExpr* p : plans) out_.outputs.push_back(render(*p));
+    if (!out_.outputs.empty()) out_.output = out_.outputs[0];
     return std::move(out_);
   }
 
@@ -103,6 +110,31 @@ class Renderer {
         return df().add_operator(make_threshold(), {render(e.inputs.at(0))});
       case RelKind::kDistinct:
         return df().add_operator(make_distinct(), {render(e.inputs.at(0))});
+      case RelKind::kGetLocal: {
+        for (const auto& [id, node] : out_.local_sources) {
+          if (id == e.local_id) return node;
+        }
+        Dataflow::NodeId n = df().add_source();
+        out_.local_sources.emplace_back(e.local_id, n);
+        return n;
+      }
+      case RelKind::kTemporalFilter:
+        return df().add_operator(make_temporal_filter(e.temporal_bounds, opts_.keep_state), {render(e.inputs.at(0))});
+      case RelKind::kLetRec: {
+        // The operator reads the collections and the enclosing bindings that its bindings and
+        // result read; it renders those parts itself (recursion.hpp).
+        std::vector<LetRecInput> ins;
+        collect_let_rec_inputs(e, ins);
+        std::vector<Dataflow::NodeId> nodes;
+        for (const LetRecInput& in : ins) {
+          RelExpr leaf;
+          leaf.kind = in.is_local ? RelKind::kGetLocal : RelKind::kGet;
+          leaf.collection_id = in.id;
+          leaf.local_id = in.id;
+          nodes.push_back(render(leaf));
+        }
+        return df().add_operator(make_let_rec(e, std::move(ins), opts_), std::move(nodes));
+      }
     }
     FRESHET_ASSERT(false && "unknown RelKind");
     return 0;
@@ -200,6 +232,10 @@ class Renderer {
 
 RenderedDataflow render(const RelExpr& plan, const RenderOptions& options) {
   return Renderer(options).finish(plan);
+}
+
+RenderedDataflow render_many(const std::vector<const RelExpr*>& plans, const RenderOptions& options) {
+  return Renderer(options).finish_many(plans);
 }
 
 }  // namespace freshet::dataflow

@@ -30,9 +30,16 @@ struct RenderedDataflow {
   Dataflow::NodeId output = 0;
   // One source per collection the plan reads.
   std::vector<std::pair<uint64_t, Dataflow::NodeId>> sources;
+  // One source per recursive binding (kGetLocal id) the plan reads without binding it: only
+  // when rendering the inside of a kLetRec (recursion.hpp); a top-level plan has none.
+  std::vector<std::pair<uint64_t, Dataflow::NodeId>> local_sources;
+  // render_many: one output node per plan.
+  std::vector<Dataflow::NodeId> outputs;
 };
 
 RenderedDataflow render(const RelExpr& plan, const RenderOptions& options);
+// Renders several plans into one dataflow sharing its sources (the bindings of a kLetRec).
+RenderedDataflow render_many(const std::vector<const RelExpr*>& plans, const RenderOptions& options);
 
 // Column helpers shared with the optimizer.
 // Appends every column index e reads.
