@@ -4,7 +4,7 @@
 set -uo pipefail
 DIR="$(cd "$(dirname "$0")" && pwd)"
 pass=0 fail=0
-for t in "$DIR"/*_test.sh; do
+for t in "$DIR"/*_test.sh "$DIR"/differential/*_test.sh; do
   name=$(basename "$t" _test.sh)
   echo "--- $name"
   if timeout "${E2E_TEST_TIMEOUT_S:-300}" bash "$t"; then pass=$((pass + 1)); else
