@@ -548,6 +548,7 @@ struct RegistryIndex {
     fn::register_string_functions(registry);
     fn::register_datetime_functions(registry);
     fn::register_misc_functions(registry);
+    fn::register_catalog_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);

@@ -463,8 +463,6 @@ void register_misc_functions(Registry& r) {
   r.add("string_to_array", {kText, kText, kText}, kTextArr, &c_string_to_array, 394).strict = false;
   r.add("array_length", {kTextArr, kInt4T}, kInt4T, &c_array_length, 2176);
   r.add("cardinality", {kTextArr}, kInt4T, &c_cardinality, 3179);
-  r.add("pg_get_expr", {kText, kOidT}, kText, &c_null, 1716).volatility = Volatility::kStable;
-  r.add("pg_get_expr", {kText, kOidT, kBoolT}, kText, &c_null, 2509).volatility = Volatility::kStable;
   r.add("current_setting", {kText}, kText, &c_current_setting, 2077).volatility = Volatility::kStable;
 }
 
