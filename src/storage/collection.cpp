@@ -1,0 +1,950 @@
+// Format and durability argument: src/storage/README.md.
+#include "storage/collection.hpp"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <unordered_map>
+
+#include "storage/crc32c.hpp"
+#include "storage/io.hpp"
+
+namespace freshet::storage {
+
+using format::FrameType;
+using format::FrameView;
+using format::SegmentKind;
+using format::SegmentMeta;
+
+namespace {
+// One sparse index entry per this many segment bytes: a read seeks to the entry and scans forward.
+constexpr uint64_t kIndexIntervalBytes = 16 << 10;
+constexpr size_t kReadChunkBytes = 64 << 10;
+constexpr size_t kGroupMaxWriters = 4096;
+}  // namespace
+
+std::string RecoveryReport::to_string() const {
+  std::string s = "replayed " + std::to_string(tail_frames) + " tail frames";
+  if (truncated_bytes > 0)
+    s += ", truncated " + std::to_string(truncated_bytes) + " bytes of " + truncated_segment + " (" + truncation_reason + ")";
+  if (removed_files > 0) s += ", removed " + std::to_string(removed_files) + " unfinished files";
+  return s;
+}
+
+// A segment file and what is known about it.
+struct Collection::Segment {
+  SegmentMeta meta;  // sealed: constant. active: next_offset/size_bytes/max_timestamp_ms under mu_
+  std::string path;
+  io::File file;
+
+  struct IndexEntry {
+    uint64_t offset;  // base offset of the batch frame at pos
+    uint64_t pos;
+  };
+  std::mutex index_mu;
+  bool index_complete = false;            // guarded by index_mu; false: build_index() first
+  std::vector<IndexEntry> index;          // guarded by index_mu
+  uint64_t last_indexed_pos = 0;          // guarded by index_mu
+
+  void add_index(uint64_t offset, uint64_t pos) {  // REQUIRES: index_mu held
+    if (index.empty() || pos - last_indexed_pos >= kIndexIntervalBytes) {
+      index.push_back({offset, pos});
+      last_indexed_pos = pos;
+    }
+  }
+  // Where to start scanning for offset. REQUIRES: index complete, index_mu held.
+  uint64_t seek(uint64_t offset) const {
+    auto it = std::upper_bound(index.begin(), index.end(), offset,
+                               [](uint64_t o, const IndexEntry& e) { return o < e.offset; });
+    if (it == index.begin()) return format::kSegmentHeaderBytes;
+    return std::prev(it)->pos;
+  }
+};
+
+// A queued append or tick.
+struct Collection::Writer {
+  const Batch* batch = nullptr;  // null: a tick (or a roll)
+  bool roll = false;             // roll(): never part of another leader's group
+  uint64_t tick_upper_ms = 0;
+  uint64_t first_offset = 0;
+  uint64_t upper_after_ms = 0;
+  size_t encoded_bytes = 0;  // estimate for group sizing
+  bool done = false;
+  Status status;
+  std::condition_variable cv;
+};
+
+// What a reader sees: the segments and the durable end, captured together under mu_.
+struct Collection::View {
+  struct Seg {
+    std::shared_ptr<Segment> seg;
+    uint64_t base_offset, next_offset, size_bytes;
+  };
+  std::vector<Seg> segs;
+  Bounds bounds;
+  std::optional<std::string> checkpoint;
+};
+
+namespace {
+
+// Reads the frames of a segment sequentially from pos to end, through a buffer, checking each
+// frame's length and CRC. Not thread-safe; one per scan.
+class FrameReader {
+ public:
+  FrameReader(const io::File& f, uint64_t pos, uint64_t end) : file_(f), pos_(pos), end_(end) {}
+  enum class Outcome { kFrame, kEnd, kBad };
+  // On kFrame, body is valid until the next call and frame_pos is where the frame starts.
+  // On kBad, why says what was wrong; pos() is where the bad frame starts.
+  Result<Outcome> next(std::string_view& body, uint64_t& frame_pos, std::string& why) {
+    if (pos_ == end_) return Outcome::kEnd;
+    if (end_ - pos_ < format::kFrameHeaderBytes) {
+      why = "truncated frame header";
+      return Outcome::kBad;
+    }
+    if (auto s = ensure(format::kFrameHeaderBytes); !s) return s;
+    uint32_t len, crc;
+    std::memcpy(&len, at(), 4);
+    std::memcpy(&crc, at() + 4, 4);
+    if (len > format::kMaxFrameBodyBytes || len < 4) {
+      why = "bad frame length " + std::to_string(len);
+      return Outcome::kBad;
+    }
+    if (end_ - pos_ - format::kFrameHeaderBytes < len) {
+      why = "truncated frame";
+      return Outcome::kBad;
+    }
+    if (auto s = ensure(format::kFrameHeaderBytes + len); !s) return s;
+    const char* b = at() + format::kFrameHeaderBytes;
+    if (crc32c_extend(crc32c(&len, 4), b, len) != crc) {
+      why = "frame checksum mismatch";
+      return Outcome::kBad;
+    }
+    body = std::string_view(b, len);
+    frame_pos = pos_;
+    pos_ += format::kFrameHeaderBytes + len;
+    return Outcome::kFrame;
+  }
+  uint64_t pos() const { return pos_; }
+
+ private:
+  const char* at() const { return buf_.data() + (pos_ - buf_pos_); }
+  // Makes [pos_, pos_ + n) available in buf_.
+  Status ensure(size_t n) {
+    if (pos_ >= buf_pos_ && pos_ + n <= buf_pos_ + buf_len_) return Status::ok();
+    size_t want = std::max(n, kReadChunkBytes);
+    want = static_cast<size_t>(std::min<uint64_t>(want, end_ - pos_));
+    if (buf_.size() < want) buf_.resize(want);
+    auto got = file_.pread_some(buf_.data(), want, pos_);
+    if (!got) return got.status();
+    buf_pos_ = pos_;
+    buf_len_ = *got;
+    if (buf_len_ < n) return Status::error("read " + file_.path() + ": file shorter than expected");
+    return Status::ok();
+  }
+
+  const io::File& file_;
+  uint64_t pos_, end_;
+  std::string buf_;
+  uint64_t buf_pos_ = 0;
+  size_t buf_len_ = 0;
+};
+
+Status corrupt(const std::string& path, uint64_t pos, const std::string& why) {
+  return Status::error("corrupt segment " + path + " at byte " + std::to_string(pos) + ": " + why);
+}
+
+std::vector<std::pair<uint64_t, std::string>> list_segment_files(const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    if (auto seq = format::parse_segment_file_name(e->d_name)) out.emplace_back(*seq, e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+// ---- creation and recovery ---------------------------------------------------------------------
+
+Status Collection::initialize(const std::string& dir, uint64_t id, std::string_view name) {
+  format::SegmentHeader h{SegmentKind::kLog, id, 1, 0};
+  std::string header = format::encode_segment_header(h);
+  auto f = io::File::open(dir + "/" + format::segment_file_name(1), true);
+  if (!f) return f.status();
+  if (auto s = f->pwrite_all(header.data(), header.size(), 0); !s) return s;
+  if (auto s = f->sync(); !s) return s;
+  format::Manifest m;
+  m.collection_id = id;
+  m.name = std::string(name);
+  m.next_seq = 2;
+  m.active_seq = 1;
+  return io::write_file_atomic(dir, format::kManifestName, format::encode_manifest(m));
+}
+
+Collection::Collection(std::string dir, const format::Manifest& m, const CollectionOptions& options)
+    : dir_(std::move(dir)), id_(m.collection_id), name_(m.name), options_(options) {}
+
+Result<std::shared_ptr<Collection>> Collection::open(const std::string& dir, const CollectionOptions& options) {
+  auto bytes = io::read_file(dir + "/" + format::kManifestName);
+  if (!bytes) return bytes.status();
+  auto m = format::decode_manifest(*bytes);
+  if (!m) return Status::error(dir + "/" + format::kManifestName + ": " + m.status().message());
+  std::shared_ptr<Collection> c(new Collection(dir, *m, options));
+  if (auto s = c->recover(*m); !s) return s;
+  return c;
+}
+
+Status Collection::recover(const format::Manifest& m) {
+  // Everything here runs before the object is shared; mu_ is taken only to satisfy the
+  // "guarded by" contract.
+  std::lock_guard lk(mu_);
+  auto files = list_segment_files(dir_);
+  std::set<uint64_t> listed;
+  for (const auto& meta : m.sealed) listed.insert(meta.seq);
+
+  // Sealed segments: complete and fsynced before the manifest that lists them; check sizes only.
+  for (const auto& meta : m.sealed) {
+    auto seg = std::make_shared<Segment>();
+    seg->meta = meta;
+    seg->path = dir_ + "/" + format::segment_file_name(meta.seq);
+    auto f = io::File::open_read(seg->path);
+    if (!f) return f.status();
+    auto size = f->size();
+    if (!size) return size.status();
+    if (*size != meta.size_bytes)
+      return Status::error("segment " + seg->path + " has " + std::to_string(*size) + " bytes, the manifest says " +
+                           std::to_string(meta.size_bytes));
+    seg->file = std::move(*f);
+    segments_.push_back(std::move(seg));
+  }
+  sealed_ = DurableState{m.sealed_next_offset, m.sealed_upper_ms, m.sealed_checkpoint};
+  DurableState state = sealed_;
+  next_seq_ = m.next_seq;
+
+  // Tail: the active segment and any newer kLog segment (a roll whose manifest was not written).
+  // Everything else not listed is an unfinished compaction output or a torn roll: removed.
+  std::vector<std::pair<uint64_t, std::string>> tail;
+  for (const auto& [seq, fname] : files) {
+    next_seq_ = std::max(next_seq_, seq + 1);
+    if (listed.count(seq)) continue;
+    std::string path = dir_ + "/" + fname;
+    bool keep = false;
+    if (seq >= m.active_seq) {
+      auto f = io::File::open_read(path);
+      if (!f) return f.status();
+      std::string hdr(format::kSegmentHeaderBytes, '\0');
+      auto got = f->pread_some(hdr.data(), hdr.size(), 0);
+      if (!got) return got.status();
+      hdr.resize(*got);
+      auto h = format::decode_segment_header(hdr);
+      if (h && h->kind == SegmentKind::kLog && h->seq == seq) {
+        keep = true;
+      } else if (seq == m.active_seq) {
+        return Status::error("active segment " + path + ": " + (h ? "wrong kind or seq" : h.status().message()));
+      }
+    }
+    if (keep) {
+      tail.emplace_back(seq, path);
+    } else {
+      if (auto s = io::remove_file(path); !s) return s;
+      ++recovery_.removed_files;
+    }
+  }
+  if (tail.empty() || tail.front().first != m.active_seq)
+    return Status::error("active segment " + format::segment_file_name(m.active_seq) + " missing in " + dir_);
+
+  bool cut = false;  // a tail segment was truncated: later ones are not trusted
+  for (size_t i = 0; i < tail.size(); ++i) {
+    const std::string& path = tail[i].second;
+    if (cut) {
+      if (auto s = io::remove_file(path); !s) return s;
+      ++recovery_.removed_files;
+      continue;
+    }
+    auto f = io::File::open(path, false);
+    if (!f) return f.status();
+    auto size = f->size();
+    if (!size) return size.status();
+    std::string hdr(format::kSegmentHeaderBytes, '\0');
+    if (auto s = f->pread_all(hdr.data(), hdr.size(), 0); !s) return s;
+    auto h = format::decode_segment_header(hdr);
+    FRESHET_ASSERT(h.is_ok());  // checked above
+    auto seg = std::make_shared<Segment>();
+    seg->path = path;
+    seg->meta.seq = tail[i].first;
+    seg->meta.kind = SegmentKind::kLog;
+    seg->meta.base_offset = std::max(h->base_offset, state.next_offset);
+    seg->meta.max_timestamp_ms = 0;
+    seg->index_complete = true;
+
+    FrameReader rd(*f, format::kSegmentHeaderBytes, *size);
+    std::string_view body;
+    uint64_t frame_pos = 0;
+    std::string why;
+    while (true) {
+      auto out = rd.next(body, frame_pos, why);
+      if (!out) return out.status();
+      if (*out == FrameReader::Outcome::kEnd) break;
+      if (*out == FrameReader::Outcome::kBad) {
+        // A torn write (never acknowledged: acknowledged frames were fdatasynced before anything
+        // after them was written) or corruption. Cut here; never surface anything past it.
+        recovery_.truncated_bytes = *size - rd.pos();
+        recovery_.truncated_segment = path;
+        recovery_.truncation_reason = why + " at byte " + std::to_string(rd.pos());
+        if (auto s = f->truncate(rd.pos()); !s) return s;
+        if (auto s = f->sync(); !s) return s;
+        *size = rd.pos();
+        cut = true;
+        break;
+      }
+      auto fv = format::decode_frame_body(body);
+      if (!fv) return corrupt(path, frame_pos, fv.status().message());
+      ++recovery_.tail_frames;
+      if (fv->type == FrameType::kTick) {
+        state.upper_ms = std::max(state.upper_ms, fv->upper_ms);
+        continue;
+      }
+      if (fv->base_offset != state.next_offset)
+        return corrupt(path, frame_pos, "batch at offset " + std::to_string(fv->base_offset) + ", expected " +
+                                            std::to_string(state.next_offset));
+      format::RecordIterator it(*fv);
+      RecordView rv;
+      uint64_t expect = fv->base_offset;
+      while (true) {
+        auto more = it.next(rv);
+        if (!more) return corrupt(path, frame_pos, more.status().message());
+        if (!*more) break;
+        if (rv.offset != expect) return corrupt(path, frame_pos, "offsets not dense in the log tail");
+        ++expect;
+      }
+      seg->add_index(fv->base_offset, frame_pos);
+      state.next_offset = expect;
+      state.upper_ms = std::max(state.upper_ms, fv->upper_ms);
+      if (fv->checkpoint) state.checkpoint = std::string(*fv->checkpoint);
+      seg->meta.max_timestamp_ms = std::max(seg->meta.max_timestamp_ms, fv->timestamp_ms);
+    }
+    seg->meta.next_offset = state.next_offset;
+    seg->meta.size_bytes = *size;
+    seg->file = std::move(*f);
+    bool last = cut || i + 1 == tail.size();
+    if (!last) {
+      // A rolled segment whose manifest was never written: sealed now.
+      sealed_ = state;
+    }
+    segments_.push_back(seg);
+    if (last) active_ = seg;
+  }
+  FRESHET_ASSERT(active_ != nullptr);
+  durable_ = state;
+  pending_next_offset_ = state.next_offset;
+  pending_upper_ = state.upper_ms;
+  for (const auto& s : segments_) {
+    if (s == active_) continue;
+    if (s->meta.kind == SegmentKind::kLog) stats_.sealed_log_bytes += s->meta.size_bytes;
+    else stats_.sealed_compacted_bytes += s->meta.size_bytes;
+  }
+  // A fresh manifest: seals a rolled tail, forgets removed files, records the new next_seq.
+  format::Manifest nm = manifest_locked();
+  return io::write_file_atomic(dir_, format::kManifestName, format::encode_manifest(nm));
+}
+
+Collection::~Collection() { close(); }
+
+void Collection::close() {
+  std::lock_guard clk(compaction_mu_);
+  std::unique_lock lk(mu_);
+  closed_ = true;
+  data_cv_.notify_all();
+  data_cv_.wait(lk, [&] { return queue_.empty(); });
+}
+
+format::Manifest Collection::manifest_locked() const {
+  format::Manifest m;
+  m.collection_id = id_;
+  m.name = name_;
+  m.next_seq = next_seq_;
+  m.active_seq = active_->meta.seq;
+  m.sealed_next_offset = sealed_.next_offset;
+  m.sealed_upper_ms = sealed_.upper_ms;
+  m.sealed_checkpoint = sealed_.checkpoint;
+  for (const auto& s : segments_) {
+    if (s == active_) break;
+    m.sealed.push_back(s->meta);
+  }
+  return m;
+}
+
+Status Collection::write_manifest() {
+  std::lock_guard mlk(manifest_mu_);
+  std::string bytes;
+  {
+    std::lock_guard lk(mu_);
+    bytes = format::encode_manifest(manifest_locked());
+  }
+  return io::write_file_atomic(dir_, format::kManifestName, bytes);
+}
+
+Status Collection::create_segment(uint64_t seq, SegmentKind kind, uint64_t base_offset, std::shared_ptr<Segment>& out) {
+  auto seg = std::make_shared<Segment>();
+  seg->path = dir_ + "/" + format::segment_file_name(seq);
+  seg->meta.seq = seq;
+  seg->meta.kind = kind;
+  seg->meta.base_offset = base_offset;
+  seg->meta.next_offset = base_offset;
+  seg->meta.size_bytes = format::kSegmentHeaderBytes;
+  seg->index_complete = true;
+  auto f = io::File::open(seg->path, true);
+  if (!f) return f.status();
+  std::string header = format::encode_segment_header({kind, id_, seq, base_offset});
+  if (auto s = f->pwrite_all(header.data(), header.size(), 0); !s) return s;
+  seg->file = std::move(*f);
+  out = std::move(seg);
+  return Status::ok();
+}
+
+// ---- writes ------------------------------------------------------------------------------------
+
+Result<AppendResult> Collection::append(Batch batch) {
+  if (auto s = check_batch(batch); !s) return s;
+  Writer w;
+  w.batch = &batch;
+  size_t bytes = 64 + (batch.checkpoint ? batch.checkpoint->size() : 0);
+  for (const auto& c : batch.changes)
+    bytes += format::record_encoded_bytes(c.key.size_bytes(), c.value ? std::optional(c.value->size_bytes()) : std::nullopt);
+  w.encoded_bytes = bytes;
+  if (auto s = submit(w); !s) return s;
+  return AppendResult{w.first_offset, w.first_offset + batch.changes.size()};
+}
+
+Status Collection::advance_upper(uint64_t upper_ms) {
+  {
+    std::lock_guard lk(mu_);
+    if (upper_ms <= durable_.upper_ms) return Status::ok();
+  }
+  Writer w;
+  w.tick_upper_ms = upper_ms;
+  w.encoded_bytes = 32;
+  return submit(w);
+}
+
+Status Collection::submit(Writer& w) {
+  std::unique_lock lk(mu_);
+  if (!failed_.is_ok()) return failed_;
+  if (closed_) return Status::error("collection " + name_ + " is closed");
+  if (w.batch != nullptr) {
+    if (w.batch->timestamp_ms < pending_upper_)
+      return Status::error("append to " + name_ + " at timestamp " + std::to_string(w.batch->timestamp_ms) +
+                           " below its upper " + std::to_string(pending_upper_));
+    w.first_offset = pending_next_offset_;
+    pending_next_offset_ += w.batch->changes.size();
+    w.upper_after_ms = std::max({pending_upper_, w.batch->timestamp_ms, w.batch->upper_ms});
+  } else {
+    w.upper_after_ms = std::max(pending_upper_, w.tick_upper_ms);
+  }
+  pending_upper_ = w.upper_after_ms;
+  queue_.push_back(&w);
+  while (!w.done && queue_.front() != &w) w.cv.wait(lk);
+  if (w.done) return w.status;
+
+  // Leader: take a group from the front of the queue.
+  std::vector<Writer*> group;
+  uint64_t group_bytes = 0;
+  for (Writer* q : queue_) {
+    if (!group.empty() && q->roll) break;  // a roll() waits to be at the front itself
+    if (!group.empty() && (group_bytes + q->encoded_bytes > options_.group_commit_max_bytes || group.size() >= kGroupMaxWriters))
+      break;
+    group.push_back(q);
+    group_bytes += q->encoded_bytes;
+  }
+  lk.unlock();
+  uint64_t bytes_written = 0;
+  Status s = write_group(group, bytes_written);
+  lk.lock();
+
+  Bounds b;
+  if (s.is_ok()) {
+    for (Writer* q : group) {
+      if (q->batch != nullptr) {
+        durable_.next_offset = q->first_offset + q->batch->changes.size();
+        if (q->batch->checkpoint) durable_.checkpoint = q->batch->checkpoint;
+        active_->meta.max_timestamp_ms = std::max(active_->meta.max_timestamp_ms, q->batch->timestamp_ms);
+        ++stats_.batches;
+        stats_.records += q->batch->changes.size();
+      } else {
+        ++stats_.ticks;
+      }
+      durable_.upper_ms = std::max(durable_.upper_ms, q->upper_after_ms);
+    }
+    active_->meta.next_offset = durable_.next_offset;
+    active_->meta.size_bytes += bytes_written;
+    stats_.bytes_written += bytes_written;
+    ++stats_.groups;
+    ++stats_.fsyncs;
+    b = Bounds{0, durable_.next_offset, durable_.upper_ms};
+  } else {
+    // Poisoned: fail the group and everyone queued behind it.
+    failed_ = Status::error("collection " + name_ + " failed and must be reopened: " + s.message());
+    for (Writer* q : queue_) {
+      q->status = q == &w ? s : failed_;
+      q->done = true;
+      q->cv.notify_one();
+    }
+    queue_.clear();
+    data_cv_.notify_all();
+    return s;
+  }
+  for (Writer* q : group) {
+    FRESHET_ASSERT(queue_.front() == q);
+    queue_.pop_front();
+    q->done = true;
+    if (q != &w) q->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  data_cv_.notify_all();
+  lk.unlock();
+  notify_listeners(b);
+  return Status::ok();
+}
+
+Status Collection::write_group(const std::vector<Writer*>& group, uint64_t& bytes_written) {
+  std::string& buf = group_buf_;
+  buf.clear();
+  std::vector<RecordView> views;
+  uint64_t group_upper = 0;
+  uint64_t batches_upper = 0;
+  struct Pending {
+    uint64_t offset, pos;
+  };
+  std::vector<Pending> index_adds;
+  for (Writer* w : group) {
+    group_upper = std::max(group_upper, w->upper_after_ms);
+    if (w->batch == nullptr) continue;
+    const Batch& b = *w->batch;
+    views.clear();
+    views.reserve(b.changes.size());
+    uint64_t off = w->first_offset;
+    for (const auto& c : b.changes) {
+      RecordView v{off++, b.timestamp_ms, c.op, c.key.bytes(), std::nullopt};
+      if (c.value) v.value = c.value->bytes();
+      views.push_back(v);
+    }
+    index_adds.push_back({w->first_offset, buf.size()});
+    format::append_batch_frame(buf, w->first_offset, b.timestamp_ms, w->upper_after_ms, b.checkpoint, views);
+    batches_upper = std::max(batches_upper, w->upper_after_ms);
+  }
+  if (group_upper > batches_upper) format::append_tick_frame(buf, group_upper);
+
+  // Roll before a write that would take the active segment past segment_bytes. The active
+  // segment is fully durable here (every earlier group was fdatasynced).
+  if (active_->meta.size_bytes > format::kSegmentHeaderBytes &&
+      active_->meta.size_bytes + buf.size() > options_.segment_bytes) {
+    if (auto s = roll_locked_out(); !s) return s;
+  }
+  uint64_t pos = active_->meta.size_bytes;
+  if (auto s = active_->file.pwrite_all(buf.data(), buf.size(), pos); !s) return s;
+  if (auto s = active_->file.datasync(); !s) return s;
+  {
+    std::lock_guard ilk(active_->index_mu);
+    for (const auto& p : index_adds) active_->add_index(p.offset, pos + p.pos);
+  }
+  bytes_written = buf.size();
+  if (buf.capacity() > (64u << 20)) std::string().swap(buf);  // do not keep a huge buffer
+  return Status::ok();
+}
+
+Status Collection::roll_locked_out() {
+  uint64_t seq, base_offset;
+  {
+    std::lock_guard lk(mu_);
+    seq = next_seq_++;
+    base_offset = durable_.next_offset;
+  }
+  std::shared_ptr<Segment> seg;
+  if (auto s = create_segment(seq, SegmentKind::kLog, base_offset, seg); !s) return s;
+  if (auto s = seg->file.sync(); !s) return s;
+  if (auto s = io::fsync_dir(dir_); !s) return s;
+  {
+    std::lock_guard lk(mu_);
+    stats_.sealed_log_bytes += active_->meta.size_bytes;
+    stats_.fsyncs += 2;
+    sealed_ = durable_;
+    segments_.push_back(seg);
+    active_ = seg;
+  }
+  return write_manifest();
+}
+
+Status Collection::roll() {
+  {
+    std::lock_guard lk(mu_);
+    if (active_->meta.size_bytes == format::kSegmentHeaderBytes) return Status::ok();
+  }
+  // Go through the queue as an empty group so that no leader is writing meanwhile.
+  Writer w;
+  w.roll = true;
+  std::unique_lock lk(mu_);
+  if (!failed_.is_ok()) return failed_;
+  if (closed_) return Status::error("collection " + name_ + " is closed");
+  w.upper_after_ms = pending_upper_;
+  queue_.push_back(&w);
+  while (!w.done && queue_.front() != &w) w.cv.wait(lk);
+  if (w.done) return w.status;  // poisoned meanwhile
+  lk.unlock();
+  Status s = Status::ok();
+  if (active_->meta.size_bytes > format::kSegmentHeaderBytes) s = roll_locked_out();
+  lk.lock();
+  FRESHET_ASSERT(queue_.front() == &w);
+  queue_.pop_front();
+  if (!s.is_ok()) {
+    failed_ = Status::error("collection " + name_ + " failed and must be reopened: " + s.message());
+    for (Writer* q : queue_) {
+      q->status = failed_;
+      q->done = true;
+      q->cv.notify_one();
+    }
+    queue_.clear();
+  } else if (!queue_.empty()) {
+    queue_.front()->cv.notify_one();
+  }
+  data_cv_.notify_all();
+  return s;
+}
+
+// ---- reads -------------------------------------------------------------------------------------
+
+Bounds Collection::bounds() const {
+  std::lock_guard lk(mu_);
+  return Bounds{0, durable_.next_offset, durable_.upper_ms};
+}
+
+std::optional<std::string> Collection::checkpoint() const {
+  std::lock_guard lk(mu_);
+  return durable_.checkpoint;
+}
+
+Collection::View Collection::capture() const {
+  std::lock_guard lk(mu_);
+  View v;
+  v.segs.reserve(segments_.size());
+  for (const auto& s : segments_) v.segs.push_back({s, s->meta.base_offset, s->meta.next_offset, s->meta.size_bytes});
+  v.bounds = Bounds{0, durable_.next_offset, durable_.upper_ms};
+  v.checkpoint = durable_.checkpoint;
+  return v;
+}
+
+Status Collection::build_index(Segment& seg) {
+  // REQUIRES: seg.index_mu held; seg sealed.
+  FrameReader rd(seg.file, format::kSegmentHeaderBytes, seg.meta.size_bytes);
+  std::string_view body;
+  uint64_t pos;
+  std::string why;
+  while (true) {
+    auto out = rd.next(body, pos, why);
+    if (!out) return out.status();
+    if (*out == FrameReader::Outcome::kEnd) break;
+    if (*out == FrameReader::Outcome::kBad) return corrupt(seg.path, rd.pos(), why);
+    auto fv = format::decode_frame_body(body);
+    if (!fv) return corrupt(seg.path, pos, fv.status().message());
+    if (fv->type == FrameType::kBatch) seg.add_index(fv->base_offset, pos);
+  }
+  seg.index_complete = true;
+  return Status::ok();
+}
+
+Status Collection::scan_view(const View& v, uint64_t from, uint64_t to,
+                             const std::function<bool(const RecordView&)>& fn) const {
+  to = std::min(to, v.bounds.next_offset);
+  for (const auto& s : v.segs) {
+    if (from >= to) break;
+    if (s.next_offset <= from) continue;
+    if (s.base_offset >= to) break;
+    uint64_t start;
+    {
+      std::lock_guard ilk(s.seg->index_mu);
+      if (!s.seg->index_complete) {
+        if (auto st = build_index(*s.seg); !st) return st;
+      }
+      start = s.seg->seek(from);
+    }
+    FrameReader rd(s.seg->file, start, s.size_bytes);
+    std::string_view body;
+    uint64_t pos;
+    std::string why;
+    while (true) {
+      auto out = rd.next(body, pos, why);
+      if (!out) return out.status();
+      if (*out == FrameReader::Outcome::kEnd) break;
+      if (*out == FrameReader::Outcome::kBad) return corrupt(s.seg->path, rd.pos(), why);
+      auto fv = format::decode_frame_body(body);
+      if (!fv) return corrupt(s.seg->path, pos, fv.status().message());
+      if (fv->type != FrameType::kBatch) continue;
+      if (fv->base_offset >= to) return Status::ok();
+      format::RecordIterator it(*fv);
+      RecordView rv;
+      while (true) {
+        auto more = it.next(rv);
+        if (!more) return corrupt(s.seg->path, pos, more.status().message());
+        if (!*more) break;
+        if (rv.offset < from) continue;
+        if (rv.offset >= to) return Status::ok();
+        if (!fn(rv)) return Status::ok();
+      }
+    }
+    from = std::max(from, s.next_offset);
+  }
+  return Status::ok();
+}
+
+Status Collection::scan(uint64_t from_offset, uint64_t to_offset, const std::function<bool(const RecordView&)>& fn) const {
+  return scan_view(capture(), from_offset, to_offset, fn);
+}
+
+Result<ReadResult> Collection::read(uint64_t from_offset, size_t max_bytes, size_t max_records) const {
+  View v = capture();
+  ReadResult r;
+  r.bounds = v.bounds;
+  size_t bytes = 0;
+  bool full = false;
+  Status s = scan_view(v, from_offset, UINT64_MAX, [&](const RecordView& rv) {
+    if (!r.records.empty() && (bytes + rv.size_bytes() > max_bytes || r.records.size() >= max_records)) {
+      full = true;
+      return false;
+    }
+    bytes += rv.size_bytes();
+    r.records.push_back(rv.to_record());
+    return true;
+  });
+  if (!s) return s;
+  r.continue_offset = full ? r.records.back().offset + 1 : std::max(from_offset, v.bounds.next_offset);
+  return r;
+}
+
+Result<Snapshot> Collection::snapshot() const {
+  View v = capture();
+  struct Latest {
+    uint64_t offset, ts;
+    std::optional<std::string> value;
+  };
+  std::unordered_map<std::string, Latest> latest;
+  Status s = scan_view(v, 0, UINT64_MAX, [&](const RecordView& rv) {
+    Latest& l = latest[std::string(rv.key)];
+    l.offset = rv.offset;
+    l.ts = rv.timestamp_ms;
+    if (rv.value) l.value = std::string(*rv.value);
+    else l.value.reset();
+    return true;
+  });
+  if (!s) return s;
+  Snapshot snap;
+  snap.bounds = v.bounds;
+  snap.checkpoint = v.checkpoint;
+  snap.records.reserve(latest.size());
+  for (auto& [k, l] : latest) {
+    if (!l.value) continue;
+    snap.records.push_back(Record{l.offset, l.ts, Op::kUpsert, Row(k), Row(std::move(*l.value))});
+  }
+  std::sort(snap.records.begin(), snap.records.end(), [](const Record& a, const Record& b) { return a.offset < b.offset; });
+  return snap;
+}
+
+Bounds Collection::wait_for_offset(uint64_t offset, std::chrono::milliseconds timeout) const {
+  std::unique_lock lk(mu_);
+  data_cv_.wait_for(lk, timeout, [&] { return durable_.next_offset > offset || closed_ || !failed_.is_ok(); });
+  return Bounds{0, durable_.next_offset, durable_.upper_ms};
+}
+
+Bounds Collection::wait_for_upper(uint64_t upper_ms, std::chrono::milliseconds timeout) const {
+  std::unique_lock lk(mu_);
+  data_cv_.wait_for(lk, timeout, [&] { return durable_.upper_ms > upper_ms || closed_ || !failed_.is_ok(); });
+  return Bounds{0, durable_.next_offset, durable_.upper_ms};
+}
+
+Collection::ListenerId Collection::add_listener(std::function<void(const Bounds&)> fn) {
+  std::lock_guard lk(listeners_mu_);
+  ListenerId id = next_listener_id_++;
+  listeners_.emplace(id, std::move(fn));
+  return id;
+}
+
+void Collection::remove_listener(ListenerId id) {
+  std::lock_guard lk(listeners_mu_);
+  listeners_.erase(id);
+}
+
+void Collection::notify_listeners(const Bounds& b) {
+  std::lock_guard lk(listeners_mu_);
+  for (auto& [id, fn] : listeners_) fn(b);
+}
+
+CollectionStats Collection::stats() const {
+  std::lock_guard lk(mu_);
+  CollectionStats s = stats_;
+  s.segments = segments_.size();
+  return s;
+}
+
+// ---- compaction --------------------------------------------------------------------------------
+
+Result<CompactionReport> Collection::compact(uint64_t below_offset) {
+  std::lock_guard clk(compaction_mu_);
+  std::vector<std::shared_ptr<Segment>> in;
+  uint64_t upper;
+  {
+    std::lock_guard lk(mu_);
+    if (closed_) return Status::error("collection " + name_ + " is closed");
+    for (const auto& s : segments_) {
+      if (s == active_ || s->meta.next_offset > below_offset) break;
+      in.push_back(s);
+    }
+    upper = durable_.upper_ms;
+  }
+  CompactionReport rep;
+  if (in.empty()) return rep;
+
+  // Pass 1: the newest offset of every key in the compacted range.
+  std::unordered_map<std::string, uint64_t> newest;
+  auto for_each_batch = [&](const std::function<Status(const FrameView&, const std::string& path, uint64_t pos)>& fn) -> Status {
+    for (const auto& seg : in) {
+      FrameReader rd(seg->file, format::kSegmentHeaderBytes, seg->meta.size_bytes);
+      std::string_view body;
+      uint64_t pos;
+      std::string why;
+      while (true) {
+        auto out = rd.next(body, pos, why);
+        if (!out) return out.status();
+        if (*out == FrameReader::Outcome::kEnd) break;
+        if (*out == FrameReader::Outcome::kBad) return corrupt(seg->path, rd.pos(), why);
+        auto fv = format::decode_frame_body(body);
+        if (!fv) return corrupt(seg->path, pos, fv.status().message());
+        if (fv->type != FrameType::kBatch) continue;
+        if (auto s = fn(*fv, seg->path, pos); !s) return s;
+      }
+    }
+    return Status::ok();
+  };
+  Status s = for_each_batch([&](const FrameView& fv, const std::string& path, uint64_t pos) -> Status {
+    format::RecordIterator it(fv);
+    RecordView rv;
+    while (true) {
+      auto more = it.next(rv);
+      if (!more) return corrupt(path, pos, more.status().message());
+      if (!*more) return Status::ok();
+      newest[std::string(rv.key)] = rv.offset;
+      ++rep.records_in;
+    }
+  });
+  if (!s) return s;
+  for (const auto& seg : in) rep.bytes_in += seg->meta.size_bytes;
+  rep.segments_in = in.size();
+
+  // Pass 2: rewrite the survivors, batch by batch, into kCompacted segments.
+  std::vector<std::shared_ptr<Segment>> out;
+  std::shared_ptr<Segment> cur;
+  std::string buf;
+  uint64_t range_start = in.front()->meta.base_offset;
+  auto flush = [&]() -> Status {
+    if (buf.empty()) return Status::ok();
+    if (auto st = cur->file.pwrite_all(buf.data(), buf.size(), cur->meta.size_bytes); !st) return st;
+    cur->meta.size_bytes += buf.size();
+    buf.clear();
+    return Status::ok();
+  };
+  auto finish = [&]() -> Status {
+    if (!cur) return Status::ok();
+    if (auto st = flush(); !st) return st;
+    if (auto st = cur->file.sync(); !st) return st;
+    rep.bytes_out += cur->meta.size_bytes;
+    out.push_back(std::move(cur));
+    cur.reset();
+    return Status::ok();
+  };
+  std::vector<RecordView> keep;
+  s = for_each_batch([&](const FrameView& fv, const std::string& path, uint64_t pos) -> Status {
+    keep.clear();
+    format::RecordIterator it(fv);
+    RecordView rv;
+    while (true) {
+      auto more = it.next(rv);
+      if (!more) return corrupt(path, pos, more.status().message());
+      if (!*more) break;
+      auto nit = newest.find(std::string(rv.key));
+      FRESHET_ASSERT(nit != newest.end());
+      if (nit->second != rv.offset) continue;
+      if (rv.op == Op::kDelete && upper > rv.timestamp_ms && upper - rv.timestamp_ms > options_.tombstone_retention_ms) {
+        ++rep.tombstones_dropped;
+        continue;
+      }
+      keep.push_back(rv);
+    }
+    if (keep.empty()) return Status::ok();
+    size_t frame_bytes = 64;
+    for (const auto& k : keep) frame_bytes += format::record_encoded_bytes(k.key.size(), k.value ? std::optional(k.value->size()) : std::nullopt);
+    if (cur && cur->meta.size_bytes + buf.size() > format::kSegmentHeaderBytes &&
+        cur->meta.size_bytes + buf.size() + frame_bytes > options_.segment_bytes) {
+      range_start = cur->meta.next_offset;
+      if (auto st = finish(); !st) return st;
+    }
+    if (!cur) {
+      uint64_t seq;
+      {
+        std::lock_guard lk(mu_);
+        seq = next_seq_++;
+      }
+      if (auto st = create_segment(seq, SegmentKind::kCompacted, range_start, cur); !st) return st;
+    }
+    {
+      std::lock_guard ilk(cur->index_mu);
+      cur->add_index(keep.front().offset, cur->meta.size_bytes + buf.size());
+    }
+    format::append_batch_frame(buf, keep.front().offset, fv.timestamp_ms, fv.upper_ms, std::nullopt, keep);
+    cur->meta.next_offset = keep.back().offset + 1;
+    cur->meta.max_timestamp_ms = std::max(cur->meta.max_timestamp_ms, fv.timestamp_ms);
+    rep.records_out += keep.size();
+    if (buf.size() >= (1u << 20)) return flush();
+    return Status::ok();
+  });
+  if (s) s = finish();
+  if (!s) {
+    for (const auto& seg : out) (void)io::remove_file(seg->path);
+    if (cur) (void)io::remove_file(cur->path);
+    return s;
+  }
+  if (!out.empty()) out.back()->meta.next_offset = in.back()->meta.next_offset;
+  if (auto st = io::fsync_dir(dir_); !st) return st;
+  rep.segments_out = out.size();
+
+  // Install: swap the segment list, then the manifest makes it durable; then the old files go
+  // (readers holding them keep their open descriptors).
+  {
+    std::lock_guard mlk(manifest_mu_);
+    std::string bytes;
+    {
+      std::lock_guard lk(mu_);
+      FRESHET_ASSERT(segments_.size() > in.size());
+      for (size_t i = 0; i < in.size(); ++i) FRESHET_ASSERT(segments_[i] == in[i]);
+      segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(in.size()));
+      segments_.insert(segments_.begin(), out.begin(), out.end());
+      stats_.fsyncs += out.size() + 1;
+      ++stats_.compactions;
+      stats_.sealed_log_bytes = stats_.sealed_compacted_bytes = 0;
+      for (const auto& sg : segments_) {
+        if (sg == active_) continue;
+        (sg->meta.kind == SegmentKind::kLog ? stats_.sealed_log_bytes : stats_.sealed_compacted_bytes) += sg->meta.size_bytes;
+      }
+      bytes = format::encode_manifest(manifest_locked());
+    }
+    if (auto st = io::write_file_atomic(dir_, format::kManifestName, bytes); !st) return st;
+  }
+  for (const auto& seg : in) {
+    if (auto st = io::remove_file(seg->path); !st) return st;
+  }
+  if (auto st = io::fsync_dir(dir_); !st) return st;
+  return rep;
+}
+
+}  // namespace freshet::storage

@@ -1,0 +1,58 @@
+#pragma once
+// Thin POSIX file helpers for src/storage: every call returns a Status naming the file and
+// errno, retries EINTR and short reads/writes. No buffering, no state.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace freshet::storage::io {
+
+// An owned file descriptor (closed on destruction).
+class File {
+ public:
+  File() = default;
+  explicit File(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  File(File&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
+  File& operator=(File&& o) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File();
+
+  bool is_open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+  // O_RDWR (| O_CREAT | O_EXCL when create).
+  static Result<File> open(const std::string& path, bool create);
+  static Result<File> open_read(const std::string& path);
+
+  Status pwrite_all(const void* data, size_t n, uint64_t pos) const;
+  // Reads exactly n bytes at pos; an error when the file is shorter.
+  Status pread_all(void* data, size_t n, uint64_t pos) const;
+  // Reads up to n bytes at pos; returns how many (fewer only at end of file).
+  Result<size_t> pread_some(void* data, size_t n, uint64_t pos) const;
+  Status datasync() const;  // fdatasync
+  Status sync() const;      // fsync
+  Status truncate(uint64_t size) const;
+  Result<uint64_t> size() const;
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+Status fsync_dir(const std::string& dir);
+// Writes path atomically and durably: path.tmp, fsync, rename over path, fsync dir.
+Status write_file_atomic(const std::string& dir, const std::string& name, std::string_view bytes);
+Result<std::string> read_file(const std::string& path);
+Status make_dir(const std::string& path);  // ok if it exists
+Status remove_file(const std::string& path);
+Status rename_path(const std::string& from, const std::string& to);
+Status remove_tree(const std::string& path);
+Status error_from_errno(std::string_view what, const std::string& path, int err);
+
+}  // namespace freshet::storage::io

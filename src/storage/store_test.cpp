@@ -1,0 +1,78 @@
+#include "storage/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "storage/test_util.hpp"
+
+namespace freshet::storage {
+namespace {
+
+using testing::make_batch;
+using testing::TempDir;
+
+TEST(Store, CreateListDropReopen) {
+  TempDir tmp;
+  std::string dir = tmp.path() + "/data";
+  {
+    auto st = Store::open(dir);
+    ASSERT_TRUE(st.is_ok()) << st.status().message();
+    Store& s = **st;
+    auto a = s.create(1, "catalog");
+    ASSERT_TRUE(a.is_ok()) << a.status().message();
+    auto b = s.create(42, "shop.public.sales");
+    ASSERT_TRUE(b.is_ok());
+    EXPECT_FALSE(s.create(42, "again").is_ok());
+    ASSERT_TRUE((*b)->append(make_batch(5, {{"k", "v"}})).is_ok());
+    auto c = s.create(7, "dropme");
+    ASSERT_TRUE(c.is_ok());
+    ASSERT_TRUE(s.drop(7).is_ok());
+    EXPECT_FALSE((*c)->append(make_batch(1, {{"k", "v"}})).is_ok());  // closed
+    EXPECT_FALSE(s.drop(7).is_ok());
+    auto l = s.list();
+    ASSERT_EQ(l.size(), 2u);
+    EXPECT_EQ(l[0].id, 1u);
+    EXPECT_EQ(l[1].name, "shop.public.sales");
+    EXPECT_EQ(l[1].bounds.next_offset, 1u);
+    // A second Store on the same directory is refused.
+    EXPECT_FALSE(Store::open(dir).is_ok());
+  }
+  // Leftovers of a create and a drop that crashed halfway.
+  std::filesystem::create_directories(dir + "/collections/00000000000000000009.creating");
+  std::filesystem::create_directories(dir + "/collections/00000000000000000008.dropped");
+  auto st = Store::open(dir);
+  ASSERT_TRUE(st.is_ok()) << st.status().message();
+  auto l = (*st)->list();
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[1].id, 42u);
+  EXPECT_EQ(l[1].name, "shop.public.sales");
+  EXPECT_EQ(l[1].bounds.next_offset, 1u);
+  EXPECT_EQ(l[1].bounds.upper_ms, 5u);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/collections/00000000000000000009.creating"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/collections/00000000000000000008.dropped"));
+  EXPECT_EQ((*st)->get(7), nullptr);
+}
+
+TEST(Store, BackgroundCompaction) {
+  TempDir tmp;
+  StoreOptions o;
+  o.collection.segment_bytes = 2048;
+  o.compaction_interval = std::chrono::milliseconds(5);
+  auto st = Store::open(tmp.path() + "/data", o);
+  ASSERT_TRUE(st.is_ok());
+  auto c = (*st)->create(3, "t");
+  ASSERT_TRUE(c.is_ok());
+  for (int i = 0; i < 400; ++i) ASSERT_TRUE((*c)->append(make_batch(i, {{"k" + std::to_string(i % 4), std::to_string(i)}})).is_ok());
+  for (int i = 0; i < 400 && (*c)->stats().compactions == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GT((*c)->stats().compactions, 0u);
+  EXPECT_EQ((*st)->last_compaction_error(), "");
+  auto snap = (*c)->snapshot();
+  ASSERT_TRUE(snap.is_ok());
+  EXPECT_EQ(snap->records.size(), 4u);
+  (*st)->close();
+}
+
+}  // namespace
+}  // namespace freshet::storage
