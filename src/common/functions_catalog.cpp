@@ -145,6 +145,23 @@ Datum c_array_lower(Args a, EvalContext&) {
   return parse_array_literal(a[0].as_string()).empty() ? Datum::null() : Datum::from_int(1);
 }
 
+// Array equality and concatenation, which psql's catalog queries use on catalog arrays
+// (pg_policy.polroles = '{0}', reloptions || array(...)). Arrays are their literal text;
+// NULL elements compare equal, as in PostgreSQL's array_eq.
+Datum c_array_eq(Args a, EvalContext&) {
+  return Datum::from_bool(parse_array_literal(a[0].as_string()) == parse_array_literal(a[1].as_string()));
+}
+Datum c_array_ne(Args a, EvalContext&) {
+  return Datum::from_bool(parse_array_literal(a[0].as_string()) != parse_array_literal(a[1].as_string()));
+}
+Datum c_array_cat(Args a, EvalContext& ctx) {
+  auto x = parse_array_literal(a[0].as_string());
+  for (auto& e : parse_array_literal(a[1].as_string())) x.push_back(std::move(e));
+  std::string out;
+  format_array_literal(x, out);
+  return text_result(ctx, out);
+}
+
 }  // namespace
 
 void register_catalog_functions(Registry& r) {
@@ -198,6 +215,10 @@ void register_catalog_functions(Registry& r) {
   for (Type t : {kTextArr, kInt2Arr, kOidArr}) {
     r.add("array_upper", {t, kInt4T}, kInt4T, &c_array_upper, 2092);
     r.add("array_lower", {t, kInt4T}, kInt4T, &c_array_lower, 2091);
+    r.add("=", {t, t}, kBoolT, &c_array_eq, 1070);
+    r.add("<>", {t, t}, kBoolT, &c_array_ne, 1071);
+    r.add("||", {t, t}, t, &c_array_cat, 375);
+    r.add("array_cat", {t, t}, t, &c_array_cat, 383);
   }
 }
 

@@ -19,6 +19,7 @@
 // relations that name those oids is read: see common/functions_catalog.hpp.
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -56,12 +57,14 @@ uint32_t attrdef_oid(uint32_t table_oid, size_t attnum) {
   return 0xE0000000u + ((table_oid & 0x1FFFFu) << 11) + static_cast<uint32_t>(attnum & 0x7FFu);
 }
 
+// Builds one row. Strings are copied into the builder, so a temporary may be passed.
 struct RowBuilder {
   std::vector<Datum> ds;
+  std::deque<std::string> strings;  // deque: stable addresses for the Datums' views
   RowBuilder& i(int64_t v) { ds.push_back(Datum::from_int(v)); return *this; }
   RowBuilder& f(double v) { ds.push_back(Datum::from_float(v)); return *this; }
-  RowBuilder& s(std::string_view v) { ds.push_back(Datum::from_string(v)); return *this; }
-  RowBuilder& c(char v) { ds.push_back(Datum::from_string(std::string_view(&v, 1))); return *this; }
+  RowBuilder& s(std::string_view v) { ds.push_back(Datum::from_string(strings.emplace_back(v))); return *this; }
+  RowBuilder& c(char v) { return s(std::string_view(&v, 1)); }
   RowBuilder& b(bool v) { ds.push_back(Datum::from_bool(v)); return *this; }
   RowBuilder& null() { ds.push_back(Datum::null()); return *this; }
   RowBuilder& nulls(int n) { for (int k = 0; k < n; ++k) ds.push_back(Datum::null()); return *this; }
