@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
+#include "sql/mutually_recursive.hpp"
 #include "sql/resolve.hpp"
 
 namespace freshet::sql {
@@ -33,6 +34,41 @@ std::string last_name(PgQuery__Node** names, size_t n) { return n ? str_of(names
 Arena& binder_arena() {
   thread_local Arena arena;
   return arena;
+}
+
+// ---- mz_now() (temporal filters), Materialize's rules -----------------------------------------
+
+constexpr const char* kTemporalHint =
+    "mz_now() may only be compared (=, <, <=, >, >=, BETWEEN) with an expression that does not "
+    "contain mz_now(), in a condition ANDed with the rest of a WHERE or HAVING clause.";
+
+bool is_bare_mz_now(const HExpr& e) { return e.kind == HExprKind::kScalar && e.op == ScalarKind::kMzNow && e.args.empty(); }
+bool is_temporal_predicate(const HExpr& e) { return e.kind == HExprKind::kScalar && e.op == ScalarKind::kMzNow && e.args.size() == 1; }
+
+bool contains_mz_now(const HExpr& e) {
+  if (e.kind == HExprKind::kScalar && e.op == ScalarKind::kMzNow) return true;
+  for (const auto& a : e.args)
+    if (contains_mz_now(a)) return true;
+  return false;
+}
+
+// A WHERE or HAVING predicate: temporal predicates only as top-level conjuncts, and no other
+// mz_now().
+void check_temporal_conjuncts(const HExpr& e, bool top, const char* clause) {
+  if (is_temporal_predicate(e)) {
+    if (!top)
+      throw SqlError(sqlstate::kFeatureNotSupported,
+                     std::string("unsupported temporal predicate in ") + clause +
+                         ": mz_now() comparisons may not appear under OR, NOT, CASE or inside other expressions")
+          .with_hint(kTemporalHint);
+    return;
+  }
+  if (is_bare_mz_now(e))
+    throw SqlError(sqlstate::kFeatureNotSupported,
+                   std::string("unsupported temporal predicate in ") + clause + ": mz_now() must be directly compared to an expression")
+        .with_hint(kTemporalHint);
+  bool and_here = top && e.kind == HExprKind::kScalar && e.op == ScalarKind::kAnd;
+  for (const auto& a : e.args) check_temporal_conjuncts(a, and_here, clause);
 }
 
 }  // namespace
@@ -282,6 +318,51 @@ std::vector<HExpr> Binder::coerce_common(std::vector<HExpr> es, std::string_view
 }
 
 HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExpr right, int position) {
+  if (left && (is_bare_mz_now(*left) || is_bare_mz_now(right))) {
+    // mz_now() op expr: a temporal predicate (hir.hpp), kept apart for lowering.
+    static const std::pair<std::string_view, dataflow::TemporalOp> kOps[] = {
+        {"=", dataflow::TemporalOp::kEq}, {"<", dataflow::TemporalOp::kLt}, {"<=", dataflow::TemporalOp::kLe},
+        {">", dataflow::TemporalOp::kGt}, {">=", dataflow::TemporalOp::kGe}};
+    bool now_left = is_bare_mz_now(*left);
+    HExpr other = now_left ? std::move(right) : std::move(*left);
+    std::optional<dataflow::TemporalOp> top;
+    for (const auto& [name, k] : kOps)
+      if (name == op) top = k;
+    if (!top || contains_mz_now(other))
+      throw SqlError(sqlstate::kFeatureNotSupported, "unsupported temporal predicate: mz_now() " + std::string(op) + " ...", position)
+          .with_hint(kTemporalHint);
+    if (!now_left) {
+      // expr op mz_now()  ==  mz_now() flipped(op) expr
+      switch (*top) {
+        case dataflow::TemporalOp::kLt: top = dataflow::TemporalOp::kGt; break;
+        case dataflow::TemporalOp::kLe: top = dataflow::TemporalOp::kGe; break;
+        case dataflow::TemporalOp::kGt: top = dataflow::TemporalOp::kLt; break;
+        case dataflow::TemporalOp::kGe: top = dataflow::TemporalOp::kLe; break;
+        case dataflow::TemporalOp::kEq: break;
+      }
+    }
+    switch (other.type.id) {
+      case TypeId::kTimestamp:
+      case TypeId::kTimestampTz:
+      case TypeId::kDate:
+      case TypeId::kInt2:
+      case TypeId::kInt4:
+      case TypeId::kInt8:
+      case TypeId::kNumeric:
+        break;
+      case TypeId::kUnknown:
+        other = coerce(std::move(other), Type(TypeId::kTimestampTz), CastContext::kImplicit, position);
+        break;
+      default:
+        throw SqlError(sqlstate::kUndefinedFunction,
+                       "operator does not exist: mz_timestamp " + std::string(op) + " " + type_name(other.type), position)
+            .with_hint("mz_now() compares with timestamp, timestamp with time zone, date and integer or numeric "
+                       "(milliseconds since the Unix epoch) expressions.");
+    }
+    HExpr t = HExpr::make(ScalarKind::kMzNow, {std::move(other)}, Type(TypeId::kBool));
+    t.column = static_cast<uint32_t>(*top);
+    return t;
+  }
   std::optional<Type> lt;
   if (left) lt = left->type;
   ResolvedCall rc = resolve_operator(op, lt, right.type, position);
@@ -543,7 +624,16 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   int pos = loc(f->location);
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
   if (f->over) unsupported("window functions", pos);
-  if (name == "mz_now" && f->n_args == 0) return HExpr::make(ScalarKind::kMzNow, {}, Type(TypeId::kInt8));
+  if (name == "mz_now" && f->n_args == 0) {
+    // In WHERE and HAVING the predicate's shape is checked once it is bound
+    // (check_temporal_conjuncts); a SELECT without FROM may read the logical time itself.
+    std::string_view clause = ctx.clause;
+    bool no_from = clause == "SELECT" && ctx.scope != nullptr && ctx.scope->items.empty();
+    if (clause != "WHERE" && clause != "HAVING" && !no_from)
+      throw SqlError(sqlstate::kFeatureNotSupported, std::string("mz_now() is not allowed in ") + ctx.clause, pos)
+          .with_hint(kTemporalHint);
+    return HExpr::make(ScalarKind::kMzNow, {}, Type(TypeId::kInt8));
+  }
   if (is_aggregate_name(name)) {
     if (!ctx.aggs)
       throw SqlError(sqlstate::kGroupingError, std::string("aggregate functions are not allowed in ") + ctx.clause, pos);
@@ -855,8 +945,17 @@ std::string Binder::column_name_for(const PgQuery__Node* node) {
 // FROM
 
 HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
-  if (obj.kind == ObjectKind::kView) {
+  if (obj.kind == ObjectKind::kView && !obj.maintained) {
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
+    if (is_mutually_recursive(obj.definition_sql)) {
+      ++view_depth_;
+      auto saved = std::move(ctes_);
+      ctes_.clear();
+      BoundQuery q = bind_mutually_recursive_in(obj.definition_sql);
+      ctes_ = std::move(saved);
+      --view_depth_;
+      return as_relation(std::move(q));
+    }
     auto tree = ParseTree::parse(obj.definition_sql);
     const PgQuery__Node* n = tree->statement(0);
     if (n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) throw SqlError(sqlstate::kInternalError, "corrupt view definition");
@@ -907,6 +1006,8 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         for (auto it = ctes_.rbegin(); it != ctes_.rend() && !found; ++it) {
           auto c = it->find(name);
           if (c != it->end()) {
+            if (c->second.forbidden != nullptr)
+              throw SqlError(sqlstate::kInvalidRecursion, c->second.forbidden, pos);
             r = c->second.rel;
             names = c->second.names;
             found = true;
@@ -1069,11 +1170,14 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
 }
 
 void Binder::bind_with(const PgQuery__WithClause* with, const Scope* outer) {
-  if (with->recursive) unsupported("WITH RECURSIVE", loc(with->location));
   ctes_.emplace_back();
   for (size_t i = 0; i < with->n_ctes; ++i) {
     const auto* cte = with->ctes[i]->common_table_expr;
     if (cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) unsupported("data-modifying statements in WITH", loc(cte->location));
+    if (with->recursive) {
+      bind_recursive_cte(cte, outer);
+      continue;
+    }
     BoundQuery q = bind_query_in(cte->ctequery->select_stmt, outer, false);
     Cte c;
     c.names = q.column_names;
@@ -1081,6 +1185,327 @@ void Binder::bind_with(const PgQuery__WithClause* with, const Scope* outer) {
     c.rel = as_relation(std::move(q));
     ctes_.back()[cte->ctename] = std::move(c);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recursion
+
+HRelPtr Binder::get_local(uint64_t id, std::vector<Type> types) {
+  auto g = std::make_shared<HRel>();
+  g->kind = HRelKind::kGetLocal;
+  g->local_id = id;
+  g->column_types = std::move(types);
+  return g;
+}
+
+namespace {
+
+// PostgreSQL's restrictions on where the recursive reference may appear in the recursive
+// term (parse_cte.c), checked on the bound term. Throws 42P19 (0A000 for what PostgreSQL
+// does not implement either).
+void count_local_refs(const HRel& r, uint64_t id, int& n);
+void count_local_refs(const HExpr& e, uint64_t id, int& n) {
+  if (e.subquery) count_local_refs(*e.subquery, id, n);
+  for (const auto& a : e.args) count_local_refs(a, id, n);
+}
+void count_local_refs(const HRel& r, uint64_t id, int& n) {
+  if (r.kind == HRelKind::kGetLocal && r.local_id == id) ++n;
+  for (const auto& in : r.inputs) count_local_refs(*in, id, n);
+  for (const auto& e : r.exprs) count_local_refs(e, id, n);
+  for (const auto& e : r.group_key) count_local_refs(e, id, n);
+  for (const auto& a : r.aggregates)
+    for (const auto& e : a.args) count_local_refs(e, id, n);
+  for (const auto& row : r.rows)
+    for (const auto& e : row) count_local_refs(e, id, n);
+}
+int local_refs(const HRel& r, uint64_t id) {
+  int n = 0;
+  count_local_refs(r, id, n);
+  return n;
+}
+int local_refs(const HExpr& e, uint64_t id) {
+  int n = 0;
+  count_local_refs(e, id, n);
+  return n;
+}
+
+void check_recursive_term(const HRel& r, uint64_t id, const std::string& name, int pos) {
+  auto fail = [&](const std::string& where) {
+    throw SqlError(sqlstate::kInvalidRecursion, "recursive reference to query \"" + name + "\" must not appear within " + where, pos);
+  };
+  if (local_refs(r, id) == 0) return;
+  auto exprs_refer = [&](const std::vector<HExpr>& es) {
+    for (const auto& e : es)
+      if (local_refs(e, id) > 0) fail("a subquery");
+  };
+  exprs_refer(r.exprs);
+  exprs_refer(r.group_key);
+  for (const auto& a : r.aggregates) exprs_refer(a.args);
+  for (const auto& row : r.rows) exprs_refer(row);
+  switch (r.kind) {
+    case HRelKind::kJoin: {
+      bool left_nullable = r.join_kind == JoinKind::kRight || r.join_kind == JoinKind::kFull;
+      bool right_nullable = r.join_kind == JoinKind::kLeft || r.join_kind == JoinKind::kFull;
+      if ((left_nullable && local_refs(*r.inputs[0], id) > 0) || (right_nullable && local_refs(*r.inputs[1], id) > 0))
+        fail("an outer join");
+      break;
+    }
+    case HRelKind::kSetOp:
+      if (r.set_op == SetOpKind::kIntersect) fail("INTERSECT");
+      if (r.set_op == SetOpKind::kExcept && local_refs(*r.inputs[1], id) > 0) fail("EXCEPT");
+      break;
+    case HRelKind::kReduce:
+      throw SqlError(sqlstate::kInvalidRecursion, "aggregate functions are not allowed in a recursive query's recursive term", pos);
+    case HRelKind::kTopK:
+      throw SqlError(sqlstate::kFeatureNotSupported, "ORDER BY, LIMIT or OFFSET in a recursive query's recursive term is not supported", pos);
+    default:
+      break;
+  }
+  for (const auto& in : r.inputs) check_recursive_term(*in, id, name, pos);
+}
+
+HRelPtr make_let_rec(std::vector<uint64_t> ids, std::vector<HRelPtr> bindings, HRelPtr body, dataflow::RecursionLimit limit) {
+  auto l = std::make_shared<HRel>();
+  l->kind = HRelKind::kLetRec;
+  l->local_ids = std::move(ids);
+  l->column_types = body->column_types;
+  l->inputs = std::move(bindings);
+  l->inputs.push_back(std::move(body));
+  l->recursion_limit = limit;
+  return l;
+}
+
+}  // namespace
+
+void Binder::bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope* outer) {
+  const std::string name = cte->ctename;
+  const int pos = loc(cte->location);
+  const PgQuery__SelectStmt* stmt = cte->ctequery->select_stmt;
+  // ctes_ may grow while binding (nested WITH): address this WITH's level by index.
+  const size_t level = ctes_.size() - 1;
+  auto set_names = [&](std::vector<std::string> names) {
+    if (cte->n_aliascolnames > names.size())
+      throw SqlError(sqlstate::kInvalidColumnReference,
+                     "WITH query \"" + name + "\" has " + std::to_string(names.size()) + " columns available but " +
+                         std::to_string(cte->n_aliascolnames) + " columns specified",
+                     pos);
+    for (size_t k = 0; k < cte->n_aliascolnames; ++k) names[k] = str_of(cte->aliascolnames[k]);
+    return names;
+  };
+  bool is_union = stmt->op == PG_QUERY__SET_OPERATION__SETOP_UNION;
+  std::string wrong_form = "recursive query \"" + name + "\" does not have the form non-recursive-term UNION [ALL] recursive-term";
+  std::string in_non_recursive = "recursive reference to query \"" + name + "\" must not appear within its non-recursive term";
+  // A query that is not a UNION may not mention itself; one that does not is a plain CTE.
+  if (!is_union) {
+    ctes_[level][name] = Cte{nullptr, {}, wrong_form.c_str(), pos};
+    BoundQuery q = bind_query_in(stmt, outer, false);
+    Cte c;
+    c.names = set_names(q.column_names);
+    c.rel = as_relation(std::move(q));
+    ctes_[level][name] = std::move(c);
+    return;
+  }
+  if (stmt->n_sort_clause > 0) throw SqlError(sqlstate::kFeatureNotSupported, "ORDER BY in a recursive query is not implemented", pos);
+  if (stmt->limit_offset) throw SqlError(sqlstate::kFeatureNotSupported, "OFFSET in a recursive query is not implemented", pos);
+  if (stmt->limit_count) throw SqlError(sqlstate::kFeatureNotSupported, "LIMIT in a recursive query is not implemented", pos);
+  if (stmt->n_locking_clause) throw SqlError(sqlstate::kFeatureNotSupported, "FOR UPDATE/SHARE in a recursive query is not implemented", pos);
+  bool pushed = false;
+  if (stmt->with_clause) {
+    bind_with(stmt->with_clause, outer);
+    pushed = true;
+  }
+  struct PopWith {
+    Binder* b;
+    bool pushed;
+    ~PopWith() {
+      if (pushed) b->ctes_.pop_back();
+    }
+  } pop{this, pushed};
+  // The non-recursive term fixes the column types.
+  ctes_[level][name] = Cte{nullptr, {}, in_non_recursive.c_str(), pos};
+  BoundQuery base = bind_query_in(stmt->larg, outer, false);
+  std::vector<std::string> names = set_names(base.column_names);
+  HRelPtr base_rel = as_relation(std::move(base));
+  std::vector<Type> types = base_rel->column_types;
+  for (auto& t : types)
+    if (t.id == TypeId::kUnknown) t = Type(TypeId::kText);
+  const uint64_t id = next_local_id_++;
+  ctes_[level][name] = Cte{get_local(id, types), names, nullptr, pos};
+  BoundQuery rec = bind_query_in(stmt->rarg, outer, false);
+  HRelPtr rec_rel = as_relation(std::move(rec));
+  ctes_[level].erase(name);
+  int refs = local_refs(*rec_rel, id);
+  if (refs == 0) {
+    // Not recursive after all: an ordinary UNION.
+    BoundQuery q = bind_query_in(stmt, outer, false);
+    Cte c;
+    c.names = set_names(q.column_names);
+    c.rel = as_relation(std::move(q));
+    ctes_[level][name] = std::move(c);
+    return;
+  }
+  if (refs > 1)
+    throw SqlError(sqlstate::kInvalidRecursion, "recursive reference to query \"" + name + "\" must not appear more than once", pos);
+  check_recursive_term(*rec_rel, id, name, pos);
+  if (rec_rel->refers_outside(1) || base_rel->refers_outside(1)) unsupported("WITH RECURSIVE that refers to an enclosing query", pos);
+  if (rec_rel->arity() != types.size())
+    throw SqlError(sqlstate::kSyntaxError, "each UNION query must have the same number of columns", pos);
+  // The recursive term's columns must fit the non-recursive term's types.
+  auto fit = [&](HRelPtr side, bool base_side) -> HRelPtr {
+    bool need = false;
+    for (size_t c = 0; c < side->arity(); ++c) need |= side->column_types[c].id != types[c].id;
+    if (!need) return side;
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {side};
+    m->column_types = side->column_types;
+    for (size_t c = 0; c < side->arity(); ++c) {
+      if (!base_side) {
+        Type common = common_type(std::vector<Type>{types[c], side->column_types[c]}, "UNION", pos);
+        if (common.id != types[c].id && !(common.id == TypeId::kUnknown && types[c].id == TypeId::kText))
+          throw SqlError(sqlstate::kDatatypeMismatch,
+                         "recursive query \"" + name + "\" column " + std::to_string(c + 1) + " has type " +
+                             type_name(types[c]) + " in non-recursive term but type " + type_name(common) + " overall",
+                         pos)
+              .with_hint("Cast the output of the non-recursive term to the correct type.");
+      }
+      m->exprs.push_back(coerce(HExpr::column_ref(0, static_cast<uint32_t>(c), side->column_types[c]), types[c], CastContext::kImplicit, pos));
+      m->column_types.push_back(types[c]);
+    }
+    auto p = std::make_shared<HRel>();
+    p->kind = HRelKind::kProject;
+    p->inputs = {m};
+    for (size_t c = 0; c < side->arity(); ++c) p->columns.push_back(static_cast<uint32_t>(side->arity() + c));
+    p->column_types = types;
+    return p;
+  };
+  auto u = std::make_shared<HRel>();
+  u->kind = HRelKind::kSetOp;
+  u->set_op = SetOpKind::kUnion;
+  u->all = stmt->all;
+  u->inputs = {fit(base_rel, true), fit(rec_rel, false)};
+  u->column_types = types;
+  Cte c;
+  c.names = names;
+  c.rel = make_let_rec({id}, {u}, get_local(id, types), {kDefaultRecursionLimit, false});
+  ctes_[level][name] = std::move(c);
+}
+
+BoundQuery Binder::bind_mutually_recursive(std::string_view sql) {
+  BoundQuery q = bind_mutually_recursive_in(sql);
+  return q;
+}
+
+BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
+  MutuallyRecursiveQuery mr = split_mutually_recursive(sql);
+  // Positions in the pieces' own text are moved to the statement's.
+  auto shifted = [](const SqlError& e, size_t offset) {
+    SqlError r(e.sqlstate(), e.message(), e.position() > 0 ? e.position() + static_cast<int>(offset) : 0);
+    if (!e.detail().empty()) r.with_detail(e.detail());
+    if (!e.hint().empty()) r.with_hint(e.hint());
+    return r;
+  };
+  std::vector<std::vector<Type>> types;
+  std::vector<std::vector<std::string>> names;
+  std::vector<uint64_t> ids;
+  std::map<std::string, Cte> scope;
+  for (const auto& b : mr.bindings) {
+    if (scope.count(b.name))
+      throw SqlError(sqlstate::kDuplicateAlias, "WITH MUTUALLY RECURSIVE binding name \"" + b.name + "\" specified more than once", b.position);
+    // The column definitions, parsed as a table's.
+    std::shared_ptr<ParseTree> cols;
+    try {
+      cols = ParseTree::parse("CREATE TABLE mutually_recursive (" + b.columns_sql + ")");
+    } catch (SqlError&) {
+      throw SqlError(sqlstate::kSyntaxError, "invalid column definitions for WITH MUTUALLY RECURSIVE binding \"" + b.name + "\": expected (column type, ...)", b.position);
+    }
+    const PgQuery__Node* st = cols->statement(0);
+    std::vector<Type> ts;
+    std::vector<std::string> ns;
+    if (st->node_case == PG_QUERY__NODE__NODE_CREATE_STMT) {
+      for (size_t k = 0; k < st->create_stmt->n_table_elts; ++k) {
+        const PgQuery__Node* el = st->create_stmt->table_elts[k];
+        if (el->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF || el->column_def->type_name == nullptr)
+          throw SqlError(sqlstate::kSyntaxError, "invalid column definitions for WITH MUTUALLY RECURSIVE binding \"" + b.name + "\"", b.position);
+        ns.push_back(el->column_def->colname);
+        ts.push_back(bind_type(el->column_def->type_name));
+      }
+    }
+    const uint64_t id = next_local_id_++;
+    ids.push_back(id);
+    scope[b.name] = Cte{get_local(id, ts), ns, nullptr, b.position};
+    types.push_back(std::move(ts));
+    names.push_back(std::move(ns));
+  }
+  ctes_.push_back(std::move(scope));
+  struct Pop {
+    Binder* b;
+    ~Pop() { b->ctes_.pop_back(); }
+  } pop{this};
+  std::vector<HRelPtr> bindings;
+  for (size_t i = 0; i < mr.bindings.size(); ++i) {
+    const auto& b = mr.bindings[i];
+    HRelPtr rel;
+    try {
+      auto tree = ParseTree::parse(b.query_sql);
+      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        throw SqlError(sqlstate::kSyntaxError, "the query of WITH MUTUALLY RECURSIVE binding \"" + b.name + "\" must be a SELECT", b.position);
+      BoundQuery q = bind_query_in(tree->statement(0)->select_stmt, nullptr, false);
+      rel = as_relation(std::move(q));
+    } catch (const SqlError& e) {
+      throw shifted(e, b.query_offset);
+    }
+    const auto& want = types[i];
+    auto type_list = [](const std::vector<Type>& ts) {
+      std::string s;
+      for (size_t k = 0; k < ts.size(); ++k) s += (k > 0 ? ", " : "") + type_name(ts[k]);
+      return "(" + s + ")";
+    };
+    std::vector<Type> got(rel->column_types.begin(), rel->column_types.end());
+    auto mismatch = [&]() {
+      return SqlError(sqlstate::kDatatypeMismatch,
+                      "WITH MUTUALLY RECURSIVE query \"" + b.name + "\" declared types " + type_list(want) +
+                          ", but query returns types " + type_list(got),
+                      b.position);
+    };
+    if (got.size() != want.size()) throw mismatch();
+    bool need = false;
+    for (size_t c = 0; c < got.size(); ++c) need |= got[c].id != want[c].id;
+    if (need) {
+      auto m = std::make_shared<HRel>();
+      m->kind = HRelKind::kMap;
+      m->inputs = {rel};
+      m->column_types = rel->column_types;
+      for (size_t c = 0; c < got.size(); ++c) {
+        HExpr col = HExpr::column_ref(0, static_cast<uint32_t>(c), got[c]);
+        try {
+          m->exprs.push_back(coerce(col, want[c], CastContext::kImplicit, b.position));
+        } catch (const SqlError&) {
+          throw mismatch();
+        }
+        m->column_types.push_back(want[c]);
+      }
+      auto p = std::make_shared<HRel>();
+      p->kind = HRelKind::kProject;
+      p->inputs = {m};
+      for (size_t c = 0; c < got.size(); ++c) p->columns.push_back(static_cast<uint32_t>(got.size() + c));
+      p->column_types = want;
+      rel = p;
+    }
+    bindings.push_back(rel);
+  }
+  BoundQuery q;
+  try {
+    auto tree = ParseTree::parse(mr.final_sql);
+    if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+      throw SqlError(sqlstate::kSyntaxError, "WITH MUTUALLY RECURSIVE must end with a SELECT", static_cast<int>(mr.final_offset) + 1);
+    q = view_depth_ > 0 ? bind_query_in(tree->statement(0)->select_stmt, nullptr, false) : bind_query(tree->statement(0)->select_stmt);
+  } catch (const SqlError& e) {
+    throw shifted(e, mr.final_offset);
+  }
+  dataflow::RecursionLimit limit{mr.limit.value_or(kDefaultRecursionLimit), mr.limit.has_value() && mr.return_at_limit};
+  q.rel = make_let_rec(ids, std::move(bindings), q.rel, limit);
+  return q;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1356,6 +1781,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     ctx.scope = &scope;
     ctx.clause = "WHERE";
     HExpr pred = to_bool(bind_expr(stmt->where_clause, ctx), "WHERE", 0);
+    check_temporal_conjuncts(pred, true, "WHERE");
     auto f = std::make_shared<HRel>();
     f->kind = HRelKind::kFilter;
     f->inputs = {rel};
@@ -1454,6 +1880,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   if (stmt->having_clause) {
     sctx.clause = "HAVING";
     having = to_bool(bind_expr(stmt->having_clause, sctx), "HAVING", 0);
+    check_temporal_conjuncts(*having, true, "HAVING");
   }
   bool grouped = stmt->n_group_clause > 0 || !aggs.empty() || having.has_value();
   if (grouped) {

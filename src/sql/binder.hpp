@@ -49,6 +49,11 @@ class Binder {
 
   // SELECT / VALUES / set operations.
   BoundQuery bind_query(const PgQuery__SelectStmt* stmt);
+  // Materialize's WITH MUTUALLY RECURSIVE query (text that is_mutually_recursive() accepts;
+  // libpg_query cannot parse it): the bindings and the final query, parsed apart by
+  // mutually_recursive.hpp, bound into a kLetRec around the final query. Errors: SqlError
+  // (42601 syntax, 42804 a binding's query does not return its declared types, ...).
+  BoundQuery bind_mutually_recursive(std::string_view sql);
 
   // An expression over a given scope (UPDATE SET, DEFAULT, RETURNING); no aggregates.
   HExpr bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope);
@@ -69,6 +74,10 @@ class Binder {
   struct Cte {
     HRelPtr rel;
     std::vector<std::string> names;
+    // While a WITH RECURSIVE item's own query is bound: a reference to it is an error (its
+    // non-recursive term, or a query that is not `non-recursive UNION [ALL] recursive`).
+    const char* forbidden = nullptr;
+    int position = 0;
   };
   struct ExprContext {
     const Scope* scope = nullptr;
@@ -85,6 +94,10 @@ class Binder {
 
   void bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& rel, Scope& scope);
   void bind_with(const PgQuery__WithClause* with, const Scope* outer);
+  // A WITH RECURSIVE item that references itself: a kLetRec of one binding.
+  void bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope* outer);
+  BoundQuery bind_mutually_recursive_in(std::string_view sql);
+  HRelPtr get_local(uint64_t id, std::vector<Type> types);
 
   HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);
   HExpr bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx);
@@ -102,7 +115,12 @@ class Binder {
   std::vector<Type>& param_types_;
   std::vector<std::map<std::string, Cte>> ctes_;  // a stack of WITH scopes
   int view_depth_ = 0;
+  uint64_t next_local_id_ = 1;  // kLetRec binding names, unique within the statement
 };
+
+// The iteration limit of WITH RECURSIVE (and of WITH MUTUALLY RECURSIVE without an option):
+// more iterations raise 54000 rather than run forever.
+inline constexpr uint64_t kDefaultRecursionLimit = 100'000;
 
 // Helpers shared with lowering.
 HExpr shift_levels(const HExpr& e, int delta, uint32_t min_level);

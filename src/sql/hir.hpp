@@ -21,6 +21,10 @@ enum class HExprKind : uint8_t {
   kExists,     // EXISTS (subquery)
   kSubquery,   // (subquery): its single column, NULL when it has no row
 };
+// A temporal predicate `mz_now() op args[0]` is a kScalar of op kMzNow with one argument and
+// the dataflow::TemporalOp in `column`; only top-level conjuncts of WHERE and HAVING hold one
+// (the binder enforces Materialize's rules), and lowering turns them into a temporal filter.
+// A plain mz_now() (no argument) is the logical time, allowed in a SELECT without FROM.
 
 struct HExpr {
   HExprKind kind = HExprKind::kScalar;
@@ -81,6 +85,9 @@ enum class HRelKind : uint8_t {
   kDistinct,
   kTopK,       // order_by / limit / offset over all rows (group_columns empty) or per group
   kSetOp,      // UNION / INTERSECT / EXCEPT [ALL] of inputs[0], inputs[1]
+  kLetRec,     // recursion: inputs = binding bodies (named local_ids), then the result; as
+               // dataflow::RelKind::kLetRec
+  kGetLocal,   // a binding (local_id) of an enclosing kLetRec
 };
 
 enum class JoinKind : uint8_t { kInner, kLeft, kRight, kFull };
@@ -113,6 +120,9 @@ struct HRel {
   uint64_t offset = 0;
   SetOpKind set_op = SetOpKind::kUnion;
   bool all = false;                      // kSetOp
+  std::vector<uint64_t> local_ids;       // kLetRec
+  uint64_t local_id = 0;                 // kGetLocal
+  dataflow::RecursionLimit recursion_limit;  // kLetRec
 
   size_t arity() const { return column_types.size(); }
   bool refers_outside(uint32_t depth = 1) const;

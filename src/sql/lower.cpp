@@ -189,6 +189,30 @@ void collect_refs(const HExpr& e, uint32_t depth, std::vector<std::pair<uint32_t
   if (e.subquery) collect_rel_refs(*e.subquery, depth + 1, out);
 }
 
+bool has_temporal_conjunct(const HExpr& e) {
+  if (e.kind != HExprKind::kScalar) return false;
+  if (e.op == ScalarKind::kMzNow && e.args.size() == 1) return true;
+  if (e.op != ScalarKind::kAnd) return false;
+  for (const auto& a : e.args)
+    if (has_temporal_conjunct(a)) return true;
+  return false;
+}
+
+void split_and(const HExpr& e, std::vector<const HExpr*>& out) {
+  if (e.kind == HExprKind::kScalar && e.op == ScalarKind::kAnd) {
+    for (const auto& a : e.args) split_and(a, out);
+    return;
+  }
+  out.push_back(&e);
+}
+
+bool contains_kind(const RelExpr& e, RelKind k) {
+  if (e.kind == k) return true;
+  for (const auto& in : e.inputs)
+    if (contains_kind(in, k)) return true;
+  return false;
+}
+
 class Lowerer {
  public:
   RelExpr lower(const HRel& r, const Ctx& ctx, const RelExpr* domain);
@@ -361,8 +385,58 @@ RelExpr Lowerer::lower(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
     case HRelKind::kFilter: {
       RelExpr in = lower(*r.inputs[0], ctx, domain);
       uint32_t n = static_cast<uint32_t>(in.arity());
-      ScalarExpr pred = scalar(r.exprs[0], in, ctx);
-      return project(filter(std::move(in), std::move(pred)), iota(0, n));
+      if (!has_temporal_conjunct(r.exprs[0])) {
+        ScalarExpr pred = scalar(r.exprs[0], in, ctx);
+        return project(filter(std::move(in), std::move(pred)), iota(0, n));
+      }
+      // The temporal conjuncts (mz_now() op expr) become a temporal filter above the others.
+      std::vector<const HExpr*> conjuncts;
+      split_and(r.exprs[0], conjuncts);
+      std::vector<ScalarExpr> plain;
+      std::vector<dataflow::TemporalBound> bounds;
+      for (const HExpr* c : conjuncts) {
+        if (c->kind == HExprKind::kScalar && c->op == ScalarKind::kMzNow && c->args.size() == 1) {
+          bounds.push_back({static_cast<dataflow::TemporalOp>(c->column), scalar(c->args[0], in, ctx)});
+        } else {
+          plain.push_back(scalar(*c, in, ctx));
+        }
+      }
+      RelExpr out = std::move(in);
+      if (!plain.empty()) {
+        out = filter(std::move(out), plain.size() == 1 ? std::move(plain[0])
+                                                       : ScalarExpr::make(ScalarKind::kAnd, std::move(plain), Type(TypeId::kBool)));
+      }
+      RelExpr t = unary(RelKind::kTemporalFilter, std::move(out));
+      t.temporal_bounds = std::move(bounds);
+      return project(std::move(t), iota(0, n));
+    }
+    case HRelKind::kGetLocal: {
+      RelExpr g;
+      g.kind = RelKind::kGetLocal;
+      g.local_id = r.local_id;
+      g.column_types = r.column_types;
+      return g;
+    }
+    case HRelKind::kLetRec: {
+      // The bindings never refer to enclosing queries (the binder checks), so they are lowered
+      // on their own; the result may be correlated like any relation.
+      RelExpr l;
+      l.kind = RelKind::kLetRec;
+      l.local_ids = r.local_ids;
+      l.recursion_limit = r.recursion_limit;
+      Ctx plain;
+      plain.outer_pos = [](uint32_t, uint32_t) -> uint32_t {
+        throw SqlError(sqlstate::kFeatureNotSupported, "recursive queries that refer to an enclosing query are not supported");
+      };
+      for (size_t i = 0; i + 1 < r.inputs.size(); ++i) {
+        RelExpr b = lower(*r.inputs[i], plain, nullptr);
+        if (contains_kind(b, RelKind::kTemporalFilter))
+          throw SqlError(sqlstate::kFeatureNotSupported, "mz_now() temporal filters inside the bindings of a recursive query are not supported");
+        l.inputs.push_back(std::move(b));
+      }
+      l.inputs.push_back(lower(*r.inputs.back(), ctx, domain));
+      l.column_types = l.inputs.back().column_types;
+      return l;
     }
     case HRelKind::kProject: {
       RelExpr in = lower(*r.inputs[0], ctx, domain);

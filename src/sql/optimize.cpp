@@ -114,7 +114,12 @@ double estimate_rows(const RelExpr& e) {
     case RelKind::kNegate:
     case RelKind::kDistinct:
     case RelKind::kThreshold:
+    case RelKind::kTemporalFilter:
       return estimate_rows(e.inputs[0]);
+    case RelKind::kGetLocal:
+      return 1000;
+    case RelKind::kLetRec:
+      return estimate_rows(e.inputs.back());
     case RelKind::kUnion: {
       double r = 0;
       for (const RelExpr& i : e.inputs) r += estimate_rows(i);
@@ -352,8 +357,11 @@ class Optimizer {
       case RelKind::kNegate:
       case RelKind::kDistinct:
       case RelKind::kThreshold:
+      case RelKind::kTemporalFilter:  // row predicates commute with a row's validity interval
         in.inputs[0] = filter(std::move(in.inputs[0]), std::move(preds));
         return in;
+      // kLetRec: a predicate on the result is not pushed into the bindings (it would change
+      // what the recursion derives); each binding and the result are optimized on their own.
       case RelKind::kReduce: {
         uint32_t nk = static_cast<uint32_t>(in.group_key.size());
         std::vector<ScalarExpr> below, above;

@@ -12,7 +12,10 @@
 //    into joins;
 //  * join planning: nested inner joins (through filters and projects) flattened into one
 //    n-input join; `a = b` conjuncts over different inputs become join equivalences,
-//    conjuncts over one input are pushed into it; inputs ordered greedily: the smallest
+//    conjuncts over one input are pushed into it;
+//  * recursion (kLetRec): each binding and the result are optimized separately; nothing is
+//    pushed across the recursion boundary (into a binding from its readers) or across a
+//    kGetLocal, so what the iteration derives is unchanged; inputs ordered greedily: the smallest
 //    (most constrained) first, then always an input connected by an equivalence to what is
 //    joined so far, cross products last. A Project restores the original column order.
 //
