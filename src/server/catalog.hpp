@@ -22,6 +22,8 @@ namespace freshet::server {
 struct TableData {
   std::unordered_map<Row, int64_t, RowHash> rows;
   std::vector<std::unordered_map<Row, int64_t, RowHash>> key_counts;
+  // Tables filled by a source: the current row of each (canonical) key.
+  std::unordered_map<Row, Row, RowHash> by_key;
   size_t size() const {
     size_t n = 0;
     for (const auto& [r, c] : rows) n += static_cast<size_t>(c);
@@ -57,6 +59,8 @@ class Catalog : public sql::CatalogView {
   const std::vector<SystemView>& system_views() const { return system_views_; }
   // Rows of the arrangement-size relation, filled by the coordinator (it owns the dataflows).
   std::function<void(std::vector<Row>&)> arrangement_rows;
+  // Rows of the source-status relation, filled by the coordinator.
+  std::function<void(std::vector<Row>&)> source_rows;
 
   static constexpr uint64_t kFirstUserId = 1 << 20;
   static constexpr uint32_t kFirstUserOid = 16384;

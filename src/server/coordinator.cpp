@@ -44,10 +44,40 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
       out.push_back(Row::pack(ds));
     }
   };
+  st->catalog.source_rows = [st](std::vector<Row>& out) {
+    uint64_t now = wall_clock_ms();
+    for (const auto& [id, e] : st->sources) {
+      std::lock_guard g(e->mu);
+      std::vector<Datum> ds = {Datum::from_string(e->name), Datum::from_string(e->type), Datum::from_string(e->status.state),
+                               Datum::from_int(static_cast<int64_t>(e->status.snapshot_rows_done)),
+                               Datum::from_int(static_cast<int64_t>(e->status.snapshot_rows_total)),
+                               e->lag_ms < 0 ? Datum::null() : Datum::from_int(e->lag_ms),
+                               // a source that has been quiet for 5 s has no current rate
+                               Datum::from_float(now - e->rate_window_start_ms > 5000 ? 0.0 : e->rows_per_second),
+                               Datum::from_int(static_cast<int64_t>(e->rows_total)),
+                               e->position.empty() ? Datum::null() : Datum::from_string(e->position),
+                               e->status.last_error.empty() ? Datum::null() : Datum::from_string(e->status.last_error)};
+      out.push_back(Row::pack(ds));
+    }
+  };
   state_->start_ticker();
 }
 
-Coordinator::~Coordinator() { state_->stop_ticker(); }
+Coordinator::~Coordinator() {
+  // Stop connector threads first (they call into the state), without holding the lock.
+  std::vector<std::shared_ptr<SourceEntry>> sources;
+  {
+    std::unique_lock lock(state_->mu);
+    for (auto& [id, e] : state_->sources) {
+      std::lock_guard g(e->mu);
+      e->dropped = true;
+      sources.push_back(e);
+    }
+  }
+  for (auto& e : sources)
+    if (e->source) e->source->stop();
+  state_->stop_ticker();
+}
 
 uint64_t Coordinator::State::next_write_ts() {
   uint64_t t = wall_clock_ms();

@@ -21,6 +21,7 @@
 #include "server/catalog.hpp"
 #include "server/coordinator.hpp"
 #include "server/maintained.hpp"
+#include "server/sources.hpp"
 
 namespace freshet::server {
 
@@ -48,6 +49,7 @@ struct Coordinator::State {
   std::vector<std::unique_ptr<Maintained>> maintained;     // guarded by mu, creation order
   std::map<uint64_t, std::vector<std::weak_ptr<SubscriptionQueue>>> subscribers;  // guarded by mu
   uint64_t now_ts = 0;                                     // guarded by mu
+  std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
   uint64_t tick_ms = 100;
 
   // The oracle: a timestamp for the next write. REQUIRES: mu held exclusively.

@@ -22,6 +22,26 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
     if (c.arrangement_rows) c.arrangement_rows(out);
   };
   v.push_back(std::move(sizes));
+  SystemView sources;
+  sources.info.id = first_id + 1;
+  sources.info.oid = 16001;
+  sources.info.schema = "pg_catalog";
+  sources.info.name = "mz_source_statuses";
+  sources.info.kind = sql::ObjectKind::kSystemView;
+  sources.info.columns = {{"name", Type(TypeId::kText), false, std::nullopt},
+                          {"type", Type(TypeId::kText), false, std::nullopt},
+                          {"state", Type(TypeId::kText), false, std::nullopt},
+                          {"snapshot_rows_done", Type(TypeId::kInt8), false, std::nullopt},
+                          {"snapshot_rows_total", Type(TypeId::kInt8), false, std::nullopt},
+                          {"lag_ms", Type(TypeId::kInt8), true, std::nullopt},
+                          {"rows_per_second", Type(TypeId::kFloat8), false, std::nullopt},
+                          {"rows_total", Type(TypeId::kInt8), false, std::nullopt},
+                          {"position", Type(TypeId::kText), true, std::nullopt},
+                          {"last_error", Type(TypeId::kText), true, std::nullopt}};
+  sources.rows = [](const Catalog& c, std::vector<Row>& out) {
+    if (c.source_rows) c.source_rows(out);
+  };
+  v.push_back(std::move(sources));
   return v;
 }
 

@@ -14,6 +14,7 @@
 #include "server/catalog.hpp"
 #include "server/coordinator.hpp"
 #include "server/coordinator_state.hpp"
+#include "capture/loadgen/loadgen.hpp"
 #include "sql/binder.hpp"
 #include "sql/lower.hpp"
 #include "sql/optimize.hpp"
@@ -244,6 +245,11 @@ class Executor {
   std::unique_ptr<Execution> run_streaming(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
   std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
+  std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
+  std::unique_ptr<Execution> drop_streaming_object(const sql::StreamingStatement& st);
+  void validate_connection_options(const ObjectInfo& conn);
+  // A connection's option value, with SECRET references resolved. REQUIRES: mu held.
+  std::optional<std::string> connection_option(const ObjectInfo& conn, const std::string& key);
   std::vector<Column> describe_streaming(const sql::StreamingStatement& st, bool& returns_rows);
 
  private:
@@ -493,6 +499,9 @@ const ObjectInfo& Executor::table_for_write(const PgQuery__RangeVar* rv) {
   if (t->kind != ObjectKind::kTable)
     throw SqlError(sqlstate::kWrongObjectType, "cannot change relation \"" + t->name + "\"", rv->location + 1)
         .with_detail("Only tables can be written to.");
+  if (t->source_id != 0)
+    throw SqlError(sqlstate::kWrongObjectType, "cannot change source table \"" + t->name + "\"", rv->location + 1)
+        .with_detail("Its contents come from its source.");
   return *t;
 }
 
@@ -1232,6 +1241,8 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       throw SqlError(sqlstate::kUndefinedTable, std::string(what) + " \"" + name + "\" does not exist");
     }
     if (o->kind != want) throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a " + what);
+    if (o->source_id != 0)
+      throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" belongs to a source").with_hint("Use DROP SOURCE.");
     std::vector<uint64_t> order;
     std::function<void(const ObjectInfo&)> visit = [&](const ObjectInfo& x) {
       for (const auto* d : cs_.catalog.dependents(x.id)) {
@@ -1589,7 +1600,22 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     ObjectKind want = ObjectKind::kView;
     if (st.what == "materialized views") want = ObjectKind::kMaterializedView;
     else if (st.what == "tables") want = ObjectKind::kTable;
-    else if (st.what == "sources") want = ObjectKind::kSource;
+    else if (st.what == "sources") {
+      cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}, {"state", Type(TypeId::kText)}};
+      std::vector<std::shared_ptr<SourceEntry>> es;
+      for (const auto& [id, e] : cs_.sources) es.push_back(e);
+      std::sort(es.begin(), es.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
+      for (const auto& e : es) {
+        std::string state;
+        {
+          std::lock_guard g(e->mu);
+          state = e->status.state;
+        }
+        keep.push_back(state);
+        add({Datum::from_string(e->name), Datum::from_string(e->type), Datum::from_string(keep.back())});
+      }
+      return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
+    }
     else if (st.what == "secrets") want = ObjectKind::kSecret;
     else if (st.what == "connections") want = ObjectKind::kConnection;
     else if (st.what == "sinks" || st.what == "clusters") want = ObjectKind::kSystemView;  // none
@@ -1766,6 +1792,188 @@ bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pai
   return true;
 }
 
+
+void Executor::validate_connection_options(const ObjectInfo& conn) {
+  std::vector<std::string> allowed;
+  if (conn.connection_type == "postgres")
+    allowed = {"HOST", "PORT", "DATABASE", "USER", "PASSWORD", "SSL MODE"};
+  else if (conn.connection_type == "mysql")
+    allowed = {"HOST", "PORT", "USER", "PASSWORD", "SSL MODE", "DATABASE"};
+  else if (conn.connection_type == "kafka")
+    allowed = {"BROKER", "BROKERS", "SECURITY PROTOCOL", "SASL MECHANISMS", "SASL USERNAME", "SASL PASSWORD", "SSL CERTIFICATE AUTHORITY", "PROGRESS TOPIC"};
+  else
+    allowed = {"URL", "USERNAME", "PASSWORD", "SSL CERTIFICATE AUTHORITY"};
+  for (const auto& [k, v] : conn.connection_options)
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+      throw SqlError(sqlstate::kInvalidParameterValue, "unknown " + conn.connection_type + " connection option " + k);
+}
+
+[[maybe_unused]] std::optional<std::string> Executor::connection_option(const ObjectInfo& conn, const std::string& key) {
+  for (const auto& [k, v] : conn.connection_options)
+    if (k == key) {
+      if (v.rfind("SECRET ", 0) == 0) {
+        const ObjectInfo* sec = cs_.catalog.lookup("public", v.substr(7));
+        if (!sec) throw SqlError(sqlstate::kUndefinedObject, "secret " + v.substr(7) + " was dropped");
+        return sec->secret_value;
+      }
+      return v;
+    }
+  return std::nullopt;
+}
+
+namespace {
+uint64_t parse_duration_ms(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  if (i == 0) throw SqlError(sqlstate::kInvalidParameterValue, "invalid interval \"" + s + "\"");
+  double v = std::stod(s.substr(0, i));
+  std::string unit;
+  for (size_t k = i; k < s.size(); ++k)
+    if (!std::isspace(static_cast<unsigned char>(s[k]))) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+  if (unit.empty() || unit == "s" || unit.rfind("sec", 0) == 0) return static_cast<uint64_t>(v * 1000);
+  if (unit == "ms" || unit.rfind("millisecond", 0) == 0) return static_cast<uint64_t>(v);
+  if (unit == "m" || unit == "min" || unit.rfind("minute", 0) == 0) return static_cast<uint64_t>(v * 60000);
+  throw SqlError(sqlstate::kInvalidParameterValue, "invalid interval \"" + s + "\"");
+}
+uint64_t parse_count(const sql::StreamingStatement::Option& o) {
+  try {
+    return std::stoull(o.value);
+  } catch (...) {
+    throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for " + o.key + ": \"" + o.value + "\"");
+  }
+}
+}  // namespace
+
+std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement& st) {
+  auto entry = std::make_shared<SourceEntry>();
+  entry->name = st.object;
+  std::unique_ptr<capture::Source> source;
+  {
+    std::unique_lock lock(cs_.mu);
+    if (cs_.catalog.lookup("public", st.object)) {
+      if (st.if_not_exists) return done("CREATE SOURCE");
+      throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+    }
+    for (const auto& [id, e] : cs_.sources)
+      if (e->name == st.object) throw SqlError(sqlstate::kDuplicateObject, "source '" + st.object + "' already exists");
+    if (st.what == "load generator") {
+      capture::LoadGenOptions o;
+      o.kind = sql::lower_ident(st.generator);
+      for (const auto& opt : st.options) {
+        if (opt.key == "TICK INTERVAL") o.tick_ms = parse_duration_ms(opt.value);
+        else if (opt.key == "RATE") o.rate = parse_count(opt);
+        else if (opt.key == "SEED") o.seed = parse_count(opt);
+        else if (opt.key == "MAX CARDINALITY") o.max_cardinality = parse_count(opt);
+        else if (opt.key == "SCALE FACTOR" || opt.key == "AS OF" || opt.key == "UP TO") continue;
+        else throw SqlError(sqlstate::kInvalidParameterValue, "unknown load generator option " + opt.key);
+      }
+      source = capture::make_load_generator(o);
+      auto tables = capture::load_generator_tables(o.kind);
+      entry->type = "load-generator";
+      if (!st.all_tables && st.tables.empty()) {
+        if (tables.size() != 1)
+          throw SqlError(sqlstate::kFeatureNotSupported, "load generator " + st.generator + " has several tables")
+              .with_hint("Use FOR ALL TABLES.");
+        entry->single_table_named_after_source = true;
+      }
+      entry->wanted_tables = st.tables;
+    } else {
+      throw SqlError(sqlstate::kFeatureNotSupported, "sources FROM " + st.what + " are not available yet");
+    }
+    if (entry->single_table_named_after_source) {
+      entry->id = g_next_temp_id++;
+    } else {
+      ObjectInfo obj;
+      obj.name = st.object;
+      obj.kind = ObjectKind::kSource;
+      entry->id = cs_.catalog.add(std::move(obj)).id;
+    }
+    entry->status.state = "starting";
+    cs_.sources[entry->id] = entry;
+  }
+  entry->sink = make_source_sink(cs_, entry);
+  entry->source = std::move(source);
+  Status s = entry->source->start(*entry->sink, std::nullopt);
+  auto fail = [&](const std::string& msg) -> std::unique_ptr<Execution> {
+    {
+      std::lock_guard g(entry->mu);
+      entry->dropped = true;
+    }
+    entry->source->stop();
+    std::unique_lock lock(cs_.mu);
+    for (auto id : entry->table_ids)
+      if (id) cs_.catalog.remove(id);
+    if (cs_.catalog.find(entry->id)) cs_.catalog.remove(entry->id);
+    cs_.sources.erase(entry->id);
+    throw SqlError(sqlstate::kConnectionException, msg);
+  };
+  if (!s) return fail(s.message());
+  // Wait until the connector has described its tables, so they exist when we return.
+  for (int i = 0; i < 3000; ++i) {
+    {
+      std::lock_guard g(entry->mu);
+      if (entry->schemas_set) return done("CREATE SOURCE");
+      if (entry->status.state == "error") return fail(entry->status.last_error);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return fail("source did not describe its tables within 30 s");
+}
+
+std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingStatement& st) {
+  std::shared_ptr<SourceEntry> entry;
+  {
+    std::unique_lock lock(cs_.mu);
+    if (st.what == "source") {
+      for (const auto& [id, e] : cs_.sources)
+        if (e->name == st.object) entry = e;
+      if (!entry) {
+        if (st.if_exists) return done("DROP SOURCE");
+        throw SqlError(sqlstate::kUndefinedObject, "unknown catalog item '" + st.object + "'");
+      }
+      // Dependents of its tables (views over them) need CASCADE.
+      for (auto tid : entry->table_ids) {
+        if (!tid) continue;
+        for (const auto* d : cs_.catalog.dependents(tid))
+          if (d->kind != ObjectKind::kIndex && !st.cascade)
+            throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop source " + st.object + " because other objects depend on it")
+                .with_detail(d->name + " depends on it")
+                .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
+      }
+      {
+        std::lock_guard g(entry->mu);
+        entry->dropped = true;
+      }
+      cs_.sources.erase(entry->id);
+    } else {
+      const ObjectInfo* o = cs_.catalog.lookup("public", st.object);
+      ObjectKind want = st.what == "secret" ? ObjectKind::kSecret : ObjectKind::kConnection;
+      if (!o || o->kind != want) {
+        if (st.if_exists) return done("DROP " + std::string(st.what == "secret" ? "SECRET" : "CONNECTION"));
+        throw SqlError(sqlstate::kUndefinedObject, "unknown " + st.what + " '" + st.object + "'");
+      }
+      auto deps = cs_.catalog.dependents(o->id);
+      if (!deps.empty() && !st.cascade)
+        throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop " + st.what + " " + st.object + " because other objects depend on it")
+            .with_detail(deps[0]->name + " depends on it");
+      cs_.catalog.remove(o->id);
+      return done(st.what == "secret" ? "DROP SECRET" : "DROP CONNECTION");
+    }
+  }
+  // Stop the connector without the lock: its thread may be waiting for it.
+  entry->source->stop();
+  std::unique_lock lock(cs_.mu);
+  std::function<void(uint64_t)> drop_with_dependents = [&](uint64_t id) {
+    for (const auto* d : cs_.catalog.dependents(id)) drop_with_dependents(d->id);
+    if (cs_.find_maintained(id)) cs_.drop_maintained(id);
+    cs_.catalog.remove(id);
+  };
+  for (auto tid : entry->table_ids)
+    if (tid && cs_.catalog.find(tid)) drop_with_dependents(tid);
+  if (cs_.catalog.find(entry->id)) cs_.catalog.remove(entry->id);
+  return done("DROP SOURCE");
+}
+
 std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement& st) {
   using K = sql::StreamingStatement::Kind;
   switch (st.kind) {
@@ -1805,6 +2013,49 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     }
     case K::kShow:
       return show(st);
+    case K::kCreateSecret: {
+      std::unique_lock lock(cs_.mu);
+      if (const ObjectInfo* o = cs_.catalog.lookup("public", st.object)) {
+        if (st.if_not_exists && o->kind == ObjectKind::kSecret) return done("CREATE SECRET");
+        throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+      }
+      ObjectInfo obj;
+      obj.name = st.object;
+      obj.kind = ObjectKind::kSecret;
+      obj.secret_value = st.value;
+      cs_.catalog.add(std::move(obj));
+      return done("CREATE SECRET");
+    }
+    case K::kCreateConnection: {
+      std::unique_lock lock(cs_.mu);
+      if (const ObjectInfo* o = cs_.catalog.lookup("public", st.object)) {
+        if (st.if_not_exists && o->kind == ObjectKind::kConnection) return done("CREATE CONNECTION");
+        throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+      }
+      ObjectInfo obj;
+      obj.name = st.object;
+      obj.kind = ObjectKind::kConnection;
+      obj.connection_type = st.what;
+      std::vector<uint64_t> deps;
+      for (const auto& o : st.options) {
+        if (o.secret) {
+          const ObjectInfo* sec = cs_.catalog.lookup("public", o.value);
+          if (!sec || sec->kind != ObjectKind::kSecret) throw SqlError(sqlstate::kUndefinedObject, "unknown secret '" + o.value + "'");
+          deps.push_back(sec->id);
+          obj.connection_options.push_back({o.key, "SECRET " + o.value});
+        } else {
+          obj.connection_options.push_back({o.key, o.value});
+        }
+      }
+      validate_connection_options(obj);
+      const ObjectInfo& c = cs_.catalog.add(std::move(obj));
+      for (auto d : deps) cs_.catalog.add_dependency(c.id, d);
+      return done("CREATE CONNECTION");
+    }
+    case K::kCreateSource:
+      return create_source(st);
+    case K::kDrop:
+      return drop_streaming_object(st);
     case K::kExplain:
       return explain_object(st);
     case K::kSelectAsOf: {

@@ -36,6 +36,12 @@ struct ObjectInfo {
   // kView: an index keeps the view's results up to date, so queries read them (a Get of the
   // view's id) instead of recomputing the definition.
   bool maintained = false;
+  // kTable filled by a source: the source's id (the table is read-only to users).
+  uint64_t source_id = 0;
+  // kSecret: the value; kConnection: its type and options (secrets by name).
+  std::string secret_value;
+  std::string connection_type;
+  std::vector<std::pair<std::string, std::string>> connection_options;
   // kIndex: the object it indexes and its key columns.
   uint64_t index_on = 0;
   std::vector<uint32_t> index_key;

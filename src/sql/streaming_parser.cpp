@@ -214,6 +214,166 @@ void parse_subscribe_body(Parser& p, StreamingStatement& st) {
   }
 }
 
+
+// ( KEY WORDS [=] value, ... ) ; value: 'string' | number | SECRET name | word
+void parse_options(Parser& p, std::vector<StreamingStatement::Option>& out) {
+  if (!p.accept_punct('(')) return;
+  if (p.accept_punct(')')) return;
+  while (true) {
+    StreamingStatement::Option o;
+    while (p.peek().kind == Token::Kind::kWord && !p.is("secret")) {
+      std::string w = p.peek().text;
+      for (auto& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      // A word followed by a value or '=' ends the key only if the next token is a value.
+      o.key += (o.key.empty() ? "" : " ") + w;
+      p.advance();
+      const Token& n = p.peek();
+      if (n.kind == Token::Kind::kString || n.kind == Token::Kind::kNumber) break;
+      if (n.kind == Token::Kind::kPunct && (n.text == "=" || n.text == "," || n.text == ")")) break;
+      if (p.is("secret")) break;
+    }
+    if (o.key.empty()) p.fail("expected an option name");
+    p.accept_punct('=');
+    const Token& v = p.peek();
+    if (p.accept("secret")) {
+      o.secret = true;
+      o.value = p.name();
+    } else if (v.kind == Token::Kind::kString || v.kind == Token::Kind::kNumber || v.kind == Token::Kind::kWord) {
+      o.value = v.text;
+      p.advance();
+    } else if (!(v.kind == Token::Kind::kPunct && (v.text == "," || v.text == ")"))) {
+      p.fail("expected an option value");
+    }
+    out.push_back(std::move(o));
+    if (p.accept_punct(')')) break;
+    if (!p.accept_punct(',')) p.fail("expected , or )");
+  }
+}
+
+std::optional<StreamingStatement> parse_create(Parser& p) {
+  StreamingStatement st;
+  if (p.accept("secret")) {
+    st.kind = StreamingStatement::Kind::kCreateSecret;
+    if (p.accept("if")) {
+      p.expect("not");
+      p.expect("exists");
+      st.if_not_exists = true;
+    }
+    st.object = p.name();
+    p.expect("as");
+    if (p.peek().kind != Token::Kind::kString) p.fail("expected the secret's value as a string");
+    st.value = p.peek().text;
+    p.advance();
+    if (!p.at_end()) p.fail("unexpected token after CREATE SECRET");
+    return st;
+  }
+  if (p.accept("connection")) {
+    st.kind = StreamingStatement::Kind::kCreateConnection;
+    if (p.accept("if")) {
+      p.expect("not");
+      p.expect("exists");
+      st.if_not_exists = true;
+    }
+    st.object = p.name();
+    p.expect("to");
+    if (p.accept("postgres")) st.what = "postgres";
+    else if (p.accept("mysql")) st.what = "mysql";
+    else if (p.accept("kafka")) st.what = "kafka";
+    else if (p.accept("confluent")) {
+      p.expect("schema");
+      p.expect("registry");
+      st.what = "confluent schema registry";
+    } else p.fail("expected POSTGRES, MYSQL, KAFKA or CONFLUENT SCHEMA REGISTRY");
+    parse_options(p, st.options);
+    if (p.accept("with")) {
+      std::vector<StreamingStatement::Option> ignored;
+      parse_options(p, ignored);  // WITH (VALIDATE = false)
+    }
+    if (!p.at_end()) p.fail("unexpected token after CREATE CONNECTION");
+    return st;
+  }
+  if (p.accept("source")) {
+    st.kind = StreamingStatement::Kind::kCreateSource;
+    if (p.accept("if")) {
+      p.expect("not");
+      p.expect("exists");
+      st.if_not_exists = true;
+    }
+    st.object = p.name();
+    if (p.accept("in")) {
+      p.expect("cluster");
+      p.name();
+    }
+    p.expect("from");
+    if (p.accept("load")) {
+      p.expect("generator");
+      st.what = "load generator";
+      st.generator = p.name();
+      parse_options(p, st.options);
+    } else {
+      if (p.accept("postgres")) st.what = "postgres";
+      else if (p.accept("mysql")) st.what = "mysql";
+      else if (p.accept("kafka")) st.what = "kafka";
+      else p.fail("expected LOAD GENERATOR, POSTGRES, MYSQL or KAFKA");
+      p.expect("connection");
+      st.connection = p.name();
+      parse_options(p, st.options);
+    }
+    while (!p.at_end()) {
+      if (p.accept("for")) {
+        if (p.accept("all")) {
+          p.expect("tables");
+          st.all_tables = true;
+        } else if (p.accept("tables")) {
+          if (!p.accept_punct('(')) p.fail("expected (");
+          while (true) {
+            std::string up = p.name();
+            std::string as = up;
+            if (auto dot = as.rfind('.'); dot != std::string::npos) as = as.substr(dot + 1);
+            if (p.accept("as")) as = p.name();
+            st.tables.push_back({up, as});
+            if (p.accept_punct(')')) break;
+            if (!p.accept_punct(',')) p.fail("expected , or )");
+          }
+        } else if (p.accept("schemas")) {
+          p.fail("FOR SCHEMAS is not supported; use FOR ALL TABLES or FOR TABLES (...)");
+        } else {
+          p.fail("expected ALL TABLES or TABLES (...)");
+        }
+      } else if (p.accept("format")) {
+        if (p.accept("avro")) {
+          st.format = "avro";
+          p.expect("using");
+          p.expect("confluent");
+          p.expect("schema");
+          p.expect("registry");
+          p.expect("connection");
+          st.format_connection = p.name();
+        } else if (p.accept("json")) st.format = "json";
+        else if (p.accept("text")) st.format = "text";
+        else if (p.accept("bytes")) st.format = "bytes";
+        else p.fail("expected AVRO, JSON, TEXT or BYTES");
+      } else if (p.accept("include")) {
+        while (true) {
+          std::string what = p.name();
+          if (p.accept("as")) p.name();
+          st.include.push_back(what);
+          if (!p.accept_punct(',')) break;
+        }
+      } else if (p.accept("envelope")) {
+        st.envelope = p.name();
+      } else if (p.accept("with")) {
+        std::vector<StreamingStatement::Option> ignored;
+        parse_options(p, ignored);
+      } else {
+        p.fail("unexpected token in CREATE SOURCE");
+      }
+    }
+    return st;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<StreamingStatement> parse_streaming(std::string_view text) {
@@ -272,6 +432,25 @@ std::optional<StreamingStatement> parse_streaming(std::string_view text) {
         if (!q.accept_punct(',')) q.fail("expected , or )");
       }
     }
+    return st;
+  }
+  if (p.is("create") && (p.is("secret", 1) || p.is("connection", 1) || p.is("source", 1))) {
+    Parser q(text);
+    q.accept("create");
+    return parse_create(q);
+  }
+  if (p.is("drop") && (p.is("source", 1) || p.is("secret", 1) || p.is("connection", 1))) {
+    p.accept("drop");
+    st.kind = StreamingStatement::Kind::kDrop;
+    st.what = p.name();
+    if (p.accept("if")) {
+      p.expect("exists");
+      st.if_exists = true;
+    }
+    st.object = p.name();
+    if (p.accept("cascade")) st.cascade = true;
+    else p.accept("restrict");
+    if (!p.at_end()) p.fail("unexpected token in DROP");
     return st;
   }
   if (p.is("create") && p.is("default", 1) && p.is("index", 2)) {

@@ -22,6 +22,10 @@ struct StreamingStatement {
     kShow,            // what ("views", "indexes", "materialized views", "objects", ...), object (ON x)
     kExplain,         // what ("select", "view", "index", "materialized view"), object or query
     kSelectAsOf,      // query (without AS OF), as_of
+    kCreateSecret,    // object, value
+    kCreateConnection,  // object, what (postgres, mysql, kafka, confluent schema registry), options
+    kCreateSource,    // object, what (load generator, postgres, mysql, kafka), connection, options, tables
+    kDrop,            // what (source, secret, connection), object, cascade, if_exists
   };
   Kind kind = Kind::kSubscribe;
   std::string object;        // an object name (SUBSCRIBE TO x, CREATE DEFAULT INDEX ON x, ...)
@@ -33,6 +37,31 @@ struct StreamingStatement {
   std::optional<uint64_t> as_of;
   uint64_t count = 0;
   int64_t timeout_ms = -1;
+
+  // CREATE SECRET / CONNECTION / SOURCE, DROP
+  struct Option {
+    std::string key;          // upper-cased words joined by one space: "SECURITY PROTOCOL"
+    std::string value;        // a string or number's text, or an identifier
+    bool secret = false;      // SECRET name: value is the secret's name
+  };
+  std::string value;                  // CREATE SECRET ... AS 'value'
+  std::string connection;             // FROM POSTGRES CONNECTION c
+  std::string generator;              // FROM LOAD GENERATOR <kind>, lower case
+  std::vector<Option> options;        // (...) after the connection / generator / connection type
+  bool all_tables = false;            // FOR ALL TABLES
+  std::vector<std::pair<std::string, std::string>> tables;  // FOR TABLES (upstream [AS name])
+  std::string format;                 // FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION x -> "avro", ...
+  std::string format_connection;
+  std::string envelope;               // ENVELOPE NONE | UPSERT | DEBEZIUM
+  std::vector<std::string> include;   // INCLUDE KEY, PARTITION, OFFSET, TIMESTAMP
+  bool cascade = false;
+  bool if_exists = false;
+  bool if_not_exists = false;
+  const Option* option(std::string_view key) const {
+    for (const auto& o : options)
+      if (o.key == key) return &o;
+    return nullptr;
+  }
 };
 
 // Returns the statement when text is one of the forms above; nullopt otherwise (hand it to

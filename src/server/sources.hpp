@@ -1,0 +1,49 @@
+#pragma once
+// Sources at run time: each CREATE SOURCE owns a capture::Source (a connector thread) and a
+// SourceSink that turns its transactions into changes of the source's tables, applied at one
+// Freshet timestamp per upstream transaction and pushed through every maintained dataflow.
+// Status (state, snapshot progress, lag, rate, last error) is kept here and shown in
+// mz_source_statuses and SHOW SOURCES.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "capture/source.hpp"
+#include "server/coordinator.hpp"
+
+namespace freshet::server {
+
+struct SourceEntry;
+
+// Creates the SourceSink of a source. `state` is the coordinator's; entry lives as long as the
+// sink. Defined in sources.cpp.
+std::unique_ptr<capture::SourceSink> make_source_sink(Coordinator::State& state, std::shared_ptr<SourceEntry> entry);
+
+struct SourceEntry {
+  uint64_t id = 0;               // the catalog id of the source object (or its only table)
+  std::string name;
+  std::string type;              // "load-generator", "postgres", "mysql", "kafka"
+  std::unique_ptr<capture::Source> source;
+  std::unique_ptr<capture::SourceSink> sink;
+  // Filled by set_schemas (under the coordinator's lock): catalog ids of the tables, in the
+  // connector's table order.
+  std::vector<uint64_t> table_ids;
+  // How set_schemas names tables: the single-table form takes the source's name.
+  bool single_table_named_after_source = false;
+  std::vector<std::pair<std::string, std::string>> wanted_tables;  // FOR TABLES (up AS name)
+
+  std::mutex mu;  // guards what follows
+  capture::SourceStatus status;
+  bool schemas_set = false;
+  bool dropped = false;
+  std::string position;
+  uint64_t rows_total = 0;
+  int64_t lag_ms = -1;
+  double rows_per_second = 0;
+  uint64_t rate_window_start_ms = 0;
+  uint64_t rate_window_rows = 0;
+};
+
+}  // namespace freshet::server
