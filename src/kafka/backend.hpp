@@ -1,0 +1,131 @@
+#pragma once
+// KafkaBackend: what the Kafka API needs from the rest of Freshet. The server (src/server/)
+// implements it over durable collections; memory_backend.hpp implements it in memory for
+// tests. Everything is in decoded rows: the Kafka module owns the wire and the Avro/JSON
+// encodings, the backend owns the data.
+//
+// Threads: every method may be called concurrently from many connection threads (one per
+// Kafka client connection) and from the schema registry's HTTP threads; implementations
+// synchronize internally. No method may block for long except wait_for_data.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/row.hpp"
+#include "common/types.hpp"
+
+namespace freshet::kafka {
+
+struct TopicColumn {
+  std::string name;
+  Type type;
+  bool nullable = true;
+};
+
+// How a topic's keys and values are encoded on the wire (README.md, "Encoding").
+enum class TopicFormat : uint8_t {
+  kAvro,  // Confluent frame: magic 0, int32 big-endian schema id, Avro binary
+  kJson,  // a JSON object per key/value
+};
+
+struct TopicInfo {
+  std::string name;  // <database>.<schema>.<collection>
+  int32_t partitions = 1;
+  std::vector<TopicColumn> key_columns;
+  std::vector<TopicColumn> value_columns;
+  TopicFormat format = TopicFormat::kAvro;
+};
+
+// One change in a partition's log. value == nullopt is a delete: a tombstone on the wire.
+struct StoredRecord {
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  Row key;
+  std::optional<Row> value;
+};
+
+// A decoded record from a Produce request.
+struct ProducedRecord {
+  Row key;
+  std::optional<Row> value;
+  int64_t timestamp_ms = 0;
+};
+
+// The answer to a partition request that can fail the Kafka way; error is a Kafka error
+// code (errors.hpp), 0 on success.
+struct OffsetsInfo {
+  int16_t error = 0;
+  int64_t log_start = 0;       // first offset still readable
+  int64_t high_watermark = 0;  // offset of the next record to be written
+};
+
+struct CommittedOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+  std::string metadata;
+};
+
+// A schema-registry entry; ids are global and must stay stable across restarts.
+struct StoredSchema {
+  int32_t id = 0;
+  std::string subject;
+  int32_t version = 0;
+  std::string schema;  // Avro schema JSON
+};
+
+class KafkaBackend {
+ public:
+  virtual ~KafkaBackend() = default;
+
+  // Every topic (collection) served. Cheap enough to call per Metadata request.
+  virtual std::vector<TopicInfo> topics() = 0;
+  virtual std::optional<TopicInfo> topic(std::string_view name) = 0;
+
+  // Log start and high watermark. error = UNKNOWN_TOPIC_OR_PARTITION (3) when absent.
+  virtual OffsetsInfo offsets(std::string_view topic, int32_t partition) = 0;
+  // The first offset whose timestamp is >= timestamp_ms, or the high watermark when none.
+  virtual int64_t offset_for_time(std::string_view topic, int32_t partition, int64_t timestamp_ms) = 0;
+
+  // Appends records at offsets >= from in ascending order, stopping once max_bytes (an
+  // estimate of encoded size) is reached, but returns at least one record when any exists
+  // (KIP-74). Returns a Kafka error code (0, 1 OFFSET_OUT_OF_RANGE, 3 UNKNOWN_TOPIC...).
+  virtual int16_t read(std::string_view topic, int32_t partition, int64_t from, size_t max_bytes,
+                       std::vector<StoredRecord>& out) = 0;
+
+  // A counter that increases whenever any partition gets data; wait_for_data blocks until it
+  // exceeds seen or the deadline passes (Fetch's max_wait_ms / min_bytes).
+  virtual uint64_t data_version() = 0;
+  virtual void wait_for_data(uint64_t seen, std::chrono::steady_clock::time_point deadline) = 0;
+
+  // Appends decoded records to a partition (durably before returning); returns the offset of
+  // the first, or a Kafka error code (3 unknown partition, 87 INVALID_RECORD, ...) with a
+  // message. The backend may refuse topics that are not writable (e.g. views).
+  struct ProduceResult {
+    int16_t error = 0;
+    int64_t base_offset = -1;
+    std::string message;
+  };
+  virtual ProduceResult produce(std::string_view topic, int32_t partition, std::vector<ProducedRecord> records) = 0;
+
+  // SASL credentials. authenticate_plain checks a password (SASL/PLAIN); scram_password gives
+  // the password a SCRAM-SHA-256 exchange verifies against (nullopt: unknown user).
+  virtual bool authenticate_plain(std::string_view user, std::string_view password) = 0;
+  virtual std::optional<std::string> scram_password(std::string_view user) = 0;
+
+  // Consumer-group offsets, durable once commit_offsets returns ok.
+  virtual Status commit_offsets(std::string_view group, const std::vector<CommittedOffset>& offsets) = 0;
+  virtual std::vector<CommittedOffset> committed_offsets(std::string_view group) = 0;
+
+  // Schema-registry persistence: load everything at start, append new entries durably.
+  virtual std::vector<StoredSchema> load_schemas() = 0;
+  virtual Status store_schema(const StoredSchema& schema) = 0;
+};
+
+}  // namespace freshet::kafka

@@ -1,0 +1,514 @@
+#include "kafka/kafka_server.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "kafka/errors.hpp"
+#include "kafka/record_batch.hpp"
+
+namespace freshet::kafka {
+
+namespace {
+template <typename T>
+const T* get(const Request& r) {
+  return std::get_if<T>(&r.body);
+}
+}  // namespace
+
+KafkaServer::KafkaServer(KafkaBackend& backend, SchemaCatalog& catalog, KafkaServerOptions options)
+    : backend_(backend), catalog_(catalog), options_(std::move(options)), groups_(options_.groups) {}
+
+KafkaServer::~KafkaServer() { stop(); }
+
+Status KafkaServer::start() {
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    auto ctx = make_server_tls(options_.tls_cert_file, options_.tls_key_file);
+    if (!ctx) return ctx.status();
+    tls_ = std::move(*ctx);
+  }
+  auto fd = listen_tcp(options_.host, options_.port);
+  if (!fd) return fd.status();
+  listen_fd_ = *fd;
+  port_ = bound_port(listen_fd_);
+  accept_thread_ = std::thread([this] { accept_loop(); });
+  return Status::ok();
+}
+
+void KafkaServer::stop() {
+  if (stopping_.exchange(true)) return;
+  groups_.shutdown();
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
+  if (accept_thread_.joinable()) accept_thread_.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  std::unique_lock lock(mutex_);
+  for (auto& [fd, c] : connections_) c->shutdown();
+  // A connection blocked in Fetch wakes by max_wait_ms_cap at the latest.
+  idle_cv_.wait(lock, [&] { return active_ == 0; });
+}
+
+void KafkaServer::accept_loop() {
+  while (!stopping_) {
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (stopping_) return;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      return;
+    }
+    auto conn = std::make_shared<Connection>(fd, tls_.get());
+    std::lock_guard lock(mutex_);
+    if (active_ >= options_.max_connections) continue;  // closed as conn goes out of scope
+    ++active_;
+    connections_[fd] = conn;
+    std::thread([this, conn] { serve(conn); }).detach();
+  }
+}
+
+void KafkaServer::serve(std::shared_ptr<Connection> conn) {
+  ConnState state;
+  state.authenticated = !options_.sasl_required;
+  if (conn->handshake()) {
+    std::string frame;
+    for (;;) {
+      char size_buf[4];
+      if (!conn->read_exact(size_buf, 4)) break;
+      uint32_t size = (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[0])) << 24) |
+                      (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[1])) << 16) |
+                      (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[2])) << 8) |
+                      static_cast<uint32_t>(static_cast<uint8_t>(size_buf[3]));
+      if (size < 8 || size > options_.max_request_bytes) break;
+      frame.resize(size);
+      if (!conn->read_exact(frame.data(), size)) break;
+      std::optional<std::string> response;
+      try {
+        Request req = decode_request(frame);
+        response = handle(req, state);
+      } catch (const DecodeError& e) {
+        break;  // malformed: close this connection only
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "kafka: closing a connection after an unexpected error: %s\n", e.what());
+        break;
+      }
+      if (response && !conn->write_all(*response)) break;
+      if (state.close) break;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  connections_.erase(conn->fd());
+  if (--active_ == 0) idle_cv_.notify_all();
+}
+
+std::string KafkaServer::advertised_host() const {
+  if (!options_.advertised_host.empty()) return options_.advertised_host;
+  if (options_.host.empty() || options_.host == "0.0.0.0" || options_.host == "::") return "127.0.0.1";
+  return options_.host;
+}
+
+int32_t KafkaServer::advertised_port() const {
+  return options_.advertised_port != 0 ? options_.advertised_port : port_;
+}
+
+std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st) {
+  const RequestHeader& h = req.header;
+  const int16_t v = h.api_version;
+  if (h.client_id) st.client_id = *h.client_id;
+  if (!st.authenticated && h.api_key != api::kApiVersions && h.api_key != api::kSaslHandshake &&
+      h.api_key != api::kSaslAuthenticate) {
+    st.close = true;  // Kafka closes a connection that skips authentication
+    return std::nullopt;
+  }
+  std::string body;
+  if (std::holds_alternative<UnsupportedRequest>(req.body)) {
+    if (h.api_key == api::kApiVersions) {
+      ApiVersionsResponse r{error::kUnsupportedVersion, {supported_apis().begin(), supported_apis().end()}, 0};
+      encode_api_versions(r, 0, body);
+      RequestHeader v0 = h;
+      v0.api_version = 0;
+      return frame_response(v0, body);
+    }
+    encode_unsupported(body);
+    RequestHeader v0 = h;
+    v0.api_key = -1;  // header v0
+    return frame_response(v0, body);
+  }
+  if (get<ApiVersionsRequest>(req)) {
+    ApiVersionsResponse r{0, {supported_apis().begin(), supported_apis().end()}, 0};
+    encode_api_versions(r, v, body);
+  } else if (auto* m = get<MetadataRequest>(req)) {
+    body = handle_metadata(*m, v);
+  } else if (auto* lo = get<ListOffsetsRequest>(req)) {
+    body = handle_list_offsets(*lo, v);
+  } else if (auto* f = get<FetchRequest>(req)) {
+    body = handle_fetch(*f, v);
+  } else if (auto* p = get<ProduceRequest>(req)) {
+    body = handle_produce(*p, v);
+    if (p->acks == 0) return std::nullopt;
+  } else if (get<FindCoordinatorRequest>(req)) {
+    FindCoordinatorResponse r;
+    r.node_id = 0;
+    r.host = advertised_host();
+    r.port = advertised_port();
+    encode_find_coordinator(r, v, body);
+  } else if (auto* j = get<JoinGroupRequest>(req)) {
+    encode_join_group(groups_.join(*j, st.client_id), v, body);
+  } else if (auto* s = get<SyncGroupRequest>(req)) {
+    encode_sync_group(groups_.sync(*s), v, body);
+  } else if (auto* hb = get<HeartbeatRequest>(req)) {
+    encode_error_only(groups_.heartbeat(*hb), api::kHeartbeat, v, body);
+  } else if (auto* l = get<LeaveGroupRequest>(req)) {
+    encode_leave_group(groups_.leave(*l), v, body);
+  } else if (auto* oc = get<OffsetCommitRequest>(req)) {
+    body = handle_offset_commit(*oc, v);
+  } else if (auto* of = get<OffsetFetchRequest>(req)) {
+    body = handle_offset_fetch(*of, v);
+  } else if (auto* hs = get<SaslHandshakeRequest>(req)) {
+    SaslHandshakeResponse r;
+    r.mechanisms = {"PLAIN", "SCRAM-SHA-256"};
+    if (hs->mechanism == "PLAIN" || hs->mechanism == "SCRAM-SHA-256") {
+      st.mechanism = hs->mechanism;
+      st.scram.reset();
+    } else {
+      r.error_code = error::kUnsupportedSaslMechanism;
+    }
+    encode_sasl_handshake(r, v, body);
+  } else if (auto* sa = get<SaslAuthenticateRequest>(req)) {
+    body = handle_sasl_authenticate(*sa, v, st);
+  } else if (get<InitProducerIdRequest>(req)) {
+    InitProducerIdResponse r;
+    r.producer_id = next_producer_id_++;
+    r.producer_epoch = 0;
+    encode_init_producer_id(r, v, body);
+  } else {
+    FRESHET_ASSERT(false);
+  }
+  return frame_response(h, body);
+}
+
+std::string KafkaServer::handle_metadata(const MetadataRequest& r, int16_t v) {
+  MetadataResponse resp;
+  resp.brokers.push_back({0, advertised_host(), advertised_port()});
+  resp.cluster_id = options_.cluster_id;
+  resp.controller_id = 0;
+  auto add = [&](const TopicInfo& t) {
+    MetadataResponse::Topic mt;
+    mt.name = t.name;
+    for (int32_t p = 0; p < t.partitions; ++p) mt.partitions.push_back({0, p, 0, 0});
+    resp.topics.push_back(std::move(mt));
+  };
+  if (!r.topics) {
+    for (const TopicInfo& t : backend_.topics()) add(t);
+  } else {
+    for (const std::string& name : *r.topics) {
+      auto t = backend_.topic(name);
+      if (t) {
+        add(*t);
+      } else {
+        MetadataResponse::Topic mt;
+        mt.name = name;
+        mt.error_code = error::kUnknownTopicOrPartition;
+        resp.topics.push_back(std::move(mt));
+      }
+    }
+  }
+  std::string out;
+  encode_metadata(resp, v, out);
+  return out;
+}
+
+std::string KafkaServer::handle_list_offsets(const ListOffsetsRequest& r, int16_t v) {
+  ListOffsetsResponse resp;
+  for (const auto& t : r.topics) {
+    ListOffsetsResponse::Topic rt;
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      ListOffsetsResponse::Partition rp;
+      rp.partition_index = p.partition_index;
+      OffsetsInfo o = backend_.offsets(t.name, p.partition_index);
+      if (o.error != 0) {
+        rp.error_code = o.error;
+      } else if (p.timestamp == -1) {
+        rp.offset = o.high_watermark;
+      } else if (p.timestamp == -2) {
+        rp.offset = o.log_start;
+      } else {
+        int64_t off = backend_.offset_for_time(t.name, p.partition_index, p.timestamp);
+        if (off >= 0 && off < o.high_watermark) {
+          rp.offset = off;
+          rp.timestamp = p.timestamp;
+        }
+      }
+      rt.partitions.push_back(rp);
+    }
+    resp.topics.push_back(std::move(rt));
+  }
+  std::string out;
+  encode_list_offsets(resp, v, out);
+  return out;
+}
+
+std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v) {
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::milliseconds(std::clamp(r.max_wait_ms, 0, options_.max_wait_ms_cap));
+  size_t max_bytes = std::min<size_t>(static_cast<size_t>(std::max(r.max_bytes, 1)), options_.max_fetch_response_bytes);
+  for (;;) {
+    uint64_t seen = backend_.data_version();
+    FetchResponse resp;
+    size_t total = 0;
+    bool errors = false;
+    for (const auto& t : r.topics) {
+      FetchResponse::Topic rt;
+      rt.topic = t.topic;
+      auto info = backend_.topic(t.topic);
+      std::shared_ptr<const TopicCodec> codec;
+      int16_t topic_error = 0;
+      if (!info) {
+        topic_error = error::kUnknownTopicOrPartition;
+      } else {
+        auto c = catalog_.codec(*info);
+        if (c) {
+          codec = *c;
+        } else {
+          topic_error = error::kKafkaStorageError;
+        }
+      }
+      for (const auto& p : t.partitions) {
+        FetchResponse::Partition rp;
+        rp.partition = p.partition;
+        if (topic_error != 0) {
+          rp.error_code = topic_error;
+          errors = true;
+          rt.partitions.push_back(std::move(rp));
+          continue;
+        }
+        OffsetsInfo o = backend_.offsets(t.topic, p.partition);
+        rp.high_watermark = o.high_watermark;
+        rp.last_stable_offset = o.high_watermark;
+        rp.log_start_offset = o.log_start;
+        if (o.error != 0) {
+          rp.error_code = o.error;
+          errors = true;
+        } else if (p.fetch_offset < o.log_start || p.fetch_offset > o.high_watermark) {
+          rp.error_code = error::kOffsetOutOfRange;
+          errors = true;
+        } else if (p.fetch_offset < o.high_watermark && (total < max_bytes || total == 0)) {
+          size_t budget = std::min(static_cast<size_t>(std::max(p.partition_max_bytes, 1)), max_bytes - total);
+          std::vector<StoredRecord> stored;
+          int16_t e = backend_.read(t.topic, p.partition, p.fetch_offset, budget, stored);
+          if (e != 0) {
+            rp.error_code = e;
+            errors = true;
+          } else if (!stored.empty()) {
+            std::vector<Record> records;
+            records.reserve(stored.size());
+            for (const StoredRecord& s : stored) {
+              Record rec;
+              rec.offset = s.offset;
+              rec.timestamp_ms = s.timestamp_ms;
+              if (codec->has_key()) rec.key = codec->encode_key(s.key.ref());
+              if (s.value) rec.value = codec->encode_value(s.value->ref());
+              records.push_back(std::move(rec));
+            }
+            encode_record_batch(records, rp.records);
+            total += rp.records.size();
+          }
+        }
+        rt.partitions.push_back(std::move(rp));
+      }
+      resp.topics.push_back(std::move(rt));
+    }
+    if (errors || total >= static_cast<size_t>(std::max(r.min_bytes, 1)) || Clock::now() >= deadline || stopping_) {
+      std::string out;
+      encode_fetch(resp, v, out);
+      return out;
+    }
+    backend_.wait_for_data(seen, deadline);
+  }
+}
+
+std::string KafkaServer::handle_produce(const ProduceRequest& r, int16_t v) {
+  ProduceResponse resp;
+  for (const auto& t : r.topics) {
+    ProduceResponse::Topic rt;
+    rt.name = t.name;
+    auto info = backend_.topic(t.name);
+    std::shared_ptr<const TopicCodec> codec;
+    if (info) {
+      auto c = catalog_.codec(*info);
+      if (c) codec = *c;
+    }
+    for (const auto& p : t.partitions) {
+      ProduceResponse::Partition rp;
+      rp.index = p.index;
+      auto fail = [&](int16_t code, std::string message) {
+        rp.error_code = code;
+        rp.error_message = std::move(message);
+      };
+      if (!info) {
+        fail(error::kUnknownTopicOrPartition, "unknown topic");
+      } else if (!codec) {
+        fail(error::kKafkaStorageError, "cannot register the topic's schemas");
+      } else if (r.transactional_id) {
+        fail(error::kInvalidRequest, "transactions are not supported");
+      } else {
+        std::vector<RecordBatch> batches;
+        BatchError be = decode_record_batches(p.records ? std::string_view(*p.records) : std::string_view(), batches);
+        if (be == BatchError::kCompressed) {
+          fail(error::kUnsupportedCompressionType, "compressed record batches are not supported");
+        } else if (be == BatchError::kUnsupportedMagic) {
+          fail(error::kUnsupportedForMessageFormat, "only record batch v2 is supported");
+        } else if (be != BatchError::kNone) {
+          fail(error::kCorruptMessage, "corrupt record batch");
+        } else {
+          std::vector<ProducedRecord> records;
+          try {
+            for (const RecordBatch& b : batches) {
+              for (const Record& rec : b.records) {
+                ProducedRecord pr;
+                if (codec->has_key()) {
+                  if (!rec.key) throw DecodeError("a record without a key for a topic with key columns");
+                  pr.key = codec->decode_key(*rec.key);
+                }
+                if (rec.value) pr.value = codec->decode_value(*rec.value);
+                pr.timestamp_ms = rec.timestamp_ms >= 0 ? rec.timestamp_ms : -1;
+                records.push_back(std::move(pr));
+              }
+            }
+          } catch (const DecodeError& e) {
+            fail(error::kInvalidRecord, e.what());
+          }
+          if (rp.error_code == 0 && !records.empty()) {
+            auto res = backend_.produce(t.name, p.index, std::move(records));
+            if (res.error != 0) {
+              fail(res.error, res.message);
+            } else {
+              rp.base_offset = res.base_offset;
+              rp.log_start_offset = backend_.offsets(t.name, p.index).log_start;
+            }
+          }
+        }
+      }
+      rt.partitions.push_back(std::move(rp));
+    }
+    resp.topics.push_back(std::move(rt));
+  }
+  std::string out;
+  encode_produce(resp, v, out);
+  return out;
+}
+
+std::string KafkaServer::handle_offset_commit(const OffsetCommitRequest& r, int16_t v) {
+  OffsetCommitResponse resp;
+  int16_t group_error = groups_.check_commit(r.group_id, r.generation_id, r.member_id);
+  std::vector<CommittedOffset> to_commit;
+  for (const auto& t : r.topics) {
+    OffsetCommitResponse::Topic rt;
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      int16_t e = group_error;
+      if (e == 0 && backend_.offsets(t.name, p.partition_index).error != 0) e = error::kUnknownTopicOrPartition;
+      if (e == 0) to_commit.push_back({t.name, p.partition_index, p.committed_offset, p.committed_metadata.value_or("")});
+      rt.partitions.push_back({p.partition_index, e});
+    }
+    resp.topics.push_back(std::move(rt));
+  }
+  if (!to_commit.empty()) {
+    Status st = backend_.commit_offsets(r.group_id, to_commit);
+    if (!st) {
+      for (auto& t : resp.topics) {
+        for (auto& p : t.partitions) {
+          if (p.error_code == 0) p.error_code = error::kCoordinatorNotAvailable;
+        }
+      }
+    }
+  }
+  std::string out;
+  encode_offset_commit(resp, v, out);
+  return out;
+}
+
+std::string KafkaServer::handle_offset_fetch(const OffsetFetchRequest& r, int16_t v) {
+  OffsetFetchResponse resp;
+  std::vector<CommittedOffset> committed = backend_.committed_offsets(r.group_id);
+  if (!r.topics) {
+    for (const CommittedOffset& c : committed) {
+      if (resp.topics.empty() || resp.topics.back().name != c.topic) resp.topics.push_back({c.topic, {}});
+      resp.topics.back().partitions.push_back({c.partition, c.offset, c.metadata, 0});
+    }
+  } else {
+    for (const auto& t : *r.topics) {
+      OffsetFetchResponse::Topic rt;
+      rt.name = t.name;
+      for (int32_t p : t.partition_indexes) {
+        OffsetFetchResponse::Partition rp{p, -1, std::string(), 0};
+        for (const CommittedOffset& c : committed) {
+          if (c.topic == t.name && c.partition == p) {
+            rp.committed_offset = c.offset;
+            rp.metadata = c.metadata;
+          }
+        }
+        rt.partitions.push_back(std::move(rp));
+      }
+      resp.topics.push_back(std::move(rt));
+    }
+  }
+  std::string out;
+  encode_offset_fetch(resp, v, out);
+  return out;
+}
+
+std::string KafkaServer::handle_sasl_authenticate(const SaslAuthenticateRequest& r, int16_t v, ConnState& st) {
+  SaslAuthenticateResponse resp;
+  auto fail = [&](int16_t code, std::string message) {
+    resp.error_code = code;
+    resp.error_message = std::move(message);
+    st.close = true;
+  };
+  if (st.mechanism == "PLAIN") {
+    auto creds = parse_sasl_plain(r.auth_bytes);
+    if (creds && backend_.authenticate_plain(creds->user, creds->password)) {
+      st.authenticated = true;
+    } else {
+      fail(error::kSaslAuthenticationFailed, "Authentication failed: Invalid username or password");
+    }
+  } else if (st.mechanism == "SCRAM-SHA-256") {
+    if (!st.scram) {
+      KafkaBackend& backend = backend_;
+      st.scram = std::make_unique<ScramServer>(
+          [&backend](const std::string& user) -> std::optional<ScramCredential> {
+            auto password = backend.scram_password(user);
+            if (!password) return std::nullopt;
+            return make_scram_credential(*password, "freshet-salt:" + user);
+          },
+          random_nonce());
+      auto first = st.scram->client_first(r.auth_bytes);
+      if (first) {
+        resp.auth_bytes = *first;
+      } else {
+        fail(error::kSaslAuthenticationFailed, "Authentication failed: malformed SCRAM client-first-message");
+      }
+    } else {
+      auto final_msg = st.scram->client_final(r.auth_bytes);
+      if (final_msg) {
+        resp.auth_bytes = *final_msg;
+        st.authenticated = true;
+      } else {
+        fail(error::kSaslAuthenticationFailed, "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256");
+      }
+      st.scram.reset();
+      st.mechanism.clear();
+    }
+  } else {
+    fail(error::kIllegalSaslState, "SaslAuthenticate before SaslHandshake");
+  }
+  std::string out;
+  encode_sasl_authenticate(resp, v, out);
+  return out;
+}
+
+}  // namespace freshet::kafka

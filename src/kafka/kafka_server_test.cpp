@@ -1,0 +1,340 @@
+// KafkaServer over a real socket with a minimal hand-rolled client: framing, ApiVersions,
+// Metadata, ListOffsets, Fetch (with long polling), Produce, SASL, offsets and the limits.
+
+#include "kafka/kafka_server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+
+#include "kafka/errors.hpp"
+#include "kafka/memory_backend.hpp"
+#include "kafka/record_batch.hpp"
+
+namespace freshet::kafka {
+namespace {
+
+struct Client {
+  int fd = -1;
+  int32_t corr = 0;
+  explicit Client(uint16_t port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  }
+  ~Client() { ::close(fd); }
+  void send_raw(std::string_view s) { ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size())); }
+  // Sends a request (header v1) and returns the response body after the correlation id,
+  // or nullopt if the server closed the connection.
+  std::optional<std::string> call(int16_t key, int16_t version, const std::string& body) {
+    std::string f;
+    Writer w(f);
+    w.i32(0);
+    w.i16(key);
+    w.i16(version);
+    w.i32(++corr);
+    w.string("test-client");
+    w.raw(body);
+    w.patch_i32(0, static_cast<int32_t>(f.size() - 4));
+    send_raw(f);
+    return read_response();
+  }
+  std::optional<std::string> read_response() {
+    std::string size(4, '\0');
+    if (!read_exact(size.data(), 4)) return std::nullopt;
+    int32_t n = Reader(size).i32();
+    std::string body(static_cast<size_t>(n), '\0');
+    if (!read_exact(body.data(), body.size())) return std::nullopt;
+    Reader r(body);
+    EXPECT_EQ(r.i32(), corr);
+    return std::string(r.rest());
+  }
+  bool read_exact(char* p, size_t n) {
+    while (n > 0) {
+      ssize_t got = ::recv(fd, p, n, 0);
+      if (got <= 0) return false;
+      p += got;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  }
+  bool closed() {
+    char c;
+    return ::recv(fd, &c, 1, 0) <= 0;
+  }
+};
+
+struct Fixture : ::testing::Test {
+  MemoryBackend backend;
+  std::unique_ptr<SchemaCatalog> catalog;
+  std::unique_ptr<KafkaServer> server;
+  std::vector<TopicColumn> key{{"id", Type(TypeId::kInt8), false}};
+  std::vector<TopicColumn> value{{"id", Type(TypeId::kInt8), false}, {"s", Type(TypeId::kText), true}};
+
+  void start(bool sasl) {
+    backend.add_topic(TopicInfo{"t", 2, key, value, TopicFormat::kAvro});
+    backend.add_topic(TopicInfo{"j", 1, key, value, TopicFormat::kJson});
+    backend.add_user("alice", "pw");
+    for (int i = 0; i < 5; ++i) append(i);
+    catalog = std::make_unique<SchemaCatalog>(backend);
+    KafkaServerOptions o;
+    o.port = 0;
+    o.sasl_required = sasl;
+    o.max_request_bytes = 1 << 20;
+    server = std::make_unique<KafkaServer>(backend, *catalog, o);
+    ASSERT_TRUE(server->start().is_ok());
+  }
+  void append(int i) {
+    std::vector<Datum> k{Datum::from_int(i)};
+    std::string s = "row" + std::to_string(i);
+    std::vector<Datum> v{Datum::from_int(i), Datum::from_string(s)};
+    backend.append("t", 0, Row::pack(k), Row::pack(v), 1000 + i);
+  }
+  void TearDown() override {
+    if (server) server->stop();
+  }
+};
+
+std::string fetch_body(const std::string& topic, int32_t partition, int64_t offset, int32_t max_wait_ms) {
+  std::string b;
+  Writer w(b);
+  w.i32(-1);
+  w.i32(max_wait_ms);
+  w.i32(1);
+  w.i32(1 << 20);
+  w.i8(0);
+  w.array_len(1);
+  w.string(topic);
+  w.array_len(1);
+  w.i32(partition);
+  w.i64(offset);
+  w.i64(-1);
+  w.i32(1 << 20);
+  return b;  // v5
+}
+
+// Parses a v5 fetch response with one partition: error, high watermark, record batches.
+std::tuple<int16_t, int64_t, std::vector<RecordBatch>> parse_fetch(const std::string& body) {
+  Reader r(body);
+  r.i32();
+  EXPECT_EQ(r.array_len(), 1);
+  r.string();
+  EXPECT_EQ(r.array_len(), 1);
+  r.i32();
+  int16_t err = r.i16();
+  int64_t hw = r.i64();
+  r.i64();
+  r.i64();
+  EXPECT_EQ(r.array_len(), -1);
+  std::string records = r.bytes();
+  std::vector<RecordBatch> batches;
+  EXPECT_EQ(decode_record_batches(records, batches), BatchError::kNone);
+  return {err, hw, batches};
+}
+
+TEST_F(Fixture, ApiVersionsMetadataFetch) {
+  start(false);
+  Client c(server->port());
+  auto av = c.call(api::kApiVersions, 0, "");
+  ASSERT_TRUE(av.has_value());
+  EXPECT_EQ(Reader(*av).i16(), 0);
+  // An unsupported ApiVersions version gets a v0 response with error 35.
+  auto av9 = c.call(api::kApiVersions, 9, "");
+  ASSERT_TRUE(av9.has_value());
+  EXPECT_EQ(Reader(*av9).i16(), error::kUnsupportedVersion);
+  // An unknown API key: error 35, connection kept.
+  auto unknown = c.call(999, 0, "");
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(Reader(*unknown).i16(), error::kUnsupportedVersion);
+
+  std::string mb;
+  Writer(mb).array_len(-1);
+  auto md = c.call(api::kMetadata, 1, mb);
+  ASSERT_TRUE(md.has_value());
+  Reader r(*md);
+  EXPECT_EQ(r.array_len(), 1);
+  EXPECT_EQ(r.i32(), 0);
+  EXPECT_EQ(r.string(), "127.0.0.1");
+  EXPECT_EQ(r.i32(), server->port());
+
+  auto [err, hw, batches] = parse_fetch(*c.call(api::kFetch, 5, fetch_body("t", 0, 2, 0)));
+  EXPECT_EQ(err, 0);
+  EXPECT_EQ(hw, 5);
+  ASSERT_EQ(batches.size(), 1u);
+  ASSERT_EQ(batches[0].records.size(), 3u);
+  EXPECT_EQ(batches[0].records[0].offset, 2);
+  // Avro value in the Confluent frame: magic 0, value schema id, then id=2 and "row2".
+  const std::string& v = *batches[0].records[0].value;
+  EXPECT_EQ(v.substr(0, 1), std::string(1, '\0'));
+  EXPECT_EQ(v.substr(5), std::string("\x04\x02\x08row2", 7));
+
+  auto [err2, hw2, b2] = parse_fetch(*c.call(api::kFetch, 5, fetch_body("t", 0, 9, 0)));
+  EXPECT_EQ(err2, error::kOffsetOutOfRange);
+}
+
+TEST_F(Fixture, FetchWaitsForData) {
+  start(false);
+  Client c(server->port());
+  auto t0 = std::chrono::steady_clock::now();
+  auto later = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    append(5);
+  });
+  auto [err, hw, batches] = parse_fetch(*c.call(api::kFetch, 5, fetch_body("t", 0, 5, 5000)));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(err, 0);
+  EXPECT_EQ(hw, 6);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  EXPECT_LT(waited, std::chrono::milliseconds(4000));
+  // Nothing arrives: the wait ends at max_wait_ms with an empty record set.
+  auto [e3, hw3, none] = parse_fetch(*c.call(api::kFetch, 5, fetch_body("t", 1, 0, 100)));
+  EXPECT_EQ(e3, 0);
+  EXPECT_TRUE(none.empty());
+}
+
+TEST_F(Fixture, ProduceJsonAndInvalidRecords) {
+  start(false);
+  Client c(server->port());
+  auto produce = [&](std::optional<std::string> key, std::optional<std::string> value) {
+    std::string records;
+    encode_record_batch({Record{0, 5000, key, value, {}}}, records);
+    std::string b;
+    Writer w(b);
+    w.nullable_string(std::nullopt);
+    w.i16(-1);
+    w.i32(1000);
+    w.array_len(1);
+    w.string("j");
+    w.array_len(1);
+    w.i32(0);
+    w.bytes(records);
+    std::string r_bytes = *c.call(api::kProduce, 8, b);
+    Reader r(r_bytes);
+    r.array_len();
+    r.string();
+    r.array_len();
+    r.i32();
+    int16_t err = r.i16();
+    int64_t base = r.i64();
+    return std::make_pair(err, base);
+  };
+  EXPECT_EQ(produce("{\"id\": 1}", "{\"id\": 1, \"s\": \"x\"}"), std::make_pair(int16_t{0}, int64_t{0}));
+  EXPECT_EQ(produce("7", std::nullopt), std::make_pair(int16_t{0}, int64_t{1}));  // tombstone, bare key
+  EXPECT_EQ(produce("{\"id\": \"nope\"}", "{}").first, error::kInvalidRecord);
+  std::vector<StoredRecord> out;
+  ASSERT_EQ(backend.read("j", 0, 0, 1 << 20, out), 0);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].value->get(1).as_string(), "x");
+  EXPECT_EQ(out[0].timestamp_ms, 5000);
+  EXPECT_FALSE(out[1].value.has_value());
+}
+
+TEST_F(Fixture, OffsetsCommitAndFetch) {
+  start(false);
+  Client c(server->port());
+  std::string b;
+  Writer w(b);
+  w.string("grp");
+  w.i32(-1);
+  w.string("");
+  w.i64(-1);
+  w.array_len(1);
+  w.string("t");
+  w.array_len(1);
+  w.i32(1);
+  w.i64(3);
+  w.nullable_string(std::string("meta"));
+  ASSERT_TRUE(c.call(api::kOffsetCommit, 2, b).has_value());
+  std::string fb;
+  Writer fw(fb);
+  fw.string("grp");
+  fw.array_len(1);
+  fw.string("t");
+  fw.array_len(2);
+  fw.i32(0);
+  fw.i32(1);
+  std::string r_bytes = *c.call(api::kOffsetFetch, 3, fb);
+    Reader r(r_bytes);
+  r.i32();
+  r.array_len();
+  r.string();
+  EXPECT_EQ(r.array_len(), 2);
+  EXPECT_EQ(r.i32(), 0);
+  EXPECT_EQ(r.i64(), -1);
+  r.nullable_string();
+  r.i16();
+  EXPECT_EQ(r.i32(), 1);
+  EXPECT_EQ(r.i64(), 3);
+  EXPECT_EQ(r.nullable_string(), "meta");
+}
+
+TEST_F(Fixture, SaslPlainRequiredAndLimits) {
+  start(true);
+  {
+    Client c(server->port());
+    std::string mb;
+    Writer(mb).array_len(-1);
+    EXPECT_FALSE(c.call(api::kMetadata, 1, mb).has_value());  // not authenticated: closed
+  }
+  {
+    Client c(server->port());
+    std::string hs;
+    Writer(hs).string("PLAIN");
+    EXPECT_EQ(Reader(*c.call(api::kSaslHandshake, 1, hs)).i16(), 0);
+    std::string ab;
+    Writer(ab).bytes(std::string_view("\0alice\0pw", 9));
+    EXPECT_EQ(Reader(*c.call(api::kSaslAuthenticate, 1, ab)).i16(), 0);
+    std::string mb;
+    Writer(mb).array_len(-1);
+    EXPECT_TRUE(c.call(api::kMetadata, 1, mb).has_value());
+  }
+  {
+    Client c(server->port());
+    std::string hs;
+    Writer(hs).string("SCRAM-SHA-256");
+    EXPECT_EQ(Reader(*c.call(api::kSaslHandshake, 1, hs)).i16(), 0);
+    std::string first;
+    Writer(first).bytes("n,,n=alice,r=abc");
+    std::string r_bytes = *c.call(api::kSaslAuthenticate, 1, first);
+    Reader r(r_bytes);
+    EXPECT_EQ(r.i16(), 0);
+    r.nullable_string();
+    std::string server_first = r.bytes();
+    std::string fin;
+    Writer(fin).bytes(scram_client_final("pw", "n=alice,r=abc", server_first));
+    std::string r2_bytes = *c.call(api::kSaslAuthenticate, 1, fin);
+    Reader r2(r2_bytes);
+    EXPECT_EQ(r2.i16(), 0);
+  }
+  {
+    Client c(server->port());
+    std::string hs;
+    Writer(hs).string("PLAIN");
+    c.call(api::kSaslHandshake, 1, hs);
+    std::string ab;
+    Writer(ab).bytes(std::string_view("\0alice\0bad", 10));
+    EXPECT_EQ(Reader(*c.call(api::kSaslAuthenticate, 1, ab)).i16(), error::kSaslAuthenticationFailed);
+    EXPECT_TRUE(c.closed());
+  }
+  {
+    Client c(server->port());
+    c.send_raw(std::string("\x7f\x00\x00\x00", 4));  // 2 GiB frame: closed
+    EXPECT_TRUE(c.closed());
+  }
+  {
+    Client c(server->port());
+    c.send_raw(std::string("\x00\x00\x00\x09\x00\x12\x00\x00\x00\x00\x00\x01\x00\x07", 13));  // truncated string
+    EXPECT_TRUE(c.closed());
+  }
+}
+
+}  // namespace
+}  // namespace freshet::kafka
