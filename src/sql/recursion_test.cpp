@@ -140,8 +140,11 @@ TEST_F(RecursionSqlTest, MutuallyRecursive) {
   EXPECT_EQ(error("WITH MUTUALLY RECURSIVE r (n int) AS (SELECT 'a'::text) SELECT n FROM r"),
             "42804 WITH MUTUALLY RECURSIVE query \"r\" declared types (integer), but query returns types (text)");
   EXPECT_EQ(error("WITH MUTUALLY RECURSIVE r AS (SELECT 1) SELECT 1").substr(0, 5), "42601");
+  EXPECT_EQ(run("WITH MUTUALLY RECURSIVE foo (a int, b int) AS (SELECT 1, 2 UNION SELECT a, 7 FROM bar), "
+                "bar (a int) AS (SELECT a FROM foo) SELECT * FROM bar"),
+            Strings{"1 x2"});
   // Shortest distances with min(): not monotone, not expressible in WITH RECURSIVE.
-  edge(1, 2), edge(2, 3), edge(3, 4), edge(1, 4), edge(4, 1);
+  edge(1, 2), edge(2, 3), edge(3, 4), edge(1, 4), edge(4, 1), edge(5, 6);
   EXPECT_EQ(run("WITH MUTUALLY RECURSIVE dist (node int, d int) AS (SELECT node, min(d) FROM "
                 "(SELECT 1 AS node, 0 AS d UNION ALL SELECT dst, d + 1 FROM dist JOIN edges ON src = node) c GROUP BY node) "
                 "SELECT node, d FROM dist"),
