@@ -1052,7 +1052,7 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
     std::string cname = i < into->n_col_names ? str_of(into->col_names[i]) : q.column_names[i];
     obj.columns.push_back({cname, types[i], true, std::nullopt});
   }
-  auto rows = evaluate(*q.rel);
+  auto rows = evaluate(*binder.relation_of(q));
   const ObjectInfo& t = cs_.catalog.add(std::move(obj));
   std::vector<std::pair<Row, int64_t>> changes;
   size_t count = 0;
@@ -1092,7 +1092,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
     obj.definition_sql = "SELECT * FROM (" + obj.definition_sql + ") AS v(" + cols + ")";
   }
   std::vector<uint64_t> deps;
-  dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+  dataflow::RelExpr plan = sql::optimize(sql::lower(*binder.relation_of(q)));
   std::function<void(const dataflow::RelExpr&)> collect = [&](const dataflow::RelExpr& r) {
     if (r.kind == dataflow::RelKind::kGet) deps.push_back(r.collection_id);
     for (const auto& in : r.inputs) collect(in);
@@ -1203,7 +1203,7 @@ dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
   std::vector<Type> no_params;
   sql::Binder binder(cs_.catalog, no_params);
   sql::BoundQuery q = binder.bind_query(tree->statement(0)->select_stmt);
-  return sql::optimize(sql::lower(*q.rel));
+  return sql::optimize(sql::lower(*binder.relation_of(std::move(q))));
 }
 
 Maintained& Executor::maintain_view(ObjectInfo& view) {
@@ -1537,7 +1537,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
         throw SqlError(sqlstate::kSyntaxError, "SUBSCRIBE needs a SELECT");
       sql::Binder binder(cs_.catalog, param_types_);
       sql::BoundQuery bq = binder.bind_query(tree->statement(0)->select_stmt);
-      plan = sql::optimize(sql::lower(*bq.rel));
+      plan = sql::optimize(sql::lower(*binder.relation_of(bq)));
       name = "subscribe";
     }
     source_id = g_next_temp_id++;

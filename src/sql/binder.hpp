@@ -49,6 +49,9 @@ class Binder {
 
   // SELECT / VALUES / set operations.
   BoundQuery bind_query(const PgQuery__SelectStmt* stmt);
+  // The query as one relation, its ORDER BY ... LIMIT applied as a top-k (what a view or a
+  // maintained dataflow computes), hidden ORDER BY columns dropped.
+  HRelPtr relation_of(BoundQuery q) { return as_relation(std::move(q)); }
   // Materialize's WITH MUTUALLY RECURSIVE query (text that is_mutually_recursive() accepts;
   // libpg_query cannot parse it): the bindings and the final query, parsed apart by
   // mutually_recursive.hpp, bound into a kLetRec around the final query. Errors: SqlError
