@@ -80,7 +80,7 @@ struct Collection::Writer {
 struct Collection::View {
   struct Seg {
     std::shared_ptr<Segment> seg;
-    uint64_t base_offset, next_offset, size_bytes;
+    uint64_t base_offset, next_offset, size_bytes, max_timestamp_ms;
   };
   std::vector<Seg> segs;
   Bounds bounds;
@@ -631,7 +631,7 @@ Collection::View Collection::capture() const {
   std::lock_guard lk(mu_);
   View v;
   v.segs.reserve(segments_.size());
-  for (const auto& s : segments_) v.segs.push_back({s, s->meta.base_offset, s->meta.next_offset, s->meta.size_bytes});
+  for (const auto& s : segments_) v.segs.push_back({s, s->meta.base_offset, s->meta.next_offset, s->meta.size_bytes, s->meta.max_timestamp_ms});
   v.bounds = Bounds{0, durable_.next_offset, durable_.upper_ms};
   v.checkpoint = durable_.checkpoint;
   return v;
@@ -722,6 +722,25 @@ Result<ReadResult> Collection::read(uint64_t from_offset, size_t max_bytes, size
   if (!s) return s;
   r.continue_offset = full ? r.records.back().offset + 1 : std::max(from_offset, v.bounds.next_offset);
   return r;
+}
+
+Result<uint64_t> Collection::offset_for_time(uint64_t timestamp_ms) const {
+  View v = capture();
+  uint64_t from = v.bounds.next_offset;
+  for (const auto& s : v.segs) {
+    if (s.max_timestamp_ms >= timestamp_ms && s.next_offset > s.base_offset) {
+      from = s.base_offset;
+      break;
+    }
+  }
+  uint64_t found = v.bounds.next_offset;
+  Status s = scan_view(v, from, UINT64_MAX, [&](const RecordView& rv) {
+    if (rv.timestamp_ms < timestamp_ms) return true;
+    found = rv.offset;
+    return false;
+  });
+  if (!s) return s;
+  return found;
 }
 
 Result<Snapshot> Collection::snapshot() const {

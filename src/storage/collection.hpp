@@ -153,6 +153,11 @@ class Collection {
   // The current contents: newest value per key, deletes removed. Memory: the live data.
   Result<Snapshot> snapshot() const;
 
+  // The first offset whose record has timestamp >= timestamp_ms, or next_offset when none
+  // (Kafka ListOffsets by time). Timestamps never decrease along the log, so this is a search
+  // over segment maxima and a scan of one segment.
+  Result<uint64_t> offset_for_time(uint64_t timestamp_ms) const;
+
   // Block until next_offset > offset (resp. upper > upper_ms), the timeout passes, or the
   // collection is closed. Return the bounds then.
   Bounds wait_for_offset(uint64_t offset, std::chrono::milliseconds timeout) const;

@@ -72,6 +72,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, const St
     if (!c) return Status::error("collection " + n + ": " + c.status().message());
     if ((*c)->id() != *id) return Status::error("collection directory " + n + " holds collection " + std::to_string((*c)->id()));
     if (!(*c)->recovery_report().clean()) st->reports_.emplace_back(*id, (*c)->recovery_report());
+    st->listener_ids_[*id] = st->watch(*c);
     st->collections_.emplace(*id, std::move(*c));
   }
   if (removed) {
@@ -94,11 +95,39 @@ void Store::close() {
   stop_cv_.notify_all();
   if (compactor_.joinable()) compactor_.join();
   std::map<uint64_t, std::shared_ptr<Collection>> cs;
+  std::map<uint64_t, Collection::ListenerId> ls;
   {
     std::lock_guard lk(mu_);
     cs = collections_;
+    ls.swap(listener_ids_);
   }
-  for (auto& [id, c] : cs) c->close();
+  data_cv_.notify_all();
+  // Remove our listeners first: they point at this Store, and a commit finishing during
+  // close() would call them after the Store is gone.
+  for (auto& [id, c] : cs) {
+    if (auto it = ls.find(id); it != ls.end()) c->remove_listener(it->second);
+    c->close();
+  }
+}
+
+Collection::ListenerId Store::watch(const std::shared_ptr<Collection>& c) {
+  return c->add_listener([this](const Bounds&) {
+    {
+      std::lock_guard lk(mu_);
+      ++data_version_;
+    }
+    data_cv_.notify_all();
+  });
+}
+
+uint64_t Store::data_version() const {
+  std::lock_guard lk(mu_);
+  return data_version_;
+}
+
+void Store::wait_for_data(uint64_t seen, std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lk(mu_);
+  data_cv_.wait_until(lk, deadline, [&] { return data_version_ > seen || stopping_; });
 }
 
 std::string Store::collection_dir(uint64_t id) const { return collections_dir_ + "/" + id_dir_name(id); }
@@ -120,7 +149,9 @@ Result<std::shared_ptr<Collection>> Store::create(uint64_t id, std::string_view 
   if (auto s = io::fsync_dir(collections_dir_); !s) return s;
   auto c = Collection::open(dir, options_.collection);
   if (!c) return c.status();
+  Collection::ListenerId lid = watch(*c);  // before mu_: the listener itself takes mu_
   std::lock_guard lk(mu_);
+  listener_ids_[id] = lid;
   collections_.emplace(id, *c);
   return *c;
 }
@@ -141,6 +172,13 @@ Status Store::drop(uint64_t id) {
     c = it->second;
     collections_.erase(it);
   }
+  Collection::ListenerId lid;
+  {
+    std::lock_guard lk(mu_);
+    lid = listener_ids_[id];
+    listener_ids_.erase(id);
+  }
+  c->remove_listener(lid);
   c->close();
   std::string dir = collection_dir(id);
   std::string dropped = dir + ".dropped";

@@ -60,6 +60,11 @@ class Store {
   // What recovery did to each collection whose recovery was not clean, as of open().
   std::vector<std::pair<uint64_t, RecoveryReport>> recovery_reports() const;
 
+  // A counter that grows whenever any collection commits (for the Kafka API's Fetch wait);
+  // wait_for_data blocks until it exceeds seen, the deadline passes, or the store closes.
+  uint64_t data_version() const;
+  void wait_for_data(uint64_t seen, std::chrono::steady_clock::time_point deadline) const;
+
   // One compaction pass over every collection (force: compact any sealed data, not only where
   // the dirty/clean ratio asks for it). Returns the number of collections compacted; errors are
   // reported through last_compaction_error() and do not stop the pass.
@@ -75,6 +80,9 @@ class Store {
   Store(std::string data_dir, const StoreOptions& options);
   std::string collection_dir(uint64_t id) const;
   void compaction_loop();
+  // Adds the listener that bumps data_version_. REQUIRES: mu_ not held (the listener takes it
+  // under the collection's listener lock).
+  Collection::ListenerId watch(const std::shared_ptr<Collection>& c);
 
   // Constant after construction.
   const std::string data_dir_;
@@ -84,6 +92,9 @@ class Store {
 
   mutable std::mutex mu_;
   std::map<uint64_t, std::shared_ptr<Collection>> collections_;  // guarded by mu_
+  std::map<uint64_t, Collection::ListenerId> listener_ids_;       // guarded by mu_
+  uint64_t data_version_ = 0;                                     // guarded by mu_
+  mutable std::condition_variable data_cv_;
   std::vector<std::pair<uint64_t, RecoveryReport>> reports_;     // guarded by mu_
   std::string last_compaction_error_;                            // guarded by mu_
   bool stopping_ = false;                                        // guarded by mu_

@@ -76,3 +76,33 @@ TEST(Store, BackgroundCompaction) {
 
 }  // namespace
 }  // namespace freshet::storage
+
+namespace freshet::storage {
+namespace {
+
+TEST(Store, DataVersionAndOffsetForTime) {
+  TempDir tmp;
+  auto st = Store::open(tmp.path() + "/data");
+  ASSERT_TRUE(st.is_ok());
+  auto c = (*st)->create(1, "t");
+  ASSERT_TRUE(c.is_ok());
+  uint64_t v0 = (*st)->data_version();
+  std::thread w([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE((*c)->append(make_batch(100, {{"a", "1"}, {"b", "1"}})).is_ok());
+  });
+  (*st)->wait_for_data(v0, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  EXPECT_GT((*st)->data_version(), v0);
+  w.join();
+  ASSERT_TRUE((*c)->append(make_batch(200, {{"c", "1"}})).is_ok());
+  ASSERT_TRUE((*c)->roll().is_ok());
+  ASSERT_TRUE((*c)->append(make_batch(300, {{"d", "1"}})).is_ok());
+  EXPECT_EQ(*(*c)->offset_for_time(0), 0u);
+  EXPECT_EQ(*(*c)->offset_for_time(100), 0u);
+  EXPECT_EQ(*(*c)->offset_for_time(101), 2u);
+  EXPECT_EQ(*(*c)->offset_for_time(250), 3u);
+  EXPECT_EQ(*(*c)->offset_for_time(301), 4u);
+}
+
+}  // namespace
+}  // namespace freshet::storage
