@@ -59,25 +59,34 @@ Row Maintained::key_of(const Row& row, const std::vector<uint32_t>& columns) con
 
 void Maintained::apply(const RowDiffs& delta) {
   for (const auto& [r, d] : delta) {
-    auto& n = contents_[r];
-    n += d;
-    if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
-    if (n == 0) contents_.erase(r);
-    for (auto& idx : indexes_) {
-      Row k = key_of(r, idx.columns);
-      auto& bucket = idx.map[k];
-      auto& m = bucket[r];
-      m += d;
-      if (m == 0) bucket.erase(r);
-      if (bucket.empty()) idx.map.erase(k);
+    auto [it, inserted] = contents_.try_emplace(r, 0);
+    it->second += d;
+    if (it->second < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
+    if (inserted && it->second != 0) {
+      for (auto& idx : indexes_) idx.map[key_of(r, idx.columns)].push_back(&*it);
+    } else if (!inserted && it->second == 0) {
+      for (auto& idx : indexes_) {
+        Row k = key_of(r, idx.columns);
+        auto b = idx.map.find(k);
+        if (b == idx.map.end()) continue;
+        auto& v = b->second;
+        for (size_t i = 0; i < v.size(); ++i)
+          if (v[i] == &*it) {
+            v[i] = v.back();
+            v.pop_back();
+            break;
+          }
+        if (v.empty()) idx.map.erase(b);
+      }
     }
+    if (it->second == 0) contents_.erase(it);
   }
 }
 
 size_t Maintained::add_index(std::vector<uint32_t> key_columns) {
   Index idx;
   idx.columns = std::move(key_columns);
-  for (const auto& [r, n] : contents_) idx.map[key_of(r, idx.columns)][r] = n;
+  for (const auto& entry : contents_) idx.map[key_of(entry.first, idx.columns)].push_back(&entry);
   indexes_.push_back(std::move(idx));
   return indexes_.size() - 1;
 }
@@ -100,17 +109,19 @@ void Maintained::lookup(size_t i, std::span<const Datum> key, RowDiffs& out) con
   Row k = dataflow::canonical_row(Row::pack(key).ref());
   auto it = indexes_[i].map.find(k);
   if (it == indexes_[i].map.end()) return;
-  for (const auto& [r, n] : it->second) out.push_back({r, n});
+  for (const auto* e : it->second) out.push_back({e->first, e->second});
 }
 
 size_t Maintained::bytes() const {
-  size_t b = 0;
-  for (const auto& [r, n] : contents_) b += r.size_bytes() + sizeof(Row) + sizeof(int64_t);
-  for (const auto& idx : indexes_)
-    for (const auto& [k, bucket] : idx.map) {
-      b += k.size_bytes() + sizeof(Row);
-      for (const auto& [r, n] : bucket) b += sizeof(Row) + r.size_bytes() + sizeof(int64_t);
-    }
+  // Heap bytes: each row's node (the Row, its count, the hash chain) plus its bytes when they
+  // do not fit the string's inline buffer, the bucket arrays, and the indexes' entries.
+  size_t b = contents_.bucket_count() * sizeof(void*);
+  for (const auto& [r, n] : contents_) b += sizeof(void*) + sizeof(Row) + sizeof(int64_t) + (r.size_bytes() > 15 ? r.size_bytes() + 1 : 0);
+  for (const auto& idx : indexes_) {
+    b += idx.map.bucket_count() * sizeof(void*);
+    for (const auto& [k, v] : idx.map)
+      b += sizeof(void*) + sizeof(Row) + sizeof(v) + (k.size_bytes() > 15 ? k.size_bytes() + 1 : 0) + v.capacity() * sizeof(void*);
+  }
   return b;
 }
 

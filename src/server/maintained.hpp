@@ -59,9 +59,11 @@ class Maintained {
   size_t bytes() const;
 
  private:
+  // An index holds pointers to the rows in contents_ (whose nodes never move), so a row is
+  // stored once however many indexes there are.
   struct Index {
     std::vector<uint32_t> columns;
-    std::unordered_map<Row, std::unordered_map<Row, int64_t, RowHash>, RowHash> map;
+    std::unordered_map<Row, std::vector<const std::pair<const Row, int64_t>*>, RowHash> map;
   };
   Row key_of(const Row& row, const std::vector<uint32_t>& columns) const;
   void apply(const RowDiffs& delta);

@@ -20,6 +20,7 @@
 #include "sql/optimize.hpp"
 #include "sql/parser.hpp"
 #include "sql/streaming_parser.hpp"
+#include "sql/mutually_recursive.hpp"
 
 namespace freshet::server {
 
@@ -213,6 +214,9 @@ class Executor {
 
  private:
   std::unique_ptr<Execution> run_select(const PgQuery__SelectStmt* s);
+  std::unique_ptr<Execution> run_select_with(const std::function<sql::BoundQuery(sql::Binder&)>& bind);
+  // Binds a query's text: a SELECT, or a WITH MUTUALLY RECURSIVE query. keep owns the parse.
+  sql::BoundQuery bind_query_text(sql::Binder& binder, const std::string& text, std::shared_ptr<sql::ParseTree>& keep);
   std::unique_ptr<Execution> run_insert(const PgQuery__InsertStmt* s);
   std::unique_ptr<Execution> run_update(const PgQuery__UpdateStmt* s);
   std::unique_ptr<Execution> run_delete(const PgQuery__DeleteStmt* s);
@@ -246,6 +250,7 @@ class Executor {
   std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
   std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
+  std::unique_ptr<Execution> create_view_from_text(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> drop_streaming_object(const sql::StreamingStatement& st);
   void validate_connection_options(const ObjectInfo& conn);
   // A connection's option value, with SECRET references resolved. REQUIRES: mu held.
@@ -414,9 +419,21 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
 }
 
 std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
+  return run_select_with([&](sql::Binder& b) { return b.bind_query(s); });
+}
+
+sql::BoundQuery Executor::bind_query_text(sql::Binder& binder, const std::string& text, std::shared_ptr<sql::ParseTree>& keep) {
+  if (sql::is_mutually_recursive(text)) return binder.bind_mutually_recursive(text);
+  keep = sql::ParseTree::parse(text);
+  if (keep->size() != 1 || keep->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    throw SqlError(sqlstate::kSyntaxError, "expected a SELECT");
+  return binder.bind_query(keep->statement(0)->select_stmt);
+}
+
+std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::BoundQuery(sql::Binder&)>& bind) {
   std::shared_lock lock(cs_.mu);
   sql::Binder binder(cs_.catalog, param_types_);
-  sql::BoundQuery q = binder.bind_query(s);
+  sql::BoundQuery q = bind(binder);
   binder.finish_params();
   std::vector<std::pair<Row, int64_t>> result;
   {
@@ -1199,10 +1216,10 @@ std::unique_ptr<Execution> Executor::create_index(ObjectInfo& on, const std::str
 }
 
 dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
-  auto tree = sql::ParseTree::parse(obj.definition_sql);
+  std::shared_ptr<sql::ParseTree> tree;
   std::vector<Type> no_params;
   sql::Binder binder(cs_.catalog, no_params);
-  sql::BoundQuery q = binder.bind_query(tree->statement(0)->select_stmt);
+  sql::BoundQuery q = bind_query_text(binder, obj.definition_sql, tree);
   return sql::optimize(sql::lower(*binder.relation_of(std::move(q))));
 }
 
@@ -1532,11 +1549,9 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
       plan = plan_for_object(*obj);
       name = "subscribe:" + obj->name;
     } else {
-      auto tree = sql::ParseTree::parse(st.query);
-      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
-        throw SqlError(sqlstate::kSyntaxError, "SUBSCRIBE needs a SELECT");
+      std::shared_ptr<sql::ParseTree> tree;
       sql::Binder binder(cs_.catalog, param_types_);
-      sql::BoundQuery bq = binder.bind_query(tree->statement(0)->select_stmt);
+      sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
       plan = sql::optimize(sql::lower(*binder.relation_of(bq)));
       name = "subscribe";
     }
@@ -1550,9 +1565,9 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   if (obj) {
     for (const auto& c : obj->columns) cols.push_back({c.name, c.type});
   } else {
-    auto tree = sql::ParseTree::parse(st.query);
+    std::shared_ptr<sql::ParseTree> tree;
     sql::Binder binder(cs_.catalog, param_types_);
-    sql::BoundQuery bq = binder.bind_query(tree->statement(0)->select_stmt);
+    sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
     auto types = bq.types();
     for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
   }
@@ -1974,6 +1989,40 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   return done("DROP SOURCE");
 }
 
+
+// CREATE [MATERIALIZED] VIEW v AS WITH MUTUALLY RECURSIVE ...: the definition is stored as its
+// text (PostgreSQL's deparser cannot render it).
+std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingStatement& st) {
+  std::unique_lock lock(cs_.mu);
+  bool mv = st.what == "materialized view";
+  if (cs_.catalog.lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + st.object + "\" already exists");
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::BoundQuery q = binder.bind_mutually_recursive(st.query);
+  ObjectInfo obj;
+  obj.name = st.object;
+  obj.kind = mv ? ObjectKind::kMaterializedView : ObjectKind::kView;
+  obj.definition_sql = st.query;
+  auto types = q.types();
+  for (size_t i = 0; i < q.column_names.size(); ++i) obj.columns.push_back({q.column_names[i], types[i], true, std::nullopt});
+  std::vector<uint64_t> deps;
+  std::function<void(const dataflow::RelExpr&)> collect = [&](const dataflow::RelExpr& r) {
+    if (r.kind == dataflow::RelKind::kGet) deps.push_back(r.collection_id);
+    for (const auto& in : r.inputs) collect(in);
+  };
+  collect(sql::optimize(sql::lower(*binder.relation_of(q))));
+  ObjectInfo& added = cs_.catalog.add(std::move(obj));
+  for (auto d : deps) cs_.catalog.add_dependency(added.id, d);
+  if (mv) {
+    try {
+      maintain_view(added);
+    } catch (...) {
+      cs_.catalog.remove(added.id);
+      throw;
+    }
+  }
+  return done(mv ? "CREATE MATERIALIZED VIEW" : "CREATE VIEW");
+}
+
 std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement& st) {
   using K = sql::StreamingStatement::Kind;
   switch (st.kind) {
@@ -2054,6 +2103,10 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     }
     case K::kCreateSource:
       return create_source(st);
+    case K::kSelectMutuallyRecursive:
+      return run_select_with([&](sql::Binder& b) { return b.bind_mutually_recursive(st.query); });
+    case K::kCreateViewMutuallyRecursive:
+      return create_view_from_text(st);
     case K::kDrop:
       return drop_streaming_object(st);
     case K::kExplain:
@@ -2077,7 +2130,17 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
 std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& st, bool& returns_rows) {
   using K = sql::StreamingStatement::Kind;
   returns_rows = st.kind == K::kSubscribe || st.kind == K::kFetch || st.kind == K::kShow || st.kind == K::kExplain ||
-                 st.kind == K::kSelectAsOf;
+                 st.kind == K::kSelectAsOf || st.kind == K::kSelectMutuallyRecursive;
+  if (st.kind == K::kSelectMutuallyRecursive) {
+    std::shared_lock lock(cs_.mu);
+    sql::Binder binder(cs_.catalog, param_types_);
+    sql::BoundQuery q = binder.bind_mutually_recursive(st.query);
+    binder.finish_params();
+    std::vector<Column> cols;
+    auto types = q.types();
+    for (size_t i = 0; i < q.column_names.size(); ++i) cols.push_back({q.column_names[i], types[i]});
+    return cols;
+  }
   if (st.kind == K::kSelectAsOf) {
     auto tree = sql::ParseTree::parse(st.query);
     return describe(tree->statement(0), returns_rows);

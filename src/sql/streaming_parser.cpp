@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "common/error.hpp"
+#include "sql/mutually_recursive.hpp"
 
 namespace freshet::sql {
 namespace {
@@ -379,6 +380,31 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
 std::optional<StreamingStatement> parse_streaming(std::string_view text) {
   Parser p(text);
   StreamingStatement st;
+  if (is_mutually_recursive(text)) {
+    st.kind = StreamingStatement::Kind::kSelectMutuallyRecursive;
+    st.query = std::string(text);
+    return st;
+  }
+  if (p.is("create") && (p.is("view", 1) || (p.is("materialized", 1) && p.is("view", 2)) ||
+                         (p.is("or", 1) && p.is("replace", 2)))) {
+    size_t at = find_mutually_recursive(text);
+    if (at != std::string_view::npos) {
+      Parser q(text);
+      q.accept("create");
+      if (q.accept("or")) q.expect("replace");
+      st.what = q.accept("materialized") ? "materialized view" : "view";
+      q.expect("view");
+      st.object = q.name();
+      if (q.accept("in")) {
+        q.expect("cluster");
+        q.name();
+      }
+      q.expect("as");
+      st.kind = StreamingStatement::Kind::kCreateViewMutuallyRecursive;
+      st.query = std::string(text.substr(at));
+      return st;
+    }
+  }
   if (p.accept("subscribe")) {
     parse_subscribe_body(p, st);
     return st;

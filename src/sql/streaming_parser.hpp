@@ -26,6 +26,8 @@ struct StreamingStatement {
     kCreateConnection,  // object, what (postgres, mysql, kafka, confluent schema registry), options
     kCreateSource,    // object, what (load generator, postgres, mysql, kafka), connection, options, tables
     kDrop,            // what (source, secret, connection), object, cascade, if_exists
+    kSelectMutuallyRecursive,  // query: a WITH MUTUALLY RECURSIVE query
+    kCreateViewMutuallyRecursive,  // what ("view", "materialized view"), object, query
   };
   Kind kind = Kind::kSubscribe;
   std::string object;        // an object name (SUBSCRIBE TO x, CREATE DEFAULT INDEX ON x, ...)
