@@ -155,10 +155,19 @@ std::string slot_name_for_source(std::string_view source_id) {
 Status drop_replication_slot(const PostgresSourceOptions& o) {
   auto conn = connect(o, false);
   if (!conn) return conn.status();
-  auto r = query(conn->get(), "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
-                 {o.slot_name});
-  if (!r) return Status::error(fmt::format("cannot drop replication slot {}: {}", o.slot_name, r.status().message()));
-  return Status::ok();
+  // Right after stop() the upstream's walsender may still hold the slot for a moment.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, o.connect_timeout_s));
+  for (;;) {
+    auto r = query(conn->get(), "SELECT active FROM pg_replication_slots WHERE slot_name = $1", {o.slot_name});
+    if (!r) return Status::error(fmt::format("cannot drop replication slot {}: {}", o.slot_name, r.status().message()));
+    if (PQntuples(r->get()) == 0) return Status::ok();
+    if (!is_true(r->get(), 0, 0) || std::chrono::steady_clock::now() > deadline) {
+      auto d = query(conn->get(), "SELECT pg_drop_replication_slot($1)", {o.slot_name});
+      if (!d) return Status::error(fmt::format("cannot drop replication slot {}: {}", o.slot_name, d.status().message()));
+      return Status::ok();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 // ---------------------------------------------------------------------------------------

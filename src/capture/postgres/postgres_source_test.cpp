@@ -520,7 +520,7 @@ TEST_F(PostgresSourceTest, SnapshotStreamingRestartsExactlyOnce) {
   EXPECT_LT(ms[ms.size() / 2], 100.0);
 
   src->stop();
-  ASSERT_TRUE(drop_replication_slot(o).is_ok());
+  { Status d = drop_replication_slot(o); ASSERT_TRUE(d.is_ok()) << d.message(); }
 }
 
 TEST_F(PostgresSourceTest, SchemaChangeAndTruncateAreReported) {
@@ -547,7 +547,7 @@ TEST_F(PostgresSourceTest, SchemaChangeAndTruncateAreReported) {
         << sink.status_.last_error;
     EXPECT_EQ(sink.rows_[0].size(), 2u);  // nothing mis-decoded was applied
     src.stop();
-    ASSERT_TRUE(drop_replication_slot(options("pub_ddl", "ddl")).is_ok());
+    { Status d = drop_replication_slot(options("pub_ddl", "ddl")); ASSERT_TRUE(d.is_ok()) << d.message(); }
   }
   {
     MapSink sink;
@@ -559,7 +559,7 @@ TEST_F(PostgresSourceTest, SchemaChangeAndTruncateAreReported) {
     EXPECT_NE(sink.status_.last_error.find("table public.trunc1 was truncated upstream"), std::string::npos)
         << sink.status_.last_error;
     src.stop();
-    ASSERT_TRUE(drop_replication_slot(options("pub_trunc", "trunc")).is_ok());
+    { Status d = drop_replication_slot(options("pub_trunc", "trunc")); ASSERT_TRUE(d.is_ok()) << d.message(); }
   }
 }
 
@@ -617,7 +617,7 @@ TEST_F(PostgresSourceTest, ErrorsAtStart) {
     EXPECT_EQ(sink.schemas_.at(0).upstream_name, "okt");
     ASSERT_TRUE(sink.wait([&] { return sink.status_.state == "running"; }));
     src.stop();
-    ASSERT_TRUE(drop_replication_slot(o).is_ok());
+    { Status d = drop_replication_slot(o); ASSERT_TRUE(d.is_ok()) << d.message(); }
   }
 
   // wal_level = replica, on a copy of the cluster.
