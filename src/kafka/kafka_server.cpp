@@ -82,9 +82,19 @@ void KafkaServer::serve(std::shared_ptr<Connection> conn) {
                       (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[1])) << 16) |
                       (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[2])) << 8) |
                       static_cast<uint32_t>(static_cast<uint8_t>(size_buf[3]));
-      if (size < 8 || size > options_.max_request_bytes) break;
+      if ((size < 8 && !state.raw_sasl) || size > options_.max_request_bytes) break;
       frame.resize(size);
       if (!conn->read_exact(frame.data(), size)) break;
+      if (state.raw_sasl) {
+        // SASL v0 (KIP-43): bare tokens framed only by their int32 length, both ways.
+        SaslAuthenticateResponse r = sasl_authenticate(frame, state);
+        if (r.error_code != 0) break;
+        std::string out;
+        Writer(out).bytes(r.auth_bytes);
+        if (!conn->write_all(out)) break;
+        state.raw_sasl = !state.authenticated;
+        continue;
+      }
       std::optional<std::string> response;
       try {
         Request req = decode_request(frame);
@@ -173,12 +183,13 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
     if (hs->mechanism == "PLAIN" || hs->mechanism == "SCRAM-SHA-256") {
       st.mechanism = hs->mechanism;
       st.scram.reset();
+      st.raw_sasl = v == 0;
     } else {
       r.error_code = error::kUnsupportedSaslMechanism;
     }
     encode_sasl_handshake(r, v, body);
   } else if (auto* sa = get<SaslAuthenticateRequest>(req)) {
-    body = handle_sasl_authenticate(*sa, v, st);
+    encode_sasl_authenticate(sasl_authenticate(sa->auth_bytes, st), v, body);
   } else if (get<InitProducerIdRequest>(req)) {
     InitProducerIdResponse r;
     r.producer_id = next_producer_id_++;
@@ -462,7 +473,7 @@ std::string KafkaServer::handle_offset_fetch(const OffsetFetchRequest& r, int16_
   return out;
 }
 
-std::string KafkaServer::handle_sasl_authenticate(const SaslAuthenticateRequest& r, int16_t v, ConnState& st) {
+SaslAuthenticateResponse KafkaServer::sasl_authenticate(const std::string& auth_bytes, ConnState& st) {
   SaslAuthenticateResponse resp;
   auto fail = [&](int16_t code, std::string message) {
     resp.error_code = code;
@@ -470,7 +481,7 @@ std::string KafkaServer::handle_sasl_authenticate(const SaslAuthenticateRequest&
     st.close = true;
   };
   if (st.mechanism == "PLAIN") {
-    auto creds = parse_sasl_plain(r.auth_bytes);
+    auto creds = parse_sasl_plain(auth_bytes);
     if (creds && backend_.authenticate_plain(creds->user, creds->password)) {
       st.authenticated = true;
     } else {
@@ -486,14 +497,14 @@ std::string KafkaServer::handle_sasl_authenticate(const SaslAuthenticateRequest&
             return make_scram_credential(*password, "freshet-salt:" + user);
           },
           random_nonce());
-      auto first = st.scram->client_first(r.auth_bytes);
+      auto first = st.scram->client_first(auth_bytes);
       if (first) {
         resp.auth_bytes = *first;
       } else {
         fail(error::kSaslAuthenticationFailed, "Authentication failed: malformed SCRAM client-first-message");
       }
     } else {
-      auto final_msg = st.scram->client_final(r.auth_bytes);
+      auto final_msg = st.scram->client_final(auth_bytes);
       if (final_msg) {
         resp.auth_bytes = *final_msg;
         st.authenticated = true;
@@ -506,9 +517,7 @@ std::string KafkaServer::handle_sasl_authenticate(const SaslAuthenticateRequest&
   } else {
     fail(error::kIllegalSaslState, "SaslAuthenticate before SaslHandshake");
   }
-  std::string out;
-  encode_sasl_authenticate(resp, v, out);
-  return out;
+  return resp;
 }
 
 }  // namespace freshet::kafka

@@ -65,6 +65,7 @@ class KafkaServer {
     std::string mechanism;  // after SaslHandshake
     std::unique_ptr<ScramServer> scram;
     bool close = false;     // close after sending the response
+    bool raw_sasl = false;  // after SaslHandshake v0: the next frames are bare SASL tokens
   };
   std::optional<std::string> handle(const Request& req, ConnState& state);
 
@@ -78,7 +79,7 @@ class KafkaServer {
   std::string handle_produce(const ProduceRequest& r, int16_t v);
   std::string handle_offset_commit(const OffsetCommitRequest& r, int16_t v);
   std::string handle_offset_fetch(const OffsetFetchRequest& r, int16_t v);
-  std::string handle_sasl_authenticate(const SaslAuthenticateRequest& r, int16_t v, ConnState& state);
+  SaslAuthenticateResponse sasl_authenticate(const std::string& auth_bytes, ConnState& state);
   std::string advertised_host() const;
   int32_t advertised_port() const;
 

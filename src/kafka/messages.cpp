@@ -18,7 +18,7 @@ constexpr std::array<ApiRange, 15> kApis = {{
     {api::kHeartbeat, 0, 3},
     {api::kLeaveGroup, 0, 3},
     {api::kSyncGroup, 0, 3},
-    {api::kSaslHandshake, 1, 1},
+    {api::kSaslHandshake, 0, 1},
     {api::kApiVersions, 0, 3},
     {api::kInitProducerId, 0, 1},
     {api::kSaslAuthenticate, 0, 1},

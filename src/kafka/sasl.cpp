@@ -154,7 +154,11 @@ std::optional<std::string> ScramServer::client_final(std::string_view m) {
   std::string without_proof(m.substr(0, p));
   auto r = attr(without_proof, 'r');
   auto cb = attr(without_proof, 'c');
-  if (!r || !cb || *r != nonce_) return std::nullopt;
+  // librdkafka sends the client nonce followed by the whole combined nonce; Kafka's broker
+  // accepts any r that ends with the combined nonce, so do we (the proof covers r anyway).
+  if (!r || !cb || r->size() < nonce_.size() || r->compare(r->size() - nonce_.size(), nonce_.size(), nonce_) != 0) {
+    return std::nullopt;
+  }
   auto proof = base64_decode(m.substr(p + 3));
   if (!proof || proof->size() != 32) return std::nullopt;
   const ScramCredential& c = credential_ ? *credential_ : fake_;

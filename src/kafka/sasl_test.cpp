@@ -60,3 +60,21 @@ TEST(Sasl, PlainAndBase64) {
 
 }  // namespace
 }  // namespace freshet::kafka
+
+namespace freshet::kafka {
+namespace {
+TEST(Sasl, LibrdkafkaNonceRepetitionIsAccepted) {
+  // librdkafka 2.0.2 sends r = client nonce + combined nonce; Kafka accepts r ending with it.
+  ScramServer s(lookup_for("alice", "pw"), "SRV");
+  auto first = s.client_first("n,,n=alice,r=cli");
+  ASSERT_TRUE(first.has_value());
+  std::string server_first = *first;
+  std::string doubled = "r=cli" + server_first.substr(2);
+  std::string msg = scram_client_final("pw", "n=alice,r=cli", doubled);
+  EXPECT_TRUE(msg.find("r=clicliSRV,") != std::string::npos);
+  // The proof was computed over the doubled nonce's own server-first; recompute over ours.
+  std::string without_proof = "c=biws,r=clicliSRV";
+  EXPECT_FALSE(s.client_final(without_proof + ",p=AAAA").has_value());
+}
+}  // namespace
+}  // namespace freshet::kafka
