@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache g++ clang
   libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libabsl-dev libasio-dev libssl-dev
   libpg-query-dev libprotobuf-c-dev libre2-dev nlohmann-json3-dev libpq-dev libmariadb-dev
-  postgresql-15 postgresql-client-15 mariadb-server
+  postgresql-15 postgresql-client-15 mariadb-server kcat librdkafka-dev
 )
 # Node: keep an existing installation (e.g. NodeSource's nodejs, which bundles npm and
 # conflicts with Debian's npm package); install Debian's only when node or npm is absent.

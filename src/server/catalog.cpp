@@ -10,6 +10,22 @@ Catalog::Catalog() : system_views_(make_system_views()) {
   for (auto& v : make_introspection_views(next)) system_views_.push_back(std::move(v));
 }
 
+sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps) {
+  if (obj.id >= next_id_) next_id_ = obj.id + 1;
+  if (obj.oid >= next_oid_) next_oid_ = obj.oid + 1;
+  auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
+  auto& ref = *p;
+  by_name_[{ref.schema, ref.name}] = ref.id;
+  if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
+  if (!deps.empty()) deps_[ref.id] = deps;
+  objects_[ref.id] = std::move(p);
+  return ref;
+}
+
+void Catalog::updated(uint64_t id) {
+  if (on_change) on_change(id, find(id));
+}
+
 sql::ObjectInfo* Catalog::find(uint64_t id) {
   auto it = objects_.find(id);
   return it == objects_.end() ? nullptr : it->second.get();
@@ -57,6 +73,7 @@ sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj) {
   by_name_[{ref.schema, ref.name}] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
   objects_[ref.id] = std::move(p);
+  if (on_change) on_change(ref.id, &ref);
   return ref;
 }
 
@@ -67,6 +84,7 @@ void Catalog::remove(uint64_t id) {
   tables_.erase(id);
   deps_.erase(id);
   objects_.erase(it);
+  if (on_change) on_change(id, nullptr);
 }
 
 std::vector<const sql::ObjectInfo*> Catalog::dependents(uint64_t id) const {

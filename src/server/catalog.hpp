@@ -47,11 +47,30 @@ class Catalog : public sql::CatalogView {
 
   // Adds a user object; assigns id and oid. Returns the stored object.
   sql::ObjectInfo& add(sql::ObjectInfo obj);
+  // Re-adds an object as stored (keeping its id and oid) at start-up; no change hook.
+  sql::ObjectInfo& restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps);
   sql::ObjectInfo* find(uint64_t id);
+  // Tells the change hook that a found object was modified in place.
+  void updated(uint64_t id);
+  // An id for something that is not a catalog object (a source's own state).
+  uint64_t allocate_id() { return next_id_++; }
+  void note_id(uint64_t id) {
+    if (id >= next_id_ && id < (uint64_t{1} << 40)) next_id_ = id + 1;
+  }
+  std::vector<uint64_t> dependencies_of(uint64_t id) const {
+    auto it = deps_.find(id);
+    return it == deps_.end() ? std::vector<uint64_t>{} : it->second;
+  }
+  // Called after every change of an object (obj == nullptr: removed), with the coordinator's
+  // lock held; it makes the change durable and throws SqlError when it cannot.
+  std::function<void(uint64_t id, const sql::ObjectInfo* obj)> on_change;
   void remove(uint64_t id);
   // Objects that depend on `id` (views naming it, indexes on it).
   std::vector<const sql::ObjectInfo*> dependents(uint64_t id) const;
-  void add_dependency(uint64_t dependent, uint64_t on) { deps_[dependent].push_back(on); }
+  void add_dependency(uint64_t dependent, uint64_t on) {
+    deps_[dependent].push_back(on);
+    updated(dependent);
+  }
 
   const std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>>& objects() const { return objects_; }
   TableData* table_data(uint64_t id);

@@ -33,6 +33,20 @@ void SubscriptionQueue::advance(uint64_t t) {
 Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {
   state_->now_ts = wall_clock_ms();
   State* st = state_.get();
+  if (!options_.data_dir.empty()) {
+    auto p = Persistence::open(options_.data_dir);
+    if (!p) throw SqlError(sqlstate::kIoError, "cannot open data directory " + options_.data_dir + ": " + p.status().message());
+    st->persist = std::move(p.value());
+    for (const auto& [id, report] : st->persist->store().recovery_reports())
+      std::fprintf(stderr, "freshet: recovered collection %llu: %s\n", static_cast<unsigned long long>(id), report.to_string().c_str());
+    uint64_t upper = st->persist->max_upper();
+    if (upper >= st->now_ts) st->now_ts = upper + 1;
+    st->recover();
+    st->catalog.on_change = [st](uint64_t id, const sql::ObjectInfo* obj) {
+      Status ps = obj ? st->persist->put_object(st->now_ts, *obj, st->catalog.dependencies_of(id)) : st->persist->delete_object(st->now_ts, id);
+      if (!ps) throw SqlError(sqlstate::kIoError, "could not record a catalog change durably: " + ps.message());
+    };
+  }
   st->catalog.arrangement_rows = [st](std::vector<Row>& out) {
     // Called with mu held (shared) by the reader.
     for (const auto& m : st->maintained) {
@@ -61,6 +75,7 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     }
   };
   state_->start_ticker();
+  state_->start_sources();
 }
 
 Coordinator::~Coordinator() {
@@ -126,7 +141,19 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
       failed.push_back(m->id());
       continue;
     }
-    if (!delta.empty()) changes[m->id()] = std::move(delta);
+    if (!delta.empty()) {
+      if (persist) {
+        const sql::ObjectInfo* o = catalog.find(m->id());
+        if (o && o->kind == sql::ObjectKind::kMaterializedView) {
+          Status ps = persist->write_mv(m->id(), t, delta, [&](const Row& r) {
+            auto it = m->contents().find(r);
+            return it == m->contents().end() ? int64_t{0} : it->second;
+          });
+          if (!ps) std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", o->name.c_str(), ps.message().c_str());
+        }
+      }
+      changes[m->id()] = std::move(delta);
+    }
     arena.reset();
   }
   now_ts = t;

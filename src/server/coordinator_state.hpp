@@ -22,6 +22,7 @@
 #include "server/coordinator.hpp"
 #include "server/maintained.hpp"
 #include "server/sources.hpp"
+#include "server/persist.hpp"
 
 namespace freshet::server {
 
@@ -50,6 +51,7 @@ struct Coordinator::State {
   std::map<uint64_t, std::vector<std::weak_ptr<SubscriptionQueue>>> subscribers;  // guarded by mu
   uint64_t now_ts = 0;                                     // guarded by mu
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
+  std::unique_ptr<Persistence> persist;                     // null only in tests without a data dir
   uint64_t tick_ms = 100;
 
   // The oracle: a timestamp for the next write. REQUIRES: mu held exclusively.
@@ -61,6 +63,12 @@ struct Coordinator::State {
   void advance(uint64_t t, ChangeSet changes);
   Maintained* find_maintained(uint64_t id);
   void drop_maintained(uint64_t id);
+
+  // Start-up: the catalog, table contents and sources' data from disk, then hydration of every
+  // index and materialized view (progress on stderr). Sources are started by start_sources().
+  void recover();
+  void start_sources();
+  std::vector<std::pair<std::shared_ptr<SourceEntry>, std::optional<std::string>>> sources_to_start;
 
   // Background ticking.
   void start_ticker();

@@ -199,13 +199,16 @@ namespace {
 class Executor {
  public:
   Executor(Coordinator& coord, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
-      : coord_(coord), cs_(coord.state()), st_(st), params_(params), param_types_(param_types) {
+      : Executor(coord.state(), st, params, param_types) {}
+  Executor(Coordinator::State& cs, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
+      : cs_(cs), st_(st), params_(params), param_types_(param_types) {
     ctx_.arena = &arena_;
     ctx_.statement_time_us = now_pg_micros();
     ctx_.logical_time_ms = static_cast<uint64_t>((ctx_.statement_time_us + kUnixToPgEpochMicros) / 1000);
     ctx_.params = params_;
     ctx_.current_user = st_.options.user;
     ctx_.current_database = st_.options.database;
+    ctx_.catalog = sql::catalog_access(cs_.catalog);  // reg* types and pg_get_*def read the catalog
   }
 
   std::unique_ptr<Execution> run(const PgQuery__Node* stmt);
@@ -242,19 +245,22 @@ class Executor {
                              std::vector<Column>& cols);
   void require_write_lock() {}
   void apply_to_table(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes);
-  // During COMMIT: the changes of all tables, pushed through the dataflows at one timestamp.
+  std::vector<storage::Change> table_storage_changes(const ObjectInfo& t, const RowDiffs& changes);
+  // During COMMIT: the changes of all tables (applied after they are durable, at one timestamp)
+  // and their durable records.
   ChangeSet* commit_batch_ = nullptr;
+  std::vector<storage::Change> commit_records_;
 
  public:
   std::unique_ptr<Execution> run_streaming(const sql::StreamingStatement& st);
+  Maintained& maintain_for_recovery(ObjectInfo& view) { return maintain_view(view); }
   std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
   std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_view_from_text(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> drop_streaming_object(const sql::StreamingStatement& st);
   void validate_connection_options(const ObjectInfo& conn);
-  // A connection's option value, with SECRET references resolved. REQUIRES: mu held.
-  std::optional<std::string> connection_option(const ObjectInfo& conn, const std::string& key);
+
   std::vector<Column> describe_streaming(const sql::StreamingStatement& st, bool& returns_rows);
 
  private:
@@ -267,7 +273,6 @@ class Executor {
   std::unique_ptr<Execution> explain_object(const sql::StreamingStatement& st);
   void wait_for_time(uint64_t t);
 
-  Coordinator& coord_;
   Coordinator::State& cs_;
   Session::State& st_;
   std::span<const Datum> params_;
@@ -605,15 +610,62 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
     return;
   }
   st_.pending.erase(t.id);
-  apply_to_table(t, changes);
-  if (!commit_batch_) {
-    ChangeSet cs;
-    cs[t.id] = changes;
-    cs_.advance(cs_.next_write_ts(), std::move(cs));
-  } else {
+  if (commit_batch_) {
+    // COMMIT: every table's changes become durable in one batch, then are applied together.
+    auto records = table_storage_changes(t, changes);
+    commit_records_.insert(commit_records_.end(), std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
     auto& all = (*commit_batch_)[t.id];
     all.insert(all.end(), changes.begin(), changes.end());
+    return;
   }
+  uint64_t ts = cs_.next_write_ts();
+  if (cs_.persist) {
+    if (Status ps = cs_.persist->write_tables(ts, table_storage_changes(t, changes)); !ps)
+      throw SqlError(sqlstate::kIoError, "could not make the write durable: " + ps.message());
+  }
+  apply_to_table(t, changes);
+  ChangeSet cs;
+  cs[t.id] = changes;
+  cs_.advance(ts, std::move(cs));
+}
+
+std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t, const RowDiffs& changes) {
+  std::vector<storage::Change> out;
+  if (!cs_.persist) return out;
+  TableData* data = cs_.catalog.table_data(t.id);
+  std::vector<Datum> ds;
+  auto pk_of = [&](const Row& r) {
+    ds.clear();
+    r.unpack_into(ds);
+    std::vector<Datum> k;
+    for (auto c : t.primary_key) k.push_back(ds[c]);
+    return Row::pack(k);
+  };
+  // The state after the change, per key (PK tables) or per row (keyless).
+  std::unordered_map<Row, std::optional<Row>, RowHash> after_key;
+  std::unordered_map<Row, int64_t, RowHash> count_delta;
+  for (const auto& [row, diff] : changes) {
+    if (!t.primary_key.empty()) {
+      Row k = pk_of(row);
+      auto it = after_key.find(k);
+      if (it == after_key.end()) {
+        auto cur = data->by_key.find(k);
+        it = after_key.emplace(k, cur == data->by_key.end() ? std::nullopt : std::optional<Row>(cur->second)).first;
+      }
+      if (diff > 0) it->second = row;
+      else if (it->second && *it->second == row) it->second.reset();
+    } else {
+      count_delta[row] += diff;
+    }
+  }
+  Persistence::table_records(
+      t, changes, [&](const Row& key) { return after_key[key]; },
+      [&](const Row& row) {
+        auto it = data->rows.find(row);
+        return (it == data->rows.end() ? 0 : it->second) + count_delta[row];
+      },
+      out);
+  return out;
 }
 
 void Executor::apply_to_table(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes) {
@@ -638,6 +690,16 @@ void Executor::apply_to_table(const ObjectInfo& t, const std::vector<std::pair<R
     auto& n = data->rows[row];
     n += diff;
     if (n == 0) data->rows.erase(row);
+    if (!t.primary_key.empty()) {
+      bool has_null = false;
+      Row k = key_of(row, t.primary_key, has_null);
+      if (diff > 0) {
+        data->by_key[k] = row;
+      } else {
+        auto it = data->by_key.find(k);
+        if (it != data->by_key.end() && it->second == row) data->by_key.erase(it);
+      }
+    }
     for (size_t ki = 0; ki < keys.size(); ++ki) {
       bool has_null = false;
       Row k = key_of(row, *keys[ki].first, has_null);
@@ -1231,7 +1293,18 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
   auto m = std::make_unique<Maintained>(view.id, view.name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
   Maintained& ref = *m;
   cs_.maintained.push_back(std::move(m));
-  view.maintained = true;
+  if (view.kind == ObjectKind::kMaterializedView && cs_.persist) {
+    Status ps = cs_.persist->create_mv_collection(view.id, "mv:" + view.name);
+    if (ps) ps = cs_.persist->write_mv(view.id, cs_.now_ts, initial, [&](const Row& r) {
+      auto it = ref.contents().find(r);
+      return it == ref.contents().end() ? int64_t{0} : it->second;
+    });
+    if (!ps) throw SqlError(sqlstate::kIoError, "could not store materialized view " + view.name + ": " + ps.message());
+  }
+  if (!view.maintained) {
+    view.maintained = true;
+    cs_.catalog.updated(view.id);
+  }
   return ref;
 }
 
@@ -1289,6 +1362,15 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
         }
       }
       if (cs_.find_maintained(id)) cs_.drop_maintained(id);
+      if (cs_.persist && x && x->kind == ObjectKind::kTable) {
+        RowDiffs all;
+        for (const auto& [r, n] : cs_.catalog.table_data(id)->rows) all.push_back({r, -n});
+        std::vector<storage::Change> dels;
+        Persistence::table_records(*x, all, [](const Row&) { return std::optional<Row>(); }, [](const Row&) { return int64_t{0}; }, dels);
+        if (Status ps = cs_.persist->write_tables(cs_.next_write_ts(), std::move(dels)); !ps)
+          throw SqlError(sqlstate::kIoError, "could not drop the table's data: " + ps.message());
+      }
+      if (cs_.persist && x && x->kind == ObjectKind::kMaterializedView) (void)cs_.persist->drop_collection(id);
       cs_.catalog.remove(id);
     }
   }
@@ -1315,7 +1397,10 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
         st_.pending.clear();
         ChangeSet batch;
         commit_batch_ = &batch;
+        commit_records_.clear();
         try {
+          // Check every table's constraints and compute the durable records first: nothing is
+          // applied unless everything can be.
           for (auto& [id, changes] : pending) {
             const ObjectInfo* t = cs_.catalog.find(id);
             if (!t || changes.empty()) continue;  // dropped meanwhile
@@ -1323,11 +1408,19 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
           }
         } catch (...) {
           commit_batch_ = nullptr;
-          if (!batch.empty()) cs_.advance(cs_.next_write_ts(), std::move(batch));
           throw;
         }
         commit_batch_ = nullptr;
-        if (!batch.empty()) cs_.advance(cs_.next_write_ts(), std::move(batch));
+        if (!batch.empty()) {
+          uint64_t ts = cs_.next_write_ts();
+          if (cs_.persist) {
+            if (Status ps = cs_.persist->write_tables(ts, std::move(commit_records_)); !ps)
+              throw SqlError(sqlstate::kIoError, "could not make the transaction durable: " + ps.message());
+          }
+          for (auto& [id, changes] : batch)
+            if (const ObjectInfo* t = cs_.catalog.find(id)) apply_to_table(*t, changes);
+          cs_.advance(ts, std::move(batch));
+        }
       }
       return done("COMMIT");
     }
@@ -1823,46 +1916,9 @@ void Executor::validate_connection_options(const ObjectInfo& conn) {
       throw SqlError(sqlstate::kInvalidParameterValue, "unknown " + conn.connection_type + " connection option " + k);
 }
 
-[[maybe_unused]] std::optional<std::string> Executor::connection_option(const ObjectInfo& conn, const std::string& key) {
-  for (const auto& [k, v] : conn.connection_options)
-    if (k == key) {
-      if (v.rfind("SECRET ", 0) == 0) {
-        const ObjectInfo* sec = cs_.catalog.lookup("public", v.substr(7));
-        if (!sec) throw SqlError(sqlstate::kUndefinedObject, "secret " + v.substr(7) + " was dropped");
-        return sec->secret_value;
-      }
-      return v;
-    }
-  return std::nullopt;
-}
-
-namespace {
-uint64_t parse_duration_ms(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i == 0) throw SqlError(sqlstate::kInvalidParameterValue, "invalid interval \"" + s + "\"");
-  double v = std::stod(s.substr(0, i));
-  std::string unit;
-  for (size_t k = i; k < s.size(); ++k)
-    if (!std::isspace(static_cast<unsigned char>(s[k]))) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
-  if (unit.empty() || unit == "s" || unit.rfind("sec", 0) == 0) return static_cast<uint64_t>(v * 1000);
-  if (unit == "ms" || unit.rfind("millisecond", 0) == 0) return static_cast<uint64_t>(v);
-  if (unit == "m" || unit == "min" || unit.rfind("minute", 0) == 0) return static_cast<uint64_t>(v * 60000);
-  throw SqlError(sqlstate::kInvalidParameterValue, "invalid interval \"" + s + "\"");
-}
-uint64_t parse_count(const sql::StreamingStatement::Option& o) {
-  try {
-    return std::stoull(o.value);
-  } catch (...) {
-    throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for " + o.key + ": \"" + o.value + "\"");
-  }
-}
-}  // namespace
-
 std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement& st) {
   auto entry = std::make_shared<SourceEntry>();
   entry->name = st.object;
-  std::unique_ptr<capture::Source> source;
   {
     std::unique_lock lock(cs_.mu);
     if (cs_.catalog.lookup("public", st.object)) {
@@ -1871,33 +1927,10 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
     }
     for (const auto& [id, e] : cs_.sources)
       if (e->name == st.object) throw SqlError(sqlstate::kDuplicateObject, "source '" + st.object + "' already exists");
-    if (st.what == "load generator") {
-      capture::LoadGenOptions o;
-      o.kind = sql::lower_ident(st.generator);
-      for (const auto& opt : st.options) {
-        if (opt.key == "TICK INTERVAL") o.tick_ms = parse_duration_ms(opt.value);
-        else if (opt.key == "RATE") o.rate = parse_count(opt);
-        else if (opt.key == "SEED") o.seed = parse_count(opt);
-        else if (opt.key == "MAX CARDINALITY") o.max_cardinality = parse_count(opt);
-        else if (opt.key == "SCALE FACTOR" || opt.key == "AS OF" || opt.key == "UP TO") continue;
-        else throw SqlError(sqlstate::kInvalidParameterValue, "unknown load generator option " + opt.key);
-      }
-      source = capture::make_load_generator(o);
-      auto tables = capture::load_generator_tables(o.kind);
-      entry->type = "load-generator";
-      if (!st.all_tables && st.tables.empty()) {
-        if (tables.size() != 1)
-          throw SqlError(sqlstate::kFeatureNotSupported, "load generator " + st.generator + " has several tables")
-              .with_hint("Use FOR ALL TABLES.");
-        entry->single_table_named_after_source = true;
-      }
-      entry->wanted_tables = st.tables;
-    } else {
-      throw SqlError(sqlstate::kFeatureNotSupported, "sources FROM " + st.what + " are not available yet");
-    }
-    if (entry->single_table_named_after_source) {
-      entry->id = g_next_temp_id++;
-    } else {
+    entry->create_sql = st.text;
+    entry->id = cs_.catalog.allocate_id();
+    build_source(cs_, st, *entry);
+    if (!entry->single_table_named_after_source) {
       ObjectInfo obj;
       obj.name = st.object;
       obj.kind = ObjectKind::kSource;
@@ -1907,7 +1940,6 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
     cs_.sources[entry->id] = entry;
   }
   entry->sink = make_source_sink(cs_, entry);
-  entry->source = std::move(source);
   Status s = entry->source->start(*entry->sink, std::nullopt);
   auto fail = [&](const std::string& msg) -> std::unique_ptr<Execution> {
     {
@@ -1915,11 +1947,16 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
       entry->dropped = true;
     }
     entry->source->stop();
+    if (entry->on_drop) entry->on_drop();
     std::unique_lock lock(cs_.mu);
     for (auto id : entry->table_ids)
       if (id) cs_.catalog.remove(id);
     if (cs_.catalog.find(entry->id)) cs_.catalog.remove(entry->id);
     cs_.sources.erase(entry->id);
+    if (cs_.persist) {
+      (void)cs_.persist->delete_source(cs_.now_ts, entry->id);
+      (void)cs_.persist->drop_collection(entry->id);
+    }
     throw SqlError(sqlstate::kConnectionException, msg);
   };
   if (!s) return fail(s.message());
@@ -1977,7 +2014,13 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   }
   // Stop the connector without the lock: its thread may be waiting for it.
   entry->source->stop();
+  if (entry->on_drop) entry->on_drop();
   std::unique_lock lock(cs_.mu);
+  if (cs_.persist) {
+    if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id); !ps)
+      throw SqlError(sqlstate::kIoError, "could not record the dropped source: " + ps.message());
+    (void)cs_.persist->drop_collection(entry->id);
+  }
   std::function<void(uint64_t)> drop_with_dependents = [&](uint64_t id) {
     for (const auto* d : cs_.catalog.dependents(id)) drop_with_dependents(d->id);
     if (cs_.find_maintained(id)) cs_.drop_maintained(id);
@@ -2197,6 +2240,164 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
   } catch (const SqlError&) {
     if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;
     throw;
+  }
+}
+
+}  // namespace freshet::server
+
+namespace freshet::server {
+
+// Start-up (see coordinator_state.hpp). Runs before any session exists: no locking needed,
+// but the executor's helpers expect the lock's discipline, so it is taken anyway.
+void Coordinator::State::recover() {
+  std::unique_lock lock(mu);
+  auto loaded = persist->load_catalog();
+  if (!loaded) throw SqlError(sqlstate::kIoError, "cannot read the catalog: " + loaded.status().message());
+  size_t nobjects = loaded->objects.size();
+  for (auto& [obj, deps] : loaded->objects) catalog.restore(std::move(obj), deps);
+  for (const auto& s : loaded->sources) catalog.note_id(s.id);
+  // Tables.
+  Status ts = persist->load_tables(
+      [&](uint64_t tid, const sql::ObjectInfo* t, Row row, int64_t count) {
+        TableData* data = catalog.table_data(tid);
+        if (!data) return;
+        data->rows[row] += count;
+        std::vector<Datum> ds = row.unpack();
+        auto key_row = [&](const std::vector<uint32_t>& cols, bool& has_null) {
+          std::vector<Datum> k;
+          has_null = false;
+          for (auto c : cols) {
+            k.push_back(ds[c]);
+            has_null |= ds[c].is_null();
+          }
+          return Row::pack(k);
+        };
+        size_t nkeys = (t->primary_key.empty() ? 0 : 1) + t->unique_keys.size();
+        if (data->key_counts.size() < nkeys) data->key_counts.resize(nkeys);
+        size_t ki = 0;
+        bool has_null = false;
+        if (!t->primary_key.empty()) {
+          Row k = key_row(t->primary_key, has_null);
+          data->by_key[k] = row;
+          data->key_counts[ki++][k] += count;
+        }
+        for (const auto& u : t->unique_keys) {
+          Row k = key_row(u, has_null);
+          if (!has_null) data->key_counts[ki][k] += count;
+          ++ki;
+        }
+      },
+      [&](uint64_t id) -> const sql::ObjectInfo* { return catalog.find(id); });
+  if (!ts) throw SqlError(sqlstate::kIoError, "cannot read the tables: " + ts.message());
+  // Sources: their tables' rows, and the position to resume from.
+  for (const auto& s : loaded->sources) {
+    auto stmt = sql::parse_streaming(s.create_sql);
+    if (!stmt) {
+      std::fprintf(stderr, "freshet: source %s: its definition no longer parses; skipped\n", s.name.c_str());
+      continue;
+    }
+    auto entry = std::make_shared<SourceEntry>();
+    entry->id = s.id;
+    entry->name = s.name;
+    entry->create_sql = s.create_sql;
+    entry->table_ids = s.table_ids;
+    entry->schemas_set = true;
+    entry->single_table_named_after_source = s.single_table_named_after_source;
+    entry->status.state = "starting";
+    std::optional<std::string> checkpoint;
+    Status ls = persist->load_source(
+        s.id,
+        [&](uint32_t table, Row key, Row row) {
+          if (table >= entry->table_ids.size() || entry->table_ids[table] == 0) return;
+          TableData* data = catalog.table_data(entry->table_ids[table]);
+          if (!data) return;
+          data->rows[row] += 1;
+          data->by_key[dataflow::canonical_row(key.ref())] = std::move(row);
+        },
+        checkpoint);
+    if (!ls) {
+      entry->status.state = "error";
+      entry->status.last_error = "cannot read the source's data: " + ls.message();
+      sources[entry->id] = entry;
+      continue;
+    }
+    try {
+      build_source(*this, *stmt, *entry);
+    } catch (const SqlError& e) {
+      entry->status.state = "error";
+      entry->status.last_error = e.message();
+      sources[entry->id] = entry;
+      continue;
+    }
+    entry->sink = make_source_sink(*this, entry);
+    sources[entry->id] = entry;
+    sources_to_start.push_back({entry, checkpoint});
+  }
+  // Hydration: indexes on views and materialized views, in creation order.
+  std::vector<uint64_t> to_hydrate;
+  for (const auto& [id, o] : catalog.objects()) {
+    if (o->kind == sql::ObjectKind::kMaterializedView) to_hydrate.push_back(id);
+    if (o->kind == sql::ObjectKind::kIndex) to_hydrate.push_back(id);
+  }
+  size_t done_count = 0;
+  Session::State dummy;
+  std::vector<Type> no_params;
+  for (uint64_t id : to_hydrate) {
+    sql::ObjectInfo* o = catalog.find(id);
+    if (!o) continue;
+    sql::ObjectInfo* target = o->kind == sql::ObjectKind::kIndex ? catalog.find(o->index_on) : o;
+    if (!target || (target->kind != sql::ObjectKind::kView && target->kind != sql::ObjectKind::kMaterializedView)) {
+      ++done_count;
+      continue;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+      Executor hx(*this, dummy, {}, no_params);
+      Maintained& m = hx.maintain_for_recovery(*target);
+      if (o->kind == sql::ObjectKind::kIndex && m.find_index(o->index_key) < 0) m.add_index(o->index_key);
+      if (target->kind == sql::ObjectKind::kMaterializedView && o == target) {
+        // Bring the stored contents in line with the recomputed ones.
+        std::unordered_map<Row, int64_t, RowHash> stored;
+        if (auto c = persist->store().get(target->id)) {
+          if (auto snap = c->snapshot())
+            for (auto& rec : snap->records)
+              if (rec.value) stored[rec.key] = rec.value->get(0).as_int();
+        }
+        RowDiffs fix;
+        for (const auto& [r, n] : stored)
+          if (!m.contents().count(r)) fix.push_back({r, -n});
+        for (const auto& [r, n] : m.contents()) {
+          auto it = stored.find(r);
+          if (it == stored.end() || it->second != n) fix.push_back({r, n});
+        }
+        (void)persist->write_mv(target->id, now_ts, fix, [&](const Row& r) {
+          auto it = m.contents().find(r);
+          return it == m.contents().end() ? int64_t{0} : it->second;
+        });
+      }
+      ++done_count;
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "freshet: hydrated %s (%zu of %zu): %zu rows in %lld ms\n", o->name.c_str(), done_count,
+                   to_hydrate.size(), m.records(), static_cast<long long>(ms));
+    } catch (const SqlError& e) {
+      std::fprintf(stderr, "freshet: could not hydrate %s: %s\n", o->name.c_str(), e.message().c_str());
+    }
+  }
+  if (nobjects > 0)
+    std::fprintf(stderr, "freshet: restored %zu catalog objects, %zu sources\n", nobjects, loaded->sources.size());
+}
+
+void Coordinator::State::start_sources() {
+  auto list = std::move(sources_to_start);
+  sources_to_start.clear();
+  for (auto& [entry, checkpoint] : list) {
+    Status s = entry->source->start(*entry->sink, checkpoint);
+    if (!s) {
+      std::lock_guard g(entry->mu);
+      entry->status.state = "error";
+      entry->status.last_error = s.message();
+      std::fprintf(stderr, "freshet: source %s could not resume: %s\n", entry->name.c_str(), s.message().c_str());
+    }
   }
 }
 

@@ -1,9 +1,14 @@
 #include "server/sources.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "dataflow/update.hpp"
 #include "server/coordinator_state.hpp"
+#include "capture/loadgen/loadgen.hpp"
+#include "capture/postgres/postgres_source.hpp"
+#include "capture/mysql/mysql_source.hpp"
+#include "sql/binder.hpp"
 
 namespace freshet::server {
 namespace {
@@ -66,6 +71,14 @@ class Sink : public capture::SourceSink {
       ids.push_back(added.id);
       if (e_->id != added.id && e_->id != 0) st_.catalog.add_dependency(added.id, e_->id);
     }
+    if (st_.persist) {
+      Status ps = st_.persist->create_source_collection(e_->id, "source:" + e_->name);
+      if (ps) {
+        StoredSource stored{e_->id, e_->name, e_->create_sql, ids, e_->single_table_named_after_source};
+        ps = st_.persist->put_source(st_.now_ts, stored);
+      }
+      if (!ps) return ps;
+    }
     std::lock_guard g(e_->mu);
     e_->table_ids = std::move(ids);
     e_->schemas_set = true;
@@ -80,6 +93,24 @@ class Sink : public capture::SourceSink {
         std::lock_guard g(e_->mu);
         if (e_->dropped) return Status::error("source was dropped");
         if (!e_->schemas_set) return Status::error("transaction before schemas");
+      }
+      // Durable first: the upstream position goes with the data (exactly once).
+      uint64_t ts = st_.next_write_ts();
+      if (st_.persist) {
+        std::vector<storage::Change> stored;
+        stored.reserve(txn.changes.size());
+        for (const auto& ch : txn.changes) {
+          if (ch.table >= e_->table_ids.size() || e_->table_ids[ch.table] == 0) continue;
+          std::vector<Datum> k = {Datum::from_int(ch.table)};
+          ch.key.unpack_into(k);
+          Row key = Row::pack(k);
+          if (ch.op == capture::Change::Op::kUpsert)
+            stored.push_back(storage::Change::upsert(std::move(key), ch.value));
+          else
+            stored.push_back(storage::Change::del(std::move(key)));
+        }
+        Status ps = st_.persist->write_source(e_->id, ts, std::move(stored), txn.position);
+        if (!ps) return ps;
       }
       ChangeSet changes;
       for (auto& ch : txn.changes) {
@@ -104,7 +135,7 @@ class Sink : public capture::SourceSink {
         }
       }
       for (auto& [id, d] : changes) dataflow::consolidate(d);
-      st_.advance(st_.next_write_ts(), std::move(changes));
+      st_.advance(ts, std::move(changes));
     }
     uint64_t now = wall_clock_ms();
     std::lock_guard g(e_->mu);
@@ -133,7 +164,166 @@ class Sink : public capture::SourceSink {
   std::shared_ptr<SourceEntry> e_;
 };
 
+uint64_t parse_duration_ms(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  if (i == 0) throw SqlError(sqlstate::kInvalidParameterValue, "invalid interval \"" + s + "\"");
+  double v = std::stod(s.substr(0, i));
+  std::string unit;
+  for (size_t k = i; k < s.size(); ++k)
+    if (!std::isspace(static_cast<unsigned char>(s[k]))) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+  if (unit.empty() || unit == "s" || unit.rfind("sec", 0) == 0) return static_cast<uint64_t>(v * 1000);
+  if (unit == "ms" || unit.rfind("millisecond", 0) == 0) return static_cast<uint64_t>(v);
+  if (unit == "m" || unit == "min" || unit.rfind("minute", 0) == 0) return static_cast<uint64_t>(v * 60000);
+  throw SqlError(sqlstate::kInvalidParameterValue, "invalid interval \"" + s + "\"");
+}
+
+uint64_t parse_count(const sql::StreamingStatement::Option& o) {
+  try {
+    size_t used = 0;
+    uint64_t v = std::stoull(o.value, &used);
+    if (used != o.value.size()) throw std::invalid_argument("trailing");
+    return v;
+  } catch (...) {
+    throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for " + o.key + ": \"" + o.value + "\"");
+  }
+}
+
+// A connection's option with SECRET references resolved.
+std::optional<std::string> connection_option(Coordinator::State& st, const sql::ObjectInfo& conn, const std::string& key) {
+  for (const auto& [k, v] : conn.connection_options)
+    if (k == key) {
+      if (v.rfind("SECRET ", 0) == 0) {
+        const sql::ObjectInfo* sec = st.catalog.lookup("public", v.substr(7));
+        if (!sec) throw SqlError(sqlstate::kUndefinedObject, "secret " + v.substr(7) + " was dropped");
+        return sec->secret_value;
+      }
+      return v;
+    }
+  return std::nullopt;
+}
+
+const sql::ObjectInfo& connection_of(Coordinator::State& st, const sql::StreamingStatement& stmt, const char* type) {
+  const sql::ObjectInfo* c = st.catalog.lookup("public", stmt.connection);
+  if (!c || c->kind != sql::ObjectKind::kConnection) throw SqlError(sqlstate::kUndefinedObject, "unknown connection '" + stmt.connection + "'");
+  if (c->connection_type != type)
+    throw SqlError(sqlstate::kWrongObjectType, "connection " + stmt.connection + " is a " + c->connection_type + " connection, not " + type);
+  return *c;
+}
+
 }  // namespace
+
+void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, SourceEntry& entry) {
+  if (stmt.what == "load generator") {
+    capture::LoadGenOptions o;
+    o.kind = sql::lower_ident(stmt.generator);
+    for (const auto& opt : stmt.options) {
+      if (opt.key == "TICK INTERVAL") o.tick_ms = parse_duration_ms(opt.value);
+      else if (opt.key == "RATE") o.rate = parse_count(opt);
+      else if (opt.key == "SEED") o.seed = parse_count(opt);
+      else if (opt.key == "MAX CARDINALITY") o.max_cardinality = parse_count(opt);
+      else throw SqlError(sqlstate::kInvalidParameterValue, "unknown load generator option " + opt.key);
+    }
+    entry.source = capture::make_load_generator(o);
+    auto tables = capture::load_generator_tables(o.kind);
+    entry.type = "load-generator";
+    if (!stmt.all_tables && stmt.tables.empty()) {
+      if (tables.size() != 1)
+        throw SqlError(sqlstate::kFeatureNotSupported, "load generator " + stmt.generator + " has several tables")
+            .with_hint("Use FOR ALL TABLES.");
+      entry.single_table_named_after_source = true;
+    }
+    entry.wanted_tables = stmt.tables;
+    return;
+  }
+  if (stmt.what == "postgres") {
+    const sql::ObjectInfo& conn = connection_of(st, stmt, "postgres");
+    capture::postgres::PostgresSourceOptions o;
+    o.host = connection_option(st, conn, "HOST").value_or("localhost");
+    if (auto p = connection_option(st, conn, "PORT")) {
+      try {
+        o.port = static_cast<uint16_t>(std::stoul(*p));
+      } catch (...) {
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid PORT \"" + *p + "\"");
+      }
+    }
+    o.database = connection_option(st, conn, "DATABASE").value_or("postgres");
+    o.user = connection_option(st, conn, "USER").value_or("postgres");
+    o.password = connection_option(st, conn, "PASSWORD").value_or("");
+    if (auto m = connection_option(st, conn, "SSL MODE")) {
+      auto mode = capture::postgres::parse_sslmode(sql::lower_ident(*m));
+      if (!mode) throw SqlError(sqlstate::kInvalidParameterValue, "invalid SSL MODE \"" + *m + "\"").with_hint("Use disable, prefer or require.");
+      o.sslmode = *mode;
+    }
+    const auto* pub = stmt.option("PUBLICATION");
+    if (!pub) throw SqlError(sqlstate::kInvalidParameterValue, "CREATE SOURCE FROM POSTGRES needs (PUBLICATION '...')");
+    o.publication = pub->value;
+    for (const auto& opt : stmt.options)
+      if (opt.key != "PUBLICATION" && opt.key != "TEXT COLUMNS")
+        throw SqlError(sqlstate::kInvalidParameterValue, "unknown PostgreSQL source option " + opt.key);
+    if (!stmt.all_tables && stmt.tables.empty())
+      throw SqlError(sqlstate::kSyntaxError, "CREATE SOURCE FROM POSTGRES needs FOR ALL TABLES or FOR TABLES (...)");
+    for (const auto& [up, as] : stmt.tables) {
+      capture::postgres::TableSelection t;
+      if (auto dot = up.find('.'); dot != std::string::npos) {
+        t.schema = up.substr(0, dot);
+        t.table = up.substr(dot + 1);
+      } else {
+        t.table = up;
+      }
+      t.name = as;
+      o.tables.push_back(std::move(t));
+    }
+    o.slot_name = capture::postgres::slot_name_for_source("freshet_" + std::to_string(entry.id));
+    entry.type = "postgres";
+    entry.source = std::make_unique<capture::postgres::PostgresSource>(o);
+    entry.on_drop = [o] { (void)capture::postgres::drop_replication_slot(o); };
+    return;
+  }
+  if (stmt.what == "mysql") {
+    const sql::ObjectInfo& conn = connection_of(st, stmt, "mysql");
+    capture::mysql::MySqlOptions o;
+    o.host = connection_option(st, conn, "HOST").value_or("127.0.0.1");
+    if (auto p = connection_option(st, conn, "PORT")) {
+      try {
+        o.port = static_cast<uint16_t>(std::stoul(*p));
+      } catch (...) {
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid PORT \"" + *p + "\"");
+      }
+    }
+    o.user = connection_option(st, conn, "USER").value_or("root");
+    o.password = connection_option(st, conn, "PASSWORD").value_or("");
+    o.database = connection_option(st, conn, "DATABASE").value_or("");
+    if (auto m = connection_option(st, conn, "SSL MODE")) {
+      std::string v = sql::lower_ident(*m);
+      if (v == "disabled" || v == "disable") o.ssl_mode = capture::mysql::SslMode::kDisabled;
+      else if (v == "required" || v == "require") o.ssl_mode = capture::mysql::SslMode::kRequired;
+      else throw SqlError(sqlstate::kInvalidParameterValue, "invalid SSL MODE \"" + *m + "\"").with_hint("Use disabled or required.");
+    }
+    for (const auto& opt : stmt.options) {
+      if (opt.key == "DATABASE") o.database = opt.value;
+      else throw SqlError(sqlstate::kInvalidParameterValue, "unknown MySQL source option " + opt.key);
+    }
+    if (!stmt.all_tables && stmt.tables.empty())
+      throw SqlError(sqlstate::kSyntaxError, "CREATE SOURCE FROM MYSQL needs FOR ALL TABLES or FOR TABLES (...)");
+    for (const auto& [up, as] : stmt.tables) {
+      std::string table = up;
+      if (auto dot = up.find('.'); dot != std::string::npos) {
+        if (o.database.empty()) o.database = up.substr(0, dot);
+        table = up.substr(dot + 1);
+      }
+      o.tables.push_back({table, as == table ? "" : as});
+    }
+    if (o.database.empty())
+      throw SqlError(sqlstate::kInvalidParameterValue, "the MySQL database to capture is not known")
+          .with_hint("Give DATABASE in the connection or name tables as database.table.");
+    o.source_id = entry.id;
+    entry.type = "mysql";
+    entry.source = std::make_unique<capture::mysql::MySqlSource>(o);
+    return;
+  }
+  throw SqlError(sqlstate::kFeatureNotSupported, "sources FROM " + stmt.what + " are not available yet");
+}
 
 std::unique_ptr<capture::SourceSink> make_source_sink(Coordinator::State& state, std::shared_ptr<SourceEntry> entry) {
   return std::make_unique<Sink>(state, std::move(entry));

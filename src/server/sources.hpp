@@ -5,6 +5,7 @@
 // Status (state, snapshot progress, lag, rate, last error) is kept here and shown in
 // mz_source_statuses and SHOW SOURCES.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "capture/source.hpp"
 #include "server/coordinator.hpp"
+#include "sql/streaming_parser.hpp"
 
 namespace freshet::server {
 
@@ -21,8 +23,13 @@ struct SourceEntry;
 // sink. Defined in sources.cpp.
 std::unique_ptr<capture::SourceSink> make_source_sink(Coordinator::State& state, std::shared_ptr<SourceEntry> entry);
 
+// Builds the connector of a CREATE SOURCE statement into entry (source, type, naming rules).
+// REQUIRES: the coordinator's mutex held (it reads connections and secrets). Throws SqlError.
+void build_source(Coordinator::State& state, const sql::StreamingStatement& stmt, SourceEntry& entry);
+
 struct SourceEntry {
-  uint64_t id = 0;               // the catalog id of the source object (or its only table)
+  uint64_t id = 0;               // the source's id (its catalog object, or allocated), and collection
+  std::string create_sql;        // the CREATE SOURCE statement, persisted to rebuild it at start
   std::string name;
   std::string type;              // "load-generator", "postgres", "mysql", "kafka"
   std::unique_ptr<capture::Source> source;
@@ -33,6 +40,7 @@ struct SourceEntry {
   // How set_schemas names tables: the single-table form takes the source's name.
   bool single_table_named_after_source = false;
   std::vector<std::pair<std::string, std::string>> wanted_tables;  // FOR TABLES (up AS name)
+  std::function<void()> on_drop;  // e.g. drop the upstream replication slot
 
   std::mutex mu;  // guards what follows
   capture::SourceStatus status;

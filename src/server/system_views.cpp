@@ -14,9 +14,9 @@
 // partitioning, extended statistics, foreign tables, sequences) exist and are empty, so that
 // psql's queries bind and find nothing.
 //
-// Texts that catalog functions return for an oid (pg_get_indexdef, pg_get_constraintdef,
-// pg_get_viewdef, pg_get_ruledef) are published to the function library whenever one of the
-// relations that name those oids is read: see common/functions_catalog.hpp.
+// Catalog functions (pg_get_indexdef, pg_get_constraintdef, pg_get_viewdef, pg_get_ruledef)
+// read the catalog at evaluation time through sql/catalog_access.hpp, whose synthetic oids
+// these relations use.
 #include <algorithm>
 #include <cctype>
 #include <deque>
@@ -25,7 +25,7 @@
 #include <set>
 
 #include "common/functions.hpp"
-#include "common/functions_catalog.hpp"
+#include "sql/catalog_access.hpp"
 #include "server/catalog.hpp"
 
 namespace freshet::server {
@@ -43,19 +43,12 @@ constexpr int64_t kDefaultCollationOid = 100;
 constexpr int64_t kCCollationOid = 950;
 constexpr int64_t kPgClassOid = 1259;      // classoid of relations, for pg_description & co.
 
-// Synthetic oids for the objects Freshet derives. User oids are handed out from 16385 up, so
-// these ranges (above 2^30) do not meet them while there are fewer than 2^25 user objects.
-// An index or constraint oid is its table's oid * 32 + k: k = 0 for the primary key, k = j + 1
-// for the j-th UNIQUE constraint.
-uint32_t slot(uint32_t table_oid, size_t k) {
-  return ((table_oid & 0x1FFFFFFu) << 5) | static_cast<uint32_t>(std::min<size_t>(k, 31));
-}
-uint32_t key_index_oid(uint32_t table_oid, size_t k) { return 0x40000000u + slot(table_oid, k); }
-uint32_t key_constraint_oid(uint32_t table_oid, size_t k) { return 0x80000000u + slot(table_oid, k); }
-uint32_t rewrite_oid(uint32_t view_oid) { return 0xC0000000u + (view_oid & 0x0FFFFFFFu); }
-uint32_t attrdef_oid(uint32_t table_oid, size_t attnum) {
-  return 0xE0000000u + ((table_oid & 0x1FFFFu) << 11) + static_cast<uint32_t>(attnum & 0x7FFu);
-}
+// Synthetic oids for the objects Freshet derives: shared with the catalog functions
+// (sql/catalog_access.hpp), which must name the same objects.
+using sql::attrdef_oid;
+using sql::key_constraint_oid;
+using sql::key_index_oid;
+using sql::rewrite_oid;
 
 // Builds one row. Strings are copied into the builder, so a temporary may be passed.
 struct RowBuilder {
@@ -142,8 +135,7 @@ struct IndexEntry {
   }
 };
 
-// The derived objects of the current catalog; building it also publishes the texts that the
-// pg_get_*def functions return.
+// The derived objects of the current catalog.
 struct Model {
   std::vector<IndexEntry> indexes;
   std::set<const ObjectInfo*> indexed;  // relations with at least one index
@@ -194,23 +186,7 @@ Model build_model(const Catalog& c) {
         }
     m.indexes.push_back(std::move(e));
   }
-  auto texts = std::make_shared<fn::CatalogTexts>();
-  for (const auto& e : m.indexes) {
-    m.indexed.insert(e.on);
-    auto& t = texts->indexes[e.oid];
-    t.definition = e.definition();
-    for (auto a : e.attnums) t.columns.push_back(quote_ident(e.on->columns[static_cast<size_t>(a - 1)].name));
-    if (e.constraint_oid) texts->constraints[e.constraint_oid] = e.constraint_definition();
-  }
-  for (const auto& [id, o] : c.objects()) {
-    if (o->kind != ObjectKind::kView && o->kind != ObjectKind::kMaterializedView) continue;
-    texts->views[o->oid] = o->definition_sql;
-    texts->views_by_name[o->name] = o->oid;
-    texts->views_by_name[o->schema + "." + o->name] = o->oid;
-    texts->rules[rewrite_oid(o->oid)] = "CREATE RULE \"_RETURN\" AS\n    ON SELECT TO " + quote_ident(o->schema) + "." +
-                                        quote_ident(o->name) + " DO INSTEAD  " + o->definition_sql + ";";
-  }
-  fn::publish_catalog_texts(std::move(texts));
+  for (const auto& e : m.indexes) m.indexed.insert(e.on);
   return m;
 }
 

@@ -377,7 +377,15 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
 
 }  // namespace
 
+static std::optional<StreamingStatement> parse_streaming_impl(std::string_view text);
+
 std::optional<StreamingStatement> parse_streaming(std::string_view text) {
+  auto st = parse_streaming_impl(text);
+  if (st) st->text = std::string(text);
+  return st;
+}
+
+static std::optional<StreamingStatement> parse_streaming_impl(std::string_view text) {
   Parser p(text);
   StreamingStatement st;
   if (is_mutually_recursive(text)) {

@@ -30,6 +30,7 @@ struct StreamingStatement {
     kCreateViewMutuallyRecursive,  // what ("view", "materialized view"), object, query
   };
   Kind kind = Kind::kSubscribe;
+  std::string text;          // the statement's text
   std::string object;        // an object name (SUBSCRIBE TO x, CREATE DEFAULT INDEX ON x, ...)
   std::string query;         // a query's text (SUBSCRIBE (q), EXPLAIN q, SELECT ... AS OF)
   std::string cursor;

@@ -1,0 +1,295 @@
+#include "server/persist.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace freshet::server {
+namespace {
+
+using nlohmann::json;
+
+json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps) {
+  json cols = json::array();
+  for (const auto& c : o.columns) {
+    json jc = {{"name", c.name}, {"type", static_cast<int>(c.type.id)}, {"typmod", c.type.typmod}, {"nullable", c.nullable}};
+    if (c.default_sql) jc["default"] = *c.default_sql;
+    cols.push_back(std::move(jc));
+  }
+  json opts = json::array();
+  for (const auto& [k, v] : o.connection_options) opts.push_back({k, v});
+  return json{{"id", o.id},
+              {"oid", o.oid},
+              {"schema", o.schema},
+              {"name", o.name},
+              {"kind", static_cast<int>(o.kind)},
+              {"columns", cols},
+              {"primary_key", o.primary_key},
+              {"unique_keys", o.unique_keys},
+              {"definition", o.definition_sql},
+              {"maintained", o.maintained},
+              {"index_on", o.index_on},
+              {"index_key", o.index_key},
+              {"source_id", o.source_id},
+              {"secret", o.secret_value},
+              {"connection_type", o.connection_type},
+              {"connection_options", opts},
+              {"deps", deps}};
+}
+
+sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps) {
+  sql::ObjectInfo o;
+  o.id = j.at("id").get<uint64_t>();
+  o.oid = j.at("oid").get<uint32_t>();
+  o.schema = j.at("schema").get<std::string>();
+  o.name = j.at("name").get<std::string>();
+  o.kind = static_cast<sql::ObjectKind>(j.at("kind").get<int>());
+  for (const auto& jc : j.at("columns")) {
+    sql::ColumnInfo c;
+    c.name = jc.at("name").get<std::string>();
+    c.type = Type(static_cast<TypeId>(jc.at("type").get<int>()), jc.at("typmod").get<int32_t>());
+    c.nullable = jc.at("nullable").get<bool>();
+    if (jc.contains("default")) c.default_sql = jc.at("default").get<std::string>();
+    o.columns.push_back(std::move(c));
+  }
+  o.primary_key = j.at("primary_key").get<std::vector<uint32_t>>();
+  o.unique_keys = j.at("unique_keys").get<std::vector<std::vector<uint32_t>>>();
+  o.definition_sql = j.at("definition").get<std::string>();
+  o.maintained = j.at("maintained").get<bool>();
+  o.index_on = j.at("index_on").get<uint64_t>();
+  o.index_key = j.at("index_key").get<std::vector<uint32_t>>();
+  o.source_id = j.at("source_id").get<uint64_t>();
+  o.secret_value = j.at("secret").get<std::string>();
+  o.connection_type = j.at("connection_type").get<std::string>();
+  for (const auto& p : j.at("connection_options")) o.connection_options.push_back({p.at(0).get<std::string>(), p.at(1).get<std::string>()});
+  deps = j.at("deps").get<std::vector<uint64_t>>();
+  return o;
+}
+
+Row key_of(std::string_view kind, uint64_t id) {
+  std::vector<Datum> ds = {Datum::from_string(kind), Datum::from_int(static_cast<int64_t>(id))};
+  return Row::pack(ds);
+}
+
+Row text_row(const std::string& s) {
+  Datum d = Datum::from_string(s);
+  return Row::pack(std::span<const Datum>(&d, 1));
+}
+
+Row prefixed(int64_t prefix, std::span<const Datum> rest) {
+  std::vector<Datum> ds;
+  ds.reserve(rest.size() + 1);
+  ds.push_back(Datum::from_int(prefix));
+  ds.insert(ds.end(), rest.begin(), rest.end());
+  return Row::pack(ds);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_dir) {
+  auto store = storage::Store::open(data_dir);
+  if (!store) return store.status();
+  std::unique_ptr<Persistence> p(new Persistence(std::move(store.value())));
+  for (auto [id, name] : {std::pair<uint64_t, const char*>{kCatalogCollection, "catalog"}, {kTablesCollection, "tables"}}) {
+    if (!p->store_->get(id)) {
+      auto c = p->store_->create(id, name);
+      if (!c) return c.status();
+    }
+  }
+  return p;
+}
+
+Status Persistence::append(uint64_t collection, storage::Batch batch) {
+  auto c = store_->get(collection);
+  if (!c) return Status::error("collection " + std::to_string(collection) + " is missing");
+  if (batch.timestamp_ms < c->bounds().upper_ms) batch.timestamp_ms = c->bounds().upper_ms;
+  auto r = c->append(std::move(batch));
+  if (!r) return r.status();
+  return Status::ok();
+}
+
+Status Persistence::put_object(uint64_t ts, const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes.push_back(storage::Change::upsert(key_of("object", obj.id), text_row(to_json(obj, deps).dump())));
+  return append(kCatalogCollection, std::move(b));
+}
+
+Status Persistence::delete_object(uint64_t ts, uint64_t id) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes.push_back(storage::Change::del(key_of("object", id)));
+  return append(kCatalogCollection, std::move(b));
+}
+
+Status Persistence::put_source(uint64_t ts, const StoredSource& s) {
+  json j = {{"id", s.id}, {"name", s.name}, {"sql", s.create_sql}, {"tables", s.table_ids}, {"single", s.single_table_named_after_source}};
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes.push_back(storage::Change::upsert(key_of("source", s.id), text_row(j.dump())));
+  return append(kCatalogCollection, std::move(b));
+}
+
+Status Persistence::delete_source(uint64_t ts, uint64_t id) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes.push_back(storage::Change::del(key_of("source", id)));
+  return append(kCatalogCollection, std::move(b));
+}
+
+Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
+  auto snap = store_->get(kCatalogCollection)->snapshot();
+  if (!snap) return snap.status();
+  LoadedCatalog out;
+  for (const auto& rec : snap->records) {
+    if (!rec.value) continue;
+    auto k = rec.key.unpack();
+    std::string kind(k[0].as_string());
+    try {
+      json j = json::parse(rec.value->get(0).as_string());
+      if (kind == "object") {
+        std::vector<uint64_t> deps;
+        sql::ObjectInfo o = from_json(j, deps);
+        out.objects.push_back({std::move(o), std::move(deps)});
+      } else if (kind == "source") {
+        StoredSource s;
+        s.id = j.at("id").get<uint64_t>();
+        s.name = j.at("name").get<std::string>();
+        s.create_sql = j.at("sql").get<std::string>();
+        s.table_ids = j.at("tables").get<std::vector<uint64_t>>();
+        s.single_table_named_after_source = j.at("single").get<bool>();
+        out.sources.push_back(std::move(s));
+      }
+    } catch (const std::exception& e) {
+      return Status::error("catalog record " + kind + " " + std::to_string(k[1].as_int()) + " is unreadable: " + e.what());
+    }
+  }
+  std::sort(out.objects.begin(), out.objects.end(), [](const auto& a, const auto& b) { return a.first.id < b.first.id; });
+  std::sort(out.sources.begin(), out.sources.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+void Persistence::table_records(const sql::ObjectInfo& t, const RowDiffs& diffs,
+                                const std::function<std::optional<Row>(const Row& key)>& current_by_key,
+                                const std::function<int64_t(const Row& row)>& current_count, std::vector<storage::Change>& out) {
+  std::vector<Datum> ds;
+  std::unordered_map<Row, bool, RowHash> seen;
+  for (const auto& [row, diff] : diffs) {
+    ds.clear();
+    row.unpack_into(ds);
+    if (!t.primary_key.empty()) {
+      std::vector<Datum> k;
+      for (auto c : t.primary_key) k.push_back(ds[c]);
+      Row key = Row::pack(k);
+      if (!seen.emplace(key, true).second) continue;
+      Row stored_key = prefixed(static_cast<int64_t>(t.id), k);
+      if (auto cur = current_by_key(key))
+        out.push_back(storage::Change::upsert(std::move(stored_key), *cur));
+      else
+        out.push_back(storage::Change::del(std::move(stored_key)));
+    } else {
+      if (!seen.emplace(row, true).second) continue;
+      Row stored_key = prefixed(static_cast<int64_t>(t.id), ds);
+      int64_t n = current_count(row);
+      if (n > 0) {
+        Datum cnt = Datum::from_int(n);
+        out.push_back(storage::Change::upsert(std::move(stored_key), Row::pack(std::span<const Datum>(&cnt, 1))));
+      } else {
+        out.push_back(storage::Change::del(std::move(stored_key)));
+      }
+    }
+  }
+}
+
+Status Persistence::write_tables(uint64_t ts, std::vector<storage::Change> changes) {
+  if (changes.empty()) return Status::ok();
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes = std::move(changes);
+  return append(kTablesCollection, std::move(b));
+}
+
+Status Persistence::load_tables(const std::function<void(uint64_t, const sql::ObjectInfo*, Row, int64_t)>& fn,
+                                const std::function<const sql::ObjectInfo*(uint64_t)>& lookup) {
+  auto snap = store_->get(kTablesCollection)->snapshot();
+  if (!snap) return snap.status();
+  std::vector<Datum> k;
+  for (auto& rec : snap->records) {
+    if (!rec.value) continue;
+    k.clear();
+    rec.key.unpack_into(k);
+    uint64_t tid = static_cast<uint64_t>(k[0].as_int());
+    const sql::ObjectInfo* t = lookup(tid);
+    if (!t) continue;  // dropped: its rows were deleted, or will be compacted away
+    if (!t->primary_key.empty()) {
+      fn(tid, t, std::move(*rec.value), 1);
+    } else {
+      Row row = Row::pack(std::span<const Datum>(k.data() + 1, k.size() - 1));
+      fn(tid, t, std::move(row), rec.value->get(0).as_int());
+    }
+  }
+  return Status::ok();
+}
+
+Status Persistence::create_source_collection(uint64_t id, const std::string& name) {
+  if (store_->get(id)) return Status::ok();
+  auto c = store_->create(id, name);
+  return c ? Status::ok() : c.status();
+}
+
+Status Persistence::write_source(uint64_t id, uint64_t ts, std::vector<storage::Change> changes, const std::string& checkpoint) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes = std::move(changes);
+  b.checkpoint = checkpoint;
+  return append(id, std::move(b));
+}
+
+Status Persistence::load_source(uint64_t id, const std::function<void(uint32_t, Row, Row)>& fn, std::optional<std::string>& checkpoint) {
+  auto c = store_->get(id);
+  if (!c) return Status::error("the data of source " + std::to_string(id) + " is missing");
+  auto snap = c->snapshot();
+  if (!snap) return snap.status();
+  checkpoint = snap->checkpoint;
+  std::vector<Datum> k;
+  for (auto& rec : snap->records) {
+    if (!rec.value) continue;
+    k.clear();
+    rec.key.unpack_into(k);
+    uint32_t table = static_cast<uint32_t>(k[0].as_int());
+    Row key = Row::pack(std::span<const Datum>(k.data() + 1, k.size() - 1));
+    fn(table, std::move(key), std::move(*rec.value));
+  }
+  return Status::ok();
+}
+
+Status Persistence::create_mv_collection(uint64_t id, const std::string& name) { return create_source_collection(id, name); }
+
+Status Persistence::write_mv(uint64_t id, uint64_t ts, const RowDiffs& delta, const std::function<int64_t(const Row&)>& count_now) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  std::unordered_map<Row, bool, RowHash> seen;
+  for (const auto& [row, d] : delta) {
+    if (!seen.emplace(row, true).second) continue;
+    int64_t n = count_now(row);
+    if (n > 0) {
+      Datum cnt = Datum::from_int(n);
+      b.changes.push_back(storage::Change::upsert(row, Row::pack(std::span<const Datum>(&cnt, 1))));
+    } else {
+      b.changes.push_back(storage::Change::del(row));
+    }
+  }
+  if (b.changes.empty()) return Status::ok();
+  return append(id, std::move(b));
+}
+
+Status Persistence::drop_collection(uint64_t id) {
+  if (!store_->get(id)) return Status::ok();
+  return store_->drop(id);
+}
+
+uint64_t Persistence::max_upper() const {
+  uint64_t m = 0;
+  for (const auto& info : store_->list()) m = std::max(m, info.bounds.upper_ms);
+  return m;
+}
+
+}  // namespace freshet::server

@@ -1,0 +1,97 @@
+#pragma once
+// Persistence of the coordinator's state in durable collections (src/storage/):
+//
+//   collection 1 "catalog"   key ["object", id] -> [json of the ObjectInfo and its dependencies]
+//                            key ["source", id] -> [json of the source: name, CREATE text, tables]
+//   collection 2 "tables"    the rows of every user table:
+//                              with a primary key:  key [table id, key columns...] -> [row...]
+//                              without one:         key [table id, row...] -> [count]
+//                            (one collection, so a transaction over several tables is one
+//                            atomic batch)
+//   collection <source id>   the rows of a source's tables: key [table index, key...] -> [row...],
+//                            each upstream transaction one batch carrying its upstream position
+//                            as the checkpoint (exactly once: position and data are durable
+//                            together)
+//   collection <mv id>       a materialized view's contents: key [row...] -> [count]
+//
+// Every batch is stamped with the Freshet timestamp of the transaction. On start the catalog is
+// replayed in id order, tables and source tables are loaded from their snapshots, sources
+// resume from their checkpoints, and indexes and materialized views are rebuilt (hydration).
+//
+// Thread-safety: calls come with the coordinator's mutex held exclusively (writes) — the store
+// itself is thread-safe.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "server/maintained.hpp"
+#include "sql/catalog.hpp"
+#include "storage/store.hpp"
+
+namespace freshet::server {
+
+struct StoredSource {
+  uint64_t id = 0;
+  std::string name;
+  std::string create_sql;             // the CREATE SOURCE statement
+  std::vector<uint64_t> table_ids;    // catalog ids of its tables, in connector order (0: not captured)
+  bool single_table_named_after_source = false;
+};
+
+class Persistence {
+ public:
+  static constexpr uint64_t kCatalogCollection = 1;
+  static constexpr uint64_t kTablesCollection = 2;
+
+  static Result<std::unique_ptr<Persistence>> open(const std::string& data_dir);
+
+  // ---- catalog ----
+  Status put_object(uint64_t ts, const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps);
+  Status delete_object(uint64_t ts, uint64_t id);
+  Status put_source(uint64_t ts, const StoredSource& src);
+  Status delete_source(uint64_t ts, uint64_t id);
+  // Everything stored, objects in id order.
+  struct LoadedCatalog {
+    std::vector<std::pair<sql::ObjectInfo, std::vector<uint64_t>>> objects;
+    std::vector<StoredSource> sources;
+  };
+  Result<LoadedCatalog> load_catalog();
+
+  // ---- user tables ----
+  // The records for changed rows of table t: after the change, `current_by_key` (PK tables) or
+  // `current_count` (keyless) tell the new state of each touched key.
+  static void table_records(const sql::ObjectInfo& t, const RowDiffs& diffs,
+                            const std::function<std::optional<Row>(const Row& key)>& current_by_key,
+                            const std::function<int64_t(const Row& row)>& current_count, std::vector<storage::Change>& out);
+  Status write_tables(uint64_t ts, std::vector<storage::Change> changes);
+  // Calls fn(table id, row, count) for every stored row of every user table.
+  Status load_tables(const std::function<void(uint64_t table, const sql::ObjectInfo*, Row row, int64_t count)>& fn,
+                     const std::function<const sql::ObjectInfo*(uint64_t)>& lookup);
+
+  // ---- sources ----
+  Status create_source_collection(uint64_t id, const std::string& name);
+  Status write_source(uint64_t id, uint64_t ts, std::vector<storage::Change> changes, const std::string& checkpoint);
+  // The stored rows (table index, row) and the checkpoint.
+  Status load_source(uint64_t id, const std::function<void(uint32_t table, Row key, Row row)>& fn,
+                     std::optional<std::string>& checkpoint);
+
+  // ---- materialized views ----
+  Status create_mv_collection(uint64_t id, const std::string& name);
+  Status write_mv(uint64_t id, uint64_t ts, const RowDiffs& delta, const std::function<int64_t(const Row&)>& count_now);
+
+  Status drop_collection(uint64_t id);
+  // The greatest durable upper of any collection (restart resumes time after it).
+  uint64_t max_upper() const;
+  storage::Store& store() { return *store_; }
+
+ private:
+  explicit Persistence(std::unique_ptr<storage::Store> store) : store_(std::move(store)) {}
+  Status append(uint64_t collection, storage::Batch batch);
+  std::unique_ptr<storage::Store> store_;
+};
+
+}  // namespace freshet::server
