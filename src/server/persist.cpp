@@ -88,7 +88,8 @@ Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_d
   auto store = storage::Store::open(data_dir);
   if (!store) return store.status();
   std::unique_ptr<Persistence> p(new Persistence(std::move(store.value())));
-  for (auto [id, name] : {std::pair<uint64_t, const char*>{kCatalogCollection, "catalog"}, {kTablesCollection, "tables"}}) {
+  for (auto [id, name] : {std::pair<uint64_t, const char*>{kCatalogCollection, "catalog"}, {kTablesCollection, "tables"},
+                          {kKafkaOffsetsCollection, "kafka_offsets"}, {kSchemasCollection, "schemas"}}) {
     if (!p->store_->get(id)) {
       auto c = p->store_->create(id, name);
       if (!c) return c.status();
@@ -279,6 +280,52 @@ Status Persistence::write_mv(uint64_t id, uint64_t ts, const RowDiffs& delta, co
   }
   if (b.changes.empty()) return Status::ok();
   return append(id, std::move(b));
+}
+
+Status Persistence::put_kafka_offset(const std::string& group, const std::string& topic, int32_t partition, int64_t offset,
+                                     const std::string& metadata) {
+  std::vector<Datum> k = {Datum::from_string(group), Datum::from_string(topic), Datum::from_int(partition)};
+  std::vector<Datum> v = {Datum::from_int(offset), Datum::from_string(metadata)};
+  storage::Batch b;
+  b.timestamp_ms = store_->get(kKafkaOffsetsCollection)->bounds().upper_ms;
+  b.changes.push_back(storage::Change::upsert(Row::pack(k), Row::pack(v)));
+  return append(kKafkaOffsetsCollection, std::move(b));
+}
+
+Status Persistence::load_kafka_offsets(
+    const std::function<void(std::string, std::string, int32_t, int64_t, std::string)>& fn) {
+  auto snap = store_->get(kKafkaOffsetsCollection)->snapshot();
+  if (!snap) return snap.status();
+  for (const auto& rec : snap->records) {
+    if (!rec.value) continue;
+    auto k = rec.key.unpack();
+    auto v = rec.value->unpack();
+    fn(std::string(k[0].as_string()), std::string(k[1].as_string()), static_cast<int32_t>(k[2].as_int()), v[0].as_int(),
+       std::string(v[1].as_string()));
+  }
+  return Status::ok();
+}
+
+Status Persistence::put_schema(int32_t id, const std::string& subject, int32_t version, const std::string& schema) {
+  std::vector<Datum> k = {Datum::from_int(id), Datum::from_string(subject)};
+  std::vector<Datum> v = {Datum::from_int(version), Datum::from_string(schema)};
+  storage::Batch b;
+  b.timestamp_ms = store_->get(kSchemasCollection)->bounds().upper_ms;
+  b.changes.push_back(storage::Change::upsert(Row::pack(k), Row::pack(v)));
+  return append(kSchemasCollection, std::move(b));
+}
+
+Status Persistence::load_schemas(const std::function<void(int32_t, std::string, int32_t, std::string)>& fn) {
+  auto snap = store_->get(kSchemasCollection)->snapshot();
+  if (!snap) return snap.status();
+  for (const auto& rec : snap->records) {
+    if (!rec.value) continue;
+    auto k = rec.key.unpack();
+    auto v = rec.value->unpack();
+    fn(static_cast<int32_t>(k[0].as_int()), std::string(k[1].as_string()), static_cast<int32_t>(v[0].as_int()),
+       std::string(v[1].as_string()));
+  }
+  return Status::ok();
 }
 
 Status Persistence::drop_collection(uint64_t id) {

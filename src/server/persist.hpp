@@ -46,6 +46,8 @@ class Persistence {
  public:
   static constexpr uint64_t kCatalogCollection = 1;
   static constexpr uint64_t kTablesCollection = 2;
+  static constexpr uint64_t kKafkaOffsetsCollection = 3;  // key [group, topic, partition] -> [offset, metadata]
+  static constexpr uint64_t kSchemasCollection = 4;       // key [id] -> [subject, version, schema]
 
   static Result<std::unique_ptr<Persistence>> open(const std::string& data_dir);
 
@@ -82,6 +84,14 @@ class Persistence {
   // ---- materialized views ----
   Status create_mv_collection(uint64_t id, const std::string& name);
   Status write_mv(uint64_t id, uint64_t ts, const RowDiffs& delta, const std::function<int64_t(const Row&)>& count_now);
+
+  // ---- the Kafka API's durable state ----
+  Status put_kafka_offset(const std::string& group, const std::string& topic, int32_t partition, int64_t offset,
+                          const std::string& metadata);
+  Status load_kafka_offsets(const std::function<void(std::string group, std::string topic, int32_t partition, int64_t offset,
+                                                     std::string metadata)>& fn);
+  Status put_schema(int32_t id, const std::string& subject, int32_t version, const std::string& schema);
+  Status load_schemas(const std::function<void(int32_t id, std::string subject, int32_t version, std::string schema)>& fn);
 
   Status drop_collection(uint64_t id);
   // The greatest durable upper of any collection (restart resumes time after it).

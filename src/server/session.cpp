@@ -20,6 +20,8 @@
 #include "sql/optimize.hpp"
 #include "sql/parser.hpp"
 #include "sql/streaming_parser.hpp"
+#include "server/kafka_backend.hpp"
+#include "dataflow/update.hpp"
 #include "sql/mutually_recursive.hpp"
 
 namespace freshet::server {
@@ -254,6 +256,12 @@ class Executor {
  public:
   std::unique_ptr<Execution> run_streaming(const sql::StreamingStatement& st);
   Maintained& maintain_for_recovery(ObjectInfo& view) { return maintain_view(view); }
+  // REQUIRES: the coordinator's mutex held exclusively.
+  void write_for_produce(const ObjectInfo& t, const RowDiffs& changes) {
+    RowDiffs c = changes;
+    dataflow::consolidate(c);
+    write(t, c);
+  }
   std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
   std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
@@ -2399,6 +2407,57 @@ void Coordinator::State::start_sources() {
       std::fprintf(stderr, "freshet: source %s could not resume: %s\n", entry->name.c_str(), s.message().c_str());
     }
   }
+}
+
+}  // namespace freshet::server
+
+namespace freshet::server {
+
+void produce_into_table(Coordinator::State& cs, uint64_t table_id, const std::vector<std::pair<Row, std::optional<Row>>>& records) {
+  std::unique_lock lock(cs.mu);
+  const sql::ObjectInfo* t = cs.catalog.find(table_id);
+  TableData* data = cs.catalog.table_data(table_id);
+  if (!t || !data) throw SqlError(sqlstate::kUndefinedTable, "the table was dropped");
+  RowDiffs changes;
+  // The rows as of the changes made so far in this batch, by key.
+  std::unordered_map<Row, std::optional<Row>, RowHash> now;
+  std::vector<Datum> ds;
+  for (const auto& [key, value] : records) {
+    if (value) {
+      ds.clear();
+      value->unpack_into(ds);
+      if (ds.size() != t->columns.size())
+        throw SqlError(sqlstate::kDatatypeMismatch, "a record for " + t->name + " has " + std::to_string(ds.size()) +
+                                                        " columns; the table has " + std::to_string(t->columns.size()));
+    }
+    if (t->primary_key.empty()) {
+      if (value) changes.push_back({*value, 1});
+      else {
+        auto it = data->rows.find(key);
+        if (it != data->rows.end()) changes.push_back({key, -it->second});
+      }
+      continue;
+    }
+    Row k = key;
+    if (value) {
+      std::vector<Datum> kd;
+      for (auto c : t->primary_key) kd.push_back(ds[c]);
+      k = Row::pack(kd);
+    }
+    auto it = now.find(k);
+    if (it == now.end()) {
+      auto cur = data->by_key.find(k);
+      it = now.emplace(k, cur == data->by_key.end() ? std::nullopt : std::optional<Row>(cur->second)).first;
+    }
+    if (it->second) changes.push_back({*it->second, -1});
+    if (value) changes.push_back({*value, 1});
+    it->second = value;
+  }
+  if (changes.empty()) return;
+  Session::State dummy;
+  std::vector<Type> no_params;
+  Executor ex(cs, dummy, {}, no_params);
+  ex.write_for_produce(*t, changes);
 }
 
 }  // namespace freshet::server
