@@ -15,6 +15,7 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,9 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "server/session.hpp"
+#include "server/kafka_backend.hpp"
+#include "kafka/kafka_server.hpp"
+#include "kafka/schema_registry.hpp"
 #include "pgwire/pg_server.hpp"
 #include "server/coordinator.hpp"
 
@@ -55,6 +59,12 @@ constexpr const char* kServeUsage =
     "  --user-password USER:PASS   require passwords and give USER the password PASS\n"
     "                              (may be repeated)\n"
     "  --max-connections N         PostgreSQL connections served at once (default: 1000)\n"
+    "  --kafka-listen HOST:PORT    Kafka protocol address (default: 127.0.0.1:9092; 'off' disables)\n"
+    "  --kafka-advertise HOST:PORT address told to Kafka clients (default: the listen address)\n"
+    "  --kafka-partitions N        partitions per topic (default: 1)\n"
+    "  --kafka-sasl                require SASL (PLAIN or SCRAM-SHA-256) on the Kafka listener\n"
+    "  --tls-cert FILE --tls-key FILE  serve TLS on the Kafka listener (SSL / SASL_SSL)\n"
+    "  --http-listen HOST:PORT     schema registry (HTTP) address (default: 127.0.0.1:6876; 'off')\n"
     "  -h, --help                  show this help\n"
     "\n"
     "Without a password option every role is accepted without a password (trust).\n"
@@ -165,9 +175,127 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// The Kafka listener and the schema registry (src/kafka/), over the coordinator's collections.
+struct KafkaFlags {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  uint16_t port = 9092;
+  std::string advertised_host;
+  uint16_t advertised_port = 0;
+  int32_t partitions = 1;
+  bool sasl = false;
+  std::string tls_cert, tls_key;
+  bool http_enabled = true;
+  std::string http_host = "127.0.0.1";
+  uint16_t http_port = 6876;
+};
+
+bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
+  if (args.flag("--kafka-listen")) {
+    if (args.value() == "off") {
+      k.enabled = false;
+    } else {
+      HostPort hp = parse_host_port("--kafka-listen", args.value());
+      k.host = hp.host;
+      k.port = hp.port;
+    }
+    return true;
+  }
+  if (args.flag("--kafka-advertise")) {
+    HostPort hp = parse_host_port("--kafka-advertise", args.value());
+    k.advertised_host = hp.host;
+    k.advertised_port = hp.port;
+    return true;
+  }
+  if (args.flag("--kafka-partitions")) {
+    int n = 0;
+    const std::string& v = args.value();
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 1 || n > 1024)
+      throw UsageError{"--kafka-partitions " + v + ": expected 1 to 1024"};
+    k.partitions = n;
+    return true;
+  }
+  if (args.option("--kafka-sasl")) {
+    k.sasl = true;
+    return true;
+  }
+  if (args.flag("--tls-cert")) {
+    k.tls_cert = args.value();
+    return true;
+  }
+  if (args.flag("--tls-key")) {
+    k.tls_key = args.value();
+    return true;
+  }
+  if (args.flag("--http-listen")) {
+    if (args.value() == "off") {
+      k.http_enabled = false;
+    } else {
+      HostPort hp = parse_host_port("--http-listen", args.value());
+      k.http_host = hp.host;
+      k.http_port = hp.port;
+    }
+    return true;
+  }
+  return false;
+}
+
+struct KafkaEndpoints {
+  std::unique_ptr<freshet::server::CollectionKafkaBackend> backend;
+  std::unique_ptr<freshet::kafka::SchemaCatalog> schemas;
+  std::unique_ptr<freshet::kafka::KafkaServer> server;
+  std::unique_ptr<freshet::kafka::SchemaRegistryServer> registry;
+  void stop() {
+    if (registry) registry->stop();
+    if (server) server->stop();
+  }
+};
+
+int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, bool passwords, KafkaEndpoints& out) {
+  if (!k.enabled && !k.http_enabled) return 0;
+  if (k.tls_cert.empty() != k.tls_key.empty()) {
+    std::fprintf(stderr, "freshet: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  out.backend = std::make_unique<freshet::server::CollectionKafkaBackend>(coordinator, k.partitions);
+  out.schemas = std::make_unique<freshet::kafka::SchemaCatalog>(*out.backend);
+  if (k.enabled) {
+    freshet::kafka::KafkaServerOptions o;
+    o.host = k.host;
+    o.port = k.port;
+    o.advertised_host = k.advertised_host;
+    o.advertised_port = k.advertised_port;
+    o.sasl_required = k.sasl || passwords;
+    o.tls_cert_file = k.tls_cert;
+    o.tls_key_file = k.tls_key;
+    out.server = std::make_unique<freshet::kafka::KafkaServer>(*out.backend, *out.schemas, o);
+    if (freshet::Status s = out.server->start(); !s) {
+      std::fprintf(stderr, "freshet: Kafka listener: %s\n", s.message().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "freshet: listening for Kafka connections on %s:%u%s%s\n", k.host.c_str(),
+                 static_cast<unsigned>(out.server->port()), k.tls_cert.empty() ? "" : " (TLS)", o.sasl_required ? " (SASL)" : "");
+  }
+  if (k.http_enabled) {
+    freshet::kafka::SchemaRegistryServer::Options r;
+    r.host = k.http_host;
+    r.port = k.http_port;
+    r.basic_auth_required = passwords;
+    out.registry = std::make_unique<freshet::kafka::SchemaRegistryServer>(*out.backend, *out.schemas, r);
+    if (freshet::Status s = out.registry->start(); !s) {
+      std::fprintf(stderr, "freshet: schema registry: %s\n", s.message().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "freshet: schema registry on http://%s:%u\n", k.http_host.c_str(), static_cast<unsigned>(out.registry->port()));
+  }
+  return 0;
+}
+
 int run_serve(int argc, char** argv, int first) {
   freshet::server::CoordinatorOptions copts;
   freshet::pgwire::PgServerOptions pgopts;
+  KafkaFlags kopts;
   ArgReader args(argc, argv, first);
   while (!args.done()) {
     if (args.option("-h") || args.option("--help")) {
@@ -192,6 +320,7 @@ int run_serve(int argc, char** argv, int first) {
         throw UsageError{"--max-connections " + v + ": expected a positive number"};
       }
       pgopts.max_connections = n;
+    } else if (parse_kafka_flag(args, kopts)) {
     } else {
       throw UsageError{"serve: unknown option " + std::string(args.peek())};
     }
@@ -214,10 +343,16 @@ int run_serve(int argc, char** argv, int first) {
     return 1;
   }
   std::fprintf(stderr, "freshet: listening for PostgreSQL connections on %s\n", pg.address().c_str());
+  KafkaEndpoints kafka;
+  if (int rc = start_kafka(*coordinator, kopts, copts.auth.require_password, kafka); rc != 0) {
+    pg.stop();
+    return rc;
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "freshet: received %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  kafka.stop();
   pg.stop();
   coordinator.reset();
   std::fprintf(stderr, "freshet: stopped\n");
@@ -235,6 +370,8 @@ constexpr const char* kDemoUsage =
     "  --rate N               sales changes per tick (default 2000, ticks every 100 ms)\n"
     "  --data-dir DIR         where Freshet keeps its data (default: freshet-demo-data)\n"
     "  --pg-listen HOST:PORT  PostgreSQL protocol address (default: 127.0.0.1:6875)\n"
+    "  --kafka-listen HOST:PORT, --http-listen HOST:PORT  Kafka API and schema registry\n"
+    "                         (defaults 127.0.0.1:9092 and 127.0.0.1:6876; 'off' disables)\n"
     "  -h, --help             show this help\n";
 
 // The seed tutorial's view, verbatim.
@@ -285,6 +422,7 @@ int run_demo(int argc, char** argv, int first) {
   freshet::pgwire::PgServerOptions pgopts;
   uint64_t duration_ms = 0;
   uint64_t rate = 2000;
+  KafkaFlags kopts;
   ArgReader args(argc, argv, first);
   while (!args.done()) {
     if (args.option("-h") || args.option("--help")) {
@@ -304,6 +442,7 @@ int run_demo(int argc, char** argv, int first) {
       HostPort hp = parse_host_port("--pg-listen", args.value());
       pgopts.host = hp.host;
       pgopts.port = hp.port;
+    } else if (parse_kafka_flag(args, kopts)) {
     } else {
       throw UsageError{"demo: unknown option " + std::string(args.peek())};
     }
@@ -315,13 +454,23 @@ int run_demo(int argc, char** argv, int first) {
     std::fprintf(stderr, "freshet: %s\n", s.message().c_str());
     return 1;
   }
+  KafkaEndpoints kafka;
+  if (start_kafka(coordinator, kopts, false, kafka) != 0) {
+    std::fprintf(stderr, "freshet demo: continuing without the Kafka API (use --kafka-listen/--http-listen to move it)\n");
+    kafka.stop();
+    kafka = KafkaEndpoints();
+  }
   freshet::server::Session setup(coordinator, {});
   freshet::server::Session watch(coordinator, {});
   try {
-    demo_sql(setup, "CREATE SOURCE demo FROM LOAD GENERATOR SALES (TICK INTERVAL '100ms', RATE " + std::to_string(rate) +
-                        ", SEED 42) FOR ALL TABLES");
-    demo_sql(setup, kAnomaliesView);
-    demo_sql(setup, "CREATE INDEX ON sales_anomalies (customer_id)");
+    // A data directory from an earlier demo already has the source and the view.
+    if (demo_sql(setup, "SELECT count(*) FROM mz_source_statuses WHERE name = 'demo'")[0][0] == "0")
+      demo_sql(setup, "CREATE SOURCE demo FROM LOAD GENERATOR SALES (TICK INTERVAL '100ms', RATE " + std::to_string(rate) +
+                          ", SEED 42) FOR ALL TABLES");
+    if (demo_sql(setup, "SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'sales_anomalies'")[0][0] == "0") {
+      demo_sql(setup, kAnomaliesView);
+      demo_sql(setup, "CREATE INDEX ON sales_anomalies (customer_id)");
+    }
   } catch (const freshet::SqlError& e) {
     std::fprintf(stderr, "freshet demo: setup failed: %s\n", e.message().c_str());
     return 1;
@@ -332,6 +481,8 @@ int run_demo(int argc, char** argv, int first) {
       "Connect while it runs:\n  psql -h %s -p %u -U freshet freshet\n"
       "and try:\n  SELECT * FROM sales_anomalies WHERE customer_id = 42;\n"
       "  SELECT count(*) FROM sales_anomalies;\n  SELECT * FROM mz_source_statuses;\n\n"
+      "The sales table is also the Kafka topic freshet.public.sales (Avro; schema registry on\n"
+      "port 6876 unless moved): kcat -b 127.0.0.1:9092 -t freshet.public.sales -C -e\n\n"
       "Changes to sales_anomalies as they happen (+ enters, - leaves):\n",
       static_cast<unsigned long long>(rate), pgopts.host.c_str(), static_cast<unsigned>(pgopts.port));
   std::fflush(stdout);
@@ -396,6 +547,7 @@ int run_demo(int argc, char** argv, int first) {
   stopper.join();
   std::printf("freshet demo: stopped (%llu anomalies entered, %llu left)\n", static_cast<unsigned long long>(entered),
               static_cast<unsigned long long>(left));
+  kafka.stop();
   pg.stop();
   return 0;
 }

@@ -276,6 +276,10 @@ class Executor {
   dataflow::RelExpr plan_for_object(const ObjectInfo& obj);
   bool try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out);
   std::string fast_path_index(const dataflow::RelExpr& plan);
+  // Replaces a table read under a filter that fixes the table's primary key to constants by the
+  // rows found in the key index: a point lookup instead of a scan (UPDATE/DELETE/SELECT ... WHERE
+  // id = $1).
+  void rewrite_point_lookups(dataflow::RelExpr& plan);
   std::unique_ptr<Execution> subscribe(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> show(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> explain_object(const sql::StreamingStatement& st);
@@ -311,6 +315,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
 std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
   dataflow::RelExpr plan = sql::optimize(sql::lower(rel));
   ctx_.logical_time_ms = cs_.now_ts;
+  rewrite_point_lookups(plan);
   return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
 }
 
@@ -452,7 +457,10 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
   {
     dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
     ctx_.logical_time_ms = cs_.now_ts;
-    if (!try_fast_path(plan, result)) result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
+    if (!try_fast_path(plan, result)) {
+      rewrite_point_lookups(plan);
+      result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
+    }
   }
   // Finishing: ORDER BY, OFFSET, LIMIT, and the visible columns.
   std::vector<std::pair<std::vector<Datum>, const Row*>> rows;
@@ -2072,6 +2080,36 @@ std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingS
     }
   }
   return done(mv ? "CREATE MATERIALIZED VIEW" : "CREATE VIEW");
+}
+
+
+void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
+  for (auto& in : e.inputs) rewrite_point_lookups(in);
+  if (e.kind != dataflow::RelKind::kFilter || e.inputs.empty() || e.inputs[0].kind != dataflow::RelKind::kGet) return;
+  const dataflow::RelExpr& get = e.inputs[0];
+  const ObjectInfo* t = cs_.catalog.find(get.collection_id);
+  TableData* data = cs_.catalog.table_data(get.collection_id);
+  if (!t || !data || t->kind != ObjectKind::kTable || t->primary_key.empty() || t->source_id != 0) return;
+  if (st_.pending.count(t->id)) return;  // the transaction's own writes are not in the index
+  auto eq = equalities(&e);
+  std::vector<Datum> key;
+  for (auto c : t->primary_key) {
+    auto it = eq.find(c);
+    if (it == eq.end()) return;
+    // Keys whose equal values may differ in bytes (numeric scale, -0.0) are not looked up.
+    PhysicalKind k = physical_kind(t->columns[c].type.id);
+    if (k == PhysicalKind::kNumeric || k == PhysicalKind::kFloat || k == PhysicalKind::kInterval) return;
+    if (it->second->type.id != t->columns[c].type.id) return;
+    Datum d = dataflow::eval(*it->second, {}, ctx_);
+    if (d.is_null()) return;
+    key.push_back(d);
+  }
+  dataflow::RelExpr rows;
+  rows.kind = dataflow::RelKind::kConstant;
+  rows.column_types = get.column_types;
+  auto found = data->by_key.find(Row::pack(key));
+  if (found != data->by_key.end()) rows.constant_rows.push_back({found->second, 1});
+  e.inputs[0] = std::move(rows);
 }
 
 std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement& st) {
