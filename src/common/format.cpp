@@ -1032,12 +1032,14 @@ std::string_view apply_char_typmod(std::string_view s, Type t, Arena& arena) {
 
 std::string canonical_array(std::string_view text, TypeId id) {
   auto elems = parse_array_literal(text);
-  if (id != TypeId::kTextArray) {
+  TypeId et = array_element_type(id).value_or(TypeId::kText);
+  if (et != TypeId::kText) {
+    Arena arena;
     for (auto& e : elems) {
       if (!e) continue;
-      int64_t v = id == TypeId::kInt2Array ? parse_integer(*e, INT16_MIN, INT16_MAX, "smallint")
-                                           : parse_integer(*e, 0, UINT32_MAX, "oid");
-      *e = std::to_string(v);
+      std::string out;
+      format_datum(parse_datum(*e, Type(et), arena), Type(et), out);
+      *e = std::move(out);
     }
   }
   std::string out;
@@ -1306,6 +1308,30 @@ std::vector<std::optional<std::string>> parse_array_literal(std::string_view tex
   return out;
 }
 
+std::vector<Datum> array_elements(std::string_view literal, TypeId array_type, Arena& arena) {
+  TypeId et = array_element_type(array_type).value_or(TypeId::kText);
+  std::vector<Datum> out;
+  for (auto& e : parse_array_literal(literal)) out.push_back(e ? parse_datum(*e, Type(et), arena) : Datum::null());
+  return out;
+}
+
+std::string array_literal(std::span<const Datum> elems, TypeId element_type) {
+  std::vector<std::optional<std::string>> texts;
+  texts.reserve(elems.size());
+  for (const Datum& d : elems) {
+    if (d.is_null()) {
+      texts.emplace_back(std::nullopt);
+    } else {
+      std::string s;
+      format_datum(d, Type(element_type), s);
+      texts.emplace_back(std::move(s));
+    }
+  }
+  std::string out;
+  format_array_literal(texts, out);
+  return out;
+}
+
 void format_array_literal(const std::vector<std::optional<std::string>>& elems, std::string& out) {
   out.push_back('{');
   for (size_t k = 0; k < elems.size(); ++k) {
@@ -1408,7 +1434,15 @@ void format_datum(const Datum& d, Type t, std::string& out) {
     case TypeId::kOid:
     case TypeId::kRegclass:
     case TypeId::kRegproc:
-    case TypeId::kRegtype: {
+    case TypeId::kRegtype:
+    case TypeId::kRegnamespace:
+    case TypeId::kRegrole: {
+      // A reg* value resolved to its name for output (see sql::Binder::bind_query) is a
+      // string; an unresolved one prints as the bare oid, as PostgreSQL does for unknown oids.
+      if (is_reg_type(t.id) && d.kind() == PhysicalKind::kString) {
+        out += d.as_string();
+        return;
+      }
       char buf[24];
       auto r = std::to_chars(buf, buf + sizeof buf, d.as_int());
       out.append(buf, r.ptr);
@@ -1467,6 +1501,12 @@ void format_datum(const Datum& d, Type t, std::string& out) {
     case TypeId::kTextArray:
     case TypeId::kInt2Array:
     case TypeId::kOidArray:
+    case TypeId::kInt4Array:
+    case TypeId::kInt8Array:
+    case TypeId::kNameArray:
+    case TypeId::kBoolArray:
+    case TypeId::kFloat8Array:
+    case TypeId::kNumericArray:
     case TypeId::kRecord:
       out += d.as_string();
       return;
@@ -1486,7 +1526,9 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
     case TypeId::kOid:
     case TypeId::kRegclass:
     case TypeId::kRegproc:
-    case TypeId::kRegtype: {
+    case TypeId::kRegtype:
+    case TypeId::kRegnamespace:
+    case TypeId::kRegrole: {
       // oidin accepts negative values and wraps them, as PostgreSQL does.
       int64_t v = parse_integer(text, INT32_MIN, UINT32_MAX, "oid");
       return Datum::from_int(v < 0 ? v + (int64_t{1} << 32) : v);
@@ -1542,6 +1584,12 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
     case TypeId::kTextArray:
     case TypeId::kInt2Array:
     case TypeId::kOidArray:
+    case TypeId::kInt4Array:
+    case TypeId::kInt8Array:
+    case TypeId::kNameArray:
+    case TypeId::kBoolArray:
+    case TypeId::kFloat8Array:
+    case TypeId::kNumericArray:
       return Datum::from_string(arena.copy(canonical_array(text, t.id)));
     case TypeId::kRecord:
       throw SqlError(sqlstate::kFeatureNotSupported, "input of anonymous composite types is not implemented");

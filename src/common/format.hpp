@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -66,6 +67,10 @@ int64_t civil_to_timestamp(const CivilTime& c);
 // and the canonical literal of a list of elements. Throws 22P02 on malformed input.
 std::vector<std::optional<std::string>> parse_array_literal(std::string_view text);
 void format_array_literal(const std::vector<std::optional<std::string>>& elems, std::string& out);
+// The elements of a value of an array type (types.hpp) as Datums of its element type (NULL
+// elements as NULL), string bytes in arena; and the canonical literal of element Datums.
+std::vector<Datum> array_elements(std::string_view literal, TypeId array_type, Arena& arena);
+std::string array_literal(std::span<const Datum> elems, TypeId element_type);
 
 // jsonb: a parsed document. Objects keep PostgreSQL's jsonb key order (shorter keys first,
 // then bytewise) with duplicate keys removed (last wins); numbers keep their numeric text.

@@ -1,6 +1,7 @@
 #include "common/functions.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -597,7 +598,6 @@ bool is_numeric_family(TypeId t) {
   return t == TypeId::kInt2 || t == TypeId::kInt4 || t == TypeId::kInt8 || t == TypeId::kNumeric ||
          t == TypeId::kFloat4 || t == TypeId::kFloat8;
 }
-bool is_reg_type(TypeId t) { return t == TypeId::kRegclass || t == TypeId::kRegproc || t == TypeId::kRegtype; }
 // Rank for numeric widening: int2 < int4 < int8 < numeric < float4 < float8.
 int numeric_rank(TypeId t) {
   switch (t) {
@@ -651,8 +651,84 @@ std::optional<CastContext> pg_cast_context(TypeId from, TypeId to) {
     return C::kAssignment;
   // jsonb to scalars.
   if (from == TypeId::kJsonb && (is_numeric_family(to) || to == TypeId::kBool)) return C::kExplicit;
-  if (is(TypeId::kInt2Array, TypeId::kTextArray) || is(TypeId::kOidArray, TypeId::kTextArray)) return C::kExplicit;
+  // Arrays: as their elements cast (PostgreSQL's array coercion), the string family by I/O.
+  auto fe = array_element_type(from), te = array_element_type(to);
+  if (fe && te) {
+    if (*fe == *te) return C::kImplicit;
+    if (auto c = pg_cast_context(*fe, *te)) return c;
+    if (is_string_type(*te)) return C::kAssignment;
+    if (is_string_type(*fe)) return C::kExplicit;
+  }
   return std::nullopt;
+}
+
+// The text form of a reg* value: the object's name (through the catalog for relations,
+// namespaces and roles), "-" for oid 0, the bare oid when nothing has that oid.
+std::string reg_to_text(int64_t oid, TypeId t, EvalContext& ctx) {
+  if (oid == 0) return "-";
+  uint32_t o = static_cast<uint32_t>(oid);
+  std::optional<std::string> name;
+  switch (t) {
+    case TypeId::kRegclass:
+      if (ctx.catalog) name = ctx.catalog->relation_name(o);
+      break;
+    case TypeId::kRegnamespace:
+      if (ctx.catalog) name = ctx.catalog->namespace_name(o);
+      break;
+    case TypeId::kRegrole:
+      if (ctx.catalog) name = ctx.catalog->role_name(o);
+      break;
+    case TypeId::kRegtype:
+      if (auto id = type_from_oid(o)) name = type_name(Type(*id));
+      break;
+    default:
+      break;
+  }
+  return name ? *name : std::to_string(o);
+}
+
+// A reg* value from its text form: an oid as digits, or a name looked up as PostgreSQL's
+// regclassin & co. do (42P01 / 42704 / 3F000 when nothing has that name).
+Datum reg_from_text(std::string_view text, TypeId t, EvalContext& ctx) {
+  std::string_view s = text;
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  if (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '+')) {
+    if (s == "-") return Datum::from_int(0);
+    return parse_datum(s, Type(t), *ctx.arena);
+  }
+  std::optional<uint32_t> oid;
+  std::string name(s);
+  switch (t) {
+    case TypeId::kRegclass:
+      if (ctx.catalog) oid = ctx.catalog->relation_oid(s);
+      if (!oid) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + name + "\" does not exist");
+      break;
+    case TypeId::kRegnamespace:
+      if (ctx.catalog) oid = ctx.catalog->namespace_oid(s);
+      if (!oid) throw SqlError("3F000", "schema \"" + name + "\" does not exist");
+      break;
+    case TypeId::kRegrole:
+      if (ctx.catalog) oid = ctx.catalog->role_oid(s);
+      if (!oid) throw SqlError(sqlstate::kUndefinedObject, "role \"" + name + "\" does not exist");
+      break;
+    case TypeId::kRegtype: {
+      std::string lower;
+      for (char c : s) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      auto id = type_from_name(lower);
+      if (!id) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist");
+      oid = type_oid(*id);
+      break;
+    }
+    default: {
+      auto fs = lookup_functions(s);
+      if (fs.empty()) throw SqlError(sqlstate::kUndefinedFunction, "function \"" + name + "\" does not exist");
+      if (fs.size() > 1) throw SqlError(sqlstate::kAmbiguousFunction, "more than one function named \"" + name + "\"");
+      oid = fs[0]->oid;
+      break;
+    }
+  }
+  return Datum::from_int(*oid);
 }
 
 bool allowed(CastContext have, CastContext want) { return static_cast<int>(have) <= static_cast<int>(want); }
@@ -713,7 +789,10 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
   if (is_string_type(t)) {
     std::string_view s;
     std::string buf;
-    if (is_string_type(f) || f == TypeId::kUnknown) {
+    if (is_reg_type(f)) {
+      buf = v.kind() == PhysicalKind::kString ? std::string(v.as_string()) : reg_to_text(v.as_int(), f, ctx);
+      s = buf;
+    } else if (is_string_type(f) || f == TypeId::kUnknown) {
       s = v.as_string();
       if (f == TypeId::kBpchar && t != TypeId::kBpchar) {
         while (!s.empty() && s.back() == ' ') s.remove_suffix(1);  // rtrim on bpchar -> text
@@ -739,7 +818,15 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
     return Datum::from_int(s.empty() ? 0 : static_cast<signed char>(s[0]));
   }
   // Out of the string family (I/O conversion).
+  if ((is_string_type(f) || f == TypeId::kUnknown) && is_reg_type(t)) return reg_from_text(v.as_string(), t, ctx);
   if (is_string_type(f) || f == TypeId::kUnknown) return parse_datum(v.as_string(), to, arena);
+  // Array to array: element by element.
+  if (auto fe = array_element_type(f), te = array_element_type(t); fe && te) {
+    if (*fe == *te) return v;
+    std::vector<Datum> elems = array_elements(v.as_string(), f, arena);
+    for (Datum& d : elems) d = cast_datum(d, Type(*fe), Type(*te), ctx, explicit_cast);
+    return Datum::from_string(arena.copy(array_literal(elems, *te)));
+  }
 
   if (f == t) {
     if (t == TypeId::kNumeric) return Datum::from_numeric(numeric_apply_typmod(v.as_numeric(), to.typmod));
@@ -866,7 +953,6 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
     Datum n = Datum::from_numeric(numeric_parse(j.str));
     return cast_datum(n, TypeId::kNumeric, to, ctx, explicit_cast);
   }
-  if ((f == TypeId::kInt2Array || f == TypeId::kOidArray) && t == TypeId::kTextArray) return v;
   throw SqlError(sqlstate::kCannotCoerce, "cannot cast type " + type_name(from) + " to " + type_name(to));
 }
 
@@ -875,7 +961,7 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
 
 namespace {
 constexpr std::string_view kAggregateNames[] = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every",
-                                                "string_agg"};
+                                                "string_agg", "array_agg"};
 
 std::string signature_text(std::string_view name, std::span<const Type> args) {
   std::string s(name);
@@ -980,6 +1066,17 @@ bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, A
     out.kind = name == "bool_or" ? AggKind::kBoolOr : AggKind::kBoolAnd;
     out.arg_types[0] = TypeId::kBool;
     out.result_type = TypeId::kBool;
+    return true;
+  }
+  if (name == "array_agg") {
+    TypeId t = one_arg();
+    if (t == TypeId::kVarchar || t == TypeId::kBpchar || t == TypeId::kUnknown) t = TypeId::kText;
+    if (is_reg_type(t)) t = TypeId::kOid;
+    auto at = array_type_of(t);
+    if (!at) no_aggregate(name, arg_types);
+    out.kind = AggKind::kArrayAgg;
+    out.arg_types[0] = Type(t);
+    out.result_type = Type(*at);
     return true;
   }
   // string_agg(text, text) / string_agg(bytea, bytea)

@@ -8,6 +8,8 @@
 // Thread-safety: the registry is built once, on first use, and is read-only afterwards.
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +21,33 @@
 
 namespace freshet {
 
+// The catalog as scalar functions and casts see it at evaluation time: names of relations,
+// namespaces and roles by oid and back (the reg* types' input and output), and the texts of
+// psql's catalog functions (pg_get_indexdef, pg_get_viewdef, ...). The server implements it
+// over its catalog (sql::catalog_access); evaluation without one (background maintenance of
+// a view, unit tests) gets NULL / the bare oid instead.
+//
+// Thread-safety: called from the evaluating thread while the caller holds whatever keeps the
+// catalog stable (the server's catalog lock for a statement).
+class CatalogAccess {
+ public:
+  virtual ~CatalogAccess() = default;
+  // regclass: the name as PostgreSQL prints it (qualified when not on the search path).
+  virtual std::optional<std::string> relation_name(uint32_t oid) const = 0;
+  // regclass input: a possibly qualified, possibly quoted name ("t", "public.t", "\"T\"").
+  virtual std::optional<uint32_t> relation_oid(std::string_view name) const = 0;
+  virtual std::optional<std::string> namespace_name(uint32_t oid) const = 0;
+  virtual std::optional<uint32_t> namespace_oid(std::string_view name) const = 0;
+  virtual std::optional<std::string> role_name(uint32_t oid) const = 0;
+  virtual std::optional<uint32_t> role_oid(std::string_view name) const = 0;
+  // pg_get_indexdef(oid, column): column 0 the CREATE INDEX statement, n the n-th key column.
+  virtual std::optional<std::string> index_definition(uint32_t index_oid, int column) const = 0;
+  virtual std::optional<std::string> constraint_definition(uint32_t constraint_oid) const = 0;
+  // A view's SELECT text as written.
+  virtual std::optional<std::string> view_definition(uint32_t view_oid) const = 0;
+  virtual std::optional<std::string> rule_definition(uint32_t rule_oid) const = 0;
+};
+
 // What an evaluation may need besides its arguments.
 struct EvalContext {
   Arena* arena = nullptr;         // where computed strings live; never null during evaluation
@@ -28,6 +57,8 @@ struct EvalContext {
   std::string_view timezone = "UTC";
   std::string_view current_user = "freshet";
   std::string_view current_database = "freshet";
+  // The catalog, for the reg* types and catalog functions; may be null (see CatalogAccess).
+  std::shared_ptr<const CatalogAccess> catalog;
 };
 
 using ScalarFn = Datum (*)(std::span<const Datum> args, EvalContext& ctx);
@@ -60,8 +91,8 @@ bool cast_exists(TypeId from, TypeId to, CastContext ctx);
 Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool explicit_cast = true);
 
 // Aggregates: count, sum, avg, min, max, bool_and, bool_or, every, string_agg, array_agg
-// (text only), stddev/variance may follow.
-enum class AggKind : uint8_t { kCountStar, kCount, kSum, kAvg, kMin, kMax, kBoolAnd, kBoolOr, kStringAgg };
+// (of any type with an array type); stddev/variance may follow.
+enum class AggKind : uint8_t { kCountStar, kCount, kSum, kAvg, kMin, kMax, kBoolAnd, kBoolOr, kStringAgg, kArrayAgg };
 struct AggregateSignature {
   AggKind kind;
   std::vector<Type> arg_types;  // the types the arguments are cast to

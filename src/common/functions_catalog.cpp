@@ -1,36 +1,19 @@
 // Catalog functions that psql's \d family and drivers call: pg_get_indexdef,
-// pg_get_constraintdef, pg_get_viewdef, pg_get_ruledef and pg_get_expr (texts that the
-// server's pg_catalog relations publish, see functions_catalog.hpp), the relation-size
-// functions (Freshet keeps no heap files, so 0), pg_size_pretty, array_upper/array_lower, and
+// pg_get_constraintdef, pg_get_viewdef, pg_get_ruledef and pg_get_expr (through
+// EvalContext::catalog), the relation-size functions (Freshet keeps no heap files, so 0),
+// pg_size_pretty, the array functions and operators of every array type, and
 // the *_is_visible / pg_has_role predicates that are always true in Freshet's single
 // search path and single role.
 
 #include "common/functions_catalog.hpp"
 
-#include <mutex>
+#include <algorithm>
 #include <string>
 
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
 
 namespace freshet::fn {
-
-namespace {
-
-std::mutex texts_mu;
-std::shared_ptr<const CatalogTexts> texts;  // guarded by texts_mu
-
-}  // namespace
-
-void publish_catalog_texts(std::shared_ptr<const CatalogTexts> t) {
-  std::lock_guard lock(texts_mu);
-  texts = std::move(t);
-}
-
-std::shared_ptr<const CatalogTexts> current_catalog_texts() {
-  std::lock_guard lock(texts_mu);
-  return texts;
-}
 
 namespace {
 
@@ -41,65 +24,45 @@ constexpr Type kRegclassT = TypeId::kRegclass;
 constexpr Type kInt4T = TypeId::kInt4;
 constexpr Type kInt8T = TypeId::kInt8;
 constexpr Type kBoolT = TypeId::kBool;
-constexpr Type kTextArr = TypeId::kTextArray;
-constexpr Type kInt2Arr = TypeId::kInt2Array;
-constexpr Type kOidArr = TypeId::kOidArray;
 
 uint32_t oid_arg(const Datum& d) { return static_cast<uint32_t>(d.as_int()); }
 
-template <typename Map>
-Datum lookup_text(const Map& m, uint32_t oid, EvalContext& ctx) {
-  auto it = m.find(oid);
-  if (it == m.end()) return Datum::null();
-  return text_result(ctx, it->second);
-}
+Datum opt_text(const std::optional<std::string>& s, EvalContext& ctx) { return s ? text_result(ctx, *s) : Datum::null(); }
 
 // pg_get_indexdef(oid) and pg_get_indexdef(oid, column, pretty): column 0 is the whole
 // CREATE INDEX statement, column n the n-th key column.
 Datum c_get_indexdef(Args a, EvalContext& ctx) {
-  auto t = current_catalog_texts();
-  if (!t) return Datum::null();
-  auto it = t->indexes.find(oid_arg(a[0]));
-  if (it == t->indexes.end()) return Datum::null();
+  if (!ctx.catalog) return Datum::null();
   int64_t col = a.size() > 1 ? a[1].as_int() : 0;
-  if (col == 0) return text_result(ctx, it->second.definition);
-  if (col < 0 || col > static_cast<int64_t>(it->second.columns.size())) return text_result(ctx, "");
-  return text_result(ctx, it->second.columns[static_cast<size_t>(col - 1)]);
+  return opt_text(ctx.catalog->index_definition(oid_arg(a[0]), static_cast<int>(std::clamp<int64_t>(col, -1, 1 << 20))), ctx);
 }
 
 Datum c_get_constraintdef(Args a, EvalContext& ctx) {
-  auto t = current_catalog_texts();
-  return t ? lookup_text(t->constraints, oid_arg(a[0]), ctx) : Datum::null();
+  return ctx.catalog ? opt_text(ctx.catalog->constraint_definition(oid_arg(a[0])), ctx) : Datum::null();
 }
 
 // pretty: PostgreSQL indents the deparsed SELECT; we return the text as written, with the
 // leading space and trailing ';' that psql's "View definition:" footer expects.
-Datum viewdef_text(const std::string& sql, EvalContext& ctx) {
-  std::string s = " " + sql;
+Datum viewdef_text(const std::optional<std::string>& sql, EvalContext& ctx) {
+  if (!sql) return Datum::null();
+  std::string s = " " + *sql;
   while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == ';')) s.pop_back();
   s += ";";
   return text_result(ctx, s);
 }
 
 Datum c_get_viewdef(Args a, EvalContext& ctx) {
-  auto t = current_catalog_texts();
-  if (!t) return Datum::null();
-  auto it = t->views.find(oid_arg(a[0]));
-  return it == t->views.end() ? Datum::null() : viewdef_text(it->second, ctx);
+  return ctx.catalog ? viewdef_text(ctx.catalog->view_definition(oid_arg(a[0])), ctx) : Datum::null();
 }
 
 Datum c_get_viewdef_name(Args a, EvalContext& ctx) {
-  auto t = current_catalog_texts();
-  if (!t) return Datum::null();
-  auto n = t->views_by_name.find(std::string(a[0].as_string()));
-  if (n == t->views_by_name.end()) return Datum::null();
-  auto it = t->views.find(n->second);
-  return it == t->views.end() ? Datum::null() : viewdef_text(it->second, ctx);
+  if (!ctx.catalog) return Datum::null();
+  auto oid = ctx.catalog->relation_oid(a[0].as_string());
+  return oid ? viewdef_text(ctx.catalog->view_definition(*oid), ctx) : Datum::null();
 }
 
 Datum c_get_ruledef(Args a, EvalContext& ctx) {
-  auto t = current_catalog_texts();
-  return t ? lookup_text(t->rules, oid_arg(a[0]), ctx) : Datum::null();
+  return ctx.catalog ? opt_text(ctx.catalog->rule_definition(oid_arg(a[0])), ctx) : Datum::null();
 }
 
 // pg_get_expr(node_tree, relation): Freshet stores expressions (column defaults in
@@ -144,22 +107,76 @@ Datum c_array_lower(Args a, EvalContext&) {
   if (a[1].as_int() != 1) return Datum::null();
   return parse_array_literal(a[0].as_string()).empty() ? Datum::null() : Datum::from_int(1);
 }
+Datum c_cardinality(Args a, EvalContext&) {
+  return Datum::from_int(static_cast<int64_t>(parse_array_literal(a[0].as_string()).size()));
+}
 
-// Array equality and concatenation, which psql's catalog queries use on catalog arrays
-// (pg_policy.polroles = '{0}', reloptions || array(...)). Arrays are their literal text;
-// NULL elements compare equal, as in PostgreSQL's array_eq.
+// Array equality and concatenation. Arrays are their canonical literal text (elements in
+// their type's output form), so equal arrays have equal element texts; NULL elements compare
+// equal, as in PostgreSQL's array_eq.
 Datum c_array_eq(Args a, EvalContext&) {
   return Datum::from_bool(parse_array_literal(a[0].as_string()) == parse_array_literal(a[1].as_string()));
 }
 Datum c_array_ne(Args a, EvalContext&) {
   return Datum::from_bool(parse_array_literal(a[0].as_string()) != parse_array_literal(a[1].as_string()));
 }
+// Not strict: NULL || array is the array, as in PostgreSQL.
 Datum c_array_cat(Args a, EvalContext& ctx) {
+  if (a[0].is_null()) return a[1];
+  if (a[1].is_null()) return a[0];
   auto x = parse_array_literal(a[0].as_string());
   for (auto& e : parse_array_literal(a[1].as_string())) x.push_back(std::move(e));
   std::string out;
   format_array_literal(x, out);
   return text_result(ctx, out);
+}
+
+// array_append(array, element) / array_prepend(element, array): the element is formatted by
+// the caller's declared type, which is the array's element type.
+template <TypeId kElem>
+Datum c_array_append(Args a, EvalContext& ctx) {
+  std::vector<std::optional<std::string>> x;
+  if (!a[0].is_null()) x = parse_array_literal(a[0].as_string());
+  if (a[1].is_null()) {
+    x.emplace_back(std::nullopt);
+  } else {
+    x.emplace_back(format_datum(a[1], Type(kElem)));
+  }
+  std::string out;
+  format_array_literal(x, out);
+  return text_result(ctx, out);
+}
+template <TypeId kElem>
+Datum c_array_prepend(Args a, EvalContext& ctx) {
+  std::vector<std::optional<std::string>> x;
+  if (a[0].is_null()) {
+    x.emplace_back(std::nullopt);
+  } else {
+    x.emplace_back(format_datum(a[0], Type(kElem)));
+  }
+  if (!a[1].is_null())
+    for (auto& e : parse_array_literal(a[1].as_string())) x.push_back(std::move(e));
+  std::string out;
+  format_array_literal(x, out);
+  return text_result(ctx, out);
+}
+
+// array || element and element || array are not registered as operators: concrete overloads
+// would outrank text || text for 'x' || name (PostgreSQL's are polymorphic, which unknown
+// literals do not match). The binder maps them to array_append / array_prepend.
+template <TypeId kArr, TypeId kElem>
+void register_array_type(Registry& r) {
+  Type t(kArr);
+  r.add("array_upper", {t, kInt4T}, kInt4T, &c_array_upper, 2092);
+  r.add("array_lower", {t, kInt4T}, kInt4T, &c_array_lower, 2091);
+  r.add("array_length", {t, kInt4T}, kInt4T, &c_array_upper, 2176);
+  r.add("cardinality", {t}, kInt4T, &c_cardinality, 3179);
+  r.add("=", {t, t}, kBoolT, &c_array_eq, 1070);
+  r.add("<>", {t, t}, kBoolT, &c_array_ne, 1071);
+  r.add("||", {t, t}, t, &c_array_cat, 375).strict = false;
+  r.add("array_cat", {t, t}, t, &c_array_cat, 383).strict = false;
+  r.add("array_append", {t, Type(kElem)}, t, &c_array_append<kElem>, 378).strict = false;
+  r.add("array_prepend", {Type(kElem), t}, t, &c_array_prepend<kElem>, 379).strict = false;
 }
 
 }  // namespace
@@ -212,14 +229,15 @@ void register_catalog_functions(Registry& r) {
   stable(r.add("pg_has_role", {kOidT, kText}, kBoolT, &c_true, 2710));
   stable(r.add("pg_has_role", {kName, kName, kText}, kBoolT, &c_true, 2705));
   stable(r.add("pg_has_role", {kName, kOidT, kText}, kBoolT, &c_true, 2706));
-  for (Type t : {kTextArr, kInt2Arr, kOidArr}) {
-    r.add("array_upper", {t, kInt4T}, kInt4T, &c_array_upper, 2092);
-    r.add("array_lower", {t, kInt4T}, kInt4T, &c_array_lower, 2091);
-    r.add("=", {t, t}, kBoolT, &c_array_eq, 1070);
-    r.add("<>", {t, t}, kBoolT, &c_array_ne, 1071);
-    r.add("||", {t, t}, t, &c_array_cat, 375);
-    r.add("array_cat", {t, t}, t, &c_array_cat, 383);
-  }
+  register_array_type<TypeId::kTextArray, TypeId::kText>(r);
+  register_array_type<TypeId::kInt2Array, TypeId::kInt2>(r);
+  register_array_type<TypeId::kOidArray, TypeId::kOid>(r);
+  register_array_type<TypeId::kInt4Array, TypeId::kInt4>(r);
+  register_array_type<TypeId::kInt8Array, TypeId::kInt8>(r);
+  register_array_type<TypeId::kNameArray, TypeId::kName>(r);
+  register_array_type<TypeId::kBoolArray, TypeId::kBool>(r);
+  register_array_type<TypeId::kFloat8Array, TypeId::kFloat8>(r);
+  register_array_type<TypeId::kNumericArray, TypeId::kNumeric>(r);
 }
 
 }  // namespace freshet::fn

@@ -370,14 +370,6 @@ Datum c_string_to_array(Args a, EvalContext& ctx) {
   format_array_literal(elems, out);
   return text_result(ctx, out);
 }
-Datum c_array_length(Args a, EvalContext&) {
-  if (a[1].as_int() != 1) return Datum::null();
-  auto n = parse_array_literal(a[0].as_string()).size();
-  return n == 0 ? Datum::null() : Datum::from_int(static_cast<int64_t>(n));
-}
-Datum c_cardinality(Args a, EvalContext&) {
-  return Datum::from_int(static_cast<int64_t>(parse_array_literal(a[0].as_string()).size()));
-}
 Datum c_current_setting(Args a, EvalContext& ctx) {
   std::string_view n = a[0].as_string();
   if (n == "server_version") return text_result(ctx, "15.0");
@@ -452,17 +444,16 @@ void register_misc_functions(Registry& r) {
     r.add(n, {kName, kText, kText}, kBoolT, &c_true).volatility = Volatility::kStable;
     r.add(n, {kName, kOidT, kText}, kBoolT, &c_true).volatility = Volatility::kStable;
   }
-  {
-    auto& f = r.add("array_to_string", {kTextArr, kText}, kText, &c_array_to_string, 395);
+  for (TypeId arr : {TypeId::kTextArray, TypeId::kInt2Array, TypeId::kOidArray, TypeId::kInt4Array, TypeId::kInt8Array,
+                     TypeId::kNameArray, TypeId::kBoolArray, TypeId::kFloat8Array, TypeId::kNumericArray}) {
+    auto& f = r.add("array_to_string", {Type(arr), kText}, kText, &c_array_to_string, 395);
     f.volatility = Volatility::kStable;
-    auto& g = r.add("array_to_string", {kTextArr, kText, kText}, kText, &c_array_to_string, 384);
+    auto& g = r.add("array_to_string", {Type(arr), kText, kText}, kText, &c_array_to_string, 384);
     g.volatility = Volatility::kStable;
     g.strict = false;
   }
   r.add("string_to_array", {kText, kText}, kTextArr, &c_string_to_array, 376).strict = false;
   r.add("string_to_array", {kText, kText, kText}, kTextArr, &c_string_to_array, 394).strict = false;
-  r.add("array_length", {kTextArr, kInt4T}, kInt4T, &c_array_length, 2176);
-  r.add("cardinality", {kTextArr}, kInt4T, &c_cardinality, 3179);
   r.add("current_setting", {kText}, kText, &c_current_setting, 2077).volatility = Volatility::kStable;
 }
 

@@ -1,6 +1,7 @@
 #include "common/types.hpp"
 
 #include <array>
+#include <utility>
 
 namespace freshet {
 namespace {
@@ -42,9 +43,17 @@ constexpr std::array kTypes = {
     TypeInfo{TypeId::kRegclass, 2205, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "regclass", "regclass"},
     TypeInfo{TypeId::kRegproc, 24, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "regproc", "regproc"},
     TypeInfo{TypeId::kRegtype, 2206, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "regtype", "regtype"},
+    TypeInfo{TypeId::kRegnamespace, 4089, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "regnamespace", "regnamespace"},
+    TypeInfo{TypeId::kRegrole, 4096, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "regrole", "regrole"},
     TypeInfo{TypeId::kTextArray, 1009, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_text", "text[]"},
     TypeInfo{TypeId::kInt2Array, 1005, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_int2", "smallint[]"},
     TypeInfo{TypeId::kOidArray, 1028, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_oid", "oid[]"},
+    TypeInfo{TypeId::kInt4Array, 1007, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_int4", "integer[]"},
+    TypeInfo{TypeId::kInt8Array, 1016, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_int8", "bigint[]"},
+    TypeInfo{TypeId::kNameArray, 1003, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_name", "name[]"},
+    TypeInfo{TypeId::kBoolArray, 1000, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_bool", "boolean[]"},
+    TypeInfo{TypeId::kFloat8Array, 1022, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_float8", "double precision[]"},
+    TypeInfo{TypeId::kNumericArray, 1231, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_numeric", "numeric[]"},
     TypeInfo{TypeId::kRecord, 2249, -1, PhysicalKind::kString, TypeCategory::kPseudo, false, "record", "record"},
 };
 
@@ -62,6 +71,42 @@ int16_t type_len(TypeId id) { return info(id).len; }
 TypeCategory type_category(TypeId id) { return info(id).category; }
 bool type_is_preferred(TypeId id) { return info(id).preferred; }
 std::string_view type_internal_name(TypeId id) { return info(id).internal_name; }
+
+namespace {
+constexpr std::pair<TypeId, TypeId> kArrays[] = {
+    {TypeId::kTextArray, TypeId::kText},     {TypeId::kInt2Array, TypeId::kInt2},
+    {TypeId::kOidArray, TypeId::kOid},       {TypeId::kInt4Array, TypeId::kInt4},
+    {TypeId::kInt8Array, TypeId::kInt8},     {TypeId::kNameArray, TypeId::kName},
+    {TypeId::kBoolArray, TypeId::kBool},     {TypeId::kFloat8Array, TypeId::kFloat8},
+    {TypeId::kNumericArray, TypeId::kNumeric},
+};
+}  // namespace
+
+std::optional<TypeId> array_element_type(TypeId id) {
+  for (const auto& [a, e] : kArrays)
+    if (a == id) return e;
+  return std::nullopt;
+}
+
+std::optional<TypeId> array_type_of(TypeId element) {
+  switch (element) {
+    case TypeId::kVarchar:
+    case TypeId::kBpchar:
+    case TypeId::kUnknown:
+      return TypeId::kTextArray;
+    case TypeId::kRegclass:
+    case TypeId::kRegproc:
+    case TypeId::kRegtype:
+    case TypeId::kRegnamespace:
+    case TypeId::kRegrole:
+      return TypeId::kOidArray;
+    default:
+      break;
+  }
+  for (const auto& [a, e] : kArrays)
+    if (e == element) return a;
+  return std::nullopt;
+}
 
 std::optional<TypeId> type_from_oid(uint32_t oid) {
   for (const auto& t : kTypes)
@@ -121,6 +166,11 @@ std::optional<TypeId> type_from_name(std::string_view name) {
       {"_text", TypeId::kTextArray},   {"_int2", TypeId::kInt2Array},
       {"int2vector", TypeId::kInt2Array}, {"_oid", TypeId::kOidArray},
       {"oidvector", TypeId::kOidArray}, {"record", TypeId::kRecord},
+      {"regnamespace", TypeId::kRegnamespace}, {"regrole", TypeId::kRegrole},
+      {"_int4", TypeId::kInt4Array},   {"_int8", TypeId::kInt8Array},
+      {"_name", TypeId::kNameArray},   {"_bool", TypeId::kBoolArray},
+      {"_float8", TypeId::kFloat8Array}, {"_numeric", TypeId::kNumericArray},
+      {"_varchar", TypeId::kTextArray},
       {"unknown", TypeId::kUnknown},
   };
   for (const auto& a : kAliases)

@@ -38,9 +38,20 @@ enum class TypeId : uint8_t {
   kRegclass,
   kRegproc,
   kRegtype,
-  kTextArray,   // text[] (catalog columns and a few functions)
+  kRegnamespace,
+  kRegrole,
+  // One-dimensional arrays, one TypeId per element type (array_element_type() maps back).
+  // A value is the canonical PostgreSQL text form ("{1,2,NULL}", elements in their element
+  // type's output form) in a string Datum; see src/common/README.md.
+  kTextArray,   // text[] (also varchar[] and bpchar[])
   kInt2Array,   // int2[] / int2vector (pg_index.indkey)
   kOidArray,    // oid[] / oidvector
+  kInt4Array,
+  kInt8Array,
+  kNameArray,
+  kBoolArray,
+  kFloat8Array,
+  kNumericArray,
   kRecord,      // anonymous row (ROW(...)); not storable
 };
 
@@ -105,6 +116,18 @@ enum class TypeCategory : char {
 TypeCategory type_category(TypeId id);
 // pg_type.typispreferred: the preferred type of its category (text, float8, timestamptz, ...).
 bool type_is_preferred(TypeId id);
+
+// Arrays: the element type of an array type (nullopt for a non-array), and the array type
+// of an element type (nullopt when Freshet has no array of it).
+std::optional<TypeId> array_element_type(TypeId id);
+std::optional<TypeId> array_type_of(TypeId element);
+inline bool is_array_type(TypeId id) { return array_element_type(id).has_value(); }
+// oid and the reg* types (regclass, regproc, regtype, regnamespace, regrole): an oid whose
+// text form is a name.
+inline bool is_reg_type(TypeId id) {
+  return id == TypeId::kRegclass || id == TypeId::kRegproc || id == TypeId::kRegtype || id == TypeId::kRegnamespace ||
+         id == TypeId::kRegrole;
+}
 
 inline bool is_integer_type(TypeId id) {
   return id == TypeId::kInt2 || id == TypeId::kInt4 || id == TypeId::kInt8;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/format.hpp"
 
 namespace freshet::dataflow {
 
@@ -146,6 +147,47 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
     }
     case ScalarKind::kMzNow:
       return Datum::from_int(static_cast<int64_t>(ctx.logical_time_ms));
+    case ScalarKind::kArray: {
+      TypeId et = array_element_type(e.type.id).value_or(TypeId::kText);
+      std::vector<Datum> elems;
+      elems.reserve(e.args.size());
+      for (const ScalarExpr& a : e.args) elems.push_back(eval(a, row, ctx));
+      return Datum::from_string(ctx.arena->copy(array_literal(elems, et)));
+    }
+    case ScalarKind::kArrayIndex: {
+      Datum arr = eval(e.args[0], row, ctx);
+      Datum idx = eval(e.args[1], row, ctx);
+      if (arr.is_null() || idx.is_null()) return Datum::null();
+      std::vector<Datum> elems = array_elements(arr.as_string(), e.args[0].type.id, *ctx.arena);
+      int64_t i = idx.as_int();
+      if (i < 1 || i > static_cast<int64_t>(elems.size())) return Datum::null();
+      return elems[static_cast<size_t>(i - 1)];
+    }
+    case ScalarKind::kArrayCompare: {
+      Datum x = eval(e.args[0], row, ctx);
+      Datum arr = eval(e.args[1], row, ctx);
+      bool all = e.column == 1;
+      if (arr.is_null()) return Datum::null();
+      std::vector<Datum> elems = array_elements(arr.as_string(), e.args[1].type.id, *ctx.arena);
+      if (elems.empty()) return Datum::from_bool(all);
+      if (x.is_null() && e.fn->strict) return Datum::null();
+      bool saw_null = false;
+      for (const Datum& el : elems) {
+        Datum r;
+        if (el.is_null() && e.fn->strict) {
+          r = Datum::null();
+        } else {
+          Datum args[2] = {x, el};
+          r = e.fn->fn(std::span<const Datum>(args, 2), ctx);
+        }
+        if (r.is_null()) {
+          saw_null = true;
+        } else if (r.as_bool() != all) {
+          return Datum::from_bool(!all);
+        }
+      }
+      return saw_null ? Datum::null() : Datum::from_bool(all);
+    }
   }
   FRESHET_ASSERT(false && "unknown scalar kind");
   return Datum::null();
@@ -170,6 +212,7 @@ bool is_constant_expr(const ScalarExpr& e) {
       break;
     }
     case ScalarKind::kNullIf:
+    case ScalarKind::kArrayCompare:
       if (e.fn != nullptr && e.fn->volatility != Volatility::kImmutable) return false;
       break;
     default:

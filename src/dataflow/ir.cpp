@@ -110,6 +110,13 @@ std::string ScalarExpr::to_string() const {
       return "least(" + join_args(args, ", ") + ")";
     case ScalarKind::kMzNow:
       return "mz_now()";
+    case ScalarKind::kArray:
+      return "ARRAY[" + join_args(args, ", ") + "]";
+    case ScalarKind::kArrayIndex:
+      return args[0].to_string() + "[" + args[1].to_string() + "]";
+    case ScalarKind::kArrayCompare:
+      return "(" + args[0].to_string() + " " + (fn != nullptr ? std::string(fn->name) : "?") + (column == 0 ? " ANY(" : " ALL(") +
+             args[1].to_string() + "))";
   }
   return "?";
 }
@@ -136,6 +143,8 @@ const char* agg_name(AggKind k) {
       return "bool_or";
     case AggKind::kStringAgg:
       return "string_agg";
+    case AggKind::kArrayAgg:
+      return "array_agg";
   }
   return "?";
 }
@@ -152,6 +161,16 @@ std::string uint_list(const std::vector<uint32_t>& cs) {
 }
 
 }  // namespace
+
+std::string sort_keys_text(const std::vector<SortKey>& order_by) {
+  std::string s;
+  for (size_t i = 0; i < order_by.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += "#" + std::to_string(order_by[i].column) + (order_by[i].descending ? " desc" : " asc");
+    s += order_by[i].nulls_first ? " nulls_first" : " nulls_last";
+  }
+  return s;
+}
 
 std::string RelExpr::to_string(int indent) const {
   std::string pad(static_cast<size_t>(indent) * 2, ' ');
@@ -215,6 +234,10 @@ std::string RelExpr::to_string(int indent) const {
           s += a.arg.to_string();
           if (a.kind == AggKind::kStringAgg) s += ", " + a.separator.to_string();
         }
+        for (size_t k = 0; k < a.order_keys.size(); ++k) {
+          s += k == 0 ? " order_by " : ", ";
+          s += a.order_exprs[a.order_keys[k].column].to_string() + (a.order_keys[k].descending ? " desc" : "");
+        }
         s += ")";
       }
       s += "]";
@@ -258,6 +281,26 @@ std::string RelExpr::to_string(int indent) const {
     case RelKind::kGetLocal:
       s += "GetLocal l" + std::to_string(local_id);
       break;
+    case RelKind::kFlatMap:
+      s += std::string("FlatMap ") + (table_func == TableFunc::kUnnest ? "unnest" : "generate_series") + "(" + list(exprs) + ")";
+      if (with_ordinality) s += " with_ordinality";
+      break;
+    case RelKind::kWindow: {
+      s += "Window";
+      if (!group_columns.empty()) s += " partition_by=[" + uint_list(group_columns) + "]";
+      if (!order_by.empty()) s += " order_by=[" + sort_keys_text(order_by) + "]";
+      s += " functions=[";
+      for (size_t i = 0; i < window_funcs.size(); ++i) {
+        if (i > 0) s += ", ";
+        switch (window_funcs[i].kind) {
+          case WindowFuncKind::kRowNumber: s += "row_number()"; break;
+          case WindowFuncKind::kRank: s += "rank()"; break;
+          case WindowFuncKind::kDenseRank: s += "dense_rank()"; break;
+        }
+      }
+      s += "]";
+      break;
+    }
     case RelKind::kTemporalFilter: {
       s += "TemporalFilter";
       static const char* const kOps[] = {"=", "<", "<=", ">", ">="};

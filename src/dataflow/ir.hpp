@@ -39,6 +39,13 @@ enum class ScalarKind : uint8_t {
   kGreatest,     // args... (NULLs ignored)
   kLeast,        // args...
   kMzNow,        // mz_now(): EvalContext::logical_time_ms as the mz_timestamp type (int8 here)
+  // Arrays (types.hpp: an array value is its canonical text form).
+  kArray,        // ARRAY[args...]: args of the element type; type is the array type
+  kArrayIndex,   // args[0][args[1]]: the element (1-based), NULL when out of range or a NULL arg
+  // args[0] fn ANY (args[1]) (column 0) or ALL (column 1): fn, a boolean operator, applied to
+  // args[0] and each element of the array args[1], combined with OR / AND three-valued logic
+  // as PostgreSQL does (an empty array gives false for ANY, true for ALL; NULL array: NULL).
+  kArrayCompare,
 };
 
 struct ScalarExpr {
@@ -110,6 +117,24 @@ enum class RelKind : uint8_t {
   // Temporal filter: each input row is valid while mz_now() satisfies every temporal_bounds[i]
   // (evaluated over the row); outside that interval it is absent. Column types: the input's.
   kTemporalFilter,
+  // Table function per input row: input columns, then the function's output columns (and an
+  // int8 ordinality when with_ordinality), one output row per value the function produces
+  // for the row's exprs (the arguments). A retraction of the input row retracts its outputs.
+  kFlatMap,
+  // Window functions: input columns, then one column per window_funcs[i], computed per
+  // partition (group_columns) in order_by order. Column types: input's, then the results'.
+  kWindow,
+};
+
+// Set-returning functions usable in FROM (kFlatMap).
+enum class TableFunc : uint8_t {
+  kUnnest,          // unnest(array): its elements (NULLs included)
+  kGenerateSeries,  // generate_series(start, stop [, step]): int4/int8/numeric/timestamp[tz]
+};
+
+enum class WindowFuncKind : uint8_t { kRowNumber, kRank, kDenseRank };
+struct WindowFunc {
+  WindowFuncKind kind = WindowFuncKind::kRowNumber;
 };
 
 // WITH MUTUALLY RECURSIVE's (RETURN | ERROR) AT RECURSION LIMIT n; WITH RECURSIVE gets a
@@ -128,19 +153,24 @@ struct TemporalBound {
   ScalarExpr expr;
 };
 
-struct AggregateExpr {
-  AggKind kind = AggKind::kCountStar;
-  ScalarExpr arg;                // unused for kCountStar
-  ScalarExpr separator;          // string_agg's second argument
-  bool distinct = false;
-  Type result_type;
-};
-
 struct SortKey {
   uint32_t column = 0;
   bool descending = false;
   bool nulls_first = false;  // PostgreSQL's default: NULLS LAST for ASC, NULLS FIRST for DESC
 };
+
+struct AggregateExpr {
+  AggKind kind = AggKind::kCountStar;
+  ScalarExpr arg;                // unused for kCountStar
+  ScalarExpr separator;          // string_agg's second argument
+  // ORDER BY inside the aggregate (string_agg, array_agg): the sort expressions over the
+  // input row, and the directions (SortKey::column indexes order_exprs).
+  std::vector<ScalarExpr> order_exprs;
+  std::vector<SortKey> order_keys;
+  bool distinct = false;
+  Type result_type;
+};
+
 
 struct RelExpr {
   RelKind kind = RelKind::kConstant;
@@ -164,6 +194,9 @@ struct RelExpr {
   uint64_t local_id = 0;               // kGetLocal
   RecursionLimit recursion_limit;      // kLetRec
   std::vector<TemporalBound> temporal_bounds;  // kTemporalFilter
+  TableFunc table_func = TableFunc::kUnnest;   // kFlatMap (arguments in exprs)
+  bool with_ordinality = false;                // kFlatMap
+  std::vector<WindowFunc> window_funcs;        // kWindow (partition: group_columns; order_by)
 
   size_t arity() const { return column_types.size(); }
   // Indented tree for EXPLAIN and tests.

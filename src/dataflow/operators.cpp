@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "common/error.hpp"
+#include "common/format.hpp"
 #include "common/numeric.hpp"
 #include "dataflow/arrangement.hpp"
 #include "dataflow/eval.hpp"
@@ -285,9 +286,13 @@ class JoinOp final : public Operator {
 struct DatumRowLess {
   bool operator()(const Row& a, const Row& b) const { return compare_datums(a.get(0), b.get(0)) < 0; }
 };
-// Orders (value, separator) rows by value, then separator.
+// Orders string_agg/array_agg entries: (value, separator) rows by value, then separator; with
+// an ORDER BY inside the aggregate, (order values..., value, separator) rows by the sort keys
+// (over the leading order values), then by bytes, so that equal keys keep a stable order.
 struct RowLess {
+  const std::vector<SortKey>* keys = nullptr;
   bool operator()(const Row& a, const Row& b) const {
+    if (keys != nullptr && !keys->empty()) return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0;
     int c = compare_rows(a.ref(), b.ref());
     return c != 0 ? c < 0 : a.bytes() < b.bytes();
   }
@@ -319,7 +324,7 @@ struct AggState {
   __int128 months = 0, days = 0;
   int64_t trues = 0, falses = 0;
   std::unique_ptr<std::map<Row, int64_t, DatumRowLess>> ordered;  // min/max
-  std::unique_ptr<std::map<Row, int64_t, RowLess>> strings;       // string_agg
+  std::unique_ptr<std::map<Row, int64_t, RowLess>> strings;       // string_agg, array_agg
   struct DistinctEntry {
     Row value;
     int64_t count = 0;
@@ -334,7 +339,7 @@ class ReduceOp final : public Operator {
   size_t state_size() const override { return groups_.size(); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
-    std::vector<Datum> row, key, args;
+    std::vector<Datum> row, key, args, order_vals;
     std::vector<Group*> dirty;
     std::string kbytes;
     size_t n = 0;
@@ -368,13 +373,15 @@ class ReduceOp final : public Operator {
           continue;
         }
         Datum v = eval(a.arg, row, ctx.eval);
-        if (v.is_null()) continue;
+        if (v.is_null() && a.kind != AggKind::kArrayAgg) continue;  // array_agg keeps NULLs
         Datum sep;
         if (a.kind == AggKind::kStringAgg) sep = eval(a.separator, row, ctx.eval);
         if (a.distinct) {
           update_distinct(a, g.aggs[i], v, sep, u.diff);
         } else {
-          update_state(a, g.aggs[i], v, sep, u.diff);
+          order_vals.clear();
+          for (const ScalarExpr& o : a.order_exprs) order_vals.push_back(eval(o, row, ctx.eval));
+          update_state(a, g.aggs[i], v, sep, u.diff, order_vals);
         }
       }
       ctx.eval.arena->reset();
@@ -420,8 +427,8 @@ class ReduceOp final : public Operator {
   static void init_state(const AggregateExpr& a, AggState& s) {
     if (a.kind == AggKind::kMin || a.kind == AggKind::kMax) {
       s.ordered = std::make_unique<std::map<Row, int64_t, DatumRowLess>>();
-    } else if (a.kind == AggKind::kStringAgg) {
-      s.strings = std::make_unique<std::map<Row, int64_t, RowLess>>();
+    } else if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kArrayAgg) {
+      s.strings = std::make_unique<std::map<Row, int64_t, RowLess>>(RowLess{a.distinct ? nullptr : &a.order_keys});
     }
     if (a.distinct) s.distinct = std::make_unique<std::unordered_map<std::string, AggState::DistinctEntry, StringHash, std::equal_to<>>>();
   }
@@ -430,6 +437,7 @@ class ReduceOp final : public Operator {
     std::string k;
     Datum parts[2] = {v, sep};
     append_canonical_key(std::span<const Datum>(parts, a.kind == AggKind::kStringAgg ? 2 : 1), k);
+    if (v.is_null()) k.push_back('\x01');  // array_agg: NULL apart from every value
     auto it = s.distinct->find(std::string_view(k));
     if (it == s.distinct->end()) {
       it = s.distinct->emplace(std::move(k), AggState::DistinctEntry{Row::pack(std::span<const Datum>(parts, 2)), 0}).first;
@@ -440,11 +448,12 @@ class ReduceOp final : public Operator {
     Row value = it->second.value;  // keep the bytes alive past a possible erase
     if (after == 0) s.distinct->erase(it);
     Datum dv = value.get(0), ds = value.get(1);
-    if (before <= 0 && after > 0) update_state(a, s, dv, ds, 1);
-    if (before > 0 && after <= 0) update_state(a, s, dv, ds, -1);
+    if (before <= 0 && after > 0) update_state(a, s, dv, ds, 1, {});
+    if (before > 0 && after <= 0) update_state(a, s, dv, ds, -1, {});
   }
 
-  static void update_state(const AggregateExpr& a, AggState& s, const Datum& v, const Datum& sep, int64_t diff) {
+  static void update_state(const AggregateExpr& a, AggState& s, const Datum& v, const Datum& sep, int64_t diff,
+                           std::span<const Datum> order_vals) {
     switch (a.kind) {
       case AggKind::kCountStar:
       case AggKind::kCount:
@@ -499,9 +508,12 @@ class ReduceOp final : public Operator {
       case AggKind::kBoolOr:
         (v.as_bool() ? s.trues : s.falses) += diff;
         return;
-      case AggKind::kStringAgg: {
-        Datum parts[2] = {v, sep};
-        Row r = Row::pack(std::span<const Datum>(parts, 2));
+      case AggKind::kStringAgg:
+      case AggKind::kArrayAgg: {
+        std::vector<Datum> parts(order_vals.begin(), order_vals.end());
+        parts.push_back(v);
+        parts.push_back(sep);
+        Row r = Row::pack(parts);
         auto [it, inserted] = s.strings->try_emplace(std::move(r), 0);
         it->second = add_diffs(it->second, diff);
         if (it->second == 0) s.strings->erase(it);
@@ -608,12 +620,22 @@ class ReduceOp final : public Operator {
       case AggKind::kBoolOr:
         if (s.trues + s.falses <= 0) return Datum::null();
         return Datum::from_bool(s.trues > 0);
+      case AggKind::kArrayAgg: {
+        size_t at = a.distinct ? 0 : a.order_exprs.size();
+        std::vector<Datum> elems;
+        for (const auto& [r, c] : *s.strings)
+          for (int64_t i = 0; i < c; ++i) elems.push_back(r.get(at));
+        if (elems.empty()) return Datum::null();
+        TypeId et = array_element_type(a.result_type.id).value_or(TypeId::kText);
+        return Datum::from_string(ctx.arena->copy(array_literal(elems, et)));
+      }
       case AggKind::kStringAgg: {
+        size_t at = a.distinct ? 0 : a.order_exprs.size();
         std::string acc;
         bool first = true;
         for (const auto& [r, c] : *s.strings) {
-          Datum v = r.get(0);
-          Datum sep = r.get(1);
+          Datum v = r.get(at);
+          Datum sep = r.get(at + 1);
           for (int64_t i = 0; i < c; ++i) {
             if (!first && !sep.is_null()) acc.append(sep.as_string());
             acc.append(v.as_string());

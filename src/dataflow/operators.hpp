@@ -72,6 +72,25 @@ std::unique_ptr<Operator> make_topk(TopKSpec spec);
 
 std::unique_ptr<Operator> make_distinct();
 
+// Table functions (table_ops.cpp): per input update, the function's rows appended to the input
+// row, each with the update's diff (so a retraction retracts exactly what the insertion
+// produced). Stateless; cost is the number of rows produced. 54000 past 10^8 rows per call.
+struct FlatMapSpec {
+  TableFunc func = TableFunc::kUnnest;
+  std::vector<ScalarExpr> args;  // over the input row
+  bool with_ordinality = false;
+};
+std::unique_ptr<Operator> make_flat_map(FlatMapSpec spec);
+
+// Window functions (table_ops.cpp): per partition an ordered multiset of rows; a step
+// recomputes the partitions it touched and emits the difference of their output rows.
+struct WindowSpec {
+  std::vector<uint32_t> partition;
+  std::vector<SortKey> order_by;
+  std::vector<WindowFunc> funcs;
+};
+std::unique_ptr<Operator> make_window(WindowSpec spec);
+
 // Temporal filter (temporal.cpp): a row is present while mz_now() satisfies all its bounds;
 // an update at t enters at max(t, from) and is retracted at until, queued by time and released
 // by the step that reaches it. With keep_state = false (one step) only rows valid at the

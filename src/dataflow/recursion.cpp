@@ -252,6 +252,7 @@ bool is_monotone_plan(const RelExpr& e) {
     case RelKind::kThreshold:
     case RelKind::kReduce:
     case RelKind::kTopK:
+    case RelKind::kWindow:
     case RelKind::kTemporalFilter:
     case RelKind::kLetRec:
       return false;

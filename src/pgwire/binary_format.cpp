@@ -187,14 +187,7 @@ Numeric decode_numeric(Reader& r) {
 }
 
 // Element type of the array types Freshet has.
-std::optional<TypeId> array_element(TypeId t) {
-  switch (t) {
-    case TypeId::kTextArray: return TypeId::kText;
-    case TypeId::kInt2Array: return TypeId::kInt2;
-    case TypeId::kOidArray: return TypeId::kOid;
-    default: return std::nullopt;
-  }
-}
+std::optional<TypeId> array_element(TypeId t) { return array_element_type(t); }
 
 int64_t parse_element_int(std::string_view s, TypeId elem) {
   int64_t v = 0;
@@ -230,9 +223,16 @@ void encode_array(std::string_view literal, TypeId elem, std::string& out) {
     } else if (elem == TypeId::kInt2) {
       put_u32(out, 2);
       put_u16(out, static_cast<uint16_t>(static_cast<int16_t>(parse_element_int(*e, elem))));
-    } else {
+    } else if (elem == TypeId::kOid) {
       put_u32(out, 4);
       put_u32(out, static_cast<uint32_t>(parse_element_int(*e, elem)));
+    } else {
+      // Any other element type: its own binary form, length-prefixed.
+      Arena arena;
+      std::string bytes;
+      encode_binary(parse_datum(*e, Type(elem), arena), Type(elem), bytes);
+      put_u32(out, static_cast<uint32_t>(bytes.size()));
+      out.append(bytes);
     }
   }
 }
@@ -264,6 +264,9 @@ std::string decode_array(Reader& r, TypeId t, TypeId elem) {
       std::string_view b = r.bytes(static_cast<size_t>(len));
       if (elem == TypeId::kText) {
         elems.emplace_back(std::string(b));
+      } else if (elem != TypeId::kInt2 && elem != TypeId::kOid) {
+        Arena arena;
+        elems.emplace_back(format_datum(decode_binary(b, Type(elem), arena), Type(elem)));
       } else {
         Reader er(b, elem);
         int64_t v = elem == TypeId::kInt2 ? er.i16() : static_cast<int64_t>(static_cast<uint32_t>(er.i32()));
@@ -311,6 +314,8 @@ void encode_binary(const Datum& d, Type t, std::string& out) {
     case TypeId::kRegclass:
     case TypeId::kRegproc:
     case TypeId::kRegtype:
+    case TypeId::kRegnamespace:
+    case TypeId::kRegrole:
       put_u32(out, static_cast<uint32_t>(d.as_int()));
       return;
     case TypeId::kDate:
@@ -361,6 +366,12 @@ void encode_binary(const Datum& d, Type t, std::string& out) {
     case TypeId::kTextArray:
     case TypeId::kInt2Array:
     case TypeId::kOidArray:
+    case TypeId::kInt4Array:
+    case TypeId::kInt8Array:
+    case TypeId::kNameArray:
+    case TypeId::kBoolArray:
+    case TypeId::kFloat8Array:
+    case TypeId::kNumericArray:
       encode_array(d.as_string(), *array_element(t.id), out);
       return;
     case TypeId::kRecord:
@@ -392,6 +403,8 @@ Datum decode_binary(std::string_view bytes, Type t, Arena& arena) {
     case TypeId::kRegclass:
     case TypeId::kRegproc:
     case TypeId::kRegtype:
+    case TypeId::kRegnamespace:
+    case TypeId::kRegrole:
       d = Datum::from_int(static_cast<int64_t>(static_cast<uint32_t>(r.i32())));
       break;
     case TypeId::kFloat4: {
@@ -463,7 +476,13 @@ Datum decode_binary(std::string_view bytes, Type t, Arena& arena) {
     }
     case TypeId::kTextArray:
     case TypeId::kInt2Array:
-    case TypeId::kOidArray: {
+    case TypeId::kOidArray:
+    case TypeId::kInt4Array:
+    case TypeId::kInt8Array:
+    case TypeId::kNameArray:
+    case TypeId::kBoolArray:
+    case TypeId::kFloat8Array:
+    case TypeId::kNumericArray: {
       std::string literal = decode_array(r, t.id, *array_element(t.id));
       return Datum::from_string(arena.copy(literal));
     }

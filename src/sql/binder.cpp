@@ -16,6 +16,9 @@ using dataflow::ScalarKind;
 namespace {
 
 constexpr uint32_t kAggLevel = 0xffffffffu;
+// Placeholder level of a window function's result while a select list is bound (replaced by
+// the kWindow node's column before the query is finished).
+constexpr uint32_t kWindowLevel = 0xfffffffeu;
 
 int loc(int32_t l) { return l >= 0 ? l + 1 : 0; }
 
@@ -96,7 +99,7 @@ bool operator==(const HExpr& a, const HExpr& b) {
 static bool rel_refers_outside(const HRel& r, uint32_t depth);
 
 bool HExpr::refers_outside(uint32_t depth) const {
-  if (kind == HExprKind::kColumn) return level != kAggLevel && level >= depth;
+  if (kind == HExprKind::kColumn) return level < kWindowLevel && level >= depth;
   if (subquery && rel_refers_outside(*subquery, depth + 1)) return true;
   for (const auto& a : args)
     if (a.refers_outside(depth)) return true;
@@ -111,8 +114,9 @@ bool HExpr::contains_subquery() const {
 }
 
 static bool rel_refers_outside(const HRel& r, uint32_t depth) {
-  for (const auto& in : r.inputs)
-    if (rel_refers_outside(*in, depth)) return true;
+  for (size_t i = 0; i < r.inputs.size(); ++i)
+    // A LATERAL right side sees the left side as its level 1.
+    if (rel_refers_outside(*r.inputs[i], r.kind == HRelKind::kLateral && i == 1 ? depth + 1 : depth)) return true;
   for (const auto& e : r.exprs)
     if (e.refers_outside(depth)) return true;
   for (const auto& e : r.group_key)
@@ -133,7 +137,7 @@ static void shift_rel(HRel& r, int delta, uint32_t min_level);
 HExpr shift_levels(const HExpr& e, int delta, uint32_t min_level) {
   HExpr r = e;
   if (r.kind == HExprKind::kColumn) {
-    if (r.level != kAggLevel && r.level >= min_level) r.level = static_cast<uint32_t>(static_cast<int>(r.level) + delta);
+    if (r.level < kWindowLevel && r.level >= min_level) r.level = static_cast<uint32_t>(static_cast<int>(r.level) + delta);
     return r;
   }
   for (auto& a : r.args) a = shift_levels(a, delta, min_level);
@@ -146,10 +150,12 @@ HExpr shift_levels(const HExpr& e, int delta, uint32_t min_level) {
 }
 
 static void shift_rel(HRel& r, int delta, uint32_t min_level) {
-  for (auto& in : r.inputs) {
-    if (in->refers_outside(min_level)) {
+  for (size_t i = 0; i < r.inputs.size(); ++i) {
+    auto& in = r.inputs[i];
+    uint32_t m = r.kind == HRelKind::kLateral && i == 1 ? min_level + 1 : min_level;
+    if (in->refers_outside(m)) {
       auto copy = std::make_shared<HRel>(*in);
-      shift_rel(*copy, delta, min_level);
+      shift_rel(*copy, delta, m);
       in = copy;
     }
   }
@@ -162,7 +168,7 @@ static void shift_rel(HRel& r, int delta, uint32_t min_level) {
 }
 
 Binder::Binder(const CatalogView& catalog, std::vector<Type>& param_types)
-    : catalog_(catalog), param_types_(param_types) {}
+    : catalog_(catalog), access_(catalog_access(catalog)), param_types_(param_types) {}
 
 void Binder::finish_params() {
   for (auto& t : param_types_)
@@ -182,10 +188,13 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
   }
   int pos = loc(tn->location);
   if (tn->n_array_bounds > 0) {
-    if (name == "text" || name == "varchar" || name == "name") return Type(TypeId::kTextArray);
-    if (name == "int2") return Type(TypeId::kInt2Array);
-    if (name == "oid") return Type(TypeId::kOidArray);
-    unsupported("array type " + name + "[]", pos);
+    auto elem = type_from_name(name);
+    std::optional<TypeId> arr = elem ? array_type_of(*elem) : std::nullopt;
+    if (!arr) {
+      if (!elem) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist", pos);
+      unsupported("array type " + name + "[]", pos);
+    }
+    return Type(*arr);
   }
   auto id = type_from_name(name);
   if (!id) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist", pos);
@@ -246,7 +255,13 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
     Arena& arena = binder_arena();
     try {
       Datum v;
-      if (ctx == CastContext::kExplicit && t.typmod >= 0) {
+      if (is_reg_type(t.id)) {
+        // A name: looked up in the catalog now ('t'::regclass, pg_relation_size('t')).
+        EvalContext ectx;
+        ectx.arena = &arena;
+        ectx.catalog = access_;
+        v = cast_datum(d, Type(TypeId::kText), t, ectx, true);
+      } else if (ctx == CastContext::kExplicit && t.typmod >= 0) {
         // An explicit cast applies the modifier as a cast does (varchar(2) truncates), not as
         // input does (which would raise 22001).
         Type base(t.id);
@@ -278,6 +293,7 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
       Arena& arena = binder_arena();
       EvalContext ectx;
       ectx.arena = &arena;
+      ectx.catalog = access_;
       try {
         Datum v = cast_datum(e.literal.get(0), e.type, t, ectx, ctx == CastContext::kExplicit);
         HExpr r = HExpr::literal_of(v, t);
@@ -363,6 +379,21 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
     t.column = static_cast<uint32_t>(*top);
     return t;
   }
+  if (op == "||" && left) {
+    // array || element, element || array (PostgreSQL's anycompatible operators).
+    bool la = is_array_type(left->type.id), ra = is_array_type(right.type.id);
+    auto known = [](const HExpr& e) { return e.type.id != TypeId::kUnknown; };
+    if (la && !ra && known(right)) {
+      HExpr elem = coerce(std::move(right), Type(*array_element_type(left->type.id)), CastContext::kImplicit, position);
+      ResolvedCall rc = resolve_function("array_append", std::vector<Type>{left->type, elem.type}, position);
+      return HExpr::call(rc.impl, {std::move(*left), std::move(elem)}, rc.result_type);
+    }
+    if (ra && !la && known(*left)) {
+      HExpr elem = coerce(std::move(*left), Type(*array_element_type(right.type.id)), CastContext::kImplicit, position);
+      ResolvedCall rc = resolve_function("array_prepend", std::vector<Type>{elem.type, right.type}, position);
+      return HExpr::call(rc.impl, {std::move(elem), std::move(right)}, rc.result_type);
+    }
+  }
   std::optional<Type> lt;
   if (left) lt = left->type;
   ResolvedCall rc = resolve_operator(op, lt, right.type, position);
@@ -371,6 +402,26 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
   if (left) args.push_back(coerce(std::move(*left), rc.arg_types[i++], CastContext::kImplicit, position));
   args.push_back(coerce(std::move(right), rc.arg_types[i], CastContext::kImplicit, position));
   return HExpr::call(rc.impl, std::move(args), rc.result_type);
+}
+
+HExpr Binder::make_array_compare(std::string_view op, HExpr x, HExpr arr, bool any, int position) {
+  auto elem = array_element_type(arr.type.id);
+  if (!elem) {
+    if (arr.is_null_literal()) return HExpr::literal_of(Datum::null(), Type(TypeId::kBool));
+    throw SqlError(sqlstate::kWrongObjectType, "op ANY/ALL (array) requires array on right side", position);
+  }
+  // Resolve the operator against one element; the array is then cast to the array of the
+  // operator's right argument type.
+  HExpr cmp = make_operator(op, std::move(x), HExpr::literal_of(Datum::null(), Type(*elem)), position);
+  if (cmp.type.id != TypeId::kBool || cmp.fn == nullptr || cmp.args.size() != 2)
+    throw SqlError(sqlstate::kWrongObjectType, "op ANY/ALL (array) requires operator to yield boolean", position);
+  auto want = array_type_of(cmp.fn->arg_types[1].id);
+  if (!want) unsupported("ANY/ALL over arrays of " + type_name(cmp.fn->arg_types[1]), position);
+  arr = coerce(std::move(arr), Type(*want), CastContext::kImplicit, position);
+  HExpr out = HExpr::make(ScalarKind::kArrayCompare, {std::move(cmp.args[0]), std::move(arr)}, Type(TypeId::kBool));
+  out.fn = cmp.fn;
+  out.column = any ? 0 : 1;
+  return out;
 }
 
 HExpr Binder::make_bool(ScalarKind op, std::vector<HExpr> args) { return HExpr::make(op, std::move(args), Type(TypeId::kBool)); }
@@ -423,25 +474,11 @@ HExpr Binder::bind_const(const PgQuery__AConst* c) {
 HExpr Binder::bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx) {
   Type t = bind_type(c->type_name);
   int pos = loc(c->location);
-  HExpr arg = bind_expr(c->arg, ctx);
-  if ((t.id == TypeId::kRegclass) && arg.is_literal() &&
-      (arg.type.id == TypeId::kUnknown || is_string_type(arg.type.id))) {
-    Datum d = arg.literal.get(0);
-    if (d.is_null()) return HExpr::literal_of(Datum::null(), t);
-    std::string name(d.as_string());
-    std::string schema;
-    if (auto dot = name.find('.'); dot != std::string::npos) {
-      schema = lower_ident(name.substr(0, dot));
-      name = name.substr(dot + 1);
-    }
-    if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
-      name = name.substr(1, name.size() - 2);
-    else
-      name = lower_ident(name);
-    const ObjectInfo* obj = catalog_.lookup(schema, name);
-    if (!obj) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(d.as_string()) + "\" does not exist", pos);
-    return HExpr::literal_of(Datum::from_int(obj->oid), t);
+  if (c->arg->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR && c->arg->a_array_expr->n_elements == 0 && is_array_type(t.id)) {
+    Datum empty = Datum::from_string("{}");  // ARRAY[]::int[]: the cast gives the empty array its type
+    return HExpr::literal_of(empty, t);
   }
+  HExpr arg = bind_expr(c->arg, ctx);
   return coerce(std::move(arg), t, CastContext::kExplicit, pos);
 }
 
@@ -584,7 +621,7 @@ HExpr Binder::bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx) {
         for (size_t i = 0; i < r->a_array_expr->n_elements; ++i) vals.push_back(bind_expr(r->a_array_expr->elements[i], ctx));
       } else {
         HExpr arr = bind_expr(r, ctx);
-        if (!arr.is_literal()) unsupported("op ANY/ALL over a non-constant array", pos);
+        if (!(arr.is_literal() && arr.type.id == TypeId::kUnknown)) return make_array_compare(op, std::move(x), std::move(arr), e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY, pos);
         Datum d = arr.literal.get(0);
         if (d.is_null()) return HExpr::literal_of(Datum::null(), Type(TypeId::kBool));
         std::string s(d.as_string());
@@ -623,7 +660,41 @@ HExpr Binder::bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx) {
 HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   int pos = loc(f->location);
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
-  if (f->over) unsupported("window functions", pos);
+  if (f->over) {
+    if (!ctx.windows)
+      throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+    const auto* w = f->over;
+    if (w->refname && *w->refname) unsupported("named windows", pos);
+    WindowCall call;
+    if (name == "row_number") call.kind = dataflow::WindowFuncKind::kRowNumber;
+    else if (name == "rank") call.kind = dataflow::WindowFuncKind::kRank;
+    else if (name == "dense_rank") call.kind = dataflow::WindowFuncKind::kDenseRank;
+    else unsupported("window function " + name, pos);
+    if (f->n_args != 0) throw SqlError(sqlstate::kUndefinedFunction, "function " + name + " with arguments does not exist", pos);
+    ExprContext inner = ctx;
+    inner.windows = nullptr;
+    inner.aggs = nullptr;
+    inner.clause = "window definitions";
+    for (size_t i = 0; i < w->n_partition_clause; ++i) {
+      HExpr p = bind_expr(w->partition_clause[i], inner);
+      if (p.type.id == TypeId::kUnknown) p = coerce(std::move(p), Type(TypeId::kText), CastContext::kImplicit);
+      call.partition.push_back(std::move(p));
+    }
+    for (size_t i = 0; i < w->n_order_clause; ++i) {
+      const auto* sb = w->order_clause[i]->sort_by;
+      HExpr o = bind_expr(sb->node, inner);
+      if (o.type.id == TypeId::kUnknown) o = coerce(std::move(o), Type(TypeId::kText), CastContext::kImplicit);
+      dataflow::SortKey k;
+      k.column = static_cast<uint32_t>(i);
+      k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+      k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                      (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k.descending);
+      call.order.push_back(std::move(o));
+      call.keys.push_back(k);
+    }
+    ctx.windows->push_back(std::move(call));
+    return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), Type(TypeId::kInt8));
+  }
   if (name == "mz_now" && f->n_args == 0) {
     // In WHERE and HAVING the predicate's shape is checked once it is bound
     // (check_temporal_conjuncts); a SELECT without FROM may read the logical time itself.
@@ -637,7 +708,6 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   if (is_aggregate_name(name)) {
     if (!ctx.aggs)
       throw SqlError(sqlstate::kGroupingError, std::string("aggregate functions are not allowed in ") + ctx.clause, pos);
-    if (f->n_agg_order > 0) unsupported("ORDER BY inside an aggregate", pos);
     ExprContext inner = ctx;
     inner.aggs = nullptr;
     inner.clause = "aggregate function calls";
@@ -674,6 +744,23 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
       agg.args[i] = coerce(std::move(agg.args[i]), sig.arg_types[i], CastContext::kImplicit, pos);
     agg.kind = sig.kind;
     agg.result_type = sig.result_type;
+    // ORDER BY inside the aggregate matters only to the order-sensitive ones.
+    if (f->n_agg_order > 0 && (agg.kind == AggKind::kStringAgg || agg.kind == AggKind::kArrayAgg)) {
+      if (agg.distinct) unsupported("DISTINCT with ORDER BY inside an aggregate", pos);
+      inner.clause = "aggregate function calls";
+      for (size_t i = 0; i < f->n_agg_order; ++i) {
+        const auto* sb = f->agg_order[i]->sort_by;
+        HExpr oe = bind_expr(sb->node, inner);
+        if (oe.type.id == TypeId::kUnknown) oe = coerce(std::move(oe), Type(TypeId::kText), CastContext::kImplicit);
+        dataflow::SortKey k;
+        k.column = static_cast<uint32_t>(i);
+        k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                        (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k.descending);
+        agg.args.push_back(std::move(oe));
+        agg.order_keys.push_back(k);
+      }
+    }
     size_t idx = 0;
     for (; idx < ctx.aggs->size(); ++idx)
       if ((*ctx.aggs)[idx] == agg) break;
@@ -708,6 +795,43 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
   int pos = loc(s->location);
   if (s->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) unsupported("this subquery", pos);
   BoundQuery q = bind_query_in(s->subselect->select_stmt, ctx.scope, false);
+  if (s->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK) {
+    // ARRAY(subquery): array_agg of its one column in the subquery's ORDER BY, over the
+    // subquery's rows (hidden ORDER BY columns included); '{}' when it has none.
+    if (q.column_names.size() != 1) throw SqlError(sqlstate::kSyntaxError, "subquery must return only one column", pos);
+    if (q.limit || q.offset) {
+      q.column_names.resize(q.rel->arity());  // keep the hidden columns through the top-k
+      HRelPtr limited = as_relation(BoundQuery{q.rel, q.column_names, q.order_by, q.limit, q.offset});
+      q.rel = limited;
+    }
+    Type et = q.rel->column_types[0];
+    if (et.id == TypeId::kUnknown) et = Type(TypeId::kText);
+    AggregateSignature sig;
+    std::vector<Type> ts{et};
+    if (!resolve_aggregate("array_agg", ts, sig)) unsupported("ARRAY(subquery)", pos);
+    HAggregate agg;
+    agg.kind = sig.kind;
+    agg.result_type = sig.result_type;
+    agg.args.push_back(coerce(HExpr::column_ref(0, 0, q.rel->column_types[0]), sig.arg_types[0], CastContext::kImplicit, pos));
+    for (size_t i = 0; i < q.order_by.size(); ++i) {
+      const auto& k = q.order_by[i];
+      agg.args.push_back(HExpr::column_ref(0, k.column, q.rel->column_types[k.column]));
+      dataflow::SortKey sk = k;
+      sk.column = static_cast<uint32_t>(i);
+      agg.order_keys.push_back(sk);
+    }
+    auto red = std::make_shared<HRel>();
+    red->kind = HRelKind::kReduce;
+    red->inputs = {q.rel};
+    red->aggregates = {agg};
+    red->column_types = {sig.result_type};
+    HExpr sub;
+    sub.kind = HExprKind::kSubquery;
+    sub.type = sig.result_type;
+    sub.subquery = red;
+    Datum empty = Datum::from_string("{}");
+    return HExpr::make(ScalarKind::kCoalesce, {std::move(sub), HExpr::literal_of(empty, sig.result_type)}, sig.result_type);
+  }
   HRelPtr rel = as_relation(std::move(q));
   switch (s->sub_link_type) {
     case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK: {
@@ -876,8 +1000,39 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
     }
     case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
       return bind_expr(node->collate_clause->arg, ctx);
-    case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
-      unsupported("ARRAY constructors");
+    case PG_QUERY__NODE__NODE_A_ARRAY_EXPR: {
+      const auto* a = node->a_array_expr;
+      int pos = loc(a->location);
+      std::vector<HExpr> elems;
+      for (size_t i = 0; i < a->n_elements; ++i) {
+        if (a->elements[i]->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) unsupported("multidimensional arrays", pos);
+        elems.push_back(bind_expr(a->elements[i], ctx));
+      }
+      if (elems.empty())
+        throw SqlError(sqlstate::kIndeterminateDatatype, "cannot determine type of empty array", pos)
+            .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[].");
+      elems = coerce_common(std::move(elems), "ARRAY", pos);
+      auto at = array_type_of(elems[0].type.id);
+      if (!at) unsupported("arrays of " + type_name(elems[0].type), pos);
+      return HExpr::make(ScalarKind::kArray, std::move(elems), Type(*at));
+    }
+    case PG_QUERY__NODE__NODE_A_INDIRECTION: {
+      const auto* ind = node->a_indirection;
+      HExpr base = bind_expr(ind->arg, ctx);
+      for (size_t i = 0; i < ind->n_indirection; ++i) {
+        const PgQuery__Node* n = ind->indirection[i];
+        if (n->node_case != PG_QUERY__NODE__NODE_A_INDICES) unsupported("field selection");
+        const auto* ix = n->a_indices;
+        if (ix->is_slice) unsupported("array slices");
+        auto elem = array_element_type(base.type.id);
+        if (!elem)
+          throw SqlError(sqlstate::kDatatypeMismatch,
+                         "cannot subscript type " + type_name(base.type) + " because it does not support subscripting");
+        HExpr idx = coerce(bind_expr(ix->uidx, ctx), Type(TypeId::kInt4), CastContext::kImplicit);
+        base = HExpr::make(ScalarKind::kArrayIndex, {std::move(base), std::move(idx)}, Type(*elem));
+      }
+      return base;
+    }
     case PG_QUERY__NODE__NODE_ROW_EXPR:
       unsupported("row constructors");
     case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
@@ -1033,8 +1188,9 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       const auto* rs = node->range_subselect;
       if (rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) unsupported("this subquery in FROM");
       // Without LATERAL, a subquery in FROM sees only the enclosing queries, not its siblings.
-      BoundQuery q = bind_query_in(rs->subquery->select_stmt, rs->lateral ? &scope : outer, false);
-      if (rs->lateral) unsupported("LATERAL");
+      // LATERAL with FROM items before it: they are its level 1.
+      bool lateral = rs->lateral && rel != nullptr;
+      BoundQuery q = bind_query_in(rs->subquery->select_stmt, lateral ? &scope : outer, false);
       std::vector<std::string> names = q.column_names;
       HRelPtr r = as_relation(std::move(q));
       std::string alias = rs->alias ? rs->alias->aliasname : "";
@@ -1042,6 +1198,16 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         for (size_t i = 0; i < rs->alias->n_colnames && i < names.size(); ++i) names[i] = str_of(rs->alias->colnames[i]);
       uint32_t base = rel ? static_cast<uint32_t>(rel->arity()) : 0;
       for (size_t i = 0; i < names.size(); ++i) scope.items.push_back({alias, names[i], r->column_types[i], base + static_cast<uint32_t>(i)});
+      if (lateral && r->refers_outside(1)) {
+        // The subquery reads the FROM items before it (its level 1): a lateral join.
+        auto l = std::make_shared<HRel>();
+        l->kind = HRelKind::kLateral;
+        l->column_types = rel->column_types;
+        l->column_types.insert(l->column_types.end(), r->column_types.begin(), r->column_types.end());
+        l->inputs = {rel, r};
+        rel = l;
+        return;
+      }
       rel = rel ? cross_join(rel, r) : r;
       return;
     }
@@ -1052,6 +1218,34 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       ls.parent = outer;
       rs.parent = outer;
       bind_from(j->larg, outer, left, ls);
+      bool lateral_right = j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_FUNCTION ||
+                           (j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT && j->rarg->range_subselect->lateral);
+      if (lateral_right && j->jointype == PG_QUERY__JOIN_TYPE__JOIN_INNER && j->n_using_clause == 0 && !j->is_natural) {
+        // a [CROSS] JOIN LATERAL f(a...) [ON p]: the right side reads the left's columns, as
+        // in a FROM list; the ON condition filters the pairs.
+        HRelPtr combined = left;
+        Scope cs = ls;
+        bind_from(j->rarg, outer, combined, cs);
+        if (j->quals) {
+          ExprContext ctx;
+          ctx.scope = &cs;
+          ctx.clause = "JOIN conditions";
+          auto f = std::make_shared<HRel>();
+          f->kind = HRelKind::kFilter;
+          f->inputs = {combined};
+          f->column_types = combined->column_types;
+          f->exprs = {to_bool(bind_expr(j->quals, ctx), "JOIN/ON", 0)};
+          combined = f;
+        }
+        if (j->alias) unsupported("an alias on a JOIN LATERAL");
+        uint32_t base = rel ? static_cast<uint32_t>(rel->arity()) : 0;
+        for (auto it : cs.items) {
+          it.column += base;
+          scope.items.push_back(it);
+        }
+        rel = rel ? cross_join(rel, combined) : combined;
+        return;
+      }
       bind_from(j->rarg, outer, right, rs);
       JoinKind kind = JoinKind::kInner;
       switch (j->jointype) {
@@ -1163,10 +1357,89 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       return;
     }
     case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
-      unsupported("functions in FROM");
+      bind_range_function(node->range_function, outer, rel, scope);
+      return;
     default:
       unsupported("this FROM item");
   }
+}
+
+void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* outer, HRelPtr& rel, Scope& scope) {
+  if (rf->is_rowsfrom || rf->n_functions != 1) unsupported("ROWS FROM");
+  if (rf->n_coldeflist > 0) unsupported("column definition lists");
+  const PgQuery__Node* item = rf->functions[0];
+  // Each item is a List [FuncCall, coldeflist].
+  const PgQuery__Node* fnode = item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0 ? item->list->items[0] : item;
+  if (fnode->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) unsupported("this function in FROM");
+  const auto* f = fnode->func_call;
+  int pos = loc(f->location);
+  std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
+  // Functions in FROM see the FROM items before them (they are implicitly LATERAL).
+  Scope fscope;
+  fscope.parent = outer;
+  fscope.items = scope.items;
+  ExprContext ctx;
+  ctx.scope = &fscope;
+  ctx.clause = "functions in FROM";
+  std::vector<HExpr> args;
+  for (size_t i = 0; i < f->n_args; ++i) args.push_back(bind_expr(f->args[i], ctx));
+  auto fm = std::make_shared<HRel>();
+  fm->kind = HRelKind::kFlatMap;
+  Type out;
+  if (name == "unnest") {
+    if (args.size() != 1) unsupported("unnest with " + std::to_string(args.size()) + " arguments", pos);
+    if (args[0].type.id == TypeId::kUnknown)
+      throw SqlError(sqlstate::kUndefinedFunction, "function unnest(unknown) is not unique", pos)
+          .with_hint("Could not choose a best candidate function. You might need to add explicit type casts.");
+    auto et = array_element_type(args[0].type.id);
+    if (!et) throw SqlError(sqlstate::kUndefinedFunction, "function unnest(" + type_name(args[0].type) + ") does not exist", pos);
+    fm->table_func = dataflow::TableFunc::kUnnest;
+    out = Type(*et);
+  } else if (name == "generate_series") {
+    if (args.size() != 2 && args.size() != 3)
+      throw SqlError(sqlstate::kUndefinedFunction, "function generate_series with " + std::to_string(args.size()) + " arguments does not exist", pos);
+    std::vector<HExpr> bounds(args.begin(), args.begin() + 2);
+    bounds = coerce_common(std::move(bounds), "generate_series", pos);
+    TypeId t = bounds[0].type.id;
+    if (t == TypeId::kInt2) t = TypeId::kInt4;
+    if (t == TypeId::kDate) t = TypeId::kTimestamp;  // generate_series(date, date, interval) is timestamp's
+    if (t == TypeId::kFloat4 || t == TypeId::kFloat8) t = TypeId::kNumeric;
+    if (t != TypeId::kInt4 && t != TypeId::kInt8 && t != TypeId::kNumeric && t != TypeId::kTimestamp && t != TypeId::kTimestampTz)
+      throw SqlError(sqlstate::kUndefinedFunction, "function generate_series(" + type_name(bounds[0].type) + ", " + type_name(bounds[1].type) + ") does not exist", pos);
+    bool timeish = t == TypeId::kTimestamp || t == TypeId::kTimestampTz;
+    if (timeish && args.size() != 3)
+      throw SqlError(sqlstate::kUndefinedFunction, "function generate_series(" + type_name(Type(t)) + ", " + type_name(Type(t)) + ") does not exist", pos);
+    for (auto& b : bounds) b = coerce(std::move(b), Type(t), CastContext::kImplicit, pos);
+    if (args.size() == 3) bounds.push_back(coerce(std::move(args[2]), timeish ? Type(TypeId::kInterval) : Type(t), CastContext::kImplicit, pos));
+    args = std::move(bounds);
+    fm->table_func = dataflow::TableFunc::kGenerateSeries;
+    out = Type(t);
+  } else {
+    unsupported("function " + name + " in FROM", pos);
+  }
+  HRelPtr input = rel;
+  if (!input) {
+    input = std::make_shared<HRel>();
+    input->kind = HRelKind::kConstant;
+    input->rows.push_back({});
+  }
+  uint32_t base = static_cast<uint32_t>(input->arity());
+  fm->inputs = {input};
+  fm->exprs = std::move(args);
+  fm->with_ordinality = rf->ordinality;
+  fm->column_types = input->column_types;
+  fm->column_types.push_back(out);
+  if (rf->ordinality) fm->column_types.push_back(Type(TypeId::kInt8));
+  // A function's column is named by the alias (table alias, then column aliases), else by
+  // the function's name.
+  std::string alias = rf->alias && *rf->alias->aliasname ? rf->alias->aliasname : name;
+  std::string col = rf->alias ? (rf->alias->n_colnames > 0 ? str_of(rf->alias->colnames[0]) : std::string(rf->alias->aliasname)) : name;
+  scope.items.push_back({alias, col, out, base});
+  if (rf->ordinality) {
+    std::string ord = rf->alias && rf->alias->n_colnames > 1 ? str_of(rf->alias->colnames[1]) : "ordinality";
+    scope.items.push_back({alias, ord, Type(TypeId::kInt8), base + 1});
+  }
+  rel = fm;
 }
 
 void Binder::bind_with(const PgQuery__WithClause* with, const Scope* outer) {
@@ -1761,6 +2034,66 @@ HExpr rewrite_post_agg(const HExpr& e, const std::vector<HExpr>& keys, uint32_t 
 }
 }  // namespace
 
+namespace {
+HExpr replace_window_refs(const HExpr& e, const std::vector<uint32_t>& cols) {
+  if (e.kind == HExprKind::kColumn) {
+    if (e.level == kWindowLevel) return HExpr::column_ref(0, cols[e.column], e.type);
+    return e;
+  }
+  HExpr r = e;
+  for (auto& a : r.args) a = replace_window_refs(a, cols);
+  return r;
+}
+}  // namespace
+
+HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows, std::vector<HExpr>& outputs) {
+  // Calls with the same PARTITION BY and ORDER BY share one kWindow node.
+  std::vector<uint32_t> result_col(windows.size());
+  std::vector<bool> done(windows.size(), false);
+  for (size_t i = 0; i < windows.size(); ++i) {
+    if (done[i]) continue;
+    const WindowCall& w = windows[i];
+    auto same_spec = [&](const WindowCall& o) {
+      if (!(o.partition == w.partition) || !(o.order == w.order) || o.keys.size() != w.keys.size()) return false;
+      for (size_t k = 0; k < o.keys.size(); ++k)
+        if (o.keys[k].descending != w.keys[k].descending || o.keys[k].nulls_first != w.keys[k].nulls_first) return false;
+      return true;
+    };
+    // The partition and order expressions as columns of a map over rel.
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {rel};
+    m->column_types = rel->column_types;
+    auto column_for = [&](const HExpr& e) -> uint32_t {
+      if (e.kind == HExprKind::kColumn && e.level == 0) return e.column;
+      m->exprs.push_back(e);
+      m->column_types.push_back(e.type);
+      return static_cast<uint32_t>(m->column_types.size() - 1);
+    };
+    auto win = std::make_shared<HRel>();
+    win->kind = HRelKind::kWindow;
+    for (const auto& p : w.partition) win->group_columns.push_back(column_for(p));
+    for (size_t k = 0; k < w.order.size(); ++k) {
+      dataflow::SortKey key = w.keys[k];
+      key.column = column_for(w.order[k]);
+      win->order_by.push_back(key);
+    }
+    HRelPtr in = m->exprs.empty() ? rel : m;
+    win->inputs = {in};
+    win->column_types = in->column_types;
+    for (size_t j = i; j < windows.size(); ++j) {
+      if (done[j] || !same_spec(windows[j])) continue;
+      done[j] = true;
+      win->window_funcs.push_back(dataflow::WindowFunc{windows[j].kind});
+      result_col[j] = static_cast<uint32_t>(win->column_types.size());
+      win->column_types.push_back(Type(TypeId::kInt8));
+    }
+    rel = win;
+  }
+  for (auto& o : outputs) o = replace_window_refs(o, result_col);
+  return rel;
+}
+
 BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top) {
   if (stmt->into_clause) unsupported("SELECT INTO");
   if (stmt->n_window_clause) unsupported("WINDOW");
@@ -1791,9 +2124,11 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   }
   // Select list (with * expanded)
   std::vector<HAggregate> aggs;
+  std::vector<WindowCall> windows;
   ExprContext sctx;
   sctx.scope = &scope;
   sctx.aggs = &aggs;
+  sctx.windows = &windows;
   sctx.clause = "SELECT";
   std::vector<HExpr> outputs;
   std::vector<std::string> names;
@@ -1876,6 +2211,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     order.push_back(k);
   }
   // GROUP BY / HAVING
+  sctx.windows = nullptr;
   std::optional<HExpr> having;
   if (stmt->having_clause) {
     sctx.clause = "HAVING";
@@ -1936,6 +2272,10 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
       f->exprs = {rewrite_post_agg(*having, keys, nkeys, scope)};
       rel = f;
     }
+  }
+  if (!windows.empty()) {
+    if (grouped) unsupported("window functions together with GROUP BY or aggregates");
+    rel = bind_windows(rel, windows, outputs);
   }
   // Map the outputs, then project them.
   auto m = std::make_shared<HRel>();

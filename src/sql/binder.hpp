@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sql/catalog.hpp"
+#include "sql/catalog_access.hpp"
 #include "sql/hir.hpp"
 #include "sql/parser.hpp"
 
@@ -82,13 +83,24 @@ class Binder {
     const char* forbidden = nullptr;
     int position = 0;
   };
+  // A window function call in a select list: placeholder column (kWindowLevel, index).
+  struct WindowCall {
+    dataflow::WindowFuncKind kind = dataflow::WindowFuncKind::kRowNumber;
+    std::vector<HExpr> partition;
+    std::vector<HExpr> order;
+    std::vector<dataflow::SortKey> keys;  // column: index into order
+  };
   struct ExprContext {
     const Scope* scope = nullptr;
     std::vector<HAggregate>* aggs = nullptr;  // non-null where aggregates are allowed
+    std::vector<WindowCall>* windows = nullptr;  // non-null where window functions are allowed
     const char* clause = "";                  // for "aggregate functions are not allowed in WHERE"
   };
 
   BoundQuery bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
+  // Adds kWindow nodes computing the select list's window calls over rel and points the
+  // outputs' placeholders at their columns.
+  HRelPtr bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows, std::vector<HExpr>& outputs);
   BoundQuery bind_set_op(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
   BoundQuery bind_values(const PgQuery__SelectStmt* stmt, const Scope* outer);
   BoundQuery bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
@@ -111,10 +123,16 @@ class Binder {
   HExpr bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx);
   HExpr make_operator(std::string_view op, std::optional<HExpr> left, HExpr right, int position);
   HExpr make_bool(dataflow::ScalarKind op, std::vector<HExpr> args);
+  // x op ANY/ALL (arr) over an array-typed expression (kArrayCompare).
+  HExpr make_array_compare(std::string_view op, HExpr x, HExpr arr, bool any, int position);
+  // A function in FROM (unnest, generate_series) applied to each row of rel (a unit row when
+  // rel is null), its columns added to scope.
+  void bind_range_function(const PgQuery__RangeFunction* rf, const Scope* outer, HRelPtr& rel, Scope& scope);
   HExpr to_bool(HExpr e, const char* clause, int position);
   std::vector<HExpr> coerce_common(std::vector<HExpr> es, std::string_view context, int position);
 
   const CatalogView& catalog_;
+  std::shared_ptr<const CatalogAccess> access_;  // reg* literals resolved at bind time
   std::vector<Type>& param_types_;
   std::vector<std::map<std::string, Cte>> ctes_;  // a stack of WITH scopes
   int view_depth_ = 0;

@@ -88,6 +88,14 @@ enum class HRelKind : uint8_t {
   kLetRec,     // recursion: inputs = binding bodies (named local_ids), then the result; as
                // dataflow::RelKind::kLetRec
   kGetLocal,   // a binding (local_id) of an enclosing kLetRec
+  kFlatMap,    // inputs[0] columns, then table_func(exprs...) (and its ordinality), per input row;
+               // exprs are over inputs[0] (level 0) and may refer to enclosing queries
+  // LATERAL: inputs[0] joined with inputs[1] evaluated per row of inputs[0]; inside inputs[1],
+  // level 1 is inputs[0]'s columns and level n + 1 this node's level n. Columns: both sides'.
+  kLateral,
+  // Window functions over inputs[0]: its columns, then one per window_funcs[i], partitioned by
+  // group_columns and ordered by order_by (both over inputs[0]'s columns).
+  kWindow,
 };
 
 enum class JoinKind : uint8_t { kInner, kLeft, kRight, kFull };
@@ -95,10 +103,19 @@ enum class SetOpKind : uint8_t { kUnion, kIntersect, kExcept };
 
 struct HAggregate {
   AggKind kind = AggKind::kCountStar;
+  // The arguments, then the ORDER BY expressions (the last order_keys.size() entries; a key's
+  // column indexes them from the first), so that every walk over args sees both.
   std::vector<HExpr> args;
+  std::vector<dataflow::SortKey> order_keys;
   bool distinct = false;
   Type result_type;
+  size_t num_plain_args() const { return args.size() - order_keys.size(); }
   friend bool operator==(const HAggregate& a, const HAggregate& b) {
+    if (a.order_keys.size() != b.order_keys.size()) return false;
+    for (size_t i = 0; i < a.order_keys.size(); ++i)
+      if (a.order_keys[i].column != b.order_keys[i].column || a.order_keys[i].descending != b.order_keys[i].descending ||
+          a.order_keys[i].nulls_first != b.order_keys[i].nulls_first)
+        return false;
     return a.kind == b.kind && a.args == b.args && a.distinct == b.distinct;
   }
 };
@@ -123,6 +140,9 @@ struct HRel {
   std::vector<uint64_t> local_ids;       // kLetRec
   uint64_t local_id = 0;                 // kGetLocal
   dataflow::RecursionLimit recursion_limit;  // kLetRec
+  dataflow::TableFunc table_func = dataflow::TableFunc::kUnnest;  // kFlatMap
+  bool with_ordinality = false;                                   // kFlatMap
+  std::vector<dataflow::WindowFunc> window_funcs;                 // kWindow
 
   size_t arity() const { return column_types.size(); }
   bool refers_outside(uint32_t depth = 1) const;

@@ -169,7 +169,8 @@ RelExpr minus_present(RelExpr all, RelExpr present_distinct) {
 void collect_refs(const HExpr& e, uint32_t depth, std::vector<std::pair<uint32_t, uint32_t>>& out);
 
 void collect_rel_refs(const HRel& r, uint32_t depth, std::vector<std::pair<uint32_t, uint32_t>>& out) {
-  for (const auto& in : r.inputs) collect_rel_refs(*in, depth, out);
+  for (size_t i = 0; i < r.inputs.size(); ++i)
+    collect_rel_refs(*r.inputs[i], r.kind == HRelKind::kLateral && i == 1 ? depth + 1 : depth, out);
   for (const auto& e : r.exprs) collect_refs(e, depth, out);
   for (const auto& e : r.group_key) collect_refs(e, depth, out);
   for (const auto& a : r.aggregates)
@@ -225,6 +226,11 @@ class Lowerer {
     return out;
   }
   RelExpr lower_join(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+  RelExpr lower_lateral(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+  // rel's rows joined with q evaluated per distinct value of the columns of rel (and of
+  // enclosing queries) that q refers to: q's level 1 is rel's columns after the prefix.
+  // Returns [rel's columns, q's columns].
+  RelExpr apply(RelExpr rel, const HRel& q, const Ctx& ctx);
   RelExpr lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* domain);
 };
 
@@ -446,6 +452,37 @@ RelExpr Lowerer::lower(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
     }
     case HRelKind::kJoin:
       return lower_join(r, ctx, domain);
+    case HRelKind::kLateral:
+      return lower_lateral(r, ctx, domain);
+    case HRelKind::kFlatMap: {
+      RelExpr in = lower(*r.inputs[0], ctx, domain);
+      uint32_t n = static_cast<uint32_t>(in.arity());
+      // Arguments with subqueries append columns to `in`; the function's output goes after
+      // them and the extra columns are projected away.
+      std::vector<ScalarExpr> args = scalars(r.exprs, in, ctx);
+      uint32_t m = static_cast<uint32_t>(in.arity());
+      RelExpr f = unary(RelKind::kFlatMap, std::move(in));
+      f.table_func = r.table_func;
+      f.with_ordinality = r.with_ordinality;
+      f.exprs = std::move(args);
+      size_t outs = r.arity() - r.inputs[0]->arity();
+      for (size_t i = 0; i < outs; ++i) f.column_types.push_back(r.column_types[r.inputs[0]->arity() + i]);
+      std::vector<uint32_t> cols = iota(0, n);
+      for (uint32_t i = 0; i < outs; ++i) cols.push_back(m + i);
+      return project(std::move(f), cols);
+    }
+    case HRelKind::kWindow: {
+      RelExpr in = lower(*r.inputs[0], ctx, domain);
+      RelExpr w = unary(RelKind::kWindow, std::move(in));
+      // Each value of the enclosing queries' columns is its own set of partitions.
+      w.group_columns = iota(0, ctx.k);
+      for (auto c : r.group_columns) w.group_columns.push_back(ctx.k + c);
+      w.order_by = r.order_by;
+      for (auto& k : w.order_by) k.column += ctx.k;
+      w.window_funcs = r.window_funcs;
+      for (size_t i = r.inputs[0]->arity(); i < r.arity(); ++i) w.column_types.push_back(r.column_types[i]);
+      return w;
+    }
     case HRelKind::kReduce:
       return lower_reduce(r, ctx, domain);
     case HRelKind::kDistinct:
@@ -555,6 +592,44 @@ RelExpr Lowerer::lower_join(const HRel& r, const Ctx& ctx, const RelExpr* domain
   return out;
 }
 
+RelExpr Lowerer::apply(RelExpr rel, const HRel& q, const Ctx& ctx) {
+  std::vector<std::pair<uint32_t, uint32_t>> refs;
+  collect_rel_refs(q, 1, refs);
+  std::vector<uint32_t> positions;
+  for (auto [level, col] : refs) {
+    uint32_t p = level == 0 ? ctx.k + col : ctx.outer_pos(level, col);
+    if (std::find(positions.begin(), positions.end(), p) == positions.end()) positions.push_back(p);
+  }
+  std::sort(positions.begin(), positions.end());
+  uint32_t kd = static_cast<uint32_t>(positions.size());
+  RelExpr dom = unary(RelKind::kDistinct, project(rel, positions));
+  Ctx sub;
+  sub.k = kd;
+  Ctx outer = ctx;
+  sub.outer_pos = [positions, outer](uint32_t level, uint32_t col) -> uint32_t {
+    uint32_t p = level == 1 ? outer.k + col : outer.outer_pos(level - 1, col);
+    auto it = std::find(positions.begin(), positions.end(), p);
+    FRESHET_ASSERT(it != positions.end());
+    return static_cast<uint32_t>(it - positions.begin());
+  };
+  RelExpr qr = lower(q, sub, kd > 0 ? &dom : nullptr);
+  uint32_t n = static_cast<uint32_t>(rel.arity());
+  uint32_t qn = static_cast<uint32_t>(q.arity());
+  RelExpr joined = join_null_safe(std::move(rel), positions, std::move(qr), iota(0, kd));
+  std::vector<uint32_t> cols = iota(0, n);
+  for (uint32_t i = 0; i < qn; ++i) cols.push_back(n + kd + i);
+  return project(std::move(joined), cols);
+}
+
+RelExpr Lowerer::lower_lateral(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
+  // [prefix, left] then the right side per row: [prefix, left, right].
+  RelExpr left = lower(*r.inputs[0], ctx, domain);
+  Ctx lctx = ctx;
+  // Inside the right side, level 1 is the left side's columns: they follow the prefix in
+  // `left`, as a level-0 relation's do; enclosing levels move one out.
+  return apply(std::move(left), *r.inputs[1], lctx);
+}
+
 RelExpr Lowerer::lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
   RelExpr in = lower(*r.inputs[0], ctx, domain);
   std::vector<ScalarExpr> keys;
@@ -566,8 +641,11 @@ RelExpr Lowerer::lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* doma
     ag.kind = a.kind;
     ag.distinct = a.distinct;
     ag.result_type = a.result_type;
-    if (!a.args.empty()) ag.arg = scalar(a.args[0], in, ctx);
-    if (a.args.size() > 1) ag.separator = scalar(a.args[1], in, ctx);
+    size_t plain = a.num_plain_args();
+    if (plain > 0) ag.arg = scalar(a.args[0], in, ctx);
+    if (plain > 1) ag.separator = scalar(a.args[1], in, ctx);
+    for (size_t i = plain; i < a.args.size(); ++i) ag.order_exprs.push_back(scalar(a.args[i], in, ctx));
+    ag.order_keys = a.order_keys;
     aggs.push_back(std::move(ag));
   }
   RelExpr red;

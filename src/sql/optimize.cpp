@@ -118,6 +118,10 @@ double estimate_rows(const RelExpr& e) {
       return estimate_rows(e.inputs[0]);
     case RelKind::kGetLocal:
       return 1000;
+    case RelKind::kFlatMap:
+      return estimate_rows(e.inputs[0]) * 10;
+    case RelKind::kWindow:
+      return estimate_rows(e.inputs[0]);
     case RelKind::kLetRec:
       return estimate_rows(e.inputs.back());
     case RelKind::kUnion: {
@@ -287,7 +291,10 @@ class Optimizer {
         return plan_join(std::move(e), {});
       case RelKind::kReduce:
         for (ScalarExpr& x : e.group_key) fold_constants(x);
-        for (AggregateExpr& a : e.aggregates) fold_constants(a.arg);
+        for (AggregateExpr& a : e.aggregates) {
+          fold_constants(a.arg);
+          for (ScalarExpr& o : a.order_exprs) fold_constants(o);
+        }
         return e;
       case RelKind::kUnion: {
         // Flatten nested unions; drop empty constants.
@@ -385,6 +392,15 @@ class Optimizer {
         if (!below.empty()) in.inputs[0] = filter(std::move(in.inputs[0]), std::move(below));
         return make_filter(std::move(in), std::move(above));
       }
+      case RelKind::kFlatMap: {
+        // Predicates over the input's columns filter the input rows before the function runs.
+        uint32_t n = static_cast<uint32_t>(in.inputs[0].arity());
+        std::vector<ScalarExpr> below, above;
+        for (ScalarExpr& p : preds) (all_columns_below(p, n) ? below : above).push_back(std::move(p));
+        if (!below.empty()) in.inputs[0] = filter(std::move(in.inputs[0]), std::move(below));
+        return make_filter(std::move(in), std::move(above));
+      }
+      case RelKind::kWindow:
       case RelKind::kTopK: {
         std::vector<ScalarExpr> below, above;
         for (ScalarExpr& p : preds) {
