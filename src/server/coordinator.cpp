@@ -138,6 +138,7 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
     } catch (const SqlError& e) {
       std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu and was stopped: %s\n", m->name().c_str(),
                    static_cast<unsigned long long>(t), e.message().c_str());
+      failed_dataflows[m->id()] = e.sqlstate() + " " + e.message();
       failed.push_back(m->id());
       continue;
     }

@@ -52,6 +52,9 @@ struct Coordinator::State {
   uint64_t now_ts = 0;                                     // guarded by mu
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
   std::unique_ptr<Persistence> persist;                     // null only in tests without a data dir
+  // Dataflows stopped by an evaluation error (e.g. division by zero on new data): reading the
+  // object raises the error instead of showing stale or partial results. Guarded by mu.
+  std::map<uint64_t, std::string> failed_dataflows;
   uint64_t tick_ms = 100;
 
   // The oracle: a timestamp for the next write. REQUIRES: mu held exclusively.

@@ -304,8 +304,14 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
     }
     if (TableData* t = cat.table_data(id))
       for (const auto& [row, n] : t->rows) emit(row, n);
-    if (Maintained* m = cs_.find_maintained(id))
+    if (Maintained* m = cs_.find_maintained(id)) {
       for (const auto& [row, n] : m->contents()) emit(row, n);
+    } else if (auto f = cs_.failed_dataflows.find(id); f != cs_.failed_dataflows.end()) {
+      const ObjectInfo* o = cat.find(id);
+      throw SqlError(f->second.substr(0, 5), "the dataflow of \"" + (o ? o->name : std::to_string(id)) +
+                                                 "\" stopped with an error: " + f->second.substr(6))
+          .with_hint("Drop and recreate the index or materialized view once the data allows it.");
+    }
     auto it = st_.pending.find(id);
     if (it != st_.pending.end())
       for (const auto& [row, n] : it->second) emit(row, n);
@@ -1378,6 +1384,8 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
         }
       }
       if (cs_.find_maintained(id)) cs_.drop_maintained(id);
+      cs_.failed_dataflows.erase(id);
+      if (x && x->kind == ObjectKind::kIndex) cs_.failed_dataflows.erase(x->index_on);
       if (cs_.persist && x && x->kind == ObjectKind::kTable) {
         RowDiffs all;
         for (const auto& [r, n] : cs_.catalog.table_data(id)->rows) all.push_back({r, -n});
