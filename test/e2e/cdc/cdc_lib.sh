@@ -169,10 +169,12 @@ _cdc_pos_ge() {
 }
 # cdc_wait_position SOURCE POS TIMEOUT_S: 0 once the source's position reaches POS.
 cdc_wait_position() {
-  local src=$1 want=$2 timeout_s=${3:-30} i pos=
+  local src=$1 want=$2 timeout_s=${3:-30} i pos= st= errs=0
   for i in $(seq 1 $((timeout_s * 20))); do
-    pos=$(fsql "SELECT position FROM mz_source_statuses WHERE name = '$src'" 2>/dev/null)
+    IFS='|' read -r pos st <<<"$(fsql "SELECT position, state FROM mz_source_statuses WHERE name = '$src'" 2>/dev/null)"
     if [[ -n "$pos" ]] && _cdc_pos_ge "$pos" "$want"; then return 0; fi
+    # In state error for 20 s in a row (reconnects back off to a few seconds): give up early.
+    if [[ "$st" == error ]]; then errs=$((errs + 1)); ((errs > 400)) && break; else errs=0; fi
     sleep 0.05
   done
   echo "source $src: position '$pos' did not reach $want in ${timeout_s}s; status:"
