@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include "dataflow/update.hpp"
 #include "server/coordinator_state.hpp"
 #include "capture/loadgen/loadgen.hpp"
 #include "capture/postgres/postgres_source.hpp"
 #include "capture/mysql/mysql_source.hpp"
+#include "capture/kafka/kafka_source.hpp"
 #include "sql/binder.hpp"
 
 namespace freshet::server {
@@ -211,6 +213,88 @@ const sql::ObjectInfo& connection_of(Coordinator::State& st, const sql::Streamin
   return *c;
 }
 
+// CREATE SOURCE ... FROM KAFKA (src/capture/kafka/README.md). The TLS CA is the connection's
+// SSL CERTIFICATE AUTHORITY, else the file named by FRESHET_KAFKA_CA_FILE in the server's
+// environment, else the system's; verification is never skipped.
+std::unique_ptr<capture::Source> build_kafka_source(Coordinator::State& st, const sql::StreamingStatement& stmt) {
+  namespace ck = capture::kafka;
+  const sql::ObjectInfo& conn = connection_of(st, stmt, "kafka");
+  ck::KafkaSourceOptions o;
+  auto& c = o.connection;
+  c.brokers = connection_option(st, conn, "BROKER").value_or(connection_option(st, conn, "BROKERS").value_or(""));
+  if (c.brokers.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + conn.name + " has no BROKER");
+  c.security_protocol = connection_option(st, conn, "SECURITY PROTOCOL").value_or("PLAINTEXT");
+  c.sasl_mechanism = connection_option(st, conn, "SASL MECHANISMS").value_or("PLAIN");
+  c.sasl_username = connection_option(st, conn, "SASL USERNAME").value_or("");
+  c.sasl_password = connection_option(st, conn, "SASL PASSWORD").value_or("");
+  c.ssl_ca_pem = connection_option(st, conn, "SSL CERTIFICATE AUTHORITY").value_or("");
+  const char* ca_env = std::getenv("FRESHET_KAFKA_CA_FILE");
+  std::string ca_file = ca_env ? ca_env : "";
+  c.ssl_ca_file = ca_file;
+  try {
+    (void)ck::librdkafka_config(c);
+  } catch (const ck::AvroError& e) {
+    throw SqlError(sqlstate::kInvalidParameterValue, e.what());
+  }
+  for (const auto& opt : stmt.options) {
+    if (opt.key == "TOPIC") {
+      o.topic = opt.value;
+    } else if (opt.key == "START OFFSET") {
+      size_t pos = 0;
+      while (pos <= opt.value.size() && !opt.value.empty()) {
+        size_t comma = opt.value.find(',', pos);
+        if (comma == std::string::npos) comma = opt.value.size();
+        sql::StreamingStatement::Option one{"START OFFSET", opt.value.substr(pos, comma - pos), false};
+        o.start_offsets.push_back(static_cast<int64_t>(parse_count(one)));
+        pos = comma + 1;
+      }
+    } else {
+      throw SqlError(sqlstate::kInvalidParameterValue, "unknown Kafka source option " + opt.key).with_hint("Use TOPIC and START OFFSET.");
+    }
+  }
+  if (o.topic.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "CREATE SOURCE FROM KAFKA needs (TOPIC '...')");
+  if (stmt.all_tables || !stmt.tables.empty()) throw SqlError(sqlstate::kSyntaxError, "a Kafka source has one table; FOR TABLES does not apply");
+  auto& d = o.decoder;
+  d.table_name = stmt.object;
+  d.topic = o.topic;
+  std::string format = stmt.format.empty() ? "bytes" : stmt.format;
+  if (format == "avro") d.format = ck::KafkaFormat::kAvro;
+  else if (format == "json") d.format = ck::KafkaFormat::kJson;
+  else if (format == "text") d.format = ck::KafkaFormat::kText;
+  else d.format = ck::KafkaFormat::kBytes;
+  std::string envelope = sql::lower_ident(stmt.envelope.empty() ? "none" : stmt.envelope);
+  if (envelope == "none") d.envelope = ck::KafkaEnvelope::kNone;
+  else if (envelope == "upsert") d.envelope = ck::KafkaEnvelope::kUpsert;
+  else if (envelope == "debezium") d.envelope = ck::KafkaEnvelope::kDebezium;
+  else throw SqlError(sqlstate::kInvalidParameterValue, "unknown ENVELOPE " + stmt.envelope).with_hint("Use NONE, UPSERT or DEBEZIUM.");
+  if (d.envelope == ck::KafkaEnvelope::kDebezium && d.format != ck::KafkaFormat::kAvro)
+    throw SqlError(sqlstate::kFeatureNotSupported, "ENVELOPE DEBEZIUM needs FORMAT AVRO");
+  for (const auto& inc : stmt.include) {
+    std::string w = sql::lower_ident(inc);
+    if (w == "key") d.include_key = true;
+    else if (w == "partition") d.include_partition = true;
+    else if (w == "offset") d.include_offset = true;
+    else if (w == "timestamp") d.include_timestamp = true;
+    else throw SqlError(sqlstate::kInvalidParameterValue, "unknown INCLUDE " + inc).with_hint("Use KEY, PARTITION, OFFSET or TIMESTAMP.");
+  }
+  if (d.format == ck::KafkaFormat::kAvro) {
+    const sql::ObjectInfo* csr = st.catalog.lookup("public", stmt.format_connection);
+    if (!csr || csr->kind != sql::ObjectKind::kConnection)
+      throw SqlError(sqlstate::kUndefinedObject, "unknown connection '" + stmt.format_connection + "'");
+    if (csr->connection_type != "confluent schema registry")
+      throw SqlError(sqlstate::kWrongObjectType, "connection " + csr->name + " is not a CONFLUENT SCHEMA REGISTRY connection");
+    ck::RegistryOptions r;
+    r.url = connection_option(st, *csr, "URL").value_or("");
+    if (r.url.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + csr->name + " has no URL");
+    r.username = connection_option(st, *csr, "USERNAME").value_or("");
+    r.password = connection_option(st, *csr, "PASSWORD").value_or("");
+    r.ca_pem = connection_option(st, *csr, "SSL CERTIFICATE AUTHORITY").value_or("");
+    r.ca_file = ca_file;
+    o.registry = std::move(r);
+  }
+  return std::make_unique<ck::KafkaSource>(std::move(o));
+}
+
 }  // namespace
 
 void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, SourceEntry& entry) {
@@ -320,6 +404,12 @@ void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, S
     o.source_id = entry.id;
     entry.type = "mysql";
     entry.source = std::make_unique<capture::mysql::MySqlSource>(o);
+    return;
+  }
+  if (stmt.what == "kafka") {
+    entry.type = "kafka";
+    entry.source = build_kafka_source(st, stmt);
+    entry.single_table_named_after_source = true;
     return;
   }
   throw SqlError(sqlstate::kFeatureNotSupported, "sources FROM " + stmt.what + " are not available yet");

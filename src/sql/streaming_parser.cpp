@@ -239,6 +239,16 @@ void parse_options(Parser& p, std::vector<StreamingStatement::Option>& out) {
     if (p.accept("secret")) {
       o.secret = true;
       o.value = p.name();
+    } else if (v.kind == Token::Kind::kPunct && v.text == "(") {
+      // A list: START OFFSET (0, 10, 20) -> "0,10,20".
+      p.advance();
+      while (!p.accept_punct(')')) {
+        const Token& e = p.peek();
+        if (e.kind != Token::Kind::kNumber && e.kind != Token::Kind::kString && e.kind != Token::Kind::kWord) p.fail("expected a list element");
+        o.value += (o.value.empty() ? "" : ",") + e.text;
+        p.advance();
+        if (!p.accept_punct(',') && !(p.peek().kind == Token::Kind::kPunct && p.peek().text == ")")) p.fail("expected , or )");
+      }
     } else if (v.kind == Token::Kind::kString || v.kind == Token::Kind::kNumber || v.kind == Token::Kind::kWord) {
       o.value = v.text;
       p.advance();

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -28,7 +29,8 @@ void error_cb(rd_kafka_t*, int err, const char* reason, void* opaque) {
 }
 
 void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
-  if (level <= 3) std::fprintf(stderr, "freshet: kafka client: %s: %s\n", fac, buf);
+  // Errors reach the source's status through error_cb; only critical ones are logged here.
+  if (level <= 2) std::fprintf(stderr, "freshet: kafka client: %s: %s\n", fac, buf);
 }
 
 struct Handle {
@@ -232,19 +234,24 @@ void KafkaSource::run(SourceSink* sink, std::optional<std::string> resume) {
   status.last_error.clear();
   sink->report(status);
   uint64_t skipped = 0;
-  std::string last_reported_error;
+  // Messages read but not yet applied, per partition: the trailing messages with the newest
+  // timestamp are held until a later timestamp shows up on their partition or the partition
+  // is read up to its high watermark, so that an upstream transaction (all of whose records
+  // carry one timestamp, as in Freshet's own topics) is applied whole. Bounded.
+  struct Held {
+    int64_t offset;
+    int64_t timestamp_ms;
+    std::optional<Change> change;
+  };
+  std::map<int32_t, std::deque<Held>> held;
+  std::map<int32_t, int64_t> seen_next = next;  // the next offset to receive
   while (!stop_) {
-    Transaction txn;
-    bool consumed = false;
     auto window_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBatchWindowMs);
     int timeout_ms = 100;
     size_t n = 0;
     while (n < kMaxBatchMessages && !stop_) {
       rd_kafka_message_t* msg = rd_kafka_consumer_poll(h.rk, timeout_ms);
-      if (!msg) {
-        if (consumed || std::chrono::steady_clock::now() >= window_end) break;
-        continue;
-      }
+      if (!msg) break;
       timeout_ms = 0;
       if (msg->err) {
         if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -257,8 +264,8 @@ void KafkaSource::run(SourceSink* sink, std::optional<std::string> resume) {
       ++n;
       int32_t p = msg->partition;
       int64_t off = msg->offset;
-      auto it = next.find(p);
-      if (it != next.end() && off < it->second) {  // already have it
+      auto it = seen_next.find(p);
+      if (it != seen_next.end() && off < it->second) {  // already have it
         rd_kafka_message_destroy(msg);
         continue;
       }
@@ -270,21 +277,37 @@ void KafkaSource::run(SourceSink* sink, std::optional<std::string> resume) {
       rd_kafka_timestamp_type_t tstype;
       km.timestamp_ms = rd_kafka_message_timestamp(msg, &tstype);
       if (km.timestamp_ms < 0) km.timestamp_ms = 0;
+      Held hm{off, km.timestamp_ms, std::nullopt};
       try {
-        if (auto ch = decoder->decode(km)) txn.changes.push_back(std::move(*ch));
-        if (km.timestamp_ms > 0) txn.commit_time_ms = static_cast<uint64_t>(km.timestamp_ms);
+        hm.change = decoder->decode(km);
       } catch (const AvroError& e) {
         ++skipped;
         status.last_error = "skipped the message at partition " + std::to_string(p) + " offset " + std::to_string(off) + ": " + e.what() +
                             " (" + std::to_string(skipped) + " skipped so far)";
         sink->report(status);
       }
-      next[p] = off + 1;
-      consumed = true;
+      held[p].push_back(std::move(hm));
+      seen_next[p] = off + 1;
       rd_kafka_message_destroy(msg);
       if (std::chrono::steady_clock::now() >= window_end) break;
     }
-    if (!consumed) continue;
+    Transaction txn;
+    bool released = false;
+    for (auto& [p, q] : held) {
+      if (q.empty()) continue;
+      int64_t lo = 0, hi = 0;
+      bool at_end = rd_kafka_get_watermark_offsets(h.rk, o_.topic.c_str(), p, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR && seen_next[p] >= hi;
+      bool too_many = q.size() > 10 * kMaxBatchMessages;
+      int64_t newest = q.back().timestamp_ms;
+      while (!q.empty() && (at_end || too_many || q.front().timestamp_ms < newest)) {
+        if (q.front().change) txn.changes.push_back(std::move(*q.front().change));
+        if (q.front().timestamp_ms > 0) txn.commit_time_ms = static_cast<uint64_t>(q.front().timestamp_ms);
+        next[p] = q.front().offset + 1;
+        q.pop_front();
+        released = true;
+      }
+    }
+    if (!released) continue;
     txn.position = encode_position(next);
     if (Status s = sink->apply(std::move(txn)); !s) {
       if (stop_) return;

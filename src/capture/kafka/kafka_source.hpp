@@ -2,12 +2,15 @@
 // The Kafka source connector: CREATE SOURCE s FROM KAFKA CONNECTION k (TOPIC 't'
 // [, START OFFSET (o0, o1, ...)]) FORMAT ... [INCLUDE ...] ENVELOPE ... (README.md).
 //
-// A librdkafka consumer without a consumer group: it assigns itself every partition of the
+// A librdkafka consumer that joins no consumer group: it assigns itself every partition of the
 // topic and seeks each to the source's stored position (the next offset per partition, kept
 // with the data by SourceSink::apply: exactly once across restarts), else to START OFFSET,
 // else to the beginning. The connector thread batches what one poll round returns (at most
 // kMaxBatchMessages messages or kBatchWindowMs) into one Transaction whose position is the
-// next offset of every partition; offsets are never committed to the broker.
+// next offset of every partition; offsets are never committed to the broker. Records that share
+// a timestamp (one upstream transaction, in Freshet's own topics) are applied in one
+// Transaction: the newest timestamp of a partition is held back until the partition is read to
+// its high watermark or a later timestamp arrives.
 //
 // Decoding errors: the message is skipped (its offset is still consumed), the error goes to
 // SourceStatus.last_error with its partition and offset, and the source keeps running. Broker
