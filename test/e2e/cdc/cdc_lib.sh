@@ -20,22 +20,25 @@
 # set by cdc_trap stops all of it.
 
 : "${CDC_FRESHET_BIN:=${FRESHET_BIN}}"
-CDC_TMP_DIRS=()
+# cdc_mktemp runs in $(...) subshells, so the directories it makes are listed in a file.
+CDC_TMP_LIST=$(mktemp /tmp/freshet-cdc-list.XXXXXX)
 
 cdc_cleanup() {
   cdc_freshet_stop
   cdc_pg_stop
   cdc_maria_stop
+  local d
   if [[ -z "${E2E_KEEP_LOGS:-}" ]]; then
-    local d; for d in "${CDC_TMP_DIRS[@]}"; do rm -rf "$d"; done
+    while read -r d; do [[ "$d" == /tmp/freshet-cdc-* ]] && rm -rf "$d"; done <"$CDC_TMP_LIST"
   else
-    echo "cdc: logs kept in ${CDC_TMP_DIRS[*]}" >&2
+    echo "cdc: logs kept in $(tr '\n' ' ' <"$CDC_TMP_LIST")" >&2
   fi
+  rm -f "$CDC_TMP_LIST"
 }
 cdc_trap() { trap 'cdc_cleanup' EXIT; }
 
 cdc_mktemp() {
-  local d; d=$(mktemp -d "/tmp/freshet-cdc-$1.XXXXXX"); chmod 755 "$d"; CDC_TMP_DIRS+=("$d"); echo "$d"
+  local d; d=$(mktemp -d "/tmp/freshet-cdc-$1.XXXXXX"); chmod 755 "$d"; echo "$d" >>"$CDC_TMP_LIST"; echo "$d"
 }
 
 # ---------- Freshet ----------
