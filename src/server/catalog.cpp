@@ -65,8 +65,8 @@ const sql::ObjectInfo* Catalog::lookup_oid(uint32_t oid) const {
   return nullptr;
 }
 
-sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj) {
-  obj.id = next_id_++;
+sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
+  if (!keep_id) obj.id = next_id_++;
   obj.oid = next_oid_++;
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;

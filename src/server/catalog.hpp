@@ -45,8 +45,9 @@ class Catalog : public sql::CatalogView {
   const sql::ObjectInfo* lookup(std::string_view schema, std::string_view name) const override;
   const sql::ObjectInfo* lookup_oid(uint32_t oid) const override;
 
-  // Adds a user object; assigns id and oid. Returns the stored object.
-  sql::ObjectInfo& add(sql::ObjectInfo obj);
+  // Adds a user object; assigns its oid, and its id unless keep_id (an id from allocate_id()).
+  // Returns the stored object.
+  sql::ObjectInfo& add(sql::ObjectInfo obj, bool keep_id = false);
   // Re-adds an object as stored (keeping its id and oid) at start-up; no change hook.
   sql::ObjectInfo& restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps);
   sql::ObjectInfo* find(uint64_t id);

@@ -95,8 +95,10 @@ Coordinator::~Coordinator() {
 }
 
 uint64_t Coordinator::State::next_write_ts() {
+  // Transactions within one millisecond share it (each is still applied whole), so that a
+  // high commit rate does not push timestamps ahead of the clock.
   uint64_t t = wall_clock_ms();
-  return t > now_ts ? t : now_ts + 1;
+  return t > now_ts ? t : now_ts;
 }
 
 Maintained* Coordinator::State::find_maintained(uint64_t id) {
@@ -124,7 +126,7 @@ void Coordinator::State::drop_maintained(uint64_t id) {
 }
 
 void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
-  FRESHET_ASSERT(t > now_ts);
+  FRESHET_ASSERT(t >= now_ts);
   Arena arena;
   EvalContext ctx;
   ctx.arena = &arena;
@@ -146,10 +148,7 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
       if (persist) {
         const sql::ObjectInfo* o = catalog.find(m->id());
         if (o && o->kind == sql::ObjectKind::kMaterializedView) {
-          Status ps = persist->write_mv(m->id(), t, delta, [&](const Row& r) {
-            auto it = m->contents().find(r);
-            return it == m->contents().end() ? int64_t{0} : it->second;
-          });
+          Status ps = persist->write_mv(m->id(), t, delta, [&](const Row& r) { return m->count_of(r.ref()); });
           if (!ps) std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", o->name.c_str(), ps.message().c_str());
         }
       }
@@ -168,7 +167,8 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
         continue;
       }
       if (c != changes.end() && !c->second.empty()) q->push(t, c->second);
-      q->advance(t + 1);
+      // More transactions may still come at t: only times before t are complete.
+      q->advance(t);
       ++w;
     }
     it = list.empty() ? subscribers.erase(it) : std::next(it);

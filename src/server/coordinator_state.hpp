@@ -57,11 +57,12 @@ struct Coordinator::State {
   std::map<uint64_t, std::string> failed_dataflows;
   uint64_t tick_ms = 100;
 
-  // The oracle: a timestamp for the next write. REQUIRES: mu held exclusively.
+  // The oracle: a timestamp for the next write: the wall clock in ms, never less than the last
+  // one (transactions in the same millisecond share it). REQUIRES: mu held exclusively.
   uint64_t next_write_ts();
   // Applies nothing to tables (the caller did) but pushes the changes at time t through every
   // maintained dataflow in order, delivers to subscribers, and sets now_ts = t.
-  // REQUIRES: mu held exclusively; t > now_ts. Throws SqlError from evaluation (the state is
+  // REQUIRES: mu held exclusively; t >= now_ts. Throws SqlError from evaluation (the state is
   // then inconsistent for the failing dataflow; it is reported and the dataflow dropped).
   void advance(uint64_t t, ChangeSet changes);
   Maintained* find_maintained(uint64_t id);

@@ -8,6 +8,12 @@
 // Thread-safety: none; the coordinator calls it with its mutex held exclusively for steps and
 // shared for reads.
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+#include <absl/container/inlined_vector.h>
+
+#include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,8 +49,10 @@ class Maintained {
   // output's change to delta. Throws SqlError from evaluation.
   void step(uint64_t t, const ChangeSet& changes, EvalContext& ctx, RowDiffs& delta);
 
-  // The current contents.
-  const std::unordered_map<Row, int64_t, RowHash>& contents() const { return contents_; }
+  // The current contents: fn(row, multiplicity) for every row.
+  void for_each(const std::function<void(RowRef, int64_t)>& fn) const;
+  // The multiplicity of a row (0 when absent).
+  int64_t count_of(RowRef row) const;
   // An index on key columns; returns its position.
   size_t add_index(std::vector<uint32_t> key_columns);
   void drop_index(const std::vector<uint32_t>& key_columns);
@@ -59,20 +67,54 @@ class Maintained {
   size_t bytes() const;
 
  private:
-  // An index holds pointers to the rows in contents_ (whose nodes never move), so a row is
-  // stored once however many indexes there are.
+  // Storage (memory close to the rows' own size): every row lives once in an append-only byte
+  // arena as [int64 multiplicity][uint32 length][bytes]; a row is referred to by its offset.
+  // contents_ is a hash set of offsets looked up by the bytes they point to. An index maps the
+  // hash of a row's (canonical) key to the offsets with that hash; a lookup checks each
+  // candidate's key, so hash collisions are harmless. Retracted rows leave dead bytes that
+  // compact() reclaims once they outweigh the live ones.
+  struct RefHash {
+    using is_transparent = void;
+    const Maintained* m;
+    size_t operator()(uint64_t ref) const { return hash_bytes(m->bytes_at(ref)); }
+    size_t operator()(std::string_view s) const { return hash_bytes(s); }
+  };
+  struct RefEq {
+    using is_transparent = void;
+    const Maintained* m;
+    bool operator()(uint64_t a, uint64_t b) const { return a == b; }
+    bool operator()(uint64_t a, std::string_view b) const { return m->bytes_at(a) == b; }
+    bool operator()(std::string_view a, uint64_t b) const { return a == m->bytes_at(b); }
+  };
   struct Index {
     std::vector<uint32_t> columns;
-    std::unordered_map<Row, std::vector<const std::pair<const Row, int64_t>*>, RowHash> map;
+    absl::flat_hash_map<uint64_t, absl::InlinedVector<uint64_t, 1>> map;  // key hash -> row refs
   };
-  Row key_of(const Row& row, const std::vector<uint32_t>& columns) const;
+  std::string_view bytes_at(uint64_t ref) const {
+    uint32_t len;
+    std::memcpy(&len, arena_.data() + ref + 8, 4);
+    return std::string_view(arena_.data() + ref + 12, len);
+  }
+  void set_count_at(uint64_t ref, int64_t c) { std::memcpy(arena_.data() + ref, &c, 8); }
+  int64_t count_at(uint64_t ref) const {
+    int64_t c;
+    std::memcpy(&c, arena_.data() + ref, 8);
+    return c;
+  }
+  uint64_t key_hash(RowRef row, const std::vector<uint32_t>& columns) const;
+  Row key_of(RowRef row, const std::vector<uint32_t>& columns) const;
+  void index_insert(Index& idx, uint64_t ref);
+  void index_erase(Index& idx, uint64_t ref);
   void apply(const RowDiffs& delta);
+  void compact();
 
   uint64_t id_;
   std::string name_;
   dataflow::RelExpr plan_;
   dataflow::RenderedDataflow df_;
-  std::unordered_map<Row, int64_t, RowHash> contents_;
+  std::vector<char> arena_;      // 8-byte aligned entries
+  size_t dead_bytes_ = 0;
+  absl::flat_hash_set<uint64_t, RefHash, RefEq> contents_;
   std::vector<Index> indexes_;
 };
 

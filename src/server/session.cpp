@@ -305,7 +305,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
     if (TableData* t = cat.table_data(id))
       for (const auto& [row, n] : t->rows) emit(row, n);
     if (Maintained* m = cs_.find_maintained(id)) {
-      for (const auto& [row, n] : m->contents()) emit(row, n);
+      m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
     } else if (auto f = cs_.failed_dataflows.find(id); f != cs_.failed_dataflows.end()) {
       const ObjectInfo* o = cat.find(id);
       throw SqlError(f->second.substr(0, 5), "the dataflow of \"" + (o ? o->name : std::to_string(id)) +
@@ -1317,10 +1317,7 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
   cs_.maintained.push_back(std::move(m));
   if (view.kind == ObjectKind::kMaterializedView && cs_.persist) {
     Status ps = cs_.persist->create_mv_collection(view.id, "mv:" + view.name);
-    if (ps) ps = cs_.persist->write_mv(view.id, cs_.now_ts, initial, [&](const Row& r) {
-      auto it = ref.contents().find(r);
-      return it == ref.contents().end() ? int64_t{0} : it->second;
-    });
+    if (ps) ps = cs_.persist->write_mv(view.id, cs_.now_ts, initial, [&](const Row& r) { return ref.count_of(r.ref()); });
     if (!ps) throw SqlError(sqlstate::kIoError, "could not store materialized view " + view.name + ": " + ps.message());
   }
   if (!view.maintained) {
@@ -1657,7 +1654,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     for (const auto& [r, n] : cs_.catalog.table_data(obj->id)->rows) initial.push_back({r, n});
   } else if (obj && cs_.find_maintained(obj->id)) {
     source_id = obj->id;
-    for (const auto& [r, n] : cs_.find_maintained(obj->id)->contents()) initial.push_back({r, n});
+    cs_.find_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
   } else {
     dataflow::RelExpr plan;
     std::string name;
@@ -1689,7 +1686,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
   }
   if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
-  q->advance(cs_.now_ts + 1);
+  q->advance(cs_.now_ts);
   cs_.subscribers[source_id].push_back(q);
   return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled);
 }
@@ -1955,10 +1952,13 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
     entry->id = cs_.catalog.allocate_id();
     build_source(cs_, st, *entry);
     if (!entry->single_table_named_after_source) {
+      // The source's catalog object keeps the id the connector was built with (a PostgreSQL
+      // source's replication slot is named after it, and must be found again after a restart).
       ObjectInfo obj;
+      obj.id = entry->id;
       obj.name = st.object;
       obj.kind = ObjectKind::kSource;
-      entry->id = cs_.catalog.add(std::move(obj)).id;
+      cs_.catalog.add(std::move(obj), /*keep_id=*/true);
     }
     entry->status.state = "starting";
     cs_.sources[entry->id] = entry;
@@ -2419,15 +2419,13 @@ void Coordinator::State::recover() {
         }
         RowDiffs fix;
         for (const auto& [r, n] : stored)
-          if (!m.contents().count(r)) fix.push_back({r, -n});
-        for (const auto& [r, n] : m.contents()) {
-          auto it = stored.find(r);
-          if (it == stored.end() || it->second != n) fix.push_back({r, n});
-        }
-        (void)persist->write_mv(target->id, now_ts, fix, [&](const Row& r) {
-          auto it = m.contents().find(r);
-          return it == m.contents().end() ? int64_t{0} : it->second;
+          if (m.count_of(r.ref()) == 0) fix.push_back({r, -n});
+        m.for_each([&](RowRef r, int64_t n) {
+          Row row(std::string(r.bytes()));
+          auto it = stored.find(row);
+          if (it == stored.end() || it->second != n) fix.push_back({std::move(row), n});
         });
+        (void)persist->write_mv(target->id, now_ts, fix, [&](const Row& r) { return m.count_of(r.ref()); });
       }
       ++done_count;
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
