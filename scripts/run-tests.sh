@@ -95,7 +95,8 @@ for ph in "${phases[@]}"; do
           got=$((total_pass - before_p)); total_pass=$before_p; total_fail=$before_f
           if ((got >= ${EVIDENCE_BASELINE:-275})); then add evidence-vs-pg 1 0
           else echo "evidence: $got passed < PostgreSQL's ${EVIDENCE_BASELINE:-275}"; add evidence-vs-pg 0 1; fi
-          if bash test/e2e/differential/slow.sh; then add differential-slow 1 0; else add differential-slow 0 1; fi ;;
+          if bash test/e2e/differential/slow.sh; then add differential-slow 1 0; else add differential-slow 0 1; fi
+          if bash test/e2e/cdc/crash_slow.sh; then add cdc-crash-slow 1 0; else add cdc-crash-slow 0 1; fi ;;
     *) echo "unknown phase $ph"; exit 2 ;;
   esac
 done
