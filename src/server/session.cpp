@@ -1986,11 +1986,13 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
   if (!s) return fail(s.message());
   // Wait until the connector has described its tables, so they exist when we return.
   for (int i = 0; i < 3000; ++i) {
+    std::string error;
     {
       std::lock_guard g(entry->mu);
       if (entry->schemas_set) return done("CREATE SOURCE");
-      if (entry->status.state == "error") return fail(entry->status.last_error);
+      if (entry->status.state == "error") error = entry->status.last_error;
     }
+    if (!error.empty()) return fail(error);  // fail() takes entry->mu itself
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return fail("source did not describe its tables within 30 s");
@@ -2384,6 +2386,7 @@ void Coordinator::State::recover() {
       continue;
     }
     entry->sink = make_source_sink(*this, entry);
+    if (checkpoint) entry->position = *checkpoint;  // shown by mz_source_statuses until the next apply
     sources[entry->id] = entry;
     sources_to_start.push_back({entry, checkpoint});
   }
