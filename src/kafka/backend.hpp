@@ -96,8 +96,12 @@ class KafkaBackend {
   // Appends records at offsets >= from in ascending order, stopping once max_bytes (an
   // estimate of encoded size) is reached, but returns at least one record when any exists
   // (KIP-74). Returns a Kafka error code (0, 1 OFFSET_OUT_OF_RANGE, 3 UNKNOWN_TOPIC...).
+  // next_offset, when given, is set to where the next read should start: one past the last
+  // offset examined. It may be past the last record returned when the partition's offsets are
+  // sparse (a topic sharing a collection, or a partition of one): Fetch then covers the gap with
+  // the batch's lastOffsetDelta (or an empty batch) so that consumers move past it.
   virtual int16_t read(std::string_view topic, int32_t partition, int64_t from, size_t max_bytes,
-                       std::vector<StoredRecord>& out) = 0;
+                       std::vector<StoredRecord>& out, int64_t* next_offset = nullptr) = 0;
 
   // A counter that increases whenever any partition gets data; wait_for_data blocks until it
   // exceeds seen or the deadline passes (Fetch's max_wait_ms / min_bytes).

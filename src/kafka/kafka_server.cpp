@@ -310,10 +310,16 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v) {
         } else if (p.fetch_offset < o.high_watermark && (total < max_bytes || total == 0)) {
           size_t budget = std::min(static_cast<size_t>(std::max(p.partition_max_bytes, 1)), max_bytes - total);
           std::vector<StoredRecord> stored;
-          int16_t e = backend_.read(t.topic, p.partition, p.fetch_offset, budget, stored);
+          int64_t next = -1;
+          int16_t e = backend_.read(t.topic, p.partition, p.fetch_offset, budget, stored, &next);
           if (e != 0) {
             rp.error_code = e;
             errors = true;
+          } else if (stored.empty() && next > p.fetch_offset) {
+            // Offsets up to `next` hold nothing for this partition (sparse offsets): an empty
+            // batch covering them moves the consumer on (KIP-98 keeps such batches too).
+            encode_record_batch_covering({}, p.fetch_offset, next - 1, rp.records);
+            total += rp.records.size();
           } else if (!stored.empty()) {
             std::vector<Record> records;
             records.reserve(stored.size());
@@ -325,7 +331,10 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v) {
               if (s.value) rec.value = codec->encode_value(s.value->ref());
               records.push_back(std::move(rec));
             }
-            encode_record_batch(records, rp.records);
+            if (next > records.back().offset + 1)
+              encode_record_batch_covering(records, records.front().offset, next - 1, rp.records);
+            else
+              encode_record_batch(records, rp.records);
             total += rp.records.size();
           }
         }

@@ -105,7 +105,7 @@ int64_t MemoryBackend::offset_for_time(std::string_view topic, int32_t partition
 }
 
 int16_t MemoryBackend::read(std::string_view topic, int32_t partition, int64_t from, size_t max_bytes,
-                            std::vector<StoredRecord>& out) {
+                            std::vector<StoredRecord>& out, int64_t* next_offset) {
   std::lock_guard lock(mutex_);
   Partition* p = find_locked(topic, partition);
   if (p == nullptr) return error::kUnknownTopicOrPartition;
@@ -118,6 +118,7 @@ int16_t MemoryBackend::read(std::string_view topic, int32_t partition, int64_t f
     bytes += size;
     out.push_back(r);
   }
+  if (next_offset) *next_offset = out.empty() ? from : out.back().offset + 1;
   return error::kNone;
 }
 

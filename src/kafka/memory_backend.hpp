@@ -30,7 +30,7 @@ class MemoryBackend final : public KafkaBackend {
   OffsetsInfo offsets(std::string_view topic, int32_t partition) override;
   int64_t offset_for_time(std::string_view topic, int32_t partition, int64_t timestamp_ms) override;
   int16_t read(std::string_view topic, int32_t partition, int64_t from, size_t max_bytes,
-               std::vector<StoredRecord>& out) override;
+               std::vector<StoredRecord>& out, int64_t* next_offset = nullptr) override;
   uint64_t data_version() override;
   void wait_for_data(uint64_t seen, std::chrono::steady_clock::time_point deadline) override;
   ProduceResult produce(std::string_view topic, int32_t partition, std::vector<ProducedRecord> records) override;

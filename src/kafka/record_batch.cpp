@@ -7,10 +7,29 @@
 
 namespace freshet::kafka {
 
+namespace {
+void encode_batch(const std::vector<Record>& records, int64_t base_offset, int64_t last_offset, std::string& out,
+                  int32_t partition_leader_epoch);
+}  // namespace
+
 void encode_record_batch(const std::vector<Record>& records, std::string& out, int32_t partition_leader_epoch) {
   FRESHET_ASSERT(!records.empty());
-  int64_t base_offset = records.front().offset;
-  int64_t min_ts = records.front().timestamp_ms, max_ts = records.front().timestamp_ms;
+  encode_batch(records, records.front().offset, records.back().offset, out, partition_leader_epoch);
+}
+
+void encode_record_batch_covering(const std::vector<Record>& records, int64_t base_offset, int64_t last_offset,
+                                  std::string& out) {
+  if (!records.empty()) base_offset = records.front().offset;
+  FRESHET_ASSERT(last_offset >= base_offset);
+  FRESHET_ASSERT(records.empty() || last_offset >= records.back().offset);
+  encode_batch(records, base_offset, last_offset, out, 0);
+}
+
+namespace {
+void encode_batch(const std::vector<Record>& records, int64_t base_offset, int64_t last_offset, std::string& out,
+                  int32_t partition_leader_epoch) {
+  int64_t min_ts = records.empty() ? 0 : records.front().timestamp_ms;
+  int64_t max_ts = min_ts;
   for (const Record& r : records) {
     min_ts = std::min(min_ts, r.timestamp_ms);
     max_ts = std::max(max_ts, r.timestamp_ms);
@@ -25,8 +44,11 @@ void encode_record_batch(const std::vector<Record>& records, std::string& out, i
   size_t crc_pos = out.size();
   w.u32(0);  // crc, patched
   size_t crc_start = out.size();
-  w.i16(0);  // attributes: no compression, CreateTime, not transactional
-  w.i32(static_cast<int32_t>(records.back().offset - base_offset));
+  // Attributes: no compression, CreateTime, not transactional. A batch with no records (one that
+  // only covers a gap of offsets) is marked as a control batch: clients skip control batches
+  // without treating the empty fetch as a message too large to fetch (librdkafka would).
+  w.i16(records.empty() ? 0x30 : 0);
+  w.i32(static_cast<int32_t>(last_offset - base_offset));
   w.i64(min_ts);
   w.i64(max_ts);
   w.i64(-1);  // producerId
@@ -71,6 +93,7 @@ void encode_record_batch(const std::vector<Record>& records, std::string& out, i
   w.patch_u32(crc_pos, crc32c(std::string_view(out).substr(crc_start)));
   (void)start;
 }
+}  // namespace
 
 namespace {
 

@@ -46,6 +46,12 @@ struct RecordBatch {
 // Offsets need not be contiguous (compacted logs); baseTimestamp is the smallest timestamp.
 void encode_record_batch(const std::vector<Record>& records, std::string& out,
                          int32_t partition_leader_epoch = 0);
+// A batch that also covers the offsets up to last_offset (inclusive) with no records there: its
+// lastOffsetDelta reaches last_offset, so a consumer continues after it. records may be empty
+// (then base_offset starts the batch), as Kafka leaves batches emptied by compaction.
+// REQUIRES: last_offset >= the last record's offset (and >= base_offset when empty).
+void encode_record_batch_covering(const std::vector<Record>& records, int64_t base_offset, int64_t last_offset,
+                                  std::string& out);
 
 enum class BatchError { kNone, kCorrupt, kUnsupportedMagic, kCompressed };
 

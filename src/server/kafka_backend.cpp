@@ -111,7 +111,7 @@ int64_t CollectionKafkaBackend::offset_for_time(std::string_view topic, int32_t 
 }
 
 int16_t CollectionKafkaBackend::read(std::string_view topic, int32_t partition, int64_t from, size_t max_bytes,
-                                     std::vector<kafka::StoredRecord>& out) {
+                                     std::vector<kafka::StoredRecord>& out, int64_t* next_offset) {
   auto r = route(topic);
   auto& st = coord_.state();
   if (!r || partition < 0 || partition >= partitions_ || !st.persist) return 3;
@@ -121,7 +121,10 @@ int16_t CollectionKafkaBackend::read(std::string_view topic, int32_t partition, 
   if (from < 0 || static_cast<uint64_t>(from) > bounds.next_offset) return 1;  // OFFSET_OUT_OF_RANGE
   size_t bytes = 0;
   std::vector<Datum> k;
+  bool stopped_early = false;
+  uint64_t examined_to = static_cast<uint64_t>(from);
   Status s = c->scan(static_cast<uint64_t>(from), bounds.next_offset, [&](const storage::RecordView& rec) {
+    examined_to = rec.offset + 1;
     k.clear();
     RowRef(rec.key).unpack_into(k);
     size_t first = 0;
@@ -143,8 +146,12 @@ int16_t CollectionKafkaBackend::read(std::string_view topic, int32_t partition, 
     sr.key = std::move(key);
     bytes += rec.size_bytes();
     out.push_back(std::move(sr));
-    return bytes < max_bytes;
+    if (bytes >= max_bytes) stopped_early = true;
+    return !stopped_early;
   });
+  // Everything up to the high watermark was examined unless the byte budget stopped the scan:
+  // the offsets in between belong to other topics or partitions.
+  if (next_offset) *next_offset = static_cast<int64_t>(stopped_early ? examined_to : bounds.next_offset);
   return s ? 0 : 1;
 }
 
