@@ -47,6 +47,8 @@ struct Change {
 };
 
 struct Transaction {
+  // May be empty: a position-only transaction records that the upstream moved on with nothing
+  // for us (a PostgreSQL source confirms an idle stream's WAL end this way).
   std::vector<Change> changes;
   std::string position;          // opaque, connector-defined, ordered by commit
   uint64_t commit_time_ms = 0;   // upstream commit time (0 when unknown), for lag metrics

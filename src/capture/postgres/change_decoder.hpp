@@ -68,6 +68,8 @@ class ChangeDecoder {
   // A new replication session (reconnect): forgets relation ids and any open transaction.
   void reset_session(Lsn skip_through);
 
+  // Whether a transaction has begun and not yet committed.
+  bool in_transaction() const { return in_txn_; }
   const Stats& stats() const { return stats_; }
 
  private:

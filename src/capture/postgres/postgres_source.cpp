@@ -715,6 +715,27 @@ PostgresSource::Impl::SessionEnd PostgresSource::Impl::stream_session(ChangeDeco
         return SessionEnd::kFatal;
       }
       if (const auto* k = std::get_if<Keepalive>(&msg)) {
+        // Idle and caught up (no transaction open): everything up to the server's WAL end is
+        // either captured and durable or not ours. Make that position durable in Freshet (an
+        // empty transaction), then confirm it, so the slot does not hold WAL back and a fast
+        // shutdown of the server, which waits for its replication clients to confirm the end
+        // of WAL, does not wait for us.
+        if (!decoder.in_transaction() && k->wal_end > durable_lsn) {
+          Transaction idle;
+          idle.position = format_lsn(k->wal_end);
+          Status s = sink->apply(std::move(idle));
+          if (!s) {
+            error = "could not store the source's position: " + s.message();
+            return SessionEnd::kFatal;
+          }
+          durable_lsn = k->wal_end;
+          stat_durable_lsn = durable_lsn;
+          if (!send_status(false)) {
+            error = "cannot send a standby status update: " + trim(PQerrorMessage(conn));
+            return SessionEnd::kRetry;
+          }
+          continue;
+        }
         if (k->reply_requested && !send_status(false)) {
           error = "cannot send a standby status update: " + trim(PQerrorMessage(conn));
           return SessionEnd::kRetry;
