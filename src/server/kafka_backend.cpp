@@ -81,6 +81,33 @@ std::optional<kafka::TopicInfo> CollectionKafkaBackend::topic(std::string_view n
   return r->info;
 }
 
+uint64_t CollectionKafkaBackend::high_watermark(const Route& r, int32_t partition, const storage::Collection& c) {
+  uint64_t end = c.bounds().next_offset;
+  if (!r.prefix && partitions_ == 1) return end;
+  std::lock_guard lock(index_mu_);
+  PartitionIndex& idx = index_[r.collection];
+  if (idx.scanned_to < end) {
+    std::vector<Datum> k;
+    (void)c.scan(idx.scanned_to, end, [&](const storage::RecordView& rec) {
+      k.clear();
+      RowRef(rec.key).unpack_into(k);
+      int64_t prefix = -1;
+      size_t first = 0;
+      if (r.prefix) {
+        if (k.empty()) return true;
+        prefix = k[0].as_int();
+        first = 1;
+      }
+      Row key = Row::pack(std::span<const Datum>(k.data() + first, k.size() - first));
+      idx.ends[{prefix, partition_of(key.ref())}] = rec.offset + 1;
+      return true;
+    });
+    idx.scanned_to = end;
+  }
+  auto it = idx.ends.find({r.prefix.value_or(-1), partition});
+  return it == idx.ends.end() ? 0 : it->second;
+}
+
 kafka::OffsetsInfo CollectionKafkaBackend::offsets(std::string_view topic, int32_t partition) {
   kafka::OffsetsInfo info;
   auto r = route(topic);
@@ -94,9 +121,8 @@ kafka::OffsetsInfo CollectionKafkaBackend::offsets(std::string_view topic, int32
     info.error = 3;
     return info;
   }
-  auto b = c->bounds();
-  info.log_start = static_cast<int64_t>(b.start_offset);
-  info.high_watermark = static_cast<int64_t>(b.next_offset);
+  info.log_start = static_cast<int64_t>(c->bounds().start_offset);
+  info.high_watermark = static_cast<int64_t>(high_watermark(*r, partition, *c));
   return info;
 }
 
@@ -106,8 +132,9 @@ int64_t CollectionKafkaBackend::offset_for_time(std::string_view topic, int32_t 
   if (!r || !st.persist) return 0;
   auto c = st.persist->store().get(r->collection);
   if (!c) return 0;
+  uint64_t hw = high_watermark(*r, partition, *c);
   auto off = c->offset_for_time(timestamp_ms < 0 ? 0 : static_cast<uint64_t>(timestamp_ms));
-  return off ? static_cast<int64_t>(*off) : static_cast<int64_t>(c->bounds().next_offset);
+  return static_cast<int64_t>(off ? std::min(*off, hw) : hw);
 }
 
 int16_t CollectionKafkaBackend::read(std::string_view topic, int32_t partition, int64_t from, size_t max_bytes,
@@ -117,13 +144,15 @@ int16_t CollectionKafkaBackend::read(std::string_view topic, int32_t partition, 
   if (!r || partition < 0 || partition >= partitions_ || !st.persist) return 3;
   auto c = st.persist->store().get(r->collection);
   if (!c) return 3;
-  auto bounds = c->bounds();
-  if (from < 0 || static_cast<uint64_t>(from) > bounds.next_offset) return 1;  // OFFSET_OUT_OF_RANGE
+  // Read up to this partition's high watermark only, so that the positions handed out never
+  // pass the watermark Metadata and Fetch report.
+  uint64_t hw = high_watermark(*r, partition, *c);
+  if (from < 0 || static_cast<uint64_t>(from) > hw) return 1;  // OFFSET_OUT_OF_RANGE
   size_t bytes = 0;
   std::vector<Datum> k;
   bool stopped_early = false;
   uint64_t examined_to = static_cast<uint64_t>(from);
-  Status s = c->scan(static_cast<uint64_t>(from), bounds.next_offset, [&](const storage::RecordView& rec) {
+  Status s = c->scan(static_cast<uint64_t>(from), hw, [&](const storage::RecordView& rec) {
     examined_to = rec.offset + 1;
     k.clear();
     RowRef(rec.key).unpack_into(k);
@@ -133,7 +162,7 @@ int16_t CollectionKafkaBackend::read(std::string_view topic, int32_t partition, 
       first = 1;
     }
     Row key = Row::pack(std::span<const Datum>(k.data() + first, k.size() - first));
-    if (partitions_ > 1 && static_cast<int32_t>(hash_bytes(key.bytes()) % static_cast<uint64_t>(partitions_)) != partition) return true;
+    if (partition_of(key.ref()) != partition) return true;
     kafka::StoredRecord sr;
     sr.offset = static_cast<int64_t>(rec.offset);
     sr.timestamp_ms = static_cast<int64_t>(rec.timestamp_ms);
@@ -151,7 +180,7 @@ int16_t CollectionKafkaBackend::read(std::string_view topic, int32_t partition, 
   });
   // Everything up to the high watermark was examined unless the byte budget stopped the scan:
   // the offsets in between belong to other topics or partitions.
-  if (next_offset) *next_offset = static_cast<int64_t>(stopped_early ? examined_to : bounds.next_offset);
+  if (next_offset) *next_offset = static_cast<int64_t>(stopped_early ? examined_to : hw);
   return s ? 0 : 1;
 }
 

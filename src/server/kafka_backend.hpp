@@ -18,6 +18,7 @@
 #include <mutex>
 
 #include "kafka/backend.hpp"
+#include "storage/collection.hpp"
 #include "server/coordinator.hpp"
 
 namespace freshet::server {
@@ -55,6 +56,22 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
  private:
   std::optional<Route> route(std::string_view topic);
   std::vector<Route> routes();
+  // The high watermark of one topic partition: one past the last offset holding one of its
+  // records (0 when it has none). Where a topic owns its collection and has one partition, the
+  // collection's next offset. Otherwise from a per-collection index of the last offset of every
+  // (topic, partition), extended by scanning what was appended since the last call: writes to
+  // other topics of a shared collection do not move this topic's watermark, so consumers reach
+  // the end of it (kcat -e) while the collection keeps growing.
+  uint64_t high_watermark(const Route& r, int32_t partition, const storage::Collection& c);
+  int32_t partition_of(RowRef key) const {
+    return partitions_ > 1 ? static_cast<int32_t>(hash_bytes(key.bytes()) % static_cast<uint64_t>(partitions_)) : 0;
+  }
+  struct PartitionIndex {
+    uint64_t scanned_to = 0;
+    std::map<std::pair<int64_t, int32_t>, uint64_t> ends;  // (prefix or -1, partition) -> last offset + 1
+  };
+  std::mutex index_mu_;
+  std::map<uint64_t, PartitionIndex> index_;  // guarded by index_mu_, by collection
 
   Coordinator& coord_;
   const int32_t partitions_;
