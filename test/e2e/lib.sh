@@ -93,24 +93,32 @@ start_freshet() {
     return 1
   fi
   FRESHET_DATA_DIR=$(mktemp -d /tmp/freshet-e2e.XXXXXX)
-  FRESHET_PORT=$(free_port)
-  # The Kafka API and the schema registry on free ports too, so that tests never collide
-  # with each other or with anything on the default ports. FRESHET_EXTRA_ARGS adds flags.
-  FRESHET_KAFKA_PORT=$(free_port)
-  FRESHET_HTTP_PORT=$(free_port)
   FRESHET_LOG="$FRESHET_DATA_DIR/freshet.log"
-  # shellcheck disable=SC2086
-  "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" \
-    --pg-listen "127.0.0.1:$FRESHET_PORT" --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" \
-    --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" ${FRESHET_EXTRA_ARGS:-} >"$FRESHET_LOG" 2>&1 &
-  FRESHET_PID=$!
-  export PGPORT=$FRESHET_PORT FRESHET_PORT FRESHET_KAFKA_PORT FRESHET_HTTP_PORT FRESHET_PID FRESHET_DATA_DIR FRESHET_LOG
   trap '_e2e_cleanup' EXIT
-  if ! wait_ready "$FRESHET_PORT" "${FRESHET_START_TIMEOUT_S:-60}" "$FRESHET_PID"; then
-    echo "start_freshet: freshet did not come up on port $FRESHET_PORT; log:" >&2
-    tail -n 30 "$FRESHET_LOG" >&2
-    return 1
-  fi
+  local attempt
+  for attempt in 1 2 3; do
+    FRESHET_PORT=$(free_port)
+    # The Kafka API and the schema registry on free ports too, so that tests never collide
+    # with each other or with anything on the default ports. FRESHET_EXTRA_ARGS adds flags.
+    FRESHET_KAFKA_PORT=$(free_port)
+    FRESHET_HTTP_PORT=$(free_port)
+    # shellcheck disable=SC2086
+    "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" \
+      --pg-listen "127.0.0.1:$FRESHET_PORT" --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" \
+      --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" ${FRESHET_EXTRA_ARGS:-} >"$FRESHET_LOG" 2>&1 &
+    FRESHET_PID=$!
+    export PGPORT=$FRESHET_PORT FRESHET_PORT FRESHET_KAFKA_PORT FRESHET_HTTP_PORT FRESHET_PID FRESHET_DATA_DIR FRESHET_LOG
+    if wait_ready "$FRESHET_PORT" "${FRESHET_START_TIMEOUT_S:-60}" "$FRESHET_PID"; then return 0; fi
+    # A port taken between choosing it and binding it: choose again.
+    if ! kill -0 "$FRESHET_PID" 2>/dev/null && grep -q "Address already in use" "$FRESHET_LOG"; then
+      wait "$FRESHET_PID" 2>/dev/null
+      continue
+    fi
+    break
+  done
+  echo "start_freshet: freshet did not come up on port $FRESHET_PORT; log:" >&2
+  tail -n 30 "$FRESHET_LOG" >&2
+  return 1
 }
 
 stop_freshet() {
