@@ -1,8 +1,9 @@
 // A small stand-in for libFuzzer's driver, so that the normal build (and `make test`) runs
 // the fuzz target: every file of a seed corpus, then a bounded number of random mutations
 // of them (bit flips, byte changes, insertions, deletions, splices, interesting lengths).
-// Deterministic for a given --seed. Usage:
-//   pgwire_fuzz_driver CORPUS_DIR [--iterations N] [--seed S]
+// Deterministic for a given --seed. Shared by every fuzz target's driver (pgwire, kafka,
+// capture). Usage:
+//   <target>_fuzz_driver CORPUS_DIR [--iterations N] [--seed S]
 
 #include <algorithm>
 #include <cstdint>
@@ -108,6 +109,6 @@ int main(int argc, char** argv) {
   for (const auto& s : corpus) run(s);
   std::mt19937_64 rng(seed);
   for (long i = 0; i < iterations; ++i) run(mutate(corpus[static_cast<size_t>(rng() % corpus.size())], corpus, rng));
-  std::printf("pgwire fuzz driver: %zu seeds, %ld mutations, no crash\n", corpus.size(), iterations);
+  std::printf("%s: %zu seeds, %ld mutations, no crash\n", argv[0], corpus.size(), iterations);
   return 0;
 }
