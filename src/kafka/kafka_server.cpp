@@ -312,6 +312,13 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v) {
           std::vector<StoredRecord> stored;
           int64_t next = -1;
           int16_t e = backend_.read(t.topic, p.partition, p.fetch_offset, budget, stored, &next);
+          // The read may have seen data that arrived after the watermark above was taken:
+          // report the newer watermark, so that a consumer that reaches `next` knows it is at
+          // the end (librdkafka's end-of-partition is fetch offset == high watermark).
+          if (e == 0 && next > rp.high_watermark) {
+            rp.high_watermark = next;
+            rp.last_stable_offset = next;
+          }
           if (e != 0) {
             rp.error_code = e;
             errors = true;
