@@ -270,6 +270,13 @@ void avro_encode_row(RowRef row, const std::vector<TopicColumn>& cols, std::stri
 }
 
 Row avro_decode_row(std::string_view data, const std::vector<TopicColumn>& cols) {
+  size_t consumed = 0;
+  Row row = avro_decode_row_prefix(data, cols, consumed);
+  if (consumed != data.size()) throw DecodeError("trailing bytes after the Avro record");
+  return row;
+}
+
+Row avro_decode_row_prefix(std::string_view data, const std::vector<TopicColumn>& cols, size_t& consumed) {
   Reader r(data);
   Arena arena;
   std::vector<Datum> ds;
@@ -288,7 +295,7 @@ Row avro_decode_row(std::string_view data, const std::vector<TopicColumn>& cols)
   } catch (const SqlError& e) {
     throw DecodeError(e.message());
   }
-  if (!r.done()) throw DecodeError("trailing bytes after the Avro record");
+  consumed = data.size() - r.rest().size();
   return Row::pack(ds);
 }
 
@@ -386,6 +393,18 @@ Row json_decode_row(std::string_view data, const std::vector<TopicColumn>& cols)
   } catch (const SqlError& e) {
     throw DecodeError(e.message());
   }
+}
+
+Row raw_row(const std::optional<std::string>& bytes) {
+  Datum d = bytes ? Datum::from_string(*bytes) : Datum::null();
+  return Row::pack(std::span<const Datum>(&d, 1));
+}
+
+std::optional<std::string> raw_bytes(RowRef row) {
+  if (row.bytes().empty()) return std::nullopt;
+  Datum d = row.get(0);
+  if (d.is_null()) return std::nullopt;
+  return std::string(d.as_string());
 }
 
 TopicCodec::TopicCodec(TopicInfo info, int32_t key_schema_id, int32_t value_schema_id)

@@ -33,11 +33,18 @@ std::string avro_name(std::string_view s);
 void avro_encode_row(RowRef row, const std::vector<TopicColumn>& cols, std::string& out);
 // Throws DecodeError when data is not a well-formed encoding of the columns.
 Row avro_decode_row(std::string_view data, const std::vector<TopicColumn>& cols);
+// The same for a record followed by more data: consumed is set to the record's length.
+Row avro_decode_row_prefix(std::string_view data, const std::vector<TopicColumn>& cols, size_t& consumed);
 
 void json_encode_row(RowRef row, const std::vector<TopicColumn>& cols, std::string& out);
 // Accepts an object (missing nullable columns are NULL) or, for one column, a bare JSON
 // value or text that is not JSON (its text form: kcat's -K keys).
 Row json_decode_row(std::string_view data, const std::vector<TopicColumn>& cols);
+
+// Raw topics (TopicFormat::kRaw): the Row carrying produced bytes (nullopt: a NULL datum)
+// and back. No decoding, no validation: the bytes pass through.
+Row raw_row(const std::optional<std::string>& bytes);
+std::optional<std::string> raw_bytes(RowRef row);
 
 // The encoding of one topic, built when its schema ids are known. Immutable, shareable.
 class TopicCodec {

@@ -113,7 +113,10 @@ bool dechunk(std::string_view in, std::string& out) {
 
 }  // namespace
 
-Result<HttpResponse> http_get(const RegistryOptions& o, const std::string& path) {
+Result<HttpResponse> http_get(const RegistryOptions& o, const std::string& path) { return http_request(o, "GET", path, ""); }
+
+Result<HttpResponse> http_request(const RegistryOptions& o, const std::string& method, const std::string& path,
+                                  const std::string& body) {
   std::string url = o.url;
   bool tls = false;
   if (url.rfind("https://", 0) == 0) {
@@ -199,10 +202,13 @@ Result<HttpResponse> http_get(const RegistryOptions& o, const std::string& path)
     }
     if (SSL_connect(c.ssl) != 1) return Status::error("TLS handshake with the registry failed: " + ssl_error());
   }
-  std::string req = "GET " + prefix + path + " HTTP/1.1\r\nHost: " + host + ":" + port +
+  std::string req = method + " " + prefix + path + " HTTP/1.1\r\nHost: " + host + ":" + port +
                     "\r\nAccept: application/vnd.schemaregistry.v1+json, application/json\r\nConnection: close\r\nUser-Agent: freshet\r\n";
   if (!o.username.empty()) req += "Authorization: Basic " + base64(o.username + ":" + o.password) + "\r\n";
+  if (method != "GET")
+    req += "Content-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n";
+  req += body;
   if (!c.write_all(req)) return Status::error("sending the request to the registry failed");
   std::string raw;
   if (Status s = c.read_all(raw); !s) return s;
@@ -217,11 +223,11 @@ Result<HttpResponse> http_get(const RegistryOptions& o, const std::string& path)
   }
   std::string head = raw.substr(0, head_end);
   for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  std::string_view body = std::string_view(raw).substr(head_end + 4);
+  std::string_view answer = std::string_view(raw).substr(head_end + 4);
   if (head.find("transfer-encoding: chunked") != std::string::npos) {
-    if (!dechunk(body, r.body)) return Status::error("malformed chunked answer from the registry");
+    if (!dechunk(answer, r.body)) return Status::error("malformed chunked answer from the registry");
   } else {
-    r.body = std::string(body);
+    r.body = std::string(answer);
   }
   return r;
 }
@@ -268,6 +274,24 @@ Result<std::optional<RegisteredSchema>> RegistryClient::latest(const std::string
     if (j.contains("schemaType") && j["schemaType"] != "AVRO") return Status::error("subject " + subject + " does not hold an Avro schema");
     by_id_[s.id] = s.schema;
     return std::optional<RegisteredSchema>(std::move(s));
+  } catch (const nlohmann::json::exception& e) {
+    return Status::error(std::string("malformed answer from the schema registry: ") + e.what());
+  }
+}
+
+Result<int32_t> RegistryClient::register_schema(const std::string& subject, const std::string& schema) {
+  nlohmann::json body = {{"schema", schema}};
+  auto r = http_request(o_, "POST", "/subjects/" + escape_path(subject) + "/versions", body.dump());
+  if (!r) return r.status();
+  if (r->status == 401 || r->status == 403) return Status::error("the schema registry refused the credentials (" + describe(*r) + ")");
+  if (r->status == 409)
+    return Status::error("the schema registry refused the schema of subject " + subject + " as incompatible (" + describe(*r) + ")");
+  if (r->status != 200) return Status::error("the schema registry answered " + describe(*r) + " when registering subject " + subject);
+  try {
+    auto j = nlohmann::json::parse(r->body);
+    int32_t id = j.at("id").get<int32_t>();
+    by_id_[id] = schema;
+    return id;
   } catch (const nlohmann::json::exception& e) {
     return Status::error(std::string("malformed answer from the schema registry: ") + e.what());
   }

@@ -1,6 +1,7 @@
 #pragma once
 // A client of a Confluent-compatible schema registry (Freshet's own, Confluent's, Redpanda's,
-// Estuary's): GET /subjects/{subject}/versions/latest and GET /schemas/ids/{id} over HTTP/1.1
+// Estuary's): GET /subjects/{subject}/versions/latest, GET /schemas/ids/{id} and (for sinks)
+// POST /subjects/{subject}/versions over HTTP/1.1
 // or HTTPS (OpenSSL, verifying the server's certificate against the given CA or the system's),
 // with Basic auth. One request per connection (Connection: close): the source asks only at
 // start and when a message names a schema id it has not seen, and caches every answer.
@@ -41,12 +42,18 @@ struct HttpResponse {
 // One GET. Returns an error Status when the server cannot be reached or the answer is not
 // HTTP. REQUIRES: path starts with '/'.
 Result<HttpResponse> http_get(const RegistryOptions& o, const std::string& path);
+// One request with a JSON body (method "POST", ...).
+Result<HttpResponse> http_request(const RegistryOptions& o, const std::string& method, const std::string& path,
+                                  const std::string& body);
 
 class RegistryClient {
  public:
   explicit RegistryClient(RegistryOptions o) : o_(std::move(o)) {}
   // The subject's latest version; nullopt when the subject does not exist (404).
   Result<std::optional<RegisteredSchema>> latest(const std::string& subject);
+  // Registers an Avro schema under subject (POST /subjects/{subject}/versions) and returns its
+  // id; registering the same schema again returns the same id.
+  Result<int32_t> register_schema(const std::string& subject, const std::string& schema);
   // The schema with this id (cached).
   Result<std::string> schema_by_id(int32_t id);
 
