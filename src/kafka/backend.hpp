@@ -2,7 +2,8 @@
 // KafkaBackend: what the Kafka API needs from the rest of Freshet. The server (src/server/)
 // implements it over durable collections; memory_backend.hpp implements it in memory for
 // tests. Everything is in decoded rows: the Kafka module owns the wire and the Avro/JSON
-// encodings, the backend owns the data.
+// encodings, the backend owns the data. Raw topics (created by clients: CreateTopics or
+// auto-creation) are the exception: their rows just carry the produced bytes (TopicFormat::kRaw).
 //
 // Threads: every method may be called concurrently from many connection threads (one per
 // Kafka client connection) and from the schema registry's HTTP threads; implementations
@@ -32,7 +33,25 @@ struct TopicColumn {
 enum class TopicFormat : uint8_t {
   kAvro,  // Confluent frame: magic 0, int32 big-endian schema id, Avro binary
   kJson,  // a JSON object per key/value
+  // A client-created topic: keys and values are the bytes as produced, never decoded. The
+  // key Row is one datum, the key bytes or NULL (a null key); the value Row one datum, the
+  // value bytes (a null value is a tombstone: StoredRecord::value == nullopt, kept as any
+  // other record). Headers travel in StoredRecord/ProducedRecord::headers.
+  kRaw,
 };
+
+// Kafka's topic name rule: 1..249 characters of [a-zA-Z0-9._-], not "." or "..".
+inline bool valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+inline constexpr int32_t kMaxTopicPartitions = 1000;  // CreateTopics' limit per topic
+
+using RecordHeaders = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
 struct TopicInfo {
   std::string name;  // <database>.<schema>.<collection>
@@ -48,6 +67,7 @@ struct StoredRecord {
   int64_t timestamp_ms = 0;
   Row key;
   std::optional<Row> value;
+  RecordHeaders headers;  // raw topics only
 };
 
 // A decoded record from a Produce request.
@@ -55,6 +75,7 @@ struct ProducedRecord {
   Row key;
   std::optional<Row> value;
   int64_t timestamp_ms = 0;
+  RecordHeaders headers;  // raw topics only (others drop them)
 };
 
 // The answer to a partition request that can fail the Kafka way; error is a Kafka error
@@ -117,6 +138,30 @@ class KafkaBackend {
     std::string message;
   };
   virtual ProduceResult produce(std::string_view topic, int32_t partition, std::vector<ProducedRecord> records) = 0;
+
+  // Raw topics (TopicFormat::kRaw; README.md "Encoding"). A raw topic stores each produced
+  // record as is (key, value, producer timestamp, headers) at dense offsets per partition
+  // starting at 0 (base_offset of produce = the partition's high watermark before it), its
+  // log start is 0, and it survives a restart with the same offsets.
+  //
+  // create_topic creates one durably (partitions: 1..kMaxTopicPartitions, name valid: the
+  // caller checks both). Returns a Kafka error code: 0, TOPIC_ALREADY_EXISTS (36) when any
+  // topic (raw or not) has that name, or another with message set. validate_only: check only.
+  // delete_topic drops a raw topic and its records: 0, UNKNOWN_TOPIC_OR_PARTITION (3), or
+  // POLICY_VIOLATION (44) for a topic the backend derives from its own objects.
+  // The defaults refuse (a backend without raw topics).
+  virtual int16_t create_topic(std::string_view name, int32_t partitions, bool validate_only, std::string& message) {
+    (void)name, (void)partitions, (void)validate_only;
+    message = "this broker does not create topics";
+    return 44;
+  }
+  virtual int16_t delete_topic(std::string_view name, std::string& message) {
+    (void)name;
+    message = "this broker does not delete topics";
+    return 44;
+  }
+  // The partition count of a topic created with num_partitions -1 or by auto-creation.
+  virtual int32_t default_partitions() { return 1; }
 
   // SASL credentials. authenticate_plain checks a password (SASL/PLAIN); scram_password gives
   // the password a SCRAM-SHA-256 exchange verifies against (nullopt: unknown user).

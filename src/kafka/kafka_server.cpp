@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "kafka/errors.hpp"
 #include "kafka/record_batch.hpp"
@@ -190,6 +191,10 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
     encode_sasl_handshake(r, v, body);
   } else if (auto* sa = get<SaslAuthenticateRequest>(req)) {
     encode_sasl_authenticate(sasl_authenticate(sa->auth_bytes, st), v, body);
+  } else if (auto* ct = get<CreateTopicsRequest>(req)) {
+    body = handle_create_topics(*ct, v);
+  } else if (auto* dt = get<DeleteTopicsRequest>(req)) {
+    body = handle_delete_topics(*dt, v);
   } else if (get<InitProducerIdRequest>(req)) {
     InitProducerIdResponse r;
     r.producer_id = next_producer_id_++;
@@ -217,6 +222,11 @@ std::string KafkaServer::handle_metadata(const MetadataRequest& r, int16_t v) {
   } else {
     for (const std::string& name : *r.topics) {
       auto t = backend_.topic(name);
+      if (!t && r.allow_auto_topic_creation && options_.auto_create_topics && valid_topic_name(name)) {
+        std::string message;
+        int16_t e = backend_.create_topic(name, backend_.default_partitions(), false, message);
+        if (e == 0 || e == error::kTopicAlreadyExists) t = backend_.topic(name);  // created, or by a racing client
+      }
       if (t) {
         add(*t);
       } else {
@@ -280,7 +290,7 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v) {
       int16_t topic_error = 0;
       if (!info) {
         topic_error = error::kUnknownTopicOrPartition;
-      } else {
+      } else if (info->format != TopicFormat::kRaw) {
         auto c = catalog_.codec(*info);
         if (c) {
           codec = *c;
@@ -334,8 +344,14 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v) {
               Record rec;
               rec.offset = s.offset;
               rec.timestamp_ms = s.timestamp_ms;
-              if (codec->has_key()) rec.key = codec->encode_key(s.key.ref());
-              if (s.value) rec.value = codec->encode_value(s.value->ref());
+              if (!codec) {  // raw topic: the bytes as produced
+                rec.key = raw_bytes(s.key.ref());
+                if (s.value) rec.value = raw_bytes(s.value->ref());
+                rec.headers = s.headers;
+              } else {
+                if (codec->has_key()) rec.key = codec->encode_key(s.key.ref());
+                if (s.value) rec.value = codec->encode_value(s.value->ref());
+              }
               records.push_back(std::move(rec));
             }
             if (next > records.back().offset + 1)
@@ -365,7 +381,8 @@ std::string KafkaServer::handle_produce(const ProduceRequest& r, int16_t v) {
     rt.name = t.name;
     auto info = backend_.topic(t.name);
     std::shared_ptr<const TopicCodec> codec;
-    if (info) {
+    const bool raw = info && info->format == TopicFormat::kRaw;
+    if (info && !raw) {
       auto c = catalog_.codec(*info);
       if (c) codec = *c;
     }
@@ -378,7 +395,7 @@ std::string KafkaServer::handle_produce(const ProduceRequest& r, int16_t v) {
       };
       if (!info) {
         fail(error::kUnknownTopicOrPartition, "unknown topic");
-      } else if (!codec) {
+      } else if (!codec && !raw) {
         fail(error::kKafkaStorageError, "cannot register the topic's schemas");
       } else if (r.transactional_id) {
         fail(error::kInvalidRequest, "transactions are not supported");
@@ -397,6 +414,14 @@ std::string KafkaServer::handle_produce(const ProduceRequest& r, int16_t v) {
             for (const RecordBatch& b : batches) {
               for (const Record& rec : b.records) {
                 ProducedRecord pr;
+                if (raw) {  // stored as produced, never decoded
+                  pr.key = raw_row(rec.key);
+                  if (rec.value) pr.value = raw_row(rec.value);
+                  pr.timestamp_ms = rec.timestamp_ms;
+                  pr.headers = rec.headers;
+                  records.push_back(std::move(pr));
+                  continue;
+                }
                 if (codec->has_key()) {
                   if (!rec.key) throw DecodeError("a record without a key for a topic with key columns");
                   pr.key = codec->decode_key(*rec.key);
@@ -486,6 +511,56 @@ std::string KafkaServer::handle_offset_fetch(const OffsetFetchRequest& r, int16_
   }
   std::string out;
   encode_offset_fetch(resp, v, out);
+  return out;
+}
+
+std::string KafkaServer::handle_create_topics(const CreateTopicsRequest& r, int16_t v) {
+  CreateTopicsResponse resp;
+  std::map<std::string, int> seen;
+  for (const auto& t : r.topics) ++seen[t.name];
+  for (const auto& t : r.topics) {
+    CreateTopicsResponse::Topic rt;
+    rt.name = t.name;
+    auto fail = [&](int16_t code, std::string message) {
+      rt.error_code = code;
+      rt.error_message = std::move(message);
+    };
+    int32_t partitions = t.num_partitions == -1 ? backend_.default_partitions() : t.num_partitions;
+    if (seen[t.name] > 1) {
+      fail(error::kInvalidRequest, "Create topics request contains multiple entries for the topic " + t.name);
+    } else if (!valid_topic_name(t.name)) {
+      fail(error::kInvalidTopicException, "Topic name \"" + t.name +
+               "\" is illegal: it must be 1 to 249 characters of ASCII alphanumerics, '.', '_' and '-', and not '.' or '..'");
+    } else if (t.assignments > 0) {
+      fail(error::kInvalidReplicaAssignment, "Manual replica assignment is not supported (one broker)");
+    } else if (t.replication_factor != -1 && t.replication_factor != 1) {
+      fail(error::kInvalidReplicationFactor,
+           "Replication factor: " + std::to_string(t.replication_factor) + " larger than available brokers: 1.");
+    } else if (partitions < 1 || partitions > kMaxTopicPartitions) {
+      fail(error::kInvalidPartitions, "Number of partitions must be between 1 and " +
+                                          std::to_string(kMaxTopicPartitions) + ", got " + std::to_string(partitions) + ".");
+    } else {
+      std::string message;
+      int16_t e = backend_.create_topic(t.name, partitions, r.validate_only, message);
+      if (e == error::kTopicAlreadyExists && message.empty()) message = "Topic '" + t.name + "' already exists.";
+      if (e != 0) fail(e, message);
+    }
+    resp.topics.push_back(std::move(rt));
+  }
+  std::string out;
+  encode_create_topics(resp, v, out);
+  return out;
+}
+
+std::string KafkaServer::handle_delete_topics(const DeleteTopicsRequest& r, int16_t v) {
+  DeleteTopicsResponse resp;
+  for (const std::string& name : r.topic_names) {
+    std::string message;
+    int16_t e = backend_.delete_topic(name, message);
+    resp.topics.push_back({name, e});
+  }
+  std::string out;
+  encode_delete_topics(resp, v, out);
   return out;
 }
 

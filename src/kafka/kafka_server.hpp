@@ -42,6 +42,9 @@ struct KafkaServerOptions {
   size_t max_fetch_response_bytes = 64 * 1024 * 1024;
   GroupCoordinator::Options groups;
   std::string cluster_id = "freshet";
+  // Metadata for an unknown topic with allow_auto_topic_creation (v4+; always in v0-3) creates
+  // it as a raw topic with the backend's default partitions (Kafka's auto.create.topics.enable).
+  bool auto_create_topics = true;
 };
 
 class KafkaServer {
@@ -79,6 +82,8 @@ class KafkaServer {
   std::string handle_produce(const ProduceRequest& r, int16_t v);
   std::string handle_offset_commit(const OffsetCommitRequest& r, int16_t v);
   std::string handle_offset_fetch(const OffsetFetchRequest& r, int16_t v);
+  std::string handle_create_topics(const CreateTopicsRequest& r, int16_t v);
+  std::string handle_delete_topics(const DeleteTopicsRequest& r, int16_t v);
   SaslAuthenticateResponse sasl_authenticate(const std::string& auth_bytes, ConnState& state);
   std::string advertised_host() const;
   int32_t advertised_port() const;

@@ -14,6 +14,8 @@
 #include "kafka/errors.hpp"
 #include "kafka/memory_backend.hpp"
 #include "kafka/record_batch.hpp"
+#include "kafka/schema_registry.hpp"
+#include "common/format.hpp"
 
 namespace freshet::kafka {
 namespace {
@@ -334,6 +336,248 @@ TEST_F(Fixture, SaslPlainRequiredAndLimits) {
     c.send_raw(std::string("\x00\x00\x00\x09\x00\x12\x00\x00\x00\x00\x00\x01\x00\x07", 13));  // truncated string
     EXPECT_TRUE(c.closed());
   }
+}
+
+
+// CreateTopics v4 request body for one topic.
+std::string create_body(const std::string& name, int32_t partitions, int16_t rf, bool validate_only) {
+  std::string b;
+  Writer w(b);
+  w.array_len(1);
+  w.string(name);
+  w.i32(partitions);
+  w.i16(rf);
+  w.array_len(0);  // assignments
+  w.array_len(1);  // configs (ignored)
+  w.string("cleanup.policy");
+  w.nullable_string("delete");
+  w.i32(1000);
+  w.boolean(validate_only);
+  return b;
+}
+
+// The (error, message) of the one topic in a CreateTopics v4 response.
+std::pair<int16_t, std::optional<std::string>> parse_create(const std::string& body) {
+  Reader r(body);
+  r.i32();
+  EXPECT_EQ(r.array_len(), 1);
+  r.string();
+  int16_t e = r.i16();
+  auto m = r.nullable_string();
+  return {e, m};
+}
+
+std::pair<int16_t, int64_t> produce_to(Client& c, const std::string& topic, int32_t partition, const std::vector<Record>& recs) {
+  std::string records;
+  encode_record_batch(recs, records);
+  std::string b;
+  Writer w(b);
+  w.nullable_string(std::nullopt);
+  w.i16(-1);
+  w.i32(1000);
+  w.array_len(1);
+  w.string(topic);
+  w.array_len(1);
+  w.i32(partition);
+  w.bytes(records);
+  std::string r_bytes = *c.call(api::kProduce, 8, b);
+  Reader r(r_bytes);
+  r.array_len();
+  r.string();
+  r.array_len();
+  r.i32();
+  int16_t err = r.i16();
+  int64_t base = r.i64();
+  return {err, base};
+}
+
+TEST_F(Fixture, CreateTopicsAndRawRecords) {
+  backend.set_default_partitions(3);
+  start(false);
+  Client c(server->port());
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body("raw", -1, -1, false))).first, 0);
+  auto info = backend.topic("raw");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->partitions, 3);
+  EXPECT_EQ(info->format, TopicFormat::kRaw);
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body("raw", 1, 1, false))).first, error::kTopicAlreadyExists);
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body("t", 1, 1, false))).first, error::kTopicAlreadyExists);
+  auto bad = parse_create(*c.call(api::kCreateTopics, 4, create_body("bad name!", 1, 1, false)));
+  EXPECT_EQ(bad.first, error::kInvalidTopicException);
+  EXPECT_TRUE(bad.second.has_value());
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body("..", 1, 1, false))).first, error::kInvalidTopicException);
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body(std::string(250, 'a'), 1, 1, false))).first,
+            error::kInvalidTopicException);
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body("p", 0, 1, false))).first, error::kInvalidPartitions);
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body("p", 1001, 1, false))).first, error::kInvalidPartitions);
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body("p", 1, 3, false))).first,
+            error::kInvalidReplicationFactor);
+  EXPECT_EQ(parse_create(*c.call(api::kCreateTopics, 4, create_body("v", 2, 1, true))).first, 0);
+  EXPECT_FALSE(backend.topic("v").has_value());  // validate_only
+  // v0: no validate_only, no messages, no throttle time.
+  std::string v0;
+  Writer w0(v0);
+  w0.array_len(1);
+  w0.string("old");
+  w0.i32(2);
+  w0.i16(1);
+  w0.array_len(0);
+  w0.array_len(0);
+  w0.i32(1000);
+  auto r0 = *c.call(api::kCreateTopics, 0, v0);
+  Reader rr(r0);
+  EXPECT_EQ(rr.array_len(), 1);
+  EXPECT_EQ(rr.string(), "old");
+  EXPECT_EQ(rr.i16(), 0);
+  EXPECT_TRUE(rr.done());
+  EXPECT_EQ(backend.topic("old")->partitions, 2);
+
+  // Produce stores the bytes as they are: binary, a null key, a tombstone, headers.
+  std::string bin("\x00\xff\x01 not avro", 12);
+  std::vector<Record> recs = {Record{0, 1234, std::nullopt, bin, {{"h", "v"}, {"n", std::nullopt}}},
+                              Record{1, 1235, std::string("k1"), std::nullopt, {}}};
+  EXPECT_EQ(produce_to(c, "raw", 2, recs), std::make_pair(int16_t{0}, int64_t{0}));
+  EXPECT_EQ(produce_to(c, "raw", 2, {Record{0, 1300, std::string("k2"), std::string(""), {}}}),
+            std::make_pair(int16_t{0}, int64_t{2}));
+  EXPECT_EQ(produce_to(c, "raw", 3, recs).first, error::kUnknownTopicOrPartition);
+  auto [err, hw, batches] = parse_fetch(*c.call(api::kFetch, 5, fetch_body("raw", 2, 0, 0)));
+  EXPECT_EQ(err, 0);
+  EXPECT_EQ(hw, 3);
+  std::vector<Record> got;
+  for (auto& b : batches)
+    for (auto& r : b.records) got.push_back(r);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].offset, 0);
+  EXPECT_FALSE(got[0].key.has_value());
+  EXPECT_EQ(got[0].value, bin);
+  EXPECT_EQ(got[0].timestamp_ms, 1234);
+  ASSERT_EQ(got[0].headers.size(), 2u);
+  EXPECT_EQ(got[0].headers[0].first, "h");
+  EXPECT_EQ(got[0].headers[0].second, std::optional<std::string>("v"));
+  EXPECT_FALSE(got[0].headers[1].second.has_value());
+  EXPECT_EQ(got[1].key, std::optional<std::string>("k1"));
+  EXPECT_FALSE(got[1].value.has_value());  // the tombstone is kept
+  EXPECT_EQ(got[2].offset, 2);
+  EXPECT_EQ(got[2].value, std::optional<std::string>(""));
+  EXPECT_EQ(backend.offset_for_time("raw", 2, 1235), 1);
+  // The other partitions are empty.
+  auto [e1, hw1, none] = parse_fetch(*c.call(api::kFetch, 5, fetch_body("raw", 0, 0, 0)));
+  EXPECT_EQ(e1, 0);
+  EXPECT_EQ(hw1, 0);
+
+  // DeleteTopics v1: raw topics only.
+  std::string db;
+  Writer wd(db);
+  wd.array_len(3);
+  wd.string("raw");
+  wd.string("t");
+  wd.string("nope");
+  wd.i32(1000);
+  auto dr = *c.call(api::kDeleteTopics, 1, db);
+  Reader rd(dr);
+  rd.i32();
+  EXPECT_EQ(rd.array_len(), 3);
+  EXPECT_EQ(rd.string(), "raw");
+  EXPECT_EQ(rd.i16(), 0);
+  EXPECT_EQ(rd.string(), "t");
+  EXPECT_EQ(rd.i16(), error::kPolicyViolation);
+  EXPECT_EQ(rd.string(), "nope");
+  EXPECT_EQ(rd.i16(), error::kUnknownTopicOrPartition);
+  EXPECT_FALSE(backend.topic("raw").has_value());
+  EXPECT_TRUE(backend.topic("t").has_value());
+}
+
+TEST_F(Fixture, MetadataAutoCreatesTopics) {
+  backend.set_default_partitions(2);
+  start(false);
+  Client c(server->port());
+  auto metadata = [&](const std::string& name, bool allow) {
+    std::string b;
+    Writer w(b);
+    w.array_len(1);
+    w.string(name);
+    w.boolean(allow);
+    std::string resp = *c.call(api::kMetadata, 4, b);
+    Reader r(resp);
+    r.i32();  // throttle
+    int32_t nb = r.array_len();
+    for (int32_t i = 0; i < nb; ++i) {
+      r.i32();
+      r.string();
+      r.i32();
+      r.nullable_string();
+    }
+    r.nullable_string();
+    r.i32();
+    EXPECT_EQ(r.array_len(), 1);
+    int16_t e = r.i16();
+    EXPECT_EQ(r.string(), name);
+    r.boolean();
+    return std::make_pair(e, r.array_len());
+  };
+  EXPECT_EQ(metadata("not-created", false), std::make_pair(error::kUnknownTopicOrPartition, 0));
+  EXPECT_FALSE(backend.topic("not-created").has_value());
+  EXPECT_EQ(metadata("auto", true), std::make_pair(int16_t{0}, 2));
+  EXPECT_EQ(backend.topic("auto")->format, TopicFormat::kRaw);
+  EXPECT_EQ(metadata("auto", true), std::make_pair(int16_t{0}, 2));
+  EXPECT_EQ(metadata("bad/name", true).first, error::kUnknownTopicOrPartition);
+  EXPECT_EQ(produce_to(c, "auto", 1, {Record{0, 1, std::string("k"), std::string("v"), {}}}),
+            std::make_pair(int16_t{0}, int64_t{0}));
+}
+
+TEST_F(Fixture, SchemaRegistryPost) {
+  start(false);
+  SchemaRegistryServer reg(backend, *catalog, {});
+  const std::string schema = R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"},{"name":"note","type":["null","string"],"default":null}]})";
+  std::string body = "{\"schema\":";
+  json_quote(schema, body);
+  body += "}";
+  auto [s1, b1] = reg.handle("POST", "/subjects/orders-value/versions", "", body);
+  EXPECT_EQ(s1, 200);
+  EXPECT_EQ(b1.substr(0, 6), "{\"id\":");
+  // The same schema with other whitespace: same id, no new version.
+  std::string spaced = "{ \"schema\" : ";
+  json_quote("{\n  \"type\": \"record\", \"name\": \"Order\",\n  \"fields\": [{\"name\": \"id\", \"type\": \"long\"}, "
+             "{\"name\": \"note\", \"type\": [\"null\", \"string\"], \"default\": null}]\n}",
+             spaced);
+  spaced += ", \"schemaType\": \"AVRO\" }";
+  EXPECT_EQ(reg.handle("POST", "/subjects/orders-value/versions", "", spaced), std::make_pair(200, b1));
+  EXPECT_EQ(reg.handle("GET", "/subjects/orders-value/versions", ""), std::make_pair(200, std::string("[1]")));
+  // Under another subject: the same global id.
+  EXPECT_EQ(reg.handle("POST", "/subjects/other-value/versions", "", body), std::make_pair(200, b1));
+  // A new schema: version 2, a new id.
+  std::string body2 = "{\"schema\":";
+  json_quote(R"({"type":"record","name":"Order","fields":[{"name":"id","type":"long"}]})", body2);
+  body2 += "}";
+  auto [s2, b2] = reg.handle("POST", "/subjects/orders-value/versions", "", body2);
+  EXPECT_EQ(s2, 200);
+  EXPECT_NE(b2, b1);
+  EXPECT_EQ(reg.handle("GET", "/subjects/orders-value/versions", ""), std::make_pair(200, std::string("[1,2]")));
+  // Lookup.
+  auto [s3, b3] = reg.handle("POST", "/subjects/orders-value", "", body);
+  EXPECT_EQ(s3, 200);
+  EXPECT_NE(b3.find("\"version\":1"), std::string::npos);
+  EXPECT_EQ(reg.handle("POST", "/subjects/nope-value", "", body).first, 404);
+  EXPECT_NE(reg.handle("POST", "/subjects/nope-value", "", body).second.find("40401"), std::string::npos);
+  std::string body3 = "{\"schema\":\"\\\"string\\\"\"}";
+  EXPECT_NE(reg.handle("POST", "/subjects/orders-value", "", body3).second.find("40403"), std::string::npos);
+  // Invalid requests: 422 42201.
+  for (const std::string& b : {std::string("not json"), std::string("{}"), std::string("{\"schema\":\"{\\\"type\\\":\\\"recordz\\\"}\"}"),
+                               std::string("{\"schema\":\"{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"x\\\"}\"}"),
+                               std::string("{\"schema\":\"\\\"long\\\"\",\"schemaType\":\"PROTOBUF\"}")}) {
+    auto [st, bb] = reg.handle("POST", "/subjects/x/versions", "", b);
+    EXPECT_EQ(st, 422) << b;
+    EXPECT_NE(bb.find("42201"), std::string::npos) << b;
+  }
+  // A Freshet topic's subject takes only its derived schema.
+  EXPECT_EQ(reg.handle("POST", "/subjects/t-value/versions", "", body).first, 409);
+  std::string derived = "{\"schema\":";
+  json_quote(avro_schema(value, "t", "value"), derived);
+  derived += "}";
+  auto existing = catalog->lookup("t-value", -1);
+  ASSERT_TRUE(existing.has_value());
+  EXPECT_EQ(reg.handle("POST", "/subjects/t-value/versions", "", derived),
+            std::make_pair(200, "{\"id\":" + std::to_string(existing->id) + "}"));
 }
 
 }  // namespace

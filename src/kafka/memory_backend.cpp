@@ -53,6 +53,47 @@ void MemoryBackend::add_user(std::string user, std::string password) {
   users_[std::move(user)] = std::move(password);
 }
 
+void MemoryBackend::set_default_partitions(int32_t n) {
+  std::lock_guard lock(mutex_);
+  default_partitions_ = n;
+}
+
+int32_t MemoryBackend::default_partitions() {
+  std::lock_guard lock(mutex_);
+  return default_partitions_;
+}
+
+int16_t MemoryBackend::create_topic(std::string_view name, int32_t partitions, bool validate_only, std::string& message) {
+  std::lock_guard lock(mutex_);
+  if (topics_.count(name) != 0) {
+    message = "Topic '" + std::string(name) + "' already exists.";
+    return error::kTopicAlreadyExists;
+  }
+  FRESHET_ASSERT(partitions >= 1 && partitions <= kMaxTopicPartitions && valid_topic_name(name));
+  if (validate_only) return error::kNone;
+  Topic t;
+  t.info.name = std::string(name);
+  t.info.partitions = partitions;
+  t.info.format = TopicFormat::kRaw;
+  t.partitions.resize(static_cast<size_t>(partitions));
+  topics_[std::string(name)] = std::move(t);
+  return error::kNone;
+}
+
+int16_t MemoryBackend::delete_topic(std::string_view name, std::string& message) {
+  std::lock_guard lock(mutex_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return error::kUnknownTopicOrPartition;
+  if (it->second.info.format != TopicFormat::kRaw) {
+    message = "only topics created through the Kafka API can be deleted";
+    return error::kPolicyViolation;
+  }
+  topics_.erase(it);
+  ++version_;
+  data_cv_.notify_all();
+  return error::kNone;
+}
+
 MemoryBackend::Partition* MemoryBackend::find_locked(std::string_view topic, int32_t partition) {
   auto it = topics_.find(topic);
   if (it == topics_.end() || partition < 0 || static_cast<size_t>(partition) >= it->second.partitions.size()) {
@@ -67,7 +108,7 @@ int64_t MemoryBackend::append(std::string_view topic, int32_t partition, Row key
   Partition* p = find_locked(topic, partition);
   FRESHET_ASSERT(p != nullptr);
   int64_t offset = static_cast<int64_t>(p->log.size());
-  p->log.push_back(StoredRecord{offset, timestamp_ms, std::move(key), std::move(value)});
+  p->log.push_back(StoredRecord{offset, timestamp_ms, std::move(key), std::move(value), {}});
   ++version_;
   data_cv_.notify_all();
   return offset;
@@ -141,7 +182,7 @@ KafkaBackend::ProduceResult MemoryBackend::produce(std::string_view topic, int32
   for (ProducedRecord& r : records) {
     int64_t offset = static_cast<int64_t>(p->log.size());
     int64_t ts = r.timestamp_ms >= 0 ? r.timestamp_ms : now_ms();
-    p->log.push_back(StoredRecord{offset, ts, std::move(r.key), std::move(r.value)});
+    p->log.push_back(StoredRecord{offset, ts, std::move(r.key), std::move(r.value), std::move(r.headers)});
   }
   ++version_;
   data_cv_.notify_all();

@@ -1,7 +1,8 @@
 #pragma once
 // MemoryBackend: a KafkaBackend held in memory, for tests and the e2e test server. Topics are
-// created up front (add_topic); records are appended with append() (as a collection would
-// be by its source) or by Produce. Optionally persists schema-registry entries to a file so
+// created up front (add_topic) or by clients as raw topics (create_topic: CreateTopics,
+// auto-creation); records are appended with append() (as a collection would be by its
+// source) or by Produce. Optionally persists schema-registry entries to a file so
 // that ids survive a restart of the test server.
 //
 // Thread-safe: one mutex guards everything; wait_for_data waits on a condition variable.
@@ -21,6 +22,8 @@ class MemoryBackend final : public KafkaBackend {
 
   void add_topic(TopicInfo info);
   void add_user(std::string user, std::string password);
+  // The partitions of raw topics created with num_partitions -1 or by auto-creation.
+  void set_default_partitions(int32_t n);
   // Appends a change to a partition (what a source would write); returns its offset.
   int64_t append(std::string_view topic, int32_t partition, Row key, std::optional<Row> value,
                  int64_t timestamp_ms);
@@ -34,6 +37,9 @@ class MemoryBackend final : public KafkaBackend {
   uint64_t data_version() override;
   void wait_for_data(uint64_t seen, std::chrono::steady_clock::time_point deadline) override;
   ProduceResult produce(std::string_view topic, int32_t partition, std::vector<ProducedRecord> records) override;
+  int16_t create_topic(std::string_view name, int32_t partitions, bool validate_only, std::string& message) override;
+  int16_t delete_topic(std::string_view name, std::string& message) override;
+  int32_t default_partitions() override;
   bool authenticate_plain(std::string_view user, std::string_view password) override;
   std::optional<std::string> scram_password(std::string_view user) override;
   Status commit_offsets(std::string_view group, const std::vector<CommittedOffset>& offsets) override;
@@ -60,6 +66,7 @@ class MemoryBackend final : public KafkaBackend {
   std::map<std::string, std::map<std::pair<std::string, int32_t>, CommittedOffset>, std::less<>> offsets_;
   std::vector<StoredSchema> schemas_;
   uint64_t version_ = 0;
+  int32_t default_partitions_ = 1;
 };
 
 }  // namespace freshet::kafka

@@ -1,12 +1,13 @@
 #include "kafka/messages.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace freshet::kafka {
 
 namespace {
 
-constexpr std::array<ApiRange, 15> kApis = {{
+constexpr std::array<ApiRange, 17> kApis = {{
     {api::kProduce, 3, 8},
     {api::kFetch, 4, 11},
     {api::kListOffsets, 0, 5},
@@ -20,6 +21,8 @@ constexpr std::array<ApiRange, 15> kApis = {{
     {api::kSyncGroup, 0, 3},
     {api::kSaslHandshake, 0, 1},
     {api::kApiVersions, 0, 3},
+    {api::kCreateTopics, 0, 4},
+    {api::kDeleteTopics, 0, 3},
     {api::kInitProducerId, 0, 1},
     {api::kSaslAuthenticate, 0, 1},
 }};
@@ -51,6 +54,8 @@ bool request_is_flexible(int16_t api_key, int16_t version) {
     case api::kLeaveGroup: return version >= 4;
     case api::kSyncGroup: return version >= 4;
     case api::kSaslHandshake: return false;
+    case api::kCreateTopics: return version >= 5;
+    case api::kDeleteTopics: return version >= 4;
     case api::kInitProducerId: return version >= 2;
     case api::kSaslAuthenticate: return version >= 2;
     default: return false;
@@ -286,6 +291,43 @@ OffsetFetchRequest decode_offset_fetch(Reader& r, int16_t v) {
   return q;
 }
 
+CreateTopicsRequest decode_create_topics(Reader& r, int16_t v) {
+  CreateTopicsRequest q;
+  int32_t nt = r.array_len(16);
+  for (int32_t i = 0; i < nt; ++i) {
+    CreateTopicsRequest::Topic t;
+    t.name = r.string();
+    t.num_partitions = r.i32();
+    t.replication_factor = r.i16();
+    int32_t na = r.array_len(8);
+    for (int32_t j = 0; j < na; ++j) {
+      (void)r.i32();  // partition_index
+      int32_t nb = r.array_len(4);
+      for (int32_t k = 0; k < nb; ++k) (void)r.i32();  // broker_ids
+    }
+    t.assignments = static_cast<size_t>(std::max(na, 0));
+    int32_t nc = r.array_len(4);
+    for (int32_t j = 0; j < nc; ++j) {
+      CreateTopicsRequest::Config c;
+      c.name = r.string();
+      c.value = r.nullable_string();
+      t.configs.push_back(std::move(c));
+    }
+    q.topics.push_back(std::move(t));
+  }
+  q.timeout_ms = r.i32();
+  if (v >= 1) q.validate_only = r.boolean();
+  return q;
+}
+
+DeleteTopicsRequest decode_delete_topics(Reader& r, int16_t) {
+  DeleteTopicsRequest q;
+  int32_t n = r.array_len(2);
+  for (int32_t i = 0; i < n; ++i) q.topic_names.push_back(r.string());
+  q.timeout_ms = r.i32();
+  return q;
+}
+
 }  // namespace
 
 Request decode_request(std::string_view frame) {
@@ -315,6 +357,8 @@ Request decode_request(std::string_view frame) {
     case api::kLeaveGroup: req.body = decode_leave_group(r, v); break;
     case api::kOffsetCommit: req.body = decode_offset_commit(r, v); break;
     case api::kOffsetFetch: req.body = decode_offset_fetch(r, v); break;
+    case api::kCreateTopics: req.body = decode_create_topics(r, v); break;
+    case api::kDeleteTopics: req.body = decode_delete_topics(r, v); break;
     case api::kSaslHandshake: req.body = SaslHandshakeRequest{r.string()}; break;
     case api::kSaslAuthenticate: req.body = SaslAuthenticateRequest{r.bytes()}; break;
     case api::kInitProducerId: {
@@ -559,6 +603,27 @@ void encode_init_producer_id(const InitProducerIdResponse& r, int16_t, std::stri
   w.i16(r.error_code);
   w.i64(r.producer_id);
   w.i16(r.producer_epoch);
+}
+
+void encode_create_topics(const CreateTopicsResponse& r, int16_t v, std::string& out) {
+  Writer w(out);
+  if (v >= 2) w.i32(0);  // throttle_time_ms
+  w.array_len(static_cast<int32_t>(r.topics.size()));
+  for (const auto& t : r.topics) {
+    w.string(t.name);
+    w.i16(t.error_code);
+    if (v >= 1) w.nullable_string(t.error_message);
+  }
+}
+
+void encode_delete_topics(const DeleteTopicsResponse& r, int16_t v, std::string& out) {
+  Writer w(out);
+  if (v >= 1) w.i32(0);  // throttle_time_ms
+  w.array_len(static_cast<int32_t>(r.topics.size()));
+  for (const auto& t : r.topics) {
+    w.string(t.name);
+    w.i16(t.error_code);
+  }
 }
 
 void encode_unsupported(std::string& out) {

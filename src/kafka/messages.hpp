@@ -34,6 +34,8 @@ inline constexpr int16_t kLeaveGroup = 13;
 inline constexpr int16_t kSyncGroup = 14;
 inline constexpr int16_t kSaslHandshake = 17;
 inline constexpr int16_t kApiVersions = 18;
+inline constexpr int16_t kCreateTopics = 19;
+inline constexpr int16_t kDeleteTopics = 20;
 inline constexpr int16_t kInitProducerId = 22;
 inline constexpr int16_t kSaslAuthenticate = 36;
 }  // namespace api
@@ -209,6 +211,28 @@ struct InitProducerIdRequest {
   int32_t transaction_timeout_ms = 0;
 };
 
+struct CreateTopicsRequest {
+  struct Config {
+    std::string name;
+    std::optional<std::string> value;
+  };
+  struct Topic {
+    std::string name;
+    int32_t num_partitions = -1;      // -1: the broker's default (v4+; accepted in every version)
+    int16_t replication_factor = -1;  // -1: the broker's default
+    size_t assignments = 0;           // manual replica assignments (decoded, refused when given)
+    std::vector<Config> configs;
+  };
+  std::vector<Topic> topics;
+  int32_t timeout_ms = 0;
+  bool validate_only = false;  // v1+
+};
+
+struct DeleteTopicsRequest {
+  std::vector<std::string> topic_names;
+  int32_t timeout_ms = 0;
+};
+
 // A request whose key/version we do not serve: only the header was decoded.
 struct UnsupportedRequest {};
 
@@ -216,7 +240,7 @@ using RequestBody =
     std::variant<UnsupportedRequest, ApiVersionsRequest, MetadataRequest, ListOffsetsRequest, FetchRequest,
                  ProduceRequest, FindCoordinatorRequest, JoinGroupRequest, SyncGroupRequest, HeartbeatRequest,
                  LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest, SaslHandshakeRequest,
-                 SaslAuthenticateRequest, InitProducerIdRequest>;
+                 SaslAuthenticateRequest, InitProducerIdRequest, CreateTopicsRequest, DeleteTopicsRequest>;
 
 struct Request {
   RequestHeader header;
@@ -405,6 +429,25 @@ struct InitProducerIdResponse {
   int16_t producer_epoch = -1;
 };
 void encode_init_producer_id(const InitProducerIdResponse& r, int16_t version, std::string& out);
+
+struct CreateTopicsResponse {
+  struct Topic {
+    std::string name;
+    int16_t error_code = 0;
+    std::optional<std::string> error_message;  // v1+
+  };
+  std::vector<Topic> topics;
+};
+void encode_create_topics(const CreateTopicsResponse& r, int16_t version, std::string& out);
+
+struct DeleteTopicsResponse {
+  struct Topic {
+    std::string name;
+    int16_t error_code = 0;
+  };
+  std::vector<Topic> topics;
+};
+void encode_delete_topics(const DeleteTopicsResponse& r, int16_t version, std::string& out);
 
 // The response to a request we cannot decode the body of (unknown key or version): the
 // correlation id then an int16 error code, which is how every response body of the APIs we

@@ -5,17 +5,183 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "common/format.hpp"
 #include "kafka/sasl.hpp"
 
 namespace freshet::kafka {
 
+namespace {
+
+std::string canonical_or_text(const std::string& text) {
+  try {
+    return canonical_schema(text);
+  } catch (const SqlError&) {
+    return text;
+  }
+}
+
+bool avro_name_ok(std::string_view n) {
+  if (n.empty()) return false;
+  bool start = true;
+  for (char c : n) {
+    if (c == '.') {
+      if (start) return false;
+      start = true;
+      continue;
+    }
+    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!alpha && !(c >= '0' && c <= '9' && !start)) return false;
+    start = false;
+  }
+  return !start;
+}
+
+const JsonValue* member(const JsonValue& o, std::string_view name) {
+  for (const auto& [k, v] : o.object)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+struct AvroChecker {
+  std::set<std::string> names;  // defined named types, full names
+  int depth = 0;
+
+  std::string full_name(const std::string& name, const std::string& ns) const {
+    return name.find('.') != std::string::npos || ns.empty() ? name : ns + "." + name;
+  }
+  // Defines a named type; returns its namespace for nested names.
+  std::string define(const JsonValue& o, const std::string& ns) {
+    const JsonValue* name = member(o, "name");
+    if (!name || name->kind != JsonValue::Kind::kString || !avro_name_ok(name->str))
+      throw std::string("a named type needs a valid \"name\"");
+    std::string inner_ns = ns;
+    if (const JsonValue* n = member(o, "namespace"); n && n->kind == JsonValue::Kind::kString) inner_ns = n->str;
+    std::string full = full_name(name->str, inner_ns);
+    if (!names.insert(full).second) throw std::string("type " + full + " is defined twice");
+    size_t dot = full.rfind('.');
+    return dot == std::string::npos ? "" : full.substr(0, dot);
+  }
+  void check(const JsonValue& v, const std::string& ns, bool in_union = false) {
+    if (++depth > 64) throw std::string("schema nested too deeply");
+    static const std::set<std::string> kPrimitive = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"};
+    switch (v.kind) {
+      case JsonValue::Kind::kString:
+        if (kPrimitive.count(v.str) == 0 && names.count(full_name(v.str, ns)) == 0 && names.count(v.str) == 0)
+          throw std::string("unknown type \"" + v.str + "\"");
+        break;
+      case JsonValue::Kind::kArray:
+        if (in_union) throw std::string("a union cannot directly contain a union");
+        for (const JsonValue& b : v.array) check(b, ns, true);
+        break;
+      case JsonValue::Kind::kObject: {
+        const JsonValue* type = member(v, "type");
+        if (!type) throw std::string("a schema object needs \"type\"");
+        if (type->kind != JsonValue::Kind::kString) {
+          check(*type, ns);
+          break;
+        }
+        const std::string& t = type->str;
+        if (t == "record" || t == "error") {
+          std::string inner = define(v, ns);
+          const JsonValue* fields = member(v, "fields");
+          if (!fields || fields->kind != JsonValue::Kind::kArray) throw std::string("a record needs a \"fields\" array");
+          std::set<std::string> field_names;
+          for (const JsonValue& f : fields->array) {
+            const JsonValue* fname = f.kind == JsonValue::Kind::kObject ? member(f, "name") : nullptr;
+            const JsonValue* ftype = f.kind == JsonValue::Kind::kObject ? member(f, "type") : nullptr;
+            if (!fname || fname->kind != JsonValue::Kind::kString || !avro_name_ok(fname->str) ||
+                fname->str.find('.') != std::string::npos)
+              throw std::string("a record field needs a valid \"name\"");
+            if (!field_names.insert(fname->str).second) throw std::string("field " + fname->str + " appears twice");
+            if (!ftype) throw std::string("field " + fname->str + " needs a \"type\"");
+            check(*ftype, inner);
+          }
+        } else if (t == "enum") {
+          define(v, ns);
+          const JsonValue* symbols = member(v, "symbols");
+          if (!symbols || symbols->kind != JsonValue::Kind::kArray) throw std::string("an enum needs a \"symbols\" array");
+          for (const JsonValue& sym : symbols->array)
+            if (sym.kind != JsonValue::Kind::kString || !avro_name_ok(sym.str) || sym.str.find('.') != std::string::npos)
+              throw std::string("invalid enum symbol");
+        } else if (t == "fixed") {
+          define(v, ns);
+          const JsonValue* size = member(v, "size");
+          if (!size || size->kind != JsonValue::Kind::kNumber || size->str.find_first_not_of("0123456789") != std::string::npos)
+            throw std::string("a fixed needs a non-negative integer \"size\"");
+        } else if (t == "array") {
+          const JsonValue* items = member(v, "items");
+          if (!items) throw std::string("an array needs \"items\"");
+          check(*items, ns);
+        } else if (t == "map") {
+          const JsonValue* values = member(v, "values");
+          if (!values) throw std::string("a map needs \"values\"");
+          check(*values, ns);
+        } else {
+          check(*type, ns);  // a primitive, maybe with a logicalType, or a named reference
+        }
+        break;
+      }
+      default:
+        throw std::string("a schema is a type name, an object or a union array");
+    }
+    --depth;
+  }
+};
+
+}  // namespace
+
+std::string canonical_schema(std::string_view text) {
+  std::string out;
+  json_write(json_parse(text), out);
+  return out;
+}
+
+std::string compact_json(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size()) {
+        out.push_back(text[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string check_avro_schema(std::string_view text) {
+  JsonValue doc;
+  try {
+    doc = json_parse(text);
+  } catch (const SqlError& e) {
+    return "Invalid schema: not JSON (" + e.message() + ")";
+  }
+  try {
+    AvroChecker c;
+    c.check(doc, "");
+  } catch (const std::string& why) {
+    return "Invalid schema: " + why;
+  }
+  return "";
+}
+
 SchemaCatalog::SchemaCatalog(KafkaBackend& backend) : backend_(backend) {
   for (StoredSchema& s : backend_.load_schemas()) {
     next_id_ = std::max(next_id_, s.id + 1);
     by_id_[s.id] = s.schema;
-    id_of_schema_[s.schema] = s.id;
+    id_of_schema_[canonical_or_text(s.schema)] = s.id;
     by_subject_[s.subject].push_back(std::move(s));
   }
   for (auto& [subject, list] : by_subject_) {
@@ -26,11 +192,12 @@ SchemaCatalog::SchemaCatalog(KafkaBackend& backend) : backend_(backend) {
 Result<int32_t> SchemaCatalog::register_locked(const std::string& subject, const std::string& schema) {
   auto& list = by_subject_[subject];
   if (!list.empty() && list.back().schema == schema) return list.back().id;
+  const std::string canonical = canonical_or_text(schema);
   for (const StoredSchema& s : list) {
-    if (s.schema == schema) return s.id;  // an older version of this subject
+    if (s.schema == schema || canonical_or_text(s.schema) == canonical) return s.id;  // an older version
   }
   StoredSchema s;
-  auto known = id_of_schema_.find(schema);
+  auto known = id_of_schema_.find(canonical);
   s.id = known != id_of_schema_.end() ? known->second : next_id_;
   s.subject = subject;
   s.version = list.empty() ? 1 : list.back().version + 1;
@@ -39,7 +206,7 @@ Result<int32_t> SchemaCatalog::register_locked(const std::string& subject, const
   if (!st) return st;
   if (s.id == next_id_) ++next_id_;
   by_id_[s.id] = schema;
-  id_of_schema_[schema] = s.id;
+  id_of_schema_[canonical] = s.id;
   list.push_back(s);
   return s.id;
 }
@@ -107,6 +274,44 @@ std::optional<StoredSchema> SchemaCatalog::lookup(const std::string& subject, in
   if (version == -1) return it->second.back();
   for (const auto& s : it->second) {
     if (s.version == version) return s;
+  }
+  return std::nullopt;
+}
+
+SchemaCatalog::Registration SchemaCatalog::register_client_schema(const std::string& subject, const std::string& schema) {
+  Registration reg;
+  // A subject of one of our own Avro topics takes only the schema we derive for it.
+  std::optional<std::string> derived;
+  for (const TopicInfo& t : backend_.topics()) {
+    if (t.format != TopicFormat::kAvro) continue;
+    if (subject == t.name + "-value") derived = avro_schema(t.value_columns, t.name, "value");
+    if (subject == t.name + "-key" && !t.key_columns.empty()) derived = avro_schema(t.key_columns, t.name, "key");
+  }
+  const std::string canonical = canonical_or_text(schema);
+  std::lock_guard lock(mutex_);
+  if (derived && canonical_or_text(*derived) != canonical) {
+    reg.http_status = 409;
+    reg.message = "Schema being registered is incompatible with an earlier schema for subject \"" + subject +
+                  "\": it belongs to a Freshet topic, whose schema is derived from its columns";
+    return reg;
+  }
+  auto id = register_locked(subject, derived ? *derived : compact_json(schema));
+  if (!id) {
+    reg.http_status = 500;
+    reg.message = "Error while registering the schema: " + id.status().message();
+    return reg;
+  }
+  reg.id = *id;
+  return reg;
+}
+
+std::optional<StoredSchema> SchemaCatalog::find_in_subject(const std::string& subject, const std::string& schema) {
+  const std::string canonical = canonical_or_text(schema);
+  std::lock_guard lock(mutex_);
+  auto it = by_subject_.find(subject);
+  if (it == by_subject_.end()) return std::nullopt;
+  for (auto s = it->second.rbegin(); s != it->second.rend(); ++s) {
+    if (canonical_or_text(s->schema) == canonical) return *s;
   }
   return std::nullopt;
 }
@@ -203,7 +408,7 @@ std::optional<int32_t> parse_int(const std::string& s) {
 }  // namespace
 
 std::pair<int, std::string> SchemaRegistryServer::handle(const std::string& method, const std::string& raw_path,
-                                                         const std::string& authorization) {
+                                                         const std::string& authorization, const std::string& body) {
   if (options_.basic_auth_required) {
     bool ok = false;
     if (lower(authorization.substr(0, 6)) == "basic ") {
@@ -215,7 +420,7 @@ std::pair<int, std::string> SchemaRegistryServer::handle(const std::string& meth
     }
     if (!ok) return {401, error_json(401, "Unauthorized")};
   }
-  if (method != "GET") return {405, error_json(405, "HTTP " + method + " not supported")};
+  if (method != "GET" && method != "POST") return {405, error_json(405, "HTTP " + method + " not supported")};
   std::string path = raw_path.substr(0, raw_path.find('?'));
   std::vector<std::string> parts;
   size_t pos = 1;
@@ -226,6 +431,7 @@ std::pair<int, std::string> SchemaRegistryServer::handle(const std::string& meth
     pos = slash + 1;
   }
   (void)catalog_.sync_topics();  // new topics appear without a restart
+  if (method == "POST") return handle_post(parts, body);
   if (parts.size() == 1 && parts[0] == "subjects") {
     std::string out = "[";
     for (const auto& s : catalog_.subjects()) {
@@ -267,6 +473,45 @@ std::pair<int, std::string> SchemaRegistryServer::handle(const std::string& meth
     return {200, out + "}"};
   }
   return {404, error_json(404, "HTTP 404 Not Found")};
+}
+
+std::pair<int, std::string> SchemaRegistryServer::handle_post(const std::vector<std::string>& parts,
+                                                              const std::string& body) {
+  bool register_version = parts.size() == 3 && parts[0] == "subjects" && parts[2] == "versions";
+  bool lookup = parts.size() == 2 && parts[0] == "subjects";
+  if (!register_version && !lookup) return {405, error_json(405, "HTTP POST not supported here")};
+  const std::string& subject = parts[1];
+  JsonValue req;
+  try {
+    req = json_parse(body);
+  } catch (const SqlError& e) {
+    return {422, error_json(42201, "Invalid schema: the request body is not JSON")};
+  }
+  const JsonValue* schema = req.kind == JsonValue::Kind::kObject ? member(req, "schema") : nullptr;
+  if (!schema || schema->kind != JsonValue::Kind::kString)
+    return {422, error_json(42201, "Invalid schema: the request needs a \"schema\" string")};
+  if (const JsonValue* type = member(req, "schemaType"); type && !(type->kind == JsonValue::Kind::kString && type->str == "AVRO") &&
+                                                       type->kind != JsonValue::Kind::kNull) {
+    return {422, error_json(42201, "Invalid schema: only schemaType AVRO is supported")};
+  }
+  if (const JsonValue* refs = member(req, "references"); refs && refs->kind == JsonValue::Kind::kArray && !refs->array.empty())
+    return {422, error_json(42201, "Invalid schema: schema references are not supported")};
+  std::string why = check_avro_schema(schema->str);
+  if (!why.empty()) return {422, error_json(42201, why)};
+  if (register_version) {
+    auto reg = catalog_.register_client_schema(subject, schema->str);
+    if (reg.http_status == 409) return {409, error_json(409, reg.message)};
+    if (reg.http_status != 200) return {500, error_json(50001, reg.message)};
+    return {200, "{\"id\":" + std::to_string(reg.id) + "}"};
+  }
+  if (catalog_.versions(subject).empty()) return {404, error_json(40401, "Subject '" + subject + "' not found.")};
+  auto s = catalog_.find_in_subject(subject, schema->str);
+  if (!s) return {404, error_json(40403, "Schema not found")};
+  std::string out = "{\"subject\":";
+  json_quote(s->subject, out);
+  out += ",\"version\":" + std::to_string(s->version) + ",\"id\":" + std::to_string(s->id) + ",\"schema\":";
+  json_quote(s->schema, out);
+  return {200, out + "}"};
 }
 
 void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn) {
@@ -323,10 +568,12 @@ void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn) {
         if (n == 0) goto done;
         buf.append(chunk, n);
       }
+      std::string request_body = buf.substr(0, content_length);
       buf.erase(0, content_length);
-      auto [status, body] = handle(method, path, authorization);
+      auto [status, body] = handle(method, path, authorization, request_body);
       const char* reason = status == 200 ? "OK" : status == 401 ? "Unauthorized" : status == 404 ? "Not Found"
-                         : status == 405 ? "Method Not Allowed" : "Unprocessable Entity";
+                         : status == 405 ? "Method Not Allowed" : status == 409 ? "Conflict"
+                         : status == 500 ? "Internal Server Error" : "Unprocessable Entity";
       std::string resp = "HTTP/1.1 " + std::to_string(status) + " " + reason +
                          "\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: " +
                          std::to_string(body.size()) + "\r\n";

@@ -2,14 +2,20 @@
 // The schema registry: SchemaCatalog assigns Confluent schema ids and subject versions to the
 // Avro schemas of topics (subjects "<topic>-key" and "<topic>-value") and persists them
 // through the backend, so ids are stable across restarts; SchemaRegistryServer serves the
-// Confluent REST API subset clients read (GET only) over HTTP/1.1 with optional Basic auth:
+// Confluent REST API subset clients read and register with over HTTP/1.1 with optional Basic
+// auth:
 //   GET /subjects                             ["t-key", "t-value", ...]
 //   GET /subjects/{s}/versions                [1, 2]
 //   GET /subjects/{s}/versions/{v|latest}     {"subject", "version", "id", "schema"}
 //   GET /schemas/ids/{id}                     {"schema"}
 //   GET /config                               {"compatibilityLevel": "NONE"}
-// Errors as Confluent's: 404 with {"error_code": 40401 (subject), 40402 (version),
-// 40403 (schema), "message"}; 401 {"error_code": 401} without valid credentials.
+//   POST /subjects/{s}/versions {"schema": "<avro json>"[, "schemaType": "AVRO"]}  {"id": N}
+//   POST /subjects/{s}  (same body: lookup)   {"subject", "version", "id", "schema"}
+// Schemas are compared in a canonical form (parsed and re-serialized: whitespace and object
+// key order do not matter). Errors as Confluent's: 404 with {"error_code": 40401 (subject),
+// 40402 (version), 40403 (schema), "message"}; 422 42201 (invalid schema, invalid JSON,
+// schemaType other than AVRO); 409 (a subject of one of Freshet's own topics takes only the
+// topic's derived schema); 401 {"error_code": 401} without valid credentials.
 //
 // Threads: SchemaCatalog is thread-safe (one mutex). The HTTP server has an accept thread and
 // a thread per connection (keep-alive), bounded by max_connections.
@@ -50,6 +56,19 @@ class SchemaCatalog {
   std::optional<StoredSchema> lookup(const std::string& subject, int32_t version);
   std::optional<std::string> schema_by_id(int32_t id);
 
+  // A client's registration (POST /subjects/{s}/versions) of a schema already checked by
+  // check_avro_schema: its id, existing or new (a new version of the subject). Fails with
+  // http_status 409 when the subject belongs to one of the backend's Avro topics and the
+  // schema is not the topic's derived one, 500 when it cannot be stored.
+  struct Registration {
+    int http_status = 200;
+    int32_t id = 0;
+    std::string message;
+  };
+  Registration register_client_schema(const std::string& subject, const std::string& schema);
+  // The subject's entry holding this schema (canonical comparison), if any.
+  std::optional<StoredSchema> find_in_subject(const std::string& subject, const std::string& schema);
+
  private:
   Result<int32_t> register_locked(const std::string& subject, const std::string& schema);
 
@@ -58,7 +77,7 @@ class SchemaCatalog {
   // Guarded by mutex_:
   std::map<std::string, std::vector<StoredSchema>> by_subject_;
   std::map<int32_t, std::string> by_id_;
-  std::map<std::string, int32_t> id_of_schema_;
+  std::map<std::string, int32_t> id_of_schema_;  // by canonical form
   int32_t next_id_ = 1;
   struct CachedCodec {
     std::string signature;
@@ -66,6 +85,16 @@ class SchemaCatalog {
   };
   std::map<std::string, CachedCodec> codecs_;
 };
+
+// The canonical form schemas are compared in: the JSON parsed and written back (jsonb's
+// writer: fixed spacing, keys ordered). Throws SqlError when text is not JSON.
+std::string canonical_schema(std::string_view text);
+// text without the whitespace between JSON tokens (what is stored for a client's schema: its
+// key order kept, one line). REQUIRES: text is JSON.
+std::string compact_json(std::string_view text);
+// "" when text is a valid Avro schema (JSON, types, names, record fields, enums, fixed,
+// arrays, maps, unions), else why not.
+std::string check_avro_schema(std::string_view text);
 
 class SchemaRegistryServer {
  public:
@@ -83,14 +112,15 @@ class SchemaRegistryServer {
   uint16_t port() const { return port_; }
   void stop();
 
-  // The response (status, JSON body) to a GET of path with an Authorization header value;
-  // exposed for tests.
+  // The response (status, JSON body) to a request (method, path, Authorization header value,
+  // body); exposed for tests.
   std::pair<int, std::string> handle(const std::string& method, const std::string& path,
-                                     const std::string& authorization);
+                                     const std::string& authorization, const std::string& body = "");
 
  private:
   void accept_loop();
   void serve(std::shared_ptr<Connection> conn);
+  std::pair<int, std::string> handle_post(const std::vector<std::string>& parts, const std::string& body);
 
   KafkaBackend& backend_;
   SchemaCatalog& catalog_;

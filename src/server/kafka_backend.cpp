@@ -1,5 +1,9 @@
 #include "server/kafka_backend.hpp"
 
+#include <set>
+
+#include "kafka/encoding.hpp"
+#include "kafka/errors.hpp"
 #include "server/coordinator_state.hpp"
 
 namespace freshet::server {
@@ -17,7 +21,164 @@ CollectionKafkaBackend::CollectionKafkaBackend(Coordinator& coordinator, int32_t
     (void)st.persist->load_kafka_offsets([&](std::string g, std::string t, int32_t p, int64_t off, std::string meta) {
       offsets_[g][{t, p}] = {off, meta};
     });
+    std::set<uint64_t> live;
+    (void)st.persist->load_raw_topics([&](std::string name, int32_t partitions, int64_t number) {
+      RawTopic t;
+      t.partitions = partitions;
+      t.number = number;
+      for (int32_t p = 0; p < partitions; ++p) live.insert(Persistence::raw_topic_collection(number, p));
+      next_raw_number_ = std::max(next_raw_number_, number + 1);
+      raw_[std::move(name)] = std::move(t);
+    });
+    // Partitions of a topic whose create or delete did not finish before a crash.
+    for (const auto& info : st.persist->store().list()) {
+      if (info.id >= Persistence::kRawTopicCollectionBase && live.count(info.id) == 0)
+        (void)st.persist->drop_collection(info.id);
+    }
   }
+}
+
+std::optional<CollectionKafkaBackend::RawTopic> CollectionKafkaBackend::raw_topic(std::string_view name) {
+  std::lock_guard lock(raw_mu_);
+  auto it = raw_.find(name);
+  if (it == raw_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::shared_ptr<storage::Collection> CollectionKafkaBackend::raw_collection(std::string_view topic, int32_t partition) {
+  auto t = raw_topic(topic);
+  auto& st = coord_.state();
+  if (!t || partition < 0 || partition >= t->partitions || !st.persist) return nullptr;
+  return st.persist->store().get(Persistence::raw_topic_collection(t->number, partition));
+}
+
+int16_t CollectionKafkaBackend::create_topic(std::string_view name, int32_t partitions, bool validate_only,
+                                             std::string& message) {
+  auto& st = coord_.state();
+  std::lock_guard lock(raw_mu_);
+  if (raw_.count(name) != 0 || route(name)) {
+    message = "Topic '" + std::string(name) + "' already exists.";
+    return kafka::error::kTopicAlreadyExists;
+  }
+  if (!st.persist) {
+    message = "this server has no data directory";
+    return kafka::error::kKafkaStorageError;
+  }
+  if (validate_only) return 0;
+  RawTopic t;
+  t.partitions = partitions;
+  t.number = next_raw_number_++;
+  for (int32_t p = 0; p < partitions; ++p) {
+    uint64_t id = Persistence::raw_topic_collection(t.number, p);
+    auto c = st.persist->store().create(id, std::string(name) + "/" + std::to_string(p));
+    if (!c) {
+      for (int32_t q = 0; q < p; ++q) (void)st.persist->drop_collection(Persistence::raw_topic_collection(t.number, q));
+      message = "cannot create the topic's storage: " + c.status().message();
+      return kafka::error::kKafkaStorageError;
+    }
+  }
+  Status s = st.persist->put_raw_topic(std::string(name), partitions, t.number);
+  if (!s) {
+    for (int32_t p = 0; p < partitions; ++p) (void)st.persist->drop_collection(Persistence::raw_topic_collection(t.number, p));
+    message = "cannot record the topic: " + s.message();
+    return kafka::error::kKafkaStorageError;
+  }
+  raw_[std::string(name)] = std::move(t);
+  return 0;
+}
+
+int16_t CollectionKafkaBackend::delete_topic(std::string_view name, std::string& message) {
+  auto& st = coord_.state();
+  std::lock_guard lock(raw_mu_);
+  auto it = raw_.find(name);
+  if (it == raw_.end()) {
+    if (route(name)) {
+      message = "topic " + std::string(name) + " is a Freshet object: drop it with SQL";
+      return kafka::error::kPolicyViolation;
+    }
+    return kafka::error::kUnknownTopicOrPartition;
+  }
+  // The entry goes first: a crash after it leaves only orphan collections, dropped at start.
+  Status s = st.persist->delete_raw_topic(it->first);
+  if (!s) {
+    message = s.message();
+    return kafka::error::kKafkaStorageError;
+  }
+  RawTopic t = it->second;
+  raw_.erase(it);
+  std::lock_guard produce_lock(*t.produce_mu);
+  for (int32_t p = 0; p < t.partitions; ++p) (void)st.persist->drop_collection(Persistence::raw_topic_collection(t.number, p));
+  return 0;
+}
+
+CollectionKafkaBackend::ProduceResult CollectionKafkaBackend::produce_raw(std::string_view topic, const RawTopic& t,
+                                                                          int32_t partition,
+                                                                          std::vector<kafka::ProducedRecord> records) {
+  ProduceResult res;
+  std::lock_guard lock(*t.produce_mu);
+  auto c = raw_collection(topic, partition);
+  if (!c) {
+    res.error = kafka::error::kUnknownTopicOrPartition;  // deleted meanwhile
+    return res;
+  }
+  const uint64_t first = c->bounds().next_offset;
+  storage::Batch b;
+  b.timestamp_ms = c->bounds().upper_ms;
+  std::vector<Datum> v;
+  for (size_t i = 0; i < records.size(); ++i) {
+    kafka::ProducedRecord& r = records[i];
+    Datum k = Datum::from_int(static_cast<int64_t>(first + i));
+    v.clear();
+    v.push_back(r.key.empty() ? Datum::null() : r.key.get(0));
+    v.push_back(r.value && !r.value->empty() ? r.value->get(0) : Datum::null());
+    v.push_back(Datum::from_int(r.timestamp_ms >= 0 ? r.timestamp_ms : static_cast<int64_t>(b.timestamp_ms)));
+    for (const auto& [hk, hv] : r.headers) {
+      v.push_back(Datum::from_string(hk));
+      v.push_back(hv ? Datum::from_string(*hv) : Datum::null());
+    }
+    b.changes.push_back(storage::Change::upsert(Row::pack(std::span<const Datum>(&k, 1)), Row::pack(v)));
+  }
+  auto a = c->append(std::move(b));
+  if (!a) {
+    res.error = kafka::error::kKafkaStorageError;
+    res.message = a.status().message();
+    return res;
+  }
+  FRESHET_ASSERT(a->first_offset == first);  // the only writer of this partition
+  res.base_offset = static_cast<int64_t>(first);
+  return res;
+}
+
+int16_t CollectionKafkaBackend::read_raw(const storage::Collection& c, int64_t from, size_t max_bytes,
+                                         std::vector<kafka::StoredRecord>& out, int64_t* next_offset) {
+  uint64_t end = c.bounds().next_offset;
+  if (from < 0 || static_cast<uint64_t>(from) > end) return kafka::error::kOffsetOutOfRange;
+  size_t bytes = 0;
+  uint64_t examined_to = static_cast<uint64_t>(from);
+  std::vector<Datum> v;
+  Status s = c.scan(static_cast<uint64_t>(from), end, [&](const storage::RecordView& rec) {
+    examined_to = rec.offset + 1;
+    if (!rec.value) return true;  // never written for raw topics
+    v.clear();
+    RowRef(*rec.value).unpack_into(v);
+    if (v.size() < 3) return true;
+    kafka::StoredRecord sr;
+    sr.offset = static_cast<int64_t>(rec.offset);
+    sr.timestamp_ms = v[2].as_int();
+    sr.key = Row::pack(std::span<const Datum>(&v[0], 1));
+    if (!v[1].is_null()) sr.value = Row::pack(std::span<const Datum>(&v[1], 1));
+    for (size_t i = 3; i + 1 < v.size(); i += 2) {
+      std::optional<std::string> hv;
+      if (!v[i + 1].is_null()) hv = std::string(v[i + 1].as_string());
+      sr.headers.emplace_back(std::string(v[i].as_string()), std::move(hv));
+    }
+    bytes += rec.size_bytes();
+    out.push_back(std::move(sr));
+    return bytes < max_bytes;
+  });
+  if (!s) return kafka::error::kKafkaStorageError;
+  if (next_offset) *next_offset = static_cast<int64_t>(bytes < max_bytes ? std::max<uint64_t>(examined_to, end) : examined_to);
+  return 0;
 }
 
 std::vector<CollectionKafkaBackend::Route> CollectionKafkaBackend::routes() {
@@ -69,13 +230,26 @@ std::optional<CollectionKafkaBackend::Route> CollectionKafkaBackend::route(std::
   return std::nullopt;
 }
 
+namespace {
+kafka::TopicInfo raw_info(const std::string& name, int32_t partitions) {
+  kafka::TopicInfo info;
+  info.name = name;
+  info.partitions = partitions;
+  info.format = kafka::TopicFormat::kRaw;
+  return info;
+}
+}  // namespace
+
 std::vector<kafka::TopicInfo> CollectionKafkaBackend::topics() {
   std::vector<kafka::TopicInfo> out;
   for (auto& r : routes()) out.push_back(std::move(r.info));
+  std::lock_guard lock(raw_mu_);
+  for (const auto& [name, t] : raw_) out.push_back(raw_info(name, t.partitions));
   return out;
 }
 
 std::optional<kafka::TopicInfo> CollectionKafkaBackend::topic(std::string_view name) {
+  if (auto t = raw_topic(name)) return raw_info(std::string(name), t->partitions);
   auto r = route(name);
   if (!r) return std::nullopt;
   return r->info;
@@ -110,6 +284,15 @@ uint64_t CollectionKafkaBackend::high_watermark(const Route& r, int32_t partitio
 
 kafka::OffsetsInfo CollectionKafkaBackend::offsets(std::string_view topic, int32_t partition) {
   kafka::OffsetsInfo info;
+  if (raw_topic(topic)) {
+    auto c = raw_collection(topic, partition);
+    if (!c) {
+      info.error = kafka::error::kUnknownTopicOrPartition;
+    } else {
+      info.high_watermark = static_cast<int64_t>(c->bounds().next_offset);
+    }
+    return info;
+  }
   auto r = route(topic);
   auto& st = coord_.state();
   if (!r || partition < 0 || partition >= partitions_ || !st.persist) {
@@ -127,6 +310,26 @@ kafka::OffsetsInfo CollectionKafkaBackend::offsets(std::string_view topic, int32
 }
 
 int64_t CollectionKafkaBackend::offset_for_time(std::string_view topic, int32_t partition, int64_t timestamp_ms) {
+  if (raw_topic(topic)) {
+    // Producer timestamps need not grow along the log: the first record at or after the time,
+    // found by a scan (Kafka keeps a time index; raw topics are test-sized here).
+    auto c = raw_collection(topic, partition);
+    if (!c) return 0;
+    uint64_t end = c->bounds().next_offset;
+    uint64_t found = end;
+    std::vector<Datum> v;
+    (void)c->scan(0, end, [&](const storage::RecordView& rec) {
+      if (!rec.value) return true;
+      v.clear();
+      RowRef(*rec.value).unpack_into(v);
+      if (v.size() >= 3 && v[2].as_int() >= timestamp_ms) {
+        found = rec.offset;
+        return false;
+      }
+      return true;
+    });
+    return static_cast<int64_t>(found);
+  }
   auto r = route(topic);
   auto& st = coord_.state();
   if (!r || !st.persist) return 0;
@@ -139,6 +342,11 @@ int64_t CollectionKafkaBackend::offset_for_time(std::string_view topic, int32_t 
 
 int16_t CollectionKafkaBackend::read(std::string_view topic, int32_t partition, int64_t from, size_t max_bytes,
                                      std::vector<kafka::StoredRecord>& out, int64_t* next_offset) {
+  if (raw_topic(topic)) {
+    auto c = raw_collection(topic, partition);
+    if (!c) return kafka::error::kUnknownTopicOrPartition;
+    return read_raw(*c, from, max_bytes, out, next_offset);
+  }
   auto r = route(topic);
   auto& st = coord_.state();
   if (!r || partition < 0 || partition >= partitions_ || !st.persist) return 3;
@@ -196,6 +404,7 @@ void CollectionKafkaBackend::wait_for_data(uint64_t seen, std::chrono::steady_cl
 
 CollectionKafkaBackend::ProduceResult CollectionKafkaBackend::produce(std::string_view topic, int32_t partition,
                                                                       std::vector<kafka::ProducedRecord> records) {
+  if (auto t = raw_topic(topic)) return produce_raw(topic, *t, partition, std::move(records));
   ProduceResult res;
   auto r = route(topic);
   if (!r || partition < 0 || partition >= partitions_) {

@@ -11,6 +11,16 @@
 // without one, and a materialized view, are keyed by the whole row. A delete is a tombstone.
 // Produce writes into user tables (an upsert by key, or an insert; a tombstone deletes).
 //
+// Raw topics: topics that Kafka clients create (CreateTopics, or Metadata auto-creation) are
+// plain Kafka logs (kafka::TopicFormat::kRaw): each partition is its own collection (layout in
+// persist.hpp) holding every produced record as is — key and value bytes (null kept: a
+// tombstone is stored, not applied), the producer's timestamp and the headers — at the
+// collection's offsets, so a partition's offsets are dense from 0 and Fetch returns exactly
+// what Produce stored. The list of raw topics is persisted (collection 5) and reloaded at
+// start, offsets unchanged. DeleteTopics drops a raw topic's collections; Freshet's own
+// topics cannot be created or deleted through the Kafka API (TOPIC_ALREADY_EXISTS,
+// POLICY_VIOLATION).
+//
 // Thread-safety: all methods, from any thread (coordinator lock taken inside as needed).
 
 #include <map>
@@ -36,6 +46,9 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
   uint64_t data_version() override;
   void wait_for_data(uint64_t seen, std::chrono::steady_clock::time_point deadline) override;
   ProduceResult produce(std::string_view topic, int32_t partition, std::vector<kafka::ProducedRecord> records) override;
+  int16_t create_topic(std::string_view name, int32_t partitions, bool validate_only, std::string& message) override;
+  int16_t delete_topic(std::string_view name, std::string& message) override;
+  int32_t default_partitions() override { return partitions_; }
   bool authenticate_plain(std::string_view user, std::string_view password) override;
   std::optional<std::string> scram_password(std::string_view user) override;
   Status commit_offsets(std::string_view group, const std::vector<kafka::CommittedOffset>& offsets) override;
@@ -54,6 +67,21 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
   };
 
  private:
+  // A raw topic: its partitions' collections are raw_topic_collection(number, p).
+  struct RawTopic {
+    int32_t partitions = 1;
+    int64_t number = 0;
+    // Serializes produce per topic: the next offset is read, the keys built from it, then
+    // the batch appended (one writer, so the append lands exactly there).
+    std::shared_ptr<std::mutex> produce_mu = std::make_shared<std::mutex>();
+  };
+  std::optional<RawTopic> raw_topic(std::string_view name);
+  std::shared_ptr<storage::Collection> raw_collection(std::string_view topic, int32_t partition);
+  ProduceResult produce_raw(std::string_view topic, const RawTopic& t, int32_t partition,
+                            std::vector<kafka::ProducedRecord> records);
+  int16_t read_raw(const storage::Collection& c, int64_t from, size_t max_bytes, std::vector<kafka::StoredRecord>& out,
+                   int64_t* next_offset);
+
   std::optional<Route> route(std::string_view topic);
   std::vector<Route> routes();
   // The high watermark of one topic partition: one past the last offset holding one of its
@@ -75,6 +103,9 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
 
   Coordinator& coord_;
   const int32_t partitions_;
+  std::mutex raw_mu_;  // taken before the coordinator's state lock, never inside it
+  std::map<std::string, RawTopic, std::less<>> raw_;  // guarded by raw_mu_
+  int64_t next_raw_number_ = 0;                        // guarded by raw_mu_
   std::mutex mu_;
   // group -> (topic, partition) -> offset, metadata. Guarded by mu_.
   std::map<std::string, std::map<std::pair<std::string, int32_t>, std::pair<int64_t, std::string>>> offsets_;

@@ -89,7 +89,8 @@ Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_d
   if (!store) return store.status();
   std::unique_ptr<Persistence> p(new Persistence(std::move(store.value())));
   for (auto [id, name] : {std::pair<uint64_t, const char*>{kCatalogCollection, "catalog"}, {kTablesCollection, "tables"},
-                          {kKafkaOffsetsCollection, "kafka_offsets"}, {kSchemasCollection, "schemas"}}) {
+                          {kKafkaOffsetsCollection, "kafka_offsets"}, {kSchemasCollection, "schemas"},
+                          {kKafkaTopicsCollection, "kafka_topics"}}) {
     if (!p->store_->get(id)) {
       auto c = p->store_->create(id, name);
       if (!c) return c.status();
@@ -324,6 +325,35 @@ Status Persistence::load_schemas(const std::function<void(int32_t, std::string, 
     auto v = rec.value->unpack();
     fn(static_cast<int32_t>(k[0].as_int()), std::string(k[1].as_string()), static_cast<int32_t>(v[0].as_int()),
        std::string(v[1].as_string()));
+  }
+  return Status::ok();
+}
+
+Status Persistence::put_raw_topic(const std::string& name, int32_t partitions, int64_t number) {
+  std::vector<Datum> k = {Datum::from_string(name)};
+  std::vector<Datum> v = {Datum::from_int(partitions), Datum::from_int(number)};
+  storage::Batch b;
+  b.timestamp_ms = store_->get(kKafkaTopicsCollection)->bounds().upper_ms;
+  b.changes.push_back(storage::Change::upsert(Row::pack(k), Row::pack(v)));
+  return append(kKafkaTopicsCollection, std::move(b));
+}
+
+Status Persistence::delete_raw_topic(const std::string& name) {
+  std::vector<Datum> k = {Datum::from_string(name)};
+  storage::Batch b;
+  b.timestamp_ms = store_->get(kKafkaTopicsCollection)->bounds().upper_ms;
+  b.changes.push_back(storage::Change::del(Row::pack(k)));
+  return append(kKafkaTopicsCollection, std::move(b));
+}
+
+Status Persistence::load_raw_topics(const std::function<void(std::string, int32_t, int64_t)>& fn) {
+  auto snap = store_->get(kKafkaTopicsCollection)->snapshot();
+  if (!snap) return snap.status();
+  for (const auto& rec : snap->records) {
+    if (!rec.value) continue;
+    auto k = rec.key.unpack();
+    auto v = rec.value->unpack();
+    fn(std::string(k[0].as_string()), static_cast<int32_t>(v[0].as_int()), v[1].as_int());
   }
   return Status::ok();
 }

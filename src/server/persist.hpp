@@ -13,6 +13,17 @@
 //                            as the checkpoint (exactly once: position and data are durable
 //                            together)
 //   collection <mv id>       a materialized view's contents: key [row...] -> [count]
+//   collection 3 "kafka_offsets"  consumer-group offsets: key [group, topic, partition] -> [offset, metadata]
+//   collection 4 "schemas"   schema registry: key [id, subject] -> [version, schema]
+//   collection 5 "kafka_topics"   raw Kafka topics (created by clients): key [name] -> [partitions, number]
+//   collection 2^48 + number * 1024 + partition
+//                            one partition of raw topic `number`: key [kafka offset] ->
+//                            [key bytes|NULL, value bytes|NULL, producer timestamp ms,
+//                             header name, header value|NULL, ...]; one record per produced
+//                            record, so the Kafka offset is the collection offset (dense from 0)
+//                            and keys are unique (compaction keeps every record; a null value is
+//                            a stored datum, not a delete). Collections in this range without a
+//                            topic entry (a crash during create or delete) are dropped on start.
 //
 // Every batch is stamped with the Freshet timestamp of the transaction. On start the catalog is
 // replayed in id order, tables and source tables are loaded from their snapshots, sources
@@ -47,7 +58,12 @@ class Persistence {
   static constexpr uint64_t kCatalogCollection = 1;
   static constexpr uint64_t kTablesCollection = 2;
   static constexpr uint64_t kKafkaOffsetsCollection = 3;  // key [group, topic, partition] -> [offset, metadata]
-  static constexpr uint64_t kSchemasCollection = 4;       // key [id] -> [subject, version, schema]
+  static constexpr uint64_t kSchemasCollection = 4;       // key [id, subject] -> [version, schema]
+  static constexpr uint64_t kKafkaTopicsCollection = 5;   // key [name] -> [partitions, number]
+  static constexpr uint64_t kRawTopicCollectionBase = uint64_t{1} << 48;
+  static constexpr uint64_t raw_topic_collection(int64_t number, int32_t partition) {
+    return kRawTopicCollectionBase + static_cast<uint64_t>(number) * 1024 + static_cast<uint64_t>(partition);
+  }
 
   static Result<std::unique_ptr<Persistence>> open(const std::string& data_dir);
 
@@ -92,6 +108,12 @@ class Persistence {
                                                      std::string metadata)>& fn);
   Status put_schema(int32_t id, const std::string& subject, int32_t version, const std::string& schema);
   Status load_schemas(const std::function<void(int32_t id, std::string subject, int32_t version, std::string schema)>& fn);
+
+  // Raw Kafka topics: the list (collection 5); the partitions' collections are created and
+  // dropped by the caller (CollectionKafkaBackend) through store().
+  Status put_raw_topic(const std::string& name, int32_t partitions, int64_t number);
+  Status delete_raw_topic(const std::string& name);
+  Status load_raw_topics(const std::function<void(std::string name, int32_t partitions, int64_t number)>& fn);
 
   Status drop_collection(uint64_t id);
   // The greatest durable upper of any collection (restart resumes time after it).
