@@ -81,6 +81,8 @@ class Catalog : public sql::CatalogView {
   std::function<void(std::vector<Row>&)> arrangement_rows;
   // Rows of the source-status relation, filled by the coordinator.
   std::function<void(std::vector<Row>&)> source_rows;
+  // Rows of the sink-status relation, filled by the coordinator.
+  std::function<void(std::vector<Row>&)> sink_rows;
 
   static constexpr uint64_t kFirstUserId = 1 << 20;
   static constexpr uint32_t kFirstUserOid = 16384;

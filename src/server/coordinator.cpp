@@ -51,7 +51,10 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     // Called with mu held (shared) by the reader.
     for (const auto& m : st->maintained) {
       const sql::ObjectInfo* o = const_cast<Catalog&>(st->catalog).find(m->id());
-      std::string type = o ? (o->kind == sql::ObjectKind::kMaterializedView ? "materialized-view" : "index") : "subscribe";
+      std::string type = !o                                             ? "subscribe"
+                         : o->kind == sql::ObjectKind::kMaterializedView ? "materialized-view"
+                         : o->kind == sql::ObjectKind::kSink             ? "sink"
+                                                                         : "index";
       std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(m->id())), Datum::from_string(m->name()),
                                Datum::from_string(type), Datum::from_int(static_cast<int64_t>(m->records())),
                                Datum::from_int(static_cast<int64_t>(m->bytes()))};
@@ -74,6 +77,18 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
       out.push_back(Row::pack(ds));
     }
   };
+  st->catalog.sink_rows = [st](std::vector<Row>& out) {
+    for (const auto& [id, e] : st->sinks) {
+      std::lock_guard g(e->mu);
+      std::vector<Datum> ds = {Datum::from_string(e->name), Datum::from_string("kafka"), Datum::from_string(e->state),
+                               Datum::from_string(e->from_name), Datum::from_string(e->topic.topic),
+                               Datum::from_int(static_cast<int64_t>(e->messages_total)),
+                               e->committed_ts == 0 ? Datum::null() : Datum::from_int(static_cast<int64_t>(e->committed_ts)),
+                               e->position.empty() ? Datum::null() : Datum::from_string(e->position),
+                               e->last_error.empty() ? Datum::null() : Datum::from_string(e->last_error)};
+      out.push_back(Row::pack(ds));
+    }
+  };
   state_->start_ticker();
   state_->start_sources();
 }
@@ -89,6 +104,14 @@ Coordinator::~Coordinator() {
       sources.push_back(e);
     }
   }
+  std::vector<std::shared_ptr<SinkEntry>> sinks;
+  {
+    std::unique_lock lock(state_->mu);
+    for (auto& [id, e] : state_->sinks) sinks.push_back(e);
+    for (auto& e : state_->dropped_sinks) sinks.push_back(e);
+    for (auto& e : sinks) e->stop = true;
+  }
+  for (auto& e : sinks) join_sink(*e);
   for (auto& e : sources)
     if (e->source) e->source->stop();
   state_->stop_ticker();
@@ -123,6 +146,15 @@ void Coordinator::State::drop_maintained(uint64_t id) {
       }
     subscribers.erase(s);
   }
+}
+
+void Coordinator::State::drop_sink(uint64_t id) {
+  auto it = sinks.find(id);
+  if (it == sinks.end()) return;
+  it->second->dropped = true;
+  it->second->stop = true;
+  dropped_sinks.push_back(it->second);
+  sinks.erase(it);
 }
 
 void Coordinator::State::advance(uint64_t t, ChangeSet changes) {

@@ -21,6 +21,7 @@
 #include "server/catalog.hpp"
 #include "server/coordinator.hpp"
 #include "server/maintained.hpp"
+#include "server/sinks.hpp"
 #include "server/sources.hpp"
 #include "server/persist.hpp"
 
@@ -51,6 +52,9 @@ struct Coordinator::State {
   std::map<uint64_t, std::vector<std::weak_ptr<SubscriptionQueue>>> subscribers;  // guarded by mu
   uint64_t now_ts = 0;                                     // guarded by mu
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
+  std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks;      // guarded by mu, by catalog id
+  // Dropped sinks whose threads may still be finishing (joined at shutdown). Guarded by mu.
+  std::vector<std::shared_ptr<SinkEntry>> dropped_sinks;
   std::unique_ptr<Persistence> persist;                     // null only in tests without a data dir
   // Dataflows stopped by an evaluation error (e.g. division by zero on new data): reading the
   // object raises the error instead of showing stale or partial results. Guarded by mu.
@@ -73,6 +77,9 @@ struct Coordinator::State {
   void recover();
   void start_sources();
   std::vector<std::pair<std::shared_ptr<SourceEntry>, std::optional<std::string>>> sources_to_start;
+  // Marks a sink stopped and dropped (its thread removes its dataflow and data as it ends).
+  // REQUIRES: mu held exclusively.
+  void drop_sink(uint64_t id);
 
   // Background ticking.
   void start_ticker();

@@ -1,6 +1,7 @@
 // Freshet's introspection relations (in schema pg_catalog's search path, as Materialize keeps
 // them in mz_internal): mz_arrangement_sizes lists every maintained arrangement with the
-// records and bytes it holds.
+// records and bytes it holds; mz_source_statuses and mz_sink_statuses the state of every
+// source and sink.
 #include "server/catalog.hpp"
 
 namespace freshet::server {
@@ -42,6 +43,25 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
     if (c.source_rows) c.source_rows(out);
   };
   v.push_back(std::move(sources));
+  SystemView sinks;
+  sinks.info.id = first_id + 2;
+  sinks.info.oid = 16002;
+  sinks.info.schema = "pg_catalog";
+  sinks.info.name = "mz_sink_statuses";
+  sinks.info.kind = sql::ObjectKind::kSystemView;
+  sinks.info.columns = {{"name", Type(TypeId::kText), false, std::nullopt},
+                        {"type", Type(TypeId::kText), false, std::nullopt},
+                        {"state", Type(TypeId::kText), false, std::nullopt},
+                        {"from_name", Type(TypeId::kText), false, std::nullopt},
+                        {"topic", Type(TypeId::kText), false, std::nullopt},
+                        {"messages_total", Type(TypeId::kInt8), false, std::nullopt},
+                        {"committed_ts", Type(TypeId::kInt8), true, std::nullopt},
+                        {"position", Type(TypeId::kText), true, std::nullopt},
+                        {"last_error", Type(TypeId::kText), true, std::nullopt}};
+  sinks.rows = [](const Catalog& c, std::vector<Row>& out) {
+    if (c.sink_rows) c.sink_rows(out);
+  };
+  v.push_back(std::move(sinks));
   return v;
 }
 

@@ -214,6 +214,8 @@ class Executor {
   }
 
   std::unique_ptr<Execution> run(const PgQuery__Node* stmt);
+  // What a sink follows (sinks.hpp, attach_sink_input). REQUIRES: mu held exclusively.
+  SinkInput sink_input(const SinkEntry& e);
   // Only binds: for Describe at prepare time.
   std::vector<Column> describe(const PgQuery__Node* stmt, bool& returns_rows);
 
@@ -265,6 +267,7 @@ class Executor {
   std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
   std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
+  std::unique_ptr<Execution> create_sink(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_view_from_text(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> drop_streaming_object(const sql::StreamingStatement& st);
   void validate_connection_options(const ObjectInfo& conn);
@@ -1357,7 +1360,8 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       for (const auto* d : cs_.catalog.dependents(x.id)) {
         if (!cascade && d->kind != ObjectKind::kIndex)
           throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop " + std::string(what) + " " + name + " because other objects depend on it")
-              .with_detail(std::string(d->kind == ObjectKind::kView ? "view " : "object ") + d->name + " depends on " + what + " " + name)
+              .with_detail(std::string(d->kind == ObjectKind::kView ? "view " : d->kind == ObjectKind::kSink ? "sink " : "object ") + d->name +
+                           " depends on " + what + " " + name)
               .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
         visit(*d);
       }
@@ -1380,7 +1384,8 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
           }
         }
       }
-      if (cs_.find_maintained(id)) cs_.drop_maintained(id);
+      if (x && x->kind == ObjectKind::kSink) cs_.drop_sink(id);  // its thread ends on its own
+      if (cs_.find_maintained(id) && !(x && x->kind == ObjectKind::kSink)) cs_.drop_maintained(id);
       cs_.failed_dataflows.erase(id);
       if (x && x->kind == ObjectKind::kIndex) cs_.failed_dataflows.erase(x->index_on);
       if (cs_.persist && x && x->kind == ObjectKind::kTable) {
@@ -1706,6 +1711,7 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
       case ObjectKind::kSource: return "source";
       case ObjectKind::kSecret: return "secret";
       case ObjectKind::kConnection: return "connection";
+      case ObjectKind::kSink: return "sink";
       default: return "system";
     }
   };
@@ -1747,7 +1753,21 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     }
     else if (st.what == "secrets") want = ObjectKind::kSecret;
     else if (st.what == "connections") want = ObjectKind::kConnection;
-    else if (st.what == "sinks" || st.what == "clusters") want = ObjectKind::kSystemView;  // none
+    else if (st.what == "sinks") {
+      cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}, {"state", Type(TypeId::kText)}};
+      std::vector<std::shared_ptr<SinkEntry>> es;
+      for (const auto& [id, e] : cs_.sinks) es.push_back(e);
+      std::sort(es.begin(), es.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
+      for (const auto& e : es) {
+        {
+          std::lock_guard g(e->mu);
+          keep.push_back(e->state);
+        }
+        add({Datum::from_string(e->name), Datum::from_string("kafka"), Datum::from_string(keep.back())});
+      }
+      return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
+    }
+    else if (st.what == "clusters") want = ObjectKind::kSystemView;  // none
     cols = {{"name", Type(TypeId::kText)}};
     if (want == ObjectKind::kMaterializedView) cols.push_back({"cluster", Type(TypeId::kText)});
     if (st.what == "clusters") {
@@ -1998,8 +2018,97 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
   return fail("source did not describe its tables within 30 s");
 }
 
+std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& st) {
+  std::shared_ptr<SinkEntry> entry;
+  {
+    std::unique_lock lock(cs_.mu);
+    if (cs_.catalog.lookup("public", st.object)) {
+      if (st.if_not_exists) return done("CREATE SINK");
+      throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+    }
+    entry = build_sink(cs_, st);
+  }
+  // The broker, the topic and the registry are checked before the sink exists.
+  if (Status s = check_sink(*entry); !s) throw SqlError(sqlstate::kConnectionException, s.message());
+  {
+    std::unique_lock lock(cs_.mu);
+    if (cs_.catalog.lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+    // Connections or the relation may have changed while we were away: build again.
+    auto fresh = build_sink(cs_, st);
+    fresh->first_connection = std::move(entry->first_connection);
+    entry = std::move(fresh);
+    ObjectInfo obj;
+    obj.name = st.object;
+    obj.kind = ObjectKind::kSink;
+    obj.definition_sql = st.text;
+    const ObjectInfo& added = cs_.catalog.add(std::move(obj));
+    entry->id = added.id;
+    cs_.catalog.add_dependency(entry->id, entry->from_id);
+    for (const auto& name : {st.connection, st.format_connection})
+      if (const ObjectInfo* c = name.empty() ? nullptr : cs_.catalog.lookup("public", name)) cs_.catalog.add_dependency(entry->id, c->id);
+    if (cs_.persist) {
+      if (Status ps = cs_.persist->create_source_collection(entry->id, "sink:" + entry->name); !ps) {
+        cs_.catalog.remove(entry->id);
+        throw SqlError(sqlstate::kIoError, "could not create the sink's collection: " + ps.message());
+      }
+    } else {
+      cs_.catalog.remove(entry->id);
+      throw SqlError(sqlstate::kFeatureNotSupported, "sinks need a data directory (freshet serve --data-dir)");
+    }
+    cs_.sinks[entry->id] = entry;
+  }
+  start_sink(cs_, entry);
+  return done("CREATE SINK");
+}
+
+SinkInput Executor::sink_input(const SinkEntry& e) {
+  Coordinator::State& cs = cs_;
+  const ObjectInfo* obj = cs.catalog.find(e.from_id);
+  if (!obj) throw SqlError(sqlstate::kUndefinedTable, "the sinked relation " + e.from_name + " was dropped");
+  SinkInput in;
+  in.time = cs.now_ts;
+  in.queue = std::make_shared<SubscriptionQueue>();
+  uint64_t source_id = obj->id;
+  if (obj->kind == ObjectKind::kTable) {
+    for (const auto& [r, n] : cs.catalog.table_data(obj->id)->rows) in.snapshot.push_back({r, n});
+  } else if (Maintained* m = cs.find_maintained(obj->id)) {
+    m->for_each([&](RowRef r, int64_t n) { in.snapshot.push_back({Row(std::string(r.bytes())), n}); });
+  } else if (Maintained* own = cs.find_maintained(e.id)) {
+    // The sink's own dataflow of a view, rendered by an earlier run.
+    source_id = e.id;
+    own->for_each([&](RowRef r, int64_t n) { in.snapshot.push_back({Row(std::string(r.bytes())), n}); });
+  } else {
+    if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot sink \"" + obj->name + "\"");
+    ctx_.logical_time_ms = cs.now_ts;
+    auto m = std::make_unique<Maintained>(e.id, "sink:" + e.name, plan_for_object(*obj), cs.now_ts, snapshot_fn(), ctx_, in.snapshot);
+    cs.maintained.push_back(std::move(m));
+    source_id = e.id;
+  }
+  in.queue->advance(cs.now_ts);
+  cs.subscribers[source_id].push_back(in.queue);
+  return in;
+}
+
 std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingStatement& st) {
   std::shared_ptr<SourceEntry> entry;
+  if (st.what == "sink") {
+    std::shared_ptr<SinkEntry> sink;
+    {
+      std::unique_lock lock(cs_.mu);
+      const ObjectInfo* o = cs_.catalog.lookup("public", st.object);
+      if (!o || o->kind != ObjectKind::kSink) {
+        if (st.if_exists) return done("DROP SINK");
+        throw SqlError(sqlstate::kUndefinedObject, "unknown sink '" + st.object + "'");
+      }
+      uint64_t id = o->id;
+      if (auto it = cs_.sinks.find(id); it != cs_.sinks.end()) sink = it->second;
+      cs_.drop_sink(id);
+      cs_.catalog.remove(id);
+    }
+    // Nothing more is produced once DROP SINK returns.
+    if (sink) join_sink(*sink);
+    return done("DROP SINK");
+  }
   {
     std::unique_lock lock(cs_.mu);
     if (st.what == "source") {
@@ -2202,6 +2311,8 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     }
     case K::kCreateSource:
       return create_source(st);
+    case K::kCreateSink:
+      return create_sink(st);
     case K::kSelectMutuallyRecursive:
       return run_select_with([&](sql::Binder& b) { return b.bind_mutually_recursive(st.query); });
     case K::kCreateViewMutuallyRecursive:
@@ -2297,6 +2408,13 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
     if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;
     throw;
   }
+}
+
+SinkInput attach_sink_input(Coordinator::State& state, const SinkEntry& entry) {
+  Session::State dummy;
+  std::vector<Type> no_params;
+  Executor ex(state, dummy, {}, no_params);
+  return ex.sink_input(entry);
 }
 
 }  // namespace freshet::server
@@ -2438,11 +2556,30 @@ void Coordinator::State::recover() {
       std::fprintf(stderr, "freshet: could not hydrate %s: %s\n", o->name.c_str(), e.message().c_str());
     }
   }
+  // Sinks: rebuilt from their statements; their threads start with the sources.
+  for (const auto& [id, o] : catalog.objects()) {
+    if (o->kind != sql::ObjectKind::kSink) continue;
+    try {
+      auto stmt = sql::parse_streaming(o->definition_sql);
+      if (!stmt || stmt->kind != sql::StreamingStatement::Kind::kCreateSink) throw SqlError(sqlstate::kInternalError, "its definition no longer parses");
+      auto entry = build_sink(*this, *stmt);
+      entry->id = id;
+      sinks[id] = entry;
+    } catch (const SqlError& e) {
+      std::fprintf(stderr, "freshet: sink %s cannot be restored: %s\n", o->name.c_str(), e.message().c_str());
+    }
+  }
   if (nobjects > 0)
-    std::fprintf(stderr, "freshet: restored %zu catalog objects, %zu sources\n", nobjects, loaded->sources.size());
+    std::fprintf(stderr, "freshet: restored %zu catalog objects, %zu sources, %zu sinks\n", nobjects, loaded->sources.size(), sinks.size());
 }
 
 void Coordinator::State::start_sources() {
+  std::vector<std::shared_ptr<SinkEntry>> to_start;
+  {
+    std::shared_lock lock(mu);
+    for (const auto& [id, e] : sinks) to_start.push_back(e);
+  }
+  for (auto& e : to_start) start_sink(*this, e);
   auto list = std::move(sources_to_start);
   sources_to_start.clear();
   for (auto& [entry, checkpoint] : list) {

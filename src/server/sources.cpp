@@ -213,14 +213,19 @@ const sql::ObjectInfo& connection_of(Coordinator::State& st, const sql::Streamin
   return *c;
 }
 
-// CREATE SOURCE ... FROM KAFKA (src/capture/kafka/README.md). The TLS CA is the connection's
-// SSL CERTIFICATE AUTHORITY, else the file named by FRESHET_KAFKA_CA_FILE in the server's
-// environment, else the system's; verification is never skipped.
-std::unique_ptr<capture::Source> build_kafka_source(Coordinator::State& st, const sql::StreamingStatement& stmt) {
+}  // namespace
+
+// The TLS CA is the connection's SSL CERTIFICATE AUTHORITY, else the file named by
+// FRESHET_KAFKA_CA_FILE in the server's environment, else the system's; verification is never
+// skipped.
+capture::kafka::KafkaConnectionOptions kafka_connection_options(Coordinator::State& st, const std::string& name) {
   namespace ck = capture::kafka;
-  const sql::ObjectInfo& conn = connection_of(st, stmt, "kafka");
-  ck::KafkaSourceOptions o;
-  auto& c = o.connection;
+  const sql::ObjectInfo* found = st.catalog.lookup("public", name);
+  if (!found || found->kind != sql::ObjectKind::kConnection) throw SqlError(sqlstate::kUndefinedObject, "unknown connection '" + name + "'");
+  if (found->connection_type != "kafka")
+    throw SqlError(sqlstate::kWrongObjectType, "connection " + name + " is a " + found->connection_type + " connection, not kafka");
+  const sql::ObjectInfo& conn = *found;
+  ck::KafkaConnectionOptions c;
   c.brokers = connection_option(st, conn, "BROKER").value_or(connection_option(st, conn, "BROKERS").value_or(""));
   if (c.brokers.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + conn.name + " has no BROKER");
   c.security_protocol = connection_option(st, conn, "SECURITY PROTOCOL").value_or("PLAINTEXT");
@@ -229,13 +234,38 @@ std::unique_ptr<capture::Source> build_kafka_source(Coordinator::State& st, cons
   c.sasl_password = connection_option(st, conn, "SASL PASSWORD").value_or("");
   c.ssl_ca_pem = connection_option(st, conn, "SSL CERTIFICATE AUTHORITY").value_or("");
   const char* ca_env = std::getenv("FRESHET_KAFKA_CA_FILE");
-  std::string ca_file = ca_env ? ca_env : "";
-  c.ssl_ca_file = ca_file;
+  c.ssl_ca_file = ca_env ? ca_env : "";
   try {
     (void)ck::librdkafka_config(c);
   } catch (const ck::AvroError& e) {
     throw SqlError(sqlstate::kInvalidParameterValue, e.what());
   }
+  return c;
+}
+
+capture::kafka::RegistryOptions registry_options(Coordinator::State& st, const std::string& name) {
+  const sql::ObjectInfo* csr = st.catalog.lookup("public", name);
+  if (!csr || csr->kind != sql::ObjectKind::kConnection) throw SqlError(sqlstate::kUndefinedObject, "unknown connection '" + name + "'");
+  if (csr->connection_type != "confluent schema registry")
+    throw SqlError(sqlstate::kWrongObjectType, "connection " + csr->name + " is not a CONFLUENT SCHEMA REGISTRY connection");
+  capture::kafka::RegistryOptions r;
+  r.url = connection_option(st, *csr, "URL").value_or("");
+  if (r.url.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + csr->name + " has no URL");
+  r.username = connection_option(st, *csr, "USERNAME").value_or("");
+  r.password = connection_option(st, *csr, "PASSWORD").value_or("");
+  r.ca_pem = connection_option(st, *csr, "SSL CERTIFICATE AUTHORITY").value_or("");
+  const char* ca_env = std::getenv("FRESHET_KAFKA_CA_FILE");
+  r.ca_file = ca_env ? ca_env : "";
+  return r;
+}
+
+namespace {
+
+// CREATE SOURCE ... FROM KAFKA (src/capture/kafka/README.md).
+std::unique_ptr<capture::Source> build_kafka_source(Coordinator::State& st, const sql::StreamingStatement& stmt) {
+  namespace ck = capture::kafka;
+  ck::KafkaSourceOptions o;
+  o.connection = kafka_connection_options(st, stmt.connection);
   for (const auto& opt : stmt.options) {
     if (opt.key == "TOPIC") {
       o.topic = opt.value;
@@ -277,21 +307,7 @@ std::unique_ptr<capture::Source> build_kafka_source(Coordinator::State& st, cons
     else if (w == "timestamp") d.include_timestamp = true;
     else throw SqlError(sqlstate::kInvalidParameterValue, "unknown INCLUDE " + inc).with_hint("Use KEY, PARTITION, OFFSET or TIMESTAMP.");
   }
-  if (d.format == ck::KafkaFormat::kAvro) {
-    const sql::ObjectInfo* csr = st.catalog.lookup("public", stmt.format_connection);
-    if (!csr || csr->kind != sql::ObjectKind::kConnection)
-      throw SqlError(sqlstate::kUndefinedObject, "unknown connection '" + stmt.format_connection + "'");
-    if (csr->connection_type != "confluent schema registry")
-      throw SqlError(sqlstate::kWrongObjectType, "connection " + csr->name + " is not a CONFLUENT SCHEMA REGISTRY connection");
-    ck::RegistryOptions r;
-    r.url = connection_option(st, *csr, "URL").value_or("");
-    if (r.url.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + csr->name + " has no URL");
-    r.username = connection_option(st, *csr, "USERNAME").value_or("");
-    r.password = connection_option(st, *csr, "PASSWORD").value_or("");
-    r.ca_pem = connection_option(st, *csr, "SSL CERTIFICATE AUTHORITY").value_or("");
-    r.ca_file = ca_file;
-    o.registry = std::move(r);
-  }
+  if (d.format == ck::KafkaFormat::kAvro) o.registry = registry_options(st, stmt.format_connection);
   return std::make_unique<ck::KafkaSource>(std::move(o));
 }
 

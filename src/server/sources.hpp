@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/kafka/kafka_source.hpp"
 #include "capture/source.hpp"
 #include "server/coordinator.hpp"
 #include "sql/streaming_parser.hpp"
@@ -26,6 +27,12 @@ std::unique_ptr<capture::SourceSink> make_source_sink(Coordinator::State& state,
 // Builds the connector of a CREATE SOURCE statement into entry (source, type, naming rules).
 // REQUIRES: the coordinator's mutex held (it reads connections and secrets). Throws SqlError.
 void build_source(Coordinator::State& state, const sql::StreamingStatement& stmt, SourceEntry& entry);
+
+// A KAFKA connection's and a CONFLUENT SCHEMA REGISTRY connection's options, secrets
+// resolved (shared by Kafka sources and sinks). REQUIRES: the coordinator's mutex held.
+// Throws SqlError for an unknown connection, one of another type, or bad options.
+capture::kafka::KafkaConnectionOptions kafka_connection_options(Coordinator::State& state, const std::string& name);
+capture::kafka::RegistryOptions registry_options(Coordinator::State& state, const std::string& name);
 
 struct SourceEntry {
   uint64_t id = 0;               // the source's id (its catalog object, or allocated), and collection

@@ -1125,7 +1125,7 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
     // The catalog's column types are authoritative (a view's output types are fixed).
     return rel;
   }
-  if (obj.kind == ObjectKind::kIndex || obj.kind == ObjectKind::kSecret || obj.kind == ObjectKind::kConnection)
+  if (obj.kind == ObjectKind::kIndex || obj.kind == ObjectKind::kSecret || obj.kind == ObjectKind::kConnection || obj.kind == ObjectKind::kSink)
     throw SqlError(sqlstate::kWrongObjectType, "\"" + obj.name + "\" is not a relation", position);
   auto rel = std::make_shared<HRel>();
   rel->kind = HRelKind::kGet;

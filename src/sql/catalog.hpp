@@ -20,7 +20,7 @@ struct ColumnInfo {
   std::optional<std::string> default_sql;  // the DEFAULT expression's SQL text
 };
 
-enum class ObjectKind : uint8_t { kTable, kView, kMaterializedView, kIndex, kSystemView, kSource, kSecret, kConnection };
+enum class ObjectKind : uint8_t { kTable, kView, kMaterializedView, kIndex, kSystemView, kSource, kSecret, kConnection, kSink };
 
 struct ObjectInfo {
   uint64_t id = 0;       // collection id (kGet) for tables, system views, materialized views

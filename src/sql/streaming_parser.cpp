@@ -382,6 +382,75 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
     }
     return st;
   }
+  if (p.accept("sink")) {
+    // CREATE SINK [IF NOT EXISTS] s [IN CLUSTER c] FROM obj INTO KAFKA CONNECTION k (TOPIC 't', ...)
+    //   [KEY (a, ...) [NOT ENFORCED]] [FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION csr
+    //   | FORMAT JSON] [ENVELOPE UPSERT | DEBEZIUM] [WITH (SNAPSHOT = true | false)]
+    st.kind = StreamingStatement::Kind::kCreateSink;
+    if (p.accept("if")) {
+      p.expect("not");
+      p.expect("exists");
+      st.if_not_exists = true;
+    }
+    st.object = p.name();
+    if (p.accept("in")) {
+      p.expect("cluster");
+      p.name();
+    }
+    p.expect("from");
+    st.sink_from = p.name();
+    p.expect("into");
+    if (!p.accept("kafka")) p.fail("expected KAFKA (sinks write to Kafka)");
+    st.what = "kafka";
+    p.expect("connection");
+    st.connection = p.name();
+    parse_options(p, st.options);
+    while (!p.at_end()) {
+      if (p.accept("key")) {
+        if (!p.accept_punct('(')) p.fail("expected ( after KEY");
+        while (true) {
+          st.sink_key.push_back(p.name());
+          if (p.accept_punct(')')) break;
+          if (!p.accept_punct(',')) p.fail("expected , or )");
+        }
+        if (p.accept("not")) p.expect("enforced");
+      } else if (p.accept("format")) {
+        if (p.accept("avro")) {
+          st.format = "avro";
+          p.expect("using");
+          p.expect("confluent");
+          p.expect("schema");
+          p.expect("registry");
+          p.expect("connection");
+          st.format_connection = p.name();
+          if (p.peek().kind == Token::Kind::kPunct && p.peek().text == "(") {
+            std::vector<StreamingStatement::Option> ignored;
+            parse_options(p, ignored);
+          }
+        } else if (p.accept("json")) {
+          st.format = "json";
+        } else {
+          p.fail("expected AVRO or JSON");
+        }
+      } else if (p.accept("envelope")) {
+        st.envelope = p.name();
+      } else if (p.accept("with")) {
+        if (!p.accept_punct('(')) p.fail("expected ( after WITH");
+        while (true) {
+          std::string opt = p.name();
+          p.accept_punct('=');
+          bool v = p.boolean_value();
+          if (opt == "snapshot") st.snapshot = v;
+          else p.fail("unknown CREATE SINK option " + opt);
+          if (p.accept_punct(')')) break;
+          if (!p.accept_punct(',')) p.fail("expected , or )");
+        }
+      } else {
+        p.fail("unexpected token in CREATE SINK");
+      }
+    }
+    return st;
+  }
   return std::nullopt;
 }
 
@@ -478,12 +547,12 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     }
     return st;
   }
-  if (p.is("create") && (p.is("secret", 1) || p.is("connection", 1) || p.is("source", 1))) {
+  if (p.is("create") && (p.is("secret", 1) || p.is("connection", 1) || p.is("source", 1) || p.is("sink", 1))) {
     Parser q(text);
     q.accept("create");
     return parse_create(q);
   }
-  if (p.is("drop") && (p.is("source", 1) || p.is("secret", 1) || p.is("connection", 1))) {
+  if (p.is("drop") && (p.is("source", 1) || p.is("sink", 1) || p.is("secret", 1) || p.is("connection", 1))) {
     p.accept("drop");
     st.kind = StreamingStatement::Kind::kDrop;
     st.what = p.name();

@@ -25,7 +25,8 @@ struct StreamingStatement {
     kCreateSecret,    // object, value
     kCreateConnection,  // object, what (postgres, mysql, kafka, confluent schema registry), options
     kCreateSource,    // object, what (load generator, postgres, mysql, kafka), connection, options, tables
-    kDrop,            // what (source, secret, connection), object, cascade, if_exists
+    kCreateSink,      // object, sink_from, connection (kafka), options, sink_key, format, envelope, snapshot
+    kDrop,            // what (source, sink, secret, connection), object, cascade, if_exists
     kSelectMutuallyRecursive,  // query: a WITH MUTUALLY RECURSIVE query
     kCreateViewMutuallyRecursive,  // what ("view", "materialized view"), object, query
   };
@@ -57,6 +58,8 @@ struct StreamingStatement {
   std::string format_connection;
   std::string envelope;               // ENVELOPE NONE | UPSERT | DEBEZIUM
   std::vector<std::string> include;   // INCLUDE KEY, PARTITION, OFFSET, TIMESTAMP
+  std::string sink_from;              // CREATE SINK s FROM <object>
+  std::vector<std::string> sink_key;  // CREATE SINK ... KEY (a, b)
   bool cascade = false;
   bool if_exists = false;
   bool if_not_exists = false;

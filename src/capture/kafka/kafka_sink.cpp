@@ -255,13 +255,15 @@ Status SinkConnection::produce(const std::vector<OutMessage>& msgs, std::vector<
   cb.delivery_error.clear();
   cb.next_offsets.clear();
   for (const auto& m : msgs) {
+    char* key = m.key ? const_cast<char*>(m.key->data()) : nullptr;
+    size_t key_len = m.key ? m.key->size() : 0;
+    char* value = m.value ? const_cast<char*>(m.value->data()) : nullptr;
+    size_t value_len = m.value ? m.value->size() : 0;
+    int32_t partition = m.partition < 0 ? RD_KAFKA_PARTITION_UA : m.partition;
     while (true) {
-      rd_kafka_resp_err_t e = rd_kafka_producev(
-          rk, RD_KAFKA_V_TOPIC(topic_.topic.c_str()), RD_KAFKA_V_PARTITION(m.partition < 0 ? RD_KAFKA_PARTITION_UA : m.partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(m.key ? const_cast<char*>(m.key->data()) : nullptr, m.key ? m.key->size() : 0),
-          RD_KAFKA_V_VALUE(m.value ? const_cast<char*>(m.value->data()) : nullptr, m.value ? m.value->size() : 0),
-          RD_KAFKA_V_TIMESTAMP(m.timestamp_ms), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic_.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
+                                                RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(m.timestamp_ms), RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++cb.outstanding;
         break;
