@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "capture/kafka/sink_state.hpp"
 #include "kafka/wire.hpp"
@@ -15,6 +16,22 @@ namespace ck = capture::kafka;
 namespace {
 
 constexpr size_t kMaxMessagesPerCommit = 100'000;
+
+// A failpoint for the crash tests (test/e2e/kafka_sink_test.sh): with
+// FRESHET_FAILPOINT_SINK_EXIT_AFTER_PRODUCE=N in the environment, the process exits at once
+// after the N-th acknowledged batch of any sink, before the sink stores its state: the window
+// that the read-back after a restart exists for.
+void failpoint_after_produce() {
+  static const long limit = [] {
+    const char* v = std::getenv("FRESHET_FAILPOINT_SINK_EXIT_AFTER_PRODUCE");
+    return v ? std::atol(v) : 0L;
+  }();
+  static std::atomic<long> count{0};
+  if (limit > 0 && ++count == limit) {
+    std::fprintf(stderr, "freshet: failpoint: exiting after an acknowledged sink batch, before storing the sink's state\n");
+    std::_Exit(86);
+  }
+}
 constexpr int kMaxBackoffMs = 30'000;
 
 int32_t parse_int_option(const sql::StreamingStatement::Option& o, int32_t lo, int32_t hi) {
@@ -212,8 +229,10 @@ class SinkRun {
     std::vector<std::pair<Row, std::optional<Row>>> dirty;
     state_.take_dirty(dirty);
     if (out.empty() && dirty.empty()) return Status::ok();
-    if (!out.empty())
+    if (!out.empty()) {
       if (Status s = conn_->produce(out, offsets_, e_.stop); !s) return s;
+      failpoint_after_produce();
+    }
     std::vector<storage::Change> changes;
     changes.reserve(dirty.size());
     std::vector<Datum> k;
