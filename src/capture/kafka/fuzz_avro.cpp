@@ -4,7 +4,10 @@
 //        (avro_record_to_datums) and to JSON (avro_to_json);
 //   'U', 'N', 'D': the rest is "<key>\n\n<value>", both Confluent-framed messages for a
 //        MessageDecoder with ENVELOPE UPSERT / NONE / DEBEZIUM over fixed reader schemas, whose
-//        writer schemas (ids 1 to 4) include promotions, defaults and unions.
+//        writer schemas (ids 1 to 4) include promotions, defaults and unions;
+//   'K': the rest is "<c><key>\n\n<value>": a Kafka sink's read-back decoder (SinkEncoder::
+//        decode, what a sink reads from its topic after a crash) for the format and envelope
+//        that byte c picks (AVRO/JSON x UPSERT/DEBEZIUM); an empty value is a tombstone.
 // Any input must end in a value or an AvroError, never a crash, an assertion or a sanitizer
 // report. The seeds in fuzz_corpus/ are well-formed inputs of each case.
 
@@ -15,6 +18,8 @@
 
 #include "capture/kafka/avro.hpp"
 #include "capture/kafka/message_decoder.hpp"
+#include "capture/kafka/sink_encoder.hpp"
+#include "kafka/wire.hpp"
 
 namespace {
 
@@ -76,6 +81,32 @@ void run_decoder(char mode, std::string_view rest) {
   }
 }
 
+void run_sink_decoder(std::string_view rest) {
+  if (rest.empty()) return;
+  auto c = static_cast<uint8_t>(rest[0]);
+  rest.remove_prefix(1);
+  std::vector<freshet::kafka::TopicColumn> cols = {{"id", Type(TypeId::kInt8), false},
+                                                  {"name", Type(TypeId::kText), true},
+                                                  {"amount", Type(TypeId::kNumeric), true},
+                                                  {"at", Type(TypeId::kTimestamp), true}};
+  SinkEncoder enc("sink.topic", cols, {0}, (c & 1) ? SinkFormat::kJson : SinkFormat::kAvro,
+                  (c & 2) ? SinkEnvelope::kDebezium : SinkEnvelope::kUpsert);
+  enc.set_schema_ids(1, 2);
+  size_t sep = rest.find("\n\n");
+  std::optional<std::string_view> key, value;
+  if (sep != std::string_view::npos) {
+    key = rest.substr(0, sep);
+    value = rest.substr(sep + 2);
+  } else {
+    value = rest;
+  }
+  if (value->empty()) value.reset();
+  try {
+    (void)enc.decode(key, value);
+  } catch (const freshet::kafka::DecodeError&) {
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -101,5 +132,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (mode == 'U' || mode == 'N' || mode == 'D') run_decoder(mode, rest);
+  if (mode == 'K') run_sink_decoder(rest);
   return 0;
 }
