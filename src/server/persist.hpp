@@ -13,6 +13,11 @@
 //                            as the checkpoint (exactly once: position and data are durable
 //                            together)
 //   collection <mv id>       a materialized view's contents: key [row...] -> [count]
+//   collection <sink id>     what a Kafka sink's topic holds: key [0, KEY columns...] -> [row...]
+//                            (without a KEY: key [0, row...] -> [count]); checkpoint
+//                            "ts=<timestamp>;offsets=<next offset of each partition>", written by
+//                            the sink's thread after the broker acknowledged the batch
+//                            (write_source / load_source)
 //   collection 3 "kafka_offsets"  consumer-group offsets: key [group, topic, partition] -> [offset, metadata]
 //   collection 4 "schemas"   schema registry: key [id, subject] -> [version, schema]
 //   collection 5 "kafka_topics"   raw Kafka topics (created by clients): key [name] -> [partitions, number]

@@ -261,6 +261,35 @@ void parse_options(Parser& p, std::vector<StreamingStatement::Option>& out) {
   }
 }
 
+// [IF NOT EXISTS] name [IN CLUSTER c]
+void parse_create_head(Parser& p, StreamingStatement& st) {
+  if (p.accept("if")) {
+    p.expect("not");
+    p.expect("exists");
+    st.if_not_exists = true;
+  }
+  st.object = p.name();
+  if (p.accept("in")) {
+    p.expect("cluster");
+    p.name();
+  }
+}
+
+// (FORMAT AVRO) USING CONFLUENT SCHEMA REGISTRY CONNECTION csr [(options, ignored)]
+void parse_avro_format(Parser& p, StreamingStatement& st) {
+  st.format = "avro";
+  p.expect("using");
+  p.expect("confluent");
+  p.expect("schema");
+  p.expect("registry");
+  p.expect("connection");
+  st.format_connection = p.name();
+  if (p.peek().kind == Token::Kind::kPunct && p.peek().text == "(") {
+    std::vector<StreamingStatement::Option> ignored;
+    parse_options(p, ignored);
+  }
+}
+
 std::optional<StreamingStatement> parse_create(Parser& p) {
   StreamingStatement st;
   if (p.accept("secret")) {
@@ -305,16 +334,7 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
   }
   if (p.accept("source")) {
     st.kind = StreamingStatement::Kind::kCreateSource;
-    if (p.accept("if")) {
-      p.expect("not");
-      p.expect("exists");
-      st.if_not_exists = true;
-    }
-    st.object = p.name();
-    if (p.accept("in")) {
-      p.expect("cluster");
-      p.name();
-    }
+    parse_create_head(p, st);
     p.expect("from");
     if (p.accept("load")) {
       p.expect("generator");
@@ -353,13 +373,7 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
         }
       } else if (p.accept("format")) {
         if (p.accept("avro")) {
-          st.format = "avro";
-          p.expect("using");
-          p.expect("confluent");
-          p.expect("schema");
-          p.expect("registry");
-          p.expect("connection");
-          st.format_connection = p.name();
+          parse_avro_format(p, st);
         } else if (p.accept("json")) st.format = "json";
         else if (p.accept("text")) st.format = "text";
         else if (p.accept("bytes")) st.format = "bytes";
@@ -387,16 +401,7 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
     //   [KEY (a, ...) [NOT ENFORCED]] [FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION csr
     //   | FORMAT JSON] [ENVELOPE UPSERT | DEBEZIUM] [WITH (SNAPSHOT = true | false)]
     st.kind = StreamingStatement::Kind::kCreateSink;
-    if (p.accept("if")) {
-      p.expect("not");
-      p.expect("exists");
-      st.if_not_exists = true;
-    }
-    st.object = p.name();
-    if (p.accept("in")) {
-      p.expect("cluster");
-      p.name();
-    }
+    parse_create_head(p, st);
     p.expect("from");
     st.sink_from = p.name();
     p.expect("into");
@@ -416,17 +421,7 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
         if (p.accept("not")) p.expect("enforced");
       } else if (p.accept("format")) {
         if (p.accept("avro")) {
-          st.format = "avro";
-          p.expect("using");
-          p.expect("confluent");
-          p.expect("schema");
-          p.expect("registry");
-          p.expect("connection");
-          st.format_connection = p.name();
-          if (p.peek().kind == Token::Kind::kPunct && p.peek().text == "(") {
-            std::vector<StreamingStatement::Option> ignored;
-            parse_options(p, ignored);
-          }
+          parse_avro_format(p, st);
         } else if (p.accept("json")) {
           st.format = "json";
         } else {

@@ -1,7 +1,8 @@
 #pragma once
 // The statements of Freshet's own (Materialize's) SQL that PostgreSQL's grammar does not
 // have: SUBSCRIBE, DECLARE ... CURSOR FOR SUBSCRIBE, FETCH ... WITH (timeout = ...),
-// CREATE DEFAULT INDEX, SHOW VIEWS/INDEXES/..., EXPLAIN [PLAN] FOR VIEW/INDEX/..., and a
+// CREATE DEFAULT INDEX, SHOW VIEWS/INDEXES/..., EXPLAIN [PLAN] FOR VIEW/INDEX/...,
+// CREATE SECRET / CONNECTION / SOURCE / SINK, DROP SOURCE / SINK / SECRET / CONNECTION, and a
 // trailing AS OF on SELECT. A small hand-written parser: it recognises these by their leading
 // keywords and leaves every other statement to libpg_query (parser.hpp).
 

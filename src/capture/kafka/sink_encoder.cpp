@@ -74,11 +74,11 @@ std::string SinkEncoder::value_schema() const {
          "],\"default\":null},{\"name\":\"after\",\"type\":[\"null\",\"row\"],\"default\":null}]}";
 }
 
-Row SinkEncoder::key_of(RowRef row) const {
+Row project_row(RowRef row, const std::vector<uint32_t>& columns) {
   std::vector<Datum> ds = row.unpack();
   std::vector<Datum> k;
-  k.reserve(key_.size());
-  for (auto c : key_) k.push_back(ds[c]);
+  k.reserve(columns.size());
+  for (auto c : columns) k.push_back(ds[c]);
   return Row::pack(k);
 }
 

@@ -36,6 +36,9 @@ struct SinkMessage {
   friend bool operator==(const SinkMessage&, const SinkMessage&) = default;
 };
 
+// The datums of `columns` of a row, in that order.
+Row project_row(RowRef row, const std::vector<uint32_t>& columns);
+
 class SinkEncoder {
  public:
   // columns: the sinked relation's; key: positions of the KEY columns (empty: none).
@@ -56,8 +59,6 @@ class SinkEncoder {
   // The row as a consumer decodes it: the wire encodings are not all exact (an unconstrained
   // numeric is an Avro decimal of scale 10), so the sink's state holds rows in this form.
   Row normalize(const Row& row) const;
-  // The key of a row (its KEY columns).
-  Row key_of(RowRef row) const;
   // The message's bytes. key: nullopt without a KEY; value: nullopt for a tombstone.
   void encode(const SinkMessage& m, std::optional<std::string>& key, std::optional<std::string>& value) const;
   // Decodes a message this encoder wrote. Throws freshet::kafka::DecodeError.

@@ -4,13 +4,7 @@
 
 namespace freshet::capture::kafka {
 
-Row SinkState::key_of(RowRef row) const {
-  std::vector<Datum> ds = row.unpack();
-  std::vector<Datum> k;
-  k.reserve(key_.size());
-  for (auto c : key_) k.push_back(ds[c]);
-  return Row::pack(k);
-}
+Row SinkState::key_of(RowRef row) const { return project_row(row, key_); }
 
 std::string SinkState::describe_key(const Row& key) const {
   std::vector<Datum> ds = key.unpack();
