@@ -156,7 +156,9 @@ class SinkRun {
     std::vector<std::pair<uint64_t, std::vector<ck::SinkMessage>>> batch(1);
     batch[0].first = in.time;
     if (Status s = state_.reconcile(in.snapshot, batch[0].second); !s) return s;
-    if (fresh && !e_.snapshot) batch[0].second.clear();  // WITH (SNAPSHOT = false): the state starts as the relation is
+    // WITH (SNAPSHOT = false): until the sink first stores a batch, the state starts as the
+    // relation is (also when the first run failed after storing its initial offsets).
+    if (ts == 0 && !e_.snapshot) batch[0].second.clear();
     if (Status s = emit(batch, in.time); !s) return s;
     set_running();
 

@@ -182,6 +182,22 @@ int64_t parse_interval_ms(const std::string& s) {
   return static_cast<int64_t>(ms);
 }
 
+// WITH (SNAPSHOT [= bool] [, PROGRESS [= bool]]) after the WITH: SUBSCRIBE's and CREATE
+// SINK's options (PROGRESS only where progress_allowed).
+void parse_boolean_options(Parser& p, StreamingStatement& st, const std::string& statement, bool progress_allowed) {
+  if (!p.accept_punct('(')) p.fail("expected ( after WITH");
+  while (true) {
+    std::string opt = p.name();
+    p.accept_punct('=');
+    bool v = p.boolean_value();
+    if (opt == "snapshot") st.snapshot = v;
+    else if (opt == "progress" && progress_allowed) st.progress = v;
+    else p.fail("unknown " + statement + " option " + opt);
+    if (p.accept_punct(')')) break;
+    if (!p.accept_punct(',')) p.fail("expected , or )");
+  }
+}
+
 void parse_subscribe_body(Parser& p, StreamingStatement& st) {
   st.kind = StreamingStatement::Kind::kSubscribe;
   p.accept("to");
@@ -191,17 +207,7 @@ void parse_subscribe_body(Parser& p, StreamingStatement& st) {
     st.object = p.name();
   while (!p.at_end()) {
     if (p.accept("with")) {
-      if (!p.accept_punct('(')) p.fail("expected ( after WITH");
-      while (true) {
-        std::string opt = p.name();
-        p.accept_punct('=');
-        bool v = p.boolean_value();
-        if (opt == "snapshot") st.snapshot = v;
-        else if (opt == "progress") st.progress = v;
-        else p.fail("unknown SUBSCRIBE option " + opt);
-        if (p.accept_punct(')')) break;
-        if (!p.accept_punct(',')) p.fail("expected , or )");
-      }
+      parse_boolean_options(p, st, "SUBSCRIBE", true);
     } else if (p.accept("as")) {
       p.expect("of");
       p.accept("at");
@@ -430,16 +436,7 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
       } else if (p.accept("envelope")) {
         st.envelope = p.name();
       } else if (p.accept("with")) {
-        if (!p.accept_punct('(')) p.fail("expected ( after WITH");
-        while (true) {
-          std::string opt = p.name();
-          p.accept_punct('=');
-          bool v = p.boolean_value();
-          if (opt == "snapshot") st.snapshot = v;
-          else p.fail("unknown CREATE SINK option " + opt);
-          if (p.accept_punct(')')) break;
-          if (!p.accept_punct(',')) p.fail("expected , or )");
-        }
+        parse_boolean_options(p, st, "CREATE SINK", false);
       } else {
         p.fail("unexpected token in CREATE SINK");
       }
