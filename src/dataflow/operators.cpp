@@ -356,6 +356,7 @@ class ReduceOp final : public Operator {
       if (it == groups_.end()) {
         it = groups_.emplace(kbytes, Group{}).first;
         Group& g = it->second;
+        g.canonical = it->first;
         g.key = Row::pack(key);
         g.aggs.resize(spec_.aggregates.size());
         for (size_t i = 0; i < spec_.aggregates.size(); ++i) init_state(spec_.aggregates[i], g.aggs[i]);
@@ -405,18 +406,16 @@ class ReduceOp final : public Operator {
       if (now) out.push_back(Update{*now, ctx.time, 1});
       g->emitted = std::move(now);
     }
-    // Drop empty groups (after emitting, since dirty points into the map).
-    for (auto it = groups_.begin(); it != groups_.end();) {
-      if (it->second.rows == 0 && !it->second.emitted) {
-        it = groups_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    // Drop the dirty groups that became empty (after emitting, since dirty points into the
+    // map). Only groups touched by this step can have become empty: the work is proportional
+    // to the input change, never to the number of groups.
+    for (Group* g : dirty)
+      if (g->rows == 0 && !g->emitted) groups_.erase(groups_.find(g->canonical));
   }
 
  private:
   struct Group {
+    std::string_view canonical;  // the map key (node-based map: stable while the group lives)
     Row key;
     int64_t rows = 0;
     std::vector<AggState> aggs;
@@ -677,7 +676,10 @@ class TopKOp final : public Operator {
         append_canonical_key(key, kbytes);
       }
       auto it = groups_.find(std::string_view(kbytes));
-      if (it == groups_.end()) it = groups_.emplace(kbytes, Group(Less{&spec_.order_by})).first;
+      if (it == groups_.end()) {
+        it = groups_.emplace(kbytes, Group(Less{&spec_.order_by})).first;
+        it->second.canonical = it->first;
+      }
       Group& g = it->second;
       if (!g.dirty) {
         g.dirty = true;
@@ -712,13 +714,9 @@ class TopKOp final : public Operator {
       for (auto& [r, c] : delta) out.push_back(Update{std::move(r), ctx.time, c});
       g->emitted = std::move(now);
     }
-    for (auto it = groups_.begin(); it != groups_.end();) {
-      if (it->second.rows.empty() && it->second.emitted.empty()) {
-        it = groups_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    // Only groups touched by this step can have become empty (see ReduceOp).
+    for (Group* g : dirty)
+      if (g->rows.empty() && g->emitted.empty()) groups_.erase(groups_.find(g->canonical));
   }
 
  private:
@@ -728,6 +726,7 @@ class TopKOp final : public Operator {
   };
   struct Group {
     explicit Group(Less l) : rows(l) {}
+    std::string_view canonical;  // the map key (node-based map: stable while the group lives)
     std::map<Row, int64_t, Less> rows;
     std::vector<std::pair<Row, int64_t>> emitted;
     bool dirty = false;

@@ -112,6 +112,7 @@ class Maintained {
   std::string name_;
   dataflow::RelExpr plan_;
   dataflow::RenderedDataflow df_;
+  bool time_dependent_ = false;  // the plan has a temporal filter: it must be stepped every tick
   std::vector<char> arena_;      // 8-byte aligned entries
   size_t dead_bytes_ = 0;
   absl::flat_hash_set<uint64_t, RefHash, RefEq> contents_;

@@ -1862,19 +1862,68 @@ FastPath match_fast_path(const dataflow::RelExpr& plan) {
   if (r->kind == dataflow::RelKind::kGet) fp.get = r;
   return fp;
 }
-// column -> constant expression, from conjuncts `#c = const`.
-std::map<uint32_t, const dataflow::ScalarExpr*> equalities(const dataflow::RelExpr* filter) {
-  std::map<uint32_t, const dataflow::ScalarExpr*> eq;
+// A value that fixes a key column: `#c = v` or `#c::wider = v`, with v free of columns.
+struct KeyValue {
+  const dataflow::ScalarExpr* value = nullptr;
+};
+// Exact numbers: comparisons between them are exact (no two values of one compare equal to
+// one value of another), unlike comparisons with floats.
+int exact_rank(TypeId t) {
+  switch (t) {
+    case TypeId::kInt2: return 1;
+    case TypeId::kInt4: return 2;
+    case TypeId::kInt8: return 3;
+    case TypeId::kNumeric: return 4;
+    default: return 0;
+  }
+}
+// Casts that map distinct values to distinct values (so `#c::to = v` holds for exactly the
+// rows whose #c equals v cast back to from's type).
+bool is_exact_widening(TypeId from, TypeId to) { return exact_rank(from) > 0 && exact_rank(to) > exact_rank(from); }
+bool is_constant(const dataflow::ScalarExpr& x) {
+  if (x.kind == dataflow::ScalarKind::kLiteral || x.kind == dataflow::ScalarKind::kParam) return true;
+  if (x.kind == dataflow::ScalarKind::kCast) return is_constant(x.args[0]);
+  return false;
+}
+// column -> constant expression, from conjuncts `#c = const` (any type that casts to #c's: the
+// lookup key is the constant cast to the column's type; rows found are checked against the
+// whole filter again, so the lookup only needs to find a superset of the matching rows).
+// The value of a key constant in the key column's type; nullopt when no row can match (NULL,
+// or a value the column's type cannot hold). A rounding cast is fine: callers check found rows
+// against the whole filter again.
+std::optional<Datum> key_in_column_type(const KeyValue& kv, Type column_type, EvalContext& ctx) {
+  Datum d = dataflow::eval(*kv.value, {}, ctx);
+  if (d.is_null()) return std::nullopt;  // `= NULL` matches nothing
+  if (kv.value->type.id == column_type.id) return d;
+  try {
+    d = cast_datum(d, kv.value->type, column_type, ctx);
+  } catch (const SqlError&) {
+    return std::nullopt;
+  }
+  if (d.is_null()) return std::nullopt;
+  return d;
+}
+
+std::map<uint32_t, KeyValue> equalities(const dataflow::RelExpr* filter) {
+  std::map<uint32_t, KeyValue> eq;
   if (!filter) return eq;
   for (const auto& e : filter->exprs) {
     if (e.kind != dataflow::ScalarKind::kCall || !e.fn || e.fn->name != "=" || e.args.size() != 2) continue;
-    const auto& a = e.args[0];
-    const auto& b = e.args[1];
-    auto is_const = [](const dataflow::ScalarExpr& x) {
-      return x.kind == dataflow::ScalarKind::kLiteral || x.kind == dataflow::ScalarKind::kParam;
-    };
-    if (a.kind == dataflow::ScalarKind::kColumn && is_const(b) && a.type.id == b.type.id) eq[a.column] = &b;
-    else if (b.kind == dataflow::ScalarKind::kColumn && is_const(a) && a.type.id == b.type.id) eq[b.column] = &a;
+    for (int side = 0; side < 2; ++side) {
+      const auto& col = e.args[side];
+      const auto& val = e.args[1 - side];
+      if (!is_constant(val)) continue;
+      if (col.kind == dataflow::ScalarKind::kColumn &&
+          (col.type.id == val.type.id || (exact_rank(col.type.id) > 0 && exact_rank(val.type.id) > 0))) {
+        eq[col.column] = {&val};
+        break;
+      }
+      if (col.kind == dataflow::ScalarKind::kCast && col.args[0].kind == dataflow::ScalarKind::kColumn &&
+          is_exact_widening(col.args[0].type.id, col.type.id)) {
+        eq[col.args[0].column] = {&val};
+        break;
+      }
+    }
   }
   return eq;
 }
@@ -1908,10 +1957,12 @@ bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pai
   }
   if (chosen < 0) return false;
   std::vector<Datum> key;
+  const auto& key_types = fp.get->column_types;
   for (auto c : m->index_columns(chosen)) {
-    Datum d = dataflow::eval(*eq[c], {}, ctx_);
-    if (d.is_null()) return true;  // `= NULL` matches nothing
-    key.push_back(d);
+    FRESHET_ASSERT(c < key_types.size());
+    std::optional<Datum> d = key_in_column_type(eq[c], key_types[c], ctx_);
+    if (!d) return true;  // no row can match
+    key.push_back(*d);
   }
   RowDiffs found;
   m->lookup(static_cast<size_t>(chosen), key, found);
@@ -2212,22 +2263,27 @@ void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
   if (st_.pending.count(t->id)) return;  // the transaction's own writes are not in the index
   auto eq = equalities(&e);
   std::vector<Datum> key;
+  bool no_match = false;
   for (auto c : t->primary_key) {
     auto it = eq.find(c);
     if (it == eq.end()) return;
     // Keys whose equal values may differ in bytes (numeric scale, -0.0) are not looked up.
     PhysicalKind k = physical_kind(t->columns[c].type.id);
     if (k == PhysicalKind::kNumeric || k == PhysicalKind::kFloat || k == PhysicalKind::kInterval) return;
-    if (it->second->type.id != t->columns[c].type.id) return;
-    Datum d = dataflow::eval(*it->second, {}, ctx_);
-    if (d.is_null()) return;
-    key.push_back(d);
+    std::optional<Datum> d = key_in_column_type(it->second, t->columns[c].type, ctx_);
+    if (!d) {
+      no_match = true;
+      continue;
+    }
+    key.push_back(*d);
   }
   dataflow::RelExpr rows;
   rows.kind = dataflow::RelKind::kConstant;
   rows.column_types = get.column_types;
-  auto found = data->by_key.find(Row::pack(key));
-  if (found != data->by_key.end()) rows.constant_rows.push_back({found->second, 1});
+  if (!no_match) {
+    auto found = data->by_key.find(Row::pack(key));
+    if (found != data->by_key.end()) rows.constant_rows.push_back({found->second, 1});
+  }
   e.inputs[0] = std::move(rows);
 }
 
