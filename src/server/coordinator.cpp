@@ -1,5 +1,6 @@
 #include "server/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -120,8 +121,7 @@ Coordinator::~Coordinator() {
 uint64_t Coordinator::State::next_write_ts() {
   // Transactions within one millisecond share it (each is still applied whole), so that a
   // high commit rate does not push timestamps ahead of the clock.
-  uint64_t t = wall_clock_ms();
-  return t > now_ts ? t : now_ts;
+  return std::max({wall_clock_ms(), now_ts.load(), last_write_ts});
 }
 
 Maintained* Coordinator::State::find_maintained(uint64_t id) {
@@ -218,7 +218,9 @@ void Coordinator::State::start_ticker() {
       {
         std::unique_lock w(mu);
         if (!maintained.empty() || !subscribers.empty()) {
+          // Never past a write that is not yet published: it must still be applied at its time.
           uint64_t t = wall_clock_ms();
+          if (!unpublished.empty()) t = std::min(t, unpublished.front()->ts);
           if (t > now_ts) advance(t, {});
         }
       }

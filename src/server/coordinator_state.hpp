@@ -10,7 +10,10 @@
 // runs at `now_ts` (the last timestamp applied), which is at least every acknowledged write's
 // timestamp: reads are strict serializable, and a read never waits.
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <optional>
 #include <deque>
 #include <map>
 #include <memory>
@@ -24,6 +27,7 @@
 #include "server/sinks.hpp"
 #include "server/sources.hpp"
 #include "server/persist.hpp"
+#include "server/write_path.hpp"
 
 namespace freshet::server {
 
@@ -46,11 +50,21 @@ struct SubscriptionQueue {
 };
 
 struct Coordinator::State {
+  // Lock order: write_mu, then mu. write_mu orders writers and DDL (write_path.hpp); mu guards
+  // what readers read (held shared by them, exclusively for short publishes and by DDL).
+  std::mutex write_mu;
   std::shared_mutex mu;
   Catalog catalog;                                         // guarded by mu
   std::vector<std::unique_ptr<Maintained>> maintained;     // guarded by mu, creation order
   std::map<uint64_t, std::vector<std::weak_ptr<SubscriptionQueue>>> subscribers;  // guarded by mu
-  uint64_t now_ts = 0;                                     // guarded by mu
+  // The last published timestamp: every write at or before it is visible. Written under mu
+  // (exclusively); atomic so that the oracle can read it under write_mu alone.
+  std::atomic<uint64_t> now_ts = 0;
+  // The write path (write_path.hpp).
+  std::deque<std::shared_ptr<UnpublishedWrite>> unpublished;  // guarded by mu, commit order
+  uint64_t next_write_seq = 1;                                // guarded by mu
+  uint64_t last_write_ts = 0;                                 // guarded by mu
+  std::condition_variable_any published_cv;                   // with mu: a publish happened
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
   std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks;      // guarded by mu, by catalog id
   // Dropped sinks whose threads may still be finishing (joined at shutdown). Guarded by mu.
@@ -64,6 +78,26 @@ struct Coordinator::State {
   // The oracle: a timestamp for the next write: the wall clock in ms, never less than the last
   // one (transactions in the same millisecond share it). REQUIRES: mu held exclusively.
   uint64_t next_write_ts();
+
+  // The write path (write_path.hpp). stage_write: REQUIRES write_mu held, mu not held. Takes the
+  // timestamp, applies changes to the tables' newest state, registers them as unpublished and
+  // enqueues batch (its timestamp set here) on collection (0: nothing to store). Throws SqlError
+  // when the batch cannot even be enqueued (then nothing stays applied).
+  std::shared_ptr<UnpublishedWrite> stage_write(ChangeSet changes, uint64_t collection, storage::Batch batch);
+  // REQUIRES: neither lock held. Waits for durability and publication; a failure has been undone
+  // when it returns it.
+  Status finish_write(const std::shared_ptr<UnpublishedWrite>& w);
+  // The published contents of a table (the newest minus what is not yet published).
+  // REQUIRES: mu held (shared or exclusively).
+  void published_rows(uint64_t table_id, const TableData& data, const std::function<void(const Row&, int64_t)>& emit) const;
+  // The published row of a key of a table with a primary key (key as table_row_key makes it).
+  // REQUIRES: mu held.
+  std::optional<Row> published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const;
+  // Publishes the finished writes at the front of `unpublished`. REQUIRES: mu held exclusively.
+  void publish_ready();
+  // Undoes the unpublished writes of a collection from seq on, newest first.
+  // REQUIRES: write_mu and mu held exclusively.
+  void undo_from(uint64_t collection, uint64_t seq, const Status& why);
   // Applies nothing to tables (the caller did) but pushes the changes at time t through every
   // maintained dataflow in order, delivers to subscribers, and sets now_ts = t.
   // REQUIRES: mu held exclusively; t >= now_ts. Throws SqlError from evaluation (the state is

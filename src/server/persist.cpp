@@ -108,6 +108,21 @@ Status Persistence::append(uint64_t collection, storage::Batch batch) {
   return Status::ok();
 }
 
+Result<Persistence::PendingAppend> Persistence::enqueue(uint64_t collection, storage::Batch batch) {
+  auto c = store_->get(collection);
+  if (!c) return Status::error("collection " + std::to_string(collection) + " is missing");
+  if (batch.timestamp_ms < c->bounds().upper_ms) batch.timestamp_ms = c->bounds().upper_ms;
+  auto t = c->enqueue(std::move(batch));
+  if (!t) return t.status();
+  return PendingAppend{std::move(c), std::move(t.value())};
+}
+
+Status Persistence::wait(PendingAppend& pending) {
+  auto r = pending.collection->wait(*pending.ticket);
+  if (!r) return r.status();
+  return Status::ok();
+}
+
 Status Persistence::put_object(uint64_t ts, const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) {
   storage::Batch b;
   b.timestamp_ms = ts;

@@ -125,6 +125,16 @@ class Persistence {
   uint64_t max_upper() const;
   storage::Store& store() { return *store_; }
 
+  // Two-phase appends for the write path (write_path.hpp): enqueue() fixes the batch's place in
+  // its collection's commit order and returns at once; wait() returns when it is durable. The
+  // batch's timestamp is raised to the collection's upper when below it, as append() does.
+  struct PendingAppend {
+    std::shared_ptr<storage::Collection> collection;
+    std::shared_ptr<storage::Collection::Ticket> ticket;
+  };
+  Result<PendingAppend> enqueue(uint64_t collection, storage::Batch batch);
+  Status wait(PendingAppend& pending);
+
  private:
   explicit Persistence(std::unique_ptr<storage::Store> store) : store_(std::move(store)) {}
   Status append(uint64_t collection, storage::Batch batch);

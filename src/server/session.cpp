@@ -198,6 +198,13 @@ std::vector<std::string> Session::split(std::string_view sql) {
 
 namespace {
 
+// What DDL holds: write_mu (no writer is between evaluating and staging) and mu exclusively.
+struct DdlLock {
+  explicit DdlLock(Coordinator::State& cs) : w(cs.write_mu), m(cs.mu) {}
+  std::unique_lock<std::mutex> w;
+  std::unique_lock<std::shared_mutex> m;
+};
+
 class Executor {
  public:
   Executor(Coordinator& coord, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
@@ -248,10 +255,20 @@ class Executor {
   std::vector<Row> returning(const ObjectInfo& t, PgQuery__Node** list, size_t n, const std::vector<Row>& rows,
                              std::vector<Column>& cols);
   void require_write_lock() {}
-  void apply_to_table(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes);
   std::vector<storage::Change> table_storage_changes(const ObjectInfo& t, const RowDiffs& changes);
-  // During COMMIT: the changes of all tables (applied after they are durable, at one timestamp)
-  // and their durable records.
+  // Writes (write_path.hpp). begin_write() takes write_mu and mu (shared) for a statement that
+  // writes (or COMMIT); write() checks and stages changes; commit_staged() makes what was staged
+  // durable and visible and releases both locks. Outside a transaction block a statement's
+  // writes are one transaction; inside one they go to the session's pending changes instead.
+  void begin_write();
+  void commit_staged();
+  std::unique_lock<std::mutex> wlock_;
+  std::shared_lock<std::shared_mutex> rlock_;
+  // Reads see the tables' newest state (a writer holding write_mu) rather than the published.
+  bool writer_view_ = false;
+  ChangeSet staged_;
+  // The changes of all tables staged by this statement or COMMIT (applied after they are
+  // durable, at one timestamp) and their durable records; null inside a transaction block.
   ChangeSet* commit_batch_ = nullptr;
   std::vector<storage::Change> commit_records_;
 
@@ -264,6 +281,8 @@ class Executor {
     dataflow::consolidate(c);
     write(t, c);
   }
+  void begin_produce() { begin_write(); }
+  void commit_produce() { commit_staged(); }
   std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
   std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
@@ -305,8 +324,13 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
       for (const auto& r : rows) emit(r, 1);
       return;
     }
-    if (TableData* t = cat.table_data(id))
-      for (const auto& [row, n] : t->rows) emit(row, n);
+    if (TableData* t = cat.table_data(id)) {
+      if (writer_view_) {
+        for (const auto& [row, n] : t->rows) emit(row, n);
+      } else {
+        cs_.published_rows(id, *t, emit);
+      }
+    }
     if (Maintained* m = cs_.find_maintained(id)) {
       m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
     } else if (auto f = cs_.failed_dataflows.find(id); f != cs_.failed_dataflows.end()) {
@@ -635,23 +659,40 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
     return;
   }
   st_.pending.erase(t.id);
-  if (commit_batch_) {
-    // COMMIT: every table's changes become durable in one batch, then are applied together.
-    auto records = table_storage_changes(t, changes);
-    commit_records_.insert(commit_records_.end(), std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
-    auto& all = (*commit_batch_)[t.id];
-    all.insert(all.end(), changes.begin(), changes.end());
+  // The statement's (or COMMIT's) changes are staged; commit_staged() makes every table's
+  // changes durable in one batch and applies them together (write_path.hpp).
+  FRESHET_ASSERT(commit_batch_ != nullptr);
+  auto records = table_storage_changes(t, changes);
+  commit_records_.insert(commit_records_.end(), std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
+  auto& all = (*commit_batch_)[t.id];
+  all.insert(all.end(), changes.begin(), changes.end());
+}
+
+void Executor::begin_write() {
+  wlock_ = std::unique_lock(cs_.write_mu);
+  rlock_ = std::shared_lock(cs_.mu);
+  writer_view_ = true;
+  staged_.clear();
+  commit_records_.clear();
+  commit_batch_ = st_.txn == TransactionStatus::kInBlock ? nullptr : &staged_;
+}
+
+void Executor::commit_staged() {
+  FRESHET_ASSERT(wlock_.owns_lock());
+  commit_batch_ = nullptr;
+  rlock_.unlock();
+  bool empty = true;
+  for (const auto& [id, d] : staged_) empty &= d.empty();
+  if (empty) {
+    wlock_.unlock();
     return;
   }
-  uint64_t ts = cs_.next_write_ts();
-  if (cs_.persist) {
-    if (Status ps = cs_.persist->write_tables(ts, table_storage_changes(t, changes)); !ps)
-      throw SqlError(sqlstate::kIoError, "could not make the write durable: " + ps.message());
-  }
-  apply_to_table(t, changes);
-  ChangeSet cs;
-  cs[t.id] = changes;
-  cs_.advance(ts, std::move(cs));
+  storage::Batch batch;
+  batch.changes = std::move(commit_records_);
+  auto w = cs_.stage_write(std::move(staged_), Persistence::kTablesCollection, std::move(batch));
+  wlock_.unlock();
+  writer_view_ = false;
+  if (Status s = cs_.finish_write(w); !s) throw SqlError(sqlstate::kIoError, "could not make the write durable: " + s.message());
 }
 
 std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t, const RowDiffs& changes) {
@@ -693,48 +734,6 @@ std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t
   return out;
 }
 
-void Executor::apply_to_table(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes) {
-  TableData* data = cs_.catalog.table_data(t.id);
-  std::vector<Datum> ds;
-  std::vector<std::pair<const std::vector<uint32_t>*, std::string>> keys;
-  if (!t.primary_key.empty()) keys.push_back({&t.primary_key, ""});
-  for (const auto& u : t.unique_keys) keys.push_back({&u, ""});
-  if (data->key_counts.size() < keys.size()) data->key_counts.resize(keys.size());
-  auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
-    ds.clear();
-    r.unpack_into(ds);
-    std::vector<Datum> k;
-    has_null = false;
-    for (auto c : cols) {
-      k.push_back(ds[c]);
-      has_null |= ds[c].is_null();
-    }
-    return Row::pack(k);
-  };
-  for (const auto& [row, diff] : changes) {
-    auto& n = data->rows[row];
-    n += diff;
-    if (n == 0) data->rows.erase(row);
-    if (!t.primary_key.empty()) {
-      bool has_null = false;
-      Row k = key_of(row, t.primary_key, has_null);
-      if (diff > 0) {
-        data->by_key[k] = row;
-      } else {
-        auto it = data->by_key.find(k);
-        if (it != data->by_key.end() && it->second == row) data->by_key.erase(it);
-      }
-    }
-    for (size_t ki = 0; ki < keys.size(); ++ki) {
-      bool has_null = false;
-      Row k = key_of(row, *keys[ki].first, has_null);
-      if (has_null) continue;
-      auto& kc = data->key_counts[ki][k];
-      kc += diff;
-      if (kc == 0) data->key_counts[ki].erase(k);
-    }
-  }
-}
 
 std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, size_t n, const std::vector<Row>& rows,
                                      std::vector<Column>& cols) {
@@ -773,7 +772,7 @@ std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, 
 }
 
 std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  begin_write();
   if (s->on_conflict_clause) throw SqlError(sqlstate::kFeatureNotSupported, "ON CONFLICT is not supported");
   if (s->with_clause) throw SqlError(sqlstate::kFeatureNotSupported, "WITH in INSERT is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
@@ -906,11 +905,12 @@ std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
   write(t, changes);
   std::vector<Column> cols;
   auto ret = returning(t, s->returning_list, s->n_returning_list, inserted, cols);
+  commit_staged();
   return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "INSERT 0 " + std::to_string(count));
 }
 
 std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  begin_write();
   if (s->n_from_clause) throw SqlError(sqlstate::kFeatureNotSupported, "UPDATE ... FROM is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
   sql::Binder binder(cs_.catalog, param_types_);
@@ -981,11 +981,12 @@ std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
   write(t, changes);
   std::vector<Column> cols;
   auto ret = returning(t, s->returning_list, s->n_returning_list, updated, cols);
+  commit_staged();
   return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "UPDATE " + std::to_string(count));
 }
 
 std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  begin_write();
   if (s->n_using_clause) throw SqlError(sqlstate::kFeatureNotSupported, "DELETE ... USING is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
   sql::Binder binder(cs_.catalog, param_types_);
@@ -1022,11 +1023,12 @@ std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
   write(t, changes);
   std::vector<Column> cols;
   auto ret = returning(t, s->returning_list, s->n_returning_list, deleted, cols);
+  commit_staged();
   return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "DELETE " + std::to_string(count));
 }
 
 std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  begin_write();
   for (size_t i = 0; i < s->n_relations; ++i) {
     const ObjectInfo& t = table_for_write(s->relations[i]->range_var);
     std::vector<std::pair<Row, int64_t>> changes;
@@ -1034,12 +1036,13 @@ std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s
     for (const auto& [r, n] : st_.pending[t.id]) changes.push_back({r, -n});
     write(t, changes);
   }
+  commit_staged();
   return done("TRUNCATE TABLE");
 }
 
 // The text of a DEFAULT expression: deparsed, so that it is stored in canonical SQL.
 std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   if (st_.txn == TransactionStatus::kInBlock)
     throw SqlError(sqlstate::kActiveSqlTransaction, "CREATE TABLE cannot run inside a transaction block");
   std::string schema = s->relation->schemaname && *s->relation->schemaname ? s->relation->schemaname : "public";
@@ -1138,7 +1141,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
 }
 
 std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTableAsStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) return create_materialized_view(s);
   const auto* into = s->into;
   std::string name = into->rel->relname;
@@ -1214,7 +1217,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
 }
 
 std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   std::string name = s->view->relname;
   const ObjectInfo* existing = cs_.catalog.lookup("public", name);
   if (existing && !s->replace) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
@@ -1256,7 +1259,7 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
 }
 
 std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   const ObjectInfo* t = cs_.catalog.lookup(s->relation->schemaname ? s->relation->schemaname : "", s->relation->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(s->relation->relname) + "\" does not exist");
   if (t->kind != ObjectKind::kTable && t->kind != ObjectKind::kView && t->kind != ObjectKind::kMaterializedView)
@@ -1331,7 +1334,7 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
 }
 
 std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   ObjectKind want;
   const char* what;
   const char* tag;
@@ -1417,36 +1420,18 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
         return done("ROLLBACK");
       }
       if (st_.txn == TransactionStatus::kInBlock) {
-        std::unique_lock lock(cs_.mu);
         st_.txn = TransactionStatus::kIdle;
         auto pending = std::move(st_.pending);
         st_.pending.clear();
-        ChangeSet batch;
-        commit_batch_ = &batch;
-        commit_records_.clear();
-        try {
-          // Check every table's constraints and compute the durable records first: nothing is
-          // applied unless everything can be.
-          for (auto& [id, changes] : pending) {
-            const ObjectInfo* t = cs_.catalog.find(id);
-            if (!t || changes.empty()) continue;  // dropped meanwhile
-            write(*t, changes);
-          }
-        } catch (...) {
-          commit_batch_ = nullptr;
-          throw;
+        begin_write();
+        // Check every table's constraints and compute the durable records first: nothing is
+        // applied unless everything can be (an error leaves the staged changes unapplied).
+        for (auto& [id, changes] : pending) {
+          const ObjectInfo* t = cs_.catalog.find(id);
+          if (!t || changes.empty()) continue;  // dropped meanwhile
+          write(*t, changes);
         }
-        commit_batch_ = nullptr;
-        if (!batch.empty()) {
-          uint64_t ts = cs_.next_write_ts();
-          if (cs_.persist) {
-            if (Status ps = cs_.persist->write_tables(ts, std::move(commit_records_)); !ps)
-              throw SqlError(sqlstate::kIoError, "could not make the transaction durable: " + ps.message());
-          }
-          for (auto& [id, changes] : batch)
-            if (const ObjectInfo* t = cs_.catalog.find(id)) apply_to_table(*t, changes);
-          cs_.advance(ts, std::move(batch));
-        }
+        commit_staged();
       }
       return done("COMMIT");
     }
@@ -1565,7 +1550,7 @@ class SubscribeExecution : public Execution {
       : cs_(cs), q_(std::move(q)), columns_(std::move(cols)), progress_(progress), temp_(temp_dataflow), cancelled_(cancelled) {}
   ~SubscribeExecution() override {
     if (temp_) {
-      std::unique_lock lock(cs_.mu);
+      std::unique_lock lock(cs_.mu);  // only the list of dataflows changes
       cs_.drop_maintained(*temp_);
     }
   }
@@ -1639,7 +1624,7 @@ void Executor::wait_for_time(uint64_t t) {
 
 std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st) {
   if (st.as_of) wait_for_time(*st.as_of);
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   if (st.as_of && *st.as_of < cs_.now_ts)
     throw SqlError(sqlstate::kInvalidParameterValue,
                    "Timestamp (" + std::to_string(*st.as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
@@ -1656,7 +1641,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
   if (obj && obj->kind == ObjectKind::kTable) {
     source_id = obj->id;
-    for (const auto& [r, n] : cs_.catalog.table_data(obj->id)->rows) initial.push_back({r, n});
+    cs_.published_rows(obj->id, *cs_.catalog.table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
   } else if (obj && cs_.find_maintained(obj->id)) {
     source_id = obj->id;
     cs_.find_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
@@ -2012,7 +1997,7 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
   auto entry = std::make_shared<SourceEntry>();
   entry->name = st.object;
   {
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     if (cs_.catalog.lookup("public", st.object)) {
       if (st.if_not_exists) return done("CREATE SOURCE");
       throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
@@ -2043,7 +2028,7 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
     }
     entry->source->stop();
     if (entry->on_drop) entry->on_drop();
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     for (auto id : entry->table_ids)
       if (id) cs_.catalog.remove(id);
     if (cs_.catalog.find(entry->id)) cs_.catalog.remove(entry->id);
@@ -2072,7 +2057,7 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
 std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& st) {
   std::shared_ptr<SinkEntry> entry;
   {
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     if (cs_.catalog.lookup("public", st.object)) {
       if (st.if_not_exists) return done("CREATE SINK");
       throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
@@ -2082,7 +2067,7 @@ std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& 
   // The broker, the topic and the registry are checked before the sink exists.
   if (Status s = check_sink(*entry); !s) throw SqlError(sqlstate::kConnectionException, s.message());
   {
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     if (cs_.catalog.lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
     // Connections or the relation may have changed while we were away: build again.
     auto fresh = build_sink(cs_, st);
@@ -2121,7 +2106,7 @@ SinkInput Executor::sink_input(const SinkEntry& e) {
   in.queue = std::make_shared<SubscriptionQueue>();
   uint64_t source_id = obj->id;
   if (obj->kind == ObjectKind::kTable) {
-    for (const auto& [r, n] : cs.catalog.table_data(obj->id)->rows) in.snapshot.push_back({r, n});
+    cs.published_rows(obj->id, *cs.catalog.table_data(obj->id), [&](const Row& r, int64_t n) { in.snapshot.push_back({r, n}); });
   } else if (Maintained* m = cs.find_maintained(obj->id)) {
     m->for_each([&](RowRef r, int64_t n) { in.snapshot.push_back({Row(std::string(r.bytes())), n}); });
   } else if (Maintained* own = cs.find_maintained(e.id)) {
@@ -2145,7 +2130,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   if (st.what == "sink") {
     std::shared_ptr<SinkEntry> sink;
     {
-      std::unique_lock lock(cs_.mu);
+      DdlLock lock(cs_);
       const ObjectInfo* o = cs_.catalog.lookup("public", st.object);
       if (!o || o->kind != ObjectKind::kSink) {
         if (st.if_exists) return done("DROP SINK");
@@ -2161,7 +2146,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
     return done("DROP SINK");
   }
   {
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     if (st.what == "source") {
       for (const auto& [id, e] : cs_.sources)
         if (e->name == st.object) entry = e;
@@ -2201,7 +2186,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   // Stop the connector without the lock: its thread may be waiting for it.
   entry->source->stop();
   if (entry->on_drop) entry->on_drop();
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   if (cs_.persist) {
     if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id); !ps)
       throw SqlError(sqlstate::kIoError, "could not record the dropped source: " + ps.message());
@@ -2222,7 +2207,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
 // CREATE [MATERIALIZED] VIEW v AS WITH MUTUALLY RECURSIVE ...: the definition is stored as its
 // text (PostgreSQL's deparser cannot render it).
 std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingStatement& st) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   bool mv = st.what == "materialized view";
   if (cs_.catalog.lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + st.object + "\" already exists");
   sql::Binder binder(cs_.catalog, param_types_);
@@ -2281,8 +2266,13 @@ void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
   rows.kind = dataflow::RelKind::kConstant;
   rows.column_types = get.column_types;
   if (!no_match) {
-    auto found = data->by_key.find(Row::pack(key));
-    if (found != data->by_key.end()) rows.constant_rows.push_back({found->second, 1});
+    Row k = Row::pack(key);
+    if (writer_view_) {
+      auto found = data->by_key.find(k);
+      if (found != data->by_key.end()) rows.constant_rows.push_back({found->second, 1});
+    } else if (auto found = cs_.published_by_key(*t, *data, k)) {
+      rows.constant_rows.push_back({std::move(*found), 1});
+    }
   }
   e.inputs[0] = std::move(rows);
 }
@@ -2313,7 +2303,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       return std::make_unique<MaterializedExecution>(ex.columns(), std::move(rows), tag);
     }
     case K::kCreateDefaultIndex: {
-      std::unique_lock lock(cs_.mu);
+      DdlLock lock(cs_);
       const ObjectInfo* o = cs_.catalog.lookup("", st.object);
       if (!o) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
       std::vector<uint32_t> key;
@@ -2327,7 +2317,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     case K::kShow:
       return show(st);
     case K::kCreateSecret: {
-      std::unique_lock lock(cs_.mu);
+      DdlLock lock(cs_);
       if (const ObjectInfo* o = cs_.catalog.lookup("public", st.object)) {
         if (st.if_not_exists && o->kind == ObjectKind::kSecret) return done("CREATE SECRET");
         throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
@@ -2340,7 +2330,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       return done("CREATE SECRET");
     }
     case K::kCreateConnection: {
-      std::unique_lock lock(cs_.mu);
+      DdlLock lock(cs_);
       if (const ObjectInfo* o = cs_.catalog.lookup("public", st.object)) {
         if (st.if_not_exists && o->kind == ObjectKind::kConnection) return done("CREATE CONNECTION");
         throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
@@ -2654,7 +2644,10 @@ void Coordinator::State::start_sources() {
 namespace freshet::server {
 
 void produce_into_table(Coordinator::State& cs, uint64_t table_id, const std::vector<std::pair<Row, std::optional<Row>>>& records) {
-  std::unique_lock lock(cs.mu);
+  Session::State dummy;
+  std::vector<Type> no_params;
+  Executor ex(cs, dummy, {}, no_params);
+  ex.begin_produce();
   const sql::ObjectInfo* t = cs.catalog.find(table_id);
   TableData* data = cs.catalog.table_data(table_id);
   if (!t || !data) throw SqlError(sqlstate::kUndefinedTable, "the table was dropped");
@@ -2694,10 +2687,8 @@ void produce_into_table(Coordinator::State& cs, uint64_t table_id, const std::ve
     it->second = value;
   }
   if (changes.empty()) return;
-  Session::State dummy;
-  std::vector<Type> no_params;
-  Executor ex(cs, dummy, {}, no_params);
   ex.write_for_produce(*t, changes);
+  ex.commit_produce();
 }
 
 }  // namespace freshet::server

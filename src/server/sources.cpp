@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <map>
+#include <unordered_map>
 
 #include "dataflow/update.hpp"
 #include "server/coordinator_state.hpp"
@@ -20,6 +22,7 @@ class Sink : public capture::SourceSink {
   Sink(Coordinator::State& st, std::shared_ptr<SourceEntry> e) : st_(st), e_(std::move(e)) {}
 
   Status set_schemas(const std::vector<capture::TableSchema>& tables) override {
+    std::lock_guard wlock(st_.write_mu);  // catalog changes are DDL (write_path.hpp)
     std::unique_lock lock(st_.mu);
     {
       std::lock_guard g(e_->mu);
@@ -90,31 +93,32 @@ class Sink : public capture::SourceSink {
   Status apply(capture::Transaction txn) override {
     uint64_t rows = txn.changes.size();
     {
-      std::unique_lock lock(st_.mu);
+      // The write path (write_path.hpp): under write_mu, the changes against the tables' newest
+      // state; durable with the upstream position (exactly once) before they are published.
+      std::unique_lock wlock(st_.write_mu);
       {
         std::lock_guard g(e_->mu);
         if (e_->dropped) return Status::error("source was dropped");
         if (!e_->schemas_set) return Status::error("transaction before schemas");
       }
-      // Durable first: the upstream position goes with the data (exactly once).
-      uint64_t ts = st_.next_write_ts();
+      storage::Batch stored;
       if (st_.persist) {
-        std::vector<storage::Change> stored;
-        stored.reserve(txn.changes.size());
+        stored.checkpoint = txn.position;
+        stored.changes.reserve(txn.changes.size());
         for (const auto& ch : txn.changes) {
           if (ch.table >= e_->table_ids.size() || e_->table_ids[ch.table] == 0) continue;
           std::vector<Datum> k = {Datum::from_int(ch.table)};
           ch.key.unpack_into(k);
           Row key = Row::pack(k);
           if (ch.op == capture::Change::Op::kUpsert)
-            stored.push_back(storage::Change::upsert(std::move(key), ch.value));
+            stored.changes.push_back(storage::Change::upsert(std::move(key), ch.value));
           else
-            stored.push_back(storage::Change::del(std::move(key)));
+            stored.changes.push_back(storage::Change::del(std::move(key)));
         }
-        Status ps = st_.persist->write_source(e_->id, ts, std::move(stored), txn.position);
-        if (!ps) return ps;
       }
       ChangeSet changes;
+      // The row of each touched key as of the changes so far in this transaction.
+      std::map<uint64_t, std::unordered_map<Row, std::optional<Row>, RowHash>> now;
       for (auto& ch : txn.changes) {
         if (ch.table >= e_->table_ids.size()) return Status::error("change for an unknown table");
         uint64_t tid = e_->table_ids[ch.table];
@@ -122,22 +126,29 @@ class Sink : public capture::SourceSink {
         TableData* data = st_.catalog.table_data(tid);
         if (!data) continue;  // dropped meanwhile
         Row key = dataflow::canonical_row(ch.key.ref());
-        auto& diffs = changes[tid];
-        auto it = data->by_key.find(key);
-        if (it != data->by_key.end()) {
-          diffs.push_back({it->second, -1});
-          auto r = data->rows.find(it->second);
-          if (r != data->rows.end() && --r->second == 0) data->rows.erase(r);
-          if (ch.op == capture::Change::Op::kDelete) data->by_key.erase(it);
+        auto& cur = now[tid];
+        auto it = cur.find(key);
+        if (it == cur.end()) {
+          auto f = data->by_key.find(key);
+          it = cur.emplace(key, f == data->by_key.end() ? std::nullopt : std::optional<Row>(f->second)).first;
         }
+        auto& diffs = changes[tid];
+        if (it->second) diffs.push_back({*it->second, -1});
         if (ch.op == capture::Change::Op::kUpsert) {
           diffs.push_back({ch.value, 1});
-          data->rows[ch.value] += 1;
-          data->by_key[key] = std::move(ch.value);
+          it->second = std::move(ch.value);
+        } else {
+          it->second.reset();
         }
       }
-      for (auto& [id, d] : changes) dataflow::consolidate(d);
-      st_.advance(ts, std::move(changes));
+      std::shared_ptr<UnpublishedWrite> w;
+      try {
+        w = st_.stage_write(std::move(changes), e_->id, std::move(stored));
+      } catch (const SqlError& err) {
+        return Status::error(err.message());
+      }
+      wlock.unlock();
+      if (Status ps = st_.finish_write(w); !ps) return ps;
     }
     uint64_t now = wall_clock_ms();
     std::lock_guard g(e_->mu);
