@@ -267,10 +267,14 @@ class JoinOp final : public Operator {
     bytes.reserve(a.size_bytes() + b.size_bytes());
     bytes.append(a.bytes());
     bytes.append(b.bytes());
+    size_t row_bytes = bytes.size();
     out.push_back(Update{Row(std::move(bytes)), ctx.time, diff});
     if ((out.size() & 0xffff) == 0) {
       ctx.check_cancelled();
       ctx.check_size(out.size());
+      // What the output holds so far, estimated from this row's size (joined rows of one join
+      // are of similar size).
+      ctx.check_memory(out.size() * (sizeof(Update) + row_bytes));
     }
   }
 

@@ -1,6 +1,10 @@
 #include "server/session.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
@@ -109,7 +113,45 @@ constexpr Setting kDefaultSettings[] = {
     {"bytea_output", "hex", false},
     {"client_min_messages", "notice", false},
     {"cluster", "default", false},
+    // Freshet's own: the memory budget of one query (MB); its default comes from the machine.
+    {"query_memory_budget_mb", "", false},
 };
+
+// The default memory budget of a query: 1/16 of the machine's memory, between 256 MB and 4 GB.
+uint64_t default_query_budget_mb() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  uint64_t mem_mb = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) >> 20 : 4096;
+  return std::clamp<uint64_t>(mem_mb / 16, 256, 4096);
+}
+
+std::string setting_default(const Setting& s) {
+  if (std::string_view(s.name) == "query_memory_budget_mb") return std::to_string(default_query_budget_mb());
+  return s.value;
+}
+
+// A duration setting (statement_timeout) in ms: an integer (ms) or a number with a unit (us,
+// ms, s, min, h, d), as PostgreSQL reads it. nullopt when malformed.
+std::optional<uint64_t> parse_duration_ms(std::string v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+  size_t i = 0;
+  while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+  size_t start = i;
+  while (i < v.size() && (std::isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
+  if (i == start) return std::nullopt;
+  double num = std::strtod(v.substr(start, i - start).c_str(), nullptr);
+  while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+  std::string unit = sql::lower_ident(v.substr(i));
+  double ms;
+  if (unit.empty() || unit == "ms") ms = num;
+  else if (unit == "us") ms = num / 1000;
+  else if (unit == "s") ms = num * 1000;
+  else if (unit == "min") ms = num * 60'000;
+  else if (unit == "h") ms = num * 3'600'000;
+  else if (unit == "d") ms = num * 86'400'000;
+  else return std::nullopt;
+  if (ms < 0 || ms > 2147483647.0) return std::nullopt;
+  return static_cast<uint64_t>(ms);
+}
 
 // Display names of reported settings (ParameterStatus uses PostgreSQL's spelling).
 std::string display_name(const std::string& lower) {
@@ -135,7 +177,7 @@ struct Session::State {
 Session::Session(Coordinator& coordinator, SessionOptions options)
     : coordinator_(coordinator), state_(std::make_unique<State>()) {
   state_->options = std::move(options);
-  for (const auto& s : kDefaultSettings) state_->settings[s.name] = s.value;
+  for (const auto& s : kDefaultSettings) state_->settings[s.name] = setting_default(s);
   state_->settings["application_name"] = state_->options.application_name;
   state_->settings["session_authorization"] = state_->options.user;
   for (const auto& [k, v] : state_->options.startup_params) {
@@ -262,6 +304,8 @@ class Executor {
   // writes are one transaction; inside one they go to the session's pending changes instead.
   void begin_write();
   void commit_staged();
+  // The same for a caller holding write_mu only (mu released): DDL that writes rows.
+  void commit_staged_holding(std::unique_lock<std::mutex>& wlock);
   std::unique_lock<std::mutex> wlock_;
   std::shared_lock<std::shared_mutex> rlock_;
   // Reads see the tables' newest state (a writer holding write_mu) rather than the published.
@@ -283,7 +327,10 @@ class Executor {
   }
   void begin_produce() { begin_write(); }
   void commit_produce() { commit_staged(); }
-  std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
+  std::unique_ptr<Execution> create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key);
+  // CREATE INDEX on a view that is not maintained yet: releases the lock while the dataflow is
+  // hydrated and caught up (Coordinator::State::Hydration), retakes it before returning.
+  void hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key);
   std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_sink(const sql::StreamingStatement& st);
@@ -306,6 +353,21 @@ class Executor {
   std::unique_ptr<Execution> show(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> explain_object(const sql::StreamingStatement& st);
   void wait_for_time(uint64_t t);
+
+  // The limits of a one-shot query: cancellation, statement_timeout, the memory budget.
+  dataflow::StepLimits query_limits() const {
+    dataflow::StepLimits l;
+    l.cancelled = &st_.cancelled;
+    auto get = [&](const char* name) -> std::string {
+      auto it = st_.settings.find(name);
+      return it == st_.settings.end() ? std::string() : it->second;
+    };
+    if (auto ms = parse_duration_ms(get("statement_timeout")); ms && *ms > 0) l.deadline = started_ + std::chrono::milliseconds(*ms);
+    uint64_t mb = std::strtoull(get("query_memory_budget_mb").c_str(), nullptr, 10);
+    l.memory_budget_bytes = (mb == 0 ? default_query_budget_mb() : mb) << 20;
+    return l;
+  }
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
   Coordinator::State& cs_;
   Session::State& st_;
@@ -331,14 +393,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
         cs_.published_rows(id, *t, emit);
       }
     }
-    if (Maintained* m = cs_.find_maintained(id)) {
-      m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
-    } else if (auto f = cs_.failed_dataflows.find(id); f != cs_.failed_dataflows.end()) {
-      const ObjectInfo* o = cat.find(id);
-      throw SqlError(f->second.substr(0, 5), "the dataflow of \"" + (o ? o->name : std::to_string(id)) +
-                                                 "\" stopped with an error: " + f->second.substr(6))
-          .with_hint("Drop and recreate the index or materialized view once the data allows it.");
-    }
+    if (Maintained* m = cs_.read_maintained(id)) m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
     auto it = st_.pending.find(id);
     if (it != st_.pending.end())
       for (const auto& [row, n] : it->second) emit(row, n);
@@ -349,7 +404,7 @@ std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
   dataflow::RelExpr plan = sql::optimize(sql::lower(rel));
   ctx_.logical_time_ms = cs_.now_ts;
   rewrite_point_lookups(plan);
-  return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
+  return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits());
 }
 
 std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_rows) {
@@ -492,7 +547,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
     ctx_.logical_time_ms = cs_.now_ts;
     if (!try_fast_path(plan, result)) {
       rewrite_point_lookups(plan);
-      result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
+      result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits());
     }
   }
   // Finishing: ORDER BY, OFFSET, LIMIT, and the visible columns.
@@ -681,16 +736,21 @@ void Executor::commit_staged() {
   FRESHET_ASSERT(wlock_.owns_lock());
   commit_batch_ = nullptr;
   rlock_.unlock();
+  commit_staged_holding(wlock_);
+}
+
+void Executor::commit_staged_holding(std::unique_lock<std::mutex>& wlock) {
+  FRESHET_ASSERT(wlock.owns_lock());
   bool empty = true;
   for (const auto& [id, d] : staged_) empty &= d.empty();
   if (empty) {
-    wlock_.unlock();
+    wlock.unlock();
     return;
   }
   storage::Batch batch;
   batch.changes = std::move(commit_records_);
   auto w = cs_.stage_write(std::move(staged_), Persistence::kTablesCollection, std::move(batch));
-  wlock_.unlock();
+  wlock.unlock();
   writer_view_ = false;
   if (Status s = cs_.finish_write(w); !s) throw SqlError(sqlstate::kIoError, "could not make the write durable: " + s.message());
 }
@@ -1170,7 +1230,14 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
     changes.push_back({Row::pack(std::span<const Datum>(ds.data(), t.columns.size())), n});
     count += static_cast<size_t>(n);
   }
+  // The rows are one write transaction through the write path, after the table exists.
+  staged_.clear();
+  commit_records_.clear();
+  commit_batch_ = &staged_;
   write(t, changes);
+  commit_batch_ = nullptr;
+  lock.m.unlock();
+  commit_staged_holding(lock.w);
   return done("SELECT " + std::to_string(count));
 }
 
@@ -1282,24 +1349,122 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
     if (s->if_not_exists) return done("CREATE INDEX");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
-  return create_index(*cs_.catalog.find(t->id), name, std::move(key));
+  return create_index(lock, t->id, name, std::move(key));
 }
 
-std::unique_ptr<Execution> Executor::create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key) {
+namespace {
+void collect_inputs(const dataflow::RelExpr& e, std::vector<uint64_t>& out) {
+  if (e.kind == dataflow::RelKind::kGet && std::find(out.begin(), out.end(), e.collection_id) == out.end())
+    out.push_back(e.collection_id);
+  for (const auto& in : e.inputs) collect_inputs(in, out);
+}
+}  // namespace
+
+void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key) {
+  // Under the lock: the plan, and a snapshot of its inputs at now_ts (copying rows is cheap
+  // next to computing the view); the compute thread logs every later change of the inputs.
+  const uint64_t id = view.id;
+  dataflow::RelExpr plan = plan_for_object(view);
+  std::vector<uint64_t> inputs;
+  collect_inputs(plan, inputs);
+  std::map<uint64_t, RowDiffs> snap;
+  auto sf = snapshot_fn();
+  for (auto in : inputs) sf(in, [&](const Row& r, int64_t n) { snap[in].push_back({r, n}); });
+  auto h = std::make_shared<Coordinator::State::Hydration>();
+  h->id = id;
+  h->name = view.name;
+  h->inputs = inputs;
+  h->start_ts = cs_.now_ts;
+  {
+    std::lock_guard lk(cs_.compute_mu);
+    for (const auto& other : cs_.hydrations)
+      if (other->id == id)
+        throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "an index on \"" + view.name + "\" is being created")
+            .with_hint("Wait until that CREATE INDEX has finished.");
+    h->start_seq = cs_.compute_enqueued_seq;
+    cs_.hydrations.push_back(h);
+  }
+  lock.m.unlock();
+  lock.w.unlock();
+  auto relock = [&] {
+    lock.w.lock();
+    lock.m.lock();
+  };
+  try {
+    // Without locks: hydrate, then replay the logged changes until few are left; the compute
+    // thread replays the rest and adds the dataflow between two steps.
+    RowDiffs initial;
+    ctx_.logical_time_ms = h->start_ts;
+    auto m = std::make_shared<Maintained>(
+        id, h->name, std::move(plan), h->start_ts,
+        [&](uint64_t cid, const std::function<void(const Row&, int64_t)>& emit) {
+          for (const auto& [r, n] : snap[cid]) emit(r, n);
+        },
+        ctx_, initial);
+    snap.clear();
+    initial.clear();
+    m->add_index(key);
+    while (true) {
+      std::deque<Coordinator::State::ComputeStep> batch;
+      {
+        std::lock_guard lk(cs_.compute_mu);
+        batch.swap(h->log);
+      }
+      for (auto& e : batch) {
+        RowDiffs delta;
+        ctx_.logical_time_ms = e.ts;
+        m->step(e.ts, e.changes, ctx_, delta);
+        arena_.reset();
+      }
+      if (batch.size() <= 2) break;
+    }
+    std::unique_lock lk(cs_.compute_mu);
+    h->m = m;
+    h->ready = true;
+    cs_.compute_cv.notify_all();
+    cs_.compute_progress_cv.wait(lk, [&] { return h->done || cs_.compute_stopping; });
+    if (!h->done) throw SqlError(sqlstate::kAdminShutdown, "the server is shutting down");
+  } catch (...) {
+    {
+      std::lock_guard lk(cs_.compute_mu);
+      std::erase(cs_.hydrations, h);
+    }
+    relock();
+    throw;
+  }
+  relock();
+}
+
+std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key) {
   // Indexes on tables change no result and are recorded only; an index on a view or a
-  // materialized view arranges its maintained results by the key.
-  if (on.kind == ObjectKind::kView || on.kind == ObjectKind::kMaterializedView) {
-    Maintained& m = maintain_view(on);
+  // materialized view arranges its maintained results by the key. A view not yet maintained
+  // is hydrated without holding the locks (other statements go on meanwhile).
+  ObjectInfo* on = cs_.catalog.find(on_id);
+  FRESHET_ASSERT(on != nullptr);
+  if (on->kind == ObjectKind::kView && !cs_.find_maintained(on_id) && st_.txn != TransactionStatus::kInBlock) {
+    hydrate_in_background(lock, *on, key);
+    on = cs_.catalog.find(on_id);
+    if (!on || cs_.catalog.lookup("public", name)) {
+      // Dropped, or the index's name taken, while it was being built.
+      cs_.drop_maintained(on_id);
+      if (!on) throw SqlError(sqlstate::kUndefinedTable, "the view was dropped while its index was being created");
+      throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
+    }
+    if (!on->maintained) {
+      on->maintained = true;
+      cs_.catalog.updated(on_id);
+    }
+  } else if (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView) {
+    Maintained& m = maintain_view(*on);
     if (m.find_index(key) < 0) m.add_index(key);
   }
   ObjectInfo obj;
   obj.name = name;
   obj.kind = ObjectKind::kIndex;
-  obj.definition_sql = on.name;
-  obj.index_on = on.id;
+  obj.definition_sql = on->name;
+  obj.index_on = on->id;
   obj.index_key = std::move(key);
-  for (auto c : obj.index_key) obj.columns.push_back(on.columns[c]);
-  uint64_t on_id = on.id;
+  for (auto c : obj.index_key) obj.columns.push_back(on->columns[c]);
   const ObjectInfo& idx = cs_.catalog.add(std::move(obj));
   cs_.catalog.add_dependency(idx.id, on_id);
   return done("CREATE INDEX");
@@ -1314,13 +1479,13 @@ dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
 }
 
 Maintained& Executor::maintain_view(ObjectInfo& view) {
-  if (Maintained* m = cs_.find_maintained(view.id)) return *m;
+  if (Maintained* m = cs_.read_maintained(view.id)) return *m;  // idle: its indexes may change
   dataflow::RelExpr plan = plan_for_object(view);
   RowDiffs initial;
   ctx_.logical_time_ms = cs_.now_ts;
-  auto m = std::make_unique<Maintained>(view.id, view.name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
-  Maintained& ref = *m;
-  cs_.maintained.push_back(std::move(m));
+  auto m = std::make_shared<Maintained>(view.id, view.name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
+  m->compute.is_mv = view.kind == ObjectKind::kMaterializedView;
+  Maintained& ref = cs_.add_maintained(std::move(m));
   if (view.kind == ObjectKind::kMaterializedView && cs_.persist) {
     Status ps = cs_.persist->create_mv_collection(view.id, "mv:" + view.name);
     if (ps) ps = cs_.persist->write_mv(view.id, cs_.now_ts, initial, [&](const Row& r) { return ref.count_of(r.ref()); });
@@ -1375,7 +1540,13 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       st_.pending.erase(id);
       ObjectInfo* x = cs_.catalog.find(id);
       if (x && x->kind == ObjectKind::kIndex) {
-        if (Maintained* m = cs_.find_maintained(x->index_on)) {
+        Maintained* m = nullptr;
+        try {
+          m = cs_.read_maintained(x->index_on);  // idle while its indexes change
+        } catch (const SqlError&) {
+          m = cs_.find_maintained(x->index_on);  // stopped with an error: not stepped any more
+        }
+        if (m) {
           m->drop_index(x->index_key);
           ObjectInfo* on = cs_.catalog.find(x->index_on);
           bool read_by_others = false;
@@ -1389,8 +1560,6 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       }
       if (x && x->kind == ObjectKind::kSink) cs_.drop_sink(id);  // its thread ends on its own
       if (cs_.find_maintained(id) && !(x && x->kind == ObjectKind::kSink)) cs_.drop_maintained(id);
-      cs_.failed_dataflows.erase(id);
-      if (x && x->kind == ObjectKind::kIndex) cs_.failed_dataflows.erase(x->index_on);
       if (cs_.persist && x && x->kind == ObjectKind::kTable) {
         RowDiffs all;
         for (const auto& [r, n] : cs_.catalog.table_data(id)->rows) all.push_back({r, -n});
@@ -1447,7 +1616,7 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
 
 std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
-    for (const auto& d : kDefaultSettings) st_.settings[d.name] = d.value;
+    for (const auto& d : kDefaultSettings) st_.settings[d.name] = setting_default(d);
     return done("RESET");
   }
   std::string name = sql::lower_ident(s->name ? s->name : "");
@@ -1459,7 +1628,7 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT || s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET) {
     value = "";
     for (const auto& d : kDefaultSettings)
-      if (name == d.name) value = d.value;
+      if (name == d.name) value = setting_default(d);
   } else {
     for (size_t i = 0; i < s->n_args; ++i) {
       const auto* a = s->args[i];
@@ -1489,6 +1658,18 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
           .with_detail("Freshet stores and shows times in UTC.");
     value = "UTC";
     name = "timezone";
+  }
+  if (name == "statement_timeout") {
+    auto ms = parse_duration_ms(value);
+    if (!ms) throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"statement_timeout\": \"" + value + "\"");
+    value = std::to_string(*ms);
+  }
+  if (name == "query_memory_budget_mb") {
+    char* end = nullptr;
+    unsigned long long mb = std::strtoull(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || mb == 0 || mb > (1ull << 30))
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"query_memory_budget_mb\": \"" + value + "\"")
+          .with_hint("A positive number of megabytes.");
   }
   if (name == "client_encoding") {
     std::string v = sql::lower_ident(value);
@@ -1644,7 +1825,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     cs_.published_rows(obj->id, *cs_.catalog.table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
   } else if (obj && cs_.find_maintained(obj->id)) {
     source_id = obj->id;
-    cs_.find_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
+    cs_.read_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
   } else {
     dataflow::RelExpr plan;
     std::string name;
@@ -1661,8 +1842,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     }
     source_id = g_next_temp_id++;
     ctx_.logical_time_ms = cs_.now_ts;
-    auto m = std::make_unique<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
-    cs_.maintained.push_back(std::move(m));
+    cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial));
     temp = source_id;
   }
   // Columns of the subscribed relation.
@@ -1677,7 +1857,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   }
   if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
   q->advance(cs_.now_ts);
-  cs_.subscribers[source_id].push_back(q);
+  cs_.add_subscriber(source_id, q);
   return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled);
 }
 
@@ -1815,6 +1995,7 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
       if (x->kind == ObjectKind::kIndex) {
         for (auto d : cs_.catalog.dependents(x->index_on)) (void)d;
       }
+    cs_.wait_compute_idle();  // its sizes are read
     if (const Maintained* m = cs_.find_maintained(target->id))
       text += "\nMaintained: yes, " + std::to_string(m->records()) + " records, " + std::to_string(m->num_indexes()) + " index(es)";
     else
@@ -1931,7 +2112,7 @@ std::string Executor::fast_path_index(const dataflow::RelExpr& plan) {
 bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out) {
   FastPath fp = match_fast_path(plan);
   if (!fp.get) return false;
-  Maintained* m = cs_.find_maintained(fp.get->collection_id);
+  Maintained* m = cs_.read_maintained(fp.get->collection_id);
   if (!m) return false;
   auto eq = equalities(fp.filter);
   int chosen = -1;
@@ -2107,21 +2288,20 @@ SinkInput Executor::sink_input(const SinkEntry& e) {
   uint64_t source_id = obj->id;
   if (obj->kind == ObjectKind::kTable) {
     cs.published_rows(obj->id, *cs.catalog.table_data(obj->id), [&](const Row& r, int64_t n) { in.snapshot.push_back({r, n}); });
-  } else if (Maintained* m = cs.find_maintained(obj->id)) {
+  } else if (Maintained* m = cs.read_maintained(obj->id)) {
     m->for_each([&](RowRef r, int64_t n) { in.snapshot.push_back({Row(std::string(r.bytes())), n}); });
-  } else if (Maintained* own = cs.find_maintained(e.id)) {
+  } else if (Maintained* own = cs.read_maintained(e.id)) {
     // The sink's own dataflow of a view, rendered by an earlier run.
     source_id = e.id;
     own->for_each([&](RowRef r, int64_t n) { in.snapshot.push_back({Row(std::string(r.bytes())), n}); });
   } else {
     if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot sink \"" + obj->name + "\"");
     ctx_.logical_time_ms = cs.now_ts;
-    auto m = std::make_unique<Maintained>(e.id, "sink:" + e.name, plan_for_object(*obj), cs.now_ts, snapshot_fn(), ctx_, in.snapshot);
-    cs.maintained.push_back(std::move(m));
+    cs.add_maintained(std::make_shared<Maintained>(e.id, "sink:" + e.name, plan_for_object(*obj), cs.now_ts, snapshot_fn(), ctx_, in.snapshot));
     source_id = e.id;
   }
   in.queue->advance(cs.now_ts);
-  cs.subscribers[source_id].push_back(in.queue);
+  cs.add_subscriber(source_id, in.queue);
   return in;
 }
 
@@ -2312,7 +2492,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         for (uint32_t i = 0; i < o->columns.size(); ++i) key.push_back(i);
       std::string name = o->name + "_primary_idx";
       for (int n = 1; cs_.catalog.lookup("public", name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
-      return create_index(*cs_.catalog.find(o->id), name, std::move(key));
+      return create_index(lock, o->id, name, std::move(key));
     }
     case K::kShow:
       return show(st);

@@ -16,7 +16,7 @@
 //   4. finish_write(), holding no lock: waits until the records are durable, then publishes —
 //      with mu held exclusively, in commit order, every transaction at the front of the
 //      unpublished queue that is durable: its overlay entry goes away (readers now see it) and
-//      its changes are pushed through the maintained dataflows at its timestamp — and returns
+//      its changes are queued for the maintained dataflows at its timestamp — and returns
 //      once its own transaction is published. Only then is the write acknowledged.
 // No lock is held across an fdatasync, so readers never wait for a disk.
 //
@@ -35,8 +35,7 @@
 // a source table's not yet durable change is kept even if that source transaction later fails
 // (the source is then stopped and restarts from its durable position).
 //
-// Still coupled: publishing steps the maintained dataflows under mu (exclusively), so a write is
-// acknowledged after the dataflows have taken it in, and reads wait for a publish in progress.
+// Publishing queues the changes as a compute step (compute.cpp): no write waits for a dataflow.
 
 #include <cstdint>
 #include <memory>
