@@ -9,20 +9,22 @@
 #
 # Per query, over EVENTS events already loaded:
 #   hydrate   CREATE VIEW + CREATE INDEX (the index hydrates from the tables), seconds;
-#   PG        PostgreSQL 15 running the query once (CREATE TEMP TABLE AS), median of PG_RUNS;
+#   PG        PostgreSQL 15 running the query once (CREATE TEMP TABLE AS), median of PG_RUNS (3)
+#             runs when the first took under PG_REPEAT_UNDER_S (2) seconds, else that one run;
 #   events/s  CLIENTS psql clients insert the next MORE_EVENTS events, TXN_EVENTS events per
 #             transaction (persons, auctions and bids in event order), for at most TP_SECONDS,
 #             with only that view maintained; the clock stops when a strict serializable read
 #             of the view returns after the last commit (so a view that lags is charged for it);
 #             the inserted rows are deleted again (view dropped first) before the next query;
 #   RSS       the server's resident memory after hydration minus before, MB (views are dropped
-#             between queries and the allocator keeps freed memory, so later deltas can read low).
+#             between queries and the allocator keeps freed memory, so later deltas can read low),
+#             and the index arrangement's own bytes from mz_arrangement_sizes.
 # Then all views at once: idle CPU of the server over IDLE_SECONDS (from /proc/PID/stat).
 set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
 : "${EVENTS:=1000000}" "${MORE_EVENTS:=1000000}" "${TP_SECONDS:=10}" "${CLIENTS:=2}" "${TXN_EVENTS:=1000}"
-: "${PG_RUNS:=3}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
+: "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
 : "${QUERIES:=q0 q1 q2 q3 q4 q5 q7 q8 q9 q16 q17 q18 q19 q20}"
 WORKERS=
 while (($#)); do
@@ -154,6 +156,8 @@ done | sort -t $'\t' -k1,1n -s | awk -F '\t' -v txn="$TXN_EVENTS" -v clients="$C
   }
   END { flush() }'
 ls "$WORK"/more-*.sql >/dev/null 2>&1 || { echo "bench: no insert files were made"; exit 1; }
+# The generated rows are in person/auction/bid and the insert files now: free their memory.
+psql_to "$FR" -c "DROP SOURCE nx CASCADE" >/dev/null || exit 1
 
 # Inserts the MORE_EVENTS events from CLIENTS clients for at most TP_SECONDS, then waits for
 # a strict serializable read of $1 (a view, or empty for none). Prints "events seconds".
@@ -193,12 +197,13 @@ echo "bench: tables alone: $n events in $s s = $TABLES_RATE events/s"
 reset_tables || exit 1
 
 # 4. Each query alone.
-declare -A HYD PGT ROWS_FR ROWS_PG EPS RSS NOTE
+declare -A HYD PGT ROWS_FR ROWS_PG EPS RSS IDX NOTE
 for q in $QUERIES; do
   [[ -n "${SQL[$q]:-}" ]] || { NOTE[$q]="not in nexmark_queries.sql"; continue; }
   echo "bench: $q"
   # PostgreSQL: the query once, as CREATE TEMP TABLE AS (materializes every row, as a view's
   # hydration does); median of PG_RUNS.
+  # Runs after the first only while they are cheap (the first took under PG_REPEAT_UNDER_S).
   times=()
   for r in $(seq 1 "$PG_RUNS"); do
     out=$(psql_to "$PG" -c '\timing on' -c "CREATE TEMP TABLE r AS ${SQL[$q]}" -c 'SELECT count(*) FROM r' 2>&1)
@@ -206,6 +211,7 @@ for q in $QUERIES; do
     [[ -n "$ms" ]] || { echo "  PostgreSQL failed: $out"; break; }
     times+=("$ms")
     ROWS_PG[$q]=$(grep -E '^[0-9]+$' <<<"$out" | tail -1)
+    awk -v ms="$ms" -v lim="$PG_REPEAT_UNDER_S" 'BEGIN { exit !(ms / 1000 >= lim) }' && break
   done
   PGT[$q]=$(printf '%s\n' "${times[@]}" | awk '{ printf "%.3f\n", $1 / 1000 }' | median)
   # Freshet: view + index.
@@ -219,6 +225,7 @@ for q in $QUERIES; do
   fi
   HYD[$q]=$(since "$t0")
   RSS[$q]=$(( ($(rss_kb) - rss0) / 1024 ))
+  IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
   ROWS_FR[$q]=$(psql_to "$FR" -c "SELECT count(*) FROM $q")
   [[ "${ROWS_FR[$q]}" == "${ROWS_PG[$q]:-}" ]] || NOTE[$q]="row counts differ"
   lookup=$(tr ',' '\n' <<<"${KEY[$q]}" | awk '{ printf "%s%s = %s", (NR > 1 ? " AND " : ""), $1, ($1 == "channel" ? "'\'''\''" : "0::bigint") }')
@@ -248,12 +255,14 @@ fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && a != "-" && b != "-" && b > 0) printf "%.2fx", a / b; else print "-" }'; }
 echo
 echo "=== Nexmark: $EVENTS events loaded, then up to $MORE_EVENTS more ($CLIENTS clients, $TXN_EVENTS events per transaction, at most $TP_SECONDS s per query); workers: $WORKERS_NOTE ==="
-printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s  %s\n' query "hydrate s" "PG s" "Fr/PG" "rows" "PG rows" "events/s" "Feldera*" "RSS MB" note
+printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s  %s\n' query "hydrate s" "PG s" "Fr/PG" "rows" "PG rows" "events/s" "Feldera*" "RSS MB" "index MB" note
 for q in $QUERIES; do
   fel=${FELDERA[$q]:--}
-  printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s  %s\n' "$q" "${HYD[$q]:--}" "${PGT[$q]:--}" "$(ratio "${HYD[$q]:-}" "${PGT[$q]:-}")" \
-    "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${NOTE[$q]:-}"
+  printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s  %s\n' "$q" "${HYD[$q]:--}" "${PGT[$q]:--}" "$(ratio "${HYD[$q]:-}" "${PGT[$q]:-}")" \
+    "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${IDX[$q]:--}" "${NOTE[$q]:-}"
 done
 echo "tables alone (no view): $TABLES_RATE events/s by INSERT; the generator into source tables: $GEN_RATE events/s"
 echo "idle CPU with all views maintained: $IDLE% of a core over $IDLE_SECONDS s"
 echo "* Feldera published, per core (events/s); '-' where none is published. Fr/PG > 1: Freshet hydrates slower than PostgreSQL runs the query."
+echo "  RSS MB: the server's RSS growth while the view hydrated (freed memory of earlier, dropped views is reused, so it can read low);"
+echo "  index MB: the view's index arrangement (mz_arrangement_sizes), without the operators' own state."
