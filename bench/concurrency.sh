@@ -86,7 +86,7 @@ awk -v n="$BULK_ROWS" 'BEGIN {
 
 # run PHASE SIDE PORT CLIENTS SCRIPT ROWS_PER_TXN -> sets R_<PHASE>_<SIDE>="tps rows_s p50_ms p99_ms failed"
 run() {
-  local phase=$1 side=$2 port=$3 clients=$4 script=$5 rows=$6 dir="$WORK/$1-$2" out tps p50 p99 failed
+  local phase=$1 side=$2 port=$3 clients=$4 script=$5 rows=$6 dir="$WORK/$1-$2" out tps p50 p99 pmax failed
   mkdir -p "$dir"
   out=$("$PGBENCH" -n -h 127.0.0.1 -p "$port" -U freshet -c "$clients" -j 2 -T "$DURATION" -f "$script" \
           -l --log-prefix="$dir/log" freshet 2>&1)
@@ -94,14 +94,14 @@ run() {
   failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' <<<"$out")
   if [[ -z "$tps" ]]; then
     echo "bench: pgbench $phase on $side failed:"; tail -5 <<<"$out"
-    declare -g "R_${phase}_${side}=- - - - -"
+    declare -g "R_${phase}_${side}=- - - - - -"
     return
   fi
-  read -r p50 p99 < <(cat "$dir"/log* | awk '{ print $3 }' | sort -n | awk '{ v[NR] = $1 }
-      END { if (NR == 0) { print "- -"; exit } i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1
-            printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000 }')
-  declare -g "R_${phase}_${side}=$tps $(awk -v t="$tps" -v r="$rows" 'BEGIN { printf "%.0f", t * r }') $p50 $p99 ${failed:-0}"
-  echo "  $phase $side: $(eval echo "\$R_${phase}_${side}" | awk '{ printf "%.0f commits/s, %s rows/s, p50 %s ms, p99 %s ms, %s failed", $1, $2, $3, $4, $5 }')"
+  read -r p50 p99 pmax < <(cat "$dir"/log* | awk '{ print $3 }' | sort -n | awk '{ v[NR] = $1 }
+      END { if (NR == 0) { print "- - -"; exit } i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1
+            printf "%.2f %.2f %.2f\n", v[i50] / 1000, v[i99] / 1000, v[NR] / 1000 }')
+  declare -g "R_${phase}_${side}=$tps $(awk -v t="$tps" -v r="$rows" 'BEGIN { printf "%.0f", t * r }') $p50 $p99 ${failed:-0} $pmax"
+  echo "  $phase $side: $(eval echo "\$R_${phase}_${side}" | awk '{ printf "%.0f commits/s, %s rows/s, p50 %s ms, p99 %s ms, max %s ms, %s failed", $1, $2, $3, $4, $6, $5 }')"
 }
 
 echo "bench: phase single: $SINGLE_CLIENTS clients x 1-row INSERT"
@@ -121,16 +121,20 @@ if ((HEAVY_ROWS > 0)); then
   HEAVY_SQL="SELECT a.grp, count(*) AS n, sum(b.v) AS s FROM heavy a JOIN heavy b ON a.id = b.id + 1 GROUP BY a.grp"
   for side in PG FR; do
     port=$([[ $side == PG ]] && echo "$PG" || echo "$FR")
-    t0=$(date +%s.%N)
-    if [[ $side == PG ]]; then
-      psql_to "$port" -c "CREATE MATERIALIZED VIEW heavy_v AS $HEAVY_SQL" >"$WORK/heavy-$side.out" 2>&1 &
-    else
-      psql_to "$port" -c "CREATE VIEW heavy_v AS $HEAVY_SQL" -c 'CREATE INDEX heavy_v_idx ON heavy_v (grp)' >"$WORK/heavy-$side.out" 2>&1 &
-    fi
+    (
+      t0=$(date +%s.%N)
+      if [[ $side == PG ]]; then
+        psql_to "$port" -c "CREATE MATERIALIZED VIEW heavy_v AS $HEAVY_SQL"
+      else
+        psql_to "$port" -c "CREATE VIEW heavy_v AS $HEAVY_SQL" -c 'CREATE INDEX heavy_v_idx ON heavy_v (grp)'
+      fi
+      awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f\n", a - b }' >"$WORK/heavy-$side.secs"
+    ) >"$WORK/heavy-$side.out" 2>&1 &
     hpid=$!
     run hydrate "$side" "$port" "$SINGLE_CLIENTS" "$WORK/single.sql" 1
     wait "$hpid"
-    echo "  $side: the heavy view took $(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s (until it and the clients were done)"
+    grep -q ERROR "$WORK/heavy-$side.out" && { echo "  $side: the heavy view failed:"; head -3 "$WORK/heavy-$side.out"; }
+    echo "  $side: the heavy view hydrated in $(cat "$WORK/heavy-$side.secs" 2>/dev/null || echo '?') s, beside the clients"
   done
   PHASES="single bulk hydrate"
 fi
@@ -140,8 +144,8 @@ echo
 echo "=== concurrent writers, $DURATION s per phase, fsync on in both (ratio = Freshet / PostgreSQL) ==="
 printf '%-28s %12s %12s %8s\n' metric Freshet PostgreSQL ratio
 for ph in $PHASES; do
-  read -r f_tps f_rows f_p50 f_p99 f_fail <<<"$(eval echo "\$R_${ph}_FR")"
-  read -r p_tps p_rows p_p50 p_p99 p_fail <<<"$(eval echo "\$R_${ph}_PG")"
+  read -r f_tps f_rows f_p50 f_p99 f_fail f_max <<<"$(eval echo "\$R_${ph}_FR")"
+  read -r p_tps p_rows p_p50 p_p99 p_fail p_max <<<"$(eval echo "\$R_${ph}_PG")"
   case $ph in
     single) label="single ($SINGLE_CLIENTS clients, 1 row)" ;;
     bulk) label="bulk ($BULK_CLIENTS clients, $BULK_ROWS rows)" ;;
@@ -152,6 +156,7 @@ for ph in $PHASES; do
   printf '  %-26s %12s %12s %8s\n' "rows/s" "$f_rows" "$p_rows" "$(ratio "$f_rows" "$p_rows")"
   printf '  %-26s %12s %12s %8s\n' "commit latency p50 ms" "$f_p50" "$p_p50" "$(ratio "$f_p50" "$p_p50")"
   printf '  %-26s %12s %12s %8s\n' "commit latency p99 ms" "$f_p99" "$p_p99" "$(ratio "$f_p99" "$p_p99")"
+  printf '  %-26s %12s %12s %8s\n' "commit latency max ms" "$f_max" "$p_max" "$(ratio "$f_max" "$p_max")"
   [[ "$f_fail$p_fail" == 00 ]] || printf '  %-26s %12s %12s\n' "failed transactions" "$f_fail" "$p_fail"
 done
 if [[ " $PHASES " == *" hydrate "* ]]; then
