@@ -48,13 +48,19 @@ start_postgres_durable() {
   PG_REF_DIR=$(mktemp -d /tmp/freshet-pg.XXXXXX)
   chmod 755 "$PG_REF_DIR"
   [[ $(id -u) -eq 0 ]] && { id "$PG_OS_USER" >/dev/null 2>&1 || useradd -m "$PG_OS_USER"; chown "$PG_OS_USER" "$PG_REF_DIR"; }
-  PG_REF_PORT=$(free_port)
   _as_pg_user "'$PG_BIN/initdb' -D '$PG_REF_DIR/data' -A trust -U freshet >'$PG_REF_DIR/initdb.log' 2>&1" ||
     { echo "bench: initdb failed"; cat "$PG_REF_DIR/initdb.log"; return 1; }
-  _as_pg_user "'$PG_BIN/pg_ctl' -D '$PG_REF_DIR/data' -l '$PG_REF_DIR/log' -w -t 60 \
-     -o \"-p $PG_REF_PORT -k '$PG_REF_DIR' -c listen_addresses=127.0.0.1 -c fsync=on \
-         -c synchronous_commit=on -c max_connections=300 -c shared_buffers=256MB\" start >/dev/null" ||
-    { echo "bench: pg_ctl start failed"; cat "$PG_REF_DIR/log"; return 1; }
+  local attempt started=0
+  for attempt in 1 2 3; do  # a port taken between choosing and binding it: choose again
+    PG_REF_PORT=$(free_port)
+    if _as_pg_user "'$PG_BIN/pg_ctl' -D '$PG_REF_DIR/data' -l '$PG_REF_DIR/log' -w -t 60 \
+         -o \"-p $PG_REF_PORT -k '$PG_REF_DIR' -c listen_addresses=127.0.0.1 -c fsync=on \
+             -c synchronous_commit=on -c max_connections=300 -c shared_buffers=256MB\" start >/dev/null"; then
+      started=1
+      break
+    fi
+  done
+  ((started)) || { echo "bench: pg_ctl start failed"; cat "$PG_REF_DIR/log"; return 1; }
   psql -X -q -h 127.0.0.1 -p "$PG_REF_PORT" -U freshet -d postgres -c 'CREATE DATABASE freshet' >/dev/null
   export PG_REF_PORT PG_REF_DIR
 }
