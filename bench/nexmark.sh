@@ -16,6 +16,8 @@
 #             with only that view maintained; the clock stops when a strict serializable read
 #             of the view returns after the last commit (so a view that lags is charged for it);
 #             the inserted rows are deleted again (view dropped first) before the next query;
+#   rows      the view's row count next to PostgreSQL's; when at most COMPARE_ROWS (100,000), the
+#             rows themselves are compared too (note "same rows" or "ROWS DIFFER");
 #   RSS       the server's resident memory after hydration minus before, MB (views are dropped
 #             between queries and the allocator keeps freed memory, so later deltas can read low),
 #             and the index arrangement's own bytes from mz_arrangement_sizes.
@@ -24,7 +26,7 @@ set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
 : "${EVENTS:=1000000}" "${MORE_EVENTS:=1000000}" "${TP_SECONDS:=10}" "${CLIENTS:=2}" "${TXN_EVENTS:=1000}"
-: "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
+: "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${COMPARE_ROWS:=100000}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
 : "${QUERIES:=q0 q1 q2 q3 q4 q5 q7 q8 q9 q16 q17 q18 q19 q20}"
 WORKERS=
 while (($#)); do
@@ -228,6 +230,13 @@ for q in $QUERIES; do
   IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
   ROWS_FR[$q]=$(psql_to "$FR" -c "SELECT count(*) FROM $q")
   [[ "${ROWS_FR[$q]}" == "${ROWS_PG[$q]:-}" ]] || NOTE[$q]="row counts differ"
+  # Small results: the rows themselves, sorted (psql's text output of both engines).
+  if [[ -z "${NOTE[$q]:-}" && "${ROWS_FR[$q]}" -le "$COMPARE_ROWS" ]]; then
+    psql_to "$FR" -c "SELECT * FROM $q" | LC_ALL=C sort >"$WORK/$q-FR.txt"
+    psql_to "$PG" -c "SELECT * FROM (${SQL[$q]}) r" | LC_ALL=C sort >"$WORK/$q-PG.txt"
+    if cmp -s "$WORK/$q-FR.txt" "$WORK/$q-PG.txt"; then NOTE[$q]="same rows"
+    else NOTE[$q]="ROWS DIFFER ($(diff "$WORK/$q-PG.txt" "$WORK/$q-FR.txt" | grep -c '^[<>]') lines)"; fi
+  fi
   lookup=$(tr ',' '\n' <<<"${KEY[$q]}" | awk '{ printf "%s%s = %s", (NR > 1 ? " AND " : ""), $1, ($1 == "channel" ? "'\'''\''" : "0::bigint") }')
   read -r n s <<<"$(ingest "$q" "$lookup")"
   EPS[$q]=$(rate "$n" "$s")
@@ -262,7 +271,7 @@ for q in $QUERIES; do
     "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${IDX[$q]:--}" "${NOTE[$q]:-}"
 done
 echo "tables alone (no view): $TABLES_RATE events/s by INSERT; the generator into source tables: $GEN_RATE events/s"
-echo "idle CPU with all views maintained: $IDLE% of a core over $IDLE_SECONDS s"
+((IDLE_CPU)) && echo "idle CPU with all views maintained: $IDLE% of a core over $IDLE_SECONDS s"
 echo "* Feldera published, per core (events/s); '-' where none is published. Fr/PG > 1: Freshet hydrates slower than PostgreSQL runs the query."
 echo "  RSS MB: the server's RSS growth while the view hydrated (freed memory of earlier, dropped views is reused, so it can read low);"
 echo "  index MB: the view's index arrangement (mz_arrangement_sizes), without the operators' own state."

@@ -99,9 +99,10 @@ FROM (SELECT *, row_number() OVER (PARTITION BY bidder, auction ORDER BY date_ti
       FROM bid) t
 WHERE rank_number <= 1
 -- name: q19  key: auction  feldera: 75000
--- The 10 highest bids of each auction.
+-- The 10 highest bids of each auction (ties broken by date_time, unique per event, so that both
+-- engines pick the same rows; Nexmark orders by price alone).
 SELECT auction, bidder, price, channel, url, date_time, extra, rank_number
-FROM (SELECT *, row_number() OVER (PARTITION BY auction ORDER BY price DESC) AS rank_number FROM bid) t
+FROM (SELECT *, row_number() OVER (PARTITION BY auction ORDER BY price DESC, date_time) AS rank_number FROM bid) t
 WHERE rank_number <= 10
 -- name: q20  key: auction  feldera: 85000
 -- Bids expanded with their auction, category 10 only.
