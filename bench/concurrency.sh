@@ -50,8 +50,8 @@ start_postgres_durable() {
   [[ $(id -u) -eq 0 ]] && { id "$PG_OS_USER" >/dev/null 2>&1 || useradd -m "$PG_OS_USER"; chown "$PG_OS_USER" "$PG_REF_DIR"; }
   _as_pg_user "'$PG_BIN/initdb' -D '$PG_REF_DIR/data' -A trust -U freshet >'$PG_REF_DIR/initdb.log' 2>&1" ||
     { echo "bench: initdb failed"; cat "$PG_REF_DIR/initdb.log"; return 1; }
-  local attempt started=0
-  for attempt in 1 2 3; do  # a port taken between choosing and binding it: choose again
+  local started=0
+  for _ in 1 2 3; do  # a port taken between choosing and binding it: choose again
     PG_REF_PORT=$(free_port)
     if _as_pg_user "'$PG_BIN/pg_ctl' -D '$PG_REF_DIR/data' -l '$PG_REF_DIR/log' -w -t 60 \
          -o \"-p $PG_REF_PORT -k '$PG_REF_DIR' -c listen_addresses=127.0.0.1 -c fsync=on \
@@ -179,7 +179,14 @@ for ph in $PHASES; do
   [[ "$f_fail$p_fail" == 00 ]] || printf '  %-26s %12s %12s\n' "failed transactions" "$f_fail" "$p_fail"
 done
 if [[ " $PHASES " == *" hydrate "* ]]; then
-  read -r _ _ _ f_idle _ <<<"$R_single_FR"; read -r _ _ _ f_h _ <<<"$R_during_FR"
-  read -r _ _ _ p_idle _ <<<"$R_single_PG"; read -r _ _ _ p_h _ <<<"$R_during_PG"
+  # R_<phase>_<side> are set by run() and the hydration phase with declare -g.
+  # shellcheck disable=SC2154
+  read -r _ _ _ f_idle _ <<<"$R_single_FR"
+  # shellcheck disable=SC2154
+  read -r _ _ _ f_h _ <<<"$R_during_FR"
+  # shellcheck disable=SC2154
+  read -r _ _ _ p_idle _ <<<"$R_single_PG"
+  # shellcheck disable=SC2154
+  read -r _ _ _ p_h _ <<<"$R_during_PG"
   echo "commit p99 during the hydration / idle p99: Freshet $(ratio "$f_h" "$f_idle"), PostgreSQL $(ratio "$p_h" "$p_idle") (goal in issue 9: <= 2)"
 fi

@@ -164,7 +164,7 @@ psql_to "$FR" -c "DROP SOURCE nx CASCADE" >/dev/null || exit 1
 # Inserts the MORE_EVENTS events from CLIENTS clients for at most TP_SECONDS, then waits for
 # a strict serializable read of $1 (a view, or empty for none). Prints "events seconds".
 ingest() {
-  local view=$1 lookup=$2 pids=() c t0 done_at elapsed commits
+  local view=$1 lookup=$2 pids=() c t0 elapsed commits
   t0=$(now_s)
   for c in $(seq 0 $((CLIENTS - 1))); do
     [[ -f "$WORK/more-$c.sql" ]] || continue
@@ -207,7 +207,7 @@ for q in $QUERIES; do
   # hydration does); median of PG_RUNS.
   # Runs after the first only while they are cheap (the first took under PG_REPEAT_UNDER_S).
   times=()
-  for r in $(seq 1 "$PG_RUNS"); do
+  for _ in $(seq 1 "$PG_RUNS"); do
     out=$(psql_to "$PG" -c '\timing on' -c "CREATE TEMP TABLE r AS ${SQL[$q]}" -c 'SELECT count(*) FROM r' 2>&1)
     ms=$(sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p' <<<"$out" | head -1)
     [[ -n "$ms" ]] || { echo "  PostgreSQL failed: $out"; break; }

@@ -14,8 +14,8 @@ fail() { e2e_fail $NAME "$1"; exit 1; }
 q() { psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 # wait_for SQL EXPECTED [TIMEOUT_S]
 wait_for() {
-  local i out
-  for i in $(seq 1 $((${3:-60} * 5))); do
+  local out
+  for _ in $(seq 1 $((${3:-60} * 5))); do
     out=$(q "$1")
     [[ "$out" == "$2" ]] && return 0
     sleep 0.2
