@@ -333,6 +333,7 @@ void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, S
       else if (opt.key == "RATE") o.rate = parse_count(opt);
       else if (opt.key == "SEED") o.seed = parse_count(opt);
       else if (opt.key == "MAX CARDINALITY") o.max_cardinality = parse_count(opt);
+      else if (opt.key == "MAX EVENTS") o.max_events = parse_count(opt);
       else throw SqlError(sqlstate::kInvalidParameterValue, "unknown load generator option " + opt.key);
     }
     entry.source = capture::make_load_generator(o);
