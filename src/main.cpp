@@ -54,6 +54,8 @@ constexpr const char* kServeUsage =
     "options:\n"
     "  --data-dir DIR              where Freshet keeps its data (default: freshet-data)\n"
     "  --pg-listen HOST:PORT       PostgreSQL protocol address (default: 127.0.0.1:6875)\n"
+    "  --secret-key-file FILE      key that encrypts CREATE SECRET values at rest; created (mode\n"
+    "                              0600) when missing (default: DIR/secret.key)\n"
     "  --password-file FILE        require SCRAM-SHA-256 passwords; FILE has one USER:PASSWORD\n"
     "                              per line ('#' starts a comment line)\n"
     "  --user-password USER:PASS   require passwords and give USER the password PASS\n"
@@ -370,6 +372,9 @@ int run_serve(int argc, char** argv, int first) {
         throw UsageError{"--max-connections " + v + ": expected a positive number"};
       }
       pgopts.max_connections = n;
+    } else if (args.flag("--secret-key-file")) {
+      if (args.value().empty()) throw UsageError{"--secret-key-file needs a file"};
+      copts.secret_key_file = args.value();
     } else if (args.flag("--authentication-timeout")) {
       pgopts.limits.startup_timeout_ms = parse_timeout(args.value(), "--authentication-timeout");
     } else if (parse_kafka_flag(args, kopts)) {
