@@ -78,8 +78,7 @@ void KafkaServer::accept_loop() {
     connections_[fd] = conn;
     try {
       std::thread([this, conn, ticket] {
-        serve(conn, *ticket);
-        gate_.release(*ticket);  // before conn (the last reference) closes the fd
+        serve(conn, *ticket);  // releases the ticket before it lets stop() return
       }).detach();
     } catch (const std::system_error&) {
       gate_.release(*ticket);
@@ -153,6 +152,8 @@ void KafkaServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket
     }
   }
   release_fetch_bytes(state);
+  // Before active_ drops (stop() may then destroy the gate), and before conn closes the fd.
+  gate_.release(ticket);
   std::lock_guard lock(mutex_);
   connections_.erase(conn->fd());
   if (--active_ == 0) idle_cv_.notify_all();
