@@ -53,8 +53,9 @@ struct KafkaServerOptions {
   // connections.max.idle.ms, 10 minutes). A Fetch waiting for data is not idle.
   int idle_timeout_ms = 10 * 60 * 1000;
   // Fetch response bytes materialized at once over all connections; a Fetch gets what is left
-  // (at least 1 MiB, waiting for it), so 20 concurrent Fetches of 64 MiB hold this, not 1.3 GB.
-  size_t max_fetch_bytes_in_flight = 128 * 1024 * 1024;
+  // (at least 1 MiB, waiting for it), so 20 concurrent Fetches of 64 MiB hold this (times about
+  // 3 while a response is encoded: records read, the batch, the framed response), not 1.3 GB.
+  size_t max_fetch_bytes_in_flight = 64 * 1024 * 1024;
   int32_t max_wait_ms_cap = 30000;      // Fetch max_wait_ms is clamped to this
   size_t max_fetch_response_bytes = 64 * 1024 * 1024;
   GroupCoordinator::Options groups;
