@@ -496,6 +496,7 @@ int run_demo(int argc, char** argv, int first) {
       throw UsageError{"demo: unknown option " + std::string(args.peek())};
     }
   }
+  if (kopts.sasl && kopts.enabled) throw UsageError{"--kafka-sasl needs passwords, which the demo does not take"};
   sigset_t stop_signals = block_stop_signals();
   freshet::server::Coordinator coordinator(copts);
   freshet::pgwire::PgServer pg(coordinator, pgopts);
