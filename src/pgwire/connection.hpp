@@ -106,7 +106,7 @@ class Connection {
 };
 
 // Writes a FATAL ErrorResponse to a socket that is not being served and closes it, without
-// reading the startup packet (when even a rejecting Connection cannot be afforded). Does not
+// reading the startup packet (when no connection thread can be afforded). Does not
 // block for long.
 void reject_connection(int fd, const ErrorFields& error);
 
