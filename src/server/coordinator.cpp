@@ -35,7 +35,7 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
   state_->now_ts = wall_clock_ms();
   State* st = state_.get();
   if (!options_.data_dir.empty()) {
-    auto p = Persistence::open(options_.data_dir);
+    auto p = Persistence::open(options_.data_dir, options_.secret_key_file);
     if (!p) throw SqlError(sqlstate::kIoError, "cannot open data directory " + options_.data_dir + ": " + p.status().message());
     st->persist = std::move(p.value());
     for (const auto& [id, report] : st->persist->store().recovery_reports())

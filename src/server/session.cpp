@@ -2526,6 +2526,11 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
           if (!sec || sec->kind != ObjectKind::kSecret) throw SqlError(sqlstate::kUndefinedObject, "unknown secret '" + o.value + "'");
           deps.push_back(sec->id);
           obj.connection_options.push_back({o.key, "SECRET " + o.value});
+        } else if (o.key == "PASSWORD" || o.key == "SASL PASSWORD") {
+          // A literal would be kept in the catalog as written; secrets are sealed at rest.
+          throw SqlError(sqlstate::kInvalidParameterValue, "invalid " + o.key + ": must provide a secret value")
+              .with_hint("CREATE SECRET " + st.object + "_password AS '...'; then " + o.key + " SECRET " + st.object +
+                         "_password");
         } else {
           obj.connection_options.push_back({o.key, o.value});
         }
