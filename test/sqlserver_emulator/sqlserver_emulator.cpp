@@ -23,7 +23,8 @@
 //   CREATE LOGIN name password [db_owner] [cdc] [select]
 //   INSERT INTO dbo.t VALUES (...)[, (...)]; UPDATE dbo.t SET c = v, ... WHERE k = v [AND ...];
 //   DELETE FROM dbo.t WHERE k = v [AND ...]   (statements on one line: one transaction)
-//   LOAD START seed txns_per_second | LOAD STOP   (random DML on dbo.sales)
+//   LOAD START seed txns_per_second | LOAD STOP   (random DML on dbo.sales; one row per
+//                                                  transaction into dbo.audit when it exists)
 //   MAXLSN | DUMP dbo.t | STATS
 
 #include <arpa/inet.h>
@@ -53,6 +54,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -1089,7 +1091,12 @@ std::string apply_command(Model& m, const std::string& line, uint64_t time_ms) {
     return "";
   }
   // DML: every statement of the line in one transaction; all or nothing.
-  std::map<std::string, Table> before = m.tables;
+  // Undo log: the first old state of every row touched, restored if a statement fails.
+  std::vector<std::tuple<Table*, std::string, std::optional<RowValues>>> undo;
+  auto remember = [&](Table* t, const std::string& k) {
+    auto it = t->rows.find(k);
+    undo.emplace_back(t, k, it == t->rows.end() ? std::nullopt : std::optional<RowValues>(it->second));
+  };
   std::vector<LoggedChange> changes;
   try {
     for (const std::string& st : split_statements(line)) {
@@ -1112,6 +1119,7 @@ std::string apply_command(Model& m, const std::string& line, uint64_t time_ms) {
           std::string k = t->key_of(r);
           if (t->pk.empty()) k += std::to_string(++m.seq_no);
           if (t->rows.count(k)) throw SqlError(2627, "Violation of PRIMARY KEY constraint. Cannot insert duplicate key in object '" + t->full() + "'.", 1, 14);
+          remember(t, k);
           t->rows[k] = r;
           changes.push_back({lower(t->full()), 2, r, ++m.seq_no});
           if (!q.punct(',')) break;
@@ -1139,11 +1147,14 @@ std::string apply_command(Model& m, const std::string& line, uint64_t time_ms) {
         if (nk != it->first) {
           if (t->rows.count(nk)) throw SqlError(2627, "Violation of PRIMARY KEY constraint. Cannot insert duplicate key in object '" + t->full() + "'.", 1, 14);
           // CDC records an update of a primary key column as a delete and an insert.
+          remember(t, it->first);
+          remember(t, nk);
           t->rows.erase(it);
           t->rows[nk] = neu;
           changes.push_back({lower(t->full()), 1, old, seq});
           changes.push_back({lower(t->full()), 2, neu, ++m.seq_no});
         } else {
+          remember(t, it->first);
           it->second = neu;
           changes.push_back({lower(t->full()), 3, old, seq});
           changes.push_back({lower(t->full()), 4, neu, seq});
@@ -1156,13 +1167,18 @@ std::string apply_command(Model& m, const std::string& line, uint64_t time_ms) {
         auto it = t->rows.find(t->key_of(key));
         if (it == t->rows.end()) continue;
         changes.push_back({lower(t->full()), 1, it->second, ++m.seq_no});
+        remember(t, it->first);
         t->rows.erase(it);
       } else {
         throw SqlError(102, "Incorrect syntax near '" + st.substr(0, 20) + "'.", 1, 15);
       }
     }
   } catch (...) {
-    m.tables = std::move(before);
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      auto& [t, k, v] = *it;
+      if (v) t->rows[k] = *v;
+      else t->rows.erase(k);
+    }
     throw;
   }
   if (!changes.empty()) commit(m, std::move(changes), time_ms);
@@ -1764,6 +1780,13 @@ void load_loop(uint64_t seed, double rate) {
       std::string clean;
       for (const std::string& st : split_statements(line))
         if (st.find("quantity = quantity") == std::string::npos) clean += (clean.empty() ? "" : "; ") + st;
+      // dbo.audit, when it exists, gets one row per transaction numbered 1, 2, 3, ...: an
+      // insert-only table whose count must equal its max(id) downstream.
+      if (Table* a = find_table(g_model, "dbo.audit")) {
+        int64_t next_id = a->rows.empty() ? 1 : std::stoll(*a->rows.rbegin()->second[0]) + 1;
+        clean += (clean.empty() ? "" : "; ") + std::string("INSERT INTO dbo.audit VALUES (") + std::to_string(next_id) + ", " +
+                 std::to_string(n) + ")";
+      }
       try {
         apply_command(g_model, clean, wall_ms());
       } catch (const SqlError& e) {

@@ -14,12 +14,13 @@ ss_start() {
   local dir=$1 i
   SS_DIR=$dir
   [[ -n "${SS_PORT:-}" ]] || SS_PORT=$(free_port)
-  [[ -n "${SS_CTL_PORT:-}" ]] || SS_CTL_PORT=$(free_port)
+  # $(...) subshells may draw the same $RANDOM: make sure the two ports differ.
+  while [[ -z "${SS_CTL_PORT:-}" || "$SS_CTL_PORT" == "$SS_PORT" ]]; do : "$RANDOM"; SS_CTL_PORT=$(free_port); done
   "$SS_EMULATOR_BIN" --port "$SS_PORT" --control-port "$SS_CTL_PORT" --state "$dir/journal" --database shop \
     >>"$dir/emulator.log" 2>&1 &
   SS_PID=$!
   export SS_PORT SS_CTL_PORT SS_PID SS_DIR
-  for i in $(seq 1 100); do
+  for i in $(seq 1 600); do  # up to 30 s: a restart replays the journal first
     (exec 3<>"/dev/tcp/127.0.0.1/$SS_CTL_PORT") 2>/dev/null && return 0
     kill -0 "$SS_PID" 2>/dev/null || break
     sleep 0.05
