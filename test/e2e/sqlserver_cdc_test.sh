@@ -22,10 +22,10 @@ if [[ "$E2E_TARGET" == postgres ]]; then echo "PASS $NAME (skipped: sources are 
 KILLS=${SS_KILLS:-10}
 RATE=${SS_LOAD_RATE:-200}
 [[ -x "$SS_EMULATOR_BIN" ]] || { e2e_fail $NAME "emulator not built: $SS_EMULATOR_BIN"; exit 1; }
-trap 'ss_kill; cdc_cleanup' EXIT
 fail() { e2e_fail $NAME "$1"; [[ -n "${FD:-}" ]] && tail -n 20 "$FD/freshet.log"; exit 1; }
 
 SD=$(cdc_mktemp sqlserver)
+trap 'ss_kill_all "$SD"; cdc_cleanup' EXIT
 FD=$(cdc_mktemp freshet)
 ss_start "$SD" || fail "the emulator did not start"
 ss_setup_sales >/dev/null || fail "emulator setup"

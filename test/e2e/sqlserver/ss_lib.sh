@@ -11,23 +11,39 @@
 : "${SS_EMULATOR_BIN:=$FRESHET_ROOT/build/release/test/sqlserver_emulator/sqlserver_emulator}"
 
 ss_start() {
-  local dir=$1 i
+  local dir=$1 i attempt
   SS_DIR=$dir
-  [[ -n "${SS_PORT:-}" ]] || SS_PORT=$(free_port)
-  # $(...) subshells may draw the same $RANDOM: make sure the two ports differ.
-  while [[ -z "${SS_CTL_PORT:-}" || "$SS_CTL_PORT" == "$SS_PORT" ]]; do : "$RANDOM"; SS_CTL_PORT=$(free_port); done
-  "$SS_EMULATOR_BIN" --port "$SS_PORT" --control-port "$SS_CTL_PORT" --state "$dir/journal" --database shop \
-    >>"$dir/emulator.log" 2>&1 &
-  SS_PID=$!
-  export SS_PORT SS_CTL_PORT SS_PID SS_DIR
-  for i in $(seq 1 600); do  # up to 30 s: a restart replays the journal first
-    (exec 3<>"/dev/tcp/127.0.0.1/$SS_CTL_PORT") 2>/dev/null && return 0
-    kill -0 "$SS_PID" 2>/dev/null || break
-    sleep 0.05
+  for attempt in 1 2 3; do
+    [[ -n "${SS_PORT:-}" ]] || SS_PORT=$(free_port)
+    # $(...) subshells may draw the same $RANDOM: make sure the two ports differ.
+    while [[ -z "${SS_CTL_PORT:-}" || "$SS_CTL_PORT" == "$SS_PORT" ]]; do : "$RANDOM"; SS_CTL_PORT=$(free_port); done
+    "$SS_EMULATOR_BIN" --port "$SS_PORT" --control-port "$SS_CTL_PORT" --state "$dir/journal" --database shop \
+      >>"$dir/emulator.log" 2>&1 &
+    SS_PID=$!
+    export SS_PORT SS_CTL_PORT SS_PID SS_DIR
+    echo "$SS_PID" >>"$dir/pids"
+    for i in $(seq 1 600); do  # up to 30 s: a restart replays the journal first
+      (exec 3<>"/dev/tcp/127.0.0.1/$SS_CTL_PORT") 2>/dev/null && return 0
+      kill -0 "$SS_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+    # A port taken between choosing and binding it (only on a first start): choose again.
+    if ! kill -0 "$SS_PID" 2>/dev/null && tail -1 "$dir/emulator.log" | grep -q "Address already in use" && [[ ! -s "$dir/journal" ]]; then
+      SS_PORT= SS_CTL_PORT=
+      continue
+    fi
+    break
   done
   echo "ss_start: the emulator did not come up:" >&2
   tail -5 "$dir/emulator.log" >&2
   return 1
+}
+
+# ss_kill_all DIR: kill -9 every emulator started with DIR (for EXIT traps).
+ss_kill_all() {
+  local p
+  [[ -f "$1/pids" ]] || return 0
+  while read -r p; do { kill -9 "$p"; wait "$p"; } 2>/dev/null; done <"$1/pids"
 }
 
 ss_ctl() {
@@ -43,7 +59,7 @@ ss_ctl() {
   return $rc
 }
 
-ss_kill() { [[ -n "${SS_PID:-}" ]] && { kill -9 "$SS_PID" 2>/dev/null; wait "$SS_PID" 2>/dev/null; }; SS_PID=; }
+ss_kill() { [[ -n "${SS_PID:-}" ]] && { kill -9 "$SS_PID"; wait "$SS_PID"; } 2>/dev/null; SS_PID=; }
 ss_stop() { [[ -n "${SS_PID:-}" ]] && { kill "$SS_PID" 2>/dev/null; wait "$SS_PID" 2>/dev/null; }; SS_PID=; }
 
 ss_setup_sales() {
