@@ -441,6 +441,15 @@ std::string pg_text(const Column& c, const std::string& v) {
   if (t == "bit") return v == "1" ? "t" : "f";
   if (t == "datetime2" || t == "datetime" || t == "smalldatetime" || t == "time" || t == "datetimeoffset") {
     DateTime dt = parse_datetime(v);
+    // Freshet keeps microseconds at most, rounded to the mapped type's precision.
+    int p = t == "datetime" ? 3 : t == "smalldatetime" ? 0 : std::min(c.scale, 6);
+    int64_t unit = 1;
+    for (int k = p; k < 7; ++k) unit *= 10;
+    dt.ticks = (dt.ticks + unit / 2) / unit * unit;
+    if (dt.ticks >= 864000000000LL && t != "time") {
+      dt.ticks -= 864000000000LL;
+      dt.days += 1;
+    }
     if (t == "datetimeoffset") {
       int64_t total = dt.days * 864000000000LL + dt.ticks - static_cast<int64_t>(dt.offset_min) * 600000000LL;
       dt.days = total >= 0 ? total / 864000000000LL : -((-total + 864000000000LL - 1) / 864000000000LL);
