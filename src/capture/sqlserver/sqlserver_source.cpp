@@ -12,7 +12,8 @@ namespace {
 // SQL Server error numbers the connector interprets.
 constexpr int kErrPermissionDenied = 229;    // The SELECT permission was denied on the object ...
 constexpr int kErrInvalidLsnRange = 313;     // fn_cdc_get_all_changes: LSN range outside the instance
-constexpr int kErrInvalidLsnRangeDoc = 208;  // the number the documentation gives for the same
+constexpr int kErrInvalidObject = 208;       // Invalid object name (the documentation gives it for 313's case too)
+constexpr int kErrInvalidColumn = 207;       // Invalid column name
 constexpr int kErrLoginFailed = 18456;
 
 int64_t to_int(const std::optional<std::string>& v, int64_t dflt = 0) {
@@ -25,6 +26,15 @@ int64_t to_int(const std::optional<std::string>& v, int64_t dflt = 0) {
 }
 
 std::string table_label(const std::string& schema, const std::string& table) { return schema + "." + table; }
+
+// The first result set has at least `ncols` columns in every row (a server that answers a
+// catalog query in an unexpected shape gets an error, never an out-of-range read).
+Status check_shape(const std::vector<ResultSet>& r, size_t ncols, const char* what) {
+  if (r.empty()) return Status::error(std::string("sql server: no result for ") + what);
+  for (const TextRow& row : r[0].rows)
+    if (row.size() < ncols) return Status::error(std::string("sql server: unexpected result shape for ") + what);
+  return Status::ok();
+}
 
 uint64_t now_ms() {
   return static_cast<uint64_t>(
@@ -82,7 +92,8 @@ Status SqlServerSource::check_agent(TdsConnection& c, bool& running) {
     if (c.last_error().number != 0) return Status::ok();
     return r.status();
   }
-  if (!r->empty() && !r->at(0).rows.empty()) {
+  if (Status s = check_shape(*r, 1, "sys.dm_server_services"); !s) return s;
+  if (!r->at(0).rows.empty()) {
     std::string st = r->at(0).rows[0][0].value_or("");
     running = st == "Running";
   }
@@ -113,7 +124,8 @@ Status SqlServerSource::start(SourceSink& sink, std::optional<std::string> resum
       "SELECT name, CAST(is_cdc_enabled AS int), CAST(snapshot_isolation_state AS int) FROM sys.databases "
       "WHERE name = DB_NAME()");
   if (!db) return Status::error("sql server: reading sys.databases: " + db.status().message());
-  if (db->empty() || db->at(0).rows.empty()) return Status::error("sql server: database " + co.database + " not found");
+  if (Status s = check_shape(*db, 3, "sys.databases"); !s) return s;
+  if (db->at(0).rows.empty()) return Status::error("sql server: database " + co.database + " not found");
   const TextRow& d = db->at(0).rows[0];
   if (to_int(d[1]) != 1)
     return Status::error("sql server: change data capture is not enabled on database " + d[0].value_or(co.database) +
@@ -134,6 +146,7 @@ Status SqlServerSource::start(SourceSink& sink, std::optional<std::string> resum
                            "and SELECT on the captured tables");
     return Status::error("sql server: reading cdc.change_tables: " + inst.status().message());
   }
+  if (Status s = check_shape(*inst, 3, "cdc.change_tables"); !s) return s;
   std::map<std::string, std::vector<std::string>> instances;  // "schema.table" → capture instances
   std::vector<std::pair<std::string, std::string>> enabled;     // in order
   for (const auto& r : inst->at(0).rows) {
@@ -159,7 +172,8 @@ Status SqlServerSource::start(SourceSink& sink, std::optional<std::string> resum
         "SELECT c.name, TYPE_NAME(c.system_type_id), c.max_length, c.precision, c.scale, CAST(c.is_nullable AS int) "
         "FROM sys.columns AS c WHERE c.object_id = OBJECT_ID(" + obj + ") ORDER BY c.column_id");
     if (!cols) return Status::error("sql server: reading the columns of " + label + ": " + cols.status().message());
-    if (cols->empty() || cols->at(0).rows.empty())
+    if (Status s = check_shape(*cols, 6, "sys.columns"); !s) return s;
+    if (cols->at(0).rows.empty())
       return Status::error("sql server: table " + label + " does not exist in database " + co.database);
     auto it = instances.find(sel.schema + "." + sel.table);
     if (it == instances.end())
@@ -192,6 +206,7 @@ Status SqlServerSource::start(SourceSink& sink, std::optional<std::string> resum
         "JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id "
         "WHERE i.object_id = OBJECT_ID(" + obj + ") AND i.is_primary_key = 1 ORDER BY ic.key_ordinal");
     if (!pk) return Status::error("sql server: reading the primary key of " + label + ": " + pk.status().message());
+    if (Status s = check_shape(*pk, 1, "sys.indexes"); !s) return s;
     for (const auto& r : pk->at(0).rows)
       for (uint32_t i = 0; i < t.schema.columns.size(); ++i)
         if (t.schema.columns[i].name == r[0].value_or("")) t.schema.key.push_back(i);
@@ -199,7 +214,8 @@ Status SqlServerSource::start(SourceSink& sink, std::optional<std::string> resum
       return Status::error("sql server: table " + label + " has no primary key; a SQL Server source needs one to apply updates and deletes");
     auto perm = c.run("SELECT HAS_PERMS_BY_NAME(" + obj + ", N'OBJECT', N'SELECT')");
     if (!perm) return Status::error("sql server: checking permissions on " + label + ": " + perm.status().message());
-    if (perm->empty() || perm->at(0).rows.empty() || to_int(perm->at(0).rows[0][0]) != 1)
+    if (Status s = check_shape(*perm, 1, "HAS_PERMS_BY_NAME"); !s) return s;
+    if (perm->at(0).rows.empty() || to_int(perm->at(0).rows[0][0]) != 1)
       return Status::error("sql server: user " + co.user + " lacks the SELECT permission on " + label +
                            " (needed for the snapshot and for cdc.fn_cdc_get_all_changes_" + t.capture_instance + "): GRANT SELECT ON " +
                            quote_name(sel.schema) + "." + quote_name(sel.table) + " TO the user, or add it to db_owner");
@@ -349,11 +365,16 @@ bool SqlServerSource::snapshot() {
   return false;
 }
 
-Status SqlServerSource::check_instances(TdsConnection& c) {
+Status SqlServerSource::check_instances(TdsConnection& c, bool& query_failed) {
+  query_failed = false;
   auto inst = c.run(
       "SELECT capture_instance, OBJECT_SCHEMA_NAME(source_object_id), OBJECT_NAME(source_object_id) "
       "FROM cdc.change_tables ORDER BY create_date, capture_instance");
-  if (!inst) return inst.status();
+  if (!inst) {
+    query_failed = true;  // a lost connection or a restarting server: retried
+    return inst.status();
+  }
+  if (Status s = check_shape(*inst, 3, "cdc.change_tables"); !s) return s;
   for (const auto& t : tables_) {
     bool ours = false;
     std::string other;
@@ -384,10 +405,8 @@ SqlServerSource::PollError SqlServerSource::poll_session() {
     uint64_t now = now_ms();
     if (now - last_meta_ms >= options_.metadata_interval_ms) {
       last_meta_ms = now;
-      if (Status s = check_instances(c); !s) {
-        if (c.last_error().number == 0 && !c.is_open()) return {s, false};
-        return {s, c.last_error().number == 0};
-      }
+      bool query_failed = false;
+      if (Status s = check_instances(c, query_failed); !s) return {s, !query_failed};
       bool running = true;
       if (Status s = check_agent(c, running); !s) return {s, false};
       if (!running)
@@ -441,12 +460,19 @@ SqlServerSource::PollError SqlServerSource::poll_session() {
     auto rs = c.run(q);
     if (!rs) {
       int n = c.last_error().number;
-      if (n == kErrInvalidLsnRange || n == kErrInvalidLsnRangeDoc)
+      if (n == kErrInvalidLsnRange)
         return {Status::error("sql server: the LSN range from the source's position 0x" + pos_.commit_lsn.hex() +
-                              " is no longer available (SQL Server error " + std::to_string(n) + ": " + rs.status().message() +
+                              " is no longer available (SQL Server error 313: " + rs.status().message() +
                               "); CDC cleanup removed changes this source has not read; drop and recreate the source"),
                 true};
-      if (n == kErrPermissionDenied) return {Status::error("sql server: " + rs.status().message()), true};
+      // 208 (invalid object: the change function of a dropped instance; also the number the
+      // documentation gives for an LSN range out of bounds, which the min-LSN check above
+      // already reports), 207 (invalid column: a column the instance does not capture), 229
+      // (permission): retrying cannot help.
+      if (n == kErrInvalidObject || n == kErrInvalidColumn || n == kErrPermissionDenied)
+        return {Status::error("sql server: reading the change tables failed (SQL Server error " + std::to_string(n) + ": " +
+                              rs.status().message() + "); drop and recreate the source"),
+                true};
       return {rs.status(), false};
     }
     if (rs->size() != tables_.size()) return {Status::error("sql server: expected one result per capture instance"), false};

@@ -71,8 +71,9 @@ class SqlServerSource final : public Source {
   PollError poll_session();
   void report(std::string state, std::string error = {});
   void sleep_ms(uint32_t ms);
-  // The capture instances now; an error when one of ours is gone or a second one appeared.
-  Status check_instances(TdsConnection& c);
+  // The capture instances now; an error when one of ours is gone or a second one appeared
+  // (final), or when the query failed (query_failed: retried after a reconnect).
+  Status check_instances(TdsConnection& c, bool& query_failed);
   Status check_agent(TdsConnection& c, bool& running);
 
   // Constant after start().
