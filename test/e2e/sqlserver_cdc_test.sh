@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SQL Server CDC end to end, against the TDS emulator (test/sqlserver_emulator/README.md; no
-# real SQL Server runs here): the seed's `sales` table (and an insert-only `audit` table, one
+# real SQL Server runs here; its capture job lags by 300 ms): the seed's `sales` table (and an insert-only `audit` table, one
 # row per upstream transaction) under random inserts, updates, key changes and deletes at
 # SS_LOAD_RATE transactions/s, captured by CREATE SOURCE ... FROM SQL SERVER (snapshot taken
 # under load), with the seed's sales_anomalies view indexed on top. At every check the load
@@ -31,6 +31,10 @@ ss_start "$SD" || fail "the emulator did not start"
 ss_setup_sales >/dev/null || fail "emulator setup"
 ss_ctl "CREATE TABLE dbo.audit (id bigint NOT NULL PRIMARY KEY, ops int)" >/dev/null || fail "audit table"
 ss_ctl "EXEC sys.sp_cdc_enable_table dbo.audit" >/dev/null || fail "enable audit"
+# The capture job lags the commits by SS_CAPTURE_LAG_MS (default 300), as SQL Server Agent's
+# does: the snapshot then sees commits past sys.fn_cdc_get_max_lsn(), which the first polls read
+# again; applied as keyed upserts/deletes they must converge to the same rows.
+ss_ctl "AGENT LAG ${SS_CAPTURE_LAG_MS:-300}" >/dev/null || fail "agent lag"
 ss_ctl "LOAD START 1 $RATE" >/dev/null || fail "load"
 sleep 2
 
@@ -66,8 +70,9 @@ AROW="customer_id || ':' || customer_spend_avg || ':' || product_id || ':' || qu
 check() {  # check LABEL: pause the load, catch up, compare; resume
   local label=$1
   ss_ctl "LOAD STOP" >/dev/null
-  local max; max=$(ss_ctl "MAXLSN"); max=${max#LSN }
   local i pos st
+  for i in $(seq 1 200); do [[ "$(ss_ctl "STATS" | grep PENDING)" == "PENDING 0" ]] && break; sleep 0.05; done
+  local max; max=$(ss_ctl "MAXLSN"); max=${max#LSN }
   for i in $(seq 1 600); do
     IFS='|' read -r pos st <<<"$(fsql "SELECT position, state FROM mz_source_statuses WHERE name = 'shop'" 2>/dev/null)"
     [[ -n "$pos" && ( "$pos" > "$max" || "$pos" == "$max" ) ]] && break
@@ -136,6 +141,7 @@ ss_ctl "LOAD STOP" >/dev/null
 cdc_freshet_stop
 ss_ctl "INSERT INTO dbo.sales VALUES (999999, 1, 1, '2026-01-01 00:00:00', 1, 1.00, 1.00)" >/dev/null || fail "insert"
 ss_ctl "INSERT INTO dbo.sales VALUES (999998, 1, 1, '2026-01-01 00:00:00', 1, 1.00, 1.00)" >/dev/null || fail "insert"
+for i in $(seq 1 200); do [[ "$(ss_ctl "STATS" | grep PENDING)" == "PENDING 0" ]] && break; sleep 0.05; done
 ss_ctl "CLEANUP ALL" >/dev/null || fail "cleanup"
 cdc_freshet_start "$FD" || fail "freshet did not restart after the cleanup"
 err=

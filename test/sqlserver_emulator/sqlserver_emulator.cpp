@@ -18,7 +18,7 @@
 //   EXEC sys.sp_cdc_enable_db | EXEC sys.sp_cdc_disable_db
 //   EXEC sys.sp_cdc_enable_table dbo.t [instance] | EXEC sys.sp_cdc_disable_table instance
 //   EXEC sys.sp_cdc_cleanup_change_table instance 0x<lsn>|MAX     CLEANUP ALL
-//   AGENT START | AGENT STOP
+//   AGENT START | AGENT STOP | AGENT LAG ms   (the capture job's latency; default 0)
 //   ALTER DATABASE SET ALLOW_SNAPSHOT_ISOLATION ON | OFF
 //   CREATE LOGIN name password [db_owner] [cdc] [select]
 //   INSERT INTO dbo.t VALUES (...)[, (...)]; UPDATE dbo.t SET c = v, ... WHERE k = v [AND ...];
@@ -709,6 +709,7 @@ struct LoggedChange {
 };
 
 struct Commit {
+  uint64_t no = 0;
   Lsn lsn;
   uint64_t time_ms;
   std::vector<LoggedChange> changes;
@@ -732,7 +733,8 @@ struct Model {
   int instance_order = 0;
   std::optional<Lsn> captured_max;     // sys.fn_cdc_get_max_lsn()
   std::map<Lsn, uint64_t> lsn_time;    // cdc.lsn_time_mapping (captured commits)
-  std::vector<Commit> pending;         // committed, not yet captured (agent stopped)
+  std::vector<Commit> pending;         // committed, not yet captured (agent stopped, or lag)
+  uint64_t capture_lag_ms = 0;         // the capture job's latency (AGENT LAG)
   std::map<std::string, Login> logins;
   uint64_t commits_total = 0;
 };
@@ -779,12 +781,36 @@ void capture(Model& m, const Commit& c) {
 
 void commit(Model& m, std::vector<LoggedChange> changes, uint64_t time_ms) {
   Commit c;
-  c.lsn = make_lsn(++m.commit_no);
+  c.no = ++m.commit_no;
+  c.lsn = make_lsn(c.no);
   c.time_ms = time_ms;
   c.changes = std::move(changes);
   ++m.commits_total;
-  if (m.agent_running && m.pending.empty()) capture(m, c);
+  if (m.agent_running && m.pending.empty() && m.capture_lag_ms == 0) capture(m, c);
   else m.pending.push_back(std::move(c));
+}
+
+void journal(const std::string& cmd, uint64_t time_ms);
+
+// Captures the pending commits up to commit number `upto` (in commit order).
+void capture_upto(Model& m, uint64_t upto) {
+  size_t n = 0;
+  while (n < m.pending.size() && m.pending[n].no <= upto) capture(m, m.pending[n++]);
+  m.pending.erase(m.pending.begin(), m.pending.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+// The capture job with a latency: commits older than the lag are moved into the change
+// tables. Journaled as "CAPTURED n", so a restart replays the same capture points.
+void capture_due(Model& m, uint64_t now) {
+  if (!m.agent_running || m.pending.empty()) return;
+  uint64_t upto = 0;
+  for (const Commit& c : m.pending) {
+    if (c.time_ms + m.capture_lag_ms > now) break;
+    upto = c.no;
+  }
+  if (upto == 0) return;
+  capture_upto(m, upto);
+  journal("CAPTURED " + std::to_string(upto), now);
 }
 
 // ---------------------------------------------------------------- a tiny tokenizer
@@ -971,9 +997,16 @@ std::string apply_command(Model& m, const std::string& line, uint64_t time_ms) {
     if (p.word("stop")) m.agent_running = false;
     else if (p.word("start")) {
       m.agent_running = true;
-      for (auto& c : m.pending) capture(m, c);
-      m.pending.clear();
-    } else throw SqlError(102, "AGENT START or AGENT STOP");
+      if (m.capture_lag_ms == 0 && !m.pending.empty()) capture_upto(m, m.pending.back().no);
+    } else if (p.word("lag")) {
+      m.capture_lag_ms = std::stoull(p.literal().value_or("0"));
+      if (m.capture_lag_ms == 0 && m.agent_running && !m.pending.empty()) capture_upto(m, m.pending.back().no);
+    } else throw SqlError(102, "AGENT START, AGENT STOP or AGENT LAG ms");
+    journal(line, time_ms);
+    return "";
+  }
+  if (p.word("captured")) {  // the journal's record of the capture job (capture_due)
+    capture_upto(m, std::stoull(p.literal().value_or("0")));
     journal(line, time_ms);
     return "";
   }
@@ -1902,6 +1935,13 @@ int main(int argc, char** argv) {
     }
   }
   int tds = listen_on(port), ctl = listen_on(control_port);
+  std::thread([] {  // the capture job's clock (AGENT LAG)
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::lock_guard<std::mutex> g(g_mu);
+      capture_due(g_model, wall_ms());
+    }
+  }).detach();
   std::thread([ctl] {
     while (true) {
       int c = ::accept(ctl, nullptr, nullptr);
