@@ -83,7 +83,7 @@ Result<Position> Position::parse(std::string_view text) {
   if (!l) return l.status();
   p.commit_lsn = *l;
   std::string_view rest = text.substr(colon + 1);
-  if (rest == "snapshot") {
+  if (rest == "-snapshot") {
     p.snapshot_in_progress = true;
     return p;
   }
@@ -94,7 +94,7 @@ Result<Position> Position::parse(std::string_view text) {
 }
 
 std::string Position::to_string() const {
-  return commit_lsn.hex() + ":" + (snapshot_in_progress ? std::string("snapshot") : seqval.hex());
+  return commit_lsn.hex() + ":" + (snapshot_in_progress ? std::string("-snapshot") : seqval.hex());
 }
 
 Result<Type> map_type(const RawColumn& c, std::string_view table_label) {

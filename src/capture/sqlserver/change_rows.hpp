@@ -41,7 +41,8 @@ struct Lsn {
 
 // The stored position of a SQL Server source: the commit LSN (__$start_lsn) of the last
 // applied transaction and the __$seqval of its last change, "LSN:SEQVAL" in hex, so that
-// string order is position order. A snapshot in progress is "LSN:snapshot" (see README.md).
+// string order is position order. A snapshot in progress is "LSN:-snapshot" (sorts before
+// "LSN:FFFF..." of the completed snapshot; see README.md).
 struct Position {
   Lsn commit_lsn;
   Lsn seqval;

@@ -52,9 +52,11 @@ TEST(SqlServerPosition, RoundTripAndSnapshot) {
   auto p = Position::parse("0000002A000001F00003:0000002A000001F00001");
   ASSERT_TRUE(p.is_ok());
   EXPECT_EQ(p->to_string(), "0000002A000001F00003:0000002A000001F00001");
-  auto s = Position::parse("0000002A000001F00003:snapshot");
+  auto s = Position::parse("0000002A000001F00003:-snapshot");
   ASSERT_TRUE(s.is_ok());
   EXPECT_TRUE(s->snapshot_in_progress);
+  EXPECT_EQ(s->to_string(), "0000002A000001F00003:-snapshot");
+  EXPECT_LT(s->to_string(), std::string("0000002A000001F00003:FFFFFFFFFFFFFFFFFFFF"));
   EXPECT_FALSE(Position::parse("nonsense").is_ok());
   // String order is position order.
   EXPECT_LT(std::string("0000002A000001F00003:FFFFFFFFFFFFFFFFFFFF"), std::string("0000002A000001F00004:00000000000000000000"));

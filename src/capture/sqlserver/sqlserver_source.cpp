@@ -327,23 +327,28 @@ bool SqlServerSource::snapshot() {
         std::string sql = "SELECT ";
         for (size_t i = 0; i < t.schema.columns.size(); ++i) sql += (i ? ", " : "") + quote_name(t.schema.columns[i].name);
         sql += " FROM " + quote_name(t.schema.upstream_schema) + "." + quote_name(t.schema.upstream_name);
-        auto rows = c.run(sql);
-        if (!rows || rows->empty()) {
-          failure = rows ? "no result" : rows.status().message();
+        // Streamed: one row in memory from the client, at most snapshot_batch_rows in a batch.
+        bool apply_failed = false;
+        Status st = c.run_each(
+            sql, [](std::vector<std::string>) { return Status::ok(); },
+            [&](TextRow& r) -> Status {
+              if (stopping_) return Status::error("stopping");
+              Change ch;
+              ch.table = ti;
+              if (Status s = decode_values(t, r, 0, arena, ch.value, ch.key); !s) return s;
+              batch.changes.push_back(std::move(ch));
+              arena.reset();
+              ++status_.snapshot_rows_done;
+              if (batch.changes.size() >= options_.snapshot_batch_rows && !flush(partial)) {
+                apply_failed = true;
+                return Status::error(failure);
+              }
+              return Status::ok();
+            });
+        if (stopping_ || apply_failed) return;
+        if (!st) {
+          failure = st.message();
           return;
-        }
-        for (const TextRow& r : rows->at(0).rows) {
-          if (stopping_) return;
-          Change ch;
-          ch.table = ti;
-          if (Status s = decode_values(t, r, 0, arena, ch.value, ch.key); !s) {
-            failure = s.message();
-            return;
-          }
-          batch.changes.push_back(std::move(ch));
-          arena.reset();
-          ++status_.snapshot_rows_done;
-          if (batch.changes.size() >= options_.snapshot_batch_rows && !flush(partial)) return;
         }
       }
       (void)c.run("COMMIT TRANSACTION");  // read-only: nothing is lost if the commit fails
@@ -353,7 +358,7 @@ bool SqlServerSource::snapshot() {
     if (stopping_) return false;
     if (failure.empty()) return true;
     if (applied_any) {
-      // Part of the snapshot is durable under a ":snapshot" position; it cannot be completed.
+      // Part of the snapshot is durable under a ":-snapshot" position; it cannot be completed.
       report("error", "sql server: the initial snapshot failed after it began to be stored (" + failure +
                           "); drop and recreate the source");
       return false;

@@ -164,8 +164,13 @@ class RecordingSink : public SourceSink {
       return Status::error("simulated crash before durability");
     }
     if (!durable_.empty()) {
-      EXPECT_GT(txn.position, durable_) << "positions must increase";
+      if (txn.snapshot) {
+        EXPECT_GE(txn.position, durable_) << "snapshot batches share their position";
+      } else {
+        EXPECT_GT(txn.position, durable_) << "positions must increase";
+      }
     }
+    if (txn.snapshot) ++snapshot_batches_;
     if (!txn.snapshot) {  // NOLINT
       // One __$start_lsn per transaction: the position's LSN is new.
       std::string lsn = txn.position.substr(0, 20);
@@ -242,6 +247,9 @@ class RecordingSink : public SourceSink {
   SourceStatus status_;
   bool crash_armed_ = false, crashed_ = false;
   size_t txns_ = 0;
+
+ public:
+  size_t snapshot_batches_ = 0;
 };
 
 bool wait_for(const std::function<bool()>& f, int timeout_ms) {
@@ -326,6 +334,38 @@ TEST(SqlServerSource, ExactlyOnceAcrossCrashesAndUpstreamRestarts) {
               sink.txns(), applied.size(), want.size(), crashes, restarts);
 }
 
+TEST(SqlServerSource, SnapshotInBatchesWhileWritesGoOn) {
+  Emulator em;
+  ASSERT_TRUE(em.start());
+  em.ctl("CREATE TABLE dbo.sales (sale_id int NOT NULL PRIMARY KEY, product_id int, customer_id int, sale_date datetime2(3), "
+         "quantity int, unit_price decimal(10,2), total_price decimal(10,2))");
+  em.ctl("CREATE LOGIN freshet Fr3shet_pw db_owner");
+  em.ctl("EXEC sys.sp_cdc_enable_db");
+  em.ctl("EXEC sys.sp_cdc_enable_table dbo.sales");
+  em.ctl("LOAD START 3 2000");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  RecordingSink sink;
+  SqlServerOptions o;
+  o.connection = em.options();
+  o.tables = {{"dbo", "sales", "sales"}};
+  o.poll_interval_ms = 20;
+  o.snapshot_batch_rows = 100;
+  SqlServerSource src(o);
+  ASSERT_TRUE(src.start(sink, std::nullopt).is_ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  em.ctl("LOAD STOP");
+  std::string max = em.ctl("MAXLSN").at(0).substr(4);
+  ASSERT_TRUE(wait_for([&] { return sink.durable() >= max; }, 20000)) << sink.durable() << " vs " << max;
+  src.stop();
+  SourceStatus st = sink.status();
+  EXPECT_GT(st.snapshot_rows_total, 500u);
+  EXPECT_EQ(st.snapshot_rows_done, st.snapshot_rows_total);
+  EXPECT_GT(sink.snapshot_batches_, 5u);
+  std::vector<std::string> up = em.ctl("DUMP dbo.sales");
+  std::multiset<std::string> want(up.begin() + 1, up.end());
+  EXPECT_EQ(sink.dump(0), want);
+}
+
 TEST(SqlServerSource, StartErrorsAreClear) {
   Emulator em;
   ASSERT_TRUE(em.start());
@@ -352,7 +392,7 @@ TEST(SqlServerSource, StartErrorsAreClear) {
   EXPECT_NE(try_start(bad).find("login failed for user 'freshet'"), std::string::npos);
   EXPECT_NE(try_start(o).find("ok"), std::string::npos);
   SqlServerSource src(o);
-  Status s = src.start(sink, std::string("0000002A000000010001:snapshot"));
+  Status s = src.start(sink, std::string("0000002A000000010001:-snapshot"));
   EXPECT_NE(s.message().find("initial snapshot of this source was interrupted"), std::string::npos) << s.message();
   SqlServerSource src2(o);
   Status s2 = src2.start(sink, std::string("garbage"));

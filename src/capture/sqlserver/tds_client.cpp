@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 
 namespace freshet::capture::sqlserver {
@@ -140,10 +141,26 @@ Status TdsConnection::open(const TdsOptions& o) {
 }
 
 Result<std::vector<ResultSet>> TdsConnection::run(const std::string& batch) {
+  std::vector<ResultSet> out;
+  Status s = run_each(
+      batch,
+      [&](std::vector<std::string> columns) {
+        out.push_back(ResultSet{std::move(columns), {}});
+        return Status::ok();
+      },
+      [&](TextRow& row) {
+        out.back().rows.push_back(std::move(row));
+        return Status::ok();
+      });
+  if (!s) return s;
+  return out;
+}
+
+Status TdsConnection::run_each(const std::string& batch, const std::function<Status(std::vector<std::string>)>& on_result,
+                               const std::function<Status(TextRow&)>& on_row) {
   if (!proc_) return Status::error("not connected");
   tl_last = LastMessage();
   last_error_ = TdsError();
-  std::vector<ResultSet> out;
   if (dbcmd(proc_, batch.c_str()) == FAIL) return fail("dbcmd failed");
   if (dbsqlexec(proc_) == FAIL) {
     Status s = fail("the batch failed");
@@ -159,10 +176,14 @@ Result<std::vector<ResultSet>> TdsConnection::run(const std::string& batch) {
     }
     int ncols = dbnumcols(proc_);
     if (ncols <= 0) continue;
-    ResultSet rs;
+    std::vector<std::string> columns;
     for (int c = 1; c <= ncols; ++c) {
       const char* name = dbcolname(proc_, c);
-      rs.columns.emplace_back(name ? name : "");
+      columns.emplace_back(name ? name : "");
+    }
+    if (Status s = on_result(std::move(columns)); !s) {
+      dbcancel(proc_);
+      return s;
     }
     STATUS row;
     while ((row = dbnextrow(proc_)) != NO_MORE_ROWS) {
@@ -208,7 +229,10 @@ Result<std::vector<ResultSet>> TdsConnection::run(const std::string& batch) {
           case SYBMONEY4: {
             char buf[80];
             DBINT m = dbconvert(proc_, type, data, len, SYBCHAR, reinterpret_cast<BYTE*>(buf), sizeof buf - 1);
-            if (m < 0) return Status::error("cannot convert a decimal value");
+            if (m < 0) {
+              dbcancel(proc_);
+              return Status::error("cannot convert a decimal value");
+            }
             v.assign(buf, static_cast<size_t>(m));
             break;
           }
@@ -224,7 +248,10 @@ Result<std::vector<ResultSet>> TdsConnection::run(const std::string& batch) {
             append_hex(v, p, n);
             break;
           case kSybUnique: {
-            if (n != 16) return Status::error("uniqueidentifier of " + std::to_string(n) + " bytes");
+            if (n != 16) {
+              dbcancel(proc_);
+              return Status::error("uniqueidentifier of " + std::to_string(n) + " bytes");
+            }
             // FreeTDS keeps the GUID as its struct: Data1 (u32), Data2, Data3 (u16) in host
             // order, then 8 bytes.
             uint32_t d1;
@@ -276,14 +303,19 @@ Result<std::vector<ResultSet>> TdsConnection::run(const std::string& batch) {
             std::string buf(std::max<size_t>(256, n * 2 + 64), '\0');
             DBINT m = dbconvert(proc_, type, data, len, SYBCHAR, reinterpret_cast<BYTE*>(buf.data()),
                                 static_cast<DBINT>(buf.size()));
-            if (m < 0) return Status::error("cannot convert a value of server type " + std::to_string(type));
+            if (m < 0) {
+              dbcancel(proc_);
+              return Status::error("cannot convert a value of server type " + std::to_string(type));
+            }
             v.assign(buf.data(), static_cast<size_t>(m));
           }
         }
       }
-      rs.rows.push_back(std::move(r));
+      if (Status s = on_row(r); !s) {
+        dbcancel(proc_);
+        return s;
+      }
     }
-    out.push_back(std::move(rs));
     if (failed) break;
   }
   if (failed || tl_last.server_number != 0) {
@@ -291,7 +323,7 @@ Result<std::vector<ResultSet>> TdsConnection::run(const std::string& batch) {
     dbcancel(proc_);
     return s;
   }
-  return out;
+  return Status::ok();
 }
 
 }  // namespace freshet::capture::sqlserver

@@ -9,6 +9,7 @@
 // process (dbinit); its error and message handlers record into thread-local storage.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,11 @@ class TdsConnection {
   // Runs one batch and returns every result set it produced (statements without rows produce
   // none). On error the error of the statement that failed.
   Result<std::vector<ResultSet>> run(const std::string& batch);
+  // The same, streaming: on_result at the start of each result set (its column names), on_row
+  // for each of its rows (which it may move from). An error from either cancels the batch and
+  // is returned. Memory: one row at a time.
+  Status run_each(const std::string& batch, const std::function<Status(std::vector<std::string>)>& on_result,
+                  const std::function<Status(TextRow&)>& on_row);
   // The error behind the last failed open()/run().
   const TdsError& last_error() const { return last_error_; }
 
