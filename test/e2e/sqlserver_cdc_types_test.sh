@@ -40,8 +40,9 @@ compare() {  # compare LABEL
     [[ "$pos" > "$max" ]] && break
     sleep 0.05
   done
-  up=$(tail -n +2 <<<"$(ss_ctl "DUMP dbo.all_types")" | sed 's/\\N//g' | tr '\t' '|' | sort)
-  ours=$(fsql "SELECT * FROM all_types" | sort)
+  # NULL shows as \N on both sides, so that NULL and '' differ.
+  up=$(tail -n +2 <<<"$(ss_ctl "DUMP dbo.all_types")" | tr '\t' '|' | sort)
+  ours=$(psql -X -q -A -t -P 'null=\N' -h 127.0.0.1 -p "$CDC_FRESHET_PORT" -U freshet -d freshet -c "SELECT * FROM all_types" | sort)
   if [[ "$up" != "$ours" ]]; then
     echo "MISMATCH (< freshet, > emulator):"; diff <(echo "$ours") <(echo "$up")
     fail "$1: values differ"
