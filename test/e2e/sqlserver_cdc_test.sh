@@ -11,8 +11,9 @@
 #     show as a row count above the upstream's only for keyless data, so the position is also
 #     checked never to go backwards across restarts).
 # Then: kill -9 of Freshet SS_KILLS times under load (default 10), two restarts of the emulator
-# under load (kill -9; its journal keeps the database), a check after each; finally CDC cleanup
-# past the stored position while Freshet is down must stop the source with the clear error.
+# under load (kill -9; its journal keeps the database), a restart of Freshet while the emulator
+# is down (the source waits, then resumes), a check after each; finally CDC cleanup past the
+# stored position while Freshet is down must stop the source with the clear error.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$E2E_LIB_DIR/cdc/cdc_lib.sh"
@@ -135,6 +136,20 @@ for r in 1 2; do
   sleep 2
   check "after emulator restart #$r"
 done
+
+# Freshet restarts while the emulator is down: the source waits for it, then resumes.
+sleep 1
+ss_kill
+cdc_freshet_kill9
+cdc_freshet_start "$FD" || fail "freshet did not restart while the emulator was down"
+IFS='|' read -r st err <<<"$(fsql "SELECT state, last_error FROM mz_source_statuses WHERE name = 'shop'")"
+[[ "$st" == starting && "$err" == *"cannot connect to 127.0.0.1:$SS_PORT"* ]] || fail "while the emulator is down: state '$st', error '$err'"
+echo "  ok while the emulator is down: $st, ${err:0:100}"
+sleep 1
+ss_start "$SD" || fail "the emulator did not restart"
+ss_ctl "LOAD START $((RANDOM + 2)) $RATE" >/dev/null
+sleep 2
+check "after Freshet restarted during the emulator's outage"
 
 # CDC cleanup past the stored position while Freshet is down: a clear error, never a gap.
 ss_ctl "LOAD STOP" >/dev/null

@@ -100,20 +100,14 @@ Status SqlServerSource::check_agent(TdsConnection& c, bool& running) {
   return Status::ok();
 }
 
-Status SqlServerSource::start(SourceSink& sink, std::optional<std::string> resume_position) {
-  FRESHET_ASSERT(!thread_.joinable());
+Status SqlServerSource::validate(bool& unreachable) {
+  unreachable = false;
+  tables_.clear();
+  schemas_.clear();
   const TdsOptions& co = options_.connection;
-  if (co.database.empty()) return Status::error("sql server: no DATABASE given in the connection");
-  if (co.user.empty()) return Status::error("sql server: no USER given in the connection");
-  std::optional<Position> resume;
-  if (resume_position && !resume_position->empty()) {
-    auto p = Position::parse(*resume_position);
-    if (!p) return p.status();
-    resume = *p;
-  }
-
   TdsConnection c;
   if (Status s = c.open(co); !s) {
+    unreachable = c.last_error().number == 0;
     if (c.last_error().number == kErrLoginFailed)
       return Status::error("sql server: login failed for user '" + co.user + "' at " + co.host + ":" + std::to_string(co.port) +
                            " (wrong password or unknown login): " + s.message());
@@ -228,13 +222,62 @@ Status SqlServerSource::start(SourceSink& sink, std::optional<std::string> resum
     return Status::error("sql server: SQL Server Agent is not running on " + co.host +
                          ": the CDC capture job runs under it, so no change would reach the change tables (sys.fn_cdc_get_max_lsn() "
                          "does not advance); start SQL Server Agent");
+
+  return Status::ok();
+}
+
+Status SqlServerSource::start(SourceSink& sink, std::optional<std::string> resume_position) {
+  FRESHET_ASSERT(!thread_.joinable());
+  const TdsOptions& co = options_.connection;
+  if (co.database.empty()) return Status::error("sql server: no DATABASE given in the connection");
+  if (co.user.empty()) return Status::error("sql server: no USER given in the connection");
+  std::optional<Position> resume;
+  if (resume_position && !resume_position->empty()) {
+    auto p = Position::parse(*resume_position);
+    if (!p) return p.status();
+    resume = *p;
+  }
+
   if (resume && resume->snapshot_in_progress)
     return Status::error("sql server: the initial snapshot of this source was interrupted; drop and recreate the source");
 
   sink_ = &sink;
+  stopping_ = false;
+  bool unreachable = false;
+  if (Status v = validate(unreachable); !v) {
+    if (!resume || !unreachable) return v;
+    // Resuming while the server cannot be reached (Freshet restarted during an upstream
+    // outage): the coordinator knows the tables already, so keep trying in the background
+    // rather than leaving the source dead.
+    report("starting", "waiting for the server: " + v.message());
+    thread_ = std::thread([this, resume] {
+      uint32_t backoff_ms = options_.reconnect_backoff_min_ms;
+      while (!stopping_) {
+        sleep_ms(backoff_ms);
+        if (stopping_) break;
+        backoff_ms = std::min(options_.reconnect_backoff_max_ms, std::max(backoff_ms * 2, options_.reconnect_backoff_min_ms));
+        bool unr = false;
+        Status s = validate(unr);
+        if (s) {
+          if (Status ss = sink_->set_schemas(schemas_); !ss) {
+            report("error", ss.message());
+            return;
+          }
+          run(resume);
+          return;
+        }
+        if (!unr) {
+          report("error", s.message());
+          return;
+        }
+        report("starting", "reconnecting in " + std::to_string(backoff_ms) + " ms after: " + s.message());
+      }
+      report("stopped");
+    });
+    return Status::ok();
+  }
   if (Status s = sink.set_schemas(schemas_); !s) return s;
   report("starting");
-  stopping_ = false;
   thread_ = std::thread([this, resume] { run(resume); });
   return Status::ok();
 }

@@ -52,7 +52,9 @@ class SqlServerSource final : public Source {
   // Errors (README.md, "Errors"): unreachable host, login failure, CDC not enabled on the
   // database or a table, SNAPSHOT isolation not allowed, missing permissions, SQL Server Agent
   // not running, a table without primary key, an unsupported column type, two capture
-  // instances for a table, a bad resume position, the sink's set_schemas error.
+  // instances for a table, a bad resume position, the sink's set_schemas error. When resuming
+  // and the server cannot be reached, start() succeeds and the connector keeps trying in the
+  // background (state "starting" with the reason).
   // REQUIRES: not started.
   Status start(SourceSink& sink, std::optional<std::string> resume_position) override;
   void stop() override;
@@ -64,6 +66,9 @@ class SqlServerSource final : public Source {
     Status status;
     bool fatal = false;
   };
+  // Connects and checks everything start() promises; fills tables_ and schemas_.
+  // unreachable: the server could not be reached at all (not a login or catalog error).
+  Status validate(bool& unreachable);
   void run(std::optional<Position> resume);
   // The snapshot; false when stopped or failed (reported).
   bool snapshot();
