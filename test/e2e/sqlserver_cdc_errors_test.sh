@@ -4,7 +4,7 @@
 # behind, and a source that already runs keeps delivering. At CREATE SOURCE (08000): CDC not
 # enabled on the database, on the table; SNAPSHOT isolation not allowed; SQL Server Agent not
 # running; no primary key; an unsupported column type; a login without the permissions CDC
-# needs (no db_owner; no SELECT); two capture instances; a missing table; an unreachable host;
+# needs (no db_owner; no SELECT; not in the capture instance's gating role); two capture instances; a missing table; an unreachable host;
 # a wrong password. Statement errors: an unknown option (22023), no FOR TABLES (42601), a bad
 # POLL INTERVAL (22023), an unknown connection option (22023). After start, in
 # mz_source_statuses: a schema change (a new capture instance), SQL Server Agent stopped (and
@@ -41,17 +41,19 @@ good "INSERT INTO dbo.sales VALUES (1, 1, 1, '2026-12-01 00:00:00', 1, 1.00, 1.0
 badctl "CREATE LOGIN freshet Fr3shet_pw db_owner" >/dev/null
 badctl "CREATE LOGIN weak weak_pw" >/dev/null
 badctl "CREATE LOGIN cdconly cdc_pw cdc" >/dev/null
+badctl "CREATE LOGIN gated gated_pw cdc select" >/dev/null
 badctl "CREATE TABLE dbo.t (id int PRIMARY KEY, v nvarchar(20))" >/dev/null
 badctl "INSERT INTO dbo.t VALUES (1, 'x')" >/dev/null
 
 FD=$(cdc_mktemp freshet)
 cdc_freshet_start "$FD" || fail "freshet did not start"
-fsql "CREATE SECRET sspw AS 'Fr3shet_pw'; CREATE SECRET wrongpw AS 'nope'; CREATE SECRET weakpw AS 'weak_pw'; CREATE SECRET cdcpw AS 'cdc_pw';
+fsql "CREATE SECRET sspw AS 'Fr3shet_pw'; CREATE SECRET wrongpw AS 'nope'; CREATE SECRET weakpw AS 'weak_pw'; CREATE SECRET cdcpw AS 'cdc_pw'; CREATE SECRET gatedpw AS 'gated_pw';
 CREATE CONNECTION good TO SQL SERVER (HOST '127.0.0.1', PORT $GOOD_PORT, DATABASE 'shop', USER 'freshet', PASSWORD SECRET sspw);
 CREATE CONNECTION c_bad TO SQL SERVER (HOST '127.0.0.1', PORT $BAD_PORT, DATABASE 'shop', USER 'freshet', PASSWORD SECRET sspw);
 CREATE CONNECTION c_wrongpw TO SQL SERVER (HOST '127.0.0.1', PORT $GOOD_PORT, DATABASE 'shop', USER 'freshet', PASSWORD SECRET wrongpw);
 CREATE CONNECTION c_weak TO SQL SERVER (HOST '127.0.0.1', PORT $BAD_PORT, DATABASE 'shop', USER 'weak', PASSWORD SECRET weakpw);
 CREATE CONNECTION c_cdconly TO SQL SERVER (HOST '127.0.0.1', PORT $BAD_PORT, DATABASE 'shop', USER 'cdconly', PASSWORD SECRET cdcpw);
+CREATE CONNECTION c_gated TO SQL SERVER (HOST '127.0.0.1', PORT $BAD_PORT, DATABASE 'shop', USER 'gated', PASSWORD SECRET gatedpw);
 CREATE CONNECTION nowhere TO SQL SERVER (HOST '127.0.0.1', PORT $(free_port), DATABASE 'shop', USER 'freshet', PASSWORD SECRET sspw);" >/dev/null ||
   fail "CREATE SECRET/CONNECTION"
 fsql "CREATE SOURCE goodsrc FROM SQL SERVER CONNECTION good FOR TABLES (dbo.sales)" >/dev/null || fail "CREATE SOURCE goodsrc"
@@ -99,6 +101,10 @@ expect_create_error "missing table" 08000 "table dbo\.nosuch does not exist" "$S
 expect_create_error "login without db_owner" 08000 "user weak may not read the CDC metadata.*SELECT permission was denied on the object 'change_tables'.*db_owner" \
   "$SRC c_weak FOR TABLES (dbo.t)"
 expect_create_error "login without SELECT" 08000 "user cdconly lacks the SELECT permission on dbo\.t" "$SRC c_cdconly FOR TABLES (dbo.t)"
+badctl "CREATE TABLE dbo.g (id int PRIMARY KEY)" >/dev/null
+badctl "EXEC sys.sp_cdc_enable_table dbo.g dbo_g cdc_reader" >/dev/null
+expect_create_error "login outside the gating role" 08000 "user gated is not a member of cdc_reader, the gating role of capture instance dbo_g.*ALTER ROLE \[cdc_reader\] ADD MEMBER \[gated\]" \
+  "$SRC c_gated FOR TABLES (dbo.g)"
 badctl "ALTER DATABASE SET ALLOW_SNAPSHOT_ISOLATION OFF" >/dev/null
 expect_create_error "SNAPSHOT isolation off" 08000 "SNAPSHOT isolation is not allowed in database shop.*ALLOW_SNAPSHOT_ISOLATION ON" "$SRC c_bad FOR TABLES (dbo.t)"
 badctl "ALTER DATABASE SET ALLOW_SNAPSHOT_ISOLATION ON" >/dev/null
@@ -120,6 +126,13 @@ expect_create_error "bad poll interval" 22023 "POLL INTERVAL must be between" "$
 expect_create_error "no FOR TABLES" 42601 "needs FOR ALL TABLES or FOR TABLES" "$SRC c_bad"
 out=$(fsql_err "CREATE CONNECTION c2 TO SQL SERVER (HOST 'x', BROKER 'y')")
 [[ "$out" == *"ERROR:  22023:"*"unknown sql server connection option BROKER"* ]] && echo "  ok unknown connection option" || problem "unknown connection option: $out"
+
+# The same login once in the role: the gated table is captured.
+badctl "CREATE LOGIN gated gated_pw cdc select cdc_reader" >/dev/null
+fsql "CREATE SOURCE gsrc FROM SQL SERVER CONNECTION c_gated FOR TABLES (dbo.g AS g)" >/dev/null || problem "CREATE SOURCE gsrc (member of the gating role)"
+badctl "INSERT INTO dbo.g VALUES (7)" >/dev/null
+for i in $(seq 1 100); do [[ "$(fsql "SELECT count(*) FROM g" 2>/dev/null)" == 1 ]] && break; sleep 0.05; done
+[[ "$(fsql "SELECT count(*) FROM g")" == 1 ]] && echo "  ok a member of the gating role captures dbo.g" || problem "gated source did not deliver"
 
 # After start: a working source on dbo.t of emulator 2 (TABLES renamed) and one on dbo.evolve /
 # dbo.dropme of emulator 1; errors show in mz_source_statuses while goodsrc keeps working.

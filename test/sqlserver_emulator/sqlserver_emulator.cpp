@@ -16,11 +16,11 @@
 //   CREATE TABLE dbo.t (c type [NOT NULL] [PRIMARY KEY], ... [, PRIMARY KEY (a, b)])
 //   ALTER TABLE dbo.t ADD c type
 //   EXEC sys.sp_cdc_enable_db | EXEC sys.sp_cdc_disable_db
-//   EXEC sys.sp_cdc_enable_table dbo.t [instance] | EXEC sys.sp_cdc_disable_table instance
+//   EXEC sys.sp_cdc_enable_table dbo.t [instance [gating_role]] | EXEC sys.sp_cdc_disable_table instance
 //   EXEC sys.sp_cdc_cleanup_change_table instance 0x<lsn>|MAX     CLEANUP ALL
 //   AGENT START | AGENT STOP | AGENT LAG ms   (the capture job's latency; default 0)
 //   ALTER DATABASE SET ALLOW_SNAPSHOT_ISOLATION ON | OFF
-//   CREATE LOGIN name password [db_owner] [cdc] [select]
+//   CREATE LOGIN name password [db_owner] [cdc] [select] [role ...]   (other words: database roles)
 //   INSERT INTO dbo.t VALUES (...)[, (...)]; UPDATE dbo.t SET c = v, ... WHERE k = v [AND ...];
 //   DELETE FROM dbo.t WHERE k = v [AND ...]   (statements on one line: one transaction)
 //   LOAD START seed txns_per_second | LOAD STOP   (random DML on dbo.sales; one row per
@@ -696,6 +696,7 @@ struct Instance {
   std::string table;                 // schema.name
   std::vector<std::string> columns;  // captured columns, at enable time
   Lsn start_lsn{};                   // the low-water mark (sys.fn_cdc_get_min_lsn)
+  std::string role;                  // the gating role (@role_name); "" for none
   int order = 0;
   std::vector<ChangeRow> rows;
 };
@@ -718,6 +719,7 @@ struct Commit {
 struct Login {
   std::string password;
   bool db_owner = false, cdc = false, select = false;
+  std::set<std::string> roles;  // database roles it is a member of
 };
 
 struct Model {
@@ -1049,6 +1051,7 @@ std::string apply_command(Model& m, const std::string& line, uint64_t time_ms) {
         if (f == "db_owner") l.db_owner = true;
         else if (f == "cdc") l.cdc = true;
         else if (f == "select") l.select = true;
+        else l.roles.insert(f);
       }
       m.logins[name] = l;
       journal(line, time_ms);
@@ -1097,6 +1100,7 @@ std::string apply_command(Model& m, const std::string& line, uint64_t time_ms) {
       if (!t) throw SqlError(22931, "Source table does not exist in the current database.");
       Instance inst;
       inst.name = p.peek().kind == Tok::kWord ? p.name() : t->schema + "_" + t->name;
+      if (p.peek().kind == Tok::kWord) inst.role = lower(p.name());
       for (auto& other : m.instances)
         if (other.name == inst.name) throw SqlError(22926, "Could not create a capture instance because the capture instance name '" + inst.name + "' already exists.");
       inst.table = lower(t->full());
@@ -1381,13 +1385,15 @@ std::optional<ResultSet> run_statement(Model& m, Session& s, const std::string& 
     if (!m.cdc_enabled) throw SqlError(208, "Invalid object name 'cdc.change_tables'.", 1, 16);
     if (!who.db_owner && !who.cdc)
       throw SqlError(229, "The SELECT permission was denied on the object 'change_tables', database '" + m.database + "', schema 'cdc'.", 5, 14);
-    ResultSet r{{col("capture_instance", "nvarchar", 128), col("schema", "nvarchar", 128), col("table", "nvarchar", 128)}, {}};
+    ResultSet r{{col("capture_instance", "nvarchar", 128), col("schema", "nvarchar", 128), col("table", "nvarchar", 128),
+                 col("role_name", "nvarchar", 128)},
+                {}};
     std::vector<const Instance*> order;
     for (const auto& i : m.instances) order.push_back(&i);
     std::sort(order.begin(), order.end(), [](const Instance* a, const Instance* b) { return a->order < b->order; });
     for (const Instance* i : order) {
       const Table* t = find_table(m, i->table);
-      r.rows.push_back({i->name, t ? t->schema : "", t ? t->name : ""});
+      r.rows.push_back({i->name, t ? t->schema : "", t ? t->name : "", i->role.empty() ? std::optional<std::string>() : i->role});
     }
     return r;
   }
@@ -1405,6 +1411,19 @@ std::optional<ResultSet> run_statement(Model& m, Session& s, const std::string& 
     ResultSet r{{col("name", "nvarchar", 128)}, {}};
     if (Table* t = find_table(m, object_literal_name(st)))
       for (size_t i : t->pk) r.rows.push_back({t->columns[i].name});
+    return r;
+  }
+  if (low.find("is_rolemember(") != std::string::npos) {
+    ResultSet r;
+    RowValues row;
+    for (const std::string& it : split_items(st.substr(6))) {
+      size_t a = it.find('\''), b = it.rfind('\'');
+      std::string role = a == std::string::npos || b <= a ? "" : lower(it.substr(a + 1, b - a - 1));
+      bool member = role == "db_owner" ? who.db_owner : who.roles.count(role) > 0;
+      r.columns.push_back(col("", "int"));
+      row.push_back(member ? "1" : "0");
+    }
+    r.rows.push_back(row);
     return r;
   }
   if (low.find("has_perms_by_name") != std::string::npos) {
@@ -1449,8 +1468,11 @@ std::optional<ResultSet> run_statement(Model& m, Session& s, const std::string& 
     std::vector<std::string> args = split_items(st.substr(paren + 1, close - paren - 1));
     const Instance* inst = find_instance(m, inst_name);
     if (!inst) throw SqlError(208, "Invalid object name 'cdc.fn_cdc_get_all_changes_" + inst_name + "'.", 1, 16);
-    if (!who.db_owner && !who.select)
-      throw SqlError(229, "The SELECT permission was denied on the object 'fn_cdc_get_all_changes_" + inst_name + "'.", 5, 14);
+    // Documented: without SELECT on the captured columns or, with a gating role, without
+    // membership in it, the function returns error 229.
+    if (!who.db_owner && (!who.select || (!inst->role.empty() && !who.roles.count(inst->role))))
+      throw SqlError(229, "The SELECT permission was denied on the object 'fn_cdc_get_all_changes_" + inst_name + "', database '" +
+                              m.database + "', schema 'cdc'.", 5, 14);
     if (args.size() != 3) throw SqlError(313, "An insufficient number of arguments were supplied for the procedure or function cdc.fn_cdc_get_all_changes_ ... .", 3, 16);
     Lsn from = lsn_arg(s, args[0]), to = lsn_arg(s, args[1]);
     std::string filter = lower(args[2]);

@@ -131,7 +131,7 @@ Status SqlServerSource::validate(bool& unreachable) {
 
   // Capture instances.
   auto inst = c.run(
-      "SELECT capture_instance, OBJECT_SCHEMA_NAME(source_object_id), OBJECT_NAME(source_object_id) "
+      "SELECT capture_instance, OBJECT_SCHEMA_NAME(source_object_id), OBJECT_NAME(source_object_id), role_name "
       "FROM cdc.change_tables ORDER BY create_date, capture_instance");
   if (!inst) {
     if (c.last_error().number == kErrPermissionDenied)
@@ -140,14 +140,16 @@ Status SqlServerSource::validate(bool& unreachable) {
                            "and SELECT on the captured tables");
     return Status::error("sql server: reading cdc.change_tables: " + inst.status().message());
   }
-  if (Status s = check_shape(*inst, 3, "cdc.change_tables"); !s) return s;
+  if (Status s = check_shape(*inst, 4, "cdc.change_tables"); !s) return s;
   std::map<std::string, std::vector<std::string>> instances;  // "schema.table" → capture instances
+  std::map<std::string, std::string> gating_role;              // capture instance → its role_name
   std::vector<std::pair<std::string, std::string>> enabled;     // in order
   for (const auto& r : inst->at(0).rows) {
     if (!r[0] || !r[1] || !r[2]) continue;
     std::string key = *r[1] + "." + *r[2];
     if (!instances.count(key)) enabled.emplace_back(*r[1], *r[2]);
     instances[key].push_back(*r[0]);
+    if (r[3]) gating_role[*r[0]] = *r[3];
   }
   std::vector<SqlServerTableSelection> selected = options_.tables;
   if (selected.empty()) {
@@ -178,6 +180,16 @@ Status SqlServerSource::validate(bool& unreachable) {
                            "): its schema is being changed; drop the old capture instance (sys.sp_cdc_disable_table) first");
     CapturedTable t;
     t.capture_instance = it->second[0];
+    if (auto role = gating_role.find(t.capture_instance); role != gating_role.end()) {
+      // A gating role: reading the change function needs membership in it (or db_owner).
+      auto m = c.run("SELECT IS_ROLEMEMBER(" + quote_literal(role->second) + "), IS_ROLEMEMBER(N'db_owner')");
+      if (!m) return Status::error("sql server: checking the gating role of " + t.capture_instance + ": " + m.status().message());
+      if (Status s = check_shape(*m, 2, "IS_ROLEMEMBER"); !s) return s;
+      if (m->at(0).rows.empty() || (to_int(m->at(0).rows[0][0]) != 1 && to_int(m->at(0).rows[0][1]) != 1))
+        return Status::error("sql server: user " + co.user + " is not a member of " + role->second + ", the gating role of capture instance " +
+                             t.capture_instance + " (" + label + "): run ALTER ROLE " + quote_name(role->second) + " ADD MEMBER " +
+                             quote_name(co.user));
+    }
     t.schema.upstream_schema = sel.schema;
     t.schema.upstream_name = sel.table;
     t.schema.name = sel.name.empty() ? sel.table : sel.name;
@@ -416,13 +428,13 @@ bool SqlServerSource::snapshot() {
 Status SqlServerSource::check_instances(TdsConnection& c, bool& query_failed) {
   query_failed = false;
   auto inst = c.run(
-      "SELECT capture_instance, OBJECT_SCHEMA_NAME(source_object_id), OBJECT_NAME(source_object_id) "
+      "SELECT capture_instance, OBJECT_SCHEMA_NAME(source_object_id), OBJECT_NAME(source_object_id), role_name "
       "FROM cdc.change_tables ORDER BY create_date, capture_instance");
   if (!inst) {
     query_failed = true;  // a lost connection or a restarting server: retried
     return inst.status();
   }
-  if (Status s = check_shape(*inst, 3, "cdc.change_tables"); !s) return s;
+  if (Status s = check_shape(*inst, 4, "cdc.change_tables"); !s) return s;
   for (const auto& t : tables_) {
     bool ours = false;
     std::string other;
