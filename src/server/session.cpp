@@ -2165,6 +2165,8 @@ void Executor::validate_connection_options(const ObjectInfo& conn) {
     allowed = {"HOST", "PORT", "DATABASE", "USER", "PASSWORD", "SSL MODE"};
   else if (conn.connection_type == "mysql")
     allowed = {"HOST", "PORT", "USER", "PASSWORD", "SSL MODE", "DATABASE"};
+  else if (conn.connection_type == "sql server")
+    allowed = {"HOST", "PORT", "DATABASE", "USER", "PASSWORD", "SSL MODE"};
   else if (conn.connection_type == "kafka")
     allowed = {"BROKER", "BROKERS", "SECURITY PROTOCOL", "SASL MECHANISMS", "SASL USERNAME", "SASL PASSWORD", "SSL CERTIFICATE AUTHORITY", "PROGRESS TOPIC"};
   else

@@ -11,6 +11,7 @@
 #include "capture/loadgen/loadgen.hpp"
 #include "capture/postgres/postgres_source.hpp"
 #include "capture/mysql/mysql_source.hpp"
+#include "capture/sqlserver/sqlserver_source.hpp"
 #include "capture/kafka/kafka_source.hpp"
 #include "sql/binder.hpp"
 
@@ -432,6 +433,57 @@ void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, S
     o.source_id = entry.id;
     entry.type = "mysql";
     entry.source = std::make_unique<capture::mysql::MySqlSource>(o);
+    return;
+  }
+  if (stmt.what == "sql server") {
+    // src/capture/sqlserver/README.md
+    namespace css = capture::sqlserver;
+    const sql::ObjectInfo& conn = connection_of(st, stmt, "sql server");
+    css::SqlServerOptions o;
+    o.connection.host = connection_option(st, conn, "HOST").value_or("127.0.0.1");
+    if (auto p = connection_option(st, conn, "PORT")) {
+      try {
+        o.connection.port = static_cast<uint16_t>(std::stoul(*p));
+      } catch (...) {
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid PORT \"" + *p + "\"");
+      }
+    }
+    o.connection.database = connection_option(st, conn, "DATABASE").value_or("");
+    o.connection.user = connection_option(st, conn, "USER").value_or("");
+    o.connection.password = connection_option(st, conn, "PASSWORD").value_or("");
+    if (o.connection.database.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + conn.name + " has no DATABASE");
+    if (o.connection.user.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + conn.name + " has no USER");
+    if (auto m = connection_option(st, conn, "SSL MODE")) {
+      std::string v = sql::lower_ident(*m);
+      if (v == "disable" || v == "disabled") o.connection.encryption = css::Encryption::kOff;
+      else if (v == "prefer" || v == "preferred") o.connection.encryption = css::Encryption::kRequest;
+      else if (v == "require" || v == "required") o.connection.encryption = css::Encryption::kRequire;
+      else throw SqlError(sqlstate::kInvalidParameterValue, "invalid SSL MODE \"" + *m + "\"").with_hint("Use disable, prefer or require.");
+    }
+    for (const auto& opt : stmt.options) {
+      if (opt.key == "POLL INTERVAL") {
+        uint64_t ms = parse_duration_ms(opt.value);
+        if (ms < 1 || ms > 3600000) throw SqlError(sqlstate::kInvalidParameterValue, "POLL INTERVAL must be between 1 ms and 1 hour");
+        o.poll_interval_ms = static_cast<uint32_t>(ms);
+      } else {
+        throw SqlError(sqlstate::kInvalidParameterValue, "unknown SQL Server source option " + opt.key).with_hint("Use POLL INTERVAL.");
+      }
+    }
+    if (!stmt.all_tables && stmt.tables.empty())
+      throw SqlError(sqlstate::kSyntaxError, "CREATE SOURCE FROM SQL SERVER needs FOR ALL TABLES or FOR TABLES (...)");
+    for (const auto& [up, as] : stmt.tables) {
+      css::SqlServerTableSelection t;
+      if (auto dot = up.find('.'); dot != std::string::npos) {
+        t.schema = up.substr(0, dot);
+        t.table = up.substr(dot + 1);
+      } else {
+        t.table = up;
+      }
+      t.name = as;
+      o.tables.push_back(std::move(t));
+    }
+    entry.type = "sql-server";
+    entry.source = std::make_unique<css::SqlServerSource>(std::move(o));
     return;
   }
   if (stmt.what == "kafka") {
