@@ -73,7 +73,12 @@ void Coordinator::State::compute_loop() {
                      static_cast<unsigned long long>(step.ts), e.message().c_str());
       }
       arena.reset();
-      if (error.empty() && !delta.empty()) {
+      bool dropped;
+      {
+        std::lock_guard g(compute_mu);
+        dropped = m->compute.dropped;  // dropped while it was stepped: its collection may be gone
+      }
+      if (error.empty() && !delta.empty() && !dropped) {
         if (persist && m->compute.is_mv) {
           Status ps = persist->write_mv(m->id(), step.ts, delta, [&](const Row& r) { return m->count_of(r.ref()); });
           if (!ps)
