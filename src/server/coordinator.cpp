@@ -147,7 +147,9 @@ Coordinator::~Coordinator() {
 uint64_t Coordinator::State::next_write_ts() {
   // Transactions within one millisecond share it (each is still applied whole), so that a
   // high commit rate does not push timestamps ahead of the clock.
-  return std::max({wall_clock_ms(), now_ts.load(), last_write_ts});
+  // Every timestamp handed out counts (also DDL's), so that none is ever handed out lower.
+  last_write_ts = std::max({wall_clock_ms(), now_ts.load(), last_write_ts});
+  return last_write_ts;
 }
 
 Maintained* Coordinator::State::find_maintained(uint64_t id) {
