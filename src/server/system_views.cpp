@@ -575,7 +575,7 @@ void pg_settings_rows(const Catalog&, std::vector<Row>& out) {
       {"server_version_num", "150000", "Preset Options", "internal", "integer"},
       {"standard_conforming_strings", "on", "Version and Platform Compatibility", "user", "bool"},
       {"TimeZone", "UTC", "Client Connection Defaults / Locale and Formatting", "user", "string"},
-      {"transaction_isolation", "strict serializable", "Client Connection Defaults / Statement Behavior", "user", "string"},
+      {"transaction_isolation", "serializable", "Client Connection Defaults / Statement Behavior", "user", "string"},
   };
   for (const auto& s : kSettings)
     out.push_back(RowBuilder()
