@@ -335,6 +335,10 @@ void Connection::Impl::send_fatal(const ErrorFields& e) {
 void Connection::Impl::send_error(const SqlError& e) {
   check_shutdown(e);
   out_.error_response(error_fields(e));
+  // Sent at once, as PostgreSQL does (elog.c flushes every error): a client that sent Flush
+  // rather than Sync (postgres.js .cursor()) waits for this message, and the messages after
+  // it up to Sync are discarded, Flush included.
+  flush();
 }
 
 // ---- Startup and authentication ---------------------------------------------------------------
@@ -767,9 +771,13 @@ void Connection::Impl::handle_execute(const ExecuteMsg& m) {
   }
   try {
     if (!p.exec) p.exec = session_->execute(p.statement->prepared, p.params);
-    const auto& columns = p.statement->prepared.returns_rows ? p.statement->prepared.columns : p.exec->columns();
+    // The described columns, so that rows match the RowDescription and result formats; a
+    // statement whose columns are known only when it runs was described with none.
+    const auto& prepared = p.statement->prepared;
+    const auto& columns = prepared.returns_rows && !prepared.columns.empty() ? prepared.columns : p.exec->columns();
     size_t max_rows = m.max_rows > 0 ? static_cast<size_t>(m.max_rows) : 0;
-    bool complete = send_rows(*p.exec, columns, &p.result_formats, max_rows);
+    const std::vector<int16_t>* formats = p.result_formats.size() == columns.size() ? &p.result_formats : nullptr;
+    bool complete = send_rows(*p.exec, columns, formats, max_rows);
     if (complete) {
       p.done = true;
       p.tag = p.exec->command_tag();

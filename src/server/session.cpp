@@ -285,6 +285,10 @@ class Executor {
   void rewrite_point_lookups(dataflow::RelExpr& plan);
   std::unique_ptr<Execution> subscribe(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> show(const sql::StreamingStatement& st);
+  void subscribed_columns(const sql::StreamingStatement& st, const ObjectInfo* obj, std::vector<Column>& cols);
+  // FETCH ... WITH (timeout = $n): the parameter as an interval, a number of seconds or a
+  // string such as '1s' / '500ms'.
+  int64_t fetch_timeout_param(size_t n) const;
   std::unique_ptr<Execution> explain_object(const sql::StreamingStatement& st);
   void wait_for_time(uint64_t t);
 
@@ -1637,6 +1641,42 @@ void Executor::wait_for_time(uint64_t t) {
   throw SqlError(sqlstate::kInvalidParameterValue, "timestamp " + std::to_string(t) + " was not reached within 60 s");
 }
 
+int64_t Executor::fetch_timeout_param(size_t n) const {
+  if (n > params_.size() || n > param_types_.size())
+    throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $" + std::to_string(n));
+  const Datum& d = params_[n - 1];
+  if (d.is_null()) return -1;
+  Type t = param_types_[n - 1];
+  int64_t ms = 0;
+  if (t.id == TypeId::kInterval) {
+    Interval iv = d.as_interval();
+    ms = (iv.micros + (static_cast<int64_t>(iv.days) + static_cast<int64_t>(iv.months) * 30) * 86400000000LL) / 1000;
+  } else if (is_integer_type(t.id)) {
+    ms = d.as_int() * 1000;
+  } else if (t.id == TypeId::kFloat4 || t.id == TypeId::kFloat8) {
+    ms = static_cast<int64_t>(d.as_float() * 1000);
+  } else if (physical_kind(t.id) == PhysicalKind::kString) {
+    ms = sql::parse_interval_ms(std::string(d.as_string()));
+  } else {
+    throw SqlError(sqlstate::kDatatypeMismatch, "FETCH timeout must be an interval, a number of seconds or a string");
+  }
+  if (ms < 0) throw SqlError(sqlstate::kInvalidParameterValue, "FETCH timeout must not be negative");
+  return ms;
+}
+
+// REQUIRES: cs_.mu held (shared or exclusive). obj: the subscribed object, null for a query.
+void Executor::subscribed_columns(const sql::StreamingStatement& st, const ObjectInfo* obj, std::vector<Column>& cols) {
+  if (obj) {
+    for (const auto& c : obj->columns) cols.push_back({c.name, c.type});
+    return;
+  }
+  std::shared_ptr<sql::ParseTree> tree;
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
+  auto types = bq.types();
+  for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
+}
+
 std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st) {
   if (st.as_of) wait_for_time(*st.as_of);
   std::unique_lock lock(cs_.mu);
@@ -1680,16 +1720,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     cs_.maintained.push_back(std::move(m));
     temp = source_id;
   }
-  // Columns of the subscribed relation.
-  if (obj) {
-    for (const auto& c : obj->columns) cols.push_back({c.name, c.type});
-  } else {
-    std::shared_ptr<sql::ParseTree> tree;
-    sql::Binder binder(cs_.catalog, param_types_);
-    sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
-    auto types = bq.types();
-    for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
-  }
+  subscribed_columns(st, obj, cols);
   if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
   q->advance(cs_.now_ts);
   cs_.subscribers[source_id].push_back(q);
@@ -2249,7 +2280,9 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       std::vector<Row> rows;
       Execution& ex = *it->second;
       if (auto* sub = dynamic_cast<SubscribeExecution*>(&ex)) {
-        sub->fetch_for(rows, st.count, st.timeout_ms);
+        int64_t timeout_ms = st.timeout_ms;
+        if (st.timeout_param > 0) timeout_ms = fetch_timeout_param(static_cast<size_t>(st.timeout_param));
+        sub->fetch_for(rows, st.count, timeout_ms);
       } else {
         ex.fetch(rows, st.count);
       }
@@ -2356,7 +2389,29 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
     return describe(tree->statement(0), returns_rows);
   }
   if (st.kind == K::kExplain) return {{"Optimized Plan", Type(TypeId::kText)}};
-  return {};  // described when executed
+  // The extended protocol describes a statement before it runs (postgres.js reads rows by the
+  // statement's description, psycopg and pgJDBC by the portal's), so these say their columns
+  // here, as PostgreSQL does for FETCH and SHOW.
+  if (st.kind == K::kSubscribe) {
+    std::shared_lock lock(cs_.mu);
+    std::vector<Column> cols{{"mz_timestamp", Type(TypeId::kNumeric)}};
+    if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
+    cols.push_back({"mz_diff", Type(TypeId::kInt8)});
+    const ObjectInfo* obj = st.object.empty() ? nullptr : cs_.catalog.lookup("", st.object);
+    if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+    subscribed_columns(st, obj, cols);
+    return cols;
+  }
+  if (st.kind == K::kFetch) {
+    if (st.timeout_param > 0) {
+      if (param_types_.size() < static_cast<size_t>(st.timeout_param)) param_types_.resize(static_cast<size_t>(st.timeout_param));
+    }
+    auto it = st_.cursors.find(st.cursor);
+    if (it == st_.cursors.end()) throw SqlError(sqlstate::kInvalidCursorName, "cursor \"" + st.cursor + "\" does not exist");
+    return it->second->columns();
+  }
+  if (st.kind == K::kShow) return show(st)->columns();
+  return {};
 }
 
 }  // namespace
