@@ -579,6 +579,8 @@ bool Connection::Impl::send_rows(server::Execution& exec, const std::vector<serv
           out_.begin_field();
           if (formats && (*formats)[i] == 1) {
             encode_binary(datums[i], columns[i].type, buf);
+          } else if (is_reg_type(columns[i].type.id)) {
+            session_->format_value(datums[i], columns[i].type, buf);  // a name, from the catalog
           } else {
             format_datum(datums[i], columns[i].type, buf);
           }
@@ -692,7 +694,7 @@ void Connection::Impl::handle_bind(const BindMsg& m) {
     }
     Type t = st->prepared.param_types[i];
     if (format == 0) {
-      portal.params.push_back(parse_datum(*m.params[i], t, *portal.arena));
+      portal.params.push_back(session_->parse_parameter(*m.params[i], t, *portal.arena));
     } else {
       try {
         portal.params.push_back(decode_binary(*m.params[i], t, *portal.arena));

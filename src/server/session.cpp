@@ -170,6 +170,30 @@ std::vector<std::pair<std::string, std::string>> Session::take_changed_settings(
 
 void Session::cancel() { state_->cancelled.store(true); }
 
+Datum Session::parse_parameter(std::string_view text, Type t, Arena& arena) const {
+  if (!is_reg_type(t.id)) return parse_datum(text, t, arena);
+  auto& cs = coordinator_.state();
+  std::shared_lock lock(cs.mu);
+  EvalContext ctx;
+  ctx.arena = &arena;
+  ctx.catalog = sql::catalog_access(cs.catalog);
+  return cast_datum(Datum::from_string(text), Type(TypeId::kText), t, ctx);
+}
+
+void Session::format_value(const Datum& d, Type t, std::string& out) const {
+  if (!is_reg_type(t.id) || d.is_null()) {
+    format_datum(d, t, out);
+    return;
+  }
+  auto& cs = coordinator_.state();
+  std::shared_lock lock(cs.mu);
+  Arena arena;
+  EvalContext ctx;
+  ctx.arena = &arena;
+  ctx.catalog = sql::catalog_access(cs.catalog);
+  out += cast_datum(d, t, Type(TypeId::kText), ctx).as_string();
+}
+
 void Session::close() {
   state_->cursors.clear();
   state_->pending.clear();

@@ -25,6 +25,7 @@
 #include <set>
 
 #include "common/functions.hpp"
+#include "common/type_io_functions.hpp"
 #include "sql/catalog_access.hpp"
 #include "server/catalog.hpp"
 
@@ -352,10 +353,11 @@ void pg_attrdef_rows(const Catalog& c, std::vector<Row>& out) {
   }
 }
 
+// An int2vector / oidvector value, stored as an array ("{1,2}"; shown as "1 2").
 std::string int2vector(const std::vector<int64_t>& v) {
-  std::string s;
-  for (auto x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
-  return s;
+  std::string s = "{";
+  for (size_t k = 0; k < v.size(); ++k) s += (k ? "," : "") + std::to_string(v[k]);
+  return s + "}";
 }
 std::string int2array(const std::vector<int64_t>& v) {
   std::string s = "{";
@@ -431,22 +433,25 @@ void pg_type_rows(const Catalog&, std::vector<Row>& out) {
                                 TypeId::kFloat8, TypeId::kText, TypeId::kVarchar, TypeId::kBpchar, TypeId::kChar, TypeId::kName,
                                 TypeId::kBytea, TypeId::kDate, TypeId::kTime, TypeId::kTimestamp, TypeId::kTimestampTz,
                                 TypeId::kInterval, TypeId::kUuid, TypeId::kJsonb, TypeId::kOid, TypeId::kRegclass,
-                                TypeId::kRegproc, TypeId::kRegtype, TypeId::kTextArray, TypeId::kInt2Array, TypeId::kOidArray,
-                                TypeId::kRecord, TypeId::kUnknown};
+                                TypeId::kRegproc, TypeId::kRegtype, TypeId::kRegnamespace, TypeId::kRegrole,
+                                TypeId::kTextArray, TypeId::kInt2Array, TypeId::kOidArray, TypeId::kInt4Array,
+                                TypeId::kInt8Array, TypeId::kNameArray, TypeId::kBoolArray, TypeId::kFloat8Array,
+                                TypeId::kNumericArray, TypeId::kInt2Vector, TypeId::kOidVector, TypeId::kRecord,
+                                TypeId::kUnknown};
   auto elem_of = [](TypeId t) -> int64_t {
-    if (t == TypeId::kTextArray) return type_oid(TypeId::kText);
-    if (t == TypeId::kInt2Array) return type_oid(TypeId::kInt2);
-    if (t == TypeId::kOidArray) return type_oid(TypeId::kOid);
-    return 0;
+    auto e = array_element_type(t);
+    return e ? type_oid(*e) : 0;
   };
   auto array_of = [](TypeId t) -> int64_t {
-    if (t == TypeId::kText) return type_oid(TypeId::kTextArray);
-    if (t == TypeId::kInt2) return type_oid(TypeId::kInt2Array);
-    if (t == TypeId::kOid) return type_oid(TypeId::kOidArray);
-    return 0;
+    if (t == TypeId::kRegclass || t == TypeId::kRegproc || t == TypeId::kRegtype || t == TypeId::kRegnamespace ||
+        t == TypeId::kRegrole || t == TypeId::kUnknown || t == TypeId::kVarchar || t == TypeId::kBpchar)
+      return 0;  // Freshet has no arrays of these (PostgreSQL's _regclass, _varchar, ...)
+    auto a = array_type_of(t);
+    return a ? type_oid(*a) : 0;
   };
   for (TypeId t : kAll) {
     bool pseudo = t == TypeId::kRecord || t == TypeId::kUnknown;
+    TypeIoFunctions io = type_io_functions(type_oid(t));
     out.push_back(RowBuilder()
                       .i(type_oid(t))
                       .s(type_internal_name(t))
@@ -463,10 +468,10 @@ void pg_type_rows(const Catalog&, std::vector<Row>& out) {
                       .i(0)                  // typsubscript
                       .i(elem_of(t))
                       .i(array_of(t))
-                      .i(0)                  // typinput
-                      .i(0)                  // typoutput
-                      .i(0)                  // typreceive
-                      .i(0)                  // typsend
+                      .i(io.input)           // typinput
+                      .i(io.output)          // typoutput
+                      .i(io.receive)         // typreceive
+                      .i(io.send)            // typsend
                       .i(0)                  // typmodin
                       .i(0)                  // typmodout
                       .i(0)                  // typanalyze
@@ -602,7 +607,8 @@ void pg_proc_rows(const Catalog&, std::vector<Row>& out) {
     for (const FunctionImpl* f : lookup_functions(name)) {
       if (!seen.insert(f->oid).second) continue;
       std::string argtypes;
-      for (const auto& t : f->arg_types) argtypes += (argtypes.empty() ? "" : " ") + std::to_string(type_oid(t.id));
+      for (const auto& t : f->arg_types) argtypes += (argtypes.empty() ? "" : ",") + std::to_string(type_oid(t.id));
+      argtypes = "{" + argtypes + "}";  // oidvector, stored as an array
       char vol = f->volatility == Volatility::kImmutable ? 'i' : (f->volatility == Volatility::kStable ? 's' : 'v');
       out.push_back(RowBuilder()
                         .i(f->oid)
@@ -830,8 +836,8 @@ std::vector<SystemView> make_system_views() {
       {{"oid", T::kOid}, {"typname", T::kName}, {"typnamespace", T::kOid}, {"typowner", T::kOid},
        {"typlen", T::kInt2}, {"typbyval", T::kBool}, {"typtype", T::kChar}, {"typcategory", T::kChar},
        {"typispreferred", T::kBool}, {"typisdefined", T::kBool}, {"typdelim", T::kChar}, {"typrelid", T::kOid},
-       {"typsubscript", T::kOid}, {"typelem", T::kOid}, {"typarray", T::kOid}, {"typinput", T::kOid},
-       {"typoutput", T::kOid}, {"typreceive", T::kOid}, {"typsend", T::kOid}, {"typmodin", T::kOid},
+       {"typsubscript", T::kOid}, {"typelem", T::kOid}, {"typarray", T::kOid}, {"typinput", T::kRegproc},
+       {"typoutput", T::kRegproc}, {"typreceive", T::kRegproc}, {"typsend", T::kRegproc}, {"typmodin", T::kOid},
        {"typmodout", T::kOid}, {"typanalyze", T::kOid}, {"typalign", T::kChar}, {"typstorage", T::kChar},
        {"typnotnull", T::kBool}, {"typbasetype", T::kOid}, {"typtypmod", T::kInt4}, {"typndims", T::kInt4},
        {"typcollation", T::kOid}, {"typdefaultbin", T::kText}, {"typdefault", T::kText}, {"typacl", T::kTextArray}},
@@ -849,8 +855,8 @@ std::vector<SystemView> make_system_views() {
        {"indisunique", T::kBool}, {"indnullsnotdistinct", T::kBool}, {"indisprimary", T::kBool},
        {"indisexclusion", T::kBool}, {"indimmediate", T::kBool}, {"indisclustered", T::kBool},
        {"indisvalid", T::kBool}, {"indcheckxmin", T::kBool}, {"indisready", T::kBool}, {"indislive", T::kBool},
-       {"indisreplident", T::kBool}, {"indkey", T::kText}, {"indcollation", T::kText}, {"indclass", T::kText},
-       {"indoption", T::kText}, {"indexprs", T::kText}, {"indpred", T::kText}},
+       {"indisreplident", T::kBool}, {"indkey", T::kInt2Vector}, {"indcollation", T::kOidVector}, {"indclass", T::kOidVector},
+       {"indoption", T::kInt2Vector}, {"indexprs", T::kText}, {"indpred", T::kText}},
       pg_index_rows);
   add(2604, pg, "pg_attrdef", {{"oid", T::kOid}, {"adrelid", T::kOid}, {"adnum", T::kInt2}, {"adbin", T::kText}},
       pg_attrdef_rows);
@@ -936,7 +942,7 @@ std::vector<SystemView> make_system_views() {
        {"prolang", T::kOid}, {"procost", T::kFloat4}, {"prorows", T::kFloat4}, {"provariadic", T::kOid},
        {"prosupport", T::kOid}, {"prokind", T::kChar}, {"prosecdef", T::kBool}, {"proleakproof", T::kBool},
        {"proisstrict", T::kBool}, {"proretset", T::kBool}, {"provolatile", T::kChar}, {"proparallel", T::kChar},
-       {"pronargs", T::kInt2}, {"pronargdefaults", T::kInt2}, {"prorettype", T::kOid}, {"proargtypes", T::kText},
+       {"pronargs", T::kInt2}, {"pronargdefaults", T::kInt2}, {"prorettype", T::kOid}, {"proargtypes", T::kOidVector},
        {"proallargtypes", T::kOidArray}, {"proargmodes", T::kTextArray}, {"proargnames", T::kTextArray},
        {"proargdefaults", T::kText}, {"prosrc", T::kText}, {"probin", T::kText}, {"proconfig", T::kTextArray},
        {"proacl", T::kTextArray}},

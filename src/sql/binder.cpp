@@ -405,6 +405,12 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
 }
 
 HExpr Binder::make_array_compare(std::string_view op, HExpr x, HExpr arr, bool any, int position) {
+  // An untyped parameter ($1 in relkind = ANY($1), pgcli's catalog queries) is an array of
+  // the left side's type, as PostgreSQL infers it (text[] where Freshet has no such array).
+  if (arr.kind == HExprKind::kScalar && arr.op == ScalarKind::kParam && arr.type.id == TypeId::kUnknown) {
+    auto at = array_type_of(x.type.id);
+    arr = coerce(std::move(arr), Type(at ? *at : TypeId::kTextArray), CastContext::kImplicit, position);
+  }
   auto elem = array_element_type(arr.type.id);
   if (!elem) {
     if (arr.is_null_literal()) return HExpr::literal_of(Datum::null(), Type(TypeId::kBool));
@@ -780,6 +786,33 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     std::string tn = type_name(Type(t.id));
     Datum d = Datum::from_string(tn);
     return HExpr::literal_of(d, Type(TypeId::kText));
+  }
+  if (name == "json_build_object" || name == "jsonb_build_object") {
+    // Values keep their types (common/functions_json_build.cpp): each is passed as the text
+    // of its jsonb, keys as text.
+    for (size_t i = 0; i < args.size(); ++i) {
+      HExpr& e = args[i];
+      if (i % 2 == 0 || e.is_null_literal()) {
+        e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+        continue;
+      }
+      TypeId t = e.type.id;
+      if (t != TypeId::kJsonb) {
+        e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+        if (t == TypeId::kBool || is_integer_type(t) || t == TypeId::kNumeric || t == TypeId::kFloat4 || t == TypeId::kFloat8) {
+          e = coerce(std::move(e), Type(TypeId::kJsonb), CastContext::kExplicit, pos);
+        } else {
+          std::vector<Type> ts{Type(TypeId::kText)};
+          ResolvedCall q = resolve_function("to_jsonb", ts, pos);
+          std::vector<HExpr> one;
+          one.push_back(std::move(e));
+          e = HExpr::call(q.impl, std::move(one), q.result_type);
+        }
+      }
+      e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+    }
+    types.clear();
+    for (const auto& a : args) types.push_back(a.type);
   }
   ResolvedCall rc = resolve_function(name, types, pos);
   for (size_t i = 0; i < args.size(); ++i) {
