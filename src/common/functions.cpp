@@ -688,10 +688,8 @@ std::string reg_to_text(int64_t oid, TypeId t, EvalContext& ctx) {
       if (ctx.catalog) name = ctx.catalog->role_name(o);
       break;
     case TypeId::kRegtype:
-      if (auto id = type_from_oid(o)) name = type_name(Type(*id));
-      if (o == 22) name = "int2vector";
-      if (o == 30) name = "oidvector";
-      if (o == 114) name = "json";
+      if (auto other = other_type_name(o)) name = std::string(*other);  // json is read as jsonb, but named json
+      else if (auto id = type_from_oid(o)) name = type_name(Type(*id));
       break;
     case TypeId::kRegproc:
       if (auto n = io_function_name(o)) {
@@ -735,6 +733,7 @@ Datum reg_from_text(std::string_view text, TypeId t, EvalContext& ctx) {
       std::string lower;
       for (char c : s) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
       auto id = type_from_name(lower);
+      if (auto other = other_type_oid(lower); !id && other) return Datum::from_int(*other);
       if (!id) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist");
       oid = type_oid(*id);
       break;

@@ -89,4 +89,34 @@ std::optional<std::string_view> io_function_name(uint32_t oid) {
   return std::nullopt;
 }
 
+namespace {
+struct NamedType {
+  std::string_view name;
+  uint32_t oid;
+};
+constexpr std::array kOtherTypes = {
+    NamedType{"json", 114},          NamedType{"int2vector", 22},     NamedType{"oidvector", 30},
+    NamedType{"trigger", 2279},      NamedType{"event_trigger", 3838}, NamedType{"void", 2278},
+    NamedType{"internal", 2281},     NamedType{"cstring", 2275},      NamedType{"\"any\"", 2276},
+    NamedType{"anyelement", 2283},   NamedType{"anyarray", 2277},     NamedType{"anynonarray", 2776},
+    NamedType{"anyenum", 3500},      NamedType{"anyrange", 3831},     NamedType{"language_handler", 2280},
+    NamedType{"fdw_handler", 3115},  NamedType{"table_am_handler", 269}, NamedType{"index_am_handler", 325},
+    NamedType{"tsm_handler", 3310},  NamedType{"pg_ddl_command", 32},
+};
+}  // namespace
+
+std::optional<uint32_t> other_type_oid(std::string_view name) {
+  if (name.starts_with("pg_catalog.")) name.remove_prefix(11);
+  if (name == "any") name = "\"any\"";
+  for (const auto& t : kOtherTypes)
+    if (t.name == name) return t.oid;
+  return std::nullopt;
+}
+
+std::optional<std::string_view> other_type_name(uint32_t oid) {
+  for (const auto& t : kOtherTypes)
+    if (t.oid == oid) return t.name;
+  return std::nullopt;
+}
+
 }  // namespace freshet

@@ -23,4 +23,10 @@ TypeIoFunctions type_io_functions(uint32_t type_oid);
 std::optional<uint32_t> io_function_oid(std::string_view name);
 std::optional<std::string_view> io_function_name(uint32_t oid);
 
+// Types PostgreSQL has and Freshet does not store (pseudo-types such as trigger, void,
+// anyelement; json, int2vector, oidvector), for regtype input and output: psql's \\df and
+// pgcli compare prorettype with 'pg_catalog.trigger'::regtype.
+std::optional<uint32_t> other_type_oid(std::string_view name);
+std::optional<std::string_view> other_type_name(uint32_t oid);
+
 }  // namespace freshet

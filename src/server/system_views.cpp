@@ -191,6 +191,64 @@ Model build_model(const Catalog& c) {
   return m;
 }
 
+// A column default as PostgreSQL's pg_get_expr shows it: Freshet keeps the default's SQL
+// text; a plain literal is shown with PostgreSQL's cast label ('none'::text, 'x'::character
+// varying, '5'::bigint; integer, numeric and boolean constants bare), which drivers and ORMs
+// compare against (SQLAlchemy, pgJDBC COLUMN_DEF). Anything else is shown as written.
+std::string deparse_default(const std::string& sql, Type t) {
+  std::string v;
+  if (sql.size() >= 2 && sql.front() == '\'' && sql.back() == '\'') {
+    for (size_t k = 1; k + 1 < sql.size(); ++k) {
+      if (sql[k] == '\'') {
+        if (k + 2 < sql.size() && sql[k + 1] == '\'') {
+          v += '\'';
+          ++k;
+          continue;
+        }
+        return sql;  // not one literal
+      }
+      v += sql[k];
+    }
+  } else {
+    bool number = !sql.empty();
+    for (size_t k = 0; k < sql.size(); ++k)
+      if (!(std::isdigit(static_cast<unsigned char>(sql[k])) || sql[k] == '.' || (k == 0 && sql[k] == '-'))) number = false;
+    std::string lower;
+    for (char c : sql) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (number) v = sql;
+    else if (lower == "true" || lower == "false") v = lower;
+    else return sql;
+  }
+  auto unsigned_number = [&](bool decimal) {
+    if (v.empty()) return false;
+    for (char c : v)
+      if (!(std::isdigit(static_cast<unsigned char>(c)) || (decimal && c == '.'))) return false;
+    return true;
+  };
+  switch (t.id) {
+    case TypeId::kInt4:
+      if (unsigned_number(false)) return v;
+      break;
+    case TypeId::kNumeric:
+      if (unsigned_number(true)) return v;
+      break;
+    case TypeId::kBool:
+      if (v == "true" || v == "t") return "true";
+      if (v == "false" || v == "f") return "false";
+      break;
+    case TypeId::kUnknown:
+      return sql;
+    default:
+      break;
+  }
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'::" + type_name(Type(t.id));
+}
+
 // pg_attribute.atttypmod: PostgreSQL counts the 4-byte varlena header in varchar/bpchar and
 // numeric typmods; our Type::typmod does not.
 int64_t pg_typmod(const Type& t) {
@@ -348,7 +406,7 @@ void pg_attrdef_rows(const Catalog& c, std::vector<Row>& out) {
                           .i(attrdef_oid(o->oid, i + 1))
                           .i(o->oid)
                           .i(static_cast<int64_t>(i + 1))
-                          .s(*o->columns[i].default_sql)
+                          .s(deparse_default(*o->columns[i].default_sql, o->columns[i].type))
                           .done());
   }
 }
@@ -559,6 +617,73 @@ void pg_tablespace_rows(const Catalog&, std::vector<Row>& out) {
   out.push_back(RowBuilder().i(1664).s("pg_global").i(kRoleOid).null().null().done());
 }
 
+// pg_get_keywords(): PostgreSQL 15's SQL keywords (pgJDBC's getSQLKeywords reads them), as
+// "word:catcode" with a trailing '-' when the word cannot be a bare column label.
+void pg_get_keywords_rows(const Catalog&, std::vector<Row>& out) {
+  static constexpr std::string_view kKeywords =
+      "abort:U absolute:U access:U action:U add:U admin:U after:U aggregate:U all:R also:U alter:U "
+      "always:U analyse:R analyze:R and:R any:R array:R- as:R- asc:R asensitive:U assertion:U assignment:U "
+      "asymmetric:R at:U atomic:U attach:U attribute:U authorization:T backward:U before:U begin:U "
+      "between:C bigint:C binary:T bit:C boolean:C both:R breadth:U by:U cache:U call:U called:U cascade:U "
+      "cascaded:U case:R cast:R catalog:U chain:U char:C- character:C- characteristics:U check:R "
+      "checkpoint:U class:U close:U cluster:U coalesce:C collate:R collation:T column:R columns:U "
+      "comment:U comments:U commit:U committed:U compression:U concurrently:T configuration:U conflict:U "
+      "connection:U constraint:R constraints:U content:U continue:U conversion:U copy:U cost:U create:R- "
+      "cross:T csv:U cube:U current:U current_catalog:R current_date:R current_role:R current_schema:T "
+      "current_time:R current_timestamp:R current_user:R cursor:U cycle:U data:U database:U day:U- "
+      "deallocate:U dec:C decimal:C declare:U default:R defaults:U deferrable:R deferred:U definer:U "
+      "delete:U delimiter:U delimiters:U depends:U depth:U desc:R detach:U dictionary:U disable:U "
+      "discard:U distinct:R do:R document:U domain:U double:U drop:U each:U else:R enable:U encoding:U "
+      "encrypted:U end:R enum:U escape:U event:U except:R- exclude:U excluding:U exclusive:U execute:U "
+      "exists:C explain:U expression:U extension:U external:U extract:C false:R family:U fetch:R- "
+      "filter:U- finalize:U first:U float:C following:U for:R- force:U foreign:R forward:U freeze:T "
+      "from:R- full:T function:U functions:U generated:U global:U grant:R- granted:U greatest:C group:R- "
+      "grouping:C groups:U handler:U having:R- header:U hold:U hour:U- identity:U if:U ilike:T immediate:U "
+      "immutable:U implicit:U import:U in:R include:U including:U increment:U index:U indexes:U inherit:U "
+      "inherits:U initially:R inline:U inner:T inout:C input:U insensitive:U insert:U instead:U int:C "
+      "integer:C intersect:R- interval:C into:R- invoker:U is:T isnull:T- isolation:U join:T key:U label:U "
+      "language:U large:U last:U lateral:R leading:R leakproof:U least:C left:T level:U like:T limit:R- "
+      "listen:U load:U local:U localtime:R localtimestamp:R location:U lock:U locked:U logged:U mapping:U "
+      "match:U matched:U materialized:U maxvalue:U merge:U method:U minute:U- minvalue:U mode:U month:U- "
+      "move:U name:U names:U national:C natural:T nchar:C new:U next:U nfc:U nfd:U nfkc:U nfkd:U no:U "
+      "none:C normalize:C normalized:U not:R nothing:U notify:U notnull:T- nowait:U null:R nullif:C "
+      "nulls:U numeric:C object:U of:U off:U offset:R- oids:U old:U on:R- only:R operator:U option:U "
+      "options:U or:R order:R- ordinality:U others:U out:C outer:T over:U- overlaps:T- overlay:C "
+      "overriding:U owned:U owner:U parallel:U parameter:U parser:U partial:U partition:U passing:U "
+      "password:U placing:R plans:U policy:U position:C preceding:U precision:C- prepare:U prepared:U "
+      "preserve:U primary:R prior:U privileges:U procedural:U procedure:U procedures:U program:U "
+      "publication:U quote:U range:U read:U real:C reassign:U recheck:U recursive:U ref:U references:R "
+      "referencing:U refresh:U reindex:U relative:U release:U rename:U repeatable:U replace:U replica:U "
+      "reset:U restart:U restrict:U return:U returning:R- returns:U revoke:U right:T role:U rollback:U "
+      "rollup:U routine:U routines:U row:C rows:U rule:U savepoint:U schema:U schemas:U scroll:U search:U "
+      "second:U- security:U select:R sequence:U sequences:U serializable:U server:U session:U "
+      "session_user:R set:U setof:C sets:U share:U show:U similar:T simple:U skip:U smallint:C snapshot:U "
+      "some:R sql:U stable:U standalone:U start:U statement:U statistics:U stdin:U stdout:U storage:U "
+      "stored:U strict:U strip:U subscription:U substring:C support:U symmetric:R sysid:U system:U table:R "
+      "tables:U tablesample:T tablespace:U temp:U template:U temporary:U text:U then:R ties:U time:C "
+      "timestamp:C to:R- trailing:R transaction:U transform:U treat:C trigger:U trim:C true:R truncate:U "
+      "trusted:U type:U types:U uescape:U unbounded:U uncommitted:U unencrypted:U union:R- unique:R "
+      "unknown:U unlisten:U unlogged:U until:U update:U user:R using:R vacuum:U valid:U validate:U "
+      "validator:U value:U values:C varchar:C variadic:R varying:U- verbose:T version:U view:U views:U "
+      "volatile:U when:R where:R- whitespace:U window:R- with:R- within:U- without:U- work:U wrapper:U "
+      "write:U xml:U xmlattributes:C xmlconcat:C xmlelement:C xmlexists:C xmlforest:C xmlnamespaces:C "
+      "xmlparse:C xmlpi:C xmlroot:C xmlserialize:C xmltable:C year:U- yes:U zone:U ";
+  size_t i = 0;
+  while (i < kKeywords.size()) {
+    size_t j = kKeywords.find(' ', i);
+    if (j == std::string_view::npos) j = kKeywords.size();
+    std::string_view item = kKeywords.substr(i, j - i);
+    i = j + 1;
+    if (item.empty()) continue;
+    size_t colon = item.find(':');
+    std::string_view word = item.substr(0, colon);
+    char code = item[colon + 1];
+    bool bare = item.back() != '-';
+    const char* desc = code == 'R' ? "reserved" : code == 'U' ? "unreserved" : code == 'C' ? "unreserved (cannot be function or type name)" : "reserved (can be function or type name)";
+    out.push_back(RowBuilder().s(word).c(code).b(bare).s(desc).s(bare ? "can be bare label" : "requires AS").done());
+  }
+}
+
 void pg_settings_rows(const Catalog&, std::vector<Row>& out) {
   struct S { const char* name; const char* setting; const char* category; const char* context; const char* vartype; };
   static const S kSettings[] = {
@@ -728,7 +853,8 @@ void columns_rows(const Catalog& c, std::vector<Row>& out) {
       int32_t tm = col.type.typmod;
       RowBuilder r;
       r.s("freshet").s(o.schema).s(o.name).s(col.name).i(static_cast<int64_t>(i + 1));
-      r.opt(col.default_sql);
+      if (col.default_sql) r.s(deparse_default(*col.default_sql, col.type));
+      else r.null();
       r.s(col.nullable ? "YES" : "NO").s(type_name(Type(t)));
       bool chars = t == TypeId::kVarchar || t == TypeId::kBpchar;
       if (chars && tm >= 0) r.i(tm); else r.null();                 // character_maximum_length
@@ -926,6 +1052,9 @@ std::vector<SystemView> make_system_views() {
        {"collprovider", T::kChar}, {"collisdeterministic", T::kBool}, {"collencoding", T::kInt4},
        {"collcollate", T::kText}, {"collctype", T::kText}, {"colliculocale", T::kText}, {"collversion", T::kText}},
       pg_collation_rows);
+  add(11003, pg, "pg_get_keywords",
+      {{"word", T::kText}, {"catcode", T::kChar}, {"barelabel", T::kBool}, {"catdesc", T::kText}, {"baredesc", T::kText}},
+      pg_get_keywords_rows);
   add(11002, pg, "pg_settings",
       {{"name", T::kText}, {"setting", T::kText}, {"unit", T::kText}, {"category", T::kText},
        {"short_desc", T::kText}, {"extra_desc", T::kText}, {"context", T::kText}, {"vartype", T::kText},

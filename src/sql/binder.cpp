@@ -1447,6 +1447,19 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
     args = std::move(bounds);
     fm->table_func = dataflow::TableFunc::kGenerateSeries;
     out = Type(t);
+  } else if (name == "pg_get_keywords" && args.empty()) {
+    // A catalog function returning a set of rows: the pg_catalog relation of the same name.
+    const ObjectInfo* obj = catalog_.lookup("pg_catalog", name);
+    if (!obj) unsupported("function " + name + " in FROM", pos);
+    HRelPtr r = relation_for(*obj, pos);
+    std::string alias = rf->alias && *rf->alias->aliasname ? rf->alias->aliasname : name;
+    uint32_t base = rel ? static_cast<uint32_t>(rel->arity()) : 0;
+    for (size_t i = 0; i < obj->columns.size(); ++i) {
+      std::string col = rf->alias && i < rf->alias->n_colnames ? str_of(rf->alias->colnames[i]) : obj->columns[i].name;
+      scope.items.push_back({alias, col, r->column_types[i], base + static_cast<uint32_t>(i)});
+    }
+    rel = rel ? cross_join(rel, r) : r;
+    return;
   } else {
     unsupported("function " + name + " in FROM", pos);
   }
