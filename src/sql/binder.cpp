@@ -2140,6 +2140,90 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
   return rel;
 }
 
+namespace {
+// A set-returning function at the top of a select-list item.
+struct TargetSrf {
+  enum class Kind { kUnnest, kSubscripts, kExpandX, kExpandN } kind;
+  const PgQuery__Node* array;
+  std::string name;  // the column's default name
+};
+
+std::optional<TargetSrf> target_srf(const PgQuery__Node* v) {
+  std::optional<std::string> field;
+  if (v->node_case == PG_QUERY__NODE__NODE_A_INDIRECTION && v->a_indirection->n_indirection == 1 &&
+      v->a_indirection->indirection[0]->node_case == PG_QUERY__NODE__NODE_STRING) {
+    field = v->a_indirection->indirection[0]->string->sval;
+    v = v->a_indirection->arg;
+  }
+  if (v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) return std::nullopt;
+  const auto* f = v->func_call;
+  if (f->over || f->agg_star || f->agg_distinct) return std::nullopt;
+  std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
+  if (name == "_pg_expandarray" && f->n_args == 1 && field && (*field == "x" || *field == "n"))
+    return TargetSrf{*field == "x" ? TargetSrf::Kind::kExpandX : TargetSrf::Kind::kExpandN, f->args[0], *field};
+  if (field) return std::nullopt;
+  if (name == "unnest" && f->n_args == 1) return TargetSrf{TargetSrf::Kind::kUnnest, f->args[0], name};
+  if (name == "generate_subscripts" && f->n_args == 2) return TargetSrf{TargetSrf::Kind::kSubscripts, f->args[0], name};
+  return std::nullopt;
+}
+}  // namespace
+
+std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt, Scope& scope, HRelPtr& rel) {
+  std::map<size_t, HExpr> out;
+  std::vector<std::pair<size_t, TargetSrf>> srfs;
+  for (size_t i = 0; i < stmt->n_target_list; ++i)
+    if (auto t = target_srf(stmt->target_list[i]->res_target->val)) srfs.emplace_back(i, *t);
+  if (srfs.empty()) return out;
+  int pos = loc(stmt->target_list[srfs[0].first]->res_target->location);
+  if (stmt->n_group_clause > 0) unsupported("set-returning functions in the select list with GROUP BY", pos);
+  ExprContext ctx;
+  ctx.scope = &scope;
+  ctx.clause = "SELECT";
+  // PostgreSQL runs the select list's set-returning functions in lockstep; over one array
+  // that is a single expansion with ordinality, which is all this supports.
+  HExpr array = bind_expr(srfs[0].second.array, ctx);
+  for (size_t k = 1; k < srfs.size(); ++k)
+    if (!(bind_expr(srfs[k].second.array, ctx) == array))
+      unsupported("set-returning functions over different arrays in one select list", pos);
+  auto et = array_element_type(array.type.id);
+  if (!et) throw SqlError(sqlstate::kUndefinedFunction, "function " + srfs[0].second.name + "(" + type_name(array.type) + ") does not exist", pos);
+  for (const auto& [i, srf] : srfs) {
+    if (srf.kind != TargetSrf::Kind::kSubscripts) continue;
+    const auto* dim = stmt->target_list[i]->res_target->val->func_call->args[1];
+    if (dim->node_case != PG_QUERY__NODE__NODE_A_CONST || dim->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL ||
+        dim->a_const->ival->ival != 1)
+      unsupported("generate_subscripts of a dimension other than 1", pos);
+  }
+  auto fm = std::make_shared<HRel>();
+  fm->kind = HRelKind::kFlatMap;
+  fm->table_func = dataflow::TableFunc::kUnnest;
+  fm->inputs = {rel};
+  fm->exprs = {array};
+  fm->with_ordinality = true;
+  fm->column_types = rel->column_types;
+  uint32_t elem_col = static_cast<uint32_t>(rel->arity());
+  fm->column_types.push_back(Type(*et));
+  fm->column_types.push_back(Type(TypeId::kInt8));
+  rel = fm;
+  HExpr ord = coerce(HExpr::column_ref(0, elem_col + 1, Type(TypeId::kInt8)), Type(TypeId::kInt4), CastContext::kAssignment, pos);
+  bool zero_based = array.type.id == TypeId::kInt2Vector || array.type.id == TypeId::kOidVector;
+  for (const auto& [i, srf] : srfs) {
+    switch (srf.kind) {
+      case TargetSrf::Kind::kUnnest:
+      case TargetSrf::Kind::kExpandX:
+        out.emplace(i, HExpr::column_ref(0, elem_col, Type(*et)));
+        break;
+      case TargetSrf::Kind::kExpandN:  // 1-based position
+        out.emplace(i, ord);
+        break;
+      case TargetSrf::Kind::kSubscripts:  // subscripts from the array's lower bound
+        out.emplace(i, zero_based ? make_operator("-", ord, HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)), pos) : ord);
+        break;
+    }
+  }
+  return out;
+}
+
 BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top) {
   if (stmt->into_clause) unsupported("SELECT INTO");
   if (stmt->n_window_clause) unsupported("WINDOW");
@@ -2178,9 +2262,15 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   sctx.clause = "SELECT";
   std::vector<HExpr> outputs;
   std::vector<std::string> names;
+  std::map<size_t, HExpr> srf_outputs = bind_target_srfs(stmt, scope, rel);
   for (size_t i = 0; i < stmt->n_target_list; ++i) {
     const auto* rt = stmt->target_list[i]->res_target;
     const auto* v = rt->val;
+    if (auto srf = srf_outputs.find(i); srf != srf_outputs.end()) {
+      outputs.push_back(srf->second);
+      names.push_back(rt->name && *rt->name ? rt->name : target_srf(v)->name);
+      continue;
+    }
     if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
         v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
       std::string table = v->column_ref->n_fields >= 2 ? str_of(v->column_ref->fields[v->column_ref->n_fields - 2]) : "";

@@ -128,6 +128,10 @@ class Binder {
   // A function in FROM (unnest, generate_series) applied to each row of rel (a unit row when
   // rel is null), its columns added to scope.
   void bind_range_function(const PgQuery__RangeFunction* rf, const Scope* outer, HRelPtr& rel, Scope& scope);
+  // Set-returning functions in a select list (unnest, generate_subscripts,
+  // (_pg_expandarray(a)).x / .n): rel becomes a FlatMap over them; returns the output
+  // expression of each such target by its index in the list.
+  std::map<size_t, HExpr> bind_target_srfs(const PgQuery__SelectStmt* stmt, Scope& scope, HRelPtr& rel);
   HExpr to_bool(HExpr e, const char* clause, int position);
   std::vector<HExpr> coerce_common(std::vector<HExpr> es, std::string_view context, int position);
 
