@@ -2179,12 +2179,52 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
   ExprContext ctx;
   ctx.scope = &scope;
   ctx.clause = "SELECT";
-  // PostgreSQL runs the select list's set-returning functions in lockstep; over one array
-  // that is a single expansion with ordinality, which is all this supports.
+  // PostgreSQL runs the select list's set-returning functions in lockstep: row k has the
+  // k-th value of each, NULL past the end of a shorter one. Over one array that is a single
+  // expansion with ordinality; over several, unnest(a) and (_pg_expandarray(a)).x are a[i]
+  // for i in 1..greatest(cardinality(a), ...) (pgcli's foreign-key query).
   HExpr array = bind_expr(srfs[0].second.array, ctx);
-  for (size_t k = 1; k < srfs.size(); ++k)
-    if (!(bind_expr(srfs[k].second.array, ctx) == array))
-      unsupported("set-returning functions over different arrays in one select list", pos);
+  std::vector<HExpr> arrays{array};
+  std::vector<size_t> array_of;  // per srf: index in arrays
+  for (const auto& [i, srf] : srfs) {
+    HExpr a = bind_expr(srf.array, ctx);
+    if (!array_element_type(a.type.id))
+      throw SqlError(sqlstate::kUndefinedFunction, "function " + srf.name + "(" + type_name(a.type) + ") does not exist", pos);
+    size_t k = 0;
+    while (k < arrays.size() && !(arrays[k] == a)) ++k;
+    if (k == arrays.size()) arrays.push_back(std::move(a));
+    array_of.push_back(k);
+  }
+  if (arrays.size() > 1) {
+    std::vector<HExpr> cards;
+    for (const auto& a : arrays) {
+      std::vector<Type> ts{a.type};
+      ResolvedCall rc = resolve_function("cardinality", ts, pos);
+      std::vector<HExpr> one{coerce(a, rc.arg_types[0], CastContext::kImplicit, pos)};
+      cards.push_back(HExpr::call(rc.impl, std::move(one), rc.result_type));
+    }
+    HExpr n = HExpr::make(ScalarKind::kGreatest, std::move(cards), Type(TypeId::kInt4));
+    auto gs = std::make_shared<HRel>();
+    gs->kind = HRelKind::kFlatMap;
+    gs->table_func = dataflow::TableFunc::kGenerateSeries;
+    gs->inputs = {rel};
+    gs->exprs = {HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)), std::move(n)};
+    gs->column_types = rel->column_types;
+    uint32_t i_col = static_cast<uint32_t>(rel->arity());
+    gs->column_types.push_back(Type(TypeId::kInt4));
+    rel = gs;
+    for (size_t k = 0; k < srfs.size(); ++k) {
+      const auto& [i, srf] = srfs[k];
+      if (srf.kind == TargetSrf::Kind::kSubscripts || srf.kind == TargetSrf::Kind::kExpandN)
+        unsupported("generate_subscripts or _pg_expandarray(a).n next to set-returning functions over other arrays", pos);
+      const HExpr& a = arrays[array_of[k]];
+      HExpr idx = HExpr::column_ref(0, i_col, Type(TypeId::kInt4));
+      if (a.type.id == TypeId::kInt2Vector || a.type.id == TypeId::kOidVector)  // subscripts from 0
+        idx = make_operator("-", idx, HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)), pos);
+      out.emplace(i, HExpr::make(ScalarKind::kArrayIndex, {a, std::move(idx)}, Type(*array_element_type(a.type.id))));
+    }
+    return out;
+  }
   auto et = array_element_type(array.type.id);
   if (!et) throw SqlError(sqlstate::kUndefinedFunction, "function " + srfs[0].second.name + "(" + type_name(array.type) + ") does not exist", pos);
   for (const auto& [i, srf] : srfs) {

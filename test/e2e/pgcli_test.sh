@@ -38,6 +38,7 @@ smart_completion = True
 CONF
 
 pane() { tmux -S "$SOCK" capture-pane -p -t "$SESSION" -S -200; }
+shown() { pane | grep -v '^ *$' | grep -v 'Smart Completion' | tail -"${1:-10}" | tr '\n' '|'; }
 # wait_for TEXT SECONDS: until the pane shows TEXT.
 wait_for() {
   local i
@@ -53,20 +54,20 @@ clear() { send C-l; sleep 0.3; tmux -S "$SOCK" clear-history -t "$SESSION"; }
 
 tmux -S "$SOCK" new-session -d -s "$SESSION" -x 200 -y 50 \
   "env XDG_CONFIG_HOME='$WORK/config' HOME='$WORK' PAGER=cat TERM=xterm pgcli -h $PGHOST -p $PGPORT -U $PGUSER $PGDATABASE; sleep 30"
-if wait_for "$PGDATABASE>" 30; then ok "start"; else bad "start" "no prompt: $(pane | tail -5 | tr '\n' '|')"; fi
+if wait_for "$PGDATABASE>" 30; then ok "start"; else bad "start" "no prompt: $(shown)"; fi
 sleep 2  # completions are refreshed in a background thread after connecting
 
 send '\dt' Enter
-if wait_for "pgcli_orders" 10 && ! pane | grep -q "^ERROR\|error"; then ok "\\dt"; else bad "\\dt" "$(pane | tail -8 | tr '\n' '|')"; fi
+if wait_for "pgcli_orders" 10 && ! pane | grep -q "^ERROR\|error"; then ok "\\dt"; else bad "\\dt" "$(shown 30)"; fi
 clear
 send '\d pgcli_orders' Enter
-if wait_for "customer" 10 && pane | grep -q "numeric(10,2)" && pane | grep -q "pgcli_orders_pkey"; then ok "\\d t"; else bad "\\d t" "$(pane | tail -15 | tr '\n' '|')"; fi
+if wait_for "customer" 10 && pane | grep -q "numeric(10,2)" && pane | grep -q "pgcli_orders_pkey"; then ok "\\d t"; else bad "\\d t" "$(shown 20)"; fi
 clear
 send 'SELECT * FROM pgcli_o' Tab
-if wait_for "pgcli_orders" 10; then ok "completion of a table name"; else bad "completion of a table name" "$(pane | tail -5 | tr '\n' '|')"; fi
+if wait_for "pgcli_orders" 10; then ok "completion of a table name"; else bad "completion of a table name" "$(shown)"; fi
 send C-c
 send 'SELECT count(*) AS n FROM pgcli_big' Enter
-if wait_for "SELECT 1" 10; then ok "query"; else bad "query" "$(pane | tail -8 | tr '\n' '|')"; fi
+if wait_for "SELECT 1" 10; then ok "query"; else bad "query" "$(shown)"; fi
 
 # pgcli logs (rather than shows) failures of its completion queries.
 if [[ -f "$WORK/pgcli.log" ]] && grep -q "ERROR\|Traceback" "$WORK/pgcli.log"; then
