@@ -2195,6 +2195,21 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
     if (k == arrays.size()) arrays.push_back(std::move(a));
     array_of.push_back(k);
   }
+  {
+    // Each array once, as a column (a subquery among them is then planned once).
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {rel};
+    m->column_types = rel->column_types;
+    uint32_t first = static_cast<uint32_t>(rel->arity());
+    for (size_t k = 0; k < arrays.size(); ++k) {
+      m->column_types.push_back(arrays[k].type);
+      m->exprs.push_back(std::move(arrays[k]));
+      arrays[k] = HExpr::column_ref(0, first + static_cast<uint32_t>(k), m->column_types.back());
+    }
+    rel = m;
+    array = arrays[0];
+  }
   if (arrays.size() > 1) {
     std::vector<HExpr> cards;
     for (const auto& a : arrays) {
