@@ -191,62 +191,73 @@ Model build_model(const Catalog& c) {
   return m;
 }
 
-// A column default as PostgreSQL's pg_get_expr shows it: Freshet keeps the default's SQL
-// text; a plain literal is shown with PostgreSQL's cast label ('none'::text, 'x'::character
-// varying, '5'::bigint; integer, numeric and boolean constants bare), which drivers and ORMs
-// compare against (SQLAlchemy, pgJDBC COLUMN_DEF). Anything else is shown as written.
+// A column default as PostgreSQL's pg_get_expr shows it (drivers and ORMs compare it:
+// SQLAlchemy, pgJDBC COLUMN_DEF). Freshet keeps the default's SQL text; a plain literal is
+// shown as PostgreSQL deparses the constant: an unquoted number keeps its own type (5 and 1.5
+// bare, '-2'::integer, '5000000000'::bigint), a quoted one takes the column's ('none'::text,
+// 'x'::character varying, '2024-01-01'::date; integer, numeric and boolean bare). Anything
+// else is shown as written.
 std::string deparse_default(const std::string& sql, Type t) {
-  std::string v;
-  if (sql.size() >= 2 && sql.front() == '\'' && sql.back() == '\'') {
-    for (size_t k = 1; k + 1 < sql.size(); ++k) {
-      if (sql[k] == '\'') {
-        if (k + 2 < sql.size() && sql[k + 1] == '\'') {
-          v += '\'';
-          ++k;
-          continue;
-        }
-        return sql;  // not one literal
-      }
-      v += sql[k];
+  auto labelled = [](std::string_view v, std::string_view type) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'') out += '\'';
+      out += c;
     }
-  } else {
-    bool number = !sql.empty();
-    for (size_t k = 0; k < sql.size(); ++k)
-      if (!(std::isdigit(static_cast<unsigned char>(sql[k])) || sql[k] == '.' || (k == 0 && sql[k] == '-'))) number = false;
-    std::string lower;
-    for (char c : sql) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (number) v = sql;
-    else if (lower == "true" || lower == "false") v = lower;
-    else return sql;
-  }
-  auto unsigned_number = [&](bool decimal) {
+    return out + "'::" + std::string(type);
+  };
+  auto digits_only = [](std::string_view v, bool decimal) {
     if (v.empty()) return false;
     for (char c : v)
       if (!(std::isdigit(static_cast<unsigned char>(c)) || (decimal && c == '.'))) return false;
     return true;
   };
+  std::string lower;
+  for (char c : sql) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "true" || lower == "false") return lower;
+  bool negative = !sql.empty() && sql[0] == '-';
+  std::string_view mag = negative ? std::string_view(sql).substr(1) : std::string_view(sql);
+  if (digits_only(mag, false)) {
+    bool int4 = mag.size() < 10 || (mag.size() == 10 && mag <= (negative ? "2147483648" : "2147483647"));
+    if (int4) return negative ? labelled(sql, "integer") : sql;
+    if (mag.size() < 19 || (mag.size() == 19 && mag <= "9223372036854775807")) return labelled(sql, "bigint");
+    return negative ? labelled(sql, "numeric") : sql;
+  }
+  if (digits_only(mag, true) && std::count(mag.begin(), mag.end(), '.') == 1)
+    return negative ? labelled(sql, "numeric") : sql;
+  if (sql.size() < 2 || sql.front() != '\'' || sql.back() != '\'') return sql;
+  std::string v;
+  for (size_t k = 1; k + 1 < sql.size(); ++k) {
+    if (sql[k] == '\'') {
+      if (k + 2 < sql.size() && sql[k + 1] == '\'') {
+        v += '\'';
+        ++k;
+        continue;
+      }
+      return sql;  // not one literal
+    }
+    v += sql[k];
+  }
   switch (t.id) {
     case TypeId::kInt4:
-      if (unsigned_number(false)) return v;
+      if (digits_only(v, false)) return v;
       break;
     case TypeId::kNumeric:
-      if (unsigned_number(true)) return v;
+      if (digits_only(v, true)) return v;
       break;
-    case TypeId::kBool:
-      if (v == "true" || v == "t") return "true";
-      if (v == "false" || v == "f") return "false";
+    case TypeId::kBool: {
+      std::string b;
+      for (char c : v) b += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (b == "true" || b == "t" || b == "yes" || b == "on" || b == "1") return "true";
+      if (b == "false" || b == "f" || b == "no" || b == "off" || b == "0") return "false";
       break;
+    }
     case TypeId::kUnknown:
       return sql;
     default:
       break;
   }
-  std::string out = "'";
-  for (char c : v) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'::" + type_name(Type(t.id));
+  return labelled(v, type_name(Type(t.id)));
 }
 
 // pg_attribute.atttypmod: PostgreSQL counts the 4-byte varlena header in varchar/bpchar and
