@@ -125,6 +125,8 @@ int32_t wire_typmod(Type t) {
     case TypeId::kBpchar:
     case TypeId::kNumeric:
       return t.typmod + 4;
+    case TypeId::kRecord:
+      return -1;  // the binder's typmod of a record names its fields; not PostgreSQL's
     default:
       return t.typmod;
   }

@@ -30,6 +30,12 @@ std::string str_of(const PgQuery__Node* n) {
 // The last element of a qualified name list, e.g. ["pg_catalog", "+"] -> "+".
 std::string last_name(PgQuery__Node** names, size_t n) { return n ? str_of(names[n - 1]) : ""; }
 
+// information_schema._pg_expandarray(a) as a whole is a record (x, n): its value is the record's
+// text "(x,n)" and its typmod kExpandRecordTypmod + x's TypeId, so that (r).x and (r).n can be
+// read back (pgJDBC's getPrimaryKeys selects the record in a subquery and reads (keys).x).
+constexpr int32_t kExpandRecordTypmod = 1 << 20;
+
+
 [[noreturn]] void unsupported(const std::string& what, int position = 0) {
   throw SqlError(sqlstate::kFeatureNotSupported, what + " is not supported", position);
 }
@@ -1054,6 +1060,31 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
       HExpr base = bind_expr(ind->arg, ctx);
       for (size_t i = 0; i < ind->n_indirection; ++i) {
         const PgQuery__Node* n = ind->indirection[i];
+        if (n->node_case == PG_QUERY__NODE__NODE_STRING && base.type.id == TypeId::kRecord &&
+            base.type.typmod >= kExpandRecordTypmod) {
+          // (r).x / (r).n of an _pg_expandarray record: the field's text, cast back.
+          std::string field = n->string->sval;
+          int k = field == "x" ? 1 : field == "n" ? 2 : 0;
+          if (k == 0) throw SqlError(sqlstate::kUndefinedColumn, "column \"" + field + "\" not found in data type record");
+          Type ft = k == 1 ? Type(static_cast<TypeId>(base.type.typmod - kExpandRecordTypmod)) : Type(TypeId::kInt4);
+          HExpr text = base;
+          text.type = Type(TypeId::kText);
+          std::vector<Type> t2{Type(TypeId::kText), Type(TypeId::kText)};
+          ResolvedCall trim = resolve_function("btrim", t2, 0);
+          HExpr inner = HExpr::call(trim.impl, {std::move(text), HExpr::literal_of(Datum::from_string("()"), Type(TypeId::kText))}, trim.result_type);
+          std::vector<Type> t3{Type(TypeId::kText), Type(TypeId::kText), Type(TypeId::kInt4)};
+          ResolvedCall part = resolve_function("split_part", t3, 0);
+          HExpr piece = HExpr::call(part.impl,
+                                    {std::move(inner), HExpr::literal_of(Datum::from_string(","), Type(TypeId::kText)),
+                                     HExpr::literal_of(Datum::from_int(k), Type(TypeId::kInt4))},
+                                    part.result_type);
+          HExpr empty = HExpr::literal_of(Datum::from_string(""), Type(TypeId::kText));
+          HExpr eq = make_operator("=", piece, empty, 0);
+          HExpr nulled = HExpr::make(ScalarKind::kNullIf, {eq.args[0], eq.args[1]}, Type(TypeId::kText));
+          nulled.fn = eq.fn;
+          base = coerce(std::move(nulled), ft, CastContext::kExplicit, 0);
+          continue;
+        }
         if (n->node_case != PG_QUERY__NODE__NODE_A_INDICES) unsupported("field selection");
         const auto* ix = n->a_indices;
         if (ix->is_slice) unsupported("array slices");
@@ -2143,7 +2174,7 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
 namespace {
 // A set-returning function at the top of a select-list item.
 struct TargetSrf {
-  enum class Kind { kUnnest, kSubscripts, kExpandX, kExpandN } kind;
+  enum class Kind { kUnnest, kSubscripts, kExpandX, kExpandN, kExpandRecord } kind;
   const PgQuery__Node* array;
   std::string name;  // the column's default name
 };
@@ -2162,6 +2193,7 @@ std::optional<TargetSrf> target_srf(const PgQuery__Node* v) {
   if (name == "_pg_expandarray" && f->n_args == 1 && field && (*field == "x" || *field == "n"))
     return TargetSrf{*field == "x" ? TargetSrf::Kind::kExpandX : TargetSrf::Kind::kExpandN, f->args[0], *field};
   if (field) return std::nullopt;
+  if (name == "_pg_expandarray" && f->n_args == 1) return TargetSrf{TargetSrf::Kind::kExpandRecord, f->args[0], name};
   if (name == "unnest" && f->n_args == 1) return TargetSrf{TargetSrf::Kind::kUnnest, f->args[0], name};
   if (name == "generate_subscripts" && f->n_args == 2) return TargetSrf{TargetSrf::Kind::kSubscripts, f->args[0], name};
   return std::nullopt;
@@ -2230,8 +2262,9 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
     rel = gs;
     for (size_t k = 0; k < srfs.size(); ++k) {
       const auto& [i, srf] = srfs[k];
-      if (srf.kind == TargetSrf::Kind::kSubscripts || srf.kind == TargetSrf::Kind::kExpandN)
-        unsupported("generate_subscripts or _pg_expandarray(a).n next to set-returning functions over other arrays", pos);
+      if (srf.kind == TargetSrf::Kind::kSubscripts || srf.kind == TargetSrf::Kind::kExpandN ||
+          srf.kind == TargetSrf::Kind::kExpandRecord)
+        unsupported("generate_subscripts or _pg_expandarray next to set-returning functions over other arrays", pos);
       const HExpr& a = arrays[array_of[k]];
       HExpr idx = HExpr::column_ref(0, i_col, Type(TypeId::kInt4));
       if (a.type.id == TypeId::kInt2Vector || a.type.id == TypeId::kOidVector)  // subscripts from 0
@@ -2274,6 +2307,21 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
       case TargetSrf::Kind::kSubscripts:  // subscripts from the array's lower bound
         out.emplace(i, zero_based ? make_operator("-", ord, HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)), pos) : ord);
         break;
+      case TargetSrf::Kind::kExpandRecord: {
+        if (!is_integer_type(*et) && *et != TypeId::kOid) unsupported("_pg_expandarray of " + type_name(array.type) + " as a record", pos);
+        std::vector<HExpr> parts;
+        parts.push_back(HExpr::literal_of(Datum::from_string("("), Type(TypeId::kText)));
+        parts.push_back(coerce(HExpr::column_ref(0, elem_col, Type(*et)), Type(TypeId::kText), CastContext::kExplicit, pos));
+        parts.push_back(HExpr::literal_of(Datum::from_string(","), Type(TypeId::kText)));
+        parts.push_back(coerce(ord, Type(TypeId::kText), CastContext::kExplicit, pos));
+        parts.push_back(HExpr::literal_of(Datum::from_string(")"), Type(TypeId::kText)));
+        std::vector<Type> ts(parts.size(), Type(TypeId::kText));
+        ResolvedCall rc = resolve_function("concat", ts, pos);  // concat: a NULL x gives "(,1)", as record_out
+        HExpr rec = HExpr::call(rc.impl, std::move(parts), rc.result_type);
+        rec.type = Type(TypeId::kRecord, kExpandRecordTypmod + static_cast<int32_t>(*et));
+        out.emplace(i, std::move(rec));
+        break;
+      }
     }
   }
   return out;
