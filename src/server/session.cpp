@@ -365,7 +365,13 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
     binder.finish_params();
     std::vector<Column> cols;
     auto types = q.types();
-    for (size_t i = 0; i < q.column_names.size(); ++i) cols.push_back({q.column_names[i], types[i]});
+    for (size_t i = 0; i < q.column_names.size(); ++i) {
+      cols.push_back({q.column_names[i], types[i]});
+      if (q.origins.size() == q.column_names.size()) {  // the table column it shows (RowDescription)
+        cols.back().table_oid = q.origins[i].first;
+        cols.back().attnum = q.origins[i].second;
+      }
+    }
     returns_rows = true;
     return cols;
   }

@@ -1221,6 +1221,7 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       std::vector<Type> types;
       HRelPtr r;
       bool found = false;
+      uint32_t origin = 0;
       if (schema.empty()) {
         for (auto it = ctes_.rbegin(); it != ctes_.rend() && !found; ++it) {
           auto c = it->find(name);
@@ -1240,11 +1241,19 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
                          "relation \"" + (schema.empty() ? name : schema + "." + name) + "\" does not exist", pos);
         r = relation_for(*obj, pos);
         for (const auto& c : obj->columns) names.push_back(c.name);
+        if (obj->kind == ObjectKind::kTable || obj->kind == ObjectKind::kSystemView) origin = obj->oid;
       }
       if (rv->alias)
         for (size_t i = 0; i < rv->alias->n_colnames && i < names.size(); ++i) names[i] = str_of(rv->alias->colnames[i]);
       uint32_t base = rel ? static_cast<uint32_t>(rel->arity()) : 0;
-      for (size_t i = 0; i < names.size(); ++i) scope.items.push_back({alias, names[i], r->column_types[i], base + static_cast<uint32_t>(i)});
+      for (size_t i = 0; i < names.size(); ++i) {
+        ScopeItem item{alias, names[i], r->column_types[i], base + static_cast<uint32_t>(i)};
+        if (origin != 0) {
+          item.origin_table = origin;
+          item.origin_attnum = static_cast<int16_t>(i + 1);
+        }
+        scope.items.push_back(item);
+      }
       rel = rel ? cross_join(rel, r) : r;
       return;
     }
@@ -2394,6 +2403,16 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     names.push_back(rt->name && *rt->name ? rt->name : column_name_for(v));
   }
   size_t nvisible = outputs.size();
+  std::vector<std::pair<uint32_t, int16_t>> origins(nvisible, {0, 0});
+  for (size_t c = 0; c < nvisible; ++c) {
+    const HExpr& e = outputs[c];
+    if (e.kind != HExprKind::kColumn || e.level != 0) continue;
+    for (const auto& it : scope.items)
+      if (it.column == e.column && it.origin_table != 0) {
+        origins[c] = {it.origin_table, it.origin_attnum};
+        break;
+      }
+  }
   // ORDER BY: output ordinals, output names, or expressions over the input.
   std::vector<dataflow::SortKey> order;
   bool distinct = stmt->n_distinct_clause > 0;
@@ -2548,6 +2567,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   q.rel = rel;
   q.column_names = names;
   q.order_by = order;
+  q.origins = std::move(origins);
   Scope empty;
   empty.parent = outer;
   ExprContext lctx;

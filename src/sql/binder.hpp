@@ -25,6 +25,9 @@ struct BoundQuery {
   std::vector<dataflow::SortKey> order_by;
   std::optional<HExpr> limit;   // constant or parameter, evaluated at execution
   std::optional<HExpr> offset;
+  // Per visible column, the table column it shows directly (table oid, attnum), {0, 0} when it
+  // is computed; empty when unknown. RowDescription carries it (pgJDBC's getTableName).
+  std::vector<std::pair<uint32_t, int16_t>> origins;
   std::vector<Type> types() const {
     return std::vector<Type>(rel->column_types.begin(), rel->column_types.begin() + column_names.size());
   }
@@ -37,6 +40,8 @@ struct ScopeItem {
   uint32_t column = 0;
   bool star = true;            // expanded by * and t.*
   bool qualified_only = false; // visible only as table.name (USING-merged originals)
+  uint32_t origin_table = 0;   // a table's column: the table's oid and the column's attnum
+  int16_t origin_attnum = 0;
 };
 
 struct Scope {

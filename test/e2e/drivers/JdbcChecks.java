@@ -373,6 +373,8 @@ public class JdbcChecks {
       st.execute("CREATE TABLE jdbc_sub (k int, v text)");
       st.execute("INSERT INTO jdbc_sub VALUES (1, 'a'), (2, 'b')");
       try (Connection cc = connect(null); Statement s = cc.createStatement()) {
+        cc.setAutoCommit(false);  // a fetch size needs a transaction, else pgJDBC reads all rows
+        s.setQueryTimeout(20);
         s.setFetchSize(1);
         ResultSet rs = s.executeQuery("SUBSCRIBE jdbc_sub");
         eq(rs.getMetaData().getColumnName(1), "mz_timestamp");
