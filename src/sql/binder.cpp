@@ -1501,7 +1501,36 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
     rel = rel ? cross_join(rel, r) : r;
     return;
   } else {
-    unsupported("function " + name + " in FROM", pos);
+    // A function that is not set-returning gives one row with its value, as in PostgreSQL
+    // (Grafana's `string_to_array(current_setting('search_path'), ',') s`).
+    HExpr value = bind_func_call(f, ctx);
+    if (value.type.id == TypeId::kUnknown) value = coerce(std::move(value), Type(TypeId::kText), CastContext::kImplicit, pos);
+    HRelPtr input = rel;
+    if (!input) {
+      input = std::make_shared<HRel>();
+      input->kind = HRelKind::kConstant;
+      input->rows.push_back({});
+    }
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {input};
+    m->column_types = input->column_types;
+    uint32_t col = static_cast<uint32_t>(input->arity());
+    m->column_types.push_back(value.type);
+    m->exprs.push_back(std::move(value));
+    if (rf->ordinality) {
+      m->column_types.push_back(Type(TypeId::kInt8));
+      m->exprs.push_back(HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt8)));
+    }
+    std::string alias = rf->alias && *rf->alias->aliasname ? rf->alias->aliasname : name;
+    std::string cname = rf->alias ? (rf->alias->n_colnames > 0 ? str_of(rf->alias->colnames[0]) : std::string(rf->alias->aliasname)) : name;
+    scope.items.push_back({alias, cname, m->column_types[col], col});
+    if (rf->ordinality) {
+      std::string ord = rf->alias && rf->alias->n_colnames > 1 ? str_of(rf->alias->colnames[1]) : "ordinality";
+      scope.items.push_back({alias, ord, Type(TypeId::kInt8), col + 1});
+    }
+    rel = m;
+    return;
   }
   HRelPtr input = rel;
   if (!input) {
