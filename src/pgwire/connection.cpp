@@ -751,9 +751,22 @@ void Connection::Impl::handle_describe(const DescribeMsg& m) {
     if (m.name.empty()) throw SqlError(sqlstate::kInvalidCursorName, "portal \"\" does not exist");
     throw SqlError(sqlstate::kInvalidCursorName, "portal \"" + std::string(m.name) + "\" does not exist");
   }
-  const Portal& p = it->second;
-  if (!p.statement->empty && p.statement->prepared.returns_rows) {
-    row_description(p.statement->prepared.columns, &p.result_formats);
+  Portal& p = it->second;
+  const auto& prepared = p.statement->prepared;
+  if (!p.statement->empty && prepared.returns_rows && prepared.columns.empty()) {
+    // Columns that only the execution knows (a FETCH prepared before its DECLARE): the
+    // portal starts here, as its Execute would, and is described by what it returns.
+    if (!p.exec) {
+      try {
+        p.exec = session_->execute(prepared, p.params);
+      } catch (...) {
+        portals_.erase(it);
+        throw;
+      }
+    }
+    row_description(p.exec->columns(), nullptr);
+  } else if (!p.statement->empty && prepared.returns_rows) {
+    row_description(prepared.columns, &p.result_formats);
   } else {
     out_.no_data();
   }

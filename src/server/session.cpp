@@ -2436,8 +2436,10 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
     if (st.timeout_param > 0) {
       if (param_types_.size() < static_cast<size_t>(st.timeout_param)) param_types_.resize(static_cast<size_t>(st.timeout_param));
     }
+    // A cursor declared later (a FETCH prepared ahead of its DECLARE) is described when the
+    // FETCH runs; an unknown one is reported then (34000).
     auto it = st_.cursors.find(st.cursor);
-    if (it == st_.cursors.end()) throw SqlError(sqlstate::kInvalidCursorName, "cursor \"" + st.cursor + "\" does not exist");
+    if (it == st_.cursors.end()) return {};
     return it->second->columns();
   }
   if (st.kind == K::kShow) return show(st)->columns();
