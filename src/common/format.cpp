@@ -304,6 +304,13 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
   if (p.special != S::kNone) return p;
 
   bool bc = false;
+  for (const char* era : {" bc ", " ad "}) {  // "0044-03-15 BC +00" (pgJDBC): the era before a zone
+    size_t at = s.find(era);
+    if (at != std::string::npos) {
+      bc = bc || era[1] == 'b';
+      s.erase(at, 3);
+    }
+  }
   if (s.size() > 3 && s.compare(s.size() - 3, 3, " bc") == 0) {
     bc = true;
     s.resize(s.size() - 3);
@@ -358,6 +365,54 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
     if (i < s.size()) ++i;
     while (i < s.size() && is_space(s[i])) ++i;
   }
+  // A time zone after the time, or after a date alone ("2024-02-29 +00", as pgJDBC's
+  // setDate sends; PostgreSQL reads it and a date ignores it).
+  auto parse_zone = [&]() {
+    if (s[i] == 'z' && i + 1 == s.size()) {
+      p.has_tz = true;
+      ++i;
+    } else if (s[i] == '+' || s[i] == '-') {
+      int sign = s[i] == '-' ? -1 : 1;
+      ++i;
+      size_t start = i;
+      int tzh = 0, tzm = 0, tzs = 0;
+      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+      size_t len = i - start;
+      if (len == 0) fail();
+      if (len <= 2) {
+        tzh = std::atoi(s.substr(start, len).c_str());
+        if (i < s.size() && s[i] == ':') {
+          ++i;
+          if (!digits(tzm, 2)) fail();
+          if (i < s.size() && s[i] == ':') {
+            ++i;
+            if (!digits(tzs, 2)) fail();
+          }
+        }
+      } else if (len == 4) {
+        tzh = std::atoi(s.substr(start, 2).c_str());
+        tzm = std::atoi(s.substr(start + 2, 2).c_str());
+      } else if (len == 6) {
+        tzh = std::atoi(s.substr(start, 2).c_str());
+        tzm = std::atoi(s.substr(start + 2, 2).c_str());
+        tzs = std::atoi(s.substr(start + 4, 2).c_str());
+      } else {
+        fail();
+      }
+      if (tzh > 15 || tzm > 59 || tzs > 59) range();
+      p.tz_offset_secs = sign * (tzh * 3600 + tzm * 60 + tzs);
+      p.has_tz = true;
+    } else {
+      std::string_view zone = std::string_view(s).substr(i);
+      if (zone == "utc" || zone == "gmt" || zone == "z" || zone == "etc/utc" || zone == "zulu" || zone == "ut") {
+        p.has_tz = true;
+        i = s.size();
+      } else {
+        throw SqlError(sqlstate::kInvalidParameterValue,
+                       "time zone \"" + std::string(zone) + "\" not recognized");
+      }
+    }
+  };
   // Time: H:MM[:SS[.frac]].
   if (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
     int h, m = 0, sec = 0;
@@ -393,52 +448,9 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
     if (h > 24 || m > 59 || sec > 60 || (h == 24 && (m != 0 || sec != 0 || p.micros != 0))) range();
     while (i < s.size() && is_space(s[i])) ++i;
     // Time zone.
-    if (i < s.size()) {
-      if (s[i] == 'z' && i + 1 == s.size()) {
-        p.has_tz = true;
-        ++i;
-      } else if (s[i] == '+' || s[i] == '-') {
-        int sign = s[i] == '-' ? -1 : 1;
-        ++i;
-        size_t start = i;
-        int tzh = 0, tzm = 0, tzs = 0;
-        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-        size_t len = i - start;
-        if (len == 0) fail();
-        if (len <= 2) {
-          tzh = std::atoi(s.substr(start, len).c_str());
-          if (i < s.size() && s[i] == ':') {
-            ++i;
-            if (!digits(tzm, 2)) fail();
-            if (i < s.size() && s[i] == ':') {
-              ++i;
-              if (!digits(tzs, 2)) fail();
-            }
-          }
-        } else if (len == 4) {
-          tzh = std::atoi(s.substr(start, 2).c_str());
-          tzm = std::atoi(s.substr(start + 2, 2).c_str());
-        } else if (len == 6) {
-          tzh = std::atoi(s.substr(start, 2).c_str());
-          tzm = std::atoi(s.substr(start + 2, 2).c_str());
-          tzs = std::atoi(s.substr(start + 4, 2).c_str());
-        } else {
-          fail();
-        }
-        if (tzh > 15 || tzm > 59 || tzs > 59) range();
-        p.tz_offset_secs = sign * (tzh * 3600 + tzm * 60 + tzs);
-        p.has_tz = true;
-      } else {
-        std::string_view zone = std::string_view(s).substr(i);
-        if (zone == "utc" || zone == "gmt" || zone == "z" || zone == "etc/utc" || zone == "zulu" || zone == "ut") {
-          p.has_tz = true;
-          i = s.size();
-        } else {
-          throw SqlError(sqlstate::kInvalidParameterValue,
-                         "time zone \"" + std::string(zone) + "\" not recognized");
-        }
-      }
-    }
+    if (i < s.size()) parse_zone();
+  } else if (p.has_date && i < s.size()) {
+    parse_zone();
   }
   if (i != s.size()) fail();
   if (!p.has_date && !p.has_time) fail();
@@ -1510,8 +1522,38 @@ void format_datum(const Datum& d, Type t, std::string& out) {
     case TypeId::kRecord:
       out += d.as_string();
       return;
+    case TypeId::kInt2Vector:
+    case TypeId::kOidVector: {
+      // Stored as "{1,2}" (integers: no quotes, no NULLs); shown as "1 2".
+      std::string_view v = d.as_string();
+      if (v.size() >= 2 && v.front() == '{' && v.back() == '}') v = v.substr(1, v.size() - 2);
+      for (char c : v) out.push_back(c == ',' ? ' ' : c);
+      return;
+    }
   }
 }
+
+namespace {
+// int2vectorin / oidvectorin: integers separated by spaces.
+std::string parse_vector(std::string_view text, TypeId id) {
+  bool oid = id == TypeId::kOidVector;
+  std::string out = "{";
+  size_t i = 0;
+  while (true) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
+    if (i >= text.size()) break;
+    size_t j = i;
+    while (j < text.size() && text[j] != ' ' && text[j] != '\t' && text[j] != '\n') ++j;
+    std::string_view item = text.substr(i, j - i);
+    int64_t v = oid ? parse_integer(item, INT32_MIN, UINT32_MAX, "oid") : parse_integer(item, INT16_MIN, INT16_MAX, "smallint");
+    if (oid && v < 0) v += int64_t{1} << 32;
+    if (out.size() > 1) out += ',';
+    out += std::to_string(v);
+    i = j;
+  }
+  return out + "}";
+}
+}  // namespace
 
 Datum parse_datum(std::string_view text, Type t, Arena& arena) {
   switch (t.id) {
@@ -1591,6 +1633,9 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
     case TypeId::kFloat8Array:
     case TypeId::kNumericArray:
       return Datum::from_string(arena.copy(canonical_array(text, t.id)));
+    case TypeId::kInt2Vector:
+    case TypeId::kOidVector:
+      return Datum::from_string(arena.copy(parse_vector(text, t.id)));
     case TypeId::kRecord:
       throw SqlError(sqlstate::kFeatureNotSupported, "input of anonymous composite types is not implemented");
   }

@@ -118,6 +118,12 @@ TEST(FormatTest, Dates) {
   EXPECT_EQ(rt("1/31/2024", TypeId::kDate), "2024-01-31");
   EXPECT_EQ(rt("-infinity", TypeId::kDate), "-infinity");
   EXPECT_EQ(rt("epoch", TypeId::kDate), "1970-01-01");
+  // A zone after a date alone, as pgJDBC's setDate sends it.
+  EXPECT_EQ(rt("2024-02-29 +00", TypeId::kDate), "2024-02-29");
+  EXPECT_EQ(rt("0044-03-15 BC +00", TypeId::kDate), "0044-03-15 BC");
+  EXPECT_EQ(rt("2024-02-29 +05", TypeId::kTimestampTz), "2024-02-28 19:00:00+00");
+  EXPECT_EQ(rt("2024-02-29 UTC", TypeId::kDate), "2024-02-29");
+  EXPECT_EQ(err("2024-02-29 +", TypeId::kDate), "22007 invalid input syntax for type date: \"2024-02-29 +\"");
   EXPECT_EQ(err("2024-02-30", TypeId::kDate), "22008 date/time field value out of range: \"2024-02-30\"");
   EXPECT_EQ(err("nope", TypeId::kDate), "22007 invalid input syntax for type date: \"nope\"");
   int y, m, d;
@@ -183,6 +189,13 @@ TEST(FormatTest, TextArrays) {
   EXPECT_EQ(rt("{}", TypeId::kTextArray), "{}");
   EXPECT_EQ(rt("{\"a\\\"b\",c\\,d}", TypeId::kTextArray), "{\"a\\\"b\",\"c,d\"}");
   EXPECT_EQ(rt("{1, 2}", TypeId::kInt2Array), "{1,2}");
+}
+
+TEST(FormatTest, Vectors) {
+  EXPECT_EQ(rt(" 1  2 3 ", TypeId::kInt2Vector), "1 2 3");
+  EXPECT_EQ(rt("", TypeId::kInt2Vector), "");
+  EXPECT_EQ(rt("23 4294967295", TypeId::kOidVector), "23 4294967295");
+  EXPECT_EQ(err("1 x", TypeId::kInt2Vector), "22P02 invalid input syntax for type smallint: \"x\"");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/format.hpp"
+#include "common/type_io_functions.hpp"
 #include "common/functions_internal.hpp"
 #include "common/numeric.hpp"
 
@@ -550,6 +551,8 @@ struct RegistryIndex {
     fn::register_datetime_functions(registry);
     fn::register_misc_functions(registry);
     fn::register_catalog_functions(registry);
+    fn::register_json_build_functions(registry);
+    fn::register_bitwise_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);
@@ -662,6 +665,13 @@ std::optional<CastContext> pg_cast_context(TypeId from, TypeId to) {
   return std::nullopt;
 }
 
+// The name of a library function by its pg_proc oid (regproc output).
+std::optional<std::string_view> function_by_oid(uint32_t oid) {
+  for (const FunctionImpl& f : registry_index().registry.impls)
+    if (f.oid == oid && !is_operator_name(f.name)) return f.name;
+  return std::nullopt;
+}
+
 // The text form of a reg* value: the object's name (through the catalog for relations,
 // namespaces and roles), "-" for oid 0, the bare oid when nothing has that oid.
 std::string reg_to_text(int64_t oid, TypeId t, EvalContext& ctx) {
@@ -679,7 +689,15 @@ std::string reg_to_text(int64_t oid, TypeId t, EvalContext& ctx) {
       if (ctx.catalog) name = ctx.catalog->role_name(o);
       break;
     case TypeId::kRegtype:
-      if (auto id = type_from_oid(o)) name = type_name(Type(*id));
+      if (auto other = other_type_name(o)) name = std::string(*other);  // json is read as jsonb, but named json
+      else if (auto id = type_from_oid(o)) name = type_name(Type(*id));
+      break;
+    case TypeId::kRegproc:
+      if (auto n = io_function_name(o)) {
+        name = std::string(*n);
+      } else if (auto f = function_by_oid(o)) {
+        name = std::string(*f);
+      }
       break;
     default:
       break;
@@ -716,12 +734,17 @@ Datum reg_from_text(std::string_view text, TypeId t, EvalContext& ctx) {
       std::string lower;
       for (char c : s) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
       auto id = type_from_name(lower);
+      if (auto other = other_type_oid(lower); !id && other) return Datum::from_int(*other);
       if (!id) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist");
       oid = type_oid(*id);
       break;
     }
     default: {
-      auto fs = lookup_functions(s);
+      // regproc: "pg_catalog.f" or "f"; the type I/O functions pgJDBC names (array_in) are
+      // catalog facts rather than callable functions.
+      std::string_view fname = s.starts_with("pg_catalog.") ? s.substr(11) : s;
+      if (auto io = io_function_oid(fname)) return Datum::from_int(*io);
+      auto fs = lookup_functions(fname);
       if (fs.empty()) throw SqlError(sqlstate::kUndefinedFunction, "function \"" + name + "\" does not exist");
       if (fs.size() > 1) throw SqlError(sqlstate::kAmbiguousFunction, "more than one function named \"" + name + "\"");
       oid = fs[0]->oid;

@@ -213,6 +213,7 @@ void register_catalog_functions(Registry& r) {
   for (std::string_view n : {"pg_relation_size", "pg_table_size", "pg_total_relation_size", "pg_indexes_size"})
     stable(r.add(n, {kRegclassT}, kInt8T, &c_zero));
   stable(r.add("pg_relation_size", {kRegclassT, kText}, kInt8T, &c_zero, 2332));
+  stable(r.add("pg_stat_get_numscans", {kOidT}, kInt8T, &c_zero, 1928));  // no statistics: DBeaver's index list
   stable(r.add("pg_database_size", {kName}, kInt8T, &c_zero, 2168));
   stable(r.add("pg_database_size", {kOidT}, kInt8T, &c_zero, 2324));
   r.add("pg_size_pretty", {kInt8T}, kText, &c_size_pretty, 2288);

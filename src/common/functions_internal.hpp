@@ -37,6 +37,8 @@ void register_string_functions(Registry& r);    // functions_string.cpp
 void register_datetime_functions(Registry& r);  // functions_datetime.cpp
 void register_misc_functions(Registry& r);      // functions_misc.cpp: uuid, jsonb, catalog
 void register_catalog_functions(Registry& r);   // functions_catalog.cpp: pg_get_*def, sizes
+void register_json_build_functions(Registry& r);  // functions_json_build.cpp: json_build_object
+void register_bitwise_functions(Registry& r);     // functions_bitwise.cpp: & | # ~ << >> on integers
 
 inline Datum text_result(EvalContext& ctx, std::string_view s) { return Datum::from_string(ctx.arena->copy(s)); }
 

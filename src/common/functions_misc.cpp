@@ -383,7 +383,7 @@ Datum c_current_setting(Args a, EvalContext& ctx) {
   if (n == "max_index_keys") return text_result(ctx, "32");
   if (n == "max_identifier_length") return text_result(ctx, "63");
   if (n == "integer_datetimes") return text_result(ctx, "on");
-  if (n == "transaction_isolation") return text_result(ctx, "strict serializable");
+  if (n == "transaction_isolation") return text_result(ctx, "serializable");
   throw SqlError(sqlstate::kUndefinedObject, "unrecognized configuration parameter \"" + std::string(n) + "\"");
 }
 

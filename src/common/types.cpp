@@ -54,6 +54,8 @@ constexpr std::array kTypes = {
     TypeInfo{TypeId::kBoolArray, 1000, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_bool", "boolean[]"},
     TypeInfo{TypeId::kFloat8Array, 1022, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_float8", "double precision[]"},
     TypeInfo{TypeId::kNumericArray, 1231, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_numeric", "numeric[]"},
+    TypeInfo{TypeId::kInt2Vector, 22, -1, PhysicalKind::kString, TypeCategory::kArray, false, "int2vector", "int2vector"},
+    TypeInfo{TypeId::kOidVector, 30, -1, PhysicalKind::kString, TypeCategory::kArray, false, "oidvector", "oidvector"},
     TypeInfo{TypeId::kRecord, 2249, -1, PhysicalKind::kString, TypeCategory::kPseudo, false, "record", "record"},
 };
 
@@ -79,6 +81,8 @@ constexpr std::pair<TypeId, TypeId> kArrays[] = {
     {TypeId::kInt8Array, TypeId::kInt8},     {TypeId::kNameArray, TypeId::kName},
     {TypeId::kBoolArray, TypeId::kBool},     {TypeId::kFloat8Array, TypeId::kFloat8},
     {TypeId::kNumericArray, TypeId::kNumeric},
+    // After the arrays: array_type_of(int2) is int2[], not int2vector.
+    {TypeId::kInt2Vector, TypeId::kInt2},    {TypeId::kOidVector, TypeId::kOid},
 };
 }  // namespace
 
@@ -111,8 +115,6 @@ std::optional<TypeId> array_type_of(TypeId element) {
 std::optional<TypeId> type_from_oid(uint32_t oid) {
   for (const auto& t : kTypes)
     if (t.oid == oid) return t.id;
-  if (oid == 22) return TypeId::kInt2Array;  // int2vector
-  if (oid == 30) return TypeId::kOidArray;   // oidvector
   if (oid == 114) return TypeId::kJsonb;     // json is read as jsonb
   return std::nullopt;
 }
@@ -164,8 +166,8 @@ std::optional<TypeId> type_from_name(std::string_view name) {
       {"oid", TypeId::kOid},           {"regclass", TypeId::kRegclass},
       {"regproc", TypeId::kRegproc},   {"regtype", TypeId::kRegtype},
       {"_text", TypeId::kTextArray},   {"_int2", TypeId::kInt2Array},
-      {"int2vector", TypeId::kInt2Array}, {"_oid", TypeId::kOidArray},
-      {"oidvector", TypeId::kOidArray}, {"record", TypeId::kRecord},
+      {"int2vector", TypeId::kInt2Vector}, {"_oid", TypeId::kOidArray},
+      {"oidvector", TypeId::kOidVector}, {"record", TypeId::kRecord},
       {"regnamespace", TypeId::kRegnamespace}, {"regrole", TypeId::kRegrole},
       {"_int4", TypeId::kInt4Array},   {"_int8", TypeId::kInt8Array},
       {"_name", TypeId::kNameArray},   {"_bool", TypeId::kBoolArray},

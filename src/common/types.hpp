@@ -44,7 +44,7 @@ enum class TypeId : uint8_t {
   // A value is the canonical PostgreSQL text form ("{1,2,NULL}", elements in their element
   // type's output form) in a string Datum; see src/common/README.md.
   kTextArray,   // text[] (also varchar[] and bpchar[])
-  kInt2Array,   // int2[] / int2vector (pg_index.indkey)
+  kInt2Array,   // int2[]
   kOidArray,    // oid[] / oidvector
   kInt4Array,
   kInt8Array,
@@ -52,6 +52,11 @@ enum class TypeId : uint8_t {
   kBoolArray,
   kFloat8Array,
   kNumericArray,
+  // PostgreSQL's int2vector and oidvector (pg_index.indkey, pg_proc.proargtypes): arrays of
+  // int2 / oid stored like the arrays above, whose text form is the elements separated by
+  // spaces ("1 2") and whose subscripts start at 0.
+  kInt2Vector,
+  kOidVector,
   kRecord,      // anonymous row (ROW(...)); not storable
 };
 

@@ -160,6 +160,8 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
       if (arr.is_null() || idx.is_null()) return Datum::null();
       std::vector<Datum> elems = array_elements(arr.as_string(), e.args[0].type.id, *ctx.arena);
       int64_t i = idx.as_int();
+      TypeId at = e.args[0].type.id;
+      if (at == TypeId::kInt2Vector || at == TypeId::kOidVector) ++i;  // their subscripts start at 0
       if (i < 1 || i > static_cast<int64_t>(elems.size())) return Datum::null();
       return elems[static_cast<size_t>(i - 1)];
     }

@@ -372,6 +372,8 @@ void encode_binary(const Datum& d, Type t, std::string& out) {
     case TypeId::kBoolArray:
     case TypeId::kFloat8Array:
     case TypeId::kNumericArray:
+    case TypeId::kInt2Vector:
+    case TypeId::kOidVector:
       encode_array(d.as_string(), *array_element(t.id), out);
       return;
     case TypeId::kRecord:
@@ -482,7 +484,9 @@ Datum decode_binary(std::string_view bytes, Type t, Arena& arena) {
     case TypeId::kNameArray:
     case TypeId::kBoolArray:
     case TypeId::kFloat8Array:
-    case TypeId::kNumericArray: {
+    case TypeId::kNumericArray:
+    case TypeId::kInt2Vector:
+    case TypeId::kOidVector: {
       std::string literal = decode_array(r, t.id, *array_element(t.id));
       return Datum::from_string(arena.copy(literal));
     }

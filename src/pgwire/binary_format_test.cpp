@@ -109,6 +109,8 @@ TEST(BinaryFormat, RoundTrips) {
   round_trip(Datum::from_string("{1,-2,3}"), TypeId::kInt2Array);
   round_trip(Datum::from_string("{}"), TypeId::kOidArray);
   round_trip(Datum::from_string("{16384,4294967295}"), TypeId::kOidArray);
+  round_trip(Datum::from_string("{1,2}"), TypeId::kInt2Vector);
+  round_trip(Datum::from_string("{23,25}"), TypeId::kOidVector);
 }
 
 std::string sqlstate_of(std::string_view bytes, Type t) {

@@ -125,6 +125,8 @@ int32_t wire_typmod(Type t) {
     case TypeId::kBpchar:
     case TypeId::kNumeric:
       return t.typmod + 4;
+    case TypeId::kRecord:
+      return -1;  // the binder's typmod of a record names its fields; not PostgreSQL's
     default:
       return t.typmod;
   }
@@ -334,6 +336,10 @@ void Connection::Impl::send_fatal(const ErrorFields& e) {
 void Connection::Impl::send_error(const SqlError& e) {
   check_shutdown(e);
   out_.error_response(error_fields(e));
+  // Sent at once, as PostgreSQL does (elog.c flushes every error): a client that sent Flush
+  // rather than Sync (postgres.js .cursor()) waits for this message, and the messages after
+  // it up to Sync are discarded, Flush included.
+  flush();
 }
 
 // ---- Startup and authentication ---------------------------------------------------------------
@@ -592,6 +598,8 @@ bool Connection::Impl::send_rows(server::Execution& exec, const std::vector<serv
           out_.begin_field();
           if (formats && (*formats)[i] == 1) {
             encode_binary(datums[i], columns[i].type, buf);
+          } else if (is_reg_type(columns[i].type.id)) {
+            session_->format_value(datums[i], columns[i].type, buf);  // a name, from the catalog
           } else {
             format_datum(datums[i], columns[i].type, buf);
           }
@@ -705,7 +713,7 @@ void Connection::Impl::handle_bind(const BindMsg& m) {
     }
     Type t = st->prepared.param_types[i];
     if (format == 0) {
-      portal.params.push_back(parse_datum(*m.params[i], t, *portal.arena));
+      portal.params.push_back(session_->parse_parameter(*m.params[i], t, *portal.arena));
     } else {
       try {
         portal.params.push_back(decode_binary(*m.params[i], t, *portal.arena));
@@ -760,9 +768,22 @@ void Connection::Impl::handle_describe(const DescribeMsg& m) {
     if (m.name.empty()) throw SqlError(sqlstate::kInvalidCursorName, "portal \"\" does not exist");
     throw SqlError(sqlstate::kInvalidCursorName, "portal \"" + std::string(m.name) + "\" does not exist");
   }
-  const Portal& p = it->second;
-  if (!p.statement->empty && p.statement->prepared.returns_rows) {
-    row_description(p.statement->prepared.columns, &p.result_formats);
+  Portal& p = it->second;
+  const auto& prepared = p.statement->prepared;
+  if (!p.statement->empty && prepared.returns_rows && prepared.columns.empty()) {
+    // Columns that only the execution knows (a FETCH prepared before its DECLARE): the
+    // portal starts here, as its Execute would, and is described by what it returns.
+    if (!p.exec) {
+      try {
+        p.exec = session_->execute(prepared, p.params);
+      } catch (...) {
+        portals_.erase(it);
+        throw;
+      }
+    }
+    row_description(p.exec->columns(), nullptr);
+  } else if (!p.statement->empty && prepared.returns_rows) {
+    row_description(prepared.columns, &p.result_formats);
   } else {
     out_.no_data();
   }
@@ -784,9 +805,13 @@ void Connection::Impl::handle_execute(const ExecuteMsg& m) {
   }
   try {
     if (!p.exec) p.exec = session_->execute(p.statement->prepared, p.params);
-    const auto& columns = p.statement->prepared.returns_rows ? p.statement->prepared.columns : p.exec->columns();
+    // The described columns, so that rows match the RowDescription and result formats; a
+    // statement whose columns are known only when it runs was described with none.
+    const auto& prepared = p.statement->prepared;
+    const auto& columns = prepared.returns_rows && !prepared.columns.empty() ? prepared.columns : p.exec->columns();
     size_t max_rows = m.max_rows > 0 ? static_cast<size_t>(m.max_rows) : 0;
-    bool complete = send_rows(*p.exec, columns, &p.result_formats, max_rows);
+    const std::vector<int16_t>* formats = p.result_formats.size() == columns.size() ? &p.result_formats : nullptr;
+    bool complete = send_rows(*p.exec, columns, formats, max_rows);
     if (complete) {
       p.done = true;
       p.tag = p.exec->command_tag();

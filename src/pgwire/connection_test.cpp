@@ -207,6 +207,11 @@ class RawClient {
     EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   }
   ~RawClient() { ::close(fd_); }
+  // Reads give up (type 0, as at EOF) after ms without data.
+  void set_read_timeout_ms(int ms) {
+    timeval tv{ms / 1000, (ms % 1000) * 1000};
+    ASSERT_EQ(::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  }
   void send(std::string_view bytes) { ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size())); }
   void send_msg(char type, std::string_view body) { send(frame_message(type, body)); }
   // One byte (SSLRequest answer); -1 on EOF.
@@ -414,6 +419,24 @@ TEST(PgServer, ErrorDiscardsUntilSync) {
   c.send_msg('E', execute_body("", 0));
   c.send_msg('S', "");
   EXPECT_EQ(c.read_types_until_ready(), "12nIZ");
+}
+
+// An error is sent at once, not held until Sync: a client that sends Flush after Execute
+// (postgres.js .cursor()) waits for it.
+TEST(PgServer, ErrorSentBeforeSync) {
+  auto server = make_server();
+  RawClient c(server->port());
+  c.startup();
+  c.set_read_timeout_ms(5000);
+  c.send_msg('P', parse_body("", "bad"));
+  c.send_msg('B', bind_body("", "", {}, {}, {}));
+  c.send_msg('E', execute_body("", 0));
+  c.send_msg('H', "");
+  Msg m = c.read();
+  EXPECT_EQ(m.type, 'E');
+  EXPECT_EQ(m.field('C'), "42601");
+  c.send_msg('S', "");
+  EXPECT_EQ(c.read_types_until_ready(), "Z");
 }
 
 TEST(PgServer, BinaryParametersAndResults) {

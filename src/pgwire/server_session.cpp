@@ -28,6 +28,10 @@ class ServerSession final : public SessionApi {
   std::vector<std::pair<std::string, std::string>> take_changed_settings() override {
     return session_.take_changed_settings();
   }
+  Datum parse_parameter(std::string_view text, Type t, Arena& arena) override {
+    return session_.parse_parameter(text, t, arena);
+  }
+  void format_value(const Datum& d, Type t, std::string& out) override { session_.format_value(d, t, out); }
   void cancel() override { session_.cancel(); }
   void close() override { session_.close(); }
 

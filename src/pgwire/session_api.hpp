@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/format.hpp"
 #include "server/session.hpp"
 
 namespace freshet::server {
@@ -31,6 +32,10 @@ class SessionApi {
   virtual server::TransactionStatus transaction_status() const = 0;
   virtual std::vector<std::pair<std::string, std::string>> reported_settings() const = 0;
   virtual std::vector<std::pair<std::string, std::string>> take_changed_settings() = 0;
+  // Text input of a parameter and text output of a result value (server::Session: the reg*
+  // types by name through the catalog). The defaults need no catalog.
+  virtual Datum parse_parameter(std::string_view text, Type t, Arena& arena) { return parse_datum(text, t, arena); }
+  virtual void format_value(const Datum& d, Type t, std::string& out) { format_datum(d, t, out); }
   virtual void cancel() = 0;
   virtual void close() = 0;
 };

@@ -98,8 +98,8 @@ constexpr Setting kDefaultSettings[] = {
     {"application_name", "", true},
     {"is_superuser", "on", true},
     {"session_authorization", "freshet", true},
-    {"default_transaction_isolation", "strict serializable", false},
-    {"transaction_isolation", "strict serializable", false},
+    {"default_transaction_isolation", "serializable", false},
+    {"transaction_isolation", "serializable", false},
     {"extra_float_digits", "1", false},
     {"search_path", "public", false},
     {"max_identifier_length", "63", false},
@@ -214,6 +214,30 @@ std::vector<std::pair<std::string, std::string>> Session::take_changed_settings(
 }
 
 void Session::cancel() { state_->cancelled.store(true); }
+
+Datum Session::parse_parameter(std::string_view text, Type t, Arena& arena) const {
+  if (!is_reg_type(t.id)) return parse_datum(text, t, arena);
+  auto& cs = coordinator_.state();
+  std::shared_lock lock(cs.mu);
+  EvalContext ctx;
+  ctx.arena = &arena;
+  ctx.catalog = sql::catalog_access(cs.catalog);
+  return cast_datum(Datum::from_string(text), Type(TypeId::kText), t, ctx);
+}
+
+void Session::format_value(const Datum& d, Type t, std::string& out) const {
+  if (!is_reg_type(t.id) || d.is_null()) {
+    format_datum(d, t, out);
+    return;
+  }
+  auto& cs = coordinator_.state();
+  std::shared_lock lock(cs.mu);
+  Arena arena;
+  EvalContext ctx;
+  ctx.arena = &arena;
+  ctx.catalog = sql::catalog_access(cs.catalog);
+  out += cast_datum(d, t, Type(TypeId::kText), ctx).as_string();
+}
 
 void Session::close() {
   state_->cursors.clear();
@@ -361,6 +385,10 @@ class Executor {
   void rewrite_point_lookups(dataflow::RelExpr& plan);
   std::unique_ptr<Execution> subscribe(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> show(const sql::StreamingStatement& st);
+  void subscribed_columns(const sql::StreamingStatement& st, const ObjectInfo* obj, std::vector<Column>& cols);
+  // FETCH ... WITH (timeout = $n): the parameter as an interval, a number of seconds or a
+  // string such as '1s' / '500ms'.
+  int64_t fetch_timeout_param(size_t n) const;
   std::unique_ptr<Execution> explain_object(const sql::StreamingStatement& st);
   void wait_for_time(uint64_t t);
 
@@ -426,7 +454,13 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
     binder.finish_params();
     std::vector<Column> cols;
     auto types = q.types();
-    for (size_t i = 0; i < q.column_names.size(); ++i) cols.push_back({q.column_names[i], types[i]});
+    for (size_t i = 0; i < q.column_names.size(); ++i) {
+      cols.push_back({q.column_names[i], types[i]});
+      if (q.origins.size() == q.column_names.size()) {  // the table column it shows (RowDescription)
+        cols.back().table_oid = q.origins[i].first;
+        cols.back().attnum = q.origins[i].second;
+      }
+    }
     returns_rows = true;
     return cols;
   }
@@ -1818,6 +1852,42 @@ void Executor::wait_for_time(uint64_t t) {
   throw SqlError(sqlstate::kInvalidParameterValue, "timestamp " + std::to_string(t) + " was not reached within 60 s");
 }
 
+int64_t Executor::fetch_timeout_param(size_t n) const {
+  if (n > params_.size() || n > param_types_.size())
+    throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $" + std::to_string(n));
+  const Datum& d = params_[n - 1];
+  if (d.is_null()) return -1;
+  Type t = param_types_[n - 1];
+  int64_t ms = 0;
+  if (t.id == TypeId::kInterval) {
+    Interval iv = d.as_interval();
+    ms = (iv.micros + (static_cast<int64_t>(iv.days) + static_cast<int64_t>(iv.months) * 30) * 86400000000LL) / 1000;
+  } else if (is_integer_type(t.id)) {
+    ms = d.as_int() * 1000;
+  } else if (t.id == TypeId::kFloat4 || t.id == TypeId::kFloat8) {
+    ms = static_cast<int64_t>(d.as_float() * 1000);
+  } else if (physical_kind(t.id) == PhysicalKind::kString) {
+    ms = sql::parse_interval_ms(std::string(d.as_string()));
+  } else {
+    throw SqlError(sqlstate::kDatatypeMismatch, "FETCH timeout must be an interval, a number of seconds or a string");
+  }
+  if (ms < 0) throw SqlError(sqlstate::kInvalidParameterValue, "FETCH timeout must not be negative");
+  return ms;
+}
+
+// REQUIRES: cs_.mu held (shared or exclusive). obj: the subscribed object, null for a query.
+void Executor::subscribed_columns(const sql::StreamingStatement& st, const ObjectInfo* obj, std::vector<Column>& cols) {
+  if (obj) {
+    for (const auto& c : obj->columns) cols.push_back({c.name, c.type});
+    return;
+  }
+  std::shared_ptr<sql::ParseTree> tree;
+  sql::Binder binder(cs_.catalog, param_types_);
+  sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
+  auto types = bq.types();
+  for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
+}
+
 std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st) {
   if (st.as_of) wait_for_time(*st.as_of);
   DdlLock lock(cs_);
@@ -1860,16 +1930,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial));
     temp = source_id;
   }
-  // Columns of the subscribed relation.
-  if (obj) {
-    for (const auto& c : obj->columns) cols.push_back({c.name, c.type});
-  } else {
-    std::shared_ptr<sql::ParseTree> tree;
-    sql::Binder binder(cs_.catalog, param_types_);
-    sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
-    auto types = bq.types();
-    for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
-  }
+  subscribed_columns(st, obj, cols);
   if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
   q->advance(cs_.now_ts);
   cs_.add_subscriber(source_id, q);
@@ -2492,7 +2553,9 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       std::vector<Row> rows;
       Execution& ex = *it->second;
       if (auto* sub = dynamic_cast<SubscribeExecution*>(&ex)) {
-        sub->fetch_for(rows, st.count, st.timeout_ms);
+        int64_t timeout_ms = st.timeout_ms;
+        if (st.timeout_param > 0) timeout_ms = fetch_timeout_param(static_cast<size_t>(st.timeout_param));
+        sub->fetch_for(rows, st.count, timeout_ms);
       } else {
         ex.fetch(rows, st.count);
       }
@@ -2604,7 +2667,31 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
     return describe(tree->statement(0), returns_rows);
   }
   if (st.kind == K::kExplain) return {{"Optimized Plan", Type(TypeId::kText)}};
-  return {};  // described when executed
+  // The extended protocol describes a statement before it runs (postgres.js reads rows by the
+  // statement's description, psycopg and pgJDBC by the portal's), so these say their columns
+  // here, as PostgreSQL does for FETCH and SHOW.
+  if (st.kind == K::kSubscribe) {
+    std::shared_lock lock(cs_.mu);
+    std::vector<Column> cols{{"mz_timestamp", Type(TypeId::kNumeric)}};
+    if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
+    cols.push_back({"mz_diff", Type(TypeId::kInt8)});
+    const ObjectInfo* obj = st.object.empty() ? nullptr : cs_.catalog.lookup("", st.object);
+    if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+    subscribed_columns(st, obj, cols);
+    return cols;
+  }
+  if (st.kind == K::kFetch) {
+    if (st.timeout_param > 0) {
+      if (param_types_.size() < static_cast<size_t>(st.timeout_param)) param_types_.resize(static_cast<size_t>(st.timeout_param));
+    }
+    // A cursor declared later (a FETCH prepared ahead of its DECLARE) is described when the
+    // FETCH runs; an unknown one is reported then (34000).
+    auto it = st_.cursors.find(st.cursor);
+    if (it == st_.cursors.end()) return {};
+    return it->second->columns();
+  }
+  if (st.kind == K::kShow) return show(st)->columns();
+  return {};
 }
 
 }  // namespace

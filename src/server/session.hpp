@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/arena.hpp"
 #include "common/datum.hpp"
 #include "common/row.hpp"
 #include "common/types.hpp"
@@ -102,6 +103,14 @@ class Session {
 
   // Requests cancellation of the statement running now, if any. Any thread.
   void cancel();
+
+  // Text I/O that needs the catalog: the reg* types (regclass, regtype, regproc,
+  // regnamespace, regrole) by name, as PostgreSQL's regclassin/regclassout & co. A parameter
+  // bound as text ('jsonb' for $1::regtype, psycopg's TypeInfo.fetch) and a result column of
+  // such a type ('jsonb'::regtype prints jsonb). Every other type: parse_datum /
+  // format_datum. Takes the catalog lock shared; REQUIRES: the caller holds no catalog lock.
+  Datum parse_parameter(std::string_view text, Type t, Arena& arena) const;
+  void format_value(const Datum& d, Type t, std::string& out) const;
 
   // Called when the connection ends; rolls back an open transaction.
   void close();

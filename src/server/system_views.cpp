@@ -25,6 +25,7 @@
 #include <set>
 
 #include "common/functions.hpp"
+#include "common/type_io_functions.hpp"
 #include "sql/catalog_access.hpp"
 #include "server/catalog.hpp"
 
@@ -190,6 +191,75 @@ Model build_model(const Catalog& c) {
   return m;
 }
 
+// A column default as PostgreSQL's pg_get_expr shows it (drivers and ORMs compare it:
+// SQLAlchemy, pgJDBC COLUMN_DEF). Freshet keeps the default's SQL text; a plain literal is
+// shown as PostgreSQL deparses the constant: an unquoted number keeps its own type (5 and 1.5
+// bare, '-2'::integer, '5000000000'::bigint), a quoted one takes the column's ('none'::text,
+// 'x'::character varying, '2024-01-01'::date; integer, numeric and boolean bare). Anything
+// else is shown as written.
+std::string deparse_default(const std::string& sql, Type t) {
+  auto labelled = [](std::string_view v, std::string_view type) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'') out += '\'';
+      out += c;
+    }
+    return out + "'::" + std::string(type);
+  };
+  auto digits_only = [](std::string_view v, bool decimal) {
+    if (v.empty()) return false;
+    for (char c : v)
+      if (!(std::isdigit(static_cast<unsigned char>(c)) || (decimal && c == '.'))) return false;
+    return true;
+  };
+  std::string lower;
+  for (char c : sql) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "true" || lower == "false") return lower;
+  bool negative = !sql.empty() && sql[0] == '-';
+  std::string_view mag = negative ? std::string_view(sql).substr(1) : std::string_view(sql);
+  if (digits_only(mag, false)) {
+    bool int4 = mag.size() < 10 || (mag.size() == 10 && mag <= (negative ? "2147483648" : "2147483647"));
+    if (int4) return negative ? labelled(sql, "integer") : sql;
+    if (mag.size() < 19 || (mag.size() == 19 && mag <= "9223372036854775807")) return labelled(sql, "bigint");
+    return negative ? labelled(sql, "numeric") : sql;
+  }
+  if (digits_only(mag, true) && std::count(mag.begin(), mag.end(), '.') == 1)
+    return negative ? labelled(sql, "numeric") : sql;
+  if (sql.size() < 2 || sql.front() != '\'' || sql.back() != '\'') return sql;
+  std::string v;
+  for (size_t k = 1; k + 1 < sql.size(); ++k) {
+    if (sql[k] == '\'') {
+      if (k + 2 < sql.size() && sql[k + 1] == '\'') {
+        v += '\'';
+        ++k;
+        continue;
+      }
+      return sql;  // not one literal
+    }
+    v += sql[k];
+  }
+  switch (t.id) {
+    case TypeId::kInt4:
+      if (digits_only(v, false)) return v;
+      break;
+    case TypeId::kNumeric:
+      if (digits_only(v, true)) return v;
+      break;
+    case TypeId::kBool: {
+      std::string b;
+      for (char c : v) b += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (b == "true" || b == "t" || b == "yes" || b == "on" || b == "1") return "true";
+      if (b == "false" || b == "f" || b == "no" || b == "off" || b == "0") return "false";
+      break;
+    }
+    case TypeId::kUnknown:
+      return sql;
+    default:
+      break;
+  }
+  return labelled(v, type_name(Type(t.id)));
+}
+
 // pg_attribute.atttypmod: PostgreSQL counts the 4-byte varlena header in varchar/bpchar and
 // numeric typmods; our Type::typmod does not.
 int64_t pg_typmod(const Type& t) {
@@ -347,15 +417,16 @@ void pg_attrdef_rows(const Catalog& c, std::vector<Row>& out) {
                           .i(attrdef_oid(o->oid, i + 1))
                           .i(o->oid)
                           .i(static_cast<int64_t>(i + 1))
-                          .s(*o->columns[i].default_sql)
+                          .s(deparse_default(*o->columns[i].default_sql, o->columns[i].type))
                           .done());
   }
 }
 
+// An int2vector / oidvector value, stored as an array ("{1,2}"; shown as "1 2").
 std::string int2vector(const std::vector<int64_t>& v) {
-  std::string s;
-  for (auto x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
-  return s;
+  std::string s = "{";
+  for (size_t k = 0; k < v.size(); ++k) s += (k ? "," : "") + std::to_string(v[k]);
+  return s + "}";
 }
 std::string int2array(const std::vector<int64_t>& v) {
   std::string s = "{";
@@ -431,22 +502,25 @@ void pg_type_rows(const Catalog&, std::vector<Row>& out) {
                                 TypeId::kFloat8, TypeId::kText, TypeId::kVarchar, TypeId::kBpchar, TypeId::kChar, TypeId::kName,
                                 TypeId::kBytea, TypeId::kDate, TypeId::kTime, TypeId::kTimestamp, TypeId::kTimestampTz,
                                 TypeId::kInterval, TypeId::kUuid, TypeId::kJsonb, TypeId::kOid, TypeId::kRegclass,
-                                TypeId::kRegproc, TypeId::kRegtype, TypeId::kTextArray, TypeId::kInt2Array, TypeId::kOidArray,
-                                TypeId::kRecord, TypeId::kUnknown};
+                                TypeId::kRegproc, TypeId::kRegtype, TypeId::kRegnamespace, TypeId::kRegrole,
+                                TypeId::kTextArray, TypeId::kInt2Array, TypeId::kOidArray, TypeId::kInt4Array,
+                                TypeId::kInt8Array, TypeId::kNameArray, TypeId::kBoolArray, TypeId::kFloat8Array,
+                                TypeId::kNumericArray, TypeId::kInt2Vector, TypeId::kOidVector, TypeId::kRecord,
+                                TypeId::kUnknown};
   auto elem_of = [](TypeId t) -> int64_t {
-    if (t == TypeId::kTextArray) return type_oid(TypeId::kText);
-    if (t == TypeId::kInt2Array) return type_oid(TypeId::kInt2);
-    if (t == TypeId::kOidArray) return type_oid(TypeId::kOid);
-    return 0;
+    auto e = array_element_type(t);
+    return e ? type_oid(*e) : 0;
   };
   auto array_of = [](TypeId t) -> int64_t {
-    if (t == TypeId::kText) return type_oid(TypeId::kTextArray);
-    if (t == TypeId::kInt2) return type_oid(TypeId::kInt2Array);
-    if (t == TypeId::kOid) return type_oid(TypeId::kOidArray);
-    return 0;
+    if (t == TypeId::kRegclass || t == TypeId::kRegproc || t == TypeId::kRegtype || t == TypeId::kRegnamespace ||
+        t == TypeId::kRegrole || t == TypeId::kUnknown || t == TypeId::kVarchar || t == TypeId::kBpchar)
+      return 0;  // Freshet has no arrays of these (PostgreSQL's _regclass, _varchar, ...)
+    auto a = array_type_of(t);
+    return a ? type_oid(*a) : 0;
   };
   for (TypeId t : kAll) {
     bool pseudo = t == TypeId::kRecord || t == TypeId::kUnknown;
+    TypeIoFunctions io = type_io_functions(type_oid(t));
     out.push_back(RowBuilder()
                       .i(type_oid(t))
                       .s(type_internal_name(t))
@@ -463,10 +537,10 @@ void pg_type_rows(const Catalog&, std::vector<Row>& out) {
                       .i(0)                  // typsubscript
                       .i(elem_of(t))
                       .i(array_of(t))
-                      .i(0)                  // typinput
-                      .i(0)                  // typoutput
-                      .i(0)                  // typreceive
-                      .i(0)                  // typsend
+                      .i(io.input)           // typinput
+                      .i(io.output)          // typoutput
+                      .i(io.receive)         // typreceive
+                      .i(io.send)            // typsend
                       .i(0)                  // typmodin
                       .i(0)                  // typmodout
                       .i(0)                  // typanalyze
@@ -554,6 +628,73 @@ void pg_tablespace_rows(const Catalog&, std::vector<Row>& out) {
   out.push_back(RowBuilder().i(1664).s("pg_global").i(kRoleOid).null().null().done());
 }
 
+// pg_get_keywords(): PostgreSQL 15's SQL keywords (pgJDBC's getSQLKeywords reads them), as
+// "word:catcode" with a trailing '-' when the word cannot be a bare column label.
+void pg_get_keywords_rows(const Catalog&, std::vector<Row>& out) {
+  static constexpr std::string_view kKeywords =
+      "abort:U absolute:U access:U action:U add:U admin:U after:U aggregate:U all:R also:U alter:U "
+      "always:U analyse:R analyze:R and:R any:R array:R- as:R- asc:R asensitive:U assertion:U assignment:U "
+      "asymmetric:R at:U atomic:U attach:U attribute:U authorization:T backward:U before:U begin:U "
+      "between:C bigint:C binary:T bit:C boolean:C both:R breadth:U by:U cache:U call:U called:U cascade:U "
+      "cascaded:U case:R cast:R catalog:U chain:U char:C- character:C- characteristics:U check:R "
+      "checkpoint:U class:U close:U cluster:U coalesce:C collate:R collation:T column:R columns:U "
+      "comment:U comments:U commit:U committed:U compression:U concurrently:T configuration:U conflict:U "
+      "connection:U constraint:R constraints:U content:U continue:U conversion:U copy:U cost:U create:R- "
+      "cross:T csv:U cube:U current:U current_catalog:R current_date:R current_role:R current_schema:T "
+      "current_time:R current_timestamp:R current_user:R cursor:U cycle:U data:U database:U day:U- "
+      "deallocate:U dec:C decimal:C declare:U default:R defaults:U deferrable:R deferred:U definer:U "
+      "delete:U delimiter:U delimiters:U depends:U depth:U desc:R detach:U dictionary:U disable:U "
+      "discard:U distinct:R do:R document:U domain:U double:U drop:U each:U else:R enable:U encoding:U "
+      "encrypted:U end:R enum:U escape:U event:U except:R- exclude:U excluding:U exclusive:U execute:U "
+      "exists:C explain:U expression:U extension:U external:U extract:C false:R family:U fetch:R- "
+      "filter:U- finalize:U first:U float:C following:U for:R- force:U foreign:R forward:U freeze:T "
+      "from:R- full:T function:U functions:U generated:U global:U grant:R- granted:U greatest:C group:R- "
+      "grouping:C groups:U handler:U having:R- header:U hold:U hour:U- identity:U if:U ilike:T immediate:U "
+      "immutable:U implicit:U import:U in:R include:U including:U increment:U index:U indexes:U inherit:U "
+      "inherits:U initially:R inline:U inner:T inout:C input:U insensitive:U insert:U instead:U int:C "
+      "integer:C intersect:R- interval:C into:R- invoker:U is:T isnull:T- isolation:U join:T key:U label:U "
+      "language:U large:U last:U lateral:R leading:R leakproof:U least:C left:T level:U like:T limit:R- "
+      "listen:U load:U local:U localtime:R localtimestamp:R location:U lock:U locked:U logged:U mapping:U "
+      "match:U matched:U materialized:U maxvalue:U merge:U method:U minute:U- minvalue:U mode:U month:U- "
+      "move:U name:U names:U national:C natural:T nchar:C new:U next:U nfc:U nfd:U nfkc:U nfkd:U no:U "
+      "none:C normalize:C normalized:U not:R nothing:U notify:U notnull:T- nowait:U null:R nullif:C "
+      "nulls:U numeric:C object:U of:U off:U offset:R- oids:U old:U on:R- only:R operator:U option:U "
+      "options:U or:R order:R- ordinality:U others:U out:C outer:T over:U- overlaps:T- overlay:C "
+      "overriding:U owned:U owner:U parallel:U parameter:U parser:U partial:U partition:U passing:U "
+      "password:U placing:R plans:U policy:U position:C preceding:U precision:C- prepare:U prepared:U "
+      "preserve:U primary:R prior:U privileges:U procedural:U procedure:U procedures:U program:U "
+      "publication:U quote:U range:U read:U real:C reassign:U recheck:U recursive:U ref:U references:R "
+      "referencing:U refresh:U reindex:U relative:U release:U rename:U repeatable:U replace:U replica:U "
+      "reset:U restart:U restrict:U return:U returning:R- returns:U revoke:U right:T role:U rollback:U "
+      "rollup:U routine:U routines:U row:C rows:U rule:U savepoint:U schema:U schemas:U scroll:U search:U "
+      "second:U- security:U select:R sequence:U sequences:U serializable:U server:U session:U "
+      "session_user:R set:U setof:C sets:U share:U show:U similar:T simple:U skip:U smallint:C snapshot:U "
+      "some:R sql:U stable:U standalone:U start:U statement:U statistics:U stdin:U stdout:U storage:U "
+      "stored:U strict:U strip:U subscription:U substring:C support:U symmetric:R sysid:U system:U table:R "
+      "tables:U tablesample:T tablespace:U temp:U template:U temporary:U text:U then:R ties:U time:C "
+      "timestamp:C to:R- trailing:R transaction:U transform:U treat:C trigger:U trim:C true:R truncate:U "
+      "trusted:U type:U types:U uescape:U unbounded:U uncommitted:U unencrypted:U union:R- unique:R "
+      "unknown:U unlisten:U unlogged:U until:U update:U user:R using:R vacuum:U valid:U validate:U "
+      "validator:U value:U values:C varchar:C variadic:R varying:U- verbose:T version:U view:U views:U "
+      "volatile:U when:R where:R- whitespace:U window:R- with:R- within:U- without:U- work:U wrapper:U "
+      "write:U xml:U xmlattributes:C xmlconcat:C xmlelement:C xmlexists:C xmlforest:C xmlnamespaces:C "
+      "xmlparse:C xmlpi:C xmlroot:C xmlserialize:C xmltable:C year:U- yes:U zone:U ";
+  size_t i = 0;
+  while (i < kKeywords.size()) {
+    size_t j = kKeywords.find(' ', i);
+    if (j == std::string_view::npos) j = kKeywords.size();
+    std::string_view item = kKeywords.substr(i, j - i);
+    i = j + 1;
+    if (item.empty()) continue;
+    size_t colon = item.find(':');
+    std::string_view word = item.substr(0, colon);
+    char code = item[colon + 1];
+    bool bare = item.back() != '-';
+    const char* desc = code == 'R' ? "reserved" : code == 'U' ? "unreserved" : code == 'C' ? "unreserved (cannot be function or type name)" : "reserved (can be function or type name)";
+    out.push_back(RowBuilder().s(word).c(code).b(bare).s(desc).s(bare ? "can be bare label" : "requires AS").done());
+  }
+}
+
 void pg_settings_rows(const Catalog&, std::vector<Row>& out) {
   struct S { const char* name; const char* setting; const char* category; const char* context; const char* vartype; };
   static const S kSettings[] = {
@@ -575,7 +716,7 @@ void pg_settings_rows(const Catalog&, std::vector<Row>& out) {
       {"server_version_num", "150000", "Preset Options", "internal", "integer"},
       {"standard_conforming_strings", "on", "Version and Platform Compatibility", "user", "bool"},
       {"TimeZone", "UTC", "Client Connection Defaults / Locale and Formatting", "user", "string"},
-      {"transaction_isolation", "strict serializable", "Client Connection Defaults / Statement Behavior", "user", "string"},
+      {"transaction_isolation", "serializable", "Client Connection Defaults / Statement Behavior", "user", "string"},
   };
   for (const auto& s : kSettings)
     out.push_back(RowBuilder()
@@ -602,7 +743,8 @@ void pg_proc_rows(const Catalog&, std::vector<Row>& out) {
     for (const FunctionImpl* f : lookup_functions(name)) {
       if (!seen.insert(f->oid).second) continue;
       std::string argtypes;
-      for (const auto& t : f->arg_types) argtypes += (argtypes.empty() ? "" : " ") + std::to_string(type_oid(t.id));
+      for (const auto& t : f->arg_types) argtypes += (argtypes.empty() ? "" : ",") + std::to_string(type_oid(t.id));
+      argtypes = "{" + argtypes + "}";  // oidvector, stored as an array
       char vol = f->volatility == Volatility::kImmutable ? 'i' : (f->volatility == Volatility::kStable ? 's' : 'v');
       out.push_back(RowBuilder()
                         .i(f->oid)
@@ -722,7 +864,8 @@ void columns_rows(const Catalog& c, std::vector<Row>& out) {
       int32_t tm = col.type.typmod;
       RowBuilder r;
       r.s("freshet").s(o.schema).s(o.name).s(col.name).i(static_cast<int64_t>(i + 1));
-      r.opt(col.default_sql);
+      if (col.default_sql) r.s(deparse_default(*col.default_sql, col.type));
+      else r.null();
       r.s(col.nullable ? "YES" : "NO").s(type_name(Type(t)));
       bool chars = t == TypeId::kVarchar || t == TypeId::kBpchar;
       if (chars && tm >= 0) r.i(tm); else r.null();                 // character_maximum_length
@@ -830,8 +973,8 @@ std::vector<SystemView> make_system_views() {
       {{"oid", T::kOid}, {"typname", T::kName}, {"typnamespace", T::kOid}, {"typowner", T::kOid},
        {"typlen", T::kInt2}, {"typbyval", T::kBool}, {"typtype", T::kChar}, {"typcategory", T::kChar},
        {"typispreferred", T::kBool}, {"typisdefined", T::kBool}, {"typdelim", T::kChar}, {"typrelid", T::kOid},
-       {"typsubscript", T::kOid}, {"typelem", T::kOid}, {"typarray", T::kOid}, {"typinput", T::kOid},
-       {"typoutput", T::kOid}, {"typreceive", T::kOid}, {"typsend", T::kOid}, {"typmodin", T::kOid},
+       {"typsubscript", T::kOid}, {"typelem", T::kOid}, {"typarray", T::kOid}, {"typinput", T::kRegproc},
+       {"typoutput", T::kRegproc}, {"typreceive", T::kRegproc}, {"typsend", T::kRegproc}, {"typmodin", T::kOid},
        {"typmodout", T::kOid}, {"typanalyze", T::kOid}, {"typalign", T::kChar}, {"typstorage", T::kChar},
        {"typnotnull", T::kBool}, {"typbasetype", T::kOid}, {"typtypmod", T::kInt4}, {"typndims", T::kInt4},
        {"typcollation", T::kOid}, {"typdefaultbin", T::kText}, {"typdefault", T::kText}, {"typacl", T::kTextArray}},
@@ -849,8 +992,8 @@ std::vector<SystemView> make_system_views() {
        {"indisunique", T::kBool}, {"indnullsnotdistinct", T::kBool}, {"indisprimary", T::kBool},
        {"indisexclusion", T::kBool}, {"indimmediate", T::kBool}, {"indisclustered", T::kBool},
        {"indisvalid", T::kBool}, {"indcheckxmin", T::kBool}, {"indisready", T::kBool}, {"indislive", T::kBool},
-       {"indisreplident", T::kBool}, {"indkey", T::kText}, {"indcollation", T::kText}, {"indclass", T::kText},
-       {"indoption", T::kText}, {"indexprs", T::kText}, {"indpred", T::kText}},
+       {"indisreplident", T::kBool}, {"indkey", T::kInt2Vector}, {"indcollation", T::kOidVector}, {"indclass", T::kOidVector},
+       {"indoption", T::kInt2Vector}, {"indexprs", T::kText}, {"indpred", T::kText}},
       pg_index_rows);
   add(2604, pg, "pg_attrdef", {{"oid", T::kOid}, {"adrelid", T::kOid}, {"adnum", T::kInt2}, {"adbin", T::kText}},
       pg_attrdef_rows);
@@ -920,6 +1063,9 @@ std::vector<SystemView> make_system_views() {
        {"collprovider", T::kChar}, {"collisdeterministic", T::kBool}, {"collencoding", T::kInt4},
        {"collcollate", T::kText}, {"collctype", T::kText}, {"colliculocale", T::kText}, {"collversion", T::kText}},
       pg_collation_rows);
+  add(11003, pg, "pg_get_keywords",
+      {{"word", T::kText}, {"catcode", T::kChar}, {"barelabel", T::kBool}, {"catdesc", T::kText}, {"baredesc", T::kText}},
+      pg_get_keywords_rows);
   add(11002, pg, "pg_settings",
       {{"name", T::kText}, {"setting", T::kText}, {"unit", T::kText}, {"category", T::kText},
        {"short_desc", T::kText}, {"extra_desc", T::kText}, {"context", T::kText}, {"vartype", T::kText},
@@ -936,7 +1082,7 @@ std::vector<SystemView> make_system_views() {
        {"prolang", T::kOid}, {"procost", T::kFloat4}, {"prorows", T::kFloat4}, {"provariadic", T::kOid},
        {"prosupport", T::kOid}, {"prokind", T::kChar}, {"prosecdef", T::kBool}, {"proleakproof", T::kBool},
        {"proisstrict", T::kBool}, {"proretset", T::kBool}, {"provolatile", T::kChar}, {"proparallel", T::kChar},
-       {"pronargs", T::kInt2}, {"pronargdefaults", T::kInt2}, {"prorettype", T::kOid}, {"proargtypes", T::kText},
+       {"pronargs", T::kInt2}, {"pronargdefaults", T::kInt2}, {"prorettype", T::kOid}, {"proargtypes", T::kOidVector},
        {"proallargtypes", T::kOidArray}, {"proargmodes", T::kTextArray}, {"proargnames", T::kTextArray},
        {"proargdefaults", T::kText}, {"prosrc", T::kText}, {"probin", T::kText}, {"proconfig", T::kTextArray},
        {"proacl", T::kTextArray}},

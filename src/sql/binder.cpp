@@ -30,6 +30,12 @@ std::string str_of(const PgQuery__Node* n) {
 // The last element of a qualified name list, e.g. ["pg_catalog", "+"] -> "+".
 std::string last_name(PgQuery__Node** names, size_t n) { return n ? str_of(names[n - 1]) : ""; }
 
+// information_schema._pg_expandarray(a) as a whole is a record (x, n): its value is the record's
+// text "(x,n)" and its typmod kExpandRecordTypmod + x's TypeId, so that (r).x and (r).n can be
+// read back (pgJDBC's getPrimaryKeys selects the record in a subquery and reads (keys).x).
+constexpr int32_t kExpandRecordTypmod = 1 << 20;
+
+
 [[noreturn]] void unsupported(const std::string& what, int position = 0) {
   throw SqlError(sqlstate::kFeatureNotSupported, what + " is not supported", position);
 }
@@ -405,6 +411,12 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
 }
 
 HExpr Binder::make_array_compare(std::string_view op, HExpr x, HExpr arr, bool any, int position) {
+  // An untyped parameter ($1 in relkind = ANY($1), pgcli's catalog queries) is an array of
+  // the left side's type, as PostgreSQL infers it (text[] where Freshet has no such array).
+  if (arr.kind == HExprKind::kScalar && arr.op == ScalarKind::kParam && arr.type.id == TypeId::kUnknown) {
+    auto at = array_type_of(x.type.id);
+    arr = coerce(std::move(arr), Type(at ? *at : TypeId::kTextArray), CastContext::kImplicit, position);
+  }
   auto elem = array_element_type(arr.type.id);
   if (!elem) {
     if (arr.is_null_literal()) return HExpr::literal_of(Datum::null(), Type(TypeId::kBool));
@@ -781,6 +793,33 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     Datum d = Datum::from_string(tn);
     return HExpr::literal_of(d, Type(TypeId::kText));
   }
+  if (name == "json_build_object" || name == "jsonb_build_object") {
+    // Values keep their types (common/functions_json_build.cpp): each is passed as the text
+    // of its jsonb, keys as text.
+    for (size_t i = 0; i < args.size(); ++i) {
+      HExpr& e = args[i];
+      if (i % 2 == 0 || e.is_null_literal()) {
+        e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+        continue;
+      }
+      TypeId t = e.type.id;
+      if (t != TypeId::kJsonb) {
+        e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+        if (t == TypeId::kBool || is_integer_type(t) || t == TypeId::kNumeric || t == TypeId::kFloat4 || t == TypeId::kFloat8) {
+          e = coerce(std::move(e), Type(TypeId::kJsonb), CastContext::kExplicit, pos);
+        } else {
+          std::vector<Type> ts{Type(TypeId::kText)};
+          ResolvedCall q = resolve_function("to_jsonb", ts, pos);
+          std::vector<HExpr> one;
+          one.push_back(std::move(e));
+          e = HExpr::call(q.impl, std::move(one), q.result_type);
+        }
+      }
+      e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+    }
+    types.clear();
+    for (const auto& a : args) types.push_back(a.type);
+  }
   ResolvedCall rc = resolve_function(name, types, pos);
   for (size_t i = 0; i < args.size(); ++i) {
     Type target = i < rc.arg_types.size() ? rc.arg_types[i] : rc.arg_types.back();
@@ -1021,6 +1060,31 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
       HExpr base = bind_expr(ind->arg, ctx);
       for (size_t i = 0; i < ind->n_indirection; ++i) {
         const PgQuery__Node* n = ind->indirection[i];
+        if (n->node_case == PG_QUERY__NODE__NODE_STRING && base.type.id == TypeId::kRecord &&
+            base.type.typmod >= kExpandRecordTypmod) {
+          // (r).x / (r).n of an _pg_expandarray record: the field's text, cast back.
+          std::string field = n->string->sval;
+          int k = field == "x" ? 1 : field == "n" ? 2 : 0;
+          if (k == 0) throw SqlError(sqlstate::kUndefinedColumn, "column \"" + field + "\" not found in data type record");
+          Type ft = k == 1 ? Type(static_cast<TypeId>(base.type.typmod - kExpandRecordTypmod)) : Type(TypeId::kInt4);
+          HExpr text = base;
+          text.type = Type(TypeId::kText);
+          std::vector<Type> t2{Type(TypeId::kText), Type(TypeId::kText)};
+          ResolvedCall trim = resolve_function("btrim", t2, 0);
+          HExpr inner = HExpr::call(trim.impl, {std::move(text), HExpr::literal_of(Datum::from_string("()"), Type(TypeId::kText))}, trim.result_type);
+          std::vector<Type> t3{Type(TypeId::kText), Type(TypeId::kText), Type(TypeId::kInt4)};
+          ResolvedCall part = resolve_function("split_part", t3, 0);
+          HExpr piece = HExpr::call(part.impl,
+                                    {std::move(inner), HExpr::literal_of(Datum::from_string(","), Type(TypeId::kText)),
+                                     HExpr::literal_of(Datum::from_int(k), Type(TypeId::kInt4))},
+                                    part.result_type);
+          HExpr empty = HExpr::literal_of(Datum::from_string(""), Type(TypeId::kText));
+          HExpr eq = make_operator("=", piece, empty, 0);
+          HExpr nulled = HExpr::make(ScalarKind::kNullIf, {eq.args[0], eq.args[1]}, Type(TypeId::kText));
+          nulled.fn = eq.fn;
+          base = coerce(std::move(nulled), ft, CastContext::kExplicit, 0);
+          continue;
+        }
         if (n->node_case != PG_QUERY__NODE__NODE_A_INDICES) unsupported("field selection");
         const auto* ix = n->a_indices;
         if (ix->is_slice) unsupported("array slices");
@@ -1157,6 +1221,7 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       std::vector<Type> types;
       HRelPtr r;
       bool found = false;
+      uint32_t origin = 0;
       if (schema.empty()) {
         for (auto it = ctes_.rbegin(); it != ctes_.rend() && !found; ++it) {
           auto c = it->find(name);
@@ -1176,11 +1241,19 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
                          "relation \"" + (schema.empty() ? name : schema + "." + name) + "\" does not exist", pos);
         r = relation_for(*obj, pos);
         for (const auto& c : obj->columns) names.push_back(c.name);
+        if (obj->kind == ObjectKind::kTable || obj->kind == ObjectKind::kSystemView) origin = obj->oid;
       }
       if (rv->alias)
         for (size_t i = 0; i < rv->alias->n_colnames && i < names.size(); ++i) names[i] = str_of(rv->alias->colnames[i]);
       uint32_t base = rel ? static_cast<uint32_t>(rel->arity()) : 0;
-      for (size_t i = 0; i < names.size(); ++i) scope.items.push_back({alias, names[i], r->column_types[i], base + static_cast<uint32_t>(i)});
+      for (size_t i = 0; i < names.size(); ++i) {
+        ScopeItem item{alias, names[i], r->column_types[i], base + static_cast<uint32_t>(i)};
+        if (origin != 0) {
+          item.origin_table = origin;
+          item.origin_attnum = static_cast<int16_t>(i + 1);
+        }
+        scope.items.push_back(item);
+      }
       rel = rel ? cross_join(rel, r) : r;
       return;
     }
@@ -1414,8 +1487,50 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
     args = std::move(bounds);
     fm->table_func = dataflow::TableFunc::kGenerateSeries;
     out = Type(t);
+  } else if (name == "pg_get_keywords" && args.empty()) {
+    // A catalog function returning a set of rows: the pg_catalog relation of the same name.
+    const ObjectInfo* obj = catalog_.lookup("pg_catalog", name);
+    if (!obj) unsupported("function " + name + " in FROM", pos);
+    HRelPtr r = relation_for(*obj, pos);
+    std::string alias = rf->alias && *rf->alias->aliasname ? rf->alias->aliasname : name;
+    uint32_t base = rel ? static_cast<uint32_t>(rel->arity()) : 0;
+    for (size_t i = 0; i < obj->columns.size(); ++i) {
+      std::string col = rf->alias && i < rf->alias->n_colnames ? str_of(rf->alias->colnames[i]) : obj->columns[i].name;
+      scope.items.push_back({alias, col, r->column_types[i], base + static_cast<uint32_t>(i)});
+    }
+    rel = rel ? cross_join(rel, r) : r;
+    return;
   } else {
-    unsupported("function " + name + " in FROM", pos);
+    // A function that is not set-returning gives one row with its value, as in PostgreSQL
+    // (Grafana's `string_to_array(current_setting('search_path'), ',') s`).
+    HExpr value = bind_func_call(f, ctx);
+    if (value.type.id == TypeId::kUnknown) value = coerce(std::move(value), Type(TypeId::kText), CastContext::kImplicit, pos);
+    HRelPtr input = rel;
+    if (!input) {
+      input = std::make_shared<HRel>();
+      input->kind = HRelKind::kConstant;
+      input->rows.push_back({});
+    }
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {input};
+    m->column_types = input->column_types;
+    uint32_t col = static_cast<uint32_t>(input->arity());
+    m->column_types.push_back(value.type);
+    m->exprs.push_back(std::move(value));
+    if (rf->ordinality) {
+      m->column_types.push_back(Type(TypeId::kInt8));
+      m->exprs.push_back(HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt8)));
+    }
+    std::string alias = rf->alias && *rf->alias->aliasname ? rf->alias->aliasname : name;
+    std::string cname = rf->alias ? (rf->alias->n_colnames > 0 ? str_of(rf->alias->colnames[0]) : std::string(rf->alias->aliasname)) : name;
+    scope.items.push_back({alias, cname, m->column_types[col], col});
+    if (rf->ordinality) {
+      std::string ord = rf->alias && rf->alias->n_colnames > 1 ? str_of(rf->alias->colnames[1]) : "ordinality";
+      scope.items.push_back({alias, ord, Type(TypeId::kInt8), col + 1});
+    }
+    rel = m;
+    return;
   }
   HRelPtr input = rel;
   if (!input) {
@@ -2094,6 +2209,162 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
   return rel;
 }
 
+namespace {
+// A set-returning function at the top of a select-list item.
+struct TargetSrf {
+  enum class Kind { kUnnest, kSubscripts, kExpandX, kExpandN, kExpandRecord } kind;
+  const PgQuery__Node* array;
+  std::string name;  // the column's default name
+};
+
+std::optional<TargetSrf> target_srf(const PgQuery__Node* v) {
+  std::optional<std::string> field;
+  if (v->node_case == PG_QUERY__NODE__NODE_A_INDIRECTION && v->a_indirection->n_indirection == 1 &&
+      v->a_indirection->indirection[0]->node_case == PG_QUERY__NODE__NODE_STRING) {
+    field = v->a_indirection->indirection[0]->string->sval;
+    v = v->a_indirection->arg;
+  }
+  if (v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) return std::nullopt;
+  const auto* f = v->func_call;
+  if (f->over || f->agg_star || f->agg_distinct) return std::nullopt;
+  std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
+  if (name == "_pg_expandarray" && f->n_args == 1 && field && (*field == "x" || *field == "n"))
+    return TargetSrf{*field == "x" ? TargetSrf::Kind::kExpandX : TargetSrf::Kind::kExpandN, f->args[0], *field};
+  if (field) return std::nullopt;
+  if (name == "_pg_expandarray" && f->n_args == 1) return TargetSrf{TargetSrf::Kind::kExpandRecord, f->args[0], name};
+  if (name == "unnest" && f->n_args == 1) return TargetSrf{TargetSrf::Kind::kUnnest, f->args[0], name};
+  if (name == "generate_subscripts" && f->n_args == 2) return TargetSrf{TargetSrf::Kind::kSubscripts, f->args[0], name};
+  return std::nullopt;
+}
+}  // namespace
+
+std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt, Scope& scope, HRelPtr& rel) {
+  std::map<size_t, HExpr> out;
+  std::vector<std::pair<size_t, TargetSrf>> srfs;
+  for (size_t i = 0; i < stmt->n_target_list; ++i)
+    if (auto t = target_srf(stmt->target_list[i]->res_target->val)) srfs.emplace_back(i, *t);
+  if (srfs.empty()) return out;
+  int pos = loc(stmt->target_list[srfs[0].first]->res_target->location);
+  if (stmt->n_group_clause > 0) unsupported("set-returning functions in the select list with GROUP BY", pos);
+  ExprContext ctx;
+  ctx.scope = &scope;
+  ctx.clause = "SELECT";
+  // PostgreSQL runs the select list's set-returning functions in lockstep: row k has the
+  // k-th value of each, NULL past the end of a shorter one. Over one array that is a single
+  // expansion with ordinality; over several, unnest(a) and (_pg_expandarray(a)).x are a[i]
+  // for i in 1..greatest(cardinality(a), ...) (pgcli's foreign-key query).
+  HExpr array = bind_expr(srfs[0].second.array, ctx);
+  std::vector<HExpr> arrays{array};
+  std::vector<size_t> array_of;  // per srf: index in arrays
+  for (const auto& [i, srf] : srfs) {
+    HExpr a = bind_expr(srf.array, ctx);
+    if (!array_element_type(a.type.id))
+      throw SqlError(sqlstate::kUndefinedFunction, "function " + srf.name + "(" + type_name(a.type) + ") does not exist", pos);
+    size_t k = 0;
+    while (k < arrays.size() && !(arrays[k] == a)) ++k;
+    if (k == arrays.size()) arrays.push_back(std::move(a));
+    array_of.push_back(k);
+  }
+  {
+    // Each array once, as a column (a subquery among them is then planned once).
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {rel};
+    m->column_types = rel->column_types;
+    uint32_t first = static_cast<uint32_t>(rel->arity());
+    for (size_t k = 0; k < arrays.size(); ++k) {
+      m->column_types.push_back(arrays[k].type);
+      m->exprs.push_back(std::move(arrays[k]));
+      arrays[k] = HExpr::column_ref(0, first + static_cast<uint32_t>(k), m->column_types.back());
+    }
+    rel = m;
+    array = arrays[0];
+  }
+  if (arrays.size() > 1) {
+    std::vector<HExpr> cards;
+    for (const auto& a : arrays) {
+      std::vector<Type> ts{a.type};
+      ResolvedCall rc = resolve_function("cardinality", ts, pos);
+      std::vector<HExpr> one{coerce(a, rc.arg_types[0], CastContext::kImplicit, pos)};
+      cards.push_back(HExpr::call(rc.impl, std::move(one), rc.result_type));
+    }
+    HExpr n = HExpr::make(ScalarKind::kGreatest, std::move(cards), Type(TypeId::kInt4));
+    auto gs = std::make_shared<HRel>();
+    gs->kind = HRelKind::kFlatMap;
+    gs->table_func = dataflow::TableFunc::kGenerateSeries;
+    gs->inputs = {rel};
+    gs->exprs = {HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)), std::move(n)};
+    gs->column_types = rel->column_types;
+    uint32_t i_col = static_cast<uint32_t>(rel->arity());
+    gs->column_types.push_back(Type(TypeId::kInt4));
+    rel = gs;
+    for (size_t k = 0; k < srfs.size(); ++k) {
+      const auto& [i, srf] = srfs[k];
+      if (srf.kind == TargetSrf::Kind::kSubscripts || srf.kind == TargetSrf::Kind::kExpandN ||
+          srf.kind == TargetSrf::Kind::kExpandRecord)
+        unsupported("generate_subscripts or _pg_expandarray next to set-returning functions over other arrays", pos);
+      const HExpr& a = arrays[array_of[k]];
+      HExpr idx = HExpr::column_ref(0, i_col, Type(TypeId::kInt4));
+      if (a.type.id == TypeId::kInt2Vector || a.type.id == TypeId::kOidVector)  // subscripts from 0
+        idx = make_operator("-", idx, HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)), pos);
+      out.emplace(i, HExpr::make(ScalarKind::kArrayIndex, {a, std::move(idx)}, Type(*array_element_type(a.type.id))));
+    }
+    return out;
+  }
+  auto et = array_element_type(array.type.id);
+  if (!et) throw SqlError(sqlstate::kUndefinedFunction, "function " + srfs[0].second.name + "(" + type_name(array.type) + ") does not exist", pos);
+  for (const auto& [i, srf] : srfs) {
+    if (srf.kind != TargetSrf::Kind::kSubscripts) continue;
+    const auto* dim = stmt->target_list[i]->res_target->val->func_call->args[1];
+    if (dim->node_case != PG_QUERY__NODE__NODE_A_CONST || dim->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL ||
+        dim->a_const->ival->ival != 1)
+      unsupported("generate_subscripts of a dimension other than 1", pos);
+  }
+  auto fm = std::make_shared<HRel>();
+  fm->kind = HRelKind::kFlatMap;
+  fm->table_func = dataflow::TableFunc::kUnnest;
+  fm->inputs = {rel};
+  fm->exprs = {array};
+  fm->with_ordinality = true;
+  fm->column_types = rel->column_types;
+  uint32_t elem_col = static_cast<uint32_t>(rel->arity());
+  fm->column_types.push_back(Type(*et));
+  fm->column_types.push_back(Type(TypeId::kInt8));
+  rel = fm;
+  HExpr ord = coerce(HExpr::column_ref(0, elem_col + 1, Type(TypeId::kInt8)), Type(TypeId::kInt4), CastContext::kAssignment, pos);
+  bool zero_based = array.type.id == TypeId::kInt2Vector || array.type.id == TypeId::kOidVector;
+  for (const auto& [i, srf] : srfs) {
+    switch (srf.kind) {
+      case TargetSrf::Kind::kUnnest:
+      case TargetSrf::Kind::kExpandX:
+        out.emplace(i, HExpr::column_ref(0, elem_col, Type(*et)));
+        break;
+      case TargetSrf::Kind::kExpandN:  // 1-based position
+        out.emplace(i, ord);
+        break;
+      case TargetSrf::Kind::kSubscripts:  // subscripts from the array's lower bound
+        out.emplace(i, zero_based ? make_operator("-", ord, HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)), pos) : ord);
+        break;
+      case TargetSrf::Kind::kExpandRecord: {
+        if (!is_integer_type(*et) && *et != TypeId::kOid) unsupported("_pg_expandarray of " + type_name(array.type) + " as a record", pos);
+        std::vector<HExpr> parts;
+        parts.push_back(HExpr::literal_of(Datum::from_string("("), Type(TypeId::kText)));
+        parts.push_back(coerce(HExpr::column_ref(0, elem_col, Type(*et)), Type(TypeId::kText), CastContext::kExplicit, pos));
+        parts.push_back(HExpr::literal_of(Datum::from_string(","), Type(TypeId::kText)));
+        parts.push_back(coerce(ord, Type(TypeId::kText), CastContext::kExplicit, pos));
+        parts.push_back(HExpr::literal_of(Datum::from_string(")"), Type(TypeId::kText)));
+        std::vector<Type> ts(parts.size(), Type(TypeId::kText));
+        ResolvedCall rc = resolve_function("concat", ts, pos);  // concat: a NULL x gives "(,1)", as record_out
+        HExpr rec = HExpr::call(rc.impl, std::move(parts), rc.result_type);
+        rec.type = Type(TypeId::kRecord, kExpandRecordTypmod + static_cast<int32_t>(*et));
+        out.emplace(i, std::move(rec));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top) {
   if (stmt->into_clause) unsupported("SELECT INTO");
   if (stmt->n_window_clause) unsupported("WINDOW");
@@ -2132,9 +2403,15 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   sctx.clause = "SELECT";
   std::vector<HExpr> outputs;
   std::vector<std::string> names;
+  std::map<size_t, HExpr> srf_outputs = bind_target_srfs(stmt, scope, rel);
   for (size_t i = 0; i < stmt->n_target_list; ++i) {
     const auto* rt = stmt->target_list[i]->res_target;
     const auto* v = rt->val;
+    if (auto srf = srf_outputs.find(i); srf != srf_outputs.end()) {
+      outputs.push_back(srf->second);
+      names.push_back(rt->name && *rt->name ? rt->name : target_srf(v)->name);
+      continue;
+    }
     if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
         v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
       std::string table = v->column_ref->n_fields >= 2 ? str_of(v->column_ref->fields[v->column_ref->n_fields - 2]) : "";
@@ -2155,6 +2432,16 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     names.push_back(rt->name && *rt->name ? rt->name : column_name_for(v));
   }
   size_t nvisible = outputs.size();
+  std::vector<std::pair<uint32_t, int16_t>> origins(nvisible, {0, 0});
+  for (size_t c = 0; c < nvisible; ++c) {
+    const HExpr& e = outputs[c];
+    if (e.kind != HExprKind::kColumn || e.level != 0) continue;
+    for (const auto& it : scope.items)
+      if (it.column == e.column && it.origin_table != 0) {
+        origins[c] = {it.origin_table, it.origin_attnum};
+        break;
+      }
+  }
   // ORDER BY: output ordinals, output names, or expressions over the input.
   std::vector<dataflow::SortKey> order;
   bool distinct = stmt->n_distinct_clause > 0;
@@ -2309,6 +2596,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   q.rel = rel;
   q.column_names = names;
   q.order_by = order;
+  q.origins = std::move(origins);
   Scope empty;
   empty.parent = outer;
   ExprContext lctx;

@@ -25,6 +25,9 @@ struct BoundQuery {
   std::vector<dataflow::SortKey> order_by;
   std::optional<HExpr> limit;   // constant or parameter, evaluated at execution
   std::optional<HExpr> offset;
+  // Per visible column, the table column it shows directly (table oid, attnum), {0, 0} when it
+  // is computed; empty when unknown. RowDescription carries it (pgJDBC's getTableName).
+  std::vector<std::pair<uint32_t, int16_t>> origins;
   std::vector<Type> types() const {
     return std::vector<Type>(rel->column_types.begin(), rel->column_types.begin() + column_names.size());
   }
@@ -37,6 +40,8 @@ struct ScopeItem {
   uint32_t column = 0;
   bool star = true;            // expanded by * and t.*
   bool qualified_only = false; // visible only as table.name (USING-merged originals)
+  uint32_t origin_table = 0;   // a table's column: the table's oid and the column's attnum
+  int16_t origin_attnum = 0;
 };
 
 struct Scope {
@@ -128,6 +133,10 @@ class Binder {
   // A function in FROM (unnest, generate_series) applied to each row of rel (a unit row when
   // rel is null), its columns added to scope.
   void bind_range_function(const PgQuery__RangeFunction* rf, const Scope* outer, HRelPtr& rel, Scope& scope);
+  // Set-returning functions in a select list (unnest, generate_subscripts,
+  // (_pg_expandarray(a)).x / .n): rel becomes a FlatMap over them; returns the output
+  // expression of each such target by its index in the list.
+  std::map<size_t, HExpr> bind_target_srfs(const PgQuery__SelectStmt* stmt, Scope& scope, HRelPtr& rel);
   HExpr to_bool(HExpr e, const char* clause, int position);
   std::vector<HExpr> coerce_common(std::vector<HExpr> es, std::string_view context, int position);
 

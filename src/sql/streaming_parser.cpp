@@ -164,6 +164,8 @@ class Parser {
   size_t pos_ = 0;
 };
 
+}  // namespace
+
 int64_t parse_interval_ms(const std::string& s) {
   // '1s', '500ms', '2 seconds', '1 minute', or a plain number of seconds
   size_t i = 0;
@@ -181,6 +183,8 @@ int64_t parse_interval_ms(const std::string& s) {
   else throw SqlError(sqlstate::kInvalidParameterValue, "invalid timeout: \"" + s + "\"");
   return static_cast<int64_t>(ms);
 }
+
+namespace {
 
 // WITH (SNAPSHOT [= bool] [, PROGRESS [= bool]]) after the WITH: SUBSCRIBE's and CREATE
 // SINK's options (PROGRESS only where progress_allowed).
@@ -539,6 +543,10 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
           std::string v = q.peek().text;
           q.advance();
           st.timeout_ms = parse_interval_ms(v);
+        } else if (q.accept_punct('$')) {
+          uint64_t n = q.number();
+          if (n < 1 || n > 65535) q.fail("invalid parameter number");
+          st.timeout_param = static_cast<int>(n);
         } else {
           st.timeout_ms = static_cast<int64_t>(q.number()) * 1000;
         }

@@ -42,6 +42,7 @@ struct StreamingStatement {
   std::optional<uint64_t> as_of;
   uint64_t count = 0;
   int64_t timeout_ms = -1;
+  int timeout_param = 0;     // FETCH ... WITH (timeout = $n): n (timeout_ms is then unused)
 
   // CREATE SECRET / CONNECTION / SOURCE, DROP
   struct Option {
@@ -78,5 +79,9 @@ std::optional<StreamingStatement> parse_streaming(std::string_view text);
 // Splits a string of statements at top-level semicolons (outside quotes, comments and
 // parentheses). Used when libpg_query cannot parse the whole string.
 std::vector<std::string> split_statements(std::string_view text);
+
+// A FETCH timeout as text: '1s', '500ms', '2 seconds', '1 minute', or a number of seconds.
+// Throws 22023 for anything else.
+int64_t parse_interval_ms(const std::string& s);
 
 }  // namespace freshet::sql

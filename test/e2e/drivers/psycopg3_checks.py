@@ -1,0 +1,214 @@
+"""psycopg 3 (Debian python3-psycopg) against a running server (PGHOST/PGPORT/PGUSER/PGDATABASE)."""
+import datetime
+import decimal
+import uuid
+
+import psycopg
+from psycopg.types import TypeInfo
+from psycopg.types.json import Jsonb
+
+from checks import ON_FRESHET, check, eq, finish
+
+TX_DDL = "DDL inside a transaction block (issue 11)"
+
+ac = psycopg.connect(autocommit=True, application_name="psycopg3_e2e")
+
+
+@check("connect and server settings")
+def _():
+    eq(ac.info.parameter_status("client_encoding"), "UTF8")
+    eq(ac.execute("SELECT 1 AS one").fetchone(), (1,))
+
+
+@check("DDL in autocommit mode")
+def _():
+    ac.execute("DROP TABLE IF EXISTS pg3_t")
+    ac.execute("CREATE TABLE pg3_t (id int PRIMARY KEY, name text NOT NULL, amount numeric(10,2), "
+               "born date, seen timestamptz, flag boolean, doc jsonb, u uuid, raw bytea, f float8)")
+
+
+ROW = (1, "héllo 'q'", decimal.Decimal("12.50"), datetime.date(2024, 2, 29),
+       datetime.datetime(2024, 2, 29, 13, 14, 15, 500000, tzinfo=datetime.timezone.utc), True,
+       {"a": [1, 2], "b": None}, uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), b"\x00\xffab", 1.5)
+
+
+@check("insert with parameters of every common type (text and binary)")
+def _():
+    ins = "INSERT INTO pg3_t VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    ac.execute(ins, (*ROW[:6], Jsonb(ROW[6]), *ROW[7:]))
+    with ac.cursor(binary=True) as cur:
+        r = list(ROW)
+        r[0] = 2
+        cur.execute(ins, (*r[:6], Jsonb(r[6]), *r[7:]))
+
+
+@check("select round trip (text format)")
+def _():
+    row = ac.execute("SELECT * FROM pg3_t WHERE id = %s", (1,)).fetchone()
+    eq(row[0], 1)
+    eq(row[1], ROW[1])
+    eq(row[2], ROW[2])
+    eq(row[3], ROW[3])
+    eq(row[4], ROW[4])
+    eq(row[5:], ROW[5:])
+
+
+@check("select round trip (binary format)")
+def _():
+    with ac.cursor(binary=True) as cur:
+        row = cur.execute("SELECT * FROM pg3_t WHERE id = %s", (2,)).fetchone()
+        eq(row[1:], ROW[1:])
+
+
+@check("executemany and prepared statements")
+def _():
+    with ac.cursor() as cur:
+        cur.executemany("INSERT INTO pg3_t (id, name) VALUES (%s, %s)", [(i, f"n{i}") for i in range(10, 20)])
+        for _ in range(6):  # past prepare_threshold: psycopg prepares a named statement
+            eq(cur.execute("SELECT count(*) FROM pg3_t WHERE id >= %s", (10,)).fetchone(), (10,))
+        eq(cur.execute("SELECT name FROM pg3_t WHERE id = %s", (15,), prepare=True).fetchone(), ("n15",))
+
+
+@check("errors carry their SQLSTATE")
+def _():
+    for sql, state in [("SELECT * FROM no_such_table", "42P01"), ("SELECT 1/0", "22012"),
+                       ("SELEC 1", "42601"), ("INSERT INTO pg3_t (id, name) VALUES (1, 'dup')", "23505")]:
+        try:
+            ac.execute(sql)
+        except psycopg.Error as e:
+            eq(e.sqlstate, state)
+        else:
+            raise AssertionError(f"{sql}: no error")
+    eq(ac.execute("SELECT 2").fetchone(), (2,))
+
+
+@check("TypeInfo.fetch")
+def _():
+    for name, oid in [("jsonb", 3802), ("int4", 23), ("text", 25), ("uuid", 2950)]:
+        info = TypeInfo.fetch(ac, name)
+        eq((info.name, info.oid), (name, oid))
+    eq(TypeInfo.fetch(ac, "int4").array_oid, 1007)
+
+
+@check("transaction block with writes: commit and rollback")
+def _():
+    with psycopg.connect() as conn:  # default mode: BEGIN before the first statement
+        conn.execute("INSERT INTO pg3_t (id, name) VALUES (100, 'committed')")
+        conn.commit()
+        conn.execute("INSERT INTO pg3_t (id, name) VALUES (101, 'rolled back')")
+        conn.rollback()
+        eq(conn.execute("SELECT id FROM pg3_t WHERE id >= 100 ORDER BY id").fetchall(), [(100,)])
+
+
+@check("an error aborts the transaction block (25P02)",
+       unsupported="a binding error does not abort the block yet: transaction rewrite (issue 11)")
+def _():
+    with psycopg.connect() as conn:
+        conn.execute("SELECT 1")
+        try:
+            conn.execute("SELECT * FROM no_such_table")
+        except psycopg.Error:
+            pass
+        try:
+            conn.execute("SELECT 1")
+        except psycopg.Error as e:
+            eq(e.sqlstate, "25P02")
+        else:
+            raise AssertionError("no 25P02")
+        conn.rollback()
+        eq(conn.execute("SELECT 3").fetchone(), (3,))
+
+
+@check("DDL in the default (transaction) mode", unsupported=TX_DDL)
+def _():
+    with psycopg.connect() as conn:
+        conn.execute("CREATE TABLE pg3_tx (a int)")
+        conn.execute("INSERT INTO pg3_tx VALUES (1)")
+        conn.commit()
+        eq(conn.execute("SELECT a FROM pg3_tx").fetchall(), [(1,)])
+
+
+@check("savepoints (conn.transaction() nested)", unsupported="SAVEPOINT (issue 11)")
+def _():
+    with psycopg.connect() as conn:
+        with conn.transaction():
+            conn.execute("INSERT INTO pg3_t (id, name) VALUES (200, 'outer')")
+            try:
+                with conn.transaction():
+                    conn.execute("INSERT INTO pg3_t (id, name) VALUES (201, 'inner')")
+                    raise RuntimeError("undo the inner block")
+            except RuntimeError:
+                pass
+        eq(conn.execute("SELECT id FROM pg3_t WHERE id >= 200 ORDER BY id").fetchall(), [(200,)])
+
+
+@check("server-side (named) cursor", unsupported="DECLARE CURSOR (issue 11)")
+def _():
+    with psycopg.connect() as conn:
+        with conn.cursor(name="pg3_named") as cur:
+            cur.itersize = 3
+            cur.execute("SELECT id FROM pg3_t WHERE id BETWEEN 10 AND 19 ORDER BY id")
+            eq([r[0] for r in cur], list(range(10, 20)))
+
+
+@check("COPY FROM STDIN / TO STDOUT", unsupported="COPY (issue 11)")
+def _():
+    with ac.cursor() as cur:
+        with cur.copy("COPY pg3_t (id, name) FROM STDIN") as cp:
+            cp.write_row((300, "copied"))
+        with cur.copy("COPY (SELECT id, name FROM pg3_t WHERE id = 300) TO STDOUT") as cp:
+            eq([r for r in cp.rows()], [("300", "copied")])
+
+
+@check("cursor.stream(SUBSCRIBE)", freshet_only=True)
+def _():
+    ac.execute("DROP TABLE IF EXISTS pg3_sub")
+    ac.execute("CREATE TABLE pg3_sub (k int, v text)")
+    ac.execute("INSERT INTO pg3_sub VALUES (1, 'a'), (2, 'b')")
+    seen = []
+    with psycopg.connect(autocommit=True) as conn:
+        with conn.cursor() as cur:
+            for row in cur.stream("SUBSCRIBE pg3_sub"):
+                seen.append((row[-2], row[-1]))
+                if len(seen) == 2:
+                    conn.cancel()
+                    break
+    eq(sorted(seen), [(1, "a"), (2, "b")])
+
+
+@check("SHOW over the extended protocol")
+def _():
+    with ac.cursor() as cur:
+        cur.execute("SHOW search_path")
+        eq(cur.description[0].name, "search_path")
+        eq(len(cur.fetchall()), 1)
+
+
+@check("SHOW and EXPLAIN of Freshet over the extended protocol", freshet_only=True)
+def _():
+    with ac.cursor() as cur:
+        cur.execute("SHOW TABLES")
+        assert ("pg3_t",) in [tuple(r[:1]) for r in cur.fetchall()]
+        cur.execute("EXPLAIN SELECT * FROM pg3_t")
+        assert cur.description[0].name == "Optimized Plan" and cur.fetchall()
+
+
+@check("DECLARE CURSOR FOR SUBSCRIBE, FETCH ... WITH (timeout = $1)", freshet_only=True)
+def _():
+    with psycopg.connect() as conn:
+        conn.execute("DECLARE c CURSOR FOR SUBSCRIBE pg3_sub")
+        rows = conn.execute("FETCH ALL c WITH (timeout = %s)", ("1s",)).fetchall()
+        eq(sorted((r[-2], r[-1]) for r in rows), [(1, "a"), (2, "b")])
+        with conn.cursor() as cur:
+            cur.execute("FETCH 10 c WITH (timeout = %s)", (datetime.timedelta(milliseconds=200),))
+            eq(cur.fetchall(), [])
+            eq(cur.description[1].name, "mz_diff")
+        conn.rollback()
+
+
+@check("server stays healthy")
+def _():
+    eq(ac.execute("SELECT count(*) FROM pg3_t WHERE id < 100").fetchone(), (12,))
+
+
+finish("psycopg3")
