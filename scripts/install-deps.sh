@@ -44,10 +44,14 @@ else
 fi
 
 E2E="$ROOT/test/e2e"
-if [[ -f "$E2E/package.json" && ! -d "$E2E/node_modules" ]]; then
+# Installed when missing, and again when the lock file changed since the last install (a stamp
+# in node_modules remembers which one was installed).
+STAMP="$E2E/node_modules/.freshet-installed-lock"
+if [[ -f "$E2E/package.json" ]] && { [[ ! -d "$E2E/node_modules" ]] ||
+     { [[ -f "$E2E/package-lock.json" ]] && ! cmp -s "$E2E/package-lock.json" "$STAMP"; }; }; then
   echo "install-deps: installing npm packages in test/e2e"
   if [[ -f "$E2E/package-lock.json" ]]; then
-    (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error) && cp "$E2E/package-lock.json" "$STAMP"
   else
     (cd "$E2E" && npm install --no-audit --no-fund --loglevel=error)
   fi

@@ -2697,8 +2697,24 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
 }  // namespace
 
 PreparedStatement Session::prepare(std::string_view sql_text, std::span<const Type> param_type_hints) {
+  // Any error aborts an open transaction block, also one raised while parsing or binding (as
+  // in PostgreSQL: later statements answer 25P02 and COMMIT rolls back).
+  try {
+    return prepare_in_block(sql_text, param_type_hints);
+  } catch (const SqlError&) {
+    if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;
+    throw;
+  }
+}
+
+PreparedStatement Session::prepare_in_block(std::string_view sql_text, std::span<const Type> param_type_hints) {
   PreparedStatement ps;
+  auto refuse_if_failed = [&](bool transaction_statement) {
+    if (state_->txn == TransactionStatus::kFailed && !transaction_statement)
+      throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+  };
   if (auto st = sql::parse_streaming(sql_text)) {
+    refuse_if_failed(false);
     ps.sql = std::string(sql_text);
     ps.param_types.assign(param_type_hints.begin(), param_type_hints.end());
     auto plan = std::make_shared<PreparedPlan>();
@@ -2722,6 +2738,7 @@ PreparedStatement Session::prepare(std::string_view sql_text, std::span<const Ty
   plan->tree = tree;
   ps.plan = plan;
   if (tree->size() == 0) return ps;
+  refuse_if_failed(tree->statement(0)->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT);
   Executor ex(coordinator_, *state_, {}, ps.param_types);
   ps.columns = ex.describe(tree->statement(0), ps.returns_rows);
   for (auto& t : ps.param_types)

@@ -118,6 +118,7 @@ class Session {
   struct State;
 
  private:
+  PreparedStatement prepare_in_block(std::string_view sql, std::span<const Type> param_type_hints);
   Coordinator& coordinator_;
   std::unique_ptr<State> state_;
 };
