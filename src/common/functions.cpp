@@ -835,6 +835,8 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
       std::string s = format_datum(v, from);
       return parse_datum(s, to, arena);
     }
+    if (t == TypeId::kInterval && to.typmod >= 0)
+      return Datum::from_interval(adjust_interval_for_typmod(v.as_interval(), to.typmod));
     return v;
   }
   // Numeric family.

@@ -233,6 +233,18 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     case TypeId::kTime:
       if (!mods.empty()) typmod = mods[0];
       break;
+    case TypeId::kInterval:
+      // The grammar gives the qualifier as a range mask (INTERVAL '1' MONTH) and then an
+      // optional precision (SECOND(2), interval(3)): PostgreSQL's intervaltypmodin.
+      if (!mods.empty()) {
+        int32_t range = mods[0], precision = mods.size() > 1 ? mods[1] : kIntervalFullPrecision;
+        if (precision != kIntervalFullPrecision && (precision < 0 || precision > 6))
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "interval(" + std::to_string(precision) + ") precision must be between 0 and 6", pos);
+        typmod = (range << 16) | precision;
+        if (range == kIntervalFullRange && precision == kIntervalFullPrecision) typmod = -1;
+      }
+      break;
     default:
       break;
   }
@@ -261,7 +273,7 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
         ectx.arena = &arena;
         ectx.catalog = access_;
         v = cast_datum(d, Type(TypeId::kText), t, ectx, true);
-      } else if (ctx == CastContext::kExplicit && t.typmod >= 0) {
+      } else if (ctx == CastContext::kExplicit && t.typmod >= 0 && t.id != TypeId::kInterval) {
         // An explicit cast applies the modifier as a cast does (varchar(2) truncates), not as
         // input does (which would raise 22001).
         Type base(t.id);
