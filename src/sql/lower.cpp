@@ -163,7 +163,11 @@ RelExpr join_null_safe(RelExpr a, const std::vector<uint32_t>& a_cols, RelExpr b
 RelExpr minus_present(RelExpr all, RelExpr present_distinct) {
   uint32_t n = static_cast<uint32_t>(all.arity());
   RelExpr hit = project(join_null_safe(all, iota(0, n), std::move(present_distinct), iota(0, n)), iota(0, n));
-  return union_of(std::move(all), unary(RelKind::kNegate, std::move(hit)));
+  // Threshold consolidates `all - hit` before anything downstream sees it: without it, an
+  // expression above (the 1 / count(*) over a global aggregate's empty-input row) would be
+  // evaluated on a row that is inserted and retracted in the same batch, and raise an error
+  // (22012) for a row that never exists.
+  return unary(RelKind::kThreshold, union_of(std::move(all), unary(RelKind::kNegate, std::move(hit))));
 }
 
 void collect_refs(const HExpr& e, uint32_t depth, std::vector<std::pair<uint32_t, uint32_t>>& out);
