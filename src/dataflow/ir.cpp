@@ -239,6 +239,7 @@ std::string RelExpr::to_string(int indent) const {
           s += a.order_exprs[a.order_keys[k].column].to_string() + (a.order_keys[k].descending ? " desc" : "");
         }
         s += ")";
+        if (a.filter) s += " filter (" + a.filter->to_string() + ")";
       }
       s += "]";
       break;

@@ -167,6 +167,12 @@ static void shift_rel(HRel& r, int delta, uint32_t min_level) {
     for (auto& e : row) e = shift_levels(e, delta, min_level);
 }
 
+void check_column_aliases(const BoundQuery& q, size_t n_aliases, bool view) {
+  if (n_aliases <= q.column_names.size()) return;
+  throw SqlError(sqlstate::kSyntaxError,
+                 view ? "CREATE VIEW specifies more column names than columns" : "too many column names were specified");
+}
+
 Binder::Binder(const CatalogView& catalog, std::vector<Type>& param_types)
     : catalog_(catalog), access_(catalog_access(catalog)), param_types_(param_types) {}
 
@@ -733,15 +739,19 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
       inner.clause = "aggregate function calls";
     }
     bool star = f->agg_star;
+    if (!star && f->n_args == 0 && name == "count")
+      throw SqlError(sqlstate::kWrongObjectType, "count(*) must be used to call a parameterless aggregate function", pos);
     if (filter && star) {
       // count(*) FILTER (WHERE p) is count(CASE WHEN p THEN 1 END).
       star = false;
       name = "count";
     }
     size_t nargs = f->agg_star && filter ? 1 : f->n_args;
+    // array_agg keeps NULLs: its FILTER stays a condition on the row (HAggregate::has_filter).
+    bool real_filter = filter && name == "array_agg";
     for (size_t i = 0; i < nargs; ++i) {
       HExpr a = f->agg_star ? HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)) : bind_expr(f->args[i], inner);
-      if (filter && i == 0)
+      if (filter && i == 0 && !real_filter)
         a = HExpr::make(ScalarKind::kCase, {*filter, a, HExpr::literal_of(Datum::null(), a.type)}, a.type);
       if (a.type.id == TypeId::kUnknown) a = coerce(std::move(a), Type(TypeId::kText), CastContext::kImplicit, pos);
       types.push_back(a.type);
@@ -773,6 +783,10 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
         agg.order_keys.push_back(k);
       }
     }
+    if (real_filter) {
+      agg.args.push_back(std::move(*filter));
+      agg.has_filter = true;
+    }
     size_t idx = 0;
     for (; idx < ctx.aggs->size(); ++idx)
       if ((*ctx.aggs)[idx] == agg) break;
@@ -781,6 +795,9 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   }
   if (f->agg_star) throw SqlError(sqlstate::kWrongObjectType, name + "(*) specified, but " + name + " is not an aggregate function", pos);
   if (f->agg_distinct) throw SqlError(sqlstate::kWrongObjectType, "DISTINCT specified, but " + name + " is not an aggregate function", pos);
+  if (f->agg_filter) throw SqlError(sqlstate::kWrongObjectType, "FILTER specified, but " + name + " is not an aggregate function", pos);
+  if (f->n_agg_order > 0 && !f->agg_within_group)
+    throw SqlError(sqlstate::kWrongObjectType, "ORDER BY specified, but " + name + " is not an aggregate function", pos);
   std::vector<HExpr> args;
   std::vector<Type> types;
   for (size_t i = 0; i < f->n_args; ++i) {
@@ -2256,9 +2273,12 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
         if (!in_input)
           for (size_t c = 0; c < nvisible; ++c)
             if (names[c] == name) {
+              if (done && !(outputs[c] == k))
+                // Two different output columns of that name (findTargetlistEntrySQL92).
+                throw SqlError(sqlstate::kAmbiguousColumn, "GROUP BY \"" + name + "\" is ambiguous",
+                               loc(n->column_ref->location));
               k = outputs[c];
               done = true;
-              break;
             }
       }
       if (!done) k = bind_expr(n, gctx);

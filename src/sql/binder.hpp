@@ -30,6 +30,10 @@ struct BoundQuery {
   }
 };
 
+// Column names given to CREATE VIEW v (a, b) AS ... (view = true) or CREATE MATERIALIZED VIEW /
+// CREATE TABLE t (a, b) AS ...: no more than the query's columns, else 42601 as PostgreSQL.
+void check_column_aliases(const BoundQuery& q, size_t n_aliases, bool view);
+
 struct ScopeItem {
   std::string table;   // qualifier ("" for none)
   std::string name;

@@ -648,7 +648,8 @@ RelExpr Lowerer::lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* doma
     size_t plain = a.num_plain_args();
     if (plain > 0) ag.arg = scalar(a.args[0], in, ctx);
     if (plain > 1) ag.separator = scalar(a.args[1], in, ctx);
-    for (size_t i = plain; i < a.args.size(); ++i) ag.order_exprs.push_back(scalar(a.args[i], in, ctx));
+    for (size_t i = plain; i < plain + a.order_keys.size(); ++i) ag.order_exprs.push_back(scalar(a.args[i], in, ctx));
+    if (a.has_filter) ag.filter = scalar(a.args.back(), in, ctx);
     ag.order_keys = a.order_keys;
     aggs.push_back(std::move(ag));
   }

@@ -294,6 +294,7 @@ class Optimizer {
         for (AggregateExpr& a : e.aggregates) {
           fold_constants(a.arg);
           for (ScalarExpr& o : a.order_exprs) fold_constants(o);
+          if (a.filter) fold_constants(*a.filter);
         }
         return e;
       case RelKind::kUnion: {
