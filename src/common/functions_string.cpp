@@ -63,6 +63,7 @@ char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 3
 
 Datum s_length(Args a, EvalContext&) { return Datum::from_int(static_cast<int64_t>(char_len(a[0].as_string()))); }
 Datum s_octet_length(Args a, EvalContext&) { return Datum::from_int(static_cast<int64_t>(a[0].as_string().size())); }
+Datum s_bit_length(Args a, EvalContext&) { return Datum::from_int(static_cast<int64_t>(a[0].as_string().size()) * 8); }
 Datum s_lower(Args a, EvalContext& ctx) {
   std::string s(a[0].as_string());
   for (char& c : s) c = ascii_lower(c);
@@ -622,18 +623,24 @@ Datum s_regexp_match3(Args a, EvalContext& ctx) {
   return regexp_match_impl(a[0].as_string(), a[1].as_string(), a[2].as_string().find('i') != std::string_view::npos, ctx);
 }
 
-// anytextcat / textanycat: the non-text side in its text form.
+// anytextcat / textanycat: the non-text side cast to text ($1::text || $2 in PostgreSQL), which
+// is its output form except for a boolean (true/false, where the output function writes t/f).
+template <TypeId T>
+void cast_to_text(const Datum& d, std::string& out) {
+  if constexpr (T == TypeId::kBool) out += d.as_bool() ? "true" : "false";
+  else format_datum(d, T, out);
+}
 template <TypeId T>
 Datum s_anytextcat(Args a, EvalContext& ctx) {
   std::string out;
-  format_datum(a[0], T, out);
+  cast_to_text<T>(a[0], out);
   out += a[1].as_string();
   return text_result(ctx, out);
 }
 template <TypeId T>
 Datum s_textanycat(Args a, EvalContext& ctx) {
   std::string out(a[0].as_string());
-  format_datum(a[1], T, out);
+  cast_to_text<T>(a[1], out);
   return text_result(ctx, out);
 }
 template <TypeId T>
@@ -648,6 +655,10 @@ void register_string_functions(Registry& r) {
   for (std::string_view name : {"length", "char_length", "character_length"}) r.add(name, {kText}, kInt4T, &s_length);
   r.add("length", {kBytea}, kInt4T, &s_octet_length, 2010);
   r.add("octet_length", {kText}, kInt4T, &s_octet_length, 1374);
+  // char(n) keeps its padding in octet_length (bpcharoctetlen); length() ignores it.
+  r.add("octet_length", {Type(TypeId::kBpchar)}, kInt4T, &s_octet_length, 1375);
+  r.add("bit_length", {kText}, kInt4T, &s_bit_length, 1581);
+  r.add("bit_length", {kBytea}, kInt4T, &s_bit_length, 1810);
   r.add("octet_length", {kBytea}, kInt4T, &s_octet_length, 720);
   r.add("lower", {kText}, kText, &s_lower, 870);
   r.add("upper", {kText}, kText, &s_upper, 871);

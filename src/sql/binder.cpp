@@ -815,6 +815,15 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     Type target = i < rc.arg_types.size() ? rc.arg_types[i] : rc.arg_types.back();
     size_t di = std::min(i, rc.impl->arg_types.size() - 1);
     bool any_arg = !rc.impl->arg_types.empty() && rc.impl->arg_types[di].id == TypeId::kUnknown;
+    if (any_arg && args[i].type.id == TypeId::kBool && target.id == TypeId::kText) {
+      // "any" arguments (concat, concat_ws, format) are rendered by the type's output function,
+      // which writes a boolean as t/f; the bool -> text cast writes true/false.
+      HExpr b = std::move(args[i]);
+      HExpr not_b = HExpr::make(ScalarKind::kNot, {b}, Type(TypeId::kBool));
+      auto text = [](const char* s) { return HExpr::literal_of(Datum::from_string(s), Type(TypeId::kText)); };
+      args[i] = HExpr::make(ScalarKind::kCase, {std::move(b), text("t"), std::move(not_b), text("f")}, Type(TypeId::kText));
+      continue;
+    }
     args[i] = coerce(std::move(args[i]), target, any_arg ? CastContext::kExplicit : CastContext::kImplicit, pos);
   }
   return HExpr::call(rc.impl, std::move(args), rc.result_type);
