@@ -870,7 +870,7 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
     Datum empty = Datum::from_string("{}");
     return HExpr::make(ScalarKind::kCoalesce, {std::move(sub), HExpr::literal_of(empty, sig.result_type)}, sig.result_type);
   }
-  HRelPtr rel = as_relation(std::move(q));
+  HRelPtr rel = resolve_unknowns(as_relation(std::move(q)));
   switch (s->sub_link_type) {
     case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK: {
       HExpr e;
@@ -1147,7 +1147,7 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
       BoundQuery q = bind_mutually_recursive_in(obj.definition_sql);
       ctes_ = std::move(saved);
       --view_depth_;
-      return as_relation(std::move(q));
+      return resolve_unknowns(as_relation(std::move(q)));
     }
     auto tree = ParseTree::parse(obj.definition_sql);
     const PgQuery__Node* n = tree->statement(0);
@@ -1159,7 +1159,7 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
     BoundQuery q = bind_query_in(n->select_stmt, nullptr, false);
     ctes_ = std::move(saved);
     --view_depth_;
-    HRelPtr rel = as_relation(std::move(q));
+    HRelPtr rel = resolve_unknowns(as_relation(std::move(q)));
     // The catalog's column types are authoritative (a view's output types are fixed).
     return rel;
   }
@@ -1204,6 +1204,18 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
             r = c->second.rel;
             names = c->second.names;
             found = true;
+            if (r && r->refers_outside(1)) {
+              // A correlated CTE used from a subquery: its outer references move out by the
+              // number of scopes between the use and the WITH.
+              int hops = 0;
+              const Scope* p = outer;
+              while (p != nullptr && p != c->second.outer) p = p->parent, ++hops;
+              if (p == c->second.outer && hops > 0) {
+                auto copy = std::make_shared<HRel>(*r);
+                shift_rel(*copy, hops, 1);
+                r = copy;
+              }
+            }
           }
         }
       }
@@ -1230,7 +1242,7 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       bool lateral = rs->lateral && rel != nullptr;
       BoundQuery q = bind_query_in(rs->subquery->select_stmt, lateral ? &scope : outer, false);
       std::vector<std::string> names = q.column_names;
-      HRelPtr r = as_relation(std::move(q));
+      HRelPtr r = resolve_unknowns(as_relation(std::move(q)));
       std::string alias = rs->alias ? rs->alias->aliasname : "";
       if (rs->alias)
         for (size_t i = 0; i < rs->alias->n_colnames && i < names.size(); ++i) names[i] = str_of(rs->alias->colnames[i]);
@@ -1491,9 +1503,10 @@ void Binder::bind_with(const PgQuery__WithClause* with, const Scope* outer) {
     }
     BoundQuery q = bind_query_in(cte->ctequery->select_stmt, outer, false);
     Cte c;
+    c.outer = outer;
     c.names = q.column_names;
     for (size_t k = 0; k < cte->n_aliascolnames && k < c.names.size(); ++k) c.names[k] = str_of(cte->aliascolnames[k]);
-    c.rel = as_relation(std::move(q));
+    c.rel = resolve_unknowns(as_relation(std::move(q)));
     ctes_.back()[cte->ctename] = std::move(c);
   }
 }
@@ -1611,8 +1624,9 @@ void Binder::bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope
     ctes_[level][name] = Cte{nullptr, {}, wrong_form.c_str(), pos};
     BoundQuery q = bind_query_in(stmt, outer, false);
     Cte c;
+    c.outer = outer;
     c.names = set_names(q.column_names);
-    c.rel = as_relation(std::move(q));
+    c.rel = resolve_unknowns(as_relation(std::move(q)));
     ctes_[level][name] = std::move(c);
     return;
   }
@@ -1650,8 +1664,9 @@ void Binder::bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope
     // Not recursive after all: an ordinary UNION.
     BoundQuery q = bind_query_in(stmt, outer, false);
     Cte c;
+    c.outer = outer;
     c.names = set_names(q.column_names);
-    c.rel = as_relation(std::move(q));
+    c.rel = resolve_unknowns(as_relation(std::move(q)));
     ctes_[level][name] = std::move(c);
     return;
   }
@@ -1874,6 +1889,33 @@ BoundQuery Binder::bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* o
   }
   if (pushed) ctes_.pop_back();
   return q;
+}
+
+HRelPtr Binder::resolve_unknowns(HRelPtr rel) {
+  // PostgreSQL 10+: a subquery's untyped literal columns ('foo') become text when it is used
+  // as a relation (FROM, WITH, views, sublinks); only INSERT ... SELECT and set operations see
+  // them still unknown.
+  bool any = false;
+  for (const Type& t : rel->column_types) any |= t.id == TypeId::kUnknown;
+  if (!any) return rel;
+  uint32_t n = static_cast<uint32_t>(rel->arity());
+  auto m = std::make_shared<HRel>();
+  m->kind = HRelKind::kMap;
+  m->inputs = {rel};
+  m->column_types = rel->column_types;
+  for (uint32_t c = 0; c < n; ++c) {
+    Type t = rel->column_types[c].id == TypeId::kUnknown ? Type(TypeId::kText) : rel->column_types[c];
+    m->exprs.push_back(coerce(HExpr::column_ref(0, c, rel->column_types[c]), t, CastContext::kImplicit));
+    m->column_types.push_back(t);
+  }
+  auto p = std::make_shared<HRel>();
+  p->kind = HRelKind::kProject;
+  p->inputs = {m};
+  for (uint32_t c = 0; c < n; ++c) {
+    p->columns.push_back(n + c);
+    p->column_types.push_back(m->column_types[n + c]);
+  }
+  return p;
 }
 
 HRelPtr Binder::as_relation(BoundQuery q) {

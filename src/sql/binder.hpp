@@ -86,6 +86,9 @@ class Binder {
     // non-recursive term, or a query that is not `non-recursive UNION [ALL] recursive`).
     const char* forbidden = nullptr;
     int position = 0;
+    // The scope enclosing the WITH: the CTE's level-1 references are to it. A reference from a
+    // query nested deeper shifts them by the number of scopes in between.
+    const Scope* outer = nullptr;
   };
   // A window function call in a select list: placeholder column (kWindowLevel, index).
   struct WindowCall {
@@ -110,6 +113,8 @@ class Binder {
   BoundQuery bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
   void apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, bool top, const Scope* outer);
   HRelPtr as_relation(BoundQuery q);  // applies ORDER BY/LIMIT as TopK and drops hidden columns
+  // Untyped literal columns to text, as PostgreSQL resolves a subquery's output.
+  HRelPtr resolve_unknowns(HRelPtr rel);
 
   void bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& rel, Scope& scope);
   void bind_with(const PgQuery__WithClause* with, const Scope* outer);
