@@ -49,8 +49,11 @@ run_slt() {
   (
     source test/e2e/lib.sh
     start_freshet || { echo "0 passed, 1 failed"; exit 1; }
+    # `onlyif freshet` / `skipif freshet` mark records where Freshet deliberately differs.
+    alias_args=()
+    [[ "${E2E_TARGET:-freshet}" != postgres ]] && alias_args=(--engine-alias freshet)
     timeout "${SLT_SUITE_TIMEOUT_S:-1200}" "$SLT" --host 127.0.0.1 --port "$FRESHET_PORT" \
-      --user freshet --db freshet --timeout-ms "${SLT_TIMEOUT_MS:-30000}" "$@"
+      --user freshet --db freshet --timeout-ms "${SLT_TIMEOUT_MS:-30000}" "${alias_args[@]}" "$@"
     rc=$?
     ((rc == 124)) && echo "suite timed out after ${SLT_SUITE_TIMEOUT_S:-1200} s"
     if ! freshet_alive; then echo "freshet died during the suite"; tail -n 30 "$FRESHET_LOG"; fi

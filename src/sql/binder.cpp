@@ -496,6 +496,21 @@ HExpr Binder::bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx) {
     Datum empty = Datum::from_string("{}");  // ARRAY[]::int[]: the cast gives the empty array its type
     return HExpr::literal_of(empty, t);
   }
+  if ((t.id == TypeId::kFloat4 || t.id == TypeId::kFloat8) && c->arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+      c->arg->a_const->val_case == PG_QUERY__A__CONST__VAL_FVAL) {
+    // 9E-39::float4: PostgreSQL goes numeric -> text -> float, so the literal's own digits
+    // decide (a float4 subnormal, or a value past numeric's 38 digits here).
+    Arena& arena = binder_arena();
+    try {
+      HExpr r = HExpr::literal_of(parse_datum(c->arg->a_const->fval->fval, t, arena), t);
+      arena.reset();
+      return r;
+    } catch (SqlError& err) {
+      arena.reset();
+      err.with_position(pos);
+      throw;
+    }
+  }
   HExpr arg = bind_expr(c->arg, ctx);
   return coerce(std::move(arg), t, CastContext::kExplicit, pos);
 }
