@@ -1811,7 +1811,9 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
     };
     if (got.size() != want.size()) throw mismatch();
     bool need = false;
-    for (size_t c = 0; c < got.size(); ++c) need |= got[c].id != want[c].id;
+    // A declared modifier (numeric(38,2), varchar(3)) applies to the rows too.
+    for (size_t c = 0; c < got.size(); ++c)
+      need |= got[c].id != want[c].id || (want[c].typmod >= 0 && got[c].typmod != want[c].typmod);
     if (need) {
       auto m = std::make_shared<HRel>();
       m->kind = HRelKind::kMap;
