@@ -198,8 +198,8 @@ Datum s_repeat(Args a, EvalContext& ctx) {
   std::string_view s = a[0].as_string();
   int64_t n = a[1].as_int();
   if (n <= 0 || s.empty()) return Datum::from_string({});
-  if (static_cast<uint64_t>(n) * s.size() > (1u << 30))
-    throw SqlError(sqlstate::kProgramLimitExceeded, "requested length too large");
+  if (static_cast<uint64_t>(n) > kMaxValueBytes) value_too_large(static_cast<size_t>(n));
+  check_value_bytes(static_cast<size_t>(n) * s.size());
   std::string out;
   out.reserve(static_cast<size_t>(n) * s.size());
   for (int64_t k = 0; k < n; ++k) out += s;
@@ -236,6 +236,10 @@ Datum s_split_part(Args a, EvalContext&) {
   return Datum::from_string(parts[static_cast<size_t>(idx)]);
 }
 Datum s_concat(Args a, EvalContext& ctx) {
+  size_t total = 0;
+  for (const Datum& d : a)
+    if (!d.is_null()) total += d.as_string().size();
+  check_value_bytes(total);
   std::string out;
   for (const Datum& d : a)
     if (!d.is_null()) out += d.as_string();
@@ -243,6 +247,10 @@ Datum s_concat(Args a, EvalContext& ctx) {
 }
 Datum s_concat_ws(Args a, EvalContext& ctx) {
   if (a.empty() || a[0].is_null()) return Datum::null();
+  size_t total = 0;
+  for (size_t k = 1; k < a.size(); ++k)
+    if (!a[k].is_null()) total += a[k].as_string().size() + a[0].as_string().size();
+  check_value_bytes(total);
   std::string out;
   bool first = true;
   for (size_t k = 1; k < a.size(); ++k) {
@@ -254,6 +262,7 @@ Datum s_concat_ws(Args a, EvalContext& ctx) {
   return text_result(ctx, out);
 }
 Datum s_textcat(Args a, EvalContext& ctx) {
+  check_value_bytes(a[0].as_string().size() + a[1].as_string().size());
   std::string out(a[0].as_string());
   out += a[1].as_string();
   return text_result(ctx, out);
@@ -632,6 +641,7 @@ void cast_to_text(const Datum& d, std::string& out) {
 }
 template <TypeId T>
 Datum s_anytextcat(Args a, EvalContext& ctx) {
+  check_value_bytes(a[1].as_string().size());
   std::string out;
   cast_to_text<T>(a[0], out);
   out += a[1].as_string();
@@ -639,6 +649,7 @@ Datum s_anytextcat(Args a, EvalContext& ctx) {
 }
 template <TypeId T>
 Datum s_textanycat(Args a, EvalContext& ctx) {
+  check_value_bytes(a[0].as_string().size());
   std::string out(a[0].as_string());
   cast_to_text<T>(a[1], out);
   return text_result(ctx, out);

@@ -1,4 +1,5 @@
 #include "dataflow/eval.hpp"
+#include "common/stack_guard.hpp"
 
 #include <vector>
 
@@ -31,6 +32,7 @@ Datum eval_call(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ct
 }  // namespace
 
 Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
+  check_stack_depth();
   switch (e.kind) {
     case ScalarKind::kColumn:
       FRESHET_ASSERT(e.column < row.size());

@@ -1,4 +1,5 @@
 #include "dataflow/ir.hpp"
+#include "common/stack_guard.hpp"
 
 #include <cctype>
 
@@ -58,6 +59,7 @@ std::string type_text(Type t) {
 }  // namespace
 
 std::string ScalarExpr::to_string() const {
+  check_stack_depth();
   switch (kind) {
     case ScalarKind::kColumn:
       return "#" + std::to_string(column);
@@ -173,6 +175,7 @@ std::string sort_keys_text(const std::vector<SortKey>& order_by) {
 }
 
 std::string RelExpr::to_string(int indent) const {
+  check_stack_depth();
   std::string pad(static_cast<size_t>(indent) * 2, ' ');
   std::string s = pad;
   switch (kind) {

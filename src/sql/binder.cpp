@@ -1,4 +1,5 @@
 #include "sql/binder.hpp"
+#include "common/stack_guard.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -943,6 +944,7 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
 }
 
 HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
+  check_stack_depth();
   switch (node->node_case) {
     case PG_QUERY__NODE__NODE_A_CONST:
       return bind_const(node->a_const);
@@ -1887,6 +1889,7 @@ BoundQuery Binder::bind_query(const PgQuery__SelectStmt* stmt) {
 }
 
 BoundQuery Binder::bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top) {
+  check_stack_depth();
   bool pushed = false;
   if (stmt->with_clause) {
     bind_with(stmt->with_clause, outer);

@@ -1,10 +1,12 @@
 #include "sql/lower.hpp"
+#include "common/stack_guard.hpp"
 
 #include <algorithm>
 #include <functional>
 #include <map>
 
 #include "common/error.hpp"
+#include "common/functions.hpp"
 #include "common/numeric.hpp"
 
 namespace freshet::sql {
@@ -239,6 +241,7 @@ class Lowerer {
 };
 
 ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  check_stack_depth();
   switch (e.kind) {
     case HExprKind::kColumn:
       if (e.level == 0) return ScalarExpr::column_ref(ctx.k + e.column, e.type);
@@ -279,7 +282,64 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       RelExpr q = lower(*e.subquery, sub, kd > 0 ? &dom : nullptr);
       RelExpr total;
       Type vt = e.type;
-      if (e.kind == HExprKind::kSubquery) {
+      // Without a domain (an uncorrelated subquery), one global Reduce over the subquery's rows
+      // plus one constant row answers it, so the subquery's plan appears once: nested
+      // subqueries then plan in linear size (the general form below uses it three times).
+      AggregateSignature single;
+      std::vector<Type> vts{vt};
+      auto has_min = [&]() {
+        try {
+          return resolve_aggregate("min", vts, single) && single.result_type.id == vt.id && single.arg_types[0].id == vt.id;
+        } catch (const SqlError&) {
+          return false;  // no min() for the type (jsonb, most arrays): the general form
+        }
+      };
+      bool single_ok = kd == 0 && (e.kind == HExprKind::kExists || vt.id == TypeId::kBool || has_min());
+      if (single_ok) {
+        const FunctionImpl* gt = nullptr;
+        for (const FunctionImpl* f : lookup_operators(">", false))
+          if (f->arg_types.size() == 2 && f->arg_types[0].id == TypeId::kInt8 && f->arg_types[1].id == TypeId::kInt8) gt = f;
+        FRESHET_ASSERT(gt != nullptr);
+        bool exists = e.kind == HExprKind::kExists;
+        Type val_type = exists ? Type(TypeId::kBool) : vt;
+        // Rows: the subquery's (its value, or true for EXISTS) and one (NULL | false) row.
+        RelExpr rows;
+        if (exists) {
+          rows = map(project(std::move(q), {}), {ScalarExpr::boolean(true)});
+        } else {
+          rows = project(std::move(q), {0});
+          rows.column_types[0] = vt;  // unknown-typed subquery output (SELECT 'x') is text
+        }
+        RelExpr extra;
+        extra.kind = RelKind::kConstant;
+        extra.column_types = {val_type};
+        std::vector<Datum> one{exists ? Datum::from_bool(false) : Datum::null()};
+        extra.constant_rows.push_back({Row::pack(one), 1});
+        RelExpr red;
+        red.kind = RelKind::kReduce;
+        red.column_types = {Type(TypeId::kInt8), val_type};
+        dataflow::AggregateExpr cnt;
+        cnt.kind = AggKind::kCountStar;
+        cnt.result_type = Type(TypeId::kInt8);
+        dataflow::AggregateExpr val;
+        val.kind = exists || vt.id == TypeId::kBool ? AggKind::kBoolOr : single.kind;
+        val.arg = ScalarExpr::column_ref(0, val_type);
+        val.result_type = val_type;
+        red.aggregates = {cnt, val};
+        red.inputs.push_back(union_of(std::move(extra), std::move(rows)));
+        ScalarExpr cnt_col = ScalarExpr::column_ref(0, Type(TypeId::kInt8));
+        ScalarExpr val_col = ScalarExpr::column_ref(1, val_type);
+        if (exists) {
+          total = project(std::move(red), {1});
+        } else {
+          // count(*) counts the extra row: more than two is more than one subquery row.
+          ScalarExpr too_many = ScalarExpr::call(gt, {cnt_col, ScalarExpr::literal_of(Datum::from_int(2), Type(TypeId::kInt8))}, Type(TypeId::kBool));
+          ScalarExpr raise = ScalarExpr::call(&kRaiseCardinality, {cnt_col}, Type(TypeId::kBool));
+          ScalarExpr raised = ScalarExpr::make(ScalarKind::kCase, {raise, ScalarExpr::null_of(vt)}, vt);
+          ScalarExpr value = ScalarExpr::make(ScalarKind::kCase, {too_many, raised, val_col}, vt);
+          total = project(map(std::move(red), {value}), {2});
+        }
+      } else if (e.kind == HExprKind::kSubquery) {
         std::vector<uint32_t> cols = iota(0, kd);
         cols.push_back(kd);
         RelExpr v = project(std::move(q), cols);
@@ -329,6 +389,7 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
 }
 
 RelExpr Lowerer::lower(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
+  check_stack_depth();
   if (domain && !r.refers_outside(1)) {
     Ctx top;
     return cross(*domain, lower(r, top, nullptr));

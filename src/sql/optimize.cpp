@@ -1,4 +1,5 @@
 #include "sql/optimize.hpp"
+#include "common/stack_guard.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -52,6 +53,7 @@ bool literal_is(const ScalarExpr& e, bool v) {
 }  // namespace
 
 void fold_constants(ScalarExpr& e) {
+  check_stack_depth();
   for (ScalarExpr& a : e.args) fold_constants(a);
   if (e.kind == ScalarKind::kAnd || e.kind == ScalarKind::kOr) {
     bool is_and = e.kind == ScalarKind::kAnd;
@@ -249,6 +251,7 @@ bool is_key_equality(const ScalarExpr& pred) {
 class Optimizer {
  public:
   RelExpr run(RelExpr e) {
+    check_stack_depth();
     for (RelExpr& in : e.inputs) in = run(std::move(in));
     return local(std::move(e));
   }
