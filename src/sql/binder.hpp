@@ -110,7 +110,7 @@ class Binder {
   HRelPtr bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows, std::vector<HExpr>& outputs);
   BoundQuery bind_set_op(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
   BoundQuery bind_values(const PgQuery__SelectStmt* stmt, const Scope* outer);
-  BoundQuery bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
+  [[gnu::noinline]] BoundQuery bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
   void apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, bool top, const Scope* outer);
   HRelPtr as_relation(BoundQuery q);  // applies ORDER BY/LIMIT as TopK and drops hidden columns
   // Untyped literal columns to text, as PostgreSQL resolves a subquery's output.
@@ -123,7 +123,7 @@ class Binder {
   BoundQuery bind_mutually_recursive_in(std::string_view sql);
   HRelPtr get_local(uint64_t id, std::vector<Type> types);
 
-  HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);
+  [[gnu::noinline]] HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);
   HExpr bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx);
   HExpr bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx);
   HExpr bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx);

@@ -222,10 +222,13 @@ bool contains_kind(const RelExpr& e, RelKind k) {
 
 class Lowerer {
  public:
-  RelExpr lower(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+  // lower() and scalar() recurse once per nesting level of the query: not inlined into
+  // themselves, so that their frames stay small (check_stack_depth measures the rest).
+  [[gnu::noinline]] RelExpr lower(const HRel& r, const Ctx& ctx, const RelExpr* domain);
 
  private:
-  ScalarExpr scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx);
+  [[gnu::noinline]] ScalarExpr scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx);
+  [[gnu::noinline]] ScalarExpr subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx);
   std::vector<ScalarExpr> scalars(const std::vector<HExpr>& es, RelExpr& rel, const Ctx& ctx) {
     std::vector<ScalarExpr> out;
     for (const auto& e : es) out.push_back(scalar(e, rel, ctx));
@@ -258,7 +261,16 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       return s;
     }
     case HExprKind::kExists:
-    case HExprKind::kSubquery: {
+    case HExprKind::kSubquery:
+      return subquery(e, rel, ctx);
+  }
+  throw SqlError(sqlstate::kInternalError, "unknown expression");
+}
+
+// Out of line so that scalar()'s frame stays small: it recurses once per nesting level.
+ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  {
+    {
       // The columns of `rel` (and beyond) that the subquery refers to form its domain.
       std::vector<std::pair<uint32_t, uint32_t>> refs;
       collect_rel_refs(*e.subquery, 1, refs);

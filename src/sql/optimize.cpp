@@ -250,7 +250,8 @@ bool is_key_equality(const ScalarExpr& pred) {
 
 class Optimizer {
  public:
-  RelExpr run(RelExpr e) {
+  // Not inlined into itself: it recurses once per plan level, so its frame must stay small.
+  [[gnu::noinline]] RelExpr run(RelExpr e) {
     check_stack_depth();
     for (RelExpr& in : e.inputs) in = run(std::move(in));
     return local(std::move(e));
@@ -258,7 +259,7 @@ class Optimizer {
 
  private:
   // Rewrites one node whose inputs are already optimized.
-  RelExpr local(RelExpr e) {
+  [[gnu::noinline]] RelExpr local(RelExpr e) {
     switch (e.kind) {
       case RelKind::kProject: {
         if (is_identity_project(e)) return std::move(e.inputs[0]);
