@@ -220,11 +220,31 @@ bool contains_kind(const RelExpr& e, RelKind k) {
   return false;
 }
 
+// The plan is a tree: a relation used twice (a correlated subquery's domain, the rows an
+// outer join pads) is copied, so nested correlated subqueries multiply its size per level.
+// Past kMaxPlanNodes operators the statement is refused (54001) before time and memory go.
+constexpr size_t kMaxPlanNodes = 200'000;
+
+void charge_plan(const RelExpr& r) {
+  size_t n = 0;
+  std::vector<const RelExpr*> todo{&r};
+  while (!todo.empty()) {
+    const RelExpr* e = todo.back();
+    todo.pop_back();
+    if (++n > kMaxPlanNodes)
+      throw SqlError(sqlstate::kStatementTooComplex,
+                     "statement too complex: its plan would exceed " + std::to_string(kMaxPlanNodes) + " operators")
+          .with_hint("Nested correlated subqueries multiply the plan; rewrite them as joins.");
+    for (const RelExpr& in : e->inputs) todo.push_back(&in);
+  }
+}
+
 class Lowerer {
  public:
   // lower() and scalar() recurse once per nesting level of the query: not inlined into
   // themselves, so that their frames stay small (check_stack_depth measures the rest).
   [[gnu::noinline]] RelExpr lower(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+  RelExpr lower_node(const HRel& r, const Ctx& ctx, const RelExpr* domain);
 
  private:
   [[gnu::noinline]] ScalarExpr scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx);
@@ -262,7 +282,11 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
     }
     case HExprKind::kExists:
     case HExprKind::kSubquery:
-      return subquery(e, rel, ctx);
+    {
+      ScalarExpr s = subquery(e, rel, ctx);
+      charge_plan(rel);
+      return s;
+    }
   }
   throw SqlError(sqlstate::kInternalError, "unknown expression");
 }
@@ -402,6 +426,12 @@ ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
 
 RelExpr Lowerer::lower(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
   check_stack_depth();
+  RelExpr out = lower_node(r, ctx, domain);
+  charge_plan(out);
+  return out;
+}
+
+RelExpr Lowerer::lower_node(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
   if (domain && !r.refers_outside(1)) {
     Ctx top;
     return cross(*domain, lower(r, top, nullptr));

@@ -78,6 +78,17 @@ for d in 15 60; do
   t1=$(date +%s%N)
   (((t1 - t0) / 1000000 < 5000)) || { echo "  (SELECT ...) x$d took $(((t1 - t0) / 1000000)) ms"; fails=$((fails + 1)); }
 done
+# Nested correlated subqueries: refused (54001) once the plan would pass 200,000 operators,
+# within a second instead of growing without bound.
+psql -X -q -c "CREATE TABLE lim_t (a int); INSERT INTO lim_t VALUES (1), (2)" >/dev/null
+for d in 12 40; do
+  q="x.a"; for i in $(seq $d); do q="(SELECT $q)"; done
+  echo "SELECT $q FROM lim_t x;" >"$tmp/q.sql"
+  t0=$(date +%s%N)
+  expect "correlated (SELECT ...) x$d" 54001 "$tmp/q.sql"
+  t1=$(date +%s%N)
+  (((t1 - t0) / 1000000 < 5000)) || { echo "  correlated x$d took $(((t1 - t0) / 1000000)) ms"; fails=$((fails + 1)); }
+done
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$FRESHET_PID/status" 2>/dev/null || echo 0)
 # Values over 1 GB are refused before they are built.
 echo "SELECT octet_length(repeat('x', 1000000000) || repeat('x', 1000000000) || repeat('x', 1000000000));" >"$tmp/q.sql"
