@@ -1,10 +1,10 @@
 #include "dataflow/eval.hpp"
-#include "common/stack_guard.hpp"
 
 #include <vector>
 
 #include "common/error.hpp"
 #include "common/format.hpp"
+#include "common/stack_guard.hpp"
 
 namespace freshet::dataflow {
 

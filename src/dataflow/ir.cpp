@@ -1,9 +1,9 @@
 #include "dataflow/ir.hpp"
-#include "common/stack_guard.hpp"
 
 #include <cctype>
 
 #include "common/format.hpp"
+#include "common/stack_guard.hpp"
 
 namespace freshet::dataflow {
 

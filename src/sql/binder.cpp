@@ -1,5 +1,4 @@
 #include "sql/binder.hpp"
-#include "common/stack_guard.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -7,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
+#include "common/stack_guard.hpp"
 #include "sql/mutually_recursive.hpp"
 #include "sql/resolve.hpp"
 

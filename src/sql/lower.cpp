@@ -1,5 +1,4 @@
 #include "sql/lower.hpp"
-#include "common/stack_guard.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -8,6 +7,7 @@
 #include "common/error.hpp"
 #include "common/functions.hpp"
 #include "common/numeric.hpp"
+#include "common/stack_guard.hpp"
 
 namespace freshet::sql {
 

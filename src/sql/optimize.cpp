@@ -1,5 +1,4 @@
 #include "sql/optimize.hpp"
-#include "common/stack_guard.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -8,6 +7,7 @@
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
+#include "common/stack_guard.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/render.hpp"
 
