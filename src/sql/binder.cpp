@@ -703,6 +703,10 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (name == "row_number") call.kind = dataflow::WindowFuncKind::kRowNumber;
     else if (name == "rank") call.kind = dataflow::WindowFuncKind::kRank;
     else if (name == "dense_rank") call.kind = dataflow::WindowFuncKind::kDenseRank;
+    else if (!is_aggregate_name(name) && name != "lag" && name != "lead" && name != "first_value" && name != "last_value" &&
+             name != "nth_value" && name != "ntile" && name != "percent_rank" && name != "cume_dist")
+      throw SqlError(sqlstate::kWrongObjectType,
+                     "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
     else unsupported("window function " + name, pos);
     if (f->n_args != 0) throw SqlError(sqlstate::kUndefinedFunction, "function " + name + " with arguments does not exist", pos);
     ExprContext inner = ctx;
