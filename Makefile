@@ -14,7 +14,7 @@ DEBUG_FLAGS   := -DCMAKE_BUILD_TYPE=Debug -DFRESHET_SANITIZE=ON
 FUZZ_FLAGS    := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFRESHET_FUZZ=ON \
                  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
 
-.PHONY: all release debug fuzz test test-slow test-pg demo bench deps clean help
+.PHONY: all release debug fuzz test test-slow test-pg demo demo-sqlserver bench deps clean help
 
 all: release
 
@@ -56,6 +56,10 @@ test-pg: deps release
 demo: deps release
 	@scripts/demo.sh
 
+# The seed's first step (SQL Server CDC) against test/sqlserver_emulator: a simulation.
+demo-sqlserver: deps release
+	@scripts/demo_sqlserver.sh
+
 bench: deps release
 	@bench/analytics.sh
 
@@ -69,5 +73,6 @@ help:
 	@echo "make test-slow  the slow suites (SQLite evidence files)"
 	@echo "make test-pg    slt + e2e suites against PostgreSQL 15 (validates expectations)"
 	@echo "make demo       start freshet on 127.0.0.1:6875 with a demo table"
+	@echo "make demo-sqlserver  the seed's SQL Server CDC step against the TDS emulator (a simulation)"
 	@echo "make bench      analytical queries, Freshet vs PostgreSQL 15"
 	@echo "make fuzz       libFuzzer targets with clang into $(FUZZ_DIR)"

@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PACKAGES=(
   build-essential cmake ninja-build ccache g++ clang
   libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libabsl-dev libasio-dev libssl-dev
-  libpg-query-dev libprotobuf-c-dev libre2-dev nlohmann-json3-dev libpq-dev libmariadb-dev
+  libpg-query-dev libprotobuf-c-dev libre2-dev nlohmann-json3-dev libpq-dev libmariadb-dev freetds-dev
   postgresql-15 postgresql-client-15 mariadb-server kcat librdkafka-dev
 )
 # Node: keep an existing installation (e.g. NodeSource's nodejs, which bundles npm and

@@ -2,6 +2,7 @@
 // kCommands below; add new ones (e.g. `freshet demo`) there.
 
 #include <pthread.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -54,20 +55,30 @@ constexpr const char* kServeUsage =
     "options:\n"
     "  --data-dir DIR              where Freshet keeps its data (default: freshet-data)\n"
     "  --pg-listen HOST:PORT       PostgreSQL protocol address (default: 127.0.0.1:6875)\n"
+    "  --secret-key-file FILE      key that encrypts CREATE SECRET values at rest; created (mode\n"
+    "                              0600) when missing (default: DIR/secret.key)\n"
     "  --password-file FILE        require SCRAM-SHA-256 passwords; FILE has one USER:PASSWORD\n"
     "                              per line ('#' starts a comment line)\n"
     "  --user-password USER:PASS   require passwords and give USER the password PASS\n"
     "                              (may be repeated)\n"
     "  --max-connections N         PostgreSQL connections served at once (default: 1000)\n"
+    "  --authentication-timeout D  PostgreSQL startup and authentication must finish within D\n"
+    "                              (default: 60s; e.g. 500ms, 30s, 2m)\n"
     "  --kafka-listen HOST:PORT    Kafka protocol address (default: 127.0.0.1:9092; 'off' disables)\n"
     "  --kafka-advertise HOST:PORT address told to Kafka clients (default: the listen address)\n"
     "  --kafka-partitions N        partitions per topic (default: 1)\n"
     "  --kafka-sasl                require SASL (PLAIN or SCRAM-SHA-256) on the Kafka listener\n"
     "  --tls-cert FILE --tls-key FILE  serve TLS on the Kafka listener (SSL / SASL_SSL)\n"
+    "  --kafka-idle-timeout D      close Kafka connections idle for D (default: 10m,\n"
+    "                              Kafka's connections.max.idle.ms)\n"
     "  --http-listen HOST:PORT     schema registry (HTTP) address (default: 127.0.0.1:6876; 'off')\n"
+    "  --http-request-timeout D    an HTTP request must arrive within D of its first byte (default: 10s)\n"
+    "  --http-idle-timeout D       close keep-alive HTTP connections idle for D (default: 60s)\n"
     "  -h, --help                  show this help\n"
     "\n"
-    "Without a password option every role is accepted without a password (trust).\n"
+    "HOST may be an IPv4 address, [IPv6] or a name; it is never empty (0.0.0.0 listens on\n"
+    "every interface). Without a password option every role is accepted without a password\n"
+    "(trust); --kafka-sasl needs one.\n"
     "SIGTERM or SIGINT stops the server gracefully.\n";
 
 // Reads "--name value" or "--name=value" at argv[i]; advances i past what it used.
@@ -132,9 +143,33 @@ HostPort parse_host_port(std::string_view flag, std::string_view s) {
   unsigned v = 0;
   auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
   if (port.empty() || ec != std::errc() || p != port.data() + port.size() || v > 65535) throw bad("invalid port");
-  if (hp.host.empty()) hp.host = "0.0.0.0";
+  // ":6875" does not silently mean every interface: listening beyond loopback is asked for
+  // explicitly (0.0.0.0 or ::), as PostgreSQL's listen_addresses = '*'.
+  if (hp.host.empty()) throw bad("missing host; use 127.0.0.1 for loopback only or 0.0.0.0 for every interface");
   hp.port = static_cast<uint16_t>(v);
   return hp;
+}
+
+// "30s", "5m", "1h", "250ms" (a bare number is seconds) in milliseconds.
+uint64_t parse_duration(const std::string& v, std::string_view flag = "--duration") {
+  auto bad = [&] { return UsageError{std::string(flag) + " " + v + ": expected e.g. 30s or 5m"}; };
+  size_t i = 0;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+  if (i == 0 || i > 9) throw bad();
+  uint64_t n = std::stoull(v.substr(0, i));
+  std::string unit = v.substr(i);
+  if (unit.empty() || unit == "s") return n * 1000;
+  if (unit == "ms") return n;
+  if (unit == "m") return n * 60000;
+  if (unit == "h") return n * 3600000;
+  throw bad();
+}
+
+// A timeout flag: a duration from 1 ms to 24 h, as int milliseconds.
+int parse_timeout(const std::string& v, std::string_view flag) {
+  uint64_t ms = parse_duration(v, flag);
+  if (ms == 0 || ms > 24ull * 3600 * 1000) throw UsageError{std::string(flag) + " " + v + ": expected 1ms to 24h"};
+  return static_cast<int>(ms);
 }
 
 void add_user_password(AuthConfig& auth, std::string_view entry, const std::string& where) {
@@ -185,9 +220,12 @@ struct KafkaFlags {
   int32_t partitions = 1;
   bool sasl = false;
   std::string tls_cert, tls_key;
+  int idle_timeout_ms = 10 * 60 * 1000;
   bool http_enabled = true;
   std::string http_host = "127.0.0.1";
   uint16_t http_port = 6876;
+  int http_request_timeout_ms = 10'000;
+  int http_idle_timeout_ms = 60'000;
 };
 
 bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
@@ -218,6 +256,18 @@ bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
   }
   if (args.option("--kafka-sasl")) {
     k.sasl = true;
+    return true;
+  }
+  if (args.flag("--kafka-idle-timeout")) {
+    k.idle_timeout_ms = parse_timeout(args.value(), "--kafka-idle-timeout");
+    return true;
+  }
+  if (args.flag("--http-request-timeout")) {
+    k.http_request_timeout_ms = parse_timeout(args.value(), "--http-request-timeout");
+    return true;
+  }
+  if (args.flag("--http-idle-timeout")) {
+    k.http_idle_timeout_ms = parse_timeout(args.value(), "--http-idle-timeout");
     return true;
   }
   if (args.flag("--tls-cert")) {
@@ -269,6 +319,7 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
     o.sasl_required = k.sasl || passwords;
     o.tls_cert_file = k.tls_cert;
     o.tls_key_file = k.tls_key;
+    o.idle_timeout_ms = k.idle_timeout_ms;
     out.server = std::make_unique<freshet::kafka::KafkaServer>(*out.backend, *out.schemas, o);
     if (freshet::Status s = out.server->start(); !s) {
       std::fprintf(stderr, "freshet: Kafka listener: %s\n", s.message().c_str());
@@ -282,6 +333,8 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
     r.host = k.http_host;
     r.port = k.http_port;
     r.basic_auth_required = passwords;
+    r.request_timeout_ms = k.http_request_timeout_ms;
+    r.idle_timeout_ms = k.http_idle_timeout_ms;
     out.registry = std::make_unique<freshet::kafka::SchemaRegistryServer>(*out.backend, *out.schemas, r);
     if (freshet::Status s = out.registry->start(); !s) {
       std::fprintf(stderr, "freshet: schema registry: %s\n", s.message().c_str());
@@ -320,10 +373,19 @@ int run_serve(int argc, char** argv, int first) {
         throw UsageError{"--max-connections " + v + ": expected a positive number"};
       }
       pgopts.max_connections = n;
+    } else if (args.flag("--secret-key-file")) {
+      if (args.value().empty()) throw UsageError{"--secret-key-file needs a file"};
+      copts.secret_key_file = args.value();
+    } else if (args.flag("--authentication-timeout")) {
+      pgopts.limits.startup_timeout_ms = parse_timeout(args.value(), "--authentication-timeout");
     } else if (parse_kafka_flag(args, kopts)) {
     } else {
       throw UsageError{"serve: unknown option " + std::string(args.peek())};
     }
+  }
+  if (kopts.sasl && kopts.enabled && !copts.auth.require_password) {
+    // SASL that accepts any user and password is no SASL at all.
+    throw UsageError{"--kafka-sasl needs passwords: add --password-file FILE or --user-password USER:PASS"};
   }
 
   sigset_t stop_signals = block_stop_signals();
@@ -382,19 +444,6 @@ constexpr const char* kAnomaliesView =
     "s.total_price, s.unit_price  from recent_sales s join rolling_avg a using(customer_id)  where s.total_price > 1.5 * "
     "a.customer_spend_avg";
 
-uint64_t parse_duration(const std::string& v) {
-  size_t i = 0;
-  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
-  if (i == 0) throw UsageError{"--duration " + v + ": expected e.g. 30s or 5m"};
-  uint64_t n = std::stoull(v.substr(0, i));
-  std::string unit = v.substr(i);
-  if (unit.empty() || unit == "s") return n * 1000;
-  if (unit == "ms") return n;
-  if (unit == "m") return n * 60000;
-  if (unit == "h") return n * 3600000;
-  throw UsageError{"--duration " + v + ": expected e.g. 30s or 5m"};
-}
-
 // Runs SQL through an in-process session; returns the rows as text fields.
 std::vector<std::vector<std::string>> demo_sql(freshet::server::Session& s, const std::string& sql) {
   std::vector<std::vector<std::string>> out;
@@ -447,6 +496,7 @@ int run_demo(int argc, char** argv, int first) {
       throw UsageError{"demo: unknown option " + std::string(args.peek())};
     }
   }
+  if (kopts.sasl && kopts.enabled) throw UsageError{"--kafka-sasl needs passwords, which the demo does not take"};
   sigset_t stop_signals = block_stop_signals();
   freshet::server::Coordinator coordinator(copts);
   freshet::pgwire::PgServer pg(coordinator, pgopts);
@@ -566,6 +616,11 @@ const Command kCommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large buffers (Fetch responses, big requests, rows) come from mmap and go back to the
+  // system when freed. glibc's default raises the mmap threshold after each such free (up to
+  // 32 MiB), after which they stay in per-thread arenas: 20 concurrent 64 MiB Fetches then
+  // kept ~0.5 GB resident long after they were answered.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;

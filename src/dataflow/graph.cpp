@@ -8,7 +8,26 @@ void StepContext::check_cancelled() const {
   if (limits.cancelled != nullptr && limits.cancelled->load(std::memory_order_relaxed)) {
     throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
   }
+  if (limits.deadline != std::chrono::steady_clock::time_point{} && std::chrono::steady_clock::now() >= limits.deadline) {
+    throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to statement timeout");
+  }
 }
+
+void StepContext::check_memory(uint64_t pending_bytes) const {
+  if (limits.memory_budget_bytes != 0 && live_bytes + pending_bytes > limits.memory_budget_bytes) {
+    throw SqlError(sqlstate::kOutOfMemory, "the query needs more than its memory budget of " +
+                                               std::to_string(limits.memory_budget_bytes >> 20) + " MB")
+        .with_hint("Add filters or join conditions, or raise the budget with SET query_memory_budget_mb.");
+  }
+}
+
+namespace {
+uint64_t batch_bytes(const Batch& b) {
+  uint64_t n = b.size() * sizeof(Update);
+  for (const Update& u : b) n += u.row.size_bytes();
+  return n;
+}
+}  // namespace
 
 void StepContext::check_size(size_t n) const {
   if (n > limits.max_batch_rows) {
@@ -56,27 +75,49 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
   std::vector<size_t> unread(nodes_.size());
   for (size_t i = 0; i < nodes_.size(); ++i) unread[i] = nodes_[i].consumers;
   std::vector<Batch> inputs;
-  for (Node& n : nodes_) {
+  // Memory accounting, only with a budget (one-shot queries): bytes of each node's output.
+  const bool budget = limits_.memory_budget_bytes != 0;
+  std::vector<uint64_t> out_bytes(budget ? nodes_.size() : 0);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
     ctx.check_cancelled();
     if (n.op == nullptr) {
       n.output = std::move(n.pending);
       n.pending.clear();
       for (Update& u : n.output) u.time = t;
+      if (budget) {
+        out_bytes[i] = batch_bytes(n.output);
+        ctx.live_bytes += out_bytes[i];
+        ctx.check_memory(0);
+      }
       continue;
     }
     inputs.clear();
     inputs.resize(n.inputs.size());
+    uint64_t input_bytes = 0;  // freed when the operator is done with its inputs
     for (size_t k = 0; k < n.inputs.size(); ++k) {
       Node& in = nodes_[n.inputs[k]];
       if (--unread[n.inputs[k]] == 0) {
         inputs[k] = std::move(in.output);
         in.output.clear();
+        if (budget) input_bytes += out_bytes[n.inputs[k]];
       } else {
         inputs[k] = in.output;
+        if (budget) {
+          ctx.live_bytes += out_bytes[n.inputs[k]];  // a copy
+          input_bytes += out_bytes[n.inputs[k]];
+          ctx.check_memory(0);
+        }
       }
     }
     n.op->step(ctx, inputs, n.output);
     ctx.check_size(n.output.size());
+    if (budget) {
+      inputs.clear();
+      out_bytes[i] = batch_bytes(n.output);
+      ctx.live_bytes = ctx.live_bytes - input_bytes + out_bytes[i];
+      ctx.check_memory(0);
+    }
     arena_.reset();
   }
 }

@@ -12,6 +12,7 @@
 // (57014) between operators and inside operators that can run long (joins).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -28,6 +29,12 @@ struct StepLimits {
   // Largest batch any operator may produce in one step (an absurd intermediate result).
   uint64_t max_batch_rows = 100'000'000;
   const std::atomic<bool>* cancelled = nullptr;
+  // statement_timeout: past this instant a step throws 57014 (the zero value: no deadline).
+  std::chrono::steady_clock::time_point deadline{};
+  // The memory budget (0: none): when the batches alive in a step (operators' inputs being
+  // consumed and outputs not yet consumed) take more than this many bytes, the step throws
+  // 53200 and everything it held is freed as the exception unwinds.
+  uint64_t memory_budget_bytes = 0;
 };
 
 // What an operator's step gets besides its inputs. `eval` is a copy of the caller's context
@@ -40,6 +47,11 @@ struct StepContext {
   void check_cancelled() const;
   // Throws 54000 when a batch of n rows exceeds the limit.
   void check_size(size_t n) const;
+  // Throws 53200 when the bytes alive in the step plus pending_bytes (what an operator is
+  // building and has not yet handed over) exceed the memory budget.
+  void check_memory(uint64_t pending_bytes) const;
+  // Bytes of the batches alive in this step (kept by Dataflow::step when there is a budget).
+  uint64_t live_bytes = 0;
 };
 
 class Operator {

@@ -8,22 +8,34 @@ namespace freshet::dataflow {
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot,
                                                  EvalContext& ctx, const std::atomic<bool>* cancelled,
                                                  uint64_t max_intermediate_rows) {
+  StepLimits limits;
+  limits.cancelled = cancelled;
+  limits.max_batch_rows = max_intermediate_rows;
+  return run_oneshot(plan, snapshot, ctx, limits);
+}
+
+std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
+                                                 const StepLimits& limits) {
   RenderOptions opts;
   opts.keep_state = false;
-  opts.limits.cancelled = cancelled;
-  opts.limits.max_batch_rows = max_intermediate_rows;
+  opts.limits = limits;
   RenderedDataflow r = render(plan, opts);
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
   const uint64_t t = ctx.logical_time_ms;
+  StepContext check{t, ctx, opts.limits};  // limits while the snapshot is copied
   for (const auto& [collection_id, node] : r.sources) {
     Batch batch;
     uint64_t n = 0;
+    uint64_t bytes = 0;
     snapshot(collection_id, [&](const Row& row, int64_t diff) {
-      if ((++n & 0xffff) == 0 && cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) {
-        throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+      bytes += sizeof(Update) + row.size_bytes();
+      if ((++n & 0xffff) == 0) {
+        check.check_cancelled();
+        check.check_memory(bytes);
       }
       batch.push_back(Update{row, t, diff});
     });
+    check.live_bytes += bytes;
     r.dataflow->push(node, std::move(batch));
   }
   r.dataflow->step(t, ctx);

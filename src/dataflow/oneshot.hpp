@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/functions.hpp"
+#include "dataflow/graph.hpp"
 #include "common/row.hpp"
 #include "dataflow/ir.hpp"
 
@@ -29,5 +30,9 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
                                                  EvalContext& ctx,
                                                  const std::atomic<bool>* cancelled = nullptr,
                                                  uint64_t max_intermediate_rows = kDefaultMaxIntermediateRows);
+// The same with every limit of StepLimits (statement timeout, memory budget); the snapshot's
+// rows count against the budget too.
+std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
+                                                 const StepLimits& limits);
 
 }  // namespace freshet::dataflow

@@ -267,10 +267,14 @@ class JoinOp final : public Operator {
     bytes.reserve(a.size_bytes() + b.size_bytes());
     bytes.append(a.bytes());
     bytes.append(b.bytes());
+    size_t row_bytes = bytes.size();
     out.push_back(Update{Row(std::move(bytes)), ctx.time, diff});
     if ((out.size() & 0xffff) == 0) {
       ctx.check_cancelled();
       ctx.check_size(out.size());
+      // What the output holds so far, estimated from this row's size (joined rows of one join
+      // are of similar size).
+      ctx.check_memory(out.size() * (sizeof(Update) + row_bytes));
     }
   }
 
@@ -356,6 +360,7 @@ class ReduceOp final : public Operator {
       if (it == groups_.end()) {
         it = groups_.emplace(kbytes, Group{}).first;
         Group& g = it->second;
+        g.canonical = it->first;
         g.key = Row::pack(key);
         g.aggs.resize(spec_.aggregates.size());
         for (size_t i = 0; i < spec_.aggregates.size(); ++i) init_state(spec_.aggregates[i], g.aggs[i]);
@@ -409,18 +414,16 @@ class ReduceOp final : public Operator {
       if (now) out.push_back(Update{*now, ctx.time, 1});
       g->emitted = std::move(now);
     }
-    // Drop empty groups (after emitting, since dirty points into the map).
-    for (auto it = groups_.begin(); it != groups_.end();) {
-      if (it->second.rows == 0 && !it->second.emitted) {
-        it = groups_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    // Drop the dirty groups that became empty (after emitting, since dirty points into the
+    // map). Only groups touched by this step can have become empty: the work is proportional
+    // to the input change, never to the number of groups.
+    for (Group* g : dirty)
+      if (g->rows == 0 && !g->emitted) groups_.erase(groups_.find(g->canonical));
   }
 
  private:
   struct Group {
+    std::string_view canonical;  // the map key (node-based map: stable while the group lives)
     Row key;
     int64_t rows = 0;
     std::vector<AggState> aggs;
@@ -681,7 +684,10 @@ class TopKOp final : public Operator {
         append_canonical_key(key, kbytes);
       }
       auto it = groups_.find(std::string_view(kbytes));
-      if (it == groups_.end()) it = groups_.emplace(kbytes, Group(Less{&spec_.order_by})).first;
+      if (it == groups_.end()) {
+        it = groups_.emplace(kbytes, Group(Less{&spec_.order_by})).first;
+        it->second.canonical = it->first;
+      }
       Group& g = it->second;
       if (!g.dirty) {
         g.dirty = true;
@@ -716,13 +722,9 @@ class TopKOp final : public Operator {
       for (auto& [r, c] : delta) out.push_back(Update{std::move(r), ctx.time, c});
       g->emitted = std::move(now);
     }
-    for (auto it = groups_.begin(); it != groups_.end();) {
-      if (it->second.rows.empty() && it->second.emitted.empty()) {
-        it = groups_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    // Only groups touched by this step can have become empty (see ReduceOp).
+    for (Group* g : dirty)
+      if (g->rows.empty() && g->emitted.empty()) groups_.erase(groups_.find(g->canonical));
   }
 
  private:
@@ -732,6 +734,7 @@ class TopKOp final : public Operator {
   };
   struct Group {
     explicit Group(Less l) : rows(l) {}
+    std::string_view canonical;  // the map key (node-based map: stable while the group lives)
     std::map<Row, int64_t, Less> rows;
     std::vector<std::pair<Row, int64_t>> emitted;
     bool dirty = false;

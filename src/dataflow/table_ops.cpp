@@ -112,6 +112,11 @@ class FlatMapOp final : public Operator {
         row.push_back(d);
         if (spec_.with_ordinality) row.push_back(Datum::from_int(++ordinal));
         out.push_back(Update{Row::pack(row), u.time, u.diff});
+        if ((out.size() & 0xffff) == 0) {  // one row may produce billions (generate_series)
+          ctx.check_cancelled();
+          ctx.check_size(out.size());
+          ctx.check_memory(out.size() * (sizeof(Update) + out.back().row.size_bytes()));
+        }
       });
       ctx.check_size(out.size());
       ctx.eval.arena->reset();

@@ -20,7 +20,11 @@ const T* get(const Request& r) {
 }  // namespace
 
 KafkaServer::KafkaServer(KafkaBackend& backend, SchemaCatalog& catalog, KafkaServerOptions options)
-    : backend_(backend), catalog_(catalog), options_(std::move(options)), groups_(options_.groups) {}
+    : backend_(backend),
+      catalog_(catalog),
+      options_(std::move(options)),
+      groups_(options_.groups),
+      gate_(options_.max_pending_connections, options_.max_connections) {}
 
 KafkaServer::~KafkaServer() { stop(); }
 
@@ -45,6 +49,7 @@ void KafkaServer::stop() {
   if (accept_thread_.joinable()) accept_thread_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   std::unique_lock lock(mutex_);
+  fetch_cv_.notify_all();
   for (auto& [fd, c] : connections_) c->shutdown();
   // A connection blocked in Fetch wakes by max_wait_ms_cap at the latest.
   idle_cv_.wait(lock, [&] { return active_ == 0; });
@@ -63,29 +68,58 @@ void KafkaServer::accept_loop() {
       return;
     }
     auto conn = std::make_shared<Connection>(fd, tls_.get());
+    conn->set_idle_timeout(options_.idle_timeout_ms);
     std::lock_guard lock(mutex_);
-    if (active_ >= options_.max_connections) continue;  // closed as conn goes out of scope
+    // Threads: at most max_connections established plus max_pending_connections pending, and
+    // the evicted ones on their way out.
+    if (active_ >= options_.max_connections + 2 * options_.max_pending_connections) continue;  // conn closes
+    ConnectionGate::TicketPtr ticket = gate_.admit(fd);
     ++active_;
     connections_[fd] = conn;
-    std::thread([this, conn] { serve(conn); }).detach();
+    try {
+      std::thread([this, conn, ticket] {
+        serve(conn, *ticket);  // releases the ticket before it lets stop() return
+      }).detach();
+    } catch (const std::system_error&) {
+      gate_.release(*ticket);
+      connections_.erase(fd);
+      if (--active_ == 0) idle_cv_.notify_all();
+    }
   }
 }
 
-void KafkaServer::serve(std::shared_ptr<Connection> conn) {
+bool KafkaServer::read_frame(Connection& conn, std::string& frame, size_t limit, bool raw_sasl) {
+  char size_buf[4];
+  if (!conn.read_exact(size_buf, 4)) return false;
+  uint32_t size = (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[0])) << 24) |
+                  (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[1])) << 16) |
+                  (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[2])) << 8) |
+                  static_cast<uint32_t>(static_cast<uint8_t>(size_buf[3]));
+  if ((size < 8 && !raw_sasl) || size > limit) return false;
+  // Grow as bytes arrive: the announced size is only a claim.
+  frame.clear();
+  constexpr size_t kChunk = 64 * 1024;
+  while (frame.size() < size) {
+    size_t have = frame.size();
+    size_t want = std::min<size_t>(size - have, kChunk);
+    frame.resize(have + want);
+    size_t got = conn.read_some(frame.data() + have, want);
+    frame.resize(have + got);
+    if (got == 0) return false;
+  }
+  return true;
+}
+
+void KafkaServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket) {
   ConnState state;
   state.authenticated = !options_.sasl_required;
+  bool promoted = false;
   if (conn->handshake()) {
     std::string frame;
     for (;;) {
-      char size_buf[4];
-      if (!conn->read_exact(size_buf, 4)) break;
-      uint32_t size = (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[0])) << 24) |
-                      (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[1])) << 16) |
-                      (static_cast<uint32_t>(static_cast<uint8_t>(size_buf[2])) << 8) |
-                      static_cast<uint32_t>(static_cast<uint8_t>(size_buf[3]));
-      if ((size < 8 && !state.raw_sasl) || size > options_.max_request_bytes) break;
-      frame.resize(size);
-      if (!conn->read_exact(frame.data(), size)) break;
+      if (frame.capacity() > (1u << 20)) std::string().swap(frame);  // a big request's buffer goes
+      size_t limit = state.authenticated ? options_.max_request_bytes : options_.max_preauth_request_bytes;
+      if (!read_frame(*conn, frame, limit, state.raw_sasl)) break;
       if (state.raw_sasl) {
         // SASL v0 (KIP-43): bare tokens framed only by their int32 length, both ways.
         SaslAuthenticateResponse r = sasl_authenticate(frame, state);
@@ -106,10 +140,20 @@ void KafkaServer::serve(std::shared_ptr<Connection> conn) {
         std::fprintf(stderr, "kafka: closing a connection after an unexpected error: %s\n", e.what());
         break;
       }
-      if (response && !conn->write_all(*response)) break;
-      if (state.close) break;
+      bool sent = !response || conn->write_all(*response);
+      response.reset();
+      release_fetch_bytes(state);
+      if (!sent || state.close) break;
+      if (!promoted && state.authenticated) {
+        // Authenticated (or no SASL) and one request done: no longer counted as pending.
+        if (gate_.promote(ticket) != ConnectionGate::Promote::kOk) break;
+        promoted = true;
+      }
     }
   }
+  release_fetch_bytes(state);
+  // Before active_ drops (stop() may then destroy the gate), and before conn closes the fd.
+  gate_.release(ticket);
   std::lock_guard lock(mutex_);
   connections_.erase(conn->fd());
   if (--active_ == 0) idle_cv_.notify_all();
@@ -156,7 +200,7 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
   } else if (auto* lo = get<ListOffsetsRequest>(req)) {
     body = handle_list_offsets(*lo, v);
   } else if (auto* f = get<FetchRequest>(req)) {
-    body = handle_fetch(*f, v);
+    body = handle_fetch(*f, v, st);
   } else if (auto* p = get<ProduceRequest>(req)) {
     body = handle_produce(*p, v);
     if (p->acks == 0) return std::nullopt;
@@ -273,10 +317,34 @@ std::string KafkaServer::handle_list_offsets(const ListOffsetsRequest& r, int16_
   return out;
 }
 
-std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v) {
+size_t KafkaServer::reserve_fetch_bytes(size_t want, std::chrono::steady_clock::time_point deadline) {
+  const size_t cap = options_.max_fetch_bytes_in_flight;
+  const size_t floor = std::min<size_t>({want, 1u << 20, cap});
+  std::unique_lock lock(mutex_);
+  fetch_cv_.wait_until(lock, deadline, [&] { return stopping_ || cap - fetch_bytes_in_flight_ >= floor; });
+  size_t left = cap - std::min(cap, fetch_bytes_in_flight_);
+  // Past the deadline with the budget still taken: a minimal answer (one batch at most).
+  size_t granted = std::max<size_t>(std::min(want, left), 1);
+  fetch_bytes_in_flight_ += granted;
+  return granted;
+}
+
+void KafkaServer::release_fetch_bytes(ConnState& st) {
+  if (st.fetch_bytes_reserved == 0) return;
+  std::lock_guard lock(mutex_);
+  fetch_bytes_in_flight_ -= std::min(fetch_bytes_in_flight_, st.fetch_bytes_reserved);
+  st.fetch_bytes_reserved = 0;
+  fetch_cv_.notify_all();
+}
+
+std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v, ConnState& st) {
   using Clock = std::chrono::steady_clock;
   auto deadline = Clock::now() + std::chrono::milliseconds(std::clamp(r.max_wait_ms, 0, options_.max_wait_ms_cap));
   size_t max_bytes = std::min<size_t>(static_cast<size_t>(std::max(r.max_bytes, 1)), options_.max_fetch_response_bytes);
+  // The response is materialized under a server-wide budget, held until it is sent (serve()).
+  release_fetch_bytes(st);
+  max_bytes = reserve_fetch_bytes(max_bytes, deadline);
+  st.fetch_bytes_reserved = max_bytes;
   for (;;) {
     uint64_t seen = backend_.data_version();
     FetchResponse resp;
@@ -368,6 +436,15 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v) {
     if (errors || total >= static_cast<size_t>(std::max(r.min_bytes, 1)) || Clock::now() >= deadline || stopping_) {
       std::string out;
       encode_fetch(resp, v, out);
+      resp = FetchResponse();
+      // From here on only the encoded response is held: keep just that much of the budget.
+      {
+        std::lock_guard lock(mutex_);
+        size_t keep = std::min(st.fetch_bytes_reserved, out.size());
+        fetch_bytes_in_flight_ -= st.fetch_bytes_reserved - keep;
+        st.fetch_bytes_reserved = keep;
+        fetch_cv_.notify_all();
+      }
       return out;
     }
     backend_.wait_for_data(seen, deadline);

@@ -6,9 +6,10 @@
 // (max_wait_ms/min_bytes), JoinGroup and SyncGroup block their connection's thread. The
 // GroupCoordinator and SchemaCatalog are shared and thread-safe.
 //
-// Limits: a request frame larger than max_request_bytes, a malformed frame, or any request
-// other than ApiVersions/SASL before authentication (when SASL is required) closes that
-// connection only. An unknown API key or unsupported version gets error 35
+// Limits: a request frame larger than max_request_bytes (max_preauth_request_bytes before
+// authentication), a malformed frame, or any request other than ApiVersions/SASL before
+// authentication (when SASL is required) closes that connection only. Unauthenticated
+// connections are counted apart (ConnectionGate) and idle ones are closed (KafkaServerOptions). An unknown API key or unsupported version gets error 35
 // (UNSUPPORTED_VERSION); ApiVersions answers it in its v0 form with the supported versions.
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "common/conn_gate.hpp"
 #include "kafka/backend.hpp"
 #include "kafka/group_coordinator.hpp"
 #include "kafka/messages.hpp"
@@ -37,7 +39,23 @@ struct KafkaServerOptions {
   std::string tls_cert_file;            // both set: TLS on this listener (SSL / SASL_SSL)
   std::string tls_key_file;
   size_t max_request_bytes = 100 * 1024 * 1024;
+  // Before SaslAuthenticate succeeds a frame may be at most this (Kafka's
+  // sasl.server.max.receive.size). Frame buffers grow as bytes arrive, never from the
+  // announced length, so a client announcing 100 MiB costs what it actually sends.
+  size_t max_preauth_request_bytes = 512 * 1024;
+  // Authenticated connections that have completed a request. Beyond: the connection is closed.
   size_t max_connections = 1024;
+  // Connections not yet authenticated (or, without SASL, that have not completed a request),
+  // counted apart: past this many the oldest such connection is closed to admit a new one, so
+  // silent or half-sent connections never lock authenticated clients out (common/conn_gate.hpp).
+  size_t max_pending_connections = 256;
+  // A connection with no bytes received for this long is closed (Kafka's
+  // connections.max.idle.ms, 10 minutes). A Fetch waiting for data is not idle.
+  int idle_timeout_ms = 10 * 60 * 1000;
+  // Fetch response bytes materialized at once over all connections; a Fetch gets what is left
+  // (at least 1 MiB, waiting for it), so 20 concurrent Fetches of 64 MiB hold this (times about
+  // 3 while a response is encoded: records read, the batch, the framed response), not 1.3 GB.
+  size_t max_fetch_bytes_in_flight = 64 * 1024 * 1024;
   int32_t max_wait_ms_cap = 30000;      // Fetch max_wait_ms is clamped to this
   size_t max_fetch_response_bytes = 64 * 1024 * 1024;
   GroupCoordinator::Options groups;
@@ -69,16 +87,24 @@ class KafkaServer {
     std::unique_ptr<ScramServer> scram;
     bool close = false;     // close after sending the response
     bool raw_sasl = false;  // after SaslHandshake v0: the next frames are bare SASL tokens
+    size_t fetch_bytes_reserved = 0;  // of max_fetch_bytes_in_flight, until the response is sent
   };
   std::optional<std::string> handle(const Request& req, ConnState& state);
 
  private:
   void accept_loop();
-  void serve(std::shared_ptr<Connection> conn);
+  void serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket);
 
   std::string handle_metadata(const MetadataRequest& r, int16_t v);
   std::string handle_list_offsets(const ListOffsetsRequest& r, int16_t v);
-  std::string handle_fetch(const FetchRequest& r, int16_t v);
+  std::string handle_fetch(const FetchRequest& r, int16_t v, ConnState& st);
+  // Reserves up to want bytes of the fetch budget (at least min(want, 1 MiB), waiting for it
+  // until deadline; less than that only when the deadline passed); returns what was granted.
+  size_t reserve_fetch_bytes(size_t want, std::chrono::steady_clock::time_point deadline);
+  void release_fetch_bytes(ConnState& st);
+  // Reads one size-prefixed frame into frame, growing it as bytes arrive; false on EOF, a
+  // size over limit, an error or the idle timeout.
+  bool read_frame(Connection& conn, std::string& frame, size_t limit, bool raw_sasl);
   std::string handle_produce(const ProduceRequest& r, int16_t v);
   std::string handle_offset_commit(const OffsetCommitRequest& r, int16_t v);
   std::string handle_offset_fetch(const OffsetFetchRequest& r, int16_t v);
@@ -103,6 +129,9 @@ class KafkaServer {
   // Guarded by mutex_:
   std::map<int, std::shared_ptr<Connection>> connections_;
   size_t active_ = 0;
+  size_t fetch_bytes_in_flight_ = 0;
+  std::condition_variable fetch_cv_;  // fetch_bytes_in_flight_ went down
+  ConnectionGate gate_;  // thread-safe on its own
 };
 
 }  // namespace freshet::kafka

@@ -9,7 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <functional>
 #include <future>
+#include <thread>
 
 #include "kafka/errors.hpp"
 #include "kafka/memory_backend.hpp"
@@ -80,7 +83,7 @@ struct Fixture : ::testing::Test {
   std::vector<TopicColumn> key{{"id", Type(TypeId::kInt8), false}};
   std::vector<TopicColumn> value{{"id", Type(TypeId::kInt8), false}, {"s", Type(TypeId::kText), true}};
 
-  void start(bool sasl) {
+  void start(bool sasl, const std::function<void(KafkaServerOptions&)>& tweak = {}) {
     backend.add_topic(TopicInfo{"t", 2, key, value, TopicFormat::kAvro});
     backend.add_topic(TopicInfo{"j", 1, key, value, TopicFormat::kJson});
     backend.add_user("alice", "pw");
@@ -90,6 +93,7 @@ struct Fixture : ::testing::Test {
     o.port = 0;
     o.sasl_required = sasl;
     o.max_request_bytes = 1 << 20;
+    if (tweak) tweak(o);
     server = std::make_unique<KafkaServer>(backend, *catalog, o);
     ASSERT_TRUE(server->start().is_ok());
   }
@@ -338,6 +342,83 @@ TEST_F(Fixture, SaslPlainRequiredAndLimits) {
   }
 }
 
+
+// Authenticates c with SASL PLAIN as alice and checks that a Metadata request is answered.
+void authenticate_and_query(Client& c) {
+  std::string hs;
+  Writer(hs).string("PLAIN");
+  auto h = c.call(api::kSaslHandshake, 1, hs);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(Reader(*h).i16(), 0);
+  std::string ab;
+  Writer(ab).bytes(std::string_view("\0alice\0pw", 9));
+  auto a = c.call(api::kSaslAuthenticate, 1, ab);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(Reader(*a).i16(), 0);
+  std::string mb;
+  Writer(mb).array_len(-1);
+  EXPECT_TRUE(c.call(api::kMetadata, 1, mb).has_value());
+}
+
+std::string be32(uint32_t n) {
+  return std::string{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+}
+
+TEST_F(Fixture, PreauthFrameCapAndPendingPool) {
+  start(true, [](KafkaServerOptions& o) {
+    o.max_preauth_request_bytes = 4096;
+    o.max_pending_connections = 3;
+  });
+  {
+    Client c(server->port());
+    c.send_raw(be32(4097));  // over the pre-auth cap (though under max_request_bytes): closed
+    EXPECT_TRUE(c.closed());
+  }
+  // Half-sent frames under the cap, more than the pending pool holds: the oldest are closed,
+  // and a real client still gets in and is served.
+  std::vector<std::unique_ptr<Client>> silent;
+  for (int i = 0; i < 8; ++i) {
+    silent.push_back(std::make_unique<Client>(server->port()));
+    silent.back()->send_raw(be32(4000) + std::string(100, 'x'));
+  }
+  Client ok(server->port());
+  authenticate_and_query(ok);
+  EXPECT_TRUE(silent[0]->closed());
+  // Once authenticated, the connection is no longer pending: more silent ones do not evict it.
+  for (int i = 0; i < 8; ++i) silent.push_back(std::make_unique<Client>(server->port()));
+  std::string mb;
+  Writer(mb).array_len(-1);
+  EXPECT_TRUE(ok.call(api::kMetadata, 1, mb).has_value());
+  // After authentication the cap is max_request_bytes (1 MiB): a 600 KiB Metadata v4 request
+  // (3,000 unknown topic names, no auto-creation) is read and answered.
+  std::string many;
+  Writer mw(many);
+  mw.array_len(3000);
+  for (int i = 0; i < 3000; ++i) mw.string("no-such-topic-" + std::to_string(i) + std::string(180, 'x'));
+  mw.boolean(false);
+  ASSERT_GT(many.size(), 550u << 10);
+  auto answer = ok.call(api::kMetadata, 4, many);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_NE(answer->find("no-such-topic-2999"), std::string::npos);
+}
+
+TEST_F(Fixture, IdleConnectionsAreClosed) {
+  start(false, [](KafkaServerOptions& o) { o.idle_timeout_ms = 200; });
+  Client silent(server->port());
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.closed());
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  // A connection that keeps talking stays.
+  Client busy(server->port());
+  std::string mb;
+  Writer(mb).array_len(-1);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(busy.call(api::kMetadata, 1, mb).has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
 
 // CreateTopics v4 request body for one topic.
 std::string create_body(const std::string& name, int32_t partitions, int16_t rf, bool validate_only) {

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -73,6 +74,13 @@ Connection::Connection(int fd, SSL_CTX* ctx) : fd_(fd) {
 Connection::~Connection() {
   if (ssl_ != nullptr) SSL_free(ssl_);
   ::close(fd_);
+}
+
+void Connection::set_idle_timeout(int timeout_ms) {
+  timeval tv{};
+  tv.tv_sec = timeout_ms / 1000;
+  tv.tv_usec = (timeout_ms % 1000) * 1000;
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
 bool Connection::handshake() {

@@ -34,6 +34,8 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Reads give up (as on EOF) after timeout_ms without a byte (SO_RCVTIMEO); 0: never.
+  void set_idle_timeout(int timeout_ms);
   bool handshake();
   // false on EOF or error.
   bool read_exact(char* buf, size_t n);

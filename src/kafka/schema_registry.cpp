@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <set>
 
@@ -326,7 +328,10 @@ std::optional<std::string> SchemaCatalog::schema_by_id(int32_t id) {
 // ---- HTTP -----------------------------------------------------------------------------
 
 SchemaRegistryServer::SchemaRegistryServer(KafkaBackend& backend, SchemaCatalog& catalog, Options options)
-    : backend_(backend), catalog_(catalog), options_(std::move(options)) {}
+    : backend_(backend),
+      catalog_(catalog),
+      options_(std::move(options)),
+      gate_(options_.max_waiting_connections, options_.max_connections) {}
 
 SchemaRegistryServer::~SchemaRegistryServer() { stop(); }
 
@@ -362,10 +367,20 @@ void SchemaRegistryServer::accept_loop() {
     }
     auto conn = std::make_shared<Connection>(fd, nullptr);
     std::lock_guard lock(mutex_);
-    if (active_ >= options_.max_connections) continue;  // conn closes as it goes out of scope
+    // Threads: waiting plus handling connections, and evicted ones on their way out.
+    if (active_ >= options_.max_connections + 2 * options_.max_waiting_connections) continue;  // conn closes
+    ConnectionGate::TicketPtr ticket = gate_.admit(fd);
     ++active_;
     connections_[fd] = conn;
-    std::thread([this, conn] { serve(conn); }).detach();
+    try {
+      std::thread([this, conn, ticket] {
+        serve(conn, *ticket);  // releases the ticket before it lets stop() return
+      }).detach();
+    } catch (const std::system_error&) {
+      gate_.release(*ticket);
+      connections_.erase(fd);
+      if (--active_ == 0) idle_cv_.notify_all();
+    }
   }
 }
 
@@ -514,16 +529,32 @@ std::pair<int, std::string> SchemaRegistryServer::handle_post(const std::vector<
   return {200, out + "}"};
 }
 
-void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn) {
+void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket) {
+  using Clock = std::chrono::steady_clock;
   std::string buf;
   char chunk[4096];
+  Clock::time_point deadline;
+  // Reads what is there within the request deadline (0: EOF, error or timeout).
+  auto read_timed = [&]() -> size_t {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return 0;
+    conn->set_idle_timeout(static_cast<int>(std::min<int64_t>(left, INT32_MAX)));
+    size_t n = conn->read_some(chunk, sizeof(chunk));
+    if (n > 0) buf.append(chunk, n);
+    return n;
+  };
   for (;;) {
+    // Waiting for a request: counted among the waiting connections (evictable).
+    if (!gate_.demote(ticket)) goto done;
+    if (buf.empty()) {
+      deadline = Clock::now() + std::chrono::milliseconds(options_.idle_timeout_ms);
+      if (read_timed() == 0) goto done;
+    }
+    deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
     size_t header_end;
     while ((header_end = buf.find("\r\n\r\n")) == std::string::npos) {
       if (buf.size() > options_.max_header_bytes) goto done;
-      size_t n = conn->read_some(chunk, sizeof(chunk));
-      if (n == 0) goto done;
-      buf.append(chunk, n);
+      if (read_timed() == 0) goto done;
     }
     {
       std::string head = buf.substr(0, header_end);
@@ -564,10 +595,10 @@ void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn) {
       }
       if (content_length > 16 * 1024 * 1024) goto done;
       while (buf.size() < content_length) {
-        size_t n = conn->read_some(chunk, sizeof(chunk));
-        if (n == 0) goto done;
-        buf.append(chunk, n);
+        if (read_timed() == 0) goto done;
       }
+      // A whole request: handled as an established connection (limited by max_connections).
+      if (gate_.promote(ticket) != ConnectionGate::Promote::kOk) goto done;
       std::string request_body = buf.substr(0, content_length);
       buf.erase(0, content_length);
       auto [status, body] = handle(method, path, authorization, request_body);
@@ -584,6 +615,8 @@ void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn) {
     }
   }
 done:
+  // Before active_ drops (stop() may then destroy the gate), and before conn closes the fd.
+  gate_.release(ticket);
   std::lock_guard lock(mutex_);
   connections_.erase(conn->fd());
   if (--active_ == 0) idle_cv_.notify_all();

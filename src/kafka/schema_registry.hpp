@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/conn_gate.hpp"
 #include "kafka/backend.hpp"
 #include "kafka/encoding.hpp"
 #include "kafka/net.hpp"
@@ -102,8 +103,18 @@ class SchemaRegistryServer {
     std::string host = "127.0.0.1";
     uint16_t port = 8081;
     bool basic_auth_required = false;  // credentials checked with backend.authenticate_plain
+    // Connections handling a request. Connections waiting for one (idle keep-alive, or headers
+    // not complete yet) are counted apart, at most max_waiting_connections: past it the one
+    // waiting longest is closed to admit a new one (common/conn_gate.hpp), so half-sent
+    // headers cannot lock clients out.
     size_t max_connections = 256;
+    size_t max_waiting_connections = 256;
     size_t max_header_bytes = 64 * 1024;
+    // A request's headers and body must arrive within this once its first byte did
+    // (nginx's client_header_timeout; Go's ReadHeaderTimeout).
+    int request_timeout_ms = 10'000;
+    // A keep-alive connection with no new request for this long is closed.
+    int idle_timeout_ms = 60'000;
   };
   SchemaRegistryServer(KafkaBackend& backend, SchemaCatalog& catalog, Options options);
   ~SchemaRegistryServer();
@@ -119,7 +130,7 @@ class SchemaRegistryServer {
 
  private:
   void accept_loop();
-  void serve(std::shared_ptr<Connection> conn);
+  void serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket);
   std::pair<int, std::string> handle_post(const std::vector<std::string>& parts, const std::string& body);
 
   KafkaBackend& backend_;
@@ -134,6 +145,7 @@ class SchemaRegistryServer {
   std::map<int, std::shared_ptr<Connection>> connections_;
   size_t active_ = 0;
   std::condition_variable idle_cv_;  // active_ reached 0
+  ConnectionGate gate_;              // thread-safe on its own
 };
 
 }  // namespace freshet::kafka

@@ -149,16 +149,16 @@ struct Portal {
 }  // namespace
 
 struct Connection::Impl {
-  Impl(int fd, ServerContext& ctx)
-      : fd_(fd), ctx_(ctx), decoder_(ctx.limits().max_message_bytes, ctx.limits().max_startup_bytes) {
+  Impl(int fd, ServerContext& ctx, ConnectionGate* gate, ConnectionGate::TicketPtr ticket)
+      : fd_(fd),
+        ctx_(ctx),
+        gate_(gate),
+        ticket_(std::move(ticket)),
+        decoder_(ctx.limits().max_message_bytes, ctx.limits().max_startup_bytes) {
     startup_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.limits().startup_timeout_ms);
   }
 
   void run();
-  void reject_after_startup(ErrorFields e, int timeout_ms) {
-    reject_ = std::move(e);
-    startup_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  }
 
  private:
   // I/O.
@@ -198,7 +198,8 @@ struct Connection::Impl {
 
   int fd_;
   ServerContext& ctx_;
-  std::optional<ErrorFields> reject_;
+  ConnectionGate* gate_;              // may be null
+  ConnectionGate::TicketPtr ticket_;  // fd's entry in gate_
   bool in_startup_ = true;  // until ReadyForQuery: reads are bounded by startup_deadline_
   std::chrono::steady_clock::time_point startup_deadline_;
   FrameDecoder decoder_;
@@ -212,11 +213,8 @@ struct Connection::Impl {
   std::map<std::string, Portal, std::less<>> portals_;
 };
 
-Connection::Connection(int fd, ServerContext& ctx) : impl_(std::make_unique<Impl>(fd, ctx)) {}
-Connection::Connection(int fd, ServerContext& ctx, ErrorFields reject, int timeout_ms)
-    : impl_(std::make_unique<Impl>(fd, ctx)) {
-  impl_->reject_after_startup(std::move(reject), timeout_ms);
-}
+Connection::Connection(int fd, ServerContext& ctx, ConnectionGate* gate, ConnectionGate::TicketPtr ticket)
+    : impl_(std::make_unique<Impl>(fd, ctx, gate, std::move(ticket))) {}
 Connection::~Connection() = default;
 void Connection::run() { impl_->run(); }
 
@@ -260,6 +258,7 @@ void Connection::Impl::run() {
     }
     session_.reset();
   }
+  if (gate_ != nullptr && ticket_) gate_->release(*ticket_);  // before the fd can be reused
   ::close(fd_);
 }
 
@@ -390,11 +389,29 @@ bool Connection::Impl::startup() {
     }
     (void)have_database;  // SessionOptions has the default database ("freshet")
     if (minor > 0 || !unsupported.empty()) out_.negotiate_protocol_version(0, unsupported);
-    if (reject_) send_fatal(*reject_);
     decoder_.set_startup_mode(false);
     user_ = options.user;
 
+    // Nothing big before authentication: the SASL exchange has its own small limit.
+    decoder_.set_max_message_bytes(ctx_.limits().max_auth_message_bytes);
     authenticate();
+    decoder_.set_max_message_bytes(ctx_.limits().max_message_bytes);
+    if (gate_ != nullptr && ticket_) {
+      // Authenticated: from now on counted against max_connections, not among the pending.
+      switch (gate_->promote(*ticket_)) {
+        case ConnectionGate::Promote::kOk:
+          break;
+        case ConnectionGate::Promote::kEvicted:
+          throw ConnectionClosed{};  // its socket was shut down
+        case ConnectionGate::Promote::kFull: {
+          ErrorFields e;
+          e.severity = "FATAL";
+          e.sqlstate = sqlstate::kTooManyConnections;
+          e.message = "sorry, too many clients already";
+          send_fatal(e);
+        }
+      }
+    }
     out_.authentication_ok();
 
     session_ = ctx_.open_session(std::move(options));

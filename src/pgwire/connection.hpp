@@ -13,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/conn_gate.hpp"
 #include "pgwire/protocol.hpp"
 #include "pgwire/scram.hpp"
 #include "pgwire/session_api.hpp"
@@ -22,6 +23,8 @@ namespace freshet::pgwire {
 struct ConnectionLimits {
   size_t max_message_bytes = kDefaultMaxMessageBytes;
   size_t max_startup_bytes = kDefaultMaxStartupBytes;
+  // Any message before authentication succeeded (SASL exchange): FATAL 08P01 past it.
+  size_t max_auth_message_bytes = kDefaultMaxAuthMessageBytes;
   // Rows pulled from an Execution per fetch() (and flushed to the client after each batch).
   size_t fetch_batch_rows = 1024;
   // Startup and authentication must finish within this (PostgreSQL's authentication_timeout).
@@ -85,11 +88,11 @@ class ServerContext {
 // or the server stops. Owns fd and closes it. Runs on the connection's own thread.
 class Connection {
  public:
-  Connection(int fd, ServerContext& ctx);
-  // A connection that is turned away once its StartupMessage arrives (after SSLRequest and
-  // GSSENCRequest were answered, and with CancelRequests still honoured, as PostgreSQL does
-  // when it has too many clients), within timeout_ms.
-  Connection(int fd, ServerContext& ctx, ErrorFields reject, int timeout_ms);
+  // With a gate, ticket is fd's entry in it (admitted as pending): once authenticated the
+  // connection is promoted, and refused with FATAL 53300 when the gate has max_established
+  // connections already, or closed when it was evicted; the ticket is released before fd is
+  // closed. Without a gate nothing is counted.
+  Connection(int fd, ServerContext& ctx, ConnectionGate* gate = nullptr, ConnectionGate::TicketPtr ticket = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -103,7 +106,7 @@ class Connection {
 };
 
 // Writes a FATAL ErrorResponse to a socket that is not being served and closes it, without
-// reading the startup packet (when even a rejecting Connection cannot be afforded). Does not
+// reading the startup packet (when no connection thread can be afforded). Does not
 // block for long.
 void reject_connection(int fd, const ErrorFields& error);
 

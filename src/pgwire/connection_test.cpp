@@ -610,16 +610,49 @@ TEST(PgServer, ConnectionLimit) {
   EXPECT_EQ(msgs[0].field('C'), "57014");
 }
 
-TEST(PgServer, ConnectionLimitWithoutRejectingThreads) {
+TEST(PgServer, HalfOpenConnectionsDoNotLockOutClients) {
+  // Pending (unauthenticated) connections are counted apart: past max_pending_connections
+  // the oldest is closed, and an authenticating client still gets in.
   PgServerOptions o;
-  o.max_connections = 1;
-  o.max_rejecting_connections = 0;
+  o.max_connections = 2;
+  o.max_pending_connections = 3;
   auto server = make_server(o);
-  RawClient a(server->port());
-  EXPECT_EQ(a.startup(), "RSSSKZ");
-  RawClient b(server->port());
-  Msg m = b.read();
-  EXPECT_EQ(m.field('C'), "53300");
+  std::vector<std::unique_ptr<RawClient>> silent;
+  for (int i = 0; i < 10; ++i) {
+    silent.push_back(std::make_unique<RawClient>(server->port()));
+    std::string half;
+    append_int32(half, 100);  // a startup packet announced, never finished
+    silent.back()->send(half);
+  }
+  RawClient ok(server->port());
+  EXPECT_EQ(ok.startup(), "RSSSKZ");
+  ok.query("select 1");
+  EXPECT_EQ(ok.read_types_until_ready(), "TDCZ");
+  EXPECT_EQ(silent[0]->read().type, 0);  // evicted: closed without a message
+  EXPECT_EQ(server->connection_count(), 1u);
+}
+
+TEST(PgServer, AuthenticationMessageLimit) {
+  server::AuthConfig auth;
+  auth.require_password = true;
+  auth.passwords["freshet"] = "s3cret";
+  auto server = make_server({}, auth);
+  RawClient c(server->port());
+  std::string b;
+  append_int32(b, kProtocolVersion3);
+  append_cstring(b, "user");
+  append_cstring(b, "freshet");
+  b.push_back('\0');
+  c.send(frame_startup(b));
+  EXPECT_EQ(c.read().type, 'R');  // AuthenticationSASL
+  // A SASLInitialResponse announcing 60 MiB: refused from its length word alone.
+  std::string header = "p";
+  append_int32(header, 60 << 20);
+  c.send(header);
+  Msg m = c.read();
+  EXPECT_EQ(m.type, 'E');
+  EXPECT_EQ(m.field('C'), "08P01");
+  EXPECT_EQ(c.read().type, 0);
 }
 
 TEST(PgServer, StartupTimeout) {

@@ -17,7 +17,8 @@ namespace freshet::pgwire {
 
 PgServer::PgServer(ServerContext::SessionFactory factory, const server::AuthConfig& auth, PgServerOptions options)
     : options_(std::move(options)),
-      ctx_(std::make_unique<ServerContext>(std::move(factory), auth, options_.limits)) {}
+      ctx_(std::make_unique<ServerContext>(std::move(factory), auth, options_.limits)),
+      gate_(options_.max_pending_connections, options_.max_connections) {}
 
 PgServer::~PgServer() { stop(); }
 
@@ -67,14 +68,14 @@ std::string PgServer::address() const {
   return (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(bound_port_);
 }
 
-size_t PgServer::count_slots(bool rejecting) const {
+size_t PgServer::connection_count() const { return gate_.established(); }
+
+size_t PgServer::live_slots() const {
   std::lock_guard lock(mutex_);
   size_t n = 0;
-  for (const Slot& s : slots_) n += !s.done.load() && s.rejecting == rejecting ? 1 : 0;
+  for (const Slot& s : slots_) n += s.done.load(std::memory_order_acquire) ? 0 : 1;
   return n;
 }
-
-size_t PgServer::connection_count() const { return count_slots(false); }
 
 void PgServer::reap_finished() {
   std::list<Slot> finished;
@@ -111,31 +112,32 @@ void PgServer::accept_loop() {
     }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::optional<ErrorFields> reject;
-    if (connection_count() >= options_.max_connections) {
+    // Evicted connections' threads end within moments; give them that before refusing.
+    const size_t max_threads = options_.max_connections + 2 * options_.max_pending_connections;
+    reap_finished();
+    for (int i = 0; i < 50 && live_slots() >= max_threads; ++i) {
+      ::usleep(2000);
+      reap_finished();
+    }
+    if (live_slots() >= max_threads) {
+      // Every thread we allow is taken (established, pending, and evicted ones on their way
+      // out): turned away without being read.
       ErrorFields e;
       e.severity = "FATAL";
       e.sqlstate = sqlstate::kTooManyConnections;
       e.message = "sorry, too many clients already";
-      if (count_slots(true) >= options_.max_rejecting_connections) {
-        reject_connection(fd, e);
-        continue;
-      }
-      reject = e;
+      reject_connection(fd, e);
+      continue;
     }
+    ConnectionGate::TicketPtr ticket = gate_.admit(fd);
     std::lock_guard lock(mutex_);
     Slot& slot = slots_.emplace_back();
-    slot.rejecting = reject.has_value();
     ServerContext* ctx = ctx_.get();
-    int reject_timeout_ms = options_.rejecting_timeout_ms;
+    ConnectionGate* gate = &gate_;
     try {
-      slot.thread = std::thread([fd, ctx, &slot, reject, reject_timeout_ms] {
+      slot.thread = std::thread([fd, ctx, gate, ticket, &slot] {
         try {
-          if (reject) {
-            Connection(fd, *ctx, *reject, reject_timeout_ms).run();
-          } else {
-            Connection(fd, *ctx).run();
-          }
+          Connection(fd, *ctx, gate, ticket).run();
         } catch (...) {
           // run() handles everything; nothing may escape a thread.
         }
@@ -143,6 +145,7 @@ void PgServer::accept_loop() {
       });
     } catch (const std::system_error& e) {
       slots_.pop_back();
+      gate_.release(*ticket);
       ErrorFields err;
       err.severity = "FATAL";
       err.sqlstate = sqlstate::kOutOfMemory;

@@ -26,12 +26,12 @@ namespace freshet::pgwire {
 struct PgServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 6875;  // 0: any free port (see port())
-  size_t max_connections = 1000;  // beyond: FATAL 53300
-  // Connections beyond the limit get a thread each to read their startup packet before
-  // being turned away (so clients show the error, and cancel requests still work), up to
-  // this many at once; beyond that they are turned away without being read.
-  size_t max_rejecting_connections = 64;
-  int rejecting_timeout_ms = 5'000;
+  // Authenticated connections. One more is refused with FATAL 53300 once it authenticated.
+  size_t max_connections = 1000;
+  // Connections still in startup or authentication, counted apart from the authenticated
+  // ones: past this many the oldest of them is closed to admit a new one
+  // (common/conn_gate.hpp), so half-sent startup packets cannot lock real clients out.
+  size_t max_pending_connections = 256;
   ConnectionLimits limits;
 };
 
@@ -62,10 +62,9 @@ class PgServer {
   struct Slot {
     std::thread thread;
     std::atomic<bool> done{false};
-    bool rejecting = false;  // turned away after its startup packet; not counted
   };
-  size_t count_slots(bool rejecting) const;
   void accept_loop();
+  size_t live_slots() const;  // connection threads not finished
   void reap_finished();  // joins finished connection threads
 
   // Constant after construction.
@@ -79,6 +78,7 @@ class PgServer {
 
   mutable std::mutex mutex_;
   std::list<Slot> slots_;  // guarded by mutex_
+  ConnectionGate gate_;    // thread-safe on its own
 };
 
 }  // namespace freshet::pgwire

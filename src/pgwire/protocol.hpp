@@ -22,6 +22,9 @@ namespace freshet::pgwire {
 // Limits (README.md, "Limits").
 inline constexpr size_t kDefaultMaxMessageBytes = 64u << 20;   // 64 MiB
 inline constexpr size_t kDefaultMaxStartupBytes = 10u << 10;   // 10 KiB
+// Messages during authentication (SASLInitialResponse, SASLResponse, PasswordMessage):
+// PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH.
+inline constexpr size_t kDefaultMaxAuthMessageBytes = 65535;
 
 // Startup-phase request codes (the int32 after the length of an untyped first message).
 inline constexpr int32_t kProtocolVersion3 = 196608;  // 3 << 16
@@ -47,6 +50,8 @@ class FrameDecoder {
 
   // Startup mode is on at construction; switch it off once the StartupMessage was read.
   void set_startup_mode(bool on) { startup_mode_ = on; }
+  // The limit for typed messages from now on (lower during authentication).
+  void set_max_message_bytes(size_t n) { max_message_bytes_ = n; }
   bool startup_mode() const { return startup_mode_; }
 
   // Appends received bytes.

@@ -81,6 +81,9 @@ class Catalog : public sql::CatalogView {
   std::function<void(std::vector<Row>&)> arrangement_rows;
   // Rows of the source-status relation, filled by the coordinator.
   std::function<void(std::vector<Row>&)> source_rows;
+  // mz_dataflow_frontiers: (object_id, object_name, frontier_ms, lag_ms, pending_steps,
+  // hydrated, error) per maintained dataflow.
+  std::function<void(std::vector<Row>&)> dataflow_rows;
   // Rows of the sink-status relation, filled by the coordinator.
   std::function<void(std::vector<Row>&)> sink_rows;
 

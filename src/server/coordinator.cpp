@@ -1,5 +1,6 @@
 #include "server/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -34,7 +35,7 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
   state_->now_ts = wall_clock_ms();
   State* st = state_.get();
   if (!options_.data_dir.empty()) {
-    auto p = Persistence::open(options_.data_dir);
+    auto p = Persistence::open(options_.data_dir, options_.secret_key_file);
     if (!p) throw SqlError(sqlstate::kIoError, "cannot open data directory " + options_.data_dir + ": " + p.status().message());
     st->persist = std::move(p.value());
     for (const auto& [id, report] : st->persist->store().recovery_reports())
@@ -48,7 +49,9 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     };
   }
   st->catalog.arrangement_rows = [st](std::vector<Row>& out) {
-    // Called with mu held (shared) by the reader.
+    // Called with mu held (shared) by the reader; the sizes are read once the compute thread has
+    // caught up (it does not step a dataflow while a reader holds mu and nothing is queued).
+    st->wait_compute_idle();
     for (const auto& m : st->maintained) {
       const sql::ObjectInfo* o = const_cast<Catalog&>(st->catalog).find(m->id());
       std::string type = !o                                             ? "subscribe"
@@ -58,6 +61,28 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
       std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(m->id())), Datum::from_string(m->name()),
                                Datum::from_string(type), Datum::from_int(static_cast<int64_t>(m->records())),
                                Datum::from_int(static_cast<int64_t>(m->bytes()))};
+      out.push_back(Row::pack(ds));
+    }
+  };
+  st->catalog.dataflow_rows = [st](std::vector<Row>& out) {
+    // Called with mu held (shared) by the reader: the list is stable; progress under compute_mu.
+    uint64_t wall = wall_clock_ms();
+    std::lock_guard lk(st->compute_mu);
+    for (const auto& m : st->maintained) {
+      uint64_t frontier = st->frontier_of(*m);
+      uint64_t pending = st->compute_enqueued_seq - std::min(st->compute_enqueued_seq, m->compute.processed_seq);
+      int64_t lag = wall > frontier ? static_cast<int64_t>(wall - frontier) : 0;
+      std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(m->id())), Datum::from_string(m->name()),
+                               Datum::from_int(static_cast<int64_t>(frontier)), Datum::from_int(lag),
+                               Datum::from_int(static_cast<int64_t>(pending)), Datum::from_bool(true),
+                               m->compute.failed.empty() ? Datum::null() : Datum::from_string(m->compute.failed)};
+      out.push_back(Row::pack(ds));
+    }
+    for (const auto& h : st->hydrations) {  // being hydrated (CREATE INDEX in progress)
+      int64_t lag = wall > h->start_ts ? static_cast<int64_t>(wall - h->start_ts) : 0;
+      std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(h->id)), Datum::from_string(h->name),
+                               Datum::from_int(static_cast<int64_t>(h->start_ts)), Datum::from_int(lag),
+                               Datum::from_int(static_cast<int64_t>(h->log.size())), Datum::from_bool(false), Datum::null()};
       out.push_back(Row::pack(ds));
     }
   };
@@ -89,6 +114,7 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
       out.push_back(Row::pack(ds));
     }
   };
+  state_->start_compute();
   state_->start_ticker();
   state_->start_sources();
 }
@@ -115,13 +141,13 @@ Coordinator::~Coordinator() {
   for (auto& e : sources)
     if (e->source) e->source->stop();
   state_->stop_ticker();
+  state_->stop_compute();
 }
 
 uint64_t Coordinator::State::next_write_ts() {
   // Transactions within one millisecond share it (each is still applied whole), so that a
   // high commit rate does not push timestamps ahead of the clock.
-  uint64_t t = wall_clock_ms();
-  return t > now_ts ? t : now_ts;
+  return std::max({wall_clock_ms(), now_ts.load(), last_write_ts});
 }
 
 Maintained* Coordinator::State::find_maintained(uint64_t id) {
@@ -131,8 +157,10 @@ Maintained* Coordinator::State::find_maintained(uint64_t id) {
 }
 
 void Coordinator::State::drop_maintained(uint64_t id) {
+  std::lock_guard lk(compute_mu);
   for (auto it = maintained.begin(); it != maintained.end(); ++it)
     if ((*it)->id() == id) {
+      (*it)->compute.dropped = true;
       maintained.erase(it);
       break;
     }
@@ -146,6 +174,7 @@ void Coordinator::State::drop_maintained(uint64_t id) {
       }
     subscribers.erase(s);
   }
+  compute_progress_cv.notify_all();
 }
 
 void Coordinator::State::drop_sink(uint64_t id) {
@@ -159,53 +188,17 @@ void Coordinator::State::drop_sink(uint64_t id) {
 
 void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
   FRESHET_ASSERT(t >= now_ts);
-  Arena arena;
-  EvalContext ctx;
-  ctx.arena = &arena;
-  ctx.logical_time_ms = t;
-  ctx.statement_time_us = static_cast<int64_t>(t) * 1000 - kUnixToPgEpochMicros;
-  std::vector<uint64_t> failed;
-  for (auto& m : maintained) {
-    RowDiffs delta;
-    try {
-      m->step(t, changes, ctx, delta);
-    } catch (const SqlError& e) {
-      std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu and was stopped: %s\n", m->name().c_str(),
-                   static_cast<unsigned long long>(t), e.message().c_str());
-      failed_dataflows[m->id()] = e.sqlstate() + " " + e.message();
-      failed.push_back(m->id());
-      continue;
-    }
-    if (!delta.empty()) {
-      if (persist) {
-        const sql::ObjectInfo* o = catalog.find(m->id());
-        if (o && o->kind == sql::ObjectKind::kMaterializedView) {
-          Status ps = persist->write_mv(m->id(), t, delta, [&](const Row& r) { return m->count_of(r.ref()); });
-          if (!ps) std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", o->name.c_str(), ps.message().c_str());
-        }
-      }
-      changes[m->id()] = std::move(delta);
-    }
-    arena.reset();
-  }
   now_ts = t;
-  for (auto it = subscribers.begin(); it != subscribers.end();) {
-    auto& list = it->second;
-    auto c = changes.find(it->first);
-    for (auto w = list.begin(); w != list.end();) {
-      auto q = w->lock();
-      if (!q) {
-        w = list.erase(w);
-        continue;
-      }
-      if (c != changes.end() && !c->second.empty()) q->push(t, c->second);
-      // More transactions may still come at t: only times before t are complete.
-      q->advance(t);
-      ++w;
-    }
-    it = list.empty() ? subscribers.erase(it) : std::next(it);
-  }
-  for (auto id : failed) drop_maintained(id);
+  std::unique_lock lk(compute_mu);
+  bool any_time_dependent = false;
+  for (const auto& m : maintained) any_time_dependent |= m->time_dependent();
+  // Nothing to step: no dataflow reads these changes or needs the time, nobody follows them,
+  // no dataflow is being hydrated (it must get every change after its snapshot).
+  bool needed = !subscribers.empty() || !hydrations.empty() || any_time_dependent || (!changes.empty() && !maintained.empty());
+  if (!needed) return;
+  compute_progress_cv.wait(lk, [&] { return compute_queue.size() < kMaxQueuedSteps || compute_stopping; });
+  compute_queue.push_back(ComputeStep{++compute_enqueued_seq, t, std::move(changes)});
+  compute_cv.notify_one();
 }
 
 void Coordinator::State::start_ticker() {
@@ -217,10 +210,11 @@ void Coordinator::State::start_ticker() {
       lock.unlock();
       {
         std::unique_lock w(mu);
-        if (!maintained.empty() || !subscribers.empty()) {
-          uint64_t t = wall_clock_ms();
-          if (t > now_ts) advance(t, {});
-        }
+        // Never past a write that is not yet published: it must still be applied at its time.
+        // advance() queues a step only for temporal filters and subscriptions.
+        uint64_t t = wall_clock_ms();
+        if (!unpublished.empty()) t = std::min(t, unpublished.front()->ts);
+        if (t > now_ts) advance(t, {});
       }
       lock.lock();
     }

@@ -12,6 +12,7 @@ namespace freshet::server {
 
 struct CoordinatorOptions {
   std::string data_dir = "freshet-data";
+  std::string secret_key_file;  // "" = DATA_DIR/secret.key (Persistence::open)
   AuthConfig auth;
 };
 

@@ -3,14 +3,18 @@
 // maintained dataflows, subscriptions, and the timestamp oracle.
 //
 // Time and consistency: every write transaction gets one timestamp from the oracle
-// (next_write_ts: at least the wall clock in ms and greater than every earlier timestamp),
-// and is applied to tables and pushed through every maintained dataflow at that timestamp
-// before it is acknowledged, under the exclusive lock. A ticker advances all dataflows to the
-// wall clock every tick_ms so that temporal filters release their scheduled changes. A read
-// runs at `now_ts` (the last timestamp applied), which is at least every acknowledged write's
-// timestamp: reads are strict serializable, and a read never waits.
+// (next_write_ts: at least the wall clock in ms and never less than the last one) when the write
+// path stages it (write_path.hpp); it is acknowledged once durable and published, and published
+// writes are queued for the compute thread (compute.cpp), which steps the maintained dataflows.
+// A ticker advances time every tick_ms so that temporal filters release their scheduled
+// changes. A read runs at `now_ts` (the last published timestamp), which is at least every
+// acknowledged write's timestamp; a read of a dataflow waits until that dataflow has processed
+// every queued step: reads are strict serializable.
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <optional>
 #include <deque>
 #include <map>
 #include <memory>
@@ -24,6 +28,7 @@
 #include "server/sinks.hpp"
 #include "server/sources.hpp"
 #include "server/persist.hpp"
+#include "server/write_path.hpp"
 
 namespace freshet::server {
 
@@ -40,36 +45,125 @@ struct SubscriptionQueue {
   uint64_t progress = 0;         // guarded by mu: every change before this time was delivered
   bool dropped = false;          // guarded by mu: the object went away
   bool overflowed = false;       // guarded by mu
+  // Compute steps up to this one are in the snapshot the subscription started from: they are
+  // not delivered again. Set at registration. Guarded by State::compute_mu.
+  uint64_t start_seq = 0;
   static constexpr size_t kMaxItems = 4'000'000;
   void push(uint64_t t, const RowDiffs& changes);
   void advance(uint64_t t);
 };
 
 struct Coordinator::State {
+  // Lock order: write_mu, then mu. write_mu orders writers and DDL (write_path.hpp); mu guards
+  // what readers read (held shared by them, exclusively for short publishes and by DDL).
+  std::mutex write_mu;
   std::shared_mutex mu;
   Catalog catalog;                                         // guarded by mu
-  std::vector<std::unique_ptr<Maintained>> maintained;     // guarded by mu, creation order
-  std::map<uint64_t, std::vector<std::weak_ptr<SubscriptionQueue>>> subscribers;  // guarded by mu
-  uint64_t now_ts = 0;                                     // guarded by mu
+  // Maintained dataflows, in creation order: changed with mu held exclusively AND compute_mu;
+  // read with either. Their contents are read by readers only through read_maintained().
+  std::vector<std::shared_ptr<Maintained>> maintained;
+  // Who follows which collection's changes (SUBSCRIBE, sinks). Guarded by compute_mu.
+  std::map<uint64_t, std::vector<std::weak_ptr<SubscriptionQueue>>> subscribers;
+  // The last published timestamp: every write at or before it is visible. Written under mu
+  // (exclusively); atomic so that the oracle can read it under write_mu alone.
+  std::atomic<uint64_t> now_ts = 0;
+  // The write path (write_path.hpp).
+  std::deque<std::shared_ptr<UnpublishedWrite>> unpublished;  // guarded by mu, commit order
+  uint64_t next_write_seq = 1;                                // guarded by mu
+  uint64_t last_write_ts = 0;                                 // guarded by mu
+  std::condition_variable_any published_cv;                   // with mu: a publish happened
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
   std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks;      // guarded by mu, by catalog id
   // Dropped sinks whose threads may still be finishing (joined at shutdown). Guarded by mu.
   std::vector<std::shared_ptr<SinkEntry>> dropped_sinks;
   std::unique_ptr<Persistence> persist;                     // null only in tests without a data dir
-  // Dataflows stopped by an evaluation error (e.g. division by zero on new data): reading the
-  // object raises the error instead of showing stale or partial results. Guarded by mu.
-  std::map<uint64_t, std::string> failed_dataflows;
+  // Compute (compute.cpp): the compute thread steps every maintained dataflow, off the write
+  // path. Publishing a write (or a tick) enqueues a step, with mu held exclusively; so while a
+  // reader holds mu, no step is added and a dataflow that has processed every enqueued step
+  // stays as it is: read_maintained() waits for that, and only for the dataflow it reads.
+  struct ComputeStep {
+    uint64_t seq = 0;
+    uint64_t ts = 0;
+    ChangeSet changes;
+  };
+  static constexpr size_t kMaxQueuedSteps = 256;  // publishers wait beyond this (backpressure)
+  std::mutex compute_mu;
+  std::condition_variable compute_cv;           // with compute_mu: a step was queued, or stop
+  std::condition_variable compute_progress_cv;  // with compute_mu: a dataflow or step finished
+  std::deque<ComputeStep> compute_queue;        // guarded by compute_mu
+  uint64_t compute_enqueued_seq = 0;            // guarded by compute_mu; grows only under mu too
+  uint64_t compute_done_seq = 0;                // guarded by compute_mu: every step up to it done
+  ComputeStep* compute_current = nullptr;       // guarded by compute_mu: the step in progress
+  // A dataflow being hydrated outside the locks (CREATE INDEX on a view): from its snapshot on,
+  // the compute thread logs the changes of its inputs for it; the hydrating session replays
+  // the log, then marks it ready, and the compute thread replays the rest and adds it to
+  // `maintained` between two steps, so that it misses no change and sees none twice.
+  struct Hydration {
+    uint64_t id = 0;
+    std::string name;
+    uint64_t start_seq = 0;            // the snapshot holds every step up to this one
+    uint64_t start_ts = 0;             // the snapshot's time
+    std::vector<uint64_t> inputs;      // collections the dataflow reads
+    std::deque<ComputeStep> log;       // guarded by compute_mu: later steps, its inputs' changes
+    std::shared_ptr<Maintained> m;     // guarded by compute_mu: set when ready
+    bool ready = false;                // guarded by compute_mu
+    bool done = false;                 // guarded by compute_mu: added to `maintained`
+  };
+  std::vector<std::shared_ptr<Hydration>> hydrations;  // guarded by compute_mu
+  // REQUIRES: compute_mu held via lk (released while replaying). Called by the compute thread.
+  void finish_ready_hydrations(std::unique_lock<std::mutex>& lk, EvalContext& ctx);
+  // The time before which a dataflow reflects every write (exclusive), from its progress.
+  // REQUIRES: compute_mu held.
+  uint64_t frontier_of(const Maintained& m) const;
+  bool compute_stopping = false;                // guarded by compute_mu
+  std::thread compute_thread;
+  void start_compute();
+  void stop_compute();  // processes what is queued, then ends the thread
+  void compute_loop();
+  // The dataflow of id once it has processed every step enqueued so far (null: none). Throws the
+  // dataflow's error when it stopped with one. REQUIRES: mu held (shared or exclusively).
+  Maintained* read_maintained(uint64_t id);
+  // Waits until the compute thread has processed every enqueued step. REQUIRES: mu held.
+  void wait_compute_idle();
+  // Adds a hydrated dataflow: it starts after every step enqueued so far (its snapshot holds
+  // them). REQUIRES: mu held exclusively.
+  Maintained& add_maintained(std::shared_ptr<Maintained> m);
+  // Registers a subscription to id's changes after every step enqueued so far.
+  // REQUIRES: mu held exclusively.
+  void add_subscriber(uint64_t id, std::shared_ptr<SubscriptionQueue> q);
   uint64_t tick_ms = 100;
 
   // The oracle: a timestamp for the next write: the wall clock in ms, never less than the last
   // one (transactions in the same millisecond share it). REQUIRES: mu held exclusively.
   uint64_t next_write_ts();
-  // Applies nothing to tables (the caller did) but pushes the changes at time t through every
-  // maintained dataflow in order, delivers to subscribers, and sets now_ts = t.
-  // REQUIRES: mu held exclusively; t >= now_ts. Throws SqlError from evaluation (the state is
-  // then inconsistent for the failing dataflow; it is reported and the dataflow dropped).
+
+  // The write path (write_path.hpp). stage_write: REQUIRES write_mu held, mu not held. Takes the
+  // timestamp, applies changes to the tables' newest state, registers them as unpublished and
+  // enqueues batch (its timestamp set here) on collection (0: nothing to store). Throws SqlError
+  // when the batch cannot even be enqueued (then nothing stays applied).
+  std::shared_ptr<UnpublishedWrite> stage_write(ChangeSet changes, uint64_t collection, storage::Batch batch);
+  // REQUIRES: neither lock held. Waits for durability and publication; a failure has been undone
+  // when it returns it.
+  Status finish_write(const std::shared_ptr<UnpublishedWrite>& w);
+  // The published contents of a table (the newest minus what is not yet published).
+  // REQUIRES: mu held (shared or exclusively).
+  void published_rows(uint64_t table_id, const TableData& data, const std::function<void(const Row&, int64_t)>& emit) const;
+  // The published row of a key of a table with a primary key (key as table_row_key makes it).
+  // REQUIRES: mu held.
+  std::optional<Row> published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const;
+  // Publishes the finished writes at the front of `unpublished`. REQUIRES: mu held exclusively.
+  void publish_ready();
+  // Undoes the unpublished writes of a collection from seq on, newest first.
+  // REQUIRES: write_mu and mu held exclusively.
+  void undo_from(uint64_t collection, uint64_t seq, const Status& why);
+  // Sets now_ts = t and enqueues the changes at t (the tables' own, already applied) as a
+  // compute step, which pushes them through every maintained dataflow in order and delivers to
+  // subscribers. Waits while kMaxQueuedSteps are queued. REQUIRES: mu held exclusively;
+  // t >= now_ts.
   void advance(uint64_t t, ChangeSet changes);
+  // The dataflow of id, or null; its contents only through read_maintained(). REQUIRES: mu held.
   Maintained* find_maintained(uint64_t id);
+  // REQUIRES: mu held exclusively.
   void drop_maintained(uint64_t id);
 
   // Start-up: the catalog, table contents and sources' data from disk, then hydration of every

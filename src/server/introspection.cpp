@@ -62,6 +62,66 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
     if (c.sink_rows) c.sink_rows(out);
   };
   v.push_back(std::move(sinks));
+  // Every maintained dataflow's progress (src/server/README.md, "Threads and locking"):
+  // its frontier (every write before it is reflected), how far it is behind the wall clock,
+  // the compute steps it still has to process, whether it is hydrated, and its error.
+  SystemView frontiers;
+  frontiers.info.id = first_id + 3;
+  frontiers.info.oid = 16003;
+  frontiers.info.schema = "pg_catalog";
+  frontiers.info.name = "mz_dataflow_frontiers";
+  frontiers.info.kind = sql::ObjectKind::kSystemView;
+  frontiers.info.columns = {{"object_id", Type(TypeId::kInt8), false, std::nullopt},
+                            {"object_name", Type(TypeId::kText), false, std::nullopt},
+                            {"frontier_ms", Type(TypeId::kInt8), false, std::nullopt},
+                            {"lag_ms", Type(TypeId::kInt8), false, std::nullopt},
+                            {"pending_steps", Type(TypeId::kInt8), false, std::nullopt},
+                            {"hydrated", Type(TypeId::kBool), false, std::nullopt},
+                            {"error", Type(TypeId::kText), true, std::nullopt}};
+  frontiers.rows = [](const Catalog& c, std::vector<Row>& out) {
+    if (c.dataflow_rows) c.dataflow_rows(out);
+  };
+  v.push_back(std::move(frontiers));
+  // Materialize's names for two of its columns (mz_internal.mz_wallclock_global_lag and
+  // mz_internal.mz_hydration_statuses).
+  SystemView lag;
+  lag.info.id = first_id + 4;
+  lag.info.oid = 16004;
+  lag.info.schema = "pg_catalog";
+  lag.info.name = "mz_wallclock_global_lag";
+  lag.info.kind = sql::ObjectKind::kSystemView;
+  lag.info.columns = {{"object_id", Type(TypeId::kInt8), false, std::nullopt},
+                      {"lag", Type(TypeId::kInterval), false, std::nullopt}};
+  lag.rows = [](const Catalog& c, std::vector<Row>& out) {
+    if (!c.dataflow_rows) return;
+    std::vector<Row> rows;
+    c.dataflow_rows(rows);
+    for (const auto& r : rows) {
+      auto ds = r.unpack();
+      std::vector<Datum> o = {ds[0], Datum::from_interval(Interval{0, 0, ds[3].as_int() * 1000})};
+      out.push_back(Row::pack(o));
+    }
+  };
+  v.push_back(std::move(lag));
+  SystemView hyd;
+  hyd.info.id = first_id + 5;
+  hyd.info.oid = 16005;
+  hyd.info.schema = "pg_catalog";
+  hyd.info.name = "mz_hydration_statuses";
+  hyd.info.kind = sql::ObjectKind::kSystemView;
+  hyd.info.columns = {{"object_id", Type(TypeId::kInt8), false, std::nullopt},
+                      {"hydrated", Type(TypeId::kBool), false, std::nullopt}};
+  hyd.rows = [](const Catalog& c, std::vector<Row>& out) {
+    if (!c.dataflow_rows) return;
+    std::vector<Row> rows;
+    c.dataflow_rows(rows);
+    for (const auto& r : rows) {
+      auto ds = r.unpack();
+      std::vector<Datum> o = {ds[0], ds[5]};
+      out.push_back(Row::pack(o));
+    }
+  };
+  v.push_back(std::move(hyd));
   return v;
 }
 

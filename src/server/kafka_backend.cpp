@@ -138,6 +138,13 @@ CollectionKafkaBackend::ProduceResult CollectionKafkaBackend::produce_raw(std::s
     }
     b.changes.push_back(storage::Change::upsert(Row::pack(std::span<const Datum>(&k, 1)), Row::pack(v)));
   }
+  // A record or batch over the storage limits is the client's mistake: MESSAGE_TOO_LARGE (10),
+  // as a broker answers past message.max.bytes, not a storage failure.
+  if (Status s = storage::check_batch(b); !s) {
+    res.error = kafka::error::kMessageTooLarge;
+    res.message = s.message();
+    return res;
+  }
   auto a = c->append(std::move(b));
   if (!a) {
     res.error = kafka::error::kKafkaStorageError;

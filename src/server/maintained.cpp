@@ -7,12 +7,24 @@
 
 namespace freshet::server {
 
+namespace {
+// Whether a plan's output can change with time alone (a temporal filter releases or retracts
+// rows as mz_now() advances). Other operators only ever react to input changes.
+bool depends_on_time(const dataflow::RelExpr& e) {
+  if (e.kind == dataflow::RelKind::kTemporalFilter) return true;
+  for (const auto& in : e.inputs)
+    if (depends_on_time(in)) return true;
+  return false;
+}
+}  // namespace
+
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t,
                        const dataflow::SnapshotFn& snapshot, EvalContext& ctx, RowDiffs& initial)
     : id_(id), name_(std::move(name)), plan_(std::move(plan)), contents_(0, RefHash{this}, RefEq{this}) {
   dataflow::RenderOptions opts;
   opts.keep_state = true;
   df_ = dataflow::render(plan_, opts);
+  time_dependent_ = depends_on_time(plan_);
   // Hydration: every input's current contents at time t.
   for (const auto& [cid, node] : df_.sources) {
     dataflow::Batch batch;
@@ -32,15 +44,20 @@ std::vector<uint64_t> Maintained::inputs() const {
   return ids;
 }
 
+
 void Maintained::step(uint64_t t, const ChangeSet& changes, EvalContext& ctx, RowDiffs& delta) {
+  bool any_input = false;
   for (const auto& [cid, node] : df_.sources) {
     auto it = changes.find(cid);
     if (it == changes.end() || it->second.empty()) continue;
+    any_input = true;
     dataflow::Batch batch;
     batch.reserve(it->second.size());
     for (const auto& [r, d] : it->second) batch.push_back({r, t, d});
     df_.dataflow->push(node, std::move(batch));
   }
+  // A tick with no input change costs nothing unless time alone can change the output.
+  if (!any_input && !time_dependent_) return;
   df_.dataflow->step(t, ctx);
   dataflow::Batch out = df_.dataflow->take_output(df_.output);
   RowDiffs mine;

@@ -64,6 +64,17 @@ class Maintained {
   void lookup(size_t i, std::span<const Datum> key, RowDiffs& out) const;
 
   size_t records() const { return contents_.size(); }
+  // Whether time alone can change the output (a temporal filter): stepped on every tick.
+  bool time_dependent() const { return time_dependent_; }
+
+  // The compute thread's bookkeeping (coordinator_state.hpp), guarded by State::compute_mu.
+  struct ComputeState {
+    uint64_t processed_seq = 0;  // every compute step up to this one has been applied
+    bool dropped = false;        // removed from the list; not stepped again
+    std::string failed;          // "SQLSTATE message" of the error that stopped it
+    bool is_mv = false;          // a materialized view: its output changes are stored
+  };
+  ComputeState compute;
   size_t bytes() const;
 
  private:
@@ -112,6 +123,7 @@ class Maintained {
   std::string name_;
   dataflow::RelExpr plan_;
   dataflow::RenderedDataflow df_;
+  bool time_dependent_ = false;  // the plan has a temporal filter: it must be stepped every tick
   std::vector<char> arena_;      // 8-byte aligned entries
   size_t dead_bytes_ = 0;
   absl::flat_hash_set<uint64_t, RefHash, RefEq> contents_;

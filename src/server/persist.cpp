@@ -7,7 +7,7 @@ namespace {
 
 using nlohmann::json;
 
-json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps) {
+json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const SecretBox* box) {
   json cols = json::array();
   for (const auto& c : o.columns) {
     json jc = {{"name", c.name}, {"type", static_cast<int>(c.type.id)}, {"typmod", c.type.typmod}, {"nullable", c.nullable}};
@@ -16,7 +16,7 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps) {
   }
   json opts = json::array();
   for (const auto& [k, v] : o.connection_options) opts.push_back({k, v});
-  return json{{"id", o.id},
+  json j{{"id", o.id},
               {"oid", o.oid},
               {"schema", o.schema},
               {"name", o.name},
@@ -29,13 +29,16 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps) {
               {"index_on", o.index_on},
               {"index_key", o.index_key},
               {"source_id", o.source_id},
-              {"secret", o.secret_value},
+              // A secret's value is stored sealed (secret_box.hpp), never as plaintext.
+              {"secret", box != nullptr ? std::string() : o.secret_value},
               {"connection_type", o.connection_type},
               {"connection_options", opts},
               {"deps", deps}};
+  if (box != nullptr && !o.secret_value.empty()) j["secret_sealed"] = box->seal(o.secret_value, o.id);
+  return j;
 }
 
-sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps) {
+sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const SecretBox* box) {
   sql::ObjectInfo o;
   o.id = j.at("id").get<uint64_t>();
   o.oid = j.at("oid").get<uint32_t>();
@@ -58,6 +61,12 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps) {
   o.index_key = j.at("index_key").get<std::vector<uint32_t>>();
   o.source_id = j.at("source_id").get<uint64_t>();
   o.secret_value = j.at("secret").get<std::string>();
+  if (j.contains("secret_sealed")) {
+    if (box == nullptr) throw std::runtime_error("a sealed secret and no key to open it");
+    auto plain = box->open(j.at("secret_sealed").get<std::string>(), o.id);
+    if (!plain) throw std::runtime_error("secret " + o.name + ": " + plain.status().message());
+    o.secret_value = std::move(*plain);
+  }
   o.connection_type = j.at("connection_type").get<std::string>();
   for (const auto& p : j.at("connection_options")) o.connection_options.push_back({p.at(0).get<std::string>(), p.at(1).get<std::string>()});
   deps = j.at("deps").get<std::vector<uint64_t>>();
@@ -84,10 +93,13 @@ Row prefixed(int64_t prefix, std::span<const Datum> rest) {
 
 }  // namespace
 
-Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_dir) {
+Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_dir, const std::string& secret_key_file) {
   auto store = storage::Store::open(data_dir);
   if (!store) return store.status();
   std::unique_ptr<Persistence> p(new Persistence(std::move(store.value())));
+  auto box = SecretBox::open_or_create(secret_key_file.empty() ? data_dir + "/secret.key" : secret_key_file);
+  if (!box) return box.status();
+  p->secret_box_.emplace(std::move(*box));
   for (auto [id, name] : {std::pair<uint64_t, const char*>{kCatalogCollection, "catalog"}, {kTablesCollection, "tables"},
                           {kKafkaOffsetsCollection, "kafka_offsets"}, {kSchemasCollection, "schemas"},
                           {kKafkaTopicsCollection, "kafka_topics"}}) {
@@ -108,10 +120,25 @@ Status Persistence::append(uint64_t collection, storage::Batch batch) {
   return Status::ok();
 }
 
+Result<Persistence::PendingAppend> Persistence::enqueue(uint64_t collection, storage::Batch batch) {
+  auto c = store_->get(collection);
+  if (!c) return Status::error("collection " + std::to_string(collection) + " is missing");
+  if (batch.timestamp_ms < c->bounds().upper_ms) batch.timestamp_ms = c->bounds().upper_ms;
+  auto t = c->enqueue(std::move(batch));
+  if (!t) return t.status();
+  return PendingAppend{std::move(c), std::move(t.value())};
+}
+
+Status Persistence::wait(PendingAppend& pending) {
+  auto r = pending.collection->wait(*pending.ticket);
+  if (!r) return r.status();
+  return Status::ok();
+}
+
 Status Persistence::put_object(uint64_t ts, const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) {
   storage::Batch b;
   b.timestamp_ms = ts;
-  b.changes.push_back(storage::Change::upsert(key_of("object", obj.id), text_row(to_json(obj, deps).dump())));
+  b.changes.push_back(storage::Change::upsert(key_of("object", obj.id), text_row(to_json(obj, deps, secret_box_ ? &*secret_box_ : nullptr).dump())));
   return append(kCatalogCollection, std::move(b));
 }
 
@@ -141,6 +168,7 @@ Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
   auto snap = store_->get(kCatalogCollection)->snapshot();
   if (!snap) return snap.status();
   LoadedCatalog out;
+  std::vector<size_t> unsealed;  // secrets stored in plaintext by an older version
   for (const auto& rec : snap->records) {
     if (!rec.value) continue;
     auto k = rec.key.unpack();
@@ -149,7 +177,8 @@ Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
       json j = json::parse(rec.value->get(0).as_string());
       if (kind == "object") {
         std::vector<uint64_t> deps;
-        sql::ObjectInfo o = from_json(j, deps);
+        sql::ObjectInfo o = from_json(j, deps, secret_box_ ? &*secret_box_ : nullptr);
+        if (secret_box_ && !j.at("secret").get<std::string>().empty()) unsealed.push_back(out.objects.size());
         out.objects.push_back({std::move(o), std::move(deps)});
       } else if (kind == "source") {
         StoredSource s;
@@ -163,6 +192,10 @@ Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
     } catch (const std::exception& e) {
       return Status::error("catalog record " + kind + " " + std::to_string(k[1].as_int()) + " is unreadable: " + e.what());
     }
+  }
+  // Seal them now. The old plaintext records stay in their segment until compaction rewrites it.
+  for (size_t i : unsealed) {
+    if (Status s = put_object(0, out.objects[i].first, out.objects[i].second); !s) return s;
   }
   std::sort(out.objects.begin(), out.objects.end(), [](const auto& a, const auto& b) { return a.first.id < b.first.id; });
   std::sort(out.sources.begin(), out.sources.end(), [](const auto& a, const auto& b) { return a.id < b.id; });

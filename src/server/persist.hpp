@@ -1,7 +1,9 @@
 #pragma once
 // Persistence of the coordinator's state in durable collections (src/storage/):
 //
-//   collection 1 "catalog"   key ["object", id] -> [json of the ObjectInfo and its dependencies]
+//   collection 1 "catalog"   key ["object", id] -> [json of the ObjectInfo and its dependencies;
+//                            a secret's value sealed with AES-256-GCM under the key file
+//                            (secret_box.hpp) in "secret_sealed", never in plaintext]
 //                            key ["source", id] -> [json of the source: name, CREATE text, tables]
 //   collection 2 "tables"    the rows of every user table:
 //                              with a primary key:  key [table id, key columns...] -> [row...]
@@ -45,6 +47,7 @@
 
 #include "common/error.hpp"
 #include "server/maintained.hpp"
+#include "server/secret_box.hpp"
 #include "sql/catalog.hpp"
 #include "storage/store.hpp"
 
@@ -70,7 +73,9 @@ class Persistence {
     return kRawTopicCollectionBase + static_cast<uint64_t>(number) * 1024 + static_cast<uint64_t>(partition);
   }
 
-  static Result<std::unique_ptr<Persistence>> open(const std::string& data_dir);
+  // secret_key_file: the key that seals CREATE SECRET values (secret_box.hpp); "" means
+  // DATA_DIR/secret.key. Created when missing.
+  static Result<std::unique_ptr<Persistence>> open(const std::string& data_dir, const std::string& secret_key_file = "");
 
   // ---- catalog ----
   Status put_object(uint64_t ts, const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps);
@@ -125,10 +130,21 @@ class Persistence {
   uint64_t max_upper() const;
   storage::Store& store() { return *store_; }
 
+  // Two-phase appends for the write path (write_path.hpp): enqueue() fixes the batch's place in
+  // its collection's commit order and returns at once; wait() returns when it is durable. The
+  // batch's timestamp is raised to the collection's upper when below it, as append() does.
+  struct PendingAppend {
+    std::shared_ptr<storage::Collection> collection;
+    std::shared_ptr<storage::Collection::Ticket> ticket;
+  };
+  Result<PendingAppend> enqueue(uint64_t collection, storage::Batch batch);
+  Status wait(PendingAppend& pending);
+
  private:
   explicit Persistence(std::unique_ptr<storage::Store> store) : store_(std::move(store)) {}
   Status append(uint64_t collection, storage::Batch batch);
   std::unique_ptr<storage::Store> store_;
+  std::optional<SecretBox> secret_box_;  // set by open()
 };
 
 }  // namespace freshet::server

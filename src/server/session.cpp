@@ -1,6 +1,10 @@
 #include "server/session.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
@@ -109,7 +113,45 @@ constexpr Setting kDefaultSettings[] = {
     {"bytea_output", "hex", false},
     {"client_min_messages", "notice", false},
     {"cluster", "default", false},
+    // Freshet's own: the memory budget of one query (MB); its default comes from the machine.
+    {"query_memory_budget_mb", "", false},
 };
+
+// The default memory budget of a query: 1/16 of the machine's memory, between 256 MB and 4 GB.
+uint64_t default_query_budget_mb() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  uint64_t mem_mb = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) >> 20 : 4096;
+  return std::clamp<uint64_t>(mem_mb / 16, 256, 4096);
+}
+
+std::string setting_default(const Setting& s) {
+  if (std::string_view(s.name) == "query_memory_budget_mb") return std::to_string(default_query_budget_mb());
+  return s.value;
+}
+
+// A duration setting (statement_timeout) in ms: an integer (ms) or a number with a unit (us,
+// ms, s, min, h, d), as PostgreSQL reads it. nullopt when malformed.
+std::optional<uint64_t> parse_duration_ms(std::string v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+  size_t i = 0;
+  while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+  size_t start = i;
+  while (i < v.size() && (std::isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
+  if (i == start) return std::nullopt;
+  double num = std::strtod(v.substr(start, i - start).c_str(), nullptr);
+  while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+  std::string unit = sql::lower_ident(v.substr(i));
+  double ms;
+  if (unit.empty() || unit == "ms") ms = num;
+  else if (unit == "us") ms = num / 1000;
+  else if (unit == "s") ms = num * 1000;
+  else if (unit == "min") ms = num * 60'000;
+  else if (unit == "h") ms = num * 3'600'000;
+  else if (unit == "d") ms = num * 86'400'000;
+  else return std::nullopt;
+  if (ms < 0 || ms > 2147483647.0) return std::nullopt;
+  return static_cast<uint64_t>(ms);
+}
 
 // Display names of reported settings (ParameterStatus uses PostgreSQL's spelling).
 std::string display_name(const std::string& lower) {
@@ -130,12 +172,15 @@ struct Session::State {
   std::map<uint64_t, std::vector<std::pair<Row, int64_t>>> pending;
   std::atomic<bool> cancelled{false};
   std::map<std::string, std::unique_ptr<Execution>> cursors;
+  // The parse of the last one-statement query split(), reused by the prepare() that follows.
+  std::shared_ptr<sql::ParseTree> split_tree;
+  std::string split_text;
 };
 
 Session::Session(Coordinator& coordinator, SessionOptions options)
     : coordinator_(coordinator), state_(std::make_unique<State>()) {
   state_->options = std::move(options);
-  for (const auto& s : kDefaultSettings) state_->settings[s.name] = s.value;
+  for (const auto& s : kDefaultSettings) state_->settings[s.name] = setting_default(s);
   state_->settings["application_name"] = state_->options.application_name;
   state_->settings["session_authorization"] = state_->options.user;
   for (const auto& [k, v] : state_->options.startup_params) {
@@ -190,6 +235,13 @@ std::vector<std::string> Session::split(std::string_view sql) {
   }
   std::vector<std::string> out;
   for (size_t i = 0; i < tree->size(); ++i) out.push_back(tree->statement_text(i));
+  // A query of one statement is prepared right after: keep its parse (a 1,000-row INSERT's
+  // parse tree costs more to build than to run).
+  // Only when the statement starts the text, so that positions in errors stay the same.
+  if (out.size() == 1 && sql.substr(0, out[0].size()) == out[0]) {
+    state_->split_tree = tree;
+    state_->split_text = out[0];
+  }
   return out;
 }
 
@@ -197,6 +249,13 @@ std::vector<std::string> Session::split(std::string_view sql) {
 // Statement execution
 
 namespace {
+
+// What DDL holds: write_mu (no writer is between evaluating and staging) and mu exclusively.
+struct DdlLock {
+  explicit DdlLock(Coordinator::State& cs) : w(cs.write_mu), m(cs.mu) {}
+  std::unique_lock<std::mutex> w;
+  std::unique_lock<std::shared_mutex> m;
+};
 
 class Executor {
  public:
@@ -248,10 +307,22 @@ class Executor {
   std::vector<Row> returning(const ObjectInfo& t, PgQuery__Node** list, size_t n, const std::vector<Row>& rows,
                              std::vector<Column>& cols);
   void require_write_lock() {}
-  void apply_to_table(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes);
   std::vector<storage::Change> table_storage_changes(const ObjectInfo& t, const RowDiffs& changes);
-  // During COMMIT: the changes of all tables (applied after they are durable, at one timestamp)
-  // and their durable records.
+  // Writes (write_path.hpp). begin_write() takes write_mu and mu (shared) for a statement that
+  // writes (or COMMIT); write() checks and stages changes; commit_staged() makes what was staged
+  // durable and visible and releases both locks. Outside a transaction block a statement's
+  // writes are one transaction; inside one they go to the session's pending changes instead.
+  void begin_write();
+  void commit_staged();
+  // The same for a caller holding write_mu only (mu released): DDL that writes rows.
+  void commit_staged_holding(std::unique_lock<std::mutex>& wlock);
+  std::unique_lock<std::mutex> wlock_;
+  std::shared_lock<std::shared_mutex> rlock_;
+  // Reads see the tables' newest state (a writer holding write_mu) rather than the published.
+  bool writer_view_ = false;
+  ChangeSet staged_;
+  // The changes of all tables staged by this statement or COMMIT (applied after they are
+  // durable, at one timestamp) and their durable records; null inside a transaction block.
   ChangeSet* commit_batch_ = nullptr;
   std::vector<storage::Change> commit_records_;
 
@@ -264,7 +335,12 @@ class Executor {
     dataflow::consolidate(c);
     write(t, c);
   }
-  std::unique_ptr<Execution> create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key);
+  void begin_produce() { begin_write(); }
+  void commit_produce() { commit_staged(); }
+  std::unique_ptr<Execution> create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key);
+  // CREATE INDEX on a view that is not maintained yet: releases the lock while the dataflow is
+  // hydrated and caught up (Coordinator::State::Hydration), retakes it before returning.
+  void hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key);
   std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_sink(const sql::StreamingStatement& st);
@@ -288,6 +364,21 @@ class Executor {
   std::unique_ptr<Execution> explain_object(const sql::StreamingStatement& st);
   void wait_for_time(uint64_t t);
 
+  // The limits of a one-shot query: cancellation, statement_timeout, the memory budget.
+  dataflow::StepLimits query_limits() const {
+    dataflow::StepLimits l;
+    l.cancelled = &st_.cancelled;
+    auto get = [&](const char* name) -> std::string {
+      auto it = st_.settings.find(name);
+      return it == st_.settings.end() ? std::string() : it->second;
+    };
+    if (auto ms = parse_duration_ms(get("statement_timeout")); ms && *ms > 0) l.deadline = started_ + std::chrono::milliseconds(*ms);
+    uint64_t mb = std::strtoull(get("query_memory_budget_mb").c_str(), nullptr, 10);
+    l.memory_budget_bytes = (mb == 0 ? default_query_budget_mb() : mb) << 20;
+    return l;
+  }
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
   Coordinator::State& cs_;
   Session::State& st_;
   std::span<const Datum> params_;
@@ -305,16 +396,14 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
       for (const auto& r : rows) emit(r, 1);
       return;
     }
-    if (TableData* t = cat.table_data(id))
-      for (const auto& [row, n] : t->rows) emit(row, n);
-    if (Maintained* m = cs_.find_maintained(id)) {
-      m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
-    } else if (auto f = cs_.failed_dataflows.find(id); f != cs_.failed_dataflows.end()) {
-      const ObjectInfo* o = cat.find(id);
-      throw SqlError(f->second.substr(0, 5), "the dataflow of \"" + (o ? o->name : std::to_string(id)) +
-                                                 "\" stopped with an error: " + f->second.substr(6))
-          .with_hint("Drop and recreate the index or materialized view once the data allows it.");
+    if (TableData* t = cat.table_data(id)) {
+      if (writer_view_) {
+        for (const auto& [row, n] : t->rows) emit(row, n);
+      } else {
+        cs_.published_rows(id, *t, emit);
+      }
     }
+    if (Maintained* m = cs_.read_maintained(id)) m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
     auto it = st_.pending.find(id);
     if (it != st_.pending.end())
       for (const auto& [row, n] : it->second) emit(row, n);
@@ -325,7 +414,7 @@ std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
   dataflow::RelExpr plan = sql::optimize(sql::lower(rel));
   ctx_.logical_time_ms = cs_.now_ts;
   rewrite_point_lookups(plan);
-  return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
+  return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits());
 }
 
 std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_rows) {
@@ -468,7 +557,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
     ctx_.logical_time_ms = cs_.now_ts;
     if (!try_fast_path(plan, result)) {
       rewrite_point_lookups(plan);
-      result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, &st_.cancelled);
+      result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits());
     }
   }
   // Finishing: ORDER BY, OFFSET, LIMIT, and the visible columns.
@@ -489,7 +578,12 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
       keys[i] = expanded[i].unpack();
       idx[i] = i;
     }
+    // The sort honours cancellation and statement_timeout too (a comparator may throw).
+    const dataflow::StepLimits limits = query_limits();
+    dataflow::StepContext check{0, ctx_, limits};
+    uint64_t comparisons = 0;
     std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      if ((++comparisons & 0xffff) == 0) check.check_cancelled();
       for (const auto& k : q.order_by) {
         const Datum& x = keys[a][k.column];
         const Datum& y = keys[b][k.column];
@@ -635,23 +729,45 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
     return;
   }
   st_.pending.erase(t.id);
-  if (commit_batch_) {
-    // COMMIT: every table's changes become durable in one batch, then are applied together.
-    auto records = table_storage_changes(t, changes);
-    commit_records_.insert(commit_records_.end(), std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
-    auto& all = (*commit_batch_)[t.id];
-    all.insert(all.end(), changes.begin(), changes.end());
+  // The statement's (or COMMIT's) changes are staged; commit_staged() makes every table's
+  // changes durable in one batch and applies them together (write_path.hpp).
+  FRESHET_ASSERT(commit_batch_ != nullptr);
+  auto records = table_storage_changes(t, changes);
+  commit_records_.insert(commit_records_.end(), std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
+  auto& all = (*commit_batch_)[t.id];
+  all.insert(all.end(), changes.begin(), changes.end());
+}
+
+void Executor::begin_write() {
+  wlock_ = std::unique_lock(cs_.write_mu);
+  rlock_ = std::shared_lock(cs_.mu);
+  writer_view_ = true;
+  staged_.clear();
+  commit_records_.clear();
+  commit_batch_ = st_.txn == TransactionStatus::kInBlock ? nullptr : &staged_;
+}
+
+void Executor::commit_staged() {
+  FRESHET_ASSERT(wlock_.owns_lock());
+  commit_batch_ = nullptr;
+  rlock_.unlock();
+  commit_staged_holding(wlock_);
+}
+
+void Executor::commit_staged_holding(std::unique_lock<std::mutex>& wlock) {
+  FRESHET_ASSERT(wlock.owns_lock());
+  bool empty = true;
+  for (const auto& [id, d] : staged_) empty &= d.empty();
+  if (empty) {
+    wlock.unlock();
     return;
   }
-  uint64_t ts = cs_.next_write_ts();
-  if (cs_.persist) {
-    if (Status ps = cs_.persist->write_tables(ts, table_storage_changes(t, changes)); !ps)
-      throw SqlError(sqlstate::kIoError, "could not make the write durable: " + ps.message());
-  }
-  apply_to_table(t, changes);
-  ChangeSet cs;
-  cs[t.id] = changes;
-  cs_.advance(ts, std::move(cs));
+  storage::Batch batch;
+  batch.changes = std::move(commit_records_);
+  auto w = cs_.stage_write(std::move(staged_), Persistence::kTablesCollection, std::move(batch));
+  wlock.unlock();
+  writer_view_ = false;
+  if (Status s = cs_.finish_write(w); !s) throw SqlError(sqlstate::kIoError, "could not make the write durable: " + s.message());
 }
 
 std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t, const RowDiffs& changes) {
@@ -693,48 +809,6 @@ std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t
   return out;
 }
 
-void Executor::apply_to_table(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes) {
-  TableData* data = cs_.catalog.table_data(t.id);
-  std::vector<Datum> ds;
-  std::vector<std::pair<const std::vector<uint32_t>*, std::string>> keys;
-  if (!t.primary_key.empty()) keys.push_back({&t.primary_key, ""});
-  for (const auto& u : t.unique_keys) keys.push_back({&u, ""});
-  if (data->key_counts.size() < keys.size()) data->key_counts.resize(keys.size());
-  auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
-    ds.clear();
-    r.unpack_into(ds);
-    std::vector<Datum> k;
-    has_null = false;
-    for (auto c : cols) {
-      k.push_back(ds[c]);
-      has_null |= ds[c].is_null();
-    }
-    return Row::pack(k);
-  };
-  for (const auto& [row, diff] : changes) {
-    auto& n = data->rows[row];
-    n += diff;
-    if (n == 0) data->rows.erase(row);
-    if (!t.primary_key.empty()) {
-      bool has_null = false;
-      Row k = key_of(row, t.primary_key, has_null);
-      if (diff > 0) {
-        data->by_key[k] = row;
-      } else {
-        auto it = data->by_key.find(k);
-        if (it != data->by_key.end() && it->second == row) data->by_key.erase(it);
-      }
-    }
-    for (size_t ki = 0; ki < keys.size(); ++ki) {
-      bool has_null = false;
-      Row k = key_of(row, *keys[ki].first, has_null);
-      if (has_null) continue;
-      auto& kc = data->key_counts[ki][k];
-      kc += diff;
-      if (kc == 0) data->key_counts[ki].erase(k);
-    }
-  }
-}
 
 std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, size_t n, const std::vector<Row>& rows,
                                      std::vector<Column>& cols) {
@@ -773,7 +847,7 @@ std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, 
 }
 
 std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  begin_write();
   if (s->on_conflict_clause) throw SqlError(sqlstate::kFeatureNotSupported, "ON CONFLICT is not supported");
   if (s->with_clause) throw SqlError(sqlstate::kFeatureNotSupported, "WITH in INSERT is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
@@ -906,11 +980,12 @@ std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
   write(t, changes);
   std::vector<Column> cols;
   auto ret = returning(t, s->returning_list, s->n_returning_list, inserted, cols);
+  commit_staged();
   return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "INSERT 0 " + std::to_string(count));
 }
 
 std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  begin_write();
   if (s->n_from_clause) throw SqlError(sqlstate::kFeatureNotSupported, "UPDATE ... FROM is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
   sql::Binder binder(cs_.catalog, param_types_);
@@ -981,11 +1056,12 @@ std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
   write(t, changes);
   std::vector<Column> cols;
   auto ret = returning(t, s->returning_list, s->n_returning_list, updated, cols);
+  commit_staged();
   return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "UPDATE " + std::to_string(count));
 }
 
 std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  begin_write();
   if (s->n_using_clause) throw SqlError(sqlstate::kFeatureNotSupported, "DELETE ... USING is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
   sql::Binder binder(cs_.catalog, param_types_);
@@ -1022,11 +1098,12 @@ std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
   write(t, changes);
   std::vector<Column> cols;
   auto ret = returning(t, s->returning_list, s->n_returning_list, deleted, cols);
+  commit_staged();
   return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "DELETE " + std::to_string(count));
 }
 
 std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  begin_write();
   for (size_t i = 0; i < s->n_relations; ++i) {
     const ObjectInfo& t = table_for_write(s->relations[i]->range_var);
     std::vector<std::pair<Row, int64_t>> changes;
@@ -1034,12 +1111,13 @@ std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s
     for (const auto& [r, n] : st_.pending[t.id]) changes.push_back({r, -n});
     write(t, changes);
   }
+  commit_staged();
   return done("TRUNCATE TABLE");
 }
 
 // The text of a DEFAULT expression: deparsed, so that it is stored in canonical SQL.
 std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   if (st_.txn == TransactionStatus::kInBlock)
     throw SqlError(sqlstate::kActiveSqlTransaction, "CREATE TABLE cannot run inside a transaction block");
   std::string schema = s->relation->schemaname && *s->relation->schemaname ? s->relation->schemaname : "public";
@@ -1138,7 +1216,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
 }
 
 std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTableAsStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) return create_materialized_view(s);
   const auto* into = s->into;
   std::string name = into->rel->relname;
@@ -1168,7 +1246,14 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
     changes.push_back({Row::pack(std::span<const Datum>(ds.data(), t.columns.size())), n});
     count += static_cast<size_t>(n);
   }
+  // The rows are one write transaction through the write path, after the table exists.
+  staged_.clear();
+  commit_records_.clear();
+  commit_batch_ = &staged_;
   write(t, changes);
+  commit_batch_ = nullptr;
+  lock.m.unlock();
+  commit_staged_holding(lock.w);
   return done("SELECT " + std::to_string(count));
 }
 
@@ -1216,7 +1301,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
 }
 
 std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   std::string name = s->view->relname;
   const ObjectInfo* existing = cs_.catalog.lookup("public", name);
   if (existing && !s->replace) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
@@ -1259,7 +1344,7 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
 }
 
 std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   const ObjectInfo* t = cs_.catalog.lookup(s->relation->schemaname ? s->relation->schemaname : "", s->relation->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(s->relation->relname) + "\" does not exist");
   if (t->kind != ObjectKind::kTable && t->kind != ObjectKind::kView && t->kind != ObjectKind::kMaterializedView)
@@ -1282,24 +1367,122 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
     if (s->if_not_exists) return done("CREATE INDEX");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
-  return create_index(*cs_.catalog.find(t->id), name, std::move(key));
+  return create_index(lock, t->id, name, std::move(key));
 }
 
-std::unique_ptr<Execution> Executor::create_index(ObjectInfo& on, const std::string& name, std::vector<uint32_t> key) {
+namespace {
+void collect_inputs(const dataflow::RelExpr& e, std::vector<uint64_t>& out) {
+  if (e.kind == dataflow::RelKind::kGet && std::find(out.begin(), out.end(), e.collection_id) == out.end())
+    out.push_back(e.collection_id);
+  for (const auto& in : e.inputs) collect_inputs(in, out);
+}
+}  // namespace
+
+void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key) {
+  // Under the lock: the plan, and a snapshot of its inputs at now_ts (copying rows is cheap
+  // next to computing the view); the compute thread logs every later change of the inputs.
+  const uint64_t id = view.id;
+  dataflow::RelExpr plan = plan_for_object(view);
+  std::vector<uint64_t> inputs;
+  collect_inputs(plan, inputs);
+  std::map<uint64_t, RowDiffs> snap;
+  auto sf = snapshot_fn();
+  for (auto in : inputs) sf(in, [&](const Row& r, int64_t n) { snap[in].push_back({r, n}); });
+  auto h = std::make_shared<Coordinator::State::Hydration>();
+  h->id = id;
+  h->name = view.name;
+  h->inputs = inputs;
+  h->start_ts = cs_.now_ts;
+  {
+    std::lock_guard lk(cs_.compute_mu);
+    for (const auto& other : cs_.hydrations)
+      if (other->id == id)
+        throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "an index on \"" + view.name + "\" is being created")
+            .with_hint("Wait until that CREATE INDEX has finished.");
+    h->start_seq = cs_.compute_enqueued_seq;
+    cs_.hydrations.push_back(h);
+  }
+  lock.m.unlock();
+  lock.w.unlock();
+  auto relock = [&] {
+    lock.w.lock();
+    lock.m.lock();
+  };
+  try {
+    // Without locks: hydrate, then replay the logged changes until few are left; the compute
+    // thread replays the rest and adds the dataflow between two steps.
+    RowDiffs initial;
+    ctx_.logical_time_ms = h->start_ts;
+    auto m = std::make_shared<Maintained>(
+        id, h->name, std::move(plan), h->start_ts,
+        [&](uint64_t cid, const std::function<void(const Row&, int64_t)>& emit) {
+          for (const auto& [r, n] : snap[cid]) emit(r, n);
+        },
+        ctx_, initial);
+    snap.clear();
+    initial.clear();
+    m->add_index(key);
+    while (true) {
+      std::deque<Coordinator::State::ComputeStep> batch;
+      {
+        std::lock_guard lk(cs_.compute_mu);
+        batch.swap(h->log);
+      }
+      for (auto& e : batch) {
+        RowDiffs delta;
+        ctx_.logical_time_ms = e.ts;
+        m->step(e.ts, e.changes, ctx_, delta);
+        arena_.reset();
+      }
+      if (batch.size() <= 2) break;
+    }
+    std::unique_lock lk(cs_.compute_mu);
+    h->m = m;
+    h->ready = true;
+    cs_.compute_cv.notify_all();
+    cs_.compute_progress_cv.wait(lk, [&] { return h->done || cs_.compute_stopping; });
+    if (!h->done) throw SqlError(sqlstate::kAdminShutdown, "the server is shutting down");
+  } catch (...) {
+    {
+      std::lock_guard lk(cs_.compute_mu);
+      std::erase(cs_.hydrations, h);
+    }
+    relock();
+    throw;
+  }
+  relock();
+}
+
+std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key) {
   // Indexes on tables change no result and are recorded only; an index on a view or a
-  // materialized view arranges its maintained results by the key.
-  if (on.kind == ObjectKind::kView || on.kind == ObjectKind::kMaterializedView) {
-    Maintained& m = maintain_view(on);
+  // materialized view arranges its maintained results by the key. A view not yet maintained
+  // is hydrated without holding the locks (other statements go on meanwhile).
+  ObjectInfo* on = cs_.catalog.find(on_id);
+  FRESHET_ASSERT(on != nullptr);
+  if (on->kind == ObjectKind::kView && !cs_.find_maintained(on_id) && st_.txn != TransactionStatus::kInBlock) {
+    hydrate_in_background(lock, *on, key);
+    on = cs_.catalog.find(on_id);
+    if (!on || cs_.catalog.lookup("public", name)) {
+      // Dropped, or the index's name taken, while it was being built.
+      cs_.drop_maintained(on_id);
+      if (!on) throw SqlError(sqlstate::kUndefinedTable, "the view was dropped while its index was being created");
+      throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
+    }
+    if (!on->maintained) {
+      on->maintained = true;
+      cs_.catalog.updated(on_id);
+    }
+  } else if (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView) {
+    Maintained& m = maintain_view(*on);
     if (m.find_index(key) < 0) m.add_index(key);
   }
   ObjectInfo obj;
   obj.name = name;
   obj.kind = ObjectKind::kIndex;
-  obj.definition_sql = on.name;
-  obj.index_on = on.id;
+  obj.definition_sql = on->name;
+  obj.index_on = on->id;
   obj.index_key = std::move(key);
-  for (auto c : obj.index_key) obj.columns.push_back(on.columns[c]);
-  uint64_t on_id = on.id;
+  for (auto c : obj.index_key) obj.columns.push_back(on->columns[c]);
   const ObjectInfo& idx = cs_.catalog.add(std::move(obj));
   cs_.catalog.add_dependency(idx.id, on_id);
   return done("CREATE INDEX");
@@ -1314,13 +1497,13 @@ dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
 }
 
 Maintained& Executor::maintain_view(ObjectInfo& view) {
-  if (Maintained* m = cs_.find_maintained(view.id)) return *m;
+  if (Maintained* m = cs_.read_maintained(view.id)) return *m;  // idle: its indexes may change
   dataflow::RelExpr plan = plan_for_object(view);
   RowDiffs initial;
   ctx_.logical_time_ms = cs_.now_ts;
-  auto m = std::make_unique<Maintained>(view.id, view.name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
-  Maintained& ref = *m;
-  cs_.maintained.push_back(std::move(m));
+  auto m = std::make_shared<Maintained>(view.id, view.name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
+  m->compute.is_mv = view.kind == ObjectKind::kMaterializedView;
+  Maintained& ref = cs_.add_maintained(std::move(m));
   if (view.kind == ObjectKind::kMaterializedView && cs_.persist) {
     Status ps = cs_.persist->create_mv_collection(view.id, "mv:" + view.name);
     if (ps) ps = cs_.persist->write_mv(view.id, cs_.now_ts, initial, [&](const Row& r) { return ref.count_of(r.ref()); });
@@ -1334,7 +1517,7 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
 }
 
 std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   ObjectKind want;
   const char* what;
   const char* tag;
@@ -1375,7 +1558,13 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       st_.pending.erase(id);
       ObjectInfo* x = cs_.catalog.find(id);
       if (x && x->kind == ObjectKind::kIndex) {
-        if (Maintained* m = cs_.find_maintained(x->index_on)) {
+        Maintained* m = nullptr;
+        try {
+          m = cs_.read_maintained(x->index_on);  // idle while its indexes change
+        } catch (const SqlError&) {
+          m = cs_.find_maintained(x->index_on);  // stopped with an error: not stepped any more
+        }
+        if (m) {
           m->drop_index(x->index_key);
           ObjectInfo* on = cs_.catalog.find(x->index_on);
           bool read_by_others = false;
@@ -1389,8 +1578,6 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       }
       if (x && x->kind == ObjectKind::kSink) cs_.drop_sink(id);  // its thread ends on its own
       if (cs_.find_maintained(id) && !(x && x->kind == ObjectKind::kSink)) cs_.drop_maintained(id);
-      cs_.failed_dataflows.erase(id);
-      if (x && x->kind == ObjectKind::kIndex) cs_.failed_dataflows.erase(x->index_on);
       if (cs_.persist && x && x->kind == ObjectKind::kTable) {
         RowDiffs all;
         for (const auto& [r, n] : cs_.catalog.table_data(id)->rows) all.push_back({r, -n});
@@ -1420,36 +1607,18 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
         return done("ROLLBACK");
       }
       if (st_.txn == TransactionStatus::kInBlock) {
-        std::unique_lock lock(cs_.mu);
         st_.txn = TransactionStatus::kIdle;
         auto pending = std::move(st_.pending);
         st_.pending.clear();
-        ChangeSet batch;
-        commit_batch_ = &batch;
-        commit_records_.clear();
-        try {
-          // Check every table's constraints and compute the durable records first: nothing is
-          // applied unless everything can be.
-          for (auto& [id, changes] : pending) {
-            const ObjectInfo* t = cs_.catalog.find(id);
-            if (!t || changes.empty()) continue;  // dropped meanwhile
-            write(*t, changes);
-          }
-        } catch (...) {
-          commit_batch_ = nullptr;
-          throw;
+        begin_write();
+        // Check every table's constraints and compute the durable records first: nothing is
+        // applied unless everything can be (an error leaves the staged changes unapplied).
+        for (auto& [id, changes] : pending) {
+          const ObjectInfo* t = cs_.catalog.find(id);
+          if (!t || changes.empty()) continue;  // dropped meanwhile
+          write(*t, changes);
         }
-        commit_batch_ = nullptr;
-        if (!batch.empty()) {
-          uint64_t ts = cs_.next_write_ts();
-          if (cs_.persist) {
-            if (Status ps = cs_.persist->write_tables(ts, std::move(commit_records_)); !ps)
-              throw SqlError(sqlstate::kIoError, "could not make the transaction durable: " + ps.message());
-          }
-          for (auto& [id, changes] : batch)
-            if (const ObjectInfo* t = cs_.catalog.find(id)) apply_to_table(*t, changes);
-          cs_.advance(ts, std::move(batch));
-        }
+        commit_staged();
       }
       return done("COMMIT");
     }
@@ -1465,7 +1634,7 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
 
 std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
-    for (const auto& d : kDefaultSettings) st_.settings[d.name] = d.value;
+    for (const auto& d : kDefaultSettings) st_.settings[d.name] = setting_default(d);
     return done("RESET");
   }
   std::string name = sql::lower_ident(s->name ? s->name : "");
@@ -1477,7 +1646,7 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT || s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET) {
     value = "";
     for (const auto& d : kDefaultSettings)
-      if (name == d.name) value = d.value;
+      if (name == d.name) value = setting_default(d);
   } else {
     for (size_t i = 0; i < s->n_args; ++i) {
       const auto* a = s->args[i];
@@ -1507,6 +1676,18 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
           .with_detail("Freshet stores and shows times in UTC.");
     value = "UTC";
     name = "timezone";
+  }
+  if (name == "statement_timeout") {
+    auto ms = parse_duration_ms(value);
+    if (!ms) throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"statement_timeout\": \"" + value + "\"");
+    value = std::to_string(*ms);
+  }
+  if (name == "query_memory_budget_mb") {
+    char* end = nullptr;
+    unsigned long long mb = std::strtoull(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || mb == 0 || mb > (1ull << 30))
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"query_memory_budget_mb\": \"" + value + "\"")
+          .with_hint("A positive number of megabytes.");
   }
   if (name == "client_encoding") {
     std::string v = sql::lower_ident(value);
@@ -1568,7 +1749,7 @@ class SubscribeExecution : public Execution {
       : cs_(cs), q_(std::move(q)), columns_(std::move(cols)), progress_(progress), temp_(temp_dataflow), cancelled_(cancelled) {}
   ~SubscribeExecution() override {
     if (temp_) {
-      std::unique_lock lock(cs_.mu);
+      std::unique_lock lock(cs_.mu);  // only the list of dataflows changes
       cs_.drop_maintained(*temp_);
     }
   }
@@ -1642,7 +1823,7 @@ void Executor::wait_for_time(uint64_t t) {
 
 std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st) {
   if (st.as_of) wait_for_time(*st.as_of);
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   if (st.as_of && *st.as_of < cs_.now_ts)
     throw SqlError(sqlstate::kInvalidParameterValue,
                    "Timestamp (" + std::to_string(*st.as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
@@ -1659,10 +1840,10 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
   if (obj && obj->kind == ObjectKind::kTable) {
     source_id = obj->id;
-    for (const auto& [r, n] : cs_.catalog.table_data(obj->id)->rows) initial.push_back({r, n});
+    cs_.published_rows(obj->id, *cs_.catalog.table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
   } else if (obj && cs_.find_maintained(obj->id)) {
     source_id = obj->id;
-    cs_.find_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
+    cs_.read_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
   } else {
     dataflow::RelExpr plan;
     std::string name;
@@ -1679,8 +1860,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     }
     source_id = g_next_temp_id++;
     ctx_.logical_time_ms = cs_.now_ts;
-    auto m = std::make_unique<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
-    cs_.maintained.push_back(std::move(m));
+    cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial));
     temp = source_id;
   }
   // Columns of the subscribed relation.
@@ -1695,7 +1875,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   }
   if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
   q->advance(cs_.now_ts);
-  cs_.subscribers[source_id].push_back(q);
+  cs_.add_subscriber(source_id, q);
   return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled);
 }
 
@@ -1833,6 +2013,7 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
       if (x->kind == ObjectKind::kIndex) {
         for (auto d : cs_.catalog.dependents(x->index_on)) (void)d;
       }
+    cs_.wait_compute_idle();  // its sizes are read
     if (const Maintained* m = cs_.find_maintained(target->id))
       text += "\nMaintained: yes, " + std::to_string(m->records()) + " records, " + std::to_string(m->num_indexes()) + " index(es)";
     else
@@ -1865,19 +2046,68 @@ FastPath match_fast_path(const dataflow::RelExpr& plan) {
   if (r->kind == dataflow::RelKind::kGet) fp.get = r;
   return fp;
 }
-// column -> constant expression, from conjuncts `#c = const`.
-std::map<uint32_t, const dataflow::ScalarExpr*> equalities(const dataflow::RelExpr* filter) {
-  std::map<uint32_t, const dataflow::ScalarExpr*> eq;
+// A value that fixes a key column: `#c = v` or `#c::wider = v`, with v free of columns.
+struct KeyValue {
+  const dataflow::ScalarExpr* value = nullptr;
+};
+// Exact numbers: comparisons between them are exact (no two values of one compare equal to
+// one value of another), unlike comparisons with floats.
+int exact_rank(TypeId t) {
+  switch (t) {
+    case TypeId::kInt2: return 1;
+    case TypeId::kInt4: return 2;
+    case TypeId::kInt8: return 3;
+    case TypeId::kNumeric: return 4;
+    default: return 0;
+  }
+}
+// Casts that map distinct values to distinct values (so `#c::to = v` holds for exactly the
+// rows whose #c equals v cast back to from's type).
+bool is_exact_widening(TypeId from, TypeId to) { return exact_rank(from) > 0 && exact_rank(to) > exact_rank(from); }
+bool is_constant(const dataflow::ScalarExpr& x) {
+  if (x.kind == dataflow::ScalarKind::kLiteral || x.kind == dataflow::ScalarKind::kParam) return true;
+  if (x.kind == dataflow::ScalarKind::kCast) return is_constant(x.args[0]);
+  return false;
+}
+// column -> constant expression, from conjuncts `#c = const` (any type that casts to #c's: the
+// lookup key is the constant cast to the column's type; rows found are checked against the
+// whole filter again, so the lookup only needs to find a superset of the matching rows).
+// The value of a key constant in the key column's type; nullopt when no row can match (NULL,
+// or a value the column's type cannot hold). A rounding cast is fine: callers check found rows
+// against the whole filter again.
+std::optional<Datum> key_in_column_type(const KeyValue& kv, Type column_type, EvalContext& ctx) {
+  Datum d = dataflow::eval(*kv.value, {}, ctx);
+  if (d.is_null()) return std::nullopt;  // `= NULL` matches nothing
+  if (kv.value->type.id == column_type.id) return d;
+  try {
+    d = cast_datum(d, kv.value->type, column_type, ctx);
+  } catch (const SqlError&) {
+    return std::nullopt;
+  }
+  if (d.is_null()) return std::nullopt;
+  return d;
+}
+
+std::map<uint32_t, KeyValue> equalities(const dataflow::RelExpr* filter) {
+  std::map<uint32_t, KeyValue> eq;
   if (!filter) return eq;
   for (const auto& e : filter->exprs) {
     if (e.kind != dataflow::ScalarKind::kCall || !e.fn || e.fn->name != "=" || e.args.size() != 2) continue;
-    const auto& a = e.args[0];
-    const auto& b = e.args[1];
-    auto is_const = [](const dataflow::ScalarExpr& x) {
-      return x.kind == dataflow::ScalarKind::kLiteral || x.kind == dataflow::ScalarKind::kParam;
-    };
-    if (a.kind == dataflow::ScalarKind::kColumn && is_const(b) && a.type.id == b.type.id) eq[a.column] = &b;
-    else if (b.kind == dataflow::ScalarKind::kColumn && is_const(a) && a.type.id == b.type.id) eq[b.column] = &a;
+    for (int side = 0; side < 2; ++side) {
+      const auto& col = e.args[side];
+      const auto& val = e.args[1 - side];
+      if (!is_constant(val)) continue;
+      if (col.kind == dataflow::ScalarKind::kColumn &&
+          (col.type.id == val.type.id || (exact_rank(col.type.id) > 0 && exact_rank(val.type.id) > 0))) {
+        eq[col.column] = {&val};
+        break;
+      }
+      if (col.kind == dataflow::ScalarKind::kCast && col.args[0].kind == dataflow::ScalarKind::kColumn &&
+          is_exact_widening(col.args[0].type.id, col.type.id)) {
+        eq[col.args[0].column] = {&val};
+        break;
+      }
+    }
   }
   return eq;
 }
@@ -1900,7 +2130,7 @@ std::string Executor::fast_path_index(const dataflow::RelExpr& plan) {
 bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out) {
   FastPath fp = match_fast_path(plan);
   if (!fp.get) return false;
-  Maintained* m = cs_.find_maintained(fp.get->collection_id);
+  Maintained* m = cs_.read_maintained(fp.get->collection_id);
   if (!m) return false;
   auto eq = equalities(fp.filter);
   int chosen = -1;
@@ -1911,10 +2141,12 @@ bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pai
   }
   if (chosen < 0) return false;
   std::vector<Datum> key;
+  const auto& key_types = fp.get->column_types;
   for (auto c : m->index_columns(chosen)) {
-    Datum d = dataflow::eval(*eq[c], {}, ctx_);
-    if (d.is_null()) return true;  // `= NULL` matches nothing
-    key.push_back(d);
+    FRESHET_ASSERT(c < key_types.size());
+    std::optional<Datum> d = key_in_column_type(eq[c], key_types[c], ctx_);
+    if (!d) return true;  // no row can match
+    key.push_back(*d);
   }
   RowDiffs found;
   m->lookup(static_cast<size_t>(chosen), key, found);
@@ -1951,6 +2183,8 @@ void Executor::validate_connection_options(const ObjectInfo& conn) {
     allowed = {"HOST", "PORT", "DATABASE", "USER", "PASSWORD", "SSL MODE"};
   else if (conn.connection_type == "mysql")
     allowed = {"HOST", "PORT", "USER", "PASSWORD", "SSL MODE", "DATABASE"};
+  else if (conn.connection_type == "sql server")
+    allowed = {"HOST", "PORT", "DATABASE", "USER", "PASSWORD", "SSL MODE"};
   else if (conn.connection_type == "kafka")
     allowed = {"BROKER", "BROKERS", "SECURITY PROTOCOL", "SASL MECHANISMS", "SASL USERNAME", "SASL PASSWORD", "SSL CERTIFICATE AUTHORITY", "PROGRESS TOPIC"};
   else
@@ -1964,7 +2198,7 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
   auto entry = std::make_shared<SourceEntry>();
   entry->name = st.object;
   {
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     if (cs_.catalog.lookup("public", st.object)) {
       if (st.if_not_exists) return done("CREATE SOURCE");
       throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
@@ -1995,7 +2229,7 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
     }
     entry->source->stop();
     if (entry->on_drop) entry->on_drop();
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     for (auto id : entry->table_ids)
       if (id) cs_.catalog.remove(id);
     if (cs_.catalog.find(entry->id)) cs_.catalog.remove(entry->id);
@@ -2024,7 +2258,7 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
 std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& st) {
   std::shared_ptr<SinkEntry> entry;
   {
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     if (cs_.catalog.lookup("public", st.object)) {
       if (st.if_not_exists) return done("CREATE SINK");
       throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
@@ -2034,7 +2268,7 @@ std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& 
   // The broker, the topic and the registry are checked before the sink exists.
   if (Status s = check_sink(*entry); !s) throw SqlError(sqlstate::kConnectionException, s.message());
   {
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     if (cs_.catalog.lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
     // Connections or the relation may have changed while we were away: build again.
     auto fresh = build_sink(cs_, st);
@@ -2073,22 +2307,21 @@ SinkInput Executor::sink_input(const SinkEntry& e) {
   in.queue = std::make_shared<SubscriptionQueue>();
   uint64_t source_id = obj->id;
   if (obj->kind == ObjectKind::kTable) {
-    for (const auto& [r, n] : cs.catalog.table_data(obj->id)->rows) in.snapshot.push_back({r, n});
-  } else if (Maintained* m = cs.find_maintained(obj->id)) {
+    cs.published_rows(obj->id, *cs.catalog.table_data(obj->id), [&](const Row& r, int64_t n) { in.snapshot.push_back({r, n}); });
+  } else if (Maintained* m = cs.read_maintained(obj->id)) {
     m->for_each([&](RowRef r, int64_t n) { in.snapshot.push_back({Row(std::string(r.bytes())), n}); });
-  } else if (Maintained* own = cs.find_maintained(e.id)) {
+  } else if (Maintained* own = cs.read_maintained(e.id)) {
     // The sink's own dataflow of a view, rendered by an earlier run.
     source_id = e.id;
     own->for_each([&](RowRef r, int64_t n) { in.snapshot.push_back({Row(std::string(r.bytes())), n}); });
   } else {
     if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot sink \"" + obj->name + "\"");
     ctx_.logical_time_ms = cs.now_ts;
-    auto m = std::make_unique<Maintained>(e.id, "sink:" + e.name, plan_for_object(*obj), cs.now_ts, snapshot_fn(), ctx_, in.snapshot);
-    cs.maintained.push_back(std::move(m));
+    cs.add_maintained(std::make_shared<Maintained>(e.id, "sink:" + e.name, plan_for_object(*obj), cs.now_ts, snapshot_fn(), ctx_, in.snapshot));
     source_id = e.id;
   }
   in.queue->advance(cs.now_ts);
-  cs.subscribers[source_id].push_back(in.queue);
+  cs.add_subscriber(source_id, in.queue);
   return in;
 }
 
@@ -2097,7 +2330,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   if (st.what == "sink") {
     std::shared_ptr<SinkEntry> sink;
     {
-      std::unique_lock lock(cs_.mu);
+      DdlLock lock(cs_);
       const ObjectInfo* o = cs_.catalog.lookup("public", st.object);
       if (!o || o->kind != ObjectKind::kSink) {
         if (st.if_exists) return done("DROP SINK");
@@ -2113,7 +2346,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
     return done("DROP SINK");
   }
   {
-    std::unique_lock lock(cs_.mu);
+    DdlLock lock(cs_);
     if (st.what == "source") {
       for (const auto& [id, e] : cs_.sources)
         if (e->name == st.object) entry = e;
@@ -2153,7 +2386,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   // Stop the connector without the lock: its thread may be waiting for it.
   entry->source->stop();
   if (entry->on_drop) entry->on_drop();
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   if (cs_.persist) {
     if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id); !ps)
       throw SqlError(sqlstate::kIoError, "could not record the dropped source: " + ps.message());
@@ -2174,7 +2407,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
 // CREATE [MATERIALIZED] VIEW v AS WITH MUTUALLY RECURSIVE ...: the definition is stored as its
 // text (PostgreSQL's deparser cannot render it).
 std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingStatement& st) {
-  std::unique_lock lock(cs_.mu);
+  DdlLock lock(cs_);
   bool mv = st.what == "materialized view";
   if (cs_.catalog.lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + st.object + "\" already exists");
   sql::Binder binder(cs_.catalog, param_types_);
@@ -2215,22 +2448,32 @@ void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
   if (st_.pending.count(t->id)) return;  // the transaction's own writes are not in the index
   auto eq = equalities(&e);
   std::vector<Datum> key;
+  bool no_match = false;
   for (auto c : t->primary_key) {
     auto it = eq.find(c);
     if (it == eq.end()) return;
     // Keys whose equal values may differ in bytes (numeric scale, -0.0) are not looked up.
     PhysicalKind k = physical_kind(t->columns[c].type.id);
     if (k == PhysicalKind::kNumeric || k == PhysicalKind::kFloat || k == PhysicalKind::kInterval) return;
-    if (it->second->type.id != t->columns[c].type.id) return;
-    Datum d = dataflow::eval(*it->second, {}, ctx_);
-    if (d.is_null()) return;
-    key.push_back(d);
+    std::optional<Datum> d = key_in_column_type(it->second, t->columns[c].type, ctx_);
+    if (!d) {
+      no_match = true;
+      continue;
+    }
+    key.push_back(*d);
   }
   dataflow::RelExpr rows;
   rows.kind = dataflow::RelKind::kConstant;
   rows.column_types = get.column_types;
-  auto found = data->by_key.find(Row::pack(key));
-  if (found != data->by_key.end()) rows.constant_rows.push_back({found->second, 1});
+  if (!no_match) {
+    Row k = Row::pack(key);
+    if (writer_view_) {
+      auto found = data->by_key.find(k);
+      if (found != data->by_key.end()) rows.constant_rows.push_back({found->second, 1});
+    } else if (auto found = cs_.published_by_key(*t, *data, k)) {
+      rows.constant_rows.push_back({std::move(*found), 1});
+    }
+  }
   e.inputs[0] = std::move(rows);
 }
 
@@ -2260,7 +2503,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       return std::make_unique<MaterializedExecution>(ex.columns(), std::move(rows), tag);
     }
     case K::kCreateDefaultIndex: {
-      std::unique_lock lock(cs_.mu);
+      DdlLock lock(cs_);
       const ObjectInfo* o = cs_.catalog.lookup("", st.object);
       if (!o) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
       std::vector<uint32_t> key;
@@ -2269,12 +2512,12 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         for (uint32_t i = 0; i < o->columns.size(); ++i) key.push_back(i);
       std::string name = o->name + "_primary_idx";
       for (int n = 1; cs_.catalog.lookup("public", name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
-      return create_index(*cs_.catalog.find(o->id), name, std::move(key));
+      return create_index(lock, o->id, name, std::move(key));
     }
     case K::kShow:
       return show(st);
     case K::kCreateSecret: {
-      std::unique_lock lock(cs_.mu);
+      DdlLock lock(cs_);
       if (const ObjectInfo* o = cs_.catalog.lookup("public", st.object)) {
         if (st.if_not_exists && o->kind == ObjectKind::kSecret) return done("CREATE SECRET");
         throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
@@ -2287,7 +2530,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       return done("CREATE SECRET");
     }
     case K::kCreateConnection: {
-      std::unique_lock lock(cs_.mu);
+      DdlLock lock(cs_);
       if (const ObjectInfo* o = cs_.catalog.lookup("public", st.object)) {
         if (st.if_not_exists && o->kind == ObjectKind::kConnection) return done("CREATE CONNECTION");
         throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
@@ -2303,6 +2546,11 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
           if (!sec || sec->kind != ObjectKind::kSecret) throw SqlError(sqlstate::kUndefinedObject, "unknown secret '" + o.value + "'");
           deps.push_back(sec->id);
           obj.connection_options.push_back({o.key, "SECRET " + o.value});
+        } else if (o.key == "PASSWORD" || o.key == "SASL PASSWORD") {
+          // A literal would be kept in the catalog as written; secrets are sealed at rest.
+          throw SqlError(sqlstate::kInvalidParameterValue, "invalid " + o.key + ": must provide a secret value")
+              .with_hint("CREATE SECRET " + st.object + "_password AS '...'; then " + o.key + " SECRET " + st.object +
+                         "_password");
         } else {
           obj.connection_options.push_back({o.key, o.value});
         }
@@ -2378,7 +2626,11 @@ PreparedStatement Session::prepare(std::string_view sql_text, std::span<const Ty
       if (t.id == TypeId::kUnknown) t = Type(TypeId::kText);
     return ps;
   }
-  auto tree = sql::ParseTree::parse(sql_text);
+  std::shared_ptr<sql::ParseTree> tree;
+  if (state_->split_tree && state_->split_text == sql_text) tree = std::move(state_->split_tree);
+  else tree = sql::ParseTree::parse(sql_text);
+  state_->split_tree.reset();
+  state_->split_text.clear();
   if (tree->size() > 1) throw SqlError(sqlstate::kSyntaxError, "cannot insert multiple commands into a prepared statement");
   ps.sql = std::string(sql_text);
   ps.param_types.assign(param_type_hints.begin(), param_type_hints.end());
@@ -2601,7 +2853,10 @@ void Coordinator::State::start_sources() {
 namespace freshet::server {
 
 void produce_into_table(Coordinator::State& cs, uint64_t table_id, const std::vector<std::pair<Row, std::optional<Row>>>& records) {
-  std::unique_lock lock(cs.mu);
+  Session::State dummy;
+  std::vector<Type> no_params;
+  Executor ex(cs, dummy, {}, no_params);
+  ex.begin_produce();
   const sql::ObjectInfo* t = cs.catalog.find(table_id);
   TableData* data = cs.catalog.table_data(table_id);
   if (!t || !data) throw SqlError(sqlstate::kUndefinedTable, "the table was dropped");
@@ -2641,10 +2896,8 @@ void produce_into_table(Coordinator::State& cs, uint64_t table_id, const std::ve
     it->second = value;
   }
   if (changes.empty()) return;
-  Session::State dummy;
-  std::vector<Type> no_params;
-  Executor ex(cs, dummy, {}, no_params);
   ex.write_for_produce(*t, changes);
+  ex.commit_produce();
 }
 
 }  // namespace freshet::server

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <map>
+#include <unordered_map>
 
 #include "dataflow/update.hpp"
 #include "server/coordinator_state.hpp"
 #include "capture/loadgen/loadgen.hpp"
 #include "capture/postgres/postgres_source.hpp"
 #include "capture/mysql/mysql_source.hpp"
+#include "capture/sqlserver/sqlserver_source.hpp"
 #include "capture/kafka/kafka_source.hpp"
 #include "sql/binder.hpp"
 
@@ -20,6 +23,7 @@ class Sink : public capture::SourceSink {
   Sink(Coordinator::State& st, std::shared_ptr<SourceEntry> e) : st_(st), e_(std::move(e)) {}
 
   Status set_schemas(const std::vector<capture::TableSchema>& tables) override {
+    std::lock_guard wlock(st_.write_mu);  // catalog changes are DDL (write_path.hpp)
     std::unique_lock lock(st_.mu);
     {
       std::lock_guard g(e_->mu);
@@ -90,31 +94,32 @@ class Sink : public capture::SourceSink {
   Status apply(capture::Transaction txn) override {
     uint64_t rows = txn.changes.size();
     {
-      std::unique_lock lock(st_.mu);
+      // The write path (write_path.hpp): under write_mu, the changes against the tables' newest
+      // state; durable with the upstream position (exactly once) before they are published.
+      std::unique_lock wlock(st_.write_mu);
       {
         std::lock_guard g(e_->mu);
         if (e_->dropped) return Status::error("source was dropped");
         if (!e_->schemas_set) return Status::error("transaction before schemas");
       }
-      // Durable first: the upstream position goes with the data (exactly once).
-      uint64_t ts = st_.next_write_ts();
+      storage::Batch stored;
       if (st_.persist) {
-        std::vector<storage::Change> stored;
-        stored.reserve(txn.changes.size());
+        stored.checkpoint = txn.position;
+        stored.changes.reserve(txn.changes.size());
         for (const auto& ch : txn.changes) {
           if (ch.table >= e_->table_ids.size() || e_->table_ids[ch.table] == 0) continue;
           std::vector<Datum> k = {Datum::from_int(ch.table)};
           ch.key.unpack_into(k);
           Row key = Row::pack(k);
           if (ch.op == capture::Change::Op::kUpsert)
-            stored.push_back(storage::Change::upsert(std::move(key), ch.value));
+            stored.changes.push_back(storage::Change::upsert(std::move(key), ch.value));
           else
-            stored.push_back(storage::Change::del(std::move(key)));
+            stored.changes.push_back(storage::Change::del(std::move(key)));
         }
-        Status ps = st_.persist->write_source(e_->id, ts, std::move(stored), txn.position);
-        if (!ps) return ps;
       }
       ChangeSet changes;
+      // The row of each touched key as of the changes so far in this transaction.
+      std::map<uint64_t, std::unordered_map<Row, std::optional<Row>, RowHash>> now;
       for (auto& ch : txn.changes) {
         if (ch.table >= e_->table_ids.size()) return Status::error("change for an unknown table");
         uint64_t tid = e_->table_ids[ch.table];
@@ -122,22 +127,29 @@ class Sink : public capture::SourceSink {
         TableData* data = st_.catalog.table_data(tid);
         if (!data) continue;  // dropped meanwhile
         Row key = dataflow::canonical_row(ch.key.ref());
-        auto& diffs = changes[tid];
-        auto it = data->by_key.find(key);
-        if (it != data->by_key.end()) {
-          diffs.push_back({it->second, -1});
-          auto r = data->rows.find(it->second);
-          if (r != data->rows.end() && --r->second == 0) data->rows.erase(r);
-          if (ch.op == capture::Change::Op::kDelete) data->by_key.erase(it);
+        auto& cur = now[tid];
+        auto it = cur.find(key);
+        if (it == cur.end()) {
+          auto f = data->by_key.find(key);
+          it = cur.emplace(key, f == data->by_key.end() ? std::nullopt : std::optional<Row>(f->second)).first;
         }
+        auto& diffs = changes[tid];
+        if (it->second) diffs.push_back({*it->second, -1});
         if (ch.op == capture::Change::Op::kUpsert) {
           diffs.push_back({ch.value, 1});
-          data->rows[ch.value] += 1;
-          data->by_key[key] = std::move(ch.value);
+          it->second = std::move(ch.value);
+        } else {
+          it->second.reset();
         }
       }
-      for (auto& [id, d] : changes) dataflow::consolidate(d);
-      st_.advance(ts, std::move(changes));
+      std::shared_ptr<UnpublishedWrite> w;
+      try {
+        w = st_.stage_write(std::move(changes), e_->id, std::move(stored));
+      } catch (const SqlError& err) {
+        return Status::error(err.message());
+      }
+      wlock.unlock();
+      if (Status ps = st_.finish_write(w); !ps) return ps;
     }
     uint64_t now = wall_clock_ms();
     std::lock_guard g(e_->mu);
@@ -322,6 +334,7 @@ void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, S
       else if (opt.key == "RATE") o.rate = parse_count(opt);
       else if (opt.key == "SEED") o.seed = parse_count(opt);
       else if (opt.key == "MAX CARDINALITY") o.max_cardinality = parse_count(opt);
+      else if (opt.key == "MAX EVENTS") o.max_events = parse_count(opt);
       else throw SqlError(sqlstate::kInvalidParameterValue, "unknown load generator option " + opt.key);
     }
     entry.source = capture::make_load_generator(o);
@@ -420,6 +433,57 @@ void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, S
     o.source_id = entry.id;
     entry.type = "mysql";
     entry.source = std::make_unique<capture::mysql::MySqlSource>(o);
+    return;
+  }
+  if (stmt.what == "sql server") {
+    // src/capture/sqlserver/README.md
+    namespace css = capture::sqlserver;
+    const sql::ObjectInfo& conn = connection_of(st, stmt, "sql server");
+    css::SqlServerOptions o;
+    o.connection.host = connection_option(st, conn, "HOST").value_or("127.0.0.1");
+    if (auto p = connection_option(st, conn, "PORT")) {
+      try {
+        o.connection.port = static_cast<uint16_t>(std::stoul(*p));
+      } catch (...) {
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid PORT \"" + *p + "\"");
+      }
+    }
+    o.connection.database = connection_option(st, conn, "DATABASE").value_or("");
+    o.connection.user = connection_option(st, conn, "USER").value_or("");
+    o.connection.password = connection_option(st, conn, "PASSWORD").value_or("");
+    if (o.connection.database.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + conn.name + " has no DATABASE");
+    if (o.connection.user.empty()) throw SqlError(sqlstate::kInvalidParameterValue, "connection " + conn.name + " has no USER");
+    if (auto m = connection_option(st, conn, "SSL MODE")) {
+      std::string v = sql::lower_ident(*m);
+      if (v == "disable" || v == "disabled") o.connection.encryption = css::Encryption::kOff;
+      else if (v == "prefer" || v == "preferred") o.connection.encryption = css::Encryption::kRequest;
+      else if (v == "require" || v == "required") o.connection.encryption = css::Encryption::kRequire;
+      else throw SqlError(sqlstate::kInvalidParameterValue, "invalid SSL MODE \"" + *m + "\"").with_hint("Use disable, prefer or require.");
+    }
+    for (const auto& opt : stmt.options) {
+      if (opt.key == "POLL INTERVAL") {
+        uint64_t ms = parse_duration_ms(opt.value);
+        if (ms < 1 || ms > 3600000) throw SqlError(sqlstate::kInvalidParameterValue, "POLL INTERVAL must be between 1 ms and 1 hour");
+        o.poll_interval_ms = static_cast<uint32_t>(ms);
+      } else {
+        throw SqlError(sqlstate::kInvalidParameterValue, "unknown SQL Server source option " + opt.key).with_hint("Use POLL INTERVAL.");
+      }
+    }
+    if (!stmt.all_tables && stmt.tables.empty())
+      throw SqlError(sqlstate::kSyntaxError, "CREATE SOURCE FROM SQL SERVER needs FOR ALL TABLES or FOR TABLES (...)");
+    for (const auto& [up, as] : stmt.tables) {
+      css::SqlServerTableSelection t;
+      if (auto dot = up.find('.'); dot != std::string::npos) {
+        t.schema = up.substr(0, dot);
+        t.table = up.substr(dot + 1);
+      } else {
+        t.table = up;
+      }
+      t.name = as;
+      o.tables.push_back(std::move(t));
+    }
+    entry.type = "sql-server";
+    entry.source = std::make_unique<css::SqlServerSource>(std::move(o));
     return;
   }
   if (stmt.what == "kafka") {

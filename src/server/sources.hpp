@@ -38,7 +38,7 @@ struct SourceEntry {
   uint64_t id = 0;               // the source's id (its catalog object, or allocated), and collection
   std::string create_sql;        // the CREATE SOURCE statement, persisted to rebuild it at start
   std::string name;
-  std::string type;              // "load-generator", "postgres", "mysql", "kafka"
+  std::string type;              // "load-generator", "postgres", "mysql", "sql-server", "kafka"
   std::unique_ptr<capture::Source> source;
   std::unique_ptr<capture::SourceSink> sink;
   // Filled by set_schemas (under the coordinator's lock): catalog ids of the tables, in the

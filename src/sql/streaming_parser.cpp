@@ -324,12 +324,15 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
     p.expect("to");
     if (p.accept("postgres")) st.what = "postgres";
     else if (p.accept("mysql")) st.what = "mysql";
-    else if (p.accept("kafka")) st.what = "kafka";
+    else if (p.accept("sql")) {
+      p.expect("server");
+      st.what = "sql server";
+    } else if (p.accept("kafka")) st.what = "kafka";
     else if (p.accept("confluent")) {
       p.expect("schema");
       p.expect("registry");
       st.what = "confluent schema registry";
-    } else p.fail("expected POSTGRES, MYSQL, KAFKA or CONFLUENT SCHEMA REGISTRY");
+    } else p.fail("expected POSTGRES, MYSQL, SQL SERVER, KAFKA or CONFLUENT SCHEMA REGISTRY");
     parse_options(p, st.options);
     if (p.accept("with")) {
       std::vector<StreamingStatement::Option> ignored;
@@ -350,8 +353,11 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
     } else {
       if (p.accept("postgres")) st.what = "postgres";
       else if (p.accept("mysql")) st.what = "mysql";
-      else if (p.accept("kafka")) st.what = "kafka";
-      else p.fail("expected LOAD GENERATOR, POSTGRES, MYSQL or KAFKA");
+      else if (p.accept("sql")) {
+        p.expect("server");
+        st.what = "sql server";
+      } else if (p.accept("kafka")) st.what = "kafka";
+      else p.fail("expected LOAD GENERATOR, POSTGRES, MYSQL, SQL SERVER or KAFKA");
       p.expect("connection");
       st.connection = p.name();
       parse_options(p, st.options);
@@ -394,8 +400,11 @@ std::optional<StreamingStatement> parse_create(Parser& p) {
       } else if (p.accept("envelope")) {
         st.envelope = p.name();
       } else if (p.accept("with")) {
-        std::vector<StreamingStatement::Option> ignored;
-        parse_options(p, ignored);
+        // A SQL Server source's WITH (POLL INTERVAL ...) is its own option; other sources
+        // accept and ignore WITH (...) (Materialize's SIZE and the like).
+        std::vector<StreamingStatement::Option> with;
+        parse_options(p, with);
+        if (st.what == "sql server") st.options.insert(st.options.end(), with.begin(), with.end());
       } else {
         p.fail("unexpected token in CREATE SOURCE");
       }

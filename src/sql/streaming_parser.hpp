@@ -24,8 +24,8 @@ struct StreamingStatement {
     kExplain,         // what ("select", "view", "index", "materialized view"), object or query
     kSelectAsOf,      // query (without AS OF), as_of
     kCreateSecret,    // object, value
-    kCreateConnection,  // object, what (postgres, mysql, kafka, confluent schema registry), options
-    kCreateSource,    // object, what (load generator, postgres, mysql, kafka), connection, options, tables
+    kCreateConnection,  // object, what (postgres, mysql, sql server, kafka, confluent schema registry), options
+    kCreateSource,    // object, what (load generator, postgres, mysql, sql server, kafka), connection, options (SQL Server: also WITH (...)), tables
     kCreateSink,      // object, sink_from, connection (kafka), options, sink_key, format, envelope, snapshot
     kDrop,            // what (source, sink, secret, connection), object, cascade, if_exists
     kSelectMutuallyRecursive,  // query: a WITH MUTUALLY RECURSIVE query

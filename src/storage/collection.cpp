@@ -432,8 +432,43 @@ Status Collection::advance_upper(uint64_t upper_ms) {
   return submit(w);
 }
 
+struct Collection::Ticket {
+  Batch batch;
+  Writer w;
+  bool enqueued = false;
+  bool waited = false;
+};
+
+Result<std::shared_ptr<Collection::Ticket>> Collection::enqueue(Batch batch) {
+  if (auto s = check_batch(batch); !s) return s;
+  auto t = std::make_shared<Ticket>();
+  t->batch = std::move(batch);
+  t->w.batch = &t->batch;
+  size_t bytes = 64 + (t->batch.checkpoint ? t->batch.checkpoint->size() : 0);
+  for (const auto& c : t->batch.changes)
+    bytes += format::record_encoded_bytes(c.key.size_bytes(), c.value ? std::optional(c.value->size_bytes()) : std::nullopt);
+  t->w.encoded_bytes = bytes;
+  std::unique_lock lk(mu_);
+  if (auto s = submit_enqueue_locked(t->w); !s) return s;
+  t->enqueued = true;
+  return t;
+}
+
+Result<AppendResult> Collection::wait(Ticket& t) {
+  FRESHET_ASSERT(t.enqueued && !t.waited);
+  t.waited = true;
+  std::unique_lock lk(mu_);
+  if (auto s = submit_wait_locked(t.w, lk); !s) return s;
+  return AppendResult{t.w.first_offset, t.w.first_offset + t.batch.changes.size()};
+}
+
 Status Collection::submit(Writer& w) {
   std::unique_lock lk(mu_);
+  if (auto s = submit_enqueue_locked(w); !s) return s;
+  return submit_wait_locked(w, lk);
+}
+
+Status Collection::submit_enqueue_locked(Writer& w) {
   if (!failed_.is_ok()) return failed_;
   if (closed_) return Status::error("collection " + name_ + " is closed");
   if (w.batch != nullptr) {
@@ -448,6 +483,12 @@ Status Collection::submit(Writer& w) {
   }
   pending_upper_ = w.upper_after_ms;
   queue_.push_back(&w);
+  return Status::ok();
+}
+
+Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& lk) {
+  // A writer enqueued by enqueue() may reach the front before its owner calls wait(): the
+  // notification it got then is not lost, since the condition is checked before waiting.
   while (!w.done && queue_.front() != &w) w.cv.wait(lk);
   if (w.done) return w.status;
 

@@ -136,6 +136,14 @@ class Collection {
   // batch breaks a limit (check_batch), when batch.timestamp_ms < upper, or when the collection
   // is closed or poisoned. Blocks for one group commit (about one fdatasync).
   Result<AppendResult> append(Batch batch);
+  // The same in two steps, for a caller that orders its appends under a lock of its own but
+  // must not hold that lock across the fdatasync (the server's write path): enqueue() checks
+  // the batch and fixes its place in the commit order (offsets, timestamps) at once; wait()
+  // returns when it is durable, leading a group commit when it is at the queue's front. Every
+  // ticket must be waited for, promptly: writers queued behind it wait until it is.
+  struct Ticket;
+  Result<std::shared_ptr<Ticket>> enqueue(Batch batch);
+  Result<AppendResult> wait(Ticket& ticket);
   // Moves the upper to upper_ms (no-op if already there) and returns once that is durable.
   Status advance_upper(uint64_t upper_ms);
 
@@ -194,6 +202,8 @@ class Collection {
   Collection(std::string dir, const format::Manifest& m, const CollectionOptions& options);
   Status recover(const format::Manifest& m);
   Status submit(Writer& w);
+  Status submit_enqueue_locked(Writer& w);  // REQUIRES: mu_ held
+  Status submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& lk);
   // The leader's work, without mu_: encode, roll when needed, pwrite, fdatasync.
   Status write_group(const std::vector<Writer*>& group, uint64_t& bytes_written);
   Status roll_locked_out();  // called by the leader (or roll() at the queue's front) only

@@ -32,7 +32,7 @@ File::~File() {
 Result<File> File::open(const std::string& path, bool create) {
   int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
   int fd;
-  do fd = ::open(path.c_str(), flags, 0644);
+  do fd = ::open(path.c_str(), flags, 0600);  // owner only: segments hold user data and secrets
   while (fd < 0 && errno == EINTR);
   if (fd < 0) return error_from_errno("open", path, errno);
   return File(fd, path);
@@ -136,7 +136,7 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 Status make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return error_from_errno("mkdir", path, errno);
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return error_from_errno("mkdir", path, errno);
   return Status::ok();
 }
 
@@ -147,6 +147,27 @@ Status remove_file(const std::string& path) {
 
 Status rename_path(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return error_from_errno("rename " + from + " to", to, errno);
+  return Status::ok();
+}
+
+Status restrict_to_owner(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto tighten = [&](const fs::path& p, const fs::file_status& st) -> Status {
+    if (fs::is_symlink(st)) return Status::ok();
+    fs::perms want = fs::is_directory(st) ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write;
+    fs::perms now = st.permissions();
+    if ((now & ~want & fs::perms::mask) == fs::perms::none) return Status::ok();
+    fs::permissions(p, now & want, fs::perm_options::replace, ec);
+    if (ec) return Status::error("chmod " + p.string() + ": " + ec.message());
+    return Status::ok();
+  };
+  if (auto s = tighten(path, fs::symlink_status(path, ec)); !s) return s;
+  if (ec) return Status::error("stat " + path + ": " + ec.message());
+  for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    if (auto s = tighten(it->path(), it->symlink_status(ec)); !s) return s;
+  }
+  if (ec) return Status::error("walk " + path + ": " + ec.message());
   return Status::ok();
 }
 

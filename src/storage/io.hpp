@@ -49,7 +49,12 @@ Status fsync_dir(const std::string& dir);
 // Writes path atomically and durably: path.tmp, fsync, rename over path, fsync dir.
 Status write_file_atomic(const std::string& dir, const std::string& name, std::string_view bytes);
 Result<std::string> read_file(const std::string& path);
+// Files and directories are created readable by their owner only (0600 / 0700): segments
+// and manifests hold user data and the catalog.
 Status make_dir(const std::string& path);  // ok if it exists
+// Takes group and other permissions away from path and everything under it (directories
+// 0700, files 0600 at most); symlinks are not followed.
+Status restrict_to_owner(const std::string& path);
 Status remove_file(const std::string& path);
 Status rename_path(const std::string& from, const std::string& to);
 Status remove_tree(const std::string& path);

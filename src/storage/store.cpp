@@ -42,8 +42,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, const St
   std::unique_ptr<Store> st(new Store(data_dir, options));
   if (auto s = io::make_dir(data_dir); !s) return s;
   if (auto s = io::make_dir(st->collections_dir_); !s) return s;
+  // Owner only, also for a data directory made by an older version (0755 / 0644).
+  if (auto s = io::restrict_to_owner(data_dir); !s) return s;
   std::string lock_path = data_dir + "/LOCK";
-  st->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  st->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (st->lock_fd_ < 0) return io::error_from_errno("open", lock_path, errno);
   if (::flock(st->lock_fd_, LOCK_EX | LOCK_NB) != 0)
     return Status::error("data directory " + data_dir + " is in use by another process (" + lock_path + " is locked)");

@@ -13,6 +13,43 @@ namespace {
 using testing::make_batch;
 using testing::TempDir;
 
+// Every file and directory is owner-only, also files made after start (new segments, the
+// manifest rewritten) and those of a data directory an older version made world-readable.
+TEST(Store, FilesAreOwnerOnly) {
+  namespace fs = std::filesystem;
+  TempDir tmp;
+  std::string dir = tmp.path() + "/data";
+  auto check = [&](const char* when) {
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      fs::perms p = e.symlink_status().permissions() & fs::perms::mask;
+      fs::perms others = fs::perms::group_all | fs::perms::others_all;
+      EXPECT_EQ(p & others, fs::perms::none) << when << ": " << e.path() << " is " << std::oct << static_cast<int>(p);
+    }
+    EXPECT_EQ(fs::status(dir).permissions() & fs::perms::mask, fs::perms::owner_all) << when;
+  };
+  {
+    StoreOptions o;
+    o.collection.segment_bytes = 512;  // many sealed segments, then a compaction
+    auto st = Store::open(dir, o);
+    ASSERT_TRUE(st.is_ok()) << st.status().message();
+    auto c = (*st)->create(3, "t");
+    ASSERT_TRUE(c.is_ok());
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE((*c)->append(make_batch(10 + i, {{"k" + std::to_string(i % 5), "v"}})).is_ok());
+    ASSERT_TRUE((*c)->compact().is_ok());
+    check("after writes and a compaction");
+  }
+  // An older data directory: 0755 / 0644 everywhere. Opening tightens it.
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    fs::permissions(e.path(), e.is_directory() ? fs::perms(0755) : fs::perms(0644), fs::perm_options::replace);
+  }
+  fs::permissions(dir, fs::perms(0755), fs::perm_options::replace);
+  {
+    auto st = Store::open(dir);
+    ASSERT_TRUE(st.is_ok()) << st.status().message();
+    check("after reopening an old directory");
+  }
+}
+
 TEST(Store, CreateListDropReopen) {
   TempDir tmp;
   std::string dir = tmp.path() + "/data";

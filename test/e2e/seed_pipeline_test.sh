@@ -105,8 +105,10 @@ SAMPLE="select (select count(*) from sales_anomalies), (select count(*) from sal
 sample() {
   local phase=$1 secs=$2 min_matches=$3 min_distinct=$4 matches=0 samples=0 mismatch_since=0 longest=0 last_raw=0
   local -A distinct=()
-  local end=$((SECONDS + secs)) now line a_n d_n s_n r_n ha hd hs hr
-  while ((SECONDS < end)); do
+  # Samples for SECONDS; on a loaded machine a sample can take seconds, so sampling goes on (up
+  # to three times as long) until enough samples matched.
+  local end=$((SECONDS + secs)) hard_end=$((SECONDS + 3 * secs)) now line a_n d_n s_n r_n ha hd hs hr
+  while ((SECONDS < end || (matches < min_matches && SECONDS < hard_end))); do
     line=$(q "$SAMPLE") || fail "$phase: sample query failed: $line"
     read -r a_n d_n s_n r_n ha hd hs hr <<<"$line"
     samples=$((samples + 1))

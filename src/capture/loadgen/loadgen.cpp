@@ -1,5 +1,6 @@
 #include "capture/loadgen/loadgen.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -9,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "capture/loadgen/nexmark.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
 
@@ -60,9 +62,12 @@ class Generator : public Source {
     st.state = "running";
     sink_->report(st);
     uint64_t tick = 0;
+    const bool nexmark = opts_.kind == "nexmark";
+    // NEXMARK: the stored position is the event count, and events do not depend on each other.
+    if (nexmark) events_ = resume_tick_;
     // After a restart, replay the ticks already delivered to rebuild the generator's state
     // (the RNG stream and the live rows) without delivering them again.
-    while (tick < resume_tick_) {
+    while (!nexmark && tick < resume_tick_) {
       ++tick;
       Transaction scratch;
       generate(tick, scratch);
@@ -71,6 +76,10 @@ class Generator : public Source {
     while (true) {
       {
         std::unique_lock lock(mu_);
+        if (nexmark && opts_.max_events > 0 && events_ >= opts_.max_events) {
+          cv_.wait(lock, [this] { return stopping_; });  // all MAX EVENTS delivered
+          break;
+        }
         if (cv_.wait_until(lock, next, [this] { return stopping_; })) break;
       }
       next += std::chrono::milliseconds(opts_.tick_ms);
@@ -81,7 +90,7 @@ class Generator : public Source {
       Transaction txn;
       txn.commit_time_ms = now_ms();
       generate(tick, txn);
-      txn.position = std::to_string(tick);
+      txn.position = std::to_string(nexmark ? events_ : tick);
       if (txn.changes.empty()) continue;
       Status s = sink_->apply(std::move(txn));
       if (!s) {
@@ -106,6 +115,14 @@ class Generator : public Source {
       }
     } else if (opts_.kind == "sales") {
       for (uint64_t i = 0; i < opts_.rate; ++i) sales_change(txn);
+    } else if (opts_.kind == "nexmark") {
+      uint64_t end = events_ + opts_.rate;
+      if (opts_.max_events > 0) end = std::min(end, opts_.max_events);
+      txn.changes.reserve(static_cast<size_t>(end - events_));
+      for (; events_ < end; ++events_) {
+        nexmark::Event e = nexmark::event(opts_.seed, events_);
+        txn.changes.push_back({Change::Op::kUpsert, e.table, std::move(e.key), std::move(e.value)});
+      }
     } else {
       auction_tick(tick, txn);
     }
@@ -213,6 +230,7 @@ class Generator : public Source {
   int64_t next_auction_id_ = 0;
   int64_t next_bid_id_ = 0;
   bool static_done_ = false;
+  uint64_t events_ = 0;  // NEXMARK: events generated so far (the next event's number)
 };
 
 ColumnSchema col(const char* name, TypeId t, bool nullable = false, int32_t typmod = -1) {
@@ -238,6 +256,8 @@ std::vector<TableSchema> load_generator_tables(const std::string& kind) {
     table("sales", {col("sale_id", TypeId::kInt8), col("product_id", TypeId::kInt4), col("customer_id", TypeId::kInt4),
                     col("sale_date", TypeId::kTimestamp), col("quantity", TypeId::kInt4),
                     col("unit_price", TypeId::kNumeric, false, (10 << 16) | 2), col("total_price", TypeId::kNumeric, false, (10 << 16) | 2)});
+  } else if (kind == "nexmark") {
+    t = nexmark::tables();
   } else if (kind == "auction") {
     table("organizations", {col("id", TypeId::kInt8), col("name", TypeId::kText)});
     table("users", {col("id", TypeId::kInt8), col("org_id", TypeId::kInt8), col("name", TypeId::kText)});
@@ -251,9 +271,11 @@ std::vector<TableSchema> load_generator_tables(const std::string& kind) {
 }
 
 std::unique_ptr<Source> make_load_generator(const LoadGenOptions& options) {
-  if (options.kind != "counter" && options.kind != "sales" && options.kind != "auction")
+  if (options.kind != "counter" && options.kind != "sales" && options.kind != "auction" && options.kind != "nexmark")
     throw SqlError(sqlstate::kInvalidParameterValue, "unknown load generator \"" + options.kind + "\"")
-        .with_hint("Available: COUNTER, AUCTION, SALES.");
+        .with_hint("Available: COUNTER, AUCTION, SALES, NEXMARK.");
+  if (options.max_events > 0 && options.kind != "nexmark")
+    throw SqlError(sqlstate::kInvalidParameterValue, "MAX EVENTS applies to LOAD GENERATOR NEXMARK only");
   if (options.tick_ms == 0) throw SqlError(sqlstate::kInvalidParameterValue, "TICK INTERVAL must be positive");
   if (options.rate == 0 || options.rate > 1'000'000) throw SqlError(sqlstate::kInvalidParameterValue, "RATE must be between 1 and 1000000");
   return std::make_unique<Generator>(options);

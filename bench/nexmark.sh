@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# Nexmark on Freshet: the queries of bench/nexmark_queries.sql as indexed views over
+# LOAD GENERATOR NEXMARK data, next to PostgreSQL 15 running the same query once over the same
+# rows, and next to Feldera's published per-core throughput. See bench/README.md, "Nexmark".
+#
+#   bench/nexmark.sh [--workers N]          EVENTS=1000000 MORE_EVENTS=1000000 TP_SECONDS=10
+#   EVENTS=100000 TP_SECONDS=5 bench/nexmark.sh              (quicker)
+#   QUERIES="q0 q4" bench/nexmark.sh                          (some queries only)
+#
+# Per query, over EVENTS events already loaded:
+#   hydrate   CREATE VIEW + CREATE INDEX (the index hydrates from the tables), seconds;
+#   PG        PostgreSQL 15 running the query once (CREATE TEMP TABLE AS), median of PG_RUNS (3)
+#             runs when the first took under PG_REPEAT_UNDER_S (2) seconds, else that one run;
+#   events/s  CLIENTS psql clients insert the next MORE_EVENTS events, TXN_EVENTS events per
+#             transaction (persons, auctions and bids in event order), for at most TP_SECONDS,
+#             with only that view maintained; the clock stops when a strict serializable read
+#             of the view returns after the last commit (so a view that lags is charged for it);
+#             the inserted rows are deleted again (view dropped first) before the next query;
+#   rows      the view's row count next to PostgreSQL's; when at most COMPARE_ROWS (100,000), the
+#             rows themselves are compared too (note "same rows" or "ROWS DIFFER");
+#   RSS       the server's resident memory after hydration minus before, MB (views are dropped
+#             between queries and the allocator keeps freed memory, so later deltas can read low),
+#             and the index arrangement's own bytes from mz_arrangement_sizes.
+# Then all views at once: idle CPU of the server over IDLE_SECONDS (from /proc/PID/stat).
+set -uo pipefail
+BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
+source "$BENCH_DIR/../test/e2e/lib.sh"
+: "${EVENTS:=1000000}" "${MORE_EVENTS:=1000000}" "${TP_SECONDS:=10}" "${CLIENTS:=2}" "${TXN_EVENTS:=1000}"
+: "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${COMPARE_ROWS:=100000}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
+: "${QUERIES:=q0 q1 q2 q3 q4 q5 q7 q8 q9 q16 q17 q18 q19 q20}"
+WORKERS=
+while (($#)); do
+  case $1 in
+    --workers) WORKERS=$2; shift 2 ;;
+    --workers=*) WORKERS=${1#--workers=}; shift ;;
+    *) echo "usage: bench/nexmark.sh [--workers N]" >&2; exit 2 ;;
+  esac
+done
+WORKERS_NOTE="1 (the server's only execution thread)"
+if [[ -n "$WORKERS" ]]; then
+  if "$FRESHET_BIN" serve --help 2>&1 | grep -q -- '--workers'; then
+    export FRESHET_EXTRA_ARGS="${FRESHET_EXTRA_ARGS:-} --workers $WORKERS"
+    WORKERS_NOTE="$WORKERS (--workers $WORKERS)"
+  else
+    echo "bench: note: this freshet serve has no --workers option yet; running without it"
+  fi
+fi
+
+WORK=$(mktemp -d /tmp/freshet-bench-nexmark.XXXXXX)
+cleanup() { stop_freshet; stop_postgres; rm -rf "$WORK"; }
+trap cleanup EXIT
+psql_to() { psql -X -q -A -t -h 127.0.0.1 -p "$1" -U freshet -d freshet -v ON_ERROR_STOP=1 "${@:2}"; }
+now_s() { date +%s.%N; }
+since() { awk -v a="$(now_s)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$FRESHET_PID/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$FRESHET_PID/stat"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# The queries: name, index key, Feldera's figure and SQL per block of nexmark_queries.sql.
+declare -A SQL KEY FELDERA
+while IFS=$'\x1f' read -r name key feldera text; do
+  SQL[$name]=$text KEY[$name]=$key FELDERA[$name]=$feldera
+done < <(awk '
+  /^-- name: / { if (name != "") print name "\x1f" key "\x1f" fel "\x1f" text; name = $3; key = $5; fel = $7; text = ""; next }
+  name != "" && !/^--/ { text = text " " $0 }
+  END { if (name != "") print name "\x1f" key "\x1f" fel "\x1f" text }' "$BENCH_DIR/nexmark_queries.sql")
+
+TOTAL=$((EVENTS + MORE_EVENTS))
+# Event n is a person when n % 50 == 0, an auction when n % 50 is 1..3 (loadgen/nexmark.hpp).
+expected_rows() {  # events -> "persons auctions bids"
+  awk -v e="$1" 'BEGIN { full = int(e / 50); r = e % 50; p = full + (r > 0); a = full * 3 + (r > 1 ? (r - 1 > 3 ? 3 : r - 1) : 0); print p, a, e - p - a }'
+}
+read -r TOTAL_P TOTAL_A TOTAL_B <<<"$(expected_rows "$TOTAL")"
+# Event time: 2015-07-15 00:00:00 + 100 us per event; the first of the MORE_EVENTS is at CUT.
+CUT=$(awk -v n="$EVENTS" 'BEGIN { us = n * 100; s = int(us / 1000000); printf "2015-07-15 %02d:%02d:%02d.%06d", int(s / 3600), int(s / 60) % 60, s % 60, us % 1000000 }')
+
+start_postgres || exit 1
+E2E_TARGET=freshet start_freshet || exit 1
+trap cleanup EXIT
+FR=$FRESHET_PORT PG=$PG_REF_PORT
+echo "bench: Freshet pid $FRESHET_PID port $FR, PostgreSQL port $PG; EVENTS=$EVENTS MORE_EVENTS=$MORE_EVENTS workers: $WORKERS_NOTE"
+
+# 1. Generate EVENTS + MORE_EVENTS events once, as fast as Freshet takes them.
+t0=$(now_s)
+psql_to "$FR" -c "CREATE SOURCE nx FROM LOAD GENERATOR NEXMARK (TICK INTERVAL '10ms', RATE 10000, SEED $SEED, MAX EVENTS $TOTAL)
+                  FOR TABLES (person AS gen_person, auction AS gen_auction, bid AS gen_bid)" >/dev/null || exit 1
+while true; do
+  got=$(psql_to "$FR" -c "SELECT rows_total FROM mz_source_statuses WHERE name = 'nx'")
+  [[ "$got" == "$TOTAL" ]] && break
+  [[ $(since "$t0" | cut -d. -f1) -gt 1800 ]] && { echo "bench: generator stuck at $got of $TOTAL events"; exit 1; }
+  sleep 0.5
+done
+GEN_S=$(since "$t0")
+GEN_RATE=$(awk -v n="$TOTAL" -v s="$GEN_S" 'BEGIN { printf "%.0f", n / s }')
+got=$(psql_to "$FR" -F ' ' -c "SELECT (SELECT count(*) FROM gen_person), (SELECT count(*) FROM gen_auction), (SELECT count(*) FROM gen_bid)")
+[[ "$got" == "$TOTAL_P $TOTAL_A $TOTAL_B" ]] || { echo "bench: generated $got rows, want $TOTAL_P $TOTAL_A $TOTAL_B"; exit 1; }
+echo "bench: generated $TOTAL events in $GEN_S s ($GEN_RATE events/s into source tables, no view)"
+
+# 2. Plain tables person/auction/bid with the first EVENTS events, in both engines.
+DDL="CREATE TABLE person (id bigint NOT NULL, name text NOT NULL, email_address text NOT NULL, credit_card text NOT NULL,
+       city text NOT NULL, state text NOT NULL, date_time timestamp NOT NULL, extra text NOT NULL);
+     CREATE TABLE auction (id bigint NOT NULL, item_name text NOT NULL, description text NOT NULL, initial_bid bigint NOT NULL,
+       reserve bigint NOT NULL, date_time timestamp NOT NULL, expires timestamp NOT NULL, seller bigint NOT NULL,
+       category bigint NOT NULL, extra text NOT NULL);
+     CREATE TABLE bid (auction bigint NOT NULL, bidder bigint NOT NULL, price bigint NOT NULL, channel text NOT NULL,
+       url text NOT NULL, date_time timestamp NOT NULL, extra text NOT NULL);"
+psql_to "$FR" -c "$DDL" >/dev/null || exit 1
+psql_to "$PG" -c "$DDL" >/dev/null || exit 1
+t0=$(now_s)
+for t in person auction bid; do
+  psql_to "$FR" -c "INSERT INTO $t SELECT * FROM gen_$t WHERE date_time < TIMESTAMP '$CUT'" >/dev/null || exit 1
+done
+LOAD_FR=$(since "$t0")
+t0=$(now_s)
+for t in person auction bid; do
+  psql_to "$FR" -F $'\t' -c "SELECT * FROM gen_$t WHERE date_time < TIMESTAMP '$CUT'" >"$WORK/$t.tsv" || exit 1
+  psql_to "$PG" -c "\\copy $t FROM '$WORK/$t.tsv'" >/dev/null || exit 1
+done
+psql_to "$PG" -c 'VACUUM ANALYZE' >/dev/null
+LOAD_PG=$(since "$t0")
+read -r BASE_P BASE_A BASE_B <<<"$(expected_rows "$EVENTS")"
+for side in FR PG; do
+  got=$(psql_to "${!side}" -F ' ' -c "SELECT (SELECT count(*) FROM person), (SELECT count(*) FROM auction), (SELECT count(*) FROM bid)")
+  [[ "$got" == "$BASE_P $BASE_A $BASE_B" ]] || { echo "bench: $side has $got rows, want $BASE_P $BASE_A $BASE_B"; exit 1; }
+done
+echo "bench: $EVENTS events in person/auction/bid (Freshet INSERT ... SELECT $LOAD_FR s; PostgreSQL export + COPY + VACUUM ANALYZE $LOAD_PG s)"
+
+# 3. The next MORE_EVENTS events as SQL transactions of TXN_EVENTS events, dealt round robin to
+#    CLIENTS files. Each row carries its event number (date_time is 100 us per event).
+for t in person auction bid; do
+  psql_to "$FR" -F $'\t' -c "SELECT round((extract(epoch FROM date_time) - extract(epoch FROM TIMESTAMP '$CUT')) * 10000)::bigint, '$t', *
+                             FROM gen_$t WHERE date_time >= TIMESTAMP '$CUT'" || exit 1
+done | sort -t $'\t' -k1,1n -s | awk -F '\t' -v txn="$TXN_EVENTS" -v clients="$CLIENTS" -v dir="$WORK" '
+  BEGIN {
+    # i: a number; q: quoted text or timestamp
+    types["person"] = "iqqqqqqq"; types["auction"] = "iqqiiqqiiq"; types["bid"] = "iiiqqqq"
+  }
+  function flush(   f, out) {
+    if (batch < 0) return
+    f = dir "/more-" (batch % clients) ".sql"
+    out = "BEGIN;\n"
+    if (rows["person"] != "") out = out "INSERT INTO person VALUES " rows["person"] ";\n"
+    if (rows["auction"] != "") out = out "INSERT INTO auction VALUES " rows["auction"] ";\n"
+    if (rows["bid"] != "") out = out "INSERT INTO bid VALUES " rows["bid"] ";\n"
+    printf "%sCOMMIT;\n", out > f
+    rows["person"] = rows["auction"] = rows["bid"] = ""
+  }
+  BEGIN { batch = -1 }
+  {
+    b = int($1 / txn)
+    if (b != batch) { flush(); batch = b }
+    ty = types[$2]; v = ""
+    for (i = 3; i <= NF; i++) {
+      c = substr(ty, i - 2, 1)
+      v = v (i > 3 ? "," : "") (c == "i" ? $i : "'\''" $i "'\''")
+    }
+    rows[$2] = rows[$2] (rows[$2] == "" ? "" : ",") "(" v ")"
+  }
+  END { flush() }'
+ls "$WORK"/more-*.sql >/dev/null 2>&1 || { echo "bench: no insert files were made"; exit 1; }
+# The generated rows are in person/auction/bid and the insert files now: free their memory.
+psql_to "$FR" -c "DROP SOURCE nx CASCADE" >/dev/null || exit 1
+
+# Inserts the MORE_EVENTS events from CLIENTS clients for at most TP_SECONDS, then waits for
+# a strict serializable read of $1 (a view, or empty for none). Prints "events seconds".
+ingest() {
+  local view=$1 lookup=$2 pids=() c t0 elapsed commits
+  t0=$(now_s)
+  for c in $(seq 0 $((CLIENTS - 1))); do
+    [[ -f "$WORK/more-$c.sql" ]] || continue
+    psql -X -h 127.0.0.1 -p "$FR" -U freshet -d freshet -f "$WORK/more-$c.sql" >"$WORK/ingest-$c.out" 2>&1 &
+    pids+=($!)
+  done
+  while true; do
+    local alive=0 p
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    awk -v a="$(now_s)" -v b="$t0" -v m="$TP_SECONDS" 'BEGIN { exit !(a - b >= m) }' && break
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  [[ -n "$view" ]] && psql_to "$FR" -c "SELECT count(*) FROM $view WHERE $lookup" >/dev/null
+  elapsed=$(since "$t0")
+  commits=$(cat "$WORK"/ingest-*.out | grep -c '^COMMIT')
+  if grep -q ERROR "$WORK"/ingest-*.out; then echo "bench: insert errors:" >&2; grep -m3 ERROR "$WORK"/ingest-*.out >&2; fi
+  echo "$((commits * TXN_EVENTS)) $elapsed"
+}
+# Puts the tables back to the first EVENTS events.
+reset_tables() {
+  local t
+  for t in person auction bid; do psql_to "$FR" -c "DELETE FROM $t WHERE date_time >= TIMESTAMP '$CUT'" >/dev/null || return 1; done
+}
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+
+read -r n s <<<"$(ingest "" "")"
+TABLES_RATE=$(rate "$n" "$s")
+echo "bench: tables alone: $n events in $s s = $TABLES_RATE events/s"
+reset_tables || exit 1
+
+# 4. Each query alone.
+declare -A HYD PGT ROWS_FR ROWS_PG EPS RSS IDX NOTE
+for q in $QUERIES; do
+  [[ -n "${SQL[$q]:-}" ]] || { NOTE[$q]="not in nexmark_queries.sql"; continue; }
+  echo "bench: $q"
+  # PostgreSQL: the query once, as CREATE TEMP TABLE AS (materializes every row, as a view's
+  # hydration does); median of PG_RUNS.
+  # Runs after the first only while they are cheap (the first took under PG_REPEAT_UNDER_S).
+  times=()
+  for _ in $(seq 1 "$PG_RUNS"); do
+    out=$(psql_to "$PG" -c '\timing on' -c "CREATE TEMP TABLE r AS ${SQL[$q]}" -c 'SELECT count(*) FROM r' 2>&1)
+    ms=$(sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p' <<<"$out" | head -1)
+    [[ -n "$ms" ]] || { echo "  PostgreSQL failed: $out"; break; }
+    times+=("$ms")
+    ROWS_PG[$q]=$(grep -E '^[0-9]+$' <<<"$out" | tail -1)
+    awk -v ms="$ms" -v lim="$PG_REPEAT_UNDER_S" 'BEGIN { exit !(ms / 1000 >= lim) }' && break
+  done
+  PGT[$q]=$(printf '%s\n' "${times[@]}" | awk '{ printf "%.3f\n", $1 / 1000 }' | median)
+  # Freshet: view + index.
+  rss0=$(rss_kb)
+  t0=$(now_s)
+  if ! out=$(psql_to "$FR" -c "CREATE VIEW $q AS ${SQL[$q]}" -c "CREATE INDEX ${q}_idx ON $q (${KEY[$q]})" 2>&1); then
+    NOTE[$q]="Freshet: $(tr '\n' ' ' <<<"$out" | cut -c1-150)"
+    echo "  ${NOTE[$q]}"
+    psql_to "$FR" -c "DROP VIEW IF EXISTS $q CASCADE" >/dev/null 2>&1
+    continue
+  fi
+  HYD[$q]=$(since "$t0")
+  RSS[$q]=$(( ($(rss_kb) - rss0) / 1024 ))
+  IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
+  ROWS_FR[$q]=$(psql_to "$FR" -c "SELECT count(*) FROM $q")
+  [[ "${ROWS_FR[$q]}" == "${ROWS_PG[$q]:-}" ]] || NOTE[$q]="row counts differ"
+  # Small results: the rows themselves, sorted (psql's text output of both engines).
+  if [[ -z "${NOTE[$q]:-}" && "${ROWS_FR[$q]}" -le "$COMPARE_ROWS" ]]; then
+    psql_to "$FR" -c "SELECT * FROM $q" | LC_ALL=C sort >"$WORK/$q-FR.txt"
+    psql_to "$PG" -c "SELECT * FROM (${SQL[$q]}) r" | LC_ALL=C sort >"$WORK/$q-PG.txt"
+    if cmp -s "$WORK/$q-FR.txt" "$WORK/$q-PG.txt"; then NOTE[$q]="same rows"
+    else NOTE[$q]="ROWS DIFFER ($(diff "$WORK/$q-PG.txt" "$WORK/$q-FR.txt" | grep -c '^[<>]') lines)"; fi
+  fi
+  lookup=$(tr ',' '\n' <<<"${KEY[$q]}" | awk '{ printf "%s%s = %s", (NR > 1 ? " AND " : ""), $1, ($1 == "channel" ? "'\'''\''" : "0::bigint") }')
+  read -r n s <<<"$(ingest "$q" "$lookup")"
+  EPS[$q]=$(rate "$n" "$s")
+  echo "  hydrate ${HYD[$q]} s (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q]} rows, +${RSS[$q]} MB; $n events in $s s = ${EPS[$q]} events/s"
+  psql_to "$FR" -c "DROP VIEW $q CASCADE" >/dev/null || exit 1
+  reset_tables || exit 1
+done
+
+# 5. All views at once, idle.
+IDLE="-"
+if ((IDLE_CPU)); then
+  made=0
+  for q in $QUERIES; do
+    [[ -n "${HYD[$q]:-}" ]] || continue
+    psql_to "$FR" -c "CREATE VIEW $q AS ${SQL[$q]}" -c "CREATE INDEX ${q}_idx ON $q (${KEY[$q]})" >/dev/null && made=$((made + 1))
+  done
+  sleep 1
+  c0=$(cpu_ticks)
+  sleep "$IDLE_SECONDS"
+  c1=$(cpu_ticks)
+  IDLE=$(awk -v d=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v s="$IDLE_SECONDS" 'BEGIN { printf "%.1f", 100 * d / hz / s }')
+  echo "bench: idle with $made views maintained: $IDLE% of a core (RSS $(( $(rss_kb) / 1024 )) MB)"
+fi
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && a != "-" && b != "-" && b > 0) printf "%.2fx", a / b; else print "-" }'; }
+echo
+echo "=== Nexmark: $EVENTS events loaded, then up to $MORE_EVENTS more ($CLIENTS clients, $TXN_EVENTS events per transaction, at most $TP_SECONDS s per query); workers: $WORKERS_NOTE ==="
+printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s  %s\n' query "hydrate s" "PG s" "Fr/PG" "rows" "PG rows" "events/s" "Feldera*" "RSS MB" "index MB" note
+for q in $QUERIES; do
+  fel=${FELDERA[$q]:--}
+  printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s  %s\n' "$q" "${HYD[$q]:--}" "${PGT[$q]:--}" "$(ratio "${HYD[$q]:-}" "${PGT[$q]:-}")" \
+    "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${IDX[$q]:--}" "${NOTE[$q]:-}"
+done
+echo "tables alone (no view): $TABLES_RATE events/s by INSERT; the generator into source tables: $GEN_RATE events/s"
+((IDLE_CPU)) && echo "idle CPU with all views maintained: $IDLE% of a core over $IDLE_SECONDS s"
+echo "* Feldera published, per core (events/s); '-' where none is published. Fr/PG > 1: Freshet hydrates slower than PostgreSQL runs the query."
+echo "  RSS MB: the server's RSS growth while the view hydrated (freed memory of earlier, dropped views is reused, so it can read low);"
+echo "  index MB: the view's index arrangement (mz_arrangement_sizes), without the operators' own state."

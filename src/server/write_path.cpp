@@ -1,0 +1,206 @@
+#include "server/write_path.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "dataflow/update.hpp"
+#include "server/coordinator_state.hpp"
+
+namespace freshet::server {
+
+Row table_row_key(const sql::ObjectInfo& t, const Row& row) {
+  std::vector<Datum> ds = row.unpack();
+  std::vector<Datum> k;
+  k.reserve(t.primary_key.size());
+  for (auto c : t.primary_key) k.push_back(ds[c]);
+  Row key = Row::pack(k);
+  return t.source_id != 0 ? dataflow::canonical_row(key.ref()) : key;
+}
+
+void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs) {
+  // Key constraints (user tables only; source tables are never checked): the primary key,
+  // then UNIQUE constraints, in the order Executor::write checks them.
+  std::vector<const std::vector<uint32_t>*> keys;
+  if (t.source_id == 0) {
+    if (!t.primary_key.empty()) keys.push_back(&t.primary_key);
+    for (const auto& u : t.unique_keys) keys.push_back(&u);
+    if (data.key_counts.size() < keys.size()) data.key_counts.resize(keys.size());
+  }
+  std::vector<Datum> ds, k;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& [row, diff] : diffs) {
+      if (diff == 0 || (diff < 0) != (pass == 0)) continue;
+      auto rit = data.rows.find(row);
+      if (rit == data.rows.end()) rit = data.rows.emplace(row, 0).first;
+      rit->second += diff;
+      if (rit->second == 0) data.rows.erase(rit);
+      if (!t.primary_key.empty()) {
+        Row key = table_row_key(t, row);
+        if (diff > 0) {
+          data.by_key[key] = row;
+        } else {
+          auto it = data.by_key.find(key);
+          if (it != data.by_key.end() && it->second == row) data.by_key.erase(it);
+        }
+      }
+      if (keys.empty()) continue;
+      ds.clear();
+      row.unpack_into(ds);
+      for (size_t ki = 0; ki < keys.size(); ++ki) {
+        k.clear();
+        bool has_null = false;
+        for (auto c : *keys[ki]) {
+          k.push_back(ds[c]);
+          has_null |= ds[c].is_null();
+        }
+        if (has_null) continue;
+        auto& counts = data.key_counts[ki];
+        Row kr = Row::pack(k);
+        auto it = counts.find(kr);
+        if (it == counts.end()) it = counts.emplace(std::move(kr), 0).first;
+        it->second += diff;
+        if (it->second == 0) counts.erase(it);
+      }
+    }
+  }
+}
+
+std::shared_ptr<UnpublishedWrite> Coordinator::State::stage_write(ChangeSet changes, uint64_t collection, storage::Batch batch) {
+  auto w = std::make_shared<UnpublishedWrite>();
+  w->collection = persist ? collection : 0;
+  for (auto& [id, d] : changes) dataflow::consolidate(d);
+  {
+    std::unique_lock lock(mu);
+    // The timestamp is taken here, where the write is registered, so that the ticker (which
+    // never advances past the oldest unpublished write) cannot overtake it.
+    w->ts = next_write_ts();
+    last_write_ts = w->ts;
+    w->seq = next_write_seq++;
+    for (const auto& [id, d] : changes) {
+      const sql::ObjectInfo* t = catalog.find(id);
+      TableData* data = catalog.table_data(id);
+      if (t && data) apply_table_diffs(*t, *data, d);
+    }
+    w->changes = std::move(changes);
+    unpublished.push_back(w);
+  }
+  if (w->collection != 0) {
+    batch.timestamp_ms = w->ts;
+    auto p = persist->enqueue(w->collection, std::move(batch));
+    if (!p) {
+      std::unique_lock lock(mu);
+      undo_from(w->collection, w->seq, p.status());
+      publish_ready();
+      throw SqlError(sqlstate::kIoError, "could not make the write durable: " + p.status().message());
+    }
+    w->append = std::move(p.value());
+    w->has_append = true;
+  } else {
+    std::unique_lock lock(mu);
+    w->state = UnpublishedWrite::State::kDurable;
+  }
+  return w;
+}
+
+void Coordinator::State::undo_from(uint64_t collection, uint64_t seq, const Status& why) {
+  for (auto it = unpublished.rbegin(); it != unpublished.rend(); ++it) {
+    UnpublishedWrite& u = **it;
+    if (u.seq < seq) break;
+    if (u.collection != collection || u.undone) continue;
+    for (const auto& [id, d] : u.changes) {
+      const sql::ObjectInfo* t = catalog.find(id);
+      TableData* data = catalog.table_data(id);
+      if (!t || !data) continue;  // dropped meanwhile
+      RowDiffs neg;
+      neg.reserve(d.size());
+      for (const auto& [r, n] : d) neg.push_back({r, -n});
+      apply_table_diffs(*t, *data, neg);
+    }
+    u.undone = true;
+    u.state = UnpublishedWrite::State::kFailed;
+    if (u.status.is_ok()) u.status = why;
+  }
+}
+
+Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>& w) {
+  Status durable = Status::ok();
+  if (w->has_append) durable = persist->wait(w->append);
+  if (!durable) {
+    // Undo needs write_mu (no writer may evaluate on the state being undone).
+    std::lock_guard wl(write_mu);
+    std::unique_lock lock(mu);
+    if (!w->undone) {
+      std::fprintf(stderr, "freshet: a write at %llu could not be made durable and was undone: %s\n",
+                   static_cast<unsigned long long>(w->ts), durable.message().c_str());
+      undo_from(w->collection, w->seq, durable);
+    }
+  }
+  std::unique_lock lock(mu);
+  if (durable && w->state == UnpublishedWrite::State::kPending) w->state = UnpublishedWrite::State::kDurable;
+  publish_ready();
+  published_cv.wait(lock, [&] { return w->published; });
+  if (w->state == UnpublishedWrite::State::kFailed) return w->status.is_ok() ? Status::error("the write was undone") : w->status;
+  return Status::ok();
+}
+
+void Coordinator::State::publish_ready() {
+  // In commit order, every write at the front that is finished: durable ones become visible
+  // (their changes go through the dataflows at their timestamp), failed ones were undone.
+  bool any = false;
+  while (!unpublished.empty() && unpublished.front()->state != UnpublishedWrite::State::kPending) {
+    std::shared_ptr<UnpublishedWrite> u = std::move(unpublished.front());
+    unpublished.pop_front();
+    if (u->state == UnpublishedWrite::State::kDurable) {
+      FRESHET_ASSERT(u->ts >= now_ts);
+      advance(u->ts, std::move(u->changes));
+    }
+    u->published = true;
+    any = true;
+  }
+  if (any) published_cv.notify_all();
+}
+
+void Coordinator::State::published_rows(uint64_t table_id, const TableData& data,
+                                        const std::function<void(const Row&, int64_t)>& emit) const {
+  std::unordered_map<Row, int64_t, RowHash> ahead;  // newest minus published, per row
+  for (const auto& u : unpublished) {
+    if (u->undone) continue;
+    auto it = u->changes.find(table_id);
+    if (it == u->changes.end()) continue;
+    for (const auto& [r, n] : it->second) ahead[r] += n;
+  }
+  if (ahead.empty()) {
+    for (const auto& [row, n] : data.rows) emit(row, n);
+    return;
+  }
+  for (const auto& [row, n] : data.rows) {
+    auto a = ahead.find(row);
+    int64_t m = a == ahead.end() ? n : n - a->second;
+    if (m > 0) emit(row, m);
+  }
+  // Rows that unpublished writes removed entirely.
+  for (const auto& [row, d] : ahead)
+    if (d < 0 && !data.rows.contains(row)) emit(row, -d);
+}
+
+std::optional<Row> Coordinator::State::published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const {
+  // The oldest unpublished write that touched the key knows the published row: what it removed.
+  for (const auto& u : unpublished) {
+    if (u->undone) continue;
+    auto it = u->changes.find(t.id);
+    if (it == u->changes.end()) continue;
+    bool touched = false;
+    std::optional<Row> before;
+    for (const auto& [r, n] : it->second) {
+      if (table_row_key(t, r) != key) continue;
+      touched = true;
+      if (n < 0) before = r;
+    }
+    if (touched) return before;
+  }
+  auto f = data.by_key.find(key);
+  if (f == data.by_key.end()) return std::nullopt;
+  return f->second;
+}
+
+}  // namespace freshet::server

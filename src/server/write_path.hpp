@@ -1,0 +1,74 @@
+#pragma once
+// The write path: how a write transaction — a session's autocommit statement or COMMIT, a
+// source's upstream transaction, a Kafka Produce into a table — becomes durable and visible.
+//
+// Two locks, always taken in this order: State::write_mu (a std::mutex that orders writers and
+// DDL) and State::mu (the readers' shared_mutex). A writer
+//   1. under write_mu (and mu shared while it reads): evaluates its statement against the
+//      tables' newest state, checks constraints and computes its durable records;
+//   2. stage_write(), still under write_mu: with mu held exclusively for a moment, takes the
+//      transaction's timestamp from the oracle, applies the changes to the tables' newest state
+//      and registers them as *unpublished*; then enqueues the records on its collection
+//      (storage::Collection::enqueue: the commit order is fixed here, no I/O yet);
+//   3. releases write_mu: the next writer evaluates on top of this one's changes while this
+//      one's records are being written, so concurrent writers share one fdatasync (the
+//      collection's group commit);
+//   4. finish_write(), holding no lock: waits until the records are durable, then publishes —
+//      with mu held exclusively, in commit order, every transaction at the front of the
+//      unpublished queue that is durable: its overlay entry goes away (readers now see it) and
+//      its changes are queued for the maintained dataflows at its timestamp — and returns
+//      once its own transaction is published. Only then is the write acknowledged.
+// No lock is held across an fdatasync, so readers never wait for a disk.
+//
+// Readers (one-shot SELECTs, SUBSCRIBE and sink snapshots, primary-key lookups) read the tables
+// through published_rows() / published_by_key(), which take the unpublished transactions out
+// of the newest state again: a reader never sees a write that is not durable, and sees every
+// acknowledged one (strict serializable, as before). Writers holding write_mu read the newest
+// state directly (so an UPDATE never loses a concurrent, not yet durable UPDATE).
+//
+// Failure: when a transaction's records cannot be made durable, its collection is poisoned
+// (storage/collection.hpp) and every later transaction queued on it fails too. The first of
+// them to notice undoes, under write_mu and mu, all unpublished transactions of that
+// collection from itself on, newest first, and each is answered with the error.
+//
+// Known limit: a writer evaluates on the newest state of every table, so a table write that read
+// a source table's not yet durable change is kept even if that source transaction later fails
+// (the source is then stopped and restarts from its durable position).
+//
+// Publishing queues the changes as a compute step (compute.cpp): no write waits for a dataflow.
+
+#include <cstdint>
+#include <memory>
+
+#include "common/error.hpp"
+#include "server/catalog.hpp"
+#include "server/maintained.hpp"
+#include "server/persist.hpp"
+
+namespace freshet::server {
+
+// A transaction applied to the tables' newest state and not yet published.
+struct UnpublishedWrite {
+  uint64_t seq = 0;
+  uint64_t ts = 0;
+  uint64_t collection = 0;  // where its records go; 0 when there is no data directory
+  ChangeSet changes;        // per table: the consolidated row diffs applied to the newest state
+  enum class State : uint8_t { kPending, kDurable, kFailed };
+  State state = State::kPending;  // guarded by State::mu
+  bool undone = false;            // guarded by State::mu
+  bool published = false;         // guarded by State::mu
+  Status status;                  // guarded by State::mu: the failure, for kFailed
+  Persistence::PendingAppend append;
+  bool has_append = false;
+};
+
+// The key under which a table's by_key holds a row: its primary-key columns packed (source
+// tables: canonically, as their connectors look them up). REQUIRES: t has a primary key.
+Row table_row_key(const sql::ObjectInfo& t, const Row& row);
+
+// Applies row diffs to a table's contents and key indexes: removals first, then insertions, so
+// that an upsert's -old/+new pair leaves the new row under its key in either order.
+// REQUIRES: write_mu held and mu held exclusively (or start-up, single-threaded).
+void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs);
+
+}  // namespace freshet::server

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Writes do not wait for dataflows, and a lagging dataflow delays only the reads of it
+# (src/server/README.md, "Threads and locking"): with a deliberately slow indexed view (a join
+# whose condition is an expression, so every change is compared with every row), an INSERT
+# into its input is acknowledged long before the view has caught up, mz_dataflow_frontiers
+# shows the view behind, writes to and reads of other tables stay fast meanwhile, and a read
+# of the view waits and then sees every acknowledged write (strict serializable).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+NAME=dataflow_isolation
+if [[ "$E2E_TARGET" == postgres ]]; then echo "PASS $NAME (skipped: dataflows are Freshet's)"; exit 0; fi
+start_freshet || { e2e_fail $NAME "server did not start"; exit 1; }
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+ms_of() {  # ms_of SQL...: runs the statements in one session, prints the wall time in ms
+  local t0 args=() s
+  for s in "$@"; do args+=(-c "$s"); done
+  t0=$(date +%s%N)
+  psql -X -q -v ON_ERROR_STOP=1 "${args[@]}" >/dev/null 2>&1 || { echo -1; return; }
+  echo $((($(date +%s%N) - t0) / 1000000))
+}
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE h (x int)" -c "INSERT INTO h SELECT x FROM generate_series(1, 3000) x" \
+  -c "CREATE VIEW slow AS SELECT count(*) AS n FROM h a, h b WHERE a.x + b.x = 5000" -c "CREATE INDEX ON slow (n)" \
+  -c "CREATE TABLE u (x int PRIMARY KEY)" >/dev/null || { e2e_fail $NAME "setup failed"; exit 1; }
+
+w=$(ms_of "INSERT INTO h SELECT x FROM generate_series(3001, 3600) x")
+lagging=$(psql -X -qAt -c "SELECT pending_steps > 0 OR lag_ms > 0 FROM mz_dataflow_frontiers WHERE object_name = 'slow'")
+u=$(ms_of "INSERT INTO u VALUES (1)")
+r=$(ms_of "SELECT count(*) FROM u" "SELECT count(*) FROM h")
+t0=$(date +%s%N)
+n=$(psql -X -qAt -c "SELECT n FROM slow")
+v=$((($(date +%s%N) - t0) / 1000000))
+echo "     insert into the view's input: ${w} ms; other insert: ${u} ms; other reads: ${r} ms; read of the view: ${v} ms (view behind: $lagging)"
+# Pairs (a, b) of 1..3600 with a + b = 5000: a in 1400..3600.
+[[ "$n" == 2201 ]] || fail "the view answered n = $n after the writes, not 2201"
+((w >= 0 && u >= 0 && r >= 0)) || fail "a statement failed"
+[[ "$lagging" == t ]] || fail "mz_dataflow_frontiers did not show the view behind right after the write (the write waited for it?)"
+((v > 4 * w)) || fail "the view caught up in ${v} ms, not much longer than the write (${w} ms): the write waited for it"
+((u < 1000 && r < 1000)) || fail "other tables were slow while the view lagged: insert ${u} ms, reads ${r} ms"
+caught=$(psql -X -qAt -c "SELECT pending_steps FROM mz_dataflow_frontiers WHERE object_name = 'slow'")
+[[ "$caught" == 0 ]] || fail "after a read of it, the view still has $caught steps pending"
+
+# CREATE INDEX hydrates without holding the locks: while it runs, writes (also to the view's
+# input) and reads go on, mz_dataflow_frontiers shows it not hydrated, and the index then
+# reflects every write made meanwhile.
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE g (x int)" -c "INSERT INTO g SELECT x FROM generate_series(1, 3600) x" \
+  -c "CREATE VIEW slow2 AS SELECT count(*) AS n, sum(a.x) AS s FROM g a, g b WHERE a.x + b.x = 5000" >/dev/null ||
+  fail "setup of slow2 failed"
+ci_log="$FRESHET_DATA_DIR/create_index.log"
+t0=$(date +%s%N)
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE INDEX ON slow2 (n)" >"$ci_log" 2>&1 &
+ci_pid=$!
+sleep 0.3
+hydrating=$(psql -X -qAt -c "SELECT hydrated FROM mz_dataflow_frontiers WHERE object_name = 'slow2'")
+max_ms=0 writes=0
+for i in $(seq 1 8); do
+  kill -0 "$ci_pid" 2>/dev/null || break
+  m=$(ms_of "INSERT INTO g VALUES ($((2400 + i))), ($((2600 - i)))" "DELETE FROM g WHERE x = $((1000 + i))" \
+    "INSERT INTO u VALUES ($((100 + i)))" "SELECT count(*) FROM u")
+  ((m < 0)) && fail "a write during CREATE INDEX failed"
+  ((m > max_ms)) && max_ms=$m
+  writes=$((writes + 1))
+  sleep 0.2
+done
+wait "$ci_pid" || fail "CREATE INDEX failed: $(cat "$ci_log")"
+ci_ms=$((($(date +%s%N) - t0) / 1000000))
+echo "     CREATE INDEX took ${ci_ms} ms; ${writes} write rounds meanwhile, the slowest ${max_ms} ms; hydrated while running: ${hydrating}"
+((writes > 0)) || fail "CREATE INDEX finished before any write could be made during it (${ci_ms} ms)"
+[[ "$hydrating" == f ]] || fail "mz_dataflow_frontiers did not show slow2 hydrating: '$hydrating'"
+((max_ms < 2000 && max_ms * 2 < ci_ms)) || fail "writes waited for CREATE INDEX: slowest ${max_ms} ms of ${ci_ms} ms"
+plan=$(psql -X -qAt -c "EXPLAIN SELECT * FROM slow2" | head -1)
+[[ "$plan" == Get* ]] || fail "slow2 is not read from its index: $plan"
+got=$(psql -X -qAt -c "SELECT n || ':' || s FROM slow2")
+want=$(psql -X -qAt -c "SELECT count(*) || ':' || sum(a.x) FROM g a, g b WHERE a.x + b.x = 5000")
+[[ "$got" == "$want" ]] || fail "after CREATE INDEX the view has $got, the query over g gives $want (writes during hydration lost?)"
+psql -X -q -c "INSERT INTO g VALUES (2450), (2550)" >/dev/null
+got=$(psql -X -qAt -c "SELECT n || ':' || s FROM slow2")
+want=$(psql -X -qAt -c "SELECT count(*) || ':' || sum(a.x) FROM g a, g b WHERE a.x + b.x = 5000")
+[[ "$got" == "$want" ]] || fail "after one more write the view has $got, the query gives $want"
+
+freshet_alive || fail "freshet exited"
+stop_freshet
+if ((fails == 0)); then e2e_pass $NAME; else e2e_fail $NAME "$fails check(s) failed"; exit 1; fi
