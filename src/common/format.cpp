@@ -1023,7 +1023,7 @@ std::string_view apply_char_typmod(std::string_view s, Type t, Arena& arena) {
   if (t.id == TypeId::kBpchar && len < max) {
     size_t pad = max - len;
     char* p = arena.allocate(s.size() + pad);
-    std::memcpy(p, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());  // an empty view may have no data
     std::memset(p + s.size(), ' ', pad);
     return std::string_view(p, s.size() + pad);
   }
