@@ -99,7 +99,12 @@ for ph in "${phases[@]}"; do
           if ((got >= ${EVIDENCE_BASELINE:-275})); then add evidence-vs-pg 1 0
           else echo "evidence: $got passed < PostgreSQL's ${EVIDENCE_BASELINE:-275}"; add evidence-vs-pg 0 1; fi
           if bash test/e2e/differential/slow.sh; then add differential-slow 1 0; else add differential-slow 0 1; fi
-          if bash test/e2e/cdc/crash_slow.sh; then add cdc-crash-slow 1 0; else add cdc-crash-slow 0 1; fi ;;
+          if bash test/e2e/cdc/crash_slow.sh; then add cdc-crash-slow 1 0; else add cdc-crash-slow 0 1; fi
+          # The SQL fuzz target for 10^6 mutations (make test runs 20,000); under ASan/UBSan
+          # when BUILD_DIR is the debug build.
+          if "$BUILD_DIR/src/sql/sql_fuzz_driver" src/sql/fuzz_corpus --iterations 1000000 --seed "${FUZZ_SEED:-2}"; then
+            add sql-fuzz-slow 1 0
+          else add sql-fuzz-slow 0 1; fi ;;
     *) echo "unknown phase $ph"; exit 2 ;;
   esac
 done
