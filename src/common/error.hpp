@@ -30,6 +30,7 @@ inline constexpr const char* kNullValueNotAllowed = "22004";
 inline constexpr const char* kInvalidDatetimeFormat = "22007";
 inline constexpr const char* kDatetimeFieldOverflow = "22008";
 inline constexpr const char* kDivisionByZero = "22012";
+inline constexpr const char* kIntervalFieldOverflow = "22015";
 inline constexpr const char* kInvalidParameterValue = "22023";
 inline constexpr const char* kInvalidRegularExpression = "2201B";
 inline constexpr const char* kInvalidRowCountInLimitClause = "2201W";

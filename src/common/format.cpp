@@ -1035,7 +1035,7 @@ std::string_view apply_char_typmod(std::string_view s, Type t, Arena& arena) {
   if (t.id == TypeId::kBpchar && len < max) {
     size_t pad = max - len;
     char* p = arena.allocate(s.size() + pad);
-    std::memcpy(p, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());  // an empty view may have no data
     std::memset(p + s.size(), ' ', pad);
     return std::string_view(p, s.size() + pad);
   }
@@ -1169,81 +1169,341 @@ void format_interval(const Interval& iv, std::string& out) {
   }
 }
 
-Interval parse_interval(std::string_view text) {
+// PostgreSQL's DecodeInterval (IntervalStyle postgres): the text is split into fields
+// (ParseDateTime), which are read from right to left so that a unit is seen before its value;
+// a number without a unit takes the unit the interval qualifier (typmod) implies, seconds
+// without one. Each unit may appear once (`1 month 2 months` is 22007).
+namespace interval_parse {
+
+enum class Field : uint8_t { kNumber, kTime, kDate, kSigned, kString };
+enum Unit : int { kNone = -1, kMicro, kMilli, kSecond, kMinute, kHour, kDay, kWeek, kMonth, kYear, kDecade, kCentury, kMillennium, kAgo, kUnsupported };
+
+struct Acc {
+  int64_t usec = 0;
+  int64_t mday = 0, mon = 0, year = 0;  // checked against int32 at the end
+};
+
+[[noreturn]] void overflow(std::string_view text) {
+  throw SqlError(sqlstate::kIntervalFieldOverflow, "interval field value out of range: \"" + std::string(text) + "\"");
+}
+
+Unit decode_unit(std::string_view w) {
+  // PostgreSQL compares the first 10 characters (TOKMAXLEN).
+  std::string t(w.substr(0, 10));
+  static const std::pair<const char*, Unit> kUnits[] = {
+      {"ago", kAgo},         {"c", kCentury},         {"cent", kCentury},       {"centuries", kCentury},
+      {"century", kCentury}, {"d", kDay},             {"day", kDay},            {"days", kDay},
+      {"dec", kDecade},      {"decade", kDecade},     {"decades", kDecade},     {"decs", kDecade},
+      {"h", kHour},          {"hour", kHour},         {"hours", kHour},         {"hr", kHour},
+      {"hrs", kHour},        {"m", kMinute},          {"microsecon", kMicro},   {"mil", kMillennium},
+      {"millennia", kMillennium}, {"millennium", kMillennium}, {"millisecon", kMilli}, {"mils", kMillennium},
+      {"min", kMinute},      {"mins", kMinute},       {"minute", kMinute},      {"minutes", kMinute},
+      {"mon", kMonth},       {"mons", kMonth},        {"month", kMonth},        {"months", kMonth},
+      {"ms", kMilli},        {"msec", kMilli},        {"msecond", kMilli},      {"mseconds", kMilli},
+      {"msecs", kMilli},     {"qtr", kUnsupported},   {"quarter", kUnsupported}, {"s", kSecond},
+      {"sec", kSecond},      {"second", kSecond},     {"seconds", kSecond},     {"secs", kSecond},
+      {"timezone", kUnsupported}, {"timezone_h", kUnsupported}, {"timezone_m", kUnsupported},
+      {"us", kMicro},        {"usec", kMicro},        {"usecond", kMicro},      {"useconds", kMicro},
+      {"usecs", kMicro},     {"w", kWeek},            {"week", kWeek},          {"weeks", kWeek},
+      {"y", kYear},          {"year", kYear},         {"years", kYear},         {"yr", kYear},
+      {"yrs", kYear},
+  };
+  for (const auto& [name, u] : kUnits)
+    if (t == name) return u;
+  return kNone;
+}
+
+bool add_usec(Acc& a, long double v) {
+  long double r = static_cast<long double>(a.usec) + v;
+  if (!(r > -9.2233720368547758e18L && r < 9.2233720368547758e18L)) return false;
+  a.usec = static_cast<int64_t>(r);
+  return true;
+}
+// AdjustFractMicroseconds: the fraction times the scale, rounded to a microsecond.
+bool fract_usec(Acc& a, double frac, int64_t scale) {
+  if (frac == 0) return true;
+  frac *= static_cast<double>(scale);
+  auto usec = static_cast<int64_t>(frac);
+  frac -= static_cast<double>(usec);
+  if (frac > 0.5) ++usec;
+  else if (frac < -0.5) --usec;
+  return add_usec(a, static_cast<long double>(usec));
+}
+bool micros(Acc& a, int64_t val, double fval, int64_t scale) {
+  return add_usec(a, static_cast<long double>(val) * scale) && fract_usec(a, fval, scale);
+}
+bool fract_days(Acc& a, double frac, int scale) {
+  if (frac == 0) return true;
+  frac *= scale;
+  auto extra = static_cast<int64_t>(frac);
+  a.mday += extra;
+  frac -= static_cast<double>(extra);
+  return fract_usec(a, frac, kMicrosPerDay);
+}
+bool years(Acc& a, int64_t val, double fval, int scale) {
+  a.year += val * scale;
+  a.mon += static_cast<int64_t>(std::rint(fval * scale * 12));
+  return std::llabs(a.year) <= INT32_MAX && std::llabs(a.mon) <= INT32_MAX;
+}
+
+// The time field h:m[:s[.f]] (or m:s with MINUTE TO SECOND or a fraction), as microseconds.
+void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& a) {
+  size_t i = 0;
+  auto num = [&](int64_t& out) {
+    size_t b = i;
+    while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
+    if (i == b) interval_syntax(text);
+    if (i - b > 18) overflow(text);
+    out = std::stoll(std::string(f.substr(b, i - b)));
+  };
+  auto fraction = [&]() -> int64_t {
+    // ParseFractionalSecond: ".ddd" to microseconds, rounded.
+    size_t b = i;
+    ++i;
+    while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
+    double frac = std::strtod(std::string(f.substr(b, i - b)).c_str(), nullptr);
+    return static_cast<int64_t>(std::rint(frac * 1e6));
+  };
+  int64_t hour = 0, min = 0, sec = 0, fsec = 0;
+  num(hour);
+  if (i >= f.size() || f[i] != ':') interval_syntax(text);
+  ++i;
+  num(min);
+  if (i == f.size()) {
+    if (range == ((1 << kIntervalMinuteBit) | (1 << kIntervalSecondBit))) sec = min, min = hour, hour = 0;
+  } else if (f[i] == '.') {
+    fsec = fraction();
+    sec = min, min = hour, hour = 0;
+  } else if (f[i] == ':') {
+    ++i;
+    num(sec);
+    if (i < f.size() && f[i] == '.') fsec = fraction();
+  } else {
+    interval_syntax(text);
+  }
+  if (i != f.size()) interval_syntax(text);
+  if (min > 59 || sec > 60 || fsec > kMicrosPerSecond) overflow(text);
+  if (!add_usec(a, (static_cast<long double>(hour) * 3600 + min * 60 + sec) * kMicrosPerSecond + fsec)) overflow(text);
+}
+
+}  // namespace interval_parse
+
+Interval parse_interval(std::string_view text, int32_t typmod) {
+  using namespace interval_parse;
   std::string s = lower(trim(text));
   if (s.empty()) interval_syntax(text);
-  if (s[0] == 'p') return parse_iso_interval(s, text);
-  std::string_view v = s;
-  if (v.front() == '@') v.remove_prefix(1);
-  IntervalAcc acc;
-  bool ago = false, any = false;
-  size_t i = 0;
-  auto skip_ws = [&]() {
-    while (i < v.size() && is_space(v[i])) ++i;
-  };
-  skip_ws();
-  while (i < v.size()) {
-    if (ago) interval_syntax(text);
-    // A word: "ago".
-    if (std::isalpha(static_cast<unsigned char>(v[i]))) {
-      size_t b = i;
-      while (i < v.size() && std::isalpha(static_cast<unsigned char>(v[i]))) ++i;
-      if (v.substr(b, i - b) != "ago") interval_syntax(text);
-      ago = true;
-      skip_ws();
-      continue;
-    }
-    // A time: [+-]H:MM[:SS[.frac]].
-    size_t b = i;
-    size_t k = i;
-    if (k < v.size() && (v[k] == '+' || v[k] == '-')) ++k;
-    while (k < v.size() && std::isdigit(static_cast<unsigned char>(v[k]))) ++k;
-    if (k < v.size() && v[k] == ':') {
-      int sign = v[b] == '-' ? -1 : 1;
-      size_t hs = (v[b] == '+' || v[b] == '-') ? b + 1 : b;
-      long double h = std::strtold(std::string(v.substr(hs, k - hs)).c_str(), nullptr);
-      i = k + 1;
-      size_t ms = i;
-      while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
-      if (i == ms) interval_syntax(text);
-      long double m = std::strtold(std::string(v.substr(ms, i - ms)).c_str(), nullptr);
-      long double sec = 0;
-      if (i < v.size() && v[i] == ':') {
-        ++i;
-        size_t ss = i;
-        while (i < v.size() && (std::isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
-        if (i == ss) interval_syntax(text);
-        sec = std::strtold(std::string(v.substr(ss, i - ss)).c_str(), nullptr);
-      }
-      if (m > 59 || sec >= 60) interval_syntax(text);
-      acc.micros += sign * ((h * 3600 + m * 60) * kMicrosPerSecond + sec * kMicrosPerSecond);
-      any = true;
-      if (i < v.size() && !is_space(v[i])) interval_syntax(text);
-      skip_ws();
-      continue;
-    }
-    long double num;
-    if (!parse_number(v, i, num)) interval_syntax(text);
-    // Unit, attached or after whitespace.
-    skip_ws();
-    size_t ub = i;
-    while (i < v.size() && std::isalpha(static_cast<unsigned char>(v[i]))) ++i;
-    std::string_view unit = v.substr(ub, i - ub);
-    if (unit == "ago") {
-      i = ub;
-      unit = {};
-    }
-    if (unit.empty()) {
-      // A bare number means seconds.
-      acc.add(num, "second", text);
-    } else {
-      acc.add(num, unit, text);
-    }
-    any = true;
-    skip_ws();
+  Interval result;
+  if (s[0] == 'p') {
+    result = parse_iso_interval(s, text);
+    return adjust_interval_for_typmod(result, typmod);
   }
-  if (!any) interval_syntax(text);
-  return acc.finish(ago, text);
+  int32_t range = typmod < 0 ? kIntervalFullRange : (typmod >> 16) & 0x7FFF;
+  // ParseDateTime: split into typed fields.
+  std::vector<std::pair<Field, std::string>> fields;
+  size_t i = 0;
+  auto digit = [&](size_t k) { return k < s.size() && std::isdigit(static_cast<unsigned char>(s[k])); };
+  auto alpha = [&](size_t k) { return k < s.size() && std::isalpha(static_cast<unsigned char>(s[k])); };
+  while (i < s.size()) {
+    if (is_space(s[i])) {
+      ++i;
+      continue;
+    }
+    size_t b = i;
+    Field ft;
+    if (digit(i)) {
+      while (digit(i)) ++i;
+      if (i < s.size() && s[i] == ':') {
+        ft = Field::kTime;
+        while (i < s.size() && (digit(i) || s[i] == ':' || s[i] == '.')) ++i;
+      } else if (i < s.size() && (s[i] == '-' || s[i] == '/' || s[i] == '.')) {
+        char delim = s[i++];
+        if (digit(i)) {
+          ft = delim == '.' ? Field::kNumber : Field::kDate;
+          while (digit(i)) ++i;
+          if (i < s.size() && s[i] == delim) {
+            ft = Field::kDate;
+            while (digit(i) || (i < s.size() && s[i] == delim)) ++i;
+          }
+        } else {
+          ft = Field::kDate;
+          while (alpha(i) || digit(i) || (i < s.size() && s[i] == delim)) ++i;
+        }
+      } else {
+        ft = Field::kNumber;
+      }
+    } else if (s[i] == '.') {
+      ++i;
+      while (digit(i)) ++i;
+      ft = Field::kNumber;
+    } else if (alpha(i)) {
+      while (alpha(i)) ++i;
+      ft = Field::kString;
+      if (i < s.size() && (s[i] == '-' || s[i] == '/' || s[i] == '.' || s[i] == '+' || digit(i))) interval_syntax(text);
+    } else if (s[i] == '+' || s[i] == '-') {
+      std::string f(1, s[i++]);
+      while (i < s.size() && is_space(s[i])) ++i;
+      if (!digit(i)) interval_syntax(text);
+      b = i;
+      while (digit(i) || (i < s.size() && (s[i] == ':' || s[i] == '.' || s[i] == '-'))) ++i;
+      fields.emplace_back(Field::kSigned, f + s.substr(b, i - b));
+      continue;
+    } else if (std::ispunct(static_cast<unsigned char>(s[i]))) {
+      ++i;
+      continue;
+    } else {
+      interval_syntax(text);
+    }
+    fields.emplace_back(ft, s.substr(b, i - b));
+  }
+
+  // DecodeInterval: right to left.
+  Acc acc;
+  int type = kNone;
+  bool is_before = false, parsing_unit_val = false;
+  uint32_t fmask = 0;
+  const int n = static_cast<int>(fields.size());
+  for (int k = n - 1; k >= 0; --k) {
+    const auto& [ft, f] = fields[static_cast<size_t>(k)];
+    uint32_t tmask = 0;
+    bool as_number = ft == Field::kNumber || ft == Field::kDate;
+    if (ft == Field::kTime) {
+      decode_time(f, range, text, acc);
+      tmask = 1u << 20;  // the whole time
+      type = kDay;
+    } else if (ft == Field::kSigned) {
+      if (f.find(':', 1) != std::string::npos) {
+        Acc t;
+        decode_time(std::string_view(f).substr(1), range, text, t);
+        if (!add_usec(acc, f[0] == '-' ? -static_cast<long double>(t.usec) : static_cast<long double>(t.usec))) overflow(text);
+        tmask = 1u << 20;
+        type = kDay;
+      } else {
+        as_number = true;
+      }
+    } else if (ft == Field::kString) {
+      if (parsing_unit_val) interval_syntax(text);
+      Unit u = decode_unit(f);
+      if (u == kNone || u == kUnsupported) interval_syntax(text);
+      if (u == kAgo) {
+        if (k != n - 1) interval_syntax(text);
+        is_before = true;
+        type = kUnsupported;  // "1 ago" has no unit for its number
+      } else {
+        type = u;
+        parsing_unit_val = true;
+      }
+    }
+    if (as_number) {
+      if (type == kNone) {
+        // The qualifier decides what the rightmost bare number is.
+        constexpr int32_t Y = 1 << kIntervalYearBit, M = 1 << kIntervalMonthBit, D = 1 << kIntervalDayBit,
+                          H = 1 << kIntervalHourBit, MI = 1 << kIntervalMinuteBit;
+        if (range == Y) type = kYear;
+        else if (range == M || range == (Y | M)) type = kMonth;
+        else if (range == D) type = kDay;
+        else if (range == H || range == (D | H)) type = kHour;
+        else if (range == MI || range == (H | MI) || range == (D | H | MI)) type = kMinute;
+        else type = kSecond;
+      }
+      // strtoint: sign and digits.
+      size_t p = 0;
+      bool neg = false;
+      if (p < f.size() && (f[p] == '+' || f[p] == '-')) neg = f[p++] == '-';
+      size_t db = p;
+      while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
+      int64_t val = 0;
+      if (p - db > 10) overflow(text);
+      if (p > db) val = std::stoll(f.substr(db, p - db));
+      if (neg) val = -val;
+      if (val > INT32_MAX || val < INT32_MIN) overflow(text);
+      double fval = 0;
+      if (p < f.size() && f[p] == '-') {
+        // SQL "years-months".
+        size_t mb = ++p;
+        while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
+        if (p == mb || p - mb > 10) overflow(text);
+        int64_t val2 = std::stoll(f.substr(mb, p - mb));
+        if (val2 >= 12) overflow(text);
+        if (p != f.size()) interval_syntax(text);
+        type = kMonth;
+        if (neg) val2 = -val2;
+        val = val * 12 + val2;
+      } else if (p < f.size() && f[p] == '.') {
+        size_t fb = p++;
+        while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
+        if (p != f.size()) interval_syntax(text);
+        fval = std::strtod(f.substr(fb).c_str(), nullptr);
+        if (neg) fval = -fval;
+      } else if (p != f.size() || p == db) {
+        interval_syntax(text);
+      }
+      bool ok = true;
+      switch (type) {
+        case kMicro: ok = micros(acc, val, fval, 1); tmask = 1u << 0; break;
+        case kMilli: ok = micros(acc, val, fval, 1000); tmask = 1u << 1; break;
+        case kSecond:
+          ok = micros(acc, val, fval, kMicrosPerSecond);
+          tmask = fval == 0 ? 1u << 2 : (1u << 0) | (1u << 1) | (1u << 2);
+          break;
+        case kMinute: ok = micros(acc, val, fval, 60 * kMicrosPerSecond); tmask = 1u << 3; break;
+        case kHour:
+          ok = micros(acc, val, fval, 3600 * kMicrosPerSecond);
+          tmask = 1u << 4;
+          type = kDay;
+          break;
+        case kDay: acc.mday += val; ok = fract_usec(acc, fval, kMicrosPerDay); tmask = 1u << 5; break;
+        case kWeek: acc.mday += val * 7; ok = fract_days(acc, fval, 7); tmask = 1u << 6; break;
+        case kMonth: acc.mon += val; ok = fract_days(acc, fval, 30); tmask = 1u << 7; break;
+        case kYear: ok = years(acc, val, fval, 1); tmask = 1u << 8; break;
+        case kDecade: ok = years(acc, val, fval, 10); tmask = 1u << 9; break;
+        case kCentury: ok = years(acc, val, fval, 100); tmask = 1u << 10; break;
+        case kMillennium: ok = years(acc, val, fval, 1000); tmask = 1u << 11; break;
+        default: interval_syntax(text);
+      }
+      if (!ok || std::llabs(acc.mday) > INT32_MAX || std::llabs(acc.mon) > INT32_MAX) overflow(text);
+      parsing_unit_val = false;
+    }
+    if (tmask & fmask) interval_syntax(text);
+    fmask |= tmask;
+  }
+  if (fmask == 0 || parsing_unit_val) interval_syntax(text);
+  int64_t months = acc.year * 12 + acc.mon;
+  if (std::llabs(months) > INT32_MAX || std::llabs(acc.mday) > INT32_MAX) overflow(text);
+  result = Interval{static_cast<int32_t>(months), static_cast<int32_t>(acc.mday), acc.usec};
+  if (is_before) {
+    result.months = -result.months;
+    result.days = -result.days;
+    result.micros = -result.micros;
+  }
+  return adjust_interval_for_typmod(result, typmod);
+}
+
+Interval adjust_interval_for_typmod(Interval iv, int32_t typmod) {
+  // PostgreSQL's AdjustIntervalForTypmod.
+  if (typmod < 0) return iv;
+  int32_t range = (typmod >> 16) & 0x7FFF;
+  int32_t precision = typmod & 0xFFFF;
+  constexpr int32_t Y = 1 << kIntervalYearBit, M = 1 << kIntervalMonthBit, D = 1 << kIntervalDayBit,
+                    H = 1 << kIntervalHourBit, MI = 1 << kIntervalMinuteBit, S = 1 << kIntervalSecondBit;
+  constexpr int64_t kHour = 3600 * kMicrosPerSecond, kMinute = 60 * kMicrosPerSecond;
+  if (range == kIntervalFullRange) {
+  } else if (range == Y) {
+    iv.months = iv.months / 12 * 12;
+    iv.days = 0;
+    iv.micros = 0;
+  } else if (range == M || range == (Y | M)) {
+    iv.days = 0;
+    iv.micros = 0;
+  } else if (range == D) {
+    iv.micros = 0;
+  } else if (range == H || range == (D | H)) {
+    iv.micros = iv.micros / kHour * kHour;
+  } else if (range == MI || range == (D | H | MI) || range == (H | MI)) {
+    iv.micros = iv.micros / kMinute * kMinute;
+  }
+  (void)S;
+  if (precision != kIntervalFullPrecision) iv.micros = round_to_precision(iv.micros, precision);
+  return iv;
 }
 
 std::vector<std::optional<std::string>> parse_array_literal(std::string_view text) {
@@ -1615,7 +1875,7 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
       return Datum::from_timestamp(v);
     }
     case TypeId::kInterval:
-      return Datum::from_interval(parse_interval(text));
+      return Datum::from_interval(parse_interval(text, t.typmod));
     case TypeId::kUuid:
       return Datum::from_uuid(parse_uuid(trim(text)));
     case TypeId::kJsonb: {

@@ -53,7 +53,17 @@ void format_interval(const Interval& iv, std::string& out);
 void format_timestamp(int64_t micros, bool with_tz, std::string& out);
 void format_date(int32_t days, std::string& out);
 void format_time(int64_t micros, std::string& out);
-Interval parse_interval(std::string_view text);
+// Interval input (PostgreSQL's interval_in): `typmod` is the interval's qualifier and
+// precision as PostgreSQL encodes them ((range << 16) | precision, -1 for none): a bare
+// number takes the qualifier's last field (`INTERVAL '1' MONTH`), and the result is truncated
+// to the qualifier's fields and rounded to its precision. Throws 22007 / 22015.
+Interval parse_interval(std::string_view text, int32_t typmod = -1);
+// AdjustIntervalForTypmod: truncation to the qualifier's fields, rounding to its precision.
+Interval adjust_interval_for_typmod(Interval iv, int32_t typmod);
+// Bits of an interval typmod's range (PostgreSQL's INTERVAL_MASK), full range and precision.
+inline constexpr int kIntervalMonthBit = 1, kIntervalYearBit = 2, kIntervalDayBit = 3, kIntervalHourBit = 10,
+                     kIntervalMinuteBit = 11, kIntervalSecondBit = 12;
+inline constexpr int32_t kIntervalFullRange = 0x7FFF, kIntervalFullPrecision = 0xFFFF;
 
 // Splits a timestamp into its civil parts (UTC for timestamptz). REQUIRES: finite.
 struct CivilTime {

@@ -213,10 +213,20 @@ void add_comparisons(Registry& r, Type l, Type rt) {
 // Math functions
 
 Numeric to_num_ld(long double v, int rscale) {
+  if (!std::isfinite(v)) throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
   if (rscale > kNumericMaxPrecision) rscale = kNumericMaxPrecision;
   if (rscale < 0) rscale = 0;
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%.*Lf", rscale, v);
+  int n = std::snprintf(buf, sizeof buf, "%.*Lf", rscale, v);
+  if (n < 0 || n >= static_cast<int>(sizeof buf)) throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
+  // A rounded result (PostgreSQL rounds these too): give up fractional digits rather than
+  // exceed numeric's 38 significant digits (numeric_parse refuses to round).
+  int digits = 0;
+  for (const char* c = buf; *c; ++c) digits += *c >= '0' && *c <= '9';
+  if (digits > kNumericMaxPrecision && rscale > 0) {
+    rscale = std::max(0, rscale - (digits - kNumericMaxPrecision));
+    std::snprintf(buf, sizeof buf, "%.*Lf", rscale, v);
+  }
   return numeric_parse(buf);
 }
 long double num_ld(const Numeric& n) { return std::strtold(numeric_to_string(n).c_str(), nullptr); }
@@ -225,7 +235,8 @@ long double num_ld(const Numeric& n) { return std::strtold(numeric_to_string(n).
 // significant digits: 16 - (decimal weight of the result), at least the input's scale.
 int transcendental_scale(long double result, std::initializer_list<int> arg_scales) {
   int rscale = 16;
-  if (result != 0) rscale = 16 - static_cast<int>(std::log10(std::fabs(result)));
+  if (result != 0 && std::isfinite(result))
+    rscale = 16 - static_cast<int>(std::clamp(std::log10(std::fabs(result)), -1000.0L, 1000.0L));
   for (int s : arg_scales) rscale = std::max(rscale, s);
   return std::clamp(rscale, 0, kNumericMaxPrecision);
 }
@@ -858,6 +869,8 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
       std::string s = format_datum(v, from);
       return parse_datum(s, to, arena);
     }
+    if (t == TypeId::kInterval && to.typmod >= 0)
+      return Datum::from_interval(adjust_interval_for_typmod(v.as_interval(), to.typmod));
     return v;
   }
   // Numeric family.

@@ -40,7 +40,23 @@ void register_catalog_functions(Registry& r);   // functions_catalog.cpp: pg_get
 void register_json_build_functions(Registry& r);  // functions_json_build.cpp: json_build_object
 void register_bitwise_functions(Registry& r);     // functions_bitwise.cpp: & | # ~ << >> on integers
 
-inline Datum text_result(EvalContext& ctx, std::string_view s) { return Datum::from_string(ctx.arena->copy(s)); }
+// The largest text/bytea value a function builds: PostgreSQL's 1 GB field limit (54000).
+inline constexpr size_t kMaxValueBytes = (size_t{1} << 30) - 1;
+[[noreturn]] inline void value_too_large(size_t bytes) {
+  throw SqlError(sqlstate::kProgramLimitExceeded, "requested length too large")
+      .with_detail("A value of " + std::to_string(bytes) + " bytes exceeds the limit of " + std::to_string(kMaxValueBytes) +
+                   " bytes.");
+}
+// Checked before building a result whose size is known in advance, so nothing that large is
+// ever allocated.
+inline void check_value_bytes(size_t bytes) {
+  if (bytes > kMaxValueBytes) value_too_large(bytes);
+}
+
+inline Datum text_result(EvalContext& ctx, std::string_view s) {
+  check_value_bytes(s.size());
+  return Datum::from_string(ctx.arena->copy(s));
+}
 
 [[noreturn]] inline void throw_error(const char* code, std::string message) { throw SqlError(code, std::move(message)); }
 

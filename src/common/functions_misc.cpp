@@ -313,6 +313,7 @@ Datum c_format_type(Args a, EvalContext& ctx) {
       case TypeId::kTimestamp:
       case TypeId::kTimestampTz:
       case TypeId::kTime:
+      case TypeId::kInterval:  // (range << 16) | precision, no header
         t.typmod = typmod;
         break;
       default:

@@ -63,6 +63,7 @@ char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 3
 
 Datum s_length(Args a, EvalContext&) { return Datum::from_int(static_cast<int64_t>(char_len(a[0].as_string()))); }
 Datum s_octet_length(Args a, EvalContext&) { return Datum::from_int(static_cast<int64_t>(a[0].as_string().size())); }
+Datum s_bit_length(Args a, EvalContext&) { return Datum::from_int(static_cast<int64_t>(a[0].as_string().size()) * 8); }
 Datum s_lower(Args a, EvalContext& ctx) {
   std::string s(a[0].as_string());
   for (char& c : s) c = ascii_lower(c);
@@ -197,8 +198,8 @@ Datum s_repeat(Args a, EvalContext& ctx) {
   std::string_view s = a[0].as_string();
   int64_t n = a[1].as_int();
   if (n <= 0 || s.empty()) return Datum::from_string({});
-  if (static_cast<uint64_t>(n) * s.size() > (1u << 30))
-    throw SqlError(sqlstate::kProgramLimitExceeded, "requested length too large");
+  if (static_cast<uint64_t>(n) > kMaxValueBytes) value_too_large(static_cast<size_t>(n));
+  check_value_bytes(static_cast<size_t>(n) * s.size());
   std::string out;
   out.reserve(static_cast<size_t>(n) * s.size());
   for (int64_t k = 0; k < n; ++k) out += s;
@@ -235,6 +236,10 @@ Datum s_split_part(Args a, EvalContext&) {
   return Datum::from_string(parts[static_cast<size_t>(idx)]);
 }
 Datum s_concat(Args a, EvalContext& ctx) {
+  size_t total = 0;
+  for (const Datum& d : a)
+    if (!d.is_null()) total += d.as_string().size();
+  check_value_bytes(total);
   std::string out;
   for (const Datum& d : a)
     if (!d.is_null()) out += d.as_string();
@@ -242,6 +247,10 @@ Datum s_concat(Args a, EvalContext& ctx) {
 }
 Datum s_concat_ws(Args a, EvalContext& ctx) {
   if (a.empty() || a[0].is_null()) return Datum::null();
+  size_t total = 0;
+  for (size_t k = 1; k < a.size(); ++k)
+    if (!a[k].is_null()) total += a[k].as_string().size() + a[0].as_string().size();
+  check_value_bytes(total);
   std::string out;
   bool first = true;
   for (size_t k = 1; k < a.size(); ++k) {
@@ -253,6 +262,7 @@ Datum s_concat_ws(Args a, EvalContext& ctx) {
   return text_result(ctx, out);
 }
 Datum s_textcat(Args a, EvalContext& ctx) {
+  check_value_bytes(a[0].as_string().size() + a[1].as_string().size());
   std::string out(a[0].as_string());
   out += a[1].as_string();
   return text_result(ctx, out);
@@ -622,18 +632,26 @@ Datum s_regexp_match3(Args a, EvalContext& ctx) {
   return regexp_match_impl(a[0].as_string(), a[1].as_string(), a[2].as_string().find('i') != std::string_view::npos, ctx);
 }
 
-// anytextcat / textanycat: the non-text side in its text form.
+// anytextcat / textanycat: the non-text side cast to text ($1::text || $2 in PostgreSQL), which
+// is its output form except for a boolean (true/false, where the output function writes t/f).
+template <TypeId T>
+void cast_to_text(const Datum& d, std::string& out) {
+  if constexpr (T == TypeId::kBool) out += d.as_bool() ? "true" : "false";
+  else format_datum(d, T, out);
+}
 template <TypeId T>
 Datum s_anytextcat(Args a, EvalContext& ctx) {
+  check_value_bytes(a[1].as_string().size());
   std::string out;
-  format_datum(a[0], T, out);
+  cast_to_text<T>(a[0], out);
   out += a[1].as_string();
   return text_result(ctx, out);
 }
 template <TypeId T>
 Datum s_textanycat(Args a, EvalContext& ctx) {
+  check_value_bytes(a[0].as_string().size());
   std::string out(a[0].as_string());
-  format_datum(a[1], T, out);
+  cast_to_text<T>(a[1], out);
   return text_result(ctx, out);
 }
 template <TypeId T>
@@ -648,6 +666,10 @@ void register_string_functions(Registry& r) {
   for (std::string_view name : {"length", "char_length", "character_length"}) r.add(name, {kText}, kInt4T, &s_length);
   r.add("length", {kBytea}, kInt4T, &s_octet_length, 2010);
   r.add("octet_length", {kText}, kInt4T, &s_octet_length, 1374);
+  // char(n) keeps its padding in octet_length (bpcharoctetlen); length() ignores it.
+  r.add("octet_length", {Type(TypeId::kBpchar)}, kInt4T, &s_octet_length, 1375);
+  r.add("bit_length", {kText}, kInt4T, &s_bit_length, 1581);
+  r.add("bit_length", {kBytea}, kInt4T, &s_bit_length, 1810);
   r.add("octet_length", {kBytea}, kInt4T, &s_octet_length, 720);
   r.add("lower", {kText}, kText, &s_lower, 870);
   r.add("upper", {kText}, kText, &s_upper, 871);

@@ -112,14 +112,23 @@ struct U256 {
   }
 };
 
+[[noreturn]] void inexact() {
+  throw SqlError(sqlstate::kNumericValueOutOfRange,
+                 "value overflows numeric format")
+      .with_detail("The exact result needs more than " + std::to_string(kNumericMaxPrecision) +
+                   " significant digits or a scale above " + std::to_string(kNumericMaxPrecision) + ".");
+}
+
 // Rounds a magnitude (256-bit) with scale down to at most 38 digits and scale <= 38, half away
-// from zero. Throws 22003 when the integer part alone needs more than 38 digits.
-Numeric fit(U256 mag, int scale, bool negative) {
+// from zero. Throws 22003 when the integer part alone needs more than 38 digits, and, when
+// `exact` (input, +, -, *: results PostgreSQL gives exactly), when a nonzero digit would be lost.
+Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
   int drop_round = 0;  // last dropped digit
   bool dropped = false;
   while (scale > kNumericMaxPrecision || !mag.fits_mantissa()) {
     if (scale <= 0) overflow();
     drop_round = static_cast<int>(mag.divmod_small(10));
+    if (exact && drop_round != 0) inexact();
     dropped = true;
     --scale;
   }
@@ -295,15 +304,13 @@ Numeric numeric_parse(std::string_view s) {
       new_scale = 0;
     }
     if (new_scale > 1000) {
-      // Far below the smallest representable digit: rounds to zero at scale 38... keep 0.
+      // Far below the smallest representable digit: zero stays zero, anything else is lost.
       if (mag.is_zero()) return fit(mag, kNumericMaxPrecision, false);
-      Numeric z;
-      z.scale = kNumericMaxPrecision;
-      return z;
+      inexact();
     }
     scale = static_cast<int>(new_scale);
   }
-  Numeric r = fit(mag, scale, negative);
+  Numeric r = fit(mag, scale, negative, true);
   if (r.mantissa == 0) r.mantissa = 0;  // no negative zero
   return r;
 }
@@ -411,9 +418,9 @@ Numeric numeric_add(const Numeric& a, const Numeric& b) {
     r.hi = p.hi - q.hi - (p.lo < q.lo ? 1 : 0);
     return r;
   };
-  if (xneg == yneg) return fit(add(x, y), scale, xneg);
-  if (less(x, y)) return fit(sub(y, x), scale, yneg);
-  return fit(sub(x, y), scale, xneg);
+  if (xneg == yneg) return fit(add(x, y), scale, xneg, true);
+  if (less(x, y)) return fit(sub(y, x), scale, yneg, true);
+  return fit(sub(x, y), scale, xneg, true);
 }
 
 Numeric numeric_neg(const Numeric& a) {
@@ -436,7 +443,7 @@ Numeric numeric_mul(const Numeric& a, const Numeric& b) {
   if (a.is_nan() || b.is_nan()) return nan_value();
   bool neg = (a.mantissa < 0) != (b.mantissa < 0);
   U256 p = U256::mul(uabs(a.mantissa), uabs(b.mantissa));
-  Numeric r = fit(p, a.scale + b.scale, neg && !p.is_zero());
+  Numeric r = fit(p, a.scale + b.scale, neg && !p.is_zero(), true);
   return r;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 // Exact decimal arithmetic on Numeric (datum.hpp): a 128-bit mantissa and a decimal scale,
-// up to 38 significant digits (Materialize's numeric has 39; PostgreSQL's is unbounded).
-// Results that do not fit raise SqlError 22003; division by zero raises 22012.
+// up to 38 significant digits and a scale of at most 38 (Materialize's numeric has 39 digits;
+// PostgreSQL's is unbounded). A value is exact or an error, never silently rounded: input and
+// +, -, * whose exact result does not fit raise SqlError 22003 (PostgreSQL would answer them
+// exactly); only operations whose result PostgreSQL rounds too (division, sqrt, exp, ...,
+// round(), numeric(p, s)) round, to 38 digits. Division by zero raises 22012.
 // Display keeps the scale, as PostgreSQL does ("1.50"); comparison ignores it (1.5 = 1.50).
 
 #include <cstdint>

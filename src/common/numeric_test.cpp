@@ -53,9 +53,16 @@ TEST(NumericTest, ArithmeticMatchesPostgres) {
   EXPECT_EQ(sqlstate_of([] { numeric_div(N("1"), N("0")); }), "22012");
   EXPECT_EQ(sqlstate_of([] { numeric_mod(N("1"), N("0.0")); }), "22012");
   EXPECT_EQ(sqlstate_of([] { numeric_mul(N("1e30"), N("1e30")); }), "22003");
-  // Products beyond 38 digits lose fractional digits rather than failing.
-  EXPECT_EQ(S(numeric_mul(N("0.12345678901234567890123"), N("0.12345678901234567890123"))),
-            "0.01524157875323883675049422368847227558");
+  // Results PostgreSQL gives exactly are exact or 22003, never rounded (issue 10): a product,
+  // sum or input past 38 digits fails.
+  EXPECT_EQ(sqlstate_of([] { numeric_mul(N("0.12345678901234567890123"), N("0.12345678901234567890123")); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { numeric_add(N("999999999999999999999999999999999999.123"), N("1")); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { N("-0.000000000000000000000000000000000000001"); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { N("1e-2000"); }), "22003");
+  EXPECT_EQ(S(N("0e-2000")), "0.00000000000000000000000000000000000000");
+  // Trailing zeros past 38 digits are dropped: the value stays exact (its display scale shrinks).
+  EXPECT_EQ(S(N("1.000000000000000000000000000000000000000000")), "1.0000000000000000000000000000000000000");
+  EXPECT_EQ(S(numeric_mul(N("0.5"), N("0.20"))), "0.100");
 }
 
 TEST(NumericTest, Rounding) {

@@ -135,6 +135,20 @@ std::string type_name(Type t) {
       return "timestamp(" + std::to_string(t.typmod) + ") with time zone";
     case TypeId::kTime:
       return "time(" + std::to_string(t.typmod) + ") without time zone";
+    case TypeId::kInterval: {
+      // PostgreSQL's intervaltypmodout: the qualifier's fields, then the precision.
+      int32_t range = (t.typmod >> 16) & 0x7FFF, precision = t.typmod & 0xFFFF;
+      constexpr int32_t Y = 1 << 2, M = 1 << 1, D = 1 << 3, H = 1 << 10, MI = 1 << 11, S = 1 << 12;
+      static const std::pair<int32_t, const char*> kRanges[] = {
+          {Y, " year"}, {M, " month"}, {D, " day"}, {H, " hour"}, {MI, " minute"}, {S, " second"},
+          {Y | M, " year to month"}, {D | H, " day to hour"}, {D | H | MI, " day to minute"},
+          {D | H | MI | S, " day to second"}, {H | MI, " hour to minute"}, {H | MI | S, " hour to second"},
+          {MI | S, " minute to second"}};
+      for (const auto& [r, text] : kRanges)
+        if (r == range) name += text;
+      if (precision != 0xFFFF) name += "(" + std::to_string(precision) + ")";
+      return name;
+    }
     default:
       return name;
   }

@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 #include "common/format.hpp"
+#include "common/stack_guard.hpp"
 
 namespace freshet::dataflow {
 
@@ -31,6 +32,7 @@ Datum eval_call(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ct
 }  // namespace
 
 Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
+  check_stack_depth();
   switch (e.kind) {
     case ScalarKind::kColumn:
       FRESHET_ASSERT(e.column < row.size());

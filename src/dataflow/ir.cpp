@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "common/format.hpp"
+#include "common/stack_guard.hpp"
 
 namespace freshet::dataflow {
 
@@ -58,6 +59,7 @@ std::string type_text(Type t) {
 }  // namespace
 
 std::string ScalarExpr::to_string() const {
+  check_stack_depth();
   switch (kind) {
     case ScalarKind::kColumn:
       return "#" + std::to_string(column);
@@ -173,6 +175,7 @@ std::string sort_keys_text(const std::vector<SortKey>& order_by) {
 }
 
 std::string RelExpr::to_string(int indent) const {
+  check_stack_depth();
   std::string pad(static_cast<size_t>(indent) * 2, ' ');
   std::string s = pad;
   switch (kind) {
@@ -239,6 +242,7 @@ std::string RelExpr::to_string(int indent) const {
           s += a.order_exprs[a.order_keys[k].column].to_string() + (a.order_keys[k].descending ? " desc" : "");
         }
         s += ")";
+        if (a.filter) s += " filter (" + a.filter->to_string() + ")";
       }
       s += "]";
       break;

@@ -168,6 +168,9 @@ struct AggregateExpr {
   std::vector<ScalarExpr> order_exprs;
   std::vector<SortKey> order_keys;
   bool distinct = false;
+  // FILTER (WHERE p): only rows for which p is true are aggregated (set for array_agg, which
+  // cannot use the CASE-to-NULL rewrite because it keeps NULLs).
+  std::optional<ScalarExpr> filter;
   Type result_type;
 };
 

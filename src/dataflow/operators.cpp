@@ -373,6 +373,10 @@ class ReduceOp final : public Operator {
       g.rows = add_diffs(g.rows, u.diff);
       for (size_t i = 0; i < spec_.aggregates.size(); ++i) {
         const AggregateExpr& a = spec_.aggregates[i];
+        if (a.filter) {
+          Datum f = eval(*a.filter, row, ctx.eval);
+          if (f.is_null() || !f.as_bool()) continue;
+        }
         if (a.kind == AggKind::kCountStar) {
           g.aggs[i].count = add_diffs(g.aggs[i].count, u.diff);
           continue;

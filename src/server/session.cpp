@@ -1260,6 +1260,7 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
   }
   sql::Binder binder(cs_.catalog, param_types_);
   sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
+  sql::check_column_aliases(q, into->n_col_names, false);
   ObjectInfo obj;
   obj.name = name;
   obj.kind = ObjectKind::kTable;
@@ -1300,6 +1301,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
   sql::Binder binder(cs_.catalog, param_types_);
   sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
   if (!param_types_.empty()) throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $1");
+  sql::check_column_aliases(q, into->n_col_names, false);
   ObjectInfo obj;
   obj.name = name;
   obj.kind = ObjectKind::kMaterializedView;
@@ -1341,6 +1343,7 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
   sql::Binder binder(cs_.catalog, param_types_);
   sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
   if (!param_types_.empty()) throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $1");
+  sql::check_column_aliases(q, s->n_aliases, true);
   ObjectInfo obj;
   obj.name = name;
   obj.kind = ObjectKind::kView;

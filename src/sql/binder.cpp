@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
+#include "common/stack_guard.hpp"
 #include "sql/mutually_recursive.hpp"
 #include "sql/resolve.hpp"
 
@@ -173,6 +174,12 @@ static void shift_rel(HRel& r, int delta, uint32_t min_level) {
     for (auto& e : row) e = shift_levels(e, delta, min_level);
 }
 
+void check_column_aliases(const BoundQuery& q, size_t n_aliases, bool view) {
+  if (n_aliases <= q.column_names.size()) return;
+  throw SqlError(sqlstate::kSyntaxError,
+                 view ? "CREATE VIEW specifies more column names than columns" : "too many column names were specified");
+}
+
 Binder::Binder(const CatalogView& catalog, std::vector<Type>& param_types)
     : catalog_(catalog), access_(catalog_access(catalog)), param_types_(param_types) {}
 
@@ -239,6 +246,18 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     case TypeId::kTime:
       if (!mods.empty()) typmod = mods[0];
       break;
+    case TypeId::kInterval:
+      // The grammar gives the qualifier as a range mask (INTERVAL '1' MONTH) and then an
+      // optional precision (SECOND(2), interval(3)): PostgreSQL's intervaltypmodin.
+      if (!mods.empty()) {
+        int32_t range = mods[0], precision = mods.size() > 1 ? mods[1] : kIntervalFullPrecision;
+        if (precision != kIntervalFullPrecision && (precision < 0 || precision > 6))
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "interval(" + std::to_string(precision) + ") precision must be between 0 and 6", pos);
+        typmod = (range << 16) | precision;
+        if (range == kIntervalFullRange && precision == kIntervalFullPrecision) typmod = -1;
+      }
+      break;
     default:
       break;
   }
@@ -267,7 +286,7 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
         ectx.arena = &arena;
         ectx.catalog = access_;
         v = cast_datum(d, Type(TypeId::kText), t, ectx, true);
-      } else if (ctx == CastContext::kExplicit && t.typmod >= 0) {
+      } else if (ctx == CastContext::kExplicit && t.typmod >= 0 && t.id != TypeId::kInterval) {
         // An explicit cast applies the modifier as a cast does (varchar(2) truncates), not as
         // input does (which would raise 22001).
         Type base(t.id);
@@ -490,6 +509,21 @@ HExpr Binder::bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx) {
     Datum empty = Datum::from_string("{}");  // ARRAY[]::int[]: the cast gives the empty array its type
     return HExpr::literal_of(empty, t);
   }
+  if ((t.id == TypeId::kFloat4 || t.id == TypeId::kFloat8) && c->arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+      c->arg->a_const->val_case == PG_QUERY__A__CONST__VAL_FVAL) {
+    // 9E-39::float4: PostgreSQL goes numeric -> text -> float, so the literal's own digits
+    // decide (a float4 subnormal, or a value past numeric's 38 digits here).
+    Arena& arena = binder_arena();
+    try {
+      HExpr r = HExpr::literal_of(parse_datum(c->arg->a_const->fval->fval, t, arena), t);
+      arena.reset();
+      return r;
+    } catch (SqlError& err) {
+      arena.reset();
+      err.with_position(pos);
+      throw;
+    }
+  }
   HExpr arg = bind_expr(c->arg, ctx);
   return coerce(std::move(arg), t, CastContext::kExplicit, pos);
 }
@@ -681,6 +715,10 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (name == "row_number") call.kind = dataflow::WindowFuncKind::kRowNumber;
     else if (name == "rank") call.kind = dataflow::WindowFuncKind::kRank;
     else if (name == "dense_rank") call.kind = dataflow::WindowFuncKind::kDenseRank;
+    else if (!is_aggregate_name(name) && name != "lag" && name != "lead" && name != "first_value" && name != "last_value" &&
+             name != "nth_value" && name != "ntile" && name != "percent_rank" && name != "cume_dist")
+      throw SqlError(sqlstate::kWrongObjectType,
+                     "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
     else unsupported("window function " + name, pos);
     if (f->n_args != 0) throw SqlError(sqlstate::kUndefinedFunction, "function " + name + " with arguments does not exist", pos);
     ExprContext inner = ctx;
@@ -733,15 +771,19 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
       inner.clause = "aggregate function calls";
     }
     bool star = f->agg_star;
+    if (!star && f->n_args == 0 && name == "count")
+      throw SqlError(sqlstate::kWrongObjectType, "count(*) must be used to call a parameterless aggregate function", pos);
     if (filter && star) {
       // count(*) FILTER (WHERE p) is count(CASE WHEN p THEN 1 END).
       star = false;
       name = "count";
     }
     size_t nargs = f->agg_star && filter ? 1 : f->n_args;
+    // array_agg keeps NULLs: its FILTER stays a condition on the row (HAggregate::has_filter).
+    bool real_filter = filter && name == "array_agg";
     for (size_t i = 0; i < nargs; ++i) {
       HExpr a = f->agg_star ? HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)) : bind_expr(f->args[i], inner);
-      if (filter && i == 0)
+      if (filter && i == 0 && !real_filter)
         a = HExpr::make(ScalarKind::kCase, {*filter, a, HExpr::literal_of(Datum::null(), a.type)}, a.type);
       if (a.type.id == TypeId::kUnknown) a = coerce(std::move(a), Type(TypeId::kText), CastContext::kImplicit, pos);
       types.push_back(a.type);
@@ -773,6 +815,10 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
         agg.order_keys.push_back(k);
       }
     }
+    if (real_filter) {
+      agg.args.push_back(std::move(*filter));
+      agg.has_filter = true;
+    }
     size_t idx = 0;
     for (; idx < ctx.aggs->size(); ++idx)
       if ((*ctx.aggs)[idx] == agg) break;
@@ -781,6 +827,9 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   }
   if (f->agg_star) throw SqlError(sqlstate::kWrongObjectType, name + "(*) specified, but " + name + " is not an aggregate function", pos);
   if (f->agg_distinct) throw SqlError(sqlstate::kWrongObjectType, "DISTINCT specified, but " + name + " is not an aggregate function", pos);
+  if (f->agg_filter) throw SqlError(sqlstate::kWrongObjectType, "FILTER specified, but " + name + " is not an aggregate function", pos);
+  if (f->n_agg_order > 0 && !f->agg_within_group)
+    throw SqlError(sqlstate::kWrongObjectType, "ORDER BY specified, but " + name + " is not an aggregate function", pos);
   std::vector<HExpr> args;
   std::vector<Type> types;
   for (size_t i = 0; i < f->n_args; ++i) {
@@ -825,6 +874,15 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     Type target = i < rc.arg_types.size() ? rc.arg_types[i] : rc.arg_types.back();
     size_t di = std::min(i, rc.impl->arg_types.size() - 1);
     bool any_arg = !rc.impl->arg_types.empty() && rc.impl->arg_types[di].id == TypeId::kUnknown;
+    if (any_arg && args[i].type.id == TypeId::kBool && target.id == TypeId::kText) {
+      // "any" arguments (concat, concat_ws, format) are rendered by the type's output function,
+      // which writes a boolean as t/f; the bool -> text cast writes true/false.
+      HExpr b = std::move(args[i]);
+      HExpr not_b = HExpr::make(ScalarKind::kNot, {b}, Type(TypeId::kBool));
+      auto text = [](const char* s) { return HExpr::literal_of(Datum::from_string(s), Type(TypeId::kText)); };
+      args[i] = HExpr::make(ScalarKind::kCase, {std::move(b), text("t"), std::move(not_b), text("f")}, Type(TypeId::kText));
+      continue;
+    }
     args[i] = coerce(std::move(args[i]), target, any_arg ? CastContext::kExplicit : CastContext::kImplicit, pos);
   }
   return HExpr::call(rc.impl, std::move(args), rc.result_type);
@@ -871,7 +929,7 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
     Datum empty = Datum::from_string("{}");
     return HExpr::make(ScalarKind::kCoalesce, {std::move(sub), HExpr::literal_of(empty, sig.result_type)}, sig.result_type);
   }
-  HRelPtr rel = as_relation(std::move(q));
+  HRelPtr rel = resolve_unknowns(as_relation(std::move(q)));
   switch (s->sub_link_type) {
     case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK: {
       HExpr e;
@@ -929,6 +987,7 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
 }
 
 HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
+  check_stack_depth();
   switch (node->node_case) {
     case PG_QUERY__NODE__NODE_A_CONST:
       return bind_const(node->a_const);
@@ -1173,7 +1232,7 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
       BoundQuery q = bind_mutually_recursive_in(obj.definition_sql);
       ctes_ = std::move(saved);
       --view_depth_;
-      return as_relation(std::move(q));
+      return resolve_unknowns(as_relation(std::move(q)));
     }
     auto tree = ParseTree::parse(obj.definition_sql);
     const PgQuery__Node* n = tree->statement(0);
@@ -1185,7 +1244,7 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
     BoundQuery q = bind_query_in(n->select_stmt, nullptr, false);
     ctes_ = std::move(saved);
     --view_depth_;
-    HRelPtr rel = as_relation(std::move(q));
+    HRelPtr rel = resolve_unknowns(as_relation(std::move(q)));
     // The catalog's column types are authoritative (a view's output types are fixed).
     return rel;
   }
@@ -1231,6 +1290,18 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
             r = c->second.rel;
             names = c->second.names;
             found = true;
+            if (r && r->refers_outside(1)) {
+              // A correlated CTE used from a subquery: its outer references move out by the
+              // number of scopes between the use and the WITH.
+              int hops = 0;
+              const Scope* p = outer;
+              while (p != nullptr && p != c->second.outer) p = p->parent, ++hops;
+              if (p == c->second.outer && hops > 0) {
+                auto copy = std::make_shared<HRel>(*r);
+                shift_rel(*copy, hops, 1);
+                r = copy;
+              }
+            }
           }
         }
       }
@@ -1265,7 +1336,7 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       bool lateral = rs->lateral && rel != nullptr;
       BoundQuery q = bind_query_in(rs->subquery->select_stmt, lateral ? &scope : outer, false);
       std::vector<std::string> names = q.column_names;
-      HRelPtr r = as_relation(std::move(q));
+      HRelPtr r = resolve_unknowns(as_relation(std::move(q)));
       std::string alias = rs->alias ? rs->alias->aliasname : "";
       if (rs->alias)
         for (size_t i = 0; i < rs->alias->n_colnames && i < names.size(); ++i) names[i] = str_of(rs->alias->colnames[i]);
@@ -1568,9 +1639,10 @@ void Binder::bind_with(const PgQuery__WithClause* with, const Scope* outer) {
     }
     BoundQuery q = bind_query_in(cte->ctequery->select_stmt, outer, false);
     Cte c;
+    c.outer = outer;
     c.names = q.column_names;
     for (size_t k = 0; k < cte->n_aliascolnames && k < c.names.size(); ++k) c.names[k] = str_of(cte->aliascolnames[k]);
-    c.rel = as_relation(std::move(q));
+    c.rel = resolve_unknowns(as_relation(std::move(q)));
     ctes_.back()[cte->ctename] = std::move(c);
   }
 }
@@ -1688,8 +1760,9 @@ void Binder::bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope
     ctes_[level][name] = Cte{nullptr, {}, wrong_form.c_str(), pos};
     BoundQuery q = bind_query_in(stmt, outer, false);
     Cte c;
+    c.outer = outer;
     c.names = set_names(q.column_names);
-    c.rel = as_relation(std::move(q));
+    c.rel = resolve_unknowns(as_relation(std::move(q)));
     ctes_[level][name] = std::move(c);
     return;
   }
@@ -1727,8 +1800,9 @@ void Binder::bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope
     // Not recursive after all: an ordinary UNION.
     BoundQuery q = bind_query_in(stmt, outer, false);
     Cte c;
+    c.outer = outer;
     c.names = set_names(q.column_names);
-    c.rel = as_relation(std::move(q));
+    c.rel = resolve_unknowns(as_relation(std::move(q)));
     ctes_[level][name] = std::move(c);
     return;
   }
@@ -1858,7 +1932,9 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
     };
     if (got.size() != want.size()) throw mismatch();
     bool need = false;
-    for (size_t c = 0; c < got.size(); ++c) need |= got[c].id != want[c].id;
+    // A declared modifier (numeric(38,2), varchar(3)) applies to the rows too.
+    for (size_t c = 0; c < got.size(); ++c)
+      need |= got[c].id != want[c].id || (want[c].typmod >= 0 && got[c].typmod != want[c].typmod);
     if (need) {
       auto m = std::make_shared<HRel>();
       m->kind = HRelKind::kMap;
@@ -1932,6 +2008,7 @@ BoundQuery Binder::bind_query(const PgQuery__SelectStmt* stmt) {
 }
 
 BoundQuery Binder::bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top) {
+  check_stack_depth();
   bool pushed = false;
   if (stmt->with_clause) {
     bind_with(stmt->with_clause, outer);
@@ -1951,6 +2028,33 @@ BoundQuery Binder::bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* o
   }
   if (pushed) ctes_.pop_back();
   return q;
+}
+
+HRelPtr Binder::resolve_unknowns(HRelPtr rel) {
+  // PostgreSQL 10+: a subquery's untyped literal columns ('foo') become text when it is used
+  // as a relation (FROM, WITH, views, sublinks); only INSERT ... SELECT and set operations see
+  // them still unknown.
+  bool any = false;
+  for (const Type& t : rel->column_types) any |= t.id == TypeId::kUnknown;
+  if (!any) return rel;
+  uint32_t n = static_cast<uint32_t>(rel->arity());
+  auto m = std::make_shared<HRel>();
+  m->kind = HRelKind::kMap;
+  m->inputs = {rel};
+  m->column_types = rel->column_types;
+  for (uint32_t c = 0; c < n; ++c) {
+    Type t = rel->column_types[c].id == TypeId::kUnknown ? Type(TypeId::kText) : rel->column_types[c];
+    m->exprs.push_back(coerce(HExpr::column_ref(0, c, rel->column_types[c]), t, CastContext::kImplicit));
+    m->column_types.push_back(t);
+  }
+  auto p = std::make_shared<HRel>();
+  p->kind = HRelKind::kProject;
+  p->inputs = {m};
+  for (uint32_t c = 0; c < n; ++c) {
+    p->columns.push_back(n + c);
+    p->column_types.push_back(m->column_types[n + c]);
+  }
+  return p;
 }
 
 HRelPtr Binder::as_relation(BoundQuery q) {
@@ -2531,9 +2635,12 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
         if (!in_input)
           for (size_t c = 0; c < nvisible; ++c)
             if (names[c] == name) {
+              if (done && !(outputs[c] == k))
+                // Two different output columns of that name (findTargetlistEntrySQL92).
+                throw SqlError(sqlstate::kAmbiguousColumn, "GROUP BY \"" + name + "\" is ambiguous",
+                               loc(n->column_ref->location));
               k = outputs[c];
               done = true;
-              break;
             }
       }
       if (!done) k = bind_expr(n, gctx);

@@ -33,6 +33,10 @@ struct BoundQuery {
   }
 };
 
+// Column names given to CREATE VIEW v (a, b) AS ... (view = true) or CREATE MATERIALIZED VIEW /
+// CREATE TABLE t (a, b) AS ...: no more than the query's columns, else 42601 as PostgreSQL.
+void check_column_aliases(const BoundQuery& q, size_t n_aliases, bool view);
+
 struct ScopeItem {
   std::string table;   // qualifier ("" for none)
   std::string name;
@@ -87,6 +91,9 @@ class Binder {
     // non-recursive term, or a query that is not `non-recursive UNION [ALL] recursive`).
     const char* forbidden = nullptr;
     int position = 0;
+    // The scope enclosing the WITH: the CTE's level-1 references are to it. A reference from a
+    // query nested deeper shifts them by the number of scopes in between.
+    const Scope* outer = nullptr;
   };
   // A window function call in a select list: placeholder column (kWindowLevel, index).
   struct WindowCall {
@@ -108,9 +115,11 @@ class Binder {
   HRelPtr bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows, std::vector<HExpr>& outputs);
   BoundQuery bind_set_op(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
   BoundQuery bind_values(const PgQuery__SelectStmt* stmt, const Scope* outer);
-  BoundQuery bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
+  [[gnu::noinline]] BoundQuery bind_query_in(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
   void apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, bool top, const Scope* outer);
   HRelPtr as_relation(BoundQuery q);  // applies ORDER BY/LIMIT as TopK and drops hidden columns
+  // Untyped literal columns to text, as PostgreSQL resolves a subquery's output.
+  HRelPtr resolve_unknowns(HRelPtr rel);
 
   void bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& rel, Scope& scope);
   void bind_with(const PgQuery__WithClause* with, const Scope* outer);
@@ -119,7 +128,7 @@ class Binder {
   BoundQuery bind_mutually_recursive_in(std::string_view sql);
   HRelPtr get_local(uint64_t id, std::vector<Type> types);
 
-  HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);
+  [[gnu::noinline]] HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);
   HExpr bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx);
   HExpr bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx);
   HExpr bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx);

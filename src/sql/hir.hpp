@@ -108,15 +108,18 @@ struct HAggregate {
   std::vector<HExpr> args;
   std::vector<dataflow::SortKey> order_keys;
   bool distinct = false;
+  // FILTER (WHERE p) kept as a condition (the last entry of args): array_agg keeps NULLs, so
+  // it cannot be written as agg(CASE WHEN p THEN x END) as the other aggregates are.
+  bool has_filter = false;
   Type result_type;
-  size_t num_plain_args() const { return args.size() - order_keys.size(); }
+  size_t num_plain_args() const { return args.size() - order_keys.size() - (has_filter ? 1 : 0); }
   friend bool operator==(const HAggregate& a, const HAggregate& b) {
     if (a.order_keys.size() != b.order_keys.size()) return false;
     for (size_t i = 0; i < a.order_keys.size(); ++i)
       if (a.order_keys[i].column != b.order_keys[i].column || a.order_keys[i].descending != b.order_keys[i].descending ||
           a.order_keys[i].nulls_first != b.order_keys[i].nulls_first)
         return false;
-    return a.kind == b.kind && a.args == b.args && a.distinct == b.distinct;
+    return a.kind == b.kind && a.args == b.args && a.distinct == b.distinct && a.has_filter == b.has_filter;
   }
 };
 

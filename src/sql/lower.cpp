@@ -5,7 +5,9 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "common/functions.hpp"
 #include "common/numeric.hpp"
+#include "common/stack_guard.hpp"
 
 namespace freshet::sql {
 
@@ -163,7 +165,11 @@ RelExpr join_null_safe(RelExpr a, const std::vector<uint32_t>& a_cols, RelExpr b
 RelExpr minus_present(RelExpr all, RelExpr present_distinct) {
   uint32_t n = static_cast<uint32_t>(all.arity());
   RelExpr hit = project(join_null_safe(all, iota(0, n), std::move(present_distinct), iota(0, n)), iota(0, n));
-  return union_of(std::move(all), unary(RelKind::kNegate, std::move(hit)));
+  // Threshold consolidates `all - hit` before anything downstream sees it: without it, an
+  // expression above (the 1 / count(*) over a global aggregate's empty-input row) would be
+  // evaluated on a row that is inserted and retracted in the same batch, and raise an error
+  // (22012) for a row that never exists.
+  return unary(RelKind::kThreshold, union_of(std::move(all), unary(RelKind::kNegate, std::move(hit))));
 }
 
 void collect_refs(const HExpr& e, uint32_t depth, std::vector<std::pair<uint32_t, uint32_t>>& out);
@@ -214,12 +220,35 @@ bool contains_kind(const RelExpr& e, RelKind k) {
   return false;
 }
 
+// The plan is a tree: a relation used twice (a correlated subquery's domain, the rows an
+// outer join pads) is copied, so nested correlated subqueries multiply its size per level.
+// Past kMaxPlanNodes operators the statement is refused (54001) before time and memory go.
+constexpr size_t kMaxPlanNodes = 200'000;
+
+void charge_plan(const RelExpr& r) {
+  size_t n = 0;
+  std::vector<const RelExpr*> todo{&r};
+  while (!todo.empty()) {
+    const RelExpr* e = todo.back();
+    todo.pop_back();
+    if (++n > kMaxPlanNodes)
+      throw SqlError(sqlstate::kStatementTooComplex,
+                     "statement too complex: its plan would exceed " + std::to_string(kMaxPlanNodes) + " operators")
+          .with_hint("Nested correlated subqueries multiply the plan; rewrite them as joins.");
+    for (const RelExpr& in : e->inputs) todo.push_back(&in);
+  }
+}
+
 class Lowerer {
  public:
-  RelExpr lower(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+  // lower() and scalar() recurse once per nesting level of the query: not inlined into
+  // themselves, so that their frames stay small (check_stack_depth measures the rest).
+  [[gnu::noinline]] RelExpr lower(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+  RelExpr lower_node(const HRel& r, const Ctx& ctx, const RelExpr* domain);
 
  private:
-  ScalarExpr scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx);
+  [[gnu::noinline]] ScalarExpr scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx);
+  [[gnu::noinline]] ScalarExpr subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx);
   std::vector<ScalarExpr> scalars(const std::vector<HExpr>& es, RelExpr& rel, const Ctx& ctx) {
     std::vector<ScalarExpr> out;
     for (const auto& e : es) out.push_back(scalar(e, rel, ctx));
@@ -235,6 +264,7 @@ class Lowerer {
 };
 
 ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  check_stack_depth();
   switch (e.kind) {
     case HExprKind::kColumn:
       if (e.level == 0) return ScalarExpr::column_ref(ctx.k + e.column, e.type);
@@ -251,7 +281,20 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       return s;
     }
     case HExprKind::kExists:
-    case HExprKind::kSubquery: {
+    case HExprKind::kSubquery:
+    {
+      ScalarExpr s = subquery(e, rel, ctx);
+      charge_plan(rel);
+      return s;
+    }
+  }
+  throw SqlError(sqlstate::kInternalError, "unknown expression");
+}
+
+// Out of line so that scalar()'s frame stays small: it recurses once per nesting level.
+ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  {
+    {
       // The columns of `rel` (and beyond) that the subquery refers to form its domain.
       std::vector<std::pair<uint32_t, uint32_t>> refs;
       collect_rel_refs(*e.subquery, 1, refs);
@@ -275,7 +318,64 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       RelExpr q = lower(*e.subquery, sub, kd > 0 ? &dom : nullptr);
       RelExpr total;
       Type vt = e.type;
-      if (e.kind == HExprKind::kSubquery) {
+      // Without a domain (an uncorrelated subquery), one global Reduce over the subquery's rows
+      // plus one constant row answers it, so the subquery's plan appears once: nested
+      // subqueries then plan in linear size (the general form below uses it three times).
+      AggregateSignature single;
+      std::vector<Type> vts{vt};
+      auto has_min = [&]() {
+        try {
+          return resolve_aggregate("min", vts, single) && single.result_type.id == vt.id && single.arg_types[0].id == vt.id;
+        } catch (const SqlError&) {
+          return false;  // no min() for the type (jsonb, most arrays): the general form
+        }
+      };
+      bool single_ok = kd == 0 && (e.kind == HExprKind::kExists || vt.id == TypeId::kBool || has_min());
+      if (single_ok) {
+        const FunctionImpl* gt = nullptr;
+        for (const FunctionImpl* f : lookup_operators(">", false))
+          if (f->arg_types.size() == 2 && f->arg_types[0].id == TypeId::kInt8 && f->arg_types[1].id == TypeId::kInt8) gt = f;
+        FRESHET_ASSERT(gt != nullptr);
+        bool exists = e.kind == HExprKind::kExists;
+        Type val_type = exists ? Type(TypeId::kBool) : vt;
+        // Rows: the subquery's (its value, or true for EXISTS) and one (NULL | false) row.
+        RelExpr rows;
+        if (exists) {
+          rows = map(project(std::move(q), {}), {ScalarExpr::boolean(true)});
+        } else {
+          rows = project(std::move(q), {0});
+          rows.column_types[0] = vt;  // unknown-typed subquery output (SELECT 'x') is text
+        }
+        RelExpr extra;
+        extra.kind = RelKind::kConstant;
+        extra.column_types = {val_type};
+        std::vector<Datum> one{exists ? Datum::from_bool(false) : Datum::null()};
+        extra.constant_rows.push_back({Row::pack(one), 1});
+        RelExpr red;
+        red.kind = RelKind::kReduce;
+        red.column_types = {Type(TypeId::kInt8), val_type};
+        dataflow::AggregateExpr cnt;
+        cnt.kind = AggKind::kCountStar;
+        cnt.result_type = Type(TypeId::kInt8);
+        dataflow::AggregateExpr val;
+        val.kind = exists || vt.id == TypeId::kBool ? AggKind::kBoolOr : single.kind;
+        val.arg = ScalarExpr::column_ref(0, val_type);
+        val.result_type = val_type;
+        red.aggregates = {cnt, val};
+        red.inputs.push_back(union_of(std::move(extra), std::move(rows)));
+        ScalarExpr cnt_col = ScalarExpr::column_ref(0, Type(TypeId::kInt8));
+        ScalarExpr val_col = ScalarExpr::column_ref(1, val_type);
+        if (exists) {
+          total = project(std::move(red), {1});
+        } else {
+          // count(*) counts the extra row: more than two is more than one subquery row.
+          ScalarExpr too_many = ScalarExpr::call(gt, {cnt_col, ScalarExpr::literal_of(Datum::from_int(2), Type(TypeId::kInt8))}, Type(TypeId::kBool));
+          ScalarExpr raise = ScalarExpr::call(&kRaiseCardinality, {cnt_col}, Type(TypeId::kBool));
+          ScalarExpr raised = ScalarExpr::make(ScalarKind::kCase, {raise, ScalarExpr::null_of(vt)}, vt);
+          ScalarExpr value = ScalarExpr::make(ScalarKind::kCase, {too_many, raised, val_col}, vt);
+          total = project(map(std::move(red), {value}), {2});
+        }
+      } else if (e.kind == HExprKind::kSubquery) {
         std::vector<uint32_t> cols = iota(0, kd);
         cols.push_back(kd);
         RelExpr v = project(std::move(q), cols);
@@ -325,6 +425,13 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
 }
 
 RelExpr Lowerer::lower(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
+  check_stack_depth();
+  RelExpr out = lower_node(r, ctx, domain);
+  charge_plan(out);
+  return out;
+}
+
+RelExpr Lowerer::lower_node(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
   if (domain && !r.refers_outside(1)) {
     Ctx top;
     return cross(*domain, lower(r, top, nullptr));
@@ -644,7 +751,8 @@ RelExpr Lowerer::lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* doma
     size_t plain = a.num_plain_args();
     if (plain > 0) ag.arg = scalar(a.args[0], in, ctx);
     if (plain > 1) ag.separator = scalar(a.args[1], in, ctx);
-    for (size_t i = plain; i < a.args.size(); ++i) ag.order_exprs.push_back(scalar(a.args[i], in, ctx));
+    for (size_t i = plain; i < plain + a.order_keys.size(); ++i) ag.order_exprs.push_back(scalar(a.args[i], in, ctx));
+    if (a.has_filter) ag.filter = scalar(a.args.back(), in, ctx);
     ag.order_keys = a.order_keys;
     aggs.push_back(std::move(ag));
   }

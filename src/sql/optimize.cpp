@@ -7,6 +7,7 @@
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
+#include "common/stack_guard.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/render.hpp"
 
@@ -52,6 +53,7 @@ bool literal_is(const ScalarExpr& e, bool v) {
 }  // namespace
 
 void fold_constants(ScalarExpr& e) {
+  check_stack_depth();
   for (ScalarExpr& a : e.args) fold_constants(a);
   if (e.kind == ScalarKind::kAnd || e.kind == ScalarKind::kOr) {
     bool is_and = e.kind == ScalarKind::kAnd;
@@ -248,14 +250,16 @@ bool is_key_equality(const ScalarExpr& pred) {
 
 class Optimizer {
  public:
-  RelExpr run(RelExpr e) {
+  // Not inlined into itself: it recurses once per plan level, so its frame must stay small.
+  [[gnu::noinline]] RelExpr run(RelExpr e) {
+    check_stack_depth();
     for (RelExpr& in : e.inputs) in = run(std::move(in));
     return local(std::move(e));
   }
 
  private:
   // Rewrites one node whose inputs are already optimized.
-  RelExpr local(RelExpr e) {
+  [[gnu::noinline]] RelExpr local(RelExpr e) {
     switch (e.kind) {
       case RelKind::kProject: {
         if (is_identity_project(e)) return std::move(e.inputs[0]);
@@ -294,6 +298,7 @@ class Optimizer {
         for (AggregateExpr& a : e.aggregates) {
           fold_constants(a.arg);
           for (ScalarExpr& o : a.order_exprs) fold_constants(o);
+          if (a.filter) fold_constants(*a.filter);
         }
         return e;
       case RelKind::kUnion: {

@@ -1,18 +1,134 @@
 #include "sql/parser.hpp"
 
+#include <pthread.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
 #include "common/error.hpp"
+#include "common/stack_guard.hpp"
 
 namespace freshet::sql {
+
+namespace {
+
+// The deepest nesting of messages in a packed protobuf message of type `desc`, found without
+// recursion (an explicit stack of descriptors): decoding it (protobuf-c recurses once per
+// level) must not run out of stack. Stops counting past `limit`; SIZE_MAX when malformed.
+size_t packed_depth(const ProtobufCMessageDescriptor* desc, const uint8_t* data, size_t len, size_t limit) {
+  struct Frame {
+    const ProtobufCMessageDescriptor* desc;
+    size_t end;
+  };
+  std::vector<Frame> stack{{desc, len}};
+  size_t pos = 0, deepest = 1;
+  auto varint = [&](uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos >= len) return false;
+      uint8_t b = data[pos++];
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return false;
+  };
+  while (!stack.empty()) {
+    if (pos >= stack.back().end) {
+      stack.pop_back();
+      continue;
+    }
+    uint64_t tag, v;
+    if (!varint(tag)) return SIZE_MAX;
+    switch (tag & 7) {
+      case 0:
+        if (!varint(v)) return SIZE_MAX;
+        break;
+      case 1:
+        pos += 8;
+        break;
+      case 5:
+        pos += 4;
+        break;
+      case 2: {
+        if (!varint(v) || v > stack.back().end - pos) return SIZE_MAX;
+        size_t end = pos + static_cast<size_t>(v);
+        const ProtobufCFieldDescriptor* f =
+            protobuf_c_message_descriptor_get_field(stack.back().desc, static_cast<unsigned>(tag >> 3));
+        if (f != nullptr && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+          stack.push_back({static_cast<const ProtobufCMessageDescriptor*>(f->descriptor), end});
+          deepest = std::max(deepest, stack.size());
+          if (deepest > limit) return deepest;
+        } else {
+          pos = end;
+        }
+        break;
+      }
+      default:
+        return SIZE_MAX;
+    }
+    if (pos > stack.back().end) return SIZE_MAX;
+  }
+  return deepest;
+}
+
+// Stack that decoding and freeing one level of a packed parse tree may take (protobuf-c's
+// unpack and free_unpacked recurse through each message), with room to spare.
+constexpr size_t kStackPerLevelBytes = 1024;
+
+// pg_query_parse_protobuf recurses through the tree as it serializes it; a statement can
+// only nest as deep as it has tokens, so a long one is parsed on a thread whose stack fits
+// its length (reserved, not committed: only what the recursion touches is used).
+constexpr size_t kInlineParseMaxBytes = 16 * 1024;
+constexpr size_t kParseStackPerByte = 256;  // a level needs at least two bytes ("1+")
+constexpr size_t kParseStackMaxBytes = size_t{1} << 30;
+
+PgQueryProtobufParseResult parse_protobuf(const std::string& sql) {
+  if (sql.size() <= kInlineParseMaxBytes) return pg_query_parse_protobuf(sql.c_str());
+  struct Job {
+    const std::string* sql;
+    PgQueryProtobufParseResult result;
+  } job{&sql, {}};
+  pthread_attr_t attr;
+  pthread_t th;
+  size_t stack = std::min(kParseStackMaxBytes, sql.size() * kParseStackPerByte + (size_t{8} << 20));
+  bool started = pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, stack) == 0 &&
+                 pthread_create(
+                     &th, &attr,
+                     [](void* p) -> void* {
+                       auto* j = static_cast<Job*>(p);
+                       j->result = pg_query_parse_protobuf(j->sql->c_str());
+                       return nullptr;
+                     },
+                     &job) == 0;
+  pthread_attr_destroy(&attr);
+  // No thread (address space or thread limits): parse here, as before this guard existed;
+  // only a pathologically nested statement of this size could then exhaust the stack.
+  if (!started) return pg_query_parse_protobuf(sql.c_str());
+  pthread_join(th, nullptr);
+  return job.result;
+}
+
+}  // namespace
 
 std::shared_ptr<ParseTree> ParseTree::parse(std::string_view sql) {
   std::shared_ptr<ParseTree> tree(new ParseTree());
   tree->sql_ = std::string(sql);
-  PgQueryProtobufParseResult r = pg_query_parse_protobuf(tree->sql_.c_str());
+  PgQueryProtobufParseResult r = parse_protobuf(tree->sql_);
   if (r.error) {
     std::string msg = r.error->message ? r.error->message : "syntax error";
     int pos = r.error->cursorpos;
     pg_query_free_protobuf_parse_result(r);
     throw SqlError(sqlstate::kSyntaxError, msg, pos);
+  }
+  // Refuse a tree too deep to decode, bind and free on this thread's stack (54001).
+  size_t limit = stack_remaining_bytes() / kStackPerLevelBytes;
+  size_t depth = packed_depth(&pg_query__parse_result__descriptor, reinterpret_cast<const uint8_t*>(r.parse_tree.data),
+                              r.parse_tree.len, limit);
+  if (depth > limit) {
+    pg_query_free_protobuf_parse_result(r);
+    throw SqlError(sqlstate::kStatementTooComplex, "statement too complex: stack depth limit exceeded")
+        .with_hint("Simplify the statement: fewer nested expressions or subqueries.");
   }
   tree->result_ = pg_query__parse_result__unpack(nullptr, r.parse_tree.len,
                                                  reinterpret_cast<const uint8_t*>(r.parse_tree.data));

@@ -35,6 +35,10 @@ struct Options {
   std::string user = "freshet";
   std::string db = "freshet";
   std::string engine = "postgresql";
+  // More names the target answers to in skipif/onlyif (--engine-alias freshet): a record
+  // where Freshet deliberately differs from PostgreSQL is `skipif freshet` for PostgreSQL's
+  // answer and `onlyif freshet` for Freshet's.
+  std::vector<std::string> engine_aliases;
   bool fresh_db_per_file = false;
   bool stop_on_fail = false;
   bool verbose = false;
@@ -489,10 +493,13 @@ class Runner {
 
  private:
   bool applies(const Record& r) const {
+    auto is_target = [&](const std::string& e) {
+      return e == opt_.engine || std::find(opt_.engine_aliases.begin(), opt_.engine_aliases.end(), e) != opt_.engine_aliases.end();
+    };
     for (const auto& e : r.skipif)
-      if (e == opt_.engine) return false;
+      if (is_target(e)) return false;
     for (const auto& e : r.onlyif)
-      if (e != opt_.engine) return false;
+      if (!is_target(e)) return false;
     return true;
   }
 
@@ -757,7 +764,7 @@ class Runner {
 };
 
 void usage() {
-  std::cerr << "usage: slt_runner --host H --port P [--user U] [--db D] [--engine postgresql]\n"
+  std::cerr << "usage: slt_runner --host H --port P [--user U] [--db D] [--engine postgresql] [--engine-alias NAME]\n"
                "                  [--fresh-db-per-file] [--stop-on-fail] [--verbose]\n"
                "                  [--timeout-ms N] [--show-failures N] [--rewrite] FILES...\n";
 }
@@ -782,6 +789,7 @@ int main(int argc, char** argv) {
     else if (a == "--user") opt.user = need("--user");
     else if (a == "--db") opt.db = need("--db");
     else if (a == "--engine") opt.engine = need("--engine");
+    else if (a == "--engine-alias") opt.engine_aliases.push_back(need("--engine-alias"));
     else if (a == "--timeout-ms") opt.timeout_ms = std::atoi(need("--timeout-ms").c_str());
     else if (a == "--show-failures") opt.failures_shown_max = std::atoi(need("--show-failures").c_str());
     else if (a == "--fresh-db-per-file") opt.fresh_db_per_file = true;

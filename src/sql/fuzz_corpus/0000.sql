@@ -1,0 +1,1 @@
+CREATE TABLE sales (id int, region text, product text, qty int, price numeric(8,2))

@@ -1,0 +1,1 @@
+SELECT count(*), count(qty), sum(qty), min(price), max(price) FROM sales

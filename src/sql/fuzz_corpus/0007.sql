@@ -1,0 +1,1 @@
+SELECT region, count(*), sum(qty), sum(qty * price) FROM sales GROUP BY region

@@ -1,0 +1,1 @@
+SELECT region, product, count(*) FROM sales GROUP BY region, product

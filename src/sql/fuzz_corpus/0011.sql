@@ -1,0 +1,1 @@
+SELECT count(*), sum(qty), max(price) FROM sales WHERE id > 100

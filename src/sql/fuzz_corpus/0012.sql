@@ -1,0 +1,1 @@
+SELECT count(*) FROM sales WHERE id > 100 GROUP BY region

@@ -1,0 +1,1 @@
+SELECT product, min(region) FROM sales GROUP BY product

@@ -1,0 +1,1 @@
+SELECT qty FROM sales GROUP BY qty ORDER BY qty

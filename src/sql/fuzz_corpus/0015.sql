@@ -1,0 +1,1 @@
+SELECT region, sum(qty) AS s FROM sales GROUP BY region ORDER BY s DESC NULLS LAST, region

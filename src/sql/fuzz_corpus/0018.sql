@@ -1,0 +1,1 @@
+SELECT DISTINCT region, product FROM sales

@@ -1,0 +1,1 @@
+SELECT upper(region) AS r, count(*) FROM sales GROUP BY upper(region)

@@ -1,0 +1,1 @@
+SELECT sum(qty) FILTER (WHERE product = 'a') FROM sales

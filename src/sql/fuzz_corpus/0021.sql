@@ -1,0 +1,1 @@
+SELECT min(product), max(product) FROM sales

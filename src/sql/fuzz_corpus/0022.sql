@@ -1,0 +1,1 @@
+SELECT bool_and(qty > 0), bool_or(qty > 4) FROM sales

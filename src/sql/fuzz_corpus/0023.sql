@@ -1,0 +1,1 @@
+SELECT string_agg(product, ',' ORDER BY id) FROM sales

@@ -1,0 +1,1 @@
+SELECT region, qty FROM sales GROUP BY region

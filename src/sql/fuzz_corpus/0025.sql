@@ -1,0 +1,1 @@
+SELECT id FROM sales WHERE count(*) > 1

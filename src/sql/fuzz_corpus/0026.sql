@@ -1,0 +1,1 @@
+CREATE TABLE arr (id int, xs int[], ts text[], os oid[])

@@ -1,0 +1,1 @@
+INSERT INTO arr VALUES (1, ARRAY[1,2,3], '{a,b}', '{10,20}'), (2, '{}', '{c,NULL}', '{0}'), (3, NULL, NULL, NULL), (4, '{4,NULL,6}', '{"x y",z}', '{}')

@@ -1,0 +1,1 @@
+SELECT ARRAY['a','b c','NULL']

@@ -1,0 +1,1 @@
+SELECT id, xs[1] FROM arr

@@ -1,0 +1,1 @@
+SELECT id, xs[5] FROM arr

@@ -1,0 +1,1 @@
+SELECT id, ts[2] FROM arr

@@ -1,0 +1,1 @@
+SELECT id, array_length(xs, 1) FROM arr

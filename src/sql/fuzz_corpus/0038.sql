@@ -1,0 +1,1 @@
+SELECT id, cardinality(xs) FROM arr

@@ -1,0 +1,1 @@
+SELECT id, array_upper(ts, 1) FROM arr

@@ -1,0 +1,1 @@
+SELECT id, array_to_string(xs, ',', '*') FROM arr

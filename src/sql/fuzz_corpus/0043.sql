@@ -1,0 +1,1 @@
+SELECT 0 || ARRAY[1,2]

@@ -1,0 +1,1 @@
+SELECT array_append(ARRAY['a'], 'b')

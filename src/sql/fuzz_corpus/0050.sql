@@ -1,0 +1,1 @@
+SELECT id, 2 = ANY (xs) FROM arr

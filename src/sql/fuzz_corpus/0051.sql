@@ -1,0 +1,1 @@
+SELECT id, 5 = ANY (xs) FROM arr

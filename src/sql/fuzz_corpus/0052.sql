@@ -1,0 +1,1 @@
+SELECT id, 0 < ALL (xs) FROM arr

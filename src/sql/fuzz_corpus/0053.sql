@@ -1,0 +1,1 @@
+SELECT id, 5 <> ALL (xs) FROM arr

@@ -1,0 +1,1 @@
+SELECT id, NULL::int = ANY (xs) FROM arr

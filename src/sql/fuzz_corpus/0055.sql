@@ -1,0 +1,1 @@
+SELECT id, 'b' = ANY (ts) FROM arr

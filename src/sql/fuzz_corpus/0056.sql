@@ -1,0 +1,1 @@
+SELECT id, 20 = ANY (os) FROM arr

@@ -1,0 +1,1 @@
+SELECT id FROM arr WHERE 3 = ANY (xs)

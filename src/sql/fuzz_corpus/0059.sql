@@ -1,0 +1,1 @@
+SELECT 3 = ANY (ARRAY[1,NULL])

@@ -1,0 +1,1 @@
+CREATE TABLE names (g int, n text, o int)

@@ -1,0 +1,1 @@
+INSERT INTO names VALUES (1, 'b', 2), (1, 'a', 3), (2, 'c', 1), (1, 'd', 1)

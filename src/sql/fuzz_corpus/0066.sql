@@ -1,0 +1,1 @@
+SELECT ARRAY(SELECT n FROM names WHERE g = 9)

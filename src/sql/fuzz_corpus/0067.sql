@@ -1,0 +1,1 @@
+SELECT id, ARRAY(SELECT n FROM names WHERE g = arr.id ORDER BY n) FROM arr

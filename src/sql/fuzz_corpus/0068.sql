@@ -1,0 +1,1 @@
+SELECT array_to_string(ARRAY(SELECT n FROM names ORDER BY 1), ',')

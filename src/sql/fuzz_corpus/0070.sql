@@ -1,0 +1,1 @@
+SELECT g, array_agg(n ORDER BY n) FROM names GROUP BY g

@@ -1,0 +1,1 @@
+SELECT g, array_agg(o ORDER BY n DESC) FROM names GROUP BY g

@@ -1,0 +1,1 @@
+SELECT array_agg(x ORDER BY x NULLS FIRST) FROM (VALUES (2), (NULL), (1)) v(x)

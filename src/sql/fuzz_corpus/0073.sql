@@ -1,0 +1,1 @@
+SELECT g, string_agg(n, '-' ORDER BY o) FROM names GROUP BY g

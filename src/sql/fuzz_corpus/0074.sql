@@ -1,0 +1,1 @@
+SELECT array_agg(n ORDER BY n) FROM names WHERE g = 9

@@ -1,0 +1,1 @@
+SELECT 3.7::int, (-3.5)::int, 2.5::int

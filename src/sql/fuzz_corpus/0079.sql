@@ -1,0 +1,1 @@
+SELECT 42::text || 'x'

@@ -1,0 +1,1 @@
+SELECT '1.50'::numeric, '1.50'::float8

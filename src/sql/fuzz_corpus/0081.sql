@@ -1,0 +1,1 @@
+SELECT true::text, 'yes'::boolean, 'f'::boolean, 1::boolean

@@ -1,0 +1,1 @@
+SELECT CAST(1.23456 AS numeric(4,2))

@@ -1,0 +1,1 @@
+SELECT 1::float8 / 4, 1 / 4::float8

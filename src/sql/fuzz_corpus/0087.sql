@@ -1,0 +1,1 @@
+SELECT 7::numeric(5,2)

@@ -1,0 +1,1 @@
+SELECT 'abc'::varchar(2), 'abc'::char(5) || '|'

@@ -1,0 +1,1 @@
+SELECT NULL::int IS NULL, CAST(NULL AS text)

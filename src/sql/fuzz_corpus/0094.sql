@@ -1,0 +1,1 @@
+SELECT pg_typeof(1), pg_typeof(1.5), pg_typeof('a'::text), pg_typeof(1::bigint), pg_typeof(now()::date)

@@ -1,0 +1,1 @@
+INSERT INTO c VALUES (1, 5, 'a'), (2, NULL, 'b'), (3, 15, NULL), (4, 10, 'd')

@@ -1,0 +1,1 @@
+SELECT id, CASE WHEN v < 10 THEN 'low' WHEN v >= 10 THEN 'high' ELSE 'none' END FROM c ORDER BY id

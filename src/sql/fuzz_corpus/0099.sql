@@ -1,0 +1,1 @@
+SELECT id, CASE v WHEN 5 THEN 'five' WHEN 10 THEN 'ten' END FROM c ORDER BY id

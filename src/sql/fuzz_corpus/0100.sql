@@ -1,0 +1,1 @@
+SELECT id, COALESCE(w, 'none') FROM c ORDER BY id

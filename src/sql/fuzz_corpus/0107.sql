@@ -1,0 +1,1 @@
+SELECT id FROM c WHERE w IN ('a', 'd', 'z') ORDER BY id

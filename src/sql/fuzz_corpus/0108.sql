@@ -1,0 +1,1 @@
+SELECT id FROM c WHERE v NOT IN (5, 15) ORDER BY id

@@ -1,0 +1,1 @@
+INSERT INTO edges VALUES (1, 2), (2, 3), (3, 4), (2, 5)

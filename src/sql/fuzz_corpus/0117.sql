@@ -1,0 +1,1 @@
+WITH a AS (SELECT src, dst FROM edges WHERE src > 1), b AS (SELECT src, count(*) AS n FROM a GROUP BY src) SELECT src, n FROM b

@@ -1,0 +1,1 @@
+WITH t AS (SELECT dst FROM edges) SELECT count(*) FROM t t1 JOIN t t2 ON t1.dst = t2.dst

@@ -1,0 +1,1 @@
+WITH RECURSIVE fib(a, b) AS (SELECT 0, 1 UNION ALL SELECT b, a + b FROM fib WHERE b < 50) SELECT a, b FROM fib ORDER BY a

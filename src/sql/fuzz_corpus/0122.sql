@@ -1,0 +1,1 @@
+WITH x AS (SELECT src FROM edges), y AS (SELECT src FROM x WHERE src = 2) SELECT count(*) FROM y

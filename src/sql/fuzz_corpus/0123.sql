@@ -1,0 +1,1 @@
+WITH t(v) AS (VALUES (3), (1), (2)) SELECT v FROM t

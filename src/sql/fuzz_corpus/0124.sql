@@ -1,0 +1,1 @@
+CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, qty int DEFAULT 5, note text)

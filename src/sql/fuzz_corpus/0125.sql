@@ -1,0 +1,1 @@
+INSERT INTO items VALUES (1, 'bolt', 10, 'm4')

@@ -1,0 +1,1 @@
+INSERT INTO items (name, id, qty) VALUES ('gear', 3, DEFAULT), ('cog', 4, 0)

@@ -1,0 +1,1 @@
+SELECT id, name, qty, note FROM items ORDER BY id

@@ -1,0 +1,1 @@
+INSERT INTO items VALUES (5, 'pin', 7) RETURNING id, name

@@ -1,0 +1,1 @@
+CREATE TABLE items_copy (id int, name text, qty int)

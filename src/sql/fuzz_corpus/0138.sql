@@ -1,0 +1,1 @@
+INSERT INTO items_copy SELECT id, name, qty FROM items WHERE qty > 5

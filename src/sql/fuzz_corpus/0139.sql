@@ -1,0 +1,1 @@
+SELECT * FROM items_copy ORDER BY id

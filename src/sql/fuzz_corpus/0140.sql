@@ -1,0 +1,1 @@
+UPDATE items SET qty = qty + 1 WHERE name LIKE '%o%'

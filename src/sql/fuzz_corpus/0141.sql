@@ -1,0 +1,1 @@
+SELECT name, qty FROM items ORDER BY id

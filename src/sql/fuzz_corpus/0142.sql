@@ -1,0 +1,1 @@
+UPDATE items SET note = 'x' || id WHERE id >= 6 RETURNING id, note

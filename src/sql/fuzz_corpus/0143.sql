@@ -1,0 +1,1 @@
+UPDATE items SET qty = DEFAULT WHERE id = 4

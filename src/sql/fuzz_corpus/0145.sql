@@ -1,0 +1,1 @@
+UPDATE items SET id = 1 WHERE id = 2

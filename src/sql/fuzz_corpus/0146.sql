@@ -1,0 +1,1 @@
+UPDATE items SET name = NULL WHERE id = 2

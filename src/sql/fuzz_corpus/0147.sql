@@ -1,0 +1,1 @@
+UPDATE items SET qty = 0 WHERE id = 12345

@@ -1,0 +1,1 @@
+DELETE FROM items WHERE id = 2 RETURNING id, name

@@ -1,0 +1,1 @@
+CREATE TABLE twokey (a int, b int, v text, PRIMARY KEY (a, b))

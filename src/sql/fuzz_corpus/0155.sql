@@ -1,0 +1,1 @@
+INSERT INTO twokey VALUES (1, 1, 'x'), (1, 2, 'y')

@@ -1,0 +1,1 @@
+INSERT INTO twokey VALUES (1, 2, 'z')

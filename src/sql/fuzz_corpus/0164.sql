@@ -1,0 +1,1 @@
+SELECT et.zzz FROM et

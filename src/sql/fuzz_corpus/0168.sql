@@ -1,0 +1,1 @@
+SELECT 100000::smallint

@@ -1,0 +1,1 @@
+CREATE TABLE et (x int)

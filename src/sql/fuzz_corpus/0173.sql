@@ -1,0 +1,1 @@
+SELECT a FROM et t1, et t2

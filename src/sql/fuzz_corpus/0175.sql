@@ -1,0 +1,1 @@
+SELECT a, count(*) FROM et

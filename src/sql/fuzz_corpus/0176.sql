@@ -1,0 +1,1 @@
+INSERT INTO et VALUES (1, 'x', 3)

@@ -1,0 +1,1 @@
+CREATE TABLE dept (id int, name text)

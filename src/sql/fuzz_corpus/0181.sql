@@ -1,0 +1,1 @@
+CREATE TABLE emp (id int, name text, dept_id int, boss_id int)

@@ -1,0 +1,1 @@
+INSERT INTO dept VALUES (1, 'eng'), (2, 'sales'), (3, 'empty'), (NULL, 'nulldept')

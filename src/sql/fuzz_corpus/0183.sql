@@ -1,0 +1,1 @@
+INSERT INTO emp VALUES (10, 'ann', 1, NULL), (11, 'bob', 1, 10), (12, 'cid', 2, 10), (13, 'dee', NULL, 11), (14, 'eve', 9, 11)

@@ -1,0 +1,1 @@
+SELECT count(*) FROM emp, dept WHERE emp.dept_id = dept.id

@@ -1,0 +1,1 @@
+SELECT e.name, b.name FROM emp e LEFT JOIN emp b ON e.boss_id = b.id

@@ -1,0 +1,1 @@
+SELECT d.name, e.name FROM dept d LEFT JOIN emp e ON e.dept_id = d.id AND e.name > 'b'

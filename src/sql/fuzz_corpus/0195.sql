@@ -1,0 +1,1 @@
+CREATE TABLE proj (dept_id int, title text)

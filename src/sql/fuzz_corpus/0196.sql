@@ -1,0 +1,1 @@
+INSERT INTO proj VALUES (1, 'engine'), (1, 'parser'), (2, 'deal')

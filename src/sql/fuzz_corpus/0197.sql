@@ -1,0 +1,1 @@
+SELECT e.name, d.name, p.title FROM emp e JOIN dept d ON e.dept_id = d.id JOIN proj p ON p.dept_id = d.id

@@ -1,0 +1,1 @@
+SELECT dept_id, title FROM proj JOIN (SELECT id AS dept_id, name FROM dept) AS dd USING (dept_id)

@@ -1,0 +1,1 @@
+SELECT d.name, p.title FROM dept d JOIN proj p ON p.dept_id = d.id WHERE p.title LIKE 'p%'

@@ -1,0 +1,1 @@
+SELECT count(*) FROM dept a JOIN dept b ON a.id = b.id

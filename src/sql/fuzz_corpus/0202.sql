@@ -1,0 +1,1 @@
+SELECT a.name, b.name FROM dept a JOIN dept b ON a.id < b.id

@@ -1,0 +1,1 @@
+CREATE TABLE l (k int, v text)

@@ -1,0 +1,1 @@
+INSERT INTO l VALUES (1, 'a'), (1, 'b'), (2, 'c')

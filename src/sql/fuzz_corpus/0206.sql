@@ -1,0 +1,1 @@
+INSERT INTO r VALUES (1, 'x'), (1, 'y'), (3, 'z')

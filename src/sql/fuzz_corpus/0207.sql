@@ -1,0 +1,1 @@
+SELECT k, v, w FROM l JOIN r USING (k)

@@ -1,0 +1,1 @@
+SELECT count(*) FROM l JOIN r ON true

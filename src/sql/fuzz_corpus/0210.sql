@@ -1,0 +1,1 @@
+CREATE TABLE emp (id int, dept_id int, salary int)

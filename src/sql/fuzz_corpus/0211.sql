@@ -1,0 +1,1 @@
+INSERT INTO dept VALUES (1, 'eng'), (2, 'ops'), (3, 'empty')

@@ -1,0 +1,1 @@
+SELECT d.name, s.total FROM dept d, LATERAL (SELECT sum(salary) AS total FROM emp WHERE emp.dept_id = d.id) s

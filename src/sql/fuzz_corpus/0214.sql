@@ -1,0 +1,1 @@
+SELECT d.name, t.id, t.salary FROM dept d, LATERAL (SELECT id, salary FROM emp WHERE emp.dept_id = d.id ORDER BY salary DESC LIMIT 2) t

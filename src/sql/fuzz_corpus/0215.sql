@@ -1,0 +1,1 @@
+SELECT d.name, c.n FROM dept d CROSS JOIN LATERAL (SELECT count(*) AS n FROM emp e WHERE e.dept_id = d.id) c

@@ -1,0 +1,1 @@
+SELECT d.name, x.doubled FROM dept d, LATERAL (SELECT d.id * 2 AS doubled) x

@@ -1,0 +1,1 @@
+SELECT e.id, d.name FROM emp e, LATERAL (SELECT name FROM dept WHERE dept.id = e.dept_id) d

@@ -1,0 +1,1 @@
+SELECT d.name, m.mx FROM dept d, LATERAL (SELECT max(salary) AS mx FROM emp WHERE dept_id = d.id) m WHERE m.mx > 95

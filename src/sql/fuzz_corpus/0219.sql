@@ -1,0 +1,1 @@
+SELECT e.id, q.v FROM emp e, LATERAL (SELECT e.salary + 1 AS v WHERE e.salary > 100) q

@@ -1,0 +1,1 @@
+CREATE VIEW top1 AS SELECT d.name, t.id FROM dept d, LATERAL (SELECT id FROM emp WHERE emp.dept_id = d.id ORDER BY salary DESC LIMIT 1) t

@@ -1,0 +1,1 @@
+INSERT INTO emp VALUES (7, 2, 500)

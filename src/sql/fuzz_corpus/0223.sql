@@ -1,0 +1,1 @@
+CREATE TABLE tv (id int, a boolean, b boolean, x int)

@@ -1,0 +1,1 @@
+INSERT INTO tv VALUES (1, true, true, 1), (2, true, false, 2), (3, true, NULL, NULL), (4, false, false, 4), (5, false, NULL, NULL), (6, NULL, NULL, NULL)

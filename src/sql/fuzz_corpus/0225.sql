@@ -1,0 +1,1 @@
+SELECT id, a AND b, a OR b, NOT a, a = b FROM tv ORDER BY id

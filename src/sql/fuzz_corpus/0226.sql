@@ -1,0 +1,1 @@
+SELECT id FROM tv WHERE a AND b ORDER BY id

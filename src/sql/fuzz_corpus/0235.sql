@@ -1,0 +1,1 @@
+SELECT count(x), count(*), sum(x) FROM tv

@@ -1,0 +1,1 @@
+SELECT id FROM tv WHERE x IN (1, NULL) ORDER BY id

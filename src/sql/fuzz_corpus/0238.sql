@@ -1,0 +1,1 @@
+SELECT id FROM tv WHERE x NOT IN (1, 2) ORDER BY id

@@ -1,0 +1,1 @@
+SELECT x FROM tv ORDER BY x DESC

@@ -1,0 +1,1 @@
+CREATE TABLE ol (id int, g text, v int)

@@ -1,0 +1,1 @@
+SELECT id FROM ol ORDER BY v DESC, id

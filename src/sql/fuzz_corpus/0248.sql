@@ -1,0 +1,1 @@
+SELECT g, id FROM ol ORDER BY g DESC, id ASC

@@ -1,0 +1,1 @@
+SELECT id FROM ol ORDER BY id LIMIT 2

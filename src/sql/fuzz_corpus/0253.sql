@@ -1,0 +1,1 @@
+SELECT id FROM ol ORDER BY id OFFSET 4

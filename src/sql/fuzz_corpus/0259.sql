@@ -1,0 +1,1 @@
+SELECT g, max(v) FROM ol GROUP BY g ORDER BY max(v) DESC NULLS LAST, g

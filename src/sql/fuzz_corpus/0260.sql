@@ -1,0 +1,1 @@
+SELECT id FROM ol ORDER BY CASE WHEN g = 'c' THEN 0 ELSE 1 END, id

@@ -1,0 +1,1 @@
+SELECT count(*) FROM (SELECT * FROM ol LIMIT 4) t

@@ -1,0 +1,1 @@
+SELECT id FROM ol LIMIT -1

@@ -1,0 +1,1 @@
+CREATE TABLE rec_edges (src int, dst int)

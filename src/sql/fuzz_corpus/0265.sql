@@ -1,0 +1,1 @@
+INSERT INTO rec_edges VALUES (1, 2), (2, 3), (3, 4), (4, 2), (5, 6), (1, 7)

@@ -1,0 +1,1 @@
+CREATE TABLE rec_tree (id int, parent int, name text)

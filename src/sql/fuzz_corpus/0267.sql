@@ -1,0 +1,1 @@
+INSERT INTO rec_tree VALUES (1, NULL, 'root'), (2, 1, 'a'), (3, 1, 'b'), (4, 2, 'a1'), (5, 4, 'a1x')

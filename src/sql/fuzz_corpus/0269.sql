@@ -1,0 +1,1 @@
+WITH RECURSIVE reach(node) AS (SELECT 1 UNION SELECT e.dst FROM rec_edges e JOIN reach r ON e.src = r.node) SELECT node FROM reach ORDER BY node

@@ -1,0 +1,1 @@
+WITH RECURSIVE paths(src, dst) AS (SELECT src, dst FROM rec_edges UNION SELECT p.src, e.dst FROM paths p JOIN rec_edges e ON p.dst = e.src) SELECT src, count(*) FROM paths GROUP BY src ORDER BY src

@@ -1,0 +1,1 @@
+WITH RECURSIVE t(id, path, depth) AS (SELECT id, name, 0 FROM rec_tree WHERE parent IS NULL UNION ALL SELECT c.id, t.path || '/' || c.name, t.depth + 1 FROM rec_tree c JOIN t ON c.parent = t.id) SELECT id, path, depth FROM t ORDER BY id

@@ -1,0 +1,1 @@
+WITH RECURSIVE r(n, s) AS (SELECT 1, 'a'::text UNION ALL SELECT n + 1, s || 'b' FROM r WHERE n < 4) SELECT s FROM r ORDER BY n

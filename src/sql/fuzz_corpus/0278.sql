@@ -1,0 +1,1 @@
+SELECT id FROM rec_tree WHERE id IN (WITH RECURSIVE d(i) AS (SELECT 2 UNION ALL SELECT t.id FROM rec_tree t JOIN d ON t.parent = d.i) SELECT i FROM d) ORDER BY id

@@ -1,0 +1,1 @@
+WITH MUTUALLY RECURSIVE even (n int) AS (SELECT 0 UNION SELECT n + 1 FROM odd WHERE n < 6), odd (n int) AS (SELECT n + 1 FROM even WHERE n < 6) SELECT n FROM even ORDER BY n

@@ -1,0 +1,1 @@
+WITH MUTUALLY RECURSIVE dist (node int, d int) AS (SELECT node, min(d) FROM (SELECT 1 AS node, 0 AS d UNION ALL SELECT dst, d + 1 FROM dist JOIN rec_edges ON src = node) c GROUP BY node) SELECT node, d FROM dist ORDER BY node

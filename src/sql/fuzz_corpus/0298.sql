@@ -1,0 +1,1 @@
+WITH MUTUALLY RECURSIVE foo (a int, b int) AS (SELECT 1, 2 UNION SELECT a, 7 FROM bar), bar (a int) AS (SELECT a FROM foo) SELECT * FROM bar

@@ -1,0 +1,1 @@
+WITH MUTUALLY RECURSIVE r (n int) AS (SELECT 'a'::text) SELECT n FROM r

@@ -1,0 +1,1 @@
+SELECT '1 day 3 hours'::interval(0), INTERVAL(3) '1.23456', '1.23456'::interval minute

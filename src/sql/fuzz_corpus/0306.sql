@@ -1,0 +1,1 @@
+SELECT INTERVAL '1 day 7 hours' DAY, CAST(INTERVAL '1 year 5 months 3 days' AS INTERVAL YEAR)

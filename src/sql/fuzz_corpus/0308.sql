@@ -1,0 +1,1 @@
+SELECT INTERVAL '-1-2', INTERVAL '1 mon 2:03 ago'

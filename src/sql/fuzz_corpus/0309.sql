@@ -1,0 +1,1 @@
+SELECT INTERVAL '1 day 2', INTERVAL '-1 day +2:03', INTERVAL '@ 1 day'

@@ -1,0 +1,1 @@
+SELECT - 14 / COUNT(*)

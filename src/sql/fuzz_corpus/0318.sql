@@ -1,0 +1,1 @@
+SELECT 47 / COUNT(*) * 74

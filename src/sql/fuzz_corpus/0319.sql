@@ -1,0 +1,1 @@
+CREATE TABLE i10_one (a int)

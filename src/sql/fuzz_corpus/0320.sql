@@ -1,0 +1,1 @@
+INSERT INTO i10_one VALUES (1), (2)

@@ -1,0 +1,1 @@
+SELECT 10 / count(*) FROM i10_one

@@ -1,0 +1,1 @@
+SELECT (SELECT 10 / count(*) FROM i10_one i WHERE i.a = o.a) FROM i10_one o

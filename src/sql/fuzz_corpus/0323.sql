@@ -1,0 +1,1 @@
+CREATE MATERIALIZED VIEW i10_one_v AS SELECT 12 / count(*) AS q FROM i10_one

@@ -1,0 +1,1 @@
+SELECT q FROM i10_one_v

@@ -1,0 +1,1 @@
+CREATE TABLE i10_fa (g int, a int)

@@ -1,0 +1,1 @@
+INSERT INTO i10_fa VALUES (1, 1), (1, NULL), (2, NULL), (1, 3)

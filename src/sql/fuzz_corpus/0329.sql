@@ -1,0 +1,1 @@
+SELECT array_agg(a) FILTER (WHERE a IS NOT NULL) FROM i10_fa

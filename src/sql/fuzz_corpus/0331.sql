@@ -1,0 +1,1 @@
+SELECT g, x FROM i10_fa_mv ORDER BY g

@@ -1,0 +1,1 @@
+SELECT g AS x, a AS x FROM i10_fa GROUP BY x

@@ -1,0 +1,1 @@
+SELECT g AS x, g AS x FROM i10_fa GROUP BY x ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT 7 AS g, g FROM i10_fa GROUP BY g ORDER BY 2

@@ -1,0 +1,1 @@
+CREATE VIEW i10_v (a, b) AS SELECT 1

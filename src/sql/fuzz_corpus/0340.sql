@@ -1,0 +1,1 @@
+CREATE VIEW i10_v (a) AS SELECT 1, 2

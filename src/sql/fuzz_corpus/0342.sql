@@ -1,0 +1,1 @@
+SELECT concat(true, false, 'x'), '' || true || false, concat_ws(',', true, NULL::bool, 1), format('%s %s', true, NULL::bool), true || 'a'::text

@@ -1,0 +1,1 @@
+SELECT octet_length('Mg'::char(15)), length('Mg'::char(15)), char_length('Mg '::char(5)), 'Mg'::char(5) || 'x', concat('Mg'::char(5), 'x')

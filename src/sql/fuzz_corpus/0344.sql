@@ -1,0 +1,1 @@
+SELECT octet_length('Mg'::varchar(15)), bit_length('ab'::char(4)), upper('ab'::char(4)) || '|'

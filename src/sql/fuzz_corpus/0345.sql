@@ -1,0 +1,1 @@
+CREATE TABLE i10_ch (c char(5))

@@ -1,0 +1,1 @@
+INSERT INTO i10_ch VALUES ('ab')

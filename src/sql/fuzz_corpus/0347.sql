@@ -1,0 +1,1 @@
+SELECT octet_length(c), c || '|', length(c), c::text || '|', c::varchar || '|' FROM i10_ch

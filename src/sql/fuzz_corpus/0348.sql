@@ -1,0 +1,1 @@
+CREATE TABLE i10_squares (x int, y int)

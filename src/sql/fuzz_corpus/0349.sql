@@ -1,0 +1,1 @@
+CREATE TABLE i10_roots (x int, y int)

@@ -1,0 +1,1 @@
+INSERT INTO i10_squares VALUES (1,1),(2,4),(3,9),(4,16)

@@ -1,0 +1,1 @@
+INSERT INTO i10_roots VALUES (1,1),(4,2),(9,3),(16,4)

@@ -1,0 +1,1 @@
+SELECT * FROM i10_squares WHERE x IN (WITH sy AS (SELECT i10_squares.y AS z) SELECT y FROM i10_roots WHERE y IN (SELECT z FROM sy)) ORDER BY 1

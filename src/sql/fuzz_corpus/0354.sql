@@ -1,0 +1,1 @@
+SELECT * FROM i10_squares WHERE x IN (SELECT y FROM i10_roots WHERE y IN (SELECT i10_squares.y)) ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT * FROM i10_squares s WHERE EXISTS (WITH c AS (SELECT s.x AS sx) SELECT 1 FROM i10_roots r WHERE EXISTS (SELECT 1 FROM c WHERE c.sx = r.x))

@@ -1,0 +1,1 @@
+SELECT * FROM i10_sq_mv ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT * FROM i10_sq_v ORDER BY 1

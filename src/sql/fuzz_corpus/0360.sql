@@ -1,0 +1,1 @@
+WITH q AS (SELECT 'foo' AS x) SELECT pg_typeof(x) FROM q

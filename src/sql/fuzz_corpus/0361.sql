@@ -1,0 +1,1 @@
+SELECT pg_typeof(x), x || 1 FROM (SELECT 'foo' AS x) s

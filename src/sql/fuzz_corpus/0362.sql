@@ -1,0 +1,1 @@
+SELECT pg_typeof(x) FROM (VALUES ('a')) v(x)

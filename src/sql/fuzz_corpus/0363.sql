@@ -1,0 +1,1 @@
+CREATE VIEW i10_unknown_v AS SELECT 'foo' AS x

@@ -1,0 +1,1 @@
+SELECT pg_typeof(x) FROM i10_unknown_v

@@ -1,0 +1,1 @@
+SELECT 9E-39::float4::text, 1e-40::float4::text, '1e-40'::float4::text, 9E-39::float8::text

@@ -1,0 +1,1 @@
+SELECT 1e-46::float4

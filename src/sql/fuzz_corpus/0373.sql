@@ -1,0 +1,1 @@
+WITH MUTUALLY RECURSIVE bar(x numeric(38,2)) AS (SELECT 1.234 UNION SELECT x FROM bar WHERE false) SELECT x, pg_typeof(x) FROM bar

@@ -1,0 +1,1 @@
+WITH MUTUALLY RECURSIVE foo(a numeric(38,2)) AS (SELECT 0.999), bar(b numeric(38,2)) AS (SELECT a * 1.005 FROM foo) SELECT * FROM foo, bar

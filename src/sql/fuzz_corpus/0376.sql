@@ -1,0 +1,1 @@
+CREATE TABLE sa (x int)

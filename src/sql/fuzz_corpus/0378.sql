@@ -1,0 +1,1 @@
+INSERT INTO sa VALUES (1), (1), (2), (3), (NULL), (NULL)

@@ -1,0 +1,1 @@
+INSERT INTO sb VALUES (1), (3), (3), (4), (NULL)

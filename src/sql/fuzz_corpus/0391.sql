@@ -1,0 +1,1 @@
+SELECT count(*) FROM (SELECT x FROM sa UNION ALL SELECT x FROM sb) u

@@ -1,0 +1,1 @@
+INSERT INTO s VALUES (1, 'Hello World'), (2, 'hello'), (3, 'HELP'), (4, '50% off'), (5, NULL), (6, 'a_b')

@@ -1,0 +1,1 @@
+SELECT id FROM s WHERE t ILIKE 'hel%' ORDER BY id

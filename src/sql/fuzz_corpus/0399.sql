@@ -1,0 +1,1 @@
+SELECT id FROM s WHERE t NOT LIKE '%l%' ORDER BY id

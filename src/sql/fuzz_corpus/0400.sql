@@ -1,0 +1,1 @@
+SELECT id FROM s WHERE t LIKE 'h_llo' ORDER BY id

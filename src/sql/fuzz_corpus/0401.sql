@@ -1,0 +1,1 @@
+SELECT id FROM s WHERE t LIKE '%\%%' ORDER BY id

@@ -1,0 +1,1 @@
+SELECT id FROM s WHERE t LIKE 'a\_b' ORDER BY id

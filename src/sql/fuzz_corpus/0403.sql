@@ -1,0 +1,1 @@
+SELECT upper(t), lower(t) FROM s ORDER BY id

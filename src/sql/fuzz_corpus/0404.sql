@@ -1,0 +1,1 @@
+SELECT substring('freshet' from 2 for 3), substring('freshet', 5), substr('freshet', 1, 2)

@@ -1,0 +1,1 @@
+SELECT length('héllo'), char_length('abc'), octet_length('héllo')

@@ -1,0 +1,1 @@
+SELECT trim('  pad  ') || '|', ltrim('xxabc', 'x'), rtrim('abcyy', 'y'), btrim('--a--', '-')

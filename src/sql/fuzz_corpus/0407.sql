@@ -1,0 +1,1 @@
+SELECT position('sh' in 'freshet'), strpos('freshet', 'et')

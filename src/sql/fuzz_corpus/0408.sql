@@ -1,0 +1,1 @@
+SELECT replace('a-b-c', '-', '+'), reverse('abc'), repeat('ab', 3)

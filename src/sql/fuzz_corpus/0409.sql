@@ -1,0 +1,1 @@
+SELECT left('freshet', 3), right('freshet', 3), lpad('7', 3, '0'), rpad('ab', 4, '.')

@@ -1,0 +1,1 @@
+SELECT concat('a', NULL, 'b', 1), concat_ws('-', 'x', NULL, 'y')

@@ -1,0 +1,1 @@
+SELECT t FROM s WHERE t ~ '^[Hh]el+o' ORDER BY id

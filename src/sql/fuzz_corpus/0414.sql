@@ -1,0 +1,1 @@
+SELECT ascii('A'), chr(66), md5('abc')

@@ -1,0 +1,1 @@
+SELECT starts_with('freshet', 'fre'), 'x' < 'y'

@@ -1,0 +1,1 @@
+CREATE TABLE cust (id int, name text, city text)

@@ -1,0 +1,1 @@
+CREATE TABLE ord (id int, cust_id int, amount int)

@@ -1,0 +1,1 @@
+INSERT INTO cust VALUES (1, 'ada', 'oslo'), (2, 'bo', 'rome'), (3, 'cy', 'oslo'), (4, 'di', NULL)

@@ -1,0 +1,1 @@
+SELECT name, (SELECT sum(amount) FROM ord WHERE ord.cust_id = cust.id) FROM cust

@@ -1,0 +1,1 @@
+SELECT name FROM cust WHERE NOT EXISTS (SELECT 1 FROM ord WHERE ord.cust_id = cust.id)

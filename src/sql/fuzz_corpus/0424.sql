@@ -1,0 +1,1 @@
+SELECT name FROM cust WHERE id IN (SELECT cust_id FROM ord)

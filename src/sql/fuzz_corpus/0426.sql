@@ -1,0 +1,1 @@
+SELECT count(*) FROM cust WHERE id NOT IN (SELECT cust_id FROM ord)

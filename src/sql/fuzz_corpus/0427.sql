@@ -1,0 +1,1 @@
+SELECT id FROM ord WHERE amount > (SELECT avg(amount) FROM ord)

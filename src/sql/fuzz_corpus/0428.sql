@@ -1,0 +1,1 @@
+SELECT id FROM ord o WHERE amount = (SELECT max(amount) FROM ord o2 WHERE o2.cust_id = o.cust_id)

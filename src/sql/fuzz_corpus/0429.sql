@@ -1,0 +1,1 @@
+SELECT c.name, t.total FROM cust c JOIN (SELECT cust_id, sum(amount) AS total FROM ord GROUP BY cust_id) t ON t.cust_id = c.id

@@ -1,0 +1,1 @@
+SELECT id FROM ord WHERE amount > ALL (SELECT amount FROM ord WHERE cust_id = 2)

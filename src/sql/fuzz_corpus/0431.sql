@@ -1,0 +1,1 @@
+SELECT id FROM ord WHERE amount < ANY (SELECT amount FROM ord WHERE cust_id = 1)

@@ -1,0 +1,1 @@
+SELECT name FROM cust c WHERE city = (SELECT city FROM cust WHERE id = 1) AND c.id <> 1

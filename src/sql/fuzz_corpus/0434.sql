@@ -1,0 +1,1 @@
+SELECT (SELECT amount FROM ord)

@@ -1,0 +1,1 @@
+SELECT count(*) FROM (SELECT * FROM (SELECT * FROM ord WHERE amount > 1) a WHERE amount < 60) b

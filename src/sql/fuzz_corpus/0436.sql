@@ -1,0 +1,1 @@
+SELECT name, CASE WHEN id IN (SELECT cust_id FROM ord) THEN 'buyer' ELSE 'none' END FROM cust

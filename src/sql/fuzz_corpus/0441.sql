@@ -1,0 +1,1 @@
+SELECT g FROM generate_series(1::bigint, 3::bigint) g

@@ -1,0 +1,1 @@
+SELECT * FROM generate_series(0.5, 2.0, 0.5)

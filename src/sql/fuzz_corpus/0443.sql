@@ -1,0 +1,1 @@
+SELECT * FROM generate_series('2024-01-01 00:00'::timestamp, '2024-01-01 03:00'::timestamp, '1 hour')

@@ -1,0 +1,1 @@
+SELECT sum(x) FROM generate_series(1, 100) AS t(x)

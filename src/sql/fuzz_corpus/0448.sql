@@ -1,0 +1,1 @@
+SELECT * FROM unnest(ARRAY['a', 'b']) WITH ORDINALITY

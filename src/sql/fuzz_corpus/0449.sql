@@ -1,0 +1,1 @@
+SELECT x, n FROM unnest(ARRAY['p', 'q', 'r']) WITH ORDINALITY AS u(x, n) WHERE n > 1

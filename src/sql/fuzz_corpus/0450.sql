@@ -1,0 +1,1 @@
+SELECT u FROM unnest('{3,1,2}'::int[]) u ORDER BY u

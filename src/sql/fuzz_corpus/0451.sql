@@ -1,0 +1,1 @@
+CREATE TABLE tf (id int, tags text[], n int)

@@ -1,0 +1,1 @@
+INSERT INTO tf VALUES (1, '{red,blue}', 2), (2, '{}', 1), (3, NULL, 0), (4, '{green}', 3)

@@ -1,0 +1,1 @@
+SELECT id, tag FROM tf, unnest(tags) tag

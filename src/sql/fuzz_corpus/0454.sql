@@ -1,0 +1,1 @@
+SELECT tf.id, t.tag FROM tf CROSS JOIN LATERAL unnest(tf.tags) AS t(tag)

@@ -1,0 +1,1 @@
+SELECT id, g FROM tf, generate_series(1, n) g

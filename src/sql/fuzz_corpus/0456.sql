@@ -1,0 +1,1 @@
+SELECT id, ARRAY(SELECT 'x.' || t FROM unnest(tags) WITH ORDINALITY u(t, i) ORDER BY i) FROM tf

@@ -1,0 +1,1 @@
+SELECT id, (SELECT count(*) FROM unnest(tags)) FROM tf

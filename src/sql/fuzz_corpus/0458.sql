@@ -1,0 +1,1 @@
+SELECT id, tag FROM tf, unnest(tags) WITH ORDINALITY AS u(tag, pos) WHERE pos = 2

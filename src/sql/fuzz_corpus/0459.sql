@@ -1,0 +1,1 @@
+CREATE VIEW tf_tags AS SELECT id, tag FROM tf, unnest(tags) tag

@@ -1,0 +1,1 @@
+INSERT INTO tf VALUES (5, '{a,b,c}', 1)

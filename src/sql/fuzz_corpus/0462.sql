@@ -1,0 +1,1 @@
+DELETE FROM tf WHERE id = 1

@@ -1,0 +1,1 @@
+SELECT count(*) FROM tf, generate_series(1, tf.n)

@@ -1,0 +1,1 @@
+CREATE TABLE sales (sale_id int, product_id int, customer_id int, sale_date timestamp, quantity int, unit_price numeric, total_price numeric)

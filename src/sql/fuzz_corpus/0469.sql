@@ -1,0 +1,1 @@
+SELECT sale_id FROM sales WHERE mz_now() BETWEEN sale_date AND sale_date + INTERVAL '1000 years' AND quantity = 1 ORDER BY sale_id

@@ -1,0 +1,1 @@
+SELECT sale_id FROM sales WHERE sale_date::date + 365 > mz_now() AND customer_id = 1 ORDER BY sale_id

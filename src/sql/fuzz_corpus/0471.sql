@@ -1,0 +1,1 @@
+SELECT count(*) FROM sales WHERE mz_now() >= 0 AND mz_now() < 253402300799000

@@ -1,0 +1,1 @@
+SELECT count(*) FROM sales WHERE mz_now() < 1000

@@ -1,0 +1,1 @@
+SELECT 1 WHERE mz_now() >= DATE '2020-01-01'

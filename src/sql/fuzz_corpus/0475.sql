@@ -1,0 +1,1 @@
+SELECT customer_id, count(*) FROM sales GROUP BY customer_id HAVING mz_now() < max(sale_date) ORDER BY customer_id

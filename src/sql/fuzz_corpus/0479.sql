@@ -1,0 +1,1 @@
+SELECT * FROM sales WHERE NOT (mz_now() <= sale_date)

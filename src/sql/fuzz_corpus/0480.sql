@@ -1,0 +1,1 @@
+SELECT * FROM sales WHERE CASE WHEN mz_now() < sale_date THEN true ELSE false END

@@ -1,0 +1,1 @@
+SELECT * FROM sales WHERE mz_now() <> sale_date

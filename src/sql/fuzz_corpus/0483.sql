@@ -1,0 +1,1 @@
+SELECT * FROM sales WHERE mz_now() NOT BETWEEN sale_date AND sale_date

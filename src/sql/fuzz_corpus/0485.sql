@@ -1,0 +1,1 @@
+SELECT mz_now() FROM sales

@@ -1,0 +1,1 @@
+SELECT count(*) FROM sales GROUP BY mz_now()

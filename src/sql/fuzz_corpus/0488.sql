@@ -1,0 +1,1 @@
+SELECT * FROM sales s JOIN sales t ON mz_now() < s.sale_date

@@ -1,0 +1,1 @@
+SELECT sum(mz_now()) FROM sales

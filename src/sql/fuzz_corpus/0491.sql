@@ -1,0 +1,1 @@
+CREATE TABLE acct (id int PRIMARY KEY, bal int)

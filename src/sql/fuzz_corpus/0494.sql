@@ -1,0 +1,1 @@
+UPDATE acct SET bal = bal - 30 WHERE id = 1

@@ -1,0 +1,1 @@
+SELECT id, bal FROM acct ORDER BY id

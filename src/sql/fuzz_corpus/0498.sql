@@ -1,0 +1,1 @@
+INSERT INTO acct VALUES (3, 999)

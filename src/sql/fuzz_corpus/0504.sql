@@ -1,0 +1,1 @@
+SELECT count(*) FROM acct WHERE id = 4

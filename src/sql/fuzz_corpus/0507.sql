@@ -1,0 +1,1 @@
+SELECT bal FROM acct WHERE id = 5

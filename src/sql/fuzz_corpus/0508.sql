@@ -1,0 +1,1 @@
+CREATE TABLE events (id int, d date, ts timestamp, iv interval)

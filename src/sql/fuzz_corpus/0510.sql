@@ -1,0 +1,1 @@
+SELECT id, d, ts, iv FROM events ORDER BY id

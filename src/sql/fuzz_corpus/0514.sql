@@ -1,0 +1,1 @@
+SELECT date '2024-01-31' + interval '1 month'

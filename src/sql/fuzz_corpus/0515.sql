@@ -1,0 +1,1 @@
+SELECT timestamp '2024-01-01 10:00:00' - timestamp '2023-12-31 08:30:00'

@@ -1,0 +1,1 @@
+SELECT interval '1 day' * 3, interval '3 hours' / 2

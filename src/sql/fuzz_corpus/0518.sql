@@ -1,0 +1,1 @@
+SELECT extract(year FROM d), extract(month FROM d), extract(day FROM d) FROM events WHERE id = 2

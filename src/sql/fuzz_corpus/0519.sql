@@ -1,0 +1,1 @@
+SELECT extract(hour FROM ts), extract(dow FROM d) FROM events WHERE id = 1

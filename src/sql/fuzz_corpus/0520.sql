@@ -1,0 +1,1 @@
+SELECT date_trunc('month', ts) FROM events ORDER BY id

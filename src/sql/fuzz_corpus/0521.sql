@@ -1,0 +1,1 @@
+SELECT id FROM events WHERE d > '2000-01-01' ORDER BY id

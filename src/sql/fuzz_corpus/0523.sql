@@ -1,0 +1,1 @@
+SELECT '2024-02-29'::date::timestamp

@@ -1,0 +1,1 @@
+SELECT '2024-05-06 07:08:09'::timestamp::date

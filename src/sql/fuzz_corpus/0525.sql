@@ -1,0 +1,1 @@
+SELECT time '10:30:00' + interval '45 minutes'

@@ -1,0 +1,1 @@
+SELECT max(d), min(ts) FROM events

@@ -1,0 +1,1 @@
+CREATE TABLE nums (i2 smallint, i4 integer, i8 bigint, n numeric(12,3), f8 double precision, f4 real)

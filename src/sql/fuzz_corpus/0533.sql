@@ -1,0 +1,1 @@
+SELECT i2, i4, i8, n, f8, f4 FROM nums

@@ -1,0 +1,1 @@
+SELECT round(2.5)

@@ -1,0 +1,1 @@
+SELECT trunc(-3.7)

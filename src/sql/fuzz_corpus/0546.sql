@@ -1,0 +1,1 @@
+SELECT 10::numeric / 4

@@ -1,0 +1,1 @@
+SELECT 0.1::float8 + 0.2::float8

@@ -1,0 +1,1 @@
+SELECT 32767::smallint + 1::smallint

@@ -1,0 +1,1 @@
+SELECT ceil(4.2), floor(4.8), ceil(-4.2), floor(-4.8)

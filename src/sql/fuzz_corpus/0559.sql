@@ -1,0 +1,1 @@
+SELECT mod(17, 5), power(2, 10)::int, sqrt(16::float8)

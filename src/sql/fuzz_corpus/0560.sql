@@ -1,0 +1,1 @@
+SELECT 123.456::numeric(5,1)

@@ -1,0 +1,1 @@
+SELECT 12345.6::numeric(4,1)

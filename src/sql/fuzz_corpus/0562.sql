@@ -1,0 +1,1 @@
+SELECT i4 + i8, n * 2 FROM nums WHERE i4 IS NOT NULL ORDER BY i4

@@ -1,0 +1,1 @@
+SELECT 1e3::int, '42'::int + 1, ' 7 '::int

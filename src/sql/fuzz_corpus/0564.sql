@@ -1,0 +1,1 @@
+CREATE TABLE words (id int, w text, v varchar(10), c char(5))

@@ -1,0 +1,1 @@
+INSERT INTO words VALUES (1, 'apple', 'apple', 'ab'), (2, 'Banana', 'banana', 'abc'), (3, '', '', ''), (4, NULL, NULL, NULL), (5, 'cherry pie', 'x y', 'z')

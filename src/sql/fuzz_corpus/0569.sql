@@ -1,0 +1,1 @@
+SELECT length(w) FROM words ORDER BY id

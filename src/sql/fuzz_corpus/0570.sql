@@ -1,0 +1,1 @@
+SELECT length(c) FROM words ORDER BY id

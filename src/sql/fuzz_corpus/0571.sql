@@ -1,0 +1,1 @@
+SELECT c || '|' FROM words ORDER BY id

@@ -1,0 +1,1 @@
+SELECT w FROM words WHERE w < 'b' ORDER BY w

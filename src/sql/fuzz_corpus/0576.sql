@@ -1,0 +1,1 @@
+INSERT INTO words (id, v) VALUES (9, 'this is far too long')

@@ -1,0 +1,1 @@
+SELECT upper('straße'), lower('ÀBC')

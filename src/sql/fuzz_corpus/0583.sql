@@ -1,0 +1,1 @@
+SELECT count(*) FROM (VALUES (1), (2), (3)) AS t(x)

@@ -1,0 +1,1 @@
+SELECT x, y FROM (VALUES (2, 'b'), (1, 'a')) AS t(x, y) ORDER BY x

@@ -1,0 +1,1 @@
+SELECT column1 FROM (VALUES (1.5), (2)) AS t ORDER BY 1

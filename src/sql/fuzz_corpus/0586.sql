@@ -1,0 +1,1 @@
+VALUES (3), (1), (2) ORDER BY 1 DESC LIMIT 2

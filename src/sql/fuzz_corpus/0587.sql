@@ -1,0 +1,1 @@
+SELECT * FROM (VALUES (1, NULL), (NULL, 'x')) AS t(a, b)

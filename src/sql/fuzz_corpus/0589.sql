@@ -1,0 +1,1 @@
+SELECT sum(x) FROM (VALUES (1), (NULL), (4)) v(x)

@@ -1,0 +1,1 @@
+CREATE TABLE w (g text, v int, id int)

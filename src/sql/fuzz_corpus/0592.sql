@@ -1,0 +1,1 @@
+SELECT g, id, v, row_number() OVER (PARTITION BY g ORDER BY v DESC, id) FROM w

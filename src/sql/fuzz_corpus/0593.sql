@@ -1,0 +1,1 @@
+SELECT g, id, v, rank() OVER (PARTITION BY g ORDER BY v DESC) FROM w

@@ -1,0 +1,1 @@
+SELECT g, id, v, dense_rank() OVER (PARTITION BY g ORDER BY v DESC) FROM w

@@ -1,0 +1,1 @@
+SELECT id, v, rank() OVER (ORDER BY v) FROM w

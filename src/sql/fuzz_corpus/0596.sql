@@ -1,0 +1,1 @@
+SELECT id, row_number() OVER (ORDER BY id), rank() OVER (ORDER BY v), dense_rank() OVER (ORDER BY v) FROM w

@@ -1,0 +1,1 @@
+SELECT id, rank() OVER (PARTITION BY g) FROM w

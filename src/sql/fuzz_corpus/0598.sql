@@ -1,0 +1,1 @@
+SELECT g, id, rn FROM (SELECT g, id, row_number() OVER (PARTITION BY g ORDER BY v DESC, id) AS rn FROM w) s WHERE rn <= 2

@@ -1,0 +1,1 @@
+SELECT g, id, row_number() OVER (PARTITION BY g ORDER BY id) AS rn FROM w ORDER BY g, rn

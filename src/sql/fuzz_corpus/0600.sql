@@ -1,0 +1,1 @@
+CREATE VIEW top2 AS SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY g ORDER BY v DESC, id) AS rn FROM w) s WHERE rn <= 2

@@ -1,0 +1,1 @@
+INSERT INTO w VALUES ('b', 9, 8), ('c', 3, 9)

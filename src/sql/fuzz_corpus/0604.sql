@@ -1,0 +1,1 @@
+DELETE FROM w WHERE g = 'a' AND v = 20

@@ -1,0 +1,1 @@
+SELECT id FROM w WHERE row_number() OVER () > 1

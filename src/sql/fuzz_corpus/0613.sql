@@ -1,0 +1,6 @@
+SELECT CASE WHEN a<b-3 THEN 111 WHEN a<=b THEN 222
+        WHEN a<b+3 THEN 333 ELSE 444 END,
+       a,
+       d-e
+  FROM t1
+ ORDER BY 1,3,2

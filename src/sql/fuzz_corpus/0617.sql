@@ -1,0 +1,5 @@
+SELECT d
+  FROM t1
+ WHERE e+d BETWEEN a+b-10 AND c+130
+    OR (e>a AND e<b)
+ ORDER BY 1

@@ -1,0 +1,5 @@
+SELECT CASE WHEN c>(SELECT avg(c) FROM t1) THEN a*2 ELSE b*10 END
+  FROM t1
+ WHERE (e>c OR e<d)
+    OR e+d BETWEEN a+b-10 AND c+130
+ ORDER BY 1

@@ -1,0 +1,3 @@
+SELECT d
+  FROM t1
+ WHERE (e>c OR e<d)

@@ -1,0 +1,3 @@
+SELECT e,
+       c-d
+  FROM t1

@@ -1,0 +1,5 @@
+SELECT CASE WHEN c>(SELECT avg(c) FROM t1) THEN a*2 ELSE b*10 END
+  FROM t1
+ WHERE b IS NOT NULL
+    OR c BETWEEN b-2 AND d+2
+    OR (e>c OR e<d)

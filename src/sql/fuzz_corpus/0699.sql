@@ -1,0 +1,4 @@
+SELECT b,
+       abs(b-c)
+  FROM t1
+ ORDER BY 2,1

@@ -1,0 +1,6 @@
+SELECT CASE WHEN a<b-3 THEN 111 WHEN a<=b THEN 222
+        WHEN a<b+3 THEN 333 ELSE 444 END,
+       b
+  FROM t1
+ WHERE a>b
+ ORDER BY 2,1

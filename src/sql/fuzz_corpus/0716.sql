@@ -1,0 +1,3 @@
+SELECT e,
+       (a+b+c+d+e)/5
+  FROM t1

@@ -1,0 +1,1 @@
+INSERT INTO t8 VALUES(474,958,136,936,199,'table tn8 row 62')

@@ -1,0 +1,5 @@
+SELECT e6, d4, x8
+  FROM t6, t8, t4
+ WHERE b4=535
+   AND d6 in (689,129,767,60,931,463,561)
+   AND e8=956

@@ -1,0 +1,1 @@
+INSERT INTO t4 VALUES(337,917,220,658,837,'table tn4 row 24')

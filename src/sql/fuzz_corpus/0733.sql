@@ -1,0 +1,1 @@
+INSERT INTO t6 VALUES(104,905,187,974,634,'table tn6 row 43')

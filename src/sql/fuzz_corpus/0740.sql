@@ -1,0 +1,7 @@
+SELECT e9, e4+990, x6, x8, d7+a6
+  FROM t4, t7, t9, t6, t8
+ WHERE (e7=689 OR e7=508 OR e7=884)
+   AND d6 in (590,790,852,60)
+   AND b4 in (907,802,644,826,476,357,184,924)
+   AND d9=d6
+   AND e8=46

@@ -1,0 +1,1 @@
+INSERT INTO t3 VALUES(763,474,145,415,163,'table tn3 row 106')

@@ -1,0 +1,1 @@
+INSERT INTO t4 VALUES(579,961,345,794,300,'table tn4 row 43')

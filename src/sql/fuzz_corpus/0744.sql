@@ -1,0 +1,1 @@
+INSERT INTO t3 VALUES(879,355,326,184,854,'table tn3 row 14')

@@ -1,0 +1,5 @@
+SELECT c2*111, a7*863, c8
+  FROM t8, t2, t7
+ WHERE e8=329
+   AND e2 in (114,427,282,629,783,820)
+   AND (815=e7 OR 553=e7 OR 215=e7)

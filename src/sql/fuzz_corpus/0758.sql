@@ -1,0 +1,1 @@
+INSERT INTO t2 VALUES(76,351,887,46,699,'table tn2 row 107')

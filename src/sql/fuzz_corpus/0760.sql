@@ -1,0 +1,1 @@
+INSERT INTO t5 VALUES(683,98,678,965,621,'table tn5 row 52')

@@ -1,0 +1,1 @@
+INSERT INTO t7 VALUES(574,670,607,212,31,'table tn7 row 16')

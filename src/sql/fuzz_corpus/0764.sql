@@ -1,0 +1,1 @@
+INSERT INTO t7 VALUES(233,726,302,507,92,'table tn7 row 11')

@@ -1,0 +1,1 @@
+INSERT INTO t4 VALUES(327,323,366,511,619,'table tn4 row 7')

@@ -1,0 +1,1 @@
+INSERT INTO t12 VALUES(8,1,'table t12 row 8')

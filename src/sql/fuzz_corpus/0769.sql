@@ -1,0 +1,1 @@
+INSERT INTO t48 VALUES(5,2,'table t48 row 5')

@@ -1,0 +1,24 @@
+SELECT x63,x53,x62,x52,x11,x5,x40,x64,x27,x28,x21,x41,x22,x30,x16,x14,x56,x32,x46,x50,x1,x34
+  FROM t46,t34,t1,t32,t53,t21,t63,t11,t30,t62,t27,t50,t16,t64,t40,t56,t22,t28,t52,t5,t41,t14
+ WHERE a21=b5
+   AND b30=a52
+   AND a62=b46
+   AND a14=3
+   AND b52=a28
+   AND b53=a14
+   AND a63=b28
+   AND b40=a56
+   AND a11=b64
+   AND a53=b22
+   AND b1=a34
+   AND b32=a41
+   AND a50=b63
+   AND a64=b62
+   AND b11=a30
+   AND b27=a40
+   AND a22=b56
+   AND b21=a46
+   AND a1=b50
+   AND b34=a16
+   AND a27=b16
+   AND a5=b41

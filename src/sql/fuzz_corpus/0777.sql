@@ -1,0 +1,1 @@
+INSERT INTO t18 VALUES(5,10,'table t18 row 5')

@@ -1,0 +1,1 @@
+INSERT INTO t6 VALUES(3,9,'table t6 row 3')

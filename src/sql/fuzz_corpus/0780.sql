@@ -1,0 +1,13 @@
+SELECT x24,x31,x40,x52,x64,x19,x30,x15,x54,x5,x46
+  FROM t52,t30,t19,t46,t40,t54,t24,t31,t15,t64,t5
+ WHERE a40=b64
+   AND b31=a52
+   AND a31=b24
+   AND a15=b52
+   AND b5=a46
+   AND a64=b15
+   AND a30=b40
+   AND a19=3
+   AND a19=b54
+   AND b46=a24
+   AND b30=a54

@@ -1,0 +1,1 @@
+INSERT INTO t1 VALUES(4,4,'table t1 row 4')

@@ -1,0 +1,23 @@
+SELECT x4,x8,x38,x44,x31,x9,x57,x48,x19,x40,x14,x12,x7,x64,x37,x18,x62,x35,x42,x15,x16
+  FROM t35,t40,t14,t42,t15,t7,t64,t19,t9,t8,t57,t37,t44,t38,t18,t62,t4,t48,t31,t16,t12
+ WHERE b48=a57
+   AND a4=b19
+   AND a14=b16
+   AND b37=a48
+   AND a40=b42
+   AND a31=7
+   AND a15=b40
+   AND a38=b8
+   AND b15=a31
+   AND b64=a18
+   AND b12=a44
+   AND b7=a8
+   AND b35=a16
+   AND a12=b14
+   AND a64=b57
+   AND b62=a7
+   AND a35=b38
+   AND b9=a19
+   AND a62=b18
+   AND b4=a37
+   AND b44=a42

@@ -1,0 +1,1 @@
+INSERT INTO t50 VALUES(6,7,'table t50 row 6')

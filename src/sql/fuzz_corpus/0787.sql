@@ -1,0 +1,1 @@
+INSERT INTO t43 VALUES(6,6,'table t43 row 6')

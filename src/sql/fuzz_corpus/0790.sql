@@ -1,0 +1,1 @@
+INSERT INTO t60 VALUES(1,8,'table t60 row 1')

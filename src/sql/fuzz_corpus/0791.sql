@@ -1,0 +1,1 @@
+INSERT INTO t6 VALUES(7,10,'table t6 row 7')

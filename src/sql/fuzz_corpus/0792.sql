@@ -1,0 +1,1 @@
+INSERT INTO t5 VALUES(1,9,'table t5 row 1')

@@ -1,0 +1,1 @@
+INSERT INTO t5 VALUES(8,8,'table t5 row 8')

@@ -1,0 +1,1 @@
+INSERT INTO t2 VALUES(7,8,'table t2 row 7')

@@ -1,0 +1,1 @@
+INSERT INTO t41 VALUES(3,3,'table t41 row 3')

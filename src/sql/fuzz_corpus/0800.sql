@@ -1,0 +1,19 @@
+SELECT x3,x9,x54,x39,x7,x5,x21,x46,x51,x64,x4,x59,x41,x38,x14,x11,x29
+  FROM t38,t11,t46,t29,t59,t5,t21,t54,t4,t64,t41,t3,t7,t14,t51,t39,t9
+ WHERE a9=b29
+   AND a51=b38
+   AND a11=b21
+   AND a7=b41
+   AND a54=10
+   AND b59=a46
+   AND b4=a21
+   AND b14=a64
+   AND a5=b7
+   AND b3=a59
+   AND a14=b9
+   AND b64=a4
+   AND b11=a38
+   AND b51=a3
+   AND b39=a54
+   AND a39=b46
+   AND a29=b5

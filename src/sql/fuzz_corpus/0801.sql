@@ -1,0 +1,1 @@
+INSERT INTO t6 VALUES(4,3,'table t6 row 4')

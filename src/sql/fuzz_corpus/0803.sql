@@ -1,0 +1,1 @@
+INSERT INTO t42 VALUES(3,7,'table t42 row 3')

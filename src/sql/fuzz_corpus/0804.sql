@@ -1,0 +1,22 @@
+SELECT x60,x31,x57,x37,x62,x51,x45,x6,x7,x3,x33,x23,x30,x41,x40,x13,x52,x49,x58,x19
+  FROM t7,t33,t51,t3,t30,t40,t31,t58,t19,t13,t52,t62,t57,t45,t41,t60,t49,t23,t6,t37
+ WHERE a23=b13
+   AND a60=4
+   AND b33=a52
+   AND a31=b45
+   AND a37=b19
+   AND b31=a49
+   AND b52=a60
+   AND a6=b30
+   AND a30=b41
+   AND b57=a58
+   AND b62=a19
+   AND a57=b3
+   AND b40=a3
+   AND b37=a40
+   AND b23=a33
+   AND a62=b6
+   AND b58=a7
+   AND b7=a51
+   AND b49=a41
+   AND b51=a13
