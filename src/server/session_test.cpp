@@ -21,6 +21,26 @@ std::string make_temp_dir() {
   return mkdtemp(t);
 }
 
+// Runs every statement of sql on s; returns the last one's rows as "a|b" lines.
+std::vector<std::string> run_on(Session& s, const std::string& sql) {
+  std::vector<std::string> out;
+  for (const auto& text : s.split(sql)) {
+    out.clear();
+    auto ps = s.prepare(text, {});
+    auto ex = s.execute(ps, {});
+    std::vector<Row> rows;
+    while (ex->fetch(rows, 0)) {
+    }
+    for (const auto& r : rows) {
+      std::string line;
+      auto ds = r.unpack();
+      for (size_t i = 0; i < ds.size(); ++i) line += (i ? "|" : "") + (ds[i].is_null() ? std::string("NULL") : format_datum(ds[i], ex->columns()[i].type));
+      out.push_back(line);
+    }
+  }
+  return out;
+}
+
 class SessionTest : public ::testing::Test {
  protected:
   SessionTest() : dir_(make_temp_dir()), coord_(CoordinatorOptions{dir_, {}}), session_(coord_, SessionOptions{}) {}
@@ -186,24 +206,7 @@ TEST_F(SessionTest, MaterializedViewAndSubscribeCursor) {
 // Everything comes back after a restart: tables, views, indexes (rebuilt), materialized views.
 TEST(SessionRestartTest, StateSurvivesRestart) {
   std::string dir = make_temp_dir();
-  auto run = [](Session& s, const std::string& sql) {
-    std::vector<std::string> out;
-    for (const auto& text : s.split(sql)) {
-      out.clear();
-      auto ps = s.prepare(text, {});
-      auto ex = s.execute(ps, {});
-      std::vector<Row> rows;
-      while (ex->fetch(rows, 0)) {
-      }
-      for (const auto& r : rows) {
-        std::string line;
-        auto ds = r.unpack();
-        for (size_t i = 0; i < ds.size(); ++i) line += (i ? "|" : "") + (ds[i].is_null() ? std::string("NULL") : format_datum(ds[i], ex->columns()[i].type));
-        out.push_back(line);
-      }
-    }
-    return out;
-  };
+  auto run = run_on;
   {
     Coordinator c(CoordinatorOptions{dir, {}});
     Session s(c, {});
@@ -239,24 +242,7 @@ TEST(SessionRestartTest, StateSurvivesRestart) {
 // table and a view over it at different times, and everything acknowledged survives a restart.
 TEST(WritePathTest, ConcurrentWritersAndReaders) {
   std::string dir = make_temp_dir();
-  auto run = [](Session& s, const std::string& sql) {
-    std::vector<std::string> out;
-    for (const auto& text : s.split(sql)) {
-      out.clear();
-      auto ps = s.prepare(text, {});
-      auto ex = s.execute(ps, {});
-      std::vector<Row> rows;
-      while (ex->fetch(rows, 0)) {
-      }
-      for (const auto& r : rows) {
-        std::string line;
-        auto ds = r.unpack();
-        for (size_t i = 0; i < ds.size(); ++i) line += (i ? "|" : "") + (ds[i].is_null() ? std::string("NULL") : format_datum(ds[i], ex->columns()[i].type));
-        out.push_back(line);
-      }
-    }
-    return out;
-  };
+  auto run = run_on;
   constexpr int kWriters = 8, kRounds = 60, kKeys = 40;
   {
     Coordinator c(CoordinatorOptions{dir, {}});

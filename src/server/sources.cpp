@@ -18,6 +18,25 @@
 namespace freshet::server {
 namespace {
 
+// FOR TABLES (schema.table [AS name], ...) as a connector's table selections.
+template <class Selection>
+std::vector<Selection> table_selections(const sql::StreamingStatement& stmt) {
+  std::vector<Selection> out;
+  for (const auto& [up, as] : stmt.tables) {
+    Selection t;
+    if (auto dot = up.find('.'); dot != std::string::npos) {
+      t.schema = up.substr(0, dot);
+      t.table = up.substr(dot + 1);
+    } else {
+      t.table = up;
+    }
+    t.name = as;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+
 class Sink : public capture::SourceSink {
  public:
   Sink(Coordinator::State& st, std::shared_ptr<SourceEntry> e) : st_(st), e_(std::move(e)) {}
@@ -376,17 +395,7 @@ void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, S
         throw SqlError(sqlstate::kInvalidParameterValue, "unknown PostgreSQL source option " + opt.key);
     if (!stmt.all_tables && stmt.tables.empty())
       throw SqlError(sqlstate::kSyntaxError, "CREATE SOURCE FROM POSTGRES needs FOR ALL TABLES or FOR TABLES (...)");
-    for (const auto& [up, as] : stmt.tables) {
-      capture::postgres::TableSelection t;
-      if (auto dot = up.find('.'); dot != std::string::npos) {
-        t.schema = up.substr(0, dot);
-        t.table = up.substr(dot + 1);
-      } else {
-        t.table = up;
-      }
-      t.name = as;
-      o.tables.push_back(std::move(t));
-    }
+    o.tables = table_selections<capture::postgres::TableSelection>(stmt);
     o.slot_name = capture::postgres::slot_name_for_source("freshet_" + std::to_string(entry.id));
     entry.type = "postgres";
     entry.source = std::make_unique<capture::postgres::PostgresSource>(o);
@@ -471,17 +480,7 @@ void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, S
     }
     if (!stmt.all_tables && stmt.tables.empty())
       throw SqlError(sqlstate::kSyntaxError, "CREATE SOURCE FROM SQL SERVER needs FOR ALL TABLES or FOR TABLES (...)");
-    for (const auto& [up, as] : stmt.tables) {
-      css::SqlServerTableSelection t;
-      if (auto dot = up.find('.'); dot != std::string::npos) {
-        t.schema = up.substr(0, dot);
-        t.table = up.substr(dot + 1);
-      } else {
-        t.table = up;
-      }
-      t.name = as;
-      o.tables.push_back(std::move(t));
-    }
+    o.tables = table_selections<css::SqlServerTableSelection>(stmt);
     entry.type = "sql-server";
     entry.source = std::make_unique<css::SqlServerSource>(std::move(o));
     return;

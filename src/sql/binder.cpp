@@ -986,6 +986,31 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
   }
 }
 
+// (r).x / (r).n of an _pg_expandarray record: the field's text, cast back. Out of bind_expr so
+// that its locals do not grow bind_expr's frame (bind_expr recurses once per nesting level).
+HExpr Binder::bind_expand_record_field(HExpr base, const std::string& field_name) {
+  std::string field = field_name;
+  int k = field == "x" ? 1 : field == "n" ? 2 : 0;
+  if (k == 0) throw SqlError(sqlstate::kUndefinedColumn, "column \"" + field + "\" not found in data type record");
+  Type ft = k == 1 ? Type(static_cast<TypeId>(base.type.typmod - kExpandRecordTypmod)) : Type(TypeId::kInt4);
+  HExpr text = base;
+  text.type = Type(TypeId::kText);
+  std::vector<Type> t2{Type(TypeId::kText), Type(TypeId::kText)};
+  ResolvedCall trim = resolve_function("btrim", t2, 0);
+  HExpr inner = HExpr::call(trim.impl, {std::move(text), HExpr::literal_of(Datum::from_string("()"), Type(TypeId::kText))}, trim.result_type);
+  std::vector<Type> t3{Type(TypeId::kText), Type(TypeId::kText), Type(TypeId::kInt4)};
+  ResolvedCall part = resolve_function("split_part", t3, 0);
+  HExpr piece = HExpr::call(part.impl,
+                            {std::move(inner), HExpr::literal_of(Datum::from_string(","), Type(TypeId::kText)),
+                             HExpr::literal_of(Datum::from_int(k), Type(TypeId::kInt4))},
+                            part.result_type);
+  HExpr empty = HExpr::literal_of(Datum::from_string(""), Type(TypeId::kText));
+  HExpr eq = make_operator("=", piece, empty, 0);
+  HExpr nulled = HExpr::make(ScalarKind::kNullIf, {eq.args[0], eq.args[1]}, Type(TypeId::kText));
+  nulled.fn = eq.fn;
+  return coerce(std::move(nulled), ft, CastContext::kExplicit, 0);
+}
+
 HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
   check_stack_depth();
   switch (node->node_case) {
@@ -1121,27 +1146,7 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
         const PgQuery__Node* n = ind->indirection[i];
         if (n->node_case == PG_QUERY__NODE__NODE_STRING && base.type.id == TypeId::kRecord &&
             base.type.typmod >= kExpandRecordTypmod) {
-          // (r).x / (r).n of an _pg_expandarray record: the field's text, cast back.
-          std::string field = n->string->sval;
-          int k = field == "x" ? 1 : field == "n" ? 2 : 0;
-          if (k == 0) throw SqlError(sqlstate::kUndefinedColumn, "column \"" + field + "\" not found in data type record");
-          Type ft = k == 1 ? Type(static_cast<TypeId>(base.type.typmod - kExpandRecordTypmod)) : Type(TypeId::kInt4);
-          HExpr text = base;
-          text.type = Type(TypeId::kText);
-          std::vector<Type> t2{Type(TypeId::kText), Type(TypeId::kText)};
-          ResolvedCall trim = resolve_function("btrim", t2, 0);
-          HExpr inner = HExpr::call(trim.impl, {std::move(text), HExpr::literal_of(Datum::from_string("()"), Type(TypeId::kText))}, trim.result_type);
-          std::vector<Type> t3{Type(TypeId::kText), Type(TypeId::kText), Type(TypeId::kInt4)};
-          ResolvedCall part = resolve_function("split_part", t3, 0);
-          HExpr piece = HExpr::call(part.impl,
-                                    {std::move(inner), HExpr::literal_of(Datum::from_string(","), Type(TypeId::kText)),
-                                     HExpr::literal_of(Datum::from_int(k), Type(TypeId::kInt4))},
-                                    part.result_type);
-          HExpr empty = HExpr::literal_of(Datum::from_string(""), Type(TypeId::kText));
-          HExpr eq = make_operator("=", piece, empty, 0);
-          HExpr nulled = HExpr::make(ScalarKind::kNullIf, {eq.args[0], eq.args[1]}, Type(TypeId::kText));
-          nulled.fn = eq.fn;
-          base = coerce(std::move(nulled), ft, CastContext::kExplicit, 0);
+          base = bind_expand_record_field(std::move(base), n->string->sval);
           continue;
         }
         if (n->node_case != PG_QUERY__NODE__NODE_A_INDICES) unsupported("field selection");

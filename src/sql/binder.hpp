@@ -129,6 +129,7 @@ class Binder {
   HRelPtr get_local(uint64_t id, std::vector<Type> types);
 
   [[gnu::noinline]] HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);
+  [[gnu::noinline]] HExpr bind_expand_record_field(HExpr base, const std::string& field);
   HExpr bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx);
   HExpr bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx);
   HExpr bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx);
