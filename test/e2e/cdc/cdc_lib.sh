@@ -44,16 +44,28 @@ cdc_mktemp() {
 # ---------- Freshet ----------
 cdc_freshet_start() {
   CDC_FRESHET_DIR=$1
-  [[ -n "${CDC_FRESHET_PORT:-}" ]] || CDC_FRESHET_PORT=$(free_port)
-  "$CDC_FRESHET_BIN" serve --data-dir "$CDC_FRESHET_DIR/data" --pg-listen "127.0.0.1:$CDC_FRESHET_PORT" \
-    --kafka-listen off --http-listen off >>"$CDC_FRESHET_DIR/freshet.log" 2>&1 &
-  CDC_FRESHET_PID=$!
+  local chosen=0 attempt
+  [[ -n "${CDC_FRESHET_PORT:-}" ]] || { CDC_FRESHET_PORT=$(free_port); chosen=1; }
   FRESHET_LOG="$CDC_FRESHET_DIR/freshet.log"
-  if ! wait_ready "$CDC_FRESHET_PORT" "${FRESHET_START_TIMEOUT_S:-60}" "$CDC_FRESHET_PID"; then
-    echo "cdc_freshet_start: freshet did not come up on port $CDC_FRESHET_PORT; log:" >&2
-    tail -n 30 "$FRESHET_LOG" >&2
-    return 1
-  fi
+  # Another process may take the port between free_port and the bind (other tests and
+  # servers on this machine): a first start moves to a new port, a restart (which must keep
+  # its port) tries the same one again.
+  for attempt in 1 2 3 4 5; do
+    local mark; mark=$(wc -l <"$FRESHET_LOG" 2>/dev/null || echo 0)
+    "$CDC_FRESHET_BIN" serve --data-dir "$CDC_FRESHET_DIR/data" --pg-listen "127.0.0.1:$CDC_FRESHET_PORT" \
+      --kafka-listen off --http-listen off >>"$FRESHET_LOG" 2>&1 &
+    CDC_FRESHET_PID=$!
+    wait_ready "$CDC_FRESHET_PORT" "${FRESHET_START_TIMEOUT_S:-60}" "$CDC_FRESHET_PID" && return 0
+    if ! kill -0 "$CDC_FRESHET_PID" 2>/dev/null && tail -n +"$((mark + 1))" "$FRESHET_LOG" | grep -q "Address already in use"; then
+      wait "$CDC_FRESHET_PID" 2>/dev/null
+      if ((chosen)); then CDC_FRESHET_PORT=$(free_port); else sleep 1; fi
+      continue
+    fi
+    break
+  done
+  echo "cdc_freshet_start: freshet did not come up on port $CDC_FRESHET_PORT; log:" >&2
+  tail -n 30 "$FRESHET_LOG" >&2
+  return 1
 }
 cdc_freshet_alive() { [[ -n "${CDC_FRESHET_PID:-}" ]] && kill -0 "$CDC_FRESHET_PID" 2>/dev/null; }
 cdc_freshet_kill9() {

@@ -14,19 +14,25 @@ start_kafka_server() {
     return 1
   fi
   KAFKA_DIR=$(mktemp -d /tmp/freshet-kafka.XXXXXX)
-  KAFKA_PORT=$(free_port)
-  REGISTRY_PORT=$(free_port)
   KAFKA_LOG="$KAFKA_DIR/server.log"
-  "$KAFKA_TEST_SERVER" --port "$KAFKA_PORT" --registry-port "$REGISTRY_PORT" "$@" >"$KAFKA_LOG" 2>&1 &
-  KAFKA_PID=$!
-  KAFKA_BROKER="127.0.0.1:$KAFKA_PORT"
-  export KAFKA_PORT REGISTRY_PORT KAFKA_BROKER KAFKA_PID KAFKA_DIR KAFKA_LOG
   trap 'stop_kafka_server' EXIT
-  local i
-  for i in $(seq 1 100); do
-    grep -q '^ready' "$KAFKA_LOG" 2>/dev/null && return 0
-    kill -0 "$KAFKA_PID" 2>/dev/null || break
-    sleep 0.1
+  local i attempt
+  # A port may be taken between free_port and the bind (other tests on this machine): then
+  # new ports are chosen.
+  for attempt in 1 2 3 4 5; do
+    KAFKA_PORT=$(free_port)
+    REGISTRY_PORT=$(free_port)
+    "$KAFKA_TEST_SERVER" --port "$KAFKA_PORT" --registry-port "$REGISTRY_PORT" "$@" >"$KAFKA_LOG" 2>&1 &
+    KAFKA_PID=$!
+    KAFKA_BROKER="127.0.0.1:$KAFKA_PORT"
+    export KAFKA_PORT REGISTRY_PORT KAFKA_BROKER KAFKA_PID KAFKA_DIR KAFKA_LOG
+    for i in $(seq 1 100); do
+      grep -q '^ready' "$KAFKA_LOG" 2>/dev/null && return 0
+      kill -0 "$KAFKA_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$KAFKA_PID" 2>/dev/null && break
+    grep -q "Address already in use" "$KAFKA_LOG" || break
   done
   echo "start_kafka_server: did not come up; log:" >&2
   tail -n 20 "$KAFKA_LOG" >&2
