@@ -22,9 +22,14 @@ FRESHET_ROOT="$(cd "$E2E_LIB_DIR/../.." && pwd)"
 _port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 free_port() {
-  local p i
+  # Below the kernel's ephemeral range (client sockets take ports from it at any time, so a
+  # port found free there may be taken before the server binds it).
+  local lo=32768 p i
+  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+  local base=10000 span=$((lo - 10000))
+  ((span >= 2000)) || { base=20000; span=40000; }
   for i in $(seq 1 200); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    p=$((base + (RANDOM * 32768 + RANDOM) % span))
     if ! _port_in_use "$p"; then echo "$p"; return 0; fi
   done
   echo "free_port: no free port found" >&2
