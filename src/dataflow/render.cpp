@@ -52,6 +52,9 @@ class Renderer {
  private:
   Dataflow& df() { return *out_.dataflow; }
 
+  // The kLet bindings in scope (innermost last): a kGetLocal of one reads its value's node.
+  std::vector<std::pair<uint64_t, Dataflow::NodeId>> lets_;
+
   Dataflow::NodeId render(const RelExpr& e) {
     switch (e.kind) {
       case RelKind::kGet: {
@@ -110,7 +113,18 @@ class Renderer {
         return df().add_operator(make_threshold(), {render(e.inputs.at(0))});
       case RelKind::kDistinct:
         return df().add_operator(make_distinct(), {render(e.inputs.at(0))});
+      case RelKind::kLet: {
+        FRESHET_ASSERT(e.inputs.size() == 2 && e.local_ids.size() == 1);
+        Dataflow::NodeId value = render(e.inputs[0]);
+        lets_.emplace_back(e.local_ids[0], value);
+        Dataflow::NodeId body = render(e.inputs[1]);
+        lets_.pop_back();
+        return body;
+      }
       case RelKind::kGetLocal: {
+        for (auto it = lets_.rbegin(); it != lets_.rend(); ++it) {
+          if (it->first == e.local_id) return it->second;
+        }
         for (const auto& [id, node] : out_.local_sources) {
           if (id == e.local_id) return node;
         }
