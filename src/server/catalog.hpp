@@ -21,7 +21,18 @@ namespace freshet::server {
 // first, then UNIQUE constraints) the number of rows per key value, to check uniqueness.
 struct TableData {
   std::unordered_map<Row, int64_t, RowHash> rows;
+  // Per key constraint, in the order checked (the primary key, the UNIQUE constraints, then
+  // unique_indexes): how many rows have each non-NULL key. Sized lazily (a table never
+  // written may have fewer entries).
   std::vector<std::unordered_map<Row, int64_t, RowHash>> key_counts;
+  // The table's unique indexes (CREATE UNIQUE INDEX), in creation order; in memory only,
+  // rebuilt from the index objects at start-up.
+  struct UniqueIndex {
+    uint64_t index_id = 0;
+    std::vector<uint32_t> columns;
+    std::string name;
+  };
+  std::vector<UniqueIndex> unique_indexes;
   // Tables filled by a source: the current row of each (canonical) key.
   std::unordered_map<Row, Row, RowHash> by_key;
   size_t size() const {

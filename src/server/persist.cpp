@@ -28,6 +28,7 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const 
               {"maintained", o.maintained},
               {"index_on", o.index_on},
               {"index_key", o.index_key},
+              {"index_unique", o.index_unique},
               {"source_id", o.source_id},
               // A secret's value is stored sealed (secret_box.hpp), never as plaintext.
               {"secret", box != nullptr ? std::string() : o.secret_value},
@@ -58,6 +59,7 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const Secr
   o.definition_sql = j.at("definition").get<std::string>();
   o.maintained = j.at("maintained").get<bool>();
   o.index_on = j.at("index_on").get<uint64_t>();
+  o.index_unique = j.value("index_unique", false);  // absent in catalogs written before it
   o.index_key = j.at("index_key").get<std::vector<uint32_t>>();
   o.source_id = j.at("source_id").get<uint64_t>();
   o.secret_value = j.at("secret").get<std::string>();

@@ -361,7 +361,8 @@ class Executor {
   }
   void begin_produce() { begin_write(); }
   void commit_produce() { commit_staged(); }
-  std::unique_ptr<Execution> create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key);
+  std::unique_ptr<Execution> create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key,
+                                          bool unique = false);
   // CREATE INDEX on a view that is not maintained yet: releases the lock while the dataflow is
   // hydrated and caught up (Coordinator::State::Hydration), retakes it before returning.
   void hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key);
@@ -715,6 +716,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
     for (auto c : u) cname += "_" + t.columns[c].name;
     keys.push_back({&u, cname + "_key"});
   }
+  for (const auto& u : data->unique_indexes) keys.push_back({&u.columns, u.name});
   if (data->key_counts.size() < keys.size()) data->key_counts.resize(keys.size());
   auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
     ds.clear();
@@ -1383,7 +1385,10 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(s->relation->relname) + "\" does not exist");
   if (t->kind != ObjectKind::kTable && t->kind != ObjectKind::kView && t->kind != ObjectKind::kMaterializedView)
     throw SqlError(sqlstate::kWrongObjectType, "cannot create index on \"" + t->name + "\"");
-  if (s->unique) throw SqlError(sqlstate::kFeatureNotSupported, "unique indexes are not supported");
+  if (s->unique && (t->kind != ObjectKind::kTable || t->source_id != 0))
+    throw SqlError(sqlstate::kFeatureNotSupported, "unique indexes are supported on tables only")
+        .with_hint("A UNIQUE index is a constraint checked by writes; views and source tables take no writes.");
+  if (s->unique && s->where_clause) throw SqlError(sqlstate::kFeatureNotSupported, "partial unique indexes are not supported");
   std::vector<uint32_t> key;
   std::string key_names;
   for (size_t i = 0; i < s->n_index_params; ++i) {
@@ -1401,7 +1406,7 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
     if (s->if_not_exists) return done("CREATE INDEX");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
-  return create_index(lock, t->id, name, std::move(key));
+  return create_index(lock, t->id, name, std::move(key), s->unique);
 }
 
 namespace {
@@ -1487,7 +1492,8 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
   relock();
 }
 
-std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key) {
+std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key,
+                                                  bool unique) {
   // Indexes on tables change no result and are recorded only; an index on a view or a
   // materialized view arranges its maintained results by the key. A view not yet maintained
   // is hydrated without holding the locks (other statements go on meanwhile).
@@ -1510,15 +1516,34 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
     Maintained& m = maintain_view(*on);
     if (m.find_index(key) < 0) m.add_index(key);
   }
+  // A unique index on a table: the rows (all of them: write_mu is held, so none is being
+  // staged) must not repeat a non-NULL key; writes check it from then on.
+  std::unordered_map<Row, int64_t, RowHash> key_counts;
+  if (unique) {
+    key_counts = count_keys(*cs_.catalog.table_data(on_id), key);
+    for (const auto& [k, n] : key_counts) {
+      if (n <= 1) continue;
+      std::string names, vals;
+      std::vector<Datum> kd = k.unpack();
+      for (size_t i = 0; i < key.size(); ++i) {
+        names += (i ? ", " : "") + on->columns[key[i]].name;
+        vals += (i ? ", " : "") + format_datum(kd[i], on->columns[key[i]].type);
+      }
+      throw SqlError(sqlstate::kUniqueViolation, "could not create unique index \"" + name + "\"")
+          .with_detail("Key (" + names + ")=(" + vals + ") is duplicated.");
+    }
+  }
   ObjectInfo obj;
   obj.name = name;
   obj.kind = ObjectKind::kIndex;
   obj.definition_sql = on->name;
   obj.index_on = on->id;
   obj.index_key = std::move(key);
+  obj.index_unique = unique;
   for (auto c : obj.index_key) obj.columns.push_back(on->columns[c]);
   const ObjectInfo& idx = cs_.catalog.add(std::move(obj));
   cs_.catalog.add_dependency(idx.id, on_id);
+  if (unique) add_unique_index(*on, *cs_.catalog.table_data(on_id), idx, std::move(key_counts));
   return done("CREATE INDEX");
 }
 
@@ -1591,6 +1616,10 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
     for (auto id : order) {
       st_.pending.erase(id);
       ObjectInfo* x = cs_.catalog.find(id);
+      if (x && x->kind == ObjectKind::kIndex && x->index_unique) {
+        const ObjectInfo* on = cs_.catalog.find(x->index_on);
+        if (TableData* data = cs_.catalog.table_data(x->index_on); on && data) drop_unique_index(*on, *data, id);
+      }
       if (x && x->kind == ObjectKind::kIndex) {
         Maintained* m = nullptr;
         try {
@@ -2822,6 +2851,13 @@ void Coordinator::State::recover() {
       },
       [&](uint64_t id) -> const sql::ObjectInfo* { return catalog.find(id); });
   if (!ts) throw SqlError(sqlstate::kIoError, "cannot read the tables: " + ts.message());
+  // Unique indexes check their tables' writes again (in creation order, as they were built).
+  for (const auto& [id, o] : catalog.objects()) {
+    if (o->kind != sql::ObjectKind::kIndex || !o->index_unique) continue;
+    const sql::ObjectInfo* t = catalog.find(o->index_on);
+    TableData* data = catalog.table_data(o->index_on);
+    if (t && data) add_unique_index(*t, *data, *o, count_keys(*data, o->index_key));
+  }
   // Sources: their tables' rows, and the position to resume from.
   for (const auto& s : loaded->sources) {
     auto stmt = sql::parse_streaming(s.create_sql);

@@ -71,4 +71,13 @@ Row table_row_key(const sql::ObjectInfo& t, const Row& row);
 // REQUIRES: write_mu held and mu held exclusively (or start-up, single-threaded).
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs);
 
+// Unique indexes on tables (TableData::unique_indexes). count_keys: how many of the table's
+// rows have each non-NULL value of the columns. add_unique_index starts checking `index`'s
+// key with those counts; drop_unique_index stops. REQUIRES: write_mu and mu held exclusively
+// (or start-up).
+std::unordered_map<Row, int64_t, RowHash> count_keys(const TableData& data, const std::vector<uint32_t>& cols);
+void add_unique_index(const sql::ObjectInfo& t, TableData& data, const sql::ObjectInfo& index,
+                      std::unordered_map<Row, int64_t, RowHash> counts);
+void drop_unique_index(const sql::ObjectInfo& t, TableData& data, uint64_t index_id);
+
 }  // namespace freshet::server
