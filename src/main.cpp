@@ -27,6 +27,7 @@
 #include "server/session.hpp"
 #include "server/kafka_backend.hpp"
 #include "kafka/kafka_server.hpp"
+#include "dataflow/workers.hpp"
 #include "kafka/schema_registry.hpp"
 #include "pgwire/pg_server.hpp"
 #include "server/coordinator.hpp"
@@ -62,6 +63,8 @@ constexpr const char* kServeUsage =
     "  --user-password USER:PASS   require passwords and give USER the password PASS\n"
     "                              (may be repeated)\n"
     "  --max-connections N         PostgreSQL connections served at once (default: 1000)\n"
+    "  --workers N                 shards of every dataflow, run in parallel on N threads\n"
+    "                              (default: the number of cores)\n"
     "  --authentication-timeout D  PostgreSQL startup and authentication must finish within D\n"
     "                              (default: 60s; e.g. 500ms, 30s, 2m)\n"
     "  --kafka-listen HOST:PORT    Kafka protocol address (default: 127.0.0.1:9092; 'off' disables)\n"
@@ -345,10 +348,17 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
   return 0;
 }
 
+// Dataflow shards and worker threads by default: one per core.
+size_t default_workers() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : std::min<size_t>(n, 64);
+}
+
 int run_serve(int argc, char** argv, int first) {
   freshet::server::CoordinatorOptions copts;
   freshet::pgwire::PgServerOptions pgopts;
   KafkaFlags kopts;
+  size_t workers = default_workers();
   ArgReader args(argc, argv, first);
   while (!args.done()) {
     if (args.option("-h") || args.option("--help")) {
@@ -373,6 +383,14 @@ int run_serve(int argc, char** argv, int first) {
         throw UsageError{"--max-connections " + v + ": expected a positive number"};
       }
       pgopts.max_connections = n;
+    } else if (args.flag("--workers")) {
+      size_t n = 0;
+      const std::string& v = args.value();
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n == 0 || n > 256) {
+        throw UsageError{"--workers " + v + ": expected a number from 1 to 256"};
+      }
+      workers = n;
     } else if (args.flag("--secret-key-file")) {
       if (args.value().empty()) throw UsageError{"--secret-key-file needs a file"};
       copts.secret_key_file = args.value();
@@ -389,6 +407,8 @@ int run_serve(int argc, char** argv, int first) {
   }
 
   sigset_t stop_signals = block_stop_signals();
+  // Before the coordinator: recovery renders (and hydrates) the maintained dataflows.
+  freshet::dataflow::WorkerPool::configure(workers);
   std::optional<freshet::server::Coordinator> coordinator;
   try {
     coordinator.emplace(copts);
@@ -498,6 +518,7 @@ int run_demo(int argc, char** argv, int first) {
   }
   if (kopts.sasl && kopts.enabled) throw UsageError{"--kafka-sasl needs passwords, which the demo does not take"};
   sigset_t stop_signals = block_stop_signals();
+  freshet::dataflow::WorkerPool::configure(default_workers());
   freshet::server::Coordinator coordinator(copts);
   freshet::pgwire::PgServer pg(coordinator, pgopts);
   if (freshet::Status s = pg.start(); !s) {

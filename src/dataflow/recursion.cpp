@@ -78,6 +78,8 @@ class LetRecOp final : public Operator {
   }
 
   std::string name() const override { return "LetRec"; }
+  // The fixpoint is computed in one place: the operator runs on shard 0 with all its input.
+  Exchange exchange(size_t) const override { return Exchange{Exchange::Kind::kSingle}; }
 
   size_t state_size() const override {
     size_t s = bindings_.dataflow->state_size() + body_.dataflow->state_size();

@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/recursion.hpp"
+#include "dataflow/workers.hpp"
 
 namespace freshet::dataflow {
 
@@ -249,7 +250,20 @@ class Renderer {
 }  // namespace
 
 RenderedDataflow render(const RelExpr& plan, const RenderOptions& options) {
-  return Renderer(options).finish(plan);
+  size_t workers = options.workers == 0 ? WorkerPool::default_workers() : options.workers;
+  if (workers <= 1) return Renderer(options).finish(plan);
+  // One replica per shard, rendered identically (node ids agree), under one sharded driver.
+  RenderOptions one = options;
+  one.workers = 1;
+  std::vector<std::unique_ptr<Dataflow>> replicas;
+  RenderedDataflow first;
+  for (size_t s = 0; s < workers; ++s) {
+    RenderedDataflow r = Renderer(one).finish(plan);
+    replicas.push_back(std::move(r.dataflow));
+    if (s == 0) first = std::move(r);
+  }
+  first.dataflow = Dataflow::sharded(std::move(replicas), options.limits);
+  return first;
 }
 
 RenderedDataflow render_many(const std::vector<const RelExpr*>& plans, const RenderOptions& options) {
