@@ -268,4 +268,47 @@ check(value(after, "freshet_arrangement_records", name="mv") == 1, "arrangement 
 check(value(after, "freshet_dataflow_frontier_lag_ms", name="mv") >= 0, "frontier lag of mv")
 check(value(after, "freshet_connections", protocol="http") >= 1, "HTTP connections gauge")
 
+# ---- Kafka ListGroups / DescribeGroups (kafka-python, confluent-kafka) ------------------
+from kafka import KafkaAdminClient, KafkaConsumer  # noqa: E402
+
+KAFKA = f"127.0.0.1:{os.environ['FRESHET_KAFKA_PORT']}"
+auth = dict(security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", sasl_plain_username=USER,
+            sasl_plain_password=PASSWORD) if PASSWORD else {}
+consumer = KafkaConsumer("freshet.public.h", bootstrap_servers=KAFKA, group_id="http-api-group",
+                         client_id="http-api-consumer", auto_offset_reset="earliest", consumer_timeout_ms=500, **auth)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline and not consumer.assignment():
+    consumer.poll(timeout_ms=500)
+check(consumer.assignment(), "the kafka-python consumer joined its group and got partitions")
+admin = KafkaAdminClient(bootstrap_servers=KAFKA, client_id="http-api-admin", **auth)
+groups = admin.list_consumer_groups()
+check(("http-api-group", "consumer") in groups, f"list_consumer_groups: {groups}")
+desc = admin.describe_consumer_groups(["http-api-group", "no-such-group"])
+by_id = {d.group: d for d in desc}
+g = by_id.get("http-api-group")
+check(g is not None and g.state == "Stable" and g.protocol_type == "consumer", f"describe_consumer_groups: {desc}")
+check(len(g.members) == 1 and g.members[0].client_id == "http-api-consumer", f"members: {g.members}")
+check(g.members[0].client_host == "/127.0.0.1", f"client_host: {g.members[0].client_host}")
+assignment = g.members[0].member_assignment
+check(assignment is not None and any(t == "freshet.public.h" for t, _ in assignment.assignment), f"assignment: {assignment}")
+check(by_id["no-such-group"].state == "Dead", f"unknown group: {by_id.get('no-such-group')}")
+admin.close()
+
+from confluent_kafka.admin import AdminClient  # noqa: E402
+
+conf = {"bootstrap.servers": KAFKA}
+if PASSWORD:
+    conf.update({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.username": USER,
+                 "sasl.password": PASSWORD})
+cgroups = AdminClient(conf).list_groups(timeout=10)
+cg = [x for x in cgroups if x.id == "http-api-group"]
+check(cg and cg[0].state == "Stable" and cg[0].protocol_type == "consumer" and len(cg[0].members) == 1,
+      f"confluent-kafka list_groups: {[(x.id, x.state, x.protocol_type) for x in cgroups]}")
+check(cg[0].members[0].client_id == "http-api-consumer", "confluent-kafka sees the member")
+consumer.close()
+fams, _ = scrape()
+check(value(fams, "freshet_kafka_requests", api="ListGroups") >= 1, "Kafka ListGroups requests counted")
+check(value(fams, "freshet_kafka_request_bytes", api="Fetch") > 0, "Kafka Fetch bytes counted")
+check(value(fams, "freshet_connections_accepted", protocol="kafka") >= 2, "Kafka connections counted")
+
 print(f"http api: {checks} checks passed")
