@@ -119,6 +119,41 @@ status, _, text = request("POST", f"/api/sql?options={opts}",
 check(status == 200 and json.loads(text)["results"][0].get("error", {}).get("code") == "57014",
       f"statement_timeout from options: {text[:300]}")
 
+# A client that disconnects cancels its statement. SELECT ... AS OF a time 20 s ahead waits
+# (cancellably) for that time; the client leaves after 0.5 s; its HTTP connection must be gone
+# (the handler returned) long before the 20 s.
+import socket  # noqa: E402
+sys.path.insert(0, "/usr/lib/python3/dist-packages")
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+
+
+def sample(family, **labels):
+    _, _, text = request("GET", "/metrics")
+    for f in text_string_to_metric_families(text):
+        if f.name == family:
+            for s_ in f.samples:
+                if all(s_.labels.get(k) == v for k, v in labels.items()):
+                    return s_.value
+    return None
+
+
+now_ms = int(sql({"query": "SELECT mz_now()::text AS t"})[0]["rows"][0][0])
+gone0 = sample("freshet_http_client_gone")
+body = json.dumps({"query": f"SELECT 1 AS x AS OF {now_ms + 20000}"}).encode()
+sock = socket.create_connection(("127.0.0.1", PORT))
+sock.sendall(b"POST /api/sql HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth_header().encode() +
+             b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+time.sleep(0.5)
+check(sample("freshet_connections", protocol="http") >= 2, "the waiting request holds its connection")
+sock.close()
+left = time.monotonic()
+while time.monotonic() < left + 5 and sample("freshet_connections", protocol="http") != 1:
+    time.sleep(0.05)
+waited = time.monotonic() - left
+print(f"a statement whose client left ended after {waited * 1000:.0f} ms")
+check(sample("freshet_connections", protocol="http") == 1, "the statement ended when its client left")
+check(sample("freshet_http_client_gone") == gone0 + 1, "the client's leaving is counted")
+
 # Malformed bodies: 400, the server stays up.
 for body in [b"", b"{", b"[]", b'{"query": 1}', b'{"queries": [1]}', b'{"query": "x", "queries": []}',
              b'{"queries": [{"query": "SELECT $1", "params": {"a": 1}}]}']:
