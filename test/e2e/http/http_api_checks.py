@@ -183,6 +183,12 @@ try:
 except urllib.error.HTTPError as e:
     check(e.code == 302 and e.headers["Location"] == "/console/", f"GET / answered {e.code} {e.headers.get('Location')}")
 
+# /console/ serves the console's assets, or says clearly that this binary has none.
+status, headers, text = request("GET", "/console/")
+check(status == 200 or (status == 404 and "console assets not built" in text), f"/console/: {status} {text[:100]}")
+status, _, _ = request("GET", "/console/", auth=False)
+check(status == 401 or not PASSWORD, "/console/ needs the password")
+
 # ---- /api/subscribe (server-sent events) ------------------------------------------------
 def open_stream(query):
     req = urllib.request.Request(BASE + "/api/subscribe?query=" + urllib.request.quote(query))
