@@ -6,6 +6,7 @@
 
 #include "server/coordinator.hpp"
 #include "server/coordinator_state.hpp"
+#include "server/sources.hpp"
 
 namespace freshet::server {
 
@@ -32,9 +33,14 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
     uint64_t rows_written, bytes_written;
   };
   std::vector<TableStat> tables;
+  std::vector<std::pair<std::string, uint64_t>> source_bytes;
   {
     std::shared_lock lock(st.mu);
     Catalog& c = st.catalog;
+    for (const auto& [id, e] : st.sources) {
+      std::lock_guard g(e->mu);
+      source_bytes.emplace_back(e->name, e->bytes_total);
+    }
     if (c.source_rows) c.source_rows(sources);
     if (c.dataflow_rows) c.dataflow_rows(dataflows);
     if (c.arrangement_rows) c.arrangement_rows(arrangements);
@@ -57,6 +63,9 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
     auto d = r.unpack();
     write_sample(out, "freshet_source_rows_total", {{"source", text_of(d[0])}, {"type", text_of(d[1])}}, int_of(d[7]));
   }
+  write_header(out, "freshet_source_bytes_total", "Encoded bytes (keys and rows) of the changes a source has applied since start.",
+               "counter");
+  for (const auto& [name, bytes] : source_bytes) write_sample(out, "freshet_source_bytes_total", {{"source", name}}, bytes);
   write_header(out, "freshet_source_rows_per_second", "A source's recent ingest rate (0 after 5 s without rows).", "gauge");
   for (const Row& r : sources) {
     auto d = r.unpack();

@@ -112,6 +112,8 @@ class Sink : public capture::SourceSink {
 
   Status apply(capture::Transaction txn) override {
     uint64_t rows = txn.changes.size();
+    uint64_t bytes = 0;  // the changes' encoded keys and rows (/metrics)
+    for (const auto& ch : txn.changes) bytes += ch.key.size_bytes() + ch.value.size_bytes();
     {
       // The write path (write_path.hpp): under write_mu, the changes against the tables' newest
       // state; durable with the upstream position (exactly once) before they are published.
@@ -174,6 +176,7 @@ class Sink : public capture::SourceSink {
     std::lock_guard g(e_->mu);
     e_->position = txn.position;
     e_->rows_total += rows;
+    e_->bytes_total += bytes;
     if (txn.commit_time_ms > 0) e_->lag_ms = static_cast<int64_t>(now) - static_cast<int64_t>(txn.commit_time_ms);
     if (e_->rate_window_start_ms == 0) e_->rate_window_start_ms = now;
     e_->rate_window_rows += rows;

@@ -309,6 +309,26 @@ check(value(after, "freshet_arrangement_records", name="mv") == 1, "arrangement 
 check(value(after, "freshet_dataflow_frontier_lag_ms", name="mv") >= 0, "frontier lag of mv")
 check(value(after, "freshet_connections", protocol="http") >= 1, "HTTP connections gauge")
 
+# A source's rows and bytes move while it ingests.
+res = sql({"query": "CREATE SOURCE gen FROM LOAD GENERATOR SALES (TICK INTERVAL '100ms', RATE 200) FOR ALL TABLES"})
+check("ok" in res[0], f"CREATE SOURCE: {res}")
+deadline = time.monotonic() + 10
+fams = None
+while time.monotonic() < deadline:
+    fams, _ = scrape()
+    if any(s_.labels.get("source") == "gen" and s_.value > 0 for s_ in fams["freshet_source_rows"].samples):
+        break
+    time.sleep(0.2)
+rows1 = value(fams, "freshet_source_rows", "freshet_source_rows_total", source="gen")
+bytes1 = value(fams, "freshet_source_bytes", "freshet_source_bytes_total", source="gen")
+check(rows1 > 0 and bytes1 > rows1, f"source gen ingested {rows1} rows, {bytes1} bytes")
+time.sleep(1.0)
+fams, _ = scrape()
+check(value(fams, "freshet_source_rows", "freshet_source_rows_total", source="gen") > rows1, "source rows keep moving")
+check(value(fams, "freshet_source_bytes", "freshet_source_bytes_total", source="gen") > bytes1, "source bytes keep moving")
+check(value(fams, "freshet_source_up", source="gen") == 1, "source gen is up")
+sql({"query": "DROP SOURCE gen CASCADE"})
+
 # ---- Kafka ListGroups / DescribeGroups (kafka-python, confluent-kafka) ------------------
 from kafka import KafkaAdminClient, KafkaConsumer  # noqa: E402
 
