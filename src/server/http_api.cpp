@@ -268,7 +268,13 @@ SessionOptions session_options(const HttpRequest& request, const std::string& us
       if (v.kind == JsonValue::Kind::kString || v.kind == JsonValue::Kind::kNumber) value = v.str;
       else if (v.kind == JsonValue::Kind::kBool) value = v.b ? "on" : "off";
       else throw SqlError(sqlstate::kProtocolViolation, "option \"" + k + "\" must be a string, number or boolean");
-      if (k == "application_name") o.application_name = value;
+      // Who the session is comes from authentication only.
+      std::string key = k;
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (key == "user" || key == "database" || key == "session_authorization" || key == "is_superuser" ||
+          key == "replication" || key == "options")
+        throw SqlError(sqlstate::kProtocolViolation, "option \"" + k + "\" cannot be set through the HTTP API");
+      if (key == "application_name") o.application_name = value;
       else o.startup_params[k] = value;
     }
   }

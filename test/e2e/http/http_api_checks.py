@@ -154,6 +154,11 @@ print(f"a statement whose client left ended after {waited * 1000:.0f} ms")
 check(sample("freshet_connections", protocol="http") == 1, "the statement ended when its client left")
 check(sample("freshet_http_client_gone") == gone0 + 1, "the client's leaving is counted")
 
+# Who the session is comes from authentication, not from options.
+opts = urllib.request.quote(json.dumps({"session_authorization": "someone"}))
+status, _, text = request("POST", f"/api/sql?options={opts}", {"query": "SELECT 1"})
+check(status == 400 and "cannot be set" in text, f"options cannot change the user: {status} {text}")
+
 # Malformed bodies: 400, the server stays up.
 for body in [b"", b"{", b"[]", b'{"query": 1}', b'{"queries": [1]}', b'{"query": "x", "queries": []}',
              b'{"queries": [{"query": "SELECT $1", "params": {"a": 1}}]}']:
