@@ -581,6 +581,7 @@ void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn, ConnectionGat
                        "\r\nConnection: close\r\n\r\n" + body;
     (void)conn->write_all(resp);  // the connection closes either way
   };
+  conn->set_write_timeout(options_.write_timeout_ms);
   if (tls_) {
     conn->set_idle_timeout(options_.request_timeout_ms);
     if (!conn->handshake()) goto done;
