@@ -112,8 +112,6 @@ class Sink : public capture::SourceSink {
 
   Status apply(capture::Transaction txn) override {
     uint64_t rows = txn.changes.size();
-    uint64_t bytes = 0;  // the changes' encoded keys and rows (/metrics)
-    for (const auto& ch : txn.changes) bytes += ch.key.size_bytes() + ch.value.size_bytes();
     {
       // The write path (write_path.hpp): under write_mu, the changes against the tables' newest
       // state; durable with the upstream position (exactly once) before they are published.
@@ -141,10 +139,12 @@ class Sink : public capture::SourceSink {
       ChangeSet changes;
       // The row of each touched key as of the changes so far in this transaction.
       std::map<uint64_t, std::unordered_map<Row, std::optional<Row>, RowHash>> now;
+      uint64_t bytes = 0;  // the applied changes' encoded keys and rows (/metrics)
       for (auto& ch : txn.changes) {
         if (ch.table >= e_->table_ids.size()) return Status::error("change for an unknown table");
         uint64_t tid = e_->table_ids[ch.table];
         if (tid == 0) continue;
+        bytes += ch.key.size_bytes() + ch.value.size_bytes();
         TableData* data = st_.catalog.table_data(tid);
         if (!data) continue;  // dropped meanwhile
         Row key = dataflow::canonical_row(ch.key.ref());
@@ -171,12 +171,13 @@ class Sink : public capture::SourceSink {
       }
       wlock.unlock();
       if (Status ps = st_.finish_write(w); !ps) return ps;
+      std::lock_guard g(e_->mu);
+      e_->bytes_total += bytes;
     }
     uint64_t now = wall_clock_ms();
     std::lock_guard g(e_->mu);
     e_->position = txn.position;
     e_->rows_total += rows;
-    e_->bytes_total += bytes;
     if (txn.commit_time_ms > 0) e_->lag_ms = static_cast<int64_t>(now) - static_cast<int64_t>(txn.commit_time_ms);
     if (e_->rate_window_start_ms == 0) e_->rate_window_start_ms = now;
     e_->rate_window_rows += rows;
