@@ -29,6 +29,8 @@
 #include "kafka/kafka_server.hpp"
 #include "dataflow/workers.hpp"
 #include "kafka/schema_registry.hpp"
+#include "common/metrics.hpp"
+#include "server/http_api.hpp"
 #include "pgwire/pg_server.hpp"
 #include "server/coordinator.hpp"
 
@@ -74,7 +76,10 @@ constexpr const char* kServeUsage =
     "  --tls-cert FILE --tls-key FILE  serve TLS on the Kafka listener (SSL / SASL_SSL)\n"
     "  --kafka-idle-timeout D      close Kafka connections idle for D (default: 10m,\n"
     "                              Kafka's connections.max.idle.ms)\n"
-    "  --http-listen HOST:PORT     schema registry (HTTP) address (default: 127.0.0.1:6876; 'off')\n"
+    "  --http-listen HOST:PORT     HTTP address: SQL API, /metrics, /health, console, schema\n"
+    "                              registry (default: 127.0.0.1:6876; 'off')\n"
+    "  --http-tls                  serve HTTPS on it with --tls-cert/--tls-key\n"
+    "  --http-allow-no-password    allow a non-loopback --http-listen without passwords\n"
     "  --http-request-timeout D    an HTTP request must arrive within D of its first byte (default: 10s)\n"
     "  --http-idle-timeout D       close keep-alive HTTP connections idle for D (default: 60s)\n"
     "  -h, --help                  show this help\n"
@@ -213,6 +218,11 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// 127.0.0.0/8, ::1 and localhost.
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 // The Kafka listener and the schema registry (src/kafka/), over the coordinator's collections.
 struct KafkaFlags {
   bool enabled = true;
@@ -229,6 +239,8 @@ struct KafkaFlags {
   uint16_t http_port = 6876;
   int http_request_timeout_ms = 10'000;
   int http_idle_timeout_ms = 60'000;
+  bool http_tls = false;              // HTTPS with --tls-cert/--tls-key
+  bool http_allow_no_password = false;  // a non-loopback --http-listen without passwords
 };
 
 bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
@@ -281,6 +293,14 @@ bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
     k.tls_key = args.value();
     return true;
   }
+  if (args.option("--http-tls")) {
+    k.http_tls = true;
+    return true;
+  }
+  if (args.option("--http-allow-no-password")) {
+    k.http_allow_no_password = true;
+    return true;
+  }
   if (args.flag("--http-listen")) {
     if (args.value() == "off") {
       k.http_enabled = false;
@@ -298,6 +318,7 @@ struct KafkaEndpoints {
   std::unique_ptr<freshet::server::CollectionKafkaBackend> backend;
   std::unique_ptr<freshet::kafka::SchemaCatalog> schemas;
   std::unique_ptr<freshet::kafka::KafkaServer> server;
+  std::unique_ptr<freshet::server::HttpApi> http_api;
   std::unique_ptr<freshet::kafka::SchemaRegistryServer> registry;
   void stop() {
     if (registry) registry->stop();
@@ -305,7 +326,37 @@ struct KafkaEndpoints {
   }
 };
 
-int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, bool passwords, KafkaEndpoints& out) {
+// The listeners' own counters on /metrics: connections (pgwire, Kafka, HTTP), Kafka requests
+// and bytes by API, HTTP requests.
+void append_listener_metrics(const freshet::pgwire::PgServer& pg, KafkaEndpoints& k, std::string& out) {
+  using freshet::metrics::write_header;
+  using freshet::metrics::write_sample;
+  write_header(out, "freshet_connections", "Connections open now, by protocol.", "gauge");
+  write_sample(out, "freshet_connections", {{"protocol", "pgwire"}}, static_cast<uint64_t>(pg.connection_count()));
+  if (k.server) write_sample(out, "freshet_connections", {{"protocol", "kafka"}}, static_cast<uint64_t>(k.server->open_connections()));
+  if (k.registry) write_sample(out, "freshet_connections", {{"protocol", "http"}}, static_cast<uint64_t>(k.registry->open_connections()));
+  write_header(out, "freshet_connections_accepted_total", "Connections accepted since start, by protocol.", "counter");
+  if (k.server) write_sample(out, "freshet_connections_accepted_total", {{"protocol", "kafka"}}, k.server->accepted_connections());
+  if (k.registry) write_sample(out, "freshet_connections_accepted_total", {{"protocol", "http"}}, k.registry->accepted_connections());
+  write_header(out, "freshet_http_requests_total", "HTTP requests read since start.", "counter");
+  write_sample(out, "freshet_http_requests_total", {}, k.registry ? k.registry->requests() : uint64_t{0});
+  if (!k.server) return;
+  using Server = freshet::kafka::KafkaServer;
+  const char* families[3][2] = {{"freshet_kafka_requests_total", "Kafka requests handled, by API."},
+                                {"freshet_kafka_request_bytes_total", "Bytes of Kafka request frames, by API."},
+                                {"freshet_kafka_response_bytes_total", "Bytes of Kafka response frames, by API."}};
+  for (int f = 0; f < 3; ++f) {
+    write_header(out, families[f][0], families[f][1], "counter");
+    for (const freshet::kafka::ApiRange& r : freshet::kafka::supported_apis()) {
+      const Server::ApiCounters& c = k.server->api_counters(r.api_key);
+      uint64_t v = f == 0 ? c.requests.load() : f == 1 ? c.bytes_in.load() : c.bytes_out.load();
+      write_sample(out, families[f][0], {{"api", freshet::kafka::api_name(r.api_key)}}, v);
+    }
+  }
+}
+
+int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, bool passwords,
+                const freshet::pgwire::PgServer& pg, KafkaEndpoints& out) {
   if (!k.enabled && !k.http_enabled) return 0;
   if (k.tls_cert.empty() != k.tls_key.empty()) {
     std::fprintf(stderr, "freshet: --tls-cert and --tls-key go together\n");
@@ -338,12 +389,22 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
     r.basic_auth_required = passwords;
     r.request_timeout_ms = k.http_request_timeout_ms;
     r.idle_timeout_ms = k.http_idle_timeout_ms;
+    if (k.http_tls) {
+      r.tls_cert_file = k.tls_cert;
+      r.tls_key_file = k.tls_key;
+    }
+    out.http_api = std::make_unique<freshet::server::HttpApi>(coordinator, freshet::server::HttpApi::Options{});
+    out.http_api->set_extra_metrics([&pg, &out](std::string& body) { append_listener_metrics(pg, out, body); });
+    r.handler = [api = out.http_api.get()](const freshet::kafka::HttpRequest& req, freshet::kafka::HttpExchange& ex) {
+      return api->handle(req, ex);
+    };
     out.registry = std::make_unique<freshet::kafka::SchemaRegistryServer>(*out.backend, *out.schemas, r);
     if (freshet::Status s = out.registry->start(); !s) {
       std::fprintf(stderr, "freshet: schema registry: %s\n", s.message().c_str());
       return 1;
     }
-    std::fprintf(stderr, "freshet: schema registry on http://%s:%u\n", k.http_host.c_str(), static_cast<unsigned>(out.registry->port()));
+    std::fprintf(stderr, "freshet: HTTP (SQL API, /metrics, /health, console, schema registry) on %s://%s:%u\n",
+                 k.http_tls ? "https" : "http", k.http_host.c_str(), static_cast<unsigned>(out.registry->port()));
   }
   return 0;
 }
@@ -405,6 +466,12 @@ int run_serve(int argc, char** argv, int first) {
     // SASL that accepts any user and password is no SASL at all.
     throw UsageError{"--kafka-sasl needs passwords: add --password-file FILE or --user-password USER:PASS"};
   }
+  if (kopts.http_tls && kopts.tls_cert.empty()) throw UsageError{"--http-tls needs --tls-cert and --tls-key"};
+  if (kopts.http_enabled && !copts.auth.require_password && !kopts.http_allow_no_password && !is_loopback(kopts.http_host)) {
+    // The HTTP API runs any SQL: without passwords it stays on this machine unless asked.
+    throw UsageError{"--http-listen " + kopts.http_host + ": beyond loopback the HTTP API (SQL, console, metrics) needs "
+                     "passwords (--password-file or --user-password), or --http-allow-no-password"};
+  }
 
   sigset_t stop_signals = block_stop_signals();
   // Before the coordinator: recovery renders (and hydrates) the maintained dataflows.
@@ -426,7 +493,7 @@ int run_serve(int argc, char** argv, int first) {
   }
   std::fprintf(stderr, "freshet: listening for PostgreSQL connections on %s\n", pg.address().c_str());
   KafkaEndpoints kafka;
-  if (int rc = start_kafka(*coordinator, kopts, copts.auth.require_password, kafka); rc != 0) {
+  if (int rc = start_kafka(*coordinator, kopts, copts.auth.require_password, pg, kafka); rc != 0) {
     pg.stop();
     return rc;
   }
@@ -526,7 +593,7 @@ int run_demo(int argc, char** argv, int first) {
     return 1;
   }
   KafkaEndpoints kafka;
-  if (start_kafka(coordinator, kopts, false, kafka) != 0) {
+  if (start_kafka(coordinator, kopts, false, pg, kafka) != 0) {
     std::fprintf(stderr, "freshet demo: continuing without the Kafka API (use --kafka-listen/--http-listen to move it)\n");
     kafka.stop();
     kafka = KafkaEndpoints();
