@@ -43,9 +43,12 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     uint64_t upper = st->persist->max_upper();
     if (upper >= st->now_ts) st->now_ts = upper + 1;
     st->recover();
-    st->catalog.on_change = [st](uint64_t id, const sql::ObjectInfo* obj) {
-      Status ps = obj ? st->persist->put_object(st->now_ts, *obj, st->catalog.dependencies_of(id)) : st->persist->delete_object(st->now_ts, id);
-      if (!ps) throw SqlError(sqlstate::kIoError, "could not record a catalog change durably: " + ps.message());
+    st->catalog.note_id(st->persist->highest_stored_id());
+    st->catalog.on_change = [st](const std::vector<Catalog::Change>& changes) {
+      std::vector<Persistence::ObjectChange> out;
+      for (const auto& [id, obj] : changes) out.push_back({id, obj, obj ? st->catalog.dependencies_of(id) : std::vector<uint64_t>{}});
+      if (Status ps = st->persist->write_objects(st->now_ts, out); !ps)
+        throw storage_write_error("could not record a catalog change durably", ps);
     };
   }
   st->catalog.arrangement_rows = [st](std::vector<Row>& out) {

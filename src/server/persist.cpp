@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+
+#include "storage/io.hpp"
+
 namespace freshet::server {
 namespace {
 
@@ -142,6 +146,29 @@ Status Persistence::put_object(uint64_t ts, const sql::ObjectInfo& obj, const st
   return append(kCatalogCollection, std::move(b));
 }
 
+SqlError storage_write_error(const std::string& what, const Status& s) {
+  bool full = storage::io::is_disk_full(s);
+  std::fprintf(stderr, "freshet: %s: %s%s\n", what.c_str(), s.message().c_str(),
+               full ? " (the disk is full: writes fail until space is freed, then resume by themselves)" : "");
+  SqlError e(full ? kDiskFullSqlstate : sqlstate::kIoError, what + ": " + s.message());
+  if (full) e.with_hint("Free space on the data directory's file system; Freshet resumes writing without a restart.");
+  return e;
+}
+
+Status Persistence::write_objects(uint64_t ts, const std::vector<ObjectChange>& changes) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  for (const auto& c : changes) {
+    if (c.obj)
+      b.changes.push_back(storage::Change::upsert(key_of("object", c.id),
+                                                  text_row(to_json(*c.obj, c.deps, secret_box_ ? &*secret_box_ : nullptr).dump())));
+    else
+      b.changes.push_back(storage::Change::del(key_of("object", c.id)));
+  }
+  if (b.changes.empty()) return Status::ok();
+  return append(kCatalogCollection, std::move(b));
+}
+
 Status Persistence::delete_object(uint64_t ts, uint64_t id) {
   storage::Batch b;
   b.timestamp_ms = ts;
@@ -252,6 +279,7 @@ Status Persistence::load_tables(const std::function<void(uint64_t, const sql::Ob
     k.clear();
     rec.key.unpack_into(k);
     uint64_t tid = static_cast<uint64_t>(k[0].as_int());
+    highest_table_id_seen_ = std::max(highest_table_id_seen_, tid);
     const sql::ObjectInfo* t = lookup(tid);
     if (!t) continue;  // dropped: its rows were deleted, or will be compacted away
     if (!t->primary_key.empty()) {
@@ -394,6 +422,13 @@ Status Persistence::load_raw_topics(const std::function<void(std::string, int32_
 Status Persistence::drop_collection(uint64_t id) {
   if (!store_->get(id)) return Status::ok();
   return store_->drop(id);
+}
+
+uint64_t Persistence::highest_stored_id() const {
+  uint64_t m = highest_table_id_seen_;
+  for (const auto& info : store_->list())
+    if (info.id < (uint64_t{1} << 40)) m = std::max(m, info.id);
+  return m;
 }
 
 uint64_t Persistence::max_upper() const {

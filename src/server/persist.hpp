@@ -80,6 +80,13 @@ class Persistence {
   // ---- catalog ----
   Status put_object(uint64_t ts, const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps);
   Status delete_object(uint64_t ts, uint64_t id);
+  // Several objects' changes in one batch (all durable or none): obj == nullptr deletes.
+  struct ObjectChange {
+    uint64_t id = 0;
+    const sql::ObjectInfo* obj = nullptr;
+    std::vector<uint64_t> deps;
+  };
+  Status write_objects(uint64_t ts, const std::vector<ObjectChange>& changes);
   Status put_source(uint64_t ts, const StoredSource& src);
   Status delete_source(uint64_t ts, uint64_t id);
   // Everything stored, objects in id order.
@@ -126,6 +133,11 @@ class Persistence {
   Status load_raw_topics(const std::function<void(std::string name, int32_t partitions, int64_t number)>& fn);
 
   Status drop_collection(uint64_t id);
+  // The greatest id that stored data uses below the raw-topic range (collection ids and the
+  // table ids of stored rows, seen by load_tables): ids at or below it are never handed out
+  // again, so an object created after a restart never finds leftovers of a dropped one (rows or
+  // a collection whose removal failed after the catalog forgot it).
+  uint64_t highest_stored_id() const;
   // The greatest durable upper of any collection (restart resumes time after it).
   uint64_t max_upper() const;
   storage::Store& store() { return *store_; }
@@ -145,6 +157,17 @@ class Persistence {
   Status append(uint64_t collection, storage::Batch batch);
   std::unique_ptr<storage::Store> store_;
   std::optional<SecretBox> secret_box_;  // set by open()
+  uint64_t highest_table_id_seen_ = 0;   // by load_tables
 };
+
+// SQLSTATE 53100 disk_full (common/error.hpp's list lacks it; kept here to spare every module a
+// rebuild for one constant).
+inline constexpr const char* kDiskFullSqlstate = "53100";
+
+// The error a statement answers when a durable write failed: 53100 disk_full when the file
+// system is full or over quota (storage::io::is_disk_full), 58030 io_error otherwise. Logged to
+// stderr with what was being written. Nothing of the statement took effect (the caller's
+// contract); writes work again once space returns (storage/collection.hpp, "Errors").
+SqlError storage_write_error(const std::string& what, const Status& s);
 
 }  // namespace freshet::server

@@ -801,7 +801,7 @@ void Executor::commit_staged_holding(std::unique_lock<std::mutex>& wlock) {
   auto w = cs_.stage_write(std::move(staged_), Persistence::kTablesCollection, std::move(batch));
   wlock.unlock();
   writer_view_ = false;
-  if (Status s = cs_.finish_write(w); !s) throw SqlError(sqlstate::kIoError, "could not make the write durable: " + s.message());
+  if (Status s = cs_.finish_write(w); !s) throw storage_write_error("could not make the write durable", s);
 }
 
 std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t, const RowDiffs& changes) {
@@ -1328,6 +1328,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
   try {
     maintain_view(mv);
   } catch (...) {
+    if (cs_.find_maintained(mv.id)) cs_.drop_maintained(mv.id);
     cs_.catalog.remove(mv.id);
     throw;
   }
@@ -1541,7 +1542,7 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
   if (view.kind == ObjectKind::kMaterializedView && cs_.persist) {
     Status ps = cs_.persist->create_mv_collection(view.id, "mv:" + view.name);
     if (ps) ps = cs_.persist->write_mv(view.id, cs_.now_ts, initial, [&](const Row& r) { return ref.count_of(r.ref()); });
-    if (!ps) throw SqlError(sqlstate::kIoError, "could not store materialized view " + view.name + ": " + ps.message());
+    if (!ps) throw storage_write_error("could not store materialized view " + view.name, ps);
   }
   if (!view.maintained) {
     view.maintained = true;
@@ -1588,6 +1589,9 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       if (std::find(order.begin(), order.end(), x.id) == order.end()) order.push_back(x.id);
     };
     visit(*o);
+    // Durable first: the objects leave the stored catalog (one batch) before anything in memory
+    // is torn down, so a write that fails (a full disk: 53100) leaves every one of them in place.
+    cs_.catalog.record_removals(order);
     for (auto id : order) {
       st_.pending.erase(id);
       ObjectInfo* x = cs_.catalog.find(id);
@@ -1617,10 +1621,15 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
         for (const auto& [r, n] : cs_.catalog.table_data(id)->rows) all.push_back({r, -n});
         std::vector<storage::Change> dels;
         Persistence::table_records(*x, all, [](const Row&) { return std::optional<Row>(); }, [](const Row&) { return int64_t{0}; }, dels);
+        // The table is gone from the stored catalog already: rows left by a failed delete are
+        // never loaded again (load_tables skips unknown tables; ids are not reused).
         if (Status ps = cs_.persist->write_tables(cs_.next_write_ts(), std::move(dels)); !ps)
-          throw SqlError(sqlstate::kIoError, "could not drop the table's data: " + ps.message());
+          std::fprintf(stderr, "freshet: dropped table %s: its rows stay on disk, unused: %s\n", x->name.c_str(), ps.message().c_str());
       }
-      if (cs_.persist && x && x->kind == ObjectKind::kMaterializedView) (void)cs_.persist->drop_collection(id);
+      if (cs_.persist && x && x->kind == ObjectKind::kMaterializedView)
+        if (Status ps = cs_.persist->drop_collection(id); !ps)
+          std::fprintf(stderr, "freshet: dropped materialized view %s: its collection stays on disk, unused: %s\n", x->name.c_str(),
+                       ps.message().c_str());
       cs_.catalog.remove(id);
     }
   }
@@ -2347,7 +2356,7 @@ std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& 
     if (cs_.persist) {
       if (Status ps = cs_.persist->create_source_collection(entry->id, "sink:" + entry->name); !ps) {
         cs_.catalog.remove(entry->id);
-        throw SqlError(sqlstate::kIoError, "could not create the sink's collection: " + ps.message());
+        throw storage_write_error("could not create the sink's collection", ps);
       }
     } else {
       cs_.catalog.remove(entry->id);
@@ -2450,7 +2459,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   DdlLock lock(cs_);
   if (cs_.persist) {
     if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id); !ps)
-      throw SqlError(sqlstate::kIoError, "could not record the dropped source: " + ps.message());
+      throw storage_write_error("could not record the dropped source", ps);
     (void)cs_.persist->drop_collection(entry->id);
   }
   std::function<void(uint64_t)> drop_with_dependents = [&](uint64_t id) {

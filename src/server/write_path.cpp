@@ -91,7 +91,7 @@ std::shared_ptr<UnpublishedWrite> Coordinator::State::stage_write(ChangeSet chan
       std::unique_lock lock(mu);
       undo_from(w->collection, w->seq, p.status());
       publish_ready();
-      throw SqlError(sqlstate::kIoError, "could not make the write durable: " + p.status().message());
+      throw storage_write_error("could not make the write durable", p.status());
     }
     w->append = std::move(p.value());
     w->has_append = true;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <unordered_map>
@@ -448,6 +449,7 @@ Result<std::shared_ptr<Collection::Ticket>> Collection::enqueue(Batch batch) {
   for (const auto& c : t->batch.changes)
     bytes += format::record_encoded_bytes(c.key.size_bytes(), c.value ? std::optional(c.value->size_bytes()) : std::nullopt);
   t->w.encoded_bytes = bytes;
+  if (auto s = heal(); !s) return s;
   std::unique_lock lk(mu_);
   if (auto s = submit_enqueue_locked(t->w); !s) return s;
   t->enqueued = true;
@@ -463,6 +465,7 @@ Result<AppendResult> Collection::wait(Ticket& t) {
 }
 
 Status Collection::submit(Writer& w) {
+  if (auto s = heal(); !s) return s;
   std::unique_lock lk(mu_);
   if (auto s = submit_enqueue_locked(w); !s) return s;
   return submit_wait_locked(w, lk);
@@ -528,8 +531,8 @@ Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& l
     ++stats_.fsyncs;
     b = Bounds{0, durable_.next_offset, durable_.upper_ms};
   } else {
-    // Poisoned: fail the group and everyone queued behind it.
-    failed_ = Status::error("collection " + name_ + " failed and must be reopened: " + s.message());
+    // Poisoned: fail the group and everyone queued behind it. The next append heals first.
+    poison_locked(s);
     for (Writer* q : queue_) {
       q->status = q == &w ? s : failed_;
       q->done = true;
@@ -606,9 +609,15 @@ Status Collection::roll_locked_out() {
     base_offset = durable_.next_offset;
   }
   std::shared_ptr<Segment> seg;
-  if (auto s = create_segment(seq, SegmentKind::kLog, base_offset, seg); !s) return s;
-  if (auto s = seg->file.sync(); !s) return s;
-  if (auto s = io::fsync_dir(dir_); !s) return s;
+  Status made = create_segment(seq, SegmentKind::kLog, base_offset, seg);
+  if (made) made = seg->file.sync();
+  if (made) made = io::fsync_dir(dir_);
+  if (!made) {
+    // Not part of the log: heal() removes it (recovery would too, or take it as an empty tail).
+    std::lock_guard lk(mu_);
+    failed_roll_path_ = dir_ + "/" + format::segment_file_name(seq);
+    return made;
+  }
   {
     std::lock_guard lk(mu_);
     stats_.sealed_log_bytes += active_->meta.size_bytes;
@@ -625,6 +634,7 @@ Status Collection::roll() {
     std::lock_guard lk(mu_);
     if (active_->meta.size_bytes == format::kSegmentHeaderBytes) return Status::ok();
   }
+  if (auto s = heal(); !s) return s;
   // Go through the queue as an empty group so that no leader is writing meanwhile.
   Writer w;
   w.roll = true;
@@ -642,7 +652,7 @@ Status Collection::roll() {
   FRESHET_ASSERT(queue_.front() == &w);
   queue_.pop_front();
   if (!s.is_ok()) {
-    failed_ = Status::error("collection " + name_ + " failed and must be reopened: " + s.message());
+    poison_locked(s);
     for (Writer* q : queue_) {
       q->status = failed_;
       q->done = true;
@@ -654,6 +664,43 @@ Status Collection::roll() {
   }
   data_cv_.notify_all();
   return s;
+}
+
+void Collection::poison_locked(const Status& s) {
+  failed_ = Status::error("collection " + name_ + " failed and must be reopened: " + s.message());
+  ++stats_.write_failures;
+  std::fprintf(stderr, "freshet: collection %llu (%s): write failed, appends fail until it recovers: %s\n",
+               static_cast<unsigned long long>(id_), name_.c_str(), s.message().c_str());
+}
+
+Status Collection::heal() {
+  {
+    std::lock_guard lk(mu_);
+    if (failed_.is_ok() || closed_) return Status::ok();
+  }
+  std::lock_guard mlk(manifest_mu_);
+  std::lock_guard lk(mu_);
+  if (failed_.is_ok() || closed_) return Status::ok();  // healed by another thread meanwhile
+  // Poisoning emptied the queue and no writer enqueues while failed_ is set: nobody writes.
+  FRESHET_ASSERT(queue_.empty());
+  // Every byte of the active segment below active_->meta.size_bytes was written by a group
+  // whose fdatasync succeeded (it was acknowledged); everything past it belongs to the failed
+  // group and was never acknowledged, and after a failed fdatasync the page cache cannot be
+  // trusted for it. Cutting it off and syncing leaves exactly what recovery after a restart
+  // would keep, so appends can go on without one.
+  Status s = active_->file.truncate(active_->meta.size_bytes);
+  if (s) s = active_->file.sync();
+  if (s && !failed_roll_path_.empty()) s = io::remove_file(failed_roll_path_);
+  if (s) s = io::write_file_atomic(dir_, format::kManifestName, format::encode_manifest(manifest_locked()));
+  if (!s) return Status::error(failed_.message() + " (recovery: " + s.message() + ")");
+  std::fprintf(stderr, "freshet: collection %llu (%s): recovered from the failed write, appends resume at offset %llu\n",
+               static_cast<unsigned long long>(id_), name_.c_str(), static_cast<unsigned long long>(durable_.next_offset));
+  failed_roll_path_.clear();
+  failed_ = Status::ok();
+  pending_next_offset_ = durable_.next_offset;
+  pending_upper_ = durable_.upper_ms;
+  ++stats_.heals;
+  return Status::ok();
 }
 
 // ---- reads -------------------------------------------------------------------------------------
