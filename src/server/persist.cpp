@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "storage/io.hpp"
 
@@ -98,7 +99,12 @@ Row prefixed(int64_t prefix, std::span<const Datum> rest) {
 }  // namespace
 
 Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_dir, const std::string& secret_key_file) {
-  auto store = storage::Store::open(data_dir);
+  storage::StoreOptions options;
+  // TEST ONLY: small segments, so that end-to-end tests get sealed segments and rolls from a
+  // few rows (test/e2e/corruption_test.sh). Not a user setting: never set it in production.
+  if (const char* v = std::getenv("FRESHET_TEST_SEGMENT_BYTES"); v != nullptr && std::atoll(v) >= 1024)
+    options.collection.segment_bytes = static_cast<uint64_t>(std::atoll(v));
+  auto store = storage::Store::open(data_dir, options);
   if (!store) return store.status();
   std::unique_ptr<Persistence> p(new Persistence(std::move(store.value())));
   auto box = SecretBox::open_or_create(secret_key_file.empty() ? data_dir + "/secret.key" : secret_key_file);

@@ -11,6 +11,7 @@
 
 #include "storage/crc32c.hpp"
 #include "storage/io.hpp"
+#include "storage/repair.hpp"
 
 namespace freshet::storage {
 
@@ -152,8 +153,38 @@ class FrameReader {
   size_t buf_len_ = 0;
 };
 
+constexpr const char* kRepairHint =
+    " (media damage: the file is left as it is; stop the server and run `freshet repair --data-dir DIR`, which keeps every "
+    "intact frame and moves the damaged file aside)";
+
 Status corrupt(const std::string& path, uint64_t pos, const std::string& why) {
-  return Status::error("corrupt segment " + path + " at byte " + std::to_string(pos) + ": " + why);
+  return Status::error("corrupt segment " + path + " at byte " + std::to_string(pos) + ": " + why + kRepairHint);
+}
+
+// A bad frame at pos of a tail segment: ok when nothing intact follows it (a torn write), an
+// error describing what would be lost otherwise.
+Status check_not_media_damage(const std::string& path, uint64_t pos, const std::string& why) {
+  auto bytes = io::read_file(path);
+  if (!bytes) return bytes.status();
+  SegmentSalvage sv = salvage_frames(*bytes, pos);
+  uint64_t frames = 0, records = 0, first = UINT64_MAX, last = 0, intact_bytes = 0;
+  for (const auto& f : sv.frames) {
+    ++frames;
+    intact_bytes += f.bytes;
+    if (f.type != format::FrameType::kBatch || f.records == 0) continue;
+    records += f.records;
+    first = std::min(first, f.base_offset);
+    last = std::max(last, f.next_offset);
+  }
+  if (frames == 0) return Status::ok();
+  std::string what = std::to_string(frames) + " intact frames (" + std::to_string(intact_bytes) + " bytes";
+  if (records > 0)
+    what += ", " + std::to_string(records) + " records at offsets " + std::to_string(first) + ".." + std::to_string(last - 1);
+  what += ")";
+  return Status::error("segment " + path + " is damaged at byte " + std::to_string(pos) + " (" + why + ") and " + what +
+                       " follow the damage: this is not a torn write, and cutting the log there would lose them and " +
+                       std::to_string(bytes->size() - pos) +
+                       " bytes in all" + kRepairHint);
 }
 
 std::vector<std::pair<uint64_t, std::string>> list_segment_files(const std::string& dir) {
@@ -194,9 +225,9 @@ Result<std::shared_ptr<Collection>> Collection::open(const std::string& dir, con
   auto bytes = io::read_file(dir + "/" + format::kManifestName);
   if (!bytes) return bytes.status();
   auto m = format::decode_manifest(*bytes);
-  if (!m) return Status::error(dir + "/" + format::kManifestName + ": " + m.status().message());
+  if (!m) return Status::error(dir + "/" + format::kManifestName + ": " + m.status().message() + kRepairHint);
   std::shared_ptr<Collection> c(new Collection(dir, *m, options));
-  if (auto s = c->recover(*m); !s) return s;
+  if (auto s = c->recover(*m); !s) return Status::error("\"" + m->name + "\": " + s.message());
   return c;
 }
 
@@ -219,7 +250,7 @@ Status Collection::recover(const format::Manifest& m) {
     if (!size) return size.status();
     if (*size != meta.size_bytes)
       return Status::error("segment " + seg->path + " has " + std::to_string(*size) + " bytes, the manifest says " +
-                           std::to_string(meta.size_bytes));
+                           std::to_string(meta.size_bytes) + kRepairHint);
     seg->file = std::move(*f);
     segments_.push_back(std::move(seg));
   }
@@ -292,8 +323,12 @@ Status Collection::recover(const format::Manifest& m) {
       if (!out) return out.status();
       if (*out == FrameReader::Outcome::kEnd) break;
       if (*out == FrameReader::Outcome::kBad) {
+        // Intact frames after the bad one: it is not a torn write (those frames were written
+        // after it, so it was complete once, and they may have been acknowledged) but media
+        // damage. Cutting would lose acknowledged data: refuse, and leave the file as it is.
+        if (Status damage = check_not_media_damage(path, rd.pos(), why); !damage) return damage;
         // A torn write (never acknowledged: acknowledged frames were fdatasynced before anything
-        // after them was written) or corruption. Cut here; never surface anything past it.
+        // after them was written). Cut here; never surface anything past it.
         recovery_.truncated_bytes = *size - rd.pos();
         recovery_.truncated_segment = path;
         recovery_.truncation_reason = why + " at byte " + std::to_string(rd.pos());
@@ -310,9 +345,10 @@ Status Collection::recover(const format::Manifest& m) {
         state.upper_ms = std::max(state.upper_ms, fv->upper_ms);
         continue;
       }
-      if (fv->base_offset != state.next_offset)
+      // Dense on append; `freshet repair` may leave a gap where it lost a damaged batch.
+      if (fv->base_offset < state.next_offset)
         return corrupt(path, frame_pos, "batch at offset " + std::to_string(fv->base_offset) + ", expected " +
-                                            std::to_string(state.next_offset));
+                                            std::to_string(state.next_offset) + " or more");
       format::RecordIterator it(*fv);
       RecordView rv;
       uint64_t expect = fv->base_offset;
