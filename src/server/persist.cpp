@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 #include <cstdlib>
 
 #include "storage/io.hpp"
@@ -280,6 +281,7 @@ Status Persistence::load_tables(const std::function<void(uint64_t, const sql::Ob
   auto snap = store_->get(kTablesCollection)->snapshot();
   if (!snap) return snap.status();
   std::vector<Datum> k;
+  std::map<uint64_t, uint64_t> unknown;  // table id -> stored rows without a catalog entry
   for (auto& rec : snap->records) {
     if (!rec.value) continue;
     k.clear();
@@ -287,7 +289,12 @@ Status Persistence::load_tables(const std::function<void(uint64_t, const sql::Ob
     uint64_t tid = static_cast<uint64_t>(k[0].as_int());
     highest_table_id_seen_ = std::max(highest_table_id_seen_, tid);
     const sql::ObjectInfo* t = lookup(tid);
-    if (!t) continue;  // dropped: its rows were deleted, or will be compacted away
+    if (!t) {
+      // Dropped while its rows could not be deleted (a full disk), or a catalog record lost to
+      // damage (freshet repair reports which): said, not silently ignored.
+      ++unknown[tid];
+      continue;
+    }
     if (!t->primary_key.empty()) {
       fn(tid, t, std::move(*rec.value), 1);
     } else {
@@ -295,6 +302,10 @@ Status Persistence::load_tables(const std::function<void(uint64_t, const sql::Ob
       fn(tid, t, std::move(row), rec.value->get(0).as_int());
     }
   }
+  for (const auto& [tid, n] : unknown)
+    std::fprintf(stderr, "freshet: %llu stored rows belong to table id %llu, which the catalog does not have (dropped, or its "
+                         "catalog record was lost); they are not loaded\n",
+                 static_cast<unsigned long long>(n), static_cast<unsigned long long>(tid));
   return Status::ok();
 }
 

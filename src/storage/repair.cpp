@@ -95,6 +95,19 @@ Status write_new_file(const std::string& dir, const std::string& name, std::stri
   return io::write_file_atomic(dir, name, bytes);
 }
 
+// The catalog's records are JSON with a "name": quoting the names found in damaged bytes
+// tells the operator which objects were lost (best effort: the damage may hit a name too).
+std::string names_in(std::string_view bytes) {
+  std::string out;
+  constexpr std::string_view kKey = "\"name\":\"";
+  for (size_t p = bytes.find(kKey); p != std::string_view::npos && out.size() < 200; p = bytes.find(kKey, p + 1)) {
+    size_t b = p + kKey.size(), e = bytes.find('"', b);
+    if (e == std::string_view::npos || e - b > 64) continue;
+    out += (out.empty() ? "" : ", ") + std::string(bytes.substr(b, e - b));
+  }
+  return out.empty() ? "" : " (the damaged bytes name: " + out + ")";
+}
+
 struct SegInfo {
   uint64_t seq = 0;
   std::string name;
@@ -306,11 +319,14 @@ Result<RepairReport> repair_data_dir(const std::string& data_dir) {
               next_base = sv.frames[k].base_offset;
               break;
             }
-          if (next_base)
-            lost += ": records at offsets " + human(prev_next) + ".." + human(*next_base) + " (" + human(*next_base - prev_next) +
-                    " records) lost";
+          if (next_base && *next_base > prev_next)
+            lost += ": records at offsets " + human(prev_next) + ".." + human(*next_base - 1) + " (" +
+                    human(*next_base - prev_next) + " records) lost";
+          else if (next_base)
+            lost += ": no records lost (a tick)";
           else
             lost += ": the records from offset " + human(prev_next) + " to the end of the segment lost";
+          lost += names_in(std::string_view(s.bytes).substr(d.begin, d.end - d.begin));
           say(label + ": damaged " + lost);
           rep.lost_bytes += d.end - d.begin;
         }
