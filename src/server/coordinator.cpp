@@ -195,6 +195,11 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
   FRESHET_ASSERT(t >= now_ts);
   now_ts = t;
   std::unique_lock lk(compute_mu);
+  for (const auto& m : maintained) {
+    if (m->compute.failed.empty() || m->compute.retry) continue;
+    for (uint64_t in : m->inputs())
+      if (changes.count(in)) m->compute.retry = true;
+  }
   bool any_time_dependent = false;
   for (const auto& m : maintained) any_time_dependent |= m->time_dependent();
   // Nothing to step: no dataflow reads these changes or needs the time, nobody follows them,
@@ -220,6 +225,7 @@ void Coordinator::State::start_ticker() {
         uint64_t t = wall_clock_ms();
         if (!unpublished.empty()) t = std::min(t, unpublished.front()->ts);
         if (t > now_ts) advance(t, {});
+        retry_failed_dataflows();
       }
       lock.lock();
     }

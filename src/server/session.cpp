@@ -353,6 +353,18 @@ class Executor {
  public:
   std::unique_ptr<Execution> run_streaming(const sql::StreamingStatement& st);
   Maintained& maintain_for_recovery(ObjectInfo& view) { return maintain_view(view); }
+  // The dataflow of a view or materialized view whose hydration failed (errors are data): its
+  // plan rendered over nothing, answering `error` to reads until retry_failed_dataflows()
+  // rebuilds it. Throws SqlError when even that cannot be built. REQUIRES: mu held exclusively.
+  Maintained& maintain_failed(ObjectInfo& view, const SqlError& error) {
+    RowDiffs none;
+    dataflow::SnapshotFn nothing = [](uint64_t, const std::function<void(const Row&, int64_t)>&) {};
+    ctx_.logical_time_ms = cs_.now_ts;
+    auto m = std::make_shared<Maintained>(view.id, view.name, plan_for_object(view), cs_.now_ts, nothing, ctx_, none);
+    m->compute.is_mv = view.kind == ObjectKind::kMaterializedView;
+    m->compute.failed = error.sqlstate() + " " + error.message();
+    return cs_.add_maintained(std::move(m));
+  }
   // REQUIRES: the coordinator's mutex held exclusively.
   void write_for_produce(const ObjectInfo& t, const RowDiffs& changes) {
     RowDiffs c = changes;
@@ -2921,7 +2933,18 @@ void Coordinator::State::recover() {
       std::fprintf(stderr, "freshet: hydrated %s (%zu of %zu): %zu rows in %lld ms\n", o->name.c_str(), done_count,
                    to_hydrate.size(), m.records(), static_cast<long long>(ms));
     } catch (const SqlError& e) {
-      std::fprintf(stderr, "freshet: could not hydrate %s: %s\n", o->name.c_str(), e.message().c_str());
+      // Errors are data: the object answers its error (as it did before the restart) until the
+      // rows causing it are gone (retry_failed_dataflows), rather than being left out.
+      std::fprintf(stderr, "freshet: could not hydrate %s, it answers the error until its data allows it: %s\n",
+                   o->name.c_str(), e.message().c_str());
+      try {
+        Executor fx(*this, dummy, {}, no_params);
+        Maintained* m = find_maintained(target->id);
+        if (!m) m = &fx.maintain_failed(*target, e);
+        if (o->kind == sql::ObjectKind::kIndex && m->find_index(o->index_key) < 0) m->add_index(o->index_key);
+      } catch (const SqlError& e2) {
+        std::fprintf(stderr, "freshet: %s cannot be served: %s\n", o->name.c_str(), e2.message().c_str());
+      }
     }
   }
   // Sinks: rebuilt from their statements; their threads start with the sources.
@@ -2939,6 +2962,72 @@ void Coordinator::State::recover() {
   }
   if (nobjects > 0)
     std::fprintf(stderr, "freshet: restored %zu catalog objects, %zu sources, %zu sinks\n", nobjects, loaded->sources.size(), sinks.size());
+}
+
+void Coordinator::State::retry_failed_dataflows() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard lk(compute_mu);
+    for (const auto& m : maintained) {
+      Maintained::ComputeState& c = m->compute;
+      if (c.failed.empty() || !c.retry || c.dropped || now - c.last_retry < kRetryInterval) continue;
+      bool read_by_others = false;
+      for (const auto& other : maintained)
+        for (auto in : other->inputs()) read_by_others |= in == m->id();
+      for (const auto& [id, qs] : subscribers) read_by_others |= id == m->id() && !qs.empty();
+      c.retry = false;
+      c.last_retry = now;
+      if (read_by_others) continue;
+      ids.push_back(m->id());
+    }
+  }
+  if (ids.empty()) return;
+  wait_compute_idle();  // inputs that are dataflows are read at the newest step
+  Session::State dummy;
+  std::vector<Type> no_params;
+  for (uint64_t id : ids) {
+    sql::ObjectInfo* o = catalog.find(id);
+    Maintained* old = find_maintained(id);
+    if (!o || !old || (o->kind != sql::ObjectKind::kView && o->kind != sql::ObjectKind::kMaterializedView)) continue;
+    std::vector<std::vector<uint32_t>> keys;
+    for (size_t i = 0; i < old->num_indexes(); ++i) keys.push_back(old->index_columns(i));
+    std::string was = old->compute.failed;
+    auto t0 = std::chrono::steady_clock::now();
+    drop_maintained(id);
+    Maintained* m = nullptr;
+    try {
+      Executor hx(*this, dummy, {}, no_params);
+      m = &hx.maintain_for_recovery(*o);
+      if (o->kind == sql::ObjectKind::kMaterializedView && persist) {
+        // maintain_view stored the new contents; rows stored before that are gone now go too.
+        if (auto c = persist->store().get(id)) {
+          RowDiffs gone;
+          if (auto snap = c->snapshot())
+            for (auto& rec : snap->records)
+              if (rec.value && m->count_of(rec.key.ref()) == 0) gone.push_back({rec.key, -rec.value->get(0).as_int()});
+          if (!gone.empty())
+            if (Status ps = persist->write_mv(id, now_ts, gone, [&](const Row& r) { return m->count_of(r.ref()); }); !ps)
+              std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", o->name.c_str(), ps.message().c_str());
+        }
+      }
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "freshet: dataflow \"%s\" works again (its inputs no longer cause \"%s\"): %zu rows in %lld ms\n",
+                   o->name.c_str(), was.c_str(), m->records(), static_cast<long long>(ms));
+    } catch (const SqlError& e) {
+      try {
+        Executor fx(*this, dummy, {}, no_params);
+        m = &fx.maintain_failed(*o, e);
+        std::lock_guard lk(compute_mu);
+        m->compute.last_retry = now;  // the next attempt after kRetryInterval
+      } catch (const SqlError& e2) {
+        std::fprintf(stderr, "freshet: %s cannot be served: %s\n", o->name.c_str(), e2.message().c_str());
+        continue;
+      }
+    }
+    for (const auto& k : keys)
+      if (m->find_index(k) < 0) m->add_index(k);
+  }
 }
 
 void Coordinator::State::start_sources() {

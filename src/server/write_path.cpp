@@ -138,6 +138,7 @@ Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>&
   std::unique_lock lock(mu);
   if (durable && w->state == UnpublishedWrite::State::kPending) w->state = UnpublishedWrite::State::kDurable;
   publish_ready();
+  retry_failed_dataflows();
   published_cv.wait(lock, [&] { return w->published; });
   if (w->state == UnpublishedWrite::State::kFailed) return w->status.is_ok() ? Status::error("the write was undone") : w->status;
   return Status::ok();
