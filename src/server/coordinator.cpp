@@ -93,6 +93,10 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     uint64_t now = wall_clock_ms();
     for (const auto& [id, e] : st->sources) {
       std::lock_guard g(e->mu);
+      // The source's own error, else the tables whose capture stopped (the source runs on).
+      std::string last_error = e->status.last_error;
+      if (last_error.empty())
+        for (const auto& [i, why] : e->stopped_tables) last_error += (last_error.empty() ? "" : "; ") + why;
       std::vector<Datum> ds = {Datum::from_string(e->name), Datum::from_string(e->type), Datum::from_string(e->status.state),
                                Datum::from_int(static_cast<int64_t>(e->status.snapshot_rows_done)),
                                Datum::from_int(static_cast<int64_t>(e->status.snapshot_rows_total)),
@@ -101,7 +105,7 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
                                Datum::from_float(now - e->rate_window_start_ms > 5000 ? 0.0 : e->rows_per_second),
                                Datum::from_int(static_cast<int64_t>(e->rows_total)),
                                e->position.empty() ? Datum::null() : Datum::from_string(e->position),
-                               e->status.last_error.empty() ? Datum::null() : Datum::from_string(e->status.last_error)};
+                               last_error.empty() ? Datum::null() : Datum::from_string(last_error)};
       out.push_back(Row::pack(ds));
     }
   };

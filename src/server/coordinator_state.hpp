@@ -165,6 +165,9 @@ struct Coordinator::State {
   Maintained* find_maintained(uint64_t id);
   // REQUIRES: mu held exclusively.
   void drop_maintained(uint64_t id);
+  // Throws 55000 when t is a source's table whose capture stopped (an incompatible upstream
+  // schema change: its rows are no longer current). REQUIRES: mu held. Defined in sources.cpp.
+  void check_table_readable(const sql::ObjectInfo& t);
   // Errors in views are data (Materialize's model): a dataflow whose step failed (a division by
   // zero in a row) answers that error to every read, but is not given up: once a change of one
   // of its inputs has been published (the row causing it may be gone), it is rebuilt from its

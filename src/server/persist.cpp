@@ -185,6 +185,11 @@ Status Persistence::delete_object(uint64_t ts, uint64_t id) {
 
 Status Persistence::put_source(uint64_t ts, const StoredSource& s) {
   json j = {{"id", s.id}, {"name", s.name}, {"sql", s.create_sql}, {"tables", s.table_ids}, {"single", s.single_table_named_after_source}};
+  if (!s.stopped.empty()) {
+    json stopped = json::array();
+    for (const auto& [i, why] : s.stopped) stopped.push_back({i, why});
+    j["stopped"] = stopped;
+  }
   storage::Batch b;
   b.timestamp_ms = ts;
   b.changes.push_back(storage::Change::upsert(key_of("source", s.id), text_row(j.dump())));
@@ -221,6 +226,8 @@ Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
         s.create_sql = j.at("sql").get<std::string>();
         s.table_ids = j.at("tables").get<std::vector<uint64_t>>();
         s.single_table_named_after_source = j.at("single").get<bool>();
+        if (j.contains("stopped"))
+          for (const auto& p : j.at("stopped")) s.stopped[p.at(0).get<uint32_t>()] = p.at(1).get<std::string>();
         out.sources.push_back(std::move(s));
       }
     } catch (const std::exception& e) {

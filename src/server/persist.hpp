@@ -59,6 +59,7 @@ struct StoredSource {
   std::string create_sql;             // the CREATE SOURCE statement
   std::vector<uint64_t> table_ids;    // catalog ids of its tables, in connector order (0: not captured)
   bool single_table_named_after_source = false;
+  std::map<uint32_t, std::string> stopped;  // tables whose capture stopped: index -> why
 };
 
 class Persistence {

@@ -437,6 +437,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
       return;
     }
     if (TableData* t = cat.table_data(id)) {
+      if (const ObjectInfo* o = cat.find(id)) cs_.check_table_readable(*o);
       if (writer_view_) {
         for (const auto& [row, n] : t->rows) emit(row, n);
       } else {
@@ -2857,6 +2858,7 @@ void Coordinator::State::recover() {
     entry->table_ids = s.table_ids;
     entry->schemas_set = true;
     entry->single_table_named_after_source = s.single_table_named_after_source;
+    entry->stopped_tables = s.stopped;
     entry->status.state = "starting";
     std::optional<std::string> checkpoint;
     Status ls = persist->load_source(
