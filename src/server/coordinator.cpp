@@ -44,6 +44,15 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     if (upper >= st->now_ts) st->now_ts = upper + 1;
     st->recover();
     st->catalog.note_id(st->persist->highest_stored_id());
+    // Collections of no catalog object or source: a drop whose removal failed (a full disk), or
+    // a catalog record lost to damage (`freshet repair` lists those). Said, never used or dropped.
+    for (const auto& info : st->persist->store().list()) {
+      if (info.id < Catalog::kFirstUserId || info.id >= Persistence::kRawTopicCollectionBase) continue;
+      if (st->catalog.find(info.id) || st->sources.count(info.id)) continue;
+      std::fprintf(stderr, "freshet: collection %llu (%s) belongs to no catalog object: dropped while its removal failed, or its "
+                           "catalog record was lost (see the output of freshet repair); it is kept and not used\n",
+                   static_cast<unsigned long long>(info.id), info.name.c_str());
+    }
     st->catalog.on_change = [st](const std::vector<Catalog::Change>& changes) {
       std::vector<Persistence::ObjectChange> out;
       for (const auto& [id, obj] : changes) out.push_back({id, obj, obj ? st->catalog.dependencies_of(id) : std::vector<uint64_t>{}});
