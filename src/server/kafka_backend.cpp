@@ -38,16 +38,27 @@ CollectionKafkaBackend::CollectionKafkaBackend(Coordinator& coordinator, int32_t
     if (!ls)
       throw SqlError(sqlstate::kIoError, "cannot read the list of Kafka topics (refusing to start rather than take their "
                                          "partitions for leftovers): " + ls.message());
-    // Partitions of a topic whose create or delete did not finish before a crash: no entry in
-    // the list (read completely above).
+    // Partitions without an entry in the list (read completely above): an empty one is left by
+    // a create that did not finish before a crash, and is dropped. One with records is kept
+    // (and said): a delete that did not finish, or an entry lost to damage (freshet repair) —
+    // never delete data on a guess.
     for (const auto& info : st.persist->store().list()) {
-      if (info.id >= Persistence::kRawTopicCollectionBase && live.count(info.id) == 0) {
-        std::fprintf(stderr, "freshet: dropping collection %llu (%s): a Kafka topic partition without a topic (an unfinished "
-                             "create or delete)\n", static_cast<unsigned long long>(info.id), info.name.c_str());
-        if (Status ds = st.persist->drop_collection(info.id); !ds)
-          std::fprintf(stderr, "freshet: could not drop collection %llu: %s\n", static_cast<unsigned long long>(info.id),
-                       ds.message().c_str());
+      if (info.id < Persistence::kRawTopicCollectionBase || live.count(info.id) != 0) continue;
+      if (info.bounds.next_offset > 0) {
+        std::fprintf(stderr, "freshet: collection %llu (%s) holds %llu records of a Kafka topic partition whose topic is not in "
+                             "the list (a delete that did not finish, or its entry was lost): kept, not served\n",
+                     static_cast<unsigned long long>(info.id), info.name.c_str(),
+                     static_cast<unsigned long long>(info.bounds.next_offset));
+        // Its number is not handed out again (a new topic would find the collection taken).
+        int64_t number = static_cast<int64_t>((info.id - Persistence::kRawTopicCollectionBase) / 1024);
+        next_raw_number_ = std::max(next_raw_number_, number + 1);
+        continue;
       }
+      std::fprintf(stderr, "freshet: dropping collection %llu (%s): an empty Kafka topic partition without a topic (an "
+                           "unfinished create)\n", static_cast<unsigned long long>(info.id), info.name.c_str());
+      if (Status ds = st.persist->drop_collection(info.id); !ds)
+        std::fprintf(stderr, "freshet: could not drop collection %llu: %s\n", static_cast<unsigned long long>(info.id),
+                     ds.message().c_str());
     }
   }
 }

@@ -30,7 +30,9 @@
 //                            record, so the Kafka offset is the collection offset (dense from 0)
 //                            and keys are unique (compaction keeps every record; a null value is
 //                            a stored datum, not a delete). Collections in this range without a
-//                            topic entry (a crash during create or delete) are dropped on start.
+//                            topic entry are dropped on start when empty (a crash during a
+//                            create), kept and logged otherwise (a delete that did not finish,
+//                            or an entry lost to damage).
 //
 // Every batch is stamped with the Freshet timestamp of the transaction. On start the catalog is
 // replayed in id order, tables and source tables are loaded from their snapshots, sources
