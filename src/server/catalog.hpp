@@ -79,6 +79,12 @@ class Catalog : public sql::CatalogView {
   // memory (DROP ... CASCADE tears them down afterwards and calls remove() for each, which then
   // writes nothing). Throws like the hook, with nothing changed.
   void record_removals(const std::vector<uint64_t>& ids);
+  // The same when the caller made the removals durable itself (in one batch with other records:
+  // DROP SOURCE removes the source's record with its tables').
+  void removals_recorded(const std::vector<uint64_t>& ids) {
+    for (uint64_t id : ids)
+      if (objects_.count(id)) removal_recorded_[id] = true;
+  }
   // Objects that depend on `id` (views naming it, indexes on it).
   std::vector<const sql::ObjectInfo*> dependents(uint64_t id) const;
   void add_dependency(uint64_t dependent, uint64_t on);

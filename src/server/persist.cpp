@@ -196,10 +196,13 @@ Status Persistence::put_source(uint64_t ts, const StoredSource& s) {
   return append(kCatalogCollection, std::move(b));
 }
 
-Status Persistence::delete_source(uint64_t ts, uint64_t id) {
+Status Persistence::delete_source(uint64_t ts, uint64_t id) { return delete_source(ts, id, {}); }
+
+Status Persistence::delete_source(uint64_t ts, uint64_t id, const std::vector<uint64_t>& object_ids) {
   storage::Batch b;
   b.timestamp_ms = ts;
   b.changes.push_back(storage::Change::del(key_of("source", id)));
+  for (uint64_t o : object_ids) b.changes.push_back(storage::Change::del(key_of("object", o)));
   return append(kCatalogCollection, std::move(b));
 }
 

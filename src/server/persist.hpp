@@ -92,6 +92,8 @@ class Persistence {
   Status write_objects(uint64_t ts, const std::vector<ObjectChange>& changes);
   Status put_source(uint64_t ts, const StoredSource& src);
   Status delete_source(uint64_t ts, uint64_t id);
+  // The source's record and these objects' records deleted in one batch (DROP SOURCE).
+  Status delete_source(uint64_t ts, uint64_t id, const std::vector<uint64_t>& object_ids);
   // Everything stored, objects in id order.
   struct LoadedCatalog {
     std::vector<std::pair<sql::ObjectInfo, std::vector<uint64_t>>> objects;

@@ -2446,6 +2446,22 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
                 .with_detail(d->name + " depends on it")
                 .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
       }
+      // Durable first: the source's record and its objects' leave the stored catalog (one batch)
+      // before the connector is stopped or its replication slot dropped, so a write that fails
+      // (a full disk: 53100) leaves the source running as it was.
+      if (cs_.persist) {
+        std::vector<uint64_t> ids;
+        std::function<void(uint64_t)> collect = [&](uint64_t id) {
+          for (const auto* d : cs_.catalog.dependents(id)) collect(d->id);
+          if (cs_.catalog.find(id) && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+        };
+        for (auto tid : entry->table_ids)
+          if (tid) collect(tid);
+        if (cs_.catalog.find(entry->id)) collect(entry->id);
+        if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id, ids); !ps)
+          throw storage_write_error("could not record the dropped source", ps);
+        cs_.catalog.removals_recorded(ids);
+      }
       {
         std::lock_guard g(entry->mu);
         entry->dropped = true;
@@ -2471,9 +2487,10 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   if (entry->on_drop) entry->on_drop();
   DdlLock lock(cs_);
   if (cs_.persist) {
-    if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id); !ps)
-      throw storage_write_error("could not record the dropped source", ps);
-    (void)cs_.persist->drop_collection(entry->id);
+    // Recorded before the connector stopped (above); the data's removal is best effort.
+    if (Status ps = cs_.persist->drop_collection(entry->id); !ps)
+      std::fprintf(stderr, "freshet: dropped source %s: its collection stays on disk, unused: %s\n", entry->name.c_str(),
+                   ps.message().c_str());
   }
   std::function<void(uint64_t)> drop_with_dependents = [&](uint64_t id) {
     for (const auto* d : cs_.catalog.dependents(id)) drop_with_dependents(d->id);

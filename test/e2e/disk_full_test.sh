@@ -31,6 +31,7 @@ out=$(q "CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM t") || fail "c
 # 40 views on mv: DROP ... CASCADE then writes 41 catalog deletes in one batch (about 2 KB),
 # more than the slack a full tmpfs leaves in the catalog segment's last page (see below).
 for i in $(seq 1 40); do q "CREATE VIEW mv_v$i AS SELECT n + $i AS m FROM mv" >/dev/null || fail "create view mv_v$i"; done
+out=$(q "CREATE SOURCE cnt FROM LOAD GENERATOR COUNTER (TICK INTERVAL '60s')") || fail "create source: $out"
 kill "$FRESHET_PID"; wait "$FRESHET_PID" 2>/dev/null; FRESHET_PID=
 
 # Move the data directory onto a 24 MiB tmpfs.
@@ -80,6 +81,10 @@ out=$(q "SELECT n FROM mv")
 [[ "$out" == 2 ]] || fail "the materialized view whose DROP failed: $out"
 out=$(q "SELECT m FROM mv_v40")
 [[ "$out" == 42 ]] || fail "a view depending on the materialized view whose DROP failed: $out"
+out=$(qv "DROP SOURCE cnt CASCADE") && fail "drop source on a full disk succeeded"
+[[ "$out" == *53100* ]] || fail "drop source on a full disk: want 53100, got: $out"
+out=$(q "SELECT name FROM mz_source_statuses WHERE name = 'cnt'")
+[[ "$out" == cnt ]] || fail "the source whose DROP failed is gone: $out"
 out=$(q "SELECT count(*) FROM t")
 [[ "$out" == 2 ]] || fail "reads on a full disk: want 2 rows of t (the failed insert invisible), got: $out"
 # Another client is served meanwhile.
@@ -96,6 +101,8 @@ out=$(q "INSERT INTO t2 VALUES (7)") || fail "insert into t2 after space returne
 out=$(q "SELECT n FROM mv")
 [[ "$out" == 3 ]] || fail "mv after space returned: want 3, got $out"
 out=$(q "DROP MATERIALIZED VIEW mv CASCADE") || fail "drop mv after space returned: $out"
+out=$(q "SELECT count(*) FROM cnt") || fail "the source's table after space returned: $out"
+out=$(q "DROP SOURCE cnt CASCADE") || fail "drop source after space returned: $out"
 grep -q "recovered from the failed write" "$LOG2" || fail "the log does not say the collections recovered"
 
 # After a restart: exactly what was acknowledged.
@@ -107,6 +114,8 @@ out=$(q "SELECT a FROM t2")
 [[ "$out" == 7 ]] || fail "after restart t2: $out"
 out=$(qv "SELECT * FROM mv")
 [[ "$out" == *42P01* ]] || fail "after restart the dropped mv: $out"
+out=$(q "SELECT count(*) FROM mz_source_statuses")
+[[ "$out" == 0 ]] || fail "after restart the dropped source: $out"
 if [[ -n "$failed_table" ]]; then
   out=$(qv "SELECT * FROM $failed_table")
   [[ "$out" == *42P01* ]] || fail "after restart the table whose CREATE failed: $out"
