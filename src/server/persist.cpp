@@ -119,6 +119,9 @@ Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_d
       if (!c) return c.status();
     }
   }
+  // The catalog keeps its acknowledged end (ACKED): damage to its last records is then told
+  // from a torn write, never cut silently (a DDL is rare; the extra file write is cheap).
+  if (Status s = p->store_->get(kCatalogCollection)->enable_acked_marker(); !s) return s;
   return p;
 }
 

@@ -290,6 +290,20 @@ Status Collection::recover(const format::Manifest& m) {
   if (tail.empty() || tail.front().first != m.active_seq)
     return Status::error("active segment " + format::segment_file_name(m.active_seq) + " missing in " + dir_);
 
+  // Everything below `acked` was acknowledged (ACKED, when the collection keeps it).
+  std::optional<uint64_t> acked;
+  if (auto ab = io::read_file(dir_ + "/" + format::kAckedName); ab) {
+    auto v = format::decode_acked(*ab);
+    if (!v) return Status::error(dir_ + "/" + format::kAckedName + ": " + v.status().message() + kRepairHint);
+    acked = *v;
+    acked_marker_ = true;
+  }
+  auto acked_lost = [&](uint64_t end, const std::string& where) -> Status {
+    return Status::error("the log ends at offset " + std::to_string(end) + " (" + where + ") but offsets up to " +
+                         std::to_string(*acked - 1) + " were acknowledged (ACKED): " + std::to_string(*acked - end) +
+                         " acknowledged records are damaged, not a torn write" + kRepairHint);
+  };
+
   bool cut = false;  // a tail segment was truncated: later ones are not trusted
   for (size_t i = 0; i < tail.size(); ++i) {
     const std::string& path = tail[i].second;
@@ -327,6 +341,8 @@ Status Collection::recover(const format::Manifest& m) {
         // after it, so it was complete once, and they may have been acknowledged) but media
         // damage. Cutting would lose acknowledged data: refuse, and leave the file as it is.
         if (Status damage = check_not_media_damage(path, rd.pos(), why); !damage) return damage;
+        if (acked && state.next_offset < *acked)
+          return acked_lost(state.next_offset, why + " at byte " + std::to_string(rd.pos()) + " of " + path);
         // A torn write (never acknowledged: acknowledged frames were fdatasynced before anything
         // after them was written). Cut here; never surface anything past it.
         recovery_.truncated_bytes = *size - rd.pos();
@@ -377,6 +393,7 @@ Status Collection::recover(const format::Manifest& m) {
     if (last) active_ = seg;
   }
   FRESHET_ASSERT(active_ != nullptr);
+  if (acked && state.next_offset < *acked) return acked_lost(state.next_offset, "the end of " + active_->path);
   durable_ = state;
   pending_next_offset_ = state.next_offset;
   pending_upper_ = state.upper_ms;
@@ -566,6 +583,13 @@ Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& l
     ++stats_.groups;
     ++stats_.fsyncs;
     b = Bounds{0, durable_.next_offset, durable_.upper_ms};
+    if (acked_marker_) {
+      // Before anyone of the group is told: whatever is acknowledged is below ACKED. Under mu_:
+      // the next leader must not write an older value after a newer one (rare collections only).
+      if (Status as = io::write_file_atomic(dir_, format::kAckedName, format::encode_acked(durable_.next_offset)); !as)
+        std::fprintf(stderr, "freshet: collection %llu (%s): could not update %s: %s\n", static_cast<unsigned long long>(id_),
+                     name_.c_str(), format::kAckedName, as.message().c_str());
+    }
   } else {
     // Poisoned: fail the group and everyone queued behind it. The next append heals first.
     poison_locked(s);
@@ -700,6 +724,13 @@ Status Collection::roll() {
   }
   data_cv_.notify_all();
   return s;
+}
+
+Status Collection::enable_acked_marker() {
+  std::lock_guard lk(mu_);
+  if (auto s = io::write_file_atomic(dir_, format::kAckedName, format::encode_acked(durable_.next_offset)); !s) return s;
+  acked_marker_ = true;
+  return Status::ok();
 }
 
 void Collection::poison_locked(const Status& s) {

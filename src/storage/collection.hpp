@@ -34,6 +34,7 @@
 //
 // Thread-safety: every public member may be called from any thread concurrently.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -192,6 +193,12 @@ class Collection {
   Result<CompactionReport> compact(uint64_t below_offset = UINT64_MAX);
   // Seals the active segment and starts a new one (no-op when it is empty).
   Status roll();
+  // From now on, keeps the file ACKED (format.hpp) at the end of what was acknowledged: after
+  // every group commit (one more atomic file write, for collections written rarely: the
+  // catalog). Recovery then tells damage in the last frames from a torn write: a tail that ends
+  // before ACKED lost acknowledged records, and the collection refuses to open. Kept across
+  // reopens (the file's presence turns it on). A failed ACKED write is logged, not an error.
+  Status enable_acked_marker();
   CollectionStats stats() const;
   // Stops accepting appends, waits for the commit in flight and a running compaction, wakes
   // waiters. Reads keep working. Idempotent.
@@ -247,6 +254,7 @@ class Collection {
   std::deque<Writer*> queue_;
   Status failed_;  // not ok once poisoned (until heal())
   std::string failed_roll_path_;  // a segment file a failed roll left behind, removed by heal()
+  std::atomic<bool> acked_marker_{false};  // ACKED is kept (enable_acked_marker)
   bool closed_ = false;
   CollectionStats stats_;
 

@@ -186,6 +186,17 @@ Result<RepairReport> repair_data_dir(const std::string& data_dir) {
       manifest = std::move(*m);
     }
 
+    // The acknowledged end, when the collection keeps one.
+    std::optional<uint64_t> acked;
+    bool acked_damaged = false;
+    if (auto ab = io::read_file(dir + "/" + format::kAckedName); ab) {
+      if (auto v = format::decode_acked(*ab); v) acked = *v;
+      else {
+        acked_damaged = true;
+        say(std::string(format::kAckedName) + " damaged (" + v.status().message() + "): rewritten at the end of the log");
+      }
+    }
+
     // The segment files.
     std::map<uint64_t, SegInfo> segs;
     if (DIR* d = ::opendir(dir.c_str())) {
@@ -298,6 +309,13 @@ Result<RepairReport> repair_data_dir(const std::string& data_dir) {
       // recovery cuts as usual; repair leaves it to recovery.
       bool torn_only = is_tail && sv.damaged.size() == 1 && sv.damaged[0].end == s.bytes.size() && !header_damaged &&
                        &part == &parts.back();
+      if (torn_only && acked) {
+        // Unless what it would cut was acknowledged (ACKED): then it is damage.
+        uint64_t end = next_offset;
+        for (const auto& f : sv.frames)
+          if (f.type == FrameType::kBatch) end = std::max(end, f.next_offset);
+        if (end < *acked) torn_only = false;
+      }
       if (torn_only) damaged = false;
       std::string label = fname + (nm.name.empty() ? "" : " of " + nm.name);
       if (damaged || size_mismatch) {
@@ -379,6 +397,19 @@ Result<RepairReport> repair_data_dir(const std::string& data_dir) {
       if (!nm.sealed_checkpoint) nm.sealed_checkpoint = manifest->sealed_checkpoint;
     }
     if (!active_set) return Status::error("collection " + cname + ": no active segment found; nothing changed in it");
+    if (acked && *acked > next_offset) {
+      say("acknowledged records at offsets " + human(next_offset) + ".." + human(*acked - 1) + " (" + human(*acked - next_offset) +
+          " records) lost: the end of the log was damaged");
+      changed = true;
+    }
+    if (acked_damaged) {
+      auto moved = move_aside(data_dir, cname, dir + "/" + format::kAckedName);
+      if (!moved) return moved.status();
+      ++rep.damaged_files;
+    }
+    if (acked_damaged || (acked && *acked != next_offset && changed)) {
+      if (auto st = io::write_file_atomic(dir, format::kAckedName, format::encode_acked(next_offset)); !st) return st;
+    }
     if (changed) {
       if (manifest_damaged) {
         if (std::filesystem::exists(dir + "/" + format::kManifestName)) {

@@ -212,5 +212,49 @@ TEST(Repair, ManifestRebuiltAfterCompaction) {
   EXPECT_EQ((*st)->get(7)->bounds().next_offset, 34u);
 }
 
+// With ACKED kept (the catalog), damage in the last frame is no longer taken for a torn write:
+// those records were acknowledged. A real torn write (bytes after the acknowledged end) still is.
+TEST(Repair, AckedEndTellsDamagedLastFrameFromTornWrite) {
+  TempDir tmp;
+  std::string data = tmp.path() + "/d";
+  StoreOptions o = small_segments(64u << 20);
+  {
+    auto st = Store::open(data, o);
+    ASSERT_TRUE(st.is_ok());
+    auto c = (*st)->create(7, "t");
+    ASSERT_TRUE(c.is_ok());
+    ASSERT_TRUE((*c)->enable_acked_marker().is_ok());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE((*c)->append(make_batch(10 + i, {{"k" + std::to_string(i), "v"}})).is_ok());
+  }
+  std::string seg = seg_path(data, 7, 1);
+  {  // a torn write after the acknowledged end: cut silently
+    std::ofstream f(seg, std::ios::app | std::ios::binary);
+    f << std::string("\x40\x00\x00\x00half-a-frame", 16);
+  }
+  {
+    auto st = Store::open(data, o);
+    ASSERT_TRUE(st.is_ok()) << st.status().message();
+    EXPECT_EQ(keys(*(*st)->get(7)), "k0,k1,k2,k3,k4,k5,k6,k7,k8,k9,");
+  }
+  flip(seg, std::filesystem::file_size(seg) - 5);  // inside the last (acknowledged) frame
+  std::string damaged = slurp(seg);
+  {
+    auto st = Store::open(data, o);
+    ASSERT_FALSE(st.is_ok());
+    EXPECT_NE(st.status().message().find("were acknowledged"), std::string::npos) << st.status().message();
+    EXPECT_EQ(slurp(seg), damaged);
+  }
+  auto rep = repair_data_dir(data);
+  ASSERT_TRUE(rep.is_ok()) << rep.status().message();
+  std::string all;
+  for (const auto& l : rep->lines) all += l + "\n";
+  EXPECT_NE(all.find("acknowledged records at offsets 9..9 (1 records) lost"), std::string::npos) << all;
+  EXPECT_EQ(slurp(data + "/damaged/00000000000000000007/" + format::segment_file_name(1)), damaged);
+  auto st = Store::open(data, o);
+  ASSERT_TRUE(st.is_ok()) << st.status().message();
+  EXPECT_EQ(keys(*(*st)->get(7)), "k0,k1,k2,k3,k4,k5,k6,k7,k8,");
+  ASSERT_TRUE((*st)->get(7)->append(make_batch(40, {{"new", "1"}})).is_ok());
+}
+
 }  // namespace
 }  // namespace freshet::storage

@@ -128,6 +128,17 @@ start_bg; wait_ready "$FRESHET_PORT" 60 "$FRESHET_PID"
 out=$(q "SELECT count(*) FROM lonely" 2>&1); [[ "$out" == *"does not exist"* ]] || fail "catalog: lonely: $out"
 stop_bg
 
+# ---- 4b. the catalog's last record: acknowledged (the catalog keeps ACKED), so not a torn write
+reset_data
+seg=$(active_seg 1)
+flip "$seg" $(($(stat -c %s "$seg") - 5))
+expect_refusal "catalog, last record" '"catalog"' "were acknowledged" "freshet repair"
+repair "catalog, last record"
+[[ "$REPAIR_OUT" == *"acknowledged records at offsets"*"lost"* ]] || fail "catalog, last record: the loss is not reported: $REPAIR_OUT"
+start_bg; wait_ready "$FRESHET_PORT" 60 "$FRESHET_PID" || fail "catalog, last record: did not start after repair: $(tail -3 "$LOG2")"
+out=$(q "SELECT count(*) FROM t"); [[ "$out" == 300 ]] || fail "catalog, last record: t has $out rows"
+stop_bg
+
 # ---- 5. the tables' MANIFEST ---------------------------------------------------------------
 reset_data
 flip "$(cdir 2)/MANIFEST" 30
