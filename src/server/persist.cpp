@@ -121,7 +121,9 @@ Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_d
   }
   // The catalog keeps its acknowledged end (ACKED): damage to its last records is then told
   // from a torn write, never cut silently (a DDL is rare; the extra file write is cheap).
-  if (Status s = p->store_->get(kCatalogCollection)->enable_acked_marker(); !s) return s;
+  // Not fatal (a start on a full disk must still serve reads): without it, only that check is off.
+  if (Status s = p->store_->get(kCatalogCollection)->enable_acked_marker(); !s)
+    std::fprintf(stderr, "freshet: could not start keeping the catalog's acknowledged end: %s\n", s.message().c_str());
   return p;
 }
 

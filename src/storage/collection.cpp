@@ -727,6 +727,7 @@ Status Collection::roll() {
 }
 
 Status Collection::enable_acked_marker() {
+  if (acked_marker_) return Status::ok();  // kept already (the file was there at open)
   std::lock_guard lk(mu_);
   if (auto s = io::write_file_atomic(dir_, format::kAckedName, format::encode_acked(durable_.next_offset)); !s) return s;
   acked_marker_ = true;
