@@ -174,9 +174,9 @@ struct Coordinator::State {
   // inputs' current contents (rehydrated); it either works again, with exactly the contents of
   // the data now, or answers the new error. The same after a restart: an index or materialized
   // view that cannot hydrate answers its error until its data allows it. Called after
-  // publishing and by the ticker; rebuilds at most every kRetryInterval per dataflow (a source
-  // writing fast into a failed view's input costs one rehydration per interval, not per
-  // transaction). A failed dataflow that other dataflows read (a view over it, a subscription)
+  // publishing and by the ticker; rebuilds at most every kRetryInterval per dataflow, and at most
+  // every 4 x the last attempt's duration (a source writing fast into a failed view's input
+  // costs one rehydration per interval, not per transaction, and at most a fifth of the time). A failed dataflow that other dataflows read (a view over it, a subscription)
   // is not rebuilt: it stays failed until dropped (they would miss its changes).
   // REQUIRES: mu held exclusively. Defined in session.cpp (it hydrates like CREATE INDEX).
   void retry_failed_dataflows();

@@ -76,6 +76,7 @@ class Maintained {
     // Failed, and one of its inputs changed since: retry_failed_dataflows() rebuilds it.
     bool retry = false;
     std::chrono::steady_clock::time_point last_retry{};
+    std::chrono::steady_clock::duration retry_cost{};  // how long the last failed rebuild took
     bool is_mv = false;          // a materialized view: its output changes are stored
   };
   ComputeState compute;

@@ -2990,7 +2990,10 @@ void Coordinator::State::retry_failed_dataflows() {
     std::lock_guard lk(compute_mu);
     for (const auto& m : maintained) {
       Maintained::ComputeState& c = m->compute;
-      if (c.failed.empty() || !c.retry || c.dropped || now - c.last_retry < kRetryInterval) continue;
+      // At most one attempt per kRetryInterval, and never more than a fifth of the time: a
+      // rehydration holds mu exclusively.
+      if (c.failed.empty() || !c.retry || c.dropped || now - c.last_retry < std::max<std::chrono::steady_clock::duration>(kRetryInterval, 4 * c.retry_cost))
+        continue;
       bool read_by_others = false;
       for (const auto& other : maintained)
         for (auto in : other->inputs()) read_by_others |= in == m->id();
@@ -3037,8 +3040,10 @@ void Coordinator::State::retry_failed_dataflows() {
       try {
         Executor fx(*this, dummy, {}, no_params);
         m = &fx.maintain_failed(*o, e);
+        auto t1 = std::chrono::steady_clock::now();
         std::lock_guard lk(compute_mu);
-        m->compute.last_retry = now;  // the next attempt after kRetryInterval
+        m->compute.last_retry = t1;  // the next attempt after kRetryInterval (or 4 x its cost)
+        m->compute.retry_cost = t1 - t0;
       } catch (const SqlError& e2) {
         std::fprintf(stderr, "freshet: %s cannot be served: %s\n", o->name.c_str(), e2.message().c_str());
         continue;
