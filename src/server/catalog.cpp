@@ -18,12 +18,33 @@ sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_
   by_name_[{ref.schema, ref.name}] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
   if (!deps.empty()) deps_[ref.id] = deps;
+  stored_[ref.id] = ref;
   objects_[ref.id] = std::move(p);
   return ref;
 }
 
 void Catalog::updated(uint64_t id) {
-  if (on_change) on_change(id, find(id));
+  sql::ObjectInfo* o = find(id);
+  if (o == nullptr) return;
+  try {
+    write({{id, o}});
+  } catch (...) {
+    if (auto it = stored_.find(id); it != stored_.end()) *o = it->second;
+    throw;
+  }
+  stored_[id] = *o;
+}
+
+void Catalog::add_dependency(uint64_t dependent, uint64_t on) {
+  deps_[dependent].push_back(on);
+  try {
+    updated(dependent);
+  } catch (...) {
+    auto& d = deps_[dependent];
+    d.pop_back();
+    if (d.empty()) deps_.erase(dependent);
+    throw;
+  }
 }
 
 sql::ObjectInfo* Catalog::find(uint64_t id) {
@@ -73,18 +94,40 @@ sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
   by_name_[{ref.schema, ref.name}] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
   objects_[ref.id] = std::move(p);
-  if (on_change) on_change(ref.id, &ref);
+  try {
+    write({{ref.id, &ref}});
+  } catch (...) {
+    // Not durable: it never existed. (The id and oid are not reused; nothing refers to them.)
+    erase_in_memory(ref.id);
+    throw;
+  }
+  stored_[ref.id] = ref;
   return ref;
 }
 
-void Catalog::remove(uint64_t id) {
+void Catalog::erase_in_memory(uint64_t id) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return;
   by_name_.erase({it->second->schema, it->second->name});
   tables_.erase(id);
   deps_.erase(id);
+  stored_.erase(id);
   objects_.erase(it);
-  if (on_change) on_change(id, nullptr);
+}
+
+void Catalog::remove(uint64_t id) {
+  if (objects_.find(id) == objects_.end()) return;
+  if (removal_recorded_.erase(id) == 0) write({{id, nullptr}});
+  erase_in_memory(id);
+}
+
+void Catalog::record_removals(const std::vector<uint64_t>& ids) {
+  std::vector<Change> changes;
+  for (uint64_t id : ids)
+    if (objects_.count(id) && !removal_recorded_.count(id)) changes.push_back({id, nullptr});
+  if (changes.empty()) return;
+  write(changes);
+  for (const auto& [id, o] : changes) removal_recorded_[id] = true;
 }
 
 std::vector<const sql::ObjectInfo*> Catalog::dependents(uint64_t id) const {

@@ -61,13 +61,19 @@ class Catalog : public sql::CatalogView {
   const sql::ObjectInfo* lookup(std::string_view schema, std::string_view name) const override;
   const sql::ObjectInfo* lookup_oid(uint32_t oid) const override;
 
+  // Every change below is durable before it is visible, or not made at all: the change hook
+  // (on_change) writes it and throws SqlError when it cannot (a full disk: 53100), and then the
+  // catalog in memory is as it was before the call (an add is taken back, a remove not done,
+  // an in-place modification reverted to the stored object).
+  //
   // Adds a user object; assigns its oid, and its id unless keep_id (an id from allocate_id()).
   // Returns the stored object.
   sql::ObjectInfo& add(sql::ObjectInfo obj, bool keep_id = false);
   // Re-adds an object as stored (keeping its id and oid) at start-up; no change hook.
   sql::ObjectInfo& restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps);
   sql::ObjectInfo* find(uint64_t id);
-  // Tells the change hook that a found object was modified in place.
+  // Tells the change hook that a found object was modified in place. When that cannot be made
+  // durable, the object is put back as last stored (references to it stay valid) and it throws.
   void updated(uint64_t id);
   // An id for something that is not a catalog object (a source's own state).
   uint64_t allocate_id() { return next_id_++; }
@@ -78,16 +84,26 @@ class Catalog : public sql::CatalogView {
     auto it = deps_.find(id);
     return it == deps_.end() ? std::vector<uint64_t>{} : it->second;
   }
-  // Called after every change of an object (obj == nullptr: removed), with the coordinator's
-  // lock held; it makes the change durable and throws SqlError when it cannot.
-  std::function<void(uint64_t id, const sql::ObjectInfo* obj)> on_change;
+  // Called for every change of objects (obj == nullptr: removed), with the coordinator's lock
+  // held, before the change is visible to anyone else; it makes all the changes of one call
+  // durable together (one batch) and throws SqlError when it cannot.
+  using Change = std::pair<uint64_t, const sql::ObjectInfo*>;
+  std::function<void(const std::vector<Change>& changes)> on_change;
+  // Removes an object: durably first (unless record_removals() did), then in memory.
   void remove(uint64_t id);
+  // Makes the removal of several objects durable at once, before any of them is touched in
+  // memory (DROP ... CASCADE tears them down afterwards and calls remove() for each, which then
+  // writes nothing). Throws like the hook, with nothing changed.
+  void record_removals(const std::vector<uint64_t>& ids);
+  // The same when the caller made the removals durable itself (in one batch with other records:
+  // DROP SOURCE removes the source's record with its tables').
+  void removals_recorded(const std::vector<uint64_t>& ids) {
+    for (uint64_t id : ids)
+      if (objects_.count(id)) removal_recorded_[id] = true;
+  }
   // Objects that depend on `id` (views naming it, indexes on it).
   std::vector<const sql::ObjectInfo*> dependents(uint64_t id) const;
-  void add_dependency(uint64_t dependent, uint64_t on) {
-    deps_[dependent].push_back(on);
-    updated(dependent);
-  }
+  void add_dependency(uint64_t dependent, uint64_t on);
 
   const std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>>& objects() const { return objects_; }
   TableData* table_data(uint64_t id);
@@ -116,6 +132,13 @@ class Catalog : public sql::CatalogView {
   std::map<std::pair<std::string, std::string>, uint64_t> by_name_;
   std::unordered_map<uint64_t, TableData> tables_;
   std::map<uint64_t, std::vector<uint64_t>> deps_;
+  // The object as last made durable (what updated() reverts to when a write fails).
+  std::unordered_map<uint64_t, sql::ObjectInfo> stored_;
+  std::unordered_map<uint64_t, bool> removal_recorded_;  // by record_removals(), not yet removed
+  void erase_in_memory(uint64_t id);
+  void write(const std::vector<Change>& changes) {
+    if (on_change) on_change(changes);
+  }
   std::vector<SystemView> system_views_;
   uint64_t next_id_ = kFirstUserId;
   uint32_t next_oid_ = kFirstUserOid + 1;

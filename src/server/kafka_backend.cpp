@@ -1,5 +1,6 @@
 #include "server/kafka_backend.hpp"
 
+#include <cstdio>
 #include <set>
 
 #include "kafka/encoding.hpp"
@@ -18,11 +19,15 @@ CollectionKafkaBackend::CollectionKafkaBackend(Coordinator& coordinator, int32_t
     : coord_(coordinator), partitions_(partitions < 1 ? 1 : partitions) {
   auto& st = coord_.state();
   if (st.persist) {
-    (void)st.persist->load_kafka_offsets([&](std::string g, std::string t, int32_t p, int64_t off, std::string meta) {
+    // A read that fails is never taken for "nothing stored": without the committed offsets
+    // consumers would re-read from the start, and without the list of raw topics their
+    // partitions would look like leftovers of a crash and be dropped below. Refuse to start.
+    Status ls = st.persist->load_kafka_offsets([&](std::string g, std::string t, int32_t p, int64_t off, std::string meta) {
       offsets_[g][{t, p}] = {off, meta};
     });
+    if (!ls) throw SqlError(sqlstate::kIoError, "cannot read the Kafka consumer groups' offsets: " + ls.message());
     std::set<uint64_t> live;
-    (void)st.persist->load_raw_topics([&](std::string name, int32_t partitions, int64_t number) {
+    ls = st.persist->load_raw_topics([&](std::string name, int32_t partitions, int64_t number) {
       RawTopic t;
       t.partitions = partitions;
       t.number = number;
@@ -30,10 +35,30 @@ CollectionKafkaBackend::CollectionKafkaBackend(Coordinator& coordinator, int32_t
       next_raw_number_ = std::max(next_raw_number_, number + 1);
       raw_[std::move(name)] = std::move(t);
     });
-    // Partitions of a topic whose create or delete did not finish before a crash.
+    if (!ls)
+      throw SqlError(sqlstate::kIoError, "cannot read the list of Kafka topics (refusing to start rather than take their "
+                                         "partitions for leftovers): " + ls.message());
+    // Partitions without an entry in the list (read completely above): an empty one is left by
+    // a create that did not finish before a crash, and is dropped. One with records is kept
+    // (and said): a delete that did not finish, or an entry lost to damage (freshet repair) —
+    // never delete data on a guess.
     for (const auto& info : st.persist->store().list()) {
-      if (info.id >= Persistence::kRawTopicCollectionBase && live.count(info.id) == 0)
-        (void)st.persist->drop_collection(info.id);
+      if (info.id < Persistence::kRawTopicCollectionBase || live.count(info.id) != 0) continue;
+      if (info.bounds.next_offset > 0) {
+        std::fprintf(stderr, "freshet: collection %llu (%s) holds %llu records of a Kafka topic partition whose topic is not in "
+                             "the list (a delete that did not finish, or its entry was lost): kept, not served\n",
+                     static_cast<unsigned long long>(info.id), info.name.c_str(),
+                     static_cast<unsigned long long>(info.bounds.next_offset));
+        // Its number is not handed out again (a new topic would find the collection taken).
+        int64_t number = static_cast<int64_t>((info.id - Persistence::kRawTopicCollectionBase) / 1024);
+        next_raw_number_ = std::max(next_raw_number_, number + 1);
+        continue;
+      }
+      std::fprintf(stderr, "freshet: dropping collection %llu (%s): an empty Kafka topic partition without a topic (an "
+                           "unfinished create)\n", static_cast<unsigned long long>(info.id), info.name.c_str());
+      if (Status ds = st.persist->drop_collection(info.id); !ds)
+        std::fprintf(stderr, "freshet: could not drop collection %llu: %s\n", static_cast<unsigned long long>(info.id),
+                     ds.message().c_str());
     }
   }
 }

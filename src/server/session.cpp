@@ -353,6 +353,18 @@ class Executor {
  public:
   std::unique_ptr<Execution> run_streaming(const sql::StreamingStatement& st);
   Maintained& maintain_for_recovery(ObjectInfo& view) { return maintain_view(view); }
+  // The dataflow of a view or materialized view whose hydration failed (errors are data): its
+  // plan rendered over nothing, answering `error` to reads until retry_failed_dataflows()
+  // rebuilds it. Throws SqlError when even that cannot be built. REQUIRES: mu held exclusively.
+  Maintained& maintain_failed(ObjectInfo& view, const SqlError& error) {
+    RowDiffs none;
+    dataflow::SnapshotFn nothing = [](uint64_t, const std::function<void(const Row&, int64_t)>&) {};
+    ctx_.logical_time_ms = cs_.now_ts;
+    auto m = std::make_shared<Maintained>(view.id, view.name, plan_for_object(view), cs_.now_ts, nothing, ctx_, none);
+    m->compute.is_mv = view.kind == ObjectKind::kMaterializedView;
+    m->compute.failed = error.sqlstate() + " " + error.message();
+    return cs_.add_maintained(std::move(m));
+  }
   // REQUIRES: the coordinator's mutex held exclusively.
   void write_for_produce(const ObjectInfo& t, const RowDiffs& changes) {
     RowDiffs c = changes;
@@ -426,6 +438,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
       return;
     }
     if (TableData* t = cat.table_data(id)) {
+      if (const ObjectInfo* o = cat.find(id)) cs_.check_table_readable(*o);
       if (writer_view_) {
         for (const auto& [row, n] : t->rows) emit(row, n);
       } else {
@@ -803,7 +816,7 @@ void Executor::commit_staged_holding(std::unique_lock<std::mutex>& wlock) {
   auto w = cs_.stage_write(std::move(staged_), Persistence::kTablesCollection, std::move(batch));
   wlock.unlock();
   writer_view_ = false;
-  if (Status s = cs_.finish_write(w); !s) throw SqlError(sqlstate::kIoError, "could not make the write durable: " + s.message());
+  if (Status s = cs_.finish_write(w); !s) throw storage_write_error("could not make the write durable", s);
 }
 
 std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t, const RowDiffs& changes) {
@@ -1330,6 +1343,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
   try {
     maintain_view(mv);
   } catch (...) {
+    if (cs_.find_maintained(mv.id)) cs_.drop_maintained(mv.id);
     cs_.catalog.remove(mv.id);
     throw;
   }
@@ -1566,7 +1580,7 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
   if (view.kind == ObjectKind::kMaterializedView && cs_.persist) {
     Status ps = cs_.persist->create_mv_collection(view.id, "mv:" + view.name);
     if (ps) ps = cs_.persist->write_mv(view.id, cs_.now_ts, initial, [&](const Row& r) { return ref.count_of(r.ref()); });
-    if (!ps) throw SqlError(sqlstate::kIoError, "could not store materialized view " + view.name + ": " + ps.message());
+    if (!ps) throw storage_write_error("could not store materialized view " + view.name, ps);
   }
   if (!view.maintained) {
     view.maintained = true;
@@ -1613,6 +1627,9 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       if (std::find(order.begin(), order.end(), x.id) == order.end()) order.push_back(x.id);
     };
     visit(*o);
+    // Durable first: the objects leave the stored catalog (one batch) before anything in memory
+    // is torn down, so a write that fails (a full disk: 53100) leaves every one of them in place.
+    cs_.catalog.record_removals(order);
     for (auto id : order) {
       st_.pending.erase(id);
       ObjectInfo* x = cs_.catalog.find(id);
@@ -1646,10 +1663,15 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
         for (const auto& [r, n] : cs_.catalog.table_data(id)->rows) all.push_back({r, -n});
         std::vector<storage::Change> dels;
         Persistence::table_records(*x, all, [](const Row&) { return std::optional<Row>(); }, [](const Row&) { return int64_t{0}; }, dels);
+        // The table is gone from the stored catalog already: rows left by a failed delete are
+        // never loaded again (load_tables skips unknown tables; ids are not reused).
         if (Status ps = cs_.persist->write_tables(cs_.next_write_ts(), std::move(dels)); !ps)
-          throw SqlError(sqlstate::kIoError, "could not drop the table's data: " + ps.message());
+          std::fprintf(stderr, "freshet: dropped table %s: its rows stay on disk, unused: %s\n", x->name.c_str(), ps.message().c_str());
       }
-      if (cs_.persist && x && x->kind == ObjectKind::kMaterializedView) (void)cs_.persist->drop_collection(id);
+      if (cs_.persist && x && x->kind == ObjectKind::kMaterializedView)
+        if (Status ps = cs_.persist->drop_collection(id); !ps)
+          std::fprintf(stderr, "freshet: dropped materialized view %s: its collection stays on disk, unused: %s\n", x->name.c_str(),
+                       ps.message().c_str());
       cs_.catalog.remove(id);
     }
   }
@@ -2376,7 +2398,7 @@ std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& 
     if (cs_.persist) {
       if (Status ps = cs_.persist->create_source_collection(entry->id, "sink:" + entry->name); !ps) {
         cs_.catalog.remove(entry->id);
-        throw SqlError(sqlstate::kIoError, "could not create the sink's collection: " + ps.message());
+        throw storage_write_error("could not create the sink's collection", ps);
       }
     } else {
       cs_.catalog.remove(entry->id);
@@ -2453,6 +2475,22 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
                 .with_detail(d->name + " depends on it")
                 .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
       }
+      // Durable first: the source's record and its objects' leave the stored catalog (one batch)
+      // before the connector is stopped or its replication slot dropped, so a write that fails
+      // (a full disk: 53100) leaves the source running as it was.
+      if (cs_.persist) {
+        std::vector<uint64_t> ids;
+        std::function<void(uint64_t)> collect = [&](uint64_t id) {
+          for (const auto* d : cs_.catalog.dependents(id)) collect(d->id);
+          if (cs_.catalog.find(id) && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+        };
+        for (auto tid : entry->table_ids)
+          if (tid) collect(tid);
+        if (cs_.catalog.find(entry->id)) collect(entry->id);
+        if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id, ids); !ps)
+          throw storage_write_error("could not record the dropped source", ps);
+        cs_.catalog.removals_recorded(ids);
+      }
       {
         std::lock_guard g(entry->mu);
         entry->dropped = true;
@@ -2478,9 +2516,10 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   if (entry->on_drop) entry->on_drop();
   DdlLock lock(cs_);
   if (cs_.persist) {
-    if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id); !ps)
-      throw SqlError(sqlstate::kIoError, "could not record the dropped source: " + ps.message());
-    (void)cs_.persist->drop_collection(entry->id);
+    // Recorded before the connector stopped (above); the data's removal is best effort.
+    if (Status ps = cs_.persist->drop_collection(entry->id); !ps)
+      std::fprintf(stderr, "freshet: dropped source %s: its collection stays on disk, unused: %s\n", entry->name.c_str(),
+                   ps.message().c_str());
   }
   std::function<void(uint64_t)> drop_with_dependents = [&](uint64_t id) {
     for (const auto* d : cs_.catalog.dependents(id)) drop_with_dependents(d->id);
@@ -2872,6 +2911,7 @@ void Coordinator::State::recover() {
     entry->table_ids = s.table_ids;
     entry->schemas_set = true;
     entry->single_table_named_after_source = s.single_table_named_after_source;
+    entry->stopped_tables = s.stopped;
     entry->status.state = "starting";
     std::optional<std::string> checkpoint;
     Status ls = persist->load_source(
@@ -2948,7 +2988,18 @@ void Coordinator::State::recover() {
       std::fprintf(stderr, "freshet: hydrated %s (%zu of %zu): %zu rows in %lld ms\n", o->name.c_str(), done_count,
                    to_hydrate.size(), m.records(), static_cast<long long>(ms));
     } catch (const SqlError& e) {
-      std::fprintf(stderr, "freshet: could not hydrate %s: %s\n", o->name.c_str(), e.message().c_str());
+      // Errors are data: the object answers its error (as it did before the restart) until the
+      // rows causing it are gone (retry_failed_dataflows), rather than being left out.
+      std::fprintf(stderr, "freshet: could not hydrate %s, it answers the error until its data allows it: %s\n",
+                   o->name.c_str(), e.message().c_str());
+      try {
+        Executor fx(*this, dummy, {}, no_params);
+        Maintained* m = find_maintained(target->id);
+        if (!m) m = &fx.maintain_failed(*target, e);
+        if (o->kind == sql::ObjectKind::kIndex && m->find_index(o->index_key) < 0) m->add_index(o->index_key);
+      } catch (const SqlError& e2) {
+        std::fprintf(stderr, "freshet: %s cannot be served: %s\n", o->name.c_str(), e2.message().c_str());
+      }
     }
   }
   // Sinks: rebuilt from their statements; their threads start with the sources.
@@ -2966,6 +3017,77 @@ void Coordinator::State::recover() {
   }
   if (nobjects > 0)
     std::fprintf(stderr, "freshet: restored %zu catalog objects, %zu sources, %zu sinks\n", nobjects, loaded->sources.size(), sinks.size());
+}
+
+void Coordinator::State::retry_failed_dataflows() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard lk(compute_mu);
+    for (const auto& m : maintained) {
+      Maintained::ComputeState& c = m->compute;
+      // At most one attempt per kRetryInterval, and never more than a fifth of the time: a
+      // rehydration holds mu exclusively.
+      if (c.failed.empty() || !c.retry || c.dropped || now - c.last_retry < std::max<std::chrono::steady_clock::duration>(kRetryInterval, 4 * c.retry_cost))
+        continue;
+      bool read_by_others = false;
+      for (const auto& other : maintained)
+        for (auto in : other->inputs()) read_by_others |= in == m->id();
+      for (const auto& [id, qs] : subscribers) read_by_others |= id == m->id() && !qs.empty();
+      c.retry = false;
+      c.last_retry = now;
+      if (read_by_others) continue;
+      ids.push_back(m->id());
+    }
+  }
+  if (ids.empty()) return;
+  wait_compute_idle();  // inputs that are dataflows are read at the newest step
+  Session::State dummy;
+  std::vector<Type> no_params;
+  for (uint64_t id : ids) {
+    sql::ObjectInfo* o = catalog.find(id);
+    Maintained* old = find_maintained(id);
+    if (!o || !old || (o->kind != sql::ObjectKind::kView && o->kind != sql::ObjectKind::kMaterializedView)) continue;
+    std::vector<std::vector<uint32_t>> keys;
+    for (size_t i = 0; i < old->num_indexes(); ++i) keys.push_back(old->index_columns(i));
+    std::string was = old->compute.failed;
+    auto t0 = std::chrono::steady_clock::now();
+    drop_maintained(id);
+    Maintained* m = nullptr;
+    try {
+      Executor hx(*this, dummy, {}, no_params);
+      m = &hx.maintain_for_recovery(*o);
+      if (o->kind == sql::ObjectKind::kMaterializedView && persist) {
+        // maintain_view stored the new contents; rows stored before that are gone now go too.
+        if (auto c = persist->store().get(id)) {
+          RowDiffs gone;
+          if (auto snap = c->snapshot())
+            for (auto& rec : snap->records)
+              if (rec.value && m->count_of(rec.key.ref()) == 0) gone.push_back({rec.key, -rec.value->get(0).as_int()});
+          if (!gone.empty())
+            if (Status ps = persist->write_mv(id, now_ts, gone, [&](const Row& r) { return m->count_of(r.ref()); }); !ps)
+              std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", o->name.c_str(), ps.message().c_str());
+        }
+      }
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "freshet: dataflow \"%s\" works again (its inputs no longer cause \"%s\"): %zu rows in %lld ms\n",
+                   o->name.c_str(), was.c_str(), m->records(), static_cast<long long>(ms));
+    } catch (const SqlError& e) {
+      try {
+        Executor fx(*this, dummy, {}, no_params);
+        m = &fx.maintain_failed(*o, e);
+        auto t1 = std::chrono::steady_clock::now();
+        std::lock_guard lk(compute_mu);
+        m->compute.last_retry = t1;  // the next attempt after kRetryInterval (or 4 x its cost)
+        m->compute.retry_cost = t1 - t0;
+      } catch (const SqlError& e2) {
+        std::fprintf(stderr, "freshet: %s cannot be served: %s\n", o->name.c_str(), e2.message().c_str());
+        continue;
+      }
+    }
+    for (const auto& k : keys)
+      if (m->find_index(k) < 0) m->add_index(k);
+  }
 }
 
 void Coordinator::State::start_sources() {

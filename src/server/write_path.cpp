@@ -136,7 +136,7 @@ std::shared_ptr<UnpublishedWrite> Coordinator::State::stage_write(ChangeSet chan
       std::unique_lock lock(mu);
       undo_from(w->collection, w->seq, p.status());
       publish_ready();
-      throw SqlError(sqlstate::kIoError, "could not make the write durable: " + p.status().message());
+      throw storage_write_error("could not make the write durable", p.status());
     }
     w->append = std::move(p.value());
     w->has_append = true;
@@ -183,6 +183,7 @@ Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>&
   std::unique_lock lock(mu);
   if (durable && w->state == UnpublishedWrite::State::kPending) w->state = UnpublishedWrite::State::kDurable;
   publish_ready();
+  retry_failed_dataflows();
   published_cv.wait(lock, [&] { return w->published; });
   WriteMetrics& m = write_metrics();
   if (w->state == UnpublishedWrite::State::kFailed) {
