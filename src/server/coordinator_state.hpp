@@ -71,6 +71,8 @@ struct Coordinator::State {
   std::deque<std::shared_ptr<UnpublishedWrite>> unpublished;  // guarded by mu, commit order
   uint64_t next_write_seq = 1;                                // guarded by mu
   uint64_t last_write_ts = 0;                                 // guarded by mu
+  // The last transaction block with DDL committed (transaction.hpp). Guarded by write_mu.
+  uint64_t last_block_seq = 0;
   std::condition_variable_any published_cv;                   // with mu: a publish happened
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
   std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks;      // guarded by mu, by catalog id
