@@ -174,6 +174,8 @@ struct Session::State {
   // The block's own catalog once it ran DDL (transaction.hpp), and its savepoints, innermost last.
   std::unique_ptr<BlockCatalog> block;
   std::vector<Savepoint> savepoints;
+  // The block is a multi-statement query's implicit one (Session::begin_implicit_block).
+  bool implicit = false;
   std::atomic<bool> cancelled{false};
   std::map<std::string, std::unique_ptr<Execution>> cursors;
   // The parse of the last one-statement query split(), reused by the prepare() that follows.
@@ -248,6 +250,7 @@ void Session::close() {
   state_->pending.clear();
   state_->block.reset();
   state_->savepoints.clear();
+  state_->implicit = false;
   state_->txn = TransactionStatus::kIdle;
 }
 
@@ -327,6 +330,13 @@ class Executor {
   // Transaction blocks with DDL (transaction.hpp). begin_block_ddl: in a block, before its first
   // DDL statement, copies the catalog for the block. commit_block: COMMIT of such a block.
   void begin_block_ddl();
+ public:
+  // COMMIT of the open block (nothing when there is none), ROLLBACK of it. In an implicit block
+  // the next statements start another one.
+  void commit_open_block();
+  void rollback_block();
+
+ private:
   // DROP's effects on one object (its dataflows, its stored data) and its removal from the
   // catalog. REQUIRES: DdlLock held.
   void drop_object(uint64_t id, bool write_table_deletes);
@@ -1686,43 +1696,18 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
       if (st_.txn == TransactionStatus::kIdle) st_.txn = TransactionStatus::kInBlock;
+      st_.implicit = false;  // BEGIN in an implicit block makes it explicit, with what ran before
       return done(s->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN ? "BEGIN" : "START TRANSACTION");
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT: {
-      st_.cursors.clear();
-      st_.savepoints.clear();
       if (st_.txn == TransactionStatus::kFailed) {
-        st_.pending.clear();
-        st_.block.reset();
-        st_.txn = TransactionStatus::kIdle;
+        rollback_block();
         return done("ROLLBACK");
       }
-      if (st_.txn == TransactionStatus::kInBlock && st_.block) {
-        st_.txn = TransactionStatus::kIdle;
-        commit_block();
-        return done("COMMIT");
-      }
-      if (st_.txn == TransactionStatus::kInBlock) {
-        st_.txn = TransactionStatus::kIdle;
-        auto pending = std::move(st_.pending);
-        st_.pending.clear();
-        begin_write();
-        // Check every table's constraints and compute the durable records first: nothing is
-        // applied unless everything can be (an error leaves the staged changes unapplied).
-        for (auto& [id, changes] : pending) {
-          const ObjectInfo* t = catalog_->find(id);
-          if (!t || changes.empty()) continue;  // dropped meanwhile
-          write(*t, changes);
-        }
-        commit_staged();
-      }
+      commit_open_block();
       return done("COMMIT");
     }
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
-      st_.cursors.clear();
-      st_.pending.clear();
-      st_.block.reset();
-      st_.savepoints.clear();
-      st_.txn = TransactionStatus::kIdle;
+      rollback_block();
       return done("ROLLBACK");
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
@@ -1733,9 +1718,42 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
   }
 }
 
+void Executor::rollback_block() {
+  st_.cursors.clear();
+  st_.pending.clear();
+  st_.block.reset();
+  st_.savepoints.clear();
+  // In an implicit block (a multi-statement query), the next statements start another.
+  st_.txn = st_.implicit ? TransactionStatus::kInBlock : TransactionStatus::kIdle;
+}
+
+void Executor::commit_open_block() {
+  st_.cursors.clear();
+  st_.savepoints.clear();
+  if (st_.txn == TransactionStatus::kInBlock && st_.block) {
+    st_.txn = TransactionStatus::kIdle;
+    commit_block();
+  } else if (st_.txn == TransactionStatus::kInBlock) {
+    st_.txn = TransactionStatus::kIdle;
+    auto pending = std::move(st_.pending);
+    st_.pending.clear();
+    begin_write();
+    // Check every table's constraints and compute the durable records first: nothing is
+    // applied unless everything can be (an error leaves the staged changes unapplied).
+    for (auto& [id, changes] : pending) {
+      const ObjectInfo* t = catalog_->find(id);
+      if (!t || changes.empty()) continue;  // dropped meanwhile
+      write(*t, changes);
+    }
+    commit_staged();
+  }
+  if (st_.implicit) st_.txn = TransactionStatus::kInBlock;  // the rest of the query: another implicit block
+}
+
 std::unique_ptr<Execution> Executor::run_savepoint(const PgQuery__TransactionStmt* s) {
   const std::string name = s->savepoint_name ? s->savepoint_name : "";
   const bool failed = st_.txn == TransactionStatus::kFailed;
+  const bool no_block = st_.txn == TransactionStatus::kIdle || st_.implicit;
   auto find = [&] {
     for (size_t i = st_.savepoints.size(); i-- > 0;)
       if (st_.savepoints[i].name == name) return i;
@@ -1746,7 +1764,7 @@ std::unique_ptr<Execution> Executor::run_savepoint(const PgQuery__TransactionStm
   };
   switch (s->kind) {
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT: {
-      if (st_.txn == TransactionStatus::kIdle)
+      if (no_block)
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "SAVEPOINT can only be used in transaction blocks");
       if (failed) throw aborted();
       Savepoint sp;
@@ -1757,7 +1775,7 @@ std::unique_ptr<Execution> Executor::run_savepoint(const PgQuery__TransactionStm
       return done("SAVEPOINT");
     }
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE: {
-      if (st_.txn == TransactionStatus::kIdle)
+      if (no_block)
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "RELEASE SAVEPOINT can only be used in transaction blocks");
       if (failed) throw aborted();
       size_t i = find();
@@ -1765,7 +1783,7 @@ std::unique_ptr<Execution> Executor::run_savepoint(const PgQuery__TransactionStm
       return done("RELEASE");
     }
     default: {  // ROLLBACK TO: undoes the writes and DDL after the savepoint, keeps the savepoint
-      if (st_.txn == TransactionStatus::kIdle)
+      if (no_block)
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks");
       size_t i = find();
       st_.savepoints.erase(st_.savepoints.begin() + static_cast<ptrdiff_t>(i) + 1, st_.savepoints.end());
@@ -2771,11 +2789,24 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       case K::kCreateSecret: begin_block_ddl(); break;
       case K::kSubscribe:
       case K::kDeclareSubscribe:
-        if (st_.block)
+        if (st_.block && !st_.implicit)
           throw SqlError(sqlstate::kActiveSqlTransaction, "SUBSCRIBE cannot follow DDL in the same transaction block")
               .with_hint("COMMIT the DDL first.");
         break;
       default: break;
+    }
+    bool subscribe_after_ddl = st_.block && (st.kind == K::kSubscribe || st.kind == K::kDeclareSubscribe);
+    if ((refused || subscribe_after_ddl) && st_.implicit && st_.txn == TransactionStatus::kInBlock) {
+      // In a multi-statement query: the implicit block so far is committed and the statement
+      // runs on its own; the statements after it start another implicit block.
+      st_.implicit = false;
+      commit_open_block();
+      st_.implicit = true;
+      catalog_ = &cs_.catalog;
+      ctx_.catalog = sql::catalog_access(*catalog_);
+      auto result = run_streaming(st);
+      st_.txn = TransactionStatus::kInBlock;
+      return result;
     }
     if (refused) throw SqlError(sqlstate::kActiveSqlTransaction, std::string(refused) + " cannot run inside a transaction block");
   }
@@ -3005,6 +3036,29 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
   } catch (const SqlError&) {
     if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;
     throw;
+  }
+}
+
+void Session::begin_implicit_block() {
+  if (state_->txn != TransactionStatus::kIdle) return;  // in an explicit block already
+  state_->txn = TransactionStatus::kInBlock;
+  state_->implicit = true;
+}
+
+void Session::end_implicit_block(bool ok) {
+  if (!state_->implicit) return;  // made explicit by a BEGIN: it outlives the query
+  state_->implicit = false;
+  std::vector<Type> no_params;
+  Executor ex(coordinator_, *state_, {}, no_params);
+  if (ok && state_->txn == TransactionStatus::kInBlock) {
+    try {
+      ex.commit_open_block();
+    } catch (...) {
+      ex.rollback_block();
+      throw;
+    }
+  } else {
+    ex.rollback_block();
   }
 }
 
