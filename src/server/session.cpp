@@ -461,7 +461,14 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
         cs_.published_rows(id, *t, emit);
       }
     }
-    if (Maintained* m = cs_.read_maintained(id)) m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
+    if (Maintained* m = cs_.read_maintained(id)) {
+      m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
+    } else if (st_.block && !st_.block->base.count(id)) {
+      // A materialized view the open block created: maintained from COMMIT on, computed here.
+      const ObjectInfo* o = catalog_->find(id);
+      if (o && o->kind == ObjectKind::kMaterializedView)
+        for (const auto& [row, n] : dataflow::run_oneshot(plan_for_object(*o), snapshot_fn(), ctx_, query_limits())) emit(row, n);
+    }
     auto it = st_.pending.find(id);
     if (it != st_.pending.end())
       for (const auto& [row, n] : it->second) emit(row, n);
@@ -2779,11 +2786,16 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     // change several catalogs at once are not transactional: refused in a block rather than
     // applied before COMMIT. CREATE SECRET and CREATE DEFAULT INDEX are (transaction.hpp).
     const char* refused = nullptr;
+    std::string drop_what;
     switch (st.kind) {
       case K::kCreateConnection: refused = "CREATE CONNECTION"; break;
       case K::kCreateSource: refused = "CREATE SOURCE"; break;
       case K::kCreateSink: refused = "CREATE SINK"; break;
-      case K::kDrop: refused = "DROP SOURCE, SINK, CONNECTION or SECRET"; break;
+      case K::kDrop:
+        drop_what = "DROP " + st.what;
+        for (auto& ch : drop_what) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        refused = drop_what.c_str();
+        break;
       case K::kCreateViewMutuallyRecursive: refused = "CREATE VIEW ... WITH MUTUALLY RECURSIVE"; break;
       case K::kCreateDefaultIndex:
       case K::kCreateSecret: begin_block_ddl(); break;
