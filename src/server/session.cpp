@@ -1823,6 +1823,9 @@ void Executor::commit_block() {
   // below, in one critical section after them.
   if (!cs_.published_cv.wait_for(lock.m, std::chrono::seconds(30), [&] { return cs_.unpublished.empty(); }))
     throw SqlError(sqlstate::kIoError, "could not commit: earlier writes are not durable yet");
+  if (cs_.last_block_unapplied)
+    throw SqlError(sqlstate::kIoError, "could not commit: the rows of an earlier transaction could not be stored")
+        .with_hint("Restart the server: it writes them at start.");
   BlockDiff diff = block_diff(*block, cs_.catalog);
   // The block's table writes, checked against what the block sees (its own catalog: the tables
   // it created are empty, the others are the shared ones) and turned into records. Nothing is
@@ -1864,6 +1867,7 @@ void Executor::commit_block() {
     commit_records_.push_back(Persistence::block_applied_record(seq));
     stored = cs_.persist->write_tables(ts, std::move(commit_records_));
     commit_records_.clear();
+    cs_.last_block_unapplied = !stored;
     if (stored) fault_point("after_durable_before_ack");
   }
   // In memory, under both locks: the catalog (its records are written: no change hook), then
