@@ -2811,8 +2811,10 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         break;
       default: break;
     }
-    bool subscribe_after_ddl = st_.block && (st.kind == K::kSubscribe || st.kind == K::kDeclareSubscribe);
-    if ((refused || subscribe_after_ddl) && st_.implicit && st_.txn == TransactionStatus::kInBlock) {
+    // A SUBSCRIBE after writes or DDL in a multi-statement query follows what they committed.
+    bool subscribe_after_changes =
+        (st_.block || !st_.pending.empty()) && (st.kind == K::kSubscribe || st.kind == K::kDeclareSubscribe);
+    if ((refused || subscribe_after_changes) && st_.implicit && st_.txn == TransactionStatus::kInBlock) {
       // In a multi-statement query: the implicit block so far is committed and the statement
       // runs on its own; the statements after it start another implicit block.
       st_.implicit = false;
