@@ -609,7 +609,10 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return run_show(stmt->variable_show_stmt);
     case PG_QUERY__NODE__NODE_EXPLAIN_STMT: return run_explain(stmt->explain_stmt);
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT: return run_truncate(stmt->truncate_stmt);
-    case PG_QUERY__NODE__NODE_DISCARD_STMT: return done("DISCARD ALL");
+    case PG_QUERY__NODE__NODE_DISCARD_STMT:
+      if (st_.txn != TransactionStatus::kIdle && stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)
+        throw SqlError(sqlstate::kActiveSqlTransaction, "DISCARD ALL cannot run inside a transaction block");
+      return done("DISCARD ALL");
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
     default:
       throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
