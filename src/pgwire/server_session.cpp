@@ -34,6 +34,8 @@ class ServerSession final : public SessionApi {
   void format_value(const Datum& d, Type t, std::string& out) override { session_.format_value(d, t, out); }
   void cancel() override { session_.cancel(); }
   void close() override { session_.close(); }
+  void begin_implicit_block() override { session_.begin_implicit_block(); }
+  void end_implicit_block(bool ok) override { session_.end_implicit_block(ok); }
 
  private:
   server::Session session_;

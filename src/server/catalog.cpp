@@ -2,12 +2,38 @@
 
 #include <algorithm>
 
+#include "common/error.hpp"
+
 namespace freshet::server {
 
 Catalog::Catalog() : system_views_(make_system_views()) {
   uint64_t next = 1;
   for (const auto& v : system_views_) next = std::max(next, v.info.id + 1);
   for (auto& v : make_introspection_views(next)) system_views_.push_back(std::move(v));
+}
+
+std::unique_ptr<Catalog> Catalog::copy_for_block(Catalog& base) const {
+  std::unique_ptr<Catalog> c(new Catalog(NoSystemViews{}));
+  for (const auto& [id, o] : objects_) c->objects_[id] = std::make_unique<sql::ObjectInfo>(*o);
+  c->by_name_ = by_name_;
+  c->deps_ = deps_;
+  c->system_views_ = system_views_;
+  c->next_id_ = next_id_;
+  c->next_oid_ = next_oid_;
+  c->arrangement_rows = arrangement_rows;
+  c->source_rows = source_rows;
+  c->dataflow_rows = dataflow_rows;
+  c->sink_rows = sink_rows;
+  c->base_ = &base;
+  return c;
+}
+
+std::unique_ptr<Catalog> Catalog::clone() const {
+  FRESHET_ASSERT(base_ != nullptr);
+  auto c = copy_for_block(*base_);
+  c->tables_ = tables_;  // the empty contents of the tables the block created
+  c->on_change = on_change;
+  return c;
 }
 
 sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps) {
@@ -87,8 +113,8 @@ const sql::ObjectInfo* Catalog::lookup_oid(uint32_t oid) const {
 }
 
 sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
-  if (!keep_id) obj.id = next_id_++;
-  obj.oid = next_oid_++;
+  if (!keep_id) obj.id = allocate_id();
+  obj.oid = base_ != nullptr ? base_->next_oid_++ : next_oid_++;
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;
   by_name_[{ref.schema, ref.name}] = ref.id;
@@ -142,7 +168,10 @@ std::vector<const sql::ObjectInfo*> Catalog::dependents(uint64_t id) const {
 
 TableData* Catalog::table_data(uint64_t id) {
   auto it = tables_.find(id);
-  return it == tables_.end() ? nullptr : &it->second;
+  if (it != tables_.end()) return &it->second;
+  // A private catalog reads the contents of the tables it shares with the real one there.
+  if (base_ != nullptr && objects_.count(id)) return base_->table_data(id);
+  return nullptr;
 }
 
 const SystemView* Catalog::system_view(uint64_t id) const {

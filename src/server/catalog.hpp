@@ -58,6 +58,16 @@ class Catalog : public sql::CatalogView {
  public:
   Catalog();
 
+  // A transaction block's private catalog (transaction.hpp): a copy of this catalog's objects,
+  // dependencies and system views, bound to by the block's statements. It holds no table
+  // contents of its own: table_data() of a table it shares with `base` is base's (read only
+  // through it), and the tables it creates are empty (the block's rows are kept apart). Ids and
+  // oids come from `base`, so they never clash with objects created meanwhile.
+  // REQUIRES: mu held (shared suffices) while copying; base outlives the copy.
+  std::unique_ptr<Catalog> copy_for_block(Catalog& base) const;
+  // A copy of a private catalog, for a savepoint; the same base.
+  std::unique_ptr<Catalog> clone() const;
+
   const sql::ObjectInfo* lookup(std::string_view schema, std::string_view name) const override;
   const sql::ObjectInfo* lookup_oid(uint32_t oid) const override;
 
@@ -76,7 +86,7 @@ class Catalog : public sql::CatalogView {
   // durable, the object is put back as last stored (references to it stay valid) and it throws.
   void updated(uint64_t id);
   // An id for something that is not a catalog object (a source's own state).
-  uint64_t allocate_id() { return next_id_++; }
+  uint64_t allocate_id() { return base_ != nullptr ? base_->allocate_id() : next_id_++; }
   void note_id(uint64_t id) {
     if (id >= next_id_ && id < (uint64_t{1} << 40)) next_id_ = id + 1;
   }
@@ -128,6 +138,8 @@ class Catalog : public sql::CatalogView {
   static uint32_t namespace_oid(const std::string& schema);
 
  private:
+  struct NoSystemViews {};
+  explicit Catalog(NoSystemViews) {}
   std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>> objects_;
   std::map<std::pair<std::string, std::string>, uint64_t> by_name_;
   std::unordered_map<uint64_t, TableData> tables_;
@@ -142,6 +154,8 @@ class Catalog : public sql::CatalogView {
   std::vector<SystemView> system_views_;
   uint64_t next_id_ = kFirstUserId;
   uint32_t next_oid_ = kFirstUserOid + 1;
+  // A private catalog's real one (copy_for_block); null for the real catalog.
+  Catalog* base_ = nullptr;
 };
 
 // Defined in system_views.cpp.

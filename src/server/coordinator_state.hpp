@@ -71,6 +71,11 @@ struct Coordinator::State {
   std::deque<std::shared_ptr<UnpublishedWrite>> unpublished;  // guarded by mu, commit order
   uint64_t next_write_seq = 1;                                // guarded by mu
   uint64_t last_write_ts = 0;                                 // guarded by mu
+  // The last transaction block with DDL committed (transaction.hpp). Guarded by write_mu.
+  uint64_t last_block_seq = 0;
+  // Its table records could not be written (they are redone at the next start); until then no
+  // other block with DDL may commit, as its redo record would replace this one's.
+  bool last_block_unapplied = false;
   std::condition_variable_any published_cv;                   // with mu: a publish happened
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
   std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks;      // guarded by mu, by catalog id

@@ -190,6 +190,54 @@ Status Persistence::delete_object(uint64_t ts, uint64_t id) {
   return append(kCatalogCollection, std::move(b));
 }
 
+storage::Change Persistence::object_record(const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) const {
+  return storage::Change::upsert(key_of("object", obj.id), text_row(to_json(obj, deps, secret_box_ ? &*secret_box_ : nullptr).dump()));
+}
+
+storage::Change Persistence::object_delete_record(uint64_t id) { return storage::Change::del(key_of("object", id)); }
+
+namespace {
+void put_u32(std::string& out, size_t n) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+}
+bool get_u32(std::string_view& in, size_t& n) {
+  if (in.size() < 4) return false;
+  n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<size_t>(static_cast<unsigned char>(in[static_cast<size_t>(i)])) << (8 * i);
+  in.remove_prefix(4);
+  return true;
+}
+}  // namespace
+
+// ["block", 0] -> [seq, changes]; changes: per change a byte (1 upsert, 0 delete), the key's
+// length (4 bytes, little endian) and bytes, for an upsert the value's length and bytes.
+storage::Change Persistence::block_redo_record(uint64_t seq, const std::vector<storage::Change>& table_changes) {
+  std::string enc;
+  for (const auto& c : table_changes) {
+    enc.push_back(c.value ? 1 : 0);
+    put_u32(enc, c.key.bytes().size());
+    enc += c.key.bytes();
+    if (c.value) {
+      put_u32(enc, c.value->bytes().size());
+      enc += c.value->bytes();
+    }
+  }
+  std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(seq)), Datum::from_string(enc)};
+  return storage::Change::upsert(key_of("block", 0), Row::pack(ds));
+}
+
+storage::Change Persistence::block_applied_record(uint64_t seq) {
+  Datum s = Datum::from_int(static_cast<int64_t>(seq));
+  return storage::Change::upsert(prefixed(0, {}), Row::pack(std::span<const Datum>(&s, 1)));
+}
+
+Status Persistence::write_catalog(uint64_t ts, std::vector<storage::Change> changes) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes = std::move(changes);
+  return append(kCatalogCollection, std::move(b));
+}
+
 Status Persistence::put_source(uint64_t ts, const StoredSource& s) {
   json j = {{"id", s.id}, {"name", s.name}, {"sql", s.create_sql}, {"tables", s.table_ids}, {"single", s.single_table_named_after_source}};
   if (!s.stopped.empty()) {
@@ -222,6 +270,28 @@ Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
     if (!rec.value) continue;
     auto k = rec.key.unpack();
     std::string kind(k[0].as_string());
+    if (kind == "block") {
+      out.block_seq = static_cast<uint64_t>(rec.value->get(0).as_int());
+      out.block_redo.clear();
+      std::string_view in = rec.value->get(1).as_string();
+      while (!in.empty()) {
+        bool upsert = in[0] != 0;
+        in.remove_prefix(1);
+        size_t n = 0;
+        if (!get_u32(in, n) || in.size() < n) return Status::error("the catalog's block record is unreadable");
+        Row key{std::string(in.substr(0, n))};
+        in.remove_prefix(n);
+        if (!upsert) {
+          out.block_redo.push_back(storage::Change::del(std::move(key)));
+          continue;
+        }
+        if (!get_u32(in, n) || in.size() < n) return Status::error("the catalog's block record is unreadable");
+        Row value{std::string(in.substr(0, n))};
+        in.remove_prefix(n);
+        out.block_redo.push_back(storage::Change::upsert(std::move(key), std::move(value)));
+      }
+      continue;
+    }
     try {
       json j = json::parse(rec.value->get(0).as_string());
       if (kind == "object") {
@@ -294,7 +364,7 @@ Status Persistence::write_tables(uint64_t ts, std::vector<storage::Change> chang
 }
 
 Status Persistence::load_tables(const std::function<void(uint64_t, const sql::ObjectInfo*, Row, int64_t)>& fn,
-                                const std::function<const sql::ObjectInfo*(uint64_t)>& lookup) {
+                                const std::function<const sql::ObjectInfo*(uint64_t)>& lookup, uint64_t* applied_block_seq) {
   auto snap = store_->get(kTablesCollection)->snapshot();
   if (!snap) return snap.status();
   std::vector<Datum> k;
@@ -304,6 +374,10 @@ Status Persistence::load_tables(const std::function<void(uint64_t, const sql::Ob
     k.clear();
     rec.key.unpack_into(k);
     uint64_t tid = static_cast<uint64_t>(k[0].as_int());
+    if (tid == 0) {  // the last transaction block whose records are here (block_applied_record)
+      if (applied_block_seq) *applied_block_seq = static_cast<uint64_t>(rec.value->get(0).as_int());
+      continue;
+    }
     highest_table_id_seen_ = std::max(highest_table_id_seen_, tid);
     const sql::ObjectInfo* t = lookup(tid);
     if (!t) {

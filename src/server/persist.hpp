@@ -98,8 +98,24 @@ class Persistence {
   struct LoadedCatalog {
     std::vector<std::pair<sql::ObjectInfo, std::vector<uint64_t>>> objects;
     std::vector<StoredSource> sources;
+    // The last committed transaction block with DDL (transaction.hpp): its number and the
+    // records of its table writes, to redo when the tables collection lacks them.
+    uint64_t block_seq = 0;
+    std::vector<storage::Change> block_redo;
   };
   Result<LoadedCatalog> load_catalog();
+
+  // ---- transaction blocks with DDL (transaction.hpp) ----
+  // One catalog batch holds a block's object records and its redo record; its table batch
+  // holds the "applied" marker (key [0] in the tables collection: no table has id 0).
+  storage::Change object_record(const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) const;
+  static storage::Change object_delete_record(uint64_t id);
+  // REQUIRES: the records' total size fits one record (storage::kMaxRecordBytes); checked by
+  // the caller, which refuses larger blocks.
+  static storage::Change block_redo_record(uint64_t seq, const std::vector<storage::Change>& table_changes);
+  static storage::Change block_applied_record(uint64_t seq);
+  // Appends one batch to the catalog collection and waits until it is durable.
+  Status write_catalog(uint64_t ts, std::vector<storage::Change> changes);
 
   // ---- user tables ----
   // The records for changed rows of table t: after the change, `current_by_key` (PK tables) or
@@ -108,9 +124,10 @@ class Persistence {
                             const std::function<std::optional<Row>(const Row& key)>& current_by_key,
                             const std::function<int64_t(const Row& row)>& current_count, std::vector<storage::Change>& out);
   Status write_tables(uint64_t ts, std::vector<storage::Change> changes);
-  // Calls fn(table id, row, count) for every stored row of every user table.
+  // Calls fn(table id, row, count) for every stored row of every user table; sets
+  // *applied_block_seq to the last transaction block whose table records are stored.
   Status load_tables(const std::function<void(uint64_t table, const sql::ObjectInfo*, Row row, int64_t count)>& fn,
-                     const std::function<const sql::ObjectInfo*(uint64_t)>& lookup);
+                     const std::function<const sql::ObjectInfo*(uint64_t)>& lookup, uint64_t* applied_block_seq = nullptr);
 
   // ---- sources ----
   Status create_source_collection(uint64_t id, const std::string& name);

@@ -237,6 +237,69 @@ TEST(SessionRestartTest, StateSurvivesRestart) {
 }
 
 
+// Transaction blocks with DDL (transaction.hpp): other sessions see nothing before COMMIT;
+// COMMIT answers 40001 (and rolls the block back) when another session's DDL got in the way.
+TEST(TransactionBlockTest, IsolationAndConflicts) {
+  std::string dir = make_temp_dir();
+  {
+    Coordinator c(CoordinatorOptions{dir, {}});
+    Session a(c, {}), b(c, {});
+    auto error_of = [](Session& s, const std::string& sql) -> std::string {
+      try {
+        run_on(s, sql);
+      } catch (const SqlError& e) {
+        return e.sqlstate();
+      }
+      return "";
+    };
+    run_on(b, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2)");
+    // Isolation: a's block is its own until COMMIT.
+    run_on(a, "BEGIN; CREATE TABLE y (v int); INSERT INTO y VALUES (7); DROP TABLE t");
+    EXPECT_EQ(error_of(b, "SELECT * FROM y"), "42P01");
+    EXPECT_EQ(run_on(b, "SELECT count(*) FROM t"), (std::vector<std::string>{"2"}));
+    EXPECT_EQ(run_on(a, "SELECT v FROM y"), (std::vector<std::string>{"7"}));
+    EXPECT_EQ(error_of(a, "SELECT * FROM t"), "42P01");
+    EXPECT_EQ(a.transaction_status(), TransactionStatus::kFailed);
+    run_on(a, "ROLLBACK");
+    EXPECT_EQ(error_of(b, "SELECT * FROM y"), "42P01");
+    run_on(a, "BEGIN; CREATE TABLE y (v int); INSERT INTO y VALUES (7); COMMIT");
+    EXPECT_EQ(run_on(b, "SELECT v FROM y"), (std::vector<std::string>{"7"}));
+    // The name a creates was taken meanwhile.
+    run_on(a, "BEGIN; CREATE TABLE x (a int); INSERT INTO x VALUES (1)");
+    run_on(b, "CREATE TABLE x (b text)");
+    EXPECT_EQ(error_of(a, "COMMIT"), "40001");
+    EXPECT_EQ(a.transaction_status(), TransactionStatus::kIdle);
+    EXPECT_EQ(run_on(a, "SELECT count(*) FROM x"), (std::vector<std::string>{"0"}));
+    // What a drops got a new dependent meanwhile.
+    run_on(a, "BEGIN; DROP TABLE t");
+    run_on(b, "CREATE VIEW tv AS SELECT id FROM t");
+    EXPECT_EQ(error_of(a, "COMMIT"), "40001");
+    EXPECT_EQ(run_on(a, "SELECT count(*) FROM tv"), (std::vector<std::string>{"2"}));
+    // What a's new view depends on was dropped meanwhile.
+    run_on(a, "BEGIN; CREATE VIEW xv AS SELECT b FROM x");
+    run_on(b, "DROP TABLE x");
+    EXPECT_EQ(error_of(a, "COMMIT"), "40001");
+    EXPECT_EQ(error_of(a, "SELECT * FROM xv"), "42P01");
+    // Unrelated DDL meanwhile is fine; savepoints undo DDL.
+    run_on(a, "BEGIN; CREATE TABLE z (k int); SAVEPOINT s; DROP VIEW tv; ROLLBACK TO s; INSERT INTO z VALUES (5)");
+    run_on(b, "CREATE TABLE other (q int)");
+    run_on(a, "COMMIT");
+    EXPECT_EQ(run_on(b, "SELECT k FROM z"), (std::vector<std::string>{"5"}));
+    EXPECT_EQ(run_on(b, "SELECT count(*) FROM tv"), (std::vector<std::string>{"2"}));
+    // A ROLLBACK of a DROP keeps the table across a restart (below).
+    run_on(a, "BEGIN; DROP VIEW tv; DROP TABLE t; ROLLBACK");
+  }
+  {
+    Coordinator c(CoordinatorOptions{dir, {}});
+    Session s(c, {});
+    EXPECT_EQ(run_on(s, "SELECT count(*) FROM tv"), (std::vector<std::string>{"2"}));
+    EXPECT_EQ(run_on(s, "SELECT v FROM y"), (std::vector<std::string>{"7"}));
+    EXPECT_EQ(run_on(s, "SELECT k FROM z"), (std::vector<std::string>{"5"}));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+
 // The write path (write_path.hpp) under concurrency: writers evaluate on each other's changes
 // (no lost update), keys stay unique across concurrent transactions, a reader never sees a
 // table and a view over it at different times, and everything acknowledged survives a restart.
