@@ -75,6 +75,7 @@ class Catalog : public sql::CatalogView {
 
   const std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>>& objects() const { return objects_; }
   TableData* table_data(uint64_t id);
+  const TableData* table_data(uint64_t id) const { return const_cast<Catalog*>(this)->table_data(id); }
   const SystemView* system_view(uint64_t id) const;
   const std::vector<SystemView>& system_views() const { return system_views_; }
   // Rows of the arrangement-size relation, filled by the coordinator (it owns the dataflows).

@@ -180,6 +180,22 @@ TEST_F(SessionTest, FailedDataflowReportsItsError) {
   EXPECT_EQ(run("SELECT r FROM q"), V({"2"}));
 }
 
+TEST_F(SessionTest, MzObjectsListsObjectsWithRowsAndTopics) {
+  run("CREATE TABLE t (a int); INSERT INTO t VALUES (1), (1), (2)");
+  run("CREATE VIEW v AS SELECT a FROM t WHERE a > 1");
+  run("CREATE INDEX v_a ON v (a)");
+  run("CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS c FROM t");
+  EXPECT_EQ(run("SELECT name, type, on_name, rows, topic FROM mz_objects ORDER BY name"),
+            V({"mv|materialized-view|NULL|NULL|freshet.public.mv", "t|table|NULL|3|freshet.public.t", "v|view|NULL|NULL|NULL",
+               "v_a|index|v|NULL|NULL"}));
+  run("DELETE FROM t WHERE a = 1");
+  EXPECT_EQ(run("SELECT rows FROM mz_objects WHERE name = 't'"), V({"1"}));
+  run("DROP MATERIALIZED VIEW mv");
+  run("DROP VIEW v CASCADE");
+  run("DROP TABLE t");
+  EXPECT_EQ(run("SELECT count(*) FROM mz_objects"), V({"0"}));
+}
+
 TEST_F(SessionTest, MaterializedViewAndSubscribeCursor) {
   run("CREATE TABLE t (a int)");
   run("INSERT INTO t VALUES (1), (2)");
