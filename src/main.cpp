@@ -28,6 +28,7 @@
 #include "server/kafka_backend.hpp"
 #include "kafka/kafka_server.hpp"
 #include "kafka/schema_registry.hpp"
+#include "server/http_api.hpp"
 #include "pgwire/pg_server.hpp"
 #include "server/coordinator.hpp"
 
@@ -71,7 +72,10 @@ constexpr const char* kServeUsage =
     "  --tls-cert FILE --tls-key FILE  serve TLS on the Kafka listener (SSL / SASL_SSL)\n"
     "  --kafka-idle-timeout D      close Kafka connections idle for D (default: 10m,\n"
     "                              Kafka's connections.max.idle.ms)\n"
-    "  --http-listen HOST:PORT     schema registry (HTTP) address (default: 127.0.0.1:6876; 'off')\n"
+    "  --http-listen HOST:PORT     HTTP address: SQL API, /metrics, /health, console, schema\n"
+    "                              registry (default: 127.0.0.1:6876; 'off')\n"
+    "  --http-tls                  serve HTTPS on it with --tls-cert/--tls-key\n"
+    "  --http-allow-no-password    allow a non-loopback --http-listen without passwords\n"
     "  --http-request-timeout D    an HTTP request must arrive within D of its first byte (default: 10s)\n"
     "  --http-idle-timeout D       close keep-alive HTTP connections idle for D (default: 60s)\n"
     "  -h, --help                  show this help\n"
@@ -210,6 +214,11 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// 127.0.0.0/8, ::1 and localhost.
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 // The Kafka listener and the schema registry (src/kafka/), over the coordinator's collections.
 struct KafkaFlags {
   bool enabled = true;
@@ -226,6 +235,8 @@ struct KafkaFlags {
   uint16_t http_port = 6876;
   int http_request_timeout_ms = 10'000;
   int http_idle_timeout_ms = 60'000;
+  bool http_tls = false;              // HTTPS with --tls-cert/--tls-key
+  bool http_allow_no_password = false;  // a non-loopback --http-listen without passwords
 };
 
 bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
@@ -278,6 +289,14 @@ bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
     k.tls_key = args.value();
     return true;
   }
+  if (args.option("--http-tls")) {
+    k.http_tls = true;
+    return true;
+  }
+  if (args.option("--http-allow-no-password")) {
+    k.http_allow_no_password = true;
+    return true;
+  }
   if (args.flag("--http-listen")) {
     if (args.value() == "off") {
       k.http_enabled = false;
@@ -295,6 +314,7 @@ struct KafkaEndpoints {
   std::unique_ptr<freshet::server::CollectionKafkaBackend> backend;
   std::unique_ptr<freshet::kafka::SchemaCatalog> schemas;
   std::unique_ptr<freshet::kafka::KafkaServer> server;
+  std::unique_ptr<freshet::server::HttpApi> http_api;
   std::unique_ptr<freshet::kafka::SchemaRegistryServer> registry;
   void stop() {
     if (registry) registry->stop();
@@ -306,6 +326,10 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
   if (!k.enabled && !k.http_enabled) return 0;
   if (k.tls_cert.empty() != k.tls_key.empty()) {
     std::fprintf(stderr, "freshet: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  if (k.http_tls && k.tls_cert.empty()) {
+    std::fprintf(stderr, "freshet: --http-tls needs --tls-cert and --tls-key\n");
     return 2;
   }
   out.backend = std::make_unique<freshet::server::CollectionKafkaBackend>(coordinator, k.partitions);
@@ -335,12 +359,21 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
     r.basic_auth_required = passwords;
     r.request_timeout_ms = k.http_request_timeout_ms;
     r.idle_timeout_ms = k.http_idle_timeout_ms;
+    if (k.http_tls) {
+      r.tls_cert_file = k.tls_cert;
+      r.tls_key_file = k.tls_key;
+    }
+    out.http_api = std::make_unique<freshet::server::HttpApi>(coordinator, freshet::server::HttpApi::Options{});
+    r.handler = [api = out.http_api.get()](const freshet::kafka::HttpRequest& req, freshet::kafka::HttpExchange& ex) {
+      return api->handle(req, ex);
+    };
     out.registry = std::make_unique<freshet::kafka::SchemaRegistryServer>(*out.backend, *out.schemas, r);
     if (freshet::Status s = out.registry->start(); !s) {
       std::fprintf(stderr, "freshet: schema registry: %s\n", s.message().c_str());
       return 1;
     }
-    std::fprintf(stderr, "freshet: schema registry on http://%s:%u\n", k.http_host.c_str(), static_cast<unsigned>(out.registry->port()));
+    std::fprintf(stderr, "freshet: HTTP (SQL API, /metrics, /health, console, schema registry) on %s://%s:%u\n",
+                 k.http_tls ? "https" : "http", k.http_host.c_str(), static_cast<unsigned>(out.registry->port()));
   }
   return 0;
 }
@@ -386,6 +419,11 @@ int run_serve(int argc, char** argv, int first) {
   if (kopts.sasl && kopts.enabled && !copts.auth.require_password) {
     // SASL that accepts any user and password is no SASL at all.
     throw UsageError{"--kafka-sasl needs passwords: add --password-file FILE or --user-password USER:PASS"};
+  }
+  if (kopts.http_enabled && !copts.auth.require_password && !kopts.http_allow_no_password && !is_loopback(kopts.http_host)) {
+    // The HTTP API runs any SQL: without passwords it stays on this machine unless asked.
+    throw UsageError{"--http-listen " + kopts.http_host + ": beyond loopback the HTTP API (SQL, console, metrics) needs "
+                     "passwords (--password-file or --user-password), or --http-allow-no-password"};
   }
 
   sigset_t stop_signals = block_stop_signals();

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Checks of Freshet's HTTP listener with real clients (run by test/e2e/http_api_test.sh):
+POST /api/sql (Materialize's JSON shape), /api/subscribe (server-sent events), /health,
+/metrics (parsed by prometheus_client's text parser), Basic auth, the schema registry on the
+same listener, and Kafka ListGroups/DescribeGroups through kafka-python.
+
+Environment: FRESHET_HTTP_PORT, PGPORT (psql), FRESHET_KAFKA_PORT, HTTP_USER, HTTP_PASSWORD.
+Exits non-zero with the failed check's name."""
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+PORT = int(os.environ["FRESHET_HTTP_PORT"])
+BASE = f"http://127.0.0.1:{PORT}"
+USER = os.environ.get("HTTP_USER", "freshet")
+PASSWORD = os.environ.get("HTTP_PASSWORD", "")
+checks = 0
+
+
+def check(cond, what):
+    global checks
+    if not cond:
+        print(f"FAILED: {what}", flush=True)
+        sys.exit(1)
+    checks += 1
+
+
+def auth_header(user=USER, password=PASSWORD):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def request(method, path, body=None, auth=True, user=USER, password=PASSWORD, timeout=30):
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    req = urllib.request.Request(BASE + path, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if auth:
+        req.add_header("Authorization", auth_header(user, password))
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def sql(body):
+    status, _, text = request("POST", "/api/sql", body)
+    check(status == 200, f"/api/sql answered {status}: {text}")
+    return json.loads(text)["results"]
+
+
+def psql(statement):
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", os.environ["PGPORT"],
+                    "-U", USER, "-d", "freshet", "-c", statement], check=True, capture_output=True)
+
+
+# ---- /health and authentication ---------------------------------------------------------
+status, _, text = request("GET", "/health", auth=False)
+check(status == 200 and text == "ok\n", f"/health without credentials: {status} {text!r}")
+if PASSWORD:
+    status, headers, _ = request("POST", "/api/sql", {"query": "SELECT 1"}, auth=False)
+    check(status == 401, f"/api/sql without credentials answered {status}")
+    check(headers.get("WWW-Authenticate", "").startswith("Basic"), "401 names Basic in WWW-Authenticate")
+    status, _, text = request("POST", "/api/sql", {"query": "SELECT 1"}, password="wrong")
+    check(status == 401, f"/api/sql with a wrong password answered {status}")
+    check(json.loads(text)["error"]["code"] == "28P01", f"wrong password error: {text}")
+    status, _, _ = request("GET", "/metrics", auth=False)
+    check(status == 401, f"/metrics without credentials answered {status}")
+    status, _, _ = request("GET", "/subjects", auth=False)
+    check(status == 401, f"registry /subjects without credentials answered {status}")
+
+# ---- POST /api/sql ----------------------------------------------------------------------
+res = sql({"query": "CREATE TABLE h (i int, b bigint, n numeric(10,2), f float8, t text, d date, "
+                    "ts timestamp, ok bool, j jsonb, v varchar(5)); "
+                    "INSERT INTO h VALUES (1, 9007199254740993, 12.50, 2.5, 'a\"b', '2024-02-29', "
+                    "'2024-02-29 12:34:56.5', true, '{\"k\": [1, null]}', 'xy'), "
+                    "(NULL, NULL, NULL, 'NaN', NULL, NULL, NULL, NULL, NULL, NULL)"})
+check(res == [{"ok": "CREATE TABLE", "notices": []}, {"ok": "INSERT 0 2", "notices": []}], f"DDL and INSERT: {res}")
+res = sql({"query": "SELECT * FROM h ORDER BY i NULLS LAST"})
+check(len(res) == 1 and res[0]["tag"] == "SELECT 2", f"SELECT tag: {res}")
+check(res[0]["rows"][0] == [1, 9007199254740993, "12.50", 2.5, 'a"b', "2024-02-29", "2024-02-29 12:34:56.5",
+                            True, {"k": [1, None]}, "xy"], f"row values: {res[0]['rows'][0]}")
+check(res[0]["rows"][1] == [None, None, None, "NaN", None, None, None, None, None, None], f"NULLs: {res[0]['rows'][1]}")
+cols = res[0]["desc"]["columns"]
+check([c["name"] for c in cols] == ["i", "b", "n", "f", "t", "d", "ts", "ok", "j", "v"], f"column names {cols}")
+check([c["type_oid"] for c in cols] == [23, 20, 1700, 701, 25, 1082, 1114, 16, 3802, 1043], f"type oids {cols}")
+check(cols[0]["type_len"] == 4 and cols[4]["type_len"] == -1, f"type_len {cols}")
+check(cols[2]["type_mod"] == (10 << 16 | 2) + 4 and cols[9]["type_mod"] == 9, f"type_mod {cols}")
+check(res[0]["notices"] == [], "notices")
+
+# Several statements: results in order; processing stops at the first error.
+res = sql({"query": "SELECT 1 AS one; SELECT * FROM nope; SELECT 2"})
+check(len(res) == 2 and res[0]["rows"] == [[1]], f"multi-statement results: {res}")
+check(res[1]["error"]["code"] == "42P01" and "nope" in res[1]["error"]["message"], f"error result: {res[1]}")
+res = sql({"query": "SELECT 1/0"})
+check(res[0]["error"]["code"] == "22012", f"division by zero: {res}")
+res = sql({"query": "SELEC 1"})
+check(res[0]["error"]["code"] == "42601", f"syntax error: {res}")
+
+# Extended: one statement per query, parameters as text (or null).
+res = sql({"queries": [{"query": "SELECT $1::int + 1 AS x, $2::text AS y", "params": ["41", None]},
+                       {"query": "INSERT INTO h (i, t) VALUES ($1, $2)", "params": ["7", "seven"]},
+                       {"query": "SELECT t FROM h WHERE i = $1", "params": [7]}]})
+check(res[0]["rows"] == [[42, None]] and res[1]["ok"] == "INSERT 0 1" and res[2]["rows"] == [["seven"]], f"extended: {res}")
+res = sql({"queries": [{"query": "SELECT 1; SELECT 2"}]})
+check(res[0]["error"]["code"] == "42601", f"two statements in one extended query: {res}")
+res = sql({"query": "SUBSCRIBE h"})
+check(res[0]["error"]["code"] == "0A000", f"SUBSCRIBE through /api/sql: {res}")
+# statement_timeout through ?options= (Materialize's session options).
+opts = urllib.request.quote(json.dumps({"statement_timeout": "1ms"}))
+status, _, text = request("POST", f"/api/sql?options={opts}",
+                          {"query": "SELECT count(*) FROM generate_series(1, 30000000) a"})
+check(status == 200 and json.loads(text)["results"][0].get("error", {}).get("code") == "57014",
+      f"statement_timeout from options: {text[:300]}")
+
+# Malformed bodies: 400, the server stays up.
+for body in [b"", b"{", b"[]", b'{"query": 1}', b'{"queries": [1]}', b'{"query": "x", "queries": []}',
+             b'{"queries": [{"query": "SELECT $1", "params": {"a": 1}}]}']:
+    status, _, _ = request("POST", "/api/sql", body)
+    check(status == 400, f"malformed body {body!r} answered {status}")
+status, _, _ = request("GET", "/api/sql")
+check(status == 405, "GET /api/sql is 405")
+
+# The registry keeps its routes on the same listener.
+status, _, text = request("GET", "/subjects")
+check(status == 200 and "freshet.public.h-value" in json.loads(text), f"registry subjects: {status} {text}")
+status, _, text = request("GET", "/nothing-here")
+check(status == 404, f"unknown path: {status}")
+# The console's routes: a redirect, and a clear 404 while no assets are built in.
+req = urllib.request.Request(BASE + "/", method="GET")
+req.add_header("Authorization", auth_header())
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+try:
+    urllib.request.build_opener(NoRedirect).open(req, timeout=10)
+    check(False, "GET / did not redirect")
+except urllib.error.HTTPError as e:
+    check(e.code == 302 and e.headers["Location"] == "/console/", f"GET / answered {e.code} {e.headers.get('Location')}")
+
+# ---- /api/subscribe (server-sent events) ------------------------------------------------
+def open_stream(query):
+    req = urllib.request.Request(BASE + "/api/subscribe?query=" + urllib.request.quote(query))
+    req.add_header("Authorization", auth_header())
+    return urllib.request.urlopen(req, timeout=30)
+
+
+def read_events(resp, out, stop):
+    event = None
+    try:
+        for raw in resp:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                out.append((time.monotonic(), event, json.loads(line[6:])))
+            if stop.is_set():
+                return
+    except Exception:
+        pass
+
+
+def dataflows():
+    return sql({"query": "SELECT object_name FROM mz_dataflow_frontiers WHERE object_name = 'subscribe'"})[0]["rows"]
+
+
+baseline = len(dataflows())
+resp = open_stream("SELECT i, t FROM h WHERE i > 100")
+check(resp.headers["Content-Type"].startswith("text/event-stream"), "SSE content type")
+events, stop = [], threading.Event()
+reader = threading.Thread(target=read_events, args=(resp, events, stop), daemon=True)
+reader.start()
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline and not any(e[1] == "progress" for e in events):
+    time.sleep(0.02)
+check(events and events[0][1] == "desc", f"first event is desc: {events[:1]}")
+check([c["name"] for c in events[0][2]["columns"]] == ["mz_timestamp", "mz_diff", "i", "t"], f"desc: {events[0]}")
+check(any(e[1] == "progress" for e in events), "a progress event arrives")
+inserted_at = time.monotonic()
+psql("INSERT INTO h (i, t) VALUES (101, 'live')")
+seen = None
+while time.monotonic() < inserted_at + 5 and seen is None:
+    for at, ev, data in list(events):
+        if ev == "rows" and any(r[2:] == [101, "live"] and r[1] == 1 for r in data["rows"]):
+            seen = at
+    time.sleep(0.01)
+check(seen is not None, "the INSERT from psql arrives as a rows event")
+latency = seen - inserted_at
+print(f"subscribe: psql INSERT seen on the event stream after {latency * 1000:.0f} ms (psql included)")
+check(latency < 1.0, f"the INSERT arrived within 1 s ({latency:.3f} s)")
+psql("DELETE FROM h WHERE i = 101")
+deadline = time.monotonic() + 5
+while time.monotonic() < deadline and not any(
+        ev == "rows" and any(r[1] == -1 and r[2:] == [101, "live"] for r in d["rows"]) for _, ev, d in list(events)):
+    time.sleep(0.02)
+check(any(ev == "rows" and any(r[1] == -1 for r in d["rows"]) for _, ev, d in events), "the DELETE arrives as mz_diff -1")
+check(len(dataflows()) == baseline + 1, "the subscription runs a dataflow")
+stop.set()
+resp.close()
+deadline = time.monotonic() + 5
+while time.monotonic() < deadline and len(dataflows()) != baseline:
+    time.sleep(0.05)
+check(len(dataflows()) == baseline, "closing the stream ends its subscription")
+status, _, text = request("GET", "/api/subscribe?query=" + urllib.request.quote("SELECT * FROM nope"))
+check(status == 400 and json.loads(text)["error"]["code"] == "42P01", f"subscribe error: {status} {text}")
+
+print(f"http api: {checks} checks passed")
