@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "console/assets.hpp"
 #include "common/format.hpp"
 #include "server/session.hpp"
 #include "server/kafka_backend.hpp"
@@ -659,6 +660,7 @@ int main(int argc, char** argv) {
   // 32 MiB), after which they stay in per-thread arenas: 20 concurrent 64 MiB Fetches then
   // kept ~0.5 GB resident long after they were answered.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  freshet::console::register_console();  // before any HTTP listener starts (console/assets.hpp)
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;

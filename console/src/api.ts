@@ -31,7 +31,9 @@ function headers(): Record<string, string> {
 }
 
 async function post(url: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  const res = await fetch(url, { method: "POST", headers: headers(), body: JSON.stringify(body), signal });
+  // credentials "omit": the browser neither adds its own nor prompts for them on a 401 (the
+  // console's login form does); the Authorization header set here is sent all the same.
+  const res = await fetch(url, { method: "POST", headers: headers(), body: JSON.stringify(body), signal, credentials: "omit" });
   if (res.status === 401 || res.status === 403) throw new AuthError(await errorText(res));
   return res;
 }
@@ -66,7 +68,7 @@ function toResult(r: ApiResult): Result {
  * statement that failed, AuthError when the server wants (other) credentials.
  */
 export async function sql(...queries: string[]): Promise<Result[]> {
-  const res = await post("api/sql", { queries: queries.map((query) => ({ query, params: [] })) });
+  const res = await post("/api/sql", { queries: queries.map((query) => ({ query, params: [] })) });
   if (!res.ok && res.status !== 400) throw new SqlError(await errorText(res));
   const body = (await res.json()) as { results?: ApiResult[]; error?: ApiResult["error"] };
   if (body.error !== undefined) toResult({ error: body.error });
@@ -75,7 +77,7 @@ export async function sql(...queries: string[]): Promise<Result[]> {
 
 /** One SQL text, possibly several statements (the shell): results as the server gives them. */
 export async function sqlText(query: string): Promise<Result[]> {
-  const res = await post("api/sql", { query });
+  const res = await post("/api/sql", { query });
   if (!res.ok && res.status !== 400) throw new SqlError(await errorText(res));
   const body = (await res.json()) as { results?: ApiResult[]; error?: ApiResult["error"] };
   if (body.error !== undefined) toResult({ error: body.error });
@@ -108,7 +110,7 @@ export interface SubscribeHandlers {
 export function subscribe(query: string, h: SubscribeHandlers): () => void {
   const ctl = new AbortController();
   (async () => {
-    const res = await post("api/subscribe", { query }, ctl.signal);
+    const res = await post("/api/subscribe", { query }, ctl.signal);
     if (!res.ok) throw new SqlError(await errorText(res));
     if (!res.body) throw new SqlError("the server sent no stream");
     const reader = res.body.getReader();
@@ -146,8 +148,9 @@ function handleEvent(raw: string, h: SubscribeHandlers): void {
   }
   if (data.length === 0) return;
   const payload = JSON.parse(data.join("\n"));
-  if (event === "columns" || event === "desc") h.columns(payload.columns ?? payload);
-  else if (event === "rows") h.rows(payload.rows ?? payload);
-  else if (event === "row") h.rows([payload]);
+  // src/server/http_api.cpp: desc {columns}, rows {rows: [[mz_timestamp, mz_diff, ...]]},
+  // progress {mz_timestamp} (ignored here), error {message, code}.
+  if (event === "desc") h.columns(payload.columns);
+  else if (event === "rows") h.rows(payload.rows);
   else if (event === "error") h.error(new SqlError(payload.message ?? String(payload), payload.code));
 }

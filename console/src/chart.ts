@@ -5,6 +5,13 @@ import "uplot/dist/uPlot.min.css";
 import { h } from "./dom";
 import type { Series } from "./store";
 
+function compact(n: number): string {
+  const a = Math.abs(n);
+  if (a >= 1e6) return `${+(n / 1e6).toPrecision(3)}M`;
+  if (a >= 1e4) return `${+(n / 1e3).toPrecision(3)}k`;
+  return String(+n.toPrecision(3));
+}
+
 export class Chart {
   readonly el: HTMLElement;
   private plot: uPlot | null = null;
@@ -30,7 +37,7 @@ export class Chart {
           legend: { show: false },
           cursor: { show: true, drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-          axes: [{ stroke: "#667" }, { stroke: "#667", size: 60, values: (_u, ticks) => ticks.map((t) => `${+t.toPrecision(3)} ${this.unit}`) }],
+          axes: [{ stroke: "#667" }, { stroke: "#667", size: 84, values: (_u, ticks) => ticks.map((t) => `${compact(t)} ${this.unit}`) }],
           series: [{}, { label: this.title, stroke: "#2b7bb9", fill: "rgba(43,123,185,0.12)", width: 1.5, points: { show: false } }],
         },
         data,

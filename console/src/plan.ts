@@ -56,7 +56,7 @@ function clip(s: string, max: number): string {
 }
 
 /** An SVG drawing of the plan: the output at the top, inputs below, arrows in the data's direction. */
-export function drawPlan(plan: Plan): SVGSVGElement {
+export function drawPlan(plan: Plan, nameOf: (id: number) => string | undefined = () => undefined): SVGSVGElement {
   const width = plan.roots.reduce((s, r) => s + leaves(r), 0) * (kNodeW + kGapX);
   const height = Math.max(0, ...plan.roots.map(depth)) * (kNodeH + kGapY);
   const root = svg("svg", { class: "plan", viewBox: `0 0 ${Math.max(width, 1)} ${Math.max(height, 1)}`, width, height }) as SVGSVGElement;
@@ -81,10 +81,12 @@ export function drawPlan(plan: Plan): SVGSVGElement {
       edges.appendChild(svg("path", { d: `M ${p.x} ${p.y - kNodeH / 2} C ${p.x} ${p.y - kNodeH / 2 - kGapY / 2}, ${x} ${y + kNodeH / 2 + kGapY / 2}, ${x} ${y + kNodeH / 2 + 1}`, fill: "none", stroke: "#889", "marker-end": "url(#arrow)" }));
     }
     const g = svg("g", { class: `op op-${n.op.toLowerCase()}`, transform: `translate(${x - kNodeW / 2},${y - kNodeH / 2})` });
-    g.appendChild(svg("title", {}, `${n.op} ${n.detail}`.trim()));
+    // `Get <id>` reads a collection: show its name.
+    const detail = n.op === "Get" && /^\d+$/.test(n.detail) ? nameOf(Number(n.detail)) ?? n.detail : n.detail;
+    g.appendChild(svg("title", {}, `${n.op} ${detail}`.trim()));
     g.appendChild(svg("rect", { width: kNodeW, height: kNodeH, rx: 6 }));
     g.appendChild(svg("text", { x: 10, y: 18, class: "op-name" }, n.op));
-    g.appendChild(svg("text", { x: 10, y: 34, class: "op-detail" }, clip(n.detail, 32)));
+    g.appendChild(svg("text", { x: 10, y: 34, class: "op-detail" }, clip(detail, 32)));
     nodes.appendChild(g);
     return { x, y };
   };

@@ -25,7 +25,8 @@ export function dataflowPage(name: string): Page {
       const [r] = await sql(`EXPLAIN PLAN FOR ${kExplain[type]} ${ident(name)}`);
       const text = r.rows.map((row) => str(row[0])).join("\n");
       const plan = parsePlan(text);
-      replace(planEl, h("div", { class: "plan-scroll" }, drawPlan(plan)), plan.notes.length ? h("ul", { class: "notes" }, plan.notes.map((n) => h("li", {}, n))) : null,
+      const nameOf = (id: number) => store.snapshot?.objects.find((o) => o.id === id)?.name;
+      replace(planEl, h("div", { class: "plan-scroll" }, drawPlan(plan, nameOf)), plan.notes.length ? h("ul", { class: "notes" }, plan.notes.map((n) => h("li", {}, n))) : null,
         h("details", {}, h("summary", {}, "EXPLAIN text"), h("pre", {}, text)));
     } catch (e) {
       replace(planEl, h("p", { class: "error" }, e instanceof SqlError ? e.message : String(e)));
