@@ -26,6 +26,13 @@ const char* object_type(sql::ObjectKind k) {
   return "unknown";
 }
 
+// A table's row count. With a primary key every row is there once, so the number of distinct
+// rows is the count, in O(1) (the console reads this every second, and a source's table may
+// hold millions of rows); without one the multiplicities are summed, O(rows).
+size_t table_rows(const sql::ObjectInfo& t, const TableData& data) {
+  return t.primary_key.empty() ? data.size() : data.rows.size();
+}
+
 void each_dataflow_row(const Catalog& c, const std::function<void(const std::vector<Datum>&)>& fn) {
   if (!c.dataflow_rows) return;
   std::vector<Row> rows;
@@ -120,7 +127,8 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
       });
   // Materialize's mz_catalog.mz_objects, with two columns of Freshet's: `on_name` (an
   // index's relation, a source-fed table's source) and `rows` (a table's current row count;
-  // NULL for the others: their sizes are in mz_arrangement_sizes). `topic` is the Kafka topic
+  // NULL for the others: their sizes are in mz_arrangement_sizes; O(1) for tables with a
+  // primary key, O(rows) without). `topic` is the Kafka topic
   // that serves the object (src/server/kafka_backend.cpp: tables and materialized views).
   add(first_id + 6, 16006, "mz_objects",
       {{"id", Type(TypeId::kInt8), false, std::nullopt},
@@ -142,7 +150,7 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
               Datum::from_int(static_cast<int64_t>(id)), Datum::from_int(o->oid), Datum::from_string(o->schema),
               Datum::from_string(o->name), Datum::from_string(object_type(o->kind)),
               owner_it == c.objects().end() ? Datum::null() : Datum::from_string(owner_it->second->name),
-              data ? Datum::from_int(static_cast<int64_t>(data->size())) : Datum::null(),
+              data ? Datum::from_int(static_cast<int64_t>(table_rows(*o, *data))) : Datum::null(),
               has_topic ? Datum::from_string(topic) : Datum::null()};
           out.push_back(Row::pack(ds));
         }

@@ -190,6 +190,9 @@ TEST_F(SessionTest, MzObjectsListsObjectsWithRowsAndTopics) {
                "v_a|index|v|NULL|NULL"}));
   run("DELETE FROM t WHERE a = 1");
   EXPECT_EQ(run("SELECT rows FROM mz_objects WHERE name = 't'"), V({"1"}));
+  run("CREATE TABLE k (id int PRIMARY KEY); INSERT INTO k VALUES (1), (2)");  // counted in O(1)
+  EXPECT_EQ(run("SELECT rows FROM mz_objects WHERE name = 'k'"), V({"2"}));
+  run("DROP TABLE k");
   run("DROP MATERIALIZED VIEW mv");
   run("DROP VIEW v CASCADE");
   run("DROP TABLE t");
