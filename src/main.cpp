@@ -29,6 +29,7 @@
 #include "server/kafka_backend.hpp"
 #include "kafka/kafka_server.hpp"
 #include "kafka/schema_registry.hpp"
+#include "common/metrics.hpp"
 #include "server/http_api.hpp"
 #include "pgwire/pg_server.hpp"
 #include "server/coordinator.hpp"
@@ -323,7 +324,37 @@ struct KafkaEndpoints {
   }
 };
 
-int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, bool passwords, KafkaEndpoints& out) {
+// The listeners' own counters on /metrics: connections (pgwire, Kafka, HTTP), Kafka requests
+// and bytes by API, HTTP requests.
+void append_listener_metrics(const freshet::pgwire::PgServer& pg, KafkaEndpoints& k, std::string& out) {
+  using freshet::metrics::write_header;
+  using freshet::metrics::write_sample;
+  write_header(out, "freshet_connections", "Connections open now, by protocol.", "gauge");
+  write_sample(out, "freshet_connections", {{"protocol", "pgwire"}}, static_cast<uint64_t>(pg.connection_count()));
+  if (k.server) write_sample(out, "freshet_connections", {{"protocol", "kafka"}}, static_cast<uint64_t>(k.server->open_connections()));
+  if (k.registry) write_sample(out, "freshet_connections", {{"protocol", "http"}}, static_cast<uint64_t>(k.registry->open_connections()));
+  write_header(out, "freshet_connections_accepted_total", "Connections accepted since start, by protocol.", "counter");
+  if (k.server) write_sample(out, "freshet_connections_accepted_total", {{"protocol", "kafka"}}, k.server->accepted_connections());
+  if (k.registry) write_sample(out, "freshet_connections_accepted_total", {{"protocol", "http"}}, k.registry->accepted_connections());
+  write_header(out, "freshet_http_requests_total", "HTTP requests read since start.", "counter");
+  write_sample(out, "freshet_http_requests_total", {}, k.registry ? k.registry->requests() : uint64_t{0});
+  if (!k.server) return;
+  using Server = freshet::kafka::KafkaServer;
+  const char* families[3][2] = {{"freshet_kafka_requests_total", "Kafka requests handled, by API."},
+                                {"freshet_kafka_request_bytes_total", "Bytes of Kafka request frames, by API."},
+                                {"freshet_kafka_response_bytes_total", "Bytes of Kafka response frames, by API."}};
+  for (int f = 0; f < 3; ++f) {
+    write_header(out, families[f][0], families[f][1], "counter");
+    for (const freshet::kafka::ApiRange& r : freshet::kafka::supported_apis()) {
+      const Server::ApiCounters& c = k.server->api_counters(r.api_key);
+      uint64_t v = f == 0 ? c.requests.load() : f == 1 ? c.bytes_in.load() : c.bytes_out.load();
+      write_sample(out, families[f][0], {{"api", freshet::kafka::api_name(r.api_key)}}, v);
+    }
+  }
+}
+
+int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, bool passwords,
+                const freshet::pgwire::PgServer& pg, KafkaEndpoints& out) {
   if (!k.enabled && !k.http_enabled) return 0;
   if (k.tls_cert.empty() != k.tls_key.empty()) {
     std::fprintf(stderr, "freshet: --tls-cert and --tls-key go together\n");
@@ -365,6 +396,7 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
       r.tls_key_file = k.tls_key;
     }
     out.http_api = std::make_unique<freshet::server::HttpApi>(coordinator, freshet::server::HttpApi::Options{});
+    out.http_api->set_extra_metrics([&pg, &out](std::string& body) { append_listener_metrics(pg, out, body); });
     r.handler = [api = out.http_api.get()](const freshet::kafka::HttpRequest& req, freshet::kafka::HttpExchange& ex) {
       return api->handle(req, ex);
     };
@@ -445,7 +477,7 @@ int run_serve(int argc, char** argv, int first) {
   }
   std::fprintf(stderr, "freshet: listening for PostgreSQL connections on %s\n", pg.address().c_str());
   KafkaEndpoints kafka;
-  if (int rc = start_kafka(*coordinator, kopts, copts.auth.require_password, kafka); rc != 0) {
+  if (int rc = start_kafka(*coordinator, kopts, copts.auth.require_password, pg, kafka); rc != 0) {
     pg.stop();
     return rc;
   }
@@ -545,7 +577,7 @@ int run_demo(int argc, char** argv, int first) {
     return 1;
   }
   KafkaEndpoints kafka;
-  if (start_kafka(coordinator, kopts, false, kafka) != 0) {
+  if (start_kafka(coordinator, kopts, false, pg, kafka) != 0) {
     // Another program (or demo) holds a default port: the demo takes free ones instead, and
     // prints them below. Ports given with --kafka-listen/--http-listen are not moved.
     kafka.stop();
@@ -554,7 +586,7 @@ int run_demo(int argc, char** argv, int first) {
     KafkaFlags moved = kopts;
     if (moved.port == defaults.port) moved.port = 0;
     if (moved.http_port == defaults.http_port) moved.http_port = 0;
-    if ((moved.port != kopts.port || moved.http_port != kopts.http_port) && start_kafka(coordinator, moved, false, kafka) == 0) {
+    if ((moved.port != kopts.port || moved.http_port != kopts.http_port) && start_kafka(coordinator, moved, false, pg, kafka) == 0) {
       std::fprintf(stderr, "freshet demo: a default port was taken; the Kafka API and HTTP moved to free ports\n");
     } else {
       std::fprintf(stderr, "freshet demo: continuing without the Kafka API and HTTP (use --kafka-listen/--http-listen to move them)\n");

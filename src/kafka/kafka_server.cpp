@@ -75,6 +75,7 @@ void KafkaServer::accept_loop() {
     if (active_ >= options_.max_connections + 2 * options_.max_pending_connections) continue;  // conn closes
     ConnectionGate::TicketPtr ticket = gate_.admit(fd);
     ++active_;
+    accepted_.fetch_add(1, std::memory_order_relaxed);
     connections_[fd] = conn;
     try {
       std::thread([this, conn, ticket] {
@@ -110,6 +111,11 @@ bool KafkaServer::read_frame(Connection& conn, std::string& frame, size_t limit,
   return true;
 }
 
+size_t KafkaServer::open_connections() {
+  std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
 void KafkaServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket) {
   ConnState state;
   state.authenticated = !options_.sasl_required;
@@ -134,6 +140,13 @@ void KafkaServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket
       try {
         Request req = decode_request(frame);
         response = handle(req, state);
+        int16_t key = req.header.api_key;
+        if (key >= 0 && key <= kMaxApiKey) {
+          ApiCounters& c = api_counters_[static_cast<size_t>(key)];
+          c.requests.fetch_add(1, std::memory_order_relaxed);
+          c.bytes_in.fetch_add(frame.size() + 4, std::memory_order_relaxed);
+          if (response) c.bytes_out.fetch_add(response->size(), std::memory_order_relaxed);
+        }
       } catch (const DecodeError& e) {
         break;  // malformed: close this connection only
       } catch (const std::exception& e) {

@@ -31,6 +31,31 @@ constexpr std::array<ApiRange, 17> kApis = {{
 
 std::span<const ApiRange> supported_apis() { return kApis; }
 
+const char* api_name(int16_t api_key) {
+  switch (api_key) {
+    case api::kProduce: return "Produce";
+    case api::kFetch: return "Fetch";
+    case api::kListOffsets: return "ListOffsets";
+    case api::kMetadata: return "Metadata";
+    case api::kOffsetCommit: return "OffsetCommit";
+    case api::kOffsetFetch: return "OffsetFetch";
+    case api::kFindCoordinator: return "FindCoordinator";
+    case api::kJoinGroup: return "JoinGroup";
+    case api::kHeartbeat: return "Heartbeat";
+    case api::kLeaveGroup: return "LeaveGroup";
+    case api::kSyncGroup: return "SyncGroup";
+    case 15: return "DescribeGroups";
+    case 16: return "ListGroups";
+    case api::kSaslHandshake: return "SaslHandshake";
+    case api::kApiVersions: return "ApiVersions";
+    case api::kCreateTopics: return "CreateTopics";
+    case api::kDeleteTopics: return "DeleteTopics";
+    case api::kInitProducerId: return "InitProducerId";
+    case api::kSaslAuthenticate: return "SaslAuthenticate";
+    default: return "Unknown";
+  }
+}
+
 bool version_supported(int16_t api_key, int16_t version) {
   for (const ApiRange& a : kApis) {
     if (a.api_key == api_key) return version >= a.min_version && version <= a.max_version;

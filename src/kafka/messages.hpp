@@ -47,6 +47,8 @@ struct ApiRange {
 };
 // The APIs and versions this broker serves (what ApiVersions advertises).
 std::span<const ApiRange> supported_apis();
+// The API's name in the Kafka protocol guide ("Produce", "Fetch", ...); "Unknown" otherwise.
+const char* api_name(int16_t api_key);
 bool version_supported(int16_t api_key, int16_t version);
 // Whether a request with this key/version uses request header v2 (flexible); ApiVersions'
 // response header is always v0 (no tagged fields), the spec's one exception.

@@ -24,6 +24,11 @@ struct TableData {
   std::vector<std::unordered_map<Row, int64_t, RowHash>> key_counts;
   // Tables filled by a source: the current row of each (canonical) key.
   std::unordered_map<Row, Row, RowHash> by_key;
+  // Written so far (since start): row changes (|diff|) and their encoded bytes, by every
+  // writer (sessions, sources, Kafka Produce). Guarded by State::mu (updated where a write is
+  // staged, under mu held exclusively anyway); read by /metrics.
+  uint64_t rows_written = 0;
+  uint64_t bytes_written = 0;
   size_t size() const {
     size_t n = 0;
     for (const auto& [r, c] : rows) n += static_cast<size_t>(c);

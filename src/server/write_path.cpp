@@ -5,6 +5,7 @@
 
 #include "dataflow/update.hpp"
 #include "server/coordinator_state.hpp"
+#include "server/metrics.hpp"
 
 namespace freshet::server {
 
@@ -79,9 +80,17 @@ std::shared_ptr<UnpublishedWrite> Coordinator::State::stage_write(ChangeSet chan
     for (const auto& [id, d] : changes) {
       const sql::ObjectInfo* t = catalog.find(id);
       TableData* data = catalog.table_data(id);
-      if (t && data) apply_table_diffs(*t, *data, d);
+      if (t && data) {
+        apply_table_diffs(*t, *data, d);
+        for (const auto& [r, n] : d) {
+          uint64_t count = static_cast<uint64_t>(n < 0 ? -n : n);
+          data->rows_written += count;
+          data->bytes_written += count * r.size_bytes();
+        }
+      }
     }
     w->changes = std::move(changes);
+    w->staged_at = std::chrono::steady_clock::now();
     unpublished.push_back(w);
   }
   if (w->collection != 0) {
@@ -139,6 +148,13 @@ Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>&
   if (durable && w->state == UnpublishedWrite::State::kPending) w->state = UnpublishedWrite::State::kDurable;
   publish_ready();
   published_cv.wait(lock, [&] { return w->published; });
+  WriteMetrics& m = write_metrics();
+  if (w->state == UnpublishedWrite::State::kFailed) {
+    m.failed.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    m.commits.fetch_add(1, std::memory_order_relaxed);
+    m.latency_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - w->staged_at).count());
+  }
   if (w->state == UnpublishedWrite::State::kFailed) return w->status.is_ok() ? Status::error("the write was undone") : w->status;
   return Status::ok();
 }

@@ -37,6 +37,7 @@
 //
 // Publishing queues the changes as a compute step (compute.cpp): no write waits for a dataflow.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -60,6 +61,7 @@ struct UnpublishedWrite {
   Status status;                  // guarded by State::mu: the failure, for kFailed
   Persistence::PendingAppend append;
   bool has_append = false;
+  std::chrono::steady_clock::time_point staged_at;  // for the commit-latency histogram
 };
 
 // The key under which a table's by_key holds a row: its primary-key columns packed (source

@@ -214,4 +214,58 @@ check(len(dataflows()) == baseline, "closing the stream ends its subscription")
 status, _, text = request("GET", "/api/subscribe?query=" + urllib.request.quote("SELECT * FROM nope"))
 check(status == 400 and json.loads(text)["error"]["code"] == "42P01", f"subscribe error: {status} {text}")
 
+# ---- /metrics ---------------------------------------------------------------------------
+sys.path.insert(0, "/usr/lib/python3/dist-packages")
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+
+
+def scrape():
+    status, headers, text = request("GET", "/metrics")
+    check(status == 200, f"/metrics answered {status}")
+    check(headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"), f"metrics content type {headers}")
+    fams = {f.name: f for f in text_string_to_metric_families(text)}  # raises on a malformed exposition
+    return fams, text
+
+
+def value(fams, family, sample=None, **labels):
+    f = fams.get(family)
+    check(f is not None, f"metric family {family} present")
+    for s in f.samples:
+        if (sample is None or s.name == sample) and all(s.labels.get(k) == v for k, v in labels.items()):
+            return s.value
+    check(False, f"sample {sample or family} {labels} present")
+
+
+sql({"query": "CREATE TABLE m (k int, v text); CREATE VIEW mv AS SELECT count(*) AS n FROM m; CREATE INDEX mv_idx ON mv (n)"})
+before, text = scrape()
+for family, kind in [("freshet_write_commits", "counter"), ("freshet_write_commit_latency_seconds", "histogram"),
+                     ("freshet_table_rows_written", "counter"), ("freshet_dataflow_frontier_lag_ms", "gauge"),
+                     ("freshet_arrangement_records", "gauge"), ("freshet_connections", "gauge"),
+                     ("freshet_kafka_requests", "counter"), ("freshet_http_requests", "counter")]:
+    check(family in before and before[family].type == kind, f"{family} is a {kind}")
+check("# TYPE freshet_write_commit_latency_seconds histogram" in text, "histogram TYPE line")
+commits0 = value(before, "freshet_write_commits", "freshet_write_commits_total")
+hist0 = value(before, "freshet_write_commit_latency_seconds", "freshet_write_commit_latency_seconds_count")
+rows0 = value(before, "freshet_table_rows_written", table="public.m")
+http0 = value(before, "freshet_http_requests")
+# Load: 50 write transactions through the SQL API.
+for i in range(50):
+    sql({"query": f"INSERT INTO m VALUES ({i}, 'x{i}')"})
+after, _ = scrape()
+commits1 = value(after, "freshet_write_commits", "freshet_write_commits_total")
+check(commits1 >= commits0 + 50, f"write commits moved {commits0} -> {commits1}")
+check(value(after, "freshet_write_commit_latency_seconds", "freshet_write_commit_latency_seconds_count") >= hist0 + 50,
+      "the commit-latency histogram counted the writes")
+check(value(after, "freshet_table_rows_written", table="public.m") == rows0 + 50, "rows written to m moved by 50")
+check(value(after, "freshet_table_bytes_written", table="public.m") > 0, "bytes written to m")
+check(value(after, "freshet_http_requests") >= http0 + 50, "HTTP requests moved")
+buckets = [s for s in after["freshet_write_commit_latency_seconds"].samples if s.name.endswith("_bucket")]
+check(buckets[-1].labels["le"] == "+Inf" and all(a.value <= b.value for a, b in zip(buckets, buckets[1:])),
+      "histogram buckets are cumulative and end at +Inf")
+check(buckets[-1].value == value(after, "freshet_write_commit_latency_seconds", "freshet_write_commit_latency_seconds_count"),
+      "the +Inf bucket equals _count")
+check(value(after, "freshet_arrangement_records", name="mv") == 1, "arrangement records of mv's index")
+check(value(after, "freshet_dataflow_frontier_lag_ms", name="mv") >= 0, "frontier lag of mv")
+check(value(after, "freshet_connections", protocol="http") >= 1, "HTTP connections gauge")
+
 print(f"http api: {checks} checks passed")
