@@ -12,6 +12,11 @@ function compact(n: number): string {
   return String(+n.toPrecision(3));
 }
 
+// An x tick (seconds since the epoch) as the local time of day.
+function clock(t: number): string {
+  return new Date(t * 1000).toLocaleTimeString("en-GB", { hour12: false });
+}
+
 export class Chart {
   readonly el: HTMLElement;
   private plot: uPlot | null = null;
@@ -37,7 +42,7 @@ export class Chart {
           legend: { show: false },
           cursor: { show: true, drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-          axes: [{ stroke: "#667" }, { stroke: "#667", size: 84, values: (_u, ticks) => ticks.map((t) => `${compact(t)} ${this.unit}`) }],
+          axes: [{ stroke: "#667", values: (_u, ticks) => ticks.map(clock) }, { stroke: "#667", size: 84, values: (_u, ticks) => ticks.map((t) => `${compact(t)} ${this.unit}`) }],
           series: [{}, { label: this.title, stroke: "#2b7bb9", fill: "rgba(43,123,185,0.12)", width: 1.5, points: { show: false } }],
         },
         data,
