@@ -3,17 +3,19 @@
 #  1. page load on loopback: RUNS (10) cold loads of /console/ in headless Chromium, median
 #     and max of the load event and of the first data shown (the overview lists the source);
 #     goal: < 1 s;
-#  2. the server's CPU over WINDOW_S (60) seconds with the console closed, then with the
-#     overview open (it polls the introspection relations every second), from utime+stime
-#     in /proc/<pid>/stat; printed side by side, with the difference in % of one core;
-#     goal: the console's share < 2%.
-# Usage: bench/console.sh   (env: FRESHET_BIN, RUNS=10, WINDOW_S=60). Needs chromium and
+#  2. the server's CPU over WINDOW_S (60) seconds with the console closed and as long with the
+#     overview open (it polls the introspection relations every second), alternating every
+#     SEGMENT_S (10) seconds so that drift in the demo's own load falls on both alike; from
+#     utime+stime in /proc/<pid>/stat; printed side by side, with the difference in % of one
+#     core; goal: the console's share < 2%.
+# Usage: bench/console.sh   (env: FRESHET_BIN, RUNS=10, WINDOW_S=60, SEGMENT_S=10). Needs chromium and
 # playwright-core (scripts/install-deps.sh). Everything runs on loopback; nothing else is touched.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/test/e2e/lib.sh"
 RUNS=${RUNS:-10}
 WINDOW_S=${WINDOW_S:-60}
+SEGMENT_S=${SEGMENT_S:-10}
 die() { echo "console bench: $*" >&2; exit 1; }
 command -v chromium >/dev/null || die "chromium not installed (scripts/install-deps.sh)"
 
@@ -21,16 +23,6 @@ FRESHET_COMMAND=demo start_freshet || die "freshet demo did not start"
 URL="http://127.0.0.1:$FRESHET_HTTP_PORT/console/"
 curl -sf -o /dev/null "$URL" || die "GET $URL failed (console not built?)"
 sleep 3  # the source and view are created after the listener is up
-
-# CPU seconds (user + system) the server used so far.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$FRESHET_PID/stat"; }
-HZ=$(getconf CLK_TCK)
-# cpu_window SECONDS: % of one core the server used over the next SECONDS.
-cpu_window() {
-  local a b
-  a=$(cpu_ticks); sleep "$1"; b=$(cpu_ticks)
-  awk -v d=$((b - a)) -v hz="$HZ" -v s="$1" 'BEGIN { printf "%.2f", 100 * d / hz / s }'
-}
 
 echo "page load, $RUNS cold loads of $URL:"
 mapfile -t loads < <(node "$ROOT/bench/console_page.js" load "$URL" "$RUNS") || die "page loads failed"
@@ -42,13 +34,9 @@ stats() {  # column -> "median X ms, max Y ms"
 echo "  load event:       $(stats 1)"
 echo "  first data shown: $(stats 2)"
 
-echo "server CPU over ${WINDOW_S} s each (demo running; % of one core):"
-closed=$(cpu_window "$WINDOW_S")
-node "$ROOT/bench/console_page.js" hold "$URL" $((WINDOW_S + 8)) &
-browser=$!
-sleep 5  # the page loaded and polling
-open=$(cpu_window "$WINDOW_S")
-wait "$browser"
+echo "server CPU, ${WINDOW_S} s with the console closed and ${WINDOW_S} s open, alternating every ${SEGMENT_S} s (demo running; % of one core):"
+read -r closed open < <(CLK_TCK=$(getconf CLK_TCK) node "$ROOT/bench/console_page.js" cpu "$URL" "$FRESHET_PID" "$WINDOW_S" "$SEGMENT_S") ||
+  die "CPU measurement failed"
 printf '  %-16s %-16s %s\n' "console closed" "console open" "console's share"
 printf '  %-16s %-16s %s\n' "$closed%" "$open%" "$(awk -v a="$closed" -v b="$open" 'BEGIN { printf "%+.2f%%", b - a }')"
 freshet_alive || die "freshet exited"

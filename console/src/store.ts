@@ -49,9 +49,12 @@ const kQueries = [
   "SELECT id, name, type, on_name, rows, topic FROM mz_objects ORDER BY name",
   "SELECT name, type, state, snapshot_rows_done, snapshot_rows_total, lag_ms, rows_per_second, rows_total, position, last_error FROM mz_source_statuses ORDER BY name",
   "SELECT object_id, object_name, frontier_ms, lag_ms, pending_steps, hydrated, error FROM mz_dataflow_frontiers ORDER BY object_name",
-  "SELECT object_id, object_name, object_type, records, bytes FROM mz_arrangement_sizes ORDER BY object_name",
   "SELECT name, type, state, from_name, topic, messages_total, committed_ts, position, last_error FROM mz_sink_statuses ORDER BY name",
 ];
+// Arrangement sizes are read only every few polls: the server answers them once the compute
+// thread is idle, holding back the publication of writes meanwhile (src/server/coordinator.cpp).
+const kArrangementQuery = "SELECT object_id, object_name, object_type, records, bytes FROM mz_arrangement_sizes ORDER BY object_name";
+const kArrangementEveryPolls = 5;
 
 const numeric = new Set(["id", "rows", "snapshot_rows_done", "snapshot_rows_total", "lag_ms", "rows_per_second", "rows_total",
   "object_id", "frontier_ms", "pending_steps", "records", "bytes", "messages_total", "committed_ts"]);
@@ -73,6 +76,7 @@ class Store {
   private listeners = new Set<Listener>();
   private timer = 0;
   private inFlight = false;
+  private polls = 0;
   onAuth: (e: AuthError) => void = () => {};
   /** After every poll, successful or not (the connection indicator). */
   onStatus: () => void = () => {};
@@ -101,14 +105,16 @@ class Store {
     if (this.inFlight) return; // a slow server gets one request at a time
     this.inFlight = true;
     try {
-      const [o, s, d, a, k] = await sql(...kQueries);
       const prev = this.snapshot;
+      const sizes = !prev || this.polls % kArrangementEveryPolls === 0;
+      const [o, s, d, k, a] = await sql(...kQueries, ...(sizes ? [kArrangementQuery] : []));
+      this.polls++;
       const snap: Snapshot = {
         at: Date.now(),
         objects: typed<Obj>(records(o)),
         sources: typed<Source>(records(s)),
         dataflows: typed<Dataflow>(records(d)),
-        arrangements: typed<Arrangement>(records(a)),
+        arrangements: a ? typed<Arrangement>(records(a)) : prev?.arrangements ?? [],
         sinks: typed<Sink>(records(k)),
         tableRate: new Map(),
         sinkRate: new Map(),
