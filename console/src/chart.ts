@@ -8,9 +8,12 @@ import type { Series } from "./store";
 function compact(n: number): string {
   const a = Math.abs(n);
   if (a >= 1e6) return `${+(n / 1e6).toPrecision(3)}M`;
-  if (a >= 1e4) return `${+(n / 1e3).toPrecision(3)}k`;
+  if (a >= 1e3) return `${+(n / 1e3).toPrecision(3)}k`;
   return String(+n.toPrecision(3));
 }
+
+// Tick spacings of the time axis, in seconds (whole seconds: the data comes once a second).
+const kTimeIncrs = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 
 // An x tick (seconds since the epoch) as the local time of day.
 function clock(t: number): string {
@@ -42,7 +45,7 @@ export class Chart {
           legend: { show: false },
           cursor: { show: true, drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-          axes: [{ stroke: "#667", values: (_u, ticks) => ticks.map(clock) }, { stroke: "#667", size: 84, values: (_u, ticks) => ticks.map((t) => `${compact(t)} ${this.unit}`) }],
+          axes: [{ stroke: "#667", space: 80, incrs: kTimeIncrs, values: (_u, ticks) => ticks.map(clock) }, { stroke: "#667", size: 84, values: (_u, ticks) => ticks.map((t) => `${compact(t)} ${this.unit}`) }],
           series: [{}, { label: this.title, stroke: "#2b7bb9", fill: "rgba(43,123,185,0.12)", width: 1.5, points: { show: false } }],
         },
         data,
