@@ -92,6 +92,9 @@ class Catalog : public sql::CatalogView {
   std::function<void(std::vector<Row>&)> dataflow_rows;
   // Rows of the sink-status relation, filled by the coordinator.
   std::function<void(std::vector<Row>&)> sink_rows;
+  // mz_kafka_consumer_groups: (group_id, topic, partition, committed_offset, end_offset, lag),
+  // filled by the Kafka API's backend while it runs (kafka_backend.hpp).
+  std::function<void(std::vector<Row>&)> kafka_group_rows;
 
   static constexpr uint64_t kFirstUserId = 1 << 20;
   static constexpr uint32_t kFirstUserOid = 16384;

@@ -155,6 +155,19 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
           out.push_back(Row::pack(ds));
         }
       });
+  // The Kafka API's consumer groups by their committed offsets (durable, so groups from before
+  // a restart are listed too), with the topic's end and the lag for Freshet's own topics
+  // (NULL for raw topics created by Kafka clients). Empty without the Kafka API.
+  add(first_id + 7, 16007, "mz_kafka_consumer_groups",
+      {{"group_id", Type(TypeId::kText), false, std::nullopt},
+       {"topic", Type(TypeId::kText), false, std::nullopt},
+       {"partition", Type(TypeId::kInt4), false, std::nullopt},
+       {"committed_offset", Type(TypeId::kInt8), false, std::nullopt},
+       {"end_offset", Type(TypeId::kInt8), true, std::nullopt},
+       {"lag", Type(TypeId::kInt8), true, std::nullopt}},
+      [](const Catalog& c, std::vector<Row>& out) {
+        if (c.kafka_group_rows) c.kafka_group_rows(out);
+      });
   return v;
 }
 

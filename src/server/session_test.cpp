@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "server/coordinator.hpp"
+#include "server/kafka_backend.hpp"
 
 namespace freshet::server {
 namespace {
@@ -197,6 +198,21 @@ TEST_F(SessionTest, MzObjectsListsObjectsWithRowsAndTopics) {
   run("DROP VIEW v CASCADE");
   run("DROP TABLE t");
   EXPECT_EQ(run("SELECT count(*) FROM mz_objects"), V({"0"}));
+}
+
+TEST_F(SessionTest, MzKafkaConsumerGroupsShowsCommittedOffsetsAndLag) {
+  EXPECT_EQ(run("SELECT count(*) FROM mz_kafka_consumer_groups"), V({"0"}));  // no Kafka API
+  run("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+  {
+    CollectionKafkaBackend kafka(coord_, 1);
+    ASSERT_TRUE(kafka.commit_offsets("g1", {{"freshet.public.t", 0, 1, ""}, {"raw_topic", 0, 7, ""}}));
+    EXPECT_EQ(run("SELECT group_id, topic, partition, committed_offset, end_offset, lag FROM mz_kafka_consumer_groups ORDER BY topic"),
+              V({"g1|freshet.public.t|0|1|3|2", "g1|raw_topic|0|7|NULL|NULL"}));
+    run("INSERT INTO t VALUES (4, 'd')");
+    EXPECT_EQ(run("SELECT lag FROM mz_kafka_consumer_groups WHERE topic = 'freshet.public.t'"), V({"3"}));
+  }
+  EXPECT_EQ(run("SELECT count(*) FROM mz_kafka_consumer_groups"), V({"0"}));  // the backend is gone
+  run("DROP TABLE t");
 }
 
 TEST_F(SessionTest, MaterializedViewAndSubscribeCursor) {
