@@ -1,10 +1,11 @@
 // The Freshet console: a single page served by freshet under /console/. Routes live in the
-// URL's hash (#/, #/source/NAME, #/dataflow/NAME, #/sink/NAME, #/sql) so the server serves
+// URL's hash (#/, #/source/NAME, #/dataflow/NAME, #/sink/NAME, #/group/NAME, #/sql) so the server serves
 // one index.html.
 import "./style.css";
 import { AuthError, clearCredentials } from "./api";
 import { h, replace } from "./dom";
 import { dataflowPage } from "./pages/dataflow";
+import { groupPage } from "./pages/group";
 import { loginForm } from "./pages/login";
 import { overviewPage } from "./pages/overview";
 import type { Page } from "./pages/page";
@@ -31,6 +32,7 @@ function route(): Page {
   if (kind === "source" && name) return sourcePage(name);
   if (kind === "dataflow" && name) return dataflowPage(name);
   if (kind === "sink" && name) return sinkPage(name);
+  if (kind === "group" && name) return groupPage(name);
   if (kind === "sql") return shellPage(showLogin);
   return overviewPage();
 }

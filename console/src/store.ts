@@ -15,6 +15,10 @@ export interface Sink {
   name: string; type: string; state: string; from_name: string; topic: string; messages_total: number;
   committed_ts: number; position: string; last_error: string;
 }
+export interface GroupOffset { group_id: string; topic: string; partition: number; committed_offset: number; end_offset: number; lag: number }
+/** A Kafka consumer group, summed over its partitions (lag only where the server knows the end). */
+export interface Group { name: string; topics: string[]; partitions: number; committed: number; lag: number; rate: number }
+
 export interface Snapshot {
   at: number;
   objects: Obj[];
@@ -22,6 +26,7 @@ export interface Snapshot {
   dataflows: Dataflow[];
   arrangements: Arrangement[];
   sinks: Sink[];
+  groups: Group[];
   /** Figures derived from two polls: net rows/s per table, messages/s per sink. */
   tableRate: Map<string, number>;
   sinkRate: Map<string, number>;
@@ -50,6 +55,7 @@ const kQueries = [
   "SELECT name, type, state, snapshot_rows_done, snapshot_rows_total, lag_ms, rows_per_second, rows_total, position, last_error FROM mz_source_statuses ORDER BY name",
   "SELECT object_id, object_name, frontier_ms, lag_ms, pending_steps, hydrated, error FROM mz_dataflow_frontiers ORDER BY object_name",
   "SELECT name, type, state, from_name, topic, messages_total, committed_ts, position, last_error FROM mz_sink_statuses ORDER BY name",
+  "SELECT group_id, topic, partition, committed_offset, end_offset, lag FROM mz_kafka_consumer_groups ORDER BY group_id, topic, partition",
 ];
 // Arrangement sizes are read only every few polls: the server answers them once the compute
 // thread is idle, holding back the publication of writes meanwhile (src/server/coordinator.cpp).
@@ -57,7 +63,8 @@ const kArrangementQuery = "SELECT object_id, object_name, object_type, records, 
 const kArrangementEveryPolls = 5;
 
 const numeric = new Set(["id", "rows", "snapshot_rows_done", "snapshot_rows_total", "lag_ms", "rows_per_second", "rows_total",
-  "object_id", "frontier_ms", "pending_steps", "records", "bytes", "messages_total", "committed_ts"]);
+  "object_id", "frontier_ms", "pending_steps", "records", "bytes", "messages_total", "committed_ts", "partition",
+  "committed_offset", "end_offset", "lag"]);
 
 function typed<T>(rows: Record<string, Value>[]): T[] {
   return rows.map((r) => {
@@ -65,6 +72,19 @@ function typed<T>(rows: Record<string, Value>[]): T[] {
     for (const [k, v] of Object.entries(r)) o[k] = numeric.has(k) ? num(v) : k === "hydrated" ? v === true || v === "t" || v === "true" : str(v);
     return o as T;
   });
+}
+
+function groups(offsets: GroupOffset[]): Group[] {
+  const out = new Map<string, Group>();
+  for (const o of offsets) {
+    let g = out.get(o.group_id);
+    if (!g) out.set(o.group_id, (g = { name: o.group_id, topics: [], partitions: 0, committed: 0, lag: 0, rate: 0 }));
+    if (!g.topics.includes(o.topic)) g.topics.push(o.topic);
+    g.partitions++;
+    g.committed += o.committed_offset;
+    g.lag += o.lag; // NaN once one partition's end is unknown (a raw topic): shown as "–"
+  }
+  return [...out.values()];
 }
 
 type Listener = (s: Snapshot) => void;
@@ -107,7 +127,7 @@ class Store {
     try {
       const prev = this.snapshot;
       const sizes = !prev || this.polls % kArrangementEveryPolls === 0;
-      const [o, s, d, k, a] = await sql(...kQueries, ...(sizes ? [kArrangementQuery] : []));
+      const [o, s, d, k, g, a] = await sql(...kQueries, ...(sizes ? [kArrangementQuery] : []));
       this.polls++;
       const snap: Snapshot = {
         at: Date.now(),
@@ -116,6 +136,7 @@ class Store {
         dataflows: typed<Dataflow>(records(d)),
         arrangements: a ? typed<Arrangement>(records(a)) : prev?.arrangements ?? [],
         sinks: typed<Sink>(records(k)),
+        groups: groups(typed<GroupOffset>(records(g))),
         tableRate: new Map(),
         sinkRate: new Map(),
       };
@@ -150,6 +171,12 @@ class Store {
     }
     for (const d of s.dataflows) this.series(`dataflow:${d.object_name}:lag`).push(s.at, d.lag_ms);
     if (s.dataflows.length) this.series("total:lag").push(s.at, Math.max(...s.dataflows.map((d) => d.lag_ms)));
+    for (const g of s.groups) {
+      const before = prev?.groups.find((p) => p.name === g.name);
+      g.rate = before && dt > 0 ? Math.max(0, (g.committed - before.committed) / dt) : 0;
+      this.series(`group:${g.name}:rate`).push(s.at, g.rate);
+      if (Number.isFinite(g.lag)) this.series(`group:${g.name}:lag`).push(s.at, g.lag);
+    }
     for (const k of s.sinks) {
       const before = prev?.sinks.find((p) => p.name === k.name);
       const rate = before && dt > 0 ? Math.max(0, (k.messages_total - before.messages_total) / dt) : 0;

@@ -3,9 +3,9 @@
 # the checks are in console/console_checks.js):
 #   * against `freshet demo` (the seed's SALES workload and sales_anomalies view): the overview
 #     lists the source, table and view; a chart's data changes within 2 s; the source's snapshot
-#     progress bar reaches 100%; the index page shows freshness and the EXPLAIN graph; the SQL
-#     shell shows a query's rows and an error's SQLSTATE; a SUBSCRIBE shows a row inserted and
-#     one deleted from psql within 1 s each;
+#     progress bar reaches 100%; the index page shows freshness and the EXPLAIN graph; a kcat
+#     consumer group shows with its lag; the SQL shell shows a query's rows and an error's
+#     SQLSTATE; a SUBSCRIBE shows a row inserted and one deleted from psql within 1 s each;
 #   * against a second server with a password: the console asks for it, a wrong one is refused
 #     (and /api/sql answers 401), the right one opens it.
 # Screenshots go to a temp directory printed at the start (kept; E2E_CONSOLE_OUT picks one).
@@ -14,6 +14,7 @@ source "$(dirname "$0")/lib.sh"
 NAME=console
 if [[ "$E2E_TARGET" == postgres ]]; then e2e_pass "$NAME (skipped: Freshet's web console)"; exit 0; fi
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
+command -v kcat >/dev/null || { e2e_fail $NAME "kcat not installed (scripts/install-deps.sh)"; exit 1; }
 [[ -x "$CHROMIUM" ]] || { e2e_fail $NAME "chromium not installed (scripts/install-deps.sh)"; exit 1; }
 [[ -d "$E2E_LIB_DIR/node_modules/playwright-core" ]] || { e2e_fail $NAME "playwright-core not installed (scripts/install-deps.sh)"; exit 1; }
 OUT=${E2E_CONSOLE_OUT:-$(mktemp -d /tmp/freshet-console-e2e.XXXXXX)}
@@ -23,7 +24,7 @@ export OUT CHROMIUM
 
 FRESHET_COMMAND=demo FRESHET_EXTRA_ARGS="--rate 200" start_freshet || { e2e_fail $NAME "freshet demo did not start"; exit 1; }
 curl -sf -o /dev/null "http://127.0.0.1:$FRESHET_HTTP_PORT/console/" || { e2e_fail $NAME "GET /console/ failed (console not built?)"; exit 1; }
-BASE="http://127.0.0.1:$FRESHET_HTTP_PORT" MODE=demo timeout 120 node "$E2E_LIB_DIR/console/console_checks.js"
+KAFKA="127.0.0.1:$FRESHET_KAFKA_PORT" BASE="http://127.0.0.1:$FRESHET_HTTP_PORT" MODE=demo timeout 120 node "$E2E_LIB_DIR/console/console_checks.js"
 rc=$?
 freshet_alive || { echo "freshet demo exited"; rc=1; }
 stop_freshet

@@ -67,6 +67,9 @@ function sections(s: Snapshot): HTMLElement[] {
       link(objectHref("sink", k.name), k.name), badge(k.state), k.from_name, k.topic, fmtInt(k.messages_total),
       fmtRate(s.sinkRate.get(k.name) ?? NaN), Number.isFinite(k.committed_ts) ? fmtMs(Math.max(0, s.at - k.committed_ts)) : "–",
     ]))),
+    section("Kafka consumer groups", table("grid", ["group", "topics", "partitions", "committed", "messages/s", "lag (messages)"], s.groups.map((g) => [
+      link(`#/group/${encodeURIComponent(g.name)}`, g.name), g.topics.join(", "), g.partitions, fmtInt(g.committed), fmtRate(g.rate), fmtInt(g.lag),
+    ]))),
     section("Kafka topics", table("grid", ["topic", "serves", "type"], s.objects.filter((o) => o.topic).map((o) => [o.topic, o.name, o.type]))),
   ];
 }

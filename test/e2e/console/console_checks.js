@@ -4,7 +4,7 @@
 // Prints one line per check; exits 1 on the first failure.
 "use strict";
 const { chromium } = require("playwright-core");
-const { execFileSync } = require("node:child_process");
+const { execFileSync, spawn } = require("node:child_process");
 const path = require("node:path");
 
 const BASE = process.env.BASE;
@@ -80,6 +80,24 @@ async function demoChecks(page) {
   await until(page, "hydration at 100%", 5000, () => document.querySelector('.page.dataflow [role="progressbar"]')?.getAttribute("aria-valuenow") === "100");
   ok(`index page: freshness ${fresh}, hydrated, plan graph of ${ops.length} operators (${[...new Set(ops)].join(", ")})`);
   await shot(page, "index");
+
+  // A Kafka consumer group (kcat, committing every 500 ms) shows with its lag.
+  const kcat = spawn("kcat", ["-b", process.env.KAFKA, "-G", "console_group", "-X", "auto.commit.interval.ms=500", "-q", "freshet.public.sales"],
+    { stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    await page.goto(`${BASE}/console/`);
+    await until(page, "the consumer group in the overview", 20_000,
+      () => (document.querySelector('section[data-section="Kafka consumer groups"]')?.innerText ?? "").includes("console_group"));
+    await page.goto(`${BASE}/console/#/group/console_group`);
+    const lag = await until(page, "the consumer group's lag", 5000, () => {
+      const t = document.querySelector(".page.group dd.lag")?.textContent ?? "";
+      return /^[\d,]+ messages$/.test(t) ? t : null;
+    });
+    ok(`consumer group console_group (kcat) listed, lag ${lag}`);
+    await shot(page, "consumer-group");
+  } finally {
+    kcat.kill();
+  }
 
   // The SQL shell: a query shows its rows.
   psql("CREATE TABLE console_t (id int PRIMARY KEY, note text); INSERT INTO console_t VALUES (1, 'first'), (2, 'second'), (3, NULL)");
