@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libabsl-dev libasio-dev libssl-dev
   libpg-query-dev libprotobuf-c-dev libre2-dev nlohmann-json3-dev libpq-dev libmariadb-dev freetds-dev
   postgresql-15 postgresql-client-15 mariadb-server kcat librdkafka-dev
+  # HTTP API e2e test (test/e2e/http_api_test.sh): /metrics parser, Kafka group admin clients
+  python3-prometheus-client python3-kafka python3-confluent-kafka
   # driver and tool e2e tests (test/e2e/drivers/README.md)
   python3-psycopg python3-psycopg2 python3-sqlalchemy libpostgresql-jdbc-java openjdk-17-jdk-headless
   pgcli tmux

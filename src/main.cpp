@@ -360,10 +360,6 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
     std::fprintf(stderr, "freshet: --tls-cert and --tls-key go together\n");
     return 2;
   }
-  if (k.http_tls && k.tls_cert.empty()) {
-    std::fprintf(stderr, "freshet: --http-tls needs --tls-cert and --tls-key\n");
-    return 2;
-  }
   out.backend = std::make_unique<freshet::server::CollectionKafkaBackend>(coordinator, k.partitions);
   out.schemas = std::make_unique<freshet::kafka::SchemaCatalog>(*out.backend);
   if (k.enabled) {
@@ -453,6 +449,7 @@ int run_serve(int argc, char** argv, int first) {
     // SASL that accepts any user and password is no SASL at all.
     throw UsageError{"--kafka-sasl needs passwords: add --password-file FILE or --user-password USER:PASS"};
   }
+  if (kopts.http_tls && kopts.tls_cert.empty()) throw UsageError{"--http-tls needs --tls-cert and --tls-key"};
   if (kopts.http_enabled && !copts.auth.require_password && !kopts.http_allow_no_password && !is_loopback(kopts.http_host)) {
     // The HTTP API runs any SQL: without passwords it stays on this machine unless asked.
     throw UsageError{"--http-listen " + kopts.http_host + ": beyond loopback the HTTP API (SQL, console, metrics) needs "

@@ -1,5 +1,6 @@
 #include "kafka/kafka_server.hpp"
 
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -111,6 +112,20 @@ bool KafkaServer::read_frame(Connection& conn, std::string& frame, size_t limit,
   return true;
 }
 
+namespace {
+
+// The numeric address of a socket's peer ("" when unknown).
+std::string peer_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  char host[NI_MAXHOST];
+  if (::getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0) return "";
+  return host;
+}
+
+}  // namespace
+
 size_t KafkaServer::open_connections() {
   std::lock_guard lock(mutex_);
   return connections_.size();
@@ -119,6 +134,7 @@ size_t KafkaServer::open_connections() {
 void KafkaServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket) {
   ConnState state;
   state.authenticated = !options_.sasl_required;
+  state.client_host = peer_address(conn->fd());
   bool promoted = false;
   if (conn->handshake()) {
     std::string frame;
@@ -224,7 +240,11 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
     r.port = advertised_port();
     encode_find_coordinator(r, v, body);
   } else if (auto* j = get<JoinGroupRequest>(req)) {
-    encode_join_group(groups_.join(*j, st.client_id), v, body);
+    encode_join_group(groups_.join(*j, st.client_id, st.client_host), v, body);
+  } else if (auto* lg = get<ListGroupsRequest>(req)) {
+    encode_list_groups(groups_.list_groups(lg->states_filter), v, body);
+  } else if (auto* dg = get<DescribeGroupsRequest>(req)) {
+    encode_describe_groups(groups_.describe_groups(*dg), v, body);
   } else if (auto* s = get<SyncGroupRequest>(req)) {
     encode_sync_group(groups_.sync(*s), v, body);
   } else if (auto* hb = get<HeartbeatRequest>(req)) {

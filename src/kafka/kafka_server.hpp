@@ -83,6 +83,7 @@ class KafkaServer {
   // when none is to be sent (Produce with acks=0). Exposed for tests and the fuzz target.
   struct ConnState {
     std::string client_id;
+    std::string client_host;  // the peer's address, for DescribeGroups
     bool authenticated = false;
     std::string mechanism;  // after SaslHandshake
     std::unique_ptr<ScramServer> scram;

@@ -120,6 +120,9 @@ class SchemaRegistryServer {
     int request_timeout_ms = 10'000;
     // A keep-alive connection with no new request for this long is closed.
     int idle_timeout_ms = 60'000;
+    // A response (or event stream) write that makes no progress for this long closes the
+    // connection: a client that stops reading does not hold its thread forever.
+    int write_timeout_ms = 60'000;
     // A larger Content-Length is answered 413 and the connection closed.
     size_t max_body_bytes = 16 * 1024 * 1024;
     // Serves HTTPS when set (PEM files, as the Kafka listener's --tls-cert/--tls-key); the TLS

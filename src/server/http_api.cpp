@@ -212,6 +212,9 @@ std::string first_keyword(std::string_view sql) {
   return word;
 }
 
+// Requests (SQL or streams) whose client left before the end; for /metrics.
+std::atomic<uint64_t> g_client_gone{0};
+
 // Cancels the session's running statement once the client has gone, polling every 50 ms on
 // a thread of its own (a statement blocks its connection's thread).
 class DisconnectWatch {
@@ -223,7 +226,7 @@ class DisconnectWatch {
             cv_.wait_for(lock, std::chrono::milliseconds(50));
             if (stop_) break;
             if (exchange.client_gone()) {
-              gone_.store(true);
+              if (!gone_.exchange(true)) g_client_gone.fetch_add(1, std::memory_order_relaxed);
               session.cancel();  // again each round: the next statement resets the flag
             }
           }
@@ -265,7 +268,13 @@ SessionOptions session_options(const HttpRequest& request, const std::string& us
       if (v.kind == JsonValue::Kind::kString || v.kind == JsonValue::Kind::kNumber) value = v.str;
       else if (v.kind == JsonValue::Kind::kBool) value = v.b ? "on" : "off";
       else throw SqlError(sqlstate::kProtocolViolation, "option \"" + k + "\" must be a string, number or boolean");
-      if (k == "application_name") o.application_name = value;
+      // Who the session is comes from authentication only.
+      std::string key = k;
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (key == "user" || key == "database" || key == "session_authorization" || key == "is_superuser" ||
+          key == "replication" || key == "options")
+        throw SqlError(sqlstate::kProtocolViolation, "option \"" + k + "\" cannot be set through the HTTP API");
+      if (key == "application_name") o.application_name = value;
       else o.startup_params[k] = value;
     }
   }
@@ -475,7 +484,8 @@ std::optional<HttpResponse> HttpApi::subscribe(const HttpRequest& request, const
   }
   while (!query.empty() && (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';')) query.pop_back();
   // A SUBSCRIBE runs as written; a query is subscribed to with progress events.
-  std::string text = first_keyword(query) == "subscribe" ? query : "SUBSCRIBE (" + query + ") WITH (PROGRESS)";
+  // (The newline ends a trailing -- comment of the query before the closing parenthesis.)
+  std::string text = first_keyword(query) == "subscribe" ? query : "SUBSCRIBE (" + query + "\n) WITH (PROGRESS)";
   std::optional<Session> session;
   std::unique_ptr<Execution> exec;
   std::vector<Column> columns;
@@ -565,6 +575,10 @@ std::optional<HttpResponse> HttpApi::subscribe(const HttpRequest& request, const
 HttpResponse HttpApi::metrics() {
   std::string out;
   append_coordinator_metrics(coordinator_, out);
+  metrics::write_header(out, "freshet_http_client_gone_total",
+                        "HTTP API requests (SQL or event streams) whose client left before the end; their statement was cancelled.",
+                        "counter");
+  metrics::write_sample(out, "freshet_http_client_gone_total", {}, g_client_gone.load(std::memory_order_relaxed));
   if (extra_metrics_) extra_metrics_(out);
   return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(out), {}};
 }

@@ -6,6 +6,7 @@
 
 #include "server/coordinator.hpp"
 #include "server/coordinator_state.hpp"
+#include "server/sources.hpp"
 
 namespace freshet::server {
 
@@ -29,12 +30,17 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
   std::vector<Row> sources, dataflows, arrangements, sinks;
   struct TableStat {
     std::string name;
-    uint64_t rows_written, bytes_written, rows;
+    uint64_t rows_written, bytes_written;
   };
   std::vector<TableStat> tables;
+  std::vector<std::pair<std::string, uint64_t>> source_bytes;
   {
     std::shared_lock lock(st.mu);
     Catalog& c = st.catalog;
+    for (const auto& [id, e] : st.sources) {
+      std::lock_guard g(e->mu);
+      source_bytes.emplace_back(e->name, e->bytes_total);
+    }
     if (c.source_rows) c.source_rows(sources);
     if (c.dataflow_rows) c.dataflow_rows(dataflows);
     if (c.arrangement_rows) c.arrangement_rows(arrangements);
@@ -43,7 +49,8 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
       if (obj->kind != sql::ObjectKind::kTable) continue;
       const TableData* data = c.table_data(id);
       if (!data) continue;
-      tables.push_back({obj->schema + "." + obj->name, data->rows_written, data->bytes_written, data->size()});
+      // (Not TableData::size(): it walks every row, too slow to do under mu on each scrape.)
+      tables.push_back({obj->schema + "." + obj->name, data->rows_written, data->bytes_written});
     }
   }
 
@@ -56,6 +63,9 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
     auto d = r.unpack();
     write_sample(out, "freshet_source_rows_total", {{"source", text_of(d[0])}, {"type", text_of(d[1])}}, int_of(d[7]));
   }
+  write_header(out, "freshet_source_bytes_total", "Encoded bytes (keys and rows) of the changes a source has applied since start.",
+               "counter");
+  for (const auto& [name, bytes] : source_bytes) write_sample(out, "freshet_source_bytes_total", {{"source", name}}, bytes);
   write_header(out, "freshet_source_rows_per_second", "A source's recent ingest rate (0 after 5 s without rows).", "gauge");
   for (const Row& r : sources) {
     auto d = r.unpack();
@@ -85,8 +95,6 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
   for (const auto& t : tables) write_sample(out, "freshet_table_rows_written_total", {{"table", t.name}}, t.rows_written);
   write_header(out, "freshet_table_bytes_written_total", "Encoded bytes of the row changes written to a table.", "counter");
   for (const auto& t : tables) write_sample(out, "freshet_table_bytes_written_total", {{"table", t.name}}, t.bytes_written);
-  write_header(out, "freshet_table_rows", "Rows in a table now.", "gauge");
-  for (const auto& t : tables) write_sample(out, "freshet_table_rows", {{"table", t.name}}, t.rows);
 
   // Dataflows (mz_dataflow_frontiers) and arrangements (mz_arrangement_sizes).
   write_header(out, "freshet_dataflow_frontier_lag_ms", "How far a dataflow's frontier is behind the wall clock (ms).", "gauge");

@@ -139,10 +139,12 @@ class Sink : public capture::SourceSink {
       ChangeSet changes;
       // The row of each touched key as of the changes so far in this transaction.
       std::map<uint64_t, std::unordered_map<Row, std::optional<Row>, RowHash>> now;
+      uint64_t bytes = 0;  // the applied changes' encoded keys and rows (/metrics)
       for (auto& ch : txn.changes) {
         if (ch.table >= e_->table_ids.size()) return Status::error("change for an unknown table");
         uint64_t tid = e_->table_ids[ch.table];
         if (tid == 0) continue;
+        bytes += ch.key.size_bytes() + ch.value.size_bytes();
         TableData* data = st_.catalog.table_data(tid);
         if (!data) continue;  // dropped meanwhile
         Row key = dataflow::canonical_row(ch.key.ref());
@@ -169,6 +171,8 @@ class Sink : public capture::SourceSink {
       }
       wlock.unlock();
       if (Status ps = st_.finish_write(w); !ps) return ps;
+      std::lock_guard g(e_->mu);
+      e_->bytes_total += bytes;
     }
     uint64_t now = wall_clock_ms();
     std::lock_guard g(e_->mu);

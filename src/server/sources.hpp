@@ -55,6 +55,7 @@ struct SourceEntry {
   bool dropped = false;
   std::string position;
   uint64_t rows_total = 0;
+  uint64_t bytes_total = 0;  // encoded keys and rows of the changes applied
   int64_t lag_ms = -1;
   double rows_per_second = 0;
   uint64_t rate_window_start_ms = 0;

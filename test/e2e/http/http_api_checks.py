@@ -119,6 +119,46 @@ status, _, text = request("POST", f"/api/sql?options={opts}",
 check(status == 200 and json.loads(text)["results"][0].get("error", {}).get("code") == "57014",
       f"statement_timeout from options: {text[:300]}")
 
+# A client that disconnects cancels its statement. SELECT ... AS OF a time 20 s ahead waits
+# (cancellably) for that time; the client leaves after 0.5 s; its HTTP connection must be gone
+# (the handler returned) long before the 20 s.
+import socket  # noqa: E402
+sys.path.insert(0, "/usr/lib/python3/dist-packages")
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+
+
+def sample(family, **labels):
+    _, _, text = request("GET", "/metrics")
+    for f in text_string_to_metric_families(text):
+        if f.name == family:
+            for s_ in f.samples:
+                if all(s_.labels.get(k) == v for k, v in labels.items()):
+                    return s_.value
+    return None
+
+
+now_ms = int(sql({"query": "SELECT mz_now()::text AS t"})[0]["rows"][0][0])
+gone0 = sample("freshet_http_client_gone")
+body = json.dumps({"query": f"SELECT 1 AS x AS OF {now_ms + 20000}"}).encode()
+sock = socket.create_connection(("127.0.0.1", PORT))
+sock.sendall(b"POST /api/sql HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth_header().encode() +
+             b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+time.sleep(0.5)
+check(sample("freshet_connections", protocol="http") >= 2, "the waiting request holds its connection")
+sock.close()
+left = time.monotonic()
+while time.monotonic() < left + 5 and sample("freshet_connections", protocol="http") != 1:
+    time.sleep(0.05)
+waited = time.monotonic() - left
+print(f"a statement whose client left ended after {waited * 1000:.0f} ms")
+check(sample("freshet_connections", protocol="http") == 1, "the statement ended when its client left")
+check(sample("freshet_http_client_gone") == gone0 + 1, "the client's leaving is counted")
+
+# Who the session is comes from authentication, not from options.
+opts = urllib.request.quote(json.dumps({"session_authorization": "someone"}))
+status, _, text = request("POST", f"/api/sql?options={opts}", {"query": "SELECT 1"})
+check(status == 400 and "cannot be set" in text, f"options cannot change the user: {status} {text}")
+
 # Malformed bodies: 400, the server stays up.
 for body in [b"", b"{", b"[]", b'{"query": 1}', b'{"queries": [1]}', b'{"query": "x", "queries": []}',
              b'{"queries": [{"query": "SELECT $1", "params": {"a": 1}}]}']:
@@ -147,6 +187,17 @@ try:
     check(False, "GET / did not redirect")
 except urllib.error.HTTPError as e:
     check(e.code == 302 and e.headers["Location"] == "/console/", f"GET / answered {e.code} {e.headers.get('Location')}")
+
+# /console/ serves the console's assets, or says clearly that this binary has none.
+status, headers, text = request("GET", "/console/")
+check(status == 200 or (status == 404 and "console assets not built" in text), f"/console/: {status} {text[:100]}")
+# Without a console built in, its routes need the password like /api/*; a built console may
+# serve its static files to anyone (they hold no data: console/README.md) and log in itself.
+status, _, _ = request("GET", "/console/", auth=False)
+check(status in (200, 401) if PASSWORD else status in (200, 404), f"/console/ without credentials: {status}")
+if PASSWORD:
+    status, _, _ = request("GET", "/console/no-such-file.js", auth=False)
+    check(status in (401, 404), f"an unknown console path without credentials: {status}")
 
 # ---- /api/subscribe (server-sent events) ------------------------------------------------
 def open_stream(query):
@@ -267,5 +318,68 @@ check(buckets[-1].value == value(after, "freshet_write_commit_latency_seconds", 
 check(value(after, "freshet_arrangement_records", name="mv") == 1, "arrangement records of mv's index")
 check(value(after, "freshet_dataflow_frontier_lag_ms", name="mv") >= 0, "frontier lag of mv")
 check(value(after, "freshet_connections", protocol="http") >= 1, "HTTP connections gauge")
+
+# A source's rows and bytes move while it ingests.
+res = sql({"query": "CREATE SOURCE gen FROM LOAD GENERATOR SALES (TICK INTERVAL '100ms', RATE 200) FOR ALL TABLES"})
+check("ok" in res[0], f"CREATE SOURCE: {res}")
+deadline = time.monotonic() + 10
+fams = None
+while time.monotonic() < deadline:
+    fams, _ = scrape()
+    if any(s_.labels.get("source") == "gen" and s_.value > 0 for s_ in fams["freshet_source_rows"].samples):
+        break
+    time.sleep(0.2)
+rows1 = value(fams, "freshet_source_rows", "freshet_source_rows_total", source="gen")
+bytes1 = value(fams, "freshet_source_bytes", "freshet_source_bytes_total", source="gen")
+check(rows1 > 0 and bytes1 > rows1, f"source gen ingested {rows1} rows, {bytes1} bytes")
+time.sleep(1.0)
+fams, _ = scrape()
+check(value(fams, "freshet_source_rows", "freshet_source_rows_total", source="gen") > rows1, "source rows keep moving")
+check(value(fams, "freshet_source_bytes", "freshet_source_bytes_total", source="gen") > bytes1, "source bytes keep moving")
+check(value(fams, "freshet_source_up", source="gen") == 1, "source gen is up")
+sql({"query": "DROP SOURCE gen CASCADE"})
+
+# ---- Kafka ListGroups / DescribeGroups (kafka-python, confluent-kafka) ------------------
+from kafka import KafkaAdminClient, KafkaConsumer  # noqa: E402
+
+KAFKA = f"127.0.0.1:{os.environ['FRESHET_KAFKA_PORT']}"
+auth = dict(security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", sasl_plain_username=USER,
+            sasl_plain_password=PASSWORD) if PASSWORD else {}
+consumer = KafkaConsumer("freshet.public.h", bootstrap_servers=KAFKA, group_id="http-api-group",
+                         client_id="http-api-consumer", auto_offset_reset="earliest", consumer_timeout_ms=500, **auth)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline and not consumer.assignment():
+    consumer.poll(timeout_ms=500)
+check(consumer.assignment(), "the kafka-python consumer joined its group and got partitions")
+admin = KafkaAdminClient(bootstrap_servers=KAFKA, client_id="http-api-admin", **auth)
+groups = admin.list_consumer_groups()
+check(("http-api-group", "consumer") in groups, f"list_consumer_groups: {groups}")
+desc = admin.describe_consumer_groups(["http-api-group", "no-such-group"])
+by_id = {d.group: d for d in desc}
+g = by_id.get("http-api-group")
+check(g is not None and g.state == "Stable" and g.protocol_type == "consumer", f"describe_consumer_groups: {desc}")
+check(len(g.members) == 1 and g.members[0].client_id == "http-api-consumer", f"members: {g.members}")
+check(g.members[0].client_host == "/127.0.0.1", f"client_host: {g.members[0].client_host}")
+assignment = g.members[0].member_assignment
+check(assignment is not None and any(t == "freshet.public.h" for t, _ in assignment.assignment), f"assignment: {assignment}")
+check(by_id["no-such-group"].state == "Dead", f"unknown group: {by_id.get('no-such-group')}")
+admin.close()
+
+from confluent_kafka.admin import AdminClient  # noqa: E402
+
+conf = {"bootstrap.servers": KAFKA}
+if PASSWORD:
+    conf.update({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.username": USER,
+                 "sasl.password": PASSWORD})
+cgroups = AdminClient(conf).list_groups(timeout=10)
+cg = [x for x in cgroups if x.id == "http-api-group"]
+check(cg and cg[0].state == "Stable" and cg[0].protocol_type == "consumer" and len(cg[0].members) == 1,
+      f"confluent-kafka list_groups: {[(x.id, x.state, x.protocol_type) for x in cgroups]}")
+check(cg[0].members[0].client_id == "http-api-consumer", "confluent-kafka sees the member")
+consumer.close()
+fams, _ = scrape()
+check(value(fams, "freshet_kafka_requests", api="ListGroups") >= 1, "Kafka ListGroups requests counted")
+check(value(fams, "freshet_kafka_request_bytes", api="Fetch") > 0, "Kafka Fetch bytes counted")
+check(value(fams, "freshet_connections_accepted", protocol="kafka") >= 2, "Kafka connections counted")
 
 print(f"http api: {checks} checks passed")
