@@ -18,7 +18,8 @@ export class AuthError extends Error {}
 const kAuthKey = "freshet.auth";
 
 export function setCredentials(user: string, password: string): void {
-  sessionStorage.setItem(kAuthKey, btoa(unescape(encodeURIComponent(`${user}:${password}`))));
+  const utf8 = new TextEncoder().encode(`${user}:${password}`);
+  sessionStorage.setItem(kAuthKey, btoa(String.fromCharCode(...utf8)));
 }
 export function clearCredentials(): void {
   sessionStorage.removeItem(kAuthKey);
@@ -34,7 +35,8 @@ async function post(url: string, body: unknown, signal?: AbortSignal): Promise<R
   // credentials "omit": the browser neither adds its own nor prompts for them on a 401 (the
   // console's login form does); the Authorization header set here is sent all the same.
   const res = await fetch(url, { method: "POST", headers: headers(), body: JSON.stringify(body), signal, credentials: "omit" });
-  if (res.status === 401 || res.status === 403) throw new AuthError(await errorText(res));
+  // 401 only: a 403 (insufficient privilege) is an answer for the statement, not a login.
+  if (res.status === 401) throw new AuthError(await errorText(res));
   return res;
 }
 
