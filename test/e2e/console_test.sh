@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web console in a real browser (Debian's chromium, headless, driven by npm playwright-core;
 # the checks are in console/console_checks.js):
-#   * against `freshet demo` (the seed's SALES workload and sales_anomalies view): the overview
+#   * against `freshet demo` (the seed's SALES workload and sales_anomalies view), which prints
+#     the console's URL and the addresses in use: the overview
 #     lists the source, table and view; a chart's data changes within 2 s; the source's snapshot
 #     progress bar reaches 100%; the index page shows freshness and the EXPLAIN graph; a kcat
 #     consumer group shows with its lag; the SQL shell shows a query's rows and an error's
@@ -24,6 +25,13 @@ export OUT CHROMIUM
 
 FRESHET_COMMAND=demo FRESHET_EXTRA_ARGS="--rate 200" start_freshet || { e2e_fail $NAME "freshet demo did not start"; exit 1; }
 curl -sf -o /dev/null "http://127.0.0.1:$FRESHET_HTTP_PORT/console/" || { e2e_fail $NAME "GET /console/ failed (console not built?)"; exit 1; }
+# The demo prints the console's URL and the addresses in use (not the default ports).
+for want in "Open the web console:  http://127.0.0.1:$FRESHET_HTTP_PORT/console/" \
+            "kcat -b 127.0.0.1:$FRESHET_KAFKA_PORT -t freshet.public.sales" \
+            "Addresses: PostgreSQL 127.0.0.1:$FRESHET_PORT, Kafka 127.0.0.1:$FRESHET_KAFKA_PORT, HTTP http://127.0.0.1:$FRESHET_HTTP_PORT"; do
+  for _ in $(seq 1 100); do grep -qF "$want" "$FRESHET_LOG" && break; sleep 0.1; done
+  grep -qF "$want" "$FRESHET_LOG" || { e2e_fail $NAME "the demo did not print: $want"; exit 1; }
+done
 KAFKA="127.0.0.1:$FRESHET_KAFKA_PORT" BASE="http://127.0.0.1:$FRESHET_HTTP_PORT" MODE=demo timeout 120 node "$E2E_LIB_DIR/console/console_checks.js"
 rc=$?
 freshet_alive || { echo "freshet demo exited"; rc=1; }
