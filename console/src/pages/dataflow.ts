@@ -1,11 +1,12 @@
 // One index, materialized view or view: freshness (its frontier's lag behind the wall clock),
 // hydration, arrangement size, and its plan (EXPLAIN) drawn as a graph of operators.
-import { ident, sql, SqlError, str } from "../api";
+import { ident, sql, SqlError, str, subscribe } from "../api";
 import { Chart } from "../chart";
 import { badge, fmtBytes, fmtInt, fmtMs, h, progress, replace } from "../dom";
 import { drawPlan, parsePlan } from "../plan";
 import { store, type Snapshot } from "../store";
 import type { Page } from "./page";
+import { LiveTable } from "./shell";
 
 const kExplain: Record<string, string> = { index: "INDEX", "materialized-view": "MATERIALIZED VIEW", view: "VIEW" };
 
@@ -16,7 +17,30 @@ export function dataflowPage(name: string): Page {
   const title = h("h1", {}, h("code", {}, name));
   const facts = h("div", { class: "facts" }, h("p", { class: "muted" }, "loading…"));
   const planEl = h("div", { class: "plan-box" }, h("p", { class: "muted" }, "loading the plan…"));
-  const el = h("div", { class: "page dataflow" }, title, facts, h("div", { class: "charts" }, chart.el), h("h2", {}, "Plan"), planEl);
+  // Its results as they change: a SUBSCRIBE with the current rows first.
+  const watchBtn = h("button", { type: "button", class: "watch" }, "Watch its rows change");
+  const watchEl = h("div", { class: "watch-box" }, watchBtn);
+  let stopWatch: (() => void) | null = null;
+  let relation = name;
+  watchBtn.addEventListener("click", () => {
+    if (stopWatch) {
+      stopWatch();
+      stopWatch = null;
+      watchBtn.textContent = "Watch its rows change";
+      return;
+    }
+    const live = new LiveTable();
+    replace(watchEl, watchBtn, live.el);
+    watchBtn.textContent = "Stop";
+    stopWatch = subscribe(`SUBSCRIBE ${ident(relation)} WITH (SNAPSHOT = true)`, {
+      columns: (cols) => live.setColumns(cols),
+      rows: (rows) => live.apply(rows),
+      error: (e) => replace(watchEl, watchBtn, h("p", { class: "error" }, e.message)),
+      end: () => {},
+    });
+  });
+  const el = h("div", { class: "page dataflow" }, title, facts, h("div", { class: "charts" }, chart.el),
+    h("h2", {}, "Plan"), planEl, h("h2", {}, "Rows"), watchEl);
   let explained = false;
 
   const explain = async (type: string) => {
@@ -41,7 +65,7 @@ export function dataflowPage(name: string): Page {
         replace(facts, h("p", { class: "error" }, `no index, view or materialized view named ${name}`));
         return;
       }
-      if (obj.type === "index") dataflowName = obj.on_name;
+      if (obj.type === "index") dataflowName = relation = obj.on_name;
       replace(title, obj.type.replace("-", " "), " ", h("code", {}, name), obj.type === "index" ? [" on ", h("code", {}, obj.on_name)] : null);
       if (!explained) void explain(obj.type);
       chart.update();
@@ -63,6 +87,7 @@ export function dataflowPage(name: string): Page {
     },
     destroy() {
       chart.destroy();
+      stopWatch?.();
     },
   };
 }

@@ -97,7 +97,7 @@ function resultTable(columns: Column[], rows: Value[][]): HTMLElement {
  * removes copies of a row; a row that enters flashes green, one that leaves stays a moment,
  * struck through, then goes.
  */
-class LiveTable {
+export class LiveTable {
   readonly el: HTMLElement;
   private columns: Column[] = [];
   private diffAt = 1;

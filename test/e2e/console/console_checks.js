@@ -79,7 +79,16 @@ async function demoChecks(page) {
   });
   await until(page, "hydration at 100%", 5000, () => document.querySelector('.page.dataflow [role="progressbar"]')?.getAttribute("aria-valuenow") === "100");
   ok(`index page: freshness ${fresh}, hydrated, plan graph of ${ops.length} operators (${[...new Set(ops)].join(", ")})`);
+  // The view's rows, live (a SUBSCRIBE with its snapshot).
+  await page.click("button.watch");
+  const rows = await until(page, "the view's rows streaming", 10_000, () => {
+    const head = [...document.querySelectorAll(".watch-box .live-table th")].map((th) => th.textContent);
+    const n = document.querySelectorAll(".watch-box .live-table tbody tr").length;
+    return head.includes("customer_id") && n > 0 ? n : null;
+  });
+  ok(`index page: sales_anomalies' rows stream in (${rows} shown)`);
   await shot(page, "index");
+  await page.click("button.watch");
 
   // A Kafka consumer group (kcat, committing every 500 ms) shows with its lag.
   const kcat = spawn("kcat", ["-b", process.env.KAFKA, "-G", "console_group", "-X", "auto.commit.interval.ms=500", "-q", "freshet.public.sales"],
