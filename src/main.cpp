@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "console/assets.hpp"
 #include "common/format.hpp"
 #include "server/session.hpp"
 #include "server/kafka_backend.hpp"
@@ -539,8 +540,9 @@ constexpr const char* kDemoUsage =
     "  --rate N               sales changes per tick (default 2000, ticks every 100 ms)\n"
     "  --data-dir DIR         where Freshet keeps its data (default: freshet-demo-data)\n"
     "  --pg-listen HOST:PORT  PostgreSQL protocol address (default: 127.0.0.1:6875)\n"
-    "  --kafka-listen HOST:PORT, --http-listen HOST:PORT  Kafka API and schema registry\n"
-    "                         (defaults 127.0.0.1:9092 and 127.0.0.1:6876; 'off' disables)\n"
+    "  --kafka-listen HOST:PORT, --http-listen HOST:PORT  Kafka API; HTTP (web console, SQL API,\n"
+    "                         schema registry) (defaults 127.0.0.1:9092 and 127.0.0.1:6876, moved\n"
+    "                         to free ports when taken; 'off' disables)\n"
     "  -h, --help             show this help\n";
 
 // The seed tutorial's view, verbatim.
@@ -614,9 +616,21 @@ int run_demo(int argc, char** argv, int first) {
   }
   KafkaEndpoints kafka;
   if (start_kafka(coordinator, kopts, false, pg, kafka) != 0) {
-    std::fprintf(stderr, "freshet demo: continuing without the Kafka API (use --kafka-listen/--http-listen to move it)\n");
+    // Another program (or demo) holds a default port: the demo takes free ones instead, and
+    // prints them below. Ports given with --kafka-listen/--http-listen are not moved.
     kafka.stop();
     kafka = KafkaEndpoints();
+    const KafkaFlags defaults;
+    KafkaFlags moved = kopts;
+    if (moved.port == defaults.port) moved.port = 0;
+    if (moved.http_port == defaults.http_port) moved.http_port = 0;
+    if ((moved.port != kopts.port || moved.http_port != kopts.http_port) && start_kafka(coordinator, moved, false, pg, kafka) == 0) {
+      std::fprintf(stderr, "freshet demo: a default port was taken; the Kafka API and HTTP moved to free ports\n");
+    } else {
+      std::fprintf(stderr, "freshet demo: continuing without the Kafka API and HTTP (use --kafka-listen/--http-listen to move them)\n");
+      kafka.stop();
+      kafka = KafkaEndpoints();
+    }
   }
   freshet::server::Session setup(coordinator, {});
   freshet::server::Session watch(coordinator, {});
@@ -633,16 +647,30 @@ int run_demo(int argc, char** argv, int first) {
     std::fprintf(stderr, "freshet demo: setup failed: %s\n", e.message().c_str());
     return 1;
   }
+  // The addresses actually in use (a port may have been moved above, or given as 0).
+  const std::string pg_addr = pgopts.host + ":" + std::to_string(pg.port());
+  const std::string http_url = kafka.registry ? "http://" + kopts.http_host + ":" + std::to_string(kafka.registry->port()) : "";
+  const std::string kafka_addr = kafka.server ? kopts.host + ":" + std::to_string(kafka.server->port()) : "";
   std::printf(
       "Freshet demo: the SALES load generator writes %llu changes every 100 ms into table `sales`;\n"
-      "the seed tutorial's view `sales_anomalies` (indexed on customer_id) is kept up to date.\n\n"
+      "the seed tutorial's view `sales_anomalies` (indexed on customer_id) is kept up to date.\n\n",
+      static_cast<unsigned long long>(rate));
+  if (!http_url.empty())
+    std::printf("Open the web console:  %s/console/\n\n", http_url.c_str());
+  else
+    std::printf("The web console is off (no HTTP listener).\n\n");
+  std::printf(
       "Connect while it runs:\n  psql -h %s -p %u -U freshet freshet\n"
       "and try:\n  SELECT * FROM sales_anomalies WHERE customer_id = 42;\n"
-      "  SELECT count(*) FROM sales_anomalies;\n  SELECT * FROM mz_source_statuses;\n\n"
-      "The sales table is also the Kafka topic freshet.public.sales (Avro; schema registry on\n"
-      "port 6876 unless moved): kcat -b 127.0.0.1:9092 -t freshet.public.sales -C -e\n\n"
-      "Changes to sales_anomalies as they happen (+ enters, - leaves):\n",
-      static_cast<unsigned long long>(rate), pgopts.host.c_str(), static_cast<unsigned>(pgopts.port));
+      "  SELECT count(*) FROM sales_anomalies;\n  SELECT * FROM mz_source_statuses;\n\n",
+      pgopts.host.c_str(), static_cast<unsigned>(pg.port()));
+  if (!kafka_addr.empty())
+    std::printf("The sales table is also the Kafka topic freshet.public.sales (Avro; schema registry %s):\n"
+                "  kcat -b %s -t freshet.public.sales -C -e\n\n",
+                http_url.empty() ? "off" : http_url.c_str(), kafka_addr.c_str());
+  std::printf("Addresses: PostgreSQL %s, Kafka %s, HTTP %s\n\n", pg_addr.c_str(), kafka_addr.empty() ? "off" : kafka_addr.c_str(),
+              http_url.empty() ? "off" : http_url.c_str());
+  std::printf("Changes to sales_anomalies as they happen (+ enters, - leaves):\n");
   std::fflush(stdout);
   // Stop on a signal or after the duration: cancel the watching session's SUBSCRIBE.
   std::atomic<bool> stop{false};
@@ -756,6 +784,7 @@ int main(int argc, char** argv) {
   // 32 MiB), after which they stay in per-thread arenas: 20 concurrent 64 MiB Fetches then
   // kept ~0.5 GB resident long after they were answered.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  freshet::console::register_console();  // before any HTTP listener starts (console/assets.hpp)
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;

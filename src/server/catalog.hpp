@@ -117,6 +117,7 @@ class Catalog : public sql::CatalogView {
 
   const std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>>& objects() const { return objects_; }
   TableData* table_data(uint64_t id);
+  const TableData* table_data(uint64_t id) const { return const_cast<Catalog*>(this)->table_data(id); }
   const SystemView* system_view(uint64_t id) const;
   const std::vector<SystemView>& system_views() const { return system_views_; }
   // Rows of the arrangement-size relation, filled by the coordinator (it owns the dataflows).
@@ -128,6 +129,9 @@ class Catalog : public sql::CatalogView {
   std::function<void(std::vector<Row>&)> dataflow_rows;
   // Rows of the sink-status relation, filled by the coordinator.
   std::function<void(std::vector<Row>&)> sink_rows;
+  // mz_kafka_consumer_groups: (group_id, topic, partition, committed_offset, end_offset, lag),
+  // filled by the Kafka API's backend while it runs (kafka_backend.hpp).
+  std::function<void(std::vector<Row>&)> kafka_group_rows;
 
   static constexpr uint64_t kFirstUserId = 1 << 20;
   static constexpr uint32_t kFirstUserOid = 16384;

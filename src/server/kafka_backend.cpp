@@ -61,6 +61,38 @@ CollectionKafkaBackend::CollectionKafkaBackend(Coordinator& coordinator, int32_t
                      ds.message().c_str());
     }
   }
+  std::unique_lock lock(st.mu);  // relation reads hold it
+  st.catalog.kafka_group_rows = [this](std::vector<Row>& out) { group_rows_locked(out); };
+}
+
+CollectionKafkaBackend::~CollectionKafkaBackend() {
+  auto& st = coord_.state();
+  std::unique_lock lock(st.mu);
+  st.catalog.kafka_group_rows = nullptr;
+}
+
+void CollectionKafkaBackend::group_rows_locked(std::vector<Row>& out) {
+  // Lock order: the caller holds the coordinator's mu; mu_ (offsets) and index_mu_ (in
+  // high_watermark) are taken inside it, never the other way round. raw_mu_ must not be
+  // (it comes before mu), so raw topics have no high watermark here.
+  auto& st = coord_.state();
+  std::map<std::string, Route, std::less<>> by_topic;
+  for (auto& r : routes_locked()) by_topic.emplace(r.info.name, std::move(r));
+  std::lock_guard lock(mu_);
+  for (const auto& [group, tps] : offsets_) {
+    for (const auto& [tp, v] : tps) {
+      const auto& [topic, partition] = tp;
+      std::optional<int64_t> end;
+      auto r = by_topic.find(topic);
+      if (r != by_topic.end() && st.persist && partition >= 0 && partition < partitions_)
+        if (auto c = st.persist->store().get(r->second.collection))
+          end = static_cast<int64_t>(high_watermark(r->second, partition, *c));
+      std::vector<Datum> ds = {Datum::from_string(group), Datum::from_string(topic), Datum::from_int(partition),
+                               Datum::from_int(v.first), end ? Datum::from_int(*end) : Datum::null(),
+                               end ? Datum::from_int(std::max<int64_t>(0, *end - v.first)) : Datum::null()};
+      out.push_back(Row::pack(ds));
+    }
+  }
 }
 
 std::optional<CollectionKafkaBackend::RawTopic> CollectionKafkaBackend::raw_topic(std::string_view name) {
@@ -214,8 +246,12 @@ int16_t CollectionKafkaBackend::read_raw(const storage::Collection& c, int64_t f
 }
 
 std::vector<CollectionKafkaBackend::Route> CollectionKafkaBackend::routes() {
+  std::shared_lock lock(coord_.state().mu);
+  return routes_locked();
+}
+
+std::vector<CollectionKafkaBackend::Route> CollectionKafkaBackend::routes_locked() {
   auto& st = coord_.state();
-  std::shared_lock lock(st.mu);
   std::vector<Route> out;
   for (const auto& [id, o] : st.catalog.objects()) {
     Route r;

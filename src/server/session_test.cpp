@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "server/coordinator.hpp"
+#include "server/kafka_backend.hpp"
 
 namespace freshet::server {
 namespace {
@@ -178,6 +179,40 @@ TEST_F(SessionTest, FailedDataflowReportsItsError) {
   run("DELETE FROM t WHERE b = 0");
   run("CREATE MATERIALIZED VIEW q AS SELECT a / b AS r FROM t");
   EXPECT_EQ(run("SELECT r FROM q"), V({"2"}));
+}
+
+TEST_F(SessionTest, MzObjectsListsObjectsWithRowsAndTopics) {
+  run("CREATE TABLE t (a int); INSERT INTO t VALUES (1), (1), (2)");
+  run("CREATE VIEW v AS SELECT a FROM t WHERE a > 1");
+  run("CREATE INDEX v_a ON v (a)");
+  run("CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS c FROM t");
+  EXPECT_EQ(run("SELECT name, type, on_name, rows, topic FROM mz_objects ORDER BY name"),
+            V({"mv|materialized-view|NULL|NULL|freshet.public.mv", "t|table|NULL|3|freshet.public.t", "v|view|NULL|NULL|NULL",
+               "v_a|index|v|NULL|NULL"}));
+  run("DELETE FROM t WHERE a = 1");
+  EXPECT_EQ(run("SELECT rows FROM mz_objects WHERE name = 't'"), V({"1"}));
+  run("CREATE TABLE k (id int PRIMARY KEY); INSERT INTO k VALUES (1), (2)");  // counted in O(1)
+  EXPECT_EQ(run("SELECT rows FROM mz_objects WHERE name = 'k'"), V({"2"}));
+  run("DROP TABLE k");
+  run("DROP MATERIALIZED VIEW mv");
+  run("DROP VIEW v CASCADE");
+  run("DROP TABLE t");
+  EXPECT_EQ(run("SELECT count(*) FROM mz_objects"), V({"0"}));
+}
+
+TEST_F(SessionTest, MzKafkaConsumerGroupsShowsCommittedOffsetsAndLag) {
+  EXPECT_EQ(run("SELECT count(*) FROM mz_kafka_consumer_groups"), V({"0"}));  // no Kafka API
+  run("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+  {
+    CollectionKafkaBackend kafka(coord_, 1);
+    ASSERT_TRUE(kafka.commit_offsets("g1", {{"freshet.public.t", 0, 1, ""}, {"raw_topic", 0, 7, ""}}));
+    EXPECT_EQ(run("SELECT group_id, topic, partition, committed_offset, end_offset, lag FROM mz_kafka_consumer_groups ORDER BY topic"),
+              V({"g1|freshet.public.t|0|1|3|2", "g1|raw_topic|0|7|NULL|NULL"}));
+    run("INSERT INTO t VALUES (4, 'd')");
+    EXPECT_EQ(run("SELECT lag FROM mz_kafka_consumer_groups WHERE topic = 'freshet.public.t'"), V({"3"}));
+  }
+  EXPECT_EQ(run("SELECT count(*) FROM mz_kafka_consumer_groups"), V({"0"}));  // the backend is gone
+  run("DROP TABLE t");
 }
 
 TEST_F(SessionTest, MaterializedViewAndSubscribeCursor) {
