@@ -244,7 +244,7 @@ enum class Sort { kNo, kRow, kValue };
 namespace oid {
 constexpr unsigned kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25,
                    kOid = 26, kFloat4 = 700, kFloat8 = 701, kBpchar = 1042, kVarchar = 1043,
-                   kNumeric = 1700, kJsonb = 3802;
+                   kInterval = 1186, kNumeric = 1700, kJsonb = 3802;
 }  // namespace oid
 
 bool is_int_oid(unsigned o) {
@@ -283,16 +283,34 @@ std::string rust_fixed3(double d) {
   return buf;
 }
 
-// Rust's `format!("{}", f)`: the shortest digits that read back as the same value, never in
-// exponent notation.
+// Rust's `format!("{}", f)`: the shortest digits that read back as the same value, written
+// out without an exponent (2e40 prints as 2 followed by 40 zeros, not as its exact value).
 template <typename F>
 std::string rust_display(F f) {
   if (std::isnan(f)) return "NaN";
   if (std::isinf(f)) return f > 0 ? "inf" : "-inf";
-  char buf[400];
-  auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::fixed);
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
   if (r.ec != std::errc()) return std::to_string(f);
-  return std::string(buf, r.ptr);
+  std::string sci(buf, r.ptr);  // [-]d[.ddd]e[+-]XX
+  bool neg = sci[0] == '-';
+  if (neg) sci.erase(0, 1);
+  auto e = sci.find('e');
+  int exp10 = std::atoi(sci.c_str() + e + 1);
+  std::string digits;
+  for (size_t k = 0; k < e; ++k)
+    if (sci[k] != '.') digits += sci[k];
+  // value = 0.digits * 10^(exp10 + 1)
+  int point = exp10 + 1;
+  std::string out;
+  if (point <= 0) {
+    out = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
+  } else if (point >= static_cast<int>(digits.size())) {
+    out = digits + std::string(point - digits.size(), '0');
+  } else {
+    out = digits.substr(0, point) + "." + digits.substr(point);
+  }
+  return (neg ? "-" : "") + out;
 }
 
 std::string format_float_display(unsigned o, const std::string& v) {
@@ -340,8 +358,21 @@ std::string round_numeric(const std::string& v, int scale, bool truncate) {
   return (neg && !zero ? "-" : "") + out;
 }
 
+// Materialize decodes a numeric and reduces it (cx.reduce): trailing fraction zeros go.
+std::string numeric_reduce(const std::string& v) {
+  auto dot = v.find('.');
+  if (dot == std::string::npos || v.find_first_not_of("-0123456789.") != std::string::npos)
+    return v;
+  std::string out = v;
+  while (out.back() == '0') out.pop_back();
+  if (out.back() == '.') out.pop_back();
+  if (out == "-0" || out.empty() || out == "-") out = "0";
+  return out;
+}
+
 // Numeric as an R value in standard mode: more than 3 fraction digits are rounded to 3.
-std::string numeric_real_standard(const std::string& v) {
+std::string numeric_real_standard(const std::string& v0) {
+  std::string v = numeric_reduce(v0);
   auto dot = v.find('.');
   if (dot == std::string::npos || v.size() - dot - 1 <= 3) return round_numeric(v, 1000, true);
   return round_numeric(v, 3, false);
@@ -520,6 +551,24 @@ std::string format_jsonb(const std::string& v) {
   return out;
 }
 
+// Materialize writes "1 month" / "2 months" / "-1 months" where PostgreSQL's style has "mon" /
+// "mons"; everything else of the two interval styles agrees.
+std::string format_interval(const std::string& v) {
+  std::string out;
+  size_t i = 0;
+  while (i < v.size()) {
+    size_t e = v.find(' ', i);
+    std::string tok = v.substr(i, e == std::string::npos ? std::string::npos : e - i);
+    if (tok == "mon") tok = "month";
+    else if (tok == "mons") tok = "months";
+    out += tok;
+    if (e == std::string::npos) break;
+    out += ' ';
+    i = e + 1;
+  }
+  return out;
+}
+
 std::string format_datum(const std::string& v, unsigned o, ColType t, Mode mode) {
   switch (t) {
     case ColType::kBool:
@@ -529,14 +578,14 @@ std::string format_datum(const std::string& v, unsigned o, ColType t, Mode mode)
       if (is_float_oid(o)) return float_as_i64(parse_float(v));
       if (is_text_oid(o)) return "0";  // "This is so wrong, but sqlite needs it."
       if (o == oid::kBool) return v == "t" ? "1" : "0";
-      if (o == oid::kNumeric) return round_numeric(v, 0, mode == Mode::kStandard);
+      if (o == oid::kNumeric) return round_numeric(numeric_reduce(v), 0, mode == Mode::kStandard);
       return v;
     case ColType::kReal:
       if (is_int_oid(o)) return v;  // Rust ignores a precision for integers.
       if (is_float_oid(o))
         return mode == Mode::kStandard ? format_float_fixed3(o, v) : format_float_display(o, v);
       if (o == oid::kNumeric)
-        return mode == Mode::kStandard ? numeric_real_standard(v) : v;
+        return mode == Mode::kStandard ? numeric_real_standard(v) : numeric_reduce(v);
       return v;
     case ColType::kText:
       if (is_text_oid(o)) return v.empty() ? "(empty)" : v;
@@ -544,6 +593,8 @@ std::string format_datum(const std::string& v, unsigned o, ColType t, Mode mode)
       if (is_float_oid(o)) return format_float_fixed3(o, v);
       if (o == oid::kBytea) return format_bytea(v);
       if (o == oid::kJsonb) return format_jsonb(v);
+      if (o == oid::kNumeric) return numeric_reduce(v);
+      if (o == oid::kInterval) return format_interval(v);
       return v;
     case ColType::kOid:
       return v;
