@@ -84,11 +84,28 @@ run_materialize() {
   local list=test/slt-corpora/materialize.list base=test/slt-corpora/materialize.baseline
   check_fetched materialize "$list" || return 3
   local dir="$SLT_CORPORA_DIR/materialize" md="$OUT/materialize.md" rec="$OUT/materialize-records.tsv"
-  : >"$rec"
-  local t=(0 0 0 0 0 0) bad=0 f note
+  local pgrec="$OUT/materialize-pg-records.tsv"
+  : >"$rec"; : >"$pgrec"
+  # The same files through the same runner against PostgreSQL 15 (a new database per file):
+  # a wrong-rows record where PostgreSQL returns what Freshet returns is a place where
+  # Materialize differs from PostgreSQL, not a wrong answer of Freshet's.
+  (
+    source test/e2e/lib.sh
+    start_postgres >/dev/null 2>&1 || { echo "cannot start PostgreSQL"; exit 1; }
+    k=0
+    while read -r f; do
+      k=$((k + 1))
+      psql -q -h 127.0.0.1 -p "$PG_REF_PORT" -U freshet -d freshet -c "CREATE DATABASE mz_$k" >/dev/null 2>&1
+      timeout "$SLT_FILE_TIMEOUT_S" "$SLT" --dialect materialize --host 127.0.0.1 --port "$PG_REF_PORT" \
+        --user freshet --db "mz_$k" --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --records-out "$pgrec" \
+        "$dir/$f" >"$OUT/mz-pg-${f%.slt}.log" 2>&1
+    done < <(list_paths "$list")
+    stop_postgres
+  )
+  local t=(0 0 0 0 0 0 0) bad=0 f note
   {
-    echo "| file | records | passed | error text only | unsupported | wrong rows | other | note |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---|"
+    echo "| file | records | passed | error text only | unsupported | wrong rows | of which PostgreSQL 15 agrees with Freshet | other | note |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
   } >"$md"
   while read -r f; do
     local log="$OUT/mz-${f%.slt}.log"
@@ -102,11 +119,15 @@ run_materialize() {
     u=$(sed -nE 's/.* unsupported=([0-9]+).*/\1/p' <<<"$cls"); w=$(sed -nE 's/.* wrong-rows=([0-9]+).*/\1/p' <<<"$cls")
     o=$(sed -nE 's/.* other=([0-9]+).*/\1/p' <<<"$cls")
     p=${p:-0} e=${e:-0} u=${u:-0} w=${w:-0} o=${o:-0}
-    local n=$((p + e + u + w + o))
+    local n=$((p + e + u + w + o)) a
+    # Wrong-rows records of this file where PostgreSQL's result signature equals Freshet's.
+    a=$(awk -F'\t' -v f="$dir/$f" 'FNR == NR { if ($1 == f) pg[$2] = $4; next }
+          $1 == f && $3 == "wrong-rows" && ($2 in pg) && pg[$2] == $4 { n++ } END { print n + 0 }' "$pgrec" "$rec")
     [[ -z "$cls" && -z "$note" ]] && note="no result ($(tail -1 "$log"))"
-    printf '| %s | %d | %d | %d | %d | %d | %d | %s |\n' "$f" "$n" "$p" "$e" "$u" "$w" "$o" "$note" >>"$md"
-    printf '%-30s %5d records %5d passed  error-text %3d  unsupported %3d  wrong-rows %3d  other %3d %s\n' \
-      "$f" "$n" "$p" "$e" "$u" "$w" "$o" "$note"
+    printf '| %s | %d | %d | %d | %d | %d | %d | %d | %s |\n' "$f" "$n" "$p" "$e" "$u" "$w" "$a" "$o" "$note" >>"$md"
+    printf '%-30s %5d records %5d passed  error-text %3d  unsupported %3d  wrong-rows %3d (PostgreSQL agrees: %d)  other %3d %s\n' \
+      "$f" "$n" "$p" "$e" "$u" "$w" "$a" "$o" "$note"
+    t[6]=$((t[6] + a))
     t[0]=$((t[0] + n)); t[1]=$((t[1] + p)); t[2]=$((t[2] + e)); t[3]=$((t[3] + u)); t[4]=$((t[4] + w)); t[5]=$((t[5] + o))
     # Ratchet: never fewer passes, never more wrong rows than the committed baseline.
     local bp bw
@@ -116,9 +137,9 @@ run_materialize() {
     fi
     [[ -n "$note" ]] && bad=$((bad + 1))
   done < <(list_paths "$list")
-  printf '| **total** | **%d** | **%d** | **%d** | **%d** | **%d** | **%d** | |\n' "${t[@]}" >>"$md"
+  printf '| **total** | **%d** | **%d** | **%d** | **%d** | **%d** | **%d** | **%d** | |\n' "${t[0]}" "${t[1]}" "${t[2]}" "${t[3]}" "${t[4]}" "${t[6]}" "${t[5]}" >>"$md"
   local pct=$((t[0] ? t[1] * 1000 / t[0] : 0))
-  echo "materialize: ${t[0]} records, ${t[1]} passed ($((pct / 10)).$((pct % 10))%), error text only ${t[2]}, unsupported ${t[3]}, wrong rows ${t[4]}, other ${t[5]}"
+  echo "materialize: ${t[0]} records, ${t[1]} passed ($((pct / 10)).$((pct % 10))%), error text only ${t[2]}, unsupported ${t[3]}, wrong rows ${t[4]} (PostgreSQL 15 agrees with Freshet on ${t[6]}), other ${t[5]}"
   echo "table: $md; every failed record: $rec"
   ((bad == 0))
 }

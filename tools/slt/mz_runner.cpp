@@ -1126,6 +1126,7 @@ class MzRunner {
         continue;
       }
       Verdict v;
+      signature_ = "-";
       if (!connected || !main_->is_open()) connected = main_->open(&err);
       if (!connected) {
         v = {Outcome::kOther, "server unreachable: " + one_line(err), "", ""};
@@ -1145,7 +1146,8 @@ class MzRunner {
       }
       if (records_out_.is_open()) {
         records_out_ << path << "\t" << r.line << "\t" << outcome_name(v.outcome) << "\t"
-                     << one_line(v.detail) << "\t" << one_line(r.sql, 200) << "\n";
+                     << signature_ << "\t" << one_line(v.detail) << "\t" << one_line(r.sql, 200)
+                     << "\n";
       }
     }
     conns_.clear();
@@ -1177,6 +1179,8 @@ class MzRunner {
     static const std::regex kFakeIndex("^(CREATE UNIQUE INDEX|REINDEX)");
     if (std::regex_search(r.sql, kFakeIndex)) return {};  // As Materialize: not run.
     Exec e = main_->exec(r.sql, true);
+    signature_ = e.ok ? "ok " + std::to_string(e.sets.empty() ? 0 : e.sets.back().affected)
+                      : "error " + e.err.sqlstate;
     if (e.ok) {
       if (r.expected_error)
         return {Outcome::kOther, "accepted, expected error: " + *r.expected_error, "", ""};
@@ -1200,6 +1204,7 @@ class MzRunner {
 
   Verdict run_query(const Record& r) {
     Exec e = main_->exec(r.sql, true);
+    signature_ = e.ok ? "rows" : "error " + e.err.sqlstate;
     if (!e.ok) {
       if (r.expected_error && !e.timed_out && !e.connection_lost) {
         if (error_matches(*r.expected_error, e.err.text())) return {};
@@ -1231,6 +1236,7 @@ class MzRunner {
     for (auto& row : rows)
       for (auto& v : row) values.push_back(std::move(v));
     if (r.sort == Sort::kValue) std::sort(values.begin(), values.end());
+    signature_ = "rows " + md5_hex(values);
     if (r.column_names && !rs.rows.empty() && *r.column_names != rs.names) {
       std::string got, want;
       for (const auto& n : rs.names) got += n + " ";
@@ -1311,6 +1317,7 @@ class MzRunner {
       for (; k < actual.size(); ++k) joined.push_back(actual[k]);
       actual = joined;
     }
+    signature_ = "simple " + md5_hex(actual);
     if (actual == r.values) return {};
     bool expected_error = !r.values.empty() && r.values[0].rfind("db error:", 0) == 0;
     if (actual_error && expected_error)
@@ -1366,6 +1373,9 @@ class MzRunner {
   std::unique_ptr<Conn> main_;
   std::map<std::string, std::unique_ptr<Conn>> conns_;
   std::ofstream records_out_;
+  // What the last record returned, to compare runs against two servers: "rows <md5 of the
+  // formatted values>", "ok <rows affected>", "error <SQLSTATE>", "simple <md5 of the lines>".
+  std::string signature_;
 };
 
 }  // namespace

@@ -26,7 +26,8 @@ struct MzOptions {
   int timeout_ms = 30000;
   int failures_shown_max = 5;
   bool verbose = false;
-  // Appends one line per record to this file: `file<TAB>line<TAB>class<TAB>detail`.
+  // Appends one line per record to this file:
+  // `file<TAB>line<TAB>class<TAB>result signature<TAB>detail<TAB>sql`.
   std::string records_out;
   std::vector<std::string> files;
 };
