@@ -12,7 +12,7 @@
 #                                            Freshet; fails when Freshet passes fewer records
 #                                            than PostgreSQL on any file.
 #
-# Each Freshet run has a time limit (SLT_FILE_TIMEOUT_S, default 900) and a resident-memory
+# Each Freshet run has a time limit (SLT_FILE_TIMEOUT_S, default 600) and a resident-memory
 # cap (SLT_RSS_CAP_MB, default 4096): a watcher kills that Freshet when it is exceeded and the
 # file is reported as RSS-CAP instead of hanging the suite. Exit status 3 = files not fetched.
 # Results: $BUILD_DIR/slt-corpora/<suite>.md (a markdown table) and <suite>-records.tsv.
@@ -22,7 +22,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 : "${BUILD_DIR:=build/release}"
 : "${SLT_CORPORA_DIR:=$ROOT/build/slt-corpora}"
-: "${SLT_FILE_TIMEOUT_S:=900}"
+: "${SLT_FILE_TIMEOUT_S:=600}"
 : "${SLT_RSS_CAP_MB:=4096}"
 SLT="$ROOT/$BUILD_DIR/slt_runner"
 OUT="$ROOT/$BUILD_DIR/slt-corpora"

@@ -1061,6 +1061,17 @@ bool is_unsupported(const PgError& e) {
          e.sqlstate == "42704" || e.message.find("supported") != std::string::npos;
 }
 
+// SELECT, WITH, VALUES, SHOW, EXPLAIN, TABLE: a failure of such a record changes no state.
+bool is_read_only(const std::string& sql) {
+  size_t b = sql.find_first_not_of(" \t\r\n(");
+  if (b == std::string::npos) return true;
+  std::string w;
+  for (size_t k = b; k < sql.size() && std::isalpha(static_cast<unsigned char>(sql[k])); ++k)
+    w += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[k])));
+  return w == "SELECT" || w == "WITH" || w == "VALUES" || w == "SHOW" || w == "EXPLAIN" ||
+         w == "TABLE";
+}
+
 std::string one_line(std::string s, size_t max = 300) {
   for (char& c : s)
     if (c == '\n' || c == '\t' || c == '\r') c = ' ';
@@ -1140,8 +1151,8 @@ class MzRunner {
         v.detail = "[after an earlier failure] " + v.detail;
       fc.n[static_cast<int>(v.outcome)]++;
       if (v.outcome != Outcome::kPass) {
-        if (r.kind == Kind::kStatement && !r.expected_error) earlier_failure = true;
-        if (r.kind == Kind::kSimple) earlier_failure = true;
+        // A failed record that may have changed (or failed to change) the database state.
+        if (!r.expected_error && !is_read_only(r.sql)) earlier_failure = true;
         report(path, r, v, &shown);
       }
       if (records_out_.is_open()) {
