@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -1036,21 +1037,12 @@ std::string md5_hex(const std::vector<std::string>& values) {
   return out;
 }
 
-// Materialize's expected-error patterns are Rust regexes; std::regex (ECMAScript) reads most
-// of them. A leading (?i) becomes the icase flag; a pattern std::regex cannot compile is
-// matched as a literal substring.
+// Materialize's expected-error patterns are Rust regexes; RE2 has the same syntax (both
+// descend from RE2). A pattern RE2 cannot compile is matched as a literal substring.
 bool error_matches(const std::string& pattern, const std::string& text) {
-  std::string p = pattern;
-  auto flags = std::regex::ECMAScript;
-  if (p.rfind("(?i)", 0) == 0) {
-    p = p.substr(4);
-    flags |= std::regex::icase;
-  }
-  try {
-    return std::regex_search(text, std::regex(p, flags));
-  } catch (const std::regex_error&) {
-    return text.find(p) != std::string::npos;
-  }
+  re2::RE2 re(pattern, re2::RE2::Quiet);
+  if (!re.ok()) return text.find(pattern) != std::string::npos;
+  return re2::RE2::PartialMatch(text, re);
 }
 
 // Refusals that mean "not implemented" rather than "wrong": feature not supported, syntax
