@@ -185,7 +185,7 @@ run_sqlite() {
   while read -r f; do
     local log="$OUT/fr-$(echo "$f" | tr / _).log" note pgp pgf frp frf
     note=$(with_freshet "$log" "$SLT" --host 127.0.0.1 --user freshet --db freshet \
-      --timeout-ms "${SLT_TIMEOUT_MS:-30000}" "$dir/$f")
+      --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 200 "$dir/$f")
     read -r pgp pgf < <(counts "$OUT/pg-$(echo "$f" | tr / _).log" "$dir/$f")
     read -r frp frf < <(counts "$log" "$dir/$f")
     local n=$((pgp + pgf))
