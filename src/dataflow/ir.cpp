@@ -151,6 +151,21 @@ const char* agg_name(AggKind k) {
   return "?";
 }
 
+std::string frame_text(const WindowFrame& f) {
+  auto bound = [&](const FrameBound& b) -> std::string {
+    std::string n = f.rows ? std::to_string(b.rows) : b.range.size_bytes() > 0 ? format_datum(b.range.get(0), b.range_type) : "?";
+    switch (b.kind) {
+      case FrameBoundKind::kUnboundedPreceding: return "unbounded preceding";
+      case FrameBoundKind::kPreceding: return n + " preceding";
+      case FrameBoundKind::kCurrentRow: return "current row";
+      case FrameBoundKind::kFollowing: return n + " following";
+      case FrameBoundKind::kUnboundedFollowing: return "unbounded following";
+    }
+    return "?";
+  };
+  return std::string(f.rows ? "rows" : "range") + " between " + bound(f.start) + " and " + bound(f.end);
+}
+
 std::string list(const std::vector<ScalarExpr>& es) { return join_args(es, ", "); }
 
 std::string uint_list(const std::vector<uint32_t>& cs) {
@@ -296,11 +311,12 @@ std::string RelExpr::to_string(int indent) const {
       s += " functions=[";
       for (size_t i = 0; i < window_funcs.size(); ++i) {
         if (i > 0) s += ", ";
-        switch (window_funcs[i].kind) {
-          case WindowFuncKind::kRowNumber: s += "row_number()"; break;
-          case WindowFuncKind::kRank: s += "rank()"; break;
-          case WindowFuncKind::kDenseRank: s += "dense_rank()"; break;
-        }
+        const WindowFunc& f = window_funcs[i];
+        static const char* const kNames[] = {"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile",
+                                             "lag", "lead", "first_value", "last_value", "nth_value"};
+        s += f.kind == WindowFuncKind::kAggregate ? agg_name(f.agg_kind) : kNames[static_cast<int>(f.kind)];
+        s += "(" + uint_list(f.args) + ")";
+        if (f.kind >= WindowFuncKind::kFirstValue) s += " " + frame_text(f.frame);
       }
       s += "]";
       break;

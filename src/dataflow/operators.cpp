@@ -431,6 +431,8 @@ class ReduceOp final : public Operator {
     bool dirty = false;
   };
 
+ public:
+  // The accumulator functions, shared with window aggregates (Accumulator below).
   static void init_state(const AggregateExpr& a, AggState& s) {
     if (a.kind == AggKind::kMin || a.kind == AggKind::kMax) {
       s.ordered = std::make_unique<std::map<Row, int64_t, DatumRowLess>>();
@@ -656,6 +658,7 @@ class ReduceOp final : public Operator {
     return Datum::null();
   }
 
+ private:
   ReduceSpec spec_;
   std::unordered_map<std::string, Group, StringHash, std::equal_to<>> groups_;
 };
@@ -784,6 +787,62 @@ class CountingOp final : public Operator {
 };
 
 }  // namespace
+
+struct AccumulatorState {
+  AggState s;
+};
+
+Accumulator::Accumulator(const AggregateExpr& agg) : agg_(&agg) { clear(); }
+Accumulator::~Accumulator() = default;
+Accumulator::Accumulator(Accumulator&&) noexcept = default;
+Accumulator& Accumulator::operator=(Accumulator&&) noexcept = default;
+
+void Accumulator::clear() {
+  state_ = std::make_unique<AccumulatorState>();
+  ReduceOp::init_state(*agg_, state_->s);
+}
+
+void Accumulator::update(std::span<const Datum> row, int64_t diff, EvalContext& ctx) {
+  const AggregateExpr& a = *agg_;
+  AggState& s = state_->s;
+  if (a.filter) {
+    Datum f = eval(*a.filter, row, ctx);
+    if (f.is_null() || !f.as_bool()) return;
+  }
+  if (a.kind == AggKind::kCountStar) {
+    s.count = add_diffs(s.count, diff);
+    return;
+  }
+  Datum v = eval(a.arg, row, ctx);
+  if (v.is_null() && a.kind != AggKind::kArrayAgg) return;
+  Datum sep;
+  if (a.kind == AggKind::kStringAgg) sep = eval(a.separator, row, ctx);
+  std::vector<Datum> order_vals;
+  for (const ScalarExpr& o : a.order_exprs) order_vals.push_back(eval(o, row, ctx));
+  ReduceOp::update_state(a, s, v, sep, diff, order_vals);
+}
+
+Datum Accumulator::result(EvalContext& ctx) const { return ReduceOp::result(*agg_, state_->s, ctx); }
+
+bool Accumulator::exact_retraction() const {
+  switch (agg_->kind) {
+    case AggKind::kCountStar:
+    case AggKind::kCount:
+    case AggKind::kMin:
+    case AggKind::kMax:
+    case AggKind::kBoolAnd:
+    case AggKind::kBoolOr:
+    case AggKind::kStringAgg:
+    case AggKind::kArrayAgg:
+      return true;
+    case AggKind::kSum:
+    case AggKind::kAvg:
+      // Float sums round differently once values leave; numeric sums keep the scale of
+      // values that left. Integer and interval sums are exact.
+      return is_integer_type(agg_->arg.type.id) || agg_->arg.type.id == TypeId::kInterval;
+  }
+  return false;
+}
 
 int compare_by_sort_keys(RowRef a, RowRef b, const std::vector<SortKey>& keys) {
   if (!keys.empty()) {

@@ -132,7 +132,30 @@ class FlatMapOp final : public Operator {
 // emits the difference, so the cost of a change is the size of its partition.
 class WindowOp final : public Operator {
  public:
-  explicit WindowOp(WindowSpec spec) : spec_(std::move(spec)) {}
+  explicit WindowOp(WindowSpec spec) : spec_(std::move(spec)) {
+    aggs_.resize(spec_.funcs.size());
+    for (size_t i = 0; i < spec_.funcs.size(); ++i) {
+      const WindowFunc& f = spec_.funcs[i];
+      if (f.kind != WindowFuncKind::kAggregate) continue;
+      AggregateExpr& a = aggs_[i];
+      a.kind = f.agg_kind;
+      a.result_type = f.result_type;
+      size_t k = 0;
+      auto col = [&](uint32_t c) { return ScalarExpr::column_ref(c, spec_.input_types.at(c)); };
+      if (a.kind != AggKind::kCountStar) a.arg = col(f.args.at(k++));
+      if (a.kind == AggKind::kStringAgg) a.separator = col(f.args.at(k++));
+      if (f.agg_filter) a.filter = col(f.args.at(k++));
+      // string_agg/array_agg list their values in window order, as PostgreSQL feeds them.
+      if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kArrayAgg) {
+        for (const SortKey& o : spec_.order_by) {
+          SortKey key = o;
+          key.column = static_cast<uint32_t>(a.order_exprs.size());
+          a.order_exprs.push_back(col(o.column));
+          a.order_keys.push_back(key);
+        }
+      }
+    }
+  }
   std::string name() const override { return "Window"; }
   size_t state_size() const override { return partitions_.size(); }
 
@@ -161,43 +184,16 @@ class WindowOp final : public Operator {
       rit->second = add_diffs(rit->second, u.diff);
       if (rit->second == 0) p.rows.erase(rit);
     }
-    std::vector<Datum> prev, cur, outrow;
     for (Partition* p : dirty) {
       p->dirty = false;
-      std::vector<std::pair<Row, int64_t>> now;
-      int64_t position = 0, rank = 0, dense = 0;
-      prev.clear();
-      bool first = true;
-      for (const auto& [r, c] : p->rows) {
-        if (c <= 0) continue;  // a retraction of a row never inserted: a bug upstream
-        cur.clear();
-        r.unpack_into(cur);
-        bool peer = !first && same_order_values(prev, cur);
-        for (int64_t k = 0; k < c; ++k) {
-          ++position;
-          if (!(peer || k > 0)) {
-            rank = position;
-            ++dense;
-          }
-          outrow = cur;
-          for (const WindowFunc& f : spec_.funcs) {
-            switch (f.kind) {
-              case WindowFuncKind::kRowNumber: outrow.push_back(Datum::from_int(position)); break;
-              case WindowFuncKind::kRank: outrow.push_back(Datum::from_int(rank)); break;
-              case WindowFuncKind::kDenseRank: outrow.push_back(Datum::from_int(dense)); break;
-            }
-          }
-          now.emplace_back(Row::pack(outrow), 1);
-        }
-        prev.swap(cur);
-        first = false;
-      }
+      std::vector<std::pair<Row, int64_t>> now = compute(ctx, *p);
       std::vector<std::pair<Row, int64_t>> delta = now;
       for (const auto& [r, c] : p->emitted) delta.emplace_back(r, -c);
       consolidate(delta);
       for (auto& [r, c] : delta) out.push_back(Update{std::move(r), ctx.time, c});
       consolidate(now);
       p->emitted = std::move(now);
+      ctx.check_size(out.size());
     }
     for (auto it = partitions_.begin(); it != partitions_.end();) {
       if (it->second.rows.empty() && it->second.emitted.empty()) {
@@ -209,6 +205,17 @@ class WindowOp final : public Operator {
   }
 
  private:
+  struct Less {
+    const std::vector<SortKey>* keys;
+    bool operator()(const Row& a, const Row& b) const { return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0; }
+  };
+  struct Partition {
+    explicit Partition(Less l) : rows(l) {}
+    std::map<Row, int64_t, Less> rows;
+    std::vector<std::pair<Row, int64_t>> emitted;
+    bool dirty = false;
+  };
+
   // Peers: equal in every ORDER BY column (NULLs equal each other).
   bool same_order_values(const std::vector<Datum>& a, const std::vector<Datum>& b) const {
     for (const SortKey& k : spec_.order_by) {
@@ -222,17 +229,255 @@ class WindowOp final : public Operator {
     }
     return true;
   }
-  struct Less {
-    const std::vector<SortKey>* keys;
-    bool operator()(const Row& a, const Row& b) const { return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0; }
-  };
-  struct Partition {
-    explicit Partition(Less l) : rows(l) {}
-    std::map<Row, int64_t, Less> rows;
-    std::vector<std::pair<Row, int64_t>> emitted;
-    bool dirty = false;
-  };
+
+  // x compared with v + sign * k (RANGE offsets over the one ORDER BY column; x, v not NULL).
+  static int compare_offset(const Datum& x, const Datum& v, int sign, const Datum& k) {
+    switch (v.kind()) {
+      case PhysicalKind::kInt: {
+        __int128 t = static_cast<__int128>(v.as_int()) + sign * static_cast<__int128>(k.as_int());
+        __int128 a = x.as_int();
+        return a < t ? -1 : a > t ? 1 : 0;
+      }
+      case PhysicalKind::kFloat: {
+        double t = v.as_float() + sign * k.as_float();
+        double a = x.as_float();
+        return a < t ? -1 : a > t ? 1 : 0;
+      }
+      case PhysicalKind::kNumeric: {
+        Numeric kk = k.as_numeric();
+        Numeric t = sign > 0 ? numeric_add(v.as_numeric(), kk) : numeric_sub(v.as_numeric(), kk);
+        return numeric_compare(x.as_numeric(), t);
+      }
+      default:
+        throw SqlError(sqlstate::kFeatureNotSupported, "RANGE with an offset over this ORDER BY type is not supported");
+    }
+  }
+
+  // The output rows of one partition.
+  std::vector<std::pair<Row, int64_t>> compute(StepContext& ctx, Partition& p) {
+    // Positions in window order (a row of multiplicity c fills c positions).
+    std::vector<std::vector<Datum>> distinct_rows;
+    distinct_rows.reserve(p.rows.size());
+    std::vector<uint32_t> at;  // position -> index into distinct_rows
+    for (const auto& [r, c] : p.rows) {
+      if (c <= 0) continue;  // a retraction of a row never inserted: a bug upstream
+      distinct_rows.emplace_back();
+      r.unpack_into(distinct_rows.back());
+      for (int64_t k = 0; k < c; ++k) at.push_back(static_cast<uint32_t>(distinct_rows.size() - 1));
+      if ((at.size() & 0xffff) == 0) ctx.check_cancelled();
+      ctx.check_size(at.size());
+    }
+    size_t n = at.size();
+    auto value = [&](size_t i, uint32_t col) -> const Datum& { return distinct_rows[at[i]][col]; };
+    // Peer groups: [peer_start[i], peer_end[i]) and their ordinal.
+    std::vector<size_t> peer_start(n), peer_end(n), group(n);
+    for (size_t i = 0; i < n; ++i) {
+      bool peer = i > 0 && (at[i] == at[i - 1] || same_order_values(distinct_rows[at[i - 1]], distinct_rows[at[i]]));
+      peer_start[i] = peer ? peer_start[i - 1] : i;
+      group[i] = i == 0 ? 0 : group[i - 1] + (peer ? 0 : 1);
+    }
+    for (size_t i = n; i-- > 0;) peer_end[i] = (i + 1 < n && peer_start[i + 1] == peer_start[i]) ? peer_end[i + 1] : i + 1;
+
+    std::vector<std::vector<Datum>> results(spec_.funcs.size(), std::vector<Datum>(n));
+    std::vector<size_t> fs(n), fe(n);
+    for (size_t fi = 0; fi < spec_.funcs.size(); ++fi) {
+      const WindowFunc& f = spec_.funcs[fi];
+      std::vector<Datum>& res = results[fi];
+      switch (f.kind) {
+        case WindowFuncKind::kRowNumber:
+          for (size_t i = 0; i < n; ++i) res[i] = Datum::from_int(static_cast<int64_t>(i + 1));
+          continue;
+        case WindowFuncKind::kRank:
+          for (size_t i = 0; i < n; ++i) res[i] = Datum::from_int(static_cast<int64_t>(peer_start[i] + 1));
+          continue;
+        case WindowFuncKind::kDenseRank:
+          for (size_t i = 0; i < n; ++i) res[i] = Datum::from_int(static_cast<int64_t>(group[i] + 1));
+          continue;
+        case WindowFuncKind::kPercentRank:
+          for (size_t i = 0; i < n; ++i)
+            res[i] = Datum::from_float(n > 1 ? static_cast<double>(peer_start[i]) / static_cast<double>(n - 1) : 0.0);
+          continue;
+        case WindowFuncKind::kCumeDist:
+          for (size_t i = 0; i < n; ++i) res[i] = Datum::from_float(static_cast<double>(peer_end[i]) / static_cast<double>(n));
+          continue;
+        case WindowFuncKind::kNtile: {
+          // The argument is read at the partition's first row, as PostgreSQL does.
+          const Datum& b = value(0, f.args.at(0));
+          if (b.is_null()) continue;  // all NULL
+          int64_t buckets = b.as_int();
+          if (buckets <= 0) throw SqlError("22014", "argument of ntile must be greater than zero");
+          uint64_t k = static_cast<uint64_t>(buckets);
+          uint64_t per = n / k, extra = n % k;  // the first `extra` buckets get per + 1 rows
+          for (size_t i = 0; i < n; ++i) {
+            uint64_t bucket;
+            if (per == 0) {
+              bucket = i + 1;
+            } else if (i < extra * (per + 1)) {
+              bucket = i / (per + 1) + 1;
+            } else {
+              bucket = extra + (i - extra * (per + 1)) / per + 1;
+            }
+            res[i] = Datum::from_int(static_cast<int64_t>(bucket));
+          }
+          continue;
+        }
+        case WindowFuncKind::kLag:
+        case WindowFuncKind::kLead: {
+          for (size_t i = 0; i < n; ++i) {
+            int64_t off = 1;
+            if (f.args.size() > 1) {
+              const Datum& o = value(i, f.args[1]);
+              if (o.is_null()) continue;  // NULL
+              off = o.as_int();
+            }
+            __int128 j = static_cast<__int128>(i) + (f.kind == WindowFuncKind::kLag ? -static_cast<__int128>(off) : off);
+            if (j >= 0 && j < static_cast<__int128>(n)) {
+              res[i] = value(static_cast<size_t>(j), f.args[0]);
+            } else if (f.args.size() > 2) {
+              res[i] = value(i, f.args[2]);
+            }
+          }
+          continue;
+        }
+        default:
+          break;
+      }
+      // Frame functions.
+      frame_bounds(f.frame, n, peer_start, peer_end, value, fs, fe);
+      switch (f.kind) {
+        case WindowFuncKind::kFirstValue:
+          for (size_t i = 0; i < n; ++i)
+            if (fs[i] < fe[i]) res[i] = value(fs[i], f.args.at(0));
+          break;
+        case WindowFuncKind::kLastValue:
+          for (size_t i = 0; i < n; ++i)
+            if (fs[i] < fe[i]) res[i] = value(fe[i] - 1, f.args.at(0));
+          break;
+        case WindowFuncKind::kNthValue:
+          for (size_t i = 0; i < n; ++i) {
+            const Datum& nth = value(i, f.args.at(1));
+            if (nth.is_null()) continue;
+            int64_t k = nth.as_int();
+            if (k <= 0) throw SqlError("22016", "argument of nth_value must be greater than zero");
+            if (static_cast<uint64_t>(k) <= fe[i] - fs[i]) res[i] = value(fs[i] + static_cast<size_t>(k) - 1, f.args[0]);
+          }
+          break;
+        case WindowFuncKind::kAggregate: {
+          Accumulator acc(aggs_[fi]);
+          bool exact = acc.exact_retraction();
+          size_t cs = 0, ce = 0;  // the accumulated positions [cs, ce)
+          for (size_t i = 0; i < n; ++i) {
+            size_t s = fs[i], e = fe[i];
+            if (s >= ce || e < ce || (!exact && s != cs)) {
+              acc.clear();
+              cs = ce = s;
+            }
+            while (ce < e) acc.update(distinct_rows[at[ce++]], 1, ctx.eval);
+            while (cs < s) acc.update(distinct_rows[at[cs++]], -1, ctx.eval);
+            res[i] = acc.result(ctx.eval);
+            if ((i & 0xffff) == 0xffff) ctx.check_cancelled();
+          }
+          break;
+        }
+        default:
+          throw SqlError(sqlstate::kInternalError, "unknown window function");
+      }
+    }
+    std::vector<std::pair<Row, int64_t>> now;
+    now.reserve(n);
+    std::vector<Datum> outrow;
+    for (size_t i = 0; i < n; ++i) {
+      outrow = distinct_rows[at[i]];
+      for (size_t fi = 0; fi < spec_.funcs.size(); ++fi) outrow.push_back(results[fi][i]);
+      now.emplace_back(Row::pack(outrow), 1);
+    }
+    ctx.eval.arena->reset();
+    return now;
+  }
+
+  // Each position's frame [fs[i], fe[i]) (empty frames have fs == fe). Both are
+  // non-decreasing in i, which the sliding accumulators rely on.
+  template <typename Value>
+  void frame_bounds(const WindowFrame& fr, size_t n, const std::vector<size_t>& peer_start, const std::vector<size_t>& peer_end,
+                    Value&& value, std::vector<size_t>& fs, std::vector<size_t>& fe) const {
+    // RANGE offsets: positions of the non-NULL block of the ORDER BY column.
+    size_t nn_begin = 0, nn_end = n;
+    uint32_t oc = 0;
+    int dir = 1;
+    bool range_offset = !fr.rows && (fr.start.kind == FrameBoundKind::kPreceding || fr.start.kind == FrameBoundKind::kFollowing ||
+                                     fr.end.kind == FrameBoundKind::kPreceding || fr.end.kind == FrameBoundKind::kFollowing);
+    if (range_offset) {
+      oc = spec_.order_by.at(0).column;
+      dir = spec_.order_by[0].descending ? -1 : 1;
+      if (spec_.order_by[0].nulls_first) {
+        while (nn_begin < n && value(nn_begin, oc).is_null()) ++nn_begin;
+      } else {
+        while (nn_end > 0 && value(nn_end - 1, oc).is_null()) --nn_end;
+      }
+    }
+    // First position in the non-NULL block whose value is >= (or, for the end, >) v + sign * k
+    // in the sort direction, searched forward from `from` (bounds only move forward).
+    auto range_bound = [&](size_t i, const FrameBound& b, bool end, size_t from) -> size_t {
+      const Datum& v = value(i, oc);
+      if (v.is_null()) return end ? peer_end[i] : peer_start[i];
+      int sign = (b.kind == FrameBoundKind::kPreceding ? -1 : 1) * dir;
+      Datum k = b.range.get(0);
+      size_t j = std::max(from, nn_begin);
+      while (j < nn_end) {
+        int c = compare_offset(value(j, oc), v, sign, k) * dir;
+        if (end ? c > 0 : c >= 0) break;
+        ++j;
+      }
+      return j;
+    };
+    size_t rs = 0, re = 0;
+    for (size_t i = 0; i < n; ++i) {
+      size_t s = 0, e = n;
+      switch (fr.start.kind) {
+        case FrameBoundKind::kUnboundedPreceding: s = 0; break;
+        case FrameBoundKind::kCurrentRow: s = fr.rows ? i : peer_start[i]; break;
+        case FrameBoundKind::kPreceding:
+          if (fr.rows) {
+            s = static_cast<uint64_t>(fr.start.rows) >= i ? 0 : i - static_cast<size_t>(fr.start.rows);
+          } else {
+            s = rs = range_bound(i, fr.start, false, value(i, oc).is_null() ? 0 : rs);
+          }
+          break;
+        case FrameBoundKind::kFollowing:
+          if (fr.rows) {
+            s = static_cast<uint64_t>(fr.start.rows) >= n - i ? n : i + static_cast<size_t>(fr.start.rows);
+          } else {
+            s = rs = range_bound(i, fr.start, false, value(i, oc).is_null() ? 0 : rs);
+          }
+          break;
+        case FrameBoundKind::kUnboundedFollowing: s = n; break;
+      }
+      switch (fr.end.kind) {
+        case FrameBoundKind::kUnboundedPreceding: e = 0; break;
+        case FrameBoundKind::kCurrentRow: e = fr.rows ? i + 1 : peer_end[i]; break;
+        case FrameBoundKind::kPreceding:
+          if (fr.rows) {
+            e = static_cast<uint64_t>(fr.end.rows) > i ? 0 : i - static_cast<size_t>(fr.end.rows) + 1;
+          } else {
+            e = re = range_bound(i, fr.end, true, value(i, oc).is_null() ? 0 : re);
+          }
+          break;
+        case FrameBoundKind::kFollowing:
+          if (fr.rows) {
+            e = static_cast<uint64_t>(fr.end.rows) >= n - i ? n : i + static_cast<size_t>(fr.end.rows) + 1;
+          } else {
+            e = re = range_bound(i, fr.end, true, value(i, oc).is_null() ? 0 : re);
+          }
+          break;
+        case FrameBoundKind::kUnboundedFollowing: e = n; break;
+      }
+      fs[i] = s;
+      fe[i] = std::max(s, e);
+    }
+  }
+
   WindowSpec spec_;
+  std::vector<AggregateExpr> aggs_;  // per function: the aggregate of kAggregate functions
   std::unordered_map<std::string, Partition> partitions_;
 };
 

@@ -1,12 +1,15 @@
 #include "sql/binder.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
 #include "common/stack_guard.hpp"
+#include "dataflow/eval.hpp"
+#include "sql/lower.hpp"
 #include "sql/mutually_recursive.hpp"
 #include "sql/resolve.hpp"
 
@@ -703,48 +706,271 @@ HExpr Binder::bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx) {
   }
 }
 
+namespace {
+// PostgreSQL's FRAMEOPTION_* bits (nodes/parsenodes.h), as libpg_query's WindowDef carries them.
+constexpr int32_t kFrameNonDefault = 0x1, kFrameRange = 0x2, kFrameRows = 0x4, kFrameGroups = 0x8;
+constexpr int32_t kFrameStartUnboundedPreceding = 0x20, kFrameStartUnboundedFollowing = 0x80;
+constexpr int32_t kFrameEndUnboundedPreceding = 0x40, kFrameEndUnboundedFollowing = 0x100;
+constexpr int32_t kFrameStartCurrentRow = 0x200, kFrameEndCurrentRow = 0x400;
+constexpr int32_t kFrameStartOffsetPreceding = 0x800, kFrameEndOffsetPreceding = 0x1000;
+constexpr int32_t kFrameStartOffsetFollowing = 0x2000, kFrameEndOffsetFollowing = 0x4000;
+constexpr int32_t kFrameExclude = 0x8000 | 0x10000 | 0x20000;
+
+// A window definition with WINDOW-clause references resolved (PostgreSQL's rules for
+// `OVER w` and `OVER (w ...)`).
+struct ResolvedWindow {
+  std::vector<const PgQuery__Node*> partition;
+  std::vector<const PgQuery__Node*> order;
+  int32_t frame_options = 0;
+  const PgQuery__Node* start_offset = nullptr;
+  const PgQuery__Node* end_offset = nullptr;
+};
+
+const PgQuery__WindowDef* named_window(const PgQuery__SelectStmt* select, const std::string& name, int pos) {
+  if (select != nullptr)
+    for (size_t i = 0; i < select->n_window_clause; ++i) {
+      const auto* w = select->window_clause[i]->window_def;
+      if (w != nullptr && w->name != nullptr && name == w->name) return w;
+    }
+  throw SqlError(sqlstate::kUndefinedObject, "window \"" + name + "\" does not exist", pos);
+}
+
+ResolvedWindow resolve_window(const PgQuery__WindowDef* w, const PgQuery__SelectStmt* select, int pos, int depth = 0) {
+  if (depth > 100) throw SqlError("42P20", "window definitions refer to each other in a cycle", pos);
+  ResolvedWindow r;
+  bool has_ref = w->refname != nullptr && *w->refname;
+  if (has_ref) {
+    std::string ref = w->refname;
+    const PgQuery__WindowDef* base = named_window(select, ref, pos);
+    r = resolve_window(base, select, pos, depth + 1);
+    if (w->n_partition_clause > 0)
+      throw SqlError("42P20", "cannot override PARTITION BY clause of window \"" + ref + "\"", pos);
+    if (w->n_order_clause > 0 && !r.order.empty())
+      throw SqlError("42P20", "cannot override ORDER BY clause of window \"" + ref + "\"", pos);
+    if (r.frame_options & kFrameNonDefault)
+      throw SqlError("42P20", "cannot copy window \"" + ref + "\" because it has a frame clause", pos)
+          .with_hint("Omit the parentheses in this OVER clause.");
+  }
+  for (size_t i = 0; i < w->n_partition_clause; ++i) r.partition.push_back(w->partition_clause[i]);
+  for (size_t i = 0; i < w->n_order_clause; ++i) r.order.push_back(w->order_clause[i]);
+  r.frame_options = w->frame_options;
+  r.start_offset = w->start_offset;
+  r.end_offset = w->end_offset;
+  return r;
+}
+}  // namespace
+
+HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& name, ExprContext& ctx, int pos) {
+  using dataflow::WindowFuncKind;
+  if (!ctx.windows) throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+  const PgQuery__WindowDef* over = f->over;
+  // OVER w: the named window itself; OVER (w ...): a copy of it with more clauses.
+  bool bare_name = over->name != nullptr && *over->name && !(over->refname != nullptr && *over->refname);
+  ResolvedWindow w = bare_name ? resolve_window(named_window(ctx.select, over->name, pos), ctx.select, pos)
+                               : resolve_window(over, ctx.select, pos);
+  if (w.frame_options & kFrameGroups) unsupported("GROUPS frames", pos);
+  if (w.frame_options & kFrameExclude) unsupported("frame EXCLUDE", pos);
+  if (f->agg_distinct) throw SqlError(sqlstate::kFeatureNotSupported, "DISTINCT is not implemented for window functions", pos);
+  if (f->n_agg_order > 0)
+    throw SqlError(sqlstate::kFeatureNotSupported, "aggregate ORDER BY is not implemented for window functions", pos);
+  static const std::pair<const char*, WindowFuncKind> kFuncs[] = {
+      {"row_number", WindowFuncKind::kRowNumber}, {"rank", WindowFuncKind::kRank},
+      {"dense_rank", WindowFuncKind::kDenseRank}, {"percent_rank", WindowFuncKind::kPercentRank},
+      {"cume_dist", WindowFuncKind::kCumeDist},   {"ntile", WindowFuncKind::kNtile},
+      {"lag", WindowFuncKind::kLag},              {"lead", WindowFuncKind::kLead},
+      {"first_value", WindowFuncKind::kFirstValue}, {"last_value", WindowFuncKind::kLastValue},
+      {"nth_value", WindowFuncKind::kNthValue}};
+  WindowCall call;
+  bool found = false;
+  for (const auto& [n, k] : kFuncs)
+    if (name == n) {
+      call.kind = k;
+      found = true;
+    }
+  bool aggregate = !found && is_aggregate_name(name);
+  if (!found && !aggregate)
+    throw SqlError(sqlstate::kWrongObjectType, "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
+  ExprContext inner = ctx;
+  inner.windows = nullptr;
+  inner.aggs = nullptr;
+  if (aggregate) {
+    // The aggregate as the aggregate binder sees it (argument types, FILTER), then its
+    // arguments become columns of the window's input.
+    PgQuery__FuncCall plain = *f;
+    plain.over = nullptr;
+    std::vector<HAggregate> aggs;
+    ExprContext actx = inner;
+    actx.aggs = &aggs;
+    actx.clause = "window functions";
+    HExpr ref = bind_func_call(&plain, actx);
+    if (aggs.size() != 1 || ref.kind != HExprKind::kColumn || ref.level != kAggLevel || !aggs[0].order_keys.empty())
+      unsupported("aggregate " + name + " as a window function", pos);
+    call.kind = WindowFuncKind::kAggregate;
+    call.agg_kind = aggs[0].kind;
+    call.agg_filter = aggs[0].has_filter;
+    call.args = aggs[0].args;
+    call.result_type = aggs[0].result_type;
+  } else {
+    if (f->agg_filter)
+      throw SqlError(sqlstate::kFeatureNotSupported, "FILTER is not implemented for non-aggregate window functions", pos);
+    if (f->agg_star) throw SqlError(sqlstate::kWrongObjectType, name + "(*) specified, but " + name + " is not an aggregate function", pos);
+    inner.clause = "window functions";
+    std::vector<HExpr> args;
+    for (size_t i = 0; i < f->n_args; ++i) {
+      HExpr a = bind_expr(f->args[i], inner);
+      args.push_back(std::move(a));
+    }
+    auto arity_error = [&]() -> void {
+      std::string sig = name + "(";
+      for (size_t i = 0; i < args.size(); ++i) sig += (i > 0 ? ", " : "") + type_name(args[i].type);
+      throw SqlError(sqlstate::kUndefinedFunction, "function " + sig + ") does not exist", pos)
+          .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.");
+    };
+    auto value_arg = [&](HExpr& a) {
+      if (a.type.id == TypeId::kUnknown)
+        throw SqlError(sqlstate::kDatatypeMismatch, "could not determine polymorphic type because input has type unknown", pos);
+    };
+    switch (call.kind) {
+      case WindowFuncKind::kRowNumber:
+      case WindowFuncKind::kRank:
+      case WindowFuncKind::kDenseRank:
+        if (!args.empty()) arity_error();
+        call.result_type = Type(TypeId::kInt8);
+        break;
+      case WindowFuncKind::kPercentRank:
+      case WindowFuncKind::kCumeDist:
+        if (!args.empty()) arity_error();
+        call.result_type = Type(TypeId::kFloat8);
+        break;
+      case WindowFuncKind::kNtile:
+        if (args.size() != 1 || !can_coerce(args[0].type.id, TypeId::kInt4, CastContext::kImplicit)) arity_error();
+        args[0] = coerce(std::move(args[0]), Type(TypeId::kInt4), CastContext::kImplicit, pos);
+        call.result_type = Type(TypeId::kInt4);
+        break;
+      case WindowFuncKind::kLag:
+      case WindowFuncKind::kLead: {
+        if (args.empty() || args.size() > 3) arity_error();
+        if (args.size() >= 2) {
+          if (!can_coerce(args[1].type.id, TypeId::kInt4, CastContext::kImplicit)) arity_error();
+          args[1] = coerce(std::move(args[1]), Type(TypeId::kInt4), CastContext::kImplicit, pos);
+        }
+        Type t = args[0].type;
+        if (args.size() < 3) value_arg(args[0]);
+        if (args.size() == 3) {
+          Type ts[2] = {args[0].type, args[2].type};
+          t = common_type(ts, name, pos);
+          args[2] = coerce(std::move(args[2]), t, CastContext::kImplicit, pos);
+        }
+        args[0] = coerce(std::move(args[0]), t, CastContext::kImplicit, pos);
+        call.result_type = t;
+        break;
+      }
+      case WindowFuncKind::kFirstValue:
+      case WindowFuncKind::kLastValue:
+        if (args.size() != 1) arity_error();
+        value_arg(args[0]);
+        call.result_type = args[0].type;
+        break;
+      case WindowFuncKind::kNthValue:
+        if (args.size() != 2 || !can_coerce(args[1].type.id, TypeId::kInt4, CastContext::kImplicit)) arity_error();
+        value_arg(args[0]);
+        args[1] = coerce(std::move(args[1]), Type(TypeId::kInt4), CastContext::kImplicit, pos);
+        call.result_type = args[0].type;
+        break;
+      case WindowFuncKind::kAggregate:
+        break;
+    }
+    call.args = std::move(args);
+  }
+  inner.clause = "window definitions";
+  for (const PgQuery__Node* n : w.partition) {
+    HExpr p = bind_expr(n, inner);
+    if (p.type.id == TypeId::kUnknown) p = coerce(std::move(p), Type(TypeId::kText), CastContext::kImplicit);
+    call.partition.push_back(std::move(p));
+  }
+  for (size_t i = 0; i < w.order.size(); ++i) {
+    const auto* sb = w.order[i]->sort_by;
+    HExpr o = bind_expr(sb->node, inner);
+    if (o.type.id == TypeId::kUnknown) o = coerce(std::move(o), Type(TypeId::kText), CastContext::kImplicit);
+    dataflow::SortKey k;
+    k.column = static_cast<uint32_t>(i);
+    k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+    k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                    (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k.descending);
+    call.order.push_back(std::move(o));
+    call.keys.push_back(k);
+  }
+  // The frame (used by first_value, last_value, nth_value and aggregates).
+  int32_t fo = w.frame_options;
+  dataflow::WindowFrame& fr = call.frame;
+  if (fo & kFrameNonDefault) {
+    fr.rows = (fo & kFrameRows) != 0;
+    bool range_offset = !fr.rows && (fo & (kFrameStartOffsetPreceding | kFrameStartOffsetFollowing | kFrameEndOffsetPreceding |
+                                           kFrameEndOffsetFollowing));
+    if (range_offset && call.order.size() != 1)
+      throw SqlError("42P20", "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column", pos);
+    auto offset = [&](const PgQuery__Node* n, bool start) -> std::pair<int64_t, Row> {
+      const char* which = start ? "starting" : "ending";
+      ExprContext octx;
+      Scope empty;
+      octx.scope = &empty;
+      octx.clause = "window frame offsets";
+      HExpr e = bind_expr(n, octx);
+      Type t(TypeId::kInt8);
+      if (!fr.rows) {
+        TypeId ot = call.order[0].type.id;
+        if (is_integer_type(ot)) t = Type(TypeId::kInt8);
+        else if (ot == TypeId::kFloat4 || ot == TypeId::kFloat8) t = Type(TypeId::kFloat8);
+        else if (ot == TypeId::kNumeric) t = Type(TypeId::kNumeric);
+        else unsupported("RANGE with offset PRECEDING/FOLLOWING over " + type_name(call.order[0].type), pos);
+      }
+      e = coerce(std::move(e), t, CastContext::kImplicit, pos);
+      dataflow::ScalarExpr se = lower_constant_expr(e);
+      if (!dataflow::is_constant_expr(se)) unsupported("a frame offset that is not a constant", pos);
+      Arena arena;
+      EvalContext ectx;
+      ectx.arena = &arena;
+      Datum d = dataflow::eval(se, {}, ectx);
+      if (d.is_null()) throw SqlError("22004", std::string("frame ") + which + " offset must not be null", pos);
+      bool negative = t.id == TypeId::kInt8      ? d.as_int() < 0
+                      : t.id == TypeId::kFloat8 ? d.as_float() < 0 || std::isnan(d.as_float())
+                                                 : numeric_compare(d.as_numeric(), numeric_from_int(0)) < 0 || d.as_numeric().is_nan();
+      if (negative) throw SqlError("22013", std::string("frame ") + which + " offset must not be negative", pos);
+      return {t.id == TypeId::kInt8 ? d.as_int() : 0, Row::pack(std::span<const Datum>(&d, 1))};
+    };
+    using dataflow::FrameBoundKind;
+    auto bound = [&](bool start) {
+      dataflow::FrameBound b;
+      int32_t up = start ? kFrameStartUnboundedPreceding : kFrameEndUnboundedPreceding;
+      int32_t uf = start ? kFrameStartUnboundedFollowing : kFrameEndUnboundedFollowing;
+      int32_t cr = start ? kFrameStartCurrentRow : kFrameEndCurrentRow;
+      int32_t op = start ? kFrameStartOffsetPreceding : kFrameEndOffsetPreceding;
+      int32_t of = start ? kFrameStartOffsetFollowing : kFrameEndOffsetFollowing;
+      if (fo & up) b.kind = FrameBoundKind::kUnboundedPreceding;
+      else if (fo & uf) b.kind = FrameBoundKind::kUnboundedFollowing;
+      else if (fo & cr) b.kind = FrameBoundKind::kCurrentRow;
+      else if (fo & (op | of)) {
+        b.kind = (fo & op) ? FrameBoundKind::kPreceding : FrameBoundKind::kFollowing;
+        auto [rows, range] = offset(start ? w.start_offset : w.end_offset, start);
+        b.rows = rows;
+        b.range = std::move(range);
+        if (!fr.rows) b.range_type = Type(b.range.get(0).kind() == PhysicalKind::kInt ? TypeId::kInt8 : b.range.get(0).kind() == PhysicalKind::kFloat ? TypeId::kFloat8 : TypeId::kNumeric);
+      } else {
+        b.kind = start ? FrameBoundKind::kUnboundedPreceding : FrameBoundKind::kCurrentRow;  // no BETWEEN: end is CURRENT ROW
+      }
+      return b;
+    };
+    fr.start = bound(true);
+    fr.end = bound(false);
+  }
+  ctx.windows->push_back(std::move(call));
+  return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), ctx.windows->back().result_type);
+}
+
 HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   int pos = loc(f->location);
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
-  if (f->over) {
-    if (!ctx.windows)
-      throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
-    const auto* w = f->over;
-    if (w->refname && *w->refname) unsupported("named windows", pos);
-    WindowCall call;
-    if (name == "row_number") call.kind = dataflow::WindowFuncKind::kRowNumber;
-    else if (name == "rank") call.kind = dataflow::WindowFuncKind::kRank;
-    else if (name == "dense_rank") call.kind = dataflow::WindowFuncKind::kDenseRank;
-    else if (!is_aggregate_name(name) && name != "lag" && name != "lead" && name != "first_value" && name != "last_value" &&
-             name != "nth_value" && name != "ntile" && name != "percent_rank" && name != "cume_dist")
-      throw SqlError(sqlstate::kWrongObjectType,
-                     "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
-    else unsupported("window function " + name, pos);
-    if (f->n_args != 0) throw SqlError(sqlstate::kUndefinedFunction, "function " + name + " with arguments does not exist", pos);
-    ExprContext inner = ctx;
-    inner.windows = nullptr;
-    inner.aggs = nullptr;
-    inner.clause = "window definitions";
-    for (size_t i = 0; i < w->n_partition_clause; ++i) {
-      HExpr p = bind_expr(w->partition_clause[i], inner);
-      if (p.type.id == TypeId::kUnknown) p = coerce(std::move(p), Type(TypeId::kText), CastContext::kImplicit);
-      call.partition.push_back(std::move(p));
-    }
-    for (size_t i = 0; i < w->n_order_clause; ++i) {
-      const auto* sb = w->order_clause[i]->sort_by;
-      HExpr o = bind_expr(sb->node, inner);
-      if (o.type.id == TypeId::kUnknown) o = coerce(std::move(o), Type(TypeId::kText), CastContext::kImplicit);
-      dataflow::SortKey k;
-      k.column = static_cast<uint32_t>(i);
-      k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-      k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-                      (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k.descending);
-      call.order.push_back(std::move(o));
-      call.keys.push_back(k);
-    }
-    ctx.windows->push_back(std::move(call));
-    return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), Type(TypeId::kInt8));
-  }
+  if (f->over) return bind_window_call(f, name, ctx, pos);
   if (name == "mz_now" && f->n_args == 0) {
     // In WHERE and HAVING the predicate's shape is checked once it is bound
     // (check_temporal_conjuncts); a SELECT without FROM may read the logical time itself.
@@ -2302,15 +2528,28 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
       key.column = column_for(w.order[k]);
       win->order_by.push_back(key);
     }
-    HRelPtr in = m->exprs.empty() ? rel : m;
-    win->inputs = {in};
-    win->column_types = in->column_types;
+    // Every call of this spec, with its arguments as columns of the map.
+    std::vector<size_t> calls;
     for (size_t j = i; j < windows.size(); ++j) {
       if (done[j] || !same_spec(windows[j])) continue;
       done[j] = true;
-      win->window_funcs.push_back(dataflow::WindowFunc{windows[j].kind});
+      calls.push_back(j);
+      const WindowCall& c = windows[j];
+      dataflow::WindowFunc f;
+      f.kind = c.kind;
+      for (const HExpr& a : c.args) f.args.push_back(column_for(a));
+      f.agg_kind = c.agg_kind;
+      f.agg_filter = c.agg_filter;
+      f.frame = c.frame;
+      f.result_type = c.result_type;
+      win->window_funcs.push_back(std::move(f));
+    }
+    HRelPtr in = m->exprs.empty() ? rel : m;
+    win->inputs = {in};
+    win->column_types = in->column_types;
+    for (size_t j : calls) {
       result_col[j] = static_cast<uint32_t>(win->column_types.size());
-      win->column_types.push_back(Type(TypeId::kInt8));
+      win->column_types.push_back(windows[j].result_type);
     }
     rel = win;
   }
@@ -2476,7 +2715,6 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
 
 BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top) {
   if (stmt->into_clause) unsupported("SELECT INTO");
-  if (stmt->n_window_clause) unsupported("WINDOW");
   if (stmt->n_locking_clause) unsupported("FOR UPDATE/SHARE");
   // FROM
   HRelPtr rel;
@@ -2509,6 +2747,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   sctx.scope = &scope;
   sctx.aggs = &aggs;
   sctx.windows = &windows;
+  sctx.select = stmt;
   sctx.clause = "SELECT";
   std::vector<HExpr> outputs;
   std::vector<std::string> names;
