@@ -2793,7 +2793,10 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   // ORDER BY: output ordinals, output names, or expressions over the input.
   std::vector<dataflow::SortKey> order;
   bool distinct = stmt->n_distinct_clause > 0;
-  if (distinct && stmt->distinct_clause[0] != nullptr && stmt->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET) unsupported("DISTINCT ON");
+  // DISTINCT ON (exprs): a list of expressions; plain DISTINCT: one empty node.
+  bool distinct_on = distinct && stmt->distinct_clause[0] != nullptr &&
+                     stmt->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET;
+  if (distinct_on) distinct = false;
   for (size_t i = 0; i < stmt->n_sort_clause; ++i) {
     const auto* sb = stmt->sort_clause[i]->sort_by;
     int pos = loc(sb->location);
@@ -2844,6 +2847,85 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
                     (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k.descending);
     order.push_back(k);
+  }
+  // DISTINCT ON: output ordinals, output names, or expressions over the input (hidden
+  // columns when not in the select list), as ORDER BY resolves them.
+  std::vector<uint32_t> distinct_cols;
+  if (distinct_on) {
+    for (size_t i = 0; i < stmt->n_distinct_clause; ++i) {
+      const PgQuery__Node* n = stmt->distinct_clause[i];
+      int col = -1;
+      if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        int k = n->a_const->ival->ival;
+        if (k < 1 || k > static_cast<int>(nvisible))
+          throw SqlError(sqlstate::kInvalidColumnReference, "DISTINCT ON position " + std::to_string(k) + " is not in select list",
+                         loc(n->a_const->location));
+        col = k - 1;
+      } else {
+        if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1 &&
+            n->column_ref->fields[0]->node_case == PG_QUERY__NODE__NODE_STRING) {
+          std::string name = str_of(n->column_ref->fields[0]);
+          for (size_t c = 0; c < nvisible; ++c)
+            if (names[c] == name) {
+              if (col >= 0 && !(outputs[c] == outputs[col]))
+                throw SqlError(sqlstate::kAmbiguousColumn, "SELECT DISTINCT ON \"" + name + "\" is ambiguous", loc(n->column_ref->location));
+              if (col < 0) col = static_cast<int>(c);
+            }
+        }
+        if (col < 0) {
+          sctx.clause = "DISTINCT ON";
+          HExpr e = bind_expr(n, sctx);
+          if (e.type.id == TypeId::kUnknown) e = coerce(std::move(e), Type(TypeId::kText), CastContext::kImplicit);
+          for (size_t c = 0; c < outputs.size(); ++c)
+            if (outputs[c] == e) {
+              col = static_cast<int>(c);
+              break;
+            }
+          if (col < 0) {
+            outputs.push_back(std::move(e));
+            col = static_cast<int>(outputs.size() - 1);
+          }
+        }
+      }
+      distinct_cols.push_back(static_cast<uint32_t>(col));
+    }
+    // PostgreSQL's rule (transformDistinctOnClause): the ORDER BY items that are DISTINCT ON
+    // expressions come first, and if any ORDER BY item is not one, every DISTINCT ON
+    // expression must be among those first items.
+    auto is_on = [&](uint32_t c) {
+      for (uint32_t d : distinct_cols)
+        if (outputs[d] == outputs[c]) return true;
+      return false;
+    };
+    auto on_position = [&](uint32_t c) {
+      for (size_t i = 0; i < distinct_cols.size(); ++i) {
+        if (!(outputs[distinct_cols[i]] == outputs[c])) continue;
+        const PgQuery__Node* n = stmt->distinct_clause[i];
+        if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) return loc(n->column_ref->location);
+        if (n->node_case == PG_QUERY__NODE__NODE_A_CONST) return loc(n->a_const->location);
+      }
+      return 0;
+    };
+    bool skipped = false;
+    std::vector<uint32_t> covered;
+    for (const auto& k : order) {
+      if (is_on(k.column)) {
+        if (skipped)
+          throw SqlError(sqlstate::kInvalidColumnReference, "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                         on_position(k.column));
+        covered.push_back(k.column);
+      } else {
+        skipped = true;
+      }
+    }
+    if (skipped)
+      for (uint32_t d : distinct_cols) {
+        bool in = false;
+        for (uint32_t c : covered) in = in || outputs[c] == outputs[d];
+        if (!in)
+          throw SqlError(sqlstate::kInvalidColumnReference, "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                         on_position(d));
+      }
   }
   // GROUP BY / HAVING
   sctx.windows = nullptr;
@@ -2936,6 +3018,18 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   p->columns = cols;
   for (auto c : cols) p->column_types.push_back(p->inputs[0]->column_types[c]);
   rel = p;
+  if (distinct_on) {
+    // The first row by ORDER BY of each DISTINCT ON key: a top-1 per key (NULL keys are one
+    // group). Maintained in views as any TopK: a change recomputes only its key's group.
+    auto t = std::make_shared<HRel>();
+    t->kind = HRelKind::kTopK;
+    t->inputs = {rel};
+    t->column_types = rel->column_types;
+    t->group_columns = distinct_cols;
+    t->order_by = order;
+    t->limit = 1;
+    rel = t;
+  }
   if (distinct) {
     auto d = std::make_shared<HRel>();
     d->kind = HRelKind::kDistinct;
