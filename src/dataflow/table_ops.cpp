@@ -268,6 +268,7 @@ class WindowOp final : public Operator {
       ctx.check_size(at.size());
     }
     size_t n = at.size();
+    if (n == 0) return {};  // the partition is empty now: retract what it showed
     auto value = [&](size_t i, uint32_t col) -> const Datum& { return distinct_rows[at[i]][col]; };
     // Peer groups: [peer_start[i], peer_end[i]) and their ordinal.
     std::vector<size_t> peer_start(n), peer_end(n), group(n);
