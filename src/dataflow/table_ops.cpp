@@ -375,7 +375,11 @@ class WindowOp final : public Operator {
             }
             while (ce < e) acc.update(distinct_rows[at[ce++]], 1, ctx.eval);
             while (cs < s) acc.update(distinct_rows[at[cs++]], -1, ctx.eval);
-            res[i] = acc.result(ctx.eval);
+            Datum r = acc.result(ctx.eval);
+            // min/max of strings point into the accumulator, which changes as the frame
+            // slides: keep a copy that lives until the rows are packed.
+            if (r.kind() == PhysicalKind::kString) r = Datum::from_string(ctx.eval.arena->copy(r.as_string()));
+            res[i] = r;
             if ((i & 0xffff) == 0xffff) ctx.check_cancelled();
           }
           break;
