@@ -103,7 +103,8 @@ const SHAPES = [
   { name: 'cte', sql: `WITH big AS (SELECT a, sum(n) AS sn FROM t1 GROUP BY a)
       SELECT t2.id, big.sn FROM t2 JOIN big ON big.a = t2.a WHERE big.sn > 10` },
   // Window functions (issue 10): every ORDER BY inside OVER breaks ties down to identical rows,
-  // so the answer is one multiset in both engines.
+  // and ROWS frames of one query share one window (the copies of a duplicate row may take
+  // their positions in different orders in two windows), so the answer is one multiset.
   { name: 'win_rank', sql: `SELECT id, a, row_number() OVER (PARTITION BY a ORDER BY n DESC NULLS LAST, id) AS rn,
       rank() OVER (PARTITION BY a ORDER BY b) AS rk, dense_rank() OVER (ORDER BY b NULLS FIRST) AS dr,
       percent_rank() OVER (PARTITION BY a ORDER BY n) AS pr, cume_dist() OVER (PARTITION BY b ORDER BY a) AS cd,
@@ -118,7 +119,7 @@ const SHAPES = [
       sum(v) OVER (PARTITION BY k ORDER BY v, w ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS s3,
       count(*) OVER (PARTITION BY k ORDER BY v RANGE BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS cr,
       max(w) OVER (PARTITION BY k ORDER BY v, w ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) AS mw,
-      sum(w) OVER (ORDER BY v, w, k ROWS 2 PRECEDING) AS sw,
+      sum(w) OVER (PARTITION BY k ORDER BY v, w ROWS 2 PRECEDING) AS sw,
       last_value(w) OVER (PARTITION BY k ORDER BY v, w RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS lw
       FROM t3` },
   { name: 'win_join', sql: `SELECT t1.id, t2.id AS id2,
