@@ -790,9 +790,11 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
   bool aggregate = !found && is_aggregate_name(name);
   if (!found && !aggregate)
     throw SqlError(sqlstate::kWrongObjectType, "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
+  // Arguments, PARTITION BY and ORDER BY may use the query's aggregates: the windows are
+  // computed after grouping (rank() OVER (ORDER BY sum(x))).
   ExprContext inner = ctx;
   inner.windows = nullptr;
-  inner.aggs = nullptr;
+  inner.window_arg_aggs = nullptr;
   if (aggregate) {
     // The aggregate as the aggregate binder sees it (argument types, FILTER), then its
     // arguments become columns of the window's input.
@@ -801,6 +803,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
     std::vector<HAggregate> aggs;
     ExprContext actx = inner;
     actx.aggs = &aggs;
+    actx.window_arg_aggs = ctx.aggs;
     actx.clause = "window functions";
     HExpr ref = bind_func_call(&plain, actx);
     if (aggs.size() != 1 || ref.kind != HExprKind::kColumn || ref.level != kAggLevel || !aggs[0].order_keys.empty())
@@ -985,7 +988,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (!ctx.aggs)
       throw SqlError(sqlstate::kGroupingError, std::string("aggregate functions are not allowed in ") + ctx.clause, pos);
     ExprContext inner = ctx;
-    inner.aggs = nullptr;
+    inner.aggs = ctx.window_arg_aggs;
+    inner.window_arg_aggs = nullptr;
     inner.clause = "aggregate function calls";
     HAggregate agg;
     agg.distinct = f->agg_distinct;
@@ -2936,6 +2940,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     check_temporal_conjuncts(*having, true, "HAVING");
   }
   bool grouped = stmt->n_group_clause > 0 || !aggs.empty() || having.has_value();
+  std::vector<HExpr> group_keys;
   if (grouped) {
     std::vector<HExpr> keys;
     ExprContext gctx;
@@ -2983,6 +2988,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     for (const auto& a : aggs) red->column_types.push_back(a.result_type);
     rel = red;
     uint32_t nkeys = static_cast<uint32_t>(keys.size());
+    group_keys = keys;
     for (auto& o : outputs) o = rewrite_post_agg(o, keys, nkeys, scope);
     if (having) {
       auto f = std::make_shared<HRel>();
@@ -2994,7 +3000,13 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     }
   }
   if (!windows.empty()) {
-    if (grouped) unsupported("window functions together with GROUP BY or aggregates");
+    // Over a grouped query the windows read the Reduce's output (keys and aggregates).
+    if (grouped)
+      for (auto& w : windows) {
+        for (auto& e : w.partition) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
+        for (auto& e : w.order) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
+        for (auto& e : w.args) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
+      }
     rel = bind_windows(rel, windows, outputs);
   }
   // Map the outputs, then project them.

@@ -115,6 +115,8 @@ class Binder {
     std::vector<WindowCall>* windows = nullptr;  // non-null where window functions are allowed
     const char* clause = "";                  // for "aggregate functions are not allowed in WHERE"
     const PgQuery__SelectStmt* select = nullptr;  // its WINDOW clause names OVER w's windows
+    // A window aggregate's arguments may use the query's aggregates (sum(sum(x)) OVER ()).
+    std::vector<HAggregate>* window_arg_aggs = nullptr;
   };
   // f(...) OVER (...) in a select list: a WindowCall and its placeholder column.
   HExpr bind_window_call(const PgQuery__FuncCall* f, const std::string& name, ExprContext& ctx, int pos);
