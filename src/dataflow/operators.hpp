@@ -13,6 +13,8 @@
 //    re-emitted only when it changes. min/max/string_agg keep an ordered multiset per group so
 //    retractions never rescan; DISTINCT aggregates keep a per-group value multiset;
 //  * top-k: per group an ordered multiset of rows; emits the diff of the visible window;
+//  * window functions: per partition an ordered multiset of rows; a touched partition is
+//    recomputed and its output diffed with what it emitted (table_ops.cpp);
 //  * distinct / threshold: per-row multiplicity; emit only when it crosses zero;
 //  * temporal filter: validity intervals from mz_now() bounds, a time-ordered queue of
 //    scheduled insertions and retractions (temporal.cpp);
