@@ -1,6 +1,7 @@
 // Table functions (kFlatMap) and window functions (kWindow); see operators.hpp.
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <string>
@@ -239,11 +240,18 @@ class WindowOp final : public Operator {
         return a < t ? -1 : a > t ? 1 : 0;
       }
       case PhysicalKind::kFloat: {
-        double t = v.as_float() + sign * k.as_float();
-        double a = x.as_float();
+        // PostgreSQL's in_range_float8_float8: NaN is above every other value and equal to
+        // itself; an infinite offset from an infinite value in the same direction holds all.
+        double a = x.as_float(), base = v.as_float(), off = k.as_float();
+        if (std::isnan(a)) return std::isnan(base) ? 0 : 1;
+        if (std::isnan(base)) return -1;
+        if (std::isinf(off) && std::isinf(base) && (sign < 0 ? base > 0 : base < 0)) return 0;
+        double t = sign < 0 ? base - off : base + off;
         return a < t ? -1 : a > t ? 1 : 0;
       }
       case PhysicalKind::kNumeric: {
+        if (x.as_numeric().is_nan()) return v.as_numeric().is_nan() ? 0 : 1;
+        if (v.as_numeric().is_nan()) return -1;
         Numeric kk = k.as_numeric();
         Numeric t = sign > 0 ? numeric_add(v.as_numeric(), kk) : numeric_sub(v.as_numeric(), kk);
         return numeric_compare(x.as_numeric(), t);

@@ -2720,6 +2720,13 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
 BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top) {
   if (stmt->into_clause) unsupported("SELECT INTO");
   if (stmt->n_locking_clause) unsupported("FOR UPDATE/SHARE");
+  for (size_t i = 0; i < stmt->n_window_clause; ++i)
+    for (size_t j = 0; j < i; ++j) {
+      const auto* a = stmt->window_clause[i]->window_def;
+      const auto* b = stmt->window_clause[j]->window_def;
+      if (a != nullptr && b != nullptr && a->name != nullptr && b->name != nullptr && std::string_view(a->name) == b->name)
+        throw SqlError("42P20", std::string("window \"") + a->name + "\" is already defined", loc(a->location));
+    }
   // FROM
   HRelPtr rel;
   Scope scope;
