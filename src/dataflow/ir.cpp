@@ -166,6 +166,23 @@ std::string frame_text(const WindowFrame& f) {
   return std::string(f.rows ? "rows" : "range") + " between " + bound(f.start) + " and " + bound(f.end);
 }
 
+}  // namespace
+
+const char* table_func_name(TableFunc f) {
+  switch (f) {
+    case TableFunc::kUnnest: return "unnest";
+    case TableFunc::kGenerateSeries: return "generate_series";
+    case TableFunc::kJsonbArrayElements: return "jsonb_array_elements";
+    case TableFunc::kJsonbArrayElementsText: return "jsonb_array_elements_text";
+    case TableFunc::kJsonbEach: return "jsonb_each";
+    case TableFunc::kJsonbEachText: return "jsonb_each_text";
+    case TableFunc::kJsonbObjectKeys: return "jsonb_object_keys";
+  }
+  return "?";
+}
+
+namespace {
+
 std::string list(const std::vector<ScalarExpr>& es) { return join_args(es, ", "); }
 
 std::string uint_list(const std::vector<uint32_t>& cs) {
@@ -301,7 +318,7 @@ std::string RelExpr::to_string(int indent) const {
       s += "GetLocal l" + std::to_string(local_id);
       break;
     case RelKind::kFlatMap:
-      s += std::string("FlatMap ") + (table_func == TableFunc::kUnnest ? "unnest" : "generate_series") + "(" + list(exprs) + ")";
+      s += std::string("FlatMap ") + table_func_name(table_func) + "(" + list(exprs) + ")";
       if (with_ordinality) s += " with_ordinality";
       break;
     case RelKind::kWindow: {

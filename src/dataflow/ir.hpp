@@ -130,7 +130,18 @@ enum class RelKind : uint8_t {
 enum class TableFunc : uint8_t {
   kUnnest,          // unnest(array): its elements (NULLs included)
   kGenerateSeries,  // generate_series(start, stop [, step]): int4/int8/numeric/timestamp[tz]
+  // jsonb (PostgreSQL's, objects in jsonb key order): 22023 on the wrong kind of value.
+  kJsonbArrayElements,      // jsonb_array_elements(jsonb): value jsonb
+  kJsonbArrayElementsText,  // jsonb_array_elements_text(jsonb): value text (JSON null: NULL)
+  kJsonbEach,               // jsonb_each(jsonb): key text, value jsonb
+  kJsonbEachText,           // jsonb_each_text(jsonb): key text, value text
+  kJsonbObjectKeys,         // jsonb_object_keys(jsonb): text
 };
+// The number of output columns of a table function (before ordinality).
+inline size_t table_func_columns(TableFunc f) {
+  return f == TableFunc::kJsonbEach || f == TableFunc::kJsonbEachText ? 2 : 1;
+}
+const char* table_func_name(TableFunc f);
 
 enum class WindowFuncKind : uint8_t {
   kRowNumber, kRank, kDenseRank, kPercentRank, kCumeDist, kNtile,

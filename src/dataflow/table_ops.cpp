@@ -38,7 +38,7 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
   switch (func) {
     case TableFunc::kUnnest: {
       if (args[0].is_null()) return;
-      for (const Datum& d : array_elements(args[0].as_string(), exprs[0].type.id, *ctx.arena)) emit(d);
+      for (const Datum& d : array_elements(args[0].as_string(), exprs[0].type.id, *ctx.arena)) emit(&d, 1);
       return;
     }
     case TableFunc::kGenerateSeries: {
@@ -52,7 +52,8 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
         if (step == 0) throw SqlError(sqlstate::kInvalidParameterValue, "step size cannot equal zero");
         for (__int128 v = start; step > 0 ? v <= stop : v >= stop; v += step) {
           if (++n > kMaxRowsPerCall) too_many_rows();
-          emit(Datum::from_int(static_cast<int64_t>(v)));
+          Datum d = Datum::from_int(static_cast<int64_t>(v));
+          emit(&d, 1);
         }
         return;
       }
@@ -65,7 +66,8 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
         if (dir == 0) throw SqlError(sqlstate::kInvalidParameterValue, "step size cannot equal zero");
         while (dir > 0 ? numeric_compare(v, stop) <= 0 : numeric_compare(v, stop) >= 0) {
           if (++n > kMaxRowsPerCall) too_many_rows();
-          emit(Datum::from_numeric(v));
+          Datum d = Datum::from_numeric(v);
+          emit(&d, 1);
           v = numeric_add(v, step);
         }
         return;
@@ -82,9 +84,48 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
       Datum v = args[0];
       while (span > 0 ? v.as_int() <= stop : v.as_int() >= stop) {
         if (++n > kMaxRowsPerCall) too_many_rows();
-        emit(v);
+        emit(&v, 1);
         Datum pa[2] = {v, args[2]};
         v = plus->fn(std::span<const Datum>(pa, 2), ctx);
+      }
+      return;
+    }
+    case TableFunc::kJsonbArrayElements:
+    case TableFunc::kJsonbArrayElementsText:
+    case TableFunc::kJsonbEach:
+    case TableFunc::kJsonbEachText:
+    case TableFunc::kJsonbObjectKeys: {
+      if (args[0].is_null()) return;
+      JsonValue doc = json_parse(args[0].as_string());
+      bool text = func == TableFunc::kJsonbArrayElementsText || func == TableFunc::kJsonbEachText;
+      // A value as jsonb text, or (the _text forms) strings unquoted and JSON null as NULL.
+      auto value = [&](const JsonValue& v) -> Datum {
+        if (text && v.kind == JsonValue::Kind::kNull) return Datum::null();
+        if (text && v.kind == JsonValue::Kind::kString) return Datum::from_string(ctx.arena->copy(v.str));
+        std::string out;
+        json_write(v, out);
+        return Datum::from_string(ctx.arena->copy(out));
+      };
+      const char* name = table_func_name(func);
+      if (func == TableFunc::kJsonbArrayElements || func == TableFunc::kJsonbArrayElementsText) {
+        if (doc.kind == JsonValue::Kind::kObject) throw SqlError(sqlstate::kInvalidParameterValue, "cannot extract elements from an object");
+        if (doc.kind != JsonValue::Kind::kArray) throw SqlError(sqlstate::kInvalidParameterValue, "cannot extract elements from a scalar");
+        for (const JsonValue& e : doc.array) {
+          Datum d = value(e);
+          emit(&d, 1);
+        }
+        return;
+      }
+      if (doc.kind != JsonValue::Kind::kObject) {
+        if (func == TableFunc::kJsonbObjectKeys)
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         std::string("cannot call ") + name + (doc.kind == JsonValue::Kind::kArray ? " on an array" : " on a scalar"));
+        throw SqlError(sqlstate::kInvalidParameterValue, std::string("cannot call ") + name + " on a non-object");
+      }
+      for (const auto& [k, v] : doc.object) {
+        Datum d[2] = {Datum::from_string(ctx.arena->copy(k)), Datum()};
+        if (func != TableFunc::kJsonbObjectKeys) d[1] = value(v);
+        emit(d, func == TableFunc::kJsonbObjectKeys ? 1 : 2);
       }
       return;
     }
@@ -108,9 +149,9 @@ class FlatMapOp final : public Operator {
       for (const ScalarExpr& e : spec_.args) args.push_back(eval(e, row, ctx.eval));
       size_t base = row.size();
       int64_t ordinal = 0;
-      run_table_func(spec_.func, spec_.args, args, ctx.eval, [&](const Datum& d) {
+      run_table_func(spec_.func, spec_.args, args, ctx.eval, [&](const Datum* d, size_t nd) {
         row.resize(base);
-        row.push_back(d);
+        row.insert(row.end(), d, d + nd);
         if (spec_.with_ordinality) row.push_back(Datum::from_int(++ordinal));
         out.push_back(Update{Row::pack(row), u.time, u.diff});
         if ((out.size() & 0xffff) == 0) {  // one row may produce billions (generate_series)

@@ -1765,6 +1765,8 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
   auto fm = std::make_shared<HRel>();
   fm->kind = HRelKind::kFlatMap;
   Type out;
+  std::vector<Type> outs;               // several output columns (else just `out`)
+  std::vector<std::string> out_names;   // their names, unless the alias gives column names
   if (name == "unnest") {
     if (args.size() != 1) unsupported("unnest with " + std::to_string(args.size()) + " arguments", pos);
     if (args[0].type.id == TypeId::kUnknown)
@@ -1793,6 +1795,28 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
     args = std::move(bounds);
     fm->table_func = dataflow::TableFunc::kGenerateSeries;
     out = Type(t);
+  } else if (name == "jsonb_array_elements" || name == "jsonb_array_elements_text" || name == "jsonb_each" ||
+             name == "jsonb_each_text" || name == "jsonb_object_keys") {
+    if (args.size() != 1 || !can_coerce(args[0].type.id, TypeId::kJsonb, CastContext::kImplicit)) {
+      std::string sig;
+      for (size_t i = 0; i < args.size(); ++i) sig += (i > 0 ? ", " : "") + type_name(args[i].type);
+      throw SqlError(sqlstate::kUndefinedFunction, "function " + name + "(" + sig + ") does not exist", pos)
+          .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.");
+    }
+    args[0] = coerce(std::move(args[0]), Type(TypeId::kJsonb), CastContext::kImplicit, pos);
+    bool text = name == "jsonb_array_elements_text" || name == "jsonb_each_text";
+    if (name == "jsonb_array_elements" || name == "jsonb_array_elements_text") {
+      fm->table_func = text ? dataflow::TableFunc::kJsonbArrayElementsText : dataflow::TableFunc::kJsonbArrayElements;
+      out_names = {"value"};  // the OUT parameter's name, whatever the alias
+    } else if (name == "jsonb_object_keys") {
+      fm->table_func = dataflow::TableFunc::kJsonbObjectKeys;
+      out = Type(TypeId::kText);
+    } else {
+      fm->table_func = text ? dataflow::TableFunc::kJsonbEachText : dataflow::TableFunc::kJsonbEach;
+      out_names = {"key", "value"};
+      outs = {Type(TypeId::kText)};
+    }
+    if (name != "jsonb_object_keys") outs.push_back(text ? Type(TypeId::kText) : Type(TypeId::kJsonb));
   } else if (name == "pg_get_keywords" && args.empty()) {
     // A catalog function returning a set of rows: the pg_catalog relation of the same name.
     const ObjectInfo* obj = catalog_.lookup("pg_catalog", name);
@@ -1848,17 +1872,34 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
   fm->inputs = {input};
   fm->exprs = std::move(args);
   fm->with_ordinality = rf->ordinality;
+  if (outs.empty()) outs = {out};
   fm->column_types = input->column_types;
-  fm->column_types.push_back(out);
+  for (const Type& t : outs) fm->column_types.push_back(t);
   if (rf->ordinality) fm->column_types.push_back(Type(TypeId::kInt8));
   // A function's column is named by the alias (table alias, then column aliases), else by
-  // the function's name.
+  // the function's name; functions with named OUT parameters (jsonb_each's key and value)
+  // keep those names unless column aliases are given.
   std::string alias = rf->alias && *rf->alias->aliasname ? rf->alias->aliasname : name;
-  std::string col = rf->alias ? (rf->alias->n_colnames > 0 ? str_of(rf->alias->colnames[0]) : std::string(rf->alias->aliasname)) : name;
-  scope.items.push_back({alias, col, out, base});
+  size_t ncols = outs.size() + (rf->ordinality ? 1 : 0);
+  if (rf->alias && rf->alias->n_colnames > ncols)
+    throw SqlError("42P10", "table \"" + alias + "\" has " + std::to_string(ncols) + " columns available but " +
+                                std::to_string(rf->alias->n_colnames) + " columns specified", pos);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    std::string col = i < out_names.size() ? out_names[i] : rf->alias ? std::string(rf->alias->aliasname) : name;
+    if (rf->alias && i < rf->alias->n_colnames) col = str_of(rf->alias->colnames[i]);
+    scope.items.push_back({alias, col, outs[i], base + static_cast<uint32_t>(i)});
+    // A single-column function's alias also names its value (PostgreSQL's whole-row
+    // reference to a scalar function: `FROM jsonb_array_elements_text(x) e ... SELECT e`).
+    if (outs.size() == 1 && col != alias) {
+      ScopeItem whole{alias, alias, outs[i], base + static_cast<uint32_t>(i)};
+      whole.star = false;
+      scope.items.push_back(whole);
+    }
+  }
   if (rf->ordinality) {
-    std::string ord = rf->alias && rf->alias->n_colnames > 1 ? str_of(rf->alias->colnames[1]) : "ordinality";
-    scope.items.push_back({alias, ord, Type(TypeId::kInt8), base + 1});
+    size_t at = outs.size();
+    std::string ord = rf->alias && rf->alias->n_colnames > at ? str_of(rf->alias->colnames[at]) : "ordinality";
+    scope.items.push_back({alias, ord, Type(TypeId::kInt8), base + static_cast<uint32_t>(at)});
   }
   rel = fm;
 }
