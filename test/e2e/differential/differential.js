@@ -134,6 +134,12 @@ const SHAPES = [
       ORDER BY k, v IS NULL, w NULLS FIRST, v` },
   { name: 'distinct_on_join', sql: `SELECT DISTINCT ON (t2.s) t2.s, t1.id, t1.b FROM t1 JOIN t2 ON t1.a = t2.a
       ORDER BY t2.s, t1.id DESC` },
+  // Set-returning functions in FROM (LATERAL over the row) and jsonb (issue 10).
+  { name: 'srf_series', sql: `SELECT t3.k, t3.v, g FROM t3, generate_series(1, t3.v) g WHERE t3.v < 6` },
+  { name: 'jsonb_each', sql: `SELECT t1.id, e.key, e.value FROM t1,
+      jsonb_each(jsonb_build_object('a', t1.a, 'b', t1.b, 'n', t1.n)) e WHERE e.value <> 'null'::jsonb` },
+  { name: 'jsonb_keys_agg', sql: `SELECT k, count(*) AS c FROM t2,
+      jsonb_object_keys(CASE WHEN t2.s IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(t2.s, t2.c) END) k GROUP BY k` },
   { name: 'recursive_reach', recursive: true, sql: `WITH RECURSIVE reach(s, d) AS (
       SELECT src, dst FROM edges UNION SELECT r.s, e.dst FROM reach r JOIN edges e ON r.d = e.src)
       SELECT s, d FROM reach` },
