@@ -147,6 +147,10 @@ const char* agg_name(AggKind k) {
       return "string_agg";
     case AggKind::kArrayAgg:
       return "array_agg";
+    case AggKind::kJsonbAgg:
+      return "jsonb_agg";
+    case AggKind::kJsonbObjectAgg:
+      return "jsonb_object_agg";
   }
   return "?";
 }
@@ -267,7 +271,7 @@ std::string RelExpr::to_string(int indent) const {
           s += "*";
         } else {
           s += a.arg.to_string();
-          if (a.kind == AggKind::kStringAgg) s += ", " + a.separator.to_string();
+          if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kJsonbObjectAgg) s += ", " + a.separator.to_string();
         }
         for (size_t k = 0; k < a.order_keys.size(); ++k) {
           s += k == 0 ? " order_by " : ", ";

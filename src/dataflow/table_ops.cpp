@@ -185,10 +185,11 @@ class WindowOp final : public Operator {
       size_t k = 0;
       auto col = [&](uint32_t c) { return ScalarExpr::column_ref(c, spec_.input_types.at(c)); };
       if (a.kind != AggKind::kCountStar) a.arg = col(f.args.at(k++));
-      if (a.kind == AggKind::kStringAgg) a.separator = col(f.args.at(k++));
+      if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kJsonbObjectAgg) a.separator = col(f.args.at(k++));
       if (f.agg_filter) a.filter = col(f.args.at(k++));
       // string_agg/array_agg list their values in window order, as PostgreSQL feeds them.
-      if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kArrayAgg) {
+      if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kArrayAgg || a.kind == AggKind::kJsonbAgg ||
+          a.kind == AggKind::kJsonbObjectAgg) {
         for (const SortKey& o : spec_.order_by) {
           SortKey key = o;
           key.column = static_cast<uint32_t>(a.order_exprs.size());

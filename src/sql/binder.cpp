@@ -970,6 +970,39 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
   return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), ctx.windows->back().result_type);
 }
 
+HExpr Binder::jsonb_text_of(HExpr e, int pos) {
+  if (e.is_null_literal()) return coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+  TypeId t = e.type.id;
+  if (t != TypeId::kJsonb) {
+    e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+    if (t == TypeId::kBool || is_integer_type(t) || t == TypeId::kNumeric || t == TypeId::kFloat4 || t == TypeId::kFloat8) {
+      e = coerce(std::move(e), Type(TypeId::kJsonb), CastContext::kExplicit, pos);
+    } else {
+      if (t == TypeId::kTimestamp || t == TypeId::kTimestampTz) {
+        // JSON's timestamps are ISO 8601 (PostgreSQL's to_jsonb): 2020-01-01T10:00:00, and
+        // timestamptz with a +hh:mm offset.
+        auto rx = [&](HExpr s, const char* pattern, const char* replacement) {
+          std::vector<Type> ts(3, Type(TypeId::kText));
+          ResolvedCall q = resolve_function("regexp_replace", ts, pos);
+          std::vector<HExpr> a;
+          a.push_back(std::move(s));
+          a.push_back(HExpr::literal_of(Datum::from_string(pattern), Type(TypeId::kText)));
+          a.push_back(HExpr::literal_of(Datum::from_string(replacement), Type(TypeId::kText)));
+          return HExpr::call(q.impl, std::move(a), q.result_type);
+        };
+        e = rx(std::move(e), " ", "T");
+        if (t == TypeId::kTimestampTz) e = rx(std::move(e), "([+-][0-9][0-9])$", "\\1:00");
+      }
+      std::vector<Type> ts{Type(TypeId::kText)};
+      ResolvedCall q = resolve_function("to_jsonb", ts, pos);
+      std::vector<HExpr> one;
+      one.push_back(std::move(e));
+      e = HExpr::call(q.impl, std::move(one), q.result_type);
+    }
+  }
+  return coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+}
+
 HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   int pos = loc(f->location);
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
@@ -1010,7 +1043,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     }
     size_t nargs = f->agg_star && filter ? 1 : f->n_args;
     // array_agg keeps NULLs: its FILTER stays a condition on the row (HAggregate::has_filter).
-    bool real_filter = filter && name == "array_agg";
+    bool keeps_nulls = name == "array_agg" || name == "jsonb_agg" || name == "jsonb_object_agg";
+    bool real_filter = filter && keeps_nulls;
     for (size_t i = 0; i < nargs; ++i) {
       HExpr a = f->agg_star ? HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)) : bind_expr(f->args[i], inner);
       if (filter && i == 0 && !real_filter)
@@ -1018,6 +1052,14 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
       if (a.type.id == TypeId::kUnknown) a = coerce(std::move(a), Type(TypeId::kText), CastContext::kImplicit, pos);
       types.push_back(a.type);
       agg.args.push_back(std::move(a));
+    }
+    // jsonb_agg(v) / jsonb_object_agg(k, v) aggregate the text of each value's jsonb (values
+    // keep their types, as in jsonb_build_object) and keys as text.
+    if ((name == "jsonb_agg" && agg.args.size() == 1) || (name == "jsonb_object_agg" && agg.args.size() == 2)) {
+      size_t vi = agg.args.size() - 1;
+      agg.args[vi] = jsonb_text_of(std::move(agg.args[vi]), pos);
+      if (vi == 1) agg.args[0] = coerce(std::move(agg.args[0]), Type(TypeId::kText), CastContext::kExplicit, pos);
+      for (size_t i = 0; i < agg.args.size(); ++i) types[i] = agg.args[i].type;
     }
     AggregateSignature sig;
     if (star) types.clear();
@@ -1029,7 +1071,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     agg.kind = sig.kind;
     agg.result_type = sig.result_type;
     // ORDER BY inside the aggregate matters only to the order-sensitive ones.
-    if (f->n_agg_order > 0 && (agg.kind == AggKind::kStringAgg || agg.kind == AggKind::kArrayAgg)) {
+    if (f->n_agg_order > 0 && (agg.kind == AggKind::kStringAgg || agg.kind == AggKind::kArrayAgg ||
+                               agg.kind == AggKind::kJsonbAgg || agg.kind == AggKind::kJsonbObjectAgg)) {
       if (agg.distinct) unsupported("DISTINCT with ORDER BY inside an aggregate", pos);
       inner.clause = "aggregate function calls";
       for (size_t i = 0; i < f->n_agg_order; ++i) {
@@ -1081,20 +1124,7 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
         e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
         continue;
       }
-      TypeId t = e.type.id;
-      if (t != TypeId::kJsonb) {
-        e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
-        if (t == TypeId::kBool || is_integer_type(t) || t == TypeId::kNumeric || t == TypeId::kFloat4 || t == TypeId::kFloat8) {
-          e = coerce(std::move(e), Type(TypeId::kJsonb), CastContext::kExplicit, pos);
-        } else {
-          std::vector<Type> ts{Type(TypeId::kText)};
-          ResolvedCall q = resolve_function("to_jsonb", ts, pos);
-          std::vector<HExpr> one;
-          one.push_back(std::move(e));
-          e = HExpr::call(q.impl, std::move(one), q.result_type);
-        }
-      }
-      e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+      e = jsonb_text_of(std::move(e), pos);
     }
     types.clear();
     for (const auto& a : args) types.push_back(a.type);

@@ -118,6 +118,9 @@ class Binder {
     // A window aggregate's arguments may use the query's aggregates (sum(sum(x)) OVER ()).
     std::vector<HAggregate>* window_arg_aggs = nullptr;
   };
+  // The text of e's jsonb (numbers and booleans as JSON values, jsonb as is, others as JSON
+  // strings of their text; NULL stays NULL): how jsonb_build_object and jsonb_agg take values.
+  HExpr jsonb_text_of(HExpr e, int pos);
   // f(...) OVER (...) in a select list: a WindowCall and its placeholder column.
   HExpr bind_window_call(const PgQuery__FuncCall* f, const std::string& name, ExprContext& ctx, int pos);
 

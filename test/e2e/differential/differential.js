@@ -140,6 +140,8 @@ const SHAPES = [
       jsonb_each(jsonb_build_object('a', t1.a, 'b', t1.b, 'n', t1.n)) e WHERE e.value <> 'null'::jsonb` },
   { name: 'jsonb_keys_agg', sql: `SELECT k, count(*) AS c FROM t2,
       jsonb_object_keys(CASE WHEN t2.s IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(t2.s, t2.c) END) k GROUP BY k` },
+  { name: 'jsonb_aggs', sql: `SELECT a, jsonb_agg(b ORDER BY b, id) AS jb, jsonb_object_agg(id, n ORDER BY id) AS jo,
+      jsonb_agg(n ORDER BY id) FILTER (WHERE n > 0) AS jn FROM t1 GROUP BY a` },
   { name: 'recursive_reach', recursive: true, sql: `WITH RECURSIVE reach(s, d) AS (
       SELECT src, dst FROM edges UNION SELECT r.s, e.dst FROM reach r JOIN edges e ON r.d = e.src)
       SELECT s, d FROM reach` },
