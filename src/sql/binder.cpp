@@ -2661,8 +2661,54 @@ std::optional<TargetSrf> target_srf(const PgQuery__Node* v) {
 }
 }  // namespace
 
+namespace {
+// Set-returning functions of one column that a select list runs as a FROM item would
+// (generate_series, the jsonb ones).
+bool from_style_srf(const PgQuery__Node* v) {
+  if (v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) return false;
+  const auto* f = v->func_call;
+  if (f->over || f->agg_star || f->agg_distinct || f->agg_filter || f->n_agg_order > 0) return false;
+  std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
+  return name == "generate_series" || name == "jsonb_array_elements" || name == "jsonb_array_elements_text" ||
+         name == "jsonb_object_keys";
+}
+}  // namespace
+
 std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt, Scope& scope, HRelPtr& rel) {
   std::map<size_t, HExpr> out;
+  // generate_series(...) / jsonb_array_elements(...) / jsonb_object_keys(...) alone in the
+  // select list: a LATERAL FlatMap over the FROM rows, its column the item's value (each input
+  // row gives one output row per value, none when the function gives none, as PostgreSQL).
+  {
+    std::vector<size_t> items;
+    size_t others = 0;
+    for (size_t i = 0; i < stmt->n_target_list; ++i) {
+      const PgQuery__Node* v = stmt->target_list[i]->res_target->val;
+      if (from_style_srf(v)) items.push_back(i);
+      else if (target_srf(v)) ++others;
+    }
+    if (!items.empty()) {
+      int pos = loc(stmt->target_list[items[0]]->res_target->location);
+      if (items.size() > 1 || others > 0) unsupported("several set-returning functions in one select list", pos);
+      if (stmt->n_group_clause > 0) unsupported("set-returning functions in the select list with GROUP BY", pos);
+      PgQuery__RangeFunction rf = PG_QUERY__RANGE_FUNCTION__INIT;
+      PgQuery__Node* fn = stmt->target_list[items[0]]->res_target->val;
+      rf.n_functions = 1;
+      rf.functions = &fn;
+      Scope tmp;
+      tmp.parent = scope.parent;
+      tmp.items = scope.items;
+      if (!rel) {
+        rel = std::make_shared<HRel>();
+        rel->kind = HRelKind::kConstant;
+        rel->rows.push_back({});
+      }
+      bind_range_function(&rf, scope.parent, rel, tmp);
+      uint32_t c = static_cast<uint32_t>(rel->arity() - 1);
+      out.emplace(items[0], HExpr::column_ref(0, c, rel->column_types[c]));
+      return out;
+    }
+  }
   std::vector<std::pair<size_t, TargetSrf>> srfs;
   for (size_t i = 0; i < stmt->n_target_list; ++i)
     if (auto t = target_srf(stmt->target_list[i]->res_target->val)) srfs.emplace_back(i, *t);
@@ -2839,7 +2885,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     const auto* v = rt->val;
     if (auto srf = srf_outputs.find(i); srf != srf_outputs.end()) {
       outputs.push_back(srf->second);
-      names.push_back(rt->name && *rt->name ? rt->name : target_srf(v)->name);
+      names.push_back(rt->name && *rt->name ? rt->name : target_srf(v) ? target_srf(v)->name : column_name_for(v));
       continue;
     }
     if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
@@ -3018,6 +3064,10 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     check_temporal_conjuncts(*having, true, "HAVING");
   }
   bool grouped = stmt->n_group_clause > 0 || !aggs.empty() || having.has_value();
+  // PostgreSQL runs select-list set-returning functions after grouping and windows; here they
+  // expand the FROM rows, which is the same only without either.
+  if (!srf_outputs.empty() && (grouped || !windows.empty()))
+    unsupported("set-returning functions in the select list together with aggregates or window functions");
   std::vector<HExpr> group_keys;
   if (grouped) {
     std::vector<HExpr> keys;
