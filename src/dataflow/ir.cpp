@@ -157,7 +157,7 @@ const char* agg_name(AggKind k) {
 
 std::string frame_text(const WindowFrame& f) {
   auto bound = [&](const FrameBound& b) -> std::string {
-    std::string n = f.rows ? std::to_string(b.rows) : b.range.size_bytes() > 0 ? format_datum(b.range.get(0), b.range_type) : "?";
+    std::string n = f.rows || f.groups ? std::to_string(b.rows) : b.range.size_bytes() > 0 ? format_datum(b.range.get(0), b.range_type) : "?";
     switch (b.kind) {
       case FrameBoundKind::kUnboundedPreceding: return "unbounded preceding";
       case FrameBoundKind::kPreceding: return n + " preceding";
@@ -167,7 +167,7 @@ std::string frame_text(const WindowFrame& f) {
     }
     return "?";
   };
-  return std::string(f.rows ? "rows" : "range") + " between " + bound(f.start) + " and " + bound(f.end);
+  return std::string(f.rows ? "rows" : f.groups ? "groups" : "range") + " between " + bound(f.start) + " and " + bound(f.end);
 }
 
 }  // namespace

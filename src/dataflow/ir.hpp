@@ -148,7 +148,7 @@ enum class WindowFuncKind : uint8_t {
   kLag, kLead, kFirstValue, kLastValue, kNthValue,
   kAggregate,  // an aggregate over the frame (agg_kind)
 };
-// A window frame (PostgreSQL's ROWS / RANGE; GROUPS and EXCLUDE are refused by sql/).
+// A window frame (PostgreSQL's ROWS / RANGE / GROUPS; EXCLUDE is refused by sql/).
 // RANGE bounds with an offset need exactly one ORDER BY column; CURRENT ROW in RANGE mode
 // means the current row's peers. The default is RANGE UNBOUNDED PRECEDING .. CURRENT ROW.
 enum class FrameBoundKind : uint8_t { kUnboundedPreceding, kPreceding, kCurrentRow, kFollowing, kUnboundedFollowing };
@@ -159,7 +159,8 @@ struct FrameBound {
   Type range_type;
 };
 struct WindowFrame {
-  bool rows = false;  // ROWS; else RANGE
+  bool rows = false;    // ROWS; else RANGE (or GROUPS)
+  bool groups = false;  // GROUPS: offsets count peer groups (FrameBound::rows)
   FrameBound start;
   FrameBound end{FrameBoundKind::kCurrentRow, 0, Row(), Type()};
 };

@@ -394,7 +394,7 @@ class WindowOp final : public Operator {
           break;
       }
       // Frame functions.
-      frame_bounds(f.frame, n, peer_start, peer_end, value, fs, fe);
+      frame_bounds(f.frame, n, peer_start, peer_end, group, value, fs, fe);
       switch (f.kind) {
         case WindowFuncKind::kFirstValue:
           for (size_t i = 0; i < n; ++i)
@@ -454,12 +454,21 @@ class WindowOp final : public Operator {
   // non-decreasing in i, which the sliding accumulators rely on.
   template <typename Value>
   void frame_bounds(const WindowFrame& fr, size_t n, const std::vector<size_t>& peer_start, const std::vector<size_t>& peer_end,
-                    Value&& value, std::vector<size_t>& fs, std::vector<size_t>& fe) const {
+                    const std::vector<size_t>& group, Value&& value, std::vector<size_t>& fs, std::vector<size_t>& fe) const {
+    // GROUPS: the first and past-the-last position of each peer group.
+    std::vector<size_t> group_start, group_end;
+    if (fr.groups) {
+      for (size_t i = 0; i < n; ++i) {
+        if (i == 0 || group[i] != group[i - 1]) group_start.push_back(i);
+        if (i + 1 == n || group[i + 1] != group[i]) group_end.push_back(i + 1);
+      }
+    }
+    uint64_t ngroups = group_start.size();
     // RANGE offsets: positions of the non-NULL block of the ORDER BY column.
     size_t nn_begin = 0, nn_end = n;
     uint32_t oc = 0;
     int dir = 1;
-    bool range_offset = !fr.rows && (fr.start.kind == FrameBoundKind::kPreceding || fr.start.kind == FrameBoundKind::kFollowing ||
+    bool range_offset = !fr.rows && !fr.groups && (fr.start.kind == FrameBoundKind::kPreceding || fr.start.kind == FrameBoundKind::kFollowing ||
                                      fr.end.kind == FrameBoundKind::kPreceding || fr.end.kind == FrameBoundKind::kFollowing);
     if (range_offset) {
       oc = spec_.order_by.at(0).column;
@@ -494,6 +503,9 @@ class WindowOp final : public Operator {
         case FrameBoundKind::kPreceding:
           if (fr.rows) {
             s = static_cast<uint64_t>(fr.start.rows) >= i ? 0 : i - static_cast<size_t>(fr.start.rows);
+          } else if (fr.groups) {
+            uint64_t k = static_cast<uint64_t>(fr.start.rows);
+            s = group_start[k >= group[i] ? 0 : group[i] - k];
           } else {
             s = rs = range_bound(i, fr.start, false, value(i, oc).is_null() ? 0 : rs);
           }
@@ -501,6 +513,9 @@ class WindowOp final : public Operator {
         case FrameBoundKind::kFollowing:
           if (fr.rows) {
             s = static_cast<uint64_t>(fr.start.rows) >= n - i ? n : i + static_cast<size_t>(fr.start.rows);
+          } else if (fr.groups) {
+            uint64_t k = static_cast<uint64_t>(fr.start.rows);
+            s = k >= ngroups - group[i] ? n : group_start[group[i] + k];
           } else {
             s = rs = range_bound(i, fr.start, false, value(i, oc).is_null() ? 0 : rs);
           }
@@ -513,6 +528,9 @@ class WindowOp final : public Operator {
         case FrameBoundKind::kPreceding:
           if (fr.rows) {
             e = static_cast<uint64_t>(fr.end.rows) > i ? 0 : i - static_cast<size_t>(fr.end.rows) + 1;
+          } else if (fr.groups) {
+            uint64_t k = static_cast<uint64_t>(fr.end.rows);
+            e = k > group[i] ? 0 : group_end[group[i] - k];
           } else {
             e = re = range_bound(i, fr.end, true, value(i, oc).is_null() ? 0 : re);
           }
@@ -520,6 +538,9 @@ class WindowOp final : public Operator {
         case FrameBoundKind::kFollowing:
           if (fr.rows) {
             e = static_cast<uint64_t>(fr.end.rows) >= n - i ? n : i + static_cast<size_t>(fr.end.rows) + 1;
+          } else if (fr.groups) {
+            uint64_t k = static_cast<uint64_t>(fr.end.rows);
+            e = k >= ngroups - group[i] ? n : group_end[group[i] + k];
           } else {
             e = re = range_bound(i, fr.end, true, value(i, oc).is_null() ? 0 : re);
           }

@@ -768,7 +768,6 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
   bool bare_name = over->name != nullptr && *over->name && !(over->refname != nullptr && *over->refname);
   ResolvedWindow w = bare_name ? resolve_window(named_window(ctx.select, over->name, pos), ctx.select, pos)
                                : resolve_window(over, ctx.select, pos);
-  if (w.frame_options & kFrameGroups) unsupported("GROUPS frames", pos);
   if (w.frame_options & kFrameExclude) unsupported("frame EXCLUDE", pos);
   if (f->agg_distinct) throw SqlError(sqlstate::kFeatureNotSupported, "DISTINCT is not implemented for window functions", pos);
   if (f->n_agg_order > 0)
@@ -908,7 +907,9 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
   dataflow::WindowFrame& fr = call.frame;
   if (fo & kFrameNonDefault) {
     fr.rows = (fo & kFrameRows) != 0;
-    bool range_offset = !fr.rows && (fo & (kFrameStartOffsetPreceding | kFrameStartOffsetFollowing | kFrameEndOffsetPreceding |
+    fr.groups = (fo & kFrameGroups) != 0;
+    if (fr.groups && call.order.empty()) throw SqlError("42P20", "GROUPS mode requires an ORDER BY clause", pos);
+    bool range_offset = !fr.rows && !fr.groups && (fo & (kFrameStartOffsetPreceding | kFrameStartOffsetFollowing | kFrameEndOffsetPreceding |
                                            kFrameEndOffsetFollowing));
     if (range_offset && call.order.size() != 1)
       throw SqlError("42P20", "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column", pos);
@@ -920,7 +921,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
       octx.clause = "window frame offsets";
       HExpr e = bind_expr(n, octx);
       Type t(TypeId::kInt8);
-      if (!fr.rows) {
+      if (!fr.rows && !fr.groups) {
         TypeId ot = call.order[0].type.id;
         if (is_integer_type(ot)) t = Type(TypeId::kInt8);
         else if (ot == TypeId::kFloat4 || ot == TypeId::kFloat8) t = Type(TypeId::kFloat8);
@@ -957,7 +958,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
         auto [rows, range] = offset(start ? w.start_offset : w.end_offset, start);
         b.rows = rows;
         b.range = std::move(range);
-        if (!fr.rows) b.range_type = Type(b.range.get(0).kind() == PhysicalKind::kInt ? TypeId::kInt8 : b.range.get(0).kind() == PhysicalKind::kFloat ? TypeId::kFloat8 : TypeId::kNumeric);
+        if (!fr.rows && !fr.groups) b.range_type = Type(b.range.get(0).kind() == PhysicalKind::kInt ? TypeId::kInt8 : b.range.get(0).kind() == PhysicalKind::kFloat ? TypeId::kFloat8 : TypeId::kNumeric);
       } else {
         b.kind = start ? FrameBoundKind::kUnboundedPreceding : FrameBoundKind::kCurrentRow;  // no BETWEEN: end is CURRENT ROW
       }
