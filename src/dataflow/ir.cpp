@@ -167,7 +167,9 @@ std::string frame_text(const WindowFrame& f) {
     }
     return "?";
   };
-  return std::string(f.rows ? "rows" : f.groups ? "groups" : "range") + " between " + bound(f.start) + " and " + bound(f.end);
+  static const char* const kExclude[] = {"", " exclude current row", " exclude group", " exclude ties"};
+  return std::string(f.rows ? "rows" : f.groups ? "groups" : "range") + " between " + bound(f.start) + " and " + bound(f.end) +
+         kExclude[static_cast<int>(f.exclude)];
 }
 
 }  // namespace

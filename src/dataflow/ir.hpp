@@ -148,7 +148,7 @@ enum class WindowFuncKind : uint8_t {
   kLag, kLead, kFirstValue, kLastValue, kNthValue,
   kAggregate,  // an aggregate over the frame (agg_kind)
 };
-// A window frame (PostgreSQL's ROWS / RANGE / GROUPS; EXCLUDE is refused by sql/).
+// A window frame (PostgreSQL's ROWS / RANGE / GROUPS, with EXCLUDE).
 // RANGE bounds with an offset need exactly one ORDER BY column; CURRENT ROW in RANGE mode
 // means the current row's peers. The default is RANGE UNBOUNDED PRECEDING .. CURRENT ROW.
 enum class FrameBoundKind : uint8_t { kUnboundedPreceding, kPreceding, kCurrentRow, kFollowing, kUnboundedFollowing };
@@ -158,11 +158,13 @@ struct FrameBound {
   Row range;         // RANGE offset PRECEDING/FOLLOWING: the offset packed as one datum (not NULL, >= 0)
   Type range_type;
 };
+enum class FrameExclude : uint8_t { kNoOthers, kCurrentRow, kGroup, kTies };
 struct WindowFrame {
   bool rows = false;    // ROWS; else RANGE (or GROUPS)
   bool groups = false;  // GROUPS: offsets count peer groups (FrameBound::rows)
   FrameBound start;
   FrameBound end{FrameBoundKind::kCurrentRow, 0, Row(), Type()};
+  FrameExclude exclude = FrameExclude::kNoOthers;  // EXCLUDE CURRENT ROW / GROUP / TIES
 };
 struct WindowFunc {
   WindowFuncKind kind = WindowFuncKind::kRowNumber;

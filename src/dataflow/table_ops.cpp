@@ -329,6 +329,16 @@ class WindowOp final : public Operator {
     }
     for (size_t i = n; i-- > 0;) peer_end[i] = (i + 1 < n && peer_start[i + 1] == peer_start[i]) ? peer_end[i + 1] : i + 1;
 
+    // Whether position j is left out of row i's frame by EXCLUDE (only i and its peers can be).
+    auto excluded = [&](const WindowFrame& fr, size_t i, size_t j) {
+      switch (fr.exclude) {
+        case FrameExclude::kNoOthers: return false;
+        case FrameExclude::kCurrentRow: return j == i;
+        case FrameExclude::kGroup: return j >= peer_start[i] && j < peer_end[i];
+        case FrameExclude::kTies: return j != i && j >= peer_start[i] && j < peer_end[i];
+      }
+      return false;
+    };
     std::vector<std::vector<Datum>> results(spec_.funcs.size(), std::vector<Datum>(n));
     std::vector<size_t> fs(n), fe(n);
     for (size_t fi = 0; fi < spec_.funcs.size(); ++fi) {
@@ -397,12 +407,18 @@ class WindowOp final : public Operator {
       frame_bounds(f.frame, n, peer_start, peer_end, group, value, fs, fe);
       switch (f.kind) {
         case WindowFuncKind::kFirstValue:
-          for (size_t i = 0; i < n; ++i)
-            if (fs[i] < fe[i]) res[i] = value(fs[i], f.args.at(0));
+          for (size_t i = 0; i < n; ++i) {
+            size_t j = fs[i];
+            while (j < fe[i] && excluded(f.frame, i, j)) ++j;
+            if (j < fe[i]) res[i] = value(j, f.args.at(0));
+          }
           break;
         case WindowFuncKind::kLastValue:
-          for (size_t i = 0; i < n; ++i)
-            if (fs[i] < fe[i]) res[i] = value(fe[i] - 1, f.args.at(0));
+          for (size_t i = 0; i < n; ++i) {
+            size_t j = fe[i];
+            while (j > fs[i] && excluded(f.frame, i, j - 1)) --j;
+            if (j > fs[i]) res[i] = value(j - 1, f.args.at(0));
+          }
           break;
         case WindowFuncKind::kNthValue:
           for (size_t i = 0; i < n; ++i) {
@@ -410,22 +426,56 @@ class WindowOp final : public Operator {
             if (nth.is_null()) continue;
             int64_t k = nth.as_int();
             if (k <= 0) throw SqlError("22016", "argument of nth_value must be greater than zero");
-            if (static_cast<uint64_t>(k) <= fe[i] - fs[i]) res[i] = value(fs[i] + static_cast<size_t>(k) - 1, f.args[0]);
+            if (f.frame.exclude == FrameExclude::kNoOthers) {
+              if (static_cast<uint64_t>(k) <= fe[i] - fs[i]) res[i] = value(fs[i] + static_cast<size_t>(k) - 1, f.args[0]);
+              continue;
+            }
+            // The k-th position of the frame that is not excluded (the excluded ones are at
+            // most the row's peers, so this walks at most k + peers positions).
+            for (size_t j = fs[i]; j < fe[i]; ++j) {
+              if (excluded(f.frame, i, j)) continue;
+              if (--k == 0) {
+                res[i] = value(j, f.args[0]);
+                break;
+              }
+            }
           }
           break;
         case WindowFuncKind::kAggregate: {
           Accumulator acc(aggs_[fi]);
           bool exact = acc.exact_retraction();
+          bool excluding = f.frame.exclude != FrameExclude::kNoOthers;
           size_t cs = 0, ce = 0;  // the accumulated positions [cs, ce)
           for (size_t i = 0; i < n; ++i) {
             size_t s = fs[i], e = fe[i];
-            if (s >= ce || e < ce || (!exact && s != cs)) {
+            if (s >= ce || e < ce || (!exact && (s != cs || excluding))) {
               acc.clear();
               cs = ce = s;
             }
+            if (excluding && !exact) {
+              // Re-accumulate this row's frame without the excluded rows.
+              for (size_t j = s; j < e; ++j)
+                if (!excluded(f.frame, i, j)) acc.update(distinct_rows[at[j]], 1, ctx.eval);
+              Datum r = acc.result(ctx.eval);
+              if (r.kind() == PhysicalKind::kString) r = Datum::from_string(ctx.eval.arena->copy(r.as_string()));
+              res[i] = r;
+              acc.clear();
+              cs = ce = e;
+              continue;
+            }
             while (ce < e) acc.update(distinct_rows[at[ce++]], 1, ctx.eval);
             while (cs < s) acc.update(distinct_rows[at[cs++]], -1, ctx.eval);
+            // EXCLUDE: take the excluded rows (the row and/or its peers) out for this row only.
+            size_t xs = 0, xe = 0;
+            if (excluding) {
+              xs = std::max(s, peer_start[i]);
+              xe = std::min(e, peer_end[i]);
+              for (size_t j = xs; j < xe; ++j)
+                if (excluded(f.frame, i, j)) acc.update(distinct_rows[at[j]], -1, ctx.eval);
+            }
             Datum r = acc.result(ctx.eval);
+            for (size_t j = xs; j < xe; ++j)
+              if (excluded(f.frame, i, j)) acc.update(distinct_rows[at[j]], 1, ctx.eval);
             // min/max of strings point into the accumulator, which changes as the frame
             // slides: keep a copy that lives until the rows are packed.
             if (r.kind() == PhysicalKind::kString) r = Datum::from_string(ctx.eval.arena->copy(r.as_string()));

@@ -714,7 +714,7 @@ constexpr int32_t kFrameEndUnboundedPreceding = 0x40, kFrameEndUnboundedFollowin
 constexpr int32_t kFrameStartCurrentRow = 0x200, kFrameEndCurrentRow = 0x400;
 constexpr int32_t kFrameStartOffsetPreceding = 0x800, kFrameEndOffsetPreceding = 0x1000;
 constexpr int32_t kFrameStartOffsetFollowing = 0x2000, kFrameEndOffsetFollowing = 0x4000;
-constexpr int32_t kFrameExclude = 0x8000 | 0x10000 | 0x20000;
+constexpr int32_t kFrameExcludeCurrentRow = 0x8000, kFrameExcludeGroup = 0x10000, kFrameExcludeTies = 0x20000;
 
 // A window definition with WINDOW-clause references resolved (PostgreSQL's rules for
 // `OVER w` and `OVER (w ...)`).
@@ -768,7 +768,6 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
   bool bare_name = over->name != nullptr && *over->name && !(over->refname != nullptr && *over->refname);
   ResolvedWindow w = bare_name ? resolve_window(named_window(ctx.select, over->name, pos), ctx.select, pos)
                                : resolve_window(over, ctx.select, pos);
-  if (w.frame_options & kFrameExclude) unsupported("frame EXCLUDE", pos);
   if (f->agg_distinct) throw SqlError(sqlstate::kFeatureNotSupported, "DISTINCT is not implemented for window functions", pos);
   if (f->n_agg_order > 0)
     throw SqlError(sqlstate::kFeatureNotSupported, "aggregate ORDER BY is not implemented for window functions", pos);
@@ -966,6 +965,9 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
     };
     fr.start = bound(true);
     fr.end = bound(false);
+    if (fo & kFrameExcludeCurrentRow) fr.exclude = dataflow::FrameExclude::kCurrentRow;
+    else if (fo & kFrameExcludeGroup) fr.exclude = dataflow::FrameExclude::kGroup;
+    else if (fo & kFrameExcludeTies) fr.exclude = dataflow::FrameExclude::kTies;
   }
   ctx.windows->push_back(std::move(call));
   return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), ctx.windows->back().result_type);
