@@ -491,11 +491,17 @@ class WindowOp final : public Operator {
     std::vector<std::pair<Row, int64_t>> now;
     now.reserve(n);
     std::vector<Datum> outrow;
+    uint64_t bytes = 0;
     for (size_t i = 0; i < n; ++i) {
       outrow = distinct_rows[at[i]];
       for (size_t fi = 0; fi < spec_.funcs.size(); ++fi) outrow.push_back(results[fi][i]);
       now.emplace_back(Row::pack(outrow), 1);
+      bytes += sizeof(now.back()) + now.back().first.size_bytes();
+      // The partition's output is built whole before it is diffed: count it against the
+      // query's memory budget (one-shot queries have one).
+      if ((i & 0xffff) == 0xffff) ctx.check_memory(bytes);
     }
+    ctx.check_memory(bytes);
     ctx.eval.arena->reset();
     return now;
   }
