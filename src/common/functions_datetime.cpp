@@ -590,8 +590,48 @@ Datum d_age1(Args a, EvalContext& ctx) {
 }
 Datum d_justify_hours(Args a, EvalContext&) { return Datum::from_interval(justify_hours(a[0].as_interval())); }
 Datum d_justify_days(Args a, EvalContext&) { return Datum::from_interval(justify_days(a[0].as_interval())); }
+// PostgreSQL's interval_justify_interval: whole days out of the time, whole months out of the
+// days, then every field given the sign of the months (and the time that of the days), so
+// '1 month -1 hour' is '29 days 23:00:00' (not justify_days(justify_hours(...))).
 Datum d_justify_interval(Args a, EvalContext&) {
-  return Datum::from_interval(justify_days(justify_hours(a[0].as_interval())));
+  Interval in = a[0].as_interval();
+  int64_t month = in.months, day = in.days, time = in.micros;
+  constexpr int64_t kDaysPerMonth = 30;
+  if ((day > 0 && time > 0) || (day < 0 && time < 0)) {
+    int64_t whole = time / kMicrosPerDay;
+    time -= whole * kMicrosPerDay;
+    day += whole;
+  }
+  int64_t wholemonth = day / kDaysPerMonth;
+  day -= wholemonth * kDaysPerMonth;
+  month += wholemonth;
+  int64_t wholeday = time / kMicrosPerDay;
+  time -= wholeday * kMicrosPerDay;
+  day += wholeday;
+  wholemonth = day / kDaysPerMonth;
+  day -= wholemonth * kDaysPerMonth;
+  month += wholemonth;
+  if (month > 0 && (day < 0 || (day == 0 && time < 0))) {
+    day += kDaysPerMonth;
+    --month;
+  } else if (month < 0 && (day > 0 || (day == 0 && time > 0))) {
+    day -= kDaysPerMonth;
+    ++month;
+  }
+  if (day > 0 && time < 0) {
+    time += kMicrosPerDay;
+    --day;
+  } else if (day < 0 && time > 0) {
+    time -= kMicrosPerDay;
+    ++day;
+  }
+  if (month > INT32_MAX || month < INT32_MIN || day > INT32_MAX || day < INT32_MIN)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "interval out of range");
+  Interval r;
+  r.months = static_cast<int32_t>(month);
+  r.days = static_cast<int32_t>(day);
+  r.micros = time;
+  return Datum::from_interval(r);
 }
 Datum d_isfinite_ts(Args a, EvalContext&) { return Datum::from_bool(ts_finite(a[0].as_int())); }
 Datum d_isfinite_date(Args a, EvalContext&) { return Datum::from_bool(date_finite(a[0].as_int())); }
