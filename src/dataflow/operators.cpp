@@ -401,7 +401,11 @@ class ReduceOp final : public Operator {
         } else {
           order_vals.clear();
           for (const ScalarExpr& o : a.order_exprs) order_vals.push_back(eval(o, row, ctx.eval));
-          update_state(a, g.aggs[i], v, sep, u.diff, order_vals);
+          if (spec_.append_only && (a.kind == AggKind::kMin || a.kind == AggKind::kMax)) {
+            update_extreme(a, g.aggs[i], v, u.diff);
+          } else {
+            update_state(a, g.aggs[i], v, sep, u.diff, order_vals);
+          }
         }
       }
       ctx.eval.arena->reset();
@@ -470,6 +474,18 @@ class ReduceOp final : public Operator {
     Datum dv = value.get(0), ds = value.get(1);
     if (before <= 0 && after > 0) update_state(a, s, dv, ds, 1, {});
     if (before > 0 && after <= 0) update_state(a, s, dv, ds, -1, {});
+  }
+
+  // min/max over an append-only input: only the extreme so far is kept (the first of equal
+  // values, as the ordered map keeps it), with no allocation unless it changes.
+  static void update_extreme(const AggregateExpr& a, AggState& s, const Datum& v, int64_t diff) {
+    if (diff < 0) throw SqlError(sqlstate::kInternalError, "a retraction reached an append-only min/max");
+    if (!s.ordered->empty()) {
+      int c = compare_datums(v, s.ordered->begin()->first.get(0));
+      if (a.kind == AggKind::kMin ? c >= 0 : c <= 0) return;
+      s.ordered->clear();
+    }
+    s.ordered->emplace(Row::pack(std::span<const Datum>(&v, 1)), diff);
   }
 
   static void update_state(const AggregateExpr& a, AggState& s, const Datum& v, const Datum& sep, int64_t diff,

@@ -61,6 +61,9 @@ std::unique_ptr<Operator> make_join(JoinSpec spec);
 struct ReduceSpec {
   std::vector<ScalarExpr> group_key;
   std::vector<AggregateExpr> aggregates;
+  // The input only grows and the operator steps once (a one-shot query over a monotone plan):
+  // min/max keep only the current extreme instead of every value with its multiplicity.
+  bool append_only = false;
 };
 std::unique_ptr<Operator> make_reduce(ReduceSpec spec);
 

@@ -97,7 +97,10 @@ class Renderer {
         return render_join(e);
       case RelKind::kReduce: {
         Dataflow::NodeId in = render(e.inputs.at(0));
-        return df().add_operator(make_reduce(ReduceSpec{e.group_key, e.aggregates}), {in});
+        // One step over a monotone input (a one-shot query without negation): min/max need
+        // only the extreme (operators.hpp).
+        bool append_only = !opts_.keep_state && is_monotone_plan(e.inputs.at(0));
+        return df().add_operator(make_reduce(ReduceSpec{e.group_key, e.aggregates, append_only}), {in});
       }
       case RelKind::kTopK: {
         Dataflow::NodeId in = render(e.inputs.at(0));
