@@ -113,6 +113,7 @@ ErrorFields error_fields(const SqlError& e, const char* severity = "ERROR") {
   f.message = e.message();
   f.detail = e.detail();
   f.hint = e.hint();
+  f.context = e.context();
   f.position = e.position();
   return f;
 }

@@ -422,6 +422,10 @@ void MessageWriter::error_or_notice(char type, const ErrorFields& e) {
     put_byte('P');
     put_cstring(std::to_string(e.position));
   }
+  if (!e.context.empty()) {
+    put_byte('W');
+    put_cstring(e.context);
+  }
   put_byte('\0');
   end();
 }

@@ -155,6 +155,7 @@ struct ErrorFields {
   std::string message;
   std::string detail;
   std::string hint;
+  std::string context;  // 'W': PostgreSQL's CONTEXT
   int position = 0;  // 1-based, in characters; sent only when > 0
 };
 
