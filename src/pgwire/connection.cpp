@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "pgwire/binary_format.hpp"
+#include "pgwire/copy.hpp"
 
 namespace freshet::pgwire {
 
@@ -193,6 +194,12 @@ struct Connection::Impl {
   // no limit).
   bool send_rows(server::Execution& exec, const std::vector<server::Column>& columns,
                  const std::vector<int16_t>* formats, size_t max_rows);
+  // The COPY sub-protocol of a COPY statement's execution (exec.copy() set): CopyOutResponse,
+  // CopyData per row, CopyDone; or CopyInResponse and the client's CopyData until CopyDone
+  // (CopyFail: 57014). The caller sends CommandComplete.
+  void run_copy(server::Execution& exec);
+  void copy_out(server::Execution& exec, const server::CopySpec& spec);
+  void copy_in(server::Execution& exec, const server::CopySpec& spec);
   void send_error(const SqlError& e);
   // Rethrows a cancellation caused by server stop as ShutdownSignal.
   void check_shutdown(const SqlError& e) {
@@ -622,6 +629,114 @@ bool Connection::Impl::send_rows(server::Execution& exec, const std::vector<serv
   }
 }
 
+void Connection::Impl::run_copy(server::Execution& exec) {
+  const server::CopySpec& spec = *exec.copy();
+  if (spec.from) copy_in(exec, spec);
+  else copy_out(exec, spec);
+}
+
+namespace {
+std::vector<CopyColumn> copy_columns(const std::vector<server::Column>& columns) {
+  std::vector<CopyColumn> out;
+  for (const auto& c : columns) out.push_back({c.name, c.type});
+  return out;
+}
+}  // namespace
+
+void Connection::Impl::copy_out(server::Execution& exec, const server::CopySpec& spec) {
+  const auto& columns = exec.columns();
+  const bool binary = spec.options.format == server::CopyFormat::kBinary;
+  if (binary) {
+    for (const auto& c : columns)
+      if (!has_binary_format(c.type.id))
+        throw SqlError(sqlstate::kFeatureNotSupported, "no binary output function available for type " +
+                                                           std::string(type_internal_name(c.type.id)));
+  }
+  CopyEncoder encoder(spec.options, copy_columns(columns),
+                      [this](const Datum& d, Type t, std::string& out) { session_->format_value(d, t, out); });
+  out_.copy_response('H', binary, static_cast<int16_t>(columns.size()));
+  std::string data;
+  encoder.begin(data);
+  std::vector<Row> rows;
+  std::vector<Datum> datums;
+  const size_t batch = ctx_.limits().fetch_batch_rows;
+  bool more = true;
+  while (more) {
+    rows.clear();
+    try {
+      more = exec.fetch(rows, batch);
+    } catch (const SqlError& e) {
+      check_shutdown(e);
+      throw;
+    }
+    for (const Row& row : rows) {
+      datums.clear();
+      row.unpack_into(datums);
+      if (datums.size() != columns.size())
+        throw SqlError(sqlstate::kInternalError, "internal error: a COPY row has " + std::to_string(datums.size()) +
+                                                     " columns, expected " + std::to_string(columns.size()));
+      encoder.row(datums, data);
+      // One CopyData per row, as PostgreSQL sends them (the header rides with the first).
+      out_.copy_data(data);
+      data.clear();
+      maybe_flush();
+    }
+    // A short batch may be a SUBSCRIBE waiting for changes: let the client see what there is.
+    if (more && rows.size() < batch && out_.size() > 0) flush();
+  }
+  encoder.end(data);
+  if (!data.empty()) out_.copy_data(data);
+  out_.copy_done();
+}
+
+void Connection::Impl::copy_in(server::Execution& exec, const server::CopySpec& spec) {
+  const auto& columns = exec.columns();
+  const bool binary = spec.options.format == server::CopyFormat::kBinary;
+  if (binary) {
+    for (const auto& c : columns)
+      if (!has_binary_format(c.type.id))
+        throw SqlError(sqlstate::kFeatureNotSupported, "no binary input function available for type " +
+                                                           std::string(type_internal_name(c.type.id)));
+  }
+  CopyParser parser(spec, copy_columns(columns),
+                    [this](std::string_view text, Type t, Arena& arena) { return session_->parse_parameter(text, t, arena); });
+  out_.copy_response('G', binary, static_cast<int16_t>(columns.size()));
+  flush();
+  // Rows go to the execution in batches (it bounds what it holds by the memory budget).
+  constexpr size_t kBatchRows = 8192;
+  std::vector<Row> rows;
+  while (true) {
+    std::optional<Frame> f = read_frame();
+    if (!f) throw ConnectionClosed{};
+    if (f->type == 'd') {
+      parser.feed(f->body, rows);
+      if (rows.size() >= kBatchRows) exec.copy_in(rows);
+    } else if (f->type == 'c') {
+      parser.finish(rows);
+      exec.copy_in(rows);
+      break;
+    } else if (f->type == 'f') {
+      std::string_view msg = f->body;
+      if (!msg.empty() && msg.back() == '\0') msg.remove_suffix(1);
+      throw SqlError(sqlstate::kQueryCanceled, "COPY from stdin failed: " + std::string(msg));
+    } else if (f->type == 'H' || f->type == 'S') {
+      // Ignored during COPY IN, as PostgreSQL does.
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<uint8_t>(f->type)));
+      throw SqlError(sqlstate::kProtocolViolation, std::string("unexpected message type ") + hex + " during COPY from stdin");
+    }
+    if (ctx_.stopping()) throw ShutdownSignal{};
+  }
+  try {
+    std::vector<Row> none;
+    exec.fetch(none, 0);  // loads the rows: one transaction
+  } catch (const SqlError& e) {
+    check_shutdown(e);
+    throw;
+  }
+}
+
 void Connection::Impl::handle_query(std::string_view sql) {
   // A simple query destroys the unnamed statement and portal, as in PostgreSQL.
   portals_.erase(std::string());
@@ -635,6 +750,13 @@ void Connection::Impl::handle_query(std::string_view sql) {
         throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $1");
       }
       std::unique_ptr<server::Execution> exec = session_->execute(prepared, {});
+      if (exec->copy()) {
+        run_copy(*exec);
+        out_.command_complete(exec->command_tag());
+        send_changed_settings();
+        maybe_flush();
+        continue;
+      }
       const std::vector<server::Column>& columns = prepared.returns_rows ? exec->columns() : prepared.columns;
       if (prepared.returns_rows) row_description(columns, nullptr);
       send_rows(*exec, columns, nullptr, 0);
@@ -806,6 +928,15 @@ void Connection::Impl::handle_execute(const ExecuteMsg& m) {
   }
   try {
     if (!p.exec) p.exec = session_->execute(p.statement->prepared, p.params);
+    if (p.exec->copy()) {
+      run_copy(*p.exec);
+      p.done = true;
+      p.tag = p.exec->command_tag();
+      p.exec.reset();
+      out_.command_complete(p.tag);
+      send_changed_settings();
+      return;
+    }
     // The described columns, so that rows match the RowDescription and result formats; a
     // statement whose columns are known only when it runs was described with none.
     const auto& prepared = p.statement->prepared;

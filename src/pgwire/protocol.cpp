@@ -470,6 +470,25 @@ void MessageWriter::portal_suspended() {
   end();
 }
 
+void MessageWriter::copy_response(char type, bool binary, int16_t ncols) {
+  begin(type);
+  put_byte(binary ? 1 : 0);
+  put_int16(ncols);
+  for (int16_t i = 0; i < ncols; ++i) put_int16(binary ? 1 : 0);
+  end();
+}
+
+void MessageWriter::copy_data(std::string_view bytes) {
+  begin('d');
+  put_bytes(bytes);
+  end();
+}
+
+void MessageWriter::copy_done() {
+  begin('c');
+  end();
+}
+
 void MessageWriter::parameter_description(const std::vector<uint32_t>& oids) {
   begin('t');
   put_int16(static_cast<int16_t>(oids.size()));

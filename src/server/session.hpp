@@ -21,6 +21,7 @@
 #include "common/datum.hpp"
 #include "common/row.hpp"
 #include "common/types.hpp"
+#include "server/copy_spec.hpp"
 
 namespace freshet::server {
 
@@ -56,6 +57,14 @@ class Execution {
   virtual bool fetch(std::vector<Row>& out, size_t max_rows) = 0;
   // "SELECT 3", "INSERT 0 1", "CREATE TABLE", ... Valid once fetch() returned false.
   virtual std::string command_tag() const = 0;
+  // COPY ... FROM STDIN / TO STDOUT: the direction and data format, for the front end to run
+  // the COPY sub-protocol (columns() are the data's columns); null for other statements.
+  // COPY TO: fetch() gives the rows to print. COPY FROM: copy_in() takes the parsed rows in
+  // batches, then fetch() loads them (one transaction) and completes; dropping the Execution
+  // without fetch() (CopyFail, an error) loads nothing.
+  virtual const CopySpec* copy() const { return nullptr; }
+  // REQUIRES: copy() && copy()->from. May throw SqlError (53200 past the memory budget).
+  virtual void copy_in(std::vector<Row>& rows) { (void)rows; }
 };
 
 struct SessionOptions {
