@@ -151,13 +151,50 @@ def _():
             eq([r[0] for r in cur], list(range(10, 20)))
 
 
-@check("COPY FROM STDIN / TO STDOUT", unsupported="COPY (issue 11)")
+@check("COPY FROM STDIN / TO STDOUT")
 def _():
     with ac.cursor() as cur:
         with cur.copy("COPY pg3_t (id, name) FROM STDIN") as cp:
             cp.write_row((300, "copied"))
         with cur.copy("COPY (SELECT id, name FROM pg3_t WHERE id = 300) TO STDOUT") as cp:
             eq([r for r in cp.rows()], [("300", "copied")])
+
+
+@check("COPY in binary (write_row / read_row with set_types)")
+def _():
+    ac.execute("DROP TABLE IF EXISTS pg3_copyb")
+    ac.execute("CREATE TABLE pg3_copyb (id int PRIMARY KEY, name text, amount numeric(10,2), born date, "
+               "seen timestamptz, flag boolean, u uuid, raw bytea, f float8)")
+    rows = [(1, "héllo\ttab\nline", decimal.Decimal("12.50"), datetime.date(2024, 2, 29),
+             datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc), True,
+             uuid.UUID("12345678-1234-5678-1234-567812345678"), b"\x00\xff", 1.5),
+            (2, None, None, None, None, None, None, None, None)]
+    types = ["int4", "text", "numeric", "date", "timestamptz", "bool", "uuid", "bytea", "float8"]
+    with ac.cursor() as cur:
+        with cur.copy("COPY pg3_copyb FROM STDIN (FORMAT binary)") as cp:
+            cp.set_types(types)
+            for r in rows:
+                cp.write_row(r)
+        eq(cur.rowcount, 2)
+        got = []
+        with cur.copy("COPY (SELECT * FROM pg3_copyb ORDER BY id) TO STDOUT (FORMAT binary)") as cp:
+            cp.set_types(types)
+            while (r := cp.read_row()) is not None:
+                got.append(r)
+        eq(got, rows)
+
+
+@check("COPY with a bad row loads nothing (22P02 naming the line)")
+def _():
+    with ac.cursor() as cur:
+        try:
+            with cur.copy("COPY pg3_copyb (id, name) FROM STDIN") as cp:
+                cp.write(b"10\tok\n11\tok\nx\tbad\n")
+        except psycopg.errors.InvalidTextRepresentation as e:
+            eq(e.diag.context.splitlines()[0], 'COPY pg3_copyb, line 3, column id: "x"')
+        else:
+            raise AssertionError("no 22P02")
+        eq(ac.execute("SELECT count(*) FROM pg3_copyb WHERE id >= 10").fetchone(), (0,))
 
 
 @check("cursor.stream(SUBSCRIBE)", freshet_only=True)
