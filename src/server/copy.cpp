@@ -210,6 +210,11 @@ class CopyFromExecution final : public Execution {
  public:
   CopyFromExecution(std::vector<Column> columns, CopySpec spec, uint64_t budget, CopyLoad load, std::function<void()> on_error)
       : columns_(std::move(columns)), spec_(std::move(spec)), budget_(budget), load_(std::move(load)), on_error_(std::move(on_error)) {}
+  // Dropped before the load: the COPY failed (bad data, CopyFail, a lost connection), which
+  // aborts a transaction block as any failed statement does.
+  ~CopyFromExecution() override {
+    if (!loaded_ && !failed_) on_error_();
+  }
   const std::vector<Column>& columns() const override { return columns_; }
   const CopySpec* copy() const override { return &spec_; }
 
@@ -218,6 +223,7 @@ class CopyFromExecution final : public Execution {
     // memory budget (the row bytes plus the vector's and string's overhead).
     for (const Row& r : rows) bytes_ += r.bytes().size() + sizeof(Row) + 16;
     if (bytes_ > budget_) {
+      failed_ = true;
       on_error_();
       throw SqlError(sqlstate::kOutOfMemory, "COPY FROM exceeds the query memory budget")
           .with_detail("The rows read so far take " + std::to_string(bytes_ >> 20) + " MB; the budget is " +
@@ -234,6 +240,7 @@ class CopyFromExecution final : public Execution {
       try {
         count_ = load_(rows_);
       } catch (...) {
+        failed_ = true;
         on_error_();
         throw;
       }
@@ -255,6 +262,7 @@ class CopyFromExecution final : public Execution {
   uint64_t bytes_ = 0;
   uint64_t count_ = 0;
   bool loaded_ = false;
+  bool failed_ = false;
 };
 
 }  // namespace
