@@ -887,6 +887,13 @@ void Connection::Impl::handle_describe(const DescribeMsg& m) {
     return;
   }
   auto it = portals_.find(m.name);
+  if (it == portals_.end() && !m.name.empty()) {
+    // A SQL cursor is a portal too (psycopg 3 describes its DECLAREd cursor this way).
+    if (auto cols = session_->cursor_columns(std::string(m.name))) {
+      row_description(*cols, nullptr);
+      return;
+    }
+  }
   if (it == portals_.end()) {
     if (m.name.empty()) throw SqlError(sqlstate::kInvalidCursorName, "portal \"\" does not exist");
     throw SqlError(sqlstate::kInvalidCursorName, "portal \"" + std::string(m.name) + "\" does not exist");

@@ -7,6 +7,7 @@
 // Thread: owned by one connection thread; cancel() from any thread.
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,12 @@ class SessionApi {
   // types by name through the catalog). The defaults need no catalog.
   virtual Datum parse_parameter(std::string_view text, Type t, Arena& arena) { return parse_datum(text, t, arena); }
   virtual void format_value(const Datum& d, Type t, std::string& out) { format_datum(d, t, out); }
+  // The columns of a SQL-level cursor (DECLARE name CURSOR ...), for Describe of a portal of
+  // that name, as PostgreSQL's cursors are portals; nullopt when there is none.
+  virtual std::optional<std::vector<server::Column>> cursor_columns(const std::string& name) {
+    (void)name;
+    return std::nullopt;
+  }
   virtual void cancel() = 0;
   virtual void close() = 0;
 };

@@ -19,6 +19,7 @@
 #include "server/coordinator.hpp"
 #include "server/coordinator_state.hpp"
 #include "server/copy.hpp"
+#include "server/cursors.hpp"
 #include "capture/loadgen/loadgen.hpp"
 #include "sql/binder.hpp"
 #include "sql/lower.hpp"
@@ -172,7 +173,7 @@ struct Session::State {
   // Writes of the open transaction block, per table: applied at COMMIT.
   std::map<uint64_t, std::vector<std::pair<Row, int64_t>>> pending;
   std::atomic<bool> cancelled{false};
-  std::map<std::string, std::unique_ptr<Execution>> cursors;
+  CursorSet cursors;  // server/cursors.hpp
   // The parse of the last one-statement query split(), reused by the prepare() that follows.
   std::shared_ptr<sql::ParseTree> split_tree;
   std::string split_text;
@@ -241,7 +242,7 @@ void Session::format_value(const Datum& d, Type t, std::string& out) const {
 }
 
 void Session::close() {
-  state_->cursors.clear();
+  state_->cursors.close_all();
   state_->pending.clear();
   state_->txn = TransactionStatus::kIdle;
 }
@@ -325,6 +326,9 @@ class Executor {
   // takes the rows and, at the end, copy_load()s them as one transaction (or into the block).
   std::unique_ptr<Execution> run_copy(const PgQuery__CopyStmt* s);
   uint64_t copy_load(uint64_t table_id, const std::vector<size_t>& targets, std::vector<Row>& rows);
+  // DECLARE ... CURSOR FOR SELECT, FETCH/MOVE in any direction (server/cursors.hpp).
+  std::unique_ptr<Execution> run_declare(const PgQuery__DeclareCursorStmt* s);
+  std::unique_ptr<Execution> run_fetch(const PgQuery__FetchStmt* s);
 
   // Runs a relation once; returns consolidated rows.
   std::vector<std::pair<Row, int64_t>> evaluate(const HRel& rel);
@@ -473,6 +477,11 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
     returns_rows = true;
     return {{str_of(nullptr).empty() ? std::string(stmt->variable_show_stmt->name) : "", Type(TypeId::kText)}};
   }
+  if (stmt->node_case == PG_QUERY__NODE__NODE_FETCH_STMT && !stmt->fetch_stmt->ismove) {
+    returns_rows = true;
+    CursorSet::Cursor* c = st_.cursors.find(stmt->fetch_stmt->portalname ? stmt->fetch_stmt->portalname : "");
+    return c ? c->columns : std::vector<Column>{};
+  }
   if (stmt->node_case == PG_QUERY__NODE__NODE_EXPLAIN_STMT) {
     returns_rows = true;
     return {{"Optimized Plan", Type(TypeId::kText)}};
@@ -567,6 +576,16 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_EXPLAIN_STMT: return run_explain(stmt->explain_stmt);
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT: return run_truncate(stmt->truncate_stmt);
     case PG_QUERY__NODE__NODE_COPY_STMT: return run_copy(stmt->copy_stmt);
+    case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT: return run_declare(stmt->declare_cursor_stmt);
+    case PG_QUERY__NODE__NODE_FETCH_STMT: return run_fetch(stmt->fetch_stmt);
+    case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT: {
+      if (!stmt->close_portal_stmt->portalname || !*stmt->close_portal_stmt->portalname) {
+        st_.cursors.close_all();
+        return done("CLOSE CURSOR ALL");
+      }
+      st_.cursors.close(stmt->close_portal_stmt->portalname);
+      return done("CLOSE CURSOR");
+    }
     case PG_QUERY__NODE__NODE_DISCARD_STMT: return done("DISCARD ALL");
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
     default:
@@ -1640,7 +1659,7 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
       if (st_.txn == TransactionStatus::kIdle) st_.txn = TransactionStatus::kInBlock;
       return done(s->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN ? "BEGIN" : "START TRANSACTION");
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT: {
-      st_.cursors.clear();
+      st_.cursors.end_transaction(st_.txn != TransactionStatus::kFailed);
       if (st_.txn == TransactionStatus::kFailed) {
         st_.pending.clear();
         st_.txn = TransactionStatus::kIdle;
@@ -1663,7 +1682,7 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
       return done("COMMIT");
     }
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
-      st_.cursors.clear();
+      st_.cursors.end_transaction(false);
       st_.pending.clear();
       st_.txn = TransactionStatus::kIdle;
       return done("ROLLBACK");
@@ -2552,15 +2571,19 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     case K::kDeclareSubscribe: {
       if (st_.txn != TransactionStatus::kInBlock)
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks");
-      if (st_.cursors.count(st.cursor)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + st.cursor + "\" already exists");
-      st_.cursors[st.cursor] = subscribe(st);
+      if (st_.cursors.contains(st.cursor)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + st.cursor + "\" already exists");
+      st_.cursors.declare_stream(st.cursor, subscribe(st), true);
       return done("DECLARE CURSOR");
     }
     case K::kFetch: {
-      auto it = st_.cursors.find(st.cursor);
-      if (it == st_.cursors.end()) throw SqlError(sqlstate::kInvalidCursorName, "cursor \"" + st.cursor + "\" does not exist");
+      CursorSet::Cursor& c = st_.cursors.get(st.cursor);
       std::vector<Row> rows;
-      Execution& ex = *it->second;
+      if (!c.stream) {  // a SELECT cursor (server/cursors.cpp)
+        st_.cursors.fetch(c, CursorSet::Direction::kForward, st.count == 0 ? CursorSet::kAll : static_cast<int64_t>(st.count), &rows);
+        std::string tag = "FETCH " + std::to_string(rows.size());
+        return std::make_unique<MaterializedExecution>(c.columns, std::move(rows), tag);
+      }
+      Execution& ex = *c.stream;
       if (auto* sub = dynamic_cast<SubscribeExecution*>(&ex)) {
         int64_t timeout_ms = st.timeout_ms;
         if (st.timeout_param > 0) timeout_ms = fetch_timeout_param(static_cast<size_t>(st.timeout_param));
@@ -2695,12 +2718,55 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
     }
     // A cursor declared later (a FETCH prepared ahead of its DECLARE) is described when the
     // FETCH runs; an unknown one is reported then (34000).
-    auto it = st_.cursors.find(st.cursor);
-    if (it == st_.cursors.end()) return {};
-    return it->second->columns();
+    CursorSet::Cursor* c = st_.cursors.find(st.cursor);
+    return c ? c->columns : std::vector<Column>{};
   }
   if (st.kind == K::kShow) return show(st)->columns();
   return {};
+}
+
+std::unique_ptr<Execution> Executor::run_declare(const PgQuery__DeclareCursorStmt* s) {
+  constexpr int32_t kBinary = 0x1, kNoScroll = 0x4, kHold = 0x20;  // PostgreSQL's CURSOR_OPT_*
+  std::string name = s->portalname ? s->portalname : "";
+  bool hold = (s->options & kHold) != 0;
+  if (st_.txn != TransactionStatus::kInBlock && !hold)
+    throw SqlError(sqlstate::kNoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks");
+  if (s->options & kBinary) throw SqlError(sqlstate::kFeatureNotSupported, "binary cursors are not supported");
+  if (st_.cursors.contains(name)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + name + "\" already exists");
+  if (!s->query || s->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    throw SqlError(sqlstate::kFeatureNotSupported, "DECLARE CURSOR supports SELECT and SUBSCRIBE");
+  // The result of the snapshot at DECLARE, kept: FETCH pages through it.
+  std::unique_ptr<Execution> rows = run(s->query);
+  st_.cursors.declare_rows(name, *rows, (s->options & kNoScroll) == 0, hold, st_.txn == TransactionStatus::kInBlock);
+  return done("DECLARE CURSOR");
+}
+
+std::unique_ptr<Execution> Executor::run_fetch(const PgQuery__FetchStmt* s) {
+  std::string name = s->portalname ? s->portalname : "";
+  CursorSet::Cursor& c = st_.cursors.get(name);
+  using D = CursorSet::Direction;
+  D d = D::kForward;
+  switch (s->direction) {
+    case PG_QUERY__FETCH_DIRECTION__FETCH_BACKWARD: d = D::kBackward; break;
+    case PG_QUERY__FETCH_DIRECTION__FETCH_ABSOLUTE: d = D::kAbsolute; break;
+    case PG_QUERY__FETCH_DIRECTION__FETCH_RELATIVE: d = D::kRelative; break;
+    default: break;
+  }
+  int64_t count = s->how_many;
+  if (c.stream) {
+    if (d != D::kForward || count < 0) throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "cursor can only scan forward");
+    std::vector<Row> rows;
+    size_t max = count == CursorSet::kAll ? 0 : static_cast<size_t>(count);
+    if (s->ismove) throw SqlError(sqlstate::kFeatureNotSupported, "MOVE is not supported on a SUBSCRIBE cursor");
+    if (max == 0 && count != CursorSet::kAll) return std::make_unique<MaterializedExecution>(c.columns, std::move(rows), "FETCH 0");
+    c.stream->fetch(rows, max);
+    std::string tag = "FETCH " + std::to_string(rows.size());
+    return std::make_unique<MaterializedExecution>(c.columns, std::move(rows), tag);
+  }
+  std::vector<Row> rows;
+  uint64_t n = st_.cursors.fetch(c, d, count, s->ismove ? nullptr : &rows);
+  if (s->ismove) return done("MOVE " + std::to_string(n));
+  return std::make_unique<MaterializedExecution>(c.columns, std::move(rows), "FETCH " + std::to_string(n));
 }
 
 std::unique_ptr<Execution> Executor::run_copy(const PgQuery__CopyStmt* s) {
@@ -2852,6 +2918,12 @@ PreparedStatement Session::prepare_in_block(std::string_view sql_text, std::span
   for (auto& t : ps.param_types)
     if (t.id == TypeId::kUnknown) t = Type(TypeId::kText);
   return ps;
+}
+
+std::optional<std::vector<Column>> Session::cursor_columns(const std::string& name) const {
+  CursorSet::Cursor* c = state_->cursors.find(name);
+  if (!c) return std::nullopt;
+  return c->columns;
 }
 
 std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::span<const Datum> params) {

@@ -121,6 +121,10 @@ class Session {
   Datum parse_parameter(std::string_view text, Type t, Arena& arena) const;
   void format_value(const Datum& d, Type t, std::string& out) const;
 
+  // The columns of the SQL cursor `name` (DECLARE), or nullopt when there is none: the
+  // extended protocol's Describe of a portal by that name (psycopg 3's server-side cursors).
+  std::optional<std::vector<Column>> cursor_columns(const std::string& name) const;
+
   // Called when the connection ends; rolls back an open transaction.
   void close();
 

@@ -522,6 +522,12 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
   if (p.is("fetch")) {
     Parser q(text);
     q.accept("fetch");
+    // Other directions (BACKWARD, PRIOR, FIRST, LAST, ABSOLUTE, RELATIVE, a negative or zero
+    // count) are PostgreSQL's grammar: libpg_query parses them (SELECT cursors scroll).
+    for (const char* dir : {"backward", "prior", "first", "last", "absolute", "relative"})
+      if (q.is(dir)) return std::nullopt;
+    if (q.peek().kind == Token::Kind::kNumber && q.peek().text == "0") return std::nullopt;
+    if (q.peek().kind == Token::Kind::kPunct && q.peek().text == "-") return std::nullopt;
     st.kind = StreamingStatement::Kind::kFetch;
     st.count = 1;
     if (q.accept("all")) st.count = 0;

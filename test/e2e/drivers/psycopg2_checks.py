@@ -116,7 +116,7 @@ def _():
     conn.close()
 
 
-@check("named cursor (DECLARE ... CURSOR)", unsupported="DECLARE CURSOR (issue 11)")
+@check("named cursor (DECLARE ... CURSOR)")
 def _():
     conn = psycopg2.connect("")
     with conn.cursor("pg2_named") as cur:

@@ -142,13 +142,27 @@ def _():
         eq(conn.execute("SELECT id FROM pg3_t WHERE id >= 200 ORDER BY id").fetchall(), [(200,)])
 
 
-@check("server-side (named) cursor", unsupported="DECLARE CURSOR (issue 11)")
+@check("server-side (named) cursor")
 def _():
     with psycopg.connect() as conn:
         with conn.cursor(name="pg3_named") as cur:
             cur.itersize = 3
             cur.execute("SELECT id FROM pg3_t WHERE id BETWEEN 10 AND 19 ORDER BY id")
             eq([r[0] for r in cur], list(range(10, 20)))
+
+
+@check("server-side cursor: scrollable, WITH HOLD, binary, scroll()")
+def _():
+    with psycopg.connect() as conn:
+        with conn.cursor(name="pg3_hold", scrollable=True, withhold=True, binary=True) as cur:
+            cur.execute("SELECT id, name FROM pg3_t WHERE id BETWEEN 10 AND 19 ORDER BY id")
+            conn.commit()  # WITH HOLD: the cursor outlives the transaction
+            eq(cur.fetchmany(2), [(10, "n10"), (11, "n11")])
+            cur.scroll(5, mode="absolute")  # MOVE ABSOLUTE 5: on the 5th row, 14
+            eq(cur.fetchone(), (15, "n15"))
+            cur.scroll(-3)
+            eq(cur.fetchone(), (13, "n13"))
+            eq([r[0] for r in cur.fetchall()], [14, 15, 16, 17, 18, 19])
 
 
 @check("COPY FROM STDIN / TO STDOUT")
