@@ -110,7 +110,14 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
         }
       }
     }
-    n.op->step(ctx, inputs, n.output);
+    try {
+      n.op->step(ctx, inputs, n.output);
+    } catch (...) {
+      // Kept (not freed while unwinding) so that the owner can free them off the thread that
+      // reports the error (reaper.hpp).
+      for (Batch& b : inputs) abandoned_.push_back(std::move(b));
+      throw;
+    }
     ctx.check_size(n.output.size());
     if (budget) {
       inputs.clear();

@@ -99,6 +99,9 @@ class Dataflow {
   StepLimits limits_;
   std::vector<Node> nodes_;
   Arena arena_;
+  // The inputs of an operator whose step threw (cancelled, over budget): freed with the
+  // dataflow, which a one-shot query frees off its thread (reaper.hpp).
+  std::vector<Batch> abandoned_;
 };
 
 }  // namespace freshet::dataflow
