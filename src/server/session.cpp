@@ -2664,6 +2664,18 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       return drop_streaming_object(st);
     case K::kExplain:
       return explain_object(st);
+    case K::kCopySubscribe: {
+      // COPY's own option parser reads "COPY (SELECT 1) <the statement's TO STDOUT ...>".
+      auto tree = sql::ParseTree::parse("COPY (SELECT 1) " + st.value);
+      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_COPY_STMT)
+        throw SqlError(sqlstate::kSyntaxError, "syntax error in COPY (SUBSCRIBE ...) TO STDOUT");
+      const PgQuery__CopyStmt& c = *tree->statement(0)->copy_stmt;
+      check_copy_source(c);
+      std::unique_ptr<Execution> rows = subscribe(st);
+      std::vector<std::string> names;
+      for (const auto& col : rows->columns()) names.push_back(col.name);
+      return make_copy_to(std::move(rows), copy_spec(c, names, ""));
+    }
     case K::kSelectAsOf: {
       wait_for_time(*st.as_of);
       {

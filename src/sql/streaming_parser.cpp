@@ -501,6 +501,20 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     parse_subscribe_body(p, st);
     return st;
   }
+  if (p.is("copy") && p.peek(1).kind == Token::Kind::kPunct && p.peek(1).text == "(" && p.is("subscribe", 2)) {
+    // COPY (SUBSCRIBE ...) TO STDOUT [WITH] [(...)]: Materialize's way to stream a subscription.
+    Parser q(text);
+    q.accept("copy");
+    std::string inner = q.parenthesised();
+    Parser sub(inner);
+    sub.expect("subscribe");
+    parse_subscribe_body(sub, st);
+    st.kind = StreamingStatement::Kind::kCopySubscribe;
+    st.value = std::string(text.substr(q.peek().begin));
+    q.expect("to");
+    if (!q.accept("stdout")) q.fail("COPY (SUBSCRIBE ...) can only be copied TO STDOUT");
+    return st;
+  }
   if (p.is("declare")) {
     // DECLARE c CURSOR [WITHOUT HOLD] FOR SUBSCRIBE ...
     Parser q(text);

@@ -211,6 +211,37 @@ def _():
         eq(ac.execute("SELECT count(*) FROM pg3_copyb WHERE id >= 10").fetchone(), (0,))
 
 
+@check("COPY (SUBSCRIBE ...) TO STDOUT streams until cancelled", freshet_only=True)
+def _():
+    import threading
+    import time
+    ac.execute("DROP TABLE IF EXISTS pg3_copysub")
+    ac.execute("CREATE TABLE pg3_copysub (k int, v text)")
+    ac.execute("INSERT INTO pg3_copysub VALUES (1, 'a')")
+
+    def later():
+        time.sleep(0.3)
+        ac.execute("INSERT INTO pg3_copysub VALUES (2, 'b')")
+
+    t = threading.Thread(target=later)
+    t.start()
+    got = []
+    with psycopg.connect(autocommit=True) as conn, conn.cursor() as cur:
+        try:
+            with cur.copy("COPY (SUBSCRIBE pg3_copysub) TO STDOUT") as cp:
+                for data in cp:
+                    got.append(bytes(data).decode().split("\t", 1)[1])
+                    if len(got) == 2:
+                        conn.cancel()
+        except psycopg.errors.QueryCanceled:
+            pass
+        else:
+            raise AssertionError("the COPY ended without the cancel")
+        eq(conn.execute("SELECT 1").fetchone(), (1,))
+    t.join()
+    eq(got, ["1\t1\ta\n", "1\t2\tb\n"])
+
+
 @check("cursor.stream(SUBSCRIBE)", freshet_only=True)
 def _():
     ac.execute("DROP TABLE IF EXISTS pg3_sub")
