@@ -226,8 +226,8 @@ class CopyFromExecution final : public Execution {
       failed_ = true;
       on_error_();
       throw SqlError(sqlstate::kOutOfMemory, "COPY FROM exceeds the query memory budget")
-          .with_detail("The rows read so far take " + std::to_string(bytes_ >> 20) + " MB; the budget is " +
-                       std::to_string(budget_ >> 20) + " MB.")
+          .with_detail("The budget is " + std::to_string(budget_ >> 20) +
+                       " MB; COPY FROM holds every row until the end of the data, so that the load is all or nothing.")
           .with_hint("Split the input into smaller COPYs, or raise query_memory_budget_mb.");
     }
     if (rows_.empty()) rows_ = std::move(rows);

@@ -102,6 +102,15 @@ expect_match "unknown option: 42601" 'ERROR: +42601: option "bogus" not recogniz
 expect_match "unknown column: 42703" 'ERROR: +42703: column "nope" of relation "items" does not exist' \
   "${P[@]}" -c "COPY items (nope) FROM STDIN"
 
+# Freshet only: COPY FROM holds its rows until the end (all or nothing), within the query's
+# memory budget: 53200 past it, nothing loaded.
+if [[ "$E2E_TARGET" != postgres ]]; then
+  awk 'BEGIN { for (i = 1000; i < 200000; i++) printf "%d\tbig\t1\t2024-01-01\t%s\n", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" }' >"$WORK/big.txt"
+  expect_match "past the memory budget: 53200" "ERROR: +53200: COPY FROM exceeds the query memory budget" \
+    "${P[@]}" -c "SET query_memory_budget_mb = 8" -c "\\copy items FROM '$WORK/big.txt'"
+  expect "nothing of it loaded" "0" "${P[@]}" -A -t -c "SELECT count(*) FROM items WHERE name = 'big'"
+fi
+
 # psycopg 3: cursor.copy() in text and binary; write_row/rows().
 cat >"$WORK/pg3.py" <<'PY'
 import psycopg
