@@ -61,6 +61,22 @@ ScramVerifier ServerContext::mock_verifier(std::string_view user) const {
 }
 
 std::pair<int32_t, int32_t> ServerContext::register_session(SessionApi* session) {
+  return register_session(session, -1, nullptr);
+}
+
+bool ServerContext::signal(int32_t pid, bool terminate) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(pid);
+  if (it == sessions_.end()) return false;
+  if (terminate && it->second.terminated != nullptr) {
+    it->second.terminated->store(true);
+    if (it->second.fd >= 0) ::shutdown(it->second.fd, SHUT_RD);  // wakes its read with EOF
+  }
+  it->second.session->cancel();
+  return true;
+}
+
+std::pair<int32_t, int32_t> ServerContext::register_session(SessionApi* session, int fd, std::atomic<bool>* terminated) {
   std::string b = random_bytes(4);
   int32_t secret;
   std::memcpy(&secret, b.data(), 4);
@@ -70,7 +86,7 @@ std::pair<int32_t, int32_t> ServerContext::register_session(SessionApi* session)
     pid = next_pid_++;
     if (next_pid_ <= 0 || next_pid_ > 4'000'000) next_pid_ = 10000;
   } while (sessions_.count(pid) != 0);
-  sessions_.emplace(pid, Registered{secret, session});
+  sessions_.emplace(pid, Registered{secret, session, fd, terminated});
   if (stopping()) session->cancel();
   return {pid, secret};
 }
@@ -104,6 +120,8 @@ struct ShutdownSignal {};
 struct ConnectionClosed {};
 // A FATAL error was sent: the connection ends.
 struct FatalSent {};
+// pg_terminate_backend: the connection ends with FATAL 57P01.
+struct Terminated {};
 
 constexpr size_t kFlushThresholdBytes = 64u << 10;
 
@@ -219,6 +237,7 @@ struct Connection::Impl {
   int32_t pid_ = 0;
   bool registered_ = false;
   bool ignore_till_sync_ = false;
+  std::atomic<bool> terminated_{false};  // pg_terminate_backend (ServerContext::signal)
   std::map<std::string, std::shared_ptr<const Statement>, std::less<>> statements_;
   std::map<std::string, Portal, std::less<>> portals_;
 };
@@ -236,6 +255,15 @@ void Connection::Impl::run() {
       // Protocol violations and errors outside a statement end the connection.
       check_shutdown(e);
       send_fatal(error_fields(e, "FATAL"));
+    }
+  } catch (const Terminated&) {
+    ErrorFields f;
+    f.severity = "FATAL";
+    f.sqlstate = sqlstate::kAdminShutdown;
+    f.message = "terminating connection due to administrator command";
+    try {
+      send_fatal(f);
+    } catch (...) {
     }
   } catch (const ShutdownSignal&) {
     ErrorFields f;
@@ -298,6 +326,7 @@ std::optional<Frame> Connection::Impl::read_frame() {
       throw ConnectionClosed{};
     }
     if (got == 0) {
+      if (terminated_.load()) throw Terminated{};
       if (decoder_.buffered() > 0 && decoder_.startup_mode()) return std::nullopt;
       throw ConnectionClosed{};
     }
@@ -429,9 +458,11 @@ bool Connection::Impl::startup() {
     out_.authentication_ok();
 
     session_ = ctx_.open_session(std::move(options));
-    auto [pid, secret] = ctx_.register_session(session_.get());
+    auto [pid, secret] = ctx_.register_session(session_.get(), fd_, &terminated_);
     pid_ = pid;
     registered_ = true;
+    ServerContext* ctx = &ctx_;  // outlives every connection
+    session_->set_backend(pid, [ctx](int32_t target, bool terminate) { return ctx->signal(target, terminate); });
     for (const auto& [name, value] : session_->reported_settings()) out_.parameter_status(name, value);
     session_->take_changed_settings();
     out_.backend_key_data(pid, secret);

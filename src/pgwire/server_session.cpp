@@ -35,6 +35,9 @@ class ServerSession final : public SessionApi {
   std::optional<std::vector<server::Column>> cursor_columns(const std::string& name) override {
     return session_.cursor_columns(name);
   }
+  void set_backend(int32_t pid, std::function<bool(int32_t, bool)> signal) override {
+    session_.set_backend(pid, std::move(signal));
+  }
   void cancel() override { session_.cancel(); }
   void close() override { session_.close(); }
 

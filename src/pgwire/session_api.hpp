@@ -6,6 +6,7 @@
 //
 // Thread: owned by one connection thread; cancel() from any thread.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -42,6 +43,11 @@ class SessionApi {
   virtual std::optional<std::vector<server::Column>> cursor_columns(const std::string& name) {
     (void)name;
     return std::nullopt;
+  }
+  // The BackendKeyData pid and how to signal another session (server::Session::set_backend).
+  virtual void set_backend(int32_t pid, std::function<bool(int32_t pid, bool terminate)> signal) {
+    (void)pid;
+    (void)signal;
   }
   virtual void cancel() = 0;
   virtual void close() = 0;

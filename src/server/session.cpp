@@ -174,6 +174,8 @@ struct Session::State {
   std::map<uint64_t, std::vector<std::pair<Row, int64_t>>> pending;
   std::atomic<bool> cancelled{false};
   CursorSet cursors;  // server/cursors.hpp
+  int32_t backend_pid = 0;
+  std::function<bool(int32_t, bool)> signal_backend;
   // The parse of the last one-statement query split(), reused by the prepare() that follows.
   std::shared_ptr<sql::ParseTree> split_tree;
   std::string split_text;
@@ -216,6 +218,11 @@ std::vector<std::pair<std::string, std::string>> Session::take_changed_settings(
 }
 
 void Session::cancel() { state_->cancelled.store(true); }
+
+void Session::set_backend(int32_t pid, std::function<bool(int32_t, bool)> signal) {
+  state_->backend_pid = pid;
+  state_->signal_backend = std::move(signal);
+}
 
 Datum Session::parse_parameter(std::string_view text, Type t, Arena& arena) const {
   if (!is_reg_type(t.id)) return parse_datum(text, t, arena);
@@ -296,6 +303,8 @@ class Executor {
     ctx_.current_user = st_.options.user;
     ctx_.current_database = st_.options.database;
     ctx_.catalog = sql::catalog_access(cs_.catalog);  // reg* types and pg_get_*def read the catalog
+    ctx_.backend_pid = st_.backend_pid;
+    if (st_.signal_backend) ctx_.signal_backend = &st_.signal_backend;
   }
 
   std::unique_ptr<Execution> run(const PgQuery__Node* stmt);

@@ -8,6 +8,7 @@
 // the failed state ('E') until ROLLBACK.
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -109,6 +110,10 @@ class Session {
   // Settings whose reported value changed since the last call (after a SET), to be sent as
   // ParameterStatus messages before ReadyForQuery.
   std::vector<std::pair<std::string, std::string>> take_changed_settings();
+
+  // The pid the client was given (BackendKeyData) and how to cancel or terminate another
+  // session by its pid (pg_cancel_backend, pg_terminate_backend). Called once, after open.
+  void set_backend(int32_t pid, std::function<bool(int32_t pid, bool terminate)> signal);
 
   // Requests cancellation of the statement running now, if any. Any thread.
   void cancel();

@@ -165,6 +165,39 @@ def _():
             eq([r[0] for r in cur.fetchall()], [14, 15, 16, 17, 18, 19])
 
 
+@check("pg_backend_pid, pg_cancel_backend, pg_terminate_backend")
+def _():
+    import threading
+    import time
+    victim = psycopg.connect(autocommit=True)
+    pid = victim.execute("SELECT pg_backend_pid()").fetchone()[0]
+    eq(pid, victim.info.backend_pid)  # the pid of BackendKeyData
+
+    def later():
+        time.sleep(0.5)
+        eq(ac.execute("SELECT pg_cancel_backend(%s)", (pid,)).fetchone(), (True,))
+
+    t = threading.Thread(target=later)
+    t.start()
+    try:
+        victim.execute("SELECT sum(g) FROM generate_series(1, 400000000) g")
+    except psycopg.errors.QueryCanceled:
+        pass
+    else:
+        raise AssertionError("not cancelled")
+    t.join()
+    eq(victim.execute("SELECT 1").fetchone(), (1,))
+    eq(ac.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone(), (True,))
+    time.sleep(0.2)
+    try:
+        victim.execute("SELECT 1")
+    except psycopg.OperationalError as e:
+        assert "terminating connection due to administrator command" in str(e), str(e)
+    else:
+        raise AssertionError("the terminated connection still answers")
+    victim.close()
+
+
 @check("COPY FROM STDIN / TO STDOUT")
 def _():
     with ac.cursor() as cur:
