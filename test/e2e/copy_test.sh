@@ -126,6 +126,44 @@ with psycopg.connect(autocommit=True) as c, c.cursor() as cur:
 PY
 expect "psycopg 3 cursor.copy text in, binary out" "10" /usr/bin/python3 "$WORK/pg3.py"
 
+# COPY over the extended protocol (libpq's PQsendQueryParams: Parse/Bind/Execute), in and out,
+# and an error there: the connection goes on.
+cat >"$WORK/ext.py" <<'PY'
+import psycopg
+from psycopg import pq
+c = psycopg.connect(autocommit=True)
+c.execute("CREATE TABLE ext (a int, b text)")
+pg = c.pgconn
+def results():
+    out = []
+    while (r := pg.get_result()) is not None:
+        out.append(r)
+    return out
+pg.send_query_params(b"COPY ext FROM STDIN (FORMAT csv)", None)
+assert pg.get_result().status == pq.ExecStatus.COPY_IN
+pg.put_copy_data(b"1,x\n2,y\n")
+pg.put_copy_end()
+print(results()[0].command_status.decode())
+pg.send_query_params(b"COPY ext TO STDOUT", None)
+assert pg.get_result().status == pq.ExecStatus.COPY_OUT
+while (n := pg.get_copy_data(0))[0] > 0:
+    print(bytes(n[1]).decode(), end="")
+print(results()[0].command_status.decode())
+pg.send_query_params(b"COPY ext FROM STDIN", None)
+pg.get_result()
+pg.put_copy_data(b"zz\tq\n")
+pg.put_copy_end()
+r = results()[0]
+print(r.error_field(pq.DiagnosticField.SQLSTATE).decode(), r.error_field(pq.DiagnosticField.CONTEXT).decode())
+print(c.execute("SELECT count(*) FROM ext").fetchone()[0])
+PY
+expect "COPY over the extended protocol" 'COPY 2
+1	x
+2	y
+COPY 2
+22P02 COPY ext, line 1, column a: "zz"
+2' /usr/bin/python3 "$WORK/ext.py"
+
 freshet_alive || { echo "FAIL freshet exited"; fails=$((fails + 1)); }
 stop_freshet
 if ((fails == 0)); then e2e_pass $NAME; else e2e_fail $NAME "$fails check(s) failed"; exit 1; fi
