@@ -449,7 +449,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
         cs_.published_rows(id, *t, emit);
       }
     }
-    if (Maintained* m = cs_.read_maintained(id)) m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
+    if (Maintained* m = cs_.read_maintained(id, &st_.cancelled)) m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
     auto it = st_.pending.find(id);
     if (it != st_.pending.end())
       for (const auto& [row, n] : it->second) emit(row, n);
