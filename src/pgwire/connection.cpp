@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <thread>
 #include <variant>
 
 #include "common/arena.hpp"
@@ -686,6 +687,33 @@ void Connection::Impl::copy_out(server::Execution& exec, const server::CopySpec&
   CopyEncoder encoder(spec.options, copy_columns(columns),
                       [this](const Datum& d, Type t, std::string& out) { session_->format_value(d, t, out); });
   out_.copy_response('H', binary, static_cast<int16_t>(columns.size()));
+  // A COPY that waits for rows (COPY (SUBSCRIBE ...) TO STDOUT) would notice a client that went
+  // away only when it next writes: once a batch comes back short, a watcher thread polls the
+  // socket for the peer's hangup and cancels the statement (the session's cancel is
+  // thread-safe), so that the subscription ends with its client.
+  std::atomic<bool> copy_done{false};
+  std::thread watcher;
+  struct JoinWatcher {
+    std::atomic<bool>& done;
+    std::thread& t;
+    ~JoinWatcher() {
+      done.store(true);
+      if (t.joinable()) t.join();
+    }
+  } join_watcher{copy_done, watcher};
+  auto watch_hangup = [&] {
+    if (watcher.joinable()) return;
+    watcher = std::thread([this, &copy_done] {
+      while (!copy_done.load()) {
+        pollfd p{fd_, POLLRDHUP, 0};
+        int r = ::poll(&p, 1, 100);
+        if (r > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+          session_->cancel();
+          return;
+        }
+      }
+    });
+  };
   std::string data;
   encoder.begin(data);
   std::vector<Row> rows;
@@ -713,7 +741,10 @@ void Connection::Impl::copy_out(server::Execution& exec, const server::CopySpec&
       maybe_flush();
     }
     // A short batch may be a SUBSCRIBE waiting for changes: let the client see what there is.
-    if (more && rows.size() < batch && out_.size() > 0) flush();
+    if (more && rows.size() < batch) {
+      if (out_.size() > 0) flush();
+      watch_hangup();
+    }
   }
   encoder.end(data);
   if (!data.empty()) out_.copy_data(data);

@@ -109,6 +109,21 @@ if [[ "$E2E_TARGET" != postgres ]]; then
   expect_match "past the memory budget: 53200" "ERROR: +53200: COPY FROM exceeds the query memory budget" \
     "${P[@]}" -c "SET query_memory_budget_mb = 8" -c "\\copy items FROM '$WORK/big.txt'"
   expect "nothing of it loaded" "0" "${P[@]}" -A -t -c "SELECT count(*) FROM items WHERE name = 'big'"
+  # COPY (SUBSCRIBE ...) TO STDOUT streams; when its client is killed the subscription ends
+  # (its connection thread and the hangup watcher are gone).
+  threads() { ls "/proc/$FRESHET_PID/task" | wc -l; }
+  before=$(threads)
+  cat >"$WORK/sub.py" <<'PY'
+import os, psycopg
+conn = psycopg.connect(autocommit=True)
+with conn.cursor().copy("COPY (SUBSCRIBE (SELECT id, name FROM items WHERE id = 1)) TO STDOUT") as cp:
+    for data in cp:
+        print(bytes(data).decode().split("\t", 1)[1], end="", flush=True)
+        os._exit(0)  # gone without a word: the socket closes with the process
+PY
+  expect "COPY (SUBSCRIBE) streams the snapshot" "1	1	kayak" /usr/bin/python3 "$WORK/sub.py"
+  for _ in $(seq 1 30); do (( $(threads) <= before )) && break; sleep 0.1; done
+  expect "the subscription ends with its client" "$before" threads
 fi
 
 # psycopg 3: cursor.copy() in text and binary; write_row/rows().
