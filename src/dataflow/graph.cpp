@@ -1,6 +1,7 @@
 #include "dataflow/graph.hpp"
 
 #include "common/error.hpp"
+#include "dataflow/reaper.hpp"
 
 namespace freshet::dataflow {
 
@@ -22,10 +23,24 @@ void StepContext::check_memory(uint64_t pending_bytes) const {
 }
 
 namespace {
-uint64_t batch_bytes(const Batch& b) {
+// Polls for cancellation: a batch can hold tens of millions of rows.
+uint64_t batch_bytes(const Batch& b, const StepContext& ctx) {
   uint64_t n = b.size() * sizeof(Update);
-  for (const Update& u : b) n += u.row.size_bytes();
+  size_t i = 0;
+  for (const Update& u : b) {
+    n += u.row.size_bytes();
+    if ((++i & 0xffff) == 0) ctx.check_cancelled();
+  }
   return n;
+}
+
+// Inputs an operator is done with: a big one is freed on the reaper thread, so that freeing
+// millions of rows does not delay this query's next cancellation check (or its answer).
+void release_inputs(std::vector<Batch>& inputs) {
+  size_t rows = 0;
+  for (const Batch& b : inputs) rows += b.size();
+  if (rows >= (size_t{1} << 16)) destroy_in_background(std::move(inputs));
+  inputs.clear();
 }
 }  // namespace
 
@@ -86,7 +101,7 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
       n.pending.clear();
       for (Update& u : n.output) u.time = t;
       if (budget) {
-        out_bytes[i] = batch_bytes(n.output);
+        out_bytes[i] = batch_bytes(n.output, ctx);
         ctx.live_bytes += out_bytes[i];
         ctx.check_memory(0);
       }
@@ -120,8 +135,8 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
     }
     ctx.check_size(n.output.size());
     if (budget) {
-      inputs.clear();
-      out_bytes[i] = batch_bytes(n.output);
+      release_inputs(inputs);
+      out_bytes[i] = batch_bytes(n.output, ctx);
       ctx.live_bytes = ctx.live_bytes - input_bytes + out_bytes[i];
       ctx.check_memory(0);
     }

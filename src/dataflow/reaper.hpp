@@ -5,7 +5,8 @@
 // latency: bench/cancel.sh). The thread that throws hands the state over and answers at once.
 //
 // Thread-safe. One reaper thread per process, started on first use; at most kMaxQueued
-// objects wait (beyond that the caller frees inline: the memory must not pile up).
+// objects wait (beyond that the caller frees inline: the memory must not pile up; each can be
+// up to a query's memory budget).
 
 #include <cstddef>
 #include <memory>
@@ -18,7 +19,7 @@ class Disposable {
   virtual ~Disposable() = default;
 };
 
-inline constexpr size_t kMaxQueuedDisposals = 64;
+inline constexpr size_t kMaxQueuedDisposals = 8;
 
 // Destroys d on the reaper thread (or here, when kMaxQueuedDisposals are waiting).
 void dispose_in_background(std::unique_ptr<Disposable> d);
