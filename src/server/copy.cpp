@@ -208,8 +208,10 @@ class CopyToExecution final : public Execution {
 
 class CopyFromExecution final : public Execution {
  public:
-  CopyFromExecution(std::vector<Column> columns, CopySpec spec, uint64_t budget, CopyLoad load, std::function<void()> on_error)
-      : columns_(std::move(columns)), spec_(std::move(spec)), budget_(budget), load_(std::move(load)), on_error_(std::move(on_error)) {}
+  CopyFromExecution(std::vector<Column> columns, CopySpec spec, uint64_t budget, CopyLoad load, std::function<void()> on_error,
+                    const std::atomic<bool>* cancelled)
+      : columns_(std::move(columns)), spec_(std::move(spec)), budget_(budget), load_(std::move(load)), on_error_(std::move(on_error)),
+        cancelled_(cancelled) {}
   // Dropped before the load: the COPY failed (bad data, CopyFail, a lost connection), which
   // aborts a transaction block as any failed statement does.
   ~CopyFromExecution() override {
@@ -219,6 +221,7 @@ class CopyFromExecution final : public Execution {
   const CopySpec* copy() const override { return &spec_; }
 
   void copy_in(std::vector<Row>& rows) override {
+    check_cancelled();
     // The rows are all-or-nothing, so they are held until the end: bounded by the query's
     // memory budget (the row bytes plus the vector's and string's overhead).
     for (const Row& r : rows) bytes_ += r.bytes().size() + sizeof(Row) + 16;
@@ -237,6 +240,7 @@ class CopyFromExecution final : public Execution {
 
   bool fetch(std::vector<Row>&, size_t) override {
     if (!loaded_) {
+      check_cancelled();
       try {
         count_ = load_(rows_);
       } catch (...) {
@@ -253,6 +257,13 @@ class CopyFromExecution final : public Execution {
   std::string command_tag() const override { return "COPY " + std::to_string(count_); }
 
  private:
+  void check_cancelled() {
+    if (cancelled_ && cancelled_->load()) {
+      failed_ = true;
+      on_error_();
+      throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+    }
+  }
   std::vector<Column> columns_;
   CopySpec spec_;
   uint64_t budget_;
@@ -263,6 +274,7 @@ class CopyFromExecution final : public Execution {
   uint64_t count_ = 0;
   bool loaded_ = false;
   bool failed_ = false;
+  const std::atomic<bool>* cancelled_;
 };
 
 }  // namespace
@@ -272,9 +284,10 @@ std::unique_ptr<Execution> make_copy_to(std::unique_ptr<Execution> inner, CopySp
 }
 
 std::unique_ptr<Execution> make_copy_from(std::vector<Column> columns, CopySpec spec, uint64_t memory_budget_bytes,
-                                          CopyLoad load, std::function<void()> on_error) {
+                                          CopyLoad load, std::function<void()> on_error,
+                                          const std::atomic<bool>* cancelled) {
   return std::make_unique<CopyFromExecution>(std::move(columns), std::move(spec), memory_budget_bytes, std::move(load),
-                                             std::move(on_error));
+                                             std::move(on_error), cancelled);
 }
 
 }  // namespace freshet::server

@@ -4,6 +4,7 @@
 // statement executor (session.cpp, Executor::run_copy) resolves the table or query and
 // supplies the load; the data formats themselves are pgwire/copy.hpp's.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,10 +33,13 @@ std::unique_ptr<Execution> make_copy_to(std::unique_ptr<Execution> inner, CopySp
 
 // COPY FROM STDIN: rows are kept (up to memory_budget_bytes: 53200 past it) and handed to load
 // at the end, which writes them as one transaction and returns the count. on_error runs when
-// copy_in or the load fails (the session aborts its transaction block).
+// copy_in or the load fails (the session aborts its transaction block). cancelled (the
+// session's flag: a CancelRequest during COPY IN) is looked at with every batch and before the
+// load: 57014, nothing loaded.
 using CopyLoad = std::function<uint64_t(std::vector<Row>& rows)>;
 std::unique_ptr<Execution> make_copy_from(std::vector<Column> columns, CopySpec spec, uint64_t memory_budget_bytes,
-                                          CopyLoad load, std::function<void()> on_error);
+                                          CopyLoad load, std::function<void()> on_error,
+                                          const std::atomic<bool>* cancelled);
 
 // "name" with quotes doubled, for building query text from catalog names.
 std::string quote_identifier(const std::string& name);

@@ -2848,7 +2848,7 @@ std::unique_ptr<Execution> Executor::run_copy(const PgQuery__CopyStmt* s) {
   auto on_error = [st] {
     if (st->txn == TransactionStatus::kInBlock) st->txn = TransactionStatus::kFailed;
   };
-  return make_copy_from(std::move(cols), std::move(spec), query_limits().memory_budget_bytes, load, on_error);
+  return make_copy_from(std::move(cols), std::move(spec), query_limits().memory_budget_bytes, load, on_error, &st_.cancelled);
 }
 
 uint64_t Executor::copy_load(uint64_t table_id, const std::vector<size_t>& targets, std::vector<Row>& rows) {

@@ -102,6 +102,25 @@ expect_match "unknown option: 42601" 'ERROR: +42601: option "bogus" not recogniz
 expect_match "unknown column: 42703" 'ERROR: +42703: column "nope" of relation "items" does not exist' \
   "${P[@]}" -c "COPY items (nope) FROM STDIN"
 
+# A CancelRequest during COPY FROM STDIN: 57014, nothing loaded.
+cat >"$WORK/cancel.py" <<'PY'
+import psycopg, time
+c = psycopg.connect(autocommit=True)
+c.execute("CREATE TABLE cc (a int)")
+try:
+    with c.cursor().copy("COPY cc FROM STDIN") as cp:
+        cp.write(b"1\n2\n")
+        c.cancel()
+        time.sleep(0.3)
+        cp.write(b"3\n")
+    print("no error")
+except psycopg.errors.QueryCanceled:
+    print("57014")
+print(c.execute("SELECT count(*) FROM cc").fetchone()[0])
+PY
+expect "cancel during COPY FROM: 57014, nothing loaded" "57014
+0" /usr/bin/python3 "$WORK/cancel.py"
+
 # Freshet only: COPY FROM holds its rows until the end (all or nothing), within the query's
 # memory budget: 53200 past it, nothing loaded.
 if [[ "$E2E_TARGET" != postgres ]]; then
