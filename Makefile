@@ -72,7 +72,7 @@ help:
 	@echo "make test       deps, build, unit + sqllogictest + e2e tests"
 	@echo "make test-slow  the slow suites (SQLite evidence files)"
 	@echo "make test-pg    slt + e2e suites against PostgreSQL 15 (validates expectations)"
-	@echo "make demo       start freshet on 127.0.0.1:6875 with a demo table"
+	@echo "make demo       freshet demo: the SALES workload, the seed's view, the web console (prints its URL)"
 	@echo "make demo-sqlserver  the seed's SQL Server CDC step against the TDS emulator (a simulation)"
 	@echo "make bench      analytical queries, Freshet vs PostgreSQL 15"
 	@echo "make fuzz       libFuzzer targets with clang into $(FUZZ_DIR)"

@@ -10,9 +10,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libabsl-dev libasio-dev libssl-dev
   libpg-query-dev libprotobuf-c-dev libre2-dev nlohmann-json3-dev libpq-dev libmariadb-dev freetds-dev
   postgresql-15 postgresql-client-15 mariadb-server kcat librdkafka-dev
+  # HTTP API e2e test (test/e2e/http_api_test.sh): /metrics parser, Kafka group admin clients
+  python3-prometheus-client python3-kafka python3-confluent-kafka
   # driver and tool e2e tests (test/e2e/drivers/README.md)
   python3-psycopg python3-psycopg2 python3-sqlalchemy libpostgresql-jdbc-java openjdk-17-jdk-headless
   pgcli tmux
+  # the web console's browser test and benchmark (test/e2e/console_test.sh, bench/console.sh)
+  chromium
 )
 # Node: keep an existing installation (e.g. NodeSource's nodejs, which bundles npm and
 # conflicts with Debian's npm package); install Debian's only when node or npm is absent.
@@ -43,16 +47,20 @@ else
   echo "install-deps: all Debian packages present"
 fi
 
-E2E="$ROOT/test/e2e"
-# Installed when missing, and again when the lock file changed since the last install (a stamp
-# in node_modules remembers which one was installed).
-STAMP="$E2E/node_modules/.freshet-installed-lock"
-if [[ -f "$E2E/package.json" ]] && { [[ ! -d "$E2E/node_modules" ]] ||
-     { [[ -f "$E2E/package-lock.json" ]] && ! cmp -s "$E2E/package-lock.json" "$STAMP"; }; }; then
-  echo "install-deps: installing npm packages in test/e2e"
-  if [[ -f "$E2E/package-lock.json" ]]; then
-    (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error) && cp "$E2E/package-lock.json" "$STAMP"
-  else
-    (cd "$E2E" && npm install --no-audit --no-fund --loglevel=error)
+# npm packages of test/e2e (the e2e tests' clients) and console/ (the web console's build:
+# esbuild, uPlot), each installed when missing, and again when its lock file changed since the
+# last install (a stamp in node_modules remembers which one was installed).
+npm_install() {
+  local dir=$1 stamp="$1/node_modules/.freshet-installed-lock"
+  [[ -f "$dir/package.json" ]] || return 0
+  if [[ ! -d "$dir/node_modules" ]] || { [[ -f "$dir/package-lock.json" ]] && ! cmp -s "$dir/package-lock.json" "$stamp"; }; then
+    echo "install-deps: installing npm packages in ${dir#"$ROOT"/}"
+    if [[ -f "$dir/package-lock.json" ]]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) && cp "$dir/package-lock.json" "$stamp"
+    else
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    fi
   fi
-fi
+}
+npm_install "$ROOT/test/e2e"
+npm_install "$ROOT/console"

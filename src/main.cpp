@@ -23,13 +23,18 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "console/assets.hpp"
 #include "common/format.hpp"
 #include "server/session.hpp"
 #include "server/kafka_backend.hpp"
 #include "kafka/kafka_server.hpp"
+#include "dataflow/workers.hpp"
 #include "kafka/schema_registry.hpp"
+#include "common/metrics.hpp"
+#include "server/http_api.hpp"
 #include "pgwire/pg_server.hpp"
 #include "server/coordinator.hpp"
+#include "storage/repair.hpp"
 
 namespace {
 
@@ -46,6 +51,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  serve    run the server\n"
     "  demo     run the server with the sales workload and show its anomalies live\n"
+    "  repair   salvage a data directory whose files are damaged (the server refuses to start)\n"
     "\n"
     "Run 'freshet <command> --help' for the options of a command.\n";
 
@@ -62,6 +68,8 @@ constexpr const char* kServeUsage =
     "  --user-password USER:PASS   require passwords and give USER the password PASS\n"
     "                              (may be repeated)\n"
     "  --max-connections N         PostgreSQL connections served at once (default: 1000)\n"
+    "  --workers N                 shards of every dataflow, run in parallel on N threads\n"
+    "                              (default: the number of cores)\n"
     "  --authentication-timeout D  PostgreSQL startup and authentication must finish within D\n"
     "                              (default: 60s; e.g. 500ms, 30s, 2m)\n"
     "  --kafka-listen HOST:PORT    Kafka protocol address (default: 127.0.0.1:9092; 'off' disables)\n"
@@ -71,7 +79,10 @@ constexpr const char* kServeUsage =
     "  --tls-cert FILE --tls-key FILE  serve TLS on the Kafka listener (SSL / SASL_SSL)\n"
     "  --kafka-idle-timeout D      close Kafka connections idle for D (default: 10m,\n"
     "                              Kafka's connections.max.idle.ms)\n"
-    "  --http-listen HOST:PORT     schema registry (HTTP) address (default: 127.0.0.1:6876; 'off')\n"
+    "  --http-listen HOST:PORT     HTTP address: SQL API, /metrics, /health, console, schema\n"
+    "                              registry (default: 127.0.0.1:6876; 'off')\n"
+    "  --http-tls                  serve HTTPS on it with --tls-cert/--tls-key\n"
+    "  --http-allow-no-password    allow a non-loopback --http-listen without passwords\n"
     "  --http-request-timeout D    an HTTP request must arrive within D of its first byte (default: 10s)\n"
     "  --http-idle-timeout D       close keep-alive HTTP connections idle for D (default: 60s)\n"
     "  -h, --help                  show this help\n"
@@ -80,6 +91,19 @@ constexpr const char* kServeUsage =
     "every interface). Without a password option every role is accepted without a password\n"
     "(trust); --kafka-sasl needs one.\n"
     "SIGTERM or SIGINT stops the server gracefully.\n";
+
+constexpr const char* kRepairUsage =
+    "usage: freshet repair --data-dir DIR\n"
+    "\n"
+    "Checks every collection of DIR frame by frame, with the server stopped. A damaged segment\n"
+    "file is rewritten with every intact frame it holds; a damaged MANIFEST is rebuilt from the\n"
+    "segments. The damaged originals are moved to DIR/damaged/<collection>/, never deleted.\n"
+    "Prints what was lost (collection, file, byte range, record offsets). Exit status: 0 when\n"
+    "nothing was damaged, 1 when something was repaired, 2 on an error (nothing more changed).\n"
+    "\n"
+    "options:\n"
+    "  --data-dir DIR   the data directory (default: freshet-data)\n"
+    "  -h, --help       show this help\n";
 
 // Reads "--name value" or "--name=value" at argv[i]; advances i past what it used.
 class ArgReader {
@@ -210,6 +234,11 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// 127.0.0.0/8, ::1 and localhost.
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 // The Kafka listener and the schema registry (src/kafka/), over the coordinator's collections.
 struct KafkaFlags {
   bool enabled = true;
@@ -226,6 +255,8 @@ struct KafkaFlags {
   uint16_t http_port = 6876;
   int http_request_timeout_ms = 10'000;
   int http_idle_timeout_ms = 60'000;
+  bool http_tls = false;              // HTTPS with --tls-cert/--tls-key
+  bool http_allow_no_password = false;  // a non-loopback --http-listen without passwords
 };
 
 bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
@@ -278,6 +309,14 @@ bool parse_kafka_flag(ArgReader& args, KafkaFlags& k) {
     k.tls_key = args.value();
     return true;
   }
+  if (args.option("--http-tls")) {
+    k.http_tls = true;
+    return true;
+  }
+  if (args.option("--http-allow-no-password")) {
+    k.http_allow_no_password = true;
+    return true;
+  }
   if (args.flag("--http-listen")) {
     if (args.value() == "off") {
       k.http_enabled = false;
@@ -295,6 +334,7 @@ struct KafkaEndpoints {
   std::unique_ptr<freshet::server::CollectionKafkaBackend> backend;
   std::unique_ptr<freshet::kafka::SchemaCatalog> schemas;
   std::unique_ptr<freshet::kafka::KafkaServer> server;
+  std::unique_ptr<freshet::server::HttpApi> http_api;
   std::unique_ptr<freshet::kafka::SchemaRegistryServer> registry;
   void stop() {
     if (registry) registry->stop();
@@ -302,13 +342,48 @@ struct KafkaEndpoints {
   }
 };
 
-int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, bool passwords, KafkaEndpoints& out) {
+// The listeners' own counters on /metrics: connections (pgwire, Kafka, HTTP), Kafka requests
+// and bytes by API, HTTP requests.
+void append_listener_metrics(const freshet::pgwire::PgServer& pg, KafkaEndpoints& k, std::string& out) {
+  using freshet::metrics::write_header;
+  using freshet::metrics::write_sample;
+  write_header(out, "freshet_connections", "Connections open now, by protocol.", "gauge");
+  write_sample(out, "freshet_connections", {{"protocol", "pgwire"}}, static_cast<uint64_t>(pg.connection_count()));
+  if (k.server) write_sample(out, "freshet_connections", {{"protocol", "kafka"}}, static_cast<uint64_t>(k.server->open_connections()));
+  if (k.registry) write_sample(out, "freshet_connections", {{"protocol", "http"}}, static_cast<uint64_t>(k.registry->open_connections()));
+  write_header(out, "freshet_connections_accepted_total", "Connections accepted since start, by protocol.", "counter");
+  if (k.server) write_sample(out, "freshet_connections_accepted_total", {{"protocol", "kafka"}}, k.server->accepted_connections());
+  if (k.registry) write_sample(out, "freshet_connections_accepted_total", {{"protocol", "http"}}, k.registry->accepted_connections());
+  write_header(out, "freshet_http_requests_total", "HTTP requests read since start.", "counter");
+  write_sample(out, "freshet_http_requests_total", {}, k.registry ? k.registry->requests() : uint64_t{0});
+  if (!k.server) return;
+  using Server = freshet::kafka::KafkaServer;
+  const char* families[3][2] = {{"freshet_kafka_requests_total", "Kafka requests handled, by API."},
+                                {"freshet_kafka_request_bytes_total", "Bytes of Kafka request frames, by API."},
+                                {"freshet_kafka_response_bytes_total", "Bytes of Kafka response frames, by API."}};
+  for (int f = 0; f < 3; ++f) {
+    write_header(out, families[f][0], families[f][1], "counter");
+    for (const freshet::kafka::ApiRange& r : freshet::kafka::supported_apis()) {
+      const Server::ApiCounters& c = k.server->api_counters(r.api_key);
+      uint64_t v = f == 0 ? c.requests.load() : f == 1 ? c.bytes_in.load() : c.bytes_out.load();
+      write_sample(out, families[f][0], {{"api", freshet::kafka::api_name(r.api_key)}}, v);
+    }
+  }
+}
+
+int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, bool passwords,
+                const freshet::pgwire::PgServer& pg, KafkaEndpoints& out) {
   if (!k.enabled && !k.http_enabled) return 0;
   if (k.tls_cert.empty() != k.tls_key.empty()) {
     std::fprintf(stderr, "freshet: --tls-cert and --tls-key go together\n");
     return 2;
   }
-  out.backend = std::make_unique<freshet::server::CollectionKafkaBackend>(coordinator, k.partitions);
+  try {
+    out.backend = std::make_unique<freshet::server::CollectionKafkaBackend>(coordinator, k.partitions);
+  } catch (const freshet::SqlError& e) {  // its durable state cannot be read
+    std::fprintf(stderr, "freshet: cannot start: %s\n", e.message().c_str());
+    return 1;
+  }
   out.schemas = std::make_unique<freshet::kafka::SchemaCatalog>(*out.backend);
   if (k.enabled) {
     freshet::kafka::KafkaServerOptions o;
@@ -335,20 +410,37 @@ int start_kafka(freshet::server::Coordinator& coordinator, const KafkaFlags& k, 
     r.basic_auth_required = passwords;
     r.request_timeout_ms = k.http_request_timeout_ms;
     r.idle_timeout_ms = k.http_idle_timeout_ms;
+    if (k.http_tls) {
+      r.tls_cert_file = k.tls_cert;
+      r.tls_key_file = k.tls_key;
+    }
+    out.http_api = std::make_unique<freshet::server::HttpApi>(coordinator, freshet::server::HttpApi::Options{});
+    out.http_api->set_extra_metrics([&pg, &out](std::string& body) { append_listener_metrics(pg, out, body); });
+    r.handler = [api = out.http_api.get()](const freshet::kafka::HttpRequest& req, freshet::kafka::HttpExchange& ex) {
+      return api->handle(req, ex);
+    };
     out.registry = std::make_unique<freshet::kafka::SchemaRegistryServer>(*out.backend, *out.schemas, r);
     if (freshet::Status s = out.registry->start(); !s) {
       std::fprintf(stderr, "freshet: schema registry: %s\n", s.message().c_str());
       return 1;
     }
-    std::fprintf(stderr, "freshet: schema registry on http://%s:%u\n", k.http_host.c_str(), static_cast<unsigned>(out.registry->port()));
+    std::fprintf(stderr, "freshet: HTTP (SQL API, /metrics, /health, console, schema registry) on %s://%s:%u\n",
+                 k.http_tls ? "https" : "http", k.http_host.c_str(), static_cast<unsigned>(out.registry->port()));
   }
   return 0;
+}
+
+// Dataflow shards and worker threads by default: one per core.
+size_t default_workers() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : std::min<size_t>(n, 64);
 }
 
 int run_serve(int argc, char** argv, int first) {
   freshet::server::CoordinatorOptions copts;
   freshet::pgwire::PgServerOptions pgopts;
   KafkaFlags kopts;
+  size_t workers = default_workers();
   ArgReader args(argc, argv, first);
   while (!args.done()) {
     if (args.option("-h") || args.option("--help")) {
@@ -373,6 +465,14 @@ int run_serve(int argc, char** argv, int first) {
         throw UsageError{"--max-connections " + v + ": expected a positive number"};
       }
       pgopts.max_connections = n;
+    } else if (args.flag("--workers")) {
+      size_t n = 0;
+      const std::string& v = args.value();
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n == 0 || n > 256) {
+        throw UsageError{"--workers " + v + ": expected a number from 1 to 256"};
+      }
+      workers = n;
     } else if (args.flag("--secret-key-file")) {
       if (args.value().empty()) throw UsageError{"--secret-key-file needs a file"};
       copts.secret_key_file = args.value();
@@ -387,8 +487,16 @@ int run_serve(int argc, char** argv, int first) {
     // SASL that accepts any user and password is no SASL at all.
     throw UsageError{"--kafka-sasl needs passwords: add --password-file FILE or --user-password USER:PASS"};
   }
+  if (kopts.http_tls && kopts.tls_cert.empty()) throw UsageError{"--http-tls needs --tls-cert and --tls-key"};
+  if (kopts.http_enabled && !copts.auth.require_password && !kopts.http_allow_no_password && !is_loopback(kopts.http_host)) {
+    // The HTTP API runs any SQL: without passwords it stays on this machine unless asked.
+    throw UsageError{"--http-listen " + kopts.http_host + ": beyond loopback the HTTP API (SQL, console, metrics) needs "
+                     "passwords (--password-file or --user-password), or --http-allow-no-password"};
+  }
 
   sigset_t stop_signals = block_stop_signals();
+  // Before the coordinator: recovery renders (and hydrates) the maintained dataflows.
+  freshet::dataflow::WorkerPool::configure(workers);
   std::optional<freshet::server::Coordinator> coordinator;
   try {
     coordinator.emplace(copts);
@@ -406,7 +514,7 @@ int run_serve(int argc, char** argv, int first) {
   }
   std::fprintf(stderr, "freshet: listening for PostgreSQL connections on %s\n", pg.address().c_str());
   KafkaEndpoints kafka;
-  if (int rc = start_kafka(*coordinator, kopts, copts.auth.require_password, kafka); rc != 0) {
+  if (int rc = start_kafka(*coordinator, kopts, copts.auth.require_password, pg, kafka); rc != 0) {
     pg.stop();
     return rc;
   }
@@ -432,8 +540,9 @@ constexpr const char* kDemoUsage =
     "  --rate N               sales changes per tick (default 2000, ticks every 100 ms)\n"
     "  --data-dir DIR         where Freshet keeps its data (default: freshet-demo-data)\n"
     "  --pg-listen HOST:PORT  PostgreSQL protocol address (default: 127.0.0.1:6875)\n"
-    "  --kafka-listen HOST:PORT, --http-listen HOST:PORT  Kafka API and schema registry\n"
-    "                         (defaults 127.0.0.1:9092 and 127.0.0.1:6876; 'off' disables)\n"
+    "  --kafka-listen HOST:PORT, --http-listen HOST:PORT  Kafka API; HTTP (web console, SQL API,\n"
+    "                         schema registry) (defaults 127.0.0.1:9092 and 127.0.0.1:6876, moved\n"
+    "                         to free ports when taken; 'off' disables)\n"
     "  -h, --help             show this help\n";
 
 // The seed tutorial's view, verbatim.
@@ -498,6 +607,7 @@ int run_demo(int argc, char** argv, int first) {
   }
   if (kopts.sasl && kopts.enabled) throw UsageError{"--kafka-sasl needs passwords, which the demo does not take"};
   sigset_t stop_signals = block_stop_signals();
+  freshet::dataflow::WorkerPool::configure(default_workers());
   freshet::server::Coordinator coordinator(copts);
   freshet::pgwire::PgServer pg(coordinator, pgopts);
   if (freshet::Status s = pg.start(); !s) {
@@ -505,10 +615,22 @@ int run_demo(int argc, char** argv, int first) {
     return 1;
   }
   KafkaEndpoints kafka;
-  if (start_kafka(coordinator, kopts, false, kafka) != 0) {
-    std::fprintf(stderr, "freshet demo: continuing without the Kafka API (use --kafka-listen/--http-listen to move it)\n");
+  if (start_kafka(coordinator, kopts, false, pg, kafka) != 0) {
+    // Another program (or demo) holds a default port: the demo takes free ones instead, and
+    // prints them below. Ports given with --kafka-listen/--http-listen are not moved.
     kafka.stop();
     kafka = KafkaEndpoints();
+    const KafkaFlags defaults;
+    KafkaFlags moved = kopts;
+    if (moved.port == defaults.port) moved.port = 0;
+    if (moved.http_port == defaults.http_port) moved.http_port = 0;
+    if ((moved.port != kopts.port || moved.http_port != kopts.http_port) && start_kafka(coordinator, moved, false, pg, kafka) == 0) {
+      std::fprintf(stderr, "freshet demo: a default port was taken; the Kafka API and HTTP moved to free ports\n");
+    } else {
+      std::fprintf(stderr, "freshet demo: continuing without the Kafka API and HTTP (use --kafka-listen/--http-listen to move them)\n");
+      kafka.stop();
+      kafka = KafkaEndpoints();
+    }
   }
   freshet::server::Session setup(coordinator, {});
   freshet::server::Session watch(coordinator, {});
@@ -525,16 +647,30 @@ int run_demo(int argc, char** argv, int first) {
     std::fprintf(stderr, "freshet demo: setup failed: %s\n", e.message().c_str());
     return 1;
   }
+  // The addresses actually in use (a port may have been moved above, or given as 0).
+  const std::string pg_addr = pgopts.host + ":" + std::to_string(pg.port());
+  const std::string http_url = kafka.registry ? "http://" + kopts.http_host + ":" + std::to_string(kafka.registry->port()) : "";
+  const std::string kafka_addr = kafka.server ? kopts.host + ":" + std::to_string(kafka.server->port()) : "";
   std::printf(
       "Freshet demo: the SALES load generator writes %llu changes every 100 ms into table `sales`;\n"
-      "the seed tutorial's view `sales_anomalies` (indexed on customer_id) is kept up to date.\n\n"
+      "the seed tutorial's view `sales_anomalies` (indexed on customer_id) is kept up to date.\n\n",
+      static_cast<unsigned long long>(rate));
+  if (!http_url.empty())
+    std::printf("Open the web console:  %s/console/\n\n", http_url.c_str());
+  else
+    std::printf("The web console is off (no HTTP listener).\n\n");
+  std::printf(
       "Connect while it runs:\n  psql -h %s -p %u -U freshet freshet\n"
       "and try:\n  SELECT * FROM sales_anomalies WHERE customer_id = 42;\n"
-      "  SELECT count(*) FROM sales_anomalies;\n  SELECT * FROM mz_source_statuses;\n\n"
-      "The sales table is also the Kafka topic freshet.public.sales (Avro; schema registry on\n"
-      "port 6876 unless moved): kcat -b 127.0.0.1:9092 -t freshet.public.sales -C -e\n\n"
-      "Changes to sales_anomalies as they happen (+ enters, - leaves):\n",
-      static_cast<unsigned long long>(rate), pgopts.host.c_str(), static_cast<unsigned>(pgopts.port));
+      "  SELECT count(*) FROM sales_anomalies;\n  SELECT * FROM mz_source_statuses;\n\n",
+      pgopts.host.c_str(), static_cast<unsigned>(pg.port()));
+  if (!kafka_addr.empty())
+    std::printf("The sales table is also the Kafka topic freshet.public.sales (Avro; schema registry %s):\n"
+                "  kcat -b %s -t freshet.public.sales -C -e\n\n",
+                http_url.empty() ? "off" : http_url.c_str(), kafka_addr.c_str());
+  std::printf("Addresses: PostgreSQL %s, Kafka %s, HTTP %s\n\n", pg_addr.c_str(), kafka_addr.empty() ? "off" : kafka_addr.c_str(),
+              http_url.empty() ? "off" : http_url.c_str());
+  std::printf("Changes to sales_anomalies as they happen (+ enters, - leaves):\n");
   std::fflush(stdout);
   // Stop on a signal or after the duration: cancel the watching session's SUBSCRIBE.
   std::atomic<bool> stop{false};
@@ -602,6 +738,32 @@ int run_demo(int argc, char** argv, int first) {
   return 0;
 }
 
+int run_repair(int argc, char** argv, int first) {
+  std::string data_dir = "freshet-data";
+  ArgReader args(argc, argv, first);
+  while (!args.done()) {
+    if (args.option("-h") || args.option("--help")) {
+      std::fputs(kRepairUsage, stdout);
+      return 0;
+    } else if (args.flag("--data-dir")) {
+      if (args.value().empty()) throw UsageError{"--data-dir needs a directory"};
+      data_dir = args.value();
+    } else {
+      throw UsageError{"unknown option '" + std::string(args.peek()) + "'"};
+    }
+  }
+  auto rep = freshet::storage::repair_data_dir(data_dir);
+  if (!rep) {
+    std::fprintf(stderr, "freshet repair: %s\n", rep.status().message().c_str());
+    return 2;
+  }
+  for (const auto& line : rep->lines) std::printf("%s\n", line.c_str());
+  std::printf("freshet repair: %llu collections checked, %llu damaged files moved aside, %llu bytes lost, %llu intact frames kept\n",
+              static_cast<unsigned long long>(rep->collections), static_cast<unsigned long long>(rep->damaged_files),
+              static_cast<unsigned long long>(rep->lost_bytes), static_cast<unsigned long long>(rep->kept_frames));
+  return rep->damaged_files > 0 ? 1 : 0;
+}
+
 struct Command {
   std::string_view name;
   std::function<int(int argc, char** argv, int first)> run;
@@ -611,6 +773,7 @@ struct Command {
 const Command kCommands[] = {
     {"serve", run_serve},
     {"demo", run_demo},
+    {"repair", run_repair},
 };
 
 }  // namespace
@@ -621,6 +784,7 @@ int main(int argc, char** argv) {
   // 32 MiB), after which they stay in per-thread arenas: 20 concurrent 64 MiB Fetches then
   // kept ~0.5 GB resident long after they were answered.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  freshet::console::register_console();  // before any HTTP listener starts (console/assets.hpp)
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;

@@ -53,6 +53,10 @@ struct Transaction {
   std::string position;          // opaque, connector-defined, ordered by commit
   uint64_t commit_time_ms = 0;   // upstream commit time (0 when unknown), for lag metrics
   bool snapshot = false;         // part of the initial snapshot
+  // Tables whose capture stops with this transaction (table index, why: an incompatible schema
+  // change upstream). The source goes on with its other tables; no later change of these is
+  // delivered. Made durable with the transaction's position.
+  std::vector<std::pair<uint32_t, std::string>> stopped_tables;
 };
 
 struct SourceStatus {

@@ -1,7 +1,12 @@
 #include "dataflow/graph.hpp"
 
+#include <functional>
+#include <string>
+
 #include "common/error.hpp"
 #include "dataflow/reaper.hpp"
+#include "dataflow/eval.hpp"
+#include "dataflow/workers.hpp"
 
 namespace freshet::dataflow {
 
@@ -70,6 +75,24 @@ Dataflow::NodeId Dataflow::add_operator(std::unique_ptr<Operator> op, std::vecto
 }
 
 void Dataflow::push(NodeId source, Batch batch) {
+  if (!shards_.empty()) {
+    // Any spread will do: every stateful operator exchanges its input by key. Contiguous
+    // slices, starting at a rotating shard so that small batches do not all land on shard 0.
+    const size_t n = shards_.size();
+    const size_t per = (batch.size() + n - 1) / n;
+    if (batch.size() < 64 || per == 0) {
+      shards_[next_push_shard_++ % n]->push(source, std::move(batch));
+      return;
+    }
+    for (size_t s = 0; s < n; ++s) {
+      size_t lo = std::min(batch.size(), s * per), hi = std::min(batch.size(), lo + per);
+      Batch slice(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(lo)),
+                  std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(hi)));
+      shards_[(next_push_shard_ + s) % n]->push(source, std::move(slice));
+    }
+    ++next_push_shard_;
+    return;
+  }
   FRESHET_ASSERT(source < nodes_.size() && nodes_[source].op == nullptr);
   Batch& p = nodes_[source].pending;
   if (p.empty()) {
@@ -80,6 +103,10 @@ void Dataflow::push(NodeId source, Batch batch) {
 }
 
 void Dataflow::step(uint64_t t, const EvalContext& ectx) {
+  if (!shards_.empty()) {
+    step_sharded(t, ectx);
+    return;
+  }
   EvalContext local = ectx;
   local.arena = &arena_;
   local.logical_time_ms = t;
@@ -145,6 +172,14 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
 }
 
 Batch Dataflow::take_output(NodeId n) {
+  if (!shards_.empty()) {
+    Batch all = shards_[0]->take_output(n);
+    for (size_t s = 1; s < shards_.size(); ++s) {
+      Batch b = shards_[s]->take_output(n);
+      all.insert(all.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+    }
+    return all;
+  }
   FRESHET_ASSERT(n < nodes_.size());
   Batch b = std::move(nodes_[n].output);
   nodes_[n].output.clear();
@@ -153,10 +188,172 @@ Batch Dataflow::take_output(NodeId n) {
 
 size_t Dataflow::state_size() const {
   size_t s = 0;
+  for (const auto& shard : shards_) s += shard->state_size();
   for (const Node& n : nodes_) {
     if (n.op) s += n.op->state_size();
   }
   return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharded dataflows.
+
+std::unique_ptr<Dataflow> Dataflow::sharded(std::vector<std::unique_ptr<Dataflow>> replicas, StepLimits limits) {
+  FRESHET_ASSERT(replicas.size() >= 2);
+  for (const auto& r : replicas) FRESHET_ASSERT(r->nodes_.size() == replicas[0]->nodes_.size() && r->shards_.empty());
+  auto d = std::make_unique<Dataflow>(limits);
+  d->shards_ = std::move(replicas);
+  return d;
+}
+
+void Dataflow::partition(const Exchange& ex, Batch& from, EvalContext& ctx, std::vector<Batch>& to) const {
+  const size_t n = to.size();
+  std::vector<Datum> row, key;
+  std::string bytes;
+  std::hash<std::string_view> hash;
+  const bool no_key = ex.kind == Exchange::Kind::kSingle ||
+                      (ex.key_exprs.empty() && ex.key_columns.empty() && !ex.whole_row);
+  if (no_key) {
+    Batch& dst = to[0];
+    if (dst.empty()) {
+      dst = std::move(from);
+    } else {
+      dst.insert(dst.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    }
+    from.clear();
+    return;
+  }
+  for (Update& u : from) {
+    bytes.clear();
+    if (ex.whole_row) {
+      Row c = canonical_row(u.row.ref());
+      bytes.assign(c.bytes());
+    } else {
+      row.clear();
+      u.row.unpack_into(row);
+      key.clear();
+      if (!ex.key_exprs.empty()) {
+        for (const ScalarExpr& e : ex.key_exprs) key.push_back(eval(e, row, ctx));
+      } else {
+        for (uint32_t c : ex.key_columns) key.push_back(row[c]);
+      }
+      append_canonical_key(key, bytes);
+      ctx.arena->reset();
+    }
+    to[hash(bytes) % n].push_back(std::move(u));
+  }
+  from.clear();
+}
+
+void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
+  const size_t n = shards_.size();
+  // Per shard: its evaluation context (its own arena) and step context.
+  std::vector<EvalContext> evals(n, ectx);
+  std::vector<std::unique_ptr<StepContext>> ctxs;
+  for (size_t s = 0; s < n; ++s) {
+    evals[s].arena = &shards_[s]->arena_;
+    evals[s].logical_time_ms = t;
+    ctxs.push_back(std::make_unique<StepContext>(StepContext{t, evals[s], shards_[s]->limits_}));
+  }
+  const std::vector<Node>& proto = shards_[0]->nodes_;
+  const size_t nodes = proto.size();
+  for (auto& shard : shards_)
+    for (Node& node : shard->nodes_) node.output.clear();
+  std::vector<size_t> unread(nodes);
+  for (size_t i = 0; i < nodes; ++i) unread[i] = proto[i].consumers;
+  const bool budget = limits_.memory_budget_bytes != 0;
+  WorkerPool& pool = WorkerPool::global();
+  // Below this many input updates a node's shards run one after the other on this thread:
+  // handing work to the pool costs more than it saves.
+  constexpr size_t kParallelMin = 2048;
+  std::vector<std::vector<Batch>> inputs(n);     // per shard, per input
+  std::vector<std::vector<Batch>> buckets(n);    // per producing shard, per consuming shard
+  for (size_t i = 0; i < nodes; ++i) {
+    ctxs[0]->check_cancelled();
+    const Node& pn = proto[i];
+    if (pn.op == nullptr) {
+      for (auto& shard : shards_) {
+        Node& node = shard->nodes_[i];
+        node.output = std::move(node.pending);
+        node.pending.clear();
+        for (Update& u : node.output) u.time = t;
+      }
+      continue;
+    }
+    const size_t k = pn.inputs.size();
+    bool single = k == 0;
+    for (size_t j = 0; j < k; ++j) single |= pn.op->exchange(j).kind == Exchange::Kind::kSingle;
+    size_t total = 0;
+    for (size_t s = 0; s < n; ++s) {
+      inputs[s].clear();
+      inputs[s].resize(k);
+    }
+    for (size_t j = 0; j < k; ++j) {
+      const NodeId in = pn.inputs[j];
+      const bool last = --unread[in] == 0;
+      Exchange ex = single ? Exchange{Exchange::Kind::kSingle} : pn.op->exchange(j);
+      // Each shard's output of the input: moved by its last reader, else copied.
+      std::vector<Batch> from(n);
+      for (size_t s = 0; s < n; ++s) {
+        Node& src = shards_[s]->nodes_[in];
+        if (last) {
+          from[s] = std::move(src.output);
+          src.output.clear();
+        } else {
+          from[s] = src.output;
+        }
+        total += from[s].size();
+      }
+      if (ex.kind == Exchange::Kind::kLocal) {
+        for (size_t s = 0; s < n; ++s) inputs[s][j] = std::move(from[s]);
+        continue;
+      }
+      // Exchange: each producing shard splits its updates by key, then each consuming shard
+      // concatenates what every producer sent it.
+      auto split = [&](size_t s) {
+        buckets[s].assign(n, Batch());
+        partition(ex, from[s], evals[s], buckets[s]);
+      };
+      if (total >= kParallelMin) {
+        pool.run(n, split);
+      } else {
+        for (size_t s = 0; s < n; ++s) split(s);
+      }
+      for (size_t s = 0; s < n; ++s) {
+        Batch& dst = inputs[s][j];
+        for (size_t p = 0; p < n; ++p) {
+          Batch& b = buckets[p][s];
+          if (dst.empty()) {
+            dst = std::move(b);
+          } else {
+            dst.insert(dst.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+          }
+          b.clear();
+        }
+      }
+    }
+    if (budget) {
+      uint64_t live = 0;
+      for (size_t s = 0; s < n; ++s)
+        for (const Batch& b : inputs[s]) live += batch_bytes(b, *ctxs[s]);
+      for (size_t s = 0; s < n; ++s) ctxs[s]->live_bytes = live;
+      ctxs[0]->check_memory(0);
+    }
+    auto run = [&](size_t s) {
+      if (single && s != 0) return;
+      Dataflow& shard = *shards_[s];
+      Node& node = shard.nodes_[i];
+      node.op->step(*ctxs[s], inputs[s], node.output);
+      ctxs[s]->check_size(node.output.size());
+      inputs[s].clear();
+      shard.arena_.reset();
+    };
+    if (total >= kParallelMin && !single) {
+      pool.run(n, run);
+    } else {
+      for (size_t s = 0; s < n; ++s) run(s);
+    }
+  }
 }
 
 }  // namespace freshet::dataflow

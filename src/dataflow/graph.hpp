@@ -6,8 +6,11 @@
 // accumulators) persists across steps, so the same graph serves a one-shot query (one step at
 // time 0) and an incrementally maintained view (one step per tick).
 //
-// Threads: a Dataflow is owned by one thread; operators are single-threaded. (Sharding by key
-// across workers, ARCHITECTURE.md, would run one Dataflow per shard with exchanges.)
+// Threads: a Dataflow is owned by one thread; operators are single-threaded. A sharded
+// Dataflow (Dataflow::sharded) holds N replicas of the same graph, one per shard: each
+// stateful operator's inputs are exchanged by the key its state is kept by (Operator::exchange),
+// so every shard holds the state of its keys only, and the shards of one operator run in
+// parallel on the worker pool (workers.hpp), node by node.
 // Limits: StepLimits bounds the size of any one batch (54000) and is polled for cancellation
 // (57014) between operators and inside operators that can run long (joins).
 
@@ -21,6 +24,7 @@
 
 #include "common/arena.hpp"
 #include "common/functions.hpp"
+#include "dataflow/ir.hpp"
 #include "dataflow/update.hpp"
 
 namespace freshet::dataflow {
@@ -54,6 +58,34 @@ struct StepContext {
   uint64_t live_bytes = 0;
 };
 
+// How a sharded dataflow routes an operator's input (Operator::exchange).
+struct Exchange {
+  enum class Kind : uint8_t {
+    kLocal,  // each shard's updates stay on it (the operator is linear in its input)
+    kByKey,  // updates with equal keys go to the same shard (the operator keeps state by key)
+    kSingle, // everything to shard 0, where the operator alone runs (recursion)
+  };
+  Kind kind = Kind::kLocal;
+  // kByKey: the key is key_exprs evaluated over the row, or else key_columns, or else (both
+  // empty, whole_row false) the empty key: every update on one shard. Compared canonically
+  // (append_canonical_key), as the operators compare their keys.
+  std::vector<ScalarExpr> key_exprs;
+  std::vector<uint32_t> key_columns;
+  bool whole_row = false;
+  static Exchange by_exprs(std::vector<ScalarExpr> e) {
+    Exchange x;
+    x.kind = Kind::kByKey;
+    x.key_exprs = std::move(e);
+    return x;
+  }
+  static Exchange by_columns(std::vector<uint32_t> c) {
+    Exchange x;
+    x.kind = Kind::kByKey;
+    x.key_columns = std::move(c);
+    return x;
+  }
+};
+
 class Operator {
  public:
   virtual ~Operator() = default;
@@ -64,6 +96,12 @@ class Operator {
   virtual std::string name() const = 0;
   // Rows (or entries) of state the operator holds, for metrics and tests.
   virtual size_t state_size() const { return 0; }
+  // How input `input` is distributed over the shards of a sharded dataflow. The default suits
+  // operators whose output for a set of updates is the sum of their outputs for each update.
+  virtual Exchange exchange(size_t input) const {
+    (void)input;
+    return {};
+  }
 };
 
 class Dataflow {
@@ -71,6 +109,14 @@ class Dataflow {
   using NodeId = size_t;
 
   explicit Dataflow(StepLimits limits = {}) : limits_(limits) {}
+
+  // A dataflow over shards: replicas of one graph (rendered identically, one per shard).
+  // push() spreads a source's updates over the shards; step() runs each node on every shard,
+  // exchanging inputs as the node's operator asks, in parallel when there is enough work;
+  // take_output() gathers every shard's output. Operators without inputs (constants) and
+  // kSingle ones run on shard 0 only. REQUIRES: replicas.size() >= 2, identical graphs.
+  static std::unique_ptr<Dataflow> sharded(std::vector<std::unique_ptr<Dataflow>> replicas, StepLimits limits);
+  size_t num_shards() const { return shards_.empty() ? 1 : shards_.size(); }
 
   // A node that emits what push() gives it.
   NodeId add_source();
@@ -96,12 +142,19 @@ class Dataflow {
     Batch pending;  // sources: pushed updates
     Batch output;
   };
+  void step_sharded(uint64_t t, const EvalContext& ctx);
+  // Splits `from` (updates of one producing shard) into one batch per shard by ex's key.
+  void partition(const Exchange& ex, Batch& from, EvalContext& ctx, std::vector<Batch>& to) const;
+
   StepLimits limits_;
   std::vector<Node> nodes_;
   Arena arena_;
   // The inputs of an operator whose step threw (cancelled, over budget): freed with the
   // dataflow, which a one-shot query frees off its thread (reaper.hpp).
   std::vector<Batch> abandoned_;
+  // Sharded: the replicas (nodes_ is then empty); round-robin start for push().
+  std::vector<std::unique_ptr<Dataflow>> shards_;
+  size_t next_push_shard_ = 0;
 };
 
 }  // namespace freshet::dataflow

@@ -285,6 +285,9 @@ std::string RelExpr::to_string(int indent) const {
     case RelKind::kGetLocal:
       s += "GetLocal l" + std::to_string(local_id);
       break;
+    case RelKind::kLet:
+      s += "Let l" + std::to_string(local_ids.at(0));
+      break;
     case RelKind::kFlatMap:
       s += std::string("FlatMap ") + (table_func == TableFunc::kUnnest ? "unnest" : "generate_series") + "(" + list(exprs) + ")";
       if (with_ordinality) s += " with_ordinality";

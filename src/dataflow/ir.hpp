@@ -113,7 +113,12 @@ enum class RelKind : uint8_t {
   // empty collections to a fixpoint (all bindings unchanged by an iteration); recursion_limit
   // bounds the iterations. Column types: the result's.
   kLetRec,
-  kGetLocal,   // the current contents of the binding local_id of an enclosing kLetRec
+  kGetLocal,   // the current contents of the binding local_id of an enclosing kLetRec or kLet
+  // A shared subplan: inputs = [value, body]; the body reads the value through kGetLocal
+  // local_ids[0] (any number of times; the value is computed once). Column types: the body's.
+  // The lowering uses it where a relation is needed twice (a correlated subquery's domain and
+  // the rows it is joined back to), so that the plan stays linear in the query's size.
+  kLet,
   // Temporal filter: each input row is valid while mz_now() satisfies every temporal_bounds[i]
   // (evaluated over the row); outside that interval it is absent. Column types: the input's.
   kTemporalFilter,
@@ -193,7 +198,7 @@ struct RelExpr {
   std::vector<SortKey> order_by;       // kTopK
   std::optional<uint64_t> limit;       // kTopK: none = no limit
   uint64_t offset = 0;                 // kTopK
-  std::vector<uint64_t> local_ids;     // kLetRec: binding names, one per binding input
+  std::vector<uint64_t> local_ids;     // kLetRec: binding names, one per binding input; kLet: one
   uint64_t local_id = 0;               // kGetLocal
   RecursionLimit recursion_limit;      // kLetRec
   std::vector<TemporalBound> temporal_bounds;  // kTemporalFilter

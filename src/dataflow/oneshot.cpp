@@ -20,6 +20,7 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
   RenderOptions opts;
   opts.keep_state = false;
   opts.limits = limits;
+  opts.workers = 0;  // sharded over --workers
   RenderedDataflow r = render(plan, opts);
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
   const uint64_t t = ctx.logical_time_ms;

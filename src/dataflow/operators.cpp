@@ -169,6 +169,7 @@ class JoinOp final : public Operator {
   explicit JoinOp(JoinSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "Join"; }
   size_t state_size() const override { return left_.num_entries() + right_.num_entries(); }
+  Exchange exchange(size_t input) const override { return Exchange::by_exprs(input == 0 ? spec_.left_key : spec_.right_key); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<KeyedUpdate> dl = key_batch(ctx, inputs[0], spec_.left_key);
@@ -341,6 +342,7 @@ class ReduceOp final : public Operator {
   explicit ReduceOp(ReduceSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "Reduce"; }
   size_t state_size() const override { return groups_.size(); }
+  Exchange exchange(size_t) const override { return Exchange::by_exprs(spec_.group_key); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row, key, args, order_vals;
@@ -668,6 +670,7 @@ class TopKOp final : public Operator {
   explicit TopKOp(TopKSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "TopK"; }
   size_t state_size() const override { return groups_.size(); }
+  Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.group_columns); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Group*> dirty;
@@ -751,6 +754,12 @@ class CountingOp final : public Operator {
   explicit CountingOp(bool distinct) : distinct_(distinct) {}
   std::string name() const override { return distinct_ ? "Distinct" : "Threshold"; }
   size_t state_size() const override { return counts_.size(); }
+  Exchange exchange(size_t) const override {
+    Exchange x;
+    x.kind = Exchange::Kind::kByKey;
+    x.whole_row = true;
+    return x;
+  }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> before;

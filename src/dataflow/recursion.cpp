@@ -25,6 +25,13 @@ void collect_inputs(const RelExpr& e, std::vector<uint64_t>& bound, std::vector<
     case RelKind::kGetLocal:
       if (std::find(bound.begin(), bound.end(), e.local_id) == bound.end()) add(true, e.local_id);
       return;
+    case RelKind::kLet: {
+      collect_inputs(e.inputs.at(0), bound, out);
+      bound.push_back(e.local_ids.at(0));
+      collect_inputs(e.inputs.at(1), bound, out);
+      bound.pop_back();
+      return;
+    }
     case RelKind::kLetRec: {
       size_t n = bound.size();
       bound.insert(bound.end(), e.local_ids.begin(), e.local_ids.end());
@@ -71,6 +78,8 @@ class LetRecOp final : public Operator {
   }
 
   std::string name() const override { return "LetRec"; }
+  // The fixpoint is computed in one place: the operator runs on shard 0 with all its input.
+  Exchange exchange(size_t) const override { return Exchange{Exchange::Kind::kSingle}; }
 
   size_t state_size() const override {
     size_t s = bindings_.dataflow->state_size() + body_.dataflow->state_size();

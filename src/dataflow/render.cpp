@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/recursion.hpp"
+#include "dataflow/workers.hpp"
 
 namespace freshet::dataflow {
 
@@ -51,6 +52,9 @@ class Renderer {
 
  private:
   Dataflow& df() { return *out_.dataflow; }
+
+  // The kLet bindings in scope (innermost last): a kGetLocal of one reads its value's node.
+  std::vector<std::pair<uint64_t, Dataflow::NodeId>> lets_;
 
   Dataflow::NodeId render(const RelExpr& e) {
     switch (e.kind) {
@@ -110,7 +114,18 @@ class Renderer {
         return df().add_operator(make_threshold(), {render(e.inputs.at(0))});
       case RelKind::kDistinct:
         return df().add_operator(make_distinct(), {render(e.inputs.at(0))});
+      case RelKind::kLet: {
+        FRESHET_ASSERT(e.inputs.size() == 2 && e.local_ids.size() == 1);
+        Dataflow::NodeId value = render(e.inputs[0]);
+        lets_.emplace_back(e.local_ids[0], value);
+        Dataflow::NodeId body = render(e.inputs[1]);
+        lets_.pop_back();
+        return body;
+      }
       case RelKind::kGetLocal: {
+        for (auto it = lets_.rbegin(); it != lets_.rend(); ++it) {
+          if (it->first == e.local_id) return it->second;
+        }
         for (const auto& [id, node] : out_.local_sources) {
           if (id == e.local_id) return node;
         }
@@ -235,7 +250,20 @@ class Renderer {
 }  // namespace
 
 RenderedDataflow render(const RelExpr& plan, const RenderOptions& options) {
-  return Renderer(options).finish(plan);
+  size_t workers = options.workers == 0 ? WorkerPool::default_workers() : options.workers;
+  if (workers <= 1) return Renderer(options).finish(plan);
+  // One replica per shard, rendered identically (node ids agree), under one sharded driver.
+  RenderOptions one = options;
+  one.workers = 1;
+  std::vector<std::unique_ptr<Dataflow>> replicas;
+  RenderedDataflow first;
+  for (size_t s = 0; s < workers; ++s) {
+    RenderedDataflow r = Renderer(one).finish(plan);
+    replicas.push_back(std::move(r.dataflow));
+    if (s == 0) first = std::move(r);
+  }
+  first.dataflow = Dataflow::sharded(std::move(replicas), options.limits);
+  return first;
 }
 
 RenderedDataflow render_many(const std::vector<const RelExpr*>& plans, const RenderOptions& options) {

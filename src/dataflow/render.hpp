@@ -23,6 +23,9 @@ struct RenderOptions {
   // Joins keep their arrangements between steps (false: the plan runs for one step only).
   bool keep_state = true;
   StepLimits limits;
+  // Shards (graph.hpp): 0 = WorkerPool::default_workers() (--workers); 1 = unsharded. Nested
+  // dataflows (inside LetRec) are never sharded.
+  size_t workers = 1;
 };
 
 struct RenderedDataflow {

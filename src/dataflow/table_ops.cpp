@@ -135,6 +135,7 @@ class WindowOp final : public Operator {
   explicit WindowOp(WindowSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "Window"; }
   size_t state_size() const override { return partitions_.size(); }
+  Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.partition); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Partition*> dirty;

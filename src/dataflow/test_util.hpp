@@ -3,6 +3,7 @@
 // the tests do not depend on the function library), and a driver for incremental runs.
 
 #include <algorithm>
+#include <cstdlib>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "dataflow/ir.hpp"
 #include "dataflow/render.hpp"
 #include "dataflow/update.hpp"
+#include "dataflow/workers.hpp"
 
 namespace freshet::dataflow::testing {
 
@@ -166,12 +168,21 @@ inline RelExpr constant(size_t arity, std::vector<std::pair<Row, int64_t>> rows)
   return e;
 }
 
+// FRESHET_TEST_WORKERS=N runs every dataflow of the test binary sharded N ways (ctest runs
+// dataflow_test once unsharded and once as dataflow_test_sharded).
+inline const bool kTestWorkersConfigured = [] {
+  const char* w = std::getenv("FRESHET_TEST_WORKERS");
+  if (w != nullptr && std::atoi(w) > 0) WorkerPool::configure(static_cast<size_t>(std::atoi(w)));
+  return true;
+}();
+
 // Drives an incrementally maintained plan: feed(id, rows) then step(t) returns the output diffs.
 class Incremental {
  public:
   explicit Incremental(const RelExpr& plan) {
     RenderOptions o;
     o.keep_state = true;
+    o.workers = 0;  // WorkerPool::default_workers()
     r_ = render(plan, o);
     ctx_.arena = &arena_;
   }

@@ -137,7 +137,8 @@ void GroupCoordinator::remove_member_locked(Group& g, const std::string& member_
   }
 }
 
-JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& req, const std::string& client_id) {
+JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& req, const std::string& client_id,
+                                         const std::string& client_host) {
   JoinGroupResponse err;
   err.member_id = req.member_id;
   if (req.group_id.empty()) {
@@ -192,6 +193,7 @@ JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& req, const std:
     Member m;
     m.id = member_id;
     m.client_id = client_id;
+    m.client_host = client_host;
     m.order = next_order_++;
     g.members.emplace(member_id, std::move(m));
   } else if (g.members.find(member_id) == g.members.end()) {
@@ -350,6 +352,75 @@ std::pair<int32_t, size_t> GroupCoordinator::describe(const std::string& group_i
   auto git = groups_.find(group_id);
   if (git == groups_.end()) return {0, 0};
   return {git->second.generation, git->second.members.size()};
+}
+
+namespace {
+
+const char* state_name(int state) {
+  switch (state) {
+    case 0: return "Empty";
+    case 1: return "PreparingRebalance";
+    case 2: return "CompletingRebalance";
+    default: return "Stable";
+  }
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+}  // namespace
+
+ListGroupsResponse GroupCoordinator::list_groups(const std::vector<std::string>& states_filter) {
+  ListGroupsResponse r;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, g] : groups_) {
+    const char* state = state_name(static_cast<int>(g.state));
+    if (!states_filter.empty() &&
+        std::none_of(states_filter.begin(), states_filter.end(), [&](const std::string& f) { return same_ignoring_case(f, state); }))
+      continue;
+    r.groups.push_back({id, g.protocol_type, state});
+  }
+  return r;
+}
+
+DescribeGroupsResponse GroupCoordinator::describe_groups(const DescribeGroupsRequest& req) {
+  DescribeGroupsResponse r;
+  std::lock_guard lock(mutex_);
+  for (const std::string& id : req.groups) {
+    DescribeGroupsResponse::Group out;
+    out.group_id = id;
+    if (req.include_authorized_operations) out.authorized_operations = 0;
+    auto it = groups_.find(id);
+    if (it == groups_.end()) {
+      out.group_state = "Dead";
+      r.groups.push_back(std::move(out));
+      continue;
+    }
+    const Group& g = it->second;
+    out.group_state = state_name(static_cast<int>(g.state));
+    out.protocol_type = g.protocol_type;
+    // The protocol and assignments are settled only once the group is stable.
+    const bool stable = g.state == State::kStable;
+    if (stable) out.protocol_data = g.protocol;
+    for (const auto& [mid, m] : g.members) {
+      DescribeGroupsResponse::Member dm;
+      dm.member_id = mid;
+      dm.client_id = m.client_id;
+      if (!m.client_host.empty()) dm.client_host = "/" + m.client_host;
+      if (stable) {
+        for (const auto& p : m.protocols)
+          if (p.name == g.protocol) dm.member_metadata = p.metadata;
+        dm.member_assignment = m.assignment;
+      }
+      out.members.push_back(std::move(dm));
+    }
+    r.groups.push_back(std::move(out));
+  }
+  return r;
 }
 
 void GroupCoordinator::reaper() {

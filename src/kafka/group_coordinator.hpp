@@ -44,7 +44,8 @@ class GroupCoordinator {
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
 
-  JoinGroupResponse join(const JoinGroupRequest& req, const std::string& client_id);
+  // client_host: the member's address as DescribeGroups reports it ("" when unknown).
+  JoinGroupResponse join(const JoinGroupRequest& req, const std::string& client_id, const std::string& client_host = "");
   SyncGroupResponse sync(const SyncGroupRequest& req);
   int16_t heartbeat(const HeartbeatRequest& req);
   LeaveGroupResponse leave(const LeaveGroupRequest& req);
@@ -58,12 +59,19 @@ class GroupCoordinator {
   // For tests: the group's generation and member count.
   std::pair<int32_t, size_t> describe(const std::string& group_id);
 
+  // ListGroups: every group this coordinator knows (joined since start, members or not),
+  // optionally only those in one of states_filter (Kafka's state names, case-insensitive).
+  ListGroupsResponse list_groups(const std::vector<std::string>& states_filter);
+  // DescribeGroups: state, protocol and members of each group; "Dead" for an unknown one.
+  DescribeGroupsResponse describe_groups(const DescribeGroupsRequest& req);
+
  private:
   using Clock = std::chrono::steady_clock;
   enum class State { kEmpty, kPreparingRebalance, kCompletingRebalance, kStable };
   struct Member {
     std::string id;
     std::string client_id;
+    std::string client_host;
     int32_t session_timeout_ms = 0;
     int32_t rebalance_timeout_ms = 0;
     std::vector<JoinGroupRequest::Protocol> protocols;

@@ -1,5 +1,6 @@
 #include "kafka/kafka_server.hpp"
 
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -75,6 +76,7 @@ void KafkaServer::accept_loop() {
     if (active_ >= options_.max_connections + 2 * options_.max_pending_connections) continue;  // conn closes
     ConnectionGate::TicketPtr ticket = gate_.admit(fd);
     ++active_;
+    accepted_.fetch_add(1, std::memory_order_relaxed);
     connections_[fd] = conn;
     try {
       std::thread([this, conn, ticket] {
@@ -110,9 +112,29 @@ bool KafkaServer::read_frame(Connection& conn, std::string& frame, size_t limit,
   return true;
 }
 
+namespace {
+
+// The numeric address of a socket's peer ("" when unknown).
+std::string peer_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  char host[NI_MAXHOST];
+  if (::getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0) return "";
+  return host;
+}
+
+}  // namespace
+
+size_t KafkaServer::open_connections() {
+  std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
 void KafkaServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket) {
   ConnState state;
   state.authenticated = !options_.sasl_required;
+  state.client_host = peer_address(conn->fd());
   bool promoted = false;
   if (conn->handshake()) {
     std::string frame;
@@ -134,6 +156,13 @@ void KafkaServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket
       try {
         Request req = decode_request(frame);
         response = handle(req, state);
+        int16_t key = req.header.api_key;
+        if (key >= 0 && key <= kMaxApiKey) {
+          ApiCounters& c = api_counters_[static_cast<size_t>(key)];
+          c.requests.fetch_add(1, std::memory_order_relaxed);
+          c.bytes_in.fetch_add(frame.size() + 4, std::memory_order_relaxed);
+          if (response) c.bytes_out.fetch_add(response->size(), std::memory_order_relaxed);
+        }
       } catch (const DecodeError& e) {
         break;  // malformed: close this connection only
       } catch (const std::exception& e) {
@@ -211,7 +240,11 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
     r.port = advertised_port();
     encode_find_coordinator(r, v, body);
   } else if (auto* j = get<JoinGroupRequest>(req)) {
-    encode_join_group(groups_.join(*j, st.client_id), v, body);
+    encode_join_group(groups_.join(*j, st.client_id, st.client_host), v, body);
+  } else if (auto* lg = get<ListGroupsRequest>(req)) {
+    encode_list_groups(groups_.list_groups(lg->states_filter), v, body);
+  } else if (auto* dg = get<DescribeGroupsRequest>(req)) {
+    encode_describe_groups(groups_.describe_groups(*dg), v, body);
   } else if (auto* s = get<SyncGroupRequest>(req)) {
     encode_sync_group(groups_.sync(*s), v, body);
   } else if (auto* hb = get<HeartbeatRequest>(req)) {

@@ -12,6 +12,7 @@
 // connections are counted apart (ConnectionGate) and idle ones are closed (KafkaServerOptions). An unknown API key or unsupported version gets error 35
 // (UNSUPPORTED_VERSION); ApiVersions answers it in its v0 form with the supported versions.
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -82,6 +83,7 @@ class KafkaServer {
   // when none is to be sent (Produce with acks=0). Exposed for tests and the fuzz target.
   struct ConnState {
     std::string client_id;
+    std::string client_host;  // the peer's address, for DescribeGroups
     bool authenticated = false;
     std::string mechanism;  // after SaslHandshake
     std::unique_ptr<ScramServer> scram;
@@ -90,6 +92,18 @@ class KafkaServer {
     size_t fetch_bytes_reserved = 0;  // of max_fetch_bytes_in_flight, until the response is sent
   };
   std::optional<std::string> handle(const Request& req, ConnState& state);
+
+  // For /metrics (relaxed atomics, any thread): per API key, requests handled and the bytes of
+  // their frames in and out; connections accepted so far and open now.
+  static constexpr int16_t kMaxApiKey = 127;
+  struct ApiCounters {
+    std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> bytes_in{0};
+    std::atomic<uint64_t> bytes_out{0};
+  };
+  const ApiCounters& api_counters(int16_t api_key) const { return api_counters_[static_cast<size_t>(api_key)]; }
+  uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
+  size_t open_connections();
 
  private:
   void accept_loop();
@@ -123,6 +137,8 @@ class KafkaServer {
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> next_producer_id_{1000};
+  std::array<ApiCounters, kMaxApiKey + 1> api_counters_;
+  std::atomic<uint64_t> accepted_{0};
   std::thread accept_thread_;
   std::mutex mutex_;
   std::condition_variable idle_cv_;

@@ -7,7 +7,7 @@ namespace freshet::kafka {
 
 namespace {
 
-constexpr std::array<ApiRange, 17> kApis = {{
+constexpr std::array<ApiRange, 19> kApis = {{
     {api::kProduce, 3, 8},
     {api::kFetch, 4, 11},
     {api::kListOffsets, 0, 5},
@@ -19,6 +19,8 @@ constexpr std::array<ApiRange, 17> kApis = {{
     {api::kHeartbeat, 0, 3},
     {api::kLeaveGroup, 0, 3},
     {api::kSyncGroup, 0, 3},
+    {api::kDescribeGroups, 0, 5},
+    {api::kListGroups, 0, 4},
     {api::kSaslHandshake, 0, 1},
     {api::kApiVersions, 0, 3},
     {api::kCreateTopics, 0, 4},
@@ -30,6 +32,31 @@ constexpr std::array<ApiRange, 17> kApis = {{
 }  // namespace
 
 std::span<const ApiRange> supported_apis() { return kApis; }
+
+const char* api_name(int16_t api_key) {
+  switch (api_key) {
+    case api::kProduce: return "Produce";
+    case api::kFetch: return "Fetch";
+    case api::kListOffsets: return "ListOffsets";
+    case api::kMetadata: return "Metadata";
+    case api::kOffsetCommit: return "OffsetCommit";
+    case api::kOffsetFetch: return "OffsetFetch";
+    case api::kFindCoordinator: return "FindCoordinator";
+    case api::kJoinGroup: return "JoinGroup";
+    case api::kHeartbeat: return "Heartbeat";
+    case api::kLeaveGroup: return "LeaveGroup";
+    case api::kSyncGroup: return "SyncGroup";
+    case api::kDescribeGroups: return "DescribeGroups";
+    case api::kListGroups: return "ListGroups";
+    case api::kSaslHandshake: return "SaslHandshake";
+    case api::kApiVersions: return "ApiVersions";
+    case api::kCreateTopics: return "CreateTopics";
+    case api::kDeleteTopics: return "DeleteTopics";
+    case api::kInitProducerId: return "InitProducerId";
+    case api::kSaslAuthenticate: return "SaslAuthenticate";
+    default: return "Unknown";
+  }
+}
 
 bool version_supported(int16_t api_key, int16_t version) {
   for (const ApiRange& a : kApis) {
@@ -53,6 +80,8 @@ bool request_is_flexible(int16_t api_key, int16_t version) {
     case api::kHeartbeat: return version >= 4;
     case api::kLeaveGroup: return version >= 4;
     case api::kSyncGroup: return version >= 4;
+    case api::kDescribeGroups: return version >= 5;
+    case api::kListGroups: return version >= 3;
     case api::kSaslHandshake: return false;
     case api::kCreateTopics: return version >= 5;
     case api::kDeleteTopics: return version >= 4;
@@ -229,6 +258,27 @@ HeartbeatRequest decode_heartbeat(Reader& r, int16_t v) {
   return q;
 }
 
+ListGroupsRequest decode_list_groups(Reader& r, int16_t v) {
+  ListGroupsRequest q;
+  bool flex = v >= 3;
+  if (v >= 4) {
+    int32_t n = r.arr(flex);
+    for (int32_t i = 0; i < n; ++i) q.states_filter.push_back(r.str(flex));
+  }
+  if (flex) r.skip_tagged_fields();
+  return q;
+}
+
+DescribeGroupsRequest decode_describe_groups(Reader& r, int16_t v) {
+  DescribeGroupsRequest q;
+  bool flex = v >= 5;
+  int32_t n = r.arr(flex);
+  for (int32_t i = 0; i < n; ++i) q.groups.push_back(r.str(flex));
+  if (v >= 3) q.include_authorized_operations = r.boolean();
+  if (flex) r.skip_tagged_fields();
+  return q;
+}
+
 LeaveGroupRequest decode_leave_group(Reader& r, int16_t v) {
   LeaveGroupRequest q;
   q.group_id = r.string();
@@ -355,6 +405,8 @@ Request decode_request(std::string_view frame) {
     case api::kSyncGroup: req.body = decode_sync_group(r, v); break;
     case api::kHeartbeat: req.body = decode_heartbeat(r, v); break;
     case api::kLeaveGroup: req.body = decode_leave_group(r, v); break;
+    case api::kListGroups: req.body = decode_list_groups(r, v); break;
+    case api::kDescribeGroups: req.body = decode_describe_groups(r, v); break;
     case api::kOffsetCommit: req.body = decode_offset_commit(r, v); break;
     case api::kOffsetFetch: req.body = decode_offset_fetch(r, v); break;
     case api::kCreateTopics: req.body = decode_create_topics(r, v); break;
@@ -548,6 +600,48 @@ void encode_leave_group(const LeaveGroupResponse& r, int16_t v, std::string& out
       w.i16(m.error_code);
     }
   }
+}
+
+void encode_list_groups(const ListGroupsResponse& r, int16_t v, std::string& out) {
+  Writer w(out);
+  bool flex = v >= 3;
+  if (v >= 1) w.i32(0);  // throttle_time_ms
+  w.i16(r.error_code);
+  w.arr(flex, r.groups.size());
+  for (const auto& g : r.groups) {
+    w.str(flex, g.group_id);
+    w.str(flex, g.protocol_type);
+    if (v >= 4) w.str(flex, g.group_state);
+    w.tags(flex);
+  }
+  w.tags(flex);
+}
+
+void encode_describe_groups(const DescribeGroupsResponse& r, int16_t v, std::string& out) {
+  Writer w(out);
+  bool flex = v >= 5;
+  if (v >= 1) w.i32(0);  // throttle_time_ms
+  w.arr(flex, r.groups.size());
+  for (const auto& g : r.groups) {
+    w.i16(g.error_code);
+    w.str(flex, g.group_id);
+    w.str(flex, g.group_state);
+    w.str(flex, g.protocol_type);
+    w.str(flex, g.protocol_data);
+    w.arr(flex, g.members.size());
+    for (const auto& m : g.members) {
+      w.str(flex, m.member_id);
+      if (v >= 4) w.nstr(flex, m.group_instance_id);
+      w.str(flex, m.client_id);
+      w.str(flex, m.client_host);
+      w.byts(flex, m.member_metadata);
+      w.byts(flex, m.member_assignment);
+      w.tags(flex);
+    }
+    if (v >= 3) w.i32(g.authorized_operations);
+    w.tags(flex);
+  }
+  w.tags(flex);
 }
 
 void encode_offset_commit(const OffsetCommitResponse& r, int16_t v, std::string& out) {

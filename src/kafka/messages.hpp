@@ -9,6 +9,7 @@
 // among the versions we accept, but Reader/Writer support it everywhere (versions above
 // those in kSupportedApis are answered with UNSUPPORTED_VERSION, so a client negotiates down).
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -32,6 +33,8 @@ inline constexpr int16_t kJoinGroup = 11;
 inline constexpr int16_t kHeartbeat = 12;
 inline constexpr int16_t kLeaveGroup = 13;
 inline constexpr int16_t kSyncGroup = 14;
+inline constexpr int16_t kDescribeGroups = 15;
+inline constexpr int16_t kListGroups = 16;
 inline constexpr int16_t kSaslHandshake = 17;
 inline constexpr int16_t kApiVersions = 18;
 inline constexpr int16_t kCreateTopics = 19;
@@ -47,6 +50,8 @@ struct ApiRange {
 };
 // The APIs and versions this broker serves (what ApiVersions advertises).
 std::span<const ApiRange> supported_apis();
+// The API's name in the Kafka protocol guide ("Produce", "Fetch", ...); "Unknown" otherwise.
+const char* api_name(int16_t api_key);
 bool version_supported(int16_t api_key, int16_t version);
 // Whether a request with this key/version uses request header v2 (flexible); ApiVersions'
 // response header is always v0 (no tagged fields), the spec's one exception.
@@ -233,6 +238,15 @@ struct DeleteTopicsRequest {
   int32_t timeout_ms = 0;
 };
 
+struct ListGroupsRequest {
+  std::vector<std::string> states_filter;  // v4+: only groups in these states ("" = all)
+};
+
+struct DescribeGroupsRequest {
+  std::vector<std::string> groups;
+  bool include_authorized_operations = false;  // v3+
+};
+
 // A request whose key/version we do not serve: only the header was decoded.
 struct UnsupportedRequest {};
 
@@ -240,7 +254,8 @@ using RequestBody =
     std::variant<UnsupportedRequest, ApiVersionsRequest, MetadataRequest, ListOffsetsRequest, FetchRequest,
                  ProduceRequest, FindCoordinatorRequest, JoinGroupRequest, SyncGroupRequest, HeartbeatRequest,
                  LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest, SaslHandshakeRequest,
-                 SaslAuthenticateRequest, InitProducerIdRequest, CreateTopicsRequest, DeleteTopicsRequest>;
+                 SaslAuthenticateRequest, InitProducerIdRequest, CreateTopicsRequest, DeleteTopicsRequest,
+                 ListGroupsRequest, DescribeGroupsRequest>;
 
 struct Request {
   RequestHeader header;
@@ -379,6 +394,42 @@ struct LeaveGroupResponse {
   std::vector<Member> members;  // v3+
 };
 void encode_leave_group(const LeaveGroupResponse& r, int16_t version, std::string& out);
+
+// ListGroups (API 16, v0-4; flexible from v3): the groups of this coordinator.
+struct ListGroupsResponse {
+  int16_t error_code = 0;
+  struct Group {
+    std::string group_id;
+    std::string protocol_type;
+    std::string group_state;  // v4+
+  };
+  std::vector<Group> groups;
+};
+void encode_list_groups(const ListGroupsResponse& r, int16_t version, std::string& out);
+
+// DescribeGroups (API 15, v0-5; flexible from v5). An unknown group is described with
+// error 0 and state "Dead", as Kafka does.
+struct DescribeGroupsResponse {
+  struct Member {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;  // v4+
+    std::string client_id;
+    std::string client_host;
+    std::string member_metadata;    // the chosen protocol's metadata (bytes)
+    std::string member_assignment;  // the leader's assignment for it (bytes)
+  };
+  struct Group {
+    int16_t error_code = 0;
+    std::string group_id;
+    std::string group_state;    // Empty, PreparingRebalance, CompletingRebalance, Stable, Dead
+    std::string protocol_type;  // "consumer"
+    std::string protocol_data;  // the chosen protocol ("range", ...), "" while rebalancing
+    std::vector<Member> members;
+    int32_t authorized_operations = INT32_MIN;  // v3+; INT32_MIN: not requested
+  };
+  std::vector<Group> groups;
+};
+void encode_describe_groups(const DescribeGroupsResponse& r, int16_t version, std::string& out);
 
 struct OffsetCommitResponse {
   struct Partition {

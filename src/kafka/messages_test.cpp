@@ -171,5 +171,99 @@ TEST(Messages, GroupRequestsDecode) {
   EXPECT_EQ(oc.generation_id, 1);
 }
 
+TEST(Messages, ListGroupsRequests) {
+  // v0-2: an empty body.
+  Request r0 = decode_request(header(api::kListGroups, 2, 11));
+  ASSERT_TRUE(std::holds_alternative<ListGroupsRequest>(r0.body));
+  EXPECT_TRUE(std::get<ListGroupsRequest>(r0.body).states_filter.empty());
+  // v4 (flexible): header v2 (client id, empty tags), compact array of states, body tags.
+  std::string f = header(api::kListGroups, 4, 12);
+  f += std::string("\x00" "\x03" "\x07" "Stable" "\x06" "Empty" "\x00", 16);
+  auto q = std::get<ListGroupsRequest>(decode_request(f).body);
+  EXPECT_EQ(q.states_filter, (std::vector<std::string>{"Stable", "Empty"}));
+  // A truncated states array is a decode error, not a crash.
+  std::string bad = header(api::kListGroups, 4, 13) + std::string("\x00\x05\x07Sta", 6);
+  EXPECT_THROW(decode_request(bad), DecodeError);
+}
+
+TEST(Messages, ListGroupsResponses) {
+  ListGroupsResponse r;
+  r.groups.push_back({"g1", "consumer", "Stable"});
+  std::string v0, v1, v4;
+  encode_list_groups(r, 0, v0);
+  encode_list_groups(r, 1, v1);
+  encode_list_groups(r, 4, v4);
+  // v0: error_code, [group_id, protocol_type].
+  EXPECT_EQ(v0, std::string("\x00\x00" "\x00\x00\x00\x01" "\x00\x02g1" "\x00\x08" "consumer", 20));
+  // v1 adds throttle_time_ms first.
+  EXPECT_EQ(v1, std::string("\x00\x00\x00\x00", 4) + v0);
+  // v4: compact strings and arrays, group_state, tags after each group and the body.
+  EXPECT_EQ(v4, std::string("\x00\x00\x00\x00" "\x00\x00" "\x02" "\x03g1" "\x09" "consumer" "\x07" "Stable" "\x00" "\x00", 28));
+}
+
+TEST(Messages, DescribeGroupsRequests) {
+  std::string f0 = header(api::kDescribeGroups, 0, 21);
+  Writer w(f0);
+  w.array_len(2);
+  w.string("a");
+  w.string("b");
+  auto q0 = std::get<DescribeGroupsRequest>(decode_request(f0).body);
+  EXPECT_EQ(q0.groups, (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(q0.include_authorized_operations);
+  std::string f3 = header(api::kDescribeGroups, 3, 22);
+  Writer w3(f3);
+  w3.array_len(1);
+  w3.string("a");
+  w3.boolean(true);
+  EXPECT_TRUE(std::get<DescribeGroupsRequest>(decode_request(f3).body).include_authorized_operations);
+  std::string f5 = header(api::kDescribeGroups, 5, 23) + std::string("\x00" "\x02" "\x02g" "\x00" "\x00", 6);
+  auto q5 = std::get<DescribeGroupsRequest>(decode_request(f5).body);
+  EXPECT_EQ(q5.groups, std::vector<std::string>{"g"});
+  // Bytes after the body are refused.
+  std::string trailing = f0 + "x";
+  EXPECT_THROW(decode_request(trailing), DecodeError);
+}
+
+TEST(Messages, DescribeGroupsResponses) {
+  DescribeGroupsResponse r;
+  DescribeGroupsResponse::Group g;
+  g.group_id = "g";
+  g.group_state = "Stable";
+  g.protocol_type = "consumer";
+  g.protocol_data = "range";
+  g.members.push_back({"m", std::nullopt, "c", "/h", "MD", "AS"});
+  r.groups.push_back(g);
+  std::string v0, v3, v4, v5;
+  encode_describe_groups(r, 0, v0);
+  encode_describe_groups(r, 3, v3);
+  encode_describe_groups(r, 4, v4);
+  encode_describe_groups(r, 5, v5);
+  const std::string member0("\x00\x01m" "\x00\x01" "c" "\x00\x02/h" "\x00\x00\x00\x02MD" "\x00\x00\x00\x02" "AS", 22);
+  const std::string group_head("\x00\x00" "\x00\x01g" "\x00\x06Stable" "\x00\x08" "consumer" "\x00\x05range", 30);
+  EXPECT_EQ(v0, std::string("\x00\x00\x00\x01", 4) + group_head + std::string("\x00\x00\x00\x01", 4) + member0);
+  // v3: throttle first, authorized_operations (INT32_MIN: not requested) after the members.
+  EXPECT_EQ(v3, std::string("\x00\x00\x00\x00" "\x00\x00\x00\x01", 8) + group_head + std::string("\x00\x00\x00\x01", 4) +
+                    member0 + std::string("\x80\x00\x00\x00", 4));
+  // v4: group_instance_id (null) after member_id.
+  const std::string member4("\x00\x01m" "\xff\xff" "\x00\x01" "c" "\x00\x02/h" "\x00\x00\x00\x02MD" "\x00\x00\x00\x02" "AS", 24);
+  EXPECT_EQ(v4, std::string("\x00\x00\x00\x00" "\x00\x00\x00\x01", 8) + group_head + std::string("\x00\x00\x00\x01", 4) +
+                    member4 + std::string("\x80\x00\x00\x00", 4));
+  // v5: flexible.
+  EXPECT_EQ(v5, std::string("\x00\x00\x00\x00" "\x02" "\x00\x00" "\x02g" "\x07Stable" "\x09" "consumer" "\x06range"
+                            "\x02" "\x02m" "\x00" "\x02" "c" "\x03/h" "\x03MD" "\x03" "AS" "\x00"
+                            "\x80\x00\x00\x00" "\x00" "\x00", 53));
+}
+
+TEST(Messages, ApiVersionsAdvertisesGroupIntrospection) {
+  bool list = false, describe = false;
+  for (const ApiRange& a : supported_apis()) {
+    if (a.api_key == api::kListGroups) list = a.min_version == 0 && a.max_version == 4;
+    if (a.api_key == api::kDescribeGroups) describe = a.min_version == 0 && a.max_version == 5;
+  }
+  EXPECT_TRUE(list);
+  EXPECT_TRUE(describe);
+  EXPECT_STREQ(api_name(api::kListGroups), "ListGroups");
+}
+
 }  // namespace
 }  // namespace freshet::kafka

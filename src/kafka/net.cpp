@@ -83,6 +83,13 @@ void Connection::set_idle_timeout(int timeout_ms) {
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
+void Connection::set_write_timeout(int timeout_ms) {
+  timeval tv{};
+  tv.tv_sec = timeout_ms / 1000;
+  tv.tv_usec = (timeout_ms % 1000) * 1000;
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
 bool Connection::handshake() {
   if (ssl_ == nullptr) return true;
   if (SSL_accept(ssl_) != 1) {

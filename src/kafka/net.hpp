@@ -36,6 +36,9 @@ class Connection {
 
   // Reads give up (as on EOF) after timeout_ms without a byte (SO_RCVTIMEO); 0: never.
   void set_idle_timeout(int timeout_ms);
+  // Writes give up (write_all returns false) after timeout_ms without progress (SO_SNDTIMEO);
+  // 0: never.
+  void set_write_timeout(int timeout_ms);
   bool handshake();
   // false on EOF or error.
   bool read_exact(char* buf, size_t n);

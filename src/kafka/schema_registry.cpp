@@ -1,5 +1,6 @@
 #include "kafka/schema_registry.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <set>
 
 #include "common/format.hpp"
+#include "kafka/http.hpp"
 #include "kafka/sasl.hpp"
 
 namespace freshet::kafka {
@@ -336,6 +338,11 @@ SchemaRegistryServer::SchemaRegistryServer(KafkaBackend& backend, SchemaCatalog&
 SchemaRegistryServer::~SchemaRegistryServer() { stop(); }
 
 Status SchemaRegistryServer::start() {
+  if (!options_.tls_cert_file.empty()) {
+    auto ctx = make_server_tls(options_.tls_cert_file, options_.tls_key_file);
+    if (!ctx) return ctx.status();
+    tls_ = std::move(*ctx);
+  }
   auto fd = listen_tcp(options_.host, options_.port);
   if (!fd) return fd.status();
   listen_fd_ = *fd;
@@ -354,6 +361,11 @@ void SchemaRegistryServer::stop() {
   idle_cv_.wait(lock, [&] { return active_ == 0; });
 }
 
+size_t SchemaRegistryServer::open_connections() {
+  std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
 void SchemaRegistryServer::accept_loop() {
   while (!stopping_) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -365,7 +377,8 @@ void SchemaRegistryServer::accept_loop() {
       }
       return;
     }
-    auto conn = std::make_shared<Connection>(fd, nullptr);
+    accepted_.fetch_add(1, std::memory_order_relaxed);
+    auto conn = std::make_shared<Connection>(fd, tls_.get());
     std::lock_guard lock(mutex_);
     // Threads: waiting plus handling connections, and evicted ones on their way out.
     if (active_ >= options_.max_connections + 2 * options_.max_waiting_connections) continue;  // conn closes
@@ -395,20 +408,6 @@ std::string error_json(int code, const std::string& message) {
   std::string out = "{\"error_code\":" + std::to_string(code) + ",\"message\":";
   json_quote(message, out);
   out += "}";
-  return out;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
   return out;
 }
 
@@ -529,6 +528,39 @@ std::pair<int, std::string> SchemaRegistryServer::handle_post(const std::vector<
   return {200, out + "}"};
 }
 
+namespace {
+
+// The exchange of one request on a registry connection (see http.hpp).
+class ConnectionExchange final : public HttpExchange {
+ public:
+  explicit ConnectionExchange(Connection& conn) : conn_(conn) {}
+  bool begin_stream(int status, std::string_view content_type,
+                    const std::vector<std::pair<std::string, std::string>>& headers) override {
+    streaming_ = true;
+    std::string head = "HTTP/1.1 " + std::to_string(status) + " " + http_reason(status) + "\r\nContent-Type: ";
+    head.append(content_type);
+    head += "\r\n";
+    for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+    head += "Connection: close\r\n\r\n";
+    return conn_.write_all(head);
+  }
+  bool write(std::string_view data) override { return conn_.write_all(data); }
+  bool streaming() const override { return streaming_; }
+  bool client_gone() const override {
+    // POLLRDHUP: the peer shut its side; POLLHUP/POLLERR: reset. Data that a client sends
+    // early (a pipelined request) does not count.
+    pollfd p{conn_.fd(), POLLRDHUP, 0};
+    int n = ::poll(&p, 1, 0);
+    return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+  }
+
+ private:
+  Connection& conn_;
+  bool streaming_ = false;
+};
+
+}  // namespace
+
 void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket) {
   using Clock = std::chrono::steady_clock;
   std::string buf;
@@ -543,6 +575,17 @@ void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn, ConnectionGat
     if (n > 0) buf.append(chunk, n);
     return n;
   };
+  auto send_simple = [&](int status, const std::string& body) {
+    std::string resp = "HTTP/1.1 " + std::to_string(status) + " " + http_reason(status) +
+                       "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+                       "\r\nConnection: close\r\n\r\n" + body;
+    (void)conn->write_all(resp);  // the connection closes either way
+  };
+  conn->set_write_timeout(options_.write_timeout_ms);
+  if (tls_) {
+    conn->set_idle_timeout(options_.request_timeout_ms);
+    if (!conn->handshake()) goto done;
+  }
   for (;;) {
     // Waiting for a request: counted among the waiting connections (evictable).
     if (!gate_.demote(ticket)) goto done;
@@ -553,65 +596,63 @@ void SchemaRegistryServer::serve(std::shared_ptr<Connection> conn, ConnectionGat
     deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
     size_t header_end;
     while ((header_end = buf.find("\r\n\r\n")) == std::string::npos) {
-      if (buf.size() > options_.max_header_bytes) goto done;
+      if (buf.size() > options_.max_header_bytes) {
+        send_simple(431, "request header fields too large\n");
+        goto done;
+      }
       if (read_timed() == 0) goto done;
     }
     {
-      std::string head = buf.substr(0, header_end);
+      std::optional<HttpRequest> req = parse_http_head(std::string_view(buf).substr(0, header_end));
       buf.erase(0, header_end + 4);
-      size_t line_end = head.find("\r\n");
-      std::string request_line = head.substr(0, line_end);
-      size_t sp1 = request_line.find(' ');
-      size_t sp2 = sp1 == std::string::npos ? sp1 : request_line.find(' ', sp1 + 1);
-      if (sp2 == std::string::npos) goto done;
-      std::string method = request_line.substr(0, sp1);
-      std::string path = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
-      std::string version = request_line.substr(sp2 + 1);
-      std::string authorization;
-      size_t content_length = 0;
-      bool close = version == "HTTP/1.0";
-      size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-      while (pos < head.size()) {
-        size_t e = head.find("\r\n", pos);
-        if (e == std::string::npos) e = head.size();
-        std::string line = head.substr(pos, e - pos);
-        pos = e + 2;
-        size_t colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        std::string name = lower(line.substr(0, colon));
-        std::string value = line.substr(colon + 1);
-        value.erase(0, value.find_first_not_of(" \t"));
-        while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
-        if (name == "authorization") authorization = value;
-        if (name == "content-length") {
-          auto n = parse_int(value);
-          if (!n) goto done;
-          content_length = static_cast<size_t>(*n);
-        }
-        if (name == "connection") {
-          if (lower(value) == "close") close = true;
-          if (lower(value) == "keep-alive") close = false;
+      if (!req) {
+        send_simple(400, "malformed HTTP request\n");
+        goto done;
+      }
+      if (req->content_length > options_.max_body_bytes) {
+        send_simple(413, "request body too large\n");
+        goto done;
+      }
+      if (buf.size() < req->content_length) {
+        // curl asks before sending a body over 1 KiB; answering saves it a 1 s wait.
+        if (const std::string* expect = req->header("expect"); expect && lower(*expect) == "100-continue") {
+          if (!conn->write_all("HTTP/1.1 100 Continue\r\n\r\n")) goto done;
         }
       }
-      if (content_length > 16 * 1024 * 1024) goto done;
-      while (buf.size() < content_length) {
+      while (buf.size() < req->content_length) {
         if (read_timed() == 0) goto done;
       }
       // A whole request: handled as an established connection (limited by max_connections).
       if (gate_.promote(ticket) != ConnectionGate::Promote::kOk) goto done;
-      std::string request_body = buf.substr(0, content_length);
-      buf.erase(0, content_length);
-      auto [status, body] = handle(method, path, authorization, request_body);
-      const char* reason = status == 200 ? "OK" : status == 401 ? "Unauthorized" : status == 404 ? "Not Found"
-                         : status == 405 ? "Method Not Allowed" : status == 409 ? "Conflict"
-                         : status == 500 ? "Internal Server Error" : "Unprocessable Entity";
-      std::string resp = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                         "\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\n";
-      if (status == 401) resp += "WWW-Authenticate: Basic realm=\"freshet\"\r\n";
-      resp += close ? "Connection: close\r\n\r\n" : "\r\n";
-      resp += body;
-      if (!conn->write_all(resp) || close) goto done;
+      req->body = buf.substr(0, req->content_length);
+      buf.erase(0, req->content_length);
+      requests_.fetch_add(1, std::memory_order_relaxed);
+      // Handlers may run long (a query, a stream): no read deadline while they do.
+      conn->set_idle_timeout(0);
+      ConnectionExchange exchange(*conn);
+      std::optional<HttpResponse> answer;
+      if (options_.handler) {
+        try {
+          answer = options_.handler(*req, exchange);
+        } catch (const std::exception& e) {
+          if (exchange.streaming()) goto done;
+          answer = HttpResponse{500, "text/plain", std::string("internal error: ") + e.what() + "\n", {}};
+        }
+        if (exchange.streaming()) goto done;
+      }
+      if (!answer) {
+        const std::string* auth = req->header("authorization");
+        auto [status, body] = handle(req->method, req->target, auth ? *auth : std::string(), req->body);
+        answer = HttpResponse{status, "application/vnd.schemaregistry.v1+json", std::move(body), {}};
+        if (status == 401) answer->headers.emplace_back("WWW-Authenticate", "Basic realm=\"freshet\"");
+      }
+      std::string resp = "HTTP/1.1 " + std::to_string(answer->status) + " " + http_reason(answer->status) +
+                         "\r\nContent-Type: " + answer->content_type +
+                         "\r\nContent-Length: " + std::to_string(answer->body.size()) + "\r\n";
+      for (const auto& [k, v] : answer->headers) resp += k + ": " + v + "\r\n";
+      resp += req->close ? "Connection: close\r\n\r\n" : "\r\n";
+      if (req->method != "HEAD") resp += answer->body;
+      if (!conn->write_all(resp) || req->close) goto done;
     }
   }
 done:

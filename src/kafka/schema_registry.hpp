@@ -17,6 +17,10 @@
 // schemaType other than AVRO); 409 (a subject of one of Freshet's own topics takes only the
 // topic's derived schema); 401 {"error_code": 401} without valid credentials.
 //
+// SchemaRegistryServer is Freshet's one HTTP listener (--http-listen): Options::handler answers
+// first (src/server/http_api.hpp: the SQL API, /metrics, /health, the console) and the
+// registry's routes take what it leaves (README.md "HTTP listener").
+//
 // Threads: SchemaCatalog is thread-safe (one mutex). The HTTP server has an accept thread and
 // a thread per connection (keep-alive), bounded by max_connections.
 
@@ -33,6 +37,7 @@
 #include "common/conn_gate.hpp"
 #include "kafka/backend.hpp"
 #include "kafka/encoding.hpp"
+#include "kafka/http.hpp"
 #include "kafka/net.hpp"
 
 namespace freshet::kafka {
@@ -115,13 +120,30 @@ class SchemaRegistryServer {
     int request_timeout_ms = 10'000;
     // A keep-alive connection with no new request for this long is closed.
     int idle_timeout_ms = 60'000;
+    // A response (or event stream) write that makes no progress for this long closes the
+    // connection: a client that stops reading does not hold its thread forever.
+    int write_timeout_ms = 60'000;
+    // A larger Content-Length is answered 413 and the connection closed.
+    size_t max_body_bytes = 16 * 1024 * 1024;
+    // Serves HTTPS when set (PEM files, as the Kafka listener's --tls-cert/--tls-key); the TLS
+    // handshake must finish within request_timeout_ms.
+    std::string tls_cert_file, tls_key_file;
+    // Asked first for every request; nullopt leaves it to the registry. Runs on the
+    // connection's thread, without a read deadline (a query or a stream may take long).
+    HttpHandler handler;
   };
   SchemaRegistryServer(KafkaBackend& backend, SchemaCatalog& catalog, Options options);
   ~SchemaRegistryServer();
 
   Status start();
   uint16_t port() const { return port_; }
+  bool tls() const { return tls_ != nullptr; }
   void stop();
+
+  // For /metrics: connections open now, accepted so far, and requests read so far.
+  size_t open_connections();
+  uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
 
   // The response (status, JSON body) to a request (method, path, Authorization header value,
   // body); exposed for tests.
@@ -139,6 +161,9 @@ class SchemaRegistryServer {
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
+  SslCtxPtr tls_;  // constant after start()
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> requests_{0};
   std::thread accept_thread_;
   std::mutex mutex_;
   // Guarded by mutex_:

@@ -806,6 +806,18 @@ void Connection::Impl::handle_query(std::string_view sql) {
   try {
     std::vector<std::string> stmts = session_->split(sql);
     if (stmts.empty()) out_.empty_query_response();
+    // Several statements are one implicit transaction, committed after the last one and rolled
+    // back when one fails (as in PostgreSQL; a BEGIN among them makes the block explicit).
+    struct ImplicitBlock {
+      SessionApi* session = nullptr;  // set while the implicit block is open
+      ~ImplicitBlock() {
+        if (session) session->end_implicit_block(false);
+      }
+    } implicit;
+    if (stmts.size() > 1) {
+      session_->begin_implicit_block();
+      implicit.session = session_.get();
+    }
     for (const std::string& text : stmts) {
       server::PreparedStatement prepared = session_->prepare(text, {});
       if (!prepared.param_types.empty()) {
@@ -826,6 +838,10 @@ void Connection::Impl::handle_query(std::string_view sql) {
       send_changed_settings();
       maybe_flush();
       if (ctx_.stopping()) throw ShutdownSignal{};
+    }
+    if (implicit.session) {
+      implicit.session = nullptr;
+      session_->end_implicit_block(true);
     }
   } catch (const SqlError& e) {
     send_error(e);

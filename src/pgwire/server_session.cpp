@@ -40,6 +40,8 @@ class ServerSession final : public SessionApi {
   }
   void cancel() override { session_.cancel(); }
   void close() override { session_.close(); }
+  void begin_implicit_block() override { session_.begin_implicit_block(); }
+  void end_implicit_block(bool ok) override { session_.end_implicit_block(ok); }
 
  private:
   server::Session session_;

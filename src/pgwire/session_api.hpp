@@ -51,6 +51,9 @@ class SessionApi {
   }
   virtual void cancel() = 0;
   virtual void close() = 0;
+  // A simple query of several statements is one implicit transaction (server::Session).
+  virtual void begin_implicit_block() {}
+  virtual void end_implicit_block(bool /*ok*/) {}
 };
 
 // A SessionApi over a new server::Session of the coordinator. Throws SqlError when the

@@ -2,12 +2,38 @@
 
 #include <algorithm>
 
+#include "common/error.hpp"
+
 namespace freshet::server {
 
 Catalog::Catalog() : system_views_(make_system_views()) {
   uint64_t next = 1;
   for (const auto& v : system_views_) next = std::max(next, v.info.id + 1);
   for (auto& v : make_introspection_views(next)) system_views_.push_back(std::move(v));
+}
+
+std::unique_ptr<Catalog> Catalog::copy_for_block(Catalog& base) const {
+  std::unique_ptr<Catalog> c(new Catalog(NoSystemViews{}));
+  for (const auto& [id, o] : objects_) c->objects_[id] = std::make_unique<sql::ObjectInfo>(*o);
+  c->by_name_ = by_name_;
+  c->deps_ = deps_;
+  c->system_views_ = system_views_;
+  c->next_id_ = next_id_;
+  c->next_oid_ = next_oid_;
+  c->arrangement_rows = arrangement_rows;
+  c->source_rows = source_rows;
+  c->dataflow_rows = dataflow_rows;
+  c->sink_rows = sink_rows;
+  c->base_ = &base;
+  return c;
+}
+
+std::unique_ptr<Catalog> Catalog::clone() const {
+  FRESHET_ASSERT(base_ != nullptr);
+  auto c = copy_for_block(*base_);
+  c->tables_ = tables_;  // the empty contents of the tables the block created
+  c->on_change = on_change;
+  return c;
 }
 
 sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps) {
@@ -18,12 +44,33 @@ sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_
   by_name_[{ref.schema, ref.name}] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
   if (!deps.empty()) deps_[ref.id] = deps;
+  stored_[ref.id] = ref;
   objects_[ref.id] = std::move(p);
   return ref;
 }
 
 void Catalog::updated(uint64_t id) {
-  if (on_change) on_change(id, find(id));
+  sql::ObjectInfo* o = find(id);
+  if (o == nullptr) return;
+  try {
+    write({{id, o}});
+  } catch (...) {
+    if (auto it = stored_.find(id); it != stored_.end()) *o = it->second;
+    throw;
+  }
+  stored_[id] = *o;
+}
+
+void Catalog::add_dependency(uint64_t dependent, uint64_t on) {
+  deps_[dependent].push_back(on);
+  try {
+    updated(dependent);
+  } catch (...) {
+    auto& d = deps_[dependent];
+    d.pop_back();
+    if (d.empty()) deps_.erase(dependent);
+    throw;
+  }
 }
 
 sql::ObjectInfo* Catalog::find(uint64_t id) {
@@ -66,25 +113,47 @@ const sql::ObjectInfo* Catalog::lookup_oid(uint32_t oid) const {
 }
 
 sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
-  if (!keep_id) obj.id = next_id_++;
-  obj.oid = next_oid_++;
+  if (!keep_id) obj.id = allocate_id();
+  obj.oid = base_ != nullptr ? base_->next_oid_++ : next_oid_++;
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;
   by_name_[{ref.schema, ref.name}] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
   objects_[ref.id] = std::move(p);
-  if (on_change) on_change(ref.id, &ref);
+  try {
+    write({{ref.id, &ref}});
+  } catch (...) {
+    // Not durable: it never existed. (The id and oid are not reused; nothing refers to them.)
+    erase_in_memory(ref.id);
+    throw;
+  }
+  stored_[ref.id] = ref;
   return ref;
 }
 
-void Catalog::remove(uint64_t id) {
+void Catalog::erase_in_memory(uint64_t id) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return;
   by_name_.erase({it->second->schema, it->second->name});
   tables_.erase(id);
   deps_.erase(id);
+  stored_.erase(id);
   objects_.erase(it);
-  if (on_change) on_change(id, nullptr);
+}
+
+void Catalog::remove(uint64_t id) {
+  if (objects_.find(id) == objects_.end()) return;
+  if (removal_recorded_.erase(id) == 0) write({{id, nullptr}});
+  erase_in_memory(id);
+}
+
+void Catalog::record_removals(const std::vector<uint64_t>& ids) {
+  std::vector<Change> changes;
+  for (uint64_t id : ids)
+    if (objects_.count(id) && !removal_recorded_.count(id)) changes.push_back({id, nullptr});
+  if (changes.empty()) return;
+  write(changes);
+  for (const auto& [id, o] : changes) removal_recorded_[id] = true;
 }
 
 std::vector<const sql::ObjectInfo*> Catalog::dependents(uint64_t id) const {
@@ -99,7 +168,10 @@ std::vector<const sql::ObjectInfo*> Catalog::dependents(uint64_t id) const {
 
 TableData* Catalog::table_data(uint64_t id) {
   auto it = tables_.find(id);
-  return it == tables_.end() ? nullptr : &it->second;
+  if (it != tables_.end()) return &it->second;
+  // A private catalog reads the contents of the tables it shares with the real one there.
+  if (base_ != nullptr && objects_.count(id)) return base_->table_data(id);
+  return nullptr;
 }
 
 const SystemView* Catalog::system_view(uint64_t id) const {

@@ -21,9 +21,25 @@ namespace freshet::server {
 // first, then UNIQUE constraints) the number of rows per key value, to check uniqueness.
 struct TableData {
   std::unordered_map<Row, int64_t, RowHash> rows;
+  // Per key constraint, in the order checked (the primary key, the UNIQUE constraints, then
+  // unique_indexes): how many rows have each non-NULL key. Sized lazily (a table never
+  // written may have fewer entries).
   std::vector<std::unordered_map<Row, int64_t, RowHash>> key_counts;
+  // The table's unique indexes (CREATE UNIQUE INDEX), in creation order; in memory only,
+  // rebuilt from the index objects at start-up.
+  struct UniqueIndex {
+    uint64_t index_id = 0;
+    std::vector<uint32_t> columns;
+    std::string name;
+  };
+  std::vector<UniqueIndex> unique_indexes;
   // Tables filled by a source: the current row of each (canonical) key.
   std::unordered_map<Row, Row, RowHash> by_key;
+  // Written so far (since start): row changes (|diff|) and their encoded bytes, by every
+  // writer (sessions, sources, Kafka Produce). Guarded by State::mu (updated where a write is
+  // staged, under mu held exclusively anyway); read by /metrics.
+  uint64_t rows_written = 0;
+  uint64_t bytes_written = 0;
   size_t size() const {
     size_t n = 0;
     for (const auto& [r, c] : rows) n += static_cast<size_t>(c);
@@ -42,19 +58,35 @@ class Catalog : public sql::CatalogView {
  public:
   Catalog();
 
+  // A transaction block's private catalog (transaction.hpp): a copy of this catalog's objects,
+  // dependencies and system views, bound to by the block's statements. It holds no table
+  // contents of its own: table_data() of a table it shares with `base` is base's (read only
+  // through it), and the tables it creates are empty (the block's rows are kept apart). Ids and
+  // oids come from `base`, so they never clash with objects created meanwhile.
+  // REQUIRES: mu held (shared suffices) while copying; base outlives the copy.
+  std::unique_ptr<Catalog> copy_for_block(Catalog& base) const;
+  // A copy of a private catalog, for a savepoint; the same base.
+  std::unique_ptr<Catalog> clone() const;
+
   const sql::ObjectInfo* lookup(std::string_view schema, std::string_view name) const override;
   const sql::ObjectInfo* lookup_oid(uint32_t oid) const override;
 
+  // Every change below is durable before it is visible, or not made at all: the change hook
+  // (on_change) writes it and throws SqlError when it cannot (a full disk: 53100), and then the
+  // catalog in memory is as it was before the call (an add is taken back, a remove not done,
+  // an in-place modification reverted to the stored object).
+  //
   // Adds a user object; assigns its oid, and its id unless keep_id (an id from allocate_id()).
   // Returns the stored object.
   sql::ObjectInfo& add(sql::ObjectInfo obj, bool keep_id = false);
   // Re-adds an object as stored (keeping its id and oid) at start-up; no change hook.
   sql::ObjectInfo& restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps);
   sql::ObjectInfo* find(uint64_t id);
-  // Tells the change hook that a found object was modified in place.
+  // Tells the change hook that a found object was modified in place. When that cannot be made
+  // durable, the object is put back as last stored (references to it stay valid) and it throws.
   void updated(uint64_t id);
   // An id for something that is not a catalog object (a source's own state).
-  uint64_t allocate_id() { return next_id_++; }
+  uint64_t allocate_id() { return base_ != nullptr ? base_->allocate_id() : next_id_++; }
   void note_id(uint64_t id) {
     if (id >= next_id_ && id < (uint64_t{1} << 40)) next_id_ = id + 1;
   }
@@ -62,19 +94,30 @@ class Catalog : public sql::CatalogView {
     auto it = deps_.find(id);
     return it == deps_.end() ? std::vector<uint64_t>{} : it->second;
   }
-  // Called after every change of an object (obj == nullptr: removed), with the coordinator's
-  // lock held; it makes the change durable and throws SqlError when it cannot.
-  std::function<void(uint64_t id, const sql::ObjectInfo* obj)> on_change;
+  // Called for every change of objects (obj == nullptr: removed), with the coordinator's lock
+  // held, before the change is visible to anyone else; it makes all the changes of one call
+  // durable together (one batch) and throws SqlError when it cannot.
+  using Change = std::pair<uint64_t, const sql::ObjectInfo*>;
+  std::function<void(const std::vector<Change>& changes)> on_change;
+  // Removes an object: durably first (unless record_removals() did), then in memory.
   void remove(uint64_t id);
+  // Makes the removal of several objects durable at once, before any of them is touched in
+  // memory (DROP ... CASCADE tears them down afterwards and calls remove() for each, which then
+  // writes nothing). Throws like the hook, with nothing changed.
+  void record_removals(const std::vector<uint64_t>& ids);
+  // The same when the caller made the removals durable itself (in one batch with other records:
+  // DROP SOURCE removes the source's record with its tables').
+  void removals_recorded(const std::vector<uint64_t>& ids) {
+    for (uint64_t id : ids)
+      if (objects_.count(id)) removal_recorded_[id] = true;
+  }
   // Objects that depend on `id` (views naming it, indexes on it).
   std::vector<const sql::ObjectInfo*> dependents(uint64_t id) const;
-  void add_dependency(uint64_t dependent, uint64_t on) {
-    deps_[dependent].push_back(on);
-    updated(dependent);
-  }
+  void add_dependency(uint64_t dependent, uint64_t on);
 
   const std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>>& objects() const { return objects_; }
   TableData* table_data(uint64_t id);
+  const TableData* table_data(uint64_t id) const { return const_cast<Catalog*>(this)->table_data(id); }
   const SystemView* system_view(uint64_t id) const;
   const std::vector<SystemView>& system_views() const { return system_views_; }
   // Rows of the arrangement-size relation, filled by the coordinator (it owns the dataflows).
@@ -86,6 +129,9 @@ class Catalog : public sql::CatalogView {
   std::function<void(std::vector<Row>&)> dataflow_rows;
   // Rows of the sink-status relation, filled by the coordinator.
   std::function<void(std::vector<Row>&)> sink_rows;
+  // mz_kafka_consumer_groups: (group_id, topic, partition, committed_offset, end_offset, lag),
+  // filled by the Kafka API's backend while it runs (kafka_backend.hpp).
+  std::function<void(std::vector<Row>&)> kafka_group_rows;
 
   static constexpr uint64_t kFirstUserId = 1 << 20;
   static constexpr uint32_t kFirstUserOid = 16384;
@@ -96,13 +142,24 @@ class Catalog : public sql::CatalogView {
   static uint32_t namespace_oid(const std::string& schema);
 
  private:
+  struct NoSystemViews {};
+  explicit Catalog(NoSystemViews) {}
   std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>> objects_;
   std::map<std::pair<std::string, std::string>, uint64_t> by_name_;
   std::unordered_map<uint64_t, TableData> tables_;
   std::map<uint64_t, std::vector<uint64_t>> deps_;
+  // The object as last made durable (what updated() reverts to when a write fails).
+  std::unordered_map<uint64_t, sql::ObjectInfo> stored_;
+  std::unordered_map<uint64_t, bool> removal_recorded_;  // by record_removals(), not yet removed
+  void erase_in_memory(uint64_t id);
+  void write(const std::vector<Change>& changes) {
+    if (on_change) on_change(changes);
+  }
   std::vector<SystemView> system_views_;
   uint64_t next_id_ = kFirstUserId;
   uint32_t next_oid_ = kFirstUserOid + 1;
+  // A private catalog's real one (copy_for_block); null for the real catalog.
+  Catalog* base_ = nullptr;
 };
 
 // Defined in system_views.cpp.

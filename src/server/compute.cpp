@@ -60,6 +60,9 @@ void Coordinator::State::compute_loop() {
         Maintained::ComputeState& c = m->compute;
         if (c.dropped || !c.failed.empty() || c.processed_seq >= step.seq) {
           // Dropped or stopped; or created after this step was queued (its snapshot has it).
+          // A failed one whose inputs change is rebuilt (retry_failed_dataflows).
+          if (!c.failed.empty() && c.processed_seq < step.seq)
+            for (uint64_t in : m->inputs()) c.retry |= changes.count(in) > 0;
           if (c.processed_seq < step.seq) c.processed_seq = step.seq;
           continue;
         }
@@ -70,7 +73,8 @@ void Coordinator::State::compute_loop() {
         m->step(step.ts, changes, ctx, delta);
       } catch (const SqlError& e) {
         error = e.sqlstate() + " " + e.message();
-        std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu and was stopped: %s\n", m->name().c_str(),
+        std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu; it answers the error until its inputs allow it: %s\n",
+                     m->name().c_str(),
                      static_cast<unsigned long long>(step.ts), e.message().c_str());
       }
       arena.reset();
@@ -170,7 +174,7 @@ Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<b
   if (!m->compute.failed.empty()) {
     const std::string& f = m->compute.failed;
     throw SqlError(f.substr(0, 5), "the dataflow of \"" + m->name() + "\" stopped with an error: " + f.substr(6))
-        .with_hint("Drop and recreate the index or materialized view once the data allows it.");
+        .with_hint("It works again by itself once the rows causing the error are gone.");
   }
   return m;
 }

@@ -43,9 +43,21 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     uint64_t upper = st->persist->max_upper();
     if (upper >= st->now_ts) st->now_ts = upper + 1;
     st->recover();
-    st->catalog.on_change = [st](uint64_t id, const sql::ObjectInfo* obj) {
-      Status ps = obj ? st->persist->put_object(st->now_ts, *obj, st->catalog.dependencies_of(id)) : st->persist->delete_object(st->now_ts, id);
-      if (!ps) throw SqlError(sqlstate::kIoError, "could not record a catalog change durably: " + ps.message());
+    st->catalog.note_id(st->persist->highest_stored_id());
+    // Collections of no catalog object or source: a drop whose removal failed (a full disk), or
+    // a catalog record lost to damage (`freshet repair` lists those). Said, never used or dropped.
+    for (const auto& info : st->persist->store().list()) {
+      if (info.id < Catalog::kFirstUserId || info.id >= Persistence::kRawTopicCollectionBase) continue;
+      if (st->catalog.find(info.id) || st->sources.count(info.id)) continue;
+      std::fprintf(stderr, "freshet: collection %llu (%s) belongs to no catalog object: dropped while its removal failed, or its "
+                           "catalog record was lost (see the output of freshet repair); it is kept and not used\n",
+                   static_cast<unsigned long long>(info.id), info.name.c_str());
+    }
+    st->catalog.on_change = [st](const std::vector<Catalog::Change>& changes) {
+      std::vector<Persistence::ObjectChange> out;
+      for (const auto& [id, obj] : changes) out.push_back({id, obj, obj ? st->catalog.dependencies_of(id) : std::vector<uint64_t>{}});
+      if (Status ps = st->persist->write_objects(st->now_ts, out); !ps)
+        throw storage_write_error("could not record a catalog change durably", ps);
     };
   }
   st->catalog.arrangement_rows = [st](std::vector<Row>& out) {
@@ -90,6 +102,10 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     uint64_t now = wall_clock_ms();
     for (const auto& [id, e] : st->sources) {
       std::lock_guard g(e->mu);
+      // The source's own error, else the tables whose capture stopped (the source runs on).
+      std::string last_error = e->status.last_error;
+      if (last_error.empty())
+        for (const auto& [i, why] : e->stopped_tables) last_error += (last_error.empty() ? "" : "; ") + why;
       std::vector<Datum> ds = {Datum::from_string(e->name), Datum::from_string(e->type), Datum::from_string(e->status.state),
                                Datum::from_int(static_cast<int64_t>(e->status.snapshot_rows_done)),
                                Datum::from_int(static_cast<int64_t>(e->status.snapshot_rows_total)),
@@ -98,7 +114,7 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
                                Datum::from_float(now - e->rate_window_start_ms > 5000 ? 0.0 : e->rows_per_second),
                                Datum::from_int(static_cast<int64_t>(e->rows_total)),
                                e->position.empty() ? Datum::null() : Datum::from_string(e->position),
-                               e->status.last_error.empty() ? Datum::null() : Datum::from_string(e->status.last_error)};
+                               last_error.empty() ? Datum::null() : Datum::from_string(last_error)};
       out.push_back(Row::pack(ds));
     }
   };
@@ -192,6 +208,11 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
   FRESHET_ASSERT(t >= now_ts);
   now_ts = t;
   std::unique_lock lk(compute_mu);
+  for (const auto& m : maintained) {
+    if (m->compute.failed.empty() || m->compute.retry) continue;
+    for (uint64_t in : m->inputs())
+      if (changes.count(in)) m->compute.retry = true;
+  }
   bool any_time_dependent = false;
   for (const auto& m : maintained) any_time_dependent |= m->time_dependent();
   // Nothing to step: no dataflow reads these changes or needs the time, nobody follows them,
@@ -217,6 +238,7 @@ void Coordinator::State::start_ticker() {
         uint64_t t = wall_clock_ms();
         if (!unpublished.empty()) t = std::min(t, unpublished.front()->ts);
         if (t > now_ts) advance(t, {});
+        retry_failed_dataflows();
       }
       lock.lock();
     }

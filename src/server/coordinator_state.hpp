@@ -71,6 +71,11 @@ struct Coordinator::State {
   std::deque<std::shared_ptr<UnpublishedWrite>> unpublished;  // guarded by mu, commit order
   uint64_t next_write_seq = 1;                                // guarded by mu
   uint64_t last_write_ts = 0;                                 // guarded by mu
+  // The last transaction block with DDL committed (transaction.hpp). Guarded by write_mu.
+  uint64_t last_block_seq = 0;
+  // Its table records could not be written (they are redone at the next start); until then no
+  // other block with DDL may commit, as its redo record would replace this one's.
+  bool last_block_unapplied = false;
   std::condition_variable_any published_cv;                   // with mu: a publish happened
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
   std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks;      // guarded by mu, by catalog id
@@ -166,6 +171,22 @@ struct Coordinator::State {
   Maintained* find_maintained(uint64_t id);
   // REQUIRES: mu held exclusively.
   void drop_maintained(uint64_t id);
+  // Throws 55000 when t is a source's table whose capture stopped (an incompatible upstream
+  // schema change: its rows are no longer current). REQUIRES: mu held. Defined in sources.cpp.
+  void check_table_readable(const sql::ObjectInfo& t);
+  // Errors in views are data (Materialize's model): a dataflow whose step failed (a division by
+  // zero in a row) answers that error to every read, but is not given up: once a change of one
+  // of its inputs has been published (the row causing it may be gone), it is rebuilt from its
+  // inputs' current contents (rehydrated); it either works again, with exactly the contents of
+  // the data now, or answers the new error. The same after a restart: an index or materialized
+  // view that cannot hydrate answers its error until its data allows it. Called after
+  // publishing and by the ticker; rebuilds at most every kRetryInterval per dataflow, and at most
+  // every 4 x the last attempt's duration (a source writing fast into a failed view's input
+  // costs one rehydration per interval, not per transaction, and at most a fifth of the time). A failed dataflow that other dataflows read (a view over it, a subscription)
+  // is not rebuilt: it stays failed until dropped (they would miss its changes).
+  // REQUIRES: mu held exclusively. Defined in session.cpp (it hydrates like CREATE INDEX).
+  void retry_failed_dataflows();
+  static constexpr std::chrono::milliseconds kRetryInterval{250};
 
   // Start-up: the catalog, table contents and sources' data from disk, then hydration of every
   // index and materialized view (progress on stderr). Sources are started by start_sources().

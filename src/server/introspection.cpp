@@ -2,7 +2,8 @@
 // them in mz_internal): mz_arrangement_sizes lists every maintained arrangement with the
 // records and bytes it holds; mz_source_statuses and mz_sink_statuses the state of every
 // source and sink; mz_dataflow_frontiers (and Materialize's mz_wallclock_global_lag and
-// mz_hydration_statuses) every dataflow's progress.
+// mz_hydration_statuses) every dataflow's progress; mz_objects every user object with its
+// kind, what it belongs to, its row count and its Kafka topic (the web console's overview).
 #include "server/catalog.hpp"
 
 #include <functional>
@@ -10,6 +11,28 @@
 namespace freshet::server {
 namespace {
 // Each row of mz_dataflow_frontiers, unpacked (the relations derived from it).
+const char* object_type(sql::ObjectKind k) {
+  switch (k) {
+    case sql::ObjectKind::kTable: return "table";
+    case sql::ObjectKind::kView: return "view";
+    case sql::ObjectKind::kMaterializedView: return "materialized-view";
+    case sql::ObjectKind::kIndex: return "index";
+    case sql::ObjectKind::kSystemView: return "system-view";
+    case sql::ObjectKind::kSource: return "source";
+    case sql::ObjectKind::kSecret: return "secret";
+    case sql::ObjectKind::kConnection: return "connection";
+    case sql::ObjectKind::kSink: return "sink";
+  }
+  return "unknown";
+}
+
+// A table's row count. With a primary key every row is there once, so the number of distinct
+// rows is the count, in O(1) (the console reads this every second, and a source's table may
+// hold millions of rows); without one the multiplicities are summed, O(rows).
+size_t table_rows(const sql::ObjectInfo& t, const TableData& data) {
+  return t.primary_key.empty() ? data.size() : data.rows.size();
+}
+
 void each_dataflow_row(const Catalog& c, const std::function<void(const std::vector<Datum>&)>& fn) {
   if (!c.dataflow_rows) return;
   std::vector<Row> rows;
@@ -101,6 +124,49 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
           std::vector<Datum> o = {ds[0], ds[5]};
           out.push_back(Row::pack(o));
         });
+      });
+  // Materialize's mz_catalog.mz_objects, with two columns of Freshet's: `on_name` (an
+  // index's relation, a source-fed table's source) and `rows` (a table's current row count;
+  // NULL for the others: their sizes are in mz_arrangement_sizes; O(1) for tables with a
+  // primary key, O(rows) without). `topic` is the Kafka topic
+  // that serves the object (src/server/kafka_backend.cpp: tables and materialized views).
+  add(first_id + 6, 16006, "mz_objects",
+      {{"id", Type(TypeId::kInt8), false, std::nullopt},
+       {"oid", Type(TypeId::kInt8), false, std::nullopt},
+       {"schema_name", Type(TypeId::kText), false, std::nullopt},
+       {"name", Type(TypeId::kText), false, std::nullopt},
+       {"type", Type(TypeId::kText), false, std::nullopt},
+       {"on_name", Type(TypeId::kText), true, std::nullopt},
+       {"rows", Type(TypeId::kInt8), true, std::nullopt},
+       {"topic", Type(TypeId::kText), true, std::nullopt}},
+      [](const Catalog& c, std::vector<Row>& out) {
+        for (const auto& [id, o] : c.objects()) {
+          uint64_t owner = o->kind == sql::ObjectKind::kIndex ? o->index_on : o->source_id;
+          const auto owner_it = owner ? c.objects().find(owner) : c.objects().end();
+          const TableData* data = o->kind == sql::ObjectKind::kTable ? c.table_data(id) : nullptr;
+          bool has_topic = o->kind == sql::ObjectKind::kTable || o->kind == sql::ObjectKind::kMaterializedView;
+          const std::string topic = "freshet." + o->schema + "." + o->name;  // outlives the Datum below
+          std::vector<Datum> ds = {
+              Datum::from_int(static_cast<int64_t>(id)), Datum::from_int(o->oid), Datum::from_string(o->schema),
+              Datum::from_string(o->name), Datum::from_string(object_type(o->kind)),
+              owner_it == c.objects().end() ? Datum::null() : Datum::from_string(owner_it->second->name),
+              data ? Datum::from_int(static_cast<int64_t>(table_rows(*o, *data))) : Datum::null(),
+              has_topic ? Datum::from_string(topic) : Datum::null()};
+          out.push_back(Row::pack(ds));
+        }
+      });
+  // The Kafka API's consumer groups by their committed offsets (durable, so groups from before
+  // a restart are listed too), with the topic's end and the lag for Freshet's own topics
+  // (NULL for raw topics created by Kafka clients). Empty without the Kafka API.
+  add(first_id + 7, 16007, "mz_kafka_consumer_groups",
+      {{"group_id", Type(TypeId::kText), false, std::nullopt},
+       {"topic", Type(TypeId::kText), false, std::nullopt},
+       {"partition", Type(TypeId::kInt4), false, std::nullopt},
+       {"committed_offset", Type(TypeId::kInt8), false, std::nullopt},
+       {"end_offset", Type(TypeId::kInt8), true, std::nullopt},
+       {"lag", Type(TypeId::kInt8), true, std::nullopt}},
+      [](const Catalog& c, std::vector<Row>& out) {
+        if (c.kafka_group_rows) c.kafka_group_rows(out);
       });
   return v;
 }

@@ -1,5 +1,6 @@
 #include "server/kafka_backend.hpp"
 
+#include <cstdio>
 #include <set>
 
 #include "kafka/encoding.hpp"
@@ -18,11 +19,15 @@ CollectionKafkaBackend::CollectionKafkaBackend(Coordinator& coordinator, int32_t
     : coord_(coordinator), partitions_(partitions < 1 ? 1 : partitions) {
   auto& st = coord_.state();
   if (st.persist) {
-    (void)st.persist->load_kafka_offsets([&](std::string g, std::string t, int32_t p, int64_t off, std::string meta) {
+    // A read that fails is never taken for "nothing stored": without the committed offsets
+    // consumers would re-read from the start, and without the list of raw topics their
+    // partitions would look like leftovers of a crash and be dropped below. Refuse to start.
+    Status ls = st.persist->load_kafka_offsets([&](std::string g, std::string t, int32_t p, int64_t off, std::string meta) {
       offsets_[g][{t, p}] = {off, meta};
     });
+    if (!ls) throw SqlError(sqlstate::kIoError, "cannot read the Kafka consumer groups' offsets: " + ls.message());
     std::set<uint64_t> live;
-    (void)st.persist->load_raw_topics([&](std::string name, int32_t partitions, int64_t number) {
+    ls = st.persist->load_raw_topics([&](std::string name, int32_t partitions, int64_t number) {
       RawTopic t;
       t.partitions = partitions;
       t.number = number;
@@ -30,10 +35,62 @@ CollectionKafkaBackend::CollectionKafkaBackend(Coordinator& coordinator, int32_t
       next_raw_number_ = std::max(next_raw_number_, number + 1);
       raw_[std::move(name)] = std::move(t);
     });
-    // Partitions of a topic whose create or delete did not finish before a crash.
+    if (!ls)
+      throw SqlError(sqlstate::kIoError, "cannot read the list of Kafka topics (refusing to start rather than take their "
+                                         "partitions for leftovers): " + ls.message());
+    // Partitions without an entry in the list (read completely above): an empty one is left by
+    // a create that did not finish before a crash, and is dropped. One with records is kept
+    // (and said): a delete that did not finish, or an entry lost to damage (freshet repair) —
+    // never delete data on a guess.
     for (const auto& info : st.persist->store().list()) {
-      if (info.id >= Persistence::kRawTopicCollectionBase && live.count(info.id) == 0)
-        (void)st.persist->drop_collection(info.id);
+      if (info.id < Persistence::kRawTopicCollectionBase || live.count(info.id) != 0) continue;
+      if (info.bounds.next_offset > 0) {
+        std::fprintf(stderr, "freshet: collection %llu (%s) holds %llu records of a Kafka topic partition whose topic is not in "
+                             "the list (a delete that did not finish, or its entry was lost): kept, not served\n",
+                     static_cast<unsigned long long>(info.id), info.name.c_str(),
+                     static_cast<unsigned long long>(info.bounds.next_offset));
+        // Its number is not handed out again (a new topic would find the collection taken).
+        int64_t number = static_cast<int64_t>((info.id - Persistence::kRawTopicCollectionBase) / 1024);
+        next_raw_number_ = std::max(next_raw_number_, number + 1);
+        continue;
+      }
+      std::fprintf(stderr, "freshet: dropping collection %llu (%s): an empty Kafka topic partition without a topic (an "
+                           "unfinished create)\n", static_cast<unsigned long long>(info.id), info.name.c_str());
+      if (Status ds = st.persist->drop_collection(info.id); !ds)
+        std::fprintf(stderr, "freshet: could not drop collection %llu: %s\n", static_cast<unsigned long long>(info.id),
+                     ds.message().c_str());
+    }
+  }
+  std::unique_lock lock(st.mu);  // relation reads hold it
+  st.catalog.kafka_group_rows = [this](std::vector<Row>& out) { group_rows_locked(out); };
+}
+
+CollectionKafkaBackend::~CollectionKafkaBackend() {
+  auto& st = coord_.state();
+  std::unique_lock lock(st.mu);
+  st.catalog.kafka_group_rows = nullptr;
+}
+
+void CollectionKafkaBackend::group_rows_locked(std::vector<Row>& out) {
+  // Lock order: the caller holds the coordinator's mu; mu_ (offsets) and index_mu_ (in
+  // high_watermark) are taken inside it, never the other way round. raw_mu_ must not be
+  // (it comes before mu), so raw topics have no high watermark here.
+  auto& st = coord_.state();
+  std::map<std::string, Route, std::less<>> by_topic;
+  for (auto& r : routes_locked()) by_topic.emplace(r.info.name, std::move(r));
+  std::lock_guard lock(mu_);
+  for (const auto& [group, tps] : offsets_) {
+    for (const auto& [tp, v] : tps) {
+      const auto& [topic, partition] = tp;
+      std::optional<int64_t> end;
+      auto r = by_topic.find(topic);
+      if (r != by_topic.end() && st.persist && partition >= 0 && partition < partitions_)
+        if (auto c = st.persist->store().get(r->second.collection))
+          end = static_cast<int64_t>(high_watermark(r->second, partition, *c));
+      std::vector<Datum> ds = {Datum::from_string(group), Datum::from_string(topic), Datum::from_int(partition),
+                               Datum::from_int(v.first), end ? Datum::from_int(*end) : Datum::null(),
+                               end ? Datum::from_int(std::max<int64_t>(0, *end - v.first)) : Datum::null()};
+      out.push_back(Row::pack(ds));
     }
   }
 }
@@ -189,8 +246,12 @@ int16_t CollectionKafkaBackend::read_raw(const storage::Collection& c, int64_t f
 }
 
 std::vector<CollectionKafkaBackend::Route> CollectionKafkaBackend::routes() {
+  std::shared_lock lock(coord_.state().mu);
+  return routes_locked();
+}
+
+std::vector<CollectionKafkaBackend::Route> CollectionKafkaBackend::routes_locked() {
   auto& st = coord_.state();
-  std::shared_lock lock(st.mu);
   std::vector<Route> out;
   for (const auto& [id, o] : st.catalog.objects()) {
     Route r;

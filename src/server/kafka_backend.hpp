@@ -35,7 +35,10 @@ namespace freshet::server {
 
 class CollectionKafkaBackend : public kafka::KafkaBackend {
  public:
+  // Also fills the coordinator's mz_kafka_consumer_groups relation (Catalog::kafka_group_rows)
+  // while it lives.
   CollectionKafkaBackend(Coordinator& coordinator, int32_t partitions);
+  ~CollectionKafkaBackend() override;
 
   std::vector<kafka::TopicInfo> topics() override;
   std::optional<kafka::TopicInfo> topic(std::string_view name) override;
@@ -84,6 +87,10 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
 
   std::optional<Route> route(std::string_view topic);
   std::vector<Route> routes();
+  std::vector<Route> routes_locked();  // REQUIRES: the coordinator's mu held (shared or not)
+  // mz_kafka_consumer_groups: per group, topic and partition the committed offset, and for
+  // Freshet's own topics the high watermark and the lag. REQUIRES: mu held (a relation read).
+  void group_rows_locked(std::vector<Row>& out);
   // The high watermark of one topic partition: one past the last offset holding one of its
   // records (0 when it has none). Where a topic owns its collection and has one partition, the
   // collection's next offset. Otherwise from a per-collection index of the last offset of every

@@ -23,6 +23,7 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
     : id_(id), name_(std::move(name)), plan_(std::move(plan)), contents_(0, RefHash{this}, RefEq{this}) {
   dataflow::RenderOptions opts;
   opts.keep_state = true;
+  opts.workers = 0;  // sharded over --workers
   df_ = dataflow::render(plan_, opts);
   time_dependent_ = depends_on_time(plan_);
   // Hydration: every input's current contents at time t.

@@ -12,6 +12,7 @@
 #include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
 
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -72,6 +73,10 @@ class Maintained {
     uint64_t processed_seq = 0;  // every compute step up to this one has been applied
     bool dropped = false;        // removed from the list; not stepped again
     std::string failed;          // "SQLSTATE message" of the error that stopped it
+    // Failed, and one of its inputs changed since: retry_failed_dataflows() rebuilds it.
+    bool retry = false;
+    std::chrono::steady_clock::time_point last_retry{};
+    std::chrono::steady_clock::duration retry_cost{};  // how long the last failed rebuild took
     bool is_mv = false;          // a materialized view: its output changes are stored
   };
   ComputeState compute;

@@ -2,6 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <map>
+#include <cstdlib>
+
+#include "storage/io.hpp"
+
 namespace freshet::server {
 namespace {
 
@@ -28,6 +34,7 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const 
               {"maintained", o.maintained},
               {"index_on", o.index_on},
               {"index_key", o.index_key},
+              {"index_unique", o.index_unique},
               {"source_id", o.source_id},
               // A secret's value is stored sealed (secret_box.hpp), never as plaintext.
               {"secret", box != nullptr ? std::string() : o.secret_value},
@@ -58,6 +65,7 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const Secr
   o.definition_sql = j.at("definition").get<std::string>();
   o.maintained = j.at("maintained").get<bool>();
   o.index_on = j.at("index_on").get<uint64_t>();
+  o.index_unique = j.value("index_unique", false);  // absent in catalogs written before it
   o.index_key = j.at("index_key").get<std::vector<uint32_t>>();
   o.source_id = j.at("source_id").get<uint64_t>();
   o.secret_value = j.at("secret").get<std::string>();
@@ -94,7 +102,12 @@ Row prefixed(int64_t prefix, std::span<const Datum> rest) {
 }  // namespace
 
 Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_dir, const std::string& secret_key_file) {
-  auto store = storage::Store::open(data_dir);
+  storage::StoreOptions options;
+  // TEST ONLY: small segments, so that end-to-end tests get sealed segments and rolls from a
+  // few rows (test/e2e/corruption_test.sh). Not a user setting: never set it in production.
+  if (const char* v = std::getenv("FRESHET_TEST_SEGMENT_BYTES"); v != nullptr && std::atoll(v) >= 1024)
+    options.collection.segment_bytes = static_cast<uint64_t>(std::atoll(v));
+  auto store = storage::Store::open(data_dir, options);
   if (!store) return store.status();
   std::unique_ptr<Persistence> p(new Persistence(std::move(store.value())));
   auto box = SecretBox::open_or_create(secret_key_file.empty() ? data_dir + "/secret.key" : secret_key_file);
@@ -108,6 +121,11 @@ Result<std::unique_ptr<Persistence>> Persistence::open(const std::string& data_d
       if (!c) return c.status();
     }
   }
+  // The catalog keeps its acknowledged end (ACKED): damage to its last records is then told
+  // from a torn write, never cut silently (a DDL is rare; the extra file write is cheap).
+  // Not fatal (a start on a full disk must still serve reads): without it, only that check is off.
+  if (Status s = p->store_->get(kCatalogCollection)->enable_acked_marker(); !s)
+    std::fprintf(stderr, "freshet: could not start keeping the catalog's acknowledged end: %s\n", s.message().c_str());
   return p;
 }
 
@@ -142,6 +160,29 @@ Status Persistence::put_object(uint64_t ts, const sql::ObjectInfo& obj, const st
   return append(kCatalogCollection, std::move(b));
 }
 
+SqlError storage_write_error(const std::string& what, const Status& s) {
+  bool full = storage::io::is_disk_full(s);
+  std::fprintf(stderr, "freshet: %s: %s%s\n", what.c_str(), s.message().c_str(),
+               full ? " (the disk is full: writes fail until space is freed, then resume by themselves)" : "");
+  SqlError e(full ? kDiskFullSqlstate : sqlstate::kIoError, what + ": " + s.message());
+  if (full) e.with_hint("Free space on the data directory's file system; Freshet resumes writing without a restart.");
+  return e;
+}
+
+Status Persistence::write_objects(uint64_t ts, const std::vector<ObjectChange>& changes) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  for (const auto& c : changes) {
+    if (c.obj)
+      b.changes.push_back(storage::Change::upsert(key_of("object", c.id),
+                                                  text_row(to_json(*c.obj, c.deps, secret_box_ ? &*secret_box_ : nullptr).dump())));
+    else
+      b.changes.push_back(storage::Change::del(key_of("object", c.id)));
+  }
+  if (b.changes.empty()) return Status::ok();
+  return append(kCatalogCollection, std::move(b));
+}
+
 Status Persistence::delete_object(uint64_t ts, uint64_t id) {
   storage::Batch b;
   b.timestamp_ms = ts;
@@ -149,18 +190,74 @@ Status Persistence::delete_object(uint64_t ts, uint64_t id) {
   return append(kCatalogCollection, std::move(b));
 }
 
+storage::Change Persistence::object_record(const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) const {
+  return storage::Change::upsert(key_of("object", obj.id), text_row(to_json(obj, deps, secret_box_ ? &*secret_box_ : nullptr).dump()));
+}
+
+storage::Change Persistence::object_delete_record(uint64_t id) { return storage::Change::del(key_of("object", id)); }
+
+namespace {
+void put_u32(std::string& out, size_t n) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+}
+bool get_u32(std::string_view& in, size_t& n) {
+  if (in.size() < 4) return false;
+  n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<size_t>(static_cast<unsigned char>(in[static_cast<size_t>(i)])) << (8 * i);
+  in.remove_prefix(4);
+  return true;
+}
+}  // namespace
+
+// ["block", 0] -> [seq, changes]; changes: per change a byte (1 upsert, 0 delete), the key's
+// length (4 bytes, little endian) and bytes, for an upsert the value's length and bytes.
+storage::Change Persistence::block_redo_record(uint64_t seq, const std::vector<storage::Change>& table_changes) {
+  std::string enc;
+  for (const auto& c : table_changes) {
+    enc.push_back(c.value ? 1 : 0);
+    put_u32(enc, c.key.bytes().size());
+    enc += c.key.bytes();
+    if (c.value) {
+      put_u32(enc, c.value->bytes().size());
+      enc += c.value->bytes();
+    }
+  }
+  std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(seq)), Datum::from_string(enc)};
+  return storage::Change::upsert(key_of("block", 0), Row::pack(ds));
+}
+
+storage::Change Persistence::block_applied_record(uint64_t seq) {
+  Datum s = Datum::from_int(static_cast<int64_t>(seq));
+  return storage::Change::upsert(prefixed(0, {}), Row::pack(std::span<const Datum>(&s, 1)));
+}
+
+Status Persistence::write_catalog(uint64_t ts, std::vector<storage::Change> changes) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes = std::move(changes);
+  return append(kCatalogCollection, std::move(b));
+}
+
 Status Persistence::put_source(uint64_t ts, const StoredSource& s) {
   json j = {{"id", s.id}, {"name", s.name}, {"sql", s.create_sql}, {"tables", s.table_ids}, {"single", s.single_table_named_after_source}};
+  if (!s.stopped.empty()) {
+    json stopped = json::array();
+    for (const auto& [i, why] : s.stopped) stopped.push_back({i, why});
+    j["stopped"] = stopped;
+  }
   storage::Batch b;
   b.timestamp_ms = ts;
   b.changes.push_back(storage::Change::upsert(key_of("source", s.id), text_row(j.dump())));
   return append(kCatalogCollection, std::move(b));
 }
 
-Status Persistence::delete_source(uint64_t ts, uint64_t id) {
+Status Persistence::delete_source(uint64_t ts, uint64_t id) { return delete_source(ts, id, {}); }
+
+Status Persistence::delete_source(uint64_t ts, uint64_t id, const std::vector<uint64_t>& object_ids) {
   storage::Batch b;
   b.timestamp_ms = ts;
   b.changes.push_back(storage::Change::del(key_of("source", id)));
+  for (uint64_t o : object_ids) b.changes.push_back(storage::Change::del(key_of("object", o)));
   return append(kCatalogCollection, std::move(b));
 }
 
@@ -173,6 +270,28 @@ Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
     if (!rec.value) continue;
     auto k = rec.key.unpack();
     std::string kind(k[0].as_string());
+    if (kind == "block") {
+      out.block_seq = static_cast<uint64_t>(rec.value->get(0).as_int());
+      out.block_redo.clear();
+      std::string_view in = rec.value->get(1).as_string();
+      while (!in.empty()) {
+        bool upsert = in[0] != 0;
+        in.remove_prefix(1);
+        size_t n = 0;
+        if (!get_u32(in, n) || in.size() < n) return Status::error("the catalog's block record is unreadable");
+        Row key{std::string(in.substr(0, n))};
+        in.remove_prefix(n);
+        if (!upsert) {
+          out.block_redo.push_back(storage::Change::del(std::move(key)));
+          continue;
+        }
+        if (!get_u32(in, n) || in.size() < n) return Status::error("the catalog's block record is unreadable");
+        Row value{std::string(in.substr(0, n))};
+        in.remove_prefix(n);
+        out.block_redo.push_back(storage::Change::upsert(std::move(key), std::move(value)));
+      }
+      continue;
+    }
     try {
       json j = json::parse(rec.value->get(0).as_string());
       if (kind == "object") {
@@ -187,6 +306,8 @@ Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
         s.create_sql = j.at("sql").get<std::string>();
         s.table_ids = j.at("tables").get<std::vector<uint64_t>>();
         s.single_table_named_after_source = j.at("single").get<bool>();
+        if (j.contains("stopped"))
+          for (const auto& p : j.at("stopped")) s.stopped[p.at(0).get<uint32_t>()] = p.at(1).get<std::string>();
         out.sources.push_back(std::move(s));
       }
     } catch (const std::exception& e) {
@@ -243,17 +364,28 @@ Status Persistence::write_tables(uint64_t ts, std::vector<storage::Change> chang
 }
 
 Status Persistence::load_tables(const std::function<void(uint64_t, const sql::ObjectInfo*, Row, int64_t)>& fn,
-                                const std::function<const sql::ObjectInfo*(uint64_t)>& lookup) {
+                                const std::function<const sql::ObjectInfo*(uint64_t)>& lookup, uint64_t* applied_block_seq) {
   auto snap = store_->get(kTablesCollection)->snapshot();
   if (!snap) return snap.status();
   std::vector<Datum> k;
+  std::map<uint64_t, uint64_t> unknown;  // table id -> stored rows without a catalog entry
   for (auto& rec : snap->records) {
     if (!rec.value) continue;
     k.clear();
     rec.key.unpack_into(k);
     uint64_t tid = static_cast<uint64_t>(k[0].as_int());
+    if (tid == 0) {  // the last transaction block whose records are here (block_applied_record)
+      if (applied_block_seq) *applied_block_seq = static_cast<uint64_t>(rec.value->get(0).as_int());
+      continue;
+    }
+    highest_table_id_seen_ = std::max(highest_table_id_seen_, tid);
     const sql::ObjectInfo* t = lookup(tid);
-    if (!t) continue;  // dropped: its rows were deleted, or will be compacted away
+    if (!t) {
+      // Dropped while its rows could not be deleted (a full disk), or a catalog record lost to
+      // damage (freshet repair reports which): said, not silently ignored.
+      ++unknown[tid];
+      continue;
+    }
     if (!t->primary_key.empty()) {
       fn(tid, t, std::move(*rec.value), 1);
     } else {
@@ -261,6 +393,10 @@ Status Persistence::load_tables(const std::function<void(uint64_t, const sql::Ob
       fn(tid, t, std::move(row), rec.value->get(0).as_int());
     }
   }
+  for (const auto& [tid, n] : unknown)
+    std::fprintf(stderr, "freshet: %llu stored rows belong to table id %llu, which the catalog does not have (dropped, or its "
+                         "catalog record was lost); they are not loaded\n",
+                 static_cast<unsigned long long>(n), static_cast<unsigned long long>(tid));
   return Status::ok();
 }
 
@@ -394,6 +530,13 @@ Status Persistence::load_raw_topics(const std::function<void(std::string, int32_
 Status Persistence::drop_collection(uint64_t id) {
   if (!store_->get(id)) return Status::ok();
   return store_->drop(id);
+}
+
+uint64_t Persistence::highest_stored_id() const {
+  uint64_t m = highest_table_id_seen_;
+  for (const auto& info : store_->list())
+    if (info.id < (uint64_t{1} << 40)) m = std::max(m, info.id);
+  return m;
 }
 
 uint64_t Persistence::max_upper() const {

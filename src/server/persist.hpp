@@ -30,7 +30,9 @@
 //                            record, so the Kafka offset is the collection offset (dense from 0)
 //                            and keys are unique (compaction keeps every record; a null value is
 //                            a stored datum, not a delete). Collections in this range without a
-//                            topic entry (a crash during create or delete) are dropped on start.
+//                            topic entry are dropped on start when empty (a crash during a
+//                            create), kept and logged otherwise (a delete that did not finish,
+//                            or an entry lost to damage).
 //
 // Every batch is stamped with the Freshet timestamp of the transaction. On start the catalog is
 // replayed in id order, tables and source tables are loaded from their snapshots, sources
@@ -59,6 +61,7 @@ struct StoredSource {
   std::string create_sql;             // the CREATE SOURCE statement
   std::vector<uint64_t> table_ids;    // catalog ids of its tables, in connector order (0: not captured)
   bool single_table_named_after_source = false;
+  std::map<uint32_t, std::string> stopped;  // tables whose capture stopped: index -> why
 };
 
 class Persistence {
@@ -80,14 +83,39 @@ class Persistence {
   // ---- catalog ----
   Status put_object(uint64_t ts, const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps);
   Status delete_object(uint64_t ts, uint64_t id);
+  // Several objects' changes in one batch (all durable or none): obj == nullptr deletes.
+  struct ObjectChange {
+    uint64_t id = 0;
+    const sql::ObjectInfo* obj = nullptr;
+    std::vector<uint64_t> deps;
+  };
+  Status write_objects(uint64_t ts, const std::vector<ObjectChange>& changes);
   Status put_source(uint64_t ts, const StoredSource& src);
   Status delete_source(uint64_t ts, uint64_t id);
+  // The source's record and these objects' records deleted in one batch (DROP SOURCE).
+  Status delete_source(uint64_t ts, uint64_t id, const std::vector<uint64_t>& object_ids);
   // Everything stored, objects in id order.
   struct LoadedCatalog {
     std::vector<std::pair<sql::ObjectInfo, std::vector<uint64_t>>> objects;
     std::vector<StoredSource> sources;
+    // The last committed transaction block with DDL (transaction.hpp): its number and the
+    // records of its table writes, to redo when the tables collection lacks them.
+    uint64_t block_seq = 0;
+    std::vector<storage::Change> block_redo;
   };
   Result<LoadedCatalog> load_catalog();
+
+  // ---- transaction blocks with DDL (transaction.hpp) ----
+  // One catalog batch holds a block's object records and its redo record; its table batch
+  // holds the "applied" marker (key [0] in the tables collection: no table has id 0).
+  storage::Change object_record(const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) const;
+  static storage::Change object_delete_record(uint64_t id);
+  // REQUIRES: the records' total size fits one record (storage::kMaxRecordBytes); checked by
+  // the caller, which refuses larger blocks.
+  static storage::Change block_redo_record(uint64_t seq, const std::vector<storage::Change>& table_changes);
+  static storage::Change block_applied_record(uint64_t seq);
+  // Appends one batch to the catalog collection and waits until it is durable.
+  Status write_catalog(uint64_t ts, std::vector<storage::Change> changes);
 
   // ---- user tables ----
   // The records for changed rows of table t: after the change, `current_by_key` (PK tables) or
@@ -96,9 +124,10 @@ class Persistence {
                             const std::function<std::optional<Row>(const Row& key)>& current_by_key,
                             const std::function<int64_t(const Row& row)>& current_count, std::vector<storage::Change>& out);
   Status write_tables(uint64_t ts, std::vector<storage::Change> changes);
-  // Calls fn(table id, row, count) for every stored row of every user table.
+  // Calls fn(table id, row, count) for every stored row of every user table; sets
+  // *applied_block_seq to the last transaction block whose table records are stored.
   Status load_tables(const std::function<void(uint64_t table, const sql::ObjectInfo*, Row row, int64_t count)>& fn,
-                     const std::function<const sql::ObjectInfo*(uint64_t)>& lookup);
+                     const std::function<const sql::ObjectInfo*(uint64_t)>& lookup, uint64_t* applied_block_seq = nullptr);
 
   // ---- sources ----
   Status create_source_collection(uint64_t id, const std::string& name);
@@ -126,6 +155,11 @@ class Persistence {
   Status load_raw_topics(const std::function<void(std::string name, int32_t partitions, int64_t number)>& fn);
 
   Status drop_collection(uint64_t id);
+  // The greatest id that stored data uses below the raw-topic range (collection ids and the
+  // table ids of stored rows, seen by load_tables): ids at or below it are never handed out
+  // again, so an object created after a restart never finds leftovers of a dropped one (rows or
+  // a collection whose removal failed after the catalog forgot it).
+  uint64_t highest_stored_id() const;
   // The greatest durable upper of any collection (restart resumes time after it).
   uint64_t max_upper() const;
   storage::Store& store() { return *store_; }
@@ -145,6 +179,17 @@ class Persistence {
   Status append(uint64_t collection, storage::Batch batch);
   std::unique_ptr<storage::Store> store_;
   std::optional<SecretBox> secret_box_;  // set by open()
+  uint64_t highest_table_id_seen_ = 0;   // by load_tables
 };
+
+// SQLSTATE 53100 disk_full (common/error.hpp's list lacks it; kept here to spare every module a
+// rebuild for one constant).
+inline constexpr const char* kDiskFullSqlstate = "53100";
+
+// The error a statement answers when a durable write failed: 53100 disk_full when the file
+// system is full or over quota (storage::io::is_disk_full), 58030 io_error otherwise. Logged to
+// stderr with what was being written. Nothing of the statement took effect (the caller's
+// contract); writes work again once space returns (storage/collection.hpp, "Errors").
+SqlError storage_write_error(const std::string& what, const Status& s);
 
 }  // namespace freshet::server

@@ -27,6 +27,7 @@
 #include "sql/parser.hpp"
 #include "sql/streaming_parser.hpp"
 #include "server/kafka_backend.hpp"
+#include "server/transaction.hpp"
 #include "dataflow/update.hpp"
 #include "sql/mutually_recursive.hpp"
 
@@ -172,6 +173,11 @@ struct Session::State {
   TransactionStatus txn = TransactionStatus::kIdle;
   // Writes of the open transaction block, per table: applied at COMMIT.
   std::map<uint64_t, std::vector<std::pair<Row, int64_t>>> pending;
+  // The block's own catalog once it ran DDL (transaction.hpp), and its savepoints, innermost last.
+  std::unique_ptr<BlockCatalog> block;
+  std::vector<Savepoint> savepoints;
+  // The block is a multi-statement query's implicit one (Session::begin_implicit_block).
+  bool implicit = false;
   std::atomic<bool> cancelled{false};
   CursorSet cursors;  // server/cursors.hpp
   int32_t backend_pid = 0;
@@ -251,6 +257,9 @@ void Session::format_value(const Datum& d, Type t, std::string& out) const {
 void Session::close() {
   state_->cursors.close_all();
   state_->pending.clear();
+  state_->block.reset();
+  state_->savepoints.clear();
+  state_->implicit = false;
   state_->txn = TransactionStatus::kIdle;
 }
 
@@ -296,13 +305,15 @@ class Executor {
       : Executor(coord.state(), st, params, param_types) {}
   Executor(Coordinator::State& cs, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
       : cs_(cs), st_(st), params_(params), param_types_(param_types) {
+    // A transaction block that has run DDL binds against its own catalog (transaction.hpp).
+    catalog_ = st_.block ? st_.block->catalog.get() : &cs_.catalog;
     ctx_.arena = &arena_;
     ctx_.statement_time_us = now_pg_micros();
     ctx_.logical_time_ms = static_cast<uint64_t>((ctx_.statement_time_us + kUnixToPgEpochMicros) / 1000);
     ctx_.params = params_;
     ctx_.current_user = st_.options.user;
     ctx_.current_database = st_.options.database;
-    ctx_.catalog = sql::catalog_access(cs_.catalog);  // reg* types and pg_get_*def read the catalog
+    ctx_.catalog = sql::catalog_access(*catalog_);  // reg* types and pg_get_*def read the catalog
     ctx_.backend_pid = st_.backend_pid;
     if (st_.signal_backend) ctx_.signal_backend = &st_.signal_backend;
   }
@@ -327,6 +338,23 @@ class Executor {
   std::unique_ptr<Execution> run_create_index(const PgQuery__IndexStmt* s);
   std::unique_ptr<Execution> run_drop(const PgQuery__DropStmt* s);
   std::unique_ptr<Execution> run_transaction(const PgQuery__TransactionStmt* s);
+  // Transaction blocks with DDL (transaction.hpp). begin_block_ddl: in a block, before its first
+  // DDL statement, copies the catalog for the block. commit_block: COMMIT of such a block.
+  void begin_block_ddl();
+ public:
+  // COMMIT of the open block (nothing when there is none), ROLLBACK of it. In an implicit block
+  // the next statements start another one.
+  void commit_open_block();
+  void rollback_block();
+
+ private:
+  // DROP's effects on one object (its dataflows, its stored data) and its removal from the
+  // catalog. REQUIRES: DdlLock held.
+  void drop_object(uint64_t id, bool write_table_deletes);
+  // The records that delete a table's stored rows (none for other objects).
+  std::vector<storage::Change> table_delete_records(uint64_t id);
+  void commit_block();
+  std::unique_ptr<Execution> run_savepoint(const PgQuery__TransactionStmt* s);
   std::unique_ptr<Execution> run_set(const PgQuery__VariableSetStmt* s);
   std::unique_ptr<Execution> run_show(const PgQuery__VariableShowStmt* s);
   std::unique_ptr<Execution> run_explain(const PgQuery__ExplainStmt* s);
@@ -371,6 +399,18 @@ class Executor {
  public:
   std::unique_ptr<Execution> run_streaming(const sql::StreamingStatement& st);
   Maintained& maintain_for_recovery(ObjectInfo& view) { return maintain_view(view); }
+  // The dataflow of a view or materialized view whose hydration failed (errors are data): its
+  // plan rendered over nothing, answering `error` to reads until retry_failed_dataflows()
+  // rebuilds it. Throws SqlError when even that cannot be built. REQUIRES: mu held exclusively.
+  Maintained& maintain_failed(ObjectInfo& view, const SqlError& error) {
+    RowDiffs none;
+    dataflow::SnapshotFn nothing = [](uint64_t, const std::function<void(const Row&, int64_t)>&) {};
+    ctx_.logical_time_ms = cs_.now_ts;
+    auto m = std::make_shared<Maintained>(view.id, view.name, plan_for_object(view), cs_.now_ts, nothing, ctx_, none);
+    m->compute.is_mv = view.kind == ObjectKind::kMaterializedView;
+    m->compute.failed = error.sqlstate() + " " + error.message();
+    return cs_.add_maintained(std::move(m));
+  }
   // REQUIRES: the coordinator's mutex held exclusively.
   void write_for_produce(const ObjectInfo& t, const RowDiffs& changes) {
     RowDiffs c = changes;
@@ -379,7 +419,8 @@ class Executor {
   }
   void begin_produce() { begin_write(); }
   void commit_produce() { commit_staged(); }
-  std::unique_ptr<Execution> create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key);
+  std::unique_ptr<Execution> create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key,
+                                          bool unique = false);
   // CREATE INDEX on a view that is not maintained yet: releases the lock while the dataflow is
   // hydrated and caught up (Coordinator::State::Hydration), retakes it before returning.
   void hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key);
@@ -427,6 +468,8 @@ class Executor {
 
   Coordinator::State& cs_;
   Session::State& st_;
+  // The catalog statements bind against and DDL changes: the shared one, or the block's own.
+  Catalog* catalog_ = nullptr;
   std::span<const Datum> params_;
   std::vector<Type>& param_types_;
   Arena arena_;
@@ -435,7 +478,7 @@ class Executor {
 
 dataflow::SnapshotFn Executor::snapshot_fn() {
   return [this](uint64_t id, const std::function<void(const Row&, int64_t)>& emit) {
-    Catalog& cat = cs_.catalog;
+    Catalog& cat = *catalog_;
     if (const SystemView* v = cat.system_view(id)) {
       std::vector<Row> rows;
       v->rows(cat, rows);
@@ -443,13 +486,21 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
       return;
     }
     if (TableData* t = cat.table_data(id)) {
+      if (const ObjectInfo* o = cat.find(id)) cs_.check_table_readable(*o);
       if (writer_view_) {
         for (const auto& [row, n] : t->rows) emit(row, n);
       } else {
         cs_.published_rows(id, *t, emit);
       }
     }
-    if (Maintained* m = cs_.read_maintained(id, &st_.cancelled)) m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
+    if (Maintained* m = cs_.read_maintained(id, &st_.cancelled)) {
+      m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
+    } else if (st_.block && !st_.block->base.count(id)) {
+      // A materialized view the open block created: maintained from COMMIT on, computed here.
+      const ObjectInfo* o = catalog_->find(id);
+      if (o && o->kind == ObjectKind::kMaterializedView)
+        for (const auto& [row, n] : dataflow::run_oneshot(plan_for_object(*o), snapshot_fn(), ctx_, query_limits())) emit(row, n);
+    }
     auto it = st_.pending.find(id);
     if (it != st_.pending.end())
       for (const auto& [row, n] : it->second) emit(row, n);
@@ -467,7 +518,7 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   returns_rows = false;
   std::shared_lock lock(cs_.mu);
   if (stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
-    sql::Binder binder(cs_.catalog, param_types_);
+    sql::Binder binder(*catalog_, param_types_);
     sql::BoundQuery q = binder.bind_query(stmt->select_stmt);
     binder.finish_params();
     std::vector<Column> cols;
@@ -506,7 +557,7 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   PgQuery__Node** ret = nullptr;
   size_t nret = 0;
   sql::Scope scope;
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   if (stmt->node_case == PG_QUERY__NODE__NODE_INSERT_STMT) {
     const auto* s = stmt->insert_stmt;
     const ObjectInfo& t = bind_table_scope(s->relation, scope);
@@ -570,6 +621,17 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
   if (in_failed && stmt->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
     throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
   switch (stmt->node_case) {
+    case PG_QUERY__NODE__NODE_CREATE_STMT:
+    case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+    case PG_QUERY__NODE__NODE_VIEW_STMT:
+    case PG_QUERY__NODE__NODE_INDEX_STMT:
+    case PG_QUERY__NODE__NODE_DROP_STMT:
+      begin_block_ddl();
+      break;
+    default:
+      break;
+  }
+  switch (stmt->node_case) {
     case PG_QUERY__NODE__NODE_SELECT_STMT: return run_select(stmt->select_stmt);
     case PG_QUERY__NODE__NODE_INSERT_STMT: return run_insert(stmt->insert_stmt);
     case PG_QUERY__NODE__NODE_UPDATE_STMT: return run_update(stmt->update_stmt);
@@ -595,7 +657,10 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
       st_.cursors.close(stmt->close_portal_stmt->portalname);
       return done("CLOSE CURSOR");
     }
-    case PG_QUERY__NODE__NODE_DISCARD_STMT: return done("DISCARD ALL");
+    case PG_QUERY__NODE__NODE_DISCARD_STMT:
+      if (st_.txn != TransactionStatus::kIdle && stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)
+        throw SqlError(sqlstate::kActiveSqlTransaction, "DISCARD ALL cannot run inside a transaction block");
+      return done("DISCARD ALL");
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
     default:
       throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
@@ -616,7 +681,7 @@ sql::BoundQuery Executor::bind_query_text(sql::Binder& binder, const std::string
 
 std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::BoundQuery(sql::Binder&)>& bind) {
   std::shared_lock lock(cs_.mu);
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   sql::BoundQuery q = bind(binder);
   binder.finish_params();
   std::vector<std::pair<Row, int64_t>> result;
@@ -703,7 +768,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
 
 const ObjectInfo& Executor::table_for_write(const PgQuery__RangeVar* rv) {
   std::string schema = rv->schemaname ? rv->schemaname : "";
-  const ObjectInfo* t = cs_.catalog.lookup(schema, rv->relname);
+  const ObjectInfo* t = catalog_->lookup(schema, rv->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(rv->relname) + "\" does not exist", rv->location + 1);
   if (t->kind != ObjectKind::kTable)
     throw SqlError(sqlstate::kWrongObjectType, "cannot change relation \"" + t->name + "\"", rv->location + 1)
@@ -726,7 +791,7 @@ HExpr Executor::default_for(const ObjectInfo& t, size_t col, sql::Binder& binder
 }
 
 void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes) {
-  TableData* data = cs_.catalog.table_data(t.id);
+  TableData* data = catalog_->table_data(t.id);
   FRESHET_ASSERT(data != nullptr);
   auto& pending = st_.pending[t.id];
   bool in_block = st_.txn == TransactionStatus::kInBlock;
@@ -749,6 +814,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
     for (auto c : u) cname += "_" + t.columns[c].name;
     keys.push_back({&u, cname + "_key"});
   }
+  for (const auto& u : data->unique_indexes) keys.push_back({&u.columns, u.name});
   if (data->key_counts.size() < keys.size()) data->key_counts.resize(keys.size());
   auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
     ds.clear();
@@ -835,13 +901,13 @@ void Executor::commit_staged_holding(std::unique_lock<std::mutex>& wlock) {
   auto w = cs_.stage_write(std::move(staged_), Persistence::kTablesCollection, std::move(batch));
   wlock.unlock();
   writer_view_ = false;
-  if (Status s = cs_.finish_write(w); !s) throw SqlError(sqlstate::kIoError, "could not make the write durable: " + s.message());
+  if (Status s = cs_.finish_write(w); !s) throw storage_write_error("could not make the write durable", s);
 }
 
 std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t, const RowDiffs& changes) {
   std::vector<storage::Change> out;
   if (!cs_.persist) return out;
-  TableData* data = cs_.catalog.table_data(t.id);
+  TableData* data = catalog_->table_data(t.id);
   std::vector<Datum> ds;
   auto pk_of = [&](const Row& r) {
     ds.clear();
@@ -883,7 +949,7 @@ std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, 
   if (n == 0) return {};
   sql::Scope scope;
   for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({t.name, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   std::vector<dataflow::ScalarExpr> exprs;
   for (size_t i = 0; i < n; ++i) {
     const auto* rt = list[i]->res_target;
@@ -919,7 +985,7 @@ std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
   if (s->on_conflict_clause) throw SqlError(sqlstate::kFeatureNotSupported, "ON CONFLICT is not supported");
   if (s->with_clause) throw SqlError(sqlstate::kFeatureNotSupported, "WITH in INSERT is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   // Target columns.
   std::vector<size_t> targets;
   if (s->n_cols == 0) {
@@ -1056,7 +1122,7 @@ std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
   begin_write();
   if (s->n_from_clause) throw SqlError(sqlstate::kFeatureNotSupported, "UPDATE ... FROM is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   sql::Scope scope;
   std::string alias = s->relation->alias && *s->relation->alias->aliasname ? s->relation->alias->aliasname : t.name;
   for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
@@ -1132,7 +1198,7 @@ std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
   begin_write();
   if (s->n_using_clause) throw SqlError(sqlstate::kFeatureNotSupported, "DELETE ... USING is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   sql::Scope scope;
   std::string alias = s->relation->alias && *s->relation->alias->aliasname ? s->relation->alias->aliasname : t.name;
   for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
@@ -1175,7 +1241,7 @@ std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s
   for (size_t i = 0; i < s->n_relations; ++i) {
     const ObjectInfo& t = table_for_write(s->relations[i]->range_var);
     std::vector<std::pair<Row, int64_t>> changes;
-    for (const auto& [r, n] : cs_.catalog.table_data(t.id)->rows) changes.push_back({r, -n});
+    for (const auto& [r, n] : catalog_->table_data(t.id)->rows) changes.push_back({r, -n});
     for (const auto& [r, n] : st_.pending[t.id]) changes.push_back({r, -n});
     write(t, changes);
   }
@@ -1186,12 +1252,10 @@ std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s
 // The text of a DEFAULT expression: deparsed, so that it is stored in canonical SQL.
 std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt* s) {
   DdlLock lock(cs_);
-  if (st_.txn == TransactionStatus::kInBlock)
-    throw SqlError(sqlstate::kActiveSqlTransaction, "CREATE TABLE cannot run inside a transaction block");
   std::string schema = s->relation->schemaname && *s->relation->schemaname ? s->relation->schemaname : "public";
   if (schema != "public") throw SqlError(sqlstate::kInvalidName, "schema \"" + schema + "\" does not exist");
   std::string name = s->relation->relname;
-  if (cs_.catalog.lookup("public", name)) {
+  if (catalog_->lookup("public", name)) {
     if (s->if_not_exists) return done("CREATE TABLE");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
@@ -1205,7 +1269,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
     const auto* el = s->table_elts[i];
     if (el->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
       const auto* cd = el->column_def;
-      sql::Binder binder(cs_.catalog, param_types_);
+      sql::Binder binder(*catalog_, param_types_);
       sql::ColumnInfo col;
       col.name = cd->colname;
       for (const auto& existing : obj.columns)
@@ -1279,7 +1343,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
     }
     if (cols != obj.primary_key) obj.unique_keys.push_back(cols);
   }
-  cs_.catalog.add(std::move(obj));
+  catalog_->add(std::move(obj));
   return done("CREATE TABLE");
 }
 
@@ -1288,11 +1352,11 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
   if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) return create_materialized_view(s);
   const auto* into = s->into;
   std::string name = into->rel->relname;
-  if (cs_.catalog.lookup("public", name)) {
+  if (catalog_->lookup("public", name)) {
     if (s->if_not_exists) return done("SELECT 0");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
   sql::check_column_aliases(q, into->n_col_names, false);
   ObjectInfo obj;
@@ -1304,7 +1368,7 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
     obj.columns.push_back({cname, types[i], true, std::nullopt});
   }
   auto rows = evaluate(*binder.relation_of(q));
-  const ObjectInfo& t = cs_.catalog.add(std::move(obj));
+  const ObjectInfo& t = catalog_->add(std::move(obj));
   std::vector<std::pair<Row, int64_t>> changes;
   size_t count = 0;
   std::vector<Datum> ds;
@@ -1313,6 +1377,10 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
     r.unpack_into(ds);
     changes.push_back({Row::pack(std::span<const Datum>(ds.data(), t.columns.size())), n});
     count += static_cast<size_t>(n);
+  }
+  if (st_.block) {  // in a transaction block: the rows are the block's, written at COMMIT
+    write(t, changes);
+    return done("SELECT " + std::to_string(count));
   }
   // The rows are one write transaction through the write path, after the table exists.
   staged_.clear();
@@ -1328,11 +1396,11 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
 std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__CreateTableAsStmt* s) {
   const auto* into = s->into;
   std::string name = into->rel->relname;
-  if (cs_.catalog.lookup("public", name)) {
+  if (catalog_->lookup("public", name)) {
     if (s->if_not_exists) return done("CREATE MATERIALIZED VIEW");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
   if (!param_types_.empty()) throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $1");
   sql::check_column_aliases(q, into->n_col_names, false);
@@ -1357,12 +1425,14 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
     for (const auto& in : r.inputs) collect(in);
   };
   collect(plan);
-  ObjectInfo& mv = cs_.catalog.add(std::move(obj));
-  for (auto d : deps) cs_.catalog.add_dependency(mv.id, d);
+  ObjectInfo& mv = catalog_->add(std::move(obj));
+  for (auto d : deps) catalog_->add_dependency(mv.id, d);
+  if (st_.block) return done("CREATE MATERIALIZED VIEW");  // maintained from COMMIT on
   try {
     maintain_view(mv);
   } catch (...) {
-    cs_.catalog.remove(mv.id);
+    if (cs_.find_maintained(mv.id)) cs_.drop_maintained(mv.id);
+    catalog_->remove(mv.id);
     throw;
   }
   return done("CREATE MATERIALIZED VIEW");
@@ -1371,10 +1441,10 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
 std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s) {
   DdlLock lock(cs_);
   std::string name = s->view->relname;
-  const ObjectInfo* existing = cs_.catalog.lookup("public", name);
+  const ObjectInfo* existing = catalog_->lookup("public", name);
   if (existing && !s->replace) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   if (existing && existing->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a view");
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
   if (!param_types_.empty()) throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $1");
   sql::check_column_aliases(q, s->n_aliases, true);
@@ -1405,19 +1475,22 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
     for (const auto& e : r.exprs) scan(e, scan);
   };
   collect(*q.rel);
-  if (existing) cs_.catalog.remove(existing->id);
-  const ObjectInfo& v = cs_.catalog.add(std::move(obj));
-  for (auto d : deps) cs_.catalog.add_dependency(v.id, d);
+  if (existing) catalog_->remove(existing->id);
+  const ObjectInfo& v = catalog_->add(std::move(obj));
+  for (auto d : deps) catalog_->add_dependency(v.id, d);
   return done("CREATE VIEW");
 }
 
 std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* s) {
   DdlLock lock(cs_);
-  const ObjectInfo* t = cs_.catalog.lookup(s->relation->schemaname ? s->relation->schemaname : "", s->relation->relname);
+  const ObjectInfo* t = catalog_->lookup(s->relation->schemaname ? s->relation->schemaname : "", s->relation->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(s->relation->relname) + "\" does not exist");
   if (t->kind != ObjectKind::kTable && t->kind != ObjectKind::kView && t->kind != ObjectKind::kMaterializedView)
     throw SqlError(sqlstate::kWrongObjectType, "cannot create index on \"" + t->name + "\"");
-  if (s->unique) throw SqlError(sqlstate::kFeatureNotSupported, "unique indexes are not supported");
+  if (s->unique && (t->kind != ObjectKind::kTable || t->source_id != 0))
+    throw SqlError(sqlstate::kFeatureNotSupported, "unique indexes are supported on tables only")
+        .with_hint("A UNIQUE index is a constraint checked by writes; views and source tables take no writes.");
+  if (s->unique && s->where_clause) throw SqlError(sqlstate::kFeatureNotSupported, "partial unique indexes are not supported");
   std::vector<uint32_t> key;
   std::string key_names;
   for (size_t i = 0; i < s->n_index_params; ++i) {
@@ -1431,11 +1504,11 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
     key_names += (key_names.empty() ? "" : "_") + std::string(el->name);
   }
   std::string name = s->idxname && *s->idxname ? s->idxname : t->name + "_" + (key_names.empty() ? "primary" : key_names) + "_idx";
-  if (cs_.catalog.lookup("public", name)) {
+  if (catalog_->lookup("public", name)) {
     if (s->if_not_exists) return done("CREATE INDEX");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
-  return create_index(lock, t->id, name, std::move(key));
+  return create_index(lock, t->id, name, std::move(key), s->unique);
 }
 
 namespace {
@@ -1521,16 +1594,20 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
   relock();
 }
 
-std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key) {
+std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key,
+                                                  bool unique) {
   // Indexes on tables change no result and are recorded only; an index on a view or a
   // materialized view arranges its maintained results by the key. A view not yet maintained
   // is hydrated without holding the locks (other statements go on meanwhile).
-  ObjectInfo* on = cs_.catalog.find(on_id);
+  ObjectInfo* on = catalog_->find(on_id);
   FRESHET_ASSERT(on != nullptr);
-  if (on->kind == ObjectKind::kView && !cs_.find_maintained(on_id) && st_.txn != TransactionStatus::kInBlock) {
+  if (st_.block) {
+    // In a transaction block: recorded in the block's catalog; the view is maintained from
+    // COMMIT on (until then the block's queries compute it).
+  } else if (on->kind == ObjectKind::kView && !cs_.find_maintained(on_id) && st_.txn != TransactionStatus::kInBlock) {
     hydrate_in_background(lock, *on, key);
-    on = cs_.catalog.find(on_id);
-    if (!on || cs_.catalog.lookup("public", name)) {
+    on = catalog_->find(on_id);
+    if (!on || catalog_->lookup("public", name)) {
       // Dropped, or the index's name taken, while it was being built.
       cs_.drop_maintained(on_id);
       if (!on) throw SqlError(sqlstate::kUndefinedTable, "the view was dropped while its index was being created");
@@ -1538,11 +1615,28 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
     }
     if (!on->maintained) {
       on->maintained = true;
-      cs_.catalog.updated(on_id);
+      catalog_->updated(on_id);
     }
   } else if (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView) {
     Maintained& m = maintain_view(*on);
     if (m.find_index(key) < 0) m.add_index(key);
+  }
+  // A unique index on a table: the rows (all of them: write_mu is held, so none is being
+  // staged) must not repeat a non-NULL key; writes check it from then on.
+  std::unordered_map<Row, int64_t, RowHash> key_counts;
+  if (unique && catalog_->table_data(on_id) != nullptr) {  // null: a table created in this block
+    key_counts = count_keys(*catalog_->table_data(on_id), key);
+    for (const auto& [k, n] : key_counts) {
+      if (n <= 1) continue;
+      std::string names, vals;
+      std::vector<Datum> kd = k.unpack();
+      for (size_t i = 0; i < key.size(); ++i) {
+        names += (i ? ", " : "") + on->columns[key[i]].name;
+        vals += (i ? ", " : "") + format_datum(kd[i], on->columns[key[i]].type);
+      }
+      throw SqlError(sqlstate::kUniqueViolation, "could not create unique index \"" + name + "\"")
+          .with_detail("Key (" + names + ")=(" + vals + ") is duplicated.");
+    }
   }
   ObjectInfo obj;
   obj.name = name;
@@ -1550,16 +1644,19 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
   obj.definition_sql = on->name;
   obj.index_on = on->id;
   obj.index_key = std::move(key);
+  obj.index_unique = unique;
   for (auto c : obj.index_key) obj.columns.push_back(on->columns[c]);
-  const ObjectInfo& idx = cs_.catalog.add(std::move(obj));
-  cs_.catalog.add_dependency(idx.id, on_id);
+  const ObjectInfo& idx = catalog_->add(std::move(obj));
+  catalog_->add_dependency(idx.id, on_id);
+  // In a transaction block the constraint starts at COMMIT (commit_block), with the index.
+  if (unique && !st_.block) add_unique_index(*on, *catalog_->table_data(on_id), idx, std::move(key_counts));
   return done("CREATE INDEX");
 }
 
 dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
   std::shared_ptr<sql::ParseTree> tree;
   std::vector<Type> no_params;
-  sql::Binder binder(cs_.catalog, no_params);
+  sql::Binder binder(*catalog_, no_params);
   sql::BoundQuery q = bind_query_text(binder, obj.definition_sql, tree);
   return sql::optimize(sql::lower(*binder.relation_of(std::move(q))));
 }
@@ -1575,11 +1672,11 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
   if (view.kind == ObjectKind::kMaterializedView && cs_.persist) {
     Status ps = cs_.persist->create_mv_collection(view.id, "mv:" + view.name);
     if (ps) ps = cs_.persist->write_mv(view.id, cs_.now_ts, initial, [&](const Row& r) { return ref.count_of(r.ref()); });
-    if (!ps) throw SqlError(sqlstate::kIoError, "could not store materialized view " + view.name + ": " + ps.message());
+    if (!ps) throw storage_write_error("could not store materialized view " + view.name, ps);
   }
   if (!view.maintained) {
     view.maintained = true;
-    cs_.catalog.updated(view.id);
+    catalog_->updated(view.id);
   }
   return ref;
 }
@@ -1601,7 +1698,7 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
     const auto* l = s->objects[i]->list;
     std::string name = str_of(l->items[l->n_items - 1]);
     std::string schema = l->n_items > 1 ? str_of(l->items[l->n_items - 2]) : "";
-    const ObjectInfo* o = cs_.catalog.lookup(schema, name);
+    const ObjectInfo* o = catalog_->lookup(schema, name);
     if (!o || o->kind == ObjectKind::kSystemView) {
       if (s->missing_ok) continue;
       throw SqlError(sqlstate::kUndefinedTable, std::string(what) + " \"" + name + "\" does not exist");
@@ -1611,7 +1708,7 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" belongs to a source").with_hint("Use DROP SOURCE.");
     std::vector<uint64_t> order;
     std::function<void(const ObjectInfo&)> visit = [&](const ObjectInfo& x) {
-      for (const auto* d : cs_.catalog.dependents(x.id)) {
+      for (const auto* d : catalog_->dependents(x.id)) {
         if (!cascade && d->kind != ObjectKind::kIndex)
           throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop " + std::string(what) + " " + name + " because other objects depend on it")
               .with_detail(std::string(d->kind == ObjectKind::kView ? "view " : d->kind == ObjectKind::kSink ? "sink " : "object ") + d->name +
@@ -1622,43 +1719,73 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       if (std::find(order.begin(), order.end(), x.id) == order.end()) order.push_back(x.id);
     };
     visit(*o);
+    // Durable first: the objects leave the stored catalog (one batch) before anything in memory
+    // is torn down, so a write that fails (a full disk: 53100) leaves every one of them in place.
+    // In a transaction block nothing is stored until COMMIT (transaction.hpp).
+    if (!st_.block) cs_.catalog.record_removals(order);
     for (auto id : order) {
       st_.pending.erase(id);
-      ObjectInfo* x = cs_.catalog.find(id);
-      if (x && x->kind == ObjectKind::kIndex) {
-        Maintained* m = nullptr;
-        try {
-          m = cs_.read_maintained(x->index_on);  // idle while its indexes change
-        } catch (const SqlError&) {
-          m = cs_.find_maintained(x->index_on);  // stopped with an error: not stepped any more
-        }
-        if (m) {
-          m->drop_index(x->index_key);
-          ObjectInfo* on = cs_.catalog.find(x->index_on);
-          bool read_by_others = false;
-          for (const auto& other : cs_.maintained)
-            for (auto in : other->inputs()) read_by_others |= in == x->index_on;
-          if (on && on->kind == ObjectKind::kView && m->num_indexes() == 0 && !read_by_others) {
-            cs_.drop_maintained(x->index_on);
-            on->maintained = false;
-          }
-        }
+      ObjectInfo* x = catalog_->find(id);
+      if (st_.block) {  // in a transaction block: only from the block's catalog (COMMIT does the rest)
+        if (x && x->kind == ObjectKind::kSink)
+          throw SqlError(sqlstate::kActiveSqlTransaction, "DROP ... CASCADE of a sink cannot run inside a transaction block");
+        catalog_->remove(id);
+        continue;
       }
-      if (x && x->kind == ObjectKind::kSink) cs_.drop_sink(id);  // its thread ends on its own
-      if (cs_.find_maintained(id) && !(x && x->kind == ObjectKind::kSink)) cs_.drop_maintained(id);
-      if (cs_.persist && x && x->kind == ObjectKind::kTable) {
-        RowDiffs all;
-        for (const auto& [r, n] : cs_.catalog.table_data(id)->rows) all.push_back({r, -n});
-        std::vector<storage::Change> dels;
-        Persistence::table_records(*x, all, [](const Row&) { return std::optional<Row>(); }, [](const Row&) { return int64_t{0}; }, dels);
-        if (Status ps = cs_.persist->write_tables(cs_.next_write_ts(), std::move(dels)); !ps)
-          throw SqlError(sqlstate::kIoError, "could not drop the table's data: " + ps.message());
-      }
-      if (cs_.persist && x && x->kind == ObjectKind::kMaterializedView) (void)cs_.persist->drop_collection(id);
-      cs_.catalog.remove(id);
+      drop_object(id, true);
     }
   }
   return done(tag);
+}
+
+std::vector<storage::Change> Executor::table_delete_records(uint64_t id) {
+  std::vector<storage::Change> dels;
+  const ObjectInfo* x = catalog_->find(id);
+  if (!cs_.persist || !x || x->kind != ObjectKind::kTable) return dels;
+  RowDiffs all;
+  for (const auto& [r, n] : catalog_->table_data(id)->rows) all.push_back({r, -n});
+  Persistence::table_records(*x, all, [](const Row&) { return std::optional<Row>(); }, [](const Row&) { return int64_t{0}; }, dels);
+  return dels;
+}
+
+void Executor::drop_object(uint64_t id, bool write_table_deletes) {
+  ObjectInfo* x = catalog_->find(id);
+  if (x && x->kind == ObjectKind::kIndex && x->index_unique) {
+    const ObjectInfo* on = catalog_->find(x->index_on);
+    if (TableData* data = catalog_->table_data(x->index_on); on && data) drop_unique_index(*on, *data, id);
+  }
+  if (x && x->kind == ObjectKind::kIndex) {
+    Maintained* m = nullptr;
+    try {
+      m = cs_.read_maintained(x->index_on);  // idle while its indexes change
+    } catch (const SqlError&) {
+      m = cs_.find_maintained(x->index_on);  // stopped with an error: not stepped any more
+    }
+    if (m) {
+      m->drop_index(x->index_key);
+      ObjectInfo* on = catalog_->find(x->index_on);
+      bool read_by_others = false;
+      for (const auto& other : cs_.maintained)
+        for (auto in : other->inputs()) read_by_others |= in == x->index_on;
+      if (on && on->kind == ObjectKind::kView && m->num_indexes() == 0 && !read_by_others) {
+        cs_.drop_maintained(x->index_on);
+        on->maintained = false;
+      }
+    }
+  }
+  if (x && x->kind == ObjectKind::kSink) cs_.drop_sink(id);  // its thread ends on its own
+  if (cs_.find_maintained(id) && !(x && x->kind == ObjectKind::kSink)) cs_.drop_maintained(id);
+  if (write_table_deletes && cs_.persist && x && x->kind == ObjectKind::kTable) {
+    // The table is gone from the stored catalog already: rows left by a failed delete are
+    // never loaded again (load_tables skips unknown tables; ids are not reused).
+    if (Status ps = cs_.persist->write_tables(cs_.next_write_ts(), table_delete_records(id)); !ps)
+      std::fprintf(stderr, "freshet: dropped table %s: its rows stay on disk, unused: %s\n", x->name.c_str(), ps.message().c_str());
+  }
+  if (cs_.persist && x && x->kind == ObjectKind::kMaterializedView)
+    if (Status ps = cs_.persist->drop_collection(id); !ps)
+      std::fprintf(stderr, "freshet: dropped materialized view %s: its collection stays on disk, unused: %s\n", x->name.c_str(),
+                   ps.message().c_str());
+  catalog_->remove(id);
 }
 
 std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionStmt* s) {
@@ -1666,38 +1793,253 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
       if (st_.txn == TransactionStatus::kIdle) st_.txn = TransactionStatus::kInBlock;
+      st_.implicit = false;  // BEGIN in an implicit block makes it explicit, with what ran before
       return done(s->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN ? "BEGIN" : "START TRANSACTION");
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT: {
-      st_.cursors.end_transaction(st_.txn != TransactionStatus::kFailed);
       if (st_.txn == TransactionStatus::kFailed) {
-        st_.pending.clear();
-        st_.txn = TransactionStatus::kIdle;
+        rollback_block();
         return done("ROLLBACK");
       }
-      if (st_.txn == TransactionStatus::kInBlock) {
-        st_.txn = TransactionStatus::kIdle;
-        auto pending = std::move(st_.pending);
-        st_.pending.clear();
-        begin_write();
-        // Check every table's constraints and compute the durable records first: nothing is
-        // applied unless everything can be (an error leaves the staged changes unapplied).
-        for (auto& [id, changes] : pending) {
-          const ObjectInfo* t = cs_.catalog.find(id);
-          if (!t || changes.empty()) continue;  // dropped meanwhile
-          write(*t, changes);
-        }
-        commit_staged();
-      }
+      commit_open_block();
       return done("COMMIT");
     }
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
-      st_.cursors.end_transaction(false);
-      st_.pending.clear();
-      st_.txn = TransactionStatus::kIdle;
+      rollback_block();
       return done("ROLLBACK");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+      return run_savepoint(s);
     default:
-      throw SqlError(sqlstate::kFeatureNotSupported, "savepoints and two-phase commit are not supported");
+      throw SqlError(sqlstate::kFeatureNotSupported, "two-phase commit is not supported");
   }
+}
+
+void Executor::rollback_block() {
+  st_.cursors.end_transaction(false);
+  st_.pending.clear();
+  st_.block.reset();
+  st_.savepoints.clear();
+  // In an implicit block (a multi-statement query), the next statements start another.
+  st_.txn = st_.implicit ? TransactionStatus::kInBlock : TransactionStatus::kIdle;
+}
+
+void Executor::commit_open_block() {
+  st_.cursors.end_transaction(true);
+  st_.savepoints.clear();
+  if (st_.txn == TransactionStatus::kInBlock && st_.block) {
+    st_.txn = TransactionStatus::kIdle;
+    commit_block();
+  } else if (st_.txn == TransactionStatus::kInBlock) {
+    st_.txn = TransactionStatus::kIdle;
+    auto pending = std::move(st_.pending);
+    st_.pending.clear();
+    begin_write();
+    // Check every table's constraints and compute the durable records first: nothing is
+    // applied unless everything can be (an error leaves the staged changes unapplied).
+    for (auto& [id, changes] : pending) {
+      const ObjectInfo* t = catalog_->find(id);
+      if (!t || changes.empty()) continue;  // dropped meanwhile
+      write(*t, changes);
+    }
+    commit_staged();
+  }
+  if (st_.implicit) st_.txn = TransactionStatus::kInBlock;  // the rest of the query: another implicit block
+}
+
+std::unique_ptr<Execution> Executor::run_savepoint(const PgQuery__TransactionStmt* s) {
+  const std::string name = s->savepoint_name ? s->savepoint_name : "";
+  const bool failed = st_.txn == TransactionStatus::kFailed;
+  const bool no_block = st_.txn == TransactionStatus::kIdle || st_.implicit;
+  auto find = [&] {
+    for (size_t i = st_.savepoints.size(); i-- > 0;)
+      if (st_.savepoints[i].name == name) return i;
+    throw SqlError(kInvalidSavepointSpecification, "savepoint \"" + name + "\" does not exist");
+  };
+  auto aborted = [] {
+    return SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+  };
+  switch (s->kind) {
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT: {
+      if (no_block)
+        throw SqlError(sqlstate::kNoActiveSqlTransaction, "SAVEPOINT can only be used in transaction blocks");
+      if (failed) throw aborted();
+      Savepoint sp;
+      sp.name = name;
+      sp.pending = st_.pending;
+      if (st_.block) sp.block = st_.block->copy();
+      st_.savepoints.push_back(std::move(sp));
+      return done("SAVEPOINT");
+    }
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE: {
+      if (no_block)
+        throw SqlError(sqlstate::kNoActiveSqlTransaction, "RELEASE SAVEPOINT can only be used in transaction blocks");
+      if (failed) throw aborted();
+      size_t i = find();
+      st_.savepoints.erase(st_.savepoints.begin() + static_cast<ptrdiff_t>(i), st_.savepoints.end());
+      return done("RELEASE");
+    }
+    default: {  // ROLLBACK TO: undoes the writes and DDL after the savepoint, keeps the savepoint
+      if (no_block)
+        throw SqlError(sqlstate::kNoActiveSqlTransaction, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks");
+      size_t i = find();
+      st_.savepoints.erase(st_.savepoints.begin() + static_cast<ptrdiff_t>(i) + 1, st_.savepoints.end());
+      const Savepoint& sp = st_.savepoints[i];
+      st_.pending = sp.pending;
+      st_.block = sp.block ? sp.block->copy() : nullptr;
+      st_.txn = TransactionStatus::kInBlock;
+      return done("ROLLBACK");
+    }
+  }
+}
+
+void Executor::begin_block_ddl() {
+  if (st_.txn != TransactionStatus::kInBlock || st_.block) return;
+  std::shared_lock lock(cs_.mu);
+  st_.block = BlockCatalog::make(cs_.catalog);
+  catalog_ = st_.block->catalog.get();
+  ctx_.catalog = sql::catalog_access(*catalog_);
+}
+
+void Executor::commit_block() {
+  // The design (one durable catalog batch as the commit point, a redo record for the table
+  // writes) is in transaction.hpp and src/server/README.md, "Transaction blocks".
+  std::unique_ptr<BlockCatalog> block = std::move(st_.block);
+  ChangeSet pending = std::move(st_.pending);
+  st_.pending.clear();
+  DdlLock lock(cs_);
+  // The writes staged before this COMMIT are published first (no new one can be staged: this
+  // holds write_mu), so that the block's catalog changes and rows become visible together,
+  // below, in one critical section after them.
+  if (!cs_.published_cv.wait_for(lock.m, std::chrono::seconds(30), [&] { return cs_.unpublished.empty(); }))
+    throw SqlError(sqlstate::kIoError, "could not commit: earlier writes are not durable yet");
+  if (cs_.last_block_unapplied)
+    throw SqlError(sqlstate::kIoError, "could not commit: the rows of an earlier transaction could not be stored")
+        .with_hint("Restart the server: it writes them at start.");
+  BlockDiff diff = block_diff(*block, cs_.catalog);
+  // The block's table writes, checked against what the block sees (its own catalog: the tables
+  // it created are empty, the others are the shared ones) and turned into records. Nothing is
+  // applied yet.
+  catalog_ = block->catalog.get();
+  ctx_.catalog = sql::catalog_access(*catalog_);
+  writer_view_ = true;
+  staged_.clear();
+  commit_records_.clear();
+  commit_batch_ = &staged_;
+  for (auto& [id, changes] : pending) {
+    const ObjectInfo* t = catalog_->find(id);
+    if (!t || changes.empty()) continue;
+    write(*t, changes);
+  }
+  commit_batch_ = nullptr;
+  // Unique indexes the block created: the table's rows with the block's writes must not
+  // repeat a key (the block's own writes were not checked against them).
+  for (uint64_t id : diff.added) {
+    const ObjectInfo* idx = block->catalog->find(id);
+    if (!idx || idx->kind != ObjectKind::kIndex || !idx->index_unique) continue;
+    const ObjectInfo* t = block->catalog->find(idx->index_on);
+    TableData* data = cs_.catalog.table_data(idx->index_on);  // null: created in the block
+    auto counts = data ? count_keys(*data, idx->index_key) : std::unordered_map<Row, int64_t, RowHash>{};
+    std::vector<Datum> ds, k;
+    if (auto it = staged_.find(idx->index_on); it != staged_.end()) {
+      for (const auto& [row, n] : it->second) {
+        ds.clear();
+        row.unpack_into(ds);
+        k.clear();
+        bool has_null = false;
+        for (auto c : idx->index_key) {
+          k.push_back(ds[c]);
+          has_null |= ds[c].is_null();
+        }
+        if (!has_null) counts[Row::pack(k)] += n;
+      }
+    }
+    for (const auto& [key, n] : counts)
+      if (n > 1 && t) {
+        std::string names, vals;
+        std::vector<Datum> kd = key.unpack();
+        for (size_t i = 0; i < idx->index_key.size(); ++i) {
+          names += (i ? ", " : "") + t->columns[idx->index_key[i]].name;
+          vals += (i ? ", " : "") + format_datum(kd[i], t->columns[idx->index_key[i]].type);
+        }
+        throw SqlError(sqlstate::kUniqueViolation, "could not create unique index \"" + idx->name + "\"")
+            .with_detail("Key (" + names + ")=(" + vals + ") is duplicated.");
+      }
+  }
+  catalog_ = &cs_.catalog;
+  ctx_.catalog = sql::catalog_access(*catalog_);
+  for (uint64_t id : diff.dropped) {
+    auto dels = table_delete_records(id);
+    commit_records_.insert(commit_records_.end(), std::make_move_iterator(dels.begin()), std::make_move_iterator(dels.end()));
+  }
+  const uint64_t ts = cs_.next_write_ts();
+  Status stored = Status::ok();
+  if (cs_.persist) {
+    size_t bytes = 0;
+    for (const auto& c : commit_records_) bytes += 9 + c.key.size_bytes() + (c.value ? c.value->size_bytes() : 0);
+    if (bytes + 4096 > storage::kMaxRecordBytes)
+      throw SqlError(sqlstate::kProgramLimitExceeded, "a transaction block with DDL may write at most 64 MB of rows")
+          .with_hint("Commit the DDL first, then write the rows in their own transactions.");
+    const uint64_t seq = cs_.last_block_seq + 1;
+    auto records = block_catalog_records(diff, *block, *cs_.persist);
+    records.push_back(Persistence::block_redo_record(seq, commit_records_));
+    // The commit point: the catalog changes and the redo record of the rows, one durable batch.
+    if (Status ps = cs_.persist->write_catalog(ts, std::move(records)); !ps)
+      throw SqlError(sqlstate::kIoError, "could not commit the transaction: " + ps.message());
+    cs_.last_block_seq = seq;
+    fault_point("after_catalog_before_tables");
+    commit_records_.push_back(Persistence::block_applied_record(seq));
+    stored = cs_.persist->write_tables(ts, std::move(commit_records_));
+    commit_records_.clear();
+    cs_.last_block_unapplied = !stored;
+    if (stored) fault_point("after_durable_before_ack");
+  }
+  // In memory, under both locks: the catalog (its records are written: no change hook), then
+  // the rows at ts, then the dataflows of new materialized views and indexes.
+  {
+    auto hook = std::move(cs_.catalog.on_change);
+    cs_.catalog.on_change = nullptr;
+    struct RestoreHook {
+      Catalog& c;
+      decltype(Catalog::on_change)& h;
+      ~RestoreHook() { c.on_change = std::move(h); }
+    } restore_hook{cs_.catalog, hook};
+    for (uint64_t id : diff.dropped) drop_object(id, false);
+    for (uint64_t id : diff.added) cs_.catalog.restore(*block->catalog->find(id), block->catalog->dependencies_of(id));
+    for (uint64_t id : diff.added) {
+      const ObjectInfo* idx = cs_.catalog.find(id);
+      if (!idx || idx->kind != ObjectKind::kIndex || !idx->index_unique) continue;
+      const ObjectInfo* t = cs_.catalog.find(idx->index_on);
+      if (TableData* data = cs_.catalog.table_data(idx->index_on); t && data)
+        add_unique_index(*t, *data, *idx, count_keys(*data, idx->index_key));
+    }
+    for (uint64_t id : diff.changed) *cs_.catalog.find(id) = *block->catalog->find(id);  // never renamed in a block
+  }
+  for (auto& [id, d] : staged_) {
+    dataflow::consolidate(d);
+    const ObjectInfo* t = cs_.catalog.find(id);
+    TableData* data = cs_.catalog.table_data(id);
+    if (t && data) apply_table_diffs(*t, *data, d);
+  }
+  cs_.advance(ts, std::move(staged_));
+  staged_.clear();
+  for (uint64_t id : diff.added) {
+    ObjectInfo* o = cs_.catalog.find(id);
+    if (!o) continue;
+    if (o->kind == ObjectKind::kMaterializedView) {
+      maintain_view(*o);
+    } else if (o->kind == ObjectKind::kIndex) {
+      ObjectInfo* on = cs_.catalog.find(o->index_on);
+      if (on && (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView)) {
+        Maintained& m = maintain_view(*on);
+        if (m.find_index(o->index_key) < 0) m.add_index(o->index_key);
+      }
+    }
+  }
+  writer_view_ = false;
+  if (!stored)
+    throw SqlError(sqlstate::kIoError, "the transaction is committed but its rows could not be stored yet: " + stored.message())
+        .with_hint("They are written when the server starts again.");
 }
 
 std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
@@ -1794,7 +2136,7 @@ std::unique_ptr<Execution> Executor::run_explain(const PgQuery__ExplainStmt* s) 
   std::shared_lock lock(cs_.mu);
   if (s->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
     throw SqlError(sqlstate::kFeatureNotSupported, "EXPLAIN of this statement is not supported");
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
   binder.finish_params();
   dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
@@ -1919,7 +2261,7 @@ void Executor::subscribed_columns(const sql::StreamingStatement& st, const Objec
     return;
   }
   std::shared_ptr<sql::ParseTree> tree;
-  sql::Binder binder(cs_.catalog, param_types_);
+  sql::Binder binder(*catalog_, param_types_);
   sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
   auto types = bq.types();
   for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
@@ -1940,11 +2282,11 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   std::optional<uint64_t> temp;
   uint64_t source_id = 0;
   RowDiffs initial;
-  const ObjectInfo* obj = st.object.empty() ? nullptr : cs_.catalog.lookup("", st.object);
+  const ObjectInfo* obj = st.object.empty() ? nullptr : catalog_->lookup("", st.object);
   if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
   if (obj && obj->kind == ObjectKind::kTable) {
     source_id = obj->id;
-    cs_.published_rows(obj->id, *cs_.catalog.table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
+    cs_.published_rows(obj->id, *catalog_->table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
   } else if (obj && cs_.find_maintained(obj->id)) {
     source_id = obj->id;
     cs_.read_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
@@ -1957,7 +2299,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
       name = "subscribe:" + obj->name;
     } else {
       std::shared_ptr<sql::ParseTree> tree;
-      sql::Binder binder(cs_.catalog, param_types_);
+      sql::Binder binder(*catalog_, param_types_);
       sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
       plan = sql::optimize(sql::lower(*binder.relation_of(bq)));
       name = "subscribe";
@@ -1994,7 +2336,7 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     }
   };
   std::vector<const ObjectInfo*> objs;
-  for (const auto& [id, o] : cs_.catalog.objects()) objs.push_back(o.get());
+  for (const auto& [id, o] : catalog_->objects()) objs.push_back(o.get());
   std::sort(objs.begin(), objs.end(), [](const ObjectInfo* a, const ObjectInfo* b) { return a->name < b->name; });
   if (st.what == "indexes") {
     cols = {{"name", Type(TypeId::kText)}, {"on", Type(TypeId::kText)}, {"cluster", Type(TypeId::kText)}, {"key", Type(TypeId::kText)}};
@@ -2070,7 +2412,7 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
     auto tree = sql::ParseTree::parse(st.query);
     if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
       throw SqlError(sqlstate::kFeatureNotSupported, "EXPLAIN supports SELECT, VIEW, INDEX and MATERIALIZED VIEW");
-    sql::Binder binder(cs_.catalog, param_types_);
+    sql::Binder binder(*catalog_, param_types_);
     sql::BoundQuery q = binder.bind_query(tree->statement(0)->select_stmt);
     binder.finish_params();
     dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
@@ -2081,12 +2423,12 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
     else
       text += "\nStrategy: " + fast_path_index(plan);
   } else {
-    const ObjectInfo* o = cs_.catalog.lookup("", st.object);
+    const ObjectInfo* o = catalog_->lookup("", st.object);
     if (!o) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
     const ObjectInfo* target = o;
     if (st.what == "index") {
       if (o->kind != ObjectKind::kIndex) throw SqlError(sqlstate::kWrongObjectType, "\"" + o->name + "\" is not an index");
-      target = cs_.catalog.find(o->index_on);
+      target = catalog_->find(o->index_on);
       if (!target) throw SqlError(sqlstate::kUndefinedTable, "the indexed object is gone");
     } else if ((st.what == "view" && o->kind != ObjectKind::kView) ||
                (st.what == "materialized view" && o->kind != ObjectKind::kMaterializedView)) {
@@ -2104,9 +2446,9 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
       text += "\nArrangement: " + target->name + " keyed by (" + key + ")";
     }
     std::string uses;
-    for (const auto& [id, x] : cs_.catalog.objects())
+    for (const auto& [id, x] : catalog_->objects())
       if (x->kind == ObjectKind::kIndex) {
-        for (auto d : cs_.catalog.dependents(x->index_on)) (void)d;
+        for (auto d : catalog_->dependents(x->index_on)) (void)d;
       }
     cs_.wait_compute_idle();  // its sizes are read
     if (const Maintained* m = cs_.find_maintained(target->id))
@@ -2294,14 +2636,14 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
   entry->name = st.object;
   {
     DdlLock lock(cs_);
-    if (cs_.catalog.lookup("public", st.object)) {
+    if (catalog_->lookup("public", st.object)) {
       if (st.if_not_exists) return done("CREATE SOURCE");
       throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
     }
     for (const auto& [id, e] : cs_.sources)
       if (e->name == st.object) throw SqlError(sqlstate::kDuplicateObject, "source '" + st.object + "' already exists");
     entry->create_sql = st.text;
-    entry->id = cs_.catalog.allocate_id();
+    entry->id = catalog_->allocate_id();
     build_source(cs_, st, *entry);
     if (!entry->single_table_named_after_source) {
       // The source's catalog object keeps the id the connector was built with (a PostgreSQL
@@ -2310,7 +2652,7 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
       obj.id = entry->id;
       obj.name = st.object;
       obj.kind = ObjectKind::kSource;
-      cs_.catalog.add(std::move(obj), /*keep_id=*/true);
+      catalog_->add(std::move(obj), /*keep_id=*/true);
     }
     entry->status.state = "starting";
     cs_.sources[entry->id] = entry;
@@ -2326,8 +2668,8 @@ std::unique_ptr<Execution> Executor::create_source(const sql::StreamingStatement
     if (entry->on_drop) entry->on_drop();
     DdlLock lock(cs_);
     for (auto id : entry->table_ids)
-      if (id) cs_.catalog.remove(id);
-    if (cs_.catalog.find(entry->id)) cs_.catalog.remove(entry->id);
+      if (id) catalog_->remove(id);
+    if (catalog_->find(entry->id)) catalog_->remove(entry->id);
     cs_.sources.erase(entry->id);
     if (cs_.persist) {
       (void)cs_.persist->delete_source(cs_.now_ts, entry->id);
@@ -2354,7 +2696,7 @@ std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& 
   std::shared_ptr<SinkEntry> entry;
   {
     DdlLock lock(cs_);
-    if (cs_.catalog.lookup("public", st.object)) {
+    if (catalog_->lookup("public", st.object)) {
       if (st.if_not_exists) return done("CREATE SINK");
       throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
     }
@@ -2364,7 +2706,7 @@ std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& 
   if (Status s = check_sink(*entry); !s) throw SqlError(sqlstate::kConnectionException, s.message());
   {
     DdlLock lock(cs_);
-    if (cs_.catalog.lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+    if (catalog_->lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
     // Connections or the relation may have changed while we were away: build again.
     auto fresh = build_sink(cs_, st);
     fresh->first_connection = std::move(entry->first_connection);
@@ -2373,18 +2715,18 @@ std::unique_ptr<Execution> Executor::create_sink(const sql::StreamingStatement& 
     obj.name = st.object;
     obj.kind = ObjectKind::kSink;
     obj.definition_sql = st.text;
-    const ObjectInfo& added = cs_.catalog.add(std::move(obj));
+    const ObjectInfo& added = catalog_->add(std::move(obj));
     entry->id = added.id;
-    cs_.catalog.add_dependency(entry->id, entry->from_id);
+    catalog_->add_dependency(entry->id, entry->from_id);
     for (const auto& name : {st.connection, st.format_connection})
-      if (const ObjectInfo* c = name.empty() ? nullptr : cs_.catalog.lookup("public", name)) cs_.catalog.add_dependency(entry->id, c->id);
+      if (const ObjectInfo* c = name.empty() ? nullptr : catalog_->lookup("public", name)) catalog_->add_dependency(entry->id, c->id);
     if (cs_.persist) {
       if (Status ps = cs_.persist->create_source_collection(entry->id, "sink:" + entry->name); !ps) {
-        cs_.catalog.remove(entry->id);
-        throw SqlError(sqlstate::kIoError, "could not create the sink's collection: " + ps.message());
+        catalog_->remove(entry->id);
+        throw storage_write_error("could not create the sink's collection", ps);
       }
     } else {
-      cs_.catalog.remove(entry->id);
+      catalog_->remove(entry->id);
       throw SqlError(sqlstate::kFeatureNotSupported, "sinks need a data directory (freshet serve --data-dir)");
     }
     cs_.sinks[entry->id] = entry;
@@ -2426,7 +2768,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
     std::shared_ptr<SinkEntry> sink;
     {
       DdlLock lock(cs_);
-      const ObjectInfo* o = cs_.catalog.lookup("public", st.object);
+      const ObjectInfo* o = catalog_->lookup("public", st.object);
       if (!o || o->kind != ObjectKind::kSink) {
         if (st.if_exists) return done("DROP SINK");
         throw SqlError(sqlstate::kUndefinedObject, "unknown sink '" + st.object + "'");
@@ -2434,7 +2776,7 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
       uint64_t id = o->id;
       if (auto it = cs_.sinks.find(id); it != cs_.sinks.end()) sink = it->second;
       cs_.drop_sink(id);
-      cs_.catalog.remove(id);
+      catalog_->remove(id);
     }
     // Nothing more is produced once DROP SINK returns.
     if (sink) join_sink(*sink);
@@ -2452,11 +2794,27 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
       // Dependents of its tables (views over them) need CASCADE.
       for (auto tid : entry->table_ids) {
         if (!tid) continue;
-        for (const auto* d : cs_.catalog.dependents(tid))
+        for (const auto* d : catalog_->dependents(tid))
           if (d->kind != ObjectKind::kIndex && !st.cascade)
             throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop source " + st.object + " because other objects depend on it")
                 .with_detail(d->name + " depends on it")
                 .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
+      }
+      // Durable first: the source's record and its objects' leave the stored catalog (one batch)
+      // before the connector is stopped or its replication slot dropped, so a write that fails
+      // (a full disk: 53100) leaves the source running as it was.
+      if (cs_.persist) {
+        std::vector<uint64_t> ids;
+        std::function<void(uint64_t)> collect = [&](uint64_t id) {
+          for (const auto* d : cs_.catalog.dependents(id)) collect(d->id);
+          if (cs_.catalog.find(id) && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+        };
+        for (auto tid : entry->table_ids)
+          if (tid) collect(tid);
+        if (cs_.catalog.find(entry->id)) collect(entry->id);
+        if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id, ids); !ps)
+          throw storage_write_error("could not record the dropped source", ps);
+        cs_.catalog.removals_recorded(ids);
       }
       {
         std::lock_guard g(entry->mu);
@@ -2464,17 +2822,17 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
       }
       cs_.sources.erase(entry->id);
     } else {
-      const ObjectInfo* o = cs_.catalog.lookup("public", st.object);
+      const ObjectInfo* o = catalog_->lookup("public", st.object);
       ObjectKind want = st.what == "secret" ? ObjectKind::kSecret : ObjectKind::kConnection;
       if (!o || o->kind != want) {
         if (st.if_exists) return done("DROP " + std::string(st.what == "secret" ? "SECRET" : "CONNECTION"));
         throw SqlError(sqlstate::kUndefinedObject, "unknown " + st.what + " '" + st.object + "'");
       }
-      auto deps = cs_.catalog.dependents(o->id);
+      auto deps = catalog_->dependents(o->id);
       if (!deps.empty() && !st.cascade)
         throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop " + st.what + " " + st.object + " because other objects depend on it")
             .with_detail(deps[0]->name + " depends on it");
-      cs_.catalog.remove(o->id);
+      catalog_->remove(o->id);
       return done(st.what == "secret" ? "DROP SECRET" : "DROP CONNECTION");
     }
   }
@@ -2483,18 +2841,19 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
   if (entry->on_drop) entry->on_drop();
   DdlLock lock(cs_);
   if (cs_.persist) {
-    if (Status ps = cs_.persist->delete_source(cs_.now_ts, entry->id); !ps)
-      throw SqlError(sqlstate::kIoError, "could not record the dropped source: " + ps.message());
-    (void)cs_.persist->drop_collection(entry->id);
+    // Recorded before the connector stopped (above); the data's removal is best effort.
+    if (Status ps = cs_.persist->drop_collection(entry->id); !ps)
+      std::fprintf(stderr, "freshet: dropped source %s: its collection stays on disk, unused: %s\n", entry->name.c_str(),
+                   ps.message().c_str());
   }
   std::function<void(uint64_t)> drop_with_dependents = [&](uint64_t id) {
-    for (const auto* d : cs_.catalog.dependents(id)) drop_with_dependents(d->id);
+    for (const auto* d : catalog_->dependents(id)) drop_with_dependents(d->id);
     if (cs_.find_maintained(id)) cs_.drop_maintained(id);
-    cs_.catalog.remove(id);
+    catalog_->remove(id);
   };
   for (auto tid : entry->table_ids)
-    if (tid && cs_.catalog.find(tid)) drop_with_dependents(tid);
-  if (cs_.catalog.find(entry->id)) cs_.catalog.remove(entry->id);
+    if (tid && catalog_->find(tid)) drop_with_dependents(tid);
+  if (catalog_->find(entry->id)) catalog_->remove(entry->id);
   return done("DROP SOURCE");
 }
 
@@ -2504,8 +2863,8 @@ std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingS
 std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingStatement& st) {
   DdlLock lock(cs_);
   bool mv = st.what == "materialized view";
-  if (cs_.catalog.lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + st.object + "\" already exists");
-  sql::Binder binder(cs_.catalog, param_types_);
+  if (catalog_->lookup("public", st.object)) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + st.object + "\" already exists");
+  sql::Binder binder(*catalog_, param_types_);
   sql::BoundQuery q = binder.bind_mutually_recursive(st.query);
   ObjectInfo obj;
   obj.name = st.object;
@@ -2519,13 +2878,13 @@ std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingS
     for (const auto& in : r.inputs) collect(in);
   };
   collect(sql::optimize(sql::lower(*binder.relation_of(q))));
-  ObjectInfo& added = cs_.catalog.add(std::move(obj));
-  for (auto d : deps) cs_.catalog.add_dependency(added.id, d);
+  ObjectInfo& added = catalog_->add(std::move(obj));
+  for (auto d : deps) catalog_->add_dependency(added.id, d);
   if (mv) {
     try {
       maintain_view(added);
     } catch (...) {
-      cs_.catalog.remove(added.id);
+      catalog_->remove(added.id);
       throw;
     }
   }
@@ -2537,8 +2896,8 @@ void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
   for (auto& in : e.inputs) rewrite_point_lookups(in);
   if (e.kind != dataflow::RelKind::kFilter || e.inputs.empty() || e.inputs[0].kind != dataflow::RelKind::kGet) return;
   const dataflow::RelExpr& get = e.inputs[0];
-  const ObjectInfo* t = cs_.catalog.find(get.collection_id);
-  TableData* data = cs_.catalog.table_data(get.collection_id);
+  const ObjectInfo* t = catalog_->find(get.collection_id);
+  TableData* data = catalog_->table_data(get.collection_id);
   if (!t || !data || t->kind != ObjectKind::kTable || t->primary_key.empty() || t->source_id != 0) return;
   if (st_.pending.count(t->id)) return;  // the transaction's own writes are not in the index
   auto eq = equalities(&e);
@@ -2574,6 +2933,49 @@ void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
 
 std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement& st) {
   using K = sql::StreamingStatement::Kind;
+  if (st_.txn != TransactionStatus::kIdle) {
+    // Statements that start external work (connectors, sink threads, connection checks) or
+    // change several catalogs at once are not transactional: refused in a block rather than
+    // applied before COMMIT. CREATE SECRET and CREATE DEFAULT INDEX are (transaction.hpp).
+    const char* refused = nullptr;
+    std::string drop_what;
+    switch (st.kind) {
+      case K::kCreateConnection: refused = "CREATE CONNECTION"; break;
+      case K::kCreateSource: refused = "CREATE SOURCE"; break;
+      case K::kCreateSink: refused = "CREATE SINK"; break;
+      case K::kDrop:
+        drop_what = "DROP " + st.what;
+        for (auto& ch : drop_what) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        refused = drop_what.c_str();
+        break;
+      case K::kCreateViewMutuallyRecursive: refused = "CREATE VIEW ... WITH MUTUALLY RECURSIVE"; break;
+      case K::kCreateDefaultIndex:
+      case K::kCreateSecret: begin_block_ddl(); break;
+      case K::kSubscribe:
+      case K::kDeclareSubscribe:
+        if (st_.block && !st_.implicit)
+          throw SqlError(sqlstate::kActiveSqlTransaction, "SUBSCRIBE cannot follow DDL in the same transaction block")
+              .with_hint("COMMIT the DDL first.");
+        break;
+      default: break;
+    }
+    // A SUBSCRIBE after writes or DDL in a multi-statement query follows what they committed.
+    bool subscribe_after_changes =
+        (st_.block || !st_.pending.empty()) && (st.kind == K::kSubscribe || st.kind == K::kDeclareSubscribe);
+    if ((refused || subscribe_after_changes) && st_.implicit && st_.txn == TransactionStatus::kInBlock) {
+      // In a multi-statement query: the implicit block so far is committed and the statement
+      // runs on its own; the statements after it start another implicit block.
+      st_.implicit = false;
+      commit_open_block();
+      st_.implicit = true;
+      catalog_ = &cs_.catalog;
+      ctx_.catalog = sql::catalog_access(*catalog_);
+      auto result = run_streaming(st);
+      st_.txn = TransactionStatus::kInBlock;
+      return result;
+    }
+    if (refused) throw SqlError(sqlstate::kActiveSqlTransaction, std::string(refused) + " cannot run inside a transaction block");
+  }
   switch (st.kind) {
     case K::kSubscribe:
       return subscribe(st);
@@ -2605,21 +3007,21 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     }
     case K::kCreateDefaultIndex: {
       DdlLock lock(cs_);
-      const ObjectInfo* o = cs_.catalog.lookup("", st.object);
+      const ObjectInfo* o = catalog_->lookup("", st.object);
       if (!o) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
       std::vector<uint32_t> key;
       if (!o->primary_key.empty()) key = o->primary_key;
       else
         for (uint32_t i = 0; i < o->columns.size(); ++i) key.push_back(i);
       std::string name = o->name + "_primary_idx";
-      for (int n = 1; cs_.catalog.lookup("public", name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
+      for (int n = 1; catalog_->lookup("public", name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
       return create_index(lock, o->id, name, std::move(key));
     }
     case K::kShow:
       return show(st);
     case K::kCreateSecret: {
       DdlLock lock(cs_);
-      if (const ObjectInfo* o = cs_.catalog.lookup("public", st.object)) {
+      if (const ObjectInfo* o = catalog_->lookup("public", st.object)) {
         if (st.if_not_exists && o->kind == ObjectKind::kSecret) return done("CREATE SECRET");
         throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
       }
@@ -2627,12 +3029,12 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       obj.name = st.object;
       obj.kind = ObjectKind::kSecret;
       obj.secret_value = st.value;
-      cs_.catalog.add(std::move(obj));
+      catalog_->add(std::move(obj));
       return done("CREATE SECRET");
     }
     case K::kCreateConnection: {
       DdlLock lock(cs_);
-      if (const ObjectInfo* o = cs_.catalog.lookup("public", st.object)) {
+      if (const ObjectInfo* o = catalog_->lookup("public", st.object)) {
         if (st.if_not_exists && o->kind == ObjectKind::kConnection) return done("CREATE CONNECTION");
         throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
       }
@@ -2643,7 +3045,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       std::vector<uint64_t> deps;
       for (const auto& o : st.options) {
         if (o.secret) {
-          const ObjectInfo* sec = cs_.catalog.lookup("public", o.value);
+          const ObjectInfo* sec = catalog_->lookup("public", o.value);
           if (!sec || sec->kind != ObjectKind::kSecret) throw SqlError(sqlstate::kUndefinedObject, "unknown secret '" + o.value + "'");
           deps.push_back(sec->id);
           obj.connection_options.push_back({o.key, "SECRET " + o.value});
@@ -2657,8 +3059,8 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         }
       }
       validate_connection_options(obj);
-      const ObjectInfo& c = cs_.catalog.add(std::move(obj));
-      for (auto d : deps) cs_.catalog.add_dependency(c.id, d);
+      const ObjectInfo& c = catalog_->add(std::move(obj));
+      for (auto d : deps) catalog_->add_dependency(c.id, d);
       return done("CREATE CONNECTION");
     }
     case K::kCreateSource:
@@ -2707,7 +3109,7 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
                  st.kind == K::kSelectAsOf || st.kind == K::kSelectMutuallyRecursive;
   if (st.kind == K::kSelectMutuallyRecursive) {
     std::shared_lock lock(cs_.mu);
-    sql::Binder binder(cs_.catalog, param_types_);
+    sql::Binder binder(*catalog_, param_types_);
     sql::BoundQuery q = binder.bind_mutually_recursive(st.query);
     binder.finish_params();
     std::vector<Column> cols;
@@ -2728,7 +3130,7 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
     std::vector<Column> cols{{"mz_timestamp", Type(TypeId::kNumeric)}};
     if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
     cols.push_back({"mz_diff", Type(TypeId::kInt8)});
-    const ObjectInfo* obj = st.object.empty() ? nullptr : cs_.catalog.lookup("", st.object);
+    const ObjectInfo* obj = st.object.empty() ? nullptr : catalog_->lookup("", st.object);
     if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
     subscribed_columns(st, obj, cols);
     return cols;
@@ -2853,7 +3255,7 @@ std::unique_ptr<Execution> Executor::run_copy(const PgQuery__CopyStmt* s) {
 
 uint64_t Executor::copy_load(uint64_t table_id, const std::vector<size_t>& targets, std::vector<Row>& rows) {
   begin_write();
-  const ObjectInfo* t = cs_.catalog.find(table_id);
+  const ObjectInfo* t = catalog_->find(table_id);
   if (!t || t->kind != ObjectKind::kTable) throw SqlError(sqlstate::kUndefinedTable, "the table of this COPY was dropped");
   bool all_given = targets.size() == t->columns.size();
   for (size_t i = 0; all_given && i < targets.size(); ++i) all_given = targets[i] == i;
@@ -2863,7 +3265,7 @@ uint64_t Executor::copy_load(uint64_t table_id, const std::vector<size_t>& targe
     for (auto& r : rows) changes.emplace_back(std::move(r), 1);
   } else {
     // Columns not given get their defaults, evaluated per row (now(), ...).
-    sql::Binder binder(cs_.catalog, param_types_);
+    sql::Binder binder(*catalog_, param_types_);
     std::vector<std::optional<dataflow::ScalarExpr>> defaults(t->columns.size());
     std::vector<int> given(t->columns.size(), -1);
     for (size_t k = 0; k < targets.size(); ++k) given[targets[k]] = static_cast<int>(k);
@@ -2967,6 +3369,29 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
   }
 }
 
+void Session::begin_implicit_block() {
+  if (state_->txn != TransactionStatus::kIdle) return;  // in an explicit block already
+  state_->txn = TransactionStatus::kInBlock;
+  state_->implicit = true;
+}
+
+void Session::end_implicit_block(bool ok) {
+  if (!state_->implicit) return;  // made explicit by a BEGIN: it outlives the query
+  state_->implicit = false;
+  std::vector<Type> no_params;
+  Executor ex(coordinator_, *state_, {}, no_params);
+  if (ok && state_->txn == TransactionStatus::kInBlock) {
+    try {
+      ex.commit_open_block();
+    } catch (...) {
+      ex.rollback_block();
+      throw;
+    }
+  } else {
+    ex.rollback_block();
+  }
+}
+
 SinkInput attach_sink_input(Coordinator::State& state, const SinkEntry& entry) {
   Session::State dummy;
   std::vector<Type> no_params;
@@ -2988,8 +3413,7 @@ void Coordinator::State::recover() {
   for (auto& [obj, deps] : loaded->objects) catalog.restore(std::move(obj), deps);
   for (const auto& s : loaded->sources) catalog.note_id(s.id);
   // Tables.
-  Status ts = persist->load_tables(
-      [&](uint64_t tid, const sql::ObjectInfo* t, Row row, int64_t count) {
+  auto load_row = [&](uint64_t tid, const sql::ObjectInfo* t, Row row, int64_t count) {
         TableData* data = catalog.table_data(tid);
         if (!data) return;
         data->rows[row] += count;
@@ -3017,9 +3441,29 @@ void Coordinator::State::recover() {
           if (!has_null) data->key_counts[ki][k] += count;
           ++ki;
         }
-      },
-      [&](uint64_t id) -> const sql::ObjectInfo* { return catalog.find(id); });
+      };
+  auto find_table = [&](uint64_t id) -> const sql::ObjectInfo* { return catalog.find(id); };
+  uint64_t applied_block_seq = 0;
+  Status ts = persist->load_tables(load_row, find_table, &applied_block_seq);
   if (!ts) throw SqlError(sqlstate::kIoError, "cannot read the tables: " + ts.message());
+  // A transaction block with DDL whose catalog batch (its commit point) is durable and whose
+  // table records are not: written now, then the tables are read again (transaction.hpp).
+  auto redone = redo_block_commit(*persist, *loaded, applied_block_seq);
+  if (!redone) throw SqlError(sqlstate::kIoError, "cannot redo a committed transaction: " + redone.status().message());
+  if (*redone) {
+    for (const auto& [id, o] : catalog.objects())
+      if (TableData* data = catalog.table_data(id)) *data = TableData{};
+    ts = persist->load_tables(load_row, find_table);
+    if (!ts) throw SqlError(sqlstate::kIoError, "cannot read the tables: " + ts.message());
+  }
+  last_block_seq = std::max(loaded->block_seq, applied_block_seq);
+  // Unique indexes check their tables' writes again (in creation order, as they were built).
+  for (const auto& [id, o] : catalog.objects()) {
+    if (o->kind != sql::ObjectKind::kIndex || !o->index_unique) continue;
+    const sql::ObjectInfo* t = catalog.find(o->index_on);
+    TableData* data = catalog.table_data(o->index_on);
+    if (t && data) add_unique_index(*t, *data, *o, count_keys(*data, o->index_key));
+  }
   // Sources: their tables' rows, and the position to resume from.
   for (const auto& s : loaded->sources) {
     auto stmt = sql::parse_streaming(s.create_sql);
@@ -3034,6 +3478,7 @@ void Coordinator::State::recover() {
     entry->table_ids = s.table_ids;
     entry->schemas_set = true;
     entry->single_table_named_after_source = s.single_table_named_after_source;
+    entry->stopped_tables = s.stopped;
     entry->status.state = "starting";
     std::optional<std::string> checkpoint;
     Status ls = persist->load_source(
@@ -3110,7 +3555,18 @@ void Coordinator::State::recover() {
       std::fprintf(stderr, "freshet: hydrated %s (%zu of %zu): %zu rows in %lld ms\n", o->name.c_str(), done_count,
                    to_hydrate.size(), m.records(), static_cast<long long>(ms));
     } catch (const SqlError& e) {
-      std::fprintf(stderr, "freshet: could not hydrate %s: %s\n", o->name.c_str(), e.message().c_str());
+      // Errors are data: the object answers its error (as it did before the restart) until the
+      // rows causing it are gone (retry_failed_dataflows), rather than being left out.
+      std::fprintf(stderr, "freshet: could not hydrate %s, it answers the error until its data allows it: %s\n",
+                   o->name.c_str(), e.message().c_str());
+      try {
+        Executor fx(*this, dummy, {}, no_params);
+        Maintained* m = find_maintained(target->id);
+        if (!m) m = &fx.maintain_failed(*target, e);
+        if (o->kind == sql::ObjectKind::kIndex && m->find_index(o->index_key) < 0) m->add_index(o->index_key);
+      } catch (const SqlError& e2) {
+        std::fprintf(stderr, "freshet: %s cannot be served: %s\n", o->name.c_str(), e2.message().c_str());
+      }
     }
   }
   // Sinks: rebuilt from their statements; their threads start with the sources.
@@ -3128,6 +3584,77 @@ void Coordinator::State::recover() {
   }
   if (nobjects > 0)
     std::fprintf(stderr, "freshet: restored %zu catalog objects, %zu sources, %zu sinks\n", nobjects, loaded->sources.size(), sinks.size());
+}
+
+void Coordinator::State::retry_failed_dataflows() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard lk(compute_mu);
+    for (const auto& m : maintained) {
+      Maintained::ComputeState& c = m->compute;
+      // At most one attempt per kRetryInterval, and never more than a fifth of the time: a
+      // rehydration holds mu exclusively.
+      if (c.failed.empty() || !c.retry || c.dropped || now - c.last_retry < std::max<std::chrono::steady_clock::duration>(kRetryInterval, 4 * c.retry_cost))
+        continue;
+      bool read_by_others = false;
+      for (const auto& other : maintained)
+        for (auto in : other->inputs()) read_by_others |= in == m->id();
+      for (const auto& [id, qs] : subscribers) read_by_others |= id == m->id() && !qs.empty();
+      c.retry = false;
+      c.last_retry = now;
+      if (read_by_others) continue;
+      ids.push_back(m->id());
+    }
+  }
+  if (ids.empty()) return;
+  wait_compute_idle();  // inputs that are dataflows are read at the newest step
+  Session::State dummy;
+  std::vector<Type> no_params;
+  for (uint64_t id : ids) {
+    sql::ObjectInfo* o = catalog.find(id);
+    Maintained* old = find_maintained(id);
+    if (!o || !old || (o->kind != sql::ObjectKind::kView && o->kind != sql::ObjectKind::kMaterializedView)) continue;
+    std::vector<std::vector<uint32_t>> keys;
+    for (size_t i = 0; i < old->num_indexes(); ++i) keys.push_back(old->index_columns(i));
+    std::string was = old->compute.failed;
+    auto t0 = std::chrono::steady_clock::now();
+    drop_maintained(id);
+    Maintained* m = nullptr;
+    try {
+      Executor hx(*this, dummy, {}, no_params);
+      m = &hx.maintain_for_recovery(*o);
+      if (o->kind == sql::ObjectKind::kMaterializedView && persist) {
+        // maintain_view stored the new contents; rows stored before that are gone now go too.
+        if (auto c = persist->store().get(id)) {
+          RowDiffs gone;
+          if (auto snap = c->snapshot())
+            for (auto& rec : snap->records)
+              if (rec.value && m->count_of(rec.key.ref()) == 0) gone.push_back({rec.key, -rec.value->get(0).as_int()});
+          if (!gone.empty())
+            if (Status ps = persist->write_mv(id, now_ts, gone, [&](const Row& r) { return m->count_of(r.ref()); }); !ps)
+              std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", o->name.c_str(), ps.message().c_str());
+        }
+      }
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "freshet: dataflow \"%s\" works again (its inputs no longer cause \"%s\"): %zu rows in %lld ms\n",
+                   o->name.c_str(), was.c_str(), m->records(), static_cast<long long>(ms));
+    } catch (const SqlError& e) {
+      try {
+        Executor fx(*this, dummy, {}, no_params);
+        m = &fx.maintain_failed(*o, e);
+        auto t1 = std::chrono::steady_clock::now();
+        std::lock_guard lk(compute_mu);
+        m->compute.last_retry = t1;  // the next attempt after kRetryInterval (or 4 x its cost)
+        m->compute.retry_cost = t1 - t0;
+      } catch (const SqlError& e2) {
+        std::fprintf(stderr, "freshet: %s cannot be served: %s\n", o->name.c_str(), e2.message().c_str());
+        continue;
+      }
+    }
+    for (const auto& k : keys)
+      if (m->find_index(k) < 0) m->add_index(k);
+  }
 }
 
 void Coordinator::State::start_sources() {

@@ -133,6 +133,17 @@ class Session {
   // Called when the connection ends; rolls back an open transaction.
   void close();
 
+  // A simple query of several statements runs them in one implicit transaction block, as in
+  // PostgreSQL: begin_implicit_block() before the first statement, end_implicit_block(ok) after
+  // the last one (ok) or after the one that failed (!ok): commits or rolls back what is still
+  // implicit. A BEGIN among the statements makes the block explicit (it then outlives the
+  // query); COMMIT/ROLLBACK among them end the implicit block so far and start another.
+  // A statement that cannot run in a transaction block (CREATE SOURCE, ...) commits the
+  // implicit block so far and runs on its own. end_implicit_block(true) throws SqlError when
+  // the COMMIT fails (the block is rolled back then).
+  void begin_implicit_block();
+  void end_implicit_block(bool ok);
+
   struct State;
 
  private:

@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "server/coordinator.hpp"
+#include "server/kafka_backend.hpp"
 
 namespace freshet::server {
 namespace {
@@ -180,6 +181,40 @@ TEST_F(SessionTest, FailedDataflowReportsItsError) {
   EXPECT_EQ(run("SELECT r FROM q"), V({"2"}));
 }
 
+TEST_F(SessionTest, MzObjectsListsObjectsWithRowsAndTopics) {
+  run("CREATE TABLE t (a int); INSERT INTO t VALUES (1), (1), (2)");
+  run("CREATE VIEW v AS SELECT a FROM t WHERE a > 1");
+  run("CREATE INDEX v_a ON v (a)");
+  run("CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS c FROM t");
+  EXPECT_EQ(run("SELECT name, type, on_name, rows, topic FROM mz_objects ORDER BY name"),
+            V({"mv|materialized-view|NULL|NULL|freshet.public.mv", "t|table|NULL|3|freshet.public.t", "v|view|NULL|NULL|NULL",
+               "v_a|index|v|NULL|NULL"}));
+  run("DELETE FROM t WHERE a = 1");
+  EXPECT_EQ(run("SELECT rows FROM mz_objects WHERE name = 't'"), V({"1"}));
+  run("CREATE TABLE k (id int PRIMARY KEY); INSERT INTO k VALUES (1), (2)");  // counted in O(1)
+  EXPECT_EQ(run("SELECT rows FROM mz_objects WHERE name = 'k'"), V({"2"}));
+  run("DROP TABLE k");
+  run("DROP MATERIALIZED VIEW mv");
+  run("DROP VIEW v CASCADE");
+  run("DROP TABLE t");
+  EXPECT_EQ(run("SELECT count(*) FROM mz_objects"), V({"0"}));
+}
+
+TEST_F(SessionTest, MzKafkaConsumerGroupsShowsCommittedOffsetsAndLag) {
+  EXPECT_EQ(run("SELECT count(*) FROM mz_kafka_consumer_groups"), V({"0"}));  // no Kafka API
+  run("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+  {
+    CollectionKafkaBackend kafka(coord_, 1);
+    ASSERT_TRUE(kafka.commit_offsets("g1", {{"freshet.public.t", 0, 1, ""}, {"raw_topic", 0, 7, ""}}));
+    EXPECT_EQ(run("SELECT group_id, topic, partition, committed_offset, end_offset, lag FROM mz_kafka_consumer_groups ORDER BY topic"),
+              V({"g1|freshet.public.t|0|1|3|2", "g1|raw_topic|0|7|NULL|NULL"}));
+    run("INSERT INTO t VALUES (4, 'd')");
+    EXPECT_EQ(run("SELECT lag FROM mz_kafka_consumer_groups WHERE topic = 'freshet.public.t'"), V({"3"}));
+  }
+  EXPECT_EQ(run("SELECT count(*) FROM mz_kafka_consumer_groups"), V({"0"}));  // the backend is gone
+  run("DROP TABLE t");
+}
+
 TEST_F(SessionTest, MaterializedViewAndSubscribeCursor) {
   run("CREATE TABLE t (a int)");
   run("INSERT INTO t VALUES (1), (2)");
@@ -232,6 +267,69 @@ TEST(SessionRestartTest, StateSurvivesRestart) {
     run(s, "INSERT INTO t VALUES (4, 'b', 1)");
     EXPECT_EQ(run(s, "SELECT s FROM sums WHERE g = 'b'"), (std::vector<std::string>{"11.00"}));
     EXPECT_EQ(run(s, "SHOW SOURCES"), (std::vector<std::string>{"ctr|load-generator|running"}));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+
+// Transaction blocks with DDL (transaction.hpp): other sessions see nothing before COMMIT;
+// COMMIT answers 40001 (and rolls the block back) when another session's DDL got in the way.
+TEST(TransactionBlockTest, IsolationAndConflicts) {
+  std::string dir = make_temp_dir();
+  {
+    Coordinator c(CoordinatorOptions{dir, {}});
+    Session a(c, {}), b(c, {});
+    auto error_of = [](Session& s, const std::string& sql) -> std::string {
+      try {
+        run_on(s, sql);
+      } catch (const SqlError& e) {
+        return e.sqlstate();
+      }
+      return "";
+    };
+    run_on(b, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2)");
+    // Isolation: a's block is its own until COMMIT.
+    run_on(a, "BEGIN; CREATE TABLE y (v int); INSERT INTO y VALUES (7); DROP TABLE t");
+    EXPECT_EQ(error_of(b, "SELECT * FROM y"), "42P01");
+    EXPECT_EQ(run_on(b, "SELECT count(*) FROM t"), (std::vector<std::string>{"2"}));
+    EXPECT_EQ(run_on(a, "SELECT v FROM y"), (std::vector<std::string>{"7"}));
+    EXPECT_EQ(error_of(a, "SELECT * FROM t"), "42P01");
+    EXPECT_EQ(a.transaction_status(), TransactionStatus::kFailed);
+    run_on(a, "ROLLBACK");
+    EXPECT_EQ(error_of(b, "SELECT * FROM y"), "42P01");
+    run_on(a, "BEGIN; CREATE TABLE y (v int); INSERT INTO y VALUES (7); COMMIT");
+    EXPECT_EQ(run_on(b, "SELECT v FROM y"), (std::vector<std::string>{"7"}));
+    // The name a creates was taken meanwhile.
+    run_on(a, "BEGIN; CREATE TABLE x (a int); INSERT INTO x VALUES (1)");
+    run_on(b, "CREATE TABLE x (b text)");
+    EXPECT_EQ(error_of(a, "COMMIT"), "40001");
+    EXPECT_EQ(a.transaction_status(), TransactionStatus::kIdle);
+    EXPECT_EQ(run_on(a, "SELECT count(*) FROM x"), (std::vector<std::string>{"0"}));
+    // What a drops got a new dependent meanwhile.
+    run_on(a, "BEGIN; DROP TABLE t");
+    run_on(b, "CREATE VIEW tv AS SELECT id FROM t");
+    EXPECT_EQ(error_of(a, "COMMIT"), "40001");
+    EXPECT_EQ(run_on(a, "SELECT count(*) FROM tv"), (std::vector<std::string>{"2"}));
+    // What a's new view depends on was dropped meanwhile.
+    run_on(a, "BEGIN; CREATE VIEW xv AS SELECT b FROM x");
+    run_on(b, "DROP TABLE x");
+    EXPECT_EQ(error_of(a, "COMMIT"), "40001");
+    EXPECT_EQ(error_of(a, "SELECT * FROM xv"), "42P01");
+    // Unrelated DDL meanwhile is fine; savepoints undo DDL.
+    run_on(a, "BEGIN; CREATE TABLE z (k int); SAVEPOINT s; DROP VIEW tv; ROLLBACK TO s; INSERT INTO z VALUES (5)");
+    run_on(b, "CREATE TABLE other (q int)");
+    run_on(a, "COMMIT");
+    EXPECT_EQ(run_on(b, "SELECT k FROM z"), (std::vector<std::string>{"5"}));
+    EXPECT_EQ(run_on(b, "SELECT count(*) FROM tv"), (std::vector<std::string>{"2"}));
+    // A ROLLBACK of a DROP keeps the table across a restart (below).
+    run_on(a, "BEGIN; DROP VIEW tv; DROP TABLE t; ROLLBACK");
+  }
+  {
+    Coordinator c(CoordinatorOptions{dir, {}});
+    Session s(c, {});
+    EXPECT_EQ(run_on(s, "SELECT count(*) FROM tv"), (std::vector<std::string>{"2"}));
+    EXPECT_EQ(run_on(s, "SELECT v FROM y"), (std::vector<std::string>{"7"}));
+    EXPECT_EQ(run_on(s, "SELECT k FROM z"), (std::vector<std::string>{"5"}));
   }
   std::filesystem::remove_all(dir);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <unordered_map>
@@ -48,16 +49,30 @@ class Sink : public capture::SourceSink {
       std::lock_guard g(e_->mu);
       if (e_->dropped) return Status::error("source was dropped");
       if (e_->schemas_set) {
-        // Same tables again (a reconnect) is fine; anything else is a schema change.
-        bool same = tables.size() == e_->table_ids.size();
-        for (size_t i = 0; same && i < tables.size(); ++i) {
+        // Same tables again (a reconnect, a restart) is fine. Other tables: a schema change.
+        if (tables.size() != e_->table_ids.size()) return Status::error("the upstream schema changed; drop and recreate the source");
+        // A table whose columns changed stops alone (as when the change is seen in the stream):
+        // one stopped before, or one changed while the source was not running.
+        bool stopped_now = false;
+        for (size_t i = 0; i < tables.size(); ++i) {
           const sql::ObjectInfo* o = st_.catalog.find(e_->table_ids[i]);
-          same = o && o->columns.size() == tables[i].columns.size();
+          if (!o || e_->stopped_tables.count(static_cast<uint32_t>(i))) continue;
+          bool same = o->columns.size() == tables[i].columns.size();
           for (size_t c = 0; same && c < tables[i].columns.size(); ++c)
             same = o->columns[c].name == tables[i].columns[c].name && o->columns[c].type.id == tables[i].columns[c].type.id;
+          if (same) continue;
+          std::string why = "schema of table " + tables[i].upstream_schema + "." + tables[i].upstream_name +
+                            " changed upstream while the source was not reading it; its capture stopped, recreate the "
+                            "source to capture it again";
+          e_->stopped_tables[static_cast<uint32_t>(i)] = why;
+          std::fprintf(stderr, "freshet: source %s: %s\n", e_->name.c_str(), why.c_str());
+          stopped_now = true;
         }
-        if (same) return Status::ok();
-        return Status::error("the upstream schema changed; drop and recreate the source");
+        if (stopped_now && st_.persist) {
+          StoredSource stored{e_->id, e_->name, e_->create_sql, e_->table_ids, e_->single_table_named_after_source, e_->stopped_tables};
+          if (Status ps = st_.persist->put_source(st_.now_ts, stored); !ps) return ps;
+        }
+        return Status::ok();
       }
     }
     // Check every name first, then create: a clash leaves nothing behind.
@@ -99,7 +114,7 @@ class Sink : public capture::SourceSink {
     if (st_.persist) {
       Status ps = st_.persist->create_source_collection(e_->id, "source:" + e_->name);
       if (ps) {
-        StoredSource stored{e_->id, e_->name, e_->create_sql, ids, e_->single_table_named_after_source};
+        StoredSource stored{e_->id, e_->name, e_->create_sql, ids, e_->single_table_named_after_source, {}};
         ps = st_.persist->put_source(st_.now_ts, stored);
       }
       if (!ps) return ps;
@@ -112,6 +127,18 @@ class Sink : public capture::SourceSink {
 
   Status apply(capture::Transaction txn) override {
     uint64_t rows = txn.changes.size();
+    if (!txn.stopped_tables.empty()) {
+      if (Status s = stop_tables(txn.stopped_tables); !s) return s;
+    }
+    {
+      // A stopped table's changes are not applied (the connector may still decode them, with
+      // the new schema, after a restart).
+      std::lock_guard g(e_->mu);
+      if (!e_->stopped_tables.empty()) {
+        std::erase_if(txn.changes, [&](const capture::Change& c) { return e_->stopped_tables.count(c.table) > 0; });
+        rows = txn.changes.size();
+      }
+    }
     {
       // The write path (write_path.hpp): under write_mu, the changes against the tables' newest
       // state; durable with the upstream position (exactly once) before they are published.
@@ -139,10 +166,12 @@ class Sink : public capture::SourceSink {
       ChangeSet changes;
       // The row of each touched key as of the changes so far in this transaction.
       std::map<uint64_t, std::unordered_map<Row, std::optional<Row>, RowHash>> now;
+      uint64_t bytes = 0;  // the applied changes' encoded keys and rows (/metrics)
       for (auto& ch : txn.changes) {
         if (ch.table >= e_->table_ids.size()) return Status::error("change for an unknown table");
         uint64_t tid = e_->table_ids[ch.table];
         if (tid == 0) continue;
+        bytes += ch.key.size_bytes() + ch.value.size_bytes();
         TableData* data = st_.catalog.table_data(tid);
         if (!data) continue;  // dropped meanwhile
         Row key = dataflow::canonical_row(ch.key.ref());
@@ -169,6 +198,8 @@ class Sink : public capture::SourceSink {
       }
       wlock.unlock();
       if (Status ps = st_.finish_write(w); !ps) return ps;
+      std::lock_guard g(e_->mu);
+      e_->bytes_total += bytes;
     }
     uint64_t now = wall_clock_ms();
     std::lock_guard g(e_->mu);
@@ -184,6 +215,26 @@ class Sink : public capture::SourceSink {
     }
     if (txn.snapshot) e_->status.snapshot_rows_done += rows;
     if (e_->status.state.empty() || e_->status.state == "starting") e_->status.state = "running";
+    return Status::ok();
+  }
+
+  // Records that these tables' capture stopped, durably (with the source's catalog record)
+  // before the transaction that tells it is applied; logged.
+  Status stop_tables(const std::vector<std::pair<uint32_t, std::string>>& stops) {
+    std::unique_lock wlock(st_.write_mu);
+    std::unique_lock lock(st_.mu);
+    StoredSource stored;
+    {
+      std::lock_guard g(e_->mu);
+      for (const auto& [i, why] : stops) {
+        if (e_->stopped_tables.count(i)) continue;
+        e_->stopped_tables[i] = why;
+        std::fprintf(stderr, "freshet: source %s: %s\n", e_->name.c_str(), why.c_str());
+      }
+      stored = StoredSource{e_->id, e_->name, e_->create_sql, e_->table_ids, e_->single_table_named_after_source, e_->stopped_tables};
+    }
+    if (st_.persist)
+      if (Status ps = st_.persist->put_source(st_.now_ts, stored); !ps) return ps;
     return Status::ok();
   }
 
@@ -496,6 +547,26 @@ void build_source(Coordinator::State& st, const sql::StreamingStatement& stmt, S
 
 std::unique_ptr<capture::SourceSink> make_source_sink(Coordinator::State& state, std::shared_ptr<SourceEntry> entry) {
   return std::make_unique<Sink>(state, std::move(entry));
+}
+
+}  // namespace freshet::server
+
+namespace freshet::server {
+
+void Coordinator::State::check_table_readable(const sql::ObjectInfo& t) {
+  if (t.source_id == 0) return;
+  auto it = sources.find(t.source_id);
+  if (it == sources.end()) return;
+  SourceEntry& e = *it->second;
+  std::lock_guard g(e.mu);
+  if (e.stopped_tables.empty()) return;
+  for (size_t i = 0; i < e.table_ids.size(); ++i) {
+    if (e.table_ids[i] != t.id) continue;
+    auto s = e.stopped_tables.find(static_cast<uint32_t>(i));
+    if (s == e.stopped_tables.end()) return;
+    throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "source table \"" + t.name + "\" is stopped: " + s->second)
+        .with_hint("DROP SOURCE " + e.name + " CASCADE and create it again to capture the new schema.");
+  }
 }
 
 }  // namespace freshet::server

@@ -6,6 +6,7 @@
 // mz_source_statuses and SHOW SOURCES.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,7 +56,12 @@ struct SourceEntry {
   bool dropped = false;
   std::string position;
   uint64_t rows_total = 0;
+  uint64_t bytes_total = 0;  // encoded keys and rows of the changes applied
   int64_t lag_ms = -1;
+  // Tables whose capture stopped (connector table index -> why; an incompatible upstream schema
+  // change): their rows stay as they were, reads of them answer 55000, the other tables go on.
+  // Stored with the source (StoredSource::stopped).
+  std::map<uint32_t, std::string> stopped_tables;
   double rows_per_second = 0;
   uint64_t rate_window_start_ms = 0;
   uint64_t rate_window_rows = 0;

@@ -179,6 +179,7 @@ Model build_model(const Catalog& c) {
     e.schema = o->schema;
     e.on = on;
     e.object = o.get();
+    e.unique = o->index_unique;
     for (const auto& col : o->columns)
       for (size_t k = 0; k < on->columns.size(); ++k)
         if (on->columns[k].name == col.name) {

@@ -5,6 +5,7 @@
 
 #include "dataflow/update.hpp"
 #include "server/coordinator_state.hpp"
+#include "server/metrics.hpp"
 
 namespace freshet::server {
 
@@ -17,6 +18,41 @@ Row table_row_key(const sql::ObjectInfo& t, const Row& row) {
   return t.source_id != 0 ? dataflow::canonical_row(key.ref()) : key;
 }
 
+std::unordered_map<Row, int64_t, RowHash> count_keys(const TableData& data, const std::vector<uint32_t>& cols) {
+  std::unordered_map<Row, int64_t, RowHash> counts;
+  std::vector<Datum> ds, k;
+  for (const auto& [row, n] : data.rows) {
+    ds.clear();
+    row.unpack_into(ds);
+    k.clear();
+    bool has_null = false;
+    for (auto c : cols) {
+      k.push_back(ds[c]);
+      has_null |= ds[c].is_null();
+    }
+    if (!has_null) counts[Row::pack(k)] += n;
+  }
+  return counts;
+}
+
+void add_unique_index(const sql::ObjectInfo& t, TableData& data, const sql::ObjectInfo& index,
+                      std::unordered_map<Row, int64_t, RowHash> counts) {
+  size_t before = (t.primary_key.empty() ? 0 : 1) + t.unique_keys.size() + data.unique_indexes.size();
+  if (data.key_counts.size() < before) data.key_counts.resize(before);
+  data.key_counts.insert(data.key_counts.begin() + static_cast<std::ptrdiff_t>(before), std::move(counts));
+  data.unique_indexes.push_back({index.id, index.index_key, index.name});
+}
+
+void drop_unique_index(const sql::ObjectInfo& t, TableData& data, uint64_t index_id) {
+  size_t first = (t.primary_key.empty() ? 0 : 1) + t.unique_keys.size();
+  for (size_t i = 0; i < data.unique_indexes.size(); ++i) {
+    if (data.unique_indexes[i].index_id != index_id) continue;
+    if (first + i < data.key_counts.size()) data.key_counts.erase(data.key_counts.begin() + static_cast<std::ptrdiff_t>(first + i));
+    data.unique_indexes.erase(data.unique_indexes.begin() + static_cast<std::ptrdiff_t>(i));
+    return;
+  }
+}
+
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs) {
   // Key constraints (user tables only; source tables are never checked): the primary key,
   // then UNIQUE constraints, in the order Executor::write checks them.
@@ -24,6 +60,7 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
   if (t.source_id == 0) {
     if (!t.primary_key.empty()) keys.push_back(&t.primary_key);
     for (const auto& u : t.unique_keys) keys.push_back(&u);
+    for (const auto& u : data.unique_indexes) keys.push_back(&u.columns);
     if (data.key_counts.size() < keys.size()) data.key_counts.resize(keys.size());
   }
   std::vector<Datum> ds, k;
@@ -79,9 +116,17 @@ std::shared_ptr<UnpublishedWrite> Coordinator::State::stage_write(ChangeSet chan
     for (const auto& [id, d] : changes) {
       const sql::ObjectInfo* t = catalog.find(id);
       TableData* data = catalog.table_data(id);
-      if (t && data) apply_table_diffs(*t, *data, d);
+      if (t && data) {
+        apply_table_diffs(*t, *data, d);
+        for (const auto& [r, n] : d) {
+          uint64_t count = static_cast<uint64_t>(n < 0 ? -n : n);
+          data->rows_written += count;
+          data->bytes_written += count * r.size_bytes();
+        }
+      }
     }
     w->changes = std::move(changes);
+    w->staged_at = std::chrono::steady_clock::now();
     unpublished.push_back(w);
   }
   if (w->collection != 0) {
@@ -91,7 +136,7 @@ std::shared_ptr<UnpublishedWrite> Coordinator::State::stage_write(ChangeSet chan
       std::unique_lock lock(mu);
       undo_from(w->collection, w->seq, p.status());
       publish_ready();
-      throw SqlError(sqlstate::kIoError, "could not make the write durable: " + p.status().message());
+      throw storage_write_error("could not make the write durable", p.status());
     }
     w->append = std::move(p.value());
     w->has_append = true;
@@ -138,7 +183,15 @@ Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>&
   std::unique_lock lock(mu);
   if (durable && w->state == UnpublishedWrite::State::kPending) w->state = UnpublishedWrite::State::kDurable;
   publish_ready();
+  retry_failed_dataflows();
   published_cv.wait(lock, [&] { return w->published; });
+  WriteMetrics& m = write_metrics();
+  if (w->state == UnpublishedWrite::State::kFailed) {
+    m.failed.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    m.commits.fetch_add(1, std::memory_order_relaxed);
+    m.latency_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - w->staged_at).count());
+  }
   if (w->state == UnpublishedWrite::State::kFailed) return w->status.is_ok() ? Status::error("the write was undone") : w->status;
   return Status::ok();
 }

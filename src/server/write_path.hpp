@@ -37,6 +37,7 @@
 //
 // Publishing queues the changes as a compute step (compute.cpp): no write waits for a dataflow.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -60,6 +61,7 @@ struct UnpublishedWrite {
   Status status;                  // guarded by State::mu: the failure, for kFailed
   Persistence::PendingAppend append;
   bool has_append = false;
+  std::chrono::steady_clock::time_point staged_at;  // for the commit-latency histogram
 };
 
 // The key under which a table's by_key holds a row: its primary-key columns packed (source
@@ -70,5 +72,14 @@ Row table_row_key(const sql::ObjectInfo& t, const Row& row);
 // that an upsert's -old/+new pair leaves the new row under its key in either order.
 // REQUIRES: write_mu held and mu held exclusively (or start-up, single-threaded).
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs);
+
+// Unique indexes on tables (TableData::unique_indexes). count_keys: how many of the table's
+// rows have each non-NULL value of the columns. add_unique_index starts checking `index`'s
+// key with those counts; drop_unique_index stops. REQUIRES: write_mu and mu held exclusively
+// (or start-up).
+std::unordered_map<Row, int64_t, RowHash> count_keys(const TableData& data, const std::vector<uint32_t>& cols);
+void add_unique_index(const sql::ObjectInfo& t, TableData& data, const sql::ObjectInfo& index,
+                      std::unordered_map<Row, int64_t, RowHash> counts);
+void drop_unique_index(const sql::ObjectInfo& t, TableData& data, uint64_t index_id);
 
 }  // namespace freshet::server

@@ -45,6 +45,8 @@ struct ObjectInfo {
   // kIndex: the object it indexes and its key columns.
   uint64_t index_on = 0;
   std::vector<uint32_t> index_key;
+  // kIndex on a table: CREATE UNIQUE INDEX, a uniqueness constraint named after the index.
+  bool index_unique = false;
 };
 
 class CatalogView {

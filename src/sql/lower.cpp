@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "common/error.hpp"
 #include "common/functions.hpp"
@@ -239,6 +240,21 @@ void charge_plan(const RelExpr& r) {
   }
 }
 
+// Relations of at most this many operators are copied where the plan reads them twice.
+constexpr size_t kCopyRelNodes = 4;
+
+bool plan_at_most(const RelExpr& r, size_t limit) {
+  size_t n = 0;
+  std::vector<const RelExpr*> todo{&r};
+  while (!todo.empty()) {
+    const RelExpr* e = todo.back();
+    todo.pop_back();
+    if (++n > limit) return false;
+    for (const RelExpr& in : e->inputs) todo.push_back(&in);
+  }
+  return true;
+}
+
 class Lowerer {
  public:
   // lower() and scalar() recurse once per nesting level of the query: not inlined into
@@ -261,6 +277,41 @@ class Lowerer {
   // Returns [rel's columns, q's columns].
   RelExpr apply(RelExpr rel, const HRel& q, const Ctx& ctx);
   RelExpr lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* domain);
+
+  // A relation the plan reads more than once. `ref` reads it: a copy of it when it is small
+  // (at most kCopyRelNodes operators), else a kGetLocal of a kLet binding that bind() wraps
+  // around the plan that reads it. Without sharing, every relation read twice doubles the
+  // plan, per subquery and per level of nesting.
+  struct Shared {
+    RelExpr ref;
+    std::optional<RelExpr> value;
+    uint64_t id = 0;
+    RelExpr bind(RelExpr body) {
+      if (!value) return body;
+      RelExpr let;
+      let.kind = RelKind::kLet;
+      let.local_ids = {id};
+      let.column_types = body.column_types;
+      let.inputs.push_back(std::move(*value));
+      let.inputs.push_back(std::move(body));
+      value.reset();
+      return let;
+    }
+  };
+  Shared share(RelExpr value) {
+    if (plan_at_most(value, kCopyRelNodes)) return Shared{std::move(value)};
+    Shared s;
+    s.id = next_let_id_++;
+    s.ref.kind = RelKind::kGetLocal;
+    s.ref.local_id = s.id;
+    s.ref.column_types = value.column_types;
+    s.value = std::move(value);
+    return s;
+  }
+
+  // Names of the kLet bindings this lowering introduces: far above the binder's recursive
+  // binding ids, which count up from 0.
+  uint64_t next_let_id_ = uint64_t{1} << 40;
 };
 
 ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
@@ -305,7 +356,13 @@ ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       }
       std::sort(positions.begin(), positions.end());
       uint32_t kd = static_cast<uint32_t>(positions.size());
-      RelExpr dom = unary(RelKind::kDistinct, project(rel, positions));
+      // `rel` is read twice: for the subquery's domain and to join the answers back. A small
+      // `rel` is copied; a larger one is bound once (kLet) and read through kGetLocal, so that
+      // several subqueries over the same rows (`a IN (...) OR b IN (...)`) plan in linear size
+      // instead of doubling the plan per subquery.
+      Shared rel_shared = kd > 0 ? share(std::move(rel)) : Shared{std::move(rel)};
+      RelExpr& shared = rel_shared.ref;
+      RelExpr dom = unary(RelKind::kDistinct, project(shared, positions));
       Ctx sub;
       sub.k = kd;
       Ctx outer = ctx;
@@ -378,11 +435,14 @@ ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       } else if (e.kind == HExprKind::kSubquery) {
         std::vector<uint32_t> cols = iota(0, kd);
         cols.push_back(kd);
-        RelExpr v = project(std::move(q), cols);
-        if (v.column_types[kd].id != vt.id) {
+        RelExpr v_value = project(std::move(q), cols);
+        if (v_value.column_types[kd].id != vt.id) {
           // unknown-typed subquery output (SELECT 'x') is text
-          v.column_types[kd] = vt;
+          v_value.column_types[kd] = vt;
         }
+        // v is read three times (answers, missing values, too many rows): shared.
+        Shared v_shared = share(std::move(v_value));
+        RelExpr& v = v_shared.ref;
         RelExpr present = unary(RelKind::kDistinct, project(v, iota(0, kd)));
         RelExpr missing = minus_present(kd > 0 ? dom : unit(), std::move(present));
         // More than one row for a domain value is an error: count rows per value, and let a
@@ -407,17 +467,20 @@ ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
         RelExpr violations = filter(filter(std::move(counts), std::move(too_many)), std::move(raise));
         std::vector<uint32_t> vcols = iota(0, kd);
         RelExpr never = map(project(std::move(violations), vcols), {ScalarExpr::null_of(vt)});
-        total = union_of(union_of(std::move(v), map(std::move(missing), {ScalarExpr::null_of(vt)})), std::move(never));
+        total = v_shared.bind(union_of(union_of(std::move(v), map(std::move(missing), {ScalarExpr::null_of(vt)})), std::move(never)));
       } else {
-        RelExpr present = unary(RelKind::kDistinct, project(std::move(q), iota(0, kd)));
+        // present is read twice (true for its values, false for the rest of the domain).
+        Shared present_shared = share(unary(RelKind::kDistinct, project(std::move(q), iota(0, kd))));
+        RelExpr& present = present_shared.ref;
         RelExpr missing = minus_present(kd > 0 ? dom : unit(), present);
-        total = union_of(map(std::move(present), {ScalarExpr::boolean(true)}), map(std::move(missing), {ScalarExpr::boolean(false)}));
+        total = present_shared.bind(
+            union_of(map(std::move(present), {ScalarExpr::boolean(true)}), map(std::move(missing), {ScalarExpr::boolean(false)})));
       }
-      uint32_t n = static_cast<uint32_t>(rel.arity());
-      RelExpr joined = join_null_safe(std::move(rel), positions, std::move(total), iota(0, kd));
+      uint32_t n = static_cast<uint32_t>(shared.arity());
+      RelExpr joined = join_null_safe(std::move(shared), positions, std::move(total), iota(0, kd));
       std::vector<uint32_t> cols = iota(0, n);
       cols.push_back(n + kd);
-      rel = project(std::move(joined), cols);
+      rel = rel_shared.bind(project(std::move(joined), cols));
       return ScalarExpr::column_ref(n, vt);
     }
   }
@@ -611,7 +674,8 @@ RelExpr Lowerer::lower_node(const HRel& r, const Ctx& ctx, const RelExpr* domain
       switch (r.set_op) {
         case SetOpKind::kUnion: {
           RelExpr u = union_of(std::move(a), std::move(b));
-          return r.all ? u : unary(RelKind::kDistinct, std::move(u));
+          if (r.all) return u;  // not `r.all ? u : ...`: that copies u, a copy per nesting level
+          return unary(RelKind::kDistinct, std::move(u));
         }
         case SetOpKind::kExcept:
           if (!r.all) {

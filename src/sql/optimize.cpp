@@ -125,6 +125,7 @@ double estimate_rows(const RelExpr& e) {
     case RelKind::kWindow:
       return estimate_rows(e.inputs[0]);
     case RelKind::kLetRec:
+    case RelKind::kLet:
       return estimate_rows(e.inputs.back());
     case RelKind::kUnion: {
       double r = 0;
@@ -253,11 +254,30 @@ class Optimizer {
   // Not inlined into itself: it recurses once per plan level, so its frame must stay small.
   [[gnu::noinline]] RelExpr run(RelExpr e) {
     check_stack_depth();
+    if (e.kind == RelKind::kUnion) flatten_union(e);
     for (RelExpr& in : e.inputs) in = run(std::move(in));
     return local(std::move(e));
   }
 
  private:
+  // Nested unions become one union of their leaves, in order, before anything else: a chain
+  // of n UNION ALLs is flattened in linear time (flattening one level per node after its
+  // inputs moved every leaf once per level).
+  static void flatten_union(RelExpr& e) {
+    std::vector<RelExpr> flat, todo;
+    for (auto it = e.inputs.rbegin(); it != e.inputs.rend(); ++it) todo.push_back(std::move(*it));
+    while (!todo.empty()) {
+      RelExpr x = std::move(todo.back());
+      todo.pop_back();
+      if (x.kind == RelKind::kUnion) {
+        for (auto it = x.inputs.rbegin(); it != x.inputs.rend(); ++it) todo.push_back(std::move(*it));
+      } else {
+        flat.push_back(std::move(x));
+      }
+    }
+    e.inputs = std::move(flat);
+  }
+
   // Rewrites one node whose inputs are already optimized.
   [[gnu::noinline]] RelExpr local(RelExpr e) {
     switch (e.kind) {
@@ -371,6 +391,9 @@ class Optimizer {
       case RelKind::kThreshold:
       case RelKind::kTemporalFilter:  // row predicates commute with a row's validity interval
         in.inputs[0] = filter(std::move(in.inputs[0]), std::move(preds));
+        return in;
+      case RelKind::kLet:  // into the body; the value is shared with other readers
+        in.inputs[1] = filter(std::move(in.inputs[1]), std::move(preds));
         return in;
       // kLetRec: a predicate on the result is not pushed into the bindings (it would change
       // what the recursion derives); each binding and the result are optimized on their own.

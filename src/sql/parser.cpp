@@ -112,6 +112,11 @@ PgQueryProtobufParseResult parse_protobuf(const std::string& sql) {
 }  // namespace
 
 std::shared_ptr<ParseTree> ParseTree::parse(std::string_view sql) {
+  if (auto tree = parse_bulk_insert(sql)) return tree;
+  return parse_protobuf_tree(sql);
+}
+
+std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) {
   std::shared_ptr<ParseTree> tree(new ParseTree());
   tree->sql_ = std::string(sql);
   PgQueryProtobufParseResult r = parse_protobuf(tree->sql_);
@@ -138,6 +143,7 @@ std::shared_ptr<ParseTree> ParseTree::parse(std::string_view sql) {
 }
 
 ParseTree::~ParseTree() {
+  if (bulk_values_) free_bulk_rows(bulk_values_);
   if (result_) pg_query__parse_result__free_unpacked(result_, nullptr);
 }
 

@@ -29,8 +29,17 @@ class ParseTree {
 
  private:
   ParseTree() = default;
+  // The grammar's tree of sql, through libpg_query's protobuf.
+  static std::shared_ptr<ParseTree> parse_protobuf_tree(std::string_view sql);
+  // A bulk INSERT of literal rows without the protobuf round trip for its rows (bulk_insert.cpp);
+  // null when the statement is not of that shape.
+  static std::shared_ptr<ParseTree> parse_bulk_insert(std::string_view sql);
   std::string sql_;
   PgQuery__ParseResult* result_ = nullptr;
+  // parse_bulk_insert: the VALUES whose rows after the first were added here; freed here too
+  // (protobuf-c's generic free walks descriptors and costs as much as the parse).
+  PgQuery__SelectStmt* bulk_values_ = nullptr;
+  static void free_bulk_rows(PgQuery__SelectStmt* sel);
 };
 
 }  // namespace freshet::sql

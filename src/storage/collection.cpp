@@ -4,12 +4,14 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <unordered_map>
 
 #include "storage/crc32c.hpp"
 #include "storage/io.hpp"
+#include "storage/repair.hpp"
 
 namespace freshet::storage {
 
@@ -151,8 +153,38 @@ class FrameReader {
   size_t buf_len_ = 0;
 };
 
+constexpr const char* kRepairHint =
+    " (media damage: the file is left as it is; stop the server and run `freshet repair --data-dir DIR`, which keeps every "
+    "intact frame and moves the damaged file aside)";
+
 Status corrupt(const std::string& path, uint64_t pos, const std::string& why) {
-  return Status::error("corrupt segment " + path + " at byte " + std::to_string(pos) + ": " + why);
+  return Status::error("corrupt segment " + path + " at byte " + std::to_string(pos) + ": " + why + kRepairHint);
+}
+
+// A bad frame at pos of a tail segment: ok when nothing intact follows it (a torn write), an
+// error describing what would be lost otherwise.
+Status check_not_media_damage(const std::string& path, uint64_t pos, const std::string& why) {
+  auto bytes = io::read_file(path);
+  if (!bytes) return bytes.status();
+  SegmentSalvage sv = salvage_frames(*bytes, pos);
+  uint64_t frames = 0, records = 0, first = UINT64_MAX, last = 0, intact_bytes = 0;
+  for (const auto& f : sv.frames) {
+    ++frames;
+    intact_bytes += f.bytes;
+    if (f.type != format::FrameType::kBatch || f.records == 0) continue;
+    records += f.records;
+    first = std::min(first, f.base_offset);
+    last = std::max(last, f.next_offset);
+  }
+  if (frames == 0) return Status::ok();
+  std::string what = std::to_string(frames) + " intact frames (" + std::to_string(intact_bytes) + " bytes";
+  if (records > 0)
+    what += ", " + std::to_string(records) + " records at offsets " + std::to_string(first) + ".." + std::to_string(last - 1);
+  what += ")";
+  return Status::error("segment " + path + " is damaged at byte " + std::to_string(pos) + " (" + why + ") and " + what +
+                       " follow the damage: this is not a torn write, and cutting the log there would lose them and " +
+                       std::to_string(bytes->size() - pos) +
+                       " bytes in all" + kRepairHint);
 }
 
 std::vector<std::pair<uint64_t, std::string>> list_segment_files(const std::string& dir) {
@@ -193,9 +225,9 @@ Result<std::shared_ptr<Collection>> Collection::open(const std::string& dir, con
   auto bytes = io::read_file(dir + "/" + format::kManifestName);
   if (!bytes) return bytes.status();
   auto m = format::decode_manifest(*bytes);
-  if (!m) return Status::error(dir + "/" + format::kManifestName + ": " + m.status().message());
+  if (!m) return Status::error(dir + "/" + format::kManifestName + ": " + m.status().message() + kRepairHint);
   std::shared_ptr<Collection> c(new Collection(dir, *m, options));
-  if (auto s = c->recover(*m); !s) return s;
+  if (auto s = c->recover(*m); !s) return Status::error("\"" + m->name + "\": " + s.message());
   return c;
 }
 
@@ -218,7 +250,7 @@ Status Collection::recover(const format::Manifest& m) {
     if (!size) return size.status();
     if (*size != meta.size_bytes)
       return Status::error("segment " + seg->path + " has " + std::to_string(*size) + " bytes, the manifest says " +
-                           std::to_string(meta.size_bytes));
+                           std::to_string(meta.size_bytes) + kRepairHint);
     seg->file = std::move(*f);
     segments_.push_back(std::move(seg));
   }
@@ -258,6 +290,20 @@ Status Collection::recover(const format::Manifest& m) {
   if (tail.empty() || tail.front().first != m.active_seq)
     return Status::error("active segment " + format::segment_file_name(m.active_seq) + " missing in " + dir_);
 
+  // Everything below `acked` was acknowledged (ACKED, when the collection keeps it).
+  std::optional<uint64_t> acked;
+  if (auto ab = io::read_file(dir_ + "/" + format::kAckedName); ab) {
+    auto v = format::decode_acked(*ab);
+    if (!v) return Status::error(dir_ + "/" + format::kAckedName + ": " + v.status().message() + kRepairHint);
+    acked = *v;
+    acked_marker_ = true;
+  }
+  auto acked_lost = [&](uint64_t end, const std::string& where) -> Status {
+    return Status::error("the log ends at offset " + std::to_string(end) + " (" + where + ") but offsets up to " +
+                         std::to_string(*acked - 1) + " were acknowledged (ACKED): " + std::to_string(*acked - end) +
+                         " acknowledged records are damaged, not a torn write" + kRepairHint);
+  };
+
   bool cut = false;  // a tail segment was truncated: later ones are not trusted
   for (size_t i = 0; i < tail.size(); ++i) {
     const std::string& path = tail[i].second;
@@ -291,8 +337,14 @@ Status Collection::recover(const format::Manifest& m) {
       if (!out) return out.status();
       if (*out == FrameReader::Outcome::kEnd) break;
       if (*out == FrameReader::Outcome::kBad) {
+        // Intact frames after the bad one: it is not a torn write (those frames were written
+        // after it, so it was complete once, and they may have been acknowledged) but media
+        // damage. Cutting would lose acknowledged data: refuse, and leave the file as it is.
+        if (Status damage = check_not_media_damage(path, rd.pos(), why); !damage) return damage;
+        if (acked && state.next_offset < *acked)
+          return acked_lost(state.next_offset, why + " at byte " + std::to_string(rd.pos()) + " of " + path);
         // A torn write (never acknowledged: acknowledged frames were fdatasynced before anything
-        // after them was written) or corruption. Cut here; never surface anything past it.
+        // after them was written). Cut here; never surface anything past it.
         recovery_.truncated_bytes = *size - rd.pos();
         recovery_.truncated_segment = path;
         recovery_.truncation_reason = why + " at byte " + std::to_string(rd.pos());
@@ -309,9 +361,10 @@ Status Collection::recover(const format::Manifest& m) {
         state.upper_ms = std::max(state.upper_ms, fv->upper_ms);
         continue;
       }
-      if (fv->base_offset != state.next_offset)
+      // Dense on append; `freshet repair` may leave a gap where it lost a damaged batch.
+      if (fv->base_offset < state.next_offset)
         return corrupt(path, frame_pos, "batch at offset " + std::to_string(fv->base_offset) + ", expected " +
-                                            std::to_string(state.next_offset));
+                                            std::to_string(state.next_offset) + " or more");
       format::RecordIterator it(*fv);
       RecordView rv;
       uint64_t expect = fv->base_offset;
@@ -340,6 +393,7 @@ Status Collection::recover(const format::Manifest& m) {
     if (last) active_ = seg;
   }
   FRESHET_ASSERT(active_ != nullptr);
+  if (acked && state.next_offset < *acked) return acked_lost(state.next_offset, "the end of " + active_->path);
   durable_ = state;
   pending_next_offset_ = state.next_offset;
   pending_upper_ = state.upper_ms;
@@ -448,6 +502,7 @@ Result<std::shared_ptr<Collection::Ticket>> Collection::enqueue(Batch batch) {
   for (const auto& c : t->batch.changes)
     bytes += format::record_encoded_bytes(c.key.size_bytes(), c.value ? std::optional(c.value->size_bytes()) : std::nullopt);
   t->w.encoded_bytes = bytes;
+  if (auto s = heal(); !s) return s;
   std::unique_lock lk(mu_);
   if (auto s = submit_enqueue_locked(t->w); !s) return s;
   t->enqueued = true;
@@ -463,6 +518,7 @@ Result<AppendResult> Collection::wait(Ticket& t) {
 }
 
 Status Collection::submit(Writer& w) {
+  if (auto s = heal(); !s) return s;
   std::unique_lock lk(mu_);
   if (auto s = submit_enqueue_locked(w); !s) return s;
   return submit_wait_locked(w, lk);
@@ -527,9 +583,16 @@ Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& l
     ++stats_.groups;
     ++stats_.fsyncs;
     b = Bounds{0, durable_.next_offset, durable_.upper_ms};
+    if (acked_marker_) {
+      // Before anyone of the group is told: whatever is acknowledged is below ACKED. Under mu_:
+      // the next leader must not write an older value after a newer one (rare collections only).
+      if (Status as = io::write_file_atomic(dir_, format::kAckedName, format::encode_acked(durable_.next_offset)); !as)
+        std::fprintf(stderr, "freshet: collection %llu (%s): could not update %s: %s\n", static_cast<unsigned long long>(id_),
+                     name_.c_str(), format::kAckedName, as.message().c_str());
+    }
   } else {
-    // Poisoned: fail the group and everyone queued behind it.
-    failed_ = Status::error("collection " + name_ + " failed and must be reopened: " + s.message());
+    // Poisoned: fail the group and everyone queued behind it. The next append heals first.
+    poison_locked(s);
     for (Writer* q : queue_) {
       q->status = q == &w ? s : failed_;
       q->done = true;
@@ -606,9 +669,15 @@ Status Collection::roll_locked_out() {
     base_offset = durable_.next_offset;
   }
   std::shared_ptr<Segment> seg;
-  if (auto s = create_segment(seq, SegmentKind::kLog, base_offset, seg); !s) return s;
-  if (auto s = seg->file.sync(); !s) return s;
-  if (auto s = io::fsync_dir(dir_); !s) return s;
+  Status made = create_segment(seq, SegmentKind::kLog, base_offset, seg);
+  if (made) made = seg->file.sync();
+  if (made) made = io::fsync_dir(dir_);
+  if (!made) {
+    // Not part of the log: heal() removes it (recovery would too, or take it as an empty tail).
+    std::lock_guard lk(mu_);
+    failed_roll_path_ = dir_ + "/" + format::segment_file_name(seq);
+    return made;
+  }
   {
     std::lock_guard lk(mu_);
     stats_.sealed_log_bytes += active_->meta.size_bytes;
@@ -625,6 +694,7 @@ Status Collection::roll() {
     std::lock_guard lk(mu_);
     if (active_->meta.size_bytes == format::kSegmentHeaderBytes) return Status::ok();
   }
+  if (auto s = heal(); !s) return s;
   // Go through the queue as an empty group so that no leader is writing meanwhile.
   Writer w;
   w.roll = true;
@@ -642,7 +712,7 @@ Status Collection::roll() {
   FRESHET_ASSERT(queue_.front() == &w);
   queue_.pop_front();
   if (!s.is_ok()) {
-    failed_ = Status::error("collection " + name_ + " failed and must be reopened: " + s.message());
+    poison_locked(s);
     for (Writer* q : queue_) {
       q->status = failed_;
       q->done = true;
@@ -654,6 +724,51 @@ Status Collection::roll() {
   }
   data_cv_.notify_all();
   return s;
+}
+
+Status Collection::enable_acked_marker() {
+  if (acked_marker_) return Status::ok();  // kept already (the file was there at open)
+  std::lock_guard lk(mu_);
+  if (auto s = io::write_file_atomic(dir_, format::kAckedName, format::encode_acked(durable_.next_offset)); !s) return s;
+  acked_marker_ = true;
+  return Status::ok();
+}
+
+void Collection::poison_locked(const Status& s) {
+  failed_ = Status::error("collection " + name_ + " failed and must be reopened: " + s.message());
+  ++stats_.write_failures;
+  std::fprintf(stderr, "freshet: collection %llu (%s): write failed, appends fail until it recovers: %s\n",
+               static_cast<unsigned long long>(id_), name_.c_str(), s.message().c_str());
+}
+
+Status Collection::heal() {
+  {
+    std::lock_guard lk(mu_);
+    if (failed_.is_ok() || closed_) return Status::ok();
+  }
+  std::lock_guard mlk(manifest_mu_);
+  std::lock_guard lk(mu_);
+  if (failed_.is_ok() || closed_) return Status::ok();  // healed by another thread meanwhile
+  // Poisoning emptied the queue and no writer enqueues while failed_ is set: nobody writes.
+  FRESHET_ASSERT(queue_.empty());
+  // Every byte of the active segment below active_->meta.size_bytes was written by a group
+  // whose fdatasync succeeded (it was acknowledged); everything past it belongs to the failed
+  // group and was never acknowledged, and after a failed fdatasync the page cache cannot be
+  // trusted for it. Cutting it off and syncing leaves exactly what recovery after a restart
+  // would keep, so appends can go on without one.
+  Status s = active_->file.truncate(active_->meta.size_bytes);
+  if (s) s = active_->file.sync();
+  if (s && !failed_roll_path_.empty()) s = io::remove_file(failed_roll_path_);
+  if (s) s = io::write_file_atomic(dir_, format::kManifestName, format::encode_manifest(manifest_locked()));
+  if (!s) return Status::error(failed_.message() + " (recovery: " + s.message() + ")");
+  std::fprintf(stderr, "freshet: collection %llu (%s): recovered from the failed write, appends resume at offset %llu\n",
+               static_cast<unsigned long long>(id_), name_.c_str(), static_cast<unsigned long long>(durable_.next_offset));
+  failed_roll_path_.clear();
+  failed_ = Status::ok();
+  pending_next_offset_ = durable_.next_offset;
+  pending_upper_ = durable_.upper_ms;
+  ++stats_.heals;
+  return Status::ok();
 }
 
 // ---- reads -------------------------------------------------------------------------------------

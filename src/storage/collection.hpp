@@ -23,11 +23,18 @@
 // tombstone_retention_ms (measured against the upper), then go. Store runs it in the background.
 //
 // Errors. I/O failures are Statuses. After a failed write or fdatasync the collection is
-// poisoned (every later append fails): the page cache state is unknown after a failed fsync, so
-// the only safe continuation is to reopen and recover from disk.
+// poisoned: the failed group and every writer queued behind it fail. The next append (or tick,
+// or roll) first heals it: it cuts the active segment back to the end of the last group whose
+// fdatasync succeeded (nothing past it was acknowledged; the page cache cannot be trusted for
+// it after a failed fsync), syncs, removes a half-made segment of a failed roll and rewrites
+// the manifest — the state recovery would reach after a restart. When that fails too (the disk
+// is still full) the append fails with the original error and the next one tries again; so a
+// full disk makes writes fail (io::is_disk_full tells) and they work again once space returns,
+// without a restart. Both events are logged to stderr.
 //
 // Thread-safety: every public member may be called from any thread concurrently.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -109,6 +116,8 @@ struct CollectionStats {
   uint64_t sealed_log_bytes = 0;        // sealed, not yet compacted ("dirty")
   uint64_t sealed_compacted_bytes = 0;  // sealed and compacted ("clean")
   uint64_t compactions = 0;
+  uint64_t write_failures = 0;  // groups (or rolls) that failed and poisoned the collection
+  uint64_t heals = 0;           // recoveries from such a failure without a reopen
 };
 
 class Collection {
@@ -184,6 +193,12 @@ class Collection {
   Result<CompactionReport> compact(uint64_t below_offset = UINT64_MAX);
   // Seals the active segment and starts a new one (no-op when it is empty).
   Status roll();
+  // From now on, keeps the file ACKED (format.hpp) at the end of what was acknowledged: after
+  // every group commit (one more atomic file write, for collections written rarely: the
+  // catalog). Recovery then tells damage in the last frames from a torn write: a tail that ends
+  // before ACKED lost acknowledged records, and the collection refuses to open. Kept across
+  // reopens (the file's presence turns it on). A failed ACKED write is logged, not an error.
+  Status enable_acked_marker();
   CollectionStats stats() const;
   // Stops accepting appends, waits for the commit in flight and a running compaction, wakes
   // waiters. Reads keep working. Idempotent.
@@ -202,6 +217,10 @@ class Collection {
   Collection(std::string dir, const format::Manifest& m, const CollectionOptions& options);
   Status recover(const format::Manifest& m);
   Status submit(Writer& w);
+  // After a failed write: returns to a durable, consistent state and clears failed_ (see
+  // "Errors" above); ok when not failed. Takes manifest_mu_ and mu_.
+  Status heal();
+  void poison_locked(const Status& s);  // REQUIRES: mu_ held
   Status submit_enqueue_locked(Writer& w);  // REQUIRES: mu_ held
   Status submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& lk);
   // The leader's work, without mu_: encode, roll when needed, pwrite, fdatasync.
@@ -233,7 +252,9 @@ class Collection {
   uint64_t pending_upper_ = 0;
   uint64_t next_seq_ = 1;
   std::deque<Writer*> queue_;
-  Status failed_;  // not ok once poisoned
+  Status failed_;  // not ok once poisoned (until heal())
+  std::string failed_roll_path_;  // a segment file a failed roll left behind, removed by heal()
+  std::atomic<bool> acked_marker_{false};  // ACKED is kept (enable_acked_marker)
   bool closed_ = false;
   CollectionStats stats_;
 

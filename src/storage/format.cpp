@@ -296,5 +296,23 @@ Result<Manifest> decode_manifest(std::string_view bytes) {
   return m;
 }
 
+std::string encode_acked(uint64_t next_offset) {
+  std::string out("FRSHACK1", 8);
+  out.append(reinterpret_cast<const char*>(&next_offset), 8);
+  uint32_t crc = crc32c(out.data(), out.size());
+  out.append(reinterpret_cast<const char*>(&crc), 4);
+  return out;
+}
+
+Result<uint64_t> decode_acked(std::string_view bytes) {
+  if (bytes.size() != 20 || bytes.substr(0, 8) != "FRSHACK1") return Status::error("not an ACKED file");
+  uint32_t crc;
+  std::memcpy(&crc, bytes.data() + 16, 4);
+  if (crc32c(bytes.data(), 16) != crc) return Status::error("ACKED checksum mismatch");
+  uint64_t v;
+  std::memcpy(&v, bytes.data() + 8, 8);
+  return v;
+}
+
 }  // namespace format
 }  // namespace freshet::storage

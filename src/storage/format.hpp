@@ -110,6 +110,14 @@ struct Manifest {
   std::vector<SegmentMeta> sealed;  // in log order
 };
 std::string encode_manifest(const Manifest& m);
+
+// ---- acknowledged end (ACKED) ----------------------------------------------------------------
+// An optional file beside the manifest: "FRSHACK1" | u64 next_offset | u32 crc32c(bytes 0..15).
+// When present, every offset below next_offset was acknowledged to a writer, so a log tail that
+// ends before it lost acknowledged data (damage, not a torn write). See README, "Media damage".
+inline constexpr const char* kAckedName = "ACKED";
+std::string encode_acked(uint64_t next_offset);
+Result<uint64_t> decode_acked(std::string_view bytes);
 Result<Manifest> decode_manifest(std::string_view bytes);
 
 }  // namespace freshet::storage::format

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -11,9 +12,21 @@
 
 namespace freshet::storage::io {
 
+namespace {
+std::atomic<int> g_fail_writes{0};  // TEST ONLY (set_fail_writes_for_testing)
+}  // namespace
+
 Status error_from_errno(std::string_view what, const std::string& path, int err) {
   return Status::error(std::string(what) + " " + path + ": " + std::strerror(err));
 }
+
+bool is_disk_full(const Status& s) {
+  if (s.is_ok()) return false;
+  const std::string& m = s.message();
+  return m.find(std::strerror(ENOSPC)) != std::string::npos || m.find(std::strerror(EDQUOT)) != std::string::npos;
+}
+
+void set_fail_writes_for_testing(int err) { g_fail_writes.store(err); }
 
 File& File::operator=(File&& o) noexcept {
   if (this != &o) {
@@ -30,6 +43,7 @@ File::~File() {
 }
 
 Result<File> File::open(const std::string& path, bool create) {
+  if (int err = g_fail_writes.load(); err != 0 && create) return error_from_errno("open", path, err);
   int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
   int fd;
   do fd = ::open(path.c_str(), flags, 0600);  // owner only: segments hold user data and secrets
@@ -47,6 +61,7 @@ Result<File> File::open_read(const std::string& path) {
 }
 
 Status File::pwrite_all(const void* data, size_t n, uint64_t pos) const {
+  if (int err = g_fail_writes.load(); err != 0) return error_from_errno("write", path_, err);
   const char* p = static_cast<const char*>(data);
   while (n > 0) {
     ssize_t w = ::pwrite(fd_, p, n, static_cast<off_t>(pos));
@@ -84,6 +99,7 @@ Status File::pread_all(void* data, size_t n, uint64_t pos) const {
 }
 
 Status File::datasync() const {
+  if (int err = g_fail_writes.load(); err != 0) return error_from_errno("fdatasync", path_, err);
   if (::fdatasync(fd_) != 0) return error_from_errno("fdatasync", path_, errno);
   return Status::ok();
 }

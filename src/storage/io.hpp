@@ -60,4 +60,15 @@ Status rename_path(const std::string& from, const std::string& to);
 Status remove_tree(const std::string& path);
 Status error_from_errno(std::string_view what, const std::string& path, int err);
 
+// True when s is a failure because the file system is full (ENOSPC) or a quota is exhausted
+// (EDQUOT). Status carries no error code, so this recognizes the strerror() text that
+// error_from_errno() puts in every I/O error's message (the text is fixed by the C library).
+bool is_disk_full(const Status& s);
+
+// TEST ONLY. Makes every later write of file data in this process (pwrite_all, creating a file,
+// and the fsyncs) fail with errno err as if the device had failed, until it is called again
+// with 0. For unit tests of the failure paths (src/storage/collection_test.cpp); the e2e tests
+// fill a real tmpfs instead. Never set by the server.
+void set_fail_writes_for_testing(int err);
+
 }  // namespace freshet::storage::io

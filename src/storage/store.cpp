@@ -145,12 +145,18 @@ Result<std::shared_ptr<Collection>> Store::create(uint64_t id, std::string_view 
   std::string tmp = dir + ".creating";
   if (auto s = io::remove_tree(tmp); !s) return s;
   if (auto s = io::make_dir(tmp); !s) return s;
-  if (auto s = Collection::initialize(tmp, id, name); !s) return s;
-  if (auto s = io::fsync_dir(tmp); !s) return s;
-  if (auto s = io::rename_path(tmp, dir); !s) return s;
-  if (auto s = io::fsync_dir(collections_dir_); !s) return s;
+  // On a failure (a full disk) nothing half-made stays behind: a later create of the same id
+  // must not find a directory in its way, and a restart must not find a collection nobody made.
+  auto undo = [&](Status s, const std::string& path) -> Status {
+    if (Status r = io::remove_tree(path); !r) return Status::error(s.message() + "; and " + r.message());
+    return s;
+  };
+  if (auto s = Collection::initialize(tmp, id, name); !s) return undo(s, tmp);
+  if (auto s = io::fsync_dir(tmp); !s) return undo(s, tmp);
+  if (auto s = io::rename_path(tmp, dir); !s) return undo(s, tmp);
+  if (auto s = io::fsync_dir(collections_dir_); !s) return undo(s, dir);
   auto c = Collection::open(dir, options_.collection);
-  if (!c) return c.status();
+  if (!c) return undo(c.status(), dir);
   Collection::ListenerId lid = watch(*c);  // before mu_: the listener itself takes mu_
   std::lock_guard lk(mu_);
   listener_ids_[id] = lid;

@@ -3,6 +3,7 @@
 #
 #   start_freshet        starts `freshet serve` on a free loopback port with a temp data dir and
 #                        exports PGHOST/PGPORT/PGUSER/PGDATABASE (role and database `freshet`).
+#                        FRESHET_COMMAND=demo starts `freshet demo` instead (same flags).
 #                        With E2E_TARGET=postgres it starts a throwaway PostgreSQL 15 cluster
 #                        instead (same role and database names), to validate a test's
 #                        expectations against the reference implementation.
@@ -108,7 +109,7 @@ start_freshet() {
     FRESHET_KAFKA_PORT=$(free_port)
     FRESHET_HTTP_PORT=$(free_port)
     # shellcheck disable=SC2086
-    "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" \
+    "$FRESHET_BIN" "${FRESHET_COMMAND:-serve}" --data-dir "$FRESHET_DATA_DIR/data" \
       --pg-listen "127.0.0.1:$FRESHET_PORT" --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" \
       --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" ${FRESHET_EXTRA_ARGS:-} >"$FRESHET_LOG" 2>&1 &
     FRESHET_PID=$!

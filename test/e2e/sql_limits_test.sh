@@ -58,7 +58,8 @@ run "1+1+...+1 x1,500"       ok:1500 plus 1500
 run "NOT x2,000"             ok:t not 2000
 run "NOT x8,000"             54001 not 8000
 run "1+(1+(...)) x2,000"     ok:2001 rplus 2000
-run "UNION ALL x2,000"       54001 union 2000
+run "UNION ALL x2,000"       ok:"$(printf '1\n%.0s' $(seq 2000) | head -c -1)" union 2000
+run "UNION ALL x8,000"       54001 union 8000
 run "'a'||'a'... x3,000"     ok:"$(printf 'a%.0s' $(seq 3000))" concat 3000
 run "1+1+...+1 x20,000"      54001 plus 20000
 run "1+(1+(...)) x20,000"    42601 rplus 20000  # the grammar refuses it, as PostgreSQL
@@ -78,14 +79,14 @@ for d in 15 60; do
   t1=$(date +%s%N)
   (((t1 - t0) / 1000000 < 5000)) || { echo "  (SELECT ...) x$d took $(((t1 - t0) / 1000000)) ms"; fails=$((fails + 1)); }
 done
-# Nested correlated subqueries: refused (54001) once the plan would pass 200,000 operators,
-# within a second instead of growing without bound.
+# Nested correlated subqueries plan in linear size too (the rows each level reads twice are
+# shared, not copied): 12, 40 and 100 deep answer within a second, as PostgreSQL does.
 psql -X -q -c "CREATE TABLE lim_t (a int); INSERT INTO lim_t VALUES (1), (2)" >/dev/null
-for d in 12 40; do
+for d in 12 40 100; do
   q="x.a"; for i in $(seq $d); do q="(SELECT $q)"; done
-  echo "SELECT $q FROM lim_t x;" >"$tmp/q.sql"
+  echo "SELECT $q FROM lim_t x ORDER BY 1;" >"$tmp/q.sql"
   t0=$(date +%s%N)
-  expect "correlated (SELECT ...) x$d" 54001 "$tmp/q.sql"
+  expect "correlated (SELECT ...) x$d" ok:"$(printf '1\n2')" "$tmp/q.sql"
   t1=$(date +%s%N)
   (((t1 - t0) / 1000000 < 5000)) || { echo "  correlated x$d took $(((t1 - t0) / 1000000)) ms"; fails=$((fails + 1)); }
 done

@@ -166,6 +166,11 @@ Status ChangeDecoder::on_relation(const RelationMsg& m) {
     relations_[m.relid] = std::move(rel);
     return Status::ok();
   }
+  if (stopped_.count(rel.table)) {
+    rel.table = -1;  // stopped earlier: its changes are no longer captured
+    relations_[m.relid] = std::move(rel);
+    return Status::ok();
+  }
   const CapturedTable& t = tables_[static_cast<size_t>(rel.table)];
   std::string why;
   if (name != table_label(t.schema)) {
@@ -183,11 +188,18 @@ Status ChangeDecoder::on_relation(const RelationMsg& m) {
     }
   }
   if (!why.empty()) {
-    return Status::error(
-        fmt::format("schema of table {} changed upstream ({}); recreate the source", table_label(t.schema), why));
+    // Only this table stops (Materialize's subsource model); the source goes on with the others.
+    stop_table(rel.table, fmt::format("schema of table {} changed upstream ({}); its capture stopped, recreate the source "
+                                      "to capture it again", table_label(t.schema), why));
+    rel.table = -1;
   }
   relations_[m.relid] = std::move(rel);
   return Status::ok();
+}
+
+void ChangeDecoder::stop_table(int table, std::string why) {
+  stopped_[table] = why;
+  pending_stops_.push_back({static_cast<uint32_t>(table), std::move(why)});
 }
 
 Result<const ChangeDecoder::Relation*> ChangeDecoder::relation(uint32_t relid, const char* what) {
@@ -281,7 +293,10 @@ Result<std::optional<Transaction>> ChangeDecoder::handle(const PgoutputMessage& 
       ++stats_.skipped_transactions;
       return Out();
     }
-    if (txn_.changes.empty()) {
+    // A stopped table is told with the next delivered transaction (a position-only one if need be).
+    txn_.stopped_tables = std::move(pending_stops_);
+    pending_stops_.clear();
+    if (txn_.changes.empty() && txn_.stopped_tables.empty()) {
       ++stats_.empty_transactions;
       return Out();
     }

@@ -84,6 +84,8 @@ class ChangeDecoder {
   Status row_from_tuple(int table, const TupleData& tuple, const TupleData* old_full, Row& value, Row& key);
   Status key_from_old(int table, char old_kind, const TupleData& tuple, Row& key);
   Status add(Change c);
+  // An incompatible schema change of one captured table stops only that table.
+  void stop_table(int table, std::string why);
 
   // Constant after construction.
   std::vector<CapturedTable> tables_;
@@ -92,6 +94,8 @@ class ChangeDecoder {
 
   Lsn skip_through_;
   std::unordered_map<uint32_t, Relation> relations_;
+  std::unordered_map<int, std::string> stopped_;                  // table index -> why (this process)
+  std::vector<std::pair<uint32_t, std::string>> pending_stops_;  // not yet in a delivered Transaction
   bool in_txn_ = false;
   Transaction txn_;
   size_t txn_bytes_ = 0;

@@ -327,18 +327,39 @@ TEST(ChangeDecoder, IgnoresOtherTablesAndEmptyTransactions) {
   EXPECT_FALSE(f.feed(commit_msg(0x2100)));
 }
 
-TEST(ChangeDecoder, SchemaChangeIsAnError) {
+TEST(ChangeDecoder, SchemaChangeStopsOnlyThatTable) {
   Fixture f;
   f.feed(begin_msg());
-  Status s = f.feed_error(relation_t("cost"));
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find("schema of table public.t changed upstream"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("recreate the source"), std::string::npos);
+  f.feed(relation_t("cost"));  // a renamed column: table t (index 0) stops
+  f.feed(Msg('I').u32(kRelid).u8('N').tuple({"1", "a", "1", std::nullopt}).str());  // not delivered
+  f.feed(relation_f());
+  f.feed(Msg('I').u32(kFullRelid).u8('N').tuple({"5", "x"}).str());
+  auto txn = f.feed(commit_msg(0x600));
+  ASSERT_TRUE(txn);
+  ASSERT_EQ(txn->changes.size(), 1u);
+  EXPECT_EQ(txn->changes[0].table, 1u);  // f goes on
+  ASSERT_EQ(txn->stopped_tables.size(), 1u);
+  EXPECT_EQ(txn->stopped_tables[0].first, 0u);
+  const std::string& why = txn->stopped_tables[0].second;
+  EXPECT_NE(why.find("schema of table public.t changed upstream"), std::string::npos) << why;
+  EXPECT_NE(why.find("recreate the source"), std::string::npos) << why;
+  // Later changes of t are dropped, also after a new session (the Relation message comes again);
+  // the stop is told once.
+  f.dec.reset_session(0x600);
+  f.feed(begin_msg());
+  f.feed(relation_t("cost"));
+  f.feed(Msg('I').u32(kRelid).u8('N').tuple({"2", "b", "1", std::nullopt}).str());
+  EXPECT_FALSE(f.feed(commit_msg(0x700)));
 
-  Fixture g;
+  Fixture g;  // a column added: also only that table; told even when nothing else changed
   g.feed(begin_msg());
   std::string added = Msg('R').u32(kRelid).str("public").str("t").u8('d').u16(1).u8(1).str("id").u32(23).u32(0xffffffff).str();
-  EXPECT_FALSE(g.feed_error(added).is_ok());
+  g.feed(added);
+  g.feed(Msg('I').u32(kRelid).u8('N').tuple({"1"}).str());
+  auto only_stop = g.feed(commit_msg(0x600));
+  ASSERT_TRUE(only_stop);
+  EXPECT_TRUE(only_stop->changes.empty());
+  EXPECT_EQ(only_stop->stopped_tables.size(), 1u);
 
   Fixture h;  // the same name under another relation id: dropped and created again
   h.feed(begin_msg());

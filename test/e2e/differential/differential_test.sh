@@ -4,6 +4,7 @@
 # test/e2e/differential/slow.sh runs thousands of batches (make test-slow).
 #
 #   DIFF_SEED=7 DIFF_BATCHES=200 bash test/e2e/differential/differential_test.sh
+#   DIFF_WORKERS=4 ...   every dataflow sharded 4 ways (default 2: exchanges always exercised)
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/../lib.sh"
@@ -14,6 +15,9 @@ if [[ "$E2E_TARGET" == postgres ]]; then
   exit 0
 fi
 [[ -d "$E2E_LIB_DIR/node_modules/pg" ]] || { e2e_fail "$NAME" "node_modules missing (scripts/install-deps.sh)"; exit 1; }
+: "${DIFF_WORKERS:=2}"
+FRESHET_EXTRA_ARGS="${FRESHET_EXTRA_ARGS:-} --workers $DIFF_WORKERS"
+echo "differential: --workers $DIFF_WORKERS"
 start_freshet || { e2e_fail "$NAME" "freshet did not start"; exit 1; }
 start_postgres || { e2e_fail "$NAME" "PostgreSQL did not start"; exit 1; }
 export PG_REF_PORT

@@ -368,7 +368,7 @@ public class JdbcChecks {
       }
     });
 
-    check("savepoints", "SAVEPOINT (issue 11)", false, () -> {
+    check("savepoints", null, false, () -> {
       try (Connection cc = connect(null)) {
         cc.setAutoCommit(false);
         Statement s = cc.createStatement();
@@ -383,11 +383,27 @@ public class JdbcChecks {
       }
     });
 
-    check("DDL with autocommit off", "DDL inside a transaction block (issue 11)", false, () -> {
+    check("DDL with autocommit off", null, false, () -> {
       try (Connection cc = connect(null)) {
         cc.setAutoCommit(false);
         cc.createStatement().execute("CREATE TABLE jdbc_tx (a int)");
+        cc.createStatement().executeUpdate("INSERT INTO jdbc_tx VALUES (1)");
         cc.rollback();
+        try {
+          cc.createStatement().executeQuery("SELECT * FROM jdbc_tx");
+          throw new AssertionError("jdbc_tx exists after rollback");
+        } catch (SQLException e) {
+          eq(e.getSQLState(), "42P01");
+        }
+        cc.rollback();
+        cc.createStatement().execute("CREATE TABLE jdbc_tx (a int)");
+        cc.createStatement().executeUpdate("INSERT INTO jdbc_tx VALUES (2)");
+        cc.commit();
+        ResultSet rs = cc.createStatement().executeQuery("SELECT a FROM jdbc_tx");
+        rs.next();
+        eq(rs.getInt(1), 2);
+        cc.createStatement().execute("DROP TABLE jdbc_tx");
+        cc.commit();
       }
     });
 

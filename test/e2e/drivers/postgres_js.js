@@ -101,7 +101,7 @@ async function main() {
     });
     const r = await sql`SELECT id FROM pjs_t WHERE id >= 400 ORDER BY id`;
     assert.deepStrictEqual(r.map((x) => x.id), [400]);
-  }, { unsupported: 'SAVEPOINT (issue 11)' });
+  });
 
   await check('cancel a running query', async () => {
     const q = ON_FRESHET ? sql`SUBSCRIBE pjs_t` : sql`SELECT pg_sleep(30)`;

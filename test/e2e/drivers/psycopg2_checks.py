@@ -89,8 +89,7 @@ def _():
     conn.close()
 
 
-@check("an error aborts the transaction block (25P02)",
-       unsupported="a binding error does not abort the block yet: transaction rewrite (issue 11)")
+@check("an error aborts the transaction block (25P02)")
 def _():
     conn = psycopg2.connect("")
     try:
@@ -108,7 +107,7 @@ def _():
     conn.close()
 
 
-@check("DDL in the default (transaction) mode", unsupported="DDL inside a transaction block (issue 11)")
+@check("DDL in the default (transaction) mode")
 def _():
     conn = psycopg2.connect("")
     q("CREATE TABLE pg2_tx (a int)", conn=conn)

@@ -47,7 +47,7 @@ def _():
     md.create_all(auto)
 
 
-@check("create_all in a transaction", unsupported="DDL inside a transaction block (issue 11)")
+@check("create_all in a transaction")
 def _():
     m2 = sa.MetaData()
     sa.Table("sa_tx", m2, sa.Column("a", sa.Integer))

@@ -1,0 +1,63 @@
+#pragma once
+// The worker pool that sharded dataflows (graph.hpp) run their shards on.
+//
+// `freshet serve --workers N` sets the number of shards every dataflow rendered afterwards is
+// split into (default: the machine's cores) and starts N - 1 threads; the thread that asks for
+// work (the compute thread stepping maintained dataflows, a session running a one-shot query)
+// is the N-th: it runs tasks of its own batch while it waits, so a batch always finishes even
+// when every pool thread is busy with other callers' batches (no deadlock, no oversubscription
+// beyond N + callers).
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace freshet::dataflow {
+
+class WorkerPool {
+ public:
+  // threads: pool threads besides the callers (0: every batch runs on its caller).
+  explicit WorkerPool(size_t threads);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Runs task(0) .. task(n - 1), on the pool threads and the caller, and returns when all
+  // have finished. If tasks throw, the first exception (by task index) is rethrown after all
+  // have finished.
+  void run(size_t n, const std::function<void(size_t)>& task);
+
+  size_t threads() const { return threads_.size(); }
+
+  // The process's pool and its shard count (set once at start-up; 1 until then).
+  static void configure(size_t workers);
+  static size_t default_workers();
+  static WorkerPool& global();
+
+ private:
+  struct Batch {
+    const std::function<void(size_t)>* task = nullptr;
+    size_t n = 0;
+    size_t next = 0;      // next index to claim; guarded by mu_
+    size_t running = 0;   // claimed and not finished; guarded by mu_
+    std::vector<std::exception_ptr> errors;
+  };
+  // Claims and runs tasks of b until none is left to claim. REQUIRES: lock held; returns with it held.
+  void drain(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Batch>& b);
+  void loop();
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // a batch has unclaimed tasks, or stopping
+  std::condition_variable done_cv_;  // a task finished
+  std::deque<std::shared_ptr<Batch>> queue_;  // batches with unclaimed tasks
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace freshet::dataflow
