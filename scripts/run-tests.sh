@@ -85,11 +85,25 @@ run_e2e() {
   add e2e "$p" "$f"
 }
 
+# run_corpus materialize|sqlite: scripts/run-slt-corpora.sh; one pass or one failure.
+run_corpus() {
+  echo "=== fetched sqllogictest suite: $1 ==="
+  local out rc
+  out=$(scripts/run-slt-corpora.sh "$1" 2>&1); rc=$?
+  echo "$out"
+  if ((rc == 3)); then add "$1-skipped" 0 1
+  elif ((rc == 0)); then add "$1" 1 0
+  else add "$1" 0 1; fi
+}
+
 for ph in "${phases[@]}"; do
   case "$ph" in
     unit) run_unit ;;
     slt) run_slt sql test/sql/*.slt
-         run_slt corpus test/sql/sqllogictest/select{1,2,3,4,5}.test ;;
+         run_slt corpus test/sql/sqllogictest/select{1,2,3,4,5}.test
+         # The Materialize dialect of the runner (its formatting rules, checked on PostgreSQL
+         # by `make test-pg`).
+         run_slt mzdialect --dialect materialize test/sql/materialize_dialect/*.slt ;;
     e2e) run_e2e ;;
     slow) # SQLite's evidence files: PostgreSQL 15 itself passes only 275 of 324 (SQLite-only
           # behaviour), so this phase passes when Freshet does at least as well.
@@ -98,6 +112,12 @@ for ph in "${phases[@]}"; do
           got=$((total_pass - before_p)); total_pass=$before_p; total_fail=$before_f
           if ((got >= ${EVIDENCE_BASELINE:-275})); then add evidence-vs-pg 1 0
           else echo "evidence: $got passed < PostgreSQL's ${EVIDENCE_BASELINE:-275}"; add evidence-vs-pg 0 1; fi
+          # Materialize's sqllogictest files and the SQLite random/index sample, fetched at
+          # pinned commits (scripts/fetch-slt-corpora.sh; test/README.md has the tables).
+          # Not fetched = a failure that says so, never a silent pass.
+          scripts/fetch-slt-corpora.sh >/dev/null 2>&1
+          run_corpus materialize
+          run_corpus sqlite
           if bash test/e2e/differential/slow.sh; then add differential-slow 1 0; else add differential-slow 0 1; fi
           if bash test/e2e/cdc/crash_slow.sh; then add cdc-crash-slow 1 0; else add cdc-crash-slow 0 1; fi
           # The SQL fuzz target for 10^6 mutations (make test runs 20,000); under ASan/UBSan

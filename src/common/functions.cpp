@@ -997,7 +997,7 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
 
 namespace {
 constexpr std::string_view kAggregateNames[] = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every",
-                                                "string_agg", "array_agg"};
+                                                "string_agg", "array_agg", "jsonb_agg", "jsonb_object_agg"};
 
 std::string signature_text(std::string_view name, std::span<const Type> args) {
   std::string s(name);
@@ -1113,6 +1113,20 @@ bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, A
     out.kind = AggKind::kArrayAgg;
     out.arg_types[0] = Type(t);
     out.result_type = Type(*at);
+    return true;
+  }
+  if (name == "jsonb_agg") {
+    one_arg();
+    out.kind = AggKind::kJsonbAgg;
+    out.arg_types[0] = TypeId::kText;
+    out.result_type = TypeId::kJsonb;
+    return true;
+  }
+  if (name == "jsonb_object_agg") {
+    if (arg_types.size() != 2) no_aggregate(name, arg_types);
+    out.kind = AggKind::kJsonbObjectAgg;
+    out.arg_types = {TypeId::kText, TypeId::kText};
+    out.result_type = TypeId::kJsonb;
     return true;
   }
   // string_agg(text, text) / string_agg(bytea, bytea)

@@ -98,7 +98,9 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
 
 // Aggregates: count, sum, avg, min, max, bool_and, bool_or, every, string_agg, array_agg
 // (of any type with an array type); stddev/variance may follow.
-enum class AggKind : uint8_t { kCountStar, kCount, kSum, kAvg, kMin, kMax, kBoolAnd, kBoolOr, kStringAgg, kArrayAgg };
+// kJsonbAgg / kJsonbObjectAgg take their values (and keys) as text, values as the text of
+// their jsonb (sql/binder.cpp converts them as for jsonb_build_object).
+enum class AggKind : uint8_t { kCountStar, kCount, kSum, kAvg, kMin, kMax, kBoolAnd, kBoolOr, kStringAgg, kArrayAgg, kJsonbAgg, kJsonbObjectAgg };
 struct AggregateSignature {
   AggKind kind;
   std::vector<Type> arg_types;  // the types the arguments are cast to

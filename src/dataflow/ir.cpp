@@ -147,9 +147,47 @@ const char* agg_name(AggKind k) {
       return "string_agg";
     case AggKind::kArrayAgg:
       return "array_agg";
+    case AggKind::kJsonbAgg:
+      return "jsonb_agg";
+    case AggKind::kJsonbObjectAgg:
+      return "jsonb_object_agg";
   }
   return "?";
 }
+
+std::string frame_text(const WindowFrame& f) {
+  auto bound = [&](const FrameBound& b) -> std::string {
+    std::string n = f.rows || f.groups ? std::to_string(b.rows) : b.range.size_bytes() > 0 ? format_datum(b.range.get(0), b.range_type) : "?";
+    switch (b.kind) {
+      case FrameBoundKind::kUnboundedPreceding: return "unbounded preceding";
+      case FrameBoundKind::kPreceding: return n + " preceding";
+      case FrameBoundKind::kCurrentRow: return "current row";
+      case FrameBoundKind::kFollowing: return n + " following";
+      case FrameBoundKind::kUnboundedFollowing: return "unbounded following";
+    }
+    return "?";
+  };
+  static const char* const kExclude[] = {"", " exclude current row", " exclude group", " exclude ties"};
+  return std::string(f.rows ? "rows" : f.groups ? "groups" : "range") + " between " + bound(f.start) + " and " + bound(f.end) +
+         kExclude[static_cast<int>(f.exclude)];
+}
+
+}  // namespace
+
+const char* table_func_name(TableFunc f) {
+  switch (f) {
+    case TableFunc::kUnnest: return "unnest";
+    case TableFunc::kGenerateSeries: return "generate_series";
+    case TableFunc::kJsonbArrayElements: return "jsonb_array_elements";
+    case TableFunc::kJsonbArrayElementsText: return "jsonb_array_elements_text";
+    case TableFunc::kJsonbEach: return "jsonb_each";
+    case TableFunc::kJsonbEachText: return "jsonb_each_text";
+    case TableFunc::kJsonbObjectKeys: return "jsonb_object_keys";
+  }
+  return "?";
+}
+
+namespace {
 
 std::string list(const std::vector<ScalarExpr>& es) { return join_args(es, ", "); }
 
@@ -235,7 +273,7 @@ std::string RelExpr::to_string(int indent) const {
           s += "*";
         } else {
           s += a.arg.to_string();
-          if (a.kind == AggKind::kStringAgg) s += ", " + a.separator.to_string();
+          if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kJsonbObjectAgg) s += ", " + a.separator.to_string();
         }
         for (size_t k = 0; k < a.order_keys.size(); ++k) {
           s += k == 0 ? " order_by " : ", ";
@@ -289,7 +327,7 @@ std::string RelExpr::to_string(int indent) const {
       s += "Let l" + std::to_string(local_ids.at(0));
       break;
     case RelKind::kFlatMap:
-      s += std::string("FlatMap ") + (table_func == TableFunc::kUnnest ? "unnest" : "generate_series") + "(" + list(exprs) + ")";
+      s += std::string("FlatMap ") + table_func_name(table_func) + "(" + list(exprs) + ")";
       if (with_ordinality) s += " with_ordinality";
       break;
     case RelKind::kWindow: {
@@ -299,11 +337,12 @@ std::string RelExpr::to_string(int indent) const {
       s += " functions=[";
       for (size_t i = 0; i < window_funcs.size(); ++i) {
         if (i > 0) s += ", ";
-        switch (window_funcs[i].kind) {
-          case WindowFuncKind::kRowNumber: s += "row_number()"; break;
-          case WindowFuncKind::kRank: s += "rank()"; break;
-          case WindowFuncKind::kDenseRank: s += "dense_rank()"; break;
-        }
+        const WindowFunc& f = window_funcs[i];
+        static const char* const kNames[] = {"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile",
+                                             "lag", "lead", "first_value", "last_value", "nth_value"};
+        s += f.kind == WindowFuncKind::kAggregate ? agg_name(f.agg_kind) : kNames[static_cast<int>(f.kind)];
+        s += "(" + uint_list(f.args) + ")";
+        if (f.kind >= WindowFuncKind::kFirstValue) s += " " + frame_text(f.frame);
       }
       s += "]";
       break;

@@ -135,11 +135,52 @@ enum class RelKind : uint8_t {
 enum class TableFunc : uint8_t {
   kUnnest,          // unnest(array): its elements (NULLs included)
   kGenerateSeries,  // generate_series(start, stop [, step]): int4/int8/numeric/timestamp[tz]
+  // jsonb (PostgreSQL's, objects in jsonb key order): 22023 on the wrong kind of value.
+  kJsonbArrayElements,      // jsonb_array_elements(jsonb): value jsonb
+  kJsonbArrayElementsText,  // jsonb_array_elements_text(jsonb): value text (JSON null: NULL)
+  kJsonbEach,               // jsonb_each(jsonb): key text, value jsonb
+  kJsonbEachText,           // jsonb_each_text(jsonb): key text, value text
+  kJsonbObjectKeys,         // jsonb_object_keys(jsonb): text
 };
+// The number of output columns of a table function (before ordinality).
+inline size_t table_func_columns(TableFunc f) {
+  return f == TableFunc::kJsonbEach || f == TableFunc::kJsonbEachText ? 2 : 1;
+}
+const char* table_func_name(TableFunc f);
 
-enum class WindowFuncKind : uint8_t { kRowNumber, kRank, kDenseRank };
+enum class WindowFuncKind : uint8_t {
+  kRowNumber, kRank, kDenseRank, kPercentRank, kCumeDist, kNtile,
+  kLag, kLead, kFirstValue, kLastValue, kNthValue,
+  kAggregate,  // an aggregate over the frame (agg_kind)
+};
+// A window frame (PostgreSQL's ROWS / RANGE / GROUPS, with EXCLUDE).
+// RANGE bounds with an offset need exactly one ORDER BY column; CURRENT ROW in RANGE mode
+// means the current row's peers. The default is RANGE UNBOUNDED PRECEDING .. CURRENT ROW.
+enum class FrameBoundKind : uint8_t { kUnboundedPreceding, kPreceding, kCurrentRow, kFollowing, kUnboundedFollowing };
+struct FrameBound {
+  FrameBoundKind kind = FrameBoundKind::kUnboundedPreceding;
+  int64_t rows = 0;  // ROWS n PRECEDING/FOLLOWING: n (>= 0)
+  Row range;         // RANGE offset PRECEDING/FOLLOWING: the offset packed as one datum (not NULL, >= 0)
+  Type range_type;
+};
+enum class FrameExclude : uint8_t { kNoOthers, kCurrentRow, kGroup, kTies };
+struct WindowFrame {
+  bool rows = false;    // ROWS; else RANGE (or GROUPS)
+  bool groups = false;  // GROUPS: offsets count peer groups (FrameBound::rows)
+  FrameBound start;
+  FrameBound end{FrameBoundKind::kCurrentRow, 0, Row(), Type()};
+  FrameExclude exclude = FrameExclude::kNoOthers;  // EXCLUDE CURRENT ROW / GROUP / TIES
+};
 struct WindowFunc {
   WindowFuncKind kind = WindowFuncKind::kRowNumber;
+  // Input columns of the arguments: lag/lead (value, offset, default), ntile (n), nth_value
+  // (value, n), first_value/last_value (value); kAggregate: the aggregate's argument (none for
+  // count(*)), string_agg's separator, then the FILTER condition when agg_filter.
+  std::vector<uint32_t> args;
+  AggKind agg_kind = AggKind::kCountStar;  // kAggregate
+  bool agg_filter = false;                 // kAggregate: the last arg is a FILTER condition
+  WindowFrame frame;                       // first/last/nth_value and aggregates
+  Type result_type = Type(TypeId::kInt8);
 };
 
 // WITH MUTUALLY RECURSIVE's (RETURN | ERROR) AT RECURSION LIMIT n; WITH RECURSIVE gets a

@@ -25,6 +25,15 @@ int64_t mul_diffs(int64_t a, int64_t b) {
   return r;
 }
 
+// Aggregates that list their values (an ordered multiset per group).
+bool is_list_agg(AggKind k) {
+  return k == AggKind::kStringAgg || k == AggKind::kArrayAgg || k == AggKind::kJsonbAgg || k == AggKind::kJsonbObjectAgg;
+}
+// NULL values are kept (array_agg, jsonb_agg; jsonb_object_agg's NULL key is an error).
+bool keeps_nulls(AggKind k) { return k == AggKind::kArrayAgg || k == AggKind::kJsonbAgg || k == AggKind::kJsonbObjectAgg; }
+// A second argument in AggregateExpr::separator (string_agg's separator, jsonb_object_agg's value).
+bool has_second_arg(AggKind k) { return k == AggKind::kStringAgg || k == AggKind::kJsonbObjectAgg; }
+
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return hash_bytes(s); }
@@ -384,9 +393,9 @@ class ReduceOp final : public Operator {
           continue;
         }
         Datum v = eval(a.arg, row, ctx.eval);
-        if (v.is_null() && a.kind != AggKind::kArrayAgg) continue;  // array_agg keeps NULLs
+        if (v.is_null() && !keeps_nulls(a.kind)) continue;  // array_agg keeps NULLs
         Datum sep;
-        if (a.kind == AggKind::kStringAgg) sep = eval(a.separator, row, ctx.eval);
+        if (has_second_arg(a.kind)) sep = eval(a.separator, row, ctx.eval);
         if (a.distinct) {
           update_distinct(a, g.aggs[i], v, sep, u.diff);
         } else {
@@ -433,10 +442,12 @@ class ReduceOp final : public Operator {
     bool dirty = false;
   };
 
+ public:
+  // The accumulator functions, shared with window aggregates (Accumulator below).
   static void init_state(const AggregateExpr& a, AggState& s) {
     if (a.kind == AggKind::kMin || a.kind == AggKind::kMax) {
       s.ordered = std::make_unique<std::map<Row, int64_t, DatumRowLess>>();
-    } else if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kArrayAgg) {
+    } else if (is_list_agg(a.kind)) {
       s.strings = std::make_unique<std::map<Row, int64_t, RowLess>>(RowLess{a.distinct ? nullptr : &a.order_keys});
     }
     if (a.distinct) s.distinct = std::make_unique<std::unordered_map<std::string, AggState::DistinctEntry, StringHash, std::equal_to<>>>();
@@ -445,7 +456,7 @@ class ReduceOp final : public Operator {
   static void update_distinct(const AggregateExpr& a, AggState& s, const Datum& v, const Datum& sep, int64_t diff) {
     std::string k;
     Datum parts[2] = {v, sep};
-    append_canonical_key(std::span<const Datum>(parts, a.kind == AggKind::kStringAgg ? 2 : 1), k);
+    append_canonical_key(std::span<const Datum>(parts, has_second_arg(a.kind) ? 2 : 1), k);
     if (v.is_null()) k.push_back('\x01');  // array_agg: NULL apart from every value
     auto it = s.distinct->find(std::string_view(k));
     if (it == s.distinct->end()) {
@@ -518,7 +529,11 @@ class ReduceOp final : public Operator {
         (v.as_bool() ? s.trues : s.falses) += diff;
         return;
       case AggKind::kStringAgg:
-      case AggKind::kArrayAgg: {
+      case AggKind::kArrayAgg:
+      case AggKind::kJsonbAgg:
+      case AggKind::kJsonbObjectAgg: {
+        if (a.kind == AggKind::kJsonbObjectAgg && v.is_null())
+          throw SqlError(sqlstate::kInvalidParameterValue, "field name must not be null");
         std::vector<Datum> parts(order_vals.begin(), order_vals.end());
         parts.push_back(v);
         parts.push_back(sep);
@@ -638,6 +653,44 @@ class ReduceOp final : public Operator {
         TypeId et = array_element_type(a.result_type.id).value_or(TypeId::kText);
         return Datum::from_string(ctx.arena->copy(array_literal(elems, et)));
       }
+      case AggKind::kJsonbAgg:
+      case AggKind::kJsonbObjectAgg: {
+        // Values arrive as jsonb text (NULL: JSON null); keys as text.
+        size_t at = a.distinct ? 0 : a.order_exprs.size();
+        JsonValue doc;
+        doc.kind = a.kind == AggKind::kJsonbAgg ? JsonValue::Kind::kArray : JsonValue::Kind::kObject;
+        bool any = false;
+        for (const auto& [r, c] : *s.strings) {
+          Datum v = r.get(at);
+          for (int64_t i = 0; i < c; ++i) {
+            any = true;
+            if (a.kind == AggKind::kJsonbAgg) {
+              doc.array.push_back(v.is_null() ? JsonValue() : json_parse(v.as_string()));
+              continue;
+            }
+            Datum val = r.get(at + 1);
+            JsonValue jv = val.is_null() ? JsonValue() : json_parse(val.as_string());
+            std::string key(v.as_string());
+            bool replaced = false;  // jsonb: a later duplicate key wins
+            for (auto& [name, old] : doc.object)
+              if (name == key) {
+                old = jv;
+                replaced = true;
+                break;
+              }
+            if (!replaced) doc.object.emplace_back(std::move(key), std::move(jv));
+          }
+        }
+        if (!any) return Datum::null();
+        // jsonb's key order: shorter keys first, then bytewise.
+        std::stable_sort(doc.object.begin(), doc.object.end(), [](const auto& x, const auto& y) {
+          if (x.first.size() != y.first.size()) return x.first.size() < y.first.size();
+          return x.first < y.first;
+        });
+        std::string out;
+        json_write(doc, out);
+        return Datum::from_string(ctx.arena->copy(out));
+      }
       case AggKind::kStringAgg: {
         size_t at = a.distinct ? 0 : a.order_exprs.size();
         std::string acc;
@@ -658,6 +711,7 @@ class ReduceOp final : public Operator {
     return Datum::null();
   }
 
+ private:
   ReduceSpec spec_;
   std::unordered_map<std::string, Group, StringHash, std::equal_to<>> groups_;
 };
@@ -793,6 +847,64 @@ class CountingOp final : public Operator {
 };
 
 }  // namespace
+
+struct AccumulatorState {
+  AggState s;
+};
+
+Accumulator::Accumulator(const AggregateExpr& agg) : agg_(&agg) { clear(); }
+Accumulator::~Accumulator() = default;
+Accumulator::Accumulator(Accumulator&&) noexcept = default;
+Accumulator& Accumulator::operator=(Accumulator&&) noexcept = default;
+
+void Accumulator::clear() {
+  state_ = std::make_unique<AccumulatorState>();
+  ReduceOp::init_state(*agg_, state_->s);
+}
+
+void Accumulator::update(std::span<const Datum> row, int64_t diff, EvalContext& ctx) {
+  const AggregateExpr& a = *agg_;
+  AggState& s = state_->s;
+  if (a.filter) {
+    Datum f = eval(*a.filter, row, ctx);
+    if (f.is_null() || !f.as_bool()) return;
+  }
+  if (a.kind == AggKind::kCountStar) {
+    s.count = add_diffs(s.count, diff);
+    return;
+  }
+  Datum v = eval(a.arg, row, ctx);
+  if (v.is_null() && !keeps_nulls(a.kind)) return;
+  Datum sep;
+  if (has_second_arg(a.kind)) sep = eval(a.separator, row, ctx);
+  std::vector<Datum> order_vals;
+  for (const ScalarExpr& o : a.order_exprs) order_vals.push_back(eval(o, row, ctx));
+  ReduceOp::update_state(a, s, v, sep, diff, order_vals);
+}
+
+Datum Accumulator::result(EvalContext& ctx) const { return ReduceOp::result(*agg_, state_->s, ctx); }
+
+bool Accumulator::exact_retraction() const {
+  switch (agg_->kind) {
+    case AggKind::kCountStar:
+    case AggKind::kCount:
+    case AggKind::kMin:
+    case AggKind::kMax:
+    case AggKind::kBoolAnd:
+    case AggKind::kBoolOr:
+    case AggKind::kStringAgg:
+    case AggKind::kArrayAgg:
+    case AggKind::kJsonbAgg:
+    case AggKind::kJsonbObjectAgg:
+      return true;
+    case AggKind::kSum:
+    case AggKind::kAvg:
+      // Float sums round differently once values leave; numeric sums keep the scale of
+      // values that left. Integer and interval sums are exact.
+      return is_integer_type(agg_->arg.type.id) || agg_->arg.type.id == TypeId::kInterval;
+  }
+  return false;
+}
 
 int compare_by_sort_keys(RowRef a, RowRef b, const std::vector<SortKey>& keys) {
   if (!keys.empty()) {

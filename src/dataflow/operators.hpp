@@ -13,6 +13,8 @@
 //    re-emitted only when it changes. min/max/string_agg keep an ordered multiset per group so
 //    retractions never rescan; DISTINCT aggregates keep a per-group value multiset;
 //  * top-k: per group an ordered multiset of rows; emits the diff of the visible window;
+//  * window functions: per partition an ordered multiset of rows; a touched partition is
+//    recomputed and its output diffed with what it emitted (table_ops.cpp);
 //  * distinct / threshold: per-row multiplicity; emit only when it crosses zero;
 //  * temporal filter: validity intervals from mz_now() bounds, a time-ordered queue of
 //    scheduled insertions and retractions (temporal.cpp);
@@ -82,12 +84,41 @@ struct FlatMapSpec {
 };
 std::unique_ptr<Operator> make_flat_map(FlatMapSpec spec);
 
+// One aggregate's accumulator as Reduce keeps it per group, for other operators (window
+// aggregates). update() evaluates the aggregate's filter, argument, separator and ORDER BY
+// expressions over `row` and adds (diff > 0) or retracts the value. Not thread-safe; `agg`
+// must outlive the accumulator. Cost: O(1) for counts and sums, O(log n) for min/max and
+// string_agg/array_agg (ordered multisets).
+struct AccumulatorState;
+class Accumulator {
+ public:
+  explicit Accumulator(const AggregateExpr& agg);
+  ~Accumulator();
+  Accumulator(Accumulator&&) noexcept;
+  Accumulator& operator=(Accumulator&&) noexcept;
+  void clear();
+  void update(std::span<const Datum> row, int64_t diff, EvalContext& ctx);
+  Datum result(EvalContext& ctx) const;
+  // Whether retracting a value leaves exactly the result of accumulating the rest afresh
+  // (false for float sums, which round, and numeric sums, which keep the largest scale seen).
+  bool exact_retraction() const;
+
+ private:
+  const AggregateExpr* agg_;
+  std::unique_ptr<AccumulatorState> state_;
+};
+
 // Window functions (table_ops.cpp): per partition an ordered multiset of rows; a step
 // recomputes the partitions it touched and emits the difference of their output rows.
+// Cost of a change: the size of each partition it touches (all of that partition's output
+// rows are recomputed and compared with what was emitted); frames slide with invertible
+// accumulators, so a partition of n rows costs O(n log n) except float/numeric sums and
+// averages over frames whose start moves, which re-accumulate each row's frame.
 struct WindowSpec {
   std::vector<uint32_t> partition;
   std::vector<SortKey> order_by;
   std::vector<WindowFunc> funcs;
+  std::vector<Type> input_types;  // the input's column types
 };
 std::unique_ptr<Operator> make_window(WindowSpec spec);
 

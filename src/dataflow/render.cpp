@@ -136,7 +136,7 @@ class Renderer {
       case RelKind::kFlatMap:
         return df().add_operator(make_flat_map(FlatMapSpec{e.table_func, e.exprs, e.with_ordinality}), {render(e.inputs.at(0))});
       case RelKind::kWindow:
-        return df().add_operator(make_window(WindowSpec{e.group_columns, e.order_by, e.window_funcs}), {render(e.inputs.at(0))});
+        return df().add_operator(make_window(WindowSpec{e.group_columns, e.order_by, e.window_funcs, e.inputs.at(0).column_types}), {render(e.inputs.at(0))});
       case RelKind::kTemporalFilter:
         return df().add_operator(make_temporal_filter(e.temporal_bounds, opts_.keep_state), {render(e.inputs.at(0))});
       case RelKind::kLetRec: {

@@ -1,6 +1,7 @@
 // Table functions (kFlatMap) and window functions (kWindow); see operators.hpp.
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <string>
@@ -37,7 +38,7 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
   switch (func) {
     case TableFunc::kUnnest: {
       if (args[0].is_null()) return;
-      for (const Datum& d : array_elements(args[0].as_string(), exprs[0].type.id, *ctx.arena)) emit(d);
+      for (const Datum& d : array_elements(args[0].as_string(), exprs[0].type.id, *ctx.arena)) emit(&d, 1);
       return;
     }
     case TableFunc::kGenerateSeries: {
@@ -51,7 +52,8 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
         if (step == 0) throw SqlError(sqlstate::kInvalidParameterValue, "step size cannot equal zero");
         for (__int128 v = start; step > 0 ? v <= stop : v >= stop; v += step) {
           if (++n > kMaxRowsPerCall) too_many_rows();
-          emit(Datum::from_int(static_cast<int64_t>(v)));
+          Datum d = Datum::from_int(static_cast<int64_t>(v));
+          emit(&d, 1);
         }
         return;
       }
@@ -64,7 +66,8 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
         if (dir == 0) throw SqlError(sqlstate::kInvalidParameterValue, "step size cannot equal zero");
         while (dir > 0 ? numeric_compare(v, stop) <= 0 : numeric_compare(v, stop) >= 0) {
           if (++n > kMaxRowsPerCall) too_many_rows();
-          emit(Datum::from_numeric(v));
+          Datum d = Datum::from_numeric(v);
+          emit(&d, 1);
           v = numeric_add(v, step);
         }
         return;
@@ -81,9 +84,48 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
       Datum v = args[0];
       while (span > 0 ? v.as_int() <= stop : v.as_int() >= stop) {
         if (++n > kMaxRowsPerCall) too_many_rows();
-        emit(v);
+        emit(&v, 1);
         Datum pa[2] = {v, args[2]};
         v = plus->fn(std::span<const Datum>(pa, 2), ctx);
+      }
+      return;
+    }
+    case TableFunc::kJsonbArrayElements:
+    case TableFunc::kJsonbArrayElementsText:
+    case TableFunc::kJsonbEach:
+    case TableFunc::kJsonbEachText:
+    case TableFunc::kJsonbObjectKeys: {
+      if (args[0].is_null()) return;
+      JsonValue doc = json_parse(args[0].as_string());
+      bool text = func == TableFunc::kJsonbArrayElementsText || func == TableFunc::kJsonbEachText;
+      // A value as jsonb text, or (the _text forms) strings unquoted and JSON null as NULL.
+      auto value = [&](const JsonValue& v) -> Datum {
+        if (text && v.kind == JsonValue::Kind::kNull) return Datum::null();
+        if (text && v.kind == JsonValue::Kind::kString) return Datum::from_string(ctx.arena->copy(v.str));
+        std::string out;
+        json_write(v, out);
+        return Datum::from_string(ctx.arena->copy(out));
+      };
+      const char* name = table_func_name(func);
+      if (func == TableFunc::kJsonbArrayElements || func == TableFunc::kJsonbArrayElementsText) {
+        if (doc.kind == JsonValue::Kind::kObject) throw SqlError(sqlstate::kInvalidParameterValue, "cannot extract elements from an object");
+        if (doc.kind != JsonValue::Kind::kArray) throw SqlError(sqlstate::kInvalidParameterValue, "cannot extract elements from a scalar");
+        for (const JsonValue& e : doc.array) {
+          Datum d = value(e);
+          emit(&d, 1);
+        }
+        return;
+      }
+      if (doc.kind != JsonValue::Kind::kObject) {
+        if (func == TableFunc::kJsonbObjectKeys)
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         std::string("cannot call ") + name + (doc.kind == JsonValue::Kind::kArray ? " on an array" : " on a scalar"));
+        throw SqlError(sqlstate::kInvalidParameterValue, std::string("cannot call ") + name + " on a non-object");
+      }
+      for (const auto& [k, v] : doc.object) {
+        Datum d[2] = {Datum::from_string(ctx.arena->copy(k)), Datum()};
+        if (func != TableFunc::kJsonbObjectKeys) d[1] = value(v);
+        emit(d, func == TableFunc::kJsonbObjectKeys ? 1 : 2);
       }
       return;
     }
@@ -107,9 +149,9 @@ class FlatMapOp final : public Operator {
       for (const ScalarExpr& e : spec_.args) args.push_back(eval(e, row, ctx.eval));
       size_t base = row.size();
       int64_t ordinal = 0;
-      run_table_func(spec_.func, spec_.args, args, ctx.eval, [&](const Datum& d) {
+      run_table_func(spec_.func, spec_.args, args, ctx.eval, [&](const Datum* d, size_t nd) {
         row.resize(base);
-        row.push_back(d);
+        row.insert(row.end(), d, d + nd);
         if (spec_.with_ordinality) row.push_back(Datum::from_int(++ordinal));
         out.push_back(Update{Row::pack(row), u.time, u.diff});
         if ((out.size() & 0xffff) == 0) {  // one row may produce billions (generate_series)
@@ -132,7 +174,31 @@ class FlatMapOp final : public Operator {
 // emits the difference, so the cost of a change is the size of its partition.
 class WindowOp final : public Operator {
  public:
-  explicit WindowOp(WindowSpec spec) : spec_(std::move(spec)) {}
+  explicit WindowOp(WindowSpec spec) : spec_(std::move(spec)) {
+    aggs_.resize(spec_.funcs.size());
+    for (size_t i = 0; i < spec_.funcs.size(); ++i) {
+      const WindowFunc& f = spec_.funcs[i];
+      if (f.kind != WindowFuncKind::kAggregate) continue;
+      AggregateExpr& a = aggs_[i];
+      a.kind = f.agg_kind;
+      a.result_type = f.result_type;
+      size_t k = 0;
+      auto col = [&](uint32_t c) { return ScalarExpr::column_ref(c, spec_.input_types.at(c)); };
+      if (a.kind != AggKind::kCountStar) a.arg = col(f.args.at(k++));
+      if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kJsonbObjectAgg) a.separator = col(f.args.at(k++));
+      if (f.agg_filter) a.filter = col(f.args.at(k++));
+      // string_agg/array_agg list their values in window order, as PostgreSQL feeds them.
+      if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kArrayAgg || a.kind == AggKind::kJsonbAgg ||
+          a.kind == AggKind::kJsonbObjectAgg) {
+        for (const SortKey& o : spec_.order_by) {
+          SortKey key = o;
+          key.column = static_cast<uint32_t>(a.order_exprs.size());
+          a.order_exprs.push_back(col(o.column));
+          a.order_keys.push_back(key);
+        }
+      }
+    }
+  }
   std::string name() const override { return "Window"; }
   size_t state_size() const override { return partitions_.size(); }
   Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.partition); }
@@ -162,43 +228,16 @@ class WindowOp final : public Operator {
       rit->second = add_diffs(rit->second, u.diff);
       if (rit->second == 0) p.rows.erase(rit);
     }
-    std::vector<Datum> prev, cur, outrow;
     for (Partition* p : dirty) {
       p->dirty = false;
-      std::vector<std::pair<Row, int64_t>> now;
-      int64_t position = 0, rank = 0, dense = 0;
-      prev.clear();
-      bool first = true;
-      for (const auto& [r, c] : p->rows) {
-        if (c <= 0) continue;  // a retraction of a row never inserted: a bug upstream
-        cur.clear();
-        r.unpack_into(cur);
-        bool peer = !first && same_order_values(prev, cur);
-        for (int64_t k = 0; k < c; ++k) {
-          ++position;
-          if (!(peer || k > 0)) {
-            rank = position;
-            ++dense;
-          }
-          outrow = cur;
-          for (const WindowFunc& f : spec_.funcs) {
-            switch (f.kind) {
-              case WindowFuncKind::kRowNumber: outrow.push_back(Datum::from_int(position)); break;
-              case WindowFuncKind::kRank: outrow.push_back(Datum::from_int(rank)); break;
-              case WindowFuncKind::kDenseRank: outrow.push_back(Datum::from_int(dense)); break;
-            }
-          }
-          now.emplace_back(Row::pack(outrow), 1);
-        }
-        prev.swap(cur);
-        first = false;
-      }
+      std::vector<std::pair<Row, int64_t>> now = compute(ctx, *p);
       std::vector<std::pair<Row, int64_t>> delta = now;
       for (const auto& [r, c] : p->emitted) delta.emplace_back(r, -c);
       consolidate(delta);
       for (auto& [r, c] : delta) out.push_back(Update{std::move(r), ctx.time, c});
       consolidate(now);
       p->emitted = std::move(now);
+      ctx.check_size(out.size());
     }
     for (auto it = partitions_.begin(); it != partitions_.end();) {
       if (it->second.rows.empty() && it->second.emitted.empty()) {
@@ -210,6 +249,17 @@ class WindowOp final : public Operator {
   }
 
  private:
+  struct Less {
+    const std::vector<SortKey>* keys;
+    bool operator()(const Row& a, const Row& b) const { return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0; }
+  };
+  struct Partition {
+    explicit Partition(Less l) : rows(l) {}
+    std::map<Row, int64_t, Less> rows;
+    std::vector<std::pair<Row, int64_t>> emitted;
+    bool dirty = false;
+  };
+
   // Peers: equal in every ORDER BY column (NULLs equal each other).
   bool same_order_values(const std::vector<Datum>& a, const std::vector<Datum>& b) const {
     for (const SortKey& k : spec_.order_by) {
@@ -223,17 +273,344 @@ class WindowOp final : public Operator {
     }
     return true;
   }
-  struct Less {
-    const std::vector<SortKey>* keys;
-    bool operator()(const Row& a, const Row& b) const { return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0; }
-  };
-  struct Partition {
-    explicit Partition(Less l) : rows(l) {}
-    std::map<Row, int64_t, Less> rows;
-    std::vector<std::pair<Row, int64_t>> emitted;
-    bool dirty = false;
-  };
+
+  // x compared with v + sign * k (RANGE offsets over the one ORDER BY column; x, v not NULL).
+  static int compare_offset(const Datum& x, const Datum& v, int sign, const Datum& k) {
+    switch (v.kind()) {
+      case PhysicalKind::kInt: {
+        __int128 t = static_cast<__int128>(v.as_int()) + sign * static_cast<__int128>(k.as_int());
+        __int128 a = x.as_int();
+        return a < t ? -1 : a > t ? 1 : 0;
+      }
+      case PhysicalKind::kFloat: {
+        // PostgreSQL's in_range_float8_float8: NaN is above every other value and equal to
+        // itself; an infinite offset from an infinite value in the same direction holds all.
+        double a = x.as_float(), base = v.as_float(), off = k.as_float();
+        if (std::isnan(a)) return std::isnan(base) ? 0 : 1;
+        if (std::isnan(base)) return -1;
+        if (std::isinf(off) && std::isinf(base) && (sign < 0 ? base > 0 : base < 0)) return 0;
+        double t = sign < 0 ? base - off : base + off;
+        return a < t ? -1 : a > t ? 1 : 0;
+      }
+      case PhysicalKind::kNumeric: {
+        if (x.as_numeric().is_nan()) return v.as_numeric().is_nan() ? 0 : 1;
+        if (v.as_numeric().is_nan()) return -1;
+        Numeric kk = k.as_numeric();
+        Numeric t = sign > 0 ? numeric_add(v.as_numeric(), kk) : numeric_sub(v.as_numeric(), kk);
+        return numeric_compare(x.as_numeric(), t);
+      }
+      default:
+        throw SqlError(sqlstate::kFeatureNotSupported, "RANGE with an offset over this ORDER BY type is not supported");
+    }
+  }
+
+  // The output rows of one partition.
+  std::vector<std::pair<Row, int64_t>> compute(StepContext& ctx, Partition& p) {
+    // Positions in window order (a row of multiplicity c fills c positions).
+    std::vector<std::vector<Datum>> distinct_rows;
+    distinct_rows.reserve(p.rows.size());
+    std::vector<uint32_t> at;  // position -> index into distinct_rows
+    for (const auto& [r, c] : p.rows) {
+      if (c <= 0) continue;  // a retraction of a row never inserted: a bug upstream
+      distinct_rows.emplace_back();
+      r.unpack_into(distinct_rows.back());
+      for (int64_t k = 0; k < c; ++k) at.push_back(static_cast<uint32_t>(distinct_rows.size() - 1));
+      if ((at.size() & 0xffff) == 0) ctx.check_cancelled();
+      ctx.check_size(at.size());
+    }
+    size_t n = at.size();
+    if (n == 0) return {};  // the partition is empty now: retract what it showed
+    auto value = [&](size_t i, uint32_t col) -> const Datum& { return distinct_rows[at[i]][col]; };
+    // Peer groups: [peer_start[i], peer_end[i]) and their ordinal.
+    std::vector<size_t> peer_start(n), peer_end(n), group(n);
+    for (size_t i = 0; i < n; ++i) {
+      bool peer = i > 0 && (at[i] == at[i - 1] || same_order_values(distinct_rows[at[i - 1]], distinct_rows[at[i]]));
+      peer_start[i] = peer ? peer_start[i - 1] : i;
+      group[i] = i == 0 ? 0 : group[i - 1] + (peer ? 0 : 1);
+    }
+    for (size_t i = n; i-- > 0;) peer_end[i] = (i + 1 < n && peer_start[i + 1] == peer_start[i]) ? peer_end[i + 1] : i + 1;
+
+    // Whether position j is left out of row i's frame by EXCLUDE (only i and its peers can be).
+    auto excluded = [&](const WindowFrame& fr, size_t i, size_t j) {
+      switch (fr.exclude) {
+        case FrameExclude::kNoOthers: return false;
+        case FrameExclude::kCurrentRow: return j == i;
+        case FrameExclude::kGroup: return j >= peer_start[i] && j < peer_end[i];
+        case FrameExclude::kTies: return j != i && j >= peer_start[i] && j < peer_end[i];
+      }
+      return false;
+    };
+    std::vector<std::vector<Datum>> results(spec_.funcs.size(), std::vector<Datum>(n));
+    std::vector<size_t> fs(n), fe(n);
+    for (size_t fi = 0; fi < spec_.funcs.size(); ++fi) {
+      const WindowFunc& f = spec_.funcs[fi];
+      std::vector<Datum>& res = results[fi];
+      switch (f.kind) {
+        case WindowFuncKind::kRowNumber:
+          for (size_t i = 0; i < n; ++i) res[i] = Datum::from_int(static_cast<int64_t>(i + 1));
+          continue;
+        case WindowFuncKind::kRank:
+          for (size_t i = 0; i < n; ++i) res[i] = Datum::from_int(static_cast<int64_t>(peer_start[i] + 1));
+          continue;
+        case WindowFuncKind::kDenseRank:
+          for (size_t i = 0; i < n; ++i) res[i] = Datum::from_int(static_cast<int64_t>(group[i] + 1));
+          continue;
+        case WindowFuncKind::kPercentRank:
+          for (size_t i = 0; i < n; ++i)
+            res[i] = Datum::from_float(n > 1 ? static_cast<double>(peer_start[i]) / static_cast<double>(n - 1) : 0.0);
+          continue;
+        case WindowFuncKind::kCumeDist:
+          for (size_t i = 0; i < n; ++i) res[i] = Datum::from_float(static_cast<double>(peer_end[i]) / static_cast<double>(n));
+          continue;
+        case WindowFuncKind::kNtile: {
+          // The argument is read at the partition's first row, as PostgreSQL does.
+          const Datum& b = value(0, f.args.at(0));
+          if (b.is_null()) continue;  // all NULL
+          int64_t buckets = b.as_int();
+          if (buckets <= 0) throw SqlError("22014", "argument of ntile must be greater than zero");
+          uint64_t k = static_cast<uint64_t>(buckets);
+          uint64_t per = n / k, extra = n % k;  // the first `extra` buckets get per + 1 rows
+          for (size_t i = 0; i < n; ++i) {
+            uint64_t bucket;
+            if (per == 0) {
+              bucket = i + 1;
+            } else if (i < extra * (per + 1)) {
+              bucket = i / (per + 1) + 1;
+            } else {
+              bucket = extra + (i - extra * (per + 1)) / per + 1;
+            }
+            res[i] = Datum::from_int(static_cast<int64_t>(bucket));
+          }
+          continue;
+        }
+        case WindowFuncKind::kLag:
+        case WindowFuncKind::kLead: {
+          for (size_t i = 0; i < n; ++i) {
+            int64_t off = 1;
+            if (f.args.size() > 1) {
+              const Datum& o = value(i, f.args[1]);
+              if (o.is_null()) continue;  // NULL
+              off = o.as_int();
+            }
+            __int128 j = static_cast<__int128>(i) + (f.kind == WindowFuncKind::kLag ? -static_cast<__int128>(off) : off);
+            if (j >= 0 && j < static_cast<__int128>(n)) {
+              res[i] = value(static_cast<size_t>(j), f.args[0]);
+            } else if (f.args.size() > 2) {
+              res[i] = value(i, f.args[2]);
+            }
+          }
+          continue;
+        }
+        default:
+          break;
+      }
+      // Frame functions.
+      frame_bounds(f.frame, n, peer_start, peer_end, group, value, fs, fe);
+      switch (f.kind) {
+        case WindowFuncKind::kFirstValue:
+          for (size_t i = 0; i < n; ++i) {
+            size_t j = fs[i];
+            while (j < fe[i] && excluded(f.frame, i, j)) ++j;
+            if (j < fe[i]) res[i] = value(j, f.args.at(0));
+          }
+          break;
+        case WindowFuncKind::kLastValue:
+          for (size_t i = 0; i < n; ++i) {
+            size_t j = fe[i];
+            while (j > fs[i] && excluded(f.frame, i, j - 1)) --j;
+            if (j > fs[i]) res[i] = value(j - 1, f.args.at(0));
+          }
+          break;
+        case WindowFuncKind::kNthValue:
+          for (size_t i = 0; i < n; ++i) {
+            const Datum& nth = value(i, f.args.at(1));
+            if (nth.is_null()) continue;
+            int64_t k = nth.as_int();
+            if (k <= 0) throw SqlError("22016", "argument of nth_value must be greater than zero");
+            if (f.frame.exclude == FrameExclude::kNoOthers) {
+              if (static_cast<uint64_t>(k) <= fe[i] - fs[i]) res[i] = value(fs[i] + static_cast<size_t>(k) - 1, f.args[0]);
+              continue;
+            }
+            // The k-th position of the frame that is not excluded (the excluded ones are at
+            // most the row's peers, so this walks at most k + peers positions).
+            for (size_t j = fs[i]; j < fe[i]; ++j) {
+              if (excluded(f.frame, i, j)) continue;
+              if (--k == 0) {
+                res[i] = value(j, f.args[0]);
+                break;
+              }
+            }
+          }
+          break;
+        case WindowFuncKind::kAggregate: {
+          Accumulator acc(aggs_[fi]);
+          bool exact = acc.exact_retraction();
+          bool excluding = f.frame.exclude != FrameExclude::kNoOthers;
+          size_t cs = 0, ce = 0;  // the accumulated positions [cs, ce)
+          for (size_t i = 0; i < n; ++i) {
+            size_t s = fs[i], e = fe[i];
+            if (s >= ce || e < ce || (!exact && (s != cs || excluding))) {
+              acc.clear();
+              cs = ce = s;
+            }
+            if (excluding && !exact) {
+              // Re-accumulate this row's frame without the excluded rows.
+              for (size_t j = s; j < e; ++j)
+                if (!excluded(f.frame, i, j)) acc.update(distinct_rows[at[j]], 1, ctx.eval);
+              Datum r = acc.result(ctx.eval);
+              if (r.kind() == PhysicalKind::kString) r = Datum::from_string(ctx.eval.arena->copy(r.as_string()));
+              res[i] = r;
+              acc.clear();
+              cs = ce = e;
+              continue;
+            }
+            while (ce < e) acc.update(distinct_rows[at[ce++]], 1, ctx.eval);
+            while (cs < s) acc.update(distinct_rows[at[cs++]], -1, ctx.eval);
+            // EXCLUDE: take the excluded rows (the row and/or its peers) out for this row only.
+            size_t xs = 0, xe = 0;
+            if (excluding) {
+              xs = std::max(s, peer_start[i]);
+              xe = std::min(e, peer_end[i]);
+              for (size_t j = xs; j < xe; ++j)
+                if (excluded(f.frame, i, j)) acc.update(distinct_rows[at[j]], -1, ctx.eval);
+            }
+            Datum r = acc.result(ctx.eval);
+            for (size_t j = xs; j < xe; ++j)
+              if (excluded(f.frame, i, j)) acc.update(distinct_rows[at[j]], 1, ctx.eval);
+            // min/max of strings point into the accumulator, which changes as the frame
+            // slides: keep a copy that lives until the rows are packed.
+            if (r.kind() == PhysicalKind::kString) r = Datum::from_string(ctx.eval.arena->copy(r.as_string()));
+            res[i] = r;
+            if ((i & 0xffff) == 0xffff) ctx.check_cancelled();
+          }
+          break;
+        }
+        default:
+          throw SqlError(sqlstate::kInternalError, "unknown window function");
+      }
+    }
+    std::vector<std::pair<Row, int64_t>> now;
+    now.reserve(n);
+    std::vector<Datum> outrow;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; ++i) {
+      outrow = distinct_rows[at[i]];
+      for (size_t fi = 0; fi < spec_.funcs.size(); ++fi) outrow.push_back(results[fi][i]);
+      now.emplace_back(Row::pack(outrow), 1);
+      bytes += sizeof(now.back()) + now.back().first.size_bytes();
+      // The partition's output is built whole before it is diffed: count it against the
+      // query's memory budget (one-shot queries have one).
+      if ((i & 0xffff) == 0xffff) ctx.check_memory(bytes);
+    }
+    ctx.check_memory(bytes);
+    ctx.eval.arena->reset();
+    return now;
+  }
+
+  // Each position's frame [fs[i], fe[i]) (empty frames have fs == fe). Both are
+  // non-decreasing in i, which the sliding accumulators rely on.
+  template <typename Value>
+  void frame_bounds(const WindowFrame& fr, size_t n, const std::vector<size_t>& peer_start, const std::vector<size_t>& peer_end,
+                    const std::vector<size_t>& group, Value&& value, std::vector<size_t>& fs, std::vector<size_t>& fe) const {
+    // GROUPS: the first and past-the-last position of each peer group.
+    std::vector<size_t> group_start, group_end;
+    if (fr.groups) {
+      for (size_t i = 0; i < n; ++i) {
+        if (i == 0 || group[i] != group[i - 1]) group_start.push_back(i);
+        if (i + 1 == n || group[i + 1] != group[i]) group_end.push_back(i + 1);
+      }
+    }
+    uint64_t ngroups = group_start.size();
+    // RANGE offsets: positions of the non-NULL block of the ORDER BY column.
+    size_t nn_begin = 0, nn_end = n;
+    uint32_t oc = 0;
+    int dir = 1;
+    bool range_offset = !fr.rows && !fr.groups && (fr.start.kind == FrameBoundKind::kPreceding || fr.start.kind == FrameBoundKind::kFollowing ||
+                                     fr.end.kind == FrameBoundKind::kPreceding || fr.end.kind == FrameBoundKind::kFollowing);
+    if (range_offset) {
+      oc = spec_.order_by.at(0).column;
+      dir = spec_.order_by[0].descending ? -1 : 1;
+      if (spec_.order_by[0].nulls_first) {
+        while (nn_begin < n && value(nn_begin, oc).is_null()) ++nn_begin;
+      } else {
+        while (nn_end > 0 && value(nn_end - 1, oc).is_null()) --nn_end;
+      }
+    }
+    // First position in the non-NULL block whose value is >= (or, for the end, >) v + sign * k
+    // in the sort direction, searched forward from `from` (bounds only move forward).
+    auto range_bound = [&](size_t i, const FrameBound& b, bool end, size_t from) -> size_t {
+      const Datum& v = value(i, oc);
+      if (v.is_null()) return end ? peer_end[i] : peer_start[i];
+      int sign = (b.kind == FrameBoundKind::kPreceding ? -1 : 1) * dir;
+      Datum k = b.range.get(0);
+      size_t j = std::max(from, nn_begin);
+      while (j < nn_end) {
+        int c = compare_offset(value(j, oc), v, sign, k) * dir;
+        if (end ? c > 0 : c >= 0) break;
+        ++j;
+      }
+      return j;
+    };
+    size_t rs = 0, re = 0;
+    for (size_t i = 0; i < n; ++i) {
+      size_t s = 0, e = n;
+      switch (fr.start.kind) {
+        case FrameBoundKind::kUnboundedPreceding: s = 0; break;
+        case FrameBoundKind::kCurrentRow: s = fr.rows ? i : peer_start[i]; break;
+        case FrameBoundKind::kPreceding:
+          if (fr.rows) {
+            s = static_cast<uint64_t>(fr.start.rows) >= i ? 0 : i - static_cast<size_t>(fr.start.rows);
+          } else if (fr.groups) {
+            uint64_t k = static_cast<uint64_t>(fr.start.rows);
+            s = group_start[k >= group[i] ? 0 : group[i] - k];
+          } else {
+            s = rs = range_bound(i, fr.start, false, value(i, oc).is_null() ? 0 : rs);
+          }
+          break;
+        case FrameBoundKind::kFollowing:
+          if (fr.rows) {
+            s = static_cast<uint64_t>(fr.start.rows) >= n - i ? n : i + static_cast<size_t>(fr.start.rows);
+          } else if (fr.groups) {
+            uint64_t k = static_cast<uint64_t>(fr.start.rows);
+            s = k >= ngroups - group[i] ? n : group_start[group[i] + k];
+          } else {
+            s = rs = range_bound(i, fr.start, false, value(i, oc).is_null() ? 0 : rs);
+          }
+          break;
+        case FrameBoundKind::kUnboundedFollowing: s = n; break;
+      }
+      switch (fr.end.kind) {
+        case FrameBoundKind::kUnboundedPreceding: e = 0; break;
+        case FrameBoundKind::kCurrentRow: e = fr.rows ? i + 1 : peer_end[i]; break;
+        case FrameBoundKind::kPreceding:
+          if (fr.rows) {
+            e = static_cast<uint64_t>(fr.end.rows) > i ? 0 : i - static_cast<size_t>(fr.end.rows) + 1;
+          } else if (fr.groups) {
+            uint64_t k = static_cast<uint64_t>(fr.end.rows);
+            e = k > group[i] ? 0 : group_end[group[i] - k];
+          } else {
+            e = re = range_bound(i, fr.end, true, value(i, oc).is_null() ? 0 : re);
+          }
+          break;
+        case FrameBoundKind::kFollowing:
+          if (fr.rows) {
+            e = static_cast<uint64_t>(fr.end.rows) >= n - i ? n : i + static_cast<size_t>(fr.end.rows) + 1;
+          } else if (fr.groups) {
+            uint64_t k = static_cast<uint64_t>(fr.end.rows);
+            e = k >= ngroups - group[i] ? n : group_end[group[i] + k];
+          } else {
+            e = re = range_bound(i, fr.end, true, value(i, oc).is_null() ? 0 : re);
+          }
+          break;
+        case FrameBoundKind::kUnboundedFollowing: e = n; break;
+      }
+      fs[i] = s;
+      fe[i] = std::max(s, e);
+    }
+  }
+
   WindowSpec spec_;
+  std::vector<AggregateExpr> aggs_;  // per function: the aggregate of kAggregate functions
   std::unordered_map<std::string, Partition> partitions_;
 };
 

@@ -83,6 +83,34 @@ TEST(TableOpsTest, TopKPerGroupThroughRowNumber) {
   EXPECT_EQ(df.step(2), (Strings{"1,2,2 x-1", "1,3,1 x-1", "1,3,2 x1", "1,9,1 x1"}));
 }
 
+TEST(TableOpsTest, LagAndSlidingSumRecomputeOnlyTheTouchedPartition) {
+  // (g, v): lag(v), sum(v) over ROWS 1 PRECEDING .. CURRENT ROW, by v within g.
+  RelExpr w = unary(RelKind::kWindow, get(1, 2));
+  w.group_columns = {0};
+  w.order_by = {SortKey{1, false, false}};
+  WindowFunc lag;
+  lag.kind = WindowFuncKind::kLag;
+  lag.args = {1};
+  WindowFunc sum;
+  sum.kind = WindowFuncKind::kAggregate;
+  sum.agg_kind = AggKind::kSum;
+  sum.args = {1};
+  sum.frame.rows = true;
+  sum.frame.start = FrameBound{FrameBoundKind::kPreceding, 1, Row(), Type()};
+  w.window_funcs = {lag, sum};
+  w.column_types.push_back(int8());
+  w.column_types.push_back(int8());
+  Incremental df(w);
+  df.feed(1, {{ints({1, 1}), 1}, {ints({1, 2}), 1}, {ints({1, 4}), 1}, {ints({2, 7}), 1}});
+  EXPECT_EQ(df.step(1), (Strings{"1,1,NULL,1 x1", "1,2,1,3 x1", "1,4,2,6 x1", "2,7,NULL,7 x1"}));
+  // Inserting into partition 2 leaves partition 1's rows alone.
+  df.feed(1, {{ints({2, 8}), 1}});
+  EXPECT_EQ(df.step(2), (Strings{"2,8,7,15 x1"}));
+  // Deleting a middle row changes its successor's lag and frame.
+  df.feed(1, {{ints({1, 2}), -1}});
+  EXPECT_EQ(df.step(3), (Strings{"1,2,1,3 x-1", "1,4,1,5 x1", "1,4,2,6 x-1"}));
+}
+
 TEST(TableOpsTest, ArrayAggOrderedSurvivesRetractions) {
   // array_agg(v ORDER BY o DESC) per g over (g, v, o).
   AggregateExpr a = agg(AggKind::kArrayAgg, col(1), Type(TypeId::kInt8Array));

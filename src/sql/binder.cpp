@@ -1,12 +1,15 @@
 #include "sql/binder.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
 #include "common/stack_guard.hpp"
+#include "dataflow/eval.hpp"
+#include "sql/lower.hpp"
 #include "sql/mutually_recursive.hpp"
 #include "sql/resolve.hpp"
 
@@ -703,48 +706,310 @@ HExpr Binder::bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx) {
   }
 }
 
+namespace {
+// PostgreSQL's FRAMEOPTION_* bits (nodes/parsenodes.h), as libpg_query's WindowDef carries them.
+constexpr int32_t kFrameNonDefault = 0x1, kFrameRange = 0x2, kFrameRows = 0x4, kFrameGroups = 0x8;
+constexpr int32_t kFrameStartUnboundedPreceding = 0x20, kFrameStartUnboundedFollowing = 0x80;
+constexpr int32_t kFrameEndUnboundedPreceding = 0x40, kFrameEndUnboundedFollowing = 0x100;
+constexpr int32_t kFrameStartCurrentRow = 0x200, kFrameEndCurrentRow = 0x400;
+constexpr int32_t kFrameStartOffsetPreceding = 0x800, kFrameEndOffsetPreceding = 0x1000;
+constexpr int32_t kFrameStartOffsetFollowing = 0x2000, kFrameEndOffsetFollowing = 0x4000;
+constexpr int32_t kFrameExcludeCurrentRow = 0x8000, kFrameExcludeGroup = 0x10000, kFrameExcludeTies = 0x20000;
+
+// A window definition with WINDOW-clause references resolved (PostgreSQL's rules for
+// `OVER w` and `OVER (w ...)`).
+struct ResolvedWindow {
+  std::vector<const PgQuery__Node*> partition;
+  std::vector<const PgQuery__Node*> order;
+  int32_t frame_options = 0;
+  const PgQuery__Node* start_offset = nullptr;
+  const PgQuery__Node* end_offset = nullptr;
+};
+
+const PgQuery__WindowDef* named_window(const PgQuery__SelectStmt* select, const std::string& name, int pos) {
+  if (select != nullptr)
+    for (size_t i = 0; i < select->n_window_clause; ++i) {
+      const auto* w = select->window_clause[i]->window_def;
+      if (w != nullptr && w->name != nullptr && name == w->name) return w;
+    }
+  throw SqlError(sqlstate::kUndefinedObject, "window \"" + name + "\" does not exist", pos);
+}
+
+ResolvedWindow resolve_window(const PgQuery__WindowDef* w, const PgQuery__SelectStmt* select, int pos, int depth = 0) {
+  if (depth > 100) throw SqlError("42P20", "window definitions refer to each other in a cycle", pos);
+  ResolvedWindow r;
+  bool has_ref = w->refname != nullptr && *w->refname;
+  if (has_ref) {
+    std::string ref = w->refname;
+    const PgQuery__WindowDef* base = named_window(select, ref, pos);
+    r = resolve_window(base, select, pos, depth + 1);
+    if (w->n_partition_clause > 0)
+      throw SqlError("42P20", "cannot override PARTITION BY clause of window \"" + ref + "\"", pos);
+    if (w->n_order_clause > 0 && !r.order.empty())
+      throw SqlError("42P20", "cannot override ORDER BY clause of window \"" + ref + "\"", pos);
+    if (r.frame_options & kFrameNonDefault)
+      throw SqlError("42P20", "cannot copy window \"" + ref + "\" because it has a frame clause", pos)
+          .with_hint("Omit the parentheses in this OVER clause.");
+  }
+  for (size_t i = 0; i < w->n_partition_clause; ++i) r.partition.push_back(w->partition_clause[i]);
+  for (size_t i = 0; i < w->n_order_clause; ++i) r.order.push_back(w->order_clause[i]);
+  r.frame_options = w->frame_options;
+  r.start_offset = w->start_offset;
+  r.end_offset = w->end_offset;
+  return r;
+}
+}  // namespace
+
+HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& name, ExprContext& ctx, int pos) {
+  using dataflow::WindowFuncKind;
+  if (!ctx.windows) throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+  const PgQuery__WindowDef* over = f->over;
+  // OVER w: the named window itself; OVER (w ...): a copy of it with more clauses.
+  bool bare_name = over->name != nullptr && *over->name && !(over->refname != nullptr && *over->refname);
+  ResolvedWindow w = bare_name ? resolve_window(named_window(ctx.select, over->name, pos), ctx.select, pos)
+                               : resolve_window(over, ctx.select, pos);
+  if (f->agg_distinct) throw SqlError(sqlstate::kFeatureNotSupported, "DISTINCT is not implemented for window functions", pos);
+  if (f->n_agg_order > 0)
+    throw SqlError(sqlstate::kFeatureNotSupported, "aggregate ORDER BY is not implemented for window functions", pos);
+  static const std::pair<const char*, WindowFuncKind> kFuncs[] = {
+      {"row_number", WindowFuncKind::kRowNumber}, {"rank", WindowFuncKind::kRank},
+      {"dense_rank", WindowFuncKind::kDenseRank}, {"percent_rank", WindowFuncKind::kPercentRank},
+      {"cume_dist", WindowFuncKind::kCumeDist},   {"ntile", WindowFuncKind::kNtile},
+      {"lag", WindowFuncKind::kLag},              {"lead", WindowFuncKind::kLead},
+      {"first_value", WindowFuncKind::kFirstValue}, {"last_value", WindowFuncKind::kLastValue},
+      {"nth_value", WindowFuncKind::kNthValue}};
+  WindowCall call;
+  bool found = false;
+  for (const auto& [n, k] : kFuncs)
+    if (name == n) {
+      call.kind = k;
+      found = true;
+    }
+  bool aggregate = !found && is_aggregate_name(name);
+  if (!found && !aggregate)
+    throw SqlError(sqlstate::kWrongObjectType, "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
+  // Arguments, PARTITION BY and ORDER BY may use the query's aggregates: the windows are
+  // computed after grouping (rank() OVER (ORDER BY sum(x))).
+  ExprContext inner = ctx;
+  inner.windows = nullptr;
+  inner.window_arg_aggs = nullptr;
+  if (aggregate) {
+    // The aggregate as the aggregate binder sees it (argument types, FILTER), then its
+    // arguments become columns of the window's input.
+    PgQuery__FuncCall plain = *f;
+    plain.over = nullptr;
+    std::vector<HAggregate> aggs;
+    ExprContext actx = inner;
+    actx.aggs = &aggs;
+    actx.window_arg_aggs = ctx.aggs;
+    actx.clause = "window functions";
+    HExpr ref = bind_func_call(&plain, actx);
+    if (aggs.size() != 1 || ref.kind != HExprKind::kColumn || ref.level != kAggLevel || !aggs[0].order_keys.empty())
+      unsupported("aggregate " + name + " as a window function", pos);
+    call.kind = WindowFuncKind::kAggregate;
+    call.agg_kind = aggs[0].kind;
+    call.agg_filter = aggs[0].has_filter;
+    call.args = aggs[0].args;
+    call.result_type = aggs[0].result_type;
+  } else {
+    if (f->agg_filter)
+      throw SqlError(sqlstate::kFeatureNotSupported, "FILTER is not implemented for non-aggregate window functions", pos);
+    if (f->agg_star) throw SqlError(sqlstate::kWrongObjectType, name + "(*) specified, but " + name + " is not an aggregate function", pos);
+    inner.clause = "window functions";
+    std::vector<HExpr> args;
+    for (size_t i = 0; i < f->n_args; ++i) {
+      HExpr a = bind_expr(f->args[i], inner);
+      args.push_back(std::move(a));
+    }
+    auto arity_error = [&]() -> void {
+      std::string sig = name + "(";
+      for (size_t i = 0; i < args.size(); ++i) sig += (i > 0 ? ", " : "") + type_name(args[i].type);
+      throw SqlError(sqlstate::kUndefinedFunction, "function " + sig + ") does not exist", pos)
+          .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.");
+    };
+    auto value_arg = [&](HExpr& a) {
+      if (a.type.id == TypeId::kUnknown)
+        throw SqlError(sqlstate::kDatatypeMismatch, "could not determine polymorphic type because input has type unknown", pos);
+    };
+    switch (call.kind) {
+      case WindowFuncKind::kRowNumber:
+      case WindowFuncKind::kRank:
+      case WindowFuncKind::kDenseRank:
+        if (!args.empty()) arity_error();
+        call.result_type = Type(TypeId::kInt8);
+        break;
+      case WindowFuncKind::kPercentRank:
+      case WindowFuncKind::kCumeDist:
+        if (!args.empty()) arity_error();
+        call.result_type = Type(TypeId::kFloat8);
+        break;
+      case WindowFuncKind::kNtile:
+        if (args.size() != 1 || !can_coerce(args[0].type.id, TypeId::kInt4, CastContext::kImplicit)) arity_error();
+        args[0] = coerce(std::move(args[0]), Type(TypeId::kInt4), CastContext::kImplicit, pos);
+        call.result_type = Type(TypeId::kInt4);
+        break;
+      case WindowFuncKind::kLag:
+      case WindowFuncKind::kLead: {
+        if (args.empty() || args.size() > 3) arity_error();
+        if (args.size() >= 2) {
+          if (!can_coerce(args[1].type.id, TypeId::kInt4, CastContext::kImplicit)) arity_error();
+          args[1] = coerce(std::move(args[1]), Type(TypeId::kInt4), CastContext::kImplicit, pos);
+        }
+        Type t = args[0].type;
+        if (args.size() < 3) value_arg(args[0]);
+        if (args.size() == 3) {
+          Type ts[2] = {args[0].type, args[2].type};
+          t = common_type(ts, name, pos);
+          args[2] = coerce(std::move(args[2]), t, CastContext::kImplicit, pos);
+        }
+        args[0] = coerce(std::move(args[0]), t, CastContext::kImplicit, pos);
+        call.result_type = t;
+        break;
+      }
+      case WindowFuncKind::kFirstValue:
+      case WindowFuncKind::kLastValue:
+        if (args.size() != 1) arity_error();
+        value_arg(args[0]);
+        call.result_type = args[0].type;
+        break;
+      case WindowFuncKind::kNthValue:
+        if (args.size() != 2 || !can_coerce(args[1].type.id, TypeId::kInt4, CastContext::kImplicit)) arity_error();
+        value_arg(args[0]);
+        args[1] = coerce(std::move(args[1]), Type(TypeId::kInt4), CastContext::kImplicit, pos);
+        call.result_type = args[0].type;
+        break;
+      case WindowFuncKind::kAggregate:
+        break;
+    }
+    call.args = std::move(args);
+  }
+  inner.clause = "window definitions";
+  for (const PgQuery__Node* n : w.partition) {
+    HExpr p = bind_expr(n, inner);
+    if (p.type.id == TypeId::kUnknown) p = coerce(std::move(p), Type(TypeId::kText), CastContext::kImplicit);
+    call.partition.push_back(std::move(p));
+  }
+  for (size_t i = 0; i < w.order.size(); ++i) {
+    const auto* sb = w.order[i]->sort_by;
+    HExpr o = bind_expr(sb->node, inner);
+    if (o.type.id == TypeId::kUnknown) o = coerce(std::move(o), Type(TypeId::kText), CastContext::kImplicit);
+    dataflow::SortKey k;
+    k.column = static_cast<uint32_t>(i);
+    k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+    k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                    (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k.descending);
+    call.order.push_back(std::move(o));
+    call.keys.push_back(k);
+  }
+  // The frame (used by first_value, last_value, nth_value and aggregates).
+  int32_t fo = w.frame_options;
+  dataflow::WindowFrame& fr = call.frame;
+  if (fo & kFrameNonDefault) {
+    fr.rows = (fo & kFrameRows) != 0;
+    fr.groups = (fo & kFrameGroups) != 0;
+    if (fr.groups && call.order.empty()) throw SqlError("42P20", "GROUPS mode requires an ORDER BY clause", pos);
+    bool range_offset = !fr.rows && !fr.groups && (fo & (kFrameStartOffsetPreceding | kFrameStartOffsetFollowing | kFrameEndOffsetPreceding |
+                                           kFrameEndOffsetFollowing));
+    if (range_offset && call.order.size() != 1)
+      throw SqlError("42P20", "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column", pos);
+    auto offset = [&](const PgQuery__Node* n, bool start) -> std::pair<int64_t, Row> {
+      const char* which = start ? "starting" : "ending";
+      ExprContext octx;
+      Scope empty;
+      octx.scope = &empty;
+      octx.clause = "window frame offsets";
+      HExpr e = bind_expr(n, octx);
+      Type t(TypeId::kInt8);
+      if (!fr.rows && !fr.groups) {
+        TypeId ot = call.order[0].type.id;
+        if (is_integer_type(ot)) t = Type(TypeId::kInt8);
+        else if (ot == TypeId::kFloat4 || ot == TypeId::kFloat8) t = Type(TypeId::kFloat8);
+        else if (ot == TypeId::kNumeric) t = Type(TypeId::kNumeric);
+        else unsupported("RANGE with offset PRECEDING/FOLLOWING over " + type_name(call.order[0].type), pos);
+      }
+      e = coerce(std::move(e), t, CastContext::kImplicit, pos);
+      dataflow::ScalarExpr se = lower_constant_expr(e);
+      if (!dataflow::is_constant_expr(se)) unsupported("a frame offset that is not a constant", pos);
+      Arena arena;
+      EvalContext ectx;
+      ectx.arena = &arena;
+      Datum d = dataflow::eval(se, {}, ectx);
+      if (d.is_null()) throw SqlError("22004", std::string("frame ") + which + " offset must not be null", pos);
+      bool negative = t.id == TypeId::kInt8      ? d.as_int() < 0
+                      : t.id == TypeId::kFloat8 ? d.as_float() < 0 || std::isnan(d.as_float())
+                                                 : numeric_compare(d.as_numeric(), numeric_from_int(0)) < 0 || d.as_numeric().is_nan();
+      if (negative) throw SqlError("22013", std::string("frame ") + which + " offset must not be negative", pos);
+      return {t.id == TypeId::kInt8 ? d.as_int() : 0, Row::pack(std::span<const Datum>(&d, 1))};
+    };
+    using dataflow::FrameBoundKind;
+    auto bound = [&](bool start) {
+      dataflow::FrameBound b;
+      int32_t up = start ? kFrameStartUnboundedPreceding : kFrameEndUnboundedPreceding;
+      int32_t uf = start ? kFrameStartUnboundedFollowing : kFrameEndUnboundedFollowing;
+      int32_t cr = start ? kFrameStartCurrentRow : kFrameEndCurrentRow;
+      int32_t op = start ? kFrameStartOffsetPreceding : kFrameEndOffsetPreceding;
+      int32_t of = start ? kFrameStartOffsetFollowing : kFrameEndOffsetFollowing;
+      if (fo & up) b.kind = FrameBoundKind::kUnboundedPreceding;
+      else if (fo & uf) b.kind = FrameBoundKind::kUnboundedFollowing;
+      else if (fo & cr) b.kind = FrameBoundKind::kCurrentRow;
+      else if (fo & (op | of)) {
+        b.kind = (fo & op) ? FrameBoundKind::kPreceding : FrameBoundKind::kFollowing;
+        auto [rows, range] = offset(start ? w.start_offset : w.end_offset, start);
+        b.rows = rows;
+        b.range = std::move(range);
+        if (!fr.rows && !fr.groups) b.range_type = Type(b.range.get(0).kind() == PhysicalKind::kInt ? TypeId::kInt8 : b.range.get(0).kind() == PhysicalKind::kFloat ? TypeId::kFloat8 : TypeId::kNumeric);
+      } else {
+        b.kind = start ? FrameBoundKind::kUnboundedPreceding : FrameBoundKind::kCurrentRow;  // no BETWEEN: end is CURRENT ROW
+      }
+      return b;
+    };
+    fr.start = bound(true);
+    fr.end = bound(false);
+    if (fo & kFrameExcludeCurrentRow) fr.exclude = dataflow::FrameExclude::kCurrentRow;
+    else if (fo & kFrameExcludeGroup) fr.exclude = dataflow::FrameExclude::kGroup;
+    else if (fo & kFrameExcludeTies) fr.exclude = dataflow::FrameExclude::kTies;
+  }
+  ctx.windows->push_back(std::move(call));
+  return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), ctx.windows->back().result_type);
+}
+
+HExpr Binder::jsonb_text_of(HExpr e, int pos) {
+  if (e.is_null_literal()) return coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+  TypeId t = e.type.id;
+  if (t != TypeId::kJsonb) {
+    e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+    if (t == TypeId::kBool || is_integer_type(t) || t == TypeId::kNumeric || t == TypeId::kFloat4 || t == TypeId::kFloat8) {
+      e = coerce(std::move(e), Type(TypeId::kJsonb), CastContext::kExplicit, pos);
+    } else {
+      if (t == TypeId::kTimestamp || t == TypeId::kTimestampTz) {
+        // JSON's timestamps are ISO 8601 (PostgreSQL's to_jsonb): 2020-01-01T10:00:00, and
+        // timestamptz with a +hh:mm offset.
+        auto rx = [&](HExpr s, const char* pattern, const char* replacement) {
+          std::vector<Type> ts(3, Type(TypeId::kText));
+          ResolvedCall q = resolve_function("regexp_replace", ts, pos);
+          std::vector<HExpr> a;
+          a.push_back(std::move(s));
+          a.push_back(HExpr::literal_of(Datum::from_string(pattern), Type(TypeId::kText)));
+          a.push_back(HExpr::literal_of(Datum::from_string(replacement), Type(TypeId::kText)));
+          return HExpr::call(q.impl, std::move(a), q.result_type);
+        };
+        e = rx(std::move(e), " ", "T");
+        if (t == TypeId::kTimestampTz) e = rx(std::move(e), "([+-][0-9][0-9])$", "\\1:00");
+      }
+      std::vector<Type> ts{Type(TypeId::kText)};
+      ResolvedCall q = resolve_function("to_jsonb", ts, pos);
+      std::vector<HExpr> one;
+      one.push_back(std::move(e));
+      e = HExpr::call(q.impl, std::move(one), q.result_type);
+    }
+  }
+  return coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+}
+
 HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   int pos = loc(f->location);
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
-  if (f->over) {
-    if (!ctx.windows)
-      throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
-    const auto* w = f->over;
-    if (w->refname && *w->refname) unsupported("named windows", pos);
-    WindowCall call;
-    if (name == "row_number") call.kind = dataflow::WindowFuncKind::kRowNumber;
-    else if (name == "rank") call.kind = dataflow::WindowFuncKind::kRank;
-    else if (name == "dense_rank") call.kind = dataflow::WindowFuncKind::kDenseRank;
-    else if (!is_aggregate_name(name) && name != "lag" && name != "lead" && name != "first_value" && name != "last_value" &&
-             name != "nth_value" && name != "ntile" && name != "percent_rank" && name != "cume_dist")
-      throw SqlError(sqlstate::kWrongObjectType,
-                     "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
-    else unsupported("window function " + name, pos);
-    if (f->n_args != 0) throw SqlError(sqlstate::kUndefinedFunction, "function " + name + " with arguments does not exist", pos);
-    ExprContext inner = ctx;
-    inner.windows = nullptr;
-    inner.aggs = nullptr;
-    inner.clause = "window definitions";
-    for (size_t i = 0; i < w->n_partition_clause; ++i) {
-      HExpr p = bind_expr(w->partition_clause[i], inner);
-      if (p.type.id == TypeId::kUnknown) p = coerce(std::move(p), Type(TypeId::kText), CastContext::kImplicit);
-      call.partition.push_back(std::move(p));
-    }
-    for (size_t i = 0; i < w->n_order_clause; ++i) {
-      const auto* sb = w->order_clause[i]->sort_by;
-      HExpr o = bind_expr(sb->node, inner);
-      if (o.type.id == TypeId::kUnknown) o = coerce(std::move(o), Type(TypeId::kText), CastContext::kImplicit);
-      dataflow::SortKey k;
-      k.column = static_cast<uint32_t>(i);
-      k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-      k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-                      (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k.descending);
-      call.order.push_back(std::move(o));
-      call.keys.push_back(k);
-    }
-    ctx.windows->push_back(std::move(call));
-    return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), Type(TypeId::kInt8));
-  }
+  if (f->over) return bind_window_call(f, name, ctx, pos);
   if (name == "mz_now" && f->n_args == 0) {
     // In WHERE and HAVING the predicate's shape is checked once it is bound
     // (check_temporal_conjuncts); a SELECT without FROM may read the logical time itself.
@@ -759,7 +1024,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (!ctx.aggs)
       throw SqlError(sqlstate::kGroupingError, std::string("aggregate functions are not allowed in ") + ctx.clause, pos);
     ExprContext inner = ctx;
-    inner.aggs = nullptr;
+    inner.aggs = ctx.window_arg_aggs;
+    inner.window_arg_aggs = nullptr;
     inner.clause = "aggregate function calls";
     HAggregate agg;
     agg.distinct = f->agg_distinct;
@@ -780,7 +1046,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     }
     size_t nargs = f->agg_star && filter ? 1 : f->n_args;
     // array_agg keeps NULLs: its FILTER stays a condition on the row (HAggregate::has_filter).
-    bool real_filter = filter && name == "array_agg";
+    bool keeps_nulls = name == "array_agg" || name == "jsonb_agg" || name == "jsonb_object_agg";
+    bool real_filter = filter && keeps_nulls;
     for (size_t i = 0; i < nargs; ++i) {
       HExpr a = f->agg_star ? HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)) : bind_expr(f->args[i], inner);
       if (filter && i == 0 && !real_filter)
@@ -788,6 +1055,14 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
       if (a.type.id == TypeId::kUnknown) a = coerce(std::move(a), Type(TypeId::kText), CastContext::kImplicit, pos);
       types.push_back(a.type);
       agg.args.push_back(std::move(a));
+    }
+    // jsonb_agg(v) / jsonb_object_agg(k, v) aggregate the text of each value's jsonb (values
+    // keep their types, as in jsonb_build_object) and keys as text.
+    if ((name == "jsonb_agg" && agg.args.size() == 1) || (name == "jsonb_object_agg" && agg.args.size() == 2)) {
+      size_t vi = agg.args.size() - 1;
+      agg.args[vi] = jsonb_text_of(std::move(agg.args[vi]), pos);
+      if (vi == 1) agg.args[0] = coerce(std::move(agg.args[0]), Type(TypeId::kText), CastContext::kExplicit, pos);
+      for (size_t i = 0; i < agg.args.size(); ++i) types[i] = agg.args[i].type;
     }
     AggregateSignature sig;
     if (star) types.clear();
@@ -799,7 +1074,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     agg.kind = sig.kind;
     agg.result_type = sig.result_type;
     // ORDER BY inside the aggregate matters only to the order-sensitive ones.
-    if (f->n_agg_order > 0 && (agg.kind == AggKind::kStringAgg || agg.kind == AggKind::kArrayAgg)) {
+    if (f->n_agg_order > 0 && (agg.kind == AggKind::kStringAgg || agg.kind == AggKind::kArrayAgg ||
+                               agg.kind == AggKind::kJsonbAgg || agg.kind == AggKind::kJsonbObjectAgg)) {
       if (agg.distinct) unsupported("DISTINCT with ORDER BY inside an aggregate", pos);
       inner.clause = "aggregate function calls";
       for (size_t i = 0; i < f->n_agg_order; ++i) {
@@ -851,20 +1127,7 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
         e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
         continue;
       }
-      TypeId t = e.type.id;
-      if (t != TypeId::kJsonb) {
-        e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
-        if (t == TypeId::kBool || is_integer_type(t) || t == TypeId::kNumeric || t == TypeId::kFloat4 || t == TypeId::kFloat8) {
-          e = coerce(std::move(e), Type(TypeId::kJsonb), CastContext::kExplicit, pos);
-        } else {
-          std::vector<Type> ts{Type(TypeId::kText)};
-          ResolvedCall q = resolve_function("to_jsonb", ts, pos);
-          std::vector<HExpr> one;
-          one.push_back(std::move(e));
-          e = HExpr::call(q.impl, std::move(one), q.result_type);
-        }
-      }
-      e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
+      e = jsonb_text_of(std::move(e), pos);
     }
     types.clear();
     for (const auto& a : args) types.push_back(a.type);
@@ -1535,6 +1798,8 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
   auto fm = std::make_shared<HRel>();
   fm->kind = HRelKind::kFlatMap;
   Type out;
+  std::vector<Type> outs;               // several output columns (else just `out`)
+  std::vector<std::string> out_names;   // their names, unless the alias gives column names
   if (name == "unnest") {
     if (args.size() != 1) unsupported("unnest with " + std::to_string(args.size()) + " arguments", pos);
     if (args[0].type.id == TypeId::kUnknown)
@@ -1563,6 +1828,28 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
     args = std::move(bounds);
     fm->table_func = dataflow::TableFunc::kGenerateSeries;
     out = Type(t);
+  } else if (name == "jsonb_array_elements" || name == "jsonb_array_elements_text" || name == "jsonb_each" ||
+             name == "jsonb_each_text" || name == "jsonb_object_keys") {
+    if (args.size() != 1 || !can_coerce(args[0].type.id, TypeId::kJsonb, CastContext::kImplicit)) {
+      std::string sig;
+      for (size_t i = 0; i < args.size(); ++i) sig += (i > 0 ? ", " : "") + type_name(args[i].type);
+      throw SqlError(sqlstate::kUndefinedFunction, "function " + name + "(" + sig + ") does not exist", pos)
+          .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.");
+    }
+    args[0] = coerce(std::move(args[0]), Type(TypeId::kJsonb), CastContext::kImplicit, pos);
+    bool text = name == "jsonb_array_elements_text" || name == "jsonb_each_text";
+    if (name == "jsonb_array_elements" || name == "jsonb_array_elements_text") {
+      fm->table_func = text ? dataflow::TableFunc::kJsonbArrayElementsText : dataflow::TableFunc::kJsonbArrayElements;
+      out_names = {"value"};  // the OUT parameter's name, whatever the alias
+    } else if (name == "jsonb_object_keys") {
+      fm->table_func = dataflow::TableFunc::kJsonbObjectKeys;
+      out = Type(TypeId::kText);
+    } else {
+      fm->table_func = text ? dataflow::TableFunc::kJsonbEachText : dataflow::TableFunc::kJsonbEach;
+      out_names = {"key", "value"};
+      outs = {Type(TypeId::kText)};
+    }
+    if (name != "jsonb_object_keys") outs.push_back(text ? Type(TypeId::kText) : Type(TypeId::kJsonb));
   } else if (name == "pg_get_keywords" && args.empty()) {
     // A catalog function returning a set of rows: the pg_catalog relation of the same name.
     const ObjectInfo* obj = catalog_.lookup("pg_catalog", name);
@@ -1618,17 +1905,34 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
   fm->inputs = {input};
   fm->exprs = std::move(args);
   fm->with_ordinality = rf->ordinality;
+  if (outs.empty()) outs = {out};
   fm->column_types = input->column_types;
-  fm->column_types.push_back(out);
+  for (const Type& t : outs) fm->column_types.push_back(t);
   if (rf->ordinality) fm->column_types.push_back(Type(TypeId::kInt8));
   // A function's column is named by the alias (table alias, then column aliases), else by
-  // the function's name.
+  // the function's name; functions with named OUT parameters (jsonb_each's key and value)
+  // keep those names unless column aliases are given.
   std::string alias = rf->alias && *rf->alias->aliasname ? rf->alias->aliasname : name;
-  std::string col = rf->alias ? (rf->alias->n_colnames > 0 ? str_of(rf->alias->colnames[0]) : std::string(rf->alias->aliasname)) : name;
-  scope.items.push_back({alias, col, out, base});
+  size_t ncols = outs.size() + (rf->ordinality ? 1 : 0);
+  if (rf->alias && rf->alias->n_colnames > ncols)
+    throw SqlError("42P10", "table \"" + alias + "\" has " + std::to_string(ncols) + " columns available but " +
+                                std::to_string(rf->alias->n_colnames) + " columns specified", pos);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    std::string col = i < out_names.size() ? out_names[i] : rf->alias ? std::string(rf->alias->aliasname) : name;
+    if (rf->alias && i < rf->alias->n_colnames) col = str_of(rf->alias->colnames[i]);
+    scope.items.push_back({alias, col, outs[i], base + static_cast<uint32_t>(i)});
+    // A single-column function's alias also names its value (PostgreSQL's whole-row
+    // reference to a scalar function: `FROM jsonb_array_elements_text(x) e ... SELECT e`).
+    if (outs.size() == 1 && col != alias) {
+      ScopeItem whole{alias, alias, outs[i], base + static_cast<uint32_t>(i)};
+      whole.star = false;
+      scope.items.push_back(whole);
+    }
+  }
   if (rf->ordinality) {
-    std::string ord = rf->alias && rf->alias->n_colnames > 1 ? str_of(rf->alias->colnames[1]) : "ordinality";
-    scope.items.push_back({alias, ord, Type(TypeId::kInt8), base + 1});
+    size_t at = outs.size();
+    std::string ord = rf->alias && rf->alias->n_colnames > at ? str_of(rf->alias->colnames[at]) : "ordinality";
+    scope.items.push_back({alias, ord, Type(TypeId::kInt8), base + static_cast<uint32_t>(at)});
   }
   rel = fm;
 }
@@ -2302,15 +2606,28 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
       key.column = column_for(w.order[k]);
       win->order_by.push_back(key);
     }
-    HRelPtr in = m->exprs.empty() ? rel : m;
-    win->inputs = {in};
-    win->column_types = in->column_types;
+    // Every call of this spec, with its arguments as columns of the map.
+    std::vector<size_t> calls;
     for (size_t j = i; j < windows.size(); ++j) {
       if (done[j] || !same_spec(windows[j])) continue;
       done[j] = true;
-      win->window_funcs.push_back(dataflow::WindowFunc{windows[j].kind});
+      calls.push_back(j);
+      const WindowCall& c = windows[j];
+      dataflow::WindowFunc f;
+      f.kind = c.kind;
+      for (const HExpr& a : c.args) f.args.push_back(column_for(a));
+      f.agg_kind = c.agg_kind;
+      f.agg_filter = c.agg_filter;
+      f.frame = c.frame;
+      f.result_type = c.result_type;
+      win->window_funcs.push_back(std::move(f));
+    }
+    HRelPtr in = m->exprs.empty() ? rel : m;
+    win->inputs = {in};
+    win->column_types = in->column_types;
+    for (size_t j : calls) {
       result_col[j] = static_cast<uint32_t>(win->column_types.size());
-      win->column_types.push_back(Type(TypeId::kInt8));
+      win->column_types.push_back(windows[j].result_type);
     }
     rel = win;
   }
@@ -2347,8 +2664,54 @@ std::optional<TargetSrf> target_srf(const PgQuery__Node* v) {
 }
 }  // namespace
 
+namespace {
+// Set-returning functions of one column that a select list runs as a FROM item would
+// (generate_series, the jsonb ones).
+bool from_style_srf(const PgQuery__Node* v) {
+  if (v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) return false;
+  const auto* f = v->func_call;
+  if (f->over || f->agg_star || f->agg_distinct || f->agg_filter || f->n_agg_order > 0) return false;
+  std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
+  return name == "generate_series" || name == "jsonb_array_elements" || name == "jsonb_array_elements_text" ||
+         name == "jsonb_object_keys";
+}
+}  // namespace
+
 std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt, Scope& scope, HRelPtr& rel) {
   std::map<size_t, HExpr> out;
+  // generate_series(...) / jsonb_array_elements(...) / jsonb_object_keys(...) alone in the
+  // select list: a LATERAL FlatMap over the FROM rows, its column the item's value (each input
+  // row gives one output row per value, none when the function gives none, as PostgreSQL).
+  {
+    std::vector<size_t> items;
+    size_t others = 0;
+    for (size_t i = 0; i < stmt->n_target_list; ++i) {
+      const PgQuery__Node* v = stmt->target_list[i]->res_target->val;
+      if (from_style_srf(v)) items.push_back(i);
+      else if (target_srf(v)) ++others;
+    }
+    if (!items.empty()) {
+      int pos = loc(stmt->target_list[items[0]]->res_target->location);
+      if (items.size() > 1 || others > 0) unsupported("several set-returning functions in one select list", pos);
+      if (stmt->n_group_clause > 0) unsupported("set-returning functions in the select list with GROUP BY", pos);
+      PgQuery__RangeFunction rf = PG_QUERY__RANGE_FUNCTION__INIT;
+      PgQuery__Node* fn = stmt->target_list[items[0]]->res_target->val;
+      rf.n_functions = 1;
+      rf.functions = &fn;
+      Scope tmp;
+      tmp.parent = scope.parent;
+      tmp.items = scope.items;
+      if (!rel) {
+        rel = std::make_shared<HRel>();
+        rel->kind = HRelKind::kConstant;
+        rel->rows.push_back({});
+      }
+      bind_range_function(&rf, scope.parent, rel, tmp);
+      uint32_t c = static_cast<uint32_t>(rel->arity() - 1);
+      out.emplace(items[0], HExpr::column_ref(0, c, rel->column_types[c]));
+      return out;
+    }
+  }
   std::vector<std::pair<size_t, TargetSrf>> srfs;
   for (size_t i = 0; i < stmt->n_target_list; ++i)
     if (auto t = target_srf(stmt->target_list[i]->res_target->val)) srfs.emplace_back(i, *t);
@@ -2476,8 +2839,14 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
 
 BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top) {
   if (stmt->into_clause) unsupported("SELECT INTO");
-  if (stmt->n_window_clause) unsupported("WINDOW");
   if (stmt->n_locking_clause) unsupported("FOR UPDATE/SHARE");
+  for (size_t i = 0; i < stmt->n_window_clause; ++i)
+    for (size_t j = 0; j < i; ++j) {
+      const auto* a = stmt->window_clause[i]->window_def;
+      const auto* b = stmt->window_clause[j]->window_def;
+      if (a != nullptr && b != nullptr && a->name != nullptr && b->name != nullptr && std::string_view(a->name) == b->name)
+        throw SqlError("42P20", std::string("window \"") + a->name + "\" is already defined", loc(a->location));
+    }
   // FROM
   HRelPtr rel;
   Scope scope;
@@ -2509,6 +2878,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   sctx.scope = &scope;
   sctx.aggs = &aggs;
   sctx.windows = &windows;
+  sctx.select = stmt;
   sctx.clause = "SELECT";
   std::vector<HExpr> outputs;
   std::vector<std::string> names;
@@ -2518,7 +2888,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     const auto* v = rt->val;
     if (auto srf = srf_outputs.find(i); srf != srf_outputs.end()) {
       outputs.push_back(srf->second);
-      names.push_back(rt->name && *rt->name ? rt->name : target_srf(v)->name);
+      names.push_back(rt->name && *rt->name ? rt->name : target_srf(v) ? target_srf(v)->name : column_name_for(v));
       continue;
     }
     if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
@@ -2554,7 +2924,10 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   // ORDER BY: output ordinals, output names, or expressions over the input.
   std::vector<dataflow::SortKey> order;
   bool distinct = stmt->n_distinct_clause > 0;
-  if (distinct && stmt->distinct_clause[0] != nullptr && stmt->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET) unsupported("DISTINCT ON");
+  // DISTINCT ON (exprs): a list of expressions; plain DISTINCT: one empty node.
+  bool distinct_on = distinct && stmt->distinct_clause[0] != nullptr &&
+                     stmt->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET;
+  if (distinct_on) distinct = false;
   for (size_t i = 0; i < stmt->n_sort_clause; ++i) {
     const auto* sb = stmt->sort_clause[i]->sort_by;
     int pos = loc(sb->location);
@@ -2606,6 +2979,85 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
                     (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k.descending);
     order.push_back(k);
   }
+  // DISTINCT ON: output ordinals, output names, or expressions over the input (hidden
+  // columns when not in the select list), as ORDER BY resolves them.
+  std::vector<uint32_t> distinct_cols;
+  if (distinct_on) {
+    for (size_t i = 0; i < stmt->n_distinct_clause; ++i) {
+      const PgQuery__Node* n = stmt->distinct_clause[i];
+      int col = -1;
+      if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        int k = n->a_const->ival->ival;
+        if (k < 1 || k > static_cast<int>(nvisible))
+          throw SqlError(sqlstate::kInvalidColumnReference, "DISTINCT ON position " + std::to_string(k) + " is not in select list",
+                         loc(n->a_const->location));
+        col = k - 1;
+      } else {
+        if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1 &&
+            n->column_ref->fields[0]->node_case == PG_QUERY__NODE__NODE_STRING) {
+          std::string name = str_of(n->column_ref->fields[0]);
+          for (size_t c = 0; c < nvisible; ++c)
+            if (names[c] == name) {
+              if (col >= 0 && !(outputs[c] == outputs[col]))
+                throw SqlError(sqlstate::kAmbiguousColumn, "SELECT DISTINCT ON \"" + name + "\" is ambiguous", loc(n->column_ref->location));
+              if (col < 0) col = static_cast<int>(c);
+            }
+        }
+        if (col < 0) {
+          sctx.clause = "DISTINCT ON";
+          HExpr e = bind_expr(n, sctx);
+          if (e.type.id == TypeId::kUnknown) e = coerce(std::move(e), Type(TypeId::kText), CastContext::kImplicit);
+          for (size_t c = 0; c < outputs.size(); ++c)
+            if (outputs[c] == e) {
+              col = static_cast<int>(c);
+              break;
+            }
+          if (col < 0) {
+            outputs.push_back(std::move(e));
+            col = static_cast<int>(outputs.size() - 1);
+          }
+        }
+      }
+      distinct_cols.push_back(static_cast<uint32_t>(col));
+    }
+    // PostgreSQL's rule (transformDistinctOnClause): the ORDER BY items that are DISTINCT ON
+    // expressions come first, and if any ORDER BY item is not one, every DISTINCT ON
+    // expression must be among those first items.
+    auto is_on = [&](uint32_t c) {
+      for (uint32_t d : distinct_cols)
+        if (outputs[d] == outputs[c]) return true;
+      return false;
+    };
+    auto on_position = [&](uint32_t c) {
+      for (size_t i = 0; i < distinct_cols.size(); ++i) {
+        if (!(outputs[distinct_cols[i]] == outputs[c])) continue;
+        const PgQuery__Node* n = stmt->distinct_clause[i];
+        if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) return loc(n->column_ref->location);
+        if (n->node_case == PG_QUERY__NODE__NODE_A_CONST) return loc(n->a_const->location);
+      }
+      return 0;
+    };
+    bool skipped = false;
+    std::vector<uint32_t> covered;
+    for (const auto& k : order) {
+      if (is_on(k.column)) {
+        if (skipped)
+          throw SqlError(sqlstate::kInvalidColumnReference, "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                         on_position(k.column));
+        covered.push_back(k.column);
+      } else {
+        skipped = true;
+      }
+    }
+    if (skipped)
+      for (uint32_t d : distinct_cols) {
+        bool in = false;
+        for (uint32_t c : covered) in = in || outputs[c] == outputs[d];
+        if (!in)
+          throw SqlError(sqlstate::kInvalidColumnReference, "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                         on_position(d));
+      }
+  }
   // GROUP BY / HAVING
   sctx.windows = nullptr;
   std::optional<HExpr> having;
@@ -2615,6 +3067,11 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     check_temporal_conjuncts(*having, true, "HAVING");
   }
   bool grouped = stmt->n_group_clause > 0 || !aggs.empty() || having.has_value();
+  // PostgreSQL runs select-list set-returning functions after grouping and windows; here they
+  // expand the FROM rows, which is the same only without either.
+  if (!srf_outputs.empty() && (grouped || !windows.empty()))
+    unsupported("set-returning functions in the select list together with aggregates or window functions");
+  std::vector<HExpr> group_keys;
   if (grouped) {
     std::vector<HExpr> keys;
     ExprContext gctx;
@@ -2662,6 +3119,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     for (const auto& a : aggs) red->column_types.push_back(a.result_type);
     rel = red;
     uint32_t nkeys = static_cast<uint32_t>(keys.size());
+    group_keys = keys;
     for (auto& o : outputs) o = rewrite_post_agg(o, keys, nkeys, scope);
     if (having) {
       auto f = std::make_shared<HRel>();
@@ -2673,7 +3131,13 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     }
   }
   if (!windows.empty()) {
-    if (grouped) unsupported("window functions together with GROUP BY or aggregates");
+    // Over a grouped query the windows read the Reduce's output (keys and aggregates).
+    if (grouped)
+      for (auto& w : windows) {
+        for (auto& e : w.partition) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
+        for (auto& e : w.order) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
+        for (auto& e : w.args) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
+      }
     rel = bind_windows(rel, windows, outputs);
   }
   // Map the outputs, then project them.
@@ -2697,6 +3161,18 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   p->columns = cols;
   for (auto c : cols) p->column_types.push_back(p->inputs[0]->column_types[c]);
   rel = p;
+  if (distinct_on) {
+    // The first row by ORDER BY of each DISTINCT ON key: a top-1 per key (NULL keys are one
+    // group). Maintained in views as any TopK: a change recomputes only its key's group.
+    auto t = std::make_shared<HRel>();
+    t->kind = HRelKind::kTopK;
+    t->inputs = {rel};
+    t->column_types = rel->column_types;
+    t->group_columns = distinct_cols;
+    t->order_by = order;
+    t->limit = 1;
+    rel = t;
+  }
   if (distinct) {
     auto d = std::make_shared<HRel>();
     d->kind = HRelKind::kDistinct;

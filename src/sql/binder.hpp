@@ -101,13 +101,28 @@ class Binder {
     std::vector<HExpr> partition;
     std::vector<HExpr> order;
     std::vector<dataflow::SortKey> keys;  // column: index into order
+    // The arguments (dataflow::WindowFunc::args: they become input columns), the aggregate of
+    // kAggregate, the frame and the result type.
+    std::vector<HExpr> args;
+    AggKind agg_kind = AggKind::kCountStar;
+    bool agg_filter = false;
+    dataflow::WindowFrame frame;
+    Type result_type = Type(TypeId::kInt8);
   };
   struct ExprContext {
     const Scope* scope = nullptr;
     std::vector<HAggregate>* aggs = nullptr;  // non-null where aggregates are allowed
     std::vector<WindowCall>* windows = nullptr;  // non-null where window functions are allowed
     const char* clause = "";                  // for "aggregate functions are not allowed in WHERE"
+    const PgQuery__SelectStmt* select = nullptr;  // its WINDOW clause names OVER w's windows
+    // A window aggregate's arguments may use the query's aggregates (sum(sum(x)) OVER ()).
+    std::vector<HAggregate>* window_arg_aggs = nullptr;
   };
+  // The text of e's jsonb (numbers and booleans as JSON values, jsonb as is, others as JSON
+  // strings of their text; NULL stays NULL): how jsonb_build_object and jsonb_agg take values.
+  HExpr jsonb_text_of(HExpr e, int pos);
+  // f(...) OVER (...) in a select list: a WindowCall and its placeholder column.
+  HExpr bind_window_call(const PgQuery__FuncCall* f, const std::string& name, ExprContext& ctx, int pos);
 
   BoundQuery bind_select_core(const PgQuery__SelectStmt* stmt, const Scope* outer, bool top);
   // Adds kWindow nodes computing the select list's window calls over rel and points the

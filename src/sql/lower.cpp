@@ -650,6 +650,8 @@ RelExpr Lowerer::lower_node(const HRel& r, const Ctx& ctx, const RelExpr* domain
       w.order_by = r.order_by;
       for (auto& k : w.order_by) k.column += ctx.k;
       w.window_funcs = r.window_funcs;
+      for (auto& f : w.window_funcs)
+        for (auto& c : f.args) c += ctx.k;
       for (size_t i = r.inputs[0]->arity(); i < r.arity(); ++i) w.column_types.push_back(r.column_types[i]);
       return w;
     }

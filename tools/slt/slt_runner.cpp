@@ -7,6 +7,8 @@
 // Single-threaded; one connection at a time. Each query runs with a client-side deadline
 // (--timeout-ms) after which it is cancelled, so a hung server fails a record instead of the run.
 
+#include "mz_runner.hpp"
+
 #include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <poll.h>
@@ -766,7 +768,8 @@ class Runner {
 void usage() {
   std::cerr << "usage: slt_runner --host H --port P [--user U] [--db D] [--engine postgresql] [--engine-alias NAME]\n"
                "                  [--fresh-db-per-file] [--stop-on-fail] [--verbose]\n"
-               "                  [--timeout-ms N] [--show-failures N] [--rewrite] FILES...\n";
+               "                  [--timeout-ms N] [--show-failures N] [--rewrite]\n"
+               "                  [--dialect sqlite|materialize] [--records-out FILE] FILES...\n";
 }
 
 }  // namespace
@@ -775,6 +778,8 @@ void usage() {
 int main(int argc, char** argv) {
   using namespace freshet::slt;
   Options opt;
+  std::string dialect = "sqlite";
+  std::string records_out;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto need = [&](const char* name) -> std::string {
@@ -796,6 +801,8 @@ int main(int argc, char** argv) {
     else if (a == "--stop-on-fail") opt.stop_on_fail = true;
     else if (a == "--verbose" || a == "-v") opt.verbose = true;
     else if (a == "--rewrite") opt.rewrite = true;
+    else if (a == "--dialect") dialect = need("--dialect");
+    else if (a == "--records-out") records_out = need("--records-out");
     else if (a == "--no-cleanup") opt.no_cleanup = true;
     else if (a == "--help" || a == "-h") {
       usage();
@@ -810,6 +817,25 @@ int main(int argc, char** argv) {
   }
   if (opt.files.empty()) {
     usage();
+    return 2;
+  }
+  if (dialect == "materialize") {
+    MzOptions mz;
+    mz.host = opt.host;
+    mz.port = opt.port;
+    mz.user = opt.user;
+    mz.db = opt.db;
+    mz.engine = opt.engine;
+    mz.engine_aliases = opt.engine_aliases;
+    mz.timeout_ms = opt.timeout_ms;
+    mz.failures_shown_max = opt.failures_shown_max;
+    mz.verbose = opt.verbose;
+    mz.records_out = records_out;
+    mz.files = opt.files;
+    return run_materialize(mz);
+  }
+  if (dialect != "sqlite") {
+    std::cerr << "unknown dialect " << dialect << " (sqlite or materialize)\n";
     return 2;
   }
   std::cout.setf(std::ios::unitbuf);

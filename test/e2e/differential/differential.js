@@ -102,6 +102,49 @@ const SHAPES = [
   { name: 'intersect_all', sql: 'SELECT v FROM t3 INTERSECT ALL SELECT c FROM t2' },
   { name: 'cte', sql: `WITH big AS (SELECT a, sum(n) AS sn FROM t1 GROUP BY a)
       SELECT t2.id, big.sn FROM t2 JOIN big ON big.a = t2.a WHERE big.sn > 10` },
+  // Window functions (issue 10): every ORDER BY inside OVER breaks ties down to identical rows,
+  // and ROWS frames of one query share one window (the copies of a duplicate row may take
+  // their positions in different orders in two windows), so the answer is one multiset.
+  { name: 'win_rank', sql: `SELECT id, a, row_number() OVER (PARTITION BY a ORDER BY n DESC NULLS LAST, id) AS rn,
+      rank() OVER (PARTITION BY a ORDER BY b) AS rk, dense_rank() OVER (ORDER BY b NULLS FIRST) AS dr,
+      percent_rank() OVER (PARTITION BY a ORDER BY n) AS pr, cume_dist() OVER (PARTITION BY b ORDER BY a) AS cd,
+      ntile(3) OVER (PARTITION BY a ORDER BY id) AS nt FROM t1` },
+  { name: 'win_value', sql: `SELECT id, a, lag(n) OVER w AS lg, lead(b, 2, 'none') OVER w AS ld,
+      first_value(n) OVER w AS fv, last_value(b) OVER w AS lv, nth_value(id, 2) OVER w AS nv
+      FROM t1 WINDOW w AS (PARTITION BY a ORDER BY n NULLS FIRST, id)` },
+  { name: 'win_agg', sql: `SELECT id, a, sum(n) OVER w AS sn, count(*) OVER w AS c, avg(n) OVER w AS an,
+      min(b) OVER w AS mb, max(n) OVER w AS xn, sum(id) OVER () AS total
+      FROM t1 WINDOW w AS (PARTITION BY a ORDER BY b)` },
+  { name: 'win_frames', sql: `SELECT k, v, w,
+      sum(v) OVER (PARTITION BY k ORDER BY v, w ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS s3,
+      count(*) OVER (PARTITION BY k ORDER BY v RANGE BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS cr,
+      max(w) OVER (PARTITION BY k ORDER BY v, w ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) AS mw,
+      sum(w) OVER (PARTITION BY k ORDER BY v, w ROWS 2 PRECEDING) AS sw,
+      last_value(w) OVER (PARTITION BY k ORDER BY v, w RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS lw,
+      sum(w) OVER (PARTITION BY k ORDER BY v GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS gw,
+      count(v) OVER (PARTITION BY k ORDER BY v RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE GROUP) AS xg,
+      max(w) OVER (PARTITION BY k ORDER BY v RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE TIES) AS xt
+      FROM t3` },
+  { name: 'win_join', sql: `SELECT t1.id, t2.id AS id2,
+      sum(t2.c) OVER (PARTITION BY t1.a ORDER BY t1.id, t2.id) AS rs,
+      lag(t2.s) OVER (PARTITION BY t2.c ORDER BY t2.id, t1.id) AS ls
+      FROM t1 JOIN t2 ON t1.a = t2.a` },
+  { name: 'win_topn', sql: `SELECT * FROM (SELECT id, a, b, row_number() OVER (PARTITION BY b ORDER BY id) AS rn
+      FROM t1) q WHERE rn <= 2` },
+  // DISTINCT ON (issue 10).
+  { name: 'distinct_on', sql: 'SELECT DISTINCT ON (a) a, id, n FROM t1 ORDER BY a, n DESC NULLS LAST, id' },
+  { name: 'distinct_on_dups', sql: `SELECT DISTINCT ON (k, v IS NULL) k, v, w FROM t3
+      ORDER BY k, v IS NULL, w NULLS FIRST, v` },
+  { name: 'distinct_on_join', sql: `SELECT DISTINCT ON (t2.s) t2.s, t1.id, t1.b FROM t1 JOIN t2 ON t1.a = t2.a
+      ORDER BY t2.s, t1.id DESC` },
+  // Set-returning functions in FROM (LATERAL over the row) and jsonb (issue 10).
+  { name: 'srf_series', sql: `SELECT t3.k, t3.v, g FROM t3, generate_series(1, t3.v) g WHERE t3.v < 6` },
+  { name: 'jsonb_each', sql: `SELECT t1.id, e.key, e.value FROM t1,
+      jsonb_each(jsonb_build_object('a', t1.a, 'b', t1.b, 'n', t1.n)) e WHERE e.value <> 'null'::jsonb` },
+  { name: 'jsonb_keys_agg', sql: `SELECT k, count(*) AS c FROM t2,
+      jsonb_object_keys(CASE WHEN t2.s IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(t2.s, t2.c) END) k GROUP BY k` },
+  { name: 'jsonb_aggs', sql: `SELECT a, jsonb_agg(b ORDER BY b, id) AS jb, jsonb_object_agg(id, n ORDER BY id) AS jo,
+      jsonb_agg(n ORDER BY id) FILTER (WHERE n > 0) AS jn FROM t1 GROUP BY a` },
   { name: 'recursive_reach', recursive: true, sql: `WITH RECURSIVE reach(s, d) AS (
       SELECT src, dst FROM edges UNION SELECT r.s, e.dst FROM reach r JOIN edges e ON r.d = e.src)
       SELECT s, d FROM reach` },

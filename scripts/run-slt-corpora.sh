@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# The fetched sqllogictest suites of `make test-slow` (see test/README.md):
+#
+#   scripts/run-slt-corpora.sh materialize   Materialize's files, a fresh Freshet per file,
+#                                            records classified by `slt_runner --dialect
+#                                            materialize`; fails when a file passes fewer records
+#                                            than its baseline or any file has more wrong-rows
+#                                            records than its baseline
+#                                            (test/slt-corpora/materialize.baseline).
+#   scripts/run-slt-corpora.sh sqlite        the SQLite random/ + index/ sample, each file once
+#                                            against PostgreSQL 15 and once against a fresh
+#                                            Freshet; fails when Freshet passes fewer records
+#                                            than PostgreSQL on any file.
+#
+# Each Freshet run has a time limit (SLT_FILE_TIMEOUT_S, default 600) and a resident-memory
+# cap (SLT_RSS_CAP_MB, default 4096): a watcher kills that Freshet when it is exceeded and the
+# file is reported as RSS-CAP instead of hanging the suite. Exit status 3 = files not fetched.
+# Results: $BUILD_DIR/slt-corpora/<suite>.md (a markdown table) and <suite>-records.tsv.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+: "${BUILD_DIR:=build/release}"
+: "${SLT_CORPORA_DIR:=$ROOT/build/slt-corpora}"
+: "${SLT_FILE_TIMEOUT_S:=600}"
+: "${SLT_RSS_CAP_MB:=4096}"
+SLT="$ROOT/$BUILD_DIR/slt_runner"
+OUT="$ROOT/$BUILD_DIR/slt-corpora"
+mkdir -p "$OUT"
+export FRESHET_BIN="${FRESHET_BIN:-$ROOT/$BUILD_DIR/freshet}"
+suite=${1:-}
+
+list_paths() { awk '$0 !~ /^#/ && NF && $1 != "repo" && $1 != "mirror" && $1 != "commit" { print $1 }' "$1"; }
+list_commit() { awk '$1 == "commit" { print $2; exit }' "$1"; }
+
+# check_fetched NAME LIST: every listed file is there, at the listed commit.
+check_fetched() {
+  local name=$1 list=$2 dir="$SLT_CORPORA_DIR/$1" p
+  if [[ "$(cat "$dir/COMMIT" 2>/dev/null)" != "$(list_commit "$list")" ]]; then
+    echo "skipped: $name files not available, run scripts/fetch-slt-corpora.sh $name"; return 1
+  fi
+  while read -r p; do
+    [[ -s "$dir/$p" ]] || { echo "skipped: $name file $p not available, run scripts/fetch-slt-corpora.sh $name"; return 1; }
+  done < <(list_paths "$list")
+}
+
+# with_freshet LOGFILE CMD...: runs CMD against a fresh Freshet (FRESHET_PORT exported) under
+# the time limit and the RSS cap. Prints RSS-CAP / TIMEOUT / CRASH on stdout when they happen.
+with_freshet() {
+  local log=$1; shift
+  (
+    source test/e2e/lib.sh
+    start_freshet >/dev/null 2>&1 || { echo "START-FAILED"; exit 0; }
+    marker="$FRESHET_DATA_DIR/rss-cap"
+    ( while kill -0 "$FRESHET_PID" 2>/dev/null; do
+        rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$FRESHET_PID/status" 2>/dev/null)
+        if [[ -n "$rss" ]] && ((rss > SLT_RSS_CAP_MB * 1024)); then
+          echo "$((rss / 1024))" >"$marker"; kill -9 "$FRESHET_PID" 2>/dev/null; break
+        fi
+        sleep 0.5
+      done ) &
+    watcher=$!
+    timeout "$SLT_FILE_TIMEOUT_S" "$@" --port "$FRESHET_PORT" >"$log" 2>&1
+    rc=$?
+    if [[ -s "$marker" ]]; then echo "RSS-CAP($(cat "$marker") MB)"
+    elif ((rc == 124)); then echo "TIMEOUT(${SLT_FILE_TIMEOUT_S} s)"
+    elif ! freshet_alive; then echo "CRASH"; tail -n 20 "$FRESHET_LOG" >>"$log"; fi
+    stop_freshet
+    kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null
+    exit 0
+  )
+}
+
+# counts LOG FILE: "passed failed" of FILE's line in a runner log (0 0 when missing).
+counts() {
+  local line
+  line=$(grep -F "$2: " "$1" | grep -E ': [0-9]+ passed, [0-9]+ failed' | tail -1)
+  [[ -n "$line" ]] || { echo "0 0"; return; }
+  line=${line#"$2: "}
+  echo "$line" | sed -E 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/'
+}
+
+run_materialize() {
+  local list=test/slt-corpora/materialize.list base=test/slt-corpora/materialize.baseline
+  check_fetched materialize "$list" || return 3
+  local dir="$SLT_CORPORA_DIR/materialize" md="$OUT/materialize.md" rec="$OUT/materialize-records.tsv"
+  local pgrec="$OUT/materialize-pg-records.tsv"
+  : >"$rec"; : >"$pgrec"; rm -f "$OUT/materialize.baseline.new"
+  # The same files through the same runner against PostgreSQL 15 (a new database per file):
+  # a wrong-rows record where PostgreSQL returns what Freshet returns is a place where
+  # Materialize differs from PostgreSQL, not a wrong answer of Freshet's.
+  (
+    source test/e2e/lib.sh
+    start_postgres >/dev/null 2>&1 || { echo "cannot start PostgreSQL"; exit 1; }
+    k=0
+    while read -r f; do
+      k=$((k + 1))
+      psql -q -h 127.0.0.1 -p "$PG_REF_PORT" -U freshet -d freshet -c "CREATE DATABASE mz_$k" >/dev/null 2>&1
+      timeout "$SLT_FILE_TIMEOUT_S" "$SLT" --dialect materialize --host 127.0.0.1 --port "$PG_REF_PORT" \
+        --user freshet --db "mz_$k" --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --records-out "$pgrec" \
+        "$dir/$f" >"$OUT/mz-pg-${f%.slt}.log" 2>&1
+    done < <(list_paths "$list")
+    stop_postgres
+  )
+  local t=(0 0 0 0 0 0 0) bad=0 f note
+  {
+    echo "| file | records | passed | error text only | unsupported | wrong rows | of which PostgreSQL 15 agrees with Freshet | other | note |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  } >"$md"
+  while read -r f; do
+    local log="$OUT/mz-${f%.slt}.log"
+    note=$(with_freshet "$log" "$SLT" --dialect materialize --host 127.0.0.1 --user freshet \
+      --db freshet --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 1000 \
+      --records-out "$rec" "$dir/$f")
+    local cls
+    cls=$(grep -E "^  classes " "$log" | tail -1)
+    local p e u w o
+    p=$(sed -nE 's/.* pass=([0-9]+).*/\1/p' <<<"$cls"); e=$(sed -nE 's/.* error-text=([0-9]+).*/\1/p' <<<"$cls")
+    u=$(sed -nE 's/.* unsupported=([0-9]+).*/\1/p' <<<"$cls"); w=$(sed -nE 's/.* wrong-rows=([0-9]+).*/\1/p' <<<"$cls")
+    o=$(sed -nE 's/.* other=([0-9]+).*/\1/p' <<<"$cls")
+    p=${p:-0} e=${e:-0} u=${u:-0} w=${w:-0} o=${o:-0}
+    local n=$((p + e + u + w + o)) a
+    # Wrong-rows records of this file where PostgreSQL's result signature equals Freshet's.
+    a=$(awk -F'\t' -v f="$dir/$f" 'FNR == NR { if ($1 == f) pg[$2] = $4; next }
+          $1 == f && $3 == "wrong-rows" && ($2 in pg) && pg[$2] == $4 { n++ } END { print n + 0 }' "$pgrec" "$rec")
+    [[ -z "$cls" && -z "$note" ]] && note="no result ($(tail -1 "$log"))"
+    printf '| %s | %d | %d | %d | %d | %d | %d | %d | %s |\n' "$f" "$n" "$p" "$e" "$u" "$w" "$a" "$o" "$note" >>"$md"
+    printf '%-30s %5d records %5d passed  error-text %3d  unsupported %3d  wrong-rows %3d (PostgreSQL agrees: %d)  other %3d %s\n' \
+      "$f" "$n" "$p" "$e" "$u" "$w" "$a" "$o" "$note"
+    t[6]=$((t[6] + a))
+    t[0]=$((t[0] + n)); t[1]=$((t[1] + p)); t[2]=$((t[2] + e)); t[3]=$((t[3] + u)); t[4]=$((t[4] + w)); t[5]=$((t[5] + o))
+    # Ratchet: never fewer passes, never more wrong rows than the committed baseline.
+    local bp bw
+    bp= bw=
+    read -r bp bw < <(awk -v f="$f" '$1 == f { print $2, $3 }' "$base" 2>/dev/null)
+    if [[ -n "${bp:-}" ]] && ((p < bp || w > bw)); then
+      echo "  REGRESSION $f: $p passed (baseline $bp), $w wrong rows (baseline $bw)"; bad=$((bad + 1))
+    fi
+    [[ -n "$note" ]] && bad=$((bad + 1))
+    echo "$f $((p * 98 / 100)) $w" >>"$OUT/materialize.baseline.new"
+  done < <(list_paths "$list")
+  if [[ -n "${MZ_WRITE_BASELINE:-}" ]]; then
+    { echo "# file, passed records minus 2% (timing slack), wrong-rows records; written by"
+      echo "# MZ_WRITE_BASELINE=1 scripts/run-slt-corpora.sh materialize"
+      cat "$OUT/materialize.baseline.new"; } >"$base"
+    echo "baseline written to $base"
+  fi
+  rm -f "$OUT/materialize.baseline.new"
+  printf '| **total** | **%d** | **%d** | **%d** | **%d** | **%d** | **%d** | **%d** | |\n' "${t[0]}" "${t[1]}" "${t[2]}" "${t[3]}" "${t[4]}" "${t[6]}" "${t[5]}" >>"$md"
+  # Every wrong-rows record, with whether PostgreSQL 15 returned the same as Freshet.
+  awk -F'\t' 'FNR == NR { pg[$1 ":" $2] = $4; next }
+    $3 == "wrong-rows" {
+      k = $1 ":" $2; f = $1; sub(".*/", "", f)
+      agree = (k in pg && pg[k] == $4) ? "same as PostgreSQL 15" : "PostgreSQL 15 differs"
+      sql = $6; gsub(/\|/, "\\|", sql); d = $5; gsub(/\|/, "\\|", d)
+      printf "| %s:%s | %s | %s | `%s` |\n", f, $2, agree, d, sql
+    }' "$pgrec" "$rec" | sort -t'|' -k3,3 -k2,2 >"$OUT/materialize-wrong-rows.md.body"
+  { echo "| record | PostgreSQL 15 | difference | SQL |"; echo "|---|---|---|---|"
+    cat "$OUT/materialize-wrong-rows.md.body"; } >"$OUT/materialize-wrong-rows.md"
+  rm -f "$OUT/materialize-wrong-rows.md.body"
+  local pct=$((t[0] ? t[1] * 1000 / t[0] : 0))
+  echo "materialize: ${t[0]} records, ${t[1]} passed ($((pct / 10)).$((pct % 10))%), error text only ${t[2]}, unsupported ${t[3]}, wrong rows ${t[4]} (PostgreSQL 15 agrees with Freshet on ${t[6]}), other ${t[5]}"
+  echo "table: $md; every failed record: $rec; wrong rows: $OUT/materialize-wrong-rows.md"
+  ((bad == 0))
+}
+
+run_sqlite() {
+  local list=test/slt-corpora/sqlite-sample.list
+  check_fetched sqlite "$list" || return 3
+  local dir="$SLT_CORPORA_DIR/sqlite" md="$OUT/sqlite.md" bad=0 f tp=0 tf=0
+  {
+    echo "| file | records | PostgreSQL 15 passed | Freshet passed | note |"
+    echo "|---|---:|---:|---:|---|"
+  } >"$md"
+  (
+    source test/e2e/lib.sh
+    start_postgres >/dev/null 2>&1 || { echo "cannot start PostgreSQL"; exit 1; }
+    while read -r f; do
+      timeout "$SLT_FILE_TIMEOUT_S" "$SLT" --host 127.0.0.1 --port "$PG_REF_PORT" --user freshet \
+        --db freshet --fresh-db-per-file --timeout-ms "${SLT_TIMEOUT_MS:-30000}" \
+        "$dir/$f" >"$OUT/pg-$(echo "$f" | tr / _).log" 2>&1
+    done < <(list_paths "$list")
+    stop_postgres
+  )
+  while read -r f; do
+    local log="$OUT/fr-$(echo "$f" | tr / _).log" note pgp pgf frp frf
+    note=$(with_freshet "$log" "$SLT" --host 127.0.0.1 --user freshet --db freshet \
+      --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 200 "$dir/$f")
+    read -r pgp pgf < <(counts "$OUT/pg-$(echo "$f" | tr / _).log" "$dir/$f")
+    read -r frp frf < <(counts "$log" "$dir/$f")
+    local n=$((pgp + pgf))
+    if ((frp < pgp)); then note="FEWER ${note}"; fi
+    [[ -n "$note" ]] && bad=$((bad + 1))
+    tp=$((tp + pgp)); tf=$((tf + frp))
+    printf '| %s | %d | %d | %d | %s |\n' "$f" "$n" "$pgp" "$frp" "$note" >>"$md"
+    printf '%-45s %6d records  PostgreSQL %6d  Freshet %6d  %s\n' "$f" "$n" "$pgp" "$frp" "$note"
+  done < <(list_paths "$list")
+  printf '| **total** | | **%d** | **%d** | |\n' "$tp" "$tf" >>"$md"
+  echo "sqlite sample: PostgreSQL $tp passed, Freshet $tf passed; $bad files worse than PostgreSQL, over the cap or timed out"
+  echo "table: $md"
+  ((bad == 0))
+}
+
+case "$suite" in
+  materialize) run_materialize ;;
+  sqlite) run_sqlite ;;
+  *) echo "usage: $0 materialize|sqlite" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (a, b % 2) a, b, c FROM t1 ORDER BY a, b % 2, c DESC NULLS LAST LIMIT 5
