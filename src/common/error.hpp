@@ -37,6 +37,7 @@ inline constexpr const char* kInvalidRowCountInLimitClause = "2201W";
 inline constexpr const char* kInvalidRowCountInResultOffsetClause = "2201X";
 inline constexpr const char* kInvalidTextRepresentation = "22P02";
 inline constexpr const char* kInvalidBinaryRepresentation = "22P03";
+inline constexpr const char* kBadCopyFileFormat = "22P04";
 inline constexpr const char* kCharacterNotInRepertoire = "22021";
 inline constexpr const char* kInvalidJsonText = "22032";
 inline constexpr const char* kIntegrityConstraintViolation = "23000";
@@ -109,10 +110,13 @@ class SqlError : public std::exception {
   int position() const { return position_; }
   const std::string& detail() const { return detail_; }
   const std::string& hint() const { return hint_; }
+  // Where the error happened, as PostgreSQL's CONTEXT line ("COPY t, line 3, column b: ...").
+  const std::string& context() const { return context_; }
 
   SqlError& with_position(int p) { if (position_ == 0) position_ = p; return *this; }
   SqlError& with_detail(std::string d) { detail_ = std::move(d); return *this; }
   SqlError& with_hint(std::string h) { hint_ = std::move(h); return *this; }
+  SqlError& with_context(std::string c) { context_ = std::move(c); return *this; }
 
  private:
   std::string sqlstate_;
@@ -120,6 +124,7 @@ class SqlError : public std::exception {
   int position_ = 0;
   std::string detail_;
   std::string hint_;
+  std::string context_;
 };
 
 // The world's failure: I/O errors, dropped connections. Must be looked at.

@@ -8,6 +8,7 @@
 // Thread-safety: the registry is built once, on first use, and is read-only afterwards.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -59,6 +60,11 @@ struct EvalContext {
   std::string_view current_database = "freshet";
   // The catalog, for the reg* types and catalog functions; may be null (see CatalogAccess).
   std::shared_ptr<const CatalogAccess> catalog;
+  // The client session's backend pid (BackendKeyData; pg_backend_pid()) and how to signal
+  // another session (pg_cancel_backend: terminate false; pg_terminate_backend: true; returns
+  // whether there was such a session). 0 / null outside a client session.
+  int32_t backend_pid = 0;
+  const std::function<bool(int32_t pid, bool terminate)>* signal_backend = nullptr;
 };
 
 using ScalarFn = Datum (*)(std::span<const Datum> args, EvalContext& ctx);

@@ -287,7 +287,16 @@ Datum c_current_schema(Args, EvalContext& ctx) { return text_result(ctx, "public
 Datum c_current_schemas(Args a, EvalContext& ctx) {
   return text_result(ctx, a[0].as_bool() ? "{pg_catalog,public}" : "{public}");
 }
-Datum c_backend_pid(Args, EvalContext&) { return Datum::from_int(static_cast<int64_t>(getpid())); }
+Datum c_backend_pid(Args, EvalContext& ctx) {
+  return Datum::from_int(ctx.backend_pid != 0 ? ctx.backend_pid : static_cast<int64_t>(getpid()));
+}
+// pg_cancel_backend(pid) / pg_terminate_backend(pid [, timeout]): false when no session has pid.
+Datum c_cancel_backend(Args a, EvalContext& ctx) {
+  return Datum::from_bool(ctx.signal_backend && (*ctx.signal_backend)(static_cast<int32_t>(a[0].as_int()), false));
+}
+Datum c_terminate_backend(Args a, EvalContext& ctx) {
+  return Datum::from_bool(ctx.signal_backend && (*ctx.signal_backend)(static_cast<int32_t>(a[0].as_int()), true));
+}
 Datum c_null(Args, EvalContext&) { return Datum::null(); }
 Datum c_true(Args, EvalContext&) { return Datum::from_bool(true); }
 Datum c_encoding(Args a, EvalContext& ctx) { return text_result(ctx, a[0].as_int() == 6 ? "UTF8" : "SQL_ASCII"); }
@@ -423,6 +432,9 @@ void register_misc_functions(Registry& r) {
   r.add("current_schema", {}, kName, &c_current_schema, 1402).volatility = Volatility::kStable;
   r.add("current_schemas", {kBoolT}, TypeId::kTextArray, &c_current_schemas, 1403).volatility = Volatility::kStable;
   r.add("pg_backend_pid", {}, kInt4T, &c_backend_pid, 2026).volatility = Volatility::kStable;
+  r.add("pg_cancel_backend", {kInt4T}, kBoolT, &c_cancel_backend, 2171).volatility = Volatility::kVolatile;
+  r.add("pg_terminate_backend", {kInt4T}, kBoolT, &c_terminate_backend, 2096).volatility = Volatility::kVolatile;
+  r.add("pg_terminate_backend", {kInt4T, Type(TypeId::kInt8)}, kBoolT, &c_terminate_backend, 2096).volatility = Volatility::kVolatile;
   {
     auto& f = r.add("format_type", {kOidT, kInt4T}, kText, &c_format_type, 1081);
     f.strict = false;

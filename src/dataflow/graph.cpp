@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "dataflow/reaper.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/workers.hpp"
 
@@ -27,10 +28,24 @@ void StepContext::check_memory(uint64_t pending_bytes) const {
 }
 
 namespace {
-uint64_t batch_bytes(const Batch& b) {
+// Polls for cancellation: a batch can hold tens of millions of rows.
+uint64_t batch_bytes(const Batch& b, const StepContext& ctx) {
   uint64_t n = b.size() * sizeof(Update);
-  for (const Update& u : b) n += u.row.size_bytes();
+  size_t i = 0;
+  for (const Update& u : b) {
+    n += u.row.size_bytes();
+    if ((++i & 0xffff) == 0) ctx.check_cancelled();
+  }
   return n;
+}
+
+// Inputs an operator is done with: a big one is freed on the reaper thread, so that freeing
+// millions of rows does not delay this query's next cancellation check (or its answer).
+void release_inputs(std::vector<Batch>& inputs) {
+  size_t rows = 0;
+  for (const Batch& b : inputs) rows += b.size();
+  if (rows >= (size_t{1} << 16)) destroy_in_background(std::move(inputs));
+  inputs.clear();
 }
 }  // namespace
 
@@ -113,7 +128,7 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
       n.pending.clear();
       for (Update& u : n.output) u.time = t;
       if (budget) {
-        out_bytes[i] = batch_bytes(n.output);
+        out_bytes[i] = batch_bytes(n.output, ctx);
         ctx.live_bytes += out_bytes[i];
         ctx.check_memory(0);
       }
@@ -137,11 +152,18 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
         }
       }
     }
-    n.op->step(ctx, inputs, n.output);
+    try {
+      n.op->step(ctx, inputs, n.output);
+    } catch (...) {
+      // Kept (not freed while unwinding) so that the owner can free them off the thread that
+      // reports the error (reaper.hpp).
+      for (Batch& b : inputs) abandoned_.push_back(std::move(b));
+      throw;
+    }
     ctx.check_size(n.output.size());
     if (budget) {
-      inputs.clear();
-      out_bytes[i] = batch_bytes(n.output);
+      release_inputs(inputs);
+      out_bytes[i] = batch_bytes(n.output, ctx);
       ctx.live_bytes = ctx.live_bytes - input_bytes + out_bytes[i];
       ctx.check_memory(0);
     }
@@ -313,7 +335,7 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
     if (budget) {
       uint64_t live = 0;
       for (size_t s = 0; s < n; ++s)
-        for (const Batch& b : inputs[s]) live += batch_bytes(b);
+        for (const Batch& b : inputs[s]) live += batch_bytes(b, *ctxs[s]);
       for (size_t s = 0; s < n; ++s) ctxs[s]->live_bytes = live;
       ctxs[0]->check_memory(0);
     }

@@ -149,6 +149,9 @@ class Dataflow {
   StepLimits limits_;
   std::vector<Node> nodes_;
   Arena arena_;
+  // The inputs of an operator whose step threw (cancelled, over budget): freed with the
+  // dataflow, which a one-shot query frees off its thread (reaper.hpp).
+  std::vector<Batch> abandoned_;
   // Sharded: the replicas (nodes_ is then empty); round-robin start for push().
   std::vector<std::unique_ptr<Dataflow>> shards_;
   size_t next_push_shard_ = 0;

@@ -12,12 +12,14 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <thread>
 #include <variant>
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "pgwire/binary_format.hpp"
+#include "pgwire/copy.hpp"
 
 namespace freshet::pgwire {
 
@@ -60,6 +62,22 @@ ScramVerifier ServerContext::mock_verifier(std::string_view user) const {
 }
 
 std::pair<int32_t, int32_t> ServerContext::register_session(SessionApi* session) {
+  return register_session(session, -1, nullptr);
+}
+
+bool ServerContext::signal(int32_t pid, bool terminate) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(pid);
+  if (it == sessions_.end()) return false;
+  if (terminate && it->second.terminated != nullptr) {
+    it->second.terminated->store(true);
+    if (it->second.fd >= 0) ::shutdown(it->second.fd, SHUT_RD);  // wakes its read with EOF
+  }
+  it->second.session->cancel();
+  return true;
+}
+
+std::pair<int32_t, int32_t> ServerContext::register_session(SessionApi* session, int fd, std::atomic<bool>* terminated) {
   std::string b = random_bytes(4);
   int32_t secret;
   std::memcpy(&secret, b.data(), 4);
@@ -69,7 +87,7 @@ std::pair<int32_t, int32_t> ServerContext::register_session(SessionApi* session)
     pid = next_pid_++;
     if (next_pid_ <= 0 || next_pid_ > 4'000'000) next_pid_ = 10000;
   } while (sessions_.count(pid) != 0);
-  sessions_.emplace(pid, Registered{secret, session});
+  sessions_.emplace(pid, Registered{secret, session, fd, terminated});
   if (stopping()) session->cancel();
   return {pid, secret};
 }
@@ -103,6 +121,8 @@ struct ShutdownSignal {};
 struct ConnectionClosed {};
 // A FATAL error was sent: the connection ends.
 struct FatalSent {};
+// pg_terminate_backend: the connection ends with FATAL 57P01.
+struct Terminated {};
 
 constexpr size_t kFlushThresholdBytes = 64u << 10;
 
@@ -113,6 +133,7 @@ ErrorFields error_fields(const SqlError& e, const char* severity = "ERROR") {
   f.message = e.message();
   f.detail = e.detail();
   f.hint = e.hint();
+  f.context = e.context();
   f.position = e.position();
   return f;
 }
@@ -192,6 +213,12 @@ struct Connection::Impl {
   // no limit).
   bool send_rows(server::Execution& exec, const std::vector<server::Column>& columns,
                  const std::vector<int16_t>* formats, size_t max_rows);
+  // The COPY sub-protocol of a COPY statement's execution (exec.copy() set): CopyOutResponse,
+  // CopyData per row, CopyDone; or CopyInResponse and the client's CopyData until CopyDone
+  // (CopyFail: 57014). The caller sends CommandComplete.
+  void run_copy(server::Execution& exec);
+  void copy_out(server::Execution& exec, const server::CopySpec& spec);
+  void copy_in(server::Execution& exec, const server::CopySpec& spec);
   void send_error(const SqlError& e);
   // Rethrows a cancellation caused by server stop as ShutdownSignal.
   void check_shutdown(const SqlError& e) {
@@ -211,6 +238,7 @@ struct Connection::Impl {
   int32_t pid_ = 0;
   bool registered_ = false;
   bool ignore_till_sync_ = false;
+  std::atomic<bool> terminated_{false};  // pg_terminate_backend (ServerContext::signal)
   std::map<std::string, std::shared_ptr<const Statement>, std::less<>> statements_;
   std::map<std::string, Portal, std::less<>> portals_;
 };
@@ -228,6 +256,15 @@ void Connection::Impl::run() {
       // Protocol violations and errors outside a statement end the connection.
       check_shutdown(e);
       send_fatal(error_fields(e, "FATAL"));
+    }
+  } catch (const Terminated&) {
+    ErrorFields f;
+    f.severity = "FATAL";
+    f.sqlstate = sqlstate::kAdminShutdown;
+    f.message = "terminating connection due to administrator command";
+    try {
+      send_fatal(f);
+    } catch (...) {
     }
   } catch (const ShutdownSignal&) {
     ErrorFields f;
@@ -290,6 +327,7 @@ std::optional<Frame> Connection::Impl::read_frame() {
       throw ConnectionClosed{};
     }
     if (got == 0) {
+      if (terminated_.load()) throw Terminated{};
       if (decoder_.buffered() > 0 && decoder_.startup_mode()) return std::nullopt;
       throw ConnectionClosed{};
     }
@@ -421,9 +459,11 @@ bool Connection::Impl::startup() {
     out_.authentication_ok();
 
     session_ = ctx_.open_session(std::move(options));
-    auto [pid, secret] = ctx_.register_session(session_.get());
+    auto [pid, secret] = ctx_.register_session(session_.get(), fd_, &terminated_);
     pid_ = pid;
     registered_ = true;
+    ServerContext* ctx = &ctx_;  // outlives every connection
+    session_->set_backend(pid, [ctx](int32_t target, bool terminate) { return ctx->signal(target, terminate); });
     for (const auto& [name, value] : session_->reported_settings()) out_.parameter_status(name, value);
     session_->take_changed_settings();
     out_.backend_key_data(pid, secret);
@@ -621,6 +661,144 @@ bool Connection::Impl::send_rows(server::Execution& exec, const std::vector<serv
   }
 }
 
+void Connection::Impl::run_copy(server::Execution& exec) {
+  const server::CopySpec& spec = *exec.copy();
+  if (spec.from) copy_in(exec, spec);
+  else copy_out(exec, spec);
+}
+
+namespace {
+std::vector<CopyColumn> copy_columns(const std::vector<server::Column>& columns) {
+  std::vector<CopyColumn> out;
+  for (const auto& c : columns) out.push_back({c.name, c.type});
+  return out;
+}
+}  // namespace
+
+void Connection::Impl::copy_out(server::Execution& exec, const server::CopySpec& spec) {
+  const auto& columns = exec.columns();
+  const bool binary = spec.options.format == server::CopyFormat::kBinary;
+  if (binary) {
+    for (const auto& c : columns)
+      if (!has_binary_format(c.type.id))
+        throw SqlError(sqlstate::kFeatureNotSupported, "no binary output function available for type " +
+                                                           std::string(type_internal_name(c.type.id)));
+  }
+  CopyEncoder encoder(spec.options, copy_columns(columns),
+                      [this](const Datum& d, Type t, std::string& out) { session_->format_value(d, t, out); });
+  out_.copy_response('H', binary, static_cast<int16_t>(columns.size()));
+  // A COPY that waits for rows (COPY (SUBSCRIBE ...) TO STDOUT) would notice a client that went
+  // away only when it next writes: once a batch comes back short, a watcher thread polls the
+  // socket for the peer's hangup and cancels the statement (the session's cancel is
+  // thread-safe), so that the subscription ends with its client.
+  std::atomic<bool> copy_done{false};
+  std::thread watcher;
+  struct JoinWatcher {
+    std::atomic<bool>& done;
+    std::thread& t;
+    ~JoinWatcher() {
+      done.store(true);
+      if (t.joinable()) t.join();
+    }
+  } join_watcher{copy_done, watcher};
+  auto watch_hangup = [&] {
+    if (watcher.joinable()) return;
+    watcher = std::thread([this, &copy_done] {
+      while (!copy_done.load()) {
+        pollfd p{fd_, POLLRDHUP, 0};
+        int r = ::poll(&p, 1, 100);
+        if (r > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+          session_->cancel();
+          return;
+        }
+      }
+    });
+  };
+  std::string data;
+  encoder.begin(data);
+  std::vector<Row> rows;
+  std::vector<Datum> datums;
+  const size_t batch = ctx_.limits().fetch_batch_rows;
+  bool more = true;
+  while (more) {
+    rows.clear();
+    try {
+      more = exec.fetch(rows, batch);
+    } catch (const SqlError& e) {
+      check_shutdown(e);
+      throw;
+    }
+    for (const Row& row : rows) {
+      datums.clear();
+      row.unpack_into(datums);
+      if (datums.size() != columns.size())
+        throw SqlError(sqlstate::kInternalError, "internal error: a COPY row has " + std::to_string(datums.size()) +
+                                                     " columns, expected " + std::to_string(columns.size()));
+      encoder.row(datums, data);
+      // One CopyData per row, as PostgreSQL sends them (the header rides with the first).
+      out_.copy_data(data);
+      data.clear();
+      maybe_flush();
+    }
+    // A short batch may be a SUBSCRIBE waiting for changes: let the client see what there is.
+    if (more && rows.size() < batch) {
+      if (out_.size() > 0) flush();
+      watch_hangup();
+    }
+  }
+  encoder.end(data);
+  if (!data.empty()) out_.copy_data(data);
+  out_.copy_done();
+}
+
+void Connection::Impl::copy_in(server::Execution& exec, const server::CopySpec& spec) {
+  const auto& columns = exec.columns();
+  const bool binary = spec.options.format == server::CopyFormat::kBinary;
+  if (binary) {
+    for (const auto& c : columns)
+      if (!has_binary_format(c.type.id))
+        throw SqlError(sqlstate::kFeatureNotSupported, "no binary input function available for type " +
+                                                           std::string(type_internal_name(c.type.id)));
+  }
+  CopyParser parser(spec, copy_columns(columns),
+                    [this](std::string_view text, Type t, Arena& arena) { return session_->parse_parameter(text, t, arena); });
+  out_.copy_response('G', binary, static_cast<int16_t>(columns.size()));
+  flush();
+  // Rows go to the execution in batches (it bounds what it holds by the memory budget).
+  constexpr size_t kBatchRows = 8192;
+  std::vector<Row> rows;
+  while (true) {
+    std::optional<Frame> f = read_frame();
+    if (!f) throw ConnectionClosed{};
+    if (f->type == 'd') {
+      parser.feed(f->body, rows);
+      if (rows.size() >= kBatchRows) exec.copy_in(rows);
+    } else if (f->type == 'c') {
+      parser.finish(rows);
+      exec.copy_in(rows);
+      break;
+    } else if (f->type == 'f') {
+      std::string_view msg = f->body;
+      if (!msg.empty() && msg.back() == '\0') msg.remove_suffix(1);
+      throw SqlError(sqlstate::kQueryCanceled, "COPY from stdin failed: " + std::string(msg));
+    } else if (f->type == 'H' || f->type == 'S') {
+      // Ignored during COPY IN, as PostgreSQL does.
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<uint8_t>(f->type)));
+      throw SqlError(sqlstate::kProtocolViolation, std::string("unexpected message type ") + hex + " during COPY from stdin");
+    }
+    if (ctx_.stopping()) throw ShutdownSignal{};
+  }
+  try {
+    std::vector<Row> none;
+    exec.fetch(none, 0);  // loads the rows: one transaction
+  } catch (const SqlError& e) {
+    check_shutdown(e);
+    throw;
+  }
+}
+
 void Connection::Impl::handle_query(std::string_view sql) {
   // A simple query destroys the unnamed statement and portal, as in PostgreSQL.
   portals_.erase(std::string());
@@ -646,6 +824,13 @@ void Connection::Impl::handle_query(std::string_view sql) {
         throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $1");
       }
       std::unique_ptr<server::Execution> exec = session_->execute(prepared, {});
+      if (exec->copy()) {
+        run_copy(*exec);
+        out_.command_complete(exec->command_tag());
+        send_changed_settings();
+        maybe_flush();
+        continue;
+      }
       const std::vector<server::Column>& columns = prepared.returns_rows ? exec->columns() : prepared.columns;
       if (prepared.returns_rows) row_description(columns, nullptr);
       send_rows(*exec, columns, nullptr, 0);
@@ -780,6 +965,13 @@ void Connection::Impl::handle_describe(const DescribeMsg& m) {
     return;
   }
   auto it = portals_.find(m.name);
+  if (it == portals_.end() && !m.name.empty()) {
+    // A SQL cursor is a portal too (psycopg 3 describes its DECLAREd cursor this way).
+    if (auto cols = session_->cursor_columns(std::string(m.name))) {
+      row_description(*cols, nullptr);
+      return;
+    }
+  }
   if (it == portals_.end()) {
     if (m.name.empty()) throw SqlError(sqlstate::kInvalidCursorName, "portal \"\" does not exist");
     throw SqlError(sqlstate::kInvalidCursorName, "portal \"" + std::string(m.name) + "\" does not exist");
@@ -821,6 +1013,15 @@ void Connection::Impl::handle_execute(const ExecuteMsg& m) {
   }
   try {
     if (!p.exec) p.exec = session_->execute(p.statement->prepared, p.params);
+    if (p.exec->copy()) {
+      run_copy(*p.exec);
+      p.done = true;
+      p.tag = p.exec->command_tag();
+      p.exec.reset();
+      out_.command_complete(p.tag);
+      send_changed_settings();
+      return;
+    }
     // The described columns, so that rows match the RowDescription and result formats; a
     // statement whose columns are known only when it runs was described with none.
     const auto& prepared = p.statement->prepared;

@@ -54,9 +54,15 @@ class ServerContext {
   // Cancel keys (BackendKeyData). register_session returns (pid, secret); the session must
   // stay alive until unregister_session(pid) returns.
   std::pair<int32_t, int32_t> register_session(SessionApi* session);
+  // With the connection's socket and its terminate flag: signal() can end the connection.
+  std::pair<int32_t, int32_t> register_session(SessionApi* session, int fd, std::atomic<bool>* terminated);
   void unregister_session(int32_t pid);
   // Cancels the session's running statement when pid and secret match; else does nothing.
   void cancel(int32_t pid, int32_t secret);
+  // pg_cancel_backend / pg_terminate_backend: by pid alone (every role is a superuser). Terminate
+  // sets the connection's flag, cancels its statement and shuts its socket for reading, so that
+  // it sends FATAL 57P01 and closes. False when no session has pid.
+  bool signal(int32_t pid, bool terminate);
 
   // Stop: after begin_stop(), stopping() is true, wake_fd() polls readable, and every
   // registered session's statement is cancelled.
@@ -78,6 +84,8 @@ class ServerContext {
   struct Registered {
     int32_t secret;
     SessionApi* session;
+    int fd = -1;
+    std::atomic<bool>* terminated = nullptr;
   };
   mutable std::mutex mutex_;
   int32_t next_pid_ = 0;                                  // guarded by mutex_

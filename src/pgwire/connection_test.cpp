@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -42,6 +44,15 @@ class FakeExecution : public server::Execution {
   bool block = false;
   CancelFlag* cancel = nullptr;
   size_t pos = 0;
+  std::optional<server::CopySpec> copy_spec;  // a COPY statement ("copyin", "copyout")
+  size_t copied_in = 0;
+
+  const server::CopySpec* copy() const override { return copy_spec ? &*copy_spec : nullptr; }
+  void copy_in(std::vector<Row>& in) override {
+    for (const Row& r : in) rows.push_back(r);
+    copied_in += in.size();
+    in.clear();
+  }
 
   const std::vector<Column>& columns() const override { return cols; }
   bool fetch(std::vector<Row>& out, size_t max_rows) override {
@@ -56,7 +67,9 @@ class FakeExecution : public server::Execution {
     for (size_t i = 0; i < n; ++i) out.push_back(rows[pos++]);
     return pos < rows.size();
   }
-  std::string command_tag() const override { return tag; }
+  std::string command_tag() const override {
+    return copy_spec && copy_spec->from ? "COPY " + std::to_string(copied_in) : tag;
+  }
 };
 
 std::string trim(std::string_view s) {
@@ -134,6 +147,23 @@ class FakeSession : public SessionApi {
                      Datum::from_timestamp(0), Datum::null()};
       e->rows.push_back(Row::pack(ds));
       e->tag = "SELECT 1";
+    } else if (sql == "copyin" || sql == "copyout") {
+      e->cols = {Column{"a", Type(TypeId::kInt4)}, Column{"b", Type(TypeId::kText)}};
+      server::CopySpec spec;
+      spec.from = sql == "copyin";
+      spec.relation = "t";
+      spec.options.format = server::CopyFormat::kCsv;
+      spec.options.delimiter = ',';
+      spec.options.null_string = "";
+      e->copy_spec = spec;
+      if (!spec.from) {
+        for (int i = 1; i <= 2; ++i) {
+          Datum ds[2] = {Datum::from_int(i), i == 2 ? Datum::null() : Datum::from_string("x,y")};
+          e->rows.push_back(Row::pack(ds));
+        }
+        e->tag = "COPY 2";
+      } else {
+      }
     } else if (sql == "fail") {
       e->fail = true;
     } else if (sql == "sleep") {
@@ -770,6 +800,68 @@ TEST(PgServerLibpq, SimpleAndExtendedBinary) {
   const char* v[1] = {"x"};
   r = PQexecPrepared(conn, "st", 1, v, nullptr, nullptr, 0);
   EXPECT_STREQ(PQgetvalue(r, 0, 0), "x");
+  PQclear(r);
+  PQfinish(conn);
+}
+
+TEST(PgServerLibpq, CopyInAndOut) {
+  auto server = make_server();
+  PGconn* conn = PQconnectdb(conninfo(server->port()).c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  // COPY FROM STDIN: data in pieces that cut a quoted field, CopyDone, CommandComplete.
+  PGresult* r = PQexec(conn, "copyin");
+  ASSERT_EQ(PQresultStatus(r), PGRES_COPY_IN) << PQerrorMessage(conn);
+  EXPECT_EQ(PQnfields(r), 2);
+  PQclear(r);
+  EXPECT_EQ(PQputCopyData(conn, "1,\"a,", 5), 1);
+  EXPECT_EQ(PQputCopyData(conn, "b\"\n2,\n", 6), 1);
+  EXPECT_EQ(PQputCopyEnd(conn, nullptr), 1);
+  r = PQgetResult(conn);
+  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+  EXPECT_STREQ(PQcmdStatus(r), "COPY 2");
+  PQclear(r);
+  EXPECT_EQ(PQgetResult(conn), nullptr);
+
+  // A bad value: 22P02 with the line in CONTEXT; the connection goes on.
+  r = PQexec(conn, "copyin");
+  ASSERT_EQ(PQresultStatus(r), PGRES_COPY_IN);
+  PQclear(r);
+  PQputCopyData(conn, "1,a\nx,b\n", 8);
+  PQputCopyEnd(conn, nullptr);
+  r = PQgetResult(conn);
+  EXPECT_EQ(PQresultStatus(r), PGRES_FATAL_ERROR);
+  EXPECT_STREQ(PQresultErrorField(r, PG_DIAG_SQLSTATE), "22P02");
+  EXPECT_STREQ(PQresultErrorField(r, PG_DIAG_CONTEXT), "COPY t, line 2, column a: \"x\"");
+  PQclear(r);
+  while ((r = PQgetResult(conn)) != nullptr) PQclear(r);
+
+  // CopyFail: 57014 with the client's message.
+  r = PQexec(conn, "copyin");
+  PQclear(r);
+  PQputCopyEnd(conn, "changed my mind");
+  r = PQgetResult(conn);
+  EXPECT_STREQ(PQresultErrorField(r, PG_DIAG_SQLSTATE), "57014");
+  EXPECT_STREQ(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY), "COPY from stdin failed: changed my mind");
+  PQclear(r);
+  while ((r = PQgetResult(conn)) != nullptr) PQclear(r);
+
+  // COPY TO STDOUT in csv.
+  r = PQexec(conn, "copyout");
+  ASSERT_EQ(PQresultStatus(r), PGRES_COPY_OUT) << PQerrorMessage(conn);
+  PQclear(r);
+  std::string out;
+  char* buf = nullptr;
+  int n;
+  while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    PQfreemem(buf);
+  }
+  EXPECT_EQ(out, "1,\"x,y\"\n2,\n");
+  r = PQgetResult(conn);
+  EXPECT_STREQ(PQcmdStatus(r), "COPY 2");
+  PQclear(r);
+  r = PQexec(conn, "select 7");
+  EXPECT_STREQ(PQgetvalue(r, 0, 0), "7");
   PQclear(r);
   PQfinish(conn);
 }

@@ -422,6 +422,10 @@ void MessageWriter::error_or_notice(char type, const ErrorFields& e) {
     put_byte('P');
     put_cstring(std::to_string(e.position));
   }
+  if (!e.context.empty()) {
+    put_byte('W');
+    put_cstring(e.context);
+  }
   put_byte('\0');
   end();
 }
@@ -463,6 +467,25 @@ void MessageWriter::no_data() {
 }
 void MessageWriter::portal_suspended() {
   begin('s');
+  end();
+}
+
+void MessageWriter::copy_response(char type, bool binary, int16_t ncols) {
+  begin(type);
+  put_byte(binary ? 1 : 0);
+  put_int16(ncols);
+  for (int16_t i = 0; i < ncols; ++i) put_int16(binary ? 1 : 0);
+  end();
+}
+
+void MessageWriter::copy_data(std::string_view bytes) {
+  begin('d');
+  put_bytes(bytes);
+  end();
+}
+
+void MessageWriter::copy_done() {
+  begin('c');
   end();
 }
 

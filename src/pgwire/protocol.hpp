@@ -155,6 +155,7 @@ struct ErrorFields {
   std::string message;
   std::string detail;
   std::string hint;
+  std::string context;  // 'W': PostgreSQL's CONTEXT
   int position = 0;  // 1-based, in characters; sent only when > 0
 };
 
@@ -196,6 +197,11 @@ class MessageWriter {
   void close_complete();
   void no_data();
   void portal_suspended();
+  // COPY: CopyInResponse 'G' / CopyOutResponse 'H' (overall format 0 text or 1 binary, the
+  // same for each of ncols columns), CopyData 'd', CopyDone 'c'.
+  void copy_response(char type, bool binary, int16_t ncols);
+  void copy_data(std::string_view bytes);
+  void copy_done();
   void parameter_description(const std::vector<uint32_t>& oids);
 
   // RowDescription is built field by field.

@@ -32,6 +32,12 @@ class ServerSession final : public SessionApi {
     return session_.parse_parameter(text, t, arena);
   }
   void format_value(const Datum& d, Type t, std::string& out) override { session_.format_value(d, t, out); }
+  std::optional<std::vector<server::Column>> cursor_columns(const std::string& name) override {
+    return session_.cursor_columns(name);
+  }
+  void set_backend(int32_t pid, std::function<bool(int32_t, bool)> signal) override {
+    session_.set_backend(pid, std::move(signal));
+  }
   void cancel() override { session_.cancel(); }
   void close() override { session_.close(); }
   void begin_implicit_block() override { session_.begin_implicit_block(); }

@@ -6,7 +6,9 @@
 //
 // Thread: owned by one connection thread; cancel() from any thread.
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +38,17 @@ class SessionApi {
   // types by name through the catalog). The defaults need no catalog.
   virtual Datum parse_parameter(std::string_view text, Type t, Arena& arena) { return parse_datum(text, t, arena); }
   virtual void format_value(const Datum& d, Type t, std::string& out) { format_datum(d, t, out); }
+  // The columns of a SQL-level cursor (DECLARE name CURSOR ...), for Describe of a portal of
+  // that name, as PostgreSQL's cursors are portals; nullopt when there is none.
+  virtual std::optional<std::vector<server::Column>> cursor_columns(const std::string& name) {
+    (void)name;
+    return std::nullopt;
+  }
+  // The BackendKeyData pid and how to signal another session (server::Session::set_backend).
+  virtual void set_backend(int32_t pid, std::function<bool(int32_t pid, bool terminate)> signal) {
+    (void)pid;
+    (void)signal;
+  }
   virtual void cancel() = 0;
   virtual void close() = 0;
   // A simple query of several statements is one implicit transaction (server::Session).

@@ -3,6 +3,7 @@
 // list of dataflows and the subscriptions under compute_mu, and steps each dataflow without any
 // lock, publishing the step it has processed under compute_mu.
 
+#include <chrono>
 #include <cstdio>
 
 #include "common/error.hpp"
@@ -161,11 +162,15 @@ void Coordinator::State::finish_ready_hydrations(std::unique_lock<std::mutex>& l
   if (!ready.empty()) compute_progress_cv.notify_all();
 }
 
-Maintained* Coordinator::State::read_maintained(uint64_t id) {
+Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<bool>* cancelled) {
   Maintained* m = find_maintained(id);
   if (!m) return nullptr;
   std::unique_lock lk(compute_mu);
-  compute_progress_cv.wait(lk, [&] { return m->compute.processed_seq >= compute_enqueued_seq || !m->compute.failed.empty(); });
+  auto ready = [&] { return m->compute.processed_seq >= compute_enqueued_seq || !m->compute.failed.empty(); };
+  // A query waiting for a slow dataflow stays cancellable: the flag is looked at every 20 ms.
+  while (!compute_progress_cv.wait_for(lk, std::chrono::milliseconds(20), ready)) {
+    if (cancelled && cancelled->load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+  }
   if (!m->compute.failed.empty()) {
     const std::string& f = m->compute.failed;
     throw SqlError(f.substr(0, 5), "the dataflow of \"" + m->name() + "\" stopped with an error: " + f.substr(6))

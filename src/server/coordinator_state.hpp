@@ -126,8 +126,9 @@ struct Coordinator::State {
   void stop_compute();  // processes what is queued, then ends the thread
   void compute_loop();
   // The dataflow of id once it has processed every step enqueued so far (null: none). Throws the
-  // dataflow's error when it stopped with one. REQUIRES: mu held (shared or exclusively).
-  Maintained* read_maintained(uint64_t id);
+  // dataflow's error when it stopped with one; 57014 when cancelled (looked at every 20 ms while
+  // waiting). REQUIRES: mu held (shared or exclusively).
+  Maintained* read_maintained(uint64_t id, const std::atomic<bool>* cancelled = nullptr);
   // Waits until the compute thread has processed every enqueued step. REQUIRES: mu held.
   void wait_compute_idle();
   // Adds a hydrated dataflow: it starts after every step enqueued so far (its snapshot holds

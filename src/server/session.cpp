@@ -18,6 +18,8 @@
 #include "server/catalog.hpp"
 #include "server/coordinator.hpp"
 #include "server/coordinator_state.hpp"
+#include "server/copy.hpp"
+#include "server/cursors.hpp"
 #include "capture/loadgen/loadgen.hpp"
 #include "sql/binder.hpp"
 #include "sql/lower.hpp"
@@ -177,7 +179,9 @@ struct Session::State {
   // The block is a multi-statement query's implicit one (Session::begin_implicit_block).
   bool implicit = false;
   std::atomic<bool> cancelled{false};
-  std::map<std::string, std::unique_ptr<Execution>> cursors;
+  CursorSet cursors;  // server/cursors.hpp
+  int32_t backend_pid = 0;
+  std::function<bool(int32_t, bool)> signal_backend;
   // The parse of the last one-statement query split(), reused by the prepare() that follows.
   std::shared_ptr<sql::ParseTree> split_tree;
   std::string split_text;
@@ -221,6 +225,11 @@ std::vector<std::pair<std::string, std::string>> Session::take_changed_settings(
 
 void Session::cancel() { state_->cancelled.store(true); }
 
+void Session::set_backend(int32_t pid, std::function<bool(int32_t, bool)> signal) {
+  state_->backend_pid = pid;
+  state_->signal_backend = std::move(signal);
+}
+
 Datum Session::parse_parameter(std::string_view text, Type t, Arena& arena) const {
   if (!is_reg_type(t.id)) return parse_datum(text, t, arena);
   auto& cs = coordinator_.state();
@@ -246,7 +255,7 @@ void Session::format_value(const Datum& d, Type t, std::string& out) const {
 }
 
 void Session::close() {
-  state_->cursors.clear();
+  state_->cursors.close_all();
   state_->pending.clear();
   state_->block.reset();
   state_->savepoints.clear();
@@ -305,6 +314,8 @@ class Executor {
     ctx_.current_user = st_.options.user;
     ctx_.current_database = st_.options.database;
     ctx_.catalog = sql::catalog_access(*catalog_);  // reg* types and pg_get_*def read the catalog
+    ctx_.backend_pid = st_.backend_pid;
+    if (st_.signal_backend) ctx_.signal_backend = &st_.signal_backend;
   }
 
   std::unique_ptr<Execution> run(const PgQuery__Node* stmt);
@@ -348,6 +359,13 @@ class Executor {
   std::unique_ptr<Execution> run_show(const PgQuery__VariableShowStmt* s);
   std::unique_ptr<Execution> run_explain(const PgQuery__ExplainStmt* s);
   std::unique_ptr<Execution> run_truncate(const PgQuery__TruncateStmt* s);
+  // COPY (server/copy.hpp): TO STDOUT runs the query; FROM STDIN returns an Execution that
+  // takes the rows and, at the end, copy_load()s them as one transaction (or into the block).
+  std::unique_ptr<Execution> run_copy(const PgQuery__CopyStmt* s);
+  uint64_t copy_load(uint64_t table_id, const std::vector<size_t>& targets, std::vector<Row>& rows);
+  // DECLARE ... CURSOR FOR SELECT, FETCH/MOVE in any direction (server/cursors.hpp).
+  std::unique_ptr<Execution> run_declare(const PgQuery__DeclareCursorStmt* s);
+  std::unique_ptr<Execution> run_fetch(const PgQuery__FetchStmt* s);
 
   // Runs a relation once; returns consolidated rows.
   std::vector<std::pair<Row, int64_t>> evaluate(const HRel& rel);
@@ -475,7 +493,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
         cs_.published_rows(id, *t, emit);
       }
     }
-    if (Maintained* m = cs_.read_maintained(id)) {
+    if (Maintained* m = cs_.read_maintained(id, &st_.cancelled)) {
       m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
     } else if (st_.block && !st_.block->base.count(id)) {
       // A materialized view the open block created: maintained from COMMIT on, computed here.
@@ -518,6 +536,11 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   if (stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT) {
     returns_rows = true;
     return {{str_of(nullptr).empty() ? std::string(stmt->variable_show_stmt->name) : "", Type(TypeId::kText)}};
+  }
+  if (stmt->node_case == PG_QUERY__NODE__NODE_FETCH_STMT && !stmt->fetch_stmt->ismove) {
+    returns_rows = true;
+    CursorSet::Cursor* c = st_.cursors.find(stmt->fetch_stmt->portalname ? stmt->fetch_stmt->portalname : "");
+    return c ? c->columns : std::vector<Column>{};
   }
   if (stmt->node_case == PG_QUERY__NODE__NODE_EXPLAIN_STMT) {
     returns_rows = true;
@@ -623,6 +646,17 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return run_show(stmt->variable_show_stmt);
     case PG_QUERY__NODE__NODE_EXPLAIN_STMT: return run_explain(stmt->explain_stmt);
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT: return run_truncate(stmt->truncate_stmt);
+    case PG_QUERY__NODE__NODE_COPY_STMT: return run_copy(stmt->copy_stmt);
+    case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT: return run_declare(stmt->declare_cursor_stmt);
+    case PG_QUERY__NODE__NODE_FETCH_STMT: return run_fetch(stmt->fetch_stmt);
+    case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT: {
+      if (!stmt->close_portal_stmt->portalname || !*stmt->close_portal_stmt->portalname) {
+        st_.cursors.close_all();
+        return done("CLOSE CURSOR ALL");
+      }
+      st_.cursors.close(stmt->close_portal_stmt->portalname);
+      return done("CLOSE CURSOR");
+    }
     case PG_QUERY__NODE__NODE_DISCARD_STMT:
       if (st_.txn != TransactionStatus::kIdle && stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)
         throw SqlError(sqlstate::kActiveSqlTransaction, "DISCARD ALL cannot run inside a transaction block");
@@ -1782,7 +1816,7 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
 }
 
 void Executor::rollback_block() {
-  st_.cursors.clear();
+  st_.cursors.end_transaction(false);
   st_.pending.clear();
   st_.block.reset();
   st_.savepoints.clear();
@@ -1791,7 +1825,7 @@ void Executor::rollback_block() {
 }
 
 void Executor::commit_open_block() {
-  st_.cursors.clear();
+  st_.cursors.end_transaction(true);
   st_.savepoints.clear();
   if (st_.txn == TransactionStatus::kInBlock && st_.block) {
     st_.txn = TransactionStatus::kIdle;
@@ -2948,15 +2982,19 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     case K::kDeclareSubscribe: {
       if (st_.txn != TransactionStatus::kInBlock)
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks");
-      if (st_.cursors.count(st.cursor)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + st.cursor + "\" already exists");
-      st_.cursors[st.cursor] = subscribe(st);
+      if (st_.cursors.contains(st.cursor)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + st.cursor + "\" already exists");
+      st_.cursors.declare_stream(st.cursor, subscribe(st), true);
       return done("DECLARE CURSOR");
     }
     case K::kFetch: {
-      auto it = st_.cursors.find(st.cursor);
-      if (it == st_.cursors.end()) throw SqlError(sqlstate::kInvalidCursorName, "cursor \"" + st.cursor + "\" does not exist");
+      CursorSet::Cursor& c = st_.cursors.get(st.cursor);
       std::vector<Row> rows;
-      Execution& ex = *it->second;
+      if (!c.stream) {  // a SELECT cursor (server/cursors.cpp)
+        st_.cursors.fetch(c, CursorSet::Direction::kForward, st.count == 0 ? CursorSet::kAll : static_cast<int64_t>(st.count), &rows);
+        std::string tag = "FETCH " + std::to_string(rows.size());
+        return std::make_unique<MaterializedExecution>(c.columns, std::move(rows), tag);
+      }
+      Execution& ex = *c.stream;
       if (auto* sub = dynamic_cast<SubscribeExecution*>(&ex)) {
         int64_t timeout_ms = st.timeout_ms;
         if (st.timeout_param > 0) timeout_ms = fetch_timeout_param(static_cast<size_t>(st.timeout_param));
@@ -3037,6 +3075,18 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       return drop_streaming_object(st);
     case K::kExplain:
       return explain_object(st);
+    case K::kCopySubscribe: {
+      // COPY's own option parser reads "COPY (SELECT 1) <the statement's TO STDOUT ...>".
+      auto tree = sql::ParseTree::parse("COPY (SELECT 1) " + st.value);
+      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_COPY_STMT)
+        throw SqlError(sqlstate::kSyntaxError, "syntax error in COPY (SUBSCRIBE ...) TO STDOUT");
+      const PgQuery__CopyStmt& c = *tree->statement(0)->copy_stmt;
+      check_copy_source(c);
+      std::unique_ptr<Execution> rows = subscribe(st);
+      std::vector<std::string> names;
+      for (const auto& col : rows->columns()) names.push_back(col.name);
+      return make_copy_to(std::move(rows), copy_spec(c, names, ""));
+    }
     case K::kSelectAsOf: {
       wait_for_time(*st.as_of);
       {
@@ -3091,12 +3141,154 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
     }
     // A cursor declared later (a FETCH prepared ahead of its DECLARE) is described when the
     // FETCH runs; an unknown one is reported then (34000).
-    auto it = st_.cursors.find(st.cursor);
-    if (it == st_.cursors.end()) return {};
-    return it->second->columns();
+    CursorSet::Cursor* c = st_.cursors.find(st.cursor);
+    return c ? c->columns : std::vector<Column>{};
   }
   if (st.kind == K::kShow) return show(st)->columns();
   return {};
+}
+
+std::unique_ptr<Execution> Executor::run_declare(const PgQuery__DeclareCursorStmt* s) {
+  constexpr int32_t kBinary = 0x1, kNoScroll = 0x4, kHold = 0x20;  // PostgreSQL's CURSOR_OPT_*
+  std::string name = s->portalname ? s->portalname : "";
+  bool hold = (s->options & kHold) != 0;
+  if (st_.txn != TransactionStatus::kInBlock && !hold)
+    throw SqlError(sqlstate::kNoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks");
+  if (s->options & kBinary) throw SqlError(sqlstate::kFeatureNotSupported, "binary cursors are not supported");
+  if (st_.cursors.contains(name)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + name + "\" already exists");
+  if (!s->query || s->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    throw SqlError(sqlstate::kFeatureNotSupported, "DECLARE CURSOR supports SELECT and SUBSCRIBE");
+  // The result of the snapshot at DECLARE, kept: FETCH pages through it.
+  std::unique_ptr<Execution> rows = run(s->query);
+  st_.cursors.declare_rows(name, *rows, (s->options & kNoScroll) == 0, hold, st_.txn == TransactionStatus::kInBlock);
+  return done("DECLARE CURSOR");
+}
+
+std::unique_ptr<Execution> Executor::run_fetch(const PgQuery__FetchStmt* s) {
+  std::string name = s->portalname ? s->portalname : "";
+  CursorSet::Cursor& c = st_.cursors.get(name);
+  using D = CursorSet::Direction;
+  D d = D::kForward;
+  switch (s->direction) {
+    case PG_QUERY__FETCH_DIRECTION__FETCH_BACKWARD: d = D::kBackward; break;
+    case PG_QUERY__FETCH_DIRECTION__FETCH_ABSOLUTE: d = D::kAbsolute; break;
+    case PG_QUERY__FETCH_DIRECTION__FETCH_RELATIVE: d = D::kRelative; break;
+    default: break;
+  }
+  int64_t count = s->how_many;
+  if (c.stream) {
+    if (d != D::kForward || count < 0) throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "cursor can only scan forward");
+    std::vector<Row> rows;
+    size_t max = count == CursorSet::kAll ? 0 : static_cast<size_t>(count);
+    if (s->ismove) throw SqlError(sqlstate::kFeatureNotSupported, "MOVE is not supported on a SUBSCRIBE cursor");
+    if (max == 0 && count != CursorSet::kAll) return std::make_unique<MaterializedExecution>(c.columns, std::move(rows), "FETCH 0");
+    c.stream->fetch(rows, max);
+    std::string tag = "FETCH " + std::to_string(rows.size());
+    return std::make_unique<MaterializedExecution>(c.columns, std::move(rows), tag);
+  }
+  std::vector<Row> rows;
+  uint64_t n = st_.cursors.fetch(c, d, count, s->ismove ? nullptr : &rows);
+  if (s->ismove) return done("MOVE " + std::to_string(n));
+  return std::make_unique<MaterializedExecution>(c.columns, std::move(rows), "FETCH " + std::to_string(n));
+}
+
+std::unique_ptr<Execution> Executor::run_copy(const PgQuery__CopyStmt* s) {
+  check_copy_source(*s);
+  if (!s->is_from) {
+    std::unique_ptr<Execution> rows;
+    std::string relation;
+    if (s->query) {
+      if (s->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        throw SqlError(sqlstate::kFeatureNotSupported, "COPY (query) TO supports only SELECT");
+      rows = run(s->query);
+    } else {
+      // COPY t [(cols)] TO: the table's columns, as a SELECT.
+      std::string text = "SELECT ";
+      for (size_t i = 0; i < s->n_attlist; ++i) text += (i ? ", " : "") + quote_identifier(str_of(s->attlist[i]));
+      if (s->n_attlist == 0) text += "*";
+      text += " FROM ";
+      if (s->relation->schemaname && *s->relation->schemaname) text += quote_identifier(s->relation->schemaname) + ".";
+      text += quote_identifier(s->relation->relname);
+      relation = s->relation->relname;
+      auto tree = sql::ParseTree::parse(text);
+      rows = run(tree->statement(0));
+    }
+    std::vector<std::string> names;
+    for (const auto& c : rows->columns()) names.push_back(c.name);
+    CopySpec spec = copy_spec(*s, names, relation);
+    return make_copy_to(std::move(rows), std::move(spec));
+  }
+  std::shared_lock lock(cs_.mu);
+  const ObjectInfo& t = table_for_write(s->relation);
+  std::vector<size_t> targets;
+  for (size_t i = 0; i < s->n_attlist; ++i) {
+    std::string name = str_of(s->attlist[i]);
+    auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const auto& c) { return c.name == name; });
+    if (it == t.columns.end())
+      throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" of relation \"" + t.name + "\" does not exist");
+    size_t c = static_cast<size_t>(it - t.columns.begin());
+    if (std::find(targets.begin(), targets.end(), c) != targets.end())
+      throw SqlError(sqlstate::kDuplicateColumn, "column \"" + name + "\" specified more than once");
+    targets.push_back(c);
+  }
+  if (s->n_attlist == 0)
+    for (size_t i = 0; i < t.columns.size(); ++i) targets.push_back(i);
+  std::vector<Column> cols;
+  std::vector<std::string> names;
+  for (size_t c : targets) {
+    cols.push_back({t.columns[c].name, t.columns[c].type, static_cast<uint32_t>(t.id), static_cast<int16_t>(c + 1)});
+    names.push_back(t.columns[c].name);
+  }
+  CopySpec spec = copy_spec(*s, names, t.name);
+  Coordinator::State* cs = &cs_;
+  Session::State* st = &st_;
+  auto load = [cs, st, id = t.id, targets](std::vector<Row>& rows) {
+    std::vector<Type> no_params;
+    Executor ex(*cs, *st, {}, no_params);
+    return ex.copy_load(id, targets, rows);
+  };
+  auto on_error = [st] {
+    if (st->txn == TransactionStatus::kInBlock) st->txn = TransactionStatus::kFailed;
+  };
+  return make_copy_from(std::move(cols), std::move(spec), query_limits().memory_budget_bytes, load, on_error, &st_.cancelled);
+}
+
+uint64_t Executor::copy_load(uint64_t table_id, const std::vector<size_t>& targets, std::vector<Row>& rows) {
+  begin_write();
+  const ObjectInfo* t = catalog_->find(table_id);
+  if (!t || t->kind != ObjectKind::kTable) throw SqlError(sqlstate::kUndefinedTable, "the table of this COPY was dropped");
+  bool all_given = targets.size() == t->columns.size();
+  for (size_t i = 0; all_given && i < targets.size(); ++i) all_given = targets[i] == i;
+  std::vector<std::pair<Row, int64_t>> changes;
+  changes.reserve(rows.size());
+  if (all_given) {
+    for (auto& r : rows) changes.emplace_back(std::move(r), 1);
+  } else {
+    // Columns not given get their defaults, evaluated per row (now(), ...).
+    sql::Binder binder(*catalog_, param_types_);
+    std::vector<std::optional<dataflow::ScalarExpr>> defaults(t->columns.size());
+    std::vector<int> given(t->columns.size(), -1);
+    for (size_t k = 0; k < targets.size(); ++k) given[targets[k]] = static_cast<int>(k);
+    for (size_t c = 0; c < t->columns.size(); ++c)
+      if (given[c] < 0) defaults[c] = sql::lower_simple_expr(default_for(*t, c, binder));
+    std::vector<Datum> in, full;
+    for (auto& r : rows) {
+      in.clear();
+      full.clear();
+      r.unpack_into(in);
+      for (size_t c = 0; c < t->columns.size(); ++c)
+        full.push_back(given[c] >= 0 ? in[static_cast<size_t>(given[c])] : dataflow::eval(*defaults[c], in, ctx_));
+      changes.emplace_back(Row::pack(full), 1);
+      arena_.reset();
+    }
+  }
+  rows.clear();
+  dataflow::consolidate(changes);
+  uint64_t count = 0;
+  for (const auto& [r, n] : changes) count += static_cast<uint64_t>(n);
+  write(*t, changes);
+  commit_staged();
+  return count;
 }
 
 }  // namespace
@@ -3149,6 +3341,12 @@ PreparedStatement Session::prepare_in_block(std::string_view sql_text, std::span
   for (auto& t : ps.param_types)
     if (t.id == TypeId::kUnknown) t = Type(TypeId::kText);
   return ps;
+}
+
+std::optional<std::vector<Column>> Session::cursor_columns(const std::string& name) const {
+  CursorSet::Cursor* c = state_->cursors.find(name);
+  if (!c) return std::nullopt;
+  return c->columns;
 }
 
 std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::span<const Datum> params) {

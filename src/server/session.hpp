@@ -8,6 +8,7 @@
 // the failed state ('E') until ROLLBACK.
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "common/datum.hpp"
 #include "common/row.hpp"
 #include "common/types.hpp"
+#include "server/copy_spec.hpp"
 
 namespace freshet::server {
 
@@ -56,6 +58,14 @@ class Execution {
   virtual bool fetch(std::vector<Row>& out, size_t max_rows) = 0;
   // "SELECT 3", "INSERT 0 1", "CREATE TABLE", ... Valid once fetch() returned false.
   virtual std::string command_tag() const = 0;
+  // COPY ... FROM STDIN / TO STDOUT: the direction and data format, for the front end to run
+  // the COPY sub-protocol (columns() are the data's columns); null for other statements.
+  // COPY TO: fetch() gives the rows to print. COPY FROM: copy_in() takes the parsed rows in
+  // batches, then fetch() loads them (one transaction) and completes; dropping the Execution
+  // without fetch() (CopyFail, an error) loads nothing.
+  virtual const CopySpec* copy() const { return nullptr; }
+  // REQUIRES: copy() && copy()->from. May throw SqlError (53200 past the memory budget).
+  virtual void copy_in(std::vector<Row>& rows) { (void)rows; }
 };
 
 struct SessionOptions {
@@ -101,6 +111,10 @@ class Session {
   // ParameterStatus messages before ReadyForQuery.
   std::vector<std::pair<std::string, std::string>> take_changed_settings();
 
+  // The pid the client was given (BackendKeyData) and how to cancel or terminate another
+  // session by its pid (pg_cancel_backend, pg_terminate_backend). Called once, after open.
+  void set_backend(int32_t pid, std::function<bool(int32_t pid, bool terminate)> signal);
+
   // Requests cancellation of the statement running now, if any. Any thread.
   void cancel();
 
@@ -111,6 +125,10 @@ class Session {
   // format_datum. Takes the catalog lock shared; REQUIRES: the caller holds no catalog lock.
   Datum parse_parameter(std::string_view text, Type t, Arena& arena) const;
   void format_value(const Datum& d, Type t, std::string& out) const;
+
+  // The columns of the SQL cursor `name` (DECLARE), or nullopt when there is none: the
+  // extended protocol's Describe of a portal by that name (psycopg 3's server-side cursors).
+  std::optional<std::vector<Column>> cursor_columns(const std::string& name) const;
 
   // Called when the connection ends; rolls back an open transaction.
   void close();

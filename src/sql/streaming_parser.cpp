@@ -501,6 +501,20 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     parse_subscribe_body(p, st);
     return st;
   }
+  if (p.is("copy") && p.peek(1).kind == Token::Kind::kPunct && p.peek(1).text == "(" && p.is("subscribe", 2)) {
+    // COPY (SUBSCRIBE ...) TO STDOUT [WITH] [(...)]: Materialize's way to stream a subscription.
+    Parser q(text);
+    q.accept("copy");
+    std::string inner = q.parenthesised();
+    Parser sub(inner);
+    sub.expect("subscribe");
+    parse_subscribe_body(sub, st);
+    st.kind = StreamingStatement::Kind::kCopySubscribe;
+    st.value = std::string(text.substr(q.peek().begin));
+    q.expect("to");
+    if (!q.accept("stdout")) q.fail("COPY (SUBSCRIBE ...) can only be copied TO STDOUT");
+    return st;
+  }
   if (p.is("declare")) {
     // DECLARE c CURSOR [WITHOUT HOLD] FOR SUBSCRIBE ...
     Parser q(text);
@@ -522,6 +536,12 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
   if (p.is("fetch")) {
     Parser q(text);
     q.accept("fetch");
+    // Other directions (BACKWARD, PRIOR, FIRST, LAST, ABSOLUTE, RELATIVE, a negative or zero
+    // count) are PostgreSQL's grammar: libpg_query parses them (SELECT cursors scroll).
+    for (const char* dir : {"backward", "prior", "first", "last", "absolute", "relative"})
+      if (q.is(dir)) return std::nullopt;
+    if (q.peek().kind == Token::Kind::kNumber && q.peek().text == "0") return std::nullopt;
+    if (q.peek().kind == Token::Kind::kPunct && q.peek().text == "-") return std::nullopt;
     st.kind = StreamingStatement::Kind::kFetch;
     st.count = 1;
     if (q.accept("all")) st.count = 0;

@@ -1,6 +1,6 @@
 #pragma once
 // The statements of Freshet's own (Materialize's) SQL that PostgreSQL's grammar does not
-// have: SUBSCRIBE, DECLARE ... CURSOR FOR SUBSCRIBE, FETCH ... WITH (timeout = ...),
+// have: SUBSCRIBE, COPY (SUBSCRIBE ...) TO STDOUT, DECLARE ... CURSOR FOR SUBSCRIBE, FETCH ... WITH (timeout = ...),
 // CREATE DEFAULT INDEX, SHOW VIEWS/INDEXES/..., EXPLAIN [PLAN] FOR VIEW/INDEX/...,
 // CREATE SECRET / CONNECTION / SOURCE / SINK, DROP SOURCE / SINK / SECRET / CONNECTION, and a
 // trailing AS OF on SELECT. A small hand-written parser: it recognises these by their leading
@@ -30,6 +30,7 @@ struct StreamingStatement {
     kDrop,            // what (source, sink, secret, connection), object, cascade, if_exists
     kSelectMutuallyRecursive,  // query: a WITH MUTUALLY RECURSIVE query
     kCreateViewMutuallyRecursive,  // what ("view", "materialized view"), object, query
+    kCopySubscribe,   // COPY (SUBSCRIBE ...) TO STDOUT [...]: the subscribe's fields, value = "TO STDOUT ..." (COPY's options)
   };
   Kind kind = Kind::kSubscribe;
   std::string text;          // the statement's text

@@ -111,6 +111,15 @@ async function main() {
     assert.ok(Date.now() - t0 < 5000, `cancel took ${Date.now() - t0} ms`);
   });
 
+  await check('cancel a long one-shot query (query.cancel(), answered within 1 s)', async () => {
+    const q = sql`SELECT sum(g) FROM generate_series(1, 400000000) g`;
+    let sent = 0;
+    setTimeout(() => { sent = Date.now(); q.cancel(); }, 500);
+    await assert.rejects(q, (e) => { assert.strictEqual(e.code, '57014'); return true; });
+    assert.ok(sent > 0, 'the query ended before the cancel was sent');
+    assert.ok(Date.now() - sent < 1000, `cancel took ${Date.now() - sent} ms`);
+  });
+
   await check('SUBSCRIBE through .cursor()', async () => {
     await sql`CREATE TABLE pjs_sub (k int, v text)`;
     await sql`INSERT INTO pjs_sub VALUES (1, 'a'), (2, 'b')`;

@@ -115,7 +115,7 @@ def _():
     conn.close()
 
 
-@check("named cursor (DECLARE ... CURSOR)", unsupported="DECLARE CURSOR (issue 11)")
+@check("named cursor (DECLARE ... CURSOR)")
 def _():
     conn = psycopg2.connect("")
     with conn.cursor("pg2_named") as cur:
@@ -125,13 +125,26 @@ def _():
     conn.close()
 
 
-@check("copy_expert in and out", unsupported="COPY (issue 11)")
+@check("copy_expert in and out")
 def _():
     with ac.cursor() as cur:
         cur.copy_expert("COPY pg2_t (id, name) FROM STDIN WITH (FORMAT csv)", io.StringIO("300,copied\n"))
         out = io.StringIO()
         cur.copy_expert("COPY (SELECT id, name FROM pg2_t WHERE id = 300) TO STDOUT WITH (FORMAT csv)", out)
         eq(out.getvalue(), "300,copied\n")
+
+
+
+@check("copy_from / copy_to (old COPY option syntax)")
+def _():
+    with ac.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS pg2_copy")
+        cur.execute("CREATE TABLE pg2_copy (id int PRIMARY KEY, name text, amount numeric(10,2))")
+        cur.copy_from(io.StringIO("301\tfrom file\t1.50\n302\t\\N\t\\N\n"), "pg2_copy")
+        eq(cur.rowcount, 2)
+        out = io.StringIO()
+        cur.copy_to(out, "pg2_copy", sep="|", columns=("id", "name"))
+        eq(sorted(out.getvalue().splitlines()), ["301|from file", "302|\\N"])
 
 
 finish("psycopg2")

@@ -144,7 +144,7 @@ def _():
         eq(conn.execute("SELECT id FROM pg3_t WHERE id >= 200 ORDER BY id").fetchall(), [(200,)])
 
 
-@check("server-side (named) cursor", unsupported="DECLARE CURSOR (issue 11)")
+@check("server-side (named) cursor")
 def _():
     with psycopg.connect() as conn:
         with conn.cursor(name="pg3_named") as cur:
@@ -153,13 +153,128 @@ def _():
             eq([r[0] for r in cur], list(range(10, 20)))
 
 
-@check("COPY FROM STDIN / TO STDOUT", unsupported="COPY (issue 11)")
+@check("server-side cursor: scrollable, WITH HOLD, binary, scroll()")
+def _():
+    with psycopg.connect() as conn:
+        with conn.cursor(name="pg3_hold", scrollable=True, withhold=True, binary=True) as cur:
+            cur.execute("SELECT id, name FROM pg3_t WHERE id BETWEEN 10 AND 19 ORDER BY id")
+            conn.commit()  # WITH HOLD: the cursor outlives the transaction
+            eq(cur.fetchmany(2), [(10, "n10"), (11, "n11")])
+            cur.scroll(5, mode="absolute")  # MOVE ABSOLUTE 5: on the 5th row, 14
+            eq(cur.fetchone(), (15, "n15"))
+            cur.scroll(-3)
+            eq(cur.fetchone(), (13, "n13"))
+            eq([r[0] for r in cur.fetchall()], [14, 15, 16, 17, 18, 19])
+
+
+@check("pg_backend_pid, pg_cancel_backend, pg_terminate_backend")
+def _():
+    import threading
+    import time
+    victim = psycopg.connect(autocommit=True)
+    pid = victim.execute("SELECT pg_backend_pid()").fetchone()[0]
+    eq(pid, victim.info.backend_pid)  # the pid of BackendKeyData
+
+    def later():
+        time.sleep(0.5)
+        eq(ac.execute("SELECT pg_cancel_backend(%s)", (pid,)).fetchone(), (True,))
+
+    t = threading.Thread(target=later)
+    t.start()
+    try:
+        victim.execute("SELECT sum(g) FROM generate_series(1, 400000000) g")
+    except psycopg.errors.QueryCanceled:
+        pass
+    else:
+        raise AssertionError("not cancelled")
+    t.join()
+    eq(victim.execute("SELECT 1").fetchone(), (1,))
+    eq(ac.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone(), (True,))
+    time.sleep(0.2)
+    try:
+        victim.execute("SELECT 1")
+    except psycopg.OperationalError as e:
+        assert "terminating connection due to administrator command" in str(e), str(e)
+    else:
+        raise AssertionError("the terminated connection still answers")
+    victim.close()
+
+
+@check("COPY FROM STDIN / TO STDOUT")
 def _():
     with ac.cursor() as cur:
         with cur.copy("COPY pg3_t (id, name) FROM STDIN") as cp:
             cp.write_row((300, "copied"))
         with cur.copy("COPY (SELECT id, name FROM pg3_t WHERE id = 300) TO STDOUT") as cp:
             eq([r for r in cp.rows()], [("300", "copied")])
+
+
+@check("COPY in binary (write_row / read_row with set_types)")
+def _():
+    ac.execute("DROP TABLE IF EXISTS pg3_copyb")
+    ac.execute("CREATE TABLE pg3_copyb (id int PRIMARY KEY, name text, amount numeric(10,2), born date, "
+               "seen timestamptz, flag boolean, u uuid, raw bytea, f float8)")
+    rows = [(1, "héllo\ttab\nline", decimal.Decimal("12.50"), datetime.date(2024, 2, 29),
+             datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc), True,
+             uuid.UUID("12345678-1234-5678-1234-567812345678"), b"\x00\xff", 1.5),
+            (2, None, None, None, None, None, None, None, None)]
+    types = ["int4", "text", "numeric", "date", "timestamptz", "bool", "uuid", "bytea", "float8"]
+    with ac.cursor() as cur:
+        with cur.copy("COPY pg3_copyb FROM STDIN (FORMAT binary)") as cp:
+            cp.set_types(types)
+            for r in rows:
+                cp.write_row(r)
+        eq(cur.rowcount, 2)
+        got = []
+        with cur.copy("COPY (SELECT * FROM pg3_copyb ORDER BY id) TO STDOUT (FORMAT binary)") as cp:
+            cp.set_types(types)
+            while (r := cp.read_row()) is not None:
+                got.append(r)
+        eq(got, rows)
+
+
+@check("COPY with a bad row loads nothing (22P02 naming the line)")
+def _():
+    with ac.cursor() as cur:
+        try:
+            with cur.copy("COPY pg3_copyb (id, name) FROM STDIN") as cp:
+                cp.write(b"10\tok\n11\tok\nx\tbad\n")
+        except psycopg.errors.InvalidTextRepresentation as e:
+            eq(e.diag.context.splitlines()[0], 'COPY pg3_copyb, line 3, column id: "x"')
+        else:
+            raise AssertionError("no 22P02")
+        eq(ac.execute("SELECT count(*) FROM pg3_copyb WHERE id >= 10").fetchone(), (0,))
+
+
+@check("COPY (SUBSCRIBE ...) TO STDOUT streams until cancelled", freshet_only=True)
+def _():
+    import threading
+    import time
+    ac.execute("DROP TABLE IF EXISTS pg3_copysub")
+    ac.execute("CREATE TABLE pg3_copysub (k int, v text)")
+    ac.execute("INSERT INTO pg3_copysub VALUES (1, 'a')")
+
+    def later():
+        time.sleep(0.3)
+        ac.execute("INSERT INTO pg3_copysub VALUES (2, 'b')")
+
+    t = threading.Thread(target=later)
+    t.start()
+    got = []
+    with psycopg.connect(autocommit=True) as conn, conn.cursor() as cur:
+        try:
+            with cur.copy("COPY (SUBSCRIBE pg3_copysub) TO STDOUT") as cp:
+                for data in cp:
+                    got.append(bytes(data).decode().split("\t", 1)[1])
+                    if len(got) == 2:
+                        conn.cancel()
+        except psycopg.errors.QueryCanceled:
+            pass
+        else:
+            raise AssertionError("the COPY ended without the cancel")
+        eq(conn.execute("SELECT 1").fetchone(), (1,))
+    t.join()
+    eq(got, ["1\t1\ta\n", "1\t2\tb\n"])
 
 
 @check("cursor.stream(SUBSCRIBE)", freshet_only=True)

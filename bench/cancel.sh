@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Cancel latency: CANCELS (50) cancels of each long query (a 20 s generate_series aggregate and
+# a big cross join), each sent DELAY_S (0.5) after the query started, through psycopg's
+# conn.cancel() (libpq's PQcancel: a CancelRequest with the backend key). Latency is from the
+# cancel request to the client holding the 57014 error. Prints p50/p90/p99/max per query.
+#   CANCELS (50), DELAY_S (0.5), TARGETS ("freshet postgres"), FRESHET_BIN
+set -uo pipefail
+BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
+source "$BENCH_DIR/../test/e2e/lib.sh"
+CANCELS=${CANCELS:-50}
+DELAY_S=${DELAY_S:-0.5}
+TARGETS=${TARGETS:-freshet postgres}
+QUERIES=(
+  "generate_series|SELECT sum(g) FROM generate_series(1, 400000000) g"
+  "cross_join|SELECT count(*) FROM cancel_big a, cancel_big b WHERE a.x + b.x = 7"
+)
+for target in $TARGETS; do
+  E2E_TARGET=$target start_freshet || exit 1
+  psql -X -q -c "CREATE TABLE cancel_big (x int)" -c "INSERT INTO cancel_big SELECT * FROM generate_series(1, 20000)"
+  for q in "${QUERIES[@]}"; do
+    name=${q%%|*} sql=${q#*|}
+    printf '%-9s %-16s ' "$target" "$name"
+    /usr/bin/python3 "$BENCH_DIR/cancel.py" "$CANCELS" "$sql" "$DELAY_S"
+  done
+  E2E_TARGET=$target stop_freshet
+done
