@@ -1623,20 +1623,10 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
   }
   // A unique index on a table: the rows (all of them: write_mu is held, so none is being
   // staged) must not repeat a non-NULL key; writes check it from then on.
-  std::unordered_map<Row, int64_t, RowHash> key_counts;
+  KeyCounts key_counts;
   if (unique && catalog_->table_data(on_id) != nullptr) {  // null: a table created in this block
     key_counts = count_keys(*catalog_->table_data(on_id), key);
-    for (const auto& [k, n] : key_counts) {
-      if (n <= 1) continue;
-      std::string names, vals;
-      std::vector<Datum> kd = k.unpack();
-      for (size_t i = 0; i < key.size(); ++i) {
-        names += (i ? ", " : "") + on->columns[key[i]].name;
-        vals += (i ? ", " : "") + format_datum(kd[i], on->columns[key[i]].type);
-      }
-      throw SqlError(sqlstate::kUniqueViolation, "could not create unique index \"" + name + "\"")
-          .with_detail("Key (" + names + ")=(" + vals + ") is duplicated.");
-    }
+    check_unique_index(*on, name, key, key_counts);
   }
   ObjectInfo obj;
   obj.name = name;
@@ -1939,32 +1929,9 @@ void Executor::commit_block() {
     if (!idx || idx->kind != ObjectKind::kIndex || !idx->index_unique) continue;
     const ObjectInfo* t = block->catalog->find(idx->index_on);
     TableData* data = cs_.catalog.table_data(idx->index_on);  // null: created in the block
-    auto counts = data ? count_keys(*data, idx->index_key) : std::unordered_map<Row, int64_t, RowHash>{};
-    std::vector<Datum> ds, k;
-    if (auto it = staged_.find(idx->index_on); it != staged_.end()) {
-      for (const auto& [row, n] : it->second) {
-        ds.clear();
-        row.unpack_into(ds);
-        k.clear();
-        bool has_null = false;
-        for (auto c : idx->index_key) {
-          k.push_back(ds[c]);
-          has_null |= ds[c].is_null();
-        }
-        if (!has_null) counts[Row::pack(k)] += n;
-      }
-    }
-    for (const auto& [key, n] : counts)
-      if (n > 1 && t) {
-        std::string names, vals;
-        std::vector<Datum> kd = key.unpack();
-        for (size_t i = 0; i < idx->index_key.size(); ++i) {
-          names += (i ? ", " : "") + t->columns[idx->index_key[i]].name;
-          vals += (i ? ", " : "") + format_datum(kd[i], t->columns[idx->index_key[i]].type);
-        }
-        throw SqlError(sqlstate::kUniqueViolation, "could not create unique index \"" + idx->name + "\"")
-            .with_detail("Key (" + names + ")=(" + vals + ") is duplicated.");
-      }
+    KeyCounts counts = data ? count_keys(*data, idx->index_key) : KeyCounts{};
+    if (auto it = staged_.find(idx->index_on); it != staged_.end()) count_keys(counts, it->second, idx->index_key);
+    if (t) check_unique_index(*t, idx->name, idx->index_key, counts);
   }
   catalog_ = &cs_.catalog;
   ctx_.catalog = sql::catalog_access(*catalog_);

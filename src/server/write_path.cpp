@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/format.hpp"
 #include "dataflow/update.hpp"
 #include "server/coordinator_state.hpp"
 #include "server/metrics.hpp"
@@ -18,10 +19,11 @@ Row table_row_key(const sql::ObjectInfo& t, const Row& row) {
   return t.source_id != 0 ? dataflow::canonical_row(key.ref()) : key;
 }
 
-std::unordered_map<Row, int64_t, RowHash> count_keys(const TableData& data, const std::vector<uint32_t>& cols) {
-  std::unordered_map<Row, int64_t, RowHash> counts;
+namespace {
+template <typename Rows>
+void add_key_counts(KeyCounts& counts, const Rows& rows, const std::vector<uint32_t>& cols) {
   std::vector<Datum> ds, k;
-  for (const auto& [row, n] : data.rows) {
+  for (const auto& [row, n] : rows) {
     ds.clear();
     row.unpack_into(ds);
     k.clear();
@@ -32,11 +34,35 @@ std::unordered_map<Row, int64_t, RowHash> count_keys(const TableData& data, cons
     }
     if (!has_null) counts[Row::pack(k)] += n;
   }
+}
+}  // namespace
+
+KeyCounts count_keys(const TableData& data, const std::vector<uint32_t>& cols) {
+  KeyCounts counts;
+  add_key_counts(counts, data.rows, cols);
   return counts;
 }
 
-void add_unique_index(const sql::ObjectInfo& t, TableData& data, const sql::ObjectInfo& index,
-                      std::unordered_map<Row, int64_t, RowHash> counts) {
+void count_keys(KeyCounts& counts, const RowDiffs& diffs, const std::vector<uint32_t>& cols) {
+  add_key_counts(counts, diffs, cols);
+}
+
+void check_unique_index(const sql::ObjectInfo& t, const std::string& index, const std::vector<uint32_t>& cols,
+                        const KeyCounts& counts) {
+  for (const auto& [key, n] : counts) {
+    if (n <= 1) continue;
+    std::string names, vals;
+    std::vector<Datum> kd = key.unpack();
+    for (size_t i = 0; i < cols.size(); ++i) {
+      names += (i ? ", " : "") + t.columns[cols[i]].name;
+      vals += (i ? ", " : "") + format_datum(kd[i], t.columns[cols[i]].type);
+    }
+    throw SqlError(sqlstate::kUniqueViolation, "could not create unique index \"" + index + "\"")
+        .with_detail("Key (" + names + ")=(" + vals + ") is duplicated.");
+  }
+}
+
+void add_unique_index(const sql::ObjectInfo& t, TableData& data, const sql::ObjectInfo& index, KeyCounts counts) {
   size_t before = (t.primary_key.empty() ? 0 : 1) + t.unique_keys.size() + data.unique_indexes.size();
   if (data.key_counts.size() < before) data.key_counts.resize(before);
   data.key_counts.insert(data.key_counts.begin() + static_cast<std::ptrdiff_t>(before), std::move(counts));

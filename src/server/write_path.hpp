@@ -74,12 +74,16 @@ Row table_row_key(const sql::ObjectInfo& t, const Row& row);
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs);
 
 // Unique indexes on tables (TableData::unique_indexes). count_keys: how many of the table's
-// rows have each non-NULL value of the columns. add_unique_index starts checking `index`'s
-// key with those counts; drop_unique_index stops. REQUIRES: write_mu and mu held exclusively
-// (or start-up).
-std::unordered_map<Row, int64_t, RowHash> count_keys(const TableData& data, const std::vector<uint32_t>& cols);
-void add_unique_index(const sql::ObjectInfo& t, TableData& data, const sql::ObjectInfo& index,
-                      std::unordered_map<Row, int64_t, RowHash> counts);
+// rows (or of the diffs, added to counts) have each non-NULL value of the columns;
+// check_unique_index throws 23505 "could not create unique index" for a repeated key.
+// add_unique_index starts checking `index`'s key with those counts; drop_unique_index stops.
+// REQUIRES: write_mu and mu held exclusively (or start-up).
+using KeyCounts = std::unordered_map<Row, int64_t, RowHash>;
+KeyCounts count_keys(const TableData& data, const std::vector<uint32_t>& cols);
+void count_keys(KeyCounts& counts, const RowDiffs& diffs, const std::vector<uint32_t>& cols);
+void check_unique_index(const sql::ObjectInfo& t, const std::string& index, const std::vector<uint32_t>& cols,
+                        const KeyCounts& counts);
+void add_unique_index(const sql::ObjectInfo& t, TableData& data, const sql::ObjectInfo& index, KeyCounts counts);
 void drop_unique_index(const sql::ObjectInfo& t, TableData& data, uint64_t index_id);
 
 }  // namespace freshet::server
