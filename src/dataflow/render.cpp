@@ -33,6 +33,13 @@ ScalarExpr shift_columns(const ScalarExpr& e, int64_t delta) {
 
 namespace {
 
+bool reads_local(const RelExpr& e) {
+  if (e.kind == RelKind::kGetLocal) return true;
+  for (const RelExpr& in : e.inputs)
+    if (reads_local(in)) return true;
+  return false;
+}
+
 class Renderer {
  public:
   explicit Renderer(const RenderOptions& opts) : opts_(opts) {
@@ -99,7 +106,9 @@ class Renderer {
         Dataflow::NodeId in = render(e.inputs.at(0));
         // One step over a monotone input (a one-shot query without negation): min/max need
         // only the extreme (operators.hpp).
-        bool append_only = !opts_.keep_state && is_monotone_plan(e.inputs.at(0));
+        // A kGetLocal counts as monotone in is_monotone_plan (recursive bindings), but the
+        // binding it reads (a kLet's value) is not checked there: any local read disables it.
+        bool append_only = !opts_.keep_state && is_monotone_plan(e.inputs.at(0)) && !reads_local(e.inputs.at(0));
         return df().add_operator(make_reduce(ReduceSpec{e.group_key, e.aggregates, append_only}), {in});
       }
       case RelKind::kTopK: {
