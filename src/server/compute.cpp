@@ -1,19 +1,25 @@
-// The compute thread: steps the maintained dataflows off the write path (coordinator_state.hpp,
-// "Compute"). Its rules: it never takes State::mu (readers holding mu wait for it); it reads the
-// list of dataflows and the subscriptions under compute_mu, and steps each dataflow without any
-// lock, publishing the step it has processed under compute_mu.
+// The compute drivers: step the maintained dataflows off the write path (coordinator_state.hpp,
+// "Compute"). Their rules: they never take State::mu (readers holding mu wait for them); they
+// pick a dataflow and its next step under compute_mu, step it without any lock (no other
+// driver steps the same dataflow: `running`), and publish the step it has processed, its
+// output changes and its deliveries to subscribers under compute_mu.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "common/error.hpp"
 #include "common/format.hpp"
+#include "dataflow/workers.hpp"
 #include "server/coordinator_state.hpp"
 
 namespace freshet::server {
 
 void Coordinator::State::start_compute() {
-  compute_thread = std::thread([this] { compute_loop(); });
+  // At least two drivers, so that one slow dataflow does not hold back the others; a dataflow's
+  // shards run on the worker pool besides.
+  size_t n = std::max<size_t>(2, dataflow::WorkerPool::global().threads() + 1);
+  for (size_t i = 0; i < n; ++i) compute_threads.emplace_back([this] { compute_driver(); });
 }
 
 void Coordinator::State::stop_compute() {
@@ -23,143 +29,179 @@ void Coordinator::State::stop_compute() {
   }
   compute_cv.notify_all();
   compute_progress_cv.notify_all();
-  if (compute_thread.joinable()) compute_thread.join();
+  for (auto& t : compute_threads)
+    if (t.joinable()) t.join();
+  compute_threads.clear();
 }
 
-void Coordinator::State::compute_loop() {
+void Coordinator::State::compute_driver() {
   Arena arena;
   EvalContext ctx;
   ctx.arena = &arena;
   std::unique_lock lk(compute_mu);
   while (true) {
-    auto ready = [&] {
-      for (const auto& h : hydrations)
-        if (h->ready && !h->done) return true;
-      return false;
-    };
-    compute_cv.wait(lk, [&] { return compute_stopping || !compute_queue.empty() || ready(); });
-    if (compute_queue.empty()) {
-      if (ready()) {
-        finish_ready_hydrations(lk, ctx);
-        continue;
-      }
-      break;  // stopping, and everything queued is done
+    if (run_one(lk, ctx)) continue;
+    // Nothing runnable: stop once everything queued is done (another driver may be stepping).
+    if (compute_stopping && compute_done_seq >= compute_enqueued_seq) {
+      bool busy = false;
+      for (const auto& m : maintained) busy |= m->compute.running;
+      if (!busy) break;
     }
-    ComputeStep step = std::move(compute_queue.front());
-    compute_queue.pop_front();
-    compute_current = &step;
-    std::vector<std::shared_ptr<Maintained>> list = maintained;
-    lk.unlock();
-    compute_progress_cv.notify_all();  // room in the queue
-    ctx.logical_time_ms = step.ts;
-    ctx.statement_time_us = static_cast<int64_t>(step.ts) * 1000 - kUnixToPgEpochMicros;
-    ChangeSet& changes = step.changes;
-    for (const auto& m : list) {
-      {
-        std::lock_guard g(compute_mu);
-        Maintained::ComputeState& c = m->compute;
-        if (c.dropped || !c.failed.empty() || c.processed_seq >= step.seq) {
-          // Dropped or stopped; or created after this step was queued (its snapshot has it).
-          // A failed one whose inputs change is rebuilt (retry_failed_dataflows).
-          if (!c.failed.empty() && c.processed_seq < step.seq)
-            for (uint64_t in : m->inputs()) c.retry |= changes.count(in) > 0;
-          if (c.processed_seq < step.seq) c.processed_seq = step.seq;
-          continue;
-        }
-      }
-      RowDiffs delta;
-      std::string error;
-      try {
-        m->step(step.ts, changes, ctx, delta);
-      } catch (const SqlError& e) {
-        error = e.sqlstate() + " " + e.message();
-        std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu; it answers the error until its inputs allow it: %s\n",
-                     m->name().c_str(),
-                     static_cast<unsigned long long>(step.ts), e.message().c_str());
-      }
-      arena.reset();
-      bool dropped;
-      {
-        std::lock_guard g(compute_mu);
-        dropped = m->compute.dropped;  // dropped while it was stepped: its collection may be gone
-      }
-      if (error.empty() && !delta.empty() && !dropped) {
-        if (persist && m->compute.is_mv) {
-          Status ps = persist->write_mv(m->id(), step.ts, delta, [&](const Row& r) { return m->count_of(r.ref()); });
-          if (!ps)
-            std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", m->name().c_str(), ps.message().c_str());
-        }
-        changes[m->id()] = std::move(delta);
-      }
-      std::lock_guard g(compute_mu);
-      if (!error.empty()) m->compute.failed = std::move(error);
-      m->compute.processed_seq = step.seq;
+    compute_cv.wait(lk);
+  }
+  compute_cv.notify_all();
+}
+
+bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& ctx) {
+  for (const auto& h : hydrations)
+    if (h->ready && !h->taken && !h->done) {
+      finish_hydration(lk, ctx, h);
+      return true;
+    }
+  std::shared_ptr<Maintained> pick;
+  std::shared_ptr<ComputeStep> step;
+  for (const auto& m : maintained) {
+    Maintained::ComputeState& c = m->compute;
+    if (c.running || c.dropped) continue;
+    uint64_t next = c.processed_seq + 1;
+    if (next > compute_enqueued_seq || next <= compute_done_seq) continue;
+    const std::shared_ptr<ComputeStep>& s = compute_queue[next - compute_done_seq - 1];
+    if (!c.failed.empty()) {
+      // Stopped: it skips the step; a failed one whose inputs change is rebuilt
+      // (retry_failed_dataflows). Its followers see no change from it.
+      for (uint64_t in : m->inputs()) c.retry |= s->changes.count(in) > 0 || s->outputs.count(in) > 0;
+      c.processed_seq = next;
+      deliver(m->id(), *s);
+      retire_steps();
       compute_progress_cv.notify_all();
+      compute_cv.notify_all();
+      return true;
     }
-    lk.lock();
-    for (auto it = subscribers.begin(); it != subscribers.end();) {
-      auto& qs = it->second;
-      auto c = changes.find(it->first);
-      for (auto w = qs.begin(); w != qs.end();) {
-        auto q = w->lock();
-        if (!q) {
-          w = qs.erase(w);
-          continue;
-        }
-        if (q->start_seq < step.seq) {
-          if (c != changes.end() && !c->second.empty()) q->push(step.ts, c->second);
-          // More transactions may still come at ts: only times before it are complete.
-          q->advance(step.ts);
-        }
-        ++w;
-      }
-      it = qs.empty() ? subscribers.erase(it) : std::next(it);
+    // Its inputs that are dataflows must have processed the step (their changes are in it).
+    bool ready = true;
+    for (uint64_t in : m->inputs())
+      for (const auto& other : maintained)
+        if (other->id() == in && other.get() != m.get() && other->compute.processed_seq < next) ready = false;
+    if (!ready) continue;
+    pick = m;
+    step = s;
+    break;
+  }
+  if (!pick) return false;
+  pick->compute.running = true;
+  std::map<uint64_t, const RowDiffs*> in;
+  for (uint64_t id : pick->inputs()) {
+    if (auto it = step->outputs.find(id); it != step->outputs.end()) in[id] = &it->second;
+    else if (auto t = step->changes.find(id); t != step->changes.end()) in[id] = &t->second;
+  }
+  lk.unlock();
+  ctx.logical_time_ms = step->ts;
+  ctx.statement_time_us = static_cast<int64_t>(step->ts) * 1000 - kUnixToPgEpochMicros;
+  RowDiffs delta;
+  std::string error;
+  try {
+    pick->step(step->ts, in, ctx, delta);
+  } catch (const SqlError& e) {
+    error = e.sqlstate() + " " + e.message();
+    std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu; it answers the error until its inputs allow it: %s\n",
+                 pick->name().c_str(), static_cast<unsigned long long>(step->ts), e.message().c_str());
+  }
+  ctx.arena->reset();
+  bool dropped;
+  {
+    std::lock_guard g(compute_mu);
+    dropped = pick->compute.dropped;  // dropped while it was stepped: its collection may be gone
+  }
+  if (error.empty() && !delta.empty() && !dropped && persist && pick->compute.is_mv) {
+    Status ps = persist->write_mv(pick->id(), step->ts, delta, [&](const Row& r) { return pick->count_of(r.ref()); });
+    if (!ps) std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", pick->name().c_str(), ps.message().c_str());
+  }
+  lk.lock();
+  Maintained::ComputeState& c = pick->compute;
+  if (!error.empty()) c.failed = std::move(error);
+  if (error.empty() && !delta.empty() && !dropped) step->outputs[pick->id()] = std::move(delta);
+  c.processed_seq = step->seq;
+  c.running = false;
+  if (!dropped) deliver(pick->id(), *step);
+  retire_steps();
+  compute_progress_cv.notify_all();
+  compute_cv.notify_all();
+  return true;
+}
+
+void Coordinator::State::deliver(uint64_t id, const ComputeStep& step) {
+  auto it = subscribers.find(id);
+  if (it == subscribers.end()) return;
+  const RowDiffs* c = nullptr;
+  if (auto o = step.outputs.find(id); o != step.outputs.end()) c = &o->second;
+  else if (auto t = step.changes.find(id); t != step.changes.end()) c = &t->second;
+  auto& qs = it->second;
+  for (auto w = qs.begin(); w != qs.end();) {
+    auto q = w->lock();
+    if (!q) {
+      w = qs.erase(w);
+      continue;
     }
+    if (q->start_seq < step.seq) {
+      if (c && !c->empty()) q->push(step.ts, *c);
+      // More transactions may still come at ts: only times before it are complete.
+      q->advance(step.ts);
+    }
+    ++w;
+  }
+  if (qs.empty()) subscribers.erase(it);
+}
+
+void Coordinator::State::retire_steps() {
+  while (!compute_queue.empty()) {
+    const std::shared_ptr<ComputeStep> s = compute_queue.front();
+    for (const auto& m : maintained)
+      if (!m->compute.dropped && m->compute.processed_seq < s->seq) return;
     // Dataflows being hydrated get this step's changes of their inputs (also an empty step:
     // time moved).
     for (const auto& h : hydrations) {
-      if (h->done || step.seq <= h->start_seq) continue;
-      ComputeStep e{step.seq, step.ts, {}};
-      for (auto in : h->inputs)
-        if (auto c = changes.find(in); c != changes.end()) e.changes[in] = c->second;
+      if (h->done || s->seq <= h->start_seq) continue;
+      ComputeStep e{s->seq, s->ts, {}, {}};
+      for (auto in : h->inputs) {
+        if (auto c = s->outputs.find(in); c != s->outputs.end()) e.changes[in] = c->second;
+        else if (auto t = s->changes.find(in); t != s->changes.end()) e.changes[in] = t->second;
+      }
       h->log.push_back(std::move(e));
     }
-    compute_done_seq = step.seq;
-    compute_current = nullptr;
+    compute_queue.pop_front();
+    compute_done_seq = s->seq;
     compute_progress_cv.notify_all();
-    finish_ready_hydrations(lk, ctx);
+    compute_cv.notify_all();
   }
 }
 
-void Coordinator::State::finish_ready_hydrations(std::unique_lock<std::mutex>& lk, EvalContext& ctx) {
-  std::vector<std::shared_ptr<Hydration>> ready;
-  for (const auto& h : hydrations)
-    if (h->ready && !h->done) ready.push_back(h);
-  for (const auto& h : ready) {
-    // Only this thread appends to the log, so it stays empty once replayed.
-    while (!h->log.empty()) {
-      ComputeStep e = std::move(h->log.front());
-      h->log.pop_front();
-      lk.unlock();
-      RowDiffs delta;
-      std::string error;
-      ctx.logical_time_ms = e.ts;
-      ctx.statement_time_us = static_cast<int64_t>(e.ts) * 1000 - kUnixToPgEpochMicros;
-      try {
-        h->m->step(e.ts, e.changes, ctx, delta);
-      } catch (const SqlError& err) {
-        error = err.sqlstate() + " " + err.message();
-      }
-      ctx.arena->reset();
-      lk.lock();
-      if (!error.empty() && h->m->compute.failed.empty()) h->m->compute.failed = std::move(error);
+void Coordinator::State::finish_hydration(std::unique_lock<std::mutex>& lk, EvalContext& ctx, const std::shared_ptr<Hydration>& h) {
+  h->taken = true;
+  // Retired steps are appended to the log meanwhile; the dataflow is added once it is empty,
+  // at compute_done_seq (the queued steps after it it processes like any other dataflow).
+  while (!h->log.empty()) {
+    ComputeStep e = std::move(h->log.front());
+    h->log.pop_front();
+    lk.unlock();
+    RowDiffs delta;
+    std::string error;
+    ctx.logical_time_ms = e.ts;
+    ctx.statement_time_us = static_cast<int64_t>(e.ts) * 1000 - kUnixToPgEpochMicros;
+    try {
+      h->m->step(e.ts, e.changes, ctx, delta);
+    } catch (const SqlError& err) {
+      error = err.sqlstate() + " " + err.message();
     }
-    h->m->compute.processed_seq = compute_done_seq;
-    maintained.push_back(h->m);
-    h->done = true;
-    std::erase(hydrations, h);
+    ctx.arena->reset();
+    lk.lock();
+    if (!error.empty() && h->m->compute.failed.empty()) h->m->compute.failed = std::move(error);
   }
-  if (!ready.empty()) compute_progress_cv.notify_all();
+  h->m->compute.processed_seq = compute_done_seq;
+  maintained.push_back(h->m);
+  h->done = true;
+  std::erase(hydrations, h);
+  compute_progress_cv.notify_all();
+  compute_cv.notify_all();
 }
 
 Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<bool>* cancelled) {
@@ -181,11 +223,8 @@ Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<b
 
 uint64_t Coordinator::State::frontier_of(const Maintained& m) const {
   uint64_t next = m.compute.processed_seq + 1;
-  if (next > compute_enqueued_seq) return now_ts + 1;  // caught up with everything published
-  if (compute_current && compute_current->seq == next) return compute_current->ts;
-  for (const auto& s : compute_queue)
-    if (s.seq == next) return s.ts;
-  return now_ts + 1;
+  if (next > compute_enqueued_seq || next <= compute_done_seq) return now_ts + 1;  // caught up
+  return compute_queue[next - compute_done_seq - 1]->ts;
 }
 
 void Coordinator::State::wait_compute_idle() {

@@ -64,7 +64,12 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
     // Called with mu held (shared) by the reader; the sizes are read once the compute thread has
     // caught up (it does not step a dataflow while a reader holds mu and nothing is queued).
     st->wait_compute_idle();
-    for (const auto& m : st->maintained) {
+    std::vector<std::shared_ptr<Maintained>> list;
+    {
+      std::lock_guard lk(st->compute_mu);  // a driver may add a hydrated dataflow meanwhile
+      list = st->maintained;
+    }
+    for (const auto& m : list) {
       const sql::ObjectInfo* o = const_cast<Catalog&>(st->catalog).find(m->id());
       std::string type = !o                                             ? "subscribe"
                          : o->kind == sql::ObjectKind::kMaterializedView ? "materialized-view"
@@ -169,6 +174,7 @@ uint64_t Coordinator::State::next_write_ts() {
 }
 
 Maintained* Coordinator::State::find_maintained(uint64_t id) {
+  std::lock_guard lk(compute_mu);  // a driver may add a hydrated dataflow meanwhile
   for (auto& m : maintained)
     if (m->id() == id) return m.get();
   return nullptr;
@@ -220,8 +226,19 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
   bool needed = !subscribers.empty() || !hydrations.empty() || any_time_dependent || (!changes.empty() && !maintained.empty());
   if (!needed) return;
   compute_progress_cv.wait(lk, [&] { return compute_queue.size() < kMaxQueuedSteps || compute_stopping; });
-  compute_queue.push_back(ComputeStep{++compute_enqueued_seq, t, std::move(changes)});
-  compute_cv.notify_one();
+  auto step = std::make_shared<ComputeStep>(ComputeStep{++compute_enqueued_seq, t, std::move(changes), {}});
+  compute_queue.push_back(step);
+  // Followers of collections that are not dataflows (tables) get the step now; those of
+  // dataflows get it from their dataflow once it has processed the step.
+  std::vector<uint64_t> ids;
+  for (const auto& [id, qs] : subscribers) {
+    bool is_dataflow = false;
+    for (const auto& m : maintained) is_dataflow |= m->id() == id;
+    if (!is_dataflow) ids.push_back(id);
+  }
+  for (uint64_t id : ids) deliver(id, *step);
+  retire_steps();  // with no dataflow at all, nothing else would
+  compute_cv.notify_all();
 }
 
 void Coordinator::State::start_ticker() {

@@ -82,26 +82,35 @@ struct Coordinator::State {
   // Dropped sinks whose threads may still be finishing (joined at shutdown). Guarded by mu.
   std::vector<std::shared_ptr<SinkEntry>> dropped_sinks;
   std::unique_ptr<Persistence> persist;                     // null only in tests without a data dir
-  // Compute (compute.cpp): the compute thread steps every maintained dataflow, off the write
-  // path. Publishing a write (or a tick) enqueues a step, with mu held exclusively; so while a
-  // reader holds mu, no step is added and a dataflow that has processed every enqueued step
-  // stays as it is: read_maintained() waits for that, and only for the dataflow it reads.
+  // Compute (compute.cpp): the drivers step the maintained dataflows, off the write path.
+  // Publishing a write (or a tick) enqueues a step, with mu held exclusively; so while a reader
+  // holds mu, no step is added and a dataflow that has processed every enqueued step stays as
+  // it is: read_maintained() waits for that, and only for the dataflow it reads. Each dataflow
+  // advances on its own: a driver takes any dataflow whose next step is queued and whose
+  // inputs that are dataflows have processed that step (their output changes of it are then
+  // in the step), so a slow dataflow holds back only itself, what reads it, and (through the
+  // queue's bound) publishers once kMaxQueuedSteps are waiting for it.
   struct ComputeStep {
     uint64_t seq = 0;
     uint64_t ts = 0;
-    ChangeSet changes;
+    ChangeSet changes;  // the tables' changes; not changed once queued
+    // The output changes of the dataflows that processed this step (those with any), each
+    // added by its dataflow under compute_mu and not changed after.
+    ChangeSet outputs;
   };
   static constexpr size_t kMaxQueuedSteps = 256;  // publishers wait beyond this (backpressure)
   std::mutex compute_mu;
-  std::condition_variable compute_cv;           // with compute_mu: a step was queued, or stop
+  std::condition_variable compute_cv;           // with compute_mu: a step was queued, a dataflow
+                                                // finished one, a hydration is ready, or stop
   std::condition_variable compute_progress_cv;  // with compute_mu: a dataflow or step finished
-  std::deque<ComputeStep> compute_queue;        // guarded by compute_mu
+  // Steps not yet processed by every dataflow, in seq order: the front one is
+  // compute_done_seq + 1. Guarded by compute_mu.
+  std::deque<std::shared_ptr<ComputeStep>> compute_queue;
   uint64_t compute_enqueued_seq = 0;            // guarded by compute_mu; grows only under mu too
-  uint64_t compute_done_seq = 0;                // guarded by compute_mu: every step up to it done
-  ComputeStep* compute_current = nullptr;       // guarded by compute_mu: the step in progress
+  uint64_t compute_done_seq = 0;                // guarded by compute_mu: every step up to it done by all
   // A dataflow being hydrated outside the locks (CREATE INDEX on a view): from its snapshot on,
-  // the compute thread logs the changes of its inputs for it; the hydrating session replays
-  // the log, then marks it ready, and the compute thread replays the rest and adds it to
+  // every finished step's changes of its inputs are logged for it; the hydrating session
+  // replays the log, then marks it ready, and a driver replays the rest and adds it to
   // `maintained` between two steps, so that it misses no change and sees none twice.
   struct Hydration {
     uint64_t id = 0;
@@ -112,24 +121,31 @@ struct Coordinator::State {
     std::deque<ComputeStep> log;       // guarded by compute_mu: later steps, its inputs' changes
     std::shared_ptr<Maintained> m;     // guarded by compute_mu: set when ready
     bool ready = false;                // guarded by compute_mu
+    bool taken = false;                // guarded by compute_mu: a driver is finishing it
     bool done = false;                 // guarded by compute_mu: added to `maintained`
   };
   std::vector<std::shared_ptr<Hydration>> hydrations;  // guarded by compute_mu
-  // REQUIRES: compute_mu held via lk (released while replaying). Called by the compute thread.
-  void finish_ready_hydrations(std::unique_lock<std::mutex>& lk, EvalContext& ctx);
   // The time before which a dataflow reflects every write (exclusive), from its progress.
   // REQUIRES: compute_mu held.
   uint64_t frontier_of(const Maintained& m) const;
   bool compute_stopping = false;                // guarded by compute_mu
-  std::thread compute_thread;
+  std::vector<std::thread> compute_threads;
   void start_compute();
-  void stop_compute();  // processes what is queued, then ends the thread
-  void compute_loop();
+  void stop_compute();  // processes what is queued, then ends the drivers
+  void compute_driver();
+  // The drivers' helpers. REQUIRES: compute_mu held via lk (released while stepping).
+  bool run_one(std::unique_lock<std::mutex>& lk, EvalContext& ctx);
+  void finish_hydration(std::unique_lock<std::mutex>& lk, EvalContext& ctx, const std::shared_ptr<Hydration>& h);
+  // Retires the steps every dataflow has processed, logging them for hydrations.
+  // REQUIRES: compute_mu held.
+  void retire_steps();
+  // Delivers a step's changes of id to its subscribers. REQUIRES: compute_mu held.
+  void deliver(uint64_t id, const ComputeStep& step);
   // The dataflow of id once it has processed every step enqueued so far (null: none). Throws the
   // dataflow's error when it stopped with one; 57014 when cancelled (looked at every 20 ms while
   // waiting). REQUIRES: mu held (shared or exclusively).
   Maintained* read_maintained(uint64_t id, const std::atomic<bool>* cancelled = nullptr);
-  // Waits until the compute thread has processed every enqueued step. REQUIRES: mu held.
+  // Waits until every dataflow has processed every enqueued step. REQUIRES: mu held.
   void wait_compute_idle();
   // Adds a hydrated dataflow: it starts after every step enqueued so far (its snapshot holds
   // them). REQUIRES: mu held exclusively.

@@ -47,14 +47,21 @@ std::vector<uint64_t> Maintained::inputs() const {
 
 
 void Maintained::step(uint64_t t, const ChangeSet& changes, EvalContext& ctx, RowDiffs& delta) {
+  std::map<uint64_t, const RowDiffs*> in;
+  for (const auto& [cid, node] : df_.sources)
+    if (auto it = changes.find(cid); it != changes.end()) in[cid] = &it->second;
+  step(t, in, ctx, delta);
+}
+
+void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& changes, EvalContext& ctx, RowDiffs& delta) {
   bool any_input = false;
   for (const auto& [cid, node] : df_.sources) {
     auto it = changes.find(cid);
-    if (it == changes.end() || it->second.empty()) continue;
+    if (it == changes.end() || !it->second || it->second->empty()) continue;
     any_input = true;
     dataflow::Batch batch;
-    batch.reserve(it->second.size());
-    for (const auto& [r, d] : it->second) batch.push_back({r, t, d});
+    batch.reserve(it->second->size());
+    for (const auto& [r, d] : *it->second) batch.push_back({r, t, d});
     df_.dataflow->push(node, std::move(batch));
   }
   // A tick with no input change costs nothing unless time alone can change the output.

@@ -49,6 +49,8 @@ class Maintained {
   // Feeds the changes at time t of the inputs (absent: no change) and steps; appends the
   // output's change to delta. Throws SqlError from evaluation.
   void step(uint64_t t, const ChangeSet& changes, EvalContext& ctx, RowDiffs& delta);
+  // The same with the changes given per input collection id (null or absent: no change).
+  void step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& changes, EvalContext& ctx, RowDiffs& delta);
 
   // The current contents: fn(row, multiplicity) for every row.
   void for_each(const std::function<void(RowRef, int64_t)>& fn) const;
@@ -78,6 +80,7 @@ class Maintained {
     std::chrono::steady_clock::time_point last_retry{};
     std::chrono::steady_clock::duration retry_cost{};  // how long the last failed rebuild took
     bool is_mv = false;          // a materialized view: its output changes are stored
+    bool running = false;        // a driver is stepping it (compute.cpp)
   };
   ComputeState compute;
   size_t bytes() const;

@@ -1755,8 +1755,11 @@ void Executor::drop_object(uint64_t id, bool write_table_deletes) {
       m->drop_index(x->index_key);
       ObjectInfo* on = catalog_->find(x->index_on);
       bool read_by_others = false;
-      for (const auto& other : cs_.maintained)
-        for (auto in : other->inputs()) read_by_others |= in == x->index_on;
+      {
+        std::lock_guard lk(cs_.compute_mu);  // a driver may add a hydrated dataflow meanwhile
+        for (const auto& other : cs_.maintained)
+          for (auto in : other->inputs()) read_by_others |= in == x->index_on;
+      }
       if (on && on->kind == ObjectKind::kView && m->num_indexes() == 0 && !read_by_others) {
         cs_.drop_maintained(x->index_on);
         on->maintained = false;
