@@ -204,11 +204,11 @@ void Coordinator::State::finish_hydration(std::unique_lock<std::mutex>& lk, Eval
   compute_cv.notify_all();
 }
 
-Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<bool>* cancelled) {
+Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<bool>* cancelled, bool wait) {
   Maintained* m = find_maintained(id);
   if (!m) return nullptr;
   std::unique_lock lk(compute_mu);
-  auto ready = [&] { return m->compute.processed_seq >= compute_enqueued_seq || !m->compute.failed.empty(); };
+  auto ready = [&] { return !wait || m->compute.processed_seq >= compute_enqueued_seq || !m->compute.failed.empty(); };
   // A query waiting for a slow dataflow stays cancellable: the flag is looked at every 20 ms.
   while (!compute_progress_cv.wait_for(lk, std::chrono::milliseconds(20), ready)) {
     if (cancelled && cancelled->load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");

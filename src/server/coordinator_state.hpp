@@ -143,8 +143,10 @@ struct Coordinator::State {
   void deliver(uint64_t id, const ComputeStep& step);
   // The dataflow of id once it has processed every step enqueued so far (null: none). Throws the
   // dataflow's error when it stopped with one; 57014 when cancelled (looked at every 20 ms while
-  // waiting). REQUIRES: mu held (shared or exclusively).
-  Maintained* read_maintained(uint64_t id, const std::atomic<bool>* cancelled = nullptr);
+  // waiting). With wait false (a serializable read), as it is now, without waiting: then its
+  // contents may be read only with its state_mu held shared (a driver may be stepping it).
+  // REQUIRES: mu held (shared or exclusively).
+  Maintained* read_maintained(uint64_t id, const std::atomic<bool>* cancelled = nullptr, bool wait = true);
   // Waits until every dataflow has processed every enqueued step. REQUIRES: mu held.
   void wait_compute_idle();
   // Adds a hydrated dataflow: it starts after every step enqueued so far (its snapshot holds

@@ -1,6 +1,7 @@
 #include "server/maintained.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include "common/error.hpp"
 #include "dataflow/update.hpp"
@@ -71,6 +72,7 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
   RowDiffs mine;
   for (auto& u : out) mine.push_back({std::move(u.row), u.diff});
   dataflow::consolidate(mine);
+  std::unique_lock sl(state_mu);  // readers of the contents (serializable reads) wait only for this
   apply(mine);
   for (auto& m : mine) delta.push_back(std::move(m));
 }

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <shared_mutex>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -83,6 +84,9 @@ class Maintained {
     bool running = false;        // a driver is stepping it (compute.cpp)
   };
   ComputeState compute;
+  // Held exclusively while a step applies its output change to the contents, shared by readers
+  // of the contents: a serializable read (no waiting) reads them while a driver steps it.
+  mutable std::shared_mutex state_mu;
   size_t bytes() const;
 
  private:

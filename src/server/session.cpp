@@ -179,6 +179,9 @@ struct Session::State {
   // The block is a multi-statement query's implicit one (Session::begin_implicit_block).
   bool implicit = false;
   std::atomic<bool> cancelled{false};
+  // The session ran SET transaction_isolation = 'serializable' (Materialize's serializable:
+  // reads of one dataflow do not wait for it); by default reads are strict serializable.
+  bool serializable_reads = false;
   CursorSet cursors;  // server/cursors.hpp
   int32_t backend_pid = 0;
   std::function<bool(int32_t, bool)> signal_backend;
@@ -465,6 +468,14 @@ class Executor {
     return l;
   }
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  // Serializable reads (transaction_isolation = 'serializable'): a SELECT that reads one
+  // maintained dataflow and nothing else reads it as it is, without waiting for it to catch up
+  // with the latest write (Materialize's serializable: the answer is the view's contents at
+  // its own frontier, a consistent past state). A query reading anything more waits as strict
+  // serializable reads do (there is no history to read the others at the same past time).
+  // Returns that dataflow's id, or 0.
+  uint64_t serializable_read_of(const dataflow::RelExpr& plan);
+  uint64_t no_wait_id_ = 0;
 
   Coordinator::State& cs_;
   Session::State& st_;
@@ -493,7 +504,8 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
         cs_.published_rows(id, *t, emit);
       }
     }
-    if (Maintained* m = cs_.read_maintained(id, &st_.cancelled)) {
+    if (Maintained* m = cs_.read_maintained(id, &st_.cancelled, id != no_wait_id_)) {
+      std::shared_lock sl(m->state_mu);
       m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
     } else if (st_.block && !st_.block->base.count(id)) {
       // A materialized view the open block created: maintained from COMMIT on, computed here.
@@ -660,6 +672,7 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_DISCARD_STMT:
       if (st_.txn != TransactionStatus::kIdle && stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)
         throw SqlError(sqlstate::kActiveSqlTransaction, "DISCARD ALL cannot run inside a transaction block");
+      if (stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL) st_.serializable_reads = false;
       return done("DISCARD ALL");
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
     default:
@@ -688,6 +701,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
   {
     dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
     ctx_.logical_time_ms = cs_.now_ts;
+    no_wait_id_ = serializable_read_of(plan);
     if (!try_fast_path(plan, result)) {
       rewrite_point_lookups(plan);
       result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits());
@@ -1519,6 +1533,15 @@ void collect_inputs(const dataflow::RelExpr& e, std::vector<uint64_t>& out) {
 }
 }  // namespace
 
+uint64_t Executor::serializable_read_of(const dataflow::RelExpr& plan) {
+  if (!st_.serializable_reads) return 0;
+  if (st_.block && !st_.pending.empty()) return 0;  // the block's own writes are read too
+  std::vector<uint64_t> inputs;
+  collect_inputs(plan, inputs);
+  if (inputs.size() != 1 || !cs_.find_maintained(inputs[0])) return 0;
+  return inputs[0];
+}
+
 void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key) {
   // Under the lock: the plan, and a snapshot of its inputs at now_ts (copying rows is cheap
   // next to computing the view); the compute thread logs every later change of the inputs.
@@ -2015,6 +2038,7 @@ void Executor::commit_block() {
 std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
     for (const auto& d : kDefaultSettings) st_.settings[d.name] = setting_default(d);
+    st_.serializable_reads = false;
     return done("RESET");
   }
   std::string name = sql::lower_ident(s->name ? s->name : "");
@@ -2048,6 +2072,7 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
     std::string v = sql::lower_ident(value);
     if (v != "strict serializable" && v != "serializable" && v != "read committed" && v != "repeatable read")
       throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"" + name + "\": \"" + value + "\"");
+    if (name == "transaction_isolation") st_.serializable_reads = v == "serializable" && s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE;
   }
   if (name == "timezone" || name == "time zone") {
     std::string v = sql::lower_ident(value);
@@ -2537,8 +2562,9 @@ std::string Executor::fast_path_index(const dataflow::RelExpr& plan) {
 bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out) {
   FastPath fp = match_fast_path(plan);
   if (!fp.get) return false;
-  Maintained* m = cs_.read_maintained(fp.get->collection_id);
+  Maintained* m = cs_.read_maintained(fp.get->collection_id, &st_.cancelled, fp.get->collection_id != no_wait_id_);
   if (!m) return false;
+  std::shared_lock sl(m->state_mu);
   auto eq = equalities(fp.filter);
   int chosen = -1;
   for (size_t i = 0; i < m->num_indexes() && chosen < 0; ++i) {
