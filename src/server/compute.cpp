@@ -193,6 +193,10 @@ void Coordinator::State::finish_hydration(std::unique_lock<std::mutex>& lk, Eval
       error = err.sqlstate() + " " + err.message();
     }
     ctx.arena->reset();
+    if (error.empty() && !delta.empty() && persist && h->m->compute.is_mv) {
+      Status ps = persist->write_mv(h->id, e.ts, delta, [&](const Row& r) { return h->m->count_of(r.ref()); });
+      if (!ps) std::fprintf(stderr, "freshet: could not store materialized view %s: %s\n", h->name.c_str(), ps.message().c_str());
+    }
     lk.lock();
     if (!error.empty() && h->m->compute.failed.empty()) h->m->compute.failed = std::move(error);
   }

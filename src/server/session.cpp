@@ -424,10 +424,12 @@ class Executor {
   void commit_produce() { commit_staged(); }
   std::unique_ptr<Execution> create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key,
                                           bool unique = false);
-  // CREATE INDEX on a view that is not maintained yet: releases the lock while the dataflow is
-  // hydrated and caught up (Coordinator::State::Hydration), retakes it before returning.
+  // CREATE INDEX on a view that is not maintained yet, and CREATE MATERIALIZED VIEW: releases
+  // the lock while the dataflow is hydrated and caught up (Coordinator::State::Hydration),
+  // retakes it before returning. A materialized view's collection must exist; its contents
+  // are stored as they are computed. Meanwhile reads of it compute its query (snapshot_fn).
   void hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key);
-  std::unique_ptr<Execution> create_materialized_view(const PgQuery__CreateTableAsStmt* s);
+  std::unique_ptr<Execution> create_materialized_view(DdlLock& lock, const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_sink(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_view_from_text(const sql::StreamingStatement& st);
@@ -507,11 +509,10 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
     if (Maintained* m = cs_.read_maintained(id, &st_.cancelled, id != no_wait_id_)) {
       std::shared_lock sl(m->state_mu);
       m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
-    } else if (st_.block && !st_.block->base.count(id)) {
-      // A materialized view the open block created: maintained from COMMIT on, computed here.
-      const ObjectInfo* o = catalog_->find(id);
-      if (o && o->kind == ObjectKind::kMaterializedView)
-        for (const auto& [row, n] : dataflow::run_oneshot(plan_for_object(*o), snapshot_fn(), ctx_, query_limits())) emit(row, n);
+    } else if (const ObjectInfo* o = catalog_->find(id); o && o->kind == ObjectKind::kMaterializedView) {
+      // A materialized view without its dataflow: created by the open block (maintained from
+      // COMMIT on), or being hydrated (CREATE MATERIALIZED VIEW in progress): computed here.
+      for (const auto& [row, n] : dataflow::run_oneshot(plan_for_object(*o), snapshot_fn(), ctx_, query_limits())) emit(row, n);
     }
     auto it = st_.pending.find(id);
     if (it != st_.pending.end())
@@ -1363,7 +1364,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
 
 std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTableAsStmt* s) {
   DdlLock lock(cs_);
-  if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) return create_materialized_view(s);
+  if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) return create_materialized_view(lock, s);
   const auto* into = s->into;
   std::string name = into->rel->relname;
   if (catalog_->lookup("public", name)) {
@@ -1407,7 +1408,7 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
   return done("SELECT " + std::to_string(count));
 }
 
-std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__CreateTableAsStmt* s) {
+std::unique_ptr<Execution> Executor::create_materialized_view(DdlLock& lock, const PgQuery__CreateTableAsStmt* s) {
   const auto* into = s->into;
   std::string name = into->rel->relname;
   if (catalog_->lookup("public", name)) {
@@ -1442,13 +1443,31 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
   ObjectInfo& mv = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(mv.id, d);
   if (st_.block) return done("CREATE MATERIALIZED VIEW");  // maintained from COMMIT on
+  const uint64_t id = mv.id;
   try {
-    maintain_view(mv);
+    if (cs_.persist) {
+      Status ps = cs_.persist->create_mv_collection(id, "mv:" + mv.name);
+      if (!ps) throw storage_write_error("could not store materialized view " + mv.name, ps);
+    }
+    // Hydrated without the locks; meanwhile other statements go on, and reads of it compute
+    // its query.
+    hydrate_in_background(lock, mv, {});
   } catch (...) {
-    if (cs_.find_maintained(mv.id)) cs_.drop_maintained(mv.id);
-    catalog_->remove(mv.id);
+    if (cs_.find_maintained(id)) cs_.drop_maintained(id);
+    if (catalog_->find(id)) {
+      if (cs_.persist) (void)cs_.persist->drop_collection(id);
+      catalog_->remove(id);
+    }
     throw;
   }
+  ObjectInfo* now = catalog_->find(id);
+  if (!now) {
+    // Dropped by another session while it was hydrated.
+    if (cs_.find_maintained(id)) cs_.drop_maintained(id);
+    throw SqlError(sqlstate::kUndefinedTable, "materialized view \"" + name + "\" was dropped while it was created");
+  }
+  now->maintained = true;
+  catalog_->updated(id);
   return done("CREATE MATERIALIZED VIEW");
 }
 
@@ -1561,8 +1580,8 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
     std::lock_guard lk(cs_.compute_mu);
     for (const auto& other : cs_.hydrations)
       if (other->id == id)
-        throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "an index on \"" + view.name + "\" is being created")
-            .with_hint("Wait until that CREATE INDEX has finished.");
+        throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "\"" + view.name + "\" is being hydrated")
+            .with_hint("Wait until its CREATE INDEX or CREATE MATERIALIZED VIEW has finished.");
     h->start_seq = cs_.compute_enqueued_seq;
     cs_.hydrations.push_back(h);
   }
@@ -1583,9 +1602,17 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
           for (const auto& [r, n] : snap[cid]) emit(r, n);
         },
         ctx_, initial);
+    const bool mv = view.kind == ObjectKind::kMaterializedView;
+    m->compute.is_mv = mv;
+    auto store = [&](uint64_t ts, const RowDiffs& delta) {
+      if (!mv || !cs_.persist || delta.empty()) return;
+      Status ps = cs_.persist->write_mv(id, ts, delta, [&](const Row& r) { return m->count_of(r.ref()); });
+      if (!ps) throw storage_write_error("could not store materialized view " + h->name, ps);
+    };
+    store(h->start_ts, initial);
     snap.clear();
     initial.clear();
-    m->add_index(key);
+    if (!key.empty()) m->add_index(key);
     while (true) {
       std::deque<Coordinator::State::ComputeStep> batch;
       {
@@ -1596,6 +1623,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
         RowDiffs delta;
         ctx_.logical_time_ms = e.ts;
         m->step(e.ts, e.changes, ctx_, delta);
+        store(e.ts, delta);
         arena_.reset();
       }
       if (batch.size() <= 2) break;
@@ -1676,6 +1704,13 @@ dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
 
 Maintained& Executor::maintain_view(ObjectInfo& view) {
   if (Maintained* m = cs_.read_maintained(view.id)) return *m;  // idle: its indexes may change
+  {
+    std::lock_guard lk(cs_.compute_mu);
+    for (const auto& h : cs_.hydrations)
+      if (h->id == view.id)
+        throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "\"" + view.name + "\" is being hydrated")
+            .with_hint("Wait until its CREATE INDEX or CREATE MATERIALIZED VIEW has finished.");
+  }
   dataflow::RelExpr plan = plan_for_object(view);
   RowDiffs initial;
   ctx_.logical_time_ms = cs_.now_ts;
