@@ -102,6 +102,17 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
                                Datum::from_int(static_cast<int64_t>(h->log.size())), Datum::from_bool(false), Datum::null()};
       out.push_back(Row::pack(ds));
     }
+    std::vector<uint64_t> shown;
+    for (const auto& p : st->restart_pending) {  // waiting for the restart hydrator
+      bool started = std::find(shown.begin(), shown.end(), p.dataflow_id) != shown.end();
+      for (const auto& h : st->hydrations) started |= h->id == p.dataflow_id;
+      for (const auto& m : st->maintained) started |= m->id() == p.dataflow_id;
+      if (started) continue;
+      shown.push_back(p.dataflow_id);
+      std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(p.dataflow_id)), Datum::from_string(p.name), Datum::from_int(0),
+                               Datum::from_int(0), Datum::from_int(0), Datum::from_bool(false), Datum::null()};
+      out.push_back(Row::pack(ds));
+    }
   };
   st->catalog.source_rows = [st](std::vector<Row>& out) {
     uint64_t now = wall_clock_ms();
@@ -141,6 +152,14 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
 }
 
 Coordinator::~Coordinator() {
+  // The restart hydrator first: it stops after the hydration in progress (which ends at once
+  // when the drivers are stopping).
+  {
+    std::lock_guard lk(state_->compute_mu);
+    state_->shutting_down = true;
+  }
+  state_->compute_progress_cv.notify_all();
+  if (state_->hydrator.joinable()) state_->hydrator.join();
   // Stop connector threads first (they call into the state), without holding the lock.
   std::vector<std::shared_ptr<SourceEntry>> sources;
   {

@@ -209,7 +209,19 @@ struct Coordinator::State {
   // Start-up: the catalog, table contents and sources' data from disk, then hydration of every
   // index and materialized view (progress on stderr). Sources are started by start_sources().
   void recover();
-  void start_sources();
+  void start_sources();  // also starts the restart hydrator, which starts the sinks
+  // The indexes and materialized views to hydrate after a restart, in creation order; the
+  // restart hydrator thread takes them one by one, without holding the locks while a dataflow
+  // hydrates. Guarded by compute_mu.
+  struct RestartHydration {
+    uint64_t object_id = 0;  // the index or materialized view
+    uint64_t dataflow_id = 0;  // the view or materialized view whose dataflow it needs
+    std::string name;        // the dataflow's
+  };
+  std::deque<RestartHydration> restart_pending;
+  std::thread hydrator;
+  bool shutting_down = false;  // guarded by compute_mu: hydrations give up (57P01)
+  void hydrate_after_restart();
   std::vector<std::pair<std::shared_ptr<SourceEntry>, std::optional<std::string>>> sources_to_start;
   // Marks a sink stopped and dropped (its thread removes its dataflow and data as it ends).
   // REQUIRES: mu held exclusively.

@@ -402,6 +402,9 @@ class Executor {
  public:
   std::unique_ptr<Execution> run_streaming(const sql::StreamingStatement& st);
   Maintained& maintain_for_recovery(ObjectInfo& view) { return maintain_view(view); }
+  void hydrate_for_restart(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key) {
+    hydrate_in_background(lock, view, key);
+  }
   // The dataflow of a view or materialized view whose hydration failed (errors are data): its
   // plan rendered over nothing, answering `error` to reads until retry_failed_dataflows()
   // rebuilds it. Throws SqlError when even that cannot be built. REQUIRES: mu held exclusively.
@@ -1610,6 +1613,15 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
       if (!ps) throw storage_write_error("could not store materialized view " + h->name, ps);
     };
     store(h->start_ts, initial);
+    if (mv && cs_.persist) {
+      // After a restart its collection holds what it stored before: rows gone since go.
+      RowDiffs gone;
+      if (auto c = cs_.persist->store().get(id))
+        if (auto stored = c->snapshot())
+          for (auto& rec : stored->records)
+            if (rec.value && m->count_of(rec.key.ref()) == 0) gone.push_back({rec.key, -1});
+      store(h->start_ts, gone);
+    }
     snap.clear();
     initial.clear();
     if (!key.empty()) m->add_index(key);
@@ -1632,7 +1644,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
     h->m = m;
     h->ready = true;
     cs_.compute_cv.notify_all();
-    cs_.compute_progress_cv.wait(lk, [&] { return h->done || cs_.compute_stopping; });
+    cs_.compute_progress_cv.wait(lk, [&] { return h->done || cs_.compute_stopping || cs_.shutting_down; });
     if (!h->done) throw SqlError(sqlstate::kAdminShutdown, "the server is shutting down");
   } catch (...) {
     {
@@ -3541,64 +3553,17 @@ void Coordinator::State::recover() {
     sources[entry->id] = entry;
     sources_to_start.push_back({entry, checkpoint});
   }
-  // Hydration: indexes on views and materialized views, in creation order.
-  std::vector<uint64_t> to_hydrate;
+  // Hydration: indexes on views and materialized views, in creation order, by the restart
+  // hydrator after start-up (hydrate_after_restart), while the server serves. Until a view's
+  // dataflow is there, reads compute it: a view counts as not maintained (in memory only),
+  // a materialized view without its dataflow is computed by snapshot_fn.
   for (const auto& [id, o] : catalog.objects()) {
-    if (o->kind == sql::ObjectKind::kMaterializedView) to_hydrate.push_back(id);
-    if (o->kind == sql::ObjectKind::kIndex) to_hydrate.push_back(id);
-  }
-  size_t done_count = 0;
-  Session::State dummy;
-  std::vector<Type> no_params;
-  for (uint64_t id : to_hydrate) {
-    sql::ObjectInfo* o = catalog.find(id);
-    if (!o) continue;
-    sql::ObjectInfo* target = o->kind == sql::ObjectKind::kIndex ? catalog.find(o->index_on) : o;
-    if (!target || (target->kind != sql::ObjectKind::kView && target->kind != sql::ObjectKind::kMaterializedView)) {
-      ++done_count;
-      continue;
-    }
-    auto t0 = std::chrono::steady_clock::now();
-    try {
-      Executor hx(*this, dummy, {}, no_params);
-      Maintained& m = hx.maintain_for_recovery(*target);
-      if (o->kind == sql::ObjectKind::kIndex && m.find_index(o->index_key) < 0) m.add_index(o->index_key);
-      if (target->kind == sql::ObjectKind::kMaterializedView && o == target) {
-        // Bring the stored contents in line with the recomputed ones.
-        std::unordered_map<Row, int64_t, RowHash> stored;
-        if (auto c = persist->store().get(target->id)) {
-          if (auto snap = c->snapshot())
-            for (auto& rec : snap->records)
-              if (rec.value) stored[rec.key] = rec.value->get(0).as_int();
-        }
-        RowDiffs fix;
-        for (const auto& [r, n] : stored)
-          if (m.count_of(r.ref()) == 0) fix.push_back({r, -n});
-        m.for_each([&](RowRef r, int64_t n) {
-          Row row(std::string(r.bytes()));
-          auto it = stored.find(row);
-          if (it == stored.end() || it->second != n) fix.push_back({std::move(row), n});
-        });
-        (void)persist->write_mv(target->id, now_ts, fix, [&](const Row& r) { return m.count_of(r.ref()); });
-      }
-      ++done_count;
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-      std::fprintf(stderr, "freshet: hydrated %s (%zu of %zu): %zu rows in %lld ms\n", o->name.c_str(), done_count,
-                   to_hydrate.size(), m.records(), static_cast<long long>(ms));
-    } catch (const SqlError& e) {
-      // Errors are data: the object answers its error (as it did before the restart) until the
-      // rows causing it are gone (retry_failed_dataflows), rather than being left out.
-      std::fprintf(stderr, "freshet: could not hydrate %s, it answers the error until its data allows it: %s\n",
-                   o->name.c_str(), e.message().c_str());
-      try {
-        Executor fx(*this, dummy, {}, no_params);
-        Maintained* m = find_maintained(target->id);
-        if (!m) m = &fx.maintain_failed(*target, e);
-        if (o->kind == sql::ObjectKind::kIndex && m->find_index(o->index_key) < 0) m->add_index(o->index_key);
-      } catch (const SqlError& e2) {
-        std::fprintf(stderr, "freshet: %s cannot be served: %s\n", o->name.c_str(), e2.message().c_str());
-      }
-    }
+    sql::ObjectInfo* target = o->kind == sql::ObjectKind::kIndex ? catalog.find(o->index_on) : o.get();
+    if (!target || (target->kind != sql::ObjectKind::kView && target->kind != sql::ObjectKind::kMaterializedView)) continue;
+    if (o->kind != sql::ObjectKind::kMaterializedView && o->kind != sql::ObjectKind::kIndex) continue;
+    if (target->kind == sql::ObjectKind::kView) target->maintained = false;
+    std::lock_guard lk(compute_mu);
+    restart_pending.push_back({id, target->id, target->name});
   }
   // Sinks: rebuilt from their statements; their threads start with the sources.
   for (const auto& [id, o] : catalog.objects()) {
@@ -3615,6 +3580,85 @@ void Coordinator::State::recover() {
   }
   if (nobjects > 0)
     std::fprintf(stderr, "freshet: restored %zu catalog objects, %zu sources, %zu sinks\n", nobjects, loaded->sources.size(), sinks.size());
+}
+
+void Coordinator::State::hydrate_after_restart() {
+  size_t total, done_count = 0;
+  {
+    std::lock_guard lk(compute_mu);
+    total = restart_pending.size();
+  }
+  Session::State dummy;
+  std::vector<Type> no_params;
+  while (true) {
+    uint64_t id;
+    {
+      std::lock_guard lk(compute_mu);
+      if (restart_pending.empty() || shutting_down) break;
+      id = restart_pending.front().object_id;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    std::string name;
+    size_t rows = 0;
+    try {
+      DdlLock lock(*this);
+      sql::ObjectInfo* o = catalog.find(id);
+      sql::ObjectInfo* target = !o ? nullptr : o->kind == sql::ObjectKind::kIndex ? catalog.find(o->index_on) : o;
+      if (o && target) {
+        name = o->name;
+        Executor hx(*this, dummy, {}, no_params);
+        std::vector<uint32_t> key = o->kind == sql::ObjectKind::kIndex ? o->index_key : std::vector<uint32_t>{};
+        if (Maintained* m = find_maintained(target->id)) {
+          // Hydrated already (an earlier index on the same view, or a statement since start-up).
+          Maintained* idle = read_maintained(target->id);
+          if (idle && !key.empty() && idle->find_index(key) < 0) idle->add_index(key);
+          rows = m->records();
+        } else {
+          const uint64_t tid = target->id;
+          try {
+            hx.hydrate_for_restart(lock, *target, key);
+          } catch (const SqlError& e) {
+            if (e.sqlstate() == sqlstate::kAdminShutdown) throw;
+            // Errors are data: the object answers its error (as it did before the restart)
+            // until the rows causing it are gone (retry_failed_dataflows).
+            std::fprintf(stderr, "freshet: could not hydrate %s, it answers the error until its data allows it: %s\n",
+                         name.c_str(), e.message().c_str());
+            if (sql::ObjectInfo* t = catalog.find(tid); t && !find_maintained(tid)) {
+              Maintained& m = hx.maintain_failed(*t, e);
+              if (!key.empty() && m.find_index(key) < 0) m.add_index(key);
+            }
+          }
+          if (sql::ObjectInfo* t = catalog.find(tid); t && t->kind == sql::ObjectKind::kView) t->maintained = true;
+          if (Maintained* m2 = find_maintained(tid)) rows = m2->records();
+        }
+      }
+    } catch (const SqlError& e) {
+      if (e.sqlstate() == sqlstate::kAdminShutdown) break;
+      std::fprintf(stderr, "freshet: %s cannot be served: %s\n", name.c_str(), e.message().c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "freshet: %s cannot be served: %s\n", name.c_str(), e.what());
+    }
+    {
+      std::lock_guard lk(compute_mu);
+      if (!restart_pending.empty()) restart_pending.pop_front();
+    }
+    ++done_count;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    if (!name.empty())
+      std::fprintf(stderr, "freshet: hydrated %s (%zu of %zu): %zu rows in %lld ms\n", name.c_str(), done_count, total, rows,
+                   static_cast<long long>(ms));
+  }
+  // Sinks start once what they read is hydrated.
+  {
+    std::lock_guard lk(compute_mu);
+    if (shutting_down) return;
+  }
+  std::vector<std::shared_ptr<SinkEntry>> to_start;
+  {
+    std::shared_lock lock(mu);
+    for (const auto& [id, e] : sinks) to_start.push_back(e);
+  }
+  for (auto& e : to_start) start_sink(*this, e);
 }
 
 void Coordinator::State::retry_failed_dataflows() {
@@ -3689,12 +3733,8 @@ void Coordinator::State::retry_failed_dataflows() {
 }
 
 void Coordinator::State::start_sources() {
-  std::vector<std::shared_ptr<SinkEntry>> to_start;
-  {
-    std::shared_lock lock(mu);
-    for (const auto& [id, e] : sinks) to_start.push_back(e);
-  }
-  for (auto& e : to_start) start_sink(*this, e);
+  // Sinks are started by the restart hydrator once the dataflows are hydrated.
+  hydrator = std::thread([this] { hydrate_after_restart(); });
   auto list = std::move(sources_to_start);
   sources_to_start.clear();
   for (auto& [entry, checkpoint] : list) {

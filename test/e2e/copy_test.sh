@@ -142,7 +142,8 @@ with conn.cursor().copy("COPY (SUBSCRIBE (SELECT id, name FROM items WHERE id = 
 PY
   expect "COPY (SUBSCRIBE) streams the snapshot" "1	1	kayak" /usr/bin/python3 "$WORK/sub.py"
   for _ in $(seq 1 30); do (( $(threads) <= before )) && break; sleep 0.1; done
-  expect "the subscription ends with its client" "$before" threads
+  # At most as many threads as before (another thread of the server may have ended meanwhile).
+  expect "the subscription ends with its client" "yes" bash -c "(( \$(ls /proc/$FRESHET_PID/task | wc -l) <= $before )) && echo yes || ls /proc/$FRESHET_PID/task | wc -l"
 fi
 
 # psycopg 3: cursor.copy() in text and binary; write_row/rows().

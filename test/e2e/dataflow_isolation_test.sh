@@ -133,11 +133,24 @@ got=$(psql -X -qAt -c "SELECT n || ':' || s FROM slow3")
 
 freshet_alive || fail "freshet exited"
 # And after a restart (it is hydrated again, its stored contents brought in line).
+u_before=$(psql -X -qAt -c "SELECT count(*) FROM u")
 kill -s TERM "$FRESHET_PID"; wait "$FRESHET_PID" 2>/dev/null
 "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" --pg-listen "127.0.0.1:$FRESHET_PORT" \
   --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" >>"$FRESHET_LOG" 2>&1 &
 FRESHET_PID=$!
 if wait_ready "$FRESHET_PORT" 120 "$FRESHET_PID"; then
+  # The server serves while its dataflows hydrate (slow takes seconds): progress is visible,
+  # other tables answer at once, and reads of the views compute them meanwhile.
+  t0=$(date +%s%N)
+  hyd=$(psql -X -qAt -c "SELECT count(*) FROM mz_hydration_statuses WHERE NOT hydrated")
+  rc=$(psql -X -qAt -c "SELECT count(*) FROM u")
+  r_ms=$((($(date +%s%N) - t0) / 1000000))
+  sn=$(psql -X -qAt -c "SELECT n FROM slow")
+  echo "     after the restart: ${hyd} dataflow(s) not hydrated yet; a read of another table took ${r_ms} ms"
+  ((hyd > 0)) || fail "right after the restart no dataflow shows as hydrating (hydrated before serving?)"
+  [[ "$rc" == "$u_before" ]] || fail "u has '$rc' rows after the restart, not $u_before"
+  ((r_ms < 2000)) || fail "reads of a table waited ${r_ms} ms for the restart's hydration"
+  [[ "$sn" == 2201 ]] || fail "slow answered '$sn' during or after the restart's hydration, not 2201"
   got=$(psql -X -qAt -c "SELECT n || ':' || s FROM slow3")
   [[ "$got" == "$want" ]] || fail "after a restart slow3 has $got, not $want"
 else
