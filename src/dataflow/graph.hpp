@@ -132,6 +132,11 @@ class Dataflow {
 
   size_t num_nodes() const { return nodes_.size(); }
   const StepLimits& limits() const { return limits_; }
+  // Sets the cancellation flag polled by later steps (null: none), on every shard.
+  void set_cancel_flag(const std::atomic<bool>* flag) {
+    limits_.cancelled = flag;
+    for (auto& s : shards_) s->set_cancel_flag(flag);
+  }
   size_t state_size() const;
 
  private:

@@ -157,6 +157,7 @@ Coordinator::~Coordinator() {
   {
     std::lock_guard lk(state_->compute_mu);
     state_->shutting_down = true;
+    if (state_->hydrator_cancel) *state_->hydrator_cancel = true;
   }
   state_->compute_progress_cv.notify_all();
   if (state_->hydrator.joinable()) state_->hydrator.join();

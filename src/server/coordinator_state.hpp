@@ -221,6 +221,7 @@ struct Coordinator::State {
   std::deque<RestartHydration> restart_pending;
   std::thread hydrator;
   bool shutting_down = false;  // guarded by compute_mu: hydrations give up (57P01)
+  std::atomic<bool>* hydrator_cancel = nullptr;  // guarded by compute_mu: the restart hydrator's flag
   void hydrate_after_restart();
   std::vector<std::pair<std::shared_ptr<SourceEntry>, std::optional<std::string>>> sources_to_start;
   // Marks a sink stopped and dropped (its thread removes its dataflow and data as it ends).

@@ -20,7 +20,8 @@ bool depends_on_time(const dataflow::RelExpr& e) {
 }  // namespace
 
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t,
-                       const dataflow::SnapshotFn& snapshot, EvalContext& ctx, RowDiffs& initial)
+                       const dataflow::SnapshotFn& snapshot, EvalContext& ctx, RowDiffs& initial,
+                       const std::atomic<bool>* cancelled)
     : id_(id), name_(std::move(name)), plan_(std::move(plan)), contents_(0, RefHash{this}, RefEq{this}) {
   dataflow::RenderOptions opts;
   opts.keep_state = true;
@@ -33,7 +34,14 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
     snapshot(cid, [&](const Row& r, int64_t diff) { batch.push_back({r, t, diff}); });
     df_.dataflow->push(node, std::move(batch));
   }
-  df_.dataflow->step(t, ctx);
+  df_.dataflow->set_cancel_flag(cancelled);
+  try {
+    df_.dataflow->step(t, ctx);
+  } catch (...) {
+    df_.dataflow->set_cancel_flag(nullptr);
+    throw;
+  }
+  df_.dataflow->set_cancel_flag(nullptr);
   dataflow::Batch out = df_.dataflow->take_output(df_.output);
   for (auto& u : out) initial.push_back({std::move(u.row), u.diff});
   dataflow::consolidate(initial);

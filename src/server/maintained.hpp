@@ -38,8 +38,12 @@ class Maintained {
  public:
   // Renders plan and hydrates it from snapshot at time t (the initial contents come out as the
   // first delta, which is returned in initial). Throws SqlError from evaluation.
+  // cancelled, when given, makes the hydration stop with 57014 once set (it is not kept).
   Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const dataflow::SnapshotFn& snapshot,
-             EvalContext& ctx, RowDiffs& initial);
+             EvalContext& ctx, RowDiffs& initial, const std::atomic<bool>* cancelled = nullptr);
+  // Makes later steps stop with 57014 once *flag is set (null: never). The flag must outlive
+  // those steps: the caller clears it before the flag's owner goes.
+  void set_cancel_flag(const std::atomic<bool>* flag) { df_.dataflow->set_cancel_flag(flag); }
 
   uint64_t id() const { return id_; }
   const std::string& name() const { return name_; }

@@ -1604,7 +1604,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
         [&](uint64_t cid, const std::function<void(const Row&, int64_t)>& emit) {
           for (const auto& [r, n] : snap[cid]) emit(r, n);
         },
-        ctx_, initial);
+        ctx_, initial, &st_.cancelled);  // a cancel request stops the hydration (57014)
     const bool mv = view.kind == ObjectKind::kMaterializedView;
     m->compute.is_mv = mv;
     auto store = [&](uint64_t ts, const RowDiffs& delta) {
@@ -1625,6 +1625,11 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
     snap.clear();
     initial.clear();
     if (!key.empty()) m->add_index(key);
+    m->set_cancel_flag(&st_.cancelled);
+    struct Clear {
+      Maintained& m;
+      ~Clear() { m.set_cancel_flag(nullptr); }  // the drivers step it from here on
+    } clear{*m};
     while (true) {
       std::deque<Coordinator::State::ComputeStep> batch;
       {
@@ -1640,6 +1645,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
       }
       if (batch.size() <= 2) break;
     }
+    m->set_cancel_flag(nullptr);
     std::unique_lock lk(cs_.compute_mu);
     h->m = m;
     h->ready = true;
@@ -3590,6 +3596,18 @@ void Coordinator::State::hydrate_after_restart() {
   }
   Session::State dummy;
   std::vector<Type> no_params;
+  {
+    std::lock_guard lk(compute_mu);
+    hydrator_cancel = &dummy.cancelled;  // set at shutdown: the hydration in progress stops
+    if (shutting_down) dummy.cancelled = true;
+  }
+  struct Unregister {
+    State& s;
+    ~Unregister() {
+      std::lock_guard lk(s.compute_mu);
+      s.hydrator_cancel = nullptr;
+    }
+  } unregister{*this};
   while (true) {
     uint64_t id;
     {
@@ -3618,7 +3636,7 @@ void Coordinator::State::hydrate_after_restart() {
           try {
             hx.hydrate_for_restart(lock, *target, key);
           } catch (const SqlError& e) {
-            if (e.sqlstate() == sqlstate::kAdminShutdown) throw;
+            if (e.sqlstate() == sqlstate::kAdminShutdown || dummy.cancelled) throw SqlError(sqlstate::kAdminShutdown, "shutting down");
             // Errors are data: the object answers its error (as it did before the restart)
             // until the rows causing it are gone (retry_failed_dataflows).
             std::fprintf(stderr, "freshet: could not hydrate %s, it answers the error until its data allows it: %s\n",

@@ -156,5 +156,21 @@ if wait_ready "$FRESHET_PORT" 120 "$FRESHET_PID"; then
 else
   fail "the restart did not come up"
 fi
+# SIGTERM while the restart's hydration runs stops the server within a few seconds.
+kill -s TERM "$FRESHET_PID"; wait "$FRESHET_PID" 2>/dev/null
+"$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" --pg-listen "127.0.0.1:$FRESHET_PORT" \
+  --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" >>"$FRESHET_LOG" 2>&1 &
+FRESHET_PID=$!
+if wait_ready "$FRESHET_PORT" 120 "$FRESHET_PID"; then
+  t0=$(date +%s%N)
+  kill -s TERM "$FRESHET_PID"
+  for _ in $(seq 1 200); do kill -0 "$FRESHET_PID" 2>/dev/null || break; sleep 0.05; done
+  term_ms=$((($(date +%s%N) - t0) / 1000000))
+  echo "     SIGTERM during the restart's hydration: stopped in ${term_ms} ms"
+  ((term_ms < 5000)) || fail "SIGTERM during the restart's hydration took ${term_ms} ms"
+  wait "$FRESHET_PID" 2>/dev/null
+else
+  fail "the second restart did not come up"
+fi
 stop_freshet
 if ((fails == 0)); then e2e_pass $NAME; else e2e_fail $NAME "$fails check(s) failed"; exit 1; fi
