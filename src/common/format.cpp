@@ -1178,14 +1178,35 @@ namespace interval_parse {
 enum class Field : uint8_t { kNumber, kTime, kDate, kSigned, kString };
 enum Unit : int { kNone = -1, kMicro, kMilli, kSecond, kMinute, kHour, kDay, kWeek, kMonth, kYear, kDecade, kCentury, kMillennium, kAgo, kUnsupported };
 
+// PostgreSQL 15's pg_itm_in: microseconds in int64, days, months and years in int32, each
+// checked on every step (AdjustMicroseconds, AdjustDays, ...), so the limits are exactly
+// PostgreSQL's: `2147483647 days 2562047788:00:54.775807` and `-2147483648 months` are values.
+// `overflowed` names the field that did not fit, for the error's detail.
+enum class Over : uint8_t { kNone, kMicros, kDays, kMonths };
 struct Acc {
   int64_t usec = 0;
-  int64_t mday = 0, mon = 0, year = 0;  // checked against int32 at the end
+  int32_t mday = 0, mon = 0, year = 0;
+  Over overflowed = Over::kNone;
+  bool fail(Over o) {
+    overflowed = o;
+    return false;
+  }
 };
 
-[[noreturn]] void overflow(std::string_view text) {
-  throw SqlError(sqlstate::kIntervalFieldOverflow, "interval field value out of range: \"" + std::string(text) + "\"");
+// The detail says which field overflowed, in the words Materialize uses.
+[[noreturn]] void overflow(std::string_view text, Over o = Over::kNone) {
+  SqlError e(sqlstate::kIntervalFieldOverflow, "interval field value out of range: \"" + std::string(text) + "\"");
+  switch (o) {
+    case Over::kMicros:
+      e.with_detail("Overflows maximum microseconds; cannot exceed 9223372036854775807/-9223372036854775808 microseconds");
+      break;
+    case Over::kDays: e.with_detail("Overflows maximum days; cannot exceed 2147483647/-2147483648 days"); break;
+    case Over::kMonths: e.with_detail("Overflows maximum months; cannot exceed 2147483647/-2147483648 months"); break;
+    case Over::kNone: break;
+  }
+  throw e;
 }
+[[noreturn]] void overflow(std::string_view text, const Acc& a) { overflow(text, a.overflowed); }
 
 Unit decode_unit(std::string_view w) {
   // PostgreSQL compares the first 10 characters (TOKMAXLEN).
@@ -1213,12 +1234,6 @@ Unit decode_unit(std::string_view w) {
   return kNone;
 }
 
-bool add_usec(Acc& a, long double v) {
-  long double r = static_cast<long double>(a.usec) + v;
-  if (!(r > -9.2233720368547758e18L && r < 9.2233720368547758e18L)) return false;
-  a.usec = static_cast<int64_t>(r);
-  return true;
-}
 // AdjustFractMicroseconds: the fraction times the scale, rounded to a microsecond.
 bool fract_usec(Acc& a, double frac, int64_t scale) {
   if (frac == 0) return true;
@@ -1227,23 +1242,47 @@ bool fract_usec(Acc& a, double frac, int64_t scale) {
   frac -= static_cast<double>(usec);
   if (frac > 0.5) ++usec;
   else if (frac < -0.5) --usec;
-  return add_usec(a, static_cast<long double>(usec));
+  if (__builtin_add_overflow(a.usec, usec, &a.usec)) return a.fail(Over::kMicros);
+  return true;
 }
+// AdjustMicroseconds.
 bool micros(Acc& a, int64_t val, double fval, int64_t scale) {
-  return add_usec(a, static_cast<long double>(val) * scale) && fract_usec(a, fval, scale);
+  if (__builtin_mul_overflow(val, scale, &val) || __builtin_add_overflow(a.usec, val, &a.usec))
+    return a.fail(Over::kMicros);
+  return fract_usec(a, fval, scale);
 }
+// AdjustDays.
+bool days(Acc& a, int64_t val, int32_t scale) {
+  int32_t d = 0;
+  if (val < INT32_MIN || val > INT32_MAX || __builtin_mul_overflow(static_cast<int32_t>(val), scale, &d) ||
+      __builtin_add_overflow(a.mday, d, &a.mday))
+    return a.fail(Over::kDays);
+  return true;
+}
+// AdjustFractDays.
 bool fract_days(Acc& a, double frac, int scale) {
   if (frac == 0) return true;
   frac *= scale;
-  auto extra = static_cast<int64_t>(frac);
-  a.mday += extra;
+  auto extra = static_cast<int32_t>(frac);
+  if (__builtin_add_overflow(a.mday, extra, &a.mday)) return a.fail(Over::kDays);
   frac -= static_cast<double>(extra);
   return fract_usec(a, frac, kMicrosPerDay);
 }
-bool years(Acc& a, int64_t val, double fval, int scale) {
-  a.year += val * scale;
-  a.mon += static_cast<int64_t>(std::rint(fval * scale * 12));
-  return std::llabs(a.year) <= INT32_MAX && std::llabs(a.mon) <= INT32_MAX;
+// AdjustMonths.
+bool months(Acc& a, int64_t val) {
+  if (val < INT32_MIN || val > INT32_MAX || __builtin_add_overflow(a.mon, static_cast<int32_t>(val), &a.mon))
+    return a.fail(Over::kMonths);
+  return true;
+}
+// AdjustYears + AdjustFractYears.
+bool years(Acc& a, int64_t val, double fval, int32_t scale) {
+  int32_t y = 0;
+  if (val < INT32_MIN || val > INT32_MAX || __builtin_mul_overflow(static_cast<int32_t>(val), scale, &y) ||
+      __builtin_add_overflow(a.year, y, &a.year))
+    return a.fail(Over::kMonths);
+  auto extra = static_cast<int32_t>(std::rint(fval * scale * 12));
+  if (__builtin_add_overflow(a.mon, extra, &a.mon)) return a.fail(Over::kMonths);
+  return true;
 }
 
 // The time field h:m[:s[.f]] (or m:s with MINUTE TO SECOND or a fraction), as microseconds.
@@ -1253,8 +1292,9 @@ void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& 
     size_t b = i;
     while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
     if (i == b) interval_syntax(text);
-    if (i - b > 18) overflow(text);
-    out = std::stoll(std::string(f.substr(b, i - b)));
+    errno = 0;
+    out = std::strtoll(std::string(f.substr(b, i - b)).c_str(), nullptr, 10);
+    if (errno == ERANGE) overflow(text);
   };
   auto fraction = [&]() -> int64_t {
     // ParseFractionalSecond: ".ddd" to microseconds, rounded.
@@ -1283,7 +1323,13 @@ void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& 
   }
   if (i != f.size()) interval_syntax(text);
   if (min > 59 || sec > 60 || fsec > kMicrosPerSecond) overflow(text);
-  if (!add_usec(a, (static_cast<long double>(hour) * 3600 + min * 60 + sec) * kMicrosPerSecond + fsec)) overflow(text);
+  // DecodeTimeForInterval: hour, minute and second in int64 microseconds, checked. Like
+  // PostgreSQL it replaces the microseconds gathered so far (`1:00 1.5 days` is 1 day 01:00).
+  int64_t us = fsec;
+  a.usec = 0;
+  if (!micros(a, hour, 0, 3600 * kMicrosPerSecond) || !micros(a, min, 0, 60 * kMicrosPerSecond) ||
+      !micros(a, sec, 0, kMicrosPerSecond) || __builtin_add_overflow(a.usec, us, &a.usec))
+    overflow(text, Over::kMicros);
 }
 
 }  // namespace interval_parse
@@ -1374,7 +1420,8 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
       if (f.find(':', 1) != std::string::npos) {
         Acc t;
         decode_time(std::string_view(f).substr(1), range, text, t);
-        if (!add_usec(acc, f[0] == '-' ? -static_cast<long double>(t.usec) : static_cast<long double>(t.usec))) overflow(text);
+        if (f[0] == '-' && t.usec == INT64_MIN) overflow(text, Over::kMicros);
+        acc.usec = f[0] == '-' ? -t.usec : t.usec;
         tmask = 1u << 20;
         type = kDay;
       } else {
@@ -1411,11 +1458,16 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
       if (p < f.size() && (f[p] == '+' || f[p] == '-')) neg = f[p++] == '-';
       size_t db = p;
       while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
+      // strtoi64: a value outside int64 is a field overflow, what is left a syntax error.
       int64_t val = 0;
-      if (p - db > 10) overflow(text);
-      if (p > db) val = std::stoll(f.substr(db, p - db));
-      if (neg) val = -val;
-      if (val > INT32_MAX || val < INT32_MIN) overflow(text);
+      if (p > db) {
+        errno = 0;
+        val = std::strtoll(f.substr(neg ? db - 1 : db, p - db + (neg ? 1 : 0)).c_str(), nullptr, 10);
+        if (errno == ERANGE) overflow(text, type == kMonth || type == kYear || type == kDecade || type == kCentury ||
+                                                    type == kMillennium ? Over::kMonths
+                                                : type == kDay || type == kWeek ? Over::kDays
+                                                                                : Over::kMicros);
+      }
       double fval = 0;
       if (p < f.size() && f[p] == '-') {
         // SQL "years-months".
@@ -1427,7 +1479,8 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
         if (p != f.size()) interval_syntax(text);
         type = kMonth;
         if (neg) val2 = -val2;
-        val = val * 12 + val2;
+        if (__builtin_mul_overflow(val, int64_t{12}, &val) || __builtin_add_overflow(val, val2, &val))
+          overflow(text, Over::kMonths);
       } else if (p < f.size() && f[p] == '.') {
         size_t fb = p++;
         while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
@@ -1451,30 +1504,35 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
           tmask = 1u << 4;
           type = kDay;
           break;
-        case kDay: acc.mday += val; ok = fract_usec(acc, fval, kMicrosPerDay); tmask = 1u << 5; break;
-        case kWeek: acc.mday += val * 7; ok = fract_days(acc, fval, 7); tmask = 1u << 6; break;
-        case kMonth: acc.mon += val; ok = fract_days(acc, fval, 30); tmask = 1u << 7; break;
+        case kDay: ok = days(acc, val, 1) && fract_usec(acc, fval, kMicrosPerDay); tmask = 1u << 5; break;
+        case kWeek: ok = days(acc, val, 7) && fract_days(acc, fval, 7); tmask = 1u << 6; break;
+        case kMonth: ok = months(acc, val) && fract_days(acc, fval, 30); tmask = 1u << 7; break;
         case kYear: ok = years(acc, val, fval, 1); tmask = 1u << 8; break;
         case kDecade: ok = years(acc, val, fval, 10); tmask = 1u << 9; break;
         case kCentury: ok = years(acc, val, fval, 100); tmask = 1u << 10; break;
         case kMillennium: ok = years(acc, val, fval, 1000); tmask = 1u << 11; break;
         default: interval_syntax(text);
       }
-      if (!ok || std::llabs(acc.mday) > INT32_MAX || std::llabs(acc.mon) > INT32_MAX) overflow(text);
+      if (!ok) overflow(text, acc);
       parsing_unit_val = false;
     }
     if (tmask & fmask) interval_syntax(text);
     fmask |= tmask;
   }
   if (fmask == 0 || parsing_unit_val) interval_syntax(text);
-  int64_t months = acc.year * 12 + acc.mon;
-  if (std::llabs(months) > INT32_MAX || std::llabs(acc.mday) > INT32_MAX) overflow(text);
-  result = Interval{static_cast<int32_t>(months), static_cast<int32_t>(acc.mday), acc.usec};
   if (is_before) {
-    result.months = -result.months;
-    result.days = -result.days;
-    result.micros = -result.micros;
+    // PostgreSQL negates each field, refusing the one minimum value that has no negation.
+    if (acc.usec == INT64_MIN) overflow(text, Over::kMicros);
+    if (acc.mday == INT32_MIN) overflow(text, Over::kDays);
+    if (acc.mon == INT32_MIN || acc.year == INT32_MIN) overflow(text, Over::kMonths);
+    acc.usec = -acc.usec, acc.mday = -acc.mday, acc.mon = -acc.mon, acc.year = -acc.year;
   }
+  // itmin2interval: the months that do not fit are "interval out of range" (22008).
+  int64_t total_months = int64_t{acc.year} * 12 + acc.mon;
+  if (total_months > INT32_MAX || total_months < INT32_MIN)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "interval out of range")
+        .with_detail("Overflows maximum months; cannot exceed 2147483647/-2147483648 months");
+  result = Interval{static_cast<int32_t>(total_months), acc.mday, acc.usec};
   return adjust_interval_for_typmod(result, typmod);
 }
 
