@@ -1,0 +1,488 @@
+// to_char: PostgreSQL 15's formatting.c, output side only. Date/time templates (DCH: YYYY,
+// MM, DD, HH24, MI, SS, MS, US, FF1-6, AM/PM, Mon/Month/Day/Dy, RM, TZ, IYYY/IW/ID, J, Q, CC,
+// FM/TM prefixes, TH/th suffixes, "quoted text") for timestamp, timestamptz and interval;
+// number templates (NUM: 9 0 . , D G S MI PL SG PR FM EEEE RN TH V B) for numeric,
+// integers and floats. The output is what PostgreSQL prints in the C locale: English names,
+// '.' and ',' for D and G, no currency symbol for L. A template is parsed on every call
+// (PostgreSQL caches the last few); templates are short, so that is cheap.
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "common/format.hpp"
+#include "common/functions_internal.hpp"
+#include "common/numeric.hpp"
+
+namespace freshet::fn {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Date/time templates
+
+// PostgreSQL's struct pg_tm as to_char sees it (year astronomical: 1 BC is 0).
+struct Tm {
+  int year = 0, mon = 0, mday = 0;
+  int64_t hour = 0;
+  int min = 0, sec = 0;
+  int64_t fsec = 0;  // microseconds
+  int wday = 0, yday = 0;
+  int64_t gmtoff = 0;          // seconds east of UTC
+  const char* tzn = nullptr;   // zone abbreviation; null for timestamp without time zone
+};
+
+enum class Key : uint8_t {
+  kAD_dots, kAM_dots, kAD, kAM, kBC_dots, kBC, kCC, kDAY, kDDD, kDD, kDY, kDay, kDy, kD,
+  kFF1, kFF2, kFF3, kFF4, kFF5, kFF6, kFX, kHH24, kHH12, kHH, kIDDD, kID, kIW, kIYYY, kIYY, kIY, kI,
+  kJ, kMI, kMM, kMONTH, kMON, kMS, kMonth, kMon, kOF, kPM_dots, kPM, kQ, kRM, kSSSSS, kSSSS, kSS,
+  kTZH, kTZM, kTZ, kUS, kWW, kW, kY_YYY, kYYYY, kYYY, kYY, kY,
+  kad_dots, kam_dots, kad, kam, kbc_dots, kbc, kday, kdy, kmonth, kmon, kpm_dots, kpm, krm, ktz,
+};
+
+struct Keyword {
+  const char* name;
+  Key key;
+};
+
+// PostgreSQL's DCH_keywords, in its order: for a common prefix the longer name comes first.
+constexpr Keyword kKeywords[] = {
+    {"A.D.", Key::kAD_dots}, {"A.M.", Key::kAM_dots}, {"AD", Key::kAD}, {"AM", Key::kAM},
+    {"B.C.", Key::kBC_dots}, {"BC", Key::kBC}, {"CC", Key::kCC}, {"DAY", Key::kDAY}, {"DDD", Key::kDDD},
+    {"DD", Key::kDD}, {"DY", Key::kDY}, {"Day", Key::kDay}, {"Dy", Key::kDy}, {"D", Key::kD},
+    {"FF1", Key::kFF1}, {"FF2", Key::kFF2}, {"FF3", Key::kFF3}, {"FF4", Key::kFF4}, {"FF5", Key::kFF5},
+    {"FF6", Key::kFF6}, {"FX", Key::kFX}, {"HH24", Key::kHH24}, {"HH12", Key::kHH12}, {"HH", Key::kHH},
+    {"IDDD", Key::kIDDD}, {"ID", Key::kID}, {"IW", Key::kIW}, {"IYYY", Key::kIYYY}, {"IYY", Key::kIYY},
+    {"IY", Key::kIY}, {"I", Key::kI}, {"J", Key::kJ}, {"MI", Key::kMI}, {"MM", Key::kMM},
+    {"MONTH", Key::kMONTH}, {"MON", Key::kMON}, {"MS", Key::kMS}, {"Month", Key::kMonth}, {"Mon", Key::kMon},
+    {"OF", Key::kOF}, {"P.M.", Key::kPM_dots}, {"PM", Key::kPM}, {"Q", Key::kQ}, {"RM", Key::kRM},
+    {"SSSSS", Key::kSSSSS}, {"SSSS", Key::kSSSS}, {"SS", Key::kSS}, {"TZH", Key::kTZH}, {"TZM", Key::kTZM},
+    {"TZ", Key::kTZ}, {"US", Key::kUS}, {"WW", Key::kWW}, {"W", Key::kW}, {"Y,YYY", Key::kY_YYY},
+    {"YYYY", Key::kYYYY}, {"YYY", Key::kYYY}, {"YY", Key::kYY}, {"Y", Key::kY},
+    {"a.d.", Key::kad_dots}, {"a.m.", Key::kam_dots}, {"ad", Key::kad}, {"am", Key::kam},
+    {"b.c.", Key::kbc_dots}, {"bc", Key::kbc}, {"cc", Key::kCC}, {"day", Key::kday}, {"ddd", Key::kDDD},
+    {"dd", Key::kDD}, {"dy", Key::kdy}, {"d", Key::kD}, {"ff1", Key::kFF1}, {"ff2", Key::kFF2},
+    {"ff3", Key::kFF3}, {"ff4", Key::kFF4}, {"ff5", Key::kFF5}, {"ff6", Key::kFF6}, {"fx", Key::kFX},
+    {"hh24", Key::kHH24}, {"hh12", Key::kHH12}, {"hh", Key::kHH}, {"iddd", Key::kIDDD}, {"id", Key::kID},
+    {"iw", Key::kIW}, {"iyyy", Key::kIYYY}, {"iyy", Key::kIYY}, {"iy", Key::kIY}, {"i", Key::kI},
+    {"j", Key::kJ}, {"mi", Key::kMI}, {"mm", Key::kMM}, {"month", Key::kmonth}, {"mon", Key::kmon},
+    {"ms", Key::kMS}, {"of", Key::kOF}, {"p.m.", Key::kpm_dots}, {"pm", Key::kpm}, {"q", Key::kQ},
+    {"rm", Key::krm}, {"sssss", Key::kSSSSS}, {"ssss", Key::kSSSS}, {"ss", Key::kSS}, {"tzh", Key::kTZH},
+    {"tzm", Key::kTZM}, {"tz", Key::ktz}, {"us", Key::kUS}, {"ww", Key::kWW}, {"w", Key::kW},
+    {"y,yyy", Key::kY_YYY}, {"yyyy", Key::kYYYY}, {"yyy", Key::kYYY}, {"yy", Key::kYY}, {"y", Key::kY},
+};
+
+const Keyword* find_keyword(std::string_view s) {
+  for (const Keyword& k : kKeywords) {
+    std::string_view n(k.name);
+    if (s.substr(0, n.size()) == n) return &k;
+  }
+  return nullptr;
+}
+
+constexpr const char* kMonths[] = {"January", "February", "March", "April", "May", "June", "July",
+                                   "August", "September", "October", "November", "December"};
+constexpr const char* kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+constexpr const char* kRomanUpper[] = {"XII", "XI", "X", "IX", "VIII", "VII", "VI", "V", "IV", "III", "II", "I"};
+constexpr const char* kRomanLower[] = {"xii", "xi", "x", "ix", "viii", "vii", "vi", "v", "iv", "iii", "ii", "i"};
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// PostgreSQL's date2j / j2day (Julian day numbers), isoweek helpers.
+int date2j(int year, int month, int day) {
+  if (month > 2) {
+    month += 1;
+    year += 4800;
+  } else {
+    month += 13;
+    year += 4799;
+  }
+  int century = year / 100;
+  int julian = year * 365 - 32167;
+  julian += year / 4 - century + century / 4;
+  julian += 7834 * month / 256 + day;
+  return julian;
+}
+int j2day(int date) {
+  date += 1;
+  date %= 7;
+  if (date < 0) date += 7;
+  return date;
+}
+int date2isoweek(int year, int mon, int mday) {
+  int dayn = date2j(year, mon, mday);
+  int day4 = date2j(year, 1, 4);
+  int day0 = j2day(day4 - 1);
+  if (dayn < day4 - day0) {
+    day4 = date2j(year - 1, 1, 4);
+    day0 = j2day(day4 - 1);
+  }
+  int result = (dayn - (day4 - day0)) / 7 + 1;
+  if (result >= 52) {
+    day4 = date2j(year + 1, 1, 4);
+    day0 = j2day(day4 - 1);
+    if (dayn >= day4 - day0) result = (dayn - (day4 - day0)) / 7 + 1;
+  }
+  return result;
+}
+int date2isoyear(int year, int mon, int mday) {
+  int dayn = date2j(year, mon, mday);
+  int day4 = date2j(year, 1, 4);
+  int day0 = j2day(day4 - 1);
+  if (dayn < day4 - day0) {
+    day4 = date2j(year - 1, 1, 4);
+    day0 = j2day(day4 - 1);
+    year--;
+  }
+  int result = (dayn - (day4 - day0)) / 7 + 1;
+  if (result >= 52) {
+    day4 = date2j(year + 1, 1, 4);
+    day0 = j2day(day4 - 1);
+    if (dayn >= day4 - day0) year++;
+  }
+  return year;
+}
+int isoweek2j(int year, int week) {
+  int day4 = date2j(year, 1, 4);
+  int day0 = j2day(day4 - 1);
+  return ((week - 1) * 7) + (day4 - day0);
+}
+int date2isoyearday(int year, int mon, int mday) {
+  return date2j(year, mon, mday) - isoweek2j(date2isoyear(year, mon, mday), 1) + 1;
+}
+
+// get_th: the English ordinal suffix of the number ending s.
+void append_th(std::string& s, size_t from, bool upper_case) {
+  if (s.size() <= from) return;
+  char last = s.back();
+  if (!std::isdigit(static_cast<unsigned char>(last)))
+    throw SqlError(sqlstate::kInvalidParameterValue, "\"" + s.substr(from) + "\" is not a number");
+  size_t len = s.size() - from;
+  if (len > 1 && s[s.size() - 2] == '1') last = '0';
+  const char* th = last == '1' ? "st" : last == '2' ? "nd" : last == '3' ? "rd" : "th";
+  s += upper_case ? upper(th) : std::string(th);
+}
+
+void appendf_num(std::string& out, int width, long long v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%0*lld", width, v);
+  out += buf;
+}
+void append_padded(std::string& out, const std::string& s, int width) {
+  out += s;
+  for (int i = static_cast<int>(s.size()); i < width; ++i) out += ' ';
+}
+
+[[noreturn]] void invalid_for_interval() {
+  throw SqlError(sqlstate::kInvalidDatetimeFormat, "invalid format specification for an interval value")
+      .with_hint("Intervals are not tied to specific calendar dates.");
+}
+
+int adjust_year(int year, bool is_interval) { return is_interval ? year : (year <= 0 ? -(year - 1) : year); }
+
+std::string dch_to_char(const Tm& tm, bool is_interval, std::string_view fmt) {
+  std::string out;
+  size_t i = 0;
+  while (i < fmt.size()) {
+    bool fm = false, tm_mode = false;
+    // Prefix modifiers.
+    std::string_view rest = fmt.substr(i);
+    if (rest.substr(0, 2) == "FM" || rest.substr(0, 2) == "fm") {
+      fm = true;
+      i += 2;
+    } else if (rest.substr(0, 2) == "TM" || rest.substr(0, 2) == "tm") {
+      tm_mode = true;
+      i += 2;
+    }
+    rest = fmt.substr(i);
+    const Keyword* kw = rest.empty() ? nullptr : find_keyword(rest);
+    if (kw == nullptr) {
+      if (rest.empty()) break;
+      if (rest[0] == '"') {
+        ++i;
+        while (i < fmt.size()) {
+          if (fmt[i] == '"') {
+            ++i;
+            break;
+          }
+          if (fmt[i] == '\\' && i + 1 < fmt.size()) ++i;
+          out += fmt[i++];
+        }
+      } else {
+        if (rest[0] == '\\' && rest.size() > 1 && rest[1] == '"') ++i;
+        out += fmt[i++];
+      }
+      continue;
+    }
+    i += std::string_view(kw->name).size();
+    int th = 0;  // 1: TH, 2: th
+    rest = fmt.substr(i);
+    if (rest.substr(0, 2) == "TH") th = 1, i += 2;
+    else if (rest.substr(0, 2) == "th") th = 2, i += 2;
+    else if (rest.substr(0, 2) == "SP" || rest.substr(0, 2) == "sp") i += 2;
+
+    size_t start = out.size();
+    bool numeric = true;  // TH applies
+    auto num = [&](int width, long long v) { appendf_num(out, fm ? 0 : width, v); };
+    auto name = [&](const std::string& s, int width) {
+      numeric = false;
+      if (fm || tm_mode) out += s;
+      else append_padded(out, s, width);
+    };
+    switch (kw->key) {
+      case Key::kAM_dots: case Key::kPM_dots:
+        numeric = false;
+        out += tm.hour % 24 >= 12 ? "P.M." : "A.M.";
+        break;
+      case Key::kAM: case Key::kPM:
+        numeric = false;
+        out += tm.hour % 24 >= 12 ? "PM" : "AM";
+        break;
+      case Key::kam_dots: case Key::kpm_dots:
+        numeric = false;
+        out += tm.hour % 24 >= 12 ? "p.m." : "a.m.";
+        break;
+      case Key::kam: case Key::kpm:
+        numeric = false;
+        out += tm.hour % 24 >= 12 ? "pm" : "am";
+        break;
+      case Key::kHH: case Key::kHH12:
+        num(tm.hour >= 0 ? 2 : 3, tm.hour % 12 == 0 ? 12 : tm.hour % 12);
+        break;
+      case Key::kHH24: num(tm.hour >= 0 ? 2 : 3, tm.hour); break;
+      case Key::kMI: num(tm.min >= 0 ? 2 : 3, tm.min); break;
+      case Key::kSS: num(tm.sec >= 0 ? 2 : 3, tm.sec); break;
+      case Key::kFF1: appendf_num(out, 1, tm.fsec / 100000); break;
+      case Key::kFF2: appendf_num(out, 2, tm.fsec / 10000); break;
+      case Key::kFF3: case Key::kMS: appendf_num(out, 3, tm.fsec / 1000); break;
+      case Key::kFF4: appendf_num(out, 4, tm.fsec / 100); break;
+      case Key::kFF5: appendf_num(out, 5, tm.fsec / 10); break;
+      case Key::kFF6: case Key::kUS: appendf_num(out, 6, tm.fsec); break;
+      case Key::kSSSS: case Key::kSSSSS: appendf_num(out, 0, tm.hour * 3600 + tm.min * 60 + tm.sec); break;
+      case Key::ktz: case Key::kTZ:
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        if (tm.tzn != nullptr) out += kw->key == Key::ktz ? lower(tm.tzn) : std::string(tm.tzn);
+        break;
+      case Key::kTZH: {
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%c%02d", tm.gmtoff >= 0 ? '+' : '-', static_cast<int>(std::llabs(tm.gmtoff) / 3600));
+        out += buf;
+        break;
+      }
+      case Key::kTZM: {
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%02d", static_cast<int>(std::llabs(tm.gmtoff) % 3600 / 60));
+        out += buf;
+        break;
+      }
+      case Key::kOF: {
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%c%0*d", tm.gmtoff >= 0 ? '+' : '-', fm ? 0 : 2,
+                      static_cast<int>(std::llabs(tm.gmtoff) / 3600));
+        out += buf;
+        if (std::llabs(tm.gmtoff) % 3600 != 0) {
+          std::snprintf(buf, sizeof buf, ":%02d", static_cast<int>(std::llabs(tm.gmtoff) % 3600 / 60));
+          out += buf;
+        }
+        break;
+      }
+      case Key::kAD_dots: case Key::kBC_dots:
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        out += tm.year <= 0 ? "B.C." : "A.D.";
+        break;
+      case Key::kAD: case Key::kBC:
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        out += tm.year <= 0 ? "BC" : "AD";
+        break;
+      case Key::kad_dots: case Key::kbc_dots:
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        out += tm.year <= 0 ? "b.c." : "a.d.";
+        break;
+      case Key::kad: case Key::kbc:
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        out += tm.year <= 0 ? "bc" : "ad";
+        break;
+      case Key::kMONTH: case Key::kMonth: case Key::kmonth: {
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        if (tm.mon == 0) break;
+        std::string s = kMonths[tm.mon - 1];
+        name(kw->key == Key::kMONTH ? upper(s) : kw->key == Key::kmonth ? lower(s) : s, 9);
+        break;
+      }
+      case Key::kMON: case Key::kMon: case Key::kmon: {
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        if (tm.mon == 0) break;
+        std::string s = std::string(kMonths[tm.mon - 1]).substr(0, 3);
+        out += kw->key == Key::kMON ? upper(s) : kw->key == Key::kmon ? lower(s) : s;
+        break;
+      }
+      case Key::kMM: num(tm.mon >= 0 ? 2 : 3, tm.mon); break;
+      case Key::kDAY: case Key::kDay: case Key::kday: {
+        if (is_interval) invalid_for_interval();
+        std::string s = kDays[tm.wday];
+        name(kw->key == Key::kDAY ? upper(s) : kw->key == Key::kday ? lower(s) : s, 9);
+        break;
+      }
+      case Key::kDY: case Key::kDy: case Key::kdy: {
+        if (is_interval) invalid_for_interval();
+        numeric = false;
+        std::string s = std::string(kDays[tm.wday]).substr(0, 3);
+        out += kw->key == Key::kDY ? upper(s) : kw->key == Key::kdy ? lower(s) : s;
+        break;
+      }
+      case Key::kDDD: num(tm.yday >= 0 ? 3 : 4, tm.yday); break;
+      case Key::kIDDD: num(3, date2isoyearday(tm.year, tm.mon, tm.mday)); break;
+      case Key::kDD: num(2, tm.mday); break;
+      case Key::kD:
+        if (is_interval) invalid_for_interval();
+        appendf_num(out, 0, tm.wday + 1);
+        break;
+      case Key::kID:
+        if (is_interval) invalid_for_interval();
+        appendf_num(out, 0, tm.wday == 0 ? 7 : tm.wday);
+        break;
+      case Key::kWW: num(2, (tm.yday - 1) / 7 + 1); break;
+      case Key::kIW: num(2, date2isoweek(tm.year, tm.mon, tm.mday)); break;
+      case Key::kQ:
+        if (tm.mon == 0) {
+          numeric = false;
+          break;
+        }
+        appendf_num(out, 0, (tm.mon - 1) / 3 + 1);
+        break;
+      case Key::kCC: {
+        int c = is_interval ? tm.year / 100 : tm.year > 0 ? (tm.year - 1) / 100 + 1 : tm.year / 100 - 1;
+        if (c <= 99 && c >= -99) num(c >= 0 ? 2 : 3, c);
+        else appendf_num(out, 0, c);
+        break;
+      }
+      case Key::kY_YYY: {
+        int y = adjust_year(tm.year, is_interval);
+        int k = y / 1000;
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%d,%03d", k, y - k * 1000);
+        out += buf;
+        break;
+      }
+      case Key::kYYYY: case Key::kIYYY: {
+        int y = adjust_year(kw->key == Key::kYYYY ? tm.year : date2isoyear(tm.year, tm.mon, tm.mday), is_interval);
+        num(y >= 0 ? 4 : 5, y);
+        break;
+      }
+      case Key::kYYY: case Key::kIYY: {
+        int y = adjust_year(kw->key == Key::kYYY ? tm.year : date2isoyear(tm.year, tm.mon, tm.mday), is_interval);
+        num(y >= 0 ? 3 : 4, y % 1000);
+        break;
+      }
+      case Key::kYY: case Key::kIY: {
+        int y = adjust_year(kw->key == Key::kYY ? tm.year : date2isoyear(tm.year, tm.mon, tm.mday), is_interval);
+        num(y >= 0 ? 2 : 3, y % 100);
+        break;
+      }
+      case Key::kY: case Key::kI: {
+        int y = adjust_year(kw->key == Key::kY ? tm.year : date2isoyear(tm.year, tm.mon, tm.mday), is_interval);
+        num(y >= 0 ? 1 : 2, y % 10);
+        break;
+      }
+      case Key::kRM: case Key::krm: {
+        numeric = false;
+        if (tm.mon == 0 && tm.year == 0) break;
+        int m = tm.mon == 0 ? (tm.year >= 0 ? 0 : 11) : tm.mon < 0 ? -(tm.mon + 1) : 12 - tm.mon;
+        std::string s = kw->key == Key::kRM ? kRomanUpper[m] : kRomanLower[m];
+        if (fm) out += s;
+        else append_padded(out, s, 4);
+        break;
+      }
+      case Key::kW: appendf_num(out, 0, (tm.mday - 1) / 7 + 1); break;
+      case Key::kJ: appendf_num(out, 0, date2j(tm.year, tm.mon, tm.mday)); break;
+      case Key::kFX: numeric = false; break;
+    }
+    if (th != 0 && numeric) append_th(out, start, th == 1);
+  }
+  return out;
+}
+
+Tm tm_from_timestamp(int64_t micros) {
+  CivilTime c = timestamp_to_civil(micros);
+  Tm tm;
+  tm.year = c.year;
+  tm.mon = c.month;
+  tm.mday = c.day;
+  tm.hour = c.hour;
+  tm.min = c.minute;
+  tm.sec = c.second;
+  tm.fsec = c.micros;
+  int j = date2j(c.year, c.month, c.day);
+  tm.wday = j2day(j);
+  tm.yday = j - date2j(c.year, 1, 1) + 1;
+  return tm;
+}
+
+Datum c_to_char_ts(Args a, EvalContext& ctx) {
+  int64_t t = a[0].as_int();
+  std::string_view fmt = a[1].as_string();
+  if (t == kTimestampPosInfinity || t == kTimestampNegInfinity || fmt.empty()) return Datum::null();
+  return text_result(ctx, dch_to_char(tm_from_timestamp(t), false, fmt));
+}
+Datum c_to_char_tstz(Args a, EvalContext& ctx) {
+  int64_t t = a[0].as_int();
+  std::string_view fmt = a[1].as_string();
+  if (t == kTimestampPosInfinity || t == kTimestampNegInfinity || fmt.empty()) return Datum::null();
+  // The session time zone is UTC (functions_datetime.cpp).
+  Tm tm = tm_from_timestamp(t);
+  tm.tzn = "UTC";
+  tm.gmtoff = 0;
+  return text_result(ctx, dch_to_char(tm, false, fmt));
+}
+Datum c_to_char_iv(Args a, EvalContext& ctx) {
+  std::string_view fmt = a[1].as_string();
+  if (fmt.empty()) return Datum::null();
+  Interval iv = a[0].as_interval();
+  Tm tm;
+  tm.year = iv.months / 12;
+  tm.mon = iv.months % 12;
+  tm.mday = iv.days;
+  int64_t t = iv.micros;
+  tm.hour = t / (3600 * kMicrosPerSecond);
+  t -= tm.hour * 3600 * kMicrosPerSecond;
+  tm.min = static_cast<int>(t / (60 * kMicrosPerSecond));
+  t -= static_cast<int64_t>(tm.min) * 60 * kMicrosPerSecond;
+  tm.sec = static_cast<int>(t / kMicrosPerSecond);
+  tm.fsec = t - static_cast<int64_t>(tm.sec) * kMicrosPerSecond;
+  tm.yday = static_cast<int>((static_cast<int64_t>(tm.year) * 12 + tm.mon) * 30 + tm.mday);
+  return text_result(ctx, dch_to_char(tm, true, fmt));
+}
+
+}  // namespace
+
+void register_to_char_functions(Registry& r) {
+  r.add("to_char", {TypeId::kTimestamp, TypeId::kText}, TypeId::kText, &c_to_char_ts, 2049).volatility =
+      Volatility::kStable;
+  r.add("to_char", {TypeId::kTimestampTz, TypeId::kText}, TypeId::kText, &c_to_char_tstz, 1770).volatility =
+      Volatility::kStable;
+  r.add("to_char", {TypeId::kInterval, TypeId::kText}, TypeId::kText, &c_to_char_iv, 1768).volatility =
+      Volatility::kStable;
+}
+
+}  // namespace freshet::fn
