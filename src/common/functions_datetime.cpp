@@ -295,9 +295,11 @@ std::string lower_ascii(std::string_view s) {
   return r;
 }
 
+std::string lower_ascii(std::string_view s);
+// PostgreSQL names the unit in lower case in both errors.
 [[noreturn]] void unit_not_recognized(std::string_view unit, std::string_view type) {
   throw SqlError(sqlstate::kInvalidParameterValue,
-                 "unit \"" + std::string(unit) + "\" not recognized for type " + std::string(type));
+                 "unit \"" + lower_ascii(unit) + "\" not recognized for type " + std::string(type));
 }
 
 // Canonical unit names (PostgreSQL's DecodeUnits aliases).
@@ -379,6 +381,9 @@ Datum d_trunc_iv(Args a, EvalContext&) {
   if (unit == "decade") return Datum::from_interval(Interval{iv.months / 120 * 120, 0, 0});
   if (unit == "century") return Datum::from_interval(Interval{iv.months / 1200 * 1200, 0, 0});
   if (unit == "millennium") return Datum::from_interval(Interval{iv.months / 12000 * 12000, 0, 0});
+  if (unit == "week")
+    throw SqlError(sqlstate::kFeatureNotSupported, "unit \"week\" not supported for type interval")
+        .with_detail("Months usually have fractional weeks.");
   unit_not_recognized(a[0].as_string(), "interval");
 }
 
@@ -407,7 +412,19 @@ const char* source_type_name(Source s) {
 
 [[noreturn]] void unit_not_supported(std::string_view unit, Source s) {
   throw SqlError(sqlstate::kFeatureNotSupported,
-                 "unit \"" + std::string(unit) + "\" not supported for type " + source_type_name(s));
+                 "unit \"" + lower_ascii(unit) + "\" not supported for type " + source_type_name(s));
+}
+
+// A field name PostgreSQL's DecodeUnits knows (a UNITS token): extract of such a field from a
+// type that lacks it is "not supported" (0A000), of any other word "not recognized" (22023).
+bool is_known_unit(std::string_view canonical) {
+  static constexpr std::string_view kUnits[] = {
+      "microseconds", "milliseconds", "second", "minute", "hour", "day", "week", "month", "quarter", "year", "decade",
+      "century", "millennium", "dow", "doy", "isodow", "isoyear", "julian", "j", "timezone", "timezone_h",
+      "timezone_hour", "timezone_m", "timezone_minute"};
+  for (std::string_view u : kUnits)
+    if (canonical == u) return true;
+  return false;
 }
 
 // Returns nullopt for +/-infinity results of fields that have none (PostgreSQL returns NULL).
@@ -436,6 +453,7 @@ std::optional<Numeric> extract_field(std::string_view unit_raw, const Datum& v, 
       __int128 m = secs_x100 * 10000 + us;  // scale 6
       return num_scaled(m, 6);
     }
+    if (is_known_unit(unit)) unit_not_supported(unit_raw, src);
     unit_not_recognized(unit_raw, "interval");
   }
   if (src == Source::kTime) {
@@ -446,6 +464,7 @@ std::optional<Numeric> extract_field(std::string_view unit_raw, const Datum& v, 
     if (unit == "minute") return num(us / (60 * kMicrosPerSecond) % 60);
     if (unit == "hour") return num(us / (3600 * kMicrosPerSecond));
     if (unit == "epoch") return num_scaled(us, 6);
+    if (is_known_unit(unit)) unit_not_supported(unit_raw, src);
     unit_not_recognized(unit_raw, "time without time zone");
   }
   int64_t t;
