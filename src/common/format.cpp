@@ -1,4 +1,5 @@
 #include "common/format.hpp"
+#include "common/timezone.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -272,6 +273,7 @@ struct DateTimeParts {
   int hour = 0, minute = 0, second = 0;
   int64_t micros = 0;       // fraction of the second, rounded to microseconds
   int tz_offset_secs = 0;   // east of UTC
+  std::string tz_name;      // a zone name or abbreviation whose offset depends on the date
   enum class Special { kNone, kInfinity, kNegInfinity, kEpoch, kNow, kToday, kTomorrow, kYesterday, kAllballs };
   Special special = Special::kNone;
 };
@@ -407,9 +409,20 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
       if (zone == "utc" || zone == "gmt" || zone == "z" || zone == "etc/utc" || zone == "zulu" || zone == "ut") {
         p.has_tz = true;
         i = s.size();
-      } else {
+      } else if (ZoneAbbrev a = find_zone_abbrev(zone); a.found && a.zone == nullptr) {
+        p.has_tz = true;
+        p.tz_offset_secs = a.offset_secs;
+        i = s.size();
+      } else if (a.found || find_time_zone(zone) != nullptr) {
+        // "America/New_York", "MSK": the offset depends on the date and time (below).
+        p.has_tz = true;
+        p.tz_name = std::string(zone);
+        i = s.size();
+      } else if (zone.find('/') != std::string_view::npos) {
         throw SqlError(sqlstate::kInvalidParameterValue,
                        "time zone \"" + std::string(zone) + "\" not recognized");
+      } else {
+        fail();  // PostgreSQL: an unknown word is a syntax error, an unknown zone name is 22023
       }
     }
   };
@@ -495,7 +508,12 @@ int64_t parts_to_timestamp(const DateTimeParts& p, bool with_tz, std::string_vie
   int64_t days = days_from_civil(p.year, p.month, p.day) - kUnixEpochDays;
   int64_t t = days * kMicrosPerDay +
               ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
-  if (with_tz && p.has_tz) t -= static_cast<int64_t>(p.tz_offset_secs) * kMicrosPerSecond;
+  if (with_tz && p.has_tz && !p.tz_name.empty()) {
+    int64_t local_secs = floor_div(t, kMicrosPerSecond) + kUnixToPgEpochMicros / kMicrosPerSecond;
+    t -= static_cast<int64_t>(zone_offset(p.tz_name, local_secs, true)) * kMicrosPerSecond;
+  } else if (with_tz && p.has_tz) {
+    t -= static_cast<int64_t>(p.tz_offset_secs) * kMicrosPerSecond;
+  }
   return t;
 }
 

@@ -565,6 +565,7 @@ struct RegistryIndex {
     fn::register_json_build_functions(registry);
     fn::register_bitwise_functions(registry);
     fn::register_to_char_functions(registry);
+    fn::register_timezone_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);
