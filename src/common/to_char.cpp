@@ -9,6 +9,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <type_traits>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -474,6 +477,418 @@ Datum c_to_char_iv(Args a, EvalContext& ctx) {
   return text_result(ctx, dch_to_char(tm, true, fmt));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Number templates: PostgreSQL's NUMDesc_prepare + NUM_processor (to_char direction), C locale.
+
+enum class NKey : uint8_t { kComma, kDec, k0, k9, kB, kC, kD, kE, kFM, kG, kL, kMI, kPL, kPR, kRN, krn, kSG, kSP, kS, kTH, kth, kV };
+struct NumKeyword {
+  const char* name;
+  NKey key;
+};
+constexpr NumKeyword kNumKeywords[] = {
+    {",", NKey::kComma}, {".", NKey::kDec}, {"0", NKey::k0}, {"9", NKey::k9}, {"B", NKey::kB}, {"C", NKey::kC},
+    {"D", NKey::kD}, {"EEEE", NKey::kE}, {"FM", NKey::kFM}, {"G", NKey::kG}, {"L", NKey::kL}, {"MI", NKey::kMI},
+    {"PL", NKey::kPL}, {"PR", NKey::kPR}, {"RN", NKey::kRN}, {"SG", NKey::kSG}, {"SP", NKey::kSP}, {"S", NKey::kS},
+    {"TH", NKey::kTH}, {"V", NKey::kV}, {"b", NKey::kB}, {"c", NKey::kC}, {"d", NKey::kD}, {"eeee", NKey::kE},
+    {"fm", NKey::kFM}, {"g", NKey::kG}, {"l", NKey::kL}, {"mi", NKey::kMI}, {"pl", NKey::kPL}, {"pr", NKey::kPR},
+    {"rn", NKey::krn}, {"sg", NKey::kSG}, {"sp", NKey::kSP}, {"s", NKey::kS}, {"th", NKey::kth}, {"v", NKey::kV},
+};
+
+struct NumNode {
+  bool is_key = false;
+  NKey key = NKey::kComma;
+  std::string text;  // a literal
+};
+
+struct NumDesc {
+  int pre = 0, post = 0, multi = 0, zero_start = 0, zero_end = 0, pre_lsign_num = 0;
+  enum class LSign : uint8_t { kNone, kPre, kPost } lsign = LSign::kNone;
+  bool decimal = false, ldecimal = false, zero = false, blank = false, fillmode = false, lsign_flag = false,
+       bracket = false, minus = false, plus = false, roman = false, multi_flag = false, eeee = false;
+};
+
+[[noreturn]] void num_syntax(const std::string& msg) { throw SqlError(sqlstate::kSyntaxError, msg); }
+
+std::vector<NumNode> parse_num_format(std::string_view fmt, NumDesc& d) {
+  std::vector<NumNode> nodes;
+  size_t i = 0;
+  while (i < fmt.size()) {
+    const NumKeyword* kw = nullptr;
+    for (const NumKeyword& k : kNumKeywords) {
+      std::string_view n(k.name);
+      if (fmt.substr(i, n.size()) == n) {
+        kw = &k;
+        break;
+      }
+    }
+    if (kw == nullptr) {
+      if (fmt[i] == '"') {
+        ++i;
+        while (i < fmt.size()) {
+          if (fmt[i] == '"') {
+            ++i;
+            break;
+          }
+          if (fmt[i] == '\\' && i + 1 < fmt.size()) ++i;
+          nodes.push_back(NumNode{false, NKey::kComma, std::string(1, fmt[i++])});
+        }
+      } else {
+        if (fmt[i] == '\\' && i + 1 < fmt.size() && fmt[i + 1] == '"') ++i;
+        nodes.push_back(NumNode{false, NKey::kComma, std::string(1, fmt[i++])});
+      }
+      continue;
+    }
+    i += std::string_view(kw->name).size();
+    nodes.push_back(NumNode{true, kw->key, {}});
+    // NUMDesc_prepare.
+    switch (kw->key) {
+      case NKey::k9:
+        if (d.bracket) num_syntax("\"9\" must be ahead of \"PR\"");
+        if (d.multi_flag) {
+          ++d.multi;
+          break;
+        }
+        if (d.decimal) ++d.post;
+        else ++d.pre;
+        break;
+      case NKey::k0:
+        if (d.bracket) num_syntax("\"0\" must be ahead of \"PR\"");
+        if (!d.zero && !d.decimal) {
+          d.zero = true;
+          d.zero_start = d.pre + 1;
+        }
+        if (!d.decimal) ++d.pre;
+        else ++d.post;
+        d.zero_end = d.pre + d.post;
+        break;
+      case NKey::kB:
+        if (d.pre == 0 && d.post == 0 && !d.zero) d.blank = true;
+        break;
+      case NKey::kD:
+        d.ldecimal = true;
+        [[fallthrough]];
+      case NKey::kDec:
+        if (d.decimal) num_syntax("multiple decimal points");
+        if (d.multi_flag) num_syntax("cannot use \"V\" and decimal point together");
+        d.decimal = true;
+        break;
+      case NKey::kFM: d.fillmode = true; break;
+      case NKey::kS:
+        if (d.lsign_flag) num_syntax("cannot use \"S\" twice");
+        if (d.plus || d.minus || d.bracket) num_syntax("cannot use \"S\" and \"PL\"/\"MI\"/\"SG\"/\"PR\" together");
+        if (!d.decimal) {
+          d.lsign = NumDesc::LSign::kPre;
+          d.pre_lsign_num = d.pre;
+          d.lsign_flag = true;
+        } else if (d.lsign == NumDesc::LSign::kNone) {
+          d.lsign = NumDesc::LSign::kPost;
+          d.lsign_flag = true;
+        }
+        break;
+      case NKey::kMI:
+        if (d.lsign_flag) num_syntax("cannot use \"S\" and \"MI\" together");
+        d.minus = true;
+        break;
+      case NKey::kPL:
+        if (d.lsign_flag) num_syntax("cannot use \"S\" and \"PL\" together");
+        d.plus = true;
+        break;
+      case NKey::kSG:
+        if (d.lsign_flag) num_syntax("cannot use \"S\" and \"SG\" together");
+        d.minus = d.plus = true;
+        break;
+      case NKey::kPR:
+        if (d.lsign_flag || d.plus || d.minus) num_syntax("cannot use \"PR\" and \"S\"/\"PL\"/\"MI\"/\"SG\" together");
+        d.bracket = true;
+        break;
+      case NKey::kRN: case NKey::krn: d.roman = true; break;
+      case NKey::kV:
+        if (d.decimal) num_syntax("cannot use \"V\" and decimal point together");
+        d.multi_flag = true;
+        break;
+      case NKey::kE:
+        if (d.eeee) num_syntax("cannot use \"EEEE\" twice");
+        if (d.blank || d.fillmode || d.lsign_flag || d.bracket || d.minus || d.plus || d.roman || d.multi_flag)
+          num_syntax("\"EEEE\" is incompatible with other formats");
+        d.eeee = true;
+        break;
+      default: break;
+    }
+  }
+  if (d.eeee) throw SqlError(sqlstate::kFeatureNotSupported, "to_char with \"EEEE\" is not supported");
+  return nodes;
+}
+
+std::string int_to_roman(int64_t number) {
+  if (number > 3999 || number < 1) return std::string(15, '#');
+  static constexpr const char* kThousands[] = {"", "M", "MM", "MMM"};
+  static constexpr const char* kHundreds[] = {"", "C", "CC", "CCC", "CD", "D", "DC", "DCC", "DCCC", "CM"};
+  static constexpr const char* kTens[] = {"", "X", "XX", "XXX", "XL", "L", "LX", "LXX", "LXXX", "XC"};
+  static constexpr const char* kOnes[] = {"", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"};
+  return std::string(kThousands[number / 1000]) + kHundreds[number / 100 % 10] + kTens[number / 10 % 10] + kOnes[number % 10];
+}
+
+// NUM_processor for to_char: `number` is the digits (with '.') without sign, `sign` '+' or '-'.
+std::string num_processor(const std::vector<NumNode>& nodes, NumDesc d, const std::string& number,
+                          int out_pre_spaces, char sign) {
+  std::string out;
+  if (d.zero_start) --d.zero_start;
+  if (d.roman) {
+    d.lsign = NumDesc::LSign::kNone;
+    d.pre_lsign_num = d.post = d.pre = 0;
+    out_pre_spaces = 0;
+    sign = 0;
+  }
+  bool sign_wrote = false;
+  if (d.plus || d.minus) {
+    sign_wrote = !(d.plus && !d.minus) ? true : false;
+  } else {
+    if (sign != '-' && d.fillmode) d.bracket = false;
+    sign_wrote = sign == '+' && d.fillmode && !d.lsign_flag;
+    if (d.lsign == NumDesc::LSign::kPre && d.pre == d.pre_lsign_num) d.lsign = NumDesc::LSign::kPost;
+  }
+  int num_count = d.post + d.pre - 1;
+  const char* last_relevant = nullptr;
+  const char* const num_begin = number.c_str();
+  if (d.fillmode && d.decimal) {
+    const char* p = std::strchr(num_begin, '.');
+    if (p != nullptr) {
+      last_relevant = p;
+      while (*(++p))
+        if (*p != '0') last_relevant = p;
+    }
+    if (last_relevant != nullptr && d.zero_end > out_pre_spaces) {
+      int last_zero_pos = static_cast<int>(number.size()) - 1;
+      last_zero_pos = std::min(last_zero_pos, d.zero_end - out_pre_spaces);
+      const char* last_zero = num_begin + last_zero_pos;
+      if (last_relevant < last_zero) last_relevant = last_zero;
+    }
+  }
+  if (!sign_wrote && out_pre_spaces == 0) ++num_count;
+  bool num_in = false;
+  int num_curr = 0;
+  const char* number_p = num_begin;
+  const std::string decimal_str = ".";
+
+  auto predec_space = [&]() { return !d.zero && number_p == num_begin && *num_begin == '0' && d.post != 0; };
+  auto numpart = [&](NKey id) {
+    if (d.roman) return;
+    if (!sign_wrote && (num_curr >= out_pre_spaces || (d.zero && d.zero_start == num_curr)) &&
+        (!predec_space() || (last_relevant != nullptr && *last_relevant == '.'))) {
+      if (d.lsign_flag) {
+        if (d.lsign == NumDesc::LSign::kPre) {
+          out += sign == '-' ? '-' : '+';
+          sign_wrote = true;
+        }
+      } else if (d.bracket) {
+        out += sign == '+' ? ' ' : '<';
+        sign_wrote = true;
+      } else if (sign == '+') {
+        if (!d.fillmode) out += ' ';
+        sign_wrote = true;
+      } else if (sign == '-') {
+        out += '-';
+        sign_wrote = true;
+      }
+    }
+    if (id == NKey::k9 || id == NKey::k0 || id == NKey::kD || id == NKey::kDec) {
+      if (num_curr < out_pre_spaces && (d.zero_start > num_curr || !d.zero)) {
+        if (!d.fillmode) out += ' ';
+      } else if (d.zero && num_curr < out_pre_spaces && d.zero_start <= num_curr) {
+        out += '0';
+        num_in = true;
+      } else {
+        if (*number_p == '.') {
+          if (last_relevant == nullptr || *last_relevant != '.') out += decimal_str;
+          else if (d.fillmode && last_relevant != nullptr && *last_relevant == '.') out += decimal_str;
+        } else {
+          if (last_relevant != nullptr && number_p > last_relevant && id != NKey::k0) {
+          } else if (predec_space()) {
+            if (!d.fillmode) out += ' ';
+            else if (last_relevant != nullptr && *last_relevant == '.') out += '0';
+          } else {
+            out += *number_p;
+            num_in = true;
+          }
+        }
+        if (*number_p) ++number_p;
+      }
+      int end = num_count + (out_pre_spaces ? 1 : 0) + (d.decimal ? 1 : 0);
+      if (last_relevant != nullptr && last_relevant == number_p) end = num_curr;
+      if (num_curr + 1 == end) {
+        if (sign_wrote && d.bracket) out += sign == '+' ? ' ' : '>';
+        else if (d.lsign_flag && d.lsign == NumDesc::LSign::kPost) out += sign == '-' ? '-' : '+';
+      }
+    }
+    ++num_curr;
+  };
+
+  for (const NumNode& n : nodes) {
+    if (!n.is_key) {
+      out += n.text;
+      continue;
+    }
+    switch (n.key) {
+      case NKey::k9: case NKey::k0: case NKey::kDec: case NKey::kD: numpart(n.key); break;
+      case NKey::kComma:
+        if (!num_in) {
+          if (!d.fillmode) out += ' ';
+        } else {
+          out += ',';
+        }
+        break;
+      case NKey::kG:
+        if (!num_in) {
+          if (!d.fillmode) out += ' ';
+        } else {
+          out += ',';
+        }
+        break;
+      case NKey::kL: out += ' '; break;
+      case NKey::kRN: case NKey::krn: {
+        std::string r = number_p;
+        if (n.key == NKey::krn) r = lower(r);
+        if (d.fillmode) out += r;
+        else out += std::string(r.size() < 15 ? 15 - r.size() : 0, ' ') + r;
+        break;
+      }
+      case NKey::kth: case NKey::kTH: {
+        if (d.roman || *num_begin == '#' || sign == '-' || d.decimal) break;
+        std::string tmp = number;
+        append_th(tmp, 0, n.key == NKey::kTH);
+        out += tmp.substr(number.size());
+        break;
+      }
+      case NKey::kMI:
+        if (sign == '-') out += '-';
+        else if (!d.fillmode) out += ' ';
+        break;
+      case NKey::kPL:
+        if (sign == '+') out += '+';
+        else if (!d.fillmode) out += ' ';
+        break;
+      case NKey::kSG: out += sign; break;
+      default: break;
+    }
+  }
+  // A template with more digit positions than the number has (a float cut to its precision)
+  // writes the number's terminating NUL; PostgreSQL's result ends there (NUM_TOCHAR_finish).
+  if (size_t nul = out.find('\0'); nul != std::string::npos) out.resize(nul);
+  return out;
+}
+
+// The shared tail of numeric/int/float to_char: pad or overflow the digits to the template.
+std::string num_finish(const std::vector<NumNode>& nodes, NumDesc& d, std::string numstr, char sign) {
+  int out_pre_spaces = 0;
+  if (!d.roman) {
+    size_t dot = numstr.find('.');
+    int pre_len = static_cast<int>(dot == std::string::npos ? numstr.size() : dot);
+    if (pre_len < d.pre) {
+      out_pre_spaces = d.pre - pre_len;
+    } else if (pre_len > d.pre) {
+      numstr = std::string(static_cast<size_t>(d.pre + d.post + 1), '#');
+      numstr[static_cast<size_t>(d.pre)] = '.';
+    }
+  }
+  return num_processor(nodes, d, numstr, out_pre_spaces, sign);
+}
+
+Numeric pow10_numeric(int n) {
+  Numeric r = numeric_from_int(1);
+  Numeric ten = numeric_from_int(10);
+  for (int k = 0; k < n; ++k) r = numeric_mul(r, ten);
+  return r;
+}
+
+Datum c_to_char_numeric(Args a, EvalContext& ctx) {
+  std::string_view fmt = a[1].as_string();
+  if (fmt.empty()) return Datum::null();
+  NumDesc d;
+  std::vector<NumNode> nodes = parse_num_format(fmt, d);
+  Numeric v = a[0].as_numeric();
+  if (numeric_to_string(v) == "NaN")
+    throw SqlError(sqlstate::kFeatureNotSupported, "to_char of a NaN numeric is not supported");
+  if (d.roman) {
+    Numeric r = numeric_round(v, 0);
+    int64_t iv = numeric_to_int(r);
+    if (iv > INT32_MAX || iv < INT32_MIN) throw SqlError(sqlstate::kNumericValueOutOfRange, "integer out of range");
+    return text_result(ctx, num_processor(nodes, d, int_to_roman(iv), 0, '+'));
+  }
+  if (d.multi_flag) {
+    v = numeric_mul(v, pow10_numeric(d.multi));
+    d.pre += d.multi;
+  }
+  std::string s = numeric_to_string(numeric_round(v, d.post));
+  char sign = '+';
+  if (!s.empty() && s[0] == '-') {
+    sign = '-';
+    s.erase(0, 1);
+  }
+  return text_result(ctx, num_finish(nodes, d, s, sign));
+}
+
+template <typename Int>
+Datum c_to_char_int(Args a, EvalContext& ctx) {
+  std::string_view fmt = a[1].as_string();
+  if (fmt.empty()) return Datum::null();
+  NumDesc d;
+  std::vector<NumNode> nodes = parse_num_format(fmt, d);
+  __int128 v = a[0].as_int();
+  if (d.roman) return text_result(ctx, num_processor(nodes, d, int_to_roman(static_cast<int64_t>(v)), 0, '+'));
+  if (d.multi_flag) {
+    // PostgreSQL multiplies in the argument's own type, wrapping around on overflow
+    // (value * (int) pow(10, multi)); so does this.
+    using U = std::make_unsigned_t<Int>;
+    U m = static_cast<U>(static_cast<Int>(std::pow(10.0, d.multi)));
+    v = static_cast<Int>(static_cast<U>(static_cast<Int>(v)) * m);
+    d.pre += d.multi;
+  }
+  char sign = v < 0 ? '-' : '+';
+  unsigned __int128 mag = v < 0 ? static_cast<unsigned __int128>(-v) : static_cast<unsigned __int128>(v);
+  std::string s;
+  do {
+    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(mag % 10)));
+    mag /= 10;
+  } while (mag != 0);
+  if (d.post > 0) s += "." + std::string(static_cast<size_t>(d.post), '0');
+  return text_result(ctx, num_finish(nodes, d, s, sign));
+}
+
+template <int kDigits>
+Datum c_to_char_float(Args a, EvalContext& ctx) {
+  std::string_view fmt = a[1].as_string();
+  if (fmt.empty()) return Datum::null();
+  NumDesc d;
+  std::vector<NumNode> nodes = parse_num_format(fmt, d);
+  double v = a[0].as_float();
+  if (!std::isfinite(v))
+    throw SqlError(sqlstate::kFeatureNotSupported, "to_char of an infinite or NaN float is not supported");
+  if (d.roman) {
+    double r = std::rint(v);
+    // Out of int range: PostgreSQL's (int) cast gives INT_MIN there, printed as '#'s.
+    int64_t iv = r > INT32_MAX || r < INT32_MIN ? INT32_MIN : static_cast<int64_t>(r);
+    return text_result(ctx, num_processor(nodes, d, int_to_roman(iv), 0, '+'));
+  }
+  if (d.multi_flag) {
+    v *= std::pow(10.0, d.multi);
+    d.pre += d.multi;
+  }
+  char buf[512];
+  if (std::fabs(v) >= 1e300) throw SqlError(sqlstate::kFeatureNotSupported, "to_char of a float this large is not supported");
+  std::snprintf(buf, sizeof buf, "%.0f", std::fabs(v));
+  int pre_len = static_cast<int>(std::strlen(buf));
+  if (pre_len >= kDigits) d.post = 0;
+  else if (pre_len + d.post > kDigits) d.post = kDigits - pre_len;
+  std::snprintf(buf, sizeof buf, "%.*f", d.post, v);
+  std::string s = buf;
+  char sign = '+';
+  if (!s.empty() && s[0] == '-') {
+    sign = '-';
+    s.erase(0, 1);
+  }
+  return text_result(ctx, num_finish(nodes, d, s, sign));
+}
+
 }  // namespace
 
 void register_to_char_functions(Registry& r) {
@@ -482,6 +897,16 @@ void register_to_char_functions(Registry& r) {
   r.add("to_char", {TypeId::kTimestampTz, TypeId::kText}, TypeId::kText, &c_to_char_tstz, 1770).volatility =
       Volatility::kStable;
   r.add("to_char", {TypeId::kInterval, TypeId::kText}, TypeId::kText, &c_to_char_iv, 1768).volatility =
+      Volatility::kStable;
+  r.add("to_char", {TypeId::kNumeric, TypeId::kText}, TypeId::kText, &c_to_char_numeric, 1772).volatility =
+      Volatility::kStable;
+  r.add("to_char", {TypeId::kInt4, TypeId::kText}, TypeId::kText, &c_to_char_int<int32_t>, 1773).volatility =
+      Volatility::kStable;
+  r.add("to_char", {TypeId::kInt8, TypeId::kText}, TypeId::kText, &c_to_char_int<int64_t>, 1774).volatility =
+      Volatility::kStable;
+  r.add("to_char", {TypeId::kFloat4, TypeId::kText}, TypeId::kText, &c_to_char_float<6>, 1775).volatility =
+      Volatility::kStable;
+  r.add("to_char", {TypeId::kFloat8, TypeId::kText}, TypeId::kText, &c_to_char_float<15>, 1776).volatility =
       Volatility::kStable;
 }
 
