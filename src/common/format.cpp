@@ -318,6 +318,11 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
     s.resize(s.size() - 3);
   } else if (s.size() > 3 && s.compare(s.size() - 3, 3, " ad") == 0) {
     s.resize(s.size() - 3);
+  } else if (s.size() > 2 && std::isdigit(static_cast<unsigned char>(s[s.size() - 3])) &&
+             (s.compare(s.size() - 2, 2, "bc") == 0 || s.compare(s.size() - 2, 2, "ad") == 0)) {
+    // The era right after the digits: "19:03:58BC", "10:00:00+05bc" (PostgreSQL reads them).
+    bc = s[s.size() - 2] == 'b';
+    s.resize(s.size() - 2);
   }
   while (!s.empty() && is_space(s.back())) s.pop_back();
 
