@@ -217,6 +217,7 @@ class PosixZone final : public TimeZone {
  public:
   PosixZone(std::string name, PosixRule rule) : TimeZone(std::move(name)), rule_(std::move(rule)) {}
   int32_t offset_at_utc(int64_t t, std::string* abbrev) const override { return posix_offset_at(rule_, t, abbrev); }
+  bool always_utc() const override { return rule_.std_off == 0 && (!rule_.has_dst || rule_.dst_off == 0); }
   int32_t abbrev_offset_at(std::string_view abbrev, int64_t t) const override {
     if (rule_.has_dst && lower(abbrev) == lower(rule_.dst_name)) return rule_.dst_off;
     if (lower(abbrev) == lower(rule_.std_name)) return rule_.std_off;
@@ -251,6 +252,11 @@ class TzifZone final : public TimeZone {
     }
     if (abbrev != nullptr) *abbrev = ty->abbrev;
     return ty->utoff;
+  }
+  bool always_utc() const override {
+    for (const Type& t : types_)
+      if (t.utoff != 0) return false;
+    return !footer_ || (footer_->std_off == 0 && (!footer_->has_dst || footer_->dst_off == 0));
   }
   int32_t abbrev_offset_at(std::string_view abbrev, int64_t t) const override {
     std::string want = lower(abbrev), now;

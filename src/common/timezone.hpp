@@ -34,6 +34,8 @@ class TimeZone {
   // the abbreviation is in use then, else its most recent earlier meaning, else its earliest
   // later one; the zone's offset then when the zone never uses it.
   virtual int32_t abbrev_offset_at(std::string_view abbrev, int64_t unix_seconds) const = 0;
+  // Whether the zone is UTC at every instant (Etc/UTC, Zulu, GMT0, "UTC0").
+  virtual bool always_utc() const = 0;
   const std::string& name() const { return name_; }
 
  protected:
