@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -478,6 +479,559 @@ Datum c_to_char_iv(Args a, EvalContext& ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// to_timestamp(text, template) / to_date(text, template): PostgreSQL 15's DCH_from_char and
+// do_to_timestamp (the non-"standard" mode of to_timestamp/to_date).
+
+enum class DateMode : uint8_t { kNone, kGregorian, kIsoWeek };
+
+struct DchNode {
+  enum class Type : uint8_t { kAction, kSeparator, kSpace, kChar } type = Type::kChar;
+  const Keyword* kw = nullptr;
+  bool fm = false;
+  int th = 0;
+  char ch = 0;
+};
+
+bool is_separator_char(char c) {
+  return c > 0x20 && c < 0x7F && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9');
+}
+
+std::vector<DchNode> parse_dch_format(std::string_view fmt) {
+  std::vector<DchNode> nodes;
+  size_t i = 0;
+  while (i < fmt.size()) {
+    DchNode n;
+    std::string_view rest = fmt.substr(i);
+    if (rest.substr(0, 2) == "FM" || rest.substr(0, 2) == "fm") {
+      n.fm = true;
+      i += 2;
+    } else if (rest.substr(0, 2) == "TM" || rest.substr(0, 2) == "tm") {
+      i += 2;
+    }
+    rest = fmt.substr(i);
+    const Keyword* kw = rest.empty() ? nullptr : find_keyword(rest);
+    if (kw != nullptr) {
+      i += std::string_view(kw->name).size();
+      n.type = DchNode::Type::kAction;
+      n.kw = kw;
+      rest = fmt.substr(i);
+      if (rest.substr(0, 2) == "TH") n.th = 1, i += 2;
+      else if (rest.substr(0, 2) == "th") n.th = 2, i += 2;
+      else if (rest.substr(0, 2) == "SP" || rest.substr(0, 2) == "sp") i += 2;
+      nodes.push_back(n);
+      continue;
+    }
+    if (rest.empty()) break;
+    if (rest[0] == '"') {
+      ++i;
+      while (i < fmt.size()) {
+        if (fmt[i] == '"') {
+          ++i;
+          break;
+        }
+        if (fmt[i] == '\\' && i + 1 < fmt.size()) ++i;
+        nodes.push_back(DchNode{DchNode::Type::kChar, nullptr, false, 0, fmt[i++]});
+      }
+      continue;
+    }
+    if (rest[0] == '\\' && rest.size() > 1 && rest[1] == '"') ++i;
+    char c = fmt[i++];
+    DchNode::Type t = is_separator_char(c) ? DchNode::Type::kSeparator
+                      : std::isspace(static_cast<unsigned char>(c)) ? DchNode::Type::kSpace
+                                                                    : DchNode::Type::kChar;
+    nodes.push_back(DchNode{t, nullptr, false, 0, c});
+  }
+  return nodes;
+}
+
+bool key_is_digit(Key k) {
+  switch (k) {
+    case Key::kAD_dots: case Key::kAM_dots: case Key::kAD: case Key::kAM: case Key::kBC_dots: case Key::kBC:
+    case Key::kDAY: case Key::kDY: case Key::kDay: case Key::kDy: case Key::kFX: case Key::kMONTH: case Key::kMON:
+    case Key::kMonth: case Key::kMon: case Key::kOF: case Key::kPM_dots: case Key::kPM: case Key::kRM: case Key::kTZ:
+    case Key::kad_dots: case Key::kam_dots: case Key::kad: case Key::kam: case Key::kbc_dots: case Key::kbc:
+    case Key::kday: case Key::kdy: case Key::kmonth: case Key::kmon: case Key::kpm_dots: case Key::kpm: case Key::krm:
+    case Key::ktz:
+      return false;
+    default: return true;
+  }
+}
+
+DateMode key_mode(Key k) {
+  switch (k) {
+    case Key::kIDDD: case Key::kID: case Key::kIW: case Key::kIYYY: case Key::kIYY: case Key::kIY: case Key::kI:
+      return DateMode::kIsoWeek;
+    case Key::kD: case Key::kDDD: case Key::kDD: case Key::kMM: case Key::kMONTH: case Key::kMON: case Key::kMonth:
+    case Key::kMon: case Key::kmonth: case Key::kmon: case Key::kRM: case Key::krm: case Key::kWW: case Key::kW:
+    case Key::kY_YYY: case Key::kYYYY: case Key::kYYY: case Key::kYY: case Key::kY:
+      return DateMode::kGregorian;
+    default: return DateMode::kNone;
+  }
+}
+
+struct TmFromChar {
+  DateMode mode = DateMode::kNone;
+  int hh = 0, pm = 0, mi = 0, ss = 0, ssss = 0, d = 0, dd = 0, ddd = 0, mm = 0, ms = 0, year = 0, bc = 0, ww = 0,
+      w = 0, cc = 0, j = 0, us = 0, yysz = 0, clock12 = 0, tzsign = 0, tzh = 0, tzm = 0, ff = 0;
+};
+
+[[noreturn]] void from_char_error(const char* code, std::string msg, std::string detail = {}, std::string hint = {}) {
+  SqlError e(code, std::move(msg));
+  if (!detail.empty()) e.with_detail(std::move(detail));
+  if (!hint.empty()) e.with_hint(std::move(hint));
+  throw e;
+}
+
+void set_int(int& dest, int value, const DchNode& n) {
+  if (dest != 0 && dest != value)
+    from_char_error(sqlstate::kInvalidDatetimeFormat,
+                    std::string("conflicting values for \"") + n.kw->name + "\" field in formatting string",
+                    "This value contradicts a previous setting for the same field type.");
+  dest = value;
+}
+
+bool is_next_separator(const std::vector<DchNode>& nodes, size_t k) {
+  if (nodes[k].type == DchNode::Type::kAction && nodes[k].th != 0) return true;
+  if (k + 1 >= nodes.size()) return true;
+  const DchNode& n = nodes[k + 1];
+  if (n.type == DchNode::Type::kAction) return !key_is_digit(n.kw->key);
+  return !std::isdigit(static_cast<unsigned char>(n.ch));
+}
+
+// from_char_parse_int_len: returns the number of characters consumed.
+int parse_int_len(int* dest, std::string_view in, size_t& pos, size_t len, const std::vector<DchNode>& nodes, size_t k) {
+  const DchNode& n = nodes[k];
+  size_t init = pos;
+  while (pos < in.size() && std::isspace(static_cast<unsigned char>(in[pos]))) ++pos;
+  std::string copy(in.substr(pos, len));
+  long result = 0;
+  errno = 0;
+  if (n.fm || is_next_separator(nodes, k)) {
+    // strtol from the field's start (it skips the blanks again); the copy is bounded so that a
+    // long input costs linear time (no int has 256 significant characters).
+    std::string tail(in.substr(pos, 256));
+    char* end = nullptr;
+    result = std::strtol(tail.c_str(), &end, 10);
+    pos += static_cast<size_t>(end - tail.c_str());
+  } else {
+    if (copy.size() < len)
+      from_char_error(sqlstate::kInvalidDatetimeFormat,
+                      std::string("source string too short for \"") + n.kw->name + "\" formatting field",
+                      "Field requires " + std::to_string(len) + " characters, but only " + std::to_string(copy.size()) +
+                          " remain.",
+                      "If your source string is not fixed-width, try using the \"FM\" modifier.");
+    char* last = nullptr;
+    result = std::strtol(copy.c_str(), &last, 10);
+    size_t used = static_cast<size_t>(last - copy.c_str());
+    if (used > 0 && used < len)
+      from_char_error(sqlstate::kInvalidDatetimeFormat,
+                      "invalid value \"" + copy + "\" for \"" + n.kw->name + "\"",
+                      "Field requires " + std::to_string(len) + " characters, but only " + std::to_string(used) +
+                          " could be parsed.",
+                      "If your source string is not fixed-width, try using the \"FM\" modifier.");
+    pos += used;
+  }
+  if (pos == init)
+    from_char_error(sqlstate::kInvalidDatetimeFormat, "invalid value \"" + copy + "\" for \"" + n.kw->name + "\"",
+                    "Value must be an integer.");
+  if (errno == ERANGE || result < INT32_MIN || result > INT32_MAX)
+    from_char_error(sqlstate::kDatetimeFieldOverflow,
+                    std::string("value for \"") + n.kw->name + "\" in source string is out of range",
+                    "Value must be in the range -2147483648 to 2147483647.");
+  if (dest != nullptr) set_int(*dest, static_cast<int>(result), n);
+  return static_cast<int>(pos - init);
+}
+
+// from_char_seq_search: the longest... PostgreSQL takes the first word of the list that the
+// input starts with, ignoring case.
+int seq_search(std::string_view in, size_t& pos, std::initializer_list<const char*> words, const DchNode& n) {
+  int idx = 0;
+  for (const char* w : words) {
+    size_t len = std::strlen(w);
+    if (in.size() - pos >= len) {
+      bool eq = true;
+      for (size_t c = 0; c < len && eq; ++c)
+        eq = std::tolower(static_cast<unsigned char>(in[pos + c])) == std::tolower(static_cast<unsigned char>(w[c]));
+      if (eq) {
+        pos += len;
+        return idx;
+      }
+    }
+    ++idx;
+  }
+  // The error shows the input up to the next whitespace.
+  std::string copy(in.substr(pos, 256));
+  if (size_t sp = copy.find_first_of(" \t\n\r\f\v"); sp != std::string::npos) copy.resize(sp);
+  from_char_error(sqlstate::kInvalidDatetimeFormat, "invalid value \"" + copy + "\" for \"" + n.kw->name + "\"",
+                  "The given value did not match any of the allowed values for this field.");
+}
+
+void skip_th(std::string_view in, size_t& pos, int th) {
+  if (th == 0) return;
+  if (pos < in.size()) ++pos;
+  if (pos < in.size()) ++pos;
+}
+
+TmFromChar dch_from_char(std::string_view in, std::string_view fmt) {
+  std::vector<DchNode> nodes = parse_dch_format(fmt);
+  TmFromChar out;
+  size_t pos = 0;
+  bool fx = false;
+  int extra_skip = 0;
+  for (size_t k = 0; k < nodes.size() && pos < in.size(); ++k) {
+    const DchNode& n = nodes[k];
+    if (!fx && !(n.type == DchNode::Type::kAction && n.kw->key == Key::kFX) &&
+        (n.type == DchNode::Type::kAction || k == 0)) {
+      while (pos < in.size() && std::isspace(static_cast<unsigned char>(in[pos]))) ++pos, ++extra_skip;
+    }
+    if (n.type == DchNode::Type::kSpace || n.type == DchNode::Type::kSeparator) {
+      if (!fx) {
+        --extra_skip;
+        if (pos < in.size() && (std::isspace(static_cast<unsigned char>(in[pos])) || is_separator_char(in[pos]))) {
+          ++pos;
+          ++extra_skip;
+        }
+      } else {
+        ++pos;
+      }
+      continue;
+    }
+    if (n.type != DchNode::Type::kAction) {
+      if (!fx) {
+        if (extra_skip > 0) --extra_skip;
+        else ++pos;
+      } else {
+        ++pos;
+      }
+      continue;
+    }
+    DateMode mode = key_mode(n.kw->key);
+    if (mode != DateMode::kNone) {
+      if (out.mode == DateMode::kNone) out.mode = mode;
+      else if (out.mode != mode)
+        from_char_error(sqlstate::kInvalidDatetimeFormat, "invalid combination of date conventions", {},
+                        "Do not mix Gregorian and ISO week date conventions in a formatting template.");
+    }
+    int value = 0, len = 0;
+    switch (n.kw->key) {
+      case Key::kFX: fx = true; break;
+      case Key::kAM_dots: case Key::kPM_dots: case Key::kam_dots: case Key::kpm_dots:
+        value = seq_search(in, pos, {"a.m.", "p.m.", "A.M.", "P.M."}, n);
+        set_int(out.pm, value % 2, n);
+        out.clock12 = 1;
+        break;
+      case Key::kAM: case Key::kPM: case Key::kam: case Key::kpm:
+        value = seq_search(in, pos, {"am", "pm", "AM", "PM"}, n);
+        set_int(out.pm, value % 2, n);
+        out.clock12 = 1;
+        break;
+      case Key::kHH: case Key::kHH12:
+        parse_int_len(&out.hh, in, pos, 2, nodes, k);
+        out.clock12 = 1;
+        skip_th(in, pos, n.th);
+        break;
+      case Key::kHH24: parse_int_len(&out.hh, in, pos, 2, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kMI: parse_int_len(&out.mi, in, pos, 2, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kSS: parse_int_len(&out.ss, in, pos, 2, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kMS:
+        len = parse_int_len(&out.ms, in, pos, 3, nodes, k);
+        out.ms *= len == 1 ? 100 : len == 2 ? 10 : 1;
+        skip_th(in, pos, n.th);
+        break;
+      case Key::kFF1: case Key::kFF2: case Key::kFF3: case Key::kFF4: case Key::kFF5: case Key::kFF6:
+      case Key::kUS: {
+        size_t width = 6;
+        if (n.kw->key != Key::kUS) {
+          out.ff = static_cast<int>(n.kw->key) - static_cast<int>(Key::kFF1) + 1;
+          width = static_cast<size_t>(out.ff);
+        }
+        len = parse_int_len(&out.us, in, pos, width, nodes, k);
+        out.us *= len == 1 ? 100000 : len == 2 ? 10000 : len == 3 ? 1000 : len == 4 ? 100 : len == 5 ? 10 : 1;
+        skip_th(in, pos, n.th);
+        break;
+      }
+      case Key::kSSSS: case Key::kSSSSS:
+        parse_int_len(&out.ssss, in, pos, std::string_view(n.kw->name).size(), nodes, k);
+        skip_th(in, pos, n.th);
+        break;
+      case Key::ktz: case Key::kTZ: case Key::kOF:
+        from_char_error(sqlstate::kFeatureNotSupported,
+                        std::string("formatting field \"") + n.kw->name + "\" is only supported in to_char");
+      case Key::kTZH:
+        if (pos < in.size() && (in[pos] == '+' || in[pos] == '-' || in[pos] == ' ')) {
+          out.tzsign = in[pos] == '-' ? -1 : 1;
+          ++pos;
+        } else {
+          out.tzsign = extra_skip > 0 && pos > 0 && in[pos - 1] == '-' ? -1 : 1;
+        }
+        parse_int_len(&out.tzh, in, pos, 2, nodes, k);
+        break;
+      case Key::kTZM:
+        if (out.tzsign == 0) out.tzsign = 1;
+        parse_int_len(&out.tzm, in, pos, 2, nodes, k);
+        break;
+      case Key::kAD_dots: case Key::kBC_dots: case Key::kad_dots: case Key::kbc_dots:
+        value = seq_search(in, pos, {"a.d.", "b.c.", "A.D.", "B.C."}, n);
+        set_int(out.bc, value % 2, n);
+        break;
+      case Key::kAD: case Key::kBC: case Key::kad: case Key::kbc:
+        value = seq_search(in, pos, {"ad", "bc", "AD", "BC"}, n);
+        set_int(out.bc, value % 2, n);
+        break;
+      case Key::kMONTH: case Key::kMonth: case Key::kmonth:
+        value = seq_search(in, pos, {"January", "February", "March", "April", "May", "June", "July", "August",
+                                     "September", "October", "November", "December"}, n);
+        set_int(out.mm, value + 1, n);
+        break;
+      case Key::kMON: case Key::kMon: case Key::kmon:
+        value = seq_search(in, pos, {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}, n);
+        set_int(out.mm, value + 1, n);
+        break;
+      case Key::kMM: parse_int_len(&out.mm, in, pos, 2, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kDAY: case Key::kDay: case Key::kday:
+        value = seq_search(in, pos, {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}, n);
+        set_int(out.d, value, n);
+        out.d++;
+        break;
+      case Key::kDY: case Key::kDy: case Key::kdy:
+        value = seq_search(in, pos, {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}, n);
+        set_int(out.d, value, n);
+        out.d++;
+        break;
+      case Key::kDDD: parse_int_len(&out.ddd, in, pos, 3, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kIDDD: parse_int_len(&out.ddd, in, pos, 3, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kDD: parse_int_len(&out.dd, in, pos, 2, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kD: parse_int_len(&out.d, in, pos, 1, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kID:
+        parse_int_len(&out.d, in, pos, 1, nodes, k);
+        if (++out.d > 7) out.d = 1;
+        skip_th(in, pos, n.th);
+        break;
+      case Key::kWW: case Key::kIW: parse_int_len(&out.ww, in, pos, 2, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kQ: parse_int_len(nullptr, in, pos, 1, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kCC: parse_int_len(&out.cc, in, pos, 2, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kY_YYY: {
+        int millennia = 0, years = 0, nch = 0;
+        std::string rest(in.substr(pos, 256));
+        if (std::sscanf(rest.c_str(), "%d,%03d%n", &millennia, &years, &nch) < 2)
+          from_char_error(sqlstate::kInvalidDatetimeFormat, "invalid input string for \"Y,YYY\"");
+        years += millennia * 1000;
+        set_int(out.year, years, n);
+        out.yysz = 4;
+        pos += static_cast<size_t>(nch);
+        skip_th(in, pos, n.th);
+        break;
+      }
+      case Key::kYYYY: case Key::kIYYY:
+        parse_int_len(&out.year, in, pos, 4, nodes, k);
+        out.yysz = 4;
+        skip_th(in, pos, n.th);
+        break;
+      case Key::kYYY: case Key::kIYY: case Key::kYY: case Key::kIY: case Key::kY: case Key::kI: {
+        size_t w = n.kw->key == Key::kYYY || n.kw->key == Key::kIYY ? 3 : n.kw->key == Key::kYY || n.kw->key == Key::kIY ? 2 : 1;
+        len = parse_int_len(&out.year, in, pos, w, nodes, k);
+        if (len < 4) {
+          // adjust_partial_year_to_2020: '69' is 2069, '70' 1970, '519' 2519, '520' 1520.
+          int y = out.year;
+          out.year = y < 70 ? y + 2000 : y < 100 ? y + 1900 : y < 520 ? y + 2000 : y < 1000 ? y + 1000 : y;
+        }
+        out.yysz = static_cast<int>(w);
+        skip_th(in, pos, n.th);
+        break;
+      }
+      case Key::kRM: case Key::krm:
+        value = seq_search(in, pos, {"XII", "XI", "X", "IX", "VIII", "VII", "VI", "V", "IV", "III", "II", "I"}, n);
+        set_int(out.mm, 12 - value, n);
+        break;
+      case Key::kW: parse_int_len(&out.w, in, pos, 1, nodes, k); skip_th(in, pos, n.th); break;
+      case Key::kJ: parse_int_len(&out.j, in, pos, 1, nodes, k); skip_th(in, pos, n.th); break;
+    }
+    if (!fx) {
+      extra_skip = 0;
+      while (pos < in.size() && std::isspace(static_cast<unsigned char>(in[pos]))) ++pos, ++extra_skip;
+    }
+  }
+  return out;
+}
+
+void j2date(int jd, int& year, int& month, int& day) {
+  unsigned int julian = static_cast<unsigned int>(jd);
+  julian += 32044;
+  unsigned int quad = julian / 146097;
+  unsigned int extra = (julian - quad * 146097) * 4 + 3;
+  julian += 60 + quad * 3 + extra / 146097;
+  quad = julian / 1461;
+  julian -= quad * 1461;
+  int y = static_cast<int>(julian * 4 / 1461);
+  julian = ((y != 0) ? ((julian + 305) % 365) : ((julian + 306) % 366)) + 123;
+  y += static_cast<int>(quad * 4);
+  year = y - 4800;
+  quad = julian * 2141 / 65536;
+  day = static_cast<int>(julian - 7834 * quad / 256);
+  month = static_cast<int>((quad + 10) % 12 + 1);
+}
+
+bool pg_isleap(int y) { return (y % 4) == 0 && ((y % 100) != 0 || (y % 400) == 0); }
+
+// A parsed wall time (do_to_timestamp's result).
+struct FromCharResult {
+  int year = 0, mon = 1, mday = 1, hour = 0, min = 0, sec = 0;
+  int64_t fsec = 0;
+  bool has_tz = false;
+  int tz_secs = 0;  // east of UTC
+  int fprec = 0;
+};
+
+[[noreturn]] void field_out_of_range(std::string_view text) {
+  from_char_error(sqlstate::kDatetimeFieldOverflow, "date/time field value out of range: \"" + std::string(text) + "\"");
+}
+
+FromCharResult do_to_timestamp(std::string_view text, std::string_view fmt) {
+  TmFromChar f = dch_from_char(text, fmt);
+  FromCharResult tm;
+  constexpr unsigned kYear = 1, kMonth = 2, kDay = 4, kDate = 7;
+  unsigned fmask = 0;
+  if (f.ssss) {
+    int x = f.ssss;
+    tm.hour = x / 3600;
+    x %= 3600;
+    tm.min = x / 60;
+    tm.sec = x % 60;
+  }
+  if (f.ss) tm.sec = f.ss;
+  if (f.mi) tm.min = f.mi;
+  if (f.hh) tm.hour = f.hh;
+  if (f.clock12) {
+    if (tm.hour < 1 || tm.hour > 12)
+      from_char_error(sqlstate::kInvalidDatetimeFormat, "hour \"" + std::to_string(tm.hour) + "\" is invalid for the 12-hour clock",
+                      {}, "Use the 24-hour clock, or give an hour between 1 and 12.");
+    if (f.pm && tm.hour < 12) tm.hour += 12;
+    else if (!f.pm && tm.hour == 12) tm.hour = 0;
+  }
+  if (f.year) {
+    if (f.cc && f.yysz <= 2) {
+      if (f.bc) f.cc = -f.cc;
+      tm.year = f.year % 100;
+      if (tm.year) {
+        if (f.cc >= 0) tm.year += (f.cc - 1) * 100;
+        else tm.year = (f.cc + 1) * 100 - tm.year + 1;
+      } else {
+        tm.year = f.cc * 100 + ((f.cc >= 0) ? 0 : 1);
+      }
+    } else {
+      tm.year = f.year;
+      if (f.bc) tm.year = -tm.year;
+      if (tm.year < 0) tm.year++;
+    }
+    fmask |= kYear;
+  } else if (f.cc) {
+    if (f.bc) f.cc = -f.cc;
+    tm.year = f.cc >= 0 ? (f.cc - 1) * 100 + 1 : f.cc * 100 + 1;
+    fmask |= kYear;
+  }
+  if (f.j) {
+    j2date(f.j, tm.year, tm.mon, tm.mday);
+    fmask |= kDate;
+  }
+  if (f.ww) {
+    if (f.mode == DateMode::kIsoWeek) {
+      int jday = isoweek2j(tm.year, f.ww);
+      if (f.d) jday += f.d > 1 ? f.d - 2 : 6;
+      j2date(jday, tm.year, tm.mon, tm.mday);
+      fmask |= kDate;
+    } else {
+      f.ddd = (f.ww - 1) * 7 + 1;
+    }
+  }
+  if (f.w) f.dd = (f.w - 1) * 7 + 1;
+  if (f.dd) {
+    tm.mday = f.dd;
+    fmask |= kDay;
+  }
+  if (f.mm) {
+    tm.mon = f.mm;
+    fmask |= kMonth;
+  }
+  if (f.ddd && (tm.mon <= 1 || tm.mday <= 1)) {
+    if (!tm.year && !f.bc)
+      from_char_error(sqlstate::kInvalidDatetimeFormat, "cannot calculate day of year without year information");
+    if (f.mode == DateMode::kIsoWeek) {
+      int j0 = isoweek2j(tm.year, 1) - 1;
+      j2date(j0 + f.ddd, tm.year, tm.mon, tm.mday);
+      fmask |= kDate;
+    } else {
+      static constexpr int kYsum[2][13] = {{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365},
+                                           {0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335, 366}};
+      const int* y = kYsum[pg_isleap(tm.year) ? 1 : 0];
+      int i = 1;
+      for (; i <= 12; i++)
+        if (f.ddd <= y[i]) break;
+      if (tm.mon <= 1) tm.mon = i;
+      if (tm.mday <= 1) tm.mday = f.ddd - y[i - 1];
+      fmask |= kMonth | kDay;
+    }
+  }
+  if (f.ms) tm.fsec += static_cast<int64_t>(f.ms) * 1000;
+  if (f.us) tm.fsec += f.us;
+  tm.fprec = f.ff;
+  if (fmask != 0) {
+    if ((fmask & kMonth) && (tm.mon < 1 || tm.mon > 12)) field_out_of_range(text);
+    if ((fmask & kDay) && (tm.mday < 1 || tm.mday > 31)) field_out_of_range(text);
+    if ((fmask & kDate) == kDate) {
+      static constexpr int kDayTab[2][12] = {{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31},
+                                             {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}};
+      if (tm.mon >= 1 && tm.mon <= 12 && tm.mday > kDayTab[pg_isleap(tm.year) ? 1 : 0][tm.mon - 1])
+        field_out_of_range(text);
+    }
+  }
+  if (tm.hour < 0 || tm.hour >= 24 || tm.min < 0 || tm.min >= 60 || tm.sec < 0 || tm.sec >= 60 || tm.fsec < 0 ||
+      tm.fsec >= kMicrosPerSecond)
+    field_out_of_range(text);
+  if (f.tzsign) {
+    if (f.tzh < 0 || f.tzh > 15 || f.tzm < 0 || f.tzm >= 60)
+      from_char_error("22009",  // invalid_time_zone_displacement_value
+                     
+                      "time zone displacement out of range: \"" + std::string(text) + "\"");
+    tm.has_tz = true;
+    tm.tz_secs = f.tzsign * (f.tzh * 3600 + f.tzm * 60);
+  }
+  return tm;
+}
+
+bool valid_julian(int y, int m) { return (y > -4713 || (y == -4713 && m >= 11)) && (y < 5874898 || (y == 5874898 && m < 6)); }
+
+Datum c_to_timestamp_text(Args a, EvalContext&) {
+  std::string_view text = a[0].as_string();
+  FromCharResult tm = do_to_timestamp(text, a[1].as_string());
+  if (!valid_julian(tm.year, tm.mon)) throw SqlError(sqlstate::kDatetimeFieldOverflow, "timestamp out of range");
+  __int128 days = static_cast<__int128>(date2j(tm.year, tm.mon, tm.mday)) - 2451545;
+  __int128 t = days * kMicrosPerDay + ((static_cast<__int128>(tm.hour) * 60 + tm.min) * 60 + tm.sec) * kMicrosPerSecond +
+               tm.fsec;
+  // The session time zone is UTC; a TZH/TZM in the input says otherwise.
+  if (tm.has_tz) t -= static_cast<__int128>(tm.tz_secs) * kMicrosPerSecond;
+  constexpr int64_t kMinTs = -211813488000000000LL, kMaxTs = 9223371331200000000LL;
+  if (t < kMinTs || t >= kMaxTs) throw SqlError(sqlstate::kDatetimeFieldOverflow, "timestamp out of range");
+  auto us = static_cast<int64_t>(t);
+  if (tm.fprec > 0 && tm.fprec < 6) {
+    static constexpr int64_t kScale[] = {1'000'000, 100'000, 10'000, 1'000, 100, 10};
+    int64_t unit = kScale[tm.fprec];
+    us = us >= 0 ? (us + unit / 2) / unit * unit : -((-us + unit / 2) / unit * unit);
+  }
+  return Datum::from_timestamp(us);
+}
+
+Datum c_to_date_text(Args a, EvalContext&) {
+  std::string_view text = a[0].as_string();
+  FromCharResult tm = do_to_timestamp(text, a[1].as_string());
+  if (!valid_julian(tm.year, tm.mon))
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "date out of range: \"" + std::string(text) + "\"");
+  int64_t d = static_cast<int64_t>(date2j(tm.year, tm.mon, tm.mday)) - 2451545;
+  if (d < -2451545 || d >= 2147483494LL - 2451545)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "date out of range: \"" + std::string(text) + "\"");
+  return Datum::from_date(static_cast<int32_t>(d));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Number templates: PostgreSQL's NUMDesc_prepare + NUM_processor (to_char direction), C locale.
 
 enum class NKey : uint8_t { kComma, kDec, k0, k9, kB, kC, kD, kE, kFM, kG, kL, kMI, kPL, kPR, kRN, krn, kSG, kSP, kS, kTH, kth, kV };
@@ -897,6 +1451,10 @@ void register_to_char_functions(Registry& r) {
   r.add("to_char", {TypeId::kTimestampTz, TypeId::kText}, TypeId::kText, &c_to_char_tstz, 1770).volatility =
       Volatility::kStable;
   r.add("to_char", {TypeId::kInterval, TypeId::kText}, TypeId::kText, &c_to_char_iv, 1768).volatility =
+      Volatility::kStable;
+  r.add("to_timestamp", {TypeId::kText, TypeId::kText}, TypeId::kTimestampTz, &c_to_timestamp_text, 1778).volatility =
+      Volatility::kStable;
+  r.add("to_date", {TypeId::kText, TypeId::kText}, TypeId::kDate, &c_to_date_text, 1780).volatility =
       Volatility::kStable;
   r.add("to_char", {TypeId::kNumeric, TypeId::kText}, TypeId::kText, &c_to_char_numeric, 1772).volatility =
       Volatility::kStable;
