@@ -1095,6 +1095,7 @@ std::vector<NumNode> parse_num_format(std::string_view fmt, NumDesc& d) {
     i += std::string_view(kw->name).size();
     nodes.push_back(NumNode{true, kw->key, {}});
     // NUMDesc_prepare.
+    if (d.eeee && kw->key != NKey::kE) num_syntax("\"EEEE\" must be the last pattern used");
     switch (kw->key) {
       case NKey::k9:
         if (d.bracket) num_syntax("\"9\" must be ahead of \"PR\"");
@@ -1163,13 +1164,13 @@ std::vector<NumNode> parse_num_format(std::string_view fmt, NumDesc& d) {
       case NKey::kE:
         if (d.eeee) num_syntax("cannot use \"EEEE\" twice");
         if (d.blank || d.fillmode || d.lsign_flag || d.bracket || d.minus || d.plus || d.roman || d.multi_flag)
-          num_syntax("\"EEEE\" is incompatible with other formats");
+          throw SqlError(sqlstate::kSyntaxError, "\"EEEE\" is incompatible with other formats")
+              .with_detail("\"EEEE\" may only be used together with digit and decimal point patterns.");
         d.eeee = true;
         break;
       default: break;
     }
   }
-  if (d.eeee) throw SqlError(sqlstate::kFeatureNotSupported, "to_char with \"EEEE\" is not supported");
   return nodes;
 }
 
@@ -1187,6 +1188,7 @@ std::string num_processor(const std::vector<NumNode>& nodes, NumDesc d, const st
                           int out_pre_spaces, char sign) {
   std::string out;
   if (d.zero_start) --d.zero_start;
+  if (d.eeee) return number;  // the template's other characters are not printed (PostgreSQL)
   if (d.roman) {
     d.lsign = NumDesc::LSign::kNone;
     d.pre_lsign_num = d.post = d.pre = 0;
@@ -1347,6 +1349,62 @@ std::string num_finish(const std::vector<NumNode>& nodes, NumDesc& d, std::strin
   return num_processor(nodes, d, numstr, out_pre_spaces, sign);
 }
 
+// EEEE's text for a value that has none (NaN, infinity): '#'s with the point after `pre`.
+std::string eeee_hashes(const NumDesc& d) {
+  std::string s(static_cast<size_t>(d.pre + d.post + 6), '#');
+  s[0] = ' ';
+  s[static_cast<size_t>(d.pre + 1)] = '.';
+  return s;
+}
+// C's "%+.*e" with the leading '+' made a space (float and integer EEEE).
+std::string sci_double(double v, int post) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%+.*e", post, v);
+  if (buf[0] == '+') buf[0] = ' ';
+  return buf;
+}
+// numeric_out_sci: one digit before the point (before rounding: 9.99 at one decimal is
+// "10.0e+00", as in PostgreSQL), `post` after it, rounded half away from zero; a space for a
+// positive sign.
+std::string sci_numeric(const Numeric& v, int post) {
+  __int128 m = v.mantissa;
+  bool neg = m < 0;
+  unsigned __int128 mag = neg ? static_cast<unsigned __int128>(-m) : static_cast<unsigned __int128>(m);
+  std::string digits;
+  while (mag != 0) {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(mag % 10)));
+    mag /= 10;
+  }
+  int exponent = 0;
+  std::string sig;  // post + 1 digits, or post + 2 after a carry
+  if (digits.empty()) {
+    sig.assign(static_cast<size_t>(post + 1), '0');
+    neg = false;
+  } else {
+    exponent = static_cast<int>(digits.size()) - 1 - v.scale;
+    size_t keep = static_cast<size_t>(post + 1);
+    if (digits.size() > keep) {
+      bool up = digits[keep] >= '5';
+      sig = digits.substr(0, keep);
+      if (up) {
+        int k = static_cast<int>(sig.size()) - 1;
+        while (k >= 0 && sig[static_cast<size_t>(k)] == '9') sig[static_cast<size_t>(k--)] = '0';
+        if (k < 0) sig.insert(sig.begin(), '1');
+        else ++sig[static_cast<size_t>(k)];
+      }
+    } else {
+      sig = digits + std::string(keep - digits.size(), '0');
+    }
+  }
+  size_t int_len = sig.size() - static_cast<size_t>(post);
+  std::string out = neg ? "-" : " ";
+  out += sig.substr(0, int_len);
+  if (post > 0) out += "." + sig.substr(int_len);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "e%+03d", exponent);
+  return out + buf;
+}
+
 Numeric pow10_numeric(int n) {
   Numeric r = numeric_from_int(1);
   Numeric ten = numeric_from_int(10);
@@ -1360,8 +1418,8 @@ Datum c_to_char_numeric(Args a, EvalContext& ctx) {
   NumDesc d;
   std::vector<NumNode> nodes = parse_num_format(fmt, d);
   Numeric v = a[0].as_numeric();
-  if (numeric_to_string(v) == "NaN")
-    throw SqlError(sqlstate::kFeatureNotSupported, "to_char of a NaN numeric is not supported");
+  if (d.eeee) return text_result(ctx, v.is_nan() ? eeee_hashes(d) : sci_numeric(v, d.post));
+  if (v.is_nan() && d.roman) throw SqlError(sqlstate::kNumericValueOutOfRange, "cannot convert NaN to integer");
   if (d.roman) {
     Numeric r = numeric_round(v, 0);
     int64_t iv = numeric_to_int(r);
@@ -1369,10 +1427,10 @@ Datum c_to_char_numeric(Args a, EvalContext& ctx) {
     return text_result(ctx, num_processor(nodes, d, int_to_roman(iv), 0, '+'));
   }
   if (d.multi_flag) {
-    v = numeric_mul(v, pow10_numeric(d.multi));
+    if (!v.is_nan()) v = numeric_mul(v, pow10_numeric(d.multi));
     d.pre += d.multi;
   }
-  std::string s = numeric_to_string(numeric_round(v, d.post));
+  std::string s = v.is_nan() ? std::string("NaN") : numeric_to_string(numeric_round(v, d.post));
   char sign = '+';
   if (!s.empty() && s[0] == '-') {
     sign = '-';
@@ -1388,6 +1446,7 @@ Datum c_to_char_int(Args a, EvalContext& ctx) {
   NumDesc d;
   std::vector<NumNode> nodes = parse_num_format(fmt, d);
   __int128 v = a[0].as_int();
+  if (d.eeee) return text_result(ctx, sci_double(static_cast<double>(v), d.post));
   if (d.roman) return text_result(ctx, num_processor(nodes, d, int_to_roman(static_cast<int64_t>(v)), 0, '+'));
   if (d.multi_flag) {
     // PostgreSQL multiplies in the argument's own type, wrapping around on overflow
@@ -1415,8 +1474,7 @@ Datum c_to_char_float(Args a, EvalContext& ctx) {
   NumDesc d;
   std::vector<NumNode> nodes = parse_num_format(fmt, d);
   double v = a[0].as_float();
-  if (!std::isfinite(v))
-    throw SqlError(sqlstate::kFeatureNotSupported, "to_char of an infinite or NaN float is not supported");
+  if (d.eeee) return text_result(ctx, std::isfinite(v) ? sci_double(v, d.post) : eeee_hashes(d));
   if (d.roman) {
     double r = std::rint(v);
     // Out of int range: PostgreSQL's (int) cast gives INT_MIN there, printed as '#'s.
@@ -1427,14 +1485,19 @@ Datum c_to_char_float(Args a, EvalContext& ctx) {
     v *= std::pow(10.0, d.multi);
     d.pre += d.multi;
   }
-  char buf[512];
-  if (std::fabs(v) >= 1e300) throw SqlError(sqlstate::kFeatureNotSupported, "to_char of a float this large is not supported");
-  std::snprintf(buf, sizeof buf, "%.0f", std::fabs(v));
-  int pre_len = static_cast<int>(std::strlen(buf));
+  // PostgreSQL's own snprintf prints NaN and Infinity as words, which then do not fit the
+  // template (or, for "NaN", are printed in its digit positions).
+  auto print = [](double x, int prec) -> std::string {
+    if (std::isnan(x)) return "NaN";
+    if (std::isinf(x)) return x < 0 ? "-Infinity" : "Infinity";
+    char buf[400];  // DBL_MAX has 309 integer digits
+    std::snprintf(buf, sizeof buf, "%.*f", prec, x);
+    return buf;
+  };
+  int pre_len = static_cast<int>(print(std::fabs(v), 0).size());
   if (pre_len >= kDigits) d.post = 0;
   else if (pre_len + d.post > kDigits) d.post = kDigits - pre_len;
-  std::snprintf(buf, sizeof buf, "%.*f", d.post, v);
-  std::string s = buf;
+  std::string s = print(v, d.post);
   char sign = '+';
   if (!s.empty() && s[0] == '-') {
     sign = '-';
