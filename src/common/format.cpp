@@ -564,6 +564,15 @@ int64_t round_to_precision(int64_t micros, int32_t typmod) {
 [[noreturn]] void interval_syntax(std::string_view text) {
   bad_input("interval", text, sqlstate::kInvalidDatetimeFormat);
 }
+// The same error with a DETAIL saying what is wrong, in the words Materialize uses.
+[[noreturn]] void interval_syntax(std::string_view text, std::string detail) {
+  try {
+    bad_input("interval", text, sqlstate::kInvalidDatetimeFormat);
+  } catch (SqlError& e) {
+    e.with_detail(std::move(detail));
+    throw;
+  }
+}
 
 struct IntervalAcc {
   long double months = 0, days = 0, micros = 0;
@@ -1407,7 +1416,10 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
     } else if (alpha(i)) {
       while (alpha(i)) ++i;
       ft = Field::kString;
-      if (i < s.size() && (s[i] == '-' || s[i] == '/' || s[i] == '.' || s[i] == '+' || digit(i))) interval_syntax(text);
+      if (i < s.size() && (s[i] == '-' || s[i] == '/' || s[i] == '.' || s[i] == '+' || digit(i))) {
+        if (decode_unit(s.substr(b, i - b)) == kNone) interval_syntax(text, "unknown units " + s.substr(b, i - b));
+        interval_syntax(text);
+      }
     } else if (s[i] == '+' || s[i] == '-') {
       std::string f(1, s[i++]);
       while (i < s.size() && is_space(s[i])) ++i;
@@ -1453,7 +1465,8 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
     } else if (ft == Field::kString) {
       if (parsing_unit_val) interval_syntax(text);
       Unit u = decode_unit(f);
-      if (u == kNone || u == kUnsupported) interval_syntax(text);
+      if (u == kNone) interval_syntax(text, "unknown units " + f);
+      if (u == kUnsupported) interval_syntax(text);
       if (u == kAgo) {
         if (k != n - 1) interval_syntax(text);
         is_before = true;
@@ -1486,10 +1499,11 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
       if (p > db) {
         errno = 0;
         val = std::strtoll(f.substr(neg ? db - 1 : db, p - db + (neg ? 1 : 0)).c_str(), nullptr, 10);
-        if (errno == ERANGE) overflow(text, type == kMonth || type == kYear || type == kDecade || type == kCentury ||
-                                                    type == kMillennium ? Over::kMonths
-                                                : type == kDay || type == kWeek ? Over::kDays
-                                                                                : Over::kMicros);
+        if (errno == ERANGE) {
+          SqlError e(sqlstate::kIntervalFieldOverflow, "interval field value out of range: \"" + std::string(text) + "\"");
+          throw e.with_detail("Unable to parse value " + f.substr(db, p - db) +
+                              " as a number: number too large to fit in target type");
+        }
       }
       double fval = 0;
       if (p < f.size() && f[p] == '-') {
@@ -1539,7 +1553,12 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
       if (!ok) overflow(text, acc);
       parsing_unit_val = false;
     }
-    if (tmask & fmask) interval_syntax(text);
+    if (tmask & fmask) {
+      // Read right to left: seconds with a fraction after milliseconds or microseconds.
+      if (type == kSecond && (tmask & 3u) != 0 && (fmask & 3u) != 0 && (fmask & (1u << 2)) == 0)
+        interval_syntax(text, "Cannot set MILLISECONDS or MICROSECONDS field if SECOND field has a fraction component");
+      interval_syntax(text);
+    }
     fmask |= tmask;
   }
   if (fmask == 0 || parsing_unit_val) interval_syntax(text);
