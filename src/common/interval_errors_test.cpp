@@ -1,5 +1,5 @@
-// Interval errors: PostgreSQL 15's SQLSTATE and message, plus the DETAIL in the words of
-// Materialize's interval.slt (src/common/README.md "Text formats").
+// Interval and date/time unit errors: PostgreSQL 15's SQLSTATE and message, plus the DETAIL in
+// the words of Materialize's interval.slt and dates-times.slt (src/common/README.md "Text formats").
 #include <gtest/gtest.h>
 
 #include "common/error.hpp"
@@ -80,6 +80,17 @@ TEST(IntervalErrors, ArithmeticNamesTheOperation) {
             "22008 interval out of range | \"-178956970 years -8 months\" interval out of range");
   EXPECT_EQ(call_error("justify_hours", false, {iv("2147483647 days 24 hrs")}, {T::kInterval}),
             "22008 interval out of range | \"2147483647 days 24:00:00\" interval out of range");
+}
+
+TEST(DatetimeErrors, ExtractUnitTheTypeLacks) {
+  using T = TypeId;
+  EXPECT_EQ(call_error("date_part", false, {Datum::from_string("MONTH"), Datum::from_time(0)}, {T::kText, T::kTime}),
+            "0A000 unit \"month\" not supported for type time without time zone | unit 'month' not supported for "
+            "type time");
+  EXPECT_EQ(call_error("date_part", false, {Datum::from_string("second"), Datum::from_date(0)}, {T::kText, T::kDate}),
+            "0A000 unit \"second\" not supported for type date | unit 'seconds' not supported for type date");
+  EXPECT_EQ(call_error("date_part", false, {Datum::from_string("foo"), Datum::from_time(0)}, {T::kText, T::kTime}),
+            "22023 unit \"foo\" not recognized for type time without time zone | ");
 }
 
 }  // namespace
