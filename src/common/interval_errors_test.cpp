@@ -87,7 +87,7 @@ TEST(DatetimeErrors, ExtractUnitTheTypeLacks) {
   EXPECT_EQ(call_error("date_part", false, {Datum::from_string("MONTH"), Datum::from_time(0)}, {T::kText, T::kTime}),
             "0A000 unit \"month\" not supported for type time without time zone | unit 'month' not supported for "
             "type time");
-  EXPECT_EQ(call_error("date_part", false, {Datum::from_string("second"), Datum::from_date(0)}, {T::kText, T::kDate}),
+  EXPECT_EQ(call_error("extract", false, {Datum::from_string("second"), Datum::from_date(0)}, {T::kText, T::kDate}),
             "0A000 unit \"second\" not supported for type date | unit 'seconds' not supported for type date");
   EXPECT_EQ(call_error("date_part", false, {Datum::from_string("foo"), Datum::from_time(0)}, {T::kText, T::kTime}),
             "22023 unit \"foo\" not recognized for type time without time zone | ");
