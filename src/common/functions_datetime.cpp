@@ -94,6 +94,13 @@ int64_t ts_plus_interval(int64_t t, const Interval& iv) {
   __int128 r = static_cast<__int128>(t) + static_cast<__int128>(iv.days) * kMicrosPerDay + iv.micros;
   return checked_ts(r);
 }
+// The interval subtracted from a timestamp or date: a field at its minimum has no negation,
+// and the result would be out of range anyway (by 178 million years of months, 5.8 million of
+// days, or 292,000 of microseconds), which is what PostgreSQL reports.
+Interval iv_neg_for_ts(const Interval& iv) {
+  if (iv.months == INT32_MIN || iv.days == INT32_MIN || iv.micros == INT64_MIN) ts_out_of_range();
+  return Interval{-iv.months, -iv.days, -iv.micros};
+}
 Interval iv_neg(const Interval& iv) {
   if (iv.months == INT32_MIN || iv.days == INT32_MIN || iv.micros == INT64_MIN) interval_out_of_range();
   return Interval{-iv.months, -iv.days, -iv.micros};
@@ -162,8 +169,9 @@ Datum d_iv_pl_date(Args a, EvalContext&) {
   return Datum::from_timestamp(ts_plus_interval(date_to_timestamp(static_cast<int32_t>(a[1].as_int())), a[0].as_interval()));
 }
 Datum d_date_mi_iv(Args a, EvalContext&) {
-  return Datum::from_timestamp(
-      ts_plus_interval(date_to_timestamp(static_cast<int32_t>(a[0].as_int())), iv_neg(a[1].as_interval())));
+  int64_t t = date_to_timestamp(static_cast<int32_t>(a[0].as_int()));
+  if (!ts_finite(t)) return Datum::from_timestamp(t);
+  return Datum::from_timestamp(ts_plus_interval(t, iv_neg_for_ts(a[1].as_interval())));
 }
 Datum d_date_pl_time(Args a, EvalContext&) {
   int64_t t = date_to_timestamp(static_cast<int32_t>(a[0].as_int()));
@@ -177,7 +185,8 @@ Datum d_time_pl_date(Args a, EvalContext& ctx) {
 Datum d_ts_pl_iv(Args a, EvalContext&) { return Datum::from_timestamp(ts_plus_interval(a[0].as_int(), a[1].as_interval())); }
 Datum d_iv_pl_ts(Args a, EvalContext&) { return Datum::from_timestamp(ts_plus_interval(a[1].as_int(), a[0].as_interval())); }
 Datum d_ts_mi_iv(Args a, EvalContext&) {
-  return Datum::from_timestamp(ts_plus_interval(a[0].as_int(), iv_neg(a[1].as_interval())));
+  if (!ts_finite(a[0].as_int())) return a[0];
+  return Datum::from_timestamp(ts_plus_interval(a[0].as_int(), iv_neg_for_ts(a[1].as_interval())));
 }
 Datum d_ts_mi_ts(Args a, EvalContext&) {
   int64_t x = a[0].as_int(), y = a[1].as_int();
