@@ -1,5 +1,6 @@
 // Time zone conversions: timezone(zone, ts) (what `ts AT TIME ZONE zone` becomes) and
-// date_trunc(unit, timestamptz, zone), as PostgreSQL 15's timestamp.c does them. Zones are
+// date_trunc(unit, timestamptz, zone), as PostgreSQL 15's timestamp.c does them; and
+// Materialize's two-argument date_bin. Zones are
 // looked up by common/timezone.hpp (abbreviations first, then zone names and POSIX strings).
 
 #include <string>
@@ -88,6 +89,21 @@ Datum z_trunc_zone(Args a, EvalContext& ctx) {
   return Datum::from_timestamp(checked(static_cast<__int128>(tl) - static_cast<__int128>(off2) * kMicrosPerSecond));
 }
 
+// Materialize's date_bin(stride, source): PostgreSQL's three-argument date_bin with the Unix
+// epoch as origin (Materialize's docs and its timestamp.slt: `date_bin(i, ts) = date_bin(i, ts,
+// '1970-01-01')`). PostgreSQL has no two-argument form.
+template <TypeId kTs>
+Datum z_date_bin_epoch(Args a, EvalContext& ctx) {
+  static const FunctionImpl* bin3 = [] {
+    for (const FunctionImpl* f : lookup_functions("date_bin"))
+      if (f->arg_types.size() == 3 && f->arg_types[1].id == kTs) return f;
+    return static_cast<const FunctionImpl*>(nullptr);
+  }();
+  FRESHET_ASSERT(bin3 != nullptr);
+  Datum args[3] = {a[0], a[1], Datum::from_timestamp(-kUnixToPgEpochMicros)};
+  return bin3->fn(std::span<const Datum>(args, 3), ctx);
+}
+
 }  // namespace
 
 void register_timezone_functions(Registry& r) {
@@ -96,6 +112,9 @@ void register_timezone_functions(Registry& r) {
   r.add("timezone", {TypeId::kText, TypeId::kTimestamp}, TypeId::kTimestampTz, &z_ts_zone, 2069);
   r.add("timezone", {TypeId::kInterval, TypeId::kTimestamp}, TypeId::kTimestampTz, &z_ts_izone, 2070);
   r.add("date_trunc", {TypeId::kText, TypeId::kTimestampTz, TypeId::kText}, TypeId::kTimestampTz, &z_trunc_zone, 1284);
+  r.add("date_bin", {TypeId::kInterval, TypeId::kTimestamp}, TypeId::kTimestamp, &z_date_bin_epoch<TypeId::kTimestamp>);
+  r.add("date_bin", {TypeId::kInterval, TypeId::kTimestampTz}, TypeId::kTimestampTz,
+        &z_date_bin_epoch<TypeId::kTimestampTz>);
 }
 
 }  // namespace freshet::fn
