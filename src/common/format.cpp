@@ -1449,7 +1449,7 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
     bool as_number = ft == Field::kNumber || ft == Field::kDate;
     if (ft == Field::kTime) {
       decode_time(f, range, text, acc);
-      tmask = 1u << 20;  // the whole time
+      tmask = 0x1Fu;  // DTK_TIME_M: hour, minute, second, millisecond, microsecond
       type = kDay;
     } else if (ft == Field::kSigned) {
       if (f.find(':', 1) != std::string::npos) {
@@ -1457,7 +1457,7 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
         decode_time(std::string_view(f).substr(1), range, text, t);
         if (f[0] == '-' && t.usec == INT64_MIN) overflow(text, Over::kMicros);
         acc.usec = f[0] == '-' ? -t.usec : t.usec;
-        tmask = 1u << 20;
+        tmask = 0x1Fu;
         type = kDay;
       } else {
         as_number = true;
