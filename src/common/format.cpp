@@ -1320,10 +1320,16 @@ bool years(Acc& a, int64_t val, double fval, int32_t scale) {
 // The time field h:m[:s[.f]] (or m:s with MINUTE TO SECOND or a fraction), as microseconds.
 void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& a) {
   size_t i = 0;
-  auto num = [&](int64_t& out) {
+  // strtoi64 / strtoint as DecodeTimeCommon uses them: minutes and seconds may have no digits
+  // at all and are then 0 ('1:' is one hour, '4::.5' four hours and half a second).
+  auto num = [&](int64_t& out, bool allow_empty = false) {
     size_t b = i;
     while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
-    if (i == b) interval_syntax(text);
+    if (i == b) {
+      if (!allow_empty) interval_syntax(text);
+      out = 0;
+      return;
+    }
     errno = 0;
     out = std::strtoll(std::string(f.substr(b, i - b)).c_str(), nullptr, 10);
     if (errno == ERANGE) overflow(text);
@@ -1340,7 +1346,7 @@ void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& 
   num(hour);
   if (i >= f.size() || f[i] != ':') interval_syntax(text);
   ++i;
-  num(min);
+  num(min, true);
   if (i == f.size()) {
     if (range == ((1 << kIntervalMinuteBit) | (1 << kIntervalSecondBit))) sec = min, min = hour, hour = 0;
   } else if (f[i] == '.') {
@@ -1348,7 +1354,7 @@ void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& 
     sec = min, min = hour, hour = 0;
   } else if (f[i] == ':') {
     ++i;
-    num(sec);
+    num(sec, true);
     if (i < f.size() && f[i] == '.') fsec = fraction();
   } else {
     interval_syntax(text);
@@ -1440,7 +1446,7 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
   // DecodeInterval: right to left.
   Acc acc;
   int type = kNone;
-  bool is_before = false, parsing_unit_val = false;
+  bool is_before = false;
   uint32_t fmask = 0;
   const int n = static_cast<int>(fields.size());
   for (int k = n - 1; k >= 0; --k) {
@@ -1453,8 +1459,14 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
       type = kDay;
     } else if (ft == Field::kSigned) {
       if (f.find(':', 1) != std::string::npos) {
+        // DecodeTimeForInterval failing here (an out-of-range field) makes PostgreSQL read the
+        // field as a number instead, which then is a syntax error.
         Acc t;
-        decode_time(std::string_view(f).substr(1), range, text, t);
+        try {
+          decode_time(std::string_view(f).substr(1), range, text, t);
+        } catch (const SqlError&) {
+          interval_syntax(text);
+        }
         if (f[0] == '-' && t.usec == INT64_MIN) overflow(text, Over::kMicros);
         acc.usec = f[0] == '-' ? -t.usec : t.usec;
         tmask = 0x1Fu;
@@ -1463,7 +1475,6 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
         as_number = true;
       }
     } else if (ft == Field::kString) {
-      if (parsing_unit_val) interval_syntax(text);
       Unit u = decode_unit(f);
       if (u == kNone) interval_syntax(text, "unknown units " + f);
       if (u == kUnsupported) interval_syntax(text);
@@ -1473,7 +1484,6 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
         type = kUnsupported;  // "1 ago" has no unit for its number
       } else {
         type = u;
-        parsing_unit_val = true;
       }
     }
     if (as_number) {
@@ -1510,8 +1520,8 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
         // SQL "years-months".
         size_t mb = ++p;
         while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
-        if (p == mb || p - mb > 10) overflow(text);
-        int64_t val2 = std::stoll(f.substr(mb, p - mb));
+        if (p - mb > 10) overflow(text);
+        int64_t val2 = p == mb ? 0 : std::stoll(f.substr(mb, p - mb));  // strtoint: '1-' is 1 year
         if (val2 >= 12) overflow(text);
         if (p != f.size()) interval_syntax(text);
         type = kMonth;
@@ -1551,7 +1561,6 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
         default: interval_syntax(text);
       }
       if (!ok) overflow(text, acc);
-      parsing_unit_val = false;
     }
     if (tmask & fmask) {
       // Read right to left: seconds with a fraction after milliseconds or microseconds.
@@ -1561,7 +1570,9 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
     }
     fmask |= tmask;
   }
-  if (fmask == 0 || parsing_unit_val) interval_syntax(text);
+  // PostgreSQL 15 ignores a unit no number goes with ('1 day day', '01:02:03minute'); the
+  // rejection of such units came in later versions.
+  if (fmask == 0) interval_syntax(text);
   if (is_before) {
     // PostgreSQL negates each field, refusing the one minimum value that has no negation.
     if (acc.usec == INT64_MIN) overflow(text, Over::kMicros);
