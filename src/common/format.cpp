@@ -1967,20 +1967,20 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
     case TypeId::kDate:
       return Datum::from_date(parts_to_date(parse_datetime(text, "date"), text));
     case TypeId::kTime: {
-      DateTimeParts p = parse_datetime(text, "time without time zone");
+      DateTimeParts p = parse_datetime(text, "time");
       if (p.special == DateTimeParts::Special::kAllballs) return Datum::from_time(0);
       if (p.special == DateTimeParts::Special::kNow) {
         int64_t n = now_pg_micros();
         return Datum::from_time(n - floor_div(n, kMicrosPerDay) * kMicrosPerDay);
       }
-      if (!p.has_time) bad_input("time without time zone", text, sqlstate::kInvalidDatetimeFormat);
+      if (!p.has_time) bad_input("time", text, sqlstate::kInvalidDatetimeFormat);
       int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
       return Datum::from_time(round_to_precision(us, t.typmod));
     }
     case TypeId::kTimestamp:
     case TypeId::kTimestampTz: {
       bool tz = t.id == TypeId::kTimestampTz;
-      const char* name = tz ? "timestamp with time zone" : "timestamp without time zone";
+      const char* name = tz ? "timestamp with time zone" : "timestamp";  // as timestamp_in names it
       int64_t v = parts_to_timestamp(parse_datetime(text, name), tz, text, name);
       if (v != kTimestampPosInfinity && v != kTimestampNegInfinity) v = round_to_precision(v, t.typmod);
       return Datum::from_timestamp(v);
