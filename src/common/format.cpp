@@ -437,10 +437,11 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
     if (!digits(h, 2)) fail();
     if (i >= s.size() || s[i] != ':') fail();
     ++i;
-    if (!digits(m, 2)) fail();
+    // DecodeTime reads minutes and seconds with strtoint: no digits is 0 ('9::60' is 09:01:00).
+    digits(m, 2);
     if (i < s.size() && s[i] == ':') {
       ++i;
-      if (!digits(sec, 2)) fail();
+      digits(sec, 2);
       if (i < s.size() && s[i] == '.') {
         ++i;
         size_t start = i;
@@ -1975,6 +1976,10 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
       }
       if (!p.has_time) bad_input("time", text, sqlstate::kInvalidDatetimeFormat);
       int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
+      // time_in: nothing after 24:00:00 ('23:59:60.5' is out of range, '23:59:60' is 24:00:00).
+      if (us > kMicrosPerDay)
+        throw SqlError(sqlstate::kDatetimeFieldOverflow,
+                       "date/time field value out of range: \"" + std::string(text) + "\"");
       return Datum::from_time(round_to_precision(us, t.typmod));
     }
     case TypeId::kTimestamp:
