@@ -3,6 +3,8 @@
 // Materialize's two-argument date_bin. Zones are
 // looked up by common/timezone.hpp (abbreviations first, then zone names and POSIX strings).
 
+#include <cctype>
+#include <optional>
 #include <string>
 
 #include "common/format.hpp"
@@ -89,6 +91,70 @@ Datum z_trunc_zone(Args a, EvalContext& ctx) {
   return Datum::from_timestamp(checked(static_cast<__int128>(tl) - static_cast<__int128>(off2) * kMicrosPerSecond));
 }
 
+// DecodeTimezone: [+-]h[h][:mm[:ss]] or [+-]hhmm, east of UTC; nullopt when the text has
+// another form (it is then looked up as a zone name); 22023 when a field is out of range.
+std::optional<int64_t> iso_offset(std::string_view zone) {
+  if (zone.size() < 2 || (zone[0] != '+' && zone[0] != '-')) return std::nullopt;
+  size_t i = 1;
+  auto num = [&](size_t max_len, int& out) {
+    size_t b = i;
+    while (i < zone.size() && i - b < max_len && std::isdigit(static_cast<unsigned char>(zone[i]))) ++i;
+    if (i == b) return false;
+    out = std::stoi(std::string(zone.substr(b, i - b)));
+    return true;
+  };
+  int h = 0, m = 0, sec = 0;
+  size_t nd = 0;
+  while (1 + nd < zone.size() && std::isdigit(static_cast<unsigned char>(zone[1 + nd]))) ++nd;
+  if (nd > 2 && 1 + nd == zone.size()) {
+    // Run together: the last two digits are minutes ('+123' is +01:23).
+    if (nd > 9) throw SqlError(sqlstate::kInvalidParameterValue, "numeric time zone \"" + std::string(zone) + "\" out of range");
+    int v = std::stoi(std::string(zone.substr(1)));
+    h = v / 100;
+    m = v % 100;
+  } else {
+    if (!num(2, h)) return std::nullopt;
+    if (i < zone.size() && zone[i] == ':') {
+      ++i;
+      if (!num(2, m)) return std::nullopt;
+      if (i < zone.size() && zone[i] == ':') {
+        ++i;
+        if (!num(2, sec)) return std::nullopt;
+      }
+    }
+    if (i != zone.size()) return std::nullopt;
+  }
+  if (h > 15 || m > 59 || sec > 59)
+    throw SqlError(sqlstate::kInvalidParameterValue, "numeric time zone \"" + std::string(zone) + "\" out of range");
+  return (zone[0] == '-' ? -1 : 1) * (h * 3600 + m * 60 + sec);
+}
+
+// make_timestamptz(y, m, d, h, mi, s, zone) (make_timestamptz_at_timezone): the wall time in
+// `zone`. PostgreSQL's parse_sane_timezone reads a leading sign as an ISO offset ('+05:30' is
+// east of UTC, unlike timezone('+05:30', ...)), refuses a leading digit, and otherwise looks
+// the name up like timezone().
+Datum z_make_timestamptz_zone(Args a, EvalContext& ctx) {
+  static const FunctionImpl* make_ts = [] {
+    for (const FunctionImpl* f : lookup_functions("make_timestamp"))
+      if (f->arg_types.size() == 6) return f;
+    return static_cast<const FunctionImpl*>(nullptr);
+  }();
+  FRESHET_ASSERT(make_ts != nullptr);
+  int64_t local = make_ts->fn(a.subspan(0, 6), ctx).as_int();
+  std::string_view zone = a[6].as_string();
+  int64_t off = 0;
+  if (!zone.empty() && std::isdigit(static_cast<unsigned char>(zone[0]))) {
+    throw SqlError(sqlstate::kInvalidParameterValue,
+                   "invalid input syntax for type numeric time zone: \"" + std::string(zone) + "\"")
+        .with_hint("Numeric time zones must have \"-\" or \"+\" as first character.");
+  } else if (auto iso = iso_offset(zone); iso) {
+    off = *iso;
+  } else {
+    off = zone_offset(zone, unix_seconds(local), true);
+  }
+  return Datum::from_timestamp(checked(static_cast<__int128>(local) - static_cast<__int128>(off) * kMicrosPerSecond));
+}
+
 // Materialize's date_bin(stride, source): PostgreSQL's three-argument date_bin with the Unix
 // epoch as origin (Materialize's docs and its timestamp.slt: `date_bin(i, ts) = date_bin(i, ts,
 // '1970-01-01')`). PostgreSQL has no two-argument form.
@@ -112,6 +178,9 @@ void register_timezone_functions(Registry& r) {
   r.add("timezone", {TypeId::kText, TypeId::kTimestamp}, TypeId::kTimestampTz, &z_ts_zone, 2069);
   r.add("timezone", {TypeId::kInterval, TypeId::kTimestamp}, TypeId::kTimestampTz, &z_ts_izone, 2070);
   r.add("date_trunc", {TypeId::kText, TypeId::kTimestampTz, TypeId::kText}, TypeId::kTimestampTz, &z_trunc_zone, 1284);
+  r.add("make_timestamptz",
+        {TypeId::kInt4, TypeId::kInt4, TypeId::kInt4, TypeId::kInt4, TypeId::kInt4, TypeId::kFloat8, TypeId::kText},
+        TypeId::kTimestampTz, &z_make_timestamptz_zone, 3463);
   r.add("date_bin", {TypeId::kInterval, TypeId::kTimestamp}, TypeId::kTimestamp, &z_date_bin_epoch<TypeId::kTimestamp>);
   r.add("date_bin", {TypeId::kInterval, TypeId::kTimestampTz}, TypeId::kTimestampTz,
         &z_date_bin_epoch<TypeId::kTimestampTz>);
