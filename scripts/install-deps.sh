@@ -15,6 +15,8 @@ PACKAGES=(
   # driver and tool e2e tests (test/e2e/drivers/README.md)
   python3-psycopg python3-psycopg2 python3-sqlalchemy libpostgresql-jdbc-java openjdk-17-jdk-headless
   pgcli tmux
+  # named time zones (src/common/timezone.cpp reads /usr/share/zoneinfo)
+  tzdata
   # the web console's browser test and benchmark (test/e2e/console_test.sh, bench/console.sh)
   chromium
 )

@@ -1,4 +1,5 @@
 #include "common/format.hpp"
+#include "common/timezone.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -272,6 +273,7 @@ struct DateTimeParts {
   int hour = 0, minute = 0, second = 0;
   int64_t micros = 0;       // fraction of the second, rounded to microseconds
   int tz_offset_secs = 0;   // east of UTC
+  std::string tz_name;      // a zone name or abbreviation whose offset depends on the date
   enum class Special { kNone, kInfinity, kNegInfinity, kEpoch, kNow, kToday, kTomorrow, kYesterday, kAllballs };
   Special special = Special::kNone;
 };
@@ -316,6 +318,11 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
     s.resize(s.size() - 3);
   } else if (s.size() > 3 && s.compare(s.size() - 3, 3, " ad") == 0) {
     s.resize(s.size() - 3);
+  } else if (s.size() > 2 && std::isdigit(static_cast<unsigned char>(s[s.size() - 3])) &&
+             (s.compare(s.size() - 2, 2, "bc") == 0 || s.compare(s.size() - 2, 2, "ad") == 0)) {
+    // The era right after the digits: "19:03:58BC", "10:00:00+05bc" (PostgreSQL reads them).
+    bc = s[s.size() - 2] == 'b';
+    s.resize(s.size() - 2);
   }
   while (!s.empty() && is_space(s.back())) s.pop_back();
 
@@ -407,9 +414,20 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
       if (zone == "utc" || zone == "gmt" || zone == "z" || zone == "etc/utc" || zone == "zulu" || zone == "ut") {
         p.has_tz = true;
         i = s.size();
-      } else {
+      } else if (ZoneAbbrev a = find_zone_abbrev(zone); a.found && a.zone == nullptr) {
+        p.has_tz = true;
+        p.tz_offset_secs = a.offset_secs;
+        i = s.size();
+      } else if (a.found || find_time_zone(zone) != nullptr) {
+        // "America/New_York", "MSK": the offset depends on the date and time (below).
+        p.has_tz = true;
+        p.tz_name = std::string(zone);
+        i = s.size();
+      } else if (zone.find('/') != std::string_view::npos) {
         throw SqlError(sqlstate::kInvalidParameterValue,
                        "time zone \"" + std::string(zone) + "\" not recognized");
+      } else {
+        fail();  // PostgreSQL: an unknown word is a syntax error, an unknown zone name is 22023
       }
     }
   };
@@ -419,10 +437,11 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
     if (!digits(h, 2)) fail();
     if (i >= s.size() || s[i] != ':') fail();
     ++i;
-    if (!digits(m, 2)) fail();
+    // DecodeTime reads minutes and seconds with strtoint: no digits is 0 ('9::60' is 09:01:00).
+    digits(m, 2);
     if (i < s.size() && s[i] == ':') {
       ++i;
-      if (!digits(sec, 2)) fail();
+      digits(sec, 2);
       if (i < s.size() && s[i] == '.') {
         ++i;
         size_t start = i;
@@ -495,7 +514,12 @@ int64_t parts_to_timestamp(const DateTimeParts& p, bool with_tz, std::string_vie
   int64_t days = days_from_civil(p.year, p.month, p.day) - kUnixEpochDays;
   int64_t t = days * kMicrosPerDay +
               ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
-  if (with_tz && p.has_tz) t -= static_cast<int64_t>(p.tz_offset_secs) * kMicrosPerSecond;
+  if (with_tz && p.has_tz && !p.tz_name.empty()) {
+    int64_t local_secs = floor_div(t, kMicrosPerSecond) + kUnixToPgEpochMicros / kMicrosPerSecond;
+    t -= static_cast<int64_t>(zone_offset(p.tz_name, local_secs, true)) * kMicrosPerSecond;
+  } else if (with_tz && p.has_tz) {
+    t -= static_cast<int64_t>(p.tz_offset_secs) * kMicrosPerSecond;
+  }
   return t;
 }
 
@@ -540,6 +564,15 @@ int64_t round_to_precision(int64_t micros, int32_t typmod) {
 
 [[noreturn]] void interval_syntax(std::string_view text) {
   bad_input("interval", text, sqlstate::kInvalidDatetimeFormat);
+}
+// The same error with a DETAIL saying what is wrong, in the words Materialize uses.
+[[noreturn]] void interval_syntax(std::string_view text, std::string detail) {
+  try {
+    bad_input("interval", text, sqlstate::kInvalidDatetimeFormat);
+  } catch (SqlError& e) {
+    e.with_detail(std::move(detail));
+    throw;
+  }
 }
 
 struct IntervalAcc {
@@ -1178,14 +1211,35 @@ namespace interval_parse {
 enum class Field : uint8_t { kNumber, kTime, kDate, kSigned, kString };
 enum Unit : int { kNone = -1, kMicro, kMilli, kSecond, kMinute, kHour, kDay, kWeek, kMonth, kYear, kDecade, kCentury, kMillennium, kAgo, kUnsupported };
 
+// PostgreSQL 15's pg_itm_in: microseconds in int64, days, months and years in int32, each
+// checked on every step (AdjustMicroseconds, AdjustDays, ...), so the limits are exactly
+// PostgreSQL's: `2147483647 days 2562047788:00:54.775807` and `-2147483648 months` are values.
+// `overflowed` names the field that did not fit, for the error's detail.
+enum class Over : uint8_t { kNone, kMicros, kDays, kMonths };
 struct Acc {
   int64_t usec = 0;
-  int64_t mday = 0, mon = 0, year = 0;  // checked against int32 at the end
+  int32_t mday = 0, mon = 0, year = 0;
+  Over overflowed = Over::kNone;
+  bool fail(Over o) {
+    overflowed = o;
+    return false;
+  }
 };
 
-[[noreturn]] void overflow(std::string_view text) {
-  throw SqlError(sqlstate::kIntervalFieldOverflow, "interval field value out of range: \"" + std::string(text) + "\"");
+// The detail says which field overflowed, in the words Materialize uses.
+[[noreturn]] void overflow(std::string_view text, Over o = Over::kNone) {
+  SqlError e(sqlstate::kIntervalFieldOverflow, "interval field value out of range: \"" + std::string(text) + "\"");
+  switch (o) {
+    case Over::kMicros:
+      e.with_detail("Overflows maximum microseconds; cannot exceed 9223372036854775807/-9223372036854775808 microseconds");
+      break;
+    case Over::kDays: e.with_detail("Overflows maximum days; cannot exceed 2147483647/-2147483648 days"); break;
+    case Over::kMonths: e.with_detail("Overflows maximum months; cannot exceed 2147483647/-2147483648 months"); break;
+    case Over::kNone: break;
+  }
+  throw e;
 }
+[[noreturn]] void overflow(std::string_view text, const Acc& a) { overflow(text, a.overflowed); }
 
 Unit decode_unit(std::string_view w) {
   // PostgreSQL compares the first 10 characters (TOKMAXLEN).
@@ -1213,12 +1267,6 @@ Unit decode_unit(std::string_view w) {
   return kNone;
 }
 
-bool add_usec(Acc& a, long double v) {
-  long double r = static_cast<long double>(a.usec) + v;
-  if (!(r > -9.2233720368547758e18L && r < 9.2233720368547758e18L)) return false;
-  a.usec = static_cast<int64_t>(r);
-  return true;
-}
 // AdjustFractMicroseconds: the fraction times the scale, rounded to a microsecond.
 bool fract_usec(Acc& a, double frac, int64_t scale) {
   if (frac == 0) return true;
@@ -1227,34 +1275,65 @@ bool fract_usec(Acc& a, double frac, int64_t scale) {
   frac -= static_cast<double>(usec);
   if (frac > 0.5) ++usec;
   else if (frac < -0.5) --usec;
-  return add_usec(a, static_cast<long double>(usec));
+  if (__builtin_add_overflow(a.usec, usec, &a.usec)) return a.fail(Over::kMicros);
+  return true;
 }
+// AdjustMicroseconds.
 bool micros(Acc& a, int64_t val, double fval, int64_t scale) {
-  return add_usec(a, static_cast<long double>(val) * scale) && fract_usec(a, fval, scale);
+  if (__builtin_mul_overflow(val, scale, &val) || __builtin_add_overflow(a.usec, val, &a.usec))
+    return a.fail(Over::kMicros);
+  return fract_usec(a, fval, scale);
 }
+// AdjustDays.
+bool days(Acc& a, int64_t val, int32_t scale) {
+  int32_t d = 0;
+  if (val < INT32_MIN || val > INT32_MAX || __builtin_mul_overflow(static_cast<int32_t>(val), scale, &d) ||
+      __builtin_add_overflow(a.mday, d, &a.mday))
+    return a.fail(Over::kDays);
+  return true;
+}
+// AdjustFractDays.
 bool fract_days(Acc& a, double frac, int scale) {
   if (frac == 0) return true;
   frac *= scale;
-  auto extra = static_cast<int64_t>(frac);
-  a.mday += extra;
+  auto extra = static_cast<int32_t>(frac);
+  if (__builtin_add_overflow(a.mday, extra, &a.mday)) return a.fail(Over::kDays);
   frac -= static_cast<double>(extra);
   return fract_usec(a, frac, kMicrosPerDay);
 }
-bool years(Acc& a, int64_t val, double fval, int scale) {
-  a.year += val * scale;
-  a.mon += static_cast<int64_t>(std::rint(fval * scale * 12));
-  return std::llabs(a.year) <= INT32_MAX && std::llabs(a.mon) <= INT32_MAX;
+// AdjustMonths.
+bool months(Acc& a, int64_t val) {
+  if (val < INT32_MIN || val > INT32_MAX || __builtin_add_overflow(a.mon, static_cast<int32_t>(val), &a.mon))
+    return a.fail(Over::kMonths);
+  return true;
+}
+// AdjustYears + AdjustFractYears.
+bool years(Acc& a, int64_t val, double fval, int32_t scale) {
+  int32_t y = 0;
+  if (val < INT32_MIN || val > INT32_MAX || __builtin_mul_overflow(static_cast<int32_t>(val), scale, &y) ||
+      __builtin_add_overflow(a.year, y, &a.year))
+    return a.fail(Over::kMonths);
+  auto extra = static_cast<int32_t>(std::rint(fval * scale * 12));
+  if (__builtin_add_overflow(a.mon, extra, &a.mon)) return a.fail(Over::kMonths);
+  return true;
 }
 
 // The time field h:m[:s[.f]] (or m:s with MINUTE TO SECOND or a fraction), as microseconds.
 void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& a) {
   size_t i = 0;
-  auto num = [&](int64_t& out) {
+  // strtoi64 / strtoint as DecodeTimeCommon uses them: minutes and seconds may have no digits
+  // at all and are then 0 ('1:' is one hour, '4::.5' four hours and half a second).
+  auto num = [&](int64_t& out, bool allow_empty = false) {
     size_t b = i;
     while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
-    if (i == b) interval_syntax(text);
-    if (i - b > 18) overflow(text);
-    out = std::stoll(std::string(f.substr(b, i - b)));
+    if (i == b) {
+      if (!allow_empty) interval_syntax(text);
+      out = 0;
+      return;
+    }
+    errno = 0;
+    out = std::strtoll(std::string(f.substr(b, i - b)).c_str(), nullptr, 10);
+    if (errno == ERANGE) overflow(text);
   };
   auto fraction = [&]() -> int64_t {
     // ParseFractionalSecond: ".ddd" to microseconds, rounded.
@@ -1268,7 +1347,7 @@ void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& 
   num(hour);
   if (i >= f.size() || f[i] != ':') interval_syntax(text);
   ++i;
-  num(min);
+  num(min, true);
   if (i == f.size()) {
     if (range == ((1 << kIntervalMinuteBit) | (1 << kIntervalSecondBit))) sec = min, min = hour, hour = 0;
   } else if (f[i] == '.') {
@@ -1276,14 +1355,20 @@ void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& 
     sec = min, min = hour, hour = 0;
   } else if (f[i] == ':') {
     ++i;
-    num(sec);
+    num(sec, true);
     if (i < f.size() && f[i] == '.') fsec = fraction();
   } else {
     interval_syntax(text);
   }
   if (i != f.size()) interval_syntax(text);
   if (min > 59 || sec > 60 || fsec > kMicrosPerSecond) overflow(text);
-  if (!add_usec(a, (static_cast<long double>(hour) * 3600 + min * 60 + sec) * kMicrosPerSecond + fsec)) overflow(text);
+  // DecodeTimeForInterval: hour, minute and second in int64 microseconds, checked. Like
+  // PostgreSQL it replaces the microseconds gathered so far (`1:00 1.5 days` is 1 day 01:00).
+  int64_t us = fsec;
+  a.usec = 0;
+  if (!micros(a, hour, 0, 3600 * kMicrosPerSecond) || !micros(a, min, 0, 60 * kMicrosPerSecond) ||
+      !micros(a, sec, 0, kMicrosPerSecond) || __builtin_add_overflow(a.usec, us, &a.usec))
+    overflow(text, Over::kMicros);
 }
 
 }  // namespace interval_parse
@@ -1338,7 +1423,10 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
     } else if (alpha(i)) {
       while (alpha(i)) ++i;
       ft = Field::kString;
-      if (i < s.size() && (s[i] == '-' || s[i] == '/' || s[i] == '.' || s[i] == '+' || digit(i))) interval_syntax(text);
+      if (i < s.size() && (s[i] == '-' || s[i] == '/' || s[i] == '.' || s[i] == '+' || digit(i))) {
+        if (decode_unit(s.substr(b, i - b)) == kNone) interval_syntax(text, "unknown units " + s.substr(b, i - b));
+        interval_syntax(text);
+      }
     } else if (s[i] == '+' || s[i] == '-') {
       std::string f(1, s[i++]);
       while (i < s.size() && is_space(s[i])) ++i;
@@ -1359,7 +1447,7 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
   // DecodeInterval: right to left.
   Acc acc;
   int type = kNone;
-  bool is_before = false, parsing_unit_val = false;
+  bool is_before = false;
   uint32_t fmask = 0;
   const int n = static_cast<int>(fields.size());
   for (int k = n - 1; k >= 0; --k) {
@@ -1368,29 +1456,35 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
     bool as_number = ft == Field::kNumber || ft == Field::kDate;
     if (ft == Field::kTime) {
       decode_time(f, range, text, acc);
-      tmask = 1u << 20;  // the whole time
+      tmask = 0x1Fu;  // DTK_TIME_M: hour, minute, second, millisecond, microsecond
       type = kDay;
     } else if (ft == Field::kSigned) {
       if (f.find(':', 1) != std::string::npos) {
+        // DecodeTimeForInterval failing here (an out-of-range field) makes PostgreSQL read the
+        // field as a number instead, which then is a syntax error.
         Acc t;
-        decode_time(std::string_view(f).substr(1), range, text, t);
-        if (!add_usec(acc, f[0] == '-' ? -static_cast<long double>(t.usec) : static_cast<long double>(t.usec))) overflow(text);
-        tmask = 1u << 20;
+        try {
+          decode_time(std::string_view(f).substr(1), range, text, t);
+        } catch (const SqlError&) {
+          interval_syntax(text);
+        }
+        if (f[0] == '-' && t.usec == INT64_MIN) overflow(text, Over::kMicros);
+        acc.usec = f[0] == '-' ? -t.usec : t.usec;
+        tmask = 0x1Fu;
         type = kDay;
       } else {
         as_number = true;
       }
     } else if (ft == Field::kString) {
-      if (parsing_unit_val) interval_syntax(text);
       Unit u = decode_unit(f);
-      if (u == kNone || u == kUnsupported) interval_syntax(text);
+      if (u == kNone) interval_syntax(text, "unknown units " + f);
+      if (u == kUnsupported) interval_syntax(text);
       if (u == kAgo) {
         if (k != n - 1) interval_syntax(text);
         is_before = true;
         type = kUnsupported;  // "1 ago" has no unit for its number
       } else {
         type = u;
-        parsing_unit_val = true;
       }
     }
     if (as_number) {
@@ -1411,23 +1505,30 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
       if (p < f.size() && (f[p] == '+' || f[p] == '-')) neg = f[p++] == '-';
       size_t db = p;
       while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
+      // strtoi64: a value outside int64 is a field overflow, what is left a syntax error.
       int64_t val = 0;
-      if (p - db > 10) overflow(text);
-      if (p > db) val = std::stoll(f.substr(db, p - db));
-      if (neg) val = -val;
-      if (val > INT32_MAX || val < INT32_MIN) overflow(text);
+      if (p > db) {
+        errno = 0;
+        val = std::strtoll(f.substr(neg ? db - 1 : db, p - db + (neg ? 1 : 0)).c_str(), nullptr, 10);
+        if (errno == ERANGE) {
+          SqlError e(sqlstate::kIntervalFieldOverflow, "interval field value out of range: \"" + std::string(text) + "\"");
+          throw e.with_detail("Unable to parse value " + f.substr(db, p - db) +
+                              " as a number: number too large to fit in target type");
+        }
+      }
       double fval = 0;
       if (p < f.size() && f[p] == '-') {
         // SQL "years-months".
         size_t mb = ++p;
         while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
-        if (p == mb || p - mb > 10) overflow(text);
-        int64_t val2 = std::stoll(f.substr(mb, p - mb));
+        if (p - mb > 10) overflow(text);
+        int64_t val2 = p == mb ? 0 : std::stoll(f.substr(mb, p - mb));  // strtoint: '1-' is 1 year
         if (val2 >= 12) overflow(text);
         if (p != f.size()) interval_syntax(text);
         type = kMonth;
         if (neg) val2 = -val2;
-        val = val * 12 + val2;
+        if (__builtin_mul_overflow(val, int64_t{12}, &val) || __builtin_add_overflow(val, val2, &val))
+          overflow(text, Over::kMonths);
       } else if (p < f.size() && f[p] == '.') {
         size_t fb = p++;
         while (p < f.size() && std::isdigit(static_cast<unsigned char>(f[p]))) ++p;
@@ -1451,30 +1552,41 @@ Interval parse_interval(std::string_view text, int32_t typmod) {
           tmask = 1u << 4;
           type = kDay;
           break;
-        case kDay: acc.mday += val; ok = fract_usec(acc, fval, kMicrosPerDay); tmask = 1u << 5; break;
-        case kWeek: acc.mday += val * 7; ok = fract_days(acc, fval, 7); tmask = 1u << 6; break;
-        case kMonth: acc.mon += val; ok = fract_days(acc, fval, 30); tmask = 1u << 7; break;
+        case kDay: ok = days(acc, val, 1) && fract_usec(acc, fval, kMicrosPerDay); tmask = 1u << 5; break;
+        case kWeek: ok = days(acc, val, 7) && fract_days(acc, fval, 7); tmask = 1u << 6; break;
+        case kMonth: ok = months(acc, val) && fract_days(acc, fval, 30); tmask = 1u << 7; break;
         case kYear: ok = years(acc, val, fval, 1); tmask = 1u << 8; break;
         case kDecade: ok = years(acc, val, fval, 10); tmask = 1u << 9; break;
         case kCentury: ok = years(acc, val, fval, 100); tmask = 1u << 10; break;
         case kMillennium: ok = years(acc, val, fval, 1000); tmask = 1u << 11; break;
         default: interval_syntax(text);
       }
-      if (!ok || std::llabs(acc.mday) > INT32_MAX || std::llabs(acc.mon) > INT32_MAX) overflow(text);
-      parsing_unit_val = false;
+      if (!ok) overflow(text, acc);
     }
-    if (tmask & fmask) interval_syntax(text);
+    if (tmask & fmask) {
+      // Read right to left: seconds with a fraction after milliseconds or microseconds.
+      if (type == kSecond && (tmask & 3u) != 0 && (fmask & 3u) != 0 && (fmask & (1u << 2)) == 0)
+        interval_syntax(text, "Cannot set MILLISECONDS or MICROSECONDS field if SECOND field has a fraction component");
+      interval_syntax(text);
+    }
     fmask |= tmask;
   }
-  if (fmask == 0 || parsing_unit_val) interval_syntax(text);
-  int64_t months = acc.year * 12 + acc.mon;
-  if (std::llabs(months) > INT32_MAX || std::llabs(acc.mday) > INT32_MAX) overflow(text);
-  result = Interval{static_cast<int32_t>(months), static_cast<int32_t>(acc.mday), acc.usec};
+  // PostgreSQL 15 ignores a unit no number goes with ('1 day day', '01:02:03minute'); the
+  // rejection of such units came in later versions.
+  if (fmask == 0) interval_syntax(text);
   if (is_before) {
-    result.months = -result.months;
-    result.days = -result.days;
-    result.micros = -result.micros;
+    // PostgreSQL negates each field, refusing the one minimum value that has no negation.
+    if (acc.usec == INT64_MIN) overflow(text, Over::kMicros);
+    if (acc.mday == INT32_MIN) overflow(text, Over::kDays);
+    if (acc.mon == INT32_MIN || acc.year == INT32_MIN) overflow(text, Over::kMonths);
+    acc.usec = -acc.usec, acc.mday = -acc.mday, acc.mon = -acc.mon, acc.year = -acc.year;
   }
+  // itmin2interval: the months that do not fit are "interval out of range" (22008).
+  int64_t total_months = int64_t{acc.year} * 12 + acc.mon;
+  if (total_months > INT32_MAX || total_months < INT32_MIN)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "interval out of range")
+        .with_detail("Overflows maximum months; cannot exceed 2147483647/-2147483648 months");
+  result = Interval{static_cast<int32_t>(total_months), acc.mday, acc.usec};
   return adjust_interval_for_typmod(result, typmod);
 }
 
@@ -1856,20 +1968,24 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
     case TypeId::kDate:
       return Datum::from_date(parts_to_date(parse_datetime(text, "date"), text));
     case TypeId::kTime: {
-      DateTimeParts p = parse_datetime(text, "time without time zone");
+      DateTimeParts p = parse_datetime(text, "time");
       if (p.special == DateTimeParts::Special::kAllballs) return Datum::from_time(0);
       if (p.special == DateTimeParts::Special::kNow) {
         int64_t n = now_pg_micros();
         return Datum::from_time(n - floor_div(n, kMicrosPerDay) * kMicrosPerDay);
       }
-      if (!p.has_time) bad_input("time without time zone", text, sqlstate::kInvalidDatetimeFormat);
+      if (!p.has_time) bad_input("time", text, sqlstate::kInvalidDatetimeFormat);
       int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
+      // time_in: nothing after 24:00:00 ('23:59:60.5' is out of range, '23:59:60' is 24:00:00).
+      if (us > kMicrosPerDay)
+        throw SqlError(sqlstate::kDatetimeFieldOverflow,
+                       "date/time field value out of range: \"" + std::string(text) + "\"");
       return Datum::from_time(round_to_precision(us, t.typmod));
     }
     case TypeId::kTimestamp:
     case TypeId::kTimestampTz: {
       bool tz = t.id == TypeId::kTimestampTz;
-      const char* name = tz ? "timestamp with time zone" : "timestamp without time zone";
+      const char* name = tz ? "timestamp with time zone" : "timestamp";  // as timestamp_in names it
       int64_t v = parts_to_timestamp(parse_datetime(text, name), tz, text, name);
       if (v != kTimestampPosInfinity && v != kTimestampNegInfinity) v = round_to_precision(v, t.typmod);
       return Datum::from_timestamp(v);

@@ -564,6 +564,8 @@ struct RegistryIndex {
     fn::register_catalog_functions(registry);
     fn::register_json_build_functions(registry);
     fn::register_bitwise_functions(registry);
+    fn::register_to_char_functions(registry);
+    fn::register_timezone_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);
@@ -949,8 +951,17 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
     return Datum::from_timestamp(fn::date_to_timestamp(static_cast<int32_t>(v.as_int())));
   if ((f == TypeId::kTimestamp || f == TypeId::kTimestampTz) && t == TypeId::kDate)
     return Datum::from_date(fn::timestamp_to_date(v.as_int()));
-  if ((f == TypeId::kTimestamp || f == TypeId::kTimestampTz) && (t == TypeId::kTimestamp || t == TypeId::kTimestampTz))
-    return Datum::from_timestamp(v.as_int());  // the session time zone is UTC
+  if ((f == TypeId::kTimestamp || f == TypeId::kTimestampTz) && (t == TypeId::kTimestamp || t == TypeId::kTimestampTz)) {
+    // The session time zone is UTC. timestamp(p) / timestamptz(p) round the fraction half away
+    // from zero (AdjustTimestampForTypmod), also across the two types.
+    int64_t us = v.as_int();
+    if (to.typmod >= 0 && to.typmod < 6 && us != kTimestampPosInfinity && us != kTimestampNegInfinity) {
+      static constexpr int64_t kScale[] = {1'000'000, 100'000, 10'000, 1'000, 100, 10};
+      int64_t unit = kScale[to.typmod];
+      us = us >= 0 ? (us + unit / 2) / unit * unit : -((-us + unit / 2) / unit * unit);
+    }
+    return Datum::from_timestamp(us);
+  }
   if ((f == TypeId::kTimestamp || f == TypeId::kTimestampTz) && t == TypeId::kTime) {
     int64_t us = v.as_int();
     if (us == kTimestampPosInfinity || us == kTimestampNegInfinity)

@@ -39,6 +39,8 @@ void register_misc_functions(Registry& r);      // functions_misc.cpp: uuid, jso
 void register_catalog_functions(Registry& r);   // functions_catalog.cpp: pg_get_*def, sizes
 void register_json_build_functions(Registry& r);  // functions_json_build.cpp: json_build_object
 void register_bitwise_functions(Registry& r);     // functions_bitwise.cpp: & | # ~ << >> on integers
+void register_to_char_functions(Registry& r);     // to_char.cpp: to_char for date/time, interval and numbers
+void register_timezone_functions(Registry& r);    // functions_timezone.cpp: timezone(zone, ts), date_trunc(.., zone)
 
 // The largest text/bytea value a function builds: PostgreSQL's 1 GB field limit (54000).
 inline constexpr size_t kMaxValueBytes = (size_t{1} << 30) - 1;

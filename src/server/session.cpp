@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
+#include "common/timezone.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/oneshot.hpp"
 #include "server/catalog.hpp"
@@ -199,6 +200,13 @@ Session::Session(Coordinator& coordinator, SessionOptions options)
   for (const auto& [k, v] : state_->options.startup_params) {
     std::string key = sql::lower_ident(k);
     if (key == "user" || key == "database" || key == "options" || key == "replication") continue;
+    // The session runs in UTC whatever zone the client asks for at start-up (pgJDBC sends its
+    // host's zone; refusing it would refuse the connection): say so in ParameterStatus and
+    // SHOW, rather than echo a zone that is not applied. SET TimeZone refuses other zones.
+    if (key == "timezone") {
+      state_->settings[key] = "UTC";
+      continue;
+    }
     state_->settings[key] = v;
   }
 }
@@ -2129,9 +2137,15 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
   }
   if (name == "timezone" || name == "time zone") {
     std::string v = sql::lower_ident(value);
-    if (v != "utc" && v != "gmt" && v != "etc/utc" && v != "z" && v != "+00" && v != "0" && v != "00:00")
+    // Any spelling of UTC, including zone names that are UTC at every instant (Etc/UTC,
+    // Zulu, GMT0: what a client such as pgJDBC sends from its host's zone); other zones are
+    // refused (src/common/README.md "Time zones" says why).
+    const TimeZone* tz = nullptr;
+    if (v != "utc" && v != "gmt" && v != "etc/utc" && v != "z" && v != "+00" && v != "0" && v != "00:00" &&
+        ((tz = find_time_zone(value)) == nullptr || !tz->always_utc()))
       throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"TimeZone\": \"" + value + "\"")
-          .with_detail("Freshet stores and shows times in UTC.");
+          .with_detail(tz != nullptr ? "Freshet supports only the time zone UTC for a session; use AT TIME ZONE to convert."
+                                     : "Freshet stores and shows times in UTC.");
     value = "UTC";
     name = "timezone";
   }

@@ -254,9 +254,11 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
       // optional precision (SECOND(2), interval(3)): PostgreSQL's intervaltypmodin.
       if (!mods.empty()) {
         int32_t range = mods[0], precision = mods.size() > 1 ? mods[1] : kIntervalFullPrecision;
-        if (precision != kIntervalFullPrecision && (precision < 0 || precision > 6))
+        if (precision != kIntervalFullPrecision && precision < 0)
           throw SqlError(sqlstate::kInvalidParameterValue,
-                         "interval(" + std::to_string(precision) + ") precision must be between 0 and 6", pos);
+                         "INTERVAL(" + std::to_string(precision) + ") precision must not be negative", pos);
+        // Above 6, PostgreSQL warns "precision reduced to maximum allowed, 6" and uses 6.
+        if (precision != kIntervalFullPrecision && precision > 6) precision = 6;
         typmod = (range << 16) | precision;
         if (range == kIntervalFullRange && precision == kIntervalFullPrecision) typmod = -1;
       }

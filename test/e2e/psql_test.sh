@@ -40,6 +40,13 @@ DELETE FROM psql_items WHERE id IN (1, 2, 3);
 COMMIT;
 SELECT count(*) + 1 FROM psql_items;
 SQL
+# Time zones: the session runs in UTC whatever PGTZ asks for at start-up; SET TimeZone takes
+# zone names that are UTC (Etc/UTC) and refuses others; AT TIME ZONE converts with tzdata.
+PGTZ=Europe/Paris expect "PGTZ at start-up: the session reports UTC" "^UTC$" -A -t -c "SHOW TimeZone"
+expect "SET TimeZone 'Etc/UTC'" "^SET$" -c "SET TimeZone = 'Etc/UTC'"
+expect "SET TimeZone to another zone is refused" "invalid value for parameter \"TimeZone\"" -c "SET TimeZone = 'America/New_York'"
+expect "AT TIME ZONE with a zone name" "^2020-07-01 08:00:00$" -A -t \
+  -c "SELECT timestamptz '2020-07-01 12:00+00' AT TIME ZONE 'America/New_York'"
 expect "drop table" "DROP TABLE" -c "DROP TABLE psql_items"
 
 freshet_alive || { echo "FAIL freshet exited"; fails=$((fails + 1)); }

@@ -1,0 +1,1 @@
+SELECT timestamptz '2020-07-01 12:00+00' AT TIME ZONE 'America/New_York', timezone('EST5EDT,M3.2.0/2,M11.1.0/2', timestamp '2020-03-08 02:30'), date_trunc('day', timestamptz '2020-07-01 02:00+00', 'MSK')
