@@ -11,6 +11,7 @@
 #include "dataflow/eval.hpp"
 #include "sql/lower.hpp"
 #include "sql/mutually_recursive.hpp"
+#include "sql/mz_syntax.hpp"
 #include "sql/resolve.hpp"
 
 namespace freshet::sql {
@@ -760,9 +761,37 @@ ResolvedWindow resolve_window(const PgQuery__WindowDef* w, const PgQuery__Select
 }
 }  // namespace
 
-HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& name, ExprContext& ctx, int pos) {
+namespace {
+bool same_bound(const dataflow::FrameBound& a, const dataflow::FrameBound& b) {
+  return a.kind == b.kind && a.rows == b.rows && a.range.bytes() == b.range.bytes() && a.range_type == b.range_type;
+}
+}  // namespace
+
+bool Binder::same_window_call(const WindowCall& a, const WindowCall& b) {
+  if (a.kind != b.kind || !(a.partition == b.partition) || !(a.order == b.order) || !(a.args == b.args) ||
+      a.agg_kind != b.agg_kind || a.agg_filter != b.agg_filter || a.ignore_nulls != b.ignore_nulls ||
+      !(a.result_type == b.result_type) || a.keys.size() != b.keys.size())
+    return false;
+  for (size_t k = 0; k < a.keys.size(); ++k)
+    if (a.keys[k].column != b.keys[k].column || a.keys[k].descending != b.keys[k].descending ||
+        a.keys[k].nulls_first != b.keys[k].nulls_first)
+      return false;
+  const auto& fa = a.frame;
+  const auto& fb = b.frame;
+  return fa.rows == fb.rows && fa.groups == fb.groups && fa.exclude == fb.exclude && same_bound(fa.start, fb.start) &&
+         same_bound(fa.end, fb.end);
+}
+
+HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& written_name, ExprContext& ctx, int pos) {
   using dataflow::WindowFuncKind;
-  if (!ctx.windows) throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+  // lag/lead IGNORE NULLS arrive renamed by the pre-parser (mz_syntax.hpp).
+  bool ignore_nulls = written_name == "lag ignore nulls" || written_name == "lead ignore nulls";
+  const std::string name = ignore_nulls ? written_name.substr(0, written_name.find(' ')) : written_name;
+  if (!ctx.windows) {
+    if (std::string_view(ctx.clause) == "aggregate function calls" || std::string_view(ctx.clause) == "FILTER")
+      throw SqlError(sqlstate::kGroupingError, "aggregate function calls cannot contain window function calls", pos);
+    throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+  }
   const PgQuery__WindowDef* over = f->over;
   // OVER w: the named window itself; OVER (w ...): a copy of it with more clauses.
   bool bare_name = over->name != nullptr && *over->name && !(over->refname != nullptr && *over->refname);
@@ -779,6 +808,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
       {"first_value", WindowFuncKind::kFirstValue}, {"last_value", WindowFuncKind::kLastValue},
       {"nth_value", WindowFuncKind::kNthValue}};
   WindowCall call;
+  call.ignore_nulls = ignore_nulls;
   bool found = false;
   for (const auto& [n, k] : kFuncs)
     if (name == n) {
@@ -790,9 +820,12 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
     throw SqlError(sqlstate::kWrongObjectType, "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
   // Arguments, PARTITION BY and ORDER BY may use the query's aggregates: the windows are
   // computed after grouping (rank() OVER (ORDER BY sum(x))).
+  // Arguments, PARTITION BY and ORDER BY may hold window calls themselves (Materialize
+  // allows nesting, PostgreSQL does not): they go into the same list before this call, and
+  // bind_windows computes them first (a call's depth is one more than its inner calls').
   ExprContext inner = ctx;
-  inner.windows = nullptr;
   inner.window_arg_aggs = nullptr;
+  inner.window_agg_args = false;
   if (aggregate) {
     // The aggregate as the aggregate binder sees it (argument types, FILTER), then its
     // arguments become columns of the window's input.
@@ -802,6 +835,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
     ExprContext actx = inner;
     actx.aggs = &aggs;
     actx.window_arg_aggs = ctx.aggs;
+    actx.window_agg_args = true;
     actx.clause = "window functions";
     HExpr ref = bind_func_call(&plain, actx);
     if (aggs.size() != 1 || ref.kind != HExprKind::kColumn || ref.level != kAggLevel || !aggs[0].order_keys.empty())
@@ -969,6 +1003,11 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
     else if (fo & kFrameExcludeGroup) fr.exclude = dataflow::FrameExclude::kGroup;
     else if (fo & kFrameExcludeTies) fr.exclude = dataflow::FrameExclude::kTies;
   }
+  // The same call written twice (in the select list and in ORDER BY or DISTINCT ON) is one
+  // call, so the two places compare equal.
+  for (size_t i = 0; i < ctx.windows->size(); ++i)
+    if (same_window_call((*ctx.windows)[i], call))
+      return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(i), call.result_type);
   ctx.windows->push_back(std::move(call));
   return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), ctx.windows->back().result_type);
 }
@@ -1010,6 +1049,12 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   int pos = loc(f->location);
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
   if (f->over) return bind_window_call(f, name, ctx, pos);
+  static const char* const kWindowOnly[] = {"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile",
+                                            "lag", "lead", "first_value", "last_value", "nth_value"};
+  for (const char* w : kWindowOnly)
+    if (name == w && f->n_funcname == 1)
+      // PostgreSQL: "window function row_number requires ..."; Materialize names the schema.
+      throw SqlError(sqlstate::kWrongObjectType, "window function pg_catalog." + name + " requires an OVER clause", pos);
   if (name == "mz_now" && f->n_args == 0) {
     // In WHERE and HAVING the predicate's shape is checked once it is bound
     // (check_temporal_conjuncts); a SELECT without FROM may read the logical time itself.
@@ -1027,6 +1072,9 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     inner.aggs = ctx.window_arg_aggs;
     inner.window_arg_aggs = nullptr;
     inner.clause = "aggregate function calls";
+    // A plain aggregate is computed before the windows: it cannot read them.
+    if (!ctx.window_agg_args) inner.windows = nullptr;
+    inner.window_agg_args = false;
     HAggregate agg;
     agg.distinct = f->agg_distinct;
     std::vector<Type> types;
@@ -2578,8 +2626,25 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
   // Calls with the same PARTITION BY and ORDER BY share one kWindow node.
   std::vector<uint32_t> result_col(windows.size());
   std::vector<bool> done(windows.size(), false);
+  // Nested calls (Materialize): a call reads the results of the calls inside its arguments,
+  // PARTITION BY and ORDER BY, which come before it in the list. Depth 0 reads none; depth
+  // d is computed after every call of smaller depth.
+  std::vector<int> depth(windows.size(), 0);
+  std::function<int(const HExpr&)> expr_depth = [&](const HExpr& e) -> int {
+    if (e.kind == HExprKind::kColumn) return e.level == kWindowLevel ? depth[e.column] + 1 : 0;
+    int d = 0;
+    for (const auto& a : e.args) d = std::max(d, expr_depth(a));
+    return d;
+  };
+  int max_depth = 0;
   for (size_t i = 0; i < windows.size(); ++i) {
-    if (done[i]) continue;
+    for (const auto* v : {&windows[i].args, &windows[i].partition, &windows[i].order})
+      for (const auto& e : *v) depth[i] = std::max(depth[i], expr_depth(e));
+    max_depth = std::max(max_depth, depth[i]);
+  }
+  for (int level = 0; level <= max_depth; ++level)
+  for (size_t i = 0; i < windows.size(); ++i) {
+    if (done[i] || depth[i] != level) continue;
     const WindowCall& w = windows[i];
     auto same_spec = [&](const WindowCall& o) {
       if (!(o.partition == w.partition) || !(o.order == w.order) || o.keys.size() != w.keys.size()) return false;
@@ -2592,7 +2657,8 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
     m->kind = HRelKind::kMap;
     m->inputs = {rel};
     m->column_types = rel->column_types;
-    auto column_for = [&](const HExpr& e) -> uint32_t {
+    auto column_for = [&](const HExpr& raw) -> uint32_t {
+      HExpr e = replace_window_refs(raw, result_col);
       if (e.kind == HExprKind::kColumn && e.level == 0) return e.column;
       m->exprs.push_back(e);
       m->column_types.push_back(e.type);
@@ -2609,7 +2675,7 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
     // Every call of this spec, with its arguments as columns of the map.
     std::vector<size_t> calls;
     for (size_t j = i; j < windows.size(); ++j) {
-      if (done[j] || !same_spec(windows[j])) continue;
+      if (done[j] || depth[j] != level || !same_spec(windows[j])) continue;
       done[j] = true;
       calls.push_back(j);
       const WindowCall& c = windows[j];
@@ -2618,6 +2684,7 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
       for (const HExpr& a : c.args) f.args.push_back(column_for(a));
       f.agg_kind = c.agg_kind;
       f.agg_filter = c.agg_filter;
+      f.ignore_nulls = c.ignore_nulls;
       f.frame = c.frame;
       f.result_type = c.result_type;
       win->window_funcs.push_back(std::move(f));
@@ -2910,6 +2977,17 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     outputs.push_back(bind_expr(v, sctx));
     names.push_back(rt->name && *rt->name ? rt->name : column_name_for(v));
   }
+  // QUALIFY cond (Materialize), carried by the pre-parser as a WINDOW "mz qualify" AS
+  // (PARTITION BY (cond)) (mz_syntax.hpp): a filter after the windows, before DISTINCT,
+  // ORDER BY and LIMIT.
+  std::optional<HExpr> qualify;
+  for (size_t i = 0; i < stmt->n_window_clause; ++i) {
+    const auto* w = stmt->window_clause[i]->window_def;
+    if (w == nullptr || w->name == nullptr || std::string_view(w->name) != kQualifyWindowName || w->n_partition_clause != 1) continue;
+    sctx.clause = "QUALIFY";
+    qualify = to_bool(bind_expr(w->partition_clause[0], sctx), "QUALIFY", 0);
+    sctx.clause = "SELECT";
+  }
   size_t nvisible = outputs.size();
   std::vector<std::pair<uint32_t, int16_t>> origins(nvisible, {0, 0});
   for (size_t c = 0; c < nvisible; ++c) {
@@ -3121,6 +3199,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     uint32_t nkeys = static_cast<uint32_t>(keys.size());
     group_keys = keys;
     for (auto& o : outputs) o = rewrite_post_agg(o, keys, nkeys, scope);
+    if (qualify) qualify = rewrite_post_agg(*qualify, keys, nkeys, scope);
     if (having) {
       auto f = std::make_shared<HRel>();
       f->kind = HRelKind::kFilter;
@@ -3138,7 +3217,20 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
         for (auto& e : w.order) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
         for (auto& e : w.args) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
       }
+    if (qualify) outputs.push_back(*qualify);
     rel = bind_windows(rel, windows, outputs);
+    if (qualify) {
+      qualify = outputs.back();
+      outputs.pop_back();
+    }
+  }
+  if (qualify) {
+    auto f = std::make_shared<HRel>();
+    f->kind = HRelKind::kFilter;
+    f->inputs = {rel};
+    f->column_types = rel->column_types;
+    f->exprs = {std::move(*qualify)};
+    rel = f;
   }
   // Map the outputs, then project them.
   auto m = std::make_shared<HRel>();

@@ -106,9 +106,11 @@ class Binder {
     std::vector<HExpr> args;
     AggKind agg_kind = AggKind::kCountStar;
     bool agg_filter = false;
+    bool ignore_nulls = false;  // lag/lead ... IGNORE NULLS (Materialize's syntax)
     dataflow::WindowFrame frame;
     Type result_type = Type(TypeId::kInt8);
   };
+  static bool same_window_call(const WindowCall& a, const WindowCall& b);
   struct ExprContext {
     const Scope* scope = nullptr;
     std::vector<HAggregate>* aggs = nullptr;  // non-null where aggregates are allowed
@@ -117,6 +119,9 @@ class Binder {
     const PgQuery__SelectStmt* select = nullptr;  // its WINDOW clause names OVER w's windows
     // A window aggregate's arguments may use the query's aggregates (sum(sum(x)) OVER ()).
     std::vector<HAggregate>* window_arg_aggs = nullptr;
+    // Binding the arguments of a window aggregate (sum(x) OVER ...): they may hold window
+    // calls of their own (Materialize's nesting); a plain aggregate's arguments may not.
+    bool window_agg_args = false;
   };
   // The text of e's jsonb (numbers and booleans as JSON values, jsonb as is, others as JSON
   // strings of their text; NULL stays NULL): how jsonb_build_object and jsonb_agg take values.

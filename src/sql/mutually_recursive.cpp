@@ -1,4 +1,5 @@
 #include "sql/mutually_recursive.hpp"
+#include "sql/sql_tokens.hpp"
 
 #include <cctype>
 
@@ -8,15 +9,11 @@ namespace freshet::sql {
 
 namespace {
 
-struct Token {
-  enum class Kind : uint8_t { kWord, kQuotedIdent, kNumber, kPunct, kString, kOther } kind;
-  size_t begin = 0, end = 0;
-  std::string text;  // words: lower-cased; quoted identifiers: unquoted; punctuation: the char
-};
-
 [[noreturn]] void syntax_error(const std::string& what, size_t offset) {
   throw SqlError(sqlstate::kSyntaxError, what, static_cast<int>(offset) + 1);
 }
+
+}  // namespace
 
 std::vector<Token> tokenize(std::string_view s) {
   std::vector<Token> out;
@@ -116,6 +113,8 @@ std::vector<Token> tokenize(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 bool is_word(const std::vector<Token>& t, size_t i, std::string_view w) {
   return i < t.size() && t[i].kind == Token::Kind::kWord && t[i].text == w;

@@ -1,0 +1,29 @@
+#pragma once
+// Materialize's window-function syntax that PostgreSQL's grammar (libpg_query) lacks, turned
+// into forms the grammar accepts before the statement is parsed again:
+//
+//   lag(x) IGNORE NULLS OVER (...)    ->  "lag ignore nulls"(x) OVER (...)   (also lead)
+//   lag(x) RESPECT NULLS OVER (...)   ->  lag(x) OVER (...)                  (the default)
+//   SELECT ... QUALIFY cond [WINDOW ...] [ORDER BY ...]
+//                                     ->  SELECT ... WINDOW "mz qualify" AS (PARTITION BY (cond)) ...
+//
+// The binder reads the marker names back (Binder::bind_window_call, bind_select_core): the
+// quoted names cannot collide with anything a user writes unquoted. Only called for a
+// statement the grammar rejected, so ordinary statements pay nothing and keep their
+// positions.
+//
+// Throws SqlError 0A000 for IGNORE/RESPECT NULLS on other functions (as Materialize) and
+// 42601 when both are given. Thread-safety: pure function. Cost: linear in the text.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace freshet::sql {
+
+// The rewritten statement, or nullopt when it uses none of the forms above.
+std::optional<std::string> rewrite_mz_window_syntax(std::string_view sql);
+
+inline constexpr std::string_view kQualifyWindowName = "mz qualify";
+
+}  // namespace freshet::sql
