@@ -785,8 +785,8 @@ bool Binder::same_window_call(const WindowCall& a, const WindowCall& b) {
 HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& written_name, ExprContext& ctx, int pos) {
   using dataflow::WindowFuncKind;
   // lag/lead IGNORE NULLS arrive renamed by the pre-parser (mz_syntax.hpp).
-  bool ignore_nulls = written_name == "lag ignore nulls" || written_name == "lead ignore nulls";
-  const std::string name = ignore_nulls ? written_name.substr(0, written_name.find(' ')) : written_name;
+  bool ignore_nulls = written_name == "__mz_lag_ignore_nulls" || written_name == "__mz_lead_ignore_nulls";
+  const std::string name = ignore_nulls ? written_name.substr(5, written_name.find('_', 5) - 5) : written_name;
   if (!ctx.windows) {
     if (std::string_view(ctx.clause) == "aggregate function calls" || std::string_view(ctx.clause) == "FILTER")
       throw SqlError(sqlstate::kGroupingError, "aggregate function calls cannot contain window function calls", pos);
@@ -2977,7 +2977,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     outputs.push_back(bind_expr(v, sctx));
     names.push_back(rt->name && *rt->name ? rt->name : column_name_for(v));
   }
-  // QUALIFY cond (Materialize), carried by the pre-parser as a WINDOW "mz qualify" AS
+  // QUALIFY cond (Materialize), carried by the pre-parser as a WINDOW __mz_qualify AS
   // (PARTITION BY (cond)) (mz_syntax.hpp): a filter after the windows, before DISTINCT,
   // ORDER BY and LIMIT.
   std::optional<HExpr> qualify;

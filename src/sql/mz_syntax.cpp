@@ -62,7 +62,7 @@ std::optional<std::string> rewrite_mz_window_syntax(std::string_view sql) {
         throw SqlError(sqlstate::kFeatureNotSupported,
                        "IGNORE NULLS and RESPECT NULLS options for functions other than LAG and LEAD not yet supported",
                        static_cast<int>(t[i].begin) + 1);
-      if (ignore) edits.push_back({name.begin, name.end, "\"" + fname + " ignore nulls\""});
+      if (ignore) edits.push_back({name.begin, name.end, "__mz_" + fname + "_ignore_nulls"});
       edits.push_back({t[i].begin, t[j - 1].end, ""});
       i = j - 1;
       continue;
@@ -84,7 +84,7 @@ std::optional<std::string> rewrite_mz_window_syntax(std::string_view sql) {
       }
       if (j == i + 1) continue;
       size_t cond_begin = t[i + 1].begin, cond_end = t[j - 1].end;
-      std::string text = "WINDOW \"" + std::string(kQualifyWindowName) + "\" AS (PARTITION BY (" +
+      std::string text = "WINDOW " + std::string(kQualifyWindowName) + " AS (PARTITION BY (" +
                          std::string(sql.substr(cond_begin, cond_end - cond_begin)) + "))";
       size_t end = cond_end;
       if (word_at(t, j, "window")) {

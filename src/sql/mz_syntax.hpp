@@ -2,13 +2,14 @@
 // Materialize's window-function syntax that PostgreSQL's grammar (libpg_query) lacks, turned
 // into forms the grammar accepts before the statement is parsed again:
 //
-//   lag(x) IGNORE NULLS OVER (...)    ->  "lag ignore nulls"(x) OVER (...)   (also lead)
+//   lag(x) IGNORE NULLS OVER (...)    ->  __mz_lag_ignore_nulls(x) OVER (...)   (also lead)
 //   lag(x) RESPECT NULLS OVER (...)   ->  lag(x) OVER (...)                  (the default)
 //   SELECT ... QUALIFY cond [WINDOW ...] [ORDER BY ...]
-//                                     ->  SELECT ... WINDOW "mz qualify" AS (PARTITION BY (cond)) ...
+//                                     ->  SELECT ... WINDOW __mz_qualify AS (PARTITION BY (cond)) ...
 //
-// The binder reads the marker names back (Binder::bind_window_call, bind_select_core): the
-// quoted names cannot collide with anything a user writes unquoted. Only called for a
+// The binder reads the marker names back (Binder::bind_window_call, bind_select_core). They
+// need no quoting, so the deparsed text of a view (its stored definition) parses again; a
+// view's shown definition has these forms. Only called for a
 // statement the grammar rejected, so ordinary statements pay nothing and keep their
 // positions.
 //
@@ -24,6 +25,6 @@ namespace freshet::sql {
 // The rewritten statement, or nullopt when it uses none of the forms above.
 std::optional<std::string> rewrite_mz_window_syntax(std::string_view sql);
 
-inline constexpr std::string_view kQualifyWindowName = "mz qualify";
+inline constexpr std::string_view kQualifyWindowName = "__mz_qualify";
 
 }  // namespace freshet::sql
