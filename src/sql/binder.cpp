@@ -2270,7 +2270,9 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
       if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         throw SqlError(sqlstate::kSyntaxError, "the query of WITH MUTUALLY RECURSIVE binding \"" + b.name + "\" must be a SELECT", b.position);
       BoundQuery q = bind_query_in(tree->statement(0)->select_stmt, nullptr, false);
-      rel = as_relation(std::move(q));
+      // Untyped literals are text, as in any subquery: `bar (x int8) AS (SELECT '1')` is a
+      // type mismatch (Materialize), not an implicit cast of the literal.
+      rel = resolve_unknowns(as_relation(std::move(q)));
     } catch (const SqlError& e) {
       throw shifted(e, b.query_offset);
     }
@@ -2300,7 +2302,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
       for (size_t c = 0; c < got.size(); ++c) {
         HExpr col = HExpr::column_ref(0, static_cast<uint32_t>(c), got[c]);
         try {
-          m->exprs.push_back(coerce(col, want[c], CastContext::kImplicit, b.position));
+          m->exprs.push_back(coerce(col, want[c], CastContext::kAssignment, b.position));
         } catch (const SqlError&) {
           throw mismatch();
         }

@@ -121,8 +121,8 @@ TEST_F(RecursionSqlTest, WithRecursiveErrors) {
             "42P19 recursive reference to query \"r\" must not appear within a subquery");
   EXPECT_EQ(error("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1.5 FROM r WHERE n < 3) SELECT * FROM r"),
             "42804 recursive query \"r\" column 1 has type integer in non-recursive term but type numeric overall");
-  EXPECT_EQ(error("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r").substr(0, 40),
-            "54000 recursive query exceeded the recur");
+  EXPECT_EQ(error("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r").substr(0, 58),
+            "54000 Evaluation error: Recursive query exceeded the recur");
 }
 
 TEST_F(RecursionSqlTest, MutuallyRecursive) {
@@ -136,7 +136,8 @@ TEST_F(RecursionSqlTest, MutuallyRecursive) {
   EXPECT_EQ(run("WITH MUTUALLY RECURSIVE (RETURN AT RECURSION LIMIT 3) r (n int) AS (SELECT 1 UNION SELECT n + 1 FROM r) SELECT n FROM r"),
             (Strings{"1 x1", "2 x1", "3 x1"}));
   EXPECT_EQ(error("WITH MUTUALLY RECURSIVE (ERROR AT RECURSION LIMIT 3) r (n int) AS (SELECT 1 UNION SELECT n + 1 FROM r) SELECT n FROM r"),
-            "54000 recursive query exceeded the recursion limit of 3 iterations");
+            "54000 Evaluation error: Recursive query exceeded the recursion limit 3. (Use RETURN AT RECURSION LIMIT to not "
+            "error, but return the current state as the final result when reaching the limit.)");
   EXPECT_EQ(error("WITH MUTUALLY RECURSIVE r (n int) AS (SELECT 'a'::text) SELECT n FROM r"),
             "42804 WITH MUTUALLY RECURSIVE query \"r\" declared types (integer), but query returns types (text)");
   EXPECT_EQ(error("WITH MUTUALLY RECURSIVE r AS (SELECT 1) SELECT 1").substr(0, 5), "42601");
