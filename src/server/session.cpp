@@ -1,4 +1,5 @@
 #include "server/session.hpp"
+#include "server/subscribe_output.hpp"
 
 #include <unistd.h>
 
@@ -2122,8 +2123,9 @@ std::unique_ptr<Execution> Executor::run_explain(const PgQuery__ExplainStmt* s) 
 class SubscribeExecution : public Execution {
  public:
   SubscribeExecution(Coordinator::State& cs, std::shared_ptr<SubscriptionQueue> q, std::vector<Column> cols, bool progress,
-                     std::optional<uint64_t> temp_dataflow, const std::atomic<bool>* cancelled)
-      : cs_(cs), q_(std::move(q)), columns_(std::move(cols)), progress_(progress), temp_(temp_dataflow), cancelled_(cancelled) {}
+                     std::optional<uint64_t> temp_dataflow, const std::atomic<bool>* cancelled, SubscribeOutput output)
+      : cs_(cs), q_(std::move(q)), columns_(std::move(cols)), progress_(progress), temp_(temp_dataflow), cancelled_(cancelled),
+        output_(std::move(output)) {}
   ~SubscribeExecution() override {
     if (temp_) {
       std::unique_lock lock(cs_.mu);  // only the list of dataflows changes
@@ -2139,7 +2141,7 @@ class SubscribeExecution : public Execution {
     while (true) {
       if (q_->overflowed) throw SqlError(sqlstate::kProgramLimitExceeded, "subscription fell too far behind and was stopped");
       if (q_->dropped && q_->items.empty()) throw SqlError(sqlstate::kUndefinedTable, "the subscribed object was dropped");
-      bool have = !q_->items.empty() || (progress_ && q_->progress > sent_progress_);
+      bool have = !q_->items.empty() || !pending_.empty() || (progress_ && q_->progress > sent_progress_);
       if (have) break;
       if (cancelled_ && cancelled_->load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
       if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline) return true;
@@ -2147,7 +2149,30 @@ class SubscribeExecution : public Execution {
     }
     size_t n = 0;
     std::vector<Datum> ds;
-    while (!q_->items.empty() && (max_rows == 0 || n < max_rows)) {
+    // ENVELOPE / WITHIN TIMESTAMP ORDER BY: each timestamp's changes (queued together by
+    // SubscriptionQueue::push) become output rows at once (subscribe_output.hpp).
+    while (!output_.plain() && (!q_->items.empty() || !pending_.empty()) && (max_rows == 0 || n < max_rows)) {
+      if (pending_.empty()) {
+        uint64_t t = q_->items.front().time;
+        std::vector<std::pair<Row, int64_t>> changes;
+        while (!q_->items.empty() && q_->items.front().time == t) {
+          changes.emplace_back(std::move(q_->items.front().row), q_->items.front().diff);
+          q_->items.pop_front();
+        }
+        for (auto& r : output_.rows(std::move(changes))) pending_.emplace_back(t, std::move(r));
+        continue;
+      }
+      auto [t, row] = std::move(pending_.front());
+      pending_.pop_front();
+      ds.clear();
+      ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(t))));
+      if (progress_) ds.push_back(Datum::from_bool(false));
+      row.unpack_into(ds);
+      out.push_back(Row::pack(ds));
+      ++n;
+      last_time_ = t;
+    }
+    while (output_.plain() && !q_->items.empty() && (max_rows == 0 || n < max_rows)) {
       auto item = std::move(q_->items.front());
       q_->items.pop_front();
       ds.clear();
@@ -2159,7 +2184,7 @@ class SubscribeExecution : public Execution {
       ++n;
       last_time_ = item.time;
     }
-    if (progress_ && q_->items.empty() && q_->progress > sent_progress_ && (max_rows == 0 || n < max_rows)) {
+    if (progress_ && q_->items.empty() && pending_.empty() && q_->progress > sent_progress_ && (max_rows == 0 || n < max_rows)) {
       sent_progress_ = q_->progress;
       ds.clear();
       ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(sent_progress_))));
@@ -2181,6 +2206,8 @@ class SubscribeExecution : public Execution {
   const std::atomic<bool>* cancelled_;
   uint64_t sent_progress_ = 0;
   uint64_t last_time_ = 0;
+  SubscribeOutput output_;
+  std::deque<std::pair<uint64_t, Row>> pending_;  // output rows of a timestamp not yet fetched
 };
 
 std::atomic<uint64_t> g_next_temp_id{uint64_t{1} << 40};
@@ -2244,7 +2271,6 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   std::vector<Column> cols;
   cols.push_back({"mz_timestamp", Type(TypeId::kNumeric)});
   if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
-  cols.push_back({"mz_diff", Type(TypeId::kInt8)});
   auto q = std::make_shared<SubscriptionQueue>();
   std::optional<uint64_t> temp;
   uint64_t source_id = 0;
@@ -2276,11 +2302,13 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial));
     temp = source_id;
   }
-  subscribed_columns(st, obj, cols);
+  std::vector<Column> data;
+  subscribed_columns(st, obj, data);
+  SubscribeOutput output = plan_subscribe_output(st, data, cols);
   if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
   q->advance(cs_.now_ts);
   cs_.add_subscriber(source_id, q);
-  return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled);
+  return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled, std::move(output));
 }
 
 std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
@@ -3096,10 +3124,11 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
     std::shared_lock lock(cs_.mu);
     std::vector<Column> cols{{"mz_timestamp", Type(TypeId::kNumeric)}};
     if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
-    cols.push_back({"mz_diff", Type(TypeId::kInt8)});
     const ObjectInfo* obj = st.object.empty() ? nullptr : catalog_->lookup("", st.object);
     if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
-    subscribed_columns(st, obj, cols);
+    std::vector<Column> data;
+    subscribed_columns(st, obj, data);
+    plan_subscribe_output(st, data, cols);
     return cols;
   }
   if (st.kind == K::kFetch) {

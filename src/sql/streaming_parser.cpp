@@ -218,7 +218,32 @@ void parse_subscribe_body(Parser& p, StreamingStatement& st) {
       p.accept("least");
       st.as_of = p.number();
     } else if (p.accept("envelope")) {
-      p.fail("ENVELOPE is not supported");
+      // Materialize's SUBSCRIBE envelopes (server/subscribe_output.hpp).
+      if (p.accept("upsert")) st.envelope = "upsert";
+      else if (p.accept("debezium")) st.envelope = "debezium";
+      else p.fail("expected UPSERT or DEBEZIUM");
+      if (!p.accept_punct('(')) p.fail("expected (KEY (...))");
+      p.expect("key");
+      if (!p.accept_punct('(')) p.fail("expected (");
+      do st.envelope_key.push_back(p.name());
+      while (p.accept_punct(','));
+      if (!p.accept_punct(')') || !p.accept_punct(')')) p.fail("expected )");
+    } else if (p.accept("within")) {
+      p.expect("timestamp");
+      p.expect("order");
+      p.expect("by");
+      do {
+        StreamingStatement::OrderItem o;
+        o.column = p.name();
+        if (p.accept("desc")) o.descending = true;
+        else p.accept("asc");
+        if (p.accept("nulls")) {
+          if (p.accept("first")) o.nulls_first = true;
+          else if (p.accept("last")) o.nulls_first = false;
+          else p.fail("expected FIRST or LAST");
+        }
+        st.within_order.push_back(std::move(o));
+      } while (p.accept_punct(','));
     } else {
       p.fail("unexpected token in SUBSCRIBE");
     }

@@ -60,6 +60,15 @@ struct StreamingStatement {
   std::string format;                 // FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION x -> "avro", ...
   std::string format_connection;
   std::string envelope;               // ENVELOPE NONE | UPSERT | DEBEZIUM
+  // SUBSCRIBE ... ENVELOPE UPSERT | DEBEZIUM (KEY (a, b)) (envelope "upsert" / "debezium")
+  std::vector<std::string> envelope_key;
+  // SUBSCRIBE ... WITHIN TIMESTAMP ORDER BY c [ASC | DESC] [NULLS FIRST | LAST], ...
+  struct OrderItem {
+    std::string column;
+    bool descending = false;
+    std::optional<bool> nulls_first;
+  };
+  std::vector<OrderItem> within_order;
   std::vector<std::string> include;   // INCLUDE KEY, PARTITION, OFFSET, TIMESTAMP
   std::string sink_from;              // CREATE SINK s FROM <object>
   std::vector<std::string> sink_key;  // CREATE SINK ... KEY (a, b)
