@@ -1,4 +1,5 @@
 #include "server/session.hpp"
+#include "server/as_of.hpp"
 #include "server/subscribe_output.hpp"
 
 #include <unistd.h>
@@ -475,6 +476,8 @@ class Executor {
   std::vector<Type>& param_types_;
   Arena arena_;
   EvalContext ctx_;
+  // SELECT ... AS OF t of a query that reads no collection: mz_now() is t (server/as_of.hpp).
+  std::optional<uint64_t> as_of_time_;
 };
 
 dataflow::SnapshotFn Executor::snapshot_fn() {
@@ -688,7 +691,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
   std::vector<std::pair<Row, int64_t>> result;
   {
     dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
-    ctx_.logical_time_ms = cs_.now_ts;
+    ctx_.logical_time_ms = as_of_time_.value_or(cs_.now_ts);  // AS OF of a constant query
     if (!try_fast_path(plan, result)) {
       rewrite_point_lookups(plan);
       result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits());
@@ -3083,15 +3086,35 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       return make_copy_to(std::move(rows), copy_spec(c, names, ""));
     }
     case K::kSelectAsOf: {
-      wait_for_time(*st.as_of);
+      // server/as_of.hpp: constant queries at any time, others at the present or later.
+      check_as_of_query(st.query);
+      uint64_t t = 0;
+      bool constant = false;
       {
         std::shared_lock lock(cs_.mu);
-        if (*st.as_of < cs_.now_ts)
-          throw SqlError(sqlstate::kInvalidParameterValue,
-                         "Timestamp (" + std::to_string(*st.as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
-              .with_detail("Freshet keeps no history before the current time.");
+        sql::Binder binder(*catalog_, param_types_);
+        t = st.as_of ? *st.as_of : evaluate_as_of(binder, st.as_of_expr);
+        std::shared_ptr<sql::ParseTree> keep;
+        sql::BoundQuery bq = bind_query_text(binder, st.query, keep);
+        constant = !reads_collections(sql::lower(*binder.relation_of(bq)));
       }
       auto tree = sql::ParseTree::parse(st.query);
+      if (constant && !st.as_of_at_least) {
+        as_of_time_ = t;
+        struct Reset {
+          std::optional<uint64_t>& v;
+          ~Reset() { v.reset(); }
+        } reset{as_of_time_};
+        return run(tree->statement(0));
+      }
+      if (!constant || t > 0) wait_for_time(t);
+      if (!st.as_of_at_least) {
+        std::shared_lock lock(cs_.mu);
+        if (t < cs_.now_ts)
+          throw SqlError(sqlstate::kInvalidParameterValue, "could not find a valid timestamp for the query")
+              .with_detail("Timestamp (" + std::to_string(t) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) +
+                           "]. Freshet keeps no history before the current time.");
+      }
       return run(tree->statement(0));
     }
   }

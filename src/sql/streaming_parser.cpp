@@ -707,11 +707,26 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     if (!found) return std::nullopt;
     q.accept("as");
     q.accept("of");
-    q.accept("at");
-    q.accept("least");
+    if (q.is("at") && q.is("least", 1)) {
+      q.accept("at");
+      q.accept("least");
+      st.as_of_at_least = true;
+    }
     st.kind = StreamingStatement::Kind::kSelectAsOf;
-    st.as_of = q.number();
-    if (!q.at_end()) q.fail("unexpected token after AS OF");
+    if (q.at_end())
+      throw SqlError(sqlstate::kSyntaxError, "Expected a timestamp value after 'AS OF', found EOF", static_cast<int>(q.offset()) + 1);
+    if (q.peek().kind == Token::Kind::kNumber && q.peek().text.find('.') == std::string::npos &&
+        q.peek(1).kind == Token::Kind::kEnd) {
+      st.as_of = q.number();
+    } else if (q.peek().kind == Token::Kind::kNumber && q.peek().text.find('.') == std::string::npos && q.peek(1).kind == Token::Kind::kPunct &&
+               q.peek(1).text == ";" && q.peek(2).kind == Token::Kind::kEnd) {
+      st.as_of = q.number();
+    } else {
+      // Any other expression (a cast, a timestamp, NULL...): evaluated by the server.
+      std::string_view rest = text.substr(q.offset());
+      while (!rest.empty() && (rest.back() == ';' || std::isspace(static_cast<unsigned char>(rest.back())))) rest.remove_suffix(1);
+      st.as_of_expr = std::string(rest);
+    }
     st.query = std::string(text.substr(0, as_at));
     return st;
   }

@@ -41,6 +41,10 @@ struct StreamingStatement {
   bool snapshot = true;
   bool progress = false;
   std::optional<uint64_t> as_of;
+  // SELECT ... AS OF [AT LEAST] <expr>: the expression's text when it is not a plain number
+  // (server/as_of.hpp evaluates it), and whether AT LEAST was given.
+  std::string as_of_expr;
+  bool as_of_at_least = false;
   uint64_t count = 0;
   int64_t timeout_ms = -1;
   int timeout_param = 0;     // FETCH ... WITH (timeout = $n): n (timeout_ms is then unused)
