@@ -686,6 +686,7 @@ sql::BoundQuery Executor::bind_query_text(sql::Binder& binder, const std::string
 std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::BoundQuery(sql::Binder&)>& bind) {
   std::shared_lock lock(cs_.mu);
   sql::Binder binder(*catalog_, param_types_);
+  if (as_of_time_) binder.set_inline_views(true);  // AS OF a constant query (server/as_of.hpp)
   sql::BoundQuery q = bind(binder);
   binder.finish_params();
   std::vector<std::pair<Row, int64_t>> result;
@@ -3094,6 +3095,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         std::shared_lock lock(cs_.mu);
         sql::Binder binder(*catalog_, param_types_);
         t = st.as_of ? *st.as_of : evaluate_as_of(binder, st.as_of_expr);
+        binder.set_inline_views(true);  // a materialized view of constants is constant too
         std::shared_ptr<sql::ParseTree> keep;
         sql::BoundQuery bq = bind_query_text(binder, st.query, keep);
         constant = !reads_collections(sql::lower(*binder.relation_of(bq)));

@@ -1049,6 +1049,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   int pos = loc(f->location);
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
   if (f->over) return bind_window_call(f, name, ctx, pos);
+  if (name == "mz_logical_timestamp")
+    throw SqlError(sqlstate::kUndefinedFunction, "mz_logical_timestamp() has been renamed to mz_now()", pos);
   static const char* const kWindowOnly[] = {"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile",
                                             "lag", "lead", "first_value", "last_value", "nth_value"};
   for (const char* w : kWindowOnly)
@@ -1539,7 +1541,10 @@ std::string Binder::column_name_for(const PgQuery__Node* node) {
 // FROM
 
 HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
-  if (obj.kind == ObjectKind::kView && !obj.maintained) {
+  bool inline_def = (obj.kind == ObjectKind::kView && !obj.maintained) ||
+                    (inline_views_ && (obj.kind == ObjectKind::kView || obj.kind == ObjectKind::kMaterializedView) &&
+                     !obj.definition_sql.empty());
+  if (inline_def) {
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
     if (is_mutually_recursive(obj.definition_sql)) {
       ++view_depth_;

@@ -62,6 +62,9 @@ class Binder {
   // The query as one relation, its ORDER BY ... LIMIT applied as a top-k (what a view or a
   // maintained dataflow computes), hidden ORDER BY columns dropped.
   HRelPtr relation_of(BoundQuery q) { return as_relation(std::move(q)); }
+  // Bind maintained views and materialized views by their definitions too (not by their
+  // collections): SELECT ... AS OF a past time over views of constants (server/as_of.hpp).
+  void set_inline_views(bool on) { inline_views_ = on; }
   // Materialize's WITH MUTUALLY RECURSIVE query (text that is_mutually_recursive() accepts;
   // libpg_query cannot parse it): the bindings and the final query, parsed apart by
   // mutually_recursive.hpp, bound into a kLetRec around the final query. Errors: SqlError
@@ -175,6 +178,7 @@ class Binder {
   std::vector<Type>& param_types_;
   std::vector<std::map<std::string, Cte>> ctes_;  // a stack of WITH scopes
   int view_depth_ = 0;
+  bool inline_views_ = false;
   uint64_t next_local_id_ = 1;  // kLetRec binding names, unique within the statement
 };
 
