@@ -620,6 +620,25 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   return cols;
 }
 
+namespace {
+// ALTER SYSTEM SET of Materialize's feature flags whose features Freshet always has (its
+// sqllogictest files turn them on first): accepted, nothing to change. Anything else, or
+// turning one off, is 0A000.
+void check_alter_system(const PgQuery__AlterSystemStmt* a) {
+  static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe",
+                                          "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys"};
+  const PgQuery__VariableSetStmt* v = a->setstmt;
+  bool known = false;
+  for (const char* f : kAlwaysOn) known = known || (v && v->name && std::string_view(v->name) == f);
+  bool on = v && v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE && v->n_args == 1 &&
+            v->args[0]->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+            ((v->args[0]->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL &&
+              (std::string_view(v->args[0]->a_const->sval->sval) == "true" || std::string_view(v->args[0]->a_const->sval->sval) == "on")) ||
+             (v->args[0]->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL && v->args[0]->a_const->boolval->boolval));
+  if (!known || !on) throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
+}
+}  // namespace
+
 std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
   bool in_failed = st_.txn == TransactionStatus::kFailed;
   if (in_failed && stmt->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
@@ -666,6 +685,9 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
         throw SqlError(sqlstate::kActiveSqlTransaction, "DISCARD ALL cannot run inside a transaction block");
       return done("DISCARD ALL");
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
+    case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
+      check_alter_system(stmt->alter_system_stmt);
+      return done("ALTER SYSTEM");
     default:
       throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
   }
