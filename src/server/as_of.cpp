@@ -73,7 +73,15 @@ uint64_t evaluate_as_of(sql::Binder& binder, const std::string& expr_sql) {
       tree->statement(0)->select_stmt->n_target_list != 1 || tree->statement(0)->select_stmt->n_from_clause != 0)
     throw SqlError(sqlstate::kSyntaxError, "AS OF takes one expression");
   sql::Scope empty;
-  sql::HExpr e = binder.bind_expr_in_scope(tree->statement(0)->select_stmt->target_list[0]->res_target->val, empty);
+  sql::HExpr e;
+  try {
+    e = binder.bind_expr_in_scope(tree->statement(0)->select_stmt->target_list[0]->res_target->val, empty);
+  } catch (const SqlError& err) {
+    // A value that cannot be formed (22xxx: 1E38 past numeric's range, a bad literal) cannot
+    // be a timestamp either; names and types that do not exist keep their own errors.
+    if (std::string_view(err.sqlstate()).starts_with("22")) not_castable();
+    throw;
+  }
   dataflow::ScalarExpr se = sql::lower_constant_expr(e);
   if (!dataflow::is_constant_expr(se)) not_castable();
   Arena arena;

@@ -2288,11 +2288,17 @@ void Executor::subscribed_columns(const sql::StreamingStatement& st, const Objec
 }
 
 std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st) {
-  if (st.as_of) wait_for_time(*st.as_of);
+  std::optional<uint64_t> as_of = st.as_of;
+  if (!st.as_of_expr.empty()) {  // AS OF <expression> (server/as_of.hpp)
+    std::shared_lock lock(cs_.mu);
+    sql::Binder binder(*catalog_, param_types_);
+    as_of = evaluate_as_of(binder, st.as_of_expr);
+  }
+  if (as_of) wait_for_time(*as_of);
   DdlLock lock(cs_);
-  if (st.as_of && *st.as_of < cs_.now_ts)
+  if (as_of && *as_of < cs_.now_ts)
     throw SqlError(sqlstate::kInvalidParameterValue,
-                   "Timestamp (" + std::to_string(*st.as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
+                   "Timestamp (" + std::to_string(*as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
         .with_detail("Freshet keeps no history before the current time; use a later AS OF or none.");
   std::vector<Column> cols;
   cols.push_back({"mz_timestamp", Type(TypeId::kNumeric)});

@@ -216,7 +216,25 @@ void parse_subscribe_body(Parser& p, StreamingStatement& st) {
       p.expect("of");
       p.accept("at");
       p.accept("least");
-      st.as_of = p.number();
+      if (p.peek().kind == Token::Kind::kNumber && p.peek().text.size() <= 19 &&
+          p.peek().text.find_first_not_of("0123456789") == std::string::npos) {
+        st.as_of = p.number();
+      } else {
+        // An expression (server/as_of.hpp evaluates it), up to the next clause.
+        size_t begin = p.offset(), end = begin;
+        int depth = 0;
+        while (p.peek().kind != Token::Kind::kEnd) {
+          if (p.peek().kind == Token::Kind::kPunct && p.peek().text == "(") ++depth;
+          if (p.peek().kind == Token::Kind::kPunct && p.peek().text == ")") --depth;
+          if (depth == 0 && (p.is("with") || p.is("envelope") || p.is("within") || p.is("up") ||
+                             (p.peek().kind == Token::Kind::kPunct && p.peek().text == ";")))
+            break;
+          end = p.peek().end;
+          p.advance();
+        }
+        if (end == begin) p.fail("expected a timestamp after AS OF");
+        st.as_of_expr = std::string(p.text().substr(begin, end - begin));
+      }
     } else if (p.accept("envelope")) {
       // Materialize's SUBSCRIBE envelopes (server/subscribe_output.hpp).
       if (p.accept("upsert")) st.envelope = "upsert";
@@ -715,11 +733,13 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     st.kind = StreamingStatement::Kind::kSelectAsOf;
     if (q.at_end())
       throw SqlError(sqlstate::kSyntaxError, "Expected a timestamp value after 'AS OF', found EOF", static_cast<int>(q.offset()) + 1);
-    if (q.peek().kind == Token::Kind::kNumber && q.peek().text.find('.') == std::string::npos &&
-        q.peek(1).kind == Token::Kind::kEnd) {
-      st.as_of = q.number();
-    } else if (q.peek().kind == Token::Kind::kNumber && q.peek().text.find('.') == std::string::npos && q.peek(1).kind == Token::Kind::kPunct &&
-               q.peek(1).text == ";" && q.peek(2).kind == Token::Kind::kEnd) {
+    auto digits = [](const std::string& t) {
+      return !t.empty() && t.size() <= 19 && t.find_first_not_of("0123456789") == std::string::npos;
+    };
+    bool plain = q.peek().kind == Token::Kind::kNumber && digits(q.peek().text) &&
+                 (q.peek(1).kind == Token::Kind::kEnd ||
+                  (q.peek(1).kind == Token::Kind::kPunct && q.peek(1).text == ";" && q.peek(2).kind == Token::Kind::kEnd));
+    if (plain) {
       st.as_of = q.number();
     } else {
       // Any other expression (a cast, a timestamp, NULL...): evaluated by the server.
