@@ -12,6 +12,7 @@
 #include "sql/lower.hpp"
 #include "sql/mutually_recursive.hpp"
 #include "sql/mz_syntax.hpp"
+#include "sql/sql_tokens.hpp"
 #include "sql/resolve.hpp"
 
 namespace freshet::sql {
@@ -2220,6 +2221,41 @@ BoundQuery Binder::bind_mutually_recursive(std::string_view sql) {
   return q;
 }
 
+namespace {
+// A binding's query or the final query. A binding named by a word PostgreSQL's grammar
+// reserves (Materialize allows `both (n int) AS (...) ... FROM both`) fails to parse where it
+// is referenced: then every unquoted use of a binding's name is quoted and the text parsed
+// again; the first error stands when that fails too.
+std::shared_ptr<ParseTree> parse_mutually_recursive_part(const std::string& sql, const MutuallyRecursiveQuery& mr) {
+  std::optional<SqlError> first;
+  try {
+    return ParseTree::parse(sql);
+  } catch (const SqlError& e) {
+    first = e;
+  }
+  std::vector<Token> t = tokenize(sql);
+  std::string out;
+  size_t at = 0;
+  for (const Token& tok : t) {
+    if (tok.kind != Token::Kind::kWord) continue;
+    for (const auto& b : mr.bindings)
+      if (tok.text == b.name) {
+        out.append(sql, at, tok.begin - at);
+        out += "\"" + b.name + "\"";
+        at = tok.end;
+        break;
+      }
+  }
+  if (at == 0) throw *first;
+  out.append(sql, at, std::string::npos);
+  try {
+    return ParseTree::parse(out);
+  } catch (const SqlError&) {
+  }
+  throw *first;
+}
+}  // namespace
+
 BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
   MutuallyRecursiveQuery mr = split_mutually_recursive(sql);
   // Positions in the pieces' own text are moved to the statement's.
@@ -2271,7 +2307,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
     const auto& b = mr.bindings[i];
     HRelPtr rel;
     try {
-      auto tree = ParseTree::parse(b.query_sql);
+      auto tree = parse_mutually_recursive_part(b.query_sql, mr);
       if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
         throw SqlError(sqlstate::kSyntaxError, "the query of WITH MUTUALLY RECURSIVE binding \"" + b.name + "\" must be a SELECT", b.position);
       BoundQuery q = bind_query_in(tree->statement(0)->select_stmt, nullptr, false);
@@ -2324,7 +2360,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
   }
   BoundQuery q;
   try {
-    auto tree = ParseTree::parse(mr.final_sql);
+    auto tree = parse_mutually_recursive_part(mr.final_sql, mr);
     if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
       throw SqlError(sqlstate::kSyntaxError, "WITH MUTUALLY RECURSIVE must end with a SELECT", static_cast<int>(mr.final_offset) + 1);
     q = view_depth_ > 0 ? bind_query_in(tree->statement(0)->select_stmt, nullptr, false) : bind_query(tree->statement(0)->select_stmt);
@@ -2335,6 +2371,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
   q.rel = make_let_rec(ids, std::move(bindings), q.rel, limit);
   return q;
 }
+
 
 // ---------------------------------------------------------------------------------------------
 // Queries
