@@ -34,7 +34,7 @@ size_t matching_open(const std::vector<Token>& t, size_t close) {
 
 }  // namespace
 
-std::optional<std::string> rewrite_mz_window_syntax(std::string_view sql) {
+std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
   std::vector<Token> t;
   try {
     t = tokenize(sql);
@@ -65,6 +65,24 @@ std::optional<std::string> rewrite_mz_window_syntax(std::string_view sql) {
       if (ignore) edits.push_back({name.begin, name.end, "__mz_" + fname + "_ignore_nulls"});
       edits.push_back({t[i].begin, t[j - 1].end, ""});
       i = j - 1;
+      continue;
+    }
+    // INTERVAL 'n' <plural unit>: Materialize takes plural qualifiers.
+    if (word_at(t, i, "interval") && i + 2 < t.size() && t[i + 1].kind == Token::Kind::kString &&
+        t[i + 2].kind == Token::Kind::kWord) {
+      static const char* const kPlural[] = {"years", "months", "days", "hours", "minutes", "seconds"};
+      std::string_view lit = sql.substr(t[i + 1].begin, t[i + 1].end - t[i + 1].begin);  // with its quotes
+      bool whole = lit.size() >= 3 && lit.front() == '\'' && lit.back() == '\'';
+      std::string_view body = whole ? lit.substr(1, lit.size() - 2) : std::string_view();
+      if (!body.empty() && (body.front() == '-' || body.front() == '+')) body.remove_prefix(1);
+      whole = whole && !body.empty() && body.find_first_not_of("0123456789") == std::string_view::npos;
+      for (const char* u : kPlural)
+        if (whole && t[i + 2].text == u) {
+          // '30 minutes': the unit inside the literal, which needs no qualifier support.
+          edits.push_back({t[i + 1].begin, t[i + 2].end,
+                           "'" + std::string(lit.substr(1, lit.size() - 2)) + " " + std::string(u) + "'"});
+          break;
+        }
       continue;
     }
     // QUALIFY cond, up to the clause that follows at the same depth.

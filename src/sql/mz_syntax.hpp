@@ -1,7 +1,10 @@
 #pragma once
-// Materialize's window-function syntax that PostgreSQL's grammar (libpg_query) lacks, turned
-// into forms the grammar accepts before the statement is parsed again:
+// Materialize's syntax that PostgreSQL's grammar (libpg_query) lacks, turned into forms the
+// grammar accepts before the statement is parsed again:
 //
+//   INTERVAL '30' minutes             ->  INTERVAL '30 minutes'  (years, months, days, hours,
+//                                         minutes, seconds; only for a whole number, where the
+//                                         two mean the same)
 //   lag(x) IGNORE NULLS OVER (...)    ->  __mz_lag_ignore_nulls(x) OVER (...)   (also lead)
 //   lag(x) RESPECT NULLS OVER (...)   ->  lag(x) OVER (...)                  (the default)
 //   SELECT ... QUALIFY cond [WINDOW ...] [ORDER BY ...]
@@ -23,7 +26,7 @@
 namespace freshet::sql {
 
 // The rewritten statement, or nullopt when it uses none of the forms above.
-std::optional<std::string> rewrite_mz_window_syntax(std::string_view sql);
+std::optional<std::string> rewrite_mz_syntax(std::string_view sql);
 
 inline constexpr std::string_view kQualifyWindowName = "__mz_qualify";
 

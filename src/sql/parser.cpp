@@ -126,7 +126,7 @@ std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) 
     int pos = r.error->cursorpos;
     pg_query_free_protobuf_parse_result(r);
     // Materialize's window syntax (mz_syntax.hpp), tried only when the grammar refused.
-    if (auto alt = rewrite_mz_window_syntax(sql)) {
+    if (auto alt = rewrite_mz_syntax(sql)) {
       try {
         return parse_protobuf_tree(*alt);
       } catch (const SqlError&) {
