@@ -127,4 +127,39 @@ bool reads_collections(const dataflow::RelExpr& plan) {
   return false;
 }
 
+namespace {
+bool scalar_reads_mz_now(const dataflow::ScalarExpr& e) {
+  if (e.kind == dataflow::ScalarKind::kMzNow) return true;
+  for (const auto& a : e.args)
+    if (scalar_reads_mz_now(a)) return true;
+  return false;
+}
+bool plan_reads_mz_now(const dataflow::RelExpr& r) {
+  auto any = [](const std::vector<dataflow::ScalarExpr>& es) {
+    for (const auto& e : es)
+      if (scalar_reads_mz_now(e)) return true;
+    return false;
+  };
+  if (any(r.exprs) || any(r.group_key)) return true;
+  for (const auto& c : r.equivalences)
+    if (any(c)) return true;
+  for (const auto& a : r.aggregates)
+    if (scalar_reads_mz_now(a.arg) || scalar_reads_mz_now(a.separator) || any(a.order_exprs) ||
+        (a.filter && scalar_reads_mz_now(*a.filter)))
+      return true;
+  for (const auto& b : r.temporal_bounds)
+    if (scalar_reads_mz_now(b.expr)) return true;
+  for (const auto& in : r.inputs)
+    if (plan_reads_mz_now(in)) return true;
+  return false;
+}
+}  // namespace
+
+void check_maintainable(const dataflow::RelExpr& plan) {
+  if (plan_reads_mz_now(plan))
+    throw SqlError(sqlstate::kFeatureNotSupported, "cannot materialize call to mz_now()")
+        .with_hint("mz_now() may only be compared with an expression in a WHERE or HAVING condition (a temporal filter) "
+                   "of a view that is indexed, materialized or subscribed to.");
+}
+
 }  // namespace freshet::server

@@ -29,5 +29,10 @@ uint64_t evaluate_as_of(sql::Binder& binder, const std::string& expr_sql);
 void check_as_of_query(const std::string& query_sql);
 // Whether the plan reads any collection (a kGet anywhere).
 bool reads_collections(const dataflow::RelExpr& plan);
+// A plan about to be maintained (index, materialized view, SUBSCRIBE, sink) must not read
+// mz_now() outside a temporal filter: its value would stay that of the moment the dataflow was
+// built (`CREATE VIEW v AS SELECT mz_now()` indexed showed a frozen time). Throws 0A000 as
+// Materialize does ("cannot materialize call to mz_now()"). One-shot SELECTs may read it.
+void check_maintainable(const dataflow::RelExpr& plan);
 
 }  // namespace freshet::server

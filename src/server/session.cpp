@@ -1452,6 +1452,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
     for (const auto& in : r.inputs) collect(in);
   };
   collect(plan);
+  check_maintainable(plan);
   ObjectInfo& mv = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(mv.id, d);
   if (st_.block) return done("CREATE MATERIALIZED VIEW");  // maintained from COMMIT on
@@ -1551,6 +1552,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
   // next to computing the view); the compute thread logs every later change of the inputs.
   const uint64_t id = view.id;
   dataflow::RelExpr plan = plan_for_object(view);
+  check_maintainable(plan);
   std::vector<uint64_t> inputs;
   collect_inputs(plan, inputs);
   std::map<uint64_t, RowDiffs> snap;
@@ -1645,6 +1647,7 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
       catalog_->updated(on_id);
     }
   } else if (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView) {
+    if (!cs_.find_maintained(on->id)) check_maintainable(plan_for_object(*on));
     Maintained& m = maintain_view(*on);
     if (m.find_index(key) < 0) m.add_index(key);
   }
@@ -2329,6 +2332,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
       plan = sql::optimize(sql::lower(*binder.relation_of(bq)));
       name = "subscribe";
     }
+    check_maintainable(plan);
     source_id = g_next_temp_id++;
     ctx_.logical_time_ms = cs_.now_ts;
     cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial));
