@@ -67,17 +67,42 @@ bool contains_mz_now(const HExpr& e) {
   return false;
 }
 
-// A WHERE or HAVING predicate: temporal predicates only as top-level conjuncts, and no other
-// mz_now().
-void check_temporal_conjuncts(const HExpr& e, bool top, const char* clause) {
+}  // namespace
+
+HExpr Binder::plain_nested_temporal(HExpr e, bool top) {
   if (is_temporal_predicate(e)) {
-    if (!top)
-      throw SqlError(sqlstate::kFeatureNotSupported,
-                     std::string("unsupported temporal predicate in ") + clause +
-                         ": mz_now() comparisons may not appear under OR, NOT, CASE or inside other expressions")
-          .with_hint(kTemporalHint);
-    return;
+    if (top) return e;
+    static const char* const kOps[] = {"=", "<", "<=", ">", ">="};
+    const char* op = kOps[static_cast<int>(e.column)];
+    HExpr other = std::move(e.args[0]);
+    // Both sides as exact numbers of milliseconds since the Unix epoch, as the temporal filter
+    // reads them: timestamps and dates through extract(epoch ...) (numeric, with the
+    // microseconds; timestamp and date as UTC), numbers as they are.
+    HExpr left = coerce(HExpr::make(ScalarKind::kMzNow, {}, Type(TypeId::kInt8)), Type(TypeId::kNumeric), CastContext::kExplicit);
+    TypeId t = other.type.id;
+    if (t == TypeId::kTimestamp || t == TypeId::kTimestampTz || t == TypeId::kDate) {
+      std::vector<Type> ts{Type(TypeId::kText), other.type};
+      ResolvedCall q = resolve_function("extract", ts, 0);
+      std::vector<HExpr> a;
+      a.push_back(HExpr::literal_of(Datum::from_string("epoch"), Type(TypeId::kText)));
+      a.push_back(std::move(other));
+      HExpr seconds = HExpr::call(q.impl, std::move(a), q.result_type);
+      other = make_operator("*", std::move(seconds), HExpr::literal_of(Datum::from_int(1000), Type(TypeId::kInt4)), 0);
+    }
+    return make_operator(op, std::move(left), std::move(other), 0);
   }
+  bool and_here = top && e.kind == HExprKind::kScalar && e.op == ScalarKind::kAnd;
+  for (auto& a : e.args) a = plain_nested_temporal(std::move(a), and_here);
+  return e;
+}
+
+namespace {
+
+// A WHERE or HAVING predicate: mz_now() only in temporal predicates (mz_now() op expr).
+void check_temporal_conjuncts(const HExpr& e, bool top, const char* clause) {
+  // Temporal predicates that are not top-level conjuncts are made plain comparisons
+  // afterwards (Binder::plain_nested_temporal).
+  if (is_temporal_predicate(e)) return;
   if (is_bare_mz_now(e))
     throw SqlError(sqlstate::kFeatureNotSupported,
                    std::string("unsupported temporal predicate in ") + clause + ": mz_now() must be directly compared to an expression")
@@ -2975,6 +3000,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     ctx.clause = "WHERE";
     HExpr pred = to_bool(bind_expr(stmt->where_clause, ctx), "WHERE", 0);
     check_temporal_conjuncts(pred, true, "WHERE");
+    pred = plain_nested_temporal(std::move(pred), true);
     auto f = std::make_shared<HRel>();
     f->kind = HRelKind::kFilter;
     f->inputs = {rel};
@@ -3187,6 +3213,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     sctx.clause = "HAVING";
     having = to_bool(bind_expr(stmt->having_clause, sctx), "HAVING", 0);
     check_temporal_conjuncts(*having, true, "HAVING");
+    having = plain_nested_temporal(std::move(*having), true);
   }
   bool grouped = stmt->n_group_clause > 0 || !aggs.empty() || having.has_value();
   // PostgreSQL runs select-list set-returning functions after grouping and windows; here they

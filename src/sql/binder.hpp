@@ -160,6 +160,11 @@ class Binder {
   HExpr bind_const(const PgQuery__AConst* c);
   HExpr bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx);
   HExpr make_operator(std::string_view op, std::optional<HExpr> left, HExpr right, int position);
+  // A WHERE/HAVING predicate: temporal predicates (mz_now() op expr) that are not top-level
+  // conjuncts (under OR, NOT, CASE) become plain comparisons with the query's logical time,
+  // which one-shot queries evaluate; a maintained dataflow refuses them
+  // (server/as_of.hpp check_maintainable), as Materialize does.
+  HExpr plain_nested_temporal(HExpr e, bool top);
   HExpr make_bool(dataflow::ScalarKind op, std::vector<HExpr> args);
   // x op ANY/ALL (arr) over an array-typed expression (kArrayCompare).
   HExpr make_array_compare(std::string_view op, HExpr x, HExpr arr, bool any, int position);
