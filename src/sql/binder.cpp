@@ -3255,6 +3255,14 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
             }
       }
       if (!done) k = bind_expr(n, gctx);
+      // GROUP BY 1 naming a window call of the select list (PostgreSQL's 42P20).
+      std::function<bool(const HExpr&)> has_window = [&](const HExpr& e) {
+        if (e.kind == HExprKind::kColumn) return e.level == kWindowLevel;
+        for (const auto& a : e.args)
+          if (has_window(a)) return true;
+        return false;
+      };
+      if (has_window(k)) throw SqlError("42P20", "window functions are not allowed in GROUP BY");
       if (k.kind == HExprKind::kColumn && k.level == kAggLevel)
         throw SqlError(sqlstate::kGroupingError, "aggregate functions are not allowed in GROUP BY");
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
