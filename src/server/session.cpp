@@ -698,7 +698,8 @@ std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
 }
 
 sql::BoundQuery Executor::bind_query_text(sql::Binder& binder, const std::string& text, std::shared_ptr<sql::ParseTree>& keep) {
-  if (sql::is_mutually_recursive(text)) return binder.bind_mutually_recursive(text);
+  // WITH MUTUALLY RECURSIVE, also nested in parentheses (Binder::bind_mutually_recursive).
+  if (sql::find_mutually_recursive(text) != std::string::npos) return binder.bind_mutually_recursive(text);
   keep = sql::ParseTree::parse(text);
   if (keep->size() != 1 || keep->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
     throw SqlError(sqlstate::kSyntaxError, "expected a SELECT");

@@ -1572,11 +1572,11 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
                      !obj.definition_sql.empty());
   if (inline_def) {
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
-    if (is_mutually_recursive(obj.definition_sql)) {
+    if (find_mutually_recursive(obj.definition_sql) != std::string::npos) {
       ++view_depth_;
       auto saved = std::move(ctes_);
       ctes_.clear();
-      BoundQuery q = bind_mutually_recursive_in(obj.definition_sql);
+      BoundQuery q = bind_mutually_recursive(obj.definition_sql);
       ctes_ = std::move(saved);
       --view_depth_;
       return resolve_unknowns(as_relation(std::move(q)));
@@ -2241,8 +2241,95 @@ void Binder::bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope
   ctes_[level][name] = std::move(c);
 }
 
+namespace {
+std::shared_ptr<ParseTree> parse_mutually_recursive_part(const std::string& sql, const MutuallyRecursiveQuery& mr);
+}  // namespace
+
 BoundQuery Binder::bind_mutually_recursive(std::string_view sql) {
-  BoundQuery q = bind_mutually_recursive_in(sql);
+  // A statement that is one WITH MUTUALLY RECURSIVE query, or any query with such queries
+  // nested in parentheses (`(WITH MUTUALLY RECURSIVE ...) UNION (...)`, a subquery).
+  size_t i = 0;
+  while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) != 0)) ++i;
+  if (i < sql.size() && sql[i] != '(' && is_mutually_recursive(sql)) return bind_mutually_recursive_in(sql);
+  return bind_text_with_nested(std::string(sql), nullptr, true);
+}
+
+std::string Binder::hoist_mutually_recursive(std::string_view sql, std::map<std::string, Cte>& hoisted) {
+  std::vector<Token> t = tokenize(sql);
+  auto punct = [&](size_t k, char c) {
+    return k < t.size() && t[k].kind == Token::Kind::kPunct && t[k].text.size() == 1 && t[k].text[0] == c;
+  };
+  auto word = [&](size_t k, std::string_view w) { return k < t.size() && t[k].kind == Token::Kind::kWord && t[k].text == w; };
+  std::string out;
+  size_t at = 0;
+  for (size_t k = 0; k < t.size(); ++k) {
+    if (!(punct(k, '(') && word(k + 1, "with") && word(k + 2, "mutually") && word(k + 3, "recursive"))) continue;
+    int depth = 0;
+    size_t close = k;
+    for (; close < t.size(); ++close) {
+      if (punct(close, '(')) ++depth;
+      if (punct(close, ')') && --depth == 0) break;
+    }
+    if (close >= t.size()) break;  // unbalanced: the grammar reports it
+    std::string_view inner = sql.substr(t[k].end, t[close].begin - t[k].end);
+    BoundQuery q;
+    ++nested_wmr_;
+    try {
+      q = bind_mutually_recursive_in(inner);
+    } catch (SqlError& e) {
+      --nested_wmr_;
+      if (e.sqlstate() == std::string(sqlstate::kUndefinedColumn))
+        e.with_hint("A WITH MUTUALLY RECURSIVE query nested in another cannot read the enclosing query's columns in Freshet.");
+      throw;
+    }
+    --nested_wmr_;
+    std::vector<std::string> names = q.column_names;
+    HRelPtr rel = resolve_unknowns(as_relation(std::move(q)));
+    std::string name = "__mz_wmr_" + std::to_string(next_hoisted_++);
+    names.resize(rel->column_types.size());
+    hoisted[name] = Cte{rel, names, nullptr, static_cast<int>(t[k].begin) + 1};
+    out.append(sql.substr(at, t[k].begin - at));
+    out += "(SELECT * FROM " + name + ")";
+    at = t[close].end;
+    k = close;
+  }
+  if (at == 0) return std::string(sql);
+  out.append(sql.substr(at));
+  return out;
+}
+
+BoundQuery Binder::bind_text_with_nested(const std::string& sql, const MutuallyRecursiveQuery* mr, bool top) {
+  size_t first = sql.find_first_not_of(" \t\r\n");
+  if (mr && first != std::string::npos && sql[first] != '(' && is_mutually_recursive(sql)) {
+    // A binding whose query is itself WITH MUTUALLY RECURSIVE.
+    ++nested_wmr_;
+    struct Dec {
+      int& n;
+      ~Dec() { --n; }
+    } dec{nested_wmr_};
+    return bind_mutually_recursive_in(sql);
+  }
+  std::map<std::string, Cte> hoisted;
+  std::string text = hoist_mutually_recursive(sql, hoisted);
+  bool pushed = !hoisted.empty();
+  if (pushed) ctes_.push_back(std::move(hoisted));
+  struct Pop {
+    Binder* b;
+    bool on;
+    ~Pop() {
+      if (on) b->ctes_.pop_back();
+    }
+  } pop{this, pushed};
+  std::shared_ptr<ParseTree> tree;
+  if (mr) {
+    tree = parse_mutually_recursive_part(text, *mr);
+  } else {
+    tree = ParseTree::parse(text);
+  }
+  if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    throw SqlError(sqlstate::kSyntaxError, "expected a SELECT");
+  BoundQuery q = top && view_depth_ == 0 && nested_wmr_ == 0 ? bind_query(tree->statement(0)->select_stmt)
+                                         : bind_query_in(tree->statement(0)->select_stmt, nullptr, false);
   return q;
 }
 
@@ -2332,10 +2419,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
     const auto& b = mr.bindings[i];
     HRelPtr rel;
     try {
-      auto tree = parse_mutually_recursive_part(b.query_sql, mr);
-      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
-        throw SqlError(sqlstate::kSyntaxError, "the query of WITH MUTUALLY RECURSIVE binding \"" + b.name + "\" must be a SELECT", b.position);
-      BoundQuery q = bind_query_in(tree->statement(0)->select_stmt, nullptr, false);
+      BoundQuery q = bind_text_with_nested(b.query_sql, &mr, false);
       // Untyped literals are text, as in any subquery: `bar (x int8) AS (SELECT '1')` is a
       // type mismatch (Materialize), not an implicit cast of the literal.
       rel = resolve_unknowns(as_relation(std::move(q)));
@@ -2385,10 +2469,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
   }
   BoundQuery q;
   try {
-    auto tree = parse_mutually_recursive_part(mr.final_sql, mr);
-    if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
-      throw SqlError(sqlstate::kSyntaxError, "WITH MUTUALLY RECURSIVE must end with a SELECT", static_cast<int>(mr.final_offset) + 1);
-    q = view_depth_ > 0 ? bind_query_in(tree->statement(0)->select_stmt, nullptr, false) : bind_query(tree->statement(0)->select_stmt);
+    q = bind_text_with_nested(mr.final_sql, &mr, true);
   } catch (const SqlError& e) {
     throw shifted(e, mr.final_offset);
   }

@@ -53,6 +53,8 @@ struct Scope {
   const Scope* parent = nullptr;
 };
 
+struct MutuallyRecursiveQuery;
+
 class Binder {
  public:
   Binder(const CatalogView& catalog, std::vector<Type>& param_types);
@@ -149,6 +151,16 @@ class Binder {
   // A WITH RECURSIVE item that references itself: a kLetRec of one binding.
   void bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope* outer);
   BoundQuery bind_mutually_recursive_in(std::string_view sql);
+  // WITH MUTUALLY RECURSIVE nested in a query's text: each parenthesized `(WITH MUTUALLY
+  // RECURSIVE ...)` is bound on its own (seeing the CTEs in scope) and replaced by
+  // `(SELECT * FROM __mz_wmr_N)`, N a CTE added to `hoisted`. Uncorrelated only: a reference
+  // to an enclosing query's column inside it is an unknown column.
+  std::string hoist_mutually_recursive(std::string_view sql, std::map<std::string, Cte>& hoisted);
+  // Binds text (a binding's query, the final query or a whole statement) after hoisting its
+  // nested WITH MUTUALLY RECURSIVE queries; `top`: as a statement's query.
+  BoundQuery bind_text_with_nested(const std::string& sql, const MutuallyRecursiveQuery* mr, bool top);
+  uint64_t next_hoisted_ = 0;
+  int nested_wmr_ = 0;  // WITH MUTUALLY RECURSIVE queries being bound inside another query
   HRelPtr get_local(uint64_t id, std::vector<Type> types);
 
   [[gnu::noinline]] HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);

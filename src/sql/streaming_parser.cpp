@@ -515,7 +515,11 @@ std::optional<StreamingStatement> parse_streaming(std::string_view text) {
 static std::optional<StreamingStatement> parse_streaming_impl(std::string_view text) {
   Parser p(text);
   StreamingStatement st;
-  if (is_mutually_recursive(text)) {
+  // A query that is, or holds in parentheses, a WITH MUTUALLY RECURSIVE query
+  // (Binder::bind_mutually_recursive hoists the nested ones).
+  if (is_mutually_recursive(text) ||
+      ((p.is("select") || p.is("with") || p.is("values") || (p.peek().kind == Token::Kind::kPunct && p.peek().text == "(")) &&
+       find_mutually_recursive(text) != std::string_view::npos)) {
     st.kind = StreamingStatement::Kind::kSelectMutuallyRecursive;
     st.query = std::string(text);
     return st;
@@ -536,7 +540,8 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
       }
       q.expect("as");
       st.kind = StreamingStatement::Kind::kCreateViewMutuallyRecursive;
-      st.query = std::string(text.substr(at));
+      // The whole query after AS: it may hold WITH MUTUALLY RECURSIVE in parentheses.
+      st.query = std::string(text.substr(q.offset()));
       return st;
     }
   }
