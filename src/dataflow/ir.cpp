@@ -342,6 +342,7 @@ std::string RelExpr::to_string(int indent) const {
                                              "lag", "lead", "first_value", "last_value", "nth_value"};
         s += f.kind == WindowFuncKind::kAggregate ? agg_name(f.agg_kind) : kNames[static_cast<int>(f.kind)];
         s += "(" + uint_list(f.args) + ")";
+        if (f.ignore_nulls) s += " ignore nulls";
         if (f.kind >= WindowFuncKind::kFirstValue) s += " " + frame_text(f.frame);
       }
       s += "]";

@@ -179,6 +179,7 @@ struct WindowFunc {
   std::vector<uint32_t> args;
   AggKind agg_kind = AggKind::kCountStar;  // kAggregate
   bool agg_filter = false;                 // kAggregate: the last arg is a FILTER condition
+  bool ignore_nulls = false;               // lag/lead IGNORE NULLS: count only rows whose value is not NULL
   WindowFrame frame;                       // first/last/nth_value and aggregates
   Type result_type = Type(TypeId::kInt8);
 };

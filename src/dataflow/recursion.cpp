@@ -214,9 +214,12 @@ class LetRecOp final : public Operator {
       if (!changed) break;
       ++iteration;
       if (iteration > limit_.max_iterations) {
+        // Materialize's wording (its sqllogictest files match it).
         throw SqlError(sqlstate::kProgramLimitExceeded,
-                       "recursive query exceeded the recursion limit of " + std::to_string(limit_.max_iterations) +
-                           " iterations")
+                       "Evaluation error: Recursive query exceeded the recursion limit " +
+                           std::to_string(limit_.max_iterations) +
+                           ". (Use RETURN AT RECURSION LIMIT to not error, but return the current state as the final "
+                           "result when reaching the limit.)")
             .with_hint("Use WITH MUTUALLY RECURSIVE (RETURN AT RECURSION LIMIT n) to return the state reached at "
                        "the limit instead, or make sure the recursion terminates.");
       }

@@ -385,7 +385,36 @@ class WindowOp final : public Operator {
         }
         case WindowFuncKind::kLag:
         case WindowFuncKind::kLead: {
+          // IGNORE NULLS: the offset counts only the rows whose value is not NULL (`nn`, their
+          // positions in order); offset 0 is the row itself.
+          std::vector<size_t> nn;
+          if (f.ignore_nulls)
+            for (size_t i = 0; i < n; ++i)
+              if (!value(i, f.args[0]).is_null()) nn.push_back(i);
           for (size_t i = 0; i < n; ++i) {
+            if (f.ignore_nulls) {
+              int64_t off = 1;
+              if (f.args.size() > 1) {
+                const Datum& o = value(i, f.args[1]);
+                if (o.is_null()) continue;  // NULL
+                off = o.as_int();
+              }
+              __int128 step = f.kind == WindowFuncKind::kLag ? -static_cast<__int128>(off) : off;
+              if (step == 0) {
+                res[i] = value(i, f.args[0]);
+                continue;
+              }
+              // Non-NULL rows before i: [0, below); after i: [above, nn.size()).
+              auto below = static_cast<__int128>(std::lower_bound(nn.begin(), nn.end(), i) - nn.begin());
+              auto above = static_cast<__int128>(std::upper_bound(nn.begin(), nn.end(), i) - nn.begin());
+              __int128 k = step < 0 ? below + step : above + step - 1;
+              if (k >= 0 && k < static_cast<__int128>(nn.size())) {
+                res[i] = value(nn[static_cast<size_t>(k)], f.args[0]);
+              } else if (f.args.size() > 2) {
+                res[i] = value(i, f.args[2]);
+              }
+              continue;
+            }
             int64_t off = 1;
             if (f.args.size() > 1) {
               const Datum& o = value(i, f.args[1]);

@@ -1,4 +1,6 @@
 #include "server/session.hpp"
+#include "server/as_of.hpp"
+#include "server/subscribe_output.hpp"
 
 #include <unistd.h>
 
@@ -498,6 +500,8 @@ class Executor {
   std::vector<Type>& param_types_;
   Arena arena_;
   EvalContext ctx_;
+  // SELECT ... AS OF t of a query that reads no collection: mz_now() is t (server/as_of.hpp).
+  std::optional<uint64_t> as_of_time_;
 };
 
 dataflow::SnapshotFn Executor::snapshot_fn() {
@@ -640,6 +644,25 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   return cols;
 }
 
+namespace {
+// ALTER SYSTEM SET of Materialize's feature flags whose features Freshet always has (its
+// sqllogictest files turn them on first): accepted, nothing to change. Anything else, or
+// turning one off, is 0A000.
+void check_alter_system(const PgQuery__AlterSystemStmt* a) {
+  static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe",
+                                          "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys"};
+  const PgQuery__VariableSetStmt* v = a->setstmt;
+  bool known = false;
+  for (const char* f : kAlwaysOn) known = known || (v && v->name && std::string_view(v->name) == f);
+  bool on = v && v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE && v->n_args == 1 &&
+            v->args[0]->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+            ((v->args[0]->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL &&
+              (std::string_view(v->args[0]->a_const->sval->sval) == "true" || std::string_view(v->args[0]->a_const->sval->sval) == "on")) ||
+             (v->args[0]->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL && v->args[0]->a_const->boolval->boolval));
+  if (!known || !on) throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
+}
+}  // namespace
+
 std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
   bool in_failed = st_.txn == TransactionStatus::kFailed;
   if (in_failed && stmt->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
@@ -687,6 +710,9 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
       if (stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL) st_.serializable_reads = false;
       return done("DISCARD ALL");
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
+    case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
+      check_alter_system(stmt->alter_system_stmt);
+      return done("ALTER SYSTEM");
     default:
       throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
   }
@@ -697,7 +723,8 @@ std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
 }
 
 sql::BoundQuery Executor::bind_query_text(sql::Binder& binder, const std::string& text, std::shared_ptr<sql::ParseTree>& keep) {
-  if (sql::is_mutually_recursive(text)) return binder.bind_mutually_recursive(text);
+  // WITH MUTUALLY RECURSIVE, also nested in parentheses (Binder::bind_mutually_recursive).
+  if (sql::find_mutually_recursive(text) != std::string::npos) return binder.bind_mutually_recursive(text);
   keep = sql::ParseTree::parse(text);
   if (keep->size() != 1 || keep->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
     throw SqlError(sqlstate::kSyntaxError, "expected a SELECT");
@@ -707,12 +734,13 @@ sql::BoundQuery Executor::bind_query_text(sql::Binder& binder, const std::string
 std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::BoundQuery(sql::Binder&)>& bind) {
   std::shared_lock lock(cs_.mu);
   sql::Binder binder(*catalog_, param_types_);
+  if (as_of_time_) binder.set_inline_views(true);  // AS OF a constant query (server/as_of.hpp)
   sql::BoundQuery q = bind(binder);
   binder.finish_params();
   std::vector<std::pair<Row, int64_t>> result;
   {
     dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
-    ctx_.logical_time_ms = cs_.now_ts;
+    ctx_.logical_time_ms = as_of_time_.value_or(cs_.now_ts);  // AS OF of a constant query
     no_wait_id_ = serializable_read_of(plan);
     if (!try_fast_path(plan, result)) {
       rewrite_point_lookups(plan);
@@ -1451,6 +1479,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(DdlLock& lock, con
     for (const auto& in : r.inputs) collect(in);
   };
   collect(plan);
+  check_maintainable(plan);
   ObjectInfo& mv = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(mv.id, d);
   if (st_.block) return done("CREATE MATERIALIZED VIEW");  // maintained from COMMIT on
@@ -1577,6 +1606,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
   // next to computing the view); the compute thread logs every later change of the inputs.
   const uint64_t id = view.id;
   dataflow::RelExpr plan = plan_for_object(view);
+  check_maintainable(plan);
   std::vector<uint64_t> inputs;
   collect_inputs(plan, inputs);
   std::map<uint64_t, RowDiffs> snap;
@@ -1695,6 +1725,7 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
       catalog_->updated(on_id);
     }
   } else if (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView) {
+    if (!cs_.find_maintained(on->id)) check_maintainable(plan_for_object(*on));
     Maintained& m = maintain_view(*on);
     if (m.find_index(key) < 0) m.add_index(key);
   }
@@ -2217,8 +2248,9 @@ std::unique_ptr<Execution> Executor::run_explain(const PgQuery__ExplainStmt* s) 
 class SubscribeExecution : public Execution {
  public:
   SubscribeExecution(Coordinator::State& cs, std::shared_ptr<SubscriptionQueue> q, std::vector<Column> cols, bool progress,
-                     std::optional<uint64_t> temp_dataflow, const std::atomic<bool>* cancelled)
-      : cs_(cs), q_(std::move(q)), columns_(std::move(cols)), progress_(progress), temp_(temp_dataflow), cancelled_(cancelled) {}
+                     std::optional<uint64_t> temp_dataflow, const std::atomic<bool>* cancelled, SubscribeOutput output)
+      : cs_(cs), q_(std::move(q)), columns_(std::move(cols)), progress_(progress), temp_(temp_dataflow), cancelled_(cancelled),
+        output_(std::move(output)) {}
   ~SubscribeExecution() override {
     if (temp_) {
       std::unique_lock lock(cs_.mu);  // only the list of dataflows changes
@@ -2234,7 +2266,7 @@ class SubscribeExecution : public Execution {
     while (true) {
       if (q_->overflowed) throw SqlError(sqlstate::kProgramLimitExceeded, "subscription fell too far behind and was stopped");
       if (q_->dropped && q_->items.empty()) throw SqlError(sqlstate::kUndefinedTable, "the subscribed object was dropped");
-      bool have = !q_->items.empty() || (progress_ && q_->progress > sent_progress_);
+      bool have = !q_->items.empty() || !pending_.empty() || (progress_ && q_->progress > sent_progress_);
       if (have) break;
       if (cancelled_ && cancelled_->load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
       if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline) return true;
@@ -2242,7 +2274,30 @@ class SubscribeExecution : public Execution {
     }
     size_t n = 0;
     std::vector<Datum> ds;
-    while (!q_->items.empty() && (max_rows == 0 || n < max_rows)) {
+    // ENVELOPE / WITHIN TIMESTAMP ORDER BY: each timestamp's changes (queued together by
+    // SubscriptionQueue::push) become output rows at once (subscribe_output.hpp).
+    while (!output_.plain() && (!q_->items.empty() || !pending_.empty()) && (max_rows == 0 || n < max_rows)) {
+      if (pending_.empty()) {
+        uint64_t t = q_->items.front().time;
+        std::vector<std::pair<Row, int64_t>> changes;
+        while (!q_->items.empty() && q_->items.front().time == t) {
+          changes.emplace_back(std::move(q_->items.front().row), q_->items.front().diff);
+          q_->items.pop_front();
+        }
+        for (auto& r : output_.rows(std::move(changes))) pending_.emplace_back(t, std::move(r));
+        continue;
+      }
+      auto [t, row] = std::move(pending_.front());
+      pending_.pop_front();
+      ds.clear();
+      ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(t))));
+      if (progress_) ds.push_back(Datum::from_bool(false));
+      row.unpack_into(ds);
+      out.push_back(Row::pack(ds));
+      ++n;
+      last_time_ = t;
+    }
+    while (output_.plain() && !q_->items.empty() && (max_rows == 0 || n < max_rows)) {
       auto item = std::move(q_->items.front());
       q_->items.pop_front();
       ds.clear();
@@ -2254,7 +2309,7 @@ class SubscribeExecution : public Execution {
       ++n;
       last_time_ = item.time;
     }
-    if (progress_ && q_->items.empty() && q_->progress > sent_progress_ && (max_rows == 0 || n < max_rows)) {
+    if (progress_ && q_->items.empty() && pending_.empty() && q_->progress > sent_progress_ && (max_rows == 0 || n < max_rows)) {
       sent_progress_ = q_->progress;
       ds.clear();
       ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(sent_progress_))));
@@ -2276,6 +2331,8 @@ class SubscribeExecution : public Execution {
   const std::atomic<bool>* cancelled_;
   uint64_t sent_progress_ = 0;
   uint64_t last_time_ = 0;
+  SubscribeOutput output_;
+  std::deque<std::pair<uint64_t, Row>> pending_;  // output rows of a timestamp not yet fetched
 };
 
 std::atomic<uint64_t> g_next_temp_id{uint64_t{1} << 40};
@@ -2330,16 +2387,21 @@ void Executor::subscribed_columns(const sql::StreamingStatement& st, const Objec
 }
 
 std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st) {
-  if (st.as_of) wait_for_time(*st.as_of);
+  std::optional<uint64_t> as_of = st.as_of;
+  if (!st.as_of_expr.empty()) {  // AS OF <expression> (server/as_of.hpp)
+    std::shared_lock lock(cs_.mu);
+    sql::Binder binder(*catalog_, param_types_);
+    as_of = evaluate_as_of(binder, st.as_of_expr);
+  }
+  if (as_of) wait_for_time(*as_of);
   DdlLock lock(cs_);
-  if (st.as_of && *st.as_of < cs_.now_ts)
+  if (as_of && *as_of < cs_.now_ts)
     throw SqlError(sqlstate::kInvalidParameterValue,
-                   "Timestamp (" + std::to_string(*st.as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
+                   "Timestamp (" + std::to_string(*as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
         .with_detail("Freshet keeps no history before the current time; use a later AS OF or none.");
   std::vector<Column> cols;
   cols.push_back({"mz_timestamp", Type(TypeId::kNumeric)});
   if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
-  cols.push_back({"mz_diff", Type(TypeId::kInt8)});
   auto q = std::make_shared<SubscriptionQueue>();
   std::optional<uint64_t> temp;
   uint64_t source_id = 0;
@@ -2366,16 +2428,19 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
       plan = sql::optimize(sql::lower(*binder.relation_of(bq)));
       name = "subscribe";
     }
+    check_maintainable(plan);
     source_id = g_next_temp_id++;
     ctx_.logical_time_ms = cs_.now_ts;
     cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial));
     temp = source_id;
   }
-  subscribed_columns(st, obj, cols);
+  std::vector<Column> data;
+  subscribed_columns(st, obj, data);
+  SubscribeOutput output = plan_subscribe_output(st, data, cols);
   if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
   q->advance(cs_.now_ts);
   cs_.add_subscriber(source_id, q);
-  return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled);
+  return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled, std::move(output));
 }
 
 std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
@@ -3151,15 +3216,36 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       return make_copy_to(std::move(rows), copy_spec(c, names, ""));
     }
     case K::kSelectAsOf: {
-      wait_for_time(*st.as_of);
+      // server/as_of.hpp: constant queries at any time, others at the present or later.
+      check_as_of_query(st.query);
+      uint64_t t = 0;
+      bool constant = false;
       {
         std::shared_lock lock(cs_.mu);
-        if (*st.as_of < cs_.now_ts)
-          throw SqlError(sqlstate::kInvalidParameterValue,
-                         "Timestamp (" + std::to_string(*st.as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
-              .with_detail("Freshet keeps no history before the current time.");
+        sql::Binder binder(*catalog_, param_types_);
+        t = st.as_of ? *st.as_of : evaluate_as_of(binder, st.as_of_expr);
+        binder.set_inline_views(true);  // a materialized view of constants is constant too
+        std::shared_ptr<sql::ParseTree> keep;
+        sql::BoundQuery bq = bind_query_text(binder, st.query, keep);
+        constant = !reads_collections(sql::lower(*binder.relation_of(bq)));
       }
       auto tree = sql::ParseTree::parse(st.query);
+      if (constant && !st.as_of_at_least) {
+        as_of_time_ = t;
+        struct Reset {
+          std::optional<uint64_t>& v;
+          ~Reset() { v.reset(); }
+        } reset{as_of_time_};
+        return run(tree->statement(0));
+      }
+      if (!constant || t > 0) wait_for_time(t);
+      if (!st.as_of_at_least) {
+        std::shared_lock lock(cs_.mu);
+        if (t < cs_.now_ts)
+          throw SqlError(sqlstate::kInvalidParameterValue, "could not find a valid timestamp for the query")
+              .with_detail("Timestamp (" + std::to_string(t) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) +
+                           "]. Freshet keeps no history before the current time.");
+      }
       return run(tree->statement(0));
     }
   }
@@ -3192,10 +3278,11 @@ std::vector<Column> Executor::describe_streaming(const sql::StreamingStatement& 
     std::shared_lock lock(cs_.mu);
     std::vector<Column> cols{{"mz_timestamp", Type(TypeId::kNumeric)}};
     if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
-    cols.push_back({"mz_diff", Type(TypeId::kInt8)});
     const ObjectInfo* obj = st.object.empty() ? nullptr : catalog_->lookup("", st.object);
     if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
-    subscribed_columns(st, obj, cols);
+    std::vector<Column> data;
+    subscribed_columns(st, obj, data);
+    plan_subscribe_output(st, data, cols);
     return cols;
   }
   if (st.kind == K::kFetch) {

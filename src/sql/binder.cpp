@@ -11,6 +11,8 @@
 #include "dataflow/eval.hpp"
 #include "sql/lower.hpp"
 #include "sql/mutually_recursive.hpp"
+#include "sql/mz_syntax.hpp"
+#include "sql/sql_tokens.hpp"
 #include "sql/resolve.hpp"
 
 namespace freshet::sql {
@@ -65,17 +67,42 @@ bool contains_mz_now(const HExpr& e) {
   return false;
 }
 
-// A WHERE or HAVING predicate: temporal predicates only as top-level conjuncts, and no other
-// mz_now().
-void check_temporal_conjuncts(const HExpr& e, bool top, const char* clause) {
+}  // namespace
+
+HExpr Binder::plain_nested_temporal(HExpr e, bool top) {
   if (is_temporal_predicate(e)) {
-    if (!top)
-      throw SqlError(sqlstate::kFeatureNotSupported,
-                     std::string("unsupported temporal predicate in ") + clause +
-                         ": mz_now() comparisons may not appear under OR, NOT, CASE or inside other expressions")
-          .with_hint(kTemporalHint);
-    return;
+    if (top) return e;
+    static const char* const kOps[] = {"=", "<", "<=", ">", ">="};
+    const char* op = kOps[static_cast<int>(e.column)];
+    HExpr other = std::move(e.args[0]);
+    // Both sides as exact numbers of milliseconds since the Unix epoch, as the temporal filter
+    // reads them: timestamps and dates through extract(epoch ...) (numeric, with the
+    // microseconds; timestamp and date as UTC), numbers as they are.
+    HExpr left = coerce(HExpr::make(ScalarKind::kMzNow, {}, Type(TypeId::kInt8)), Type(TypeId::kNumeric), CastContext::kExplicit);
+    TypeId t = other.type.id;
+    if (t == TypeId::kTimestamp || t == TypeId::kTimestampTz || t == TypeId::kDate) {
+      std::vector<Type> ts{Type(TypeId::kText), other.type};
+      ResolvedCall q = resolve_function("extract", ts, 0);
+      std::vector<HExpr> a;
+      a.push_back(HExpr::literal_of(Datum::from_string("epoch"), Type(TypeId::kText)));
+      a.push_back(std::move(other));
+      HExpr seconds = HExpr::call(q.impl, std::move(a), q.result_type);
+      other = make_operator("*", std::move(seconds), HExpr::literal_of(Datum::from_int(1000), Type(TypeId::kInt4)), 0);
+    }
+    return make_operator(op, std::move(left), std::move(other), 0);
   }
+  bool and_here = top && e.kind == HExprKind::kScalar && e.op == ScalarKind::kAnd;
+  for (auto& a : e.args) a = plain_nested_temporal(std::move(a), and_here);
+  return e;
+}
+
+namespace {
+
+// A WHERE or HAVING predicate: mz_now() only in temporal predicates (mz_now() op expr).
+void check_temporal_conjuncts(const HExpr& e, bool top, const char* clause) {
+  // Temporal predicates that are not top-level conjuncts are made plain comparisons
+  // afterwards (Binder::plain_nested_temporal).
+  if (is_temporal_predicate(e)) return;
   if (is_bare_mz_now(e))
     throw SqlError(sqlstate::kFeatureNotSupported,
                    std::string("unsupported temporal predicate in ") + clause + ": mz_now() must be directly compared to an expression")
@@ -762,9 +789,37 @@ ResolvedWindow resolve_window(const PgQuery__WindowDef* w, const PgQuery__Select
 }
 }  // namespace
 
-HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& name, ExprContext& ctx, int pos) {
+namespace {
+bool same_bound(const dataflow::FrameBound& a, const dataflow::FrameBound& b) {
+  return a.kind == b.kind && a.rows == b.rows && a.range.bytes() == b.range.bytes() && a.range_type == b.range_type;
+}
+}  // namespace
+
+bool Binder::same_window_call(const WindowCall& a, const WindowCall& b) {
+  if (a.kind != b.kind || !(a.partition == b.partition) || !(a.order == b.order) || !(a.args == b.args) ||
+      a.agg_kind != b.agg_kind || a.agg_filter != b.agg_filter || a.ignore_nulls != b.ignore_nulls ||
+      !(a.result_type == b.result_type) || a.keys.size() != b.keys.size())
+    return false;
+  for (size_t k = 0; k < a.keys.size(); ++k)
+    if (a.keys[k].column != b.keys[k].column || a.keys[k].descending != b.keys[k].descending ||
+        a.keys[k].nulls_first != b.keys[k].nulls_first)
+      return false;
+  const auto& fa = a.frame;
+  const auto& fb = b.frame;
+  return fa.rows == fb.rows && fa.groups == fb.groups && fa.exclude == fb.exclude && same_bound(fa.start, fb.start) &&
+         same_bound(fa.end, fb.end);
+}
+
+HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& written_name, ExprContext& ctx, int pos) {
   using dataflow::WindowFuncKind;
-  if (!ctx.windows) throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+  // lag/lead IGNORE NULLS arrive renamed by the pre-parser (mz_syntax.hpp).
+  bool ignore_nulls = written_name == "__mz_lag_ignore_nulls" || written_name == "__mz_lead_ignore_nulls";
+  const std::string name = ignore_nulls ? written_name.substr(5, written_name.find('_', 5) - 5) : written_name;
+  if (!ctx.windows) {
+    if (std::string_view(ctx.clause) == "aggregate function calls" || std::string_view(ctx.clause) == "FILTER")
+      throw SqlError(sqlstate::kGroupingError, "aggregate function calls cannot contain window function calls", pos);
+    throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+  }
   const PgQuery__WindowDef* over = f->over;
   // OVER w: the named window itself; OVER (w ...): a copy of it with more clauses.
   bool bare_name = over->name != nullptr && *over->name && !(over->refname != nullptr && *over->refname);
@@ -781,6 +836,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
       {"first_value", WindowFuncKind::kFirstValue}, {"last_value", WindowFuncKind::kLastValue},
       {"nth_value", WindowFuncKind::kNthValue}};
   WindowCall call;
+  call.ignore_nulls = ignore_nulls;
   bool found = false;
   for (const auto& [n, k] : kFuncs)
     if (name == n) {
@@ -792,9 +848,12 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
     throw SqlError(sqlstate::kWrongObjectType, "OVER specified, but " + name + " is not a window function nor an aggregate function", pos);
   // Arguments, PARTITION BY and ORDER BY may use the query's aggregates: the windows are
   // computed after grouping (rank() OVER (ORDER BY sum(x))).
+  // Arguments, PARTITION BY and ORDER BY may hold window calls themselves (Materialize
+  // allows nesting, PostgreSQL does not): they go into the same list before this call, and
+  // bind_windows computes them first (a call's depth is one more than its inner calls').
   ExprContext inner = ctx;
-  inner.windows = nullptr;
   inner.window_arg_aggs = nullptr;
+  inner.window_agg_args = false;
   if (aggregate) {
     // The aggregate as the aggregate binder sees it (argument types, FILTER), then its
     // arguments become columns of the window's input.
@@ -804,6 +863,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
     ExprContext actx = inner;
     actx.aggs = &aggs;
     actx.window_arg_aggs = ctx.aggs;
+    actx.window_agg_args = true;
     actx.clause = "window functions";
     HExpr ref = bind_func_call(&plain, actx);
     if (aggs.size() != 1 || ref.kind != HExprKind::kColumn || ref.level != kAggLevel || !aggs[0].order_keys.empty())
@@ -971,6 +1031,11 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& na
     else if (fo & kFrameExcludeGroup) fr.exclude = dataflow::FrameExclude::kGroup;
     else if (fo & kFrameExcludeTies) fr.exclude = dataflow::FrameExclude::kTies;
   }
+  // The same call written twice (in the select list and in ORDER BY or DISTINCT ON) is one
+  // call, so the two places compare equal.
+  for (size_t i = 0; i < ctx.windows->size(); ++i)
+    if (same_window_call((*ctx.windows)[i], call))
+      return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(i), call.result_type);
   ctx.windows->push_back(std::move(call));
   return HExpr::column_ref(kWindowLevel, static_cast<uint32_t>(ctx.windows->size() - 1), ctx.windows->back().result_type);
 }
@@ -1012,6 +1077,14 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
   int pos = loc(f->location);
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
   if (f->over) return bind_window_call(f, name, ctx, pos);
+  if (name == "mz_logical_timestamp")
+    throw SqlError(sqlstate::kUndefinedFunction, "mz_logical_timestamp() has been renamed to mz_now()", pos);
+  static const char* const kWindowOnly[] = {"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile",
+                                            "lag", "lead", "first_value", "last_value", "nth_value"};
+  for (const char* w : kWindowOnly)
+    if (name == w && f->n_funcname == 1)
+      // PostgreSQL: "window function row_number requires ..."; Materialize names the schema.
+      throw SqlError(sqlstate::kWrongObjectType, "window function pg_catalog." + name + " requires an OVER clause", pos);
   if (name == "mz_now" && f->n_args == 0) {
     // In WHERE and HAVING the predicate's shape is checked once it is bound
     // (check_temporal_conjuncts); a SELECT without FROM may read the logical time itself.
@@ -1029,6 +1102,9 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     inner.aggs = ctx.window_arg_aggs;
     inner.window_arg_aggs = nullptr;
     inner.clause = "aggregate function calls";
+    // A plain aggregate is computed before the windows: it cannot read them.
+    if (!ctx.window_agg_args) inner.windows = nullptr;
+    inner.window_agg_args = false;
     HAggregate agg;
     agg.distinct = f->agg_distinct;
     std::vector<Type> types;
@@ -1493,13 +1569,16 @@ std::string Binder::column_name_for(const PgQuery__Node* node) {
 // FROM
 
 HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
-  if (obj.kind == ObjectKind::kView && !obj.maintained) {
+  bool inline_def = (obj.kind == ObjectKind::kView && !obj.maintained) ||
+                    (inline_views_ && (obj.kind == ObjectKind::kView || obj.kind == ObjectKind::kMaterializedView) &&
+                     !obj.definition_sql.empty());
+  if (inline_def) {
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
-    if (is_mutually_recursive(obj.definition_sql)) {
+    if (find_mutually_recursive(obj.definition_sql) != std::string::npos) {
       ++view_depth_;
       auto saved = std::move(ctes_);
       ctes_.clear();
-      BoundQuery q = bind_mutually_recursive_in(obj.definition_sql);
+      BoundQuery q = bind_mutually_recursive(obj.definition_sql);
       ctes_ = std::move(saved);
       --view_depth_;
       return resolve_unknowns(as_relation(std::move(q)));
@@ -2164,10 +2243,132 @@ void Binder::bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope
   ctes_[level][name] = std::move(c);
 }
 
+namespace {
+std::shared_ptr<ParseTree> parse_mutually_recursive_part(const std::string& sql, const MutuallyRecursiveQuery& mr);
+}  // namespace
+
 BoundQuery Binder::bind_mutually_recursive(std::string_view sql) {
-  BoundQuery q = bind_mutually_recursive_in(sql);
+  // A statement that is one WITH MUTUALLY RECURSIVE query, or any query with such queries
+  // nested in parentheses (`(WITH MUTUALLY RECURSIVE ...) UNION (...)`, a subquery).
+  size_t i = 0;
+  while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) != 0)) ++i;
+  if (i < sql.size() && sql[i] != '(' && is_mutually_recursive(sql)) return bind_mutually_recursive_in(sql);
+  return bind_text_with_nested(std::string(sql), nullptr, true);
+}
+
+std::string Binder::hoist_mutually_recursive(std::string_view sql, std::map<std::string, Cte>& hoisted) {
+  std::vector<Token> t = tokenize(sql);
+  auto punct = [&](size_t k, char c) {
+    return k < t.size() && t[k].kind == Token::Kind::kPunct && t[k].text.size() == 1 && t[k].text[0] == c;
+  };
+  auto word = [&](size_t k, std::string_view w) { return k < t.size() && t[k].kind == Token::Kind::kWord && t[k].text == w; };
+  std::string out;
+  size_t at = 0;
+  for (size_t k = 0; k < t.size(); ++k) {
+    if (!(punct(k, '(') && word(k + 1, "with") && word(k + 2, "mutually") && word(k + 3, "recursive"))) continue;
+    int depth = 0;
+    size_t close = k;
+    for (; close < t.size(); ++close) {
+      if (punct(close, '(')) ++depth;
+      if (punct(close, ')') && --depth == 0) break;
+    }
+    if (close >= t.size()) break;  // unbalanced: the grammar reports it
+    std::string_view inner = sql.substr(t[k].end, t[close].begin - t[k].end);
+    BoundQuery q;
+    ++nested_wmr_;
+    try {
+      q = bind_mutually_recursive_in(inner);
+    } catch (SqlError& e) {
+      --nested_wmr_;
+      if (e.sqlstate() == std::string(sqlstate::kUndefinedColumn))
+        e.with_hint("A WITH MUTUALLY RECURSIVE query nested in another cannot read the enclosing query's columns in Freshet.");
+      throw;
+    }
+    --nested_wmr_;
+    std::vector<std::string> names = q.column_names;
+    HRelPtr rel = resolve_unknowns(as_relation(std::move(q)));
+    std::string name = "__mz_wmr_" + std::to_string(next_hoisted_++);
+    names.resize(rel->column_types.size());
+    hoisted[name] = Cte{rel, names, nullptr, static_cast<int>(t[k].begin) + 1};
+    out.append(sql.substr(at, t[k].begin - at));
+    out += "(SELECT * FROM " + name + ")";
+    at = t[close].end;
+    k = close;
+  }
+  if (at == 0) return std::string(sql);
+  out.append(sql.substr(at));
+  return out;
+}
+
+BoundQuery Binder::bind_text_with_nested(const std::string& sql, const MutuallyRecursiveQuery* mr, bool top) {
+  size_t first = sql.find_first_not_of(" \t\r\n");
+  if (mr && first != std::string::npos && sql[first] != '(' && is_mutually_recursive(sql)) {
+    // A binding whose query is itself WITH MUTUALLY RECURSIVE.
+    ++nested_wmr_;
+    struct Dec {
+      int& n;
+      ~Dec() { --n; }
+    } dec{nested_wmr_};
+    return bind_mutually_recursive_in(sql);
+  }
+  std::map<std::string, Cte> hoisted;
+  std::string text = hoist_mutually_recursive(sql, hoisted);
+  bool pushed = !hoisted.empty();
+  if (pushed) ctes_.push_back(std::move(hoisted));
+  struct Pop {
+    Binder* b;
+    bool on;
+    ~Pop() {
+      if (on) b->ctes_.pop_back();
+    }
+  } pop{this, pushed};
+  std::shared_ptr<ParseTree> tree;
+  if (mr) {
+    tree = parse_mutually_recursive_part(text, *mr);
+  } else {
+    tree = ParseTree::parse(text);
+  }
+  if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    throw SqlError(sqlstate::kSyntaxError, "expected a SELECT");
+  BoundQuery q = top && view_depth_ == 0 && nested_wmr_ == 0 ? bind_query(tree->statement(0)->select_stmt)
+                                         : bind_query_in(tree->statement(0)->select_stmt, nullptr, false);
   return q;
 }
+
+namespace {
+// A binding's query or the final query. A binding named by a word PostgreSQL's grammar
+// reserves (Materialize allows `both (n int) AS (...) ... FROM both`) fails to parse where it
+// is referenced: then every unquoted use of a binding's name is quoted and the text parsed
+// again; the first error stands when that fails too.
+std::shared_ptr<ParseTree> parse_mutually_recursive_part(const std::string& sql, const MutuallyRecursiveQuery& mr) {
+  std::optional<SqlError> first;
+  try {
+    return ParseTree::parse(sql);
+  } catch (const SqlError& e) {
+    first = e;
+  }
+  std::vector<Token> t = tokenize(sql);
+  std::string out;
+  size_t at = 0;
+  for (const Token& tok : t) {
+    if (tok.kind != Token::Kind::kWord) continue;
+    for (const auto& b : mr.bindings)
+      if (tok.text == b.name) {
+        out.append(sql, at, tok.begin - at);
+        out += "\"" + b.name + "\"";
+        at = tok.end;
+        break;
+      }
+  }
+  if (at == 0) throw *first;
+  out.append(sql, at, std::string::npos);
+  try {
+    return ParseTree::parse(out);
+  } catch (const SqlError&) {
+  }
+  throw *first;
+}
+}  // namespace
 
 BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
   MutuallyRecursiveQuery mr = split_mutually_recursive(sql);
@@ -2220,11 +2421,10 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
     const auto& b = mr.bindings[i];
     HRelPtr rel;
     try {
-      auto tree = ParseTree::parse(b.query_sql);
-      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
-        throw SqlError(sqlstate::kSyntaxError, "the query of WITH MUTUALLY RECURSIVE binding \"" + b.name + "\" must be a SELECT", b.position);
-      BoundQuery q = bind_query_in(tree->statement(0)->select_stmt, nullptr, false);
-      rel = as_relation(std::move(q));
+      BoundQuery q = bind_text_with_nested(b.query_sql, &mr, false);
+      // Untyped literals are text, as in any subquery: `bar (x int8) AS (SELECT '1')` is a
+      // type mismatch (Materialize), not an implicit cast of the literal.
+      rel = resolve_unknowns(as_relation(std::move(q)));
     } catch (const SqlError& e) {
       throw shifted(e, b.query_offset);
     }
@@ -2254,7 +2454,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
       for (size_t c = 0; c < got.size(); ++c) {
         HExpr col = HExpr::column_ref(0, static_cast<uint32_t>(c), got[c]);
         try {
-          m->exprs.push_back(coerce(col, want[c], CastContext::kImplicit, b.position));
+          m->exprs.push_back(coerce(col, want[c], CastContext::kAssignment, b.position));
         } catch (const SqlError&) {
           throw mismatch();
         }
@@ -2271,10 +2471,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
   }
   BoundQuery q;
   try {
-    auto tree = ParseTree::parse(mr.final_sql);
-    if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
-      throw SqlError(sqlstate::kSyntaxError, "WITH MUTUALLY RECURSIVE must end with a SELECT", static_cast<int>(mr.final_offset) + 1);
-    q = view_depth_ > 0 ? bind_query_in(tree->statement(0)->select_stmt, nullptr, false) : bind_query(tree->statement(0)->select_stmt);
+    q = bind_text_with_nested(mr.final_sql, &mr, true);
   } catch (const SqlError& e) {
     throw shifted(e, mr.final_offset);
   }
@@ -2282,6 +2479,7 @@ BoundQuery Binder::bind_mutually_recursive_in(std::string_view sql) {
   q.rel = make_let_rec(ids, std::move(bindings), q.rel, limit);
   return q;
 }
+
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -2580,8 +2778,25 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
   // Calls with the same PARTITION BY and ORDER BY share one kWindow node.
   std::vector<uint32_t> result_col(windows.size());
   std::vector<bool> done(windows.size(), false);
+  // Nested calls (Materialize): a call reads the results of the calls inside its arguments,
+  // PARTITION BY and ORDER BY, which come before it in the list. Depth 0 reads none; depth
+  // d is computed after every call of smaller depth.
+  std::vector<int> depth(windows.size(), 0);
+  std::function<int(const HExpr&)> expr_depth = [&](const HExpr& e) -> int {
+    if (e.kind == HExprKind::kColumn) return e.level == kWindowLevel ? depth[e.column] + 1 : 0;
+    int d = 0;
+    for (const auto& a : e.args) d = std::max(d, expr_depth(a));
+    return d;
+  };
+  int max_depth = 0;
   for (size_t i = 0; i < windows.size(); ++i) {
-    if (done[i]) continue;
+    for (const auto* v : {&windows[i].args, &windows[i].partition, &windows[i].order})
+      for (const auto& e : *v) depth[i] = std::max(depth[i], expr_depth(e));
+    max_depth = std::max(max_depth, depth[i]);
+  }
+  for (int level = 0; level <= max_depth; ++level)
+  for (size_t i = 0; i < windows.size(); ++i) {
+    if (done[i] || depth[i] != level) continue;
     const WindowCall& w = windows[i];
     auto same_spec = [&](const WindowCall& o) {
       if (!(o.partition == w.partition) || !(o.order == w.order) || o.keys.size() != w.keys.size()) return false;
@@ -2594,7 +2809,8 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
     m->kind = HRelKind::kMap;
     m->inputs = {rel};
     m->column_types = rel->column_types;
-    auto column_for = [&](const HExpr& e) -> uint32_t {
+    auto column_for = [&](const HExpr& raw) -> uint32_t {
+      HExpr e = replace_window_refs(raw, result_col);
       if (e.kind == HExprKind::kColumn && e.level == 0) return e.column;
       m->exprs.push_back(e);
       m->column_types.push_back(e.type);
@@ -2611,7 +2827,7 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
     // Every call of this spec, with its arguments as columns of the map.
     std::vector<size_t> calls;
     for (size_t j = i; j < windows.size(); ++j) {
-      if (done[j] || !same_spec(windows[j])) continue;
+      if (done[j] || depth[j] != level || !same_spec(windows[j])) continue;
       done[j] = true;
       calls.push_back(j);
       const WindowCall& c = windows[j];
@@ -2620,6 +2836,7 @@ HRelPtr Binder::bind_windows(HRelPtr rel, const std::vector<WindowCall>& windows
       for (const HExpr& a : c.args) f.args.push_back(column_for(a));
       f.agg_kind = c.agg_kind;
       f.agg_filter = c.agg_filter;
+      f.ignore_nulls = c.ignore_nulls;
       f.frame = c.frame;
       f.result_type = c.result_type;
       win->window_funcs.push_back(std::move(f));
@@ -2866,6 +3083,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     ctx.clause = "WHERE";
     HExpr pred = to_bool(bind_expr(stmt->where_clause, ctx), "WHERE", 0);
     check_temporal_conjuncts(pred, true, "WHERE");
+    pred = plain_nested_temporal(std::move(pred), true);
     auto f = std::make_shared<HRel>();
     f->kind = HRelKind::kFilter;
     f->inputs = {rel};
@@ -2911,6 +3129,17 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     }
     outputs.push_back(bind_expr(v, sctx));
     names.push_back(rt->name && *rt->name ? rt->name : column_name_for(v));
+  }
+  // QUALIFY cond (Materialize), carried by the pre-parser as a WINDOW __mz_qualify AS
+  // (PARTITION BY (cond)) (mz_syntax.hpp): a filter after the windows, before DISTINCT,
+  // ORDER BY and LIMIT.
+  std::optional<HExpr> qualify;
+  for (size_t i = 0; i < stmt->n_window_clause; ++i) {
+    const auto* w = stmt->window_clause[i]->window_def;
+    if (w == nullptr || w->name == nullptr || std::string_view(w->name) != kQualifyWindowName || w->n_partition_clause != 1) continue;
+    sctx.clause = "QUALIFY";
+    qualify = to_bool(bind_expr(w->partition_clause[0], sctx), "QUALIFY", 0);
+    sctx.clause = "SELECT";
   }
   size_t nvisible = outputs.size();
   std::vector<std::pair<uint32_t, int16_t>> origins(nvisible, {0, 0});
@@ -3067,6 +3296,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     sctx.clause = "HAVING";
     having = to_bool(bind_expr(stmt->having_clause, sctx), "HAVING", 0);
     check_temporal_conjuncts(*having, true, "HAVING");
+    having = plain_nested_temporal(std::move(*having), true);
   }
   bool grouped = stmt->n_group_clause > 0 || !aggs.empty() || having.has_value();
   // PostgreSQL runs select-list set-returning functions after grouping and windows; here they
@@ -3108,6 +3338,14 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
             }
       }
       if (!done) k = bind_expr(n, gctx);
+      // GROUP BY 1 naming a window call of the select list (PostgreSQL's 42P20).
+      std::function<bool(const HExpr&)> has_window = [&](const HExpr& e) {
+        if (e.kind == HExprKind::kColumn) return e.level == kWindowLevel;
+        for (const auto& a : e.args)
+          if (has_window(a)) return true;
+        return false;
+      };
+      if (has_window(k)) throw SqlError("42P20", "window functions are not allowed in GROUP BY");
       if (k.kind == HExprKind::kColumn && k.level == kAggLevel)
         throw SqlError(sqlstate::kGroupingError, "aggregate functions are not allowed in GROUP BY");
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
@@ -3123,6 +3361,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     uint32_t nkeys = static_cast<uint32_t>(keys.size());
     group_keys = keys;
     for (auto& o : outputs) o = rewrite_post_agg(o, keys, nkeys, scope);
+    if (qualify) qualify = rewrite_post_agg(*qualify, keys, nkeys, scope);
     if (having) {
       auto f = std::make_shared<HRel>();
       f->kind = HRelKind::kFilter;
@@ -3140,7 +3379,20 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
         for (auto& e : w.order) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
         for (auto& e : w.args) e = rewrite_post_agg(e, group_keys, static_cast<uint32_t>(group_keys.size()), scope);
       }
+    if (qualify) outputs.push_back(*qualify);
     rel = bind_windows(rel, windows, outputs);
+    if (qualify) {
+      qualify = outputs.back();
+      outputs.pop_back();
+    }
+  }
+  if (qualify) {
+    auto f = std::make_shared<HRel>();
+    f->kind = HRelKind::kFilter;
+    f->inputs = {rel};
+    f->column_types = rel->column_types;
+    f->exprs = {std::move(*qualify)};
+    rel = f;
   }
   // Map the outputs, then project them.
   auto m = std::make_shared<HRel>();

@@ -53,6 +53,8 @@ struct Scope {
   const Scope* parent = nullptr;
 };
 
+struct MutuallyRecursiveQuery;
+
 class Binder {
  public:
   Binder(const CatalogView& catalog, std::vector<Type>& param_types);
@@ -62,6 +64,9 @@ class Binder {
   // The query as one relation, its ORDER BY ... LIMIT applied as a top-k (what a view or a
   // maintained dataflow computes), hidden ORDER BY columns dropped.
   HRelPtr relation_of(BoundQuery q) { return as_relation(std::move(q)); }
+  // Bind maintained views and materialized views by their definitions too (not by their
+  // collections): SELECT ... AS OF a past time over views of constants (server/as_of.hpp).
+  void set_inline_views(bool on) { inline_views_ = on; }
   // Materialize's WITH MUTUALLY RECURSIVE query (text that is_mutually_recursive() accepts;
   // libpg_query cannot parse it): the bindings and the final query, parsed apart by
   // mutually_recursive.hpp, bound into a kLetRec around the final query. Errors: SqlError
@@ -106,9 +111,11 @@ class Binder {
     std::vector<HExpr> args;
     AggKind agg_kind = AggKind::kCountStar;
     bool agg_filter = false;
+    bool ignore_nulls = false;  // lag/lead ... IGNORE NULLS (Materialize's syntax)
     dataflow::WindowFrame frame;
     Type result_type = Type(TypeId::kInt8);
   };
+  static bool same_window_call(const WindowCall& a, const WindowCall& b);
   struct ExprContext {
     const Scope* scope = nullptr;
     std::vector<HAggregate>* aggs = nullptr;  // non-null where aggregates are allowed
@@ -117,6 +124,9 @@ class Binder {
     const PgQuery__SelectStmt* select = nullptr;  // its WINDOW clause names OVER w's windows
     // A window aggregate's arguments may use the query's aggregates (sum(sum(x)) OVER ()).
     std::vector<HAggregate>* window_arg_aggs = nullptr;
+    // Binding the arguments of a window aggregate (sum(x) OVER ...): they may hold window
+    // calls of their own (Materialize's nesting); a plain aggregate's arguments may not.
+    bool window_agg_args = false;
   };
   // The text of e's jsonb (numbers and booleans as JSON values, jsonb as is, others as JSON
   // strings of their text; NULL stays NULL): how jsonb_build_object and jsonb_agg take values.
@@ -141,6 +151,16 @@ class Binder {
   // A WITH RECURSIVE item that references itself: a kLetRec of one binding.
   void bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope* outer);
   BoundQuery bind_mutually_recursive_in(std::string_view sql);
+  // WITH MUTUALLY RECURSIVE nested in a query's text: each parenthesized `(WITH MUTUALLY
+  // RECURSIVE ...)` is bound on its own (seeing the CTEs in scope) and replaced by
+  // `(SELECT * FROM __mz_wmr_N)`, N a CTE added to `hoisted`. Uncorrelated only: a reference
+  // to an enclosing query's column inside it is an unknown column.
+  std::string hoist_mutually_recursive(std::string_view sql, std::map<std::string, Cte>& hoisted);
+  // Binds text (a binding's query, the final query or a whole statement) after hoisting its
+  // nested WITH MUTUALLY RECURSIVE queries; `top`: as a statement's query.
+  BoundQuery bind_text_with_nested(const std::string& sql, const MutuallyRecursiveQuery* mr, bool top);
+  uint64_t next_hoisted_ = 0;
+  int nested_wmr_ = 0;  // WITH MUTUALLY RECURSIVE queries being bound inside another query
   HRelPtr get_local(uint64_t id, std::vector<Type> types);
 
   [[gnu::noinline]] HExpr bind_expr(const PgQuery__Node* node, ExprContext& ctx);
@@ -152,6 +172,11 @@ class Binder {
   HExpr bind_const(const PgQuery__AConst* c);
   HExpr bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx);
   HExpr make_operator(std::string_view op, std::optional<HExpr> left, HExpr right, int position);
+  // A WHERE/HAVING predicate: temporal predicates (mz_now() op expr) that are not top-level
+  // conjuncts (under OR, NOT, CASE) become plain comparisons with the query's logical time,
+  // which one-shot queries evaluate; a maintained dataflow refuses them
+  // (server/as_of.hpp check_maintainable), as Materialize does.
+  HExpr plain_nested_temporal(HExpr e, bool top);
   HExpr make_bool(dataflow::ScalarKind op, std::vector<HExpr> args);
   // x op ANY/ALL (arr) over an array-typed expression (kArrayCompare).
   HExpr make_array_compare(std::string_view op, HExpr x, HExpr arr, bool any, int position);
@@ -170,6 +195,7 @@ class Binder {
   std::vector<Type>& param_types_;
   std::vector<std::map<std::string, Cte>> ctes_;  // a stack of WITH scopes
   int view_depth_ = 0;
+  bool inline_views_ = false;
   uint64_t next_local_id_ = 1;  // kLetRec binding names, unique within the statement
 };
 

@@ -1,4 +1,5 @@
 #include "sql/mutually_recursive.hpp"
+#include "sql/sql_tokens.hpp"
 
 #include <cctype>
 
@@ -8,15 +9,11 @@ namespace freshet::sql {
 
 namespace {
 
-struct Token {
-  enum class Kind : uint8_t { kWord, kQuotedIdent, kNumber, kPunct, kString, kOther } kind;
-  size_t begin = 0, end = 0;
-  std::string text;  // words: lower-cased; quoted identifiers: unquoted; punctuation: the char
-};
-
 [[noreturn]] void syntax_error(const std::string& what, size_t offset) {
   throw SqlError(sqlstate::kSyntaxError, what, static_cast<int>(offset) + 1);
 }
+
+}  // namespace
 
 std::vector<Token> tokenize(std::string_view s) {
   std::vector<Token> out;
@@ -117,6 +114,8 @@ std::vector<Token> tokenize(std::string_view s) {
   return out;
 }
 
+namespace {
+
 bool is_word(const std::vector<Token>& t, size_t i, std::string_view w) {
   return i < t.size() && t[i].kind == Token::Kind::kWord && t[i].text == w;
 }
@@ -174,26 +173,66 @@ MutuallyRecursiveQuery split_mutually_recursive(std::string_view sql) {
     if (!is_word(t, i, w)) syntax_error("syntax error at or near \"" + (i < t.size() ? std::string(sql.substr(t[i].begin, t[i].end - t[i].begin)) : std::string("end of input")) + "\" (expected " + std::string(w) + ")", i < t.size() ? t[i].begin : sql.size());
     ++i;
   };
-  if (is_punct(t, i, '(') && (is_word(t, i + 1, "return") || is_word(t, i + 1, "error") || is_word(t, i + 1, "recursion"))) {
+  // Options, as Materialize's parser takes them: ( option [, option ...] ) with option one of
+  // RECURSION LIMIT [=] n, ERROR AT RECURSION LIMIT [=] n, RETURN AT RECURSION LIMIT [=] n;
+  // at most one of them. The messages are Materialize's.
+  if (is_punct(t, i, '(') && !is_word(t, i + 1, "select") && !is_word(t, i + 1, "values") && !is_word(t, i + 1, "with")) {
     ++i;
-    if (is_word(t, i, "return") || is_word(t, i, "error")) {
-      q.return_at_limit = t[i].text == "return";
+    auto found = [&]() -> std::string {
+      if (i >= t.size()) return "EOF";
+      if (is_punct(t, i, ')')) return "right parenthesis";
+      if (is_punct(t, i, ',')) return "comma";
+      return (t[i].kind == Token::Kind::kWord ? "identifier \"" : "\"") + std::string(sql.substr(t[i].begin, t[i].end - t[i].begin)) + "\"";
+    };
+    std::string given;  // the option given so far
+    for (;;) {
+      std::string option;
+      size_t at = i < t.size() ? t[i].begin : sql.size();
+      if (is_word(t, i, "return") || is_word(t, i, "error")) {
+        option = t[i].text == "return" ? "RETURN AT RECURSION LIMIT" : "ERROR AT RECURSION LIMIT";
+        ++i;
+        expect_word("at");
+      } else if (is_word(t, i, "recursion")) {
+        option = "RECURSION LIMIT";
+      } else {
+        syntax_error("Expected one of RECURSION or RETURN or ERROR, found " + found(), at);
+      }
+      expect_word("recursion");
+      expect_word("limit");
+      if (i < t.size() && t[i].kind == Token::Kind::kOther && t[i].text == "=") ++i;
+      if (i >= t.size() || is_punct(t, i, ')') || is_punct(t, i, ','))
+        syntax_error("invalid " + option + ": must provide an unsigned integer value", at);
+      if (t[i].kind == Token::Kind::kOther && t[i].text == "-")
+        syntax_error("invalid " + option + ": invalid unsigned numeric value: invalid digit found in string", at);
+      if (t[i].kind != Token::Kind::kNumber) syntax_error("invalid " + option + ": cannot use value as number", at);
+      uint64_t n = 0;
+      for (char c : t[i].text) {
+        if (!std::isdigit(static_cast<unsigned char>(c)) || n > 1'000'000'000'000ULL)
+          syntax_error("invalid " + option + ": invalid unsigned numeric value: invalid digit found in string", t[i].begin);
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+      }
       ++i;
-      expect_word("at");
+      if (given == option) syntax_error(option + " specified more than once", at);
+      if (!given.empty())
+        throw SqlError(sqlstate::kInvalidParameterValue,
+                       "Invalid WITH MUTUALLY RECURSIVE recursion limit. More than one recursion limit given. Please give at "
+                       "most one of RECURSION LIMIT, ERROR AT RECURSION LIMIT, RETURN AT RECURSION LIMIT.",
+                       static_cast<int>(at) + 1);
+      if (n == 0)
+        throw SqlError(sqlstate::kInvalidParameterValue,
+                       "Invalid WITH MUTUALLY RECURSIVE recursion limit. Recursion limit has to be greater than 0.",
+                       static_cast<int>(at) + 1);
+      given = option;
+      q.limit = n;
+      q.return_at_limit = option == "RETURN AT RECURSION LIMIT";
+      if (is_punct(t, i, ',')) {
+        ++i;
+        continue;
+      }
+      if (!is_punct(t, i, ')')) syntax_error("Expected right parenthesis, found " + found(), i < t.size() ? t[i].begin : sql.size());
+      ++i;
+      break;
     }
-    expect_word("recursion");
-    expect_word("limit");
-    if (i >= t.size() || t[i].kind != Token::Kind::kNumber) syntax_error("expected a recursion limit", i < t.size() ? t[i].begin : sql.size());
-    uint64_t n = 0;
-    for (char c : t[i].text) {
-      if (!std::isdigit(static_cast<unsigned char>(c)) || n > 1'000'000'000'000ULL) syntax_error("invalid recursion limit", t[i].begin);
-      n = n * 10 + static_cast<uint64_t>(c - '0');
-    }
-    if (n == 0) throw SqlError(sqlstate::kInvalidParameterValue, "the recursion limit must be positive", static_cast<int>(t[i].begin) + 1);
-    q.limit = n;
-    ++i;
-    if (!is_punct(t, i, ')')) syntax_error("expected ) after the recursion limit", i < t.size() ? t[i].begin : sql.size());
-    ++i;
   }
   for (;;) {
     MutuallyRecursiveBinding b;

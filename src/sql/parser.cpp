@@ -1,4 +1,5 @@
 #include "sql/parser.hpp"
+#include "sql/mz_syntax.hpp"
 
 #include <pthread.h>
 
@@ -124,6 +125,13 @@ std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) 
     std::string msg = r.error->message ? r.error->message : "syntax error";
     int pos = r.error->cursorpos;
     pg_query_free_protobuf_parse_result(r);
+    // Materialize's window syntax (mz_syntax.hpp), tried only when the grammar refused.
+    if (auto alt = rewrite_mz_syntax(sql)) {
+      try {
+        return parse_protobuf_tree(*alt);
+      } catch (const SqlError&) {
+      }
+    }
     throw SqlError(sqlstate::kSyntaxError, msg, pos);
   }
   // Refuse a tree too deep to decode, bind and free on this thread's stack (54001).

@@ -216,9 +216,52 @@ void parse_subscribe_body(Parser& p, StreamingStatement& st) {
       p.expect("of");
       p.accept("at");
       p.accept("least");
-      st.as_of = p.number();
+      if (p.peek().kind == Token::Kind::kNumber && p.peek().text.size() <= 19 &&
+          p.peek().text.find_first_not_of("0123456789") == std::string::npos) {
+        st.as_of = p.number();
+      } else {
+        // An expression (server/as_of.hpp evaluates it), up to the next clause.
+        size_t begin = p.offset(), end = begin;
+        int depth = 0;
+        while (p.peek().kind != Token::Kind::kEnd) {
+          if (p.peek().kind == Token::Kind::kPunct && p.peek().text == "(") ++depth;
+          if (p.peek().kind == Token::Kind::kPunct && p.peek().text == ")") --depth;
+          if (depth == 0 && (p.is("with") || p.is("envelope") || p.is("within") || p.is("up") ||
+                             (p.peek().kind == Token::Kind::kPunct && p.peek().text == ";")))
+            break;
+          end = p.peek().end;
+          p.advance();
+        }
+        if (end == begin) p.fail("expected a timestamp after AS OF");
+        st.as_of_expr = std::string(p.text().substr(begin, end - begin));
+      }
     } else if (p.accept("envelope")) {
-      p.fail("ENVELOPE is not supported");
+      // Materialize's SUBSCRIBE envelopes (server/subscribe_output.hpp).
+      if (p.accept("upsert")) st.envelope = "upsert";
+      else if (p.accept("debezium")) st.envelope = "debezium";
+      else p.fail("expected UPSERT or DEBEZIUM");
+      if (!p.accept_punct('(')) p.fail("expected (KEY (...))");
+      p.expect("key");
+      if (!p.accept_punct('(')) p.fail("expected (");
+      do st.envelope_key.push_back(p.name());
+      while (p.accept_punct(','));
+      if (!p.accept_punct(')') || !p.accept_punct(')')) p.fail("expected )");
+    } else if (p.accept("within")) {
+      p.expect("timestamp");
+      p.expect("order");
+      p.expect("by");
+      do {
+        StreamingStatement::OrderItem o;
+        o.column = p.name();
+        if (p.accept("desc")) o.descending = true;
+        else p.accept("asc");
+        if (p.accept("nulls")) {
+          if (p.accept("first")) o.nulls_first = true;
+          else if (p.accept("last")) o.nulls_first = false;
+          else p.fail("expected FIRST or LAST");
+        }
+        st.within_order.push_back(std::move(o));
+      } while (p.accept_punct(','));
     } else {
       p.fail("unexpected token in SUBSCRIBE");
     }
@@ -472,7 +515,11 @@ std::optional<StreamingStatement> parse_streaming(std::string_view text) {
 static std::optional<StreamingStatement> parse_streaming_impl(std::string_view text) {
   Parser p(text);
   StreamingStatement st;
-  if (is_mutually_recursive(text)) {
+  // A query that is, or holds in parentheses, a WITH MUTUALLY RECURSIVE query
+  // (Binder::bind_mutually_recursive hoists the nested ones).
+  if (is_mutually_recursive(text) ||
+      ((p.is("select") || p.is("with") || p.is("values") || (p.peek().kind == Token::Kind::kPunct && p.peek().text == "(")) &&
+       find_mutually_recursive(text) != std::string_view::npos)) {
     st.kind = StreamingStatement::Kind::kSelectMutuallyRecursive;
     st.query = std::string(text);
     return st;
@@ -493,7 +540,8 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
       }
       q.expect("as");
       st.kind = StreamingStatement::Kind::kCreateViewMutuallyRecursive;
-      st.query = std::string(text.substr(at));
+      // The whole query after AS: it may hold WITH MUTUALLY RECURSIVE in parentheses.
+      st.query = std::string(text.substr(q.offset()));
       return st;
     }
   }
@@ -682,11 +730,28 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     if (!found) return std::nullopt;
     q.accept("as");
     q.accept("of");
-    q.accept("at");
-    q.accept("least");
+    if (q.is("at") && q.is("least", 1)) {
+      q.accept("at");
+      q.accept("least");
+      st.as_of_at_least = true;
+    }
     st.kind = StreamingStatement::Kind::kSelectAsOf;
-    st.as_of = q.number();
-    if (!q.at_end()) q.fail("unexpected token after AS OF");
+    if (q.at_end())
+      throw SqlError(sqlstate::kSyntaxError, "Expected a timestamp value after 'AS OF', found EOF", static_cast<int>(q.offset()) + 1);
+    auto digits = [](const std::string& t) {
+      return !t.empty() && t.size() <= 19 && t.find_first_not_of("0123456789") == std::string::npos;
+    };
+    bool plain = q.peek().kind == Token::Kind::kNumber && digits(q.peek().text) &&
+                 (q.peek(1).kind == Token::Kind::kEnd ||
+                  (q.peek(1).kind == Token::Kind::kPunct && q.peek(1).text == ";" && q.peek(2).kind == Token::Kind::kEnd));
+    if (plain) {
+      st.as_of = q.number();
+    } else {
+      // Any other expression (a cast, a timestamp, NULL...): evaluated by the server.
+      std::string_view rest = text.substr(q.offset());
+      while (!rest.empty() && (rest.back() == ';' || std::isspace(static_cast<unsigned char>(rest.back())))) rest.remove_suffix(1);
+      st.as_of_expr = std::string(rest);
+    }
     st.query = std::string(text.substr(0, as_at));
     return st;
   }

@@ -41,6 +41,10 @@ struct StreamingStatement {
   bool snapshot = true;
   bool progress = false;
   std::optional<uint64_t> as_of;
+  // SELECT ... AS OF [AT LEAST] <expr>: the expression's text when it is not a plain number
+  // (server/as_of.hpp evaluates it), and whether AT LEAST was given.
+  std::string as_of_expr;
+  bool as_of_at_least = false;
   uint64_t count = 0;
   int64_t timeout_ms = -1;
   int timeout_param = 0;     // FETCH ... WITH (timeout = $n): n (timeout_ms is then unused)
@@ -60,6 +64,15 @@ struct StreamingStatement {
   std::string format;                 // FORMAT AVRO USING CONFLUENT SCHEMA REGISTRY CONNECTION x -> "avro", ...
   std::string format_connection;
   std::string envelope;               // ENVELOPE NONE | UPSERT | DEBEZIUM
+  // SUBSCRIBE ... ENVELOPE UPSERT | DEBEZIUM (KEY (a, b)) (envelope "upsert" / "debezium")
+  std::vector<std::string> envelope_key;
+  // SUBSCRIBE ... WITHIN TIMESTAMP ORDER BY c [ASC | DESC] [NULLS FIRST | LAST], ...
+  struct OrderItem {
+    std::string column;
+    bool descending = false;
+    std::optional<bool> nulls_first;
+  };
+  std::vector<OrderItem> within_order;
   std::vector<std::string> include;   // INCLUDE KEY, PARTITION, OFFSET, TIMESTAMP
   std::string sink_from;              // CREATE SINK s FROM <object>
   std::vector<std::string> sink_key;  // CREATE SINK ... KEY (a, b)

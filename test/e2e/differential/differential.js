@@ -62,7 +62,8 @@ const DDL = [
 ];
 
 // View shapes: name -> SELECT. Freshet maintains each as v_<name> and mv_<name>; PostgreSQL runs
-// the SELECT itself. `recursive: true` marks shapes that need WITH RECURSIVE.
+// the SELECT itself (or `pg`, an equivalent, where Freshet takes Materialize syntax PostgreSQL
+// lacks). `recursive: true` marks shapes that need WITH RECURSIVE.
 const SHAPES = [
   { name: 'join3', sql: `SELECT t1.id AS id1, t2.id AS id2, t3.v, t1.b, t2.s
       FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t2.c` },
@@ -131,6 +132,24 @@ const SHAPES = [
       FROM t1 JOIN t2 ON t1.a = t2.a` },
   { name: 'win_topn', sql: `SELECT * FROM (SELECT id, a, b, row_number() OVER (PARTITION BY b ORDER BY id) AS rn
       FROM t1) q WHERE rn <= 2` },
+  // Materialize's window forms (PostgreSQL lacks them: `pg` is the equivalent PostgreSQL runs).
+  { name: 'win_nested', sql: `SELECT id, a, lag(n) OVER (PARTITION BY a ORDER BY id) AS l1,
+      lag(lag(n) OVER (PARTITION BY a ORDER BY id), 1, -1) OVER (PARTITION BY a ORDER BY id) AS l2,
+      sum(id) OVER (PARTITION BY row_number() OVER (PARTITION BY a ORDER BY id) % 2) AS s2 FROM t1`,
+    pg: `SELECT id, a, l1, lag(l1, 1, -1) OVER (PARTITION BY a ORDER BY id) AS l2,
+      sum(id) OVER (PARTITION BY rn % 2) AS s2
+      FROM (SELECT id, a, lag(n) OVER (PARTITION BY a ORDER BY id) AS l1,
+                   row_number() OVER (PARTITION BY a ORDER BY id) AS rn FROM t1) q` },
+  { name: 'win_qualify', sql: `SELECT id, a, b FROM t1 QUALIFY row_number() OVER (PARTITION BY a ORDER BY id DESC) <= 2`,
+    pg: `SELECT id, a, b FROM (SELECT id, a, b, row_number() OVER (PARTITION BY a ORDER BY id DESC) AS rn FROM t1) q
+      WHERE rn <= 2` },
+  { name: 'win_ignore_nulls', sql: `SELECT id, a, lag(n) IGNORE NULLS OVER (PARTITION BY a ORDER BY id) AS ln,
+      lead(b, 2) IGNORE NULLS OVER (PARTITION BY a ORDER BY id) AS lb FROM t1`,
+    pg: `SELECT id, a,
+      (SELECT x.n FROM t1 x WHERE x.a IS NOT DISTINCT FROM t1.a AND x.id < t1.id AND x.n IS NOT NULL
+        ORDER BY x.id DESC LIMIT 1) AS ln,
+      (SELECT x.b FROM t1 x WHERE x.a IS NOT DISTINCT FROM t1.a AND x.id > t1.id AND x.b IS NOT NULL
+        ORDER BY x.id LIMIT 1 OFFSET 1) AS lb FROM t1` },
   // DISTINCT ON (issue 10).
   { name: 'distinct_on', sql: 'SELECT DISTINCT ON (a) a, id, n FROM t1 ORDER BY a, n DESC NULLS LAST, id' },
   { name: 'distinct_on_dups', sql: `SELECT DISTINCT ON (k, v IS NULL) k, v, w FROM t3
@@ -330,7 +349,7 @@ async function main() {
     let ok = true;
     for (const s of shapes) {
       if (failedShapes.has(s.name)) continue;
-      const want = canon(await rowsOf(pg, s.sql));
+      const want = canon(await rowsOf(pg, s.pg || s.sql));
       for (const { obj } of objects.filter((o) => o.shape === s)) {
         let got;
         try { got = canon(await rowsOf(fr, `SELECT * FROM ${obj}`)); } catch (e) {

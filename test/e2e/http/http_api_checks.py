@@ -139,7 +139,8 @@ def sample(family, **labels):
 
 now_ms = int(sql({"query": "SELECT mz_now()::text AS t"})[0]["rows"][0][0])
 gone0 = sample("freshet_http_client_gone")
-body = json.dumps({"query": f"SELECT 1 AS x AS OF {now_ms + 20000}"}).encode()
+# (A query over a table: one that reads no collection answers AS OF any time at once.)
+body = json.dumps({"query": f"SELECT count(*) AS x FROM h AS OF {now_ms + 20000}"}).encode()
 sock = socket.create_connection(("127.0.0.1", PORT))
 sock.sendall(b"POST /api/sql HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth_header().encode() +
              b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)

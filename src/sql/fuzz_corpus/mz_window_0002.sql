@@ -1,0 +1,1 @@
+SELECT a, lag(lag(a) OVER (ORDER BY a)) OVER (PARTITION BY lag(b) OVER (ORDER BY a) ORDER BY a), sum(sum(a) OVER ()) OVER () FROM t1 GROUP BY a, b QUALIFY rank() OVER w = 1 WINDOW w AS (ORDER BY a)

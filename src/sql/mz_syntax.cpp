@@ -1,0 +1,130 @@
+#include "sql/mz_syntax.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/error.hpp"
+#include "sql/sql_tokens.hpp"
+
+namespace freshet::sql {
+
+namespace {
+
+struct Edit {
+  size_t begin = 0, end = 0;  // byte range replaced
+  std::string text;
+};
+
+bool word_at(const std::vector<Token>& t, size_t i, std::string_view w) {
+  return i < t.size() && t[i].kind == Token::Kind::kWord && t[i].text == w;
+}
+bool punct_at(const std::vector<Token>& t, size_t i, char c) {
+  return i < t.size() && t[i].kind == Token::Kind::kPunct && t[i].text.size() == 1 && t[i].text[0] == c;
+}
+
+// The index of the '(' matching the ')' at close, or npos.
+size_t matching_open(const std::vector<Token>& t, size_t close) {
+  int depth = 0;
+  for (size_t i = close + 1; i-- > 0;) {
+    if (punct_at(t, i, ')')) ++depth;
+    if (punct_at(t, i, '(') && --depth == 0) return i;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
+  std::vector<Token> t;
+  try {
+    t = tokenize(sql);
+  } catch (const SqlError&) {
+    return std::nullopt;  // the grammar's own error is the better one
+  }
+  std::vector<Edit> edits;
+  for (size_t i = 0; i < t.size(); ++i) {
+    // f(args) {IGNORE | RESPECT} NULLS [...] OVER
+    if ((word_at(t, i, "ignore") || word_at(t, i, "respect")) && word_at(t, i + 1, "nulls") && i > 0 && punct_at(t, i - 1, ')')) {
+      bool ignore = false, respect = false;
+      size_t j = i;
+      while ((word_at(t, j, "ignore") || word_at(t, j, "respect")) && word_at(t, j + 1, "nulls")) {
+        (t[j].text == "ignore" ? ignore : respect) = true;
+        j += 2;
+      }
+      if (!word_at(t, j, "over")) continue;
+      if (ignore && respect)
+        throw SqlError(sqlstate::kSyntaxError, "Both IGNORE NULLS and RESPECT NULLS were given.", static_cast<int>(t[i].begin) + 1);
+      size_t open = matching_open(t, i - 1);
+      if (open == std::string::npos || open == 0) continue;
+      const Token& name = t[open - 1];
+      std::string fname = name.kind == Token::Kind::kWord || name.kind == Token::Kind::kQuotedIdent ? name.text : "";
+      if (fname != "lag" && fname != "lead")
+        throw SqlError(sqlstate::kFeatureNotSupported,
+                       "IGNORE NULLS and RESPECT NULLS options for functions other than LAG and LEAD not yet supported",
+                       static_cast<int>(t[i].begin) + 1);
+      if (ignore) edits.push_back({name.begin, name.end, "__mz_" + fname + "_ignore_nulls"});
+      edits.push_back({t[i].begin, t[j - 1].end, ""});
+      i = j - 1;
+      continue;
+    }
+    // INTERVAL 'n' <plural unit>: Materialize takes plural qualifiers.
+    if (word_at(t, i, "interval") && i + 2 < t.size() && t[i + 1].kind == Token::Kind::kString &&
+        t[i + 2].kind == Token::Kind::kWord) {
+      static const char* const kPlural[] = {"years", "months", "days", "hours", "minutes", "seconds"};
+      std::string_view lit = sql.substr(t[i + 1].begin, t[i + 1].end - t[i + 1].begin);  // with its quotes
+      bool whole = lit.size() >= 3 && lit.front() == '\'' && lit.back() == '\'';
+      std::string_view body = whole ? lit.substr(1, lit.size() - 2) : std::string_view();
+      if (!body.empty() && (body.front() == '-' || body.front() == '+')) body.remove_prefix(1);
+      whole = whole && !body.empty() && body.find_first_not_of("0123456789") == std::string_view::npos;
+      for (const char* u : kPlural)
+        if (whole && t[i + 2].text == u) {
+          // '30 minutes': the unit inside the literal, which needs no qualifier support.
+          edits.push_back({t[i + 1].begin, t[i + 2].end,
+                           "'" + std::string(lit.substr(1, lit.size() - 2)) + " " + std::string(u) + "'"});
+          break;
+        }
+      continue;
+    }
+    // QUALIFY cond, up to the clause that follows at the same depth.
+    if (word_at(t, i, "qualify") && i + 1 < t.size()) {
+      int depth = 0;
+      size_t j = i + 1;
+      for (; j < t.size(); ++j) {
+        if (punct_at(t, j, '(')) ++depth;
+        if (punct_at(t, j, ')') && --depth < 0) break;
+        if (depth > 0) continue;
+        if (punct_at(t, j, ';')) break;
+        if (t[j].kind == Token::Kind::kWord &&
+            (t[j].text == "window" || t[j].text == "order" || t[j].text == "limit" || t[j].text == "offset" ||
+             t[j].text == "fetch" || t[j].text == "union" || t[j].text == "intersect" || t[j].text == "except" ||
+             t[j].text == "for"))
+          break;
+      }
+      if (j == i + 1) continue;
+      size_t cond_begin = t[i + 1].begin, cond_end = t[j - 1].end;
+      std::string text = "WINDOW " + std::string(kQualifyWindowName) + " AS (PARTITION BY (" +
+                         std::string(sql.substr(cond_begin, cond_end - cond_begin)) + "))";
+      size_t end = cond_end;
+      if (word_at(t, j, "window")) {
+        text += ",";
+        end = t[j].end;
+      }
+      edits.push_back({t[i].begin, end, text});
+      i = j - 1;
+    }
+  }
+  if (edits.empty()) return std::nullopt;
+  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
+  std::string out;
+  size_t at = 0;
+  for (const Edit& e : edits) {
+    if (e.begin < at) return std::nullopt;  // overlapping edits: leave the grammar's error
+    out.append(sql.substr(at, e.begin - at));
+    out += e.text;
+    at = e.end;
+  }
+  out.append(sql.substr(at));
+  return out;
+}
+
+}  // namespace freshet::sql

@@ -1,0 +1,33 @@
+#pragma once
+// Materialize's syntax that PostgreSQL's grammar (libpg_query) lacks, turned into forms the
+// grammar accepts before the statement is parsed again:
+//
+//   INTERVAL '30' minutes             ->  INTERVAL '30 minutes'  (years, months, days, hours,
+//                                         minutes, seconds; only for a whole number, where the
+//                                         two mean the same)
+//   lag(x) IGNORE NULLS OVER (...)    ->  __mz_lag_ignore_nulls(x) OVER (...)   (also lead)
+//   lag(x) RESPECT NULLS OVER (...)   ->  lag(x) OVER (...)                  (the default)
+//   SELECT ... QUALIFY cond [WINDOW ...] [ORDER BY ...]
+//                                     ->  SELECT ... WINDOW __mz_qualify AS (PARTITION BY (cond)) ...
+//
+// The binder reads the marker names back (Binder::bind_window_call, bind_select_core). They
+// need no quoting, so the deparsed text of a view (its stored definition) parses again; a
+// view's shown definition has these forms. Only called for a
+// statement the grammar rejected, so ordinary statements pay nothing and keep their
+// positions.
+//
+// Throws SqlError 0A000 for IGNORE/RESPECT NULLS on other functions (as Materialize) and
+// 42601 when both are given. Thread-safety: pure function. Cost: linear in the text.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace freshet::sql {
+
+// The rewritten statement, or nullopt when it uses none of the forms above.
+std::optional<std::string> rewrite_mz_syntax(std::string_view sql);
+
+inline constexpr std::string_view kQualifyWindowName = "__mz_qualify";
+
+}  // namespace freshet::sql
