@@ -28,6 +28,7 @@
 #include "sql/streaming_parser.hpp"
 #include "server/kafka_backend.hpp"
 #include "server/transaction.hpp"
+#include "server/role_statements.hpp"
 #include "dataflow/update.hpp"
 #include "sql/mutually_recursive.hpp"
 
@@ -185,6 +186,11 @@ struct Session::State {
   // The parse of the last one-statement query split(), reused by the prepare() that follows.
   std::shared_ptr<sql::ParseTree> split_tree;
   std::string split_text;
+  // A client's session (not start-up's or a writer's stand-in): its statements run as its role
+  // (role_statements.hpp): SET SESSION AUTHORIZATION (empty: the login user), SET ROLE (empty: none).
+  bool client = false;
+  std::string session_auth;
+  std::string set_role;
 };
 
 Session::Session(Coordinator& coordinator, SessionOptions options)
@@ -193,6 +199,12 @@ Session::Session(Coordinator& coordinator, SessionOptions options)
   for (const auto& s : kDefaultSettings) state_->settings[s.name] = setting_default(s);
   state_->settings["application_name"] = state_->options.application_name;
   state_->settings["session_authorization"] = state_->options.user;
+  state_->client = true;
+  {
+    std::shared_lock lock(coordinator.state().mu);
+    const Catalog& c = coordinator.state().catalog;
+    state_->settings["is_superuser"] = is_superuser(c.roles(), role_for_name(c, state_->options.user)) ? "on" : "off";
+  }
   for (const auto& [k, v] : state_->options.startup_params) {
     std::string key = sql::lower_ident(k);
     if (key == "user" || key == "database" || key == "options" || key == "replication") continue;
@@ -311,7 +323,7 @@ class Executor {
     ctx_.statement_time_us = now_pg_micros();
     ctx_.logical_time_ms = static_cast<uint64_t>((ctx_.statement_time_us + kUnixToPgEpochMicros) / 1000);
     ctx_.params = params_;
-    ctx_.current_user = st_.options.user;
+    ctx_.current_user = role_name_;
     ctx_.current_database = st_.options.database;
     ctx_.catalog = sql::catalog_access(*catalog_);  // reg* types and pg_get_*def read the catalog
     ctx_.backend_pid = st_.backend_pid;
@@ -468,6 +480,11 @@ class Executor {
 
   Coordinator::State& cs_;
   Session::State& st_;
+  // The role the statement runs as, and the scope that makes binding check its privileges.
+  RoleSession role_session() { return {cs_, st_.options.user, st_.session_auth, st_.set_role, st_.settings, st_.changed, st_.txn != TransactionStatus::kIdle}; }
+  std::string role_name_ = st_.set_role.empty() ? (st_.session_auth.empty() ? st_.options.user : st_.session_auth) : st_.set_role;
+  std::optional<AccessScope> access_ = st_.client ? std::optional<AccessScope>(std::in_place, role_name_) : std::nullopt;
+  std::unique_ptr<Execution> run_roles(const PgQuery__Node* stmt);
   // The catalog statements bind against and DDL changes: the shared one, or the block's own.
   Catalog* catalog_ = nullptr;
   std::span<const Datum> params_;
@@ -631,6 +648,9 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     default:
       break;
   }
+  if (st_.client) check_statement_privileges(cs_, *catalog_, role_name_, stmt);
+  if (stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SET_STMT)
+    if (auto e = run_roles(stmt)) return e;
   switch (stmt->node_case) {
     case PG_QUERY__NODE__NODE_SELECT_STMT: return run_select(stmt->select_stmt);
     case PG_QUERY__NODE__NODE_INSERT_STMT: return run_insert(stmt->insert_stmt);
@@ -663,8 +683,29 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
       return done("DISCARD ALL");
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
     default:
+      if (auto e = run_roles(stmt)) return e;
       throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
   }
+}
+
+std::unique_ptr<Execution> Executor::run_roles(const PgQuery__Node* stmt) {
+  RoleSession rs = role_session();
+  if (is_role_statement(stmt) && st_.txn != TransactionStatus::kIdle) {
+    // Role statements change state beside the catalog's objects: not transactional. In a
+    // multi-statement query the implicit block so far is committed and they run on their own.
+    if (!(st_.implicit && st_.txn == TransactionStatus::kInBlock))
+      throw SqlError(sqlstate::kActiveSqlTransaction, "role and privilege statements cannot run inside a transaction block");
+    st_.implicit = false;
+    commit_open_block();
+    st_.implicit = true;
+    catalog_ = &cs_.catalog;
+    ctx_.catalog = sql::catalog_access(*catalog_);
+    rs.in_block = false;
+    auto result = run_role_statement(rs, stmt);
+    st_.txn = TransactionStatus::kInBlock;
+    return result;
+  }
+  return run_role_statement(rs, stmt);
 }
 
 std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
@@ -2012,6 +2053,12 @@ void Executor::commit_block() {
 std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
     for (const auto& d : kDefaultSettings) st_.settings[d.name] = setting_default(d);
+    // RESET ALL resets the role, not the session authorization (PostgreSQL's GUC_NO_RESET_ALL).
+    st_.set_role.clear();
+    if (st_.client) {
+      RoleSession rs = role_session();
+      report_role_settings(rs);
+    }
     return done("RESET");
   }
   std::string name = sql::lower_ident(s->name ? s->name : "");
@@ -2251,6 +2298,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   RowDiffs initial;
   const ObjectInfo* obj = st.object.empty() ? nullptr : catalog_->lookup("", st.object);
   if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+  if (obj) catalog_->check_read(*obj, nullptr, 0);  // SELECT on it (roles.hpp)
   if (obj && obj->kind == ObjectKind::kTable) {
     source_id = obj->id;
     cs_.published_rows(obj->id, *catalog_->table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
@@ -2262,6 +2310,9 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     std::string name;
     if (obj) {
       if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot subscribe to \"" + obj->name + "\"");
+      // What the view reads is checked with its owner's rights.
+      std::optional<AccessScope> as_owner;
+      if (current_access()) as_owner.emplace(catalog_->roles().name_of(owner_of(*obj)));
       plan = plan_for_object(*obj);
       name = "subscribe:" + obj->name;
     } else {
@@ -2730,6 +2781,7 @@ SinkInput Executor::sink_input(const SinkEntry& e) {
 }
 
 std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingStatement& st) {
+  if (st_.client) check_owner(cs_, *catalog_, role_name_, st.object);
   std::shared_ptr<SourceEntry> entry;
   if (st.what == "sink") {
     std::shared_ptr<SinkEntry> sink;
@@ -3378,6 +3430,13 @@ void Coordinator::State::recover() {
   if (!loaded) throw SqlError(sqlstate::kIoError, "cannot read the catalog: " + loaded.status().message());
   size_t nobjects = loaded->objects.size();
   for (auto& [obj, deps] : loaded->objects) catalog.restore(std::move(obj), deps);
+  if (loaded->roles) {
+    try {
+      catalog.restore_roles(RoleState::from_json(*loaded->roles));
+    } catch (const std::exception& e) {
+      throw SqlError(sqlstate::kIoError, std::string("the catalog's roles record is unreadable: ") + e.what());
+    }
+  }
   for (const auto& s : loaded->sources) catalog.note_id(s.id);
   // Tables.
   auto load_row = [&](uint64_t tid, const sql::ObjectInfo* t, Row row, int64_t count) {

@@ -1491,7 +1491,16 @@ std::string Binder::column_name_for(const PgQuery__Node* node) {
 // FROM
 
 HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
+  catalog_.check_read(obj, current_view_, position);
   if (obj.kind == ObjectKind::kView && !obj.maintained) {
+    // What the view reads is checked with its owner's rights.
+    const ObjectInfo* outer_view = current_view_;
+    current_view_ = &obj;
+    struct Restore {
+      const ObjectInfo*& v;
+      const ObjectInfo* saved;
+      ~Restore() { v = saved; }
+    } restore{current_view_, outer_view};
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
     if (is_mutually_recursive(obj.definition_sql)) {
       ++view_depth_;
