@@ -67,6 +67,9 @@ struct EvalContext {
   std::span<const Datum> params;  // $1..$n of the statement being run
   std::string_view timezone = "UTC";
   std::string_view current_user = "freshet";
+  // session_user: the session's user (SET SESSION AUTHORIZATION), which SET ROLE leaves; empty
+  // means current_user.
+  std::string_view session_user;
   std::string_view current_database = "freshet";
   // The catalog, for the reg* types and catalog functions; may be null (see CatalogAccess).
   std::shared_ptr<const CatalogAccess> catalog;

@@ -283,6 +283,9 @@ Datum c_version(Args, EvalContext& ctx) {
 }
 Datum c_current_database(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_database); }
 Datum c_current_user(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_user); }
+Datum c_session_user(Args, EvalContext& ctx) {
+  return text_result(ctx, ctx.session_user.empty() ? ctx.current_user : ctx.session_user);
+}
 Datum c_current_schema(Args, EvalContext& ctx) { return text_result(ctx, "public"); }
 Datum c_current_schemas(Args a, EvalContext& ctx) {
   return text_result(ctx, a[0].as_bool() ? "{pg_catalog,public}" : "{public}");
@@ -446,7 +449,7 @@ void register_misc_functions(Registry& r) {
   r.add("version", {}, kText, &c_version, 89).volatility = Volatility::kStable;
   r.add("current_database", {}, kName, &c_current_database, 861).volatility = Volatility::kStable;
   for (std::string_view n : {"current_user", "session_user", "user", "current_role"})
-    r.add(n, {}, kName, &c_current_user, n == "current_user" ? 745 : (n == "session_user" ? 746 : 0)).volatility =
+    r.add(n, {}, kName, n == "session_user" ? &c_session_user : &c_current_user, n == "current_user" ? 745 : (n == "session_user" ? 746 : 0)).volatility =
         Volatility::kStable;
   r.add("current_schema", {}, kName, &c_current_schema, 1402).volatility = Volatility::kStable;
   r.add("current_schemas", {kBoolT}, TypeId::kTextArray, &c_current_schemas, 1403).volatility = Volatility::kStable;

@@ -42,7 +42,8 @@ void Catalog::check_read(const sql::ObjectInfo& obj, const sql::ObjectInfo* in_v
   uint32_t role = in_view != nullptr ? owner_of(*in_view) : role_oid_or_bootstrap(roles(), a->role);
   if (has_object_privilege(roles(), obj, role, priv::kSelect)) return;
   (void)position;  // PostgreSQL reports no position for a permission error
-  permission_denied(obj.kind == sql::ObjectKind::kSystemView ? sql::ObjectKind::kView : obj.kind, obj.name);
+  // pg_authid is a table in PostgreSQL (the message says so); the other catalogs are readable.
+  permission_denied(obj.kind == sql::ObjectKind::kSystemView ? sql::ObjectKind::kTable : obj.kind, obj.name);
 }
 
 void Catalog::check_create(const sql::ObjectInfo& obj, uint32_t role) const {

@@ -67,6 +67,13 @@ std::string spec_name(const RoleSession& s, const PgQuery__RoleSpec* r) {
   }
 }
 
+// A node that must be a RoleSpec (the grammar makes it one; checked all the same).
+const PgQuery__RoleSpec* role_spec(const PgQuery__Node* n) {
+  if (n == nullptr || n->node_case != PG_QUERY__NODE__NODE_ROLE_SPEC || n->role_spec == nullptr)
+    throw SqlError(sqlstate::kSyntaxError, "expected a role name");
+  return n->role_spec;
+}
+
 const Role& existing_role(const RoleState& rs, const std::string& name) {
   const Role* r = rs.find(name);
   if (r == nullptr) throw role_missing(name);
@@ -110,8 +117,9 @@ void add_membership(RoleState& rs, uint32_t role, uint32_t member, uint32_t gran
 void apply_role_options(RoleSession& s, RoleState& rs, Role& r, PgQuery__Node** options, size_t n, uint32_t who, bool alter) {
   bool who_super = is_superuser(rs, who);
   for (size_t i = 0; i < n; ++i) {
+    if (options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) continue;
     const PgQuery__DefElem* d = options[i]->def_elem;
-    std::string name = d->defname;
+    std::string name = d->defname ? d->defname : "";
     if (name == "password") {
       r.password = password_value(d);
     } else if (name == "superuser") {
@@ -196,13 +204,16 @@ std::unique_ptr<Execution> alter_role(RoleSession& s, const PgQuery__AlterRoleSt
   DdlLocks lock(s.cs);
   Catalog& catalog = s.cs.catalog;
   const RoleState& rs = catalog.roles();
+  if (st->role == nullptr) throw SqlError(sqlstate::kFeatureNotSupported, "ALTER ROLE ALL is not supported");
   const Role& target = existing_role(rs, spec_name(s, st->role));
   bool who_super = is_superuser(rs, who);
   // A role may change its own password; everything else needs CREATEROLE (superuser for a
   // superuser role).
   bool only_password = st->n_options > 0;
   for (size_t i = 0; i < st->n_options; ++i)
-    if (std::string(st->options[i]->def_elem->defname) != "password") only_password = false;
+    if (st->options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || st->options[i]->def_elem->defname == nullptr ||
+        std::string(st->options[i]->def_elem->defname) != "password")
+      only_password = false;
   if (!(only_password && target.oid == who)) {
     if (target.superuser && !who_super)
       throw SqlError(sqlstate::kInsufficientPrivilege, "must be superuser to alter superuser roles or change superuser attribute");
@@ -213,10 +224,11 @@ std::unique_ptr<Execution> alter_role(RoleSession& s, const PgQuery__AlterRoleSt
     Role& r = next.roles[oid];
     if (st->action < 0) {  // ALTER GROUP g DROP USER u
       for (size_t i = 0; i < st->n_options; ++i) {
+        if (st->options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) continue;
         const PgQuery__DefElem* d = st->options[i]->def_elem;
         if (d->arg == nullptr || d->arg->node_case != PG_QUERY__NODE__NODE_LIST) continue;
         for (size_t k = 0; k < d->arg->list->n_items; ++k) {
-          const Role& m = existing_role(next, spec_name(s, d->arg->list->items[k]->role_spec));
+          const Role& m = existing_role(next, spec_name(s, role_spec(d->arg->list->items[k])));
           std::erase_if(next.members, [&](const Membership& x) { return x.role == oid && x.member == m.oid; });
         }
       }
@@ -255,7 +267,7 @@ std::unique_ptr<Execution> drop_role(RoleSession& s, const PgQuery__DropRoleStmt
   std::vector<uint32_t> drop;
   std::string session_user = s.session_auth.empty() ? s.login_user : s.session_auth;
   for (size_t i = 0; i < st->n_roles; ++i) {
-    std::string name = spec_name(s, st->roles[i]->role_spec);
+    std::string name = spec_name(s, role_spec(st->roles[i]));
     const Role* r = rs.find(name);
     if (r == nullptr) {
       if (st->missing_ok) continue;  // PostgreSQL: NOTICE role "x" does not exist, skipping
@@ -292,7 +304,7 @@ std::unique_ptr<Execution> grant_role(RoleSession& s, const PgQuery__GrantRoleSt
   std::vector<uint32_t> granted, grantees;
   for (size_t i = 0; i < st->n_granted_roles; ++i) {
     const PgQuery__Node* n = st->granted_roles[i];
-    std::string name = n->node_case == PG_QUERY__NODE__NODE_ACCESS_PRIV ? n->access_priv->priv_name
+    std::string name = n->node_case == PG_QUERY__NODE__NODE_ACCESS_PRIV && n->access_priv->priv_name ? n->access_priv->priv_name
                        : n->node_case == PG_QUERY__NODE__NODE_ROLE_SPEC ? spec_name(s, n->role_spec)
                                                                         : "";
     const Role& r = existing_role(rs, name);
@@ -305,7 +317,7 @@ std::unique_ptr<Execution> grant_role(RoleSession& s, const PgQuery__GrantRoleSt
     granted.push_back(r.oid);
   }
   for (size_t i = 0; i < st->n_grantee_roles; ++i) {
-    std::string name = spec_name(s, st->grantee_roles[i]->role_spec);
+    std::string name = spec_name(s, role_spec(st->grantee_roles[i]));
     grantees.push_back(existing_role(rs, name).oid);
   }
   catalog.change_roles([&](RoleState& next) {
@@ -353,6 +365,7 @@ uint32_t requested_privileges(const PgQuery__GrantStmt* st, uint32_t all, const 
   if (st->n_privileges == 0) return all;  // ALL [PRIVILEGES]
   uint32_t mask = 0;
   for (size_t i = 0; i < st->n_privileges; ++i) {
+    if (st->privileges[i]->node_case != PG_QUERY__NODE__NODE_ACCESS_PRIV) throw SqlError(sqlstate::kSyntaxError, "expected a privilege");
     const PgQuery__AccessPriv* p = st->privileges[i]->access_priv;
     if (p->n_cols > 0) throw SqlError(sqlstate::kFeatureNotSupported, "column privileges are not supported");
     if (p->priv_name == nullptr) return all;
@@ -385,7 +398,7 @@ std::unique_ptr<Execution> grant(RoleSession& s, const PgQuery__GrantStmt* st, u
   const RoleState& rs = catalog.roles();
   std::vector<uint32_t> grantees;
   for (size_t i = 0; i < st->n_grantees; ++i) {
-    std::string name = spec_name(s, st->grantees[i]->role_spec);
+    std::string name = spec_name(s, role_spec(st->grantees[i]));
     grantees.push_back(name.empty() ? kPublicRoleOid : existing_role(rs, name).oid);
   }
   std::string done_tag = st->is_grant ? "GRANT" : "REVOKE";
@@ -405,6 +418,8 @@ std::unique_ptr<Execution> grant(RoleSession& s, const PgQuery__GrantStmt* st, u
         }
       } else {
         for (size_t i = 0; i < st->n_objects; ++i) {
+          if (st->objects[i]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+            throw SqlError(sqlstate::kFeatureNotSupported, "GRANT on this kind of object is not supported");
           const PgQuery__RangeVar* rv = st->objects[i]->range_var;
           const sql::ObjectInfo* o = catalog.lookup(rv->schemaname ? rv->schemaname : "", rv->relname);
           if (o == nullptr || o->kind == sql::ObjectKind::kIndex || o->kind == sql::ObjectKind::kSecret ||
@@ -495,6 +510,7 @@ std::unique_ptr<Execution> alter_owner(RoleSession& s, const PgQuery__AlterTable
   Catalog& catalog = s.cs.catalog;
   const RoleState& rs = catalog.roles();
   const PgQuery__RangeVar* rv = st->relation;
+  if (rv == nullptr || rv->relname == nullptr) throw SqlError(sqlstate::kSyntaxError, "expected a relation");
   const sql::ObjectInfo* found = catalog.lookup(rv->schemaname ? rv->schemaname : "", rv->relname);
   if (found == nullptr || found->kind == sql::ObjectKind::kSystemView) {
     if (st->missing_ok) return tag("ALTER TABLE");
@@ -502,6 +518,7 @@ std::unique_ptr<Execution> alter_owner(RoleSession& s, const PgQuery__AlterTable
   }
   sql::ObjectInfo* o = catalog.find(found->id);
   const PgQuery__RoleSpec* spec = st->cmds[0]->alter_table_cmd->newowner;
+  if (spec == nullptr) throw SqlError(sqlstate::kSyntaxError, "expected OWNER TO a role");
   std::string new_name = spec_name(s, spec);
   const Role& to = existing_role(rs, new_name);
   if (!is_superuser(rs, who)) {

@@ -471,6 +471,13 @@ bool catalog_has_privilege(const Catalog& catalog, char kind, std::string_view u
   return true;
 }
 
+void check_usage(const Catalog& catalog, const sql::ObjectInfo& obj) {
+  const AccessContext* a = current_access();
+  if (a == nullptr) return;
+  const RoleState& rs = catalog.roles();
+  if (!has_object_privilege(rs, obj, role_oid_or_bootstrap(rs, a->role), priv::kUsage)) permission_denied(obj.kind, obj.name);
+}
+
 // ---- the statement's role -----------------------------------------------------------------------
 
 namespace {

@@ -146,6 +146,10 @@ uint32_t parse_privilege_list(std::string_view text);
 // The word PostgreSQL's messages use for an object: "table", "view", "materialized view", ...
 const char* object_kind_word(sql::ObjectKind kind);
 
+// 42501 unless the statement's role (AccessScope; nothing without one) has USAGE on obj: a
+// secret named by CREATE CONNECTION, a connection named by CREATE SOURCE / SINK (their owners
+// and superusers do; GRANT USAGE ON SECRET|CONNECTION is not parsed yet).
+void check_usage(const Catalog& catalog, const sql::ObjectInfo& obj);
 // 42501 "permission denied for table t" (PostgreSQL's aclcheck_error wording).
 [[noreturn]] void permission_denied(sql::ObjectKind kind, const std::string& name);
 // 42501 "must be owner of table t".

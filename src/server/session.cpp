@@ -324,6 +324,7 @@ class Executor {
     ctx_.logical_time_ms = static_cast<uint64_t>((ctx_.statement_time_us + kUnixToPgEpochMicros) / 1000);
     ctx_.params = params_;
     ctx_.current_user = role_name_;
+    ctx_.session_user = session_user_;
     ctx_.current_database = st_.options.database;
     ctx_.catalog = sql::catalog_access(*catalog_);  // reg* types and pg_get_*def read the catalog
     ctx_.backend_pid = st_.backend_pid;
@@ -482,6 +483,7 @@ class Executor {
   Session::State& st_;
   // The role the statement runs as, and the scope that makes binding check its privileges.
   RoleSession role_session() { return {cs_, st_.options.user, st_.session_auth, st_.set_role, st_.settings, st_.changed, st_.txn != TransactionStatus::kIdle}; }
+  std::string session_user_ = st_.session_auth.empty() ? st_.options.user : st_.session_auth;
   std::string role_name_ = st_.set_role.empty() ? (st_.session_auth.empty() ? st_.options.user : st_.session_auth) : st_.set_role;
   std::optional<AccessScope> access_ = st_.client ? std::optional<AccessScope>(std::in_place, role_name_) : std::nullopt;
   std::unique_ptr<Execution> run_roles(const PgQuery__Node* stmt);
@@ -3066,6 +3068,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         if (o.secret) {
           const ObjectInfo* sec = catalog_->lookup("public", o.value);
           if (!sec || sec->kind != ObjectKind::kSecret) throw SqlError(sqlstate::kUndefinedObject, "unknown secret '" + o.value + "'");
+          check_usage(*catalog_, *sec);  // roles.hpp
           deps.push_back(sec->id);
           obj.connection_options.push_back({o.key, "SECRET " + o.value});
         } else if (o.key == "PASSWORD" || o.key == "SASL PASSWORD") {

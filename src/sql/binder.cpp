@@ -1379,6 +1379,7 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
         case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME_N: fn = "localtime"; break;
         case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA: fn = "current_schema"; break;
         case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG: fn = "current_database"; break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER: fn = "session_user"; break;
         default: fn = "current_user"; break;
       }
       ResolvedCall rc = resolve_function(fn, {}, loc(v->location));
