@@ -20,6 +20,9 @@ std::unique_ptr<Catalog> Catalog::copy_for_block(Catalog& base) const {
   c->system_views_ = system_views_;
   c->next_id_ = next_id_;
   c->next_oid_ = next_oid_;
+  c->roles_ = roles_;
+  c->roles_changed_ = roles_changed_;
+  c->roles_version_ = roles_version_;
   c->arrangement_rows = arrangement_rows;
   c->source_rows = source_rows;
   c->dataflow_rows = dataflow_rows;
@@ -76,20 +79,23 @@ bool Catalog::has_privilege(char kind, std::string_view user, std::string_view o
 }
 
 void Catalog::change_roles(const std::function<void(RoleState&)>& fn) {
-  if (base_ != nullptr) {
-    base_->change_roles(fn);
-    return;
-  }
   RoleState next = roles_;
   fn(next);
+  if (base_ != nullptr) {  // a transaction block's copy: stored and applied at COMMIT
+    roles_ = std::move(next);
+    roles_changed_ = true;
+    return;
+  }
   if (on_roles_change) on_roles_change(next);
   roles_ = std::move(next);
+  ++roles_version_;
 }
 
 void Catalog::restore_roles(RoleState rs) {
   for (const auto& [oid, r] : rs.roles)
     if (oid >= next_oid_) next_oid_ = oid + 1;
   roles_ = std::move(rs);
+  ++roles_version_;
 }
 
 sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps) {

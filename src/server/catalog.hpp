@@ -84,11 +84,16 @@ class Catalog : public sql::CatalogView {
   // Catalog::add checks it when a statement's role is set (AccessScope).
   void check_create(const sql::ObjectInfo& obj, uint32_t role) const;
   // Roles, memberships and the schemas' and database's ACLs (roles.hpp). A transaction
-  // block's catalog reads its base's: role statements do not run in a block.
-  const RoleState& roles() const { return base_ != nullptr ? base_->roles() : roles_; }
+  // block's catalog has its own copy, taken when the block's first DDL statement ran.
+  const RoleState& roles() const { return roles_; }
   // Changes them durably first (on_roles_change), then in memory; when the write fails
-  // nothing changes and the hook's SqlError is thrown. REQUIRES: mu held exclusively.
+  // nothing changes and the hook's SqlError is thrown. REQUIRES: mu held exclusively. In a
+  // block's catalog: its copy only (COMMIT stores and applies it, roles_changed()).
   void change_roles(const std::function<void(RoleState&)>& fn);
+  bool roles_changed() const { return roles_changed_; }
+  // Counts the shared catalog's role changes: a block whose roles changed commits only when
+  // no other change came in meanwhile (else 40001).
+  uint64_t roles_version() const { return roles_version_; }
   std::function<void(const RoleState&)> on_roles_change;
   // At start-up: the stored state, no hook.
   void restore_roles(RoleState rs);
@@ -181,6 +186,8 @@ class Catalog : public sql::CatalogView {
   }
   std::vector<SystemView> system_views_;
   RoleState roles_;
+  bool roles_changed_ = false;  // a block's copy: changed by the block
+  uint64_t roles_version_ = 0;  // the shared catalog's count; a block's copy: the count at its start
   uint64_t next_id_ = kFirstUserId;
   uint32_t next_oid_ = kFirstUserOid + 1;
   // A private catalog's real one (copy_for_block); null for the real catalog.

@@ -206,6 +206,10 @@ storage::Change Persistence::object_record(const sql::ObjectInfo& obj, const std
   return storage::Change::upsert(key_of("object", obj.id), text_row(to_json(obj, deps, secret_box_ ? &*secret_box_ : nullptr).dump()));
 }
 
+storage::Change Persistence::roles_record(const std::string& text) {
+  return storage::Change::upsert(key_of("roles", 0), text_row(text));
+}
+
 storage::Change Persistence::object_delete_record(uint64_t id) { return storage::Change::del(key_of("object", id)); }
 
 namespace {

@@ -115,6 +115,8 @@ class Persistence {
   // holds the "applied" marker (key [0] in the tables collection: no table has id 0).
   storage::Change object_record(const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) const;
   static storage::Change object_delete_record(uint64_t id);
+  // The roles' record (put_roles's), for a block's catalog batch.
+  static storage::Change roles_record(const std::string& json);
   // REQUIRES: the records' total size fits one record (storage::kMaxRecordBytes); checked by
   // the caller, which refuses larger blocks.
   static storage::Change block_redo_record(uint64_t seq, const std::vector<storage::Change>& table_changes);

@@ -184,7 +184,7 @@ std::vector<std::string> role_dependencies(const Catalog& catalog, const RoleSta
 
 std::unique_ptr<Execution> create_role(RoleSession& s, const PgQuery__CreateRoleStmt* st, uint32_t who) {
   DdlLocks lock(s.cs);
-  Catalog& catalog = s.cs.catalog;
+  Catalog& catalog = s.catalog;
   const RoleState& rs = catalog.roles();
   if (!can_createrole(rs, who)) throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to create role");
   std::string name = st->role ? st->role : "";
@@ -202,7 +202,7 @@ std::unique_ptr<Execution> create_role(RoleSession& s, const PgQuery__CreateRole
 
 std::unique_ptr<Execution> alter_role(RoleSession& s, const PgQuery__AlterRoleStmt* st, uint32_t who) {
   DdlLocks lock(s.cs);
-  Catalog& catalog = s.cs.catalog;
+  Catalog& catalog = s.catalog;
   const RoleState& rs = catalog.roles();
   if (st->role == nullptr) throw SqlError(sqlstate::kFeatureNotSupported, "ALTER ROLE ALL is not supported");
   const Role& target = existing_role(rs, spec_name(s, st->role));
@@ -243,7 +243,7 @@ std::unique_ptr<Execution> alter_role(RoleSession& s, const PgQuery__AlterRoleSt
 
 std::unique_ptr<Execution> rename_role(RoleSession& s, const PgQuery__RenameStmt* st, uint32_t who) {
   DdlLocks lock(s.cs);
-  Catalog& catalog = s.cs.catalog;
+  Catalog& catalog = s.catalog;
   const RoleState& rs = catalog.roles();
   std::string from = st->subname ? st->subname : "";
   std::string to = st->newname ? st->newname : "";
@@ -261,7 +261,7 @@ std::unique_ptr<Execution> rename_role(RoleSession& s, const PgQuery__RenameStmt
 
 std::unique_ptr<Execution> drop_role(RoleSession& s, const PgQuery__DropRoleStmt* st, uint32_t who) {
   DdlLocks lock(s.cs);
-  Catalog& catalog = s.cs.catalog;
+  Catalog& catalog = s.catalog;
   const RoleState& rs = catalog.roles();
   if (!can_createrole(rs, who)) throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to drop role");
   std::vector<uint32_t> drop;
@@ -299,7 +299,7 @@ std::unique_ptr<Execution> drop_role(RoleSession& s, const PgQuery__DropRoleStmt
 
 std::unique_ptr<Execution> grant_role(RoleSession& s, const PgQuery__GrantRoleStmt* st, uint32_t who) {
   DdlLocks lock(s.cs);
-  Catalog& catalog = s.cs.catalog;
+  Catalog& catalog = s.catalog;
   const RoleState& rs = catalog.roles();
   std::vector<uint32_t> granted, grantees;
   for (size_t i = 0; i < st->n_granted_roles; ++i) {
@@ -394,7 +394,7 @@ uint32_t grantor_for(const RoleState& rs, uint32_t who, uint32_t owner, const st
 
 std::unique_ptr<Execution> grant(RoleSession& s, const PgQuery__GrantStmt* st, uint32_t who) {
   DdlLocks lock(s.cs);
-  Catalog& catalog = s.cs.catalog;
+  Catalog& catalog = s.catalog;
   const RoleState& rs = catalog.roles();
   std::vector<uint32_t> grantees;
   for (size_t i = 0; i < st->n_grantees; ++i) {
@@ -507,7 +507,7 @@ std::unique_ptr<Execution> grant(RoleSession& s, const PgQuery__GrantStmt* st, u
 // ALTER TABLE/VIEW/MATERIALIZED VIEW t OWNER TO r.
 std::unique_ptr<Execution> alter_owner(RoleSession& s, const PgQuery__AlterTableStmt* st, uint32_t who) {
   DdlLocks lock(s.cs);
-  Catalog& catalog = s.cs.catalog;
+  Catalog& catalog = s.catalog;
   const RoleState& rs = catalog.roles();
   const PgQuery__RangeVar* rv = st->relation;
   if (rv == nullptr || rv->relname == nullptr) throw SqlError(sqlstate::kSyntaxError, "expected a relation");
@@ -558,13 +558,13 @@ std::unique_ptr<Execution> set_role(RoleSession& s, const PgQuery__VariableSetSt
   bool reset = st->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET || st->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT;
   std::string value = reset ? "" : set_value(st);
   std::shared_lock lock(s.cs.mu);
-  const RoleState& rs = s.cs.catalog.roles();
+  const RoleState& rs = s.catalog.roles();
   if (name == "role") {
     if (value == "none") value.clear();
     if (!value.empty()) {
       const Role& r = existing_role(rs, value);
       std::string session_user = s.session_auth.empty() ? s.login_user : s.session_auth;
-      if (!is_member_of_role(rs, role_for_name(s.cs.catalog, session_user), r.oid))
+      if (!is_member_of_role(rs, role_for_name(s.catalog, session_user), r.oid))
         throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to set role \"" + value + "\"");
     }
     s.set_role = value;
@@ -572,7 +572,7 @@ std::unique_ptr<Execution> set_role(RoleSession& s, const PgQuery__VariableSetSt
   } else {  // session_authorization
     if (!value.empty() && value != s.login_user) {
       existing_role(rs, value);
-      if (!is_superuser(rs, role_for_name(s.cs.catalog, s.login_user)))
+      if (!is_superuser(rs, role_for_name(s.catalog, s.login_user)))
         throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to set session authorization");
     }
     s.session_auth = value == s.login_user ? "" : value;
@@ -613,7 +613,7 @@ void report_role_settings(RoleSession& s) {
   bool super;
   {
     std::shared_lock lock(s.cs.mu);
-    super = is_superuser(s.cs.catalog.roles(), role_for_name(s.cs.catalog, current_role_name(s)));
+    super = is_superuser(s.catalog.roles(), role_for_name(s.catalog, current_role_name(s)));
   }
   auto set = [&](const std::string& k, const std::string& v) {
     if (s.settings[k] == v) return;
@@ -646,7 +646,7 @@ bool is_role_statement(const PgQuery__Node* stmt) {
 std::unique_ptr<Execution> run_role_statement(RoleSession& s, const PgQuery__Node* stmt) {
   auto who = [&] {
     std::shared_lock lock(s.cs.mu);
-    return role_for_name(s.cs.catalog, current_role_name(s));
+    return role_for_name(s.catalog, current_role_name(s));
   };
   switch (stmt->node_case) {
     case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT: return create_role(s, stmt->create_role_stmt, who());

@@ -21,6 +21,9 @@ namespace freshet::server {
 // Who runs a statement, and the session state the role statements change.
 struct RoleSession {
   Coordinator::State& cs;
+  // The catalog the statement changes: the shared one, or the transaction block's own (its
+  // role changes are then applied at COMMIT, transaction.hpp).
+  Catalog& catalog;
   const std::string& login_user;  // who authenticated
   std::string& session_auth;      // SET SESSION AUTHORIZATION; empty: login_user
   std::string& set_role;          // SET ROLE; empty: NONE

@@ -482,7 +482,7 @@ class Executor {
   Coordinator::State& cs_;
   Session::State& st_;
   // The role the statement runs as, and the scope that makes binding check its privileges.
-  RoleSession role_session() { return {cs_, st_.options.user, st_.session_auth, st_.set_role, st_.settings, st_.changed, st_.txn != TransactionStatus::kIdle}; }
+  RoleSession role_session() { return {cs_, *catalog_, st_.options.user, st_.session_auth, st_.set_role, st_.settings, st_.changed, st_.txn != TransactionStatus::kIdle}; }
   std::string session_user_ = st_.session_auth.empty() ? st_.options.user : st_.session_auth;
   std::string role_name_ = st_.set_role.empty() ? (st_.session_auth.empty() ? st_.options.user : st_.session_auth) : st_.set_role;
   std::optional<AccessScope> access_ = st_.client ? std::optional<AccessScope>(std::in_place, role_name_) : std::nullopt;
@@ -691,22 +691,10 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
 }
 
 std::unique_ptr<Execution> Executor::run_roles(const PgQuery__Node* stmt) {
+  // In a transaction block a role statement is DDL: it changes the block's catalog (its copy of
+  // the roles, its objects' ACLs) and takes effect at COMMIT (transaction.hpp).
+  if (is_role_statement(stmt)) begin_block_ddl();
   RoleSession rs = role_session();
-  if (is_role_statement(stmt) && st_.txn != TransactionStatus::kIdle) {
-    // Role statements change state beside the catalog's objects: not transactional. In a
-    // multi-statement query the implicit block so far is committed and they run on their own.
-    if (!(st_.implicit && st_.txn == TransactionStatus::kInBlock))
-      throw SqlError(sqlstate::kActiveSqlTransaction, "role and privilege statements cannot run inside a transaction block");
-    st_.implicit = false;
-    commit_open_block();
-    st_.implicit = true;
-    catalog_ = &cs_.catalog;
-    ctx_.catalog = sql::catalog_access(*catalog_);
-    rs.in_block = false;
-    auto result = run_role_statement(rs, stmt);
-    st_.txn = TransactionStatus::kInBlock;
-    return result;
-  }
   return run_role_statement(rs, stmt);
 }
 
@@ -1950,6 +1938,10 @@ void Executor::commit_block() {
     throw SqlError(sqlstate::kIoError, "could not commit: the rows of an earlier transaction could not be stored")
         .with_hint("Restart the server: it writes them at start.");
   BlockDiff diff = block_diff(*block, cs_.catalog);
+  // Role changes of the block: the shared roles must not have changed since it began.
+  if (block->catalog->roles_changed() && block->catalog->roles_version() != cs_.catalog.roles_version())
+    throw SqlError(sqlstate::kSerializationFailure, "could not serialize access due to concurrent update")
+        .with_detail("Roles or privileges were changed by another transaction.");
   // The block's table writes, checked against what the block sees (its own catalog: the tables
   // it created are empty, the others are the shared ones) and turned into records. Nothing is
   // applied yet.
@@ -1992,6 +1984,7 @@ void Executor::commit_block() {
           .with_hint("Commit the DDL first, then write the rows in their own transactions.");
     const uint64_t seq = cs_.last_block_seq + 1;
     auto records = block_catalog_records(diff, *block, *cs_.persist);
+    if (block->catalog->roles_changed()) records.push_back(Persistence::roles_record(block->catalog->roles().to_json()));
     records.push_back(Persistence::block_redo_record(seq, commit_records_));
     // The commit point: the catalog changes and the redo record of the rows, one durable batch.
     if (Status ps = cs_.persist->write_catalog(ts, std::move(records)); !ps)
@@ -2024,6 +2017,7 @@ void Executor::commit_block() {
         add_unique_index(*t, *data, *idx, count_keys(*data, idx->index_key));
     }
     for (uint64_t id : diff.changed) *cs_.catalog.find(id) = *block->catalog->find(id);  // never renamed in a block
+    if (block->catalog->roles_changed()) cs_.catalog.restore_roles(block->catalog->roles());
   }
   for (auto& [id, d] : staged_) {
     dataflow::consolidate(d);
