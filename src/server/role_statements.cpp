@@ -4,6 +4,8 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
+#include <cctype>
+#include <regex>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -459,6 +461,30 @@ std::unique_ptr<Execution> grant(RoleSession& s, const PgQuery__GrantStmt* st, u
       }
       return tag(done_tag);
     }
+    case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_SERVER:  // ON CONNECTION (rewrite_object_grant)
+    case PG_QUERY__OBJECT_TYPE__OBJECT_FDW: {            // ON SECRET
+      bool connection = st->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_SERVER;
+      sql::ObjectKind kind = connection ? sql::ObjectKind::kConnection : sql::ObjectKind::kSecret;
+      uint32_t privs = requested_privileges(st, priv::kUsage, connection ? "connection" : "secret");
+      std::vector<uint64_t> ids;
+      for (size_t i = 0; i < st->n_objects; ++i) {
+        std::string name = node_string(st->objects[i]);
+        const sql::ObjectInfo* o = catalog.lookup("", name);
+        if (o == nullptr || o->kind != kind)
+          throw SqlError(sqlstate::kUndefinedObject, std::string("unknown ") + (connection ? "connection" : "secret") + " '" + name + "'");
+        uint32_t owner = owner_of(*o);
+        if (!is_superuser(rs, who) && !has_privs_of_role(rs, who, owner)) must_be_owner(o->kind, o->name);
+        ids.push_back(o->id);
+      }
+      for (uint64_t id : ids) {
+        sql::ObjectInfo* o = catalog.find(id);
+        std::vector<sql::AclItem> acl = effective_acl(*o);
+        change_acl(acl, st->is_grant, st->grant_option, privs, owner_of(*o), grantees);
+        o->acl = std::move(acl);
+        catalog.updated(id);
+      }
+      return tag(done_tag);
+    }
     case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: {
       uint32_t privs = requested_privileges(st, priv::kAllSchema, "schema");
       std::vector<std::string> schemas;
@@ -622,6 +648,26 @@ void report_role_settings(RoleSession& s) {
   };
   set("session_authorization", session_user);
   set("is_superuser", super ? "on" : "off");
+}
+
+std::optional<std::string> rewrite_object_grant(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+  auto starts = [&](std::string_view word) {
+    if (sql.size() - i < word.size()) return false;
+    for (size_t k = 0; k < word.size(); ++k)
+      if (std::tolower(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+    return true;
+  };
+  if (!starts("grant") && !starts("revoke")) return std::nullopt;
+  static const std::regex kOn(R"(\bON\s+(SECRET|CONNECTION|SOURCE)\s)", std::regex::icase);
+  std::string text(sql);
+  std::smatch m;
+  if (!std::regex_search(text, m, kOn)) return std::nullopt;
+  std::string kind = m[1].str();
+  for (auto& c : kind) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string with = kind == "SECRET" ? "ON FOREIGN DATA WRAPPER " : kind == "CONNECTION" ? "ON FOREIGN SERVER " : "ON TABLE ";
+  return text.substr(0, static_cast<size_t>(m.position(0))) + with + text.substr(static_cast<size_t>(m.position(0) + m.length(0)));
 }
 
 bool is_role_statement(const PgQuery__Node* stmt) {

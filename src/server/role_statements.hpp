@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +46,10 @@ std::unique_ptr<Execution> run_role_statement(RoleSession& s, const PgQuery__Nod
 // checks): INSERT/UPDATE/DELETE/TRUNCATE on the written table, COPY FROM's INSERT, ownership
 // for DROP. Throws 42501. REQUIRES: no lock held (takes mu shared).
 void check_statement_privileges(Coordinator::State& cs, const Catalog& catalog, const std::string& role, const PgQuery__Node* stmt);
+// Materialize's `GRANT|REVOKE ... ON SECRET|CONNECTION|SOURCE name ...`, which PostgreSQL's
+// grammar lacks, in a form it parses (ON FOREIGN DATA WRAPPER, ON FOREIGN SERVER, ON TABLE)
+// that run_role_statement maps back; nullopt for any other text (cheap: a look at the first word).
+std::optional<std::string> rewrite_object_grant(std::string_view sql);
 // Whether stmt is one of run_role_statement's, SET ROLE / SET SESSION AUTHORIZATION aside
 // (those are session state and run anywhere; the others not in a transaction block).
 bool is_role_statement(const PgQuery__Node* stmt);

@@ -284,7 +284,10 @@ std::vector<std::string> Session::split(std::string_view sql) {
     // by hand and check every piece, so that a real syntax error is still reported.
     auto parts = sql::split_statements(sql);
     for (const auto& part : parts)
-      if (!sql::parse_streaming(part)) sql::ParseTree::parse(part);
+      if (!sql::parse_streaming(part)) {
+        auto grant = rewrite_object_grant(part);  // GRANT ... ON SECRET (role_statements.hpp)
+        sql::ParseTree::parse(grant ? *grant : part);
+      }
     return parts;
   }
   std::vector<std::string> out;
@@ -3341,7 +3344,16 @@ PreparedStatement Session::prepare_in_block(std::string_view sql_text, std::span
   }
   std::shared_ptr<sql::ParseTree> tree;
   if (state_->split_tree && state_->split_text == sql_text) tree = std::move(state_->split_tree);
-  else tree = sql::ParseTree::parse(sql_text);
+  else {
+    try {
+      tree = sql::ParseTree::parse(sql_text);
+    } catch (const SqlError&) {
+      // GRANT ... ON SECRET|CONNECTION|SOURCE (Materialize's), not PostgreSQL's grammar.
+      auto grant = rewrite_object_grant(sql_text);  // role_statements.hpp
+      if (!grant) throw;
+      tree = sql::ParseTree::parse(*grant);
+    }
+  }
   state_->split_tree.reset();
   state_->split_text.clear();
   if (tree->size() > 1) throw SqlError(sqlstate::kSyntaxError, "cannot insert multiple commands into a prepared statement");
