@@ -202,7 +202,9 @@ void add_user_password(AuthConfig& auth, std::string_view entry, const std::stri
     throw UsageError{where + ": expected USER:PASSWORD"};
   }
   auth.require_password = true;
-  auth.passwords[std::string(entry.substr(0, colon))] = std::string(entry.substr(colon + 1));
+  std::string user(entry.substr(0, colon));
+  if (auth.bootstrap_role.empty()) auth.bootstrap_role = user;  // the first one (roles.hpp)
+  auth.passwords[user] = std::string(entry.substr(colon + 1));
 }
 
 void read_password_file(AuthConfig& auth, const std::string& path) {

@@ -47,6 +47,16 @@ class CatalogAccess {
   // A view's SELECT text as written.
   virtual std::optional<std::string> view_definition(uint32_t view_oid) const = 0;
   virtual std::optional<std::string> rule_definition(uint32_t rule_oid) const = 0;
+  // has_table_privilege & co. and pg_has_role: whether role `user` (a name) holds
+  // `privilege` (e.g. "SELECT", "USAGE, CREATE"; for a role: "MEMBER", "USAGE", "SET") on the
+  // object named `object_name` (or, when it is empty, with oid object_oid). kind: 't' table,
+  // 's' schema, 'd' database, 'r' role. Throws SqlError for unknown names and privileges.
+  // The default answers true (no roles).
+  virtual bool has_privilege(char kind, std::string_view user, std::string_view object_name, uint32_t object_oid,
+                             std::string_view privilege) const {
+    (void)kind, (void)user, (void)object_name, (void)object_oid, (void)privilege;
+    return true;
+  }
 };
 
 // What an evaluation may need besides its arguments.
@@ -57,6 +67,9 @@ struct EvalContext {
   std::span<const Datum> params;  // $1..$n of the statement being run
   std::string_view timezone = "UTC";
   std::string_view current_user = "freshet";
+  // session_user: the session's user (SET SESSION AUTHORIZATION), which SET ROLE leaves; empty
+  // means current_user.
+  std::string_view session_user;
   std::string_view current_database = "freshet";
   // The catalog, for the reg* types and catalog functions; may be null (see CatalogAccess).
   std::shared_ptr<const CatalogAccess> catalog;

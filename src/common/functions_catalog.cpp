@@ -71,6 +71,17 @@ Datum c_get_expr(Args a, EvalContext&) { return a[0]; }
 
 Datum c_null(Args, EvalContext&) { return Datum::null(); }
 Datum c_true(Args, EvalContext&) { return Datum::from_bool(true); }
+
+template <bool WithUser, bool ByOid>
+Datum c_has_role(Args a, EvalContext& ctx) {
+  size_t i = 0;
+  std::string user = WithUser ? std::string(a[i++].as_string()) : std::string(ctx.current_user);
+  const Datum& role = a[i++];
+  std::string_view priv = a[i].as_string();
+  if (!ctx.catalog) return Datum::from_bool(true);
+  if (ByOid) return Datum::from_bool(ctx.catalog->has_privilege('r', user, "", static_cast<uint32_t>(role.as_int()), priv));
+  return Datum::from_bool(ctx.catalog->has_privilege('r', user, role.as_string(), 0, priv));
+}
 Datum c_false(Args, EvalContext&) { return Datum::from_bool(false); }
 Datum c_zero(Args, EvalContext&) { return Datum::from_int(0); }
 Datum c_empty(Args, EvalContext& ctx) { return text_result(ctx, ""); }
@@ -225,11 +236,11 @@ void register_catalog_functions(Registry& r) {
                              "pg_ts_config_is_visible", "pg_ts_dict_is_visible", "pg_ts_parser_is_visible",
                              "pg_ts_template_is_visible"})
     stable(r.add(n, {kOidT}, kBoolT, &c_true));
-  // One role, a superuser: it has every role's privileges.
-  stable(r.add("pg_has_role", {kName, kText}, kBoolT, &c_true, 2709));
-  stable(r.add("pg_has_role", {kOidT, kText}, kBoolT, &c_true, 2710));
-  stable(r.add("pg_has_role", {kName, kName, kText}, kBoolT, &c_true, 2705));
-  stable(r.add("pg_has_role", {kName, kOidT, kText}, kBoolT, &c_true, 2706));
+  // Role membership, answered by the catalog (CatalogAccess::has_privilege, kind 'r').
+  stable(r.add("pg_has_role", {kName, kText}, kBoolT, &c_has_role<false, false>, 2709));
+  stable(r.add("pg_has_role", {kOidT, kText}, kBoolT, &c_has_role<false, true>, 2710));
+  stable(r.add("pg_has_role", {kName, kName, kText}, kBoolT, &c_has_role<true, false>, 2705));
+  stable(r.add("pg_has_role", {kName, kOidT, kText}, kBoolT, &c_has_role<true, true>, 2706));
   register_array_type<TypeId::kTextArray, TypeId::kText>(r);
   register_array_type<TypeId::kInt2Array, TypeId::kInt2>(r);
   register_array_type<TypeId::kOidArray, TypeId::kOid>(r);

@@ -283,6 +283,9 @@ Datum c_version(Args, EvalContext& ctx) {
 }
 Datum c_current_database(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_database); }
 Datum c_current_user(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_user); }
+Datum c_session_user(Args, EvalContext& ctx) {
+  return text_result(ctx, ctx.session_user.empty() ? ctx.current_user : ctx.session_user);
+}
 Datum c_current_schema(Args, EvalContext& ctx) { return text_result(ctx, "public"); }
 Datum c_current_schemas(Args a, EvalContext& ctx) {
   return text_result(ctx, a[0].as_bool() ? "{pg_catalog,public}" : "{public}");
@@ -300,7 +303,26 @@ Datum c_terminate_backend(Args a, EvalContext& ctx) {
 Datum c_null(Args, EvalContext&) { return Datum::null(); }
 Datum c_true(Args, EvalContext&) { return Datum::from_bool(true); }
 Datum c_encoding(Args a, EvalContext& ctx) { return text_result(ctx, a[0].as_int() == 6 ? "UTF8" : "SQL_ASCII"); }
-Datum c_userbyid(Args a, EvalContext& ctx) { return text_result(ctx, "freshet"); }
+Datum c_userbyid(Args a, EvalContext& ctx) {
+  if (ctx.catalog) {
+    if (auto n = ctx.catalog->role_name(static_cast<uint32_t>(a[0].as_int()))) return text_result(ctx, *n);
+    return text_result(ctx, "unknown (OID=" + std::to_string(a[0].as_int()) + ")");
+  }
+  return text_result(ctx, "freshet");
+}
+
+// has_table_privilege & co. and pg_has_role: (object, priv), (user, object, priv) with the
+// object by name (text/name) or by oid; the catalog answers (CatalogAccess::has_privilege).
+template <char Kind, bool WithUser, bool ByOid>
+Datum c_has_privilege(Args a, EvalContext& ctx) {
+  size_t i = 0;
+  std::string user = WithUser ? std::string(a[i++].as_string()) : std::string(ctx.current_user);
+  const Datum& obj = a[i++];
+  std::string_view priv = a[i].as_string();
+  if (!ctx.catalog) return Datum::from_bool(true);
+  if (ByOid) return Datum::from_bool(ctx.catalog->has_privilege(Kind, user, "", static_cast<uint32_t>(obj.as_int()), priv));
+  return Datum::from_bool(ctx.catalog->has_privilege(Kind, user, obj.as_string(), 0, priv));
+}
 
 // format_type(type_oid, typmod): typmod as stored in pg_attribute.atttypmod (PostgreSQL's
 // convention: varchar/bpchar/numeric include the 4-byte header).
@@ -427,7 +449,7 @@ void register_misc_functions(Registry& r) {
   r.add("version", {}, kText, &c_version, 89).volatility = Volatility::kStable;
   r.add("current_database", {}, kName, &c_current_database, 861).volatility = Volatility::kStable;
   for (std::string_view n : {"current_user", "session_user", "user", "current_role"})
-    r.add(n, {}, kName, &c_current_user, n == "current_user" ? 745 : (n == "session_user" ? 746 : 0)).volatility =
+    r.add(n, {}, kName, n == "session_user" ? &c_session_user : &c_current_user, n == "current_user" ? 745 : (n == "session_user" ? 746 : 0)).volatility =
         Volatility::kStable;
   r.add("current_schema", {}, kName, &c_current_schema, 1402).volatility = Volatility::kStable;
   r.add("current_schemas", {kBoolT}, TypeId::kTextArray, &c_current_schemas, 1403).volatility = Volatility::kStable;
@@ -449,8 +471,20 @@ void register_misc_functions(Registry& r) {
   r.add("pg_table_is_visible", {kOidT}, kBoolT, &c_true, 2079).volatility = Volatility::kStable;
   r.add("pg_type_is_visible", {kOidT}, kBoolT, &c_true, 2080).volatility = Volatility::kStable;
   r.add("pg_function_is_visible", {kOidT}, kBoolT, &c_true, 2081).volatility = Volatility::kStable;
-  for (std::string_view n : {"has_table_privilege", "has_schema_privilege", "has_database_privilege",
-                             "has_column_privilege", "has_any_column_privilege", "has_function_privilege",
+  auto has = [&](std::string_view n, ScalarFn by_name, ScalarFn by_oid, ScalarFn user_name, ScalarFn user_oid) {
+    r.add(n, {kText, kText}, kBoolT, by_name).volatility = Volatility::kStable;
+    r.add(n, {kOidT, kText}, kBoolT, by_oid).volatility = Volatility::kStable;
+    r.add(n, {kName, kText, kText}, kBoolT, user_name).volatility = Volatility::kStable;
+    r.add(n, {kName, kOidT, kText}, kBoolT, user_oid).volatility = Volatility::kStable;
+  };
+  has("has_table_privilege", &c_has_privilege<'t', false, false>, &c_has_privilege<'t', false, true>,
+      &c_has_privilege<'t', true, false>, &c_has_privilege<'t', true, true>);
+  has("has_schema_privilege", &c_has_privilege<'s', false, false>, &c_has_privilege<'s', false, true>,
+      &c_has_privilege<'s', true, false>, &c_has_privilege<'s', true, true>);
+  has("has_database_privilege", &c_has_privilege<'d', false, false>, &c_has_privilege<'d', false, true>,
+      &c_has_privilege<'d', true, false>, &c_has_privilege<'d', true, true>);
+  // Column, function and sequence privileges are not modelled: true.
+  for (std::string_view n : {"has_column_privilege", "has_any_column_privilege", "has_function_privilege",
                              "has_sequence_privilege"}) {
     r.add(n, {kText, kText}, kBoolT, &c_true).volatility = Volatility::kStable;
     r.add(n, {kOidT, kText}, kBoolT, &c_true).volatility = Volatility::kStable;

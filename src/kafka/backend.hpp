@@ -20,6 +20,7 @@
 #include "common/error.hpp"
 #include "common/row.hpp"
 #include "common/types.hpp"
+#include "kafka/sasl.hpp"
 
 namespace freshet::kafka {
 
@@ -167,6 +168,22 @@ class KafkaBackend {
   // the password a SCRAM-SHA-256 exchange verifies against (nullopt: unknown user).
   virtual bool authenticate_plain(std::string_view user, std::string_view password) = 0;
   virtual std::optional<std::string> scram_password(std::string_view user) = 0;
+  // The SCRAM-SHA-256 credential to verify against (nullopt: unknown user). The default
+  // derives it from scram_password; a backend that stores verifiers (not passwords) overrides it.
+  virtual std::optional<ScramCredential> scram_credential(std::string_view user) {
+    auto password = scram_password(user);
+    if (!password) return std::nullopt;
+    return make_scram_credential(*password, "freshet-salt:" + std::string(user));
+  }
+
+  // Authorization (README.md "Authorization"): whether `principal` (the SASL user; "" on a
+  // listener without SASL) may do `op` on a topic. Answered per request, so that a GRANT or
+  // REVOKE takes effect on open connections. The default allows everything.
+  enum class TopicOperation : uint8_t { kRead, kWrite, kDescribe, kCreate, kDelete };
+  virtual bool authorize(std::string_view principal, std::string_view topic, TopicOperation op) {
+    (void)principal, (void)topic, (void)op;
+    return true;
+  }
 
   // Consumer-group offsets, durable once commit_offsets returns ok.
   virtual Status commit_offsets(std::string_view group, const std::vector<CommittedOffset>& offsets) = 0;

@@ -225,13 +225,13 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
     ApiVersionsResponse r{0, {supported_apis().begin(), supported_apis().end()}, 0};
     encode_api_versions(r, v, body);
   } else if (auto* m = get<MetadataRequest>(req)) {
-    body = handle_metadata(*m, v);
+    body = handle_metadata(*m, v, st.principal);
   } else if (auto* lo = get<ListOffsetsRequest>(req)) {
-    body = handle_list_offsets(*lo, v);
+    body = handle_list_offsets(*lo, v, st.principal);
   } else if (auto* f = get<FetchRequest>(req)) {
     body = handle_fetch(*f, v, st);
   } else if (auto* p = get<ProduceRequest>(req)) {
-    body = handle_produce(*p, v);
+    body = handle_produce(*p, v, st.principal);
     if (p->acks == 0) return std::nullopt;
   } else if (get<FindCoordinatorRequest>(req)) {
     FindCoordinatorResponse r;
@@ -269,9 +269,9 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
   } else if (auto* sa = get<SaslAuthenticateRequest>(req)) {
     encode_sasl_authenticate(sasl_authenticate(sa->auth_bytes, st), v, body);
   } else if (auto* ct = get<CreateTopicsRequest>(req)) {
-    body = handle_create_topics(*ct, v);
+    body = handle_create_topics(*ct, v, st.principal);
   } else if (auto* dt = get<DeleteTopicsRequest>(req)) {
-    body = handle_delete_topics(*dt, v);
+    body = handle_delete_topics(*dt, v, st.principal);
   } else if (get<InitProducerIdRequest>(req)) {
     InitProducerIdResponse r;
     r.producer_id = next_producer_id_++;
@@ -283,7 +283,7 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
   return frame_response(h, body);
 }
 
-std::string KafkaServer::handle_metadata(const MetadataRequest& r, int16_t v) {
+std::string KafkaServer::handle_metadata(const MetadataRequest& r, int16_t v, const std::string& principal) {
   MetadataResponse resp;
   resp.brokers.push_back({0, advertised_host(), advertised_port()});
   resp.cluster_id = options_.cluster_id;
@@ -294,12 +294,23 @@ std::string KafkaServer::handle_metadata(const MetadataRequest& r, int16_t v) {
     for (int32_t p = 0; p < t.partitions; ++p) mt.partitions.push_back({0, p, 0, 0});
     resp.topics.push_back(std::move(mt));
   };
+  using Op = KafkaBackend::TopicOperation;
   if (!r.topics) {
-    for (const TopicInfo& t : backend_.topics()) add(t);
+    // All topics: only those the principal may describe, as Kafka lists them.
+    for (const TopicInfo& t : backend_.topics())
+      if (backend_.authorize(principal, t.name, Op::kDescribe)) add(t);
   } else {
     for (const std::string& name : *r.topics) {
       auto t = backend_.topic(name);
-      if (!t && r.allow_auto_topic_creation && options_.auto_create_topics && valid_topic_name(name)) {
+      if (t && !backend_.authorize(principal, name, Op::kDescribe)) {
+        MetadataResponse::Topic mt;
+        mt.name = name;
+        mt.error_code = error::kTopicAuthorizationFailed;
+        resp.topics.push_back(std::move(mt));
+        continue;
+      }
+      if (!t && r.allow_auto_topic_creation && options_.auto_create_topics && valid_topic_name(name) &&
+          backend_.authorize(principal, name, Op::kCreate)) {
         std::string message;
         int16_t e = backend_.create_topic(name, backend_.default_partitions(), false, message);
         if (e == 0 || e == error::kTopicAlreadyExists) t = backend_.topic(name);  // created, or by a racing client
@@ -319,7 +330,7 @@ std::string KafkaServer::handle_metadata(const MetadataRequest& r, int16_t v) {
   return out;
 }
 
-std::string KafkaServer::handle_list_offsets(const ListOffsetsRequest& r, int16_t v) {
+std::string KafkaServer::handle_list_offsets(const ListOffsetsRequest& r, int16_t v, const std::string& principal) {
   ListOffsetsResponse resp;
   for (const auto& t : r.topics) {
     ListOffsetsResponse::Topic rt;
@@ -328,7 +339,9 @@ std::string KafkaServer::handle_list_offsets(const ListOffsetsRequest& r, int16_
       ListOffsetsResponse::Partition rp;
       rp.partition_index = p.partition_index;
       OffsetsInfo o = backend_.offsets(t.name, p.partition_index);
-      if (o.error != 0) {
+      if (o.error == 0 && !backend_.authorize(principal, t.name, KafkaBackend::TopicOperation::kRead)) {
+        rp.error_code = error::kTopicAuthorizationFailed;
+      } else if (o.error != 0) {
         rp.error_code = o.error;
       } else if (p.timestamp == -1) {
         rp.offset = o.high_watermark;
@@ -391,6 +404,8 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v, ConnStat
       int16_t topic_error = 0;
       if (!info) {
         topic_error = error::kUnknownTopicOrPartition;
+      } else if (!backend_.authorize(st.principal, t.topic, KafkaBackend::TopicOperation::kRead)) {
+        topic_error = error::kTopicAuthorizationFailed;
       } else if (info->format != TopicFormat::kRaw) {
         auto c = catalog_.codec(*info);
         if (c) {
@@ -484,7 +499,7 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v, ConnStat
   }
 }
 
-std::string KafkaServer::handle_produce(const ProduceRequest& r, int16_t v) {
+std::string KafkaServer::handle_produce(const ProduceRequest& r, int16_t v, const std::string& principal) {
   ProduceResponse resp;
   for (const auto& t : r.topics) {
     ProduceResponse::Topic rt;
@@ -505,6 +520,8 @@ std::string KafkaServer::handle_produce(const ProduceRequest& r, int16_t v) {
       };
       if (!info) {
         fail(error::kUnknownTopicOrPartition, "unknown topic");
+      } else if (!backend_.authorize(principal, t.name, KafkaBackend::TopicOperation::kWrite)) {
+        fail(error::kTopicAuthorizationFailed, "Not authorized to access topics: [" + t.name + "]");
       } else if (!codec && !raw) {
         fail(error::kKafkaStorageError, "cannot register the topic's schemas");
       } else if (r.transactional_id) {
@@ -624,7 +641,7 @@ std::string KafkaServer::handle_offset_fetch(const OffsetFetchRequest& r, int16_
   return out;
 }
 
-std::string KafkaServer::handle_create_topics(const CreateTopicsRequest& r, int16_t v) {
+std::string KafkaServer::handle_create_topics(const CreateTopicsRequest& r, int16_t v, const std::string& principal) {
   CreateTopicsResponse resp;
   std::map<std::string, int> seen;
   for (const auto& t : r.topics) ++seen[t.name];
@@ -646,6 +663,8 @@ std::string KafkaServer::handle_create_topics(const CreateTopicsRequest& r, int1
     } else if (t.replication_factor != -1 && t.replication_factor != 1) {
       fail(error::kInvalidReplicationFactor,
            "Replication factor: " + std::to_string(t.replication_factor) + " larger than available brokers: 1.");
+    } else if (!backend_.authorize(principal, t.name, KafkaBackend::TopicOperation::kCreate)) {
+      fail(error::kTopicAuthorizationFailed, "Authorization failed.");
     } else if (partitions < 1 || partitions > kMaxTopicPartitions) {
       fail(error::kInvalidPartitions, "Number of partitions must be between 1 and " +
                                           std::to_string(kMaxTopicPartitions) + ", got " + std::to_string(partitions) + ".");
@@ -662,11 +681,12 @@ std::string KafkaServer::handle_create_topics(const CreateTopicsRequest& r, int1
   return out;
 }
 
-std::string KafkaServer::handle_delete_topics(const DeleteTopicsRequest& r, int16_t v) {
+std::string KafkaServer::handle_delete_topics(const DeleteTopicsRequest& r, int16_t v, const std::string& principal) {
   DeleteTopicsResponse resp;
   for (const std::string& name : r.topic_names) {
     std::string message;
-    int16_t e = backend_.delete_topic(name, message);
+    int16_t e = backend_.authorize(principal, name, KafkaBackend::TopicOperation::kDelete) ? backend_.delete_topic(name, message)
+                                                                                             : error::kTopicAuthorizationFailed;
     resp.topics.push_back({name, e});
   }
   std::string out;
@@ -685,6 +705,7 @@ SaslAuthenticateResponse KafkaServer::sasl_authenticate(const std::string& auth_
     auto creds = parse_sasl_plain(auth_bytes);
     if (creds && backend_.authenticate_plain(creds->user, creds->password)) {
       st.authenticated = true;
+      st.principal = creds->user;
     } else {
       fail(error::kSaslAuthenticationFailed, "Authentication failed: Invalid username or password");
     }
@@ -692,11 +713,7 @@ SaslAuthenticateResponse KafkaServer::sasl_authenticate(const std::string& auth_
     if (!st.scram) {
       KafkaBackend& backend = backend_;
       st.scram = std::make_unique<ScramServer>(
-          [&backend](const std::string& user) -> std::optional<ScramCredential> {
-            auto password = backend.scram_password(user);
-            if (!password) return std::nullopt;
-            return make_scram_credential(*password, "freshet-salt:" + user);
-          },
+          [&backend](const std::string& user) -> std::optional<ScramCredential> { return backend.scram_credential(user); },
           random_nonce());
       auto first = st.scram->client_first(auth_bytes);
       if (first) {
@@ -709,6 +726,7 @@ SaslAuthenticateResponse KafkaServer::sasl_authenticate(const std::string& auth_
       if (final_msg) {
         resp.auth_bytes = *final_msg;
         st.authenticated = true;
+        st.principal = st.scram->user();
       } else {
         fail(error::kSaslAuthenticationFailed, "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256");
       }

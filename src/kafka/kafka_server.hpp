@@ -85,6 +85,7 @@ class KafkaServer {
     std::string client_id;
     std::string client_host;  // the peer's address, for DescribeGroups
     bool authenticated = false;
+    std::string principal;  // the SASL user once authenticated; "" without SASL
     std::string mechanism;  // after SaslHandshake
     std::unique_ptr<ScramServer> scram;
     bool close = false;     // close after sending the response
@@ -109,8 +110,8 @@ class KafkaServer {
   void accept_loop();
   void serve(std::shared_ptr<Connection> conn, ConnectionGate::Ticket& ticket);
 
-  std::string handle_metadata(const MetadataRequest& r, int16_t v);
-  std::string handle_list_offsets(const ListOffsetsRequest& r, int16_t v);
+  std::string handle_metadata(const MetadataRequest& r, int16_t v, const std::string& principal);
+  std::string handle_list_offsets(const ListOffsetsRequest& r, int16_t v, const std::string& principal);
   std::string handle_fetch(const FetchRequest& r, int16_t v, ConnState& st);
   // Reserves up to want bytes of the fetch budget (at least min(want, 1 MiB), waiting for it
   // until deadline; less than that only when the deadline passed); returns what was granted.
@@ -119,11 +120,11 @@ class KafkaServer {
   // Reads one size-prefixed frame into frame, growing it as bytes arrive; false on EOF, a
   // size over limit, an error or the idle timeout.
   bool read_frame(Connection& conn, std::string& frame, size_t limit, bool raw_sasl);
-  std::string handle_produce(const ProduceRequest& r, int16_t v);
+  std::string handle_produce(const ProduceRequest& r, int16_t v, const std::string& principal);
   std::string handle_offset_commit(const OffsetCommitRequest& r, int16_t v);
   std::string handle_offset_fetch(const OffsetFetchRequest& r, int16_t v);
-  std::string handle_create_topics(const CreateTopicsRequest& r, int16_t v);
-  std::string handle_delete_topics(const DeleteTopicsRequest& r, int16_t v);
+  std::string handle_create_topics(const CreateTopicsRequest& r, int16_t v, const std::string& principal);
+  std::string handle_delete_topics(const DeleteTopicsRequest& r, int16_t v, const std::string& principal);
   SaslAuthenticateResponse sasl_authenticate(const std::string& auth_bytes, ConnState& state);
   std::string advertised_host() const;
   int32_t advertised_port() const;

@@ -423,6 +423,7 @@ std::optional<int32_t> parse_int(const std::string& s) {
 
 std::pair<int, std::string> SchemaRegistryServer::handle(const std::string& method, const std::string& raw_path,
                                                          const std::string& authorization, const std::string& body) {
+  std::string principal;  // the Basic user; "" without authentication (trust)
   if (options_.basic_auth_required) {
     bool ok = false;
     if (lower(authorization.substr(0, 6)) == "basic ") {
@@ -430,10 +431,28 @@ std::pair<int, std::string> SchemaRegistryServer::handle(const std::string& meth
       if (decoded) {
         size_t colon = decoded->find(':');
         ok = colon != std::string::npos && backend_.authenticate_plain(decoded->substr(0, colon), decoded->substr(colon + 1));
+        if (ok) principal = decoded->substr(0, colon);
       }
     }
     if (!ok) return {401, error_json(401, "Unauthorized")};
   }
+  // Authorization: a subject `<topic>-key` / `<topic>-value` is read with the topic's Read
+  // permission (SELECT on its relation) and registered with Write (INSERT); 403 with
+  // Confluent's 40301 otherwise. Subjects of no topic are open to every user.
+  using Op = KafkaBackend::TopicOperation;
+  auto subject_allowed = [&](const std::string& subject, Op op) {
+    std::string topic = subject;
+    for (std::string_view suffix : {"-key", "-value"})
+      if (topic.size() > suffix.size() && topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        topic.resize(topic.size() - suffix.size());
+        break;
+      }
+    if (!backend_.topic(topic)) return true;
+    return backend_.authorize(principal, topic, op);
+  };
+  auto denied = [](const std::string& op, const std::string& subject) -> std::pair<int, std::string> {
+    return {403, error_json(40301, "User is denied operation " + op + " on Subject: " + subject)};
+  };
   if (method != "GET" && method != "POST") return {405, error_json(405, "HTTP " + method + " not supported")};
   std::string path = raw_path.substr(0, raw_path.find('?'));
   std::vector<std::string> parts;
@@ -445,10 +464,16 @@ std::pair<int, std::string> SchemaRegistryServer::handle(const std::string& meth
     pos = slash + 1;
   }
   (void)catalog_.sync_topics();  // new topics appear without a restart
+  if (parts.size() >= 2 && parts[0] == "subjects") {
+    bool post = method == "POST";
+    if (!subject_allowed(parts[1], post && parts.size() == 3 ? Op::kWrite : Op::kRead))
+      return denied(post && parts.size() == 3 ? "Write" : "Read", parts[1]);
+  }
   if (method == "POST") return handle_post(parts, body);
   if (parts.size() == 1 && parts[0] == "subjects") {
     std::string out = "[";
     for (const auto& s : catalog_.subjects()) {
+      if (!subject_allowed(s, Op::kRead)) continue;  // only what the user may read
       if (out.size() > 1) out += ",";
       json_quote(s, out);
     }
@@ -481,6 +506,15 @@ std::pair<int, std::string> SchemaRegistryServer::handle(const std::string& meth
     auto id = parse_int(parts[2]);
     auto schema = id ? catalog_.schema_by_id(*id) : std::nullopt;
     if (!schema) return {404, error_json(40403, "Schema " + parts[2] + " not found")};
+    // Readable when some subject using it is.
+    bool readable = false, used = false;
+    for (const auto& s : catalog_.subjects())
+      for (int32_t v : catalog_.versions(s))
+        if (auto e = catalog_.lookup(s, v); e && e->id == *id) {
+          used = true;
+          readable = readable || subject_allowed(s, Op::kRead);
+        }
+    if (used && !readable) return {403, error_json(40301, "User is denied operation Read on schema id " + parts[2])};
     if (parts.size() == 4 && parts[3] == "schema") return {200, *schema};
     std::string out = "{\"schema\":";
     json_quote(*schema, out);

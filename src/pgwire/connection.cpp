@@ -26,8 +26,9 @@ namespace freshet::pgwire {
 // ---- ServerContext ------------------------------------------------------------------------------
 
 ServerContext::ServerContext(SessionFactory factory, const server::AuthConfig& auth, ConnectionLimits limits)
-    : factory_(std::move(factory)), limits_(limits), require_password_(auth.require_password) {
+    : factory_(std::move(factory)), limits_(limits), require_password_(auth.require_password), login_lookup_(auth.login_lookup) {
   for (const auto& [role, password] : auth.passwords) {
+    if (login_lookup_) break;  // the coordinator's roles hold these passwords' verifiers
     verifiers_.emplace(role, make_scram_verifier(password, random_bytes(16)));
   }
   mock_secret_ = random_bytes(32);
@@ -45,9 +46,25 @@ ServerContext::~ServerContext() {
   ::close(wake_pipe_[1]);
 }
 
-const ScramVerifier* ServerContext::verifier(const std::string& user) const {
+std::optional<ScramVerifier> ServerContext::verifier(const std::string& user) const {
+  if (login_lookup_) {
+    server::LoginRole r = login_lookup_(user);
+    if (!r.exists || !r.has_password) return std::nullopt;
+    ScramVerifier v;
+    v.salt = r.salt;
+    v.iterations = r.iterations;
+    v.stored_key = r.stored_key;
+    v.server_key = r.server_key;
+    return v;
+  }
   auto it = verifiers_.find(user);
-  return it == verifiers_.end() ? nullptr : &it->second;
+  if (it == verifiers_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<server::LoginRole> ServerContext::login_role(const std::string& user) const {
+  if (!login_lookup_) return std::nullopt;
+  return login_lookup_(user);
 }
 
 ScramVerifier ServerContext::mock_verifier(std::string_view user) const {
@@ -474,9 +491,20 @@ bool Connection::Impl::startup() {
 }
 
 void Connection::Impl::authenticate() {
-  if (!ctx_.require_password()) return;
-  const ScramVerifier* v = ctx_.verifier(user_);
-  ScramServer scram(v ? *v : ctx_.mock_verifier(user_), make_scram_nonce(), v != nullptr);
+  // A role that exists and lacks LOGIN is refused (28000), after the password exchange when
+  // there is one, as PostgreSQL does. A name that is no role gets in only under trust
+  // (src/server/README.md, "Roles and privileges").
+  std::optional<server::LoginRole> role = ctx_.login_role(user_);
+  auto check_login = [&] {
+    if (role && role->exists && !role->login)
+      throw SqlError(sqlstate::kInvalidAuthorizationSpecification, "role \"" + user_ + "\" is not permitted to log in");
+  };
+  if (!ctx_.require_password()) {
+    check_login();
+    return;
+  }
+  std::optional<ScramVerifier> v = ctx_.verifier(user_);
+  ScramServer scram(v ? *v : ctx_.mock_verifier(user_), make_scram_nonce(), v.has_value());
   out_.authentication_sasl("SCRAM-SHA-256");
   flush();
 
@@ -500,6 +528,7 @@ void Connection::Impl::authenticate() {
     throw SqlError(sqlstate::kInvalidPassword, "password authentication failed for user \"" + user_ + "\"");
   }
   out_.authentication_sasl_final(*final_message);
+  check_login();
 }
 
 // ---- Message loop -------------------------------------------------------------------------------

@@ -46,8 +46,11 @@ class ServerContext {
   std::unique_ptr<SessionApi> open_session(server::SessionOptions options) const { return factory_(std::move(options)); }
 
   bool require_password() const { return require_password_; }
-  // The role's verifier, or nullptr when the role has no password.
-  const ScramVerifier* verifier(const std::string& user) const;
+  // The role's verifier, or nullopt when the role has no password. With the coordinator's
+  // login_lookup (roles created by SQL) it asks that; else the configured passwords.
+  std::optional<ScramVerifier> verifier(const std::string& user) const;
+  // The role as the server knows it (nullopt without a login_lookup: tests of the protocol).
+  std::optional<server::LoginRole> login_role(const std::string& user) const;
   // A made-up verifier for a role without a password, with a salt that is stable per name.
   ScramVerifier mock_verifier(std::string_view user) const;
 
@@ -76,6 +79,7 @@ class ServerContext {
   ConnectionLimits limits_;
   bool require_password_ = false;
   std::map<std::string, ScramVerifier> verifiers_;
+  std::function<server::LoginRole(const std::string&)> login_lookup_;
   std::string mock_secret_;
   int wake_pipe_[2] = {-1, -1};
 

@@ -20,6 +20,9 @@ std::unique_ptr<Catalog> Catalog::copy_for_block(Catalog& base) const {
   c->system_views_ = system_views_;
   c->next_id_ = next_id_;
   c->next_oid_ = next_oid_;
+  c->roles_ = roles_;
+  c->roles_changed_ = roles_changed_;
+  c->roles_version_ = roles_version_;
   c->arrangement_rows = arrangement_rows;
   c->source_rows = source_rows;
   c->dataflow_rows = dataflow_rows;
@@ -34,6 +37,65 @@ std::unique_ptr<Catalog> Catalog::clone() const {
   c->tables_ = tables_;  // the empty contents of the tables the block created
   c->on_change = on_change;
   return c;
+}
+
+void Catalog::check_read(const sql::ObjectInfo& obj, const sql::ObjectInfo* in_view, int position) const {
+  const AccessContext* a = current_access();
+  if (a == nullptr) return;
+  uint32_t role = in_view != nullptr ? owner_of(*in_view) : role_oid_or_bootstrap(roles(), a->role);
+  if (has_object_privilege(roles(), obj, role, priv::kSelect)) return;
+  (void)position;  // PostgreSQL reports no position for a permission error
+  // pg_authid is a table in PostgreSQL (the message says so); the other catalogs are readable.
+  permission_denied(obj.kind == sql::ObjectKind::kSystemView ? sql::ObjectKind::kTable : obj.kind, obj.name);
+}
+
+void Catalog::check_create(const sql::ObjectInfo& obj, uint32_t role) const {
+  const RoleState& rs = roles();
+  if (obj.kind == sql::ObjectKind::kIndex) {
+    const sql::ObjectInfo* on = const_cast<Catalog*>(this)->find(obj.index_on);
+    if (on != nullptr && !has_privs_of_role(rs, role, owner_of(*on))) must_be_owner(on->kind, on->name);
+    return;
+  }
+  if (obj.kind == sql::ObjectKind::kTable && obj.source_id != 0) return;  // a source's table: CREATE SOURCE was checked
+  if (!has_schema_privilege(rs, obj.schema, role, priv::kCreate))
+    throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied for schema " + obj.schema);
+}
+
+std::optional<std::string> Catalog::role_name(uint32_t oid) const {
+  const Role* r = roles().find(oid);
+  if (r == nullptr) return std::nullopt;
+  return r->name;
+}
+
+std::optional<uint32_t> Catalog::role_oid(std::string_view name) const {
+  const Role* r = roles().find(name);
+  if (r == nullptr) return std::nullopt;
+  return r->oid;
+}
+
+bool Catalog::has_privilege(char kind, std::string_view user, std::string_view object_name, uint32_t object_oid,
+                            std::string_view privilege) const {
+  return catalog_has_privilege(*this, kind, user, object_name, object_oid, privilege);
+}
+
+void Catalog::change_roles(const std::function<void(RoleState&)>& fn) {
+  RoleState next = roles_;
+  fn(next);
+  if (base_ != nullptr) {  // a transaction block's copy: stored and applied at COMMIT
+    roles_ = std::move(next);
+    roles_changed_ = true;
+    return;
+  }
+  if (on_roles_change) on_roles_change(next);
+  roles_ = std::move(next);
+  ++roles_version_;
+}
+
+void Catalog::restore_roles(RoleState rs) {
+  for (const auto& [oid, r] : rs.roles)
+    if (oid >= next_oid_) next_oid_ = oid + 1;
+  roles_ = std::move(rs);
+  ++roles_version_;
 }
 
 sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps) {
@@ -113,6 +175,12 @@ const sql::ObjectInfo* Catalog::lookup_oid(uint32_t oid) const {
 }
 
 sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
+  // The creating role owns it, and needs CREATE in its schema (an index: to own its relation).
+  if (const AccessContext* a = current_access()) {
+    uint32_t role = role_oid_or_bootstrap(roles(), a->role);
+    if (obj.owner == 0) obj.owner = role;
+    check_create(obj, role);
+  }
   if (!keep_id) obj.id = allocate_id();
   obj.oid = base_ != nullptr ? base_->next_oid_++ : next_oid_++;
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/row.hpp"
+#include "server/roles.hpp"
 #include "sql/catalog.hpp"
 
 namespace freshet::server {
@@ -70,6 +71,34 @@ class Catalog : public sql::CatalogView {
 
   const sql::ObjectInfo* lookup(std::string_view schema, std::string_view name) const override;
   const sql::ObjectInfo* lookup_oid(uint32_t oid) const override;
+  // Privilege check of every relation a statement reads (roles.hpp, AccessScope): SELECT for
+  // the statement's role, or for the view's owner inside a view. Nothing without a scope.
+  void check_read(const sql::ObjectInfo& obj, const sql::ObjectInfo* in_view, int position) const override;
+  std::optional<std::string> role_name(uint32_t oid) const override;
+  std::optional<uint32_t> role_oid(std::string_view name) const override;
+  // has_table_privilege & co., pg_has_role (roles.cpp).
+  bool has_privilege(char kind, std::string_view user, std::string_view object_name, uint32_t object_oid,
+                     std::string_view privilege) const override;
+
+  // 42501 unless `role` may create obj: CREATE on its schema (an index: owning its relation).
+  // Catalog::add checks it when a statement's role is set (AccessScope).
+  void check_create(const sql::ObjectInfo& obj, uint32_t role) const;
+  // Roles, memberships and the schemas' and database's ACLs (roles.hpp). A transaction
+  // block's catalog has its own copy, taken when the block's first DDL statement ran.
+  const RoleState& roles() const { return roles_; }
+  // Changes them durably first (on_roles_change), then in memory; when the write fails
+  // nothing changes and the hook's SqlError is thrown. REQUIRES: mu held exclusively. In a
+  // block's catalog: its copy only (COMMIT stores and applies it, roles_changed()).
+  void change_roles(const std::function<void(RoleState&)>& fn);
+  bool roles_changed() const { return roles_changed_; }
+  // Counts the shared catalog's role changes: a block whose roles changed commits only when
+  // no other change came in meanwhile (else 40001).
+  uint64_t roles_version() const { return roles_version_; }
+  std::function<void(const RoleState&)> on_roles_change;
+  // At start-up: the stored state, no hook.
+  void restore_roles(RoleState rs);
+  // An oid from the same counter as objects' (roles, like PostgreSQL's, share the space).
+  uint32_t allocate_oid() { return base_ != nullptr ? base_->allocate_oid() : next_oid_++; }
 
   // Every change below is durable before it is visible, or not made at all: the change hook
   // (on_change) writes it and throws SqlError when it cannot (a full disk: 53100), and then the
@@ -156,6 +185,9 @@ class Catalog : public sql::CatalogView {
     if (on_change) on_change(changes);
   }
   std::vector<SystemView> system_views_;
+  RoleState roles_;
+  bool roles_changed_ = false;  // a block's copy: changed by the block
+  uint64_t roles_version_ = 0;  // the shared catalog's count; a block's copy: the count at its start
   uint64_t next_id_ = kFirstUserId;
   uint32_t next_oid_ = kFirstUserOid + 1;
   // A private catalog's real one (copy_for_block); null for the real catalog.

@@ -1,4 +1,5 @@
 #include "server/coordinator.hpp"
+#include "server/role_statements.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -60,6 +61,10 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
         throw storage_write_error("could not record a catalog change durably", ps);
     };
   }
+  // Roles: the bootstrap superuser and the configured users (role_statements.hpp); front ends
+  // look roles up at every login.
+  bootstrap_roles(*st, options_.auth);
+  options_.auth.login_lookup = [st](const std::string& user) { return login_role(*st, user); };
   st->catalog.arrangement_rows = [st](std::vector<Row>& out) {
     // Called with mu held (shared) by the reader; the sizes are read once the compute thread has
     // caught up (it does not step a dataflow while a reader holds mu and nothing is queued).

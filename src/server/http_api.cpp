@@ -1,4 +1,6 @@
 #include "server/http_api.hpp"
+#include "server/role_statements.hpp"
+#include "server/roles.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -308,14 +310,10 @@ std::optional<std::string> HttpApi::authenticate(const HttpRequest& request) con
   }
   if (!auth.require_password) return user && !user->empty() ? *user : std::string("freshet");
   if (!user || !password) return std::nullopt;
-  auto it = auth.passwords.find(*user);
-  if (it == auth.passwords.end()) return std::nullopt;
-  // Compared in full whatever differs first, so timing tells nothing of the password.
-  const std::string& want = it->second;
-  if (want.size() != password->size()) return std::nullopt;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < want.size(); ++i) diff |= static_cast<unsigned char>((*password)[i] ^ want[i]);
-  if (diff != 0) return std::nullopt;
+  // The role as stored (roles.hpp): created by SQL or from the configured passwords; its
+  // SCRAM verifier checks the password (PBKDF2, constant-time comparison).
+  LoginRole r = login_role(coordinator_.state(), *user);
+  if (!r.exists || !r.login || !r.has_password || !password_matches(r.verifier, *password)) return std::nullopt;
   return user;
 }
 

@@ -1,4 +1,5 @@
 #include "server/kafka_backend.hpp"
+#include "server/role_statements.hpp"
 
 #include <cstdio>
 #include <set>
@@ -500,15 +501,50 @@ CollectionKafkaBackend::ProduceResult CollectionKafkaBackend::produce(std::strin
 bool CollectionKafkaBackend::authenticate_plain(std::string_view user, std::string_view password) {
   const auto& auth = coord_.auth();
   if (!auth.require_password) return true;
-  auto it = auth.passwords.find(std::string(user));
-  return it != auth.passwords.end() && it->second == password;
+  LoginRole r = login_role(coord_.state(), std::string(user));
+  return r.exists && r.login && r.has_password && password_matches(r.verifier, password);
 }
 
-std::optional<std::string> CollectionKafkaBackend::scram_password(std::string_view user) {
-  const auto& auth = coord_.auth();
-  auto it = auth.passwords.find(std::string(user));
-  if (it == auth.passwords.end()) return std::nullopt;
-  return it->second;
+std::optional<std::string> CollectionKafkaBackend::scram_password(std::string_view) {
+  return std::nullopt;  // verifiers only: scram_credential
+}
+
+std::optional<kafka::ScramCredential> CollectionKafkaBackend::scram_credential(std::string_view user) {
+  LoginRole r = login_role(coord_.state(), std::string(user));
+  if (!r.exists || !r.login || !r.has_password) return std::nullopt;
+  kafka::ScramCredential c;
+  c.salt = r.salt;
+  c.iterations = r.iterations;
+  c.stored_key = r.stored_key;
+  c.server_key = r.server_key;
+  return c;
+}
+
+bool CollectionKafkaBackend::authorize(std::string_view principal, std::string_view topic, TopicOperation op) {
+  if (principal.empty()) return true;  // no SASL: no passwords configured, trust (README.md)
+  auto& st = coord_.state();
+  std::shared_lock lock(st.mu);
+  const RoleState& rs = st.catalog.roles();
+  const Role* role = rs.find(principal);
+  if (role == nullptr) return false;
+  if (role->superuser) return true;
+  const sql::ObjectInfo* obj = nullptr;
+  for (const auto& [id, o] : st.catalog.objects())
+    if (o->kind != sql::ObjectKind::kIndex && topic_name(*o) == topic) obj = o.get();
+  if (obj == nullptr) {  // a raw topic, or none yet
+    switch (op) {
+      case TopicOperation::kCreate: return has_schema_privilege(rs, "public", role->oid, priv::kCreate);
+      case TopicOperation::kDelete: return false;
+      default: return true;
+    }
+  }
+  switch (op) {
+    case TopicOperation::kRead: return has_object_privilege(rs, *obj, role->oid, priv::kSelect);
+    case TopicOperation::kWrite: return has_object_privilege(rs, *obj, role->oid, priv::kInsert);
+    case TopicOperation::kDescribe:
+      return has_object_privilege(rs, *obj, role->oid, priv::kSelect) || has_object_privilege(rs, *obj, role->oid, priv::kInsert);
+    default: return false;
+  }
 }
 
 Status CollectionKafkaBackend::commit_offsets(std::string_view group, const std::vector<kafka::CommittedOffset>& offsets) {

@@ -54,6 +54,11 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
   int32_t default_partitions() override { return partitions_; }
   bool authenticate_plain(std::string_view user, std::string_view password) override;
   std::optional<std::string> scram_password(std::string_view user) override;
+  // Roles (roles.hpp): verifiers as stored, and privileges on the topic's relation: Read needs
+  // SELECT, Write INSERT, Describe either; raw topics: any role reads, writes and describes
+  // them, Create needs CREATE on schema public, Delete a superuser.
+  std::optional<kafka::ScramCredential> scram_credential(std::string_view user) override;
+  bool authorize(std::string_view principal, std::string_view topic, TopicOperation op) override;
   Status commit_offsets(std::string_view group, const std::vector<kafka::CommittedOffset>& offsets) override;
   std::vector<kafka::CommittedOffset> committed_offsets(std::string_view group) override;
   std::vector<kafka::StoredSchema> load_schemas() override;

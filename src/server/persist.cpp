@@ -41,6 +41,12 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const 
               {"connection_type", o.connection_type},
               {"connection_options", opts},
               {"deps", deps}};
+  if (o.owner != 0) j["owner"] = o.owner;
+  if (o.acl) {
+    json acl = json::array();
+    for (const auto& i : *o.acl) acl.push_back({i.grantee, i.grantor, i.privs, i.grant_options});
+    j["acl"] = acl;
+  }
   if (box != nullptr && !o.secret_value.empty()) j["secret_sealed"] = box->seal(o.secret_value, o.id);
   return j;
 }
@@ -78,6 +84,12 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const Secr
   o.connection_type = j.at("connection_type").get<std::string>();
   for (const auto& p : j.at("connection_options")) o.connection_options.push_back({p.at(0).get<std::string>(), p.at(1).get<std::string>()});
   deps = j.at("deps").get<std::vector<uint64_t>>();
+  o.owner = j.value("owner", 0u);  // absent before owners: the bootstrap role's
+  if (j.contains("acl")) {
+    o.acl.emplace();
+    for (const auto& e : j.at("acl"))
+      o.acl->push_back({e.at(0).get<uint32_t>(), e.at(1).get<uint32_t>(), e.at(2).get<uint32_t>(), e.at(3).get<uint32_t>()});
+  }
   return o;
 }
 
@@ -194,6 +206,10 @@ storage::Change Persistence::object_record(const sql::ObjectInfo& obj, const std
   return storage::Change::upsert(key_of("object", obj.id), text_row(to_json(obj, deps, secret_box_ ? &*secret_box_ : nullptr).dump()));
 }
 
+storage::Change Persistence::roles_record(const std::string& text) {
+  return storage::Change::upsert(key_of("roles", 0), text_row(text));
+}
+
 storage::Change Persistence::object_delete_record(uint64_t id) { return storage::Change::del(key_of("object", id)); }
 
 namespace {
@@ -235,6 +251,13 @@ Status Persistence::write_catalog(uint64_t ts, std::vector<storage::Change> chan
   storage::Batch b;
   b.timestamp_ms = ts;
   b.changes = std::move(changes);
+  return append(kCatalogCollection, std::move(b));
+}
+
+Status Persistence::put_roles(uint64_t ts, const std::string& text) {
+  storage::Batch b;
+  b.timestamp_ms = ts;
+  b.changes.push_back(storage::Change::upsert(key_of("roles", 0), text_row(text)));
   return append(kCatalogCollection, std::move(b));
 }
 
@@ -290,6 +313,10 @@ Result<Persistence::LoadedCatalog> Persistence::load_catalog() {
         in.remove_prefix(n);
         out.block_redo.push_back(storage::Change::upsert(std::move(key), std::move(value)));
       }
+      continue;
+    }
+    if (kind == "roles") {
+      out.roles = std::string(rec.value->get(0).as_string());
       continue;
     }
     try {

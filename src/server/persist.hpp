@@ -5,6 +5,8 @@
 //                            a secret's value sealed with AES-256-GCM under the key file
 //                            (secret_box.hpp) in "secret_sealed", never in plaintext]
 //                            key ["source", id] -> [json of the source: name, CREATE text, tables]
+//                            key ["roles", 0] -> [json of the roles, memberships, schema and
+//                            database ACLs (roles.hpp; passwords as SCRAM verifiers only)]
 //   collection 2 "tables"    the rows of every user table:
 //                              with a primary key:  key [table id, key columns...] -> [row...]
 //                              without one:         key [table id, row...] -> [count]
@@ -91,6 +93,8 @@ class Persistence {
   };
   Status write_objects(uint64_t ts, const std::vector<ObjectChange>& changes);
   Status put_source(uint64_t ts, const StoredSource& src);
+  // The roles' record (roles.hpp), replacing the last one.
+  Status put_roles(uint64_t ts, const std::string& json);
   Status delete_source(uint64_t ts, uint64_t id);
   // The source's record and these objects' records deleted in one batch (DROP SOURCE).
   Status delete_source(uint64_t ts, uint64_t id, const std::vector<uint64_t>& object_ids);
@@ -98,6 +102,7 @@ class Persistence {
   struct LoadedCatalog {
     std::vector<std::pair<sql::ObjectInfo, std::vector<uint64_t>>> objects;
     std::vector<StoredSource> sources;
+    std::optional<std::string> roles;  // RoleState JSON; absent in data directories before roles
     // The last committed transaction block with DDL (transaction.hpp): its number and the
     // records of its table writes, to redo when the tables collection lacks them.
     uint64_t block_seq = 0;
@@ -110,6 +115,8 @@ class Persistence {
   // holds the "applied" marker (key [0] in the tables collection: no table has id 0).
   storage::Change object_record(const sql::ObjectInfo& obj, const std::vector<uint64_t>& deps) const;
   static storage::Change object_delete_record(uint64_t id);
+  // The roles' record (put_roles's), for a block's catalog batch.
+  static storage::Change roles_record(const std::string& json);
   // REQUIRES: the records' total size fits one record (storage::kMaxRecordBytes); checked by
   // the caller, which refuses larger blocks.
   static storage::Change block_redo_record(uint64_t seq, const std::vector<storage::Change>& table_changes);

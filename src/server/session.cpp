@@ -31,6 +31,7 @@
 #include "sql/streaming_parser.hpp"
 #include "server/kafka_backend.hpp"
 #include "server/transaction.hpp"
+#include "server/role_statements.hpp"
 #include "dataflow/update.hpp"
 #include "sql/mutually_recursive.hpp"
 
@@ -191,6 +192,11 @@ struct Session::State {
   // The parse of the last one-statement query split(), reused by the prepare() that follows.
   std::shared_ptr<sql::ParseTree> split_tree;
   std::string split_text;
+  // A client's session (not start-up's or a writer's stand-in): its statements run as its role
+  // (role_statements.hpp): SET SESSION AUTHORIZATION (empty: the login user), SET ROLE (empty: none).
+  bool client = false;
+  std::string session_auth;
+  std::string set_role;
 };
 
 Session::Session(Coordinator& coordinator, SessionOptions options)
@@ -199,6 +205,12 @@ Session::Session(Coordinator& coordinator, SessionOptions options)
   for (const auto& s : kDefaultSettings) state_->settings[s.name] = setting_default(s);
   state_->settings["application_name"] = state_->options.application_name;
   state_->settings["session_authorization"] = state_->options.user;
+  state_->client = true;
+  {
+    std::shared_lock lock(coordinator.state().mu);
+    const Catalog& c = coordinator.state().catalog;
+    state_->settings["is_superuser"] = is_superuser(c.roles(), role_for_name(c, state_->options.user)) ? "on" : "off";
+  }
   for (const auto& [k, v] : state_->options.startup_params) {
     std::string key = sql::lower_ident(k);
     if (key == "user" || key == "database" || key == "options" || key == "replication") continue;
@@ -285,7 +297,10 @@ std::vector<std::string> Session::split(std::string_view sql) {
     // by hand and check every piece, so that a real syntax error is still reported.
     auto parts = sql::split_statements(sql);
     for (const auto& part : parts)
-      if (!sql::parse_streaming(part)) sql::ParseTree::parse(part);
+      if (!sql::parse_streaming(part)) {
+        auto grant = rewrite_object_grant(part);  // GRANT ... ON SECRET (role_statements.hpp)
+        sql::ParseTree::parse(grant ? *grant : part);
+      }
     return parts;
   }
   std::vector<std::string> out;
@@ -324,7 +339,8 @@ class Executor {
     ctx_.statement_time_us = now_pg_micros();
     ctx_.logical_time_ms = static_cast<uint64_t>((ctx_.statement_time_us + kUnixToPgEpochMicros) / 1000);
     ctx_.params = params_;
-    ctx_.current_user = st_.options.user;
+    ctx_.current_user = role_name_;
+    ctx_.session_user = session_user_;
     ctx_.current_database = st_.options.database;
     ctx_.catalog = sql::catalog_access(*catalog_);  // reg* types and pg_get_*def read the catalog
     ctx_.backend_pid = st_.backend_pid;
@@ -494,6 +510,12 @@ class Executor {
 
   Coordinator::State& cs_;
   Session::State& st_;
+  // The role the statement runs as, and the scope that makes binding check its privileges.
+  RoleSession role_session() { return {cs_, *catalog_, st_.options.user, st_.session_auth, st_.set_role, st_.settings, st_.changed, st_.txn != TransactionStatus::kIdle}; }
+  std::string session_user_ = st_.session_auth.empty() ? st_.options.user : st_.session_auth;
+  std::string role_name_ = st_.set_role.empty() ? (st_.session_auth.empty() ? st_.options.user : st_.session_auth) : st_.set_role;
+  std::optional<AccessScope> access_ = st_.client ? std::optional<AccessScope>(std::in_place, role_name_) : std::nullopt;
+  std::unique_ptr<Execution> run_roles(const PgQuery__Node* stmt);
   // The catalog statements bind against and DDL changes: the shared one, or the block's own.
   Catalog* catalog_ = nullptr;
   std::span<const Datum> params_;
@@ -678,6 +700,9 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     default:
       break;
   }
+  if (st_.client) check_statement_privileges(cs_, *catalog_, role_name_, stmt);
+  if (stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SET_STMT)
+    if (auto e = run_roles(stmt)) return e;
   switch (stmt->node_case) {
     case PG_QUERY__NODE__NODE_SELECT_STMT: return run_select(stmt->select_stmt);
     case PG_QUERY__NODE__NODE_INSERT_STMT: return run_insert(stmt->insert_stmt);
@@ -714,8 +739,17 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
       check_alter_system(stmt->alter_system_stmt);
       return done("ALTER SYSTEM");
     default:
+      if (auto e = run_roles(stmt)) return e;
       throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
   }
+}
+
+std::unique_ptr<Execution> Executor::run_roles(const PgQuery__Node* stmt) {
+  // In a transaction block a role statement is DDL: it changes the block's catalog (its copy of
+  // the roles, its objects' ACLs) and takes effect at COMMIT (transaction.hpp).
+  if (is_role_statement(stmt)) begin_block_ddl();
+  RoleSession rs = role_session();
+  return run_role_statement(rs, stmt);
 }
 
 std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
@@ -2025,6 +2059,10 @@ void Executor::commit_block() {
     throw SqlError(sqlstate::kIoError, "could not commit: the rows of an earlier transaction could not be stored")
         .with_hint("Restart the server: it writes them at start.");
   BlockDiff diff = block_diff(*block, cs_.catalog);
+  // Role changes of the block: the shared roles must not have changed since it began.
+  if (block->catalog->roles_changed() && block->catalog->roles_version() != cs_.catalog.roles_version())
+    throw SqlError(sqlstate::kSerializationFailure, "could not serialize access due to concurrent update")
+        .with_detail("Roles or privileges were changed by another transaction.");
   // The block's table writes, checked against what the block sees (its own catalog: the tables
   // it created are empty, the others are the shared ones) and turned into records. Nothing is
   // applied yet.
@@ -2067,6 +2105,7 @@ void Executor::commit_block() {
           .with_hint("Commit the DDL first, then write the rows in their own transactions.");
     const uint64_t seq = cs_.last_block_seq + 1;
     auto records = block_catalog_records(diff, *block, *cs_.persist);
+    if (block->catalog->roles_changed()) records.push_back(Persistence::roles_record(block->catalog->roles().to_json()));
     records.push_back(Persistence::block_redo_record(seq, commit_records_));
     // The commit point: the catalog changes and the redo record of the rows, one durable batch.
     if (Status ps = cs_.persist->write_catalog(ts, std::move(records)); !ps)
@@ -2099,6 +2138,7 @@ void Executor::commit_block() {
         add_unique_index(*t, *data, *idx, count_keys(*data, idx->index_key));
     }
     for (uint64_t id : diff.changed) *cs_.catalog.find(id) = *block->catalog->find(id);  // never renamed in a block
+    if (block->catalog->roles_changed()) cs_.catalog.restore_roles(block->catalog->roles());
   }
   for (auto& [id, d] : staged_) {
     dataflow::consolidate(d);
@@ -2131,6 +2171,12 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
     for (const auto& d : kDefaultSettings) st_.settings[d.name] = setting_default(d);
     st_.serializable_reads = false;
+    // RESET ALL resets the role, not the session authorization (PostgreSQL's GUC_NO_RESET_ALL).
+    st_.set_role.clear();
+    if (st_.client) {
+      RoleSession rs = role_session();
+      report_role_settings(rs);
+    }
     return done("RESET");
   }
   std::string name = sql::lower_ident(s->name ? s->name : "");
@@ -2408,6 +2454,7 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   RowDiffs initial;
   const ObjectInfo* obj = st.object.empty() ? nullptr : catalog_->lookup("", st.object);
   if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+  if (obj) catalog_->check_read(*obj, nullptr, 0);  // SELECT on it (roles.hpp)
   if (obj && obj->kind == ObjectKind::kTable) {
     source_id = obj->id;
     cs_.published_rows(obj->id, *catalog_->table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
@@ -2419,6 +2466,9 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     std::string name;
     if (obj) {
       if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot subscribe to \"" + obj->name + "\"");
+      // What the view reads is checked with its owner's rights.
+      std::optional<AccessScope> as_owner;
+      if (current_access()) as_owner.emplace(catalog_->roles().name_of(owner_of(*obj)));
       plan = plan_for_object(*obj);
       name = "subscribe:" + obj->name;
     } else {
@@ -2891,6 +2941,7 @@ SinkInput Executor::sink_input(const SinkEntry& e) {
 }
 
 std::unique_ptr<Execution> Executor::drop_streaming_object(const sql::StreamingStatement& st) {
+  if (st_.client) check_owner(cs_, *catalog_, role_name_, st.object);
   std::shared_ptr<SourceEntry> entry;
   if (st.what == "sink") {
     std::shared_ptr<SinkEntry> sink;
@@ -3175,6 +3226,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         if (o.secret) {
           const ObjectInfo* sec = catalog_->lookup("public", o.value);
           if (!sec || sec->kind != ObjectKind::kSecret) throw SqlError(sqlstate::kUndefinedObject, "unknown secret '" + o.value + "'");
+          check_usage(*catalog_, *sec);  // roles.hpp
           deps.push_back(sec->id);
           obj.connection_options.push_back({o.key, "SECRET " + o.value});
         } else if (o.key == "PASSWORD" || o.key == "SASL PASSWORD") {
@@ -3475,7 +3527,16 @@ PreparedStatement Session::prepare_in_block(std::string_view sql_text, std::span
   }
   std::shared_ptr<sql::ParseTree> tree;
   if (state_->split_tree && state_->split_text == sql_text) tree = std::move(state_->split_tree);
-  else tree = sql::ParseTree::parse(sql_text);
+  else {
+    try {
+      tree = sql::ParseTree::parse(sql_text);
+    } catch (const SqlError&) {
+      // GRANT ... ON SECRET|CONNECTION|SOURCE (Materialize's), not PostgreSQL's grammar.
+      auto grant = rewrite_object_grant(sql_text);  // role_statements.hpp
+      if (!grant) throw;
+      tree = sql::ParseTree::parse(*grant);
+    }
+  }
   state_->split_tree.reset();
   state_->split_text.clear();
   if (tree->size() > 1) throw SqlError(sqlstate::kSyntaxError, "cannot insert multiple commands into a prepared statement");
@@ -3561,6 +3622,13 @@ void Coordinator::State::recover() {
   if (!loaded) throw SqlError(sqlstate::kIoError, "cannot read the catalog: " + loaded.status().message());
   size_t nobjects = loaded->objects.size();
   for (auto& [obj, deps] : loaded->objects) catalog.restore(std::move(obj), deps);
+  if (loaded->roles) {
+    try {
+      catalog.restore_roles(RoleState::from_json(*loaded->roles));
+    } catch (const std::exception& e) {
+      throw SqlError(sqlstate::kIoError, std::string("the catalog's roles record is unreadable: ") + e.what());
+    }
+  }
   for (const auto& s : loaded->sources) catalog.note_id(s.id);
   // Tables.
   auto load_row = [&](uint64_t tid, const sql::ObjectInfo* t, Row row, int64_t count) {

@@ -7,6 +7,7 @@
 // (common/error.hpp) and leave the session usable; inside a transaction block they put it in
 // the failed state ('E') until ROLLBACK.
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <cstdint>
@@ -152,8 +153,27 @@ class Session {
   std::unique_ptr<State> state_;
 };
 
-// Roles and passwords, shared by every front end (pgwire now, Kafka SASL later).
+// What a front end learns about a role at login (roles.hpp): whether it exists, may log in,
+// and its SCRAM-SHA-256 keys when it has a password.
+struct LoginRole {
+  bool exists = false;
+  bool login = false;
+  bool superuser = false;
+  bool has_password = false;
+  std::string salt;  // raw bytes
+  int iterations = 4096;
+  std::array<uint8_t, 32> stored_key{};
+  std::array<uint8_t, 32> server_key{};
+  std::string verifier;  // rolpassword's text form (password_matches)
+};
+
+// Roles and passwords, shared by every front end (pgwire, Kafka SASL, HTTP).
 struct AuthConfig {
+  // The bootstrap superuser (oid 10): the first user given a password, else `freshet`.
+  std::string bootstrap_role;
+  // Set by the Coordinator: the role as stored in the catalog (created by SQL or from the
+  // configured passwords). Front ends ask it at every login.
+  std::function<LoginRole(const std::string& user)> login_lookup;
   // When false, every role is accepted without a password (trust).
   bool require_password = false;
   // role -> password (plain; SCRAM verifiers are derived from it on start).

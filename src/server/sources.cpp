@@ -290,6 +290,7 @@ std::optional<std::string> connection_option(Coordinator::State& st, const sql::
 const sql::ObjectInfo& connection_of(Coordinator::State& st, const sql::StreamingStatement& stmt, const char* type) {
   const sql::ObjectInfo* c = st.catalog.lookup("public", stmt.connection);
   if (!c || c->kind != sql::ObjectKind::kConnection) throw SqlError(sqlstate::kUndefinedObject, "unknown connection '" + stmt.connection + "'");
+  check_usage(st.catalog, *c);  // roles.hpp
   if (c->connection_type != type)
     throw SqlError(sqlstate::kWrongObjectType, "connection " + stmt.connection + " is a " + c->connection_type + " connection, not " + type);
   return *c;
@@ -304,6 +305,7 @@ capture::kafka::KafkaConnectionOptions kafka_connection_options(Coordinator::Sta
   namespace ck = capture::kafka;
   const sql::ObjectInfo* found = st.catalog.lookup("public", name);
   if (!found || found->kind != sql::ObjectKind::kConnection) throw SqlError(sqlstate::kUndefinedObject, "unknown connection '" + name + "'");
+  check_usage(st.catalog, *found);  // roles.hpp
   if (found->connection_type != "kafka")
     throw SqlError(sqlstate::kWrongObjectType, "connection " + name + " is a " + found->connection_type + " connection, not kafka");
   const sql::ObjectInfo& conn = *found;
@@ -328,6 +330,7 @@ capture::kafka::KafkaConnectionOptions kafka_connection_options(Coordinator::Sta
 capture::kafka::RegistryOptions registry_options(Coordinator::State& st, const std::string& name) {
   const sql::ObjectInfo* csr = st.catalog.lookup("public", name);
   if (!csr || csr->kind != sql::ObjectKind::kConnection) throw SqlError(sqlstate::kUndefinedObject, "unknown connection '" + name + "'");
+  check_usage(st.catalog, *csr);  // roles.hpp
   if (csr->connection_type != "confluent schema registry")
     throw SqlError(sqlstate::kWrongObjectType, "connection " + csr->name + " is not a CONFLUENT SCHEMA REGISTRY connection");
   capture::kafka::RegistryOptions r;

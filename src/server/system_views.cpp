@@ -23,7 +23,10 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
+#include "common/arena.hpp"
+#include "common/format.hpp"
 #include "common/functions.hpp"
 #include "common/type_io_functions.hpp"
 #include "sql/catalog_access.hpp"
@@ -63,6 +66,13 @@ struct RowBuilder {
   RowBuilder& null() { ds.push_back(Datum::null()); return *this; }
   RowBuilder& nulls(int n) { for (int k = 0; k < n; ++k) ds.push_back(Datum::null()); return *this; }
   RowBuilder& opt(const std::optional<std::string>& v) { return v ? s(*v) : null(); }
+  // An array in PostgreSQL's text form ("{a,b}") of type t.
+  RowBuilder& arr(const std::string& text, TypeId t = TypeId::kTextArray) {
+    ds.push_back(parse_datum(strings.emplace_back(text), Type(t), arena));
+    return *this;
+  }
+  RowBuilder& arr_opt(const std::optional<std::string>& text) { return text ? arr(*text) : null(); }
+  Arena arena;
   Row done() { return Row::pack(ds); }
 };
 
@@ -305,18 +315,29 @@ char type_storage(TypeId t) {
 void pg_namespace_rows(const Catalog& c, std::vector<Row>& out) {
   std::set<std::string> schemas = {"pg_catalog", "public", "information_schema"};
   for_each_relation(c, [&](const ObjectInfo& o) { schemas.insert(o.schema); });
-  for (const auto& s : schemas) out.push_back(RowBuilder().i(nsp_oid(s)).s(s).i(kRoleOid).null().done());
+  const RoleState& rs = c.roles();
+  for (const auto& s : schemas) {
+    RowBuilder r;
+    r.i(nsp_oid(s)).s(s).i(kRoleOid);
+    if (s == "pg_catalog" || s == "information_schema") r.null();
+    else r.arr(acl_array_text(rs, schema_acl(rs, s)));
+    out.push_back(r.done());
+  }
 }
 
-void pg_class_row(const ObjectInfo& o, char kind, int64_t oid, int64_t relam, int64_t natts, bool has_index,
+void pg_class_row(const Catalog& c, const ObjectInfo& o, char kind, int64_t oid, int64_t relam, int64_t natts, bool has_index,
                   std::vector<Row>& out) {
-  out.push_back(RowBuilder()
+  // relacl: NULL until the first GRANT/REVOKE (the default), as in PostgreSQL; indexes have none.
+  std::optional<std::string> acl;
+  if (kind != 'i' && o.acl) acl = acl_array_text(c.roles(), *o.acl);
+  RowBuilder rb;
+  out.push_back(rb
                     .i(oid)
                     .s(o.name)
                     .i(nsp_oid(o.schema))
                     .i(0)                    // reltype
                     .i(0)                    // reloftype
-                    .i(kRoleOid)             // relowner
+                    .i(o.kind == ObjectKind::kSystemView ? kRoleOid : owner_of(o))  // relowner
                     .i(relam)
                     .i(oid)                  // relfilenode
                     .i(0)                    // reltablespace
@@ -339,7 +360,7 @@ void pg_class_row(const ObjectInfo& o, char kind, int64_t oid, int64_t relam, in
                     .c(kind == 'r' || kind == 'm' ? 'd' : 'n')  // relreplident
                     .b(false)                // relispartition
                     .i(0)                    // relrewrite
-                    .null()                  // relacl
+                    .arr_opt(acl)             // relacl
                     .null()                  // reloptions
                     .null()                  // relpartbound
                     .done());
@@ -350,14 +371,14 @@ void pg_class_rows(const Catalog& c, std::vector<Row>& out) {
   for_each_relation(c, [&](const ObjectInfo& o) {
     char kind = relkind(o.kind);
     int64_t am = kind == 'i' ? kBtreeAmOid : (kind == 'r' || kind == 'm' ? kHeapAmOid : 0);
-    pg_class_row(o, kind, o.oid, am, static_cast<int64_t>(o.columns.size()), m.indexed.count(&o) > 0, out);
+    pg_class_row(c, o, kind, o.oid, am, static_cast<int64_t>(o.columns.size()), m.indexed.count(&o) > 0, out);
   });
   for (const auto& e : m.indexes) {
     if (e.object) continue;
     ObjectInfo shown;
     shown.name = e.name;
     shown.schema = e.schema;
-    pg_class_row(shown, 'i', e.oid, kBtreeAmOid, static_cast<int64_t>(e.attnums.size()), false, out);
+    pg_class_row(c, shown, 'i', e.oid, kBtreeAmOid, static_cast<int64_t>(e.attnums.size()), false, out);
   }
 }
 
@@ -559,7 +580,7 @@ void pg_type_rows(const Catalog&, std::vector<Row>& out) {
   }
 }
 
-void pg_database_rows(const Catalog&, std::vector<Row>& out) {
+void pg_database_rows(const Catalog& c, std::vector<Row>& out) {
   out.push_back(RowBuilder()
                     .i(Catalog::kDatabaseOid)
                     .s("freshet")
@@ -574,7 +595,7 @@ void pg_database_rows(const Catalog&, std::vector<Row>& out) {
                     .s("C")
                     .null()                  // daticulocale
                     .null()                  // datcollversion
-                    .null()                  // datacl
+                    .arr_opt(c.roles().database_acl ? std::optional<std::string>(acl_array_text(c.roles(), *c.roles().database_acl)) : std::nullopt)  // datacl
                     .done());
 }
 
@@ -584,32 +605,44 @@ void pg_am_rows(const Catalog&, std::vector<Row>& out) {
   out.push_back(RowBuilder().i(405).s("hash").i(0).c('i').done());
 }
 
-void pg_roles_rows(const Catalog&, std::vector<Row>& out) {
-  out.push_back(RowBuilder()
-                    .s("freshet")
-                    .b(true).b(true).b(true).b(true).b(true).b(true)  // super, inherit, createrole, createdb, login, repl
-                    .i(-1)                   // rolconnlimit
-                    .s("********")           // rolpassword
-                    .null()                  // rolvaliduntil
-                    .b(true)                 // rolbypassrls
-                    .null()                  // rolconfig
-                    .i(kRoleOid)
-                    .done());
+void pg_roles_rows(const Catalog& c, std::vector<Row>& out) {
+  for (const auto& [oid, r] : c.roles().roles) {
+    bool boot = oid == kBootstrapRoleOid;
+    out.push_back(RowBuilder()
+                      .s(r.name)
+                      .b(r.superuser).b(r.inherit).b(r.createrole).b(r.createdb).b(r.login).b(boot)
+                      .i(-1)                   // rolconnlimit
+                      .s("********")           // rolpassword
+                      .null()                  // rolvaliduntil
+                      .b(boot)                 // rolbypassrls
+                      .null()                  // rolconfig
+                      .i(oid)
+                      .done());
+  }
 }
 
-void pg_authid_rows(const Catalog&, std::vector<Row>& out) {
-  out.push_back(RowBuilder()
-                    .i(kRoleOid)
-                    .s("freshet")
-                    .b(true).b(true).b(true).b(true).b(true).b(true).b(true)
-                    .i(-1)
-                    .null()
-                    .null()
-                    .done());
+// Readable by superusers only (Catalog::check_read): it holds the verifiers.
+void pg_authid_rows(const Catalog& c, std::vector<Row>& out) {
+  for (const auto& [oid, r] : c.roles().roles) {
+    bool boot = oid == kBootstrapRoleOid;
+    RowBuilder b;
+    b.i(oid).s(r.name).b(r.superuser).b(r.inherit).b(r.createrole).b(r.createdb).b(r.login).b(boot).b(boot).i(-1);
+    if (r.password.empty()) b.null(); else b.s(r.password);
+    out.push_back(b.null().done());
+  }
 }
 
-void pg_user_rows(const Catalog&, std::vector<Row>& out) {
-  out.push_back(RowBuilder().s("freshet").i(kRoleOid).b(true).b(true).b(true).b(true).s("********").null().null().done());
+void pg_user_rows(const Catalog& c, std::vector<Row>& out) {
+  for (const auto& [oid, r] : c.roles().roles) {
+    if (!r.login) continue;
+    bool boot = oid == kBootstrapRoleOid;
+    out.push_back(RowBuilder().s(r.name).i(oid).b(r.createdb).b(r.superuser).b(boot).b(boot).s("********").null().null().done());
+  }
+}
+
+void pg_auth_members_rows(const Catalog& c, std::vector<Row>& out) {
+  for (const auto& m : c.roles().members)
+    out.push_back(RowBuilder().i(m.role).i(m.member).i(m.grantor).b(m.admin).done());
 }
 
 void pg_collation_rows(const Catalog&, std::vector<Row>& out) {
@@ -804,7 +837,7 @@ void pg_tables_rows(const Catalog& c, std::vector<Row>& out) {
   Model m = build_model(c);
   for (const auto& [id, o] : c.objects())
     if (o->kind == ObjectKind::kTable || o->kind == ObjectKind::kSource)
-      out.push_back(RowBuilder().s(o->schema).s(o->name).s("freshet").null().b(m.indexed.count(o.get()) > 0)
+      out.push_back(RowBuilder().s(o->schema).s(o->name).s(c.roles().name_of(owner_of(*o))).null().b(m.indexed.count(o.get()) > 0)
                         .b(false).b(false).b(false).done());
 }
 
@@ -835,6 +868,43 @@ void pg_indexes_rows(const Catalog& c, std::vector<Row>& out) {
 
 // ---------------------------------------------------------------------------------------------
 // information_schema
+
+// information_schema.table_privileges / role_table_grants: one row per privilege of each ACL
+// entry of the user's tables and views (materialized views are not listed, as in PostgreSQL)
+// whose grantor or grantee is a role the current role has the privileges of (or PUBLIC, for
+// table_privileges). The owner's implicit privileges are its default ACL entry.
+void table_grants(const Catalog& c, std::vector<Row>& out, bool with_public) {
+  const RoleState& rs = c.roles();
+  const AccessContext* a = current_access();
+  uint32_t me = a != nullptr ? role_oid_or_bootstrap(rs, a->role) : kBootstrapRoleOid;
+  static constexpr std::pair<uint32_t, const char*> kPrivs[] = {
+      {priv::kInsert, "INSERT"}, {priv::kSelect, "SELECT"}, {priv::kUpdate, "UPDATE"}, {priv::kDelete, "DELETE"},
+      {priv::kTruncate, "TRUNCATE"}, {priv::kReferences, "REFERENCES"}, {priv::kTrigger, "TRIGGER"}};
+  for (const auto& [id, o] : c.objects()) {
+    if (o->kind != ObjectKind::kTable && o->kind != ObjectKind::kView) continue;
+    for (const auto& item : effective_acl(*o)) {
+      bool mine = has_privs_of_role(rs, me, item.grantor) || (item.grantee != kPublicRoleOid && has_privs_of_role(rs, me, item.grantee)) ||
+                  (with_public && item.grantee == kPublicRoleOid);
+      if (!mine) continue;
+      for (const auto& [bit, word] : kPrivs) {
+        if (!(item.privs & bit)) continue;
+        bool grantable = (item.grant_options & bit) || (item.grantee != kPublicRoleOid && has_privs_of_role(rs, item.grantee, owner_of(*o)));
+        out.push_back(RowBuilder()
+                          .s(rs.name_of(item.grantor))
+                          .s(item.grantee == kPublicRoleOid ? "PUBLIC" : rs.name_of(item.grantee))
+                          .s("freshet")
+                          .s(o->schema)
+                          .s(o->name)
+                          .s(word)
+                          .s(grantable ? "YES" : "NO")
+                          .s(bit == priv::kSelect ? "YES" : "NO")
+                          .done());
+      }
+    }
+  }
+}
+void table_privileges_rows(const Catalog& c, std::vector<Row>& out) { table_grants(c, out, true); }
+void role_table_grants_rows(const Catalog& c, std::vector<Row>& out) { table_grants(c, out, false); }
 
 void schemata_rows(const Catalog& c, std::vector<Row>& out) {
   std::set<std::string> schemas = {"pg_catalog", "public", "information_schema"};
@@ -1024,7 +1094,7 @@ std::vector<SystemView> make_system_views() {
        {"useconfig", T::kTextArray}},
       pg_user_rows);
   add(1261, pg, "pg_auth_members",
-      {{"roleid", T::kOid}, {"member", T::kOid}, {"grantor", T::kOid}, {"admin_option", T::kBool}}, empty_rows);
+      {{"roleid", T::kOid}, {"member", T::kOid}, {"grantor", T::kOid}, {"admin_option", T::kBool}}, pg_auth_members_rows);
   add(2609, pg, "pg_description",
       {{"objoid", T::kOid}, {"classoid", T::kOid}, {"objsubid", T::kInt4}, {"description", T::kText}}, empty_rows);
   add(2396, pg, "pg_shdescription", {{"objoid", T::kOid}, {"classoid", T::kOid}, {"description", T::kText}},
@@ -1190,6 +1260,12 @@ std::vector<SystemView> make_system_views() {
        {"table_catalog", T::kName}, {"table_schema", T::kName}, {"table_name", T::kName},
        {"column_name", T::kName}, {"ordinal_position", T::kInt4}, {"position_in_unique_constraint", T::kInt4}},
       key_column_usage_rows);
+  for (auto [oid, name, rows] : {std::tuple{13007u, "table_privileges", &table_privileges_rows},
+                                 std::tuple{13008u, "role_table_grants", &role_table_grants_rows}})
+    add(oid, is, name,
+        {{"grantor", T::kName}, {"grantee", T::kName}, {"table_catalog", T::kName}, {"table_schema", T::kName},
+         {"table_name", T::kName}, {"privilege_type", T::kText}, {"is_grantable", T::kText}, {"with_hierarchy", T::kText}},
+        rows);
   return v;
 }
 

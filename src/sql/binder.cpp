@@ -1457,6 +1457,7 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
         case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME_N: fn = "localtime"; break;
         case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA: fn = "current_schema"; break;
         case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG: fn = "current_database"; break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER: fn = "session_user"; break;
         default: fn = "current_user"; break;
       }
       ResolvedCall rc = resolve_function(fn, {}, loc(v->location));
@@ -1569,10 +1570,19 @@ std::string Binder::column_name_for(const PgQuery__Node* node) {
 // FROM
 
 HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
+  catalog_.check_read(obj, current_view_, position);
   bool inline_def = (obj.kind == ObjectKind::kView && !obj.maintained) ||
                     (inline_views_ && (obj.kind == ObjectKind::kView || obj.kind == ObjectKind::kMaterializedView) &&
                      !obj.definition_sql.empty());
   if (inline_def) {
+    // What the view reads is checked with its owner's rights.
+    const ObjectInfo* outer_view = current_view_;
+    current_view_ = &obj;
+    struct Restore {
+      const ObjectInfo*& v;
+      const ObjectInfo* saved;
+      ~Restore() { v = saved; }
+    } restore{current_view_, outer_view};
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
     if (find_mutually_recursive(obj.definition_sql) != std::string::npos) {
       ++view_depth_;

@@ -196,6 +196,8 @@ class Binder {
   std::vector<std::map<std::string, Cte>> ctes_;  // a stack of WITH scopes
   int view_depth_ = 0;
   bool inline_views_ = false;
+  // The innermost view whose definition is being bound (privilege checks: CatalogView::check_read).
+  const ObjectInfo* current_view_ = nullptr;
   uint64_t next_local_id_ = 1;  // kLetRec binding names, unique within the statement
 };
 

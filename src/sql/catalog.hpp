@@ -20,6 +20,17 @@ struct ColumnInfo {
   std::optional<std::string> default_sql;  // the DEFAULT expression's SQL text
 };
 
+// One entry of an access control list (PostgreSQL's aclitem): the privileges `grantee` holds
+// (a mask of server/roles.hpp's priv:: bits) and those it may grant on (grant_options), as
+// granted by `grantor`. Role oids; grantee 0 is PUBLIC.
+struct AclItem {
+  uint32_t grantee = 0;
+  uint32_t grantor = 0;
+  uint32_t privs = 0;
+  uint32_t grant_options = 0;
+  bool operator==(const AclItem&) const = default;
+};
+
 enum class ObjectKind : uint8_t { kTable, kView, kMaterializedView, kIndex, kSystemView, kSource, kSecret, kConnection, kSink };
 
 struct ObjectInfo {
@@ -47,6 +58,10 @@ struct ObjectInfo {
   std::vector<uint32_t> index_key;
   // kIndex on a table: CREATE UNIQUE INDEX, a uniqueness constraint named after the index.
   bool index_unique = false;
+  // The owning role's oid (0: stored before owners existed, i.e. the bootstrap role) and the
+  // ACL; nullopt until the first GRANT/REVOKE (the default: the owner has every privilege).
+  uint32_t owner = 0;
+  std::optional<std::vector<AclItem>> acl;
 };
 
 class CatalogView {
@@ -55,6 +70,29 @@ class CatalogView {
   // schema empty: the search path (public, then pg_catalog, then information_schema).
   virtual const ObjectInfo* lookup(std::string_view schema, std::string_view name) const = 0;
   virtual const ObjectInfo* lookup_oid(uint32_t oid) const = 0;
+  // Called by the binder for every catalog relation a query reads (views too, and the
+  // relations inside a view's definition): `in_view` is the innermost view being expanded
+  // (null at the query's top level), whose owner's rights apply to what it reads, as in
+  // PostgreSQL. Throws SqlError (42501) to refuse. The default allows everything.
+  virtual void check_read(const ObjectInfo& obj, const ObjectInfo* in_view, int position) const {
+    (void)obj, (void)in_view, (void)position;
+  }
+  // Roles for the reg* types and catalog functions (common/functions.hpp CatalogAccess). The
+  // defaults know the bootstrap role only.
+  virtual std::optional<std::string> role_name(uint32_t oid) const {
+    if (oid == 10) return std::string("freshet");
+    return std::nullopt;
+  }
+  virtual std::optional<uint32_t> role_oid(std::string_view name) const {
+    if (name == "freshet") return 10;
+    return std::nullopt;
+  }
+  // See CatalogAccess::has_privilege.
+  virtual bool has_privilege(char kind, std::string_view user, std::string_view object_name, uint32_t object_oid,
+                             std::string_view privilege) const {
+    (void)kind, (void)user, (void)object_name, (void)object_oid, (void)privilege;
+    return true;
+  }
 };
 
 }  // namespace freshet::sql

@@ -79,14 +79,15 @@ class CatalogViewAccess final : public CatalogAccess {
     if (n == "pg_catalog" || n == "public" || n == "information_schema") return namespace_oid_of(n);
     return std::nullopt;
   }
-  std::optional<std::string> role_name(uint32_t oid) const override {
-    if (oid == kRoleOid) return std::string("freshet");
-    return std::nullopt;
-  }
+  std::optional<std::string> role_name(uint32_t oid) const override { return c_.role_name(oid); }
   std::optional<uint32_t> role_oid(std::string_view name) const override {
     auto [schema, n] = split_qualified(name);
-    if (schema.empty() && n == "freshet") return kRoleOid;
-    return std::nullopt;
+    if (!schema.empty()) return std::nullopt;
+    return c_.role_oid(n);
+  }
+  bool has_privilege(char kind, std::string_view user, std::string_view object_name, uint32_t object_oid,
+                     std::string_view privilege) const override {
+    return c_.has_privilege(kind, user, object_name, object_oid, privilege);
   }
   std::optional<std::string> index_definition(uint32_t oid, int column) const override {
     std::vector<std::string> cols;
