@@ -310,7 +310,8 @@ Datum m_pow_n(Args a, EvalContext&) {
   if (x.mantissa < 0 && !integral)
     throw_error("2201F", "a negative number raised to a non-integer power yields a complex result");
   long double r = std::pow(num_ld(x), num_ld(y));
-  int rscale = integral ? std::clamp(std::max(16, static_cast<int>(x.scale)), 0, kNumericMaxPrecision)
+  // An integral power is computed exactly below, so its scale may reach 39 (pow(9e-39, 1)).
+  int rscale = integral ? std::clamp(std::max(16, static_cast<int>(x.scale)), 0, kNumericMaxDigits)
                         : transcendental_scale(r, {x.scale, y.scale});
   if (integral && y.mantissa >= 0 && numeric_compare(y, numeric_from_int(128)) <= 0) {
     // Exact by repeated multiplication while it fits.
@@ -564,6 +565,8 @@ struct RegistryIndex {
     fn::register_catalog_functions(registry);
     fn::register_json_build_functions(registry);
     fn::register_bitwise_functions(registry);
+    fn::register_to_jsonb_functions(registry);
+    fn::register_bytea_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);

@@ -38,7 +38,9 @@ void register_datetime_functions(Registry& r);  // functions_datetime.cpp
 void register_misc_functions(Registry& r);      // functions_misc.cpp: uuid, jsonb, catalog
 void register_catalog_functions(Registry& r);   // functions_catalog.cpp: pg_get_*def, sizes
 void register_json_build_functions(Registry& r);  // functions_json_build.cpp: json_build_object
-void register_bitwise_functions(Registry& r);     // functions_bitwise.cpp: & | # ~ << >> on integers
+void register_bitwise_functions(Registry& r);
+void register_to_jsonb_functions(Registry& r);
+void register_bytea_functions(Registry& r);       // functions_bytea.cpp: get_byte, get_bit, convert_from, ...    // functions_to_jsonb.cpp: to_jsonb(every type), jsonb_build_array     // functions_bitwise.cpp: & | # ~ << >> on integers
 
 // The largest text/bytea value a function builds: PostgreSQL's 1 GB field limit (54000).
 inline constexpr size_t kMaxValueBytes = (size_t{1} << 30) - 1;

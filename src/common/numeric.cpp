@@ -30,7 +30,12 @@ struct Pow10Table {
   }
 };
 constexpr Pow10Table kPow10;
-constexpr u128 kMaxMantissa = pow10_u128(38);  // exclusive bound
+// Exclusive bound of a magnitude: it must fit the signed 128-bit mantissa. Every value below
+// 10^38 fits, and so do the 39-digit values below 2^127 (about 1.7e38); a 39-digit value
+// above that is 22003, never rounded.
+constexpr u128 kMaxMantissa = static_cast<u128>(1) << 127;
+// The largest scale: 39, Materialize's (1e-39 is its smallest positive numeric).
+constexpr int kMaxScale = kNumericMaxDigits;
 
 [[noreturn]] void overflow() {
   throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
@@ -64,6 +69,33 @@ struct U256 {
     return r;
   }
   bool is_zero() const { return hi == 0 && lo == 0; }
+  // this * f; false on overflow of 256 bits.
+  bool mul_small(uint64_t f) {
+    U256 l = mul(lo, f);  // < 2^192
+    U256 h = mul(hi, f);  // shifted by 2^128: must stay below 2^256
+    if (h.hi != 0) return false;
+    u128 nhi = l.hi + h.lo;
+    if (nhi < l.hi) return false;
+    hi = nhi;
+    lo = l.lo;
+    return true;
+  }
+  // m * 10^k for any k >= 0; false when it does not fit 256 bits.
+  static bool mul_pow10(u128 m, int k, U256& out) {
+    int first = k > 38 ? 38 : k;
+    out = mul(m, kPow10.v[first]);
+    for (k -= first; k > 0; k -= 19) {
+      uint64_t f = static_cast<uint64_t>(kPow10.v[k > 19 ? 19 : k]);
+      if (!out.mul_small(f)) return false;
+    }
+    return true;
+  }
+  static U256 mul_pow10_checked(u128 m, int k) {
+    U256 r;
+    if (!mul_pow10(m, k, r)) overflow();
+    return r;
+  }
+  bool operator<(const U256& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
   bool fits_mantissa() const { return hi == 0 && lo < kMaxMantissa; }
   // Divides by a small divisor, returns the remainder.
   uint64_t divmod_small(uint64_t d) {
@@ -115,32 +147,37 @@ struct U256 {
 [[noreturn]] void inexact() {
   throw SqlError(sqlstate::kNumericValueOutOfRange,
                  "value overflows numeric format")
-      .with_detail("The exact result needs more than " + std::to_string(kNumericMaxPrecision) +
-                   " significant digits or a scale above " + std::to_string(kNumericMaxPrecision) + ".");
+      .with_detail("The exact result needs more than " + std::to_string(kNumericMaxDigits) +
+                   " significant digits (39 only below 2^127) or a scale above " + std::to_string(kMaxScale) + ".");
 }
 
 // Rounds a magnitude (256-bit) with scale down to at most 38 digits and scale <= 38, half away
 // from zero. Throws 22003 when the integer part alone needs more than 38 digits, and, when
 // `exact` (input, +, -, *: results PostgreSQL gives exactly), when a nonzero digit would be lost.
 Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
-  int drop_round = 0;  // last dropped digit
+  int drop_round = 0;  // last dropped digit: the most significant of those dropped
   bool dropped = false;
-  while (scale > kNumericMaxPrecision || !mag.fits_mantissa()) {
+  u128 m;
+  while (true) {
+    while (scale > kMaxScale || !mag.fits_mantissa()) {
+      if (scale <= 0) overflow();
+      drop_round = static_cast<int>(mag.divmod_small(10));
+      if (exact && drop_round != 0) inexact();
+      dropped = true;
+      --scale;
+    }
+    m = mag.lo;
+    if (!dropped || drop_round < 5) break;
+    if (m + 1 < kMaxMantissa) {
+      ++m;
+      break;
+    }
+    // Rounding up would leave the range: drop one more digit of the unrounded value (rounding
+    // the original once, never twice).
     if (scale <= 0) overflow();
     drop_round = static_cast<int>(mag.divmod_small(10));
     if (exact && drop_round != 0) inexact();
-    dropped = true;
     --scale;
-  }
-  u128 m = mag.lo;
-  if (dropped && drop_round >= 5) {
-    ++m;
-    if (m >= kMaxMantissa) {
-      // 99.99 -> 100.0: drop one more digit (exact, it is a zero).
-      if (scale <= 0) overflow();
-      m /= 10;
-      --scale;
-    }
   }
   Numeric r;
   r.mantissa = negative ? -static_cast<i128>(m) : static_cast<i128>(m);
@@ -151,7 +188,7 @@ Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
 // Rounds |mantissa| a by dropping `drop` low decimal digits, half away from zero.
 u128 round_drop(u128 a, int drop) {
   if (drop <= 0) return a;
-  if (drop > 38) return 0;
+  if (drop > 38) return 0;  // |a| < 2^127 < 5 * 10^38: rounds to 0
   u128 p = kPow10.v[drop];
   u128 q = a / p, r = a % p;
   if (r >= p - r) ++q;
@@ -162,6 +199,19 @@ Numeric make(u128 mag, int scale, bool negative) {
   U256 u;
   u.lo = mag;
   return fit(u, scale, negative);
+}
+
+// |m| at scale `from` shown at the larger scale `to`: the trailing zeros that fit the
+// mantissa (the value is exact either way; numeric(39,39) of 0.5 keeps 38 of its 39 zeros).
+Numeric widen_scale(u128 m, int from, int to, bool negative) {
+  int s = to;
+  U256 p;
+  while (s > from && (!U256::mul_pow10(m, s - from, p) || !p.fits_mantissa())) --s;
+  if (s == from) p = U256::mul(m, 1);
+  Numeric r;
+  r.mantissa = negative ? -static_cast<i128>(p.lo) : static_cast<i128>(p.lo);
+  r.scale = static_cast<int16_t>(s);
+  return r;
 }
 
 Numeric nan_value() {
@@ -175,6 +225,7 @@ bool align(const Numeric& a, const Numeric& b, i128& am, i128& bm, int& scale) {
   scale = a.scale > b.scale ? a.scale : b.scale;
   am = a.mantissa;
   bm = b.mantissa;
+  if (scale - a.scale > 38 || scale - b.scale > 38) return false;
   if (a.scale < scale && __builtin_mul_overflow(am, static_cast<i128>(kPow10.v[scale - a.scale]), &am)) return false;
   if (b.scale < scale && __builtin_mul_overflow(bm, static_cast<i128>(kPow10.v[scale - b.scale]), &bm)) return false;
   return true;
@@ -305,7 +356,7 @@ Numeric numeric_parse(std::string_view s) {
     }
     if (new_scale > 1000) {
       // Far below the smallest representable digit: zero stays zero, anything else is lost.
-      if (mag.is_zero()) return fit(mag, kNumericMaxPrecision, false);
+      if (mag.is_zero()) return fit(mag, kMaxScale, false);
       inexact();
     }
     scale = static_cast<int>(new_scale);
@@ -354,15 +405,14 @@ int numeric_compare(const Numeric& a, const Numeric& b) {
   if (sa != sb) return sa < sb ? -1 : 1;
   if (sa == 0) return 0;
   u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
-  u128 ia = ma / kPow10.v[a.scale], ib = mb / kPow10.v[b.scale];
   int c;
-  if (ia != ib) {
-    c = ia < ib ? -1 : 1;
+  if (a.scale == b.scale) {
+    c = ma < mb ? -1 : (ma > mb ? 1 : 0);
   } else {
+    // Exact in 256 bits: both scaled to the larger scale (at most 39 apart).
     int s = a.scale > b.scale ? a.scale : b.scale;
-    u128 fa = (ma % kPow10.v[a.scale]) * kPow10.v[s - a.scale];
-    u128 fb = (mb % kPow10.v[b.scale]) * kPow10.v[s - b.scale];
-    c = fa < fb ? -1 : (fa > fb ? 1 : 0);
+    U256 xa = U256::mul_pow10_checked(ma, s - a.scale), xb = U256::mul_pow10_checked(mb, s - b.scale);
+    c = xa < xb ? -1 : (xb < xa ? 1 : 0);
   }
   return sa < 0 ? -c : c;
 }
@@ -402,8 +452,8 @@ Numeric numeric_add(const Numeric& a, const Numeric& b) {
   }
   // Slow path: exact in 256 bits, then rounded to 38 digits.
   scale = a.scale > b.scale ? a.scale : b.scale;
-  U256 x = U256::mul(uabs(a.mantissa), kPow10.v[scale - a.scale]);
-  U256 y = U256::mul(uabs(b.mantissa), kPow10.v[scale - b.scale]);
+  U256 x = U256::mul_pow10_checked(uabs(a.mantissa), scale - a.scale);
+  U256 y = U256::mul_pow10_checked(uabs(b.mantissa), scale - b.scale);
   bool xneg = a.mantissa < 0, yneg = b.mantissa < 0;
   auto add = [](U256 p, U256 q) {
     U256 r;
@@ -460,23 +510,13 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
   if (rscale < a.scale) rscale = a.scale;
   if (rscale < b.scale) rscale = b.scale;
   if (rscale < 0) rscale = 0;
-  if (rscale > kNumericMaxPrecision) rscale = kNumericMaxPrecision;
+  if (rscale > kMaxScale) rscale = kMaxScale;
   bool neg = (a.mantissa < 0) != (b.mantissa < 0);
   u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
   // q = ma * 10^(rscale - sa + sb) / mb, rounded.
   int e = rscale - a.scale + b.scale;
   while (true) {
-    U256 num;
-    if (e <= 38) {
-      num = U256::mul(ma, kPow10.v[e]);
-    } else {
-      num = U256::mul(ma, kPow10.v[38]);
-      U256 t = U256::mul(num.lo, kPow10.v[e - 38]);
-      U256 t2 = U256::mul(num.hi, kPow10.v[e - 38]);
-      if (t2.hi != 0) overflow();
-      num.lo = t.lo;
-      num.hi = t.hi + t2.lo;
-    }
+    U256 num = U256::mul_pow10_checked(ma, e);
     u128 q;
     if (num.div_round(mb, q) && q < kMaxMantissa) return make(q, rscale, neg && q != 0);
     // Too many digits: give up fractional digits.
@@ -505,15 +545,11 @@ Numeric numeric_mod(const Numeric& a, const Numeric& b) {
 
 Numeric numeric_round(const Numeric& a, int scale) {
   if (a.is_nan()) return a;
-  if (scale > kNumericMaxPrecision) scale = kNumericMaxPrecision;
-  if (scale < -kNumericMaxPrecision) scale = -kNumericMaxPrecision - 1;
+  if (scale > kMaxScale) scale = kMaxScale;
+  if (scale < -kMaxScale) scale = -kMaxScale - 1;
   bool neg = a.mantissa < 0;
   u128 m = uabs(a.mantissa);
-  if (scale >= a.scale) {
-    U256 p = U256::mul(m, kPow10.v[scale - a.scale]);
-    if (!p.fits_mantissa()) overflow();
-    return make(p.lo, scale, neg);
-  }
+  if (scale >= a.scale) return widen_scale(m, a.scale, scale, neg);
   int drop = a.scale - scale;  // > 0
   u128 q = round_drop(m, drop);
   int rscale = scale;
@@ -529,15 +565,11 @@ Numeric numeric_round(const Numeric& a, int scale) {
 
 Numeric numeric_trunc(const Numeric& a, int scale) {
   if (a.is_nan()) return a;
-  if (scale > kNumericMaxPrecision) scale = kNumericMaxPrecision;
-  if (scale < -kNumericMaxPrecision) scale = -kNumericMaxPrecision - 1;
+  if (scale > kMaxScale) scale = kMaxScale;
+  if (scale < -kMaxScale) scale = -kMaxScale - 1;
   bool neg = a.mantissa < 0;
   u128 m = uabs(a.mantissa);
-  if (scale >= a.scale) {
-    U256 p = U256::mul(m, kPow10.v[scale - a.scale]);
-    if (!p.fits_mantissa()) overflow();
-    return make(p.lo, scale, neg);
-  }
+  if (scale >= a.scale) return widen_scale(m, a.scale, scale, neg);
   int drop = a.scale - scale;
   u128 q = drop > 38 ? 0 : m / kPow10.v[drop];
   int rscale = scale;
@@ -559,7 +591,7 @@ Numeric numeric_apply_typmod(const Numeric& a, int32_t typmod) {
   // Integer digits allowed: precision - scale.
   int max_int_digits = precision - scale;
   u128 m = uabs(r.mantissa);
-  u128 ipart = m / kPow10.v[r.scale];
+  u128 ipart = r.scale > 38 ? 0 : m / kPow10.v[r.scale];
   int int_digits = ipart == 0 ? 0 : digit_count(ipart);
   if (int_digits > max_int_digits) {
     throw SqlError(sqlstate::kNumericValueOutOfRange, "numeric field overflow")

@@ -1,7 +1,7 @@
 #pragma once
 // Exact decimal arithmetic on Numeric (datum.hpp): a 128-bit mantissa and a decimal scale,
-// up to 38 significant digits and a scale of at most 38 (Materialize's numeric has 39 digits;
-// PostgreSQL's is unbounded). A value is exact or an error, never silently rounded: input and
+// up to 38 significant digits (39 when the mantissa is below 2^127) and a scale of at most 39
+// (Materialize's numeric has 39 digits; PostgreSQL's is unbounded). A value is exact or an error, never silently rounded: input and
 // +, -, * whose exact result does not fit raise SqlError 22003 (PostgreSQL would answer them
 // exactly); only operations whose result PostgreSQL rounds too (division, sqrt, exp, ...,
 // round(), numeric(p, s)) round, to 38 digits. Division by zero raises 22012.
@@ -15,7 +15,11 @@
 
 namespace freshet {
 
+// Every 38-digit value is stored; other modules (Avro, pgwire binary, MySQL) keep to 38.
 inline constexpr int kNumericMaxPrecision = 38;
+// What SQL accepts, as Materialize: numeric(p, s) with p up to 39, a scale up to 39, and a
+// 39-digit value when its mantissa fits (below 2^127, about 1.7e38); beyond that 22003.
+inline constexpr int kNumericMaxDigits = 39;
 
 Numeric numeric_from_int(int64_t v);
 // Rounds to 15 significant digits first, like PostgreSQL's float8 -> numeric. NaN -> NaN;
