@@ -288,8 +288,9 @@ Datum m_sqrt_n(Args a, EvalContext&) {
   int dweight = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(v)));
   int weight = dweight >= 0 ? dweight / 4 : -((-dweight + 3) / 4);
   int sweight = (weight + 1) * 4 / 2 - 1;
-  int rscale = std::clamp(std::max(16 - sweight, static_cast<int>(n.scale)), 0, kNumericMaxPrecision);
-  return Datum::from_numeric(to_num_ld(std::sqrt(v), rscale));
+  int rscale = std::max(std::max(16 - sweight, static_cast<int>(n.scale)), 0);
+  // Exact integer square root (not long double's 19 digits): PostgreSQL's digits.
+  return Datum::from_numeric(numeric_sqrt(n, rscale));
 }
 Datum m_cbrt(Args a, EvalContext&) { return Datum::from_float(std::cbrt(a[0].as_float())); }
 Datum m_pow_f8(Args a, EvalContext&) {

@@ -117,7 +117,7 @@ struct U256 {
   bool bit(int i) const { return i >= 128 ? ((hi >> (i - 128)) & 1) : ((lo >> i) & 1); }
   // this / d (d != 0), rounded half away from zero; result must fit in u128 (checked).
   // Returns false when the quotient does not fit in 128 bits.
-  bool div_round(u128 d, u128& q_out) const {
+  bool div_round(u128 d, u128& q_out, bool* exact = nullptr) const {
     // Bitwise long division: remainder stays < d < 2^128, but the shifted remainder can reach
     // 2^129, so keep a carry bit.
     u128 rem = 0;
@@ -133,6 +133,7 @@ struct U256 {
       }
     }
     if (q.hi != 0) return false;
+    if (exact) *exact = rem == 0;
     // Round half away from zero: 2*rem >= d.
     bool round_up = rem >= d - rem;
     q_out = q.lo;
@@ -510,6 +511,10 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
   if (rscale < a.scale) rscale = a.scale;
   if (rscale < b.scale) rscale = b.scale;
   if (rscale < 0) rscale = 0;
+  // PostgreSQL's answer has pg_rscale digits after the point. Where Freshet keeps fewer (the
+  // scale cap, or a quotient too long for the mantissa) its answer must be the same value:
+  // the division must then be exact, else 22003 rather than a differently rounded result.
+  const int pg_rscale = rscale;
   if (rscale > kMaxScale) rscale = kMaxScale;
   bool neg = (a.mantissa < 0) != (b.mantissa < 0);
   u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
@@ -518,17 +523,46 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
   while (true) {
     U256 num = U256::mul_pow10_checked(ma, e);
     u128 q;
-    if (num.div_round(mb, q) && q < kMaxMantissa) return make(q, rscale, neg && q != 0);
+    bool exact = false;
+    if (num.div_round(mb, q, &exact) && q < kMaxMantissa) {
+      if (rscale < pg_rscale && !exact) inexact();
+      return make(q, rscale, neg && q != 0);
+    }
     // Too many digits: give up fractional digits.
     if (rscale == 0) overflow();
     --rscale;
     --e;
     if (e < 0) {
-      // Dividend scale exceeds what we can keep: round the dividend itself.
-      ma = round_drop(ma, 1);
+      // Dividend scale exceeds what we can keep: drop a digit of the dividend, which must be a
+      // zero (rscale < pg_rscale here).
+      if (ma % 10 != 0) inexact();
+      ma /= 10;
       e = 0;
     }
   }
+}
+
+Numeric numeric_sqrt(const Numeric& a, int rscale) {
+  if (a.is_nan()) return a;
+  FRESHET_ASSERT(a.mantissa >= 0);
+  if (rscale < a.scale) rscale = a.scale;
+  if (rscale > kMaxScale) inexact();
+  // sqrt(m / 10^s) * 10^r = sqrt(m * 10^(2r - s)), rounded half away from zero.
+  U256 n;
+  if (!U256::mul_pow10(uabs(a.mantissa), 2 * rscale - a.scale, n)) overflow();
+  u128 r = 0;
+  for (int bit = 127; bit >= 0; --bit) {
+    u128 c = r | (static_cast<u128>(1) << bit);
+    if (!(n < U256::mul(c, c))) r = c;
+  }
+  // Round up when n > r^2 + r (then sqrt(n) > r + 1/2).
+  U256 r2 = U256::mul(r, r);
+  U256 lim = r2;
+  lim.lo += r;
+  if (lim.lo < r2.lo) ++lim.hi;
+  if (lim < n) ++r;
+  if (r >= kMaxMantissa) overflow();
+  return make(r, rscale, false);
 }
 
 Numeric numeric_mod(const Numeric& a, const Numeric& b) {

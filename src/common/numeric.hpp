@@ -42,6 +42,10 @@ Numeric numeric_mul(const Numeric& a, const Numeric& b);
 // Result scale as PostgreSQL's select_div_scale (at least 16 significant digits).
 Numeric numeric_div(const Numeric& a, const Numeric& b);
 Numeric numeric_mod(const Numeric& a, const Numeric& b);
+// The square root of a >= 0 at exactly `rscale` digits after the point (PostgreSQL's
+// numeric_sqrt scale, computed by the caller), rounded half away from zero from the exact
+// root; 22003 when that scale or the result does not fit (never a differently rounded value).
+Numeric numeric_sqrt(const Numeric& a, int rscale);
 Numeric numeric_neg(const Numeric& a);
 Numeric numeric_abs(const Numeric& a);
 // Rounds (half away from zero) to the given scale; scale may be negative (round(1234, -2)).
