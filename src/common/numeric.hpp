@@ -1,11 +1,13 @@
 #pragma once
 // Exact decimal arithmetic on Numeric (datum.hpp): a 128-bit mantissa and a decimal scale,
 // up to 38 significant digits (39 when the mantissa is below 2^127) and a scale of at most 39
-// (Materialize's numeric has 39 digits; PostgreSQL's is unbounded). A value is exact or an error, never silently rounded: input and
-// +, -, * whose exact result does not fit raise SqlError 22003 (PostgreSQL would answer them
-// exactly); only operations whose result PostgreSQL rounds too (division, sqrt, exp, ...,
-// round(), numeric(p, s)) round, to 38 digits. Division by zero raises 22012.
-// Display keeps the scale, as PostgreSQL does ("1.50"); comparison ignores it (1.5 = 1.50).
+// (Materialize's numeric has 39 digits; PostgreSQL's is unbounded). A value is exact or an
+// error, never silently rounded: input and +, -, * whose exact result does not fit raise
+// SqlError 22003 (PostgreSQL would answer them exactly); only operations whose result
+// PostgreSQL rounds too (division, sqrt, exp, ..., round(), numeric(p, s)) round, at
+// PostgreSQL's scale (division and sqrt: exact at that scale or 22003). Division by zero
+// raises 22012. Display keeps the scale, as PostgreSQL does ("1.50"); comparison ignores it
+// (1.5 = 1.50).
 
 #include <cstdint>
 #include <string>
