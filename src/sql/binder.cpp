@@ -486,6 +486,8 @@ HExpr Binder::bind_const(const PgQuery__AConst* c) {
         errno = 0;
         char* end = nullptr;
         long long v = std::strtoll(std::string(s).c_str(), &end, 10);
+        // The grammar folds a minus sign into the literal: -2147483648 fits int4 (make_const).
+        if (errno == 0 && v >= INT32_MIN && v <= INT32_MAX) return HExpr::literal_of(Datum::from_int(v), Type(TypeId::kInt4));
         if (errno == 0) return HExpr::literal_of(Datum::from_int(v), Type(TypeId::kInt8));
       }
       return HExpr::literal_of(Datum::from_numeric(numeric_parse(s)), Type(TypeId::kNumeric));
@@ -1152,6 +1154,18 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     }
     types.clear();
     for (const auto& a : args) types.push_back(a.type);
+  }
+  if (args.size() == 1 && f->n_funcname == 1 && !f->agg_star && !f->agg_distinct && f->n_agg_order == 0 && !f->agg_filter) {
+    // A type name called as a function is a cast when no function takes exactly that argument
+    // (PostgreSQL's func_get_detail, FUNCDETAIL_COERCION): date('2020-01-01'), text(12).
+    auto tid = sql_type_from_name(name);
+    if (tid && *tid != TypeId::kUnknown && *tid != TypeId::kRecord) {
+      bool exact = false;
+      for (const FunctionImpl* fi : lookup_functions(name))
+        exact = exact || (fi->arg_types.size() == 1 && fi->arg_types[0].id == args[0].type.id);
+      if (!exact && (args[0].type.id == TypeId::kUnknown || cast_exists(args[0].type.id, *tid, CastContext::kExplicit)))
+        return coerce(std::move(args[0]), Type(*tid), CastContext::kExplicit, pos);
+    }
   }
   ResolvedCall rc = resolve_function(name, types, pos);
   for (size_t i = 0; i < args.size(); ++i) {
