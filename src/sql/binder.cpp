@@ -1130,6 +1130,9 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     types.push_back(args.back().type);
   }
   if (name == "pg_typeof" && args.size() == 1) {
+    // pg_typeof takes "any": an untyped parameter has no type to report (PostgreSQL, at Parse).
+    if (args[0].kind == HExprKind::kScalar && args[0].op == ScalarKind::kParam && args[0].type.id == TypeId::kUnknown)
+      throw SqlError("42P18", "could not determine data type of parameter $" + std::to_string(args[0].column + 1), pos);
     Type t = args[0].type.id == TypeId::kUnknown ? Type(TypeId::kUnknown) : args[0].type;
     std::string tn = type_name(Type(t.id));
     Datum d = Datum::from_string(tn);
