@@ -227,7 +227,7 @@ Numeric to_num_ld(long double v, int rscale) {
     rscale = std::max(0, rscale - (digits - kNumericMaxPrecision));
     std::snprintf(buf, sizeof buf, "%.*Lf", rscale, v);
   }
-  return numeric_parse(buf);
+  return numeric_parse_impl(buf);
 }
 long double num_ld(const Numeric& n) { return std::strtold(numeric_to_string(n).c_str(), nullptr); }
 

@@ -271,10 +271,10 @@ Numeric numeric_from_double(double v) {
   if (std::isinf(v)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert infinity to numeric");
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.15g", v);
-  return numeric_parse(buf);
+  return numeric_parse_impl(buf);
 }
 
-Numeric numeric_parse(std::string_view s) {
+Numeric numeric_parse_impl(std::string_view s) {
   auto bad = [&]() -> SqlError {
     return SqlError(sqlstate::kInvalidTextRepresentation,
                     "invalid input syntax for type numeric: \"" + std::string(s) + "\"");
@@ -365,6 +365,20 @@ Numeric numeric_parse(std::string_view s) {
   Numeric r = fit(mag, scale, negative, true);
   if (r.mantissa == 0) r.mantissa = 0;  // no negative zero
   return r;
+}
+
+Numeric numeric_parse(std::string_view s) {
+  try {
+    return numeric_parse_impl(s);
+  } catch (const SqlError& e) {
+    if (e.sqlstate() != sqlstate::kNumericValueOutOfRange) throw;
+    // PostgreSQL would read the value; Materialize's words for what it cannot hold.
+    std::string text(s);
+    throw SqlError(sqlstate::kNumericValueOutOfRange,
+                   "\"" + text + "\" is out of range for type numeric: exceeds maximum precision " +
+                       std::to_string(kNumericMaxDigits))
+        .with_detail("Freshet's numeric holds 39 significant digits (39 only below 2^127) and a scale of at most 39.");
+  }
 }
 
 std::string numeric_to_string(const Numeric& n) {

@@ -29,6 +29,9 @@ Numeric numeric_from_int(int64_t v);
 Numeric numeric_from_double(double v);
 // Parses PostgreSQL's numeric input syntax ("12.50", "-1e3", " NaN "). Throws SqlError 22P02.
 Numeric numeric_parse(std::string_view s);
+// The same for text Freshet computed itself (function results): 22003 "value overflows numeric
+// format" rather than numeric_parse's input message.
+Numeric numeric_parse_impl(std::string_view s);
 std::string numeric_to_string(const Numeric& n);
 double numeric_to_double(const Numeric& n);
 // Rounds half away from zero; throws 22003 when out of int64 range.
