@@ -37,8 +37,15 @@ constexpr u128 kMaxMantissa = static_cast<u128>(1) << 127;
 // The largest scale: 39, Materialize's (1e-39 is its smallest positive numeric).
 constexpr int kMaxScale = kNumericMaxDigits;
 
+// A result whose integer part does not fit. PostgreSQL would answer it (its numeric is
+// unbounded), so the words are Materialize's, which refuses it too.
 [[noreturn]] void overflow() {
-  throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
+  throw SqlError(sqlstate::kNumericValueOutOfRange, "value out of range: overflow");
+}
+
+// A nonzero result whose every digit lies past scale 39 (1e-39 * 0.1): Materialize's words.
+[[noreturn]] void underflow() {
+  throw SqlError(sqlstate::kNumericValueOutOfRange, "value out of range: underflow");
 }
 
 [[noreturn]] void div_zero() { throw SqlError(sqlstate::kDivisionByZero, "division by zero"); }
@@ -156,6 +163,11 @@ struct U256 {
 // from zero. Throws 22003 when the integer part alone needs more than 38 digits, and, when
 // `exact` (input, +, -, *: results PostgreSQL gives exactly), when a nonzero digit would be lost.
 Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
+  if (exact && scale > kMaxScale && !mag.is_zero()) {
+    U256 t = mag;
+    for (int k = scale; k > kMaxScale && !t.is_zero(); --k) t.divmod_small(10);
+    if (t.is_zero()) underflow();
+  }
   int drop_round = 0;  // last dropped digit: the most significant of those dropped
   bool dropped = false;
   u128 m;
@@ -539,7 +551,10 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
     u128 q;
     bool exact = false;
     if (num.div_round(mb, q, &exact) && q < kMaxMantissa) {
-      if (rscale < pg_rscale && !exact) inexact();
+      if (rscale < pg_rscale && !exact) {
+        if (q == 0) underflow();
+        inexact();
+      }
       return make(q, rscale, neg && q != 0);
     }
     // Too many digits: give up fractional digits.
