@@ -953,8 +953,12 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
     return Datum::from_timestamp(fn::date_to_timestamp(static_cast<int32_t>(v.as_int())));
   if ((f == TypeId::kTimestamp || f == TypeId::kTimestampTz) && t == TypeId::kDate)
     return Datum::from_date(fn::timestamp_to_date(v.as_int()));
-  if ((f == TypeId::kTimestamp || f == TypeId::kTimestampTz) && (t == TypeId::kTimestamp || t == TypeId::kTimestampTz))
-    return Datum::from_timestamp(v.as_int());  // the session time zone is UTC
+  if ((f == TypeId::kTimestamp || f == TypeId::kTimestampTz) && (t == TypeId::kTimestamp || t == TypeId::kTimestampTz)) {
+    Datum r = Datum::from_timestamp(v.as_int());  // the session time zone is UTC
+    // timestamp::timestamptz(3) rounds to the target's precision, as a same-type cast does.
+    if (to.typmod >= 0) return cast_datum(r, Type(t), to, ctx, explicit_cast);
+    return r;
+  }
   if ((f == TypeId::kTimestamp || f == TypeId::kTimestampTz) && t == TypeId::kTime) {
     int64_t us = v.as_int();
     if (us == kTimestampPosInfinity || us == kTimestampNegInfinity)
