@@ -436,10 +436,19 @@ int numeric_compare(const Numeric& a, const Numeric& b) {
   if (a.scale == b.scale) {
     c = ma < mb ? -1 : (ma > mb ? 1 : 0);
   } else {
-    // Exact in 256 bits: both scaled to the larger scale (at most 39 apart).
-    int s = a.scale > b.scale ? a.scale : b.scale;
-    U256 xa = U256::mul_pow10_checked(ma, s - a.scale), xb = U256::mul_pow10_checked(mb, s - b.scale);
-    c = xa < xb ? -1 : (xb < xa ? 1 : 0);
+    // Integer parts first, then the fractions scaled to the larger scale (below 10^39, so
+    // exact in 256 bits; scaling the whole value could pass 2^256 and must not throw here).
+    auto ipart = [](u128 m, int sc) { return sc > 38 ? static_cast<u128>(0) : m / kPow10.v[sc]; };
+    auto fpart = [](u128 m, int sc) { return sc > 38 ? m : m % kPow10.v[sc]; };
+    u128 ia = ipart(ma, a.scale), ib = ipart(mb, b.scale);
+    if (ia != ib) {
+      c = ia < ib ? -1 : 1;
+    } else {
+      int s = a.scale > b.scale ? a.scale : b.scale;
+      U256 xa = U256::mul_pow10_checked(fpart(ma, a.scale), s - a.scale);
+      U256 xb = U256::mul_pow10_checked(fpart(mb, b.scale), s - b.scale);
+      c = xa < xb ? -1 : (xb < xa ? 1 : 0);
+    }
   }
   return sa < 0 ? -c : c;
 }
