@@ -11,7 +11,7 @@
 
 namespace freshet {
 
-// Exact decimal: mantissa * 10^-scale, |mantissa| < 10^38, 0 <= scale <= 38 (numeric.hpp has
+// Exact decimal: mantissa * 10^-scale, |mantissa| < 2^127, 0 <= scale <= 39 (numeric.hpp has
 // the arithmetic). NaN is represented by scale == kNaNScale.
 struct Numeric {
   __int128 mantissa = 0;

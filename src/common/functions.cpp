@@ -227,7 +227,7 @@ Numeric to_num_ld(long double v, int rscale) {
     rscale = std::max(0, rscale - (digits - kNumericMaxPrecision));
     std::snprintf(buf, sizeof buf, "%.*Lf", rscale, v);
   }
-  return numeric_parse(buf);
+  return numeric_parse_impl(buf);
 }
 long double num_ld(const Numeric& n) { return std::strtold(numeric_to_string(n).c_str(), nullptr); }
 
@@ -288,8 +288,9 @@ Datum m_sqrt_n(Args a, EvalContext&) {
   int dweight = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(v)));
   int weight = dweight >= 0 ? dweight / 4 : -((-dweight + 3) / 4);
   int sweight = (weight + 1) * 4 / 2 - 1;
-  int rscale = std::clamp(std::max(16 - sweight, static_cast<int>(n.scale)), 0, kNumericMaxPrecision);
-  return Datum::from_numeric(to_num_ld(std::sqrt(v), rscale));
+  int rscale = std::max(std::max(16 - sweight, static_cast<int>(n.scale)), 0);
+  // Exact integer square root (not long double's 19 digits): PostgreSQL's digits.
+  return Datum::from_numeric(numeric_sqrt(n, rscale));
 }
 Datum m_cbrt(Args a, EvalContext&) { return Datum::from_float(std::cbrt(a[0].as_float())); }
 Datum m_pow_f8(Args a, EvalContext&) {
@@ -310,7 +311,8 @@ Datum m_pow_n(Args a, EvalContext&) {
   if (x.mantissa < 0 && !integral)
     throw_error("2201F", "a negative number raised to a non-integer power yields a complex result");
   long double r = std::pow(num_ld(x), num_ld(y));
-  int rscale = integral ? std::clamp(std::max(16, static_cast<int>(x.scale)), 0, kNumericMaxPrecision)
+  // An integral power is computed exactly below, so its scale may reach 39 (pow(9e-39, 1)).
+  int rscale = integral ? std::clamp(std::max(16, static_cast<int>(x.scale)), 0, kNumericMaxDigits)
                         : transcendental_scale(r, {x.scale, y.scale});
   if (integral && y.mantissa >= 0 && numeric_compare(y, numeric_from_int(128)) <= 0) {
     // Exact by repeated multiplication while it fits.
@@ -566,6 +568,8 @@ struct RegistryIndex {
     fn::register_bitwise_functions(registry);
     fn::register_to_char_functions(registry);
     fn::register_timezone_functions(registry);
+    fn::register_to_jsonb_functions(registry);
+    fn::register_bytea_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);

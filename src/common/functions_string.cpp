@@ -191,6 +191,9 @@ Datum s_right(Args a, EvalContext&) {
   std::string_view s = a[0].as_string();
   int64_t n = a[1].as_int();
   int64_t len = static_cast<int64_t>(char_len(s));
+  // PostgreSQL's text_right negates n in 32 bits: -(-2147483648) stays negative and skips
+  // nothing, so right('hello', -2147483648) is 'hello' there (and in Materialize).
+  if (n == INT32_MIN) return a[0];
   int64_t skip = n >= 0 ? std::max<int64_t>(len - n, 0) : std::min<int64_t>(-n, len);
   return Datum::from_string(s.substr(byte_offset(s, skip)));
 }

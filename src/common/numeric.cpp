@@ -30,10 +30,22 @@ struct Pow10Table {
   }
 };
 constexpr Pow10Table kPow10;
-constexpr u128 kMaxMantissa = pow10_u128(38);  // exclusive bound
+// Exclusive bound of a magnitude: it must fit the signed 128-bit mantissa. Every value below
+// 10^38 fits, and so do the 39-digit values below 2^127 (about 1.7e38); a 39-digit value
+// above that is 22003, never rounded.
+constexpr u128 kMaxMantissa = static_cast<u128>(1) << 127;
+// The largest scale: 39, Materialize's (1e-39 is its smallest positive numeric).
+constexpr int kMaxScale = kNumericMaxDigits;
 
+// A result whose integer part does not fit. PostgreSQL would answer it (its numeric is
+// unbounded), so the words are Materialize's, which refuses it too.
 [[noreturn]] void overflow() {
-  throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
+  throw SqlError(sqlstate::kNumericValueOutOfRange, "value out of range: overflow");
+}
+
+// A nonzero result whose every digit lies past scale 39 (1e-39 * 0.1): Materialize's words.
+[[noreturn]] void underflow() {
+  throw SqlError(sqlstate::kNumericValueOutOfRange, "value out of range: underflow");
 }
 
 [[noreturn]] void div_zero() { throw SqlError(sqlstate::kDivisionByZero, "division by zero"); }
@@ -64,6 +76,33 @@ struct U256 {
     return r;
   }
   bool is_zero() const { return hi == 0 && lo == 0; }
+  // this * f; false on overflow of 256 bits.
+  bool mul_small(uint64_t f) {
+    U256 l = mul(lo, f);  // < 2^192
+    U256 h = mul(hi, f);  // shifted by 2^128: must stay below 2^256
+    if (h.hi != 0) return false;
+    u128 nhi = l.hi + h.lo;
+    if (nhi < l.hi) return false;
+    hi = nhi;
+    lo = l.lo;
+    return true;
+  }
+  // m * 10^k for any k >= 0; false when it does not fit 256 bits.
+  static bool mul_pow10(u128 m, int k, U256& out) {
+    int first = k > 38 ? 38 : k;
+    out = mul(m, kPow10.v[first]);
+    for (k -= first; k > 0; k -= 19) {
+      uint64_t f = static_cast<uint64_t>(kPow10.v[k > 19 ? 19 : k]);
+      if (!out.mul_small(f)) return false;
+    }
+    return true;
+  }
+  static U256 mul_pow10_checked(u128 m, int k) {
+    U256 r;
+    if (!mul_pow10(m, k, r)) overflow();
+    return r;
+  }
+  bool operator<(const U256& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
   bool fits_mantissa() const { return hi == 0 && lo < kMaxMantissa; }
   // Divides by a small divisor, returns the remainder.
   uint64_t divmod_small(uint64_t d) {
@@ -85,7 +124,7 @@ struct U256 {
   bool bit(int i) const { return i >= 128 ? ((hi >> (i - 128)) & 1) : ((lo >> i) & 1); }
   // this / d (d != 0), rounded half away from zero; result must fit in u128 (checked).
   // Returns false when the quotient does not fit in 128 bits.
-  bool div_round(u128 d, u128& q_out) const {
+  bool div_round(u128 d, u128& q_out, bool* exact = nullptr) const {
     // Bitwise long division: remainder stays < d < 2^128, but the shifted remainder can reach
     // 2^129, so keep a carry bit.
     u128 rem = 0;
@@ -101,6 +140,7 @@ struct U256 {
       }
     }
     if (q.hi != 0) return false;
+    if (exact) *exact = rem == 0;
     // Round half away from zero: 2*rem >= d.
     bool round_up = rem >= d - rem;
     q_out = q.lo;
@@ -115,32 +155,42 @@ struct U256 {
 [[noreturn]] void inexact() {
   throw SqlError(sqlstate::kNumericValueOutOfRange,
                  "value overflows numeric format")
-      .with_detail("The exact result needs more than " + std::to_string(kNumericMaxPrecision) +
-                   " significant digits or a scale above " + std::to_string(kNumericMaxPrecision) + ".");
+      .with_detail("The exact result needs more than " + std::to_string(kNumericMaxDigits) +
+                   " significant digits (39 only below 2^127) or a scale above " + std::to_string(kMaxScale) + ".");
 }
 
 // Rounds a magnitude (256-bit) with scale down to at most 38 digits and scale <= 38, half away
 // from zero. Throws 22003 when the integer part alone needs more than 38 digits, and, when
 // `exact` (input, +, -, *: results PostgreSQL gives exactly), when a nonzero digit would be lost.
 Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
-  int drop_round = 0;  // last dropped digit
+  if (exact && scale > kMaxScale && !mag.is_zero()) {
+    U256 t = mag;
+    for (int k = scale; k > kMaxScale && !t.is_zero(); --k) t.divmod_small(10);
+    if (t.is_zero()) underflow();
+  }
+  int drop_round = 0;  // last dropped digit: the most significant of those dropped
   bool dropped = false;
-  while (scale > kNumericMaxPrecision || !mag.fits_mantissa()) {
+  u128 m;
+  while (true) {
+    while (scale > kMaxScale || !mag.fits_mantissa()) {
+      if (scale <= 0) overflow();
+      drop_round = static_cast<int>(mag.divmod_small(10));
+      if (exact && drop_round != 0) inexact();
+      dropped = true;
+      --scale;
+    }
+    m = mag.lo;
+    if (!dropped || drop_round < 5) break;
+    if (m + 1 < kMaxMantissa) {
+      ++m;
+      break;
+    }
+    // Rounding up would leave the range: drop one more digit of the unrounded value (rounding
+    // the original once, never twice).
     if (scale <= 0) overflow();
     drop_round = static_cast<int>(mag.divmod_small(10));
     if (exact && drop_round != 0) inexact();
-    dropped = true;
     --scale;
-  }
-  u128 m = mag.lo;
-  if (dropped && drop_round >= 5) {
-    ++m;
-    if (m >= kMaxMantissa) {
-      // 99.99 -> 100.0: drop one more digit (exact, it is a zero).
-      if (scale <= 0) overflow();
-      m /= 10;
-      --scale;
-    }
   }
   Numeric r;
   r.mantissa = negative ? -static_cast<i128>(m) : static_cast<i128>(m);
@@ -151,7 +201,7 @@ Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
 // Rounds |mantissa| a by dropping `drop` low decimal digits, half away from zero.
 u128 round_drop(u128 a, int drop) {
   if (drop <= 0) return a;
-  if (drop > 38) return 0;
+  if (drop > 38) return 0;  // |a| < 2^127 < 5 * 10^38: rounds to 0
   u128 p = kPow10.v[drop];
   u128 q = a / p, r = a % p;
   if (r >= p - r) ++q;
@@ -162,6 +212,19 @@ Numeric make(u128 mag, int scale, bool negative) {
   U256 u;
   u.lo = mag;
   return fit(u, scale, negative);
+}
+
+// |m| at scale `from` shown at the larger scale `to`: the trailing zeros that fit the
+// mantissa (the value is exact either way; numeric(39,39) of 0.5 keeps 38 of its 39 zeros).
+Numeric widen_scale(u128 m, int from, int to, bool negative) {
+  int s = to;
+  U256 p;
+  while (s > from && (!U256::mul_pow10(m, s - from, p) || !p.fits_mantissa())) --s;
+  if (s == from) p = U256::mul(m, 1);
+  Numeric r;
+  r.mantissa = negative ? -static_cast<i128>(p.lo) : static_cast<i128>(p.lo);
+  r.scale = static_cast<int16_t>(s);
+  return r;
 }
 
 Numeric nan_value() {
@@ -175,6 +238,7 @@ bool align(const Numeric& a, const Numeric& b, i128& am, i128& bm, int& scale) {
   scale = a.scale > b.scale ? a.scale : b.scale;
   am = a.mantissa;
   bm = b.mantissa;
+  if (scale - a.scale > 38 || scale - b.scale > 38) return false;
   if (a.scale < scale && __builtin_mul_overflow(am, static_cast<i128>(kPow10.v[scale - a.scale]), &am)) return false;
   if (b.scale < scale && __builtin_mul_overflow(bm, static_cast<i128>(kPow10.v[scale - b.scale]), &bm)) return false;
   return true;
@@ -219,10 +283,10 @@ Numeric numeric_from_double(double v) {
   if (std::isinf(v)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert infinity to numeric");
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.15g", v);
-  return numeric_parse(buf);
+  return numeric_parse_impl(buf);
 }
 
-Numeric numeric_parse(std::string_view s) {
+Numeric numeric_parse_impl(std::string_view s) {
   auto bad = [&]() -> SqlError {
     return SqlError(sqlstate::kInvalidTextRepresentation,
                     "invalid input syntax for type numeric: \"" + std::string(s) + "\"");
@@ -305,7 +369,7 @@ Numeric numeric_parse(std::string_view s) {
     }
     if (new_scale > 1000) {
       // Far below the smallest representable digit: zero stays zero, anything else is lost.
-      if (mag.is_zero()) return fit(mag, kNumericMaxPrecision, false);
+      if (mag.is_zero()) return fit(mag, kMaxScale, false);
       inexact();
     }
     scale = static_cast<int>(new_scale);
@@ -313,6 +377,20 @@ Numeric numeric_parse(std::string_view s) {
   Numeric r = fit(mag, scale, negative, true);
   if (r.mantissa == 0) r.mantissa = 0;  // no negative zero
   return r;
+}
+
+Numeric numeric_parse(std::string_view s) {
+  try {
+    return numeric_parse_impl(s);
+  } catch (const SqlError& e) {
+    if (e.sqlstate() != sqlstate::kNumericValueOutOfRange) throw;
+    // PostgreSQL would read the value; Materialize's words for what it cannot hold.
+    std::string text(s);
+    throw SqlError(sqlstate::kNumericValueOutOfRange,
+                   "\"" + text + "\" is out of range for type numeric: exceeds maximum precision " +
+                       std::to_string(kNumericMaxDigits))
+        .with_detail("Freshet's numeric holds 39 significant digits (39 only below 2^127) and a scale of at most 39.");
+  }
 }
 
 std::string numeric_to_string(const Numeric& n) {
@@ -354,15 +432,23 @@ int numeric_compare(const Numeric& a, const Numeric& b) {
   if (sa != sb) return sa < sb ? -1 : 1;
   if (sa == 0) return 0;
   u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
-  u128 ia = ma / kPow10.v[a.scale], ib = mb / kPow10.v[b.scale];
   int c;
-  if (ia != ib) {
-    c = ia < ib ? -1 : 1;
+  if (a.scale == b.scale) {
+    c = ma < mb ? -1 : (ma > mb ? 1 : 0);
   } else {
-    int s = a.scale > b.scale ? a.scale : b.scale;
-    u128 fa = (ma % kPow10.v[a.scale]) * kPow10.v[s - a.scale];
-    u128 fb = (mb % kPow10.v[b.scale]) * kPow10.v[s - b.scale];
-    c = fa < fb ? -1 : (fa > fb ? 1 : 0);
+    // Integer parts first, then the fractions scaled to the larger scale (below 10^39, so
+    // exact in 256 bits; scaling the whole value could pass 2^256 and must not throw here).
+    auto ipart = [](u128 m, int sc) { return sc > 38 ? static_cast<u128>(0) : m / kPow10.v[sc]; };
+    auto fpart = [](u128 m, int sc) { return sc > 38 ? m : m % kPow10.v[sc]; };
+    u128 ia = ipart(ma, a.scale), ib = ipart(mb, b.scale);
+    if (ia != ib) {
+      c = ia < ib ? -1 : 1;
+    } else {
+      int s = a.scale > b.scale ? a.scale : b.scale;
+      U256 xa = U256::mul_pow10_checked(fpart(ma, a.scale), s - a.scale);
+      U256 xb = U256::mul_pow10_checked(fpart(mb, b.scale), s - b.scale);
+      c = xa < xb ? -1 : (xb < xa ? 1 : 0);
+    }
   }
   return sa < 0 ? -c : c;
 }
@@ -402,8 +488,8 @@ Numeric numeric_add(const Numeric& a, const Numeric& b) {
   }
   // Slow path: exact in 256 bits, then rounded to 38 digits.
   scale = a.scale > b.scale ? a.scale : b.scale;
-  U256 x = U256::mul(uabs(a.mantissa), kPow10.v[scale - a.scale]);
-  U256 y = U256::mul(uabs(b.mantissa), kPow10.v[scale - b.scale]);
+  U256 x = U256::mul_pow10_checked(uabs(a.mantissa), scale - a.scale);
+  U256 y = U256::mul_pow10_checked(uabs(b.mantissa), scale - b.scale);
   bool xneg = a.mantissa < 0, yneg = b.mantissa < 0;
   auto add = [](U256 p, U256 q) {
     U256 r;
@@ -460,35 +546,61 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
   if (rscale < a.scale) rscale = a.scale;
   if (rscale < b.scale) rscale = b.scale;
   if (rscale < 0) rscale = 0;
-  if (rscale > kNumericMaxPrecision) rscale = kNumericMaxPrecision;
+  // PostgreSQL's answer has pg_rscale digits after the point. Where Freshet keeps fewer (the
+  // scale cap, or a quotient too long for the mantissa) its answer must be the same value:
+  // the division must then be exact, else 22003 rather than a differently rounded result.
+  const int pg_rscale = rscale;
+  if (rscale > kMaxScale) rscale = kMaxScale;
   bool neg = (a.mantissa < 0) != (b.mantissa < 0);
   u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
   // q = ma * 10^(rscale - sa + sb) / mb, rounded.
   int e = rscale - a.scale + b.scale;
   while (true) {
-    U256 num;
-    if (e <= 38) {
-      num = U256::mul(ma, kPow10.v[e]);
-    } else {
-      num = U256::mul(ma, kPow10.v[38]);
-      U256 t = U256::mul(num.lo, kPow10.v[e - 38]);
-      U256 t2 = U256::mul(num.hi, kPow10.v[e - 38]);
-      if (t2.hi != 0) overflow();
-      num.lo = t.lo;
-      num.hi = t.hi + t2.lo;
-    }
+    U256 num = U256::mul_pow10_checked(ma, e);
     u128 q;
-    if (num.div_round(mb, q) && q < kMaxMantissa) return make(q, rscale, neg && q != 0);
+    bool exact = false;
+    if (num.div_round(mb, q, &exact) && q < kMaxMantissa) {
+      if (rscale < pg_rscale && !exact) {
+        if (q == 0) underflow();
+        inexact();
+      }
+      return make(q, rscale, neg && q != 0);
+    }
     // Too many digits: give up fractional digits.
     if (rscale == 0) overflow();
     --rscale;
     --e;
     if (e < 0) {
-      // Dividend scale exceeds what we can keep: round the dividend itself.
-      ma = round_drop(ma, 1);
+      // Dividend scale exceeds what we can keep: drop a digit of the dividend, which must be a
+      // zero (rscale < pg_rscale here).
+      if (ma % 10 != 0) inexact();
+      ma /= 10;
       e = 0;
     }
   }
+}
+
+Numeric numeric_sqrt(const Numeric& a, int rscale) {
+  if (a.is_nan()) return a;
+  FRESHET_ASSERT(a.mantissa >= 0);
+  if (rscale < a.scale) rscale = a.scale;
+  if (rscale > kMaxScale) inexact();
+  // sqrt(m / 10^s) * 10^r = sqrt(m * 10^(2r - s)), rounded half away from zero.
+  U256 n;
+  if (!U256::mul_pow10(uabs(a.mantissa), 2 * rscale - a.scale, n)) overflow();
+  u128 r = 0;
+  for (int bit = 127; bit >= 0; --bit) {
+    u128 c = r | (static_cast<u128>(1) << bit);
+    if (!(n < U256::mul(c, c))) r = c;
+  }
+  // Round up when n > r^2 + r (then sqrt(n) > r + 1/2).
+  U256 r2 = U256::mul(r, r);
+  U256 lim = r2;
+  lim.lo += r;
+  if (lim.lo < r2.lo) ++lim.hi;
+  if (lim < n) ++r;
+  if (r >= kMaxMantissa) overflow();
+  return make(r, rscale, false);
 }
 
 Numeric numeric_mod(const Numeric& a, const Numeric& b) {
@@ -505,15 +617,11 @@ Numeric numeric_mod(const Numeric& a, const Numeric& b) {
 
 Numeric numeric_round(const Numeric& a, int scale) {
   if (a.is_nan()) return a;
-  if (scale > kNumericMaxPrecision) scale = kNumericMaxPrecision;
-  if (scale < -kNumericMaxPrecision) scale = -kNumericMaxPrecision - 1;
+  if (scale > kMaxScale) scale = kMaxScale;
+  if (scale < -kMaxScale) scale = -kMaxScale - 1;
   bool neg = a.mantissa < 0;
   u128 m = uabs(a.mantissa);
-  if (scale >= a.scale) {
-    U256 p = U256::mul(m, kPow10.v[scale - a.scale]);
-    if (!p.fits_mantissa()) overflow();
-    return make(p.lo, scale, neg);
-  }
+  if (scale >= a.scale) return widen_scale(m, a.scale, scale, neg);
   int drop = a.scale - scale;  // > 0
   u128 q = round_drop(m, drop);
   int rscale = scale;
@@ -529,15 +637,11 @@ Numeric numeric_round(const Numeric& a, int scale) {
 
 Numeric numeric_trunc(const Numeric& a, int scale) {
   if (a.is_nan()) return a;
-  if (scale > kNumericMaxPrecision) scale = kNumericMaxPrecision;
-  if (scale < -kNumericMaxPrecision) scale = -kNumericMaxPrecision - 1;
+  if (scale > kMaxScale) scale = kMaxScale;
+  if (scale < -kMaxScale) scale = -kMaxScale - 1;
   bool neg = a.mantissa < 0;
   u128 m = uabs(a.mantissa);
-  if (scale >= a.scale) {
-    U256 p = U256::mul(m, kPow10.v[scale - a.scale]);
-    if (!p.fits_mantissa()) overflow();
-    return make(p.lo, scale, neg);
-  }
+  if (scale >= a.scale) return widen_scale(m, a.scale, scale, neg);
   int drop = a.scale - scale;
   u128 q = drop > 38 ? 0 : m / kPow10.v[drop];
   int rscale = scale;
@@ -559,7 +663,7 @@ Numeric numeric_apply_typmod(const Numeric& a, int32_t typmod) {
   // Integer digits allowed: precision - scale.
   int max_int_digits = precision - scale;
   u128 m = uabs(r.mantissa);
-  u128 ipart = m / kPow10.v[r.scale];
+  u128 ipart = r.scale > 38 ? 0 : m / kPow10.v[r.scale];
   int int_digits = ipart == 0 ? 0 : digit_count(ipart);
   if (int_digits > max_int_digits) {
     throw SqlError(sqlstate::kNumericValueOutOfRange, "numeric field overflow")

@@ -1,11 +1,13 @@
 #pragma once
 // Exact decimal arithmetic on Numeric (datum.hpp): a 128-bit mantissa and a decimal scale,
-// up to 38 significant digits and a scale of at most 38 (Materialize's numeric has 39 digits;
-// PostgreSQL's is unbounded). A value is exact or an error, never silently rounded: input and
-// +, -, * whose exact result does not fit raise SqlError 22003 (PostgreSQL would answer them
-// exactly); only operations whose result PostgreSQL rounds too (division, sqrt, exp, ...,
-// round(), numeric(p, s)) round, to 38 digits. Division by zero raises 22012.
-// Display keeps the scale, as PostgreSQL does ("1.50"); comparison ignores it (1.5 = 1.50).
+// up to 38 significant digits (39 when the mantissa is below 2^127) and a scale of at most 39
+// (Materialize's numeric has 39 digits; PostgreSQL's is unbounded). A value is exact or an
+// error, never silently rounded: input and +, -, * whose exact result does not fit raise
+// SqlError 22003 (PostgreSQL would answer them exactly); only operations whose result
+// PostgreSQL rounds too (division, sqrt, exp, ..., round(), numeric(p, s)) round, at
+// PostgreSQL's scale (division and sqrt: exact at that scale or 22003). Division by zero
+// raises 22012. Display keeps the scale, as PostgreSQL does ("1.50"); comparison ignores it
+// (1.5 = 1.50).
 
 #include <cstdint>
 #include <string>
@@ -15,7 +17,11 @@
 
 namespace freshet {
 
+// Every 38-digit value is stored; other modules (Avro, pgwire binary, MySQL) keep to 38.
 inline constexpr int kNumericMaxPrecision = 38;
+// What SQL accepts, as Materialize: numeric(p, s) with p up to 39, a scale up to 39, and a
+// 39-digit value when its mantissa fits (below 2^127, about 1.7e38); beyond that 22003.
+inline constexpr int kNumericMaxDigits = 39;
 
 Numeric numeric_from_int(int64_t v);
 // Rounds to 15 significant digits first, like PostgreSQL's float8 -> numeric. NaN -> NaN;
@@ -23,6 +29,9 @@ Numeric numeric_from_int(int64_t v);
 Numeric numeric_from_double(double v);
 // Parses PostgreSQL's numeric input syntax ("12.50", "-1e3", " NaN "). Throws SqlError 22P02.
 Numeric numeric_parse(std::string_view s);
+// The same for text Freshet computed itself (function results): 22003 "value overflows numeric
+// format" rather than numeric_parse's input message.
+Numeric numeric_parse_impl(std::string_view s);
 std::string numeric_to_string(const Numeric& n);
 double numeric_to_double(const Numeric& n);
 // Rounds half away from zero; throws 22003 when out of int64 range.
@@ -38,6 +47,10 @@ Numeric numeric_mul(const Numeric& a, const Numeric& b);
 // Result scale as PostgreSQL's select_div_scale (at least 16 significant digits).
 Numeric numeric_div(const Numeric& a, const Numeric& b);
 Numeric numeric_mod(const Numeric& a, const Numeric& b);
+// The square root of a >= 0 at exactly `rscale` digits after the point (PostgreSQL's
+// numeric_sqrt scale, computed by the caller), rounded half away from zero from the exact
+// root; 22003 when that scale or the result does not fit (never a differently rounded value).
+Numeric numeric_sqrt(const Numeric& a, int rscale);
 Numeric numeric_neg(const Numeric& a);
 Numeric numeric_abs(const Numeric& a);
 // Rounds (half away from zero) to the given scale; scale may be negative (round(1234, -2)).

@@ -54,14 +54,33 @@ TEST(NumericTest, ArithmeticMatchesPostgres) {
   EXPECT_EQ(sqlstate_of([] { numeric_mod(N("1"), N("0.0")); }), "22012");
   EXPECT_EQ(sqlstate_of([] { numeric_mul(N("1e30"), N("1e30")); }), "22003");
   // Results PostgreSQL gives exactly are exact or 22003, never rounded (issue 10): a product,
-  // sum or input past 38 digits fails.
+  // sum or input past 39 digits (or 39 digits at or above 2^127) fails.
   EXPECT_EQ(sqlstate_of([] { numeric_mul(N("0.12345678901234567890123"), N("0.12345678901234567890123")); }), "22003");
   EXPECT_EQ(sqlstate_of([] { numeric_add(N("999999999999999999999999999999999999.123"), N("1")); }), "22003");
-  EXPECT_EQ(sqlstate_of([] { N("-0.000000000000000000000000000000000000001"); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { N("1e-40"); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { N("9e38"); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { N("170141183460469231731687303715884105728"); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { numeric_add(N("1e38"), N("1e-39")); }), "22003");
   EXPECT_EQ(sqlstate_of([] { N("1e-2000"); }), "22003");
-  EXPECT_EQ(S(N("0e-2000")), "0.00000000000000000000000000000000000000");
-  // Trailing zeros past 38 digits are dropped: the value stays exact (its display scale shrinks).
-  EXPECT_EQ(S(N("1.000000000000000000000000000000000000000000")), "1.0000000000000000000000000000000000000");
+  // Materialize's 39 digits and scale 39, where the mantissa fits 127 bits.
+  EXPECT_EQ(S(N("-0.000000000000000000000000000000000000001")), "-0.000000000000000000000000000000000000001");
+  EXPECT_EQ(S(N("-123456789012345678.901234567890123456789")), "-123456789012345678.901234567890123456789");
+  EXPECT_EQ(S(N("170141183460469231731687303715884105727")), "170141183460469231731687303715884105727");
+  EXPECT_EQ(S(numeric_add(N("1e38"), N("-1e38"))), "0");
+  EXPECT_EQ(S(numeric_add(N("1"), N("-1e38"))), "-99999999999999999999999999999999999999");
+  EXPECT_EQ(S(numeric_mul(N("1e-39"), N("2"))), "0.000000000000000000000000000000000000002");
+  EXPECT_LT(numeric_compare(N("1e-39"), N("1e-38")), 0);
+  EXPECT_EQ(numeric_compare(N("1e-39"), N("0.0000000000000000000000000000000000000010")), 0);
+  EXPECT_GT(numeric_compare(N("1e38"), N("0.000000000000000000000000000000000000001")), 0);
+  // Never throws, whatever the scales (sorting and arrangements compare).
+  EXPECT_GT(numeric_compare(N("170141183460469231731687303715884105727"), N("0.000000000000000000000000000000000000001")), 0);
+  EXPECT_LT(numeric_compare(N("-170141183460469231731687303715884105727"), N("-0.000000000000000000000000000000000000001")), 0);
+  EXPECT_LT(numeric_compare(N("0.170141183460469231731687303715884105727"), N("1")), 0);
+  EXPECT_EQ(S(numeric_round(N("0.123456789012345678901234567890123456789"), 1)), "0.1");
+  EXPECT_EQ(S(numeric_round(N("123456789012345.678901234567890123456789"), -7)), "123456790000000");
+  EXPECT_EQ(S(N("0e-2000")), "0.000000000000000000000000000000000000000");
+  // Trailing zeros past 39 digits are dropped: the value stays exact (its display scale shrinks).
+  EXPECT_EQ(S(N("1.000000000000000000000000000000000000000000")), "1.00000000000000000000000000000000000000");
   EXPECT_EQ(S(numeric_mul(N("0.5"), N("0.20"))), "0.100");
 }
 

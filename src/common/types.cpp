@@ -194,4 +194,15 @@ std::optional<TypeId> type_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<TypeId> sql_type_from_name(std::string_view name) {
+  if (auto id = type_from_name(name)) return id;
+  // Materialize's own spellings (its SQL reference, "Types"): `string` is text, `double` is
+  // double precision, `bytes` is bytea. PostgreSQL has none of them; accepting them changes no
+  // answer PostgreSQL gives.
+  if (name == "string") return TypeId::kText;
+  if (name == "double") return TypeId::kFloat8;
+  if (name == "bytes") return TypeId::kBytea;
+  return std::nullopt;
+}
+
 }  // namespace freshet

@@ -104,6 +104,9 @@ std::string_view type_internal_name(TypeId id);
 // "pg_catalog.int8", "varchar", "timestamptz", "double precision" is "float8").
 // Returns nullopt for an unknown name.
 std::optional<TypeId> type_from_name(std::string_view name);
+// What a type name in SQL text may say: type_from_name plus Materialize's aliases (`string`,
+// `double`, `bytes`). regtype input keeps PostgreSQL's names only.
+std::optional<TypeId> sql_type_from_name(std::string_view name);
 
 // PostgreSQL's type categories (pg_type.typcategory), used by overload resolution.
 enum class TypeCategory : char {

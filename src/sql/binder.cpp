@@ -231,7 +231,7 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
   }
   int pos = loc(tn->location);
   if (tn->n_array_bounds > 0) {
-    auto elem = type_from_name(name);
+    auto elem = sql_type_from_name(name);
     std::optional<TypeId> arr = elem ? array_type_of(*elem) : std::nullopt;
     if (!arr) {
       if (!elem) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist", pos);
@@ -239,7 +239,7 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     }
     return Type(*arr);
   }
-  auto id = type_from_name(name);
+  auto id = sql_type_from_name(name);
   if (!id) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist", pos);
   int32_t typmod = -1;
   std::vector<int32_t> mods;
@@ -255,6 +255,9 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     case TypeId::kBpchar:
       if (!mods.empty()) {
         if (mods[0] < 1) throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + name + " must be at least 1", pos);
+        // PostgreSQL's MaxAttrSize limit (anychar_typmodin).
+        if (mods[0] > 10485760)
+          throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + name + " cannot exceed 10485760", pos);
         typmod = mods[0];
       } else if (*id == TypeId::kBpchar) {
         typmod = 1;  // char without length is char(1)
@@ -263,11 +266,12 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     case TypeId::kNumeric:
       if (!mods.empty()) {
         int p = mods[0], s = mods.size() > 1 ? mods[1] : 0;
-        if (p < 1 || p > kNumericMaxPrecision)
+        // Materialize's limits and words (PostgreSQL allows a precision up to 1000).
+        if (p < 1 || p > kNumericMaxDigits)
           throw SqlError(sqlstate::kInvalidParameterValue,
-                         "NUMERIC precision " + std::to_string(p) + " must be between 1 and " + std::to_string(kNumericMaxPrecision), pos);
+                         "precision for type numeric must be between 1 and " + std::to_string(kNumericMaxDigits), pos);
         if (s < 0 || s > p)
-          throw SqlError(sqlstate::kInvalidParameterValue, "NUMERIC scale " + std::to_string(s) + " must be between 0 and precision " + std::to_string(p), pos);
+          throw SqlError(sqlstate::kInvalidParameterValue, "scale for type numeric must be between 0 and precision " + std::to_string(p), pos);
         typmod = (p << 16) | s;
       }
       break;
@@ -511,6 +515,8 @@ HExpr Binder::bind_const(const PgQuery__AConst* c) {
         errno = 0;
         char* end = nullptr;
         long long v = std::strtoll(std::string(s).c_str(), &end, 10);
+        // The grammar folds a minus sign into the literal: -2147483648 fits int4 (make_const).
+        if (errno == 0 && v >= INT32_MIN && v <= INT32_MAX) return HExpr::literal_of(Datum::from_int(v), Type(TypeId::kInt4));
         if (errno == 0) return HExpr::literal_of(Datum::from_int(v), Type(TypeId::kInt8));
       }
       return HExpr::literal_of(Datum::from_numeric(numeric_parse(s)), Type(TypeId::kNumeric));
@@ -1043,6 +1049,17 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
 HExpr Binder::jsonb_text_of(HExpr e, int pos) {
   if (e.is_null_literal()) return coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
   TypeId t = e.type.id;
+  if (t != TypeId::kJsonb && t != TypeId::kUnknown && t != TypeId::kText) {
+    // The type's own to_jsonb (common/functions_to_jsonb.cpp): char(n) keeps its padding,
+    // arrays become JSON arrays, NaN and infinities strings.
+    for (const FunctionImpl* f : lookup_functions("to_jsonb")) {
+      if (f->arg_types.size() != 1 || f->arg_types[0].id != t) continue;
+      std::vector<HExpr> one;
+      one.push_back(std::move(e));
+      HExpr j = HExpr::call(f, std::move(one), f->result_type);
+      return coerce(std::move(j), Type(TypeId::kText), CastContext::kExplicit, pos);
+    }
+  }
   if (t != TypeId::kJsonb) {
     e = coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
     if (t == TypeId::kBool || is_integer_type(t) || t == TypeId::kNumeric || t == TypeId::kFloat4 || t == TypeId::kFloat8) {
@@ -1191,10 +1208,19 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     types.push_back(args.back().type);
   }
   if (name == "pg_typeof" && args.size() == 1) {
+    // pg_typeof takes "any": an untyped parameter has no type to report (PostgreSQL, at Parse).
+    if (args[0].kind == HExprKind::kScalar && args[0].op == ScalarKind::kParam && args[0].type.id == TypeId::kUnknown)
+      throw SqlError("42P18", "could not determine data type of parameter $" + std::to_string(args[0].column + 1), pos);
     Type t = args[0].type.id == TypeId::kUnknown ? Type(TypeId::kUnknown) : args[0].type;
     std::string tn = type_name(Type(t.id));
     Datum d = Datum::from_string(tn);
     return HExpr::literal_of(d, Type(TypeId::kText));
+  }
+  if (name == "json_build_array" || name == "jsonb_build_array") {
+    // Like json_build_object: each value as the text of its jsonb (functions_to_jsonb.cpp).
+    for (auto& e : args) e = jsonb_text_of(std::move(e), pos);
+    types.clear();
+    for (const auto& a : args) types.push_back(a.type);
   }
   if (name == "json_build_object" || name == "jsonb_build_object") {
     // Values keep their types (common/functions_json_build.cpp): each is passed as the text
@@ -1209,6 +1235,18 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     }
     types.clear();
     for (const auto& a : args) types.push_back(a.type);
+  }
+  if (args.size() == 1 && f->n_funcname == 1 && !f->agg_star && !f->agg_distinct && f->n_agg_order == 0 && !f->agg_filter) {
+    // A type name called as a function is a cast when no function takes exactly that argument
+    // (PostgreSQL's func_get_detail, FUNCDETAIL_COERCION): date('2020-01-01'), text(12).
+    auto tid = sql_type_from_name(name);
+    if (tid && *tid != TypeId::kUnknown && *tid != TypeId::kRecord) {
+      bool exact = false;
+      for (const FunctionImpl* fi : lookup_functions(name))
+        exact = exact || (fi->arg_types.size() == 1 && fi->arg_types[0].id == args[0].type.id);
+      if (!exact && (args[0].type.id == TypeId::kUnknown || cast_exists(args[0].type.id, *tid, CastContext::kExplicit)))
+        return coerce(std::move(args[0]), Type(*tid), CastContext::kExplicit, pos);
+    }
   }
   ResolvedCall rc = resolve_function(name, types, pos);
   for (size_t i = 0; i < args.size(); ++i) {
