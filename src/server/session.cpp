@@ -608,6 +608,13 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   }
   for (size_t i = 0; i < nret; ++i) {
     const auto* rt = ret[i]->res_target;
+    // `RETURNING *` (also next to other items, `RETURNING a, *`): every column, as
+    // Executor::returning expands it.
+    if (rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+        rt->val->column_ref->fields[rt->val->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+      for (const auto& item : scope.items) cols.push_back({item.name, item.type});
+      continue;
+    }
     HExpr e = binder.bind_expr_in_scope(rt->val, scope);
     cols.push_back({rt->name && *rt->name ? rt->name : sql::Binder::column_name_for(rt->val), e.type.id == TypeId::kUnknown ? Type(TypeId::kText) : e.type});
   }
