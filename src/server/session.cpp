@@ -2193,11 +2193,18 @@ class SubscribeExecution : public Execution {
 std::atomic<uint64_t> g_next_temp_id{uint64_t{1} << 40};
 
 void Executor::wait_for_time(uint64_t t) {
-  // REQUIRES: no lock held. AS OF a time not yet reached waits for it (bounded: 60 s).
+  // REQUIRES: no lock held. AS OF a time not yet reached waits for it (bounded: 60 s). A time
+  // further ahead than that is refused at once rather than after a minute of waiting (time
+  // advances with the wall clock, in milliseconds).
+  constexpr uint64_t kMaxWaitMs = 60000;
   for (int i = 0; i < 6000; ++i) {
     {
       std::shared_lock lock(cs_.mu);
       if (cs_.now_ts >= t) return;
+      if (t - cs_.now_ts > kMaxWaitMs)
+        throw SqlError(sqlstate::kInvalidParameterValue,
+                       "timestamp " + std::to_string(t) + " is more than 60 s ahead of the current time (" + std::to_string(cs_.now_ts) + ")")
+            .with_detail("AS OF a future time waits for it, at most 60 s.");
     }
     if (st_.cancelled.load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -2313,14 +2320,17 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
   for (const auto& [id, o] : catalog_->objects()) objs.push_back(o.get());
   std::sort(objs.begin(), objs.end(), [](const ObjectInfo* a, const ObjectInfo* b) { return a->name < b->name; });
   if (st.what == "indexes") {
-    cols = {{"name", Type(TypeId::kText)}, {"on", Type(TypeId::kText)}, {"cluster", Type(TypeId::kText)}, {"key", Type(TypeId::kText)}};
+    // Materialize's columns; `comment` is empty (COMMENT ON is not supported).
+    cols = {{"name", Type(TypeId::kText)}, {"on", Type(TypeId::kText)}, {"cluster", Type(TypeId::kText)}, {"key", Type(TypeId::kText)},
+            {"comment", Type(TypeId::kText)}};
     for (const auto* o : objs) {
       if (o->kind != ObjectKind::kIndex) continue;
       if (!st.object.empty() && o->definition_sql != st.object) continue;
       std::string key = "{";
       for (size_t i = 0; i < o->columns.size(); ++i) key += (i ? "," : "") + o->columns[i].name;
       key += "}";
-      add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string("default"), Datum::from_string(key)});
+      add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string("default"), Datum::from_string(key),
+           Datum::from_string("")});
     }
   } else if (st.what == "objects") {
     cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}};
@@ -2364,15 +2374,19 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     else if (st.what == "clusters") want = ObjectKind::kSystemView;  // none
     cols = {{"name", Type(TypeId::kText)}};
     if (want == ObjectKind::kMaterializedView) cols.push_back({"cluster", Type(TypeId::kText)});
+    // Materialize's SHOW TABLES / VIEWS / MATERIALIZED VIEWS / SECRETS end with `comment`
+    // (empty: COMMENT ON is not supported).
+    bool with_comment = st.what != "clusters" && st.what != "connections";
+    if (with_comment) cols.push_back({"comment", Type(TypeId::kText)});
     if (st.what == "clusters") {
       add({Datum::from_string("default")});
     } else {
       for (const auto* o : objs) {
         if (o->kind != want) continue;
-        if (want == ObjectKind::kMaterializedView)
-          add({Datum::from_string(o->name), Datum::from_string("default")});
-        else
-          add({Datum::from_string(o->name)});
+        std::vector<Datum> ds{Datum::from_string(o->name)};
+        if (want == ObjectKind::kMaterializedView) ds.push_back(Datum::from_string("default"));
+        if (with_comment) ds.push_back(Datum::from_string(""));
+        add(std::move(ds));
       }
     }
   }
