@@ -28,6 +28,7 @@
 #include "sql/streaming_parser.hpp"
 #include "server/kafka_backend.hpp"
 #include "server/transaction.hpp"
+#include "server/prepared_sql.hpp"
 #include "dataflow/update.hpp"
 #include "sql/mutually_recursive.hpp"
 
@@ -185,6 +186,7 @@ struct Session::State {
   // The parse of the last one-statement query split(), reused by the prepare() that follows.
   std::shared_ptr<sql::ParseTree> split_tree;
   std::string split_text;
+  SqlPreparedStatements sql_prepared;  // PREPARE / EXECUTE / DEALLOCATE (prepared_sql.hpp)
 };
 
 Session::Session(Coordinator& coordinator, SessionOptions options)
@@ -323,6 +325,9 @@ class Executor {
   SinkInput sink_input(const SinkEntry& e);
   // Only binds: for Describe at prepare time.
   std::vector<Column> describe(const PgQuery__Node* stmt, bool& returns_rows);
+  // PREPARE's parameter types; EXECUTE's arguments, evaluated and cast (assignment) to types.
+  std::vector<Type> bind_types(PgQuery__Node** nodes, size_t n);
+  Row eval_execute_args(const PgQuery__ExecuteStmt* s, const std::vector<Type>& types);
 
  private:
   std::unique_ptr<Execution> run_select(const PgQuery__SelectStmt* s);
@@ -985,6 +990,31 @@ std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, 
     arena_.reset();
   }
   return out;
+}
+
+std::vector<Type> Executor::bind_types(PgQuery__Node** nodes, size_t n) {
+  std::shared_lock lock(cs_.mu);
+  sql::Binder binder(*catalog_, param_types_);
+  std::vector<Type> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(binder.bind_type(nodes[i]->type_name));
+  return out;
+}
+
+Row Executor::eval_execute_args(const PgQuery__ExecuteStmt* s, const std::vector<Type>& types) {
+  if (s->n_params != types.size())
+    throw SqlError(sqlstate::kSyntaxError, std::string("wrong number of parameters for prepared statement \"") + s->name + "\"")
+        .with_detail("Expected " + std::to_string(types.size()) + " parameters but got " + std::to_string(s->n_params) + ".");
+  std::shared_lock lock(cs_.mu);
+  sql::Binder binder(*catalog_, param_types_);
+  sql::Scope empty;
+  std::vector<Datum> values;
+  for (size_t i = 0; i < s->n_params; ++i) {
+    HExpr e = binder.bind_expr_in_scope(s->params[i], empty);
+    e = binder.coerce(std::move(e), types[i], CastContext::kAssignment, 0, "parameter $" + std::to_string(i + 1));
+    values.push_back(dataflow::eval(sql::lower_simple_expr(e), {}, ctx_));
+  }
+  binder.finish_params();
+  return Row::pack(values);
 }
 
 std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
@@ -3324,6 +3354,13 @@ PreparedStatement Session::prepare_in_block(std::string_view sql_text, std::span
   ps.plan = plan;
   if (tree->size() == 0) return ps;
   refuse_if_failed(tree->statement(0)->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT);
+  if (tree->statement(0)->node_case == PG_QUERY__NODE__NODE_EXECUTE_STMT) {
+    // EXECUTE returns what its statement returns.
+    const PreparedStatement& inner = state_->sql_prepared.get(tree->statement(0)->execute_stmt->name);
+    ps.columns = inner.columns;
+    ps.returns_rows = inner.returns_rows;
+    return ps;
+  }
   Executor ex(coordinator_, *state_, {}, ps.param_types);
   ps.columns = ex.describe(tree->statement(0), ps.returns_rows);
   for (auto& t : ps.param_types)
@@ -3350,7 +3387,35 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
         throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
       return ex.run_streaming(*stmt.plan->streaming);
     }
-    return ex.run(stmt.plan->tree->statement(0));
+    const PgQuery__Node* node = stmt.plan->tree->statement(0);
+    if (node->node_case == PG_QUERY__NODE__NODE_PREPARE_STMT || node->node_case == PG_QUERY__NODE__NODE_EXECUTE_STMT ||
+        node->node_case == PG_QUERY__NODE__NODE_DEALLOCATE_STMT) {
+      if (state_->txn == TransactionStatus::kFailed)
+        throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+      if (node->node_case == PG_QUERY__NODE__NODE_PREPARE_STMT) {
+        const auto* p = node->prepare_stmt;
+        std::vector<Type> hints = ex.bind_types(p->argtypes, p->n_argtypes);
+        state_->sql_prepared.check_free(p->name);
+        state_->sql_prepared.add(p->name, prepare_in_block(prepared_statement_text(stmt.sql), hints));
+        return done("PREPARE");
+      }
+      if (node->node_case == PG_QUERY__NODE__NODE_DEALLOCATE_STMT) {
+        const char* name = node->deallocate_stmt->name;
+        if (name == nullptr || *name == '\0') state_->sql_prepared.clear();  // DEALLOCATE ALL
+        else state_->sql_prepared.remove(name);
+        return done(name == nullptr || *name == '\0' ? "DEALLOCATE ALL" : "DEALLOCATE");
+      }
+      auto args = std::make_shared<ExecuteArgs>();
+      args->statement = state_->sql_prepared.get(node->execute_stmt->name);
+      args->row = ex.eval_execute_args(node->execute_stmt, args->statement.param_types);
+      args->row.unpack_into(args->values);
+      std::unique_ptr<Execution> inner = execute(args->statement, args->values);
+      return with_owned_params(std::move(inner), std::move(args));
+    }
+    auto exec = ex.run(node);
+    if (node->node_case == PG_QUERY__NODE__NODE_DISCARD_STMT && node->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)
+      state_->sql_prepared.clear();
+    return exec;
   } catch (const SqlError&) {
     if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;
     throw;
