@@ -1,6 +1,7 @@
 #include "server/catalog.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "common/error.hpp"
 
@@ -41,7 +42,7 @@ sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_
   if (obj.oid >= next_oid_) next_oid_ = obj.oid + 1;
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;
-  by_name_[{ref.schema, ref.name}] = ref.id;
+  by_name_[name_key(ref)] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
   if (!deps.empty()) deps_[ref.id] = deps;
   stored_[ref.id] = ref;
@@ -84,8 +85,93 @@ uint32_t Catalog::namespace_oid(const std::string& schema) {
   return kPublicNamespaceOid;
 }
 
+namespace {
+thread_local const std::vector<std::string>* tls_search_path = nullptr;
+thread_local const std::string* tls_database = nullptr;
+}  // namespace
+
+std::pair<std::string, std::string> Catalog::name_key(const sql::ObjectInfo& o) {
+  if (o.kind == sql::ObjectKind::kSchema) return {"", "s:" + o.name};
+  if (o.kind == sql::ObjectKind::kDatabase) return {"", "d:" + o.name};
+  return {o.schema, o.name};
+}
+
+Catalog::SearchPathScope::SearchPathScope(std::vector<std::string> path, std::string database)
+    : path_(std::move(path)), database_(std::move(database)), previous_(tls_search_path), previous_database_(tls_database) {
+  tls_search_path = &path_;
+  tls_database = &database_;
+}
+
+Catalog::SearchPathScope::~SearchPathScope() {
+  tls_search_path = previous_;
+  tls_database = previous_database_;
+}
+
+const std::string& Catalog::current_database() {
+  static const std::string kDefault = "freshet";
+  return tls_database != nullptr ? *tls_database : kDefault;
+}
+
+const std::vector<std::string>& Catalog::search_path() {
+  static const std::vector<std::string> kDefault = {"public"};
+  return tls_search_path != nullptr ? *tls_search_path : kDefault;
+}
+
+std::vector<std::string> Catalog::parse_search_path(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == ',' || text[i] == '\t')) ++i;
+    if (i >= text.size()) break;
+    std::string name;
+    if (text[i] == '"') {
+      for (++i; i < text.size(); ++i) {
+        if (text[i] == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+          name += '"';
+          ++i;
+        } else if (text[i] == '"') {
+          ++i;
+          break;
+        } else {
+          name += text[i];
+        }
+      }
+    } else {
+      for (; i < text.size() && text[i] != ',' && text[i] != ' ' && text[i] != '\t'; ++i)
+        name += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    }
+    if (!name.empty()) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+bool Catalog::builtin_schema(std::string_view name) {
+  return name == "public" || name == "pg_catalog" || name == "information_schema" || name == "mz_catalog" || name == "mz_internal";
+}
+
+const sql::ObjectInfo* Catalog::find_schema(std::string_view name) const {
+  auto it = by_name_.find({"", "s:" + std::string(name)});
+  return it == by_name_.end() ? nullptr : objects_.at(it->second).get();
+}
+
+const sql::ObjectInfo* Catalog::find_database(std::string_view name) const {
+  auto it = by_name_.find({"", "d:" + std::string(name)});
+  return it == by_name_.end() ? nullptr : objects_.at(it->second).get();
+}
+
+std::string Catalog::creation_schema(std::string_view user) const {
+  for (const auto& s : search_path()) {
+    std::string name = s == "$user" ? std::string(user) : s;
+    // Objects are not created in the system schemas by an unqualified name.
+    if (name == "pg_catalog" || name == "information_schema" || name == "mz_catalog" || name == "mz_internal") continue;
+    if (schema_exists(name)) return name;
+  }
+  return "";
+}
+
 const sql::ObjectInfo* Catalog::lookup(std::string_view schema, std::string_view name) const {
   auto find_user = [&](std::string_view s) -> const sql::ObjectInfo* {
+    if (s.empty()) return nullptr;
     auto it = by_name_.find({std::string(s), std::string(name)});
     return it == by_name_.end() ? nullptr : objects_.at(it->second).get();
   };
@@ -100,7 +186,14 @@ const sql::ObjectInfo* Catalog::lookup(std::string_view schema, std::string_view
   }
   // search_path: pg_catalog is searched first for its own names, as PostgreSQL does.
   if (const auto* s = find_system("pg_catalog")) return s;
-  if (const auto* u = find_user("public")) return u;
+  for (const auto& s : search_path()) {
+    if (s == "pg_catalog") continue;  // searched first
+    if (s == "information_schema") {
+      if (const auto* v = find_system(s)) return v;
+      continue;
+    }
+    if (const auto* u = find_user(s)) return u;
+  }
   return nullptr;
 }
 
@@ -117,8 +210,11 @@ sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
   obj.oid = base_ != nullptr ? base_->next_oid_++ : next_oid_++;
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;
-  by_name_[{ref.schema, ref.name}] = ref.id;
+  by_name_[name_key(ref)] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
+  // An object in a user schema depends on it: DROP SCHEMA needs CASCADE then, and COMMIT of a
+  // block that created it checks that the schema still exists (transaction.hpp).
+  if (const sql::ObjectInfo* sch = ref.schema.empty() ? nullptr : find_schema(ref.schema)) deps_[ref.id].push_back(sch->id);
   objects_[ref.id] = std::move(p);
   try {
     write({{ref.id, &ref}});
@@ -134,7 +230,7 @@ sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
 void Catalog::erase_in_memory(uint64_t id) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return;
-  by_name_.erase({it->second->schema, it->second->name});
+  by_name_.erase(name_key(*it->second));
   tables_.erase(id);
   deps_.erase(id);
   stored_.erase(id);

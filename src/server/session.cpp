@@ -29,6 +29,7 @@
 #include "server/kafka_backend.hpp"
 #include "server/transaction.hpp"
 #include "server/prepared_sql.hpp"
+#include "server/schemas.hpp"
 #include "dataflow/update.hpp"
 #include "sql/mutually_recursive.hpp"
 
@@ -306,7 +307,7 @@ class Executor {
   Executor(Coordinator& coord, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
       : Executor(coord.state(), st, params, param_types) {}
   Executor(Coordinator::State& cs, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
-      : cs_(cs), st_(st), params_(params), param_types_(param_types) {
+      : cs_(cs), st_(st), params_(params), param_types_(param_types), search_path_(session_search_path(st), st.options.database) {
     // A transaction block that has run DDL binds against its own catalog (transaction.hpp).
     catalog_ = st_.block ? st_.block->catalog.get() : &cs_.catalog;
     ctx_.arena = &arena_;
@@ -342,6 +343,19 @@ class Executor {
   std::unique_ptr<Execution> run_create_view(const PgQuery__ViewStmt* s);
   std::unique_ptr<Execution> run_create_index(const PgQuery__IndexStmt* s);
   std::unique_ptr<Execution> run_drop(const PgQuery__DropStmt* s);
+  // CREATE SCHEMA / DATABASE, DROP DATABASE (DROP SCHEMA is run_drop's); schemas.cpp has
+  // what does not need the executor.
+  std::unique_ptr<Execution> run_create_schema(const PgQuery__CreateSchemaStmt* s);
+  std::unique_ptr<Execution> run_create_database(const PgQuery__CreatedbStmt* s);
+  std::unique_ptr<Execution> run_drop_database(const PgQuery__DropdbStmt* s);
+  // The schema a CREATE puts rv in: its own (which must exist) or the search path's first.
+  std::string target_schema(const PgQuery__RangeVar* rv);
+  // The session's search_path as a view records it (ObjectInfo::search_path): empty for the
+  // default.
+  std::string current_search_path_setting() const {
+    auto it = st_.settings.find("search_path");
+    return it == st_.settings.end() || it->second == "public" ? std::string() : it->second;
+  }
   std::unique_ptr<Execution> run_transaction(const PgQuery__TransactionStmt* s);
   // Transaction blocks with DDL (transaction.hpp). begin_block_ddl: in a block, before its first
   // DDL statement, copies the catalog for the block. commit_block: COMMIT of such a block.
@@ -479,6 +493,12 @@ class Executor {
   std::vector<Type>& param_types_;
   Arena arena_;
   EvalContext ctx_;
+  // Unqualified names resolve in the session's search_path while the executor lives.
+  Catalog::SearchPathScope search_path_;
+  static std::vector<std::string> session_search_path(const Session::State& st) {
+    auto it = st.settings.find("search_path");
+    return it == st.settings.end() ? std::vector<std::string>{"public"} : Catalog::parse_search_path(it->second);
+  }
 };
 
 dataflow::SnapshotFn Executor::snapshot_fn() {
@@ -638,6 +658,9 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_VIEW_STMT:
     case PG_QUERY__NODE__NODE_INDEX_STMT:
     case PG_QUERY__NODE__NODE_DROP_STMT:
+    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
+    case PG_QUERY__NODE__NODE_CREATEDB_STMT:
+    case PG_QUERY__NODE__NODE_DROPDB_STMT:
       begin_block_ddl();
       break;
     default:
@@ -653,6 +676,9 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_VIEW_STMT: return run_create_view(stmt->view_stmt);
     case PG_QUERY__NODE__NODE_INDEX_STMT: return run_create_index(stmt->index_stmt);
     case PG_QUERY__NODE__NODE_DROP_STMT: return run_drop(stmt->drop_stmt);
+    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return run_create_schema(stmt->create_schema_stmt);
+    case PG_QUERY__NODE__NODE_CREATEDB_STMT: return run_create_database(stmt->createdb_stmt);
+    case PG_QUERY__NODE__NODE_DROPDB_STMT: return run_drop_database(stmt->dropdb_stmt);
     case PG_QUERY__NODE__NODE_TRANSACTION_STMT: return run_transaction(stmt->transaction_stmt);
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return run_set(stmt->variable_set_stmt);
     case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return run_show(stmt->variable_show_stmt);
@@ -1289,15 +1315,14 @@ std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s
 // The text of a DEFAULT expression: deparsed, so that it is stored in canonical SQL.
 std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt* s) {
   DdlLock lock(cs_);
-  std::string schema = s->relation->schemaname && *s->relation->schemaname ? s->relation->schemaname : "public";
-  if (schema != "public") throw SqlError(sqlstate::kInvalidName, "schema \"" + schema + "\" does not exist");
+  std::string schema = target_schema(s->relation);
   std::string name = s->relation->relname;
-  if (catalog_->lookup("public", name)) {
+  if (catalog_->lookup(schema, name)) {
     if (s->if_not_exists) return done("CREATE TABLE");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
   ObjectInfo obj;
-  obj.schema = "public";
+  obj.schema = schema;
   obj.name = name;
   obj.kind = ObjectKind::kTable;
   std::vector<std::string> pk_names;
@@ -1389,7 +1414,8 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
   if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) return create_materialized_view(s);
   const auto* into = s->into;
   std::string name = into->rel->relname;
-  if (catalog_->lookup("public", name)) {
+  std::string schema = target_schema(into->rel);
+  if (catalog_->lookup(schema, name)) {
     if (s->if_not_exists) return done("SELECT 0");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
@@ -1398,6 +1424,7 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
   sql::check_column_aliases(q, into->n_col_names, false);
   ObjectInfo obj;
   obj.name = name;
+  obj.schema = schema;
   obj.kind = ObjectKind::kTable;
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) {
@@ -1433,7 +1460,8 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
 std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__CreateTableAsStmt* s) {
   const auto* into = s->into;
   std::string name = into->rel->relname;
-  if (catalog_->lookup("public", name)) {
+  std::string schema = target_schema(into->rel);
+  if (catalog_->lookup(schema, name)) {
     if (s->if_not_exists) return done("CREATE MATERIALIZED VIEW");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
@@ -1443,8 +1471,10 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
   sql::check_column_aliases(q, into->n_col_names, false);
   ObjectInfo obj;
   obj.name = name;
+  obj.schema = schema;
   obj.kind = ObjectKind::kMaterializedView;
   obj.definition_sql = sql::deparse_statement(s->query);
+  obj.search_path = current_search_path_setting();
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) {
     std::string cname = i < into->n_col_names ? str_of(into->col_names[i]) : q.column_names[i];
@@ -1478,7 +1508,8 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
 std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s) {
   DdlLock lock(cs_);
   std::string name = s->view->relname;
-  const ObjectInfo* existing = catalog_->lookup("public", name);
+  std::string schema = target_schema(s->view);
+  const ObjectInfo* existing = catalog_->lookup(schema, name);
   if (existing && !s->replace) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   if (existing && existing->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a view");
   sql::Binder binder(*catalog_, param_types_);
@@ -1487,8 +1518,10 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
   sql::check_column_aliases(q, s->n_aliases, true);
   ObjectInfo obj;
   obj.name = name;
+  obj.schema = schema;
   obj.kind = ObjectKind::kView;
   obj.definition_sql = sql::deparse_statement(s->query);
+  obj.search_path = current_search_path_setting();
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) {
     std::string cname = i < s->n_aliases ? str_of(s->aliases[i]) : q.column_names[i];
@@ -1541,7 +1574,7 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
     key_names += (key_names.empty() ? "" : "_") + std::string(el->name);
   }
   std::string name = s->idxname && *s->idxname ? s->idxname : t->name + "_" + (key_names.empty() ? "primary" : key_names) + "_idx";
-  if (catalog_->lookup("public", name)) {
+  if (catalog_->lookup(t->schema, name)) {
     if (s->if_not_exists) return done("CREATE INDEX");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
@@ -1644,7 +1677,7 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
   } else if (on->kind == ObjectKind::kView && !cs_.find_maintained(on_id) && st_.txn != TransactionStatus::kInBlock) {
     hydrate_in_background(lock, *on, key);
     on = catalog_->find(on_id);
-    if (!on || catalog_->lookup("public", name)) {
+    if (!on || catalog_->lookup(on->schema, name)) {
       // Dropped, or the index's name taken, while it was being built.
       cs_.drop_maintained(on_id);
       if (!on) throw SqlError(sqlstate::kUndefinedTable, "the view was dropped while its index was being created");
@@ -1666,6 +1699,7 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
     check_unique_index(*on, name, key, key_counts);
   }
   ObjectInfo obj;
+  obj.schema = on->schema;  // an index lives in its relation's schema
   obj.name = name;
   obj.kind = ObjectKind::kIndex;
   obj.definition_sql = on->name;
@@ -1684,8 +1718,12 @@ dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
   std::shared_ptr<sql::ParseTree> tree;
   std::vector<Type> no_params;
   sql::Binder binder(*catalog_, no_params);
-  sql::BoundQuery q = bind_query_text(binder, obj.definition_sql, tree);
-  return sql::optimize(sql::lower(*binder.relation_of(std::move(q))));
+  dataflow::RelExpr plan;
+  catalog_->in_search_path(obj.search_path, [&] {  // as when it was created
+    sql::BoundQuery q = bind_query_text(binder, obj.definition_sql, tree);
+    plan = sql::optimize(sql::lower(*binder.relation_of(std::move(q))));
+  });
+  return plan;
 }
 
 Maintained& Executor::maintain_view(ObjectInfo& view) {
@@ -1708,6 +1746,74 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
   return ref;
 }
 
+std::string Executor::target_schema(const PgQuery__RangeVar* rv) {
+  std::string name = rv->relname ? rv->relname : "";
+  if (rv->catalogname && *rv->catalogname && !catalog_->is_current_database(rv->catalogname))
+    throw SqlError(sqlstate::kFeatureNotSupported,
+                   "cross-database references are not implemented: \"" + std::string(rv->catalogname) + "." + (rv->schemaname ? rv->schemaname : "") + "." + name + "\"");
+  if (rv->schemaname && *rv->schemaname) {
+    std::string schema = rv->schemaname;
+    if (schema == "pg_catalog" || schema == "information_schema" || schema == "mz_catalog" || schema == "mz_internal")
+      throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to create \"" + schema + "." + name + "\"")
+          .with_detail("System catalog modifications are currently disallowed.");
+    if (!catalog_->schema_exists(schema)) throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + schema + "\" does not exist");
+    return schema;
+  }
+  std::string schema = catalog_->creation_schema(st_.options.user);
+  if (schema.empty()) throw SqlError(sqlstate::kInvalidSchemaName, "no schema has been selected to create in");
+  return schema;
+}
+
+std::unique_ptr<Execution> Executor::run_create_schema(const PgQuery__CreateSchemaStmt* s) {
+  DdlLock lock(cs_);
+  std::string name = s->schemaname ? s->schemaname : "";
+  if (name.empty()) throw SqlError(sqlstate::kFeatureNotSupported, "CREATE SCHEMA without a name (AUTHORIZATION only) is not supported");
+  if (s->n_schema_elts > 0) throw SqlError(sqlstate::kFeatureNotSupported, "CREATE SCHEMA with schema elements is not supported");
+  check_new_schema_name(name);
+  if (catalog_->schema_exists(name)) {
+    if (s->if_not_exists) return done("CREATE SCHEMA");
+    throw SqlError(sqlstate::kDuplicateSchema, "schema \"" + name + "\" already exists");
+  }
+  ObjectInfo obj;
+  obj.schema.clear();
+  obj.name = name;
+  obj.kind = ObjectKind::kSchema;
+  catalog_->add(std::move(obj));
+  return done("CREATE SCHEMA");
+}
+
+std::unique_ptr<Execution> Executor::run_create_database(const PgQuery__CreatedbStmt* s) {
+  DdlLock lock(cs_);
+  std::string name = s->dbname ? s->dbname : "";
+  check_new_database(name, s->n_options);
+  if (name == Catalog::kDefaultDatabase || catalog_->find_database(name))
+    throw SqlError(sqlstate::kDuplicateDatabase, "database \"" + name + "\" already exists");
+  ObjectInfo obj;
+  obj.schema.clear();
+  obj.name = name;
+  obj.kind = ObjectKind::kDatabase;
+  catalog_->add(std::move(obj));
+  return done("CREATE DATABASE");
+}
+
+std::unique_ptr<Execution> Executor::run_drop_database(const PgQuery__DropdbStmt* s) {
+  DdlLock lock(cs_);
+  std::string name = s->dbname ? s->dbname : "";
+  if (name == st_.options.database)
+    throw SqlError(sqlstate::kObjectInUse, "cannot drop the currently open database");
+  if (name == Catalog::kDefaultDatabase)
+    throw SqlError(sqlstate::kFeatureNotSupported, "cannot drop the built-in database \"" + name + "\"");
+  const ObjectInfo* o = catalog_->find_database(name);
+  if (!o) {
+    if (s->missing_ok) return done("DROP DATABASE");
+    throw SqlError(sqlstate::kInvalidCatalogName, "database \"" + name + "\" does not exist");
+  }
+  uint64_t id = o->id;
+  if (!st_.block) cs_.catalog.record_removals({id});
+  catalog_->remove(id);
+  return done("DROP DATABASE");
+}
+
 std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
   DdlLock lock(cs_);
   ObjectKind want;
@@ -1718,14 +1824,30 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
     case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: want = ObjectKind::kView; what = "view"; tag = "DROP VIEW"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: want = ObjectKind::kIndex; what = "index"; tag = "DROP INDEX"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: want = ObjectKind::kMaterializedView; what = "materialized view"; tag = "DROP MATERIALIZED VIEW"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: want = ObjectKind::kSchema; what = "schema"; tag = "DROP SCHEMA"; break;
     default: throw SqlError(sqlstate::kFeatureNotSupported, "DROP of this object type is not supported");
   }
   bool cascade = s->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
   for (size_t i = 0; i < s->n_objects; ++i) {
-    const auto* l = s->objects[i]->list;
-    std::string name = str_of(l->items[l->n_items - 1]);
-    std::string schema = l->n_items > 1 ? str_of(l->items[l->n_items - 2]) : "";
-    const ObjectInfo* o = catalog_->lookup(schema, name);
+    std::string name, schema;
+    const ObjectInfo* o = nullptr;
+    if (want == ObjectKind::kSchema) {  // DROP SCHEMA names a schema (a String node)
+      name = str_of(s->objects[i]);
+      if (Catalog::builtin_schema(name))
+        throw SqlError(sqlstate::kFeatureNotSupported, "cannot drop the built-in schema \"" + name + "\"");
+      o = catalog_->find_schema(name);
+      if (!o) {
+        if (s->missing_ok) continue;
+        throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + name + "\" does not exist");
+      }
+    } else {
+      const auto* l = s->objects[i]->list;
+      name = str_of(l->items[l->n_items - 1]);
+      schema = l->n_items > 1 ? str_of(l->items[l->n_items - 2]) : "";
+      if (l->n_items > 2 && !catalog_->is_current_database(str_of(l->items[l->n_items - 3])))
+        throw SqlError(sqlstate::kFeatureNotSupported, "cross-database references are not implemented: \"" + str_of(l->items[l->n_items - 3]) + "." + schema + "." + name + "\"");
+      o = catalog_->lookup(schema, name);
+    }
     if (!o || o->kind == ObjectKind::kSystemView) {
       if (s->missing_ok) continue;
       throw SqlError(sqlstate::kUndefinedTable, std::string(what) + " \"" + name + "\" does not exist");
@@ -2364,7 +2486,8 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     }
   } else if (st.what == "objects") {
     cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}};
-    for (const auto* o : objs) add({Datum::from_string(o->name), Datum::from_string(kind_name(o->kind))});
+    for (const auto* o : objs)
+      if (o->kind != ObjectKind::kSchema && o->kind != ObjectKind::kDatabase) add({Datum::from_string(o->name), Datum::from_string(kind_name(o->kind))});
   } else {
     ObjectKind want = ObjectKind::kView;
     if (st.what == "materialized views") want = ObjectKind::kMaterializedView;
@@ -2888,6 +3011,7 @@ std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingS
   obj.name = st.object;
   obj.kind = mv ? ObjectKind::kMaterializedView : ObjectKind::kView;
   obj.definition_sql = st.query;
+  obj.search_path = current_search_path_setting();
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) obj.columns.push_back({q.column_names[i], types[i], true, std::nullopt});
   std::vector<uint64_t> deps;

@@ -302,9 +302,17 @@ char type_storage(TypeId t) {
 // ---------------------------------------------------------------------------------------------
 // pg_catalog
 
-void pg_namespace_rows(const Catalog& c, std::vector<Row>& out) {
+// The schemas: the built-in ones, those of CREATE SCHEMA, and any other an object lives in.
+std::set<std::string> all_schemas(const Catalog& c) {
   std::set<std::string> schemas = {"pg_catalog", "public", "information_schema"};
   for_each_relation(c, [&](const ObjectInfo& o) { schemas.insert(o.schema); });
+  for (const auto& [id, o] : c.objects())
+    if (o->kind == ObjectKind::kSchema) schemas.insert(o->name);
+  return schemas;
+}
+
+void pg_namespace_rows(const Catalog& c, std::vector<Row>& out) {
+  std::set<std::string> schemas = all_schemas(c);
   for (const auto& s : schemas) out.push_back(RowBuilder().i(nsp_oid(s)).s(s).i(kRoleOid).null().done());
 }
 
@@ -559,23 +567,28 @@ void pg_type_rows(const Catalog&, std::vector<Row>& out) {
   }
 }
 
-void pg_database_rows(const Catalog&, std::vector<Row>& out) {
-  out.push_back(RowBuilder()
-                    .i(Catalog::kDatabaseOid)
-                    .s("freshet")
-                    .i(kRoleOid)
-                    .i(6)                    // encoding: UTF8
-                    .c('c')                  // datlocprovider: libc
-                    .b(false)                // datistemplate
-                    .b(true)                 // datallowconn
-                    .i(-1)                   // datconnlimit
-                    .i(kDefaultTablespaceOid)
-                    .s("C")
-                    .s("C")
-                    .null()                  // daticulocale
-                    .null()                  // datcollversion
-                    .null()                  // datacl
-                    .done());
+void pg_database_rows(const Catalog& c, std::vector<Row>& out) {
+  std::vector<std::pair<int64_t, std::string>> dbs = {{Catalog::kDatabaseOid, "freshet"}};
+  for (const auto& [id, o] : c.objects())
+    if (o->kind == ObjectKind::kDatabase) dbs.emplace_back(o->oid, o->name);  // CREATE DATABASE
+  for (const auto& [oid, name] : dbs) {
+    out.push_back(RowBuilder()
+                      .i(oid)
+                      .s(name)
+                      .i(kRoleOid)
+                      .i(6)                    // encoding: UTF8
+                      .c('c')                  // datlocprovider: libc
+                      .b(false)                // datistemplate
+                      .b(true)                 // datallowconn
+                      .i(-1)                   // datconnlimit
+                      .i(kDefaultTablespaceOid)
+                      .s("C")
+                      .s("C")
+                      .null()                  // daticulocale
+                      .null()                  // datcollversion
+                      .null()                  // datacl
+                      .done());
+  }
 }
 
 void pg_am_rows(const Catalog&, std::vector<Row>& out) {
@@ -837,8 +850,7 @@ void pg_indexes_rows(const Catalog& c, std::vector<Row>& out) {
 // information_schema
 
 void schemata_rows(const Catalog& c, std::vector<Row>& out) {
-  std::set<std::string> schemas = {"pg_catalog", "public", "information_schema"};
-  for_each_relation(c, [&](const ObjectInfo& o) { schemas.insert(o.schema); });
+  std::set<std::string> schemas = all_schemas(c);
   for (const auto& s : schemas) out.push_back(RowBuilder().s("freshet").s(s).s("freshet").nulls(3).null().done());
 }
 

@@ -1493,26 +1493,31 @@ std::string Binder::column_name_for(const PgQuery__Node* node) {
 HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
   if (obj.kind == ObjectKind::kView && !obj.maintained) {
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
-    if (is_mutually_recursive(obj.definition_sql)) {
+    // The definition's names resolve as when the view was created, whatever the search_path
+    // of the query that reads it.
+    HRelPtr rel;
+    catalog_.in_search_path(obj.search_path, [&] {
+      if (is_mutually_recursive(obj.definition_sql)) {
+        ++view_depth_;
+        auto saved = std::move(ctes_);
+        ctes_.clear();
+        BoundQuery q = bind_mutually_recursive_in(obj.definition_sql);
+        ctes_ = std::move(saved);
+        --view_depth_;
+        rel = resolve_unknowns(as_relation(std::move(q)));
+        return;
+      }
+      auto tree = ParseTree::parse(obj.definition_sql);
+      const PgQuery__Node* n = tree->statement(0);
+      if (n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) throw SqlError(sqlstate::kInternalError, "corrupt view definition");
       ++view_depth_;
       auto saved = std::move(ctes_);
       ctes_.clear();
-      BoundQuery q = bind_mutually_recursive_in(obj.definition_sql);
+      BoundQuery q = bind_query_in(n->select_stmt, nullptr, false);
       ctes_ = std::move(saved);
       --view_depth_;
-      return resolve_unknowns(as_relation(std::move(q)));
-    }
-    auto tree = ParseTree::parse(obj.definition_sql);
-    const PgQuery__Node* n = tree->statement(0);
-    if (n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) throw SqlError(sqlstate::kInternalError, "corrupt view definition");
-    ++view_depth_;
-    auto saved = std::move(ctes_);
-    ctes_.clear();
-    std::vector<Type> no_params;
-    BoundQuery q = bind_query_in(n->select_stmt, nullptr, false);
-    ctes_ = std::move(saved);
-    --view_depth_;
-    HRelPtr rel = resolve_unknowns(as_relation(std::move(q)));
+      rel = resolve_unknowns(as_relation(std::move(q)));
+    });
     // The catalog's column types are authoritative (a view's output types are fixed).
     return rel;
   }
@@ -1574,6 +1579,9 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         }
       }
       if (!found) {
+        if (rv->catalogname && *rv->catalogname && !catalog_.is_current_database(rv->catalogname))
+          throw SqlError(sqlstate::kFeatureNotSupported,
+                         "cross-database references are not implemented: \"" + std::string(rv->catalogname) + "." + schema + "." + name + "\"", pos);
         const ObjectInfo* obj = catalog_.lookup(schema, name);
         if (!obj)
           throw SqlError(sqlstate::kUndefinedTable,
