@@ -74,6 +74,43 @@ void Catalog::add_dependency(uint64_t dependent, uint64_t on) {
   }
 }
 
+void Catalog::rename(uint64_t id, const std::string& new_name) {
+  sql::ObjectInfo* o = find(id);
+  if (o == nullptr) return;
+  std::vector<uint64_t> ids = {id};
+  for (const auto& [xid, x] : objects_)
+    if (x->kind == sql::ObjectKind::kIndex && x->index_on == id) ids.push_back(xid);
+  std::vector<sql::ObjectInfo> before;
+  for (uint64_t i : ids) before.push_back(*find(i));
+  by_name_.erase(name_key(*o));
+  o->name = new_name;
+  by_name_[name_key(*o)] = id;
+  std::vector<Change> changes;
+  for (uint64_t i : ids) {
+    sql::ObjectInfo* x = find(i);
+    if (i != id) x->definition_sql = new_name;  // an index names the relation it is on
+    changes.push_back({i, x});
+  }
+  try {
+    write(changes);
+  } catch (...) {
+    by_name_.erase(name_key(*o));
+    for (size_t k = 0; k < ids.size(); ++k) *find(ids[k]) = before[k];
+    by_name_[name_key(*o)] = id;
+    throw;
+  }
+  for (uint64_t i : ids) stored_[i] = *find(i);
+}
+
+void Catalog::replace_committed(uint64_t id, const sql::ObjectInfo& o) {
+  sql::ObjectInfo* x = find(id);
+  FRESHET_ASSERT(x != nullptr);
+  by_name_.erase(name_key(*x));
+  *x = o;
+  by_name_[name_key(*x)] = id;
+  stored_[id] = *x;
+}
+
 sql::ObjectInfo* Catalog::find(uint64_t id) {
   auto it = objects_.find(id);
   return it == objects_.end() ? nullptr : it->second.get();

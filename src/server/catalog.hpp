@@ -124,6 +124,13 @@ class Catalog : public sql::CatalogView {
   // Tells the change hook that a found object was modified in place. When that cannot be made
   // durable, the object is put back as last stored (references to it stay valid) and it throws.
   void updated(uint64_t id);
+  // Renames an object (ALTER ... RENAME TO) and points the indexes on it at the new name,
+  // durably in one batch (reverted and throws like the hook when that fails).
+  // REQUIRES: the new name is free in the object's schema.
+  void rename(uint64_t id, const std::string& new_name);
+  // COMMIT of a transaction block: the object takes the block's version, whose name may differ.
+  // In memory only (the block's records are written already). REQUIRES: id exists.
+  void replace_committed(uint64_t id, const sql::ObjectInfo& o);
   // An id for something that is not a catalog object (a source's own state).
   uint64_t allocate_id() { return base_ != nullptr ? base_->allocate_id() : next_id_++; }
   void note_id(uint64_t id) {

@@ -348,6 +348,8 @@ class Executor {
   std::unique_ptr<Execution> run_create_schema(const PgQuery__CreateSchemaStmt* s);
   std::unique_ptr<Execution> run_create_database(const PgQuery__CreatedbStmt* s);
   std::unique_ptr<Execution> run_drop_database(const PgQuery__DropdbStmt* s);
+  // ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX ... RENAME TO.
+  std::unique_ptr<Execution> run_rename(const PgQuery__RenameStmt* s);
   // The schema a CREATE puts rv in: its own (which must exist) or the search path's first.
   std::string target_schema(const PgQuery__RangeVar* rv);
   // The session's search_path as a view records it (ObjectInfo::search_path): empty for the
@@ -661,6 +663,7 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
     case PG_QUERY__NODE__NODE_CREATEDB_STMT:
     case PG_QUERY__NODE__NODE_DROPDB_STMT:
+    case PG_QUERY__NODE__NODE_RENAME_STMT:
       begin_block_ddl();
       break;
     default:
@@ -679,6 +682,7 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return run_create_schema(stmt->create_schema_stmt);
     case PG_QUERY__NODE__NODE_CREATEDB_STMT: return run_create_database(stmt->createdb_stmt);
     case PG_QUERY__NODE__NODE_DROPDB_STMT: return run_drop_database(stmt->dropdb_stmt);
+    case PG_QUERY__NODE__NODE_RENAME_STMT: return run_rename(stmt->rename_stmt);
     case PG_QUERY__NODE__NODE_TRANSACTION_STMT: return run_transaction(stmt->transaction_stmt);
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return run_set(stmt->variable_set_stmt);
     case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return run_show(stmt->variable_show_stmt);
@@ -1814,6 +1818,59 @@ std::unique_ptr<Execution> Executor::run_drop_database(const PgQuery__DropdbStmt
   return done("DROP DATABASE");
 }
 
+std::unique_ptr<Execution> Executor::run_rename(const PgQuery__RenameStmt* s) {
+  DdlLock lock(cs_);
+  const char* tag;
+  switch (s->rename_type) {
+    case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: tag = "ALTER TABLE"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: tag = "ALTER VIEW"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: tag = "ALTER MATERIALIZED VIEW"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: tag = "ALTER INDEX"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: throw SqlError(sqlstate::kFeatureNotSupported, "renaming a column is not supported");
+    default: throw SqlError(sqlstate::kFeatureNotSupported, "ALTER ... RENAME of this object type is not supported");
+  }
+  const PgQuery__RangeVar* rv = s->relation;
+  if (rv == nullptr || s->newname == nullptr) throw SqlError(sqlstate::kFeatureNotSupported, "ALTER ... RENAME of this object type is not supported");
+  if (rv->catalogname && *rv->catalogname && !catalog_->is_current_database(rv->catalogname))
+    throw SqlError(sqlstate::kFeatureNotSupported, "cross-database references are not implemented: \"" + std::string(rv->catalogname) + "\"");
+  std::string name = rv->relname;
+  const ObjectInfo* o = catalog_->lookup(rv->schemaname ? rv->schemaname : "", name);
+  bool relation = o && (o->kind == ObjectKind::kTable || o->kind == ObjectKind::kView ||
+                        o->kind == ObjectKind::kMaterializedView || o->kind == ObjectKind::kIndex);
+  if (!relation) {
+    if (o && o->kind == ObjectKind::kSystemView) throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied: \"" + name + "\" is a system catalog");
+    if (s->missing_ok) return done(tag);
+    throw SqlError(sqlstate::kUndefinedTable, "relation \"" + name + "\" does not exist");
+  }
+  // As PostgreSQL: ALTER TABLE and ALTER INDEX rename any relation, ALTER VIEW and ALTER
+  // MATERIALIZED VIEW only their own kind.
+  if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW && o->kind != ObjectKind::kView)
+    throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a view").with_hint("Use ALTER TABLE instead.");
+  if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW && o->kind != ObjectKind::kMaterializedView)
+    throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a materialized view").with_hint("Use ALTER TABLE instead.");
+  if (o->source_id != 0) throw SqlError(sqlstate::kFeatureNotSupported, "renaming a table of a source is not supported");
+  std::string new_name = s->newname;
+  if (const ObjectInfo* taken = catalog_->lookup(o->schema, new_name); taken && taken->id != o->id)
+    throw SqlError(sqlstate::kDuplicateTable, "relation \"" + new_name + "\" already exists");
+  // Views, materialized views and sinks keep the SQL text that names it: refused rather than
+  // left naming what no longer exists (Materialize rewrites them; not done yet).
+  for (const auto* d : catalog_->dependents(o->id))
+    if (d->kind != ObjectKind::kIndex)
+      throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename \"" + name + "\": \"" + d->name + "\" depends on it")
+          .with_hint("Drop the objects that depend on it first; Freshet keeps their SQL text, which names it.");
+  uint64_t id = o->id;
+  bool unique_index = o->kind == ObjectKind::kIndex && o->index_unique;
+  uint64_t index_on = o->index_on;
+  catalog_->rename(id, new_name);
+  // A unique index's constraint is named after it (23505 messages); outside a block the live
+  // constraint follows now, in a block it is rebuilt from the index object at start-up.
+  if (unique_index && !st_.block)
+    if (TableData* data = catalog_->table_data(index_on))
+      for (auto& u : data->unique_indexes)
+        if (u.index_id == id) u.name = new_name;
+  return done(tag);
+}
+
 std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
   DdlLock lock(cs_);
   ObjectKind want;
@@ -2139,7 +2196,7 @@ void Executor::commit_block() {
       if (TableData* data = cs_.catalog.table_data(idx->index_on); t && data)
         add_unique_index(*t, *data, *idx, count_keys(*data, idx->index_key));
     }
-    for (uint64_t id : diff.changed) *cs_.catalog.find(id) = *block->catalog->find(id);  // never renamed in a block
+    for (uint64_t id : diff.changed) cs_.catalog.replace_committed(id, *block->catalog->find(id));  // maybe renamed
   }
   for (auto& [id, d] : staged_) {
     dataflow::consolidate(d);
