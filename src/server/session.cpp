@@ -1496,6 +1496,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(const PgQuery__Cre
     for (const auto& in : r.inputs) collect(in);
   };
   collect(plan);
+  for (auto d : binder.views_read()) deps.push_back(d);
   ObjectInfo& mv = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(mv.id, d);
   if (st_.block) return done("CREATE MATERIALIZED VIEW");  // maintained from COMMIT on
@@ -1549,7 +1550,29 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
     for (const auto& e : r.exprs) scan(e, scan);
   };
   collect(*q.rel);
-  if (existing) catalog_->remove(existing->id);
+  for (auto d : binder.views_read())
+    if (!existing || d != existing->id) deps.push_back(d);
+  if (existing) {
+    // CREATE OR REPLACE VIEW: PostgreSQL's rules (the old columns stay, by name and type, new
+    // ones may follow). What depends on the view (views, indexes and their dataflows, sinks)
+    // holds the old object: refused rather than left computing the old definition.
+    if (obj.columns.size() < existing->columns.size())
+      throw SqlError(sqlstate::kInvalidTableDefinition, "cannot drop columns from view");
+    for (size_t i = 0; i < existing->columns.size(); ++i) {
+      const auto& was = existing->columns[i];
+      const auto& now = obj.columns[i];
+      if (was.name != now.name)
+        throw SqlError(sqlstate::kInvalidTableDefinition, "cannot change name of view column \"" + was.name + "\" to \"" + now.name + "\"")
+            .with_hint("Use ALTER VIEW ... RENAME COLUMN ... to change name of view column instead.");
+      if (!(was.type == now.type))
+        throw SqlError(sqlstate::kInvalidTableDefinition, "cannot change data type of view column \"" + was.name + "\" from " +
+                                                              type_name(was.type) + " to " + type_name(now.type));
+    }
+    for (const auto* d : catalog_->dependents(existing->id))
+      throw SqlError(sqlstate::kFeatureNotSupported, "cannot replace view \"" + name + "\": \"" + d->name + "\" depends on it")
+          .with_hint("Drop the objects that depend on it first.");
+    catalog_->remove(existing->id);
+  }
   const ObjectInfo& v = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(v.id, d);
   return done("CREATE VIEW");
@@ -3077,6 +3100,7 @@ std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingS
     for (const auto& in : r.inputs) collect(in);
   };
   collect(sql::optimize(sql::lower(*binder.relation_of(q))));
+  for (auto d : binder.views_read()) deps.push_back(d);
   ObjectInfo& added = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(added.id, d);
   if (mv) {
@@ -3213,7 +3237,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       else
         for (uint32_t i = 0; i < o->columns.size(); ++i) key.push_back(i);
       std::string name = o->name + "_primary_idx";
-      for (int n = 1; catalog_->lookup("public", name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
+      for (int n = 1; catalog_->lookup(o->schema, name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
       return create_index(lock, o->id, name, std::move(key));
     }
     case K::kShow:

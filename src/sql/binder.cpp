@@ -1492,6 +1492,7 @@ std::string Binder::column_name_for(const PgQuery__Node* node) {
 
 HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
   if (obj.kind == ObjectKind::kView && !obj.maintained) {
+    views_read_.push_back(obj.id);
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
     // The definition's names resolve as when the view was created, whatever the search_path
     // of the query that reads it.
