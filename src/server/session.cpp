@@ -810,6 +810,10 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
 
 const ObjectInfo& Executor::table_for_write(const PgQuery__RangeVar* rv) {
   std::string schema = rv->schemaname ? rv->schemaname : "";
+  if (rv->catalogname && *rv->catalogname && !catalog_->is_current_database(rv->catalogname))
+    throw SqlError(sqlstate::kFeatureNotSupported,
+                   "cross-database references are not implemented: \"" + std::string(rv->catalogname) + "." + schema + "." + rv->relname + "\"",
+                   rv->location + 1);
   const ObjectInfo* t = catalog_->lookup(schema, rv->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(rv->relname) + "\" does not exist", rv->location + 1);
   if (t->kind != ObjectKind::kTable)
@@ -1580,6 +1584,8 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
 
 std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* s) {
   DdlLock lock(cs_);
+  if (s->relation->catalogname && *s->relation->catalogname && !catalog_->is_current_database(s->relation->catalogname))
+    throw SqlError(sqlstate::kFeatureNotSupported, "cross-database references are not implemented: \"" + std::string(s->relation->catalogname) + "\"");
   const ObjectInfo* t = catalog_->lookup(s->relation->schemaname ? s->relation->schemaname : "", s->relation->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(s->relation->relname) + "\" does not exist");
   if (t->kind != ObjectKind::kTable && t->kind != ObjectKind::kView && t->kind != ObjectKind::kMaterializedView)
