@@ -11,6 +11,8 @@ Catalog::Catalog() : system_views_(make_system_views()) {
   uint64_t next = 1;
   for (const auto& v : system_views_) next = std::max(next, v.info.id + 1);
   for (auto& v : make_introspection_views(next)) system_views_.push_back(std::move(v));
+  for (const auto& v : system_views_) next = std::max(next, v.info.id + 1);
+  for (auto& v : make_mz_catalog_views(next)) system_views_.push_back(std::move(v));
 }
 
 std::unique_ptr<Catalog> Catalog::copy_for_block(Catalog& base) const {

@@ -225,5 +225,7 @@ class Catalog : public sql::CatalogView {
 std::vector<SystemView> make_system_views();
 // Freshet's own introspection relations (introspection.cpp).
 std::vector<SystemView> make_introspection_views(uint64_t first_id);
+// Materialize's catalog relations: mz_databases, mz_schemas, mz_tables, ... (mz_catalog_views.cpp).
+std::vector<SystemView> make_mz_catalog_views(uint64_t first_id);
 
 }  // namespace freshet::server
