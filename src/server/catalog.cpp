@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/error.hpp"
+#include "sql/catalog_access.hpp"
 
 namespace freshet::server {
 
@@ -118,11 +119,7 @@ sql::ObjectInfo* Catalog::find(uint64_t id) {
   return it == objects_.end() ? nullptr : it->second.get();
 }
 
-uint32_t Catalog::namespace_oid(const std::string& schema) {
-  if (schema == "pg_catalog") return kPgCatalogNamespaceOid;
-  if (schema == "information_schema") return kInformationSchemaNamespaceOid;
-  return kPublicNamespaceOid;
-}
+uint32_t Catalog::namespace_oid(const std::string& schema) { return sql::namespace_oid_of(schema); }
 
 namespace {
 thread_local const std::vector<std::string>* tls_search_path = nullptr;

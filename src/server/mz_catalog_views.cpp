@@ -91,7 +91,8 @@ std::vector<SystemView> make_mz_catalog_views(uint64_t first_id) {
           out.push_back(Builder().s(schema_id(c, s)).i(Catalog::namespace_oid(s)).null().s(s).done());
         out.push_back(Builder().s("u3").i(Catalog::kPublicNamespaceOid).s("u1").s("public").done());
         for (const auto& [id, o] : c.objects())
-          if (o->kind == ObjectKind::kSchema) out.push_back(Builder().s(object_id(*o)).i(o->oid).s("u1").s(o->name).done());
+          if (o->kind == ObjectKind::kSchema)  // pg_namespace's oid
+            out.push_back(Builder().s(object_id(*o)).i(Catalog::namespace_oid(o->name)).s("u1").s(o->name).done());
       });
   add("mz_tables", {col("id", TypeId::kText), col("oid", TypeId::kOid), col("schema_id", TypeId::kText), col("name", TypeId::kText)},
       [](const Catalog& c, std::vector<Row>& out) { relations(c, ObjectKind::kTable, out, false); });

@@ -77,14 +77,9 @@ char relkind(ObjectKind k) {
   }
 }
 
-// Namespaces: the three fixed ones, and any other schema an object lives in (with an oid
-// derived from its name, so it is the same in every query).
-uint32_t nsp_oid(const std::string& schema) {
-  if (schema == "pg_catalog" || schema == "public" || schema == "information_schema") return Catalog::namespace_oid(schema);
-  uint32_t h = 2166136261u;
-  for (unsigned char ch : schema) h = (h ^ ch) * 16777619u;
-  return 14000 + h % 2000;
-}
+// Namespaces: Catalog::namespace_oid (the fixed ones, and an oid derived from any other
+// schema's name, so it is the same in every query and in mz_schemas).
+uint32_t nsp_oid(const std::string& schema) { return Catalog::namespace_oid(schema); }
 
 std::string quote_ident(std::string_view name) {
   bool plain = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
