@@ -105,6 +105,40 @@ void Catalog::rename(uint64_t id, const std::string& new_name) {
   for (uint64_t i : ids) stored_[i] = *find(i);
 }
 
+void Catalog::rename_schema(uint64_t schema_id, const std::string& new_name) {
+  sql::ObjectInfo* sch = find(schema_id);
+  if (sch == nullptr || sch->kind != sql::ObjectKind::kSchema) return;
+  const std::string old_name = sch->name;
+  std::vector<uint64_t> ids = {schema_id};
+  for (const auto& [id, o] : objects_)
+    if (o->kind != sql::ObjectKind::kSchema && o->kind != sql::ObjectKind::kDatabase && o->schema == old_name) ids.push_back(id);
+  std::vector<sql::ObjectInfo> before;
+  for (uint64_t i : ids) before.push_back(*find(i));
+  auto rekey = [&](const std::vector<sql::ObjectInfo>& from, bool to_new) {
+    for (size_t k = 0; k < ids.size(); ++k) {
+      sql::ObjectInfo* x = find(ids[k]);
+      by_name_.erase(name_key(*x));
+      if (to_new) {
+        if (ids[k] == schema_id) x->name = new_name;
+        else x->schema = new_name;
+      } else {
+        *x = from[k];
+      }
+      by_name_[name_key(*x)] = ids[k];
+    }
+  };
+  rekey(before, true);
+  std::vector<Change> changes;
+  for (uint64_t i : ids) changes.push_back({i, find(i)});
+  try {
+    write(changes);
+  } catch (...) {
+    rekey(before, false);
+    throw;
+  }
+  for (uint64_t i : ids) stored_[i] = *find(i);
+}
+
 void Catalog::replace_committed(uint64_t id, const sql::ObjectInfo& o) {
   sql::ObjectInfo* x = find(id);
   FRESHET_ASSERT(x != nullptr);

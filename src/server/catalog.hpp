@@ -128,6 +128,9 @@ class Catalog : public sql::CatalogView {
   // durably in one batch (reverted and throws like the hook when that fails).
   // REQUIRES: the new name is free in the object's schema.
   void rename(uint64_t id, const std::string& new_name);
+  // Renames a schema (a kSchema object) and moves every object in it, durably in one batch.
+  // REQUIRES: the new name is free; nothing names the schema in SQL text (the caller checks).
+  void rename_schema(uint64_t schema_id, const std::string& new_name);
   // COMMIT of a transaction block: the object takes the block's version, whose name may differ.
   // In memory only (the block's records are written already). REQUIRES: id exists.
   void replace_committed(uint64_t id, const sql::ObjectInfo& o);

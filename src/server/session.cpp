@@ -350,6 +350,7 @@ class Executor {
   std::unique_ptr<Execution> run_drop_database(const PgQuery__DropdbStmt* s);
   // ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX ... RENAME TO.
   std::unique_ptr<Execution> run_rename(const PgQuery__RenameStmt* s);
+  std::unique_ptr<Execution> rename_schema(const PgQuery__RenameStmt* s);
   // The schema a CREATE puts rv in: its own (which must exist) or the search path's first.
   std::string target_schema(const PgQuery__RangeVar* rv);
   // The session's search_path as a view records it (ObjectInfo::search_path): empty for the
@@ -1847,6 +1848,35 @@ std::unique_ptr<Execution> Executor::run_drop_database(const PgQuery__DropdbStmt
   return done("DROP DATABASE");
 }
 
+// ALTER SCHEMA s RENAME TO t (DdlLock held by run_rename). Views, materialized views and sinks
+// keep SQL text that may name the schema (qualified names, their recorded search_path): the
+// rename is refused while any could, rather than leaving them naming what no longer exists.
+std::unique_ptr<Execution> Executor::rename_schema(const PgQuery__RenameStmt* s) {
+  std::string name = s->subname ? s->subname : "";
+  std::string new_name = s->newname ? s->newname : "";
+  if (Catalog::builtin_schema(name)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename the built-in schema \"" + name + "\"");
+  const ObjectInfo* sch = catalog_->find_schema(name);
+  if (!sch) {
+    if (s->missing_ok) return done("ALTER SCHEMA");
+    throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + name + "\" does not exist");
+  }
+  check_new_schema_name(new_name);
+  if (catalog_->schema_exists(new_name)) throw SqlError(sqlstate::kDuplicateSchema, "schema \"" + new_name + "\" already exists");
+  for (const auto& [id, o] : catalog_->objects()) {
+    bool text = o->kind == ObjectKind::kView || o->kind == ObjectKind::kMaterializedView || o->kind == ObjectKind::kSink;
+    if (!text) continue;
+    bool names_it = o->schema == name;
+    for (const auto& p : Catalog::parse_search_path(o->search_path)) names_it |= p == name;
+    for (uint64_t d : catalog_->dependencies_of(o->id))
+      if (const ObjectInfo* x = catalog_->find(d); x && x->schema == name) names_it = true;
+    if (names_it)
+      throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename schema \"" + name + "\": \"" + o->name + "\" may name it")
+          .with_hint("Drop the views, materialized views and sinks that use the schema first; Freshet keeps their SQL text.");
+  }
+  catalog_->rename_schema(sch->id, new_name);
+  return done("ALTER SCHEMA");
+}
+
 std::unique_ptr<Execution> Executor::run_rename(const PgQuery__RenameStmt* s) {
   DdlLock lock(cs_);
   const char* tag;
@@ -1856,6 +1886,7 @@ std::unique_ptr<Execution> Executor::run_rename(const PgQuery__RenameStmt* s) {
     case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: tag = "ALTER MATERIALIZED VIEW"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: tag = "ALTER INDEX"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: throw SqlError(sqlstate::kFeatureNotSupported, "renaming a column is not supported");
+    case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: return rename_schema(s);
     default: throw SqlError(sqlstate::kFeatureNotSupported, "ALTER ... RENAME of this object type is not supported");
   }
   const PgQuery__RangeVar* rv = s->relation;
