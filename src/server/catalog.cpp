@@ -1,8 +1,10 @@
 #include "server/catalog.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "common/error.hpp"
+#include "sql/catalog_access.hpp"
 
 namespace freshet::server {
 
@@ -10,6 +12,8 @@ Catalog::Catalog() : system_views_(make_system_views()) {
   uint64_t next = 1;
   for (const auto& v : system_views_) next = std::max(next, v.info.id + 1);
   for (auto& v : make_introspection_views(next)) system_views_.push_back(std::move(v));
+  for (const auto& v : system_views_) next = std::max(next, v.info.id + 1);
+  for (auto& v : make_mz_catalog_views(next)) system_views_.push_back(std::move(v));
 }
 
 std::unique_ptr<Catalog> Catalog::copy_for_block(Catalog& base) const {
@@ -103,7 +107,7 @@ sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_
   if (obj.oid >= next_oid_) next_oid_ = obj.oid + 1;
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;
-  by_name_[{ref.schema, ref.name}] = ref.id;
+  by_name_[name_key(ref)] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
   if (!deps.empty()) deps_[ref.id] = deps;
   stored_[ref.id] = ref;
@@ -135,19 +139,171 @@ void Catalog::add_dependency(uint64_t dependent, uint64_t on) {
   }
 }
 
+void Catalog::rename(uint64_t id, const std::string& new_name) {
+  sql::ObjectInfo* o = find(id);
+  if (o == nullptr) return;
+  std::vector<uint64_t> ids = {id};
+  for (const auto& [xid, x] : objects_)
+    if (x->kind == sql::ObjectKind::kIndex && x->index_on == id) ids.push_back(xid);
+  std::vector<sql::ObjectInfo> before;
+  for (uint64_t i : ids) before.push_back(*find(i));
+  by_name_.erase(name_key(*o));
+  o->name = new_name;
+  by_name_[name_key(*o)] = id;
+  std::vector<Change> changes;
+  for (uint64_t i : ids) {
+    sql::ObjectInfo* x = find(i);
+    if (i != id) x->definition_sql = new_name;  // an index names the relation it is on
+    changes.push_back({i, x});
+  }
+  try {
+    write(changes);
+  } catch (...) {
+    by_name_.erase(name_key(*o));
+    for (size_t k = 0; k < ids.size(); ++k) *find(ids[k]) = before[k];
+    by_name_[name_key(*o)] = id;
+    throw;
+  }
+  for (uint64_t i : ids) stored_[i] = *find(i);
+}
+
+void Catalog::rename_schema(uint64_t schema_id, const std::string& new_name) {
+  sql::ObjectInfo* sch = find(schema_id);
+  if (sch == nullptr || sch->kind != sql::ObjectKind::kSchema) return;
+  const std::string old_name = sch->name;
+  std::vector<uint64_t> ids = {schema_id};
+  for (const auto& [id, o] : objects_)
+    if (o->kind != sql::ObjectKind::kSchema && o->kind != sql::ObjectKind::kDatabase && o->schema == old_name) ids.push_back(id);
+  std::vector<sql::ObjectInfo> before;
+  for (uint64_t i : ids) before.push_back(*find(i));
+  auto rekey = [&](const std::vector<sql::ObjectInfo>& from, bool to_new) {
+    for (size_t k = 0; k < ids.size(); ++k) {
+      sql::ObjectInfo* x = find(ids[k]);
+      by_name_.erase(name_key(*x));
+      if (to_new) {
+        if (ids[k] == schema_id) x->name = new_name;
+        else x->schema = new_name;
+      } else {
+        *x = from[k];
+      }
+      by_name_[name_key(*x)] = ids[k];
+    }
+  };
+  rekey(before, true);
+  std::vector<Change> changes;
+  for (uint64_t i : ids) changes.push_back({i, find(i)});
+  try {
+    write(changes);
+  } catch (...) {
+    rekey(before, false);
+    throw;
+  }
+  for (uint64_t i : ids) stored_[i] = *find(i);
+}
+
+void Catalog::replace_committed(uint64_t id, const sql::ObjectInfo& o) {
+  sql::ObjectInfo* x = find(id);
+  FRESHET_ASSERT(x != nullptr);
+  by_name_.erase(name_key(*x));
+  *x = o;
+  by_name_[name_key(*x)] = id;
+  stored_[id] = *x;
+}
+
 sql::ObjectInfo* Catalog::find(uint64_t id) {
   auto it = objects_.find(id);
   return it == objects_.end() ? nullptr : it->second.get();
 }
 
-uint32_t Catalog::namespace_oid(const std::string& schema) {
-  if (schema == "pg_catalog") return kPgCatalogNamespaceOid;
-  if (schema == "information_schema") return kInformationSchemaNamespaceOid;
-  return kPublicNamespaceOid;
+uint32_t Catalog::namespace_oid(const std::string& schema) { return sql::namespace_oid_of(schema); }
+
+namespace {
+thread_local const std::vector<std::string>* tls_search_path = nullptr;
+thread_local const std::string* tls_database = nullptr;
+}  // namespace
+
+std::pair<std::string, std::string> Catalog::name_key(const sql::ObjectInfo& o) {
+  if (o.kind == sql::ObjectKind::kSchema) return {"", "s:" + o.name};
+  if (o.kind == sql::ObjectKind::kDatabase) return {"", "d:" + o.name};
+  return {o.schema, o.name};
+}
+
+Catalog::SearchPathScope::SearchPathScope(std::vector<std::string> path, std::string database)
+    : path_(std::move(path)), database_(std::move(database)), previous_(tls_search_path), previous_database_(tls_database) {
+  tls_search_path = &path_;
+  tls_database = &database_;
+}
+
+Catalog::SearchPathScope::~SearchPathScope() {
+  tls_search_path = previous_;
+  tls_database = previous_database_;
+}
+
+const std::string& Catalog::current_database() {
+  static const std::string kDefault = "freshet";
+  return tls_database != nullptr ? *tls_database : kDefault;
+}
+
+const std::vector<std::string>& Catalog::search_path() {
+  static const std::vector<std::string> kDefault = {"public"};
+  return tls_search_path != nullptr ? *tls_search_path : kDefault;
+}
+
+std::vector<std::string> Catalog::parse_search_path(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == ',' || text[i] == '\t')) ++i;
+    if (i >= text.size()) break;
+    std::string name;
+    if (text[i] == '"') {
+      for (++i; i < text.size(); ++i) {
+        if (text[i] == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+          name += '"';
+          ++i;
+        } else if (text[i] == '"') {
+          ++i;
+          break;
+        } else {
+          name += text[i];
+        }
+      }
+    } else {
+      for (; i < text.size() && text[i] != ',' && text[i] != ' ' && text[i] != '\t'; ++i)
+        name += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    }
+    if (!name.empty()) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+bool Catalog::builtin_schema(std::string_view name) {
+  return name == "public" || name == "pg_catalog" || name == "information_schema" || name == "mz_catalog" || name == "mz_internal";
+}
+
+const sql::ObjectInfo* Catalog::find_schema(std::string_view name) const {
+  auto it = by_name_.find({"", "s:" + std::string(name)});
+  return it == by_name_.end() ? nullptr : objects_.at(it->second).get();
+}
+
+const sql::ObjectInfo* Catalog::find_database(std::string_view name) const {
+  auto it = by_name_.find({"", "d:" + std::string(name)});
+  return it == by_name_.end() ? nullptr : objects_.at(it->second).get();
+}
+
+std::string Catalog::creation_schema(std::string_view user) const {
+  for (const auto& s : search_path()) {
+    std::string name = s == "$user" ? std::string(user) : s;
+    // Objects are not created in the system schemas by an unqualified name.
+    if (name == "pg_catalog" || name == "information_schema" || name == "mz_catalog" || name == "mz_internal") continue;
+    if (schema_exists(name)) return name;
+  }
+  return "";
 }
 
 const sql::ObjectInfo* Catalog::lookup(std::string_view schema, std::string_view name) const {
   auto find_user = [&](std::string_view s) -> const sql::ObjectInfo* {
+    if (s.empty()) return nullptr;
     auto it = by_name_.find({std::string(s), std::string(name)});
     return it == by_name_.end() ? nullptr : objects_.at(it->second).get();
   };
@@ -162,7 +318,14 @@ const sql::ObjectInfo* Catalog::lookup(std::string_view schema, std::string_view
   }
   // search_path: pg_catalog is searched first for its own names, as PostgreSQL does.
   if (const auto* s = find_system("pg_catalog")) return s;
-  if (const auto* u = find_user("public")) return u;
+  for (const auto& s : search_path()) {
+    if (s == "pg_catalog") continue;  // searched first
+    if (s == "information_schema") {
+      if (const auto* v = find_system(s)) return v;
+      continue;
+    }
+    if (const auto* u = find_user(s)) return u;
+  }
   return nullptr;
 }
 
@@ -185,8 +348,11 @@ sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
   obj.oid = base_ != nullptr ? base_->next_oid_++ : next_oid_++;
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;
-  by_name_[{ref.schema, ref.name}] = ref.id;
+  by_name_[name_key(ref)] = ref.id;
   if (ref.kind == sql::ObjectKind::kTable) tables_[ref.id];
+  // An object in a user schema depends on it: DROP SCHEMA needs CASCADE then, and COMMIT of a
+  // block that created it checks that the schema still exists (transaction.hpp).
+  if (const sql::ObjectInfo* sch = ref.schema.empty() ? nullptr : find_schema(ref.schema)) deps_[ref.id].push_back(sch->id);
   objects_[ref.id] = std::move(p);
   try {
     write({{ref.id, &ref}});
@@ -202,7 +368,7 @@ sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
 void Catalog::erase_in_memory(uint64_t id) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return;
-  by_name_.erase({it->second->schema, it->second->name});
+  by_name_.erase(name_key(*it->second));
   tables_.erase(id);
   deps_.erase(id);
   stored_.erase(id);

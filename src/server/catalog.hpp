@@ -70,6 +70,45 @@ class Catalog : public sql::CatalogView {
   std::unique_ptr<Catalog> clone() const;
 
   const sql::ObjectInfo* lookup(std::string_view schema, std::string_view name) const override;
+
+  // Schemas (CREATE SCHEMA) and databases (CREATE DATABASE): kSchema / kDatabase objects, or
+  // null. builtin_schema: pg_catalog, information_schema, public, mz_catalog, mz_internal.
+  const sql::ObjectInfo* find_schema(std::string_view name) const;
+  const sql::ObjectInfo* find_database(std::string_view name) const;
+  static bool builtin_schema(std::string_view name);
+  bool schema_exists(std::string_view name) const { return builtin_schema(name) || find_schema(name) != nullptr; }
+
+  // The search path that unqualified names are looked up in, on this thread: the session's
+  // search_path while one of its statements runs (SearchPathScope, set by the session's
+  // executor), else {"public"}. A thread-local rather than an argument of lookup() because
+  // every binder and catalog reader would otherwise have to carry the session.
+  class SearchPathScope {
+   public:
+    SearchPathScope(std::vector<std::string> path, std::string database);
+    ~SearchPathScope();
+    SearchPathScope(const SearchPathScope&) = delete;
+    SearchPathScope& operator=(const SearchPathScope&) = delete;
+
+   private:
+    std::vector<std::string> path_;
+    std::string database_;
+    const std::vector<std::string>* previous_;
+    const std::string* previous_database_;
+  };
+  static const std::vector<std::string>& search_path();
+  // The session's database on this thread (SearchPathScope), else "freshet".
+  static const std::string& current_database();
+  bool is_current_database(std::string_view name) const override { return name == current_database(); }
+  void in_search_path(std::string_view search_path, const std::function<void()>& f) const override {
+    SearchPathScope scope(search_path.empty() ? std::vector<std::string>{"public"} : parse_search_path(search_path), current_database());
+    f();
+  }
+  // search_path's text (`"$user", public`, `a,b`) as schema names; `$user` is kept (a schema of
+  // the user's name, when there is one).
+  static std::vector<std::string> parse_search_path(std::string_view text);
+  // Where CREATE puts an unqualified name: the first schema of the search path that exists
+  // (`$user` as user), or "" when there is none.
+  std::string creation_schema(std::string_view user) const;
   const sql::ObjectInfo* lookup_oid(uint32_t oid) const override;
   // Privilege check of every relation a statement reads (roles.hpp, AccessScope): SELECT for
   // the statement's role, or for the view's owner inside a view. Nothing without a scope.
@@ -114,6 +153,16 @@ class Catalog : public sql::CatalogView {
   // Tells the change hook that a found object was modified in place. When that cannot be made
   // durable, the object is put back as last stored (references to it stay valid) and it throws.
   void updated(uint64_t id);
+  // Renames an object (ALTER ... RENAME TO) and points the indexes on it at the new name,
+  // durably in one batch (reverted and throws like the hook when that fails).
+  // REQUIRES: the new name is free in the object's schema.
+  void rename(uint64_t id, const std::string& new_name);
+  // Renames a schema (a kSchema object) and moves every object in it, durably in one batch.
+  // REQUIRES: the new name is free; nothing names the schema in SQL text (the caller checks).
+  void rename_schema(uint64_t schema_id, const std::string& new_name);
+  // COMMIT of a transaction block: the object takes the block's version, whose name may differ.
+  // In memory only (the block's records are written already). REQUIRES: id exists.
+  void replace_committed(uint64_t id, const sql::ObjectInfo& o);
   // An id for something that is not a catalog object (a source's own state).
   uint64_t allocate_id() { return base_ != nullptr ? base_->allocate_id() : next_id_++; }
   void note_id(uint64_t id) {
@@ -168,13 +217,26 @@ class Catalog : public sql::CatalogView {
   static constexpr uint32_t kPgCatalogNamespaceOid = 11;
   static constexpr uint32_t kInformationSchemaNamespaceOid = 13000;
   static constexpr uint32_t kDatabaseOid = 16384 - 1;
+  static constexpr const char* kDefaultDatabase = "freshet";
   static uint32_t namespace_oid(const std::string& schema);
 
  private:
   struct NoSystemViews {};
   explicit Catalog(NoSystemViews) {}
   std::map<uint64_t, std::unique_ptr<sql::ObjectInfo>> objects_;
-  std::map<std::pair<std::string, std::string>, uint64_t> by_name_;
+  std::map<std::pair<std::string, std::string>, uint64_t> by_name_;  // by name_key()
+  // The key of an object in by_name_: (schema, name); schemas and databases in namespaces of
+  // their own (no relation's schema is empty).
+  static std::pair<std::string, std::string> name_key(const sql::ObjectInfo& o);
+
+ public:
+  // The object whose name o would take (same kind of namespace), or null.
+  const sql::ObjectInfo* find_same_name(const sql::ObjectInfo& o) const {
+    auto it = by_name_.find(name_key(o));
+    return it == by_name_.end() ? nullptr : objects_.at(it->second).get();
+  }
+
+ private:
   std::unordered_map<uint64_t, TableData> tables_;
   std::map<uint64_t, std::vector<uint64_t>> deps_;
   // The object as last made durable (what updated() reverts to when a write fails).
@@ -198,5 +260,7 @@ class Catalog : public sql::CatalogView {
 std::vector<SystemView> make_system_views();
 // Freshet's own introspection relations (introspection.cpp).
 std::vector<SystemView> make_introspection_views(uint64_t first_id);
+// Materialize's catalog relations: mz_databases, mz_schemas, mz_tables, ... (mz_catalog_views.cpp).
+std::vector<SystemView> make_mz_catalog_views(uint64_t first_id);
 
 }  // namespace freshet::server

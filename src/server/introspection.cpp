@@ -22,6 +22,8 @@ const char* object_type(sql::ObjectKind k) {
     case sql::ObjectKind::kSecret: return "secret";
     case sql::ObjectKind::kConnection: return "connection";
     case sql::ObjectKind::kSink: return "sink";
+    case sql::ObjectKind::kSchema: return "schema";
+    case sql::ObjectKind::kDatabase: return "database";
   }
   return "unknown";
 }
@@ -141,6 +143,7 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
        {"topic", Type(TypeId::kText), true, std::nullopt}},
       [](const Catalog& c, std::vector<Row>& out) {
         for (const auto& [id, o] : c.objects()) {
+          if (o->kind == sql::ObjectKind::kSchema || o->kind == sql::ObjectKind::kDatabase) continue;  // not relations
           uint64_t owner = o->kind == sql::ObjectKind::kIndex ? o->index_on : o->source_id;
           const auto owner_it = owner ? c.objects().find(owner) : c.objects().end();
           const TableData* data = o->kind == sql::ObjectKind::kTable ? c.table_data(id) : nullptr;

@@ -202,6 +202,8 @@ uint32_t default_privileges(sql::ObjectKind kind) {
     case sql::ObjectKind::kSecret:
     case sql::ObjectKind::kConnection:
       return priv::kAllUsage;
+    case sql::ObjectKind::kSchema: return priv::kAllSchema;
+    case sql::ObjectKind::kDatabase: return priv::kAllDatabase;
   }
   return priv::kAllTable;
 }
@@ -342,6 +344,8 @@ const char* object_kind_word(sql::ObjectKind kind) {
     case sql::ObjectKind::kSecret: return "secret";
     case sql::ObjectKind::kConnection: return "connection";
     case sql::ObjectKind::kSink: return "sink";
+    case sql::ObjectKind::kSchema: return "schema";
+    case sql::ObjectKind::kDatabase: return "database";
   }
   return "relation";
 }

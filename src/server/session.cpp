@@ -32,6 +32,8 @@
 #include "server/kafka_backend.hpp"
 #include "server/transaction.hpp"
 #include "server/role_statements.hpp"
+#include "server/prepared_sql.hpp"
+#include "server/schemas.hpp"
 #include "dataflow/update.hpp"
 #include "sql/mutually_recursive.hpp"
 
@@ -197,6 +199,7 @@ struct Session::State {
   bool client = false;
   std::string session_auth;
   std::string set_role;
+  SqlPreparedStatements sql_prepared;  // PREPARE / EXECUTE / DEALLOCATE (prepared_sql.hpp)
 };
 
 Session::Session(Coordinator& coordinator, SessionOptions options)
@@ -332,7 +335,7 @@ class Executor {
   Executor(Coordinator& coord, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
       : Executor(coord.state(), st, params, param_types) {}
   Executor(Coordinator::State& cs, Session::State& st, std::span<const Datum> params, std::vector<Type>& param_types)
-      : cs_(cs), st_(st), params_(params), param_types_(param_types) {
+      : cs_(cs), st_(st), params_(params), param_types_(param_types), search_path_(session_search_path(st), st.options.database) {
     // A transaction block that has run DDL binds against its own catalog (transaction.hpp).
     catalog_ = st_.block ? st_.block->catalog.get() : &cs_.catalog;
     ctx_.arena = &arena_;
@@ -352,6 +355,9 @@ class Executor {
   SinkInput sink_input(const SinkEntry& e);
   // Only binds: for Describe at prepare time.
   std::vector<Column> describe(const PgQuery__Node* stmt, bool& returns_rows);
+  // PREPARE's parameter types; EXECUTE's arguments, evaluated and cast (assignment) to types.
+  std::vector<Type> bind_types(PgQuery__Node** nodes, size_t n);
+  Row eval_execute_args(const PgQuery__ExecuteStmt* s, const std::vector<Type>& types);
 
  private:
   std::unique_ptr<Execution> run_select(const PgQuery__SelectStmt* s);
@@ -366,6 +372,22 @@ class Executor {
   std::unique_ptr<Execution> run_create_view(const PgQuery__ViewStmt* s);
   std::unique_ptr<Execution> run_create_index(const PgQuery__IndexStmt* s);
   std::unique_ptr<Execution> run_drop(const PgQuery__DropStmt* s);
+  // CREATE SCHEMA / DATABASE, DROP DATABASE (DROP SCHEMA is run_drop's); schemas.cpp has
+  // what does not need the executor.
+  std::unique_ptr<Execution> run_create_schema(const PgQuery__CreateSchemaStmt* s);
+  std::unique_ptr<Execution> run_create_database(const PgQuery__CreatedbStmt* s);
+  std::unique_ptr<Execution> run_drop_database(const PgQuery__DropdbStmt* s);
+  // ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX ... RENAME TO.
+  std::unique_ptr<Execution> run_rename(const PgQuery__RenameStmt* s);
+  std::unique_ptr<Execution> rename_schema(const PgQuery__RenameStmt* s);
+  // The schema a CREATE puts rv in: its own (which must exist) or the search path's first.
+  std::string target_schema(const PgQuery__RangeVar* rv);
+  // The session's search_path as a view records it (ObjectInfo::search_path): empty for the
+  // default.
+  std::string current_search_path_setting() const {
+    auto it = st_.settings.find("search_path");
+    return it == st_.settings.end() || it->second == "public" ? std::string() : it->second;
+  }
   std::unique_ptr<Execution> run_transaction(const PgQuery__TransactionStmt* s);
   // Transaction blocks with DDL (transaction.hpp). begin_block_ddl: in a block, before its first
   // DDL statement, copies the catalog for the block. commit_block: COMMIT of such a block.
@@ -524,6 +546,12 @@ class Executor {
   EvalContext ctx_;
   // SELECT ... AS OF t of a query that reads no collection: mz_now() is t (server/as_of.hpp).
   std::optional<uint64_t> as_of_time_;
+  // Unqualified names resolve in the session's search_path while the executor lives.
+  Catalog::SearchPathScope search_path_;
+  static std::vector<std::string> session_search_path(const Session::State& st) {
+    auto it = st.settings.find("search_path");
+    return it == st.settings.end() ? std::vector<std::string>{"public"} : Catalog::parse_search_path(it->second);
+  }
 };
 
 dataflow::SnapshotFn Executor::snapshot_fn() {
@@ -658,6 +686,13 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   }
   for (size_t i = 0; i < nret; ++i) {
     const auto* rt = ret[i]->res_target;
+    // `RETURNING *` (also next to other items, `RETURNING a, *`): every column, as
+    // Executor::returning expands it.
+    if (rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+        rt->val->column_ref->fields[rt->val->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+      for (const auto& item : scope.items) cols.push_back({item.name, item.type});
+      continue;
+    }
     HExpr e = binder.bind_expr_in_scope(rt->val, scope);
     cols.push_back({rt->name && *rt->name ? rt->name : sql::Binder::column_name_for(rt->val), e.type.id == TypeId::kUnknown ? Type(TypeId::kText) : e.type});
   }
@@ -695,6 +730,10 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_VIEW_STMT:
     case PG_QUERY__NODE__NODE_INDEX_STMT:
     case PG_QUERY__NODE__NODE_DROP_STMT:
+    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
+    case PG_QUERY__NODE__NODE_CREATEDB_STMT:
+    case PG_QUERY__NODE__NODE_DROPDB_STMT:
+    case PG_QUERY__NODE__NODE_RENAME_STMT:
       begin_block_ddl();
       break;
     default:
@@ -713,6 +752,13 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_VIEW_STMT: return run_create_view(stmt->view_stmt);
     case PG_QUERY__NODE__NODE_INDEX_STMT: return run_create_index(stmt->index_stmt);
     case PG_QUERY__NODE__NODE_DROP_STMT: return run_drop(stmt->drop_stmt);
+    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return run_create_schema(stmt->create_schema_stmt);
+    case PG_QUERY__NODE__NODE_CREATEDB_STMT: return run_create_database(stmt->createdb_stmt);
+    case PG_QUERY__NODE__NODE_DROPDB_STMT: return run_drop_database(stmt->dropdb_stmt);
+    case PG_QUERY__NODE__NODE_RENAME_STMT:
+      if (stmt->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_ROLE)
+        if (auto e = run_roles(stmt)) return e;  // ALTER ROLE ... RENAME TO (role_statements.cpp)
+      return run_rename(stmt->rename_stmt);
     case PG_QUERY__NODE__NODE_TRANSACTION_STMT: return run_transaction(stmt->transaction_stmt);
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return run_set(stmt->variable_set_stmt);
     case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return run_show(stmt->variable_show_stmt);
@@ -856,6 +902,10 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
 
 const ObjectInfo& Executor::table_for_write(const PgQuery__RangeVar* rv) {
   std::string schema = rv->schemaname ? rv->schemaname : "";
+  if (rv->catalogname && *rv->catalogname && !catalog_->is_current_database(rv->catalogname))
+    throw SqlError(sqlstate::kFeatureNotSupported,
+                   "cross-database references are not implemented: \"" + std::string(rv->catalogname) + "." + schema + "." + rv->relname + "\"",
+                   rv->location + 1);
   const ObjectInfo* t = catalog_->lookup(schema, rv->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(rv->relname) + "\" does not exist", rv->location + 1);
   if (t->kind != ObjectKind::kTable)
@@ -1066,6 +1116,31 @@ std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, 
     arena_.reset();
   }
   return out;
+}
+
+std::vector<Type> Executor::bind_types(PgQuery__Node** nodes, size_t n) {
+  std::shared_lock lock(cs_.mu);
+  sql::Binder binder(*catalog_, param_types_);
+  std::vector<Type> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(binder.bind_type(nodes[i]->type_name));
+  return out;
+}
+
+Row Executor::eval_execute_args(const PgQuery__ExecuteStmt* s, const std::vector<Type>& types) {
+  if (s->n_params != types.size())
+    throw SqlError(sqlstate::kSyntaxError, std::string("wrong number of parameters for prepared statement \"") + s->name + "\"")
+        .with_detail("Expected " + std::to_string(types.size()) + " parameters but got " + std::to_string(s->n_params) + ".");
+  std::shared_lock lock(cs_.mu);
+  sql::Binder binder(*catalog_, param_types_);
+  sql::Scope empty;
+  std::vector<Datum> values;
+  for (size_t i = 0; i < s->n_params; ++i) {
+    HExpr e = binder.bind_expr_in_scope(s->params[i], empty);
+    e = binder.coerce(std::move(e), types[i], CastContext::kAssignment, 0, "parameter $" + std::to_string(i + 1));
+    values.push_back(dataflow::eval(sql::lower_simple_expr(e), {}, ctx_));
+  }
+  binder.finish_params();
+  return Row::pack(values);
 }
 
 std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
@@ -1340,15 +1415,14 @@ std::unique_ptr<Execution> Executor::run_truncate(const PgQuery__TruncateStmt* s
 // The text of a DEFAULT expression: deparsed, so that it is stored in canonical SQL.
 std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt* s) {
   DdlLock lock(cs_);
-  std::string schema = s->relation->schemaname && *s->relation->schemaname ? s->relation->schemaname : "public";
-  if (schema != "public") throw SqlError(sqlstate::kInvalidName, "schema \"" + schema + "\" does not exist");
+  std::string schema = target_schema(s->relation);
   std::string name = s->relation->relname;
-  if (catalog_->lookup("public", name)) {
+  if (catalog_->lookup(schema, name)) {
     if (s->if_not_exists) return done("CREATE TABLE");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
   ObjectInfo obj;
-  obj.schema = "public";
+  obj.schema = schema;
   obj.name = name;
   obj.kind = ObjectKind::kTable;
   std::vector<std::string> pk_names;
@@ -1440,7 +1514,8 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
   if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) return create_materialized_view(lock, s);
   const auto* into = s->into;
   std::string name = into->rel->relname;
-  if (catalog_->lookup("public", name)) {
+  std::string schema = target_schema(into->rel);
+  if (catalog_->lookup(schema, name)) {
     if (s->if_not_exists) return done("SELECT 0");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
@@ -1449,6 +1524,7 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
   sql::check_column_aliases(q, into->n_col_names, false);
   ObjectInfo obj;
   obj.name = name;
+  obj.schema = schema;
   obj.kind = ObjectKind::kTable;
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) {
@@ -1484,7 +1560,8 @@ std::unique_ptr<Execution> Executor::run_create_table_as(const PgQuery__CreateTa
 std::unique_ptr<Execution> Executor::create_materialized_view(DdlLock& lock, const PgQuery__CreateTableAsStmt* s) {
   const auto* into = s->into;
   std::string name = into->rel->relname;
-  if (catalog_->lookup("public", name)) {
+  std::string schema = target_schema(into->rel);
+  if (catalog_->lookup(schema, name)) {
     if (s->if_not_exists) return done("CREATE MATERIALIZED VIEW");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
@@ -1494,8 +1571,10 @@ std::unique_ptr<Execution> Executor::create_materialized_view(DdlLock& lock, con
   sql::check_column_aliases(q, into->n_col_names, false);
   ObjectInfo obj;
   obj.name = name;
+  obj.schema = schema;
   obj.kind = ObjectKind::kMaterializedView;
   obj.definition_sql = sql::deparse_statement(s->query);
+  obj.search_path = current_search_path_setting();
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) {
     std::string cname = i < into->n_col_names ? str_of(into->col_names[i]) : q.column_names[i];
@@ -1514,6 +1593,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(DdlLock& lock, con
   };
   collect(plan);
   check_maintainable(plan);
+  for (auto d : binder.views_read()) deps.push_back(d);
   ObjectInfo& mv = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(mv.id, d);
   if (st_.block) return done("CREATE MATERIALIZED VIEW");  // maintained from COMMIT on
@@ -1548,7 +1628,8 @@ std::unique_ptr<Execution> Executor::create_materialized_view(DdlLock& lock, con
 std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s) {
   DdlLock lock(cs_);
   std::string name = s->view->relname;
-  const ObjectInfo* existing = catalog_->lookup("public", name);
+  std::string schema = target_schema(s->view);
+  const ObjectInfo* existing = catalog_->lookup(schema, name);
   if (existing && !s->replace) throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   if (existing && existing->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a view");
   sql::Binder binder(*catalog_, param_types_);
@@ -1557,8 +1638,10 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
   sql::check_column_aliases(q, s->n_aliases, true);
   ObjectInfo obj;
   obj.name = name;
+  obj.schema = schema;
   obj.kind = ObjectKind::kView;
   obj.definition_sql = sql::deparse_statement(s->query);
+  obj.search_path = current_search_path_setting();
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) {
     std::string cname = i < s->n_aliases ? str_of(s->aliases[i]) : q.column_names[i];
@@ -1582,7 +1665,29 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
     for (const auto& e : r.exprs) scan(e, scan);
   };
   collect(*q.rel);
-  if (existing) catalog_->remove(existing->id);
+  for (auto d : binder.views_read())
+    if (!existing || d != existing->id) deps.push_back(d);
+  if (existing) {
+    // CREATE OR REPLACE VIEW: PostgreSQL's rules (the old columns stay, by name and type, new
+    // ones may follow). What depends on the view (views, indexes and their dataflows, sinks)
+    // holds the old object: refused rather than left computing the old definition.
+    if (obj.columns.size() < existing->columns.size())
+      throw SqlError(sqlstate::kInvalidTableDefinition, "cannot drop columns from view");
+    for (size_t i = 0; i < existing->columns.size(); ++i) {
+      const auto& was = existing->columns[i];
+      const auto& now = obj.columns[i];
+      if (was.name != now.name)
+        throw SqlError(sqlstate::kInvalidTableDefinition, "cannot change name of view column \"" + was.name + "\" to \"" + now.name + "\"")
+            .with_hint("Use ALTER VIEW ... RENAME COLUMN ... to change name of view column instead.");
+      if (!(was.type == now.type))
+        throw SqlError(sqlstate::kInvalidTableDefinition, "cannot change data type of view column \"" + was.name + "\" from " +
+                                                              type_name(was.type) + " to " + type_name(now.type));
+    }
+    for (const auto* d : catalog_->dependents(existing->id))
+      throw SqlError(sqlstate::kFeatureNotSupported, "cannot replace view \"" + name + "\": \"" + d->name + "\" depends on it")
+          .with_hint("Drop the objects that depend on it first.");
+    catalog_->remove(existing->id);
+  }
   const ObjectInfo& v = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(v.id, d);
   return done("CREATE VIEW");
@@ -1590,6 +1695,8 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
 
 std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* s) {
   DdlLock lock(cs_);
+  if (s->relation->catalogname && *s->relation->catalogname && !catalog_->is_current_database(s->relation->catalogname))
+    throw SqlError(sqlstate::kFeatureNotSupported, "cross-database references are not implemented: \"" + std::string(s->relation->catalogname) + "\"");
   const ObjectInfo* t = catalog_->lookup(s->relation->schemaname ? s->relation->schemaname : "", s->relation->relname);
   if (!t) throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(s->relation->relname) + "\" does not exist");
   if (t->kind != ObjectKind::kTable && t->kind != ObjectKind::kView && t->kind != ObjectKind::kMaterializedView)
@@ -1611,7 +1718,7 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
     key_names += (key_names.empty() ? "" : "_") + std::string(el->name);
   }
   std::string name = s->idxname && *s->idxname ? s->idxname : t->name + "_" + (key_names.empty() ? "primary" : key_names) + "_idx";
-  if (catalog_->lookup("public", name)) {
+  if (catalog_->lookup(t->schema, name)) {
     if (s->if_not_exists) return done("CREATE INDEX");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
@@ -1748,7 +1855,7 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
   } else if (on->kind == ObjectKind::kView && !cs_.find_maintained(on_id) && st_.txn != TransactionStatus::kInBlock) {
     hydrate_in_background(lock, *on, key);
     on = catalog_->find(on_id);
-    if (!on || catalog_->lookup("public", name)) {
+    if (!on || catalog_->lookup(on->schema, name)) {
       // Dropped, or the index's name taken, while it was being built.
       cs_.drop_maintained(on_id);
       if (!on) throw SqlError(sqlstate::kUndefinedTable, "the view was dropped while its index was being created");
@@ -1771,6 +1878,7 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
     check_unique_index(*on, name, key, key_counts);
   }
   ObjectInfo obj;
+  obj.schema = on->schema;  // an index lives in its relation's schema
   obj.name = name;
   obj.kind = ObjectKind::kIndex;
   obj.definition_sql = on->name;
@@ -1789,8 +1897,12 @@ dataflow::RelExpr Executor::plan_for_object(const ObjectInfo& obj) {
   std::shared_ptr<sql::ParseTree> tree;
   std::vector<Type> no_params;
   sql::Binder binder(*catalog_, no_params);
-  sql::BoundQuery q = bind_query_text(binder, obj.definition_sql, tree);
-  return sql::optimize(sql::lower(*binder.relation_of(std::move(q))));
+  dataflow::RelExpr plan;
+  catalog_->in_search_path(obj.search_path, [&] {  // as when it was created
+    sql::BoundQuery q = bind_query_text(binder, obj.definition_sql, tree);
+    plan = sql::optimize(sql::lower(*binder.relation_of(std::move(q))));
+  });
+  return plan;
 }
 
 Maintained& Executor::maintain_view(ObjectInfo& view) {
@@ -1820,6 +1932,157 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
   return ref;
 }
 
+std::string Executor::target_schema(const PgQuery__RangeVar* rv) {
+  std::string name = rv->relname ? rv->relname : "";
+  if (rv->catalogname && *rv->catalogname && !catalog_->is_current_database(rv->catalogname))
+    throw SqlError(sqlstate::kFeatureNotSupported,
+                   "cross-database references are not implemented: \"" + std::string(rv->catalogname) + "." + (rv->schemaname ? rv->schemaname : "") + "." + name + "\"");
+  if (rv->schemaname && *rv->schemaname) {
+    std::string schema = rv->schemaname;
+    if (schema == "pg_catalog" || schema == "information_schema" || schema == "mz_catalog" || schema == "mz_internal")
+      throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to create \"" + schema + "." + name + "\"")
+          .with_detail("System catalog modifications are currently disallowed.");
+    if (!catalog_->schema_exists(schema)) throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + schema + "\" does not exist");
+    return schema;
+  }
+  std::string schema = catalog_->creation_schema(st_.options.user);
+  if (schema.empty()) throw SqlError(sqlstate::kInvalidSchemaName, "no schema has been selected to create in");
+  return schema;
+}
+
+std::unique_ptr<Execution> Executor::run_create_schema(const PgQuery__CreateSchemaStmt* s) {
+  DdlLock lock(cs_);
+  std::string name = s->schemaname ? s->schemaname : "";
+  if (name.empty()) throw SqlError(sqlstate::kFeatureNotSupported, "CREATE SCHEMA without a name (AUTHORIZATION only) is not supported");
+  if (s->n_schema_elts > 0) throw SqlError(sqlstate::kFeatureNotSupported, "CREATE SCHEMA with schema elements is not supported");
+  check_new_schema_name(name);
+  if (catalog_->schema_exists(name)) {
+    if (s->if_not_exists) return done("CREATE SCHEMA");
+    throw SqlError(sqlstate::kDuplicateSchema, "schema \"" + name + "\" already exists");
+  }
+  ObjectInfo obj;
+  obj.schema.clear();
+  obj.name = name;
+  obj.kind = ObjectKind::kSchema;
+  catalog_->add(std::move(obj));
+  return done("CREATE SCHEMA");
+}
+
+std::unique_ptr<Execution> Executor::run_create_database(const PgQuery__CreatedbStmt* s) {
+  DdlLock lock(cs_);
+  std::string name = s->dbname ? s->dbname : "";
+  check_new_database(name, s->n_options);
+  if (name == Catalog::kDefaultDatabase || catalog_->find_database(name))
+    throw SqlError(sqlstate::kDuplicateDatabase, "database \"" + name + "\" already exists");
+  ObjectInfo obj;
+  obj.schema.clear();
+  obj.name = name;
+  obj.kind = ObjectKind::kDatabase;
+  catalog_->add(std::move(obj));
+  return done("CREATE DATABASE");
+}
+
+std::unique_ptr<Execution> Executor::run_drop_database(const PgQuery__DropdbStmt* s) {
+  DdlLock lock(cs_);
+  std::string name = s->dbname ? s->dbname : "";
+  if (name == st_.options.database)
+    throw SqlError(sqlstate::kObjectInUse, "cannot drop the currently open database");
+  if (name == Catalog::kDefaultDatabase)
+    throw SqlError(sqlstate::kFeatureNotSupported, "cannot drop the built-in database \"" + name + "\"");
+  const ObjectInfo* o = catalog_->find_database(name);
+  if (!o) {
+    if (s->missing_ok) return done("DROP DATABASE");
+    throw SqlError(sqlstate::kInvalidCatalogName, "database \"" + name + "\" does not exist");
+  }
+  uint64_t id = o->id;
+  if (!st_.block) cs_.catalog.record_removals({id});
+  catalog_->remove(id);
+  return done("DROP DATABASE");
+}
+
+// ALTER SCHEMA s RENAME TO t (DdlLock held by run_rename). Views, materialized views and sinks
+// keep SQL text that may name the schema (qualified names, their recorded search_path): the
+// rename is refused while any could, rather than leaving them naming what no longer exists.
+std::unique_ptr<Execution> Executor::rename_schema(const PgQuery__RenameStmt* s) {
+  std::string name = s->subname ? s->subname : "";
+  std::string new_name = s->newname ? s->newname : "";
+  if (Catalog::builtin_schema(name)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename the built-in schema \"" + name + "\"");
+  const ObjectInfo* sch = catalog_->find_schema(name);
+  if (!sch) {
+    if (s->missing_ok) return done("ALTER SCHEMA");
+    throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + name + "\" does not exist");
+  }
+  check_new_schema_name(new_name);
+  if (catalog_->schema_exists(new_name)) throw SqlError(sqlstate::kDuplicateSchema, "schema \"" + new_name + "\" already exists");
+  for (const auto& [id, o] : catalog_->objects()) {
+    bool text = o->kind == ObjectKind::kView || o->kind == ObjectKind::kMaterializedView || o->kind == ObjectKind::kSink;
+    if (!text) continue;
+    bool names_it = o->schema == name;
+    for (const auto& p : Catalog::parse_search_path(o->search_path)) names_it |= p == name;
+    for (uint64_t d : catalog_->dependencies_of(o->id))
+      if (const ObjectInfo* x = catalog_->find(d); x && x->schema == name) names_it = true;
+    if (names_it)
+      throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename schema \"" + name + "\": \"" + o->name + "\" may name it")
+          .with_hint("Drop the views, materialized views and sinks that use the schema first; Freshet keeps their SQL text.");
+  }
+  catalog_->rename_schema(sch->id, new_name);
+  return done("ALTER SCHEMA");
+}
+
+std::unique_ptr<Execution> Executor::run_rename(const PgQuery__RenameStmt* s) {
+  DdlLock lock(cs_);
+  const char* tag;
+  switch (s->rename_type) {
+    case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: tag = "ALTER TABLE"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: tag = "ALTER VIEW"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: tag = "ALTER MATERIALIZED VIEW"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: tag = "ALTER INDEX"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: throw SqlError(sqlstate::kFeatureNotSupported, "renaming a column is not supported");
+    case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: return rename_schema(s);
+    default: throw SqlError(sqlstate::kFeatureNotSupported, "ALTER ... RENAME of this object type is not supported");
+  }
+  const PgQuery__RangeVar* rv = s->relation;
+  if (rv == nullptr || s->newname == nullptr) throw SqlError(sqlstate::kFeatureNotSupported, "ALTER ... RENAME of this object type is not supported");
+  if (rv->catalogname && *rv->catalogname && !catalog_->is_current_database(rv->catalogname))
+    throw SqlError(sqlstate::kFeatureNotSupported, "cross-database references are not implemented: \"" + std::string(rv->catalogname) + "\"");
+  std::string name = rv->relname;
+  const ObjectInfo* o = catalog_->lookup(rv->schemaname ? rv->schemaname : "", name);
+  bool relation = o && (o->kind == ObjectKind::kTable || o->kind == ObjectKind::kView ||
+                        o->kind == ObjectKind::kMaterializedView || o->kind == ObjectKind::kIndex);
+  if (!relation) {
+    if (o && o->kind == ObjectKind::kSystemView) throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied: \"" + name + "\" is a system catalog");
+    if (s->missing_ok) return done(tag);
+    throw SqlError(sqlstate::kUndefinedTable, "relation \"" + name + "\" does not exist");
+  }
+  // As PostgreSQL: ALTER TABLE and ALTER INDEX rename any relation, ALTER VIEW and ALTER
+  // MATERIALIZED VIEW only their own kind.
+  if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW && o->kind != ObjectKind::kView)
+    throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a view").with_hint("Use ALTER TABLE instead.");
+  if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW && o->kind != ObjectKind::kMaterializedView)
+    throw SqlError(sqlstate::kWrongObjectType, "\"" + name + "\" is not a materialized view").with_hint("Use ALTER TABLE instead.");
+  if (o->source_id != 0) throw SqlError(sqlstate::kFeatureNotSupported, "renaming a table of a source is not supported");
+  std::string new_name = s->newname;
+  if (const ObjectInfo* taken = catalog_->lookup(o->schema, new_name); taken && taken->id != o->id)
+    throw SqlError(sqlstate::kDuplicateTable, "relation \"" + new_name + "\" already exists");
+  // Views, materialized views and sinks keep the SQL text that names it: refused rather than
+  // left naming what no longer exists (Materialize rewrites them; not done yet).
+  for (const auto* d : catalog_->dependents(o->id))
+    if (d->kind != ObjectKind::kIndex)
+      throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename \"" + name + "\": \"" + d->name + "\" depends on it")
+          .with_hint("Drop the objects that depend on it first; Freshet keeps their SQL text, which names it.");
+  uint64_t id = o->id;
+  bool unique_index = o->kind == ObjectKind::kIndex && o->index_unique;
+  uint64_t index_on = o->index_on;
+  catalog_->rename(id, new_name);
+  // A unique index's constraint is named after it (23505 messages); outside a block the live
+  // constraint follows now, in a block it is rebuilt from the index object at start-up.
+  if (unique_index && !st_.block)
+    if (TableData* data = catalog_->table_data(index_on))
+      for (auto& u : data->unique_indexes)
+        if (u.index_id == id) u.name = new_name;
+  return done(tag);
+}
+
 std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
   DdlLock lock(cs_);
   ObjectKind want;
@@ -1830,14 +2093,30 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
     case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: want = ObjectKind::kView; what = "view"; tag = "DROP VIEW"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: want = ObjectKind::kIndex; what = "index"; tag = "DROP INDEX"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: want = ObjectKind::kMaterializedView; what = "materialized view"; tag = "DROP MATERIALIZED VIEW"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: want = ObjectKind::kSchema; what = "schema"; tag = "DROP SCHEMA"; break;
     default: throw SqlError(sqlstate::kFeatureNotSupported, "DROP of this object type is not supported");
   }
   bool cascade = s->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
   for (size_t i = 0; i < s->n_objects; ++i) {
-    const auto* l = s->objects[i]->list;
-    std::string name = str_of(l->items[l->n_items - 1]);
-    std::string schema = l->n_items > 1 ? str_of(l->items[l->n_items - 2]) : "";
-    const ObjectInfo* o = catalog_->lookup(schema, name);
+    std::string name, schema;
+    const ObjectInfo* o = nullptr;
+    if (want == ObjectKind::kSchema) {  // DROP SCHEMA names a schema (a String node)
+      name = str_of(s->objects[i]);
+      if (Catalog::builtin_schema(name))
+        throw SqlError(sqlstate::kFeatureNotSupported, "cannot drop the built-in schema \"" + name + "\"");
+      o = catalog_->find_schema(name);
+      if (!o) {
+        if (s->missing_ok) continue;
+        throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + name + "\" does not exist");
+      }
+    } else {
+      const auto* l = s->objects[i]->list;
+      name = str_of(l->items[l->n_items - 1]);
+      schema = l->n_items > 1 ? str_of(l->items[l->n_items - 2]) : "";
+      if (l->n_items > 2 && !catalog_->is_current_database(str_of(l->items[l->n_items - 3])))
+        throw SqlError(sqlstate::kFeatureNotSupported, "cross-database references are not implemented: \"" + str_of(l->items[l->n_items - 3]) + "." + schema + "." + name + "\"");
+      o = catalog_->lookup(schema, name);
+    }
     if (!o || o->kind == ObjectKind::kSystemView) {
       if (s->missing_ok) continue;
       throw SqlError(sqlstate::kUndefinedTable, std::string(what) + " \"" + name + "\" does not exist");
@@ -2137,7 +2416,7 @@ void Executor::commit_block() {
       if (TableData* data = cs_.catalog.table_data(idx->index_on); t && data)
         add_unique_index(*t, *data, *idx, count_keys(*data, idx->index_key));
     }
-    for (uint64_t id : diff.changed) *cs_.catalog.find(id) = *block->catalog->find(id);  // never renamed in a block
+    for (uint64_t id : diff.changed) cs_.catalog.replace_committed(id, *block->catalog->find(id));  // maybe renamed
     if (block->catalog->roles_changed()) cs_.catalog.restore_roles(block->catalog->roles());
   }
   for (auto& [id, d] : staged_) {
@@ -2384,11 +2663,18 @@ class SubscribeExecution : public Execution {
 std::atomic<uint64_t> g_next_temp_id{uint64_t{1} << 40};
 
 void Executor::wait_for_time(uint64_t t) {
-  // REQUIRES: no lock held. AS OF a time not yet reached waits for it (bounded: 60 s).
+  // REQUIRES: no lock held. AS OF a time not yet reached waits for it (bounded: 60 s). A time
+  // further ahead than that is refused at once rather than after a minute of waiting (time
+  // advances with the wall clock, in milliseconds).
+  constexpr uint64_t kMaxWaitMs = 60000;
   for (int i = 0; i < 6000; ++i) {
     {
       std::shared_lock lock(cs_.mu);
       if (cs_.now_ts >= t) return;
+      if (t - cs_.now_ts > kMaxWaitMs)
+        throw SqlError(sqlstate::kInvalidParameterValue,
+                       "timestamp " + std::to_string(t) + " is more than 60 s ahead of the current time (" + std::to_string(cs_.now_ts) + ")")
+            .with_detail("AS OF a future time waits for it, at most 60 s.");
     }
     if (st_.cancelled.load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -2516,18 +2802,22 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
   for (const auto& [id, o] : catalog_->objects()) objs.push_back(o.get());
   std::sort(objs.begin(), objs.end(), [](const ObjectInfo* a, const ObjectInfo* b) { return a->name < b->name; });
   if (st.what == "indexes") {
-    cols = {{"name", Type(TypeId::kText)}, {"on", Type(TypeId::kText)}, {"cluster", Type(TypeId::kText)}, {"key", Type(TypeId::kText)}};
+    // Materialize's columns; `comment` is empty (COMMENT ON is not supported).
+    cols = {{"name", Type(TypeId::kText)}, {"on", Type(TypeId::kText)}, {"cluster", Type(TypeId::kText)}, {"key", Type(TypeId::kText)},
+            {"comment", Type(TypeId::kText)}};
     for (const auto* o : objs) {
       if (o->kind != ObjectKind::kIndex) continue;
       if (!st.object.empty() && o->definition_sql != st.object) continue;
       std::string key = "{";
       for (size_t i = 0; i < o->columns.size(); ++i) key += (i ? "," : "") + o->columns[i].name;
       key += "}";
-      add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string("default"), Datum::from_string(key)});
+      add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string("default"), Datum::from_string(key),
+           Datum::from_string("")});
     }
   } else if (st.what == "objects") {
     cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}};
-    for (const auto* o : objs) add({Datum::from_string(o->name), Datum::from_string(kind_name(o->kind))});
+    for (const auto* o : objs)
+      if (o->kind != ObjectKind::kSchema && o->kind != ObjectKind::kDatabase) add({Datum::from_string(o->name), Datum::from_string(kind_name(o->kind))});
   } else {
     ObjectKind want = ObjectKind::kView;
     if (st.what == "materialized views") want = ObjectKind::kMaterializedView;
@@ -2567,15 +2857,19 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     else if (st.what == "clusters") want = ObjectKind::kSystemView;  // none
     cols = {{"name", Type(TypeId::kText)}};
     if (want == ObjectKind::kMaterializedView) cols.push_back({"cluster", Type(TypeId::kText)});
+    // Materialize's SHOW TABLES / VIEWS / MATERIALIZED VIEWS / SECRETS end with `comment`
+    // (empty: COMMENT ON is not supported).
+    bool with_comment = st.what != "clusters" && st.what != "connections";
+    if (with_comment) cols.push_back({"comment", Type(TypeId::kText)});
     if (st.what == "clusters") {
       add({Datum::from_string("default")});
     } else {
       for (const auto* o : objs) {
         if (o->kind != want) continue;
-        if (want == ObjectKind::kMaterializedView)
-          add({Datum::from_string(o->name), Datum::from_string("default")});
-        else
-          add({Datum::from_string(o->name)});
+        std::vector<Datum> ds{Datum::from_string(o->name)};
+        if (want == ObjectKind::kMaterializedView) ds.push_back(Datum::from_string("default"));
+        if (with_comment) ds.push_back(Datum::from_string(""));
+        add(std::move(ds));
       }
     }
   }
@@ -3049,6 +3343,7 @@ std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingS
   obj.name = st.object;
   obj.kind = mv ? ObjectKind::kMaterializedView : ObjectKind::kView;
   obj.definition_sql = st.query;
+  obj.search_path = current_search_path_setting();
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) obj.columns.push_back({q.column_names[i], types[i], true, std::nullopt});
   std::vector<uint64_t> deps;
@@ -3057,6 +3352,7 @@ std::unique_ptr<Execution> Executor::create_view_from_text(const sql::StreamingS
     for (const auto& in : r.inputs) collect(in);
   };
   collect(sql::optimize(sql::lower(*binder.relation_of(q))));
+  for (auto d : binder.views_read()) deps.push_back(d);
   ObjectInfo& added = catalog_->add(std::move(obj));
   for (auto d : deps) catalog_->add_dependency(added.id, d);
   if (mv) {
@@ -3193,7 +3489,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       else
         for (uint32_t i = 0; i < o->columns.size(); ++i) key.push_back(i);
       std::string name = o->name + "_primary_idx";
-      for (int n = 1; catalog_->lookup("public", name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
+      for (int n = 1; catalog_->lookup(o->schema, name); ++n) name = o->name + "_primary_idx" + std::to_string(n);
       return create_index(lock, o->id, name, std::move(key));
     }
     case K::kShow:
@@ -3547,6 +3843,13 @@ PreparedStatement Session::prepare_in_block(std::string_view sql_text, std::span
   ps.plan = plan;
   if (tree->size() == 0) return ps;
   refuse_if_failed(tree->statement(0)->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT);
+  if (tree->statement(0)->node_case == PG_QUERY__NODE__NODE_EXECUTE_STMT) {
+    // EXECUTE returns what its statement returns.
+    const PreparedStatement& inner = state_->sql_prepared.get(tree->statement(0)->execute_stmt->name);
+    ps.columns = inner.columns;
+    ps.returns_rows = inner.returns_rows;
+    return ps;
+  }
   Executor ex(coordinator_, *state_, {}, ps.param_types);
   ps.columns = ex.describe(tree->statement(0), ps.returns_rows);
   for (auto& t : ps.param_types)
@@ -3573,7 +3876,35 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
         throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
       return ex.run_streaming(*stmt.plan->streaming);
     }
-    return ex.run(stmt.plan->tree->statement(0));
+    const PgQuery__Node* node = stmt.plan->tree->statement(0);
+    if (node->node_case == PG_QUERY__NODE__NODE_PREPARE_STMT || node->node_case == PG_QUERY__NODE__NODE_EXECUTE_STMT ||
+        node->node_case == PG_QUERY__NODE__NODE_DEALLOCATE_STMT) {
+      if (state_->txn == TransactionStatus::kFailed)
+        throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+      if (node->node_case == PG_QUERY__NODE__NODE_PREPARE_STMT) {
+        const auto* p = node->prepare_stmt;
+        std::vector<Type> hints = ex.bind_types(p->argtypes, p->n_argtypes);
+        state_->sql_prepared.check_free(p->name);
+        state_->sql_prepared.add(p->name, prepare_in_block(prepared_statement_text(stmt.sql), hints));
+        return done("PREPARE");
+      }
+      if (node->node_case == PG_QUERY__NODE__NODE_DEALLOCATE_STMT) {
+        const char* name = node->deallocate_stmt->name;
+        if (name == nullptr || *name == '\0') state_->sql_prepared.clear();  // DEALLOCATE ALL
+        else state_->sql_prepared.remove(name);
+        return done(name == nullptr || *name == '\0' ? "DEALLOCATE ALL" : "DEALLOCATE");
+      }
+      auto args = std::make_shared<ExecuteArgs>();
+      args->statement = state_->sql_prepared.get(node->execute_stmt->name);
+      args->row = ex.eval_execute_args(node->execute_stmt, args->statement.param_types);
+      args->row.unpack_into(args->values);
+      std::unique_ptr<Execution> inner = execute(args->statement, args->values);
+      return with_owned_params(std::move(inner), std::move(args));
+    }
+    auto exec = ex.run(node);
+    if (node->node_case == PG_QUERY__NODE__NODE_DISCARD_STMT && node->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)
+      state_->sql_prepared.clear();
+    return exec;
   } catch (const SqlError&) {
     if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;
     throw;

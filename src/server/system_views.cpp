@@ -87,14 +87,9 @@ char relkind(ObjectKind k) {
   }
 }
 
-// Namespaces: the three fixed ones, and any other schema an object lives in (with an oid
-// derived from its name, so it is the same in every query).
-uint32_t nsp_oid(const std::string& schema) {
-  if (schema == "pg_catalog" || schema == "public" || schema == "information_schema") return Catalog::namespace_oid(schema);
-  uint32_t h = 2166136261u;
-  for (unsigned char ch : schema) h = (h ^ ch) * 16777619u;
-  return 14000 + h % 2000;
-}
+// Namespaces: Catalog::namespace_oid (the fixed ones, and an oid derived from any other
+// schema's name, so it is the same in every query and in mz_schemas).
+uint32_t nsp_oid(const std::string& schema) { return Catalog::namespace_oid(schema); }
 
 std::string quote_ident(std::string_view name) {
   bool plain = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
@@ -312,9 +307,17 @@ char type_storage(TypeId t) {
 // ---------------------------------------------------------------------------------------------
 // pg_catalog
 
-void pg_namespace_rows(const Catalog& c, std::vector<Row>& out) {
+// The schemas: the built-in ones, those of CREATE SCHEMA, and any other an object lives in.
+std::set<std::string> all_schemas(const Catalog& c) {
   std::set<std::string> schemas = {"pg_catalog", "public", "information_schema"};
   for_each_relation(c, [&](const ObjectInfo& o) { schemas.insert(o.schema); });
+  for (const auto& [id, o] : c.objects())
+    if (o->kind == ObjectKind::kSchema) schemas.insert(o->name);
+  return schemas;
+}
+
+void pg_namespace_rows(const Catalog& c, std::vector<Row>& out) {
+  std::set<std::string> schemas = all_schemas(c);
   const RoleState& rs = c.roles();
   for (const auto& s : schemas) {
     RowBuilder r;
@@ -581,22 +584,29 @@ void pg_type_rows(const Catalog&, std::vector<Row>& out) {
 }
 
 void pg_database_rows(const Catalog& c, std::vector<Row>& out) {
-  out.push_back(RowBuilder()
-                    .i(Catalog::kDatabaseOid)
-                    .s("freshet")
-                    .i(kRoleOid)
-                    .i(6)                    // encoding: UTF8
-                    .c('c')                  // datlocprovider: libc
-                    .b(false)                // datistemplate
-                    .b(true)                 // datallowconn
-                    .i(-1)                   // datconnlimit
-                    .i(kDefaultTablespaceOid)
-                    .s("C")
-                    .s("C")
-                    .null()                  // daticulocale
-                    .null()                  // datcollversion
-                    .arr_opt(c.roles().database_acl ? std::optional<std::string>(acl_array_text(c.roles(), *c.roles().database_acl)) : std::nullopt)  // datacl
-                    .done());
+  std::vector<std::pair<int64_t, std::string>> dbs = {{Catalog::kDatabaseOid, "freshet"}};
+  for (const auto& [id, o] : c.objects())
+    if (o->kind == ObjectKind::kDatabase) dbs.emplace_back(o->oid, o->name);  // CREATE DATABASE
+  for (const auto& [oid, name] : dbs) {
+    out.push_back(RowBuilder()
+                      .i(oid)
+                      .s(name)
+                      .i(kRoleOid)
+                      .i(6)                    // encoding: UTF8
+                      .c('c')                  // datlocprovider: libc
+                      .b(false)                // datistemplate
+                      .b(true)                 // datallowconn
+                      .i(-1)                   // datconnlimit
+                      .i(kDefaultTablespaceOid)
+                      .s("C")
+                      .s("C")
+                      .null()                  // daticulocale
+                      .null()                  // datcollversion
+                      .arr_opt(oid == Catalog::kDatabaseOid && c.roles().database_acl
+                                   ? std::optional<std::string>(acl_array_text(c.roles(), *c.roles().database_acl))
+                                   : std::nullopt)  // datacl
+                      .done());
+  }
 }
 
 void pg_am_rows(const Catalog&, std::vector<Row>& out) {
@@ -907,8 +917,7 @@ void table_privileges_rows(const Catalog& c, std::vector<Row>& out) { table_gran
 void role_table_grants_rows(const Catalog& c, std::vector<Row>& out) { table_grants(c, out, false); }
 
 void schemata_rows(const Catalog& c, std::vector<Row>& out) {
-  std::set<std::string> schemas = {"pg_catalog", "public", "information_schema"};
-  for_each_relation(c, [&](const ObjectInfo& o) { schemas.insert(o.schema); });
+  std::set<std::string> schemas = all_schemas(c);
   for (const auto& s : schemas) out.push_back(RowBuilder().s("freshet").s(s).s("freshet").nulls(3).null().done());
 }
 

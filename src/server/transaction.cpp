@@ -68,8 +68,12 @@ BlockDiff block_diff(const BlockCatalog& block, Catalog& shared) {
         conflict("\"" + dep->name + "\", created by another transaction, depends on \"" + block.base.at(id) + "\".");
   for (uint64_t id : d.added) {
     const sql::ObjectInfo& o = *mine.at(id);
-    const sql::ObjectInfo* other = shared.lookup(o.schema, o.name);
+    const sql::ObjectInfo* other = shared.find_same_name(o);
     if (other && !dropped.count(other->id)) conflict("\"" + o.name + "\" was created by another transaction.");
+  }
+  for (uint64_t id : d.changed) {  // renamed in the block: the new name must still be free
+    const sql::ObjectInfo* other = shared.find_same_name(*mine.at(id));
+    if (other && other->id != id && !dropped.count(other->id)) conflict("\"" + mine.at(id)->name + "\" was created by another transaction.");
   }
   auto check_deps = [&](uint64_t id) {
     for (uint64_t on : block.catalog->dependencies_of(id)) {

@@ -1613,6 +1613,7 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
                     (inline_views_ && (obj.kind == ObjectKind::kView || obj.kind == ObjectKind::kMaterializedView) &&
                      !obj.definition_sql.empty());
   if (inline_def) {
+    views_read_.push_back(obj.id);
     // What the view reads is checked with its owner's rights.
     const ObjectInfo* outer_view = current_view_;
     current_view_ = &obj;
@@ -1622,26 +1623,31 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
       ~Restore() { v = saved; }
     } restore{current_view_, outer_view};
     if (view_depth_ > 32) throw SqlError(sqlstate::kInvalidObjectDefinition, "view nesting too deep", position);
-    if (find_mutually_recursive(obj.definition_sql) != std::string::npos) {
+    // The definition's names resolve as when the view was created, whatever the search_path
+    // of the query that reads it.
+    HRelPtr rel;
+    catalog_.in_search_path(obj.search_path, [&] {
+      if (find_mutually_recursive(obj.definition_sql) != std::string::npos) {
+        ++view_depth_;
+        auto saved = std::move(ctes_);
+        ctes_.clear();
+        BoundQuery q = bind_mutually_recursive(obj.definition_sql);
+        ctes_ = std::move(saved);
+        --view_depth_;
+        rel = resolve_unknowns(as_relation(std::move(q)));
+        return;
+      }
+      auto tree = ParseTree::parse(obj.definition_sql);
+      const PgQuery__Node* n = tree->statement(0);
+      if (n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) throw SqlError(sqlstate::kInternalError, "corrupt view definition");
       ++view_depth_;
       auto saved = std::move(ctes_);
       ctes_.clear();
-      BoundQuery q = bind_mutually_recursive(obj.definition_sql);
+      BoundQuery q = bind_query_in(n->select_stmt, nullptr, false);
       ctes_ = std::move(saved);
       --view_depth_;
-      return resolve_unknowns(as_relation(std::move(q)));
-    }
-    auto tree = ParseTree::parse(obj.definition_sql);
-    const PgQuery__Node* n = tree->statement(0);
-    if (n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) throw SqlError(sqlstate::kInternalError, "corrupt view definition");
-    ++view_depth_;
-    auto saved = std::move(ctes_);
-    ctes_.clear();
-    std::vector<Type> no_params;
-    BoundQuery q = bind_query_in(n->select_stmt, nullptr, false);
-    ctes_ = std::move(saved);
-    --view_depth_;
-    HRelPtr rel = resolve_unknowns(as_relation(std::move(q)));
+      rel = resolve_unknowns(as_relation(std::move(q)));
+    });
     // The catalog's column types are authoritative (a view's output types are fixed).
     return rel;
   }
@@ -1703,6 +1709,9 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         }
       }
       if (!found) {
+        if (rv->catalogname && *rv->catalogname && !catalog_.is_current_database(rv->catalogname))
+          throw SqlError(sqlstate::kFeatureNotSupported,
+                         "cross-database references are not implemented: \"" + std::string(rv->catalogname) + "." + schema + "." + name + "\"", pos);
         const ObjectInfo* obj = catalog_.lookup(schema, name);
         if (!obj)
           throw SqlError(sqlstate::kUndefinedTable,

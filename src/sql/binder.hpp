@@ -73,6 +73,10 @@ class Binder {
   // (42601 syntax, 42804 a binding's query does not return its declared types, ...).
   BoundQuery bind_mutually_recursive(std::string_view sql);
 
+  // The views whose definitions were bound into the queries so far (a view that no index
+  // maintains is read by binding its text): what a new view or materialized view depends on
+  // besides the collections its plan reads.
+  const std::vector<uint64_t>& views_read() const { return views_read_; }
   // An expression over a given scope (UPDATE SET, DEFAULT, RETURNING); no aggregates.
   HExpr bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope);
   // Casts e to type t in the given context, or throws 42804 naming `what`.
@@ -194,6 +198,7 @@ class Binder {
   std::shared_ptr<const CatalogAccess> access_;  // reg* literals resolved at bind time
   std::vector<Type>& param_types_;
   std::vector<std::map<std::string, Cte>> ctes_;  // a stack of WITH scopes
+  std::vector<uint64_t> views_read_;  // views_read()
   int view_depth_ = 0;
   bool inline_views_ = false;
   // The innermost view whose definition is being bound (privilege checks: CatalogView::check_read).

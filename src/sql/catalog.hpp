@@ -4,6 +4,7 @@
 // information_schema relations, which are computed from it on read).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +32,10 @@ struct AclItem {
   bool operator==(const AclItem&) const = default;
 };
 
-enum class ObjectKind : uint8_t { kTable, kView, kMaterializedView, kIndex, kSystemView, kSource, kSecret, kConnection, kSink };
+// kSchema and kDatabase (CREATE SCHEMA / DATABASE) are catalog objects too, so that they are
+// durable and transactional like the others; their `name` is the schema's or database's name
+// and their `schema` is empty. (Stored by number: new kinds go at the end.)
+enum class ObjectKind : uint8_t { kTable, kView, kMaterializedView, kIndex, kSystemView, kSource, kSecret, kConnection, kSink, kSchema, kDatabase };
 
 struct ObjectInfo {
   uint64_t id = 0;       // collection id (kGet) for tables, system views, materialized views
@@ -44,6 +48,9 @@ struct ObjectInfo {
   // UNIQUE constraints (NULLs are distinct), each a list of column positions.
   std::vector<std::vector<uint32_t>> unique_keys;
   std::string definition_sql;         // kView, kMaterializedView: the SELECT's text
+  // kView, kMaterializedView: the search_path setting its definition was bound with (empty:
+  // the default, `public`); its text is always bound again with it (CatalogView::in_search_path).
+  std::string search_path;
   // kView: an index keeps the view's results up to date, so queries read them (a Get of the
   // view's id) instead of recomputing the definition.
   bool maintained = false;
@@ -67,7 +74,8 @@ struct ObjectInfo {
 class CatalogView {
  public:
   virtual ~CatalogView() = default;
-  // schema empty: the search path (public, then pg_catalog, then information_schema).
+  // schema empty: the search path (pg_catalog's own names first, then the session's
+  // search_path, by default public). Never returns a kSchema or kDatabase object.
   virtual const ObjectInfo* lookup(std::string_view schema, std::string_view name) const = 0;
   virtual const ObjectInfo* lookup_oid(uint32_t oid) const = 0;
   // Called by the binder for every catalog relation a query reads (views too, and the
@@ -91,6 +99,18 @@ class CatalogView {
   virtual bool has_privilege(char kind, std::string_view user, std::string_view object_name, uint32_t object_oid,
                              std::string_view privilege) const {
     (void)kind, (void)user, (void)object_name, (void)object_oid, (void)privilege;
+    return true;
+  }
+  // Runs f with unqualified names resolved in `search_path` (a search_path setting's text;
+  // empty: the default), as a view's definition must be bound (ObjectInfo::search_path).
+  virtual void in_search_path(std::string_view search_path, const std::function<void()>& f) const {
+    (void)search_path;
+    f();
+  }
+  // Whether `db.schema.name` names this session's database (other databases' objects cannot be
+  // referenced: 0A000, as PostgreSQL).
+  virtual bool is_current_database(std::string_view name) const {
+    (void)name;
     return true;
   }
 };

@@ -156,9 +156,12 @@ uint32_t namespace_oid_of(std::string_view schema) {
   if (schema == "pg_catalog") return kPgCatalogNamespaceOid;
   if (schema == "public") return kPublicNamespaceOid;
   if (schema == "information_schema") return kInformationSchemaNamespaceOid;
+  // Any other schema (CREATE SCHEMA): FNV-1a of its name in [2^31, 2^32), far from the oids
+  // Freshet hands out, so that a schema's oid needs no catalog (pg_class.relnamespace is
+  // computed per object) and two schemas practically never share one.
   uint32_t h = 2166136261u;
   for (unsigned char ch : schema) h = (h ^ ch) * 16777619u;
-  return 14000 + h % 2000;
+  return 0x80000000u | h;
 }
 
 std::string quote_identifier(std::string_view name) {

@@ -117,10 +117,70 @@ std::shared_ptr<ParseTree> ParseTree::parse(std::string_view sql) {
   return parse_protobuf_tree(sql);
 }
 
+namespace {
+
+// The byte offset of the 1-based character position pos (PostgreSQL counts characters).
+size_t byte_offset_of_char(const std::string& s, int pos) {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // a UTF-8 continuation byte
+    if (++chars == static_cast<size_t>(pos)) return i;
+  }
+  return std::string::npos;
+}
+
+// Materialize (and PostgreSQL 16) allow a subquery or VALUES in FROM without an alias; PostgreSQL
+// 15's grammar refuses it with 42601 at the subquery's '('. Adds the alias `"?subqueryN?"` (a name
+// no one writes, so it cannot capture a reference) after the ')' matching the '(' at byte
+// offset open, found with libpg_query's scanner so that parentheses inside strings, quoted
+// names and comments do not count. False when open is not a '(' or has no match.
+bool add_subquery_alias(std::string& sql, size_t open, int n) {
+  if (open >= sql.size() || sql[open] != '(') return false;
+  PgQueryScanResult r = pg_query_scan(sql.c_str());
+  if (r.error) {
+    pg_query_free_scan_result(r);
+    return false;
+  }
+  PgQuery__ScanResult* scan = pg_query__scan_result__unpack(nullptr, r.pbuf.len, reinterpret_cast<const uint8_t*>(r.pbuf.data));
+  pg_query_free_scan_result(r);
+  if (scan == nullptr) return false;
+  size_t close = std::string::npos;
+  int depth = 0;
+  for (size_t i = 0; i < scan->n_tokens; ++i) {
+    const auto* t = scan->tokens[i];
+    if (t->start < 0 || static_cast<size_t>(t->start) < open || t->end - t->start != 1) continue;
+    char c = sql[static_cast<size_t>(t->start)];
+    if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth == 0) {
+      close = static_cast<size_t>(t->start);
+      break;
+    }
+  }
+  pg_query__scan_result__free_unpacked(scan, nullptr);
+  if (close == std::string::npos) return false;
+  sql.insert(close + 1, " AS \"?subquery" + std::to_string(n) + "?\"");
+  return true;
+}
+
+}  // namespace
+
 std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) {
   std::shared_ptr<ParseTree> tree(new ParseTree());
   tree->sql_ = std::string(sql);
   PgQueryProtobufParseResult r = parse_protobuf(tree->sql_);
+  // A subquery or VALUES in FROM without an alias: name it and parse again (each parse reports
+  // only the first one; at most kMaxUnaliased of them).
+  constexpr int kMaxUnaliased = 256;
+  for (int n = 1; r.error && n <= kMaxUnaliased; ++n) {
+    std::string_view m = r.error->message ? r.error->message : "";
+    if (m != "subquery in FROM must have an alias" && m != "VALUES in FROM must have an alias") break;
+    std::string fixed = tree->sql_;
+    if (!add_subquery_alias(fixed, byte_offset_of_char(fixed, r.error->cursorpos), n)) break;
+    pg_query_free_protobuf_parse_result(r);
+    tree->sql_ = std::move(fixed);
+    r = parse_protobuf(tree->sql_);
+  }
   if (r.error) {
     std::string msg = r.error->message ? r.error->message : "syntax error";
     int pos = r.error->cursorpos;

@@ -1,0 +1,1 @@
+SELECT * FROM (SELECT a FROM t1 WHERE a > 0) /* ( */, LATERAL (SELECT 2), (VALUES (1, 'x(')) JOIN (SELECT 3) ON true
