@@ -1,5 +1,10 @@
 #include "dataflow/reaper.hpp"
 
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -32,32 +37,53 @@ class Reaper {
     return true;
   }
 
+  void wait(size_t at_most) {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [&] { return queue_.size() + (busy_ ? 1 : 0) <= at_most; });
+  }
+
  private:
   void run() {
+    // Low priority: freeing is never urgent, answering is (per-thread nice on Linux).
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
     std::unique_lock lock(mu_);
     while (true) {
       cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stop_ and nothing left
       std::unique_ptr<Disposable> d = std::move(queue_.front());
       queue_.pop_front();
+      busy_ = true;
+      const bool last = queue_.empty();
       lock.unlock();
       d.reset();
+      // Give the freed pages back to the system once the queue is drained (all arenas).
+      if (last) malloc_trim(0);
       lock.lock();
+      busy_ = false;
+      idle_cv_.notify_all();
     }
   }
 
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable idle_cv_;
   std::deque<std::unique_ptr<Disposable>> queue_;  // guarded by mu_
+  bool busy_ = false;                              // guarded by mu_: freeing one
   bool stop_ = false;                              // guarded by mu_
   std::thread thread_;  // last: started after the members it uses
 };
 
+Reaper& reaper() {
+  static Reaper r;
+  return r;
+}
+
 }  // namespace
 
 void dispose_in_background(std::unique_ptr<Disposable> d) {
-  static Reaper reaper;
-  if (!reaper.enqueue(d)) d.reset();
+  if (!reaper().enqueue(d)) d.reset();
 }
+
+void wait_for_disposals(size_t at_most) { reaper().wait(at_most); }
 
 }  // namespace freshet::dataflow

@@ -15,6 +15,7 @@
 #include "common/numeric.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/oneshot.hpp"
+#include "dataflow/reaper.hpp"
 #include "server/catalog.hpp"
 #include "server/coordinator.hpp"
 #include "server/coordinator_state.hpp"
@@ -3319,6 +3320,9 @@ std::optional<std::vector<Column>> Session::cursor_columns(const std::string& na
 std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::span<const Datum> params) {
   if (!stmt.plan || (!stmt.plan->streaming && stmt.plan->tree->size() == 0)) return done("");
   state_->cancelled.store(false);
+  // What earlier failed queries left to the reaper is freed before this one may allocate
+  // (src/dataflow/reaper.hpp): repeated over-budget queries cannot stack up budgets.
+  dataflow::wait_for_disposals();
   std::vector<Type> types = stmt.param_types;
   if (params.size() < types.size())
     throw SqlError(sqlstate::kProtocolViolation, "bind message supplies " + std::to_string(params.size()) + " parameters, but prepared statement requires " + std::to_string(types.size()));
