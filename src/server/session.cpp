@@ -186,6 +186,8 @@ struct Session::State {
   // The parse of the last one-statement query split(), reused by the prepare() that follows.
   std::shared_ptr<sql::ParseTree> split_tree;
   std::string split_text;
+  // The text of the statement running now (pg_cursors.statement).
+  std::string statement_text;
 };
 
 Session::Session(Coordinator& coordinator, SessionOptions options)
@@ -366,6 +368,13 @@ class Executor {
   uint64_t copy_load(uint64_t table_id, const std::vector<size_t>& targets, std::vector<Row>& rows);
   // DECLARE ... CURSOR FOR SELECT, FETCH/MOVE in any direction (server/cursors.hpp).
   std::unique_ptr<Execution> run_declare(const PgQuery__DeclareCursorStmt* s);
+  // Records what pg_cursors shows of a cursor just declared: the statement and its start.
+  void note_declared(const std::string& name) {
+    if (CursorSet::Cursor* c = st_.cursors.find(name)) {
+      c->statement = st_.statement_text;
+      c->creation_time_us = ctx_.statement_time_us;
+    }
+  }
   std::unique_ptr<Execution> run_fetch(const PgQuery__FetchStmt* s);
 
   // Runs a relation once; returns consolidated rows.
@@ -482,6 +491,15 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
     Catalog& cat = *catalog_;
     if (const SystemView* v = cat.system_view(id)) {
       std::vector<Row> rows;
+      if (v->info.name == "pg_cursors" && v->info.schema == "pg_catalog") {
+        // The session's own cursors (PostgreSQL's view lists only the current session's).
+        for (const auto& [name, c] : st_.cursors.all()) {
+          std::vector<Datum> d{Datum::from_string(name), Datum::from_string(c.statement), Datum::from_bool(c.hold),
+                               Datum::from_bool(false), Datum::from_bool(c.scroll),
+                               Datum::from_timestamp(c.creation_time_us)};
+          rows.push_back(Row::pack(d));
+        }
+      }
       v->rows(cat, rows);
       for (const auto& r : rows) emit(r, 1);
       return;
@@ -2952,6 +2970,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks");
       if (st_.cursors.contains(st.cursor)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + st.cursor + "\" already exists");
       st_.cursors.declare_stream(st.cursor, subscribe(st), true);
+      note_declared(st.cursor);
       return done("DECLARE CURSOR");
     }
     case K::kFetch: {
@@ -3129,6 +3148,7 @@ std::unique_ptr<Execution> Executor::run_declare(const PgQuery__DeclareCursorStm
   // The result of the snapshot at DECLARE, kept: FETCH pages through it.
   std::unique_ptr<Execution> rows = run(s->query);
   st_.cursors.declare_rows(name, *rows, (s->options & kNoScroll) == 0, hold, st_.txn == TransactionStatus::kInBlock);
+  note_declared(name);
   return done("DECLARE CURSOR");
 }
 
@@ -3323,6 +3343,7 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
   // What earlier failed queries left to the reaper is freed before this one may allocate
   // (src/dataflow/reaper.hpp): repeated over-budget queries cannot stack up budgets.
   dataflow::wait_for_disposals();
+  state_->statement_text = stmt.sql;
   std::vector<Type> types = stmt.param_types;
   if (params.size() < types.size())
     throw SqlError(sqlstate::kProtocolViolation, "bind message supplies " + std::to_string(params.size()) + " parameters, but prepared statement requires " + std::to_string(types.size()));
