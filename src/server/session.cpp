@@ -849,6 +849,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   for (size_t ki = 0; ki < keys.size(); ++ki) {
     const auto& cols = *keys[ki].first;
     std::unordered_map<Row, int64_t, RowHash> delta;
+    if (pending.size() + changes.size() >= kBulkRows) delta.reserve(pending.size() + changes.size());
     bool has_null = false;
     for (const auto& [row, diff] : pending) {
       Row k = key_of(row, cols, has_null);
@@ -938,6 +939,7 @@ std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t
   // The state after the change, per key (PK tables) or per row (keyless).
   std::unordered_map<Row, std::optional<Row>, RowHash> after_key;
   std::unordered_map<Row, int64_t, RowHash> count_delta;
+  if (changes.size() >= kBulkRows) (t.primary_key.empty() ? count_delta.reserve(changes.size()) : after_key.reserve(changes.size()));
   for (const auto& [row, diff] : changes) {
     if (!t.primary_key.empty()) {
       Row k = pk_of(row);
