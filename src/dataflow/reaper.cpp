@@ -1,10 +1,13 @@
 #include "dataflow/reaper.hpp"
 
+#include "common/error.hpp"
+
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -37,15 +40,20 @@ class Reaper {
     return true;
   }
 
-  void wait(size_t at_most) {
+  // False when cancelled first.
+  bool wait(size_t at_most, const std::atomic<bool>* cancelled) {
     std::unique_lock lock(mu_);
-    idle_cv_.wait(lock, [&] { return queue_.size() + (busy_ ? 1 : 0) <= at_most; });
+    while (queue_.size() + (busy_ ? 1 : 0) > at_most) {
+      if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) return false;
+      idle_cv_.wait_for(lock, std::chrono::milliseconds(10));
+    }
+    return true;
   }
 
  private:
   void run() {
     // Low priority: freeing is never urgent, answering is (per-thread nice on Linux).
-    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
     std::unique_lock lock(mu_);
     while (true) {
       cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
@@ -84,6 +92,9 @@ void dispose_in_background(std::unique_ptr<Disposable> d) {
   if (!reaper().enqueue(d)) d.reset();
 }
 
-void wait_for_disposals(size_t at_most) { reaper().wait(at_most); }
+void wait_for_disposals(const std::atomic<bool>* cancelled, size_t at_most) {
+  if (!reaper().wait(at_most, cancelled))
+    throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+}
 
 }  // namespace freshet::dataflow

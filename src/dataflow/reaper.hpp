@@ -4,7 +4,7 @@
 // them takes 100-200 ms that the client would otherwise wait for its 57014 (the cancel
 // latency: bench/cancel.sh). The thread that throws hands the state over and answers at once.
 //
-// The reaper runs at a low priority (nice 10), so that on a busy machine it does not take
+// The reaper runs at a lower priority (nice 5), so that on a busy machine it does not take
 // the CPU from the thread answering the error, and returns freed memory to the system
 // (malloc_trim) whenever its queue runs empty: glibc keeps freed small blocks in its arenas
 // (one per thread that allocated them), so without it RSS stays at the high-water mark of
@@ -18,6 +18,7 @@
 //
 // Thread-safe. One reaper thread per process, started on first use.
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -35,9 +36,9 @@ inline constexpr size_t kMaxPendingBeforeStart = 2;
 // Destroys d on the reaper thread (or here, when kMaxQueuedDisposals are waiting).
 void dispose_in_background(std::unique_ptr<Disposable> d);
 
-// Blocks until at most `at_most` disposals are queued or being freed. Cost: nothing when the
-// reaper is idle.
-void wait_for_disposals(size_t at_most = kMaxPendingBeforeStart);
+// Blocks until at most `at_most` disposals are queued or being freed, or until *cancelled
+// (then throws 57014, polled every 10 ms). Cost: nothing when the reaper is idle.
+void wait_for_disposals(const std::atomic<bool>* cancelled, size_t at_most = kMaxPendingBeforeStart);
 
 template <typename T>
 void destroy_in_background(T&& value) {

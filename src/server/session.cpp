@@ -3349,15 +3349,16 @@ std::optional<std::vector<Column>> Session::cursor_columns(const std::string& na
 std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::span<const Datum> params) {
   if (!stmt.plan || (!stmt.plan->streaming && stmt.plan->tree->size() == 0)) return done("");
   state_->cancelled.store(false);
-  // What earlier failed queries left to the reaper is freed before this one may allocate
-  // (src/dataflow/reaper.hpp): repeated over-budget queries cannot stack up budgets.
-  dataflow::wait_for_disposals();
   state_->statement_text = stmt.sql;
   std::vector<Type> types = stmt.param_types;
   if (params.size() < types.size())
     throw SqlError(sqlstate::kProtocolViolation, "bind message supplies " + std::to_string(params.size()) + " parameters, but prepared statement requires " + std::to_string(types.size()));
   Executor ex(coordinator_, *state_, params, types);
   try {
+    // What earlier failed queries left to the reaper is freed before this one may allocate
+    // (src/dataflow/reaper.hpp): repeated over-budget queries cannot stack up budgets. A
+    // cancel meanwhile cancels this statement.
+    dataflow::wait_for_disposals(&state_->cancelled);
     if (stmt.plan->streaming) {
       if (state_->txn == TransactionStatus::kFailed)
         throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
