@@ -3,7 +3,8 @@
 # grouped, and a big cross join), each sent DELAY_S (0.1:2.0: uniformly random in [0.1, 2.0],
 # so anywhere in the query's run) after the query started, through psycopg's
 # conn.cancel() (libpq's PQcancel: a CancelRequest with the backend key). Latency is from the
-# cancel request to the client holding the 57014 error. Prints p50/p90/p99/max per query.
+# cancel request to the client holding the 57014 error. Prints p50/p90/p99/max per query; then
+# statement_timeout.py: how long after a statement_timeout the 57014 arrives.
 #   CANCELS (50), DELAY_S (0.1:2.0, or a fixed number), TARGETS ("freshet postgres"), FRESHET_BIN
 set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
@@ -24,5 +25,6 @@ for target in $TARGETS; do
     printf '%-9s %-16s ' "$target" "$name"
     /usr/bin/python3 "$BENCH_DIR/cancel.py" "$CANCELS" "$sql" "$DELAY_S"
   done
+  printf '%-9s ' "$target"; /usr/bin/python3 "$BENCH_DIR/statement_timeout.py" | paste -sd ' '
   E2E_TARGET=$target stop_freshet
 done
