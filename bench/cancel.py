@@ -1,6 +1,10 @@
 """Cancel latency: run a long query, cancel it from another thread after a short delay, and
 measure from the cancel request to the query's error (57014) as the client sees it.
-Usage: cancel.py N QUERY [DELAY_S] (connection from PGHOST/PGPORT/PGUSER/PGDATABASE)."""
+Usage: cancel.py N QUERY [DELAY_S] (connection from PGHOST/PGPORT/PGUSER/PGDATABASE).
+DELAY_S is seconds, or LO:HI for a delay drawn uniformly from [LO, HI] for each run (a fixed
+seed), so that the cancels land all over the query's run: in the snapshot copy, while a big
+batch grows, in the aggregate, while an over-budget query fails."""
+import random
 import statistics
 import sys
 import threading
@@ -10,11 +14,14 @@ import psycopg
 
 n = int(sys.argv[1])
 query = sys.argv[2]
-delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.5
+delay_arg = sys.argv[3] if len(sys.argv) > 3 else "0.5"
+lo, _, hi = delay_arg.partition(":")
+rng = random.Random(42)
 lat_ms = []
 with psycopg.connect(autocommit=True) as conn:
     for i in range(n):
         sent = {}
+        delay = rng.uniform(float(lo), float(hi)) if hi else float(lo)
 
         def cancel():
             time.sleep(delay)
@@ -31,6 +38,12 @@ with psycopg.connect(autocommit=True) as conn:
             continue
         except psycopg.errors.QueryCanceled:
             done = time.monotonic()
+        except psycopg.errors.ProgramLimitExceeded:  # 54000 before the cancel: not a sample
+            t.join()
+            continue
+        except psycopg.errors.OutOfMemory:  # 53200 before the cancel: not a sample
+            t.join()
+            continue
         t.join()
         lat_ms.append((done - sent["t"]) * 1000)
 lat_ms.sort()

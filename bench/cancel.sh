@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Cancel latency: CANCELS (50) cancels of each long query (a 20 s generate_series aggregate and
-# a big cross join), each sent DELAY_S (0.5) after the query started, through psycopg's
+# Cancel latency: CANCELS (50) cancels of each long query (a generate_series aggregate, the same
+# grouped, and a big cross join), each sent DELAY_S (0.1:2.0: uniformly random in [0.1, 2.0],
+# so anywhere in the query's run) after the query started, through psycopg's
 # conn.cancel() (libpq's PQcancel: a CancelRequest with the backend key). Latency is from the
-# cancel request to the client holding the 57014 error. Prints p50/p90/p99/max per query.
-#   CANCELS (50), DELAY_S (0.5), TARGETS ("freshet postgres"), FRESHET_BIN
+# cancel request to the client holding the 57014 error. Prints p50/p90/p99/max per query; then
+# statement_timeout.py: how long after a statement_timeout the 57014 arrives.
+#   CANCELS (50), DELAY_S (0.1:2.0, or a fixed number), TARGETS ("freshet postgres"), FRESHET_BIN
 set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
 CANCELS=${CANCELS:-50}
-DELAY_S=${DELAY_S:-0.5}
+DELAY_S=${DELAY_S:-0.1:2.0}
 TARGETS=${TARGETS:-freshet postgres}
 QUERIES=(
   "generate_series|SELECT sum(g) FROM generate_series(1, 400000000) g"
+  "group_by|SELECT count(*) FROM (SELECT g % 1000 AS k, count(*) FROM generate_series(1, 400000000) g GROUP BY 1) s"
   "cross_join|SELECT count(*) FROM cancel_big a, cancel_big b WHERE a.x + b.x = 7"
 )
 for target in $TARGETS; do
@@ -22,5 +25,6 @@ for target in $TARGETS; do
     printf '%-9s %-16s ' "$target" "$name"
     /usr/bin/python3 "$BENCH_DIR/cancel.py" "$CANCELS" "$sql" "$DELAY_S"
   done
+  printf '%-9s ' "$target"; /usr/bin/python3 "$BENCH_DIR/statement_timeout.py" | paste -sd ' '
   E2E_TARGET=$target stop_freshet
 done

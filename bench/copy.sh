@@ -2,7 +2,9 @@
 # COPY FROM STDIN load rate: the same ROWS-row file (id int primary key, name text, amount
 # numeric(12,2), at timestamptz) loaded with psql's \copy into PostgreSQL 15 and into Freshet,
 # in text, csv and binary (the binary file is PostgreSQL's own COPY TO output), and COPY TO
-# STDOUT back out. Prints seconds and rows/s per engine and format.
+# STDOUT back out. Prints seconds and rows/s per engine and format, and the CPU seconds the
+# server spent on the load (Freshet's process; PostgreSQL's backend of the loading session),
+# which a busy shared machine distorts much less than wall time.
 #   ROWS (1000000), FORMATS ("text csv binary"), TARGETS ("postgres freshet"), FRESHET_BIN
 set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
@@ -30,7 +32,8 @@ if [[ " $TARGETS " != *" postgres "* ]]; then stop_postgres; fi
 if [[ " $TARGETS " == *" freshet "* ]]; then start_freshet || exit 1; fi
 
 now() { date +%s.%N; }
-printf '%-10s %-7s %10s %12s\n' engine format seconds rows/s
+cpu_of() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+printf '%-10s %-7s %10s %12s %12s %14s\n' engine format seconds rows/s "server CPU s" "rows/CPU-s"
 for target in $TARGETS; do
   port=$PG_REF_PORT; [[ $target == freshet ]] && port=$FRESHET_PORT
   for fmt in $FORMATS; do
@@ -39,11 +42,28 @@ for target in $TARGETS; do
     psql -X -q -h 127.0.0.1 -p "$port" -U freshet -d freshet \
       -c "CREATE TABLE c (id int PRIMARY KEY, name text, amount numeric(12,2), at timestamptz)"
     t0=$(now)
-    out=$(psql -X -h 127.0.0.1 -p "$port" -U freshet -d freshet -c "\\copy c FROM '$WORK/data.$fmt' WITH ($opts)" 2>&1)
+    if [[ $target == freshet ]]; then
+      c0=$(cpu_of "$FRESHET_PID")
+      out=$(psql -X -h 127.0.0.1 -p "$port" -U freshet -d freshet -c "\\copy c FROM '$WORK/data.$fmt' WITH ($opts)" 2>&1)
+      c1=$(cpu_of "$FRESHET_PID")
+    else
+      # The backend's CPU, read from inside the session before and after (its pid via \setenv).
+      res=$(psql -X -q -h 127.0.0.1 -p "$port" -U freshet -d freshet 2>&1 <<SQL
+SELECT pg_backend_pid() AS pid \\gset
+\\setenv PID :pid
+\\! awk '{ printf "cpu %.2f\\n", (\$14 + \$15) / 100 }' /proc/\$PID/stat
+\\copy c FROM '$WORK/data.$fmt' WITH ($opts)
+\\! awk '{ printf "cpu %.2f\\n", (\$14 + \$15) / 100 }' /proc/\$PID/stat
+SQL
+)
+      c0=$(grep '^cpu ' <<<"$res" | head -1 | cut -d' ' -f2); c1=$(grep '^cpu ' <<<"$res" | tail -1 | cut -d' ' -f2)
+      out=$(grep -v '^cpu ' <<<"$res")
+      [[ -z "$out" ]] && out="COPY $ROWS"  # -q: the tag is not printed
+    fi
     t1=$(now)
     [[ "$out" == "COPY $ROWS" ]] || { echo "$target $fmt: $out"; continue; }
-    awk -v e="$target" -v f="$fmt" -v a="$t0" -v b="$t1" -v n="$ROWS" \
-      'BEGIN { printf "%-10s %-7s %10.2f %12.0f\n", e, f, b - a, n / (b - a) }'
+    awk -v e="$target" -v f="$fmt" -v a="$t0" -v b="$t1" -v n="$ROWS" -v c0="$c0" -v c1="$c1" \
+      'BEGIN { c = c1 - c0; printf "%-10s %-7s %10.2f %12.0f %12.2f %14.0f\n", e, f, b - a, n / (b - a), c, (c > 0 ? n / c : 0) }'
   done
   t0=$(now)
   psql -X -q -h 127.0.0.1 -p "$port" -U freshet -d freshet -c "\\copy c TO '$WORK/out.text'"

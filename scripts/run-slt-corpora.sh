@@ -10,7 +10,12 @@
 #   scripts/run-slt-corpora.sh sqlite        the SQLite random/ + index/ sample, each file once
 #                                            against PostgreSQL 15 and once against a fresh
 #                                            Freshet; fails when Freshet passes fewer records
-#                                            than PostgreSQL on any file.
+#                                            than PostgreSQL on any file, or when any record
+#                                            takes Freshet over SLT_MAX_QUERY_MS (1000) or grows
+#                                            its memory by over SLT_MAX_QUERY_MB (100; the peak
+#                                            RSS during the record minus the RSS before it, from
+#                                            /proc/<pid>/status: slt_runner --server-pid).
+#                                            SLT_ONLY=<regex> runs only the matching files.
 #
 # Each Freshet run has a time limit (SLT_FILE_TIMEOUT_S, default 600) and a resident-memory
 # cap (SLT_RSS_CAP_MB, default 4096): a watcher kills that Freshet when it is exceeded and the
@@ -60,7 +65,10 @@ with_freshet() {
         sleep 0.5
       done ) &
     watcher=$!
-    timeout "$SLT_FILE_TIMEOUT_S" "$@" --port "$FRESHET_PORT" >"$log" 2>&1
+    # @FRESHET_PID@ in the command stands for this server's pid (slt_runner --server-pid).
+    args=()
+    for a in "$@"; do [[ "$a" == @FRESHET_PID@ ]] && args+=("$FRESHET_PID") || args+=("$a"); done
+    timeout "$SLT_FILE_TIMEOUT_S" "${args[@]}" --port "$FRESHET_PORT" >"$log" 2>&1
     rc=$?
     if [[ -s "$marker" ]]; then echo "RSS-CAP($(cat "$marker") MB)"
     elif ((rc == 124)); then echo "TIMEOUT(${SLT_FILE_TIMEOUT_S} s)"
@@ -167,10 +175,12 @@ run_materialize() {
 run_sqlite() {
   local list=test/slt-corpora/sqlite-sample.list
   check_fetched sqlite "$list" || return 3
-  local dir="$SLT_CORPORA_DIR/sqlite" md="$OUT/sqlite.md" bad=0 f tp=0 tf=0
+  local dir="$SLT_CORPORA_DIR/sqlite" md="$OUT/sqlite.md" bad=0 f tp=0 tf=0 to=0
+  local stats="$OUT/sqlite-query-stats.tsv"
+  : >"$stats"
   {
-    echo "| file | records | PostgreSQL 15 passed | Freshet passed | note |"
-    echo "|---|---:|---:|---:|---|"
+    echo "| file | records | PostgreSQL 15 passed | Freshet passed | over ${SLT_MAX_QUERY_MS:-1000} ms / ${SLT_MAX_QUERY_MB:-100} MB | slowest (ms) | note |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
   } >"$md"
   (
     source test/e2e/lib.sh
@@ -179,25 +189,45 @@ run_sqlite() {
       timeout "$SLT_FILE_TIMEOUT_S" "$SLT" --host 127.0.0.1 --port "$PG_REF_PORT" --user freshet \
         --db freshet --fresh-db-per-file --timeout-ms "${SLT_TIMEOUT_MS:-30000}" \
         "$dir/$f" >"$OUT/pg-$(echo "$f" | tr / _).log" 2>&1
-    done < <(list_paths "$list")
+    done < <(list_paths "$list" | grep -E "${SLT_ONLY:-.}")
     stop_postgres
   )
   while read -r f; do
-    local log="$OUT/fr-$(echo "$f" | tr / _).log" note pgp pgf frp frf
+    local log="$OUT/fr-$(echo "$f" | tr / _).log" note pgp pgf frp frf over slow
     note=$(with_freshet "$log" "$SLT" --host 127.0.0.1 --user freshet --db freshet \
-      --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 200 "$dir/$f")
+      --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 200 \
+      --server-pid @FRESHET_PID@ --max-query-ms "${SLT_MAX_QUERY_MS:-1000}" \
+      --max-query-mb "${SLT_MAX_QUERY_MB:-100}" --query-stats-out "$stats" "$dir/$f")
     read -r pgp pgf < <(counts "$OUT/pg-$(echo "$f" | tr / _).log" "$dir/$f")
     read -r frp frf < <(counts "$log" "$dir/$f")
     local n=$((pgp + pgf))
+    over=$(grep -F "$dir/$f: " "$log" | sed -nE 's/.*: ([0-9]+) over limits$/\1/p' | tail -1)
+    over=${over:-0}
+    slow=$(awk -F'\t' -v p="$dir/$f:" 'index($1, p) == 1 && $2 > m { m = $2 } END { print m + 0 }' "$stats")
     if ((frp < pgp)); then note="FEWER ${note}"; fi
+    if ((over > 0)); then note="OVER-LIMIT ${note}"; fi
     [[ -n "$note" ]] && bad=$((bad + 1))
-    tp=$((tp + pgp)); tf=$((tf + frp))
-    printf '| %s | %d | %d | %d | %s |\n' "$f" "$n" "$pgp" "$frp" "$note" >>"$md"
-    printf '%-45s %6d records  PostgreSQL %6d  Freshet %6d  %s\n' "$f" "$n" "$pgp" "$frp" "$note"
-  done < <(list_paths "$list")
-  printf '| **total** | | **%d** | **%d** | |\n' "$tp" "$tf" >>"$md"
-  echo "sqlite sample: PostgreSQL $tp passed, Freshet $tf passed; $bad files worse than PostgreSQL, over the cap or timed out"
-  echo "table: $md"
+    tp=$((tp + pgp)); tf=$((tf + frp)); to=$((to + over))
+    printf '| %s | %d | %d | %d | %d | %d | %s |\n' "$f" "$n" "$pgp" "$frp" "$over" "$slow" "$note" >>"$md"
+    printf '%-45s %6d records  PostgreSQL %6d  Freshet %6d  over limits %4d  slowest %6d ms  %s\n' "$f" "$n" "$pgp" "$frp" "$over" "$slow" "$note"
+  done < <(list_paths "$list" | grep -E "${SLT_ONLY:-.}")
+  printf '| **total** | | **%d** | **%d** | **%d** | | |\n' "$tp" "$tf" "$to" >>"$md"
+  # The records over the limits and the 20 slowest, with their memory growth.
+  {
+    echo "| record | ms | memory growth (MB) | SQL |"
+    echo "|---|---:|---:|---|"
+    sort -t$'\t' -k2,2nr "$stats" | head -20 | awk -F'\t' '{ sql = $4; gsub(/\|/, "\\|", sql); sub(".*/test/", "", $1)
+      printf "| %s | %d | %d | `%s` |\n", $1, $2, $3 / 1024, sql }'
+  } >"$OUT/sqlite-slowest.md"
+  {
+    echo "| record | ms | memory growth (MB) | SQL |"
+    echo "|---|---:|---:|---|"
+    awk -F'\t' -v ms="${SLT_MAX_QUERY_MS:-1000}" -v mb="${SLT_MAX_QUERY_MB:-100}" '$2 > ms || $3 > mb * 1024' "$stats" |
+      sort -t$'\t' -k2,2nr | awk -F'\t' '{ sql = $4; gsub(/\|/, "\\|", sql); sub(".*/test/", "", $1)
+      printf "| %s | %d | %d | `%s` |\n", $1, $2, $3 / 1024, sql }'
+  } >"$OUT/sqlite-over-limits.md"
+  echo "sqlite sample: PostgreSQL $tp passed, Freshet $tf passed, $to records over the limits; $bad files worse than PostgreSQL, over a limit, over the cap or timed out"
+  echo "table: $md; records over the limits: $OUT/sqlite-over-limits.md; slowest: $OUT/sqlite-slowest.md; every record's time and memory: $stats"
   ((bad == 0))
 }
 

@@ -120,6 +120,8 @@ for ph in "${phases[@]}"; do
           run_corpus sqlite
           if bash test/e2e/differential/slow.sh; then add differential-slow 1 0; else add differential-slow 0 1; fi
           if bash test/e2e/cdc/crash_slow.sh; then add cdc-crash-slow 1 0; else add cdc-crash-slow 0 1; fi
+          # Issue 9: 1,000 over-budget cross joins of two 100,000-row series leave RSS flat.
+          if LIMITS_ATTEMPTS=1000 bash test/e2e/query_limits_test.sh; then add query-limits-1000 1 0; else add query-limits-1000 0 1; fi
           # The SQL fuzz target for 10^6 mutations (make test runs 20,000); under ASan/UBSan
           # when BUILD_DIR is the debug build.
           if "$BUILD_DIR/src/sql/sql_fuzz_driver" src/sql/fuzz_corpus --iterations 1000000 --seed "${FUZZ_SEED:-2}"; then

@@ -27,6 +27,14 @@ void StepContext::check_memory(uint64_t pending_bytes) const {
   }
 }
 
+void StepContext::reserve_output(Batch& out, size_t& reserved) const {
+  if (limits.memory_budget_bytes == 0 || out.size() + kPollRows <= reserved) return;
+  const uint64_t rows = std::min<uint64_t>(limits.max_batch_rows, limits.memory_budget_bytes / sizeof(Update)) + kPollRows;
+  if (out.size() >= rows) return;  // over the budget: check_memory throws
+  out.reserve(static_cast<size_t>(rows));
+  reserved = static_cast<size_t>(rows);
+}
+
 namespace {
 // Polls for cancellation: a batch can hold tens of millions of rows.
 uint64_t batch_bytes(const Batch& b, const StepContext& ctx) {
@@ -34,7 +42,7 @@ uint64_t batch_bytes(const Batch& b, const StepContext& ctx) {
   size_t i = 0;
   for (const Update& u : b) {
     n += u.row.size_bytes();
-    if ((++i & 0xffff) == 0) ctx.check_cancelled();
+    if ((++i & kPollMask) == 0) ctx.check_cancelled();
   }
   return n;
 }
@@ -206,8 +214,9 @@ std::unique_ptr<Dataflow> Dataflow::sharded(std::vector<std::unique_ptr<Dataflow
   return d;
 }
 
-void Dataflow::partition(const Exchange& ex, Batch& from, EvalContext& ctx, std::vector<Batch>& to) const {
+void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sctx, std::vector<Batch>& to) const {
   const size_t n = to.size();
+  EvalContext& ctx = sctx.eval;
   std::vector<Datum> row, key;
   std::string bytes;
   std::hash<std::string_view> hash;
@@ -223,7 +232,13 @@ void Dataflow::partition(const Exchange& ex, Batch& from, EvalContext& ctx, std:
     from.clear();
     return;
   }
+  // Room for an even spread and a quarter more, so that a big input is not reallocated
+  // (an uninterruptible move) unless its keys are skewed.
+  if (from.size() >= kPollRows)
+    for (Batch& b : to) b.reserve(from.size() / n + from.size() / 4);
+  size_t i = 0;
   for (Update& u : from) {
+    if ((++i & kPollMask) == 0) sctx.check_cancelled();
     bytes.clear();
     if (ex.whole_row) {
       Row c = canonical_row(u.row.ref());
@@ -261,98 +276,139 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
     for (Node& node : shard->nodes_) node.output.clear();
   std::vector<size_t> unread(nodes);
   for (size_t i = 0; i < nodes; ++i) unread[i] = proto[i].consumers;
+  std::vector<std::vector<Batch>> inputs(n);     // per shard, per input
+  std::vector<std::vector<Batch>> buckets(n);    // per producing shard, per consuming shard
+  std::vector<Batch> from(n);                    // per producing shard: the input being exchanged
+  try {
+    for (size_t i = 0; i < nodes; ++i) step_node_sharded(i, t, ctxs, unread, inputs, buckets, from);
+  } catch (...) {
+    // Cancelled, timed out, over budget: what the step held is freed with the dataflow, which
+    // a one-shot query frees off the thread that answers (reaper.hpp), not while unwinding.
+    for (auto* v : {&inputs, &buckets})
+      for (auto& per_shard : *v)
+        for (Batch& b : per_shard)
+          if (!b.empty()) abandoned_.push_back(std::move(b));
+    for (Batch& b : from)
+      if (!b.empty()) abandoned_.push_back(std::move(b));
+    throw;
+  }
+}
+
+void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_ptr<StepContext>>& ctxs,
+                                 std::vector<size_t>& unread, std::vector<std::vector<Batch>>& inputs,
+                                 std::vector<std::vector<Batch>>& buckets, std::vector<Batch>& from) {
+  const size_t n = shards_.size();
+  const std::vector<Node>& proto = shards_[0]->nodes_;
   const bool budget = limits_.memory_budget_bytes != 0;
   WorkerPool& pool = WorkerPool::global();
   // Below this many input updates a node's shards run one after the other on this thread:
   // handing work to the pool costs more than it saves.
   constexpr size_t kParallelMin = 2048;
-  std::vector<std::vector<Batch>> inputs(n);     // per shard, per input
-  std::vector<std::vector<Batch>> buckets(n);    // per producing shard, per consuming shard
-  for (size_t i = 0; i < nodes; ++i) {
-    ctxs[0]->check_cancelled();
-    const Node& pn = proto[i];
-    if (pn.op == nullptr) {
-      for (auto& shard : shards_) {
-        Node& node = shard->nodes_[i];
-        node.output = std::move(node.pending);
-        node.pending.clear();
-        for (Update& u : node.output) u.time = t;
+  ctxs[0]->check_cancelled();
+  const Node& pn = proto[i];
+  if (pn.op == nullptr) {
+    for (auto& shard : shards_) {
+      Node& node = shard->nodes_[i];
+      node.output = std::move(node.pending);
+      node.pending.clear();
+      for (Update& u : node.output) u.time = t;
+    }
+    return;
+  }
+  const size_t k = pn.inputs.size();
+  bool single = k == 0;
+  for (size_t j = 0; j < k; ++j) single |= pn.op->exchange(j).kind == Exchange::Kind::kSingle;
+  size_t total = 0;
+  for (size_t s = 0; s < n; ++s) {
+    inputs[s].clear();
+    inputs[s].resize(k);
+  }
+  for (size_t j = 0; j < k; ++j) {
+    const NodeId in = pn.inputs[j];
+    const bool last = --unread[in] == 0;
+    Exchange ex = single ? Exchange{Exchange::Kind::kSingle} : pn.op->exchange(j);
+    // Each shard's output of the input: moved by its last reader, else copied.
+    for (size_t s = 0; s < n; ++s) {
+      Node& src = shards_[s]->nodes_[in];
+      if (last) {
+        from[s] = std::move(src.output);
+        src.output.clear();
+      } else {
+        from[s] = src.output;
+      }
+      total += from[s].size();
+    }
+    if (ex.kind == Exchange::Kind::kLocal) {
+      for (size_t s = 0; s < n; ++s) {
+        inputs[s][j] = std::move(from[s]);
+        from[s].clear();
       }
       continue;
     }
-    const size_t k = pn.inputs.size();
-    bool single = k == 0;
-    for (size_t j = 0; j < k; ++j) single |= pn.op->exchange(j).kind == Exchange::Kind::kSingle;
-    size_t total = 0;
-    for (size_t s = 0; s < n; ++s) {
-      inputs[s].clear();
-      inputs[s].resize(k);
-    }
-    for (size_t j = 0; j < k; ++j) {
-      const NodeId in = pn.inputs[j];
-      const bool last = --unread[in] == 0;
-      Exchange ex = single ? Exchange{Exchange::Kind::kSingle} : pn.op->exchange(j);
-      // Each shard's output of the input: moved by its last reader, else copied.
-      std::vector<Batch> from(n);
-      for (size_t s = 0; s < n; ++s) {
-        Node& src = shards_[s]->nodes_[in];
-        if (last) {
-          from[s] = std::move(src.output);
-          src.output.clear();
-        } else {
-          from[s] = src.output;
-        }
-        total += from[s].size();
-      }
-      if (ex.kind == Exchange::Kind::kLocal) {
-        for (size_t s = 0; s < n; ++s) inputs[s][j] = std::move(from[s]);
-        continue;
-      }
-      // Exchange: each producing shard splits its updates by key, then each consuming shard
-      // concatenates what every producer sent it.
-      auto split = [&](size_t s) {
-        buckets[s].assign(n, Batch());
-        partition(ex, from[s], evals[s], buckets[s]);
-      };
-      if (total >= kParallelMin) {
-        pool.run(n, split);
-      } else {
-        for (size_t s = 0; s < n; ++s) split(s);
-      }
-      for (size_t s = 0; s < n; ++s) {
-        Batch& dst = inputs[s][j];
-        for (size_t p = 0; p < n; ++p) {
-          Batch& b = buckets[p][s];
-          if (dst.empty()) {
-            dst = std::move(b);
-          } else {
-            dst.insert(dst.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
-          }
-          b.clear();
-        }
-      }
-    }
-    if (budget) {
-      uint64_t live = 0;
-      for (size_t s = 0; s < n; ++s)
-        for (const Batch& b : inputs[s]) live += batch_bytes(b, *ctxs[s]);
-      for (size_t s = 0; s < n; ++s) ctxs[s]->live_bytes = live;
-      ctxs[0]->check_memory(0);
-    }
-    auto run = [&](size_t s) {
-      if (single && s != 0) return;
-      Dataflow& shard = *shards_[s];
-      Node& node = shard.nodes_[i];
-      node.op->step(*ctxs[s], inputs[s], node.output);
-      ctxs[s]->check_size(node.output.size());
-      inputs[s].clear();
-      shard.arena_.reset();
+    // Exchange: each producing shard splits its updates by key, then each consuming shard
+    // concatenates what every producer sent it.
+    auto split = [&](size_t s) {
+      buckets[s].assign(n, Batch());
+      partition(ex, from[s], *ctxs[s], buckets[s]);
     };
-    if (total >= kParallelMin && !single) {
-      pool.run(n, run);
+    if (total >= kParallelMin) {
+      pool.run(n, split);
     } else {
-      for (size_t s = 0; s < n; ++s) run(s);
+      for (size_t s = 0; s < n; ++s) split(s);
     }
+    for (size_t s = 0; s < n; ++s) {
+      Batch& dst = inputs[s][j];
+      size_t rows = 0, nonempty = 0;
+      for (size_t p = 0; p < n; ++p) {
+        rows += buckets[p][s].size();
+        nonempty += buckets[p][s].empty() ? 0 : 1;
+      }
+      // One sender: its batch is moved whole. Several and big: copied in slices into one
+      // batch reserved up front, polling between slices (no reallocation of a big batch).
+      const bool slices = nonempty > 1 && rows >= kPollRows;
+      if (slices) dst.reserve(rows);
+      for (size_t p = 0; p < n; ++p) {
+        Batch& b = buckets[p][s];
+        if (dst.empty()) {
+          dst = std::move(b);
+        } else if (!slices) {
+          dst.insert(dst.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+        } else {
+          for (size_t lo = 0; lo < b.size(); lo += kPollRows) {
+            const size_t hi = std::min(b.size(), lo + kPollRows);
+            dst.insert(dst.end(), std::make_move_iterator(b.begin() + static_cast<std::ptrdiff_t>(lo)),
+                       std::make_move_iterator(b.begin() + static_cast<std::ptrdiff_t>(hi)));
+            ctxs[0]->check_cancelled();
+          }
+        }
+        b.clear();
+      }
+    }
+  }
+  if (budget) {
+    uint64_t live = 0;
+    for (size_t s = 0; s < n; ++s)
+      for (const Batch& b : inputs[s]) live += batch_bytes(b, *ctxs[s]);
+    for (size_t s = 0; s < n; ++s) ctxs[s]->live_bytes = live;
+    ctxs[0]->check_memory(0);
+  }
+  auto run = [&](size_t s) {
+    if (single && s != 0) return;
+    Dataflow& shard = *shards_[s];
+    Node& node = shard.nodes_[i];
+    node.op->step(*ctxs[s], inputs[s], node.output);
+    ctxs[s]->check_size(node.output.size());
+    if (budget) {
+      release_inputs(inputs[s]);  // big ones freed on the reaper thread
+    } else {
+      inputs[s].clear();
+    }
+    shard.arena_.reset();
+  };
+  if (total >= kParallelMin && !single) {
+    pool.run(n, run);
+  } else {
+    for (size_t s = 0; s < n; ++s) run(s);
   }
 }
 

@@ -54,9 +54,21 @@ struct StepContext {
   // Throws 53200 when the bytes alive in the step plus pending_bytes (what an operator is
   // building and has not yet handed over) exceed the memory budget.
   void check_memory(uint64_t pending_bytes) const;
+  // For an operator that may build a huge output batch (table functions, joins): call it
+  // where the operator polls (every kPollRows rows). With a memory budget, the first call
+  // past `reserved` reserves room for as many updates as the budget allows, so the batch is
+  // never reallocated: moving tens of millions of updates to a bigger vector is one call of
+  // 100-300 ms that cannot poll for cancellation (bench/README.md, "Cancel latency"). Only
+  // address space is taken until the updates are written. Without a budget: nothing.
+  void reserve_output(Batch& out, size_t& reserved) const;
   // Bytes of the batches alive in this step (kept by Dataflow::step when there is a budget).
   uint64_t live_bytes = 0;
 };
+
+// How often long loops poll for cancellation, the deadline and the memory budget: a mask on
+// a row counter (every 65,536 rows, well under a millisecond of work).
+inline constexpr size_t kPollMask = 0xffff;
+inline constexpr size_t kPollRows = kPollMask + 1;
 
 // How a sharded dataflow routes an operator's input (Operator::exchange).
 struct Exchange {
@@ -148,8 +160,13 @@ class Dataflow {
     Batch output;
   };
   void step_sharded(uint64_t t, const EvalContext& ctx);
+  // One node of step_sharded (its buffers are the caller's, so that a throw leaves them to it).
+  void step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_ptr<StepContext>>& ctxs,
+                         std::vector<size_t>& unread, std::vector<std::vector<Batch>>& inputs,
+                         std::vector<std::vector<Batch>>& buckets, std::vector<Batch>& from);
   // Splits `from` (updates of one producing shard) into one batch per shard by ex's key.
-  void partition(const Exchange& ex, Batch& from, EvalContext& ctx, std::vector<Batch>& to) const;
+  // Polls ctx for cancellation.
+  void partition(const Exchange& ex, Batch& from, const StepContext& ctx, std::vector<Batch>& to) const;
 
   StepLimits limits_;
   std::vector<Node> nodes_;

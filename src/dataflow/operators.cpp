@@ -151,7 +151,9 @@ class EqualityFilterOp final : public Operator {
   std::string name() const override { return "EqualityFilter"; }
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row;
+    size_t n = 0;
     for (Update& u : inputs[0]) {
+      if ((++n & kPollMask) == 0) ctx.check_cancelled();
       row.clear();
       u.row.unpack_into(row);
       bool keep = true;
@@ -181,6 +183,7 @@ class JoinOp final : public Operator {
   Exchange exchange(size_t input) const override { return Exchange::by_exprs(input == 0 ? spec_.left_key : spec_.right_key); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
+    reserved_ = 0;
     std::vector<KeyedUpdate> dl = key_batch(ctx, inputs[0], spec_.left_key);
     std::vector<KeyedUpdate> dr = key_batch(ctx, inputs[1], spec_.right_key);
     // ΔA ⋈ B_old
@@ -260,6 +263,7 @@ class JoinOp final : public Operator {
 
   void emit(StepContext& ctx, const Row& a, const Row& b, int64_t diff, Batch& out) {
     if (!spec_.residual_equal.empty()) {
+      if ((++rejected_ & kPollMask) == 0) ctx.check_cancelled();  // pairs that the residual may drop
       scratch_.clear();
       a.unpack_into(scratch_);
       b.unpack_into(scratch_);
@@ -279,18 +283,21 @@ class JoinOp final : public Operator {
     bytes.append(b.bytes());
     size_t row_bytes = bytes.size();
     out.push_back(Update{Row(std::move(bytes)), ctx.time, diff});
-    if ((out.size() & 0xffff) == 0) {
+    if ((out.size() & kPollMask) == 0) {
       ctx.check_cancelled();
       ctx.check_size(out.size());
       // What the output holds so far, estimated from this row's size (joined rows of one join
       // are of similar size).
       ctx.check_memory(out.size() * (sizeof(Update) + row_bytes));
+      ctx.reserve_output(out, reserved_);
     }
   }
 
   JoinSpec spec_;
   Arrangement left_, right_;
   std::vector<Datum> scratch_;
+  size_t reserved_ = 0;  // of this step's output (ctx.reserve_output)
+  size_t rejected_ = 0;  // pairs checked against the residual equalities (polling)
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -140,6 +140,7 @@ class FlatMapOp final : public Operator {
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row, args;
     size_t n = 0;
+    size_t reserved = 0;  // ctx.reserve_output
     for (Update& u : inputs[0]) {
       if (u.diff == 0) continue;
       if ((++n & 0xfff) == 0) ctx.check_cancelled();
@@ -154,10 +155,11 @@ class FlatMapOp final : public Operator {
         row.insert(row.end(), d, d + nd);
         if (spec_.with_ordinality) row.push_back(Datum::from_int(++ordinal));
         out.push_back(Update{Row::pack(row), u.time, u.diff});
-        if ((out.size() & 0xffff) == 0) {  // one row may produce billions (generate_series)
+        if ((out.size() & kPollMask) == 0) {  // one row may produce billions (generate_series)
           ctx.check_cancelled();
           ctx.check_size(out.size());
           ctx.check_memory(out.size() * (sizeof(Update) + out.back().row.size_bytes()));
+          ctx.reserve_output(out, reserved);
         }
       });
       ctx.check_size(out.size());

@@ -29,6 +29,10 @@ class CursorSet {
     bool scroll = true;
     bool hold = false;
     bool declared_in_block = false;
+    // pg_cursors: the query string that declared it, and that statement's start time
+    // (microseconds since 2000-01-01, timestamptz).
+    std::string statement;
+    int64_t creation_time_us = 0;
   };
   enum class Direction { kForward, kBackward, kAbsolute, kRelative };
   static constexpr int64_t kAll = INT64_MAX;  // FETCH ALL / FORWARD ALL / BACKWARD ALL
@@ -50,6 +54,8 @@ class CursorSet {
 
   void close(const std::string& name);  // 34000 when unknown
   void close_all() { cursors_.clear(); }
+  // Every open cursor by name (pg_cursors).
+  const std::map<std::string, Cursor>& all() const { return cursors_; }
   // COMMIT (commit) or ROLLBACK / an aborted block (!commit).
   void end_transaction(bool commit);
 

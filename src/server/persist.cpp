@@ -384,6 +384,19 @@ void Persistence::table_records(const sql::ObjectInfo& t, const RowDiffs& diffs,
   }
 }
 
+void Persistence::table_insert_records(const sql::ObjectInfo& t, const RowDiffs& diffs, std::vector<storage::Change>& out) {
+  std::vector<Datum> ds, k;
+  out.reserve(out.size() + diffs.size());
+  for (const auto& [row, diff] : diffs) {
+    FRESHET_ASSERT(diff > 0);
+    ds.clear();
+    row.unpack_into(ds);
+    k.clear();
+    for (auto c : t.primary_key) k.push_back(ds[c]);
+    out.push_back(storage::Change::upsert(prefixed(static_cast<int64_t>(t.id), k), row));
+  }
+}
+
 Status Persistence::write_tables(uint64_t ts, std::vector<storage::Change> changes) {
   if (changes.empty()) return Status::ok();
   storage::Batch b;

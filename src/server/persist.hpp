@@ -130,6 +130,11 @@ class Persistence {
   static void table_records(const sql::ObjectInfo& t, const RowDiffs& diffs,
                             const std::function<std::optional<Row>(const Row& key)>& current_by_key,
                             const std::function<int64_t(const Row& row)>& current_count, std::vector<storage::Change>& out);
+  // The records of rows inserted into a table with a primary key whose keys are new (each key
+  // once, none in the table before: a write whose key check passed with only insertions), so
+  // each row's record is simply its upsert; no per-key state is looked up (bulk loads).
+  // REQUIRES: !t.primary_key.empty(), every diff > 0.
+  static void table_insert_records(const sql::ObjectInfo& t, const RowDiffs& diffs, std::vector<storage::Change>& out);
   Status write_tables(uint64_t ts, std::vector<storage::Change> changes);
   // Calls fn(table id, row, count) for every stored row of every user table; sets
   // *applied_block_seq to the last transaction block whose table records are stored.

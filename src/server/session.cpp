@@ -18,6 +18,7 @@
 #include "common/timezone.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/oneshot.hpp"
+#include "dataflow/reaper.hpp"
 #include "server/catalog.hpp"
 #include "server/coordinator.hpp"
 #include "server/coordinator_state.hpp"
@@ -200,6 +201,8 @@ struct Session::State {
   std::string session_auth;
   std::string set_role;
   SqlPreparedStatements sql_prepared;  // PREPARE / EXECUTE / DEALLOCATE (prepared_sql.hpp)
+  // The text of the statement running now (pg_cursors.statement).
+  std::string statement_text;
 };
 
 Session::Session(Coordinator& coordinator, SessionOptions options)
@@ -416,6 +419,13 @@ class Executor {
   uint64_t copy_load(uint64_t table_id, const std::vector<size_t>& targets, std::vector<Row>& rows);
   // DECLARE ... CURSOR FOR SELECT, FETCH/MOVE in any direction (server/cursors.hpp).
   std::unique_ptr<Execution> run_declare(const PgQuery__DeclareCursorStmt* s);
+  // Records what pg_cursors shows of a cursor just declared: the statement and its start.
+  void note_declared(const std::string& name) {
+    if (CursorSet::Cursor* c = st_.cursors.find(name)) {
+      c->statement = st_.statement_text;
+      c->creation_time_us = ctx_.statement_time_us;
+    }
+  }
   std::unique_ptr<Execution> run_fetch(const PgQuery__FetchStmt* s);
 
   // Runs a relation once; returns consolidated rows.
@@ -559,6 +569,15 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
     Catalog& cat = *catalog_;
     if (const SystemView* v = cat.system_view(id)) {
       std::vector<Row> rows;
+      if (v->info.name == "pg_cursors" && v->info.schema == "pg_catalog") {
+        // The session's own cursors (PostgreSQL's view lists only the current session's).
+        for (const auto& [name, c] : st_.cursors.all()) {
+          std::vector<Datum> d{Datum::from_string(name), Datum::from_string(c.statement), Datum::from_bool(c.hold),
+                               Datum::from_bool(false), Datum::from_bool(c.scroll),
+                               Datum::from_timestamp(c.creation_time_us)};
+          rows.push_back(Row::pack(d));
+        }
+      }
       v->rows(cat, rows);
       for (const auto& r : rows) emit(r, 1);
       return;
@@ -968,6 +987,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   for (size_t ki = 0; ki < keys.size(); ++ki) {
     const auto& cols = *keys[ki].first;
     std::unordered_map<Row, int64_t, RowHash> delta;
+    if (pending.size() + changes.size() >= kBulkRows) delta.reserve(pending.size() + changes.size());
     bool has_null = false;
     for (const auto& [row, diff] : pending) {
       Row k = key_of(row, cols, has_null);
@@ -1054,9 +1074,17 @@ std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t
     for (auto c : t.primary_key) k.push_back(ds[c]);
     return Row::pack(k);
   };
+  // Only insertions into a table with a primary key: their keys passed the key check (write()),
+  // so each is new and appears once; its record is its row.
+  if (!t.primary_key.empty() &&
+      std::all_of(changes.begin(), changes.end(), [](const auto& c) { return c.second > 0; })) {
+    Persistence::table_insert_records(t, changes, out);
+    return out;
+  }
   // The state after the change, per key (PK tables) or per row (keyless).
   std::unordered_map<Row, std::optional<Row>, RowHash> after_key;
   std::unordered_map<Row, int64_t, RowHash> count_delta;
+  if (changes.size() >= kBulkRows) (t.primary_key.empty() ? count_delta.reserve(changes.size()) : after_key.reserve(changes.size()));
   for (const auto& [row, diff] : changes) {
     if (!t.primary_key.empty()) {
       Row k = pk_of(row);
@@ -3459,6 +3487,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks");
       if (st_.cursors.contains(st.cursor)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + st.cursor + "\" already exists");
       st_.cursors.declare_stream(st.cursor, subscribe(st), true);
+      note_declared(st.cursor);
       return done("DECLARE CURSOR");
     }
     case K::kFetch: {
@@ -3659,6 +3688,7 @@ std::unique_ptr<Execution> Executor::run_declare(const PgQuery__DeclareCursorStm
   // The result of the snapshot at DECLARE, kept: FETCH pages through it.
   std::unique_ptr<Execution> rows = run(s->query);
   st_.cursors.declare_rows(name, *rows, (s->options & kNoScroll) == 0, hold, st_.txn == TransactionStatus::kInBlock);
+  note_declared(name);
   return done("DECLARE CURSOR");
 }
 
@@ -3866,11 +3896,16 @@ std::optional<std::vector<Column>> Session::cursor_columns(const std::string& na
 std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::span<const Datum> params) {
   if (!stmt.plan || (!stmt.plan->streaming && stmt.plan->tree->size() == 0)) return done("");
   state_->cancelled.store(false);
+  state_->statement_text = stmt.sql;
   std::vector<Type> types = stmt.param_types;
   if (params.size() < types.size())
     throw SqlError(sqlstate::kProtocolViolation, "bind message supplies " + std::to_string(params.size()) + " parameters, but prepared statement requires " + std::to_string(types.size()));
   Executor ex(coordinator_, *state_, params, types);
   try {
+    // What earlier failed queries left to the reaper is freed before this one may allocate
+    // (src/dataflow/reaper.hpp): repeated over-budget queries cannot stack up budgets. A
+    // cancel meanwhile cancels this statement.
+    dataflow::wait_for_disposals(&state_->cancelled);
     if (stmt.plan->streaming) {
       if (state_->txn == TransactionStatus::kFailed)
         throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");

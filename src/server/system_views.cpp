@@ -1146,6 +1146,12 @@ std::vector<SystemView> make_system_views() {
   add(11003, pg, "pg_get_keywords",
       {{"word", T::kText}, {"catcode", T::kChar}, {"barelabel", T::kBool}, {"catdesc", T::kText}, {"baredesc", T::kText}},
       pg_get_keywords_rows);
+  // The session's open cursors: the rows come from the session (Executor::snapshot_fn), the
+  // catalog adds none.
+  add(11007, pg, "pg_cursors",
+      {{"name", T::kText}, {"statement", T::kText}, {"is_holdable", T::kBool}, {"is_binary", T::kBool},
+       {"is_scrollable", T::kBool}, {"creation_time", T::kTimestampTz}},
+      [](const Catalog&, std::vector<Row>&) {});
   add(11002, pg, "pg_settings",
       {{"name", T::kText}, {"setting", T::kText}, {"unit", T::kText}, {"category", T::kText},
        {"short_desc", T::kText}, {"extra_desc", T::kText}, {"context", T::kText}, {"vartype", T::kText},

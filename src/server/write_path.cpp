@@ -90,6 +90,13 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
     if (data.key_counts.size() < keys.size()) data.key_counts.resize(keys.size());
   }
   std::vector<Datum> ds, k;
+  if (diffs.size() >= kBulkRows) {
+    // A bulk load (COPY, INSERT ... SELECT): room for it at once, not a rehash of every node
+    // at each doubling of the maps.
+    data.rows.reserve(data.rows.size() + diffs.size());
+    if (!t.primary_key.empty()) data.by_key.reserve(data.by_key.size() + diffs.size());
+    for (size_t ki = 0; ki < keys.size(); ++ki) data.key_counts[ki].reserve(data.key_counts[ki].size() + diffs.size());
+  }
   for (int pass = 0; pass < 2; ++pass) {
     for (const auto& [row, diff] : diffs) {
       if (diff == 0 || (diff < 0) != (pass == 0)) continue;

@@ -79,6 +79,8 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
 // add_unique_index starts checking `index`'s key with those counts; drop_unique_index stops.
 // REQUIRES: write_mu and mu held exclusively (or start-up).
 using KeyCounts = std::unordered_map<Row, int64_t, RowHash>;
+// A write of at least this many row changes reserves its hash maps up front (bulk loads).
+inline constexpr size_t kBulkRows = 1024;
 KeyCounts count_keys(const TableData& data, const std::vector<uint32_t>& cols);
 void count_keys(KeyCounts& counts, const RowDiffs& diffs, const std::vector<uint32_t>& cols);
 void check_unique_index(const sql::ObjectInfo& t, const std::string& index, const std::vector<uint32_t>& cols,

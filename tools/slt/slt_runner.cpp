@@ -48,6 +48,14 @@ struct Options {
   bool no_cleanup = false;
   int failures_shown_max = 5;
   int timeout_ms = 30000;
+  // Per-record cost limits (issue 9): with --server-pid the runner reads the server's
+  // /proc/<pid>/status around every record. A record over --max-query-ms or whose peak
+  // memory growth is over --max-query-mb is an offender: listed, and the run's exit status is
+  // 1, without changing the pass/fail counts. --query-stats-out appends one TSV line per record.
+  int server_pid = 0;
+  long max_query_ms = 0;  // 0: no limit
+  long max_query_mb = 0;  // 0: no limit
+  std::string query_stats_out;
   std::vector<std::string> files;
 };
 
@@ -392,6 +400,42 @@ struct FileStats {
   long passed = 0;
   long failed = 0;
   long skipped = 0;
+  long over_limits = 0;  // records over --max-query-ms / --max-query-mb
+};
+
+// The server's memory, from /proc/<pid>/status (kB; -1 when unreadable).
+struct ServerMemory {
+  long rss_kb = -1;
+  long hwm_kb = -1;
+};
+
+ServerMemory read_server_memory(int pid) {
+  ServerMemory m;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) m.rss_kb = std::atol(line.c_str() + 6);
+    else if (line.rfind("VmHWM:", 0) == 0) m.hwm_kb = std::atol(line.c_str() + 6);
+  }
+  return m;
+}
+
+// Resets the server's peak RSS (VmHWM) to its current RSS (proc(5), clear_refs "5"), so that
+// VmHWM after a record is that record's peak. False when not permitted (then the growth of
+// VmHWM past its old peak is all that is seen).
+bool reset_server_peak(int pid) {
+  std::ofstream f("/proc/" + std::to_string(pid) + "/clear_refs");
+  if (!f) return false;
+  f << "5";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
+// One record's cost, for the offenders list and the slowest records.
+struct RecordCost {
+  std::string where;  // file:line
+  long ms = 0;
+  long growth_kb = 0;  // peak RSS during the record minus RSS before it
+  std::string sql;
 };
 
 std::string quote_ident(const std::string& s) {
@@ -462,9 +506,15 @@ class Runner {
                  "", &failures_shown);
         continue;
       }
+      ServerMemory mem0;
+      if (opt_.server_pid > 0) {
+        reset_server_peak(opt_.server_pid);
+        mem0 = read_server_memory(opt_.server_pid);
+      }
       auto t0 = std::chrono::steady_clock::now();
       ExecResult res = conn_.exec(r.sql);
       consecutive_timeouts = res.timed_out ? consecutive_timeouts + 1 : 0;
+      note_cost(path, r, t0, mem0, stats);
       if (opt_.verbose) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - t0)
@@ -493,7 +543,59 @@ class Runner {
     return keep_going;
   }
 
+  const std::vector<RecordCost>& offenders() const { return offenders_; }
+  // The slowest records of the run, slowest first (at most kSlowestKept).
+  std::vector<RecordCost> slowest() const {
+    std::vector<RecordCost> v = slowest_;
+    std::sort(v.begin(), v.end(), [](const RecordCost& a, const RecordCost& b) { return a.ms > b.ms; });
+    return v;
+  }
+  // The records with the largest memory growth, largest first (at most kSlowestKept).
+  std::vector<RecordCost> hungriest() const {
+    std::vector<RecordCost> v = hungriest_;
+    std::sort(v.begin(), v.end(), [](const RecordCost& a, const RecordCost& b) { return a.growth_kb > b.growth_kb; });
+    return v;
+  }
+
  private:
+  static constexpr size_t kSlowestKept = 10;
+
+  // Times (and with --server-pid, measures the memory of) the record just run.
+  void note_cost(const std::string& path, const Record& r, std::chrono::steady_clock::time_point t0,
+                 const ServerMemory& mem0, FileStats* stats) {
+    RecordCost c;
+    c.ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+    if (opt_.server_pid > 0 && mem0.rss_kb >= 0) {
+      ServerMemory m = read_server_memory(opt_.server_pid);
+      if (m.hwm_kb >= 0) c.growth_kb = std::max(0L, m.hwm_kb - mem0.rss_kb);
+    }
+    c.where = path + ":" + std::to_string(r.line);
+    c.sql = r.sql.size() > 200 ? r.sql.substr(0, 200) + "..." : r.sql;
+    for (char& ch : c.sql)
+      if (ch == '\n' || ch == '\t') ch = ' ';
+    if (!opt_.query_stats_out.empty()) {
+      std::ofstream out(opt_.query_stats_out, std::ios::app);
+      out << c.where << '\t' << c.ms << '\t' << c.growth_kb << '\t' << c.sql << '\n';
+    }
+    auto keep = [&](std::vector<RecordCost>& v, auto key) {
+      if (v.size() < kSlowestKept) {
+        v.push_back(c);
+        return;
+      }
+      auto least = std::min_element(v.begin(), v.end(), [&](const RecordCost& a, const RecordCost& b) { return key(a) < key(b); });
+      if (key(c) > key(*least)) *least = c;
+    };
+    keep(slowest_, [](const RecordCost& x) { return x.ms; });
+    keep(hungriest_, [](const RecordCost& x) { return x.growth_kb; });
+    const bool slow = opt_.max_query_ms > 0 && c.ms > opt_.max_query_ms;
+    const bool big = opt_.max_query_mb > 0 && c.growth_kb > opt_.max_query_mb * 1024;
+    if (slow || big) {
+      ++stats->over_limits;
+      std::cout << "OVER-LIMIT " << c.where << ": " << c.ms << " ms, +" << c.growth_kb / 1024 << " MB: " << c.sql << "\n";
+      offenders_.push_back(std::move(c));
+    }
+  }
+
   bool applies(const Record& r) const {
     auto is_target = [&](const std::string& e) {
       return e == opt_.engine || std::find(opt_.engine_aliases.begin(), opt_.engine_aliases.end(), e) != opt_.engine_aliases.end();
@@ -763,13 +865,15 @@ class Runner {
   int db_counter_ = 0;
   bool warned_cleanup_ = false;
   std::string last_connect_error_;
+  std::vector<RecordCost> offenders_, slowest_, hungriest_;
 };
 
 void usage() {
   std::cerr << "usage: slt_runner --host H --port P [--user U] [--db D] [--engine postgresql] [--engine-alias NAME]\n"
                "                  [--fresh-db-per-file] [--stop-on-fail] [--verbose]\n"
                "                  [--timeout-ms N] [--show-failures N] [--rewrite]\n"
-               "                  [--dialect sqlite|materialize] [--records-out FILE] FILES...\n";
+               "                  [--dialect sqlite|materialize] [--records-out FILE]\n"
+               "                  [--server-pid PID] [--max-query-ms N] [--max-query-mb N] [--query-stats-out FILE] FILES...\n";
 }
 
 }  // namespace
@@ -804,6 +908,10 @@ int main(int argc, char** argv) {
     else if (a == "--dialect") dialect = need("--dialect");
     else if (a == "--records-out") records_out = need("--records-out");
     else if (a == "--no-cleanup") opt.no_cleanup = true;
+    else if (a == "--server-pid") opt.server_pid = std::atoi(need("--server-pid").c_str());
+    else if (a == "--max-query-ms") opt.max_query_ms = std::atol(need("--max-query-ms").c_str());
+    else if (a == "--max-query-mb") opt.max_query_mb = std::atol(need("--max-query-mb").c_str());
+    else if (a == "--query-stats-out") opt.query_stats_out = need("--query-stats-out");
     else if (a == "--help" || a == "-h") {
       usage();
       return 0;
@@ -851,6 +959,8 @@ int main(int argc, char** argv) {
                   .count();
     std::cout << f << ": " << s.passed << " passed, " << s.failed << " failed, " << s.skipped
               << " skipped (" << ms << " ms)\n";
+    if (opt.max_query_ms > 0 || opt.max_query_mb > 0) std::cout << f << ": " << s.over_limits << " over limits\n";
+    total.over_limits += s.over_limits;
     total.passed += s.passed;
     total.failed += s.failed;
     total.skipped += s.skipped;
@@ -860,6 +970,18 @@ int main(int argc, char** argv) {
                 std::chrono::steady_clock::now() - t0)
                 .count();
   std::cout << "total: " << total.skipped << " skipped, " << ms << " ms\n";
+  if (opt.server_pid > 0 || opt.max_query_ms > 0) {
+    std::cout << "slowest records:\n";
+    for (const RecordCost& c : runner.slowest())
+      std::cout << "  " << c.ms << " ms, +" << c.growth_kb / 1024 << " MB  " << c.where << "  " << c.sql << "\n";
+  }
+  if (opt.server_pid > 0) {
+    std::cout << "largest memory growth:\n";
+    for (const RecordCost& c : runner.hungriest())
+      std::cout << "  +" << c.growth_kb / 1024 << " MB, " << c.ms << " ms  " << c.where << "  " << c.sql << "\n";
+  }
+  if (opt.max_query_ms > 0 || opt.max_query_mb > 0)
+    std::cout << total.over_limits << " records over limits (" << opt.max_query_ms << " ms, " << opt.max_query_mb << " MB)\n";
   std::cout << total.passed << " passed, " << total.failed << " failed\n";
-  return total.failed == 0 ? 0 : 1;
+  return total.failed == 0 && total.over_limits == 0 ? 0 : 1;
 }
