@@ -15,11 +15,12 @@ void Arrangement::apply(std::vector<KeyedUpdate>& updates) {
   for (size_t i = 0; i < updates.size();) {
     size_t j = i;
     while (j < updates.size() && updates[j].key == updates[i].key) ++j;
-    auto [it, inserted] = map_.try_emplace(updates[i].key);
+    auto it = map_.find(updates[i].key);
+    if (it == map_.end()) it = map_.emplace(std::string(updates[i].key), Entries{}).first;
     Entries& e = it->second;
     entries_ -= e.size();
     size_t mid = e.size();
-    for (size_t k = i; k < j; ++k) e.emplace_back(std::move(updates[k].row), updates[k].diff);
+    for (size_t k = i; k < j; ++k) e.emplace_back(Row(updates[k].row), updates[k].diff);
     std::inplace_merge(e.begin(), e.begin() + static_cast<ptrdiff_t>(mid), e.end(),
                        [](const auto& a, const auto& b) { return a.first.bytes() < b.first.bytes(); });
     size_t out = 0;

@@ -20,9 +20,11 @@
 
 namespace freshet::dataflow {
 
+// An update with its key, borrowed: the key's and the row's bytes belong to the caller (the
+// step's arena and input batch) and must live until apply() returns.
 struct KeyedUpdate {
-  std::string key;  // canonical key bytes
-  Row row;
+  std::string_view key;  // canonical key bytes
+  RowRef row;
   int64_t diff = 0;
 };
 
@@ -30,7 +32,7 @@ class Arrangement {
  public:
   using Entries = std::vector<std::pair<Row, int64_t>>;
 
-  // Adds the updates (the vector is consumed).
+  // Adds the updates, copying their rows (the vector is consumed).
   void apply(std::vector<KeyedUpdate>& updates);
   // The consolidated rows of a key, or null when it has none.
   const Entries* find(std::string_view key) const {

@@ -28,16 +28,8 @@ void StepContext::check_memory(uint64_t pending_bytes) const {
 }
 
 namespace {
-// Polls for cancellation: a batch can hold tens of millions of rows.
-uint64_t batch_bytes(const Batch& b, const StepContext& ctx) {
-  uint64_t n = b.size() * sizeof(Update);
-  size_t i = 0;
-  for (const Update& u : b) {
-    n += u.row.size_bytes();
-    if ((++i & 0xffff) == 0) ctx.check_cancelled();
-  }
-  return n;
-}
+// O(1): a batch knows the bytes of its blocks.
+uint64_t batch_bytes(const Batch& b, const StepContext&) { return b.bytes(); }
 
 // Inputs an operator is done with: a big one is freed on the reaper thread, so that freeing
 // millions of rows does not delay this query's next cancellation check (or its answer).
@@ -86,20 +78,16 @@ void Dataflow::push(NodeId source, Batch batch) {
     }
     for (size_t s = 0; s < n; ++s) {
       size_t lo = std::min(batch.size(), s * per), hi = std::min(batch.size(), lo + per);
-      Batch slice(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(lo)),
-                  std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(hi)));
+      Batch slice;  // the rows' bytes are copied: each shard owns its slice's buffers
+      slice.reserve(hi - lo);
+      for (size_t i = lo; i < hi; ++i) slice.push_back(batch[i]);
       shards_[(next_push_shard_ + s) % n]->push(source, std::move(slice));
     }
     ++next_push_shard_;
     return;
   }
   FRESHET_ASSERT(source < nodes_.size() && nodes_[source].op == nullptr);
-  Batch& p = nodes_[source].pending;
-  if (p.empty()) {
-    p = std::move(batch);
-  } else {
-    p.insert(p.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-  }
+  nodes_[source].pending.append(std::move(batch));
 }
 
 void Dataflow::step(uint64_t t, const EvalContext& ectx) {
@@ -174,10 +162,7 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
 Batch Dataflow::take_output(NodeId n) {
   if (!shards_.empty()) {
     Batch all = shards_[0]->take_output(n);
-    for (size_t s = 1; s < shards_.size(); ++s) {
-      Batch b = shards_[s]->take_output(n);
-      all.insert(all.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
-    }
+    for (size_t s = 1; s < shards_.size(); ++s) all.append(shards_[s]->take_output(n));
     return all;
   }
   FRESHET_ASSERT(n < nodes_.size());
@@ -214,13 +199,7 @@ void Dataflow::partition(const Exchange& ex, Batch& from, EvalContext& ctx, std:
   const bool no_key = ex.kind == Exchange::Kind::kSingle ||
                       (ex.key_exprs.empty() && ex.key_columns.empty() && !ex.whole_row);
   if (no_key) {
-    Batch& dst = to[0];
-    if (dst.empty()) {
-      dst = std::move(from);
-    } else {
-      dst.insert(dst.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
-    }
-    from.clear();
+    to[0].append(std::move(from));
     return;
   }
   for (Update& u : from) {
@@ -240,7 +219,7 @@ void Dataflow::partition(const Exchange& ex, Batch& from, EvalContext& ctx, std:
       append_canonical_key(key, bytes);
       ctx.arena->reset();
     }
-    to[hash(bytes) % n].push_back(std::move(u));
+    to[hash(bytes) % n].push_back(u);  // copies the row into the bucket's buffers
   }
   from.clear();
 }
@@ -322,13 +301,7 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
       for (size_t s = 0; s < n; ++s) {
         Batch& dst = inputs[s][j];
         for (size_t p = 0; p < n; ++p) {
-          Batch& b = buckets[p][s];
-          if (dst.empty()) {
-            dst = std::move(b);
-          } else {
-            dst.insert(dst.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
-          }
-          b.clear();
+          dst.append(std::move(buckets[p][s]));  // takes the bucket's buffers, copies no row
         }
       }
     }
