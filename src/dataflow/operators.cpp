@@ -194,13 +194,13 @@ class JoinOp final : public Operator {
     std::vector<KeyedUpdate> dr = key_batch(ctx, inputs[1], spec_.right_key);
     // ΔA ⋈ B_old
     for (const KeyedUpdate& a : dl) {
-      if (const Arrangement::Entries* es = right_.find(a.key)) {
+      if (auto es = right_.find(a.key)) {
         for (const auto& [b, d] : *es) emit(ctx, a.row, b, mul_diffs(a.diff, d), out);
       }
     }
     // A_old ⋈ ΔB
     for (const KeyedUpdate& b : dr) {
-      if (const Arrangement::Entries* es = left_.find(b.key)) {
+      if (auto es = left_.find(b.key)) {
         for (const auto& [a, d] : *es) emit(ctx, a, b.row, mul_diffs(d, b.diff), out);
       }
     }
