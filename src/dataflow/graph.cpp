@@ -243,8 +243,11 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
   const bool budget = limits_.memory_budget_bytes != 0;
   WorkerPool& pool = WorkerPool::global();
   // Below this many input updates a node's shards run one after the other on this thread:
-  // handing work to the pool costs more than it saves.
-  constexpr size_t kParallelMin = 2048;
+  // handing work to the pool costs more than it saves. With rows in per-batch blocks
+  // (update.hpp) a shard's work no longer frees rows another thread allocated, and the caller
+  // runs any shard the pool has not claimed yet, so the hand-over costs a lock and a wake-up:
+  // a few microseconds against ~1 us per update (src/dataflow/README.md, "Data layout").
+  constexpr size_t kParallelMin = 256;
   std::vector<std::vector<Batch>> inputs(n);     // per shard, per input
   std::vector<std::vector<Batch>> buckets(n);    // per producing shard, per consuming shard
   for (size_t i = 0; i < nodes; ++i) {
