@@ -55,10 +55,10 @@ void Batch::reserve_bytes(size_t n) {
 }
 
 void Batch::grow(size_t n) {
-  // Geometric from 256 bytes up to 1 MB a block (a one-row batch stays small; a big one makes
+  // Geometric from 128 bytes up to 1 MB a block (a one-row batch stays small; a big one makes
   // few allocations); a row larger than that gets a block of its own size. What was left in
   // the previous block is given up (at most half of what the batch holds).
-  constexpr size_t kFirst = 256, kMax = size_t{1} << 20;
+  constexpr size_t kFirst = 128, kMax = size_t{1} << 20;
   size_t size = last_block_ == 0 ? kFirst : std::min(last_block_ * 2, kMax);
   if (size < n) size = n;
   blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
