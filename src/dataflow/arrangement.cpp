@@ -6,16 +6,35 @@
 
 namespace freshet::dataflow {
 
-namespace {
-void put_entry(std::string& out, std::string_view row, int64_t diff) {
-  char head[12];
-  uint32_t n = static_cast<uint32_t>(row.size());
-  std::memcpy(head, &diff, 8);
-  std::memcpy(head + 8, &n, 4);
-  out.append(head, 12);
-  out.append(row);
+size_t Arrangement::merge_runs(std::string_view a, std::string_view b, std::string& out) {
+  Run ra(a), rb(b);
+  auto x = ra.begin(), y = rb.begin();
+  const auto xe = ra.end(), ye = rb.end();
+  size_t n = 0;
+  while (x != xe || y != ye) {
+    std::string_view row;
+    int64_t d;
+    if (y == ye || (x != xe && (*x).first.bytes() < (*y).first.bytes())) {
+      row = (*x).first.bytes();
+      d = (*x).second;
+      ++x;
+    } else if (x == xe || (*y).first.bytes() < (*x).first.bytes()) {
+      row = (*y).first.bytes();
+      d = (*y).second;
+      ++y;
+    } else {
+      row = (*x).first.bytes();
+      d = add_diffs((*x).second, (*y).second);
+      ++x;
+      ++y;
+    }
+    if (d != 0) {
+      Run::put(out, row, d);
+      ++n;
+    }
+  }
+  return n;
 }
-}  // namespace
 
 void Arrangement::apply(std::vector<KeyedUpdate>& updates) {
   if (updates.empty()) return;
@@ -23,64 +42,64 @@ void Arrangement::apply(std::vector<KeyedUpdate>& updates) {
     if (a.key != b.key) return a.key < b.key;
     return a.row.bytes() < b.row.bytes();
   });
-  std::string merged;
+  std::string run, merged;
   for (size_t i = 0; i < updates.size();) {
     size_t j = i;
     while (j < updates.size() && updates[j].key == updates[i].key) ++j;
-    auto it = map_.find(updates[i].key);
-    if (it == map_.end()) it = map_.emplace(std::string(updates[i].key), KeyState{}).first;
-    KeyState& ks = it->second;
-    // Merge the key's sorted entries with the sorted updates [i, j), summing equal rows.
-    merged.clear();
+    // The key's new run: the updates [i, j), consolidated.
+    run.clear();
     size_t count = 0;
-    Entries old(ks.data);
-    auto o = old.begin();
-    const auto oe = old.end();
-    size_t k = i;
-    while (o != oe || k < j) {
-      std::string_view row;
+    for (size_t k = i; k < j;) {
+      std::string_view row = updates[k].row.bytes();
       int64_t d = 0;
-      if (k >= j || (o != oe && (*o).first.bytes() < updates[k].row.bytes())) {
-        auto [r, c] = *o;
-        row = r.bytes();
-        d = c;
-        ++o;
-      } else {
-        row = updates[k].row.bytes();
-        if (o != oe && (*o).first.bytes() == row) {
-          d = (*o).second;
-          ++o;
-        }
-      }
       while (k < j && updates[k].row.bytes() == row) d = add_diffs(d, updates[k++].diff);
       if (d != 0) {
-        put_entry(merged, row, d);
+        Run::put(run, row, d);
         ++count;
       }
     }
-    entries_ = entries_ - ks.count + count;
-    data_bytes_ -= ks.data.capacity();
-    if (count == 0) {
-      map_.erase(it);
-    } else {
-      // A copy sized to fit (assign() would keep doubling the capacity); merged keeps its
-      // capacity for the next key.
-      ks.data = std::string(merged);
-      ks.count = count;
-      data_bytes_ += ks.data.capacity();
-    }
     i = j;
+    if (count == 0) continue;
+    auto it = map_.find(updates[j - 1].key);
+    if (it == map_.end()) it = map_.emplace(std::string(updates[j - 1].key), KeyState{}).first;
+    KeyState& ks = it->second;
+    // Runs sized to fit (a copy; run keeps its capacity for the next key).
+    ks.runs.push_back({std::string(run), count});
+    data_bytes_ += ks.runs.back().data.capacity();
+    entries_ += count;
+    // Merge while the older run is at most twice the newer: O(log n) runs per key.
+    while (ks.runs.size() >= 2 && ks.runs[ks.runs.size() - 2].data.size() <= 2 * ks.runs.back().data.size()) {
+      Entries::RunData& a = ks.runs[ks.runs.size() - 2];
+      Entries::RunData& b = ks.runs.back();
+      merged.clear();
+      size_t n = merge_runs(a.data, b.data, merged);
+      data_bytes_ -= a.data.capacity() + b.data.capacity();
+      entries_ -= a.count + b.count;
+      ks.runs.pop_back();  // b
+      if (n == 0) {
+        ks.runs.pop_back();  // a
+      } else {
+        a.data = std::string(merged);
+        a.count = n;
+        data_bytes_ += a.data.capacity();
+        entries_ += n;
+      }
+    }
+    if (ks.runs.empty()) map_.erase(it);
   }
   updates.clear();
 }
 
 size_t Arrangement::size_bytes() const {
-  // A node: the key string and KeyState (2 x 32 + 8) plus the next pointer and cached hash;
-  // a bucket pointer per key.
-  size_t per_key = sizeof(std::string) + sizeof(KeyState) + 2 * sizeof(void*) + sizeof(void*);
-  size_t keys = 0;
-  for (const auto& [k, v] : map_) keys += k.size() > 15 ? k.capacity() + 1 : 0;
-  return data_bytes_ + keys + map_.size() * per_key;
+  // A node: the key string, the KeyState's vector, the next pointer and the cached hash; a
+  // bucket pointer per key; the runs' headers.
+  size_t per_key = sizeof(std::string) + sizeof(KeyState) + 3 * sizeof(void*);
+  size_t extra = 0;
+  for (const auto& [k, v] : map_) {
+    extra += k.size() > 15 ? k.capacity() + 1 : 0;
+    extra += v.runs.capacity() * sizeof(Entries::RunData);
+  }
+  return data_bytes_ + extra + map_.size() * per_key;
 }
 
 }  // namespace freshet::dataflow

@@ -195,13 +195,13 @@ class JoinOp final : public Operator {
     // ΔA ⋈ B_old
     for (const KeyedUpdate& a : dl) {
       if (auto es = right_.find(a.key)) {
-        for (const auto& [b, d] : *es) emit(ctx, a.row, b, mul_diffs(a.diff, d), out);
+        es->for_each([&](RowRef b, int64_t d) { emit(ctx, a.row, b, mul_diffs(a.diff, d), out); });
       }
     }
     // A_old ⋈ ΔB
     for (const KeyedUpdate& b : dr) {
       if (auto es = left_.find(b.key)) {
-        for (const auto& [a, d] : *es) emit(ctx, a, b.row, mul_diffs(d, b.diff), out);
+        es->for_each([&](RowRef a, int64_t d) { emit(ctx, a, b.row, mul_diffs(d, b.diff), out); });
       }
     }
     // ΔA ⋈ ΔB through a hash of the smaller delta.
