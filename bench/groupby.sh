@@ -9,9 +9,8 @@ set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
 : "${ROWS:=1000000}" "${NGROUPS:=10000}" "${RUNS:=5}" "${WORKERS_LIST:=1 2}" "${PG:=1}"
-WORK=$(mktemp -d /tmp/freshet-bench-groupby.XXXXXX)
-cleanup() { stop_freshet; stop_postgres; rm -rf "$WORK"; }
-trap cleanup EXIT
+# start_freshet / start_postgres (test/e2e/lib.sh) stop the servers and remove their
+# directories on exit.
 QUERY="SELECT g, count(*), sum(id), min(s), max(s) FROM t GROUP BY g"
 LOAD="CREATE TABLE t (id bigint, g int, s text);
 INSERT INTO t SELECT i, i % $NGROUPS, 'row-' || (i::bigint * 7919 % $ROWS)::text FROM generate_series(1, $ROWS) AS i;"
