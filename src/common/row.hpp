@@ -22,6 +22,9 @@ class RowRef {
   RowRef() = default;
   explicit RowRef(std::string_view bytes) : bytes_(bytes) {}
   std::string_view bytes() const { return bytes_; }
+  RowRef ref() const { return *this; }
+  size_t size_bytes() const { return bytes_.size(); }
+  bool empty() const { return bytes_.empty(); }
   // Appends the datums to out (borrowing this row's bytes).
   void unpack_into(std::vector<Datum>& out) const;
   std::vector<Datum> unpack() const {
@@ -42,6 +45,11 @@ class Row {
  public:
   Row() = default;
   explicit Row(std::string bytes) : bytes_(std::move(bytes)) {}
+  // A copy of a borrowed row (one allocation unless it fits the string's inline buffer).
+  // Implicit so that state keyed by Row (maps, arrangements) takes a batch's RowRef directly.
+  Row(RowRef r) : bytes_(r.bytes()) {}  // NOLINT(google-explicit-constructor)
+  // Borrowing view; the Row must outlive it.
+  operator RowRef() const { return RowRef(bytes_); }  // NOLINT(google-explicit-constructor)
   static Row pack(std::span<const Datum> datums);
 
   RowRef ref() const { return RowRef(bytes_); }

@@ -6,40 +6,100 @@
 
 namespace freshet::dataflow {
 
+size_t Arrangement::merge_runs(std::string_view a, std::string_view b, std::string& out) {
+  Run ra(a), rb(b);
+  auto x = ra.begin(), y = rb.begin();
+  const auto xe = ra.end(), ye = rb.end();
+  size_t n = 0;
+  while (x != xe || y != ye) {
+    std::string_view row;
+    int64_t d;
+    if (y == ye || (x != xe && (*x).first.bytes() < (*y).first.bytes())) {
+      row = (*x).first.bytes();
+      d = (*x).second;
+      ++x;
+    } else if (x == xe || (*y).first.bytes() < (*x).first.bytes()) {
+      row = (*y).first.bytes();
+      d = (*y).second;
+      ++y;
+    } else {
+      row = (*x).first.bytes();
+      d = add_diffs((*x).second, (*y).second);
+      ++x;
+      ++y;
+    }
+    if (d != 0) {
+      Run::put(out, row, d);
+      ++n;
+    }
+  }
+  return n;
+}
+
 void Arrangement::apply(std::vector<KeyedUpdate>& updates) {
   if (updates.empty()) return;
   std::sort(updates.begin(), updates.end(), [](const KeyedUpdate& a, const KeyedUpdate& b) {
     if (a.key != b.key) return a.key < b.key;
     return a.row.bytes() < b.row.bytes();
   });
+  std::string run, merged;
   for (size_t i = 0; i < updates.size();) {
     size_t j = i;
     while (j < updates.size() && updates[j].key == updates[i].key) ++j;
-    auto [it, inserted] = map_.try_emplace(updates[i].key);
-    Entries& e = it->second;
-    entries_ -= e.size();
-    size_t mid = e.size();
-    for (size_t k = i; k < j; ++k) e.emplace_back(std::move(updates[k].row), updates[k].diff);
-    std::inplace_merge(e.begin(), e.begin() + static_cast<ptrdiff_t>(mid), e.end(),
-                       [](const auto& a, const auto& b) { return a.first.bytes() < b.first.bytes(); });
-    size_t out = 0;
-    for (size_t k = 0; k < e.size();) {
-      size_t m = k + 1;
-      int64_t d = e[k].second;
-      while (m < e.size() && e[m].first == e[k].first) d = add_diffs(d, e[m++].second);
+    // The key's new run: the updates [i, j), consolidated.
+    run.clear();
+    size_t count = 0;
+    for (size_t k = i; k < j;) {
+      std::string_view row = updates[k].row.bytes();
+      int64_t d = 0;
+      while (k < j && updates[k].row.bytes() == row) d = add_diffs(d, updates[k++].diff);
       if (d != 0) {
-        if (out != k) e[out] = std::move(e[k]);
-        e[out].second = d;
-        ++out;
+        Run::put(run, row, d);
+        ++count;
       }
-      k = m;
     }
-    e.resize(out);
-    entries_ += e.size();
-    if (e.empty()) map_.erase(it);
     i = j;
+    if (count == 0) continue;
+    auto it = map_.find(updates[j - 1].key);
+    if (it == map_.end()) it = map_.emplace(std::string(updates[j - 1].key), KeyState{}).first;
+    KeyState& ks = it->second;
+    // Runs sized to fit (a copy; run keeps its capacity for the next key).
+    ks.runs.push_back({std::string(run), count});
+    data_bytes_ += ks.runs.back().data.capacity();
+    entries_ += count;
+    // Merge while the older run is at most twice the newer: O(log n) runs per key.
+    while (ks.runs.size() >= 2 && ks.runs[ks.runs.size() - 2].data.size() <= 2 * ks.runs.back().data.size()) {
+      Entries::RunData& a = ks.runs[ks.runs.size() - 2];
+      Entries::RunData& b = ks.runs.back();
+      merged.clear();
+      size_t n = merge_runs(a.data, b.data, merged);
+      data_bytes_ -= a.data.capacity() + b.data.capacity();
+      entries_ -= a.count + b.count;
+      ks.runs.pop_back();  // b
+      if (n == 0) {
+        ks.runs.pop_back();  // a
+      } else {
+        a.data = std::string(merged);
+        a.count = n;
+        data_bytes_ += a.data.capacity();
+        entries_ += n;
+      }
+    }
+    if (ks.runs.empty()) map_.erase(it);
   }
   updates.clear();
+}
+
+size_t Arrangement::size_bytes() const {
+  // A node: the key string, the KeyState's vector, the next pointer and the cached hash; a
+  // bucket pointer per key; the runs' headers.
+  size_t per_key = sizeof(std::string) + sizeof(KeyState) + 3 * sizeof(void*);
+  size_t extra = 0;
+  for (const auto& [k, v] : map_) {
+    extra += k.size() > 15 ? k.capacity() + 1 : 0;
+    extra += v.runs.capacity() * sizeof(Entries::RunData);
+  }
+  return data_bytes_ + extra + map_.size() * per_key;
 }
 
 }  // namespace freshet::dataflow

@@ -1,15 +1,26 @@
 #pragma once
 // Arrangement: a collection indexed by key, consolidated: for each key (canonical key bytes,
 // update.hpp), the multiset of rows with that key as (row, multiplicity) pairs, sorted by row
-// bytes, with no zero multiplicities. Joins arrange both inputs; `CREATE INDEX` will keep one
-// up to date and share it between dataflows.
+// bytes, with no zero multiplicities. Joins arrange both inputs.
 //
-// Cost: apply() is O(d log d + sum over touched keys of their size) for d updates (the new
-// updates are sorted and merged into each touched key's sorted list). Memory per entry: the
-// row's packed bytes plus ~40 bytes; per key the key's bytes plus the map node.
-// Threads: owned by one dataflow thread.
+// Layout (src/dataflow/README.md, "Data layout"): per key a few sorted runs, each one
+// contiguous buffer of entries (the multiplicity and the row's length as varints, then the
+// row's packed bytes) in row-byte order, consolidated within the run. No allocation per row:
+// memory per arranged row is its bytes plus 2 (rows under 128 bytes), and per key the key's bytes plus the hash node and the
+// runs' headers (about 100 bytes).
+//
+// Cost: apply() sorts the d updates (O(d log d)) and adds them to each touched key as a new
+// run; runs of a key are merged (and consolidated) while the older one is at most twice the
+// size of the newer, a spine per key: a key keeps O(log n) runs and each entry is merged
+// O(log n) times, so work per step is proportional to the change (amortized), even for a key
+// holding every row (a cross join). Entries of one row may sit in several runs until they
+// merge: a reader sees every (row, multiplicity) and must sum them (a join's output is a sum
+// anyway).
+// Threads: owned by one dataflow thread (one shard).
 
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,29 +31,119 @@
 
 namespace freshet::dataflow {
 
+// An update with its key, borrowed: the key's and the row's bytes belong to the caller (the
+// step's arena and input batch) and must live until apply() returns.
 struct KeyedUpdate {
-  std::string key;  // canonical key bytes
-  Row row;
+  std::string_view key;  // canonical key bytes
+  RowRef row;
   int64_t diff = 0;
 };
 
 class Arrangement {
  public:
-  using Entries = std::vector<std::pair<Row, int64_t>>;
+  // One sorted run of a key's entries: iterate as (RowRef row, int64_t multiplicity) pairs.
+  class Run {
+   public:
+    explicit Run(std::string_view data) : data_(data) {}
+    // Entry encoding: the multiplicity as a zigzag varint, the row's length as a varint, the
+    // row's bytes (2 bytes of header for a row under 128 bytes with a small multiplicity).
+    static void put(std::string& out, std::string_view row, int64_t diff) {
+      char buf[20];
+      size_t n = put_varint(buf, (static_cast<uint64_t>(diff) << 1) ^ static_cast<uint64_t>(diff >> 63));
+      n += put_varint(buf + n, row.size());
+      out.append(buf, n);
+      out.append(row);
+    }
+    class iterator {
+     public:
+      // REQUIRES: p is the start of an entry, or end (then never dereferenced).
+      iterator(const char* p, const char* end) : p_(p), end_(end) {
+        if (p_ != end) decode();
+      }
+      std::pair<RowRef, int64_t> operator*() const { return {row_, diff_}; }
+      iterator& operator++() {
+        p_ = next_;
+        if (p_ != end_) decode();
+        return *this;
+      }
+      bool operator!=(const iterator& o) const { return p_ != o.p_; }
+      bool operator==(const iterator& o) const { return p_ == o.p_; }
 
-  // Adds the updates (the vector is consumed).
+     private:
+      void decode() {
+        const char* q = p_;
+        uint64_t z = get_varint(q);
+        uint64_t n = get_varint(q);
+        diff_ = static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+        row_ = RowRef(std::string_view(q, n));
+        next_ = q + n;
+      }
+      const char* p_;
+      const char* end_;
+      const char* next_ = nullptr;
+      RowRef row_;
+      int64_t diff_ = 0;
+    };
+    iterator begin() const { return iterator(data_.data(), data_.data() + data_.size()); }
+    iterator end() const { return iterator(data_.data() + data_.size(), data_.data() + data_.size()); }
+    bool empty() const { return data_.empty(); }
+
+   private:
+    static size_t put_varint(char* out, uint64_t v) {
+      size_t n = 0;
+      while (v >= 0x80) {
+        out[n++] = static_cast<char>((v & 0x7f) | 0x80);
+        v >>= 7;
+      }
+      out[n++] = static_cast<char>(v);
+      return n;
+    }
+    static uint64_t get_varint(const char*& p) {
+      uint64_t v = 0;
+      for (int shift = 0;; shift += 7) {
+        uint8_t b = static_cast<uint8_t>(*p++);
+        v |= static_cast<uint64_t>(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) return v;
+      }
+    }
+    std::string_view data_;
+  };
+  // The entries of one key: for_each(f) calls f(RowRef row, int64_t multiplicity) for each
+  // entry of each run. Borrowed from the arrangement: valid until its next apply().
+  class Entries {
+   public:
+    struct RunData {
+      std::string data;  // entries: int64 diff, uint32 length, row bytes; in row-byte order
+      size_t count = 0;  // entries in data
+    };
+    explicit Entries(const std::vector<RunData>* runs) : runs_(runs) {}
+    template <typename F>
+    void for_each(F&& f) const {
+      for (const RunData& r : *runs_)
+        for (auto [row, d] : Run(r.data)) f(row, d);
+    }
+    size_t num_runs() const { return runs_->size(); }
+
+   private:
+    const std::vector<RunData>* runs_;
+  };
+
+  // Adds the updates, copying their rows (the vector is consumed).
   void apply(std::vector<KeyedUpdate>& updates);
-  // The consolidated rows of a key, or null when it has none.
-  const Entries* find(std::string_view key) const {
+  // The consolidated rows of a key, or nullopt when it has none.
+  std::optional<Entries> find(std::string_view key) const {
     auto it = map_.find(key);
-    return it == map_.end() ? nullptr : &it->second;
+    return it == map_.end() ? std::nullopt : std::optional<Entries>(Entries(&it->second.runs));
   }
   size_t num_keys() const { return map_.size(); }
   size_t num_entries() const { return entries_; }
+  // Bytes held: the entries' buffers (their capacity) and keys, plus an estimate of the hash
+  // table's nodes and buckets.
+  size_t size_bytes() const;
   bool empty() const { return map_.empty(); }
   template <typename F>
   void for_each(F&& f) const {
-    for (const auto& [k, v] : map_) f(std::string_view(k), v);
+    for (const auto& [k, v] : map_) f(std::string_view(k), Entries(&v.runs));
   }
 
  private:
@@ -50,8 +151,14 @@ class Arrangement {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return hash_bytes(s); }
   };
-  std::unordered_map<std::string, Entries, StringHash, std::equal_to<>> map_;
+  struct KeyState {
+    std::vector<Entries::RunData> runs;  // sorted runs, oldest (largest) first
+  };
+  // Merges runs a and b (sorted) into out, summing equal rows; returns the entries written.
+  static size_t merge_runs(std::string_view a, std::string_view b, std::string& out);
+  std::unordered_map<std::string, KeyState, StringHash, std::equal_to<>> map_;
   size_t entries_ = 0;
+  size_t data_bytes_ = 0;
 };
 
 }  // namespace freshet::dataflow

@@ -36,16 +36,8 @@ void StepContext::reserve_output(Batch& out, size_t& reserved) const {
 }
 
 namespace {
-// Polls for cancellation: a batch can hold tens of millions of rows.
-uint64_t batch_bytes(const Batch& b, const StepContext& ctx) {
-  uint64_t n = b.size() * sizeof(Update);
-  size_t i = 0;
-  for (const Update& u : b) {
-    n += u.row.size_bytes();
-    if ((++i & kPollMask) == 0) ctx.check_cancelled();
-  }
-  return n;
-}
+// O(1): a batch knows the bytes of its blocks.
+uint64_t batch_bytes(const Batch& b, const StepContext&) { return b.bytes(); }
 
 // Inputs an operator is done with: a big one is freed on the reaper thread, so that freeing
 // millions of rows does not delay this query's next cancellation check (or its answer).
@@ -94,20 +86,16 @@ void Dataflow::push(NodeId source, Batch batch) {
     }
     for (size_t s = 0; s < n; ++s) {
       size_t lo = std::min(batch.size(), s * per), hi = std::min(batch.size(), lo + per);
-      Batch slice(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(lo)),
-                  std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(hi)));
+      Batch slice;  // the rows' bytes are copied: each shard owns its slice's buffers
+      slice.reserve(hi - lo);
+      for (size_t i = lo; i < hi; ++i) slice.push_back(batch[i]);
       shards_[(next_push_shard_ + s) % n]->push(source, std::move(slice));
     }
     ++next_push_shard_;
     return;
   }
   FRESHET_ASSERT(source < nodes_.size() && nodes_[source].op == nullptr);
-  Batch& p = nodes_[source].pending;
-  if (p.empty()) {
-    p = std::move(batch);
-  } else {
-    p.insert(p.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-  }
+  nodes_[source].pending.append(std::move(batch));
 }
 
 void Dataflow::step(uint64_t t, const EvalContext& ectx) {
@@ -182,10 +170,7 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
 Batch Dataflow::take_output(NodeId n) {
   if (!shards_.empty()) {
     Batch all = shards_[0]->take_output(n);
-    for (size_t s = 1; s < shards_.size(); ++s) {
-      Batch b = shards_[s]->take_output(n);
-      all.insert(all.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
-    }
+    for (size_t s = 1; s < shards_.size(); ++s) all.append(shards_[s]->take_output(n));
     return all;
   }
   FRESHET_ASSERT(n < nodes_.size());
@@ -223,13 +208,7 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
   const bool no_key = ex.kind == Exchange::Kind::kSingle ||
                       (ex.key_exprs.empty() && ex.key_columns.empty() && !ex.whole_row);
   if (no_key) {
-    Batch& dst = to[0];
-    if (dst.empty()) {
-      dst = std::move(from);
-    } else {
-      dst.insert(dst.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
-    }
-    from.clear();
+    to[0].append(std::move(from));
     return;
   }
   // Room for an even spread and a quarter more, so that a big input is not reallocated
@@ -255,7 +234,7 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
       append_canonical_key(key, bytes);
       ctx.arena->reset();
     }
-    to[hash(bytes) % n].push_back(std::move(u));
+    to[hash(bytes) % n].push_back(u);  // copies the row into the bucket's buffers
   }
   from.clear();
 }
@@ -302,8 +281,11 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
   const bool budget = limits_.memory_budget_bytes != 0;
   WorkerPool& pool = WorkerPool::global();
   // Below this many input updates a node's shards run one after the other on this thread:
-  // handing work to the pool costs more than it saves.
-  constexpr size_t kParallelMin = 2048;
+  // handing work to the pool costs more than it saves. With rows in per-batch blocks
+  // (update.hpp) a shard's work no longer frees rows another thread allocated, and the caller
+  // runs any shard the pool has not claimed yet, so the hand-over costs a lock and a wake-up:
+  // a few microseconds against ~1 us per update (src/dataflow/README.md, "Data layout").
+  constexpr size_t kParallelMin = 256;
   ctxs[0]->check_cancelled();
   const Node& pn = proto[i];
   if (pn.op == nullptr) {
@@ -358,30 +340,13 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
     }
     for (size_t s = 0; s < n; ++s) {
       Batch& dst = inputs[s][j];
-      size_t rows = 0, nonempty = 0;
+      size_t rows = 0;
+      for (size_t p = 0; p < n; ++p) rows += buckets[p][s].size();
+      // Reserved up front, so that a big input is not reallocated (an uninterruptible move).
+      if (rows >= kPollRows) dst.reserve(rows);
       for (size_t p = 0; p < n; ++p) {
-        rows += buckets[p][s].size();
-        nonempty += buckets[p][s].empty() ? 0 : 1;
-      }
-      // One sender: its batch is moved whole. Several and big: copied in slices into one
-      // batch reserved up front, polling between slices (no reallocation of a big batch).
-      const bool slices = nonempty > 1 && rows >= kPollRows;
-      if (slices) dst.reserve(rows);
-      for (size_t p = 0; p < n; ++p) {
-        Batch& b = buckets[p][s];
-        if (dst.empty()) {
-          dst = std::move(b);
-        } else if (!slices) {
-          dst.insert(dst.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
-        } else {
-          for (size_t lo = 0; lo < b.size(); lo += kPollRows) {
-            const size_t hi = std::min(b.size(), lo + kPollRows);
-            dst.insert(dst.end(), std::make_move_iterator(b.begin() + static_cast<std::ptrdiff_t>(lo)),
-                       std::make_move_iterator(b.begin() + static_cast<std::ptrdiff_t>(hi)));
-            ctxs[0]->check_cancelled();
-          }
-        }
-        b.clear();
+        dst.append(std::move(buckets[p][s]));  // takes the bucket's buffers, copies no row
+        ctxs[0]->check_cancelled();
       }
     }
   }

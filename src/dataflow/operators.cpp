@@ -44,12 +44,17 @@ struct StringHash {
 
 class MfpOp final : public Operator {
  public:
-  explicit MfpOp(std::vector<MfpStage> stages) : stages_(std::move(stages)) {}
+  explicit MfpOp(std::vector<MfpStage> stages) : stages_(std::move(stages)) {
+    for (const MfpStage& s : stages_) filter_only_ = filter_only_ && s.kind == MfpStage::Kind::kFilter;
+  }
   std::string name() const override { return "Mfp"; }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     Batch& in = inputs[0];
-    out.reserve(out.size() + in.size());
+    // A filter keeps rows as they are: the kept updates are compacted in place and the input's
+    // buffers become the output's (no row is copied).
+    size_t kept = 0;
+    if (!filter_only_) out.reserve(out.size() + in.size());
     std::vector<Datum> row, tmp;
     Arena* arena = ctx.eval.arena;
     size_t n = 0;
@@ -90,30 +95,32 @@ class MfpOp final : public Operator {
       }
       if (keep) {
         if (changed) {
-          out.push_back(Update{Row::pack(row), u.time, u.diff});
+          packed_.clear();
+          RowPacker(packed_).push_all(row);
+          out.emplace_back(RowRef(packed_), u.time, u.diff);
         } else {
-          out.push_back(std::move(u));
+          in[kept++] = u;
         }
       }
       arena->reset();
+    }
+    if (filter_only_) {
+      in.truncate(kept);
+      out.append(std::move(in));
     }
   }
 
  private:
   std::vector<MfpStage> stages_;
+  bool filter_only_ = true;
+  std::string packed_;  // the row being packed (copied into the output batch)
 };
 
 class UnionOp final : public Operator {
  public:
   std::string name() const override { return "Union"; }
   void step(StepContext&, std::span<Batch> inputs, Batch& out) override {
-    for (Batch& b : inputs) {
-      if (out.empty()) {
-        out = std::move(b);
-      } else {
-        out.insert(out.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
-      }
-    }
+    for (Batch& b : inputs) out.append(std::move(b));
   }
 };
 
@@ -121,10 +128,8 @@ class NegateOp final : public Operator {
  public:
   std::string name() const override { return "Negate"; }
   void step(StepContext&, std::span<Batch> inputs, Batch& out) override {
-    for (Update& u : inputs[0]) {
-      u.diff = -u.diff;
-      out.push_back(std::move(u));
-    }
+    for (Update& u : inputs[0]) u.diff = -u.diff;
+    out.append(std::move(inputs[0]));
   }
 };
 
@@ -151,8 +156,10 @@ class EqualityFilterOp final : public Operator {
   std::string name() const override { return "EqualityFilter"; }
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row;
+    Batch& in = inputs[0];
+    size_t kept = 0;  // compacted in place; the input's buffers become the output's
     size_t n = 0;
-    for (Update& u : inputs[0]) {
+    for (Update& u : in) {
       if ((++n & kPollMask) == 0) ctx.check_cancelled();
       row.clear();
       u.row.unpack_into(row);
@@ -163,9 +170,11 @@ class EqualityFilterOp final : public Operator {
           break;
         }
       }
-      if (keep) out.push_back(std::move(u));
+      if (keep) in[kept++] = u;
       ctx.eval.arena->reset();
     }
+    in.truncate(kept);
+    out.append(std::move(in));
   }
 
  private:
@@ -188,14 +197,14 @@ class JoinOp final : public Operator {
     std::vector<KeyedUpdate> dr = key_batch(ctx, inputs[1], spec_.right_key);
     // ΔA ⋈ B_old
     for (const KeyedUpdate& a : dl) {
-      if (const Arrangement::Entries* es = right_.find(a.key)) {
-        for (const auto& [b, d] : *es) emit(ctx, a.row, b, mul_diffs(a.diff, d), out);
+      if (auto es = right_.find(a.key)) {
+        es->for_each([&](RowRef b, int64_t d) { emit(ctx, a.row, b, mul_diffs(a.diff, d), out); });
       }
     }
     // A_old ⋈ ΔB
     for (const KeyedUpdate& b : dr) {
-      if (const Arrangement::Entries* es = left_.find(b.key)) {
-        for (const auto& [a, d] : *es) emit(ctx, a, b.row, mul_diffs(d, b.diff), out);
+      if (auto es = left_.find(b.key)) {
+        es->for_each([&](RowRef a, int64_t d) { emit(ctx, a, b.row, mul_diffs(d, b.diff), out); });
       }
     }
     // ΔA ⋈ ΔB through a hash of the smaller delta.
@@ -223,6 +232,7 @@ class JoinOp final : public Operator {
       left_.apply(dl);
       right_.apply(dr);
     }
+    keys_.reset();
   }
 
  private:
@@ -234,6 +244,7 @@ class JoinOp final : public Operator {
       if (u.diff == 0) continue;
       KeyedUpdate ku;
       if (!key.empty()) {
+        kbytes_.clear();
         row.clear();
         u.row.unpack_into(row);
         k.clear();
@@ -250,18 +261,18 @@ class JoinOp final : public Operator {
           ctx.eval.arena->reset();
           continue;
         }
-        append_canonical_key(k, ku.key);
+        append_canonical_key(k, kbytes_);
+        ku.key = keys_.copy(kbytes_);
         ctx.eval.arena->reset();
       }
-      ku.row = std::move(u.row);
+      ku.row = u.row;  // borrows the input batch, which outlives the step
       ku.diff = u.diff;
-      out.push_back(std::move(ku));
+      out.push_back(ku);
     }
-    batch.clear();
     return out;
   }
 
-  void emit(StepContext& ctx, const Row& a, const Row& b, int64_t diff, Batch& out) {
+  void emit(StepContext& ctx, RowRef a, RowRef b, int64_t diff, Batch& out) {
     if (!spec_.residual_equal.empty()) {
       if ((++rejected_ & kPollMask) == 0) ctx.check_cancelled();  // pairs that the residual may drop
       scratch_.clear();
@@ -277,12 +288,8 @@ class JoinOp final : public Operator {
       ctx.eval.arena->reset();
       if (!ok) return;
     }
-    std::string bytes;
-    bytes.reserve(a.size_bytes() + b.size_bytes());
-    bytes.append(a.bytes());
-    bytes.append(b.bytes());
-    size_t row_bytes = bytes.size();
-    out.push_back(Update{Row(std::move(bytes)), ctx.time, diff});
+    const size_t row_bytes = a.size_bytes() + b.size_bytes();
+    out.push_concat(a, b, ctx.time, diff);
     if ((out.size() & kPollMask) == 0) {
       ctx.check_cancelled();
       ctx.check_size(out.size());
@@ -298,6 +305,8 @@ class JoinOp final : public Operator {
   std::vector<Datum> scratch_;
   size_t reserved_ = 0;  // of this step's output (ctx.reserve_output)
   size_t rejected_ = 0;  // pairs checked against the residual equalities (polling)
+  Arena keys_;          // this step's canonical join keys (reset after the step)
+  std::string kbytes_;  // the key being encoded
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -130,12 +130,7 @@ class LetRecOp final : public Operator {
     // on every tick: temporal filters inside it release their scheduled updates.
     feed(body_, body_feeds_, inputs, change, /*move=*/true);
     body_.dataflow->step(ctx.time, ctx.eval);
-    Batch b = body_.dataflow->take_output(body_.output);
-    if (out.empty()) {
-      out = std::move(b);
-    } else {
-      out.insert(out.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
-    }
+    out.append(body_.dataflow->take_output(body_.output));
   }
 
  private:
@@ -226,7 +221,7 @@ class LetRecOp final : public Operator {
       for (size_t i = 0; i < nb; ++i) {
         apply_to(state[i], delta[i]);
         ctx.check_size(total[i].size() + delta[i].size());
-        total[i].insert(total[i].end(), delta[i].begin(), delta[i].end());
+        total[i].append(Batch(delta[i]));  // a copy: delta[i] feeds the next iteration
       }
       if (limit_.return_at_limit && iteration == limit_.max_iterations) break;
     }

@@ -139,6 +139,7 @@ class FlatMapOp final : public Operator {
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row, args;
+    std::string packed;  // the row being packed (copied into the output batch)
     size_t n = 0;
     size_t reserved = 0;  // ctx.reserve_output
     for (Update& u : inputs[0]) {
@@ -154,7 +155,9 @@ class FlatMapOp final : public Operator {
         row.resize(base);
         row.insert(row.end(), d, d + nd);
         if (spec_.with_ordinality) row.push_back(Datum::from_int(++ordinal));
-        out.push_back(Update{Row::pack(row), u.time, u.diff});
+        packed.clear();
+        RowPacker(packed).push_all(row);
+        out.emplace_back(RowRef(packed), u.time, u.diff);
         if ((out.size() & kPollMask) == 0) {  // one row may produce billions (generate_series)
           ctx.check_cancelled();
           ctx.check_size(out.size());

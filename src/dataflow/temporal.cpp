@@ -120,7 +120,7 @@ class TemporalFilterOp final : public Operator {
       uint64_t until64 = until >= static_cast<i128>(kForever) ? kForever : static_cast<uint64_t>(until);
       if (static_cast<uint64_t>(at) == now) {
         if (keep_state_ && until64 != kForever) schedule(until64, u.row, -u.diff);
-        out.push_back(Update{std::move(u.row), now, u.diff});
+        out.push_back(Update{u.row, now, u.diff});
       } else if (keep_state_) {
         // Not valid yet: it enters at `from`, and leaves at `until`.
         schedule(static_cast<uint64_t>(at), u.row, u.diff);
@@ -131,17 +131,15 @@ class TemporalFilterOp final : public Operator {
     while (!queue_.empty() && queue_.begin()->first <= now) {
       Batch& b = queue_.begin()->second;
       queued_ -= b.size();
-      for (Update& u : b) {
-        u.time = now;
-        out.push_back(std::move(u));
-      }
+      for (Update& u : b) u.time = now;
+      out.append(std::move(b));  // takes the queued batch's buffers
       queue_.erase(queue_.begin());
     }
     consolidate(out);
   }
 
  private:
-  void schedule(uint64_t t, const Row& row, int64_t diff) {
+  void schedule(uint64_t t, RowRef row, int64_t diff) {
     queue_[t].push_back(Update{row, t, diff});
     ++queued_;
   }

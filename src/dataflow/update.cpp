@@ -15,6 +15,59 @@ int64_t add_diffs(int64_t a, int64_t b) {
   return r;
 }
 
+Batch::Batch(const Batch& other) : updates_(other.updates_) {
+  size_t n = 0;
+  for (const Update& u : other.updates_) n += u.row.size_bytes();
+  reserve_bytes(n);
+  for (Update& u : updates_) u.row = copy_row(u.row);
+}
+
+Batch& Batch::operator=(const Batch& other) {
+  if (this != &other) *this = Batch(other);
+  return *this;
+}
+
+void Batch::append(Batch&& other) {
+  if (other.updates_.empty()) {
+    other.clear();
+    return;
+  }
+  if (updates_.empty() && blocks_.empty()) {
+    *this = std::move(other);
+    other.clear();
+    return;
+  }
+  updates_.insert(updates_.end(), other.updates_.begin(), other.updates_.end());
+  // Our current block stays the one we fill; the other's blocks only keep its rows alive.
+  std::unique_ptr<char[]> mine;
+  if (!blocks_.empty()) {
+    mine = std::move(blocks_.back());
+    blocks_.pop_back();
+  }
+  for (auto& b : other.blocks_) blocks_.push_back(std::move(b));
+  if (mine) blocks_.push_back(std::move(mine));
+  block_bytes_ += other.block_bytes_;
+  other.clear();
+}
+
+void Batch::reserve_bytes(size_t n) {
+  if (n > remaining_) grow(n);
+}
+
+void Batch::grow(size_t n) {
+  // Geometric from 128 bytes up to 1 MB a block (a one-row batch stays small; a big one makes
+  // few allocations); a row larger than that gets a block of its own size. What was left in
+  // the previous block is given up (at most half of what the batch holds).
+  constexpr size_t kFirst = 128, kMax = size_t{1} << 20;
+  size_t size = last_block_ == 0 ? kFirst : std::min(last_block_ * 2, kMax);
+  if (size < n) size = n;
+  blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+  last_block_ = size;
+  block_bytes_ += size;
+  cur_ = blocks_.back().get();
+  remaining_ = size;
+}
+
 void consolidate(Batch& batch) {
   if (batch.size() <= 1) {
     if (batch.size() == 1 && batch[0].diff == 0) batch.clear();
@@ -33,13 +86,13 @@ void consolidate(Batch& batch) {
       ++j;
     }
     if (d != 0) {
-      if (out != i) batch[out] = std::move(batch[i]);
+      if (out != i) batch[out] = batch[i];
       batch[out].diff = d;
       ++out;
     }
     i = j;
   }
-  batch.resize(out);
+  batch.truncate(out);
 }
 
 void consolidate(std::vector<std::pair<Row, int64_t>>& rows) {

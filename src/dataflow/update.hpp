@@ -11,6 +11,8 @@
 // into one bucket. The canonical key is an index only; outputs carry the original rows.
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -21,14 +23,102 @@
 
 namespace freshet::dataflow {
 
+// One update. `row` borrows bytes that the Batch holding the update owns (its arena): an
+// Update outside a Batch is only a way to hand a row to Batch::push_back, which copies it.
 struct Update {
-  Row row;
+  RowRef row;
   uint64_t time = 0;
   int64_t diff = 0;
 };
 
-// A batch of updates. Operators process one timestamp's batch at a time.
-using Batch = std::vector<Update>;
+// A batch of updates, the unit operators consume and produce (one timestamp's batch at a
+// time). Layout (src/dataflow/README.md, "Data layout"): the rows' packed bytes are appended
+// to a few large blocks owned by the batch, and the updates are a vector of (row view, time,
+// diff), 32 bytes each. So building a batch allocates per block, not per row; moving it, also
+// to another thread, moves two vectors; append() concatenates batches by taking the other's
+// blocks (no row is copied); freeing it frees its blocks. Row views stay valid while the batch
+// lives, across moves and append() (blocks never move), but not across clear() or copy.
+// Threads: one owner at a time (batches are handed between threads whole).
+class Batch {
+ public:
+  using value_type = Update;
+  using iterator = std::vector<Update>::iterator;
+  using const_iterator = std::vector<Update>::const_iterator;
+
+  Batch() = default;
+  Batch(Batch&&) noexcept = default;
+  Batch& operator=(Batch&&) noexcept = default;
+  // A deep copy: the rows are copied into one block of the new batch.
+  Batch(const Batch& other);
+  Batch& operator=(const Batch& other);
+
+  // Appends u, copying its row's bytes into this batch.
+  void push_back(const Update& u) { updates_.push_back(Update{copy_row(u.row), u.time, u.diff}); }
+  void emplace_back(RowRef row, uint64_t time, int64_t diff) {
+    updates_.push_back(Update{copy_row(row), time, diff});
+  }
+  // Appends the concatenation of two packed rows (a joined row) without an intermediate copy.
+  void push_concat(RowRef a, RowRef b, uint64_t time, int64_t diff) {
+    const size_t n = a.size_bytes() + b.size_bytes();
+    char* p = allocate(n);
+    if (a.size_bytes() != 0) std::memcpy(p, a.bytes().data(), a.size_bytes());
+    if (b.size_bytes() != 0) std::memcpy(p + a.size_bytes(), b.bytes().data(), b.size_bytes());
+    updates_.push_back(Update{RowRef(std::string_view(p, n)), time, diff});
+  }
+  // Appends other's updates and takes its blocks (other is left empty). O(other.size()) for
+  // the update vector, O(blocks) for the bytes.
+  void append(Batch&& other);
+
+  size_t size() const { return updates_.size(); }
+  bool empty() const { return updates_.empty(); }
+  iterator begin() { return updates_.begin(); }
+  iterator end() { return updates_.end(); }
+  const_iterator begin() const { return updates_.begin(); }
+  const_iterator end() const { return updates_.end(); }
+  Update& operator[](size_t i) { return updates_[i]; }
+  const Update& operator[](size_t i) const { return updates_[i]; }
+  Update& back() { return updates_.back(); }
+  const Update& back() const { return updates_.back(); }
+  void reserve(size_t n) { updates_.reserve(n); }
+  // Makes room for n more bytes of rows in one block.
+  void reserve_bytes(size_t n);
+  // Keeps the first n updates (their bytes stay until clear()). REQUIRES: n <= size().
+  void truncate(size_t n) { updates_.resize(n); }
+  // Drops every update and frees the blocks.
+  void clear() {
+    updates_.clear();
+    blocks_.clear();
+    cur_ = nullptr;
+    remaining_ = 0;
+    block_bytes_ = 0;
+  }
+  // Bytes this batch holds: its blocks plus its update vector (for memory budgets).
+  size_t bytes() const { return block_bytes_ + updates_.capacity() * sizeof(Update); }
+
+ private:
+  RowRef copy_row(RowRef r) {
+    const size_t n = r.size_bytes();
+    if (n == 0) return RowRef();
+    char* p = allocate(n);
+    std::memcpy(p, r.bytes().data(), n);
+    return RowRef(std::string_view(p, n));
+  }
+  char* allocate(size_t n) {
+    if (n > remaining_) grow(n);
+    char* p = cur_;
+    cur_ += n;
+    remaining_ -= n;
+    return p;
+  }
+  void grow(size_t n);
+
+  std::vector<Update> updates_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* cur_ = nullptr;     // free space in blocks_.back()
+  size_t remaining_ = 0;
+  size_t last_block_ = 0;   // size of the last block allocated (blocks grow geometrically)
+  size_t block_bytes_ = 0;  // sum of the blocks' sizes
+};
 
 // Sums the diffs of equal (time, row) pairs and drops zeros. Order afterwards: unspecified
 // but deterministic (by time, then row bytes). Cost: O(n log n).
