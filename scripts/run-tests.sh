@@ -126,7 +126,15 @@ for ph in "${phases[@]}"; do
           # when BUILD_DIR is the debug build.
           if "$BUILD_DIR/src/sql/sql_fuzz_driver" src/sql/fuzz_corpus --iterations 1000000 --seed "${FUZZ_SEED:-2}"; then
             add sql-fuzz-slow 1 0
-          else add sql-fuzz-slow 0 1; fi ;;
+          else add sql-fuzz-slow 0 1; fi
+          # Every other parser of outside bytes, 10^6 mutations each (make test runs 50,000-200,000).
+          for f in "pgwire/pgwire_fuzz_driver src/pgwire/fuzz_corpus" "pgwire/pgwire_copy_fuzz_driver src/pgwire/fuzz_corpus_copy" \
+                   "kafka/kafka_fuzz_driver src/kafka/fuzz_corpus" "server/http_api_fuzz_driver src/server/fuzz_corpus_http" \
+                   "capture/capture_postgres_fuzz_driver src/capture/postgres/fuzz_corpus"; do
+            set -- $f
+            if "$BUILD_DIR/src/$1" "$2" --iterations 1000000 --seed "${FUZZ_SEED:-2}" >/dev/null; then add "fuzz-slow:${1#*/}" 1 0
+            else echo "fuzz-slow: $1 failed"; add "fuzz-slow:${1#*/}" 0 1; fi
+          done ;;
     *) echo "unknown phase $ph"; exit 2 ;;
   esac
 done

@@ -36,8 +36,9 @@ void StepContext::reserve_output(Batch& out, size_t& reserved) const {
 }
 
 namespace {
-// O(1): a batch knows the bytes of its blocks.
-uint64_t batch_bytes(const Batch& b, const StepContext&) { return b.bytes(); }
+// O(1): a batch knows the bytes of its blocks. Reserved room not yet used is not counted
+// (reserve_output reserves up to the whole budget).
+uint64_t batch_bytes(const Batch& b, const StepContext&) { return b.used_bytes(); }
 
 // Inputs an operator is done with: a big one is freed on the reaper thread, so that freeing
 // millions of rows does not delay this query's next cancellation check (or its answer).

@@ -94,6 +94,9 @@ class Batch {
   }
   // Bytes this batch holds: its blocks plus its update vector (for memory budgets).
   size_t bytes() const { return block_bytes_ + updates_.capacity() * sizeof(Update); }
+  // The same for the updates held, not the room reserved for more (StepContext::reserve_output
+  // reserves room for a whole memory budget's worth of updates up front, untouched until used).
+  size_t used_bytes() const { return block_bytes_ + updates_.size() * sizeof(Update); }
 
  private:
   RowRef copy_row(RowRef r) {
