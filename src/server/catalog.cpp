@@ -61,6 +61,17 @@ void Catalog::check_create(const sql::ObjectInfo& obj, uint32_t role) const {
     return;
   }
   if (obj.kind == sql::ObjectKind::kTable && obj.source_id != 0) return;  // a source's table: CREATE SOURCE was checked
+  if (obj.kind == sql::ObjectKind::kSchema) {  // CREATE on the database, as PostgreSQL
+    if (!has_database_privilege(rs, role, priv::kCreate))
+      throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied for database " + std::string(kDefaultDatabase));
+    return;
+  }
+  if (obj.kind == sql::ObjectKind::kDatabase) {  // the CREATEDB attribute, as PostgreSQL
+    const Role* r = rs.find(role);
+    if (!is_superuser(rs, role) && (r == nullptr || !r->createdb))
+      throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to create database");
+    return;
+  }
   if (!has_schema_privilege(rs, obj.schema, role, priv::kCreate))
     throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied for schema " + obj.schema);
 }
