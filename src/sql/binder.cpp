@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <set>
 
 #include "common/error.hpp"
 #include "common/format.hpp"
@@ -2359,6 +2360,42 @@ std::string Binder::hoist_mutually_recursive(std::string_view sql, std::map<std:
 
 BoundQuery Binder::bind_text_with_nested(const std::string& sql, const MutuallyRecursiveQuery* mr, bool top) {
   size_t first = sql.find_first_not_of(" \t\r\n");
+  if (mr) {
+    // A WITH MUTUALLY RECURSIVE nested in a binding of another that reads the enclosing one's
+    // bindings: Materialize iterates the inner one to its fixpoint at every step of the outer
+    // one; Freshet's recursion would give other rows (Materialize's with_mutually_recursive.slt,
+    // strongly connected components), so it is refused rather than answered wrongly.
+    std::vector<Token> t = tokenize(sql);
+    size_t k = 0;
+    while (k + 1 < t.size() && !(t[k].kind == Token::Kind::kWord && t[k].text == "mutually" &&
+                                 t[k + 1].kind == Token::Kind::kWord && t[k + 1].text == "recursive"))
+      ++k;
+    // The nested query's own bindings shadow the enclosing ones.
+    std::set<std::string> own;
+    if (k >= 1 && k + 1 < t.size()) {
+      size_t from = t[k - 1].begin, to = sql.size();
+      if (k >= 2 && t[k - 2].kind == Token::Kind::kPunct && t[k - 2].text == "(") {
+        int depth = 0;
+        for (size_t j = k - 2; j < t.size(); ++j) {
+          if (t[j].kind == Token::Kind::kPunct && t[j].text == "(") ++depth;
+          if (t[j].kind == Token::Kind::kPunct && t[j].text == ")" && --depth == 0) {
+            to = t[j].begin;
+            break;
+          }
+        }
+      }
+      try {
+        for (const auto& b : split_mutually_recursive(std::string_view(sql).substr(from, to - from)).bindings) own.insert(b.name);
+      } catch (const SqlError&) {
+      }
+    }
+    for (size_t j = k + 2; k + 1 < t.size() && j < t.size(); ++j)
+      for (const auto& b : mr->bindings)
+        if ((t[j].kind == Token::Kind::kWord || t[j].kind == Token::Kind::kQuotedIdent) && t[j].text == b.name && !own.count(b.name))
+          throw SqlError(sqlstate::kFeatureNotSupported,
+                         "a WITH MUTUALLY RECURSIVE nested in a binding cannot read the enclosing query's binding \"" + b.name + "\"")
+              .with_hint("Move its bindings into the enclosing WITH MUTUALLY RECURSIVE.");
+  }
   if (mr && first != std::string::npos && sql[first] != '(' && is_mutually_recursive(sql)) {
     // A binding whose query is itself WITH MUTUALLY RECURSIVE.
     ++nested_wmr_;
