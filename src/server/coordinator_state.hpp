@@ -202,7 +202,7 @@ struct Coordinator::State {
   // every 4 x the last attempt's duration (a source writing fast into a failed view's input
   // costs one rehydration per interval, not per transaction, and at most a fifth of the time). A failed dataflow that other dataflows read (a view over it, a subscription)
   // is not rebuilt: it stays failed until dropped (they would miss its changes).
-  // REQUIRES: mu held exclusively. Defined in session.cpp (it hydrates like CREATE INDEX).
+  // REQUIRES: mu held exclusively. Defined in recovery.cpp (it hydrates like CREATE INDEX).
   void retry_failed_dataflows();
   static constexpr std::chrono::milliseconds kRetryInterval{250};
 

@@ -281,11 +281,4 @@ void Session::end_implicit_block(bool ok) {
   }
 }
 
-SinkInput attach_sink_input(Coordinator::State& state, const SinkEntry& entry) {
-  Session::State dummy;
-  std::vector<Type> no_params;
-  Executor ex(state, dummy, {}, no_params);
-  return ex.sink_input(entry);
-}
-
 }  // namespace freshet::server

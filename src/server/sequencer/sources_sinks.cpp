@@ -151,4 +151,11 @@ SinkInput Executor::sink_input(const SinkEntry& e) {
   return in;
 }
 
+SinkInput attach_sink_input(Coordinator::State& state, const SinkEntry& entry) {
+  Session::State dummy;
+  std::vector<Type> no_params;
+  Executor ex(state, dummy, {}, no_params);
+  return ex.sink_input(entry);
+}
+
 }  // namespace freshet::server
