@@ -8,8 +8,11 @@
 
 namespace freshet::server {
 
+// What a prepared statement keeps: its parse and its plan (sql/plan.hpp), or a Materialize
+// statement (streaming_parser.hpp).
 struct PreparedPlan {
   std::shared_ptr<sql::ParseTree> tree;
+  std::optional<sql::Plan> plan;  // of tree's one statement
   std::optional<sql::StreamingStatement> streaming;
 };
 
@@ -182,6 +185,7 @@ PreparedStatement Session::prepare_in_block(std::string_view sql_text, std::span
   ps.param_types.assign(param_type_hints.begin(), param_type_hints.end());
   auto plan = std::make_shared<PreparedPlan>();
   plan->tree = tree;
+  if (tree->size() == 1) plan->plan = sql::plan_statement(tree->statement(0), is_role_statement);
   ps.plan = plan;
   if (tree->size() == 0) return ps;
   refuse_if_failed(tree->statement(0)->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT);
@@ -224,33 +228,32 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
       return ex.run_streaming(*stmt.plan->streaming);
     }
     const PgQuery__Node* node = stmt.plan->tree->statement(0);
-    if (node->node_case == PG_QUERY__NODE__NODE_PREPARE_STMT || node->node_case == PG_QUERY__NODE__NODE_EXECUTE_STMT ||
-        node->node_case == PG_QUERY__NODE__NODE_DEALLOCATE_STMT) {
-      if (state_->txn == TransactionStatus::kFailed)
-        throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
-      if (node->node_case == PG_QUERY__NODE__NODE_PREPARE_STMT) {
-        const auto* p = node->prepare_stmt;
-        std::vector<Type> hints = ex.bind_types(p->argtypes, p->n_argtypes);
-        state_->sql_prepared.check_free(p->name);
-        state_->sql_prepared.add(p->name, prepare_in_block(prepared_statement_text(stmt.sql), hints));
-        return done("PREPARE");
-      }
-      if (node->node_case == PG_QUERY__NODE__NODE_DEALLOCATE_STMT) {
-        const char* name = node->deallocate_stmt->name;
-        if (name == nullptr || *name == '\0') state_->sql_prepared.clear();  // DEALLOCATE ALL
-        else state_->sql_prepared.remove(name);
-        return done(name == nullptr || *name == '\0' ? "DEALLOCATE ALL" : "DEALLOCATE");
-      }
+    const sql::Plan& plan = *stmt.plan->plan;
+    const bool sql_prepared = std::holds_alternative<sql::PreparePlan>(plan) || std::holds_alternative<sql::ExecutePlan>(plan) ||
+                              std::holds_alternative<sql::DeallocatePlan>(plan);
+    if (sql_prepared && state_->txn == TransactionStatus::kFailed)
+      throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+    if (const auto* p = std::get_if<sql::PreparePlan>(&plan)) {
+      std::vector<Type> hints = ex.bind_types(p->stmt->argtypes, p->stmt->n_argtypes);
+      state_->sql_prepared.check_free(p->stmt->name);
+      state_->sql_prepared.add(p->stmt->name, prepare_in_block(prepared_statement_text(stmt.sql), hints));
+      return done("PREPARE");
+    }
+    if (const auto* p = std::get_if<sql::DeallocatePlan>(&plan)) {
+      if (!p->name) state_->sql_prepared.clear();  // DEALLOCATE ALL
+      else state_->sql_prepared.remove(*p->name);
+      return done(p->name ? "DEALLOCATE" : "DEALLOCATE ALL");
+    }
+    if (const auto* p = std::get_if<sql::ExecutePlan>(&plan)) {
       auto args = std::make_shared<ExecuteArgs>();
-      args->statement = state_->sql_prepared.get(node->execute_stmt->name);
-      args->row = ex.eval_execute_args(node->execute_stmt, args->statement.param_types);
+      args->statement = state_->sql_prepared.get(p->stmt->name);
+      args->row = ex.eval_execute_args(p->stmt, args->statement.param_types);
       args->row.unpack_into(args->values);
       std::unique_ptr<Execution> inner = execute(args->statement, args->values);
       return with_owned_params(std::move(inner), std::move(args));
     }
-    auto exec = ex.run(node);
-    if (node->node_case == PG_QUERY__NODE__NODE_DISCARD_STMT && node->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)
-      state_->sql_prepared.clear();
+    auto exec = ex.run(plan, node);
+    if (const auto* d = std::get_if<sql::DiscardPlan>(&plan); d && d->all) state_->sql_prepared.clear();
     return exec;
   } catch (const SqlError&) {
     if (state_->txn == TransactionStatus::kInBlock) state_->txn = TransactionStatus::kFailed;

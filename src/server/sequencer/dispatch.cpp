@@ -132,74 +132,75 @@ void check_alter_system(const PgQuery__AlterSystemStmt* a) {
 }  // namespace
 
 
-std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
-  bool in_failed = st_.txn == TransactionStatus::kFailed;
-  if (in_failed && stmt->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+namespace {
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+}  // namespace
+
+std::unique_ptr<Execution> Executor::run(const sql::Plan& plan, const PgQuery__Node* stmt) {
+  if (st_.txn == TransactionStatus::kFailed && !sql::runs_in_failed_block(plan))
     throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
-  switch (stmt->node_case) {
-    case PG_QUERY__NODE__NODE_CREATE_STMT:
-    case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
-    case PG_QUERY__NODE__NODE_VIEW_STMT:
-    case PG_QUERY__NODE__NODE_INDEX_STMT:
-    case PG_QUERY__NODE__NODE_DROP_STMT:
-    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
-    case PG_QUERY__NODE__NODE_CREATEDB_STMT:
-    case PG_QUERY__NODE__NODE_DROPDB_STMT:
-    case PG_QUERY__NODE__NODE_RENAME_STMT:
-      begin_block_ddl();
-      break;
-    default:
-      break;
-  }
+  if (sql::changes_catalog(plan)) begin_block_ddl();  // in a block: the block's own catalog
   if (st_.client) check_statement_privileges(cs_, *catalog_, role_name_, stmt);
-  if (stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SET_STMT)
-    if (auto e = run_roles(stmt)) return e;
-  switch (stmt->node_case) {
-    case PG_QUERY__NODE__NODE_SELECT_STMT: return run_select(stmt->select_stmt);
-    case PG_QUERY__NODE__NODE_INSERT_STMT: return run_insert(stmt->insert_stmt);
-    case PG_QUERY__NODE__NODE_UPDATE_STMT: return run_update(stmt->update_stmt);
-    case PG_QUERY__NODE__NODE_DELETE_STMT: return run_delete(stmt->delete_stmt);
-    case PG_QUERY__NODE__NODE_CREATE_STMT: return run_create_table(stmt->create_stmt);
-    case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: return run_create_table_as(stmt->create_table_as_stmt);
-    case PG_QUERY__NODE__NODE_VIEW_STMT: return run_create_view(stmt->view_stmt);
-    case PG_QUERY__NODE__NODE_INDEX_STMT: return run_create_index(stmt->index_stmt);
-    case PG_QUERY__NODE__NODE_DROP_STMT: return run_drop(stmt->drop_stmt);
-    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return run_create_schema(stmt->create_schema_stmt);
-    case PG_QUERY__NODE__NODE_CREATEDB_STMT: return run_create_database(stmt->createdb_stmt);
-    case PG_QUERY__NODE__NODE_DROPDB_STMT: return run_drop_database(stmt->dropdb_stmt);
-    case PG_QUERY__NODE__NODE_RENAME_STMT:
-      if (stmt->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_ROLE)
-        if (auto e = run_roles(stmt)) return e;  // ALTER ROLE ... RENAME TO (role_statements.cpp)
-      return run_rename(stmt->rename_stmt);
-    case PG_QUERY__NODE__NODE_TRANSACTION_STMT: return run_transaction(stmt->transaction_stmt);
-    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return run_set(stmt->variable_set_stmt);
-    case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return run_show(stmt->variable_show_stmt);
-    case PG_QUERY__NODE__NODE_EXPLAIN_STMT: return run_explain(stmt->explain_stmt);
-    case PG_QUERY__NODE__NODE_TRUNCATE_STMT: return run_truncate(stmt->truncate_stmt);
-    case PG_QUERY__NODE__NODE_COPY_STMT: return run_copy(stmt->copy_stmt);
-    case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT: return run_declare(stmt->declare_cursor_stmt);
-    case PG_QUERY__NODE__NODE_FETCH_STMT: return run_fetch(stmt->fetch_stmt);
-    case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT: {
-      if (!stmt->close_portal_stmt->portalname || !*stmt->close_portal_stmt->portalname) {
-        st_.cursors.close_all();
-        return done("CLOSE CURSOR ALL");
-      }
-      st_.cursors.close(stmt->close_portal_stmt->portalname);
-      return done("CLOSE CURSOR");
-    }
-    case PG_QUERY__NODE__NODE_DISCARD_STMT:
-      if (st_.txn != TransactionStatus::kIdle && stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)
-        throw SqlError(sqlstate::kActiveSqlTransaction, "DISCARD ALL cannot run inside a transaction block");
-      if (stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL) st_.serializable_reads = false;
-      return done("DISCARD ALL");
-    case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
-    case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
-      check_alter_system(stmt->alter_system_stmt);
-      return done("ALTER SYSTEM");
-    default:
-      if (auto e = run_roles(stmt)) return e;
-      throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
-  }
+  using R = std::unique_ptr<Execution>;
+  return std::visit(
+      Overloaded{
+          [&](const sql::SelectPlan& p) -> R { return run_select(p.stmt); },
+          [&](const sql::InsertPlan& p) -> R { return run_insert(p.stmt); },
+          [&](const sql::UpdatePlan& p) -> R { return run_update(p.stmt); },
+          [&](const sql::DeletePlan& p) -> R { return run_delete(p.stmt); },
+          [&](const sql::TruncatePlan& p) -> R { return run_truncate(p.stmt); },
+          [&](const sql::CopyPlan& p) -> R { return run_copy(p.stmt); },
+          [&](const sql::CreateTablePlan& p) -> R { return run_create_table(p.stmt); },
+          [&](const sql::CreateTableAsPlan& p) -> R { return run_create_table_as(p.stmt); },
+          [&](const sql::CreateViewPlan& p) -> R { return run_create_view(p.stmt); },
+          [&](const sql::CreateIndexPlan& p) -> R { return run_create_index(p.stmt); },
+          [&](const sql::DropPlan& p) -> R { return run_drop(p.stmt); },
+          [&](const sql::CreateSchemaPlan& p) -> R { return run_create_schema(p.stmt); },
+          [&](const sql::CreateDatabasePlan& p) -> R { return run_create_database(p.stmt); },
+          [&](const sql::DropDatabasePlan& p) -> R { return run_drop_database(p.stmt); },
+          [&](const sql::RenamePlan& p) -> R { return run_rename(p.stmt); },
+          [&](const sql::TransactionPlan& p) -> R { return run_transaction(p); },
+          [&](const sql::SetPlan& p) -> R { return run_set(p.stmt); },
+          [&](const sql::ShowPlan& p) -> R { return run_show(p); },
+          [&](const sql::ExplainPlan& p) -> R { return run_explain(p.stmt); },
+          [&](const sql::DeclarePlan& p) -> R { return run_declare(p.stmt); },
+          [&](const sql::FetchPlan& p) -> R { return run_fetch(p.stmt); },
+          [&](const sql::ClosePlan& p) -> R {
+            if (!p.cursor) {
+              st_.cursors.close_all();
+              return done("CLOSE CURSOR ALL");
+            }
+            st_.cursors.close(*p.cursor);
+            return done("CLOSE CURSOR");
+          },
+          [&](const sql::DiscardPlan& p) -> R {
+            if (st_.txn != TransactionStatus::kIdle && p.all)
+              throw SqlError(sqlstate::kActiveSqlTransaction, "DISCARD ALL cannot run inside a transaction block");
+            if (p.all) st_.serializable_reads = false;
+            return done("DISCARD ALL");
+          },
+          // SQL-level PREPARE / EXECUTE / DEALLOCATE are the session's (Session::execute).
+          [&](const sql::PreparePlan&) -> R { return done("PREPARE"); },
+          [&](const sql::ExecutePlan&) -> R { return done("EXECUTE"); },
+          [&](const sql::DeallocatePlan&) -> R { return done("DEALLOCATE"); },
+          [&](const sql::AlterSystemPlan& p) -> R {
+            check_alter_system(p.stmt);
+            return done("ALTER SYSTEM");
+          },
+          [&](const sql::RolePlan& p) -> R {
+            if (auto e = run_roles(p.stmt)) return e;
+            throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
+          },
+          [&](const sql::UnsupportedPlan&) -> R {
+            throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
+          },
+      },
+      plan);
 }
 
 std::unique_ptr<Execution> Executor::run_roles(const PgQuery__Node* stmt) {

@@ -39,6 +39,7 @@
 #include "server/schemas.hpp"
 #include "dataflow/update.hpp"
 #include "sql/mutually_recursive.hpp"
+#include "sql/plan.hpp"
 
 namespace freshet::server {
 
@@ -235,7 +236,9 @@ class Executor {
     if (st_.signal_backend) ctx_.signal_backend = &st_.signal_backend;
   }
 
-  std::unique_ptr<Execution> run(const PgQuery__Node* stmt);
+  // Runs one statement: its plan (sql/plan.hpp) and its parse node.
+  std::unique_ptr<Execution> run(const sql::Plan& plan, const PgQuery__Node* stmt);
+  std::unique_ptr<Execution> run(const PgQuery__Node* stmt) { return run(sql::plan_statement(stmt, is_role_statement), stmt); }
   // What a sink follows (sinks.hpp, attach_sink_input). REQUIRES: mu held exclusively.
   SinkInput sink_input(const SinkEntry& e);
   // Only binds: for Describe at prepare time.
@@ -273,7 +276,7 @@ class Executor {
     auto it = st_.settings.find("search_path");
     return it == st_.settings.end() || it->second == "public" ? std::string() : it->second;
   }
-  std::unique_ptr<Execution> run_transaction(const PgQuery__TransactionStmt* s);
+  std::unique_ptr<Execution> run_transaction(const sql::TransactionPlan& p);
   // Transaction blocks with DDL (transaction.hpp). begin_block_ddl: in a block, before its first
   // DDL statement, copies the catalog for the block. commit_block: COMMIT of such a block.
   void begin_block_ddl();
@@ -290,9 +293,9 @@ class Executor {
   // The records that delete a table's stored rows (none for other objects).
   std::vector<storage::Change> table_delete_records(uint64_t id);
   void commit_block();
-  std::unique_ptr<Execution> run_savepoint(const PgQuery__TransactionStmt* s);
+  std::unique_ptr<Execution> run_savepoint(const sql::TransactionPlan& p);
   std::unique_ptr<Execution> run_set(const PgQuery__VariableSetStmt* s);
-  std::unique_ptr<Execution> run_show(const PgQuery__VariableShowStmt* s);
+  std::unique_ptr<Execution> run_show(const sql::ShowPlan& p);
   std::unique_ptr<Execution> run_explain(const PgQuery__ExplainStmt* s);
   std::unique_ptr<Execution> run_truncate(const PgQuery__TruncateStmt* s);
   // COPY (server/copy.hpp): TO STDOUT runs the query; FROM STDIN returns an Execution that

@@ -86,8 +86,8 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
   return done(s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET ? "RESET" : "SET");
 }
 
-std::unique_ptr<Execution> Executor::run_show(const PgQuery__VariableShowStmt* s) {
-  std::string name = sql::lower_ident(s->name);
+std::unique_ptr<Execution> Executor::run_show(const sql::ShowPlan& p) {
+  std::string name = sql::lower_ident(p.name);
   if (name == "all") {
     std::vector<Row> rows;
     for (const auto& [k, v] : st_.settings) {
@@ -104,7 +104,7 @@ std::unique_ptr<Execution> Executor::run_show(const PgQuery__VariableShowStmt* s
   if (it == st_.settings.end()) throw SqlError(sqlstate::kUndefinedObject, "unrecognized configuration parameter \"" + name + "\"");
   std::vector<Datum> ds = {Datum::from_string(it->second)};
   std::vector<Row> rows = {Row::pack(ds)};
-  return std::make_unique<MaterializedExecution>(std::vector<Column>{{s->name, Type(TypeId::kText)}}, std::move(rows), "SHOW");
+  return std::make_unique<MaterializedExecution>(std::vector<Column>{{p.name, Type(TypeId::kText)}}, std::move(rows), "SHOW");
 }
 
 }  // namespace freshet::server

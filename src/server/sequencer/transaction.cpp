@@ -3,14 +3,15 @@
 
 namespace freshet::server {
 
-std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionStmt* s) {
-  switch (s->kind) {
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+std::unique_ptr<Execution> Executor::run_transaction(const sql::TransactionPlan& p) {
+  using K = sql::TransactionPlan::Kind;
+  switch (p.kind) {
+    case K::kBegin:
+    case K::kStartTransaction:
       if (st_.txn == TransactionStatus::kIdle) st_.txn = TransactionStatus::kInBlock;
       st_.implicit = false;  // BEGIN in an implicit block makes it explicit, with what ran before
-      return done(s->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN ? "BEGIN" : "START TRANSACTION");
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT: {
+      return done(p.kind == K::kBegin ? "BEGIN" : "START TRANSACTION");
+    case K::kCommit: {
       if (st_.txn == TransactionStatus::kFailed) {
         rollback_block();
         return done("ROLLBACK");
@@ -18,16 +19,17 @@ std::unique_ptr<Execution> Executor::run_transaction(const PgQuery__TransactionS
       commit_open_block();
       return done("COMMIT");
     }
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+    case K::kRollback:
       rollback_block();
       return done("ROLLBACK");
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
-      return run_savepoint(s);
-    default:
-      throw SqlError(sqlstate::kFeatureNotSupported, "two-phase commit is not supported");
+    case K::kSavepoint:
+    case K::kRelease:
+    case K::kRollbackTo:
+      return run_savepoint(p);
+    case K::kTwoPhase:
+      break;
   }
+  throw SqlError(sqlstate::kFeatureNotSupported, "two-phase commit is not supported");
 }
 
 void Executor::rollback_block() {
@@ -62,8 +64,9 @@ void Executor::commit_open_block() {
   if (st_.implicit) st_.txn = TransactionStatus::kInBlock;  // the rest of the query: another implicit block
 }
 
-std::unique_ptr<Execution> Executor::run_savepoint(const PgQuery__TransactionStmt* s) {
-  const std::string name = s->savepoint_name ? s->savepoint_name : "";
+std::unique_ptr<Execution> Executor::run_savepoint(const sql::TransactionPlan& p) {
+  using K = sql::TransactionPlan::Kind;
+  const std::string& name = p.savepoint;
   const bool failed = st_.txn == TransactionStatus::kFailed;
   const bool no_block = st_.txn == TransactionStatus::kIdle || st_.implicit;
   auto find = [&] {
@@ -74,8 +77,8 @@ std::unique_ptr<Execution> Executor::run_savepoint(const PgQuery__TransactionStm
   auto aborted = [] {
     return SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
   };
-  switch (s->kind) {
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT: {
+  switch (p.kind) {
+    case K::kSavepoint: {
       if (no_block)
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "SAVEPOINT can only be used in transaction blocks");
       if (failed) throw aborted();
@@ -86,7 +89,7 @@ std::unique_ptr<Execution> Executor::run_savepoint(const PgQuery__TransactionStm
       st_.savepoints.push_back(std::move(sp));
       return done("SAVEPOINT");
     }
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE: {
+    case K::kRelease: {
       if (no_block)
         throw SqlError(sqlstate::kNoActiveSqlTransaction, "RELEASE SAVEPOINT can only be used in transaction blocks");
       if (failed) throw aborted();
