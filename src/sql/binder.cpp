@@ -246,19 +246,29 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
   std::vector<int32_t> mods;
   for (size_t i = 0; i < tn->n_typmods; ++i) {
     const auto* n = tn->typmods[i];
-    if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+    if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
       mods.push_back(n->a_const->ival->ival);
-    else
+    } else if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_FVAL) {
+      // A number the grammar did not take as an integer: PostgreSQL passes its text to the
+      // type's typmodin, whose int4 input refuses it.
+      const std::string text = n->a_const->fval->fval ? n->a_const->fval->fval : "";
+      const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      if (digits)
+        throw SqlError(sqlstate::kNumericValueOutOfRange, "value \"" + text + "\" is out of range for type integer", pos);
+      throw SqlError(sqlstate::kInvalidTextRepresentation, "invalid input syntax for type integer: \"" + text + "\"", pos);
+    } else {
       throw SqlError(sqlstate::kSyntaxError, "type modifiers must be simple constants", pos);
+    }
   }
   switch (*id) {
     case TypeId::kVarchar:
     case TypeId::kBpchar:
       if (!mods.empty()) {
-        if (mods[0] < 1) throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + name + " must be at least 1", pos);
-        // PostgreSQL's MaxAttrSize limit (anychar_typmodin).
+        // PostgreSQL's MaxAttrSize limit and texts (anychar_typmodin names bpchar "char").
+        const std::string shown = *id == TypeId::kBpchar ? "char" : "varchar";
+        if (mods[0] < 1) throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " must be at least 1", pos);
         if (mods[0] > 10485760)
-          throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + name + " cannot exceed 10485760", pos);
+          throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " cannot exceed 10485760", pos);
         typmod = mods[0];
       } else if (*id == TypeId::kBpchar) {
         typmod = 1;  // char without length is char(1)
@@ -497,9 +507,12 @@ HExpr Binder::make_bool(ScalarKind op, std::vector<HExpr> args) { return HExpr::
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
-HExpr Binder::bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope) {
+HExpr Binder::bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope, const char* clause,
+                                 bool write_statement) {
   ExprContext ctx;
   ctx.scope = &scope;
+  ctx.clause = clause;
+  ctx.write_statement = write_statement;
   return bind_expr(node, ctx);
 }
 
@@ -600,8 +613,16 @@ HExpr Binder::bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx) {
     for (const Scope* s = ctx.scope; s != nullptr; s = s->parent)
       for (const auto& it : s->items)
         if (it.table == table) any_table = true;
-    if (!any_table)
+    if (!any_table) {
+      // The table is in FROM under another name (`UPDATE t1 AS m ... t1.x`, `(t1 JOIN t2) AS
+      // x ... t1.f1`): PostgreSQL's errorMissingRTE text.
+      for (const Scope* s = ctx.scope; s != nullptr; s = s->parent)
+        for (const auto& it : s->items)
+          if (it.origin_table != 0)
+            if (const ObjectInfo* o = catalog_.lookup_oid(it.origin_table); o && o->name == table)
+              throw SqlError(sqlstate::kUndefinedTable, "invalid reference to FROM-clause entry for table \"" + table + "\"", pos);
       throw SqlError(sqlstate::kUndefinedTable, "missing FROM-clause entry for table \"" + table + "\"", pos);
+    }
     throw SqlError(sqlstate::kUndefinedColumn, "column " + table + "." + name + " does not exist", pos);
   }
   throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" does not exist", pos);
@@ -825,7 +846,9 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
   if (!ctx.windows) {
     if (std::string_view(ctx.clause) == "aggregate function calls" || std::string_view(ctx.clause) == "FILTER")
       throw SqlError(sqlstate::kGroupingError, "aggregate function calls cannot contain window function calls", pos);
-    throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+    std::string_view clause = ctx.clause;
+    throw SqlError("42P20", std::string("window functions are not allowed in ") +
+                                (clause.starts_with("window ") ? "window definitions" : ctx.clause), pos);
   }
   const PgQuery__WindowDef* over = f->over;
   // OVER w: the named window itself; OVER (w ...): a copy of it with more clauses.
@@ -986,7 +1009,9 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
       ExprContext octx;
       Scope empty;
       octx.scope = &empty;
-      octx.clause = "window frame offsets";
+      // PostgreSQL's names: aggregates are "not allowed in window ROWS", window functions
+      // "not allowed in window definitions" (bind_window_call).
+      octx.clause = fr.rows ? "window ROWS" : fr.groups ? "window GROUPS" : "window RANGE";
       HExpr e = bind_expr(n, octx);
       Type t(TypeId::kInt8);
       if (!fr.rows && !fr.groups) {
@@ -1101,11 +1126,15 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
                                             "lag", "lead", "first_value", "last_value", "nth_value"};
   for (const char* w : kWindowOnly)
     if (name == w && f->n_funcname == 1)
-      // PostgreSQL: "window function row_number requires ..."; Materialize names the schema.
-      throw SqlError(sqlstate::kWrongObjectType, "window function pg_catalog." + name + " requires an OVER clause", pos);
+      // PostgreSQL's text (Materialize names the schema: "window function
+      // pg_catalog.row_number requires an OVER clause").
+      throw SqlError(sqlstate::kWrongObjectType, "window function " + name + " requires an OVER clause", pos);
   if (name == "mz_now" && f->n_args == 0) {
     // In WHERE and HAVING the predicate's shape is checked once it is bound
     // (check_temporal_conjuncts); a SELECT without FROM may read the logical time itself.
+    // Materialize's message: mz_now() is Materialize's function.
+    if (ctx.write_statement)
+      throw SqlError(sqlstate::kFeatureNotSupported, "calls to mz_now in write statements are not supported", pos);
     std::string_view clause = ctx.clause;
     bool no_from = clause == "SELECT" && ctx.scope != nullptr && ctx.scope->items.empty();
     if (clause != "WHERE" && clause != "HAVING" && !no_from)
@@ -1329,7 +1358,8 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
     }
     case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
     case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK: {
-      if (rel->arity() != 1) throw SqlError(sqlstate::kSyntaxError, "subquery has too many columns", pos);
+      if (rel->arity() != 1)
+        throw SqlError(sqlstate::kSyntaxError, rel->arity() == 0 ? "subquery has too few columns" : "subquery has too many columns", pos);
       std::string op = s->n_oper_name ? last_name(s->oper_name, s->n_oper_name) : "=";
       HExpr x = bind_expr(s->testexpr, ctx);
       // Inside the subquery, x refers one level further out.
@@ -1426,7 +1456,9 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
     }
     case PG_QUERY__NODE__NODE_BOOLEAN_TEST: {
       const auto* b = node->boolean_test;
-      HExpr a = to_bool(bind_expr(b->arg, ctx), "IS TRUE", loc(b->location));
+      static const char* const kTestName[] = {"", "IS TRUE", "IS NOT TRUE", "IS FALSE", "IS NOT FALSE", "IS UNKNOWN", "IS NOT UNKNOWN"};
+      const int test = static_cast<int>(b->booltesttype);
+      HExpr a = to_bool(bind_expr(b->arg, ctx), test >= 1 && test <= 6 ? kTestName[test] : "IS TRUE", loc(b->location));
       switch (b->booltesttype) {
         case PG_QUERY__BOOL_TEST_TYPE__IS_TRUE: return make_bool(ScalarKind::kIsTrue, {a});
         case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_TRUE: return make_bool(ScalarKind::kNot, {make_bool(ScalarKind::kIsTrue, {a})});
@@ -1843,6 +1875,10 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
             throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" specified in USING clause does not exist in " + (l ? "right" : "left") + " table");
           HExpr le = HExpr::column_ref(0, l->column, l->type);
           HExpr re = HExpr::column_ref(0, r->column + larity, r->type);
+          // PostgreSQL's buildMergedJoinVar: the two columns need a common type (42804
+          // "JOIN/USING types integer and date cannot be matched") before `=` is looked up.
+          const Type pair[] = {l->type, r->type};
+          (void)common_type(pair, "JOIN/USING", 0);
           HExpr eq = make_operator("=", le, re, 0);
           terms.push_back(eq);
           Type t = eq.args[0].type;
