@@ -606,7 +606,10 @@ HExpr Binder::bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx) {
       found = &it;
     }
     if (found) return HExpr::column_ref(level, found->column, found->type);
-    (void)table_seen;
+    // PostgreSQL reads `t.c` in the nearest scope that has a `t`: an outer `t` is not looked at
+    // (`... FROM (VALUES (true)) a2 (f1) WHERE (SELECT ... FROM ... AS a2 (f2) WHERE a2.f1)`).
+    if (table_seen)
+      throw SqlError(sqlstate::kUndefinedColumn, "column " + table + "." + name + " does not exist", pos);
   }
   if (!table.empty()) {
     bool any_table = false;
@@ -1021,7 +1024,9 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
         else if (ot == TypeId::kNumeric) t = Type(TypeId::kNumeric);
         else unsupported("RANGE with offset PRECEDING/FOLLOWING over " + type_name(call.order[0].type), pos);
       }
-      e = coerce(std::move(e), t, CastContext::kImplicit, pos);
+      // ROWS/GROUPS offsets: PostgreSQL's transformFrameOffset coerces to bigint by assignment
+      // (1.5 is 2; 18446744073709551615 is "bigint out of range").
+      e = coerce(std::move(e), t, fr.rows || fr.groups ? CastContext::kAssignment : CastContext::kImplicit, pos);
       dataflow::ScalarExpr se = lower_constant_expr(e);
       if (!dataflow::is_constant_expr(se)) unsupported("a frame offset that is not a constant", pos);
       Arena arena;
@@ -1867,10 +1872,19 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         for (const auto& name : using_cols) {
           const ScopeItem* l = nullptr;
           const ScopeItem* r = nullptr;
+          // PostgreSQL's transformFromClauseItem: a USING column must be unambiguous on each side.
           for (const auto& it : ls.items)
-            if (it.name == name && !it.qualified_only) l = &it;
+            if (it.name == name && !it.qualified_only) {
+              if (l && l->column != it.column)
+                throw SqlError(sqlstate::kAmbiguousColumn, "common column name \"" + name + "\" appears more than once in left table");
+              l = &it;
+            }
           for (const auto& it : rs.items)
-            if (it.name == name && !it.qualified_only) r = &it;
+            if (it.name == name && !it.qualified_only) {
+              if (r && r->column != it.column)
+                throw SqlError(sqlstate::kAmbiguousColumn, "common column name \"" + name + "\" appears more than once in right table");
+              r = &it;
+            }
           if (!l || !r)
             throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" specified in USING clause does not exist in " + (l ? "right" : "left") + " table");
           HExpr le = HExpr::column_ref(0, l->column, l->type);
@@ -2116,6 +2130,11 @@ void Binder::bind_with(const PgQuery__WithClause* with, const Scope* outer) {
   ctes_.emplace_back();
   for (size_t i = 0; i < with->n_ctes; ++i) {
     const auto* cte = with->ctes[i]->common_table_expr;
+    // PostgreSQL's transformWithClause: names are unique within one WITH.
+    for (size_t j = 0; j < i; ++j)
+      if (std::string_view(with->ctes[j]->common_table_expr->ctename) == cte->ctename)
+        throw SqlError(sqlstate::kDuplicateAlias, "WITH query name \"" + std::string(cte->ctename) + "\" specified more than once",
+                       loc(cte->location));
     if (cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) unsupported("data-modifying statements in WITH", loc(cte->location));
     if (with->recursive) {
       bind_recursive_cte(cte, outer);
