@@ -1935,6 +1935,16 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       }
       std::vector<ScopeItem> items = merged;
       items.insert(items.end(), js.items.begin(), js.items.end());
+      if (j->join_using_alias && j->join_using_alias->aliasname && *j->join_using_alias->aliasname) {
+        // `JOIN ... USING (a, b) AS x` (PostgreSQL 14): x.a and x.b name the merged columns,
+        // x.* lists them; unqualified names and the join's * are unchanged.
+        for (ScopeItem it : merged) {
+          it.table = j->join_using_alias->aliasname;
+          it.star = false;
+          it.qualified_only = true;
+          items.push_back(it);
+        }
+      }
       if (j->alias) {
         // An alias hides the inner names: the join's visible columns get the alias.
         std::string a = j->alias->aliasname;
