@@ -34,6 +34,41 @@ std::string str_of(const PgQuery__Node* n) {
   return "";
 }
 
+// The names a FROM item makes visible to qualified references (PostgreSQL's refnames) and where
+// they are written: an alias, else an unqualified table or WITH name; a join with an alias
+// shows only the alias, a USING alias adds its own. Schema-qualified names without an alias
+// are left out (PostgreSQL tells them apart by relation).
+void from_refnames(const PgQuery__Node* n, std::vector<std::pair<std::string, int>>& out) {
+  auto alias_of = [](const PgQuery__Alias* a) { return a && a->aliasname && *a->aliasname ? std::string(a->aliasname) : std::string(); };
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_RANGE_VAR: {
+      const auto* rv = n->range_var;
+      if (std::string a = alias_of(rv->alias); !a.empty()) out.emplace_back(a, loc(rv->location));
+      else if ((!rv->schemaname || !*rv->schemaname) && rv->relname) out.emplace_back(rv->relname, loc(rv->location));
+      return;
+    }
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+      if (std::string a = alias_of(n->range_subselect->alias); !a.empty()) out.emplace_back(a, 0);
+      return;
+    case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
+      if (std::string a = alias_of(n->range_function->alias); !a.empty()) out.emplace_back(a, 0);
+      return;
+    case PG_QUERY__NODE__NODE_JOIN_EXPR: {
+      const auto* j = n->join_expr;
+      if (std::string a = alias_of(j->alias); !a.empty()) {
+        out.emplace_back(a, 0);
+        return;
+      }
+      if (j->larg) from_refnames(j->larg, out);
+      if (j->rarg) from_refnames(j->rarg, out);
+      if (std::string a = alias_of(j->join_using_alias); !a.empty()) out.emplace_back(a, 0);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
 // The last element of a qualified name list, e.g. ["pg_catalog", "+"] -> "+".
 std::string last_name(PgQuery__Node** names, size_t n) { return n ? str_of(names[n - 1]) : ""; }
 
@@ -3229,6 +3264,15 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   HRelPtr rel;
   Scope scope;
   scope.parent = outer;
+  {
+    // PostgreSQL's checkNameSpaceConflicts: one name per FROM level (42712).
+    std::vector<std::pair<std::string, int>> names;
+    for (size_t i = 0; i < stmt->n_from_clause; ++i) from_refnames(stmt->from_clause[i], names);
+    for (size_t i = 0; i < names.size(); ++i)
+      for (size_t k = 0; k < i; ++k)
+        if (names[k].first == names[i].first)
+          throw SqlError(sqlstate::kDuplicateAlias, "table name \"" + names[i].first + "\" specified more than once", names[i].second);
+  }
   for (size_t i = 0; i < stmt->n_from_clause; ++i) bind_from(stmt->from_clause[i], outer, rel, scope);
   if (!rel) {
     rel = std::make_shared<HRel>();
