@@ -87,9 +87,10 @@ void Dataflow::push(NodeId source, Batch batch) {
     }
     for (size_t s = 0; s < n; ++s) {
       size_t lo = std::min(batch.size(), s * per), hi = std::min(batch.size(), lo + per);
-      Batch slice;  // the rows' bytes are copied: each shard owns its slice's buffers
+      Batch slice;  // the updates are copied, the rows' bytes shared (update.hpp)
       slice.reserve(hi - lo);
-      for (size_t i = lo; i < hi; ++i) slice.push_back(batch[i]);
+      slice.share_blocks_of(batch);
+      for (size_t i = lo; i < hi; ++i) slice.push_shared(batch[i]);
       shards_[(next_push_shard_ + s) % n]->push(source, std::move(slice));
     }
     ++next_push_shard_;
@@ -216,13 +217,25 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
   // (an uninterruptible move) unless its keys are skewed.
   if (from.size() >= kPollRows)
     for (Batch& b : to) b.reserve(from.size() / n + from.size() / 4);
+  // Each update goes to its bucket as a 32-byte view; the buckets share from's blocks, so no
+  // row's bytes are copied (update.hpp, push_shared).
+  for (Batch& b : to) b.share_blocks_of(from);
   size_t i = 0;
   for (Update& u : from) {
     if ((++i & kPollMask) == 0) sctx.check_cancelled();
     bytes.clear();
     if (ex.whole_row) {
-      Row c = canonical_row(u.row.ref());
-      bytes.assign(c.bytes());
+      // The row's own bytes unless a datum needs its canonical form (canonical_row).
+      row.clear();
+      u.row.unpack_into(row);
+      bool canon = false;
+      for (const Datum& d : row) canon = canon || needs_canonical(d);
+      if (canon) {
+        append_canonical_key(row, bytes);
+      } else {
+        bytes.assign(u.row.bytes());
+      }
+      ctx.arena->reset();
     } else {
       row.clear();
       u.row.unpack_into(row);
@@ -235,7 +248,7 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
       append_canonical_key(key, bytes);
       ctx.arena->reset();
     }
-    to[hash(bytes) % n].push_back(u);  // copies the row into the bucket's buffers
+    to[hash(bytes) % n].push_shared(u);
   }
   from.clear();
 }
