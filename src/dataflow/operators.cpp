@@ -773,11 +773,11 @@ class TopKOp final : public Operator {
  public:
   explicit TopKOp(TopKSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "TopK"; }
-  size_t state_size() const override { return groups_.size(); }
+  size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.group_columns); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
-    std::vector<Group*> dirty;
+    std::vector<uint32_t> dirty;
     std::vector<Datum> row, key;
     std::string kbytes;
     for (Update& u : inputs[0]) {
@@ -790,21 +790,22 @@ class TopKOp final : public Operator {
         for (uint32_t c : spec_.group_columns) key.push_back(row[c]);
         append_canonical_key(key, kbytes);
       }
-      auto it = groups_.find(std::string_view(kbytes));
-      if (it == groups_.end()) {
-        it = groups_.emplace(kbytes, Group(Less{&spec_.order_by})).first;
-        it->second.canonical = it->first;
+      auto [gi, new_group] = index_.insert(kbytes, {});
+      if (new_group) {
+        if (groups_.size() < index_.slot_limit()) groups_.resize(index_.slot_limit());
+        groups_[gi] = Group(Less{&spec_.order_by});
       }
-      Group& g = it->second;
+      Group& g = groups_[gi];
       if (!g.dirty) {
         g.dirty = true;
-        dirty.push_back(&g);
+        dirty.push_back(gi);
       }
       auto [rit, inserted] = g.rows.try_emplace(std::move(u.row), 0);
       rit->second = add_diffs(rit->second, u.diff);
       if (rit->second == 0) g.rows.erase(rit);
     }
-    for (Group* g : dirty) {
+    for (uint32_t gi : dirty) {
+      Group* g = &groups_[gi];
       g->dirty = false;
       std::vector<std::pair<Row, int64_t>> now;
       uint64_t skip = spec_.offset;
@@ -830,24 +831,31 @@ class TopKOp final : public Operator {
       g->emitted = std::move(now);
     }
     // Only groups touched by this step can have become empty (see ReduceOp).
-    for (Group* g : dirty)
-      if (g->rows.empty() && g->emitted.empty()) groups_.erase(groups_.find(g->canonical));
+    for (uint32_t gi : dirty) {
+      Group& g = groups_[gi];
+      if (!g.rows.empty() || !g.emitted.empty()) continue;
+      g = Group();
+      index_.erase(gi);
+    }
   }
 
  private:
   struct Less {
-    const std::vector<SortKey>* keys;
+    const std::vector<SortKey>* keys = nullptr;
     bool operator()(const Row& a, const Row& b) const { return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0; }
   };
+  // Per group, indexed by its FlatKeyIndex slot (the canonical key lives in the index's arena):
+  // no hash node or key string per group; the ordered rows are a map by nature.
   struct Group {
+    Group() = default;
     explicit Group(Less l) : rows(l) {}
-    std::string_view canonical;  // the map key (node-based map: stable while the group lives)
     std::map<Row, int64_t, Less> rows;
     std::vector<std::pair<Row, int64_t>> emitted;
     bool dirty = false;
   };
   TopKSpec spec_;
-  std::unordered_map<std::string, Group, StringHash, std::equal_to<>> groups_;
+  FlatKeyIndex index_;
+  std::vector<Group> groups_;  // by slot
 };
 
 // ---------------------------------------------------------------------------------------------
