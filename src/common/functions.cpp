@@ -570,6 +570,7 @@ struct RegistryIndex {
     fn::register_timezone_functions(registry);
     fn::register_to_jsonb_functions(registry);
     fn::register_bytea_functions(registry);
+    fn::register_range_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);
