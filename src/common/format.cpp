@@ -13,6 +13,7 @@
 
 #include "common/error.hpp"
 #include "common/numeric.hpp"
+#include "common/range.hpp"
 
 // PostgreSQL's type input and output functions (src/backend/utils/adt/*.c), for the subset of
 // syntax that clients and tests use. Where PostgreSQL accepts far more (every DateStyle, named
@@ -1892,6 +1893,7 @@ void format_datum(const Datum& d, Type t, std::string& out) {
     case TypeId::kFloat8Array:
     case TypeId::kNumericArray:
     case TypeId::kRecord:
+    case TypeId::kTsRange:
       out += d.as_string();
       return;
     case TypeId::kInt2Vector:
@@ -2014,6 +2016,8 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
       return Datum::from_string(arena.copy(parse_vector(text, t.id)));
     case TypeId::kRecord:
       throw SqlError(sqlstate::kFeatureNotSupported, "input of anonymous composite types is not implemented");
+    case TypeId::kTsRange:
+      return Datum::from_string(arena.copy(tsrange_format(tsrange_parse(text))));
   }
   return Datum::null();
 }

@@ -570,6 +570,7 @@ struct RegistryIndex {
     fn::register_timezone_functions(registry);
     fn::register_to_jsonb_functions(registry);
     fn::register_bytea_functions(registry);
+    fn::register_range_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);
@@ -1012,7 +1013,9 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
 
 namespace {
 constexpr std::string_view kAggregateNames[] = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every",
-                                                "string_agg", "array_agg", "jsonb_agg", "jsonb_object_agg"};
+                                                "string_agg", "array_agg", "jsonb_agg", "jsonb_object_agg",
+                                                "variance", "var_samp", "var_pop", "stddev", "stddev_samp",
+                                                "stddev_pop"};
 
 std::string signature_text(std::string_view name, std::span<const Type> args) {
   std::string s(name);
@@ -1099,6 +1102,32 @@ bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, A
         no_aggregate(name, arg_types);
     }
     out.arg_types[0] = Type(out.arg_types[0].id);
+    return true;
+  }
+  if (name == "variance" || name == "var_samp" || name == "var_pop" || name == "stddev" || name == "stddev_samp" ||
+      name == "stddev_pop") {
+    TypeId t = one_arg();
+    bool pop = name.ends_with("_pop");
+    if (name.starts_with("var")) {
+      out.kind = pop ? AggKind::kVarPop : AggKind::kVarSamp;
+    } else {
+      out.kind = pop ? AggKind::kStddevPop : AggKind::kStddevSamp;
+    }
+    switch (t) {
+      case TypeId::kInt2:
+      case TypeId::kInt4:
+      case TypeId::kInt8:
+      case TypeId::kNumeric:
+        out.result_type = TypeId::kNumeric;
+        break;
+      case TypeId::kFloat4:
+      case TypeId::kFloat8:
+        out.result_type = TypeId::kFloat8;
+        break;
+      default:
+        no_aggregate(name, arg_types);
+    }
+    out.arg_types[0] = Type(t);
     return true;
   }
   if (name == "min" || name == "max") {

@@ -113,7 +113,12 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
 // (of any type with an array type); stddev/variance may follow.
 // kJsonbAgg / kJsonbObjectAgg take their values (and keys) as text, values as the text of
 // their jsonb (sql/binder.cpp converts them as for jsonb_build_object).
-enum class AggKind : uint8_t { kCountStar, kCount, kSum, kAvg, kMin, kMax, kBoolAnd, kBoolOr, kStringAgg, kArrayAgg, kJsonbAgg, kJsonbObjectAgg };
+enum class AggKind : uint8_t {
+  kCountStar, kCount, kSum, kAvg, kMin, kMax, kBoolAnd, kBoolOr, kStringAgg, kArrayAgg, kJsonbAgg, kJsonbObjectAgg,
+  // var_samp (variance), var_pop, stddev_samp (stddev), stddev_pop: numeric for integer and
+  // numeric input, double precision for float input, as PostgreSQL.
+  kVarSamp, kVarPop, kStddevSamp, kStddevPop,
+};
 struct AggregateSignature {
   AggKind kind;
   std::vector<Type> arg_types;  // the types the arguments are cast to

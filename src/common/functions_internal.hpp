@@ -42,7 +42,8 @@ void register_bitwise_functions(Registry& r);     // functions_bitwise.cpp: & | 
 void register_to_char_functions(Registry& r);     // to_char.cpp: to_char for date/time, interval and numbers
 void register_timezone_functions(Registry& r);    // functions_timezone.cpp: timezone(zone, ts), date_trunc(.., zone)
 void register_to_jsonb_functions(Registry& r);     // functions_to_jsonb.cpp: to_jsonb(every type), jsonb_build_array
-void register_bytea_functions(Registry& r);       // functions_bytea.cpp: get_byte, get_bit, convert_from, ...
+void register_bytea_functions(Registry& r);
+void register_range_functions(Registry& r);       // functions_range.cpp: tsrange       // functions_bytea.cpp: get_byte, get_bit, convert_from, ...
 
 // The largest text/bytea value a function builds: PostgreSQL's 1 GB field limit (54000).
 inline constexpr size_t kMaxValueBytes = (size_t{1} << 30) - 1;

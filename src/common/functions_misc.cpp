@@ -1,5 +1,8 @@
 // uuid, jsonb and the catalog-free pg_catalog functions that psql and drivers call.
 
+#include <cstring>
+
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
@@ -25,6 +28,25 @@ Datum u_gen_random_uuid(Args, EvalContext&) {
   Uuid u;
   if (RAND_bytes(u.bytes, 16) != 1) throw SqlError(sqlstate::kInternalError, "could not generate random values");
   u.bytes[6] = static_cast<uint8_t>((u.bytes[6] & 0x0F) | 0x40);  // version 4
+  u.bytes[8] = static_cast<uint8_t>((u.bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return Datum::from_uuid(u);
+}
+
+// uuid_generate_v5(namespace, name): RFC 4122's name-based UUID over SHA-1, as PostgreSQL's
+// uuid-ossp extension (and Materialize, where it is built in) computes it.
+Datum u_uuid_generate_v5(Args a, EvalContext&) {
+  Uuid ns = a[0].as_uuid();
+  std::string_view name = a[1].as_string();
+  std::string input(reinterpret_cast<const char*>(ns.bytes), 16);
+  input.append(name);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha1(), nullptr) != 1 || len < 16) {
+    throw SqlError(sqlstate::kInternalError, "could not compute a SHA-1 digest");
+  }
+  Uuid u;
+  std::memcpy(u.bytes, digest, 16);
+  u.bytes[6] = static_cast<uint8_t>((u.bytes[6] & 0x0F) | 0x50);  // version 5
   u.bytes[8] = static_cast<uint8_t>((u.bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
   return Datum::from_uuid(u);
 }
@@ -423,6 +445,7 @@ Datum c_current_setting(Args a, EvalContext& ctx) {
 
 void register_misc_functions(Registry& r) {
   r.add("gen_random_uuid", {}, TypeId::kUuid, &u_gen_random_uuid, 3432).volatility = Volatility::kVolatile;
+  r.add("uuid_generate_v5", {TypeId::kUuid, TypeId::kText}, TypeId::kUuid, &u_uuid_generate_v5);
 
   r.add("->", {kJsonb, kText}, kJsonb, &j_field, 3211);
   r.add("->>", {kJsonb, kText}, kText, &j_field_text, 3477);

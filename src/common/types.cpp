@@ -57,6 +57,7 @@ constexpr std::array kTypes = {
     TypeInfo{TypeId::kInt2Vector, 22, -1, PhysicalKind::kString, TypeCategory::kArray, false, "int2vector", "int2vector"},
     TypeInfo{TypeId::kOidVector, 30, -1, PhysicalKind::kString, TypeCategory::kArray, false, "oidvector", "oidvector"},
     TypeInfo{TypeId::kRecord, 2249, -1, PhysicalKind::kString, TypeCategory::kPseudo, false, "record", "record"},
+    TypeInfo{TypeId::kTsRange, 3908, -1, PhysicalKind::kString, TypeCategory::kRange, false, "tsrange", "tsrange"},
 };
 
 const TypeInfo& info(TypeId id) {
@@ -186,7 +187,7 @@ std::optional<TypeId> type_from_name(std::string_view name) {
       {"_int4", TypeId::kInt4Array},   {"_int8", TypeId::kInt8Array},
       {"_name", TypeId::kNameArray},   {"_bool", TypeId::kBoolArray},
       {"_float8", TypeId::kFloat8Array}, {"_numeric", TypeId::kNumericArray},
-      {"_varchar", TypeId::kTextArray},
+      {"_varchar", TypeId::kTextArray}, {"tsrange", TypeId::kTsRange},
       {"unknown", TypeId::kUnknown},
   };
   for (const auto& a : kAliases)

@@ -58,6 +58,7 @@ enum class TypeId : uint8_t {
   kInt2Vector,
   kOidVector,
   kRecord,      // anonymous row (ROW(...)); not storable
+  kTsRange,     // tsrange: canonical text form in a string Datum (common/range.hpp)
 };
 
 // How a Datum of a type is represented physically. Several SQL types share one.
@@ -67,7 +68,7 @@ enum class PhysicalKind : uint8_t {
   kInt,        // int2/int4/int8/oid/reg*: Datum::as_int (int64)
   kFloat,      // float4/float8: Datum::as_float (double; float4 values are rounded to float)
   kNumeric,    // Datum::as_numeric
-  kString,     // text/varchar/bpchar/"char"/name/bytea/jsonb/arrays (canonical text form): Datum::as_string
+  kString,     // text/varchar/bpchar/"char"/name/bytea/jsonb/arrays/tsrange (canonical text form): Datum::as_string
   kDate,       // days since 2000-01-01 (PostgreSQL's epoch): Datum::as_int
   kTime,       // microseconds since midnight: Datum::as_int
   kTimestamp,  // microseconds since 2000-01-01 00:00:00 (UTC for timestamptz): Datum::as_int
@@ -120,6 +121,7 @@ enum class TypeCategory : char {
   kUnknown = 'X',
   kBitString = 'V',
   kPseudo = 'P',
+  kRange = 'R',
 };
 TypeCategory type_category(TypeId id);
 // pg_type.typispreferred: the preferred type of its category (text, float8, timestamptz, ...).

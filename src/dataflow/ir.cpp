@@ -151,6 +151,14 @@ const char* agg_name(AggKind k) {
       return "jsonb_agg";
     case AggKind::kJsonbObjectAgg:
       return "jsonb_object_agg";
+    case AggKind::kVarSamp:
+      return "var_samp";
+    case AggKind::kVarPop:
+      return "var_pop";
+    case AggKind::kStddevSamp:
+      return "stddev_samp";
+    case AggKind::kStddevPop:
+      return "stddev_pop";
   }
   return "?";
 }

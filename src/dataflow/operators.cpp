@@ -1,6 +1,7 @@
 #include "dataflow/operators.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -344,6 +345,23 @@ Numeric numeric_of_int128(__int128 v) {
   return n;
 }
 
+bool is_variance_agg(AggKind k) {
+  return k == AggKind::kVarSamp || k == AggKind::kVarPop || k == AggKind::kStddevSamp || k == AggKind::kStddevPop;
+}
+
+// var_samp/var_pop/stddev_samp/stddev_pop: the count is AggState::count; the sums of the
+// values and of their squares are kept exactly, so a retraction subtracts exactly and the
+// result does not depend on the order the values came in. Integers in 128-bit sums; numeric
+// (and float, through the shortest decimal text that reads back as the same double) in
+// Numeric sums. A numeric sum's display scale is PostgreSQL's (the largest scale among the
+// values present), so the number of values present per scale is counted: a value that left
+// takes its scale with it.
+struct VarianceState {
+  __int128 isum = 0, isum2 = 0;
+  Numeric nsum, nsum2;
+  int64_t scale_count[kNumericMaxDigits + 1] = {};
+};
+
 // The accumulator of one aggregate in one group. Which fields are used depends on the kind
 // and the argument's type; all are invertible (retractions subtract).
 struct AggState {
@@ -361,6 +379,7 @@ struct AggState {
     int64_t count = 0;
   };
   std::unique_ptr<std::unordered_map<std::string, DistinctEntry, StringHash, std::equal_to<>>> distinct;
+  std::unique_ptr<VarianceState> var;  // variance and stddev
 };
 
 class ReduceOp final : public Operator {
@@ -485,6 +504,8 @@ class ReduceOp final : public Operator {
       s.ordered = std::make_unique<std::map<Row, int64_t, DatumRowLess>>();
     } else if (is_list_agg(a.kind)) {
       s.strings = std::make_unique<std::map<Row, int64_t, RowLess>>(RowLess{a.distinct ? nullptr : &a.order_keys});
+    } else if (is_variance_agg(a.kind)) {
+      s.var = std::make_unique<VarianceState>();
     }
     if (a.distinct) s.distinct = std::make_unique<std::unordered_map<std::string, AggState::DistinctEntry, StringHash, std::equal_to<>>>();
   }
@@ -576,6 +597,12 @@ class ReduceOp final : public Operator {
       case AggKind::kBoolOr:
         (v.as_bool() ? s.trues : s.falses) += diff;
         return;
+      case AggKind::kVarSamp:
+      case AggKind::kVarPop:
+      case AggKind::kStddevSamp:
+      case AggKind::kStddevPop:
+        update_variance(s, v, diff);
+        return;
       case AggKind::kStringAgg:
       case AggKind::kArrayAgg:
       case AggKind::kJsonbAgg:
@@ -594,9 +621,111 @@ class ReduceOp final : public Operator {
     }
   }
 
+  static void update_variance(AggState& s, const Datum& v, int64_t diff) {
+    VarianceState& vs = *s.var;
+    auto add_numeric = [&](const Numeric& n) {
+      Numeric d = numeric_from_int(diff);
+      vs.nsum = numeric_add(vs.nsum, numeric_mul(n, d));
+      vs.nsum2 = numeric_add(vs.nsum2, numeric_mul(numeric_mul(n, n), d));
+    };
+    switch (v.kind()) {
+      case PhysicalKind::kInt: {
+        __int128 x = v.as_int(), x2 = x * x, dx, dx2;  // |x| < 2^63: x * x fits
+        if (__builtin_mul_overflow(x, static_cast<__int128>(diff), &dx) ||
+            __builtin_mul_overflow(x2, static_cast<__int128>(diff), &dx2) || __builtin_add_overflow(vs.isum, dx, &vs.isum) ||
+            __builtin_add_overflow(vs.isum2, dx2, &vs.isum2)) {
+          throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
+        }
+        break;
+      }
+      case PhysicalKind::kNumeric: {
+        Numeric n = v.as_numeric();
+        if (n.is_nan()) {
+          s.nan += diff;
+        } else {
+          add_numeric(n);
+          int sc = std::clamp<int>(n.scale, 0, kNumericMaxDigits);
+          vs.scale_count[sc] = add_diffs(vs.scale_count[sc], diff);
+        }
+        break;
+      }
+      case PhysicalKind::kFloat: {
+        double f = v.as_float();
+        if (std::isnan(f)) {
+          s.nan += diff;
+        } else if (std::isinf(f)) {
+          (f > 0 ? s.pinf : s.ninf) += diff;
+        } else {
+          char buf[40];
+          auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);  // shortest round trip
+          add_numeric(numeric_parse_impl(std::string_view(buf, static_cast<size_t>(r.ptr - buf))));
+        }
+        break;
+      }
+      default:
+        throw SqlError(sqlstate::kFeatureNotSupported, "variance/stddev over this type is not supported");
+    }
+    s.count = add_diffs(s.count, diff);
+  }
+
+  // PostgreSQL's numeric_stddev_internal / float8_var_samp and friends over the exact sums:
+  // NULL for no values (and for one value in the sample forms), else NaN when a NaN or an
+  // infinity is among them, else (N * sum(x^2) - sum(x)^2) / (N * (N - 1)) (N * N
+  // for the population forms); a numerator that is not positive gives 0. Numeric: divided at
+  // PostgreSQL's division scale and the square root taken at that same scale; float: the exact
+  // numerator and denominator as doubles, divided and rooted in double precision.
+  static Datum variance_result(const AggregateExpr& a, const AggState& s) {
+    const VarianceState& vs = *s.var;
+    bool sample = a.kind == AggKind::kVarSamp || a.kind == AggKind::kStddevSamp;
+    bool root = a.kind == AggKind::kStddevSamp || a.kind == AggKind::kStddevPop;
+    bool is_float = a.result_type.id == TypeId::kFloat8;
+    int64_t n = s.count;
+    if (n <= 0 || (sample && n == 1)) return Datum::null();
+    if (s.nan > 0 || s.pinf > 0 || s.ninf > 0) {
+      if (is_float) return Datum::from_float(std::numeric_limits<double>::quiet_NaN());
+      Numeric nan;
+      nan.scale = Numeric::kNaNScale;
+      return Datum::from_numeric(nan);
+    }
+    Numeric sum, sum2;
+    if (is_integer_type(a.arg.type.id)) {
+      sum = numeric_of_int128(vs.isum);
+      sum2 = numeric_of_int128(vs.isum2);
+    } else if (is_float) {
+      sum = vs.nsum;
+      sum2 = vs.nsum2;
+    } else {
+      int scale = 0;
+      for (int i = kNumericMaxDigits; i > 0; --i) {
+        if (vs.scale_count[i] > 0) {
+          scale = i;
+          break;
+        }
+      }
+      sum = numeric_round(vs.nsum, scale);  // exact: every value present has at most `scale` digits
+      sum2 = numeric_round(vs.nsum2, 2 * scale);
+    }
+    Numeric nn = numeric_from_int(n);
+    Numeric numerator = numeric_sub(numeric_mul(nn, sum2), numeric_mul(sum, sum));
+    Numeric denominator = numeric_mul(nn, sample ? numeric_from_int(n - 1) : nn);
+    if (is_float) {
+      double num = numeric_to_double(numerator);
+      double r = num <= 0 ? 0.0 : num / numeric_to_double(denominator);
+      return Datum::from_float(root ? std::sqrt(r) : r);
+    }
+    if (numeric_compare(numerator, Numeric{}) <= 0) return Datum::from_numeric(Numeric{});
+    Numeric var = numeric_div(numerator, denominator);
+    return Datum::from_numeric(root ? numeric_sqrt(var, var.scale) : var);
+  }
+
   static Datum result(const AggregateExpr& a, const AggState& s, EvalContext& ctx) {
     TypeId rt = a.result_type.id;
     switch (a.kind) {
+      case AggKind::kVarSamp:
+      case AggKind::kVarPop:
+      case AggKind::kStddevSamp:
+      case AggKind::kStddevPop:
+        return variance_result(a, s);
       case AggKind::kCountStar:
       case AggKind::kCount:
         return Datum::from_int(s.count);
@@ -954,6 +1083,12 @@ bool Accumulator::exact_retraction() const {
     case AggKind::kArrayAgg:
     case AggKind::kJsonbAgg:
     case AggKind::kJsonbObjectAgg:
+      return true;
+    case AggKind::kVarSamp:
+    case AggKind::kVarPop:
+    case AggKind::kStddevSamp:
+    case AggKind::kStddevPop:
+      // Exact sums (and per-scale counts for numeric): a value leaves without a trace.
       return true;
     case AggKind::kSum:
     case AggKind::kAvg:

@@ -82,6 +82,12 @@ constexpr int32_t kExpandRecordTypmod = 1 << 20;
   throw SqlError(sqlstate::kFeatureNotSupported, what + " is not supported", position);
 }
 
+// Sorting compares encoded datums, and a tsrange is its text (common/range.hpp), whose byte
+// order is not PostgreSQL's range order: refused rather than sorted wrongly.
+void check_orderable(Type t, int position) {
+  if (t.id == TypeId::kTsRange) unsupported("ORDER BY over tsrange values", position);
+}
+
 Arena& binder_arena() {
   thread_local Arena arena;
   return arena;
@@ -1023,6 +1029,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
     const auto* sb = w.order[i]->sort_by;
     HExpr o = bind_expr(sb->node, inner);
     if (o.type.id == TypeId::kUnknown) o = coerce(std::move(o), Type(TypeId::kText), CastContext::kImplicit);
+    check_orderable(o.type, loc(sb->location));
     dataflow::SortKey k;
     k.column = static_cast<uint32_t>(i);
     k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
@@ -1247,6 +1254,7 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
         const auto* sb = f->agg_order[i]->sort_by;
         HExpr oe = bind_expr(sb->node, inner);
         if (oe.type.id == TypeId::kUnknown) oe = coerce(std::move(oe), Type(TypeId::kText), CastContext::kImplicit);
+        check_orderable(oe.type, loc(sb->location));
         dataflow::SortKey k;
         k.column = static_cast<uint32_t>(i);
         k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
@@ -2904,6 +2912,7 @@ void Binder::apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, b
                      "invalid UNION/INTERSECT/EXCEPT ORDER BY clause", pos)
           .with_detail("Only result column names can be used, not expressions or functions.");
     }
+    if (q.rel && static_cast<size_t>(col) < q.rel->column_types.size()) check_orderable(q.rel->column_types[col], pos);
     dataflow::SortKey k;
     k.column = static_cast<uint32_t>(col);
     k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
@@ -3406,6 +3415,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
         }
       }
     }
+    check_orderable(outputs[col].type, pos);
     dataflow::SortKey k;
     k.column = static_cast<uint32_t>(col);
     k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
