@@ -1,5 +1,6 @@
 #include "dataflow/graph.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -149,6 +150,7 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
         }
       }
     }
+    note_input(n, inputs);
     try {
       n.op->step(ctx, inputs, n.output);
     } catch (...) {
@@ -185,6 +187,23 @@ size_t Dataflow::state_size() const {
   for (const auto& shard : shards_) s += shard->state_size();
   for (const Node& n : nodes_) {
     if (n.op) s += n.op->state_size();
+  }
+  return s;
+}
+
+size_t Dataflow::state_bytes(bool exact) const {
+  // A walk is due once the input consumed since the last one reaches half of what it found
+  // (at least 64 KB): the walk's O(state) is paid by that much input.
+  constexpr uint64_t kMinWalkBytes = 64 << 10;
+  size_t s = 0;
+  for (const auto& shard : shards_) s += shard->state_bytes(exact);
+  for (const Node& n : nodes_) {
+    if (!n.op) continue;
+    if (exact || n.op->state_bytes_cheap() || n.input_bytes_since >= std::max<uint64_t>(kMinWalkBytes, n.measured_bytes / 2)) {
+      n.measured_bytes = n.op->state_bytes();
+      n.input_bytes_since = 0;
+    }
+    s += n.measured_bytes + n.input_bytes_since;
   }
   return s;
 }
@@ -362,6 +381,7 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
     if (single && s != 0) return;
     Dataflow& shard = *shards_[s];
     Node& node = shard.nodes_[i];
+    note_input(node, inputs[s]);
     node.op->step(*ctxs[s], inputs[s], node.output);
     ctxs[s]->check_size(node.output.size());
     if (budget) {

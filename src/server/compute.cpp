@@ -15,6 +15,8 @@
 
 namespace freshet::server {
 
+bool over_budget(const Maintained::ComputeState& c) { return c.failed.starts_with(sqlstate::kOutOfMemory); }
+
 void Coordinator::State::start_compute() {
   // At least two drivers, so that one slow dataflow does not hold back the others; a dataflow's
   // shards run on the worker pool besides.
@@ -69,7 +71,9 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
     if (!c.failed.empty()) {
       // Stopped: it skips the step; a failed one whose inputs change is rebuilt
       // (retry_failed_dataflows). Its followers see no change from it.
-      for (uint64_t in : m->inputs()) c.retry |= s->changes.count(in) > 0 || s->outputs.count(in) > 0;
+      // One stopped by its memory budget is not: it would only grow again (DROP, restart).
+      if (!over_budget(c))
+        for (uint64_t in : m->inputs()) c.retry |= s->changes.count(in) > 0 || s->outputs.count(in) > 0;
       c.processed_seq = next;
       deliver(m->id(), *s);
       retire_steps();
@@ -219,6 +223,10 @@ Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<b
   }
   if (!m->compute.failed.empty()) {
     const std::string& f = m->compute.failed;
+    if (over_budget(m->compute))
+      throw SqlError(f.substr(0, 5), "the dataflow of \"" + m->name() + "\" was stopped: " + f.substr(6))
+          .with_hint("Raise ALTER SYSTEM SET dataflow_memory_budget_mb (or freshet serve --dataflow-memory-budget-mb), then "
+                     "drop and recreate it or restart the server; or drop it.");
     throw SqlError(f.substr(0, 5), "the dataflow of \"" + m->name() + "\" stopped with an error: " + f.substr(6))
         .with_hint("It works again by itself once the rows causing the error are gone.");
   }

@@ -724,7 +724,11 @@ namespace {
 // ALTER SYSTEM SET of Materialize's feature flags whose features Freshet always has (its
 // sqllogictest files turn them on first): accepted, nothing to change. Anything else, or
 // turning one off, is 0A000.
-void check_alter_system(const PgQuery__AlterSystemStmt* a) {
+void check_alter_system(const PgQuery__AlterSystemStmt* a, bool superuser) {
+  if (a->setstmt && a->setstmt->name && std::string_view(a->setstmt->name) == "dataflow_memory_budget_mb") {
+    alter_dataflow_budget(*a->setstmt, superuser);  // maintained.cpp
+    return;
+  }
   static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe",
                                           "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys"};
   const PgQuery__VariableSetStmt* v = a->setstmt;
@@ -801,7 +805,7 @@ std::unique_ptr<Execution> Executor::run(const PgQuery__Node* stmt) {
       return done("DISCARD ALL");
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return done("DEALLOCATE");
     case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
-      check_alter_system(stmt->alter_system_stmt);
+      check_alter_system(stmt->alter_system_stmt, st_.settings["is_superuser"] == "on");
       return done("ALTER SYSTEM");
     default:
       if (auto e = run_roles(stmt)) return e;
@@ -2487,6 +2491,9 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
     return done("RESET");
   }
   std::string name = sql::lower_ident(s->name ? s->name : "");
+  if (name == "dataflow_memory_budget_mb")
+    throw SqlError("55P02", "parameter \"dataflow_memory_budget_mb\" is server-wide and cannot be changed with SET")
+        .with_hint("Use ALTER SYSTEM SET dataflow_memory_budget_mb = <MB>.");
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI) {
     // SET TRANSACTION ISOLATION LEVEL ... / SET SESSION CHARACTERISTICS
     return done("SET");
@@ -2571,6 +2578,10 @@ std::unique_ptr<Execution> Executor::run_show(const PgQuery__VariableShowStmt* s
   }
   if (name == "time zone") name = "timezone";
   if (name == "transaction isolation level") name = "transaction_isolation";
+  if (name == "dataflow_memory_budget_mb") {  // server-wide (Maintained::budget_bytes)
+    std::vector<Datum> ds = {Datum::from_string(std::to_string(Maintained::budget_bytes() >> 20))};
+    return std::make_unique<MaterializedExecution>(std::vector<Column>{{s->name, Type(TypeId::kText)}}, std::vector<Row>{Row::pack(ds)}, "SHOW");
+  }
   auto it = st_.settings.find(name);
   if (it == st_.settings.end()) throw SqlError(sqlstate::kUndefinedObject, "unrecognized configuration parameter \"" + name + "\"");
   std::vector<Datum> ds = {Datum::from_string(it->second)};
