@@ -107,8 +107,11 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
     pick->step(step->ts, in, ctx, delta);
   } catch (const SqlError& e) {
     error = e.sqlstate() + " " + e.message();
-    std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu; it answers the error until its inputs allow it: %s\n",
-                 pick->name().c_str(), static_cast<unsigned long long>(step->ts), e.message().c_str());
+    std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu; %s: %s\n", pick->name().c_str(),
+                 static_cast<unsigned long long>(step->ts),
+                 e.sqlstate() == sqlstate::kOutOfMemory ? "it is stopped, its state freed (DROP it, or restart with a larger budget)"
+                                                        : "it answers the error until its inputs allow it",
+                 e.message().c_str());
   }
   ctx.arena->reset();
   bool dropped;

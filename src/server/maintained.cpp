@@ -118,8 +118,8 @@ void Maintained::check_budget() {
   throw SqlError(sqlstate::kOutOfMemory, "dataflow \"" + name_ + "\" needs " + std::to_string((ops + arr) >> 20) +
                                              " MB of memory, more than its budget of " + std::to_string(budget >> 20) +
                                              " MB (dataflow_memory_budget_mb)")
-      .with_hint("Raise it with ALTER SYSTEM SET dataflow_memory_budget_mb (or freshet serve --dataflow-memory-budget-mb), "
-                 "then drop and recreate the object or restart the server.");
+      .with_hint("Make the view hold less (filters, fewer groups), or raise the budget with ALTER SYSTEM SET "
+                 "dataflow_memory_budget_mb (or freshet serve --dataflow-memory-budget-mb).");
 }
 
 std::vector<uint64_t> Maintained::inputs() const {

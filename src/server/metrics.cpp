@@ -132,7 +132,7 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
     write_sample(out, "freshet_dataflow_operator_bytes", {{"id", id}, {"name", text_of(d[1])}, {"type", text_of(d[2])}}, int_of(d[6]));
   }
   write_header(out, "freshet_dataflow_memory_budget_bytes", "The memory budget of every dataflow (dataflow_memory_budget_mb).", "gauge");
-  write_sample(out, "freshet_dataflow_memory_budget_bytes", {}, static_cast<double>(Maintained::budget_bytes()));
+  write_sample(out, "freshet_dataflow_memory_budget_bytes", {}, static_cast<uint64_t>(Maintained::budget_bytes()));
   write_header(out, "freshet_sink_messages_total", "Messages a sink has written.", "counter");
   for (const Row& r : sinks) {
     auto d = r.unpack();
