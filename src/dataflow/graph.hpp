@@ -169,8 +169,9 @@ class Dataflow {
     for (auto& s : shards_) s->set_cancel_flag(flag);
   }
   size_t state_size() const;
-  // Heap bytes of every operator's state (every shard), an estimate that never lags behind
+  // Heap bytes of every operator's state (every shard), an estimate meant never to lag behind
   // growth: per operator the bytes of its last walk plus the bytes of input it consumed since
+  // times the state bytes per input byte seen between its last two walks, with a margin
   // (Operator::state_bytes). Cost: O(nodes) plus the walks that are due (amortized O(1) per
   // input byte). exact: walk every operator now (O(state)), e.g. before declaring a budget
   // exceeded. Called by the dataflow's owner thread between steps.
@@ -187,6 +188,9 @@ class Dataflow {
     // of input op consumed since. Mutable: the walk is a cache refresh, not a change.
     mutable uint64_t measured_bytes = 0;
     mutable uint64_t input_bytes_since = 0;
+    // State bytes per input byte, learned at each walk (with a margin): a row kept in two
+    // min/max multisets takes several times its bytes in the batch. Starts pessimistic.
+    mutable uint64_t growth = 8;
   };
   // Notes the bytes of the inputs an operator is about to consume (state_bytes).
   static void note_input(const Node& node, std::span<const Batch> inputs) {

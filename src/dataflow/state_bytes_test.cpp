@@ -1,0 +1,77 @@
+// Operators report the bytes of their state (graph.hpp, Operator::state_bytes), which the
+// per-dataflow memory budget counts (src/server/README.md, "Dataflow memory budget"): the
+// figure grows with the rows kept, the estimate between walks never lags behind the exact
+// walk, and retractions give the bytes back.
+#include <gtest/gtest.h>
+
+#include "dataflow/test_util.hpp"
+
+namespace freshet::dataflow {
+namespace {
+
+using namespace testing;
+
+// Feeds n rows (i % groups, i) to input 1 (and to input 2 when two_inputs) one batch of
+// `batch` rows per step, checking after each step that the estimate covers the exact figure;
+// returns the exact figure at the end. Then retracts them all and checks the bytes go back.
+void grow_and_shrink(const RelExpr& plan, const char* what, bool two_inputs = false) {
+  SCOPED_TRACE(what);
+  Incremental df(plan);
+  constexpr int64_t kRows = 20000, kBatch = 1000, kGroups = 500;
+  uint64_t t = 1;
+  size_t before = df.state_bytes(true);
+  for (int64_t lo = 0; lo < kRows; lo += kBatch) {
+    std::vector<std::pair<Row, int64_t>> rows;
+    for (int64_t i = lo; i < lo + kBatch; ++i) rows.push_back({ints({i % kGroups, i * 1000003}), 1});
+    df.feed(1, rows);
+    if (two_inputs) df.feed(2, rows);
+    df.step(t++);
+    size_t estimate = df.state_bytes(), exact = df.state_bytes(true);
+    EXPECT_GE(estimate, exact) << "after " << lo + kBatch << " rows";
+  }
+  size_t peak = df.state_bytes(true);
+  // Every row is kept (min/max multisets, top-k groups, distinct entries, join arrangements):
+  // at least its encoded bytes (about 18), at most a few hundred bytes with its node.
+  const size_t kept = two_inputs ? 2 * kRows : kRows;
+  EXPECT_GE(peak, before + kept * 16);
+  EXPECT_LE(peak, kept * 400);
+  for (int64_t lo = 0; lo < kRows; lo += kBatch) {
+    std::vector<std::pair<Row, int64_t>> rows;
+    for (int64_t i = lo; i < lo + kBatch; ++i) rows.push_back({ints({i % kGroups, i * 1000003}), -1});
+    df.feed(1, rows);
+    if (two_inputs) df.feed(2, rows);
+    df.step(t++);
+  }
+  EXPECT_LT(df.state_bytes(true), peak / 10);
+}
+
+TEST(StateBytesTest, MinMaxReduce) {
+  grow_and_shrink(reduce(get(1, 2), {col(0)}, {agg(AggKind::kMin, col(1), int8()), agg(AggKind::kMax, col(1), int8())}),
+                  "min/max");
+}
+
+TEST(StateBytesTest, TopK) {
+  RelExpr t = unary(RelKind::kTopK, get(1, 2));
+  t.group_columns = {0};
+  t.order_by = {SortKey{1, false, false}};
+  t.limit = 3;
+  grow_and_shrink(t, "top-k");
+}
+
+TEST(StateBytesTest, Distinct) { grow_and_shrink(unary(RelKind::kDistinct, get(1, 2)), "distinct"); }
+
+TEST(StateBytesTest, Join) {
+  // Joined on the row's second column (unique): output one row per input pair, state both
+  // sides' arrangements.
+  grow_and_shrink(join({get(1, 2), get(2, 2)}, {{col(1), col(3)}}), "join", true);
+}
+
+TEST(StateBytesTest, StatelessOperatorsHoldNothing) {
+  Incremental df(filter(get(1, 2), {lt(col(0), col(1))}));
+  df.feed(1, {{ints({1, 2}), 1}, {ints({3, 2}), 1}});
+  df.step(1);
+  EXPECT_EQ(df.state_bytes(true), 0u);
+}
+
+}  // namespace
+}  // namespace freshet::dataflow
