@@ -42,7 +42,8 @@ void grow_and_shrink(const RelExpr& plan, const char* what, bool two_inputs = fa
     if (two_inputs) df.feed(2, rows);
     df.step(t++);
   }
-  EXPECT_LT(df.state_bytes(true), peak / 10);
+  // What is left: hash tables keep their bucket arrays (std::unordered_map does not shrink).
+  EXPECT_LT(df.state_bytes(true), peak / 4);
 }
 
 TEST(StateBytesTest, MinMaxReduce) {
