@@ -83,9 +83,21 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
     }
     // Its inputs that are dataflows must have processed the step (their changes are in it).
     bool ready = true;
+    const Maintained* stopped_input = nullptr;
     for (uint64_t in : m->inputs())
       for (const auto& other : maintained)
-        if (other->id() == in && other.get() != m.get() && other->compute.processed_seq < next) ready = false;
+        if (other->id() == in && other.get() != m.get()) {
+          if (other->compute.processed_seq < next) ready = false;
+          if (over_budget(other->compute)) stopped_input = other.get();
+        }
+    if (stopped_input) {
+      // An input stopped by its memory budget sends no more changes: this one would go stale,
+      // so it stops too, with the same SQLSTATE (and is not retried either).
+      c.failed = std::string(sqlstate::kOutOfMemory) + " it reads \"" + stopped_input->name() +
+                 "\", whose dataflow was stopped: " + stopped_input->compute.failed.substr(6);
+      std::fprintf(stderr, "freshet: dataflow \"%s\" stopped: %s\n", m->name().c_str(), c.failed.c_str() + 6);
+      return true;
+    }
     if (!ready) continue;
     pick = m;
     step = s;
@@ -223,6 +235,16 @@ Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<b
   // A query waiting for a slow dataflow stays cancellable: the flag is looked at every 20 ms.
   while (!compute_progress_cv.wait_for(lk, std::chrono::milliseconds(20), ready)) {
     if (cancelled && cancelled->load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+  }
+  if (m->compute.failed.empty()) {
+    // An input stopped by its budget before this one's next step (or before it was hydrated,
+    // at a restart): it is stale already.
+    for (uint64_t in : m->inputs())
+      for (const auto& other : maintained)
+        if (other->id() == in && other.get() != m && over_budget(other->compute))
+          throw SqlError(sqlstate::kOutOfMemory, "the dataflow of \"" + m->name() + "\" reads \"" + other->name() +
+                                                     "\", whose dataflow was stopped: " + other->compute.failed.substr(6))
+              .with_hint("Drop or recreate \"" + other->name() + "\" with a larger dataflow_memory_budget_mb.");
   }
   if (!m->compute.failed.empty()) {
     const std::string& f = m->compute.failed;
