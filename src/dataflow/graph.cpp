@@ -205,6 +205,10 @@ size_t Dataflow::state_bytes(bool exact) const {
       if (n.input_bytes_since != 0 && now > n.measured_bytes) {
         // Twice the growth seen, so that a step of costlier rows stays covered.
         n.growth = std::clamp<uint64_t>(2 * (now - n.measured_bytes) / n.input_bytes_since + 1, 1, 64);
+      } else if (n.input_bytes_since != 0) {
+        // Churn (retractions as many as insertions): walks get rarer, down to one per half the
+        // state's bytes of input.
+        n.growth = std::max<uint64_t>(1, n.growth / 2);
       }
       n.measured_bytes = now;
       n.input_bytes_since = 0;
