@@ -192,15 +192,16 @@ size_t Dataflow::state_size() const {
 }
 
 size_t Dataflow::state_bytes(bool exact) const {
-  // A walk is due once the input consumed since the last one may have grown the state by half
-  // of what the walk found (at least 64 KB): the walk's O(state) is paid by that much input.
+  // A walk is due once the input consumed since the last one may have doubled the state (at
+  // least 64 KB): the walk's O(state) is paid by that much input. In between, the estimate
+  // follows the input at the learned growth factor.
   constexpr uint64_t kMinWalkBytes = 64 << 10;
   size_t s = 0;
   for (const auto& shard : shards_) s += shard->state_bytes(exact);
   for (const Node& n : nodes_) {
     if (!n.op) continue;
     uint64_t grown = n.input_bytes_since * n.growth;
-    if (exact || n.op->state_bytes_cheap() || grown >= std::max<uint64_t>(kMinWalkBytes, n.measured_bytes / 2)) {
+    if (exact || n.op->state_bytes_cheap() || grown >= std::max<uint64_t>(kMinWalkBytes, n.measured_bytes)) {
       uint64_t now = n.op->state_bytes();
       if (n.input_bytes_since != 0 && now > n.measured_bytes) {
         // Twice the growth seen, so that a step of costlier rows stays covered.
