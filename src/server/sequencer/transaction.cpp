@@ -224,19 +224,34 @@ void Executor::commit_block() {
   }
   cs_.advance(ts, std::move(staged_));
   staged_.clear();
+  // The dataflows of the block's new materialized views and indexes on views hydrate in the
+  // background, in creation order, without the locks (the hydrator of recovery.cpp, as after a
+  // restart): reads compute them meanwhile, mz_hydration_statuses lists them. An index on a
+  // view that already has its dataflow is added at once.
+  bool queued = false;
   for (uint64_t id : diff.added) {
     ObjectInfo* o = cs_.catalog.find(id);
     if (!o) continue;
-    if (o->kind == ObjectKind::kMaterializedView) {
-      maintain_view(*o);
-    } else if (o->kind == ObjectKind::kIndex) {
-      ObjectInfo* on = cs_.catalog.find(o->index_on);
-      if (on && (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView)) {
-        Maintained& m = maintain_view(*on);
-        if (m.find_index(o->index_key) < 0) m.add_index(o->index_key);
-      }
+    ObjectInfo* target = o->kind == ObjectKind::kIndex ? cs_.catalog.find(o->index_on) : o;
+    if (!target || (target->kind != ObjectKind::kView && target->kind != ObjectKind::kMaterializedView)) continue;
+    if (o->kind != ObjectKind::kMaterializedView && o->kind != ObjectKind::kIndex) continue;
+    if (Maintained* m = cs_.find_maintained(target->id)) {
+      if (o->kind == ObjectKind::kIndex && m->find_index(o->index_key) < 0) m->add_index(o->index_key);
+      continue;
     }
+    if (target->kind == ObjectKind::kView) target->maintained = false;
+    if (o->kind == ObjectKind::kMaterializedView && cs_.persist) {
+      // Its contents are stored as they are computed (hydrate_in_background). Should the
+      // collection fail to be made, the hydration fails and the view answers that error until
+      // retry_failed_dataflows makes it.
+      if (Status ps = cs_.persist->create_mv_collection(o->id, "mv:" + o->name); !ps)
+        std::fprintf(stderr, "freshet: could not create the collection of materialized view %s: %s\n", o->name.c_str(), ps.message().c_str());
+    }
+    std::lock_guard lk(cs_.compute_mu);
+    cs_.restart_pending.push_back({id, target->id, target->name});
+    queued = true;
   }
+  if (queued) cs_.compute_progress_cv.notify_all();
   writer_view_ = false;
   if (!stored)
     throw SqlError(sqlstate::kIoError, "the transaction is committed but its rows could not be stored yet: " + stored.message())
