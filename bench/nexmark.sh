@@ -233,7 +233,7 @@ for q in $QUERIES; do
   HYD[$q]=$(since "$t0")
   HCPU=$(cpu_since "$c0") HLOAD=$(loadavg)
   RSS[$q]=$(( ($(rss_kb) - rss0) / 1024 ))
-  IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
+  IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(arrangement_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
   ROWS_FR[$q]=$(psql_to "$FR" -c "SELECT count(*) FROM $q")
   [[ "${ROWS_FR[$q]}" == "${ROWS_PG[$q]:-}" ]] || NOTE[$q]="row counts differ"
   # Small results: the rows themselves, sorted (psql's text output of both engines).

@@ -29,6 +29,7 @@
 #include "server/kafka_backend.hpp"
 #include "kafka/kafka_server.hpp"
 #include "dataflow/workers.hpp"
+#include "server/maintained.hpp"
 #include "kafka/schema_registry.hpp"
 #include "common/metrics.hpp"
 #include "server/http_api.hpp"
@@ -70,6 +71,9 @@ constexpr const char* kServeUsage =
     "  --max-connections N         PostgreSQL connections served at once (default: 1000)\n"
     "  --workers N                 shards of every dataflow, run in parallel on N threads\n"
     "                              (default: the number of cores)\n"
+    "  --dataflow-memory-budget-mb N  memory one maintained dataflow (index, materialized view,\n"
+    "                              SUBSCRIBE, sink) may hold; past it the dataflow is stopped\n"
+    "                              (53200); 0: no budget (default: half of the machine's memory)\n"
     "  --authentication-timeout D  PostgreSQL startup and authentication must finish within D\n"
     "                              (default: 60s; e.g. 500ms, 30s, 2m)\n"
     "  --kafka-listen HOST:PORT    Kafka protocol address (default: 127.0.0.1:9092; 'off' disables)\n"
@@ -475,6 +479,14 @@ int run_serve(int argc, char** argv, int first) {
         throw UsageError{"--workers " + v + ": expected a number from 1 to 256"};
       }
       workers = n;
+    } else if (args.flag("--dataflow-memory-budget-mb")) {
+      uint64_t n = 0;
+      const std::string& v = args.value();
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n > (uint64_t{1} << 30)) {
+        throw UsageError{"--dataflow-memory-budget-mb " + v + ": expected a number of megabytes (0: no budget)"};
+      }
+      freshet::server::Maintained::set_budget_bytes(n << 20, /*configured=*/true);
     } else if (args.flag("--secret-key-file")) {
       if (args.value().empty()) throw UsageError{"--secret-key-file needs a file"};
       copts.secret_key_file = args.value();

@@ -63,6 +63,7 @@ void Arrangement::apply(std::vector<KeyedUpdate>& updates) {
     auto it = map_.find(updates[j - 1].key);
     if (it == map_.end()) it = map_.emplace(std::string(updates[j - 1].key), KeyState{}).first;
     KeyState& ks = it->second;
+    extra_bytes_ -= key_extra_bytes(it->first, ks);
     // Runs sized to fit (a copy; run keeps its capacity for the next key).
     ks.runs.push_back({std::string(run), count});
     data_bytes_ += ks.runs.back().data.capacity();
@@ -86,6 +87,7 @@ void Arrangement::apply(std::vector<KeyedUpdate>& updates) {
       }
     }
     if (ks.runs.empty()) map_.erase(it);
+    else extra_bytes_ += key_extra_bytes(it->first, ks);
   }
   updates.clear();
 }
@@ -94,12 +96,7 @@ size_t Arrangement::size_bytes() const {
   // A node: the key string, the KeyState's vector, the next pointer and the cached hash; a
   // bucket pointer per key; the runs' headers.
   size_t per_key = sizeof(std::string) + sizeof(KeyState) + 3 * sizeof(void*);
-  size_t extra = 0;
-  for (const auto& [k, v] : map_) {
-    extra += k.size() > 15 ? k.capacity() + 1 : 0;
-    extra += v.runs.capacity() * sizeof(Entries::RunData);
-  }
-  return data_bytes_ + extra + map_.size() * per_key;
+  return data_bytes_ + extra_bytes_ + map_.size() * per_key;
 }
 
 }  // namespace freshet::dataflow

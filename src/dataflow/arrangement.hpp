@@ -138,7 +138,7 @@ class Arrangement {
   size_t num_keys() const { return map_.size(); }
   size_t num_entries() const { return entries_; }
   // Bytes held: the entries' buffers (their capacity) and keys, plus an estimate of the hash
-  // table's nodes and buckets.
+  // table's nodes and buckets. O(1): kept up to date by apply().
   size_t size_bytes() const;
   bool empty() const { return map_.empty(); }
   template <typename F>
@@ -156,9 +156,14 @@ class Arrangement {
   };
   // Merges runs a and b (sorted) into out, summing equal rows; returns the entries written.
   static size_t merge_runs(std::string_view a, std::string_view b, std::string& out);
+  // Heap bytes of a key besides its runs' data: a long key's buffer and the runs' headers.
+  static size_t key_extra_bytes(const std::string& key, const KeyState& ks) {
+    return (key.size() > 15 ? key.capacity() + 1 : 0) + ks.runs.capacity() * sizeof(Entries::RunData);
+  }
   std::unordered_map<std::string, KeyState, StringHash, std::equal_to<>> map_;
   size_t entries_ = 0;
   size_t data_bytes_ = 0;
+  size_t extra_bytes_ = 0;  // the sum of key_extra_bytes over the keys
 };
 
 }  // namespace freshet::dataflow

@@ -1,5 +1,6 @@
 #include "dataflow/graph.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -150,6 +151,7 @@ void Dataflow::step(uint64_t t, const EvalContext& ectx) {
         }
       }
     }
+    note_input(n, inputs);
     try {
       n.op->step(ctx, inputs, n.output);
     } catch (...) {
@@ -192,6 +194,35 @@ size_t Dataflow::state_size() const {
   for (const auto& shard : shards_) s += shard->state_size();
   for (const Node& n : nodes_) {
     if (n.op) s += n.op->state_size();
+  }
+  return s;
+}
+
+size_t Dataflow::state_bytes(bool exact) const {
+  // A walk is due once the input consumed since the last one may have doubled the state (at
+  // least 64 KB): the walk's O(state) is paid by that much input. In between, the estimate
+  // follows the input at the learned growth factor.
+  constexpr uint64_t kMinWalkBytes = 64 << 10;
+  size_t s = 0;
+  for (const auto& shard : shards_) s += shard->state_bytes(exact);
+  for (const Node& n : nodes_) {
+    if (!n.op) continue;
+    uint64_t grown = n.input_bytes_since * n.growth;
+    if (exact || n.op->state_bytes_cheap() || grown >= std::max<uint64_t>(kMinWalkBytes, n.measured_bytes)) {
+      uint64_t now = n.op->state_bytes();
+      if (n.input_bytes_since != 0 && now > n.measured_bytes) {
+        // Twice the growth seen, so that a step of costlier rows stays covered.
+        n.growth = std::clamp<uint64_t>((2 * (now - n.measured_bytes) + n.input_bytes_since - 1) / n.input_bytes_since + 1, 1, 64);
+      } else if (n.input_bytes_since != 0) {
+        // Churn (retractions as many as insertions): walks get rarer, down to one per half the
+        // state's bytes of input.
+        n.growth = std::max<uint64_t>(1, n.growth / 2);
+      }
+      n.measured_bytes = now;
+      n.input_bytes_since = 0;
+      grown = 0;
+    }
+    s += n.measured_bytes + grown;
   }
   return s;
 }
@@ -426,6 +457,7 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
     if (single && s != 0) return;
     Dataflow& shard = *shards_[s];
     Node& node = shard.nodes_[i];
+    note_input(node, inputs[s]);
     node.op->step(*ctxs[s], inputs[s], node.output);
     ctxs[s]->check_size(node.output.size());
     if (route.on && !single) {

@@ -65,6 +65,15 @@ struct StepContext {
   uint64_t live_bytes = 0;
 };
 
+// State accounting helpers (Operator::state_bytes): the heap bytes of a row beyond its own
+// object (a short row lives inside the std::string), and the bytes of one node of a node-based
+// map or set besides its value (links, colour or cached hash, allocator rounding).
+inline size_t row_heap_bytes(const Row& r) {
+  return r.bytes().size() > 15 ? r.bytes().size() + 1 : 0;
+}
+inline size_t string_heap_bytes(const std::string& s) { return s.size() > 15 ? s.capacity() + 1 : 0; }
+inline constexpr size_t kMapNodeBytes = 4 * sizeof(void*);
+
 // How often long loops poll for cancellation, the deadline and the memory budget: a mask on
 // a row counter (every 65,536 rows, well under a millisecond of work).
 inline constexpr size_t kPollMask = 0xffff;
@@ -108,6 +117,16 @@ class Operator {
   virtual std::string name() const = 0;
   // Rows (or entries) of state the operator holds, for metrics and tests.
   virtual size_t state_size() const { return 0; }
+  // Heap bytes of the state the operator keeps across steps (arrangements, groups, counts,
+  // queued rows), measured by walking it unless state_bytes_cheap(): O(state). Callers go
+  // through Dataflow::state_bytes(), which walks an operator again only after it has consumed
+  // input worth half of what it held (amortized O(1) per input byte) and adds the input bytes
+  // consumed since as the estimate of its growth (src/dataflow/README.md, "State size").
+  virtual size_t state_bytes() const { return 0; }
+  // Whether state_bytes() is O(1) (kept as a counter, or the estimate of a nested dataflow):
+  // then it is asked after every step. An operator whose state can outgrow its input
+  // (recursion) must be cheap.
+  virtual bool state_bytes_cheap() const { return false; }
   // How input `input` is distributed over the shards of a sharded dataflow. The default suits
   // operators whose output for a set of updates is the sum of their outputs for each update.
   virtual Exchange exchange(size_t input) const {
@@ -150,6 +169,13 @@ class Dataflow {
     for (auto& s : shards_) s->set_cancel_flag(flag);
   }
   size_t state_size() const;
+  // Heap bytes of every operator's state (every shard), an estimate meant never to lag behind
+  // growth: per operator the bytes of its last walk plus the bytes of input it consumed since
+  // times the state bytes per input byte seen between its last two walks, with a margin
+  // (Operator::state_bytes). Cost: O(nodes) plus the walks that are due (amortized O(1) per
+  // input byte). exact: walk every operator now (O(state)), e.g. before declaring a budget
+  // exceeded. Called by the dataflow's owner thread between steps.
+  size_t state_bytes(bool exact = false) const;
 
  private:
   struct Node {
@@ -162,7 +188,18 @@ class Dataflow {
     // split by destination shard, by the task that produced it (routed[s] goes to shard s).
     std::vector<Batch> routed;
     bool is_routed = false;
+    // State accounting (state_bytes): the bytes of the last walk of op's state and the bytes
+    // of input op consumed since. Mutable: the walk is a cache refresh, not a change.
+    mutable uint64_t measured_bytes = 0;
+    mutable uint64_t input_bytes_since = 0;
+    // State bytes per input byte, learned at each walk (with a margin): a row kept in two
+    // min/max multisets takes several times its bytes in the batch. Starts pessimistic.
+    mutable uint64_t growth = 8;
   };
+  // Notes the bytes of the inputs an operator is about to consume (state_bytes).
+  static void note_input(const Node& node, std::span<const Batch> inputs) {
+    for (const Batch& b : inputs) node.input_bytes_since += b.used_bytes();
+  }
   // Sharded: a node whose only consumer reads it through a by-key exchange is partitioned at
   // the end of its own shard task, so that the exchange costs no second round on the pool
   // (a barrier and a wake-up per node, src/dataflow/README.md, "Shards and workers").

@@ -191,6 +191,8 @@ class JoinOp final : public Operator {
   explicit JoinOp(JoinSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "Join"; }
   size_t state_size() const override { return left_.num_entries() + right_.num_entries(); }
+  size_t state_bytes() const override { return left_.size_bytes() + right_.size_bytes(); }
+  bool state_bytes_cheap() const override { return true; }
   Exchange exchange(size_t input) const override { return Exchange::by_exprs(input == 0 ? spec_.left_key : spec_.right_key); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
@@ -388,6 +390,22 @@ class ReduceOp final : public Operator {
   std::string name() const override { return "Reduce"; }
   size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override { return Exchange::by_exprs(spec_.group_key); }
+  size_t state_bytes() const override {
+    // The index (keys and key rows in its arena), the per-slot arrays, and what a group's
+    // accumulators and emitted row hold on the heap.
+    size_t b = index_.size_bytes() + groups_.capacity() * sizeof(Group) + aggs_.capacity() * sizeof(AggState);
+    for (const Group& g : groups_) b += g.emitted ? row_heap_bytes(*g.emitted) : 0;
+    for (const AggState& a : aggs_) {
+      if (a.ordered)
+        for (const auto& [r, c] : *a.ordered) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
+      if (a.strings)
+        for (const auto& [r, c] : *a.strings) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
+      if (a.distinct)
+        for (const auto& [dk, e] : *a.distinct)
+          b += kMapNodeBytes + sizeof(dk) + sizeof(e) + string_heap_bytes(dk) + row_heap_bytes(e.value);
+    }
+    return b;
+  }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row, key, args, order_vals;
@@ -904,6 +922,15 @@ class TopKOp final : public Operator {
   std::string name() const override { return "TopK"; }
   size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.group_columns); }
+  size_t state_bytes() const override {
+    size_t b = index_.size_bytes() + groups_.capacity() * sizeof(Group);
+    for (const Group& g : groups_) {
+      b += g.emitted.capacity() * sizeof(g.emitted[0]);
+      for (const auto& [r, c] : g.rows) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
+      for (const auto& [r, c] : g.emitted) b += row_heap_bytes(r);
+    }
+    return b;
+  }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<uint32_t> dirty;
@@ -995,6 +1022,11 @@ class CountingOp final : public Operator {
   explicit CountingOp(bool distinct) : distinct_(distinct) {}
   std::string name() const override { return distinct_ ? "Distinct" : "Threshold"; }
   size_t state_size() const override { return counts_.size(); }
+  size_t state_bytes() const override {
+    size_t b = counts_.bucket_count() * sizeof(void*);
+    for (const auto& [k, e] : counts_) b += kMapNodeBytes + sizeof(k) + sizeof(e) + string_heap_bytes(k) + row_heap_bytes(e.row);
+    return b;
+  }
   Exchange exchange(size_t) const override {
     Exchange x;
     x.kind = Exchange::Kind::kByKey;

@@ -81,6 +81,23 @@ class LetRecOp final : public Operator {
   // The fixpoint is computed in one place: the operator runs on shard 0 with all its input.
   Exchange exchange(size_t) const override { return Exchange{Exchange::Kind::kSingle}; }
 
+  // Cheap: the nested dataflows' own estimates plus each contents map's entries times its
+  // average entry, sampled from up to 16 entries (the fixpoint can outgrow the input, so it is
+  // asked after every step rather than walked by input volume).
+  size_t state_bytes() const override {
+    size_t b = bindings_.dataflow->state_bytes() + body_.dataflow->state_bytes();
+    auto contents_bytes = [](const Contents& c) {
+      size_t sampled = 0, n = 0;
+      for (auto it = c.begin(); it != c.end() && n < 16; ++it, ++n) sampled += row_heap_bytes(it->first);
+      size_t per = kMapNodeBytes + sizeof(Row) + sizeof(int64_t) + (n ? sampled / n : 0);
+      return c.bucket_count() * sizeof(void*) + c.size() * per;
+    };
+    for (const Contents& c : contents_) b += contents_bytes(c);
+    for (const Contents& c : inputs_contents_) b += contents_bytes(c);
+    return b;
+  }
+  bool state_bytes_cheap() const override { return true; }
+
   size_t state_size() const override {
     size_t s = bindings_.dataflow->state_size() + body_.dataflow->state_size();
     for (const Contents& c : contents_) s += c.size();

@@ -206,6 +206,15 @@ class WindowOp final : public Operator {
   }
   std::string name() const override { return "Window"; }
   size_t state_size() const override { return partitions_.size(); }
+  size_t state_bytes() const override {
+    size_t b = partitions_.bucket_count() * sizeof(void*);
+    for (const auto& [k, p] : partitions_) {
+      b += kMapNodeBytes + sizeof(k) + sizeof(p) + string_heap_bytes(k) + p.emitted.capacity() * sizeof(p.emitted[0]);
+      for (const auto& [r, c] : p.rows) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
+      for (const auto& [r, c] : p.emitted) b += row_heap_bytes(r);
+    }
+    return b;
+  }
   Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.partition); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {

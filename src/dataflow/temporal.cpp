@@ -87,6 +87,11 @@ class TemporalFilterOp final : public Operator {
   TemporalFilterOp(std::vector<TemporalBound> bounds, bool keep_state) : bounds_(std::move(bounds)), keep_state_(keep_state) {}
   std::string name() const override { return "TemporalFilter"; }
   size_t state_size() const override { return queued_; }
+  size_t state_bytes() const override {
+    size_t b = 0;
+    for (const auto& [t, batch] : queue_) b += kMapNodeBytes + sizeof(t) + sizeof(batch) + batch.used_bytes();
+    return b;
+  }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     const uint64_t now = ctx.time;

@@ -198,6 +198,8 @@ class Incremental {
     r_.dataflow->step(t, ctx_);
     return show(r_.dataflow->take_output(r_.output));
   }
+  // Dataflow::state_bytes: the amortized estimate, or an exact walk.
+  size_t state_bytes(bool exact = false) const { return r_.dataflow->state_bytes(exact); }
 
  private:
   RenderedDataflow r_;

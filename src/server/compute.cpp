@@ -15,6 +15,8 @@
 
 namespace freshet::server {
 
+bool over_budget(const Maintained::ComputeState& c) { return c.failed.starts_with(sqlstate::kOutOfMemory); }
+
 void Coordinator::State::start_compute() {
   // At least two drivers, so that one slow dataflow does not hold back the others; a dataflow's
   // shards run on the worker pool besides.
@@ -69,7 +71,9 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
     if (!c.failed.empty()) {
       // Stopped: it skips the step; a failed one whose inputs change is rebuilt
       // (retry_failed_dataflows). Its followers see no change from it.
-      for (uint64_t in : m->inputs()) c.retry |= s->changes.count(in) > 0 || s->outputs.count(in) > 0;
+      // One stopped by its memory budget is not: it would only grow again (DROP, restart).
+      if (!over_budget(c))
+        for (uint64_t in : m->inputs()) c.retry |= s->changes.count(in) > 0 || s->outputs.count(in) > 0;
       c.processed_seq = next;
       deliver(m->id(), *s);
       retire_steps();
@@ -79,9 +83,21 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
     }
     // Its inputs that are dataflows must have processed the step (their changes are in it).
     bool ready = true;
+    const Maintained* stopped_input = nullptr;
     for (uint64_t in : m->inputs())
       for (const auto& other : maintained)
-        if (other->id() == in && other.get() != m.get() && other->compute.processed_seq < next) ready = false;
+        if (other->id() == in && other.get() != m.get()) {
+          if (other->compute.processed_seq < next) ready = false;
+          if (over_budget(other->compute)) stopped_input = other.get();
+        }
+    if (stopped_input) {
+      // An input stopped by its memory budget sends no more changes: this one would go stale,
+      // so it stops too, with the same SQLSTATE (and is not retried either).
+      c.failed = std::string(sqlstate::kOutOfMemory) + " it reads \"" + stopped_input->name() +
+                 "\", whose dataflow was stopped: " + stopped_input->compute.failed.substr(6);
+      std::fprintf(stderr, "freshet: dataflow \"%s\" stopped: %s\n", m->name().c_str(), c.failed.c_str() + 6);
+      return true;
+    }
     if (!ready) continue;
     pick = m;
     step = s;
@@ -103,8 +119,11 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
     pick->step(step->ts, in, ctx, delta);
   } catch (const SqlError& e) {
     error = e.sqlstate() + " " + e.message();
-    std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu; it answers the error until its inputs allow it: %s\n",
-                 pick->name().c_str(), static_cast<unsigned long long>(step->ts), e.message().c_str());
+    std::fprintf(stderr, "freshet: dataflow \"%s\" failed at %llu; %s: %s\n", pick->name().c_str(),
+                 static_cast<unsigned long long>(step->ts),
+                 e.sqlstate() == sqlstate::kOutOfMemory ? "it is stopped, its state freed (DROP it, or restart with a larger budget)"
+                                                        : "it answers the error until its inputs allow it",
+                 e.message().c_str());
   }
   ctx.arena->reset();
   bool dropped;
@@ -217,8 +236,22 @@ Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<b
   while (!compute_progress_cv.wait_for(lk, std::chrono::milliseconds(20), ready)) {
     if (cancelled && cancelled->load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
   }
+  if (m->compute.failed.empty()) {
+    // An input stopped by its budget before this one's next step (or before it was hydrated,
+    // at a restart): it is stale already.
+    for (uint64_t in : m->inputs())
+      for (const auto& other : maintained)
+        if (other->id() == in && other.get() != m && over_budget(other->compute))
+          throw SqlError(sqlstate::kOutOfMemory, "the dataflow of \"" + m->name() + "\" reads \"" + other->name() +
+                                                     "\", whose dataflow was stopped: " + other->compute.failed.substr(6))
+              .with_hint("Drop or recreate \"" + other->name() + "\" with a larger dataflow_memory_budget_mb.");
+  }
   if (!m->compute.failed.empty()) {
     const std::string& f = m->compute.failed;
+    if (over_budget(m->compute))
+      throw SqlError(f.substr(0, 5), "the dataflow of \"" + m->name() + "\" was stopped: " + f.substr(6))
+          .with_hint("Raise ALTER SYSTEM SET dataflow_memory_budget_mb (or freshet serve --dataflow-memory-budget-mb), then "
+                     "drop and recreate it or restart the server; or drop it.");
     throw SqlError(f.substr(0, 5), "the dataflow of \"" + m->name() + "\" stopped with an error: " + f.substr(6))
         .with_hint("It works again by itself once the rows causing the error are gone.");
   }

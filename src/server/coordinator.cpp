@@ -82,7 +82,10 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
                                                                          : "index";
       std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(m->id())), Datum::from_string(m->name()),
                                Datum::from_string(type), Datum::from_int(static_cast<int64_t>(m->records())),
-                               Datum::from_int(static_cast<int64_t>(m->bytes()))};
+                               Datum::from_int(static_cast<int64_t>(m->state_bytes())),
+                               Datum::from_int(static_cast<int64_t>(m->arrangement_bytes())),
+                               Datum::from_int(static_cast<int64_t>(m->operator_bytes())),
+                               Datum::from_int(static_cast<int64_t>(Maintained::budget_bytes()))};
       out.push_back(Row::pack(ds));
     }
   };
@@ -96,7 +99,8 @@ Coordinator::Coordinator(CoordinatorOptions options) : options_(std::move(option
       int64_t lag = wall > frontier ? static_cast<int64_t>(wall - frontier) : 0;
       std::vector<Datum> ds = {Datum::from_int(static_cast<int64_t>(m->id())), Datum::from_string(m->name()),
                                Datum::from_int(static_cast<int64_t>(frontier)), Datum::from_int(lag),
-                               Datum::from_int(static_cast<int64_t>(pending)), Datum::from_bool(true),
+                               Datum::from_int(static_cast<int64_t>(pending)),
+                               Datum::from_bool(!over_budget(m->compute)),  // stopped by its budget: state freed
                                m->compute.failed.empty() ? Datum::null() : Datum::from_string(m->compute.failed)};
       out.push_back(Row::pack(ds));
     }
@@ -240,7 +244,7 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
   now_ts = t;
   std::unique_lock lk(compute_mu);
   for (const auto& m : maintained) {
-    if (m->compute.failed.empty() || m->compute.retry) continue;
+    if (m->compute.failed.empty() || m->compute.retry || over_budget(m->compute)) continue;  // budget: not retried
     for (uint64_t in : m->inputs())
       if (changes.count(in)) m->compute.retry = true;
   }

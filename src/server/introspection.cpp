@@ -62,7 +62,13 @@ std::vector<SystemView> make_introspection_views(uint64_t first_id) {
        {"object_name", Type(TypeId::kText), false, std::nullopt},
        {"object_type", Type(TypeId::kText), false, std::nullopt},
        {"records", Type(TypeId::kInt8), false, std::nullopt},
-       {"bytes", Type(TypeId::kInt8), false, std::nullopt}},
+       // What the dataflow's memory budget counts: arrangement_bytes (its output, arranged
+       // for reads and lookups) plus operator_bytes (its operators' state: join arrangements,
+       // groups, top-k and distinct entries, recursion), measured after every step.
+       {"bytes", Type(TypeId::kInt8), false, std::nullopt},
+       {"arrangement_bytes", Type(TypeId::kInt8), false, std::nullopt},
+       {"operator_bytes", Type(TypeId::kInt8), false, std::nullopt},
+       {"budget_bytes", Type(TypeId::kInt8), false, std::nullopt}},
       [](const Catalog& c, std::vector<Row>& out) {
         if (c.arrangement_rows) c.arrangement_rows(out);
       });

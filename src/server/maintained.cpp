@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <mutex>
 
+#include <pg_query/pg_query.pb-c.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include "common/error.hpp"
 #include "dataflow/update.hpp"
 
@@ -46,6 +51,75 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
   for (auto& u : out) initial.push_back({std::move(u.row), u.diff});
   dataflow::consolidate(initial);
   apply(initial);
+  check_budget();  // over its budget: the CREATE (or the restart's hydration) fails with 53200
+}
+
+namespace {
+std::atomic<uint64_t> g_budget_bytes{Maintained::default_budget_mb() << 20};
+std::atomic<uint64_t> g_configured_budget_bytes{Maintained::default_budget_mb() << 20};
+}  // namespace
+
+uint64_t Maintained::default_budget_mb() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  uint64_t mem_mb = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) >> 20 : 4096;
+  return std::max<uint64_t>(mem_mb / 2, 512);
+}
+uint64_t Maintained::budget_bytes() { return g_budget_bytes.load(std::memory_order_relaxed); }
+void Maintained::set_budget_bytes(uint64_t bytes, bool configured) {
+  g_budget_bytes.store(bytes, std::memory_order_relaxed);
+  if (configured) g_configured_budget_bytes.store(bytes, std::memory_order_relaxed);
+}
+
+void alter_dataflow_budget(const PgQuery__VariableSetStmt& set, bool superuser) {
+  if (!superuser)
+    throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to set parameter \"dataflow_memory_budget_mb\"");
+  if (set.kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET || set.kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT) {
+    Maintained::set_budget_bytes(g_configured_budget_bytes.load(std::memory_order_relaxed));
+    return;
+  }
+  std::string value;
+  if (set.kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE && set.n_args == 1 && set.args[0]->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+    const auto* c = set.args[0]->a_const;
+    if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) value = std::to_string(c->ival->ival);
+    else if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL) value = c->sval->sval;
+  }
+  char* end = nullptr;
+  unsigned long long mb = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || value[0] == '-' || *end != '\0' || mb > (1ull << 30))
+    throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"dataflow_memory_budget_mb\": \"" + value + "\"")
+        .with_hint("A number of megabytes; 0 for no budget.");
+  Maintained::set_budget_bytes(static_cast<uint64_t>(mb) << 20);
+}
+
+void Maintained::check_budget() {
+  uint64_t ops = df_.dataflow ? df_.dataflow->state_bytes() : 0;
+  uint64_t arr = bytes();
+  const uint64_t budget = budget_bytes();
+  if (budget != 0 && ops + arr > budget && df_.dataflow) ops = df_.dataflow->state_bytes(/*exact=*/true);
+  arrangement_bytes_.store(arr, std::memory_order_relaxed);
+  operator_bytes_.store(ops, std::memory_order_relaxed);
+  if (budget == 0 || ops + arr <= budget) return;
+  // Stopped: its state is freed (readers of the contents hold state_mu), only what tells the
+  // plan's inputs and the index keys apart is kept; it is not stepped again.
+  {
+    std::unique_lock sl(state_mu);
+    df_.dataflow.reset();
+    arena_ = {};
+    dead_bytes_ = 0;
+    contents_ = decltype(contents_)(0, RefHash{this}, RefEq{this});
+    for (auto& idx : indexes_) {
+      idx.map = {};
+      idx.spill_bytes = 0;
+    }
+    over_budget_ = true;
+  }
+  arrangement_bytes_.store(0, std::memory_order_relaxed);
+  operator_bytes_.store(0, std::memory_order_relaxed);
+  throw SqlError(sqlstate::kOutOfMemory, "dataflow \"" + name_ + "\" needs " + std::to_string((ops + arr) >> 20) +
+                                             " MB of memory, more than its budget of " + std::to_string(budget >> 20) +
+                                             " MB (dataflow_memory_budget_mb)")
+      .with_hint("Make the view hold less (filters, fewer groups), or raise the budget with ALTER SYSTEM SET "
+                 "dataflow_memory_budget_mb (or freshet serve --dataflow-memory-budget-mb).");
 }
 
 std::vector<uint64_t> Maintained::inputs() const {
@@ -63,6 +137,7 @@ void Maintained::step(uint64_t t, const ChangeSet& changes, EvalContext& ctx, Ro
 }
 
 void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& changes, EvalContext& ctx, RowDiffs& delta) {
+  if (!df_.dataflow) throw SqlError(sqlstate::kOutOfMemory, "the dataflow of \"" + name_ + "\" was stopped: it exceeded its memory budget");
   bool any_input = false;
   for (const auto& [cid, node] : df_.sources) {
     auto it = changes.find(cid);
@@ -80,8 +155,11 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
   RowDiffs mine;
   for (auto& u : out) mine.push_back({std::move(u.row), u.diff});
   dataflow::consolidate(mine);
-  std::unique_lock sl(state_mu);  // readers of the contents (serializable reads) wait only for this
-  apply(mine);
+  {
+    std::unique_lock sl(state_mu);  // readers of the contents (serializable reads) wait only for this
+    apply(mine);
+  }
+  check_budget();  // over: stopped, and the step's change is not handed on
   for (auto& m : mine) delta.push_back(std::move(m));
 }
 
@@ -96,12 +174,18 @@ uint64_t Maintained::key_hash(RowRef row, const std::vector<uint32_t>& columns) 
   return hash_bytes(key_of(row, columns).bytes());
 }
 
-void Maintained::index_insert(Index& idx, uint64_t ref) { idx.map[key_hash(RowRef(bytes_at(ref)), idx.columns)].push_back(ref); }
+void Maintained::index_insert(Index& idx, uint64_t ref) {
+  auto& v = idx.map[key_hash(RowRef(bytes_at(ref)), idx.columns)];
+  idx.spill_bytes -= spill_of(v);
+  v.push_back(ref);
+  idx.spill_bytes += spill_of(v);
+}
 
 void Maintained::index_erase(Index& idx, uint64_t ref) {
   auto it = idx.map.find(key_hash(RowRef(bytes_at(ref)), idx.columns));
   if (it == idx.map.end()) return;
   auto& v = it->second;
+  idx.spill_bytes -= spill_of(v);
   for (size_t i = 0; i < v.size(); ++i)
     if (v[i] == ref) {
       v[i] = v.back();
@@ -109,6 +193,7 @@ void Maintained::index_erase(Index& idx, uint64_t ref) {
       break;
     }
   if (v.empty()) idx.map.erase(it);
+  else idx.spill_bytes += spill_of(v);
 }
 
 void Maintained::apply(const RowDiffs& delta) {
@@ -208,13 +293,10 @@ void Maintained::lookup(size_t i, std::span<const Datum> key, RowDiffs& out) con
 
 size_t Maintained::bytes() const {
   // Heap bytes: the arena, the hash set's slots and control bytes, each index's slots and the
-  // out-of-line vectors of colliding or duplicate keys.
+  // out-of-line vectors of colliding or duplicate keys (counted as they change).
   size_t b = arena_.capacity() + contents_.capacity() * (sizeof(uint64_t) + 1);
-  for (const auto& idx : indexes_) {
-    b += idx.map.capacity() * (sizeof(uint64_t) + sizeof(absl::InlinedVector<uint64_t, 1>) + 1);
-    for (const auto& [h, v] : idx.map)
-      if (v.size() > 1) b += v.capacity() * sizeof(uint64_t);
-  }
+  for (const auto& idx : indexes_)
+    b += idx.map.capacity() * (sizeof(uint64_t) + sizeof(absl::InlinedVector<uint64_t, 1>) + 1) + idx.spill_bytes;
   return b;
 }
 

@@ -12,6 +12,7 @@
 #include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -28,6 +29,8 @@
 #include "dataflow/oneshot.hpp"
 #include "dataflow/render.hpp"
 
+struct PgQuery__VariableSetStmt;
+
 namespace freshet::server {
 
 using RowDiffs = std::vector<std::pair<Row, int64_t>>;
@@ -43,7 +46,9 @@ class Maintained {
              EvalContext& ctx, RowDiffs& initial, const std::atomic<bool>* cancelled = nullptr);
   // Makes later steps stop with 57014 once *flag is set (null: never). The flag must outlive
   // those steps: the caller clears it before the flag's owner goes.
-  void set_cancel_flag(const std::atomic<bool>* flag) { df_.dataflow->set_cancel_flag(flag); }
+  void set_cancel_flag(const std::atomic<bool>* flag) {
+    if (df_.dataflow) df_.dataflow->set_cancel_flag(flag);
+  }
 
   uint64_t id() const { return id_; }
   const std::string& name() const { return name_; }
@@ -91,7 +96,28 @@ class Maintained {
   // Held exclusively while a step applies its output change to the contents, shared by readers
   // of the contents: a serializable read (no waiting) reads them while a driver steps it.
   mutable std::shared_mutex state_mu;
+  // Heap bytes of the output arrangement (rows, hash set, indexes). O(indexes).
   size_t bytes() const;
+
+  // Memory accounting and the per-dataflow budget (src/server/README.md, "Dataflow memory
+  // budget"). After hydration and after every step the dataflow measures its state: the
+  // output arrangement (bytes()) plus every operator's state (Dataflow::state_bytes, an
+  // estimate that never lags behind growth, amortized O(1) per input byte). Readable from any
+  // thread: the figures of the last measurement.
+  uint64_t arrangement_bytes() const { return arrangement_bytes_.load(std::memory_order_relaxed); }
+  uint64_t operator_bytes() const { return operator_bytes_.load(std::memory_order_relaxed); }
+  uint64_t state_bytes() const { return arrangement_bytes() + operator_bytes(); }
+  // Whether it was stopped for exceeding its budget (its state is freed; it is not stepped
+  // or retried again until it is rebuilt: DROP, restart).
+  bool over_budget() const { return over_budget_; }
+  // The budget of every dataflow in bytes (0: none), server-wide: `freshet serve
+  // --dataflow-memory-budget-mb`, ALTER SYSTEM SET dataflow_memory_budget_mb. Thread-safe.
+  static uint64_t budget_bytes();
+  // configured: the start-up value, to which ALTER SYSTEM RESET returns.
+  static void set_budget_bytes(uint64_t bytes, bool configured = false);
+  // The default: half of the machine's memory, at least 512 MB (one dataflow may not take the
+  // memory the tables, the other dataflows and the queries need).
+  static uint64_t default_budget_mb();
 
  private:
   // Storage (memory close to the rows' own size): every row lives once in an append-only byte
@@ -116,7 +142,9 @@ class Maintained {
   struct Index {
     std::vector<uint32_t> columns;
     absl::flat_hash_map<uint64_t, absl::InlinedVector<uint64_t, 1>> map;  // key hash -> row refs
+    size_t spill_bytes = 0;  // heap bytes of the vectors of map that left their inline slot
   };
+  static size_t spill_of(const absl::InlinedVector<uint64_t, 1>& v) { return v.capacity() > 1 ? v.capacity() * sizeof(uint64_t) : 0; }
   std::string_view bytes_at(uint64_t ref) const {
     uint32_t len;
     std::memcpy(&len, arena_.data() + ref + 8, 4);
@@ -134,6 +162,9 @@ class Maintained {
   void index_erase(Index& idx, uint64_t ref);
   void apply(const RowDiffs& delta);
   void compact();
+  // Measures the state (above); past the budget (checked again with an exact walk) frees it
+  // and throws 53200.
+  void check_budget();
 
   uint64_t id_;
   std::string name_;
@@ -144,6 +175,18 @@ class Maintained {
   size_t dead_bytes_ = 0;
   absl::flat_hash_set<uint64_t, RefHash, RefEq> contents_;
   std::vector<Index> indexes_;
+  std::atomic<uint64_t> arrangement_bytes_{0};
+  std::atomic<uint64_t> operator_bytes_{0};
+  bool over_budget_ = false;  // set by the thread that steps it
 };
+
+// ALTER SYSTEM SET dataflow_memory_budget_mb = N (0: none) / RESET: changes the budget of
+// every dataflow, checked at its next step; not kept across a restart (the flag is). Throws
+// 42501 unless superuser, 22023 for a bad value.
+void alter_dataflow_budget(const PgQuery__VariableSetStmt& set, bool superuser);
+
+// Whether a dataflow's failure is its memory budget (53200): it is then not retried when its
+// inputs change (compute.cpp), and reads say how to get it back.
+bool over_budget(const Maintained::ComputeState& c);
 
 }  // namespace freshet::server

@@ -6,6 +6,7 @@
 
 #include "server/coordinator.hpp"
 #include "server/coordinator_state.hpp"
+#include "server/maintained.hpp"
 #include "server/sources.hpp"
 
 namespace freshet::server {
@@ -115,12 +116,23 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
     std::string id = std::to_string(d[0].as_int());
     write_sample(out, "freshet_arrangement_records", {{"id", id}, {"name", text_of(d[1])}, {"type", text_of(d[2])}}, int_of(d[3]));
   }
-  write_header(out, "freshet_arrangement_bytes", "Bytes held by a maintained arrangement.", "gauge");
+  write_header(out, "freshet_arrangement_bytes",
+               "Bytes held by a maintained dataflow: its output arrangement and its operators' state (what its memory budget counts).",
+               "gauge");
   for (const Row& r : arrangements) {
     auto d = r.unpack();
     std::string id = std::to_string(d[0].as_int());
     write_sample(out, "freshet_arrangement_bytes", {{"id", id}, {"name", text_of(d[1])}, {"type", text_of(d[2])}}, int_of(d[4]));
   }
+  write_header(out, "freshet_dataflow_operator_bytes", "Bytes of a maintained dataflow's operators' state (joins, groups, top-k, distinct).",
+               "gauge");
+  for (const Row& r : arrangements) {
+    auto d = r.unpack();
+    std::string id = std::to_string(d[0].as_int());
+    write_sample(out, "freshet_dataflow_operator_bytes", {{"id", id}, {"name", text_of(d[1])}, {"type", text_of(d[2])}}, int_of(d[6]));
+  }
+  write_header(out, "freshet_dataflow_memory_budget_bytes", "The memory budget of every dataflow (dataflow_memory_budget_mb).", "gauge");
+  write_sample(out, "freshet_dataflow_memory_budget_bytes", {}, static_cast<uint64_t>(Maintained::budget_bytes()));
   write_header(out, "freshet_sink_messages_total", "Messages a sink has written.", "counter");
   for (const Row& r : sinks) {
     auto d = r.unpack();

@@ -116,7 +116,11 @@ namespace {
 // ALTER SYSTEM SET of Materialize's feature flags whose features Freshet always has (its
 // sqllogictest files turn them on first): accepted, nothing to change. Anything else, or
 // turning one off, is 0A000.
-void check_alter_system(const PgQuery__AlterSystemStmt* a) {
+void check_alter_system(const PgQuery__AlterSystemStmt* a, bool superuser) {
+  if (a->setstmt && a->setstmt->name && std::string_view(a->setstmt->name) == "dataflow_memory_budget_mb") {
+    alter_dataflow_budget(*a->setstmt, superuser);  // maintained.cpp
+    return;
+  }
   static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe",
                                           "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys"};
   const PgQuery__VariableSetStmt* v = a->setstmt;
@@ -239,7 +243,7 @@ std::unique_ptr<Execution> Executor::run(const sql::Plan& plan, const PgQuery__N
           [&](const sql::ExecutePlan&) -> R { return done("EXECUTE"); },
           [&](const sql::DeallocatePlan&) -> R { return done("DEALLOCATE"); },
           [&](const sql::AlterSystemPlan& p) -> R {
-            check_alter_system(p.stmt);
+            check_alter_system(p.stmt, st_.settings["is_superuser"] == "on");
             return done("ALTER SYSTEM");
           },
           [&](const sql::RolePlan& p) -> R {

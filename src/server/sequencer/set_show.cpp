@@ -16,6 +16,9 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
     return done("RESET");
   }
   std::string name = sql::lower_ident(s->name ? s->name : "");
+  if (name == "dataflow_memory_budget_mb")
+    throw SqlError("55P02", "parameter \"dataflow_memory_budget_mb\" is server-wide and cannot be changed with SET")
+        .with_hint("Use ALTER SYSTEM SET dataflow_memory_budget_mb = <MB>.");
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI) {
     // SET TRANSACTION { ISOLATION LEVEL ... | READ ONLY | READ WRITE }: the open block's (no
     // effect outside one). SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY: the default.
@@ -141,6 +144,10 @@ std::unique_ptr<Execution> Executor::run_show(const sql::ShowPlan& p) {
     std::vector<Datum> ds = {Datum::from_string(txn_read_only() ? "on" : "off")};
     std::vector<Row> rows = {Row::pack(ds)};
     return std::make_unique<MaterializedExecution>(std::vector<Column>{{p.name, Type(TypeId::kText)}}, std::move(rows), "SHOW");
+  }
+  if (name == "dataflow_memory_budget_mb") {  // server-wide (Maintained::budget_bytes)
+    std::vector<Datum> ds = {Datum::from_string(std::to_string(Maintained::budget_bytes() >> 20))};
+    return std::make_unique<MaterializedExecution>(std::vector<Column>{{p.name, Type(TypeId::kText)}}, std::vector<Row>{Row::pack(ds)}, "SHOW");
   }
   auto it = st_.settings.find(name);
   if (it == st_.settings.end()) throw SqlError(sqlstate::kUndefinedObject, "unrecognized configuration parameter \"" + name + "\"");
