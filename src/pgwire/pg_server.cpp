@@ -1,5 +1,7 @@
 #include "pgwire/pg_server.hpp"
 
+#include "common/trace.hpp"
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -110,6 +112,7 @@ void PgServer::accept_loop() {
       }
       continue;
     }
+    trace_event("pgwire: accepted a connection");
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // Evicted connections' threads end within moments; give them that before refusing.
