@@ -11,6 +11,8 @@
 // acknowledged write's timestamp; a read of a dataflow waits until that dataflow has processed
 // every queued step: reads are strict serializable.
 
+#include <absl/base/thread_annotations.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -41,10 +43,10 @@ struct SubscriptionQueue {
     Row row;
     int64_t diff;
   };
-  std::deque<Item> items;        // guarded by mu
-  uint64_t progress = 0;         // guarded by mu: every change before this time was delivered
-  bool dropped = false;          // guarded by mu: the object went away
-  bool overflowed = false;       // guarded by mu
+  std::deque<Item> items ABSL_GUARDED_BY(mu);
+  uint64_t progress ABSL_GUARDED_BY(mu) = 0;  // every change before this time was delivered
+  bool dropped ABSL_GUARDED_BY(mu) = false;  // the object went away
+  bool overflowed ABSL_GUARDED_BY(mu) = false;
   // Compute steps up to this one are in the snapshot the subscription started from: they are
   // not delivered again. Set at registration. Guarded by State::compute_mu.
   uint64_t start_seq = 0;
@@ -58,7 +60,7 @@ struct Coordinator::State {
   // what readers read (held shared by them, exclusively for short publishes and by DDL).
   std::mutex write_mu;
   std::shared_mutex mu;
-  Catalog catalog;                                         // guarded by mu
+  Catalog catalog ABSL_GUARDED_BY(mu);
   // Maintained dataflows, in creation order: changed with mu held exclusively AND compute_mu;
   // read with either. Their contents are read by readers only through read_maintained().
   std::vector<std::shared_ptr<Maintained>> maintained;
@@ -68,17 +70,17 @@ struct Coordinator::State {
   // (exclusively); atomic so that the oracle can read it under write_mu alone.
   std::atomic<uint64_t> now_ts = 0;
   // The write path (write_path.hpp).
-  std::deque<std::shared_ptr<UnpublishedWrite>> unpublished;  // guarded by mu, commit order
-  uint64_t next_write_seq = 1;                                // guarded by mu
-  uint64_t last_write_ts = 0;                                 // guarded by mu
+  std::deque<std::shared_ptr<UnpublishedWrite>> unpublished ABSL_GUARDED_BY(mu);  // commit order
+  uint64_t next_write_seq ABSL_GUARDED_BY(mu) = 1;
+  uint64_t last_write_ts ABSL_GUARDED_BY(mu) = 0;
   // The last transaction block with DDL committed (transaction.hpp). Guarded by write_mu.
   uint64_t last_block_seq = 0;
   // Its table records could not be written (they are redone at the next start); until then no
   // other block with DDL may commit, as its redo record would replace this one's.
   bool last_block_unapplied = false;
   std::condition_variable_any published_cv;                   // with mu: a publish happened
-  std::map<uint64_t, std::shared_ptr<SourceEntry>> sources;  // guarded by mu
-  std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks;      // guarded by mu, by catalog id
+  std::map<uint64_t, std::shared_ptr<SourceEntry>> sources ABSL_GUARDED_BY(mu);
+  std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks ABSL_GUARDED_BY(mu);  // by catalog id
   // Dropped sinks whose threads may still be finishing (joined at shutdown). Guarded by mu.
   std::vector<std::shared_ptr<SinkEntry>> dropped_sinks;
   std::unique_ptr<Persistence> persist;                     // null only in tests without a data dir
@@ -106,8 +108,8 @@ struct Coordinator::State {
   // Steps not yet processed by every dataflow, in seq order: the front one is
   // compute_done_seq + 1. Guarded by compute_mu.
   std::deque<std::shared_ptr<ComputeStep>> compute_queue;
-  uint64_t compute_enqueued_seq = 0;            // guarded by compute_mu; grows only under mu too
-  uint64_t compute_done_seq = 0;                // guarded by compute_mu: every step up to it done by all
+  uint64_t compute_enqueued_seq ABSL_GUARDED_BY(compute_mu) = 0;  // grows only under mu too
+  uint64_t compute_done_seq ABSL_GUARDED_BY(compute_mu) = 0;  // every step up to it done by all
   // A dataflow being hydrated outside the locks (CREATE INDEX on a view): from its snapshot on,
   // every finished step's changes of its inputs are logged for it; the hydrating session
   // replays the log, then marks it ready, and a driver replays the rest and adds it to
@@ -118,17 +120,17 @@ struct Coordinator::State {
     uint64_t start_seq = 0;            // the snapshot holds every step up to this one
     uint64_t start_ts = 0;             // the snapshot's time
     std::vector<uint64_t> inputs;      // collections the dataflow reads
-    std::deque<ComputeStep> log;       // guarded by compute_mu: later steps, its inputs' changes
-    std::shared_ptr<Maintained> m;     // guarded by compute_mu: set when ready
-    bool ready = false;                // guarded by compute_mu
-    bool taken = false;                // guarded by compute_mu: a driver is finishing it
-    bool done = false;                 // guarded by compute_mu: added to `maintained`
+    std::deque<ComputeStep> log ABSL_GUARDED_BY(compute_mu);  // later steps, its inputs' changes
+    std::shared_ptr<Maintained> m ABSL_GUARDED_BY(compute_mu);  // set when ready
+    bool ready ABSL_GUARDED_BY(compute_mu) = false;
+    bool taken ABSL_GUARDED_BY(compute_mu) = false;  // a driver is finishing it
+    bool done ABSL_GUARDED_BY(compute_mu) = false;  // added to `maintained`
   };
-  std::vector<std::shared_ptr<Hydration>> hydrations;  // guarded by compute_mu
+  std::vector<std::shared_ptr<Hydration>> hydrations ABSL_GUARDED_BY(compute_mu);
   // The time before which a dataflow reflects every write (exclusive), from its progress.
   // REQUIRES: compute_mu held.
   uint64_t frontier_of(const Maintained& m) const;
-  bool compute_stopping = false;                // guarded by compute_mu
+  bool compute_stopping ABSL_GUARDED_BY(compute_mu) = false;
   std::vector<std::thread> compute_threads;
   void start_compute();
   void stop_compute();  // processes what is queued, then ends the drivers
@@ -202,7 +204,7 @@ struct Coordinator::State {
   // every 4 x the last attempt's duration (a source writing fast into a failed view's input
   // costs one rehydration per interval, not per transaction, and at most a fifth of the time). A failed dataflow that other dataflows read (a view over it, a subscription)
   // is not rebuilt: it stays failed until dropped (they would miss its changes).
-  // REQUIRES: mu held exclusively. Defined in session.cpp (it hydrates like CREATE INDEX).
+  // REQUIRES: mu held exclusively. Defined in recovery.cpp (it hydrates like CREATE INDEX).
   void retry_failed_dataflows();
   static constexpr std::chrono::milliseconds kRetryInterval{250};
 
@@ -220,8 +222,8 @@ struct Coordinator::State {
   };
   std::deque<RestartHydration> restart_pending;
   std::thread hydrator;
-  bool shutting_down = false;  // guarded by compute_mu: hydrations give up (57P01)
-  std::atomic<bool>* hydrator_cancel = nullptr;  // guarded by compute_mu: the restart hydrator's flag
+  bool shutting_down ABSL_GUARDED_BY(compute_mu) = false;  // hydrations give up (57P01)
+  std::atomic<bool>* hydrator_cancel ABSL_GUARDED_BY(compute_mu) = nullptr;  // the restart hydrator's flag
   void hydrate_after_restart();
   std::vector<std::pair<std::shared_ptr<SourceEntry>, std::optional<std::string>>> sources_to_start;
   // Marks a sink stopped and dropped (its thread removes its dataflow and data as it ends).
@@ -234,7 +236,7 @@ struct Coordinator::State {
   std::thread ticker;
   std::mutex ticker_mu;
   std::condition_variable ticker_cv;
-  bool stopping = false;  // guarded by ticker_mu
+  bool stopping ABSL_GUARDED_BY(ticker_mu) = false;
 };
 
 uint64_t wall_clock_ms();

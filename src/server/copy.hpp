@@ -1,7 +1,7 @@
 #pragma once
 // COPY in the server module (private to it): reading a CopyStmt's options, and the two
 // Executions a COPY statement gives the front end (session.hpp, Execution::copy()). The
-// statement executor (session.cpp, Executor::run_copy) resolves the table or query and
+// statement executor (sequencer/copy.cpp, Executor::run_copy) resolves the table or query and
 // supplies the load; the data formats themselves are pgwire/copy.hpp's.
 
 #include <atomic>

@@ -124,7 +124,7 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
 };
 
 // The Kafka API's Produce into a user table, as one transaction: each (key, value) upserts by
-// key (value nullopt: deletes the key). Defined in session.cpp. Throws SqlError.
+// key (value nullopt: deletes the key). Defined in sequencer/produce.cpp. Throws SqlError.
 void produce_into_table(Coordinator::State& cs, uint64_t table_id, const std::vector<std::pair<Row, std::optional<Row>>>& records);
 
 }  // namespace freshet::server

@@ -2,7 +2,7 @@
 // SQL-level prepared statements: PREPARE name [(types)] AS statement, EXECUTE name [(args)],
 // DEALLOCATE [PREPARE] name | ALL (PostgreSQL's semantics). A session's statements live in
 // its Session::State; the statement itself is prepared and executed through Session like any
-// other (session.cpp), this file holds what does not need the session: the names, the
+// other (session.cpp, sequencer/dispatch.cpp), this file holds what does not need the session: the names, the
 // statement text of a PREPARE and the Execution that keeps EXECUTE's argument values alive.
 //
 // Unlike PostgreSQL, the extended protocol's prepared statements (Parse) are a separate

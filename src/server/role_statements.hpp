@@ -2,7 +2,7 @@
 // The statements about roles and privileges (README.md "Roles and privileges"): CREATE /
 // ALTER / DROP ROLE (and USER), GRANT / REVOKE of roles and of privileges, ALTER ... OWNER
 // TO, SET ROLE, SET SESSION AUTHORIZATION; and the checks other statements make (writes,
-// DROP, SUBSCRIBE). Called by the session's Executor (session.cpp) on its thread.
+// DROP, SUBSCRIBE). Called by the session's Executor (sequencer/) on its thread.
 
 #include <cstdint>
 #include <map>

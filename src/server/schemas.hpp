@@ -1,6 +1,6 @@
 #pragma once
 // CREATE SCHEMA / CREATE DATABASE: the checks that need no catalog (the statements themselves
-// run in session.cpp's executor, through the catalog like every DDL). Schemas and databases
+// run in the sequencer (sequencer/schemas.cpp), through the catalog like every DDL). Schemas and databases
 // are catalog objects (sql::ObjectKind::kSchema / kDatabase): durable, transactional, listed
 // in pg_namespace / information_schema.schemata / pg_database. src/server/README.md,
 // "Schemas and databases", has the rules.

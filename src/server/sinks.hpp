@@ -76,7 +76,7 @@ void start_sink(Coordinator::State& state, const std::shared_ptr<SinkEntry>& ent
 void join_sink(SinkEntry& entry);
 
 // What a sink follows: the relation's contents at `time` and a queue of its later changes.
-// Defined in session.cpp (it may render a dataflow for a view). REQUIRES: the mutex held
+// Defined in sequencer/sources_sinks.cpp (it may render a dataflow for a view). REQUIRES: the mutex held
 // exclusively. Throws SqlError.
 struct SinkInput {
   uint64_t time = 0;

@@ -1,0 +1,239 @@
+// The dispatch of a parsed statement to its sequencer, Describe, PREPARE/EXECUTE arguments.
+#include "server/sequencer/executor.hpp"
+
+namespace freshet::server {
+
+std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_rows) {
+  returns_rows = false;
+  std::shared_lock lock(cs_.mu);
+  if (stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+    sql::Binder binder(*catalog_, param_types_);
+    sql::BoundQuery q = binder.bind_query(stmt->select_stmt);
+    binder.finish_params();
+    std::vector<Column> cols;
+    auto types = q.types();
+    for (size_t i = 0; i < q.column_names.size(); ++i) {
+      cols.push_back({q.column_names[i], types[i]});
+      if (q.origins.size() == q.column_names.size()) {  // the table column it shows (RowDescription)
+        cols.back().table_oid = q.origins[i].first;
+        cols.back().attnum = q.origins[i].second;
+      }
+    }
+    returns_rows = true;
+    return cols;
+  }
+  if (stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT) {
+    returns_rows = true;
+    return {{str_of(nullptr).empty() ? std::string(stmt->variable_show_stmt->name) : "", Type(TypeId::kText)}};
+  }
+  if (stmt->node_case == PG_QUERY__NODE__NODE_FETCH_STMT && !stmt->fetch_stmt->ismove) {
+    returns_rows = true;
+    CursorSet::Cursor* c = st_.cursors.find(stmt->fetch_stmt->portalname ? stmt->fetch_stmt->portalname : "");
+    return c ? c->columns : std::vector<Column>{};
+  }
+  if (stmt->node_case == PG_QUERY__NODE__NODE_EXPLAIN_STMT) {
+    returns_rows = true;
+    return {{"Optimized Plan", Type(TypeId::kText)}};
+  }
+  // DML: bind to learn parameter types; RETURNING columns.
+  auto bind_table_scope = [&](const PgQuery__RangeVar* rv, sql::Scope& scope) -> const ObjectInfo& {
+    const ObjectInfo& t = table_for_write(rv);
+    std::string alias = rv->alias && *rv->alias->aliasname ? rv->alias->aliasname : t.name;
+    for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
+    return t;
+  };
+  std::vector<Column> cols;
+  PgQuery__Node** ret = nullptr;
+  size_t nret = 0;
+  sql::Scope scope;
+  sql::Binder binder(*catalog_, param_types_);
+  if (stmt->node_case == PG_QUERY__NODE__NODE_INSERT_STMT) {
+    const auto* s = stmt->insert_stmt;
+    const ObjectInfo& t = bind_table_scope(s->relation, scope);
+    // Bind VALUES items against the target columns to type their parameters.
+    std::vector<size_t> targets;
+    if (s->n_cols == 0)
+      for (size_t i = 0; i < t.columns.size(); ++i) targets.push_back(i);
+    else
+      for (size_t i = 0; i < s->n_cols; ++i) {
+        std::string name = s->cols[i]->res_target->name;
+        for (size_t c = 0; c < t.columns.size(); ++c)
+          if (t.columns[c].name == name) targets.push_back(c);
+      }
+    if (s->select_stmt && s->select_stmt->select_stmt->n_values_lists > 0) {
+      sql::Scope empty;
+      for (size_t r = 0; r < s->select_stmt->select_stmt->n_values_lists; ++r) {
+        const auto* l = s->select_stmt->select_stmt->values_lists[r]->list;
+        for (size_t k = 0; k < l->n_items && k < targets.size(); ++k) {
+          if (l->items[k]->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) continue;
+          HExpr e = binder.bind_expr_in_scope(l->items[k], empty);
+          binder.coerce(std::move(e), t.columns[targets[k]].type, CastContext::kAssignment);
+        }
+      }
+    } else if (s->select_stmt) {
+      binder.bind_query(s->select_stmt->select_stmt);
+    }
+    ret = s->returning_list;
+    nret = s->n_returning_list;
+  } else if (stmt->node_case == PG_QUERY__NODE__NODE_UPDATE_STMT) {
+    const auto* s = stmt->update_stmt;
+    const ObjectInfo& t = bind_table_scope(s->relation, scope);
+    for (size_t i = 0; i < s->n_target_list; ++i) {
+      const auto* rt = s->target_list[i]->res_target;
+      if (rt->val->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) continue;
+      for (size_t c = 0; c < t.columns.size(); ++c)
+        if (t.columns[c].name == rt->name)
+          binder.coerce(binder.bind_expr_in_scope(rt->val, scope), t.columns[c].type, CastContext::kAssignment);
+    }
+    if (s->where_clause) binder.bind_expr_in_scope(s->where_clause, scope);
+    ret = s->returning_list;
+    nret = s->n_returning_list;
+  } else if (stmt->node_case == PG_QUERY__NODE__NODE_DELETE_STMT) {
+    const auto* s = stmt->delete_stmt;
+    bind_table_scope(s->relation, scope);
+    if (s->where_clause) binder.bind_expr_in_scope(s->where_clause, scope);
+    ret = s->returning_list;
+    nret = s->n_returning_list;
+  }
+  for (size_t i = 0; i < nret; ++i) {
+    const auto* rt = ret[i]->res_target;
+    // `RETURNING *` (also next to other items, `RETURNING a, *`): every column, as
+    // Executor::returning expands it.
+    if (rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+        rt->val->column_ref->fields[rt->val->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+      for (const auto& item : scope.items) cols.push_back({item.name, item.type});
+      continue;
+    }
+    HExpr e = binder.bind_expr_in_scope(rt->val, scope);
+    cols.push_back({rt->name && *rt->name ? rt->name : sql::Binder::column_name_for(rt->val), e.type.id == TypeId::kUnknown ? Type(TypeId::kText) : e.type});
+  }
+  binder.finish_params();
+  returns_rows = nret > 0;
+  return cols;
+}
+
+namespace {
+// ALTER SYSTEM SET of Materialize's feature flags whose features Freshet always has (its
+// sqllogictest files turn them on first): accepted, nothing to change. Anything else, or
+// turning one off, is 0A000.
+void check_alter_system(const PgQuery__AlterSystemStmt* a) {
+  static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe",
+                                          "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys"};
+  const PgQuery__VariableSetStmt* v = a->setstmt;
+  bool known = false;
+  for (const char* f : kAlwaysOn) known = known || (v && v->name && std::string_view(v->name) == f);
+  bool on = v && v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE && v->n_args == 1 &&
+            v->args[0]->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+            ((v->args[0]->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL &&
+              (std::string_view(v->args[0]->a_const->sval->sval) == "true" || std::string_view(v->args[0]->a_const->sval->sval) == "on")) ||
+             (v->args[0]->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL && v->args[0]->a_const->boolval->boolval));
+  if (!known || !on) throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
+}
+}  // namespace
+
+
+namespace {
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+}  // namespace
+
+std::unique_ptr<Execution> Executor::run(const sql::Plan& plan, const PgQuery__Node* stmt) {
+  if (st_.txn == TransactionStatus::kFailed && !sql::runs_in_failed_block(plan))
+    throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+  if (sql::changes_catalog(plan)) begin_block_ddl();  // in a block: the block's own catalog
+  if (st_.client) check_statement_privileges(cs_, *catalog_, role_name_, stmt);
+  using R = std::unique_ptr<Execution>;
+  return std::visit(
+      Overloaded{
+          [&](const sql::SelectPlan& p) -> R { return run_select(p.stmt); },
+          [&](const sql::InsertPlan& p) -> R { return run_insert(p.stmt); },
+          [&](const sql::UpdatePlan& p) -> R { return run_update(p.stmt); },
+          [&](const sql::DeletePlan& p) -> R { return run_delete(p.stmt); },
+          [&](const sql::TruncatePlan& p) -> R { return run_truncate(p.stmt); },
+          [&](const sql::CopyPlan& p) -> R { return run_copy(p.stmt); },
+          [&](const sql::CreateTablePlan& p) -> R { return run_create_table(p.stmt); },
+          [&](const sql::CreateTableAsPlan& p) -> R { return run_create_table_as(p.stmt); },
+          [&](const sql::CreateViewPlan& p) -> R { return run_create_view(p.stmt); },
+          [&](const sql::CreateIndexPlan& p) -> R { return run_create_index(p.stmt); },
+          [&](const sql::DropPlan& p) -> R { return run_drop(p.stmt); },
+          [&](const sql::CreateSchemaPlan& p) -> R { return run_create_schema(p.stmt); },
+          [&](const sql::CreateDatabasePlan& p) -> R { return run_create_database(p.stmt); },
+          [&](const sql::DropDatabasePlan& p) -> R { return run_drop_database(p.stmt); },
+          [&](const sql::RenamePlan& p) -> R { return run_rename(p.stmt); },
+          [&](const sql::TransactionPlan& p) -> R { return run_transaction(p); },
+          [&](const sql::SetPlan& p) -> R { return run_set(p.stmt); },
+          [&](const sql::ShowPlan& p) -> R { return run_show(p); },
+          [&](const sql::ExplainPlan& p) -> R { return run_explain(p.stmt); },
+          [&](const sql::DeclarePlan& p) -> R { return run_declare(p.stmt); },
+          [&](const sql::FetchPlan& p) -> R { return run_fetch(p.stmt); },
+          [&](const sql::ClosePlan& p) -> R {
+            if (!p.cursor) {
+              st_.cursors.close_all();
+              return done("CLOSE CURSOR ALL");
+            }
+            st_.cursors.close(*p.cursor);
+            return done("CLOSE CURSOR");
+          },
+          [&](const sql::DiscardPlan& p) -> R {
+            if (st_.txn != TransactionStatus::kIdle && p.all)
+              throw SqlError(sqlstate::kActiveSqlTransaction, "DISCARD ALL cannot run inside a transaction block");
+            if (p.all) st_.serializable_reads = false;
+            return done("DISCARD ALL");
+          },
+          // SQL-level PREPARE / EXECUTE / DEALLOCATE are the session's (Session::execute).
+          [&](const sql::PreparePlan&) -> R { return done("PREPARE"); },
+          [&](const sql::ExecutePlan&) -> R { return done("EXECUTE"); },
+          [&](const sql::DeallocatePlan&) -> R { return done("DEALLOCATE"); },
+          [&](const sql::AlterSystemPlan& p) -> R {
+            check_alter_system(p.stmt);
+            return done("ALTER SYSTEM");
+          },
+          [&](const sql::RolePlan& p) -> R {
+            if (auto e = run_roles(p.stmt)) return e;
+            throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
+          },
+          [&](const sql::UnsupportedPlan&) -> R {
+            throw SqlError(sqlstate::kFeatureNotSupported, "this statement is not supported");
+          },
+      },
+      plan);
+}
+
+std::unique_ptr<Execution> Executor::run_roles(const PgQuery__Node* stmt) {
+  // In a transaction block a role statement is DDL: it changes the block's catalog (its copy of
+  // the roles, its objects' ACLs) and takes effect at COMMIT (transaction.hpp).
+  if (is_role_statement(stmt)) begin_block_ddl();
+  RoleSession rs = role_session();
+  return run_role_statement(rs, stmt);
+}
+
+std::vector<Type> Executor::bind_types(PgQuery__Node** nodes, size_t n) {
+  std::shared_lock lock(cs_.mu);
+  sql::Binder binder(*catalog_, param_types_);
+  std::vector<Type> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(binder.bind_type(nodes[i]->type_name));
+  return out;
+}
+
+Row Executor::eval_execute_args(const PgQuery__ExecuteStmt* s, const std::vector<Type>& types) {
+  if (s->n_params != types.size())
+    throw SqlError(sqlstate::kSyntaxError, std::string("wrong number of parameters for prepared statement \"") + s->name + "\"")
+        .with_detail("Expected " + std::to_string(types.size()) + " parameters but got " + std::to_string(s->n_params) + ".");
+  std::shared_lock lock(cs_.mu);
+  sql::Binder binder(*catalog_, param_types_);
+  sql::Scope empty;
+  std::vector<Datum> values;
+  for (size_t i = 0; i < s->n_params; ++i) {
+    HExpr e = binder.bind_expr_in_scope(s->params[i], empty);
+    e = binder.coerce(std::move(e), types[i], CastContext::kAssignment, 0, "parameter $" + std::to_string(i + 1));
+    values.push_back(dataflow::eval(sql::lower_simple_expr(e), {}, ctx_));
+  }
+  binder.finish_params();
+  return Row::pack(values);
+}
+
+}  // namespace freshet::server

@@ -1,0 +1,144 @@
+// INSERT.
+#include "server/sequencer/executor.hpp"
+
+namespace freshet::server {
+
+std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
+  begin_write();
+  if (s->on_conflict_clause) throw SqlError(sqlstate::kFeatureNotSupported, "ON CONFLICT is not supported");
+  if (s->with_clause) throw SqlError(sqlstate::kFeatureNotSupported, "WITH in INSERT is not supported");
+  const ObjectInfo& t = table_for_write(s->relation);
+  sql::Binder binder(*catalog_, param_types_);
+  // Target columns.
+  std::vector<size_t> targets;
+  if (s->n_cols == 0) {
+    for (size_t i = 0; i < t.columns.size(); ++i) targets.push_back(i);
+  } else {
+    for (size_t i = 0; i < s->n_cols; ++i) {
+      const auto* rt = s->cols[i]->res_target;
+      std::string name = rt->name;
+      size_t c = 0;
+      for (; c < t.columns.size(); ++c)
+        if (t.columns[c].name == name) break;
+      if (c == t.columns.size())
+        throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" of relation \"" + t.name + "\" does not exist", rt->location + 1);
+      if (std::find(targets.begin(), targets.end(), c) != targets.end())
+        throw SqlError(sqlstate::kDuplicateColumn, "column \"" + name + "\" specified more than once", rt->location + 1);
+      targets.push_back(c);
+    }
+  }
+  // The source rows, as a relation with one column per target.
+  HRelPtr src;
+  const PgQuery__SelectStmt* sel = s->select_stmt ? s->select_stmt->select_stmt : nullptr;
+  if (sel && sel->n_values_lists > 0 && sel->op == PG_QUERY__SET_OPERATION__SETOP_NONE) {
+    auto c = std::make_shared<HRel>();
+    c->kind = HRelKind::kConstant;
+    sql::Scope empty;
+    for (size_t r = 0; r < sel->n_values_lists; ++r) {
+      const auto* l = sel->values_lists[r]->list;
+      if (s->n_cols == 0 && l->n_items < targets.size() && r == 0) targets.resize(l->n_items);
+      if (l->n_items > targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more expressions than target columns");
+      if (l->n_items < targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more target columns than expressions");
+      std::vector<HExpr> row;
+      for (size_t k = 0; k < l->n_items; ++k) {
+        const auto& col = t.columns[targets[k]];
+        if (l->items[k]->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
+          row.push_back(default_for(t, targets[k], binder));
+          continue;
+        }
+        HExpr e = binder.bind_expr_in_scope(l->items[k], empty);
+        row.push_back(binder.coerce(std::move(e), col.type, CastContext::kAssignment, 0, "column \"" + col.name + "\""));
+      }
+      c->rows.push_back(std::move(row));
+    }
+    for (auto k : targets) c->column_types.push_back(t.columns[k].type);
+    src = c;
+  } else if (sel) {
+    sql::BoundQuery q = binder.bind_query(sel);
+    if (q.column_names.size() > targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more expressions than target columns");
+    if (q.column_names.size() < targets.size()) throw SqlError(sqlstate::kSyntaxError, "INSERT has more target columns than expressions");
+    HRelPtr rel = q.rel;
+    if (!q.order_by.empty() || q.limit || q.offset) {
+      // ORDER BY/LIMIT in INSERT ... SELECT: apply as top-k.
+      auto tk = std::make_shared<HRel>();
+      tk->kind = HRelKind::kTopK;
+      tk->inputs = {rel};
+      tk->column_types = rel->column_types;
+      tk->order_by = q.order_by;
+      if (q.limit) tk->limit = static_cast<uint64_t>(dataflow::eval(sql::lower_constant_expr(*q.limit), {}, ctx_).as_int());
+      if (q.offset) tk->offset = static_cast<uint64_t>(dataflow::eval(sql::lower_constant_expr(*q.offset), {}, ctx_).as_int());
+      rel = tk;
+    }
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {rel};
+    m->column_types = rel->column_types;
+    for (size_t k = 0; k < targets.size(); ++k) {
+      const auto& col = t.columns[targets[k]];
+      HExpr e = binder.coerce(HExpr::column_ref(0, static_cast<uint32_t>(k), rel->column_types[k]), col.type,
+                              CastContext::kAssignment, 0, "column \"" + col.name + "\"");
+      m->exprs.push_back(e);
+      m->column_types.push_back(col.type);
+    }
+    auto p = std::make_shared<HRel>();
+    p->kind = HRelKind::kProject;
+    p->inputs = {m};
+    for (size_t k = 0; k < targets.size(); ++k) {
+      p->columns.push_back(static_cast<uint32_t>(rel->arity() + k));
+      p->column_types.push_back(t.columns[targets[k]].type);
+    }
+    src = p;
+  } else {
+    // INSERT ... DEFAULT VALUES
+    auto c = std::make_shared<HRel>();
+    c->kind = HRelKind::kConstant;
+    c->rows.push_back({});
+    src = c;
+    targets.clear();
+  }
+  // Complete rows: defaults for the columns not given.
+  bool all_given = targets.size() == t.columns.size();
+  for (size_t i = 0; all_given && i < targets.size(); ++i) all_given = targets[i] == i;
+  HRelPtr full = src;
+  if (!all_given) {
+    auto m = std::make_shared<HRel>();
+    m->kind = HRelKind::kMap;
+    m->inputs = {src};
+    m->column_types = src->column_types;
+    std::vector<uint32_t> cols;
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      auto it = std::find(targets.begin(), targets.end(), c);
+      if (it != targets.end()) {
+        cols.push_back(static_cast<uint32_t>(it - targets.begin()));
+      } else {
+        m->exprs.push_back(default_for(t, c, binder));
+        m->column_types.push_back(t.columns[c].type);
+        cols.push_back(static_cast<uint32_t>(m->column_types.size() - 1));
+      }
+    }
+    auto p = std::make_shared<HRel>();
+    p->kind = HRelKind::kProject;
+    p->inputs = {m};
+    p->columns = cols;
+    for (auto c : cols) p->column_types.push_back(m->column_types[c]);
+    full = p;
+  }
+  binder.finish_params();
+  auto rows = evaluate(*full);
+  std::vector<std::pair<Row, int64_t>> changes;
+  std::vector<Row> inserted;
+  size_t count = 0;
+  for (auto& [r, n] : rows) {
+    changes.push_back({r, n});
+    count += static_cast<size_t>(n);
+    if (s->n_returning_list)
+      for (int64_t i = 0; i < n; ++i) inserted.push_back(r);
+  }
+  write(t, changes);
+  std::vector<Column> cols;
+  auto ret = returning(t, s->returning_list, s->n_returning_list, inserted, cols);
+  commit_staged();
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "INSERT 0 " + std::to_string(count));
+}
+
+}  // namespace freshet::server

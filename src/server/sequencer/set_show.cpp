@@ -1,0 +1,110 @@
+// SET, RESET, SHOW.
+#include "server/sequencer/executor.hpp"
+
+namespace freshet::server {
+
+std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
+  if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
+    for (const auto& d : kDefaultSettings) st_.settings[d.name] = setting_default(d);
+    st_.serializable_reads = false;
+    // RESET ALL resets the role, not the session authorization (PostgreSQL's GUC_NO_RESET_ALL).
+    st_.set_role.clear();
+    if (st_.client) {
+      RoleSession rs = role_session();
+      report_role_settings(rs);
+    }
+    return done("RESET");
+  }
+  std::string name = sql::lower_ident(s->name ? s->name : "");
+  if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI) {
+    // SET TRANSACTION ISOLATION LEVEL ... / SET SESSION CHARACTERISTICS
+    return done("SET");
+  }
+  std::string value;
+  if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT || s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET) {
+    value = "";
+    for (const auto& d : kDefaultSettings)
+      if (name == d.name) value = setting_default(d);
+  } else {
+    for (size_t i = 0; i < s->n_args; ++i) {
+      const auto* a = s->args[i];
+      std::string part;
+      if (a->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+        const auto* c = a->a_const;
+        if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL) part = c->sval->sval;
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) part = std::to_string(c->ival->ival);
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_FVAL) part = c->fval->fval;
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL) part = c->boolval->boolval ? "on" : "off";
+      } else if (a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST && a->type_cast->arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+                 a->type_cast->arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+        part = a->type_cast->arg->a_const->sval->sval;
+      }
+      value += (i ? ", " : "") + part;
+    }
+  }
+  if (name == "transaction_isolation" || name == "default_transaction_isolation") {
+    std::string v = sql::lower_ident(value);
+    if (v != "strict serializable" && v != "serializable" && v != "read committed" && v != "repeatable read")
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"" + name + "\": \"" + value + "\"");
+    if (name == "transaction_isolation") st_.serializable_reads = v == "serializable" && s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE;
+  }
+  if (name == "timezone" || name == "time zone") {
+    std::string v = sql::lower_ident(value);
+    // Any spelling of UTC, including zone names that are UTC at every instant (Etc/UTC,
+    // Zulu, GMT0: what a client such as pgJDBC sends from its host's zone); other zones are
+    // refused (src/common/README.md "Time zones" says why).
+    const TimeZone* tz = nullptr;
+    if (v != "utc" && v != "gmt" && v != "etc/utc" && v != "z" && v != "+00" && v != "0" && v != "00:00" &&
+        ((tz = find_time_zone(value)) == nullptr || !tz->always_utc()))
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"TimeZone\": \"" + value + "\"")
+          .with_detail(tz != nullptr ? "Freshet supports only the time zone UTC for a session; use AT TIME ZONE to convert."
+                                     : "Freshet stores and shows times in UTC.");
+    value = "UTC";
+    name = "timezone";
+  }
+  if (name == "statement_timeout") {
+    auto ms = parse_duration_ms(value);
+    if (!ms) throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"statement_timeout\": \"" + value + "\"");
+    value = std::to_string(*ms);
+  }
+  if (name == "query_memory_budget_mb") {
+    char* end = nullptr;
+    unsigned long long mb = std::strtoull(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || mb == 0 || mb > (1ull << 30))
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"query_memory_budget_mb\": \"" + value + "\"")
+          .with_hint("A positive number of megabytes.");
+  }
+  if (name == "client_encoding") {
+    std::string v = sql::lower_ident(value);
+    if (v != "utf8" && v != "utf-8" && v != "unicode")
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"client_encoding\": \"" + value + "\"");
+    value = "UTF8";
+  }
+  st_.settings[name] = value;
+  for (const auto& d : kDefaultSettings)
+    if (d.reported && name == d.name) st_.changed.push_back({display_name(name), value});
+  return done(s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET ? "RESET" : "SET");
+}
+
+std::unique_ptr<Execution> Executor::run_show(const sql::ShowPlan& p) {
+  std::string name = sql::lower_ident(p.name);
+  if (name == "all") {
+    std::vector<Row> rows;
+    for (const auto& [k, v] : st_.settings) {
+      std::vector<Datum> ds = {Datum::from_string(k), Datum::from_string(v), Datum::from_string("")};
+      rows.push_back(Row::pack(ds));
+    }
+    return std::make_unique<MaterializedExecution>(
+        std::vector<Column>{{"name", Type(TypeId::kText)}, {"setting", Type(TypeId::kText)}, {"description", Type(TypeId::kText)}},
+        std::move(rows), "SHOW");
+  }
+  if (name == "time zone") name = "timezone";
+  if (name == "transaction isolation level") name = "transaction_isolation";
+  auto it = st_.settings.find(name);
+  if (it == st_.settings.end()) throw SqlError(sqlstate::kUndefinedObject, "unrecognized configuration parameter \"" + name + "\"");
+  std::vector<Datum> ds = {Datum::from_string(it->second)};
+  std::vector<Row> rows = {Row::pack(ds)};
+  return std::make_unique<MaterializedExecution>(std::vector<Column>{{p.name, Type(TypeId::kText)}}, std::move(rows), "SHOW");
+}
+
+}  // namespace freshet::server

@@ -1,0 +1,201 @@
+// SUBSCRIBE and SHOW of Materialize's statements.
+#include "server/sequencer/executor.hpp"
+#include "server/sequencer/subscribe_execution.hpp"
+
+namespace freshet::server {
+
+int64_t Executor::fetch_timeout_param(size_t n) const {
+  if (n > params_.size() || n > param_types_.size())
+    throw SqlError(sqlstate::kUndefinedParameter, "there is no parameter $" + std::to_string(n));
+  const Datum& d = params_[n - 1];
+  if (d.is_null()) return -1;
+  Type t = param_types_[n - 1];
+  int64_t ms = 0;
+  if (t.id == TypeId::kInterval) {
+    Interval iv = d.as_interval();
+    ms = (iv.micros + (static_cast<int64_t>(iv.days) + static_cast<int64_t>(iv.months) * 30) * 86400000000LL) / 1000;
+  } else if (is_integer_type(t.id)) {
+    ms = d.as_int() * 1000;
+  } else if (t.id == TypeId::kFloat4 || t.id == TypeId::kFloat8) {
+    ms = static_cast<int64_t>(d.as_float() * 1000);
+  } else if (physical_kind(t.id) == PhysicalKind::kString) {
+    ms = sql::parse_interval_ms(std::string(d.as_string()));
+  } else {
+    throw SqlError(sqlstate::kDatatypeMismatch, "FETCH timeout must be an interval, a number of seconds or a string");
+  }
+  if (ms < 0) throw SqlError(sqlstate::kInvalidParameterValue, "FETCH timeout must not be negative");
+  return ms;
+}
+
+// REQUIRES: cs_.mu held (shared or exclusive). obj: the subscribed object, null for a query.
+void Executor::subscribed_columns(const sql::StreamingStatement& st, const ObjectInfo* obj, std::vector<Column>& cols) {
+  if (obj) {
+    for (const auto& c : obj->columns) cols.push_back({c.name, c.type});
+    return;
+  }
+  std::shared_ptr<sql::ParseTree> tree;
+  sql::Binder binder(*catalog_, param_types_);
+  sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
+  auto types = bq.types();
+  for (size_t i = 0; i < bq.column_names.size(); ++i) cols.push_back({bq.column_names[i], types[i]});
+}
+
+std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st) {
+  std::optional<uint64_t> as_of = st.as_of;
+  if (!st.as_of_expr.empty()) {  // AS OF <expression> (server/as_of.hpp)
+    std::shared_lock lock(cs_.mu);
+    sql::Binder binder(*catalog_, param_types_);
+    as_of = evaluate_as_of(binder, st.as_of_expr);
+  }
+  if (as_of) wait_for_time(*as_of);
+  DdlLock lock(cs_);
+  if (as_of && *as_of < cs_.now_ts)
+    throw SqlError(sqlstate::kInvalidParameterValue,
+                   "Timestamp (" + std::to_string(*as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
+        .with_detail("Freshet keeps no history before the current time; use a later AS OF or none.");
+  std::vector<Column> cols;
+  cols.push_back({"mz_timestamp", Type(TypeId::kNumeric)});
+  if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
+  auto q = std::make_shared<SubscriptionQueue>();
+  std::optional<uint64_t> temp;
+  uint64_t source_id = 0;
+  RowDiffs initial;
+  const ObjectInfo* obj = st.object.empty() ? nullptr : catalog_->lookup("", st.object);
+  if (!st.object.empty() && !obj) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+  if (obj) catalog_->check_read(*obj, nullptr, 0);  // SELECT on it (roles.hpp)
+  if (obj && obj->kind == ObjectKind::kTable) {
+    source_id = obj->id;
+    cs_.published_rows(obj->id, *catalog_->table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
+  } else if (obj && cs_.find_maintained(obj->id)) {
+    source_id = obj->id;
+    cs_.read_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
+  } else {
+    dataflow::RelExpr plan;
+    std::string name;
+    if (obj) {
+      if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot subscribe to \"" + obj->name + "\"");
+      // What the view reads is checked with its owner's rights.
+      std::optional<AccessScope> as_owner;
+      if (current_access()) as_owner.emplace(catalog_->roles().name_of(owner_of(*obj)));
+      plan = plan_for_object(*obj);
+      name = "subscribe:" + obj->name;
+    } else {
+      std::shared_ptr<sql::ParseTree> tree;
+      sql::Binder binder(*catalog_, param_types_);
+      sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
+      plan = sql::optimize(sql::lower(*binder.relation_of(bq)));
+      name = "subscribe";
+    }
+    check_maintainable(plan);
+    source_id = g_next_temp_id++;
+    ctx_.logical_time_ms = cs_.now_ts;
+    cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial));
+    temp = source_id;
+  }
+  std::vector<Column> data;
+  subscribed_columns(st, obj, data);
+  SubscribeOutput output = plan_subscribe_output(st, data, cols);
+  if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
+  q->advance(cs_.now_ts);
+  cs_.add_subscriber(source_id, q);
+  return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled, std::move(output));
+}
+
+std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
+  std::shared_lock lock(cs_.mu);
+  std::vector<Row> rows;
+  std::vector<Column> cols;
+  auto add = [&](std::vector<Datum> ds) { rows.push_back(Row::pack(ds)); };
+  std::vector<std::string> keep;  // owns strings for datums until packed
+  auto kind_name = [](ObjectKind k) -> const char* {
+    switch (k) {
+      case ObjectKind::kTable: return "table";
+      case ObjectKind::kView: return "view";
+      case ObjectKind::kMaterializedView: return "materialized-view";
+      case ObjectKind::kIndex: return "index";
+      case ObjectKind::kSource: return "source";
+      case ObjectKind::kSecret: return "secret";
+      case ObjectKind::kConnection: return "connection";
+      case ObjectKind::kSink: return "sink";
+      default: return "system";
+    }
+  };
+  std::vector<const ObjectInfo*> objs;
+  for (const auto& [id, o] : catalog_->objects()) objs.push_back(o.get());
+  std::sort(objs.begin(), objs.end(), [](const ObjectInfo* a, const ObjectInfo* b) { return a->name < b->name; });
+  if (st.what == "indexes") {
+    // Materialize's columns; `comment` is empty (COMMENT ON is not supported).
+    cols = {{"name", Type(TypeId::kText)}, {"on", Type(TypeId::kText)}, {"cluster", Type(TypeId::kText)}, {"key", Type(TypeId::kText)},
+            {"comment", Type(TypeId::kText)}};
+    for (const auto* o : objs) {
+      if (o->kind != ObjectKind::kIndex) continue;
+      if (!st.object.empty() && o->definition_sql != st.object) continue;
+      std::string key = "{";
+      for (size_t i = 0; i < o->columns.size(); ++i) key += (i ? "," : "") + o->columns[i].name;
+      key += "}";
+      add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string("default"), Datum::from_string(key),
+           Datum::from_string("")});
+    }
+  } else if (st.what == "objects") {
+    cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}};
+    for (const auto* o : objs)
+      if (o->kind != ObjectKind::kSchema && o->kind != ObjectKind::kDatabase) add({Datum::from_string(o->name), Datum::from_string(kind_name(o->kind))});
+  } else {
+    ObjectKind want = ObjectKind::kView;
+    if (st.what == "materialized views") want = ObjectKind::kMaterializedView;
+    else if (st.what == "tables") want = ObjectKind::kTable;
+    else if (st.what == "sources") {
+      cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}, {"state", Type(TypeId::kText)}};
+      std::vector<std::shared_ptr<SourceEntry>> es;
+      for (const auto& [id, e] : cs_.sources) es.push_back(e);
+      std::sort(es.begin(), es.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
+      for (const auto& e : es) {
+        std::string state;
+        {
+          std::lock_guard g(e->mu);
+          state = e->status.state;
+        }
+        keep.push_back(state);
+        add({Datum::from_string(e->name), Datum::from_string(e->type), Datum::from_string(keep.back())});
+      }
+      return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
+    }
+    else if (st.what == "secrets") want = ObjectKind::kSecret;
+    else if (st.what == "connections") want = ObjectKind::kConnection;
+    else if (st.what == "sinks") {
+      cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}, {"state", Type(TypeId::kText)}};
+      std::vector<std::shared_ptr<SinkEntry>> es;
+      for (const auto& [id, e] : cs_.sinks) es.push_back(e);
+      std::sort(es.begin(), es.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
+      for (const auto& e : es) {
+        {
+          std::lock_guard g(e->mu);
+          keep.push_back(e->state);
+        }
+        add({Datum::from_string(e->name), Datum::from_string("kafka"), Datum::from_string(keep.back())});
+      }
+      return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
+    }
+    else if (st.what == "clusters") want = ObjectKind::kSystemView;  // none
+    cols = {{"name", Type(TypeId::kText)}};
+    if (want == ObjectKind::kMaterializedView) cols.push_back({"cluster", Type(TypeId::kText)});
+    // Materialize's SHOW TABLES / VIEWS / MATERIALIZED VIEWS / SECRETS end with `comment`
+    // (empty: COMMENT ON is not supported).
+    bool with_comment = st.what != "clusters" && st.what != "connections";
+    if (with_comment) cols.push_back({"comment", Type(TypeId::kText)});
+    if (st.what == "clusters") {
+      add({Datum::from_string("default")});
+    } else {
+      for (const auto* o : objs) {
+        if (o->kind != want) continue;
+        std::vector<Datum> ds{Datum::from_string(o->name)};
+        if (want == ObjectKind::kMaterializedView) ds.push_back(Datum::from_string("default"));
+        if (with_comment) ds.push_back(Datum::from_string(""));
+        add(std::move(ds));
+      }
+    }
+  }
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
+}
+
+}  // namespace freshet::server

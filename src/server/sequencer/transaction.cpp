@@ -1,0 +1,246 @@
+// BEGIN, COMMIT, ROLLBACK, SAVEPOINT; blocks that ran DDL.
+#include "server/sequencer/executor.hpp"
+
+namespace freshet::server {
+
+std::unique_ptr<Execution> Executor::run_transaction(const sql::TransactionPlan& p) {
+  using K = sql::TransactionPlan::Kind;
+  switch (p.kind) {
+    case K::kBegin:
+    case K::kStartTransaction:
+      if (st_.txn == TransactionStatus::kIdle) st_.txn = TransactionStatus::kInBlock;
+      st_.implicit = false;  // BEGIN in an implicit block makes it explicit, with what ran before
+      return done(p.kind == K::kBegin ? "BEGIN" : "START TRANSACTION");
+    case K::kCommit: {
+      if (st_.txn == TransactionStatus::kFailed) {
+        rollback_block();
+        return done("ROLLBACK");
+      }
+      commit_open_block();
+      return done("COMMIT");
+    }
+    case K::kRollback:
+      rollback_block();
+      return done("ROLLBACK");
+    case K::kSavepoint:
+    case K::kRelease:
+    case K::kRollbackTo:
+      return run_savepoint(p);
+    case K::kTwoPhase:
+      break;
+  }
+  throw SqlError(sqlstate::kFeatureNotSupported, "two-phase commit is not supported");
+}
+
+void Executor::rollback_block() {
+  st_.cursors.end_transaction(false);
+  st_.pending.clear();
+  st_.block.reset();
+  st_.savepoints.clear();
+  // In an implicit block (a multi-statement query), the next statements start another.
+  st_.txn = st_.implicit ? TransactionStatus::kInBlock : TransactionStatus::kIdle;
+}
+
+void Executor::commit_open_block() {
+  st_.cursors.end_transaction(true);
+  st_.savepoints.clear();
+  if (st_.txn == TransactionStatus::kInBlock && st_.block) {
+    st_.txn = TransactionStatus::kIdle;
+    commit_block();
+  } else if (st_.txn == TransactionStatus::kInBlock) {
+    st_.txn = TransactionStatus::kIdle;
+    auto pending = std::move(st_.pending);
+    st_.pending.clear();
+    begin_write();
+    // Check every table's constraints and compute the durable records first: nothing is
+    // applied unless everything can be (an error leaves the staged changes unapplied).
+    for (auto& [id, changes] : pending) {
+      const ObjectInfo* t = catalog_->find(id);
+      if (!t || changes.empty()) continue;  // dropped meanwhile
+      write(*t, changes);
+    }
+    commit_staged();
+  }
+  if (st_.implicit) st_.txn = TransactionStatus::kInBlock;  // the rest of the query: another implicit block
+}
+
+std::unique_ptr<Execution> Executor::run_savepoint(const sql::TransactionPlan& p) {
+  using K = sql::TransactionPlan::Kind;
+  const std::string& name = p.savepoint;
+  const bool failed = st_.txn == TransactionStatus::kFailed;
+  const bool no_block = st_.txn == TransactionStatus::kIdle || st_.implicit;
+  auto find = [&] {
+    for (size_t i = st_.savepoints.size(); i-- > 0;)
+      if (st_.savepoints[i].name == name) return i;
+    throw SqlError(kInvalidSavepointSpecification, "savepoint \"" + name + "\" does not exist");
+  };
+  auto aborted = [] {
+    return SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+  };
+  switch (p.kind) {
+    case K::kSavepoint: {
+      if (no_block)
+        throw SqlError(sqlstate::kNoActiveSqlTransaction, "SAVEPOINT can only be used in transaction blocks");
+      if (failed) throw aborted();
+      Savepoint sp;
+      sp.name = name;
+      sp.pending = st_.pending;
+      if (st_.block) sp.block = st_.block->copy();
+      st_.savepoints.push_back(std::move(sp));
+      return done("SAVEPOINT");
+    }
+    case K::kRelease: {
+      if (no_block)
+        throw SqlError(sqlstate::kNoActiveSqlTransaction, "RELEASE SAVEPOINT can only be used in transaction blocks");
+      if (failed) throw aborted();
+      size_t i = find();
+      st_.savepoints.erase(st_.savepoints.begin() + static_cast<ptrdiff_t>(i), st_.savepoints.end());
+      return done("RELEASE");
+    }
+    default: {  // ROLLBACK TO: undoes the writes and DDL after the savepoint, keeps the savepoint
+      if (no_block)
+        throw SqlError(sqlstate::kNoActiveSqlTransaction, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks");
+      size_t i = find();
+      st_.savepoints.erase(st_.savepoints.begin() + static_cast<ptrdiff_t>(i) + 1, st_.savepoints.end());
+      const Savepoint& sp = st_.savepoints[i];
+      st_.pending = sp.pending;
+      st_.block = sp.block ? sp.block->copy() : nullptr;
+      st_.txn = TransactionStatus::kInBlock;
+      return done("ROLLBACK");
+    }
+  }
+}
+
+void Executor::begin_block_ddl() {
+  if (st_.txn != TransactionStatus::kInBlock || st_.block) return;
+  std::shared_lock lock(cs_.mu);
+  st_.block = BlockCatalog::make(cs_.catalog);
+  catalog_ = st_.block->catalog.get();
+  ctx_.catalog = sql::catalog_access(*catalog_);
+}
+
+void Executor::commit_block() {
+  // The design (one durable catalog batch as the commit point, a redo record for the table
+  // writes) is in transaction.hpp and src/server/README.md, "Transaction blocks".
+  std::unique_ptr<BlockCatalog> block = std::move(st_.block);
+  ChangeSet pending = std::move(st_.pending);
+  st_.pending.clear();
+  DdlLock lock(cs_);
+  // The writes staged before this COMMIT are published first (no new one can be staged: this
+  // holds write_mu), so that the block's catalog changes and rows become visible together,
+  // below, in one critical section after them.
+  if (!cs_.published_cv.wait_for(lock.m, std::chrono::seconds(30), [&] { return cs_.unpublished.empty(); }))
+    throw SqlError(sqlstate::kIoError, "could not commit: earlier writes are not durable yet");
+  if (cs_.last_block_unapplied)
+    throw SqlError(sqlstate::kIoError, "could not commit: the rows of an earlier transaction could not be stored")
+        .with_hint("Restart the server: it writes them at start.");
+  BlockDiff diff = block_diff(*block, cs_.catalog);
+  // Role changes of the block: the shared roles must not have changed since it began.
+  if (block->catalog->roles_changed() && block->catalog->roles_version() != cs_.catalog.roles_version())
+    throw SqlError(sqlstate::kSerializationFailure, "could not serialize access due to concurrent update")
+        .with_detail("Roles or privileges were changed by another transaction.");
+  // The block's table writes, checked against what the block sees (its own catalog: the tables
+  // it created are empty, the others are the shared ones) and turned into records. Nothing is
+  // applied yet.
+  catalog_ = block->catalog.get();
+  ctx_.catalog = sql::catalog_access(*catalog_);
+  writer_view_ = true;
+  staged_.clear();
+  commit_records_.clear();
+  commit_batch_ = &staged_;
+  for (auto& [id, changes] : pending) {
+    const ObjectInfo* t = catalog_->find(id);
+    if (!t || changes.empty()) continue;
+    write(*t, changes);
+  }
+  commit_batch_ = nullptr;
+  // Unique indexes the block created: the table's rows with the block's writes must not
+  // repeat a key (the block's own writes were not checked against them).
+  for (uint64_t id : diff.added) {
+    const ObjectInfo* idx = block->catalog->find(id);
+    if (!idx || idx->kind != ObjectKind::kIndex || !idx->index_unique) continue;
+    const ObjectInfo* t = block->catalog->find(idx->index_on);
+    TableData* data = cs_.catalog.table_data(idx->index_on);  // null: created in the block
+    KeyCounts counts = data ? count_keys(*data, idx->index_key) : KeyCounts{};
+    if (auto it = staged_.find(idx->index_on); it != staged_.end()) count_keys(counts, it->second, idx->index_key);
+    if (t) check_unique_index(*t, idx->name, idx->index_key, counts);
+  }
+  catalog_ = &cs_.catalog;
+  ctx_.catalog = sql::catalog_access(*catalog_);
+  for (uint64_t id : diff.dropped) {
+    auto dels = table_delete_records(id);
+    commit_records_.insert(commit_records_.end(), std::make_move_iterator(dels.begin()), std::make_move_iterator(dels.end()));
+  }
+  const uint64_t ts = cs_.next_write_ts();
+  Status stored = Status::ok();
+  if (cs_.persist) {
+    size_t bytes = 0;
+    for (const auto& c : commit_records_) bytes += 9 + c.key.size_bytes() + (c.value ? c.value->size_bytes() : 0);
+    if (bytes + 4096 > storage::kMaxRecordBytes)
+      throw SqlError(sqlstate::kProgramLimitExceeded, "a transaction block with DDL may write at most 64 MB of rows")
+          .with_hint("Commit the DDL first, then write the rows in their own transactions.");
+    const uint64_t seq = cs_.last_block_seq + 1;
+    auto records = block_catalog_records(diff, *block, *cs_.persist);
+    if (block->catalog->roles_changed()) records.push_back(Persistence::roles_record(block->catalog->roles().to_json()));
+    records.push_back(Persistence::block_redo_record(seq, commit_records_));
+    // The commit point: the catalog changes and the redo record of the rows, one durable batch.
+    if (Status ps = cs_.persist->write_catalog(ts, std::move(records)); !ps)
+      throw SqlError(sqlstate::kIoError, "could not commit the transaction: " + ps.message());
+    cs_.last_block_seq = seq;
+    fault_point("after_catalog_before_tables");
+    commit_records_.push_back(Persistence::block_applied_record(seq));
+    stored = cs_.persist->write_tables(ts, std::move(commit_records_));
+    commit_records_.clear();
+    cs_.last_block_unapplied = !stored;
+    if (stored) fault_point("after_durable_before_ack");
+  }
+  // In memory, under both locks: the catalog (its records are written: no change hook), then
+  // the rows at ts, then the dataflows of new materialized views and indexes.
+  {
+    auto hook = std::move(cs_.catalog.on_change);
+    cs_.catalog.on_change = nullptr;
+    struct RestoreHook {
+      Catalog& c;
+      decltype(Catalog::on_change)& h;
+      ~RestoreHook() { c.on_change = std::move(h); }
+    } restore_hook{cs_.catalog, hook};
+    for (uint64_t id : diff.dropped) drop_object(id, false);
+    for (uint64_t id : diff.added) cs_.catalog.restore(*block->catalog->find(id), block->catalog->dependencies_of(id));
+    for (uint64_t id : diff.added) {
+      const ObjectInfo* idx = cs_.catalog.find(id);
+      if (!idx || idx->kind != ObjectKind::kIndex || !idx->index_unique) continue;
+      const ObjectInfo* t = cs_.catalog.find(idx->index_on);
+      if (TableData* data = cs_.catalog.table_data(idx->index_on); t && data)
+        add_unique_index(*t, *data, *idx, count_keys(*data, idx->index_key));
+    }
+    for (uint64_t id : diff.changed) cs_.catalog.replace_committed(id, *block->catalog->find(id));  // maybe renamed
+    if (block->catalog->roles_changed()) cs_.catalog.restore_roles(block->catalog->roles());
+  }
+  for (auto& [id, d] : staged_) {
+    dataflow::consolidate(d);
+    const ObjectInfo* t = cs_.catalog.find(id);
+    TableData* data = cs_.catalog.table_data(id);
+    if (t && data) apply_table_diffs(*t, *data, d);
+  }
+  cs_.advance(ts, std::move(staged_));
+  staged_.clear();
+  for (uint64_t id : diff.added) {
+    ObjectInfo* o = cs_.catalog.find(id);
+    if (!o) continue;
+    if (o->kind == ObjectKind::kMaterializedView) {
+      maintain_view(*o);
+    } else if (o->kind == ObjectKind::kIndex) {
+      ObjectInfo* on = cs_.catalog.find(o->index_on);
+      if (on && (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView)) {
+        Maintained& m = maintain_view(*on);
+        if (m.find_index(o->index_key) < 0) m.add_index(o->index_key);
+      }
+    }
+  }
+  writer_view_ = false;
+  if (!stored)
+    throw SqlError(sqlstate::kIoError, "the transaction is committed but its rows could not be stored yet: " + stored.message())
+        .with_hint("They are written when the server starts again.");
+}
+
+}  // namespace freshet::server
