@@ -54,6 +54,9 @@ now_s() { date +%s.%N; }
 since() { awk -v a="$(now_s)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$FRESHET_PID/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$FRESHET_PID/stat"; }
+# The server's CPU seconds since ticks $1 (user + system, all its threads).
+cpu_since() { awk -v a="$(cpu_ticks)" -v b="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (a - b) / hz }'; }
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # The queries: name, index key, Feldera's figure and SQL per block of nexmark_queries.sql.
@@ -193,9 +196,10 @@ reset_tables() {
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
 
+c0=$(cpu_ticks)
 read -r n s <<<"$(ingest "" "")"
 TABLES_RATE=$(rate "$n" "$s")
-echo "bench: tables alone: $n events in $s s = $TABLES_RATE events/s"
+echo "bench: tables alone: $n events in $s s = $TABLES_RATE events/s (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
 reset_tables || exit 1
 
 # 4. Each query alone.
@@ -218,6 +222,7 @@ for q in $QUERIES; do
   PGT[$q]=$(printf '%s\n' "${times[@]}" | awk '{ printf "%.3f\n", $1 / 1000 }' | median)
   # Freshet: view + index.
   rss0=$(rss_kb)
+  c0=$(cpu_ticks)
   t0=$(now_s)
   if ! out=$(psql_to "$FR" -c "CREATE VIEW $q AS ${SQL[$q]}" -c "CREATE INDEX ${q}_idx ON $q (${KEY[$q]})" 2>&1); then
     NOTE[$q]="Freshet: $(tr '\n' ' ' <<<"$out" | cut -c1-150)"
@@ -226,6 +231,7 @@ for q in $QUERIES; do
     continue
   fi
   HYD[$q]=$(since "$t0")
+  HCPU=$(cpu_since "$c0") HLOAD=$(loadavg)
   RSS[$q]=$(( ($(rss_kb) - rss0) / 1024 ))
   IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
   ROWS_FR[$q]=$(psql_to "$FR" -c "SELECT count(*) FROM $q")
@@ -238,9 +244,10 @@ for q in $QUERIES; do
     else NOTE[$q]="ROWS DIFFER ($(diff "$WORK/$q-PG.txt" "$WORK/$q-FR.txt" | grep -c '^[<>]') lines)"; fi
   fi
   lookup=$(tr ',' '\n' <<<"${KEY[$q]}" | awk '{ printf "%s%s = %s", (NR > 1 ? " AND " : ""), $1, ($1 == "channel" ? "'\'''\''" : "0::bigint") }')
+  c0=$(cpu_ticks)
   read -r n s <<<"$(ingest "$q" "$lookup")"
   EPS[$q]=$(rate "$n" "$s")
-  echo "  hydrate ${HYD[$q]} s (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q]} rows, +${RSS[$q]} MB; $n events in $s s = ${EPS[$q]} events/s"
+  echo "  hydrate ${HYD[$q]} s (server CPU $HCPU s, load average $HLOAD) (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q]} rows, +${RSS[$q]} MB; $n events in $s s = ${EPS[$q]} events/s (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
   psql_to "$FR" -c "DROP VIEW $q CASCADE" >/dev/null || exit 1
   reset_tables || exit 1
 done

@@ -21,6 +21,8 @@
 namespace freshet::fn {
 namespace {
 
+// PostgreSQL 15's texts for a NULL key differ between the two (json.c, jsonb.c); both 22023.
+template <bool kJsonb>
 Datum j_build_object(Args a, EvalContext& ctx) {
   if (a.size() % 2 != 0)
     throw SqlError(sqlstate::kInvalidParameterValue, "argument list must have even number of elements")
@@ -28,7 +30,11 @@ Datum j_build_object(Args a, EvalContext& ctx) {
   JsonValue obj;
   obj.kind = JsonValue::Kind::kObject;
   for (size_t k = 0; k < a.size(); k += 2) {
-    if (a[k].is_null()) throw SqlError(sqlstate::kNullValueNotAllowed, "null value not allowed for object key");
+    if (a[k].is_null()) {
+      if (kJsonb) throw SqlError(sqlstate::kInvalidParameterValue, "argument " + std::to_string(k + 1) + ": key must not be null");
+      throw SqlError(sqlstate::kInvalidParameterValue, "argument " + std::to_string(k + 1) + " cannot be null")
+          .with_hint("Object keys should be text.");
+    }
     JsonValue v;  // SQL NULL is JSON null
     if (!a[k + 1].is_null()) v = json_parse(a[k + 1].as_string());
     std::string key(a[k].as_string());
@@ -141,11 +147,12 @@ void register_json_build_functions(Registry& r) {
   r.add("-", {Type(TypeId::kJsonb), Type(TypeId::kInt4)}, Type(TypeId::kJsonb), &j_minus_index, 3286);
   for (auto [name, oid] : {std::pair<std::string_view, uint32_t>{"json_build_object", 3200},
                            std::pair<std::string_view, uint32_t>{"jsonb_build_object", 3271}}) {
-    auto& f = r.add(name, {Type(TypeId::kText)}, Type(TypeId::kJsonb), &j_build_object, oid);
+    const bool jsonb = oid == 3271;
+    auto& f = r.add(name, {Type(TypeId::kText)}, Type(TypeId::kJsonb), jsonb ? &j_build_object<true> : &j_build_object<false>, oid);
     f.variadic = true;
     f.strict = false;
     f.volatility = Volatility::kStable;
-    auto& g = r.add(name, {}, Type(TypeId::kJsonb), &j_build_object, oid == 3200 ? 3201 : 3272);
+    auto& g = r.add(name, {}, Type(TypeId::kJsonb), jsonb ? &j_build_object<true> : &j_build_object<false>, oid == 3200 ? 3201 : 3272);
     g.volatility = Volatility::kStable;
   }
 }

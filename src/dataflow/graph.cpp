@@ -89,9 +89,10 @@ void Dataflow::push(NodeId source, Batch batch) {
     }
     for (size_t s = 0; s < n; ++s) {
       size_t lo = std::min(batch.size(), s * per), hi = std::min(batch.size(), lo + per);
-      Batch slice;  // the rows' bytes are copied: each shard owns its slice's buffers
+      Batch slice;  // the updates are copied, the rows' bytes shared (update.hpp)
       slice.reserve(hi - lo);
-      for (size_t i = lo; i < hi; ++i) slice.push_back(batch[i]);
+      slice.share_blocks_of(batch);
+      for (size_t i = lo; i < hi; ++i) slice.push_shared(batch[i]);
       shards_[(next_push_shard_ + s) % n]->push(source, std::move(slice));
     }
     ++next_push_shard_;
@@ -174,6 +175,12 @@ Batch Dataflow::take_output(NodeId n) {
   if (!shards_.empty()) {
     Batch all = shards_[0]->take_output(n);
     for (size_t s = 1; s < shards_.size(); ++s) all.append(shards_[s]->take_output(n));
+    for (auto& shard : shards_) {  // a routed output not read by its consumer (a throw)
+      Node& node = shard->nodes_[n];
+      for (Batch& b : node.routed) all.append(std::move(b));
+      node.routed.clear();
+      node.is_routed = false;
+    }
     return all;
   }
   FRESHET_ASSERT(n < nodes_.size());
@@ -218,13 +225,25 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
   // (an uninterruptible move) unless its keys are skewed.
   if (from.size() >= kPollRows)
     for (Batch& b : to) b.reserve(from.size() / n + from.size() / 4);
+  // Each update goes to its bucket as a 32-byte view; the buckets share from's blocks, so no
+  // row's bytes are copied (update.hpp, push_shared).
+  for (Batch& b : to) b.share_blocks_of(from);
   size_t i = 0;
   for (Update& u : from) {
     if ((++i & kPollMask) == 0) sctx.check_cancelled();
     bytes.clear();
     if (ex.whole_row) {
-      Row c = canonical_row(u.row.ref());
-      bytes.assign(c.bytes());
+      // The row's own bytes unless a datum needs its canonical form (canonical_row).
+      row.clear();
+      u.row.unpack_into(row);
+      bool canon = false;
+      for (const Datum& d : row) canon = canon || needs_canonical(d);
+      if (canon) {
+        append_canonical_key(row, bytes);
+      } else {
+        bytes.assign(u.row.bytes());
+      }
+      ctx.arena->reset();
     } else {
       row.clear();
       u.row.unpack_into(row);
@@ -237,13 +256,36 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
       append_canonical_key(key, bytes);
       ctx.arena->reset();
     }
-    to[hash(bytes) % n].push_back(u);  // copies the row into the bucket's buffers
+    to[hash(bytes) % n].push_shared(u);
   }
   from.clear();
 }
 
+void Dataflow::plan_routes() {
+  const std::vector<Node>& proto = shards_[0]->nodes_;
+  routes_.assign(proto.size(), Route{});
+  for (size_t c = 0; c < proto.size(); ++c) {
+    const Node& cn = proto[c];
+    if (cn.op == nullptr || cn.inputs.empty()) continue;
+    bool single = false;
+    for (size_t j = 0; j < cn.inputs.size(); ++j) single |= cn.op->exchange(j).kind == Exchange::Kind::kSingle;
+    if (single) continue;
+    for (size_t j = 0; j < cn.inputs.size(); ++j) {
+      const NodeId in = cn.inputs[j];
+      // Producers with an operator (sources are filled by push(), not by a shard task) and
+      // exactly one reader: this input of this consumer.
+      if (proto[in].op == nullptr || proto[in].consumers != 1) continue;
+      Exchange ex = cn.op->exchange(j);
+      if (ex.kind != Exchange::Kind::kByKey) continue;
+      routes_[in] = Route{true, c, j, std::move(ex)};
+    }
+  }
+  routes_planned_ = true;
+}
+
 void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
   const size_t n = shards_.size();
+  if (!routes_planned_) plan_routes();
   // Per shard: its evaluation context (its own arena) and step context.
   std::vector<EvalContext> evals(n, ectx);
   std::vector<std::unique_ptr<StepContext>> ctxs;
@@ -255,7 +297,11 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
   const std::vector<Node>& proto = shards_[0]->nodes_;
   const size_t nodes = proto.size();
   for (auto& shard : shards_)
-    for (Node& node : shard->nodes_) node.output.clear();
+    for (Node& node : shard->nodes_) {
+      node.output.clear();
+      node.routed.clear();
+      node.is_routed = false;
+    }
   std::vector<size_t> unread(nodes);
   for (size_t i = 0; i < nodes; ++i) unread[i] = proto[i].consumers;
   std::vector<std::vector<Batch>> inputs(n);     // per shard, per input
@@ -311,6 +357,23 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
   for (size_t j = 0; j < k; ++j) {
     const NodeId in = pn.inputs[j];
     const bool last = --unread[in] == 0;
+    if (shards_[0]->nodes_[in].is_routed) {
+      // Split by the producer's own task (Route): shard s takes what every producer sent it.
+      for (size_t s = 0; s < n; ++s) {
+        Batch& dst = inputs[s][j];
+        for (size_t p = 0; p < n; ++p) {
+          Node& src = shards_[p]->nodes_[in];
+          total += src.routed[s].size();
+          dst.append(std::move(src.routed[s]));  // takes the bucket's blocks, copies no row
+        }
+      }
+      for (size_t p = 0; p < n; ++p) {
+        shards_[p]->nodes_[in].routed.clear();
+        shards_[p]->nodes_[in].is_routed = false;
+      }
+      ctxs[0]->check_cancelled();
+      continue;
+    }
     Exchange ex = single ? Exchange{Exchange::Kind::kSingle} : pn.op->exchange(j);
     // Each shard's output of the input: moved by its last reader, else copied.
     for (size_t s = 0; s < n; ++s) {
@@ -360,12 +423,19 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
     for (size_t s = 0; s < n; ++s) ctxs[s]->live_bytes = live;
     ctxs[0]->check_memory(0);
   }
+  const Route& route = routes_[i];
   auto run = [&](size_t s) {
     if (single && s != 0) return;
     Dataflow& shard = *shards_[s];
     Node& node = shard.nodes_[i];
     node.op->step(*ctxs[s], inputs[s], node.output);
     ctxs[s]->check_size(node.output.size());
+    if (route.on && !single) {
+      // The only consumer exchanges this output by key: split it here, on this shard's task.
+      node.routed.assign(n, Batch());
+      partition(route.ex, node.output, *ctxs[s], node.routed);
+      node.is_routed = true;
+    }
     if (budget) {
       release_inputs(inputs[s]);  // big ones freed on the reaper thread
     } else {

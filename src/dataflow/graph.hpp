@@ -158,7 +158,21 @@ class Dataflow {
     size_t consumers = 0;
     Batch pending;  // sources: pushed updates
     Batch output;
+    // Sharded, when the node's only consumer exchanges it by key (Route): the output already
+    // split by destination shard, by the task that produced it (routed[s] goes to shard s).
+    std::vector<Batch> routed;
+    bool is_routed = false;
   };
+  // Sharded: a node whose only consumer reads it through a by-key exchange is partitioned at
+  // the end of its own shard task, so that the exchange costs no second round on the pool
+  // (a barrier and a wake-up per node, src/dataflow/README.md, "Shards and workers").
+  struct Route {
+    bool on = false;
+    NodeId consumer = 0;
+    size_t input = 0;
+    Exchange ex;
+  };
+  void plan_routes();
   void step_sharded(uint64_t t, const EvalContext& ctx);
   // One node of step_sharded (its buffers are the caller's, so that a throw leaves them to it).
   void step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_ptr<StepContext>>& ctxs,
@@ -177,6 +191,8 @@ class Dataflow {
   // Sharded: the replicas (nodes_ is then empty); round-robin start for push().
   std::vector<std::unique_ptr<Dataflow>> shards_;
   size_t next_push_shard_ = 0;
+  std::vector<Route> routes_;  // sharded: per node (plan_routes, once)
+  bool routes_planned_ = false;
 };
 
 }  // namespace freshet::dataflow

@@ -9,6 +9,7 @@
 
 #include "common/row.hpp"
 #include "dataflow/arrangement.hpp"
+#include "dataflow/flat_index.hpp"
 #include "dataflow/update.hpp"
 
 namespace freshet::dataflow {
@@ -39,7 +40,7 @@ TEST(BatchTest, RowsSurviveMovesAppendsAndGrowth) {
   for (int i = 1; i < 5000; i += 2) EXPECT_EQ(moved[k++].row, want[static_cast<size_t>(i)].ref());
   ++k;
   for (int i = 0; i < 5000; i += 2) EXPECT_EQ(moved[k++].row, want[static_cast<size_t>(i)].ref());
-  // A copy is deep: it stays valid after the original is gone.
+  // A copy shares the blocks: it stays valid after the original is gone.
   Batch copy = moved;
   moved.clear();
   EXPECT_EQ(copy.size(), 5001u);
@@ -70,6 +71,63 @@ TEST(BatchTest, BigReservedBatchesAreFreedInSlices) {
   ASSERT_EQ(other.size(), 1u);
   EXPECT_EQ(other[0].row, text_row("keep", 42).ref());
   EXPECT_EQ(other[0].diff, 3);
+}
+
+TEST(BatchTest, SharedUpdatesOutliveTheirSourceAndTheSourceKeepsFilling) {
+  Batch src;
+  for (int i = 0; i < 1000; ++i) src.push_back(Update{text_row("row", i), 1, 1});
+  Batch even, odd;  // an exchange's buckets
+  even.share_blocks_of(src);
+  odd.share_blocks_of(src);
+  for (const Update& u : src) (u.row.get(1).as_int() % 2 == 0 ? even : odd).push_shared(u);
+  const char* first = src[0].row.bytes().data();
+  src.push_back(Update{text_row("later", -1), 1, 1});  // written into src's own block only
+  src.clear();
+  even.push_back(Update{text_row("own", 5000), 1, 1});  // a block of its own, after the shared
+  ASSERT_EQ(even.size(), 501u);
+  ASSERT_EQ(odd.size(), 500u);
+  EXPECT_EQ(even[0].row.bytes().data(), first);  // the same bytes, not a copy
+  for (size_t i = 0; i < 500; ++i) {
+    EXPECT_EQ(even[i].row, text_row("row", static_cast<int64_t>(2 * i)).ref());
+    EXPECT_EQ(odd[i].row, text_row("row", static_cast<int64_t>(2 * i + 1)).ref());
+  }
+  EXPECT_EQ(even[500].row, text_row("own", 5000).ref());
+  Batch all = std::move(even);
+  all.append(std::move(odd));
+  EXPECT_TRUE(even.empty());
+  EXPECT_EQ(all.size(), 1001u);
+  EXPECT_EQ(all[1000].row, text_row("row", 999).ref());
+}
+
+TEST(FlatKeyIndexTest, InsertFindEraseReuseAndCompact) {
+  FlatKeyIndex idx;
+  std::map<std::string, uint32_t> want;
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 20000; ++i) {
+      std::string k = "key-" + std::to_string(round) + "-" + std::to_string(i) + std::string(static_cast<size_t>(i % 40), 'z');
+      auto [slot, inserted] = idx.insert(k, "extra" + std::to_string(i));
+      ASSERT_TRUE(inserted);
+      want[k] = slot;
+    }
+    // Erase most of them: slots are reused, garbage is compacted.
+    size_t n = 0;
+    for (auto it = want.begin(); it != want.end();) {
+      if (++n % 4 != 0) {
+        idx.erase(it->second);
+        it = want.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    ASSERT_EQ(idx.size(), want.size());
+    for (const auto& [k, slot] : want) {
+      ASSERT_EQ(idx.find(k), slot);
+      ASSERT_EQ(idx.key(slot), k);
+      ASSERT_EQ(idx.insert(k, "").second, false);
+    }
+  }
+  EXPECT_EQ(idx.find("absent"), FlatKeyIndex::kNone);
+  EXPECT_LE(idx.slot_limit(), 2 * want.size() + 20000);  // freed slots were reused
 }
 
 TEST(BatchTest, ConcatAndConsolidate) {

@@ -12,6 +12,7 @@
 #include "common/numeric.hpp"
 #include "dataflow/arrangement.hpp"
 #include "dataflow/eval.hpp"
+#include "dataflow/flat_index.hpp"
 
 namespace freshet::dataflow {
 
@@ -366,13 +367,14 @@ class ReduceOp final : public Operator {
  public:
   explicit ReduceOp(ReduceSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "Reduce"; }
-  size_t state_size() const override { return groups_.size(); }
+  size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override { return Exchange::by_exprs(spec_.group_key); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row, key, args, order_vals;
-    std::vector<Group*> dirty;
-    std::string kbytes;
+    std::vector<uint32_t> dirty;
+    std::string kbytes, keyrow;
+    const size_t naggs = spec_.aggregates.size();
     size_t n = 0;
     for (Update& u : inputs[0]) {
       if (u.diff == 0) continue;
@@ -383,29 +385,39 @@ class ReduceOp final : public Operator {
       for (const ScalarExpr& e : spec_.group_key) key.push_back(eval(e, row, ctx.eval));
       kbytes.clear();
       append_canonical_key(key, kbytes);
-      auto it = groups_.find(std::string_view(kbytes));
-      if (it == groups_.end()) {
-        it = groups_.emplace(kbytes, Group{}).first;
-        Group& g = it->second;
-        g.canonical = it->first;
-        g.key = Row::pack(key);
-        g.aggs.resize(spec_.aggregates.size());
-        for (size_t i = 0; i < spec_.aggregates.size(); ++i) init_state(spec_.aggregates[i], g.aggs[i]);
+      uint32_t gi = index_.find(kbytes);
+      if (gi == FlatKeyIndex::kNone) {
+        // A new group: its key row is kept in the index's arena after the canonical key.
+        keyrow.clear();
+        RowPacker packer(keyrow);
+        for (const Datum& d : key) packer.push(d);
+        gi = index_.insert(kbytes, keyrow).first;
+        if (groups_.size() < index_.slot_limit()) {
+          groups_.resize(index_.slot_limit());
+          aggs_.resize(index_.slot_limit() * naggs);
+        }
+        groups_[gi] = Group{};
+        for (size_t i = 0; i < naggs; ++i) {
+          AggState& st = aggs_[gi * naggs + i];
+          st = AggState{};
+          init_state(spec_.aggregates[i], st);
+        }
       }
-      Group& g = it->second;
+      Group& g = groups_[gi];
       if (!g.dirty) {
         g.dirty = true;
-        dirty.push_back(&g);
+        dirty.push_back(gi);
       }
       g.rows = add_diffs(g.rows, u.diff);
-      for (size_t i = 0; i < spec_.aggregates.size(); ++i) {
+      AggState* st = aggs_.data() + gi * naggs;
+      for (size_t i = 0; i < naggs; ++i) {
         const AggregateExpr& a = spec_.aggregates[i];
         if (a.filter) {
           Datum f = eval(*a.filter, row, ctx.eval);
           if (f.is_null() || !f.as_bool()) continue;
         }
         if (a.kind == AggKind::kCountStar) {
-          g.aggs[i].count = add_diffs(g.aggs[i].count, u.diff);
+          st[i].count = add_diffs(st[i].count, u.diff);
           continue;
         }
         Datum v = eval(a.arg, row, ctx.eval);
@@ -413,51 +425,55 @@ class ReduceOp final : public Operator {
         Datum sep;
         if (has_second_arg(a.kind)) sep = eval(a.separator, row, ctx.eval);
         if (a.distinct) {
-          update_distinct(a, g.aggs[i], v, sep, u.diff);
+          update_distinct(a, st[i], v, sep, u.diff);
         } else {
           order_vals.clear();
           for (const ScalarExpr& o : a.order_exprs) order_vals.push_back(eval(o, row, ctx.eval));
           if (spec_.append_only && (a.kind == AggKind::kMin || a.kind == AggKind::kMax)) {
-            update_extreme(a, g.aggs[i], v, u.diff);
+            update_extreme(a, st[i], v, u.diff);
           } else {
-            update_state(a, g.aggs[i], v, sep, u.diff, order_vals);
+            update_state(a, st[i], v, sep, u.diff, order_vals);
           }
         }
       }
       ctx.eval.arena->reset();
     }
-    // Emit changed groups, in key order for determinism.
+    // Emit changed groups.
     std::vector<Datum> outrow;
-    for (Group* g : dirty) {
-      g->dirty = false;
+    for (uint32_t gi : dirty) {
+      Group& g = groups_[gi];
+      g.dirty = false;
       std::optional<Row> now;
-      if (g->rows > 0) {
+      if (g.rows > 0) {
         outrow.clear();
-        g->key.unpack_into(outrow);
-        for (size_t i = 0; i < spec_.aggregates.size(); ++i) {
-          outrow.push_back(result(spec_.aggregates[i], g->aggs[i], ctx.eval));
-        }
+        RowRef(index_.extra(gi)).unpack_into(outrow);
+        const AggState* st = aggs_.data() + gi * naggs;
+        for (size_t i = 0; i < naggs; ++i) outrow.push_back(result(spec_.aggregates[i], st[i], ctx.eval));
         now = Row::pack(outrow);
         ctx.eval.arena->reset();
       }
-      if (g->emitted && now && *g->emitted == *now) continue;
-      if (g->emitted) out.push_back(Update{std::move(*g->emitted), ctx.time, -1});
+      if (g.emitted && now && *g.emitted == *now) continue;
+      if (g.emitted) out.push_back(Update{std::move(*g.emitted), ctx.time, -1});
       if (now) out.push_back(Update{*now, ctx.time, 1});
-      g->emitted = std::move(now);
+      g.emitted = std::move(now);
     }
-    // Drop the dirty groups that became empty (after emitting, since dirty points into the
-    // map). Only groups touched by this step can have become empty: the work is proportional
-    // to the input change, never to the number of groups.
-    for (Group* g : dirty)
-      if (g->rows == 0 && !g->emitted) groups_.erase(groups_.find(g->canonical));
+    // Drop the dirty groups that became empty. Only groups touched by this step can have
+    // become empty: the work is proportional to the input change, never to the number of
+    // groups.
+    for (uint32_t gi : dirty) {
+      Group& g = groups_[gi];
+      if (g.rows != 0 || g.emitted) continue;
+      for (size_t i = 0; i < naggs; ++i) aggs_[gi * naggs + i] = AggState{};  // frees min/max maps
+      index_.erase(gi);
+    }
   }
 
  private:
+  // Per group, indexed by its FlatKeyIndex slot. The canonical key and the key row live in
+  // the index's arena and the accumulators in aggs_, so a group allocates nothing of its own
+  // (its min/max and list aggregates' ordered multisets and its emitted row excepted).
   struct Group {
-    std::string_view canonical;  // the map key (node-based map: stable while the group lives)
-    Row key;
     int64_t rows = 0;
-    std::vector<AggState> aggs;
     std::optional<Row> emitted;
     bool dirty = false;
   };
@@ -745,7 +761,9 @@ class ReduceOp final : public Operator {
 
  private:
   ReduceSpec spec_;
-  std::unordered_map<std::string, Group, StringHash, std::equal_to<>> groups_;
+  FlatKeyIndex index_;
+  std::vector<Group> groups_;   // by slot
+  std::vector<AggState> aggs_;  // by slot * aggregates + aggregate
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -755,11 +773,11 @@ class TopKOp final : public Operator {
  public:
   explicit TopKOp(TopKSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "TopK"; }
-  size_t state_size() const override { return groups_.size(); }
+  size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.group_columns); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
-    std::vector<Group*> dirty;
+    std::vector<uint32_t> dirty;
     std::vector<Datum> row, key;
     std::string kbytes;
     for (Update& u : inputs[0]) {
@@ -772,21 +790,22 @@ class TopKOp final : public Operator {
         for (uint32_t c : spec_.group_columns) key.push_back(row[c]);
         append_canonical_key(key, kbytes);
       }
-      auto it = groups_.find(std::string_view(kbytes));
-      if (it == groups_.end()) {
-        it = groups_.emplace(kbytes, Group(Less{&spec_.order_by})).first;
-        it->second.canonical = it->first;
+      auto [gi, new_group] = index_.insert(kbytes, {});
+      if (new_group) {
+        if (groups_.size() < index_.slot_limit()) groups_.resize(index_.slot_limit());
+        groups_[gi] = Group(Less{&spec_.order_by});
       }
-      Group& g = it->second;
+      Group& g = groups_[gi];
       if (!g.dirty) {
         g.dirty = true;
-        dirty.push_back(&g);
+        dirty.push_back(gi);
       }
       auto [rit, inserted] = g.rows.try_emplace(std::move(u.row), 0);
       rit->second = add_diffs(rit->second, u.diff);
       if (rit->second == 0) g.rows.erase(rit);
     }
-    for (Group* g : dirty) {
+    for (uint32_t gi : dirty) {
+      Group* g = &groups_[gi];
       g->dirty = false;
       std::vector<std::pair<Row, int64_t>> now;
       uint64_t skip = spec_.offset;
@@ -812,24 +831,31 @@ class TopKOp final : public Operator {
       g->emitted = std::move(now);
     }
     // Only groups touched by this step can have become empty (see ReduceOp).
-    for (Group* g : dirty)
-      if (g->rows.empty() && g->emitted.empty()) groups_.erase(groups_.find(g->canonical));
+    for (uint32_t gi : dirty) {
+      Group& g = groups_[gi];
+      if (!g.rows.empty() || !g.emitted.empty()) continue;
+      g = Group();
+      index_.erase(gi);
+    }
   }
 
  private:
   struct Less {
-    const std::vector<SortKey>* keys;
+    const std::vector<SortKey>* keys = nullptr;
     bool operator()(const Row& a, const Row& b) const { return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0; }
   };
+  // Per group, indexed by its FlatKeyIndex slot (the canonical key lives in the index's arena):
+  // no hash node or key string per group; the ordered rows are a map by nature.
   struct Group {
+    Group() = default;
     explicit Group(Less l) : rows(l) {}
-    std::string_view canonical;  // the map key (node-based map: stable while the group lives)
     std::map<Row, int64_t, Less> rows;
     std::vector<std::pair<Row, int64_t>> emitted;
     bool dirty = false;
   };
   TopKSpec spec_;
-  std::unordered_map<std::string, Group, StringHash, std::equal_to<>> groups_;
+  FlatKeyIndex index_;
+  std::vector<Group> groups_;  // by slot
 };
 
 // ---------------------------------------------------------------------------------------------

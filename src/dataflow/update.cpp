@@ -37,15 +37,25 @@ void Batch::release_update_pages() noexcept {
 }
 
 Batch::Batch(const Batch& other) : updates_(other.updates_) {
-  size_t n = 0;
-  for (const Update& u : other.updates_) n += u.row.size_bytes();
-  reserve_bytes(n);
-  for (Update& u : updates_) u.row = copy_row(u.row);
+  share_blocks_of(other);
+  block_bytes_ = other.block_bytes_;
 }
 
 Batch& Batch::operator=(const Batch& other) {
   if (this != &other) *this = Batch(other);
   return *this;
+}
+
+void Batch::share_blocks_of(const Batch& other) {
+  // Our current block (if any) stays the one we fill, so the shared ones go before it. A
+  // shared block is never written by this batch (cur_ points into our own last block only).
+  std::shared_ptr<char[]> mine;
+  if (cur_ != nullptr) {
+    mine = std::move(blocks_.back());
+    blocks_.pop_back();
+  }
+  blocks_.insert(blocks_.end(), other.blocks_.begin(), other.blocks_.end());
+  if (mine) blocks_.push_back(std::move(mine));
 }
 
 void Batch::append(Batch&& other) {
@@ -55,13 +65,12 @@ void Batch::append(Batch&& other) {
   }
   if (updates_.empty() && blocks_.empty()) {
     *this = std::move(other);
-    other.clear();
     return;
   }
   updates_.insert(updates_.end(), other.updates_.begin(), other.updates_.end());
   // Our current block stays the one we fill; the other's blocks only keep its rows alive.
-  std::unique_ptr<char[]> mine;
-  if (!blocks_.empty()) {
+  std::shared_ptr<char[]> mine;
+  if (cur_ != nullptr) {
     mine = std::move(blocks_.back());
     blocks_.pop_back();
   }
@@ -82,7 +91,7 @@ void Batch::grow(size_t n) {
   constexpr size_t kFirst = 128, kMax = size_t{1} << 20;
   size_t size = last_block_ == 0 ? kFirst : std::min(last_block_ * 2, kMax);
   if (size < n) size = n;
-  blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+  blocks_.push_back(std::make_shared_for_overwrite<char[]>(size));
   last_block_ = size;
   block_bytes_ += size;
   cur_ = blocks_.back().get();

@@ -33,12 +33,20 @@ struct Update {
 
 // A batch of updates, the unit operators consume and produce (one timestamp's batch at a
 // time). Layout (src/dataflow/README.md, "Data layout"): the rows' packed bytes are appended
-// to a few large blocks owned by the batch, and the updates are a vector of (row view, time,
+// to a few large blocks the batch holds, and the updates are a vector of (row view, time,
 // diff), 32 bytes each. So building a batch allocates per block, not per row; moving it, also
 // to another thread, moves two vectors; append() concatenates batches by taking the other's
-// blocks (no row is copied); freeing it frees its blocks. Row views stay valid while the batch
-// lives, across moves and append() (blocks never move), but not across clear() or copy.
-// Threads: one owner at a time (batches are handed between threads whole).
+// blocks (no row is copied); freeing it frees its blocks.
+// Blocks are reference-counted and immutable once written, so batches can share them: a copy
+// (a node's output read by several consumers), a slice (push() spreading a source over the
+// shards) and an exchange bucket (`push_shared`, routing an update to another shard) copy
+// only the 32-byte updates and take a reference to the source's blocks (`share_blocks_of`),
+// never the rows' bytes (src/dataflow/README.md, "Shards and workers"). A block is freed with
+// the last batch that holds it. Row views stay valid while the batch lives, across moves,
+// copies and append() (blocks never move), but not across clear().
+// Threads: one owner at a time (batches are handed between threads whole); batches sharing a
+// block may live on different threads (only the block's owner, the batch that allocated it,
+// writes into its unused tail; shared bytes are never written again).
 class Batch {
  public:
   using value_type = Update;
@@ -46,21 +54,26 @@ class Batch {
   using const_iterator = std::vector<Update>::const_iterator;
 
   Batch() = default;
-  Batch(Batch&&) noexcept = default;
+  // A moved-from batch is empty (and may be filled again).
+  Batch(Batch&& other) noexcept { *this = std::move(other); }
   Batch& operator=(Batch&& other) noexcept {
     if (this != &other) {
       release_update_pages();
       updates_ = std::move(other.updates_);
       blocks_ = std::move(other.blocks_);
-      cur_ = std::exchange(other.cur_, nullptr);
-      remaining_ = std::exchange(other.remaining_, 0);
-      last_block_ = std::exchange(other.last_block_, 0);
-      block_bytes_ = std::exchange(other.block_bytes_, 0);
+      cur_ = other.cur_;
+      remaining_ = other.remaining_;
+      last_block_ = other.last_block_;
+      block_bytes_ = other.block_bytes_;
+      other.updates_.clear();
+      other.blocks_.clear();
+      other.cur_ = nullptr;
+      other.remaining_ = other.last_block_ = other.block_bytes_ = 0;
     }
     return *this;
   }
   ~Batch() { release_update_pages(); }
-  // A deep copy: the rows are copied into one block of the new batch.
+  // A copy of the updates sharing other's blocks (no row bytes are copied).
   Batch(const Batch& other);
   Batch& operator=(const Batch& other);
 
@@ -77,6 +90,15 @@ class Batch {
     if (b.size_bytes() != 0) std::memcpy(p + a.size_bytes(), b.bytes().data(), b.size_bytes());
     updates_.push_back(Update{RowRef(std::string_view(p, n)), time, diff});
   }
+  // Appends u as it is, its row still in a block of `owner`: REQUIRES share_blocks_of(owner)
+  // called on this batch (before or after; once per owner suffices). No row bytes are copied.
+  void push_shared(const Update& u) {
+    updates_.push_back(u);
+    block_bytes_ += u.row.size_bytes();
+  }
+  // Takes a reference to every block of other, so that updates pushed with push_shared()
+  // whose rows live in other stay valid after other is cleared. O(other's blocks).
+  void share_blocks_of(const Batch& other);
   // Appends other's updates and takes its blocks (other is left empty). O(other.size()) for
   // the update vector, O(blocks) for the bytes.
   void append(Batch&& other);
@@ -136,11 +158,13 @@ class Batch {
   void release_update_pages() noexcept;
 
   std::vector<Update> updates_;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<std::shared_ptr<char[]>> blocks_;
   char* cur_ = nullptr;     // free space in blocks_.back()
   size_t remaining_ = 0;
   size_t last_block_ = 0;   // size of the last block allocated (blocks grow geometrically)
-  size_t block_bytes_ = 0;  // sum of the blocks' sizes
+  // Bytes of rows this batch accounts for (memory budgets): the blocks it allocated, plus for
+  // shared blocks what it holds of them (a copy: the whole source; push_shared: the rows).
+  size_t block_bytes_ = 0;
 };
 
 // Sums the diffs of equal (time, row) pairs and drops zeros. Order afterwards: unspecified

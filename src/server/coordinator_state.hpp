@@ -212,7 +212,8 @@ struct Coordinator::State {
   // index and materialized view (progress on stderr). Sources are started by start_sources().
   void recover();
   void start_sources();  // also starts the restart hydrator, which starts the sinks
-  // The indexes and materialized views to hydrate after a restart, in creation order; the
+  // The indexes and materialized views to hydrate after a restart or after the COMMIT of a
+  // transaction block that created them, in creation order; the
   // restart hydrator thread takes them one by one, without holding the locks while a dataflow
   // hydrates. Guarded by compute_mu.
   struct RestartHydration {

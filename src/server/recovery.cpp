@@ -148,11 +148,8 @@ void Coordinator::State::recover() {
 }
 
 void Coordinator::State::hydrate_after_restart() {
-  size_t total, done_count = 0;
-  {
-    std::lock_guard lk(compute_mu);
-    total = restart_pending.size();
-  }
+  size_t total = 0, done_count = 0;
+  bool sinks_started = false;
   Session::State dummy;
   std::vector<Type> no_params;
   {
@@ -170,9 +167,25 @@ void Coordinator::State::hydrate_after_restart() {
   while (true) {
     uint64_t id;
     {
-      std::lock_guard lk(compute_mu);
-      if (restart_pending.empty() || shutting_down) break;
+      std::unique_lock lk(compute_mu);
+      if (shutting_down) break;
+      if (restart_pending.empty() && !sinks_started) {
+        // Sinks start once what they read is hydrated (after a restart).
+        lk.unlock();
+        std::vector<std::shared_ptr<SinkEntry>> to_start;
+        {
+          std::shared_lock lock(mu);
+          for (const auto& [sid, e] : sinks) to_start.push_back(e);
+        }
+        for (auto& e : to_start) start_sink(*this, e);
+        sinks_started = true;
+        continue;
+      }
+      // Later: what COMMIT of a transaction block with DDL queues (Executor::commit_block).
+      compute_progress_cv.wait(lk, [&] { return !restart_pending.empty() || shutting_down; });
+      if (shutting_down) break;
       id = restart_pending.front().object_id;
+      total = std::max(total, done_count + restart_pending.size());
     }
     auto t0 = std::chrono::steady_clock::now();
     std::string name;
@@ -225,17 +238,6 @@ void Coordinator::State::hydrate_after_restart() {
       std::fprintf(stderr, "freshet: hydrated %s (%zu of %zu): %zu rows in %lld ms\n", name.c_str(), done_count, total, rows,
                    static_cast<long long>(ms));
   }
-  // Sinks start once what they read is hydrated.
-  {
-    std::lock_guard lk(compute_mu);
-    if (shutting_down) return;
-  }
-  std::vector<std::shared_ptr<SinkEntry>> to_start;
-  {
-    std::shared_lock lock(mu);
-    for (const auto& [id, e] : sinks) to_start.push_back(e);
-  }
-  for (auto& e : to_start) start_sink(*this, e);
 }
 
 void Coordinator::State::retry_failed_dataflows() {

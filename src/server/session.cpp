@@ -102,6 +102,8 @@ void Session::close() {
   state_->block.reset();
   state_->savepoints.clear();
   state_->implicit = false;
+  state_->txn_read_only.reset();
+  state_->txn_queried = false;
   state_->txn = TransactionStatus::kIdle;
 }
 

@@ -34,6 +34,41 @@ std::string str_of(const PgQuery__Node* n) {
   return "";
 }
 
+// The names a FROM item makes visible to qualified references (PostgreSQL's refnames) and where
+// they are written: an alias, else an unqualified table or WITH name; a join with an alias
+// shows only the alias, a USING alias adds its own. Schema-qualified names without an alias
+// are left out (PostgreSQL tells them apart by relation).
+void from_refnames(const PgQuery__Node* n, std::vector<std::pair<std::string, int>>& out) {
+  auto alias_of = [](const PgQuery__Alias* a) { return a && a->aliasname && *a->aliasname ? std::string(a->aliasname) : std::string(); };
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_RANGE_VAR: {
+      const auto* rv = n->range_var;
+      if (std::string a = alias_of(rv->alias); !a.empty()) out.emplace_back(a, loc(rv->location));
+      else if ((!rv->schemaname || !*rv->schemaname) && rv->relname) out.emplace_back(rv->relname, loc(rv->location));
+      return;
+    }
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+      if (std::string a = alias_of(n->range_subselect->alias); !a.empty()) out.emplace_back(a, 0);
+      return;
+    case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
+      if (std::string a = alias_of(n->range_function->alias); !a.empty()) out.emplace_back(a, 0);
+      return;
+    case PG_QUERY__NODE__NODE_JOIN_EXPR: {
+      const auto* j = n->join_expr;
+      if (std::string a = alias_of(j->alias); !a.empty()) {
+        out.emplace_back(a, 0);
+        return;
+      }
+      if (j->larg) from_refnames(j->larg, out);
+      if (j->rarg) from_refnames(j->rarg, out);
+      if (std::string a = alias_of(j->join_using_alias); !a.empty()) out.emplace_back(a, 0);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
 // The last element of a qualified name list, e.g. ["pg_catalog", "+"] -> "+".
 std::string last_name(PgQuery__Node** names, size_t n) { return n ? str_of(names[n - 1]) : ""; }
 
@@ -246,19 +281,29 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
   std::vector<int32_t> mods;
   for (size_t i = 0; i < tn->n_typmods; ++i) {
     const auto* n = tn->typmods[i];
-    if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+    if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
       mods.push_back(n->a_const->ival->ival);
-    else
+    } else if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_FVAL) {
+      // A number the grammar did not take as an integer: PostgreSQL passes its text to the
+      // type's typmodin, whose int4 input refuses it.
+      const std::string text = n->a_const->fval->fval ? n->a_const->fval->fval : "";
+      const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      if (digits)
+        throw SqlError(sqlstate::kNumericValueOutOfRange, "value \"" + text + "\" is out of range for type integer", pos);
+      throw SqlError(sqlstate::kInvalidTextRepresentation, "invalid input syntax for type integer: \"" + text + "\"", pos);
+    } else {
       throw SqlError(sqlstate::kSyntaxError, "type modifiers must be simple constants", pos);
+    }
   }
   switch (*id) {
     case TypeId::kVarchar:
     case TypeId::kBpchar:
       if (!mods.empty()) {
-        if (mods[0] < 1) throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + name + " must be at least 1", pos);
-        // PostgreSQL's MaxAttrSize limit (anychar_typmodin).
+        // PostgreSQL's MaxAttrSize limit and texts (anychar_typmodin names bpchar "char").
+        const std::string shown = *id == TypeId::kBpchar ? "char" : "varchar";
+        if (mods[0] < 1) throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " must be at least 1", pos);
         if (mods[0] > 10485760)
-          throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + name + " cannot exceed 10485760", pos);
+          throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " cannot exceed 10485760", pos);
         typmod = mods[0];
       } else if (*id == TypeId::kBpchar) {
         typmod = 1;  // char without length is char(1)
@@ -497,9 +542,12 @@ HExpr Binder::make_bool(ScalarKind op, std::vector<HExpr> args) { return HExpr::
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
-HExpr Binder::bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope) {
+HExpr Binder::bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope, const char* clause,
+                                 bool write_statement) {
   ExprContext ctx;
   ctx.scope = &scope;
+  ctx.clause = clause;
+  ctx.write_statement = write_statement;
   return bind_expr(node, ctx);
 }
 
@@ -593,15 +641,26 @@ HExpr Binder::bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx) {
       found = &it;
     }
     if (found) return HExpr::column_ref(level, found->column, found->type);
-    (void)table_seen;
+    // PostgreSQL reads `t.c` in the nearest scope that has a `t`: an outer `t` is not looked at
+    // (`... FROM (VALUES (true)) a2 (f1) WHERE (SELECT ... FROM ... AS a2 (f2) WHERE a2.f1)`).
+    if (table_seen)
+      throw SqlError(sqlstate::kUndefinedColumn, "column " + table + "." + name + " does not exist", pos);
   }
   if (!table.empty()) {
     bool any_table = false;
     for (const Scope* s = ctx.scope; s != nullptr; s = s->parent)
       for (const auto& it : s->items)
         if (it.table == table) any_table = true;
-    if (!any_table)
+    if (!any_table) {
+      // The table is in FROM under another name (`UPDATE t1 AS m ... t1.x`, `(t1 JOIN t2) AS
+      // x ... t1.f1`): PostgreSQL's errorMissingRTE text.
+      for (const Scope* s = ctx.scope; s != nullptr; s = s->parent)
+        for (const auto& it : s->items)
+          if (it.origin_table != 0)
+            if (const ObjectInfo* o = catalog_.lookup_oid(it.origin_table); o && o->name == table)
+              throw SqlError(sqlstate::kUndefinedTable, "invalid reference to FROM-clause entry for table \"" + table + "\"", pos);
       throw SqlError(sqlstate::kUndefinedTable, "missing FROM-clause entry for table \"" + table + "\"", pos);
+    }
     throw SqlError(sqlstate::kUndefinedColumn, "column " + table + "." + name + " does not exist", pos);
   }
   throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" does not exist", pos);
@@ -825,7 +884,9 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
   if (!ctx.windows) {
     if (std::string_view(ctx.clause) == "aggregate function calls" || std::string_view(ctx.clause) == "FILTER")
       throw SqlError(sqlstate::kGroupingError, "aggregate function calls cannot contain window function calls", pos);
-    throw SqlError("42P20", std::string("window functions are not allowed in ") + ctx.clause, pos);
+    std::string_view clause = ctx.clause;
+    throw SqlError("42P20", std::string("window functions are not allowed in ") +
+                                (clause.starts_with("window ") ? "window definitions" : ctx.clause), pos);
   }
   const PgQuery__WindowDef* over = f->over;
   // OVER w: the named window itself; OVER (w ...): a copy of it with more clauses.
@@ -986,7 +1047,9 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
       ExprContext octx;
       Scope empty;
       octx.scope = &empty;
-      octx.clause = "window frame offsets";
+      // PostgreSQL's names: aggregates are "not allowed in window ROWS", window functions
+      // "not allowed in window definitions" (bind_window_call).
+      octx.clause = fr.rows ? "window ROWS" : fr.groups ? "window GROUPS" : "window RANGE";
       HExpr e = bind_expr(n, octx);
       Type t(TypeId::kInt8);
       if (!fr.rows && !fr.groups) {
@@ -996,7 +1059,9 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
         else if (ot == TypeId::kNumeric) t = Type(TypeId::kNumeric);
         else unsupported("RANGE with offset PRECEDING/FOLLOWING over " + type_name(call.order[0].type), pos);
       }
-      e = coerce(std::move(e), t, CastContext::kImplicit, pos);
+      // ROWS/GROUPS offsets: PostgreSQL's transformFrameOffset coerces to bigint by assignment
+      // (1.5 is 2; 18446744073709551615 is "bigint out of range").
+      e = coerce(std::move(e), t, fr.rows || fr.groups ? CastContext::kAssignment : CastContext::kImplicit, pos);
       dataflow::ScalarExpr se = lower_constant_expr(e);
       if (!dataflow::is_constant_expr(se)) unsupported("a frame offset that is not a constant", pos);
       Arena arena;
@@ -1101,11 +1166,15 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
                                             "lag", "lead", "first_value", "last_value", "nth_value"};
   for (const char* w : kWindowOnly)
     if (name == w && f->n_funcname == 1)
-      // PostgreSQL: "window function row_number requires ..."; Materialize names the schema.
-      throw SqlError(sqlstate::kWrongObjectType, "window function pg_catalog." + name + " requires an OVER clause", pos);
+      // PostgreSQL's text (Materialize names the schema: "window function
+      // pg_catalog.row_number requires an OVER clause").
+      throw SqlError(sqlstate::kWrongObjectType, "window function " + name + " requires an OVER clause", pos);
   if (name == "mz_now" && f->n_args == 0) {
     // In WHERE and HAVING the predicate's shape is checked once it is bound
     // (check_temporal_conjuncts); a SELECT without FROM may read the logical time itself.
+    // Materialize's message: mz_now() is Materialize's function.
+    if (ctx.write_statement)
+      throw SqlError(sqlstate::kFeatureNotSupported, "calls to mz_now in write statements are not supported", pos);
     std::string_view clause = ctx.clause;
     bool no_from = clause == "SELECT" && ctx.scope != nullptr && ctx.scope->items.empty();
     if (clause != "WHERE" && clause != "HAVING" && !no_from)
@@ -1329,7 +1398,8 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
     }
     case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
     case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK: {
-      if (rel->arity() != 1) throw SqlError(sqlstate::kSyntaxError, "subquery has too many columns", pos);
+      if (rel->arity() != 1)
+        throw SqlError(sqlstate::kSyntaxError, rel->arity() == 0 ? "subquery has too few columns" : "subquery has too many columns", pos);
       std::string op = s->n_oper_name ? last_name(s->oper_name, s->n_oper_name) : "=";
       HExpr x = bind_expr(s->testexpr, ctx);
       // Inside the subquery, x refers one level further out.
@@ -1426,7 +1496,9 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
     }
     case PG_QUERY__NODE__NODE_BOOLEAN_TEST: {
       const auto* b = node->boolean_test;
-      HExpr a = to_bool(bind_expr(b->arg, ctx), "IS TRUE", loc(b->location));
+      static const char* const kTestName[] = {"", "IS TRUE", "IS NOT TRUE", "IS FALSE", "IS NOT FALSE", "IS UNKNOWN", "IS NOT UNKNOWN"};
+      const int test = static_cast<int>(b->booltesttype);
+      HExpr a = to_bool(bind_expr(b->arg, ctx), test >= 1 && test <= 6 ? kTestName[test] : "IS TRUE", loc(b->location));
       switch (b->booltesttype) {
         case PG_QUERY__BOOL_TEST_TYPE__IS_TRUE: return make_bool(ScalarKind::kIsTrue, {a});
         case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_TRUE: return make_bool(ScalarKind::kNot, {make_bool(ScalarKind::kIsTrue, {a})});
@@ -1835,14 +1907,27 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         for (const auto& name : using_cols) {
           const ScopeItem* l = nullptr;
           const ScopeItem* r = nullptr;
+          // PostgreSQL's transformFromClauseItem: a USING column must be unambiguous on each side.
           for (const auto& it : ls.items)
-            if (it.name == name && !it.qualified_only) l = &it;
+            if (it.name == name && !it.qualified_only) {
+              if (l && l->column != it.column)
+                throw SqlError(sqlstate::kAmbiguousColumn, "common column name \"" + name + "\" appears more than once in left table");
+              l = &it;
+            }
           for (const auto& it : rs.items)
-            if (it.name == name && !it.qualified_only) r = &it;
+            if (it.name == name && !it.qualified_only) {
+              if (r && r->column != it.column)
+                throw SqlError(sqlstate::kAmbiguousColumn, "common column name \"" + name + "\" appears more than once in right table");
+              r = &it;
+            }
           if (!l || !r)
             throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" specified in USING clause does not exist in " + (l ? "right" : "left") + " table");
           HExpr le = HExpr::column_ref(0, l->column, l->type);
           HExpr re = HExpr::column_ref(0, r->column + larity, r->type);
+          // PostgreSQL's buildMergedJoinVar: the two columns need a common type (42804
+          // "JOIN/USING types integer and date cannot be matched") before `=` is looked up.
+          const Type pair[] = {l->type, r->type};
+          (void)common_type(pair, "JOIN/USING", 0);
           HExpr eq = make_operator("=", le, re, 0);
           terms.push_back(eq);
           Type t = eq.args[0].type;
@@ -1885,6 +1970,16 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       }
       std::vector<ScopeItem> items = merged;
       items.insert(items.end(), js.items.begin(), js.items.end());
+      if (j->join_using_alias && j->join_using_alias->aliasname && *j->join_using_alias->aliasname) {
+        // `JOIN ... USING (a, b) AS x` (PostgreSQL 14): x.a and x.b name the merged columns,
+        // x.* lists them; unqualified names and the join's * are unchanged.
+        for (ScopeItem it : merged) {
+          it.table = j->join_using_alias->aliasname;
+          it.star = false;
+          it.qualified_only = true;
+          items.push_back(it);
+        }
+      }
       if (j->alias) {
         // An alias hides the inner names: the join's visible columns get the alias.
         std::string a = j->alias->aliasname;
@@ -2080,6 +2175,11 @@ void Binder::bind_with(const PgQuery__WithClause* with, const Scope* outer) {
   ctes_.emplace_back();
   for (size_t i = 0; i < with->n_ctes; ++i) {
     const auto* cte = with->ctes[i]->common_table_expr;
+    // PostgreSQL's transformWithClause: names are unique within one WITH.
+    for (size_t j = 0; j < i; ++j)
+      if (std::string_view(with->ctes[j]->common_table_expr->ctename) == cte->ctename)
+        throw SqlError(sqlstate::kDuplicateAlias, "WITH query name \"" + std::string(cte->ctename) + "\" specified more than once",
+                       loc(cte->location));
     if (cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) unsupported("data-modifying statements in WITH", loc(cte->location));
     if (with->recursive) {
       bind_recursive_cte(cte, outer);
@@ -3164,6 +3264,15 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   HRelPtr rel;
   Scope scope;
   scope.parent = outer;
+  {
+    // PostgreSQL's checkNameSpaceConflicts: one name per FROM level (42712).
+    std::vector<std::pair<std::string, int>> names;
+    for (size_t i = 0; i < stmt->n_from_clause; ++i) from_refnames(stmt->from_clause[i], names);
+    for (size_t i = 0; i < names.size(); ++i)
+      for (size_t k = 0; k < i; ++k)
+        if (names[k].first == names[i].first)
+          throw SqlError(sqlstate::kDuplicateAlias, "table name \"" + names[i].first + "\" specified more than once", names[i].second);
+  }
   for (size_t i = 0; i < stmt->n_from_clause; ++i) bind_from(stmt->from_clause[i], outer, rel, scope);
   if (!rel) {
     rel = std::make_shared<HRel>();

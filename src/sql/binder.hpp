@@ -78,7 +78,12 @@ class Binder {
   // besides the collections its plan reads.
   const std::vector<uint64_t>& views_read() const { return views_read_; }
   // An expression over a given scope (UPDATE SET, DEFAULT, RETURNING); no aggregates.
-  HExpr bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope);
+  // `clause` names the place in errors as PostgreSQL does ("aggregate functions are not
+  // allowed in RETURNING": "VALUES", "UPDATE", "WHERE", "RETURNING", "DEFAULT expressions",
+  // "EXECUTE parameters"); `write_statement` marks INSERT/UPDATE/DELETE, where mz_now() is
+  // refused with Materialize's message.
+  HExpr bind_expr_in_scope(const PgQuery__Node* node, const Scope& scope, const char* clause = "",
+                           bool write_statement = false);
   // Casts e to type t in the given context, or throws 42804 naming `what`.
   HExpr coerce(HExpr e, Type t, CastContext ctx, int position = 0, std::string_view what = "");
   // Binds a type name (TypeName node). Throws 42704.
@@ -125,6 +130,7 @@ class Binder {
     std::vector<HAggregate>* aggs = nullptr;  // non-null where aggregates are allowed
     std::vector<WindowCall>* windows = nullptr;  // non-null where window functions are allowed
     const char* clause = "";                  // for "aggregate functions are not allowed in WHERE"
+    bool write_statement = false;             // INSERT/UPDATE/DELETE: mz_now() is refused
     const PgQuery__SelectStmt* select = nullptr;  // its WINDOW clause names OVER w's windows
     // A window aggregate's arguments may use the query's aggregates (sum(sum(x)) OVER ()).
     std::vector<HAggregate>* window_arg_aggs = nullptr;

@@ -165,6 +165,17 @@ bool add_subquery_alias(std::string& sql, size_t open, int n) {
 
 }  // namespace
 
+namespace {
+// libpg_query reports the grammar's errors without their SQLSTATE; most are syntax errors
+// (42601), these few are raised by gram.y with another code (PostgreSQL 15's gram.y).
+const char* grammar_error_sqlstate(std::string_view msg) {
+  if (msg == "precision for type float must be at least 1 bit" ||
+      msg == "precision for type float must be less than 54 bits")
+    return sqlstate::kInvalidParameterValue;
+  return sqlstate::kSyntaxError;
+}
+}  // namespace
+
 std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) {
   std::shared_ptr<ParseTree> tree(new ParseTree());
   tree->sql_ = std::string(sql);
@@ -192,7 +203,7 @@ std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) 
       } catch (const SqlError&) {
       }
     }
-    throw SqlError(sqlstate::kSyntaxError, msg, pos);
+    throw SqlError(grammar_error_sqlstate(msg), msg, pos);
   }
   // Refuse a tree too deep to decode, bind and free on this thread's stack (54001).
   size_t limit = stack_remaining_bytes() / kStackPerLevelBytes;

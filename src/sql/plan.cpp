@@ -10,7 +10,7 @@ std::string str(const char* s) { return s ? s : ""; }
 
 TransactionPlan transaction_plan(const PgQuery__TransactionStmt* s) {
   using K = TransactionPlan::Kind;
-  TransactionPlan p{K::kTwoPhase, str(s->savepoint_name)};
+  TransactionPlan p{K::kTwoPhase, str(s->savepoint_name), s->chain != 0, s};
   switch (s->kind) {
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN: p.kind = K::kBegin; break;
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START: p.kind = K::kStartTransaction; break;

@@ -40,6 +40,8 @@ struct TransactionPlan {
   enum class Kind { kBegin, kStartTransaction, kCommit, kRollback, kSavepoint, kRelease, kRollbackTo, kTwoPhase };
   Kind kind;
   std::string savepoint;  // kSavepoint, kRelease, kRollbackTo
+  bool chain = false;     // COMMIT / ROLLBACK AND CHAIN
+  const PgQuery__TransactionStmt* stmt = nullptr;  // BEGIN's options (access mode, isolation)
 };
 
 // SET / RESET (variable_set_stmt); SET ROLE and SET SESSION AUTHORIZATION are RolePlans.

@@ -41,7 +41,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
             col.default_sql = sql::deparse_expr(c->raw_expr);
             // Validate now: the default must bind and cast to the column type.
             sql::Scope empty;
-            HExpr e = binder.bind_expr_in_scope(c->raw_expr, empty);
+            HExpr e = binder.bind_expr_in_scope(c->raw_expr, empty, "DEFAULT expressions");
             binder.coerce(std::move(e), col.type, CastContext::kAssignment, 0, "column \"" + col.name + "\"");
             break;
           }

@@ -39,7 +39,7 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
   auto bind_table_scope = [&](const PgQuery__RangeVar* rv, sql::Scope& scope) -> const ObjectInfo& {
     const ObjectInfo& t = table_for_write(rv);
     std::string alias = rv->alias && *rv->alias->aliasname ? rv->alias->aliasname : t.name;
-    for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
+    for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i), true, false, t.oid});
     return t;
   };
   std::vector<Column> cols;
@@ -66,7 +66,7 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
         const auto* l = s->select_stmt->select_stmt->values_lists[r]->list;
         for (size_t k = 0; k < l->n_items && k < targets.size(); ++k) {
           if (l->items[k]->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) continue;
-          HExpr e = binder.bind_expr_in_scope(l->items[k], empty);
+          HExpr e = binder.bind_expr_in_scope(l->items[k], empty, "VALUES", true);
           binder.coerce(std::move(e), t.columns[targets[k]].type, CastContext::kAssignment);
         }
       }
@@ -83,15 +83,15 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
       if (rt->val->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) continue;
       for (size_t c = 0; c < t.columns.size(); ++c)
         if (t.columns[c].name == rt->name)
-          binder.coerce(binder.bind_expr_in_scope(rt->val, scope), t.columns[c].type, CastContext::kAssignment);
+          binder.coerce(binder.bind_expr_in_scope(rt->val, scope, "UPDATE", true), t.columns[c].type, CastContext::kAssignment);
     }
-    if (s->where_clause) binder.bind_expr_in_scope(s->where_clause, scope);
+    if (s->where_clause) binder.bind_expr_in_scope(s->where_clause, scope, "WHERE", true);
     ret = s->returning_list;
     nret = s->n_returning_list;
   } else if (stmt->node_case == PG_QUERY__NODE__NODE_DELETE_STMT) {
     const auto* s = stmt->delete_stmt;
     bind_table_scope(s->relation, scope);
-    if (s->where_clause) binder.bind_expr_in_scope(s->where_clause, scope);
+    if (s->where_clause) binder.bind_expr_in_scope(s->where_clause, scope, "WHERE", true);
     ret = s->returning_list;
     nret = s->n_returning_list;
   }
@@ -104,7 +104,7 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
       for (const auto& item : scope.items) cols.push_back({item.name, item.type});
       continue;
     }
-    HExpr e = binder.bind_expr_in_scope(rt->val, scope);
+    HExpr e = binder.bind_expr_in_scope(rt->val, scope, "RETURNING", true);
     cols.push_back({rt->name && *rt->name ? rt->name : sql::Binder::column_name_for(rt->val), e.type.id == TypeId::kUnknown ? Type(TypeId::kText) : e.type});
   }
   binder.finish_params();
@@ -133,6 +133,53 @@ void check_alter_system(const PgQuery__AlterSystemStmt* a) {
 
 
 namespace {
+// What a read-only transaction refuses, named as PostgreSQL's "cannot execute %s in a
+// read-only transaction" names it; nullptr for statements that only read.
+const char* write_command_name(const PgQuery__Node* stmt) {
+  switch (stmt->node_case) {
+    case PG_QUERY__NODE__NODE_INSERT_STMT: return "INSERT";
+    case PG_QUERY__NODE__NODE_UPDATE_STMT: return "UPDATE";
+    case PG_QUERY__NODE__NODE_DELETE_STMT: return "DELETE";
+    case PG_QUERY__NODE__NODE_TRUNCATE_STMT: return "TRUNCATE TABLE";
+    case PG_QUERY__NODE__NODE_COPY_STMT: return stmt->copy_stmt->is_from ? "COPY FROM" : nullptr;
+    case PG_QUERY__NODE__NODE_CREATE_STMT: return "CREATE TABLE";
+    case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+      return stmt->create_table_as_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ? "CREATE MATERIALIZED VIEW"
+                                                                                           : "CREATE TABLE AS";
+    case PG_QUERY__NODE__NODE_VIEW_STMT: return "CREATE VIEW";
+    case PG_QUERY__NODE__NODE_INDEX_STMT: return "CREATE INDEX";
+    case PG_QUERY__NODE__NODE_DROP_STMT: return "DROP";
+    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return "CREATE SCHEMA";
+    case PG_QUERY__NODE__NODE_CREATEDB_STMT: return "CREATE DATABASE";
+    case PG_QUERY__NODE__NODE_DROPDB_STMT: return "DROP DATABASE";
+    case PG_QUERY__NODE__NODE_RENAME_STMT: return "ALTER";
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: return "ALTER TABLE";
+    case PG_QUERY__NODE__NODE_GRANT_STMT: return stmt->grant_stmt->is_grant ? "GRANT" : "REVOKE";
+    case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT: return "CREATE ROLE";
+    case PG_QUERY__NODE__NODE_DROP_ROLE_STMT: return "DROP ROLE";
+    case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT: return "ALTER ROLE";
+    case PG_QUERY__NODE__NODE_COMMENT_STMT: return "COMMENT";
+    default: return nullptr;
+  }
+}
+
+// Statements after which the block's access mode and isolation level are fixed: all but
+// transaction control, SET/RESET/SHOW, FETCH and CLOSE (PostgreSQL takes its first snapshot
+// for them).
+bool takes_snapshot(const PgQuery__Node* stmt) {
+  switch (stmt->node_case) {
+    case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
+    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
+    case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT:
+    case PG_QUERY__NODE__NODE_FETCH_STMT:
+    case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT:
+    case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
+    case PG_QUERY__NODE__NODE_DISCARD_STMT:
+      return false;
+    default:
+      return true;
+  }
+}
 template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
@@ -141,9 +188,12 @@ template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 }  // namespace
 
+
 std::unique_ptr<Execution> Executor::run(const sql::Plan& plan, const PgQuery__Node* stmt) {
   if (st_.txn == TransactionStatus::kFailed && !sql::runs_in_failed_block(plan))
     throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+  refuse_write_if_read_only(write_command_name(stmt));
+  if (st_.txn == TransactionStatus::kInBlock && takes_snapshot(stmt)) st_.txn_queried = true;
   if (sql::changes_catalog(plan)) begin_block_ddl();  // in a block: the block's own catalog
   if (st_.client) check_statement_privileges(cs_, *catalog_, role_name_, stmt);
   using R = std::unique_ptr<Execution>;
@@ -228,7 +278,7 @@ Row Executor::eval_execute_args(const PgQuery__ExecuteStmt* s, const std::vector
   sql::Scope empty;
   std::vector<Datum> values;
   for (size_t i = 0; i < s->n_params; ++i) {
-    HExpr e = binder.bind_expr_in_scope(s->params[i], empty);
+    HExpr e = binder.bind_expr_in_scope(s->params[i], empty, "EXECUTE parameters");
     e = binder.coerce(std::move(e), types[i], CastContext::kAssignment, 0, "parameter $" + std::to_string(i + 1));
     values.push_back(dataflow::eval(sql::lower_simple_expr(e), {}, ctx_));
   }

@@ -107,6 +107,7 @@ inline constexpr Setting kDefaultSettings[] = {
     {"session_authorization", "freshet", true},
     {"default_transaction_isolation", "serializable", false},
     {"transaction_isolation", "serializable", false},
+    {"default_transaction_read_only", "off", false},
     {"extra_float_digits", "1", false},
     {"search_path", "public", false},
     {"max_identifier_length", "63", false},
@@ -181,6 +182,12 @@ struct Session::State {
   std::vector<Savepoint> savepoints;
   // The block is a multi-statement query's implicit one (Session::begin_implicit_block).
   bool implicit = false;
+  // The open block's access mode (BEGIN READ ONLY, SET TRANSACTION READ WRITE; unset: the
+  // default_transaction_read_only setting) and whether a statement other than transaction
+  // control, SET, SHOW, FETCH or CLOSE ran in it (PostgreSQL's FirstSnapshotSet): READ WRITE
+  // and another isolation level must be set before that. Reset when the block ends.
+  std::optional<bool> txn_read_only;
+  bool txn_queried = false;
   std::atomic<bool> cancelled{false};
   // The session ran SET transaction_isolation = 'serializable' (Materialize's serializable:
   // reads of one dataflow do not wait for it); by default reads are strict serializable.
@@ -280,6 +287,15 @@ class Executor {
   // Transaction blocks with DDL (transaction.hpp). begin_block_ddl: in a block, before its first
   // DDL statement, copies the catalog for the block. commit_block: COMMIT of such a block.
   void begin_block_ddl();
+  // Access modes (transaction.cpp). txn_read_only: the mode of the open block or, outside one,
+  // of the next statement. set_txn_read_only / check_isolation_change: 25001 after the block's
+  // first query, as PostgreSQL's check_transaction_read_only / check_XactIsoLevel.
+  // refuse_write_if_read_only: 25006 "cannot execute <what> in a read-only transaction".
+  bool txn_read_only() const;
+  void set_txn_read_only(bool read_only);
+  void check_isolation_change(std::string_view level);
+  void apply_transaction_options(PgQuery__Node* const* options, size_t n);
+  void refuse_write_if_read_only(const char* what);
  public:
   // COMMIT of the open block (nothing when there is none), ROLLBACK of it. In an implicit block
   // the next statements start another one.

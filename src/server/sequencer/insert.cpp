@@ -46,7 +46,7 @@ std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
           row.push_back(default_for(t, targets[k], binder));
           continue;
         }
-        HExpr e = binder.bind_expr_in_scope(l->items[k], empty);
+        HExpr e = binder.bind_expr_in_scope(l->items[k], empty, "VALUES", true);
         row.push_back(binder.coerce(std::move(e), col.type, CastContext::kAssignment, 0, "column \"" + col.name + "\""));
       }
       c->rows.push_back(std::move(row));

@@ -17,7 +17,20 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
   }
   std::string name = sql::lower_ident(s->name ? s->name : "");
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI) {
-    // SET TRANSACTION ISOLATION LEVEL ... / SET SESSION CHARACTERISTICS
+    // SET TRANSACTION { ISOLATION LEVEL ... | READ ONLY | READ WRITE }: the open block's (no
+    // effect outside one). SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY: the default.
+    if (name == "transaction") {
+      apply_transaction_options(s->args, s->n_args);
+    } else if (name == "session characteristics") {
+      for (size_t i = 0; i < s->n_args; ++i) {
+        const auto* a = s->args[i];
+        if (a->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || !a->def_elem->defname || !a->def_elem->arg) continue;
+        const auto* v = a->def_elem->arg;
+        if (std::string_view(a->def_elem->defname) == "transaction_read_only" && v->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+            v->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+          st_.settings["default_transaction_read_only"] = v->a_const->ival->ival ? "on" : "off";
+      }
+    }
     return done("SET");
   }
   std::string value;
@@ -46,8 +59,32 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
     std::string v = sql::lower_ident(value);
     if (v != "strict serializable" && v != "serializable" && v != "read committed" && v != "repeatable read")
       throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"" + name + "\": \"" + value + "\"");
-    if (name == "transaction_isolation") st_.serializable_reads = v == "serializable" && s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE;
+    if (name == "transaction_isolation") {
+      const bool serializable = v == "serializable" && s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE;
+      check_isolation_change(serializable ? "serializable" : "strict serializable");
+      st_.serializable_reads = serializable;
+    }
   }
+  if (name == "transaction_read_only" || name == "default_transaction_read_only") {
+    if (name == "transaction_read_only" && value.empty()) {  // RESET / SET ... TO DEFAULT
+      auto d = st_.settings.find("default_transaction_read_only");
+      value = d == st_.settings.end() ? "off" : d->second;
+    }
+    std::string v = sql::lower_ident(value);
+    bool on = v == "on" || v == "true" || v == "yes" || v == "1" || v == "t";
+    bool off = v == "off" || v == "false" || v == "no" || v == "0" || v == "f";
+    if (!on && !off)
+      throw SqlError(sqlstate::kInvalidParameterValue, "parameter \"" + name + "\" requires a Boolean value");
+    if (name == "transaction_read_only") {
+      // The open block's mode (SHOW transaction_read_only reads it from the block).
+      set_txn_read_only(on);
+      return done(s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET ? "RESET" : "SET");
+    }
+    value = on ? "on" : "off";
+  }
+  // Materialize's rule for its `cluster` setting: a block's queries all run on one cluster.
+  if (name == "cluster" && st_.txn == TransactionStatus::kInBlock && st_.txn_queried)
+    throw SqlError(sqlstate::kActiveSqlTransaction, "SET cluster cannot be called in an active transaction");
   if (name == "timezone" || name == "time zone") {
     std::string v = sql::lower_ident(value);
     // Any spelling of UTC, including zone names that are UTC at every instant (Etc/UTC,
@@ -100,6 +137,11 @@ std::unique_ptr<Execution> Executor::run_show(const sql::ShowPlan& p) {
   }
   if (name == "time zone") name = "timezone";
   if (name == "transaction isolation level") name = "transaction_isolation";
+  if (name == "transaction_read_only") {
+    std::vector<Datum> ds = {Datum::from_string(txn_read_only() ? "on" : "off")};
+    std::vector<Row> rows = {Row::pack(ds)};
+    return std::make_unique<MaterializedExecution>(std::vector<Column>{{p.name, Type(TypeId::kText)}}, std::move(rows), "SHOW");
+  }
   auto it = st_.settings.find(name);
   if (it == st_.settings.end()) throw SqlError(sqlstate::kUndefinedObject, "unrecognized configuration parameter \"" + name + "\"");
   std::vector<Datum> ds = {Datum::from_string(it->second)};

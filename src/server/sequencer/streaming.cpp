@@ -6,6 +6,17 @@ namespace freshet::server {
 
 std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement& st) {
   using K = sql::StreamingStatement::Kind;
+  switch (st.kind) {
+    case K::kCreateDefaultIndex: refuse_write_if_read_only("CREATE INDEX"); break;
+    case K::kCreateSecret: refuse_write_if_read_only("CREATE SECRET"); break;
+    case K::kCreateConnection: refuse_write_if_read_only("CREATE CONNECTION"); break;
+    case K::kCreateSource: refuse_write_if_read_only("CREATE SOURCE"); break;
+    case K::kCreateSink: refuse_write_if_read_only("CREATE SINK"); break;
+    case K::kDrop: refuse_write_if_read_only("DROP"); break;
+    case K::kCreateViewMutuallyRecursive: refuse_write_if_read_only("CREATE VIEW"); break;
+    default: break;
+  }
+  if (st_.txn == TransactionStatus::kInBlock && st.kind != K::kFetch) st_.txn_queried = true;
   if (st_.txn != TransactionStatus::kIdle) {
     // Statements that start external work (connectors, sink threads, connection checks) or
     // change several catalogs at once are not transactional: refused in a block rather than

@@ -5,22 +5,39 @@ namespace freshet::server {
 
 std::unique_ptr<Execution> Executor::run_transaction(const sql::TransactionPlan& p) {
   using K = sql::TransactionPlan::Kind;
+  // COMMIT/ROLLBACK AND CHAIN: a new block starts at once, with the same access mode.
+  const std::optional<bool> chain_read_only = st_.txn_read_only;
+  auto chain = [&] {
+    if (!p.chain) return;
+    st_.txn = TransactionStatus::kInBlock;
+    st_.txn_read_only = chain_read_only;
+  };
+  if (p.chain && (st_.txn == TransactionStatus::kIdle || st_.implicit))
+    throw SqlError(sqlstate::kNoActiveSqlTransaction,
+                   std::string(p.kind == K::kCommit ? "COMMIT" : "ROLLBACK") +
+                       " AND CHAIN can only be used in transaction blocks");
   switch (p.kind) {
     case K::kBegin:
     case K::kStartTransaction:
       if (st_.txn == TransactionStatus::kIdle) st_.txn = TransactionStatus::kInBlock;
       st_.implicit = false;  // BEGIN in an implicit block makes it explicit, with what ran before
+      // BEGIN inside a block keeps its mode unless it names one (PostgreSQL applies the
+      // options of a nested BEGIN, with the same checks as SET TRANSACTION).
+      apply_transaction_options(p.stmt->options, p.stmt->n_options);
       return done(p.kind == K::kBegin ? "BEGIN" : "START TRANSACTION");
     case K::kCommit: {
       if (st_.txn == TransactionStatus::kFailed) {
         rollback_block();
+        chain();
         return done("ROLLBACK");
       }
       commit_open_block();
+      chain();
       return done("COMMIT");
     }
     case K::kRollback:
       rollback_block();
+      chain();
       return done("ROLLBACK");
     case K::kSavepoint:
     case K::kRelease:
@@ -32,7 +49,57 @@ std::unique_ptr<Execution> Executor::run_transaction(const sql::TransactionPlan&
   throw SqlError(sqlstate::kFeatureNotSupported, "two-phase commit is not supported");
 }
 
+namespace {
+bool setting_on(std::string_view v) {
+  std::string l = sql::lower_ident(std::string(v));
+  return l == "on" || l == "true" || l == "1" || l == "yes" || l == "t";
+}
+}  // namespace
+
+bool Executor::txn_read_only() const {
+  if (st_.txn_read_only) return *st_.txn_read_only;
+  auto it = st_.settings.find("default_transaction_read_only");
+  return it != st_.settings.end() && setting_on(it->second);
+}
+
+void Executor::set_txn_read_only(bool read_only) {
+  if (st_.txn != TransactionStatus::kInBlock) return;  // outside a block it has no effect
+  if (!read_only && txn_read_only() && st_.txn_queried)
+    throw SqlError(sqlstate::kActiveSqlTransaction, "transaction read-write mode must be set before any query");
+  st_.txn_read_only = read_only;
+}
+
+void Executor::check_isolation_change(std::string_view level) {
+  if (st_.txn != TransactionStatus::kInBlock || !st_.txn_queried) return;
+  // The level the block runs at: strict serializable unless the session chose serializable.
+  const std::string current = st_.serializable_reads ? "serializable" : "strict serializable";
+  if (sql::lower_ident(std::string(level)) != current)
+    throw SqlError(sqlstate::kActiveSqlTransaction, "SET TRANSACTION ISOLATION LEVEL must be called before any query");
+}
+
+void Executor::apply_transaction_options(PgQuery__Node* const* options, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) continue;
+    const auto* d = options[i]->def_elem;
+    const std::string name = d->defname ? d->defname : "";
+    const PgQuery__Node* arg = d->arg;
+    if (!arg || arg->node_case != PG_QUERY__NODE__NODE_A_CONST) continue;
+    const auto* c = arg->a_const;
+    if (name == "transaction_read_only" && c->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+      set_txn_read_only(c->ival->ival != 0);
+    else if (name == "transaction_isolation" && c->val_case == PG_QUERY__A__CONST__VAL_SVAL)
+      check_isolation_change(c->sval->sval);
+  }
+}
+
+void Executor::refuse_write_if_read_only(const char* what) {
+  if (what && txn_read_only())
+    throw SqlError(sqlstate::kReadOnlySqlTransaction, std::string("cannot execute ") + what + " in a read-only transaction");
+}
+
 void Executor::rollback_block() {
+  st_.txn_read_only.reset();
+  st_.txn_queried = false;
   st_.cursors.end_transaction(false);
   st_.pending.clear();
   st_.block.reset();
@@ -42,6 +109,8 @@ void Executor::rollback_block() {
 }
 
 void Executor::commit_open_block() {
+  st_.txn_read_only.reset();
+  st_.txn_queried = false;
   st_.cursors.end_transaction(true);
   st_.savepoints.clear();
   if (st_.txn == TransactionStatus::kInBlock && st_.block) {
@@ -224,19 +293,34 @@ void Executor::commit_block() {
   }
   cs_.advance(ts, std::move(staged_));
   staged_.clear();
+  // The dataflows of the block's new materialized views and indexes on views hydrate in the
+  // background, in creation order, without the locks (the hydrator of recovery.cpp, as after a
+  // restart): reads compute them meanwhile, mz_hydration_statuses lists them. An index on a
+  // view that already has its dataflow is added at once.
+  bool queued = false;
   for (uint64_t id : diff.added) {
     ObjectInfo* o = cs_.catalog.find(id);
     if (!o) continue;
-    if (o->kind == ObjectKind::kMaterializedView) {
-      maintain_view(*o);
-    } else if (o->kind == ObjectKind::kIndex) {
-      ObjectInfo* on = cs_.catalog.find(o->index_on);
-      if (on && (on->kind == ObjectKind::kView || on->kind == ObjectKind::kMaterializedView)) {
-        Maintained& m = maintain_view(*on);
-        if (m.find_index(o->index_key) < 0) m.add_index(o->index_key);
-      }
+    ObjectInfo* target = o->kind == ObjectKind::kIndex ? cs_.catalog.find(o->index_on) : o;
+    if (!target || (target->kind != ObjectKind::kView && target->kind != ObjectKind::kMaterializedView)) continue;
+    if (o->kind != ObjectKind::kMaterializedView && o->kind != ObjectKind::kIndex) continue;
+    if (Maintained* m = cs_.find_maintained(target->id)) {
+      if (o->kind == ObjectKind::kIndex && m->find_index(o->index_key) < 0) m->add_index(o->index_key);
+      continue;
     }
+    if (target->kind == ObjectKind::kView) target->maintained = false;
+    if (o->kind == ObjectKind::kMaterializedView && cs_.persist) {
+      // Its contents are stored as they are computed (hydrate_in_background). Should the
+      // collection fail to be made, the hydration fails and the view answers that error until
+      // retry_failed_dataflows makes it.
+      if (Status ps = cs_.persist->create_mv_collection(o->id, "mv:" + o->name); !ps)
+        std::fprintf(stderr, "freshet: could not create the collection of materialized view %s: %s\n", o->name.c_str(), ps.message().c_str());
+    }
+    std::lock_guard lk(cs_.compute_mu);
+    cs_.restart_pending.push_back({id, target->id, target->name});
+    queued = true;
   }
+  if (queued) cs_.compute_progress_cv.notify_all();
   writer_view_ = false;
   if (!stored)
     throw SqlError(sqlstate::kIoError, "the transaction is committed but its rows could not be stored yet: " + stored.message())

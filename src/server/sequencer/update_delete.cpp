@@ -10,7 +10,7 @@ std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
   sql::Binder binder(*catalog_, param_types_);
   sql::Scope scope;
   std::string alias = s->relation->alias && *s->relation->alias->aliasname ? s->relation->alias->aliasname : t.name;
-  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
+  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i), true, false, t.oid});
   auto get = std::make_shared<HRel>();
   get->kind = HRelKind::kGet;
   get->collection_id = t.id;
@@ -21,7 +21,7 @@ std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
     f->kind = HRelKind::kFilter;
     f->inputs = {rel};
     f->column_types = rel->column_types;
-    HExpr pred = binder.bind_expr_in_scope(s->where_clause, scope);
+    HExpr pred = binder.bind_expr_in_scope(s->where_clause, scope, "WHERE", true);
     if (pred.type.id != TypeId::kBool)
       throw SqlError(sqlstate::kDatatypeMismatch, "argument of WHERE must be type boolean, not type " + type_name(pred.type));
     f->exprs = {pred};
@@ -43,7 +43,7 @@ std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
       new_values[c] = default_for(t, c, binder);
       continue;
     }
-    HExpr e = binder.bind_expr_in_scope(rt->val, scope);
+    HExpr e = binder.bind_expr_in_scope(rt->val, scope, "UPDATE", true);
     new_values[c] = binder.coerce(std::move(e), t.columns[c].type, CastContext::kAssignment, 0, "column \"" + t.columns[c].name + "\"");
   }
   auto m = std::make_shared<HRel>();
@@ -86,7 +86,7 @@ std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
   sql::Binder binder(*catalog_, param_types_);
   sql::Scope scope;
   std::string alias = s->relation->alias && *s->relation->alias->aliasname ? s->relation->alias->aliasname : t.name;
-  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i)});
+  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i), true, false, t.oid});
   auto get = std::make_shared<HRel>();
   get->kind = HRelKind::kGet;
   get->collection_id = t.id;
@@ -97,7 +97,7 @@ std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
     f->kind = HRelKind::kFilter;
     f->inputs = {rel};
     f->column_types = rel->column_types;
-    HExpr pred = binder.bind_expr_in_scope(s->where_clause, scope);
+    HExpr pred = binder.bind_expr_in_scope(s->where_clause, scope, "WHERE", true);
     if (pred.type.id != TypeId::kBool)
       throw SqlError(sqlstate::kDatatypeMismatch, "argument of WHERE must be type boolean, not type " + type_name(pred.type));
     f->exprs = {pred};

@@ -26,7 +26,7 @@ HExpr Executor::default_for(const ObjectInfo& t, size_t col, sql::Binder& binder
   auto tree = sql::ParseTree::parse("SELECT " + *c.default_sql);
   const auto* sel = tree->statement(0)->select_stmt;
   sql::Scope empty;
-  HExpr e = binder.bind_expr_in_scope(sel->target_list[0]->res_target->val, empty);
+  HExpr e = binder.bind_expr_in_scope(sel->target_list[0]->res_target->val, empty, "DEFAULT expressions");
   // The expression's literals are owned by the HExpr (packed rows), not the parse tree.
   return binder.coerce(std::move(e), c.type, CastContext::kAssignment);
 }
@@ -213,7 +213,7 @@ std::vector<Row> Executor::returning(const ObjectInfo& t, PgQuery__Node** list, 
       }
       continue;
     }
-    HExpr e = binder.bind_expr_in_scope(v, scope);
+    HExpr e = binder.bind_expr_in_scope(v, scope, "RETURNING", true);
     if (e.type.id == TypeId::kUnknown) e = binder.coerce(std::move(e), Type(TypeId::kText), CastContext::kImplicit);
     cols.push_back({rt->name && *rt->name ? rt->name : sql::Binder::column_name_for(v), e.type});
     exprs.push_back(sql::lower_simple_expr(e));
