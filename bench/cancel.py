@@ -3,7 +3,11 @@ measure from the cancel request to the query's error (57014) as the client sees 
 Usage: cancel.py N QUERY [DELAY_S] (connection from PGHOST/PGPORT/PGUSER/PGDATABASE).
 DELAY_S is seconds, or LO:HI for a delay drawn uniformly from [LO, HI] for each run (a fixed
 seed), so that the cancels land all over the query's run: in the snapshot copy, while a big
-batch grows, in the aggregate, while an over-budget query fails."""
+batch grows, in the aggregate, while an over-budget query fails.
+CANCEL_LOG=FILE appends one line per cancelled run (run, delay, CLOCK_MONOTONIC seconds at the
+cancel request and at the error, latency ms) to line up with a server started with
+FRESHET_TRACE=1 (bench/README.md, "Cancel latency")."""
+import os
 import random
 import statistics
 import sys
@@ -46,6 +50,9 @@ with psycopg.connect(autocommit=True) as conn:
             continue
         t.join()
         lat_ms.append((done - sent["t"]) * 1000)
+        if os.environ.get("CANCEL_LOG"):
+            with open(os.environ["CANCEL_LOG"], "a") as f:
+                f.write(f"run {i} delay {delay:.3f} sent {sent['t']:.6f} error {done:.6f} latency_ms {lat_ms[-1]:.1f}\n")
 lat_ms.sort()
 if not lat_ms:
     sys.exit("no query was cancelled")

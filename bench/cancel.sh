@@ -6,6 +6,8 @@
 # cancel request to the client holding the 57014 error. Prints p50/p90/p99/max per query; then
 # statement_timeout.py: how long after a statement_timeout the 57014 arrives.
 #   CANCELS (50), DELAY_S (0.1:2.0, or a fixed number), TARGETS ("freshet postgres"), FRESHET_BIN
+#   CANCEL_TRACE_DIR: Freshet runs with FRESHET_TRACE=1; per query, DIR/<query>.runs (client
+#   timestamps) and DIR/<query>.trace (the server's); bench/cancel_trace.py lines them up.
 set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
@@ -17,13 +19,22 @@ QUERIES=(
   "group_by|SELECT count(*) FROM (SELECT g % 1000 AS k, count(*) FROM generate_series(1, 400000000) g GROUP BY 1) s"
   "cross_join|SELECT count(*) FROM cancel_big a, cancel_big b WHERE a.x + b.x = 7"
 )
+TRACE_DIR=${CANCEL_TRACE_DIR:-}
+[[ -n "$TRACE_DIR" ]] && { mkdir -p "$TRACE_DIR"; export FRESHET_TRACE=1; }
 for target in $TARGETS; do
   E2E_TARGET=$target start_freshet || exit 1
   psql -X -q -c "CREATE TABLE cancel_big (x int)" -c "INSERT INTO cancel_big SELECT * FROM generate_series(1, 20000)"
   for q in "${QUERIES[@]}"; do
     name=${q%%|*} sql=${q#*|}
     printf '%-9s %-16s ' "$target" "$name"
-    /usr/bin/python3 "$BENCH_DIR/cancel.py" "$CANCELS" "$sql" "$DELAY_S"
+    if [[ -n "$TRACE_DIR" && $target == freshet ]]; then
+      : >"$TRACE_DIR/$name.runs"
+      start_line=$(($(wc -l <"$FRESHET_LOG") + 1))
+      CANCEL_LOG="$TRACE_DIR/$name.runs" /usr/bin/python3 "$BENCH_DIR/cancel.py" "$CANCELS" "$sql" "$DELAY_S"
+      tail -n "+$start_line" "$FRESHET_LOG" | grep '^freshet-trace' >"$TRACE_DIR/$name.trace"
+    else
+      /usr/bin/python3 "$BENCH_DIR/cancel.py" "$CANCELS" "$sql" "$DELAY_S"
+    fi
   done
   printf '%-9s ' "$target"; /usr/bin/python3 "$BENCH_DIR/statement_timeout.py" | paste -sd ' '
   E2E_TARGET=$target stop_freshet

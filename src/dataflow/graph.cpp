@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/trace.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/workers.hpp"
@@ -13,6 +14,7 @@ namespace freshet::dataflow {
 
 void StepContext::check_cancelled() const {
   if (limits.cancelled != nullptr && limits.cancelled->load(std::memory_order_relaxed)) {
+    trace_event("cancel seen by the dataflow");
     throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
   }
   if (limits.deadline != std::chrono::steady_clock::time_point{} && std::chrono::steady_clock::now() >= limits.deadline) {

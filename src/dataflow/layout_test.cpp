@@ -49,6 +49,30 @@ TEST(BatchTest, RowsSurviveMovesAppendsAndGrowth) {
   EXPECT_GE(copy.bytes(), big.size_bytes());
 }
 
+// A batch with a big reserved update vector (reserve_output reserves a whole memory budget)
+// gives its pages back in slices before freeing it (release_update_pages): moving over it,
+// moving it away and destroying it must leave every other batch's rows intact.
+TEST(BatchTest, BigReservedBatchesAreFreedInSlices) {
+  const size_t n = (size_t{96} << 20) / sizeof(Update);  // 96 MB of updates: above the 64 MB threshold
+  Batch big;
+  big.reserve(n);
+  for (int i = 0; i < 100000; ++i) big.push_back(Update{text_row("r", i), 1, 1});
+  Batch other;
+  other.push_back(Update{text_row("keep", 42), 2, 3});
+  Batch target;
+  target.reserve(n);
+  target.push_back(Update{text_row("gone", 1), 1, 1});
+  target = std::move(big);  // target's own big vector is released first
+  ASSERT_EQ(target.size(), 100000u);
+  EXPECT_EQ(target[99999].row, text_row("r", 99999).ref());
+  Batch moved_away(std::move(target));
+  EXPECT_EQ(moved_away[0].row, text_row("r", 0).ref());
+  { Batch dying = std::move(moved_away); }
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].row, text_row("keep", 42).ref());
+  EXPECT_EQ(other[0].diff, 3);
+}
+
 TEST(BatchTest, SharedUpdatesOutliveTheirSourceAndTheSourceKeepsFilling) {
   Batch src;
   for (int i = 0; i < 1000; ++i) src.push_back(Update{text_row("row", i), 1, 1});

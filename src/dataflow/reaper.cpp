@@ -1,6 +1,7 @@
 #include "dataflow/reaper.hpp"
 
 #include "common/error.hpp"
+#include "common/trace.hpp"
 
 #include <malloc.h>
 #include <sys/resource.h>
@@ -63,9 +64,14 @@ class Reaper {
       busy_ = true;
       const bool last = queue_.empty();
       lock.unlock();
+      trace_event("reaper: freeing");
       d.reset();
+      trace_event("reaper: freed");
       // Give the freed pages back to the system once the queue is drained (all arenas).
-      if (last) malloc_trim(0);
+      if (last) {
+        malloc_trim(0);
+        trace_event("reaper: trimmed");
+      }
       lock.lock();
       busy_ = false;
       idle_cv_.notify_all();
@@ -93,8 +99,10 @@ void dispose_in_background(std::unique_ptr<Disposable> d) {
 }
 
 void wait_for_disposals(const std::atomic<bool>* cancelled, size_t at_most) {
-  if (!reaper().wait(at_most, cancelled))
+  if (!reaper().wait(at_most, cancelled)) {
+    trace_event("cancel seen waiting for the reaper");
     throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+  }
 }
 
 }  // namespace freshet::dataflow

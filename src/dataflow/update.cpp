@@ -1,7 +1,12 @@
 #include "dataflow/update.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <type_traits>
 
 #include "common/error.hpp"
 
@@ -13,6 +18,22 @@ int64_t add_diffs(int64_t a, int64_t b) {
     throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
   }
   return r;
+}
+
+static_assert(std::is_trivially_destructible_v<Update>, "release_update_pages zeroes updates before their vector is freed");
+
+void Batch::release_update_pages() noexcept {
+  constexpr size_t kMinBytes = size_t{64} << 20, kSliceBytes = size_t{32} << 20;
+  const size_t bytes = updates_.capacity() * sizeof(Update);
+  if (bytes < kMinBytes) return;
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  // Whole pages inside the allocation only: the allocator's header before data() is kept.
+  const uintptr_t data = reinterpret_cast<uintptr_t>(updates_.data());
+  const uintptr_t begin = (data + page - 1) & ~(page - 1), end = (data + bytes) & ~(page - 1);
+  for (uintptr_t p = begin; p < end; p += kSliceBytes) {
+    // A failure only means the munmap does the work instead.
+    (void)madvise(reinterpret_cast<void*>(p), std::min<uintptr_t>(kSliceBytes, end - p), MADV_DONTNEED);
+  }
 }
 
 Batch::Batch(const Batch& other) : updates_(other.updates_) {

@@ -58,6 +58,7 @@ class Batch {
   Batch(Batch&& other) noexcept { *this = std::move(other); }
   Batch& operator=(Batch&& other) noexcept {
     if (this != &other) {
+      release_update_pages();
       updates_ = std::move(other.updates_);
       blocks_ = std::move(other.blocks_);
       cur_ = other.cur_;
@@ -71,6 +72,7 @@ class Batch {
     }
     return *this;
   }
+  ~Batch() { release_update_pages(); }
   // A copy of the updates sharing other's blocks (no row bytes are copied).
   Batch(const Batch& other);
   Batch& operator=(const Batch& other);
@@ -146,6 +148,14 @@ class Batch {
     return p;
   }
   void grow(size_t n);
+  // Before a big update vector is freed (StepContext::reserve_output reserves a whole memory
+  // budget, up to gigabytes): gives its pages back in 32 MB slices (madvise), so that the
+  // munmap that frees it has nothing left to zap. One munmap of a gigabyte of touched pages
+  // holds the process's mmap lock for 100-300 ms, and every other thread's mmap (a query's
+  // next allocation, a new connection's stack) waits that long: that was the cancel latency's
+  // outlier (bench/README.md, "Cancel latency"). A slice holds it for a millisecond or two.
+  // No-op below 64 MB. The updates are garbage afterwards: only called before the vector goes.
+  void release_update_pages() noexcept;
 
   std::vector<Update> updates_;
   std::vector<std::shared_ptr<char[]>> blocks_;

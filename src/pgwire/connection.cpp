@@ -18,6 +18,7 @@
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "common/format.hpp"
+#include "common/trace.hpp"
 #include "pgwire/binary_format.hpp"
 #include "pgwire/copy.hpp"
 
@@ -395,6 +396,7 @@ void Connection::Impl::send_error(const SqlError& e) {
   // rather than Sync (postgres.js .cursor()) waits for this message, and the messages after
   // it up to Sync are discarded, Flush included.
   flush();
+  if (trace_enabled()) trace_event(("pgwire: sent error " + e.sqlstate()).c_str());
 }
 
 // ---- Startup and authentication ---------------------------------------------------------------
@@ -414,7 +416,9 @@ bool Connection::Impl::startup() {
       continue;
     }
     if (auto* c = std::get_if<CancelRequest>(&req)) {
+      trace_event("pgwire: cancel request read");
       ctx_.cancel(c->pid, c->secret);
+      trace_event("pgwire: cancel flag set");
       return false;
     }
     auto& m = std::get<StartupMessage>(req);

@@ -100,22 +100,35 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
   for (int pass = 0; pass < 2; ++pass) {
     for (const auto& [row, diff] : diffs) {
       if (diff == 0 || (diff < 0) != (pass == 0)) continue;
-      auto rit = data.rows.find(row);
-      if (rit == data.rows.end()) rit = data.rows.emplace(row, 0).first;
+      // One lookup per map (try_emplace), not a find and then an emplace: a bulk load's rows
+      // are all new, and each probe of a node-based map is a cache miss (bench/README.md,
+      // "COPY FROM STDIN").
+      auto rit = data.rows.try_emplace(row, 0).first;
       rit->second += diff;
       if (rit->second == 0) data.rows.erase(rit);
+      // The row is unpacked once for by_key's key and every key constraint's.
+      const bool unpacked = !keys.empty();
+      if (unpacked) {
+        ds.clear();
+        row.unpack_into(ds);
+      }
       if (!t.primary_key.empty()) {
-        Row key = table_row_key(t, row);
+        Row key;
+        if (unpacked && t.source_id == 0) {  // table_row_key's result, without unpacking again
+          k.clear();
+          for (auto c : t.primary_key) k.push_back(ds[c]);
+          key = Row::pack(k);
+        } else {
+          key = table_row_key(t, row);
+        }
         if (diff > 0) {
-          data.by_key[key] = row;
+          data.by_key.insert_or_assign(std::move(key), row);
         } else {
           auto it = data.by_key.find(key);
           if (it != data.by_key.end() && it->second == row) data.by_key.erase(it);
         }
       }
       if (keys.empty()) continue;
-      ds.clear();
-      row.unpack_into(ds);
       for (size_t ki = 0; ki < keys.size(); ++ki) {
         k.clear();
         bool has_null = false;
@@ -125,9 +138,7 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
         }
         if (has_null) continue;
         auto& counts = data.key_counts[ki];
-        Row kr = Row::pack(k);
-        auto it = counts.find(kr);
-        if (it == counts.end()) it = counts.emplace(std::move(kr), 0).first;
+        auto it = counts.try_emplace(Row::pack(k), 0).first;
         it->second += diff;
         if (it->second == 0) counts.erase(it);
       }

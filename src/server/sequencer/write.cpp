@@ -57,10 +57,11 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   }
   for (const auto& u : data->unique_indexes) keys.push_back({&u.columns, u.name});
   if (data->key_counts.size() < keys.size()) data->key_counts.resize(keys.size());
+  std::vector<Datum> k;  // reused: no allocation per row
   auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
     ds.clear();
     r.unpack_into(ds);
-    std::vector<Datum> k;
+    k.clear();
     has_null = false;
     for (auto c : cols) {
       k.push_back(ds[c]);

@@ -1,7 +1,7 @@
 // pgJDBC (Debian libpostgresql-jdbc-java) against a running server (PGHOST/PGPORT/PGUSER/
 // PGDATABASE): the DatabaseMetaData calls DBeaver makes on connect, prepared statements of the
 // common types (text and binary transfer), setDate, batches, setFetchSize on a plain SELECT,
-// errors with their SQLSTATE. Prints `ok   name` / `FAIL name: why` / `SKIP name: why`.
+// savepoints, setQueryTimeout on a long query, errors with their SQLSTATE. Prints `ok   name` / `FAIL name: why` / `SKIP name: why`.
 import java.math.BigDecimal;
 import java.sql.*;
 import java.time.*;
@@ -378,6 +378,24 @@ public class JdbcChecks {
         cc.rollback(sp);
         cc.commit();
         ResultSet rs = s.executeQuery("SELECT count(*) FROM jdbc_k WHERE a >= 3000");
+        rs.next();
+        eq(rs.getInt(1), 1);
+      }
+    });
+
+    check("setQueryTimeout cancels a long query (57014)", () -> {
+      try (Connection cc = connect(null); Statement s = cc.createStatement()) {
+        s.setQueryTimeout(1);  // pgJDBC sends a CancelRequest after 1 s
+        long start = System.nanoTime();
+        try {
+          s.executeQuery("SELECT sum(g) FROM generate_series(1, 400000000) g");
+          throw new AssertionError("the query finished within its timeout");
+        } catch (SQLException e) {
+          eq(e.getSQLState(), "57014");
+        }
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        if (ms < 900 || ms > 3000) throw new AssertionError("answered after " + ms + " ms, want about 1000");
+        ResultSet rs = s.executeQuery("SELECT 1");  // the connection stays usable
         rs.next();
         eq(rs.getInt(1), 1);
       }

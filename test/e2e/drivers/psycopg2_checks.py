@@ -115,6 +115,29 @@ def _():
     conn.close()
 
 
+@check("savepoints (SAVEPOINT, ROLLBACK TO, RELEASE)")
+def _():
+    conn = psycopg2.connect("")
+    q("CREATE TABLE pg2_sp (a int)", conn=conn)
+    q("INSERT INTO pg2_sp VALUES (1)", conn=conn)
+    q("SAVEPOINT s1", conn=conn)
+    q("INSERT INTO pg2_sp VALUES (2)", conn=conn)
+    q("ROLLBACK TO SAVEPOINT s1", conn=conn)
+    q("SAVEPOINT s2", conn=conn)
+    try:
+        q("SELECT * FROM pg2_no_such_table", conn=conn)
+    except psycopg2.Error as e:
+        eq(e.pgcode, "42P01")
+    else:
+        raise AssertionError("no 42P01")
+    q("ROLLBACK TO s2", conn=conn)  # the error is undone with the savepoint
+    q("INSERT INTO pg2_sp VALUES (3)", conn=conn)
+    q("RELEASE s2", conn=conn)
+    conn.commit()
+    eq(q("SELECT a FROM pg2_sp ORDER BY a"), [(1,), (3,)])
+    conn.close()
+
+
 @check("named cursor (DECLARE ... CURSOR)")
 def _():
     conn = psycopg2.connect("")
@@ -145,6 +168,27 @@ def _():
         out = io.StringIO()
         cur.copy_to(out, "pg2_copy", sep="|", columns=("id", "name"))
         eq(sorted(out.getvalue().splitlines()), ["301|from file", "302|\\N"])
+
+
+@check("SUBSCRIBE through DECLARE ... CURSOR and FETCH", freshet_only=True)
+def _():
+    # Materialize's documented psycopg2 pattern: a cursor over SUBSCRIBE in a transaction.
+    q("CREATE TABLE pg2_sub (k int, v text)")
+    q("INSERT INTO pg2_sub VALUES (1, 'a'), (2, 'b')")
+    conn = psycopg2.connect("")
+    with conn.cursor() as cur:
+        cur.execute("DECLARE c CURSOR FOR SUBSCRIBE pg2_sub")
+        got = []
+        while len(got) < 2:
+            cur.execute("FETCH ALL c WITH (timeout = '5s')")
+            rows = cur.fetchall()
+            if not rows:
+                raise AssertionError(f"nothing within 5 s; so far {got}")
+            eq([d.name for d in cur.description][:3], ["mz_timestamp", "mz_diff", "k"])
+            got += [(r[2], r[3], r[1]) for r in rows]
+        eq(sorted(got), [(1, "a", 1), (2, "b", 1)])
+    conn.rollback()
+    conn.close()
 
 
 finish("psycopg2")

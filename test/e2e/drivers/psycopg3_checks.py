@@ -167,6 +167,40 @@ def _():
             eq([r[0] for r in cur.fetchall()], [14, 15, 16, 17, 18, 19])
 
 
+@check("a CancelRequest with a wrong secret key is ignored")
+def _():
+    import os
+    import socket
+    import struct
+    import threading
+    import time
+    victim = psycopg.connect(autocommit=True)
+    pid = victim.info.backend_pid
+
+    def cancels():
+        time.sleep(0.3)  # the backend's pid with a key that is not its key: ignored
+        with socket.create_connection((os.environ.get("PGHOST", "127.0.0.1"), int(os.environ["PGPORT"]))) as s:
+            s.sendall(struct.pack("!iiii", 16, 80877102, pid, 0x5EC12E7 ^ 0x7FFFFFFF))
+            s.recv(1)  # the server closes the connection without answering
+        time.sleep(0.7)
+        victim.cancel()  # the real key (libpq's PQcancel)
+
+    t = threading.Thread(target=cancels)
+    t.start()
+    start = time.monotonic()
+    try:
+        victim.execute("SELECT sum(g) FROM generate_series(1, 400000000) g")
+    except psycopg.errors.QueryCanceled:
+        pass
+    else:
+        raise AssertionError("not cancelled")
+    elapsed = time.monotonic() - start
+    t.join()
+    assert elapsed >= 0.9, f"cancelled after {elapsed:.2f} s: the wrong key's request was obeyed"
+    eq(victim.execute("SELECT 1").fetchone(), (1,))
+    victim.close()
+
+
 @check("pg_backend_pid, pg_cancel_backend, pg_terminate_backend")
 def _():
     import threading
