@@ -19,9 +19,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
-// Under ASan/UBSan (make debug) the sanitizer's death callback writes the input that failed to
+// Under ASan (make debug) the sanitizer's death callback writes the input that failed to
 // ./crash-<driver>-<seed> (or $FUZZ_CRASH_DIR), so that it can become a regression seed in the
-// corpus. Weak: the release build links without the sanitizer runtime.
+// corpus (run with ASAN_OPTIONS=handle_abort=1 to catch aborts too). GCC's UBSan exits without
+// calling it: its report's stack names the decoder, and the seed is written by hand. Weak: the
+// release build links without the sanitizer runtime.
 extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 namespace {
