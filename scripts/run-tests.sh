@@ -130,10 +130,13 @@ for ph in "${phases[@]}"; do
           # Every other parser of outside bytes, 10^6 mutations each (make test runs 50,000-200,000).
           for f in "pgwire/pgwire_fuzz_driver src/pgwire/fuzz_corpus" "pgwire/pgwire_copy_fuzz_driver src/pgwire/fuzz_corpus_copy" \
                    "kafka/kafka_fuzz_driver src/kafka/fuzz_corpus" "server/http_api_fuzz_driver src/server/fuzz_corpus_http" \
-                   "capture/capture_postgres_fuzz_driver src/capture/postgres/fuzz_corpus"; do
+                   "capture/capture_postgres_fuzz_driver src/capture/postgres/fuzz_corpus" \
+                   "capture/mysql/capture_mysql_fuzz_driver src/capture/mysql/fuzz_corpus" \
+                   "capture/sqlserver/capture_sqlserver_fuzz_driver src/capture/sqlserver/fuzz_corpus" \
+                   "capture/kafka/capture_kafka_fuzz_driver src/capture/kafka/fuzz_corpus"; do
             set -- $f
-            if "$BUILD_DIR/src/$1" "$2" --iterations 1000000 --seed "${FUZZ_SEED:-2}" >/dev/null; then add "fuzz-slow:${1#*/}" 1 0
-            else echo "fuzz-slow: $1 failed"; add "fuzz-slow:${1#*/}" 0 1; fi
+            if "$BUILD_DIR/src/$1" "$2" --iterations 1000000 --seed "${FUZZ_SEED:-2}" >/dev/null; then add "fuzz-slow:${1##*/}" 1 0
+            else echo "fuzz-slow: $1 failed"; add "fuzz-slow:${1##*/}" 0 1; fi
           done ;;
     *) echo "unknown phase $ph"; exit 2 ;;
   esac

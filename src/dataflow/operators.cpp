@@ -364,6 +364,15 @@ struct VarianceState {
   int64_t scale_count[kNumericMaxDigits + 1] = {};
 };
 
+// PostgreSQL's 1 GB field limit for an aggregate's value (string_agg, array_agg, jsonb_agg):
+// 54000, as functions' values (common/functions_internal.hpp kMaxValueBytes).
+constexpr size_t kMaxAggregateValueBytes = (size_t{1} << 30) - 1;
+[[noreturn]] void aggregate_too_large(__int128 bytes) {
+  throw SqlError(sqlstate::kProgramLimitExceeded, "out of memory")
+      .with_detail("An aggregate's value of " + std::to_string(static_cast<long long>(bytes)) +
+                   " bytes exceeds the limit of " + std::to_string(kMaxAggregateValueBytes) + " bytes.");
+}
+
 // The accumulator of one aggregate in one group. Which fields are used depends on the kind
 // and the argument's type; all are invertible (retractions subtract).
 struct AggState {
@@ -376,6 +385,9 @@ struct AggState {
   int64_t trues = 0, falses = 0;
   std::unique_ptr<std::map<Row, int64_t, DatumRowLess>> ordered;  // min/max
   std::unique_ptr<std::map<Row, int64_t, RowLess>> strings;       // string_agg, array_agg
+  // The bytes of the text-like values `strings` holds (times their multiplicity): past 1 GB
+  // the aggregate's value would be, so it answers 54000 as it grows instead of holding more.
+  __int128 string_bytes = 0;
   struct DistinctEntry {
     Row value;
     int64_t count = 0;
@@ -634,6 +646,12 @@ class ReduceOp final : public Operator {
         auto [it, inserted] = s.strings->try_emplace(std::move(r), 0);
         it->second = add_diffs(it->second, diff);
         if (it->second == 0) s.strings->erase(it);
+        if (v.kind() == PhysicalKind::kString) {
+          s.string_bytes += static_cast<__int128>(v.as_string().size()) * diff;
+          // PostgreSQL's 1 GB field limit (string_agg: "Cannot enlarge string buffer"), checked
+          // as the values arrive so that a 20 GB string_agg holds about 1 GB, not 20.
+          if (s.string_bytes > static_cast<__int128>(kMaxAggregateValueBytes)) aggregate_too_large(s.string_bytes);
+        }
         return;
       }
     }
@@ -894,6 +912,8 @@ class ReduceOp final : public Operator {
           Datum v = r.get(at);
           Datum sep = r.get(at + 1);
           for (int64_t i = 0; i < c; ++i) {
+            size_t more = (!first && !sep.is_null() ? sep.as_string().size() : 0) + v.as_string().size();
+            if (acc.size() + more > kMaxAggregateValueBytes) aggregate_too_large(static_cast<__int128>(acc.size() + more));
             if (!first && !sep.is_null()) acc.append(sep.as_string());
             acc.append(v.as_string());
             first = false;

@@ -185,6 +185,16 @@ class KafkaBackend {
     return true;
   }
 
+  // Consumer-group authorization (README.md "Authorization"): whether `principal` may use a
+  // group. kRead (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit) may claim a group no
+  // one owns yet for the principal; kDescribe (FindCoordinator, OffsetFetch, DescribeGroups,
+  // ListGroups) never claims. The default allows everything.
+  enum class GroupOperation : uint8_t { kRead, kDescribe };
+  virtual bool authorize_group(std::string_view principal, std::string_view group, GroupOperation op) {
+    (void)principal, (void)group, (void)op;
+    return true;
+  }
+
   // Consumer-group offsets, durable once commit_offsets returns ok.
   virtual Status commit_offsets(std::string_view group, const std::vector<CommittedOffset>& offsets) = 0;
   virtual std::vector<CommittedOffset> committed_offsets(std::string_view group) = 0;

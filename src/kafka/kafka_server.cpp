@@ -201,6 +201,7 @@ int32_t KafkaServer::advertised_port() const {
 std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st) {
   const RequestHeader& h = req.header;
   const int16_t v = h.api_version;
+  using GroupOp = KafkaBackend::GroupOperation;
   if (h.client_id) st.client_id = *h.client_id;
   if (!st.authenticated && h.api_key != api::kApiVersions && h.api_key != api::kSaslHandshake &&
       h.api_key != api::kSaslAuthenticate) {
@@ -233,28 +234,70 @@ std::optional<std::string> KafkaServer::handle(const Request& req, ConnState& st
   } else if (auto* p = get<ProduceRequest>(req)) {
     body = handle_produce(*p, v, st.principal);
     if (p->acks == 0) return std::nullopt;
-  } else if (get<FindCoordinatorRequest>(req)) {
+  } else if (auto* fc = get<FindCoordinatorRequest>(req)) {
+    // Consumer groups are authorized per request (README.md "Authorization"): Kafka's Read on
+    // the group for membership and commits, Describe for lookups; GROUP_AUTHORIZATION_FAILED.
     FindCoordinatorResponse r;
-    r.node_id = 0;
-    r.host = advertised_host();
-    r.port = advertised_port();
+    if (fc->key_type == 0 && !backend_.authorize_group(st.principal, fc->key, GroupOp::kDescribe)) {
+      r.error_code = error::kGroupAuthorizationFailed;
+      r.node_id = -1;
+      r.port = -1;
+    } else {
+      r.node_id = 0;
+      r.host = advertised_host();
+      r.port = advertised_port();
+    }
     encode_find_coordinator(r, v, body);
   } else if (auto* j = get<JoinGroupRequest>(req)) {
-    encode_join_group(groups_.join(*j, st.client_id, st.client_host), v, body);
+    if (!backend_.authorize_group(st.principal, j->group_id, GroupOp::kRead)) {
+      JoinGroupResponse r;
+      r.error_code = error::kGroupAuthorizationFailed;
+      r.member_id = j->member_id;
+      encode_join_group(r, v, body);
+    } else {
+      encode_join_group(groups_.join(*j, st.client_id, st.client_host), v, body);
+    }
   } else if (auto* lg = get<ListGroupsRequest>(req)) {
-    encode_list_groups(groups_.list_groups(lg->states_filter), v, body);
+    ListGroupsResponse r = groups_.list_groups(lg->states_filter);
+    std::erase_if(r.groups, [&](const ListGroupsResponse::Group& g) {
+      return !backend_.authorize_group(st.principal, g.group_id, GroupOp::kDescribe);
+    });
+    encode_list_groups(r, v, body);
   } else if (auto* dg = get<DescribeGroupsRequest>(req)) {
-    encode_describe_groups(groups_.describe_groups(*dg), v, body);
+    DescribeGroupsResponse r = groups_.describe_groups(*dg);
+    for (auto& g : r.groups) {
+      if (!backend_.authorize_group(st.principal, g.group_id, GroupOp::kDescribe)) {
+        DescribeGroupsResponse::Group denied;
+        denied.error_code = error::kGroupAuthorizationFailed;
+        denied.group_id = g.group_id;
+        g = std::move(denied);
+      }
+    }
+    encode_describe_groups(r, v, body);
   } else if (auto* s = get<SyncGroupRequest>(req)) {
-    encode_sync_group(groups_.sync(*s), v, body);
+    if (!backend_.authorize_group(st.principal, s->group_id, GroupOp::kRead)) {
+      SyncGroupResponse r;
+      r.error_code = error::kGroupAuthorizationFailed;
+      encode_sync_group(r, v, body);
+    } else {
+      encode_sync_group(groups_.sync(*s), v, body);
+    }
   } else if (auto* hb = get<HeartbeatRequest>(req)) {
-    encode_error_only(groups_.heartbeat(*hb), api::kHeartbeat, v, body);
+    encode_error_only(backend_.authorize_group(st.principal, hb->group_id, GroupOp::kRead) ? groups_.heartbeat(*hb)
+                                                                                           : error::kGroupAuthorizationFailed,
+                      api::kHeartbeat, v, body);
   } else if (auto* l = get<LeaveGroupRequest>(req)) {
-    encode_leave_group(groups_.leave(*l), v, body);
+    if (!backend_.authorize_group(st.principal, l->group_id, GroupOp::kRead)) {
+      LeaveGroupResponse r;
+      r.error_code = error::kGroupAuthorizationFailed;
+      encode_leave_group(r, v, body);
+    } else {
+      encode_leave_group(groups_.leave(*l), v, body);
+    }
   } else if (auto* oc = get<OffsetCommitRequest>(req)) {
-    body = handle_offset_commit(*oc, v);
+    body = handle_offset_commit(*oc, v, st.principal);
   } else if (auto* of = get<OffsetFetchRequest>(req)) {
-    body = handle_offset_fetch(*of, v);
+    body = handle_offset_fetch(*of, v, st.principal);
   } else if (auto* hs = get<SaslHandshakeRequest>(req)) {
     SaslHandshakeResponse r;
     r.mechanisms = {"PLAIN", "SCRAM-SHA-256"};
@@ -581,15 +624,21 @@ std::string KafkaServer::handle_produce(const ProduceRequest& r, int16_t v, cons
   return out;
 }
 
-std::string KafkaServer::handle_offset_commit(const OffsetCommitRequest& r, int16_t v) {
+std::string KafkaServer::handle_offset_commit(const OffsetCommitRequest& r, int16_t v, const std::string& principal) {
   OffsetCommitResponse resp;
-  int16_t group_error = groups_.check_commit(r.group_id, r.generation_id, r.member_id);
+  // Kafka: Read on the group (else every partition answers GROUP_AUTHORIZATION_FAILED), then
+  // Read on each topic (TOPIC_AUTHORIZATION_FAILED for that topic's partitions).
+  int16_t group_error = backend_.authorize_group(principal, r.group_id, KafkaBackend::GroupOperation::kRead)
+                            ? groups_.check_commit(r.group_id, r.generation_id, r.member_id)
+                            : error::kGroupAuthorizationFailed;
   std::vector<CommittedOffset> to_commit;
   for (const auto& t : r.topics) {
     OffsetCommitResponse::Topic rt;
     rt.name = t.name;
     for (const auto& p : t.partitions) {
       int16_t e = group_error;
+      if (e == 0 && !backend_.authorize(principal, t.name, KafkaBackend::TopicOperation::kRead))
+        e = error::kTopicAuthorizationFailed;
       if (e == 0 && backend_.offsets(t.name, p.partition_index).error != 0) e = error::kUnknownTopicOrPartition;
       if (e == 0) to_commit.push_back({t.name, p.partition_index, p.committed_offset, p.committed_metadata.value_or("")});
       rt.partitions.push_back({p.partition_index, e});
@@ -611,11 +660,33 @@ std::string KafkaServer::handle_offset_commit(const OffsetCommitRequest& r, int1
   return out;
 }
 
-std::string KafkaServer::handle_offset_fetch(const OffsetFetchRequest& r, int16_t v) {
+std::string KafkaServer::handle_offset_fetch(const OffsetFetchRequest& r, int16_t v, const std::string& principal) {
   OffsetFetchResponse resp;
+  // Kafka: Describe on the group (else GROUP_AUTHORIZATION_FAILED: the top-level error from
+  // v2, every partition's before), Describe on each topic (TOPIC_AUTHORIZATION_FAILED; a request
+  // for all topics lists only those the principal may describe).
+  if (!backend_.authorize_group(principal, r.group_id, KafkaBackend::GroupOperation::kDescribe)) {
+    resp.error_code = error::kGroupAuthorizationFailed;
+    if (r.topics) {
+      for (const auto& t : *r.topics) {
+        OffsetFetchResponse::Topic rt;
+        rt.name = t.name;
+        for (int32_t p : t.partition_indexes)
+          rt.partitions.push_back({p, -1, std::string(), error::kGroupAuthorizationFailed});
+        resp.topics.push_back(std::move(rt));
+      }
+    }
+    std::string out;
+    encode_offset_fetch(resp, v, out);
+    return out;
+  }
   std::vector<CommittedOffset> committed = backend_.committed_offsets(r.group_id);
+  auto may_describe = [&](const std::string& topic) {
+    return backend_.authorize(principal, topic, KafkaBackend::TopicOperation::kDescribe);
+  };
   if (!r.topics) {
     for (const CommittedOffset& c : committed) {
+      if (!may_describe(c.topic)) continue;
       if (resp.topics.empty() || resp.topics.back().name != c.topic) resp.topics.push_back({c.topic, {}});
       resp.topics.back().partitions.push_back({c.partition, c.offset, c.metadata, 0});
     }
@@ -625,6 +696,11 @@ std::string KafkaServer::handle_offset_fetch(const OffsetFetchRequest& r, int16_
       rt.name = t.name;
       for (int32_t p : t.partition_indexes) {
         OffsetFetchResponse::Partition rp{p, -1, std::string(), 0};
+        if (!may_describe(t.name)) {
+          rp.error_code = error::kTopicAuthorizationFailed;
+          rt.partitions.push_back(std::move(rp));
+          continue;
+        }
         for (const CommittedOffset& c : committed) {
           if (c.topic == t.name && c.partition == p) {
             rp.committed_offset = c.offset;

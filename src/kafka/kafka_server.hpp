@@ -121,8 +121,8 @@ class KafkaServer {
   // size over limit, an error or the idle timeout.
   bool read_frame(Connection& conn, std::string& frame, size_t limit, bool raw_sasl);
   std::string handle_produce(const ProduceRequest& r, int16_t v, const std::string& principal);
-  std::string handle_offset_commit(const OffsetCommitRequest& r, int16_t v);
-  std::string handle_offset_fetch(const OffsetFetchRequest& r, int16_t v);
+  std::string handle_offset_commit(const OffsetCommitRequest& r, int16_t v, const std::string& principal);
+  std::string handle_offset_fetch(const OffsetFetchRequest& r, int16_t v, const std::string& principal);
   std::string handle_create_topics(const CreateTopicsRequest& r, int16_t v, const std::string& principal);
   std::string handle_delete_topics(const DeleteTopicsRequest& r, int16_t v, const std::string& principal);
   SaslAuthenticateResponse sasl_authenticate(const std::string& auth_bytes, ConnState& state);

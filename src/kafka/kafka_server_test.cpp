@@ -282,6 +282,86 @@ TEST_F(Fixture, OffsetsCommitAndFetch) {
   EXPECT_EQ(r.nullable_string(), "meta");
 }
 
+// Consumer-group authorization (README.md "Authorization"): a group the backend refuses answers
+// GROUP_AUTHORIZATION_FAILED (30) to FindCoordinator, JoinGroup, Heartbeat, OffsetCommit and
+// OffsetFetch, and nothing is committed; an allowed group works as before.
+TEST_F(Fixture, GroupAuthorization) {
+  backend.denied_groups.insert("theirs");
+  start(false);
+  Client c(server->port());
+  auto commit = [&](const std::string& group) {
+    std::string b;
+    Writer w(b);
+    w.string(group);
+    w.i32(-1);
+    w.string("");
+    w.i64(-1);
+    w.array_len(1);
+    w.string("t");
+    w.array_len(1);
+    w.i32(0);
+    w.i64(4);
+    w.nullable_string(std::string("m"));
+    std::string resp = *c.call(api::kOffsetCommit, 2, b);
+    Reader r(resp);
+    EXPECT_EQ(r.array_len(), 1);
+    r.string();
+    EXPECT_EQ(r.array_len(), 1);
+    EXPECT_EQ(r.i32(), 0);
+    return r.i16();
+  };
+  auto fetch = [&](const std::string& group) {  // OffsetFetch v3: {top-level error, partition 0's offset}
+    std::string b;
+    Writer w(b);
+    w.string(group);
+    w.array_len(1);
+    w.string("t");
+    w.array_len(1);
+    w.i32(0);
+    std::string resp = *c.call(api::kOffsetFetch, 3, b);
+    Reader r(resp);
+    r.i32();
+    EXPECT_EQ(r.array_len(), 1);
+    r.string();
+    EXPECT_EQ(r.array_len(), 1);
+    r.i32();
+    int64_t offset = r.i64();
+    r.nullable_string();
+    r.i16();
+    return std::pair<int16_t, int64_t>{r.i16(), offset};
+  };
+  EXPECT_EQ(commit("theirs"), error::kGroupAuthorizationFailed);
+  EXPECT_EQ(fetch("theirs").first, error::kGroupAuthorizationFailed);
+  EXPECT_TRUE(backend.committed_offsets("theirs").empty());
+  EXPECT_EQ(commit("mine"), 0);
+  EXPECT_EQ(fetch("mine"), (std::pair<int16_t, int64_t>{0, 4}));
+
+  std::string fc;
+  Writer(fc).string("theirs");
+  EXPECT_EQ(Reader(*c.call(api::kFindCoordinator, 0, fc)).i16(), error::kGroupAuthorizationFailed);
+  std::string fc_mine;
+  Writer(fc_mine).string("mine");
+  EXPECT_EQ(Reader(*c.call(api::kFindCoordinator, 0, fc_mine)).i16(), 0);
+
+  std::string join;
+  Writer jw(join);
+  jw.string("theirs");
+  jw.i32(10000);
+  jw.string("");
+  jw.string("consumer");
+  jw.array_len(1);
+  jw.string("range");
+  jw.bytes(std::string_view(""));
+  EXPECT_EQ(Reader(*c.call(api::kJoinGroup, 0, join)).i16(), error::kGroupAuthorizationFailed);
+
+  std::string hb;
+  Writer hw(hb);
+  hw.string("theirs");
+  hw.i32(1);
+  hw.string("m-1");
+  EXPECT_EQ(Reader(*c.call(api::kHeartbeat, 0, hb)).i16(), error::kGroupAuthorizationFailed);
+}
+
 TEST_F(Fixture, SaslPlainRequiredAndLimits) {
   start(true);
   {

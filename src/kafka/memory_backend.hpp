@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "kafka/backend.hpp"
 
@@ -46,6 +47,13 @@ class MemoryBackend final : public KafkaBackend {
   std::vector<CommittedOffset> committed_offsets(std::string_view group) override;
   std::vector<StoredSchema> load_schemas() override;
   Status store_schema(const StoredSchema& schema) override;
+
+  // Groups every principal is refused (GROUP_AUTHORIZATION_FAILED), for tests of the server's
+  // group checks; every other group is allowed. Set before the server starts.
+  std::set<std::string, std::less<>> denied_groups;
+  bool authorize_group(std::string_view, std::string_view group, GroupOperation) override {
+    return denied_groups.find(group) == denied_groups.end();
+  }
 
  private:
   struct Partition {

@@ -252,6 +252,7 @@ struct Connection::Impl {
   FrameDecoder decoder_;
   MessageWriter out_;
   std::string user_;
+  std::string database_;  // the startup packet's (the default when it names none)
   std::unique_ptr<SessionApi> session_;
   int32_t pid_ = 0;
   bool registered_ = false;
@@ -456,6 +457,7 @@ bool Connection::Impl::startup() {
     if (minor > 0 || !unsupported.empty()) out_.negotiate_protocol_version(0, unsupported);
     decoder_.set_startup_mode(false);
     user_ = options.user;
+    database_ = options.database;
 
     // Nothing big before authentication: the SASL exchange has its own small limit.
     decoder_.set_max_message_bytes(ctx_.limits().max_auth_message_bytes);
@@ -502,6 +504,10 @@ void Connection::Impl::authenticate() {
   auto check_login = [&] {
     if (role && role->exists && !role->login)
       throw SqlError(sqlstate::kInvalidAuthorizationSpecification, "role \"" + user_ + "\" is not permitted to log in");
+    // PostgreSQL's CheckMyDatabase: CONNECT on the database, superusers exempt.
+    if (role && role->exists && !role->connect)
+      throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied for database \"" + database_ + "\"")
+          .with_detail("User does not have CONNECT privilege.");
   };
   if (!ctx_.require_password()) {
     check_login();

@@ -19,9 +19,32 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
+// Under ASan (make debug) the sanitizer's death callback writes the input that failed to
+// ./crash-<driver>-<seed> (or $FUZZ_CRASH_DIR), so that it can become a regression seed in the
+// corpus (run with ASAN_OPTIONS=handle_abort=1 to catch aborts too). GCC's UBSan exits without
+// calling it: its report's stack names the decoder, and the seed is written by hand. Weak: the
+// release build links without the sanitizer runtime.
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
 namespace {
 
-void run(const std::string& s) { LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+const std::string* g_current = nullptr;
+std::string g_crash_path;
+
+void write_crash_input() {
+  if (g_current == nullptr || g_crash_path.empty()) return;
+  if (FILE* f = std::fopen(g_crash_path.c_str(), "wb")) {
+    std::fwrite(g_current->data(), 1, g_current->size(), f);
+    std::fclose(f);
+    std::fprintf(stderr, "fuzz driver: the failing input (%zu bytes) is in %s\n", g_current->size(), g_crash_path.c_str());
+  }
+}
+
+void run(const std::string& s) {
+  g_current = &s;
+  LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  g_current = nullptr;
+}
 
 std::string mutate(std::string s, const std::vector<std::string>& corpus, std::mt19937_64& rng) {
   auto pick = [&](size_t n) { return n == 0 ? size_t{0} : static_cast<size_t>(rng() % n); };
@@ -91,6 +114,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
       return 2;
     }
+  }
+  if (__sanitizer_set_death_callback != nullptr) {
+    const char* dir = std::getenv("FUZZ_CRASH_DIR");
+    g_crash_path = std::string(dir != nullptr ? dir : ".") + "/crash-" +
+                   std::filesystem::path(argv[0]).filename().string() + "-" + std::to_string(seed);
+    __sanitizer_set_death_callback(write_crash_input);
   }
   std::vector<std::string> corpus;
   std::vector<std::filesystem::path> paths;

@@ -336,6 +336,11 @@ std::optional<HttpResponse> HttpApi::handle(const HttpRequest& request, HttpExch
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"freshet\", charset=\"UTF-8\"");
     return r;
   }
+  if (LoginRole role = login_role(coordinator_.state(), *user); role.exists && !role.connect) {
+    // CONNECT on the database governs this front end's sessions as pgwire's (README.md).
+    return json_response(403, "{\"error\":{\"message\":\"permission denied for database\",\"code\":\"42501\","
+                              "\"detail\":\"User does not have CONNECT privilege.\"}}");
+  }
   if (console) {
     if (request.method != "GET" && request.method != "HEAD") return text_response(405, "use GET\n");
     if (path == "/" || path == "/console") {

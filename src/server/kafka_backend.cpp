@@ -24,6 +24,10 @@ CollectionKafkaBackend::CollectionKafkaBackend(Coordinator& coordinator, int32_t
     // consumers would re-read from the start, and without the list of raw topics their
     // partitions would look like leftovers of a crash and be dropped below. Refuse to start.
     Status ls = st.persist->load_kafka_offsets([&](std::string g, std::string t, int32_t p, int64_t off, std::string meta) {
+      if (t.empty() && p == -1) {  // the group's owner (no topic is named "")
+        group_owner_[g] = static_cast<uint32_t>(off);
+        return;
+      }
       offsets_[g][{t, p}] = {off, meta};
     });
     if (!ls) throw SqlError(sqlstate::kIoError, "cannot read the Kafka consumer groups' offsets: " + ls.message());
@@ -502,7 +506,7 @@ bool CollectionKafkaBackend::authenticate_plain(std::string_view user, std::stri
   const auto& auth = coord_.auth();
   if (!auth.require_password) return true;
   LoginRole r = login_role(coord_.state(), std::string(user));
-  return r.exists && r.login && r.has_password && password_matches(r.verifier, password);
+  return r.exists && r.login && r.connect && r.has_password && password_matches(r.verifier, password);
 }
 
 std::optional<std::string> CollectionKafkaBackend::scram_password(std::string_view) {
@@ -511,7 +515,7 @@ std::optional<std::string> CollectionKafkaBackend::scram_password(std::string_vi
 
 std::optional<kafka::ScramCredential> CollectionKafkaBackend::scram_credential(std::string_view user) {
   LoginRole r = login_role(coord_.state(), std::string(user));
-  if (!r.exists || !r.login || !r.has_password) return std::nullopt;
+  if (!r.exists || !r.login || !r.connect || !r.has_password) return std::nullopt;
   kafka::ScramCredential c;
   c.salt = r.salt;
   c.iterations = r.iterations;
@@ -528,6 +532,7 @@ bool CollectionKafkaBackend::authorize(std::string_view principal, std::string_v
   const Role* role = rs.find(principal);
   if (role == nullptr) return false;
   if (role->superuser) return true;
+  if (!has_database_privilege(rs, role->oid, priv::kConnect)) return false;  // CONNECT revoked since login
   const sql::ObjectInfo* obj = nullptr;
   for (const auto& [id, o] : st.catalog.objects())
     if (o->kind != sql::ObjectKind::kIndex && topic_name(*o) == topic) obj = o.get();
@@ -545,6 +550,33 @@ bool CollectionKafkaBackend::authorize(std::string_view principal, std::string_v
       return has_object_privilege(rs, *obj, role->oid, priv::kSelect) || has_object_privilege(rs, *obj, role->oid, priv::kInsert);
     default: return false;
   }
+}
+
+bool CollectionKafkaBackend::authorize_group(std::string_view principal, std::string_view group, GroupOperation op) {
+  // Kafka's group ACLs in PostgreSQL's terms: a consumer group is an object owned by the role
+  // that first joined it or committed to it; its owner, the roles with the owner's privileges
+  // (has_privs_of_role: members of the owner that INHERIT) and superusers may use it. Group
+  // names are one namespace, so one role cannot read or move another's committed offsets.
+  if (principal.empty()) return true;  // no SASL: trust
+  auto& st = coord_.state();
+  std::shared_lock lock(st.mu);
+  const RoleState& rs = st.catalog.roles();
+  const Role* role = rs.find(principal);
+  if (role == nullptr) return false;
+  if (role->superuser) return true;
+  if (!has_database_privilege(rs, role->oid, priv::kConnect)) return false;
+  std::lock_guard offsets_lock(mu_);  // after the coordinator's mu (group_rows_locked's order)
+  auto it = group_owner_.find(group);
+  if (it != group_owner_.end()) return has_privs_of_role(rs, role->oid, it->second);
+  // No owner yet: a group no one may describe yet is empty; it may be claimed by kRead only,
+  // and not when offsets were committed before owners existed (those belong to superusers).
+  if (op == GroupOperation::kDescribe) return offsets_.find(std::string(group)) == offsets_.end();
+  if (offsets_.find(std::string(group)) != offsets_.end()) return false;
+  if (st.persist) {
+    if (Status s = st.persist->put_kafka_offset(std::string(group), "", -1, role->oid, "owner"); !s) return false;
+  }
+  group_owner_.emplace(std::string(group), role->oid);
+  return true;
 }
 
 Status CollectionKafkaBackend::commit_offsets(std::string_view group, const std::vector<kafka::CommittedOffset>& offsets) {

@@ -59,6 +59,7 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
   // them, Create needs CREATE on schema public, Delete a superuser.
   std::optional<kafka::ScramCredential> scram_credential(std::string_view user) override;
   bool authorize(std::string_view principal, std::string_view topic, TopicOperation op) override;
+  bool authorize_group(std::string_view principal, std::string_view group, GroupOperation op) override;
   Status commit_offsets(std::string_view group, const std::vector<kafka::CommittedOffset>& offsets) override;
   std::vector<kafka::CommittedOffset> committed_offsets(std::string_view group) override;
   std::vector<kafka::StoredSchema> load_schemas() override;
@@ -121,6 +122,9 @@ class CollectionKafkaBackend : public kafka::KafkaBackend {
   std::mutex mu_;
   // group -> (topic, partition) -> offset, metadata. Guarded by mu_.
   std::map<std::string, std::map<std::pair<std::string, int32_t>, std::pair<int64_t, std::string>>> offsets_;
+  // group -> the oid of the role that owns it (the first to join or commit; README.md
+  // "Roles and privileges"), stored as the offset of the row [group, "", -1]. Guarded by mu_.
+  std::map<std::string, uint32_t, std::less<>> group_owner_;
 };
 
 // The Kafka API's Produce into a user table, as one transaction: each (key, value) upserts by

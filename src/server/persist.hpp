@@ -22,7 +22,8 @@
 //                            "ts=<timestamp>;offsets=<next offset of each partition>", written by
 //                            the sink's thread after the broker acknowledged the batch
 //                            (write_source / load_source)
-//   collection 3 "kafka_offsets"  consumer-group offsets: key [group, topic, partition] -> [offset, metadata]
+//   collection 3 "kafka_offsets"  consumer-group offsets: key [group, topic, partition] -> [offset, metadata];
+//                                 [group, "", -1] -> [owner role oid, "owner"] (kafka_backend.cpp)
 //   collection 4 "schemas"   schema registry: key [id, subject] -> [version, schema]
 //   collection 5 "kafka_topics"   raw Kafka topics (created by clients): key [name] -> [partitions, number]
 //   collection 2^48 + number * 1024 + partition

@@ -867,6 +867,7 @@ LoginRole login_role(Coordinator::State& cs, const std::string& user) {
   out.exists = true;
   out.login = r->login;
   out.superuser = r->superuser;
+  out.connect = has_database_privilege(cs.catalog.roles(), r->oid, priv::kConnect);
   out.verifier = r->password;
   if (auto k = parse_password_verifier(r->password)) {
     out.has_password = true;

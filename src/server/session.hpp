@@ -159,6 +159,9 @@ struct LoginRole {
   bool exists = false;
   bool login = false;
   bool superuser = false;
+  // CONNECT on the database (superusers always): checked at every login, pgwire, HTTP and
+  // Kafka SASL alike (README.md "Roles and privileges").
+  bool connect = true;
   bool has_password = false;
   std::string salt;  // raw bytes
   int iterations = 4096;

@@ -3,7 +3,9 @@
 # by SQL logs in over psql (SCRAM), the Kafka API (kcat with SASL SCRAM-SHA-256 and PLAIN) and
 # the schema registry (curl, HTTP Basic). Without SELECT it reads the table by none of the
 # three, after GRANT by all three, after REVOKE by none again; it cannot DROP what it does not
-# own; its password and privileges survive a restart (kill -9).
+# own; its password and privileges survive a restart (kill -9). A consumer group belongs to the
+# role that first used it (another role gets GROUP_AUTHORIZATION_FAILED); without CONNECT on the
+# database a role logs in by none of psql, the HTTP API and Kafka SASL.
 # E2E_TARGET=postgres runs the psql part (PostgreSQL 15 with trust authentication: no password
 # checks, no Kafka, no registry, no restart).
 set -uo pipefail
@@ -84,6 +86,34 @@ if ((!PG_ONLY)); then
 fi
 out=$(as_alice "INSERT INTO r_orders VALUES (9, 'x')") && fail "insert with SELECT only: $out"
 
+# ---- consumer groups (Kafka's group ACLs): a group belongs to the role that first used it ----
+if ((!PG_ONLY)); then
+  admin "DROP ROLE IF EXISTS bob" >/dev/null
+  out=$(admin "CREATE ROLE bob LOGIN PASSWORD 'bob-pw'") || fail "CREATE ROLE bob: $out"
+  out=$(admin "GRANT SELECT ON r_orders TO bob") || fail "GRANT to bob: $out"
+  kcat_group() {  # kcat_group USER GROUP: a balanced consumer (JoinGroup, SyncGroup, OffsetCommit)
+    timeout 30 kcat -b "127.0.0.1:$FRESHET_KAFKA_PORT" -m 10 -X security.protocol=SASL_PLAINTEXT \
+      -X sasl.mechanisms=PLAIN -X "sasl.username=$1" -X "sasl.password=$1-pw" -G "$2" -o beginning -e -q \
+      -f '%o\n' "$TOPIC" 2>&1
+  }
+  out=$(kcat_group alice r_group_alice) || fail "alice's group: $out"
+  [[ $(grep -cx '[0-9]*' <<<"$out") -eq 3 ]] || fail "alice's group read: $out"
+  committed=$(admin "SELECT committed_offset > 0 AND lag = 0 FROM mz_kafka_consumer_groups WHERE group_id = 'r_group_alice'")
+  [[ "$committed" == t ]] || fail "alice's group committed: $committed"
+  out=$(kcat_group bob r_group_alice) && fail "bob used alice's group: $out"
+  grep -q 'Group authorization failed' <<<"$out" || fail "bob in alice's group: $out"
+  committed=$(admin "SELECT committed_offset > 0 AND lag = 0 FROM mz_kafka_consumer_groups WHERE group_id = 'r_group_alice'")
+  [[ "$committed" == t ]] || fail "alice's group after bob: $committed"
+  out=$(kcat_group bob r_group_bob) || fail "bob's own group: $out"
+  [[ $(grep -cx '[0-9]*' <<<"$out") -eq 3 ]] || fail "bob's group read: $out"
+  # A member of the owner (INHERIT) has the owner's privileges, as in PostgreSQL.
+  out=$(admin "GRANT alice TO bob") || fail "GRANT alice TO bob: $out"
+  out=$(kcat_group bob r_group_alice) || fail "bob as alice's member: $out"
+  out=$(admin "REVOKE alice FROM bob") || fail "REVOKE alice FROM bob: $out"
+  out=$(kcat_group bob r_group_alice) && fail "bob after REVOKE alice: $out"
+  out=$(admin "REVOKE SELECT ON r_orders FROM bob") || fail "REVOKE from bob: $out"
+fi
+
 # ---- ownership: alice's own table; the admin may still drop it ----
 out=$(admin "GRANT CREATE ON SCHEMA public TO alice") || fail "GRANT CREATE: $out"
 out=$(as_alice "CREATE TABLE r_mine (a int)") || fail "alice CREATE TABLE: $out"
@@ -104,6 +134,8 @@ if ((!PG_ONLY)); then
   [[ $(grep -cx '[0-9]*' <<<"$out") -eq 3 ]] || fail "kcat after restart read: $out"
   owner=$(admin "SELECT tableowner FROM pg_tables WHERE tablename = 'r_mine'")
   [[ "$owner" == alice ]] || fail "owner of r_mine after restart: $owner"
+  out=$(kcat_group bob r_group_alice) && fail "bob used alice's group after a restart: $out"
+  grep -q 'Group authorization failed' <<<"$out" || fail "bob in alice's group after a restart: $out"
 fi
 
 # ---- REVOKE: none of the three again ----
@@ -117,12 +149,40 @@ if ((!PG_ONLY)); then
   [[ "$code" == 403 ]] || fail "registry after REVOKE answered $code"
 fi
 
+# ---- CONNECT on the database: checked at every login (psql, HTTP API, Kafka SASL) ----
+DB=$(admin "SELECT current_database()")
+out=$(admin "REVOKE CONNECT ON DATABASE \"$DB\" FROM PUBLIC") || fail "REVOKE CONNECT: $out"
+out=$(as_alice "SELECT 1") && fail "alice logged in without CONNECT: $out"
+grep -q "permission denied for database \"$DB\"" <<<"$out" || fail "psql without CONNECT: $out"
+grep -q 'User does not have CONNECT privilege' <<<"$out" || fail "psql without CONNECT (detail): $out"
+out=$(admin "SELECT 1") || fail "the superuser without PUBLIC's CONNECT: $out"
+if ((!PG_ONLY)); then
+  out=$(admin "GRANT SELECT ON r_orders TO alice") || fail "GRANT: $out"
+  out=$(kcat_alice SCRAM-SHA-256) && fail "kcat without CONNECT: $out"
+  grep -qx '[0-9]*' <<<"$out" && fail "kcat read records without CONNECT: $out"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -u alice:alice-pw -d '{"query": "SELECT 1"}' \
+    "http://127.0.0.1:$FRESHET_HTTP_PORT/api/sql")
+  [[ "$code" == 403 ]] || fail "HTTP API without CONNECT answered $code"
+  code=$(registry_alice)  # the registry's login is Kafka SASL's: refused (401)
+  [[ "$code" == 401 ]] || fail "registry without CONNECT answered $code"
+fi
+out=$(admin "GRANT CONNECT ON DATABASE \"$DB\" TO alice") || fail "GRANT CONNECT: $out"
+out=$(as_alice "SELECT 1") || fail "alice with CONNECT: $out"
+if ((!PG_ONLY)); then
+  out=$(kcat_alice SCRAM-SHA-256) || fail "kcat with CONNECT: $out"
+  [[ $(grep -cx '[0-9]*' <<<"$out") -eq 3 ]] || fail "kcat with CONNECT read: $out"
+  out=$(admin "REVOKE SELECT ON r_orders FROM alice") || fail "REVOKE: $out"
+fi
+out=$(admin "REVOKE CONNECT ON DATABASE \"$DB\" FROM alice") || fail "REVOKE CONNECT from alice: $out"
+out=$(admin "GRANT CONNECT ON DATABASE \"$DB\" TO PUBLIC") || fail "GRANT CONNECT TO PUBLIC: $out"
+
 # ---- DROP ROLE waits for what the role owns and holds ----
 out=$(admin "DROP ROLE alice") && fail "DROP ROLE of an owner succeeded"
 grep -q 'cannot be dropped because some objects depend on it' <<<"$out" || fail "DROP ROLE: $out"
 out=$(admin "DROP TABLE r_mine") || fail "DROP TABLE r_mine: $out"
 out=$(admin "REVOKE CREATE ON SCHEMA public FROM alice") || fail "REVOKE CREATE: $out"
 out=$(admin "DROP ROLE alice") || fail "DROP ROLE: $out"
+((PG_ONLY)) || { out=$(admin "DROP ROLE bob") || fail "DROP ROLE bob: $out"; }
 out=$(as_alice "SELECT 1") && fail "a dropped role logged in"
 admin "DROP TABLE r_orders" >/dev/null
 freshet_alive || fail "the server died"

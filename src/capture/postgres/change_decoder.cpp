@@ -276,6 +276,17 @@ Status ChangeDecoder::add(Change c) {
   return Status::ok();
 }
 
+namespace {
+// A pgoutput commit time (microseconds since 2000-01-01, an i64 off the wire) as Unix
+// milliseconds; 0 (unknown) when it is before 1970 or past what int64 milliseconds hold. The
+// sum overflowed int64 for times near its maximum (UBSan under fuzz_pgoutput).
+uint64_t commit_time_unix_ms(int64_t pg_us) {
+  __int128 unix_us = static_cast<__int128>(pg_us) + kUnixToPgEpochMicros;
+  if (unix_us < 0) return 0;
+  return static_cast<uint64_t>(unix_us / 1000);
+}
+}  // namespace
+
 Result<std::optional<Transaction>> ChangeDecoder::handle(const PgoutputMessage& msg) {
   using Out = std::optional<Transaction>;
   if (const auto* b = std::get_if<BeginMsg>(&msg)) {
@@ -283,7 +294,7 @@ Result<std::optional<Transaction>> ChangeDecoder::handle(const PgoutputMessage& 
     in_txn_ = true;
     txn_ = Transaction{};
     txn_bytes_ = 0;
-    txn_.commit_time_ms = static_cast<uint64_t>((b->commit_time_us + kUnixToPgEpochMicros) / 1000);
+    txn_.commit_time_ms = commit_time_unix_ms(b->commit_time_us);
     return Out();
   }
   if (const auto* c = std::get_if<CommitMsg>(&msg)) {
@@ -302,7 +313,7 @@ Result<std::optional<Transaction>> ChangeDecoder::handle(const PgoutputMessage& 
     }
     ++stats_.transactions;
     txn_.position = format_lsn(c->end_lsn);
-    txn_.commit_time_ms = static_cast<uint64_t>((c->commit_time_us + kUnixToPgEpochMicros) / 1000);
+    txn_.commit_time_ms = commit_time_unix_ms(c->commit_time_us);
     Transaction out = std::move(txn_);
     txn_ = Transaction{};
     return Out(std::move(out));
