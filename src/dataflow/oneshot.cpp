@@ -1,10 +1,55 @@
 #include "dataflow/oneshot.hpp"
 
+#include "common/arena.hpp"
 #include "common/error.hpp"
+#include "dataflow/operators.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/render.hpp"
+#include "dataflow/workers.hpp"
 
 namespace freshet::dataflow {
+
+namespace {
+
+// Rows a serial scan puts on one shard before moving to the next: contiguous runs keep each
+// shard's batch in few blocks, and small inputs stay on one shard.
+constexpr size_t kSerialRunRows = 4096;
+
+// Applies one scan's chain to the rows it is given and appends what passes to a batch.
+// One per thread.
+class ScanSink {
+ public:
+  ScanSink(const ScanSource& scan, const EvalContext& ctx, uint64_t time, bool borrow)
+      : program_(scan.stages), has_stages_(!scan.stages.empty()), eval_(ctx), time_(time),
+        borrow_(borrow && program_.filter_only()) {
+    eval_.arena = &arena_;
+  }
+  // Returns the bytes the kept update added to `out` (0 when a filter rejected the row).
+  uint64_t add(RowRef row, int64_t diff, Batch& out) {
+    RowRef result = row;
+    if (has_stages_) {
+      bool keep = program_.apply(row, eval_, result);
+      arena_.reset();
+      if (!keep) return 0;
+    }
+    if (borrow_) {
+      out.push_borrowed(result, time_, diff);
+      return sizeof(Update);
+    }
+    out.emplace_back(result, time_, diff);
+    return sizeof(Update) + result.size_bytes();
+  }
+
+ private:
+  Arena arena_;
+  MfpProgram program_;
+  bool has_stages_;
+  EvalContext eval_;
+  uint64_t time_;
+  bool borrow_;
+};
+
+}  // namespace
 
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot,
                                                  EvalContext& ctx, const std::atomic<bool>* cancelled,
@@ -16,37 +61,72 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
 }
 
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
-                                                 const StepLimits& limits) {
+                                                 const StepLimits& limits, const PartitionFn& partition) {
   RenderOptions opts;
   opts.keep_state = false;
   opts.limits = limits;
   opts.workers = 0;  // sharded over --workers
+  opts.fuse_scans = true;
   RenderedDataflow r = render(plan, opts);
+  FRESHET_ASSERT(r.sources.empty());  // every Get is a scan
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
   const uint64_t t = ctx.logical_time_ms;
   StepContext check{t, ctx, opts.limits};  // limits while the snapshot is copied
-  Batch batch;
+  const size_t shards = r.dataflow->num_shards();
+  std::vector<Batch> batches;  // one per shard (or part) of the scan being read
   try {
-    for (const auto& [collection_id, node] : r.sources) {
-      batch.clear();
-      uint64_t n = 0;
-      uint64_t bytes = 0;
-      snapshot(collection_id, [&](const Row& row, int64_t diff) {
-        bytes += sizeof(Update) + row.size_bytes();
-        if ((++n & 0xffff) == 0) {
-          check.check_cancelled();
-          check.check_memory(bytes);
-        }
-        batch.push_back(Update{row, t, diff});
-      });
-      check.live_bytes += bytes;
-      r.dataflow->push(node, std::move(batch));
-      batch = Batch();
+    for (const ScanSource& scan : r.scans) {
+      batches.clear();
+      std::optional<PartitionedSnapshot> parts;
+      if (partition) parts = partition(scan.collection_id, shards);
+      if (parts && parts->parts > 0 && parts->scan) {
+        // Each part on a worker, into its own batch; the budget is checked against the sum.
+        batches.resize(parts->parts);
+        std::atomic<uint64_t> total_bytes{0};
+        const PartitionedSnapshot& ps = *parts;
+        WorkerPool::global().run(ps.parts, [&](size_t p) {
+          ScanSink sink(scan, ctx, t, ps.stable_rows);
+          Batch& out = batches[p];
+          uint64_t n = 0, bytes = 0;
+          ps.scan(p, [&](const Row& row, int64_t diff) {
+            bytes += sink.add(row, diff, out);
+            if ((++n & kPollMask) == 0) {
+              check.check_cancelled();
+              check.check_memory(total_bytes.fetch_add(bytes) + bytes);
+              bytes = 0;
+            }
+          });
+          check.check_memory(total_bytes.fetch_add(bytes) + bytes);
+        });
+        check.live_bytes += total_bytes.load();
+      } else {
+        batches.resize(shards);
+        ScanSink sink(scan, ctx, t, false);
+        uint64_t n = 0, bytes = 0;
+        size_t shard = 0, run = 0;
+        snapshot(scan.collection_id, [&](const Row& row, int64_t diff) {
+          uint64_t b = sink.add(row, diff, batches[shard]);
+          bytes += b;
+          if (b != 0 && ++run == kSerialRunRows) {
+            run = 0;
+            shard = (shard + 1) % shards;
+          }
+          if ((++n & kPollMask) == 0) {
+            check.check_cancelled();
+            check.check_memory(bytes);
+          }
+        });
+        check.check_memory(bytes);
+        check.live_bytes += bytes;
+      }
+      for (size_t i = 0; i < batches.size(); ++i)
+        if (!batches[i].empty()) r.dataflow->push_to_shard(scan.node, i % shards, std::move(batches[i]));
     }
+    batches.clear();
     r.dataflow->step(t, ctx);
   } catch (...) {
     // Cancelled, timed out or over budget: answer now, free the rows on the reaper thread.
-    destroy_in_background(std::move(batch));
+    for (Batch& b : batches) destroy_in_background(std::move(b));
     destroy_in_background(std::move(r.dataflow));
     throw;
   }

@@ -269,6 +269,26 @@ void Coordinator::State::published_rows(uint64_t table_id, const TableData& data
     if (d < 0 && !data.rows.contains(row)) emit(row, -d);
 }
 
+std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts(uint64_t table_id, const TableData& data,
+                                                                                 size_t parts, bool newest) const {
+  if (!newest) {
+    for (const auto& u : unpublished)
+      if (!u->undone && u->changes.find(table_id) != u->changes.end()) return std::nullopt;
+  }
+  // Below this many rows one thread reads the table faster than the pool starts on it.
+  constexpr size_t kRowsPerPart = 16384;
+  const size_t buckets = data.rows.bucket_count();
+  dataflow::PartitionedSnapshot ps;
+  ps.parts = std::max<size_t>(1, std::min({parts, buckets, data.rows.size() / kRowsPerPart}));
+  ps.stable_rows = true;
+  ps.scan = [&data, buckets, n = ps.parts](size_t p, const std::function<void(const Row&, int64_t)>& emit) {
+    const size_t hi = (p + 1) * buckets / n;
+    for (size_t b = p * buckets / n; b < hi; ++b)
+      for (auto it = data.rows.begin(b); it != data.rows.end(b); ++it) emit(it->first, it->second);
+  };
+  return ps;
+}
+
 std::optional<Row> Coordinator::State::published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const {
   // The oldest unpublished write that touched the key knows the published row: what it removed.
   for (const auto& u : unpublished) {
