@@ -25,12 +25,14 @@ using SnapshotFn = std::function<void(uint64_t collection_id,
 // A collection's current contents split into parts that threads may read at the same time
 // (a table, read under the readers' lock). scan(p, emit) calls emit for every row of part p
 // (0 <= p < parts); every row is in exactly one part. `scan` is called from worker threads,
-// several parts at once. stable_rows: the rows emitted stay valid and unchanged until
-// run_oneshot returns, so the scan may hand them to the dataflow without copying them.
+// several parts at once. stable_rows: the rows emitted stay valid and unchanged while this
+// PartitionedSnapshot lives (run_oneshot keeps it until it returns), so the scan may hand
+// them to the dataflow without copying them.
 struct PartitionedSnapshot {
   size_t parts = 1;
   bool stable_rows = false;
-  std::function<void(size_t part, const std::function<void(const Row&, int64_t)>& emit)> scan;
+  size_t rows_per_part = 0;  // a hint (0: unknown): the batches reserve room for this many
+  std::function<void(size_t part, const std::function<void(RowRef, int64_t)>& emit)> scan;
 };
 // Asked on the query's thread for each collection read, with the number of parts wanted (the
 // dataflow's shards); nullopt: read it through the SnapshotFn instead (one thread, copied).

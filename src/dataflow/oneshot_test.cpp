@@ -54,7 +54,7 @@ TEST_F(OneshotTest, PartitionedScansMatchSnapshot) {
     PartitionedSnapshot ps;
     ps.parts = 5;
     ps.stable_rows = true;
-    ps.scan = [this, &parts_read](size_t p, const std::function<void(const Row&, int64_t)>& emit) {
+    ps.scan = [this, &parts_read](size_t p, const std::function<void(RowRef, int64_t)>& emit) {
       ++parts_read;
       const Rows& rows = tables[1];
       for (size_t i = p; i < rows.size(); i += 5) emit(rows[i].first, rows[i].second);
