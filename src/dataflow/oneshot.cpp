@@ -1,5 +1,8 @@
 #include "dataflow/oneshot.hpp"
 
+#include <string_view>
+#include <unordered_map>
+
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "dataflow/operators.hpp"
@@ -15,13 +18,21 @@ namespace {
 // shard's batch in few blocks, and small inputs stay on one shard.
 constexpr size_t kSerialRunRows = 4096;
 
+// Adaptive consolidation in a scan: equal rows (after the chain) become one update with the
+// sum of their counts — the same multiset, fewer updates (a projection onto few distinct
+// values: a month, a customer id). Tried on the first kConsolidateProbeRows rows of a part
+// and kept only while at most one row in kConsolidateMaxDistinct is new (checked again at
+// every doubling of the rows offered).
+constexpr size_t kConsolidateProbeRows = 16384;
+constexpr size_t kConsolidateMaxDistinct = 4;
+
 // Applies one scan's chain to the rows it is given and appends what passes to a batch.
-// One per thread.
+// One per thread. consolidate: all rows go to one batch, so equal ones may be merged.
 class ScanSink {
  public:
-  ScanSink(const ScanSource& scan, const EvalContext& ctx, uint64_t time, bool borrow)
+  ScanSink(const ScanSource& scan, const EvalContext& ctx, uint64_t time, bool borrow, bool consolidate = false)
       : program_(scan.stages), has_stages_(!scan.stages.empty()), eval_(ctx), time_(time),
-        borrow_(borrow && program_.filter_only()) {
+        borrow_(borrow && program_.filter_only()), consolidate_(consolidate) {
     eval_.arena = &arena_;
   }
   // Returns the bytes the kept update added to `out` (0 when a filter rejected the row).
@@ -32,21 +43,52 @@ class ScanSink {
       arena_.reset();
       if (!keep) return 0;
     }
+    if (consolidate_) {
+      ++rows_in_;
+      auto it = seen_.find(result.bytes());
+      if (it != seen_.end()) {
+        out[it->second].diff += diff;
+        maybe_stop(out);
+        return 0;
+      }
+    }
+    uint64_t bytes = sizeof(Update);
     if (borrow_) {
       out.push_borrowed(result, time_, diff);
-      return sizeof(Update);
+    } else {
+      out.emplace_back(result, time_, diff);
+      bytes += result.size_bytes();
     }
-    out.emplace_back(result, time_, diff);
-    return sizeof(Update) + result.size_bytes();
+    if (consolidate_) {
+      // Keyed by the batch's own copy (or the borrowed bytes): stable while the batch lives.
+      seen_.emplace(out.back().row.bytes(), out.size() - 1);
+      maybe_stop(out);
+    }
+    return bytes;
   }
 
  private:
+  // At kConsolidateProbeRows rows offered, and at every doubling after: stop merging (and free
+  // the map) when more than one row in kConsolidateMaxDistinct was new.
+  void maybe_stop(const Batch& out) {
+    if (rows_in_ < next_check_) return;
+    next_check_ *= 2;
+    if (out.size() * kConsolidateMaxDistinct > rows_in_) {
+      consolidate_ = false;
+      seen_ = {};
+    }
+  }
+
   Arena arena_;
   MfpProgram program_;
   bool has_stages_;
   EvalContext eval_;
   uint64_t time_;
   bool borrow_;
+  bool consolidate_;
+  std::unordered_map<std::string_view, size_t> seen_;  // row bytes -> index in the batch
+  size_t rows_in_ = 0;  // rows offered while consolidating
+  size_t next_check_ = kConsolidateProbeRows;
 };
 
 }  // namespace
@@ -87,7 +129,7 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
         std::atomic<uint64_t> total_bytes{0};
         const PartitionedSnapshot& ps = *parts;
         WorkerPool::global().run(ps.parts, [&](size_t p) {
-          ScanSink sink(scan, ctx, t, ps.stable_rows);
+          ScanSink sink(scan, ctx, t, ps.stable_rows, /*consolidate=*/true);
           Batch& out = batches[p];
           // Room for every row of the part at once (a filter's leftover room is only address
           // space): growing a vector of a million updates step by step was a fifth of a scan.
