@@ -49,7 +49,7 @@ else
   echo "install-deps: all Debian packages present"
 fi
 
-# npm packages of test/e2e (the e2e tests' clients) and console/ (the web console's build:
+# npm packages of test/e2e (the e2e tests' clients, and @duckdb/node-api for bench/analytics.sh) and console/ (the web console's build:
 # esbuild, uPlot), each installed when missing, and again when its lock file changed since the
 # last install (a stamp in node_modules remembers which one was installed).
 npm_install() {

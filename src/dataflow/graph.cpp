@@ -103,6 +103,16 @@ void Dataflow::push(NodeId source, Batch batch) {
   nodes_[source].pending.append(std::move(batch));
 }
 
+void Dataflow::push_to_shard(NodeId source, size_t shard, Batch batch) {
+  if (shards_.empty()) {
+    FRESHET_ASSERT(shard == 0);
+    push(source, std::move(batch));
+    return;
+  }
+  FRESHET_ASSERT(shard < shards_.size());
+  shards_[shard]->push(source, std::move(batch));
+}
+
 void Dataflow::step(uint64_t t, const EvalContext& ectx) {
   if (!shards_.empty()) {
     step_sharded(t, ectx);

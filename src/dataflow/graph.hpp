@@ -156,6 +156,9 @@ class Dataflow {
 
   // Queues updates for a source for the next step.
   void push(NodeId source, Batch batch);
+  // The same onto one shard (shard < num_shards()), for a driver that built one batch per
+  // shard itself (a partitioned scan): nothing is copied.
+  void push_to_shard(NodeId source, size_t shard, Batch batch);
   // Runs every operator once for time t. Afterwards output(n) holds node n's updates for t.
   void step(uint64_t t, const EvalContext& ctx);
   // The node's output of the last step (consumers have already read it).

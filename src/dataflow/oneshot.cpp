@@ -1,10 +1,97 @@
 #include "dataflow/oneshot.hpp"
 
+#include <string_view>
+#include <unordered_map>
+
+#include "common/arena.hpp"
 #include "common/error.hpp"
+#include "dataflow/operators.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/render.hpp"
+#include "dataflow/workers.hpp"
 
 namespace freshet::dataflow {
+
+namespace {
+
+// Rows a serial scan puts on one shard before moving to the next: contiguous runs keep each
+// shard's batch in few blocks, and small inputs stay on one shard.
+constexpr size_t kSerialRunRows = 4096;
+
+// Adaptive consolidation in a scan: equal rows (after the chain) become one update with the
+// sum of their counts — the same multiset, fewer updates (a projection onto few distinct
+// values: a month, a customer id). Tried on the first kConsolidateProbeRows rows of a part
+// and kept only while at most one row in kConsolidateMaxDistinct is new (checked again at
+// every doubling of the rows offered).
+constexpr size_t kConsolidateProbeRows = 16384;
+constexpr size_t kConsolidateMaxDistinct = 4;
+
+// Applies one scan's chain to the rows it is given and appends what passes to a batch.
+// One per thread. consolidate: all rows go to one batch, so equal ones may be merged.
+class ScanSink {
+ public:
+  ScanSink(const ScanSource& scan, const EvalContext& ctx, uint64_t time, bool borrow, bool consolidate = false)
+      : program_(scan.stages), has_stages_(!scan.stages.empty()), eval_(ctx), time_(time),
+        borrow_(borrow && program_.filter_only()), consolidate_(consolidate) {
+    eval_.arena = &arena_;
+  }
+  // Returns the bytes the kept update added to `out` (0 when a filter rejected the row).
+  uint64_t add(RowRef row, int64_t diff, Batch& out) {
+    RowRef result = row;
+    if (has_stages_) {
+      bool keep = program_.apply(row, eval_, result);
+      arena_.reset();
+      if (!keep) return 0;
+    }
+    if (consolidate_) {
+      ++rows_in_;
+      auto it = seen_.find(result.bytes());
+      if (it != seen_.end()) {
+        out[it->second].diff += diff;
+        maybe_stop(out);
+        return 0;
+      }
+    }
+    uint64_t bytes = sizeof(Update);
+    if (borrow_) {
+      out.push_borrowed(result, time_, diff);
+    } else {
+      out.emplace_back(result, time_, diff);
+      bytes += result.size_bytes();
+    }
+    if (consolidate_) {
+      // Keyed by the batch's own copy (or the borrowed bytes): stable while the batch lives.
+      seen_.emplace(out.back().row.bytes(), out.size() - 1);
+      maybe_stop(out);
+    }
+    return bytes;
+  }
+
+ private:
+  // At kConsolidateProbeRows rows offered, and at every doubling after: stop merging (and free
+  // the map) when more than one row in kConsolidateMaxDistinct was new.
+  void maybe_stop(const Batch& out) {
+    if (rows_in_ < next_check_) return;
+    next_check_ *= 2;
+    if (out.size() * kConsolidateMaxDistinct > rows_in_) {
+      consolidate_ = false;
+      seen_ = {};
+    }
+  }
+
+  Arena arena_;
+  MfpProgram program_;
+  bool has_stages_;
+  EvalContext eval_;
+  uint64_t time_;
+  bool borrow_;
+  bool consolidate_;
+  std::unordered_map<std::string_view, size_t> seen_;  // row bytes -> index in the batch
+  size_t rows_in_ = 0;  // rows offered while consolidating
+  size_t next_check_ = kConsolidateProbeRows;
+};
+
+}  // namespace
 
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot,
                                                  EvalContext& ctx, const std::atomic<bool>* cancelled,
@@ -16,38 +103,80 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
 }
 
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
-                                                 const StepLimits& limits) {
+                                                 const StepLimits& limits, const PartitionFn& partition) {
   RenderOptions opts;
   opts.keep_state = false;
   opts.limits = limits;
   opts.workers = 0;  // sharded over --workers
+  opts.fuse_scans = true;
   RenderedDataflow r = render(plan, opts);
+  FRESHET_ASSERT(r.sources.empty());  // every Get is a scan
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
   const uint64_t t = ctx.logical_time_ms;
   StepContext check{t, ctx, opts.limits};  // limits while the snapshot is copied
-  Batch batch;
+  const size_t shards = r.dataflow->num_shards();
+  std::vector<Batch> batches;  // one per shard (or part) of the scan being read
+  // The partitioned snapshots read: their rows may be borrowed by the dataflow's batches.
+  std::vector<PartitionedSnapshot> keep;
   try {
-    for (const auto& [collection_id, node] : r.sources) {
-      batch.clear();
-      uint64_t n = 0;
-      uint64_t bytes = 0;
-      snapshot(collection_id, [&](const Row& row, int64_t diff) {
-        bytes += sizeof(Update) + row.size_bytes();
-        if ((++n & 0xffff) == 0) {
-          check.check_cancelled();
-          check.check_memory(bytes);
-        }
-        batch.push_back(Update{row, t, diff});
-      });
-      check.live_bytes += bytes;
-      r.dataflow->push(node, std::move(batch));
-      batch = Batch();
+    for (const ScanSource& scan : r.scans) {
+      batches.clear();
+      std::optional<PartitionedSnapshot> parts;
+      if (partition) parts = partition(scan.collection_id, shards);
+      if (parts && parts->parts > 0 && parts->scan) {
+        // Each part on a worker, into its own batch; the budget is checked against the sum.
+        batches.resize(parts->parts);
+        std::atomic<uint64_t> total_bytes{0};
+        const PartitionedSnapshot& ps = *parts;
+        WorkerPool::global().run(ps.parts, [&](size_t p) {
+          ScanSink sink(scan, ctx, t, ps.stable_rows, /*consolidate=*/true);
+          Batch& out = batches[p];
+          // Room for every row of the part at once (a filter's leftover room is only address
+          // space): growing a vector of a million updates step by step was a fifth of a scan.
+          if (ps.rows_per_part != 0) out.reserve(ps.rows_per_part);
+          uint64_t n = 0, bytes = 0;
+          ps.scan(p, [&](RowRef row, int64_t diff) {
+            bytes += sink.add(row, diff, out);
+            if ((++n & kPollMask) == 0) {
+              check.check_cancelled();
+              check.check_memory(total_bytes.fetch_add(bytes) + bytes);
+              bytes = 0;
+            }
+          });
+          check.check_memory(total_bytes.fetch_add(bytes) + bytes);
+        });
+        check.live_bytes += total_bytes.load();
+        keep.push_back(std::move(*parts));
+      } else {
+        batches.resize(shards);
+        ScanSink sink(scan, ctx, t, false);
+        uint64_t n = 0, bytes = 0;
+        size_t shard = 0, run = 0;
+        snapshot(scan.collection_id, [&](const Row& row, int64_t diff) {
+          uint64_t b = sink.add(row, diff, batches[shard]);
+          bytes += b;
+          if (b != 0 && ++run == kSerialRunRows) {
+            run = 0;
+            shard = (shard + 1) % shards;
+          }
+          if ((++n & kPollMask) == 0) {
+            check.check_cancelled();
+            check.check_memory(bytes);
+          }
+        });
+        check.check_memory(bytes);
+        check.live_bytes += bytes;
+      }
+      for (size_t i = 0; i < batches.size(); ++i)
+        if (!batches[i].empty()) r.dataflow->push_to_shard(scan.node, i % shards, std::move(batches[i]));
     }
+    batches.clear();
     r.dataflow->step(t, ctx);
   } catch (...) {
     // Cancelled, timed out or over budget: answer now, free the rows on the reaper thread.
-    destroy_in_background(std::move(batch));
+    for (Batch& b : batches) destroy_in_background(std::move(b));
     destroy_in_background(std::move(r.dataflow));
+    destroy_in_background(std::move(keep));
     throw;
   }
   Batch out = r.dataflow->take_output(r.output);

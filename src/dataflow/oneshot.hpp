@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,22 @@ namespace freshet::dataflow {
 using SnapshotFn = std::function<void(uint64_t collection_id,
                                       const std::function<void(const Row&, int64_t)>& emit)>;
 
+// A collection's current contents split into parts that threads may read at the same time
+// (a table, read under the readers' lock). scan(p, emit) calls emit for every row of part p
+// (0 <= p < parts); every row is in exactly one part. `scan` is called from worker threads,
+// several parts at once. stable_rows: the rows emitted stay valid and unchanged while this
+// PartitionedSnapshot lives (run_oneshot keeps it until it returns), so the scan may hand
+// them to the dataflow without copying them.
+struct PartitionedSnapshot {
+  size_t parts = 1;
+  bool stable_rows = false;
+  size_t rows_per_part = 0;  // a hint (0: unknown): the batches reserve room for this many
+  std::function<void(size_t part, const std::function<void(RowRef, int64_t)>& emit)> scan;
+};
+// Asked on the query's thread for each collection read, with the number of parts wanted (the
+// dataflow's shards); nullopt: read it through the SnapshotFn instead (one thread, copied).
+using PartitionFn = std::function<std::optional<PartitionedSnapshot>(uint64_t collection_id, size_t parts_wanted)>;
+
 // Consolidated result: each distinct row with its (non-zero) multiplicity, ordered by row
 // bytes. Throws SqlError on evaluation errors. `cancelled`, when set, is polled between
 // operators and inside long ones (57014 when it is true). An intermediate batch of more than
@@ -32,7 +49,14 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
                                                  uint64_t max_intermediate_rows = kDefaultMaxIntermediateRows);
 // The same with every limit of StepLimits (statement timeout, memory budget); the snapshot's
 // rows count against the budget too.
+//
+// Scans: every Get, with the Map/Filter/Project chain right above it, is read as one scan
+// (RenderOptions::fuse_scans): the chain is applied while the collection is read, so a row a
+// filter rejects is never copied and only the projected columns are. A collection that
+// `partition` splits is read by the worker pool, one part per shard, each part's rows pushed
+// onto its own shard (no second copy for the exchange), and rows that pass a filter-only
+// chain unchanged are borrowed, not copied, when the parts' rows are stable.
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
-                                                 const StepLimits& limits);
+                                                 const StepLimits& limits, const PartitionFn& partition = {});
 
 }  // namespace freshet::dataflow

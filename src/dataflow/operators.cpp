@@ -46,76 +46,38 @@ struct StringHash {
 
 class MfpOp final : public Operator {
  public:
-  explicit MfpOp(std::vector<MfpStage> stages) : stages_(std::move(stages)) {
-    for (const MfpStage& s : stages_) filter_only_ = filter_only_ && s.kind == MfpStage::Kind::kFilter;
-  }
+  explicit MfpOp(std::vector<MfpStage> stages) : program_(std::move(stages)) {}
   std::string name() const override { return "Mfp"; }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     Batch& in = inputs[0];
     // A filter keeps rows as they are: the kept updates are compacted in place and the input's
     // buffers become the output's (no row is copied).
+    const bool filter_only = program_.filter_only();
     size_t kept = 0;
-    if (!filter_only_) out.reserve(out.size() + in.size());
-    std::vector<Datum> row, tmp;
+    if (!filter_only) out.reserve(out.size() + in.size());
     Arena* arena = ctx.eval.arena;
     size_t n = 0;
+    RowRef result;
     for (Update& u : in) {
       if ((++n & 0xffff) == 0) ctx.check_cancelled();
-      row.clear();
-      u.row.unpack_into(row);
-      bool keep = true;
-      bool changed = false;
-      for (const MfpStage& s : stages_) {
-        switch (s.kind) {
-          case MfpStage::Kind::kMap:
-            for (const ScalarExpr& e : s.exprs) {
-              Datum d = eval(e, row, ctx.eval);
-              row.push_back(d);
-            }
-            changed = true;
-            break;
-          case MfpStage::Kind::kFilter:
-            for (const ScalarExpr& e : s.exprs) {
-              if (!eval_predicate(e, row, ctx.eval)) {
-                keep = false;
-                break;
-              }
-            }
-            break;
-          case MfpStage::Kind::kProject:
-            tmp.clear();
-            for (uint32_t c : s.columns) {
-              FRESHET_ASSERT(c < row.size());
-              tmp.push_back(row[c]);
-            }
-            row.swap(tmp);
-            changed = true;
-            break;
-        }
-        if (!keep) break;
-      }
-      if (keep) {
-        if (changed) {
-          packed_.clear();
-          RowPacker(packed_).push_all(row);
-          out.emplace_back(RowRef(packed_), u.time, u.diff);
-        } else {
+      if (program_.apply(u.row, ctx.eval, result)) {
+        if (filter_only) {
           in[kept++] = u;
+        } else {
+          out.emplace_back(result, u.time, u.diff);
         }
       }
       arena->reset();
     }
-    if (filter_only_) {
+    if (filter_only) {
       in.truncate(kept);
       out.append(std::move(in));
     }
   }
 
  private:
-  std::vector<MfpStage> stages_;
-  bool filter_only_ = true;
-  std::string packed_;  // the row being packed (copied into the output batch)
+  MfpProgram program_;
 };
 
 class UnionOp final : public Operator {
@@ -1177,6 +1139,45 @@ int compare_by_sort_keys(RowRef a, RowRef b, const std::vector<SortKey>& keys) {
 }
 
 std::unique_ptr<Operator> make_mfp(std::vector<MfpStage> stages) { return std::make_unique<MfpOp>(std::move(stages)); }
+
+MfpProgram::MfpProgram(std::vector<MfpStage> stages) : stages_(std::move(stages)) {
+  for (const MfpStage& s : stages_) filter_only_ = filter_only_ && s.kind == MfpStage::Kind::kFilter;
+}
+
+bool MfpProgram::apply(RowRef in, EvalContext& ctx, RowRef& out) {
+  row_.clear();
+  in.unpack_into(row_);
+  for (const MfpStage& s : stages_) {
+    switch (s.kind) {
+      case MfpStage::Kind::kMap:
+        for (const ScalarExpr& e : s.exprs) {
+          Datum d = eval(e, row_, ctx);
+          row_.push_back(d);
+        }
+        break;
+      case MfpStage::Kind::kFilter:
+        for (const ScalarExpr& e : s.exprs)
+          if (!eval_predicate(e, row_, ctx)) return false;
+        break;
+      case MfpStage::Kind::kProject:
+        tmp_.clear();
+        for (uint32_t c : s.columns) {
+          FRESHET_ASSERT(c < row_.size());
+          tmp_.push_back(row_[c]);
+        }
+        row_.swap(tmp_);
+        break;
+    }
+  }
+  if (filter_only_) {
+    out = in;
+  } else {
+    packed_.clear();
+    RowPacker(packed_).push_all(row_);
+    out = RowRef(packed_);
+  }
+  return true;
+}
 std::unique_ptr<Operator> make_union() { return std::make_unique<UnionOp>(); }
 std::unique_ptr<Operator> make_negate() { return std::make_unique<NegateOp>(); }
 std::unique_ptr<Operator> make_constant(std::vector<std::pair<Row, int64_t>> rows) {

@@ -42,6 +42,26 @@ struct MfpStage {
 };
 
 std::unique_ptr<Operator> make_mfp(std::vector<MfpStage> stages);
+
+// The per-row work of a fused map/filter/project, for callers that apply it outside an
+// operator (a one-shot scan applies it while reading a table, so that rows a filter removes
+// and columns a projection drops are never copied; oneshot.hpp). One per thread: it keeps
+// scratch buffers. Strings that expressions produce live in ctx.arena; the caller resets it.
+class MfpProgram {
+ public:
+  explicit MfpProgram(std::vector<MfpStage> stages);
+  // False when a filter rejects `in`. Otherwise `out` is the resulting row: `in` itself when
+  // the stages only filter, else bytes owned by this program (valid until the next apply).
+  bool apply(RowRef in, EvalContext& ctx, RowRef& out);
+  bool filter_only() const { return filter_only_; }
+  const std::vector<MfpStage>& stages() const { return stages_; }
+
+ private:
+  std::vector<MfpStage> stages_;
+  bool filter_only_ = true;
+  std::vector<Datum> row_, tmp_;
+  std::string packed_;
+};
 std::unique_ptr<Operator> make_union();
 std::unique_ptr<Operator> make_negate();
 std::unique_ptr<Operator> make_constant(std::vector<std::pair<Row, int64_t>> rows);

@@ -66,6 +66,11 @@ class Renderer {
   Dataflow::NodeId render(const RelExpr& e) {
     switch (e.kind) {
       case RelKind::kGet: {
+        if (opts_.fuse_scans) {
+          Dataflow::NodeId n = df().add_source();
+          out_.scans.push_back(ScanSource{e.collection_id, {}, n});
+          return n;
+        }
         for (const auto& [id, node] : out_.sources) {
           if (id == e.collection_id) return node;
         }
@@ -97,6 +102,11 @@ class Renderer {
           cur = &cur->inputs[0];
         }
         std::reverse(stages.begin(), stages.end());
+        if (opts_.fuse_scans && cur->kind == RelKind::kGet) {
+          Dataflow::NodeId n = df().add_source();
+          out_.scans.push_back(ScanSource{cur->collection_id, std::move(stages), n});
+          return n;
+        }
         Dataflow::NodeId in = render(*cur);
         return df().add_operator(make_mfp(std::move(stages)), {in});
       }

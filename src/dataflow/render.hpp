@@ -16,6 +16,7 @@
 
 #include "dataflow/graph.hpp"
 #include "dataflow/ir.hpp"
+#include "dataflow/operators.hpp"
 
 namespace freshet::dataflow {
 
@@ -26,6 +27,19 @@ struct RenderOptions {
   // Shards (graph.hpp): 0 = WorkerPool::default_workers() (--workers); 1 = unsharded. Nested
   // dataflows (inside LetRec) are never sharded.
   size_t workers = 1;
+  // One-shot queries (oneshot.hpp): a Map/Filter/Project chain directly over a Get renders as a
+  // scan source of its own (RenderedDataflow::scans) whose driver applies the chain while
+  // reading the collection, instead of a source shared by the collection's Gets followed by an
+  // MFP operator. Only the top-level plan (never the inside of a kLetRec).
+  bool fuse_scans = false;
+};
+
+// A source that reads one collection through a fused map/filter/project (fuse_scans).
+// `stages` is empty for a Get read as it is.
+struct ScanSource {
+  uint64_t collection_id = 0;
+  std::vector<MfpStage> stages;
+  Dataflow::NodeId node = 0;
 };
 
 struct RenderedDataflow {
@@ -33,6 +47,9 @@ struct RenderedDataflow {
   Dataflow::NodeId output = 0;
   // One source per collection the plan reads.
   std::vector<std::pair<uint64_t, Dataflow::NodeId>> sources;
+  // fuse_scans: the scans (a collection may have several, each with its own node; `sources`
+  // then holds none of the collections read this way).
+  std::vector<ScanSource> scans;
   // One source per recursive binding (kGetLocal id) the plan reads without binding it: only
   // when rendering the inside of a kLetRec (recursion.hpp); a top-level plan has none.
   std::vector<std::pair<uint64_t, Dataflow::NodeId>> local_sources;

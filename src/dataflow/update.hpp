@@ -82,6 +82,11 @@ class Batch {
   void emplace_back(RowRef row, uint64_t time, int64_t diff) {
     updates_.push_back(Update{copy_row(row), time, diff});
   }
+  // Appends an update whose row bytes this batch does not own (nothing is copied).
+  // REQUIRES: the bytes stay valid and unchanged while this batch, and every batch its updates
+  // are moved or appended into, lives: a one-shot scan of a table under the readers' lock
+  // (oneshot.hpp, PartitionedSnapshot::stable_rows).
+  void push_borrowed(RowRef row, uint64_t time, int64_t diff) { updates_.push_back(Update{row, time, diff}); }
   // Appends the concatenation of two packed rows (a joined row) without an intermediate copy.
   void push_concat(RowRef a, RowRef b, uint64_t time, int64_t diff) {
     const size_t n = a.size_bytes() + b.size_bytes();

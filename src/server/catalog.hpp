@@ -8,15 +8,71 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/row.hpp"
+#include "dataflow/update.hpp"
 #include "server/roles.hpp"
 #include "sql/catalog.hpp"
 
 namespace freshet::server {
+
+// An immutable copy of a table's rows in contiguous blocks (a Batch: packed rows in a few
+// large blocks, one (row, time 0, count) update each), taken at one version of the table.
+// One-shot scans read it in index ranges on several threads and hand its rows to the
+// dataflow without copying them (Coordinator::State::published_parts): the hash map's nodes
+// and rows are scattered over the heap, and reading them was most of a scan's time.
+struct FrozenRows {
+  uint64_t version = 0;
+  dataflow::Batch rows;
+};
+// The newest FrozenRows of a table, built on the first scan after a change and shared (by
+// reference count) by every scan until the next change; a scan keeps the copy it took alive,
+// so a writer never waits for it. Copying a TableData copies the pointer (same rows, same
+// version). Thread-safety: mu_ guards the pointer (readers under State::mu shared race).
+class FrozenRowsCache {
+ public:
+  FrozenRowsCache() = default;
+  FrozenRowsCache(const FrozenRowsCache& o) : frozen_(o.get()) {}
+  FrozenRowsCache& operator=(const FrozenRowsCache& o) {
+    if (this != &o) {
+      auto f = o.get();
+      std::lock_guard l(mu_);
+      frozen_ = std::move(f);
+    }
+    return *this;
+  }
+  std::shared_ptr<const FrozenRows> get() const {
+    std::lock_guard l(mu_);
+    return frozen_;
+  }
+  // The frozen rows at `version`, built by build() when the cached ones are older (one
+  // builder at a time; the others wait for its copy). Frees an older copy.
+  std::shared_ptr<const FrozenRows> get_or_build(uint64_t version,
+                                                 const std::function<std::shared_ptr<const FrozenRows>()>& build) const {
+    std::lock_guard b(build_mu_);
+    if (auto f = get(); f && f->version == version) return f;
+    auto f = build();
+    std::lock_guard l(mu_);
+    frozen_ = f;
+    return f;
+  }
+  void clear() {
+    std::lock_guard l(mu_);
+    frozen_.reset();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::mutex build_mu_;
+  mutable std::shared_ptr<const FrozenRows> frozen_;
+};
+
+// A new version number for a table's rows (unique across tables and resets).
+uint64_t next_table_version();
 
 // A table's rows: a multiset (row -> count), and for each key constraint (the primary key
 // first, then UNIQUE constraints) the number of rows per key value, to check uniqueness.
@@ -41,6 +97,10 @@ struct TableData {
   // staged, under mu held exclusively anyway); read by /metrics.
   uint64_t rows_written = 0;
   uint64_t bytes_written = 0;
+  // Changes with every change of `rows` (apply_table_diffs; start-up recovery), so that
+  // `frozen` is known to be stale: next_table_version(), 0 for a table never written.
+  uint64_t version = 0;
+  FrozenRowsCache frozen;
   size_t size() const {
     size_t n = 0;
     for (const auto& [r, c] : rows) n += static_cast<size_t>(c);

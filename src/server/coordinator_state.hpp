@@ -174,6 +174,13 @@ struct Coordinator::State {
   // The published contents of a table (the newest minus what is not yet published).
   // REQUIRES: mu held (shared or exclusively).
   void published_rows(uint64_t table_id, const TableData& data, const std::function<void(const Row&, int64_t)>& emit) const;
+  // The same split into about `parts` parts that worker threads read at once (runs of
+  // the table's rows in its node list's order), handing out the table's own rows (stable while the caller keeps
+  // mu; nothing is copied). nullopt when unpublished writes touch the table (published_rows
+  // then subtracts them) unless `newest` (a writer's view: the newest state as it is).
+  // REQUIRES: mu held (shared or exclusively) until the scan is done.
+  std::optional<dataflow::PartitionedSnapshot> published_parts(uint64_t table_id, const TableData& data, size_t parts,
+                                                               bool newest) const;
   // The published row of a key of a table with a primary key (key as table_row_key makes it).
   // REQUIRES: mu held.
   std::optional<Row> published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const;

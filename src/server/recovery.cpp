@@ -25,6 +25,7 @@ void Coordinator::State::recover() {
         TableData* data = catalog.table_data(tid);
         if (!data) return;
         data->rows[row] += count;
+        data->version = next_table_version();
         std::vector<Datum> ds = row.unpack();
         auto key_row = [&](const std::vector<uint32_t>& cols, bool& has_null) {
           std::vector<Datum> k;
@@ -96,6 +97,7 @@ void Coordinator::State::recover() {
           TableData* data = catalog.table_data(entry->table_ids[table]);
           if (!data) return;
           data->rows[row] += 1;
+          data->version = next_table_version();
           data->by_key[dataflow::canonical_row(key.ref())] = std::move(row);
         },
         checkpoint);

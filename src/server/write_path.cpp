@@ -1,6 +1,7 @@
 #include "server/write_path.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 
 #include "common/format.hpp"
@@ -79,7 +80,14 @@ void drop_unique_index(const sql::ObjectInfo& t, TableData& data, uint64_t index
   }
 }
 
+uint64_t next_table_version() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs) {
+  data.version = next_table_version();
+  data.frozen.clear();  // stale now; its memory goes when the last scan using it ends
   // Key constraints (user tables only; source tables are never checked): the primary key,
   // then UNIQUE constraints, in the order Executor::write checks them.
   std::vector<const std::vector<uint32_t>*> keys;
@@ -278,6 +286,36 @@ void Coordinator::State::published_rows(uint64_t table_id, const TableData& data
   // Rows that unpublished writes removed entirely.
   for (const auto& [row, d] : ahead)
     if (d < 0 && !data.rows.contains(row)) emit(row, -d);
+}
+
+std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts(uint64_t table_id, const TableData& data,
+                                                                                 size_t parts, bool newest) const {
+  if (!newest) {
+    for (const auto& u : unpublished)
+      if (!u->undone && u->changes.find(table_id) != u->changes.end()) return std::nullopt;
+  }
+  // Below this many rows one thread reads a part faster than the pool starts on it.
+  constexpr size_t kRowsPerPart = 16384;
+  std::shared_ptr<const FrozenRows> frozen = data.frozen.get_or_build(data.version, [&] {
+    auto f = std::make_shared<FrozenRows>();
+    f->version = data.version;
+    size_t bytes = 0;
+    for (const auto& [row, n] : data.rows) bytes += row.size_bytes();
+    f->rows.reserve(data.rows.size());
+    f->rows.reserve_bytes(bytes);
+    for (const auto& [row, n] : data.rows) f->rows.emplace_back(row, 0, n);
+    return std::shared_ptr<const FrozenRows>(std::move(f));
+  });
+  dataflow::PartitionedSnapshot ps;
+  const size_t total = frozen->rows.size();
+  ps.parts = std::max<size_t>(1, std::min(parts, total / kRowsPerPart));
+  ps.stable_rows = true;  // the scan's copy of `frozen` keeps them
+  ps.rows_per_part = total / ps.parts + 1;
+  ps.scan = [frozen, total, n = ps.parts](size_t p, const std::function<void(RowRef, int64_t)>& emit) {
+    const size_t hi = (p + 1) * total / n;
+    for (size_t i = p * total / n; i < hi; ++i) emit(frozen->rows[i].row, frozen->rows[i].diff);
+  };
+  return ps;
 }
 
 std::optional<Row> Coordinator::State::published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const {

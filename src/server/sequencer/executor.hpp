@@ -332,6 +332,8 @@ class Executor {
   // Runs a relation once; returns consolidated rows.
   std::vector<std::pair<Row, int64_t>> evaluate(const HRel& rel);
   dataflow::SnapshotFn snapshot_fn();
+  // Tables read by worker threads in parts (published_parts); other collections: nullopt.
+  dataflow::PartitionFn partition_fn();
   const ObjectInfo& table_for_write(const PgQuery__RangeVar* rv);
   // Applies inserts/deletes to a table after constraint checks (or to the pending set).
   void write(const ObjectInfo& t, const std::vector<std::pair<Row, int64_t>>& changes);

@@ -43,11 +43,25 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
   };
 }
 
+dataflow::PartitionFn Executor::partition_fn() {
+  return [this](uint64_t id, size_t parts) -> std::optional<dataflow::PartitionedSnapshot> {
+    Catalog& cat = *catalog_;
+    TableData* t = cat.table_data(id);
+    if (t == nullptr || cat.system_view(id) != nullptr || st_.pending.contains(id)) return std::nullopt;
+    for (const auto& m : cs_.maintained)
+      if (m->id() == id) return std::nullopt;
+    const ObjectInfo* o = cat.find(id);
+    if (o == nullptr || o->kind != ObjectKind::kTable) return std::nullopt;
+    cs_.check_table_readable(*o);
+    return cs_.published_parts(id, *t, parts, writer_view_);
+  };
+}
+
 std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
   dataflow::RelExpr plan = sql::optimize(sql::lower(rel));
   ctx_.logical_time_ms = cs_.now_ts;
   rewrite_point_lookups(plan);
-  return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits());
+  return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
 }
 
 std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
@@ -76,7 +90,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
     no_wait_id_ = serializable_read_of(plan);
     if (!try_fast_path(plan, result)) {
       rewrite_point_lookups(plan);
-      result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits());
+      result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
     }
   }
   // Finishing: ORDER BY, OFFSET, LIMIT, and the visible columns.
