@@ -82,10 +82,14 @@ constexpr int32_t kExpandRecordTypmod = 1 << 20;
   throw SqlError(sqlstate::kFeatureNotSupported, what + " is not supported", position);
 }
 
-// Sorting compares encoded datums, and a tsrange is its text (common/range.hpp), whose byte
-// order is not PostgreSQL's range order: refused rather than sorted wrongly.
+// Sorting compares encoded datums (common/datum.cpp compare_datums), and a tsrange, an array
+// and a jsonb value are encoded as their text, whose byte order is not PostgreSQL's order
+// (`{10}` before `{9}`; jsonb's strings < numbers < booleans < arrays < objects): refused
+// rather than sorted wrongly.
 void check_orderable(Type t, int position) {
   if (t.id == TypeId::kTsRange) unsupported("ORDER BY over tsrange values", position);
+  if (is_array_type(t.id)) unsupported("ORDER BY over array values", position);
+  if (t.id == TypeId::kJsonb) unsupported("ORDER BY over jsonb values", position);
 }
 
 Arena& binder_arena() {
