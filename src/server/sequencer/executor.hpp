@@ -262,6 +262,8 @@ class Executor {
   std::unique_ptr<Execution> run_insert(const PgQuery__InsertStmt* s);
   std::unique_ptr<Execution> run_update(const PgQuery__UpdateStmt* s);
   std::unique_ptr<Execution> run_delete(const PgQuery__DeleteStmt* s);
+  HRelPtr target_rows(const ObjectInfo& t, const PgQuery__RangeVar* rv, const PgQuery__Node* where, sql::Binder& binder,
+                      sql::Scope& scope);
   std::unique_ptr<Execution> run_create_table(const PgQuery__CreateStmt* s);
   std::unique_ptr<Execution> run_create_table_as(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> run_create_view(const PgQuery__ViewStmt* s);

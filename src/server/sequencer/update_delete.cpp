@@ -3,30 +3,34 @@
 
 namespace freshet::server {
 
+// The rows of t an UPDATE or DELETE targets: t under its alias in scope, filtered by where.
+HRelPtr Executor::target_rows(const ObjectInfo& t, const PgQuery__RangeVar* rv, const PgQuery__Node* where, sql::Binder& binder,
+                              sql::Scope& scope) {
+  std::string alias = rv->alias && *rv->alias->aliasname ? rv->alias->aliasname : t.name;
+  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i), true, false, t.oid});
+  auto get = std::make_shared<HRel>();
+  get->kind = HRelKind::kGet;
+  get->collection_id = t.id;
+  for (const auto& c : t.columns) get->column_types.push_back(c.type);
+  if (!where) return get;
+  auto f = std::make_shared<HRel>();
+  f->kind = HRelKind::kFilter;
+  f->inputs = {get};
+  f->column_types = get->column_types;
+  HExpr pred = binder.bind_expr_in_scope(where, scope, "WHERE", true);
+  if (pred.type.id != TypeId::kBool)
+    throw SqlError(sqlstate::kDatatypeMismatch, "argument of WHERE must be type boolean, not type " + type_name(pred.type));
+  f->exprs = {pred};
+  return f;
+}
+
 std::unique_ptr<Execution> Executor::run_update(const PgQuery__UpdateStmt* s) {
   begin_write();
   if (s->n_from_clause) throw SqlError(sqlstate::kFeatureNotSupported, "UPDATE ... FROM is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
   sql::Binder binder(*catalog_, param_types_);
   sql::Scope scope;
-  std::string alias = s->relation->alias && *s->relation->alias->aliasname ? s->relation->alias->aliasname : t.name;
-  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i), true, false, t.oid});
-  auto get = std::make_shared<HRel>();
-  get->kind = HRelKind::kGet;
-  get->collection_id = t.id;
-  for (const auto& c : t.columns) get->column_types.push_back(c.type);
-  HRelPtr rel = get;
-  if (s->where_clause) {
-    auto f = std::make_shared<HRel>();
-    f->kind = HRelKind::kFilter;
-    f->inputs = {rel};
-    f->column_types = rel->column_types;
-    HExpr pred = binder.bind_expr_in_scope(s->where_clause, scope, "WHERE", true);
-    if (pred.type.id != TypeId::kBool)
-      throw SqlError(sqlstate::kDatatypeMismatch, "argument of WHERE must be type boolean, not type " + type_name(pred.type));
-    f->exprs = {pred};
-    rel = f;
-  }
+  HRelPtr rel = target_rows(t, s->relation, s->where_clause, binder, scope);
   std::vector<HExpr> new_values;
   for (size_t c = 0; c < t.columns.size(); ++c) new_values.push_back(HExpr::column_ref(0, static_cast<uint32_t>(c), t.columns[c].type));
   std::vector<bool> assigned(t.columns.size(), false);
@@ -85,24 +89,7 @@ std::unique_ptr<Execution> Executor::run_delete(const PgQuery__DeleteStmt* s) {
   const ObjectInfo& t = table_for_write(s->relation);
   sql::Binder binder(*catalog_, param_types_);
   sql::Scope scope;
-  std::string alias = s->relation->alias && *s->relation->alias->aliasname ? s->relation->alias->aliasname : t.name;
-  for (size_t i = 0; i < t.columns.size(); ++i) scope.items.push_back({alias, t.columns[i].name, t.columns[i].type, static_cast<uint32_t>(i), true, false, t.oid});
-  auto get = std::make_shared<HRel>();
-  get->kind = HRelKind::kGet;
-  get->collection_id = t.id;
-  for (const auto& c : t.columns) get->column_types.push_back(c.type);
-  HRelPtr rel = get;
-  if (s->where_clause) {
-    auto f = std::make_shared<HRel>();
-    f->kind = HRelKind::kFilter;
-    f->inputs = {rel};
-    f->column_types = rel->column_types;
-    HExpr pred = binder.bind_expr_in_scope(s->where_clause, scope, "WHERE", true);
-    if (pred.type.id != TypeId::kBool)
-      throw SqlError(sqlstate::kDatatypeMismatch, "argument of WHERE must be type boolean, not type " + type_name(pred.type));
-    f->exprs = {pred};
-    rel = f;
-  }
+  HRelPtr rel = target_rows(t, s->relation, s->where_clause, binder, scope);
   binder.finish_params();
   auto rows = evaluate(*rel);
   std::vector<std::pair<Row, int64_t>> changes;
