@@ -5,7 +5,12 @@
 # conn.cancel() (libpq's PQcancel: a CancelRequest with the backend key). Latency is from the
 # cancel request to the client holding the 57014 error. Prints p50/p90/p99/max per query; then
 # statement_timeout.py: how long after a statement_timeout the 57014 arrives.
-#   CANCELS (50), DELAY_S (0.1:2.0, or a fixed number), TARGETS ("freshet postgres"), FRESHET_BIN
+# Then the long query: a filter of md5(md5(md5(x))) over a table of LONG_ROWS rows (4,000,000:
+# about 20 s in Freshet on this 2-core machine, a scan in parallel on the workers that holds
+# little memory), timed once uncancelled and then cancelled LONG_CANCELS times at delays drawn
+# from [0.1 s, 90% of its run].
+#   CANCELS (50), DELAY_S (0.1:2.0, or a fixed number), TARGETS ("freshet postgres"), FRESHET_BIN,
+#   LONG_ROWS (4000000), LONG_CANCELS (30; 0 skips the long query)
 #   CANCEL_TRACE_DIR: Freshet runs with FRESHET_TRACE=1; per query, DIR/<query>.runs (client
 #   timestamps) and DIR/<query>.trace (the server's); bench/cancel_trace.py lines them up.
 set -uo pipefail
@@ -19,6 +24,9 @@ QUERIES=(
   "group_by|SELECT count(*) FROM (SELECT g % 1000 AS k, count(*) FROM generate_series(1, 400000000) g GROUP BY 1) s"
   "cross_join|SELECT count(*) FROM cancel_big a, cancel_big b WHERE a.x + b.x = 7"
 )
+LONG_ROWS=${LONG_ROWS:-4000000}
+LONG_CANCELS=${LONG_CANCELS:-30}
+LONG_QUERY="SELECT count(*) FROM cancel_rows WHERE md5(md5(md5(x::text))) < '1'"
 TRACE_DIR=${CANCEL_TRACE_DIR:-}
 [[ -n "$TRACE_DIR" ]] && { mkdir -p "$TRACE_DIR"; export FRESHET_TRACE=1; }
 for target in $TARGETS; do
@@ -36,6 +44,16 @@ for target in $TARGETS; do
       /usr/bin/python3 "$BENCH_DIR/cancel.py" "$CANCELS" "$sql" "$DELAY_S"
     fi
   done
+  if ((LONG_CANCELS > 0)); then
+    psql -X -q -c "CREATE TABLE cancel_rows (x int)" -c "INSERT INTO cancel_rows SELECT * FROM generate_series(1, $LONG_ROWS)"
+    [[ $target == postgres ]] && psql -X -q -c "VACUUM ANALYZE cancel_rows"
+    start_ns=$(date +%s%N)
+    psql -X -q -o /dev/null -c "$LONG_QUERY"
+    run_s=$(awk -v ns=$(($(date +%s%N) - start_ns)) 'BEGIN { printf "%.1f", ns / 1e9 }')
+    printf '%-9s %-16s ' "$target" "long_${run_s}s"
+    /usr/bin/python3 "$BENCH_DIR/cancel.py" "$LONG_CANCELS" "$LONG_QUERY" \
+      "0.1:$(awk -v s="$run_s" 'BEGIN { printf "%.1f", s * 0.9 }')"
+  fi
   printf '%-9s ' "$target"; /usr/bin/python3 "$BENCH_DIR/statement_timeout.py" | paste -sd ' '
   E2E_TARGET=$target stop_freshet
 done

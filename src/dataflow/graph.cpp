@@ -264,7 +264,7 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
   }
   // Room for an even spread and a quarter more, so that a big input is not reallocated
   // (an uninterruptible move) unless its keys are skewed.
-  if (from.size() >= kPollRows)
+  if (from.size() >= kBigBatchRows)
     for (Batch& b : to) b.reserve(from.size() / n + from.size() / 4);
   // Each update goes to its bucket as a 32-byte view; the buckets share from's blocks, so no
   // row's bytes are copied (update.hpp, push_shared).
@@ -450,7 +450,7 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
       size_t rows = 0;
       for (size_t p = 0; p < n; ++p) rows += buckets[p][s].size();
       // Reserved up front, so that a big input is not reallocated (an uninterruptible move).
-      if (rows >= kPollRows) dst.reserve(rows);
+      if (rows >= kBigBatchRows) dst.reserve(rows);
       for (size_t p = 0; p < n; ++p) {
         dst.append(std::move(buckets[p][s]));  // takes the bucket's buffers, copies no row
         ctxs[0]->check_cancelled();

@@ -60,7 +60,7 @@ class MfpOp final : public Operator {
     size_t n = 0;
     RowRef result;
     for (Update& u : in) {
-      if ((++n & 0xffff) == 0) ctx.check_cancelled();
+      if ((++n & kPollMask) == 0) ctx.check_cancelled();
       if (program_.apply(u.row, ctx.eval, result)) {
         if (filter_only) {
           in[kept++] = u;
@@ -389,7 +389,7 @@ class ReduceOp final : public Operator {
     size_t n = 0;
     for (Update& u : inputs[0]) {
       if (u.diff == 0) continue;
-      if ((++n & 0xffff) == 0) ctx.check_cancelled();
+      if ((++n & kPollMask) == 0) ctx.check_cancelled();
       row.clear();
       u.row.unpack_into(row);
       key.clear();

@@ -329,7 +329,7 @@ class WindowOp final : public Operator {
       distinct_rows.emplace_back();
       r.unpack_into(distinct_rows.back());
       for (int64_t k = 0; k < c; ++k) at.push_back(static_cast<uint32_t>(distinct_rows.size() - 1));
-      if ((at.size() & 0xffff) == 0) ctx.check_cancelled();
+      if ((at.size() & kPollMask) == 0) ctx.check_cancelled();
       ctx.check_size(at.size());
     }
     size_t n = at.size();
@@ -524,7 +524,7 @@ class WindowOp final : public Operator {
             // slides: keep a copy that lives until the rows are packed.
             if (r.kind() == PhysicalKind::kString) r = Datum::from_string(ctx.eval.arena->copy(r.as_string()));
             res[i] = r;
-            if ((i & 0xffff) == 0xffff) ctx.check_cancelled();
+            if ((i & kPollMask) == kPollMask) ctx.check_cancelled();
           }
           break;
         }
@@ -543,7 +543,7 @@ class WindowOp final : public Operator {
       bytes += sizeof(now.back()) + now.back().first.size_bytes();
       // The partition's output is built whole before it is diffed: count it against the
       // query's memory budget (one-shot queries have one).
-      if ((i & 0xffff) == 0xffff) ctx.check_memory(bytes);
+      if ((i & kPollMask) == kPollMask) ctx.check_memory(bytes);
     }
     ctx.check_memory(bytes);
     ctx.eval.arena->reset();

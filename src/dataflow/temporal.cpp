@@ -98,7 +98,7 @@ class TemporalFilterOp final : public Operator {
     std::vector<Datum> row;
     size_t n = 0;
     for (Update& u : inputs[0]) {
-      if ((++n & 0xffff) == 0) ctx.check_cancelled();
+      if ((++n & kPollMask) == 0) ctx.check_cancelled();
       row.clear();
       u.row.unpack_into(row);
       i128 from = 0, until = kPlusInf;

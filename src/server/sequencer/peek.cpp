@@ -116,7 +116,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
     dataflow::StepContext check{0, ctx_, limits};
     uint64_t comparisons = 0;
     std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-      if ((++comparisons & 0xffff) == 0) check.check_cancelled();
+      if ((++comparisons & dataflow::kPollMask) == 0) check.check_cancelled();
       for (const auto& k : q.order_by) {
         const Datum& x = keys[a][k.column];
         const Datum& y = keys[b][k.column];
