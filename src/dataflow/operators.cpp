@@ -239,7 +239,7 @@ class JoinOp final : public Operator {
   }
 
   void emit(StepContext& ctx, RowRef a, RowRef b, int64_t diff, Batch& out) {
-    if (!spec_.residual_equal.empty()) {
+    if (!spec_.residual_equal.empty() || !spec_.residual.empty()) {
       if ((++rejected_ & kPollMask) == 0) ctx.check_cancelled();  // pairs that the residual may drop
       scratch_.clear();
       a.unpack_into(scratch_);
@@ -250,6 +250,10 @@ class JoinOp final : public Operator {
           ok = false;
           break;
         }
+      }
+      for (size_t i = 0; ok && i < spec_.residual.size(); ++i) {
+        Datum d = eval(spec_.residual[i], scratch_, ctx.eval);
+        ok = !d.is_null() && d.as_bool();
       }
       ctx.eval.arena->reset();
       if (!ok) return;

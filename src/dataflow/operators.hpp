@@ -73,6 +73,10 @@ struct JoinSpec {
   std::vector<ScalarExpr> right_key;  // over the right input's columns (same types, in order)
   // Checked on the concatenated row (left columns, then right).
   std::vector<std::pair<ScalarExpr, ScalarExpr>> residual_equal;
+  // Predicates over the concatenated row that a pair must satisfy (true; false and NULL drop
+  // it): a filter above the join whose columns come from both sides, applied to each pair as
+  // it is found, so that a pair the filter removes is never materialized (render.cpp).
+  std::vector<ScalarExpr> residual;
   bool keep_state = true;
 };
 // Output: left columns then right columns, diff = product. Inputs: [left, right].

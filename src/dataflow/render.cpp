@@ -102,6 +102,15 @@ class Renderer {
           cur = &cur->inputs[0];
         }
         std::reverse(stages.begin(), stages.end());
+        // A filter right above a join (the optimizer's residual predicates, which read columns
+        // of several inputs) is applied inside the join, to each pair as it is found.
+        if (cur->kind == RelKind::kJoin && cur->inputs.size() >= 2 && stages.front().kind == MfpStage::Kind::kFilter) {
+          std::vector<ScalarExpr> preds = std::move(stages.front().exprs);
+          stages.erase(stages.begin());
+          Dataflow::NodeId joined = render_join(*cur, std::move(preds));
+          if (stages.empty()) return joined;
+          return df().add_operator(make_mfp(std::move(stages)), {joined});
+        }
         if (opts_.fuse_scans && cur->kind == RelKind::kGet) {
           Dataflow::NodeId n = df().add_source();
           out_.scans.push_back(ScanSource{cur->collection_id, std::move(stages), n});
@@ -186,7 +195,9 @@ class Renderer {
   // expressions whose columns all lie in the prefix were already made equal (their
   // representative `rep`); the expressions over input k alone become key columns (the first
   // against rep) or residual equalities; expressions spanning both become residuals.
-  Dataflow::NodeId render_join(const RelExpr& e) {
+  // `preds` (over the join's output columns) are applied at the first step that has every
+  // input they read.
+  Dataflow::NodeId render_join(const RelExpr& e, std::vector<ScalarExpr> preds = {}) {
     size_t n = e.inputs.size();
     if (n == 0) {
       std::vector<std::pair<Row, int64_t>> one;
@@ -239,9 +250,18 @@ class Renderer {
       // A class of one expression states nothing; only pairs constrain.
       if (!eqs.empty()) acc = df().add_operator(make_equality_filter(std::move(eqs)), {acc});
     }
+    std::vector<std::vector<ScalarExpr>> preds_at(n);
+    for (ScalarExpr& p : preds) {
+      std::vector<uint32_t> cols;
+      collect_columns(p, cols);
+      int hi = 1;
+      for (uint32_t col : cols) hi = std::max(hi, input_of(col));
+      preds_at[static_cast<size_t>(hi)].push_back(std::move(p));
+    }
     for (size_t k = 1; k < n; ++k) {
       JoinSpec spec;
       spec.keep_state = opts_.keep_state;
+      spec.residual = std::move(preds_at[k]);
       for (size_t c = 0; c < classes.size(); ++c) {
         const ScalarExpr* new_rep = nullptr;
         for (const ClassExpr& x : classes[c]) {

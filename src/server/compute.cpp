@@ -219,7 +219,10 @@ void Coordinator::State::finish_hydration(std::unique_lock<std::mutex>& lk, Eval
     lk.lock();
     if (!error.empty() && h->m->compute.failed.empty()) h->m->compute.failed = std::move(error);
   }
-  h->m->compute.processed_seq = compute_done_seq;
+  // Its snapshot holds every step up to start_seq, which may not be retired yet (another
+  // dataflow still working on it): those steps must not reach it again (the rows of a COMMIT
+  // whose block created the view were counted twice when the hydration was that fast).
+  h->m->compute.processed_seq = std::max(compute_done_seq, h->start_seq);
   maintained.push_back(h->m);
   h->done = true;
   std::erase(hydrations, h);
