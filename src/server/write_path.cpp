@@ -20,6 +20,12 @@ Row table_row_key(const sql::ObjectInfo& t, const Row& row) {
   return t.source_id != 0 ? dataflow::canonical_row(key.ref()) : key;
 }
 
+Row canonical_key_of(std::span<const Datum> key) {
+  std::string bytes;
+  dataflow::append_canonical_key(key, bytes);
+  return Row(std::move(bytes));
+}
+
 namespace {
 template <typename Rows>
 void add_key_counts(KeyCounts& counts, const Rows& rows, const std::vector<uint32_t>& cols) {
@@ -33,7 +39,7 @@ void add_key_counts(KeyCounts& counts, const Rows& rows, const std::vector<uint3
       k.push_back(ds[c]);
       has_null |= ds[c].is_null();
     }
-    if (!has_null) counts[Row::pack(k)] += n;
+    if (!has_null) counts[canonical_key_of(k)] += n;
   }
 }
 }  // namespace
@@ -146,7 +152,7 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
         }
         if (has_null) continue;
         auto& counts = data.key_counts[ki];
-        auto it = counts.try_emplace(Row::pack(k), 0).first;
+        auto it = counts.try_emplace(canonical_key_of(k), 0).first;
         it->second += diff;
         if (it->second == 0) counts.erase(it);
       }

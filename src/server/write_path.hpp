@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "common/error.hpp"
 #include "server/catalog.hpp"
@@ -67,6 +68,12 @@ struct UnpublishedWrite {
 // The key under which a table's by_key holds a row: its primary-key columns packed (source
 // tables: canonically, as their connectors look them up). REQUIRES: t has a primary key.
 Row table_row_key(const sql::ObjectInfo& t, const Row& row);
+
+// The key under which key_counts counts a key constraint's values: the key's datums packed in
+// their canonical form (dataflow::append_canonical_key), so that values SQL calls equal are one
+// key, as in PostgreSQL's unique indexes: numeric 1.5 and 1.50, float -0.0 and 0.0, intervals
+// of equal span ('1 day' and '24 hours', '1 mon' and '30 days').
+Row canonical_key_of(std::span<const Datum> key);
 
 // Applies row diffs to a table's contents and key indexes: removals first, then insertions, so
 // that an upsert's -old/+new pair leaves the new row under its key in either order.
