@@ -86,10 +86,13 @@ void drop_unique_index(const sql::ObjectInfo& t, TableData& data, uint64_t index
   }
 }
 
-uint64_t next_table_version() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
+namespace {
+std::atomic<uint64_t> next_version{1};
+}  // namespace
+
+uint64_t next_table_version() { return next_version.fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t peek_table_version() { return next_version.load(std::memory_order_relaxed); }
 
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs) {
   data.version = next_table_version();
@@ -296,13 +299,18 @@ void Coordinator::State::published_rows(uint64_t table_id, const TableData& data
 
 std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts(uint64_t table_id, const TableData& data,
                                                                                  size_t parts, bool newest) const {
-  if (!newest) {
-    for (const auto& u : unpublished)
-      if (!u->undone && u->changes.find(table_id) != u->changes.end()) return std::nullopt;
-  }
-  // Below this many rows one thread reads a part faster than the pool starts on it.
-  constexpr size_t kRowsPerPart = 16384;
-  std::shared_ptr<const FrozenRows> frozen = data.frozen.get_or_build(data.version, [&] {
+  if (!newest && has_unpublished(table_id)) return std::nullopt;
+  return frozen_parts(newest_frozen(data), parts);
+}
+
+bool Coordinator::State::has_unpublished(uint64_t table_id) const {
+  for (const auto& u : unpublished)
+    if (!u->undone && u->changes.find(table_id) != u->changes.end()) return true;
+  return false;
+}
+
+std::shared_ptr<const FrozenRows> newest_frozen(const TableData& data) {
+  return data.frozen.get_or_build(data.version, [&] {
     auto f = std::make_shared<FrozenRows>();
     f->version = data.version;
     size_t bytes = 0;
@@ -312,6 +320,19 @@ std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts
     for (const auto& [row, n] : data.rows) f->rows.emplace_back(row, 0, n);
     return std::shared_ptr<const FrozenRows>(std::move(f));
   });
+}
+
+std::shared_ptr<const FrozenRows> Coordinator::State::published_frozen(uint64_t table_id, const TableData& data) const {
+  if (!has_unpublished(table_id)) return newest_frozen(data);
+  auto f = std::make_shared<FrozenRows>();
+  f->version = data.version;
+  published_rows(table_id, data, [&](const Row& row, int64_t n) { f->rows.emplace_back(row, 0, n); });
+  return f;
+}
+
+dataflow::PartitionedSnapshot frozen_parts(std::shared_ptr<const FrozenRows> frozen, size_t parts) {
+  // Below this many rows one thread reads a part faster than the pool starts on it.
+  constexpr size_t kRowsPerPart = 16384;
   dataflow::PartitionedSnapshot ps;
   const size_t total = frozen->rows.size();
   ps.parts = std::max<size_t>(1, std::min(parts, total / kRowsPerPart));

@@ -100,6 +100,7 @@ void Executor::refuse_write_if_read_only(const char* what) {
 void Executor::rollback_block() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
+  st_.block_reads = {};
   st_.cursors.end_transaction(false);
   st_.pending.clear();
   st_.block.reset();
@@ -111,6 +112,7 @@ void Executor::rollback_block() {
 void Executor::commit_open_block() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
+  st_.block_reads = {};
   st_.cursors.end_transaction(true);
   st_.savepoints.clear();
   if (st_.txn == TransactionStatus::kInBlock && st_.block) {
