@@ -372,9 +372,13 @@ void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
   if (st_.pending.count(t->id)) return;  // the transaction's own writes are not in the index
   if (!writer_view_ && block_read_at_ts()) {
     // A transaction block reads the table as at its first read: the index only while it is
-    // unchanged since (and the table is kept for the block's later reads, block_pin).
+    // unchanged since. The table is kept for the block's later reads when its shared copy is
+    // current (free); a lookup does not copy the table (a later read after a change: 40001).
     if (changed_since_block_ts(t->id)) return;
-    block_pin(t->id, *t, *data);
+    if (!st_.block_reads.pinned.contains(t->id)) {
+      if (auto f = data->frozen.get(); f && f->version == data->version && !cs_.has_unpublished(t->id))
+        st_.block_reads.pinned.emplace(t->id, std::move(f));
+    }
   }
   auto eq = equalities(&e);
   std::vector<Datum> key;
