@@ -60,6 +60,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   std::vector<Datum> k;  // reused: no allocation per row
   // Keys are compared by SQL equality, as PostgreSQL's unique index does: numeric 1.5 and
   // 1.50, float -0.0 and 0.0, intervals of equal span are one key (table_key_of).
+  std::vector<Type> types;
   auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
     ds.clear();
     r.unpack_into(ds);
@@ -69,7 +70,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
       k.push_back(ds[c]);
       has_null |= ds[c].is_null();
     }
-    return canonical_key_of(k);
+    return canonical_key_of(k, types);
   };
   // Per canonical key: the change of its count, and the key as the last inserted row has it
   // (PostgreSQL's detail shows the value being inserted: "Key (k)=(1.50) already exists.").
@@ -79,6 +80,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   };
   for (size_t ki = 0; ki < keys.size(); ++ki) {
     const auto& cols = *keys[ki].first;
+    types = key_types(&t, cols);
     std::unordered_map<Row, KeyDelta, RowHash> delta;
     if (pending.size() + changes.size() >= kBulkRows) delta.reserve(pending.size() + changes.size());
     bool has_null = false;
