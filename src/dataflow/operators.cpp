@@ -324,10 +324,43 @@ bool is_variance_agg(AggKind k) {
 // Numeric sums. A numeric sum's display scale is PostgreSQL's (the largest scale among the
 // values present), so the number of values present per scale is counted: a value that left
 // takes its scale with it.
+//
+// Float input is answered as PostgreSQL answers it, bit for bit: PostgreSQL accumulates
+// doubles with the Youngs-Cramer algorithm (float8_accum in src/backend/utils/adt/float.c:
+// N, Sx and Sxx, each new value folded in as it comes), whose rounding depends on the order of
+// the values. `yc` is that accumulator over the values in the order they arrived; it answers
+// while the group has only ever grown (no retraction since it was empty), which is every
+// one-shot query and every insert-only view. A retraction cannot be undone in floating point
+// exactly, so from the first retraction until the group is empty again the answer comes from
+// the exact sums (the correctly rounded variance, which may differ from PostgreSQL's recomputed
+// one in the last digits).
+struct YoungsCramer {
+  double n = 0, sx = 0, sxx = 0;
+  bool valid = true;  // no retraction since the group was empty
+  // float8_accum for one finite value. REQUIRES: isfinite(x).
+  void add(double x) {
+    double old_n = n;
+    n += 1.0;
+    double old_sx = sx;
+    sx += x;
+    if (old_n > 0.0) {
+      double tmp = x * n - sx;
+      sxx += tmp * tmp / (n * old_n);
+      // PostgreSQL reports an overflow when finite inputs give infinite sums.
+      if (std::isinf(sx) || std::isinf(sxx)) {
+        if (!std::isinf(old_sx)) throw SqlError(sqlstate::kNumericValueOutOfRange, "value out of range: overflow");
+        sxx = std::numeric_limits<double>::quiet_NaN();
+      }
+    }
+  }
+};
+
 struct VarianceState {
   __int128 isum = 0, isum2 = 0;
   Numeric nsum, nsum2;
   int64_t scale_count[kNumericMaxDigits + 1] = {};
+  YoungsCramer yc;
+  int64_t inexact = 0;  // float values present that the exact sums could not take
 };
 
 // PostgreSQL's 1 GB field limit for an aggregate's value (string_agg, array_agg, jsonb_agg):
@@ -660,7 +693,23 @@ class ReduceOp final : public Operator {
         } else {
           char buf[40];
           auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);  // shortest round trip
-          add_numeric(numeric_parse_impl(std::string_view(buf, static_cast<size_t>(r.ptr - buf))));
+          // A double beyond numeric's 39 digits (1e300, 1e-300) has no exact sum here; while
+          // such values are present only the Youngs-Cramer accumulator can answer.
+          std::optional<Numeric> exact;
+          try {
+            exact = numeric_parse_impl(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
+          } catch (const SqlError&) {
+            vs.inexact = add_diffs(vs.inexact, diff);
+          }
+          if (exact) add_numeric(*exact);
+          // A value repeated more than a few times at once (a consolidated multiplicity) is no
+          // longer a sequence PostgreSQL would have read: the exact sums answer.
+          constexpr int64_t kMaxRepeat = 64;
+          if (diff > 0 && diff <= kMaxRepeat && vs.yc.valid) {
+            for (int64_t i = 0; i < diff; ++i) vs.yc.add(f);
+          } else {
+            vs.yc.valid = false;
+          }
         }
         break;
       }
@@ -668,6 +717,7 @@ class ReduceOp final : public Operator {
         throw SqlError(sqlstate::kFeatureNotSupported, "variance/stddev over this type is not supported");
     }
     s.count = add_diffs(s.count, diff);
+    if (s.count == 0) vs.yc = YoungsCramer{};  // empty again: PostgreSQL's order from here on
   }
 
   // PostgreSQL's numeric_stddev_internal / float8_var_samp and friends over the exact sums:
@@ -689,6 +739,14 @@ class ReduceOp final : public Operator {
       nan.scale = Numeric::kNaNScale;
       return Datum::from_numeric(nan);
     }
+    if (is_float && vs.yc.valid && vs.yc.n == static_cast<double>(n)) {
+      // float8_var_samp / float8_var_pop / float8_stddev_*: Sxx is never negative.
+      double r = vs.yc.sxx / (sample ? vs.yc.n - 1.0 : vs.yc.n);
+      return Datum::from_float(root ? std::sqrt(r) : r);
+    }
+    if (vs.inexact != 0)
+      throw SqlError(sqlstate::kNumericValueOutOfRange, "value out of range: overflow")
+          .with_detail("After a retraction the variance of floats beyond 39 significant digits is not kept.");
     Numeric sum, sum2;
     if (is_integer_type(a.arg.type.id)) {
       sum = numeric_of_int128(vs.isum);

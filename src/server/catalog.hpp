@@ -73,6 +73,9 @@ class FrozenRowsCache {
 
 // A new version number for a table's rows (unique across tables and resets).
 uint64_t next_table_version();
+// The version the next change of any table will take: every change after this call has a
+// version at least this (a transaction block's first read takes it, Executor::block_pin).
+uint64_t peek_table_version();
 
 // A table's rows: a multiset (row -> count), and for each key constraint (the primary key
 // first, then UNIQUE constraints) the number of rows per key value, to check uniqueness.

@@ -34,6 +34,11 @@
 
 namespace freshet::server {
 
+// The FrozenRows parts that worker threads scan (published_parts, a block's pinned tables).
+dataflow::PartitionedSnapshot frozen_parts(std::shared_ptr<const FrozenRows> frozen, size_t parts);
+// The table's newest rows as the shared FrozenRows (built on the first call after a change).
+std::shared_ptr<const FrozenRows> newest_frozen(const TableData& data);
+
 // The queue a SUBSCRIBE reads: changes (time, row, diff) and progress, bounded.
 struct SubscriptionQueue {
   std::mutex mu;
@@ -181,6 +186,12 @@ struct Coordinator::State {
   // REQUIRES: mu held (shared or exclusively) until the scan is done.
   std::optional<dataflow::PartitionedSnapshot> published_parts(uint64_t table_id, const TableData& data, size_t parts,
                                                                bool newest) const;
+  // The published contents of a table as one immutable copy that a transaction block keeps
+  // for its later reads (Executor::block_pin): the shared FrozenRows when no unpublished write
+  // touches the table, else a copy of published_rows. REQUIRES: mu held.
+  std::shared_ptr<const FrozenRows> published_frozen(uint64_t table_id, const TableData& data) const;
+  // Whether an unpublished write touches the table. REQUIRES: mu held.
+  bool has_unpublished(uint64_t table_id) const;
   // The published row of a key of a table with a primary key (key as table_row_key makes it).
   // REQUIRES: mu held.
   std::optional<Row> published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const;

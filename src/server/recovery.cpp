@@ -71,7 +71,7 @@ void Coordinator::State::recover() {
     if (o->kind != sql::ObjectKind::kIndex || !o->index_unique) continue;
     const sql::ObjectInfo* t = catalog.find(o->index_on);
     TableData* data = catalog.table_data(o->index_on);
-    if (t && data) add_unique_index(*t, *data, *o, count_keys(*data, o->index_key));
+    if (t && data) add_unique_index(*t, *data, *o, count_keys(t, *data, o->index_key));
   }
   // Sources: their tables' rows, and the position to resume from.
   for (const auto& s : loaded->sources) {

@@ -1,6 +1,7 @@
 #include "server/write_path.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cstdio>
 
@@ -21,8 +22,90 @@ Row table_row_key(const sql::ObjectInfo& t, const Row& row) {
 }
 
 namespace {
+// jsonb and numeric/float array text with every number outside string literals written
+// without trailing fractional zeros ("1.50" -> "1.5", "2.0" -> "2", "-0.0" and "-0" -> "0"):
+// equal numbers, equal text. Exponent forms are left as they are (PostgreSQL's jsonb and
+// numeric output never writes one; float8 output writes the shortest form, unique already).
+std::string canonical_number_text(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  bool in_string = false;
+  for (size_t i = 0; i < in.size();) {
+    char c = in[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < in.size()) out.push_back(in[++i]);
+      else if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    bool starts_number = (c >= '0' && c <= '9') || (c == '-' && i + 1 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '9');
+    bool after_word = !out.empty() && (std::isalnum(static_cast<unsigned char>(out.back())) || out.back() == '.' || out.back() == '_');
+    if (!starts_number || after_word) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < in.size() && (std::isdigit(static_cast<unsigned char>(in[j])) || in[j] == '.' || in[j] == 'e' || in[j] == 'E' ||
+                             ((in[j] == '+' || in[j] == '-') && (in[j - 1] == 'e' || in[j - 1] == 'E'))))
+      ++j;
+    std::string num(in.substr(i, j - i));
+    if (num.find('.') != std::string::npos && num.find_first_of("eE") == std::string::npos) {
+      while (num.back() == '0') num.pop_back();
+      if (num.back() == '.') num.pop_back();
+    }
+    if (num == "-0") num = "0";
+    out += num;
+    i = j;
+  }
+  return out;
+}
+
+bool text_needs_canonical(const Type& t) {
+  if (t.id == TypeId::kJsonb) return true;
+  auto el = array_element_type(t.id);
+  return el && (*el == TypeId::kNumeric || *el == TypeId::kFloat8 || *el == TypeId::kFloat4);
+}
+}  // namespace
+
+Row canonical_key_of(std::span<const Datum> key, std::span<const Type> types) {
+  std::string bytes;
+  bool texts = false;
+  for (size_t i = 0; i < types.size() && i < key.size(); ++i)
+    texts |= text_needs_canonical(types[i]) && key[i].kind() == PhysicalKind::kString;
+  if (!texts) {
+    dataflow::append_canonical_key(key, bytes);
+    return Row(std::move(bytes));
+  }
+  std::vector<std::string> held;  // the rewritten texts the datums borrow
+  held.reserve(key.size());
+  std::vector<Datum> ds(key.begin(), key.end());
+  for (size_t i = 0; i < types.size() && i < ds.size(); ++i) {
+    if (!text_needs_canonical(types[i]) || ds[i].kind() != PhysicalKind::kString) continue;
+    held.push_back(canonical_number_text(ds[i].as_string()));
+    ds[i] = Datum::from_string(held.back());
+  }
+  dataflow::append_canonical_key(ds, bytes);
+  return Row(std::move(bytes));
+}
+
+std::vector<Type> key_types(const sql::ObjectInfo* t, const std::vector<uint32_t>& cols) {
+  std::vector<Type> out;
+  if (!t) return out;
+  for (auto c : cols) out.push_back(c < t->columns.size() ? t->columns[c].type : Type(TypeId::kText));
+  return out;
+}
+
+namespace {
 template <typename Rows>
-void add_key_counts(KeyCounts& counts, const Rows& rows, const std::vector<uint32_t>& cols) {
+void add_key_counts(KeyCounts& counts, const Rows& rows, const std::vector<uint32_t>& cols, std::span<const Type> types) {
   std::vector<Datum> ds, k;
   for (const auto& [row, n] : rows) {
     ds.clear();
@@ -33,19 +116,19 @@ void add_key_counts(KeyCounts& counts, const Rows& rows, const std::vector<uint3
       k.push_back(ds[c]);
       has_null |= ds[c].is_null();
     }
-    if (!has_null) counts[Row::pack(k)] += n;
+    if (!has_null) counts[canonical_key_of(k, types)] += n;
   }
 }
 }  // namespace
 
-KeyCounts count_keys(const TableData& data, const std::vector<uint32_t>& cols) {
+KeyCounts count_keys(const sql::ObjectInfo* t, const TableData& data, const std::vector<uint32_t>& cols) {
   KeyCounts counts;
-  add_key_counts(counts, data.rows, cols);
+  add_key_counts(counts, data.rows, cols, key_types(t, cols));
   return counts;
 }
 
-void count_keys(KeyCounts& counts, const RowDiffs& diffs, const std::vector<uint32_t>& cols) {
-  add_key_counts(counts, diffs, cols);
+void count_keys(const sql::ObjectInfo* t, KeyCounts& counts, const RowDiffs& diffs, const std::vector<uint32_t>& cols) {
+  add_key_counts(counts, diffs, cols, key_types(t, cols));
 }
 
 void check_unique_index(const sql::ObjectInfo& t, const std::string& index, const std::vector<uint32_t>& cols,
@@ -80,10 +163,13 @@ void drop_unique_index(const sql::ObjectInfo& t, TableData& data, uint64_t index
   }
 }
 
-uint64_t next_table_version() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
+namespace {
+std::atomic<uint64_t> next_version{1};
+}  // namespace
+
+uint64_t next_table_version() { return next_version.fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t peek_table_version() { return next_version.load(std::memory_order_relaxed); }
 
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs) {
   data.version = next_table_version();
@@ -98,6 +184,8 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
     if (data.key_counts.size() < keys.size()) data.key_counts.resize(keys.size());
   }
   std::vector<Datum> ds, k;
+  std::vector<std::vector<Type>> types;
+  for (const auto* cols : keys) types.push_back(key_types(&t, *cols));
   if (diffs.size() >= kBulkRows) {
     // A bulk load (COPY, INSERT ... SELECT): room for it at once, not a rehash of every node
     // at each doubling of the maps.
@@ -146,7 +234,7 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
         }
         if (has_null) continue;
         auto& counts = data.key_counts[ki];
-        auto it = counts.try_emplace(Row::pack(k), 0).first;
+        auto it = counts.try_emplace(canonical_key_of(k, types[ki]), 0).first;
         it->second += diff;
         if (it->second == 0) counts.erase(it);
       }
@@ -290,13 +378,18 @@ void Coordinator::State::published_rows(uint64_t table_id, const TableData& data
 
 std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts(uint64_t table_id, const TableData& data,
                                                                                  size_t parts, bool newest) const {
-  if (!newest) {
-    for (const auto& u : unpublished)
-      if (!u->undone && u->changes.find(table_id) != u->changes.end()) return std::nullopt;
-  }
-  // Below this many rows one thread reads a part faster than the pool starts on it.
-  constexpr size_t kRowsPerPart = 16384;
-  std::shared_ptr<const FrozenRows> frozen = data.frozen.get_or_build(data.version, [&] {
+  if (!newest && has_unpublished(table_id)) return std::nullopt;
+  return frozen_parts(newest_frozen(data), parts);
+}
+
+bool Coordinator::State::has_unpublished(uint64_t table_id) const {
+  for (const auto& u : unpublished)
+    if (!u->undone && u->changes.find(table_id) != u->changes.end()) return true;
+  return false;
+}
+
+std::shared_ptr<const FrozenRows> newest_frozen(const TableData& data) {
+  return data.frozen.get_or_build(data.version, [&] {
     auto f = std::make_shared<FrozenRows>();
     f->version = data.version;
     size_t bytes = 0;
@@ -306,6 +399,19 @@ std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts
     for (const auto& [row, n] : data.rows) f->rows.emplace_back(row, 0, n);
     return std::shared_ptr<const FrozenRows>(std::move(f));
   });
+}
+
+std::shared_ptr<const FrozenRows> Coordinator::State::published_frozen(uint64_t table_id, const TableData& data) const {
+  if (!has_unpublished(table_id)) return newest_frozen(data);
+  auto f = std::make_shared<FrozenRows>();
+  f->version = data.version;
+  published_rows(table_id, data, [&](const Row& row, int64_t n) { f->rows.emplace_back(row, 0, n); });
+  return f;
+}
+
+dataflow::PartitionedSnapshot frozen_parts(std::shared_ptr<const FrozenRows> frozen, size_t parts) {
+  // Below this many rows one thread reads a part faster than the pool starts on it.
+  constexpr size_t kRowsPerPart = 16384;
   dataflow::PartitionedSnapshot ps;
   const size_t total = frozen->rows.size();
   ps.parts = std::max<size_t>(1, std::min(parts, total / kRowsPerPart));

@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "common/error.hpp"
 #include "server/catalog.hpp"
@@ -68,6 +69,16 @@ struct UnpublishedWrite {
 // tables: canonically, as their connectors look them up). REQUIRES: t has a primary key.
 Row table_row_key(const sql::ObjectInfo& t, const Row& row);
 
+// The key under which key_counts counts a key constraint's values: the key's datums packed in
+// their canonical form (dataflow::append_canonical_key), so that values SQL calls equal are one
+// key, as in PostgreSQL's unique indexes: numeric 1.5 and 1.50, float -0.0 and 0.0, intervals
+// of equal span ('1 day' and '24 hours', '1 mon' and '30 days'); with the key's types, also
+// jsonb numbers ('1.0' and '1', '{"a": 1.50}' and '{"a": 1.5}') and numeric and float arrays
+// ('{1.5}' and '{1.50}'), whose text keeps the scale as written (canonical_number_text).
+Row canonical_key_of(std::span<const Datum> key, std::span<const Type> types = {});
+// The key columns' types of a table (empty when t is null).
+std::vector<Type> key_types(const sql::ObjectInfo* t, const std::vector<uint32_t>& cols);
+
 // Applies row diffs to a table's contents and key indexes: removals first, then insertions, so
 // that an upsert's -old/+new pair leaves the new row under its key in either order.
 // REQUIRES: write_mu held and mu held exclusively (or start-up, single-threaded).
@@ -81,8 +92,8 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
 using KeyCounts = std::unordered_map<Row, int64_t, RowHash>;
 // A write of at least this many row changes reserves its hash maps up front (bulk loads).
 inline constexpr size_t kBulkRows = 1024;
-KeyCounts count_keys(const TableData& data, const std::vector<uint32_t>& cols);
-void count_keys(KeyCounts& counts, const RowDiffs& diffs, const std::vector<uint32_t>& cols);
+KeyCounts count_keys(const sql::ObjectInfo* t, const TableData& data, const std::vector<uint32_t>& cols);
+void count_keys(const sql::ObjectInfo* t, KeyCounts& counts, const RowDiffs& diffs, const std::vector<uint32_t>& cols);
 void check_unique_index(const sql::ObjectInfo& t, const std::string& index, const std::vector<uint32_t>& cols,
                         const KeyCounts& counts);
 void add_unique_index(const sql::ObjectInfo& t, TableData& data, const sql::ObjectInfo& index, KeyCounts counts);

@@ -167,7 +167,7 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
   // staged) must not repeat a non-NULL key; writes check it from then on.
   KeyCounts key_counts;
   if (unique && catalog_->table_data(on_id) != nullptr) {  // null: a table created in this block
-    key_counts = count_keys(*catalog_->table_data(on_id), key);
+    key_counts = count_keys(on, *catalog_->table_data(on_id), key);
     check_unique_index(*on, name, key, key_counts);
   }
   ObjectInfo obj;

@@ -188,6 +188,20 @@ struct Session::State {
   // and another isolation level must be set before that. Reset when the block ends.
   std::optional<bool> txn_read_only;
   bool txn_queried = false;
+  // Every read of a block reads at one timestamp (Materialize's model; src/server/README.md
+  // "Transaction blocks"): the first read of the block takes `ts` (now_ts) and the version the
+  // next table change will take; the tables it reads are kept (`pinned`) for the later reads.
+  // A later read reads pinned tables from their copy, and other tables as they are when no
+  // change reached them since `ts`; a view whose inputs changed since is computed from them.
+  // Reset when the block ends (and unused once the block wrote: its reads are at the newest
+  // time plus its own writes).
+  struct BlockReads {
+    bool started = false;
+    uint64_t ts = 0;
+    uint64_t version = 0;
+    std::vector<uint64_t> dirty;  // tables with unpublished writes at the first read
+    std::map<uint64_t, std::shared_ptr<const FrozenRows>> pinned;
+  } block_reads;
   std::atomic<bool> cancelled{false};
   // The session ran SET transaction_isolation = 'serializable' (Materialize's serializable:
   // reads of one dataflow do not wait for it); by default reads are strict serializable.
@@ -444,6 +458,19 @@ class Executor {
   // Returns that dataflow's id, or 0.
   uint64_t serializable_read_of(const dataflow::RelExpr& plan);
   uint64_t no_wait_id_ = 0;
+
+  // A transaction block's reads at one timestamp (Session::State::BlockReads; block_reads.cpp).
+  // Whether this read is one of them: in a block that has not written nor run DDL, not a
+  // writer's evaluation. Starts the block's reads at this statement when it is the first.
+  // REQUIRES: mu held (shared or exclusively) for the whole statement.
+  bool block_read_at_ts();
+  // The table as the block reads it: its pinned copy, or (pinned now) its published contents
+  // when no change reached it since the block's first read; 40001 otherwise.
+  std::shared_ptr<const FrozenRows> block_pin(uint64_t id, const ObjectInfo& o, const TableData& data);
+  // Whether the contents of id (a table, or a view through its inputs) may differ from those
+  // at the block's timestamp.
+  bool changed_since_block_ts(uint64_t id, int depth = 0);
+  bool block_reads_started_here_ = false;  // this statement is the block's first read
 
   Coordinator::State& cs_;
   Session::State& st_;

@@ -23,13 +23,22 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
     }
     if (TableData* t = cat.table_data(id)) {
       if (const ObjectInfo* o = cat.find(id)) cs_.check_table_readable(*o);
+      const ObjectInfo* o = cat.find(id);
       if (writer_view_) {
         for (const auto& [row, n] : t->rows) emit(row, n);
+      } else if (o && o->kind == ObjectKind::kTable && block_read_at_ts()) {
+        for (const auto& u : block_pin(id, *o, *t)->rows) emit(Row(u.row), u.diff);
       } else {
         cs_.published_rows(id, *t, emit);
       }
     }
-    if (Maintained* m = cs_.read_maintained(id, &st_.cancelled, id != no_wait_id_)) {
+    if (const ObjectInfo* o = catalog_->find(id);
+        o && (o->kind == ObjectKind::kView || o->kind == ObjectKind::kMaterializedView) && block_read_at_ts() &&
+        changed_since_block_ts(id)) {
+      // A later read of a transaction block, of a view whose inputs changed since the block's
+      // first read: computed from the inputs as the block reads them.
+      for (const auto& [row, n] : dataflow::run_oneshot(plan_for_object(*o), snapshot_fn(), ctx_, query_limits())) emit(row, n);
+    } else if (Maintained* m = cs_.read_maintained(id, &st_.cancelled, id != no_wait_id_)) {
       std::shared_lock sl(m->state_mu);
       m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
     } else if (const ObjectInfo* o = catalog_->find(id); o && o->kind == ObjectKind::kMaterializedView) {
@@ -53,6 +62,7 @@ dataflow::PartitionFn Executor::partition_fn() {
     const ObjectInfo* o = cat.find(id);
     if (o == nullptr || o->kind != ObjectKind::kTable) return std::nullopt;
     cs_.check_table_readable(*o);
+    if (!writer_view_ && block_read_at_ts()) return frozen_parts(block_pin(id, *o, *t), parts);
     return cs_.published_parts(id, *t, parts, writer_view_);
   };
 }
@@ -87,6 +97,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
   {
     dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
     ctx_.logical_time_ms = as_of_time_.value_or(cs_.now_ts);  // AS OF of a constant query
+    if (block_read_at_ts()) ctx_.logical_time_ms = st_.block_reads.ts;  // a block reads at one time
     no_wait_id_ = serializable_read_of(plan);
     if (!try_fast_path(plan, result)) {
       rewrite_point_lookups(plan);
@@ -302,6 +313,7 @@ std::string Executor::fast_path_index(const dataflow::RelExpr& plan) {
 bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out) {
   FastPath fp = match_fast_path(plan);
   if (!fp.get) return false;
+  if (block_read_at_ts() && changed_since_block_ts(fp.get->collection_id)) return false;  // computed at the block's ts
   Maintained* m = cs_.read_maintained(fp.get->collection_id, &st_.cancelled, fp.get->collection_id != no_wait_id_);
   if (!m) return false;
   std::shared_lock sl(m->state_mu);
@@ -358,6 +370,16 @@ void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
   TableData* data = catalog_->table_data(get.collection_id);
   if (!t || !data || t->kind != ObjectKind::kTable || t->primary_key.empty() || t->source_id != 0) return;
   if (st_.pending.count(t->id)) return;  // the transaction's own writes are not in the index
+  if (!writer_view_ && block_read_at_ts()) {
+    // A transaction block reads the table as at its first read: the index only while it is
+    // unchanged since. The table is kept for the block's later reads when its shared copy is
+    // current (free); a lookup does not copy the table (a later read after a change: 40001).
+    if (changed_since_block_ts(t->id)) return;
+    if (!st_.block_reads.pinned.contains(t->id)) {
+      if (auto f = data->frozen.get(); f && f->version == data->version && !cs_.has_unpublished(t->id))
+        st_.block_reads.pinned.emplace(t->id, std::move(f));
+    }
+  }
   auto eq = equalities(&e);
   std::vector<Datum> key;
   bool no_match = false;

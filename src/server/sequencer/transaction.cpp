@@ -100,6 +100,7 @@ void Executor::refuse_write_if_read_only(const char* what) {
 void Executor::rollback_block() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
+  st_.block_reads = {};
   st_.cursors.end_transaction(false);
   st_.pending.clear();
   st_.block.reset();
@@ -111,6 +112,7 @@ void Executor::rollback_block() {
 void Executor::commit_open_block() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
+  st_.block_reads = {};
   st_.cursors.end_transaction(true);
   st_.savepoints.clear();
   if (st_.txn == TransactionStatus::kInBlock && st_.block) {
@@ -230,8 +232,8 @@ void Executor::commit_block() {
     if (!idx || idx->kind != ObjectKind::kIndex || !idx->index_unique) continue;
     const ObjectInfo* t = block->catalog->find(idx->index_on);
     TableData* data = cs_.catalog.table_data(idx->index_on);  // null: created in the block
-    KeyCounts counts = data ? count_keys(*data, idx->index_key) : KeyCounts{};
-    if (auto it = staged_.find(idx->index_on); it != staged_.end()) count_keys(counts, it->second, idx->index_key);
+    KeyCounts counts = data ? count_keys(t, *data, idx->index_key) : KeyCounts{};
+    if (auto it = staged_.find(idx->index_on); it != staged_.end()) count_keys(t, counts, it->second, idx->index_key);
     if (t) check_unique_index(*t, idx->name, idx->index_key, counts);
   }
   catalog_ = &cs_.catalog;
@@ -280,7 +282,7 @@ void Executor::commit_block() {
       if (!idx || idx->kind != ObjectKind::kIndex || !idx->index_unique) continue;
       const ObjectInfo* t = cs_.catalog.find(idx->index_on);
       if (TableData* data = cs_.catalog.table_data(idx->index_on); t && data)
-        add_unique_index(*t, *data, *idx, count_keys(*data, idx->index_key));
+        add_unique_index(*t, *data, *idx, count_keys(t, *data, idx->index_key));
     }
     for (uint64_t id : diff.changed) cs_.catalog.replace_committed(id, *block->catalog->find(id));  // maybe renamed
     if (block->catalog->roles_changed()) cs_.catalog.restore_roles(block->catalog->roles());

@@ -58,6 +58,9 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   for (const auto& u : data->unique_indexes) keys.push_back({&u.columns, u.name});
   if (data->key_counts.size() < keys.size()) data->key_counts.resize(keys.size());
   std::vector<Datum> k;  // reused: no allocation per row
+  // Keys are compared by SQL equality, as PostgreSQL's unique index does: numeric 1.5 and
+  // 1.50, float -0.0 and 0.0, intervals of equal span are one key (table_key_of).
+  std::vector<Type> types;
   auto key_of = [&](const Row& r, const std::vector<uint32_t>& cols, bool& has_null) {
     ds.clear();
     r.unpack_into(ds);
@@ -67,27 +70,35 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
       k.push_back(ds[c]);
       has_null |= ds[c].is_null();
     }
-    return Row::pack(k);
+    return canonical_key_of(k, types);
+  };
+  // Per canonical key: the change of its count, and the key as the last inserted row has it
+  // (PostgreSQL's detail shows the value being inserted: "Key (k)=(1.50) already exists.").
+  struct KeyDelta {
+    int64_t diff = 0;
+    std::optional<Row> shown;
   };
   for (size_t ki = 0; ki < keys.size(); ++ki) {
     const auto& cols = *keys[ki].first;
-    std::unordered_map<Row, int64_t, RowHash> delta;
+    types = key_types(&t, cols);
+    std::unordered_map<Row, KeyDelta, RowHash> delta;
     if (pending.size() + changes.size() >= kBulkRows) delta.reserve(pending.size() + changes.size());
     bool has_null = false;
-    for (const auto& [row, diff] : pending) {
-      Row k = key_of(row, cols, has_null);
-      if (!has_null) delta[k] += diff;
-    }
-    for (const auto& [row, diff] : changes) {
-      Row k = key_of(row, cols, has_null);
-      if (!has_null) delta[k] += diff;
-    }
+    auto add = [&](const Row& row, int64_t diff) {
+      Row ck = key_of(row, cols, has_null);
+      if (has_null) return;
+      KeyDelta& kd = delta[ck];
+      kd.diff += diff;
+      if (diff > 0) kd.shown = Row::pack(k);
+    };
+    for (const auto& [row, diff] : pending) add(row, diff);
+    for (const auto& [row, diff] : changes) add(row, diff);
     for (const auto& [key, d] : delta) {
       auto it = data->key_counts[ki].find(key);
       int64_t base = it == data->key_counts[ki].end() ? 0 : it->second;
-      if (base + d > 1) {
+      if (base + d.diff > 1) {
         std::string names, vals;
-        std::vector<Datum> kd = key.unpack();
+        std::vector<Datum> kd = (d.shown ? *d.shown : key).unpack();
         for (size_t i = 0; i < cols.size(); ++i) {
           if (i) {
             names += ", ";

@@ -51,7 +51,9 @@ const sqlInt = (lo, hi, pNull = 0.1) => nullable(pNull, () => String(ri(lo, hi))
 const sqlText = (pNull = 0.1) => nullable(pNull, () => `'${pick(WORDS)}'`);
 const sqlNum = (pNull = 0.1) => nullable(pNull, () => {
   const v = ri(-500, 2000) / pick([1, 10, 100]);
-  return `${v}`;
+  // Some values with trailing zeros (1.50, 2.0): equal in value to others, not in text.
+  const s = `${v}`;
+  return chance(0.3) ? (s.includes('.') ? `${s}0` : `${s}.0`) : s;
 });
 
 const DDL = [
@@ -103,6 +105,13 @@ const SHAPES = [
   { name: 'intersect_all', sql: 'SELECT v FROM t3 INTERSECT ALL SELECT c FROM t2' },
   { name: 'cte', sql: `WITH big AS (SELECT a, sum(n) AS sn FROM t1 GROUP BY a)
       SELECT t2.id, big.sn FROM t2 JOIN big ON big.a = t2.a WHERE big.sn > 10` },
+  // Keys equal in value but written differently (issue 10): numeric keys with and without
+  // trailing zeros (sqlNum) grouped, joined and made distinct; float variance (Youngs-Cramer,
+  // the exact sums after a retraction; compared to 12 digits).
+  { name: 'num_keys', sql: `SELECT w, count(*) AS cnt, sum(v) AS sv, var_samp(v::float8) AS vv,
+      stddev_pop(w::float8) AS sw FROM t3 GROUP BY w` },
+  { name: 'num_join', sql: `SELECT t1.id, t3.k, t3.v FROM t1 JOIN t3 ON t1.n = t3.w` },
+  { name: 'num_distinct', sql: `SELECT DISTINCT w FROM t3` },
   // Window functions (issue 10): every ORDER BY inside OVER breaks ties down to identical rows,
   // and ROWS frames of one query share one window (the copies of a duplicate row may take
   // their positions in different orders in two windows), so the answer is one multiset.
