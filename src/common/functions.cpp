@@ -272,7 +272,7 @@ Datum m_sign_f8(Args a, EvalContext&) {
 Datum m_sign_n(Args a, EvalContext&) {
   Numeric n = a[0].as_numeric();
   if (n.is_nan()) return a[0];
-  return Datum::from_numeric(numeric_from_int(n.mantissa > 0 ? 1 : (n.mantissa < 0 ? -1 : 0)));
+  return Datum::from_numeric(numeric_from_int(numeric_sign(n)));
 }
 Datum m_sqrt_f8(Args a, EvalContext&) {
   double v = a[0].as_float();
@@ -282,7 +282,7 @@ Datum m_sqrt_f8(Args a, EvalContext&) {
 Datum m_sqrt_n(Args a, EvalContext&) {
   Numeric n = a[0].as_numeric();
   if (n.is_nan()) return a[0];
-  if (n.mantissa < 0) throw_error("2201F", "cannot take square root of a negative number");
+  if (numeric_sign(n) < 0) throw_error("2201F", "cannot take square root of a negative number");
   // PostgreSQL's numeric_sqrt scale: from the base-10000 weight of the argument.
   long double v = num_ld(n);
   int dweight = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(v)));
@@ -305,16 +305,16 @@ Datum m_pow_f8(Args a, EvalContext&) {
 Datum m_pow_n(Args a, EvalContext&) {
   Numeric x = a[0].as_numeric(), y = a[1].as_numeric();
   if (x.is_nan() || y.is_nan()) return Datum::from_numeric(numeric_parse("NaN"));
-  if (x.mantissa == 0 && y.mantissa < 0) throw_error("2201F", "zero raised to a negative power is undefined");
+  if (numeric_sign(x) == 0 && numeric_sign(y) < 0) throw_error("2201F", "zero raised to a negative power is undefined");
   Numeric yi = numeric_trunc(y, 0);
   bool integral = numeric_compare(yi, y) == 0;
-  if (x.mantissa < 0 && !integral)
+  if (numeric_sign(x) < 0 && !integral)
     throw_error("2201F", "a negative number raised to a non-integer power yields a complex result");
   long double r = std::pow(num_ld(x), num_ld(y));
   // An integral power is computed exactly below, so its scale may reach 39 (pow(9e-39, 1)).
   int rscale = integral ? std::clamp(std::max(16, static_cast<int>(x.scale)), 0, kNumericMaxDigits)
                         : transcendental_scale(r, {x.scale, y.scale});
-  if (integral && y.mantissa >= 0 && numeric_compare(y, numeric_from_int(128)) <= 0) {
+  if (integral && numeric_sign(y) >= 0 && numeric_compare(y, numeric_from_int(128)) <= 0) {
     // Exact by repeated multiplication while it fits.
     Numeric acc = numeric_from_int(1);
     int64_t e = numeric_to_int(y);
@@ -380,7 +380,7 @@ Datum m_log_n2(Args a, EvalContext&) {
 }
 Datum m_div_n(Args a, EvalContext&) {
   Numeric x = a[0].as_numeric(), y = a[1].as_numeric();
-  if (!y.is_nan() && y.mantissa == 0) throw_error(sqlstate::kDivisionByZero, "division by zero");
+  if (!y.is_nan() && numeric_sign(y) == 0) throw_error(sqlstate::kDivisionByZero, "division by zero");
   if (x.is_nan() || y.is_nan()) return Datum::from_numeric(numeric_parse("NaN"));
   // Truncated quotient: (x - x mod y) / y is exact.
   Numeric q = numeric_div(numeric_sub(x, numeric_mod(x, y)), y);

@@ -60,20 +60,6 @@ class Reader {
   size_t pos_ = 0;
 };
 
-std::string u128_to_digits(u128 v) {
-  if (v == 0) return "0";
-  char buf[40];
-  int n = 0;
-  while (v > 0) {
-    buf[n++] = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  }
-  std::string s;
-  s.reserve(static_cast<size_t>(n));
-  for (int i = n - 1; i >= 0; --i) s.push_back(buf[i]);
-  return s;
-}
-
 constexpr uint16_t kNumericPos = 0x0000;
 constexpr uint16_t kNumericNeg = 0x4000;
 constexpr uint16_t kNumericNaN = 0xC000;
@@ -90,10 +76,9 @@ void encode_numeric(const Numeric& n, std::string& out) {
     put_u16(out, 0);
     return;
   }
-  bool negative = n.mantissa < 0;
-  u128 mag = negative ? -static_cast<u128>(n.mantissa) : static_cast<u128>(n.mantissa);
+  bool negative = numeric_sign(n) < 0;
   size_t scale = static_cast<size_t>(n.scale);
-  std::string s = u128_to_digits(mag);
+  std::string s = numeric_abs_digits(n);
   if (s.size() <= scale) s.insert(0, scale + 1 - s.size(), '0');
   std::string int_part = s.substr(0, s.size() - scale);
   std::string frac = s.substr(s.size() - scale);
