@@ -212,13 +212,31 @@ void add_comparisons(Registry& r, Type l, Type rt) {
 // ---------------------------------------------------------------------------------------------
 // Math functions
 
-Numeric to_num_ld(long double v, int rscale) {
+// `integral_is_exact`: an integer v is the exact answer (log10 and log snap near-integers).
+Numeric to_num_ld(long double v, int rscale, bool integral_is_exact = false) {
   if (!std::isfinite(v)) throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
   if (rscale > kNumericMaxPrecision) rscale = kNumericMaxPrecision;
   if (rscale < 0) rscale = 0;
   char buf[512];
   int n = std::snprintf(buf, sizeof buf, "%.*Lf", rscale, v);
   if (n < 0 || n >= static_cast<int>(sizeof buf)) throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
+  // long double holds 18 significant decimal digits (LDBL_DIG): where PostgreSQL's result
+  // scale asks for more (an argument of large scale, log(9e38, 1e-39)), the digits past the
+  // 18th would be noise, so refuse rather than print a wrong value.
+  int significant = 0;
+  bool leading = true;
+  for (const char* c = buf; *c; ++c) {
+    if (*c < '0' || *c > '9') continue;
+    if (leading && *c == '0') continue;
+    leading = false;
+    ++significant;
+  }
+  if (significant > 18 && !(integral_is_exact && v == std::nearbyint(v))) {
+    throw SqlError(sqlstate::kFeatureNotSupported,
+                   "this numeric result needs " + std::to_string(significant) +
+                       " significant digits; Freshet computes ln, log, exp and non-integral powers of numeric to 18")
+        .with_detail("PostgreSQL's result scale grows with the arguments' scale; round the arguments or cast them to double precision.");
+  }
   // A rounded result (PostgreSQL rounds these too): give up fractional digits rather than
   // exceed numeric's 38 significant digits (numeric_parse refuses to round).
   int digits = 0;
@@ -322,7 +340,8 @@ Datum m_pow_n(Args a, EvalContext&) {
     return Datum::from_numeric(numeric_round(acc, rscale));
   }
   if (std::isinf(r)) throw_error(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
-  return Datum::from_numeric(to_num_ld(r, rscale));
+  // pow(1, y) is exactly 1 whatever y's scale.
+  return Datum::from_numeric(to_num_ld(r, rscale, numeric_compare(x, numeric_from_int(1)) == 0));
 }
 Datum m_exp_f8(Args a, EvalContext&) {
   double r = std::exp(a[0].as_float());
@@ -364,7 +383,7 @@ Datum m_log10_n(Args a, EvalContext&) {
   long double r = std::log10(v);
   long double rr = std::nearbyint(r);
   if (std::fabs(r - rr) < 1e-15L) r = rr;
-  return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {n.scale})));
+  return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {n.scale}), true));
 }
 Datum m_log_n2(Args a, EvalContext&) {
   Numeric b = a[0].as_numeric(), x = a[1].as_numeric();
@@ -376,7 +395,7 @@ Datum m_log_n2(Args a, EvalContext&) {
   long double r = std::log(xv) / std::log(bv);
   long double rr = std::nearbyint(r);
   if (std::fabs(r - rr) < 1e-15L) r = rr;
-  return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {b.scale, x.scale})));
+  return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {b.scale, x.scale}), true));
 }
 Datum m_div_n(Args a, EvalContext&) {
   Numeric x = a[0].as_numeric(), y = a[1].as_numeric();

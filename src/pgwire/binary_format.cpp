@@ -148,7 +148,7 @@ Numeric decode_numeric(Reader& r) {
     s.append(buf, 4);
   }
   r.end();
-  int scale = dscale > kNumericMaxPrecision ? kNumericMaxPrecision : dscale;
+  int scale = dscale > kNumericMaxDigits ? kNumericMaxDigits : dscale;
   // value = S * 10^(4 * (weight - ndigits + 1)); mantissa = value * 10^scale, truncated.
   long exponent = 4L * (weight - ndigits + 1) + scale;
   if (exponent < 0) {
@@ -159,16 +159,14 @@ Numeric decode_numeric(Reader& r) {
   size_t nz = s.find_first_not_of('0');
   s.erase(0, nz == std::string::npos ? s.size() : nz);
   if (s.empty()) return Numeric{0, static_cast<int16_t>(scale)};
-  if (s.size() + static_cast<size_t>(exponent) > static_cast<size_t>(kNumericMaxPrecision)) {
+  if (s.size() + static_cast<size_t>(exponent) > static_cast<size_t>(kNumericMaxDigits)) {
     throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
   }
   s.append(static_cast<size_t>(exponent), '0');
-  u128 mag = 0;
-  for (char c : s) mag = mag * 10 + static_cast<u128>(c - '0');
-  Numeric n;
-  n.mantissa = sign == kNumericNeg ? -static_cast<__int128>(mag) : static_cast<__int128>(mag);
-  n.scale = static_cast<int16_t>(scale);
-  return n;
+  // The mantissa's digits at `scale`: 39 digits may pass 2^127 (Numeric::ext), so numeric.cpp
+  // builds the value.
+  std::string text = (sign == kNumericNeg ? "-" : "") + s + "e-" + std::to_string(scale);
+  return numeric_parse_impl(text);
 }
 
 // Element type of the array types Freshet has.
