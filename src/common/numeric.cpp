@@ -728,7 +728,15 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
   while (true) {
     U256 num = mul_pow10_checked(ma, e);
     bool exact = false;
-    U256 q = num.div_round_wide(mb, &exact);
+    U256 q;
+    u128 q128;
+    // A divisor below 2^128 with a quotient below 2^128 (nearly always): the 128-bit remainder
+    // loop; else the 256-bit one.
+    if (mb.hi == 0 && num.div_round(mb.lo, q128, &exact)) {
+      q = U256::of(q128);
+    } else {
+      q = num.div_round_wide(mb, &exact);
+    }
     if (q.fits_mantissa()) {
       if (rscale < pg_rscale && !exact) {
         if (q.is_zero()) underflow();
