@@ -11,11 +11,18 @@
 
 namespace freshet {
 
-// Exact decimal: mantissa * 10^-scale, |mantissa| < 2^127, 0 <= scale <= 39 (numeric.hpp has
-// the arithmetic). NaN is represented by scale == kNaNScale.
+// Exact decimal: (ext * 2^128 + mantissa) * 10^-scale, 0 <= scale <= 39, at most 39 significant
+// digits (numeric.hpp has the arithmetic). NaN is represented by scale == kNaNScale.
+// Every value below 2^127 in magnitude has ext == 0 and is just `mantissa`; only the 39-digit
+// values from 2^127 (about 1.7e38) up to 10^39 - 1 are "wide": mantissa holds the low 128 bits
+// of the two's-complement value and ext (-4..4) the rest. The encoding is canonical (one
+// (mantissa, ext) per value), so code that builds a Numeric from an __int128 leaves ext at 0;
+// code that reads `mantissa` directly must first check ext == 0 (numeric.hpp's helpers do not
+// need to).
 struct Numeric {
   __int128 mantissa = 0;
   int16_t scale = 0;
+  int8_t ext = 0;
   static constexpr int16_t kNaNScale = -1;
   bool is_nan() const { return scale == kNaNScale; }
 };
@@ -44,6 +51,7 @@ class Datum {
     Datum d(PhysicalKind::kNumeric);
     std::memcpy(d.u_.bytes, &n.mantissa, 16);
     d.aux_ = n.scale;
+    d.aux_ext_ = n.ext;
     return d;
   }
   // The bytes must outlive the Datum (a Row or an Arena owns them).
@@ -80,6 +88,7 @@ class Datum {
     Numeric n;
     std::memcpy(&n.mantissa, u_.bytes, 16);
     n.scale = aux_;
+    n.ext = aux_ext_;
     return n;
   }
   std::string_view as_string() const { return std::string_view(u_.s.ptr, u_.s.len); }
@@ -94,6 +103,7 @@ class Datum {
   explicit constexpr Datum(PhysicalKind k) : kind_(k) {}
 
   PhysicalKind kind_;
+  int8_t aux_ext_ = 0;  // numeric ext (the high bits of a 39-digit mantissa); fills padding
   int16_t aux_ = 0;  // numeric scale
   union U {
     int64_t i;

@@ -212,13 +212,31 @@ void add_comparisons(Registry& r, Type l, Type rt) {
 // ---------------------------------------------------------------------------------------------
 // Math functions
 
-Numeric to_num_ld(long double v, int rscale) {
+// `integral_is_exact`: an integer v is the exact answer (log10 and log snap near-integers).
+Numeric to_num_ld(long double v, int rscale, bool integral_is_exact = false) {
   if (!std::isfinite(v)) throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
   if (rscale > kNumericMaxPrecision) rscale = kNumericMaxPrecision;
   if (rscale < 0) rscale = 0;
   char buf[512];
   int n = std::snprintf(buf, sizeof buf, "%.*Lf", rscale, v);
   if (n < 0 || n >= static_cast<int>(sizeof buf)) throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
+  // long double holds 18 significant decimal digits (LDBL_DIG): where PostgreSQL's result
+  // scale asks for more (an argument of large scale, log(9e38, 1e-39)), the digits past the
+  // 18th would be noise, so refuse rather than print a wrong value.
+  int significant = 0;
+  bool leading = true;
+  for (const char* c = buf; *c; ++c) {
+    if (*c < '0' || *c > '9') continue;
+    if (leading && *c == '0') continue;
+    leading = false;
+    ++significant;
+  }
+  if (significant > 18 && !(integral_is_exact && v == std::nearbyint(v))) {
+    throw SqlError(sqlstate::kFeatureNotSupported,
+                   "this numeric result needs " + std::to_string(significant) +
+                       " significant digits; Freshet computes ln, log, exp and non-integral powers of numeric to 18")
+        .with_detail("PostgreSQL's result scale grows with the arguments' scale; round the arguments or cast them to double precision.");
+  }
   // A rounded result (PostgreSQL rounds these too): give up fractional digits rather than
   // exceed numeric's 38 significant digits (numeric_parse refuses to round).
   int digits = 0;
@@ -272,7 +290,7 @@ Datum m_sign_f8(Args a, EvalContext&) {
 Datum m_sign_n(Args a, EvalContext&) {
   Numeric n = a[0].as_numeric();
   if (n.is_nan()) return a[0];
-  return Datum::from_numeric(numeric_from_int(n.mantissa > 0 ? 1 : (n.mantissa < 0 ? -1 : 0)));
+  return Datum::from_numeric(numeric_from_int(numeric_sign(n)));
 }
 Datum m_sqrt_f8(Args a, EvalContext&) {
   double v = a[0].as_float();
@@ -282,7 +300,7 @@ Datum m_sqrt_f8(Args a, EvalContext&) {
 Datum m_sqrt_n(Args a, EvalContext&) {
   Numeric n = a[0].as_numeric();
   if (n.is_nan()) return a[0];
-  if (n.mantissa < 0) throw_error("2201F", "cannot take square root of a negative number");
+  if (numeric_sign(n) < 0) throw_error("2201F", "cannot take square root of a negative number");
   // PostgreSQL's numeric_sqrt scale: from the base-10000 weight of the argument.
   long double v = num_ld(n);
   int dweight = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(v)));
@@ -305,16 +323,16 @@ Datum m_pow_f8(Args a, EvalContext&) {
 Datum m_pow_n(Args a, EvalContext&) {
   Numeric x = a[0].as_numeric(), y = a[1].as_numeric();
   if (x.is_nan() || y.is_nan()) return Datum::from_numeric(numeric_parse("NaN"));
-  if (x.mantissa == 0 && y.mantissa < 0) throw_error("2201F", "zero raised to a negative power is undefined");
+  if (numeric_sign(x) == 0 && numeric_sign(y) < 0) throw_error("2201F", "zero raised to a negative power is undefined");
   Numeric yi = numeric_trunc(y, 0);
   bool integral = numeric_compare(yi, y) == 0;
-  if (x.mantissa < 0 && !integral)
+  if (numeric_sign(x) < 0 && !integral)
     throw_error("2201F", "a negative number raised to a non-integer power yields a complex result");
   long double r = std::pow(num_ld(x), num_ld(y));
   // An integral power is computed exactly below, so its scale may reach 39 (pow(9e-39, 1)).
   int rscale = integral ? std::clamp(std::max(16, static_cast<int>(x.scale)), 0, kNumericMaxDigits)
                         : transcendental_scale(r, {x.scale, y.scale});
-  if (integral && y.mantissa >= 0 && numeric_compare(y, numeric_from_int(128)) <= 0) {
+  if (integral && numeric_sign(y) >= 0 && numeric_compare(y, numeric_from_int(128)) <= 0) {
     // Exact by repeated multiplication while it fits.
     Numeric acc = numeric_from_int(1);
     int64_t e = numeric_to_int(y);
@@ -322,7 +340,8 @@ Datum m_pow_n(Args a, EvalContext&) {
     return Datum::from_numeric(numeric_round(acc, rscale));
   }
   if (std::isinf(r)) throw_error(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
-  return Datum::from_numeric(to_num_ld(r, rscale));
+  // pow(1, y) is exactly 1 whatever y's scale.
+  return Datum::from_numeric(to_num_ld(r, rscale, numeric_compare(x, numeric_from_int(1)) == 0));
 }
 Datum m_exp_f8(Args a, EvalContext&) {
   double r = std::exp(a[0].as_float());
@@ -364,7 +383,7 @@ Datum m_log10_n(Args a, EvalContext&) {
   long double r = std::log10(v);
   long double rr = std::nearbyint(r);
   if (std::fabs(r - rr) < 1e-15L) r = rr;
-  return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {n.scale})));
+  return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {n.scale}), true));
 }
 Datum m_log_n2(Args a, EvalContext&) {
   Numeric b = a[0].as_numeric(), x = a[1].as_numeric();
@@ -376,11 +395,11 @@ Datum m_log_n2(Args a, EvalContext&) {
   long double r = std::log(xv) / std::log(bv);
   long double rr = std::nearbyint(r);
   if (std::fabs(r - rr) < 1e-15L) r = rr;
-  return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {b.scale, x.scale})));
+  return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {b.scale, x.scale}), true));
 }
 Datum m_div_n(Args a, EvalContext&) {
   Numeric x = a[0].as_numeric(), y = a[1].as_numeric();
-  if (!y.is_nan() && y.mantissa == 0) throw_error(sqlstate::kDivisionByZero, "division by zero");
+  if (!y.is_nan() && numeric_sign(y) == 0) throw_error(sqlstate::kDivisionByZero, "division by zero");
   if (x.is_nan() || y.is_nan()) return Datum::from_numeric(numeric_parse("NaN"));
   // Truncated quotient: (x - x mod y) / y is exact.
   Numeric q = numeric_div(numeric_sub(x, numeric_mod(x, y)), y);

@@ -7,9 +7,11 @@
 
 #include "common/error.hpp"
 
-// Numeric is a signed 128-bit mantissa with a decimal scale. Intermediate results that may not
-// fit in 128 bits (products, scaled dividends) are computed in 256 bits and then rounded to at
-// most 38 significant digits; a result whose integer part does not fit raises 22003.
+// Numeric is a signed mantissa of up to 39 decimal digits (datum.hpp: 128 bits plus `ext` for the
+// 39-digit values at or above 2^127) with a decimal scale. Values whose mantissa fits in 127 bits
+// take the __int128 fast paths; the rest, and intermediate results (products, scaled dividends),
+// are computed on magnitudes in 256 bits and then fitted to 39 digits; a result whose integer
+// part does not fit raises 22003.
 
 namespace freshet {
 namespace {
@@ -30,10 +32,8 @@ struct Pow10Table {
   }
 };
 constexpr Pow10Table kPow10;
-// Exclusive bound of a magnitude: it must fit the signed 128-bit mantissa. Every value below
-// 10^38 fits, and so do the 39-digit values below 2^127 (about 1.7e38); a 39-digit value
-// above that is 22003, never rounded.
-constexpr u128 kMaxMantissa = static_cast<u128>(1) << 127;
+// A mantissa below 2^127 in magnitude fits the __int128 alone (ext == 0): the fast paths.
+constexpr u128 kNarrowBound = static_cast<u128>(1) << 127;
 // The largest scale: 39, Materialize's (1e-39 is its smallest positive numeric).
 constexpr int kMaxScale = kNumericMaxDigits;
 
@@ -52,11 +52,6 @@ constexpr int kMaxScale = kNumericMaxDigits;
 
 u128 uabs(i128 v) { return v < 0 ? -static_cast<u128>(v) : static_cast<u128>(v); }
 
-int digit_count(u128 v) {
-  int n = 1;
-  while (n <= 38 && v >= kPow10.v[n]) ++n;
-  return n;  // 39 when v >= 10^38
-}
 
 // Minimal unsigned 256-bit integer: enough for products and scaled dividends.
 struct U256 {
@@ -102,8 +97,70 @@ struct U256 {
     if (!mul_pow10(m, k, r)) overflow();
     return r;
   }
+  static U256 of(u128 v) {
+    U256 r;
+    r.lo = v;
+    return r;
+  }
   bool operator<(const U256& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
-  bool fits_mantissa() const { return hi == 0 && lo < kMaxMantissa; }
+  bool operator==(const U256& o) const { return hi == o.hi && lo == o.lo; }
+  // Every magnitude of at most 39 digits (below 10^39) is a mantissa.
+  bool fits_mantissa() const;
+  U256 operator+(const U256& o) const {
+    U256 r;
+    r.lo = lo + o.lo;
+    r.hi = hi + o.hi + (r.lo < lo ? 1 : 0);
+    return r;
+  }
+  U256 operator-(const U256& o) const {  // REQUIRES: *this >= o
+    U256 r;
+    r.lo = lo - o.lo;
+    r.hi = hi - o.hi - (lo < o.lo ? 1 : 0);
+    return r;
+  }
+  U256 shl1() const {
+    U256 r;
+    r.hi = (hi << 1) | (lo >> 127);
+    r.lo = lo << 1;
+    return r;
+  }
+  // this * 10^k for any k >= 0; false when it does not fit 256 bits.
+  bool mul_pow10_wide(int k, U256& out) const {
+    out = *this;
+    for (; k > 0; k -= 19) {
+      if (!out.mul_small(static_cast<uint64_t>(kPow10.v[k > 19 ? 19 : k]))) return false;
+    }
+    return true;
+  }
+  // a * b; false when the product does not fit 256 bits.
+  static bool mul_wide(const U256& a, const U256& b, U256& out) {
+    if (a.hi != 0 && b.hi != 0) return false;
+    const U256& big = a.hi != 0 ? a : b;
+    const U256& small = a.hi != 0 ? b : a;  // small.hi == 0
+    U256 l = mul(big.lo, small.lo);
+    U256 h = mul(big.hi, small.lo);  // shifted by 2^128
+    if (h.hi != 0) return false;
+    u128 nhi = l.hi + h.lo;
+    if (nhi < l.hi) return false;
+    out.hi = nhi;
+    out.lo = l.lo;
+    return true;
+  }
+  // this / d and this % d (d != 0), by binary long division.
+  void divmod(const U256& d, U256& q, U256& r) const {
+    q = U256();
+    r = U256();
+    for (int i = 255; i >= 0; --i) {
+      bool carry = (r.hi >> 127) & 1;
+      r = r.shl1();
+      if (bit(i)) r.lo |= 1;
+      if (carry || !(r < d)) {
+        r = r - d;
+        if (i >= 128) q.hi |= static_cast<u128>(1) << (i - 128);
+        else q.lo |= static_cast<u128>(1) << i;
+      }
+    }
+  }
   // Divides by a small divisor, returns the remainder.
   uint64_t divmod_small(uint64_t d) {
     // Long division in 32-bit limbs.
@@ -150,17 +207,87 @@ struct U256 {
     }
     return true;
   }
+  // this / d rounded half away from zero, for any divisor below 2^255.
+  U256 div_round_wide(const U256& d, bool* exact = nullptr) const {
+    U256 q, r;
+    divmod(d, q, r);
+    if (exact) *exact = r.is_zero();
+    if (!(r.shl1() < d)) q = q + U256::of(1);
+    return q;
+  }
 };
+
+// 10^k as 256-bit integers, k = 0..76.
+struct Pow10Wide {
+  U256 v[77];
+  Pow10Wide() {
+    v[0] = U256::of(1);
+    for (int i = 1; i < 77; ++i) {
+      v[i] = v[i - 1];
+      v[i].mul_small(10);
+    }
+  }
+};
+const Pow10Wide& pow10w() {
+  static const Pow10Wide t;
+  return t;
+}
+// Exclusive bound of a magnitude: 10^39, Materialize's 39 digits.
+const U256& mantissa_limit() { return pow10w().v[kNumericMaxDigits]; }
+bool U256::fits_mantissa() const { return *this < mantissa_limit(); }
+
+int digit_count(const U256& v) {
+  int n = 1;
+  while (n < 77 && !(v < pow10w().v[n])) ++n;
+  return n;
+}
+
+// |value| and its sign, for wide and narrow values alike.
+U256 mag_of(const Numeric& n) {
+  U256 v;
+  v.lo = static_cast<u128>(n.mantissa);
+  v.hi = (n.mantissa < 0 ? ~static_cast<u128>(0) : 0) + static_cast<u128>(static_cast<i128>(n.ext));
+  if (static_cast<i128>(v.hi) < 0) {  // negate the two's complement
+    v.lo = ~v.lo;
+    v.hi = ~v.hi;
+    v = v + U256::of(1);
+  }
+  return v;
+}
+bool neg_of(const Numeric& n) { return n.ext != 0 ? n.ext < 0 : n.mantissa < 0; }
+
+// The canonical Numeric of sign * mag * 10^-scale. REQUIRES: mag.fits_mantissa().
+Numeric build(const U256& mag, int scale, bool negative) {
+  FRESHET_ASSERT(mag.fits_mantissa());
+  U256 v = mag;
+  if (negative && !mag.is_zero()) {
+    v.lo = ~v.lo;
+    v.hi = ~v.hi;
+    v = v + U256::of(1);
+  }
+  Numeric r;
+  r.mantissa = static_cast<i128>(v.lo);
+  i128 sign_ext = r.mantissa < 0 ? -1 : 0;
+  r.ext = static_cast<int8_t>(static_cast<i128>(v.hi) - sign_ext);
+  r.scale = static_cast<int16_t>(scale);
+  return r;
+}
 
 [[noreturn]] void inexact() {
   throw SqlError(sqlstate::kNumericValueOutOfRange,
                  "value overflows numeric format")
       .with_detail("The exact result needs more than " + std::to_string(kNumericMaxDigits) +
-                   " significant digits (39 only below 2^127) or a scale above " + std::to_string(kMaxScale) + ".");
+                   " significant digits or a scale above " + std::to_string(kMaxScale) + ".");
 }
 
-// Rounds a magnitude (256-bit) with scale down to at most 38 digits and scale <= 38, half away
-// from zero. Throws 22003 when the integer part alone needs more than 38 digits, and, when
+U256 mul_pow10_checked(const U256& m, int k) {
+  U256 r;
+  if (!m.mul_pow10_wide(k, r)) overflow();
+  return r;
+}
+
+// Rounds a magnitude (256-bit) with scale down to at most 39 digits and scale <= 39, half away
+// from zero. Throws 22003 when the integer part alone needs more than 39 digits, and, when
 // `exact` (input, +, -, *: results PostgreSQL gives exactly), when a nonzero digit would be lost.
 Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
   if (exact && scale > kMaxScale && !mag.is_zero()) {
@@ -170,7 +297,7 @@ Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
   }
   int drop_round = 0;  // last dropped digit: the most significant of those dropped
   bool dropped = false;
-  u128 m;
+  U256 m;
   while (true) {
     while (scale > kMaxScale || !mag.fits_mantissa()) {
       if (scale <= 0) overflow();
@@ -179,10 +306,10 @@ Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
       dropped = true;
       --scale;
     }
-    m = mag.lo;
+    m = mag;
     if (!dropped || drop_round < 5) break;
-    if (m + 1 < kMaxMantissa) {
-      ++m;
+    if ((m + U256::of(1)).fits_mantissa()) {
+      m = m + U256::of(1);
       break;
     }
     // Rounding up would leave the range: drop one more digit of the unrounded value (rounding
@@ -192,39 +319,26 @@ Numeric fit(U256 mag, int scale, bool negative, bool exact = false) {
     if (exact && drop_round != 0) inexact();
     --scale;
   }
-  Numeric r;
-  r.mantissa = negative ? -static_cast<i128>(m) : static_cast<i128>(m);
-  r.scale = static_cast<int16_t>(scale);
-  return r;
+  return build(m, scale, negative && !m.is_zero());
 }
 
-// Rounds |mantissa| a by dropping `drop` low decimal digits, half away from zero.
-u128 round_drop(u128 a, int drop) {
+// Rounds a magnitude by dropping `drop` low decimal digits, half away from zero.
+U256 round_drop(const U256& a, int drop) {
   if (drop <= 0) return a;
-  if (drop > 38) return 0;  // |a| < 2^127 < 5 * 10^38: rounds to 0
-  u128 p = kPow10.v[drop];
-  u128 q = a / p, r = a % p;
-  if (r >= p - r) ++q;
-  return q;
+  if (drop > kNumericMaxDigits) return U256();  // a < 10^39 < 5 * 10^39: rounds to 0
+  return a.div_round_wide(pow10w().v[drop]);
 }
 
-Numeric make(u128 mag, int scale, bool negative) {
-  U256 u;
-  u.lo = mag;
-  return fit(u, scale, negative);
-}
+Numeric make(const U256& mag, int scale, bool negative) { return fit(mag, scale, negative); }
 
 // |m| at scale `from` shown at the larger scale `to`: the trailing zeros that fit the
 // mantissa (the value is exact either way; numeric(39,39) of 0.5 keeps 38 of its 39 zeros).
-Numeric widen_scale(u128 m, int from, int to, bool negative) {
+Numeric widen_scale(const U256& m, int from, int to, bool negative) {
   int s = to;
   U256 p;
-  while (s > from && (!U256::mul_pow10(m, s - from, p) || !p.fits_mantissa())) --s;
-  if (s == from) p = U256::mul(m, 1);
-  Numeric r;
-  r.mantissa = negative ? -static_cast<i128>(p.lo) : static_cast<i128>(p.lo);
-  r.scale = static_cast<int16_t>(s);
-  return r;
+  while (s > from && (!m.mul_pow10_wide(s - from, p) || !p.fits_mantissa())) --s;
+  if (s == from) p = m;
+  return build(p, s, negative && !p.is_zero());
 }
 
 Numeric nan_value() {
@@ -236,6 +350,7 @@ Numeric nan_value() {
 // Brings both operands to the same scale; false if that overflows 128 bits.
 bool align(const Numeric& a, const Numeric& b, i128& am, i128& bm, int& scale) {
   scale = a.scale > b.scale ? a.scale : b.scale;
+  if (a.ext != 0 || b.ext != 0) return false;
   am = a.mantissa;
   bm = b.mantissa;
   if (scale - a.scale > 38 || scale - b.scale > 38) return false;
@@ -244,20 +359,19 @@ bool align(const Numeric& a, const Numeric& b, i128& am, i128& bm, int& scale) {
   return true;
 }
 
-std::string u128_to_string(u128 v) {
-  char buf[48];
-  int i = 48;
+std::string u256_to_string(U256 v) {
+  char buf[80];
+  int i = 80;
   do {
-    buf[--i] = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  } while (v != 0);
-  return std::string(buf + i, 48 - i);
+    buf[--i] = static_cast<char>('0' + static_cast<int>(v.divmod_small(10)));
+  } while (!v.is_zero());
+  return std::string(buf + i, 80 - i);
 }
 
 // PostgreSQL's weight and first digit in base 10000 of a nonzero value (select_div_scale).
 void base10000_weight(const Numeric& n, int& weight, int& firstdigit) {
-  u128 m = uabs(n.mantissa);
-  if (m == 0) {
+  U256 m = mag_of(n);
+  if (m.is_zero()) {
     weight = 0;
     firstdigit = 0;
     return;
@@ -265,8 +379,13 @@ void base10000_weight(const Numeric& n, int& weight, int& firstdigit) {
   int d = digit_count(m) - 1 - n.scale;  // power of ten of the leading digit
   weight = d >= 0 ? d / 4 : -((-d + 3) / 4);
   int shift = n.scale + 4 * weight;
-  u128 fd = shift >= 0 ? m / kPow10.v[shift] : m * kPow10.v[-shift];
-  firstdigit = static_cast<int>(fd);
+  U256 fd, rem;
+  if (shift >= 0) {
+    m.divmod(pow10w().v[shift], fd, rem);
+  } else {
+    fd = U256::mul(m.lo, kPow10.v[-shift]);  // m has fewer than 4 digits here
+  }
+  firstdigit = static_cast<int>(fd.lo);
 }
 
 }  // namespace
@@ -389,15 +508,15 @@ Numeric numeric_parse(std::string_view s) {
     throw SqlError(sqlstate::kNumericValueOutOfRange,
                    "\"" + text + "\" is out of range for type numeric: exceeds maximum precision " +
                        std::to_string(kNumericMaxDigits))
-        .with_detail("Freshet's numeric holds 39 significant digits (39 only below 2^127) and a scale of at most 39.");
+        .with_detail("Freshet's numeric holds 39 significant digits and a scale of at most 39.");
   }
 }
 
 std::string numeric_to_string(const Numeric& n) {
   if (n.is_nan()) return "NaN";
-  std::string digits = u128_to_string(uabs(n.mantissa));
+  std::string digits = numeric_abs_digits(n);
   std::string out;
-  if (n.mantissa < 0) out.push_back('-');
+  if (neg_of(n)) out.push_back('-');
   int scale = n.scale;
   if (scale <= 0) {
     out += digits;
@@ -410,6 +529,34 @@ std::string numeric_to_string(const Numeric& n) {
   return out;
 }
 
+std::string numeric_abs_digits(const Numeric& n) {
+  if (n.ext == 0) {
+    U256 v = U256::of(uabs(n.mantissa));
+    return u256_to_string(v);
+  }
+  return u256_to_string(mag_of(n));
+}
+
+int numeric_sign(const Numeric& n) {
+  if (n.is_nan()) return 0;
+  if (n.ext != 0) return n.ext < 0 ? -1 : 1;
+  return n.mantissa < 0 ? -1 : (n.mantissa > 0 ? 1 : 0);
+}
+
+Numeric numeric_normalize(const Numeric& n) {
+  if (n.is_nan()) return n;
+  U256 m = mag_of(n);
+  if (m.is_zero()) return Numeric{};
+  int scale = n.scale;
+  while (scale > 0) {
+    U256 t = m;
+    if (t.divmod_small(10) != 0) break;
+    m = t;
+    --scale;
+  }
+  return build(m, scale, neg_of(n));
+}
+
 double numeric_to_double(const Numeric& n) {
   if (n.is_nan()) return std::nan("");
   std::string s = numeric_to_string(n);
@@ -418,36 +565,42 @@ double numeric_to_double(const Numeric& n) {
 
 int64_t numeric_to_int(const Numeric& n) {
   if (n.is_nan()) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert NaN to bigint");
-  u128 m = round_drop(uabs(n.mantissa), n.scale);
-  bool neg = n.mantissa < 0;
-  if (neg ? m > static_cast<u128>(INT64_MAX) + 1 : m > static_cast<u128>(INT64_MAX))
+  U256 m = round_drop(mag_of(n), n.scale);
+  bool neg = neg_of(n);
+  if (m.hi != 0 || (neg ? m.lo > static_cast<u128>(INT64_MAX) + 1 : m.lo > static_cast<u128>(INT64_MAX)))
     throw SqlError(sqlstate::kNumericValueOutOfRange, "bigint out of range");
-  return neg ? static_cast<int64_t>(-static_cast<i128>(m)) : static_cast<int64_t>(m);
+  return neg ? static_cast<int64_t>(-static_cast<i128>(m.lo)) : static_cast<int64_t>(m.lo);
 }
 
 int numeric_compare(const Numeric& a, const Numeric& b) {
   if (a.is_nan() || b.is_nan()) return a.is_nan() == b.is_nan() ? 0 : (a.is_nan() ? 1 : -1);
-  int sa = a.mantissa < 0 ? -1 : (a.mantissa > 0 ? 1 : 0);
-  int sb = b.mantissa < 0 ? -1 : (b.mantissa > 0 ? 1 : 0);
+  int sa = numeric_sign(a);
+  int sb = numeric_sign(b);
   if (sa != sb) return sa < sb ? -1 : 1;
   if (sa == 0) return 0;
-  u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
   int c;
-  if (a.scale == b.scale) {
+  if (a.ext == 0 && b.ext == 0 && a.scale == b.scale) {
+    u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
     c = ma < mb ? -1 : (ma > mb ? 1 : 0);
   } else {
-    // Integer parts first, then the fractions scaled to the larger scale (below 10^39, so
-    // exact in 256 bits; scaling the whole value could pass 2^256 and must not throw here).
-    auto ipart = [](u128 m, int sc) { return sc > 38 ? static_cast<u128>(0) : m / kPow10.v[sc]; };
-    auto fpart = [](u128 m, int sc) { return sc > 38 ? m : m % kPow10.v[sc]; };
-    u128 ia = ipart(ma, a.scale), ib = ipart(mb, b.scale);
-    if (ia != ib) {
-      c = ia < ib ? -1 : 1;
+    U256 ma = mag_of(a), mb = mag_of(b);
+    if (a.scale == b.scale) {
+      c = ma < mb ? -1 : (mb < ma ? 1 : 0);
     } else {
-      int s = a.scale > b.scale ? a.scale : b.scale;
-      U256 xa = U256::mul_pow10_checked(fpart(ma, a.scale), s - a.scale);
-      U256 xb = U256::mul_pow10_checked(fpart(mb, b.scale), s - b.scale);
-      c = xa < xb ? -1 : (xb < xa ? 1 : 0);
+      // Integer parts first, then the fractions scaled to the larger scale (below 10^39, so
+      // exact in 256 bits; scaling the whole value could pass 2^256 and must not throw here).
+      U256 ia, fa, ib, fb;
+      ma.divmod(pow10w().v[a.scale], ia, fa);
+      mb.divmod(pow10w().v[b.scale], ib, fb);
+      if (!(ia == ib)) {
+        c = ia < ib ? -1 : 1;
+      } else {
+        int s = a.scale > b.scale ? a.scale : b.scale;
+        U256 xa, xb;
+        bool ok = fa.mul_pow10_wide(s - a.scale, xa) && fb.mul_pow10_wide(s - b.scale, xb);
+        FRESHET_ASSERT(ok);
+        c = xa < xb ? -1 : (xb < xa ? 1 : 0);
+      }
     }
   }
   return sa < 0 ? -c : c;
@@ -455,9 +608,12 @@ int numeric_compare(const Numeric& a, const Numeric& b) {
 
 uint64_t numeric_hash(const Numeric& n) {
   if (n.is_nan()) return 0x6e616e6e756d6572ULL;
-  i128 m = n.mantissa;
-  int s = n.scale;
-  while (s > 0 && m % 10 == 0) {
+  // Equal values hash alike: hash the value without trailing zeros (numeric_normalize), which
+  // for every value below 2^127 is an __int128 (ext == 0).
+  Numeric z = n.ext == 0 ? n : numeric_normalize(n);
+  i128 m = z.mantissa;
+  int s = z.scale;
+  while (z.ext == 0 && s > 0 && m % 10 == 0) {
     m /= 10;
     --s;
   }
@@ -465,6 +621,7 @@ uint64_t numeric_hash(const Numeric& n) {
   uint64_t lo = static_cast<uint64_t>(static_cast<u128>(m));
   uint64_t hi = static_cast<uint64_t>(static_cast<u128>(m) >> 64);
   uint64_t h = lo * 0x9e3779b97f4a7c15ULL ^ (hi + 0x632be59bd9b4e019ULL + static_cast<uint64_t>(s) * 0x94d049bb133111ebULL);
+  h += static_cast<uint64_t>(static_cast<int64_t>(z.ext)) * 0xd6e8feb86659fd93ULL;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -479,63 +636,76 @@ Numeric numeric_add(const Numeric& a, const Numeric& b) {
   int scale;
   if (align(a, b, am, bm, scale)) {
     i128 r;
-    if (!__builtin_add_overflow(am, bm, &r) && uabs(r) < kMaxMantissa) {
+    if (!__builtin_add_overflow(am, bm, &r) && uabs(r) < kNarrowBound) {
       Numeric n;
       n.mantissa = r;
       n.scale = static_cast<int16_t>(scale);
       return n;
     }
   }
-  // Slow path: exact in 256 bits, then rounded to 38 digits.
+  // Slow path: exact in 256 bits, then fitted to 39 digits (exact or 22003).
   scale = a.scale > b.scale ? a.scale : b.scale;
-  U256 x = U256::mul_pow10_checked(uabs(a.mantissa), scale - a.scale);
-  U256 y = U256::mul_pow10_checked(uabs(b.mantissa), scale - b.scale);
-  bool xneg = a.mantissa < 0, yneg = b.mantissa < 0;
-  auto add = [](U256 p, U256 q) {
-    U256 r;
-    r.lo = p.lo + q.lo;
-    r.hi = p.hi + q.hi + (r.lo < p.lo ? 1 : 0);
-    return r;
-  };
-  auto less = [](U256 p, U256 q) { return p.hi != q.hi ? p.hi < q.hi : p.lo < q.lo; };
-  auto sub = [](U256 p, U256 q) {  // p >= q
-    U256 r;
-    r.lo = p.lo - q.lo;
-    r.hi = p.hi - q.hi - (p.lo < q.lo ? 1 : 0);
-    return r;
-  };
-  if (xneg == yneg) return fit(add(x, y), scale, xneg, true);
-  if (less(x, y)) return fit(sub(y, x), scale, yneg, true);
-  return fit(sub(x, y), scale, xneg, true);
+  U256 x = mul_pow10_checked(mag_of(a), scale - a.scale);
+  U256 y = mul_pow10_checked(mag_of(b), scale - b.scale);
+  bool xneg = neg_of(a), yneg = neg_of(b);
+  if (xneg == yneg) {
+    U256 sum = x + y;
+    if (sum < x) overflow();
+    return fit(sum, scale, xneg, true);
+  }
+  if (x < y) return fit(y - x, scale, yneg, true);
+  return fit(x - y, scale, xneg, true);
 }
 
 Numeric numeric_neg(const Numeric& a) {
   if (a.is_nan()) return a;
-  Numeric r = a;
-  r.mantissa = -a.mantissa;
-  return r;
+  if (a.ext == 0 && uabs(a.mantissa) < kNarrowBound) {
+    Numeric r = a;
+    r.mantissa = -a.mantissa;
+    return r;
+  }
+  return build(mag_of(a), a.scale, !neg_of(a));
 }
 
 Numeric numeric_abs(const Numeric& a) {
   if (a.is_nan()) return a;
-  Numeric r = a;
-  if (r.mantissa < 0) r.mantissa = -r.mantissa;
-  return r;
+  if (a.ext == 0 && uabs(a.mantissa) < kNarrowBound) {
+    Numeric r = a;
+    if (r.mantissa < 0) r.mantissa = -r.mantissa;
+    return r;
+  }
+  return build(mag_of(a), a.scale, false);
 }
 
 Numeric numeric_sub(const Numeric& a, const Numeric& b) { return numeric_add(a, numeric_neg(b)); }
 
 Numeric numeric_mul(const Numeric& a, const Numeric& b) {
   if (a.is_nan() || b.is_nan()) return nan_value();
-  bool neg = (a.mantissa < 0) != (b.mantissa < 0);
-  U256 p = U256::mul(uabs(a.mantissa), uabs(b.mantissa));
-  Numeric r = fit(p, a.scale + b.scale, neg && !p.is_zero(), true);
-  return r;
+  bool neg = neg_of(a) != neg_of(b);
+  U256 ma = mag_of(a), mb = mag_of(b);
+  int scale = a.scale + b.scale;
+  U256 p;
+  if (!U256::mul_wide(ma, mb, p)) {
+    // Past 2^256 (two 39-digit operands): only trailing zeros of the operands can make the
+    // product fit, so drop them and try again.
+    Numeric na = numeric_normalize(a), nb = numeric_normalize(b);
+    ma = mag_of(na);
+    mb = mag_of(nb);
+    scale = na.scale + nb.scale;
+    if (!U256::mul_wide(ma, mb, p)) {
+      // The product has 77 or more digits: its integer part does not fit, or a nonzero digit
+      // lies past the 39th (a product of integers without trailing zeros ends in one unless
+      // both hold the factors 2 and 5; that rare exact case is refused too).
+      if (scale <= kMaxScale) overflow();
+      inexact();
+    }
+  }
+  return fit(p, scale, neg && !p.is_zero(), true);
 }
 
 Numeric numeric_div(const Numeric& a, const Numeric& b) {
   if (a.is_nan() || b.is_nan()) return nan_value();
-  if (b.mantissa == 0) div_zero();
+  if (numeric_sign(b) == 0) div_zero();
   // PostgreSQL's select_div_scale.
   int w1, f1, w2, f2;
   base10000_weight(a, w1, f1);
@@ -551,20 +721,28 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
   // the division must then be exact, else 22003 rather than a differently rounded result.
   const int pg_rscale = rscale;
   if (rscale > kMaxScale) rscale = kMaxScale;
-  bool neg = (a.mantissa < 0) != (b.mantissa < 0);
-  u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
+  bool neg = neg_of(a) != neg_of(b);
+  U256 ma = mag_of(a), mb = mag_of(b);
   // q = ma * 10^(rscale - sa + sb) / mb, rounded.
   int e = rscale - a.scale + b.scale;
   while (true) {
-    U256 num = U256::mul_pow10_checked(ma, e);
-    u128 q;
+    U256 num = mul_pow10_checked(ma, e);
     bool exact = false;
-    if (num.div_round(mb, q, &exact) && q < kMaxMantissa) {
+    U256 q;
+    u128 q128;
+    // A divisor below 2^128 with a quotient below 2^128 (nearly always): the 128-bit remainder
+    // loop; else the 256-bit one.
+    if (mb.hi == 0 && num.div_round(mb.lo, q128, &exact)) {
+      q = U256::of(q128);
+    } else {
+      q = num.div_round_wide(mb, &exact);
+    }
+    if (q.fits_mantissa()) {
       if (rscale < pg_rscale && !exact) {
-        if (q == 0) underflow();
+        if (q.is_zero()) underflow();
         inexact();
       }
-      return make(q, rscale, neg && q != 0);
+      return make(q, rscale, neg && !q.is_zero());
     }
     // Too many digits: give up fractional digits.
     if (rscale == 0) overflow();
@@ -573,8 +751,7 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
     if (e < 0) {
       // Dividend scale exceeds what we can keep: drop a digit of the dividend, which must be a
       // zero (rscale < pg_rscale here).
-      if (ma % 10 != 0) inexact();
-      ma /= 10;
+      if (ma.divmod_small(10) != 0) inexact();
       e = 0;
     }
   }
@@ -582,12 +759,12 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
 
 Numeric numeric_sqrt(const Numeric& a, int rscale) {
   if (a.is_nan()) return a;
-  FRESHET_ASSERT(a.mantissa >= 0);
+  FRESHET_ASSERT(!neg_of(a));
   if (rscale < a.scale) rscale = a.scale;
   if (rscale > kMaxScale) inexact();
   // sqrt(m / 10^s) * 10^r = sqrt(m * 10^(2r - s)), rounded half away from zero.
   U256 n;
-  if (!U256::mul_pow10(uabs(a.mantissa), 2 * rscale - a.scale, n)) overflow();
+  if (!mag_of(a).mul_pow10_wide(2 * rscale - a.scale, n)) overflow();
   u128 r = 0;
   for (int bit = 127; bit >= 0; --bit) {
     u128 c = r | (static_cast<u128>(1) << bit);
@@ -595,63 +772,74 @@ Numeric numeric_sqrt(const Numeric& a, int rscale) {
   }
   // Round up when n > r^2 + r (then sqrt(n) > r + 1/2).
   U256 r2 = U256::mul(r, r);
-  U256 lim = r2;
-  lim.lo += r;
-  if (lim.lo < r2.lo) ++lim.hi;
-  if (lim < n) ++r;
-  if (r >= kMaxMantissa) overflow();
-  return make(r, rscale, false);
+  U256 lim = r2 + U256::of(r);
+  U256 root = U256::of(r);
+  if (lim < n) root = root + U256::of(1);
+  return make(root, rscale, false);
 }
 
 Numeric numeric_mod(const Numeric& a, const Numeric& b) {
   if (a.is_nan() || b.is_nan()) return nan_value();
-  if (b.mantissa == 0) div_zero();
+  if (numeric_sign(b) == 0) div_zero();
   i128 am, bm;
   int scale;
-  if (!align(a, b, am, bm, scale)) overflow();
-  Numeric r;
-  r.mantissa = am % bm;
-  r.scale = static_cast<int16_t>(scale);
-  return r;
+  if (align(a, b, am, bm, scale)) {
+    Numeric r;
+    r.mantissa = am % bm;
+    r.scale = static_cast<int16_t>(scale);
+    return r;
+  }
+  scale = a.scale > b.scale ? a.scale : b.scale;
+  U256 x = mul_pow10_checked(mag_of(a), scale - a.scale);
+  U256 y = mul_pow10_checked(mag_of(b), scale - b.scale);
+  U256 q, r;
+  x.divmod(y, q, r);
+  // |r| < |y| and |r| <= |x|: one of them is a mantissa, so r fits.
+  return fit(r, scale, neg_of(a) && !r.is_zero(), true);
 }
 
 Numeric numeric_round(const Numeric& a, int scale) {
   if (a.is_nan()) return a;
   if (scale > kMaxScale) scale = kMaxScale;
   if (scale < -kMaxScale) scale = -kMaxScale - 1;
-  bool neg = a.mantissa < 0;
-  u128 m = uabs(a.mantissa);
+  bool neg = neg_of(a);
+  U256 m = mag_of(a);
   if (scale >= a.scale) return widen_scale(m, a.scale, scale, neg);
   int drop = a.scale - scale;  // > 0
-  u128 q = round_drop(m, drop);
+  U256 q = round_drop(m, drop);
   int rscale = scale;
   if (scale < 0) {
     // Multiply back to scale 0: round(1250, -2) = 1300.
-    U256 p = U256::mul(q, kPow10.v[-scale > 38 ? 38 : -scale]);
-    if (!p.fits_mantissa()) overflow();
-    q = p.lo;
+    U256 p;
+    if (!q.mul_pow10_wide(-scale, p) || !p.fits_mantissa()) overflow();
+    q = p;
     rscale = 0;
   }
-  return make(q, rscale, neg && q != 0);
+  return make(q, rscale, neg && !q.is_zero());
 }
 
 Numeric numeric_trunc(const Numeric& a, int scale) {
   if (a.is_nan()) return a;
   if (scale > kMaxScale) scale = kMaxScale;
   if (scale < -kMaxScale) scale = -kMaxScale - 1;
-  bool neg = a.mantissa < 0;
-  u128 m = uabs(a.mantissa);
+  bool neg = neg_of(a);
+  U256 m = mag_of(a);
   if (scale >= a.scale) return widen_scale(m, a.scale, scale, neg);
   int drop = a.scale - scale;
-  u128 q = drop > 38 ? 0 : m / kPow10.v[drop];
+  U256 q, rem;
+  if (drop > kNumericMaxDigits) {
+    q = U256();
+  } else {
+    m.divmod(pow10w().v[drop], q, rem);
+  }
   int rscale = scale;
   if (scale < 0) {
-    U256 p = U256::mul(q, kPow10.v[-scale > 38 ? 38 : -scale]);
-    if (!p.fits_mantissa()) overflow();
-    q = p.lo;
+    U256 p;
+    if (!q.mul_pow10_wide(-scale, p) || !p.fits_mantissa()) overflow();
+    q = p;
     rscale = 0;
   }
-  return make(q, rscale, neg && q != 0);
+  return make(q, rscale, neg && !q.is_zero());
 }
 
 Numeric numeric_apply_typmod(const Numeric& a, int32_t typmod) {
@@ -662,9 +850,9 @@ Numeric numeric_apply_typmod(const Numeric& a, int32_t typmod) {
   Numeric r = numeric_round(a, scale);
   // Integer digits allowed: precision - scale.
   int max_int_digits = precision - scale;
-  u128 m = uabs(r.mantissa);
-  u128 ipart = r.scale > 38 ? 0 : m / kPow10.v[r.scale];
-  int int_digits = ipart == 0 ? 0 : digit_count(ipart);
+  U256 ipart, frac;
+  mag_of(r).divmod(pow10w().v[r.scale], ipart, frac);
+  int int_digits = ipart.is_zero() ? 0 : digit_count(ipart);
   if (int_digits > max_int_digits) {
     throw SqlError(sqlstate::kNumericValueOutOfRange, "numeric field overflow")
         .with_detail("A field with precision " + std::to_string(precision) + ", scale " + std::to_string(scale) +

@@ -1,7 +1,7 @@
 #pragma once
-// Exact decimal arithmetic on Numeric (datum.hpp): a 128-bit mantissa and a decimal scale,
-// up to 38 significant digits (39 when the mantissa is below 2^127) and a scale of at most 39
-// (Materialize's numeric has 39 digits; PostgreSQL's is unbounded). A value is exact or an
+// Exact decimal arithmetic on Numeric (datum.hpp): a mantissa of up to 39 significant digits
+// (128 bits plus a few in `ext`) and a decimal scale of at most 39 (Materialize's numeric has
+// 39 digits; PostgreSQL's is unbounded). A value is exact or an
 // error, never silently rounded: input and +, -, * whose exact result does not fit raise
 // SqlError 22003 (PostgreSQL would answer them exactly); only operations whose result
 // PostgreSQL rounds too (division, sqrt, exp, ..., round(), numeric(p, s)) round, at
@@ -19,8 +19,8 @@ namespace freshet {
 
 // Every 38-digit value is stored; other modules (Avro, pgwire binary, MySQL) keep to 38.
 inline constexpr int kNumericMaxPrecision = 38;
-// What SQL accepts, as Materialize: numeric(p, s) with p up to 39, a scale up to 39, and a
-// 39-digit value when its mantissa fits (below 2^127, about 1.7e38); beyond that 22003.
+// What SQL accepts, as Materialize: numeric(p, s) with p up to 39, a scale up to 39, and any
+// value of 39 significant digits (up to 10^39 - 1); beyond that 22003.
 inline constexpr int kNumericMaxDigits = 39;
 
 Numeric numeric_from_int(int64_t v);
@@ -33,6 +33,12 @@ Numeric numeric_parse(std::string_view s);
 // format" rather than numeric_parse's input message.
 Numeric numeric_parse_impl(std::string_view s);
 std::string numeric_to_string(const Numeric& n);
+// The decimal digits of |mantissa| ("12345" for -123.45), for encoders. REQUIRES: not NaN.
+std::string numeric_abs_digits(const Numeric& n);
+// -1, 0 or 1 (0 for NaN too).
+int numeric_sign(const Numeric& n);
+// The same value without trailing fractional zeros (1.500 -> 1.5, 0.00 -> 0).
+Numeric numeric_normalize(const Numeric& n);
 double numeric_to_double(const Numeric& n);
 // Rounds half away from zero; throws 22003 when out of int64 range.
 int64_t numeric_to_int(const Numeric& n);

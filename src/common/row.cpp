@@ -3,7 +3,8 @@
 //   0 NULL | 1 false | 2 true
 //   3 int8-bit | 4 int16 | 5 int32 | 6 int64      (kInt, smallest width that holds the value)
 //   7 float (8 bytes)
-//   8 numeric: scale (int16) + mantissa length n (1 byte) + n bytes two's complement (n <= 16)
+//   8 numeric: scale (int16) + mantissa length n (1 byte) + n bytes two's complement (n <= 17:
+//     the 17th byte holds Numeric::ext, the high bits of a 39-digit mantissa at or above 2^127)
 //   9 string, length < 256: 1-byte length + bytes | 10 string: 4-byte length + bytes
 //   11 date (int32) | 12 time (int64) | 13 timestamp (int64) | 14 interval (int32, int32, int64)
 //   15 uuid (16 bytes)
@@ -76,12 +77,17 @@ Datum decode(const char*& p) {
       Numeric n;
       n.scale = get_at<int16_t>(p);
       uint8_t len = static_cast<uint8_t>(*p++);
-      unsigned char bytes[16];
+      FRESHET_ASSERT(len <= 17);
+      unsigned char bytes[17];
       std::memcpy(bytes, p, len);
       // sign-extend
       unsigned char fill = (len > 0 && (bytes[len - 1] & 0x80)) ? 0xff : 0;
-      std::memset(bytes + len, fill, 16 - len);
+      std::memset(bytes + len, fill, 17 - len);
       std::memcpy(&n.mantissa, bytes, 16);
+      // bytes[16] is the top byte of the 136-bit value; ext = that value's bits from 128 up,
+      // minus the sign extension of the low 128 bits.
+      int top = static_cast<int8_t>(bytes[16]);
+      n.ext = static_cast<int8_t>(top - (n.mantissa < 0 ? -1 : 0));
       p += len;
       return Datum::from_numeric(n);
     }
@@ -156,10 +162,12 @@ void RowPacker::push(const Datum& d) {
       Numeric n = d.as_numeric();
       out_.push_back(static_cast<char>(kTagNumeric));
       put<int16_t>(out_, n.scale);
-      unsigned char bytes[16];
+      unsigned char bytes[17];
       std::memcpy(bytes, &n.mantissa, 16);
+      // The 136-bit two's complement value ext * 2^128 + mantissa: its top byte.
+      bytes[16] = static_cast<unsigned char>(static_cast<int8_t>((n.mantissa < 0 ? -1 : 0) + n.ext));
       // shortest two's complement: drop high bytes that are pure sign extension
-      int len = 16;
+      int len = 17;
       while (len > 1) {
         unsigned char top = bytes[len - 1], next = bytes[len - 2];
         if ((top == 0 && !(next & 0x80)) || (top == 0xff && (next & 0x80)))

@@ -1,5 +1,7 @@
 #include "common/row.hpp"
 
+#include "common/numeric.hpp"
+
 #include <gtest/gtest.h>
 
 namespace freshet {
@@ -45,6 +47,21 @@ TEST(RowTest, NumericMantissaSignExtension) {
                      (__int128)-129, (__int128)1 << 100, -((__int128)1 << 100)}) {
     Row r = Row::pack(std::vector<Datum>{Datum::from_numeric(Numeric{m, 2})});
     EXPECT_TRUE(r.get(0).as_numeric().mantissa == m);
+  }
+}
+
+// 39-digit values at and above 2^127 carry Numeric::ext in a 17th mantissa byte.
+TEST(RowTest, WideNumericRoundTrip) {
+  for (const char* text : {"999999999999999999999999999999999999999", "-999999999999999999999999999999999999999",
+                           "170141183460469231731687303715884105728", "-170141183460469231731687303715884105728",
+                           "340282366920938463463374607431768211456", "-340282366920938463463374607431768211457",
+                           "900000000000000000000000000000000000000", "-98765432109876543210987654321098765432.1"}) {
+    Numeric n = numeric_parse(text);
+    Row r = Row::pack(std::vector<Datum>{Datum::from_numeric(n), Datum::from_int(7)});
+    Numeric back = r.get(0).as_numeric();
+    EXPECT_EQ(numeric_to_string(back), text);
+    EXPECT_TRUE(back.mantissa == n.mantissa && back.ext == n.ext && back.scale == n.scale);
+    EXPECT_EQ(r.get(1).as_int(), 7);
   }
 }
 

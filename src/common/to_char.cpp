@@ -1367,14 +1367,8 @@ std::string sci_double(double v, int post) {
 // "10.0e+00", as in PostgreSQL), `post` after it, rounded half away from zero; a space for a
 // positive sign.
 std::string sci_numeric(const Numeric& v, int post) {
-  __int128 m = v.mantissa;
-  bool neg = m < 0;
-  unsigned __int128 mag = neg ? static_cast<unsigned __int128>(-m) : static_cast<unsigned __int128>(m);
-  std::string digits;
-  while (mag != 0) {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(mag % 10)));
-    mag /= 10;
-  }
+  bool neg = numeric_sign(v) < 0;
+  std::string digits = numeric_sign(v) == 0 ? std::string() : numeric_abs_digits(v);
   int exponent = 0;
   std::string sig;  // post + 1 digits, or post + 2 after a carry
   if (digits.empty()) {

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "common/error.hpp"
+#include "common/numeric.hpp"
 
 namespace freshet::dataflow {
 
@@ -153,15 +154,7 @@ Datum canonical_datum(const Datum& d) {
     case PhysicalKind::kNumeric: {
       Numeric n = d.as_numeric();
       if (n.is_nan()) return d;
-      if (n.mantissa == 0) {
-        n.scale = 0;
-      } else {
-        while (n.scale > 0 && n.mantissa % 10 == 0) {
-          n.mantissa /= 10;
-          --n.scale;
-        }
-      }
-      return Datum::from_numeric(n);
+      return Datum::from_numeric(numeric_normalize(n));
     }
     case PhysicalKind::kFloat: {
       double f = d.as_float();

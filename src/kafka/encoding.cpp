@@ -91,6 +91,7 @@ std::optional<__int128> rescale(const Numeric& n, int s) {
   if (n.is_nan()) return __int128{0};
   Numeric r = n;
   if (r.scale > s) r = numeric_round(r, s);
+  if (r.ext != 0) return std::nullopt;  // a 39-digit value past 2^127: more than 38 digits
   __int128 m = r.mantissa;
   const __int128 limit = pow10_128(38);
   for (int i = r.scale; i < s; ++i) {

@@ -60,20 +60,6 @@ class Reader {
   size_t pos_ = 0;
 };
 
-std::string u128_to_digits(u128 v) {
-  if (v == 0) return "0";
-  char buf[40];
-  int n = 0;
-  while (v > 0) {
-    buf[n++] = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  }
-  std::string s;
-  s.reserve(static_cast<size_t>(n));
-  for (int i = n - 1; i >= 0; --i) s.push_back(buf[i]);
-  return s;
-}
-
 constexpr uint16_t kNumericPos = 0x0000;
 constexpr uint16_t kNumericNeg = 0x4000;
 constexpr uint16_t kNumericNaN = 0xC000;
@@ -90,10 +76,9 @@ void encode_numeric(const Numeric& n, std::string& out) {
     put_u16(out, 0);
     return;
   }
-  bool negative = n.mantissa < 0;
-  u128 mag = negative ? -static_cast<u128>(n.mantissa) : static_cast<u128>(n.mantissa);
+  bool negative = numeric_sign(n) < 0;
   size_t scale = static_cast<size_t>(n.scale);
-  std::string s = u128_to_digits(mag);
+  std::string s = numeric_abs_digits(n);
   if (s.size() <= scale) s.insert(0, scale + 1 - s.size(), '0');
   std::string int_part = s.substr(0, s.size() - scale);
   std::string frac = s.substr(s.size() - scale);
@@ -163,7 +148,7 @@ Numeric decode_numeric(Reader& r) {
     s.append(buf, 4);
   }
   r.end();
-  int scale = dscale > kNumericMaxPrecision ? kNumericMaxPrecision : dscale;
+  int scale = dscale > kNumericMaxDigits ? kNumericMaxDigits : dscale;
   // value = S * 10^(4 * (weight - ndigits + 1)); mantissa = value * 10^scale, truncated.
   long exponent = 4L * (weight - ndigits + 1) + scale;
   if (exponent < 0) {
@@ -174,16 +159,14 @@ Numeric decode_numeric(Reader& r) {
   size_t nz = s.find_first_not_of('0');
   s.erase(0, nz == std::string::npos ? s.size() : nz);
   if (s.empty()) return Numeric{0, static_cast<int16_t>(scale)};
-  if (s.size() + static_cast<size_t>(exponent) > static_cast<size_t>(kNumericMaxPrecision)) {
+  if (s.size() + static_cast<size_t>(exponent) > static_cast<size_t>(kNumericMaxDigits)) {
     throw SqlError(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
   }
   s.append(static_cast<size_t>(exponent), '0');
-  u128 mag = 0;
-  for (char c : s) mag = mag * 10 + static_cast<u128>(c - '0');
-  Numeric n;
-  n.mantissa = sign == kNumericNeg ? -static_cast<__int128>(mag) : static_cast<__int128>(mag);
-  n.scale = static_cast<int16_t>(scale);
-  return n;
+  // The mantissa's digits at `scale`: 39 digits may pass 2^127 (Numeric::ext), so numeric.cpp
+  // builds the value.
+  std::string text = (sign == kNumericNeg ? "-" : "") + s + "e-" + std::to_string(scale);
+  return numeric_parse_impl(text);
 }
 
 // Element type of the array types Freshet has.

@@ -62,9 +62,13 @@ TEST(BinaryFormat, NumericBase10000) {
   // 0.00 keeps its display scale.
   EXPECT_EQ(hex(enc(num("0.00"), TypeId::kNumeric)), "0000" "0000" "0000" "0002");
   EXPECT_EQ(hex(enc(num("NaN"), TypeId::kNumeric)), "0000" "0000" "c000" "0000");
+  // 9e38 (a 39-digit value past 2^127): one digit 9 at weight 9.
+  EXPECT_EQ(hex(enc(num("9e38"), TypeId::kNumeric)), "0001" "0009" "0000" "0000" "0384");
 
   for (const char* s : {"0", "1", "-1", "0.5", "123456789012345678901234567890.12345678", "-0.00000001",
-                        "99999999999999999999999999999999999999", "1.10", "NaN", "12345.6789", "1e20"}) {
+                        "99999999999999999999999999999999999999", "1.10", "NaN", "12345.6789", "1e20",
+                        "999999999999999999999999999999999999999", "-170141183460469231731687303715884105728",
+                        "-98765432109876543210987654321098765432.1", "0.500000000000000000000000000000000000000"}) {
     round_trip(num(s), TypeId::kNumeric);
   }
   // Decoding keeps the sent display scale and truncates digits beyond it, like numeric_recv.

@@ -578,7 +578,11 @@ HExpr Binder::bind_const(const PgQuery__AConst* c) {
         if (errno == 0 && v >= INT32_MIN && v <= INT32_MAX) return HExpr::literal_of(Datum::from_int(v), Type(TypeId::kInt4));
         if (errno == 0) return HExpr::literal_of(Datum::from_int(v), Type(TypeId::kInt8));
       }
-      return HExpr::literal_of(Datum::from_numeric(numeric_parse(s)), Type(TypeId::kNumeric));
+      // Materialize's lexer spells a literal's exponent `E`, and its out-of-range message quotes
+      // the literal so ("1E39" is out of range for type numeric); the value is the same.
+      std::string lit(s);
+      for (char& ch : lit) ch = ch == 'e' ? 'E' : ch;
+      return HExpr::literal_of(Datum::from_numeric(numeric_parse(lit)), Type(TypeId::kNumeric));
     }
     case PG_QUERY__A__CONST__VAL_BOOLVAL:
       return HExpr::literal_of(Datum::from_bool(c->boolval->boolval), Type(TypeId::kBool));

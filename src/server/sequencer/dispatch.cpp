@@ -121,8 +121,12 @@ void check_alter_system(const PgQuery__AlterSystemStmt* a, bool superuser) {
     alter_dataflow_budget(*a->setstmt, superuser);  // maintained.cpp
     return;
   }
+  // enable_binary_date_bin: date_bin(stride, source) without an origin (1970-01-01), which
+  // Freshet always answers; enable_mz_join_core: a choice of Materialize's join implementation,
+  // with no effect on answers.
   static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe",
-                                          "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys"};
+                                          "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys",
+                                          "enable_binary_date_bin", "enable_mz_join_core"};
   const PgQuery__VariableSetStmt* v = a->setstmt;
   bool known = false;
   for (const char* f : kAlwaysOn) known = known || (v && v->name && std::string_view(v->name) == f);

@@ -59,6 +59,27 @@ def _():
         eq(row[1:], ROW[1:])
 
 
+WIDE = [decimal.Decimal(v) for v in ("999999999999999999999999999999999999999", "-170141183460469231731687303715884105728",
+                                       "-98765432109876543210987654321098765432.1", "0.500000000000000000000000000000000000000",
+                                       "9E+38", "1.5")]
+
+
+@check("39-digit numerics (past 2^127) as parameters and results, text and binary")
+def _():
+    ac.execute("DROP TABLE IF EXISTS pg3_wide")
+    ac.execute("CREATE TABLE pg3_wide (id int, n numeric)")
+    for i, v in enumerate(WIDE):
+        ac.execute("INSERT INTO pg3_wide VALUES (%s, %s)", (i, v))
+    with ac.cursor(binary=True) as cur:
+        for i, v in enumerate(WIDE):
+            cur.execute("INSERT INTO pg3_wide VALUES (%s, %s)", (100 + i, v))
+        got = cur.execute("SELECT n FROM pg3_wide ORDER BY id").fetchall()
+    eq([r[0] for r in got], WIDE + WIDE)
+    got = ac.execute("SELECT n::text, count(*) FROM pg3_wide GROUP BY n ORDER BY n").fetchall()
+    eq(got, [(str(v) if v != decimal.Decimal("9E+38") else "900000000000000000000000000000000000000", 2)
+             for v in sorted(WIDE)])
+
+
 @check("executemany and prepared statements")
 def _():
     with ac.cursor() as cur:
