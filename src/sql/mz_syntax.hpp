@@ -7,6 +7,12 @@
 //                                         two mean the same)
 //   lag(x) IGNORE NULLS OVER (...)    ->  __mz_lag_ignore_nulls(x) OVER (...)   (also lead)
 //   lag(x) RESPECT NULLS OVER (...)   ->  lag(x) OVER (...)                  (the default)
+//   LIST[a, b]                        ->  __mz_list(a, b)   (Materialize's list constructor)
+//   x::int4 list list, CAST(x AS numeric(10,2) list)
+//                                     ->  x::"int4 list list", CAST(x AS "numeric(10,2) list")
+//                                         (the binder reads the element type back; a
+//                                         type written after :: or AS only)
+//   CREATE TYPE t AS LIST (...)       ->  SqlError 0A000 (named list types are not built)
 //   SELECT ... QUALIFY cond [WINDOW ...] [ORDER BY ...]
 //                                     ->  SELECT ... WINDOW __mz_qualify AS (PARTITION BY (cond)) ...
 //
@@ -29,5 +35,7 @@ namespace freshet::sql {
 std::optional<std::string> rewrite_mz_syntax(std::string_view sql);
 
 inline constexpr std::string_view kQualifyWindowName = "__mz_qualify";
+// LIST[a, b] is rewritten to __mz_list(a, b); `T list` to the quoted type name "T list".
+inline constexpr std::string_view kListConstructor = "__mz_list";
 
 }  // namespace freshet::sql
