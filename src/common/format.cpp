@@ -1820,7 +1820,7 @@ std::vector<std::optional<std::string>> parse_list_literal(std::string_view text
       elem.resize(elem.size() - trailing_ws);
       if (elem.empty()) fail("malformed literal; missing element");
     }
-    if (!verbatim && iequals(elem, "null")) out.push_back(std::nullopt);
+    if (!verbatim && elem == "NULL") out.push_back(std::nullopt);
     else out.push_back(std::move(elem));
     if (i >= s.size()) fail("unexpected end of input");
     if (s[i] == ',') {
@@ -1838,14 +1838,29 @@ std::vector<std::optional<std::string>> parse_list_literal(std::string_view text
 }
 
 void format_list_literal(const std::vector<std::optional<std::string>>& elems, bool nested, std::string& out) {
-  if (!nested) {
-    format_array_literal(elems, out);  // the same quoting as arrays
-    return;
-  }
   out.push_back('{');
   for (size_t k = 0; k < elems.size(); ++k) {
     if (k > 0) out.push_back(',');
-    out += elems[k] ? *elems[k] : std::string("NULL");
+    if (!elems[k]) {
+      out += "NULL";
+      continue;
+    }
+    const std::string& e = *elems[k];
+    // Quoted as array elements are, except that only NULL in capitals reads as NULL
+    // (Materialize: `null` is a string).
+    bool quote = !nested && (e.empty() || e == "NULL");
+    for (char c : e)
+      if (!nested && (c == '"' || c == '\\' || c == '{' || c == '}' || c == ',' || is_space(c))) quote = true;
+    if (!quote) {
+      out += e;
+      continue;
+    }
+    out.push_back('"');
+    for (char c : e) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
   }
   out.push_back('}');
 }

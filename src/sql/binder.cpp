@@ -582,8 +582,8 @@ std::optional<HExpr> Binder::make_list_operator(std::string_view op, HExpr& left
     if (l.type != r.type)
       throw SqlError(sqlstate::kUndefinedFunction,
                      "operator does not exist: " + type_name(l.type) + " " + std::string(op) + " " + type_name(r.type), position);
-    l.type = Type(TypeId::kText);  // the same bytes: compared as text
-    r.type = Type(TypeId::kText);
+    l = coerce(std::move(l), Type(TypeId::kText), CastContext::kExplicit, position);  // the same bytes: compared as text
+    r = coerce(std::move(r), Type(TypeId::kText), CastContext::kExplicit, position);
     ResolvedCall rc = resolve_operator(op == "=" ? "=" : "<>", Type(TypeId::kText), Type(TypeId::kText), position);
     std::vector<HExpr> args;
     args.push_back(std::move(l));

@@ -76,6 +76,9 @@ size_t list_type_start(const std::vector<Token>& t, size_t i) {
       j = k;
       continue;
     }
+    // A column definition, `(name type list` or `, name type list`: the type starts after the
+    // name (at least the name and one type word were walked).
+    if ((punct_at(t, k, '(') || punct_at(t, k, ',')) && words >= 2) return j + 1;
     return std::string::npos;
   }
   return std::string::npos;
@@ -106,6 +109,42 @@ void rewrite_list_elements(const std::vector<Token>& t, size_t open, size_t clos
 
 }  // namespace
 
+std::optional<std::string> rewrite_mz_list_types(std::string_view sql) {
+  std::vector<Token> t;
+  try {
+    t = tokenize(sql);
+  } catch (const SqlError&) {
+    return std::nullopt;
+  }
+  std::vector<Edit> edits;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!word_at(t, i, "list") || i == 0 || punct_at(t, i - 1, ',') || punct_at(t, i - 1, '(')) continue;
+    size_t start = list_type_start(t, i);
+    if (start == std::string::npos) continue;
+    // Only after :: here (the grammar took the statement, so AS and column definitions already
+    // meant what PostgreSQL means).
+    if (start < 2 || !other_at(t, start - 1, ':') || !other_at(t, start - 2, ':')) continue;
+    size_t last = i;
+    while (word_at(t, last + 1, "list")) ++last;
+    std::string name(sql.substr(t[start].begin, t[i - 1].end - t[start].begin));
+    for (size_t k = i; k <= last; ++k) name += " list";
+    std::string quoted = "\"";
+    for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    edits.push_back({t[start].begin, t[last].end, quoted + "\""});
+    i = last;
+  }
+  if (edits.empty()) return std::nullopt;
+  std::string out;
+  size_t at = 0;
+  for (const Edit& e : edits) {
+    out.append(sql.substr(at, e.begin - at));
+    out += e.text;
+    at = e.end;
+  }
+  out.append(sql.substr(at));
+  return out;
+}
+
 std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
   std::vector<Token> t;
   try {
@@ -129,9 +168,10 @@ std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
     if (word_at(t, i, "list") && other_at(t, i + 1, '[') && (i == 0 || !other_at(t, i - 1, '.'))) {
       size_t close = matching_bracket(t, i + 1);
       if (close == std::string::npos) continue;
-      edits.push_back({t[i].begin, t[i + 1].end, std::string(kListConstructor) + "("});
+      // In parentheses: the grammar subscripts a parenthesized call, not a bare one.
+      edits.push_back({t[i].begin, t[i + 1].end, "(" + std::string(kListConstructor) + "("});
       rewrite_list_elements(t, i + 1, close, edits);
-      edits.push_back({t[close].begin, t[close].end, ")"});
+      edits.push_back({t[close].begin, t[close].end, "))"});
       continue;
     }
     // T list [list ...] after :: or AS: one quoted type name.

@@ -33,6 +33,9 @@ namespace freshet::sql {
 
 // The rewritten statement, or nullopt when it uses none of the forms above.
 std::optional<std::string> rewrite_mz_syntax(std::string_view sql);
+// Only `expr::T list`, for a statement the grammar took: there `x::int list` is a cast to int
+// under the alias "list", which in Materialize is a cast to `int list`. nullopt when absent.
+std::optional<std::string> rewrite_mz_list_types(std::string_view sql);
 
 inline constexpr std::string_view kQualifyWindowName = "__mz_qualify";
 // LIST[a, b] is rewritten to __mz_list(a, b); `T list` to the quoted type name "T list".
