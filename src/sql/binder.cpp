@@ -281,6 +281,12 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     // Materialize's `T list`, quoted by mz_syntax.cpp into one name ("int4 list list"): the
     // element type is read by the grammar as the type of a cast.
     std::string elem_text = name.substr(0, name.size() - 5);
+    size_t depth = 0;
+    for (size_t at = name.find(" list"); at != std::string::npos; at = name.find(" list", at + 1)) ++depth;
+    // The grammar cuts identifiers at 63 bytes (NAMEDATALEN - 1): a name that long may have
+    // lost part of the type.
+    if (depth > 64 || name.size() >= 63)
+      throw SqlError(sqlstate::kProgramLimitExceeded, "list type name \"" + name + "\" is too long (at most 62 bytes)", pos);
     std::shared_ptr<ParseTree> tree;
     const PgQuery__TypeName* elem_tn = nullptr;
     if (elem_text.ends_with(" list")) {
@@ -1497,6 +1503,8 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
     }
     Type et = q.rel->column_types[0];
     if (et.id == TypeId::kUnknown) et = Type(TypeId::kText);
+    if (et.id == TypeId::kList)  // Materialize's words
+      throw SqlError(sqlstate::kFeatureNotSupported, type_name(et) + "[] not yet supported", pos);
     AggregateSignature sig;
     std::vector<Type> ts{et};
     if (!resolve_aggregate("array_agg", ts, sig)) unsupported("ARRAY(subquery)", pos);
@@ -1734,6 +1742,8 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
             .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[].");
       elems = coerce_common(std::move(elems), "ARRAY", pos);
       auto at = array_type_of(elems[0].type.id);
+      if (!at && elems[0].type.id == TypeId::kList)
+        throw SqlError(sqlstate::kFeatureNotSupported, type_name(elems[0].type) + "[] not yet supported", pos);
       if (!at) unsupported("arrays of " + type_name(elems[0].type), pos);
       return HExpr::make(ScalarKind::kArray, std::move(elems), Type(*at));
     }

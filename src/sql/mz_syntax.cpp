@@ -86,7 +86,11 @@ size_t list_type_start(const std::vector<Token>& t, size_t i) {
 
 // Inside LIST[...] (brackets at open and close), an element written as a bare [...] is a
 // nested list: LIST[[1], [2, 3]] is LIST[LIST[1], LIST[2, 3]].
-void rewrite_list_elements(const std::vector<Token>& t, size_t open, size_t close, std::vector<Edit>& edits) {
+constexpr int kMaxListNesting = 64;  // deeper bare [...] are left to the grammar's error
+
+void rewrite_list_elements(const std::vector<Token>& t, size_t open, size_t close, std::vector<Edit>& edits,
+                           int nesting = 1) {
+  if (nesting > kMaxListNesting) return;
   bool element_start = true;
   int depth = 0;
   for (size_t k = open + 1; k < close; ++k) {
@@ -94,7 +98,7 @@ void rewrite_list_elements(const std::vector<Token>& t, size_t open, size_t clos
       size_t inner = matching_bracket(t, k);
       if (inner == std::string::npos || inner > close) return;
       edits.push_back({t[k].begin, t[k].end, std::string(kListConstructor) + "("});
-      rewrite_list_elements(t, k, inner, edits);
+      rewrite_list_elements(t, k, inner, edits, nesting + 1);
       edits.push_back({t[inner].begin, t[inner].end, ")"});
       k = inner;
       element_start = false;
