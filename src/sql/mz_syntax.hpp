@@ -7,7 +7,8 @@
 //                                         two mean the same)
 //   lag(x) IGNORE NULLS OVER (...)    ->  __mz_lag_ignore_nulls(x) OVER (...)   (also lead)
 //   lag(x) RESPECT NULLS OVER (...)   ->  lag(x) OVER (...)                  (the default)
-//   LIST[a, b]                        ->  __mz_list(a, b)   (Materialize's list constructor)
+//   LIST[a, [b]]                      ->  (__mz_list(a, (__mz_list(b))))  (Materialize's list
+//                                         constructor; parenthesized so that it can be subscripted)
 //   x::int4 list list, CAST(x AS numeric(10,2) list)
 //                                     ->  x::"int4 list list", CAST(x AS "numeric(10,2) list")
 //                                         (the binder reads the element type back; a
