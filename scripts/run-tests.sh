@@ -103,7 +103,12 @@ for ph in "${phases[@]}"; do
          run_slt corpus test/sql/sqllogictest/select{1,2,3,4,5}.test
          # The Materialize dialect of the runner (its formatting rules, checked on PostgreSQL
          # by `make test-pg`).
-         run_slt mzdialect --dialect materialize test/sql/materialize_dialect/*.slt ;;
+         # lists.slt is Materialize's list types, which PostgreSQL does not have.
+         mz_files=()
+         for f in test/sql/materialize_dialect/*.slt; do
+           [[ "${E2E_TARGET:-freshet}" == postgres && "$f" == */lists.slt ]] || mz_files+=("$f")
+         done
+         run_slt mzdialect --dialect materialize "${mz_files[@]}" ;;
     e2e) run_e2e ;;
     slow) # SQLite's evidence files: PostgreSQL 15 itself passes only 275 of 324 (SQLite-only
           # behaviour), so this phase passes when Freshet does at least as well.

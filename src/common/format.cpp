@@ -245,7 +245,7 @@ void append_year(int year, std::string& out) {
 
 void append_fraction(int64_t us, std::string& out) {
   if (us == 0) return;
-  char buf[16];
+  char buf[24];  // room for any int64 (GCC's -Wformat-truncation cannot see us < 1e6)
   std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(us));
   std::string_view f(buf);
   while (f.back() == '0') f.remove_suffix(1);
@@ -1743,6 +1743,153 @@ void format_array_literal(const std::vector<std::optional<std::string>>& elems, 
   out.push_back('}');
 }
 
+std::vector<std::optional<std::string>> parse_list_literal(std::string_view text) {
+  // Materialize's words (strconv.rs parse_list).
+  auto fail = [&](const std::string& detail) {
+    throw SqlError(sqlstate::kInvalidTextRepresentation,
+                   "invalid input syntax for type list: " + detail + ": \"" + std::string(text) + "\"");
+  };
+  std::string_view s = trim(text);
+  if (s.empty() || s.front() != '{') fail("expected '{', found " + (s.empty() ? std::string("empty string") : std::string(1, s.front())));
+  std::vector<std::optional<std::string>> out;
+  size_t i = 1;
+  auto skip_ws = [&]() {
+    while (i < s.size() && is_space(s[i])) ++i;
+  };
+  skip_ws();
+  if (i < s.size() && s[i] == '}') {
+    ++i;
+    if (trim(s.substr(i)).size() != 0) fail("malformed literal; junk after closing right brace");
+    return out;
+  }
+  while (true) {
+    skip_ws();
+    if (i >= s.size()) fail("unexpected end of input");
+    std::string elem;
+    bool verbatim = false;  // quoted, escaped or a nested list: never NULL
+    if (s[i] == '{') {
+      // A nested list: its text through the matching brace, quotes and escapes kept.
+      size_t start = i;
+      int depth = 0;
+      bool in_quotes = false;
+      for (; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '\\') {
+          ++i;
+          continue;
+        }
+        if (c == '"') in_quotes = !in_quotes;
+        if (in_quotes) continue;
+        if (c == '{') ++depth;
+        if (c == '}' && --depth == 0) break;
+      }
+      if (i >= s.size()) fail("unexpected end of input");
+      ++i;
+      elem.assign(s.substr(start, i - start));
+      verbatim = true;
+      skip_ws();
+    } else if (s[i] == '"') {
+      verbatim = true;
+      ++i;
+      while (true) {
+        if (i >= s.size()) fail("unexpected end of input");
+        char c = s[i++];
+        if (c == '"') break;
+        if (c == '\\') {
+          if (i >= s.size()) fail("unexpected end of input");
+          c = s[i++];
+        }
+        elem.push_back(c);
+      }
+      skip_ws();
+    } else {
+      size_t trailing_ws = 0;
+      while (i < s.size() && s[i] != ',' && s[i] != '}') {
+        char c = s[i++];
+        if (c == '"' || c == '{') fail("unexpected \"" + std::string(1, c) + "\" character");
+        if (c == '\\') {
+          if (i >= s.size()) fail("unexpected end of input");
+          elem.push_back(s[i++]);
+          verbatim = true;
+          trailing_ws = 0;
+          continue;
+        }
+        elem.push_back(c);
+        trailing_ws = is_space(c) ? trailing_ws + 1 : 0;
+      }
+      elem.resize(elem.size() - trailing_ws);
+      if (elem.empty()) fail("malformed literal; missing element");
+    }
+    if (!verbatim && elem == "NULL") out.push_back(std::nullopt);
+    else out.push_back(std::move(elem));
+    if (i >= s.size()) fail("unexpected end of input");
+    if (s[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (s[i] == '}') {
+      ++i;
+      break;
+    }
+    fail("malformed literal; expected ',' or '}'");
+  }
+  if (trim(s.substr(i)).size() != 0) fail("malformed literal; junk after closing right brace");
+  return out;
+}
+
+void format_list_literal(const std::vector<std::optional<std::string>>& elems, bool nested, std::string& out) {
+  out.push_back('{');
+  for (size_t k = 0; k < elems.size(); ++k) {
+    if (k > 0) out.push_back(',');
+    if (!elems[k]) {
+      out += "NULL";
+      continue;
+    }
+    const std::string& e = *elems[k];
+    // Quoted as array elements are, except that only NULL in capitals reads as NULL
+    // (Materialize: `null` is a string).
+    bool quote = !nested && (e.empty() || e == "NULL");
+    for (char c : e)
+      if (!nested && (c == '"' || c == '\\' || c == '{' || c == '}' || c == ',' || is_space(c))) quote = true;
+    if (!quote) {
+      out += e;
+      continue;
+    }
+    out.push_back('"');
+    for (char c : e) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+}
+
+std::vector<Datum> list_elements(std::string_view literal, Type list, Arena& arena) {
+  Type et = list_element_type(list);
+  std::vector<Datum> out;
+  for (auto& e : parse_list_literal(literal)) out.push_back(e ? parse_datum(*e, et, arena) : Datum::null());
+  return out;
+}
+
+std::string list_literal(std::span<const Datum> elems, Type list) {
+  Type et = list_element_type(list);
+  std::vector<std::optional<std::string>> texts;
+  texts.reserve(elems.size());
+  for (const Datum& d : elems) {
+    if (d.is_null()) {
+      texts.emplace_back(std::nullopt);
+    } else {
+      std::string s;
+      format_datum(d, et, s);
+      texts.emplace_back(std::move(s));
+    }
+  }
+  std::string out;
+  format_list_literal(texts, et.id == TypeId::kList, out);
+  return out;
+}
+
 JsonValue json_parse(std::string_view text) { return JsonParser(text).parse_document(); }
 
 void json_quote(std::string_view s, std::string& out) {
@@ -1894,6 +2041,7 @@ void format_datum(const Datum& d, Type t, std::string& out) {
     case TypeId::kNumericArray:
     case TypeId::kRecord:
     case TypeId::kTsRange:
+    case TypeId::kList:
       out += d.as_string();
       return;
     case TypeId::kInt2Vector:
@@ -2018,6 +2166,20 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
       throw SqlError(sqlstate::kFeatureNotSupported, "input of anonymous composite types is not implemented");
     case TypeId::kTsRange:
       return Datum::from_string(arena.copy(tsrange_format(tsrange_parse(text))));
+    case TypeId::kList: {
+      // Each element through its type's input, then the canonical literal.
+      Type et = list_element_type(t);
+      auto elems = parse_list_literal(text);
+      for (auto& e : elems) {
+        if (!e) continue;
+        std::string canon;
+        format_datum(parse_datum(*e, et, arena), et, canon);
+        *e = std::move(canon);
+      }
+      std::string out;
+      format_list_literal(elems, et.id == TypeId::kList, out);
+      return Datum::from_string(arena.copy(out));
+    }
   }
   return Datum::null();
 }

@@ -82,6 +82,18 @@ void format_array_literal(const std::vector<std::optional<std::string>>& elems, 
 std::vector<Datum> array_elements(std::string_view literal, TypeId array_type, Arena& arena);
 std::string array_literal(std::span<const Datum> elems, TypeId element_type);
 
+// Materialize's lists (types.hpp TypeId::kList): "{1,NULL,\"a b\"}", a nested list's elements
+// written as lists without quotes ("{{1},{2,3}}"), lists of any length. The elements of a list
+// literal (nullopt for NULL; a nested list as its own literal text); the canonical literal of
+// element texts (nested: the element type is a list, its texts are written unquoted). Throws
+// 22P02 on malformed input.
+std::vector<std::optional<std::string>> parse_list_literal(std::string_view text);
+void format_list_literal(const std::vector<std::optional<std::string>>& elems, bool nested, std::string& out);
+// The elements of a list value as Datums of its element type; the canonical literal of element
+// Datums of a list type.
+std::vector<Datum> list_elements(std::string_view literal, Type list, Arena& arena);
+std::string list_literal(std::span<const Datum> elems, Type list);
+
 // jsonb: a parsed document. Objects keep PostgreSQL's jsonb key order (shorter keys first,
 // then bytewise) with duplicate keys removed (last wins); numbers keep their numeric text.
 struct JsonValue {

@@ -200,3 +200,53 @@ TEST(FormatTest, Vectors) {
 
 }  // namespace
 }  // namespace freshet
+
+namespace freshet {
+namespace {
+
+// Materialize's lists (types.hpp kList): interned types, canonical text, element casts.
+TEST(ListTest, TypesAreInternedAndNamed) {
+  Type il = list_type_of(Type(TypeId::kInt4));
+  EXPECT_EQ(il, list_type_of(Type(TypeId::kInt4)));
+  EXPECT_NE(il, list_type_of(Type(TypeId::kText)));
+  Type ill = list_type_of(il);
+  EXPECT_EQ(list_element_type(ill), il);
+  EXPECT_EQ(type_name(ill), "integer list list");
+  EXPECT_EQ(type_name(list_type_of(Type(TypeId::kNumeric, (10 << 16) | 2))), "numeric(10,2) list");
+  EXPECT_EQ(physical_kind(TypeId::kList), PhysicalKind::kString);
+}
+
+TEST(ListTest, TextFormIsCanonical) {
+  Type il = list_type_of(Type(TypeId::kInt4));
+  Type ill = list_type_of(il);
+  Type tl = list_type_of(Type(TypeId::kText));
+  EXPECT_EQ(rt(" { 1 , NULL,02 } ", il), "{1,NULL,2}");
+  EXPECT_EQ(rt("{}", il), "{}");
+  EXPECT_EQ(rt("{{1}, {}, NULL, { 2 ,3}}", ill), "{{1},{},NULL,{2,3}}");
+  // Only NULL in capitals is NULL (Materialize): `null` is a string and is shown unquoted.
+  EXPECT_EQ(rt(R"({a,"b c","NULL",null,NULL,"{1}","\"\\"})", tl), R"({a,"b c","NULL",null,NULL,"{1}","\"\\"})");
+  EXPECT_EQ(rt("{\"{1}\"}", ill), "{{1}}");
+  for (const char* bad : {"", "1", "{1", "{1,}", "{1}x", "{{1}", "{\"a}"}) {
+    try {
+      rt(bad, il);
+      ADD_FAILURE() << bad;
+    } catch (const SqlError& e) {
+      EXPECT_EQ(e.sqlstate(), "22P02") << bad;
+    }
+  }
+  EXPECT_THROW(rt("{x}", il), SqlError);
+  EXPECT_THROW(rt("{1}", ill), SqlError);  // an element of an int4 list list must be a list
+}
+
+TEST(ListTest, ElementsAndLiterals) {
+  Arena arena;
+  Type ill = list_type_of(list_type_of(Type(TypeId::kInt4)));
+  std::vector<Datum> elems = list_elements("{{1,2},NULL}", ill, arena);
+  ASSERT_EQ(elems.size(), 2u);
+  EXPECT_EQ(elems[0].as_string(), "{1,2}");
+  EXPECT_TRUE(elems[1].is_null());
+  EXPECT_EQ(list_literal(elems, ill), "{{1,2},NULL}");
+}
+
+}  // namespace
+}  // namespace freshet

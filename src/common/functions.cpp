@@ -880,6 +880,14 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
   // Out of the string family (I/O conversion).
   if ((is_string_type(f) || f == TypeId::kUnknown) && is_reg_type(t)) return reg_from_text(v.as_string(), t, ctx);
   if (is_string_type(f) || f == TypeId::kUnknown) return parse_datum(v.as_string(), to, arena);
+  // List to list: element by element (the element types' casts, numeric(p, s) rounding).
+  if (f == TypeId::kList && t == TypeId::kList) {
+    if (from == to) return v;
+    Type fe = list_element_type(from), te = list_element_type(to);
+    std::vector<Datum> elems = list_elements(v.as_string(), from, arena);
+    for (Datum& d : elems) d = cast_datum(d, fe, te, ctx, explicit_cast);
+    return Datum::from_string(arena.copy(list_literal(elems, to)));
+  }
   // Array to array: element by element.
   if (auto fe = array_element_type(f), te = array_element_type(t); fe && te) {
     if (*fe == *te) return v;
@@ -1032,7 +1040,7 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
 
 namespace {
 constexpr std::string_view kAggregateNames[] = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every",
-                                                "string_agg", "array_agg", "jsonb_agg", "jsonb_object_agg",
+                                                "string_agg", "array_agg", "list_agg", "jsonb_agg", "jsonb_object_agg",
                                                 "variance", "var_samp", "var_pop", "stddev", "stddev_samp",
                                                 "stddev_pop"};
 
@@ -1176,6 +1184,17 @@ bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, A
     out.kind = AggKind::kArrayAgg;
     out.arg_types[0] = Type(t);
     out.result_type = Type(*at);
+    return true;
+  }
+  if (name == "list_agg") {
+    // Materialize's list_agg: array_agg's state, a list of the argument's type.
+    TypeId t = one_arg();
+    Type et = arg_types[0];
+    if (t == TypeId::kVarchar || t == TypeId::kBpchar || t == TypeId::kUnknown || t == TypeId::kName) et = Type(TypeId::kText);
+    if (t == TypeId::kRecord) no_aggregate(name, arg_types);
+    out.kind = AggKind::kArrayAgg;
+    out.arg_types[0] = et;
+    out.result_type = list_type_of(et);
     return true;
   }
   if (name == "jsonb_agg") {

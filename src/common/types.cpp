@@ -1,7 +1,11 @@
 #include "common/types.hpp"
 
 #include <array>
+#include <atomic>
+#include <mutex>
 #include <utility>
+
+#include "common/error.hpp"
 
 namespace freshet {
 namespace {
@@ -58,6 +62,9 @@ constexpr std::array kTypes = {
     TypeInfo{TypeId::kOidVector, 30, -1, PhysicalKind::kString, TypeCategory::kArray, false, "oidvector", "oidvector"},
     TypeInfo{TypeId::kRecord, 2249, -1, PhysicalKind::kString, TypeCategory::kPseudo, false, "record", "record"},
     TypeInfo{TypeId::kTsRange, 3908, -1, PhysicalKind::kString, TypeCategory::kRange, false, "tsrange", "tsrange"},
+    // A list goes over the wire as text (oid 25): its text form is the value, and clients that
+    // know no list type decode it as a string.
+    TypeInfo{TypeId::kList, 25, -1, PhysicalKind::kString, TypeCategory::kUserDefined, false, "list", "list"},
 };
 
 const TypeInfo& info(TypeId id) {
@@ -113,6 +120,42 @@ std::optional<TypeId> array_type_of(TypeId element) {
   return std::nullopt;
 }
 
+namespace {
+// The interned list types: entries are written once, before size is published, and never
+// change, so readers below size need no lock.
+struct ListTypes {
+  std::mutex mu;
+  std::array<Type, kMaxListTypes> elements;
+  std::atomic<int32_t> size{0};
+};
+ListTypes& list_types() {
+  static ListTypes* t = new ListTypes();  // never destroyed: used by static-duration types
+  return *t;
+}
+}  // namespace
+
+Type list_type_of(Type element) {
+  ListTypes& lt = list_types();
+  int32_t n = lt.size.load(std::memory_order_acquire);
+  for (int32_t i = 0; i < n; ++i)
+    if (lt.elements[static_cast<size_t>(i)] == element) return Type(TypeId::kList, i);
+  std::lock_guard<std::mutex> lock(lt.mu);
+  n = lt.size.load(std::memory_order_relaxed);
+  for (int32_t i = 0; i < n; ++i)
+    if (lt.elements[static_cast<size_t>(i)] == element) return Type(TypeId::kList, i);
+  if (n >= kMaxListTypes)
+    throw SqlError(sqlstate::kProgramLimitExceeded, "too many distinct list types (limit " + std::to_string(kMaxListTypes) + ")");
+  lt.elements[static_cast<size_t>(n)] = element;
+  lt.size.store(n + 1, std::memory_order_release);
+  return Type(TypeId::kList, n);
+}
+
+Type list_element_type(Type list) {
+  ListTypes& lt = list_types();
+  FRESHET_ASSERT(list.id == TypeId::kList && list.typmod >= 0 && list.typmod < lt.size.load(std::memory_order_acquire));
+  return lt.elements[static_cast<size_t>(list.typmod)];
+}
+
 std::optional<TypeId> type_from_oid(uint32_t oid) {
   for (const auto& t : kTypes)
     if (t.oid == oid) return t.id;
@@ -121,6 +164,7 @@ std::optional<TypeId> type_from_oid(uint32_t oid) {
 }
 
 std::string type_name(Type t) {
+  if (t.id == TypeId::kList && t.typmod >= 0) return type_name(list_element_type(t)) + " list";  // "integer list"
   const auto& i = info(t.id);
   std::string name(i.sql_name);
   if (t.typmod < 0) return name;

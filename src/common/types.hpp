@@ -59,6 +59,12 @@ enum class TypeId : uint8_t {
   kOidVector,
   kRecord,      // anonymous row (ROW(...)); not storable
   kTsRange,     // tsrange: canonical text form in a string Datum (common/range.hpp)
+  // Materialize's `T list` (nested: `int4 list list`). typmod is not a modifier here but the
+  // index of the list's element type in a process-wide table (list_type_of); a value is the
+  // canonical text form ("{1,NULL,{2}}") in a string Datum, see src/common/README.md. The index
+  // is valid only in this process: list types are not stored in the catalog (tables refuse list
+  // columns; views keep their SQL and are bound again at start-up).
+  kList,
 };
 
 // How a Datum of a type is represented physically. Several SQL types share one.
@@ -138,6 +144,15 @@ inline bool is_reg_type(TypeId id) {
   return id == TypeId::kRegclass || id == TypeId::kRegproc || id == TypeId::kRegtype || id == TypeId::kRegnamespace ||
          id == TypeId::kRegrole;
 }
+
+// Lists: the type `element list`, interned (the same element type gives the same Type).
+// Throws SqlError 54000 past kMaxListTypes distinct list types. Thread-safe; after the first
+// call for an element type, lookups take no lock.
+inline constexpr int32_t kMaxListTypes = 4096;
+Type list_type_of(Type element);
+// The element type of a list type. REQUIRES: list.id == TypeId::kList with a typmod from
+// list_type_of.
+Type list_element_type(Type list);
 
 inline bool is_integer_type(TypeId id) {
   return id == TypeId::kInt2 || id == TypeId::kInt4 || id == TypeId::kInt8;

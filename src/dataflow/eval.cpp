@@ -1,5 +1,7 @@
 #include "dataflow/eval.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "common/error.hpp"
@@ -27,6 +29,80 @@ Datum eval_call(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ct
     if (fn->strict && args[i].is_null()) return Datum::null();
   }
   return fn->fn(std::span<const Datum>(args, n), ctx);
+}
+
+// The JSON text of a list value of type t (to_jsonb): nested lists as nested arrays, other
+// elements through their type's to_jsonb, or as JSON strings of their text form.
+void list_to_json(std::string_view literal, Type t, EvalContext& ctx, std::string& out) {
+  Type et = list_element_type(t);
+  const FunctionImpl* elem_fn = nullptr;
+  if (et.id != TypeId::kList)
+    for (const FunctionImpl* f : lookup_functions("to_jsonb"))
+      if (f->arg_types.size() == 1 && f->arg_types[0].id == et.id) elem_fn = f;
+  out.push_back('[');
+  bool first = true;
+  for (auto& text : parse_list_literal(literal)) {
+    if (!first) out.push_back(',');
+    first = false;
+    if (!text) {
+      out += "null";
+    } else if (et.id == TypeId::kList) {
+      list_to_json(*text, et, ctx, out);
+    } else {
+      Datum d = parse_datum(*text, et, *ctx.arena);
+      if (elem_fn != nullptr) out += elem_fn->fn(std::span<const Datum>(&d, 1), ctx).as_string();
+      else json_quote(format_datum(d, et), out);
+    }
+  }
+  out.push_back(']');
+}
+
+Datum eval_list_fn(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
+  std::vector<Datum> a;
+  a.reserve(e.args.size());
+  for (const ScalarExpr& x : e.args) a.push_back(eval(x, row, ctx));
+  auto text_of = [&](const Datum& d) { return ctx.arena->copy(d.as_string()); };
+  switch (static_cast<ListFn>(e.column)) {
+    case ListFn::kLength:
+      if (a[0].is_null()) return Datum::null();
+      return Datum::from_int(static_cast<int64_t>(parse_list_literal(a[0].as_string()).size()));
+    case ListFn::kAppend:
+    case ListFn::kPrepend: {
+      bool append = static_cast<ListFn>(e.column) == ListFn::kAppend;
+      const Datum& list = append ? a[0] : a[1];
+      const Datum& elem = append ? a[1] : a[0];
+      std::vector<Datum> elems;
+      if (!list.is_null()) elems = list_elements(list.as_string(), e.type, *ctx.arena);
+      if (append) elems.push_back(elem);
+      else elems.insert(elems.begin(), elem);
+      return Datum::from_string(ctx.arena->copy(list_literal(elems, e.type)));
+    }
+    case ListFn::kCat: {
+      if (a[0].is_null()) return a[1].is_null() ? Datum::null() : Datum::from_string(text_of(a[1]));
+      if (a[1].is_null()) return Datum::from_string(text_of(a[0]));
+      std::vector<Datum> elems = list_elements(a[0].as_string(), e.type, *ctx.arena);
+      for (const Datum& d : list_elements(a[1].as_string(), e.type, *ctx.arena)) elems.push_back(d);
+      return Datum::from_string(ctx.arena->copy(list_literal(elems, e.type)));
+    }
+    case ListFn::kSlice: {
+      if (a[0].is_null() || a[1].is_null() || a[2].is_null()) return Datum::null();
+      std::vector<Datum> elems = list_elements(a[0].as_string(), e.type, *ctx.arena);
+      int64_t lo = std::max<int64_t>(a[1].as_int(), 1);
+      int64_t hi = std::min<int64_t>(a[2].as_int(), static_cast<int64_t>(elems.size()));
+      if (lo > hi) return Datum::null();
+      std::span<const Datum> part(elems.data() + (lo - 1), static_cast<size_t>(hi - lo + 1));
+      return Datum::from_string(ctx.arena->copy(list_literal(part, e.type)));
+    }
+    case ListFn::kToJsonb: {
+      if (a[0].is_null()) return Datum::null();
+      std::string json;
+      list_to_json(a[0].as_string(), e.args[0].type, ctx, json);
+      std::string out;
+      json_write(json_parse(json), out);
+      return Datum::from_string(ctx.arena->copy(out));
+    }
+  }
+  throw SqlError(sqlstate::kInternalError, "unknown list function");
 }
 
 }  // namespace
@@ -150,6 +226,12 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
     case ScalarKind::kMzNow:
       return Datum::from_int(static_cast<int64_t>(ctx.logical_time_ms));
     case ScalarKind::kArray: {
+      if (e.type.id == TypeId::kList) {  // LIST[...]
+        std::vector<Datum> elems;
+        elems.reserve(e.args.size());
+        for (const ScalarExpr& a : e.args) elems.push_back(eval(a, row, ctx));
+        return Datum::from_string(ctx.arena->copy(list_literal(elems, e.type)));
+      }
       TypeId et = array_element_type(e.type.id).value_or(TypeId::kText);
       std::vector<Datum> elems;
       elems.reserve(e.args.size());
@@ -160,13 +242,17 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
       Datum arr = eval(e.args[0], row, ctx);
       Datum idx = eval(e.args[1], row, ctx);
       if (arr.is_null() || idx.is_null()) return Datum::null();
-      std::vector<Datum> elems = array_elements(arr.as_string(), e.args[0].type.id, *ctx.arena);
+      std::vector<Datum> elems = e.args[0].type.id == TypeId::kList
+                                     ? list_elements(arr.as_string(), e.args[0].type, *ctx.arena)
+                                     : array_elements(arr.as_string(), e.args[0].type.id, *ctx.arena);
       int64_t i = idx.as_int();
       TypeId at = e.args[0].type.id;
       if (at == TypeId::kInt2Vector || at == TypeId::kOidVector) ++i;  // their subscripts start at 0
       if (i < 1 || i > static_cast<int64_t>(elems.size())) return Datum::null();
       return elems[static_cast<size_t>(i - 1)];
     }
+    case ScalarKind::kListFn:
+      return eval_list_fn(e, row, ctx);
     case ScalarKind::kArrayCompare: {
       Datum x = eval(e.args[0], row, ctx);
       Datum arr = eval(e.args[1], row, ctx);

@@ -116,6 +116,11 @@ std::string ScalarExpr::to_string() const {
       return "ARRAY[" + join_args(args, ", ") + "]";
     case ScalarKind::kArrayIndex:
       return args[0].to_string() + "[" + args[1].to_string() + "]";
+    case ScalarKind::kListFn: {
+      static const char* const kNames[] = {"list_length", "list_append", "list_prepend", "list_cat", "to_jsonb",
+                                           "list_slice"};
+      return std::string(column < 6 ? kNames[column] : "?") + "(" + join_args(args, ", ") + ")";
+    }
     case ScalarKind::kArrayCompare:
       return "(" + args[0].to_string() + " " + (fn != nullptr ? std::string(fn->name) : "?") + (column == 0 ? " ANY(" : " ALL(") +
              args[1].to_string() + "))";

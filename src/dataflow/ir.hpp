@@ -46,6 +46,20 @@ enum class ScalarKind : uint8_t {
   // args[0] and each element of the array args[1], combined with OR / AND three-valued logic
   // as PostgreSQL does (an empty array gives false for ANY, true for ALL; NULL array: NULL).
   kArrayCompare,
+  // Materialize's lists (types.hpp TypeId::kList; kArray and kArrayIndex build and index them
+  // too): the list function named by column (a ListFn), evaluated with the argument types.
+  kListFn,
+};
+
+enum class ListFn : uint32_t {
+  kLength,   // list_length(args[0]) -> int4
+  kAppend,   // list_append(args[0] list, args[1] element); NULL list: a list of the element
+  kPrepend,  // list_prepend(args[0] element, args[1] list)
+  kCat,      // list_cat(args[0], args[1]); a NULL side is the other
+  kToJsonb,  // to_jsonb(args[0]): a JSON array, each element as its type's to_jsonb
+  // args[0][args[1]:args[2]] (int8 bounds; an absent bound is INT64_MIN / INT64_MAX): the
+  // elements from max(lo, 1) to min(hi, length); NULL when that is none (Materialize).
+  kSlice,
 };
 
 struct ScalarExpr {

@@ -887,6 +887,7 @@ class ReduceOp final : public Operator {
         for (const auto& [r, c] : *s.strings)
           for (int64_t i = 0; i < c; ++i) elems.push_back(r.get(at));
         if (elems.empty()) return Datum::null();
+        if (a.result_type.id == TypeId::kList) return Datum::from_string(ctx.arena->copy(list_literal(elems, a.result_type)));
         TypeId et = array_element_type(a.result_type.id).value_or(TypeId::kText);
         return Datum::from_string(ctx.arena->copy(array_literal(elems, et)));
       }

@@ -360,6 +360,9 @@ void encode_binary(const Datum& d, Type t, std::string& out) {
     case TypeId::kOidVector:
       encode_array(d.as_string(), *array_element(t.id), out);
       return;
+    case TypeId::kList:  // sent as text (oid 25), whose binary form is its bytes
+      out += d.as_string();
+      return;
     case TypeId::kRecord:
     case TypeId::kTsRange:  // range_send's layout is not implemented; the text format works
       break;
@@ -475,6 +478,8 @@ Datum decode_binary(std::string_view bytes, Type t, Arena& arena) {
       std::string literal = decode_array(r, t.id, *array_element(t.id));
       return Datum::from_string(arena.copy(literal));
     }
+    case TypeId::kList:
+      return parse_datum(bytes, t, arena);
     case TypeId::kRecord:
     case TypeId::kTsRange:
       throw SqlError(sqlstate::kFeatureNotSupported,

@@ -17,6 +17,16 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const 
   json cols = json::array();
   for (const auto& c : o.columns) {
     json jc = {{"name", c.name}, {"type", static_cast<int>(c.type.id)}, {"typmod", c.type.typmod}, {"nullable", c.nullable}};
+    if (c.type.id == TypeId::kList) {
+      // A list's typmod is an index valid in this process only (common/types.hpp): store its
+      // non-list element type and depth, interned again when read.
+      Type base = c.type;
+      int depth = 0;
+      for (; base.id == TypeId::kList; ++depth) base = list_element_type(base);
+      jc["typmod"] = -1;
+      jc["list_base"] = {static_cast<int>(base.id), base.typmod};
+      jc["list_depth"] = depth;
+    }
     if (c.default_sql) jc["default"] = *c.default_sql;
     cols.push_back(std::move(jc));
   }
@@ -63,6 +73,11 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const Secr
     sql::ColumnInfo c;
     c.name = jc.at("name").get<std::string>();
     c.type = Type(static_cast<TypeId>(jc.at("type").get<int>()), jc.at("typmod").get<int32_t>());
+    if (jc.contains("list_depth")) {
+      const auto& b = jc.at("list_base");
+      c.type = Type(static_cast<TypeId>(b.at(0).get<int>()), b.at(1).get<int32_t>());
+      for (int d = jc.at("list_depth").get<int>(); d > 0; --d) c.type = list_type_of(c.type);
+    }
     c.nullable = jc.at("nullable").get<bool>();
     if (jc.contains("default")) c.default_sql = jc.at("default").get<std::string>();
     o.columns.push_back(std::move(c));

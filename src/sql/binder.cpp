@@ -90,6 +90,7 @@ void check_orderable(Type t, int position) {
   if (t.id == TypeId::kTsRange) unsupported("ORDER BY over tsrange values", position);
   if (is_array_type(t.id)) unsupported("ORDER BY over array values", position);
   if (t.id == TypeId::kJsonb) unsupported("ORDER BY over jsonb values", position);
+  if (t.id == TypeId::kList) unsupported("ORDER BY over list values", position);
 }
 
 Arena& binder_arena() {
@@ -276,6 +277,38 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     name += part;
   }
   int pos = loc(tn->location);
+  if (name.size() > 5 && name.ends_with(" list") && tn->n_names == 1 && tn->n_array_bounds == 0) {
+    // Materialize's `T list`, quoted by mz_syntax.cpp into one name ("int4 list list"): the
+    // element type is read by the grammar as the type of a cast.
+    std::string elem_text = name.substr(0, name.size() - 5);
+    size_t depth = 0;
+    for (size_t at = name.find(" list"); at != std::string::npos; at = name.find(" list", at + 1)) ++depth;
+    // The grammar cuts identifiers at 63 bytes (NAMEDATALEN - 1): a name that long may have
+    // lost part of the type.
+    if (depth > 64 || name.size() >= 63)
+      throw SqlError(sqlstate::kProgramLimitExceeded, "list type name \"" + name + "\" is too long (at most 62 bytes)", pos);
+    std::shared_ptr<ParseTree> tree;
+    const PgQuery__TypeName* elem_tn = nullptr;
+    if (elem_text.ends_with(" list")) {
+      std::string quoted = "\"";
+      for (char c : elem_text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      elem_text = quoted + "\"";
+    }
+    try {
+      tree = ParseTree::parse("SELECT NULL::" + elem_text);
+    } catch (const SqlError&) {
+      throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist", pos);
+    }
+    if (tree->size() == 1 && tree->statement(0)->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+      const auto* sel = tree->statement(0)->select_stmt;
+      if (sel->n_target_list == 1 && sel->target_list[0]->res_target->val->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+        elem_tn = sel->target_list[0]->res_target->val->type_cast->type_name;
+    }
+    if (elem_tn == nullptr) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist", pos);
+    Type et = bind_type(elem_tn);
+    if (et.id == TypeId::kRecord || et.id == TypeId::kUnknown) unsupported("lists of " + type_name(et), pos);
+    return list_type_of(et);
+  }
   if (tn->n_array_bounds > 0) {
     auto elem = sql_type_from_name(name);
     std::optional<TypeId> arr = elem ? array_type_of(*elem) : std::nullopt;
@@ -378,7 +411,7 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
         ectx.arena = &arena;
         ectx.catalog = access_;
         v = cast_datum(d, Type(TypeId::kText), t, ectx, true);
-      } else if (ctx == CastContext::kExplicit && t.typmod >= 0 && t.id != TypeId::kInterval) {
+      } else if (ctx == CastContext::kExplicit && t.typmod >= 0 && t.id != TypeId::kInterval && t.id != TypeId::kList) {
         // An explicit cast applies the modifier as a cast does (varchar(2) truncates), not as
         // input does (which would raise 22001).
         Type base(t.id);
@@ -496,6 +529,9 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
     t.column = static_cast<uint32_t>(*top);
     return t;
   }
+  if (left && (left->type.id == TypeId::kList || right.type.id == TypeId::kList)) {
+    if (auto r = make_list_operator(op, *left, right, position)) return std::move(*r);
+  }
   if (op == "||" && left) {
     // array || element, element || array (PostgreSQL's anycompatible operators).
     bool la = is_array_type(left->type.id), ra = is_array_type(right.type.id);
@@ -519,6 +555,100 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
   if (left) args.push_back(coerce(std::move(*left), rc.arg_types[i++], CastContext::kImplicit, position));
   args.push_back(coerce(std::move(right), rc.arg_types[i], CastContext::kImplicit, position));
   return HExpr::call(rc.impl, std::move(args), rc.result_type);
+}
+
+// Materialize's list operators: list || list, list || element, element || list, and = / <>
+// (a list value is its canonical text, so equal lists have equal text). nullopt: not a list
+// operator (the operator lookup reports it).
+std::optional<HExpr> Binder::make_list_operator(std::string_view op, HExpr& left, HExpr& right, int position) {
+  bool ll = left.type.id == TypeId::kList, rl = right.type.id == TypeId::kList;
+  if (op == "||") {
+    std::vector<HExpr> args;
+    if (ll && rl && left.type == right.type) {
+      args.push_back(std::move(left));
+      args.push_back(std::move(right));
+      return bind_list_function("list_cat", args, position);
+    }
+    if (ll && !rl) {
+      args.push_back(std::move(left));
+      args.push_back(std::move(right));
+      return bind_list_function("list_append", args, position);
+    }
+    if (rl && !ll) {
+      args.push_back(std::move(left));
+      args.push_back(std::move(right));
+      return bind_list_function("list_prepend", args, position);
+    }
+    return std::nullopt;
+  }
+  if (op == "=" || op == "<>" || op == "!=") {
+    Type t = ll ? left.type : right.type;
+    HExpr l = coerce(std::move(left), t, CastContext::kImplicit, position);
+    HExpr r = coerce(std::move(right), t, CastContext::kImplicit, position);
+    if (l.type != r.type)
+      throw SqlError(sqlstate::kUndefinedFunction,
+                     "operator does not exist: " + type_name(l.type) + " " + std::string(op) + " " + type_name(r.type), position);
+    l = coerce(std::move(l), Type(TypeId::kText), CastContext::kExplicit, position);  // the same bytes: compared as text
+    r = coerce(std::move(r), Type(TypeId::kText), CastContext::kExplicit, position);
+    ResolvedCall rc = resolve_operator(op == "=" ? "=" : "<>", Type(TypeId::kText), Type(TypeId::kText), position);
+    std::vector<HExpr> args;
+    args.push_back(std::move(l));
+    args.push_back(std::move(r));
+    return HExpr::call(rc.impl, std::move(args), rc.result_type);
+  }
+  return std::nullopt;
+}
+
+// LIST[...] (as __mz_list(...), mz_syntax.cpp) and Materialize's list functions; nullopt when
+// name is none of them.
+std::optional<HExpr> Binder::bind_list_function(std::string_view name, std::vector<HExpr>& args, int pos) {
+  auto need_list = [&](size_t i) {
+    if (i >= args.size() || args[i].type.id != TypeId::kList) {
+      std::string sig(name);
+      sig += "(";
+      for (size_t k = 0; k < args.size(); ++k) sig += (k ? ", " : "") + type_name(args[k].type);
+      throw SqlError(sqlstate::kUndefinedFunction, "function " + sig + ") does not exist", pos);
+    }
+  };
+  auto list_fn = [&](dataflow::ListFn f, Type result) {
+    HExpr e = HExpr::make(ScalarKind::kListFn, std::move(args), result);
+    e.column = static_cast<uint32_t>(f);
+    return e;
+  };
+  if (name == kListConstructor) {
+    if (args.empty())
+      throw SqlError(sqlstate::kIndeterminateDatatype, "cannot determine type of empty list", pos)
+          .with_hint("Explicitly cast to the desired type, for example LIST[]::integer list.");
+    args = coerce_common(std::move(args), "LIST", pos);
+    Type et = args[0].type;
+    if (et.id == TypeId::kRecord) unsupported("lists of records", pos);
+    return HExpr::make(ScalarKind::kArray, std::move(args), list_type_of(et));
+  }
+  if (name == "list_length") {
+    if (args.size() != 1) need_list(99);
+    need_list(0);
+    return list_fn(dataflow::ListFn::kLength, Type(TypeId::kInt4));
+  }
+  if (name == "list_append" || name == "list_prepend") {
+    size_t li = name == "list_append" ? 0 : 1;
+    if (args.size() != 2) need_list(99);
+    need_list(li);
+    Type lt = args[li].type;
+    args[1 - li] = coerce(std::move(args[1 - li]), list_element_type(lt), CastContext::kImplicit, pos);
+    return list_fn(name == "list_append" ? dataflow::ListFn::kAppend : dataflow::ListFn::kPrepend, lt);
+  }
+  if (name == "list_cat") {
+    if (args.size() != 2) need_list(99);
+    if (args[0].type.id != TypeId::kList && args[1].type.id == TypeId::kList)
+      args[0] = coerce(std::move(args[0]), args[1].type, CastContext::kImplicit, pos);
+    need_list(0);
+    args[1] = coerce(std::move(args[1]), args[0].type, CastContext::kImplicit, pos);
+    Type lt = args[0].type;
+    return list_fn(dataflow::ListFn::kCat, lt);
+  }
+  if (name == "to_jsonb" && args.size() == 1 && args[0].type.id == TypeId::kList)
+    return list_fn(dataflow::ListFn::kToJsonb, Type(TypeId::kJsonb));
+  return std::nullopt;
 }
 
 HExpr Binder::make_array_compare(std::string_view op, HExpr x, HExpr arr, bool any, int position) {
@@ -606,6 +736,9 @@ HExpr Binder::bind_const(const PgQuery__AConst* c) {
 HExpr Binder::bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx) {
   Type t = bind_type(c->type_name);
   int pos = loc(c->location);
+  if (t.id == TypeId::kList && c->arg->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && c->arg->func_call->n_args == 0 &&
+      lower_ident(last_name(c->arg->func_call->funcname, c->arg->func_call->n_funcname)) == kListConstructor)
+    return HExpr::literal_of(Datum::from_string("{}"), t);  // LIST[]::int list
   if (c->arg->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR && c->arg->a_array_expr->n_elements == 0 && is_array_type(t.id)) {
     Datum empty = Datum::from_string("{}");  // ARRAY[]::int[]: the cast gives the empty array its type
     return HExpr::literal_of(empty, t);
@@ -1130,6 +1263,11 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
 HExpr Binder::jsonb_text_of(HExpr e, int pos) {
   if (e.is_null_literal()) return coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
   TypeId t = e.type.id;
+  if (t == TypeId::kList) {
+    HExpr j = HExpr::make(ScalarKind::kListFn, {std::move(e)}, Type(TypeId::kJsonb));
+    j.column = static_cast<uint32_t>(dataflow::ListFn::kToJsonb);
+    return coerce(std::move(j), Type(TypeId::kText), CastContext::kExplicit, pos);
+  }
   if (t != TypeId::kJsonb && t != TypeId::kUnknown && t != TypeId::kText) {
     // The type's own to_jsonb (common/functions_to_jsonb.cpp): char(n) keeps its padding,
     // arrays become JSON arrays, NaN and infinities strings.
@@ -1298,10 +1436,11 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (args[0].kind == HExprKind::kScalar && args[0].op == ScalarKind::kParam && args[0].type.id == TypeId::kUnknown)
       throw SqlError("42P18", "could not determine data type of parameter $" + std::to_string(args[0].column + 1), pos);
     Type t = args[0].type.id == TypeId::kUnknown ? Type(TypeId::kUnknown) : args[0].type;
-    std::string tn = type_name(Type(t.id));
+    std::string tn = type_name(t.id == TypeId::kList ? t : Type(t.id));
     Datum d = Datum::from_string(tn);
     return HExpr::literal_of(d, Type(TypeId::kText));
   }
+  if (auto r = bind_list_function(name, args, pos)) return std::move(*r);
   if (name == "json_build_array" || name == "jsonb_build_array") {
     // Like json_build_object: each value as the text of its jsonb (functions_to_jsonb.cpp).
     for (auto& e : args) e = jsonb_text_of(std::move(e), pos);
@@ -1368,6 +1507,8 @@ HExpr Binder::bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx) {
     }
     Type et = q.rel->column_types[0];
     if (et.id == TypeId::kUnknown) et = Type(TypeId::kText);
+    if (et.id == TypeId::kList)  // Materialize's words
+      throw SqlError(sqlstate::kFeatureNotSupported, type_name(et) + "[] not yet supported", pos);
     AggregateSignature sig;
     std::vector<Type> ts{et};
     if (!resolve_aggregate("array_agg", ts, sig)) unsupported("ARRAY(subquery)", pos);
@@ -1605,11 +1746,35 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
             .with_hint("Explicitly cast to the desired type, for example ARRAY[]::integer[].");
       elems = coerce_common(std::move(elems), "ARRAY", pos);
       auto at = array_type_of(elems[0].type.id);
+      if (!at && elems[0].type.id == TypeId::kList)
+        throw SqlError(sqlstate::kFeatureNotSupported, type_name(elems[0].type) + "[] not yet supported", pos);
       if (!at) unsupported("arrays of " + type_name(elems[0].type), pos);
       return HExpr::make(ScalarKind::kArray, std::move(elems), Type(*at));
     }
     case PG_QUERY__NODE__NODE_A_INDIRECTION: {
       const auto* ind = node->a_indirection;
+      const PgQuery__Node* arg = ind->arg;
+      if (arg->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && arg->column_ref->n_fields == 1 &&
+          arg->column_ref->fields[0]->node_case == PG_QUERY__NODE__NODE_STRING &&
+          std::string_view(arg->column_ref->fields[0]->string->sval) == "list" && ind->n_indirection >= 1 &&
+          ind->indirection[0]->node_case == PG_QUERY__NODE__NODE_A_INDICES && !ind->indirection[0]->a_indices->is_slice) {
+        // LIST[x] with one element parses as the subscript of a column named list; it is
+        // Materialize's list constructor when there is no such column.
+        std::optional<HExpr> list;
+        try {
+          (void)bind_expr(arg, ctx);
+        } catch (const SqlError& err) {
+          if (err.sqlstate() != sqlstate::kUndefinedColumn) throw;
+          std::vector<HExpr> one;
+          one.push_back(bind_expr(ind->indirection[0]->a_indices->uidx, ctx));
+          list = bind_list_function(kListConstructor, one, loc(arg->column_ref->location));
+        }
+        if (list) {
+          HExpr base = std::move(*list);
+          if (ind->n_indirection > 1) unsupported("subscripts of a LIST constructor", loc(arg->column_ref->location));
+          return base;
+        }
+      }
       HExpr base = bind_expr(ind->arg, ctx);
       for (size_t i = 0; i < ind->n_indirection; ++i) {
         const PgQuery__Node* n = ind->indirection[i];
@@ -1620,6 +1785,29 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
         }
         if (n->node_case != PG_QUERY__NODE__NODE_A_INDICES) unsupported("field selection");
         const auto* ix = n->a_indices;
+        if (base.type.id == TypeId::kList) {
+          // Materialize rounds a non-integer subscript (LIST[1,2,3][1.5] is 2).
+          auto bound = [&](const PgQuery__Node* n, int64_t absent) {
+            if (n == nullptr) return HExpr::literal_of(Datum::from_int(absent), Type(TypeId::kInt8));
+            HExpr b = bind_expr(n, ctx);
+            if (b.type.id != TypeId::kUnknown && !is_integer_type(b.type.id) && b.type.id != TypeId::kNumeric &&
+                b.type.id != TypeId::kFloat4 && b.type.id != TypeId::kFloat8)
+              throw SqlError(sqlstate::kDatatypeMismatch, std::string("subscript (") + (ix->is_slice ? "slicing" : "indexing") +
+                                                              ") does not support casting from " + type_name(b.type) + " to bigint");
+            return coerce(std::move(b), Type(TypeId::kInt8), CastContext::kExplicit);
+          };
+          if (ix->is_slice) {
+            HExpr lo = bound(ix->lidx, INT64_MIN), hi = bound(ix->uidx, INT64_MAX);
+            Type lt = base.type;
+            base = HExpr::make(ScalarKind::kListFn, {std::move(base), std::move(lo), std::move(hi)}, lt);
+            base.column = static_cast<uint32_t>(dataflow::ListFn::kSlice);
+            continue;
+          }
+          HExpr idx = bound(ix->uidx, 0);
+          Type et = list_element_type(base.type);
+          base = HExpr::make(ScalarKind::kArrayIndex, {std::move(base), std::move(idx)}, et);
+          continue;
+        }
         if (ix->is_slice) unsupported("array slices");
         auto elem = array_element_type(base.type.id);
         if (!elem)

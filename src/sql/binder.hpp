@@ -198,6 +198,9 @@ class Binder {
   // expression of each such target by its index in the list.
   std::map<size_t, HExpr> bind_target_srfs(const PgQuery__SelectStmt* stmt, Scope& scope, HRelPtr& rel);
   HExpr to_bool(HExpr e, const char* clause, int position);
+  // Materialize's lists (mz_syntax.cpp, TypeId::kList): see binder.cpp.
+  std::optional<HExpr> make_list_operator(std::string_view op, HExpr& left, HExpr& right, int position);
+  std::optional<HExpr> bind_list_function(std::string_view name, std::vector<HExpr>& args, int pos);
   std::vector<HExpr> coerce_common(std::vector<HExpr> es, std::string_view context, int position);
 
   const CatalogView& catalog_;

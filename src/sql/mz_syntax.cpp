@@ -21,6 +21,10 @@ bool word_at(const std::vector<Token>& t, size_t i, std::string_view w) {
 bool punct_at(const std::vector<Token>& t, size_t i, char c) {
   return i < t.size() && t[i].kind == Token::Kind::kPunct && t[i].text.size() == 1 && t[i].text[0] == c;
 }
+// '[', ']' and ':' are the tokenizer's kOther characters.
+bool other_at(const std::vector<Token>& t, size_t i, char c) {
+  return i < t.size() && t[i].kind == Token::Kind::kOther && t[i].text.size() == 1 && t[i].text[0] == c;
+}
 
 // The index of the '(' matching the ')' at close, or npos.
 size_t matching_open(const std::vector<Token>& t, size_t close) {
@@ -32,7 +36,118 @@ size_t matching_open(const std::vector<Token>& t, size_t close) {
   return std::string::npos;
 }
 
+// The index of the ']' matching the '[' at open, or npos.
+size_t matching_bracket(const std::vector<Token>& t, size_t open) {
+  int depth = 0;
+  for (size_t i = open; i < t.size(); ++i) {
+    if (other_at(t, i, '[')) ++depth;
+    if (other_at(t, i, ']') && --depth == 0) return i;
+  }
+  return std::string::npos;
+}
+
+// Where the type that ends just before the `list` word at i starts: after `::` or `AS`,
+// through words, numbers, a parenthesized modifier and []. npos when i does not follow a type.
+size_t list_type_start(const std::vector<Token>& t, size_t i) {
+  // Words that end a type name's walk back: the type is not there.
+  static const char* const kStop[] = {"select", "from", "where", "and", "or", "not", "on", "join", "by", "having",
+                                      "then", "else", "when", "case", "end", "in", "is", "null", "distinct", "all",
+                                      "union", "values", "limit", "offset", "returning", "set", "into"};
+  size_t j = i, words = 0;
+  while (j > 0) {
+    size_t k = j - 1;
+    if (other_at(t, k, ':') && k > 0 && other_at(t, k - 1, ':') && t[k - 1].end == t[k].begin)
+      return j == i ? std::string::npos : j;
+    if (word_at(t, k, "as")) return j == i ? std::string::npos : j;
+    if (punct_at(t, k, ')')) {
+      size_t open = matching_open(t, k);
+      if (open == std::string::npos) return std::string::npos;
+      j = open;
+      continue;
+    }
+    if (t[k].kind == Token::Kind::kWord) {
+      for (const char* w : kStop)
+        if (t[k].text == w) return std::string::npos;
+      if (++words > 4) return std::string::npos;  // "timestamp with time zone" is the longest
+      j = k;
+      continue;
+    }
+    if (other_at(t, k, ']') || other_at(t, k, '[') || t[k].kind == Token::Kind::kQuotedIdent) {
+      j = k;
+      continue;
+    }
+    // A column definition, `(name type list` or `, name type list`: the type starts after the
+    // name (at least the name and one type word were walked).
+    if ((punct_at(t, k, '(') || punct_at(t, k, ',')) && words >= 2) return j + 1;
+    return std::string::npos;
+  }
+  return std::string::npos;
+}
+
+// Inside LIST[...] (brackets at open and close), an element written as a bare [...] is a
+// nested list: LIST[[1], [2, 3]] is LIST[LIST[1], LIST[2, 3]].
+constexpr int kMaxListNesting = 64;  // deeper bare [...] are left to the grammar's error
+
+void rewrite_list_elements(const std::vector<Token>& t, size_t open, size_t close, std::vector<Edit>& edits,
+                           int nesting = 1) {
+  if (nesting > kMaxListNesting) return;
+  bool element_start = true;
+  int depth = 0;
+  for (size_t k = open + 1; k < close; ++k) {
+    if (depth == 0 && element_start && other_at(t, k, '[')) {
+      size_t inner = matching_bracket(t, k);
+      if (inner == std::string::npos || inner > close) return;
+      edits.push_back({t[k].begin, t[k].end, std::string(kListConstructor) + "("});
+      rewrite_list_elements(t, k, inner, edits, nesting + 1);
+      edits.push_back({t[inner].begin, t[inner].end, ")"});
+      k = inner;
+      element_start = false;
+      continue;
+    }
+    element_start = false;
+    if (punct_at(t, k, '(') || other_at(t, k, '[')) ++depth;
+    if (punct_at(t, k, ')') || other_at(t, k, ']')) --depth;
+    if (depth == 0 && punct_at(t, k, ',')) element_start = true;
+  }
+}
+
 }  // namespace
+
+std::optional<std::string> rewrite_mz_list_types(std::string_view sql) {
+  std::vector<Token> t;
+  try {
+    t = tokenize(sql);
+  } catch (const SqlError&) {
+    return std::nullopt;
+  }
+  std::vector<Edit> edits;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!word_at(t, i, "list") || i == 0 || punct_at(t, i - 1, ',') || punct_at(t, i - 1, '(')) continue;
+    size_t start = list_type_start(t, i);
+    if (start == std::string::npos) continue;
+    // Only after :: here (the grammar took the statement, so AS and column definitions already
+    // meant what PostgreSQL means).
+    if (start < 2 || !other_at(t, start - 1, ':') || !other_at(t, start - 2, ':')) continue;
+    size_t last = i;
+    while (word_at(t, last + 1, "list")) ++last;
+    std::string name(sql.substr(t[start].begin, t[i - 1].end - t[start].begin));
+    for (size_t k = i; k <= last; ++k) name += " list";
+    std::string quoted = "\"";
+    for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    edits.push_back({t[start].begin, t[last].end, quoted + "\""});
+    i = last;
+  }
+  if (edits.empty()) return std::nullopt;
+  std::string out;
+  size_t at = 0;
+  for (const Edit& e : edits) {
+    out.append(sql.substr(at, e.begin - at));
+    out += e.text;
+    at = e.end;
+  }
+  out.append(sql.substr(at));
+  return out;
+}
 
 std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
   std::vector<Token> t;
@@ -43,6 +158,43 @@ std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
   }
   std::vector<Edit> edits;
   for (size_t i = 0; i < t.size(); ++i) {
+    // CREATE TYPE name AS LIST (...)
+    if (word_at(t, i, "create") && word_at(t, i + 1, "type")) {
+      size_t j = i + 2;
+      while (j < t.size() && !word_at(t, j, "as")) ++j;
+      if (word_at(t, j + 1, "list") || word_at(t, j + 1, "map"))
+        throw SqlError(sqlstate::kFeatureNotSupported,
+                       "CREATE TYPE ... AS " + std::string(word_at(t, j + 1, "list") ? "LIST" : "MAP") +
+                           " is not supported; write the type out (int4 list)",
+                       static_cast<int>(t[i].begin) + 1);
+    }
+    // LIST[...]: the constructor, as a call.
+    if (word_at(t, i, "list") && other_at(t, i + 1, '[') && (i == 0 || !other_at(t, i - 1, '.'))) {
+      size_t close = matching_bracket(t, i + 1);
+      if (close == std::string::npos) continue;
+      // In parentheses: the grammar subscripts a parenthesized call, not a bare one.
+      edits.push_back({t[i].begin, t[i + 1].end, "(" + std::string(kListConstructor) + "("});
+      rewrite_list_elements(t, i + 1, close, edits);
+      edits.push_back({t[close].begin, t[close].end, "))"});
+      continue;
+    }
+    // T list [list ...] after :: or AS: one quoted type name.
+    if (word_at(t, i, "list") && i > 0) {
+      size_t start = list_type_start(t, i);
+      if (start == std::string::npos) continue;
+      size_t last = i;
+      while (word_at(t, last + 1, "list")) ++last;
+      std::string name(sql.substr(t[start].begin, t[i - 1].end - t[start].begin));
+      for (size_t k = i; k <= last; ++k) name += " list";
+      std::string quoted = "\"";
+      for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      quoted += "\"";
+      // Edits inside the type (LIST[ never occurs there) are not expected: drop overlapping ones.
+      while (!edits.empty() && edits.back().end > t[start].begin) edits.pop_back();
+      edits.push_back({t[start].begin, t[last].end, quoted});
+      i = last;
+      continue;
+    }
     // f(args) {IGNORE | RESPECT} NULLS [...] OVER
     if ((word_at(t, i, "ignore") || word_at(t, i, "respect")) && word_at(t, i + 1, "nulls") && i > 0 && punct_at(t, i - 1, ')')) {
       bool ignore = false, respect = false;

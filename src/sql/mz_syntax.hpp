@@ -7,6 +7,13 @@
 //                                         two mean the same)
 //   lag(x) IGNORE NULLS OVER (...)    ->  __mz_lag_ignore_nulls(x) OVER (...)   (also lead)
 //   lag(x) RESPECT NULLS OVER (...)   ->  lag(x) OVER (...)                  (the default)
+//   LIST[a, [b]]                      ->  (__mz_list(a, (__mz_list(b))))  (Materialize's list
+//                                         constructor; parenthesized so that it can be subscripted)
+//   x::int4 list list, CAST(x AS numeric(10,2) list)
+//                                     ->  x::"int4 list list", CAST(x AS "numeric(10,2) list")
+//                                         (the binder reads the element type back; a
+//                                         type written after :: or AS only)
+//   CREATE TYPE t AS LIST (...)       ->  SqlError 0A000 (named list types are not built)
 //   SELECT ... QUALIFY cond [WINDOW ...] [ORDER BY ...]
 //                                     ->  SELECT ... WINDOW __mz_qualify AS (PARTITION BY (cond)) ...
 //
@@ -27,7 +34,12 @@ namespace freshet::sql {
 
 // The rewritten statement, or nullopt when it uses none of the forms above.
 std::optional<std::string> rewrite_mz_syntax(std::string_view sql);
+// Only `expr::T list`, for a statement the grammar took: there `x::int list` is a cast to int
+// under the alias "list", which in Materialize is a cast to `int list`. nullopt when absent.
+std::optional<std::string> rewrite_mz_list_types(std::string_view sql);
 
 inline constexpr std::string_view kQualifyWindowName = "__mz_qualify";
+// LIST[a, b] is rewritten to __mz_list(a, b); `T list` to the quoted type name "T list".
+inline constexpr std::string_view kListConstructor = "__mz_list";
 
 }  // namespace freshet::sql
