@@ -150,12 +150,17 @@ void Catalog::add_dependency(uint64_t dependent, uint64_t on) {
   }
 }
 
-void Catalog::rename(uint64_t id, const std::string& new_name) {
+void Catalog::rename(uint64_t id, const std::string& new_name, const std::vector<std::pair<uint64_t, std::string>>& definitions) {
   sql::ObjectInfo* o = find(id);
   if (o == nullptr) return;
   std::vector<uint64_t> ids = {id};
   for (const auto& [xid, x] : objects_)
     if (x->kind == sql::ObjectKind::kIndex && x->index_on == id) ids.push_back(xid);
+  const size_t first_definition = ids.size();
+  for (const auto& [vid, sql_text] : definitions) {
+    FRESHET_ASSERT(find(vid) != nullptr);
+    ids.push_back(vid);
+  }
   std::vector<sql::ObjectInfo> before;
   for (uint64_t i : ids) before.push_back(*find(i));
   by_name_.erase(name_key(*o));
@@ -164,7 +169,9 @@ void Catalog::rename(uint64_t id, const std::string& new_name) {
   std::vector<Change> changes;
   for (uint64_t i : ids) {
     sql::ObjectInfo* x = find(i);
-    if (i != id) x->definition_sql = new_name;  // an index names the relation it is on
+    size_t k = changes.size();
+    if (k >= first_definition) x->definition_sql = definitions[k - first_definition].second;
+    else if (i != id) x->definition_sql = new_name;  // an index names the relation it is on
     changes.push_back({i, x});
   }
   try {

@@ -213,10 +213,11 @@ class Catalog : public sql::CatalogView {
   // Tells the change hook that a found object was modified in place. When that cannot be made
   // durable, the object is put back as last stored (references to it stay valid) and it throws.
   void updated(uint64_t id);
-  // Renames an object (ALTER ... RENAME TO) and points the indexes on it at the new name,
-  // durably in one batch (reverted and throws like the hook when that fails).
-  // REQUIRES: the new name is free in the object's schema.
-  void rename(uint64_t id, const std::string& new_name);
+  // Renames an object (ALTER ... RENAME TO) and points the indexes on it at the new name, and
+  // gives the views in `definitions` their rewritten SQL text (views naming it), durably in one
+  // batch (reverted and throws like the hook when that fails).
+  // REQUIRES: the new name is free in the object's schema; the ids of `definitions` exist.
+  void rename(uint64_t id, const std::string& new_name, const std::vector<std::pair<uint64_t, std::string>>& definitions = {});
   // Renames a schema (a kSchema object) and moves every object in it, durably in one batch.
   // REQUIRES: the new name is free; nothing names the schema in SQL text (the caller checks).
   void rename_schema(uint64_t schema_id, const std::string& new_name);

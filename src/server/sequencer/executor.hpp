@@ -31,6 +31,7 @@
 #include "sql/lower.hpp"
 #include "sql/optimize.hpp"
 #include "sql/parser.hpp"
+#include "sql/rename_refs.hpp"
 #include "sql/streaming_parser.hpp"
 #include "server/kafka_backend.hpp"
 #include "server/transaction.hpp"

@@ -135,16 +135,43 @@ std::unique_ptr<Execution> Executor::run_rename(const PgQuery__RenameStmt* s) {
   std::string new_name = s->newname;
   if (const ObjectInfo* taken = catalog_->lookup(o->schema, new_name); taken && taken->id != o->id)
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + new_name + "\" already exists");
-  // Views, materialized views and sinks keep the SQL text that names it: refused rather than
-  // left naming what no longer exists (Materialize rewrites them; not done yet).
-  for (const auto* d : catalog_->dependents(o->id))
-    if (d->kind != ObjectKind::kIndex)
+  // Views and materialized views keep the SQL text that names it (bound again when read and at
+  // start-up): their text is rewritten to the new name, in the same durable batch as the
+  // rename. Anything else that names it by text (a sink) is refused, as is a text that cannot
+  // be rewritten safely (sql/rename_refs.hpp).
+  std::vector<std::pair<uint64_t, std::string>> rewritten;
+  for (const auto* d : catalog_->dependents(o->id)) {
+    if (d->kind == ObjectKind::kIndex) continue;
+    std::optional<std::string> text;
+    if (d->kind == ObjectKind::kView || d->kind == ObjectKind::kMaterializedView) {
+      sql::RenameRefs r;
+      r.old_name = name;
+      r.new_name = new_name;
+      const std::string schema = o->schema;
+      const uint64_t oid = o->id;
+      catalog_->in_search_path(d->search_path, [&] {
+        if (const ObjectInfo* other = catalog_->lookup("", new_name); other && other->id != oid) r.qualify_with = schema;
+      });
+      r.names_it = [&, schema, oid](std::string_view sch, std::string_view rel) {
+        if (!sch.empty()) return sch == schema;
+        bool found = false;
+        catalog_->in_search_path(d->search_path, [&] {
+          const ObjectInfo* x = catalog_->lookup("", rel);
+          found = x && x->id == oid;
+        });
+        return found;
+      };
+      text = sql::rename_relation_refs(d->definition_sql, r);
+    }
+    if (!text)
       throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename \"" + name + "\": \"" + d->name + "\" depends on it")
           .with_hint("Drop the objects that depend on it first; Freshet keeps their SQL text, which names it.");
+    if (*text != d->definition_sql) rewritten.emplace_back(d->id, std::move(*text));
+  }
   uint64_t id = o->id;
   bool unique_index = o->kind == ObjectKind::kIndex && o->index_unique;
   uint64_t index_on = o->index_on;
-  catalog_->rename(id, new_name);
+  catalog_->rename(id, new_name, rewritten);
   // A unique index's constraint is named after it (23505 messages); outside a block the live
   // constraint follows now, in a block it is rebuilt from the index object at start-up.
   if (unique_index && !st_.block)
