@@ -227,6 +227,12 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
     if (stmt.plan->streaming) {
       if (state_->txn == TransactionStatus::kFailed)
         throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+      if (stmt.plan->streaming->kind == sql::StreamingStatement::Kind::kPrepareFetch) {
+        const auto& st = *stmt.plan->streaming;
+        state_->sql_prepared.check_free(st.object);
+        state_->sql_prepared.add(st.object, prepare_in_block(st.query, {}));
+        return done("PREPARE");
+      }
       return ex.run_streaming(*stmt.plan->streaming);
     }
     const PgQuery__Node* node = stmt.plan->tree->statement(0);

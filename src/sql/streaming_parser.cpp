@@ -575,10 +575,29 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     if (q.accept("without")) q.expect("hold");
     if (q.accept("with")) q.expect("hold");
     if (!q.accept("for")) return std::nullopt;
+    if (q.is("fetch")) {
+      // DECLARE c2 CURSOR FOR FETCH n c1 (Materialize's; PostgreSQL's grammar takes a SELECT).
+      st.kind = StreamingStatement::Kind::kDeclareFetch;
+      st.cursor = cursor;
+      st.query = std::string(text.substr(q.peek().begin));
+      return st;
+    }
     if (!q.accept("subscribe")) return std::nullopt;
     parse_subscribe_body(q, st);
     st.kind = StreamingStatement::Kind::kDeclareSubscribe;
     st.cursor = cursor;
+    return st;
+  }
+  if (p.is("prepare")) {
+    // PREPARE p AS FETCH ... (Materialize's; PostgreSQL's grammar refuses FETCH there). No
+    // parameter types: a FETCH has no parameters but its timeout.
+    Parser q(text);
+    q.accept("prepare");
+    std::string name = q.name();
+    if (!q.accept("as") || !q.is("fetch")) return std::nullopt;
+    st.kind = StreamingStatement::Kind::kPrepareFetch;
+    st.object = name;
+    st.query = std::string(text.substr(q.peek().begin));
     return st;
   }
   if (p.is("fetch")) {
