@@ -221,6 +221,10 @@ class Catalog : public sql::CatalogView {
   // Renames a schema (a kSchema object) and moves every object in it, durably in one batch.
   // REQUIRES: the new name is free; nothing names the schema in SQL text (the caller checks).
   void rename_schema(uint64_t schema_id, const std::string& new_name);
+  // Exchanges the names of two schemas (Materialize's ALTER SCHEMA a SWAP WITH b) and moves
+  // the objects of each into the other's new name, durably in one batch.
+  // REQUIRES: both are kSchema objects; nothing names either in SQL text (the caller checks).
+  void swap_schemas(uint64_t a_id, uint64_t b_id);
   // COMMIT of a transaction block: the object takes the block's version, whose name may differ.
   // In memory only (the block's records are written already). REQUIRES: id exists.
   void replace_committed(uint64_t id, const sql::ObjectInfo& o);

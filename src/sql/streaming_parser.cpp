@@ -588,6 +588,18 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     st.cursor = cursor;
     return st;
   }
+  if (p.is("alter") && p.is("schema", 1) && p.is("swap", 3)) {
+    Parser q(text);
+    q.accept("alter");
+    q.accept("schema");
+    st.kind = StreamingStatement::Kind::kSwapSchemas;
+    st.object = q.name();
+    q.expect("swap");
+    q.expect("with");
+    st.value = q.name();
+    if (!q.at_end()) q.fail("unexpected token after ALTER SCHEMA ... SWAP WITH");
+    return st;
+  }
   if (p.is("prepare")) {
     // PREPARE p AS FETCH ... (Materialize's; PostgreSQL's grammar refuses FETCH there). No
     // parameter types: a FETCH has no parameters but its timeout.

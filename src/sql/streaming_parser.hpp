@@ -33,6 +33,7 @@ struct StreamingStatement {
     kCopySubscribe,   // COPY (SUBSCRIBE ...) TO STDOUT [...]: the subscribe's fields, value = "TO STDOUT ..." (COPY's options)
     kDeclareFetch,    // DECLARE c CURSOR FOR FETCH ... (Materialize's): cursor, query = the FETCH's text
     kPrepareFetch,    // PREPARE p AS FETCH ... (Materialize's): object = the statement's name, query = the FETCH's text
+    kSwapSchemas,     // ALTER SCHEMA a SWAP WITH b (Materialize's): object = a, value = b
   };
   Kind kind = Kind::kSubscribe;
   std::string text;          // the statement's text

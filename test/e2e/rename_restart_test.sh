@@ -3,8 +3,9 @@
 # restart (SIGTERM and kill -9): the views' rewritten SQL text is stored in the same catalog
 # batch as the rename, so after the restart the views, the materialized view and the indexed
 # view are rebuilt over the renamed relations and keep following new rows; pg_get_viewdef
-# shows the new names. A rename rolled back in a block leaves the stored text as it was. The
-# SQL behaviour itself is test/sql/rename.slt.
+# shows the new names. A rename rolled back in a block leaves the stored text as it was.
+# Materialize's ALTER SCHEMA ... SWAP WITH (in a block and outside) is kept too. The SQL
+# behaviour itself is test/sql/rename.slt and test/sql/materialize_dialect/schema_swap.slt.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 NAME=rename_restart
@@ -37,6 +38,17 @@ BEGIN;
 ALTER TABLE blue_t RENAME TO red_t;
 ROLLBACK;
 INSERT INTO blue_t VALUES (3);
+CREATE SCHEMA sa;
+CREATE SCHEMA sb;
+CREATE TABLE sa.t (x int);
+INSERT INTO sa.t VALUES (7);
+CREATE TABLE sb.t (x int);
+ALTER SCHEMA sa SWAP WITH sb;
+CREATE SCHEMA sc;
+CREATE TABLE sc.u (y int);
+BEGIN;
+ALTER SCHEMA sa SWAP WITH sc;
+COMMIT;
 SQL
 ) || fail "setup: $out"
 
@@ -53,6 +65,10 @@ for how in TERM KILL; do
   [[ "$out" == *blue_v*blue_t* && "$out" != *green_t* && "$out" != *red_t* ]] || fail "after SIG$how: definitions '$out'"
   out=$(q "SELECT tablename FROM pg_indexes WHERE indexname = 'green_v_idx'")
   [[ "$out" == blue_v ]] || fail "after SIG$how: index green_v_idx on '$out'"
+  out=$(q "SELECT (SELECT x FROM sb.t) || ',' || (SELECT count(*) FROM sc.t) || ',' || (SELECT count(*) FROM sa.u)")
+  [[ "$out" == "7,0,0" ]] || fail "after SIG$how: swapped schemas give '$out'"
+  out=$(q "SELECT string_agg(table_schema || '.' || table_name, ',' ORDER BY table_schema) FROM information_schema.tables WHERE table_schema IN ('sa', 'sb', 'sc')")
+  [[ "$out" == "sa.u,sb.t,sc.t" ]] || fail "after SIG$how: schemas hold '$out'"
   out=$(q "INSERT INTO blue_t VALUES ($n)") || fail "after SIG$how: insert: $out"
   n=$((n + 1))
 done

@@ -121,8 +121,10 @@ void check_alter_system(const PgQuery__AlterSystemStmt* a, bool superuser) {
     alter_dataflow_budget(*a->setstmt, superuser);  // maintained.cpp
     return;
   }
-  static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe",
-                                          "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys"};
+  // enable_alter_swap: ALTER SCHEMA ... SWAP WITH; enable_mz_join_core: a choice among
+  // Materialize's join implementations, which give the same rows (Freshet has one).
+  static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe", "enable_within_timestamp_order_by_in_subscribe",
+                                          "unsafe_enable_table_keys", "enable_alter_swap", "enable_mz_join_core"};
   const PgQuery__VariableSetStmt* v = a->setstmt;
   bool known = false;
   for (const char* f : kAlwaysOn) known = known || (v && v->name && std::string_view(v->name) == f);

@@ -13,6 +13,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     case K::kCreateSource: refuse_write_if_read_only("CREATE SOURCE"); break;
     case K::kCreateSink: refuse_write_if_read_only("CREATE SINK"); break;
     case K::kDrop: refuse_write_if_read_only("DROP"); break;
+    case K::kSwapSchemas: refuse_write_if_read_only("ALTER SCHEMA"); break;
     case K::kCreateViewMutuallyRecursive: refuse_write_if_read_only("CREATE VIEW"); break;
     default: break;
   }
@@ -34,6 +35,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         break;
       case K::kCreateViewMutuallyRecursive: refused = "CREATE VIEW ... WITH MUTUALLY RECURSIVE"; break;
       case K::kCreateDefaultIndex:
+      case K::kSwapSchemas:
       case K::kCreateSecret: begin_block_ddl(); break;
       case K::kSubscribe:
       case K::kDeclareSubscribe:
@@ -90,6 +92,8 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       note_declared(st.cursor);
       return done("DECLARE CURSOR");
     }
+    case K::kSwapSchemas:
+      return swap_schemas(st.object, st.value);
     case K::kPrepareFetch:
       throw SqlError(sqlstate::kInternalError, "PREPARE ... AS FETCH runs in the session");  // Session::execute
     case K::kFetch: {
