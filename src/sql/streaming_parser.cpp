@@ -689,7 +689,7 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     return st;
   }
   if (p.is("show")) {
-    static const char* kWhat[] = {"views", "indexes", "objects", "sources", "tables", "sinks", "connections", "secrets", "clusters"};
+    static const char* kWhat[] = {"views", "indexes", "objects", "sources", "tables", "sinks", "connections", "secrets", "clusters", "columns"};
     p.accept("show");
     st.kind = StreamingStatement::Kind::kShow;
     if (p.is("materialized") && p.is("views", 1)) {
@@ -708,6 +708,7 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
       if (!found) return std::nullopt;
     }
     if (p.accept("on") || p.accept("from") || p.accept("in")) st.object = p.name();
+    if (st.what == "columns" && st.object.empty()) p.fail("expected FROM or IN after SHOW COLUMNS");
     if (!p.at_end()) p.fail("unexpected token in SHOW");
     return st;
   }
