@@ -545,6 +545,18 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
       return st;
     }
   }
+  if (p.is("create") && p.is("view", 1) && p.is("if", 2) && p.is("not", 3) && p.is("exists", 4)) {
+    // Materialize's CREATE VIEW IF NOT EXISTS (PostgreSQL's grammar has it only for
+    // materialized views). An unqualified name only.
+    Parser q(text);
+    for (const char* w : {"create", "view", "if", "not", "exists"}) q.accept(w);
+    size_t name_at = q.peek().begin;
+    st.object = q.name();
+    if (!q.is("as") && !(q.peek().kind == Token::Kind::kPunct && q.peek().text == "(")) return std::nullopt;
+    st.kind = StreamingStatement::Kind::kCreateViewIfNotExists;
+    st.query = "CREATE VIEW " + std::string(text.substr(name_at));
+    return st;
+  }
   if (p.accept("subscribe")) {
     parse_subscribe_body(p, st);
     return st;

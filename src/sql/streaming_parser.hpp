@@ -34,6 +34,7 @@ struct StreamingStatement {
     kDeclareFetch,    // DECLARE c CURSOR FOR FETCH ... (Materialize's): cursor, query = the FETCH's text
     kPrepareFetch,    // PREPARE p AS FETCH ... (Materialize's): object = the statement's name, query = the FETCH's text
     kSwapSchemas,     // ALTER SCHEMA a SWAP WITH b (Materialize's): object = a, value = b
+    kCreateViewIfNotExists,  // CREATE VIEW IF NOT EXISTS v AS ... (Materialize's): object = v, query = the statement without IF NOT EXISTS
   };
   Kind kind = Kind::kSubscribe;
   std::string text;          // the statement's text

@@ -94,6 +94,19 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     }
     case K::kSwapSchemas:
       return swap_schemas(st.object, st.value);
+    case K::kCreateViewIfNotExists: {
+      // Nothing when a relation of that name exists where the view would be created (as
+      // Materialize, which notices it); else the CREATE VIEW itself.
+      {
+        std::shared_lock lock(cs_.mu);
+        std::string schema = catalog_->creation_schema(st_.options.user);
+        if (!schema.empty() && catalog_->lookup(schema, st.object)) return done("CREATE VIEW");
+      }
+      auto tree = sql::ParseTree::parse(st.query);
+      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_VIEW_STMT)
+        throw SqlError(sqlstate::kSyntaxError, "CREATE VIEW IF NOT EXISTS needs one view definition");
+      return run(tree->statement(0));
+    }
     case K::kPrepareFetch:
       throw SqlError(sqlstate::kInternalError, "PREPARE ... AS FETCH runs in the session");  // Session::execute
     case K::kFetch: {
