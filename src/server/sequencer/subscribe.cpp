@@ -143,6 +143,11 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     if (!o || o->kind == ObjectKind::kIndex || o->kind == ObjectKind::kSchema || o->kind == ObjectKind::kDatabase ||
         o->kind == ObjectKind::kSecret || o->kind == ObjectKind::kConnection)
       throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+    // Materialize documents its catalog's columns in `comment`, and names some of their types
+    // its own way (uint8): not answered with other rows.
+    if (o->kind == ObjectKind::kSystemView)
+      throw SqlError(sqlstate::kFeatureNotSupported, "SHOW COLUMNS of a system relation is not supported")
+          .with_hint("Query information_schema.columns instead.");
     cols = {{"name", Type(TypeId::kText)}, {"nullable", Type(TypeId::kBool)}, {"type", Type(TypeId::kText)}, {"comment", Type(TypeId::kText)}};
     for (const auto& c : o->columns) {
       keep.push_back(type_name(c.type));
