@@ -150,12 +150,17 @@ void Catalog::add_dependency(uint64_t dependent, uint64_t on) {
   }
 }
 
-void Catalog::rename(uint64_t id, const std::string& new_name) {
+void Catalog::rename(uint64_t id, const std::string& new_name, const std::vector<std::pair<uint64_t, std::string>>& definitions) {
   sql::ObjectInfo* o = find(id);
   if (o == nullptr) return;
   std::vector<uint64_t> ids = {id};
   for (const auto& [xid, x] : objects_)
     if (x->kind == sql::ObjectKind::kIndex && x->index_on == id) ids.push_back(xid);
+  const size_t first_definition = ids.size();
+  for (const auto& [vid, sql_text] : definitions) {
+    FRESHET_ASSERT(find(vid) != nullptr);
+    ids.push_back(vid);
+  }
   std::vector<sql::ObjectInfo> before;
   for (uint64_t i : ids) before.push_back(*find(i));
   by_name_.erase(name_key(*o));
@@ -164,7 +169,9 @@ void Catalog::rename(uint64_t id, const std::string& new_name) {
   std::vector<Change> changes;
   for (uint64_t i : ids) {
     sql::ObjectInfo* x = find(i);
-    if (i != id) x->definition_sql = new_name;  // an index names the relation it is on
+    size_t k = changes.size();
+    if (k >= first_definition) x->definition_sql = definitions[k - first_definition].second;
+    else if (i != id) x->definition_sql = new_name;  // an index names the relation it is on
     changes.push_back({i, x});
   }
   try {
@@ -212,10 +219,47 @@ void Catalog::rename_schema(uint64_t schema_id, const std::string& new_name) {
   for (uint64_t i : ids) stored_[i] = *find(i);
 }
 
+void Catalog::swap_schemas(uint64_t a_id, uint64_t b_id) {
+  sql::ObjectInfo* a = find(a_id);
+  sql::ObjectInfo* b = find(b_id);
+  FRESHET_ASSERT(a != nullptr && b != nullptr && a->kind == sql::ObjectKind::kSchema && b->kind == sql::ObjectKind::kSchema);
+  const std::string a_name = a->name, b_name = b->name;
+  std::vector<uint64_t> ids = {a_id, b_id};
+  for (const auto& [id, o] : objects_)
+    if (o->kind != sql::ObjectKind::kSchema && o->kind != sql::ObjectKind::kDatabase && (o->schema == a_name || o->schema == b_name))
+      ids.push_back(id);
+  std::vector<sql::ObjectInfo> before;
+  for (uint64_t i : ids) before.push_back(*find(i));
+  // Every old key goes before any new one is set: the two sets of names overlap.
+  auto rekey = [&](bool to_new) {
+    for (uint64_t i : ids) by_name_.erase(name_key(*find(i)));
+    for (size_t k = 0; k < ids.size(); ++k) {
+      sql::ObjectInfo* x = find(ids[k]);
+      if (!to_new) *x = before[k];
+      else if (ids[k] == a_id) x->name = b_name;
+      else if (ids[k] == b_id) x->name = a_name;
+      else x->schema = before[k].schema == a_name ? b_name : a_name;
+    }
+    for (uint64_t i : ids) by_name_[name_key(*find(i))] = i;
+  };
+  rekey(true);
+  std::vector<Change> changes;
+  for (uint64_t i : ids) changes.push_back({i, find(i)});
+  try {
+    write(changes);
+  } catch (...) {
+    rekey(false);
+    throw;
+  }
+  for (uint64_t i : ids) stored_[i] = *find(i);
+}
+
 void Catalog::replace_committed(uint64_t id, const sql::ObjectInfo& o) {
   sql::ObjectInfo* x = find(id);
   FRESHET_ASSERT(x != nullptr);
-  by_name_.erase(name_key(*x));
+  // Only its own key: a block that swapped two names commits them one by one, and the other
+  // object may hold this key already.
+  if (auto it = by_name_.find(name_key(*x)); it != by_name_.end() && it->second == id) by_name_.erase(it);
   *x = o;
   by_name_[name_key(*x)] = id;
   stored_[id] = *x;

@@ -216,13 +216,18 @@ class Catalog : public sql::CatalogView {
   // Tells the change hook that a found object was modified in place. When that cannot be made
   // durable, the object is put back as last stored (references to it stay valid) and it throws.
   void updated(uint64_t id);
-  // Renames an object (ALTER ... RENAME TO) and points the indexes on it at the new name,
-  // durably in one batch (reverted and throws like the hook when that fails).
-  // REQUIRES: the new name is free in the object's schema.
-  void rename(uint64_t id, const std::string& new_name);
+  // Renames an object (ALTER ... RENAME TO) and points the indexes on it at the new name, and
+  // gives the views in `definitions` their rewritten SQL text (views naming it), durably in one
+  // batch (reverted and throws like the hook when that fails).
+  // REQUIRES: the new name is free in the object's schema; the ids of `definitions` exist.
+  void rename(uint64_t id, const std::string& new_name, const std::vector<std::pair<uint64_t, std::string>>& definitions = {});
   // Renames a schema (a kSchema object) and moves every object in it, durably in one batch.
   // REQUIRES: the new name is free; nothing names the schema in SQL text (the caller checks).
   void rename_schema(uint64_t schema_id, const std::string& new_name);
+  // Exchanges the names of two schemas (Materialize's ALTER SCHEMA a SWAP WITH b) and moves
+  // the objects of each into the other's new name, durably in one batch.
+  // REQUIRES: both are kSchema objects; nothing names either in SQL text (the caller checks).
+  void swap_schemas(uint64_t a_id, uint64_t b_id);
   // COMMIT of a transaction block: the object takes the block's version, whose name may differ.
   // In memory only (the block's records are written already). REQUIRES: id exists.
   void replace_committed(uint64_t id, const sql::ObjectInfo& o);

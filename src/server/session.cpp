@@ -212,6 +212,29 @@ std::optional<std::vector<Column>> Session::cursor_columns(const std::string& na
   return c->columns;
 }
 
+// A prepared FETCH (Materialize's PREPARE p AS FETCH ...) returns what its cursor returns: when
+// the cursor of that name now has other columns than when the FETCH was prepared (a cursor
+// declared again), EXECUTE is refused as PostgreSQL refuses a prepared statement whose result
+// changed, rather than sending rows of another shape than described.
+void Session::check_fetch_result_type(const PreparedStatement& ps) const {
+  if (!ps.plan || ps.columns.empty()) return;  // prepared before its cursor existed
+  std::string cursor;
+  if (ps.plan->streaming && ps.plan->streaming->kind == sql::StreamingStatement::Kind::kFetch) {
+    cursor = ps.plan->streaming->cursor;
+  } else if (ps.plan->tree && ps.plan->tree->size() == 1 && ps.plan->tree->statement(0)->node_case == PG_QUERY__NODE__NODE_FETCH_STMT) {
+    const auto* f = ps.plan->tree->statement(0)->fetch_stmt;
+    if (f->ismove || !f->portalname) return;
+    cursor = f->portalname;
+  } else {
+    return;
+  }
+  std::optional<std::vector<Column>> now = cursor_columns(cursor);
+  if (!now) return;  // FETCH reports the missing cursor (34000)
+  bool same = now->size() == ps.columns.size();
+  for (size_t i = 0; same && i < now->size(); ++i) same = (*now)[i].name == ps.columns[i].name && (*now)[i].type == ps.columns[i].type;
+  if (!same) throw SqlError(sqlstate::kFeatureNotSupported, "cached plan must not change result type");
+}
+
 std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::span<const Datum> params) {
   if (!stmt.plan || (!stmt.plan->streaming && stmt.plan->tree->size() == 0)) return done("");
   state_->cancelled.store(false);
@@ -228,6 +251,12 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
     if (stmt.plan->streaming) {
       if (state_->txn == TransactionStatus::kFailed)
         throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
+      if (stmt.plan->streaming->kind == sql::StreamingStatement::Kind::kPrepareFetch) {
+        const auto& st = *stmt.plan->streaming;
+        state_->sql_prepared.check_free(st.object);
+        state_->sql_prepared.add(st.object, prepare_in_block(st.query, {}));
+        return done("PREPARE");
+      }
       return ex.run_streaming(*stmt.plan->streaming);
     }
     const PgQuery__Node* node = stmt.plan->tree->statement(0);
@@ -250,6 +279,7 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
     if (const auto* p = std::get_if<sql::ExecutePlan>(&plan)) {
       auto args = std::make_shared<ExecuteArgs>();
       args->statement = state_->sql_prepared.get(p->stmt->name);
+      check_fetch_result_type(args->statement);
       args->row = ex.eval_execute_args(p->stmt, args->statement.param_types);
       args->row.unpack_into(args->values);
       std::unique_ptr<Execution> inner = execute(args->statement, args->values);

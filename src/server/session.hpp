@@ -130,6 +130,9 @@ class Session {
   // The columns of the SQL cursor `name` (DECLARE), or nullopt when there is none: the
   // extended protocol's Describe of a portal by that name (psycopg 3's server-side cursors).
   std::optional<std::vector<Column>> cursor_columns(const std::string& name) const;
+  // 0A000 "cached plan must not change result type" when ps is a prepared FETCH whose cursor
+  // now has other columns than when it was prepared.
+  void check_fetch_result_type(const PreparedStatement& ps) const;
 
   // Called when the connection ends; rolls back an open transaction.
   void close();

@@ -71,9 +71,11 @@ BlockDiff block_diff(const BlockCatalog& block, Catalog& shared) {
     const sql::ObjectInfo* other = shared.find_same_name(o);
     if (other && !dropped.count(other->id)) conflict("\"" + o.name + "\" was created by another transaction.");
   }
+  const std::set<uint64_t> changed(d.changed.begin(), d.changed.end());
   for (uint64_t id : d.changed) {  // renamed in the block: the new name must still be free
     const sql::ObjectInfo* other = shared.find_same_name(*mine.at(id));
-    if (other && other->id != id && !dropped.count(other->id)) conflict("\"" + mine.at(id)->name + "\" was created by another transaction.");
+    // (Unless the block renamed that one too: ALTER SCHEMA a SWAP WITH b.)
+    if (other && other->id != id && !dropped.count(other->id) && !changed.count(other->id)) conflict("\"" + mine.at(id)->name + "\" was created by another transaction.");
   }
   auto check_deps = [&](uint64_t id) {
     for (uint64_t on : block.catalog->dependencies_of(id)) {

@@ -545,6 +545,18 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
       return st;
     }
   }
+  if (p.is("create") && p.is("view", 1) && p.is("if", 2) && p.is("not", 3) && p.is("exists", 4)) {
+    // Materialize's CREATE VIEW IF NOT EXISTS (PostgreSQL's grammar has it only for
+    // materialized views). An unqualified name only.
+    Parser q(text);
+    for (const char* w : {"create", "view", "if", "not", "exists"}) q.accept(w);
+    size_t name_at = q.peek().begin;
+    st.object = q.name();
+    if (!q.is("as") && !(q.peek().kind == Token::Kind::kPunct && q.peek().text == "(")) return std::nullopt;
+    st.kind = StreamingStatement::Kind::kCreateViewIfNotExists;
+    st.query = "CREATE VIEW " + std::string(text.substr(name_at));
+    return st;
+  }
   if (p.accept("subscribe")) {
     parse_subscribe_body(p, st);
     return st;
@@ -575,10 +587,41 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     if (q.accept("without")) q.expect("hold");
     if (q.accept("with")) q.expect("hold");
     if (!q.accept("for")) return std::nullopt;
+    if (q.is("fetch")) {
+      // DECLARE c2 CURSOR FOR FETCH n c1 (Materialize's; PostgreSQL's grammar takes a SELECT).
+      st.kind = StreamingStatement::Kind::kDeclareFetch;
+      st.cursor = cursor;
+      st.query = std::string(text.substr(q.peek().begin));
+      return st;
+    }
     if (!q.accept("subscribe")) return std::nullopt;
     parse_subscribe_body(q, st);
     st.kind = StreamingStatement::Kind::kDeclareSubscribe;
     st.cursor = cursor;
+    return st;
+  }
+  if (p.is("alter") && p.is("schema", 1) && p.is("swap", 3)) {
+    Parser q(text);
+    q.accept("alter");
+    q.accept("schema");
+    st.kind = StreamingStatement::Kind::kSwapSchemas;
+    st.object = q.name();
+    q.expect("swap");
+    q.expect("with");
+    st.value = q.name();
+    if (!q.at_end()) q.fail("unexpected token after ALTER SCHEMA ... SWAP WITH");
+    return st;
+  }
+  if (p.is("prepare")) {
+    // PREPARE p AS FETCH ... (Materialize's; PostgreSQL's grammar refuses FETCH there). No
+    // parameter types: a FETCH has no parameters but its timeout.
+    Parser q(text);
+    q.accept("prepare");
+    std::string name = q.name();
+    if (!q.accept("as") || !q.is("fetch")) return std::nullopt;
+    st.kind = StreamingStatement::Kind::kPrepareFetch;
+    st.object = name;
+    st.query = std::string(text.substr(q.peek().begin));
     return st;
   }
   if (p.is("fetch")) {
@@ -658,7 +701,7 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     return st;
   }
   if (p.is("show")) {
-    static const char* kWhat[] = {"views", "indexes", "objects", "sources", "tables", "sinks", "connections", "secrets", "clusters"};
+    static const char* kWhat[] = {"views", "indexes", "objects", "sources", "tables", "sinks", "connections", "secrets", "clusters", "columns"};
     p.accept("show");
     st.kind = StreamingStatement::Kind::kShow;
     if (p.is("materialized") && p.is("views", 1)) {
@@ -677,6 +720,7 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
       if (!found) return std::nullopt;
     }
     if (p.accept("on") || p.accept("from") || p.accept("in")) st.object = p.name();
+    if (st.what == "columns" && st.object.empty()) p.fail("expected FROM or IN after SHOW COLUMNS");
     if (!p.at_end()) p.fail("unexpected token in SHOW");
     return st;
   }

@@ -31,6 +31,10 @@ struct StreamingStatement {
     kSelectMutuallyRecursive,  // query: a WITH MUTUALLY RECURSIVE query
     kCreateViewMutuallyRecursive,  // what ("view", "materialized view"), object, query
     kCopySubscribe,   // COPY (SUBSCRIBE ...) TO STDOUT [...]: the subscribe's fields, value = "TO STDOUT ..." (COPY's options)
+    kDeclareFetch,    // DECLARE c CURSOR FOR FETCH ... (Materialize's): cursor, query = the FETCH's text
+    kPrepareFetch,    // PREPARE p AS FETCH ... (Materialize's): object = the statement's name, query = the FETCH's text
+    kSwapSchemas,     // ALTER SCHEMA a SWAP WITH b (Materialize's): object = a, value = b
+    kCreateViewIfNotExists,  // CREATE VIEW IF NOT EXISTS v AS ... (Materialize's): object = v, query = the statement without IF NOT EXISTS
   };
   Kind kind = Kind::kSubscribe;
   std::string text;          // the statement's text

@@ -688,7 +688,9 @@ struct ParseError {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : rest_(text) {}
+  // `engines`: the names `skipif` / `onlyif` take as this target (postgresql and the
+  // --engine-alias names, so a Freshet-only record is `onlyif freshet`).
+  Parser(std::string_view text, std::vector<std::string> engines) : rest_(text), engines_(std::move(engines)) {}
 
   int line() const { return line_; }
 
@@ -722,7 +724,7 @@ class Parser {
       }
       if (w == "hash-threshold") continue;
       if (w == "skipif" || w == "onlyif") {
-        bool is_us = word(1) == "postgresql";
+        bool is_us = std::find(engines_.begin(), engines_.end(), word(1)) != engines_.end();
         bool discard = (w == "skipif") == is_us;
         if (discard) {
           Record ignored;
@@ -989,6 +991,7 @@ class Parser {
   }
 
   std::string_view rest_;
+  std::vector<std::string> engines_;
   int line_ = 1;
   Mode mode_ = Mode::kStandard;
   long skipped_ = 0;
@@ -1105,7 +1108,9 @@ class MzRunner {
     std::string text = ss.str();
     // Parse everything first: a file that does not parse fails as a whole, like Materialize's.
     std::vector<Record> records;
-    Parser parser(text);
+    std::vector<std::string> engines = opt_.engine_aliases;
+    engines.push_back(opt_.engine);
+    Parser parser(text, std::move(engines));
     try {
       Record r;
       while (parser.next(&r)) records.push_back(std::move(r));

@@ -122,11 +122,13 @@ void check_alter_system(const PgQuery__AlterSystemStmt* a, bool superuser) {
     return;
   }
   // enable_binary_date_bin: date_bin(stride, source) without an origin (1970-01-01), which
-  // Freshet always answers; enable_mz_join_core: a choice of Materialize's join implementation,
-  // with no effect on answers.
-  static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe",
-                                          "enable_within_timestamp_order_by_in_subscribe", "unsafe_enable_table_keys",
-                                          "enable_binary_date_bin", "enable_mz_join_core"};
+  // Freshet always answers; enable_alter_swap: ALTER SCHEMA ... SWAP WITH; enable_mz_join_core:
+  // a choice among Materialize's join implementations, which give the same rows (Freshet has
+  // one); enable_session_timelines: the isolation level "strong session serializable" (run at
+  // strict serializable, set_show.cpp).
+  static const char* const kAlwaysOn[] = {"enable_envelope_debezium_in_subscribe", "enable_within_timestamp_order_by_in_subscribe",
+                                          "unsafe_enable_table_keys", "enable_binary_date_bin", "enable_alter_swap",
+                                          "enable_mz_join_core", "enable_session_timelines"};
   const PgQuery__VariableSetStmt* v = a->setstmt;
   bool known = false;
   for (const char* f : kAlwaysOn) known = known || (v && v->name && std::string_view(v->name) == f);

@@ -31,6 +31,7 @@
 #include "sql/lower.hpp"
 #include "sql/optimize.hpp"
 #include "sql/parser.hpp"
+#include "sql/rename_refs.hpp"
 #include "sql/streaming_parser.hpp"
 #include "server/kafka_backend.hpp"
 #include "server/transaction.hpp"
@@ -291,6 +292,9 @@ class Executor {
   // ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX ... RENAME TO.
   std::unique_ptr<Execution> run_rename(const PgQuery__RenameStmt* s);
   std::unique_ptr<Execution> rename_schema(const PgQuery__RenameStmt* s);
+  std::unique_ptr<Execution> swap_schemas(const std::string& a, const std::string& b);
+  // 0A000 when a view, materialized view or sink may name the schema (`what`: "rename", "swap").
+  void check_schema_unnamed(const std::string& name, const char* what);
   // The schema a CREATE puts rv in: its own (which must exist) or the search path's first.
   std::string target_schema(const PgQuery__RangeVar* rv);
   // The session's search_path as a view records it (ObjectInfo::search_path): empty for the

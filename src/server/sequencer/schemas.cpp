@@ -71,9 +71,24 @@ std::unique_ptr<Execution> Executor::run_drop_database(const PgQuery__DropdbStmt
   return done("DROP DATABASE");
 }
 
-// ALTER SCHEMA s RENAME TO t (DdlLock held by run_rename). Views, materialized views and sinks
-// keep SQL text that may name the schema (qualified names, their recorded search_path): the
-// rename is refused while any could, rather than leaving them naming what no longer exists.
+// Views, materialized views and sinks keep SQL text that may name a schema (qualified names,
+// their recorded search_path): renaming or swapping it is refused while any could, rather than
+// leaving them naming what no longer exists, or another schema's objects.
+void Executor::check_schema_unnamed(const std::string& name, const char* what) {
+  for (const auto& [id, o] : catalog_->objects()) {
+    bool text = o->kind == ObjectKind::kView || o->kind == ObjectKind::kMaterializedView || o->kind == ObjectKind::kSink;
+    if (!text) continue;
+    bool names_it = o->schema == name;
+    for (const auto& p : Catalog::parse_search_path(o->search_path)) names_it |= p == name;
+    for (uint64_t d : catalog_->dependencies_of(o->id))
+      if (const ObjectInfo* x = catalog_->find(d); x && x->schema == name) names_it = true;
+    if (names_it)
+      throw SqlError(sqlstate::kFeatureNotSupported, std::string("cannot ") + what + " schema \"" + name + "\": \"" + o->name + "\" may name it")
+          .with_hint("Drop the views, materialized views and sinks that use the schema first; Freshet keeps their SQL text.");
+  }
+}
+
+// ALTER SCHEMA s RENAME TO t (DdlLock held by run_rename).
 std::unique_ptr<Execution> Executor::rename_schema(const PgQuery__RenameStmt* s) {
   std::string name = s->subname ? s->subname : "";
   std::string new_name = s->newname ? s->newname : "";
@@ -85,18 +100,26 @@ std::unique_ptr<Execution> Executor::rename_schema(const PgQuery__RenameStmt* s)
   }
   check_new_schema_name(new_name);
   if (catalog_->schema_exists(new_name)) throw SqlError(sqlstate::kDuplicateSchema, "schema \"" + new_name + "\" already exists");
-  for (const auto& [id, o] : catalog_->objects()) {
-    bool text = o->kind == ObjectKind::kView || o->kind == ObjectKind::kMaterializedView || o->kind == ObjectKind::kSink;
-    if (!text) continue;
-    bool names_it = o->schema == name;
-    for (const auto& p : Catalog::parse_search_path(o->search_path)) names_it |= p == name;
-    for (uint64_t d : catalog_->dependencies_of(o->id))
-      if (const ObjectInfo* x = catalog_->find(d); x && x->schema == name) names_it = true;
-    if (names_it)
-      throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename schema \"" + name + "\": \"" + o->name + "\" may name it")
-          .with_hint("Drop the views, materialized views and sinks that use the schema first; Freshet keeps their SQL text.");
-  }
+  check_schema_unnamed(name, "rename");
   catalog_->rename_schema(sch->id, new_name);
+  return done("ALTER SCHEMA");
+}
+
+// ALTER SCHEMA a SWAP WITH b (Materialize's): the two schemas exchange their names, and so
+// their objects' qualified names, in one durable batch; their ids stay (mz_schemas shows the
+// ids exchanged between the names).
+std::unique_ptr<Execution> Executor::swap_schemas(const std::string& a, const std::string& b) {
+  DdlLock lock(cs_);
+  for (const std::string* n : {&a, &b})
+    if (Catalog::builtin_schema(*n)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot swap the built-in schema \"" + *n + "\"");
+  const ObjectInfo* sa = catalog_->find_schema(a);
+  if (!sa) throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + a + "\" does not exist");
+  const ObjectInfo* sb = catalog_->find_schema(b);
+  if (!sb) throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + b + "\" does not exist");
+  if (sa->id == sb->id) throw SqlError(sqlstate::kInvalidParameterValue, "cannot swap schema \"" + a + "\" with itself");
+  check_schema_unnamed(a, "swap");
+  check_schema_unnamed(b, "swap");
+  catalog_->swap_schemas(sa->id, sb->id);
   return done("ALTER SCHEMA");
 }
 
@@ -135,16 +158,43 @@ std::unique_ptr<Execution> Executor::run_rename(const PgQuery__RenameStmt* s) {
   std::string new_name = s->newname;
   if (const ObjectInfo* taken = catalog_->lookup(o->schema, new_name); taken && taken->id != o->id)
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + new_name + "\" already exists");
-  // Views, materialized views and sinks keep the SQL text that names it: refused rather than
-  // left naming what no longer exists (Materialize rewrites them; not done yet).
-  for (const auto* d : catalog_->dependents(o->id))
-    if (d->kind != ObjectKind::kIndex)
+  // Views and materialized views keep the SQL text that names it (bound again when read and at
+  // start-up): their text is rewritten to the new name, in the same durable batch as the
+  // rename. Anything else that names it by text (a sink) is refused, as is a text that cannot
+  // be rewritten safely (sql/rename_refs.hpp).
+  std::vector<std::pair<uint64_t, std::string>> rewritten;
+  for (const auto* d : catalog_->dependents(o->id)) {
+    if (d->kind == ObjectKind::kIndex) continue;
+    std::optional<std::string> text;
+    if (d->kind == ObjectKind::kView || d->kind == ObjectKind::kMaterializedView) {
+      sql::RenameRefs r;
+      r.old_name = name;
+      r.new_name = new_name;
+      const std::string schema = o->schema;
+      const uint64_t oid = o->id;
+      catalog_->in_search_path(d->search_path, [&] {
+        if (const ObjectInfo* other = catalog_->lookup("", new_name); other && other->id != oid) r.qualify_with = schema;
+      });
+      r.names_it = [&, schema, oid](std::string_view sch, std::string_view rel) {
+        if (!sch.empty()) return sch == schema;
+        bool found = false;
+        catalog_->in_search_path(d->search_path, [&] {
+          const ObjectInfo* x = catalog_->lookup("", rel);
+          found = x && x->id == oid;
+        });
+        return found;
+      };
+      text = sql::rename_relation_refs(d->definition_sql, r);
+    }
+    if (!text)
       throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename \"" + name + "\": \"" + d->name + "\" depends on it")
           .with_hint("Drop the objects that depend on it first; Freshet keeps their SQL text, which names it.");
+    if (*text != d->definition_sql) rewritten.emplace_back(d->id, std::move(*text));
+  }
   uint64_t id = o->id;
   bool unique_index = o->kind == ObjectKind::kIndex && o->index_unique;
   uint64_t index_on = o->index_on;
-  catalog_->rename(id, new_name);
+  catalog_->rename(id, new_name, rewritten);
   // A unique index's constraint is named after it (23505 messages); outside a block the live
   // constraint follows now, in a block it is rebuilt from the index object at start-up.
   if (unique_index && !st_.block)

@@ -60,7 +60,10 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
   }
   if (name == "transaction_isolation" || name == "default_transaction_isolation") {
     std::string v = sql::lower_ident(value);
-    if (v != "strict serializable" && v != "serializable" && v != "read committed" && v != "repeatable read")
+    // Materialize's "strong session serializable" (with enable_session_timelines) runs, like
+    // read committed and repeatable read, at strict serializable, which gives more.
+    if (v != "strict serializable" && v != "serializable" && v != "read committed" && v != "repeatable read" &&
+        v != "strong session serializable")
       throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"" + name + "\": \"" + value + "\"");
     if (name == "transaction_isolation") {
       const bool serializable = v == "serializable" && s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE;

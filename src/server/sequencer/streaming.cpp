@@ -13,10 +13,11 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     case K::kCreateSource: refuse_write_if_read_only("CREATE SOURCE"); break;
     case K::kCreateSink: refuse_write_if_read_only("CREATE SINK"); break;
     case K::kDrop: refuse_write_if_read_only("DROP"); break;
+    case K::kSwapSchemas: refuse_write_if_read_only("ALTER SCHEMA"); break;
     case K::kCreateViewMutuallyRecursive: refuse_write_if_read_only("CREATE VIEW"); break;
     default: break;
   }
-  if (st_.txn == TransactionStatus::kInBlock && st.kind != K::kFetch) st_.txn_queried = true;
+  if (st_.txn == TransactionStatus::kInBlock && st.kind != K::kFetch && st.kind != K::kPrepareFetch) st_.txn_queried = true;
   if (st_.txn != TransactionStatus::kIdle) {
     // Statements that start external work (connectors, sink threads, connection checks) or
     // change several catalogs at once are not transactional: refused in a block rather than
@@ -34,6 +35,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         break;
       case K::kCreateViewMutuallyRecursive: refused = "CREATE VIEW ... WITH MUTUALLY RECURSIVE"; break;
       case K::kCreateDefaultIndex:
+      case K::kSwapSchemas:
       case K::kCreateSecret: begin_block_ddl(); break;
       case K::kSubscribe:
       case K::kDeclareSubscribe:
@@ -71,6 +73,42 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
       note_declared(st.cursor);
       return done("DECLARE CURSOR");
     }
+    case K::kDeclareFetch: {
+      // The FETCH runs now and the cursor holds its rows (a SELECT cursor over them), as the
+      // rows of a DECLARE ... FOR SELECT are those of its snapshot.
+      if (st_.txn != TransactionStatus::kInBlock)
+        throw SqlError(sqlstate::kNoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks");
+      if (st_.cursors.contains(st.cursor)) throw SqlError(sqlstate::kDuplicateCursor, "cursor \"" + st.cursor + "\" already exists");
+      std::unique_ptr<Execution> rows;
+      if (auto inner = sql::parse_streaming(st.query); inner && inner->kind == K::kFetch) {
+        rows = run_streaming(*inner);
+      } else {
+        auto tree = sql::ParseTree::parse(st.query);
+        if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_FETCH_STMT || tree->statement(0)->fetch_stmt->ismove)
+          throw SqlError(sqlstate::kSyntaxError, "DECLARE ... CURSOR FOR FETCH needs one FETCH");
+        rows = run_fetch(tree->statement(0)->fetch_stmt);
+      }
+      st_.cursors.declare_rows(st.cursor, *rows, true, false, true);
+      note_declared(st.cursor);
+      return done("DECLARE CURSOR");
+    }
+    case K::kSwapSchemas:
+      return swap_schemas(st.object, st.value);
+    case K::kCreateViewIfNotExists: {
+      // Nothing when a relation of that name exists where the view would be created (as
+      // Materialize, which notices it); else the CREATE VIEW itself.
+      {
+        std::shared_lock lock(cs_.mu);
+        std::string schema = catalog_->creation_schema(st_.options.user);
+        if (!schema.empty() && catalog_->lookup(schema, st.object)) return done("CREATE VIEW");
+      }
+      auto tree = sql::ParseTree::parse(st.query);
+      if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_VIEW_STMT)
+        throw SqlError(sqlstate::kSyntaxError, "CREATE VIEW IF NOT EXISTS needs one view definition");
+      return run(tree->statement(0));
+    }
+    case K::kPrepareFetch:
+      throw SqlError(sqlstate::kInternalError, "PREPARE ... AS FETCH runs in the session");  // Session::execute
     case K::kFetch: {
       CursorSet::Cursor& c = st_.cursors.get(st.cursor);
       std::vector<Row> rows;

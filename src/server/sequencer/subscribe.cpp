@@ -136,6 +136,23 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
       add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string("default"), Datum::from_string(key),
            Datum::from_string("")});
     }
+  } else if (st.what == "columns") {
+    // Materialize's SHOW COLUMNS FROM|IN r: the relation's columns in order; `comment` is empty
+    // (COMMENT ON is not supported).
+    const ObjectInfo* o = catalog_->lookup("", st.object);
+    if (!o || o->kind == ObjectKind::kIndex || o->kind == ObjectKind::kSchema || o->kind == ObjectKind::kDatabase ||
+        o->kind == ObjectKind::kSecret || o->kind == ObjectKind::kConnection)
+      throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+    // Materialize documents its catalog's columns in `comment`, and names some of their types
+    // its own way (uint8): not answered with other rows.
+    if (o->kind == ObjectKind::kSystemView)
+      throw SqlError(sqlstate::kFeatureNotSupported, "SHOW COLUMNS of a system relation is not supported")
+          .with_hint("Query information_schema.columns instead.");
+    cols = {{"name", Type(TypeId::kText)}, {"nullable", Type(TypeId::kBool)}, {"type", Type(TypeId::kText)}, {"comment", Type(TypeId::kText)}};
+    for (const auto& c : o->columns) {
+      keep.push_back(type_name(c.type));
+      add({Datum::from_string(c.name), Datum::from_bool(c.nullable), Datum::from_string(keep.back()), Datum::from_string("")});
+    }
   } else if (st.what == "objects") {
     cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}};
     for (const auto* o : objs)
