@@ -3,9 +3,12 @@
 // of them (bit flips, byte changes, insertions, deletions, splices, interesting lengths).
 // Deterministic for a given --seed. Shared by every fuzz target's driver (pgwire, kafka,
 // capture). Usage:
-//   <target>_fuzz_driver CORPUS_DIR [--iterations N] [--seed S]
+//   <target>_fuzz_driver CORPUS_DIR [--iterations N] [--seed S] [--progress P]
+// --progress P prints a line to stderr every P mutations (for long runs that are polled, and
+// that may be stopped: the last line says how many ran clean).
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -104,12 +107,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   long iterations = 10000;
+  long progress = 0;
   uint64_t seed = 1;
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
       iterations = std::strtol(argv[++i], nullptr, 10);
     } else if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (std::strcmp(argv[i], "--progress") == 0 && i + 1 < argc) {
+      progress = std::strtol(argv[++i], nullptr, 10);
     } else {
       std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
       return 2;
@@ -135,9 +141,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "empty corpus: %s\n", argv[1]);
     return 1;
   }
+  const auto start = std::chrono::steady_clock::now();
   for (const auto& s : corpus) run(s);
   std::mt19937_64 rng(seed);
-  for (long i = 0; i < iterations; ++i) run(mutate(corpus[static_cast<size_t>(rng() % corpus.size())], corpus, rng));
+  for (long i = 0; i < iterations; ++i) {
+    run(mutate(corpus[static_cast<size_t>(rng() % corpus.size())], corpus, rng));
+    if (progress > 0 && (i + 1) % progress == 0) {
+      const auto elapsed_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+      std::fprintf(stderr, "%s: %zu seeds, %ld mutations so far, no crash (%lld s)\n", argv[0], corpus.size(), i + 1,
+                   static_cast<long long>(elapsed_s));
+    }
+  }
   std::printf("%s: %zu seeds, %ld mutations, no crash\n", argv[0], corpus.size(), iterations);
   return 0;
 }
