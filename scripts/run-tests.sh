@@ -115,6 +115,13 @@ run_fuzz_slow() {
     if "$dir/src/$1" "$2" --iterations "${FUZZ_ITERATIONS:-1000000}" --seed "${FUZZ_SEED:-2}"; then add "fuzz-slow:${1##*/}" 1 0
     else echo "fuzz-slow: $1 failed"; add "fuzz-slow:${1##*/}" 0 1; fi
   done
+  # Deeply nested and very long statements (scripts/sql-fuzz-deep.py), once each.
+  local deep
+  deep=$(mktemp -d)
+  if python3 scripts/sql-fuzz-deep.py "$deep" >/dev/null && "$dir/src/sql/sql_fuzz_driver" "$deep" --iterations 0; then
+    add "fuzz-slow:sql-deep" 1 0
+  else echo "fuzz-slow: deep SQL statements failed"; add "fuzz-slow:sql-deep" 0 1; fi
+  rm -rf "$deep"
 }
 
 for ph in "${phases[@]}"; do
