@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suites against a freshly started server and prints `N passed, M failed`.
 #
-#   scripts/run-tests.sh [unit] [slt] [e2e] [slow]     (default: unit slt e2e)
+#   scripts/run-tests.sh [unit] [slt] [e2e] [slow] [fuzz-slow]     (default: unit slt e2e)
 #
 # Counts: unit = ctest tests, slt = sqllogictest records, e2e = test scripts.
 # E2E_TARGET=postgres runs slt and e2e against a throwaway PostgreSQL 15 instead of Freshet
@@ -96,6 +96,34 @@ run_corpus() {
   else add "$1" 0 1; fi
 }
 
+# Every fuzz driver (every parser of outside bytes) for 10^6 mutations after its seed corpus
+# (make test runs 20,000-200,000). FUZZ_BUILD_DIR (default BUILD_DIR) picks the build: after
+# `make fuzz-asan`, FUZZ_BUILD_DIR=build/asan runs them under ASan/UBSan (-O1); a sanitizer
+# report fails the driver and leaves its input in $FUZZ_CRASH_DIR (default .).
+run_fuzz_slow() {
+  local dir="${FUZZ_BUILD_DIR:-$BUILD_DIR}" f
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-handle_abort=1:detect_leaks=1}"
+  echo "=== fuzz drivers, 10^6 mutations each ($dir) ==="
+  for f in "sql/sql_fuzz_driver src/sql/fuzz_corpus" \
+           "pgwire/pgwire_fuzz_driver src/pgwire/fuzz_corpus" "pgwire/pgwire_copy_fuzz_driver src/pgwire/fuzz_corpus_copy" \
+           "kafka/kafka_fuzz_driver src/kafka/fuzz_corpus" "server/http_api_fuzz_driver src/server/fuzz_corpus_http" \
+           "capture/capture_postgres_fuzz_driver src/capture/postgres/fuzz_corpus" \
+           "capture/mysql/capture_mysql_fuzz_driver src/capture/mysql/fuzz_corpus" \
+           "capture/sqlserver/capture_sqlserver_fuzz_driver src/capture/sqlserver/fuzz_corpus" \
+           "capture/kafka/capture_kafka_fuzz_driver src/capture/kafka/fuzz_corpus"; do
+    set -- $f
+    if "$dir/src/$1" "$2" --iterations "${FUZZ_ITERATIONS:-1000000}" --seed "${FUZZ_SEED:-2}"; then add "fuzz-slow:${1##*/}" 1 0
+    else echo "fuzz-slow: $1 failed"; add "fuzz-slow:${1##*/}" 0 1; fi
+  done
+  # Deeply nested and very long statements (scripts/sql-fuzz-deep.py), once each.
+  local deep
+  deep=$(mktemp -d)
+  if python3 scripts/sql-fuzz-deep.py "$deep" >/dev/null && "$dir/src/sql/sql_fuzz_driver" "$deep" --iterations 0; then
+    add "fuzz-slow:sql-deep" 1 0
+  else echo "fuzz-slow: deep SQL statements failed"; add "fuzz-slow:sql-deep" 0 1; fi
+  rm -rf "$deep"
+}
+
 for ph in "${phases[@]}"; do
   case "$ph" in
     unit) run_unit ;;
@@ -127,22 +155,8 @@ for ph in "${phases[@]}"; do
           if bash test/e2e/cdc/crash_slow.sh; then add cdc-crash-slow 1 0; else add cdc-crash-slow 0 1; fi
           # Issue 9: 1,000 over-budget cross joins of two 100,000-row series leave RSS flat.
           if LIMITS_ATTEMPTS=1000 bash test/e2e/query_limits_test.sh; then add query-limits-1000 1 0; else add query-limits-1000 0 1; fi
-          # The SQL fuzz target for 10^6 mutations (make test runs 20,000); under ASan/UBSan
-          # when BUILD_DIR is the debug build.
-          if "$BUILD_DIR/src/sql/sql_fuzz_driver" src/sql/fuzz_corpus --iterations 1000000 --seed "${FUZZ_SEED:-2}"; then
-            add sql-fuzz-slow 1 0
-          else add sql-fuzz-slow 0 1; fi
-          # Every other parser of outside bytes, 10^6 mutations each (make test runs 50,000-200,000).
-          for f in "pgwire/pgwire_fuzz_driver src/pgwire/fuzz_corpus" "pgwire/pgwire_copy_fuzz_driver src/pgwire/fuzz_corpus_copy" \
-                   "kafka/kafka_fuzz_driver src/kafka/fuzz_corpus" "server/http_api_fuzz_driver src/server/fuzz_corpus_http" \
-                   "capture/capture_postgres_fuzz_driver src/capture/postgres/fuzz_corpus" \
-                   "capture/mysql/capture_mysql_fuzz_driver src/capture/mysql/fuzz_corpus" \
-                   "capture/sqlserver/capture_sqlserver_fuzz_driver src/capture/sqlserver/fuzz_corpus" \
-                   "capture/kafka/capture_kafka_fuzz_driver src/capture/kafka/fuzz_corpus"; do
-            set -- $f
-            if "$BUILD_DIR/src/$1" "$2" --iterations 1000000 --seed "${FUZZ_SEED:-2}" >/dev/null; then add "fuzz-slow:${1##*/}" 1 0
-            else echo "fuzz-slow: $1 failed"; add "fuzz-slow:${1##*/}" 0 1; fi
-          done ;;
+          run_fuzz_slow ;;
+    fuzz-slow) run_fuzz_slow ;;
     *) echo "unknown phase $ph"; exit 2 ;;
   esac
 done

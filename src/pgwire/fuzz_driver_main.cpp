@@ -3,9 +3,13 @@
 // of them (bit flips, byte changes, insertions, deletions, splices, interesting lengths).
 // Deterministic for a given --seed. Shared by every fuzz target's driver (pgwire, kafka,
 // capture). Usage:
-//   <target>_fuzz_driver CORPUS_DIR [--iterations N] [--seed S]
+//   <target>_fuzz_driver CORPUS_DIR [--iterations N] [--seed S] [--progress P]
+// --progress P prints a line to stderr every P mutations (for long runs that are polled, and
+// that may be stopped: the last line says how many ran clean), with the peak RSS, and names
+// every input after which the peak grew by 64 MB or more (the first 160 bytes of it).
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +18,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <sys/resource.h>
 #include <string>
 #include <vector>
 
@@ -40,10 +45,27 @@ void write_crash_input() {
   }
 }
 
+long peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;
+}
+
+bool g_watch_rss = false;
+long g_peak_rss_mb = 0;
+
 void run(const std::string& s) {
   g_current = &s;
   LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());
   g_current = nullptr;
+  if (!g_watch_rss) return;
+  const long now = peak_rss_mb();
+  if (now >= g_peak_rss_mb + 64) {
+    std::string shown;
+    for (char c : s.substr(0, 160)) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+    std::fprintf(stderr, "peak RSS %ld -> %ld MB after a %zu-byte input: %s\n", g_peak_rss_mb, now, s.size(), shown.c_str());
+    g_peak_rss_mb = now;
+  }
 }
 
 std::string mutate(std::string s, const std::vector<std::string>& corpus, std::mt19937_64& rng) {
@@ -104,12 +126,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   long iterations = 10000;
+  long progress = 0;
   uint64_t seed = 1;
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
       iterations = std::strtol(argv[++i], nullptr, 10);
     } else if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (std::strcmp(argv[i], "--progress") == 0 && i + 1 < argc) {
+      progress = std::strtol(argv[++i], nullptr, 10);
     } else {
       std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
       return 2;
@@ -135,9 +160,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "empty corpus: %s\n", argv[1]);
     return 1;
   }
+  const auto start = std::chrono::steady_clock::now();
+  g_watch_rss = progress > 0;
+  g_peak_rss_mb = peak_rss_mb();
   for (const auto& s : corpus) run(s);
   std::mt19937_64 rng(seed);
-  for (long i = 0; i < iterations; ++i) run(mutate(corpus[static_cast<size_t>(rng() % corpus.size())], corpus, rng));
+  for (long i = 0; i < iterations; ++i) {
+    run(mutate(corpus[static_cast<size_t>(rng() % corpus.size())], corpus, rng));
+    if (progress > 0 && (i + 1) % progress == 0) {
+      const auto elapsed_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+      std::fprintf(stderr, "%s: %zu seeds, %ld mutations so far, no crash (%lld s, peak RSS %ld MB)\n", argv[0], corpus.size(),
+                   i + 1, static_cast<long long>(elapsed_s), peak_rss_mb());
+    }
+  }
   std::printf("%s: %zu seeds, %ld mutations, no crash\n", argv[0], corpus.size(), iterations);
   return 0;
 }

@@ -1949,6 +1949,9 @@ static HRelPtr cross_join(HRelPtr a, HRelPtr b) {
 }
 
 void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& rel, Scope& scope) {
+  // A chain of JOINs recurses here once per join, without passing through bind_query_in or
+  // bind_expr (whose checks cover subqueries and expressions).
+  check_stack_depth();
   switch (node->node_case) {
     case PG_QUERY__NODE__NODE_RANGE_VAR: {
       const auto* rv = node->range_var;

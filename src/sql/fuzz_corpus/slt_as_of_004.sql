@@ -1,0 +1,1 @@
+SELECT mz_now() AS OF 1

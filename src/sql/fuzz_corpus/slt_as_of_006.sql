@@ -1,0 +1,1 @@
+SELECT * FROM asof_events AS OF 0

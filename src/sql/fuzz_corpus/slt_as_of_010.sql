@@ -1,0 +1,1 @@
+SELECT * FROM asof_data AS OF NULL::numeric

@@ -1,0 +1,1 @@
+SELECT * FROM asof_t AS OF AT LEAST 1

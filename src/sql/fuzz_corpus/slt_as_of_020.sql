@@ -1,0 +1,1 @@
+SELECT * FROM asof_valid AS OF 11

@@ -1,0 +1,1 @@
+SELECT 1 WHERE mz_logical_timestamp() = 0

@@ -1,0 +1,1 @@
+CREATE VIEW asof_now AS SELECT mz_now() AS t

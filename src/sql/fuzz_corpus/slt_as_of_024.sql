@@ -1,0 +1,1 @@
+CREATE MATERIALIZED VIEW asof_now_mv AS SELECT mz_now() AS t

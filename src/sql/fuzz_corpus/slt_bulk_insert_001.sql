@@ -1,0 +1,1 @@
+SELECT id, i8, n, f, t, b, d FROM bi

@@ -1,0 +1,1 @@
+SELECT id, a, s FROM bi2

@@ -1,0 +1,1 @@
+SELECT id, v FROM bi4 WHERE id < 15

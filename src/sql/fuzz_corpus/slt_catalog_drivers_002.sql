@@ -1,0 +1,1 @@
+SELECT 'cd_t'::regclass, 'public.cd_t'::regclass::text

@@ -1,0 +1,1 @@
+SELECT 23::regtype, 1007::regtype, 'pg_catalog.trigger'::regtype

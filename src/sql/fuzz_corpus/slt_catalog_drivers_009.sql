@@ -1,0 +1,1 @@
+SELECT a.attname, k.ord FROM pg_attribute a JOIN (SELECT unnest(ix.indkey) AS attnum, generate_subscripts(ix.indkey, 1) AS ord FROM pg_index ix WHERE ix.indrelid = 'cd_t'::regclass AND NOT ix.indisprimary) k ON a.attnum = k.attnum WHERE a.attrelid = 'cd_t'::regclass ORDER BY k.ord

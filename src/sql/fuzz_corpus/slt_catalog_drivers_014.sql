@@ -1,0 +1,1 @@
+SELECT jsonb_build_object('k', 2 + 3, 'v', 'it''s')::text

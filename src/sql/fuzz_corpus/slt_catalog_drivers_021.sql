@@ -1,0 +1,1 @@
+SELECT format_type('character varying'::regtype, 44)

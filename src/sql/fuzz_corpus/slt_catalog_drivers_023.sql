@@ -1,0 +1,1 @@
+SELECT pg_typeof(6::int2 & 3::int2)

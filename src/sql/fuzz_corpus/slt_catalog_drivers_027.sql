@@ -1,0 +1,1 @@
+SELECT x, y FROM upper('ab') AS x, lower('CD') y

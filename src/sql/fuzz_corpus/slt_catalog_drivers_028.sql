@@ -1,0 +1,1 @@
+SELECT * FROM abs(-3) WITH ORDINALITY AS t(v, n)

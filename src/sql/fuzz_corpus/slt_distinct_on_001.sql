@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (g) g, h, v FROM dn ORDER BY g, v

@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (1) g, id FROM dn ORDER BY 1, id DESC

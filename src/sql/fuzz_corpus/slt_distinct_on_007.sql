@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (g) g, id FROM dn ORDER BY g DESC, id LIMIT 2

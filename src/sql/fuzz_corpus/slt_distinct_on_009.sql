@@ -1,0 +1,1 @@
+SELECT count(*) FROM (SELECT DISTINCT ON (g) * FROM dn) s

@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (g) g, row_number() OVER (PARTITION BY g ORDER BY id) FROM dn ORDER BY g, 2 DESC

@@ -1,0 +1,1 @@
+SELECT * FROM (SELECT DISTINCT ON (g) g, v FROM dn ORDER BY g, v) s WHERE g > 1 ORDER BY g

@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (h) h, id FROM dn ORDER BY h, id

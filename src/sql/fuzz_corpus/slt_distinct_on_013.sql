@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (v IS NULL, g) g, id FROM dn ORDER BY g, v IS NULL, id DESC

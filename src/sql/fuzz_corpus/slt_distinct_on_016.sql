@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (g) g, id FROM dn ORDER BY id, g

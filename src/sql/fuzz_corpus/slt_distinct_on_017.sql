@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (5) g FROM dn

@@ -1,0 +1,1 @@
+CREATE VIEW dn_iv AS SELECT DISTINCT ON (g) g, h, v, id FROM dn ORDER BY g, v DESC NULLS LAST, id

@@ -1,0 +1,1 @@
+SELECT * FROM dn_iv ORDER BY g

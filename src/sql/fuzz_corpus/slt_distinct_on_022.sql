@@ -1,0 +1,1 @@
+SELECT * FROM dn_mv ORDER BY h, p

@@ -1,0 +1,1 @@
+SELECT row_number() FROM errmsg_t

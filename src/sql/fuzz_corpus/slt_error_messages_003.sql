@@ -1,0 +1,1 @@
+SELECT 'true'::text IS UNKNOWN

@@ -1,0 +1,1 @@
+SELECT ''::char(0)

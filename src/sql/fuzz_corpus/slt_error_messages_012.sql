@@ -1,0 +1,1 @@
+SELECT 1 IN (SELECT a, b FROM errmsg_t)

@@ -1,0 +1,1 @@
+SELECT * FROM errmsg_t AS x WHERE errmsg_t.a = 1

@@ -1,0 +1,1 @@
+SELECT nosuch.a FROM errmsg_t

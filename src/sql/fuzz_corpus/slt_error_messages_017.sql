@@ -1,0 +1,1 @@
+SELECT jsonb_build_object('a', 1, null, 2)

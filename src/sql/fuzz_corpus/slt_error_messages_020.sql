@@ -1,0 +1,1 @@
+SELECT * FROM errmsg_i JOIN errmsg_d USING (k)

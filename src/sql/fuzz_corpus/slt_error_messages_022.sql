@@ -1,0 +1,1 @@
+SELECT 1::numeric(1.5)

@@ -1,0 +1,1 @@
+SELECT sum(x) OVER (ORDER BY x ROWS 1.5 PRECEDING) FROM (VALUES (1), (2), (3), (4)) AS v (x)

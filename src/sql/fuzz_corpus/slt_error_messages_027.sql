@@ -1,0 +1,1 @@
+SELECT * FROM (VALUES (true)) a2 (f1) WHERE (SELECT true FROM (VALUES (true)) AS a3 (f2) WHERE (SELECT a2.f1))

@@ -1,0 +1,1 @@
+SELECT extract(month FROM time '11:12:42.666')

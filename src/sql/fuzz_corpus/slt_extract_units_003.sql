@@ -1,0 +1,1 @@
+SELECT extract(dow FROM time '11:00')

@@ -1,0 +1,1 @@
+SELECT extract(week FROM interval '1 day')

@@ -1,0 +1,1 @@
+SELECT extract(julian FROM interval '1 day')

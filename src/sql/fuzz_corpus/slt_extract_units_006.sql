@@ -1,0 +1,1 @@
+SELECT extract(hour FROM date '2020-01-01')

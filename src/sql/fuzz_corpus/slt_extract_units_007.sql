@@ -1,0 +1,1 @@
+SELECT date_part('FOO', timestamp '2020-01-01')

@@ -1,0 +1,1 @@
+SELECT extract(foo FROM time '11:00')

@@ -1,0 +1,1 @@
+SELECT date_trunc('week', interval '1 day')

@@ -1,0 +1,1 @@
+SELECT date_trunc('dow', interval '1 day')

@@ -1,0 +1,1 @@
+SELECT k, v FROM kt WHERE k = 77.5

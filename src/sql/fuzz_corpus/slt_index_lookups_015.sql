@@ -1,0 +1,1 @@
+SELECT * FROM kmv WHERE s = 100000

@@ -1,0 +1,1 @@
+SELECT * FROM kmv WHERE s::numeric = 7.000

@@ -1,0 +1,1 @@
+SELECT INTERVAL '-2147483648 days -2562047788 hours -54.775808 seconds' + INTERVAL '1 second'

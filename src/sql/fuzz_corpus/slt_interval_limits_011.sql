@@ -1,0 +1,1 @@
+SELECT INTERVAL '-2147483648 days -2562047788 hours -59 min -60 sec'

@@ -1,0 +1,1 @@
+SELECT INTERVAL '2147483647 millennium'

@@ -1,0 +1,1 @@
+SELECT INTERVAL '-2147483648 days ago'

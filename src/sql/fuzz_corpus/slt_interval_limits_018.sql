@@ -1,0 +1,1 @@
+SELECT INTERVAL '178956970 years 8 months'

@@ -1,0 +1,1 @@
+SELECT INTERVAL '1 week 2147483647 days'

@@ -1,0 +1,1 @@
+SELECT INTERVAL '-1 months' - INTERVAL '-2147483648 months'

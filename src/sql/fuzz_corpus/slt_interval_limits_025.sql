@@ -1,0 +1,1 @@
+SELECT '0001-02-24'::date - interval '-2147483648 MONTHS'

@@ -1,0 +1,1 @@
+SELECT '0001-02-24 03:04:05.6789 +00:00'::timestamptz - interval '-2147483648 MONTHS'

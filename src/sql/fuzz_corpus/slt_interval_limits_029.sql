@@ -1,0 +1,1 @@
+SELECT timestamp 'infinity' - interval '-2147483648 MONTHS'

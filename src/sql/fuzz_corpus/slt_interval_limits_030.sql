@@ -1,0 +1,1 @@
+SELECT INTERVAL '1:00:00 30 seconds'

@@ -1,0 +1,1 @@
+SELECT INTERVAL '30 seconds 1:00:00'

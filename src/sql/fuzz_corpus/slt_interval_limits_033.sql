@@ -1,0 +1,1 @@
+SELECT INTERVAL '1 hour 1:00'

@@ -1,0 +1,1 @@
+SELECT INTERVAL '01:02:03minute hour day year'

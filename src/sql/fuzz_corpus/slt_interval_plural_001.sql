@@ -1,0 +1,1 @@
+SELECT 1 WHERE INTERVAL '30' minutes = INTERVAL '1800 seconds'

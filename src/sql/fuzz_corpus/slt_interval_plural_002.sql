@@ -1,0 +1,1 @@
+SELECT 1 WHERE INTERVAL '-2' days = INTERVAL '-48 hours' AND INTERVAL '3' years = INTERVAL '36 months'

@@ -1,0 +1,1 @@
+SELECT ts + INTERVAL '30' minutes FROM ip WHERE ts + INTERVAL '90' minutes > TIMESTAMP '2030-01-01 11:00:00'

@@ -1,0 +1,1 @@
+SELECT * FROM jua1 JOIN jua2 USING (f1) AS x WHERE x.f1 = 3

@@ -1,0 +1,1 @@
+SELECT x.f1 FROM jua1 FULL JOIN jua2 USING (f1) AS x

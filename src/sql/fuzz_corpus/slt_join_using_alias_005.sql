@@ -1,0 +1,1 @@
+SELECT x.f2 FROM jua1 JOIN jua2 USING (f1) AS x

@@ -1,0 +1,1 @@
+SELECT jua1.f1, jua2.f3 FROM jua1 JOIN jua2 USING (f1) AS x

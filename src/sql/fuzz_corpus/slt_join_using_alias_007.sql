@@ -1,0 +1,1 @@
+CREATE VIEW jua_v AS SELECT x.* FROM jua1 JOIN jua2 USING (f1) AS x WHERE x.f1 = 3

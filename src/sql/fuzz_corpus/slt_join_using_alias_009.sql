@@ -1,0 +1,1 @@
+SELECT * FROM jua3 JOIN jua3 AS y USING (f1) AS x JOIN jua3 AS z USING (f1) AS x

@@ -1,0 +1,1 @@
+SELECT * FROM jua3 a1 JOIN jua3 a2 USING (f1) AS a1

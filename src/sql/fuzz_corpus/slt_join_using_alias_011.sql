@@ -1,0 +1,1 @@
+SELECT * FROM jua3, jua3

@@ -1,0 +1,1 @@
+SELECT * FROM jua3 AS q, (SELECT 1) AS q

@@ -1,0 +1,1 @@
+WITH c AS (SELECT 1 AS f1) SELECT * FROM c, c

@@ -1,0 +1,1 @@
+SELECT '"x"'::jsonb - 0

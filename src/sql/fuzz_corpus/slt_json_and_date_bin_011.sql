@@ -1,0 +1,1 @@
+SELECT date_bin('1 day 2 hours', TIMESTAMP '2020-02-11 15:44:17', TIMESTAMP '2030-01-01')

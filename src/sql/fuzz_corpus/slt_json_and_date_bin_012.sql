@@ -1,0 +1,1 @@
+SELECT date_bin('7 seconds', TIMESTAMP '1999-12-31 23:59:58.5', TIMESTAMP '2000-01-01')

@@ -1,0 +1,1 @@
+SELECT date_bin('1 hour', 'infinity'::timestamp, TIMESTAMP '2001-01-01')

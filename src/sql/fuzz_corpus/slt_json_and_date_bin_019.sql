@@ -1,0 +1,1 @@
+SELECT date_bin('-1 hours', TIMESTAMP '2020-02-11', TIMESTAMP '2001-01-01')

@@ -1,0 +1,1 @@
+SELECT * FROM db_iv ORDER BY bin

@@ -1,0 +1,1 @@
+SELECT * FROM jsonb_each('{"a":1,"b":"x"}'::jsonb)

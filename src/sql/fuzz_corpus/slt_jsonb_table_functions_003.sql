@@ -1,0 +1,1 @@
+SELECT * FROM jsonb_object_keys('{"a":1,"bb":"x"}') k ORDER BY k

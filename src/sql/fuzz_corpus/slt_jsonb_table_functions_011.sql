@@ -1,0 +1,1 @@
+SELECT * FROM jsonb_object_keys('[1]')

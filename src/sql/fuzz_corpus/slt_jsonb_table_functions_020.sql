@@ -1,0 +1,1 @@
+SELECT * FROM jd_iv ORDER BY id, key

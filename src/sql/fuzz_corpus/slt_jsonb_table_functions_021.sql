@@ -1,0 +1,1 @@
+SELECT * FROM jd_mv ORDER BY k

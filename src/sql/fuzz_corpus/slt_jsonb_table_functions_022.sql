@@ -1,0 +1,1 @@
+SELECT g, jsonb_agg(v ORDER BY v), jsonb_agg(k ORDER BY k NULLS FIRST), jsonb_agg(x ORDER BY x), jsonb_agg(b ORDER BY b), jsonb_agg(t ORDER BY t), jsonb_agg(tz ORDER BY tz) FROM ja GROUP BY g ORDER BY g

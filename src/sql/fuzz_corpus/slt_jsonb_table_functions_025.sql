@@ -1,0 +1,1 @@
+SELECT jsonb_agg(v) FROM ja WHERE false

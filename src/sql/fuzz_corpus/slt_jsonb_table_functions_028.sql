@@ -1,0 +1,1 @@
+SELECT jsonb_object_agg(k, v) FROM ja

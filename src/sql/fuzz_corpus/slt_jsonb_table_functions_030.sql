@@ -1,0 +1,1 @@
+SELECT * FROM ja_iv ORDER BY g

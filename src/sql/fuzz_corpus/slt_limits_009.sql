@@ -1,0 +1,1 @@
+SELECT octet_length(repeat('x', 1100000000))

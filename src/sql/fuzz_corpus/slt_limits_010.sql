@@ -1,0 +1,1 @@
+SELECT octet_length(lpad('x', 1100000000))

@@ -1,0 +1,1 @@
+SELECT * FROM (SELECT 1 AS a, 'x(' AS b) JOIN (VALUES (1)) ON true

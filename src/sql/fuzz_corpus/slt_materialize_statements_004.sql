@@ -1,0 +1,1 @@
+SELECT count(*) FROM (SELECT a FROM ms_t WHERE a > 4 UNION ALL (SELECT 0))

@@ -1,0 +1,1 @@
+CREATE VIEW ms_v AS SELECT * FROM (SELECT a FROM ms_t) WHERE a > 5

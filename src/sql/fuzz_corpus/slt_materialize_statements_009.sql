@@ -1,0 +1,1 @@
+CREATE VIEW ms_rv AS SELECT 1 AS a

@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW ms_rv AS SELECT 2 AS a, 'x' AS b

@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW ms_rv AS SELECT 3 AS c, 'y' AS b

@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW ms_rv AS SELECT 'z' AS a, 'y' AS b

@@ -1,0 +1,1 @@
+CREATE VIEW ms_rv2 AS SELECT a FROM ms_rv

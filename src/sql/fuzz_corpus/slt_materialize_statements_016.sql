@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW ms_rv AS SELECT 4 AS a, 'w' AS b

@@ -1,0 +1,1 @@
+CREATE MATERIALIZED VIEW ms_rmv AS SELECT count(*) AS n FROM ms_rv2

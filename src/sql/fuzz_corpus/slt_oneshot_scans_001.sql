@@ -1,0 +1,1 @@
+SELECT count(*), sum(v), min(t), max(id) FROM os_big

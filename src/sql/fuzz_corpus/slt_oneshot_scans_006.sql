@@ -1,0 +1,1 @@
+SELECT t FROM os_big WHERE id = 39999

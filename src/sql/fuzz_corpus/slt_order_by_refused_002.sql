@@ -1,0 +1,1 @@
+SELECT j FROM (VALUES ('10'::jsonb), ('9'::jsonb)) t(j) ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT a::text FROM (VALUES (ARRAY[10]), (ARRAY[9])) t(a) ORDER BY 1

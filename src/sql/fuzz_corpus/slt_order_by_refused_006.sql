@@ -1,0 +1,1 @@
+SELECT a::text, count(*) FROM (VALUES (ARRAY[1, 2]), (ARRAY[1, 2]), (ARRAY[3])) t(a) GROUP BY a ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT pg_typeof(creation_time)::text FROM pg_cursors LIMIT 1

@@ -1,0 +1,1 @@
+SELECT name, is_holdable FROM pg_cursors

@@ -1,0 +1,1 @@
+WITH MUTUALLY RECURSIVE bar (x numeric(38,2)) AS (SELECT 1.23456) SELECT x::text FROM bar

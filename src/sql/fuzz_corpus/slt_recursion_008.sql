@@ -1,0 +1,1 @@
+WITH MUTUALLY RECURSIVE foo (a text) AS (SELECT 12) SELECT a || 'x' FROM foo

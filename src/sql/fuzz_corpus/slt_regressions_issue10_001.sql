@@ -1,0 +1,1 @@
+SELECT * FROM i10_ivt

@@ -1,0 +1,1 @@
+SELECT * FROM i10_sq_iv ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT q, f FROM i10_agg_iv

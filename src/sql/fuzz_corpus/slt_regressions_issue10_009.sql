@@ -1,0 +1,1 @@
+SELECT justify_interval(x) FROM (VALUES ('1 month -1 hour'::interval), ('-1 month 1 hour'), ('1 mon 35 days 49:00:00'), ('-3 days -50 hours'), ('0'), ('2 months -70 days 5 hours'), ('-1 year 400 days -1 us'), ('29 days 23:59:59.999999'), ('1 day -25 hours')) AS t(x)

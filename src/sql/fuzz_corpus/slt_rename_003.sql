@@ -1,0 +1,1 @@
+SELECT tablename FROM pg_indexes WHERE indexname = 'rn_t_a'

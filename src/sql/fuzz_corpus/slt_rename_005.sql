@@ -1,0 +1,1 @@
+CREATE VIEW rn_v AS SELECT a * 10 AS ten FROM rn_u

@@ -1,0 +1,1 @@
+SELECT ten FROM rn_v3

@@ -1,0 +1,1 @@
+CREATE MATERIALIZED VIEW rn_mv AS SELECT count(*) AS n FROM rn_other

@@ -1,0 +1,1 @@
+SELECT * FROM rn_other2

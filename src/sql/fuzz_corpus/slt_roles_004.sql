@@ -1,0 +1,1 @@
+SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'r_bob'

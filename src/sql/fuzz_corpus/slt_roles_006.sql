@@ -1,0 +1,1 @@
+SELECT rolname FROM pg_roles WHERE rolname LIKE 'r\_%' ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT pg_has_role('r_nobody', 'r_readers', 'MEMBER')

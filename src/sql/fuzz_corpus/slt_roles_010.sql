@@ -1,0 +1,1 @@
+SELECT relacl FROM pg_class WHERE relname = 'roles_t'

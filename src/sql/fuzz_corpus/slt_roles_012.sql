@@ -1,0 +1,1 @@
+SELECT relacl::text FROM pg_class WHERE relname = 'roles_t'

@@ -1,0 +1,1 @@
+SELECT * FROM roles_t ORDER BY id

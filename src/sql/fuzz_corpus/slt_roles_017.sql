@@ -1,0 +1,1 @@
+SELECT rolname FROM pg_authid

@@ -1,0 +1,1 @@
+SELECT has_table_privilege('r_robert', 'roles_t', 'SELECT')

@@ -1,0 +1,1 @@
+SELECT tableowner FROM pg_tables WHERE tablename = 'roles_owned'

@@ -1,0 +1,1 @@
+CREATE VIEW roles_v AS SELECT id FROM roles_t

@@ -1,0 +1,1 @@
+SELECT id FROM roles_v ORDER BY id

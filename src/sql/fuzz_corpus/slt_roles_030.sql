@@ -1,0 +1,1 @@
+SELECT datacl::text FROM pg_database WHERE datname = 'freshet'

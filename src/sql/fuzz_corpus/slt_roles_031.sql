@@ -1,0 +1,1 @@
+SELECT has_table_privilege('r_in_block', 'roles_t', 'SELECT')

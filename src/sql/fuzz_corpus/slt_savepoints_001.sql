@@ -1,0 +1,1 @@
+SELECT a FROM sp_t ORDER BY a

@@ -1,0 +1,1 @@
+SELECT x FROM sp_keep

@@ -1,0 +1,1 @@
+SELECT y FROM freshet.sc_a.sc_t

@@ -1,0 +1,1 @@
+SELECT y FROM otherdb.sc_a.sc_t

@@ -1,0 +1,1 @@
+SELECT y FROM sc_t

@@ -1,0 +1,1 @@
+CREATE VIEW sc_v AS SELECT x * 100 AS z FROM t

@@ -1,0 +1,1 @@
+SELECT z FROM sc_a.sc_v

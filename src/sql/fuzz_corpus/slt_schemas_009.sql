@@ -1,0 +1,1 @@
+SELECT schemaname, indexname FROM pg_indexes WHERE indexname = 'sc_v_idx'

@@ -1,0 +1,1 @@
+SELECT nspname FROM pg_namespace WHERE nspname IN ('public', 'sc_a', 'sc_b')

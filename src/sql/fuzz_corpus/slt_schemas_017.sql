@@ -1,0 +1,1 @@
+SELECT * FROM sc_a.t

@@ -1,0 +1,1 @@
+CREATE VIEW sc_cv AS SELECT x FROM t

@@ -1,0 +1,1 @@
+SELECT x FROM sc_c.sc_cv

@@ -1,0 +1,1 @@
+SELECT t.name FROM mz_tables t WHERE t.name = 't'

@@ -1,0 +1,1 @@
+SELECT name FROM mz_databases ORDER BY name

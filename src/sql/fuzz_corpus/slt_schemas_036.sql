@@ -1,0 +1,1 @@
+CREATE VIEW sc_rv AS SELECT x FROM sc_r2.t

@@ -1,0 +1,1 @@
+SELECT id, generate_series(1, n) AS g FROM sg ORDER BY id, g

@@ -1,0 +1,1 @@
+SELECT id, jsonb_array_elements(j) FROM sg

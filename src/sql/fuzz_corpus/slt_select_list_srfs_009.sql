@@ -1,0 +1,1 @@
+SELECT count(*), generate_series(1, 2)

@@ -1,0 +1,1 @@
+SELECT * FROM sg_iv ORDER BY id, g

@@ -1,0 +1,1 @@
+SELECT pk FROM tab0 WHERE col0 IN (SELECT col3 FROM tab0 WHERE col4 > 50) OR col3 IN (SELECT col0 FROM tab0 WHERE col1 < 30) OR col4 IN (SELECT col1 FROM tab0) OR NOT (col0 IN (SELECT col3 FROM tab0 WHERE col0 > 60)) AND col1 > 40

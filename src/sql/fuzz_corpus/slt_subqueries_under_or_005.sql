@@ -1,0 +1,1 @@
+SELECT count(*) FROM tab0 WHERE (col0 IN (SELECT col3 FROM tab0 WHERE col3 >= 23) OR col3 < 40) AND (col4 IN (SELECT col1 FROM tab0 WHERE col0 IN (4,90,89,12,59) OR col4 <= 58.43) OR col1 > 20) AND (col3 IN (SELECT col0 FROM tab0 WHERE col4 < 63.95) OR col0 > 10)

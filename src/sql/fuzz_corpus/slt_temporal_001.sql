@@ -1,0 +1,1 @@
+SELECT sale_id FROM sales WHERE mz_now() <= sale_date OR quantity > 1

@@ -1,0 +1,1 @@
+SELECT '1970-01-01T00:00:00.666666666'::timestamptz::timestamp(3)

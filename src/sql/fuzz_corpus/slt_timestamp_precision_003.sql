@@ -1,0 +1,1 @@
+SELECT '1969-12-31 23:59:59.5'::timestamp::timestamptz(0)

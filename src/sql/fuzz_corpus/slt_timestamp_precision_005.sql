@@ -1,0 +1,1 @@
+SELECT 'infinity'::timestamp::timestamptz(2)

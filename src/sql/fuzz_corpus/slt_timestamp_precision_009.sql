@@ -1,0 +1,1 @@
+SELECT '0001-12-31 19:03:58AD '::timestamp

@@ -1,0 +1,1 @@
+SELECT date '2024-01-01bc'

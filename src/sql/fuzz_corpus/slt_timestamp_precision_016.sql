@@ -1,0 +1,1 @@
+SELECT '9::60'::time

@@ -1,0 +1,1 @@
+SELECT '9:5:'::time

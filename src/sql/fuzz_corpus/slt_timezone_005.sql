@@ -1,0 +1,1 @@
+SELECT timestamptz '2020-01-01 12:00+00' AT TIME ZONE '+05:30'

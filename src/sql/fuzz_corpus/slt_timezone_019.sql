@@ -1,0 +1,1 @@
+SELECT timezone('Europe/Moscow', timestamptz '1900-07-01 12:00+00')

@@ -1,0 +1,1 @@
+SELECT timestamp 'infinity' AT TIME ZONE 'UTC'

@@ -1,0 +1,1 @@
+SELECT timestamp '0001-12-31 19:03:58 EST BC'

@@ -1,0 +1,1 @@
+SELECT timestamptz '2020-07-01 12:00 foo/bar'

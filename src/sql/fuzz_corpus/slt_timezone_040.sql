@@ -1,0 +1,1 @@
+SELECT make_timestamptz(2020, 7, 1, 12, 0, 0, '-0530')

@@ -1,0 +1,1 @@
+SELECT to_char(ts, 'FMDAY FMDay FMday FMMONTH FMMonth FMmonth FMRM TMDay TMMonth') FROM tc

@@ -1,0 +1,1 @@
+SELECT to_char(ts, 'Y,YYY YYYY YYY YY Y CC Q MM WW W DDD DD D J') FROM tc

@@ -1,0 +1,1 @@
+SELECT to_char(ts, 'IYYY IYY IY I IW IDDD ID FMIW FMIDDD') FROM tc

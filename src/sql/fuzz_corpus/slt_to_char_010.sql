@@ -1,0 +1,1 @@
+SELECT to_char(timestamptz '2024-03-21 12:09:23+05:30', 'YYYY-MM-DD HH24:MI:SS TZ tz OF TZH TZM')

@@ -1,0 +1,1 @@
+SELECT to_char(date '2024-02-29', 'Day, DD Month YYYY')

@@ -1,0 +1,1 @@
+SELECT to_char(ts, NULL) FROM tc LIMIT 1

@@ -1,0 +1,1 @@
+SELECT to_char(timestamp '2024-01-01', '')

@@ -1,0 +1,1 @@
+SELECT to_char(interval '1 day', 'Mon')

@@ -1,0 +1,1 @@
+SELECT '[' || to_char(n, '99V99') || '|' || to_char(n, 'RN') || '|' || to_char(n, 'FMrn') || '|' || to_char(n, '999th') || '|' || to_char(n, '"Total:" 999.9') || '|' || to_char(n, 'FM0000.0000') || ']' FROM tn

@@ -1,0 +1,1 @@
+SELECT to_char(1, '9.9.9')

@@ -1,0 +1,1 @@
+SELECT '[' || to_char(9.99::numeric, '9.9EEEE') || '|' || to_char(-0.000123::numeric, '9.99EEEE') || '|' || to_char(0::numeric, '9.99EEEE') || '|' || to_char(-99.95::numeric, '99.9EEEE') || '|' || to_char(12345678901234567890123::numeric, '9.999EEEE') || ']'

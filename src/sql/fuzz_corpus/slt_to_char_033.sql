@@ -1,0 +1,1 @@
+SELECT '[' || to_char('NaN'::numeric, '9.9EEEE') || '|' || to_char('Infinity'::float8, '99.9EEEE') || '|' || to_char('NaN'::numeric, '9999.99') || '|' || to_char('NaN'::numeric, 'FM9999') || '|' || to_char('NaN'::numeric, '9') || ']'

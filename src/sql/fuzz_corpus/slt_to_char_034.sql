@@ -1,0 +1,1 @@
+SELECT '[' || to_char('Infinity'::float8, '9999.99') || '|' || to_char('-Infinity'::float8, '9999.99') || '|' || to_char('NaN'::float8, 'FM9999.99') || '|' || to_char('Infinity'::float4, 'S99.9') || '|' || to_char(1e300::float8, '9.9') || ']'

@@ -1,0 +1,1 @@
+SELECT to_char(1, 'FM9.9EEEE')

@@ -1,0 +1,1 @@
+select to_timestamp('20000-1116','YYYY-MMDD')

@@ -1,0 +1,1 @@
+select to_timestamp('99-12-31','YY-MM-DD')

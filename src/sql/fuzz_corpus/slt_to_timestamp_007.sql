@@ -1,0 +1,1 @@
+select to_timestamp('519-12-31','YYY-MM-DD')

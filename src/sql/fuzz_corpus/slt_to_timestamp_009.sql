@@ -1,0 +1,1 @@
+select to_timestamp('12:30 AM','HH12:MI AM')

@@ -1,0 +1,1 @@
+select to_timestamp('05121445482000','MMDDHH24MISSYYYY')

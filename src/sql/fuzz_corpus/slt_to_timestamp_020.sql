@@ -1,0 +1,1 @@
+select to_timestamp('97/Feb/16','YY:Mon:DD')

@@ -1,0 +1,1 @@
+select to_timestamp('9-1116','Y-MMDD')

@@ -1,0 +1,1 @@
+select to_timestamp('95-1116','YY-MMDD')

@@ -1,0 +1,1 @@
+select to_timestamp('995-1116','YYY-MMDD')

@@ -1,0 +1,1 @@
+select to_timestamp('005527','IYYIWID')

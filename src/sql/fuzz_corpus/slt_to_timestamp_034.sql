@@ -1,0 +1,1 @@
+select to_timestamp('05527','IYIWID')

@@ -1,0 +1,1 @@
+select to_timestamp(' 2005 03 02','YYYYMMDD')

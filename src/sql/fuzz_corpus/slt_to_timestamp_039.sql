@@ -1,0 +1,1 @@
+select to_timestamp('  20050302','YYYYMMDD')

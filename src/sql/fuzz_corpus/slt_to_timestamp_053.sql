@@ -1,0 +1,1 @@
+select to_timestamp('2016-13-10','YYYY-MM-DD')

@@ -1,0 +1,1 @@
+select to_timestamp('2016-02-30','YYYY-MM-DD')

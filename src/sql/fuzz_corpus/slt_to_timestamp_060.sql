@@ -1,0 +1,1 @@
+select to_timestamp('1','HH')

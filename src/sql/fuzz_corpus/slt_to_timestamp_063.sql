@@ -1,0 +1,1 @@
+select to_timestamp('january 2020','month YYYY')

@@ -1,0 +1,1 @@
+select to_timestamp('2019 06 19 2','YYYY MM DD IW')

@@ -1,0 +1,1 @@
+select to_timestamp('20','YYYY-MM-DD')

@@ -1,0 +1,1 @@
+select to_date('20200230','YYYYMMDD')

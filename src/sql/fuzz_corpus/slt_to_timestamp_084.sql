@@ -1,0 +1,1 @@
+select to_date('2458872','J')

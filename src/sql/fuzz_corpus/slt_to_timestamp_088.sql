@@ -1,0 +1,1 @@
+select to_date('2016 366','YYYY DDD')

@@ -1,0 +1,1 @@
+select to_date('2016 367','YYYY DDD')

@@ -1,0 +1,1 @@
+select to_date('1 4 1902','Q MM YYYY')

@@ -1,0 +1,1 @@
+select to_timestamp('2000-01-01 00:00:00.5','YYYY-MM-DD HH24:MI:SS.FF1')

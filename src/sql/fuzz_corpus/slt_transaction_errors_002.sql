@@ -1,0 +1,1 @@
+SELECT * FROM also_nosuch_txerr

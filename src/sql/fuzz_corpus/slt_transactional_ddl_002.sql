@@ -1,0 +1,1 @@
+SELECT id, v FROM keepme ORDER BY id

@@ -1,0 +1,1 @@
+SELECT id, name FROM txddl_a ORDER BY id

@@ -1,0 +1,1 @@
+CREATE VIEW txddl_v AS SELECT id, upper(name) AS n FROM txddl_a

@@ -1,0 +1,1 @@
+SELECT id, n FROM txddl_v ORDER BY id

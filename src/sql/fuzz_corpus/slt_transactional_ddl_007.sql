@@ -1,0 +1,1 @@
+SELECT id, n FROM txddl_v WHERE id = 3

@@ -1,0 +1,1 @@
+SELECT k FROM txddl_a

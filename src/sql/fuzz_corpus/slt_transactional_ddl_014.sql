@@ -1,0 +1,1 @@
+CREATE MATERIALIZED VIEW txddl_mv AS SELECT count(*) AS n FROM txddl_c

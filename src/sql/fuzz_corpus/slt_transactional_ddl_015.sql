@@ -1,0 +1,1 @@
+SELECT n FROM txddl_mv

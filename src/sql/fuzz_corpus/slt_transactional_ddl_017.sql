@@ -1,0 +1,1 @@
+SELECT * FROM txddl_c

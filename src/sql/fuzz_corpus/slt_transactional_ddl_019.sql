@@ -1,0 +1,1 @@
+SELECT count(*) FROM pg_class WHERE relname = 'txddl_d'

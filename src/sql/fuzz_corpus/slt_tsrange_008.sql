@@ -1,0 +1,1 @@
+SELECT tsrange('2021-01-01 10:00'::timestamp, '2021-01-01 10:00'::timestamp + '5 m'::interval)::text, upper('[2021-01-01 10:00,2021-01-01 10:05)'::tsrange) - lower('[2021-01-01 10:00,2021-01-01 10:05)'::tsrange)

@@ -1,0 +1,1 @@
+SELECT DISTINCT r::text FROM sessions ORDER BY 1

@@ -1,0 +1,1 @@
+SELECT r FROM sessions ORDER BY r

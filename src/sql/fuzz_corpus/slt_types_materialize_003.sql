@@ -1,0 +1,1 @@
+SELECT to_jsonb('a'::char(3)), to_jsonb('2014-05-28 12:22:35.614298'::TIMESTAMP), to_jsonb('2014-05-28 12:22:35.614298-04'::TIMESTAMPTZ), to_jsonb('2014-05-28'::DATE), to_jsonb('00:00:00'::TIME), to_jsonb('02:45:02.234'::INTERVAL)

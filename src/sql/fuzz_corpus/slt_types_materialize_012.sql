@@ -1,0 +1,1 @@
+SELECT get_byte('\x'::bytea, 0)

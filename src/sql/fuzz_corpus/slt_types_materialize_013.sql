@@ -1,0 +1,1 @@
+SELECT get_bit('\xF00a'::bytea, 16)

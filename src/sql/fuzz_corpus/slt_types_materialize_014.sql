@@ -1,0 +1,1 @@
+SELECT convert_from('\x00ff', 'utf-8')

@@ -1,0 +1,1 @@
+SELECT convert_from('\x68', 'invalid encoding')

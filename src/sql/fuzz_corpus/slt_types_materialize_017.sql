@@ -1,0 +1,1 @@
+SELECT length('\x68'::bytea, 'latin1')

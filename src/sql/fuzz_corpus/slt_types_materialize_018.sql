@@ -1,0 +1,1 @@
+SELECT get_byte(NULL, 0)

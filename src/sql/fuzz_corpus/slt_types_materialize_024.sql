@@ -1,0 +1,1 @@
+SELECT n FROM num39 WHERE n < 0.15

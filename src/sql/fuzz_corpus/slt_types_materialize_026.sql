@@ -1,0 +1,1 @@
+SELECT 0.5::numeric(39,39)

@@ -1,0 +1,1 @@
+SELECT 0.2::numeric(40,1)

@@ -1,0 +1,1 @@
+SELECT ''::varchar(10485761)

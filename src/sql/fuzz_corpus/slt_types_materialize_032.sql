@@ -1,0 +1,1 @@
+SELECT pg_typeof(s), pg_typeof(d), pg_typeof(b) FROM mz_names

@@ -1,0 +1,1 @@
+SELECT 1E-39 / 10::numeric

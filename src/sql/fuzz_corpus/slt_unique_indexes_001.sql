@@ -1,0 +1,1 @@
+SELECT pk, a, b FROM u

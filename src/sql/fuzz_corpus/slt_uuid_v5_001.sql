@@ -1,0 +1,1 @@
+SELECT uuid_generate_v5('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'foo'), uuid_generate_v5(NULL, 'foo'), uuid_generate_v5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', ''), uuid_generate_v5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')

@@ -1,0 +1,1 @@
+SELECT * FROM var_mv1 ORDER BY g

@@ -1,0 +1,1 @@
+SELECT * FROM var_mv2 ORDER BY g

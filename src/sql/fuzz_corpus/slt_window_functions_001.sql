@@ -1,0 +1,1 @@
+SELECT g, o, v, lag(v) OVER w, lead(v) OVER w, lag(v, 2, -1) OVER w, lead(v, 2, 0) OVER w, first_value(v) OVER w, last_value(v) OVER w, nth_value(v, 2) OVER w FROM wf WINDOW w AS (PARTITION BY g ORDER BY o, v) ORDER BY g, o, v

@@ -1,0 +1,1 @@
+SELECT g, o, v, ntile(2) OVER (w ORDER BY o, id), ntile(4) OVER (w ORDER BY o, id), percent_rank() OVER (w ORDER BY o), cume_dist() OVER (w ORDER BY o), rank() OVER (w ORDER BY o) FROM wf WINDOW w AS (PARTITION BY g) ORDER BY g, o, v

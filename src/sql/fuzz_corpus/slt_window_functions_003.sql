@@ -1,0 +1,1 @@
+SELECT g, o, v, sum(v) OVER w, count(*) OVER w, count(v) OVER w, avg(v) OVER w, min(v) OVER w, max(v) OVER w, sum(x) OVER w, avg(x) OVER w, sum(f) OVER w FROM wf WINDOW w AS (PARTITION BY g ORDER BY o) ORDER BY g, o, v

@@ -1,0 +1,1 @@
+SELECT g, v, sum(v) OVER (w ORDER BY v) FROM wf WINDOW w AS (PARTITION BY g) ORDER BY g, v

@@ -1,0 +1,1 @@
+SELECT g, sum(v) OVER () FROM wf GROUP BY g

@@ -1,0 +1,1 @@
+SELECT a FROM wfx WINDOW w AS (ORDER BY a), w AS (ORDER BY f)

@@ -1,0 +1,1 @@
+SELECT nth_value(v, 0) OVER () FROM wf

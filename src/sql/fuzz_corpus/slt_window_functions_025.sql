@@ -1,0 +1,1 @@
+SELECT sum(DISTINCT v) OVER () FROM wf

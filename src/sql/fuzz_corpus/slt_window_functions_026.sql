@@ -1,0 +1,1 @@
+SELECT row_number() FILTER (WHERE v > 1) OVER () FROM wf

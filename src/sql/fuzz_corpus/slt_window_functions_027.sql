@@ -1,0 +1,1 @@
+SELECT sum(v) OVER w FROM wf

@@ -1,0 +1,1 @@
+SELECT upper(s) OVER () FROM wf

@@ -1,0 +1,1 @@
+CREATE VIEW wf_mv AS SELECT id, g, sum(v) OVER (PARTITION BY g ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s, string_agg(s, '') OVER (PARTITION BY g ORDER BY id) AS sa, rank() OVER (ORDER BY v DESC NULLS LAST) AS rk, dense_rank() OVER (ORDER BY g) AS dr, max(f) OVER (PARTITION BY g) AS mf FROM wf

@@ -1,0 +1,1 @@
+SELECT * FROM wf_iv ORDER BY id

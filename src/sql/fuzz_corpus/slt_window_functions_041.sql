@@ -1,0 +1,1 @@
+SELECT * FROM wf_mv ORDER BY id

@@ -1,0 +1,1 @@
+SELECT g, a FROM wq QUALIFY row_number() OVER (PARTITION BY g ORDER BY a DESC) = 1 ORDER BY g

@@ -1,0 +1,1 @@
+SELECT first_value(b) IGNORE NULLS OVER (ORDER BY a) FROM wq

@@ -1,0 +1,1 @@
+SELECT sum(row_number() OVER ()) FROM wq

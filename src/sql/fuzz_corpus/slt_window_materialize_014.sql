@@ -1,0 +1,1 @@
+SELECT count(a) OVER () FROM wq GROUP BY 1
