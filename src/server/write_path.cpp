@@ -288,15 +288,8 @@ void Coordinator::State::published_rows(uint64_t table_id, const TableData& data
     if (d < 0 && !data.rows.contains(row)) emit(row, -d);
 }
 
-std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts(uint64_t table_id, const TableData& data,
-                                                                                 size_t parts, bool newest) const {
-  if (!newest) {
-    for (const auto& u : unpublished)
-      if (!u->undone && u->changes.find(table_id) != u->changes.end()) return std::nullopt;
-  }
-  // Below this many rows one thread reads a part faster than the pool starts on it.
-  constexpr size_t kRowsPerPart = 16384;
-  std::shared_ptr<const FrozenRows> frozen = data.frozen.get_or_build(data.version, [&] {
+std::shared_ptr<const FrozenRows> Coordinator::State::frozen_rows(const TableData& data) {
+  return data.frozen.get_or_build(data.version, [&] {
     auto f = std::make_shared<FrozenRows>();
     f->version = data.version;
     size_t bytes = 0;
@@ -306,6 +299,17 @@ std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts
     for (const auto& [row, n] : data.rows) f->rows.emplace_back(row, 0, n);
     return std::shared_ptr<const FrozenRows>(std::move(f));
   });
+}
+
+std::optional<dataflow::PartitionedSnapshot> Coordinator::State::published_parts(uint64_t table_id, const TableData& data,
+                                                                                 size_t parts, bool newest) const {
+  if (!newest) {
+    for (const auto& u : unpublished)
+      if (!u->undone && u->changes.find(table_id) != u->changes.end()) return std::nullopt;
+  }
+  // Below this many rows one thread reads a part faster than the pool starts on it.
+  constexpr size_t kRowsPerPart = 16384;
+  std::shared_ptr<const FrozenRows> frozen = frozen_rows(data);
   dataflow::PartitionedSnapshot ps;
   const size_t total = frozen->rows.size();
   ps.parts = std::max<size_t>(1, std::min(parts, total / kRowsPerPart));
