@@ -237,9 +237,6 @@ EOF2
     summarize loaded "$side" "$from" "$to"
     declare -g "H_$side=$(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.1f", b - a }') $(awk -v a="$from" -v b="$to" 'BEGIN { printf "%.1f", b - a }')"
     echo "bench: $side: the heavy view hydrated in $(eval echo "\$H_$side" | cut -d' ' -f1) s, overlapping the load for $(eval echo "\$H_$side" | cut -d' ' -f2) s (RSS at the end of the load $peak MB, now $(rss_mb "$side") MB)"
-    # Not needed any more: free the memory before the other engine's turn.
-    psql_to "$port" -c 'DROP MATERIALIZED VIEW IF EXISTS heavy_v' >/dev/null 2>&1
-    psql_to "$port" -c 'DROP VIEW IF EXISTS heavy_v' -c 'DROP VIEW IF EXISTS ins_v' -c 'DROP TABLE big' >/dev/null 2>&1
   done
 fi
 
