@@ -192,6 +192,12 @@ struct Coordinator::State {
   std::shared_ptr<const FrozenRows> published_frozen(uint64_t table_id, const TableData& data) const;
   // Whether an unpublished write touches the table. REQUIRES: mu held.
   bool has_unpublished(uint64_t table_id) const;
+  // The table's rows as they are now, as its frozen copy (TableData::frozen, built when it is
+  // stale: one pass over the hash map into a few contiguous blocks). REQUIRES: nothing changes
+  // data.rows meanwhile: mu held (shared or exclusively), or write_mu (every change of a
+  // table's rows is staged or undone with write_mu held) — so a DDL statement can build it
+  // holding write_mu alone while readers and publishing go on (hydrate_in_background).
+  static std::shared_ptr<const FrozenRows> frozen_rows(const TableData& data);
   // The published row of a key of a table with a primary key (key as table_row_key makes it).
   // REQUIRES: mu held.
   std::optional<Row> published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const;

@@ -388,6 +388,8 @@ bool Coordinator::State::has_unpublished(uint64_t table_id) const {
   return false;
 }
 
+std::shared_ptr<const FrozenRows> Coordinator::State::frozen_rows(const TableData& data) { return newest_frozen(data); }
+
 std::shared_ptr<const FrozenRows> newest_frozen(const TableData& data) {
   return data.frozen.get_or_build(data.version, [&] {
     auto f = std::make_shared<FrozenRows>();

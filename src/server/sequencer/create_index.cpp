@@ -36,16 +36,51 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
 }
 
 void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key) {
-  // Under the lock: the plan, and a snapshot of its inputs at now_ts (copying rows is cheap
-  // next to computing the view); the compute thread logs every later change of the inputs.
+  // Under the locks: the plan, and a snapshot of its inputs at now_ts; the compute thread logs
+  // every later change of the inputs. A table without unpublished writes is taken as its
+  // frozen copy (TableData::frozen, shared with one-shot scans; nothing copied when it is
+  // current), built when stale with write_mu alone: data.rows only changes under write_mu,
+  // and without mu readers (lookups, scans) and publishing (the acknowledgement of durable
+  // writes) go on meanwhile. Copying every row under both locks stalled every commit and
+  // lookup for seconds at 10M rows (bench/concurrency.sh, "loaded"). Its rows are copied into
+  // the dataflow without the locks. Other inputs (a table with unpublished writes, views,
+  // system views) are copied here, under both locks.
   const uint64_t id = view.id;
   dataflow::RelExpr plan = plan_for_object(view);
   check_maintainable(plan);
   std::vector<uint64_t> inputs;
   collect_inputs(plan, inputs);
+  std::map<uint64_t, const TableData*> freezable;
+  for (auto in : inputs) {
+    const TableData* t = catalog_->table_data(in);
+    const ObjectInfo* o = catalog_->find(in);
+    if (!t || !o || o->kind != ObjectKind::kTable || catalog_->system_view(in) || st_.pending.contains(in) ||
+        cs_.find_maintained(in))
+      continue;
+    cs_.check_table_readable(*o);
+    bool unpublished = false;
+    if (!writer_view_)  // a writer's view reads the newest rows, published or not
+      for (const auto& u : cs_.unpublished) unpublished |= !u->undone && u->changes.contains(in);
+    if (!unpublished) freezable.emplace(in, t);
+  }
+  // Holding write_mu, no write is staged (nor undone) meanwhile: the frozen rows are the
+  // published ones until write_mu is released, even if earlier writes of other tables are
+  // published while mu is free.
+  std::map<uint64_t, std::shared_ptr<const FrozenRows>> frozen;
+  if (!freezable.empty()) {
+    lock.m.unlock();
+    try {
+      for (const auto& [in, t] : freezable) frozen.emplace(in, Coordinator::State::frozen_rows(*t));
+    } catch (...) {
+      lock.m.lock();
+      throw;
+    }
+    lock.m.lock();
+  }
   std::map<uint64_t, RowDiffs> snap;
   auto sf = snapshot_fn();
-  for (auto in : inputs) sf(in, [&](const Row& r, int64_t n) { snap[in].push_back({r, n}); });
+  for (auto in : inputs)
+    if (!frozen.contains(in)) sf(in, [&](const Row& r, int64_t n) { snap[in].push_back({r, n}); });
   auto h = std::make_shared<Coordinator::State::Hydration>();
   h->id = id;
   h->name = view.name;
@@ -74,6 +109,11 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
     auto m = std::make_shared<Maintained>(
         id, h->name, std::move(plan), h->start_ts,
         [&](uint64_t cid, const std::function<void(const Row&, int64_t)>& emit) {
+          if (auto f = frozen.find(cid); f != frozen.end()) {
+            const dataflow::Batch& rows = f->second->rows;
+            for (size_t i = 0; i < rows.size(); ++i) emit(Row(std::string(rows[i].row.bytes())), rows[i].diff);
+            return;
+          }
           for (const auto& [r, n] : snap[cid]) emit(r, n);
         },
         ctx_, initial, &st_.cancelled);  // a cancel request stops the hydration (57014)
@@ -95,6 +135,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
       store(h->start_ts, gone);
     }
     snap.clear();
+    frozen.clear();  // the copy itself lives on in TableData::frozen until the table changes
     initial.clear();
     if (!key.empty()) m->add_index(key);
     m->set_cancel_flag(&st_.cancelled);
