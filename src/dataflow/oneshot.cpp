@@ -1,10 +1,12 @@
 #include "dataflow/oneshot.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
+#include "common/stack_guard.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/render.hpp"
@@ -91,6 +93,57 @@ class ScanSink {
   size_t next_check_ = kConsolidateProbeRows;
 };
 
+// e with every column c replaced by map[c].
+void remap_columns(ScalarExpr& e, const std::vector<uint32_t>& map) {
+  check_stack_depth();
+  if (e.kind == ScalarKind::kColumn) e.column = map.at(e.column);
+  for (ScalarExpr& a : e.args) remap_columns(a, map);
+}
+
+// A Reduce reading a collection (directly or through a Filter) that uses few of its columns
+// reads them through a Project, which the scan fuses: only those columns are packed, and
+// rows equal on them merge in the scan (ScanSink's consolidation). count(*) over a table or
+// an indexed view then reads no column at all: each part hands the reduce one update.
+// Only where the projection drops at least half of the row (a projection is a copy, where
+// a filter-only scan borrows the rows).
+void project_reduce_inputs(RelExpr& e) {
+  check_stack_depth();
+  for (RelExpr& in : e.inputs) project_reduce_inputs(in);
+  if (e.kind != RelKind::kReduce || e.inputs.size() != 1) return;
+  RelExpr* leaf = &e.inputs[0];
+  if (leaf->kind == RelKind::kFilter && leaf->inputs.size() == 1) leaf = &leaf->inputs[0];
+  if (leaf->kind != RelKind::kGet) return;
+  std::vector<uint32_t> used;
+  auto use = [&](const ScalarExpr& x) { collect_columns(x, used); };
+  for (const ScalarExpr& k : e.group_key) use(k);
+  for (const AggregateExpr& a : e.aggregates) {
+    use(a.arg);
+    use(a.separator);
+    for (const ScalarExpr& o : a.order_exprs) use(o);
+    if (a.filter) use(*a.filter);
+  }
+  RelExpr& in = e.inputs[0];  // a Filter below the projection still sees the whole row
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  const size_t arity = leaf->arity();
+  if (used.size() * 2 > arity) return;
+  std::vector<uint32_t> map(arity, 0);
+  for (uint32_t i = 0; i < used.size(); ++i) map[used[i]] = i;
+  RelExpr project;
+  project.kind = RelKind::kProject;
+  project.columns = used;
+  for (uint32_t c : used) project.column_types.push_back(in.column_types.at(c));
+  project.inputs.push_back(std::move(in));
+  in = std::move(project);
+  for (ScalarExpr& k : e.group_key) remap_columns(k, map);
+  for (AggregateExpr& a : e.aggregates) {
+    remap_columns(a.arg, map);
+    remap_columns(a.separator, map);
+    for (ScalarExpr& o : a.order_exprs) remap_columns(o, map);
+    if (a.filter) remap_columns(*a.filter, map);
+  }
+}
+
 }  // namespace
 
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot,
@@ -109,7 +162,10 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
   opts.limits = limits;
   opts.workers = 0;  // sharded over --workers
   opts.fuse_scans = true;
-  RenderedDataflow r = render(plan, opts);
+  opts.partial_aggregates = true;
+  RelExpr projected = plan;
+  project_reduce_inputs(projected);
+  RenderedDataflow r = render(projected, opts);
   FRESHET_ASSERT(r.sources.empty());  // every Get is a scan
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
   const uint64_t t = ctx.logical_time_ms;
