@@ -144,6 +144,104 @@ void project_reduce_inputs(RelExpr& e) {
   }
 }
 
+// Whether `e` renders as a fused scan: a Map/Filter/Project chain over a Get.
+bool is_scan(const RelExpr& e) {
+  const RelExpr* r = &e;
+  while ((r->kind == RelKind::kMap || r->kind == RelKind::kFilter || r->kind == RelKind::kProject) && r->inputs.size() == 1)
+    r = &r->inputs[0];
+  return r->kind == RelKind::kGet;
+}
+
+void collect_reduce_columns(const RelExpr& reduce, std::vector<uint32_t>& used) {
+  for (const ScalarExpr& k : reduce.group_key) collect_columns(k, used);
+  for (const AggregateExpr& a : reduce.aggregates) {
+    collect_columns(a.arg, used);
+    collect_columns(a.separator, used);
+    for (const ScalarExpr& o : a.order_exprs) collect_columns(o, used);
+    if (a.filter) collect_columns(*a.filter, used);
+  }
+}
+
+void remap_reduce_columns(RelExpr& reduce, const std::vector<uint32_t>& map) {
+  for (ScalarExpr& k : reduce.group_key) remap_columns(k, map);
+  for (AggregateExpr& a : reduce.aggregates) {
+    remap_columns(a.arg, map);
+    remap_columns(a.separator, map);
+    for (ScalarExpr& o : a.order_exprs) remap_columns(o, map);
+    if (a.filter) remap_columns(*a.filter, map);
+  }
+}
+
+// A Reduce over a join of scans (through column-only Projects) keeps only the columns the
+// reduce and the join's equivalences read: each scan input gets a Project onto its used
+// columns (fused into the scan), so the joined rows carry those columns only: fewer bytes
+// concatenated per output row and fewer decoded by the reduce. The Projects between the
+// Reduce and the Join are folded into the Reduce's column references.
+void project_join_inputs(RelExpr& e) {
+  check_stack_depth();
+  for (RelExpr& in : e.inputs) project_join_inputs(in);
+  if (e.kind != RelKind::kReduce || e.inputs.size() != 1) return;
+  // Column references of the reduce, through the Projects, down to the join's columns.
+  std::vector<const RelExpr*> projects;
+  RelExpr* below = &e.inputs[0];
+  while (below->kind == RelKind::kProject && below->inputs.size() == 1) {
+    projects.push_back(below);
+    below = &below->inputs[0];
+  }
+  if (below->kind != RelKind::kJoin || below->inputs.size() < 2) return;
+  RelExpr& join = *below;
+  std::vector<uint32_t> through(e.inputs[0].arity());
+  for (uint32_t c = 0; c < through.size(); ++c) {
+    uint32_t x = c;
+    for (const RelExpr* p : projects) x = p->columns.at(x);
+    through[c] = x;
+  }
+  std::vector<uint32_t> used;
+  collect_reduce_columns(e, used);
+  for (uint32_t& c : used) c = through.at(c);
+  for (const auto& cls : join.equivalences)
+    for (const ScalarExpr& x : cls) collect_columns(x, used);
+  std::vector<bool> is_used(join.arity(), false);
+  for (uint32_t c : used) is_used.at(c) = true;
+  // New positions of the join's columns; inputs narrowed only where they are scans.
+  std::vector<uint32_t> map(join.arity(), 0);
+  std::vector<std::vector<uint32_t>> keep(join.inputs.size());
+  bool narrowed = false;
+  uint32_t off = 0, next = 0;
+  for (size_t i = 0; i < join.inputs.size(); ++i) {
+    const uint32_t a = static_cast<uint32_t>(join.inputs[i].arity());
+    const bool scan = is_scan(join.inputs[i]);
+    for (uint32_t c = 0; c < a; ++c) {
+      if (scan && !is_used[off + c]) continue;
+      keep[i].push_back(c);
+      map[off + c] = next++;
+    }
+    narrowed = narrowed || keep[i].size() < a;
+    off += a;
+  }
+  if (!narrowed) return;
+  RelExpr new_join = std::move(join);  // the Projects above it are folded into the reduce
+  new_join.column_types.clear();
+  for (size_t i = 0; i < new_join.inputs.size(); ++i) {
+    RelExpr& in = new_join.inputs[i];
+    if (keep[i].size() < in.arity()) {
+      RelExpr p;
+      p.kind = RelKind::kProject;
+      p.columns = keep[i];
+      for (uint32_t c : keep[i]) p.column_types.push_back(in.column_types.at(c));
+      p.inputs.push_back(std::move(in));
+      in = std::move(p);
+    }
+    new_join.column_types.insert(new_join.column_types.end(), in.column_types.begin(), in.column_types.end());
+  }
+  for (auto& cls : new_join.equivalences)
+    for (ScalarExpr& x : cls) remap_columns(x, map);
+  std::vector<uint32_t> full(through.size());
+  for (uint32_t c = 0; c < through.size(); ++c) full[c] = map[through[c]];  // unused ones: never read
+  remap_reduce_columns(e, full);
+  e.inputs[0] = std::move(new_join);
+}
+
 }  // namespace
 
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot,
@@ -165,6 +263,7 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
   opts.partial_aggregates = true;
   RelExpr projected = plan;
   project_reduce_inputs(projected);
+  project_join_inputs(projected);
   RenderedDataflow r = render(projected, opts);
   FRESHET_ASSERT(r.sources.empty());  // every Get is a scan
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
