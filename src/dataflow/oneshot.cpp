@@ -7,6 +7,9 @@
 #include "common/arena.hpp"
 #include "common/error.hpp"
 #include "common/stack_guard.hpp"
+#include "common/row_prefix.hpp"
+#include "dataflow/columns_needed.hpp"
+#include "dataflow/eval.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/render.hpp"
@@ -36,11 +39,49 @@ class ScanSink {
       : program_(scan.stages), has_stages_(!scan.stages.empty()), eval_(ctx), time_(time),
         borrow_(borrow && program_.filter_only()), consolidate_(consolidate) {
     eval_.arena = &arena_;
+    // Filters followed by at most one projection (what a WHERE over a table and the
+    // projections of project_reduce_inputs / project_join_inputs give): decoded here, only
+    // up to the last column read, instead of by the MfpProgram, which decodes every column.
+    simple_ = has_stages_;
+    for (size_t i = 0; i < scan.stages.size() && simple_; ++i) {
+      const MfpStage& st = scan.stages[i];
+      if (st.kind == MfpStage::Kind::kFilter) {
+        for (const ScalarExpr& e : st.exprs) {
+          predicates_.push_back(&e);
+          prefix_ = std::max(prefix_, columns_needed(e));
+        }
+      } else if (st.kind == MfpStage::Kind::kProject && i + 1 == scan.stages.size()) {
+        project_ = &st.columns;
+        for (uint32_t c : st.columns) prefix_ = std::max(prefix_, static_cast<size_t>(c) + 1);
+      } else {
+        simple_ = false;
+      }
+    }
   }
   // Returns the bytes the kept update added to `out` (0 when a filter rejected the row).
   uint64_t add(RowRef row, int64_t diff, Batch& out) {
     RowRef result = row;
-    if (has_stages_) {
+    if (simple_) {
+      datums_.clear();
+      unpack_prefix_into(row, datums_, prefix_);
+      bool keep = true;
+      for (const ScalarExpr* p : predicates_)
+        if (!eval_predicate(*p, datums_, eval_)) {
+          keep = false;
+          break;
+        }
+      arena_.reset();
+      if (!keep) return 0;
+      if (project_ != nullptr) {
+        packed_.clear();
+        RowPacker packer(packed_);
+        for (uint32_t c : *project_) {
+          FRESHET_ASSERT(c < datums_.size());
+          packer.push(datums_[c]);
+        }
+        result = RowRef(packed_);
+      }
+    } else if (has_stages_) {
       bool keep = program_.apply(row, eval_, result);
       arena_.reset();
       if (!keep) return 0;
@@ -84,6 +125,12 @@ class ScanSink {
   Arena arena_;
   MfpProgram program_;
   bool has_stages_;
+  bool simple_ = false;  // filters then at most one projection: decoded here (constructor)
+  size_t prefix_ = 0;
+  std::vector<const ScalarExpr*> predicates_;
+  const std::vector<uint32_t>* project_ = nullptr;
+  std::vector<Datum> datums_;
+  std::string packed_;
   EvalContext eval_;
   uint64_t time_;
   bool borrow_;
