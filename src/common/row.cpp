@@ -11,6 +11,7 @@
 // The encoding is canonical: equal datums of the same kind pack to equal bytes (numeric keeps its
 // scale, so 1.5 and 1.50 differ in bytes, as their text forms do).
 #include "common/row.hpp"
+#include "common/row_prefix.hpp"
 
 #include <cstring>
 
@@ -233,6 +234,12 @@ void RowRef::unpack_into(std::vector<Datum>& out) const {
   const char* p = bytes_.data();
   const char* end = p + bytes_.size();
   while (p < end) out.push_back(decode(p));
+}
+
+void unpack_prefix_into(RowRef row, std::vector<Datum>& out, size_t n) {
+  const char* p = row.bytes().data();
+  const char* end = p + row.bytes().size();
+  for (size_t k = 0; k < n && p < end; ++k) out.push_back(decode(p));
 }
 
 size_t RowRef::arity() const {

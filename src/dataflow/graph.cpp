@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/row_prefix.hpp"
+#include "dataflow/columns_needed.hpp"
 #include "common/trace.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/eval.hpp"
@@ -262,6 +264,9 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
     to[0].append(std::move(from));
     return;
   }
+  // Only the columns the key reads are decoded.
+  size_t prefix = columns_needed(ex.key_exprs);
+  for (uint32_t c : ex.key_columns) prefix = std::max(prefix, static_cast<size_t>(c) + 1);
   // Room for an even spread and a quarter more, so that a big input is not reallocated
   // (an uninterruptible move) unless its keys are skewed.
   if (from.size() >= kBigBatchRows)
@@ -287,7 +292,7 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
       ctx.arena->reset();
     } else {
       row.clear();
-      u.row.unpack_into(row);
+      unpack_prefix_into(u.row, row, prefix);
       key.clear();
       if (!ex.key_exprs.empty()) {
         for (const ScalarExpr& e : ex.key_exprs) key.push_back(eval(e, row, ctx));

@@ -1,5 +1,7 @@
 #include "dataflow/ir.hpp"
+#include "dataflow/columns_needed.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "common/format.hpp"
@@ -374,6 +376,19 @@ std::string RelExpr::to_string(int indent) const {
   s += "\n";
   for (const RelExpr& in : inputs) s += in.to_string(indent + 1);
   return s;
+}
+
+size_t columns_needed(const ScalarExpr& e) {
+  check_stack_depth();
+  size_t n = e.kind == ScalarKind::kColumn ? static_cast<size_t>(e.column) + 1 : 0;
+  for (const ScalarExpr& a : e.args) n = std::max(n, columns_needed(a));
+  return n;
+}
+
+size_t columns_needed(const std::vector<ScalarExpr>& es) {
+  size_t n = 0;
+  for (const ScalarExpr& e : es) n = std::max(n, columns_needed(e));
+  return n;
 }
 
 }  // namespace freshet::dataflow

@@ -1,10 +1,15 @@
 #include "dataflow/oneshot.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
 #include "common/arena.hpp"
 #include "common/error.hpp"
+#include "common/stack_guard.hpp"
+#include "common/row_prefix.hpp"
+#include "dataflow/columns_needed.hpp"
+#include "dataflow/eval.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/render.hpp"
@@ -34,11 +39,49 @@ class ScanSink {
       : program_(scan.stages), has_stages_(!scan.stages.empty()), eval_(ctx), time_(time),
         borrow_(borrow && program_.filter_only()), consolidate_(consolidate) {
     eval_.arena = &arena_;
+    // Filters followed by at most one projection (what a WHERE over a table and the
+    // projections of project_reduce_inputs / project_join_inputs give): decoded here, only
+    // up to the last column read, instead of by the MfpProgram, which decodes every column.
+    simple_ = has_stages_;
+    for (size_t i = 0; i < scan.stages.size() && simple_; ++i) {
+      const MfpStage& st = scan.stages[i];
+      if (st.kind == MfpStage::Kind::kFilter) {
+        for (const ScalarExpr& e : st.exprs) {
+          predicates_.push_back(&e);
+          prefix_ = std::max(prefix_, columns_needed(e));
+        }
+      } else if (st.kind == MfpStage::Kind::kProject && i + 1 == scan.stages.size()) {
+        project_ = &st.columns;
+        for (uint32_t c : st.columns) prefix_ = std::max(prefix_, static_cast<size_t>(c) + 1);
+      } else {
+        simple_ = false;
+      }
+    }
   }
   // Returns the bytes the kept update added to `out` (0 when a filter rejected the row).
   uint64_t add(RowRef row, int64_t diff, Batch& out) {
     RowRef result = row;
-    if (has_stages_) {
+    if (simple_) {
+      datums_.clear();
+      unpack_prefix_into(row, datums_, prefix_);
+      bool keep = true;
+      for (const ScalarExpr* p : predicates_)
+        if (!eval_predicate(*p, datums_, eval_)) {
+          keep = false;
+          break;
+        }
+      arena_.reset();
+      if (!keep) return 0;
+      if (project_ != nullptr) {
+        packed_.clear();
+        RowPacker packer(packed_);
+        for (uint32_t c : *project_) {
+          FRESHET_ASSERT(c < datums_.size());
+          packer.push(datums_[c]);
+        }
+        result = RowRef(packed_);
+      }
+    } else if (has_stages_) {
       bool keep = program_.apply(row, eval_, result);
       arena_.reset();
       if (!keep) return 0;
@@ -82,6 +125,12 @@ class ScanSink {
   Arena arena_;
   MfpProgram program_;
   bool has_stages_;
+  bool simple_ = false;  // filters then at most one projection: decoded here (constructor)
+  size_t prefix_ = 0;
+  std::vector<const ScalarExpr*> predicates_;
+  const std::vector<uint32_t>* project_ = nullptr;
+  std::vector<Datum> datums_;
+  std::string packed_;
   EvalContext eval_;
   uint64_t time_;
   bool borrow_;
@@ -90,6 +139,155 @@ class ScanSink {
   size_t rows_in_ = 0;  // rows offered while consolidating
   size_t next_check_ = kConsolidateProbeRows;
 };
+
+// e with every column c replaced by map[c].
+void remap_columns(ScalarExpr& e, const std::vector<uint32_t>& map) {
+  check_stack_depth();
+  if (e.kind == ScalarKind::kColumn) e.column = map.at(e.column);
+  for (ScalarExpr& a : e.args) remap_columns(a, map);
+}
+
+// A Reduce reading a collection (directly or through a Filter) that uses few of its columns
+// reads them through a Project, which the scan fuses: only those columns are packed, and
+// rows equal on them merge in the scan (ScanSink's consolidation). count(*) over a table or
+// an indexed view then reads no column at all: each part hands the reduce one update.
+// Only where the projection drops at least half of the row (a projection is a copy, where
+// a filter-only scan borrows the rows).
+void project_reduce_inputs(RelExpr& e) {
+  check_stack_depth();
+  for (RelExpr& in : e.inputs) project_reduce_inputs(in);
+  if (e.kind != RelKind::kReduce || e.inputs.size() != 1) return;
+  RelExpr* leaf = &e.inputs[0];
+  if (leaf->kind == RelKind::kFilter && leaf->inputs.size() == 1) leaf = &leaf->inputs[0];
+  if (leaf->kind != RelKind::kGet) return;
+  std::vector<uint32_t> used;
+  auto use = [&](const ScalarExpr& x) { collect_columns(x, used); };
+  for (const ScalarExpr& k : e.group_key) use(k);
+  for (const AggregateExpr& a : e.aggregates) {
+    use(a.arg);
+    use(a.separator);
+    for (const ScalarExpr& o : a.order_exprs) use(o);
+    if (a.filter) use(*a.filter);
+  }
+  RelExpr& in = e.inputs[0];  // a Filter below the projection still sees the whole row
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  const size_t arity = leaf->arity();
+  if (used.size() * 2 > arity) return;
+  std::vector<uint32_t> map(arity, 0);
+  for (uint32_t i = 0; i < used.size(); ++i) map[used[i]] = i;
+  RelExpr project;
+  project.kind = RelKind::kProject;
+  project.columns = used;
+  for (uint32_t c : used) project.column_types.push_back(in.column_types.at(c));
+  project.inputs.push_back(std::move(in));
+  in = std::move(project);
+  for (ScalarExpr& k : e.group_key) remap_columns(k, map);
+  for (AggregateExpr& a : e.aggregates) {
+    remap_columns(a.arg, map);
+    remap_columns(a.separator, map);
+    for (ScalarExpr& o : a.order_exprs) remap_columns(o, map);
+    if (a.filter) remap_columns(*a.filter, map);
+  }
+}
+
+// Whether `e` renders as a fused scan: a Map/Filter/Project chain over a Get.
+bool is_scan(const RelExpr& e) {
+  const RelExpr* r = &e;
+  while ((r->kind == RelKind::kMap || r->kind == RelKind::kFilter || r->kind == RelKind::kProject) && r->inputs.size() == 1)
+    r = &r->inputs[0];
+  return r->kind == RelKind::kGet;
+}
+
+void collect_reduce_columns(const RelExpr& reduce, std::vector<uint32_t>& used) {
+  for (const ScalarExpr& k : reduce.group_key) collect_columns(k, used);
+  for (const AggregateExpr& a : reduce.aggregates) {
+    collect_columns(a.arg, used);
+    collect_columns(a.separator, used);
+    for (const ScalarExpr& o : a.order_exprs) collect_columns(o, used);
+    if (a.filter) collect_columns(*a.filter, used);
+  }
+}
+
+void remap_reduce_columns(RelExpr& reduce, const std::vector<uint32_t>& map) {
+  for (ScalarExpr& k : reduce.group_key) remap_columns(k, map);
+  for (AggregateExpr& a : reduce.aggregates) {
+    remap_columns(a.arg, map);
+    remap_columns(a.separator, map);
+    for (ScalarExpr& o : a.order_exprs) remap_columns(o, map);
+    if (a.filter) remap_columns(*a.filter, map);
+  }
+}
+
+// A Reduce over a join of scans (through column-only Projects) keeps only the columns the
+// reduce and the join's equivalences read: each scan input gets a Project onto its used
+// columns (fused into the scan), so the joined rows carry those columns only: fewer bytes
+// concatenated per output row and fewer decoded by the reduce. The Projects between the
+// Reduce and the Join are folded into the Reduce's column references.
+void project_join_inputs(RelExpr& e) {
+  check_stack_depth();
+  for (RelExpr& in : e.inputs) project_join_inputs(in);
+  if (e.kind != RelKind::kReduce || e.inputs.size() != 1) return;
+  // Column references of the reduce, through the Projects, down to the join's columns.
+  std::vector<const RelExpr*> projects;
+  RelExpr* below = &e.inputs[0];
+  while (below->kind == RelKind::kProject && below->inputs.size() == 1) {
+    projects.push_back(below);
+    below = &below->inputs[0];
+  }
+  if (below->kind != RelKind::kJoin || below->inputs.size() < 2) return;
+  RelExpr& join = *below;
+  std::vector<uint32_t> through(e.inputs[0].arity());
+  for (uint32_t c = 0; c < through.size(); ++c) {
+    uint32_t x = c;
+    for (const RelExpr* p : projects) x = p->columns.at(x);
+    through[c] = x;
+  }
+  std::vector<uint32_t> used;
+  collect_reduce_columns(e, used);
+  for (uint32_t& c : used) c = through.at(c);
+  for (const auto& cls : join.equivalences)
+    for (const ScalarExpr& x : cls) collect_columns(x, used);
+  std::vector<bool> is_used(join.arity(), false);
+  for (uint32_t c : used) is_used.at(c) = true;
+  // New positions of the join's columns; inputs narrowed only where they are scans.
+  std::vector<uint32_t> map(join.arity(), 0);
+  std::vector<std::vector<uint32_t>> keep(join.inputs.size());
+  bool narrowed = false;
+  uint32_t off = 0, next = 0;
+  for (size_t i = 0; i < join.inputs.size(); ++i) {
+    const uint32_t a = static_cast<uint32_t>(join.inputs[i].arity());
+    const bool scan = is_scan(join.inputs[i]);
+    for (uint32_t c = 0; c < a; ++c) {
+      if (scan && !is_used[off + c]) continue;
+      keep[i].push_back(c);
+      map[off + c] = next++;
+    }
+    narrowed = narrowed || keep[i].size() < a;
+    off += a;
+  }
+  if (!narrowed) return;
+  RelExpr new_join = std::move(join);  // the Projects above it are folded into the reduce
+  new_join.column_types.clear();
+  for (size_t i = 0; i < new_join.inputs.size(); ++i) {
+    RelExpr& in = new_join.inputs[i];
+    if (keep[i].size() < in.arity()) {
+      RelExpr p;
+      p.kind = RelKind::kProject;
+      p.columns = keep[i];
+      for (uint32_t c : keep[i]) p.column_types.push_back(in.column_types.at(c));
+      p.inputs.push_back(std::move(in));
+      in = std::move(p);
+    }
+    new_join.column_types.insert(new_join.column_types.end(), in.column_types.begin(), in.column_types.end());
+  }
+  for (auto& cls : new_join.equivalences)
+    for (ScalarExpr& x : cls) remap_columns(x, map);
+  std::vector<uint32_t> full(through.size());
+  for (uint32_t c = 0; c < through.size(); ++c) full[c] = map[through[c]];  // unused ones: never read
+  remap_reduce_columns(e, full);
+  e.inputs[0] = std::move(new_join);
+}
 
 }  // namespace
 
@@ -109,7 +307,11 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
   opts.limits = limits;
   opts.workers = 0;  // sharded over --workers
   opts.fuse_scans = true;
-  RenderedDataflow r = render(plan, opts);
+  opts.partial_aggregates = true;
+  RelExpr projected = plan;
+  project_reduce_inputs(projected);
+  project_join_inputs(projected);
+  RenderedDataflow r = render(projected, opts);
   FRESHET_ASSERT(r.sources.empty());  // every Get is a scan
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
   const uint64_t t = ctx.logical_time_ms;

@@ -88,8 +88,21 @@ struct ReduceSpec {
   // The input only grows and the operator steps once (a one-shot query over a monotone plan):
   // min/max keep only the current extreme instead of every value with its multiplicity.
   bool append_only = false;
+  // Two-phase aggregation of a sharded one-shot query (render.cpp, RenderOptions::
+  // partial_aggregates): kPartial aggregates each shard's input where it is (no exchange) and
+  // emits, per group, the key columns, each aggregate's state encoded as one bytea datum and
+  // the group's row count; kMerge (exchanged by the key, group_key = those key columns)
+  // combines the states and emits what kFull would. Steps once: a partial reduce emits its
+  // whole state at its step. REQUIRES for both: every aggregate partial_aggregate_ok().
+  enum class Phase : uint8_t { kFull, kPartial, kMerge };
+  Phase phase = Phase::kFull;
 };
 std::unique_ptr<Operator> make_reduce(ReduceSpec spec);
+// Whether the aggregate's state can be computed per shard and merged exactly: count(*),
+// count, sum/avg of integers, numerics and intervals (not floats: their sums would round
+// differently), bool_and/bool_or, and min/max over an append-only input. Not DISTINCT, not
+// with an ORDER BY inside.
+bool partial_aggregate_ok(const AggregateExpr& a, bool append_only);
 
 struct TopKSpec {
   std::vector<uint32_t> group_columns;

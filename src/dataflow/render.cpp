@@ -128,7 +128,18 @@ class Renderer {
         // A kGetLocal counts as monotone in is_monotone_plan (recursive bindings), but the
         // binding it reads (a kLet's value) is not checked there: any local read disables it.
         bool append_only = !opts_.keep_state && is_monotone_plan(e.inputs.at(0)) && !reads_local(e.inputs.at(0));
-        return df().add_operator(make_reduce(ReduceSpec{e.group_key, e.aggregates, append_only}), {in});
+        bool partial = opts_.partial_aggregates && !opts_.keep_state;
+        for (const AggregateExpr& a : e.aggregates) partial = partial && partial_aggregate_ok(a, append_only);
+        if (!partial) return df().add_operator(make_reduce(ReduceSpec{e.group_key, e.aggregates, append_only}), {in});
+        ReduceSpec first{e.group_key, e.aggregates, append_only};
+        first.phase = ReduceSpec::Phase::kPartial;
+        Dataflow::NodeId p = df().add_operator(make_reduce(std::move(first)), {in});
+        ReduceSpec merge;
+        for (uint32_t i = 0; i < e.group_key.size(); ++i) merge.group_key.push_back(ScalarExpr::column_ref(i, e.group_key[i].type));
+        merge.aggregates = e.aggregates;
+        merge.append_only = append_only;
+        merge.phase = ReduceSpec::Phase::kMerge;
+        return df().add_operator(make_reduce(std::move(merge)), {p});
       }
       case RelKind::kTopK: {
         Dataflow::NodeId in = render(e.inputs.at(0));
@@ -293,7 +304,11 @@ class Renderer {
 
 RenderedDataflow render(const RelExpr& plan, const RenderOptions& options) {
   size_t workers = options.workers == 0 ? WorkerPool::default_workers() : options.workers;
-  if (workers <= 1) return Renderer(options).finish(plan);
+  if (workers <= 1) {
+    RenderOptions one = options;
+    one.partial_aggregates = false;  // nothing to merge across
+    return Renderer(one).finish(plan);
+  }
   // One replica per shard, rendered identically (node ids agree), under one sharded driver.
   RenderOptions one = options;
   one.workers = 1;

@@ -32,6 +32,12 @@ struct RenderOptions {
   // reading the collection, instead of a source shared by the collection's Gets followed by an
   // MFP operator. Only the top-level plan (never the inside of a kLetRec).
   bool fuse_scans = false;
+  // One-shot queries over shards: a Reduce whose aggregates all merge exactly
+  // (partial_aggregate_ok) renders as a partial reduce on every shard's own input followed
+  // by a merge exchanged by the group key (ReduceSpec::Phase), so a shard sends one row per
+  // group instead of its rows. Only with workers > 1 and never inside a kLetRec (whose
+  // bodies step repeatedly).
+  bool partial_aggregates = false;
 };
 
 // A source that reads one collection through a fused map/filter/project (fuse_scans).

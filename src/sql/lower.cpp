@@ -830,8 +830,17 @@ RelExpr Lowerer::lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* doma
   red.aggregates = std::move(aggs);
   red.inputs.push_back(std::move(in));
   if (!r.group_key.empty()) return red;
-  // A global aggregate has one row even over no input: count 0, everything else NULL.
-  RelExpr present = unary(RelKind::kDistinct, project(red, iota(0, ctx.k)));
+  // A global aggregate has one row even over no input: count 0, everything else NULL. The
+  // reduce is read twice (its rows, and whether there are any), so it is bound once (kLet)
+  // whatever its size: a copy would scan and aggregate the input twice.
+  Shared shared;
+  shared.id = next_let_id_++;
+  shared.ref.kind = RelKind::kGetLocal;
+  shared.ref.local_id = shared.id;
+  shared.ref.column_types = red.column_types;
+  shared.value = std::move(red);
+  const RelExpr& reduced = shared.ref;
+  RelExpr present = unary(RelKind::kDistinct, project(reduced, iota(0, ctx.k)));
   RelExpr missing = minus_present(domain ? *domain : unit(), std::move(present));
   std::vector<ScalarExpr> defaults;
   for (const auto& a : r.aggregates) {
@@ -840,7 +849,7 @@ RelExpr Lowerer::lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* doma
     else
       defaults.push_back(ScalarExpr::null_of(a.result_type));
   }
-  return union_of(std::move(red), map(std::move(missing), std::move(defaults)));
+  return shared.bind(union_of(reduced, map(std::move(missing), std::move(defaults))));
 }
 
 }  // namespace

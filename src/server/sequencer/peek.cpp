@@ -56,7 +56,25 @@ dataflow::PartitionFn Executor::partition_fn() {
   return [this](uint64_t id, size_t parts) -> std::optional<dataflow::PartitionedSnapshot> {
     Catalog& cat = *catalog_;
     TableData* t = cat.table_data(id);
-    if (t == nullptr || cat.system_view(id) != nullptr || st_.pending.contains(id)) return std::nullopt;
+    if (cat.system_view(id) != nullptr || st_.pending.contains(id)) return std::nullopt;
+    if (t == nullptr) {
+      // An indexed view (or a materialized view's dataflow): read by a worker straight from
+      // its arrangement under the arrangement's read lock, without first copying every row
+      // into a Row of its own as the SnapshotFn does. The scan copies only what passes its
+      // chain (a count(*) reads no column: nothing), and the lock is held while the part is
+      // read, as the SnapshotFn held it while copying. The Maintained lives while the query
+      // holds the coordinator's state lock.
+      Maintained* m = cs_.read_maintained(id, &st_.cancelled, id != no_wait_id_);
+      if (m == nullptr) return std::nullopt;
+      dataflow::PartitionedSnapshot ps;
+      ps.parts = 1;
+      ps.stable_rows = false;
+      ps.scan = [m](size_t, const std::function<void(RowRef, int64_t)>& emit) {
+        std::shared_lock sl(m->state_mu);
+        m->for_each(emit);
+      };
+      return ps;
+    }
     for (const auto& m : cs_.maintained)
       if (m->id() == id) return std::nullopt;
     const ObjectInfo* o = cat.find(id);

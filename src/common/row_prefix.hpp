@@ -1,0 +1,17 @@
+#pragma once
+// Decoding only the leading columns of a packed row. (Beside row.hpp rather than in it so
+// that adding it did not rebuild everything that includes row.hpp.)
+
+#include <cstddef>
+#include <vector>
+
+#include "common/datum.hpp"
+#include "common/row.hpp"
+
+namespace freshet {
+
+// Appends at most the first n datums of `row` (all of them when it has fewer), borrowing its
+// bytes: an operator that reads only leading columns skips decoding the rest. O(n).
+void unpack_prefix_into(RowRef row, std::vector<Datum>& out, size_t n);
+
+}  // namespace freshet
