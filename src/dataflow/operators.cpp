@@ -625,8 +625,8 @@ class ReduceOp final : public Operator {
   // one-datum row) when there is one. Read back by merge_state on the same binary only.
   struct EncodedState {
     int64_t count, nan, pinf, ninf, trues, falses;
-    __int128 isum, months, days, nsum_mantissa;
-    int16_t nsum_scale;
+    __int128 isum, months, days;
+    Numeric nsum;  // whole: a 39-digit sum past 2^127 keeps its high bits in ext
   };
   static void encode_state(const AggregateExpr& a, const AggState& s, std::string& out) {
     EncodedState e{};
@@ -639,8 +639,7 @@ class ReduceOp final : public Operator {
     e.isum = s.isum;
     e.months = s.months;
     e.days = s.days;
-    e.nsum_mantissa = s.nsum.mantissa;
-    e.nsum_scale = s.nsum.scale;
+    e.nsum = s.nsum;
     out.assign(reinterpret_cast<const char*>(&e), sizeof e);
     if ((a.kind == AggKind::kMin || a.kind == AggKind::kMax) && s.ordered && !s.ordered->empty())
       out.append(s.ordered->begin()->first.bytes());
@@ -658,12 +657,8 @@ class ReduceOp final : public Operator {
     s.isum += e.isum * diff;
     s.months += e.months * diff;
     s.days += e.days * diff;
-    if (e.nsum_mantissa != 0 || e.nsum_scale != 0) {
-      Numeric n;
-      n.mantissa = e.nsum_mantissa;
-      n.scale = e.nsum_scale;
-      s.nsum = numeric_add(s.nsum, diff == 1 ? n : numeric_mul(n, numeric_from_int(diff)));
-    }
+    if (e.nsum.mantissa != 0 || e.nsum.scale != 0 || e.nsum.ext != 0)
+      s.nsum = numeric_add(s.nsum, diff == 1 ? e.nsum : numeric_mul(e.nsum, numeric_from_int(diff)));
     if (bytes.size() > sizeof e) {
       FRESHET_ASSERT(a.kind == AggKind::kMin || a.kind == AggKind::kMax);
       Datum v = RowRef(bytes.substr(sizeof e)).get(0);
