@@ -51,6 +51,9 @@ async function main() {
     check(`${begin}: the writer sees its commit`, (await rows(writer, 'SELECT n FROM tmv')), [String(next)]);
     check(`${begin}: the table again`, (await rows(reader, 'SELECT a FROM tt ORDER BY a')).length, next - 1);
     check(`${begin}: the materialized view again`, await rows(reader, 'SELECT n FROM tmv'), mv);
+    check(`${begin}: the materialized view again (SELECT *)`, await rows(reader, 'SELECT * FROM tmv'), mv);
+    check(`${begin}: the materialized view again (in an expression)`, await rows(reader, 'SELECT n + 0 FROM tmv'), mv);
+    check(`${begin}: the indexed view again (count)`, await rows(reader, 'SELECT count(*) FROM tiv'), ['1']);
     check(`${begin}: the view again`, await rows(reader, 'SELECT b FROM tv ORDER BY b'), v);
     check(`${begin}: the indexed view again (index lookup)`, await rows(reader, 'SELECT v FROM tiv WHERE k = 1'), iv);
     check(`${begin}: the indexed view again (scan)`, await rows(reader, 'SELECT v FROM tiv'), iv);

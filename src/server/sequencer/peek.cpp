@@ -64,6 +64,9 @@ dataflow::PartitionFn Executor::partition_fn() {
       // chain (a count(*) reads no column: nothing), and the lock is held while the part is
       // read, as the SnapshotFn held it while copying. The Maintained lives while the query
       // holds the coordinator's state lock.
+      // A later read of a transaction block may have to compute the view at the block's
+      // timestamp instead: the SnapshotFn decides (changed_since_block_ts).
+      if (block_read_at_ts() && changed_since_block_ts(id)) return std::nullopt;
       Maintained* m = cs_.read_maintained(id, &st_.cancelled, id != no_wait_id_);
       if (m == nullptr) return std::nullopt;
       dataflow::PartitionedSnapshot ps;
