@@ -5,12 +5,12 @@
 # conn.cancel() (libpq's PQcancel: a CancelRequest with the backend key). Latency is from the
 # cancel request to the client holding the 57014 error. Prints p50/p90/p99/max per query; then
 # statement_timeout.py: how long after a statement_timeout the 57014 arrives.
-# Then the long query: a filter of md5(md5(md5(x))) over a table of LONG_ROWS rows (4,000,000:
-# about 20 s in Freshet on this 2-core machine, a scan in parallel on the workers that holds
-# little memory), timed once uncancelled and then cancelled LONG_CANCELS times at delays drawn
+# Then the long query: a filter of md5(md5(md5(x))) over a table of LONG_ROWS rows (12,000,000:
+# about 20 s in Freshet on this 2-core machine when it is quiet; a scan in parallel on the
+# workers that holds little memory), timed once uncancelled and then cancelled LONG_CANCELS times at delays drawn
 # from [0.1 s, 90% of its run].
 #   CANCELS (50), DELAY_S (0.1:2.0, or a fixed number), TARGETS ("freshet postgres"), FRESHET_BIN,
-#   LONG_ROWS (4000000), LONG_CANCELS (30; 0 skips the long query)
+#   LONG_ROWS (12000000), LONG_CANCELS (30; 0 skips the long query)
 #   CANCEL_TRACE_DIR: Freshet runs with FRESHET_TRACE=1; per query, DIR/<query>.runs (client
 #   timestamps) and DIR/<query>.trace (the server's); bench/cancel_trace.py lines them up.
 set -uo pipefail
@@ -24,7 +24,7 @@ QUERIES=(
   "group_by|SELECT count(*) FROM (SELECT g % 1000 AS k, count(*) FROM generate_series(1, 400000000) g GROUP BY 1) s"
   "cross_join|SELECT count(*) FROM cancel_big a, cancel_big b WHERE a.x + b.x = 7"
 )
-LONG_ROWS=${LONG_ROWS:-4000000}
+LONG_ROWS=${LONG_ROWS:-12000000}
 LONG_CANCELS=${LONG_CANCELS:-30}
 LONG_QUERY="SELECT count(*) FROM cancel_rows WHERE md5(md5(md5(x::text))) < '1'"
 TRACE_DIR=${CANCEL_TRACE_DIR:-}
@@ -45,7 +45,11 @@ for target in $TARGETS; do
     fi
   done
   if ((LONG_CANCELS > 0)); then
-    psql -X -q -c "CREATE TABLE cancel_rows (x int)" -c "INSERT INTO cancel_rows SELECT * FROM generate_series(1, $LONG_ROWS)"
+    # In slices of 2 M rows: one transaction may write at most 4 M records in Freshet.
+    psql -X -q -c "CREATE TABLE cancel_rows (x int)"
+    for ((lo = 1; lo <= LONG_ROWS; lo += 2000000)); do
+      psql -X -q -c "INSERT INTO cancel_rows SELECT * FROM generate_series($lo, $((lo + 2000000 - 1 < LONG_ROWS ? lo + 2000000 - 1 : LONG_ROWS)))"
+    done
     [[ $target == postgres ]] && psql -X -q -c "VACUUM ANALYZE cancel_rows"
     start_ns=$(date +%s%N)
     psql -X -q -o /dev/null -c "$LONG_QUERY"
