@@ -1619,6 +1619,50 @@ Interval adjust_interval_for_typmod(Interval iv, int32_t typmod) {
   return iv;
 }
 
+namespace {
+
+// One element of a brace literal (`{a,"b c",d}`) at s[i]: a quoted one through its closing
+// quote, or an unquoted one up to ',' or '}' (backslash escapes resolved, an unquoted element's
+// trailing blanks dropped). Returns whether it was quoted or held an escape (then it is never
+// NULL). Arrays and lists word their errors differently: `end` is the message for input that
+// ends inside the element, `unexpected(c)` for a quote or brace inside an unquoted one.
+template <class Fail, class Unexpected>
+bool read_brace_element(std::string_view s, size_t& i, std::string& elem, const Fail& fail, const std::string& end,
+                        const Unexpected& unexpected) {
+  if (s[i] == '"') {
+    ++i;
+    while (true) {
+      if (i >= s.size()) fail(end);
+      char c = s[i++];
+      if (c == '"') return true;
+      if (c == '\\') {
+        if (i >= s.size()) fail(end);
+        c = s[i++];
+      }
+      elem.push_back(c);
+    }
+  }
+  bool escaped = false;
+  size_t trailing_ws = 0;
+  while (i < s.size() && s[i] != ',' && s[i] != '}') {
+    char c = s[i++];
+    if (c == '"' || c == '{') fail(unexpected(c));
+    if (c == '\\') {
+      if (i >= s.size()) fail(end);
+      elem.push_back(s[i++]);
+      escaped = true;
+      trailing_ws = 0;
+      continue;
+    }
+    elem.push_back(c);
+    trailing_ws = is_space(c) ? trailing_ws + 1 : 0;
+  }
+  elem.resize(elem.size() - trailing_ws);
+  return escaped;
+}
+
+}  // namespace
+
 std::vector<std::optional<std::string>> parse_array_literal(std::string_view text) {
   auto fail = [&](const std::string& detail) {
     throw SqlError(sqlstate::kInvalidTextRepresentation, "malformed array literal: \"" + std::string(text) + "\"")
@@ -1642,41 +1686,15 @@ std::vector<std::optional<std::string>> parse_array_literal(std::string_view tex
     if (i >= s.size()) fail("Unexpected end of input.");
     if (s[i] == '{') fail("Multidimensional arrays are not supported.");
     std::string elem;
-    bool quoted = false;
-    bool any_escaped = false;
-    if (s[i] == '"') {
-      quoted = true;
-      ++i;
-      while (true) {
-        if (i >= s.size()) fail("Unexpected end of input.");
-        char c = s[i++];
-        if (c == '"') break;
-        if (c == '\\') {
-          if (i >= s.size()) fail("Unexpected end of input.");
-          c = s[i++];
-        }
-        elem.push_back(c);
-      }
+    const bool quoted = s[i] == '"';
+    const bool literal = read_brace_element(s, i, elem, fail, "Unexpected end of input.",
+                                            [](char c) { return "Unexpected \"" + std::string(1, c) + "\" character."; });
+    if (quoted) {
       skip_ws();
-    } else {
-      size_t trailing_ws = 0;
-      while (i < s.size() && s[i] != ',' && s[i] != '}') {
-        char c = s[i++];
-        if (c == '"' || c == '{') fail("Unexpected \"" + std::string(1, c) + "\" character.");
-        if (c == '\\') {
-          if (i >= s.size()) fail("Unexpected end of input.");
-          elem.push_back(s[i++]);
-          any_escaped = true;
-          trailing_ws = 0;
-          continue;
-        }
-        elem.push_back(c);
-        trailing_ws = is_space(c) ? trailing_ws + 1 : 0;
-      }
-      elem.resize(elem.size() - trailing_ws);
-      if (elem.empty()) fail("Unexpected \"" + std::string(1, i < s.size() ? s[i] : ' ') + "\" character.");
+    } else if (elem.empty()) {
+      fail("Unexpected \"" + std::string(1, i < s.size() ? s[i] : ' ') + "\" character.");
     }
-    if (!quoted && !any_escaped && iequals(elem, "null")) out.push_back(std::nullopt);
+    if (!literal && iequals(elem, "null")) out.push_back(std::nullopt);
     else out.push_back(std::move(elem));
     if (i >= s.size()) fail("Unexpected end of input.");
     if (s[i] == ',') {
@@ -1788,37 +1806,15 @@ std::vector<std::optional<std::string>> parse_list_literal(std::string_view text
       elem.assign(s.substr(start, i - start));
       verbatim = true;
       skip_ws();
-    } else if (s[i] == '"') {
-      verbatim = true;
-      ++i;
-      while (true) {
-        if (i >= s.size()) fail("unexpected end of input");
-        char c = s[i++];
-        if (c == '"') break;
-        if (c == '\\') {
-          if (i >= s.size()) fail("unexpected end of input");
-          c = s[i++];
-        }
-        elem.push_back(c);
-      }
-      skip_ws();
     } else {
-      size_t trailing_ws = 0;
-      while (i < s.size() && s[i] != ',' && s[i] != '}') {
-        char c = s[i++];
-        if (c == '"' || c == '{') fail("unexpected \"" + std::string(1, c) + "\" character");
-        if (c == '\\') {
-          if (i >= s.size()) fail("unexpected end of input");
-          elem.push_back(s[i++]);
-          verbatim = true;
-          trailing_ws = 0;
-          continue;
-        }
-        elem.push_back(c);
-        trailing_ws = is_space(c) ? trailing_ws + 1 : 0;
+      const bool quoted = s[i] == '"';
+      verbatim = read_brace_element(s, i, elem, fail, "unexpected end of input",
+                                    [](char c) { return "unexpected \"" + std::string(1, c) + "\" character"; });
+      if (quoted) {
+        skip_ws();
+      } else if (elem.empty()) {
+        fail("malformed literal; missing element");
       }
-      elem.resize(elem.size() - trailing_ws);
-      if (elem.empty()) fail("malformed literal; missing element");
     }
     if (!verbatim && elem == "NULL") out.push_back(std::nullopt);
     else out.push_back(std::move(elem));
