@@ -500,6 +500,12 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v, ConnStat
             std::vector<Record> records;
             records.reserve(stored.size());
             for (const StoredRecord& s : stored) {
+              // A record stored before ALTER TABLE changed the table's columns does not fit
+              // the topic's schema any more: a later record of the rewrite supersedes it (as
+              // compaction would), so it is left out.
+              if (codec && ((codec->has_key() && s.key.arity() != codec->info().key_columns.size()) ||
+                            (s.value && s.value->arity() != codec->info().value_columns.size())))
+                continue;
               Record rec;
               rec.offset = s.offset;
               rec.timestamp_ms = s.timestamp_ms;
@@ -513,7 +519,9 @@ std::string KafkaServer::handle_fetch(const FetchRequest& r, int16_t v, ConnStat
               }
               records.push_back(std::move(rec));
             }
-            if (next > records.back().offset + 1)
+            if (records.empty())
+              encode_record_batch_covering({}, p.fetch_offset, next - 1, rp.records);
+            else if (next > records.back().offset + 1)
               encode_record_batch_covering(records, records.front().offset, next - 1, rp.records);
             else
               encode_record_batch(records, rp.records);

@@ -772,6 +772,15 @@ void check_statement_privileges(Coordinator::State& cs, const Catalog& catalog, 
       }
       return;
     }
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {  // ADD/DROP COLUMN: the owner's (OWNER TO checks itself)
+      const RoleState& rs = catalog.roles();
+      const auto* rel = stmt->alter_table_stmt->relation;
+      if (is_superuser(rs, role) || is_role_statement(stmt) || rel == nullptr) return;
+      const sql::ObjectInfo* o = catalog.lookup(rel->schemaname ? rel->schemaname : "", rel->relname);
+      if (o == nullptr || o->kind == sql::ObjectKind::kSystemView) return;  // ALTER answers its own error
+      if (!has_privs_of_role(rs, role, owner_of(*o))) must_be_owner(o->kind, o->name);
+      return;
+    }
     case PG_QUERY__NODE__NODE_DROP_STMT: {
       const RoleState& rs = catalog.roles();
       if (is_superuser(rs, role)) return;

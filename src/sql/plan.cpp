@@ -72,6 +72,9 @@ Plan plan_statement(const PgQuery__Node* n, bool (*is_role_statement)(const PgQu
       return DeallocatePlan{name.empty() ? std::nullopt : std::optional<std::string>(name)};
     }
     case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT: return AlterSystemPlan{n->alter_system_stmt};
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+      if (is_role_statement(n)) return RolePlan{n};
+      return AlterTablePlan{n->alter_table_stmt};
     default:
       if (is_role_statement(n)) return RolePlan{n};
       return UnsupportedPlan{n};

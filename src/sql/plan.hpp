@@ -35,6 +35,8 @@ struct CreateDatabasePlan { const PgQuery__CreatedbStmt* stmt; };
 struct DropDatabasePlan { const PgQuery__DropdbStmt* stmt; };
 // ALTER ... RENAME of a table, view, materialized view, index or schema (roles: RolePlan).
 struct RenamePlan { const PgQuery__RenameStmt* stmt; };
+// ALTER TABLE ... ADD COLUMN / DROP COLUMN (OWNER TO is a RolePlan).
+struct AlterTablePlan { const PgQuery__AlterTableStmt* stmt; };
 
 struct TransactionPlan {
   enum class Kind { kBegin, kStartTransaction, kCommit, kRollback, kSavepoint, kRelease, kRollbackTo, kTwoPhase };
@@ -65,7 +67,7 @@ struct UnsupportedPlan { const PgQuery__Node* stmt; };
 
 using Plan = std::variant<SelectPlan, InsertPlan, UpdatePlan, DeletePlan, TruncatePlan, CopyPlan, CreateTablePlan,
                           CreateTableAsPlan, CreateViewPlan, CreateIndexPlan, DropPlan, CreateSchemaPlan, CreateDatabasePlan,
-                          DropDatabasePlan, RenamePlan, TransactionPlan, SetPlan, ShowPlan, ExplainPlan, DeclarePlan, FetchPlan,
+                          DropDatabasePlan, RenamePlan, AlterTablePlan, TransactionPlan, SetPlan, ShowPlan, ExplainPlan, DeclarePlan, FetchPlan,
                           ClosePlan, DiscardPlan, PreparePlan, ExecutePlan, DeallocatePlan, AlterSystemPlan, RolePlan,
                           UnsupportedPlan>;
 

@@ -224,6 +224,7 @@ std::unique_ptr<Execution> Executor::run(const sql::Plan& plan, const PgQuery__N
           [&](const sql::CreateDatabasePlan& p) -> R { return run_create_database(p.stmt); },
           [&](const sql::DropDatabasePlan& p) -> R { return run_drop_database(p.stmt); },
           [&](const sql::RenamePlan& p) -> R { return run_rename(p.stmt); },
+          [&](const sql::AlterTablePlan& p) -> R { return run_alter_table(p.stmt); },
           [&](const sql::TransactionPlan& p) -> R { return run_transaction(p); },
           [&](const sql::SetPlan& p) -> R { return run_set(p.stmt); },
           [&](const sql::ShowPlan& p) -> R { return run_show(p); },

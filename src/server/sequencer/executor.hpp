@@ -292,6 +292,8 @@ class Executor {
   // ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX ... RENAME TO.
   std::unique_ptr<Execution> run_rename(const PgQuery__RenameStmt* s);
   std::unique_ptr<Execution> rename_schema(const PgQuery__RenameStmt* s);
+  // ALTER TABLE ... ADD COLUMN / DROP COLUMN (alter_table.cpp).
+  std::unique_ptr<Execution> run_alter_table(const PgQuery__AlterTableStmt* s);
   std::unique_ptr<Execution> swap_schemas(const std::string& a, const std::string& b);
   // 0A000 when a view, materialized view or sink may name the schema (`what`: "rename", "swap").
   void check_schema_unnamed(const std::string& name, const char* what);

@@ -36,6 +36,12 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   FRESHET_ASSERT(data != nullptr);
   auto& pending = st_.pending[t.id];
   bool in_block = st_.txn == TransactionStatus::kInBlock;
+  // Rows staged before an ALTER TABLE changed the table's columns (a transaction block's, a
+  // COPY's) cannot be written any more.
+  for (const auto& [row, diff] : changes)
+    if (row.arity() != t.columns.size())
+      throw SqlError(sqlstate::kSerializationFailure, "could not serialize access due to concurrent update")
+          .with_detail("The columns of table \"" + t.name + "\" were changed by ALTER TABLE.");
   // Constraint checks: NOT NULL, then primary key uniqueness over base + pending + changes.
   std::vector<Datum> ds;
   for (const auto& [row, diff] : changes) {
