@@ -239,9 +239,43 @@ void Coordinator::State::drop_sink(uint64_t id) {
   sinks.erase(it);
 }
 
+void Coordinator::State::apply_history_windows() {
+  history_windows_for = maintained.size();
+  const uint64_t now = now_ts;
+  // A table's window: its own, or an index's on it (the largest).
+  std::unordered_map<uint64_t, uint64_t> table_window;
+  for (const auto& [id, o] : catalog.objects()) {
+    if (o->kind == sql::ObjectKind::kTable && o->retain_history_ms != 0) table_window[id] = std::max(table_window[id], o->retain_history_ms);
+    if (o->kind == sql::ObjectKind::kIndex && o->retain_history_ms != 0)
+      if (const sql::ObjectInfo* on = catalog.find(o->index_on); on && on->kind == sql::ObjectKind::kTable)
+        table_window[on->id] = std::max(table_window[on->id], o->retain_history_ms);
+  }
+  for (const auto& [id, w] : table_window) table_history[id].set_window(w, now);
+  for (auto it = table_history.begin(); it != table_history.end();) {
+    if (!table_window.count(it->first)) it = table_history.erase(it);
+    else ++it;
+  }
+  for (const auto& m : maintained) {
+    uint64_t window = 0;
+    if (const sql::ObjectInfo* o = catalog.find(m->id())) {
+      if (o->kind == sql::ObjectKind::kMaterializedView) window = o->retain_history_ms;
+      for (const sql::ObjectInfo* d : catalog.dependents(m->id()))
+        if (d->kind == sql::ObjectKind::kIndex && d->index_on == m->id()) window = std::max(window, d->retain_history_ms);
+    }
+    std::unique_lock sl(m->state_mu);
+    m->history_now = std::max(m->history_now, now);
+    m->history.set_window(window, now);
+  }
+}
+
 void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
   FRESHET_ASSERT(t >= now_ts);
   now_ts = t;
+  // Kept history (RETAIN HISTORY): tables' published changes; a new dataflow's window.
+  if (!table_history.empty())
+    for (const auto& [id, d] : changes)
+      if (auto it = table_history.find(id); it != table_history.end()) it->second.record(t, d, t);
+  if (maintained.size() != history_windows_for) apply_history_windows();
   std::unique_lock lk(compute_mu);
   for (const auto& m : maintained) {
     if (m->compute.failed.empty() || m->compute.retry || over_budget(m->compute)) continue;  // budget: not retried

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "server/catalog.hpp"
 #include "server/coordinator.hpp"
@@ -66,6 +67,14 @@ struct Coordinator::State {
   std::mutex write_mu;
   std::shared_mutex mu;
   Catalog catalog ABSL_GUARDED_BY(mu);
+  // Kept history of tables with RETAIN HISTORY (history.hpp), by table id: recorded when their
+  // writes are published (advance).
+  std::unordered_map<uint64_t, History> table_history ABSL_GUARDED_BY(mu);
+  // Sets every table's and dataflow's history window from the catalog (RETAIN HISTORY of the
+  // table, of the materialized view, of the indexes on a view: the largest). REQUIRES: mu held
+  // exclusively. Called after DDL and when a dataflow is added (advance notices it).
+  void apply_history_windows();
+  size_t history_windows_for = 0;  // maintained.size() when last applied; guarded by mu
   // Maintained dataflows, in creation order: changed with mu held exclusively AND compute_mu;
   // read with either. Their contents are read by readers only through read_maintained().
   std::vector<std::shared_ptr<Maintained>> maintained;

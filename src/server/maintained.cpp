@@ -158,6 +158,8 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
   {
     std::unique_lock sl(state_mu);  // readers of the contents (serializable reads) wait only for this
     apply(mine);
+    history_now = std::max(history_now, t);
+    history.record(t, mine, history_now);
   }
   check_budget();  // over: stopped, and the step's change is not handed on
   for (auto& m : mine) delta.push_back(std::move(m));

@@ -28,6 +28,7 @@
 #include "dataflow/ir.hpp"
 #include "dataflow/oneshot.hpp"
 #include "dataflow/render.hpp"
+#include "server/history.hpp"
 
 struct PgQuery__VariableSetStmt;
 
@@ -96,6 +97,12 @@ class Maintained {
   // Held exclusively while a step applies its output change to the contents, shared by readers
   // of the contents: a serializable read (no waiting) reads them while a driver steps it.
   mutable std::shared_mutex state_mu;
+  // Kept history of the contents (RETAIN HISTORY, history.hpp): guarded by state_mu, recorded
+  // by step() with the change it applies. The window is set by State::apply_history_windows.
+  History history;
+  // The time of the step being recorded (now_ts as the coordinator last published it), for
+  // trimming the window: guarded by state_mu.
+  uint64_t history_now = 0;
   // Heap bytes of the output arrangement (rows, hash set, indexes). O(indexes).
   size_t bytes() const;
 

@@ -52,6 +52,7 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const 
               {"connection_options", opts},
               {"deps", deps}};
   if (o.owner != 0) j["owner"] = o.owner;
+  if (o.retain_history_ms != 0) j["retain_history_ms"] = o.retain_history_ms;
   if (o.acl) {
     json acl = json::array();
     for (const auto& i : *o.acl) acl.push_back({i.grantee, i.grantor, i.privs, i.grant_options});
@@ -101,6 +102,7 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const Secr
   o.connection_type = j.at("connection_type").get<std::string>();
   for (const auto& p : j.at("connection_options")) o.connection_options.push_back({p.at(0).get<std::string>(), p.at(1).get<std::string>()});
   deps = j.at("deps").get<std::vector<uint64_t>>();
+  o.retain_history_ms = j.value("retain_history_ms", uint64_t{0});
   o.owner = j.value("owner", 0u);  // absent before owners: the bootstrap role's
   if (j.contains("acl")) {
     o.acl.emplace();

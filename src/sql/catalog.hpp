@@ -54,6 +54,9 @@ struct ObjectInfo {
   // kView: an index keeps the view's results up to date, so queries read them (a Get of the
   // view's id) instead of recomputing the definition.
   bool maintained = false;
+  // kTable, kIndex, kMaterializedView: how much history is kept (Materialize's WITH (RETAIN
+  // HISTORY FOR '1h')), in milliseconds; 0: none (reads at the present only).
+  uint64_t retain_history_ms = 0;
   // kTable filled by a source: the source's id (the table is read-only to users).
   uint64_t source_id = 0;
   // kSecret: the value; kConnection: its type and options (secrets by name).

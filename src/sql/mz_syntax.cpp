@@ -158,6 +158,20 @@ std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
   }
   std::vector<Edit> edits;
   for (size_t i = 0; i < t.size(); ++i) {
+    // WITH (RETAIN HISTORY [=] FOR 'x'), SET (...), RESET (RETAIN HISTORY): a storage option
+    // named retain_history, as the grammar reads `WITH (name = value)`.
+    if (word_at(t, i, "retain") && word_at(t, i + 1, "history") && i > 0 && (punct_at(t, i - 1, '(') || punct_at(t, i - 1, ','))) {
+      size_t j = i + 2;
+      if (t.size() > j && t[j].kind == Token::Kind::kOther && t[j].text == "=") ++j;
+      if (word_at(t, j, "for")) {
+        edits.push_back({t[i].begin, t[j].end, "retain_history ="});
+        i = j;
+      } else {
+        edits.push_back({t[i].begin, t[i + 1].end, "retain_history"});
+        i = i + 1;
+      }
+      continue;
+    }
     // CREATE TYPE name AS LIST (...)
     if (word_at(t, i, "create") && word_at(t, i + 1, "type")) {
       size_t j = i + 2;

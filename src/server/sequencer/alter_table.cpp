@@ -33,8 +33,83 @@ int64_t moved(uint32_t c, uint32_t dropped) {
 
 }  // namespace
 
+std::optional<uint64_t> retain_history_option(PgQuery__Node* const* options, size_t n) {
+  std::optional<uint64_t> out;
+  for (size_t i = 0; i < n; ++i) {
+    if (options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) continue;
+    const auto* d = options[i]->def_elem;
+    if (std::string_view(d->defname ? d->defname : "") != "retain_history") continue;
+    if (d->arg == nullptr || d->arg->node_case != PG_QUERY__NODE__NODE_STRING)
+      throw SqlError(sqlstate::kInvalidParameterValue, "RETAIN HISTORY FOR takes a duration in quotes, such as '1h'");
+    std::string text = d->arg->string->sval;
+    Interval iv;
+    try {
+      iv = parse_interval(text);
+    } catch (const SqlError&) {
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid RETAIN HISTORY duration: \"" + text + "\"");
+    }
+    if (iv.months != 0 || iv.days < 0 || iv.micros < 0 || (iv.days == 0 && iv.micros < 1000))
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid RETAIN HISTORY duration: \"" + text + "\"")
+          .with_detail("The duration must be at least 1 ms, in days, hours, minutes, seconds or milliseconds.");
+    out = static_cast<uint64_t>(iv.days) * 86'400'000 + static_cast<uint64_t>(iv.micros / 1000);
+  }
+  return out;
+}
+
+// ALTER TABLE | INDEX | MATERIALIZED VIEW x SET (RETAIN HISTORY [=] FOR 'd') / RESET (RETAIN
+// HISTORY): the window changes from now on (a longer one answers further back only as the
+// history it keeps grows).
+std::unique_ptr<Execution> Executor::alter_retain_history(const PgQuery__AlterTableStmt* s) {
+  const PgQuery__RangeVar* rv = s->relation;
+  const char* tag = s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX     ? "ALTER INDEX"
+                    : s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ? "ALTER MATERIALIZED VIEW"
+                                                                         : "ALTER TABLE";
+  if (st_.txn != TransactionStatus::kIdle)
+    throw SqlError(sqlstate::kActiveSqlTransaction, std::string(tag) + " ... SET (RETAIN HISTORY) cannot run inside a transaction block");
+  DdlLock lock(cs_);
+  ObjectInfo* o = cs_.catalog.find(0);
+  if (const ObjectInfo* f = catalog_->lookup(rv->schemaname ? rv->schemaname : "", rv->relname)) o = cs_.catalog.find(f->id);
+  if (o == nullptr) {
+    if (s->missing_ok) return done(tag);
+    throw SqlError(sqlstate::kUndefinedTable, "relation \"" + std::string(rv->relname) + "\" does not exist", rv->location + 1);
+  }
+  const bool ok_kind = (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && o->kind == ObjectKind::kTable) ||
+                       (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && o->kind == ObjectKind::kIndex) ||
+                       (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW && o->kind == ObjectKind::kMaterializedView);
+  if (!ok_kind) throw SqlError(sqlstate::kWrongObjectType, "\"" + o->name + "\" is not " +
+                                   (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX ? "an index" : s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ? "a materialized view" : "a table"));
+  uint64_t window = o->retain_history_ms;
+  for (size_t i = 0; i < s->n_cmds; ++i) {
+    const auto* cmd = s->cmds[i]->alter_table_cmd;
+    const auto* list = cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_LIST ? cmd->def->list : nullptr;
+    size_t n = list ? list->n_items : 0;
+    for (size_t k = 0; k < n; ++k) {
+      const auto* d = list->items[k]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM ? list->items[k]->def_elem : nullptr;
+      if (d == nullptr || std::string_view(d->defname ? d->defname : "") != "retain_history")
+        throw SqlError(sqlstate::kFeatureNotSupported, std::string(tag) + " ... SET/RESET supports only RETAIN HISTORY");
+    }
+    if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions) {
+      window = 0;
+    } else if (auto w = retain_history_option(list ? list->items : nullptr, n)) {
+      window = *w;
+    }
+  }
+  if (window != o->retain_history_ms) {
+    o->retain_history_ms = window;
+    cs_.catalog.updated(o->id);  // durable, or reverted and thrown
+    cs_.apply_history_windows();
+  }
+  return done(tag);
+}
+
 std::unique_ptr<Execution> Executor::run_alter_table(const PgQuery__AlterTableStmt* s) {
   const PgQuery__RangeVar* rv = s->relation;
+  bool reloptions = s->n_cmds > 0;
+  for (size_t i = 0; i < s->n_cmds; ++i)
+    reloptions &= s->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD &&
+                  (s->cmds[i]->alter_table_cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions ||
+                   s->cmds[i]->alter_table_cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions);
+  if (reloptions) return alter_retain_history(s);
   if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
     throw SqlError(sqlstate::kFeatureNotSupported, "this form of ALTER is not supported");
   if (st_.txn != TransactionStatus::kIdle)
@@ -274,6 +349,7 @@ std::unique_ptr<Execution> Executor::run_alter_table(const PgQuery__AlterTableSt
   cs_.catalog.replace_committed(id, next);
   fresh.unique_indexes = data->unique_indexes;  // none: a unique index is a dependent (refused above)
   *data = std::move(fresh);
+  if (auto h = cs_.table_history.find(id); h != cs_.table_history.end()) h->second.reset(ts);  // old rows' shape
   cs_.advance(ts, {});
   return done("ALTER TABLE");
 }

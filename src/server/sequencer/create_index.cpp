@@ -32,7 +32,7 @@ std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* 
     if (s->if_not_exists) return done("CREATE INDEX");
     throw SqlError(sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists");
   }
-  return create_index(lock, t->id, name, std::move(key), s->unique);
+  return create_index(lock, t->id, name, std::move(key), s->unique, retain_history_option(s->options, s->n_options).value_or(0));
 }
 
 void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key) {
@@ -177,7 +177,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
 }
 
 std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key,
-                                                  bool unique) {
+                                                  bool unique, uint64_t retain_history_ms) {
   // Indexes on tables change no result and are recorded only; an index on a view or a
   // materialized view arranges its maintained results by the key. A view not yet maintained
   // is hydrated without holding the locks (other statements go on meanwhile).
@@ -219,9 +219,11 @@ std::unique_ptr<Execution> Executor::create_index(DdlLock& lock, uint64_t on_id,
   obj.index_on = on->id;
   obj.index_key = std::move(key);
   obj.index_unique = unique;
+  obj.retain_history_ms = retain_history_ms;
   for (auto c : obj.index_key) obj.columns.push_back(on->columns[c]);
   const ObjectInfo& idx = catalog_->add(std::move(obj));
   catalog_->add_dependency(idx.id, on_id);
+  if (!st_.block && lock.m.owns_lock()) cs_.apply_history_windows();
   // In a transaction block the constraint starts at COMMIT (commit_block), with the index.
   if (unique && !st_.block) add_unique_index(*on, *catalog_->table_data(on_id), idx, std::move(key_counts));
   return done("CREATE INDEX");

@@ -101,7 +101,9 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
     }
     if (cols != obj.primary_key) obj.unique_keys.push_back(cols);
   }
+  obj.retain_history_ms = retain_history_option(s->options, s->n_options).value_or(0);
   catalog_->add(std::move(obj));
+  if (!st_.block) cs_.apply_history_windows();
   return done("CREATE TABLE");
 }
 

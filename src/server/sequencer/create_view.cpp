@@ -19,6 +19,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(DdlLock& lock, con
   obj.name = name;
   obj.schema = schema;
   obj.kind = ObjectKind::kMaterializedView;
+  obj.retain_history_ms = retain_history_option(into->options, into->n_options).value_or(0);
   obj.definition_sql = sql::deparse_statement(s->query);
   obj.search_path = current_search_path_setting();
   auto types = q.types();

@@ -140,6 +140,9 @@ inline std::string setting_default(const Setting& s) {
 
 // A duration setting (statement_timeout) in ms: an integer (ms) or a number with a unit (us,
 // ms, s, min, h, d), as PostgreSQL reads it. nullopt when malformed.
+// The window of a WITH (RETAIN HISTORY FOR 'd') option (the pre-parser spells it
+// retain_history = 'd'), in ms; nullopt without one. 22023 for a bad duration.
+std::optional<uint64_t> retain_history_option(PgQuery__Node* const* options, size_t n);
 inline std::optional<uint64_t> parse_duration_ms(std::string v) {
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
   size_t i = 0;
@@ -292,8 +295,10 @@ class Executor {
   // ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX ... RENAME TO.
   std::unique_ptr<Execution> run_rename(const PgQuery__RenameStmt* s);
   std::unique_ptr<Execution> rename_schema(const PgQuery__RenameStmt* s);
-  // ALTER TABLE ... ADD COLUMN / DROP COLUMN (alter_table.cpp).
+  // ALTER TABLE ... ADD COLUMN / DROP COLUMN; ALTER TABLE | INDEX | MATERIALIZED VIEW ... SET
+  // (RETAIN HISTORY ...) (alter_table.cpp).
   std::unique_ptr<Execution> run_alter_table(const PgQuery__AlterTableStmt* s);
+  std::unique_ptr<Execution> alter_retain_history(const PgQuery__AlterTableStmt* s);
   std::unique_ptr<Execution> swap_schemas(const std::string& a, const std::string& b);
   // 0A000 when a view, materialized view or sink may name the schema (`what`: "rename", "swap").
   void check_schema_unnamed(const std::string& name, const char* what);
@@ -409,7 +414,7 @@ class Executor {
   void begin_produce() { begin_write(); }
   void commit_produce() { commit_staged(); }
   std::unique_ptr<Execution> create_index(DdlLock& lock, uint64_t on_id, const std::string& name, std::vector<uint32_t> key,
-                                          bool unique = false);
+                                          bool unique = false, uint64_t retain_history_ms = 0);
   // CREATE INDEX on a view that is not maintained yet, and CREATE MATERIALIZED VIEW: releases
   // the lock while the dataflow is hydrated and caught up (Coordinator::State::Hydration),
   // retakes it before returning. A materialized view's collection must exist; its contents
@@ -494,6 +499,10 @@ class Executor {
   EvalContext ctx_;
   // SELECT ... AS OF t of a query that reads no collection: mz_now() is t (server/as_of.hpp).
   std::optional<uint64_t> as_of_time_;
+  // SELECT ... AS OF a past time: every collection is read from its kept history (RETAIN
+  // HISTORY, server/history.hpp) at this time (history_rows).
+  std::optional<uint64_t> history_time_;
+  void history_rows(uint64_t id, const std::function<void(const Row&, int64_t)>& emit);
   // Unqualified names resolve in the session's search_path while the executor lives.
   Catalog::SearchPathScope search_path_;
   static std::vector<std::string> session_search_path(const Session::State& st) {

@@ -21,6 +21,7 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
       for (const auto& r : rows) emit(r, 1);
       return;
     }
+    if (history_time_) return history_rows(id, emit);
     if (TableData* t = cat.table_data(id)) {
       if (const ObjectInfo* o = cat.find(id)) cs_.check_table_readable(*o);
       const ObjectInfo* o = cat.find(id);
@@ -52,11 +53,41 @@ dataflow::SnapshotFn Executor::snapshot_fn() {
   };
 }
 
+void Executor::history_rows(uint64_t id, const std::function<void(const Row&, int64_t)>& emit) {
+  const uint64_t t = *history_time_;
+  const uint64_t now = cs_.now_ts;
+  const ObjectInfo* o = catalog_->find(id);
+  const std::string name = o ? o->name : std::to_string(id);
+  auto refuse = [&](uint64_t valid_from) {
+    throw SqlError(sqlstate::kInvalidParameterValue, "could not find a valid timestamp for the query")
+        .with_detail("Timestamp (" + std::to_string(t) + ") is not valid for all inputs: [" + std::to_string(valid_from) + "]; \"" +
+                     name + "\" keeps history from " + std::to_string(valid_from) + " on.")
+        .with_hint("Keep history with WITH (RETAIN HISTORY FOR '1h') on the table, index or materialized view, or ALTER ... "
+                   "SET (RETAIN HISTORY FOR '1h'); history is kept from then on, in memory (not across restarts).");
+  };
+  if (TableData* data = catalog_->table_data(id)) {
+    auto h = cs_.table_history.find(id);
+    if (h == cs_.table_history.end() || !h->second.covers(t, now)) refuse(h == cs_.table_history.end() ? now : h->second.valid_from(now));
+    if (o) cs_.check_table_readable(*o);
+    cs_.published_rows(id, *data, emit);
+    h->second.rewind(t, emit);
+    return;
+  }
+  if (Maintained* m = cs_.read_maintained(id, &st_.cancelled, true)) {
+    std::shared_lock sl(m->state_mu);
+    if (!m->history.covers(t, now)) refuse(m->history.window_ms ? m->history.valid_from(now) : now);
+    m->for_each([&](RowRef row, int64_t n) { emit(Row(std::string(row.bytes())), n); });
+    m->history.rewind(t, emit);
+    return;
+  }
+  refuse(now);  // a materialized view still hydrating: no history yet
+}
+
 dataflow::PartitionFn Executor::partition_fn() {
   return [this](uint64_t id, size_t parts) -> std::optional<dataflow::PartitionedSnapshot> {
     Catalog& cat = *catalog_;
     TableData* t = cat.table_data(id);
-    if (cat.system_view(id) != nullptr || st_.pending.contains(id)) return std::nullopt;
+    if (cat.system_view(id) != nullptr || st_.pending.contains(id) || history_time_) return std::nullopt;
     if (t == nullptr) {
       // An indexed view (or a materialized view's dataflow): read by a worker straight from
       // its arrangement under the arrangement's read lock, without first copying every row
@@ -117,11 +148,11 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
   std::vector<std::pair<Row, int64_t>> result;
   {
     dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
-    ctx_.logical_time_ms = as_of_time_.value_or(cs_.now_ts);  // AS OF of a constant query
+    ctx_.logical_time_ms = as_of_time_.value_or(history_time_.value_or(cs_.now_ts));  // AS OF
     if (block_read_at_ts()) ctx_.logical_time_ms = st_.block_reads.ts;  // a block reads at one time
-    no_wait_id_ = serializable_read_of(plan);
-    if (!try_fast_path(plan, result)) {
-      rewrite_point_lookups(plan);
+    no_wait_id_ = history_time_ ? 0 : serializable_read_of(plan);
+    if (history_time_ || !try_fast_path(plan, result)) {
+      if (!history_time_) rewrite_point_lookups(plan);
       result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
     }
   }

@@ -235,12 +235,18 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
         return run(tree->statement(0));
       }
       if (!constant || t > 0) wait_for_time(t);
+      bool past = false;
       if (!st.as_of_at_least) {
         std::shared_lock lock(cs_.mu);
-        if (t < cs_.now_ts)
-          throw SqlError(sqlstate::kInvalidParameterValue, "could not find a valid timestamp for the query")
-              .with_detail("Timestamp (" + std::to_string(t) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) +
-                           "]. Freshet keeps no history before the current time.");
+        past = t < cs_.now_ts;
+      }
+      if (past) {  // read from the kept history of what it reads (history_rows refuses otherwise)
+        history_time_ = t;
+        struct Reset {
+          std::optional<uint64_t>& v;
+          ~Reset() { v.reset(); }
+        } reset{history_time_};
+        return run(tree->statement(0));
       }
       return run(tree->statement(0));
     }

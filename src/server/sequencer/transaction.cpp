@@ -287,6 +287,7 @@ void Executor::commit_block() {
     for (uint64_t id : diff.changed) cs_.catalog.replace_committed(id, *block->catalog->find(id));  // maybe renamed
     if (block->catalog->roles_changed()) cs_.catalog.restore_roles(block->catalog->roles());
   }
+  cs_.apply_history_windows();  // the block's objects' RETAIN HISTORY
   for (auto& [id, d] : staged_) {
     dataflow::consolidate(d);
     const ObjectInfo* t = cs_.catalog.find(id);
