@@ -55,6 +55,11 @@ struct History {
     for (auto it = changes.rbegin(); it != changes.rend() && it->first > t; ++it)
       for (const auto& [row, diff] : it->second) emit(row, -diff);
   }
+  // The kept changes after t, oldest first.
+  void for_each_after(uint64_t t, const std::function<void(uint64_t, const RowDiffs&)>& fn) const {
+    for (const auto& [ts, d] : changes)
+      if (ts > t) fn(ts, d);
+  }
   // Forgets everything (the collection's rows changed shape: ALTER TABLE).
   void reset(uint64_t now) {
     changes.clear();

@@ -51,6 +51,21 @@ out=$(q "SELECT string_agg(a::text, ',' ORDER BY a) FROM h")
 out=$(q "SELECT string_agg(a::text, ',' ORDER BY a) FROM h AS OF AT LEAST $t1")
 [[ "$out" == 2 ]] || fail "h AS OF AT LEAST t1: '$out'"
 
+# SUBSCRIBE AS OF t1: the rows at t1, then each change since, at its time.
+out=$(psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 2>&1 <<SQL
+BEGIN;
+DECLARE c CURSOR FOR SUBSCRIBE h AS OF $t1;
+FETCH ALL c WITH (timeout = '0s');
+COMMIT;
+SQL
+)
+first=$(head -1 <<<"$out")
+[[ "$first" == "$t1 1 1" ]] || fail "SUBSCRIBE h AS OF t1 starts with '$first' (all: $out)"
+rest=$(tail -n +2 <<<"$out" | awk '{print $2, $3}' | tr '\n' ';')
+[[ "$rest" == "1 2;-1 1;" ]] || fail "SUBSCRIBE h AS OF t1 then gives '$rest' (all: $out)"
+out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -c "BEGIN" -c "DECLARE c CURSOR FOR SUBSCRIBE plain AS OF $t1" 2>&1)
+[[ "$out" == *"is not valid for all inputs"* ]] || fail "SUBSCRIBE plain AS OF t1: '$out'"
+
 # 2. The materialized view and the indexed view (their table keeps no history).
 out=$(q "SELECT c || ',' || s FROM mv AS OF $t1")
 [[ "$out" == 1,10 ]] || fail "mv AS OF t1: '$out'"
@@ -60,6 +75,16 @@ out=$(q "SELECT string_agg(d::text, ',' ORDER BY d) FROM v AS OF $t1")
 [[ "$out" == 20 ]] || fail "v AS OF t1: '$out'"
 out=$(q "SELECT string_agg(d::text, ',' ORDER BY d) FROM v AS OF $t2")
 [[ "$out" == 40,60 ]] || fail "v AS OF t2: '$out'"
+out=$(psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 2>&1 <<SQL
+BEGIN;
+DECLARE c CURSOR FOR SUBSCRIBE mv AS OF $t1;
+FETCH ALL c WITH (timeout = '0s');
+COMMIT;
+SQL
+)
+[[ "$(head -1 <<<"$out")" == "$t1 1 1 10" ]] || fail "SUBSCRIBE mv AS OF t1: '$out'"
+sum=$(awk '{n[$3 " " $4] += $2} END {for (k in n) if (n[k] != 0) print k, n[k]}' <<<"$out" | sort | tr '\n' ';')
+[[ "$sum" == "2 50 1;" ]] || fail "SUBSCRIBE mv AS OF t1 adds up to '$sum': '$out'"
 out=$(q "SELECT count(*) FROM h, v AS OF $t2")
 [[ "$out" == 4 ]] || fail "h x v AS OF t2: '$out'"
 

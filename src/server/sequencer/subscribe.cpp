@@ -49,10 +49,17 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   }
   if (as_of) wait_for_time(*as_of);
   DdlLock lock(cs_);
-  if (as_of && *as_of < cs_.now_ts)
+  // AS OF a past time: the snapshot at that time and the changes since, from the subscribed
+  // object's kept history (RETAIN HISTORY, server/history.hpp).
+  std::optional<uint64_t> past;
+  if (as_of && *as_of < cs_.now_ts) past = *as_of;
+  auto refuse_past = [&](uint64_t valid_from) {
     throw SqlError(sqlstate::kInvalidParameterValue,
-                   "Timestamp (" + std::to_string(*as_of) + ") is not valid for all inputs: [" + std::to_string(cs_.now_ts) + "]")
-        .with_detail("Freshet keeps no history before the current time; use a later AS OF or none.");
+                   "Timestamp (" + std::to_string(*past) + ") is not valid for all inputs: [" + std::to_string(valid_from) + "]")
+        .with_detail("A SUBSCRIBE AS OF a past time reads the history its table, indexed view or materialized view keeps (WITH "
+                     "(RETAIN HISTORY FOR ...)); this one keeps none that far back.");
+  };
+  std::vector<std::pair<uint64_t, RowDiffs>> later;  // kept changes after the past time
   std::vector<Column> cols;
   cols.push_back({"mz_timestamp", Type(TypeId::kNumeric)});
   if (st.progress) cols.push_back({"mz_progressed", Type(TypeId::kBool)});
@@ -66,10 +73,25 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   if (obj && obj->kind == ObjectKind::kTable) {
     source_id = obj->id;
     cs_.published_rows(obj->id, *catalog_->table_data(obj->id), [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
+    if (past) {
+      auto h = cs_.table_history.find(obj->id);
+      if (h == cs_.table_history.end() || !h->second.covers(*past, cs_.now_ts))
+        refuse_past(h == cs_.table_history.end() ? cs_.now_ts.load() : h->second.valid_from(cs_.now_ts));
+      h->second.rewind(*past, [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
+      h->second.for_each_after(*past, [&](uint64_t ts, const RowDiffs& d) { later.emplace_back(ts, d); });
+    }
   } else if (obj && cs_.find_maintained(obj->id)) {
     source_id = obj->id;
-    cs_.read_maintained(obj->id)->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
+    Maintained* m = cs_.read_maintained(obj->id);
+    std::shared_lock sl(m->state_mu);
+    m->for_each([&](RowRef r, int64_t n) { initial.push_back({Row(std::string(r.bytes())), n}); });
+    if (past) {
+      if (!m->history.covers(*past, cs_.now_ts)) refuse_past(m->history.window_ms ? m->history.valid_from(cs_.now_ts) : cs_.now_ts.load());
+      m->history.rewind(*past, [&](const Row& r, int64_t n) { initial.push_back({r, n}); });
+      m->history.for_each_after(*past, [&](uint64_t ts, const RowDiffs& d) { later.emplace_back(ts, d); });
+    }
   } else {
+    if (past) refuse_past(cs_.now_ts);  // a query's or a view's own dataflow keeps no history
     dataflow::RelExpr plan;
     std::string name;
     if (obj) {
@@ -95,7 +117,9 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   std::vector<Column> data;
   subscribed_columns(st, obj, data);
   SubscribeOutput output = plan_subscribe_output(st, data, cols);
-  if (st.snapshot && !initial.empty()) q->push(cs_.now_ts, initial);
+  if (past) dataflow::consolidate(initial);  // the rows at the past time
+  if (st.snapshot && !initial.empty()) q->push(past.value_or(cs_.now_ts), initial);
+  for (const auto& [ts, d] : later) q->push(ts, d);
   q->advance(cs_.now_ts);
   cs_.add_subscriber(source_id, q);
   return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled, std::move(output));
