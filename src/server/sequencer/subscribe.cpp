@@ -170,6 +170,11 @@ std::unique_ptr<Execution> Executor::show_create(const sql::StreamingStatement& 
 std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
   if (st.what.rfind("create ", 0) == 0) return show_create(st);
   std::shared_lock lock(cs_.mu);
+  // Materialize lists a schema's objects: without FROM, the current schema's, and there must be
+  // one (its schemas.slt: SHOW SOURCES / SINKS / INDEXES with no schema of the search path).
+  // Freshet lists every schema's, but refuses the same way.
+  if (st.object.empty() && st.what != "clusters" && catalog_->creation_schema(role_name_).empty())
+    throw SqlError(sqlstate::kInvalidSchemaName, "no valid schema selected");
   std::vector<Row> rows;
   std::vector<Column> cols;
   auto add = [&](std::vector<Datum> ds) { rows.push_back(Row::pack(ds)); };
