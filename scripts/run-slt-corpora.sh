@@ -7,6 +7,9 @@
 #                                            than its baseline or any file has more wrong-rows
 #                                            records than its baseline
 #                                            (test/slt-corpora/materialize.baseline).
+#                                            A file's `reset-server` replaces its Freshet by
+#                                            a fresh one (scripts/slt-fresh-server.sh), as
+#                                            Materialize's runner starts a new server.
 #   scripts/run-slt-corpora.sh sqlite        the SQLite random/ + index/ sample, each file once
 #                                            against PostgreSQL 15 and once against a fresh
 #                                            Freshet; fails when Freshet passes fewer records
