@@ -7,6 +7,9 @@
 #                                            than its baseline or any file has more wrong-rows
 #                                            records than its baseline
 #                                            (test/slt-corpora/materialize.baseline).
+#                                            A file's `reset-server` replaces its Freshet by
+#                                            a fresh one (scripts/slt-fresh-server.sh), as
+#                                            Materialize's runner starts a new server.
 #   scripts/run-slt-corpora.sh sqlite        the SQLite random/ + index/ sample, each file once
 #                                            against PostgreSQL 15 and once against a fresh
 #                                            Freshet; fails when Freshet passes fewer records
@@ -57,10 +60,17 @@ with_freshet() {
     source test/e2e/lib.sh
     start_freshet >/dev/null 2>&1 || { echo "START-FAILED"; exit 0; }
     marker="$FRESHET_DATA_DIR/rss-cap"
-    ( while kill -0 "$FRESHET_PID" 2>/dev/null; do
-        rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$FRESHET_PID/status" 2>/dev/null)
+    # The server's pid, in a file: scripts/slt-fresh-server.sh (Materialize's reset-server)
+    # replaces the server by a fresh one while the runner runs.
+    export FRESHET_PID_FILE="$FRESHET_DATA_DIR/pid" FRESHET_BIN
+    echo "$FRESHET_PID" >"$FRESHET_PID_FILE"
+    running="$FRESHET_DATA_DIR/running"
+    touch "$running"
+    ( while [[ -e "$running" ]]; do
+        pid=$(cat "$FRESHET_PID_FILE" 2>/dev/null)
+        rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
         if [[ -n "$rss" ]] && ((rss > SLT_RSS_CAP_MB * 1024)); then
-          echo "$((rss / 1024))" >"$marker"; kill -9 "$FRESHET_PID" 2>/dev/null; break
+          echo "$((rss / 1024))" >"$marker"; kill -9 "$pid" 2>/dev/null; break
         fi
         sleep 0.5
       done ) &
@@ -70,6 +80,8 @@ with_freshet() {
     for a in "$@"; do [[ "$a" == @FRESHET_PID@ ]] && args+=("$FRESHET_PID") || args+=("$a"); done
     timeout "$SLT_FILE_TIMEOUT_S" "${args[@]}" --port "$FRESHET_PORT" >"$log" 2>&1
     rc=$?
+    rm -f "$running"
+    FRESHET_PID=$(cat "$FRESHET_PID_FILE")
     if [[ -s "$marker" ]]; then echo "RSS-CAP($(cat "$marker") MB)"
     elif ((rc == 124)); then echo "TIMEOUT(${SLT_FILE_TIMEOUT_S} s)"
     elif ! freshet_alive; then echo "CRASH"; tail -n 20 "$FRESHET_LOG" >>"$log"; fi
@@ -118,7 +130,7 @@ run_materialize() {
   while read -r f; do
     local log="$OUT/mz-${f%.slt}.log"
     note=$(with_freshet "$log" "$SLT" --dialect materialize --host 127.0.0.1 --user freshet \
-      --db freshet --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 1000 \
+      --reset-command "bash $ROOT/scripts/slt-fresh-server.sh" --db freshet --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 1000 \
       --records-out "$rec" "$dir/$f")
     local cls
     cls=$(grep -E "^  classes " "$log" | tail -1)

@@ -71,6 +71,10 @@ struct EvalContext {
   // means current_user.
   std::string_view session_user;
   std::string_view current_database = "freshet";
+  // The session's search path as current_schema() / current_schemas() see it: the schemas of
+  // its search_path setting that exist, in order (`$user` as the user's schema when there is
+  // one). Null outside a session's statement: then the default path, `public`.
+  const std::vector<std::string>* search_path = nullptr;
   // The catalog, for the reg* types and catalog functions; may be null (see CatalogAccess).
   std::shared_ptr<const CatalogAccess> catalog;
   // The client session's backend pid (BackendKeyData; pg_backend_pid()) and how to signal

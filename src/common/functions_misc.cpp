@@ -1,5 +1,6 @@
 // uuid, jsonb and the catalog-free pg_catalog functions that psql and drivers call.
 
+#include <algorithm>
 #include <cstring>
 
 #include <openssl/evp.h>
@@ -308,9 +309,26 @@ Datum c_current_user(Args, EvalContext& ctx) { return text_result(ctx, ctx.curre
 Datum c_session_user(Args, EvalContext& ctx) {
   return text_result(ctx, ctx.session_user.empty() ? ctx.current_user : ctx.session_user);
 }
-Datum c_current_schema(Args, EvalContext& ctx) { return text_result(ctx, "public"); }
+// As PostgreSQL: current_schema() is the first schema of the path that exists (NULL when none
+// does); current_schemas(true) puts the implicitly searched pg_catalog first when the path
+// does not name it. (Materialize lists mz_catalog too; Freshet's mz_catalog relations live in
+// pg_catalog.)
+const std::vector<std::string>& effective_search_path(const EvalContext& ctx) {
+  static const std::vector<std::string> kDefault = {"public"};
+  return ctx.search_path != nullptr ? *ctx.search_path : kDefault;
+}
+Datum c_current_schema(Args, EvalContext& ctx) {
+  const auto& path = effective_search_path(ctx);
+  return path.empty() ? Datum::null() : text_result(ctx, path.front());
+}
 Datum c_current_schemas(Args a, EvalContext& ctx) {
-  return text_result(ctx, a[0].as_bool() ? "{pg_catalog,public}" : "{public}");
+  const auto& path = effective_search_path(ctx);
+  std::vector<std::optional<std::string>> names;
+  if (a[0].as_bool() && std::find(path.begin(), path.end(), "pg_catalog") == path.end()) names.emplace_back("pg_catalog");
+  for (const auto& s : path) names.emplace_back(s);
+  std::string out;
+  format_array_literal(names, out);
+  return text_result(ctx, out);
 }
 Datum c_backend_pid(Args, EvalContext& ctx) {
   return Datum::from_int(ctx.backend_pid != 0 ? ctx.backend_pid : static_cast<int64_t>(getpid()));

@@ -24,6 +24,8 @@ std::unique_ptr<Catalog> Catalog::copy_for_block(Catalog& base) const {
   c->system_views_ = system_views_;
   c->next_id_ = next_id_;
   c->next_oid_ = next_oid_;
+  c->next_mz_schema_id_ = next_mz_schema_id_;
+  c->next_mz_database_id_ = next_mz_database_id_;
   c->roles_ = roles_;
   c->roles_changed_ = roles_changed_;
   c->roles_version_ = roles_version_;
@@ -116,6 +118,7 @@ void Catalog::restore_roles(RoleState rs) {
 sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_t>& deps) {
   if (obj.id >= next_id_) next_id_ = obj.id + 1;
   if (obj.oid >= next_oid_) next_oid_ = obj.oid + 1;
+  assign_mz_ids(obj);
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;
   by_name_[name_key(ref)] = ref.id;
@@ -124,6 +127,25 @@ sql::ObjectInfo& Catalog::restore(sql::ObjectInfo obj, const std::vector<uint64_
   stored_[ref.id] = ref;
   objects_[ref.id] = std::move(p);
   return ref;
+}
+
+void Catalog::assign_mz_ids(sql::ObjectInfo& o) {
+  // A block's catalog numbers from its base, like ids: a number is never given twice, even
+  // when the block rolls back (Materialize's allocator does not go back either).
+  Catalog& c = base_ != nullptr ? *base_ : *this;
+  auto next = [](uint64_t& counter, uint64_t& field) {
+    if (field == 0) field = counter++;
+    else if (field >= counter) counter = field + 1;
+  };
+  if (o.kind == sql::ObjectKind::kSchema) next(c.next_mz_schema_id_, o.mz_id);
+  if (o.kind == sql::ObjectKind::kDatabase) {
+    next(c.next_mz_database_id_, o.mz_id);
+    next(c.next_mz_schema_id_, o.mz_public_id);  // Materialize's CREATE DATABASE makes its public schema
+  }
+  if (base_ != nullptr) {
+    next_mz_schema_id_ = c.next_mz_schema_id_;
+    next_mz_database_id_ = c.next_mz_database_id_;
+  }
 }
 
 void Catalog::updated(uint64_t id) {
@@ -369,6 +391,12 @@ const sql::ObjectInfo* Catalog::lookup(std::string_view schema, std::string_view
   };
   if (!schema.empty()) {
     if (schema == "pg_catalog" || schema == "information_schema") return find_system(schema);
+    // Materialize's relations (mz_catalog_views.cpp) live in pg_catalog so that they are found
+    // unqualified; `mz_catalog.mz_schemas` names them too.
+    if (schema == "mz_catalog") {
+      const sql::ObjectInfo* v = find_system("pg_catalog");
+      return v != nullptr && v->name.rfind("mz_", 0) == 0 ? v : nullptr;
+    }
     return find_user(schema);
   }
   // search_path: pg_catalog is searched first for its own names, as PostgreSQL does.
@@ -401,6 +429,7 @@ sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
   }
   if (!keep_id) obj.id = allocate_id();
   obj.oid = base_ != nullptr ? base_->next_oid_++ : next_oid_++;
+  assign_mz_ids(obj);
   auto p = std::make_unique<sql::ObjectInfo>(std::move(obj));
   auto& ref = *p;
   by_name_[name_key(ref)] = ref.id;

@@ -285,6 +285,7 @@ class Catalog : public sql::CatalogView {
   static constexpr uint32_t kPgCatalogNamespaceOid = 11;
   static constexpr uint32_t kInformationSchemaNamespaceOid = 13000;
   static constexpr uint32_t kDatabaseOid = 16384 - 1;
+  static constexpr uint64_t kFirstMzSchemaId = 9;
   static constexpr const char* kDefaultDatabase = "freshet";
   static uint32_t namespace_oid(const std::string& schema);
 
@@ -319,6 +320,12 @@ class Catalog : public sql::CatalogView {
   bool roles_changed_ = false;  // a block's copy: changed by the block
   uint64_t roles_version_ = 0;  // the shared catalog's count; a block's copy: the count at its start
   uint64_t next_id_ = kFirstUserId;
+  // Materialize's per-kind counters (ObjectInfo::mz_id): its schemas s1..s8 and u3 (public)
+  // are built in, so user schemas start at u9; its database materialize is u1.
+  uint64_t next_mz_schema_id_ = kFirstMzSchemaId;
+  uint64_t next_mz_database_id_ = 2;
+  // Numbers a kSchema / kDatabase object that has none (new, or stored before mz_id existed).
+  void assign_mz_ids(sql::ObjectInfo& o);
   uint32_t next_oid_ = kFirstUserOid + 1;
   // A private catalog's real one (copy_for_block); null for the real catalog.
   Catalog* base_ = nullptr;

@@ -53,6 +53,8 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const 
               {"deps", deps}};
   if (o.owner != 0) j["owner"] = o.owner;
   if (o.retain_history_ms != 0) j["retain_history_ms"] = o.retain_history_ms;
+  if (o.mz_id != 0) j["mz_id"] = o.mz_id;
+  if (o.mz_public_id != 0) j["mz_public_id"] = o.mz_public_id;
   if (o.acl) {
     json acl = json::array();
     for (const auto& i : *o.acl) acl.push_back({i.grantee, i.grantor, i.privs, i.grant_options});
@@ -104,6 +106,9 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const Secr
   deps = j.at("deps").get<std::vector<uint64_t>>();
   o.retain_history_ms = j.value("retain_history_ms", uint64_t{0});
   o.owner = j.value("owner", 0u);  // absent before owners: the bootstrap role's
+  // Absent in catalogs written before mz_schemas: Catalog::restore numbers them in id order.
+  o.mz_id = j.value("mz_id", uint64_t{0});
+  o.mz_public_id = j.value("mz_public_id", uint64_t{0});
   if (j.contains("acl")) {
     o.acl.emplace();
     for (const auto& e : j.at("acl"))

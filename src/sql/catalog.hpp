@@ -72,6 +72,12 @@ struct ObjectInfo {
   // ACL; nullopt until the first GRANT/REVOKE (the default: the owner has every privilege).
   uint32_t owner = 0;
   std::optional<std::vector<AclItem>> acl;
+  // kSchema, kDatabase: Materialize's number for it (mz_schemas.id / mz_databases.id `u<n>`),
+  // from a counter per kind that never goes back (Catalog::add); kept across renames and SWAP.
+  // kDatabase: also the number its own `public` schema takes in Materialize (mz_public_id), so
+  // that the schemas created after it are numbered as Materialize numbers them.
+  uint64_t mz_id = 0;
+  uint64_t mz_public_id = 0;
 };
 
 class CatalogView {

@@ -704,6 +704,24 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     static const char* kWhat[] = {"views", "indexes", "objects", "sources", "tables", "sinks", "connections", "secrets", "clusters", "columns"};
     p.accept("show");
     st.kind = StreamingStatement::Kind::kShow;
+    // Materialize's SHOW CREATE VIEW | MATERIALIZED VIEW | TABLE | INDEX name: what = "create
+    // view" ..., object = the name as written, qualified parts joined by '.'.
+    if (p.is("create")) {
+      p.accept("create");
+      if (p.is("materialized") && p.is("view", 1)) {
+        p.accept("materialized");
+        p.accept("view");
+        st.what = "create materialized view";
+      } else if (p.is("view") || p.is("table") || p.is("index")) {
+        st.what = "create " + p.name();
+      } else {
+        return std::nullopt;
+      }
+      st.object = p.name();
+      while (p.accept_punct('.')) st.object += "." + p.name();
+      if (!p.at_end()) p.fail("unexpected token in SHOW CREATE");
+      return st;
+    }
     if (p.is("materialized") && p.is("views", 1)) {
       p.accept("materialized");
       p.accept("views");

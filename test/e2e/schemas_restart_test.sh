@@ -3,7 +3,9 @@
 # kill -9): tables keep their rows, a view and a materialized view created under another
 # search_path keep resolving their names with it, an index on the view is rebuilt; a schema
 # created and rolled back in a block stays absent; DROP SCHEMA ... CASCADE after the restart
-# removes everything for good. The SQL behaviour itself is test/sql/schemas.slt.
+# removes everything for good. Materialize's ids of schemas and databases (mz_schemas,
+# mz_databases) stay the same through a rename and the restarts. The SQL behaviour itself is
+# test/sql/schemas.slt and test/sql/materialize_dialect/mz_schemas.slt.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 NAME=schemas_restart
@@ -36,6 +38,8 @@ BEGIN;
 CREATE SCHEMA gone;
 CREATE TABLE gone.t (x int);
 ROLLBACK;
+CREATE SCHEMA ren;
+ALTER SCHEMA ren RENAME TO renamed;
 SQL
 ) || fail "setup: $out"
 
@@ -52,6 +56,11 @@ for how in TERM KILL; do
   [[ "$out" == 1 ]] || fail "after SIG$how: database rdb missing"
   out=$(q "SELECT schemaname FROM pg_indexes WHERE indexname = 'rv_idx'")
   [[ "$out" == rs ]] || fail "after SIG$how: index rv_idx in '$out'"
+  # rs u9, rdb's own public schema u10, gone (rolled back) u11, ren u12.
+  out=$(q "SELECT string_agg(name || '=' || id, ',' ORDER BY name) FROM mz_schemas WHERE id LIKE 'u%'")
+  [[ "$out" == "public=u3,renamed=u12,rs=u9" ]] || fail "after SIG$how: mz_schemas has '$out'"
+  out=$(q "SELECT string_agg(name || '=' || id, ',' ORDER BY name) FROM mz_databases")
+  [[ "$out" == "freshet=u1,rdb=u2" ]] || fail "after SIG$how: mz_databases has '$out'"
   out=$(q "INSERT INTO rs.t VALUES ($n)") || fail "after SIG$how: insert: $out"
   n=$((n + 1))
 done
@@ -60,6 +69,9 @@ out=$(q "SELECT s FROM rs.rv")
 out=$(q "DROP SCHEMA rs") && fail "DROP SCHEMA without CASCADE accepted"
 out=$(q "DROP SCHEMA rs CASCADE") || fail "drop schema cascade: $out"
 out=$(q "DROP DATABASE rdb") || fail "drop database: $out"
+out=$(q "CREATE SCHEMA later") || fail "create schema later: $out"
+out=$(q "SELECT id FROM mz_schemas WHERE name = 'later'")
+[[ "$out" == u13 ]] || fail "a schema created after the restarts is '$out', not u13"
 restart TERM
 out=$(q "SELECT count(*) FROM pg_class WHERE relname IN ('rv', 'rmv', 'rv_idx')")
 [[ "$out" == 0 ]] || fail "after DROP SCHEMA CASCADE and a restart: $out objects left"

@@ -1346,6 +1346,13 @@ class MzRunner {
   void reset_server() {
     conns_.clear();
     std::string err;
+    if (!opt_.reset_command.empty()) {
+      main_->close();
+      int rc = std::system(opt_.reset_command.c_str());
+      if (rc != 0) std::cout << "reset-server: the reset command failed (status " << rc << ")\n";
+      main_->open(&err);
+      return;
+    }
     if (!main_->is_open() && !main_->open(&err)) return;
     main_->exec("ROLLBACK", false);
     Exec e = main_->exec(

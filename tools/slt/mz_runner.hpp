@@ -29,6 +29,10 @@ struct MzOptions {
   // Appends one line per record to this file:
   // `file<TAB>line<TAB>class<TAB>result signature<TAB>detail<TAB>sql`.
   std::string records_out;
+  // `reset-server` runs this shell command (when set) to replace the server by a fresh one on
+  // the same port, as Materialize's runner starts a new server with an empty catalog; without
+  // it, reset-server drops the user's tables and views only.
+  std::string reset_command;
   std::vector<std::string> files;
 };
 

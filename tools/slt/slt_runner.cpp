@@ -873,6 +873,7 @@ void usage() {
                "                  [--fresh-db-per-file] [--stop-on-fail] [--verbose]\n"
                "                  [--timeout-ms N] [--show-failures N] [--rewrite]\n"
                "                  [--dialect sqlite|materialize] [--records-out FILE]\n"
+               "                  [--reset-command CMD]  (materialize: what reset-server runs)\n"
                "                  [--server-pid PID] [--max-query-ms N] [--max-query-mb N] [--query-stats-out FILE] FILES...\n";
 }
 
@@ -884,6 +885,7 @@ int main(int argc, char** argv) {
   Options opt;
   std::string dialect = "sqlite";
   std::string records_out;
+  std::string reset_command;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto need = [&](const char* name) -> std::string {
@@ -907,6 +909,7 @@ int main(int argc, char** argv) {
     else if (a == "--rewrite") opt.rewrite = true;
     else if (a == "--dialect") dialect = need("--dialect");
     else if (a == "--records-out") records_out = need("--records-out");
+    else if (a == "--reset-command") reset_command = need("--reset-command");
     else if (a == "--no-cleanup") opt.no_cleanup = true;
     else if (a == "--server-pid") opt.server_pid = std::atoi(need("--server-pid").c_str());
     else if (a == "--max-query-ms") opt.max_query_ms = std::atol(need("--max-query-ms").c_str());
@@ -939,6 +942,7 @@ int main(int argc, char** argv) {
     mz.failures_shown_max = opt.failures_shown_max;
     mz.verbose = opt.verbose;
     mz.records_out = records_out;
+    mz.reset_command = reset_command;
     mz.files = opt.files;
     return run_materialize(mz);
   }

@@ -256,6 +256,13 @@ class Executor {
     ctx_.current_user = role_name_;
     ctx_.session_user = session_user_;
     ctx_.current_database = st_.options.database;
+    for (const auto& schema : session_search_path(st_)) {
+      std::string name = schema == "$user" ? role_name_ : schema;
+      if (catalog_->schema_exists(name) &&
+          std::find(existing_search_path_.begin(), existing_search_path_.end(), name) == existing_search_path_.end())
+        existing_search_path_.push_back(std::move(name));
+    }
+    ctx_.search_path = &existing_search_path_;
     ctx_.catalog = sql::catalog_access(*catalog_);  // reg* types and pg_get_*def read the catalog
     ctx_.backend_pid = st_.backend_pid;
     if (st_.signal_backend) ctx_.signal_backend = &st_.signal_backend;
@@ -440,6 +447,8 @@ class Executor {
   void rewrite_point_lookups(dataflow::RelExpr& plan);
   std::unique_ptr<Execution> subscribe(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> show(const sql::StreamingStatement& st);
+  // Materialize's SHOW CREATE VIEW | MATERIALIZED VIEW | TABLE | INDEX (subscribe.cpp).
+  std::unique_ptr<Execution> show_create(const sql::StreamingStatement& st);
   void subscribed_columns(const sql::StreamingStatement& st, const ObjectInfo* obj, std::vector<Column>& cols);
   // FETCH ... WITH (timeout = $n): the parameter as an interval, a number of seconds or a
   // string such as '1s' / '500ms'.
@@ -505,6 +514,8 @@ class Executor {
   void history_rows(uint64_t id, const std::function<void(const Row&, int64_t)>& emit);
   // Unqualified names resolve in the session's search_path while the executor lives.
   Catalog::SearchPathScope search_path_;
+  // The schemas of the search path that exist (EvalContext::search_path).
+  std::vector<std::string> existing_search_path_;
   static std::vector<std::string> session_search_path(const Session::State& st) {
     auto it = st.settings.find("search_path");
     return it == st.settings.end() ? std::vector<std::string>{"public"} : Catalog::parse_search_path(it->second);

@@ -1,5 +1,6 @@
 // SET, RESET, SHOW.
 #include "server/sequencer/executor.hpp"
+#include "sql/catalog_access.hpp"
 
 namespace freshet::server {
 
@@ -55,6 +56,10 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
                  a->type_cast->arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
         part = a->type_cast->arg->a_const->sval->sval;
       }
+      // search_path is a list of names (PostgreSQL's GUC_LIST_QUOTE): each element is kept
+      // as quote_ident gives it, so that `'ba r', foo` reads back as `"ba r", foo` and a name
+      // with a comma or capitals stays one name (Catalog::parse_search_path).
+      if (name == "search_path") part = sql::quote_identifier(part);
       value += (i ? ", " : "") + part;
     }
   }

@@ -1,5 +1,6 @@
 // SUBSCRIBE and SHOW of Materialize's statements.
 #include "server/sequencer/executor.hpp"
+#include "sql/catalog_access.hpp"
 #include "server/sequencer/subscribe_execution.hpp"
 
 namespace freshet::server {
@@ -125,8 +126,79 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled, std::move(output));
 }
 
-std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
+// name and create_sql, as Materialize's SHOW CREATE: the object's fully qualified name
+// (database.schema.name) and a CREATE statement for it with that name. Freshet keeps a view's
+// query as it was written (its own names unqualified), not Materialize's normalized text, so
+// create_sql is `CREATE VIEW db.schema.v AS <the query as written>;`; a table's columns are
+// listed with their types, NOT NULL, DEFAULT and keys; an index's key columns by name.
+std::unique_ptr<Execution> Executor::show_create(const sql::StreamingStatement& st) {
   std::shared_lock lock(cs_.mu);
+  std::vector<std::string> parts;
+  for (size_t at = 0;;) {
+    size_t dot = st.object.find('.', at);
+    parts.push_back(st.object.substr(at, dot == std::string::npos ? std::string::npos : dot - at));
+    if (dot == std::string::npos) break;
+    at = dot + 1;
+  }
+  if (parts.size() > 3) throw SqlError(sqlstate::kSyntaxError, "improper qualified name (too many dotted names): " + st.object);
+  if (parts.size() == 3 && !catalog_->is_current_database(parts[0]))
+    throw SqlError(sqlstate::kFeatureNotSupported, "cross-database references are not implemented: \"" + st.object + "\"");
+  const ObjectInfo* o = catalog_->lookup(parts.size() >= 2 ? parts[parts.size() - 2] : "", parts.back());
+  const std::string what = st.what.substr(std::string("create ").size());
+  ObjectKind want = what == "view" ? ObjectKind::kView
+                    : what == "materialized view" ? ObjectKind::kMaterializedView
+                    : what == "table" ? ObjectKind::kTable : ObjectKind::kIndex;
+  if (o == nullptr) throw SqlError(sqlstate::kUndefinedTable, "unknown catalog item '" + st.object + "'");
+  if (o->kind != want) throw SqlError(sqlstate::kWrongObjectType, st.object + " is not a " + what);
+  auto qualified = [&](const ObjectInfo& x) {
+    return sql::quote_identifier(std::string(Catalog::current_database())) + "." + sql::quote_identifier(x.schema) + "." +
+           sql::quote_identifier(x.name);
+  };
+  std::string sql;
+  if (want == ObjectKind::kView || want == ObjectKind::kMaterializedView) {
+    sql = std::string(want == ObjectKind::kView ? "CREATE VIEW " : "CREATE MATERIALIZED VIEW ") + qualified(*o) + " AS " +
+          o->definition_sql;
+    while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) sql.pop_back();
+  } else if (want == ObjectKind::kTable) {
+    sql = "CREATE TABLE " + qualified(*o) + " (";
+    auto names = [&](const std::vector<uint32_t>& cols) {
+      std::string out;
+      for (size_t k = 0; k < cols.size(); ++k) out += (k ? ", " : "") + sql::quote_identifier(o->columns[cols[k]].name);
+      return out;
+    };
+    for (size_t k = 0; k < o->columns.size(); ++k) {
+      const auto& c = o->columns[k];
+      sql += (k ? ", " : "") + sql::quote_identifier(c.name) + " " + type_name(c.type);
+      if (!c.nullable) sql += " NOT NULL";
+      if (c.default_sql) sql += " DEFAULT " + *c.default_sql;
+    }
+    if (!o->primary_key.empty()) sql += ", PRIMARY KEY (" + names(o->primary_key) + ")";
+    for (const auto& u : o->unique_keys) sql += ", UNIQUE (" + names(u) + ")";
+    sql += ")";
+  } else {
+    const ObjectInfo* on = catalog_->find(o->index_on);
+    if (on == nullptr) throw SqlError(sqlstate::kUndefinedTable, "the indexed object is gone");
+    sql = std::string(o->index_unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") + sql::quote_identifier(o->name) + " ON " +
+          qualified(*on) + " (";
+    for (size_t k = 0; k < o->columns.size(); ++k) sql += (k ? ", " : "") + sql::quote_identifier(o->columns[k].name);
+    sql += ")";
+  }
+  sql += ";";
+  std::vector<Column> cols = {{"name", Type(TypeId::kText)}, {"create_sql", Type(TypeId::kText)}};
+  std::string name = qualified(*o);
+  std::vector<Row> rows;
+  rows.push_back(Row::pack(std::vector<Datum>{Datum::from_string(name), Datum::from_string(sql)}));
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
+}
+
+std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
+  if (st.what.rfind("create ", 0) == 0) return show_create(st);
+  std::shared_lock lock(cs_.mu);
+  // Materialize lists a schema's objects: without FROM, the current schema's, and there must be
+  // one (its schemas.slt: SHOW SOURCES / SINKS / INDEXES with no schema of the search path).
+  // Freshet lists every schema's, but refuses the same way.
+  if (st.object.empty() && st.what != "clusters" && catalog_->creation_schema(role_name_).empty())
+    throw SqlError(sqlstate::kInvalidSchemaName, "no valid schema selected");
   std::vector<Row> rows;
   std::vector<Column> cols;
   auto add = [&](std::vector<Datum> ds) { rows.push_back(Row::pack(ds)); };

@@ -1,0 +1,1 @@
+SELECT datediff('day', now(), now() + interval '1 day')
