@@ -1,4 +1,5 @@
 #include "common/format.hpp"
+#include "common/unsigned_int.hpp"
 #include "common/timezone.hpp"
 
 #include <algorithm>
@@ -1979,6 +1980,14 @@ void format_datum(const Datum& d, Type t, std::string& out) {
     case TypeId::kNumeric:
       out += numeric_to_string(d.as_numeric());
       return;
+    case TypeId::kUInt2:
+    case TypeId::kUInt4:
+    case TypeId::kUInt8: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, uint_value(d, t.id));
+      out.append(buf, r.ptr);
+      return;
+    }
     case TypeId::kFloat4:
       format_float4(static_cast<float>(d.as_float()), out);
       return;
@@ -2095,6 +2104,10 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
     }
     case TypeId::kNumeric:
       return Datum::from_numeric(numeric_apply_typmod(numeric_parse(text), t.typmod));
+    case TypeId::kUInt2:
+    case TypeId::kUInt4:
+    case TypeId::kUInt8:
+      return uint_datum(parse_unsigned(text, t.id), t.id);
     case TypeId::kFloat4:
       return Datum::from_float(parse_float(text, true));
     case TypeId::kFloat8:

@@ -590,6 +590,7 @@ struct RegistryIndex {
     fn::register_to_jsonb_functions(registry);
     fn::register_bytea_functions(registry);
     fn::register_range_functions(registry);
+    fn::register_unsigned_functions(registry);
     for (const FunctionImpl& f : registry.impls) {
       if (is_operator_name(f.name)) {
         (f.arg_types.size() == 1 ? unary_ops : binary_ops)[f.name].push_back(&f);
@@ -654,6 +655,7 @@ int numeric_rank(TypeId t) {
 // The pg_cast context of a cast, or nullopt when pg_cast has none (I/O conversion casts are
 // handled by the caller).
 std::optional<CastContext> pg_cast_context(TypeId from, TypeId to) {
+  if (is_unsigned_type(from) || is_unsigned_type(to)) return fn::unsigned_cast_context(from, to);
   if (is_numeric_family(from) && is_numeric_family(to)) {
     // Widening is implicit; narrowing is assignment. numeric -> float is implicit, float ->
     // numeric assignment.
@@ -907,6 +909,9 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
       return Datum::from_interval(adjust_interval_for_typmod(v.as_interval(), to.typmod));
     return v;
   }
+  // Materialize's unsigned integers (functions_unsigned.cpp).
+  if (is_unsigned_type(f) || is_unsigned_type(t))
+    if (auto d = fn::unsigned_cast(v, from, to)) return *d;
   // Numeric family.
   if (is_numeric_family(f) && is_numeric_family(t)) {
     switch (t) {
@@ -1066,6 +1071,7 @@ bool is_min_max_type(TypeId t) {
     case TypeId::kFloat8: case TypeId::kText: case TypeId::kBpchar: case TypeId::kDate: case TypeId::kTime:
     case TypeId::kTimestamp: case TypeId::kTimestampTz: case TypeId::kInterval: case TypeId::kOid:
     case TypeId::kBytea: case TypeId::kUuid: case TypeId::kTextArray:
+    case TypeId::kUInt2: case TypeId::kUInt4: case TypeId::kUInt8:
       return true;
     default:
       return false;
@@ -1125,6 +1131,17 @@ bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, A
         out.arg_types[0] = TypeId::kInt8;
         out.result_type = sum ? TypeId::kNumeric : TypeId::kNumeric;
         break;
+      // Materialize: sum(uint2), sum(uint4) -> uint8 (summed as int8, dataflow/operators.cpp
+      // checks the uint8 range), sum(uint8) -> numeric, avg -> numeric.
+      case TypeId::kUInt2:
+      case TypeId::kUInt4:
+        out.arg_types[0] = TypeId::kInt8;
+        out.result_type = sum ? TypeId::kUInt8 : TypeId::kNumeric;
+        break;
+      case TypeId::kUInt8:  // avg at Materialize's 38 digits (dataflow/operators.cpp)
+        out.arg_types[0] = sum ? TypeId::kNumeric : TypeId::kUInt8;
+        out.result_type = TypeId::kNumeric;
+        break;
       default:
         no_aggregate(name, arg_types);
     }
@@ -1150,6 +1167,11 @@ bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, A
       case TypeId::kFloat4:
       case TypeId::kFloat8:
         out.result_type = TypeId::kFloat8;
+        break;
+      case TypeId::kUInt2:  // Materialize: numeric, at its 39 digits (dataflow/operators.cpp)
+      case TypeId::kUInt4:
+      case TypeId::kUInt8:
+        out.result_type = TypeId::kNumeric;
         break;
       default:
         no_aggregate(name, arg_types);

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,7 +44,8 @@ void register_to_char_functions(Registry& r);     // to_char.cpp: to_char for da
 void register_timezone_functions(Registry& r);    // functions_timezone.cpp: timezone(zone, ts), date_trunc(.., zone)
 void register_to_jsonb_functions(Registry& r);     // functions_to_jsonb.cpp: to_jsonb(every type), jsonb_build_array
 void register_bytea_functions(Registry& r);
-void register_range_functions(Registry& r);       // functions_range.cpp: tsrange       // functions_bytea.cpp: get_byte, get_bit, convert_from, ...
+void register_range_functions(Registry& r);
+void register_unsigned_functions(Registry& r);    // functions_unsigned.cpp: uint2/uint4/uint8 operators       // functions_range.cpp: tsrange       // functions_bytea.cpp: get_byte, get_bit, convert_from, ...
 
 // The largest text/bytea value a function builds: PostgreSQL's 1 GB field limit (54000).
 inline constexpr size_t kMaxValueBytes = (size_t{1} << 30) - 1;
@@ -68,6 +70,14 @@ inline Datum text_result(EvalContext& ctx, std::string_view s) {
 // The PostgreSQL "out of range" error for an integer type.
 [[noreturn]] void integer_out_of_range(TypeId t);
 int64_t check_int_range(__int128 v, TypeId t);
+
+// Materialize's unsigned integers (functions_unsigned.cpp): pg_cast's context of a cast from
+// or to uint2/uint4/uint8 (nullopt when there is none), and the conversion itself (nullopt
+// when neither side is unsigned or the pair is not handled there).
+std::optional<CastContext> unsigned_cast_context(TypeId from, TypeId to);
+std::optional<Datum> unsigned_cast(const Datum& v, Type from, Type to);
+// A float as Rust's Display prints it: shortest digits, no exponent.
+std::string rust_float_display(double v, bool f32);
 
 // Date/time conversions shared by casts and functions.
 int64_t date_to_timestamp(int32_t days);

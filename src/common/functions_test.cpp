@@ -97,6 +97,56 @@ TEST(FunctionsTest, IntegerArithmetic) {
   EXPECT_EQ(e.op("-", {i4("5")}), "-5");
 }
 
+// Materialize's unsigned integers: expectations from Materialize's
+// test/sqllogictest/unsigned_int.slt (PostgreSQL has no such types).
+TEST(FunctionsTest, UnsignedIntegers) {
+  Eval e;
+  const Type u2 = TypeId::kUInt2, u4 = TypeId::kUInt4, u8 = TypeId::kUInt8;
+  auto a2 = [&](std::string s) { return Arg{std::move(s), u2}; };
+  auto a8 = [&](std::string s) { return Arg{std::move(s), u8}; };
+  // Encoding: uint8 is a scale-0 numeric that keeps all 64 bits and orders by value.
+  Arena arena;
+  Datum max8 = parse_datum("18446744073709551615", u8, arena);
+  EXPECT_EQ(max8.kind(), PhysicalKind::kNumeric);
+  EXPECT_EQ(format_datum(max8, u8), "18446744073709551615");
+  EXPECT_GT(compare_datums(max8, parse_datum("9223372036854775808", u8, arena)), 0);
+  EXPECT_EQ(hash_datum(max8), hash_datum(parse_datum("18446744073709551615", u8, arena)));
+  EXPECT_EQ(format_datum(parse_datum("65535", u2, arena), u2), "65535");
+  EXPECT_EQ(type_name(u4), "uint4");
+  EXPECT_EQ(type_oid(TypeId::kUInt8), 16464u);
+  // Arithmetic and its overflow errors.
+  EXPECT_EQ(e.op("+", {a2("10"), a2("3")}), "13");
+  EXPECT_EQ(e.op("+", {a2("65535"), a2("1")}), "22003 \"65535 + 1\" uint2 out of range");
+  EXPECT_EQ(e.op("-", {a8("45"), a8("50")}), "22003 \"45 - 50\" uint8 out of range");
+  EXPECT_EQ(e.op("*", {a8("18446744073709551615"), a8("2")}), "22003 \"18446744073709551615 * 2\" uint8 out of range");
+  EXPECT_EQ(e.op("*", {a8("4294967295"), a8("2")}), "8589934590");
+  EXPECT_EQ(e.op("/", {a2("20"), a2("0")}), "22012 division by zero");
+  EXPECT_EQ(e.op("%", {a8("13"), a8("5")}), "3");
+  EXPECT_EQ(e.op("~", {a2("42")}), "65493");
+  EXPECT_EQ(e.op("~", {a8("42")}), "18446744073709551573");
+  EXPECT_EQ(e.op("<<", {a8("64"), Arg{"1", u4}}), "128");
+  EXPECT_EQ(e.op("<", {a8("9223372036854775807"), a8("9223372036854775808")}), "t");
+  // Text input.
+  EXPECT_EQ(e.cast("-44", TypeId::kText, u2), "22P02 invalid input syntax for type uint2: invalid digit found in string: \"-44\"");
+  EXPECT_EQ(e.cast("18446744073709551616", TypeId::kText, u8),
+            "22P02 invalid input syntax for type uint8: number too large to fit in target type: \"18446744073709551616\"");
+  // Casts: rounding half away from zero, the rounded value in the error.
+  EXPECT_EQ(e.cast("-666", TypeId::kInt4, u2), "22003 \"-666\" uint2 out of range");
+  EXPECT_EQ(e.cast("65535.4", TypeId::kNumeric, u2), "65535");
+  EXPECT_EQ(e.cast("65535.5", TypeId::kNumeric, u2), "22003 \"65536\" uint2 out of range");
+  EXPECT_EQ(e.cast("18446744073709551615.4", TypeId::kNumeric, u8), "18446744073709551615");
+  EXPECT_EQ(e.cast("18446744073709553664", TypeId::kFloat8, u8), "18446744073709551615");
+  EXPECT_EQ(e.cast("18446744073709553665", TypeId::kFloat8, u8), "22003 \"18446744073709556000\" uint8 out of range");
+  EXPECT_EQ(e.cast("-12", TypeId::kFloat8, u8), "22003 \"-12\" uint8 out of range");
+  EXPECT_EQ(e.cast("2147483648", u4, TypeId::kInt4), "22003 \"2147483648\" integer out of range");
+  EXPECT_EQ(e.cast("9223372036854775808", u8, TypeId::kInt8), "22003 \"9223372036854775808\" bigint out of range");
+  EXPECT_EQ(e.cast("18446744073709551615", u8, TypeId::kNumeric), "18446744073709551615");
+  EXPECT_TRUE(cast_exists(TypeId::kUInt2, TypeId::kInt4, CastContext::kImplicit));
+  EXPECT_FALSE(cast_exists(TypeId::kInt4, TypeId::kUInt2, CastContext::kImplicit));
+  EXPECT_TRUE(cast_exists(TypeId::kInt4, TypeId::kUInt2, CastContext::kAssignment));
+  EXPECT_FALSE(cast_exists(TypeId::kUInt8, TypeId::kInt8, CastContext::kImplicit));
+}
+
 TEST(FunctionsTest, FloatAndNumeric) {
   Eval e;
   EXPECT_EQ(e.op("/", {f8("1"), f8("0")}), "22012 division by zero");

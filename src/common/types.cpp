@@ -65,6 +65,10 @@ constexpr std::array kTypes = {
     // A list goes over the wire as text (oid 25): its text form is the value, and clients that
     // know no list type decode it as a string.
     TypeInfo{TypeId::kList, 25, -1, PhysicalKind::kString, TypeCategory::kUserDefined, false, "list", "list"},
+    // Materialize's OIDs (pgrepr-consts/src/oid.rs) and names; pg_typeof prints uint2, ...
+    TypeInfo{TypeId::kUInt2, 16460, 2, PhysicalKind::kInt, TypeCategory::kNumeric, false, "uint2", "uint2"},
+    TypeInfo{TypeId::kUInt4, 16462, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "uint4", "uint4"},
+    TypeInfo{TypeId::kUInt8, 16464, 8, PhysicalKind::kNumeric, TypeCategory::kNumeric, false, "uint8", "uint8"},
 };
 
 const TypeInfo& info(TypeId id) {
@@ -247,6 +251,10 @@ std::optional<TypeId> sql_type_from_name(std::string_view name) {
   if (name == "string") return TypeId::kText;
   if (name == "double") return TypeId::kFloat8;
   if (name == "bytes") return TypeId::kBytea;
+  // Materialize's unsigned integers (its type reference names these aliases too).
+  if (name == "uint2") return TypeId::kUInt2;
+  if (name == "uint4") return TypeId::kUInt4;
+  if (name == "uint8") return TypeId::kUInt8;
   return std::nullopt;
 }
 

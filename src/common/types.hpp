@@ -65,6 +65,14 @@ enum class TypeId : uint8_t {
   // is valid only in this process: list types are not stored in the catalog (tables refuse list
   // columns; views keep their SQL and are bound again at start-up).
   kList,
+  // Materialize's unsigned integers (its SQL reference, "Unsigned integer types"): uint2 and
+  // uint4 are int64 Datums (PhysicalKind::kInt) in [0, 2^16) / [0, 2^32); uint8 reaches 2^64 - 1,
+  // past int64, so a uint8 is a Numeric of scale 0 (PhysicalKind::kNumeric), which orders,
+  // hashes and encodes by value with no new physical kind. Appended: TypeIds are stored in the
+  // catalog by number.
+  kUInt2,
+  kUInt4,
+  kUInt8,
 };
 
 // How a Datum of a type is represented physically. Several SQL types share one.
@@ -156,6 +164,10 @@ Type list_element_type(Type list);
 
 inline bool is_integer_type(TypeId id) {
   return id == TypeId::kInt2 || id == TypeId::kInt4 || id == TypeId::kInt8;
+}
+// Materialize's uint2, uint4, uint8.
+inline bool is_unsigned_type(TypeId id) {
+  return id == TypeId::kUInt2 || id == TypeId::kUInt4 || id == TypeId::kUInt8;
 }
 inline bool is_string_type(TypeId id) {
   return id == TypeId::kText || id == TypeId::kVarchar || id == TypeId::kBpchar ||

@@ -15,6 +15,7 @@
 #include "dataflow/columns_needed.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
+#include "common/unsigned_int.hpp"
 #include "dataflow/arrangement.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/flat_index.hpp"
@@ -856,7 +857,7 @@ class ReduceOp final : public Operator {
       throw SqlError(sqlstate::kNumericValueOutOfRange, "value out of range: overflow")
           .with_detail("After a retraction the variance of floats beyond 39 significant digits is not kept.");
     Numeric sum, sum2;
-    if (is_integer_type(a.arg.type.id)) {
+    if (is_integer_type(a.arg.type.id) || a.arg.type.id == TypeId::kUInt2 || a.arg.type.id == TypeId::kUInt4) {
       sum = numeric_of_int128(vs.isum);
       sum2 = numeric_of_int128(vs.isum2);
     } else if (is_float) {
@@ -882,8 +883,40 @@ class ReduceOp final : public Operator {
       return Datum::from_float(root ? std::sqrt(r) : r);
     }
     if (numeric_compare(numerator, Numeric{}) <= 0) return Datum::from_numeric(Numeric{});
+    if (is_unsigned_type(a.arg.type.id)) return unsigned_variance(numerator, denominator, root);
     Numeric var = numeric_div(numerator, denominator);
     return Datum::from_numeric(root ? numeric_sqrt(var, var.scale) : var);
+  }
+
+  // Materialize's own types (uint2/uint4/uint8) get Materialize's answer: the quotient and the
+  // root to 38 significant digits (its numeric context has 39), not PostgreSQL's division
+  // scale. numerator and denominator are positive integers here; the quotient is computed by
+  // long division, exact up to the last digit kept, which is rounded half away from zero.
+  static Datum unsigned_variance(const Numeric& numerator, const Numeric& denominator, bool root) {
+    constexpr int kDigits = 38;
+    Numeric rem = numeric_mod(numerator, denominator);
+    Numeric q = numeric_trunc(numeric_div(numeric_sub(numerator, rem), denominator), 0);
+    std::string text = numeric_to_string(q);
+    if (text == "0") text.clear();
+    int frac = kDigits - static_cast<int>(text.size());
+    if (frac <= 0) {  // no fraction digits fit: PostgreSQL's quotient (scale 0 here)
+      Numeric var = numeric_div(numerator, denominator);
+      return Datum::from_numeric(root ? numeric_sqrt(var, std::max(0, kDigits - static_cast<int>(text.size() + 1) / 2)) : var);
+    }
+    __int128 r = static_cast<__int128>(numeric_to_int(rem)), d = static_cast<__int128>(numeric_to_int(denominator));
+    std::string digits;
+    for (int i = 0; i < frac + 1; ++i) {
+      r *= 10;
+      digits.push_back(static_cast<char>('0' + static_cast<int>(r / d)));
+      r %= d;
+    }
+    // One guard digit, then half away from zero.
+    Numeric v = numeric_parse_impl((text.empty() ? "0" : text) + "." + digits);
+    Numeric var = numeric_round(v, frac);
+    if (!root) return Datum::from_numeric(numeric_normalize(var));
+    std::string whole = numeric_to_string(numeric_trunc(numeric_sqrt(numeric_trunc(var, 0), 0), 0));
+    int rscale = std::max(0, kDigits - static_cast<int>(whole.size()));
+    return Datum::from_numeric(numeric_normalize(numeric_sqrt(var, rscale)));
   }
 
   static Datum result(const AggregateExpr& a, const AggState& s, EvalContext& ctx) {
@@ -903,6 +936,11 @@ class ReduceOp final : public Operator {
         TypeId at = a.arg.type.id;
         bool avg = a.kind == AggKind::kAvg;
         if (is_integer_type(at)) {
+          if (!avg && rt == TypeId::kUInt8) {  // Materialize's sum(uint2), sum(uint4)
+            if (s.isum < 0 || s.isum > static_cast<__int128>(UINT64_MAX))
+              uint_out_of_range(TypeId::kUInt8, numeric_to_string(numeric_of_int128(s.isum)));
+            return uint_datum(static_cast<uint64_t>(s.isum), TypeId::kUInt8);
+          }
           if (!avg && rt != TypeId::kNumeric) {
             if (s.isum > std::numeric_limits<int64_t>::max() || s.isum < std::numeric_limits<int64_t>::min()) {
               throw SqlError(sqlstate::kNumericValueOutOfRange, "bigint out of range");
@@ -913,6 +951,7 @@ class ReduceOp final : public Operator {
           if (!avg) return Datum::from_numeric(sum);
           return Datum::from_numeric(numeric_div(sum, numeric_from_int(s.count)));
         }
+        if (at == TypeId::kUInt8) return unsigned_variance(s.nsum, numeric_from_int(s.count), false);  // avg(uint8)
         if (at == TypeId::kNumeric) {
           if (s.nan > 0) {
             Numeric n;

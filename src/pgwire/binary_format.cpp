@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
+#include "common/unsigned_int.hpp"
 
 namespace freshet::pgwire {
 namespace {
@@ -288,6 +289,16 @@ void encode_binary(const Datum& d, Type t, std::string& out) {
     case TypeId::kInt4:
       put_u32(out, static_cast<uint32_t>(static_cast<int32_t>(d.as_int())));
       return;
+    // Materialize's unsigned integers: big-endian unsigned, 2, 4 and 8 bytes.
+    case TypeId::kUInt2:
+      put_u16(out, static_cast<uint16_t>(uint_value(d, t.id)));
+      return;
+    case TypeId::kUInt4:
+      put_u32(out, static_cast<uint32_t>(uint_value(d, t.id)));
+      return;
+    case TypeId::kUInt8:
+      put_u64(out, uint_value(d, t.id));
+      return;
     case TypeId::kInt8:
     case TypeId::kTime:
     case TypeId::kTimestamp:
@@ -388,6 +399,15 @@ Datum decode_binary(std::string_view bytes, Type t, Arena& arena) {
       break;
     case TypeId::kInt8:
       d = Datum::from_int(r.i64());
+      break;
+    case TypeId::kUInt2:
+      d = uint_datum(r.uint(2), t.id);
+      break;
+    case TypeId::kUInt4:
+      d = uint_datum(r.uint(4), t.id);
+      break;
+    case TypeId::kUInt8:
+      d = uint_datum(r.uint(8), t.id);
       break;
     case TypeId::kOid:
     case TypeId::kRegclass:

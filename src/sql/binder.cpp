@@ -762,6 +762,39 @@ HExpr Binder::bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx) {
   return coerce(std::move(arg), t, CastContext::kExplicit, pos);
 }
 
+std::optional<HExpr> Binder::bind_negated_unsigned_cast(const PgQuery__Node* node, ExprContext& ctx) {
+  (void)ctx;
+  std::vector<const PgQuery__TypeCast*> casts;  // outermost first
+  while (node && node->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
+    casts.push_back(node->type_cast);
+    node = node->type_cast->arg;
+  }
+  if (casts.empty() || !node || node->node_case != PG_QUERY__NODE__NODE_A_CONST) return std::nullopt;
+  const PgQuery__AConst* c = node->a_const;
+  if (c->isnull || (c->val_case != PG_QUERY__A__CONST__VAL_IVAL && c->val_case != PG_QUERY__A__CONST__VAL_FVAL))
+    return std::nullopt;
+  std::vector<Type> types;
+  bool any_unsigned = false;
+  for (const auto* tc : casts) {
+    types.push_back(bind_type(tc->type_name));
+    any_unsigned = any_unsigned || is_unsigned_type(types.back().id);
+  }
+  if (!any_unsigned) return std::nullopt;
+  std::string text = "-" + (c->val_case == PG_QUERY__A__CONST__VAL_IVAL ? std::to_string(c->ival->ival) : std::string(c->fval->fval));
+  HExpr v;
+  if (text.find_first_of(".eE") == std::string::npos) {
+    errno = 0;
+    long long i = std::strtoll(text.c_str(), nullptr, 10);
+    if (errno == 0) v = HExpr::literal_of(Datum::from_int(i), Type(i >= INT32_MIN ? TypeId::kInt4 : TypeId::kInt8));
+  }
+  if (v.type.id == TypeId::kUnknown) {
+    for (char& ch : text) ch = ch == 'e' ? 'E' : ch;
+    v = HExpr::literal_of(Datum::from_numeric(numeric_parse(text)), Type(TypeId::kNumeric));
+  }
+  for (size_t k = casts.size(); k-- > 0;) v = coerce(std::move(v), types[k], CastContext::kExplicit, loc(casts[k]->location));
+  return v;
+}
+
 HExpr Binder::bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx) {
   int pos = loc(ref->location);
   std::vector<std::string> parts;
@@ -826,6 +859,8 @@ HExpr Binder::bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx) {
   };
   switch (e->kind) {
     case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
+      if (!e->lexpr && op == "-" && e->rexpr)
+        if (auto folded = bind_negated_unsigned_cast(e->rexpr, ctx)) return std::move(*folded);
       std::optional<HExpr> left;
       if (e->lexpr) left = bind_expr(e->lexpr, ctx);
       HExpr right = bind_expr(e->rexpr, ctx);

@@ -181,6 +181,10 @@ class Binder {
   HExpr bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx);
   HExpr bind_const(const PgQuery__AConst* c);
   HExpr bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx);
+  // `-666::uint2` as Materialize reads it, ('-666')::uint2 (its parser folds the sign into the
+  // number); nullopt unless `node` is a chain of casts over a number with a cast to an
+  // unsigned type in it (PostgreSQL's -(666::T) is kept everywhere else).
+  std::optional<HExpr> bind_negated_unsigned_cast(const PgQuery__Node* node, ExprContext& ctx);
   HExpr make_operator(std::string_view op, std::optional<HExpr> left, HExpr right, int position);
   // A WHERE/HAVING predicate: temporal predicates (mz_now() op expr) that are not top-level
   // conjuncts (under OR, NOT, CASE) become plain comparisons with the query's logical time,

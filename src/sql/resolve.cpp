@@ -1,5 +1,6 @@
 #include "sql/resolve.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "common/error.hpp"
@@ -222,6 +223,18 @@ const Candidate* choose(std::vector<Candidate>& all, std::span<const TypeId> inp
   return nullptr;
 }
 
+// Materialize's rule where signed and unsigned integers meet (func.rs, typeconv.rs
+// guess_best_common_type): an unsigned operand counts as its "near match", uint2 as int4,
+// uint4 as int8, uint8 as numeric, so `uint2_col = 13` is int4 = int4 rather than ambiguous.
+void near_match_unsigned(std::vector<TypeId>& input) {
+  if (std::none_of(input.begin(), input.end(), [](TypeId t) { return is_integer_type(t); })) return;
+  for (TypeId& t : input) {
+    if (t == TypeId::kUInt2) t = TypeId::kInt4;
+    else if (t == TypeId::kUInt4) t = TypeId::kInt8;
+    else if (t == TypeId::kUInt8) t = TypeId::kNumeric;
+  }
+}
+
 }  // namespace
 
 bool can_coerce(TypeId from, TypeId to, CastContext ctx) {
@@ -232,6 +245,7 @@ bool can_coerce(TypeId from, TypeId to, CastContext ctx) {
 ResolvedCall resolve_function(std::string_view name, std::span<const Type> arg_types, int position) {
   std::vector<TypeId> input;
   for (const Type& t : arg_types) input.push_back(t.id);
+  near_match_unsigned(input);
   auto impls = lookup_functions(name);
   std::vector<Candidate> all = candidates_for(impls, input.size());
   bool ambiguous = false;
@@ -259,6 +273,7 @@ ResolvedCall resolve_operator(std::string_view op, std::optional<Type> left, Typ
   actual.push_back(right);
   std::vector<TypeId> input;
   for (const Type& t : actual) input.push_back(t.id);
+  near_match_unsigned(input);
   auto impls = lookup_operators(op, !left.has_value());
   std::vector<Candidate> all = candidates_for(impls, input.size());
   const Candidate* c = nullptr;
@@ -283,8 +298,15 @@ ResolvedCall resolve_operator(std::string_view op, std::optional<Type> left, Typ
   return make_call(*c, actual);
 }
 
-Type common_type(std::span<const Type> types, std::string_view context, int position) {
-  if (types.empty()) return Type(TypeId::kText);
+Type common_type(std::span<const Type> types_in, std::string_view context, int position) {
+  if (types_in.empty()) return Type(TypeId::kText);
+  std::vector<TypeId> ids;
+  for (const Type& t : types_in) ids.push_back(t.id);
+  near_match_unsigned(ids);
+  std::vector<Type> matched(types_in.begin(), types_in.end());
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] != matched[i].id) matched[i] = Type(ids[i]);
+  std::span<const Type> types = matched;
   // All the same known type (typmod kept when all agree).
   bool all_same = types[0].id != TypeId::kUnknown;
   for (const Type& t : types)
