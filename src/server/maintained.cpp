@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "common/error.hpp"
+#include "common/row_prefix.hpp"
 #include "dataflow/update.hpp"
 
 namespace freshet::server {
@@ -27,7 +28,33 @@ bool depends_on_time(const dataflow::RelExpr& e) {
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t,
                        const dataflow::SnapshotFn& snapshot, EvalContext& ctx, RowDiffs& initial,
                        const std::atomic<bool>* cancelled)
+    : Maintained(
+          id, std::move(name), std::move(plan), t,
+          BatchSnapshotFn([&snapshot](uint64_t cid, uint64_t ts, dataflow::Batch& into) {
+            snapshot(cid, [&](const Row& r, int64_t diff) { into.emplace_back(r.ref(), ts, diff); });
+          }),
+          ctx, &initial, {}, cancelled) {}
+
+Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
+                       EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
+                       const std::atomic<bool>* cancelled)
     : id_(id), name_(std::move(name)), plan_(std::move(plan)), contents_(0, RefHash{this}, RefEq{this}) {
+  {
+    dataflow::Batch out = hydrate(t, snapshot, ctx, cancelled);
+    apply_initial(out);
+  }  // the output batch's blocks are freed before the indexes are built
+  for (const auto& key : index_keys)
+    if (find_index(key) < 0) indexes_.push_back(build_index(key));
+  if (initial) {
+    initial->reserve(initial->size() + contents_.size());
+    for (uint64_t ref : contents_) initial->push_back({Row(std::string(bytes_at(ref))), count_at(ref)});
+    dataflow::consolidate(*initial);  // in row-byte order, as callers saw it before
+  }
+  check_budget();  // over its budget: the CREATE (or the restart's hydration) fails with 53200
+}
+
+dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx,
+                                    const std::atomic<bool>* cancelled) {
   dataflow::RenderOptions opts;
   opts.keep_state = true;
   opts.workers = 0;  // sharded over --workers
@@ -36,7 +63,7 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
   // Hydration: every input's current contents at time t.
   for (const auto& [cid, node] : df_.sources) {
     dataflow::Batch batch;
-    snapshot(cid, [&](const Row& r, int64_t diff) { batch.push_back({r, t, diff}); });
+    snapshot(cid, t, batch);
     df_.dataflow->push(node, std::move(batch));
   }
   df_.dataflow->set_cancel_flag(cancelled);
@@ -47,11 +74,76 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
     throw;
   }
   df_.dataflow->set_cancel_flag(nullptr);
-  dataflow::Batch out = df_.dataflow->take_output(df_.output);
-  for (auto& u : out) initial.push_back({std::move(u.row), u.diff});
-  dataflow::consolidate(initial);
-  apply(initial);
-  check_budget();  // over its budget: the CREATE (or the restart's hydration) fails with 53200
+  return df_.dataflow->take_output(df_.output);
+}
+
+void Maintained::apply_initial(const dataflow::Batch& out) {
+  FRESHET_ASSERT(contents_.empty() && indexes_.empty() && arena_.empty());
+  size_t total = 0;
+  bool retractions = false;
+  for (const auto& u : out) {
+    FRESHET_ASSERT(u.row.size_bytes() <= UINT32_MAX);
+    total += entry_bytes(u.row.size_bytes());
+    retractions |= u.diff < 0;
+  }
+  // One allocation of the arena, no doubling; the hash set at its final size up front (an
+  // output whose updates repeat rows gets a set that is too big: shrunk below).
+  arena_.reserve(total);
+  contents_.reserve(out.size());
+  for (const auto& u : out) {
+    if (u.diff == 0) continue;
+    std::string_view b = u.row.bytes();
+    bool added = false;
+    auto it = contents_.lazy_emplace(b, [&](const auto& ctor) {
+      uint64_t ref = arena_.size();
+      uint32_t len = static_cast<uint32_t>(b.size());
+      arena_.resize(ref + entry_bytes(len));
+      std::memcpy(arena_.data() + ref, &u.diff, 8);
+      std::memcpy(arena_.data() + ref + 8, &len, 4);
+      if (len != 0) std::memcpy(arena_.data() + ref + 12, b.data(), len);
+      added = true;
+      ctor(ref);
+    });
+    if (!added) set_count_at(*it, dataflow::add_diffs(count_at(*it), u.diff));
+  }
+  if (retractions) {
+    // Updates that cancelled (a row inserted and retracted by the same step) leave rows with
+    // no multiplicity: dropped here, as consolidating first would have.
+    for (auto it = contents_.begin(); it != contents_.end();) {
+      int64_t n = count_at(*it);
+      if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
+      if (n == 0) {
+        dead_bytes_ += entry_bytes(bytes_at(*it).size());
+        contents_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (dead_bytes_ > 4096 && dead_bytes_ > arena_.size() / 2) compact();
+  }
+  if (contents_.size() < out.size() / 2) contents_.rehash(0);
+}
+
+Maintained::Index Maintained::build_index(std::vector<uint32_t> columns) const {
+  Index idx;
+  idx.columns = std::move(columns);
+  std::vector<std::pair<uint64_t, uint64_t>> by_key;  // (key hash, ref)
+  by_key.reserve(contents_.size());
+  for (uint64_t ref : contents_) by_key.emplace_back(key_hash(RowRef(bytes_at(ref)), idx.columns), ref);
+  std::sort(by_key.begin(), by_key.end());  // a key's rows together, in arena order
+  size_t keys = 0;
+  for (size_t i = 0; i < by_key.size(); ++i) keys += i == 0 || by_key[i].first != by_key[i - 1].first;
+  idx.map.reserve(keys);
+  for (size_t i = 0; i < by_key.size();) {
+    size_t j = i;
+    while (j < by_key.size() && by_key[j].first == by_key[i].first) ++j;
+    auto& v = idx.map[by_key[i].first];
+    v.reserve(j - i);  // exactly (inline for one row)
+    for (size_t k = i; k < j; ++k) v.push_back(by_key[k].second);
+    idx.spill_bytes += spill_of(v);
+    i = j;
+  }
+  return idx;
 }
 
 namespace {
@@ -171,7 +263,24 @@ Row Maintained::key_of(RowRef row, const std::vector<uint32_t>& columns) const {
 }
 
 uint64_t Maintained::key_hash(RowRef row, const std::vector<uint32_t>& columns) const {
-  return hash_bytes(key_of(row, columns).bytes());
+  // hash_bytes(key_of(row, columns).bytes()) without its three allocations: the key's datums
+  // packed into a reused buffer (canonical form only when a datum needs it, as canonical_row).
+  thread_local std::vector<Datum> ds, key;
+  thread_local std::string packed;
+  uint32_t n = 0;
+  for (auto c : columns) n = std::max(n, c + 1);
+  ds.clear();
+  unpack_prefix_into(row, ds, n);
+  key.clear();
+  bool canonical = false;
+  for (auto c : columns) {
+    key.push_back(ds[c]);
+    canonical = canonical || dataflow::needs_canonical(ds[c]);
+  }
+  packed.clear();
+  if (canonical) dataflow::append_canonical_key(key, packed);
+  else RowPacker(packed).push_all(key);
+  return hash_bytes(packed);
 }
 
 void Maintained::index_insert(Index& idx, uint64_t ref) {
@@ -205,8 +314,7 @@ void Maintained::apply(const RowDiffs& delta) {
       FRESHET_ASSERT(r.size_bytes() <= UINT32_MAX);
       uint64_t ref = arena_.size();
       uint32_t len = static_cast<uint32_t>(r.size_bytes());
-      size_t padded = (12 + len + 7) & ~size_t{7};
-      arena_.resize(arena_.size() + padded);
+      arena_.resize(arena_.size() + entry_bytes(len));
       std::memcpy(arena_.data() + ref, &d, 8);
       std::memcpy(arena_.data() + ref + 8, &len, 4);
       std::memcpy(arena_.data() + ref + 12, r.bytes().data(), len);
@@ -221,7 +329,7 @@ void Maintained::apply(const RowDiffs& delta) {
     if (n == 0) {
       for (auto& idx : indexes_) index_erase(idx, ref);
       contents_.erase(it);
-      dead_bytes_ += (12 + bytes_at(ref).size() + 7) & ~size_t{7};
+      dead_bytes_ += entry_bytes(bytes_at(ref).size());
     }
   }
   if (dead_bytes_ > 4096 && dead_bytes_ > arena_.size() / 2) compact();
@@ -235,7 +343,7 @@ void Maintained::compact() {
   absl::flat_hash_map<uint64_t, uint64_t> moved;
   moved.reserve(refs.size());
   for (uint64_t ref : refs) {
-    size_t padded = (12 + bytes_at(ref).size() + 7) & ~size_t{7};
+    size_t padded = entry_bytes(bytes_at(ref).size());
     uint64_t to = fresh.size();
     fresh.insert(fresh.end(), arena_.begin() + static_cast<ptrdiff_t>(ref), arena_.begin() + static_cast<ptrdiff_t>(ref + padded));
     moved[ref] = to;

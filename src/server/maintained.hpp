@@ -37,6 +37,10 @@ using RowDiffs = std::vector<std::pair<Row, int64_t>>;
 // The changes of one timestamp, per collection id.
 using ChangeSet = std::map<uint64_t, RowDiffs>;
 
+// Fills `into` with collection cid's contents as updates at time t (diff = multiplicity).
+// Appending a batch that shares the rows' blocks (Batch's copy) copies no row bytes.
+using BatchSnapshotFn = std::function<void(uint64_t cid, uint64_t t, dataflow::Batch& into)>;
+
 class Maintained {
  public:
   // Renders plan and hydrates it from snapshot at time t (the initial contents come out as the
@@ -44,6 +48,14 @@ class Maintained {
   // cancelled, when given, makes the hydration stop with 57014 once set (it is not kept).
   Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const dataflow::SnapshotFn& snapshot,
              EvalContext& ctx, RowDiffs& initial, const std::atomic<bool>* cancelled = nullptr);
+  // The bulk form (CREATE INDEX and CREATE MATERIALIZED VIEW on a view): the inputs come as
+  // batches (no Row per input row), the output goes into the arrangement in one pass sized
+  // up front, and the indexes in `index_keys` are built by sorting (src/server/README.md,
+  // "Hydration"). initial, when not null, receives the initial contents (a materialized
+  // view stores them); without it no Row is made per output row.
+  Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
+             EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
+             const std::atomic<bool>* cancelled = nullptr);
   // Makes later steps stop with 57014 once *flag is set (null: never). The flag must outlive
   // those steps: the caller clears it before the flag's owner goes.
   void set_cancel_flag(const std::atomic<bool>* flag) {
@@ -145,6 +157,9 @@ class Maintained {
     size_t spill_bytes = 0;  // heap bytes of the vectors of map that left their inline slot
   };
   static size_t spill_of(const absl::InlinedVector<uint64_t, 1>& v) { return v.capacity() > 1 ? v.capacity() * sizeof(uint64_t) : 0; }
+  // An entry's bytes in the arena: the 12-byte header and the row, unpadded (the header is
+  // read with memcpy, so entries need no alignment; padding to 8 cost 3.5 bytes a row).
+  static size_t entry_bytes(size_t row_len) { return 12 + row_len; }
   std::string_view bytes_at(uint64_t ref) const {
     uint32_t len;
     std::memcpy(&len, arena_.data() + ref + 8, 4);
@@ -157,6 +172,15 @@ class Maintained {
     return c;
   }
   uint64_t key_hash(RowRef row, const std::vector<uint32_t>& columns) const;
+  // Renders the plan, pushes the snapshot at t and steps once; the output batch.
+  dataflow::Batch hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx, const std::atomic<bool>* cancelled);
+  // The initial contents from the hydration's output (unconsolidated): every row's
+  // multiplicity summed in the hash set, the arena sized once; then a sweep drops rows whose
+  // updates cancelled. REQUIRES: empty contents and no index.
+  void apply_initial(const dataflow::Batch& out);
+  // Builds an index over the contents by sorting (key hash, ref) pairs: every key's vector
+  // gets its exact size and the map its final capacity at once.
+  Index build_index(std::vector<uint32_t> columns) const;
   Row key_of(RowRef row, const std::vector<uint32_t>& columns) const;
   void index_insert(Index& idx, uint64_t ref);
   void index_erase(Index& idx, uint64_t ref);
@@ -171,7 +195,7 @@ class Maintained {
   dataflow::RelExpr plan_;
   dataflow::RenderedDataflow df_;
   bool time_dependent_ = false;  // the plan has a temporal filter: it must be stepped every tick
-  std::vector<char> arena_;      // 8-byte aligned entries
+  std::vector<char> arena_;      // entries back to back (entry_bytes)
   size_t dead_bytes_ = 0;
   absl::flat_hash_set<uint64_t, RefHash, RefEq> contents_;
   std::vector<Index> indexes_;
