@@ -79,30 +79,21 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
 
 void Maintained::apply_initial(const dataflow::Batch& out) {
   FRESHET_ASSERT(contents_.empty() && indexes_.empty() && arena_.empty());
-  size_t total = 0;
   bool retractions = false;
   for (const auto& u : out) {
     FRESHET_ASSERT(u.row.size_bytes() <= UINT32_MAX);
-    total += entry_bytes(u.row.size_bytes());
     retractions |= u.diff < 0;
   }
-  // One allocation of the arena, no doubling; the hash set at its final size up front (an
-  // output whose updates repeat rows gets a set that is too big: shrunk below).
-  arena_.reserve(total);
+  // The hash set at its final size up front (an output whose updates repeat rows gets a set
+  // that is too big: shrunk below).
   contents_.reserve(out.size());
   for (const auto& u : out) {
     if (u.diff == 0) continue;
     std::string_view b = u.row.bytes();
     bool added = false;
     auto it = contents_.lazy_emplace(b, [&](const auto& ctor) {
-      uint64_t ref = arena_.size();
-      uint32_t len = static_cast<uint32_t>(b.size());
-      arena_.resize(ref + entry_bytes(len));
-      std::memcpy(arena_.data() + ref, &u.diff, 8);
-      std::memcpy(arena_.data() + ref + 8, &len, 4);
-      if (len != 0) std::memcpy(arena_.data() + ref + 12, b.data(), len);
       added = true;
-      ctor(ref);
+      ctor(add_entry(b, u.diff));
     });
     if (!added) set_count_at(*it, dataflow::add_diffs(count_at(*it), u.diff));
   }
@@ -119,7 +110,7 @@ void Maintained::apply_initial(const dataflow::Batch& out) {
         ++it;
       }
     }
-    if (dead_bytes_ > 4096 && dead_bytes_ > arena_.size() / 2) compact();
+    if (dead_bytes_ > 4096 && dead_bytes_ > arena_.used_bytes() / 2) compact();
   }
   if (contents_.size() < out.size() / 2) contents_.rehash(0);
 }
@@ -196,7 +187,7 @@ void Maintained::check_budget() {
   {
     std::unique_lock sl(state_mu);
     df_.dataflow.reset();
-    arena_ = {};
+    arena_ = EntryArena();
     dead_bytes_ = 0;
     contents_ = decltype(contents_)(0, RefHash{this}, RefEq{this});
     for (auto& idx : indexes_) {
@@ -312,12 +303,7 @@ void Maintained::apply(const RowDiffs& delta) {
       if (d < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
       if (d == 0) continue;
       FRESHET_ASSERT(r.size_bytes() <= UINT32_MAX);
-      uint64_t ref = arena_.size();
-      uint32_t len = static_cast<uint32_t>(r.size_bytes());
-      arena_.resize(arena_.size() + entry_bytes(len));
-      std::memcpy(arena_.data() + ref, &d, 8);
-      std::memcpy(arena_.data() + ref + 8, &len, 4);
-      std::memcpy(arena_.data() + ref + 12, r.bytes().data(), len);
+      uint64_t ref = add_entry(r.bytes(), d);
       contents_.insert(ref);
       for (auto& idx : indexes_) index_insert(idx, ref);
       continue;
@@ -332,29 +318,77 @@ void Maintained::apply(const RowDiffs& delta) {
       dead_bytes_ += entry_bytes(bytes_at(ref).size());
     }
   }
-  if (dead_bytes_ > 4096 && dead_bytes_ > arena_.size() / 2) compact();
+  if (dead_bytes_ > 4096 && dead_bytes_ > arena_.used_bytes() / 2) compact();
 }
 
 void Maintained::compact() {
-  std::vector<char> fresh;
-  fresh.reserve(arena_.size() - dead_bytes_);
+  EntryArena old = std::move(arena_);
+  arena_ = EntryArena();
   std::vector<uint64_t> refs(contents_.begin(), contents_.end());
-  std::sort(refs.begin(), refs.end());
+  std::sort(refs.begin(), refs.end());  // the live entries in their old order
   absl::flat_hash_map<uint64_t, uint64_t> moved;
   moved.reserve(refs.size());
   for (uint64_t ref : refs) {
-    size_t padded = entry_bytes(bytes_at(ref).size());
-    uint64_t to = fresh.size();
-    fresh.insert(fresh.end(), arena_.begin() + static_cast<ptrdiff_t>(ref), arena_.begin() + static_cast<ptrdiff_t>(ref + padded));
-    moved[ref] = to;
+    const char* p = old.at(ref);
+    int64_t n;
+    uint32_t len;
+    std::memcpy(&n, p, 8);
+    std::memcpy(&len, p + 8, 4);
+    moved[ref] = add_entry(std::string_view(p + 12, len), n);
   }
-  arena_ = std::move(fresh);
   dead_bytes_ = 0;
   contents_.clear();
   for (const auto& [from, to] : moved) contents_.insert(to);
   for (auto& idx : indexes_)
     for (auto& [h, v] : idx.map)
       for (auto& ref : v) ref = moved.at(ref);
+}
+
+uint64_t Maintained::add_entry(std::string_view row, int64_t n) {
+  FRESHET_ASSERT(row.size() <= UINT32_MAX);
+  uint32_t len = static_cast<uint32_t>(row.size());
+  uint64_t ref = arena_.allocate(entry_bytes(len));
+  char* p = arena_.at(ref);
+  std::memcpy(p, &n, 8);
+  std::memcpy(p + 8, &len, 4);
+  if (len != 0) std::memcpy(p + 12, row.data(), len);
+  return ref;
+}
+
+uint64_t EntryArena::allocate(size_t n) {
+  used_ += n;
+  if (n > kSegment) {
+    // A segment of its own, spanning as many units as it needs; the next entry starts after.
+    uint64_t ref = segs_.size() << kShift;
+    segs_.push_back({std::make_unique_for_overwrite<char[]>(n), n});
+    capacity_ += n;
+    for (size_t k = kSegment; k < n; k += kSegment) segs_.push_back({});
+    end_ = segs_.size() << kShift;
+    return ref;
+  }
+  const uint64_t seg_end = segs_.size() << kShift;  // the last segment's unit ends here
+  if (segs_.empty() || end_ + n > seg_end) {
+    // A new unit (the rest of the last one is left unused).
+    end_ = seg_end;
+    size_t cap = std::min<size_t>(kSegment, std::max<size_t>(256, n));
+    segs_.push_back({std::make_unique_for_overwrite<char[]>(cap), cap});
+    capacity_ += cap;
+  }
+  Segment& last = segs_.back();
+  const size_t off = end_ & (kSegment - 1);
+  if (off + n > last.capacity) {
+    // Grow the last segment in place of itself (its entries keep their offsets).
+    size_t cap = last.capacity;
+    while (cap < off + n) cap *= 2;
+    cap = std::min<size_t>(cap, kSegment);
+    auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+    std::memcpy(bigger.get(), last.data.get(), off);
+    capacity_ += cap - last.capacity;
+    last = {std::move(bigger), cap};
+  }
+  uint64_t ref = end_;
+  end_ += n;
+  return ref;
 }
 
 void Maintained::for_each(const std::function<void(RowRef, int64_t)>& fn) const {
@@ -402,7 +436,7 @@ void Maintained::lookup(size_t i, std::span<const Datum> key, RowDiffs& out) con
 size_t Maintained::bytes() const {
   // Heap bytes: the arena, the hash set's slots and control bytes, each index's slots and the
   // out-of-line vectors of colliding or duplicate keys (counted as they change).
-  size_t b = arena_.capacity() + contents_.capacity() * (sizeof(uint64_t) + 1);
+  size_t b = arena_.capacity_bytes() + contents_.capacity() * (sizeof(uint64_t) + 1);
   for (const auto& idx : indexes_)
     b += idx.map.capacity() * (sizeof(uint64_t) + sizeof(absl::InlinedVector<uint64_t, 1>) + 1) + idx.spill_bytes;
   return b;

@@ -191,15 +191,18 @@ TEST_F(SessionTest, IndexArrangementCloseToEncodedSize) {
     rows = out.size();
   }
   ASSERT_EQ(rows, 20000u);
+  // One change first: the figure must hold after the arena grows, not only right after the
+  // hydration sized it (a doubling arena was 1.8x its entries here).
+  run("INSERT INTO b VALUES (1, 0, 0, 'x', 'y')");
   auto got = run("SELECT records, arrangement_bytes FROM mz_arrangement_sizes WHERE object_name = 'q0'");
   ASSERT_EQ(got.size(), 1u);
   size_t bar = got[0].find('|');
   size_t records = std::stoul(got[0].substr(0, bar)), bytes = std::stoul(got[0].substr(bar + 1));
-  EXPECT_EQ(records, 20000u);
+  EXPECT_EQ(records, 20001u);
   double per_row = static_cast<double>(bytes) / 20000, encoded_per_row = static_cast<double>(encoded) / 20000;
   std::printf("arranged: %.1f bytes per row, encoded %.1f (%.2fx)\n", per_row, encoded_per_row, per_row / encoded_per_row);
-  // Issue 9 asks 1.3x; the row arena, its hash set and the index reach 1.53x here (before this
-  // branch: 145.8 bytes, 2.21x). What is left is in src/server/README.md ("Hydration as one bulk pass").
+  // Issue 9 asks 1.3x; the row arena, its hash set and the index reach 1.54x here (before this
+  // branch: 154.1 bytes, 2.34x). What is left: src/dataflow/README.md, "Hydration".
   EXPECT_LE(per_row, 1.6 * encoded_per_row);
   // The arrangement still answers: a point lookup through the index, then after changes.
   EXPECT_EQ(run("SELECT count(*) FROM q0 WHERE auction = 7"), V({"500"}));
