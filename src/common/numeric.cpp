@@ -148,6 +148,13 @@ struct U256 {
   }
   // this / d and this % d (d != 0), by binary long division.
   void divmod(const U256& d, U256& q, U256& r) const {
+    if (hi == 0) {
+      // Both below 2^128 (nearly always: narrow values and their scaled forms): the
+      // machine's 128-bit division instead of 256 shift-and-subtract rounds.
+      q = d.hi != 0 ? U256() : U256::of(lo / d.lo);
+      r = d.hi != 0 ? *this : U256::of(lo % d.lo);
+      return;
+    }
     q = U256();
     r = U256();
     for (int i = 255; i >= 0; --i) {
@@ -182,18 +189,23 @@ struct U256 {
   // this / d (d != 0), rounded half away from zero; result must fit in u128 (checked).
   // Returns false when the quotient does not fit in 128 bits.
   bool div_round(u128 d, u128& q_out, bool* exact = nullptr) const {
-    // Bitwise long division: remainder stays < d < 2^128, but the shifted remainder can reach
-    // 2^129, so keep a carry bit.
     u128 rem = 0;
     U256 q;
-    for (int i = 255; i >= 0; --i) {
-      bool carry = (rem >> 127) & 1;
-      rem = (rem << 1) | (bit(i) ? 1 : 0);
-      bool ge = carry || rem >= d;
-      if (ge) {
-        rem -= d;
-        if (i >= 128) q.hi |= static_cast<u128>(1) << (i - 128);
-        else q.lo |= static_cast<u128>(1) << i;
+    if (hi == 0) {
+      q.lo = lo / d;  // the machine's 128-bit division (nearly always)
+      rem = lo % d;
+    } else {
+      // Bitwise long division: remainder stays < d < 2^128, but the shifted remainder can
+      // reach 2^129, so keep a carry bit.
+      for (int i = 255; i >= 0; --i) {
+        bool carry = (rem >> 127) & 1;
+        rem = (rem << 1) | (bit(i) ? 1 : 0);
+        bool ge = carry || rem >= d;
+        if (ge) {
+          rem -= d;
+          if (i >= 128) q.hi |= static_cast<u128>(1) << (i - 128);
+          else q.lo |= static_cast<u128>(1) << i;
+        }
       }
     }
     if (q.hi != 0) return false;
@@ -370,6 +382,24 @@ std::string u256_to_string(U256 v) {
 
 // PostgreSQL's weight and first digit in base 10000 of a nonzero value (select_div_scale).
 void base10000_weight(const Numeric& n, int& weight, int& firstdigit) {
+  if (n.ext == 0) {
+    // Narrow (nearly every value): the same in 128 bits, without the 256-bit divisions.
+    u128 m = uabs(n.mantissa);
+    if (m == 0) {
+      weight = 0;
+      firstdigit = 0;
+      return;
+    }
+    int digits = 1;
+    while (digits < 39 && m >= kPow10.v[digits]) ++digits;
+    int d = digits - 1 - n.scale;
+    weight = d >= 0 ? d / 4 : -((-d + 3) / 4);
+    int shift = n.scale + 4 * weight;
+    // shift is at most digits - 1 <= 38 (the leading digit's power); below 0 the value has
+    // fewer than 4 digits and 10^-shift <= 10^3.
+    firstdigit = static_cast<int>(shift >= 0 ? m / kPow10.v[shift] : m * kPow10.v[-shift]);
+    return;
+  }
   U256 m = mag_of(n);
   if (m.is_zero()) {
     weight = 0;
@@ -579,9 +609,17 @@ int numeric_compare(const Numeric& a, const Numeric& b) {
   if (sa != sb) return sa < sb ? -1 : 1;
   if (sa == 0) return 0;
   int c;
+  u128 na = uabs(a.mantissa), nb = uabs(b.mantissa);
   if (a.ext == 0 && b.ext == 0 && a.scale == b.scale) {
-    u128 ma = uabs(a.mantissa), mb = uabs(b.mantissa);
-    c = ma < mb ? -1 : (ma > mb ? 1 : 0);
+    c = na < nb ? -1 : (na > nb ? 1 : 0);
+  } else if (a.ext == 0 && b.ext == 0 && a.scale < b.scale && b.scale - a.scale <= 38 && na <= ~static_cast<u128>(0) / kPow10.v[b.scale - a.scale]) {
+    // Narrow values at different scales (floor(x) against x): a's magnitude at b's scale
+    // fits 128 bits, so compare there without the 256-bit divisions below.
+    u128 xa = na * kPow10.v[b.scale - a.scale];
+    c = xa < nb ? -1 : (xa > nb ? 1 : 0);
+  } else if (a.ext == 0 && b.ext == 0 && b.scale < a.scale && a.scale - b.scale <= 38 && nb <= ~static_cast<u128>(0) / kPow10.v[a.scale - b.scale]) {
+    u128 xb = nb * kPow10.v[a.scale - b.scale];
+    c = na < xb ? -1 : (na > xb ? 1 : 0);
   } else {
     U256 ma = mag_of(a), mb = mag_of(b);
     if (a.scale == b.scale) {
@@ -823,6 +861,15 @@ Numeric numeric_trunc(const Numeric& a, int scale) {
   if (scale > kMaxScale) scale = kMaxScale;
   if (scale < -kMaxScale) scale = -kMaxScale - 1;
   bool neg = neg_of(a);
+  if (a.ext == 0 && scale >= 0 && scale < a.scale && a.scale - scale <= 38) {
+    // Narrow (floor, ceil, trunc of a value with a fraction): one 128-bit division; the
+    // quotient is smaller than the input, so it is canonical as it is (what make() returns).
+    u128 q = uabs(a.mantissa) / kPow10.v[a.scale - scale];
+    Numeric r;
+    r.mantissa = neg ? -static_cast<i128>(q) : static_cast<i128>(q);
+    r.scale = static_cast<int16_t>(scale);
+    return r;
+  }
   U256 m = mag_of(a);
   if (scale >= a.scale) return widen_scale(m, a.scale, scale, neg);
   int drop = a.scale - scale;

@@ -173,5 +173,47 @@ TEST(NumericTest, Doubles) {
   EXPECT_TRUE(numeric_from_double(std::nan("")).is_nan());
 }
 
+// The 128-bit fast paths of compare, trunc and the division's scale selection (numeric.cpp)
+// must agree with the 256-bit paths they bypass: compare against the sign of the difference
+// (numeric_add's own path), trunc against the printed digits, and divisions PostgreSQL 15
+// answered (SELECT a / b).
+TEST(NumericTest, NarrowFastPathsAgree) {
+  const char* values[] = {"0", "1", "-1", "0.5", "-0.5", "1436918400.000000", "1436918400.000001", "-1436918400.999999",
+                          "718459200", "99999999999999999999999999999999999999", "-99999999999999999999999999999999999999",
+                          "0.000000000000000000000000000000000000001", "170141183460469231731687303715884105727",
+                          "-170141183460469231731687303715884105727", "170141183460469231731687303715884105728",
+                          "12345678901234567890.123456789012345678", "2.5", "-2.5", "1e38", "-1e-30", "100.10"};
+  for (const char* x : values)
+    for (const char* y : values) {
+      Numeric a = N(x), b = N(y);
+      EXPECT_EQ(numeric_compare(a, b), -numeric_compare(b, a)) << x << " vs " << y;
+      int want;
+      try {
+        want = numeric_sign(numeric_sub(a, b));
+      } catch (const SqlError&) {
+        continue;  // the difference needs more than 39 digits (1e-39 against 1e38)
+      }
+      EXPECT_EQ(numeric_compare(a, b), want) << x << " vs " << y;
+    }
+  for (const char* x : values) {
+    std::string s = S(N(x));
+    auto dot = s.find('.');
+    std::string want = dot == std::string::npos ? s : s.substr(0, dot);
+    if (want == "-0") want = "0";
+    EXPECT_EQ(S(numeric_trunc(N(x), 0)), want) << x;
+  }
+  EXPECT_EQ(S(numeric_trunc(N("-1436918400.999999"), 3)), "-1436918400.999");
+  EXPECT_EQ(S(numeric_trunc(N("0.000000000000000000000000000000000000001"), 0)), "0");
+  EXPECT_EQ(S(numeric_trunc(N("0.000000000000000000000000000000000000009"), 38)), "0.00000000000000000000000000000000000000");
+  // SELECT 1436918400.123456 / 2, 1436918400.123456 / 10, -7 / 3.0, 1 / 3::numeric, 0.0001 / 7,
+  //        123456789012345678901234567890 / 7 in PostgreSQL 15:
+  EXPECT_EQ(S(numeric_div(N("1436918400.123456"), N("2"))), "718459200.06172800");
+  EXPECT_EQ(S(numeric_div(N("1436918400.123456"), N("10"))), "143691840.01234560");
+  EXPECT_EQ(S(numeric_div(N("-7"), N("3.0"))), "-2.3333333333333333");
+  EXPECT_EQ(S(numeric_div(N("1"), N("3"))), "0.33333333333333333333");
+  EXPECT_EQ(S(numeric_div(N("0.0001"), N("7"))), "0.000014285714285714285714");
+  EXPECT_EQ(S(numeric_div(N("123456789012345678901234567890"), N("7"))), "17636684144620811271604938270");
+}
+
 }  // namespace
 }  // namespace freshet

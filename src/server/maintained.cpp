@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "common/error.hpp"
+#include "common/row_prefix.hpp"
 #include "dataflow/update.hpp"
 
 namespace freshet::server {
@@ -27,7 +28,33 @@ bool depends_on_time(const dataflow::RelExpr& e) {
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t,
                        const dataflow::SnapshotFn& snapshot, EvalContext& ctx, RowDiffs& initial,
                        const std::atomic<bool>* cancelled)
+    : Maintained(
+          id, std::move(name), std::move(plan), t,
+          BatchSnapshotFn([&snapshot](uint64_t cid, uint64_t ts, dataflow::Batch& into) {
+            snapshot(cid, [&](const Row& r, int64_t diff) { into.emplace_back(r.ref(), ts, diff); });
+          }),
+          ctx, &initial, {}, cancelled) {}
+
+Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
+                       EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
+                       const std::atomic<bool>* cancelled)
     : id_(id), name_(std::move(name)), plan_(std::move(plan)), contents_(0, RefHash{this}, RefEq{this}) {
+  {
+    dataflow::Batch out = hydrate(t, snapshot, ctx, cancelled);
+    apply_initial(out);
+  }  // the output batch's blocks are freed before the indexes are built
+  for (const auto& key : index_keys)
+    if (find_index(key) < 0) indexes_.push_back(build_index(key));
+  if (initial) {
+    initial->reserve(initial->size() + contents_.size());
+    for (uint64_t ref : contents_) initial->push_back({Row(std::string(bytes_at(ref))), count_at(ref)});
+    dataflow::consolidate(*initial);  // in row-byte order, as callers saw it before
+  }
+  check_budget();  // over its budget: the CREATE (or the restart's hydration) fails with 53200
+}
+
+dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx,
+                                    const std::atomic<bool>* cancelled) {
   dataflow::RenderOptions opts;
   opts.keep_state = true;
   opts.workers = 0;  // sharded over --workers
@@ -36,7 +63,7 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
   // Hydration: every input's current contents at time t.
   for (const auto& [cid, node] : df_.sources) {
     dataflow::Batch batch;
-    snapshot(cid, [&](const Row& r, int64_t diff) { batch.push_back({r, t, diff}); });
+    snapshot(cid, t, batch);
     df_.dataflow->push(node, std::move(batch));
   }
   df_.dataflow->set_cancel_flag(cancelled);
@@ -47,11 +74,67 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
     throw;
   }
   df_.dataflow->set_cancel_flag(nullptr);
-  dataflow::Batch out = df_.dataflow->take_output(df_.output);
-  for (auto& u : out) initial.push_back({std::move(u.row), u.diff});
-  dataflow::consolidate(initial);
-  apply(initial);
-  check_budget();  // over its budget: the CREATE (or the restart's hydration) fails with 53200
+  return df_.dataflow->take_output(df_.output);
+}
+
+void Maintained::apply_initial(const dataflow::Batch& out) {
+  FRESHET_ASSERT(contents_.empty() && indexes_.empty() && arena_.empty());
+  bool retractions = false;
+  for (const auto& u : out) {
+    FRESHET_ASSERT(u.row.size_bytes() <= UINT32_MAX);
+    retractions |= u.diff < 0;
+  }
+  // The hash set at its final size up front (an output whose updates repeat rows gets a set
+  // that is too big: shrunk below).
+  contents_.reserve(out.size());
+  for (const auto& u : out) {
+    if (u.diff == 0) continue;
+    std::string_view b = u.row.bytes();
+    bool added = false;
+    auto it = contents_.lazy_emplace(b, [&](const auto& ctor) {
+      added = true;
+      ctor(add_entry(b, u.diff));
+    });
+    if (!added) set_count_at(*it, dataflow::add_diffs(count_at(*it), u.diff));
+  }
+  if (retractions) {
+    // Updates that cancelled (a row inserted and retracted by the same step) leave rows with
+    // no multiplicity: dropped here, as consolidating first would have.
+    for (auto it = contents_.begin(); it != contents_.end();) {
+      int64_t n = count_at(*it);
+      if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
+      if (n == 0) {
+        dead_bytes_ += entry_bytes(bytes_at(*it).size());
+        contents_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (dead_bytes_ > 4096 && dead_bytes_ > arena_.used_bytes() / 2) compact();
+  }
+  if (contents_.size() < out.size() / 2) contents_.rehash(0);
+}
+
+Maintained::Index Maintained::build_index(std::vector<uint32_t> columns) const {
+  Index idx;
+  idx.columns = std::move(columns);
+  std::vector<std::pair<uint64_t, uint64_t>> by_key;  // (key hash, ref)
+  by_key.reserve(contents_.size());
+  for (uint64_t ref : contents_) by_key.emplace_back(key_hash(RowRef(bytes_at(ref)), idx.columns), ref);
+  std::sort(by_key.begin(), by_key.end());  // a key's rows together, in arena order
+  size_t keys = 0;
+  for (size_t i = 0; i < by_key.size(); ++i) keys += i == 0 || by_key[i].first != by_key[i - 1].first;
+  idx.map.reserve(keys);
+  for (size_t i = 0; i < by_key.size();) {
+    size_t j = i;
+    while (j < by_key.size() && by_key[j].first == by_key[i].first) ++j;
+    auto& v = idx.map[by_key[i].first];
+    v.reserve(j - i);  // exactly (inline for one row)
+    for (size_t k = i; k < j; ++k) v.push_back(by_key[k].second);
+    idx.spill_bytes += spill_of(v);
+    i = j;
+  }
+  return idx;
 }
 
 namespace {
@@ -104,7 +187,7 @@ void Maintained::check_budget() {
   {
     std::unique_lock sl(state_mu);
     df_.dataflow.reset();
-    arena_ = {};
+    arena_ = EntryArena();
     dead_bytes_ = 0;
     contents_ = decltype(contents_)(0, RefHash{this}, RefEq{this});
     for (auto& idx : indexes_) {
@@ -173,7 +256,24 @@ Row Maintained::key_of(RowRef row, const std::vector<uint32_t>& columns) const {
 }
 
 uint64_t Maintained::key_hash(RowRef row, const std::vector<uint32_t>& columns) const {
-  return hash_bytes(key_of(row, columns).bytes());
+  // hash_bytes(key_of(row, columns).bytes()) without its three allocations: the key's datums
+  // packed into a reused buffer (canonical form only when a datum needs it, as canonical_row).
+  thread_local std::vector<Datum> ds, key;
+  thread_local std::string packed;
+  uint32_t n = 0;
+  for (auto c : columns) n = std::max(n, c + 1);
+  ds.clear();
+  unpack_prefix_into(row, ds, n);
+  key.clear();
+  bool canonical = false;
+  for (auto c : columns) {
+    key.push_back(ds[c]);
+    canonical = canonical || dataflow::needs_canonical(ds[c]);
+  }
+  packed.clear();
+  if (canonical) dataflow::append_canonical_key(key, packed);
+  else RowPacker(packed).push_all(key);
+  return hash_bytes(packed);
 }
 
 void Maintained::index_insert(Index& idx, uint64_t ref) {
@@ -205,13 +305,7 @@ void Maintained::apply(const RowDiffs& delta) {
       if (d < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
       if (d == 0) continue;
       FRESHET_ASSERT(r.size_bytes() <= UINT32_MAX);
-      uint64_t ref = arena_.size();
-      uint32_t len = static_cast<uint32_t>(r.size_bytes());
-      size_t padded = (12 + len + 7) & ~size_t{7};
-      arena_.resize(arena_.size() + padded);
-      std::memcpy(arena_.data() + ref, &d, 8);
-      std::memcpy(arena_.data() + ref + 8, &len, 4);
-      std::memcpy(arena_.data() + ref + 12, r.bytes().data(), len);
+      uint64_t ref = add_entry(r.bytes(), d);
       contents_.insert(ref);
       for (auto& idx : indexes_) index_insert(idx, ref);
       continue;
@@ -223,32 +317,80 @@ void Maintained::apply(const RowDiffs& delta) {
     if (n == 0) {
       for (auto& idx : indexes_) index_erase(idx, ref);
       contents_.erase(it);
-      dead_bytes_ += (12 + bytes_at(ref).size() + 7) & ~size_t{7};
+      dead_bytes_ += entry_bytes(bytes_at(ref).size());
     }
   }
-  if (dead_bytes_ > 4096 && dead_bytes_ > arena_.size() / 2) compact();
+  if (dead_bytes_ > 4096 && dead_bytes_ > arena_.used_bytes() / 2) compact();
 }
 
 void Maintained::compact() {
-  std::vector<char> fresh;
-  fresh.reserve(arena_.size() - dead_bytes_);
+  EntryArena old = std::move(arena_);
+  arena_ = EntryArena();
   std::vector<uint64_t> refs(contents_.begin(), contents_.end());
-  std::sort(refs.begin(), refs.end());
+  std::sort(refs.begin(), refs.end());  // the live entries in their old order
   absl::flat_hash_map<uint64_t, uint64_t> moved;
   moved.reserve(refs.size());
   for (uint64_t ref : refs) {
-    size_t padded = (12 + bytes_at(ref).size() + 7) & ~size_t{7};
-    uint64_t to = fresh.size();
-    fresh.insert(fresh.end(), arena_.begin() + static_cast<ptrdiff_t>(ref), arena_.begin() + static_cast<ptrdiff_t>(ref + padded));
-    moved[ref] = to;
+    const char* p = old.at(ref);
+    int64_t n;
+    uint32_t len;
+    std::memcpy(&n, p, 8);
+    std::memcpy(&len, p + 8, 4);
+    moved[ref] = add_entry(std::string_view(p + 12, len), n);
   }
-  arena_ = std::move(fresh);
   dead_bytes_ = 0;
   contents_.clear();
   for (const auto& [from, to] : moved) contents_.insert(to);
   for (auto& idx : indexes_)
     for (auto& [h, v] : idx.map)
       for (auto& ref : v) ref = moved.at(ref);
+}
+
+uint64_t Maintained::add_entry(std::string_view row, int64_t n) {
+  FRESHET_ASSERT(row.size() <= UINT32_MAX);
+  uint32_t len = static_cast<uint32_t>(row.size());
+  uint64_t ref = arena_.allocate(entry_bytes(len));
+  char* p = arena_.at(ref);
+  std::memcpy(p, &n, 8);
+  std::memcpy(p + 8, &len, 4);
+  if (len != 0) std::memcpy(p + 12, row.data(), len);
+  return ref;
+}
+
+uint64_t EntryArena::allocate(size_t n) {
+  used_ += n;
+  if (n > kSegment) {
+    // A segment of its own, spanning as many units as it needs; the next entry starts after.
+    uint64_t ref = segs_.size() << kShift;
+    segs_.push_back({std::make_unique_for_overwrite<char[]>(n), n});
+    capacity_ += n;
+    for (size_t k = kSegment; k < n; k += kSegment) segs_.push_back({});
+    end_ = segs_.size() << kShift;
+    return ref;
+  }
+  const uint64_t seg_end = segs_.size() << kShift;  // the last segment's unit ends here
+  if (segs_.empty() || end_ + n > seg_end) {
+    // A new unit (the rest of the last one is left unused).
+    end_ = seg_end;
+    size_t cap = std::min<size_t>(kSegment, std::max<size_t>(256, n));
+    segs_.push_back({std::make_unique_for_overwrite<char[]>(cap), cap});
+    capacity_ += cap;
+  }
+  Segment& last = segs_.back();
+  const size_t off = end_ & (kSegment - 1);
+  if (off + n > last.capacity) {
+    // Grow the last segment in place of itself (its entries keep their offsets).
+    size_t cap = last.capacity;
+    while (cap < off + n) cap *= 2;
+    cap = std::min<size_t>(cap, kSegment);
+    auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+    std::memcpy(bigger.get(), last.data.get(), off);
+    capacity_ += cap - last.capacity;
+    last = {std::move(bigger), cap};
+  }
+  uint64_t ref = end_;
+  end_ += n;
+  return ref;
 }
 
 void Maintained::for_each(const std::function<void(RowRef, int64_t)>& fn) const {
@@ -296,7 +438,7 @@ void Maintained::lookup(size_t i, std::span<const Datum> key, RowDiffs& out) con
 size_t Maintained::bytes() const {
   // Heap bytes: the arena, the hash set's slots and control bytes, each index's slots and the
   // out-of-line vectors of colliding or duplicate keys (counted as they change).
-  size_t b = arena_.capacity() + contents_.capacity() * (sizeof(uint64_t) + 1);
+  size_t b = arena_.capacity_bytes() + contents_.capacity() * (sizeof(uint64_t) + 1);
   for (const auto& idx : indexes_)
     b += idx.map.capacity() * (sizeof(uint64_t) + sizeof(absl::InlinedVector<uint64_t, 1>) + 1) + idx.spill_bytes;
   return b;

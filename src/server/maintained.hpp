@@ -38,6 +38,39 @@ using RowDiffs = std::vector<std::pair<Row, int64_t>>;
 // The changes of one timestamp, per collection id.
 using ChangeSet = std::map<uint64_t, RowDiffs>;
 
+// The byte arena of a maintained view's entries: segments of 1 MiB (a bigger entry gets a
+// segment of its own), addressed by a 64-bit ref (segment number << 20 | offset). Entries never
+// move, so refs stay valid as it grows; the last segment grows by doubling from 256 bytes up
+// to 1 MiB (its entries keep their offsets), so a small view holds a few hundred bytes and a
+// big one at most one partly used segment of slack. A std::vector<char> doubled its capacity
+// on growth: right after a view's first change its arena was up to twice its entries.
+class EntryArena {
+ public:
+  static constexpr int kShift = 20;
+  static constexpr uint64_t kSegment = uint64_t{1} << kShift;
+  // Room for n bytes; returns the ref of the first. Never moves existing bytes.
+  uint64_t allocate(size_t n);
+  char* at(uint64_t ref) { return segs_[ref >> kShift].data.get() + (ref & (kSegment - 1)); }
+  const char* at(uint64_t ref) const { return segs_[ref >> kShift].data.get() + (ref & (kSegment - 1)); }
+  // Bytes handed out (entries, live or dead) and bytes allocated.
+  size_t used_bytes() const { return used_; }
+  size_t capacity_bytes() const { return capacity_; }
+  bool empty() const { return used_ == 0; }
+
+ private:
+  struct Segment {
+    std::unique_ptr<char[]> data;  // null for the units a big entry's segment spans after its first
+    size_t capacity = 0;
+  };
+  std::vector<Segment> segs_;
+  uint64_t end_ = 0;  // the next free ref in the last segment
+  size_t used_ = 0, capacity_ = 0;
+};
+
+// Fills `into` with collection cid's contents as updates at time t (diff = multiplicity).
+// Appending a batch that shares the rows' blocks (Batch's copy) copies no row bytes.
+using BatchSnapshotFn = std::function<void(uint64_t cid, uint64_t t, dataflow::Batch& into)>;
+
 class Maintained {
  public:
   // Renders plan and hydrates it from snapshot at time t (the initial contents come out as the
@@ -45,6 +78,14 @@ class Maintained {
   // cancelled, when given, makes the hydration stop with 57014 once set (it is not kept).
   Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const dataflow::SnapshotFn& snapshot,
              EvalContext& ctx, RowDiffs& initial, const std::atomic<bool>* cancelled = nullptr);
+  // The bulk form (CREATE INDEX and CREATE MATERIALIZED VIEW on a view): the inputs come as
+  // batches (no Row per input row), the output goes into the arrangement in one pass sized
+  // up front, and the indexes in `index_keys` are built by sorting (src/server/README.md,
+  // "Hydration"). initial, when not null, receives the initial contents (a materialized
+  // view stores them); without it no Row is made per output row.
+  Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
+             EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
+             const std::atomic<bool>* cancelled = nullptr);
   // Makes later steps stop with 57014 once *flag is set (null: never). The flag must outlive
   // those steps: the caller clears it before the flag's owner goes.
   void set_cancel_flag(const std::atomic<bool>* flag) {
@@ -152,18 +193,33 @@ class Maintained {
     size_t spill_bytes = 0;  // heap bytes of the vectors of map that left their inline slot
   };
   static size_t spill_of(const absl::InlinedVector<uint64_t, 1>& v) { return v.capacity() > 1 ? v.capacity() * sizeof(uint64_t) : 0; }
+  // An entry's bytes in the arena: the 12-byte header and the row, unpadded (the header is
+  // read with memcpy, so entries need no alignment; padding to 8 cost 3.5 bytes a row).
+  static size_t entry_bytes(size_t row_len) { return 12 + row_len; }
   std::string_view bytes_at(uint64_t ref) const {
+    const char* p = arena_.at(ref);
     uint32_t len;
-    std::memcpy(&len, arena_.data() + ref + 8, 4);
-    return std::string_view(arena_.data() + ref + 12, len);
+    std::memcpy(&len, p + 8, 4);
+    return std::string_view(p + 12, len);
   }
-  void set_count_at(uint64_t ref, int64_t c) { std::memcpy(arena_.data() + ref, &c, 8); }
+  void set_count_at(uint64_t ref, int64_t c) { std::memcpy(arena_.at(ref), &c, 8); }
   int64_t count_at(uint64_t ref) const {
     int64_t c;
-    std::memcpy(&c, arena_.data() + ref, 8);
+    std::memcpy(&c, arena_.at(ref), 8);
     return c;
   }
+  // Appends an entry for row with multiplicity n; its ref.
+  uint64_t add_entry(std::string_view row, int64_t n);
   uint64_t key_hash(RowRef row, const std::vector<uint32_t>& columns) const;
+  // Renders the plan, pushes the snapshot at t and steps once; the output batch.
+  dataflow::Batch hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx, const std::atomic<bool>* cancelled);
+  // The initial contents from the hydration's output (unconsolidated): every row's
+  // multiplicity summed in the hash set, the arena sized once; then a sweep drops rows whose
+  // updates cancelled. REQUIRES: empty contents and no index.
+  void apply_initial(const dataflow::Batch& out);
+  // Builds an index over the contents by sorting (key hash, ref) pairs: every key's vector
+  // gets its exact size and the map its final capacity at once.
+  Index build_index(std::vector<uint32_t> columns) const;
   Row key_of(RowRef row, const std::vector<uint32_t>& columns) const;
   void index_insert(Index& idx, uint64_t ref);
   void index_erase(Index& idx, uint64_t ref);
@@ -178,7 +234,7 @@ class Maintained {
   dataflow::RelExpr plan_;
   dataflow::RenderedDataflow df_;
   bool time_dependent_ = false;  // the plan has a temporal filter: it must be stepped every tick
-  std::vector<char> arena_;      // 8-byte aligned entries
+  EntryArena arena_;            // entries back to back (entry_bytes)
   size_t dead_bytes_ = 0;
   absl::flat_hash_set<uint64_t, RefHash, RefEq> contents_;
   std::vector<Index> indexes_;

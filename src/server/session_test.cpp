@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 #include <filesystem>
 #include <stdlib.h>
@@ -167,6 +168,49 @@ TEST_F(SessionTest, IndexedViewIsMaintained) {
   EXPECT_EQ(run("SHOW INDEXES"), V({"totals_cust|totals|default|{cust}|"}));
   run("DROP VIEW totals CASCADE");
   run("DROP TABLE s");
+}
+
+// Issue 9's memory goal for arranged rows: an indexed view's arrangement (mz_arrangement_sizes'
+// arrangement_bytes: the row arena, the hash set over it, the index) per row, against the
+// rows' own encoded size. Rows like Nexmark's bids (three bigints, two texts; about 80 bytes
+// encoded), 500 rows per index key. src/server/README.md ("Hydration") has the figures.
+TEST_F(SessionTest, IndexArrangementCloseToEncodedSize) {
+  run("CREATE TABLE b (auction bigint, bidder bigint, price bigint, channel text, url text)");
+  run("INSERT INTO b SELECT i % 40, i, i * 7, 'channel-' || (i % 7), 'https://www.nexmark.com/item.htm?query=' || i "
+      "FROM generate_series(1, 20000) i");
+  run("CREATE VIEW q0 AS SELECT auction, bidder, price, channel, url FROM b");
+  run("CREATE INDEX q0_auction ON q0 (auction)");
+  size_t encoded = 0, rows = 0;
+  {
+    auto ps = session_.prepare("SELECT * FROM q0", {});
+    auto ex = session_.execute(ps, {});
+    std::vector<Row> out;
+    while (ex->fetch(out, 0)) {
+    }
+    for (const auto& r : out) encoded += r.size_bytes();
+    rows = out.size();
+  }
+  ASSERT_EQ(rows, 20000u);
+  // One change first: the figure must hold after the arena grows, not only right after the
+  // hydration sized it (a doubling arena was 1.8x its entries here).
+  run("INSERT INTO b VALUES (1, 0, 0, 'x', 'y')");
+  auto got = run("SELECT records, arrangement_bytes FROM mz_arrangement_sizes WHERE object_name = 'q0'");
+  ASSERT_EQ(got.size(), 1u);
+  size_t bar = got[0].find('|');
+  size_t records = std::stoul(got[0].substr(0, bar)), bytes = std::stoul(got[0].substr(bar + 1));
+  EXPECT_EQ(records, 20001u);
+  double per_row = static_cast<double>(bytes) / 20000, encoded_per_row = static_cast<double>(encoded) / 20000;
+  std::printf("arranged: %.1f bytes per row, encoded %.1f (%.2fx)\n", per_row, encoded_per_row, per_row / encoded_per_row);
+  // Issue 9 asks 1.3x; the row arena, its hash set and the index reach 1.54x here (before this
+  // branch: 154.1 bytes, 2.34x). What is left: src/dataflow/README.md, "Hydration".
+  EXPECT_LE(per_row, 1.6 * encoded_per_row);
+  // The arrangement still answers: a point lookup through the index, then after changes.
+  EXPECT_EQ(run("SELECT count(*) FROM q0 WHERE auction = 7"), V({"500"}));
+  run("DELETE FROM b WHERE bidder <= 10000");
+  EXPECT_EQ(run("SELECT count(*) FROM q0 WHERE auction = 7"), V({"250"}));
+  EXPECT_EQ(run("SELECT records FROM mz_arrangement_sizes WHERE object_name = 'q0'"), V({"10000"}));
+  run("DROP VIEW q0 CASCADE");
+  run("DROP TABLE b");
 }
 
 TEST_F(SessionTest, FailedDataflowReportsItsError) {

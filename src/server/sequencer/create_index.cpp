@@ -106,18 +106,25 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
     // thread replays the rest and adds the dataflow between two steps.
     RowDiffs initial;
     ctx_.logical_time_ms = h->start_ts;
+    const bool mv = view.kind == ObjectKind::kMaterializedView;
+    // The bulk hydration (maintained.hpp): a table's frozen copy goes in as a batch sharing its
+    // row blocks (no row is copied), and the index is built by sorting once the contents are
+    // in; the initial rows are made only for a materialized view, which stores them.
+    std::vector<std::vector<uint32_t>> index_keys;
+    if (!key.empty()) index_keys.push_back(key);
     auto m = std::make_shared<Maintained>(
         id, h->name, std::move(plan), h->start_ts,
-        [&](uint64_t cid, const std::function<void(const Row&, int64_t)>& emit) {
+        [&](uint64_t cid, uint64_t ts, dataflow::Batch& into) {
           if (auto f = frozen.find(cid); f != frozen.end()) {
-            const dataflow::Batch& rows = f->second->rows;
-            for (size_t i = 0; i < rows.size(); ++i) emit(Row(std::string(rows[i].row.bytes())), rows[i].diff);
+            into = f->second->rows;  // shares the blocks
+            for (auto& u : into) u.time = ts;
             return;
           }
-          for (const auto& [r, n] : snap[cid]) emit(r, n);
+          const RowDiffs& rows = snap[cid];
+          into.reserve(rows.size());
+          for (const auto& [r, n] : rows) into.emplace_back(r.ref(), ts, n);
         },
-        ctx_, initial, &st_.cancelled);  // a cancel request stops the hydration (57014)
-    const bool mv = view.kind == ObjectKind::kMaterializedView;
+        ctx_, mv ? &initial : nullptr, index_keys, &st_.cancelled);  // a cancel request stops the hydration (57014)
     m->compute.is_mv = mv;
     auto store = [&](uint64_t ts, const RowDiffs& delta) {
       if (!mv || !cs_.persist || delta.empty()) return;
@@ -137,7 +144,6 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
     snap.clear();
     frozen.clear();  // the copy itself lives on in TableData::frozen until the table changes
     initial.clear();
-    if (!key.empty()) m->add_index(key);
     m->set_cancel_flag(&st_.cancelled);
     struct Clear {
       Maintained& m;
