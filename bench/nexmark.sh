@@ -248,7 +248,7 @@ for q in $QUERIES; do
   c0=$(cpu_ticks)
   read -r n s <<<"$(ingest "$q" "$lookup")"
   EPS[$q]=$(rate "$n" "$s")
-  echo "  hydrate ${HYD[$q]} s (server CPU $HCPU s, load average $HLOAD) (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q]} rows, +${RSS[$q]} MB; $n events in $s s = ${EPS[$q]} events/s (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
+  echo "  hydrate ${HYD[$q]} s (server CPU $HCPU s, load average $HLOAD) (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q]} rows, +${RSS[$q]} MB (index ${IDX[$q]} MB, operators ${OPS[$q]} MB); $n events in $s s = ${EPS[$q]} events/s (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
   psql_to "$FR" -c "DROP VIEW $q CASCADE" >/dev/null || exit 1
   reset_tables || exit 1
 done
@@ -276,7 +276,7 @@ printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s %8s  %s\n' query "hydrate
 for q in $QUERIES; do
   fel=${FELDERA[$q]:--}
   printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s %8s  %s\n' "$q" "${HYD[$q]:--}" "${PGT[$q]:--}" "$(ratio "${HYD[$q]:-}" "${PGT[$q]:-}")" \
-    "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${IDX[$q]:--}" "${OPS[$q]:--}" "${NOTE[$q]:-}""
+    "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${IDX[$q]:--}" "${OPS[$q]:--}" "${NOTE[$q]:-}"
 done
 echo "tables alone (no view): $TABLES_RATE events/s by INSERT; the generator into source tables: $GEN_RATE events/s"
 ((IDLE_CPU)) && echo "idle CPU with all views maintained: $IDLE% of a core over $IDLE_SECONDS s"
