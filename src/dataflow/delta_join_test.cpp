@@ -122,6 +122,29 @@ TEST(DeltaJoinTest, CrossProductWhenUnconnected) {
   for (uint32_t seed = 1; seed <= 6; ++seed) check_random(j, {2, 2, 1}, 20, seed, 3);
 }
 
+TEST(DeltaJoinTest, JoinsOfOneDataflowShareArrangements) {
+  // Two 3-way joins over the same inputs and keys in one UNION ALL (the second filtered):
+  // the second join's lookups read the first join's arrangements.
+  RelExpr u;
+  u.kind = RelKind::kUnion;
+  u.column_types = chain3().column_types;
+  u.inputs = {chain3(), filter(chain3(), {lt(col(0), col(5))})};
+  for (uint32_t seed = 1; seed <= 6; ++seed) check_random(u, {2, 2, 2}, 20, seed);
+  Incremental one(chain3(), true), both(u, true);
+  for (uint64_t id = 1; id <= 3; ++id) {
+    Rows rows;
+    for (int64_t i = 0; i < 50; ++i) rows.emplace_back(ints({i % 5, i % 7}), 1);
+    one.feed(id, rows);
+    both.feed(id, rows);
+  }
+  one.step(1);
+  both.step(1);
+  one.step(2);
+  both.step(2);
+  EXPECT_EQ(one.state_size(), 4u * 35u);  // t1 by b, t2 by b and by c, t3 by c; 35 distinct rows
+  EXPECT_EQ(both.state_size(), one.state_size());
+}
+
 TEST(DeltaJoinTest, KeepsNoIntermediateState) {
   // A star on one key: the delta join arranges each input once (3 x 100 entries); the chain
   // also arranges t1 ⋈ t2 (100 x 100 / 10 keys = 1,000 entries).

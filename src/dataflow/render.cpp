@@ -363,21 +363,16 @@ class Renderer {
     }
 
     // The arrangements, shared by the paths: (input's node, key text) -> state. Inputs that
-    // render to one node (a self-join's Gets of one collection, a kLet read twice) share it.
-    struct Arranged {
-      Dataflow::NodeId node;
-      std::string key_text;
-      std::shared_ptr<SharedArrangement> arr;
-    };
-    std::vector<Arranged> arranged;
+    // render to one node (a self-join's Gets of one collection, a kLet read twice) share it,
+    // and so do the delta joins of one dataflow (arranged_, e.g. two joins of one UNION).
     auto arrangement = [&](size_t j, std::vector<ScalarExpr> key) {
       std::string text;
       for (const ScalarExpr& k : key) text += k.to_string() + "\x1f";
-      for (const Arranged& a : arranged)
+      for (const Arranged& a : arranged_)
         if (a.node == in_nodes[j] && a.key_text == text) return a.arr;
       auto arr = std::make_shared<SharedArrangement>();
       df().add_operator(make_arrange(std::move(key), arr), {in_nodes[j]});
-      arranged.push_back(Arranged{in_nodes[j], std::move(text), arr});
+      arranged_.push_back(Arranged{in_nodes[j], std::move(text), arr});
       return arr;
     };
 
@@ -508,6 +503,16 @@ class Renderer {
     }
     return df().add_operator(make_union(), std::move(outs));
   }
+
+  // The delta joins' arrangements of this dataflow (render_delta_join). An arrangement is
+  // valid for any later delta join: its ArrangeOp precedes every node added after it, and
+  // what a lookup reads (before or after the step's change) is the lookup's own choice.
+  struct Arranged {
+    Dataflow::NodeId node;
+    std::string key_text;
+    std::shared_ptr<SharedArrangement> arr;
+  };
+  std::vector<Arranged> arranged_;
 
   const RenderOptions& opts_;
   RenderedDataflow out_;
