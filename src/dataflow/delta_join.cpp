@@ -161,7 +161,22 @@ class LookupOp final : public Operator {
       if (!ok) return;
     }
     const size_t row_bytes = a.size_bytes() + b.size_bytes();
-    out.push_concat(a, b, ctx.time, diff);
+    if (spec_.segment_order.empty()) {
+      out.push_concat(a, b, ctx.time, diff);
+    } else {
+      const size_t n = spec_.segment_arity.size();
+      segments_.resize(n);
+      std::string_view rest = a.bytes();
+      for (size_t s = 0; s + 1 < n; ++s) {
+        const size_t len = prefix_bytes(RowRef(rest), spec_.segment_arity[s]);
+        segments_[s] = rest.substr(0, len);
+        rest.remove_prefix(len);
+      }
+      segments_[n - 1] = b.bytes();
+      reordered_.clear();
+      for (uint32_t k : spec_.segment_order) reordered_.append(segments_[k]);
+      out.emplace_back(RowRef(reordered_), ctx.time, diff);
+    }
     if ((out.size() & kPollMask) == 0) {
       ctx.check_cancelled();
       ctx.check_size(out.size());
@@ -172,6 +187,8 @@ class LookupOp final : public Operator {
 
   LookupSpec spec_;
   std::vector<Datum> scratch_;
+  std::vector<std::string_view> segments_;  // the output row's inputs (segment_order)
+  std::string reordered_;
   size_t reserved_ = 0;
   size_t checked_ = 0;
   Arena keys_;

@@ -99,6 +99,13 @@ struct LookupSpec {
   // own input in the join: the timestamp rule above).
   bool with_change = false;
   std::shared_ptr<SharedArrangement> arranged;
+  // The last lookup of a path whose inputs were added out of the join's order: the output
+  // row's columns are put back in the join's order by moving whole inputs' byte ranges
+  // (no decoding into datums and packing again, as a projection would). segment_arity: the
+  // arity of each input in the path's order (the arranged input last); segment_order: the
+  // path position of each input in the join's order. Empty: stream columns, then arranged.
+  std::vector<size_t> segment_arity;
+  std::vector<uint32_t> segment_order;
 };
 // A half join: for each stream update, every row of the arranged input with the same key;
 // output (stream columns, then the arranged input's), diff = product. No state of its own.

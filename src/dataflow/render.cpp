@@ -384,7 +384,6 @@ class Renderer {
     };
     struct Path {
       std::vector<Stage> stages;
-      std::vector<uint32_t> project;  // join column -> path column
     };
     std::vector<Path> paths(n);
     for (size_t i = 0; i < n; ++i) {
@@ -479,7 +478,6 @@ class Renderer {
         }
         path.stages.push_back(std::move(st));
       }
-      for (uint32_t c = 0; c < offsets[n]; ++c) path.project.push_back(pos[c]);
       FRESHET_ASSERT(std::all_of(placed.begin(), placed.end(), [](bool b) { return b; }));
     }
     // The arrangements, then the paths' lookups.
@@ -487,18 +485,22 @@ class Renderer {
       for (Stage& st : path.stages) st.spec.arranged = arrangement(st.input, st.arranged_key);
     std::vector<Dataflow::NodeId> outs;
     for (size_t i = 0; i < n; ++i) {
+      // The path's inputs in its order; when that is not the join's order, its last lookup
+      // writes the inputs' columns back in the join's order.
+      std::vector<size_t> order{i};
+      for (const Stage& st : paths[i].stages) order.push_back(st.input);
+      bool in_order = true;
+      for (size_t k = 0; k < n; ++k) in_order = in_order && order[k] == k;
+      if (!in_order) {
+        LookupSpec& last = paths[i].stages.back().spec;
+        last.segment_order.resize(n);
+        for (size_t k = 0; k < n; ++k) {
+          last.segment_arity.push_back(offsets[order[k] + 1] - offsets[order[k]]);
+          last.segment_order[order[k]] = static_cast<uint32_t>(k);
+        }
+      }
       Dataflow::NodeId cur = in_nodes[i];
       for (Stage& st : paths[i].stages) cur = df().add_operator(make_lookup(std::move(st.spec)), {cur});
-      bool identity = true;
-      for (uint32_t c = 0; c < paths[i].project.size(); ++c) identity = identity && paths[i].project[c] == c;
-      if (!identity) {
-        MfpStage proj;
-        proj.kind = MfpStage::Kind::kProject;
-        proj.columns = std::move(paths[i].project);
-        std::vector<MfpStage> stages;
-        stages.push_back(std::move(proj));
-        cur = df().add_operator(make_mfp(std::move(stages)), {cur});
-      }
       outs.push_back(cur);
     }
     return df().add_operator(make_union(), std::move(outs));
