@@ -203,7 +203,7 @@ echo "bench: tables alone: $n events in $s s = $TABLES_RATE events/s (server CPU
 reset_tables || exit 1
 
 # 4. Each query alone.
-declare -A HYD PGT ROWS_FR ROWS_PG EPS RSS IDX NOTE
+declare -A HYD PGT ROWS_FR ROWS_PG EPS RSS IDX OPS NOTE
 for q in $QUERIES; do
   [[ -n "${SQL[$q]:-}" ]] || { NOTE[$q]="not in nexmark_queries.sql"; continue; }
   echo "bench: $q"
@@ -234,6 +234,7 @@ for q in $QUERIES; do
   HCPU=$(cpu_since "$c0") HLOAD=$(loadavg)
   RSS[$q]=$(( ($(rss_kb) - rss0) / 1024 ))
   IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(arrangement_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
+  OPS[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(operator_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
   ROWS_FR[$q]=$(psql_to "$FR" -c "SELECT count(*) FROM $q")
   [[ "${ROWS_FR[$q]}" == "${ROWS_PG[$q]:-}" ]] || NOTE[$q]="row counts differ"
   # Small results: the rows themselves, sorted (psql's text output of both engines).
@@ -247,7 +248,7 @@ for q in $QUERIES; do
   c0=$(cpu_ticks)
   read -r n s <<<"$(ingest "$q" "$lookup")"
   EPS[$q]=$(rate "$n" "$s")
-  echo "  hydrate ${HYD[$q]} s (server CPU $HCPU s, load average $HLOAD) (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q]} rows, +${RSS[$q]} MB; $n events in $s s = ${EPS[$q]} events/s (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
+  echo "  hydrate ${HYD[$q]} s (server CPU $HCPU s, load average $HLOAD) (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q]} rows, +${RSS[$q]} MB (index ${IDX[$q]} MB, operators ${OPS[$q]} MB); $n events in $s s = ${EPS[$q]} events/s (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
   psql_to "$FR" -c "DROP VIEW $q CASCADE" >/dev/null || exit 1
   reset_tables || exit 1
 done
@@ -271,14 +272,15 @@ fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && a != "-" && b != "-" && b > 0) printf "%.2fx", a / b; else print "-" }'; }
 echo
 echo "=== Nexmark: $EVENTS events loaded, then up to $MORE_EVENTS more ($CLIENTS clients, $TXN_EVENTS events per transaction, at most $TP_SECONDS s per query); workers: $WORKERS_NOTE ==="
-printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s  %s\n' query "hydrate s" "PG s" "Fr/PG" "rows" "PG rows" "events/s" "Feldera*" "RSS MB" "index MB" note
+printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s %8s  %s\n' query "hydrate s" "PG s" "Fr/PG" "rows" "PG rows" "events/s" "Feldera*" "RSS MB" "index MB" "ops MB" note
 for q in $QUERIES; do
   fel=${FELDERA[$q]:--}
-  printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s  %s\n' "$q" "${HYD[$q]:--}" "${PGT[$q]:--}" "$(ratio "${HYD[$q]:-}" "${PGT[$q]:-}")" \
-    "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${IDX[$q]:--}" "${NOTE[$q]:-}"
+  printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s %8s  %s\n' "$q" "${HYD[$q]:--}" "${PGT[$q]:--}" "$(ratio "${HYD[$q]:-}" "${PGT[$q]:-}")" \
+    "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${IDX[$q]:--}" "${OPS[$q]:--}" "${NOTE[$q]:-}"
 done
 echo "tables alone (no view): $TABLES_RATE events/s by INSERT; the generator into source tables: $GEN_RATE events/s"
 ((IDLE_CPU)) && echo "idle CPU with all views maintained: $IDLE% of a core over $IDLE_SECONDS s"
 echo "* Feldera published, per core (events/s); '-' where none is published. Fr/PG > 1: Freshet hydrates slower than PostgreSQL runs the query."
 echo "  RSS MB: the server's RSS growth while the view hydrated (freed memory of earlier, dropped views is reused, so it can read low);"
-echo "  index MB: the view's index arrangement (mz_arrangement_sizes), without the operators' own state."
+echo "  index MB: the view's index arrangement (mz_arrangement_sizes); ops MB: its operators' state (operator_bytes: join arrangements, groups)."
+echo "  FRESHET_DELTA_JOINS=off renders multi-way joins (j3, j4) as chains of binary joins instead of delta joins."

@@ -111,3 +111,13 @@ SELECT b.auction, b.bidder, b.price, b.channel, b.url, b.date_time, b.extra,
        a.seller, a.category, a.extra AS auction_extra
 FROM bid b JOIN auction a ON b.auction = a.id
 WHERE a.category = 10
+-- name: j3  key: auction  feldera: -
+-- (Not a Nexmark query.) A three-way join, maintained as a delta join: every bid with its
+-- auction's category and its seller.
+SELECT b.auction, b.bidder, b.price, a.category, p.name AS seller, p.state
+FROM bid b JOIN auction a ON a.id = b.auction JOIN person p ON p.id = a.seller
+-- name: j4  key: auction  feldera: -
+-- (Not a Nexmark query.) A four-way join, maintained as a delta join: every bid with its
+-- auction, the seller and the bidder (person read twice, arranged once by id).
+SELECT b.auction, b.price, a.category, s.name AS seller, p.name AS bidder
+FROM bid b JOIN auction a ON a.id = b.auction JOIN person s ON s.id = a.seller JOIN person p ON p.id = b.bidder

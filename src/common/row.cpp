@@ -242,6 +242,14 @@ void unpack_prefix_into(RowRef row, std::vector<Datum>& out, size_t n) {
   for (size_t k = 0; k < n && p < end; ++k) out.push_back(decode(p));
 }
 
+size_t prefix_bytes(RowRef row, size_t n) {
+  const char* begin = row.bytes().data();
+  const char* p = begin;
+  const char* end = p + row.bytes().size();
+  for (size_t k = 0; k < n && p < end; ++k) decode(p);
+  return static_cast<size_t>(p - begin);
+}
+
 size_t RowRef::arity() const {
   size_t n = 0;
   const char* p = bytes_.data();

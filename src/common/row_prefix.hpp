@@ -13,5 +13,8 @@ namespace freshet {
 // Appends at most the first n datums of `row` (all of them when it has fewer), borrowing its
 // bytes: an operator that reads only leading columns skips decoding the rest. O(n).
 void unpack_prefix_into(RowRef row, std::vector<Datum>& out, size_t n);
+// The bytes of the first n datums of `row` (all of it when it has fewer): rows are their
+// datums' encodings one after the other, so this splits a row into column ranges. O(n).
+size_t prefix_bytes(RowRef row, size_t n);
 
 }  // namespace freshet

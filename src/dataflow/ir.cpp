@@ -227,7 +227,11 @@ std::string sort_keys_text(const std::vector<SortKey>& order_by) {
   return s;
 }
 
-std::string RelExpr::to_string(int indent) const {
+bool uses_delta_join(const RelExpr& join) {
+  return join.kind == RelKind::kJoin && join.inputs.size() >= 3 && join.inputs.size() <= 64;
+}
+
+std::string RelExpr::to_string(int indent, bool maintained) const {
   check_stack_depth();
   std::string pad(static_cast<size_t>(indent) * 2, ' ');
   std::string s = pad;
@@ -264,6 +268,7 @@ std::string RelExpr::to_string(int indent) const {
       break;
     case RelKind::kJoin: {
       s += "Join";
+      if (maintained && uses_delta_join(*this)) s += " (delta join)";
       if (!equivalences.empty()) {
         s += " on=(";
         for (size_t i = 0; i < equivalences.size(); ++i) {
@@ -374,7 +379,7 @@ std::string RelExpr::to_string(int indent) const {
     }
   }
   s += "\n";
-  for (const RelExpr& in : inputs) s += in.to_string(indent + 1);
+  for (const RelExpr& in : inputs) s += in.to_string(indent + 1, maintained && kind != RelKind::kLetRec);
   return s;
 }
 

@@ -263,8 +263,13 @@ struct RelExpr {
   std::vector<WindowFunc> window_funcs;        // kWindow (partition: group_columns; order_by)
 
   size_t arity() const { return column_types.size(); }
-  // Indented tree for EXPLAIN and tests.
-  std::string to_string(int indent = 0) const;
+  // Indented tree for EXPLAIN and tests. `maintained`: as rendered for a maintained dataflow
+  // (a Join that renders as a delta join says so; not inside a LetRec).
+  std::string to_string(int indent = 0, bool maintained = false) const;
 };
+
+// Whether a kJoin renders as a delta join in a maintained dataflow (render.hpp
+// RenderOptions::delta_joins, delta_join.hpp): 3 to 64 inputs.
+bool uses_delta_join(const RelExpr& join);
 
 }  // namespace freshet::dataflow

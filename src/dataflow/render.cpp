@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "dataflow/delta_join.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/recursion.hpp"
 #include "dataflow/workers.hpp"
@@ -210,6 +211,7 @@ class Renderer {
   // input they read.
   Dataflow::NodeId render_join(const RelExpr& e, std::vector<ScalarExpr> preds = {}) {
     size_t n = e.inputs.size();
+    if (opts_.keep_state && opts_.delta_joins && uses_delta_join(e)) return render_delta_join(e, std::move(preds));
     if (n == 0) {
       std::vector<std::pair<Row, int64_t>> one;
       one.emplace_back(Row(), 1);
@@ -295,6 +297,224 @@ class Renderer {
     }
     return acc;
   }
+
+
+  // A delta join (delta_join.hpp): every input rendered once and filtered by the equalities
+  // among its own expressions (and constants); one path per input i that starts from input
+  // i's change and looks up the other inputs' arrangements in turn, each arrangement (input,
+  // key) built once and shared by every path that reads it; each path projected back to the
+  // join's column order; the paths' union is the join's change.
+  //
+  // Path order: from the inputs joined so far, the next input is the one connected to them by
+  // the most equivalence classes (the lowest index on ties; an unconnected one, as a cross
+  // product under the empty key, only when no input is connected). At each lookup, a class
+  // that already has a member over the joined inputs (`rep`) and has a member over the new
+  // input alone gives one key column; members spanning both are checked on the joined row;
+  // other members over the new input alone were made equal by its filter. `preds` go into
+  // the first lookup that has every input they read.
+  Dataflow::NodeId render_delta_join(const RelExpr& e, std::vector<ScalarExpr> preds) {
+    const size_t n = e.inputs.size();
+    FRESHET_ASSERT(n >= 3 && n <= 64);
+    std::vector<uint32_t> offsets(n + 1, 0);
+    for (size_t i = 0; i < n; ++i) offsets[i + 1] = offsets[i] + static_cast<uint32_t>(e.inputs[i].arity());
+    auto input_of = [&](uint32_t col) {
+      return static_cast<size_t>(std::upper_bound(offsets.begin(), offsets.end(), col) - offsets.begin() - 1);
+    };
+    auto inputs_read = [&](const ScalarExpr& x) {
+      std::vector<uint32_t> cols;
+      collect_columns(x, cols);
+      uint64_t m = 0;
+      for (uint32_t c : cols) m |= uint64_t{1} << input_of(c);
+      return m;
+    };
+    struct ClassExpr {
+      const ScalarExpr* expr;
+      uint64_t inputs;  // bit i: reads input i (0: a constant)
+    };
+    std::vector<std::vector<ClassExpr>> classes;
+    for (const auto& cls : e.equivalences) {
+      std::vector<ClassExpr> c;
+      for (const ScalarExpr& x : cls) c.push_back(ClassExpr{&x, inputs_read(x)});
+      classes.push_back(std::move(c));
+    }
+    std::vector<uint64_t> pred_inputs;
+    for (const ScalarExpr& p : preds) pred_inputs.push_back(inputs_read(p));
+
+    // Each input, filtered by the equalities among its own members (and constants).
+    std::vector<Dataflow::NodeId> in_nodes(n);
+    for (size_t i = 0; i < n; ++i) {
+      Dataflow::NodeId node = render(e.inputs[i]);
+      const uint64_t bit = uint64_t{1} << i;
+      std::vector<std::pair<ScalarExpr, ScalarExpr>> eqs;
+      for (const auto& cls : classes) {
+        const ScalarExpr* first = nullptr;
+        for (const ClassExpr& x : cls) {
+          if ((x.inputs & ~bit) != 0) continue;
+          ScalarExpr local = shift_columns(*x.expr, -static_cast<int64_t>(offsets[i]));
+          if (first == nullptr) {
+            first = x.expr;
+            continue;
+          }
+          eqs.emplace_back(shift_columns(*first, -static_cast<int64_t>(offsets[i])), std::move(local));
+        }
+      }
+      if (!eqs.empty()) node = df().add_operator(make_equality_filter(std::move(eqs)), {node});
+      in_nodes[i] = node;
+    }
+
+    // The arrangements, shared by the paths: (input's node, key text) -> state. Inputs that
+    // render to one node (a self-join's Gets of one collection, a kLet read twice) share it,
+    // and so do the delta joins of one dataflow (arranged_, e.g. two joins of one UNION).
+    auto arrangement = [&](size_t j, std::vector<ScalarExpr> key) {
+      std::string text;
+      for (const ScalarExpr& k : key) text += k.to_string() + "\x1f";
+      for (const Arranged& a : arranged_)
+        if (a.node == in_nodes[j] && a.key_text == text) return a.arr;
+      auto arr = std::make_shared<SharedArrangement>();
+      df().add_operator(make_arrange(std::move(key), arr), {in_nodes[j]});
+      arranged_.push_back(Arranged{in_nodes[j], std::move(text), arr});
+      return arr;
+    };
+
+    // Plan every path first (so that every ArrangeOp precedes every lookup in the graph).
+    struct Stage {
+      size_t input;
+      std::vector<ScalarExpr> arranged_key;  // over the input's columns
+      LookupSpec spec;                       // without its arrangement yet
+    };
+    struct Path {
+      std::vector<Stage> stages;
+    };
+    std::vector<Path> paths(n);
+    for (size_t i = 0; i < n; ++i) {
+      Path& path = paths[i];
+      std::vector<uint32_t> pos(offsets[n], 0);  // join column -> path column (inputs joined)
+      uint32_t arity = 0;
+      auto place = [&](size_t j) {
+        for (uint32_t c = offsets[j]; c < offsets[j + 1]; ++c) pos[c] = arity++;
+      };
+      auto remap = [&](const ScalarExpr& x) {
+        ScalarExpr r = x;
+        struct Walk {
+          const std::vector<uint32_t>& pos;
+          void operator()(ScalarExpr& y) const {
+            if (y.kind == ScalarKind::kColumn) y.column = pos.at(y.column);
+            for (ScalarExpr& a : y.args) (*this)(a);
+          }
+        };
+        Walk{pos}(r);
+        return r;
+      };
+      uint64_t joined = uint64_t{1} << i;
+      place(i);
+      std::vector<const ScalarExpr*> rep(classes.size(), nullptr);
+      for (size_t c = 0; c < classes.size(); ++c)
+        for (const ClassExpr& x : classes[c])
+          if (rep[c] == nullptr && (x.inputs & ~joined) == 0) rep[c] = x.expr;
+      std::vector<bool> placed(preds.size(), false);
+      while (joined != (n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1)) {
+        // The next input: the most key columns with what is joined.
+        size_t best = n;
+        size_t best_keys = 0;
+        for (size_t j = 0; j < n; ++j) {
+          const uint64_t bit = uint64_t{1} << j;
+          if ((joined & bit) != 0) continue;
+          size_t keys = 0;
+          for (size_t c = 0; c < classes.size(); ++c) {
+            if (rep[c] == nullptr) continue;
+            for (const ClassExpr& x : classes[c])
+              if (x.inputs == bit) {
+                ++keys;
+                break;
+              }
+          }
+          if (best == n || keys > best_keys) {
+            best = j;
+            best_keys = keys;
+          }
+        }
+        const size_t j = best;
+        const uint64_t bit = uint64_t{1} << j;
+        Stage st;
+        st.input = j;
+        st.spec.with_change = j < i;
+        std::vector<std::pair<ScalarExpr, ScalarExpr>> keys;  // (stream side, arranged side)
+        place(j);
+        for (size_t c = 0; c < classes.size(); ++c) {
+          const ScalarExpr* new_rep = nullptr;
+          bool have_local = false;  // a member over j alone was used (key or rep)
+          for (const ClassExpr& x : classes[c]) {
+            if ((x.inputs & ~joined) == 0 || (x.inputs & ~(joined | bit)) != 0) continue;  // not new here
+            if (x.inputs == bit) {
+              if (have_local) continue;  // equal to the first by j's filter
+              have_local = true;
+              if (rep[c] != nullptr) {
+                keys.emplace_back(remap(*rep[c]), shift_columns(*x.expr, -static_cast<int64_t>(offsets[j])));
+              } else if (new_rep == nullptr) {
+                new_rep = x.expr;
+              } else {
+                st.spec.residual_equal.emplace_back(remap(*new_rep), remap(*x.expr));
+              }
+            } else if (rep[c] == nullptr && new_rep == nullptr) {
+              new_rep = x.expr;
+            } else {
+              st.spec.residual_equal.emplace_back(remap(rep[c] != nullptr ? *rep[c] : *new_rep), remap(*x.expr));
+            }
+          }
+          if (rep[c] == nullptr) rep[c] = new_rep;
+        }
+        joined |= bit;
+        for (size_t p = 0; p < preds.size(); ++p) {
+          if (placed[p] || (pred_inputs[p] & ~joined) != 0) continue;
+          placed[p] = true;
+          st.spec.residual.push_back(remap(preds[p]));
+        }
+        // The key columns in the order of their arranged expressions, so that paths needing
+        // the same arrangement of j find it under the same key.
+        std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.second.to_string() < b.second.to_string(); });
+        for (auto& [s, a] : keys) {
+          st.spec.stream_key.push_back(std::move(s));
+          st.arranged_key.push_back(std::move(a));
+        }
+        path.stages.push_back(std::move(st));
+      }
+      FRESHET_ASSERT(std::all_of(placed.begin(), placed.end(), [](bool b) { return b; }));
+    }
+    // The arrangements, then the paths' lookups.
+    for (Path& path : paths)
+      for (Stage& st : path.stages) st.spec.arranged = arrangement(st.input, st.arranged_key);
+    std::vector<Dataflow::NodeId> outs;
+    for (size_t i = 0; i < n; ++i) {
+      // The path's inputs in its order; when that is not the join's order, its last lookup
+      // writes the inputs' columns back in the join's order.
+      std::vector<size_t> order{i};
+      for (const Stage& st : paths[i].stages) order.push_back(st.input);
+      bool in_order = true;
+      for (size_t k = 0; k < n; ++k) in_order = in_order && order[k] == k;
+      if (!in_order) {
+        LookupSpec& last = paths[i].stages.back().spec;
+        last.segment_order.resize(n);
+        for (size_t k = 0; k < n; ++k) {
+          last.segment_arity.push_back(offsets[order[k] + 1] - offsets[order[k]]);
+          last.segment_order[order[k]] = static_cast<uint32_t>(k);
+        }
+      }
+      Dataflow::NodeId cur = in_nodes[i];
+      for (Stage& st : paths[i].stages) cur = df().add_operator(make_lookup(std::move(st.spec)), {cur});
+      outs.push_back(cur);
+    }
+    return df().add_operator(make_union(), std::move(outs));
+  }
+
+  // The delta joins' arrangements of this dataflow (render_delta_join). An arrangement is
+  // valid for any later delta join: its ArrangeOp precedes every node added after it, and
+  // what a lookup reads (before or after the step's change) is the lookup's own choice.
+  struct Arranged {
+    Dataflow::NodeId node;
+    std::string key_text;
+    std::shared_ptr<SharedArrangement> arr;
+  };
+  std::vector<Arranged> arranged_;
 
   const RenderOptions& opts_;
   RenderedDataflow out_;

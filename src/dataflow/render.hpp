@@ -7,7 +7,10 @@
 // Shapes: chains of Map/Filter/Project fuse into one MFP operator; an n-input Join becomes a
 // left-deep chain of binary joins in input order (the optimizer orders the inputs), each keyed
 // by the equivalence classes that connect what is joined so far with the next input, with the
-// remaining equalities checked on the joined row; Get nodes of one collection share a source.
+// remaining equalities checked on the joined row; in a maintained dataflow a Join of 3 or more
+// inputs becomes a delta join instead (delta_join.hpp): each input arranged once per key it is
+// looked up by, one path of lookups per input, no intermediate arrangement. Get nodes of one
+// collection share a source.
 
 #include <cstdint>
 #include <memory>
@@ -38,7 +41,12 @@ struct RenderOptions {
   // group instead of its rows. Only with workers > 1 and never inside a kLetRec (whose
   // bodies step repeatedly).
   bool partial_aggregates = false;
+  // Maintained dataflows (keep_state): a Join of 3 or more inputs renders as a delta join
+  // (delta_join.hpp, uses_delta_join) instead of a left-deep chain of binary joins. Off
+  // inside a kLetRec (recursion.cpp).
+  bool delta_joins = true;
 };
+
 
 // A source that reads one collection through a fused map/filter/project (fuse_scans).
 // `stages` is empty for a Get read as it is.

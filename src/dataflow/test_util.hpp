@@ -179,9 +179,12 @@ inline const bool kTestWorkersConfigured = [] {
 // Drives an incrementally maintained plan: feed(id, rows) then step(t) returns the output diffs.
 class Incremental {
  public:
-  explicit Incremental(const RelExpr& plan) {
+  // delta_joins = false: multi-way joins as left-deep chains of binary joins (the reference
+  // the delta join tests compare with).
+  explicit Incremental(const RelExpr& plan, bool delta_joins = true) {
     RenderOptions o;
     o.keep_state = true;
+    o.delta_joins = delta_joins;
     o.workers = 0;  // WorkerPool::default_workers()
     r_ = render(plan, o);
     ctx_.arena = &arena_;
@@ -200,6 +203,8 @@ class Incremental {
   }
   // Dataflow::state_bytes: the amortized estimate, or an exact walk.
   size_t state_bytes(bool exact = false) const { return r_.dataflow->state_bytes(exact); }
+  // Entries of state (Dataflow::state_size: arrangement entries, groups, ...).
+  size_t state_size() const { return r_.dataflow->state_size(); }
 
  private:
   RenderedDataflow r_;

@@ -58,6 +58,14 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
   dataflow::RenderOptions opts;
   opts.keep_state = true;
   opts.workers = 0;  // sharded over --workers
+  // Multi-way joins as delta joins (src/dataflow/delta_join.hpp). FRESHET_DELTA_JOINS=off
+  // renders them as left-deep chains of binary joins, as before: for benchmarks comparing the
+  // two (bench/README.md, "Delta joins"), not a setting to run with.
+  static const bool kDeltaJoins = [] {
+    const char* v = std::getenv("FRESHET_DELTA_JOINS");
+    return v == nullptr || std::string_view(v) != "off";
+  }();
+  opts.delta_joins = kDeltaJoins;
   df_ = dataflow::render(plan_, opts);
   time_dependent_ = depends_on_time(plan_);
   // Hydration: every input's current contents at time t.

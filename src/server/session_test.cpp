@@ -213,6 +213,28 @@ TEST_F(SessionTest, IndexArrangementCloseToEncodedSize) {
   run("DROP TABLE b");
 }
 
+TEST_F(SessionTest, ExplainSaysDeltaJoinForMaintainedMultiWayJoins) {
+  run("CREATE TABLE p (id int, name text); CREATE TABLE a (id int, seller int); CREATE TABLE b (auction int, price int)");
+  run("CREATE VIEW j3 AS SELECT p.name, b.price FROM p JOIN a ON a.seller = p.id JOIN b ON b.auction = a.id");
+  run("CREATE VIEW j2 AS SELECT p.name, a.id FROM p JOIN a ON a.seller = p.id");
+  auto explain = [&](const std::string& sql) {
+    std::string all;
+    for (const std::string& line : run(sql)) all += line + "\n";
+    return all;
+  };
+  // Not maintained yet: computed when read, as a chain of binary joins.
+  EXPECT_EQ(explain("EXPLAIN PLAN FOR VIEW j3").find("delta join"), std::string::npos);
+  run("CREATE DEFAULT INDEX ON j3");
+  run("CREATE DEFAULT INDEX ON j2");
+  EXPECT_NE(explain("EXPLAIN PLAN FOR VIEW j3").find("Join (delta join)"), std::string::npos);
+  EXPECT_NE(explain("EXPLAIN PLAN FOR INDEX j3_primary_idx").find("Join (delta join)"), std::string::npos);
+  EXPECT_EQ(explain("EXPLAIN PLAN FOR VIEW j2").find("delta join"), std::string::npos);  // two inputs
+  run("INSERT INTO p VALUES (1, 'ann'); INSERT INTO a VALUES (10, 1); INSERT INTO b VALUES (10, 5), (10, 6)");
+  EXPECT_EQ(run("SELECT name, price FROM j3 ORDER BY price"), V({"ann|5", "ann|6"}));
+  EXPECT_EQ(run("SELECT operator_bytes > 0 FROM mz_arrangement_sizes WHERE object_name = 'j3'"), V({"t"}));
+  run("DROP VIEW j3 CASCADE; DROP VIEW j2 CASCADE; DROP TABLE p; DROP TABLE a; DROP TABLE b");
+}
+
 TEST_F(SessionTest, FailedDataflowReportsItsError) {
   run("CREATE TABLE t (a int, b int); INSERT INTO t VALUES (4, 2)");
   run("CREATE MATERIALIZED VIEW q AS SELECT a / b AS r FROM t");

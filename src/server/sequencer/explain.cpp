@@ -52,7 +52,12 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
       text = "Get " + target->name + " (an index on a table records the key only)";
     } else {
       dataflow::RelExpr plan = plan_for_object(*target);
-      text = plan.to_string();
+      // As rendered for a maintained dataflow (an index, a materialized view, or a view with
+      // one): multi-way joins say "(delta join)" (src/dataflow/delta_join.hpp).
+      bool maintained = st.what == "index" || target->kind == ObjectKind::kMaterializedView;
+      for (const auto& [id, x] : catalog_->objects())
+        if (x->kind == ObjectKind::kIndex && x->index_on == target->id) maintained = true;
+      text = plan.to_string(0, maintained);
     }
     if (st.what == "index") {
       std::string key;

@@ -71,6 +71,22 @@ const SHAPES = [
       FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t2.c` },
   { name: 'join3_agg', sql: `SELECT t2.s, count(*) AS cnt, sum(t3.v) AS sv, sum(t1.n) AS sn
       FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t2.c GROUP BY t2.s` },
+  // Delta joins (src/dataflow/delta_join.hpp: 3 or more inputs in a maintained view): a chain
+  // of 4, a star on one key, residual predicates across inputs, a self-join, 4 inputs into an
+  // aggregate, and two joins in one view.
+  { name: 'join4', sql: `SELECT t1.id AS id1, t2.id AS id2, t3.v, e.dst
+      FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t2.c JOIN edges e ON e.src = t3.v` },
+  { name: 'join3_star', sql: `SELECT t1.id, t2.id AS id2, t3.w
+      FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t1.a` },
+  { name: 'join3_residual', sql: `SELECT t1.id, t2.id AS id2, t3.v FROM t1, t2, t3
+      WHERE t1.a = t2.a AND t3.k = t2.c AND t3.v > t1.a AND t1.b <> t2.s` },
+  { name: 'join3_self', sql: `SELECT x.id, y.id AS id2, t3.v
+      FROM t1 x JOIN t1 y ON x.a = y.a JOIN t3 ON t3.k = y.id` },
+  { name: 'join4_agg', sql: `SELECT t2.s, count(*) AS cnt, sum(t3.v) AS sv, max(u.w) AS mw
+      FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t2.c JOIN t3 u ON u.k = t1.a GROUP BY t2.s` },
+  // Two delta joins of one dataflow sharing their inputs' arrangements.
+  { name: 'join3_union', sql: `SELECT t1.id, t2.id AS id2, t3.v FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t2.c
+      UNION ALL SELECT t1.id, t2.id, t3.v FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t2.c WHERE t3.v > 2` },
   { name: 'left_join', sql: `SELECT t1.id, t1.a, t2.id AS id2, t2.s
       FROM t1 LEFT JOIN t2 ON t1.a = t2.a AND t2.c > 1` },
   { name: 'right_join', sql: `SELECT t2.id, t2.c, t3.v FROM t3 RIGHT JOIN t2 ON t3.k = t2.c AND t3.v < 5` },

@@ -1,0 +1,115 @@
+#pragma once
+// Delta joins (src/dataflow/README.md, "Delta joins"): a multi-way join of maintained
+// dataflows rendered as one path per input instead of a left-deep chain of binary joins.
+// Each input is arranged once per join key it is looked up by (an ArrangeOp keeps a
+// SharedArrangement that every path reading that input by that key shares); the path of input
+// i starts from input i's change and looks up the other inputs' arrangements in turn
+// (LookupOp, a half join that keeps no state), so no intermediate join result is ever
+// arranged. Model: Materialize's delta joins, differential dataflow's `half_join`.
+//
+// The timestamp rule in Freshet's step model (one timestamp per step): for the change ΔA_i of
+// a step, path i joins the inputs j < i as they are after the step (their arrangement plus
+// their change of this step) and the inputs j > i as they were before it (the arrangement
+// only). Summed over the paths this is exactly the change of the join,
+//   Δ(A_0 ⋈ ... ⋈ A_n-1) = Σ_i A_0' ⋈ ... ⋈ A_i-1' ⋈ ΔA_i ⋈ A_i+1 ⋈ ... ⋈ A_n-1,
+// with no pair counted twice. So an ArrangeOp keeps its step's change apart (pending) and
+// merges it into its arrangement at the start of its next step, after every lookup of the
+// step has run (the graph runs nodes in construction order, and every ArrangeOp is added
+// before the lookups that read it).
+//
+// Threads: one shard's ArrangeOp and LookupOps share a SharedArrangement and run on one
+// thread at a time (the graph steps node by node, a barrier between nodes). Sharded, both
+// exchange by the same key (the ArrangeOp its input by the arranged key, a LookupOp its
+// stream by the matching key), so a shard looks up only the keys it holds.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/arena.hpp"
+#include "dataflow/arrangement.hpp"
+#include "dataflow/graph.hpp"
+#include "dataflow/ir.hpp"
+
+namespace freshet::dataflow {
+
+// The keyed updates of one step, indexed by key for lookups: an open-addressing table
+// (linear probing, at most half full) of the first update of each key, the others chained.
+// Borrows the updates' keys and rows. Cost: O(n) to build, O(1 + matches) per lookup.
+class DeltaIndex {
+ public:
+  // REQUIRES: `updates` outlives the index (or the next build/clear).
+  void build(const std::vector<KeyedUpdate>& updates);
+  void clear();
+  template <typename F>
+  void for_each(std::string_view key, F&& f) const {
+    if (updates_ == nullptr || updates_->empty()) return;
+    const size_t mask = heads_.size() - 1;
+    const size_t h = hash_bytes(key);
+    size_t pos = h & mask;
+    while (heads_[pos] != kNone && (hashes_[heads_[pos]] != h || (*updates_)[heads_[pos]].key != key)) pos = (pos + 1) & mask;
+    for (uint32_t i = heads_[pos]; i != kNone; i = next_[i]) f((*updates_)[i].row, (*updates_)[i].diff);
+  }
+  size_t heap_bytes() const {
+    return heads_.capacity() * sizeof(uint32_t) + next_.capacity() * sizeof(uint32_t) + hashes_.capacity() * sizeof(size_t);
+  }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  const std::vector<KeyedUpdate>* updates_ = nullptr;
+  std::vector<uint32_t> heads_, next_;
+  std::vector<size_t> hashes_;
+};
+
+// One input of a delta join arranged by one key, in one shard: the state before the current
+// step (`trace`) and the step's change (`pending`, merged into the trace at the next step).
+struct SharedArrangement {
+  Arrangement trace;
+  Batch pending_batch;               // the step's input: owns the rows `pending` borrows
+  std::vector<KeyedUpdate> pending;  // the step's change, keyed (keys in `keys`)
+  DeltaIndex pending_index;
+  Arena keys;
+  // f(RowRef row, int64_t multiplicity) for the key's rows before the step, and also for the
+  // step's change when `with_change`.
+  template <typename F>
+  void for_each(std::string_view key, bool with_change, F&& f) const {
+    if (auto es = trace.find(key)) es->for_each(f);
+    if (with_change) pending_index.for_each(key, f);
+  }
+  size_t size_bytes() const {
+    return trace.size_bytes() + pending_batch.used_bytes() + pending.capacity() * sizeof(KeyedUpdate) +
+           pending_index.heap_bytes();
+  }
+};
+
+// Maintains `arr` from its input, arranged by `key` (expressions over the input's columns;
+// rows whose key has a NULL are left out: SQL `=` never matches them). Emits nothing.
+// Cost per step: keying the change and merging the previous step's change (Arrangement::apply).
+std::unique_ptr<Operator> make_arrange(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr);
+
+struct LookupSpec {
+  std::vector<ScalarExpr> stream_key;  // over the stream's columns; matches the arranged key
+  // Checked on the concatenated row (stream columns, then the arranged input's), as JoinSpec.
+  std::vector<std::pair<ScalarExpr, ScalarExpr>> residual_equal;
+  std::vector<ScalarExpr> residual;
+  // Also join the arranged input's change of this step (the input comes before the path's
+  // own input in the join: the timestamp rule above).
+  bool with_change = false;
+  std::shared_ptr<SharedArrangement> arranged;
+  // The last lookup of a path whose inputs were added out of the join's order: the output
+  // row's columns are put back in the join's order by moving whole inputs' byte ranges
+  // (no decoding into datums and packing again, as a projection would). segment_arity: the
+  // arity of each input in the path's order (the arranged input last); segment_order: the
+  // path position of each input in the join's order. Empty: stream columns, then arranged.
+  std::vector<size_t> segment_arity;
+  std::vector<uint32_t> segment_order;
+};
+// A half join: for each stream update, every row of the arranged input with the same key;
+// output (stream columns, then the arranged input's), diff = product. No state of its own.
+// Cost: O(stream + matches) per step.
+std::unique_ptr<Operator> make_lookup(LookupSpec spec);
+
+}  // namespace freshet::dataflow
