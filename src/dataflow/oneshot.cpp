@@ -776,11 +776,13 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
     kev.arena = &key_arena;
     std::vector<Datum> joined(sa.joined_arity), scratch;
     std::string kb;
-    uint64_t n = 0, held = 0;
+    uint64_t n = 0, held = 0, joined_rows = 0;
     std::span<const Datum> f;
     // Joins the fact row (already in `joined`) with input k onwards, then aggregates.
     std::function<void(size_t, int64_t)> join_from = [&](size_t k, int64_t diff) {
       if (k == sa.others.size()) {
+        // Joined rows are polled too: duplicate keys on the other side multiply them.
+        if ((++joined_rows & kPollMask) == 0) check.check_cancelled();
         agg->add_row(joined, diff, ev);
         return;
       }
@@ -835,6 +837,7 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
       for (const auto& [bytes, count] : counted) {
         unpacked.clear();
         RowRef(bytes).unpack_into(unpacked);
+        if ((++n & kPollMask) == 0) check.check_cancelled();
         consume(unpacked, count);
       }
       counted = {};
