@@ -25,7 +25,7 @@ class RowAggregator {
   // Appends one row per group with rows (the key columns, then each aggregate's result) at
   // `time`, as the Reduce operator emits them.
   virtual void emit(uint64_t time, EvalContext& ev, Batch& out) = 0;
-  // Bytes held (the memory budget): O(groups).
+  // Bytes held, estimated without walking the groups (polled for the memory budget).
   virtual size_t held_bytes() const = 0;
 };
 // REQUIRES: spec.phase == kFull.
