@@ -1,6 +1,7 @@
 #include "dataflow/oneshot.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <string_view>
 #include <unordered_map>
 
@@ -13,6 +14,7 @@
 #include "dataflow/operators.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/render.hpp"
+#include "dataflow/row_aggregator.hpp"
 #include "dataflow/workers.hpp"
 
 namespace freshet::dataflow {
@@ -289,6 +291,618 @@ void project_join_inputs(RelExpr& e) {
   e.inputs[0] = std::move(new_join);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Scan aggregates: a Reduce over a scan, or over a star join of scans (one fact input, every
+// other input joined to it by equalities on its own columns), aggregated while the fact
+// input is read. Each part of the fact scan decodes its rows once, looks the other inputs up
+// in hash tables built once from their (small) results, and feeds the joined datums straight
+// into an aggregator of its own (RowAggregator): no batch of scanned or joined rows, no
+// exchange of them, no second decode. Each part emits one row per group it saw; a Reduce
+// above combines the parts (sum of counts and sums, min of mins, max of maxes; DISTINCT
+// aggregates: each part emits its distinct values, and the original aggregate runs above).
+// The parts' rows reach that Reduce as a collection of their own (a Get of a pseudo id).
+
+// Pseudo collection ids: above every catalog id and every local id (2^40 and up).
+constexpr uint64_t kScanAggregateIdBase = uint64_t{1} << 62;
+
+struct StarInput {
+  RelExpr expr;                      // a scan (a Map/Filter/Project chain over a Get)
+  std::vector<ScalarExpr> fact_key;  // over the fact input's columns
+  std::vector<ScalarExpr> own_key;   // over this input's columns, in the same order
+  uint32_t offset = 0;               // of its columns in the joined row
+};
+
+struct ScanAggregate {
+  uint64_t id = 0;        // the pseudo collection the combining Reduce reads
+  RelExpr fact;           // the scan the parts read
+  uint32_t fact_offset = 0;
+  uint32_t joined_arity = 0;  // 0: no join (the fact row is the aggregated row)
+  std::vector<StarInput> others;
+  ReduceSpec spec;        // per part, over the joined row (inputs in the join's order)
+};
+
+// The Get under a scan's chain and the chain as MFP stages (innermost first).
+uint64_t scan_chain(const RelExpr& e, std::vector<MfpStage>& stages) {
+  std::vector<MfpStage> rev;
+  const RelExpr* r = &e;
+  while (r->kind == RelKind::kMap || r->kind == RelKind::kFilter || r->kind == RelKind::kProject) {
+    MfpStage st;
+    if (r->kind == RelKind::kMap) {
+      st.kind = MfpStage::Kind::kMap;
+      st.exprs = r->exprs;
+    } else if (r->kind == RelKind::kFilter) {
+      st.kind = MfpStage::Kind::kFilter;
+      st.exprs = r->exprs;
+    } else {
+      st.kind = MfpStage::Kind::kProject;
+      st.columns = r->columns;
+    }
+    rev.push_back(std::move(st));
+    r = &r->inputs.at(0);
+  }
+  FRESHET_ASSERT(r->kind == RelKind::kGet);
+  stages.assign(std::make_move_iterator(rev.rbegin()), std::make_move_iterator(rev.rend()));
+  return r->collection_id;
+}
+
+bool reads_only(const ScalarExpr& e, uint32_t lo, uint32_t hi) {
+  std::vector<uint32_t> cols;
+  collect_columns(e, cols);
+  for (uint32_t c : cols)
+    if (c < lo || c >= hi) return false;
+  return true;
+}
+
+// Whether the aggregates can be computed per part and combined above: count, sum of
+// integers, numerics and intervals (not floats: the rounding would depend on the split),
+// min and max, without DISTINCT or an ORDER BY inside (kind 1); or all DISTINCT over one
+// same column, without a filter (kind 2). 0: neither.
+int scan_aggregate_kind(const std::vector<AggregateExpr>& aggs) {
+  bool all_distinct = !aggs.empty();
+  for (const AggregateExpr& a : aggs) {
+    all_distinct = all_distinct && a.distinct && !a.filter && a.order_exprs.empty() && a.kind != AggKind::kStringAgg &&
+                   a.kind != AggKind::kJsonbObjectAgg &&
+                   a.kind != AggKind::kCountStar && a.arg.kind == ScalarKind::kColumn &&
+                   aggs[0].arg.kind == ScalarKind::kColumn && a.arg.column == aggs[0].arg.column;
+  }
+  if (all_distinct) return 2;
+  for (const AggregateExpr& a : aggs) {
+    if (a.distinct || !a.order_exprs.empty()) return 0;
+    switch (a.kind) {
+      case AggKind::kCountStar:
+      case AggKind::kCount:
+      case AggKind::kMin:
+      case AggKind::kMax:
+        break;
+      case AggKind::kSum:
+        if (!is_integer_type(a.arg.type.id) && a.arg.type.id != TypeId::kNumeric && a.arg.type.id != TypeId::kInterval)
+          return 0;
+        break;
+      default:
+        return 0;
+    }
+  }
+  return 1;
+}
+
+// Rewrites every Reduce that a scan aggregate can compute (see above) into a Reduce over a
+// pseudo Get, and describes how to compute that Get in `out`. Not inside a kLetRec (its
+// bindings are read once per iteration).
+void plan_scan_aggregates(RelExpr& e, std::vector<ScanAggregate>& out) {
+  check_stack_depth();
+  if (e.kind == RelKind::kLetRec) return;
+  for (RelExpr& in : e.inputs) plan_scan_aggregates(in, out);
+  if (e.kind != RelKind::kReduce || e.inputs.size() != 1) return;
+  const int kind = scan_aggregate_kind(e.aggregates);
+  if (kind == 0) return;
+  ScanAggregate sa;
+  ReduceSpec inner{e.group_key, e.aggregates, /*append_only=*/true};
+  if (is_scan(e.inputs[0])) {
+    sa.fact = e.inputs[0];
+  } else {
+    // Projects between the Reduce and the Join fold into the Reduce's column references.
+    std::vector<const RelExpr*> projects;
+    const RelExpr* below = &e.inputs[0];
+    while (below->kind == RelKind::kProject && below->inputs.size() == 1) {
+      projects.push_back(below);
+      below = &below->inputs[0];
+    }
+    if (below->kind != RelKind::kJoin || below->inputs.size() < 2) return;
+    const RelExpr& join = *below;
+    const size_t n = join.inputs.size();
+    for (const RelExpr& in : join.inputs)
+      if (!is_scan(in)) return;
+    std::vector<uint32_t> offsets(n + 1, 0);
+    for (size_t i = 0; i < n; ++i) offsets[i + 1] = offsets[i] + static_cast<uint32_t>(join.inputs[i].arity());
+    std::vector<uint32_t> through(e.inputs[0].arity());
+    for (uint32_t c = 0; c < through.size(); ++c) {
+      uint32_t x = c;
+      for (const RelExpr* p : projects) x = p->columns.at(x);
+      through[c] = x;
+    }
+    // The inner spec reads the join's columns.
+    RelExpr probe;
+    probe.group_key = e.group_key;
+    probe.aggregates = e.aggregates;
+    remap_reduce_columns(probe, through);
+    inner.group_key = probe.group_key;
+    inner.aggregates = probe.aggregates;
+    auto input_of = [&](uint32_t col) {
+      return static_cast<size_t>(std::upper_bound(offsets.begin(), offsets.end(), col) - offsets.begin() - 1);
+    };
+    // The fact input: the one the aggregates read (all of them), else the one the group key
+    // does not read, when that is a single input.
+    std::vector<bool> agg_reads(n, false), key_reads(n, false);
+    {
+      std::vector<uint32_t> cols;
+      for (const AggregateExpr& a : inner.aggregates) {
+        collect_columns(a.arg, cols);
+        if (a.filter) collect_columns(*a.filter, cols);
+      }
+      for (uint32_t c : cols) agg_reads[input_of(c)] = true;
+      cols.clear();
+      for (const ScalarExpr& k : inner.group_key) collect_columns(k, cols);
+      for (uint32_t c : cols) key_reads[input_of(c)] = true;
+    }
+    size_t fact = n;
+    if (std::count(agg_reads.begin(), agg_reads.end(), true) == 1) {
+      fact = static_cast<size_t>(std::find(agg_reads.begin(), agg_reads.end(), true) - agg_reads.begin());
+    } else if (std::count(agg_reads.begin(), agg_reads.end(), true) == 0 &&
+               std::count(key_reads.begin(), key_reads.end(), false) == 1) {
+      fact = static_cast<size_t>(std::find(key_reads.begin(), key_reads.end(), false) - key_reads.begin());
+    }
+    if (fact == n) return;
+    // Every equivalence class: one expression over the fact input, the others over one
+    // other input each (a star); anything else (a constant, a chain of other inputs, two
+    // columns of one input) is left to the join operators.
+    std::vector<StarInput> others(n);
+    for (const auto& cls : join.equivalences) {
+      const ScalarExpr* rep = nullptr;
+      std::vector<std::pair<size_t, const ScalarExpr*>> rest;
+      for (const ScalarExpr& x : cls) {
+        std::vector<uint32_t> cols;
+        collect_columns(x, cols);
+        if (cols.empty()) return;
+        const size_t in = input_of(cols[0]);
+        if (!reads_only(x, offsets[in], offsets[in + 1])) return;
+        if (in == fact) {
+          if (rep != nullptr) return;
+          rep = &x;
+        } else {
+          for (const auto& [j, y] : rest)
+            if (j == in) return;
+          rest.emplace_back(in, &x);
+        }
+      }
+      if (rep == nullptr) return;
+      for (const auto& [j, y] : rest) {
+        others[j].fact_key.push_back(shift_columns(*rep, -static_cast<int64_t>(offsets[fact])));
+        others[j].own_key.push_back(shift_columns(*y, -static_cast<int64_t>(offsets[j])));
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (i == fact) continue;
+      if (others[i].own_key.empty()) return;  // a cross product: left to the join
+      others[i].expr = join.inputs[i];
+      others[i].offset = offsets[i];
+      sa.others.push_back(std::move(others[i]));
+    }
+    sa.fact = join.inputs[fact];
+    sa.fact_offset = offsets[fact];
+    sa.joined_arity = offsets[n];
+  }
+  // The combining Reduce over the parts' rows: (key columns, one column per aggregate) for
+  // kind 1, (key columns, the distinct argument) for kind 2.
+  const uint32_t k = static_cast<uint32_t>(e.group_key.size());
+  RelExpr get;
+  get.kind = RelKind::kGet;
+  sa.id = kScanAggregateIdBase + out.size();
+  get.collection_id = sa.id;
+  for (const ScalarExpr& g : e.group_key) get.column_types.push_back(g.type);
+  std::vector<ScalarExpr> outer_key;
+  for (uint32_t i = 0; i < k; ++i) outer_key.push_back(ScalarExpr::column_ref(i, e.group_key[i].type));
+  std::vector<AggregateExpr> outer_aggs;
+  if (kind == 2) {
+    const Type t = inner.aggregates[0].arg.type;
+    inner.group_key.push_back(inner.aggregates[0].arg);
+    inner.aggregates.clear();
+    get.column_types.push_back(t);
+    for (AggregateExpr a : e.aggregates) {
+      a.arg = ScalarExpr::column_ref(k, t);
+      outer_aggs.push_back(std::move(a));
+    }
+  } else {
+    for (uint32_t i = 0; i < e.aggregates.size(); ++i) {
+      const AggregateExpr& a = e.aggregates[i];
+      get.column_types.push_back(a.result_type);
+      AggregateExpr o;
+      o.kind = a.kind == AggKind::kMin || a.kind == AggKind::kMax ? a.kind : AggKind::kSum;
+      o.arg = ScalarExpr::column_ref(k + i, a.result_type);
+      o.result_type = a.result_type;
+      outer_aggs.push_back(std::move(o));
+    }
+  }
+  sa.spec = std::move(inner);
+  e.group_key = std::move(outer_key);
+  e.aggregates = std::move(outer_aggs);
+  e.inputs.clear();
+  e.inputs.push_back(std::move(get));
+  out.push_back(std::move(sa));
+}
+
+// Reads a scan's rows through its chain and hands over the resulting datums (no packed row
+// unless a Map makes one): filters then at most one projection are evaluated over the row's
+// prefix up to the last column read, as ScanSink does. One per thread.
+class ScanReader {
+ public:
+  // need: how many leading columns of the chain's output the caller reads.
+  ScanReader(std::vector<MfpStage> stages, const EvalContext& ctx, size_t need)
+      : program_(stages), eval_(ctx) {
+    eval_.arena = &arena_;
+    simple_ = true;
+    for (size_t i = 0; i < stages.size() && simple_; ++i) {
+      const MfpStage& st = stages[i];
+      if (st.kind == MfpStage::Kind::kFilter) {
+        for (const ScalarExpr& e : st.exprs) {
+          predicates_.push_back(e);
+          prefix_ = std::max(prefix_, columns_needed(e));
+        }
+      } else if (st.kind == MfpStage::Kind::kProject && i + 1 == stages.size()) {
+        project_ = st.columns;
+        has_project_ = true;
+        for (uint32_t c : st.columns) prefix_ = std::max(prefix_, static_cast<size_t>(c) + 1);
+      } else {
+        simple_ = false;
+      }
+    }
+    if (!has_project_) prefix_ = std::max(prefix_, need);
+  }
+  // False when a filter rejects the row; else `out` holds the chain's output datums (at least
+  // `need` of them), valid until the next call.
+  bool read(RowRef row, std::span<const Datum>& out) {
+    arena_.reset();
+    datums_.clear();
+    if (!simple_) {
+      RowRef result;
+      if (!program_.apply(row, eval_, result)) return false;
+      result.unpack_into(datums_);
+      out = datums_;
+      return true;
+    }
+    unpack_prefix_into(row, datums_, prefix_);
+    for (const ScalarExpr& p : predicates_)
+      if (!eval_predicate(p, datums_, eval_)) return false;
+    if (!has_project_) {
+      out = datums_;
+      return true;
+    }
+    projected_.clear();
+    for (uint32_t c : project_) projected_.push_back(datums_[c]);
+    out = projected_;
+    return true;
+  }
+
+ private:
+  Arena arena_;
+  MfpProgram program_;
+  EvalContext eval_;
+  bool simple_ = true;
+  bool has_project_ = false;
+  size_t prefix_ = 0;
+  std::vector<ScalarExpr> predicates_;
+  std::vector<uint32_t> project_;
+  std::vector<Datum> datums_, projected_;
+};
+
+struct TransparentHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return hash_bytes(s); }
+};
+
+// One non-fact input of a star: its rows, decoded into one flat array, found by join key
+// through flat arrays (a probe per fact row costs a few cache misses, not a walk through
+// nodes and vectors): a direct array indexed by the key when it is one integer over a dense
+// range (a serial primary key), else an open-addressing table of canonical key bytes.
+class StarTable {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<std::pair<Row, int64_t>> rows;
+  size_t arity = 0;
+  std::vector<Datum> datums;  // row i at [i * arity, (i + 1) * arity); point into rows' bytes
+
+  // REQUIRES: rows and datums filled; keys[i] the canonical key of row i (nullopt: NULL),
+  // ints[i] its value when every key is one integer.
+  void build(const std::vector<std::optional<std::string_view>>& keys, const std::vector<std::optional<int64_t>>& ints,
+             bool int_keys) {
+    next_.assign(rows.size(), kNone);
+    int_keys_ = int_keys;
+    if (int_keys) {
+      int64_t lo = INT64_MAX, hi = INT64_MIN;
+      for (const auto& v : ints)
+        if (v) {
+          lo = std::min(lo, *v);
+          hi = std::max(hi, *v);
+        }
+      const unsigned __int128 range = lo > hi ? 0 : static_cast<unsigned __int128>(static_cast<__int128>(hi) - lo) + 1;
+      if (range <= 4 * static_cast<unsigned __int128>(rows.size()) + 1024) {
+        dense_ = true;
+        lo_ = lo;
+        direct_.assign(static_cast<size_t>(range), kNone);
+        for (uint32_t i = 0; i < rows.size(); ++i) {
+          if (!ints[i]) continue;
+          uint32_t& head = direct_[static_cast<size_t>(*ints[i] - lo)];
+          next_[i] = head;
+          head = i;
+        }
+        return;
+      }
+      // Sparse integers: hashed by their canonical bytes.
+      std::vector<std::optional<std::string_view>> int_bytes(rows.size());
+      std::string kb;
+      for (uint32_t i = 0; i < rows.size(); ++i) {
+        if (!ints[i]) continue;
+        kb.clear();
+        Datum d = Datum::from_int(*ints[i]);
+        append_canonical_key(std::span<const Datum>(&d, 1), kb);
+        int_bytes[i] = key_arena.copy(kb);
+      }
+      build_hashed(int_bytes);
+      return;
+    }
+    build_hashed(keys);
+  }
+  void build_hashed(const std::vector<std::optional<std::string_view>>& keys) {
+    const size_t cap = std::bit_ceil(std::max<size_t>(16, rows.size() * 2));
+    mask_ = cap - 1;
+    heads_.assign(cap, kNone);
+    hashes_.assign(rows.size(), 0);
+    keys_.assign(rows.size(), std::string_view());
+    for (uint32_t i = 0; i < rows.size(); ++i) {
+      if (!keys[i]) continue;
+      keys_[i] = *keys[i];
+      const uint64_t h = hash_bytes(*keys[i]);
+      hashes_[i] = h;
+      size_t pos = h & mask_;
+      while (heads_[pos] != kNone && (hashes_[heads_[pos]] != h || keys_[heads_[pos]] != keys_[i])) pos = (pos + 1) & mask_;
+      next_[i] = heads_[pos];
+      heads_[pos] = i;
+    }
+  }
+  bool int_keys() const { return int_keys_; }
+  // The first row with this key (kNone: none); the others through next().
+  uint32_t find_int(int64_t v) const {
+    if (dense_) {
+      if (v < lo_ || static_cast<uint64_t>(v - lo_) >= direct_.size()) return kNone;
+      return direct_[static_cast<size_t>(v - lo_)];
+    }
+    std::string key;
+    Datum d = Datum::from_int(v);
+    append_canonical_key(std::span<const Datum>(&d, 1), key);
+    return find(key);
+  }
+  uint32_t find(std::string_view key) const {
+    if (heads_.empty()) return kNone;
+    const uint64_t h = hash_bytes(key);
+    size_t pos = h & mask_;
+    while (heads_[pos] != kNone && (hashes_[heads_[pos]] != h || keys_[heads_[pos]] != key)) pos = (pos + 1) & mask_;
+    return heads_[pos];
+  }
+  uint32_t next(uint32_t i) const { return next_[i]; }
+
+ private:
+  bool int_keys_ = false, dense_ = false;
+  int64_t lo_ = 0;
+  std::vector<uint32_t> direct_;  // dense: key - lo_ -> first row
+  size_t mask_ = 0;
+  std::vector<uint32_t> heads_;   // open addressing: first row of each distinct key
+  std::vector<uint64_t> hashes_;
+  std::vector<std::string_view> keys_;  // canonical keys (in key_arena)
+  std::vector<uint32_t> next_;    // the next row with the same key
+ public:
+  Arena key_arena;
+};
+
+// Canonical key bytes of `key` evaluated over `row`; false when a part is NULL (joins nothing).
+bool star_key(const std::vector<ScalarExpr>& key, std::span<const Datum> row, EvalContext& ev,
+              std::vector<Datum>& scratch, std::string& bytes) {
+  scratch.clear();
+  for (const ScalarExpr& x : key) {
+    Datum d = eval(x, row, ev);
+    if (d.is_null()) return false;
+    scratch.push_back(d);
+  }
+  bytes.clear();
+  append_canonical_key(scratch, bytes);
+  return true;
+}
+
+// Computes a scan aggregate's rows: one batch per part of the fact scan.
+std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn& snapshot, EvalContext& ctx,
+                                      const StepLimits& limits, const PartitionFn& partition, size_t shards,
+                                      StepContext& check, std::vector<PartitionedSnapshot>& keep) {
+  const uint64_t t = ctx.logical_time_ms;
+  // The other inputs, each computed whole (a one-shot query of its own) and hashed by key.
+  std::vector<std::unique_ptr<StarTable>> tables;
+  uint64_t table_bytes = 0;
+  for (const StarInput& in : sa.others) {
+    auto tab = std::make_unique<StarTable>();
+    tab->rows = run_oneshot(in.expr, snapshot, ctx, limits, partition);
+    tab->arity = in.expr.arity();
+    tab->datums.reserve(tab->rows.size() * tab->arity);
+    Arena arena;
+    EvalContext ev = ctx;
+    ev.arena = &arena;
+    std::vector<Datum> scratch;
+    std::string kb;
+    // One integer key on both sides: compared by value (the canonical form of an integer
+    // is its value whatever its width).
+    const bool int_keys = in.own_key.size() == 1 && is_integer_type(in.own_key[0].type.id) &&
+                          is_integer_type(in.fact_key[0].type.id);
+    std::vector<std::optional<std::string_view>> keys(tab->rows.size());
+    std::vector<std::optional<int64_t>> ints(int_keys ? tab->rows.size() : 0);
+    for (uint32_t i = 0; i < tab->rows.size(); ++i) {
+      const Row& r = tab->rows[i].first;
+      if (tab->rows[i].second <= 0) throw SqlError(sqlstate::kInternalError, "a scan aggregate read a retraction");
+      const size_t at = tab->datums.size();
+      r.ref().unpack_into(tab->datums);
+      FRESHET_ASSERT(tab->datums.size() == at + tab->arity);
+      table_bytes += r.bytes().size() + sizeof(Datum) * tab->arity + 64;
+      std::span<const Datum> row(tab->datums.data() + at, tab->arity);
+      if (int_keys) {
+        Datum d = eval(in.own_key[0], row, ev);
+        if (!d.is_null()) ints[i] = d.as_int();
+      } else if (star_key(in.own_key, row, ev, scratch, kb)) {
+        keys[i] = tab->key_arena.copy(kb);
+      }
+      arena.reset();
+    }
+    tab->build(keys, ints, int_keys);
+    check.check_memory(table_bytes);
+    tables.push_back(std::move(tab));
+  }
+  check.live_bytes += table_bytes;
+  std::vector<MfpStage> stages;
+  const uint64_t fact_id = scan_chain(sa.fact, stages);
+  const size_t fact_arity = sa.fact.arity();
+  std::atomic<uint64_t> total_bytes{0};
+  // One part: reads its rows, joins them, aggregates them, emits its groups into `out`.
+  auto part = [&](const std::function<void(const std::function<void(RowRef, int64_t)>&)>& scan, Batch& out) {
+    std::unique_ptr<RowAggregator> agg = make_row_aggregator(sa.spec);
+    const size_t need = sa.others.empty() ? agg->input_prefix() : fact_arity;
+    ScanReader reader(stages, ctx, need);
+    Arena arena, key_arena;
+    EvalContext ev = ctx, kev = ctx;
+    ev.arena = &arena;
+    kev.arena = &key_arena;
+    std::vector<Datum> joined(sa.joined_arity), scratch;
+    std::string kb;
+    uint64_t n = 0, held = 0, joined_rows = 0;
+    std::span<const Datum> f;
+    // Joins the fact row (already in `joined`) with input k onwards, then aggregates.
+    std::function<void(size_t, int64_t)> join_from = [&](size_t k, int64_t diff) {
+      if (k == sa.others.size()) {
+        // Joined rows are polled too: duplicate keys on the other side multiply them.
+        if ((++joined_rows & kPollMask) == 0) check.check_cancelled();
+        agg->add_row(joined, diff, ev);
+        return;
+      }
+      const StarInput& in = sa.others[k];
+      const StarTable& tab = *tables[k];
+      uint32_t first;
+      if (tab.int_keys()) {
+        Datum d = eval(in.fact_key[0], f, kev);
+        key_arena.reset();
+        if (d.is_null()) return;
+        first = tab.find_int(d.as_int());
+      } else {
+        bool ok = star_key(in.fact_key, f, kev, scratch, kb);
+        key_arena.reset();
+        if (!ok) return;
+        first = tab.find(kb);
+      }
+      for (uint32_t i = first; i != StarTable::kNone; i = tab.next(i)) {
+        std::copy_n(tab.datums.begin() + static_cast<std::ptrdiff_t>(i * tab.arity), tab.arity,
+                    joined.begin() + in.offset);
+        int64_t both;
+        if (__builtin_mul_overflow(diff, tab.rows[i].second, &both))
+          throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
+        join_from(k + 1, both);
+      }
+    };
+    // The fact row's datums (the first `width` of them) go to the join and the aggregator.
+    const size_t width = sa.others.empty() ? need : fact_arity;
+    auto consume = [&](std::span<const Datum> row, int64_t diff) {
+      if (sa.others.empty()) {
+        agg->add_row(row, diff, ev);
+        return;
+      }
+      FRESHET_ASSERT(row.size() >= fact_arity);
+      f = row;
+      std::copy(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(fact_arity), joined.begin() + sa.fact_offset);
+      join_from(0, diff);
+    };
+    // Adaptive consolidation, as ScanSink's: equal fact rows (on the columns read) are counted
+    // once and aggregated once with their summed count, which is cheaper than evaluating the
+    // key and the aggregates' expressions per row when values repeat (a month and a quantity);
+    // given up (the counted rows handed on) when more than one row in
+    // kConsolidateMaxDistinct is new at kConsolidateProbeRows rows and every doubling.
+    bool consolidating = true;
+    size_t offered = 0, next_check = kConsolidateProbeRows;
+    Arena seen_arena;
+    std::unordered_map<std::string_view, size_t, TransparentHash> seen;
+    std::vector<std::pair<std::string_view, int64_t>> counted;
+    std::string packed;
+    std::vector<Datum> unpacked;
+    auto flush = [&] {
+      for (const auto& [bytes, count] : counted) {
+        unpacked.clear();
+        RowRef(bytes).unpack_into(unpacked);
+        if ((++n & kPollMask) == 0) check.check_cancelled();
+        consume(unpacked, count);
+      }
+      counted = {};
+      seen = {};
+      seen_arena.reset();
+    };
+    scan([&](RowRef row, int64_t diff) {
+      if ((++n & kPollMask) == 0) {
+        check.check_cancelled();
+        const uint64_t now = agg->held_bytes() + seen_arena.bytes_allocated() + seen.size() * 48;
+        check.check_memory(total_bytes.fetch_add(now - held) + now - held);
+        held = now;
+      }
+      if (diff <= 0) throw SqlError(sqlstate::kInternalError, "a scan aggregate read a retraction");
+      std::span<const Datum> r;
+      if (!reader.read(row, r)) return;
+      if (!consolidating) {
+        consume(r, diff);
+        return;
+      }
+      packed.clear();
+      RowPacker packer(packed);
+      for (size_t i = 0; i < width; ++i) packer.push(r[i]);
+      auto it = seen.find(std::string_view(packed));
+      if (it != seen.end()) {
+        int64_t& c = counted[it->second].second;
+        if (__builtin_add_overflow(c, diff, &c)) throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
+      } else {
+        std::string_view kept = seen_arena.copy(packed);
+        seen.emplace(kept, counted.size());
+        counted.emplace_back(kept, diff);
+      }
+      if (++offered >= next_check) {
+        next_check *= 2;
+        if (counted.size() * kConsolidateMaxDistinct > offered) {
+          consolidating = false;
+          flush();
+        }
+      }
+    });
+    if (consolidating) flush();
+    agg->emit(t, ev, out);
+  };
+  std::vector<Batch> batches;
+  std::optional<PartitionedSnapshot> parts;
+  if (partition) parts = partition(fact_id, shards);
+  if (parts && parts->parts > 0 && parts->scan) {
+    batches.resize(parts->parts);
+    const PartitionedSnapshot& ps = *parts;
+    WorkerPool::global().run(ps.parts, [&](size_t p) {
+      part([&](const std::function<void(RowRef, int64_t)>& emit) { ps.scan(p, emit); }, batches[p]);
+    });
+    keep.push_back(std::move(*parts));
+  } else {
+    batches.resize(1);
+    part(
+        [&](const std::function<void(RowRef, int64_t)>& emit) {
+          snapshot(fact_id, [&](const Row& r, int64_t d) { emit(r.ref(), d); });
+        },
+        batches[0]);
+  }
+  check.live_bytes += total_bytes.load();
+  return batches;
+}
+
 }  // namespace
 
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot,
@@ -311,6 +925,8 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
   RelExpr projected = plan;
   project_reduce_inputs(projected);
   project_join_inputs(projected);
+  std::vector<ScanAggregate> scan_aggs;
+  plan_scan_aggregates(projected, scan_aggs);
   RenderedDataflow r = render(projected, opts);
   FRESHET_ASSERT(r.sources.empty());  // every Get is a scan
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
@@ -324,8 +940,16 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
     for (const ScanSource& scan : r.scans) {
       batches.clear();
       std::optional<PartitionedSnapshot> parts;
-      if (partition) parts = partition(scan.collection_id, shards);
-      if (parts && parts->parts > 0 && parts->scan) {
+      if (scan.collection_id >= kScanAggregateIdBase) {
+        FRESHET_ASSERT(scan.stages.empty());
+        batches = run_scan_aggregate(scan_aggs.at(scan.collection_id - kScanAggregateIdBase), snapshot, ctx,
+                                     limits, partition, shards, check, keep);
+      } else if (partition) {
+        parts = partition(scan.collection_id, shards);
+      }
+      if (scan.collection_id >= kScanAggregateIdBase) {
+        // computed above
+      } else if (parts && parts->parts > 0 && parts->scan) {
         // Each part on a worker, into its own batch; the budget is checked against the sum.
         batches.resize(parts->parts);
         std::atomic<uint64_t> total_bytes{0};

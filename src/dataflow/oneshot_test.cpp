@@ -368,6 +368,72 @@ TEST_F(OneshotTest, CancelDuringHugeJoinOutput) {
   EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(thrown_at - cancelled_at).count(), 1000);
 }
 
+// Scan aggregates (oneshot.cpp): a Reduce over a star join of scans aggregates while the
+// fact input is read, probing the other inputs' tables; the answers are the join operators'.
+// Fact t1 (k, v) with a NULL key and a key with no match; t2 (k, name) with a duplicate key,
+// a NULL key and a sparse key; t3 (k2) joined on v. Counts, sums and min/max per t2 name,
+// DISTINCT over the fact column, and a plan the rewrite must leave alone (a class with a
+// constant).
+TEST_F(OneshotTest, StarJoinAggregates) {
+  tables[1] = {{ints({1, 10}), 1}, {ints({1, 20}), 2}, {ints({2, 5}), 1}, {ints({std::nullopt, 7}), 1},
+               {ints({9, 1}), 1}, {ints({1000000, 3}), 1}};
+  tables[2] = {{ints({1, 100}), 1}, {ints({2, 200}), 1}, {ints({2, 201}), 1}, {ints({std::nullopt, 300}), 1},
+               {ints({1000000, 400}), 1}};
+  tables[3] = {{ints({10}), 1}, {ints({20}), 1}, {ints({5}), 3}, {ints({3}), 1}};
+  RelExpr j = join({get(1, 2), get(2, 2)}, {{col(0), col(2)}});
+  RelExpr r = reduce(j, {col(3)},
+                     {agg(AggKind::kCountStar, {}, int8()), agg(AggKind::kSum, col(1), Type(TypeId::kNumeric)),
+                      agg(AggKind::kMin, col(1), int8()), agg(AggKind::kMax, col(1), int8())});
+  EXPECT_EQ(run(r), (Strings{"100,3,50,10,20 x1", "200,1,5,5,5 x1", "201,1,5,5,5 x1", "400,1,3,3,3 x1"}));
+  // Three inputs: t1 JOIN t2 ON k JOIN t3 ON t1.v = t3.k2, grouped by the fact's key.
+  RelExpr j3 = join({get(1, 2), get(2, 2), get(3, 1)}, {{col(0), col(2)}, {col(1), col(4)}});
+  EXPECT_EQ(run(reduce(j3, {col(0)}, {agg(AggKind::kCountStar, {}, int8())})),
+            (Strings{"1,3 x1", "1000000,1 x1", "2,6 x1"}));
+  // DISTINCT: each part's distinct values, the aggregate above.
+  EXPECT_EQ(run(reduce(j, {}, {agg(AggKind::kCount, col(1), int8(), true)})), (Strings{"4 x1"}));
+  // A class with a constant is left to the join operators (same answer).
+  RelExpr jc = join({get(1, 2), get(2, 2)}, {{col(0), col(2), lit(1)}});
+  EXPECT_EQ(run(reduce(jc, {}, {agg(AggKind::kCountStar, {}, int8())})), (Strings{"3 x1"}));
+  // A snapshot with a retraction is refused, never answered wrongly.
+  tables[4] = {{ints({1, 1}), 1}, {ints({1, 1}), -1}};
+  EXPECT_THROW(run(reduce(get(4, 2), {col(0)}, {agg(AggKind::kCountStar, {}, int8())})), SqlError);
+}
+
+// A cancel while a star join multiplies rows (every fact row matches every row of the other
+// side: 400 M joined rows, none kept: they are aggregated as they are found) is honoured soon.
+TEST_F(OneshotTest, CancelDuringStarJoinAggregate) {
+  Rows same;
+  for (int i = 0; i < 20'000; ++i) same.emplace_back(ints({1, i}), 1);
+  tables[5] = same;
+  tables[6] = same;
+  // Grouped by the other side's column, so that its rows stay distinct (projected onto the
+  // key alone they would merge into one row with a count).
+  RelExpr r = reduce(join({get(5, 2), get(6, 2)}, {{col(0), col(2)}}), {col(3)}, {agg(AggKind::kSum, col(1), Type(TypeId::kNumeric))});
+  StepLimits limits;
+  std::atomic<bool> cancel{false};
+  limits.cancelled = &cancel;
+  SnapshotFn snap = [this](uint64_t id, const std::function<void(const Row&, int64_t)>& emit) {
+    for (const auto& [row, d] : tables[id]) emit(row, d);
+  };
+  std::chrono::steady_clock::time_point cancelled_at;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancelled_at = std::chrono::steady_clock::now();
+    cancel.store(true);
+  });
+  std::string state;
+  try {
+    auto out = run_oneshot(r, snap, ctx, limits);
+    state = "finished: " + std::to_string(out.size()) + " rows";
+  } catch (const SqlError& e) {
+    state = e.sqlstate();
+  }
+  const auto thrown_at = std::chrono::steady_clock::now();
+  canceller.join();
+  EXPECT_EQ(state, "57014");
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(thrown_at - cancelled_at).count(), 1000);
+}
+
 }  // namespace
 }  // namespace freshet::dataflow
 

@@ -1,4 +1,5 @@
 #include "dataflow/operators.hpp"
+#include "dataflow/row_aggregator.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -420,9 +421,20 @@ struct AggState {
   std::unique_ptr<VarianceState> var;  // variance and stddev
 };
 
-class ReduceOp final : public Operator {
+class ReduceOp final : public Operator, public RowAggregator {
  public:
   explicit ReduceOp(ReduceSpec spec) : spec_(std::move(spec)) {}
+  // state_bytes() without the walk over every group (polled while a scan aggregates): the
+  // index, the per-slot arrays, and one small map node per group for each min/max (the only
+  // accumulators with heap state that a scan aggregate uses; scan_aggregate_kind).
+  void use_direct_keys() { direct_keys_ = true; }
+  size_t held_bytes() const override {
+    size_t per_group = 0;
+    for (const AggregateExpr& a : spec_.aggregates)
+      if (a.kind == AggKind::kMin || a.kind == AggKind::kMax) per_group += kMapNodeBytes + sizeof(Row) + sizeof(int64_t) + 16;
+    return index_.size_bytes() + groups_.capacity() * sizeof(Group) + aggs_.capacity() * sizeof(AggState) +
+           index_.size() * per_group + direct_.capacity() * sizeof(uint32_t);
+  }
   std::string name() const override { return "Reduce"; }
   size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override {
@@ -447,90 +459,86 @@ class ReduceOp final : public Operator {
   }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
-    std::vector<Datum> row, key, args, order_vals;
-    std::vector<uint32_t> dirty;
-    std::string kbytes, keyrow;
+    std::vector<Datum> row;
     const size_t naggs = spec_.aggregates.size();
     const bool merge = spec_.phase == ReduceSpec::Phase::kMerge;
     // Only the columns the key and the aggregates read are decoded (a merge reads them all).
-    size_t prefix = columns_needed(spec_.group_key);
-    for (const AggregateExpr& a : spec_.aggregates) {
-      prefix = std::max({prefix, columns_needed(a.arg), columns_needed(a.separator), columns_needed(a.order_exprs)});
-      if (a.filter) prefix = std::max(prefix, columns_needed(*a.filter));
-    }
-    if (merge) prefix = spec_.group_key.size() + naggs + 1;
+    const size_t prefix = merge ? spec_.group_key.size() + naggs + 1 : input_prefix();
     size_t n = 0;
     for (Update& u : inputs[0]) {
       if (u.diff == 0) continue;
       if ((++n & kPollMask) == 0) ctx.check_cancelled();
       row.clear();
       unpack_prefix_into(u.row, row, prefix);
-      key.clear();
-      for (const ScalarExpr& e : spec_.group_key) key.push_back(eval(e, row, ctx.eval));
-      kbytes.clear();
-      append_canonical_key(key, kbytes);
-      uint32_t gi = index_.find(kbytes);
-      if (gi == FlatKeyIndex::kNone) {
-        // A new group: its key row is kept in the index's arena after the canonical key.
-        keyrow.clear();
-        RowPacker packer(keyrow);
-        for (const Datum& d : key) packer.push(d);
-        gi = index_.insert(kbytes, keyrow).first;
-        if (groups_.size() < index_.slot_limit()) {
-          groups_.resize(index_.slot_limit());
-          aggs_.resize(index_.slot_limit() * naggs);
-        }
-        groups_[gi] = Group{};
-        for (size_t i = 0; i < naggs; ++i) {
-          AggState& st = aggs_[gi * naggs + i];
-          st = AggState{};
-          init_state(spec_.aggregates[i], st);
-        }
-      }
-      Group& g = groups_[gi];
-      if (!g.dirty) {
-        g.dirty = true;
-        dirty.push_back(gi);
-      }
-      AggState* st = aggs_.data() + gi * naggs;
-      if (merge) {
-        // A partial row: key columns, one encoded state per aggregate, the row count.
-        const size_t k = spec_.group_key.size();
-        FRESHET_ASSERT(row.size() == k + naggs + 1);
-        g.rows = add_diffs(g.rows, mul_diffs(row[k + naggs].as_int(), u.diff));
-        for (size_t i = 0; i < naggs; ++i) merge_state(spec_.aggregates[i], st[i], row[k + i].as_string(), u.diff);
-        ctx.eval.arena->reset();
+      if (!merge) {
+        add_row(row, u.diff, ctx.eval);
         continue;
       }
-      g.rows = add_diffs(g.rows, u.diff);
-      for (size_t i = 0; i < naggs; ++i) {
-        const AggregateExpr& a = spec_.aggregates[i];
-        if (a.filter) {
-          Datum f = eval(*a.filter, row, ctx.eval);
-          if (f.is_null() || !f.as_bool()) continue;
-        }
-        if (a.kind == AggKind::kCountStar) {
-          st[i].count = add_diffs(st[i].count, u.diff);
-          continue;
-        }
-        Datum v = eval(a.arg, row, ctx.eval);
-        if (v.is_null() && !keeps_nulls(a.kind)) continue;  // array_agg keeps NULLs
-        Datum sep;
-        if (has_second_arg(a.kind)) sep = eval(a.separator, row, ctx.eval);
-        if (a.distinct) {
-          update_distinct(a, st[i], v, sep, u.diff);
-        } else {
-          order_vals.clear();
-          for (const ScalarExpr& o : a.order_exprs) order_vals.push_back(eval(o, row, ctx.eval));
-          if (spec_.append_only && (a.kind == AggKind::kMin || a.kind == AggKind::kMax)) {
-            update_extreme(a, st[i], v, u.diff);
-          } else {
-            update_state(a, st[i], v, sep, u.diff, order_vals);
-          }
-        }
-      }
+      uint32_t gi = group_of(row, ctx.eval);
+      Group& g = groups_[gi];
+      AggState* st = aggs_.data() + gi * naggs;
+      // A partial row: key columns, one encoded state per aggregate, the row count.
+      const size_t k = spec_.group_key.size();
+      FRESHET_ASSERT(row.size() == k + naggs + 1);
+      g.rows = add_diffs(g.rows, mul_diffs(row[k + naggs].as_int(), u.diff));
+      for (size_t i = 0; i < naggs; ++i) merge_state(spec_.aggregates[i], st[i], row[k + i].as_string(), u.diff);
       ctx.eval.arena->reset();
     }
+    emit(ctx.time, ctx.eval, out);
+  }
+
+  // The prefix of an input row that the key and the aggregates read.
+  size_t input_prefix() const override {
+    size_t prefix = columns_needed(spec_.group_key);
+    for (const AggregateExpr& a : spec_.aggregates) {
+      prefix = std::max({prefix, columns_needed(a.arg), columns_needed(a.separator), columns_needed(a.order_exprs)});
+      if (a.filter) prefix = std::max(prefix, columns_needed(*a.filter));
+    }
+    return prefix;
+  }
+
+  // Adds one input row (its datums, at least input_prefix() of them) with its diff to its
+  // group. Resets ev.arena. REQUIRES: phase kFull or kPartial.
+  void add_row(std::span<const Datum> row, int64_t diff, EvalContext& ev) override {
+    const size_t naggs = spec_.aggregates.size();
+    uint32_t gi = group_of(row, ev);
+    groups_[gi].rows = add_diffs(groups_[gi].rows, diff);
+    AggState* st = aggs_.data() + gi * naggs;
+    for (size_t i = 0; i < naggs; ++i) {
+      const AggregateExpr& a = spec_.aggregates[i];
+      if (a.filter) {
+        Datum f = eval(*a.filter, row, ev);
+        if (f.is_null() || !f.as_bool()) continue;
+      }
+      if (a.kind == AggKind::kCountStar) {
+        st[i].count = add_diffs(st[i].count, diff);
+        continue;
+      }
+      Datum v = eval(a.arg, row, ev);
+      if (v.is_null() && !keeps_nulls(a.kind)) continue;  // array_agg keeps NULLs
+      Datum sep;
+      if (has_second_arg(a.kind)) sep = eval(a.separator, row, ev);
+      if (a.distinct) {
+        update_distinct(a, st[i], v, sep, diff);
+      } else {
+        order_vals_.clear();
+        for (const ScalarExpr& o : a.order_exprs) order_vals_.push_back(eval(o, row, ev));
+        if (spec_.append_only && (a.kind == AggKind::kMin || a.kind == AggKind::kMax)) {
+          update_extreme(a, st[i], v, diff);
+        } else {
+          update_state(a, st[i], v, sep, diff, order_vals_);
+        }
+      }
+    }
+    ev.arena->reset();
+  }
+
+  // Emits the groups changed since the last emit (kFull: retraction of the old row, the new
+  // row; kPartial: every changed group's state) and drops the groups that became empty.
+  void emit(uint64_t time, EvalContext& ev, Batch& out) override {
+    std::vector<uint32_t> dirty = std::move(dirty_);
+    dirty_.clear();
+    const size_t naggs = spec_.aggregates.size();
     std::vector<Datum> outrow;
     if (spec_.phase == ReduceSpec::Phase::kPartial) {
       // Every group's state (one step: all groups are dirty), for the merge to combine.
@@ -546,7 +554,7 @@ class ReduceOp final : public Operator {
           outrow.push_back(Datum::from_string(enc[i]));
         }
         outrow.push_back(Datum::from_int(g.rows));
-        out.push_back(Update{Row::pack(outrow), ctx.time, 1});
+        out.push_back(Update{Row::pack(outrow), time, 1});
       }
       return;
     }
@@ -559,13 +567,13 @@ class ReduceOp final : public Operator {
         outrow.clear();
         RowRef(index_.extra(gi)).unpack_into(outrow);
         const AggState* st = aggs_.data() + gi * naggs;
-        for (size_t i = 0; i < naggs; ++i) outrow.push_back(result(spec_.aggregates[i], st[i], ctx.eval));
+        for (size_t i = 0; i < naggs; ++i) outrow.push_back(result(spec_.aggregates[i], st[i], ev));
         now = Row::pack(outrow);
-        ctx.eval.arena->reset();
+        ev.arena->reset();
       }
       if (g.emitted && now && *g.emitted == *now) continue;
-      if (g.emitted) out.push_back(Update{std::move(*g.emitted), ctx.time, -1});
-      if (now) out.push_back(Update{*now, ctx.time, 1});
+      if (g.emitted) out.push_back(Update{std::move(*g.emitted), time, -1});
+      if (now) out.push_back(Update{*now, time, 1});
       g.emitted = std::move(now);
     }
     // Drop the dirty groups that became empty. Only groups touched by this step can have
@@ -576,7 +584,63 @@ class ReduceOp final : public Operator {
       if (g.rows != 0 || g.emitted) continue;
       for (size_t i = 0; i < naggs; ++i) aggs_[gi * naggs + i] = AggState{};  // frees min/max maps
       index_.erase(gi);
+      direct_ = {};  // its slot may be reused by another key
     }
+  }
+
+  // The slot of the row's group (made, with fresh accumulators, when new), marked dirty.
+  // Key expressions are evaluated in ev.arena; the key is copied before it is reset.
+  uint32_t group_of(std::span<const Datum> row, EvalContext& ev) {
+    const size_t naggs = spec_.aggregates.size();
+    key_.clear();
+    for (const ScalarExpr& e : spec_.group_key) key_.push_back(eval(e, row, ev));
+    // One small non-negative integer key (a customer id): its slot straight from a direct
+    // array, without encoding, hashing and comparing the key (two cache misses per row
+    // fewer). Only for a row aggregator, which never drops a group before its last emit.
+    uint32_t* direct = nullptr;
+    if (direct_keys_ && key_.size() == 1 && !key_[0].is_null() && key_[0].kind() == PhysicalKind::kInt) {
+      const int64_t v = key_[0].as_int();
+      if (v >= 0 && v < kMaxDirectKey) {
+        if (static_cast<size_t>(v) >= direct_.size()) direct_.resize(std::bit_ceil(static_cast<size_t>(v) + 1), FlatKeyIndex::kNone);
+        direct = &direct_[static_cast<size_t>(v)];
+        if (*direct != FlatKeyIndex::kNone) {
+          Group& g = groups_[*direct];
+          if (!g.dirty) {
+            g.dirty = true;
+            dirty_.push_back(*direct);
+          }
+          return *direct;
+        }
+      }
+    }
+    kbytes_.clear();
+    append_canonical_key(key_, kbytes_);
+    uint32_t gi = index_.find(kbytes_);
+    if (direct != nullptr && gi != FlatKeyIndex::kNone) *direct = gi;
+    if (gi == FlatKeyIndex::kNone) {
+      // A new group: its key row is kept in the index's arena after the canonical key.
+      keyrow_.clear();
+      RowPacker packer(keyrow_);
+      for (const Datum& d : key_) packer.push(d);
+      gi = index_.insert(kbytes_, keyrow_).first;
+      if (groups_.size() < index_.slot_limit()) {
+        groups_.resize(index_.slot_limit());
+        aggs_.resize(index_.slot_limit() * naggs);
+      }
+      groups_[gi] = Group{};
+      for (size_t i = 0; i < naggs; ++i) {
+        AggState& st = aggs_[gi * naggs + i];
+        st = AggState{};
+        init_state(spec_.aggregates[i], st);
+      }
+      if (direct != nullptr) *direct = gi;
+    }
+    Group& g = groups_[gi];
+    if (!g.dirty) {
+      g.dirty = true;
+      dirty_.push_back(gi);
+    }
+    return gi;
   }
 
  private:
@@ -1103,6 +1167,13 @@ class ReduceOp final : public Operator {
   FlatKeyIndex index_;
   std::vector<Group> groups_;   // by slot
   std::vector<AggState> aggs_;  // by slot * aggregates + aggregate
+  std::vector<uint32_t> dirty_;  // slots changed since the last emit
+  // Row aggregators (make_row_aggregator): slots of small integer keys by value (group_of).
+  static constexpr int64_t kMaxDirectKey = int64_t{1} << 20;
+  bool direct_keys_ = false;
+  std::vector<uint32_t> direct_;
+  std::vector<Datum> key_, order_vals_;  // scratch of add_row / group_of
+  std::string kbytes_, keyrow_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1398,6 +1469,13 @@ std::unique_ptr<Operator> make_equality_filter(std::vector<std::pair<ScalarExpr,
 }
 std::unique_ptr<Operator> make_join(JoinSpec spec) { return std::make_unique<JoinOp>(std::move(spec)); }
 std::unique_ptr<Operator> make_reduce(ReduceSpec spec) { return std::make_unique<ReduceOp>(std::move(spec)); }
+
+std::unique_ptr<RowAggregator> make_row_aggregator(ReduceSpec spec) {
+  FRESHET_ASSERT(spec.phase == ReduceSpec::Phase::kFull);
+  auto op = std::make_unique<ReduceOp>(std::move(spec));
+  op->use_direct_keys();
+  return op;
+}
 
 bool partial_aggregate_ok(const AggregateExpr& a, bool append_only) {
   if (a.distinct || !a.order_exprs.empty()) return false;

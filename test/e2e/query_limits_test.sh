@@ -52,6 +52,12 @@ if [[ "$E2E_TARGET" != postgres ]]; then
   out=$(psql -X -qAt -c "SET query_memory_budget_mb = 16" -c "SELECT count(*) FROM big" -c "RESET query_memory_budget_mb" \
     -c "SELECT count(*) FROM (SELECT DISTINCT pad, x FROM big) s" 2>&1)
   [[ "$out" == $'200000\n200000' ]] || { echo "FAIL count(*) FROM big over 16 MB / the DISTINCT with the default budget gave: $out"; fails=$((fails + 1)); }
+  # Scan aggregates (src/dataflow/README.md): the groups a part holds, and the hash table of
+  # a star join's other input, count against the budget.
+  check "a scan aggregate's 200,000 groups over a 16 MB budget" 53200 \
+    "SET query_memory_budget_mb = 16" "SELECT x, pad, count(*) FROM big GROUP BY x, pad"
+  check "a star join's 200,000-row other input over a 16 MB budget" 53200 \
+    "SET query_memory_budget_mb = 16" "SELECT b.pad, count(*) FROM big a JOIN big b ON a.x = b.x GROUP BY b.pad"
   check "query_memory_budget_mb = 0" 22023 "SET query_memory_budget_mb = 0"
   check "query_memory_budget_mb = lots" 22023 "SET query_memory_budget_mb = 'lots'"
   alive "the budget checks"
