@@ -122,12 +122,29 @@ run() {
   echo "  $phase $side: $(eval echo "\$R_${phase}_${side}" | awk '{ printf "%.0f commits/s, %s rows/s, p50 %s ms, p99 %s ms, max %s ms, %s failed", $1, $2, $3, $4, $6, $5 }')"
 }
 
+# Freshet's write phases (/metrics freshet_write_phase_seconds: "phase sum_s count" per line).
+phase_snapshot() {
+  curl -s "http://127.0.0.1:$FRESHET_HTTP_PORT/metrics" 2>/dev/null |
+    sed -nE 's/^freshet_write_phase_seconds_(sum|count)\{phase="([a-z_]+)"\} ([0-9.e+-]+)$/\2 \1 \3/p' |
+    awk '{ v[$1, $2] = $3; p[$1] = 1 } END { for (k in p) print k, v[k, "sum"] + 0, v[k, "count"] + 0 }'
+}
+# phase_means BEFORE AFTER: the mean of each phase over the writes between two snapshots.
+phase_means() {
+  awk 'NR == FNR { s[$1] = $2; c[$1] = $3; next }
+       { n = $3 - c[$1]; if (n > 0) printf "%s %.2f ms, ", $1, ($2 - s[$1]) / n * 1000 }' <(echo "$1") <(echo "$2") |
+    sed 's/, $//'
+}
+echo "bench: load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bench: phase single: $SINGLE_CLIENTS clients x 1-row INSERT"
 run single PG "$PG" "$SINGLE_CLIENTS" "$WORK/single.sql" 1
+ph0=$(phase_snapshot)
 run single FR "$FR" "$SINGLE_CLIENTS" "$WORK/single.sql" 1
+echo "  single FR write phases (means): $(phase_means "$ph0" "$(phase_snapshot)")"
 echo "bench: phase bulk: $BULK_CLIENTS clients x $BULK_ROWS-row INSERT"
 run bulk PG "$PG" "$BULK_CLIENTS" "$WORK/bulk.sql" "$BULK_ROWS"
+ph0=$(phase_snapshot)
 run bulk FR "$FR" "$BULK_CLIENTS" "$WORK/bulk.sql" "$BULK_ROWS"
+echo "  bulk FR write phases (means): $(phase_means "$ph0" "$(phase_snapshot)")"
 PHASES="single bulk"
 
 
@@ -295,5 +312,5 @@ if ((ROWS > 0)); then
   printf '%-24s %19s %6s   %19s\n' "heavy view hydration s" "$(cut -d' ' -f1 <<<"$H_FR")" "" "$(cut -d' ' -f1 <<<"$H_PG")"
   p99() { eval echo "\${M_$1_$2_$3:-}" | cut -d' ' -f4; }
   echo "loaded/idle p99 (goal in issue 9: commits <= 2, lookups unaffected): Freshet single $(ratio "$(p99 loaded FR single)" "$(p99 mixed FR single)"), bulk $(ratio "$(p99 loaded FR bulk)" "$(p99 mixed FR bulk)"), lookup $(ratio "$(p99 loaded FR lookup)" "$(p99 mixed FR lookup)"); PostgreSQL single $(ratio "$(p99 loaded PG single)" "$(p99 mixed PG single)"), bulk $(ratio "$(p99 loaded PG bulk)" "$(p99 mixed PG bulk)"), lookup $(ratio "$(p99 loaded PG lookup)" "$(p99 mixed PG lookup)")"
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -93,6 +93,10 @@ struct Coordinator::State {
   // other block with DDL may commit, as its redo record would replace this one's.
   bool last_block_unapplied = false;
   std::condition_variable_any published_cv;                   // with mu: a publish happened
+  // Taken by a writer before it takes mu to publish (finish_write): the writers of one group
+  // commit line up here and all but the first find themselves published without taking mu.
+  // Lock order: publish_mu, then mu; never taken with mu or write_mu held.
+  std::mutex publish_mu;
   std::map<uint64_t, std::shared_ptr<SourceEntry>> sources ABSL_GUARDED_BY(mu);
   std::map<uint64_t, std::shared_ptr<SinkEntry>> sinks ABSL_GUARDED_BY(mu);  // by catalog id
   // Dropped sinks whose threads may still be finishing (joined at shutdown). Guarded by mu.

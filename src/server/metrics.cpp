@@ -148,6 +148,15 @@ void append_coordinator_metrics(Coordinator& coordinator, std::string& out) {
   write_header(out, "freshet_write_commit_latency_seconds",
                "Time from a write's staging to its publication (durable and visible: its acknowledgement).", "histogram");
   w.latency_seconds.write(out, "freshet_write_commit_latency_seconds");
+  write_header(out, "freshet_write_phase_seconds",
+               "Where writes spend their time: waiting for the writer lock, holding it, applying rows under the readers' lock, "
+               "staged to durable, durable to published.",
+               "histogram");
+  w.lock_wait_seconds.write(out, "freshet_write_phase_seconds", {{"phase", "lock_wait"}});
+  w.locked_seconds.write(out, "freshet_write_phase_seconds", {{"phase", "locked"}});
+  w.apply_seconds.write(out, "freshet_write_phase_seconds", {{"phase", "apply"}});
+  w.durable_seconds.write(out, "freshet_write_phase_seconds", {{"phase", "durable"}});
+  w.publish_seconds.write(out, "freshet_write_phase_seconds", {{"phase", "publish"}});
 }
 
 }  // namespace freshet::server

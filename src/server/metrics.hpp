@@ -21,6 +21,15 @@ struct WriteMetrics {
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> failed{0};
   metrics::Histogram latency_seconds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  // Where a session's write spends its time (freshet_write_phase_seconds{phase}): waiting for
+  // write_mu; holding it (evaluation after begin_write, key checks, records, staging); the
+  // staging's critical section under mu exclusively (applying the rows to the tables); staged
+  // to durable (the group commit); durable to published (its acknowledgement).
+  metrics::Histogram lock_wait_seconds{0.00001, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+  metrics::Histogram locked_seconds{0.00001, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+  metrics::Histogram apply_seconds{0.00001, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+  metrics::Histogram durable_seconds{0.00001, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+  metrics::Histogram publish_seconds{0.00001, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
 };
 WriteMetrics& write_metrics();
 

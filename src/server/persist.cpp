@@ -183,6 +183,8 @@ Result<Persistence::PendingAppend> Persistence::enqueue(uint64_t collection, sto
   return PendingAppend{std::move(c), std::move(t.value())};
 }
 
+bool Persistence::is_durable(const PendingAppend& pending) { return pending.collection->durable(*pending.ticket); }
+
 Status Persistence::wait(PendingAppend& pending) {
   auto r = pending.collection->wait(*pending.ticket);
   if (!r) return r.status();

@@ -186,6 +186,8 @@ class Persistence {
   };
   Result<PendingAppend> enqueue(uint64_t collection, storage::Batch batch);
   Status wait(PendingAppend& pending);
+  // Whether the batch is durable already (storage::Collection::durable): no waiting, no lock.
+  static bool is_durable(const PendingAppend& pending);
 
  private:
   explicit Persistence(std::unique_ptr<storage::Store> store) : store_(std::move(store)) {}

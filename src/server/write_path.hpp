@@ -9,15 +9,22 @@
 //   2. stage_write(), still under write_mu: with mu held exclusively for a moment, takes the
 //      transaction's timestamp from the oracle, applies the changes to the tables' newest state
 //      and registers them as *unpublished*; then enqueues the records on its collection
-//      (storage::Collection::enqueue: the commit order is fixed here, no I/O yet);
+//      (storage::Collection::enqueue: the commit order is fixed here, no I/O yet). A bulk
+//      insertion (kPrepareRows or more into a table with a primary key) builds its map nodes
+//      before taking mu (prepare_insert), so that only linking them in is left under mu;
 //   3. releases write_mu: the next writer evaluates on top of this one's changes while this
 //      one's records are being written, so concurrent writers share one fdatasync (the
 //      collection's group commit);
 //   4. finish_write(), holding no lock: waits until the records are durable, then publishes —
 //      with mu held exclusively, in commit order, every transaction at the front of the
-//      unpublished queue that is durable: its overlay entry goes away (readers now see it) and
-//      its changes are queued for the maintained dataflows at its timestamp — and returns
-//      once its own transaction is published. Only then is the write acknowledged.
+//      unpublished queue that is durable (its own, and those whose group commit is done although
+//      their writers have not woken yet: Persistence::is_durable): its overlay entry goes away
+//      (readers now see it) and its changes are queued for the maintained dataflows at its
+//      timestamp — and returns once its own transaction is published. Only then is the write
+//      acknowledged. One writer of a group commit publishes the whole group; the others find
+//      themselves published (they queue on State::publish_mu, not on mu, so readers are not
+//      held up by a line of would-be publishers), and a publish wakes only the writers it
+//      published (a flag per write, std::atomic::wait), not every waiting writer.
 // No lock is held across an fdatasync, so readers never wait for a disk.
 //
 // Readers (one-shot SELECTs, SUBSCRIBE and sink snapshots, primary-key lookups) read the tables
@@ -37,6 +44,7 @@
 //
 // Publishing queues the changes as a compute step (compute.cpp): no write waits for a dataflow.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -58,10 +66,13 @@ struct UnpublishedWrite {
   enum class State : uint8_t { kPending, kDurable, kFailed };
   State state = State::kPending;  // guarded by State::mu
   bool undone = false;            // guarded by State::mu
-  bool published = false;         // guarded by State::mu
+  // Set under State::mu (exclusively) when published; its writer waits on it without a lock
+  // (std::atomic::wait), and publish_ready() wakes exactly the writers it published.
+  std::atomic<bool> published{false};
   Status status;                  // guarded by State::mu: the failure, for kFailed
   Persistence::PendingAppend append;
-  bool has_append = false;
+  // Set (release) once `append` is: a publisher reads `append` only after seeing it (acquire).
+  std::atomic<bool> has_append{false};
   std::chrono::steady_clock::time_point staged_at;  // for the commit-latency histogram
 };
 
@@ -84,6 +95,24 @@ std::vector<Type> key_types(const sql::ObjectInfo* t, const std::vector<uint32_t
 // REQUIRES: write_mu held and mu held exclusively (or start-up, single-threaded).
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs);
 
+// A pure insertion into a user table with a primary key (every diff positive: a checked
+// INSERT's rows), with the nodes it adds to the table's maps built beforehand: the rows packed,
+// copied and hashed, the keys made, the allocations done — all without State::mu, so that
+// apply_prepared_insert() under mu exclusively only links the nodes in (std::unordered_map::merge).
+struct PreparedInsert {
+  std::unordered_map<Row, int64_t, RowHash> rows;
+  std::unordered_map<Row, Row, RowHash> by_key;
+  std::vector<std::unordered_map<Row, int64_t, RowHash>> key_counts;  // as TableData::key_counts
+};
+// Whether `diffs` can take that path (a user table with a primary key, only insertions).
+bool can_prepare_insert(const sql::ObjectInfo& t, const RowDiffs& diffs);
+// REQUIRES: write_mu held (the table's constraints and catalog entry do not change).
+PreparedInsert prepare_insert(const sql::ObjectInfo& t, const TableData& data, const RowDiffs& diffs);
+// The same effect as apply_table_diffs(t, data, diffs) for the diffs `p` was prepared from
+// (rows or keys already present are added to as it would). REQUIRES: write_mu and mu held
+// exclusively; t's constraints unchanged since prepare_insert.
+void apply_prepared_insert(const sql::ObjectInfo& t, TableData& data, PreparedInsert p);
+
 // Unique indexes on tables (TableData::unique_indexes). count_keys: how many of the table's
 // rows (or of the diffs, added to counts) have each non-NULL value of the columns;
 // check_unique_index throws 23505 "could not create unique index" for a repeated key.
@@ -92,6 +121,10 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
 using KeyCounts = std::unordered_map<Row, int64_t, RowHash>;
 // A write of at least this many row changes reserves its hash maps up front (bulk loads).
 inline constexpr size_t kBulkRows = 1024;
+// A write of at least this many insertions builds its tables' map nodes before taking mu
+// (prepare_insert); a smaller one applies its rows under mu directly (the extra maps would
+// cost more than they save).
+inline constexpr size_t kPrepareRows = 64;
 KeyCounts count_keys(const sql::ObjectInfo* t, const TableData& data, const std::vector<uint32_t>& cols);
 void count_keys(const sql::ObjectInfo* t, KeyCounts& counts, const RowDiffs& diffs, const std::vector<uint32_t>& cols);
 void check_unique_index(const sql::ObjectInfo& t, const std::string& index, const std::vector<uint32_t>& cols,

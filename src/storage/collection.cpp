@@ -74,6 +74,9 @@ struct Collection::Writer {
   uint64_t upper_after_ms = 0;
   size_t encoded_bytes = 0;  // estimate for group sizing
   bool done = false;
+  // Set (before the writer is woken) once its group's fdatasync succeeded: read without mu_ by
+  // Collection::durable() (the server's publisher, for the writers of a group it did not lead).
+  std::atomic<bool> durable{false};
   Status status;
   std::condition_variable cv;
 };
@@ -517,6 +520,8 @@ Result<AppendResult> Collection::wait(Ticket& t) {
   return AppendResult{t.w.first_offset, t.w.first_offset + t.batch.changes.size()};
 }
 
+bool Collection::durable(const Ticket& t) const { return t.w.durable.load(std::memory_order_acquire); }
+
 Status Collection::submit(Writer& w) {
   if (auto s = heal(); !s) return s;
   std::unique_lock lk(mu_);
@@ -606,6 +611,7 @@ Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& l
     FRESHET_ASSERT(queue_.front() == q);
     queue_.pop_front();
     q->done = true;
+    q->durable.store(true, std::memory_order_release);
     if (q != &w) q->cv.notify_one();
   }
   if (!queue_.empty()) queue_.front()->cv.notify_one();

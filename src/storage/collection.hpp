@@ -153,6 +153,10 @@ class Collection {
   struct Ticket;
   Result<std::shared_ptr<Ticket>> enqueue(Batch batch);
   Result<AppendResult> wait(Ticket& ticket);
+  // Whether the ticket's batch is durable already (its group's fdatasync succeeded), without
+  // waiting and without mu_: a caller may publish a batch whose owner has not returned from
+  // wait() yet. False while queued or after a failure.
+  bool durable(const Ticket& ticket) const;
   // Moves the upper to upper_ms (no-op if already there) and returns once that is durable.
   Status advance_upper(uint64_t upper_ms);
 

@@ -154,6 +154,29 @@ TEST(Collection, GroupCommitFromManyThreads) {
   for (uint64_t f : firsts) EXPECT_EQ(row_text(all[f + 1].key), "x");
 }
 
+// Two-phase appends (the server's write path): a ticket is durable as soon as its group's
+// fdatasync is done, before its own owner calls wait(); Collection::durable() tells without
+// waiting, so one writer can publish a whole group.
+TEST(Collection, TicketDurableBeforeItsOwnerWaits) {
+  TempDir tmp;
+  auto c = fresh_collection(tmp.path() + "/c");
+  auto t1 = c->enqueue(make_batch(10, {{"a", "1"}}));
+  auto t2 = c->enqueue(make_batch(11, {{"b", "2"}, {"c", "3"}}));
+  ASSERT_TRUE(t1.is_ok() && t2.is_ok());
+  EXPECT_FALSE(c->durable(**t1));
+  EXPECT_FALSE(c->durable(**t2));
+  const uint64_t fsyncs_before = c->stats().fsyncs;
+  auto r1 = c->wait(**t1);  // leads the group, which takes t2 along
+  ASSERT_TRUE(r1.is_ok()) << r1.status().message();
+  EXPECT_TRUE(c->durable(**t1));
+  EXPECT_TRUE(c->durable(**t2)) << "t2 was queued behind t1: same group, same fdatasync";
+  EXPECT_EQ(c->bounds().next_offset, 3u);
+  auto r2 = c->wait(**t2);
+  ASSERT_TRUE(r2.is_ok()) << r2.status().message();
+  EXPECT_EQ(r2->first_offset, 1u);
+  EXPECT_EQ(c->stats().fsyncs, fsyncs_before + 1);
+}
+
 TEST(Collection, WaitAndListen) {
   TempDir tmp;
   auto c = fresh_collection(tmp.path() + "/c");

@@ -285,6 +285,16 @@ class Executor {
   // Binds a query's text: a SELECT, or a WITH MUTUALLY RECURSIVE query. keep owns the parse.
   sql::BoundQuery bind_query_text(sql::Binder& binder, const std::string& text, std::shared_ptr<sql::ParseTree>& keep);
   std::unique_ptr<Execution> run_insert(const PgQuery__InsertStmt* s);
+  // An INSERT's table and rows (insert.cpp). `columns` and `table_id` as the rows were computed
+  // with (run_insert checks them again under write_mu); used_default: a DEFAULT was computed.
+  struct InsertRows {
+    const ObjectInfo* table = nullptr;
+    uint64_t table_id = 0;
+    std::vector<sql::ColumnInfo> columns;
+    std::vector<std::pair<Row, int64_t>> rows;
+    bool used_default = false;
+  };
+  InsertRows insert_rows(const PgQuery__InsertStmt* s);
   std::unique_ptr<Execution> run_update(const PgQuery__UpdateStmt* s);
   std::unique_ptr<Execution> run_delete(const PgQuery__DeleteStmt* s);
   HRelPtr target_rows(const ObjectInfo& t, const PgQuery__RangeVar* rv, const PgQuery__Node* where, sql::Binder& binder,
@@ -381,10 +391,15 @@ class Executor {
   // durable and visible and releases both locks. Outside a transaction block a statement's
   // writes are one transaction; inside one they go to the session's pending changes instead.
   void begin_write();
+  // Lets go of mu (shared) before the rest of a write, keeping write_mu: for a statement whose
+  // remaining work reads only the tables' state and the catalog (both change only under
+  // write_mu), so that publishing (mu exclusively) need not wait for it. REQUIRES: write_mu.
+  void release_read_lock();
   void commit_staged();
   // The same for a caller holding write_mu only (mu released): DDL that writes rows.
   void commit_staged_holding(std::unique_lock<std::mutex>& wlock);
   std::unique_lock<std::mutex> wlock_;
+  std::chrono::steady_clock::time_point locked_at_{};  // when begin_write got write_mu (metrics)
   std::shared_lock<std::shared_mutex> rlock_;
   // Reads see the tables' newest state (a writer holding write_mu) rather than the published.
   bool writer_view_ = false;

@@ -3,11 +3,98 @@
 
 namespace freshet::server {
 
+namespace {
+// A VALUES item whose value needs no relation: a literal, a parameter, a cast of one, DEFAULT.
+bool literal_item(const PgQuery__Node* n) {
+  if (n == nullptr) return false;
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_A_CONST:
+    case PG_QUERY__NODE__NODE_PARAM_REF:
+    case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
+      return true;
+    case PG_QUERY__NODE__NODE_TYPE_CAST:
+      return literal_item(n->type_cast->arg);
+    default:
+      return false;
+  }
+}
+
+// INSERT ... VALUES of literal rows, without RETURNING: its rows depend on the table's columns
+// only, not on any relation's contents.
+bool literal_values(const PgQuery__InsertStmt* s) {
+  if (s->n_returning_list != 0 || s->on_conflict_clause || s->with_clause || !s->select_stmt) return false;
+  const PgQuery__SelectStmt* sel = s->select_stmt->select_stmt;
+  if (!sel || sel->n_values_lists == 0 || sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE || sel->with_clause) return false;
+  for (size_t r = 0; r < sel->n_values_lists; ++r) {
+    const auto* l = sel->values_lists[r]->list;
+    for (size_t k = 0; k < l->n_items; ++k)
+      if (!literal_item(l->items[k])) return false;
+  }
+  return true;
+}
+
+bool same_columns(const std::vector<sql::ColumnInfo>& a, const std::vector<sql::ColumnInfo>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].name != b[i].name || a[i].type != b[i].type || a[i].nullable != b[i].nullable || a[i].default_sql != b[i].default_sql)
+      return false;
+  return true;
+}
+}  // namespace
+
 std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
+  // A bulk INSERT of literal rows computes them (binding and evaluating every literal, most of
+  // its work before the key checks) before taking write_mu, holding only mu shared as a reader
+  // does: other writers go on meanwhile. Under write_mu the table is looked up again; if DDL
+  // changed it in between (its id or columns), the rows are computed again there.
+  std::optional<InsertRows> early;
+  if (st_.txn != TransactionStatus::kInBlock && !st_.block && literal_values(s)) {
+    std::shared_lock r(cs_.mu);
+    early = insert_rows(s);
+    if (early->used_default) early.reset();  // DEFAULT expressions are computed under write_mu
+  }
   begin_write();
+  InsertRows in;
+  if (early) {
+    const ObjectInfo& t = table_for_write(s->relation);
+    if (t.id == early->table_id && same_columns(t.columns, early->columns)) {
+      in = std::move(*early);
+      in.table = &t;
+    }
+  }
+  if (in.table == nullptr) in = insert_rows(s);
+  const ObjectInfo& t = *in.table;
+  auto& rows = in.rows;
+  // The rows are computed: what is left (the key checks, the records, staging) reads only the
+  // table's state and the catalog, which change only under write_mu (held). So mu is let go
+  // here, and a bulk INSERT's per-row work no longer keeps the writers before it from being
+  // published (which takes mu exclusively). RETURNING binds and evaluates expressions that may
+  // read other relations (a subquery): it keeps mu until the end.
+  if (s->n_returning_list == 0 && st_.txn != TransactionStatus::kInBlock) release_read_lock();
+  std::vector<std::pair<Row, int64_t>> changes;
+  std::vector<Row> inserted;
+  size_t count = 0;
+  for (auto& [r, n] : rows) {
+    changes.push_back({r, n});
+    count += static_cast<size_t>(n);
+    if (s->n_returning_list)
+      for (int64_t i = 0; i < n; ++i) inserted.push_back(r);
+  }
+  write(t, changes);
+  std::vector<Column> cols;
+  auto ret = returning(t, s->returning_list, s->n_returning_list, inserted, cols);
+  commit_staged();
+  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "INSERT 0 " + std::to_string(count));
+}
+
+Executor::InsertRows Executor::insert_rows(const PgQuery__InsertStmt* s) {
   if (s->on_conflict_clause) throw SqlError(sqlstate::kFeatureNotSupported, "ON CONFLICT is not supported");
   if (s->with_clause) throw SqlError(sqlstate::kFeatureNotSupported, "WITH in INSERT is not supported");
   const ObjectInfo& t = table_for_write(s->relation);
+  InsertRows out;
+  out.table = &t;
+  out.table_id = t.id;
+  out.columns = t.columns;
   sql::Binder binder(*catalog_, param_types_);
   // Target columns.
   std::vector<size_t> targets;
@@ -43,6 +130,7 @@ std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
       for (size_t k = 0; k < l->n_items; ++k) {
         const auto& col = t.columns[targets[k]];
         if (l->items[k]->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) {
+          out.used_default = true;
           row.push_back(default_for(t, targets[k], binder));
           continue;
         }
@@ -111,6 +199,7 @@ std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
       if (it != targets.end()) {
         cols.push_back(static_cast<uint32_t>(it - targets.begin()));
       } else {
+        out.used_default |= t.columns[c].default_sql.has_value();
         m->exprs.push_back(default_for(t, c, binder));
         m->column_types.push_back(t.columns[c].type);
         cols.push_back(static_cast<uint32_t>(m->column_types.size() - 1));
@@ -124,21 +213,8 @@ std::unique_ptr<Execution> Executor::run_insert(const PgQuery__InsertStmt* s) {
     full = p;
   }
   binder.finish_params();
-  auto rows = evaluate(*full);
-  std::vector<std::pair<Row, int64_t>> changes;
-  std::vector<Row> inserted;
-  size_t count = 0;
-  for (auto& [r, n] : rows) {
-    changes.push_back({r, n});
-    count += static_cast<size_t>(n);
-    if (s->n_returning_list)
-      for (int64_t i = 0; i < n; ++i) inserted.push_back(r);
-  }
-  write(t, changes);
-  std::vector<Column> cols;
-  auto ret = returning(t, s->returning_list, s->n_returning_list, inserted, cols);
-  commit_staged();
-  return std::make_unique<MaterializedExecution>(std::move(cols), std::move(ret), "INSERT 0 " + std::to_string(count));
+  out.rows = evaluate(*full);
+  return out;
 }
 
 }  // namespace freshet::server

@@ -1,6 +1,10 @@
 // The write path of one statement: constraint checks, staging, commit (server/write_path.hpp).
 #include "server/sequencer/executor.hpp"
 
+#include <chrono>
+
+#include "server/metrics.hpp"
+
 namespace freshet::server {
 
 const ObjectInfo& Executor::table_for_write(const PgQuery__RangeVar* rv) {
@@ -133,7 +137,10 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
 }
 
 void Executor::begin_write() {
+  const auto wait_start = std::chrono::steady_clock::now();
   wlock_ = std::unique_lock(cs_.write_mu);
+  locked_at_ = std::chrono::steady_clock::now();
+  write_metrics().lock_wait_seconds.observe(std::chrono::duration<double>(locked_at_ - wait_start).count());
   rlock_ = std::shared_lock(cs_.mu);
   writer_view_ = true;
   staged_.clear();
@@ -141,10 +148,15 @@ void Executor::begin_write() {
   commit_batch_ = st_.txn == TransactionStatus::kInBlock ? nullptr : &staged_;
 }
 
+void Executor::release_read_lock() {
+  FRESHET_ASSERT(wlock_.owns_lock());
+  if (rlock_.owns_lock()) rlock_.unlock();
+}
+
 void Executor::commit_staged() {
   FRESHET_ASSERT(wlock_.owns_lock());
   commit_batch_ = nullptr;
-  rlock_.unlock();
+  if (rlock_.owns_lock()) rlock_.unlock();
   commit_staged_holding(wlock_);
 }
 
@@ -154,12 +166,16 @@ void Executor::commit_staged_holding(std::unique_lock<std::mutex>& wlock) {
   for (const auto& [id, d] : staged_) empty &= d.empty();
   if (empty) {
     wlock.unlock();
+    locked_at_ = {};
     return;
   }
   storage::Batch batch;
   batch.changes = std::move(commit_records_);
   auto w = cs_.stage_write(std::move(staged_), Persistence::kTablesCollection, std::move(batch));
   wlock.unlock();
+  if (locked_at_ != std::chrono::steady_clock::time_point{})
+    write_metrics().locked_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - locked_at_).count());
+  locked_at_ = {};
   writer_view_ = false;
   if (Status s = cs_.finish_write(w); !s) throw storage_write_error("could not make the write durable", s);
 }

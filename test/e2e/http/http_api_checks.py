@@ -309,6 +309,11 @@ check(commits1 >= commits0 + 50, f"write commits moved {commits0} -> {commits1}"
 check(value(after, "freshet_write_commit_latency_seconds", "freshet_write_commit_latency_seconds_count") >= hist0 + 50,
       "the commit-latency histogram counted the writes")
 check(value(after, "freshet_table_rows_written", table="public.m") == rows0 + 50, "rows written to m moved by 50")
+# Where the writes spent their time: one observation per write in each phase.
+for phase in ("lock_wait", "locked", "apply", "durable", "publish"):
+    n0 = value(before, "freshet_write_phase_seconds", "freshet_write_phase_seconds_count", phase=phase)
+    n1 = value(after, "freshet_write_phase_seconds", "freshet_write_phase_seconds_count", phase=phase)
+    check(n1 >= n0 + 50, f"write phase {phase} counted the writes ({n0} -> {n1})")
 check(value(after, "freshet_table_bytes_written", table="public.m") > 0, "bytes written to m")
 check(value(after, "freshet_http_requests") >= http0 + 50, "HTTP requests moved")
 buckets = [s for s in after["freshet_write_commit_latency_seconds"].samples if s.name.endswith("_bucket")]
