@@ -1190,7 +1190,9 @@ bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, A
     // Materialize's list_agg: array_agg's state, a list of the argument's type.
     TypeId t = one_arg();
     Type et = arg_types[0];
-    if (t == TypeId::kVarchar || t == TypeId::kBpchar || t == TypeId::kUnknown || t == TypeId::kName) et = Type(TypeId::kText);
+    // Materialize refuses char(n) (its padding would be lost in the list's text).
+    if (t == TypeId::kBpchar) throw SqlError(sqlstate::kFeatureNotSupported, "list_agg on char not yet supported");
+    if (t == TypeId::kVarchar || t == TypeId::kUnknown || t == TypeId::kName) et = Type(TypeId::kText);
     if (t == TypeId::kRecord) no_aggregate(name, arg_types);
     out.kind = AggKind::kArrayAgg;
     out.arg_types[0] = et;

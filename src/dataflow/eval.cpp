@@ -89,7 +89,7 @@ Datum eval_list_fn(const ScalarExpr& e, std::span<const Datum> row, EvalContext&
       std::vector<Datum> elems = list_elements(a[0].as_string(), e.type, *ctx.arena);
       int64_t lo = std::max<int64_t>(a[1].as_int(), 1);
       int64_t hi = std::min<int64_t>(a[2].as_int(), static_cast<int64_t>(elems.size()));
-      if (lo > hi) return Datum::null();
+      if (lo > hi) return Datum::from_string(ctx.arena->copy("{}"));  // Materialize: an empty range is the empty list
       std::span<const Datum> part(elems.data() + (lo - 1), static_cast<size_t>(hi - lo + 1));
       return Datum::from_string(ctx.arena->copy(list_literal(part, e.type)));
     }

@@ -1,5 +1,6 @@
 #include "sql/resolve.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "common/error.hpp"
@@ -285,6 +286,24 @@ ResolvedCall resolve_operator(std::string_view op, std::optional<Type> left, Typ
 
 Type common_type(std::span<const Type> types, std::string_view context, int position) {
   if (types.empty()) return Type(TypeId::kText);
+  // Lists (Materialize): every known input a list; the result is the list of the elements'
+  // common type. The typmod of a list is its element type, so it must never be dropped.
+  bool any_list = false;
+  for (const Type& t : types) any_list |= t.id == TypeId::kList;
+  if (any_list) {
+    std::vector<Type> elements;
+    for (const Type& t : types) {
+      if (t.id == TypeId::kUnknown) continue;
+      if (t.id != TypeId::kList) {
+        Type l = *std::find_if(types.begin(), types.end(), [](const Type& x) { return x.id == TypeId::kList; });
+        throw SqlError(sqlstate::kDatatypeMismatch,
+                       std::string(context) + " types " + type_name(l) + " and " + type_name(t) + " cannot be matched",
+                       position);
+      }
+      elements.push_back(list_element_type(t));
+    }
+    return list_type_of(common_type(elements, context, position));
+  }
   // All the same known type (typmod kept when all agree).
   bool all_same = types[0].id != TypeId::kUnknown;
   for (const Type& t : types)
