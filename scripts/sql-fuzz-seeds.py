@@ -52,8 +52,9 @@ def main():
                 continue
             n += 1
             out = os.path.join(CORPUS, f"slt_{name}_{n:03d}.sql")
-            if os.path.exists(out):
-                continue
+            while os.path.exists(out):  # a file seeded before: the next free number
+                n += 1
+                out = os.path.join(CORPUS, f"slt_{name}_{n:03d}.sql")
             with open(out, "w", encoding="utf-8") as f:
                 f.write(stmt.strip() + "\n")
             held += " ;; " + text

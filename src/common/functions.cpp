@@ -838,6 +838,8 @@ bool cast_exists(TypeId from, TypeId to, CastContext ctx) {
   if (to == TypeId::kText || to == TypeId::kVarchar || to == TypeId::kBpchar || to == TypeId::kName)
     return allowed(C::kAssignment, ctx);
   if (is_string_type(from)) return allowed(C::kExplicit, ctx);
+  // Materialize: a one-dimensional array to a list, explicitly ('{1,2}'::int[]::int list).
+  if (is_array_type(from) && to == TypeId::kList) return allowed(C::kExplicit, ctx);
   return false;
 }
 
@@ -886,6 +888,15 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
     Type fe = list_element_type(from), te = list_element_type(to);
     std::vector<Datum> elems = list_elements(v.as_string(), from, arena);
     for (Datum& d : elems) d = cast_datum(d, fe, te, ctx, explicit_cast);
+    return Datum::from_string(arena.copy(list_literal(elems, to)));
+  }
+  // Array to list (Materialize's CastArrayToListOneDim): element by element.
+  if (auto fe = array_element_type(f); fe && t == TypeId::kList) {
+    Type te = list_element_type(to);
+    if (te.id != *fe && !cast_exists(*fe, te.id, CastContext::kExplicit))
+      throw SqlError(sqlstate::kCannotCoerce, "cannot cast type " + type_name(from) + " to " + type_name(to));
+    std::vector<Datum> elems = array_elements(v.as_string(), f, arena);
+    for (Datum& d : elems) d = cast_datum(d, Type(*fe), te, ctx, explicit_cast);
     return Datum::from_string(arena.copy(list_literal(elems, to)));
   }
   // Array to array: element by element.

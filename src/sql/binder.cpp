@@ -583,6 +583,18 @@ std::optional<HExpr> Binder::make_list_operator(std::string_view op, HExpr& left
     throw SqlError(sqlstate::kUndefinedFunction,
                    "operator does not exist: " + type_name(args[0].type) + " || " + type_name(args[1].type), position);
   }
+  if (op == "@>" || op == "<@") {
+    // Containment (Materialize, as PostgreSQL's arrays): duplicates do not count; a NULL is
+    // contained in no list.
+    std::vector<Type> both{left.type, right.type};
+    Type t = common_type(both, op, position);
+    std::vector<HExpr> args;
+    args.push_back(coerce(std::move(op == "@>" ? left : right), t, CastContext::kImplicit, position));
+    args.push_back(coerce(std::move(op == "@>" ? right : left), t, CastContext::kImplicit, position));
+    HExpr e = HExpr::make(ScalarKind::kListFn, std::move(args), Type(TypeId::kBool));
+    e.column = static_cast<uint32_t>(dataflow::ListFn::kContains);
+    return e;
+  }
   if (op == "=" || op == "<>" || op == "!=") {
     Type t = ll ? left.type : right.type;
     HExpr l = coerce(std::move(left), t, CastContext::kImplicit, position);
@@ -624,7 +636,11 @@ std::optional<HExpr> Binder::bind_list_function(std::string_view name, std::vect
     // The elements' common type, with a modifier only when all agree (LIST['a'::varchar(1),
     // 'b'::varchar(2)] is a character varying list; LIST[1.234::numeric(39,2), 2.345] keeps 2.345).
     std::vector<Type> types;
-    for (const HExpr& a : args) types.push_back(a.type);
+    for (const HExpr& a : args) {
+      // Materialize refuses lists of char(n), whose padding the list text would lose.
+      if (a.type.id == TypeId::kBpchar) throw SqlError(sqlstate::kFeatureNotSupported, "char list not yet supported", pos);
+      types.push_back(a.type);
+    }
     Type et = common_type(types, "LIST", pos);
     if (et.id == TypeId::kUnknown) et = Type(TypeId::kText);
     args = coerce_common(std::move(args), "LIST", pos);
@@ -662,6 +678,36 @@ std::optional<HExpr> Binder::bind_list_function(std::string_view name, std::vect
     args[0] = coerce(std::move(args[0]), lt, CastContext::kImplicit, pos);
     args[1] = coerce(std::move(args[1]), lt, CastContext::kImplicit, pos);
     return list_fn(dataflow::ListFn::kCat, lt);
+  }
+  if (name == "list_n_layers") {
+    if (args.size() != 1) need_list(99);
+    if (args[0].type.id == TypeId::kUnknown)
+      throw SqlError(sqlstate::kIndeterminateDatatype, "could not determine polymorphic type because input has type unknown", pos);
+    need_list(0);
+    return list_fn(dataflow::ListFn::kNLayers, Type(TypeId::kInt4));
+  }
+  if (name == "list_length_max") {
+    if (args.size() != 2) need_list(99);
+    if (args[0].type.id == TypeId::kUnknown)
+      throw SqlError(sqlstate::kIndeterminateDatatype, "could not determine polymorphic type because input has type unknown", pos);
+    need_list(0);
+    if (!is_integer_type(args[1].type.id) && args[1].type.id != TypeId::kUnknown) need_list(99);
+    args[1] = coerce(std::move(args[1]), Type(TypeId::kInt8), CastContext::kImplicit, pos);
+    return list_fn(dataflow::ListFn::kLengthMax, Type(TypeId::kInt4));
+  }
+  if (name == "list_remove") {
+    // The list of the common type of its elements and the removed value, as list_append.
+    if (args.size() != 2) need_list(99);
+    need_list(0);
+    Type et = list_element_type(args[0].type);
+    if (args[1].type.id != TypeId::kUnknown) {
+      std::vector<Type> both{et, args[1].type};
+      et = common_type(both, name, pos);
+    }
+    Type lt = list_type_of(et);
+    args[0] = coerce(std::move(args[0]), lt, CastContext::kImplicit, pos);
+    args[1] = coerce(std::move(args[1]), et, CastContext::kImplicit, pos);
+    return list_fn(dataflow::ListFn::kRemove, lt);
   }
   if (name == "to_jsonb" && args.size() == 1 && args[0].type.id == TypeId::kList)
     return list_fn(dataflow::ListFn::kToJsonb, Type(TypeId::kJsonb));
@@ -1724,6 +1770,9 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
       const char* what = coalesce ? "COALESCE" : (node->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "GREATEST" : "LEAST");
       args = coerce_common(std::move(args), what, pos);
       Type t = args[0].type;
+      // GREATEST/LEAST compare encoded datums as ORDER BY does: a list's text is not in list
+      // order (GREATEST(LIST[10], LIST[9]) would be {9}).
+      if (!coalesce && t.id == TypeId::kList) unsupported(std::string(what) + " over list values", pos);
       ScalarKind k = coalesce ? ScalarKind::kCoalesce
                               : (node->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? ScalarKind::kGreatest : ScalarKind::kLeast);
       return HExpr::make(k, std::move(args), t);

@@ -1,6 +1,5 @@
 #include "sql/resolve.hpp"
 
-#include <algorithm>
 #include <string>
 
 #include "common/error.hpp"
@@ -292,15 +291,15 @@ Type common_type(std::span<const Type> types, std::string_view context, int posi
   for (const Type& t : types) any_list |= t.id == TypeId::kList;
   if (any_list) {
     std::vector<Type> elements;
+    const Type* first = nullptr;  // the first known type; a mismatch is named after it, in order
     for (const Type& t : types) {
       if (t.id == TypeId::kUnknown) continue;
-      if (t.id != TypeId::kList) {
-        Type l = *std::find_if(types.begin(), types.end(), [](const Type& x) { return x.id == TypeId::kList; });
+      if (first == nullptr) first = &t;
+      if ((t.id == TypeId::kList) != (first->id == TypeId::kList))
         throw SqlError(sqlstate::kDatatypeMismatch,
-                       std::string(context) + " types " + type_name(l) + " and " + type_name(t) + " cannot be matched",
+                       std::string(context) + " types " + type_name(*first) + " and " + type_name(t) + " cannot be matched",
                        position);
-      }
-      elements.push_back(list_element_type(t));
+      if (t.id == TypeId::kList) elements.push_back(list_element_type(t));
     }
     return list_type_of(common_type(elements, context, position));
   }
