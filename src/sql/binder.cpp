@@ -1843,6 +1843,7 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
         }
       }
       HExpr base = bind_expr(ind->arg, ctx);
+      bool indexed_list = false;
       for (size_t i = 0; i < ind->n_indirection; ++i) {
         const PgQuery__Node* n = ind->indirection[i];
         if (n->node_case == PG_QUERY__NODE__NODE_STRING && base.type.id == TypeId::kRecord &&
@@ -1853,14 +1854,15 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
         if (n->node_case != PG_QUERY__NODE__NODE_A_INDICES) unsupported("field selection");
         const auto* ix = n->a_indices;
         if (base.type.id == TypeId::kList) {
+          indexed_list = true;
           // Materialize rounds a non-integer subscript (LIST[1,2,3][1.5] is 2).
           auto bound = [&](const PgQuery__Node* n, int64_t absent) {
             if (n == nullptr) return HExpr::literal_of(Datum::from_int(absent), Type(TypeId::kInt8));
             HExpr b = bind_expr(n, ctx);
             if (b.type.id != TypeId::kUnknown && !is_integer_type(b.type.id) && b.type.id != TypeId::kNumeric &&
                 b.type.id != TypeId::kFloat4 && b.type.id != TypeId::kFloat8)
-              throw SqlError(sqlstate::kDatatypeMismatch, std::string("subscript (") + (ix->is_slice ? "slicing" : "indexing") +
-                                                              ") does not support casting from " + type_name(b.type) + " to bigint");
+              throw SqlError(sqlstate::kDatatypeMismatch,
+                             "subscripting does not support casting from " + type_name(b.type) + " to bigint");  // Materialize's words
             return coerce(std::move(b), Type(TypeId::kInt8), CastContext::kExplicit);
           };
           if (ix->is_slice) {
@@ -1875,6 +1877,10 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
           base = HExpr::make(ScalarKind::kArrayIndex, {std::move(base), std::move(idx)}, et);
           continue;
         }
+        // Past a list's innermost layer (LIST[1,2][1][1]): Materialize's words.
+        if (indexed_list && !is_array_type(base.type.id))
+          throw SqlError(sqlstate::kDatatypeMismatch, std::string(ix->is_slice ? "cannot subscript" : "cannot index into") +
+                                                          " " + type_name(base.type));
         if (ix->is_slice) unsupported("array slices");
         auto elem = array_element_type(base.type.id);
         if (!elem)

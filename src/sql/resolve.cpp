@@ -186,7 +186,7 @@ std::string type_list(std::span<const Type> types) {
   std::string s;
   for (size_t i = 0; i < types.size(); ++i) {
     if (i > 0) s += ", ";
-    s += type_name(Type(types[i].id));
+    s += type_name(without_typmod(types[i]));  // a list keeps its element type (integer list)
   }
   return s;
 }
@@ -271,8 +271,8 @@ ResolvedCall resolve_operator(std::string_view op, std::optional<Type> left, Typ
   bool ambiguous = false;
   if (!c) c = choose(all, input, ambiguous);
   if (!c) {
-    std::string shown = left ? type_name(Type(left->id)) + " " + std::string(op) + " " + type_name(Type(right.id))
-                             : std::string(op) + " " + type_name(Type(right.id));
+    std::string shown = left ? type_name(without_typmod(*left)) + " " + std::string(op) + " " + type_name(without_typmod(right))
+                             : std::string(op) + " " + type_name(without_typmod(right));
     if (ambiguous) {
       throw SqlError(sqlstate::kAmbiguousFunction, "operator is not unique: " + shown, position)
           .with_hint(kAmbiguousOperatorHint);
