@@ -1060,7 +1060,7 @@ std::string signature_text(std::string_view name, std::span<const Type> args) {
   s += "(";
   for (size_t i = 0; i < args.size(); ++i) {
     if (i > 0) s += ", ";
-    s += type_name(Type(args[i].id));
+    s += type_name(without_typmod(args[i]));
   }
   s += ")";
   return s;
