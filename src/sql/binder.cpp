@@ -86,11 +86,13 @@ constexpr int32_t kExpandRecordTypmod = 1 << 20;
 // and a jsonb value are encoded as their text, whose byte order is not PostgreSQL's order
 // (`{10}` before `{9}`; jsonb's strings < numbers < booleans < arrays < objects): refused
 // rather than sorted wrongly.
-void check_orderable(Type t, int position) {
-  if (t.id == TypeId::kTsRange) unsupported("ORDER BY over tsrange values", position);
-  if (is_array_type(t.id)) unsupported("ORDER BY over array values", position);
-  if (t.id == TypeId::kJsonb) unsupported("ORDER BY over jsonb values", position);
-  if (t.id == TypeId::kList) unsupported("ORDER BY over list values", position);
+// GREATEST/LEAST compare the same way (what names the construct in the message).
+void check_orderable(Type t, int position, std::string_view what = "ORDER BY") {
+  std::string w(what);
+  if (t.id == TypeId::kTsRange) unsupported(w + " over tsrange values", position);
+  if (is_array_type(t.id)) unsupported(w + " over array values", position);
+  if (t.id == TypeId::kJsonb) unsupported(w + " over jsonb values", position);
+  if (t.id == TypeId::kList) unsupported(w + " over list values", position);
 }
 
 Arena& binder_arena() {
@@ -1770,9 +1772,9 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
       const char* what = coalesce ? "COALESCE" : (node->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "GREATEST" : "LEAST");
       args = coerce_common(std::move(args), what, pos);
       Type t = args[0].type;
-      // GREATEST/LEAST compare encoded datums as ORDER BY does: a list's text is not in list
-      // order (GREATEST(LIST[10], LIST[9]) would be {9}).
-      if (!coalesce && t.id == TypeId::kList) unsupported(std::string(what) + " over list values", pos);
+      // GREATEST/LEAST compare encoded datums as ORDER BY does: an array's, a list's or a
+      // jsonb's text is not in their order (GREATEST(ARRAY[10], ARRAY[9]) would be {9}).
+      if (!coalesce) check_orderable(t, pos, what);
       ScalarKind k = coalesce ? ScalarKind::kCoalesce
                               : (node->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? ScalarKind::kGreatest : ScalarKind::kLeast);
       return HExpr::make(k, std::move(args), t);
