@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Adds to src/sql/fuzz_corpus/ every query-like statement of test/sql/*.slt (SELECT, WITH,
+"""Adds to src/sql/fuzz_corpus/ every query-like statement of test/sql/*.slt and
+test/sql/materialize_dialect/*.slt (seeds slt_mz_<file>_<n>.sql: LIST syntax, Materialize's
+types) (SELECT, WITH,
 VALUES, TABLE, EXPLAIN, CREATE [MATERIALIZED] VIEW) that no seed holds yet, one file each,
 named slt_<file>_<n>.sql. Run after adding .slt files, so that the SQL fuzz target
 (src/sql/fuzz_sql.cpp) mutates them too. Existing seeds are never changed or removed.
@@ -39,8 +41,10 @@ def main():
     held = " ;; ".join(norm(open(f, encoding="utf-8", errors="replace").read())
                        for f in glob.glob(os.path.join(CORPUS, "*")))
     added = 0
-    for path in sorted(glob.glob(os.path.join(ROOT, "test/sql/*.slt"))):
-        name = os.path.splitext(os.path.basename(path))[0]
+    paths = [(p, "") for p in sorted(glob.glob(os.path.join(ROOT, "test/sql/*.slt")))]
+    paths += [(p, "mz_") for p in sorted(glob.glob(os.path.join(ROOT, "test/sql/materialize_dialect/*.slt")))]
+    for path, prefix in paths:
+        name = prefix + os.path.splitext(os.path.basename(path))[0]
         n = 0
         for stmt in statements(path):
             text = norm(stmt)
@@ -48,8 +52,9 @@ def main():
                 continue
             n += 1
             out = os.path.join(CORPUS, f"slt_{name}_{n:03d}.sql")
-            if os.path.exists(out):
-                continue
+            while os.path.exists(out):  # a file seeded before: the next free number
+                n += 1
+                out = os.path.join(CORPUS, f"slt_{name}_{n:03d}.sql")
             with open(out, "w", encoding="utf-8") as f:
                 f.write(stmt.strip() + "\n")
             held += " ;; " + text

@@ -1834,6 +1834,10 @@ std::vector<std::optional<std::string>> parse_list_literal(std::string_view text
   return out;
 }
 
+// Materialize writes a list's list and array elements unquoted ({{1},{2,3}}; list_agg of an
+// int[] is {{1}}), as their own braces delimit them (strconv.rs, Nestable::Yes).
+static bool list_element_nests(Type et) { return et.id == TypeId::kList || is_array_type(et.id); }
+
 void format_list_literal(const std::vector<std::optional<std::string>>& elems, bool nested, std::string& out) {
   out.push_back('{');
   for (size_t k = 0; k < elems.size(); ++k) {
@@ -1883,7 +1887,7 @@ std::string list_literal(std::span<const Datum> elems, Type list) {
     }
   }
   std::string out;
-  format_list_literal(texts, et.id == TypeId::kList, out);
+  format_list_literal(texts, list_element_nests(et), out);
   return out;
 }
 
@@ -2186,7 +2190,7 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
         *e = std::move(canon);
       }
       std::string out;
-      format_list_literal(elems, et.id == TypeId::kList, out);
+      format_list_literal(elems, list_element_nests(et), out);
       return Datum::from_string(arena.copy(out));
     }
   }

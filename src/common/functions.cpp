@@ -840,6 +840,8 @@ bool cast_exists(TypeId from, TypeId to, CastContext ctx) {
   if (to == TypeId::kText || to == TypeId::kVarchar || to == TypeId::kBpchar || to == TypeId::kName)
     return allowed(C::kAssignment, ctx);
   if (is_string_type(from)) return allowed(C::kExplicit, ctx);
+  // Materialize: a one-dimensional array to a list, explicitly ('{1,2}'::int[]::int list).
+  if (is_array_type(from) && to == TypeId::kList) return allowed(C::kExplicit, ctx);
   return false;
 }
 
@@ -888,6 +890,15 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
     Type fe = list_element_type(from), te = list_element_type(to);
     std::vector<Datum> elems = list_elements(v.as_string(), from, arena);
     for (Datum& d : elems) d = cast_datum(d, fe, te, ctx, explicit_cast);
+    return Datum::from_string(arena.copy(list_literal(elems, to)));
+  }
+  // Array to list (Materialize's CastArrayToListOneDim): element by element.
+  if (auto fe = array_element_type(f); fe && t == TypeId::kList) {
+    Type te = list_element_type(to);
+    if (te.id != *fe && !cast_exists(*fe, te.id, CastContext::kExplicit))
+      throw SqlError(sqlstate::kCannotCoerce, "cannot cast type " + type_name(from) + " to " + type_name(to));
+    std::vector<Datum> elems = array_elements(v.as_string(), f, arena);
+    for (Datum& d : elems) d = cast_datum(d, Type(*fe), te, ctx, explicit_cast);
     return Datum::from_string(arena.copy(list_literal(elems, to)));
   }
   // Array to array: element by element.
@@ -1054,7 +1065,7 @@ std::string signature_text(std::string_view name, std::span<const Type> args) {
   s += "(";
   for (size_t i = 0; i < args.size(); ++i) {
     if (i > 0) s += ", ";
-    s += type_name(Type(args[i].id));
+    s += type_name(without_typmod(args[i]));
   }
   s += ")";
   return s;
@@ -1212,7 +1223,9 @@ bool resolve_aggregate(std::string_view name, std::span<const Type> arg_types, A
     // Materialize's list_agg: array_agg's state, a list of the argument's type.
     TypeId t = one_arg();
     Type et = arg_types[0];
-    if (t == TypeId::kVarchar || t == TypeId::kBpchar || t == TypeId::kUnknown || t == TypeId::kName) et = Type(TypeId::kText);
+    // Materialize refuses char(n) (its padding would be lost in the list's text).
+    if (t == TypeId::kBpchar) throw SqlError(sqlstate::kFeatureNotSupported, "list_agg on char not yet supported");
+    if (t == TypeId::kVarchar || t == TypeId::kUnknown || t == TypeId::kName) et = Type(TypeId::kText);
     if (t == TypeId::kRecord) no_aggregate(name, arg_types);
     out.kind = AggKind::kArrayAgg;
     out.arg_types[0] = et;

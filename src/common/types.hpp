@@ -161,6 +161,10 @@ Type list_type_of(Type element);
 // The element type of a list type. REQUIRES: list.id == TypeId::kList with a typmod from
 // list_type_of.
 Type list_element_type(Type list);
+// The type without its modifier (numeric(10,2) -> numeric), as PostgreSQL resolves a common
+// type. A list keeps its typmod: it names the element type, so Type(kList) alone is no type
+// (list_element_type would assert on it).
+inline Type without_typmod(Type t) { return t.id == TypeId::kList ? t : Type(t.id); }
 
 inline bool is_integer_type(TypeId id) {
   return id == TypeId::kInt2 || id == TypeId::kInt4 || id == TypeId::kInt8;

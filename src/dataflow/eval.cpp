@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "common/error.hpp"
@@ -57,6 +59,26 @@ void list_to_json(std::string_view literal, Type t, EvalContext& ctx, std::strin
   out.push_back(']');
 }
 
+int64_t list_depth(Type t) {
+  int64_t d = 0;
+  for (; t.id == TypeId::kList; t = list_element_type(t)) ++d;
+  return d;
+}
+
+// The longest list at `layer` (1: the list itself) under a non-NULL list; nullopt when no list
+// reaches that layer (only NULL elements above it).
+std::optional<int64_t> list_length_max(std::string_view literal, Type t, int64_t layer, Arena& arena) {
+  std::vector<Datum> elems = list_elements(literal, t, arena);
+  if (layer == 1) return static_cast<int64_t>(elems.size());
+  std::optional<int64_t> best;
+  for (const Datum& d : elems) {
+    if (d.is_null()) continue;
+    auto n = list_length_max(d.as_string(), list_element_type(t), layer - 1, arena);
+    if (n && (!best || *n > *best)) best = n;
+  }
+  return best;
+}
+
 Datum eval_list_fn(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
   std::vector<Datum> a;
   a.reserve(e.args.size());
@@ -89,9 +111,42 @@ Datum eval_list_fn(const ScalarExpr& e, std::span<const Datum> row, EvalContext&
       std::vector<Datum> elems = list_elements(a[0].as_string(), e.type, *ctx.arena);
       int64_t lo = std::max<int64_t>(a[1].as_int(), 1);
       int64_t hi = std::min<int64_t>(a[2].as_int(), static_cast<int64_t>(elems.size()));
-      if (lo > hi) return Datum::null();
+      if (lo > hi) return Datum::from_string(ctx.arena->copy("{}"));  // Materialize: an empty range is the empty list
       std::span<const Datum> part(elems.data() + (lo - 1), static_cast<size_t>(hi - lo + 1));
       return Datum::from_string(ctx.arena->copy(list_literal(part, e.type)));
+    }
+    case ListFn::kNLayers:  // of the type, so a NULL list has layers too (Materialize)
+      return Datum::from_int(list_depth(e.args[0].type));
+    case ListFn::kLengthMax: {
+      int64_t depth = list_depth(e.args[0].type);
+      if (a[1].is_null()) return Datum::null();
+      int64_t layer = a[1].as_int();
+      if (layer < 1 || layer > depth)
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid layer: " + std::to_string(layer) +
+                                                             "; must use value within [1, " + std::to_string(depth) + "]");
+      if (a[0].is_null()) return Datum::null();
+      std::optional<int64_t> n = list_length_max(a[0].as_string(), e.args[0].type, layer, *ctx.arena);
+      return n ? Datum::from_int(*n) : Datum::null();
+    }
+    case ListFn::kRemove: {
+      if (a[0].is_null()) return Datum::null();
+      std::vector<Datum> elems = list_elements(a[0].as_string(), e.type, *ctx.arena);
+      std::vector<Datum> kept;
+      for (const Datum& d : elems)
+        if (!datums_equal(d, a[1])) kept.push_back(d);  // NULL removes the NULLs
+      return Datum::from_string(ctx.arena->copy(list_literal(kept, e.type)));
+    }
+    case ListFn::kContains: {
+      if (a[0].is_null() || a[1].is_null()) return Datum::null();
+      Type lt = e.args[0].type;
+      std::vector<Datum> have = list_elements(a[0].as_string(), lt, *ctx.arena);
+      for (const Datum& want : list_elements(a[1].as_string(), lt, *ctx.arena)) {
+        if (want.is_null()) return Datum::from_bool(false);  // NULL is in no list (PostgreSQL's arraycontains)
+        bool found = false;
+        for (const Datum& d : have) found |= !d.is_null() && datums_equal(d, want);
+        if (!found) return Datum::from_bool(false);
+      }
+      return Datum::from_bool(true);
     }
     case ListFn::kToJsonb: {
       if (a[0].is_null()) return Datum::null();

@@ -119,9 +119,9 @@ std::string ScalarExpr::to_string() const {
     case ScalarKind::kArrayIndex:
       return args[0].to_string() + "[" + args[1].to_string() + "]";
     case ScalarKind::kListFn: {
-      static const char* const kNames[] = {"list_length", "list_append", "list_prepend", "list_cat", "to_jsonb",
-                                           "list_slice"};
-      return std::string(column < 6 ? kNames[column] : "?") + "(" + join_args(args, ", ") + ")";
+      static const char* const kNames[] = {"list_length", "list_append",     "list_prepend", "list_cat",     "to_jsonb",
+                                           "list_slice",  "list_n_layers",   "list_length_max", "list_remove", "list_contains"};
+      return std::string(column < std::size(kNames) ? kNames[column] : "?") + "(" + join_args(args, ", ") + ")";
     }
     case ScalarKind::kArrayCompare:
       return "(" + args[0].to_string() + " " + (fn != nullptr ? std::string(fn->name) : "?") + (column == 0 ? " ANY(" : " ALL(") +

@@ -58,8 +58,12 @@ enum class ListFn : uint32_t {
   kCat,      // list_cat(args[0], args[1]); a NULL side is the other
   kToJsonb,  // to_jsonb(args[0]): a JSON array, each element as its type's to_jsonb
   // args[0][args[1]:args[2]] (int8 bounds; an absent bound is INT64_MIN / INT64_MAX): the
-  // elements from max(lo, 1) to min(hi, length); NULL when that is none (Materialize).
+  // elements from max(lo, 1) to min(hi, length); {} when that is none (Materialize).
   kSlice,
+  kNLayers,    // list_n_layers(args[0]) -> int4: the depth of args[0]'s type
+  kLengthMax,  // list_length_max(args[0], args[1] int8 layer) -> int4; 22023 outside [1, depth]
+  kRemove,     // list_remove(args[0], args[1] element): without the elements equal to it (NULL: NULLs)
+  kContains,   // args[0] @> args[1] -> bool: every element of args[1] is in args[0]; a NULL never is
 };
 
 struct ScalarExpr {

@@ -263,7 +263,7 @@ std::string deparse_default(const std::string& sql, Type t) {
     default:
       break;
   }
-  return labelled(v, type_name(Type(t.id)));
+  return labelled(v, type_name(without_typmod(t)));  // a list column: integer list
 }
 
 // pg_attribute.atttypmod: PostgreSQL counts the 4-byte varlena header in varchar/bpchar and

@@ -86,11 +86,13 @@ constexpr int32_t kExpandRecordTypmod = 1 << 20;
 // and a jsonb value are encoded as their text, whose byte order is not PostgreSQL's order
 // (`{10}` before `{9}`; jsonb's strings < numbers < booleans < arrays < objects): refused
 // rather than sorted wrongly.
-void check_orderable(Type t, int position) {
-  if (t.id == TypeId::kTsRange) unsupported("ORDER BY over tsrange values", position);
-  if (is_array_type(t.id)) unsupported("ORDER BY over array values", position);
-  if (t.id == TypeId::kJsonb) unsupported("ORDER BY over jsonb values", position);
-  if (t.id == TypeId::kList) unsupported("ORDER BY over list values", position);
+// GREATEST/LEAST compare the same way (what names the construct in the message).
+void check_orderable(Type t, int position, std::string_view what = "ORDER BY") {
+  std::string w(what);
+  if (t.id == TypeId::kTsRange) unsupported(w + " over tsrange values", position);
+  if (is_array_type(t.id)) unsupported(w + " over array values", position);
+  if (t.id == TypeId::kJsonb) unsupported(w + " over jsonb values", position);
+  if (t.id == TypeId::kList) unsupported(w + " over list values", position);
 }
 
 Arena& binder_arena() {
@@ -479,7 +481,7 @@ std::vector<HExpr> Binder::coerce_common(std::vector<HExpr> es, std::string_view
   for (const auto& e : es) types.push_back(e.type);
   Type t = common_type(types, context, position);
   if (t.id == TypeId::kUnknown) t = Type(TypeId::kText);
-  for (auto& e : es) e = coerce(std::move(e), Type(t.id), CastContext::kImplicit, position);
+  for (auto& e : es) e = coerce(std::move(e), without_typmod(t), CastContext::kImplicit, position);
   return es;
 }
 
@@ -563,23 +565,37 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
 std::optional<HExpr> Binder::make_list_operator(std::string_view op, HExpr& left, HExpr& right, int position) {
   bool ll = left.type.id == TypeId::kList, rl = right.type.id == TypeId::kList;
   if (op == "||") {
+    // Materialize's list ||: list || list of the same depth concatenates (an untyped side,
+    // NULL or '{2}', is read as a list: LIST[1] || NULL is {1}); a list || a list one layer
+    // shallower, or a non-list element, appends (prepends). The result is the list of the
+    // common element type (LIST[1::int2] || 2::int8 is a bigint list).
+    auto depth = [](Type t) {
+      int d = 0;
+      for (; t.id == TypeId::kList; t = list_element_type(t)) ++d;
+      return d;
+    };
     std::vector<HExpr> args;
-    if (ll && rl && left.type == right.type) {
-      args.push_back(std::move(left));
-      args.push_back(std::move(right));
-      return bind_list_function("list_cat", args, position);
-    }
-    if (ll && !rl) {
-      args.push_back(std::move(left));
-      args.push_back(std::move(right));
-      return bind_list_function("list_append", args, position);
-    }
-    if (rl && !ll) {
-      args.push_back(std::move(left));
-      args.push_back(std::move(right));
-      return bind_list_function("list_prepend", args, position);
-    }
-    return std::nullopt;
+    args.push_back(std::move(left));
+    args.push_back(std::move(right));
+    int dl = ll ? depth(args[0].type) : 0, dr = rl ? depth(args[1].type) : 0;
+    bool cat = (ll && rl && dl == dr) || (ll && args[1].type.id == TypeId::kUnknown) || (rl && args[0].type.id == TypeId::kUnknown);
+    if (cat) return bind_list_function("list_cat", args, position);
+    if (ll && (!rl || dr == dl - 1)) return bind_list_function("list_append", args, position);
+    if (rl && (!ll || dl == dr - 1)) return bind_list_function("list_prepend", args, position);
+    throw SqlError(sqlstate::kUndefinedFunction,
+                   "operator does not exist: " + type_name(args[0].type) + " || " + type_name(args[1].type), position);
+  }
+  if (op == "@>" || op == "<@") {
+    // Containment (Materialize, as PostgreSQL's arrays): duplicates do not count; a NULL is
+    // contained in no list.
+    std::vector<Type> both{left.type, right.type};
+    Type t = common_type(both, op, position);
+    std::vector<HExpr> args;
+    args.push_back(coerce(std::move(op == "@>" ? left : right), t, CastContext::kImplicit, position));
+    args.push_back(coerce(std::move(op == "@>" ? right : left), t, CastContext::kImplicit, position));
+    HExpr e = HExpr::make(ScalarKind::kListFn, std::move(args), Type(TypeId::kBool));
+    e.column = static_cast<uint32_t>(dataflow::ListFn::kContains);
+    return e;
   }
   if (op == "=" || op == "<>" || op == "!=") {
     Type t = ll ? left.type : right.type;
@@ -619,8 +635,17 @@ std::optional<HExpr> Binder::bind_list_function(std::string_view name, std::vect
     if (args.empty())
       throw SqlError(sqlstate::kIndeterminateDatatype, "cannot determine type of empty list", pos)
           .with_hint("Explicitly cast to the desired type, for example LIST[]::integer list.");
+    // The elements' common type, with a modifier only when all agree (LIST['a'::varchar(1),
+    // 'b'::varchar(2)] is a character varying list; LIST[1.234::numeric(39,2), 2.345] keeps 2.345).
+    std::vector<Type> types;
+    for (const HExpr& a : args) {
+      // Materialize refuses lists of char(n), whose padding the list text would lose.
+      if (a.type.id == TypeId::kBpchar) throw SqlError(sqlstate::kFeatureNotSupported, "char list not yet supported", pos);
+      types.push_back(a.type);
+    }
+    Type et = common_type(types, "LIST", pos);
+    if (et.id == TypeId::kUnknown) et = Type(TypeId::kText);
     args = coerce_common(std::move(args), "LIST", pos);
-    Type et = args[0].type;
     if (et.id == TypeId::kRecord) unsupported("lists of records", pos);
     return HExpr::make(ScalarKind::kArray, std::move(args), list_type_of(et));
   }
@@ -633,18 +658,58 @@ std::optional<HExpr> Binder::bind_list_function(std::string_view name, std::vect
     size_t li = name == "list_append" ? 0 : 1;
     if (args.size() != 2) need_list(99);
     need_list(li);
-    Type lt = args[li].type;
-    args[1 - li] = coerce(std::move(args[1 - li]), list_element_type(lt), CastContext::kImplicit, pos);
+    // The list of the common type of the list's elements and the new element.
+    Type et = list_element_type(args[li].type);
+    if (args[1 - li].type.id != TypeId::kUnknown) {
+      std::vector<Type> both{et, args[1 - li].type};
+      et = common_type(both, name, pos);
+    }
+    Type lt = list_type_of(et);
+    args[li] = coerce(std::move(args[li]), lt, CastContext::kImplicit, pos);
+    args[1 - li] = coerce(std::move(args[1 - li]), et, CastContext::kImplicit, pos);
     return list_fn(name == "list_append" ? dataflow::ListFn::kAppend : dataflow::ListFn::kPrepend, lt);
   }
   if (name == "list_cat") {
     if (args.size() != 2) need_list(99);
-    if (args[0].type.id != TypeId::kList && args[1].type.id == TypeId::kList)
-      args[0] = coerce(std::move(args[0]), args[1].type, CastContext::kImplicit, pos);
-    need_list(0);
-    args[1] = coerce(std::move(args[1]), args[0].type, CastContext::kImplicit, pos);
-    Type lt = args[0].type;
+    if (args[0].type.id != TypeId::kList && args[1].type.id != TypeId::kList) need_list(0);
+    if (args[0].type.id != TypeId::kList && args[0].type.id != TypeId::kUnknown) need_list(0);
+    if (args[1].type.id != TypeId::kList && args[1].type.id != TypeId::kUnknown) need_list(1);
+    // Both to the list of the elements' common type (int2 list || int8 list is a bigint list).
+    std::vector<Type> both{args[0].type, args[1].type};
+    Type lt = common_type(both, name, pos);
+    args[0] = coerce(std::move(args[0]), lt, CastContext::kImplicit, pos);
+    args[1] = coerce(std::move(args[1]), lt, CastContext::kImplicit, pos);
     return list_fn(dataflow::ListFn::kCat, lt);
+  }
+  if (name == "list_n_layers") {
+    if (args.size() != 1) need_list(99);
+    if (args[0].type.id == TypeId::kUnknown)
+      throw SqlError(sqlstate::kIndeterminateDatatype, "could not determine polymorphic type because input has type unknown", pos);
+    need_list(0);
+    return list_fn(dataflow::ListFn::kNLayers, Type(TypeId::kInt4));
+  }
+  if (name == "list_length_max") {
+    if (args.size() != 2) need_list(99);
+    if (args[0].type.id == TypeId::kUnknown)
+      throw SqlError(sqlstate::kIndeterminateDatatype, "could not determine polymorphic type because input has type unknown", pos);
+    need_list(0);
+    if (!is_integer_type(args[1].type.id) && args[1].type.id != TypeId::kUnknown) need_list(99);
+    args[1] = coerce(std::move(args[1]), Type(TypeId::kInt8), CastContext::kImplicit, pos);
+    return list_fn(dataflow::ListFn::kLengthMax, Type(TypeId::kInt4));
+  }
+  if (name == "list_remove") {
+    // The list of the common type of its elements and the removed value, as list_append.
+    if (args.size() != 2) need_list(99);
+    need_list(0);
+    Type et = list_element_type(args[0].type);
+    if (args[1].type.id != TypeId::kUnknown) {
+      std::vector<Type> both{et, args[1].type};
+      et = common_type(both, name, pos);
+    }
+    Type lt = list_type_of(et);
+    args[0] = coerce(std::move(args[0]), lt, CastContext::kImplicit, pos);
+    args[1] = coerce(std::move(args[1]), et, CastContext::kImplicit, pos);
+    return list_fn(dataflow::ListFn::kRemove, lt);
   }
   if (name == "to_jsonb" && args.size() == 1 && args[0].type.id == TypeId::kList)
     return list_fn(dataflow::ListFn::kToJsonb, Type(TypeId::kJsonb));
@@ -910,8 +975,8 @@ HExpr Binder::bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx) {
       for (auto& v : vals) {
         HExpr left = l, right = v;
         if (common_ok && common.id != TypeId::kUnknown) {
-          left = coerce(left, Type(common.id), CastContext::kImplicit, pos);
-          right = coerce(right, Type(common.id), CastContext::kImplicit, pos);
+          left = coerce(left, without_typmod(common), CastContext::kImplicit, pos);
+          right = coerce(right, without_typmod(common), CastContext::kImplicit, pos);
         }
         terms.push_back(make_operator(negated ? "<>" : "=", left, right, pos));
       }
@@ -1398,8 +1463,9 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
       name = "count";
     }
     size_t nargs = f->agg_star && filter ? 1 : f->n_args;
-    // array_agg keeps NULLs: its FILTER stays a condition on the row (HAggregate::has_filter).
-    bool keeps_nulls = name == "array_agg" || name == "jsonb_agg" || name == "jsonb_object_agg";
+    // array_agg (and list_agg) keep NULLs: its FILTER stays a condition on the row
+    // (HAggregate::has_filter).
+    bool keeps_nulls = name == "array_agg" || name == "list_agg" || name == "jsonb_agg" || name == "jsonb_object_agg";
     bool real_filter = filter && keeps_nulls;
     for (size_t i = 0; i < nargs; ++i) {
       HExpr a = f->agg_star ? HExpr::literal_of(Datum::from_int(1), Type(TypeId::kInt4)) : bind_expr(f->args[i], inner);
@@ -1471,7 +1537,7 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (args[0].kind == HExprKind::kScalar && args[0].op == ScalarKind::kParam && args[0].type.id == TypeId::kUnknown)
       throw SqlError("42P18", "could not determine data type of parameter $" + std::to_string(args[0].column + 1), pos);
     Type t = args[0].type.id == TypeId::kUnknown ? Type(TypeId::kUnknown) : args[0].type;
-    std::string tn = type_name(t.id == TypeId::kList ? t : Type(t.id));
+    std::string tn = type_name(without_typmod(t));
     Datum d = Datum::from_string(tn);
     return HExpr::literal_of(d, Type(TypeId::kText));
   }
@@ -1741,6 +1807,9 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
       const char* what = coalesce ? "COALESCE" : (node->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "GREATEST" : "LEAST");
       args = coerce_common(std::move(args), what, pos);
       Type t = args[0].type;
+      // GREATEST/LEAST compare encoded datums as ORDER BY does: an array's, a list's or a
+      // jsonb's text is not in their order (GREATEST(ARRAY[10], ARRAY[9]) would be {9}).
+      if (!coalesce) check_orderable(t, pos, what);
       ScalarKind k = coalesce ? ScalarKind::kCoalesce
                               : (node->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? ScalarKind::kGreatest : ScalarKind::kLeast);
       return HExpr::make(k, std::move(args), t);
@@ -1811,6 +1880,7 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
         }
       }
       HExpr base = bind_expr(ind->arg, ctx);
+      bool indexed_list = false;
       for (size_t i = 0; i < ind->n_indirection; ++i) {
         const PgQuery__Node* n = ind->indirection[i];
         if (n->node_case == PG_QUERY__NODE__NODE_STRING && base.type.id == TypeId::kRecord &&
@@ -1821,14 +1891,15 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
         if (n->node_case != PG_QUERY__NODE__NODE_A_INDICES) unsupported("field selection");
         const auto* ix = n->a_indices;
         if (base.type.id == TypeId::kList) {
+          indexed_list = true;
           // Materialize rounds a non-integer subscript (LIST[1,2,3][1.5] is 2).
           auto bound = [&](const PgQuery__Node* n, int64_t absent) {
             if (n == nullptr) return HExpr::literal_of(Datum::from_int(absent), Type(TypeId::kInt8));
             HExpr b = bind_expr(n, ctx);
             if (b.type.id != TypeId::kUnknown && !is_integer_type(b.type.id) && b.type.id != TypeId::kNumeric &&
                 b.type.id != TypeId::kFloat4 && b.type.id != TypeId::kFloat8)
-              throw SqlError(sqlstate::kDatatypeMismatch, std::string("subscript (") + (ix->is_slice ? "slicing" : "indexing") +
-                                                              ") does not support casting from " + type_name(b.type) + " to bigint");
+              throw SqlError(sqlstate::kDatatypeMismatch,
+                             "subscripting does not support casting from " + type_name(b.type) + " to bigint");  // Materialize's words
             return coerce(std::move(b), Type(TypeId::kInt8), CastContext::kExplicit);
           };
           if (ix->is_slice) {
@@ -1843,6 +1914,10 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
           base = HExpr::make(ScalarKind::kArrayIndex, {std::move(base), std::move(idx)}, et);
           continue;
         }
+        // Past a list's innermost layer (LIST[1,2][1][1]): Materialize's words.
+        if (indexed_list && !is_array_type(base.type.id))
+          throw SqlError(sqlstate::kDatatypeMismatch, std::string(ix->is_slice ? "cannot subscript" : "cannot index into") +
+                                                          " " + type_name(base.type));
         if (ix->is_slice) unsupported("array slices");
         auto elem = array_element_type(base.type.id);
         if (!elem)
@@ -2605,7 +2680,8 @@ void Binder::bind_recursive_cte(const PgQuery__CommonTableExpr* cte, const Scope
   // The recursive term's columns must fit the non-recursive term's types.
   auto fit = [&](HRelPtr side, bool base_side) -> HRelPtr {
     bool need = false;
-    for (size_t c = 0; c < side->arity(); ++c) need |= side->column_types[c].id != types[c].id;
+    for (size_t c = 0; c < side->arity(); ++c)
+      need |= side->column_types[c].id != types[c].id || (types[c].id == TypeId::kList && side->column_types[c] != types[c]);
     if (!need) return side;
     auto m = std::make_shared<HRel>();
     m->kind = HRelKind::kMap;
@@ -3085,11 +3161,12 @@ BoundQuery Binder::bind_set_op(const PgQuery__SelectStmt* stmt, const Scope* out
   for (size_t c = 0; c < lr->arity(); ++c) {
     Type t = common_type(std::vector<Type>{lr->column_types[c], rr->column_types[c]}, opname, 0);
     if (t.id == TypeId::kUnknown) t = Type(TypeId::kText);
-    types.push_back(Type(t.id));
+    types.push_back(without_typmod(t));
   }
   auto cast_side = [&](HRelPtr side) -> HRelPtr {
     bool need = false;
-    for (size_t c = 0; c < side->arity(); ++c) need |= side->column_types[c].id != types[c].id;
+    for (size_t c = 0; c < side->arity(); ++c)
+      need |= side->column_types[c].id != types[c].id || (types[c].id == TypeId::kList && side->column_types[c] != types[c]);
     if (!need) return side;
     auto m = std::make_shared<HRel>();
     m->kind = HRelKind::kMap;

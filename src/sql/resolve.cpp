@@ -187,7 +187,7 @@ std::string type_list(std::span<const Type> types) {
   std::string s;
   for (size_t i = 0; i < types.size(); ++i) {
     if (i > 0) s += ", ";
-    s += type_name(Type(types[i].id));
+    s += type_name(without_typmod(types[i]));  // a list keeps its element type (integer list)
   }
   return s;
 }
@@ -286,8 +286,8 @@ ResolvedCall resolve_operator(std::string_view op, std::optional<Type> left, Typ
   bool ambiguous = false;
   if (!c) c = choose(all, input, ambiguous);
   if (!c) {
-    std::string shown = left ? type_name(Type(left->id)) + " " + std::string(op) + " " + type_name(Type(right.id))
-                             : std::string(op) + " " + type_name(Type(right.id));
+    std::string shown = left ? type_name(without_typmod(*left)) + " " + std::string(op) + " " + type_name(without_typmod(right))
+                             : std::string(op) + " " + type_name(without_typmod(right));
     if (ambiguous) {
       throw SqlError(sqlstate::kAmbiguousFunction, "operator is not unique: " + shown, position)
           .with_hint(kAmbiguousOperatorHint);
@@ -307,6 +307,24 @@ Type common_type(std::span<const Type> types_in, std::string_view context, int p
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] != matched[i].id) matched[i] = Type(ids[i]);
   std::span<const Type> types = matched;
+  // Lists (Materialize): every known input a list; the result is the list of the elements'
+  // common type. The typmod of a list is its element type, so it must never be dropped.
+  bool any_list = false;
+  for (const Type& t : types) any_list |= t.id == TypeId::kList;
+  if (any_list) {
+    std::vector<Type> elements;
+    const Type* first = nullptr;  // the first known type; a mismatch is named after it, in order
+    for (const Type& t : types) {
+      if (t.id == TypeId::kUnknown) continue;
+      if (first == nullptr) first = &t;
+      if ((t.id == TypeId::kList) != (first->id == TypeId::kList))
+        throw SqlError(sqlstate::kDatatypeMismatch,
+                       std::string(context) + " types " + type_name(*first) + " and " + type_name(t) + " cannot be matched",
+                       position);
+      if (t.id == TypeId::kList) elements.push_back(list_element_type(t));
+    }
+    return list_type_of(common_type(elements, context, position));
+  }
   // All the same known type (typmod kept when all agree).
   bool all_same = types[0].id != TypeId::kUnknown;
   for (const Type& t : types)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Materialize's list types survive a restart (SIGTERM and kill -9). A list type is known in the
+# Materialize's list types survive a restart (SIGTERM and kill -9): views of lists and table
+# columns of lists. A list type is known in the
 # process by an interned index (src/common/types.hpp); the catalog stores a list column as its
 # element type and depth (src/server/persist.cpp), and the views are bound again from their
 # SQL. The views here are created so that the indexes differ from the ones a fresh process
@@ -28,6 +29,8 @@ CREATE VIEW names AS SELECT g, list_agg(s ORDER BY v) AS ss FROM t GROUP BY g;
 CREATE MATERIALIZED VIEW nums AS
   SELECT g, list_agg(v ORDER BY v) AS vs, LIST[LIST[g], LIST[g, v]] AS nested FROM t GROUP BY g, v;
 CREATE INDEX nums_idx ON nums (g);
+CREATE TABLE tl (k int, a int list, b text list list);
+INSERT INTO tl VALUES (1, LIST[1, 2], '{{a},{"b c",NULL}}'), (2, NULL, '{}');
 SQL
 ) || fail "setup: $out"
 
@@ -41,6 +44,10 @@ check() {  # check WHEN
   [[ "$out" == "integer list integer list list" ]] || fail "$1: types are '$out'"
   out=$(q "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'nums' AND a.attnum = 2")
   [[ "$out" == "vs text" ]] || fail "$1: pg_attribute says '$out'"
+  # A table's list columns: the catalog keeps their types, the collection their values.
+  out=$(q "SELECT k, a::text, b::text, pg_typeof(a), pg_typeof(b) FROM tl ORDER BY k")
+  [[ "$out" == $'1 {1,2} {{a},{"b c",NULL}} integer list text list list\n2  {} integer list text list list' ]] ||
+    fail "$1: tl is '$out'"
 }
 check "before the restart"
 restart TERM

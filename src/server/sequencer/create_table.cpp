@@ -31,11 +31,8 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
       col.type = binder.bind_type(cd->type_name);
       if (col.type.id == TypeId::kRecord || col.type.id == TypeId::kUnknown)
         throw SqlError(sqlstate::kDatatypeMismatch, "column \"" + col.name + "\" has pseudo-type " + type_name(col.type));
-      // A list type is known by an index valid only in this process (common/types.hpp), so it
-      // cannot be stored in the catalog; views of lists are bound again from their SQL.
-      if (col.type.id == TypeId::kList)
-        throw SqlError(sqlstate::kFeatureNotSupported, "table columns of list types are not supported", cd->location + 1)
-            .with_hint("Lists can be computed in views and queries.");
+      // A list column (Materialize's `l int list`) is stored in the catalog as its non-list
+      // element type and depth (server/persist.cpp) and its values as their canonical text.
       col.nullable = !cd->is_not_null;
       for (size_t k = 0; k < cd->n_constraints; ++k) {
         const auto* c = cd->constraints[k]->constraint;

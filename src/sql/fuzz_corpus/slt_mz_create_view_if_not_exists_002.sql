@@ -1,0 +1,1 @@
+CREATE VIEW IF NOT EXISTS vine_b AS SELECT 'other'

@@ -1,0 +1,1 @@
+SELECT 'abc'::bytea, '\xff00'::bytea

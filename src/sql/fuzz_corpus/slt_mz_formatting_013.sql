@@ -1,0 +1,1 @@
+SELECT E'line 1\nline 2'

@@ -1,0 +1,1 @@
+SELECT * FROM il_t1

@@ -1,0 +1,1 @@
+SELECT (LIST[[1],[2,3]])::text

@@ -1,0 +1,1 @@
+SELECT (LIST[] :: INT LIST)::text

@@ -1,0 +1,1 @@
+SELECT (LIST[1, null] :: INT LIST)::text

@@ -1,0 +1,1 @@
+SELECT (LIST['foo', 'f}o', '"\', null, 'null', 'NULL'])::text

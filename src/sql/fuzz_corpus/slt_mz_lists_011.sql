@@ -1,0 +1,1 @@
+SELECT (list[list[list['"']]])::text

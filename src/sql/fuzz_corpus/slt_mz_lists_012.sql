@@ -1,0 +1,1 @@
+SELECT (list['{1}'])::text

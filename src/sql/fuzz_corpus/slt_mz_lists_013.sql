@@ -1,0 +1,1 @@
+SELECT (LIST[LIST[]::text list, LIST['a', 'b'], LIST['z']])::text

@@ -1,0 +1,1 @@
+SELECT ('{ {1, NULL}, {}, NULL }'::int list list)::text

@@ -1,0 +1,1 @@
+SELECT (list_append(LIST[1, 2], 3))::text

@@ -1,0 +1,1 @@
+SELECT (list_append(NULL::INT LIST, NULL))::text

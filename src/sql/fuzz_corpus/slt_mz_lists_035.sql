@@ -1,0 +1,1 @@
+SELECT (list_cat(NULL, LIST[1]))::text

@@ -1,0 +1,1 @@
+SELECT (list_cat(NULL::INT LIST, NULL))::text

@@ -1,0 +1,1 @@
+SELECT list_cat(LIST[1], LIST[[2]])

@@ -1,0 +1,1 @@
+SELECT (list_prepend(0, LIST[1, 2]))::text

@@ -1,0 +1,1 @@
+SELECT list_length(LIST []::INT LIST)

@@ -1,0 +1,1 @@
+SELECT LIST[1, 2] = LIST[1, 2], LIST[1, 2] <> LIST[2, 1]

@@ -1,0 +1,1 @@
+SELECT to_jsonb(list[1.2, .3]::float list)

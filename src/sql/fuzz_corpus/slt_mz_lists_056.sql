@@ -1,0 +1,1 @@
+SELECT pg_typeof(list_agg(x)) FROM (VALUES (1), (2)) AS t (x)

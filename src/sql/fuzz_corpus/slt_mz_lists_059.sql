@@ -1,0 +1,1 @@
+SELECT ARRAY(SELECT LIST['a', 'b'])

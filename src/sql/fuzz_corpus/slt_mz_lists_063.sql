@@ -1,0 +1,1 @@
+SELECT g, vs::text, pair::text, n FROM item_lists

@@ -1,0 +1,1 @@
+SELECT g, vs::text, first FROM item_lists_v WHERE g = 2

@@ -1,0 +1,1 @@
+SELECT list_agg(ARRAY[1])::text

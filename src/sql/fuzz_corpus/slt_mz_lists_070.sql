@@ -1,0 +1,1 @@
+SELECT list_agg('a'::char(2))::text

@@ -1,0 +1,1 @@
+SELECT a::text, pg_typeof(a)::text FROM (VALUES ('{1,2}'::int list), ('{3}'::int8 list)) v(a)

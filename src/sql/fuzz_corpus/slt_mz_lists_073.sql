@@ -1,0 +1,1 @@
+SELECT (CASE WHEN true THEN LIST[1] ELSE '{2}' END)::text

@@ -1,0 +1,1 @@
+SELECT COALESCE(NULL, LIST[1], '{3}')::text

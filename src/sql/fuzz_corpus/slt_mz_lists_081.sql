@@ -1,0 +1,1 @@
+SELECT (NULL || LIST[1])::text

@@ -1,0 +1,1 @@
+SELECT pg_typeof(list_cat(LIST[1::int2], LIST[1::int8]))

@@ -1,0 +1,1 @@
+SELECT k, a::text, b::text FROM tl

@@ -1,0 +1,1 @@
+SELECT k FROM tl WHERE a = LIST[1, 2]

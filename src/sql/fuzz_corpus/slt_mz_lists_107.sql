@@ -1,0 +1,1 @@
+SELECT list_n_layers(NULL)

@@ -1,0 +1,1 @@
+SELECT list_length_max(NULL::INT LIST, 1)

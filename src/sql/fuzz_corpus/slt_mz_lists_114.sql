@@ -1,0 +1,1 @@
+SELECT list_length_max((LIST[NULL]::INT LIST), 2)

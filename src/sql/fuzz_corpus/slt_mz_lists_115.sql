@@ -1,0 +1,1 @@
+SELECT list_length_max((LIST[1]::INT LIST), 0)

@@ -1,0 +1,1 @@
+SELECT list_remove(NULL::integer list, 1)::text

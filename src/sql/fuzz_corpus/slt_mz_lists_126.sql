@@ -1,0 +1,1 @@
+SELECT LIST[1,4,3] @> LIST[]::INT LIST AS contains

@@ -1,0 +1,1 @@
+SELECT '{NULL}'::numeric list @> '{NULL}'::numeric list;

@@ -1,0 +1,1 @@
+SELECT '{NULL, 1}'::numeric list @> '{1}'::numeric list;

@@ -1,0 +1,1 @@
+SELECT '{1, 2, 3, NULL}'::numeric list @> '{1, NULL}'::numeric list;

@@ -1,0 +1,1 @@
+SELECT '{}'::int[]::int list::text;

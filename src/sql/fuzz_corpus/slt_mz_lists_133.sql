@@ -1,0 +1,1 @@
+SELECT NULL::int[]::int list::text;

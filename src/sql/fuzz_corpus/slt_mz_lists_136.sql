@@ -1,0 +1,1 @@
+SELECT (LIST['ab'::char, 'cd'::varchar, 'ef'::text])::text

@@ -1,0 +1,1 @@
+SELECT LIST[1,LIST[2,3]]

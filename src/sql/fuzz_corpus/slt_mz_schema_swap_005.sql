@@ -1,0 +1,1 @@
+CREATE VIEW green.v AS SELECT x FROM green.t

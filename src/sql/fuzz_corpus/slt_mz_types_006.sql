@@ -1,0 +1,1 @@
+SELECT jsonb_typeof(to_jsonb('NaN'::numeric))

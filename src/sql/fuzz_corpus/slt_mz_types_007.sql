@@ -1,0 +1,1 @@
+SELECT jsonb_build_array('\x0001'::BYTEA)

@@ -1,0 +1,1 @@
+SELECT to_jsonb('a'::char(10))

@@ -1,0 +1,1 @@
+SELECT bit_count('\xF0FF'::bytea);

@@ -1,0 +1,1 @@
+SELECT 'NaN'::numeric > 9e38;

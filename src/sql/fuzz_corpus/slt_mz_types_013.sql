@@ -1,0 +1,1 @@
+SELECT '3.40282347E+38'::float8::numeric, '-3.40282347E+38'::float8::numeric
