@@ -1,9 +1,18 @@
 // SET, RESET, SHOW.
+#include <cmath>
+#include <cstdlib>
+
 #include "server/sequencer/executor.hpp"
 
 namespace freshet::server {
 
 std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
+  // In a block (explicit, or a multi-statement query's implicit one) a SET is undone by
+  // ROLLBACK and SET LOCAL lasts until the block ends; outside one SET LOCAL does nothing
+  // (PostgreSQL warns "SET LOCAL can only be used in transaction blocks").
+  const bool in_block = st_.txn != TransactionStatus::kIdle;
+  if (s->is_local && !in_block) return done("SET");
+  if (in_block && !st_.txn_settings) st_.txn_settings = st_.settings;
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
     for (const auto& d : kDefaultSettings) st_.settings[d.name] = setting_default(d);
     st_.serializable_reads = false;
@@ -117,11 +126,35 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
       throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"query_memory_budget_mb\": \"" + value + "\"")
           .with_hint("A positive number of megabytes.");
   }
+  if (name == "extra_float_digits") {
+    // PostgreSQL's integer setting: a number rounded to an integer, within -15 .. 3.
+    char* end = nullptr;
+    double d = std::strtod(value.c_str(), &end);
+    while (end && *end == ' ') ++end;
+    if (value.empty() || end == nullptr || *end != '\0' || !std::isfinite(d))
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"extra_float_digits\": \"" + value + "\"");
+    if (d < -2147483648.0 || d > 2147483647.0)
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"extra_float_digits\": \"" + value + "\"")
+          .with_hint("Value exceeds integer range.");
+    long long n = std::llround(d);
+    if (n < -15 || n > 3)
+      throw SqlError(sqlstate::kInvalidParameterValue,
+                     std::to_string(n) + " is outside the valid range for parameter \"extra_float_digits\" (-15 .. 3)");
+    value = std::to_string(n);
+  }
   if (name == "client_encoding") {
     std::string v = sql::lower_ident(value);
     if (v != "utf8" && v != "utf-8" && v != "unicode")
       throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"client_encoding\": \"" + value + "\"");
     value = "UTF8";
+  }
+  if (s->is_local) {
+    if (!st_.local_settings.count(name)) {
+      auto prior = st_.settings.find(name);
+      st_.local_settings[name] = prior == st_.settings.end() ? std::nullopt : std::optional<std::string>(prior->second);
+    }
+  } else {
+    st_.local_settings.erase(name);
   }
   st_.settings[name] = value;
   for (const auto& d : kDefaultSettings)
