@@ -327,6 +327,7 @@ class Executor {
   void commit_open_block();
   void rollback_block();
   void end_block_settings(bool commit);
+  void commit_open_block_writes();
 
  private:
   // DROP's effects on one object (its dataflows, its stored data) and its removal from the

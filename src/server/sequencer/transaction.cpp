@@ -133,7 +133,17 @@ void Executor::rollback_block() {
 }
 
 void Executor::commit_open_block() {
+  // A COMMIT that fails undoes the block's settings as a ROLLBACK does.
+  try {
+    commit_open_block_writes();
+  } catch (...) {
+    end_block_settings(false);
+    throw;
+  }
   end_block_settings(true);
+}
+
+void Executor::commit_open_block_writes() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
   st_.block_reads = {};
