@@ -1,4 +1,5 @@
 // SET, RESET, SHOW.
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 
@@ -141,6 +142,45 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
       throw SqlError(sqlstate::kInvalidParameterValue,
                      std::to_string(n) + " is outside the valid range for parameter \"extra_float_digits\" (-15 .. 3)");
     value = std::to_string(n);
+  }
+  if (name == "datestyle") {
+    // PostgreSQL's check_datestyle: words separated by commas (quoted or not), an output
+    // style and an input order, shown as "ISO, MDY". Freshet reads and writes dates only as
+    // ISO, MDY, so another style or order is refused rather than set and ignored.
+    std::string style, order;
+    size_t i = 0;
+    while (i <= value.size()) {
+      size_t j = value.find(',', i);
+      if (j == std::string::npos) j = value.size();
+      std::string tok;
+      for (char c : value.substr(i, j - i))
+        if (c != '"' && c != ' ' && c != '\t') tok += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      i = j + 1;
+      if (tok.empty()) continue;
+      std::string st, ord;
+      if (tok == "iso") st = "ISO";
+      else if (tok == "sql") st = "SQL";
+      else if (tok == "postgres") st = "Postgres";
+      else if (tok == "german") st = "German";
+      else if (tok == "ymd") ord = "YMD";
+      else if (tok == "dmy" || tok == "euro" || tok == "european") ord = "DMY";
+      else if (tok == "mdy" || tok == "us" || tok == "noneuro" || tok == "noneuropean") ord = "MDY";
+      else if (tok == "default") st = "ISO", ord = "MDY";
+      else
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"DateStyle\": \"" + value + "\"")
+            .with_detail("Unrecognized key word: \"" + tok + "\".");
+      if ((!st.empty() && !style.empty() && st != style) || (!ord.empty() && !order.empty() && ord != order))
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"DateStyle\": \"" + value + "\"")
+            .with_detail("Conflicting \"datestyle\" specifications.");
+      if (!st.empty()) style = st;
+      if (!ord.empty()) order = ord;
+    }
+    if (style.empty()) style = "ISO";
+    if (order.empty()) order = style == "German" ? "DMY" : "MDY";
+    if (style != "ISO" || order != "MDY")
+      throw SqlError(sqlstate::kFeatureNotSupported, "DateStyle \"" + style + ", " + order + "\" is not supported")
+          .with_detail("Freshet reads and writes dates as ISO, MDY.");
+    value = "ISO, MDY";
   }
   if (name == "client_encoding") {
     std::string v = sql::lower_ident(value);
