@@ -309,9 +309,25 @@ Datum c_current_user(Args, EvalContext& ctx) { return text_result(ctx, ctx.curre
 Datum c_session_user(Args, EvalContext& ctx) {
   return text_result(ctx, ctx.session_user.empty() ? ctx.current_user : ctx.session_user);
 }
-Datum c_current_schema(Args, EvalContext& ctx) { return text_result(ctx, "public"); }
+// The session's search_path as the catalog resolves it (CatalogAccess::search_path_schemas):
+// current_schema() is its first existing schema, NULL when none exists.
+Datum c_current_schema(Args, EvalContext& ctx) {
+  std::vector<std::string> path = ctx.catalog ? ctx.catalog->search_path_schemas(ctx.current_user)
+                                              : std::vector<std::string>{"public"};
+  if (path.empty()) return Datum::null();
+  return text_result(ctx, path.front());
+}
 Datum c_current_schemas(Args a, EvalContext& ctx) {
-  return text_result(ctx, a[0].as_bool() ? "{pg_catalog,public}" : "{public}");
+  std::vector<std::string> path = ctx.catalog ? ctx.catalog->search_path_schemas(ctx.current_user)
+                                              : std::vector<std::string>{"public"};
+  std::vector<std::optional<std::string>> elems;
+  // With implicit schemas: pg_catalog first unless the path names it.
+  if (a[0].as_bool() && std::find(path.begin(), path.end(), "pg_catalog") == path.end())
+    elems.emplace_back("pg_catalog");
+  for (auto& s : path) elems.emplace_back(std::move(s));
+  std::string out;
+  format_array_literal(elems, out);
+  return text_result(ctx, out);
 }
 Datum c_backend_pid(Args, EvalContext& ctx) {
   return Datum::from_int(ctx.backend_pid != 0 ? ctx.backend_pid : static_cast<int64_t>(getpid()));
