@@ -57,6 +57,12 @@ class CatalogAccess {
     (void)kind, (void)user, (void)object_name, (void)object_oid, (void)privilege;
     return true;
   }
+  // current_schema() / current_schemas(): the schemas of the session's search_path that
+  // exist, in order (`$user` as `user`). The default is the default path's.
+  virtual std::vector<std::string> search_path_schemas(std::string_view user) const {
+    (void)user;
+    return {"public"};
+  }
 };
 
 // What an evaluation may need besides its arguments.

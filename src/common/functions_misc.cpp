@@ -342,7 +342,18 @@ Datum c_terminate_backend(Args a, EvalContext& ctx) {
 }
 Datum c_null(Args, EvalContext&) { return Datum::null(); }
 Datum c_true(Args, EvalContext&) { return Datum::from_bool(true); }
-Datum c_encoding(Args a, EvalContext& ctx) { return text_result(ctx, a[0].as_int() == 6 ? "UTF8" : "SQL_ASCII"); }
+// pg_encoding_to_char: PostgreSQL's encoding numbers (pg_wchar.h's pg_enc); "" outside them.
+Datum c_encoding(Args a, EvalContext& ctx) {
+  static constexpr const char* kEncodings[] = {
+      "SQL_ASCII", "EUC_JP", "EUC_CN", "EUC_KR", "EUC_TW", "EUC_JIS_2004", "UTF8", "MULE_INTERNAL", "LATIN1",
+      "LATIN2", "LATIN3", "LATIN4", "LATIN5", "LATIN6", "LATIN7", "LATIN8", "LATIN9", "LATIN10", "WIN1256",
+      "WIN1258", "WIN866", "WIN874", "KOI8R", "WIN1251", "WIN1252", "ISO_8859_5", "ISO_8859_6", "ISO_8859_7",
+      "ISO_8859_8", "WIN1250", "WIN1253", "WIN1254", "WIN1255", "WIN1257", "KOI8U", "SJIS", "BIG5", "GBK", "UHC",
+      "GB18030", "JOHAB", "SHIFT_JIS_2004"};
+  int64_t e = a[0].as_int();
+  if (e < 0 || e >= static_cast<int64_t>(std::size(kEncodings))) return text_result(ctx, "");
+  return text_result(ctx, kEncodings[e]);
+}
 Datum c_userbyid(Args a, EvalContext& ctx) {
   if (ctx.catalog) {
     if (auto n = ctx.catalog->role_name(static_cast<uint32_t>(a[0].as_int()))) return text_result(ctx, *n);
@@ -365,36 +376,90 @@ Datum c_has_privilege(Args a, EvalContext& ctx) {
 }
 
 // format_type(type_oid, typmod): typmod as stored in pg_attribute.atttypmod (PostgreSQL's
-// convention: varchar/bpchar/numeric include the 4-byte header).
+// convention: varchar/bpchar/numeric include the 4-byte header). Follows PostgreSQL 15's
+// format_type_extended over its built-in types (pg_type_names.inc): an array prints as its
+// element type with the typmod, then "[]"; a few types have SQL-standard names and their own
+// typmod output; any other type with a typmod prints "name(typmod)"; oid 0 is "-" and an
+// unknown oid "???". Freshet's own types (oids above 10000) are named by type_name.
+struct PgTypeName {
+  uint32_t oid;
+  uint32_t elem;
+  const char* name;
+};
+constexpr PgTypeName kPgTypeNames[] = {
+#include "common/pg_type_names.inc"
+};
+
+const PgTypeName* pg_type_name(uint32_t oid) {
+  auto it = std::lower_bound(std::begin(kPgTypeNames), std::end(kPgTypeNames), oid,
+                             [](const PgTypeName& t, uint32_t o) { return t.oid < o; });
+  if (it == std::end(kPgTypeNames) || it->oid != oid) return nullptr;
+  return &*it;
+}
+
+// The name of a non-array type with typmod (-1: none given), as format_type_extended prints it.
+std::string format_pg_type(uint32_t oid, const char* name, int32_t typmod, bool typmod_given) {
+  constexpr int32_t kVarHdrSz = 4;
+  const bool with = typmod >= 0;
+  auto paren = [](int32_t v) { return "(" + std::to_string(v) + ")"; };
+  switch (oid) {
+    case 1042:  // bpchar
+      if (with) return std::string("character") + (typmod > kVarHdrSz ? paren(typmod - kVarHdrSz) : "");
+      return typmod_given ? "bpchar" : "character";
+    case 1043:  // varchar
+      return std::string("character varying") + (with && typmod > kVarHdrSz ? paren(typmod - kVarHdrSz) : "");
+    case 1700:  // numeric: precision in the high 16 bits, scale an 11-bit signed field (PG 15)
+      if (with && typmod >= kVarHdrSz) {
+        int32_t t = typmod - kVarHdrSz;
+        int32_t precision = (t >> 16) & 0xffff;
+        int32_t scale = ((t & 0x7ff) ^ 1024) - 1024;
+        return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+      }
+      return "numeric";
+    case 1560:  // bit; with typmod -1 given quoted, as "bit" alone would read as bit(1)
+      if (!with && typmod_given) return "\"bit\"";
+      [[fallthrough]];
+    case 1562:  // varbit
+    case 1114:
+    case 1184:
+    case 1083:
+    case 1266: {
+      std::string n = name;  // "timestamp without time zone": the typmod goes after the first word
+      if (!with) return n;
+      size_t sp = (oid == 1560 || oid == 1562) ? n.size() : n.find(' ');
+      return n.substr(0, sp) + paren(typmod) + n.substr(sp);
+    }
+    case 16: case 20: case 21: case 23: case 700: case 701:
+      return name;  // boolean, bigint, smallint, integer, real, double precision: typmod ignored
+    default:
+      return with ? std::string(name) + paren(typmod) : std::string(name);
+  }
+}
+
 Datum c_format_type(Args a, EvalContext& ctx) {
   if (a[0].is_null()) return Datum::null();
-  auto id = type_from_oid(static_cast<uint32_t>(a[0].as_int()));
-  if (!id) return text_result(ctx, "???");
-  int32_t typmod = a[1].is_null() ? -1 : static_cast<int32_t>(a[1].as_int());
-  Type t(*id, -1);
-  if (typmod >= 0) {
-    switch (*id) {
-      case TypeId::kVarchar:
-      case TypeId::kBpchar:
-        if (typmod >= 4) t.typmod = typmod - 4;
-        break;
-      case TypeId::kNumeric:
-        if (typmod >= 4) t.typmod = typmod - 4;
-        break;
-      case TypeId::kTimestamp:
-      case TypeId::kTimestampTz:
-      case TypeId::kTime:
-      case TypeId::kInterval:  // (range << 16) | precision, no header
-        t.typmod = typmod;
-        break;
-      default:
-        break;
-    }
-  } else if (*id == TypeId::kBpchar && a[1].is_null() == false) {
-    // bpchar with typmod -1 prints as "bpchar" in PostgreSQL.
-    return text_result(ctx, "bpchar");
+  uint32_t oid = static_cast<uint32_t>(a[0].as_int());
+  const bool typmod_given = !a[1].is_null();
+  int32_t typmod = typmod_given ? static_cast<int32_t>(a[1].as_int()) : -1;
+  if (oid == 0) return text_result(ctx, "-");
+  if (oid == 1186) {  // interval's typmod carries its fields: Freshet's own printer knows them
+    Type t(TypeId::kInterval, typmod >= 0 ? typmod : -1);
+    return text_result(ctx, type_name(t));
   }
-  return text_result(ctx, type_name(t));
+  if (const PgTypeName* t = pg_type_name(oid)) {
+    if (t->elem != 0) {
+      const PgTypeName* e = pg_type_name(t->elem);
+      if (e && e->elem == 0) {
+        if (e->oid == 1186) return text_result(ctx, type_name(Type(TypeId::kInterval, typmod >= 0 ? typmod : -1)) + "[]");
+        return text_result(ctx, format_pg_type(e->oid, e->name, typmod, typmod_given) + "[]");
+      }
+      return text_result(ctx, t->name);
+    }
+    return text_result(ctx, format_pg_type(oid, t->name, typmod, typmod_given));
+  }
+  auto id = type_from_oid(oid);
+  if (!id) return text_result(ctx, "???");
+  return text_result(ctx, type_name(Type(*id, -1)));
 }
 
 Datum c_array_to_string(Args a, EvalContext& ctx) {

@@ -328,16 +328,25 @@ Datum s_to_hex(Args a, EvalContext& ctx) {
   return text_result(ctx, buf);
 }
 bool is_keyword_needing_quote(std::string_view s) {
-  // Reserved keywords that quote_ident must quote (a subset of PostgreSQL's list).
+  // Every keyword that is not unreserved, as PostgreSQL's quote_identifier quotes them:
+  // SELECT word FROM pg_get_keywords() WHERE catcode <> 'U' on PostgreSQL 15 (151 words).
   static constexpr std::string_view kReserved[] = {
-      "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
-      "check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
-      "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do",
-      "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in",
-      "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
-      "null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
-      "session_user", "some", "symmetric", "table", "then", "to", "trailing", "true", "union", "unique", "user",
-      "using", "variadic", "when", "where", "window", "with"};
+      "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "between",
+      "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character", "check", "coalesce",
+      "collate", "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog",
+      "current_date", "current_role", "current_schema", "current_time", "current_timestamp", "current_user",
+      "dec", "decimal", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists",
+      "extract", "false", "fetch", "float", "for", "foreign", "freeze", "from", "full", "grant", "greatest",
+      "group", "grouping", "having", "ilike", "in", "initially", "inner", "inout", "int", "integer", "intersect",
+      "interval", "into", "is", "isnull", "join", "lateral", "leading", "least", "left", "like", "limit",
+      "localtime", "localtimestamp", "national", "natural", "nchar", "none", "normalize", "not", "notnull",
+      "null", "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay",
+      "placing", "position", "precision", "primary", "real", "references", "returning", "right", "row", "select",
+      "session_user", "setof", "similar", "smallint", "some", "substring", "symmetric", "table", "tablesample",
+      "then", "time", "timestamp", "to", "trailing", "treat", "trim", "true", "union", "unique", "user", "using",
+      "values", "varchar", "variadic", "verbose", "when", "where", "window", "with", "xmlattributes",
+      "xmlconcat", "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot",
+      "xmlserialize", "xmltable"};
   for (auto k : kReserved)
     if (k == s) return true;
   return false;
@@ -513,9 +522,92 @@ Datum s_like_escape(Args a, EvalContext& ctx) {
 // --------------------------------------------------------------------------------------------
 // Regular expressions: PostgreSQL's ARE syntax mapped onto RE2 where they agree.
 
-std::string convert_pg_regex(std::string_view p) {
+// The flags of regexp_match/regexp_replace (PostgreSQL's table 9.24), read left to right so a
+// later flag wins (`'ic'` is case-sensitive). Newline handling follows PostgreSQL: by default
+// `.` and `[^...]` match a newline and `^`/`$` match only at the ends of the string; `n`/`m`
+// (newline-sensitive) turn both off, `p` only the first, `w` only the second.
+struct RegexFlags {
+  bool icase = false;
+  bool dot_matches_newline = true;  // also [^...] brackets
+  bool anchors_at_lines = false;    // ^ and $ after/before each newline
+  bool literal = false;             // q: the whole pattern is a literal string
+  bool global = false;              // g
+};
+
+RegexFlags parse_regex_flags(std::string_view flags) {
+  RegexFlags f;
+  for (char c : flags) {
+    switch (c) {
+      case 'g': f.global = true; break;
+      case 'i': f.icase = true; break;
+      case 'c': f.icase = false; break;
+      case 'n':
+      case 'm': f.dot_matches_newline = false; f.anchors_at_lines = true; break;
+      case 's': f.dot_matches_newline = true; f.anchors_at_lines = false; break;
+      case 'p': f.dot_matches_newline = false; f.anchors_at_lines = false; break;
+      case 'w': f.dot_matches_newline = true; f.anchors_at_lines = true; break;
+      case 'q': f.literal = true; break;
+      case 't': break;  // tight syntax is the default
+      case 'b':
+      case 'e':
+      case 'x':
+        // Basic/extended POSIX syntax and expanded (commented) syntax read the pattern
+        // differently; refused rather than matched with the wrong grammar.
+        throw SqlError(sqlstate::kFeatureNotSupported,
+                       std::string("regular expression option \"") + c + "\" is not supported");
+      default:
+        throw SqlError(sqlstate::kInvalidParameterValue, std::string("invalid regular expression option: \"") + c + "\"");
+    }
+  }
+  return f;
+}
+
+std::string convert_pg_regex(std::string_view p, const RegexFlags& f) {
   std::string out;
+  if (f.dot_matches_newline) out += "(?s)";
+  if (f.anchors_at_lines) out += "(?m)";
+  if (f.literal) {
+    out += RE2::QuoteMeta(re2::StringPiece(p.data(), p.size()));
+    return out;
+  }
+  bool in_bracket = false;
   for (size_t i = 0; i < p.size(); ++i) {
+    if (in_bracket) {
+      // [:class:], [.x.] and [=x=] inside a bracket are copied whole.
+      if (p[i] == '[' && i + 1 < p.size() && (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
+        char kind = p[i + 1];
+        size_t close = p.find(std::string{kind, ']'}, i + 2);
+        if (close != std::string_view::npos) {
+          out.append(p.substr(i, close + 2 - i));
+          i = close + 1;
+          continue;
+        }
+      }
+      if (p[i] == '\\' && i + 1 < p.size()) {
+        out.push_back(p[i]);
+        out.push_back(p[++i]);
+        continue;
+      }
+      if (p[i] == ']') in_bracket = false;
+      out.push_back(p[i]);
+      continue;
+    }
+    if (p[i] == '[') {
+      in_bracket = true;
+      out.push_back('[');
+      if (i + 1 < p.size() && p[i + 1] == '^') {
+        out.push_back('^');
+        ++i;
+        // Newline-sensitive: a negated bracket never matches a newline.
+        if (!f.dot_matches_newline) out += "\\n";
+      }
+      // A ']' right after '[' or '[^' is a literal member.
+      if (i + 1 < p.size() && p[i + 1] == ']') {
+        out += "\\]";
+        ++i;
+      }
+      continue;
+    }
     if (p[i] == '\\' && i + 1 < p.size()) {
       char n = p[i + 1];
       if (n == 'm' || n == 'M' || n == 'y') {
@@ -539,19 +631,24 @@ std::string convert_pg_regex(std::string_view p) {
 }
 
 // A small per-thread cache of compiled patterns.
-const RE2& compiled_regex(std::string_view pattern, bool icase) {
+const RE2& compiled_regex(std::string_view pattern, const RegexFlags& f) {
   struct Cache {
     std::unordered_map<std::string, std::unique_ptr<RE2>> map;
   };
   thread_local Cache cache;
-  std::string key = (icase ? "i:" : "c:") + std::string(pattern);
+  std::string key;
+  key.push_back(f.icase ? 'i' : 'c');
+  key.push_back(f.dot_matches_newline ? 's' : 'p');
+  key.push_back(f.anchors_at_lines ? 'w' : 't');
+  key.push_back(f.literal ? 'q' : '-');
+  key.append(pattern);
   auto it = cache.map.find(key);
   if (it != cache.map.end()) return *it->second;
   if (cache.map.size() > 256) cache.map.clear();
   RE2::Options opts;
-  opts.set_case_sensitive(!icase);
+  opts.set_case_sensitive(!f.icase);
   opts.set_log_errors(false);
-  auto re = std::make_unique<RE2>(convert_pg_regex(pattern), opts);
+  auto re = std::make_unique<RE2>(convert_pg_regex(pattern, f), opts);
   if (!re->ok())
     throw SqlError(sqlstate::kInvalidRegularExpression, "invalid regular expression: " + re->error());
   return *cache.map.emplace(std::move(key), std::move(re)).first->second;
@@ -560,7 +657,9 @@ const RE2& compiled_regex(std::string_view pattern, bool icase) {
 template <bool Icase, bool Negate>
 Datum s_regex(Args a, EvalContext&) {
   std::string_view s = a[0].as_string();
-  const RE2& re = compiled_regex(a[1].as_string(), Icase);
+  RegexFlags f;
+  f.icase = Icase;
+  const RE2& re = compiled_regex(a[1].as_string(), f);
   bool m = RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re);
   return Datum::from_bool(m != Negate);
 }
@@ -590,18 +689,11 @@ std::string convert_replacement(std::string_view r) {
 
 Datum regexp_replace_impl(std::string_view s, std::string_view pattern, std::string_view repl, std::string_view flags,
                           EvalContext& ctx) {
-  bool global = false, icase = false;
-  for (char f : flags) {
-    if (f == 'g') global = true;
-    else if (f == 'i') icase = true;
-    else if (f == 'c') icase = false;
-    else
-      throw SqlError(sqlstate::kInvalidParameterValue, std::string("invalid regular expression option: \"") + f + "\"");
-  }
-  const RE2& re = compiled_regex(pattern, icase);
+  RegexFlags f = parse_regex_flags(flags);
+  const RE2& re = compiled_regex(pattern, f);
   std::string out(s);
   std::string r = convert_replacement(repl);
-  if (global) RE2::GlobalReplace(&out, re, r);
+  if (f.global) RE2::GlobalReplace(&out, re, r);
   else RE2::Replace(&out, re, r);
   return text_result(ctx, out);
 }
@@ -611,8 +703,12 @@ Datum s_regexp_replace3(Args a, EvalContext& ctx) {
 Datum s_regexp_replace4(Args a, EvalContext& ctx) {
   return regexp_replace_impl(a[0].as_string(), a[1].as_string(), a[2].as_string(), a[3].as_string(), ctx);
 }
-Datum regexp_match_impl(std::string_view s, std::string_view pattern, bool icase, EvalContext& ctx) {
-  const RE2& re = compiled_regex(pattern, icase);
+Datum regexp_match_impl(std::string_view s, std::string_view pattern, std::string_view flags, EvalContext& ctx) {
+  RegexFlags f = parse_regex_flags(flags);
+  if (f.global)
+    throw SqlError(sqlstate::kInvalidParameterValue, "regexp_match() does not support the \"global\" option")
+        .with_hint("Use the regexp_matches function instead.");
+  const RE2& re = compiled_regex(pattern, f);
   int groups = re.NumberOfCapturingGroups();
   std::vector<re2::StringPiece> m(static_cast<size_t>(groups) + 1);
   if (!re.Match(re2::StringPiece(s.data(), s.size()), 0, s.size(), RE2::UNANCHORED, m.data(), groups + 1))
@@ -630,9 +726,9 @@ Datum regexp_match_impl(std::string_view s, std::string_view pattern, bool icase
   format_array_literal(elems, out);
   return text_result(ctx, out);
 }
-Datum s_regexp_match2(Args a, EvalContext& ctx) { return regexp_match_impl(a[0].as_string(), a[1].as_string(), false, ctx); }
+Datum s_regexp_match2(Args a, EvalContext& ctx) { return regexp_match_impl(a[0].as_string(), a[1].as_string(), "", ctx); }
 Datum s_regexp_match3(Args a, EvalContext& ctx) {
-  return regexp_match_impl(a[0].as_string(), a[1].as_string(), a[2].as_string().find('i') != std::string_view::npos, ctx);
+  return regexp_match_impl(a[0].as_string(), a[1].as_string(), a[2].as_string(), ctx);
 }
 
 // anytextcat / textanycat: the non-text side cast to text ($1::text || $2 in PostgreSQL), which

@@ -5,6 +5,7 @@
 // Thread-safety: none of its own. The Coordinator guards it with its shared_mutex: readers
 // (binding, snapshots) hold it shared, writers (DDL, commits) exclusively.
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -162,6 +163,14 @@ class Catalog : public sql::CatalogView {
   // The session's database on this thread (SearchPathScope), else "freshet".
   static const std::string& current_database();
   bool is_current_database(std::string_view name) const override { return name == current_database(); }
+  std::vector<std::string> search_path_schemas(std::string_view user) const override {
+    std::vector<std::string> out;
+    for (const auto& p : search_path()) {
+      std::string name = p == "$user" ? std::string(user) : p;
+      if (schema_exists(name) && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+    return out;
+  }
   void in_search_path(std::string_view search_path, const std::function<void()>& f) const override {
     SearchPathScope scope(search_path.empty() ? std::vector<std::string>{"public"} : parse_search_path(search_path), current_database());
     f();

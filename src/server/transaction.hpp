@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ struct Savepoint {
   std::string name;
   ChangeSet pending;                   // the block's table writes at the savepoint
   std::unique_ptr<BlockCatalog> block;  // its catalog then (null: no DDL yet)
+  std::map<std::string, std::string> settings;  // the session's settings then
+  std::map<std::string, std::optional<std::string>> local_settings;
 };
 
 // What COMMIT does to the shared catalog.

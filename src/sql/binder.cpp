@@ -350,9 +350,9 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
         if (mods[0] > 10485760)
           throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " cannot exceed 10485760", pos);
         typmod = mods[0];
-      } else if (*id == TypeId::kBpchar) {
-        typmod = 1;  // char without length is char(1)
       }
+      // `char` without a length is char(1): PostgreSQL's grammar (and so libpg_query's tree)
+      // gives it the typmod 1; the type name `bpchar` has none and takes any length.
       break;
     case TypeId::kNumeric:
       if (!mods.empty()) {
@@ -391,6 +391,44 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
   // "timestamp with time zone" arrives as timestamptz already; "float(p)"
   if (*id == TypeId::kFloat8 && !mods.empty() && mods[0] <= 24) return Type(TypeId::kFloat4);
   return Type(*id, typmod);
+}
+
+HExpr Binder::bpchar_key(HExpr e) {
+  if (e.type.id != TypeId::kBpchar || e.type.typmod >= 0) return e;
+  // bpchar -> text drops the trailing blanks (rtrim1), text -> bpchar keeps the rest.
+  return coerce(coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit), Type(TypeId::kBpchar),
+                CastContext::kExplicit);
+}
+
+HRelPtr Binder::bpchar_keys(HRelPtr rel, const std::vector<bool>& which) {
+  auto marked = [&](size_t c) {
+    const Type& t = rel->column_types[c];
+    return t.id == TypeId::kBpchar && (which.empty() ? t.typmod < 0 : which[c]);
+  };
+  bool any = false;
+  for (size_t c = 0; c < rel->arity(); ++c) any |= marked(c);
+  if (!any) return rel;
+  auto m = std::make_shared<HRel>();
+  m->kind = HRelKind::kMap;
+  m->inputs = {rel};
+  m->column_types = rel->column_types;
+  auto p = std::make_shared<HRel>();
+  p->kind = HRelKind::kProject;
+  p->inputs = {m};
+  for (size_t c = 0; c < rel->arity(); ++c) {
+    if (!marked(c)) {
+      p->columns.push_back(static_cast<uint32_t>(c));
+      p->column_types.push_back(rel->column_types[c]);
+      continue;
+    }
+    HExpr col = HExpr::column_ref(0, static_cast<uint32_t>(c), Type(TypeId::kBpchar));
+    HExpr k = bpchar_key(std::move(col));
+    p->columns.push_back(static_cast<uint32_t>(m->column_types.size()));
+    p->column_types.push_back(k.type);
+    m->column_types.push_back(k.type);
+    m->exprs.push_back(std::move(k));
+  }
+  return p;
 }
 
 HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string_view what) {
@@ -2477,6 +2515,7 @@ void Binder::bind_range_function(const PgQuery__RangeFunction* rf, const Scope* 
     if (outs.size() == 1 && col != alias) {
       ScopeItem whole{alias, alias, outs[i], base + static_cast<uint32_t>(i)};
       whole.star = false;
+      whole.whole_row = true;
       scope.items.push_back(whole);
     }
   }
@@ -3188,7 +3227,16 @@ BoundQuery Binder::bind_set_op(const PgQuery__SelectStmt* stmt, const Scope* out
   rel->set_op = stmt->op == PG_QUERY__SET_OPERATION__SETOP_UNION ? SetOpKind::kUnion
                 : stmt->op == PG_QUERY__SET_OPERATION__SETOP_INTERSECT ? SetOpKind::kIntersect : SetOpKind::kExcept;
   rel->all = stmt->all;
-  rel->inputs = {cast_side(lr), cast_side(rr)};
+  // Rows compared across the sides (all but UNION ALL): a bpchar column whose sides may differ
+  // in trailing blanks (lengths differ or are not given) is compared without them, as
+  // bpchar's = does. With one length on both sides the values are padded alike.
+  std::vector<bool> strip(types.size(), false);
+  if (!(rel->set_op == SetOpKind::kUnion && rel->all))
+    for (size_t c = 0; c < types.size(); ++c)
+      strip[c] = types[c].id == TypeId::kBpchar &&
+                 (lr->column_types[c].id != TypeId::kBpchar || rr->column_types[c].id != TypeId::kBpchar ||
+                  lr->column_types[c].typmod < 0 || lr->column_types[c].typmod != rr->column_types[c].typmod);
+  rel->inputs = {bpchar_keys(cast_side(lr), strip), bpchar_keys(cast_side(rr), strip)};
   rel->column_types = types;
   BoundQuery q;
   q.rel = rel;
@@ -3650,7 +3698,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
       std::string table = v->column_ref->n_fields >= 2 ? str_of(v->column_ref->fields[v->column_ref->n_fields - 2]) : "";
       bool any = false;
       for (const auto& it : scope.items) {
-        if (table.empty() ? !it.star : it.table != table) continue;
+        if (table.empty() ? !it.star : (it.table != table || it.whole_row)) continue;
         outputs.push_back(HExpr::column_ref(0, it.column, it.type));
         names.push_back(it.name);
         any = true;
@@ -3889,6 +3937,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     red->kind = HRelKind::kReduce;
     red->inputs = {rel};
     red->group_key = keys;
+    for (auto& k : red->group_key) k = bpchar_key(std::move(k));
     red->aggregates = aggs;
     for (const auto& k : keys) red->column_types.push_back(k.type);
     for (const auto& a : aggs) red->column_types.push_back(a.result_type);
@@ -3963,6 +4012,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     rel = t;
   }
   if (distinct) {
+    rel = bpchar_keys(rel);
     auto d = std::make_shared<HRel>();
     d->kind = HRelKind::kDistinct;
     d->inputs = {rel};

@@ -46,6 +46,7 @@ struct ScopeItem {
   bool qualified_only = false; // visible only as table.name (USING-merged originals)
   uint32_t origin_table = 0;   // a table's column: the table's oid and the column's attnum
   int16_t origin_attnum = 0;
+  bool whole_row = false;      // a scalar function's alias naming its value: not part of alias.*
 };
 
 struct Scope {
@@ -86,6 +87,13 @@ class Binder {
                            bool write_statement = false);
   // Casts e to type t in the given context, or throws 42804 naming `what`.
   HExpr coerce(HExpr e, Type t, CastContext ctx, int position = 0, std::string_view what = "");
+  // A grouping or comparison key of type bpchar without a length, as the value all its
+  // equals share: trailing blanks removed (bpchar's = ignores them; Freshet groups by the
+  // value's bytes). Other keys unchanged.
+  HExpr bpchar_key(HExpr e);
+  // rel with bpchar_key applied to the columns marked in `which` (all bpchar columns without a
+  // length when empty), through a Map and a Project; rel itself when none is.
+  HRelPtr bpchar_keys(HRelPtr rel, const std::vector<bool>& which = {});
   // Binds a type name (TypeName node). Throws 42704.
   Type bind_type(const PgQuery__TypeName* tn);
   // Finalises parameter types: unknown ones become text.

@@ -118,6 +118,11 @@ class CatalogView {
   }
   // Whether `db.schema.name` names this session's database (other databases' objects cannot be
   // referenced: 0A000, as PostgreSQL).
+  // See CatalogAccess::search_path_schemas.
+  virtual std::vector<std::string> search_path_schemas(std::string_view user) const {
+    (void)user;
+    return {"public"};
+  }
   virtual bool is_current_database(std::string_view name) const {
     (void)name;
     return true;

@@ -80,6 +80,7 @@ class CatalogViewAccess final : public CatalogAccess {
     return std::nullopt;
   }
   std::optional<std::string> role_name(uint32_t oid) const override { return c_.role_name(oid); }
+  std::vector<std::string> search_path_schemas(std::string_view user) const override { return c_.search_path_schemas(user); }
   std::optional<uint32_t> role_oid(std::string_view name) const override {
     auto [schema, n] = split_qualified(name);
     if (!schema.empty()) return std::nullopt;

@@ -184,6 +184,11 @@ struct Session::State {
   // The block's own catalog once it ran DDL (transaction.hpp), and its savepoints, innermost last.
   std::unique_ptr<BlockCatalog> block;
   std::vector<Savepoint> savepoints;
+  // Settings in the open block, as PostgreSQL's GUC nesting: all of them as they were before
+  // the block's first SET (ROLLBACK restores them), and the names SET LOCAL changed with the
+  // value COMMIT gives back (a plain SET of the name in the block drops it from there).
+  std::optional<std::map<std::string, std::string>> txn_settings;
+  std::map<std::string, std::optional<std::string>> local_settings;
   // The block is a multi-statement query's implicit one (Session::begin_implicit_block).
   bool implicit = false;
   // The open block's access mode (BEGIN READ ONLY, SET TRANSACTION READ WRITE; unset: the
@@ -345,6 +350,8 @@ class Executor {
   // the next statements start another one.
   void commit_open_block();
   void rollback_block();
+  void end_block_settings(bool commit);
+  void commit_open_block_writes();
 
  private:
   // DROP's effects on one object (its dataflows, its stored data) and its removal from the

@@ -1,10 +1,20 @@
 // SET, RESET, SHOW.
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
 #include "server/sequencer/executor.hpp"
 #include "sql/catalog_access.hpp"
 
 namespace freshet::server {
 
 std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) {
+  // In a block (explicit, or a multi-statement query's implicit one) a SET is undone by
+  // ROLLBACK and SET LOCAL lasts until the block ends; outside one SET LOCAL does nothing
+  // (PostgreSQL warns "SET LOCAL can only be used in transaction blocks").
+  const bool in_block = st_.txn != TransactionStatus::kIdle;
+  if (s->is_local && !in_block) return done("SET");
+  if (in_block && !st_.txn_settings) st_.txn_settings = st_.settings;
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL) {
     for (const auto& d : kDefaultSettings) st_.settings[d.name] = setting_default(d);
     st_.serializable_reads = false;
@@ -122,11 +132,74 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
       throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"query_memory_budget_mb\": \"" + value + "\"")
           .with_hint("A positive number of megabytes.");
   }
+  if (name == "extra_float_digits") {
+    // PostgreSQL's integer setting: a number rounded to an integer, within -15 .. 3.
+    char* end = nullptr;
+    double d = std::strtod(value.c_str(), &end);
+    while (end && *end == ' ') ++end;
+    if (value.empty() || end == nullptr || *end != '\0' || !std::isfinite(d))
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"extra_float_digits\": \"" + value + "\"");
+    if (d < -2147483648.0 || d > 2147483647.0)
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"extra_float_digits\": \"" + value + "\"")
+          .with_hint("Value exceeds integer range.");
+    long long n = std::llround(d);
+    if (n < -15 || n > 3)
+      throw SqlError(sqlstate::kInvalidParameterValue,
+                     std::to_string(n) + " is outside the valid range for parameter \"extra_float_digits\" (-15 .. 3)");
+    value = std::to_string(n);
+  }
+  if (name == "datestyle") {
+    // PostgreSQL's check_datestyle: words separated by commas (quoted or not), an output
+    // style and an input order, shown as "ISO, MDY". Freshet reads and writes dates only as
+    // ISO, MDY, so another style or order is refused rather than set and ignored.
+    std::string style, order;
+    size_t i = 0;
+    while (i <= value.size()) {
+      size_t j = value.find(',', i);
+      if (j == std::string::npos) j = value.size();
+      std::string tok;
+      for (char c : value.substr(i, j - i))
+        if (c != '"' && c != ' ' && c != '\t') tok += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      i = j + 1;
+      if (tok.empty()) continue;
+      std::string st, ord;
+      if (tok == "iso") st = "ISO";
+      else if (tok == "sql") st = "SQL";
+      else if (tok == "postgres") st = "Postgres";
+      else if (tok == "german") st = "German";
+      else if (tok == "ymd") ord = "YMD";
+      else if (tok == "dmy" || tok == "euro" || tok == "european") ord = "DMY";
+      else if (tok == "mdy" || tok == "us" || tok == "noneuro" || tok == "noneuropean") ord = "MDY";
+      else if (tok == "default") st = "ISO", ord = "MDY";
+      else
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"DateStyle\": \"" + value + "\"")
+            .with_detail("Unrecognized key word: \"" + tok + "\".");
+      if ((!st.empty() && !style.empty() && st != style) || (!ord.empty() && !order.empty() && ord != order))
+        throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"DateStyle\": \"" + value + "\"")
+            .with_detail("Conflicting \"datestyle\" specifications.");
+      if (!st.empty()) style = st;
+      if (!ord.empty()) order = ord;
+    }
+    if (style.empty()) style = "ISO";
+    if (order.empty()) order = style == "German" ? "DMY" : "MDY";
+    if (style != "ISO" || order != "MDY")
+      throw SqlError(sqlstate::kFeatureNotSupported, "DateStyle \"" + style + ", " + order + "\" is not supported")
+          .with_detail("Freshet reads and writes dates as ISO, MDY.");
+    value = "ISO, MDY";
+  }
   if (name == "client_encoding") {
     std::string v = sql::lower_ident(value);
     if (v != "utf8" && v != "utf-8" && v != "unicode")
       throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"client_encoding\": \"" + value + "\"");
     value = "UTF8";
+  }
+  if (s->is_local) {
+    if (!st_.local_settings.count(name)) {
+      auto prior = st_.settings.find(name);
+      st_.local_settings[name] = prior == st_.settings.end() ? std::nullopt : std::optional<std::string>(prior->second);
+    }
+  } else {
+    st_.local_settings.erase(name);
   }
   st_.settings[name] = value;
   for (const auto& d : kDefaultSettings)

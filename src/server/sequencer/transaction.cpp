@@ -97,7 +97,30 @@ void Executor::refuse_write_if_read_only(const char* what) {
     throw SqlError(sqlstate::kReadOnlySqlTransaction, std::string("cannot execute ") + what + " in a read-only transaction");
 }
 
+// The block's settings undone (ROLLBACK) or its SET LOCALs given back (COMMIT); reported
+// settings that change are sent to the client again.
+void Executor::end_block_settings(bool commit) {
+  std::map<std::string, std::string> before = st_.settings;
+  if (!commit && st_.txn_settings) {
+    st_.settings = *st_.txn_settings;
+  } else if (commit) {
+    for (const auto& [name, v] : st_.local_settings) {
+      if (v) st_.settings[name] = *v;
+      else st_.settings.erase(name);
+    }
+  }
+  st_.txn_settings.reset();
+  st_.local_settings.clear();
+  for (const auto& d : kDefaultSettings) {
+    if (!d.reported) continue;
+    auto a = before.find(d.name), b = st_.settings.find(d.name);
+    if (b != st_.settings.end() && (a == before.end() || a->second != b->second))
+      st_.changed.push_back({display_name(d.name), b->second});
+  }
+}
+
 void Executor::rollback_block() {
+  end_block_settings(false);
   st_.txn_read_only.reset();
   st_.txn_queried = false;
   st_.block_reads = {};
@@ -110,6 +133,17 @@ void Executor::rollback_block() {
 }
 
 void Executor::commit_open_block() {
+  // A COMMIT that fails undoes the block's settings as a ROLLBACK does.
+  try {
+    commit_open_block_writes();
+  } catch (...) {
+    end_block_settings(false);
+    throw;
+  }
+  end_block_settings(true);
+}
+
+void Executor::commit_open_block_writes() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
   st_.block_reads = {};
@@ -157,6 +191,8 @@ std::unique_ptr<Execution> Executor::run_savepoint(const sql::TransactionPlan& p
       sp.name = name;
       sp.pending = st_.pending;
       if (st_.block) sp.block = st_.block->copy();
+      sp.settings = st_.settings;
+      sp.local_settings = st_.local_settings;
       st_.savepoints.push_back(std::move(sp));
       return done("SAVEPOINT");
     }
@@ -176,6 +212,10 @@ std::unique_ptr<Execution> Executor::run_savepoint(const sql::TransactionPlan& p
       const Savepoint& sp = st_.savepoints[i];
       st_.pending = sp.pending;
       st_.block = sp.block ? sp.block->copy() : nullptr;
+      if (st_.txn_settings) {
+        st_.settings = sp.settings;
+        st_.local_settings = sp.local_settings;
+      }
       st_.txn = TransactionStatus::kInBlock;
       return done("ROLLBACK");
     }
