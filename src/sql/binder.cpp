@@ -272,7 +272,7 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
   std::string name;
   for (size_t i = 0; i < tn->n_names; ++i) {
     std::string part = str_of(tn->names[i]);
-    if (i + 1 < tn->n_names && part == "pg_catalog") continue;
+    if (i + 1 < tn->n_names && (part == "pg_catalog" || part == "mz_catalog")) continue;  // mz_catalog.mz_timestamp
     if (!name.empty()) name += ".";
     name += part;
   }
@@ -484,7 +484,9 @@ std::vector<HExpr> Binder::coerce_common(std::vector<HExpr> es, std::string_view
 }
 
 HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExpr right, int position) {
-  if (left && (is_bare_mz_now(*left) || is_bare_mz_now(right))) {
+  // mz_now() op mz_now() is a plain comparison of two mz_timestamp values (Materialize's
+  // mztimestamp.slt: `SELECT mz_now() = mz_now()` is true).
+  if (left && (is_bare_mz_now(*left) != is_bare_mz_now(right))) {
     // mz_now() op expr: a temporal predicate (hir.hpp), kept apart for lowering.
     static const std::pair<std::string_view, dataflow::TemporalOp> kOps[] = {
         {"=", dataflow::TemporalOp::kEq}, {"<", dataflow::TemporalOp::kLt}, {"<=", dataflow::TemporalOp::kLe},
@@ -515,6 +517,15 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
       case TypeId::kInt4:
       case TypeId::kInt8:
       case TypeId::kNumeric:
+        break;
+      case TypeId::kMzTimestamp:  // exact milliseconds, compared as numeric (lower.cpp); mz_timestamp
+                                  // has no cast to numeric but its text is the number
+        other = coerce(std::move(other), Type(TypeId::kText), CastContext::kExplicit, position);
+        other = coerce(std::move(other), Type(TypeId::kNumeric), CastContext::kExplicit, position);
+        break;
+      case TypeId::kUInt4:
+      case TypeId::kUInt8:
+        other = coerce(std::move(other), Type(TypeId::kNumeric), CastContext::kExplicit, position);
         break;
       case TypeId::kUnknown:
         other = coerce(std::move(other), Type(TypeId::kTimestampTz), CastContext::kImplicit, position);
@@ -1368,7 +1379,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (clause != "WHERE" && clause != "HAVING" && !no_from)
       throw SqlError(sqlstate::kFeatureNotSupported, std::string("mz_now() is not allowed in ") + ctx.clause, pos)
           .with_hint(kTemporalHint);
-    return HExpr::make(ScalarKind::kMzNow, {}, Type(TypeId::kInt8));
+    // Materialize's type: mz_timestamp (eval.cpp makes the Datum by the expression's type).
+    return HExpr::make(ScalarKind::kMzNow, {}, Type(TypeId::kMzTimestamp));
   }
   if (is_aggregate_name(name)) {
     if (!ctx.aggs)
