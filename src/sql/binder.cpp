@@ -3346,8 +3346,15 @@ std::optional<TargetSrf> target_srf(const PgQuery__Node* v) {
 namespace {
 // Set-returning functions of one column that a select list runs as a FROM item would
 // (generate_series, the jsonb ones).
+// Casts over it are kept (`generate_series(1, 3)::mz_timestamp`, Materialize's
+// window_funcs.slt): srf_under_casts peels them.
+const PgQuery__Node* srf_under_casts(const PgQuery__Node* v) {
+  while (v && v->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) v = v->type_cast->arg;
+  return v;
+}
 bool from_style_srf(const PgQuery__Node* v) {
-  if (v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) return false;
+  v = srf_under_casts(v);
+  if (!v || v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) return false;
   const auto* f = v->func_call;
   if (f->over || f->agg_star || f->agg_distinct || f->agg_filter || f->n_agg_order > 0) return false;
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
@@ -3374,7 +3381,8 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
       if (items.size() > 1 || others > 0) unsupported("several set-returning functions in one select list", pos);
       if (stmt->n_group_clause > 0) unsupported("set-returning functions in the select list with GROUP BY", pos);
       PgQuery__RangeFunction rf = PG_QUERY__RANGE_FUNCTION__INIT;
-      PgQuery__Node* fn = stmt->target_list[items[0]]->res_target->val;
+      PgQuery__Node* item = stmt->target_list[items[0]]->res_target->val;
+      PgQuery__Node* fn = const_cast<PgQuery__Node*>(srf_under_casts(item));
       rf.n_functions = 1;
       rf.functions = &fn;
       Scope tmp;
@@ -3387,7 +3395,13 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
       }
       bind_range_function(&rf, scope.parent, rel, tmp);
       uint32_t c = static_cast<uint32_t>(rel->arity() - 1);
-      out.emplace(items[0], HExpr::column_ref(0, c, rel->column_types[c]));
+      HExpr value = HExpr::column_ref(0, c, rel->column_types[c]);
+      std::vector<const PgQuery__TypeCast*> casts;  // outermost first
+      for (const PgQuery__Node* n = item; n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST; n = n->type_cast->arg)
+        casts.push_back(n->type_cast);
+      for (size_t k = casts.size(); k-- > 0;)
+        value = coerce(std::move(value), bind_type(casts[k]->type_name), CastContext::kExplicit, loc(casts[k]->location));
+      out.emplace(items[0], std::move(value));
       return out;
     }
   }
