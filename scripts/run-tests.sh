@@ -131,11 +131,12 @@ for ph in "${phases[@]}"; do
          run_slt corpus test/sql/sqllogictest/select{1,2,3,4,5}.test
          # The Materialize dialect of the runner (its formatting rules, checked on PostgreSQL
          # by `make test-pg`).
-         # lists.slt and unsigned_int.slt are Materialize's list and unsigned integer types,
+         # lists.slt, unsigned_int.slt and mz_timestamp.slt are Materialize's list, unsigned
+         # integer and mz_timestamp types,
          # which PostgreSQL does not have.
          mz_files=()
          for f in test/sql/materialize_dialect/*.slt; do
-           [[ "${E2E_TARGET:-freshet}" == postgres && ( "$f" == */lists.slt || "$f" == */unsigned_int.slt ) ]] || mz_files+=("$f")
+           [[ "${E2E_TARGET:-freshet}" == postgres && ( "$f" == */lists.slt || "$f" == */unsigned_int.slt || "$f" == */mz_timestamp.slt ) ]] || mz_files+=("$f")
          done
          run_slt mzdialect --dialect materialize "${mz_files[@]}" ;;
     e2e) run_e2e ;;

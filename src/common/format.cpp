@@ -1986,9 +1986,10 @@ void format_datum(const Datum& d, Type t, std::string& out) {
       return;
     case TypeId::kUInt2:
     case TypeId::kUInt4:
-    case TypeId::kUInt8: {
+    case TypeId::kUInt8:
+    case TypeId::kMzTimestamp: {  // mz_timestamp: the number of milliseconds
       char buf[24];
-      auto r = std::to_chars(buf, buf + sizeof buf, uint_value(d, t.id));
+      auto r = std::to_chars(buf, buf + sizeof buf, uint_value(d, t.id == TypeId::kMzTimestamp ? TypeId::kUInt8 : t.id));
       out.append(buf, r.ptr);
       return;
     }
@@ -2112,6 +2113,8 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
     case TypeId::kUInt4:
     case TypeId::kUInt8:
       return uint_datum(parse_unsigned(text, t.id), t.id);
+    case TypeId::kMzTimestamp:
+      return uint_datum(parse_mz_timestamp(text, arena), TypeId::kUInt8);
     case TypeId::kFloat4:
       return Datum::from_float(parse_float(text, true));
     case TypeId::kFloat8:

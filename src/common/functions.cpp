@@ -655,6 +655,7 @@ int numeric_rank(TypeId t) {
 // The pg_cast context of a cast, or nullopt when pg_cast has none (I/O conversion casts are
 // handled by the caller).
 std::optional<CastContext> pg_cast_context(TypeId from, TypeId to) {
+  if (from == TypeId::kMzTimestamp || to == TypeId::kMzTimestamp) return fn::mz_timestamp_cast_context(from, to);
   if (is_unsigned_type(from) || is_unsigned_type(to)) return fn::unsigned_cast_context(from, to);
   if (is_numeric_family(from) && is_numeric_family(to)) {
     // Widening is implicit; narrowing is assignment. numeric -> float is implicit, float ->
@@ -920,7 +921,9 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
       return Datum::from_interval(adjust_interval_for_typmod(v.as_interval(), to.typmod));
     return v;
   }
-  // Materialize's unsigned integers (functions_unsigned.cpp).
+  // Materialize's mz_timestamp and unsigned integers (functions_unsigned.cpp).
+  if (f == TypeId::kMzTimestamp || t == TypeId::kMzTimestamp)
+    if (auto d = fn::mz_timestamp_cast(v, from, to)) return *d;
   if (is_unsigned_type(f) || is_unsigned_type(t))
     if (auto d = fn::unsigned_cast(v, from, to)) return *d;
   // Numeric family.
@@ -1082,7 +1085,7 @@ bool is_min_max_type(TypeId t) {
     case TypeId::kFloat8: case TypeId::kText: case TypeId::kBpchar: case TypeId::kDate: case TypeId::kTime:
     case TypeId::kTimestamp: case TypeId::kTimestampTz: case TypeId::kInterval: case TypeId::kOid:
     case TypeId::kBytea: case TypeId::kUuid: case TypeId::kTextArray:
-    case TypeId::kUInt2: case TypeId::kUInt4: case TypeId::kUInt8:
+    case TypeId::kUInt2: case TypeId::kUInt4: case TypeId::kUInt8: case TypeId::kMzTimestamp:
       return true;
     default:
       return false;

@@ -76,6 +76,12 @@ int64_t check_int_range(__int128 v, TypeId t);
 // when neither side is unsigned or the pair is not handled there).
 std::optional<CastContext> unsigned_cast_context(TypeId from, TypeId to);
 std::optional<Datum> unsigned_cast(const Datum& v, Type from, Type to);
+// mz_timestamp's casts (Materialize's typeconv.rs): from int4, int8, uint4, uint8, numeric,
+// timestamp, timestamptz, date implicitly; to timestamp, timestamptz and text and from text in
+// assignment. nullopt for the text casts (I/O conversion, format/parse_datum) and pairs it has
+// no cast for.
+std::optional<CastContext> mz_timestamp_cast_context(TypeId from, TypeId to);
+std::optional<Datum> mz_timestamp_cast(const Datum& v, Type from, Type to);
 // A float as Rust's Display prints it: shortest digits, no exponent.
 std::string rust_float_display(double v, bool f32);
 

@@ -147,6 +147,34 @@ TEST(FunctionsTest, UnsignedIntegers) {
   EXPECT_FALSE(cast_exists(TypeId::kUInt8, TypeId::kInt8, CastContext::kImplicit));
 }
 
+// Materialize's mz_timestamp: its type reference's cast table and test/sqllogictest/mztimestamp.slt.
+TEST(FunctionsTest, MzTimestamp) {
+  Eval e;
+  const Type m = TypeId::kMzTimestamp;
+  Arena arena;
+  Datum max = parse_datum("18446744073709551615", m, arena);
+  EXPECT_EQ(max.kind(), PhysicalKind::kNumeric);  // a uint8's Datum
+  EXPECT_EQ(format_datum(max, m), "18446744073709551615");
+  EXPECT_GT(compare_datums(max, parse_datum("9223372036854775808", m, arena)), 0);
+  EXPECT_EQ(type_name(m), "mz_timestamp");
+  EXPECT_EQ(type_oid(TypeId::kMzTimestamp), 16552u);
+  EXPECT_EQ(e.cast("1990-01-04 11:00", TypeId::kText, m), "631450800000");
+  EXPECT_EQ(e.cast("1960-01-01 11:00", TypeId::kText, m),
+            "22P02 invalid input syntax for type mz_timestamp: could not parse mz_timestamp: out of range for mz_timestamp: \"1960-01-01 11:00\"");
+  EXPECT_EQ(e.cast("-1", TypeId::kInt8, m), "22003 \"-1\" mz_timestamp out of range");
+  EXPECT_EQ(e.cast("2.5", TypeId::kNumeric, m), "22003 \"2.5\" mz_timestamp out of range");
+  EXPECT_EQ(e.cast("1970-01-02", TypeId::kDate, m), "86400000");
+  EXPECT_EQ(e.cast("8210266815600000", m, TypeId::kTimestampTz), "262142-12-31 07:00:00+00");
+  EXPECT_EQ(e.cast("8210266898400000", m, TypeId::kTimestamp), "22008 timestamp out of range");
+  EXPECT_EQ(e.op("<", {Arg{"2", m}, Arg{"10", m}}), "t");
+  EXPECT_TRUE(cast_exists(TypeId::kInt4, TypeId::kMzTimestamp, CastContext::kImplicit));
+  EXPECT_TRUE(cast_exists(TypeId::kTimestampTz, TypeId::kMzTimestamp, CastContext::kImplicit));
+  EXPECT_FALSE(cast_exists(TypeId::kMzTimestamp, TypeId::kTimestamp, CastContext::kImplicit));
+  EXPECT_TRUE(cast_exists(TypeId::kMzTimestamp, TypeId::kTimestamp, CastContext::kAssignment));
+  EXPECT_TRUE(cast_exists(TypeId::kText, TypeId::kMzTimestamp, CastContext::kAssignment));
+  EXPECT_FALSE(cast_exists(TypeId::kMzTimestamp, TypeId::kInt8, CastContext::kExplicit));
+}
+
 TEST(FunctionsTest, FloatAndNumeric) {
   Eval e;
   EXPECT_EQ(e.op("/", {f8("1"), f8("0")}), "22012 division by zero");

@@ -49,6 +49,42 @@ uint64_t parse_unsigned(std::string_view text, TypeId t) {
   return static_cast<uint64_t>(v);
 }
 
+uint64_t mz_timestamp_from_pg_micros(int64_t micros) {
+  if (micros == kTimestampPosInfinity || micros == kTimestampNegInfinity || micros < -kUnixToPgEpochMicros)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "out of range for mz_timestamp");
+  return static_cast<uint64_t>((micros + kUnixToPgEpochMicros) / 1000);
+}
+
+uint64_t parse_mz_timestamp(std::string_view text, Arena& arena) {
+  std::string_view s = text;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) {
+    unsigned __int128 v = 0;
+    for (char c : s) {
+      v = v * 10 + static_cast<unsigned>(c - '0');
+      if (v > UINT64_MAX) break;
+    }
+    if (v <= UINT64_MAX) return static_cast<uint64_t>(v);
+  }
+  // Materialize's words: "could not parse mz_timestamp: could not parse as number of
+  // milliseconds since epoch; could not parse as date and time: <the timestamptz error>".
+  const std::string prefix = "invalid input syntax for type mz_timestamp: could not parse mz_timestamp: ";
+  const std::string quoted = ": \"" + std::string(text) + "\"";
+  int64_t micros = 0;
+  try {
+    micros = parse_datum(s, Type(TypeId::kTimestampTz), arena).as_int();
+  } catch (const SqlError& e) {
+    throw SqlError(sqlstate::kInvalidTextRepresentation,
+                   prefix + "could not parse as number of milliseconds since epoch; could not parse as date and time: " +
+                       e.what() + quoted);
+  }
+  if (micros == kTimestampPosInfinity || micros == kTimestampNegInfinity || micros < -kUnixToPgEpochMicros)
+    throw SqlError(sqlstate::kInvalidTextRepresentation, prefix + "out of range for mz_timestamp" + quoted);
+  return mz_timestamp_from_pg_micros(micros);
+}
+
 namespace fn {
 
 // The value of a float as Rust's Display prints it (Materialize quotes it in range errors):
@@ -182,12 +218,25 @@ void add_type(Registry& r) {
   r.add(">=", {t, t}, b, &u_cmp<T, 5>);
 }
 
+// mz_timestamp: comparisons only (Materialize's reference: "no supported operations"); its
+// Datums are uint8's.
+template <int Op>
+Datum mz_cmp(Args a, EvalContext& ctx) { return u_cmp<TypeId::kUInt8, Op>(a, ctx); }
+
 }  // namespace
 
 void register_unsigned_functions(Registry& r) {
   add_type<TypeId::kUInt2>(r);
   add_type<TypeId::kUInt4>(r);
   add_type<TypeId::kUInt8>(r);
+  Type m(TypeId::kMzTimestamp);
+  Type b(TypeId::kBool);
+  r.add("=", {m, m}, b, &mz_cmp<0>);
+  r.add("<>", {m, m}, b, &mz_cmp<1>);
+  r.add("<", {m, m}, b, &mz_cmp<2>);
+  r.add("<=", {m, m}, b, &mz_cmp<3>);
+  r.add(">", {m, m}, b, &mz_cmp<4>);
+  r.add(">=", {m, m}, b, &mz_cmp<5>);
   (void)kU2;
   (void)kU8;
 }
@@ -221,6 +270,75 @@ std::optional<CastContext> unsigned_cast_context(TypeId from, TypeId to) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<CastContext> mz_timestamp_cast_context(TypeId from, TypeId to) {
+  using C = CastContext;
+  if (from == TypeId::kMzTimestamp) {
+    if (to == TypeId::kTimestamp || to == TypeId::kTimestampTz || is_string_type(to)) return C::kAssignment;
+    return std::nullopt;
+  }
+  switch (from) {
+    case TypeId::kInt4:
+    case TypeId::kInt8:
+    case TypeId::kUInt4:
+    case TypeId::kUInt8:
+    case TypeId::kNumeric:
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampTz:
+    case TypeId::kDate:
+      return C::kImplicit;
+    default:
+      if (is_string_type(from)) return C::kAssignment;
+      return std::nullopt;
+  }
+}
+
+std::optional<Datum> mz_timestamp_cast(const Datum& v, Type from, Type to) {
+  constexpr TypeId kMz = TypeId::kMzTimestamp;
+  TypeId f = from.id, t = to.id;
+  if (f == kMz) {
+    if (t != TypeId::kTimestamp && t != TypeId::kTimestampTz) return std::nullopt;
+    // Materialize's timestamps end with 262142-12-31 (CheckedTimestamp's HIGH_DATE;
+    // 262143-01-01 is 8210266876800000 ms after 1970).
+    uint64_t ms = uint_value(v, TypeId::kUInt8);
+    if (ms >= 8'210'266'876'800'000ULL) throw SqlError(sqlstate::kDatetimeFieldOverflow, "timestamp out of range");
+    return Datum::from_timestamp(static_cast<int64_t>(ms) * 1000 - kUnixToPgEpochMicros);
+  }
+  if (t != kMz) return std::nullopt;
+  auto out_of_range = [&](const std::string& shown) -> Datum { uint_out_of_range(kMz, shown); };
+  switch (f) {
+    case TypeId::kInt2:
+    case TypeId::kInt4:
+    case TypeId::kInt8:
+      if (v.as_int() < 0) return out_of_range(std::to_string(v.as_int()));
+      return uint_datum(static_cast<uint64_t>(v.as_int()), TypeId::kUInt8);
+    case TypeId::kUInt2:
+    case TypeId::kUInt4:
+    case TypeId::kUInt8:
+      return uint_datum(uint_value(v, f), TypeId::kUInt8);
+    case TypeId::kNumeric: {
+      // Only whole numbers in [0, 2^64) (Rust's u64::try_from of the decimal).
+      Numeric n = v.as_numeric();
+      if (n.is_nan()) return out_of_range("NaN");
+      Numeric max;
+      max.mantissa = static_cast<__int128>(UINT64_MAX);
+      if (numeric_sign(n) < 0 || numeric_compare(n, max) > 0 || numeric_compare(numeric_round(n, 0), n) != 0)
+        return out_of_range(numeric_to_string(n));
+      return uint_datum(static_cast<uint64_t>(numeric_normalize(numeric_round(n, 0)).mantissa), TypeId::kUInt8);
+    }
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampTz:
+      return uint_datum(mz_timestamp_from_pg_micros(v.as_int()), TypeId::kUInt8);
+    case TypeId::kDate: {
+      int64_t days = v.as_int();
+      if (days == kDatePosInfinity || days == kDateNegInfinity || days < -10957)
+        throw SqlError(sqlstate::kDatetimeFieldOverflow, "date out of range for mz_timestamp");
+      return uint_datum(static_cast<uint64_t>(days + 10957) * 86'400'000ULL, TypeId::kUInt8);
+    }
+    default:
+      return std::nullopt;
+  }
 }
 
 std::optional<Datum> unsigned_cast(const Datum& v, Type from, Type to) {

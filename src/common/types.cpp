@@ -69,6 +69,9 @@ constexpr std::array kTypes = {
     TypeInfo{TypeId::kUInt2, 16460, 2, PhysicalKind::kInt, TypeCategory::kNumeric, false, "uint2", "uint2"},
     TypeInfo{TypeId::kUInt4, 16462, 4, PhysicalKind::kInt, TypeCategory::kNumeric, false, "uint4", "uint4"},
     TypeInfo{TypeId::kUInt8, 16464, 8, PhysicalKind::kNumeric, TypeCategory::kNumeric, false, "uint8", "uint8"},
+    // mz_timestamp (OID 16552, pgrepr-consts/src/oid.rs): a uint8's storage; category U as in
+    // Materialize's pg_type, so only its own casts apply.
+    TypeInfo{TypeId::kMzTimestamp, 16552, 8, PhysicalKind::kNumeric, TypeCategory::kUserDefined, false, "mz_timestamp", "mz_timestamp"},
 };
 
 const TypeInfo& info(TypeId id) {
@@ -255,6 +258,7 @@ std::optional<TypeId> sql_type_from_name(std::string_view name) {
   if (name == "uint2") return TypeId::kUInt2;
   if (name == "uint4") return TypeId::kUInt4;
   if (name == "uint8") return TypeId::kUInt8;
+  if (name == "mz_timestamp") return TypeId::kMzTimestamp;
   return std::nullopt;
 }
 

@@ -73,6 +73,10 @@ enum class TypeId : uint8_t {
   kUInt2,
   kUInt4,
   kUInt8,
+  // Materialize's mz_timestamp (its SQL reference, "mz_timestamp type"): milliseconds since the
+  // Unix epoch in [0, 2^64), the type of mz_now(). Stored as uint8 is (a scale-0 Numeric,
+  // unsigned_int.hpp); its casts and comparisons are in functions_unsigned.cpp.
+  kMzTimestamp,
 };
 
 // How a Datum of a type is represented physically. Several SQL types share one.

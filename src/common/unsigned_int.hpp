@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/arena.hpp"
 #include "common/datum.hpp"
 #include "common/types.hpp"
 
@@ -46,5 +47,17 @@ inline uint64_t uint_value(const Datum& d, TypeId t) {
 // invalid digit found in string: "-44"` (or "number too large to fit in target type",
 // "cannot parse integer from empty string").
 uint64_t parse_unsigned(std::string_view text, TypeId t);
+
+// mz_timestamp (TypeId::kMzTimestamp) is stored as a uint8: uint_datum(ms, TypeId::kUInt8),
+// read with uint_value(d, TypeId::kUInt8).
+//
+// Text input as Materialize's strconv::parse_mz_timestamp: a number of milliseconds (as
+// uint8 reads it), else a timestamptz literal ('1970-01-01 00:00:01+00' is 1000). 22P02
+// `invalid input syntax for type mz_timestamp: ...` when it is neither; 22008 for a time before
+// the Unix epoch.
+uint64_t parse_mz_timestamp(std::string_view text, Arena& arena);
+// A timestamp / timestamptz Datum's microseconds (PostgreSQL's epoch, 2000-01-01) as
+// mz_timestamp milliseconds (truncated); 22008 before 1970-01-01 or for infinity.
+uint64_t mz_timestamp_from_pg_micros(int64_t micros);
 
 }  // namespace freshet

@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "common/format.hpp"
+#include "common/unsigned_int.hpp"
 #include "common/stack_guard.hpp"
 
 namespace freshet::dataflow {
@@ -278,7 +279,8 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
       }
       return best;
     }
-    case ScalarKind::kMzNow:
+    case ScalarKind::kMzNow:  // int8 inside temporal filters, mz_timestamp (a uint8's Datum) as a value
+      if (e.type.id == TypeId::kMzTimestamp) return uint_datum(ctx.logical_time_ms, TypeId::kUInt8);
       return Datum::from_int(static_cast<int64_t>(ctx.logical_time_ms));
     case ScalarKind::kArray: {
       if (e.type.id == TypeId::kList) {  // LIST[...]

@@ -297,7 +297,8 @@ void encode_binary(const Datum& d, Type t, std::string& out) {
       put_u32(out, static_cast<uint32_t>(uint_value(d, t.id)));
       return;
     case TypeId::kUInt8:
-      put_u64(out, uint_value(d, t.id));
+    case TypeId::kMzTimestamp:  // stored as a uint8 (unsigned_int.hpp)
+      put_u64(out, uint_value(d, TypeId::kUInt8));
       return;
     case TypeId::kInt8:
     case TypeId::kTime:
@@ -407,7 +408,8 @@ Datum decode_binary(std::string_view bytes, Type t, Arena& arena) {
       d = uint_datum(r.uint(4), t.id);
       break;
     case TypeId::kUInt8:
-      d = uint_datum(r.uint(8), t.id);
+    case TypeId::kMzTimestamp:
+      d = uint_datum(r.uint(8), TypeId::kUInt8);
       break;
     case TypeId::kOid:
     case TypeId::kRegclass:

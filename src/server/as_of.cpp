@@ -3,6 +3,7 @@
 #include <limits>
 #include <string_view>
 
+#include "common/unsigned_int.hpp"
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
@@ -100,6 +101,7 @@ uint64_t evaluate_as_of(sql::Binder& binder, const std::string& expr_sql) {
     return static_cast<uint64_t>(d.as_int());
   }
   if (t == TypeId::kNumeric) return parse_unsigned(numeric_to_string(d.as_numeric()));
+  if (t == TypeId::kMzTimestamp) return uint_value(d, TypeId::kUInt8);
   if (t == TypeId::kTimestamp || t == TypeId::kTimestampTz) {
     int64_t us = d.as_int();
     if (us < -kUnixToPgEpochMicros) not_castable();

@@ -274,7 +274,7 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
   std::string name;
   for (size_t i = 0; i < tn->n_names; ++i) {
     std::string part = str_of(tn->names[i]);
-    if (i + 1 < tn->n_names && part == "pg_catalog") continue;
+    if (i + 1 < tn->n_names && (part == "pg_catalog" || part == "mz_catalog")) continue;  // mz_catalog.mz_timestamp
     if (!name.empty()) name += ".";
     name += part;
   }
@@ -524,7 +524,9 @@ std::vector<HExpr> Binder::coerce_common(std::vector<HExpr> es, std::string_view
 }
 
 HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExpr right, int position) {
-  if (left && (is_bare_mz_now(*left) || is_bare_mz_now(right))) {
+  // mz_now() op mz_now() is a plain comparison of two mz_timestamp values (Materialize's
+  // mztimestamp.slt: `SELECT mz_now() = mz_now()` is true).
+  if (left && (is_bare_mz_now(*left) != is_bare_mz_now(right))) {
     // mz_now() op expr: a temporal predicate (hir.hpp), kept apart for lowering.
     static const std::pair<std::string_view, dataflow::TemporalOp> kOps[] = {
         {"=", dataflow::TemporalOp::kEq}, {"<", dataflow::TemporalOp::kLt}, {"<=", dataflow::TemporalOp::kLe},
@@ -555,6 +557,15 @@ HExpr Binder::make_operator(std::string_view op, std::optional<HExpr> left, HExp
       case TypeId::kInt4:
       case TypeId::kInt8:
       case TypeId::kNumeric:
+        break;
+      case TypeId::kMzTimestamp:  // exact milliseconds, compared as numeric (lower.cpp); mz_timestamp
+                                  // has no cast to numeric but its text is the number
+        other = coerce(std::move(other), Type(TypeId::kText), CastContext::kExplicit, position);
+        other = coerce(std::move(other), Type(TypeId::kNumeric), CastContext::kExplicit, position);
+        break;
+      case TypeId::kUInt4:
+      case TypeId::kUInt8:
+        other = coerce(std::move(other), Type(TypeId::kNumeric), CastContext::kExplicit, position);
         break;
       case TypeId::kUnknown:
         other = coerce(std::move(other), Type(TypeId::kTimestampTz), CastContext::kImplicit, position);
@@ -1471,7 +1482,8 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (clause != "WHERE" && clause != "HAVING" && !no_from)
       throw SqlError(sqlstate::kFeatureNotSupported, std::string("mz_now() is not allowed in ") + ctx.clause, pos)
           .with_hint(kTemporalHint);
-    return HExpr::make(ScalarKind::kMzNow, {}, Type(TypeId::kInt8));
+    // Materialize's type: mz_timestamp (eval.cpp makes the Datum by the expression's type).
+    return HExpr::make(ScalarKind::kMzNow, {}, Type(TypeId::kMzTimestamp));
   }
   if (is_aggregate_name(name)) {
     if (!ctx.aggs)
@@ -3459,8 +3471,15 @@ std::optional<TargetSrf> target_srf(const PgQuery__Node* v) {
 namespace {
 // Set-returning functions of one column that a select list runs as a FROM item would
 // (generate_series, the jsonb ones).
+// Casts over it are kept (`generate_series(1, 3)::mz_timestamp`, Materialize's
+// window_funcs.slt): srf_under_casts peels them.
+const PgQuery__Node* srf_under_casts(const PgQuery__Node* v) {
+  while (v && v->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) v = v->type_cast->arg;
+  return v;
+}
 bool from_style_srf(const PgQuery__Node* v) {
-  if (v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) return false;
+  v = srf_under_casts(v);
+  if (!v || v->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) return false;
   const auto* f = v->func_call;
   if (f->over || f->agg_star || f->agg_distinct || f->agg_filter || f->n_agg_order > 0) return false;
   std::string name = lower_ident(last_name(f->funcname, f->n_funcname));
@@ -3487,7 +3506,8 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
       if (items.size() > 1 || others > 0) unsupported("several set-returning functions in one select list", pos);
       if (stmt->n_group_clause > 0) unsupported("set-returning functions in the select list with GROUP BY", pos);
       PgQuery__RangeFunction rf = PG_QUERY__RANGE_FUNCTION__INIT;
-      PgQuery__Node* fn = stmt->target_list[items[0]]->res_target->val;
+      PgQuery__Node* item = stmt->target_list[items[0]]->res_target->val;
+      PgQuery__Node* fn = const_cast<PgQuery__Node*>(srf_under_casts(item));
       rf.n_functions = 1;
       rf.functions = &fn;
       Scope tmp;
@@ -3500,7 +3520,13 @@ std::map<size_t, HExpr> Binder::bind_target_srfs(const PgQuery__SelectStmt* stmt
       }
       bind_range_function(&rf, scope.parent, rel, tmp);
       uint32_t c = static_cast<uint32_t>(rel->arity() - 1);
-      out.emplace(items[0], HExpr::column_ref(0, c, rel->column_types[c]));
+      HExpr value = HExpr::column_ref(0, c, rel->column_types[c]);
+      std::vector<const PgQuery__TypeCast*> casts;  // outermost first
+      for (const PgQuery__Node* n = item; n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST; n = n->type_cast->arg)
+        casts.push_back(n->type_cast);
+      for (size_t k = casts.size(); k-- > 0;)
+        value = coerce(std::move(value), bind_type(casts[k]->type_name), CastContext::kExplicit, loc(casts[k]->location));
+      out.emplace(items[0], std::move(value));
       return out;
     }
   }
