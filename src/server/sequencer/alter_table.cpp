@@ -150,43 +150,19 @@ std::unique_ptr<Execution> Executor::run_alter_table(const PgQuery__AlterTableSt
     const auto* cmd = s->cmds[i]->alter_table_cmd;
     if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn) {
       const auto* cd = cmd->def->column_def;
-      sql::Binder binder(*catalog_, param_types_);
-      sql::ColumnInfo col;
-      col.name = cd->colname;
+      const std::string name = cd->colname;
       bool exists = false;
-      for (const auto& c : next.columns) exists |= c.name == col.name;
+      for (const auto& c : next.columns) exists |= c.name == name;
       if (exists) {
-        if (cmd->missing_ok) {
-          continue;
-        }
-        throw SqlError(sqlstate::kDuplicateColumn, "column \"" + col.name + "\" of relation \"" + old.name + "\" already exists");
+        if (cmd->missing_ok) continue;
+        throw SqlError(sqlstate::kDuplicateColumn, "column \"" + name + "\" of relation \"" + old.name + "\" already exists");
       }
-      col.type = binder.bind_type(cd->type_name);
-      if (col.type.id == TypeId::kRecord || col.type.id == TypeId::kUnknown)
-        throw SqlError(sqlstate::kDatatypeMismatch, "column \"" + col.name + "\" has pseudo-type " + type_name(col.type));
-      if (col.type.id == TypeId::kList)
-        throw SqlError(sqlstate::kFeatureNotSupported, "table columns of list types are not supported")
-            .with_hint("Lists can be computed in views and queries.");
-      col.nullable = !cd->is_not_null;
-      for (size_t k = 0; k < cd->n_constraints; ++k) {
-        const auto* c = cd->constraints[k]->constraint;
-        switch (c->contype) {
-          case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: col.nullable = false; break;
-          case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: col.nullable = true; break;
-          case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
-            col.default_sql = sql::deparse_expr(c->raw_expr);
-            sql::Scope empty;
-            HExpr e = binder.bind_expr_in_scope(c->raw_expr, empty, "DEFAULT expressions");
-            binder.coerce(std::move(e), col.type, CastContext::kAssignment, 0, "column \"" + col.name + "\"");
-            break;
-          }
-          default:
-            throw SqlError(sqlstate::kFeatureNotSupported,
-                           "ALTER TABLE ... ADD COLUMN with a PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY constraint is not supported",
-                           c->location + 1)
-                .with_hint("Add the column, then create a unique index on it.");
-        }
-      }
+      sql::ColumnInfo col = column_of_def(cd, [](const PgQuery__Constraint* c, sql::ColumnInfo&) {
+        throw SqlError(sqlstate::kFeatureNotSupported,
+                       "ALTER TABLE ... ADD COLUMN with a PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY constraint is not supported",
+                       c->location + 1)
+            .with_hint("Add the column, then create a unique index on it.");
+      });
       next.columns.push_back(std::move(col));
       sources.push_back({-1, next.columns.size() - 1});
       changed = true;

@@ -3,7 +3,38 @@
 
 namespace freshet::server {
 
-// The text of a DEFAULT expression: deparsed, so that it is stored in canonical SQL.
+sql::ColumnInfo Executor::column_of_def(const PgQuery__ColumnDef* cd,
+                                        const std::function<void(const PgQuery__Constraint*, sql::ColumnInfo&)>& other) {
+  sql::Binder binder(*catalog_, param_types_);
+  sql::ColumnInfo col;
+  col.name = cd->colname;
+  col.type = binder.bind_type(cd->type_name);
+  if (col.type.id == TypeId::kRecord || col.type.id == TypeId::kUnknown)
+    throw SqlError(sqlstate::kDatatypeMismatch, "column \"" + col.name + "\" has pseudo-type " + type_name(col.type));
+  // A list column (Materialize's `l int list`) is stored in the catalog as its non-list
+  // element type and depth (server/persist.cpp) and its values as their canonical text.
+  col.nullable = !cd->is_not_null;
+  for (size_t k = 0; k < cd->n_constraints; ++k) {
+    const auto* c = cd->constraints[k]->constraint;
+    switch (c->contype) {
+      case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: col.nullable = false; break;
+      case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: col.nullable = true; break;
+      case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
+        // The text of a DEFAULT expression: deparsed, so that it is stored in canonical SQL.
+        col.default_sql = sql::deparse_expr(c->raw_expr);
+        // Validate now: the default must bind and cast to the column type.
+        sql::Scope empty;
+        HExpr e = binder.bind_expr_in_scope(c->raw_expr, empty, "DEFAULT expressions");
+        binder.coerce(std::move(e), col.type, CastContext::kAssignment, 0, "column \"" + col.name + "\"");
+        break;
+      }
+      default:
+        other(c, col);
+    }
+  }
+  return col;
+}
+
 std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt* s) {
   DdlLock lock(cs_);
   std::string schema = target_schema(s->relation);
@@ -22,31 +53,11 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
     const auto* el = s->table_elts[i];
     if (el->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
       const auto* cd = el->column_def;
-      sql::Binder binder(*catalog_, param_types_);
-      sql::ColumnInfo col;
-      col.name = cd->colname;
       for (const auto& existing : obj.columns)
-        if (existing.name == col.name)
-          throw SqlError(sqlstate::kDuplicateColumn, "column \"" + col.name + "\" specified more than once", cd->location + 1);
-      col.type = binder.bind_type(cd->type_name);
-      if (col.type.id == TypeId::kRecord || col.type.id == TypeId::kUnknown)
-        throw SqlError(sqlstate::kDatatypeMismatch, "column \"" + col.name + "\" has pseudo-type " + type_name(col.type));
-      // A list column (Materialize's `l int list`) is stored in the catalog as its non-list
-      // element type and depth (server/persist.cpp) and its values as their canonical text.
-      col.nullable = !cd->is_not_null;
-      for (size_t k = 0; k < cd->n_constraints; ++k) {
-        const auto* c = cd->constraints[k]->constraint;
+        if (existing.name == cd->colname)
+          throw SqlError(sqlstate::kDuplicateColumn, "column \"" + std::string(cd->colname) + "\" specified more than once", cd->location + 1);
+      sql::ColumnInfo col = column_of_def(cd, [&](const PgQuery__Constraint* c, sql::ColumnInfo& col) {
         switch (c->contype) {
-          case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: col.nullable = false; break;
-          case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: col.nullable = true; break;
-          case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
-            col.default_sql = sql::deparse_expr(c->raw_expr);
-            // Validate now: the default must bind and cast to the column type.
-            sql::Scope empty;
-            HExpr e = binder.bind_expr_in_scope(c->raw_expr, empty, "DEFAULT expressions");
-            binder.coerce(std::move(e), col.type, CastContext::kAssignment, 0, "column \"" + col.name + "\"");
-            break;
-          }
           case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
             pk_names.push_back(col.name);
             col.nullable = false;
@@ -60,7 +71,7 @@ std::unique_ptr<Execution> Executor::run_create_table(const PgQuery__CreateStmt*
           default:
             break;
         }
-      }
+      });
       obj.columns.push_back(std::move(col));
     } else if (el->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
       const auto* c = el->constraint;

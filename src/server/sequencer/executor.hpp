@@ -305,6 +305,10 @@ class Executor {
   HRelPtr target_rows(const ObjectInfo& t, const PgQuery__RangeVar* rv, const PgQuery__Node* where, sql::Binder& binder,
                       sql::Scope& scope);
   std::unique_ptr<Execution> run_create_table(const PgQuery__CreateStmt* s);
+  // A column definition of CREATE TABLE or ALTER TABLE ... ADD COLUMN: name, type, NULL / NOT
+  // NULL, DEFAULT (bound and checked now); `other` gets every other constraint.
+  sql::ColumnInfo column_of_def(const PgQuery__ColumnDef* cd,
+                                const std::function<void(const PgQuery__Constraint*, sql::ColumnInfo&)>& other);
   std::unique_ptr<Execution> run_create_table_as(const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> run_create_view(const PgQuery__ViewStmt* s);
   std::unique_ptr<Execution> run_create_index(const PgQuery__IndexStmt* s);
