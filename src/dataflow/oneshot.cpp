@@ -717,6 +717,10 @@ bool star_key(const std::vector<ScalarExpr>& key, std::span<const Datum> row, Ev
 }
 
 // Computes a scan aggregate's rows: one batch per part of the fact scan.
+// A retraction in what a scan aggregate reads (a transaction block's own deletes of the rows it
+// reads): the query runs again without scan aggregates (run_oneshot).
+struct ScanAggregateRetraction {};
+
 std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn& snapshot, EvalContext& ctx,
                                       const StepLimits& limits, const PartitionFn& partition, size_t shards,
                                       StepContext& check, std::vector<PartitionedSnapshot>& keep) {
@@ -742,7 +746,7 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
     std::vector<std::optional<int64_t>> ints(int_keys ? tab->rows.size() : 0);
     for (uint32_t i = 0; i < tab->rows.size(); ++i) {
       const Row& r = tab->rows[i].first;
-      if (tab->rows[i].second <= 0) throw SqlError(sqlstate::kInternalError, "a scan aggregate read a retraction");
+      if (tab->rows[i].second <= 0) throw ScanAggregateRetraction{};
       const size_t at = tab->datums.size();
       r.ref().unpack_into(tab->datums);
       FRESHET_ASSERT(tab->datums.size() == at + tab->arity);
@@ -851,7 +855,7 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
         check.check_memory(total_bytes.fetch_add(now - held) + now - held);
         held = now;
       }
-      if (diff <= 0) throw SqlError(sqlstate::kInternalError, "a scan aggregate read a retraction");
+      if (diff <= 0) throw ScanAggregateRetraction{};
       std::span<const Datum> r;
       if (!reader.read(row, r)) return;
       if (!consolidating) {
@@ -914,8 +918,23 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
   return run_oneshot(plan, snapshot, ctx, limits);
 }
 
+namespace {
+std::vector<std::pair<Row, int64_t>> run_oneshot_with(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
+                                                      const StepLimits& limits, const PartitionFn& partition, bool scan_aggregates);
+}  // namespace
+
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
                                                  const StepLimits& limits, const PartitionFn& partition) {
+  try {
+    return run_oneshot_with(plan, snapshot, ctx, limits, partition, true);
+  } catch (const ScanAggregateRetraction&) {
+    return run_oneshot_with(plan, snapshot, ctx, limits, partition, false);
+  }
+}
+
+namespace {
+std::vector<std::pair<Row, int64_t>> run_oneshot_with(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
+                                                      const StepLimits& limits, const PartitionFn& partition, bool scan_aggregates) {
   RenderOptions opts;
   opts.keep_state = false;
   opts.limits = limits;
@@ -926,7 +945,7 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
   project_reduce_inputs(projected);
   project_join_inputs(projected);
   std::vector<ScanAggregate> scan_aggs;
-  plan_scan_aggregates(projected, scan_aggs);
+  if (scan_aggregates) plan_scan_aggregates(projected, scan_aggs);
   RenderedDataflow r = render(projected, opts);
   FRESHET_ASSERT(r.sources.empty());  // every Get is a scan
   // The query runs at its read timestamp: mz_now() is ctx.logical_time_ms.
@@ -1012,5 +1031,6 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
   consolidate(result);
   return result;
 }
+}  // namespace
 
 }  // namespace freshet::dataflow

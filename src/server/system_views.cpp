@@ -269,7 +269,8 @@ std::string deparse_default(const std::string& sql, Type t) {
 // pg_attribute.atttypmod: PostgreSQL counts the 4-byte varlena header in varchar/bpchar and
 // numeric typmods; our Type::typmod does not.
 int64_t pg_typmod(const Type& t) {
-  if (t.typmod < 0) return -1;
+  // A list's typmod names its element type inside Freshet; the catalog shows it as text.
+  if (t.typmod < 0 || t.id == TypeId::kList) return -1;
   switch (t.id) {
     case TypeId::kVarchar:
     case TypeId::kBpchar:
