@@ -394,9 +394,10 @@ TEST_F(OneshotTest, StarJoinAggregates) {
   // A class with a constant is left to the join operators (same answer).
   RelExpr jc = join({get(1, 2), get(2, 2)}, {{col(0), col(2), lit(1)}});
   EXPECT_EQ(run(reduce(jc, {}, {agg(AggKind::kCountStar, {}, int8())})), (Strings{"3 x1"}));
-  // A snapshot with a retraction is refused, never answered wrongly.
-  tables[4] = {{ints({1, 1}), 1}, {ints({1, 1}), -1}};
-  EXPECT_THROW(run(reduce(get(4, 2), {col(0)}, {agg(AggKind::kCountStar, {}, int8())})), SqlError);
+  // A snapshot with a retraction (a transaction block's own delete) is answered without the
+  // scan aggregate, never wrongly.
+  tables[4] = {{ints({1, 1}), 1}, {ints({1, 1}), -1}, {ints({1, 2}), 1}};
+  EXPECT_EQ(run(reduce(get(4, 2), {col(0)}, {agg(AggKind::kCountStar, {}, int8())})), (Strings{"1,1 x1"}));
 }
 
 // A cancel while a star join multiplies rows (every fact row matches every row of the other
