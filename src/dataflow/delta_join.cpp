@@ -7,6 +7,7 @@
 #include "common/row_prefix.hpp"
 #include "dataflow/columns_needed.hpp"
 #include "dataflow/eval.hpp"
+#include "dataflow/operators.hpp"
 
 namespace freshet::dataflow {
 
@@ -62,26 +63,8 @@ std::vector<KeyedUpdate> key_updates(StepContext& ctx, Batch& batch, const std::
     if (u.diff == 0) continue;
     KeyedUpdate ku;
     if (!key.empty()) {
-      kbytes.clear();
-      row.clear();
-      unpack_prefix_into(u.row, row, prefix);
-      k.clear();
-      bool null_key = false;
-      for (const ScalarExpr& e : key) {
-        Datum d = eval(e, row, ctx.eval);
-        if (d.is_null()) {
-          null_key = true;
-          break;
-        }
-        k.push_back(d);
-      }
-      if (null_key) {
-        ctx.eval.arena->reset();
-        continue;
-      }
-      append_canonical_key(k, kbytes);
+      if (!join_key_bytes(u.row, key, prefix, ctx.eval, row, k, kbytes)) continue;
       ku.key = keys.copy(kbytes);
-      ctx.eval.arena->reset();
     }
     ku.row = u.row;
     ku.diff = u.diff;

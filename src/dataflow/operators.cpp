@@ -236,26 +236,8 @@ class JoinOp final : public Operator {
       if (u.diff == 0) continue;
       KeyedUpdate ku;
       if (!key.empty()) {
-        kbytes_.clear();
-        row.clear();
-        unpack_prefix_into(u.row, row, prefix);
-        k.clear();
-        bool null_key = false;
-        for (const ScalarExpr& e : key) {
-          Datum d = eval(e, row, ctx.eval);
-          if (d.is_null()) {
-            null_key = true;
-            break;
-          }
-          k.push_back(d);
-        }
-        if (null_key) {
-          ctx.eval.arena->reset();
-          continue;
-        }
-        append_canonical_key(k, kbytes_);
+        if (!join_key_bytes(u.row, key, prefix, ctx.eval, row, k, kbytes_)) continue;
         ku.key = keys_.copy(kbytes_);
-        ctx.eval.arena->reset();
       }
       ku.row = u.row;  // borrows the input batch, which outlives the step
       ku.diff = u.diff;
@@ -1475,6 +1457,25 @@ std::unique_ptr<RowAggregator> make_row_aggregator(ReduceSpec spec) {
   auto op = std::make_unique<ReduceOp>(std::move(spec));
   op->use_direct_keys();
   return op;
+}
+
+bool join_key_bytes(RowRef row, const std::vector<ScalarExpr>& key, size_t prefix, EvalContext& ev,
+                    std::vector<Datum>& cols, std::vector<Datum>& k, std::string& kbytes) {
+  kbytes.clear();
+  cols.clear();
+  unpack_prefix_into(row, cols, prefix);
+  k.clear();
+  for (const ScalarExpr& e : key) {
+    Datum d = eval(e, cols, ev);
+    if (d.is_null()) {
+      ev.arena->reset();
+      return false;
+    }
+    k.push_back(d);
+  }
+  append_canonical_key(k, kbytes);
+  ev.arena->reset();
+  return true;
 }
 
 bool partial_aggregate_ok(const AggregateExpr& a, bool append_only) {

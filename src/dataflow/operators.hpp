@@ -104,6 +104,12 @@ std::unique_ptr<Operator> make_reduce(ReduceSpec spec);
 // with an ORDER BY inside.
 bool partial_aggregate_ok(const AggregateExpr& a, bool append_only);
 
+// The canonical bytes of a row's join key (append_canonical_key of `key` evaluated over the
+// row's first `prefix` columns), in kbytes; false when a key value is NULL (the row joins
+// nothing). cols and k are scratch; the evaluation arena is reset. Joins and delta joins.
+bool join_key_bytes(RowRef row, const std::vector<ScalarExpr>& key, size_t prefix, EvalContext& ev,
+                    std::vector<Datum>& cols, std::vector<Datum>& k, std::string& kbytes);
+
 struct TopKSpec {
   std::vector<uint32_t> group_columns;
   std::vector<SortKey> order_by;
