@@ -27,12 +27,18 @@ struct History {
   // kept), or the newest change dropped from the window.
   uint64_t since = 0;
   std::deque<std::pair<uint64_t, RowDiffs>> changes;  // ascending time
+  // Bytes of the kept rows (and 16 per change); past kMaxBytes the oldest changes go, as if
+  // the window were shorter (since advances: reads that far back get 22023), so a busy
+  // collection with a long window cannot take the server's memory.
+  uint64_t bytes = 0;
+  static constexpr uint64_t kMaxBytes = uint64_t{1} << 30;
 
   // Sets the window at time now (a new window keeps nothing before now).
   void set_window(uint64_t ms, uint64_t now) {
     if (ms == window_ms) return;
     if (window_ms == 0 || ms == 0) {
       changes.clear();
+      bytes = 0;
       since = now;
     }
     window_ms = ms;
@@ -48,6 +54,7 @@ struct History {
     } else {
       changes.emplace_back(t, diffs);
     }
+    for (const auto& [row, diff] : diffs) bytes += row.size_bytes() + 16;
     trim(now);
   }
   // Every change after t, negated: added to the current state, the state at t.
@@ -63,14 +70,16 @@ struct History {
   // Forgets everything (the collection's rows changed shape: ALTER TABLE).
   void reset(uint64_t now) {
     changes.clear();
+    bytes = 0;
     since = now;
   }
 
  private:
   void trim(uint64_t now) {
     const uint64_t keep_after = now > window_ms ? now - window_ms : 0;
-    while (!changes.empty() && changes.front().first <= keep_after) {
+    while (!changes.empty() && (changes.front().first <= keep_after || bytes > kMaxBytes)) {
       since = std::max(since, changes.front().first);
+      for (const auto& [row, diff] : changes.front().second) bytes -= row.size_bytes() + 16;
       changes.pop_front();
     }
   }
