@@ -138,7 +138,8 @@ for ph in "${phases[@]}"; do
          for f in test/sql/materialize_dialect/*.slt; do
            [[ "${E2E_TARGET:-freshet}" == postgres && ( "$f" == */lists.slt || "$f" == */unsigned_int.slt || "$f" == */mz_timestamp.slt ) ]] || mz_files+=("$f")
          done
-         run_slt mzdialect --dialect materialize "${mz_files[@]}" ;;
+         # On a server that follows Materialize's conventions (freshet serve --sql-dialect).
+         FRESHET_EXTRA_ARGS="${FRESHET_EXTRA_ARGS:-} --sql-dialect materialize" run_slt mzdialect --dialect materialize "${mz_files[@]}" ;;
     e2e) run_e2e ;;
     slow) # SQLite's evidence files: PostgreSQL 15 itself passes only 275 of 324 (SQLite-only
           # behaviour), so this phase passes when Freshet does at least as well.

@@ -25,6 +25,7 @@
 #include "common/error.hpp"
 #include "console/assets.hpp"
 #include "common/format.hpp"
+#include "common/sql_dialect.hpp"
 #include "server/session.hpp"
 #include "server/kafka_backend.hpp"
 #include "kafka/kafka_server.hpp"
@@ -71,6 +72,9 @@ constexpr const char* kServeUsage =
     "  --max-connections N         PostgreSQL connections served at once (default: 1000)\n"
     "  --workers N                 shards of every dataflow, run in parallel on N threads\n"
     "                              (default: the number of cores)\n"
+    "  --sql-dialect NAME          postgres (default) or materialize: whose conventions of\n"
+    "                              output and arithmetic the server follows where the two differ\n"
+    "                              (jsonb and interval text, numeric digits; src/common/README.md)\n"
     "  --dataflow-memory-budget-mb N  memory one maintained dataflow (index, materialized view,\n"
     "                              SUBSCRIBE, sink) may hold; past it the dataflow is stopped\n"
     "                              (53200); 0: no budget (default: half of the machine's memory)\n"
@@ -479,6 +483,10 @@ int run_serve(int argc, char** argv, int first) {
         throw UsageError{"--workers " + v + ": expected a number from 1 to 256"};
       }
       workers = n;
+    } else if (args.flag("--sql-dialect")) {
+      std::optional<freshet::SqlDialect> d = freshet::parse_sql_dialect(args.value());
+      if (!d) throw UsageError{"--sql-dialect " + args.value() + ": expected postgres or materialize"};
+      freshet::set_sql_dialect(*d);
     } else if (args.flag("--dataflow-memory-budget-mb")) {
       uint64_t n = 0;
       const std::string& v = args.value();

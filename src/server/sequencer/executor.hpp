@@ -5,6 +5,7 @@
 #include "server/session.hpp"
 #include "server/as_of.hpp"
 #include "server/subscribe_output.hpp"
+#include "common/sql_dialect.hpp"
 
 #include <unistd.h>
 #include <algorithm>
@@ -124,6 +125,8 @@ inline constexpr Setting kDefaultSettings[] = {
     {"cluster", "default", false},
     // Freshet's own: the memory budget of one query (MB); its default comes from the machine.
     {"query_memory_budget_mb", "", false},
+    // The server's SQL conventions (freshet serve --sql-dialect; common/sql_dialect.hpp).
+    {"sql_dialect", "", false},
 };
 
 // The default memory budget of a query: 1/16 of the machine's memory, between 256 MB and 4 GB.
@@ -135,6 +138,7 @@ inline uint64_t default_query_budget_mb() {
 
 inline std::string setting_default(const Setting& s) {
   if (std::string_view(s.name) == "query_memory_budget_mb") return std::to_string(default_query_budget_mb());
+  if (std::string_view(s.name) == "sql_dialect") return std::string(sql_dialect_name(sql_dialect()));
   return s.value;
 }
 

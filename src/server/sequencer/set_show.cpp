@@ -30,6 +30,9 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
   if (name == "dataflow_memory_budget_mb")
     throw SqlError("55P02", "parameter \"dataflow_memory_budget_mb\" is server-wide and cannot be changed with SET")
         .with_hint("Use ALTER SYSTEM SET dataflow_memory_budget_mb = <MB>.");
+  if (name == "sql_dialect")
+    throw SqlError("55P02", "parameter \"sql_dialect\" is server-wide and cannot be changed with SET")
+        .with_hint("Start the server with freshet serve --sql-dialect postgres|materialize.");
   if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI) {
     // SET TRANSACTION { ISOLATION LEVEL ... | READ ONLY | READ WRITE }: the open block's (no
     // effect outside one). SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY: the default.
