@@ -203,6 +203,7 @@ std::unique_ptr<Execution> Executor::run(const sql::Plan& plan, const PgQuery__N
   if (st_.txn == TransactionStatus::kFailed && !sql::runs_in_failed_block(plan))
     throw SqlError(sqlstate::kInFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block");
   refuse_write_if_read_only(write_command_name(stmt));
+  mz_check_block_statement(plan, stmt);
   if (st_.txn == TransactionStatus::kInBlock && takes_snapshot(stmt)) st_.txn_queried = true;
   if (sql::changes_catalog(plan)) begin_block_ddl();  // in a block: the block's own catalog
   if (st_.client) check_statement_privileges(cs_, *catalog_, role_name_, stmt);

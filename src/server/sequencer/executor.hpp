@@ -178,6 +178,11 @@ inline std::string display_name(const std::string& lower) {
 }
 
 
+// What a transaction block has done, for Materialize's rule of what one transaction may
+// combine (its TransactionOps): reads that read no collection (constant), reads, one SUBSCRIBE,
+// writes.
+enum class MzTxnOps : uint8_t { kNone, kConstPeeks, kPeeks, kSubscribe, kWrites };
+
 struct Session::State {
   SessionOptions options;
   std::map<std::string, std::string> settings;
@@ -201,6 +206,9 @@ struct Session::State {
   // and another isolation level must be set before that. Reset when the block ends.
   std::optional<bool> txn_read_only;
   bool txn_queried = false;
+  // Under --sql-dialect materialize, what the open block has done, for Materialize's rule of
+  // what one transaction may combine (mz_add_txn_ops). Reset when the block ends.
+  MzTxnOps mz_txn_ops = MzTxnOps::kNone;
   // Every read of a block reads at one timestamp (Materialize's model; src/server/README.md
   // "Transaction blocks"): the first read of the block takes `ts` (now_ts) and the version the
   // next table change will take; the tables it reads are kept (`pinned`) for the later reads.
@@ -353,6 +361,12 @@ class Executor {
   void check_isolation_change(std::string_view level);
   void apply_transaction_options(PgQuery__Node* const* options, size_t n);
   void refuse_write_if_read_only(const char* what);
+  // Under --sql-dialect materialize (nothing otherwise), in a transaction block: Materialize's
+  // rules for what a block may hold (transaction.cpp). mz_check_block_statement refuses the
+  // statements Materialize runs only outside blocks; mz_add_txn_ops records a read, SUBSCRIBE
+  // or write and refuses the combinations Materialize refuses.
+  void mz_check_block_statement(const sql::Plan& plan, const PgQuery__Node* stmt);
+  void mz_add_txn_ops(MzTxnOps add);
  public:
   // COMMIT of the open block (nothing when there is none), ROLLBACK of it. In an implicit block
   // the next statements start another one.
@@ -538,6 +552,9 @@ class Executor {
   EvalContext ctx_;
   // SELECT ... AS OF t of a query that reads no collection: mz_now() is t (server/as_of.hpp).
   std::optional<uint64_t> as_of_time_;
+  // The statement is a SELECT ... AS OF [AT LEAST]: it does not take the block's time
+  // (mz_add_txn_ops leaves it out, as Materialize does).
+  bool explicit_time_read_ = false;
   // SELECT ... AS OF a past time: every collection is read from its kept history (RETAIN
   // HISTORY, server/history.hpp) at this time (history_rows).
   std::optional<uint64_t> history_time_;

@@ -148,6 +148,11 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
   std::vector<std::pair<Row, int64_t>> result;
   {
     dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+    if (materialize_dialect() && st_.txn == TransactionStatus::kInBlock && !explicit_time_read_) {
+      std::vector<uint64_t> inputs;
+      collect_inputs(plan, inputs);
+      mz_add_txn_ops(inputs.empty() ? MzTxnOps::kConstPeeks : MzTxnOps::kPeeks);
+    }
     ctx_.logical_time_ms = as_of_time_.value_or(history_time_.value_or(cs_.now_ts));  // AS OF
     if (block_read_at_ts()) ctx_.logical_time_ms = st_.block_reads.ts;  // a block reads at one time
     no_wait_id_ = history_time_ ? 0 : serializable_read_of(plan);

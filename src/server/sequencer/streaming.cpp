@@ -62,6 +62,9 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     }
     if (refused) throw SqlError(sqlstate::kActiveSqlTransaction, std::string(refused) + " cannot run inside a transaction block");
   }
+  // A SUBSCRIBE AS OF a given time does not take the block's time: Materialize leaves it out.
+  if ((st.kind == K::kSubscribe || st.kind == K::kDeclareSubscribe) && !st.as_of && st.as_of_expr.empty())
+    mz_add_txn_ops(MzTxnOps::kSubscribe);
   switch (st.kind) {
     case K::kSubscribe:
       return subscribe(st);
@@ -214,6 +217,11 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     case K::kSelectAsOf: {
       // server/as_of.hpp: constant queries at any time, others at the present or later.
       check_as_of_query(st.query);
+      explicit_time_read_ = true;
+      struct ResetExplicit {
+        bool& v;
+        ~ResetExplicit() { v = false; }
+      } reset_explicit{explicit_time_read_};
       uint64_t t = 0;
       bool constant = false;
       {

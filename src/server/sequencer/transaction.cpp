@@ -93,8 +93,96 @@ void Executor::apply_transaction_options(PgQuery__Node* const* options, size_t n
 }
 
 void Executor::refuse_write_if_read_only(const char* what) {
-  if (what && txn_read_only())
+  if (what && txn_read_only()) {
+    if (materialize_dialect()) throw SqlError(sqlstate::kReadOnlySqlTransaction, "transaction in read-only mode");
     throw SqlError(sqlstate::kReadOnlySqlTransaction, std::string("cannot execute ") + what + " in a read-only transaction");
+  }
+}
+
+namespace {
+// An INSERT source Materialize runs in a block: VALUES of expressions that read no relation
+// (literals, parameters, casts, operators and function calls over them; no subquery).
+bool constant_item(const PgQuery__Node* n, int depth = 0) {
+  if (!n || depth > 64) return false;
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_A_CONST:
+    case PG_QUERY__NODE__NODE_PARAM_REF:
+    case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
+    case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+      return true;
+    case PG_QUERY__NODE__NODE_TYPE_CAST:
+      return constant_item(n->type_cast->arg, depth + 1);
+    case PG_QUERY__NODE__NODE_A_EXPR:
+      return (!n->a_expr->lexpr || constant_item(n->a_expr->lexpr, depth + 1)) &&
+             (!n->a_expr->rexpr || constant_item(n->a_expr->rexpr, depth + 1));
+    case PG_QUERY__NODE__NODE_FUNC_CALL:
+      for (size_t i = 0; i < n->func_call->n_args; ++i)
+        if (!constant_item(n->func_call->args[i], depth + 1)) return false;
+      return !n->func_call->agg_filter && !n->func_call->over;
+    default:
+      return false;
+  }
+}
+bool constant_insert(const PgQuery__InsertStmt* s) {
+  if (s->n_returning_list != 0 || s->on_conflict_clause || s->with_clause || !s->select_stmt) return false;
+  const PgQuery__SelectStmt* sel = s->select_stmt->select_stmt;
+  if (!sel || sel->n_values_lists == 0 || sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE || sel->with_clause) return false;
+  for (size_t r = 0; r < sel->n_values_lists; ++r) {
+    const auto* l = sel->values_lists[r]->list;
+    for (size_t k = 0; k < l->n_items; ++k)
+      if (!constant_item(l->items[k])) return false;
+  }
+  return true;
+}
+}  // namespace
+
+// Materialize runs these only outside a transaction block (or, in an explicit block, an INSERT
+// of constant rows): an INSERT that reads relations or returns rows, UPDATE, DELETE, and in a
+// multi-statement query's implicit block any statement that changes the catalog. (Freshet's
+// own rules, PostgreSQL's, allow them all; src/common/README.md "SQL dialect".)
+void Executor::mz_check_block_statement(const sql::Plan& plan, const PgQuery__Node* stmt) {
+  if (!materialize_dialect() || st_.txn != TransactionStatus::kInBlock) return;
+  auto refuse = [&] {
+    std::string text = st_.statement_text;
+    while (!text.empty() && (text.back() == ';' || std::isspace(static_cast<unsigned char>(text.back())))) text.pop_back();
+    throw SqlError(sqlstate::kActiveSqlTransaction, text + " cannot be run inside a transaction block");
+  };
+  if (std::holds_alternative<sql::InsertPlan>(plan)) {
+    if (!constant_insert(stmt->insert_stmt)) refuse();
+    mz_add_txn_ops(MzTxnOps::kWrites);
+  } else if (std::holds_alternative<sql::UpdatePlan>(plan) || std::holds_alternative<sql::DeletePlan>(plan)) {
+    refuse();
+  } else if (st_.implicit && sql::changes_catalog(plan) && !std::holds_alternative<sql::RenamePlan>(plan)) {
+    refuse();
+  }
+}
+
+// Materialize's TransactionOps::add_ops: reads combine with reads, writes with writes; reads
+// that read no collection combine with either; a SUBSCRIBE is alone.
+void Executor::mz_add_txn_ops(MzTxnOps add) {
+  if (!materialize_dialect() || st_.txn != TransactionStatus::kInBlock) return;
+  MzTxnOps& ops = st_.mz_txn_ops;
+  auto read_only = [] {
+    return SqlError(sqlstate::kReadOnlySqlTransaction, "transaction in read-only mode")
+        .with_detail("SELECT queries cannot be combined with other query types, including SUBSCRIBE.");
+  };
+  switch (ops) {
+    case MzTxnOps::kNone:
+      ops = add;
+      return;
+    case MzTxnOps::kConstPeeks:
+      if (add == MzTxnOps::kSubscribe) throw read_only();
+      if (add != MzTxnOps::kConstPeeks) ops = add;
+      return;
+    case MzTxnOps::kPeeks:
+      if (add == MzTxnOps::kPeeks || add == MzTxnOps::kConstPeeks) return;
+      throw read_only();
+    case MzTxnOps::kSubscribe:
+      throw SqlError(sqlstate::kInvalidTransactionState, "SUBSCRIBE in transactions must be the only read statement");
+    case MzTxnOps::kWrites:
+      if (add == MzTxnOps::kWrites || add == MzTxnOps::kConstPeeks) return;
+      throw SqlError(sqlstate::kInvalidTransactionState, "transaction in write-only mode");
+  }
 }
 
 // The block's settings undone (ROLLBACK) or its SET LOCALs given back (COMMIT); reported
@@ -123,6 +211,7 @@ void Executor::rollback_block() {
   end_block_settings(false);
   st_.txn_read_only.reset();
   st_.txn_queried = false;
+  st_.mz_txn_ops = MzTxnOps::kNone;
   st_.block_reads = {};
   st_.cursors.end_transaction(false);
   st_.pending.clear();
@@ -146,6 +235,7 @@ void Executor::commit_open_block() {
 void Executor::commit_open_block_writes() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
+  st_.mz_txn_ops = MzTxnOps::kNone;
   st_.block_reads = {};
   st_.cursors.end_transaction(true);
   st_.savepoints.clear();
