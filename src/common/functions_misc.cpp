@@ -304,6 +304,10 @@ Datum j_to_jsonb_text(Args a, EvalContext& ctx) {
 Datum c_version(Args, EvalContext& ctx) {
   return text_result(ctx, "PostgreSQL 15.0 (Freshet 0.1) on x86_64-pc-linux-gnu, compiled by gcc, 64-bit");
 }
+// Materialize's mz_version() / mz_version_num(): the server's version (Freshet's own; the
+// number as Materialize computes it, major * 10000 + minor * 100 + patch).
+Datum c_mz_version(Args, EvalContext& ctx) { return text_result(ctx, "v0.1.0 (Freshet)"); }
+Datum c_mz_version_num(Args, EvalContext&) { return Datum::from_int(100); }
 Datum c_current_database(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_database); }
 Datum c_current_user(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_user); }
 Datum c_session_user(Args, EvalContext& ctx) {
@@ -553,6 +557,8 @@ void register_misc_functions(Registry& r) {
   r.add("to_jsonb", {kText}, kJsonb, &j_to_jsonb_text, 3787).volatility = Volatility::kStable;
 
   r.add("version", {}, kText, &c_version, 89).volatility = Volatility::kStable;
+  r.add("mz_version", {}, kText, &c_mz_version).volatility = Volatility::kStable;
+  r.add("mz_version_num", {}, kInt4T, &c_mz_version_num).volatility = Volatility::kStable;
   r.add("current_database", {}, kName, &c_current_database, 861).volatility = Volatility::kStable;
   for (std::string_view n : {"current_user", "session_user", "user", "current_role"})
     r.add(n, {}, kName, n == "session_user" ? &c_session_user : &c_current_user, n == "current_user" ? 745 : (n == "session_user" ? 746 : 0)).volatility =
