@@ -121,6 +121,34 @@ void check_alter_system(const PgQuery__AlterSystemStmt* a, bool superuser) {
     alter_dataflow_budget(*a->setstmt, superuser);  // maintained.cpp
     return;
   }
+  const PgQuery__VariableSetStmt* set = a->setstmt;
+  const bool reset = set && (set->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET || set->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT);
+  std::string value;
+  if (set && set->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE && set->n_args == 1 && set->args[0]->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+    const auto* c = set->args[0]->a_const;
+    if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) value = std::to_string(c->ival->ival);
+    else if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL) value = c->sval->sval;
+    else if (c->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL) value = c->boolval->boolval ? "true" : "false";
+  }
+  // max_result_size: the largest result of a read (result_size.hpp).
+  if (set && set->name && std::string_view(set->name) == "max_result_size") {
+    if (!superuser) throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to set parameter \"max_result_size\"");
+    if (reset) {
+      g_max_result_size.store(kDefaultMaxResultSize, std::memory_order_relaxed);
+      return;
+    }
+    std::optional<uint64_t> n = parse_byte_size(value);
+    if (!n)
+      throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"max_result_size\": \"" + value + "\"")
+          .with_hint("A size in bytes, with an optional unit: B, kB, MB, GB or TB.");
+    g_max_result_size.store(*n, std::memory_order_relaxed);
+    return;
+  }
+  // enable_compute_peek_response_stash: where Materialize keeps large results meanwhile;
+  // Freshet keeps a result in memory either way, so on, off and RESET all mean that.
+  if (set && set->name && std::string_view(set->name) == "enable_compute_peek_response_stash" &&
+      (reset || value == "true" || value == "false" || value == "on" || value == "off"))
+    return;
   // enable_binary_date_bin: date_bin(stride, source) without an origin (1970-01-01), which
   // Freshet always answers; enable_alter_swap: ALTER SCHEMA ... SWAP WITH; enable_mz_join_core:
   // a choice among Materialize's join implementations, which give the same rows (Freshet has

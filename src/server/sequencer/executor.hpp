@@ -6,6 +6,7 @@
 #include "server/as_of.hpp"
 #include "server/subscribe_output.hpp"
 #include "common/sql_dialect.hpp"
+#include "server/sequencer/result_size.hpp"
 
 #include <unistd.h>
 #include <algorithm>
@@ -127,6 +128,8 @@ inline constexpr Setting kDefaultSettings[] = {
     {"query_memory_budget_mb", "", false},
     // The server's SQL conventions (freshet serve --sql-dialect; common/sql_dialect.hpp).
     {"sql_dialect", "", false},
+    // Materialize's: the largest result a SELECT may return (result_size.hpp).
+    {"max_query_result_size", "1GB", false},
 };
 
 // The default memory budget of a query: 1/16 of the machine's memory, between 256 MB and 4 GB.

@@ -119,11 +119,24 @@ dataflow::PartitionFn Executor::partition_fn() {
   };
 }
 
+namespace {
+// Refuses a result larger than `max` bytes (result_size.hpp).
+void check_result_size(const std::vector<std::pair<Row, int64_t>>& rows, uint64_t max) {
+  uint64_t total = 0;
+  for (const auto& [r, n] : rows) {
+    total += r.size_bytes() + 8;
+    if (total > max) throw SqlError(sqlstate::kOutOfMemory, "result exceeds max size of " + format_byte_size(max));
+  }
+}
+}  // namespace
+
 std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
   dataflow::RelExpr plan = sql::optimize(sql::lower(rel));
   ctx_.logical_time_ms = cs_.now_ts;
   rewrite_point_lookups(plan);
-  return dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
+  auto rows = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
+  check_result_size(rows, g_max_result_size.load(std::memory_order_relaxed));
+  return rows;
 }
 
 std::unique_ptr<Execution> Executor::run_select(const PgQuery__SelectStmt* s) {
@@ -160,6 +173,11 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
       if (!history_time_) rewrite_point_lookups(plan);
       result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
     }
+  }
+  {
+    uint64_t max = g_max_result_size.load(std::memory_order_relaxed);
+    if (auto session_max = parse_byte_size(st_.settings["max_query_result_size"])) max = std::min(max, *session_max);
+    check_result_size(result, max);
   }
   // Finishing: ORDER BY, OFFSET, LIMIT, and the visible columns.
   std::vector<std::pair<std::vector<Datum>, const Row*>> rows;

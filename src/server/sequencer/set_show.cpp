@@ -128,6 +128,9 @@ std::unique_ptr<Execution> Executor::run_set(const PgQuery__VariableSetStmt* s) 
     if (!ms) throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"statement_timeout\": \"" + value + "\"");
     value = std::to_string(*ms);
   }
+  if (name == "max_query_result_size" && !parse_byte_size(value))
+    throw SqlError(sqlstate::kInvalidParameterValue, "invalid value for parameter \"max_query_result_size\": \"" + value + "\"")
+        .with_hint("A size in bytes, with an optional unit: B, kB, MB, GB or TB.");
   if (name == "query_memory_budget_mb") {
     char* end = nullptr;
     unsigned long long mb = std::strtoull(value.c_str(), &end, 10);

@@ -101,8 +101,25 @@ void Executor::refuse_write_if_read_only(const char* what) {
 
 namespace {
 // An INSERT source Materialize runs in a block: VALUES of expressions that read no relation
-// (literals, parameters, casts, operators and function calls over them; no subquery).
-bool constant_item(const PgQuery__Node* n, int depth = 0) {
+// (literals, parameters, casts, operators and function calls over them, subqueries without a
+// FROM clause).
+bool constant_item(const PgQuery__Node* n, int depth = 0);
+bool constant_select(const PgQuery__SelectStmt* s, int depth) {
+  if (!s || depth > 64 || s->n_from_clause != 0 || s->with_clause || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return false;
+  for (size_t i = 0; i < s->n_target_list; ++i)
+    if (s->target_list[i]->node_case != PG_QUERY__NODE__NODE_RES_TARGET || !constant_item(s->target_list[i]->res_target->val, depth + 1))
+      return false;
+  if (s->where_clause && !constant_item(s->where_clause, depth + 1)) return false;
+  if (s->having_clause && !constant_item(s->having_clause, depth + 1)) return false;
+  for (size_t i = 0; i < s->n_sort_clause; ++i)
+    if (s->sort_clause[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY || !constant_item(s->sort_clause[i]->sort_by->node, depth + 1))
+      return false;
+  for (size_t r = 0; r < s->n_values_lists; ++r)
+    for (size_t k = 0; k < s->values_lists[r]->list->n_items; ++k)
+      if (!constant_item(s->values_lists[r]->list->items[k], depth + 1)) return false;
+  return true;
+}
+bool constant_item(const PgQuery__Node* n, int depth) {
   if (!n || depth > 64) return false;
   switch (n->node_case) {
     case PG_QUERY__NODE__NODE_A_CONST:
@@ -115,6 +132,10 @@ bool constant_item(const PgQuery__Node* n, int depth = 0) {
     case PG_QUERY__NODE__NODE_A_EXPR:
       return (!n->a_expr->lexpr || constant_item(n->a_expr->lexpr, depth + 1)) &&
              (!n->a_expr->rexpr || constant_item(n->a_expr->rexpr, depth + 1));
+    case PG_QUERY__NODE__NODE_SUB_LINK:
+      return n->sub_link->subselect && n->sub_link->subselect->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
+             (!n->sub_link->testexpr || constant_item(n->sub_link->testexpr, depth + 1)) &&
+             constant_select(n->sub_link->subselect->select_stmt, depth + 1);
     case PG_QUERY__NODE__NODE_FUNC_CALL:
       for (size_t i = 0; i < n->func_call->n_args; ++i)
         if (!constant_item(n->func_call->args[i], depth + 1)) return false;
