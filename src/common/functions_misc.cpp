@@ -1,6 +1,7 @@
 // uuid, jsonb and the catalog-free pg_catalog functions that psql and drivers call.
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include <openssl/evp.h>
@@ -308,6 +309,11 @@ Datum c_version(Args, EvalContext& ctx) {
 // number as Materialize computes it, major * 10000 + minor * 100 + patch).
 Datum c_mz_version(Args, EvalContext& ctx) { return text_result(ctx, "v0.1.0 (Freshet)"); }
 Datum c_mz_version_num(Args, EvalContext&) { return Datum::from_int(100); }
+// pg_postmaster_start_time(): when this server process started (its static initialisation).
+const int64_t g_process_start_us =
+    std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count() -
+    kUnixToPgEpochMicros;
+Datum c_postmaster_start_time(Args, EvalContext&) { return Datum::from_timestamp(g_process_start_us); }
 Datum c_current_database(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_database); }
 Datum c_current_user(Args, EvalContext& ctx) { return text_result(ctx, ctx.current_user); }
 Datum c_session_user(Args, EvalContext& ctx) {
@@ -559,6 +565,7 @@ void register_misc_functions(Registry& r) {
   r.add("version", {}, kText, &c_version, 89).volatility = Volatility::kStable;
   r.add("mz_version", {}, kText, &c_mz_version).volatility = Volatility::kStable;
   r.add("mz_version_num", {}, kInt4T, &c_mz_version_num).volatility = Volatility::kStable;
+  r.add("pg_postmaster_start_time", {}, Type(TypeId::kTimestampTz), &c_postmaster_start_time, 2560).volatility = Volatility::kStable;
   r.add("current_database", {}, kName, &c_current_database, 861).volatility = Volatility::kStable;
   for (std::string_view n : {"current_user", "session_user", "user", "current_role"})
     r.add(n, {}, kName, n == "session_user" ? &c_session_user : &c_current_user, n == "current_user" ? 745 : (n == "session_user" ? 746 : 0)).volatility =

@@ -251,6 +251,13 @@ std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
         }
       continue;
     }
+    // current_timestamp(): Materialize calls it like a function; PostgreSQL's grammar takes
+    // current_timestamp or current_timestamp(precision) only.
+    if (word_at(t, i, "current_timestamp") && punct_at(t, i + 1, '(') && punct_at(t, i + 2, ')') && (i == 0 || !other_at(t, i - 1, '.'))) {
+      edits.push_back({t[i + 1].begin, t[i + 2].end, ""});
+      i += 2;
+      continue;
+    }
     // QUALIFY cond, up to the clause that follows at the same depth.
     if (word_at(t, i, "qualify") && i + 1 < t.size()) {
       int depth = 0;
