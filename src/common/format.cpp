@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/numeric.hpp"
 #include "common/range.hpp"
+#include "common/sql_dialect.hpp"
 
 // PostgreSQL's type input and output functions (src/backend/utils/adt/*.c), for the subset of
 // syntax that clients and tests use. Where PostgreSQL accepts far more (every DateStyle, named
@@ -274,6 +275,7 @@ struct DateTimeParts {
   int year = 2000, month = 1, day = 1;
   int hour = 0, minute = 0, second = 0;
   int64_t micros = 0;       // fraction of the second, rounded to microseconds
+  int64_t micros_trunc = 0; // the same truncated (Materialize's time input)
   int tz_offset_secs = 0;   // east of UTC
   std::string tz_name;      // a zone name or abbreviation whose offset depends on the date
   enum class Special { kNone, kInfinity, kNegInfinity, kEpoch, kNow, kToday, kTomorrow, kYesterday, kAllballs };
@@ -462,6 +464,7 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
           ++n;
         }
         p.micros = (frac + 5) / 10;  // round to microseconds
+        p.micros_trunc = frac / 10;
       }
     }
     p.hour = h, p.minute = m, p.second = sec;
@@ -919,6 +922,23 @@ class JsonParser {
     }
     if (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.')) bad();
     std::string_view raw = s_.substr(start, i_ - start);
+    if (materialize_dialect()) {
+      // Materialize keeps a jsonb number as a numeric datum, which its row encoding reduces
+      // (repr/src/row.rs: `cx_datum().reduce`), printed in standard notation; a number that
+      // is not a numeric of at most 39 digits is an input error (strconv::parse_numeric).
+      try {
+        return numeric_to_string(numeric_normalize(numeric_parse(raw)));
+      } catch (const SqlError&) {
+        // serde_json's position suffix: the line and column of the number's last character.
+        size_t line_start = s_.rfind('\n', start);
+        line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+        size_t line = 1 + static_cast<size_t>(std::count(s_.begin(), s_.begin() + static_cast<std::ptrdiff_t>(start), '\n'));
+        throw SqlError(sqlstate::kInvalidTextRepresentation,
+                       "invalid input syntax for type jsonb: \"" + std::string(raw) +
+                           "\" is out of range for type numeric: exceeds maximum precision 39 at line " +
+                           std::to_string(line) + " column " + std::to_string(i_ - line_start));
+      }
+    }
     try {
       return numeric_to_string(numeric_parse(raw));
     } catch (const SqlError&) {
@@ -1011,10 +1031,7 @@ class JsonParser {
   static void canonicalize_object(JsonValue& v) {
     auto& o = v.object;
     // Last duplicate wins: stable sort by key, then keep the last of each run.
-    std::stable_sort(o.begin(), o.end(), [](const auto& a, const auto& b) {
-      if (a.first.size() != b.first.size()) return a.first.size() < b.first.size();
-      return a.first < b.first;
-    });
+    std::stable_sort(o.begin(), o.end(), [](const auto& a, const auto& b) { return json_key_less(a.first, b.first); });
     std::vector<std::pair<std::string, JsonValue>> out;
     out.reserve(o.size());
     for (size_t k = 0; k < o.size(); ++k) {
@@ -1893,6 +1910,11 @@ std::string list_literal(std::span<const Datum> elems, Type list) {
 
 JsonValue json_parse(std::string_view text) { return JsonParser(text).parse_document(); }
 
+bool json_key_less(std::string_view a, std::string_view b) {
+  if (!materialize_dialect() && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
 void json_quote(std::string_view s, std::string& out) {
   out.push_back('"');
   for (char c : s) {
@@ -1917,7 +1939,8 @@ void json_quote(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
-void json_write(const JsonValue& v, std::string& out) {
+namespace {
+void json_write_impl(const JsonValue& v, std::string_view comma, std::string_view colon, std::string& out) {
   switch (v.kind) {
     case JsonValue::Kind::kNull:
       out += "null";
@@ -1934,22 +1957,28 @@ void json_write(const JsonValue& v, std::string& out) {
     case JsonValue::Kind::kArray:
       out.push_back('[');
       for (size_t k = 0; k < v.array.size(); ++k) {
-        if (k > 0) out += ", ";
-        json_write(v.array[k], out);
+        if (k > 0) out += comma;
+        json_write_impl(v.array[k], comma, colon, out);
       }
       out.push_back(']');
       break;
     case JsonValue::Kind::kObject:
       out.push_back('{');
       for (size_t k = 0; k < v.object.size(); ++k) {
-        if (k > 0) out += ", ";
+        if (k > 0) out += comma;
         json_quote(v.object[k].first, out);
-        out += ": ";
-        json_write(v.object[k].second, out);
+        out += colon;
+        json_write_impl(v.object[k].second, comma, colon, out);
       }
       out.push_back('}');
       break;
   }
+}
+}  // namespace
+
+void json_write(const JsonValue& v, std::string& out) {
+  if (materialize_dialect()) json_write_impl(v, ",", ":", out);
+  else json_write_impl(v, ", ", ": ", out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2141,7 +2170,10 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
         return Datum::from_time(n - floor_div(n, kMicrosPerDay) * kMicrosPerDay);
       }
       if (!p.has_time) bad_input("time", text, sqlstate::kInvalidDatetimeFormat);
-      int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
+      // Materialize keeps a time's nanoseconds and prints microseconds, truncating
+      // (repr/src/strconv.rs parse_time, format_time): '9::59.999999999' is 09:00:59.999999.
+      int64_t frac = materialize_dialect() ? p.micros_trunc : p.micros;
+      int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + frac;
       // time_in: nothing after 24:00:00 ('23:59:60.5' is out of range, '23:59:60' is 24:00:00).
       if (us > kMicrosPerDay)
         throw SqlError(sqlstate::kDatetimeFieldOverflow,

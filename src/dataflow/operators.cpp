@@ -15,6 +15,7 @@
 #include "common/row_prefix.hpp"
 #include "dataflow/columns_needed.hpp"
 #include "common/format.hpp"
+#include "common/sql_dialect.hpp"
 #include "common/numeric.hpp"
 #include "common/unsigned_int.hpp"
 #include "dataflow/arrangement.hpp"
@@ -791,7 +792,8 @@ class ReduceOp final : public Operator, public RowAggregator {
       case AggKind::kArrayAgg:
       case AggKind::kJsonbAgg:
       case AggKind::kJsonbObjectAgg: {
-        if (a.kind == AggKind::kJsonbObjectAgg && v.is_null())
+        // Materialize skips a NULL key (expr/src/relation/func.rs dict_agg); PostgreSQL refuses it.
+        if (a.kind == AggKind::kJsonbObjectAgg && v.is_null() && !materialize_dialect())
           throw SqlError(sqlstate::kInvalidParameterValue, "field name must not be null");
         std::vector<Datum> parts(order_vals.begin(), order_vals.end());
         parts.push_back(v);
@@ -1099,6 +1101,7 @@ class ReduceOp final : public Operator, public RowAggregator {
               doc.array.push_back(v.is_null() ? JsonValue() : json_parse(v.as_string()));
               continue;
             }
+            if (v.is_null()) continue;  // a NULL key (materialize dialect): skipped
             Datum val = r.get(at + 1);
             JsonValue jv = val.is_null() ? JsonValue() : json_parse(val.as_string());
             std::string key(v.as_string());
@@ -1113,11 +1116,9 @@ class ReduceOp final : public Operator, public RowAggregator {
           }
         }
         if (!any) return Datum::null();
-        // jsonb's key order: shorter keys first, then bytewise.
-        std::stable_sort(doc.object.begin(), doc.object.end(), [](const auto& x, const auto& y) {
-          if (x.first.size() != y.first.size()) return x.first.size() < y.first.size();
-          return x.first < y.first;
-        });
+        // jsonb's key order (json_key_less).
+        std::stable_sort(doc.object.begin(), doc.object.end(),
+                         [](const auto& x, const auto& y) { return json_key_less(x.first, y.first); });
         std::string out;
         json_write(doc, out);
         return Datum::from_string(ctx.arena->copy(out));
@@ -1397,6 +1398,13 @@ int compare_by_sort_keys(RowRef a, RowRef b, const std::vector<SortKey>& keys) {
       if (k.descending) c = -c;
       if (c != 0) return c;
     }
+  }
+  // Materialize breaks ties by the whole row's value (expr/src/relation/func.rs
+  // order_aggregate_datums: `compare_columns(order_by, .., || payload_left.cmp(payload_right))`),
+  // so that e.g. last_value(x) OVER () is the greatest row's; PostgreSQL leaves ties unordered.
+  if (materialize_dialect()) {
+    int c = compare_rows(a, b);
+    if (c != 0) return c;
   }
   return a.bytes() < b.bytes() ? -1 : (a.bytes() == b.bytes() ? 0 : 1);
 }
