@@ -307,6 +307,47 @@ struct RowLess {
   }
 };
 
+// Materialize's order of jsonb values (its Datum order: false < true < strings < arrays <
+// objects < numbers < null; arrays and objects element by element), by which it lists the
+// values of a jsonb_agg without ORDER BY (expr/src/relation/func.rs order_aggregate_datums).
+int json_mz_rank(const JsonValue& v) {
+  switch (v.kind) {
+    case JsonValue::Kind::kBool: return v.b ? 1 : 0;
+    case JsonValue::Kind::kString: return 2;
+    case JsonValue::Kind::kArray: return 3;
+    case JsonValue::Kind::kObject: return 4;
+    case JsonValue::Kind::kNumber: return 5;
+    case JsonValue::Kind::kNull: return 6;
+  }
+  return 6;
+}
+int json_mz_compare(const JsonValue& a, const JsonValue& b) {
+  int ra = json_mz_rank(a), rb = json_mz_rank(b);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  switch (a.kind) {
+    case JsonValue::Kind::kString:
+      return a.str < b.str ? -1 : (a.str == b.str ? 0 : 1);
+    case JsonValue::Kind::kNumber:
+      try {
+        return numeric_compare(numeric_parse(a.str), numeric_parse(b.str));
+      } catch (const SqlError&) {
+        return a.str < b.str ? -1 : (a.str == b.str ? 0 : 1);
+      }
+    case JsonValue::Kind::kArray:
+      for (size_t i = 0; i < a.array.size() && i < b.array.size(); ++i)
+        if (int c = json_mz_compare(a.array[i], b.array[i]); c != 0) return c;
+      return a.array.size() < b.array.size() ? -1 : (a.array.size() == b.array.size() ? 0 : 1);
+    case JsonValue::Kind::kObject:
+      for (size_t i = 0; i < a.object.size() && i < b.object.size(); ++i) {
+        if (a.object[i].first != b.object[i].first) return a.object[i].first < b.object[i].first ? -1 : 1;
+        if (int c = json_mz_compare(a.object[i].second, b.object[i].second); c != 0) return c;
+      }
+      return a.object.size() < b.object.size() ? -1 : (a.object.size() == b.object.size() ? 0 : 1);
+    default:
+      return 0;
+  }
+}
+
 Numeric numeric_of_int128(__int128 v) {
   static const __int128 kMax = [] {
     __int128 m = 1;
@@ -1116,6 +1157,9 @@ class ReduceOp final : public Operator, public RowAggregator {
           }
         }
         if (!any) return Datum::null();
+        if (materialize_dialect() && a.kind == AggKind::kJsonbAgg && a.order_exprs.empty())
+          std::stable_sort(doc.array.begin(), doc.array.end(),
+                           [](const JsonValue& x, const JsonValue& y) { return json_mz_compare(x, y) < 0; });
         // jsonb's key order (json_key_less).
         std::stable_sort(doc.object.begin(), doc.object.end(),
                          [](const auto& x, const auto& y) { return json_key_less(x.first, y.first); });
