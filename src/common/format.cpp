@@ -276,6 +276,7 @@ struct DateTimeParts {
   int hour = 0, minute = 0, second = 0;
   int64_t micros = 0;       // fraction of the second, rounded to microseconds
   int64_t micros_trunc = 0; // the same truncated (Materialize's time input)
+  int64_t micros_trunc_ns = 0;  // the fraction in nanoseconds (7 digits read)
   int tz_offset_secs = 0;   // east of UTC
   std::string tz_name;      // a zone name or abbreviation whose offset depends on the date
   enum class Special { kNone, kInfinity, kNegInfinity, kEpoch, kNow, kToday, kTomorrow, kYesterday, kAllballs };
@@ -465,6 +466,7 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
         }
         p.micros = (frac + 5) / 10;  // round to microseconds
         p.micros_trunc = frac / 10;
+        p.micros_trunc_ns = frac * 100;
       }
     }
     p.hour = h, p.minute = m, p.second = sec;
@@ -2173,6 +2175,18 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
       // Materialize keeps a time's nanoseconds and prints microseconds, truncating
       // (repr/src/strconv.rs parse_time, format_time): '9::59.999999999' is 09:00:59.999999.
       int64_t frac = materialize_dialect() ? p.micros_trunc : p.micros;
+      if (materialize_dialect()) {
+        // Materialize's bounds (repr/src/adt/datetime.rs check_datelike_bounds): hours 0..23,
+        // and a 60th second is second 59 plus a whole second of nanoseconds, so it may not
+        // have a fraction ('9::60' is 09:01:00, '9::60.1' an error).
+        auto bad = [&](const std::string& why) {
+          throw SqlError(sqlstate::kInvalidDatetimeFormat,
+                         "invalid input syntax for type time: " + why + ": \"" + std::string(text) + "\"");
+        };
+        if (p.hour > 23) bad("HOUR must be [0, 23], got " + std::to_string(p.hour));
+        if (p.second == 60 && p.micros_trunc_ns > 0)
+          bad("NANOSECOND must be [0, 1_000_000_000], got " + std::to_string(1000000000 + p.micros_trunc_ns));
+      }
       int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + frac;
       // time_in: nothing after 24:00:00 ('23:59:60.5' is out of range, '23:59:60' is 24:00:00).
       if (us > kMicrosPerDay)
