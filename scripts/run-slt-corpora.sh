@@ -132,7 +132,7 @@ run_materialize() {
     # Materialize's files are run on a server that follows Materialize's conventions where
     # they differ from PostgreSQL's (common/sql_dialect.hpp).
     note=$(FRESHET_EXTRA_ARGS="${FRESHET_EXTRA_ARGS:-} --sql-dialect materialize" with_freshet "$log" "$SLT" --dialect materialize --host 127.0.0.1 --user freshet \
-      --reset-command "bash $ROOT/scripts/slt-fresh-server.sh" --db freshet --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 1000 \
+      --reset-command "bash $ROOT/scripts/slt-fresh-server.sh" --db materialize --timeout-ms "${SLT_TIMEOUT_MS:-30000}" --show-failures 1000 \
       --records-out "$rec" "$dir/$f")
     local cls
     cls=$(grep -E "^  classes " "$log" | tail -1)

@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/numeric.hpp"
 #include "common/range.hpp"
+#include "common/sql_dialect.hpp"
 
 // PostgreSQL's type input and output functions (src/backend/utils/adt/*.c), for the subset of
 // syntax that clients and tests use. Where PostgreSQL accepts far more (every DateStyle, named
@@ -274,6 +275,8 @@ struct DateTimeParts {
   int year = 2000, month = 1, day = 1;
   int hour = 0, minute = 0, second = 0;
   int64_t micros = 0;       // fraction of the second, rounded to microseconds
+  int64_t micros_trunc = 0; // the same truncated (Materialize's time input)
+  int64_t micros_trunc_ns = 0;  // the fraction in nanoseconds (7 digits read)
   int tz_offset_secs = 0;   // east of UTC
   std::string tz_name;      // a zone name or abbreviation whose offset depends on the date
   enum class Special { kNone, kInfinity, kNegInfinity, kEpoch, kNow, kToday, kTomorrow, kYesterday, kAllballs };
@@ -462,6 +465,8 @@ DateTimeParts parse_datetime(std::string_view text, std::string_view type_name) 
           ++n;
         }
         p.micros = (frac + 5) / 10;  // round to microseconds
+        p.micros_trunc = frac / 10;
+        p.micros_trunc_ns = frac * 100;
       }
     }
     p.hour = h, p.minute = m, p.second = sec;
@@ -792,6 +797,17 @@ class JsonParser {
   [[noreturn]] void fail(const std::string& detail) {
     throw SqlError(sqlstate::kInvalidTextRepresentation, "invalid input syntax for type json").with_detail(detail);
   }
+  // The text ended inside `what` ("an object", "a list", "a string", "a value"). Materialize
+  // reports serde_json's error with its position (jsonb.slt:514).
+  [[noreturn]] void fail_eof(const char* what) {
+    if (!materialize_dialect()) fail("The input string ended unexpectedly.");
+    size_t nl = s_.rfind('\n');
+    size_t line = 1 + static_cast<size_t>(std::count(s_.begin(), s_.end(), '\n'));
+    size_t column = s_.size() - (nl == std::string_view::npos ? 0 : nl + 1);
+    throw SqlError(sqlstate::kInvalidTextRepresentation, std::string("invalid input syntax for type jsonb: EOF while parsing ") +
+                                                             what + " at line " + std::to_string(line) + " column " +
+                                                             std::to_string(column));
+  }
   void skip_ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
   }
@@ -804,7 +820,7 @@ class JsonParser {
   }
   JsonValue parse_value(int depth) {
     if (depth > 1000) throw SqlError(sqlstate::kStatementTooComplex, "stack depth limit exceeded");
-    if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+    if (i_ >= s_.size()) fail_eof("a value");
     JsonValue v;
     char c = s_[i_];
     if (c == '{') {
@@ -817,7 +833,7 @@ class JsonParser {
       }
       while (true) {
         skip_ws();
-        if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+        if (i_ >= s_.size()) fail_eof("an object");
         if (s_[i_] != '"') fail("Expected string, but found \"" + std::string(s_.substr(i_, 1)) + "\".");
         std::string key = parse_string();
         skip_ws();
@@ -827,7 +843,7 @@ class JsonParser {
         JsonValue member = parse_value(depth + 1);
         v.object.emplace_back(std::move(key), std::move(member));
         skip_ws();
-        if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+        if (i_ >= s_.size()) fail_eof("an object");
         if (s_[i_] == ',') {
           ++i_;
           continue;
@@ -853,7 +869,7 @@ class JsonParser {
         skip_ws();
         v.array.push_back(parse_value(depth + 1));
         skip_ws();
-        if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+        if (i_ >= s_.size()) fail_eof("a list");
         if (s_[i_] == ',') {
           ++i_;
           continue;
@@ -919,6 +935,23 @@ class JsonParser {
     }
     if (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.')) bad();
     std::string_view raw = s_.substr(start, i_ - start);
+    if (materialize_dialect()) {
+      // Materialize keeps a jsonb number as a numeric datum, which its row encoding reduces
+      // (repr/src/row.rs: `cx_datum().reduce`), printed in standard notation; a number that
+      // is not a numeric of at most 39 digits is an input error (strconv::parse_numeric).
+      try {
+        return numeric_to_string(numeric_normalize(numeric_parse(raw)));
+      } catch (const SqlError&) {
+        // serde_json's position suffix: the line and column of the number's last character.
+        size_t line_start = s_.rfind('\n', start);
+        line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+        size_t line = 1 + static_cast<size_t>(std::count(s_.begin(), s_.begin() + static_cast<std::ptrdiff_t>(start), '\n'));
+        throw SqlError(sqlstate::kInvalidTextRepresentation,
+                       "invalid input syntax for type jsonb: \"" + std::string(raw) +
+                           "\" is out of range for type numeric: exceeds maximum precision 39 at line " +
+                           std::to_string(line) + " column " + std::to_string(i_ - line_start));
+      }
+    }
     try {
       return numeric_to_string(numeric_parse(raw));
     } catch (const SqlError&) {
@@ -957,7 +990,7 @@ class JsonParser {
     ++i_;  // opening quote
     std::string out;
     while (true) {
-      if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+      if (i_ >= s_.size()) fail_eof("a string");
       char c = s_[i_++];
       if (c == '"') break;
       if (static_cast<unsigned char>(c) < 0x20)
@@ -966,7 +999,7 @@ class JsonParser {
         out.push_back(c);
         continue;
       }
-      if (i_ >= s_.size()) fail("The input string ended unexpectedly.");
+      if (i_ >= s_.size()) fail_eof("a string");
       char e = s_[i_++];
       switch (e) {
         case '"': out.push_back('"'); break;
@@ -1011,10 +1044,7 @@ class JsonParser {
   static void canonicalize_object(JsonValue& v) {
     auto& o = v.object;
     // Last duplicate wins: stable sort by key, then keep the last of each run.
-    std::stable_sort(o.begin(), o.end(), [](const auto& a, const auto& b) {
-      if (a.first.size() != b.first.size()) return a.first.size() < b.first.size();
-      return a.first < b.first;
-    });
+    std::stable_sort(o.begin(), o.end(), [](const auto& a, const auto& b) { return json_key_less(a.first, b.first); });
     std::vector<std::pair<std::string, JsonValue>> out;
     out.reserve(o.size());
     for (size_t k = 0; k < o.size(); ++k) {
@@ -1893,6 +1923,11 @@ std::string list_literal(std::span<const Datum> elems, Type list) {
 
 JsonValue json_parse(std::string_view text) { return JsonParser(text).parse_document(); }
 
+bool json_key_less(std::string_view a, std::string_view b) {
+  if (!materialize_dialect() && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
 void json_quote(std::string_view s, std::string& out) {
   out.push_back('"');
   for (char c : s) {
@@ -1917,7 +1952,8 @@ void json_quote(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
-void json_write(const JsonValue& v, std::string& out) {
+namespace {
+void json_write_impl(const JsonValue& v, std::string_view comma, std::string_view colon, std::string& out) {
   switch (v.kind) {
     case JsonValue::Kind::kNull:
       out += "null";
@@ -1934,22 +1970,28 @@ void json_write(const JsonValue& v, std::string& out) {
     case JsonValue::Kind::kArray:
       out.push_back('[');
       for (size_t k = 0; k < v.array.size(); ++k) {
-        if (k > 0) out += ", ";
-        json_write(v.array[k], out);
+        if (k > 0) out += comma;
+        json_write_impl(v.array[k], comma, colon, out);
       }
       out.push_back(']');
       break;
     case JsonValue::Kind::kObject:
       out.push_back('{');
       for (size_t k = 0; k < v.object.size(); ++k) {
-        if (k > 0) out += ", ";
+        if (k > 0) out += comma;
         json_quote(v.object[k].first, out);
-        out += ": ";
-        json_write(v.object[k].second, out);
+        out += colon;
+        json_write_impl(v.object[k].second, comma, colon, out);
       }
       out.push_back('}');
       break;
   }
+}
+}  // namespace
+
+void json_write(const JsonValue& v, std::string& out) {
+  if (materialize_dialect()) json_write_impl(v, ",", ":", out);
+  else json_write_impl(v, ", ", ": ", out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2141,7 +2183,22 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
         return Datum::from_time(n - floor_div(n, kMicrosPerDay) * kMicrosPerDay);
       }
       if (!p.has_time) bad_input("time", text, sqlstate::kInvalidDatetimeFormat);
-      int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + p.micros;
+      // Materialize keeps a time's nanoseconds and prints microseconds, truncating
+      // (repr/src/strconv.rs parse_time, format_time): '9::59.999999999' is 09:00:59.999999.
+      int64_t frac = materialize_dialect() ? p.micros_trunc : p.micros;
+      if (materialize_dialect()) {
+        // Materialize's bounds (repr/src/adt/datetime.rs check_datelike_bounds): hours 0..23,
+        // and a 60th second is second 59 plus a whole second of nanoseconds, so it may not
+        // have a fraction ('9::60' is 09:01:00, '9::60.1' an error).
+        auto bad = [&](const std::string& why) {
+          throw SqlError(sqlstate::kInvalidDatetimeFormat,
+                         "invalid input syntax for type time: " + why + ": \"" + std::string(text) + "\"");
+        };
+        if (p.hour > 23) bad("HOUR must be [0, 23], got " + std::to_string(p.hour));
+        if (p.second == 60 && p.micros_trunc_ns > 0)
+          bad("NANOSECOND must be [0, 1_000_000_000], got " + std::to_string(1000000000 + p.micros_trunc_ns));
+      }
+      int64_t us = ((static_cast<int64_t>(p.hour) * 60 + p.minute) * 60 + p.second) * kMicrosPerSecond + frac;
       // time_in: nothing after 24:00:00 ('23:59:60.5' is out of range, '23:59:60' is 24:00:00).
       if (us > kMicrosPerDay)
         throw SqlError(sqlstate::kDatetimeFieldOverflow,

@@ -105,8 +105,15 @@ struct JsonValue {
   std::vector<std::pair<std::string, JsonValue>> object;
 };
 // Throws SqlError 22P02 "invalid input syntax for type json".
+// Under the materialize SQL dialect (sql_dialect.hpp) numbers are Materialize's: reduced
+// (1.0 and 1.00 are 1, 1e2 is 100, -0 is 0) and at most 39 significant digits (more is 22P02
+// "... is out of range for type numeric"), and keys are in bytewise order.
 JsonValue json_parse(std::string_view text);
-// PostgreSQL's jsonb text output: {"a": 1, "b": [1, 2]}.
+// The order of an object's keys: PostgreSQL's jsonb order (shorter keys first, then bytewise),
+// or bytewise under the materialize dialect (Materialize's maps).
+bool json_key_less(std::string_view a, std::string_view b);
+// jsonb text output: PostgreSQL's {"a": 1, "b": [1, 2]}, or under the materialize dialect
+// Materialize's (serde_json's) compact {"a":1,"b":[1,2]}.
 void json_write(const JsonValue& v, std::string& out);
 // A string as a JSON string literal, escaped like PostgreSQL's escape_json.
 void json_quote(std::string_view s, std::string& out);

@@ -17,6 +17,7 @@
 
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet::fn {
 namespace {
@@ -31,6 +32,8 @@ Datum j_build_object(Args a, EvalContext& ctx) {
   obj.kind = JsonValue::Kind::kObject;
   for (size_t k = 0; k < a.size(); k += 2) {
     if (a[k].is_null()) {
+      // Materialize's text: "key cannot be null" (expr/src/scalar.rs EvalError::KeyCannotBeNull).
+      if (kJsonb && materialize_dialect()) throw SqlError(sqlstate::kInvalidParameterValue, "key cannot be null");
       if (kJsonb) throw SqlError(sqlstate::kInvalidParameterValue, "argument " + std::to_string(k + 1) + ": key must not be null");
       throw SqlError(sqlstate::kInvalidParameterValue, "argument " + std::to_string(k + 1) + " cannot be null")
           .with_hint("Object keys should be text.");
@@ -48,11 +51,9 @@ Datum j_build_object(Args a, EvalContext& ctx) {
       }
     if (!replaced) obj.object.emplace_back(std::move(key), std::move(v));
   }
-  // jsonb's key order: shorter keys first, then bytewise.
-  std::stable_sort(obj.object.begin(), obj.object.end(), [](const auto& x, const auto& y) {
-    if (x.first.size() != y.first.size()) return x.first.size() < y.first.size();
-    return x.first < y.first;
-  });
+  // jsonb's key order (json_key_less).
+  std::stable_sort(obj.object.begin(), obj.object.end(),
+                   [](const auto& x, const auto& y) { return json_key_less(x.first, y.first); });
   std::string out;
   json_write(obj, out);
   return text_result(ctx, out);
@@ -96,6 +97,8 @@ Datum j_minus_text(Args a, EvalContext& ctx) {
   } else if (v.kind == JsonValue::Kind::kArray) {
     std::erase_if(v.array, [&](const JsonValue& x) { return x.kind == JsonValue::Kind::kString && x.str == key; });
   } else {
+    // Materialize: NULL (expr/src/scalar/func.rs jsonb_delete_string).
+    if (materialize_dialect()) return Datum::null();
     throw SqlError(sqlstate::kInvalidParameterValue, "cannot delete from scalar");
   }
   return json_result(ctx, v);
@@ -104,6 +107,8 @@ Datum j_minus_text(Args a, EvalContext& ctx) {
 // jsonb - integer: the array without that element (negative: from the end).
 Datum j_minus_index(Args a, EvalContext& ctx) {
   JsonValue v = parse_arg(a[0]);
+  // Materialize: NULL for a non-array (expr/src/scalar/func.rs jsonb_delete_int64).
+  if (materialize_dialect() && v.kind != JsonValue::Kind::kArray) return Datum::null();
   if (v.kind == JsonValue::Kind::kObject) throw SqlError(sqlstate::kInvalidParameterValue, "cannot delete from object using integer index");
   if (v.kind != JsonValue::Kind::kArray) throw SqlError(sqlstate::kInvalidParameterValue, "cannot delete from scalar");
   int64_t n = static_cast<int64_t>(v.array.size());

@@ -12,6 +12,7 @@
 
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet::fn {
 namespace {
@@ -168,6 +169,8 @@ Datum j_typeof(Args a, EvalContext& ctx) { return text_result(ctx, json_type_nam
 Datum j_array_length(Args a, EvalContext&) {
   JsonValue v = json_parse(a[0].as_string());
   if (v.kind != JsonValue::Kind::kArray) {
+    // Materialize: NULL for anything but an array (expr/src/scalar/func/impls/jsonb.rs).
+    if (materialize_dialect()) return Datum::null();
     throw SqlError(sqlstate::kInvalidParameterValue,
                    v.kind == JsonValue::Kind::kObject ? "cannot get array length of a non-array"
                                                        : "cannot get array length of a scalar");
@@ -283,6 +286,10 @@ Datum j_concat(Args a, EvalContext& ctx) {
     s += "}";
     return json_datum(json_parse(s), ctx);
   }
+  // Materialize (expr/src/scalar/func.rs jsonb_concat): two non-arrays that are not both
+  // objects concatenate to NULL; PostgreSQL wraps them in an array.
+  if (materialize_dialect() && x.kind != JsonValue::Kind::kArray && y.kind != JsonValue::Kind::kArray)
+    return Datum::null();
   JsonValue r;
   r.kind = JsonValue::Kind::kArray;
   for (auto* o : {&x, &y}) {
@@ -510,7 +517,10 @@ Datum c_string_to_array(Args a, EvalContext& ctx) {
       }
     }
   }
-  if (a.size() > 2 && !a[2].is_null())
+  // Materialize ignores null_string when the delimiter is empty (expr/src/scalar/func/variadic.rs
+  // string_to_array: the whole string is the one element); PostgreSQL applies it.
+  bool whole = !a[1].is_null() && a[1].as_string().empty();
+  if (a.size() > 2 && !a[2].is_null() && !(whole && materialize_dialect()))
     for (auto& e : elems)
       if (e && *e == a[2].as_string()) e.reset();
   std::string out;

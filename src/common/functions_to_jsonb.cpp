@@ -14,6 +14,7 @@
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
 #include "common/numeric.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet::fn {
 namespace {
@@ -28,7 +29,9 @@ void append_timestamp(const Datum& d, bool with_tz, std::string& out) {
   // XSD form: a `T` between date and time, a +hh:mm offset; infinities and BC as PostgreSQL.
   std::string s;
   format_timestamp(d.as_int(), with_tz, s);
-  if (!s.empty() && s[0] >= '0' && s[0] <= '9') {
+  // Materialize converts a timestamp to a JSON string of its text output
+  // (sql/src/plan/typeconv.rs to_jsonb): "2014-05-28 12:22:35.614298", "...+00".
+  if (!materialize_dialect() && !s.empty() && s[0] >= '0' && s[0] <= '9') {
     size_t sp = s.find(' ');
     if (sp != std::string::npos) s[sp] = 'T';
     if (with_tz) {
@@ -45,7 +48,7 @@ void append_array(const Datum& d, TypeId t, std::string& out, EvalContext& ctx) 
   std::vector<Datum> elems = array_elements(d.as_string(), t, *ctx.arena);
   out.push_back('[');
   for (size_t i = 0; i < elems.size(); ++i) {
-    if (i > 0) out += ", ";
+    if (i > 0) out += ",";  // respaced by json_write
     append_json(elems[i], elem, out, ctx);
   }
   out.push_back(']');

@@ -19,6 +19,7 @@
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
 #include "common/numeric.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet::fn {
 namespace {
@@ -208,6 +209,8 @@ std::string dch_to_char(const Tm& tm, bool is_interval, std::string_view fmt) {
     }
     rest = fmt.substr(i);
     const Keyword* kw = rest.empty() ? nullptr : find_keyword(rest);
+    // Materialize's to_char has no FF1..FF6 (expr/src/scalar/func/format.rs): text, as written.
+    if (kw != nullptr && kw->key >= Key::kFF1 && kw->key <= Key::kFF6 && materialize_dialect()) kw = nullptr;
     if (kw == nullptr) {
       if (rest.empty()) break;
       if (rest[0] == '"') {

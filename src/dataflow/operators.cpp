@@ -15,6 +15,7 @@
 #include "common/row_prefix.hpp"
 #include "dataflow/columns_needed.hpp"
 #include "common/format.hpp"
+#include "common/sql_dialect.hpp"
 #include "common/numeric.hpp"
 #include "common/unsigned_int.hpp"
 #include "dataflow/arrangement.hpp"
@@ -305,6 +306,47 @@ struct RowLess {
     return c != 0 ? c < 0 : a.bytes() < b.bytes();
   }
 };
+
+// Materialize's order of jsonb values (its Datum order: false < true < strings < arrays <
+// objects < numbers < null; arrays and objects element by element), by which it lists the
+// values of a jsonb_agg without ORDER BY (expr/src/relation/func.rs order_aggregate_datums).
+int json_mz_rank(const JsonValue& v) {
+  switch (v.kind) {
+    case JsonValue::Kind::kBool: return v.b ? 1 : 0;
+    case JsonValue::Kind::kString: return 2;
+    case JsonValue::Kind::kArray: return 3;
+    case JsonValue::Kind::kObject: return 4;
+    case JsonValue::Kind::kNumber: return 5;
+    case JsonValue::Kind::kNull: return 6;
+  }
+  return 6;
+}
+int json_mz_compare(const JsonValue& a, const JsonValue& b) {
+  int ra = json_mz_rank(a), rb = json_mz_rank(b);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  switch (a.kind) {
+    case JsonValue::Kind::kString:
+      return a.str < b.str ? -1 : (a.str == b.str ? 0 : 1);
+    case JsonValue::Kind::kNumber:
+      try {
+        return numeric_compare(numeric_parse(a.str), numeric_parse(b.str));
+      } catch (const SqlError&) {
+        return a.str < b.str ? -1 : (a.str == b.str ? 0 : 1);
+      }
+    case JsonValue::Kind::kArray:
+      for (size_t i = 0; i < a.array.size() && i < b.array.size(); ++i)
+        if (int c = json_mz_compare(a.array[i], b.array[i]); c != 0) return c;
+      return a.array.size() < b.array.size() ? -1 : (a.array.size() == b.array.size() ? 0 : 1);
+    case JsonValue::Kind::kObject:
+      for (size_t i = 0; i < a.object.size() && i < b.object.size(); ++i) {
+        if (a.object[i].first != b.object[i].first) return a.object[i].first < b.object[i].first ? -1 : 1;
+        if (int c = json_mz_compare(a.object[i].second, b.object[i].second); c != 0) return c;
+      }
+      return a.object.size() < b.object.size() ? -1 : (a.object.size() == b.object.size() ? 0 : 1);
+    default:
+      return 0;
+  }
+}
 
 Numeric numeric_of_int128(__int128 v) {
   static const __int128 kMax = [] {
@@ -791,7 +833,8 @@ class ReduceOp final : public Operator, public RowAggregator {
       case AggKind::kArrayAgg:
       case AggKind::kJsonbAgg:
       case AggKind::kJsonbObjectAgg: {
-        if (a.kind == AggKind::kJsonbObjectAgg && v.is_null())
+        // Materialize skips a NULL key (expr/src/relation/func.rs dict_agg); PostgreSQL refuses it.
+        if (a.kind == AggKind::kJsonbObjectAgg && v.is_null() && !materialize_dialect())
           throw SqlError(sqlstate::kInvalidParameterValue, "field name must not be null");
         std::vector<Datum> parts(order_vals.begin(), order_vals.end());
         parts.push_back(v);
@@ -1099,6 +1142,7 @@ class ReduceOp final : public Operator, public RowAggregator {
               doc.array.push_back(v.is_null() ? JsonValue() : json_parse(v.as_string()));
               continue;
             }
+            if (v.is_null()) continue;  // a NULL key (materialize dialect): skipped
             Datum val = r.get(at + 1);
             JsonValue jv = val.is_null() ? JsonValue() : json_parse(val.as_string());
             std::string key(v.as_string());
@@ -1113,11 +1157,12 @@ class ReduceOp final : public Operator, public RowAggregator {
           }
         }
         if (!any) return Datum::null();
-        // jsonb's key order: shorter keys first, then bytewise.
-        std::stable_sort(doc.object.begin(), doc.object.end(), [](const auto& x, const auto& y) {
-          if (x.first.size() != y.first.size()) return x.first.size() < y.first.size();
-          return x.first < y.first;
-        });
+        if (materialize_dialect() && a.kind == AggKind::kJsonbAgg && a.order_exprs.empty())
+          std::stable_sort(doc.array.begin(), doc.array.end(),
+                           [](const JsonValue& x, const JsonValue& y) { return json_mz_compare(x, y) < 0; });
+        // jsonb's key order (json_key_less).
+        std::stable_sort(doc.object.begin(), doc.object.end(),
+                         [](const auto& x, const auto& y) { return json_key_less(x.first, y.first); });
         std::string out;
         json_write(doc, out);
         return Datum::from_string(ctx.arena->copy(out));
@@ -1397,6 +1442,13 @@ int compare_by_sort_keys(RowRef a, RowRef b, const std::vector<SortKey>& keys) {
       if (k.descending) c = -c;
       if (c != 0) return c;
     }
+  }
+  // Materialize breaks ties by the whole row's value (expr/src/relation/func.rs
+  // order_aggregate_datums: `compare_columns(order_by, .., || payload_left.cmp(payload_right))`),
+  // so that e.g. last_value(x) OVER () is the greatest row's; PostgreSQL leaves ties unordered.
+  if (materialize_dialect()) {
+    int c = compare_rows(a, b);
+    if (c != 0) return c;
   }
   return a.bytes() < b.bytes() ? -1 : (a.bytes() == b.bytes() ? 0 : 1);
 }

@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
+#include "common/sql_dialect.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/operators.hpp"
 
@@ -107,7 +108,11 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
         return Datum::from_string(ctx.arena->copy(out));
       };
       const char* name = table_func_name(func);
+      // Materialize (expr/src/relation/func.rs): the wrong kind of value has no elements / no
+      // entries, where PostgreSQL raises 22023.
+      bool mz = materialize_dialect();
       if (func == TableFunc::kJsonbArrayElements || func == TableFunc::kJsonbArrayElementsText) {
+        if (mz && doc.kind != JsonValue::Kind::kArray) return;
         if (doc.kind == JsonValue::Kind::kObject) throw SqlError(sqlstate::kInvalidParameterValue, "cannot extract elements from an object");
         if (doc.kind != JsonValue::Kind::kArray) throw SqlError(sqlstate::kInvalidParameterValue, "cannot extract elements from a scalar");
         for (const JsonValue& e : doc.array) {
@@ -117,6 +122,7 @@ void run_table_func(TableFunc func, const std::vector<ScalarExpr>& exprs, std::s
         return;
       }
       if (doc.kind != JsonValue::Kind::kObject) {
+        if (mz) return;
         if (func == TableFunc::kJsonbObjectKeys)
           throw SqlError(sqlstate::kInvalidParameterValue,
                          std::string("cannot call ") + name + (doc.kind == JsonValue::Kind::kArray ? " on an array" : " on a scalar"));
@@ -193,8 +199,12 @@ class WindowOp final : public Operator {
       if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kJsonbObjectAgg) a.separator = col(f.args.at(k++));
       if (f.agg_filter) a.filter = col(f.args.at(k++));
       // string_agg/array_agg list their values in window order, as PostgreSQL feeds them.
-      if (a.kind == AggKind::kStringAgg || a.kind == AggKind::kArrayAgg || a.kind == AggKind::kJsonbAgg ||
-          a.kind == AggKind::kJsonbObjectAgg) {
+      // Materialize orders an aggregate's values by the aggregate's own ORDER BY, then by the
+      // value (expr/src/relation/func.rs order_aggregate_datums), not by the window's order:
+      // array_agg(v) OVER (ORDER BY o) lists v sorted, NULLs last.
+      if (!materialize_dialect() &&
+          (a.kind == AggKind::kStringAgg || a.kind == AggKind::kArrayAgg || a.kind == AggKind::kJsonbAgg ||
+           a.kind == AggKind::kJsonbObjectAgg)) {
         for (const SortKey& o : spec_.order_by) {
           SortKey key = o;
           key.column = static_cast<uint32_t>(a.order_exprs.size());

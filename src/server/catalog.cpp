@@ -1,5 +1,7 @@
 #include "server/catalog.hpp"
 
+#include "common/sql_dialect.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -317,8 +319,11 @@ Catalog::SearchPathScope::~SearchPathScope() {
 }
 
 const std::string& Catalog::current_database() {
+  // Outside a session: the default database, which Materialize calls `materialize`.
   static const std::string kDefault = "freshet";
-  return tls_database != nullptr ? *tls_database : kDefault;
+  static const std::string kMaterialize = "materialize";
+  if (tls_database != nullptr) return *tls_database;
+  return materialize_dialect() ? kMaterialize : kDefault;
 }
 
 const std::vector<std::string>& Catalog::search_path() {

@@ -10,6 +10,7 @@
 // schemas of other databases are not modelled. Rows are computed from the catalog when read,
 // like pg_catalog's (system_views.cpp); the columns Materialize has and Freshet cannot fill are
 // left out rather than filled with made-up values.
+#include "common/sql_dialect.hpp"
 #include <deque>
 #include <string>
 #include <vector>
@@ -107,7 +108,8 @@ std::vector<SystemView> make_mz_catalog_views(uint64_t first_id) {
   };
   add("mz_databases", {col("id", TypeId::kText), col("oid", TypeId::kOid), col("name", TypeId::kText)},
       [](const Catalog& c, std::vector<Row>& out) {
-        out.push_back(Builder().s("u1").i(Catalog::kDatabaseOid).s(Catalog::kDefaultDatabase).done());
+        // The default database: Materialize's is `materialize` (the Materialize suites connect to it).
+        out.push_back(Builder().s("u1").i(Catalog::kDatabaseOid).s(materialize_dialect() ? "materialize" : Catalog::kDefaultDatabase).done());
         for (const auto& [id, o] : c.objects())
           if (o->kind == ObjectKind::kDatabase) out.push_back(Builder().s("u" + std::to_string(o->mz_id)).i(o->oid).s(o->name).done());
       });
