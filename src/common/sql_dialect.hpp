@@ -11,6 +11,7 @@
 // everywhere without locking; `SHOW sql_dialect` reports it and SET refuses to change it.
 #include <atomic>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace freshet {
@@ -34,5 +35,10 @@ inline std::optional<SqlDialect> parse_sql_dialect(std::string_view s) {
   if (s == "materialize") return SqlDialect::kMaterialize;
   return std::nullopt;
 }
+
+// An error message in Materialize's words where Materialize words the error differently from
+// PostgreSQL (sql_dialect.cpp's table); otherwise the message itself. The pgwire layer applies
+// it to every error it sends under the materialize dialect.
+std::string materialize_error_text(const std::string& message);
 
 }  // namespace freshet

@@ -1,3 +1,4 @@
+#include "common/sql_dialect.hpp"
 #include "pgwire/connection.hpp"
 
 #include <fcntl.h>
@@ -148,7 +149,7 @@ ErrorFields error_fields(const SqlError& e, const char* severity = "ERROR") {
   ErrorFields f;
   f.severity = severity;
   f.sqlstate = e.sqlstate();
-  f.message = e.message();
+  f.message = materialize_dialect() ? materialize_error_text(e.message()) : e.message();
   f.detail = e.detail();
   f.hint = e.hint();
   f.context = e.context();
