@@ -15,6 +15,8 @@
 #include "common/error.hpp"
 #include "common/numeric.hpp"
 #include "common/range.hpp"
+#include "common/interval_materialize.hpp"
+#include "common/sql_dialect.hpp"
 
 // PostgreSQL's type input and output functions (src/backend/utils/adt/*.c), for the subset of
 // syntax that clients and tests use. Where PostgreSQL accepts far more (every DateStyle, named
@@ -1191,7 +1193,8 @@ void format_interval(const Interval& iv, std::string& out) {
     is_zero = false;
   };
   part(year, "year");
-  part(mon, "mon");
+  // Materialize spells the month out ("1 year 2 months"); the rest of its output is PostgreSQL's.
+  part(mon, materialize_dialect() ? "month" : "mon");
   part(mday, "day");
   if (is_zero || hour != 0 || min != 0 || sec != 0 || fsec != 0) {
     bool minus = hour < 0 || min < 0 || sec < 0 || fsec < 0;
@@ -1377,6 +1380,7 @@ void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& 
 
 Interval parse_interval(std::string_view text, int32_t typmod) {
   using namespace interval_parse;
+  if (materialize_dialect()) return parse_interval_materialize(text, typmod);
   std::string s = lower(trim(text));
   if (s.empty()) interval_syntax(text);
   Interval result;

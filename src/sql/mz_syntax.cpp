@@ -149,6 +149,32 @@ std::optional<std::string> rewrite_mz_list_types(std::string_view sql) {
   return out;
 }
 
+std::optional<std::string> rewrite_mz_interval_units(std::string_view sql) {
+  std::vector<Token> t;
+  try {
+    t = tokenize(sql);
+  } catch (const SqlError&) {
+    return std::nullopt;
+  }
+  static const std::pair<const char*, const char*> kPlural[] = {
+      {"years", "YEAR"}, {"months", "MONTH"}, {"days", "DAY"}, {"hours", "HOUR"}, {"minutes", "MINUTE"}, {"seconds", "SECOND"}};
+  std::string out;
+  size_t at = 0;
+  for (size_t i = 0; i + 2 < t.size(); ++i) {
+    if (!word_at(t, i, "interval") || t[i + 1].kind != Token::Kind::kString) continue;
+    for (const auto& [plural, singular] : kPlural)
+      if (word_at(t, i + 2, plural)) {
+        out.append(sql.substr(at, t[i + 2].begin - at));
+        out += singular;
+        at = t[i + 2].end;
+        break;
+      }
+  }
+  if (at == 0) return std::nullopt;
+  out.append(sql.substr(at));
+  return out;
+}
+
 std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
   std::vector<Token> t;
   try {
