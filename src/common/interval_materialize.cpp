@@ -223,8 +223,14 @@ Toks tokenize(std::string_view value) {
       flush_char();
       toks.push_back(Tok{K::kDelim});
     } else {
-      fail("Invalid character at offset " + std::to_string(i) + " in " + std::string(value) + ": '" +
-           std::string(1, c) + "'");
+      // The offset counts characters and the character is whole (UTF-8 lead byte and its
+      // continuation bytes), as Rust's chars() gives them.
+      size_t chars = 0;
+      for (size_t k = 0; k < i; ++k) chars += (static_cast<unsigned char>(value[k]) & 0xC0) != 0x80;
+      size_t end = i + 1;
+      while (end < value.size() && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) ++end;
+      fail("Invalid character at offset " + std::to_string(chars) + " in " + std::string(value) + ": '" +
+           std::string(value.substr(i, end - i)) + "'");
     }
   }
   flush_num(value.size());
