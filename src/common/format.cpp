@@ -1,4 +1,5 @@
 #include "common/format.hpp"
+#include "common/interval_materialize.hpp"
 #include "common/unsigned_int.hpp"
 #include "common/timezone.hpp"
 
@@ -15,7 +16,6 @@
 #include "common/error.hpp"
 #include "common/numeric.hpp"
 #include "common/range.hpp"
-#include "common/interval_materialize.hpp"
 #include "common/sql_dialect.hpp"
 
 // PostgreSQL's type input and output functions (src/backend/utils/adt/*.c), for the subset of
