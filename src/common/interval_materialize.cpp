@@ -266,18 +266,22 @@ struct Pdt {
       case F::kHour: case F::kMinute: case F::kSecond: case F::kMilli: case F::kMicro: {
         if (auto m = at(F::kMinute); m && (m->unit < -59 || m->unit > 59))
           fail("MINUTE must be [-59, 59], got " + std::to_string(m->unit));
-        int64_t seconds = 0, nanoseconds = 0;
-        if (auto s = at(F::kSecond)) seconds += s->unit, nanoseconds += s->fraction;
+        // Sums that wrap like Rust's release build rather than overflow (huge PostgreSQL-style
+        // seconds next to a SQL-standard time).
+        uint64_t sec = 0, ns = 0;
+        auto add = [](uint64_t& acc, int64_t v) { acc += static_cast<uint64_t>(v); };
+        if (auto s = at(F::kSecond)) add(sec, s->unit), add(ns, s->fraction);
         if (auto ms = at(F::kMilli)) {
-          seconds += ms->unit / 1000;
-          nanoseconds += (ms->unit % 1000) * 1'000'000;
-          nanoseconds += (ms->fraction / 1000) % 1'000'000'000;
+          add(sec, ms->unit / 1000);
+          add(ns, (ms->unit % 1000) * 1'000'000);
+          add(ns, (ms->fraction / 1000) % 1'000'000'000);
         }
         if (auto us = at(F::kMicro)) {
-          seconds += us->unit / 1'000'000;
-          nanoseconds += (us->unit % 1'000'000) * 1000;
-          nanoseconds += (us->fraction / 1'000'000) % 1'000'000'000;
+          add(sec, us->unit / 1'000'000);
+          add(ns, (us->unit % 1'000'000) * 1000);
+          add(ns, (us->fraction / 1'000'000) % 1'000'000'000);
         }
+        auto seconds = static_cast<int64_t>(sec), nanoseconds = static_cast<int64_t>(ns);
         if (seconds < -60 || seconds > 60) fail("SECOND must be [-60, 60], got " + std::to_string(seconds));
         if (nanoseconds < -1'000'000'000 || nanoseconds > 1'000'000'000)
           fail("NANOSECOND must be [-1_000_000_000, 1_000_000_000], got " + std::to_string(nanoseconds));
