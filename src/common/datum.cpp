@@ -4,6 +4,7 @@
 
 #include "common/numeric.hpp"
 #include "common/row.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet {
 
@@ -57,8 +58,18 @@ int compare_datums(const Datum& a, const Datum& b) {
       int c = a.as_string().compare(b.as_string());
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
-    case PhysicalKind::kInterval:
-      return cmp3(interval_span(a.as_interval()), interval_span(b.as_interval()));
+    case PhysicalKind::kInterval: {
+      Interval x = a.as_interval(), y = b.as_interval();
+      // Materialize compares field by field (months, then days, then microseconds: its derived
+      // Ord), so '1 month' > '9999999 days' and '1 day' <> '24 hours'; equal fields are equal
+      // spans, so hash_datum's span hash stays consistent with this equality.
+      if (materialize_dialect()) {
+        if (x.months != y.months) return cmp3(x.months, y.months);
+        if (x.days != y.days) return cmp3(x.days, y.days);
+        return cmp3(x.micros, y.micros);
+      }
+      return cmp3(interval_span(x), interval_span(y));
+    }
     case PhysicalKind::kUuid: {
       int c = std::memcmp(a.as_uuid().bytes, b.as_uuid().bytes, 16);
       return c < 0 ? -1 : (c > 0 ? 1 : 0);

@@ -1,4 +1,5 @@
 #include "common/format.hpp"
+#include "common/interval_materialize.hpp"
 #include "common/unsigned_int.hpp"
 #include "common/timezone.hpp"
 
@@ -1221,7 +1222,8 @@ void format_interval(const Interval& iv, std::string& out) {
     is_zero = false;
   };
   part(year, "year");
-  part(mon, "mon");
+  // Materialize spells the month out ("1 year 2 months"); the rest of its output is PostgreSQL's.
+  part(mon, materialize_dialect() ? "month" : "mon");
   part(mday, "day");
   if (is_zero || hour != 0 || min != 0 || sec != 0 || fsec != 0) {
     bool minus = hour < 0 || min < 0 || sec < 0 || fsec < 0;
@@ -1407,6 +1409,7 @@ void decode_time(std::string_view f, int32_t range, std::string_view text, Acc& 
 
 Interval parse_interval(std::string_view text, int32_t typmod) {
   using namespace interval_parse;
+  if (materialize_dialect()) return parse_interval_materialize(text, typmod);
   std::string s = lower(trim(text));
   if (s.empty()) interval_syntax(text);
   Interval result;

@@ -2,7 +2,7 @@
 // Text input and output of values, exactly as PostgreSQL's type input/output functions do
 // (the text format of the wire protocol and of casts to and from text): "t"/"f" for booleans,
 // "2024-01-31 12:00:00+00" for timestamptz in UTC, "1 year 2 mons 3 days 04:05:06" for
-// intervals (IntervalStyle postgres), float8 with shortest round-trip digits
+// intervals (IntervalStyle postgres; "months" on a Materialize-dialect server), float8 with shortest round-trip digits
 // (extra_float_digits = 1), bytea as "\x..." hex.
 
 #include <cstdint>
@@ -57,6 +57,7 @@ void format_time(int64_t micros, std::string& out);
 // precision as PostgreSQL encodes them ((range << 16) | precision, -1 for none): a bare
 // number takes the qualifier's last field (`INTERVAL '1' MONTH`), and the result is truncated
 // to the qualifier's fields and rounded to its precision. Throws 22007 / 22015.
+// On a Materialize-dialect server this is Materialize's parser (interval_materialize.hpp).
 Interval parse_interval(std::string_view text, int32_t typmod = -1);
 // AdjustIntervalForTypmod: truncation to the qualifier's fields, rounding to its precision.
 Interval adjust_interval_for_typmod(Interval iv, int32_t typmod);

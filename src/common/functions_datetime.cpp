@@ -11,6 +11,7 @@
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
 #include "common/numeric.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet::fn {
 namespace {
@@ -223,6 +224,10 @@ Datum d_iv_pl_iv(Args a, EvalContext&) {
 // months` is 2147483647 months).
 Datum d_iv_mi_iv(Args a, EvalContext&) {
   Interval x = a[0].as_interval(), y = a[1].as_interval();
+  // Materialize negates the right side first (a + -b), so a field at its minimum overflows.
+  if (materialize_dialect() && (y.months == INT32_MIN || y.days == INT32_MIN || y.micros == INT64_MIN))
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "interval out of range")
+        .with_detail("\"" + detail_interval(x) + " - " + detail_interval(y) + "\" interval out of range");
   int64_t m = static_cast<int64_t>(x.months) - y.months, d = static_cast<int64_t>(x.days) - y.days;
   int64_t us;
   if (m > INT32_MAX || m < INT32_MIN || d > INT32_MAX || d < INT32_MIN || __builtin_sub_overflow(x.micros, y.micros, &us))

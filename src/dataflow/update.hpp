@@ -20,6 +20,7 @@
 
 #include "common/datum.hpp"
 #include "common/row.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet::dataflow {
 
@@ -182,8 +183,10 @@ void consolidate(std::vector<std::pair<Row, int64_t>>& rows);
 void append_canonical_key(std::span<const Datum> datums, std::string& out);
 // True when d's packed bytes may differ between values that compare equal.
 inline bool needs_canonical(const Datum& d) {
+  // Intervals key by their span as PostgreSQL compares them; Materialize compares them field
+  // by field, so there their packed bytes are the key already.
   return d.kind() == PhysicalKind::kNumeric || d.kind() == PhysicalKind::kFloat ||
-         d.kind() == PhysicalKind::kInterval;
+         (d.kind() == PhysicalKind::kInterval && !materialize_dialect());
 }
 // Canonical key of a whole packed row (the row's own bytes when nothing needs rewriting).
 Row canonical_row(RowRef row);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 
+#include "common/sql_dialect.hpp"
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
@@ -379,7 +380,11 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
         if (precision != kIntervalFullPrecision && precision < 0)
           throw SqlError(sqlstate::kInvalidParameterValue,
                          "INTERVAL(" + std::to_string(precision) + ") precision must not be negative", pos);
-        // Above 6, PostgreSQL warns "precision reduced to maximum allowed, 6" and uses 6.
+        // Above 6, PostgreSQL warns "precision reduced to maximum allowed, 6" and uses 6;
+        // Materialize refuses it.
+        if (precision != kIntervalFullPrecision && precision > 6 && materialize_dialect())
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "SECOND precision must be (0, 6), have SECOND(" + std::to_string(precision) + ")", pos);
         if (precision != kIntervalFullPrecision && precision > 6) precision = 6;
         typmod = (range << 16) | precision;
         if (range == kIntervalFullRange && precision == kIntervalFullPrecision) typmod = -1;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/format.hpp"
 #include "sql/sql_tokens.hpp"
 
 namespace freshet::sql {
@@ -145,6 +146,74 @@ std::optional<std::string> rewrite_mz_list_types(std::string_view sql) {
     out += e.text;
     at = e.end;
   }
+  out.append(sql.substr(at));
+  return out;
+}
+
+std::optional<std::string> rewrite_mz_interval_units(std::string_view sql) {
+  std::vector<Token> t;
+  try {
+    t = tokenize(sql);
+  } catch (const SqlError&) {
+    return std::nullopt;
+  }
+  static const std::pair<const char*, const char*> kPlural[] = {
+      {"years", "YEAR"}, {"months", "MONTH"}, {"days", "DAY"}, {"hours", "HOUR"}, {"minutes", "MINUTE"}, {"seconds", "SECOND"}};
+  // A field word's rank (year 5 .. second 0), -1 for another word.
+  auto rank = [&](size_t k) {
+    static const char* const kFields[] = {"second", "minute", "hour", "day", "month", "year"};
+    for (int r = 0; r < 6; ++r)
+      if (word_at(t, k, kFields[r]) || word_at(t, k, std::string(kFields[r]) + "s")) return r;
+    return -1;
+  };
+  std::string out;
+  size_t at = 0;
+  for (size_t i = 0; i + 2 < t.size(); ++i) {
+    if (!word_at(t, i, "interval") || t[i + 1].kind != Token::Kind::kString) continue;
+    int hi = rank(i + 2), lo = rank(i + 4);
+    std::string_view lit = sql.substr(t[i + 1].begin, t[i + 1].end - t[i + 1].begin);
+    if (hi > lo && lo >= 0 && word_at(t, i + 3, "to") && lit.size() >= 2 && lit.front() == '\'' &&
+        lit.back() == '\'') {
+      // HIGH TO LOW: PostgreSQL's grammar has only seven of these (and no plurals). Like
+      // Materialize's planner, the literal is read at once (with the typmod the grammar would
+      // give) and replaced by its value's text, which reads back to the same value.
+      static const int kBits[] = {kIntervalSecondBit, kIntervalMinuteBit, kIntervalHourBit, kIntervalDayBit,
+                                  kIntervalMonthBit,  kIntervalYearBit};
+      int32_t range = 0;
+      for (int r = lo; r <= hi; ++r) range |= 1 << kBits[r];
+      int32_t precision = kIntervalFullPrecision;
+      size_t last = i + 4;
+      if (lo == 0 && punct_at(t, i + 5, '(') && i + 7 < t.size() && t[i + 6].kind == Token::Kind::kNumber &&
+          punct_at(t, i + 7, ')') && t[i + 6].text.size() < 9 &&
+          t[i + 6].text.find_first_not_of("0123456789") == std::string::npos) {
+        precision = std::stoi(t[i + 6].text);
+        if (precision > 6)
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "SECOND precision must be (0, 6), have SECOND(" + std::to_string(precision) + ")");
+        last = i + 7;
+      }
+      std::string text;
+      for (size_t k = 1; k + 1 < lit.size(); ++k) {
+        text += lit[k];
+        if (lit[k] == '\'' && k + 2 < lit.size() && lit[k + 1] == '\'') ++k;
+      }
+      std::string value;
+      format_interval(parse_interval(text, (range << 16) | precision), value);
+      out.append(sql.substr(at, t[i].begin - at));
+      out += "INTERVAL '" + value + "'";
+      at = t[last].end;
+      i = last;
+      continue;
+    }
+    for (const auto& [plural, singular] : kPlural)
+      if (word_at(t, i + 2, plural)) {
+        out.append(sql.substr(at, t[i + 2].begin - at));
+        out += singular;
+        at = t[i + 2].end;
+        break;
+      }
+  }
+  if (at == 0) return std::nullopt;
   out.append(sql.substr(at));
   return out;
 }

@@ -38,6 +38,15 @@ std::optional<std::string> rewrite_mz_syntax(std::string_view sql);
 // under the alias "list", which in Materialize is a cast to `int list`. nullopt when absent.
 std::optional<std::string> rewrite_mz_list_types(std::string_view sql);
 
+// Only for a server in the Materialize dialect (common/sql_dialect.hpp): `INTERVAL 'x' years`
+// (years, months, days, hours, minutes, seconds) -> `INTERVAL 'x' YEAR`, the qualifier
+// Materialize reads there (`INTERVAL '10.333' years` is 10 years), where PostgreSQL's grammar
+// takes the word as a column alias; `INTERVAL 'x' MONTH TO MINUTE` (any HIGH TO LOW, plurals
+// too, SECOND(p) last; PostgreSQL's grammar has seven of them) -> `INTERVAL '<value>'`, the
+// literal read at once as Materialize's planner does. Throws the literal's SqlError (22007,
+// 22015, 22023 for SECOND(7)). nullopt when absent.
+std::optional<std::string> rewrite_mz_interval_units(std::string_view sql);
+
 inline constexpr std::string_view kQualifyWindowName = "__mz_qualify";
 // LIST[a, b] is rewritten to __mz_list(a, b); `T list` to the quoted type name "T list".
 inline constexpr std::string_view kListConstructor = "__mz_list";

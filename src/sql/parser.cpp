@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "common/stack_guard.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet::sql {
 
@@ -176,6 +177,18 @@ const char* grammar_error_sqlstate(std::string_view msg) {
 }
 }  // namespace
 
+namespace {
+// Whether s holds `w` (lower case) in any case, as a cheap test before tokenizing.
+bool has_word_ci(std::string_view s, std::string_view w) {
+  for (size_t i = 0; i + w.size() <= s.size(); ++i) {
+    size_t k = 0;
+    while (k < w.size() && (s[i + k] | 0x20) == w[k]) ++k;
+    if (k == w.size()) return true;
+  }
+  return false;
+}
+}  // namespace
+
 std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) {
   std::shared_ptr<ParseTree> tree(new ParseTree());
   tree->sql_ = std::string(sql);
@@ -189,6 +202,8 @@ std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) 
     if (lower_has_list(tree->sql_))
       if (auto alt = rewrite_mz_list_types(tree->sql_)) tree->sql_ = std::move(*alt);
   }
+  if (materialize_dialect() && has_word_ci(tree->sql_, "interval"))
+    if (auto alt = rewrite_mz_interval_units(tree->sql_)) tree->sql_ = std::move(*alt);
   PgQueryProtobufParseResult r = parse_protobuf(tree->sql_);
   // A subquery or VALUES in FROM without an alias: name it and parse again (each parse reports
   // only the first one; at most kMaxUnaliased of them).
