@@ -63,6 +63,29 @@ TEST_F(OptimizeTest, FoldsConstants) {
   EXPECT_EQ(n.kind, ScalarKind::kAnd);
 }
 
+TEST_F(OptimizeTest, StrictCallWithNullConstantIsNull) {
+  // PostgreSQL's eval_const_expressions: `#0 / 0 = NULL` is NULL without dividing.
+  ScalarExpr e = eq(ScalarExpr::call(fn_div(), {col(0), lit(0)}, int8()), ScalarExpr::null_of(int8()));
+  optimize_detail::fold_constants(e);
+  ASSERT_EQ(e.kind, ScalarKind::kLiteral);
+  EXPECT_TRUE(e.literal_value().is_null());
+  EXPECT_EQ(e.type.id, TypeId::kBool);
+  // Nested: the NULL propagates through strict calls, and a cast of NULL is NULL.
+  ScalarExpr cast_null = ScalarExpr::make(ScalarKind::kCast, {ScalarExpr::null_of(int4())}, int8());
+  ScalarExpr n = lt(add(col(0), cast_null), col(1));
+  optimize_detail::fold_constants(n);
+  EXPECT_EQ(n.to_string(), "null");
+  // AND keeps its other arguments (a NULL does not decide it).
+  ScalarExpr a = conj({lt(ScalarExpr::call(fn_div(), {col(0), lit(0)}, int8()), lit(1)), eq(col(0), ScalarExpr::null_of(int8()))});
+  optimize_detail::fold_constants(a);
+  EXPECT_EQ(a.kind, ScalarKind::kAnd);
+  // As a filter's conjunct it empties the filter: the division never runs.
+  tables[1] = {{ints({1}), 1}, {ints({2}), 1}};
+  RelExpr f = optimize(filter(get(1, 1), {a}));
+  EXPECT_EQ(f.kind, RelKind::kConstant);
+  EXPECT_TRUE(run(f).empty());
+}
+
 TEST_F(OptimizeTest, RemovesTrueAndFalseFilters) {
   tables[1] = {{ints({1}), 1}};
   RelExpr t = optimize(filter(get(1, 1), {ScalarExpr::boolean(true)}));
