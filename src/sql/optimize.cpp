@@ -35,6 +35,9 @@ bool exprs_equal(const ScalarExpr& a, const ScalarExpr& b) {
     case ScalarKind::kNullIf:
       if (a.fn != b.fn) return false;
       break;
+    case ScalarKind::kInSet:
+      if (a.subplan != b.subplan) return false;
+      break;
     default:
       break;
   }
