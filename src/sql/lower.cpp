@@ -307,6 +307,32 @@ HExpr shift_down(const HExpr& e) {
   return out;
 }
 
+bool expr_reads_binding(const HExpr& e);
+
+// Whether r reads a recursive binding (kGetLocal) anywhere, its subqueries included.
+bool reads_binding(const HRel& r) {
+  if (r.kind == HRelKind::kGetLocal) return true;
+  for (const auto& in : r.inputs)
+    if (reads_binding(*in)) return true;
+  for (const auto& e : r.exprs)
+    if (expr_reads_binding(e)) return true;
+  for (const auto& e : r.group_key)
+    if (expr_reads_binding(e)) return true;
+  for (const auto& a : r.aggregates)
+    for (const auto& e : a.args)
+      if (expr_reads_binding(e)) return true;
+  for (const auto& row : r.rows)
+    for (const auto& e : row)
+      if (expr_reads_binding(e)) return true;
+  return false;
+}
+
+bool expr_reads_binding(const HExpr& e) {
+  for (const auto& a : e.args)
+    if (expr_reads_binding(a)) return true;
+  return e.subquery != nullptr && reads_binding(*e.subquery);
+}
+
 // Whether every kGetLocal in e reads a binding of a kLet / kLetRec inside e.
 bool closed_plan(const RelExpr& e, std::vector<uint64_t>& bound) {
   if (e.kind == RelKind::kGetLocal) return std::find(bound.begin(), bound.end(), e.local_id) != bound.end();
@@ -409,6 +435,10 @@ std::optional<ScalarExpr> Lowerer::hashed_in(const HExpr& e, RelExpr& rel, const
   // The probe reads only the rows outside the subquery, the set's expression only the
   // subquery's row; the subquery reads nothing outside itself.
   if (set_rel.refers_outside(1) || !only_level(cmp.args[0], 1, true) || !only_level(cmp.args[1], 0, false)) return std::nullopt;
+  // A recursive binding (its own or an enclosing query's): the mark join. Checked before
+  // lowering, so that a refusal never lowers the subquery twice (nested, that would double
+  // the work per level).
+  if (reads_binding(set_rel)) return std::nullopt;
   Ctx plain;
   plain.outer_pos = [](uint32_t, uint32_t) -> uint32_t {
     throw SqlError(sqlstate::kInternalError, "reference to an enclosing query in an uncorrelated subquery");
@@ -419,7 +449,7 @@ std::optional<ScalarExpr> Lowerer::hashed_in(const HExpr& e, RelExpr& rel, const
   FRESHET_ASSERT(q.arity() == n);  // no subquery in the set's expression
   RelExpr set_plan = project(map(std::move(q), {std::move(value)}), {n});
   std::vector<uint64_t> bound;
-  if (!closed_plan(set_plan, bound)) return std::nullopt;  // reads a recursive binding: the mark join
+  if (!closed_plan(set_plan, bound)) return std::nullopt;  // not expected: the lowering's own kLets are bound inside
   ScalarExpr probe = scalar(shift_down(cmp.args[0]), rel, ctx);
   ScalarExpr in = ScalarExpr::make(ScalarKind::kInSet, {std::move(probe)}, Type(TypeId::kBool));
   in.subplan = std::make_shared<const RelExpr>(optimize(std::move(set_plan)));
