@@ -335,6 +335,20 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
       }
       return saw_null ? Datum::null() : Datum::from_bool(all);
     }
+    case ScalarKind::kInSet: {
+      // PostgreSQL's hashed subplan for `x IN (SELECT y ...)`: the set was evaluated once
+      // (run_oneshot); its error, if it raised one, is raised by the first probe.
+      if (e.in_set == nullptr) throw SqlError(sqlstate::kInternalError, "IN (subquery) evaluated without its set");
+      const InSetValues& set = *e.in_set;
+      if (set.error) std::rethrow_exception(set.error);
+      if (set.values.empty() && !set.has_null) return Datum::from_bool(false);
+      Datum x = eval(e.args[0], row, ctx);
+      if (x.is_null()) return Datum::null();
+      auto it = std::lower_bound(set.values.begin(), set.values.end(), x,
+                                 [](const Row& r, const Datum& v) { return compare_datums(r.get(0), v) < 0; });
+      if (it != set.values.end() && compare_datums(it->get(0), x) == 0) return Datum::from_bool(true);
+      return set.has_null ? Datum::null() : Datum::from_bool(false);
+    }
   }
   FRESHET_ASSERT(false && "unknown scalar kind");
   return Datum::null();
@@ -345,6 +359,7 @@ bool is_constant_expr(const ScalarExpr& e) {
     case ScalarKind::kColumn:
     case ScalarKind::kParam:
     case ScalarKind::kMzNow:
+    case ScalarKind::kInSet:  // its set is known only when the query runs
       return false;
     case ScalarKind::kCall:
       if (e.fn == nullptr || e.fn->volatility != Volatility::kImmutable) return false;

@@ -126,8 +126,51 @@ std::string ScalarExpr::to_string() const {
     case ScalarKind::kArrayCompare:
       return "(" + args[0].to_string() + " " + (fn != nullptr ? std::string(fn->name) : "?") + (column == 0 ? " ANY(" : " ALL(") +
              args[1].to_string() + "))";
+    case ScalarKind::kInSet: {
+      // The subplan's tree, indented under the expression's line, in braces.
+      std::string sub = subplan != nullptr ? subplan->to_string(2) : std::string();
+      while (!sub.empty() && sub.back() == '\n') sub.pop_back();
+      return "(" + args[0].to_string() + " IN hashed subplan {\n" + sub + "})";
+    }
   }
   return "?";
+}
+
+namespace {
+
+template <typename Rel, typename Scalar>
+void visit_scalars(Rel& e, const std::function<void(Scalar&)>& f) {
+  for (auto& x : e.exprs) f(x);
+  for (auto& cls : e.equivalences)
+    for (auto& x : cls) f(x);
+  for (auto& x : e.group_key) f(x);
+  for (auto& a : e.aggregates) {
+    f(a.arg);
+    f(a.separator);
+    for (auto& x : a.order_exprs) f(x);
+    if (a.filter) f(*a.filter);
+  }
+  for (auto& b : e.temporal_bounds) f(b.expr);
+  for (auto& in : e.inputs) visit_scalars<Rel, Scalar>(in, f);
+}
+
+template <typename Scalar>
+void visit_in_sets(Scalar& e, const std::function<void(Scalar&)>& f) {
+  if (e.kind == ScalarKind::kInSet) f(e);
+  for (auto& a : e.args) visit_in_sets<Scalar>(a, f);
+}
+
+}  // namespace
+
+void for_each_scalar(RelExpr& e, const std::function<void(ScalarExpr&)>& f) { visit_scalars<RelExpr, ScalarExpr>(e, f); }
+void for_each_scalar(const RelExpr& e, const std::function<void(const ScalarExpr&)>& f) {
+  visit_scalars<const RelExpr, const ScalarExpr>(e, f);
+}
+void for_each_in_set(RelExpr& e, const std::function<void(ScalarExpr&)>& f) {
+  for_each_scalar(e, [&](ScalarExpr& s) { visit_in_sets<ScalarExpr>(s, f); });
+}
+void for_each_in_set(const RelExpr& e, const std::function<void(const ScalarExpr&)>& f) {
+  for_each_scalar(e, [&](const ScalarExpr& s) { visit_in_sets<const ScalarExpr>(s, f); });
 }
 
 namespace {

@@ -8,6 +8,9 @@
 // Columns of a RelExpr are numbered from 0. Values are plain structs (deep copies).
 
 #include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +52,26 @@ enum class ScalarKind : uint8_t {
   // Materialize's lists (types.hpp TypeId::kList; kArray and kArrayIndex build and index them
   // too): the list function named by column (a ListFn), evaluated with the argument types.
   kListFn,
+  // args[0] = ANY (subplan): an uncorrelated `x IN (SELECT y ...)` as PostgreSQL's hashed
+  // subplan, for one-shot queries only (sql::LowerOptions::hashed_subplans). `subplan` is a
+  // closed one-column relation (no column of the row, no binding of an enclosing kLet);
+  // run_oneshot evaluates it once, before the plan runs, into `in_set`, and each row probes
+  // it: TRUE when a value equals args[0]; else NULL when args[0] is NULL or the set holds a
+  // NULL; else FALSE; an empty set is FALSE without evaluating args[0]. Equality is
+  // compare_datums (the join's): args[0] and the set's column have one type whose `=` it
+  // agrees with (sql/lower.cpp chooses them). A maintained dataflow never holds one: a set
+  // that changes must update the view, which the decorrelated mark join does.
+  kInSet,
+};
+
+struct RelExpr;
+// A kInSet's evaluated subplan: its non-NULL values (one-datum rows, sorted by
+// compare_datums, distinct), whether it has a NULL, or the error its evaluation raised
+// (raised when the first row probes it, as PostgreSQL raises it when the subplan first runs).
+struct InSetValues {
+  std::vector<Row> values;
+  bool has_null = false;
+  std::exception_ptr error;
 };
 
 enum class ListFn : uint32_t {
@@ -73,6 +96,8 @@ struct ScalarExpr {
   Row literal;
   const FunctionImpl* fn = nullptr;
   std::vector<ScalarExpr> args;
+  std::shared_ptr<const RelExpr> subplan;     // kInSet: the set's relation (one column)
+  std::shared_ptr<const InSetValues> in_set;  // kInSet: subplan's rows, once evaluated
 
   static ScalarExpr column_ref(uint32_t c, Type t) {
     ScalarExpr e;
@@ -271,6 +296,16 @@ struct RelExpr {
   // (a Join that renders as a delta join says so; not inside a LetRec).
   std::string to_string(int indent = 0, bool maintained = false) const;
 };
+
+// Every ScalarExpr held by a node of e or of its inputs (the top-level ones: exprs,
+// equivalences, group keys, aggregates' expressions, temporal bounds; not their arguments
+// and not the subplans of kInSet expressions).
+void for_each_scalar(RelExpr& e, const std::function<void(ScalarExpr&)>& f);
+void for_each_scalar(const RelExpr& e, const std::function<void(const ScalarExpr&)>& f);
+// The kInSet expressions anywhere in e's expressions (arguments included; not inside their
+// subplans).
+void for_each_in_set(RelExpr& e, const std::function<void(ScalarExpr&)>& f);
+void for_each_in_set(const RelExpr& e, const std::function<void(const ScalarExpr&)>& f);
 
 // Whether a kJoin renders as a delta join in a maintained dataflow (render.hpp
 // RenderOptions::delta_joins, delta_join.hpp): 3 to 64 inputs.

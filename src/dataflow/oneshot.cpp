@@ -923,12 +923,57 @@ std::vector<std::pair<Row, int64_t>> run_oneshot_with(const RelExpr& plan, const
                                                       const StepLimits& limits, const PartitionFn& partition, bool scan_aggregates);
 }  // namespace
 
+namespace {
+// Evaluates the subplan of every kInSet in plan's expressions once (a subplan's own kInSets
+// by the recursive run) and stores its values in the expression. An evaluation error of the
+// data (class 21 or 22: division by zero, a scalar subquery's second row) is kept and raised
+// by the first probe, as PostgreSQL raises it only when a row first runs the subplan;
+// cancellation, timeouts and budgets are raised at once.
+void evaluate_in_sets(RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx, const StepLimits& limits,
+                      const PartitionFn& partition) {
+  std::unordered_map<const RelExpr*, std::shared_ptr<const InSetValues>> done;
+  for_each_in_set(plan, [&](ScalarExpr& s) {
+    if (s.in_set != nullptr || s.subplan == nullptr) return;
+    auto& slot = done[s.subplan.get()];
+    if (slot == nullptr) {
+      auto values = std::make_shared<InSetValues>();
+      try {
+        std::vector<std::pair<Row, int64_t>> rows = run_oneshot(*s.subplan, snapshot, ctx, limits, partition);
+        for (auto& [r, n] : rows) {
+          if (n <= 0) continue;
+          if (r.get(0).is_null()) values->has_null = true;
+          else values->values.push_back(std::move(r));
+        }
+        auto less = [](const Row& a, const Row& b) { return compare_datums(a.get(0), b.get(0)) < 0; };
+        std::sort(values->values.begin(), values->values.end(), less);
+        auto eq = [](const Row& a, const Row& b) { return compare_datums(a.get(0), b.get(0)) == 0; };
+        values->values.erase(std::unique(values->values.begin(), values->values.end(), eq), values->values.end());
+      } catch (const SqlError& e) {
+        if (e.sqlstate().rfind("22", 0) != 0 && e.sqlstate().rfind("21", 0) != 0) throw;
+        values->values.clear();
+        values->error = std::current_exception();
+      }
+      slot = std::move(values);
+    }
+    s.in_set = slot;
+  });
+}
+}  // namespace
+
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
                                                  const StepLimits& limits, const PartitionFn& partition) {
+  bool has_in_set = false;
+  for_each_in_set(plan, [&](const ScalarExpr&) { has_in_set = true; });
+  std::optional<RelExpr> with_sets;
+  if (has_in_set) {
+    with_sets = plan;
+    evaluate_in_sets(*with_sets, snapshot, ctx, limits, partition);
+  }
+  const RelExpr& p = with_sets ? *with_sets : plan;
   try {
-    return run_oneshot_with(plan, snapshot, ctx, limits, partition, true);
+    return run_oneshot_with(p, snapshot, ctx, limits, partition, true);
   } catch (const ScanAggregateRetraction&) {
-    return run_oneshot_with(plan, snapshot, ctx, limits, partition, false);
+    return run_oneshot_with(p, snapshot, ctx, limits, partition, false);
   }
 }
 

@@ -96,8 +96,12 @@ class FuzzCatalog : public CatalogView {
 
 void plan(Binder& b, BoundQuery q) {
   b.finish_params();
-  dataflow::RelExpr p = optimize(lower(*b.relation_of(std::move(q))));
+  HRelPtr rel = b.relation_of(std::move(q));
+  dataflow::RelExpr p = optimize(lower(*rel));
   (void)p.to_string(0);
+  // As a one-shot SELECT lowers it too: uncorrelated IN-subqueries as hashed subplans.
+  dataflow::RelExpr once = optimize(lower(*rel, LowerOptions{.hashed_subplans = true}));
+  (void)once.to_string(0);
 }
 
 void one(const std::string& sql) {

@@ -9,6 +9,7 @@
 #include "common/functions.hpp"
 #include "common/numeric.hpp"
 #include "common/stack_guard.hpp"
+#include "sql/optimize.hpp"
 
 namespace freshet::sql {
 
@@ -255,8 +256,97 @@ bool plan_at_most(const RelExpr& r, size_t limit) {
   return true;
 }
 
+// The types whose `=` is compare_datums == 0 (the equality kInSet probes with): not char(n)
+// (PostgreSQL's bpchar `=` ignores trailing spaces), jsonb, arrays, records.
+bool in_set_type(TypeId t) {
+  switch (t) {
+    case TypeId::kBool:
+    case TypeId::kInt2:
+    case TypeId::kInt4:
+    case TypeId::kInt8:
+    case TypeId::kFloat4:
+    case TypeId::kFloat8:
+    case TypeId::kNumeric:
+    case TypeId::kText:
+    case TypeId::kVarchar:
+    case TypeId::kDate:
+    case TypeId::kTime:
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampTz:
+    case TypeId::kInterval:
+    case TypeId::kUuid:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_bool_literal(const HExpr& e, std::optional<bool> v) {
+  if (!e.is_literal() || e.type.id != TypeId::kBool) return false;
+  Datum d = e.literal.get(0);
+  if (!v) return d.is_null();
+  return !d.is_null() && d.as_bool() == *v;
+}
+
+// Whether e reads only columns at `level` (no subquery, no aggregate placeholder).
+bool only_level(const HExpr& e, uint32_t level, bool at_least) {
+  if (e.kind == HExprKind::kColumn) return at_least ? (e.level >= level && e.level != 0xffffffffu) : e.level == level;
+  if (e.kind != HExprKind::kScalar) return false;
+  for (const auto& a : e.args)
+    if (!only_level(a, level, at_least)) return false;
+  return true;
+}
+
+HExpr shift_down(const HExpr& e) {
+  HExpr out = e;
+  if (out.kind == HExprKind::kColumn) {
+    --out.level;
+    return out;
+  }
+  for (auto& a : out.args) a = shift_down(a);
+  return out;
+}
+
+bool expr_reads_binding(const HExpr& e);
+
+// Whether r reads a recursive binding (kGetLocal) anywhere, its subqueries included.
+bool reads_binding(const HRel& r) {
+  if (r.kind == HRelKind::kGetLocal) return true;
+  for (const auto& in : r.inputs)
+    if (reads_binding(*in)) return true;
+  for (const auto& e : r.exprs)
+    if (expr_reads_binding(e)) return true;
+  for (const auto& e : r.group_key)
+    if (expr_reads_binding(e)) return true;
+  for (const auto& a : r.aggregates)
+    for (const auto& e : a.args)
+      if (expr_reads_binding(e)) return true;
+  for (const auto& row : r.rows)
+    for (const auto& e : row)
+      if (expr_reads_binding(e)) return true;
+  return false;
+}
+
+bool expr_reads_binding(const HExpr& e) {
+  for (const auto& a : e.args)
+    if (expr_reads_binding(a)) return true;
+  return e.subquery != nullptr && reads_binding(*e.subquery);
+}
+
+// Whether every kGetLocal in e reads a binding of a kLet / kLetRec inside e.
+bool closed_plan(const RelExpr& e, std::vector<uint64_t>& bound) {
+  if (e.kind == RelKind::kGetLocal) return std::find(bound.begin(), bound.end(), e.local_id) != bound.end();
+  size_t n = bound.size();
+  if (e.kind == RelKind::kLet || e.kind == RelKind::kLetRec) bound.insert(bound.end(), e.local_ids.begin(), e.local_ids.end());
+  bool ok = true;
+  for (const auto& in : e.inputs) ok = ok && closed_plan(in, bound);
+  bound.resize(n);
+  return ok;
+}
+
 class Lowerer {
  public:
+  explicit Lowerer(LowerOptions options = {}) : opts_(options) {}
   // lower() and scalar() recurse once per nesting level of the query: not inlined into
   // themselves, so that their frames stay small (check_stack_depth measures the rest).
   [[gnu::noinline]] RelExpr lower(const HRel& r, const Ctx& ctx, const RelExpr* domain);
@@ -265,6 +355,11 @@ class Lowerer {
  private:
   [[gnu::noinline]] ScalarExpr scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx);
   [[gnu::noinline]] ScalarExpr subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx);
+  // `x IN (SELECT y ...)` as the binder writes it (bind_sublink: CASE WHEN EXISTS (rel WHERE
+  // x = y) THEN true WHEN EXISTS (rel WHERE (x = y) IS NULL) THEN NULL ELSE false END), with
+  // rel uncorrelated: a kInSet over rel's y (LowerOptions::hashed_subplans); nullopt when e
+  // is not of that shape.
+  [[gnu::noinline]] std::optional<ScalarExpr> hashed_in(const HExpr& e, RelExpr& rel, const Ctx& ctx);
   std::vector<ScalarExpr> scalars(const std::vector<HExpr>& es, RelExpr& rel, const Ctx& ctx) {
     std::vector<ScalarExpr> out;
     for (const auto& e : es) out.push_back(scalar(e, rel, ctx));
@@ -312,7 +407,54 @@ class Lowerer {
   // Names of the kLet bindings this lowering introduces: far above the binder's recursive
   // binding ids, which count up from 0.
   uint64_t next_let_id_ = uint64_t{1} << 40;
+  LowerOptions opts_;
 };
+
+std::optional<ScalarExpr> Lowerer::hashed_in(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  if (e.kind != HExprKind::kScalar || e.op != ScalarKind::kCase || e.args.size() != 5) return std::nullopt;
+  const HExpr& hit = e.args[0];
+  const HExpr& unknown = e.args[2];
+  if (hit.kind != HExprKind::kExists || unknown.kind != HExprKind::kExists || !is_bool_literal(e.args[1], true) ||
+      !is_bool_literal(e.args[3], std::nullopt) || !is_bool_literal(e.args[4], false))
+    return std::nullopt;
+  const HRel& hf = *hit.subquery;
+  const HRel& uf = *unknown.subquery;
+  if (hf.kind != HRelKind::kFilter || uf.kind != HRelKind::kFilter || hf.inputs.size() != 1 || uf.inputs.size() != 1 ||
+      hf.exprs.size() != 1 || uf.exprs.size() != 1 || hf.inputs[0].get() != uf.inputs[0].get())
+    return std::nullopt;
+  const HExpr& cmp = hf.exprs[0];
+  const HExpr& is_null = uf.exprs[0];
+  if (cmp.kind != HExprKind::kScalar || cmp.op != ScalarKind::kCall || cmp.fn == nullptr || cmp.fn->name != "=" ||
+      !cmp.fn->strict || cmp.args.size() != 2 || cmp.fn->arg_types.size() != 2)
+    return std::nullopt;
+  if (is_null.kind != HExprKind::kScalar || is_null.op != ScalarKind::kIsNull || is_null.args.size() != 1 || !(is_null.args[0] == cmp))
+    return std::nullopt;
+  TypeId t = cmp.args[0].type.id;
+  if (!in_set_type(t) || cmp.args[1].type.id != t || cmp.fn->arg_types[0].id != t || cmp.fn->arg_types[1].id != t) return std::nullopt;
+  const HRel& set_rel = *hf.inputs[0];
+  // The probe reads only the rows outside the subquery, the set's expression only the
+  // subquery's row; the subquery reads nothing outside itself.
+  if (set_rel.refers_outside(1) || !only_level(cmp.args[0], 1, true) || !only_level(cmp.args[1], 0, false)) return std::nullopt;
+  // A recursive binding (its own or an enclosing query's): the mark join. Checked before
+  // lowering, so that a refusal never lowers the subquery twice (nested, that would double
+  // the work per level).
+  if (reads_binding(set_rel)) return std::nullopt;
+  Ctx plain;
+  plain.outer_pos = [](uint32_t, uint32_t) -> uint32_t {
+    throw SqlError(sqlstate::kInternalError, "reference to an enclosing query in an uncorrelated subquery");
+  };
+  RelExpr q = lower(set_rel, plain, nullptr);
+  uint32_t n = static_cast<uint32_t>(q.arity());
+  ScalarExpr value = scalar(cmp.args[1], q, plain);
+  FRESHET_ASSERT(q.arity() == n);  // no subquery in the set's expression
+  RelExpr set_plan = project(map(std::move(q), {std::move(value)}), {n});
+  std::vector<uint64_t> bound;
+  if (!closed_plan(set_plan, bound)) return std::nullopt;  // not expected: the lowering's own kLets are bound inside
+  ScalarExpr probe = scalar(shift_down(cmp.args[0]), rel, ctx);
+  ScalarExpr in = ScalarExpr::make(ScalarKind::kInSet, {std::move(probe)}, Type(TypeId::kBool));
+  in.subplan = std::make_shared<const RelExpr>(optimize(std::move(set_plan)));
+  return in;
+}
 
 ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
   check_stack_depth();
@@ -322,6 +464,8 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       if (e.level == 0xffffffffu) throw SqlError(sqlstate::kInternalError, "aggregate outside of an aggregation");
       return ScalarExpr::column_ref(ctx.outer_pos(e.level, e.column), e.type);
     case HExprKind::kScalar: {
+      if (opts_.hashed_subplans && e.op == ScalarKind::kCase)
+        if (std::optional<ScalarExpr> in = hashed_in(e, rel, ctx)) return std::move(*in);
       ScalarExpr s;
       s.kind = e.op;
       s.type = e.type;
@@ -854,8 +998,8 @@ RelExpr Lowerer::lower_reduce(const HRel& r, const Ctx& ctx, const RelExpr* doma
 
 }  // namespace
 
-RelExpr lower(const HRel& rel) {
-  Lowerer l;
+RelExpr lower(const HRel& rel, const LowerOptions& options) {
+  Lowerer l(options);
   Ctx top;
   top.outer_pos = [](uint32_t, uint32_t) -> uint32_t {
     throw SqlError(sqlstate::kInternalError, "reference to an enclosing query at the top level");

@@ -14,7 +14,15 @@
 
 namespace freshet::sql {
 
-dataflow::RelExpr lower(const HRel& rel);
+struct LowerOptions {
+  // For a query that runs once (a SELECT, not a maintained dataflow): an uncorrelated
+  // `x IN (SELECT y ...)` becomes a kInSet (PostgreSQL's hashed subplan: the subquery runs
+  // once into a set each row probes) instead of a decorrelated mark join over the rows; a
+  // maintained dataflow needs the mark join, which updates the view when the set changes.
+  bool hashed_subplans = false;
+};
+
+dataflow::RelExpr lower(const HRel& rel, const LowerOptions& options = {});
 // A scalar expression with no column references (LIMIT, DEFAULT): subqueries not allowed.
 dataflow::ScalarExpr lower_constant_expr(const HExpr& e);
 // A scalar expression over one relation's columns (level 0 only), no subqueries.

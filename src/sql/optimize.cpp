@@ -35,6 +35,9 @@ bool exprs_equal(const ScalarExpr& a, const ScalarExpr& b) {
     case ScalarKind::kNullIf:
       if (a.fn != b.fn) return false;
       break;
+    case ScalarKind::kInSet:
+      if (a.subplan != b.subplan) return false;
+      break;
     default:
       break;
   }
@@ -82,6 +85,20 @@ void fold_constants(ScalarExpr& e) {
       return;
     }
     e.args = std::move(kept);
+  }
+  // PostgreSQL's planner rule (eval_const_expressions -> evaluate_function): a strict function
+  // or operator with a NULL constant argument (after its arguments are folded) is never
+  // called, so the call is the NULL constant, even when its other arguments read columns or
+  // would raise, and whatever its volatility: `col1 / 0 = NULL` is NULL, not 22012, and
+  // `x * y BETWEEN NULL AND z` has the conjunct `x * y >= NULL` = NULL, which empties the
+  // filter before the product is computed. Casts of NULL are NULL too.
+  if ((e.kind == ScalarKind::kCall && e.fn != nullptr && e.fn->strict) || e.kind == ScalarKind::kCast) {
+    for (const ScalarExpr& a : e.args) {
+      if (a.kind == ScalarKind::kLiteral && a.literal_value().is_null()) {
+        e = ScalarExpr::null_of(e.type);
+        return;
+      }
+    }
   }
   if (e.kind == ScalarKind::kLiteral || !dataflow::is_constant_expr(e)) return;
   Arena arena;

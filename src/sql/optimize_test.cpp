@@ -63,6 +63,66 @@ TEST_F(OptimizeTest, FoldsConstants) {
   EXPECT_EQ(n.kind, ScalarKind::kAnd);
 }
 
+TEST_F(OptimizeTest, StrictCallWithNullConstantIsNull) {
+  // PostgreSQL's eval_const_expressions: `#0 / 0 = NULL` is NULL without dividing.
+  ScalarExpr e = eq(ScalarExpr::call(fn_div(), {col(0), lit(0)}, int8()), ScalarExpr::null_of(int8()));
+  optimize_detail::fold_constants(e);
+  ASSERT_EQ(e.kind, ScalarKind::kLiteral);
+  EXPECT_TRUE(e.literal_value().is_null());
+  EXPECT_EQ(e.type.id, TypeId::kBool);
+  // Nested: the NULL propagates through strict calls, and a cast of NULL is NULL.
+  ScalarExpr cast_null = ScalarExpr::make(ScalarKind::kCast, {ScalarExpr::null_of(int4())}, int8());
+  ScalarExpr n = lt(add(col(0), cast_null), col(1));
+  optimize_detail::fold_constants(n);
+  EXPECT_EQ(n.to_string(), "null");
+  // AND keeps its other arguments (a NULL does not decide it).
+  ScalarExpr a = conj({lt(ScalarExpr::call(fn_div(), {col(0), lit(0)}, int8()), lit(1)), eq(col(0), ScalarExpr::null_of(int8()))});
+  optimize_detail::fold_constants(a);
+  EXPECT_EQ(a.kind, ScalarKind::kAnd);
+  // As a filter's conjunct it empties the filter: the division never runs.
+  tables[1] = {{ints({1}), 1}, {ints({2}), 1}};
+  RelExpr f = optimize(filter(get(1, 1), {a}));
+  EXPECT_EQ(f.kind, RelKind::kConstant);
+  EXPECT_TRUE(run(f).empty());
+}
+
+// kInSet (a hashed subplan): the subplan runs once, each row probes its values.
+ScalarExpr in_set(ScalarExpr probe, RelExpr subplan) {
+  ScalarExpr e = ScalarExpr::make(ScalarKind::kInSet, {std::move(probe)}, TypeId::kBool);
+  e.subplan = std::make_shared<const RelExpr>(std::move(subplan));
+  return e;
+}
+
+TEST_F(OptimizeTest, InSetHasInsNullSemantics) {
+  tables[1] = {{ints({1}), 1}, {ints({2}), 1}, {ints({3}), 2}, {ints({std::nullopt}), 1}};
+  tables[2] = {{ints({2}), 1}, {ints({5}), 3}};
+  RelExpr p = map(get(1, 1), {in_set(col(0), get(2, 1))});
+  EXPECT_EQ(run(p), (Strings{"1,f x1", "2,t x1", "3,f x2", "NULL,NULL x1"}));
+  // A NULL in the set: no match is NULL.
+  tables[2].push_back({ints({std::nullopt}), 1});
+  EXPECT_EQ(run(p), (Strings{"1,NULL x1", "2,t x1", "3,NULL x2", "NULL,NULL x1"}));
+  // An empty set: FALSE, also for a NULL probe.
+  tables[2].clear();
+  EXPECT_EQ(run(p), (Strings{"1,f x1", "2,f x1", "3,f x2", "NULL,f x1"}));
+  // As a filter, through the optimizer.
+  tables[2] = {{ints({1}), 1}, {ints({3}), 1}};
+  EXPECT_EQ(run(optimize(filter(get(1, 1), {in_set(col(0), get(2, 1))}))), (Strings{"1 x1", "3 x2"}));
+}
+
+TEST_F(OptimizeTest, InSetErrorIsRaisedByTheFirstProbe) {
+  tables[2] = {{ints({1}), 1}};
+  RelExpr bad = project(map(get(2, 1), {ScalarExpr::call(fn_div(), {col(0), lit(0)}, int8())}), {1});
+  RelExpr p = filter(get(1, 1), {in_set(col(0), bad)});
+  EXPECT_TRUE(run(p).empty());  // no row probes it
+  tables[1] = {{ints({1}), 1}};
+  try {
+    run(p);
+    FAIL() << "expected 22012";
+  } catch (const SqlError& e) {
+    EXPECT_EQ(e.sqlstate(), sqlstate::kDivisionByZero);
+  }
+}
+
 TEST_F(OptimizeTest, RemovesTrueAndFalseFilters) {
   tables[1] = {{ints({1}), 1}};
   RelExpr t = optimize(filter(get(1, 1), {ScalarExpr::boolean(true)}));

@@ -253,6 +253,14 @@ inline void collect_inputs(const dataflow::RelExpr& e, std::vector<uint64_t>& ou
     out.push_back(e.collection_id);
   for (const auto& in : e.inputs) collect_inputs(in, out);
 }
+// The same, and the collections of a one-shot plan's hashed subplans (`x IN (SELECT ...)`,
+// dataflow::ScalarKind::kInSet).
+inline void collect_all_inputs(const dataflow::RelExpr& e, std::vector<uint64_t>& out) {
+  collect_inputs(e, out);
+  dataflow::for_each_in_set(e, [&](const dataflow::ScalarExpr& s) {
+    if (s.subplan != nullptr) collect_all_inputs(*s.subplan, out);
+  });
+}
 
 // What DDL holds: write_mu (no writer is between evaluating and staging) and mu exclusively.
 struct DdlLock {

@@ -3,6 +3,11 @@
 
 namespace freshet::server {
 
+namespace {
+// EXPLAIN SELECT shows the plan the SELECT runs: once, with hashed subplans (peek.cpp).
+const sql::LowerOptions kOneShot{.hashed_subplans = true};
+}  // namespace
+
 std::unique_ptr<Execution> Executor::run_explain(const PgQuery__ExplainStmt* s) {
   std::shared_lock lock(cs_.mu);
   if (s->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
@@ -10,7 +15,7 @@ std::unique_ptr<Execution> Executor::run_explain(const PgQuery__ExplainStmt* s) 
   sql::Binder binder(*catalog_, param_types_);
   sql::BoundQuery q = binder.bind_query(s->query->select_stmt);
   binder.finish_params();
-  dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+  dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel, kOneShot));
   std::string text = plan.to_string();
   std::vector<Datum> ds = {Datum::from_string(text)};
   std::vector<Row> rows = {Row::pack(ds)};
@@ -29,7 +34,7 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
     sql::Binder binder(*catalog_, param_types_);
     sql::BoundQuery q = binder.bind_query(tree->statement(0)->select_stmt);
     binder.finish_params();
-    dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+    dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel, kOneShot));
     text = plan.to_string();
     std::vector<std::pair<Row, int64_t>> ignored;
     if (fast_path_index(plan).empty())

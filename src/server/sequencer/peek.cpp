@@ -3,6 +3,11 @@
 
 namespace freshet::server {
 
+namespace {
+// A peek runs its plan once: uncorrelated IN-subqueries as hashed subplans (sql/lower.hpp).
+const sql::LowerOptions kOneShot{.hashed_subplans = true};
+}  // namespace
+
 dataflow::SnapshotFn Executor::snapshot_fn() {
   return [this](uint64_t id, const std::function<void(const Row&, int64_t)>& emit) {
     Catalog& cat = *catalog_;
@@ -131,7 +136,7 @@ void check_result_size(const std::vector<std::pair<Row, int64_t>>& rows, uint64_
 }  // namespace
 
 std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
-  dataflow::RelExpr plan = sql::optimize(sql::lower(rel));
+  dataflow::RelExpr plan = sql::optimize(sql::lower(rel, kOneShot));
   ctx_.logical_time_ms = cs_.now_ts;
   rewrite_point_lookups(plan);
   auto rows = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
@@ -160,7 +165,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
   binder.finish_params();
   std::vector<std::pair<Row, int64_t>> result;
   {
-    dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel));
+    dataflow::RelExpr plan = sql::optimize(sql::lower(*q.rel, kOneShot));
     if (materialize_dialect() && st_.txn == TransactionStatus::kInBlock && !explicit_time_read_) {
       std::vector<uint64_t> inputs;
       collect_inputs(plan, inputs);
@@ -256,7 +261,7 @@ uint64_t Executor::serializable_read_of(const dataflow::RelExpr& plan) {
   if (!st_.serializable_reads) return 0;
   if (st_.block && !st_.pending.empty()) return 0;  // the block's own writes are read too
   std::vector<uint64_t> inputs;
-  collect_inputs(plan, inputs);
+  collect_all_inputs(plan, inputs);
   if (inputs.size() != 1 || !cs_.find_maintained(inputs[0])) return 0;
   return inputs[0];
 }
@@ -388,6 +393,9 @@ std::string Executor::fast_path_index(const dataflow::RelExpr& plan) {
 bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out) {
   FastPath fp = match_fast_path(plan);
   if (!fp.get) return false;
+  bool has_in_set = false;  // its set is evaluated by run_oneshot
+  dataflow::for_each_in_set(plan, [&](const dataflow::ScalarExpr&) { has_in_set = true; });
+  if (has_in_set) return false;
   if (block_read_at_ts() && changed_since_block_ts(fp.get->collection_id)) return false;  // computed at the block's ts
   Maintained* m = cs_.read_maintained(fp.get->collection_id, &st_.cancelled, fp.get->collection_id != no_wait_id_);
   if (!m) return false;
