@@ -30,9 +30,17 @@ Numeric numeric_from_double(double v);
 // Parses PostgreSQL's numeric input syntax ("12.50", "-1e3", " NaN "). Throws SqlError 22P02.
 Numeric numeric_parse(std::string_view s);
 // The same for text Freshet computed itself (function results): 22003 "value overflows numeric
-// format" rather than numeric_parse's input message.
+// format" rather than numeric_parse's input message. Under the materialize dialect a value with
+// more than 39 significant digits is rounded to 39 (Materialize's input), not refused.
 Numeric numeric_parse_impl(std::string_view s);
+// Exact or 22003 whatever the dialect.
+Numeric numeric_parse_exact(std::string_view s);
 std::string numeric_to_string(const Numeric& n);
+// The value as clients see it (text and binary wire formats, ::text, jsonb): PostgreSQL keeps
+// the scale (1.50); under the materialize dialect trailing fractional zeros are dropped (1.5,
+// 1.0 -> 1), as Materialize stores every numeric reduced (mz_repr::row packs it after
+// Context::reduce) and prints it in standard notation.
+Numeric numeric_for_output(const Numeric& n);
 // The decimal digits of |mantissa| ("12345" for -123.45), for encoders. REQUIRES: not NaN.
 std::string numeric_abs_digits(const Numeric& n);
 // -1, 0 or 1 (0 for NaN too).
