@@ -695,7 +695,8 @@ uint64_t numeric_hash(const Numeric& n) {
   return h;
 }
 
-Numeric numeric_add(const Numeric& a, const Numeric& b) {
+namespace {
+Numeric add_impl(const Numeric& a, const Numeric& b, bool mz) {
   if (a.is_nan() || b.is_nan()) return nan_value();
   i128 am, bm;
   int scale;
@@ -709,7 +710,7 @@ Numeric numeric_add(const Numeric& a, const Numeric& b) {
     }
   }
   // Materialize rounds to 39 digits where PostgreSQL is exact.
-  if (materialize_dialect()) return mz_numeric_add(a, b);
+  if (mz) return mz_numeric_add(a, b);
   // Slow path: exact in 256 bits, then fitted to 39 digits (exact or 22003).
   scale = a.scale > b.scale ? a.scale : b.scale;
   U256 x = mul_pow10_checked(mag_of(a), scale - a.scale);
@@ -723,6 +724,10 @@ Numeric numeric_add(const Numeric& a, const Numeric& b) {
   if (x < y) return fit(y - x, scale, yneg, true);
   return fit(x - y, scale, xneg, true);
 }
+}  // namespace
+
+Numeric numeric_add(const Numeric& a, const Numeric& b) { return add_impl(a, b, materialize_dialect()); }
+Numeric numeric_add_exact(const Numeric& a, const Numeric& b) { return add_impl(a, b, false); }
 
 Numeric numeric_neg(const Numeric& a) {
   if (a.is_nan()) return a;
@@ -746,7 +751,8 @@ Numeric numeric_abs(const Numeric& a) {
 
 Numeric numeric_sub(const Numeric& a, const Numeric& b) { return numeric_add(a, numeric_neg(b)); }
 
-Numeric numeric_mul(const Numeric& a, const Numeric& b) {
+namespace {
+Numeric mul_impl(const Numeric& a, const Numeric& b, bool mz) {
   if (a.is_nan() || b.is_nan()) return nan_value();
   bool neg = neg_of(a) != neg_of(b);
   U256 ma = mag_of(a), mb = mag_of(b);
@@ -760,7 +766,7 @@ Numeric numeric_mul(const Numeric& a, const Numeric& b) {
     mb = mag_of(nb);
     scale = na.scale + nb.scale;
     if (!U256::mul_wide(ma, mb, p)) {
-      if (materialize_dialect()) return mz_numeric_mul(a, b);
+      if (mz) return mz_numeric_mul(a, b);
       // The product has 77 or more digits: its integer part does not fit, or a nonzero digit
       // lies past the 39th (a product of integers without trailing zeros ends in one unless
       // both hold the factors 2 and 5; that rare exact case is refused too).
@@ -768,9 +774,13 @@ Numeric numeric_mul(const Numeric& a, const Numeric& b) {
       inexact();
     }
   }
-  if (materialize_dialect() && (scale > kMaxScale || !p.fits_mantissa())) return mz_numeric_mul(a, b);
+  if (mz && (scale > kMaxScale || !p.fits_mantissa())) return mz_numeric_mul(a, b);
   return fit(p, scale, neg && !p.is_zero(), true);
 }
+}  // namespace
+
+Numeric numeric_mul(const Numeric& a, const Numeric& b) { return mul_impl(a, b, materialize_dialect()); }
+Numeric numeric_mul_exact(const Numeric& a, const Numeric& b) { return mul_impl(a, b, false); }
 
 Numeric numeric_div(const Numeric& a, const Numeric& b) {
   if (a.is_nan() || b.is_nan()) return nan_value();

@@ -58,6 +58,10 @@ uint64_t numeric_hash(const Numeric& n);
 Numeric numeric_add(const Numeric& a, const Numeric& b);
 Numeric numeric_sub(const Numeric& a, const Numeric& b);
 Numeric numeric_mul(const Numeric& a, const Numeric& b);
+// Exact or 22003 whatever the dialect: for accumulators, which must stay invertible (a
+// retraction subtracts exactly what the insertion added; a rounded sum would drift).
+Numeric numeric_add_exact(const Numeric& a, const Numeric& b);
+Numeric numeric_mul_exact(const Numeric& a, const Numeric& b);
 // Result scale as PostgreSQL's select_div_scale (at least 16 significant digits).
 Numeric numeric_div(const Numeric& a, const Numeric& b);
 Numeric numeric_mod(const Numeric& a, const Numeric& b);
