@@ -946,6 +946,15 @@ class ReduceOp final : public Operator, public RowAggregator {
       sum2 = numeric_round(vs.nsum2, 2 * scale);
     }
     Numeric nn = numeric_from_int(n);
+    if (materialize_dialect() && !is_float && !is_unsigned_type(a.arg.type.id)) {
+      // Materialize's plan (sql/src/plan/transform_ast.rs, plan_variance):
+      // (sum(x^2) - sum(x)^2 / N) / (N - 1) (N for the population forms), each operation in its
+      // 39-digit context (numeric_mz.hpp), so its last digit is Materialize's; negative is 0.
+      Numeric var = numeric_div(numeric_sub(sum2, numeric_div(numeric_mul(sum, sum), nn)),
+                                sample ? numeric_from_int(n - 1) : nn);
+      if (numeric_sign(var) <= 0) return Datum::from_numeric(Numeric{});
+      return Datum::from_numeric(root ? numeric_sqrt(var, var.scale) : var);
+    }
     Numeric numerator = numeric_sub(numeric_mul(nn, sum2), numeric_mul(sum, sum));
     Numeric denominator = numeric_mul(nn, sample ? numeric_from_int(n - 1) : nn);
     if (is_float) {
