@@ -967,7 +967,14 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
           int64_t i;
           try {
             i = numeric_to_int(n);
+            if (materialize_dialect()) i = fn::check_int_range(i, t);
           } catch (const SqlError&) {
+            // Materialize quotes the rounded value: "2147483648" integer out of range.
+            if (materialize_dialect())
+              throw SqlError(sqlstate::kNumericValueOutOfRange,
+                             "\"" + numeric_to_string(numeric_round(n, 0)) + "\" " +
+                                 (t == TypeId::kInt2 ? "smallint" : t == TypeId::kInt4 ? "integer" : "bigint") +
+                                 " out of range");
             out_of_range_for(t);
           }
           return Datum::from_int(fn::check_int_range(i, t));
@@ -982,7 +989,10 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
           if (std::isnan(d)) {
             n = numeric_parse("NaN");
           } else {
-            if (std::isinf(d)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert infinity to numeric");
+            if (std::isinf(d))
+              throw SqlError(sqlstate::kFeatureNotSupported,
+                             materialize_dialect() ? "function casting real to numeric is only defined for finite arguments"
+                                                   : "cannot convert infinity to numeric");
             char buf[64];
             if (materialize_dialect()) {  // shortest float4 digits (rust-dec's From<f32>)
               auto r = std::to_chars(buf, buf + sizeof buf, static_cast<float>(d));

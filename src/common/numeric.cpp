@@ -432,13 +432,21 @@ Numeric numeric_from_int(int64_t v) {
 
 Numeric numeric_from_double(double v) {
   if (std::isnan(v)) return nan_value();
-  if (std::isinf(v)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert infinity to numeric");
   char buf[64];
   if (materialize_dialect()) {
+    if (std::isinf(v))
+      throw SqlError(sqlstate::kFeatureNotSupported,
+                     "function casting double precision to numeric is only defined for finite arguments");
     // Materialize (rust-dec's From<f64>): the shortest digits that read back as v, not 15.
     auto r = std::to_chars(buf, buf + sizeof buf, v);
-    return numeric_parse_impl(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
+    try {
+      return numeric_parse_impl(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
+    } catch (const SqlError& e) {
+      if (e.sqlstate() != sqlstate::kNumericValueOutOfRange) throw;
+      throw SqlError(sqlstate::kNumericValueOutOfRange, "numeric field overflow");
+    }
   }
+  if (std::isinf(v)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert infinity to numeric");
   std::snprintf(buf, sizeof buf, "%.15g", v);
   return numeric_parse_impl(buf);
 }
@@ -465,7 +473,11 @@ Numeric numeric_parse_exact(std::string_view s) {
     std::string_view rest = body.substr(p);
     if ((rest.size() == 8 && strncasecmp(rest.data(), "infinity", 8) == 0) ||
         (rest.size() == 3 && strncasecmp(rest.data(), "inf", 3) == 0))
+    {
+      // Materialize's numeric has no infinity to read: a syntax error there.
+      if (materialize_dialect()) throw bad();
       throw SqlError(sqlstate::kFeatureNotSupported, "numeric infinity is not supported");
+    }
   }
   U256 mag;
   int scale = 0;
