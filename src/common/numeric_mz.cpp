@@ -281,6 +281,17 @@ Z ln_fx(const Dec& x) {
 
 bool is_zero(const Numeric& n) { return numeric_sign(n) == 0; }
 
+// e^t for a power computed as exp(y ln x): past |t| = 92 the result is beyond 10^39 or below
+// 10^-39 whatever its digits, and exp_fx must not square a huge argument's series.
+Z exp_in_range(const Z& t) {
+  Z lim = one_fx();
+  mpz_mul_ui(lim.v, lim.v, 92);
+  if (mpz_cmp(t.v, lim.v) > 0) overflow();
+  mpz_neg(lim.v, lim.v);
+  if (mpz_cmp(t.v, lim.v) < 0) underflow();
+  return exp_fx(t);
+}
+
 }  // namespace
 
 Numeric mz_numeric_add(const Numeric& a, const Numeric& b) {
@@ -413,14 +424,14 @@ Numeric mz_numeric_pow(const Numeric& x, const Numeric& y) {
     mpz_abs(ab.c.v, ab.c.v);
     Z l = ln_fx(ab), t;
     mul_fx(t, l, to_fx(from_numeric(y)));
-    Z r = exp_fx(t);
+    Z r = exp_in_range(t);
     if (mpz_sgn(base.c.v) < 0 && odd) mpz_neg(r.v, r.v);
     return finish(from_fx(r), true, true);
   }
   // x > 0 here (a negative base with a fractional exponent is the caller's error).
   Z l = ln_fx(base), t;
   mul_fx(t, l, to_fx(from_numeric(y)));
-  return finish(from_fx(exp_fx(t)), true, true);
+  return finish(from_fx(exp_in_range(t)), true, true);
 }
 
 bool mz_numeric_parse_rounded(std::string_view s, Numeric& out) {

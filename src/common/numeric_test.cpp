@@ -252,6 +252,13 @@ TEST(NumericTest, MaterializeDialect) {
   EXPECT_EQ(S(mz_numeric_pow(N("-2"), N("3"))), "-8");
   EXPECT_EQ(S(mz_numeric_pow(N("2"), N("-2"))), "0.25");
   EXPECT_EQ(sqlstate_of([] { mz_numeric_pow(N("10"), N("39")); }), "22003");
+  // A base within 1e-20 of 1 (log10 of it is 0 in a double) to a huge power: an error, not a
+  // series squared 2^70 times.
+  EXPECT_EQ(sqlstate_of([] { mz_numeric_pow(N("1.00000000000000000001"), N("1e38")); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { mz_numeric_pow(N("1.00000000000000000001"), N("1e37") ); }), "22003");
+  EXPECT_EQ(sqlstate_of([] { mz_numeric_pow(N("0.99999999999999999999"), N("100000000000000000000000.5")); }), "22003");
+  EXPECT_EQ(S(mz_numeric_pow(N("1.00000000000000000001"), N("1000000000000000000000"))),
+            "22026.4657948067165158565773555439085405");
   // Accumulators stay exact in both dialects.
   EXPECT_EQ(sqlstate_of([] { numeric_add_exact(N("1e38"), N("1e-39")); }), "22003");
   // Output drops trailing zeros.
