@@ -8,6 +8,10 @@
 // PostgreSQL's scale (division and sqrt: exact at that scale or 22003). Division by zero
 // raises 22012. Display keeps the scale, as PostgreSQL does ("1.50"); comparison ignores it
 // (1.5 = 1.50).
+// Under --sql-dialect materialize (sql_dialect.hpp) these follow Materialize instead: results
+// rounded to 39 significant digits (numeric_mz.hpp), output without trailing zeros
+// (numeric_for_output); the *_exact functions keep PostgreSQL's exact-or-error rule for
+// accumulators in both dialects.
 
 #include <cstdint>
 #include <string>
