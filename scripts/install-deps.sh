@@ -9,6 +9,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache g++ clang
   libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libabsl-dev libasio-dev libssl-dev
   libpg-query-dev libprotobuf-c-dev libre2-dev nlohmann-json3-dev libpq-dev libmariadb-dev freetds-dev
+  # exact integers for the materialize dialect's 39-digit numeric (src/common/numeric_mz.cpp)
+  libgmp-dev
   postgresql-15 postgresql-client-15 mariadb-server kcat librdkafka-dev
   # HTTP API e2e test (test/e2e/http_api_test.sh): /metrics parser, Kafka group admin clients
   python3-prometheus-client python3-kafka python3-confluent-kafka

@@ -2027,7 +2027,7 @@ void format_datum(const Datum& d, Type t, std::string& out) {
       return;
     }
     case TypeId::kNumeric:
-      out += numeric_to_string(d.as_numeric());
+      out += numeric_to_string(numeric_for_output(d.as_numeric()));
       return;
     case TypeId::kUInt2:
     case TypeId::kUInt4:

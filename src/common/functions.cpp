@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -13,6 +14,8 @@
 #include "common/type_io_functions.hpp"
 #include "common/functions_internal.hpp"
 #include "common/numeric.hpp"
+#include "common/numeric_mz.hpp"
+#include "common/sql_dialect.hpp"
 
 // The registry, arithmetic and comparison operators of every type, math functions, casts
 // (pg_cast) and aggregate signatures. String, date/time and other functions live in the
@@ -301,6 +304,7 @@ Datum m_sqrt_n(Args a, EvalContext&) {
   Numeric n = a[0].as_numeric();
   if (n.is_nan()) return a[0];
   if (numeric_sign(n) < 0) throw_error("2201F", "cannot take square root of a negative number");
+  if (materialize_dialect()) return Datum::from_numeric(mz_numeric_sqrt(n));
   // PostgreSQL's numeric_sqrt scale: from the base-10000 weight of the argument.
   long double v = num_ld(n);
   int dweight = v == 0 ? 0 : static_cast<int>(std::floor(std::log10(v)));
@@ -327,7 +331,9 @@ Datum m_pow_n(Args a, EvalContext&) {
   Numeric yi = numeric_trunc(y, 0);
   bool integral = numeric_compare(yi, y) == 0;
   if (numeric_sign(x) < 0 && !integral)
-    throw_error("2201F", "a negative number raised to a non-integer power yields a complex result");
+    throw_error("2201F", materialize_dialect() ? "function pow cannot return complex numbers"
+                                               : "a negative number raised to a non-integer power yields a complex result");
+  if (materialize_dialect()) return Datum::from_numeric(mz_numeric_pow(x, y));
   long double r = std::pow(num_ld(x), num_ld(y));
   // An integral power is computed exactly below, so its scale may reach 39 (pow(9e-39, 1)).
   int rscale = integral ? std::clamp(std::max(16, static_cast<int>(x.scale)), 0, kNumericMaxDigits)
@@ -351,6 +357,7 @@ Datum m_exp_f8(Args a, EvalContext&) {
 Datum m_exp_n(Args a, EvalContext&) {
   Numeric n = a[0].as_numeric();
   if (n.is_nan()) return a[0];
+  if (materialize_dialect()) return Datum::from_numeric(mz_numeric_exp(n));
   long double r = std::exp(num_ld(n));
   if (std::isinf(r)) throw_error(sqlstate::kNumericValueOutOfRange, "value overflows numeric format");
   return Datum::from_numeric(to_num_ld(r, transcendental_scale(r, {n.scale})));
@@ -367,9 +374,19 @@ Datum m_log10_f8(Args a, EvalContext&) {
   check_log_arg(a[0].as_float());
   return Datum::from_float(std::log10(a[0].as_float()));
 }
+// Materialize's words for a logarithm's domain (numeric arguments).
+void check_log_arg_mz(const Numeric& n, const char* fn) {
+  int s = numeric_sign(n);
+  if (s == 0) throw_error("2201E", std::string("function ") + fn + " is not defined for zero");
+  if (s < 0) throw_error("2201E", std::string("function ") + fn + " is not defined for negative numbers");
+}
 Datum m_ln_n(Args a, EvalContext&) {
   Numeric n = a[0].as_numeric();
   if (n.is_nan()) return a[0];
+  if (materialize_dialect()) {
+    check_log_arg_mz(n, "ln");
+    return Datum::from_numeric(mz_numeric_ln(n));
+  }
   long double v = num_ld(n);
   check_log_arg(static_cast<double>(v));
   long double r = std::log(v);
@@ -378,6 +395,10 @@ Datum m_ln_n(Args a, EvalContext&) {
 Datum m_log10_n(Args a, EvalContext&) {
   Numeric n = a[0].as_numeric();
   if (n.is_nan()) return a[0];
+  if (materialize_dialect()) {
+    check_log_arg_mz(n, "log10");
+    return Datum::from_numeric(mz_numeric_log10(n));
+  }
   long double v = num_ld(n);
   check_log_arg(static_cast<double>(v));
   long double r = std::log10(v);
@@ -388,6 +409,11 @@ Datum m_log10_n(Args a, EvalContext&) {
 Datum m_log_n2(Args a, EvalContext&) {
   Numeric b = a[0].as_numeric(), x = a[1].as_numeric();
   if (b.is_nan() || x.is_nan()) return Datum::from_numeric(numeric_parse("NaN"));
+  if (materialize_dialect()) {
+    check_log_arg_mz(b, "log");
+    check_log_arg_mz(x, "log");
+    return Datum::from_numeric(mz_numeric_log(b, x));
+  }
   long double bv = num_ld(b), xv = num_ld(x);
   check_log_arg(static_cast<double>(bv));
   check_log_arg(static_cast<double>(xv));
@@ -941,7 +967,14 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
           int64_t i;
           try {
             i = numeric_to_int(n);
+            if (materialize_dialect()) i = fn::check_int_range(i, t);
           } catch (const SqlError&) {
+            // Materialize quotes the rounded value: "2147483648" integer out of range.
+            if (materialize_dialect())
+              throw SqlError(sqlstate::kNumericValueOutOfRange,
+                             "\"" + numeric_to_string(numeric_round(n, 0)) + "\" " +
+                                 (t == TypeId::kInt2 ? "smallint" : t == TypeId::kInt4 ? "integer" : "bigint") +
+                                 " out of range");
             out_of_range_for(t);
           }
           return Datum::from_int(fn::check_int_range(i, t));
@@ -956,9 +989,17 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
           if (std::isnan(d)) {
             n = numeric_parse("NaN");
           } else {
-            if (std::isinf(d)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert infinity to numeric");
+            if (std::isinf(d))
+              throw SqlError(sqlstate::kFeatureNotSupported,
+                             materialize_dialect() ? "function casting real to numeric is only defined for finite arguments"
+                                                   : "cannot convert infinity to numeric");
             char buf[64];
-            std::snprintf(buf, sizeof buf, "%.6g", d);
+            if (materialize_dialect()) {  // shortest float4 digits (rust-dec's From<f32>)
+              auto r = std::to_chars(buf, buf + sizeof buf, static_cast<float>(d));
+              *r.ptr = '\0';
+            } else {
+              std::snprintf(buf, sizeof buf, "%.6g", d);
+            }
             n = numeric_parse(buf);
           }
         } else {

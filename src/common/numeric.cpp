@@ -1,11 +1,14 @@
 #include "common/numeric.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "common/error.hpp"
+#include "common/numeric_mz.hpp"
+#include "common/sql_dialect.hpp"
 
 // Numeric is a signed mantissa of up to 39 decimal digits (datum.hpp: 128 bits plus `ext` for the
 // 39-digit values at or above 2^127) with a decimal scale. Values whose mantissa fits in 127 bits
@@ -429,13 +432,26 @@ Numeric numeric_from_int(int64_t v) {
 
 Numeric numeric_from_double(double v) {
   if (std::isnan(v)) return nan_value();
-  if (std::isinf(v)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert infinity to numeric");
   char buf[64];
+  if (materialize_dialect()) {
+    if (std::isinf(v))
+      throw SqlError(sqlstate::kFeatureNotSupported,
+                     "function casting double precision to numeric is only defined for finite arguments");
+    // Materialize (rust-dec's From<f64>): the shortest digits that read back as v, not 15.
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    try {
+      return numeric_parse_impl(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
+    } catch (const SqlError& e) {
+      if (e.sqlstate() != sqlstate::kNumericValueOutOfRange) throw;
+      throw SqlError(sqlstate::kNumericValueOutOfRange, "numeric field overflow");
+    }
+  }
+  if (std::isinf(v)) throw SqlError(sqlstate::kFeatureNotSupported, "cannot convert infinity to numeric");
   std::snprintf(buf, sizeof buf, "%.15g", v);
   return numeric_parse_impl(buf);
 }
 
-Numeric numeric_parse_impl(std::string_view s) {
+Numeric numeric_parse_exact(std::string_view s) {
   auto bad = [&]() -> SqlError {
     return SqlError(sqlstate::kInvalidTextRepresentation,
                     "invalid input syntax for type numeric: \"" + std::string(s) + "\"");
@@ -457,7 +473,11 @@ Numeric numeric_parse_impl(std::string_view s) {
     std::string_view rest = body.substr(p);
     if ((rest.size() == 8 && strncasecmp(rest.data(), "infinity", 8) == 0) ||
         (rest.size() == 3 && strncasecmp(rest.data(), "inf", 3) == 0))
+    {
+      // Materialize's numeric has no infinity to read: a syntax error there.
+      if (materialize_dialect()) throw bad();
       throw SqlError(sqlstate::kFeatureNotSupported, "numeric infinity is not supported");
+    }
   }
   U256 mag;
   int scale = 0;
@@ -526,6 +546,25 @@ Numeric numeric_parse_impl(std::string_view s) {
   Numeric r = fit(mag, scale, negative, true);
   if (r.mantissa == 0) r.mantissa = 0;  // no negative zero
   return r;
+}
+
+Numeric numeric_parse_impl(std::string_view s) {
+  if (!materialize_dialect()) return numeric_parse_exact(s);
+  try {
+    return numeric_parse_exact(s);
+  } catch (const SqlError& e) {
+    if (e.sqlstate() != sqlstate::kNumericValueOutOfRange) throw;
+  }
+  // Materialize reads the text in its 39-digit context: rounded, out of range only when the
+  // integer part does not fit or every digit lies past the 39th decimal.
+  Numeric r;
+  if (!mz_numeric_parse_rounded(s, r)) return numeric_parse_exact(s);
+  return r;
+}
+
+Numeric numeric_for_output(const Numeric& n) {
+  if (!materialize_dialect() || n.scale == 0 || n.is_nan()) return n;
+  return numeric_normalize(n);
 }
 
 Numeric numeric_parse(std::string_view s) {
@@ -668,7 +707,8 @@ uint64_t numeric_hash(const Numeric& n) {
   return h;
 }
 
-Numeric numeric_add(const Numeric& a, const Numeric& b) {
+namespace {
+Numeric add_impl(const Numeric& a, const Numeric& b, bool mz) {
   if (a.is_nan() || b.is_nan()) return nan_value();
   i128 am, bm;
   int scale;
@@ -681,6 +721,8 @@ Numeric numeric_add(const Numeric& a, const Numeric& b) {
       return n;
     }
   }
+  // Materialize rounds to 39 digits where PostgreSQL is exact.
+  if (mz) return mz_numeric_add(a, b);
   // Slow path: exact in 256 bits, then fitted to 39 digits (exact or 22003).
   scale = a.scale > b.scale ? a.scale : b.scale;
   U256 x = mul_pow10_checked(mag_of(a), scale - a.scale);
@@ -694,6 +736,10 @@ Numeric numeric_add(const Numeric& a, const Numeric& b) {
   if (x < y) return fit(y - x, scale, yneg, true);
   return fit(x - y, scale, xneg, true);
 }
+}  // namespace
+
+Numeric numeric_add(const Numeric& a, const Numeric& b) { return add_impl(a, b, materialize_dialect()); }
+Numeric numeric_add_exact(const Numeric& a, const Numeric& b) { return add_impl(a, b, false); }
 
 Numeric numeric_neg(const Numeric& a) {
   if (a.is_nan()) return a;
@@ -717,7 +763,8 @@ Numeric numeric_abs(const Numeric& a) {
 
 Numeric numeric_sub(const Numeric& a, const Numeric& b) { return numeric_add(a, numeric_neg(b)); }
 
-Numeric numeric_mul(const Numeric& a, const Numeric& b) {
+namespace {
+Numeric mul_impl(const Numeric& a, const Numeric& b, bool mz) {
   if (a.is_nan() || b.is_nan()) return nan_value();
   bool neg = neg_of(a) != neg_of(b);
   U256 ma = mag_of(a), mb = mag_of(b);
@@ -731,6 +778,7 @@ Numeric numeric_mul(const Numeric& a, const Numeric& b) {
     mb = mag_of(nb);
     scale = na.scale + nb.scale;
     if (!U256::mul_wide(ma, mb, p)) {
+      if (mz) return mz_numeric_mul(a, b);
       // The product has 77 or more digits: its integer part does not fit, or a nonzero digit
       // lies past the 39th (a product of integers without trailing zeros ends in one unless
       // both hold the factors 2 and 5; that rare exact case is refused too).
@@ -738,12 +786,19 @@ Numeric numeric_mul(const Numeric& a, const Numeric& b) {
       inexact();
     }
   }
+  if (mz && (scale > kMaxScale || !p.fits_mantissa())) return mz_numeric_mul(a, b);
   return fit(p, scale, neg && !p.is_zero(), true);
 }
+}  // namespace
+
+Numeric numeric_mul(const Numeric& a, const Numeric& b) { return mul_impl(a, b, materialize_dialect()); }
+Numeric numeric_mul_exact(const Numeric& a, const Numeric& b) { return mul_impl(a, b, false); }
 
 Numeric numeric_div(const Numeric& a, const Numeric& b) {
   if (a.is_nan() || b.is_nan()) return nan_value();
   if (numeric_sign(b) == 0) div_zero();
+  // Materialize: 39 significant digits.
+  if (materialize_dialect()) return mz_numeric_div(a, b);
   // PostgreSQL's select_div_scale.
   int w1, f1, w2, f2;
   base10000_weight(a, w1, f1);
@@ -798,6 +853,7 @@ Numeric numeric_div(const Numeric& a, const Numeric& b) {
 Numeric numeric_sqrt(const Numeric& a, int rscale) {
   if (a.is_nan()) return a;
   FRESHET_ASSERT(!neg_of(a));
+  if (materialize_dialect()) return mz_numeric_sqrt(a);  // 39 significant digits
   if (rscale < a.scale) rscale = a.scale;
   if (rscale > kMaxScale) inexact();
   // sqrt(m / 10^s) * 10^r = sqrt(m * 10^(2r - s)), rounded half away from zero.

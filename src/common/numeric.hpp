@@ -8,6 +8,10 @@
 // PostgreSQL's scale (division and sqrt: exact at that scale or 22003). Division by zero
 // raises 22012. Display keeps the scale, as PostgreSQL does ("1.50"); comparison ignores it
 // (1.5 = 1.50).
+// Under --sql-dialect materialize (sql_dialect.hpp) these follow Materialize instead: results
+// rounded to 39 significant digits (numeric_mz.hpp), output without trailing zeros
+// (numeric_for_output); the *_exact functions keep PostgreSQL's exact-or-error rule for
+// accumulators in both dialects.
 
 #include <cstdint>
 #include <string>
@@ -30,9 +34,17 @@ Numeric numeric_from_double(double v);
 // Parses PostgreSQL's numeric input syntax ("12.50", "-1e3", " NaN "). Throws SqlError 22P02.
 Numeric numeric_parse(std::string_view s);
 // The same for text Freshet computed itself (function results): 22003 "value overflows numeric
-// format" rather than numeric_parse's input message.
+// format" rather than numeric_parse's input message. Under the materialize dialect a value with
+// more than 39 significant digits is rounded to 39 (Materialize's input), not refused.
 Numeric numeric_parse_impl(std::string_view s);
+// Exact or 22003 whatever the dialect.
+Numeric numeric_parse_exact(std::string_view s);
 std::string numeric_to_string(const Numeric& n);
+// The value as clients see it (text and binary wire formats, ::text, jsonb): PostgreSQL keeps
+// the scale (1.50); under the materialize dialect trailing fractional zeros are dropped (1.5,
+// 1.0 -> 1), as Materialize stores every numeric reduced (mz_repr::row packs it after
+// Context::reduce) and prints it in standard notation.
+Numeric numeric_for_output(const Numeric& n);
 // The decimal digits of |mantissa| ("12345" for -123.45), for encoders. REQUIRES: not NaN.
 std::string numeric_abs_digits(const Numeric& n);
 // -1, 0 or 1 (0 for NaN too).
@@ -50,6 +62,10 @@ uint64_t numeric_hash(const Numeric& n);
 Numeric numeric_add(const Numeric& a, const Numeric& b);
 Numeric numeric_sub(const Numeric& a, const Numeric& b);
 Numeric numeric_mul(const Numeric& a, const Numeric& b);
+// Exact or 22003 whatever the dialect: for accumulators, which must stay invertible (a
+// retraction subtracts exactly what the insertion added; a rounded sum would drift).
+Numeric numeric_add_exact(const Numeric& a, const Numeric& b);
+Numeric numeric_mul_exact(const Numeric& a, const Numeric& b);
 // Result scale as PostgreSQL's select_div_scale (at least 16 significant digits).
 Numeric numeric_div(const Numeric& a, const Numeric& b);
 Numeric numeric_mod(const Numeric& a, const Numeric& b);

@@ -17,6 +17,7 @@
 #include "common/format.hpp"
 #include "common/sql_dialect.hpp"
 #include "common/numeric.hpp"
+#include "common/sql_dialect.hpp"
 #include "common/unsigned_int.hpp"
 #include "dataflow/arrangement.hpp"
 #include "dataflow/eval.hpp"
@@ -422,6 +423,28 @@ constexpr size_t kMaxAggregateValueBytes = (size_t{1} << 30) - 1;
                    " bytes exceeds the limit of " + std::to_string(kMaxAggregateValueBytes) + " bytes.");
 }
 
+// Materialize's sum of float4/float8 (compute/src/render/reduce.rs, `Accum::Float`): each
+// value as a fixed-point integer of 2^-24 units (`(f * 2^24) as i128`: truncated, saturating),
+// summed with wrap-around, the result `accum as f64 / 2^24`. It is invertible, unlike a float
+// sum, and it is what Materialize answers, wrap-around included (float.slt:150). Used under
+// --sql-dialect materialize; NaN and infinities are counted apart as for PostgreSQL's sum.
+static constexpr double kMzFloatScale = 16777216.0;
+static __int128 mz_float_sum_add(__int128 acc, double f, int64_t diff) {
+  using u128 = unsigned __int128;
+  double x = f * kMzFloatScale;
+  constexpr double kTwo127 = 170141183460469231731687303715884105728.0;
+  __int128 v;
+  if (x >= kTwo127) {
+    v = static_cast<__int128>(~static_cast<u128>(0) >> 1);
+  } else if (x <= -kTwo127) {
+    v = -static_cast<__int128>(~static_cast<u128>(0) >> 1) - 1;
+  } else {
+    v = static_cast<__int128>(x);
+  }
+  u128 r = static_cast<u128>(acc) + static_cast<u128>(v) * static_cast<u128>(static_cast<__int128>(diff));
+  return static_cast<__int128>(r);
+}
+
 // The accumulator of one aggregate in one group. Which fields are used depends on the kind
 // and the argument's type; all are invertible (retractions subtract).
 struct AggState {
@@ -747,7 +770,7 @@ class ReduceOp final : public Operator, public RowAggregator {
     s.months += e.months * diff;
     s.days += e.days * diff;
     if (e.nsum.mantissa != 0 || e.nsum.scale != 0 || e.nsum.ext != 0)
-      s.nsum = numeric_add(s.nsum, diff == 1 ? e.nsum : numeric_mul(e.nsum, numeric_from_int(diff)));
+      s.nsum = numeric_add_exact(s.nsum, diff == 1 ? e.nsum : numeric_mul_exact(e.nsum, numeric_from_int(diff)));
     if (bytes.size() > sizeof e) {
       FRESHET_ASSERT(a.kind == AggKind::kMin || a.kind == AggKind::kMax);
       Datum v = RowRef(bytes.substr(sizeof e)).get(0);
@@ -786,7 +809,7 @@ class ReduceOp final : public Operator, public RowAggregator {
             if (n.is_nan()) {
               s.nan += diff;
             } else {
-              s.nsum = numeric_add(s.nsum, diff == 1 ? n : numeric_mul(n, numeric_from_int(diff)));
+              s.nsum = numeric_add_exact(s.nsum, diff == 1 ? n : numeric_mul_exact(n, numeric_from_int(diff)));
             }
             return;
           }
@@ -796,6 +819,8 @@ class ReduceOp final : public Operator, public RowAggregator {
               s.nan += diff;
             } else if (std::isinf(f)) {
               (f > 0 ? s.pinf : s.ninf) += diff;
+            } else if (materialize_dialect()) {
+              s.isum = mz_float_sum_add(s.isum, f, diff);
             } else {
               s.fsum += f * static_cast<double>(diff);
             }
@@ -858,8 +883,8 @@ class ReduceOp final : public Operator, public RowAggregator {
     VarianceState& vs = *s.var;
     auto add_numeric = [&](const Numeric& n) {
       Numeric d = numeric_from_int(diff);
-      vs.nsum = numeric_add(vs.nsum, numeric_mul(n, d));
-      vs.nsum2 = numeric_add(vs.nsum2, numeric_mul(numeric_mul(n, n), d));
+      vs.nsum = numeric_add_exact(vs.nsum, numeric_mul_exact(n, d));
+      vs.nsum2 = numeric_add_exact(vs.nsum2, numeric_mul_exact(numeric_mul_exact(n, n), d));
     };
     switch (v.kind()) {
       case PhysicalKind::kInt: {
@@ -964,6 +989,15 @@ class ReduceOp final : public Operator, public RowAggregator {
       sum2 = numeric_round(vs.nsum2, 2 * scale);
     }
     Numeric nn = numeric_from_int(n);
+    if (materialize_dialect() && !is_float && !is_unsigned_type(a.arg.type.id)) {
+      // Materialize's plan (sql/src/plan/transform_ast.rs, plan_variance):
+      // (sum(x^2) - sum(x)^2 / N) / (N - 1) (N for the population forms), each operation in its
+      // 39-digit context (numeric_mz.hpp), so its last digit is Materialize's; negative is 0.
+      Numeric var = numeric_div(numeric_sub(sum2, numeric_div(numeric_mul(sum, sum), nn)),
+                                sample ? numeric_from_int(n - 1) : nn);
+      if (numeric_sign(var) <= 0) return Datum::from_numeric(Numeric{});
+      return Datum::from_numeric(root ? numeric_sqrt(var, var.scale) : var);
+    }
     Numeric numerator = numeric_sub(numeric_mul(nn, sum2), numeric_mul(sum, sum));
     Numeric denominator = numeric_mul(nn, sample ? numeric_from_int(n - 1) : nn);
     if (is_float) {
@@ -1059,7 +1093,7 @@ class ReduceOp final : public Operator, public RowAggregator {
           } else if (s.ninf > 0) {
             r = -std::numeric_limits<double>::infinity();
           } else {
-            r = s.fsum;
+            r = materialize_dialect() ? static_cast<double>(s.isum) / kMzFloatScale : s.fsum;
             if (avg) r /= static_cast<double>(s.count);
           }
           if (rt == TypeId::kFloat4) {

@@ -332,7 +332,7 @@ void encode_binary(const Datum& d, Type t, std::string& out) {
       return;
     }
     case TypeId::kNumeric:
-      encode_numeric(d.as_numeric(), out);
+      encode_numeric(numeric_for_output(d.as_numeric()), out);
       return;
     case TypeId::kUnknown:
     case TypeId::kText:
