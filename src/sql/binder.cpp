@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 
+#include "common/sql_dialect.hpp"
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
@@ -368,6 +369,19 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
       break;
     case TypeId::kTimestamp:
     case TypeId::kTimestampTz:
+      if (!mods.empty()) {
+        // Materialize refuses what PostgreSQL reduces to 6 (dates-times.slt:1462, 1660).
+        if (materialize_dialect() && (mods[0] < 0 || mods[0] > 6))
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "precision for type timestamp or timestamptz must be between 0 and 6", pos);
+        if (mods[0] < 0)  // anytimestamp_typmod_check
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "TIMESTAMP(" + std::to_string(mods[0]) + ")" +
+                             (*id == TypeId::kTimestampTz ? " WITH TIME ZONE" : "") + " precision must not be negative",
+                         pos);
+        typmod = std::min(mods[0], 6);
+      }
+      break;
     case TypeId::kTime:
       if (!mods.empty()) typmod = mods[0];
       break;
