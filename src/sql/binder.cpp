@@ -2194,7 +2194,10 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       // Without LATERAL, a subquery in FROM sees only the enclosing queries, not its siblings.
       // LATERAL with FROM items before it: they are its level 1.
       bool lateral = rs->lateral && rel != nullptr;
-      BoundQuery q = bind_query_in(rs->subquery->select_stmt, lateral ? &scope : outer, false);
+      // The first item of a join's right side: the items before the join (lateral_scope_).
+      const Scope* before_join = rs->lateral && rel == nullptr ? lateral_scope_ : nullptr;
+      lateral_scope_ = nullptr;
+      BoundQuery q = bind_query_in(rs->subquery->select_stmt, lateral ? &scope : before_join ? before_join : outer, false);
       std::vector<std::string> names = q.column_names;
       HRelPtr r = resolve_unknowns(as_relation(std::move(q)));
       std::string alias = rs->alias ? rs->alias->aliasname : "";
@@ -2202,6 +2205,7 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         for (size_t i = 0; i < rs->alias->n_colnames && i < names.size(); ++i) names[i] = str_of(rs->alias->colnames[i]);
       uint32_t base = rel ? static_cast<uint32_t>(rel->arity()) : 0;
       for (size_t i = 0; i < names.size(); ++i) scope.items.push_back({alias, names[i], r->column_types[i], base + static_cast<uint32_t>(i)});
+      if (before_join && r->refers_outside(1)) ++lateral_uses_;  // the enclosing join becomes lateral
       if (lateral && r->refers_outside(1)) {
         // The subquery reads the FROM items before it (its level 1): a lateral join.
         auto l = std::make_shared<HRel>();
@@ -2221,6 +2225,16 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       Scope ls, rs;
       ls.parent = outer;
       rs.parent = outer;
+      // What a LATERAL subquery on this join's right side may read besides the join's left: the
+      // FROM items before the join (comma list) or the left of an enclosing join.
+      const Scope* inherited = lateral_scope_;
+      const Scope* before_join = rel ? &scope : inherited;
+      struct Restore {
+        const Scope*& slot;
+        const Scope* value;
+        ~Restore() { slot = value; }
+      } restore{lateral_scope_, inherited};
+      lateral_scope_ = nullptr;
       bind_from(j->larg, outer, left, ls);
       bool lateral_right = j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_FUNCTION ||
                            (j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT && j->rarg->range_subselect->lateral);
@@ -2250,13 +2264,30 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         rel = rel ? cross_join(rel, combined) : combined;
         return;
       }
-      bind_from(j->rarg, outer, right, rs);
       JoinKind kind = JoinKind::kInner;
       switch (j->jointype) {
         case PG_QUERY__JOIN_TYPE__JOIN_LEFT: kind = JoinKind::kLeft; break;
         case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: kind = JoinKind::kRight; break;
         case PG_QUERY__JOIN_TYPE__JOIN_FULL: kind = JoinKind::kFull; break;
         default: break;
+      }
+      // An inner join's right side may read its left laterally (a CROSS JOIN (b FULL JOIN
+      // LATERAL (SELECT a.x) s ON true)); otherwise what is before the join.
+      const bool lateral_on_left = kind == JoinKind::kInner && before_join == nullptr && j->n_using_clause == 0 &&
+                                   !j->is_natural && !j->alias;
+      lateral_scope_ = lateral_on_left ? &ls : before_join;
+      const uint64_t uses_before = lateral_uses_;
+      bind_from(j->rarg, outer, right, rs);
+      lateral_scope_ = nullptr;
+      const bool right_lateral = lateral_uses_ != uses_before;
+      if (right_lateral && !lateral_on_left) {
+        // This join reads the items before it at level 1: the left side's own references to the
+        // enclosing queries move one level out.
+        if (left->refers_outside(1)) {
+          auto copy = std::make_shared<HRel>(*left);
+          shift_rel(*copy, 1, 1);
+          left = copy;
+        }
       }
       uint32_t larity = static_cast<uint32_t>(left->arity());
       auto join = std::make_shared<HRel>();
@@ -2338,8 +2369,22 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         ctx.clause = "JOIN conditions";
         pred = to_bool(bind_expr(j->quals, ctx), "JOIN/ON", 0);
       }
+      if (right_lateral && !lateral_on_left) pred = shift_levels(pred, 1, 1);
       join->exprs = {pred};
       HRelPtr result = join;
+      if (right_lateral && lateral_on_left) {
+        // left CROSS JOIN <right reading left>: a lateral join filtered by the ON condition.
+        auto l = std::make_shared<HRel>();
+        l->kind = HRelKind::kLateral;
+        l->column_types = join->column_types;
+        l->inputs = {left, right};
+        auto f = std::make_shared<HRel>();
+        f->kind = HRelKind::kFilter;
+        f->inputs = {l};
+        f->column_types = l->column_types;
+        f->exprs = {pred};
+        result = f;
+      }
       if (!map_exprs.empty()) {
         auto m = std::make_shared<HRel>();
         m->kind = HRelKind::kMap;
@@ -2380,6 +2425,17 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         it.column += base;
         scope.items.push_back(it);
       }
+      if (right_lateral && !lateral_on_left && rel) {
+        // FROM a, <join reading a>: a lateral join of the items before it and this join.
+        auto l = std::make_shared<HRel>();
+        l->kind = HRelKind::kLateral;
+        l->column_types = rel->column_types;
+        l->column_types.insert(l->column_types.end(), result->column_types.begin(), result->column_types.end());
+        l->inputs = {rel, result};
+        rel = l;
+        return;
+      }
+      // Without `rel`, a lateral use counted above is seen by the enclosing join (lateral_uses_).
       rel = rel ? cross_join(rel, result) : result;
       return;
     }
