@@ -3199,6 +3199,33 @@ HRelPtr Binder::resolve_unknowns(HRelPtr rel) {
   return p;
 }
 
+// Materialize refuses OFFSET NULL (PostgreSQL reads it as OFFSET 0): order_by.slt:1213-1219.
+void mz_offset_null() {
+  throw SqlError(sqlstate::kInvalidRowCountInResultOffsetClause,
+                 "Invalid OFFSET clause: Expected an expression that evaluates to a non-null value, got null");
+}
+
+void mz_check_offset_value(const Datum& d) {
+  if (d.is_null()) mz_offset_null();
+  if (d.as_int() < 0)
+    throw SqlError(sqlstate::kInvalidRowCountInResultOffsetClause,
+                   "Invalid OFFSET clause: must not be negative, got " + std::to_string(d.as_int()));
+}
+
+// Materialize checks a constant OFFSET when the statement is planned (PREPARE, CREATE VIEW),
+// PostgreSQL when it runs: order_by.slt:1313, 1320.
+static void mz_check_offset(const HExpr& offset) {
+  if (offset.contains_subquery())  // order_by.slt:1379
+    throw SqlError(sqlstate::kFeatureNotSupported, "OFFSET does not allow subqueries");
+  if (offset.refers_outside(0)) return;
+  dataflow::ScalarExpr se = lower_constant_expr(offset);
+  if (!dataflow::is_constant_expr(se)) return;
+  Arena arena;
+  EvalContext ectx;
+  ectx.arena = &arena;
+  mz_check_offset_value(dataflow::eval(se, {}, ectx));
+}
+
 HRelPtr Binder::as_relation(BoundQuery q) {
   HRelPtr rel = q.rel;
   if (!q.order_by.empty() || q.limit || q.offset) {
@@ -3384,6 +3411,7 @@ void Binder::apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, b
   if (stmt->limit_offset) {
     ctx.clause = "OFFSET";
     q.offset = coerce(bind_expr(stmt->limit_offset, ctx), Type(TypeId::kInt8), CastContext::kImplicit);
+    if (materialize_dialect()) mz_check_offset(*q.offset);
   }
 }
 
@@ -4132,6 +4160,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   if (stmt->limit_offset) {
     lctx.clause = "OFFSET";
     q.offset = coerce(bind_expr(stmt->limit_offset, lctx), Type(TypeId::kInt8), CastContext::kImplicit);
+    if (materialize_dialect()) mz_check_offset(*q.offset);
   }
   (void)top;
   return q;

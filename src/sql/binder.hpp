@@ -36,6 +36,10 @@ struct BoundQuery {
 // Column names given to CREATE VIEW v (a, b) AS ... (view = true) or CREATE MATERIALIZED VIEW /
 // CREATE TABLE t (a, b) AS ...: no more than the query's columns, else 42601 as PostgreSQL.
 void check_column_aliases(const BoundQuery& q, size_t n_aliases, bool view);
+// Materialize's dialect: OFFSET NULL is refused (22023-class 2201X), where PostgreSQL reads OFFSET 0.
+[[noreturn]] void mz_offset_null();
+// ... and a negative OFFSET names its value ("must not be negative, got -2").
+void mz_check_offset_value(const Datum& d);
 
 struct ScopeItem {
   std::string table;   // qualifier ("" for none)
