@@ -315,6 +315,14 @@ class Lowerer {
   uint64_t next_let_id_ = uint64_t{1} << 40;
 };
 
+// CASE / COALESCE arguments after the first that hold subqueries (see case_split).
+[[gnu::noinline]] static bool later_args_hold_subqueries(const HExpr& e) {
+  if (e.args.size() < 2) return false;
+  for (size_t i = 1; i < e.args.size(); ++i)
+    if (e.args[i].contains_subquery()) return true;
+  return false;
+}
+
 ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
   check_stack_depth();
   switch (e.kind) {
@@ -323,22 +331,8 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       if (e.level == 0xffffffffu) throw SqlError(sqlstate::kInternalError, "aggregate outside of an aggregation");
       return ScalarExpr::column_ref(ctx.outer_pos(e.level, e.column), e.type);
     case HExprKind::kScalar: {
-      if (e.op == ScalarKind::kCase && e.args.size() >= 2) {
-        bool later = false;
-        for (size_t i = 1; i < e.args.size(); ++i) later |= e.args[i].contains_subquery();
-        if (later) return case_split(e, rel, ctx);
-      }
-      if (e.op == ScalarKind::kCoalesce && e.args.size() >= 2) {
-        bool later = false;
-        for (size_t i = 1; i < e.args.size(); ++i) later |= e.args[i].contains_subquery();
-        if (later) {  // COALESCE(a, b, ...) is CASE WHEN a IS NOT NULL THEN a ELSE COALESCE(b, ...) END
-          HExpr rest = e.args.size() == 2 ? e.args[1]
-                                          : HExpr::make(ScalarKind::kCoalesce,
-                                                        std::vector<HExpr>(e.args.begin() + 1, e.args.end()), e.type);
-          HExpr present = HExpr::make(ScalarKind::kIsNotNull, {e.args[0]}, Type(TypeId::kBool));
-          return case_split(HExpr::make(ScalarKind::kCase, {std::move(present), e.args[0], std::move(rest)}, e.type), rel, ctx);
-        }
-      }
+      if ((e.op == ScalarKind::kCase || e.op == ScalarKind::kCoalesce) && later_args_hold_subqueries(e))
+        return case_split(e, rel, ctx);
       ScalarExpr s;
       s.kind = e.op;
       s.type = e.type;
@@ -366,6 +360,14 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
 // part lowers its own branch, the rest of the CASE being the else part. Materialize lowers a
 // conditional with subqueries the same way.
 ScalarExpr Lowerer::case_split(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  if (e.op == ScalarKind::kCoalesce) {
+    // COALESCE(a, b, ...) is CASE WHEN a IS NOT NULL THEN a ELSE COALESCE(b, ...) END.
+    HExpr rest = e.args.size() == 2
+                     ? e.args[1]
+                     : HExpr::make(ScalarKind::kCoalesce, std::vector<HExpr>(e.args.begin() + 1, e.args.end()), e.type);
+    HExpr present = HExpr::make(ScalarKind::kIsNotNull, {e.args[0]}, Type(TypeId::kBool));
+    return case_split(HExpr::make(ScalarKind::kCase, {std::move(present), e.args[0], std::move(rest)}, e.type), rel, ctx);
+  }
   const Type bool_type(TypeId::kBool);
   ScalarExpr cond = scalar(e.args[0], rel, ctx);
   const uint32_t n0 = static_cast<uint32_t>(rel.arity());
