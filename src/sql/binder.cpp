@@ -185,6 +185,16 @@ bool operator==(const HExpr& a, const HExpr& b) {
 
 static bool rel_refers_outside(const HRel& r, uint32_t depth);
 
+// A column of the current query (level 0) anywhere in e; a subquery counts as one (its own
+// references are not followed), so that an aggregate over one is never taken for outer-only.
+static bool refers_to_level0(const HExpr& e) {
+  if (e.kind == HExprKind::kColumn) return e.level == 0;
+  if (e.subquery) return true;
+  for (const auto& a : e.args)
+    if (refers_to_level0(a)) return true;
+  return false;
+}
+
 bool HExpr::refers_outside(uint32_t depth) const {
   if (kind == HExprKind::kColumn) return level < kWindowLevel && level >= depth;
   if (subquery && rel_refers_outside(*subquery, depth + 1)) return true;
@@ -1578,6 +1588,21 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (real_filter) {
       agg.args.push_back(std::move(*filter));
       agg.has_filter = true;
+    }
+    // An aggregate whose arguments read only enclosing queries' columns belongs, in PostgreSQL,
+    // to the outer query (`SELECT (SELECT count(t.x)) FROM t` counts t's rows once); computing
+    // it here, per outer row, would be a wrong answer. Refused, as Materialize does
+    // (subquery.slt:663).
+    {
+      bool local = agg.args.empty(), outer_ref = false;
+      for (const auto& a : agg.args) {
+        local = local || refers_to_level0(a);
+        outer_ref = outer_ref || a.refers_outside(1);
+      }
+      if (filter && !real_filter) local = local || refers_to_level0(*filter);
+      if (!local && outer_ref)
+        throw SqlError(sqlstate::kFeatureNotSupported,
+                       "aggregate functions that refer exclusively to outer columns not yet supported", pos);
     }
     size_t idx = 0;
     for (; idx < ctx.aggs->size(); ++idx)
