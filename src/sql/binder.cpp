@@ -534,6 +534,12 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
 HExpr Binder::to_bool(HExpr e, const char* clause, int position) {
   if (e.type.id == TypeId::kBool) return e;
   if (e.type.id == TypeId::kUnknown) return coerce(std::move(e), Type(TypeId::kBool), CastContext::kImplicit, position);
+  if (materialize_dialect()) {
+    // Materialize's words (its CoercibleScalarExpr::type_as; boolean.slt:57, comparison.slt:57).
+    std::string_view c = clause;
+    std::string what = std::string(c) + (c == "NOT" || c == "AND" || c == "OR" ? " argument" : " clause");
+    throw SqlError(sqlstate::kDatatypeMismatch, what + " must have type boolean, not type " + type_name(e.type), position);
+  }
   throw SqlError(sqlstate::kDatatypeMismatch,
                  std::string("argument of ") + clause + " must be type boolean, not type " + type_name(e.type), position);
 }
