@@ -3230,6 +3230,15 @@ HRelPtr Binder::resolve_unknowns(HRelPtr rel) {
   return p;
 }
 
+// ORDER BY n past the select list: PostgreSQL's words, or Materialize's (order_by.slt:155).
+[[noreturn]] static void order_by_position_error(int k, size_t n, int pos) {
+  if (materialize_dialect())
+    throw SqlError(sqlstate::kInvalidColumnReference, "column reference " + std::to_string(k) +
+                                                          " in ORDER BY clause is out of range (1 - " + std::to_string(n) + ")",
+                   pos);
+  throw SqlError(sqlstate::kInvalidColumnReference, "ORDER BY position " + std::to_string(k) + " is not in select list", pos);
+}
+
 // Materialize refuses OFFSET NULL (PostgreSQL reads it as OFFSET 0): order_by.slt:1213-1219.
 void mz_offset_null() {
   throw SqlError(sqlstate::kInvalidRowCountInResultOffsetClause,
@@ -3395,8 +3404,7 @@ void Binder::apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, b
     const auto* n = sb->node;
     if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
       int k = n->a_const->ival->ival;
-      if (k < 1 || k > static_cast<int>(q.column_names.size()))
-        throw SqlError(sqlstate::kInvalidColumnReference, "ORDER BY position " + std::to_string(k) + " is not in select list", pos);
+      if (k < 1 || k > static_cast<int>(q.column_names.size())) order_by_position_error(k, q.column_names.size(), pos);
       col = k - 1;
     } else if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1) {
       std::string name = str_of(n->column_ref->fields[0]);
@@ -3903,8 +3911,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     int col = -1;
     if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
       int k = n->a_const->ival->ival;
-      if (k < 1 || k > static_cast<int>(nvisible))
-        throw SqlError(sqlstate::kInvalidColumnReference, "ORDER BY position " + std::to_string(k) + " is not in select list", pos);
+      if (k < 1 || k > static_cast<int>(nvisible)) order_by_position_error(k, nvisible, pos);
       col = k - 1;
     } else {
       if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1 &&
@@ -3920,7 +3927,8 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
           // Ambiguous only when the matches differ.
           for (size_t c = 0; c < nvisible; ++c)
             if (names[c] == name && !(outputs[c] == outputs[col]))
-              throw SqlError(sqlstate::kAmbiguousColumn, "ORDER BY \"" + name + "\" is ambiguous", pos);
+              throw SqlError(sqlstate::kAmbiguousColumn,
+                             (materialize_dialect() ? "column reference \"" : "ORDER BY \"") + name + "\" is ambiguous", pos);
         }
       }
       if (col < 0) {
