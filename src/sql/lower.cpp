@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "common/sql_dialect.hpp"
 #include "common/error.hpp"
 #include "common/functions.hpp"
 #include "common/numeric.hpp"
@@ -22,6 +23,8 @@ namespace {
 // Raises PostgreSQL's error for a scalar subquery with more than one row. Called with the
 // offending row count, so it is never constant-folded.
 Datum raise_cardinality(std::span<const Datum>, EvalContext&) {
+  // Materialize's words under its dialect (subquery.slt:75, cte.slt:50).
+  if (materialize_dialect()) throw SqlError(sqlstate::kCardinalityViolation, "more than one record produced in subquery");
   throw SqlError(sqlstate::kCardinalityViolation, "more than one row returned by a subquery used as an expression");
 }
 const FunctionImpl kRaiseCardinality{"raise_cardinality_violation", {Type(TypeId::kInt8)}, Type(TypeId::kBool),
