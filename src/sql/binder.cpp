@@ -357,6 +357,11 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
       if (!mods.empty()) {
         // PostgreSQL's MaxAttrSize limit and texts (anychar_typmodin names bpchar "char").
         const std::string shown = *id == TypeId::kBpchar ? "char" : "varchar";
+        if (materialize_dialect() && (mods[0] < 1 || mods[0] > 10485760))  // string.slt:1025
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         std::string("length for type ") + (*id == TypeId::kBpchar ? "character" : "character varying") +
+                             " must be between 1 and 10485760",
+                         pos);
         if (mods[0] < 1) throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " must be at least 1", pos);
         if (mods[0] > 10485760)
           throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " cannot exceed 10485760", pos);
