@@ -1,6 +1,5 @@
 #include "common/datetime_fields.hpp"
 
-#include <array>
 #include <cctype>
 #include <cstdio>
 #include <vector>
@@ -25,19 +24,18 @@ char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned 
 // that is one of these ends there ("t15:04:05" is `t` then a time); any other word runs on as
 // one field ("x15:04:05", a zone name such as "utc+3").
 bool is_core_keyword(std::string_view w) {
-  static constexpr std::array<std::string_view, 57> kWords = {
-      "ad",       "allballs", "am",        "apr",      "april",   "at",      "aug",   "august",
-      "bc",       "d",        "dec",       "december", "dow",     "doy",     "epoch", "feb",
-      "february", "fri",      "friday",    "h",        "infinity", "isodow", "isoyear", "j",
-      "jan",      "january",  "jul",       "july",     "jun",     "june",    "m",     "mar",
-      "march",    "may",      "mm",        "mon",      "monday",  "nov",     "november", "now",
-      "oct",      "october",  "on",        "pm",       "s",       "sat",     "saturday", "sep",
-      "sept",     "september", "sun",      "sunday",   "t",       "thu",     "thursday", "today",
-      "y"};
+  static constexpr std::string_view kWords[] = {
+      "ad",      "allballs", "am",       "apr",      "april",   "at",        "aug",      "august",   "bc",
+      "d",       "dec",      "december", "dow",      "doy",     "epoch",     "feb",      "february", "fri",
+      "friday",  "h",        "infinity", "isodow",   "isoyear", "j",         "jan",      "january",  "jul",
+      "julian",  "july",     "jun",      "june",     "m",       "mar",       "march",    "may",      "mm",
+      "mon",     "monday",   "nov",      "november", "now",     "oct",       "october",  "on",       "pm",
+      "s",       "sat",      "saturday", "sep",      "sept",    "september", "sun",      "sunday",   "t",
+      "thu",     "thursday", "today",    "tomorrow", "tue",     "tues",      "tuesday",  "wed",      "wednesday",
+      "y",       "yesterday", "z",       "zulu"};
   for (std::string_view k : kWords)
     if (k == w) return true;
-  return w == "tomorrow" || w == "tue" || w == "tues" || w == "tuesday" || w == "wed" || w == "wednesday" ||
-         w == "yesterday" || w == "z" || w == "zulu" || w == "julian";
+  return false;
 }
 
 // ParseDateTime: split into typed fields; blanks and other punctuation only delimit.

@@ -185,14 +185,15 @@ bool operator==(const HExpr& a, const HExpr& b) {
 
 static bool rel_refers_outside(const HRel& r, uint32_t depth);
 
-// A column of the current query (level 0) anywhere in e; a subquery counts as one (its own
-// references are not followed), so that an aggregate over one is never taken for outer-only.
+// `t.c` with no column c in t (or no t): PostgreSQL's words, or Materialize's under its dialect.
 [[noreturn]] static void qualified_column_missing(const std::string& table, const std::string& name, int pos) {
   if (materialize_dialect())
     throw SqlError(sqlstate::kUndefinedColumn, "column \"" + table + "." + name + "\" does not exist", pos);
   throw SqlError(sqlstate::kUndefinedColumn, "column " + table + "." + name + " does not exist", pos);
 }
 
+// A column of the current query (level 0) anywhere in e; a subquery counts as one (its own
+// references are not followed), so that an aggregate over one is never taken for outer-only.
 static bool refers_to_level0(const HExpr& e) {
   if (e.kind == HExprKind::kColumn) return e.level == 0;
   if (e.subquery) return true;
