@@ -1,3 +1,4 @@
+#include "common/sql_dialect.hpp"
 #include "common/functions.hpp"
 
 #include <algorithm>
@@ -698,6 +699,9 @@ std::optional<CastContext> pg_cast_context(TypeId from, TypeId to) {
     return C::kAssignment;
   if ((from == TypeId::kOid && is_reg_type(to)) || (is_reg_type(from) && to == TypeId::kOid)) return C::kImplicit;
   if (is(TypeId::kBool, TypeId::kInt4) || is(TypeId::kInt4, TypeId::kBool)) return C::kExplicit;
+  // Materialize also casts bigint and boolean both ways (its typeconv.rs; boolean.slt:223).
+  if (materialize_dialect() && (is(TypeId::kBool, TypeId::kInt8) || is(TypeId::kInt8, TypeId::kBool)))
+    return C::kExplicit;
   if (is(TypeId::kInt4, TypeId::kChar) || is(TypeId::kChar, TypeId::kInt4)) return C::kExplicit;
   // The string family.
   if (is(TypeId::kText, TypeId::kVarchar) || is(TypeId::kVarchar, TypeId::kText) ||
@@ -1037,7 +1041,8 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
     return Datum::from_int(i);
   }
   if (f == TypeId::kBool && t == TypeId::kInt4) return Datum::from_int(v.as_bool() ? 1 : 0);
-  if (f == TypeId::kInt4 && t == TypeId::kBool) return Datum::from_bool(v.as_int() != 0);
+  if ((f == TypeId::kInt4 || f == TypeId::kInt8) && t == TypeId::kBool) return Datum::from_bool(v.as_int() != 0);
+  if (f == TypeId::kBool && t == TypeId::kInt8) return Datum::from_int(v.as_bool() ? 1 : 0);
   // Dates and times.
   if (f == TypeId::kDate && (t == TypeId::kTimestamp || t == TypeId::kTimestampTz))
     return Datum::from_timestamp(fn::date_to_timestamp(static_cast<int32_t>(v.as_int())));

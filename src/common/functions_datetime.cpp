@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "common/sql_dialect.hpp"
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
 #include "common/numeric.hpp"
@@ -75,7 +76,9 @@ int64_t checked_ts(__int128 v) {
   // PostgreSQL's valid range: 4714-11-24 BC .. 294276 AD.
   constexpr int64_t kMin = -211813488000000000LL;  // 4714-11-24 00:00:00 BC
   constexpr int64_t kMax = 9223371331200000000LL;  // 294277-01-01 00:00:00
-  if (v < kMin || v >= kMax) ts_out_of_range();
+  // Materialize's (chrono's) last year is 262142 (timestamp.slt:161).
+  constexpr int64_t kMzMax = 8209320192000000000LL;  // 262143-01-01 00:00:00
+  if (v < kMin || v >= kMax || (v >= kMzMax && materialize_dialect())) ts_out_of_range();
   return static_cast<int64_t>(v);
 }
 
@@ -334,6 +337,8 @@ Datum d_make_timestamp(Args a, EvalContext&) {
 Datum d_to_timestamp(Args a, EvalContext&) {
   double v = a[0].as_float();
   if (std::isnan(v)) throw SqlError(sqlstate::kInvalidParameterValue, "timestamp cannot be NaN");
+  // Materialize's timestamps are finite (dates-times.slt:1109).
+  if (std::isinf(v) && materialize_dialect()) ts_out_of_range();
   if (std::isinf(v)) return Datum::from_timestamp(v > 0 ? kTimestampPosInfinity : kTimestampNegInfinity);
   double us = std::nearbyint(v * 1e6);
   if (us < -2.1e17 || us > 9.2e18) ts_out_of_range();

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/sql_dialect.hpp"
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
 #include "common/sql_dialect.hpp"
@@ -127,6 +128,17 @@ Datum date_bin(Args a, EvalContext& ctx) {
     throw SqlError(sqlstate::kFeatureNotSupported, "timestamps cannot be binned into intervals containing months or years");
   __int128 stride_us = static_cast<__int128>(stride.days) * kMicrosPerDay + stride.micros;
   if (stride_us <= 0 || stride_us > INT64_MAX) throw SqlError(sqlstate::kDatetimeFieldOverflow, "stride must be greater than zero");
+  // Materialize counts in nanoseconds and refuses a stride or a distance that does not fit an
+  // int64 of them (its func.rs date_bin; timestamp.slt:106, 110).
+  constexpr __int128 kMaxMzMicros = INT64_MAX / 1000;
+  if (materialize_dialect() && stride_us > kMaxMzMicros)
+    throw SqlError(sqlstate::kDatetimeFieldOverflow, "stride cannot exceed " + std::to_string(INT64_MAX) + "/" +
+                                                         std::to_string(INT64_MIN) + " nanoseconds");
+  if (materialize_dialect()) {
+    __int128 d = static_cast<__int128>(ts) - origin;
+    if (d > kMaxMzMicros || d < -kMaxMzMicros)
+      throw SqlError(sqlstate::kDatetimeFieldOverflow, "source and origin must not differ more than 2^63 nanoseconds");
+  }
   if (ts == kTimestampNegInfinity || ts == kTimestampPosInfinity) return a[1];
   if (origin == kTimestampNegInfinity || origin == kTimestampPosInfinity)
     throw SqlError(sqlstate::kDatetimeFieldOverflow, "origin out of range");

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/sql_dialect.hpp"
 #include "common/format.hpp"
 #include "common/functions_internal.hpp"
 
@@ -164,6 +165,9 @@ Datum s_ltrim2(Args a, EvalContext&) { return Datum::from_string(trim_impl(a[0].
 Datum s_rtrim2(Args a, EvalContext&) { return Datum::from_string(trim_impl(a[0].as_string(), a[1].as_string(), false, true)); }
 
 Datum pad(std::string_view s, int64_t len, std::string_view fill, bool left, EvalContext& ctx) {
+  // Materialize's lpad refuses a negative length (its pad_leading; string.slt:863).
+  if (len < 0 && left && materialize_dialect())
+    throw SqlError(sqlstate::kInvalidParameterValue, "length must be nonnegative");
   if (len < 0) len = 0;
   if (len > 10'000'000) throw SqlError(sqlstate::kProgramLimitExceeded, "requested length too large");
   auto cs = chars_of(s);
@@ -217,7 +221,9 @@ Datum s_reverse(Args a, EvalContext& ctx) {
 Datum s_split_part(Args a, EvalContext&) {
   std::string_view s = a[0].as_string(), d = a[1].as_string();
   int64_t n = a[2].as_int();
-  if (n == 0) throw SqlError(sqlstate::kInvalidParameterValue, "field position must not be zero");
+  if (n == 0)  // Materialize's words under its dialect (string.slt:810)
+    throw SqlError(sqlstate::kInvalidParameterValue,
+                   materialize_dialect() ? "field position must be greater than zero" : "field position must not be zero");
   std::vector<std::string_view> parts;
   if (d.empty()) {
     parts.push_back(s);

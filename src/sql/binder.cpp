@@ -185,6 +185,23 @@ bool operator==(const HExpr& a, const HExpr& b) {
 
 static bool rel_refers_outside(const HRel& r, uint32_t depth);
 
+// `t.c` with no column c in t (or no t): PostgreSQL's words, or Materialize's under its dialect.
+[[noreturn]] static void qualified_column_missing(const std::string& table, const std::string& name, int pos) {
+  if (materialize_dialect())
+    throw SqlError(sqlstate::kUndefinedColumn, "column \"" + table + "." + name + "\" does not exist", pos);
+  throw SqlError(sqlstate::kUndefinedColumn, "column " + table + "." + name + " does not exist", pos);
+}
+
+// A column of the current query (level 0) anywhere in e; a subquery counts as one (its own
+// references are not followed), so that an aggregate over one is never taken for outer-only.
+static bool refers_to_level0(const HExpr& e) {
+  if (e.kind == HExprKind::kColumn) return e.level == 0;
+  if (e.subquery) return true;
+  for (const auto& a : e.args)
+    if (refers_to_level0(a)) return true;
+  return false;
+}
+
 bool HExpr::refers_outside(uint32_t depth) const {
   if (kind == HExprKind::kColumn) return level < kWindowLevel && level >= depth;
   if (subquery && rel_refers_outside(*subquery, depth + 1)) return true;
@@ -347,6 +364,11 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
       if (!mods.empty()) {
         // PostgreSQL's MaxAttrSize limit and texts (anychar_typmodin names bpchar "char").
         const std::string shown = *id == TypeId::kBpchar ? "char" : "varchar";
+        if (materialize_dialect() && (mods[0] < 1 || mods[0] > 10485760))  // string.slt:1025
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         std::string("length for type ") + (*id == TypeId::kBpchar ? "character" : "character varying") +
+                             " must be between 1 and 10485760",
+                         pos);
         if (mods[0] < 1) throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " must be at least 1", pos);
         if (mods[0] > 10485760)
           throw SqlError(sqlstate::kInvalidParameterValue, "length for type " + shown + " cannot exceed 10485760", pos);
@@ -369,6 +391,19 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
       break;
     case TypeId::kTimestamp:
     case TypeId::kTimestampTz:
+      if (!mods.empty()) {
+        // Materialize refuses what PostgreSQL reduces to 6 (dates-times.slt:1462, 1660).
+        if (materialize_dialect() && (mods[0] < 0 || mods[0] > 6))
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "precision for type timestamp or timestamptz must be between 0 and 6", pos);
+        if (mods[0] < 0)  // anytimestamp_typmod_check
+          throw SqlError(sqlstate::kInvalidParameterValue,
+                         "TIMESTAMP(" + std::to_string(mods[0]) + ")" +
+                             (*id == TypeId::kTimestampTz ? " WITH TIME ZONE" : "") + " precision must not be negative",
+                         pos);
+        typmod = std::min(mods[0], 6);
+      }
+      break;
     case TypeId::kTime:
       if (!mods.empty()) typmod = mods[0];
       break;
@@ -515,6 +550,12 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
 HExpr Binder::to_bool(HExpr e, const char* clause, int position) {
   if (e.type.id == TypeId::kBool) return e;
   if (e.type.id == TypeId::kUnknown) return coerce(std::move(e), Type(TypeId::kBool), CastContext::kImplicit, position);
+  if (materialize_dialect()) {
+    // Materialize's words (its CoercibleScalarExpr::type_as; boolean.slt:57, comparison.slt:57).
+    std::string_view c = clause;
+    std::string what = std::string(c) + (c == "NOT" || c == "AND" || c == "OR" ? " argument" : " clause");
+    throw SqlError(sqlstate::kDatatypeMismatch, what + " must have type boolean, not type " + type_name(e.type), position);
+  }
   throw SqlError(sqlstate::kDatatypeMismatch,
                  std::string("argument of ") + clause + " must be type boolean, not type " + type_name(e.type), position);
 }
@@ -942,9 +983,11 @@ HExpr Binder::bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx) {
     if (found) return HExpr::column_ref(level, found->column, found->type);
     // PostgreSQL reads `t.c` in the nearest scope that has a `t`: an outer `t` is not looked at
     // (`... FROM (VALUES (true)) a2 (f1) WHERE (SELECT ... FROM ... AS a2 (f2) WHERE a2.f1)`).
-    if (table_seen)
-      throw SqlError(sqlstate::kUndefinedColumn, "column " + table + "." + name + " does not exist", pos);
+    if (table_seen) qualified_column_missing(table, name, pos);
   }
+  // Materialize says `column "t2.a" does not exist` whatever is missing (returning.slt:82,
+  // joins.slt:815, cte.slt:104); PostgreSQL names the missing table or unquoted t.c.
+  if (!table.empty() && materialize_dialect()) qualified_column_missing(table, name, pos);
   if (!table.empty()) {
     bool any_table = false;
     for (const Scope* s = ctx.scope; s != nullptr; s = s->parent)
@@ -960,7 +1003,7 @@ HExpr Binder::bind_column_ref(const PgQuery__ColumnRef* ref, ExprContext& ctx) {
               throw SqlError(sqlstate::kUndefinedTable, "invalid reference to FROM-clause entry for table \"" + table + "\"", pos);
       throw SqlError(sqlstate::kUndefinedTable, "missing FROM-clause entry for table \"" + table + "\"", pos);
     }
-    throw SqlError(sqlstate::kUndefinedColumn, "column " + table + "." + name + " does not exist", pos);
+    qualified_column_missing(table, name, pos);
   }
   throw SqlError(sqlstate::kUndefinedColumn, "column \"" + name + "\" does not exist", pos);
 }
@@ -1569,6 +1612,21 @@ HExpr Binder::bind_func_call(const PgQuery__FuncCall* f, ExprContext& ctx) {
     if (real_filter) {
       agg.args.push_back(std::move(*filter));
       agg.has_filter = true;
+    }
+    // An aggregate whose arguments read only enclosing queries' columns belongs, in PostgreSQL,
+    // to the outer query (`SELECT (SELECT count(t.x)) FROM t` counts t's rows once); computing
+    // it here, per outer row, would be a wrong answer. Refused, as Materialize does
+    // (subquery.slt:663).
+    {
+      bool local = agg.args.empty(), outer_ref = false;
+      for (const auto& a : agg.args) {
+        local = local || refers_to_level0(a);
+        outer_ref = outer_ref || a.refers_outside(1);
+      }
+      if (filter && !real_filter) local = local || refers_to_level0(*filter);
+      if (!local && outer_ref)
+        throw SqlError(sqlstate::kFeatureNotSupported,
+                       "aggregate functions that refer exclusively to outer columns not yet supported", pos);
     }
     size_t idx = 0;
     for (; idx < ctx.aggs->size(); ++idx)
@@ -2185,7 +2243,10 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       // Without LATERAL, a subquery in FROM sees only the enclosing queries, not its siblings.
       // LATERAL with FROM items before it: they are its level 1.
       bool lateral = rs->lateral && rel != nullptr;
-      BoundQuery q = bind_query_in(rs->subquery->select_stmt, lateral ? &scope : outer, false);
+      // The first item of a join's right side: the items before the join (lateral_scope_).
+      const Scope* before_join = rs->lateral && rel == nullptr ? lateral_scope_ : nullptr;
+      lateral_scope_ = nullptr;
+      BoundQuery q = bind_query_in(rs->subquery->select_stmt, lateral ? &scope : before_join ? before_join : outer, false);
       std::vector<std::string> names = q.column_names;
       HRelPtr r = resolve_unknowns(as_relation(std::move(q)));
       std::string alias = rs->alias ? rs->alias->aliasname : "";
@@ -2193,6 +2254,7 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         for (size_t i = 0; i < rs->alias->n_colnames && i < names.size(); ++i) names[i] = str_of(rs->alias->colnames[i]);
       uint32_t base = rel ? static_cast<uint32_t>(rel->arity()) : 0;
       for (size_t i = 0; i < names.size(); ++i) scope.items.push_back({alias, names[i], r->column_types[i], base + static_cast<uint32_t>(i)});
+      if (before_join && r->refers_outside(1)) ++lateral_uses_;  // the enclosing join becomes lateral
       if (lateral && r->refers_outside(1)) {
         // The subquery reads the FROM items before it (its level 1): a lateral join.
         auto l = std::make_shared<HRel>();
@@ -2212,6 +2274,16 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
       Scope ls, rs;
       ls.parent = outer;
       rs.parent = outer;
+      // What a LATERAL subquery on this join's right side may read besides the join's left: the
+      // FROM items before the join (comma list) or the left of an enclosing join.
+      const Scope* inherited = lateral_scope_;
+      const Scope* before_join = rel ? &scope : inherited;
+      struct Restore {
+        const Scope*& slot;
+        const Scope* value;
+        ~Restore() { slot = value; }
+      } restore{lateral_scope_, inherited};
+      lateral_scope_ = nullptr;
       bind_from(j->larg, outer, left, ls);
       bool lateral_right = j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_FUNCTION ||
                            (j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT && j->rarg->range_subselect->lateral);
@@ -2241,13 +2313,30 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         rel = rel ? cross_join(rel, combined) : combined;
         return;
       }
-      bind_from(j->rarg, outer, right, rs);
       JoinKind kind = JoinKind::kInner;
       switch (j->jointype) {
         case PG_QUERY__JOIN_TYPE__JOIN_LEFT: kind = JoinKind::kLeft; break;
         case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: kind = JoinKind::kRight; break;
         case PG_QUERY__JOIN_TYPE__JOIN_FULL: kind = JoinKind::kFull; break;
         default: break;
+      }
+      // An inner join's right side may read its left laterally (a CROSS JOIN (b FULL JOIN
+      // LATERAL (SELECT a.x) s ON true)); otherwise what is before the join.
+      const bool lateral_on_left = kind == JoinKind::kInner && before_join == nullptr && j->n_using_clause == 0 &&
+                                   !j->is_natural && !j->alias;
+      lateral_scope_ = lateral_on_left ? &ls : before_join;
+      const uint64_t uses_before = lateral_uses_;
+      bind_from(j->rarg, outer, right, rs);
+      lateral_scope_ = nullptr;
+      const bool right_lateral = lateral_uses_ != uses_before;
+      if (right_lateral && !lateral_on_left) {
+        // This join reads the items before it at level 1: the left side's own references to the
+        // enclosing queries move one level out.
+        if (left->refers_outside(1)) {
+          auto copy = std::make_shared<HRel>(*left);
+          shift_rel(*copy, 1, 1);
+          left = copy;
+        }
       }
       uint32_t larity = static_cast<uint32_t>(left->arity());
       auto join = std::make_shared<HRel>();
@@ -2329,8 +2418,22 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         ctx.clause = "JOIN conditions";
         pred = to_bool(bind_expr(j->quals, ctx), "JOIN/ON", 0);
       }
+      if (right_lateral && !lateral_on_left) pred = shift_levels(pred, 1, 1);
       join->exprs = {pred};
       HRelPtr result = join;
+      if (right_lateral && lateral_on_left) {
+        // left CROSS JOIN <right reading left>: a lateral join filtered by the ON condition.
+        auto l = std::make_shared<HRel>();
+        l->kind = HRelKind::kLateral;
+        l->column_types = join->column_types;
+        l->inputs = {left, right};
+        auto f = std::make_shared<HRel>();
+        f->kind = HRelKind::kFilter;
+        f->inputs = {l};
+        f->column_types = l->column_types;
+        f->exprs = {pred};
+        result = f;
+      }
       if (!map_exprs.empty()) {
         auto m = std::make_shared<HRel>();
         m->kind = HRelKind::kMap;
@@ -2371,6 +2474,17 @@ void Binder::bind_from(const PgQuery__Node* node, const Scope* outer, HRelPtr& r
         it.column += base;
         scope.items.push_back(it);
       }
+      if (right_lateral && !lateral_on_left && rel) {
+        // FROM a, <join reading a>: a lateral join of the items before it and this join.
+        auto l = std::make_shared<HRel>();
+        l->kind = HRelKind::kLateral;
+        l->column_types = rel->column_types;
+        l->column_types.insert(l->column_types.end(), result->column_types.begin(), result->column_types.end());
+        l->inputs = {rel, result};
+        rel = l;
+        return;
+      }
+      // Without `rel`, a lateral use counted above is seen by the enclosing join (lateral_uses_).
       rel = rel ? cross_join(rel, result) : result;
       return;
     }
@@ -3134,6 +3248,42 @@ HRelPtr Binder::resolve_unknowns(HRelPtr rel) {
   return p;
 }
 
+// ORDER BY n past the select list: PostgreSQL's words, or Materialize's (order_by.slt:155).
+[[noreturn]] static void order_by_position_error(int k, size_t n, int pos) {
+  if (materialize_dialect())
+    throw SqlError(sqlstate::kInvalidColumnReference, "column reference " + std::to_string(k) +
+                                                          " in ORDER BY clause is out of range (1 - " + std::to_string(n) + ")",
+                   pos);
+  throw SqlError(sqlstate::kInvalidColumnReference, "ORDER BY position " + std::to_string(k) + " is not in select list", pos);
+}
+
+// Materialize refuses OFFSET NULL (PostgreSQL reads it as OFFSET 0): order_by.slt:1213-1219.
+void mz_offset_null() {
+  throw SqlError(sqlstate::kInvalidRowCountInResultOffsetClause,
+                 "Invalid OFFSET clause: Expected an expression that evaluates to a non-null value, got null");
+}
+
+void mz_check_offset_value(const Datum& d) {
+  if (d.is_null()) mz_offset_null();
+  if (d.as_int() < 0)
+    throw SqlError(sqlstate::kInvalidRowCountInResultOffsetClause,
+                   "Invalid OFFSET clause: must not be negative, got " + std::to_string(d.as_int()));
+}
+
+// Materialize checks a constant OFFSET when the statement is planned (PREPARE, CREATE VIEW),
+// PostgreSQL when it runs: order_by.slt:1313, 1320.
+static void mz_check_offset(const HExpr& offset) {
+  if (offset.contains_subquery())  // order_by.slt:1379
+    throw SqlError(sqlstate::kFeatureNotSupported, "OFFSET does not allow subqueries");
+  if (offset.refers_outside(0)) return;
+  dataflow::ScalarExpr se = lower_constant_expr(offset);
+  if (!dataflow::is_constant_expr(se)) return;
+  Arena arena;
+  EvalContext ectx;
+  ectx.arena = &arena;
+  mz_check_offset_value(dataflow::eval(se, {}, ectx));
+}
+
 HRelPtr Binder::as_relation(BoundQuery q) {
   HRelPtr rel = q.rel;
   if (!q.order_by.empty() || q.limit || q.offset) {
@@ -3272,8 +3422,7 @@ void Binder::apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, b
     const auto* n = sb->node;
     if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
       int k = n->a_const->ival->ival;
-      if (k < 1 || k > static_cast<int>(q.column_names.size()))
-        throw SqlError(sqlstate::kInvalidColumnReference, "ORDER BY position " + std::to_string(k) + " is not in select list", pos);
+      if (k < 1 || k > static_cast<int>(q.column_names.size())) order_by_position_error(k, q.column_names.size(), pos);
       col = k - 1;
     } else if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1) {
       std::string name = str_of(n->column_ref->fields[0]);
@@ -3319,6 +3468,7 @@ void Binder::apply_order_limit(const PgQuery__SelectStmt* stmt, BoundQuery& q, b
   if (stmt->limit_offset) {
     ctx.clause = "OFFSET";
     q.offset = coerce(bind_expr(stmt->limit_offset, ctx), Type(TypeId::kInt8), CastContext::kImplicit);
+    if (materialize_dialect()) mz_check_offset(*q.offset);
   }
 }
 
@@ -3779,8 +3929,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
     int col = -1;
     if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
       int k = n->a_const->ival->ival;
-      if (k < 1 || k > static_cast<int>(nvisible))
-        throw SqlError(sqlstate::kInvalidColumnReference, "ORDER BY position " + std::to_string(k) + " is not in select list", pos);
+      if (k < 1 || k > static_cast<int>(nvisible)) order_by_position_error(k, nvisible, pos);
       col = k - 1;
     } else {
       if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1 &&
@@ -3796,7 +3945,8 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
           // Ambiguous only when the matches differ.
           for (size_t c = 0; c < nvisible; ++c)
             if (names[c] == name && !(outputs[c] == outputs[col]))
-              throw SqlError(sqlstate::kAmbiguousColumn, "ORDER BY \"" + name + "\" is ambiguous", pos);
+              throw SqlError(sqlstate::kAmbiguousColumn,
+                             (materialize_dialect() ? "column reference \"" : "ORDER BY \"") + name + "\" is ambiguous", pos);
         }
       }
       if (col < 0) {
@@ -4067,6 +4217,7 @@ BoundQuery Binder::bind_select_core(const PgQuery__SelectStmt* stmt, const Scope
   if (stmt->limit_offset) {
     lctx.clause = "OFFSET";
     q.offset = coerce(bind_expr(stmt->limit_offset, lctx), Type(TypeId::kInt8), CastContext::kImplicit);
+    if (materialize_dialect()) mz_check_offset(*q.offset);
   }
   (void)top;
   return q;

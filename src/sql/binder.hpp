@@ -36,6 +36,10 @@ struct BoundQuery {
 // Column names given to CREATE VIEW v (a, b) AS ... (view = true) or CREATE MATERIALIZED VIEW /
 // CREATE TABLE t (a, b) AS ...: no more than the query's columns, else 42601 as PostgreSQL.
 void check_column_aliases(const BoundQuery& q, size_t n_aliases, bool view);
+// Materialize's dialect: OFFSET NULL is refused (22023-class 2201X), where PostgreSQL reads OFFSET 0.
+[[noreturn]] void mz_offset_null();
+// ... and a negative OFFSET names its value ("must not be negative, got -2").
+void mz_check_offset_value(const Datum& d);
 
 struct ScopeItem {
   std::string table;   // qualifier ("" for none)
@@ -219,6 +223,12 @@ class Binder {
   std::shared_ptr<const CatalogAccess> access_;  // reg* literals resolved at bind time
   std::vector<Type>& param_types_;
   std::vector<std::map<std::string, Cte>> ctes_;  // a stack of WITH scopes
+  // A LATERAL subquery that is not the first item of its join (`a, b FULL JOIN LATERAL (SELECT
+  // a.x) s ON true`, `a CROSS JOIN (b FULL JOIN LATERAL (...) s ON true)`) sees the FROM items
+  // before the join: this scope while its join's right side is bound (nullptr otherwise), and
+  // lateral_uses_ counts the subqueries that read it, so that the join is made lateral.
+  const Scope* lateral_scope_ = nullptr;
+  uint64_t lateral_uses_ = 0;
   std::vector<uint64_t> views_read_;  // views_read()
   int view_depth_ = 0;
   bool inline_views_ = false;

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "common/sql_dialect.hpp"
 #include "common/error.hpp"
 #include "common/functions.hpp"
 #include "common/numeric.hpp"
@@ -23,6 +24,8 @@ namespace {
 // Raises PostgreSQL's error for a scalar subquery with more than one row. Called with the
 // offending row count, so it is never constant-folded.
 Datum raise_cardinality(std::span<const Datum>, EvalContext&) {
+  // Materialize's words under its dialect (subquery.slt:75, cte.slt:50).
+  if (materialize_dialect()) throw SqlError(sqlstate::kCardinalityViolation, "more than one record produced in subquery");
   throw SqlError(sqlstate::kCardinalityViolation, "more than one row returned by a subquery used as an expression");
 }
 const FunctionImpl kRaiseCardinality{"raise_cardinality_violation", {Type(TypeId::kInt8)}, Type(TypeId::kBool),
@@ -360,6 +363,7 @@ class Lowerer {
   // rel uncorrelated: a kInSet over rel's y (LowerOptions::hashed_subplans); nullopt when e
   // is not of that shape.
   [[gnu::noinline]] std::optional<ScalarExpr> hashed_in(const HExpr& e, RelExpr& rel, const Ctx& ctx);
+  [[gnu::noinline]] ScalarExpr case_split(const HExpr& e, RelExpr& rel, const Ctx& ctx);
   std::vector<ScalarExpr> scalars(const std::vector<HExpr>& es, RelExpr& rel, const Ctx& ctx) {
     std::vector<ScalarExpr> out;
     for (const auto& e : es) out.push_back(scalar(e, rel, ctx));
@@ -456,6 +460,14 @@ std::optional<ScalarExpr> Lowerer::hashed_in(const HExpr& e, RelExpr& rel, const
   return in;
 }
 
+// CASE / COALESCE arguments after the first that hold subqueries (see case_split).
+[[gnu::noinline]] static bool later_args_hold_subqueries(const HExpr& e) {
+  if (e.args.size() < 2) return false;
+  for (size_t i = 1; i < e.args.size(); ++i)
+    if (e.args[i].contains_subquery()) return true;
+  return false;
+}
+
 ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
   check_stack_depth();
   switch (e.kind) {
@@ -466,6 +478,8 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
     case HExprKind::kScalar: {
       if (opts_.hashed_subplans && e.op == ScalarKind::kCase)
         if (std::optional<ScalarExpr> in = hashed_in(e, rel, ctx)) return std::move(*in);
+      if ((e.op == ScalarKind::kCase || e.op == ScalarKind::kCoalesce) && later_args_hold_subqueries(e))
+        return case_split(e, rel, ctx);
       ScalarExpr s;
       s.kind = e.op;
       s.type = e.type;
@@ -484,6 +498,51 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
     }
   }
   throw SqlError(sqlstate::kInternalError, "unknown expression");
+}
+
+// A CASE whose branches (or later conditions) hold subqueries. PostgreSQL evaluates a branch
+// only for the rows that take it, so the error of a subquery in a branch not taken
+// (`1.0 / count(*)` over no rows, Materialize's subquery.slt:625) must not surface. Subqueries
+// are joined in for every row of `rel`; so the rows are split by the first condition and each
+// part lowers its own branch, the rest of the CASE being the else part. Materialize lowers a
+// conditional with subqueries the same way.
+ScalarExpr Lowerer::case_split(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  if (e.op == ScalarKind::kCoalesce) {
+    // COALESCE(a, b, ...) is CASE WHEN a IS NOT NULL THEN a ELSE COALESCE(b, ...) END.
+    HExpr rest = e.args.size() == 2
+                     ? e.args[1]
+                     : HExpr::make(ScalarKind::kCoalesce, std::vector<HExpr>(e.args.begin() + 1, e.args.end()), e.type);
+    HExpr present = HExpr::make(ScalarKind::kIsNotNull, {e.args[0]}, Type(TypeId::kBool));
+    return case_split(HExpr::make(ScalarKind::kCase, {std::move(present), e.args[0], std::move(rest)}, e.type), rel, ctx);
+  }
+  const Type bool_type(TypeId::kBool);
+  ScalarExpr cond = scalar(e.args[0], rel, ctx);
+  const uint32_t n0 = static_cast<uint32_t>(rel.arity());
+  rel = map(std::move(rel), {ScalarExpr::make(ScalarKind::kIsTrue, {std::move(cond)}, bool_type)});
+  ScalarExpr flag = ScalarExpr::column_ref(n0, bool_type);
+  Shared rel_shared = share(std::move(rel));
+  RelExpr taken = filter(rel_shared.ref, flag);
+  RelExpr rest = filter(rel_shared.ref, ScalarExpr::make(ScalarKind::kNot, {flag}, bool_type));
+  const uint32_t n = n0 + 1;
+  auto branch = [&](const HExpr& v, RelExpr part) {
+    ScalarExpr value = scalar(v, part, ctx);
+    part = map(std::move(part), {std::move(value)});
+    std::vector<uint32_t> cols = iota(0, n);
+    cols.push_back(static_cast<uint32_t>(part.arity() - 1));
+    return project(std::move(part), cols);
+  };
+  HExpr else_part;
+  if (e.args.size() == 2) {
+    else_part = HExpr::literal_of(Datum::null(), e.type);
+  } else if (e.args.size() == 3) {
+    else_part = e.args[2];
+  } else {
+    else_part = HExpr::make(ScalarKind::kCase, std::vector<HExpr>(e.args.begin() + 2, e.args.end()), e.type);
+  }
+  RelExpr a = branch(e.args[1], std::move(taken));
+  RelExpr b = branch(else_part, std::move(rest));
+  rel = rel_shared.bind(union_of(std::move(a), std::move(b)));
+  return ScalarExpr::column_ref(n, e.type);
 }
 
 // Out of line so that scalar()'s frame stays small: it recurses once per nesting level.

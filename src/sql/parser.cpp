@@ -4,10 +4,12 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/sql_dialect.hpp"
 #include "common/stack_guard.hpp"
 #include "common/sql_dialect.hpp"
 
@@ -175,6 +177,36 @@ const char* grammar_error_sqlstate(std::string_view msg) {
     return sqlstate::kInvalidParameterValue;
   return sqlstate::kSyntaxError;
 }
+// Materialize's grammar reads `INSERT INTO t (` as the start of a column list, so a
+// parenthesized query there is a syntax error (its returning.slt:76); PostgreSQL reads the
+// query. The tree does not keep the parentheses: the text after the table name is looked at.
+void mz_refuse_parenthesized_insert_query(const PgQuery__ParseResult& r, const std::string& sql) {
+  for (size_t i = 0; i < r.n_stmts; ++i) {
+    const PgQuery__Node* n = r.stmts[i]->stmt;
+    if (n == nullptr || n->node_case != PG_QUERY__NODE__NODE_INSERT_STMT) continue;
+    const auto* s = n->insert_stmt;
+    if (s->n_cols != 0 || s->select_stmt == nullptr || s->relation == nullptr || s->relation->alias != nullptr ||
+        s->relation->location < 0)
+      continue;
+    size_t p = static_cast<size_t>(s->relation->location);
+    while (p < sql.size()) {  // the name: words, dots and "quoted" parts
+      unsigned char c = static_cast<unsigned char>(sql[p]);
+      if (c == '"') {
+        for (++p; p < sql.size() && sql[p] != '"'; ++p) {
+        }
+        if (p < sql.size()) ++p;
+      } else if (std::isalnum(c) || c == '_' || c == '.' || c == '$' || c >= 0x80) {
+        ++p;
+      } else {
+        break;
+      }
+    }
+    while (p < sql.size() && std::isspace(static_cast<unsigned char>(sql[p]))) ++p;
+    if (p < sql.size() && sql[p] == '(')
+      throw SqlError(sqlstate::kSyntaxError, "Expected right parenthesis, found a query", static_cast<int>(p) + 1);
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -243,6 +275,7 @@ std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) 
                                                  reinterpret_cast<const uint8_t*>(r.parse_tree.data));
   pg_query_free_protobuf_parse_result(r);
   if (tree->result_ == nullptr) throw SqlError(sqlstate::kInternalError, "could not decode parse tree");
+  if (materialize_dialect()) mz_refuse_parenthesized_insert_query(*tree->result_, tree->sql_);
   return tree;
 }
 

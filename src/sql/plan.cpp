@@ -1,6 +1,8 @@
 #include "sql/plan.hpp"
 
 #include "sql/binder.hpp"
+#include "common/error.hpp"
+#include "common/sql_dialect.hpp"
 
 namespace freshet::sql {
 
@@ -24,14 +26,23 @@ TransactionPlan transaction_plan(const PgQuery__TransactionStmt* s) {
   return p;
 }
 
+// Materialize's grammar has RETURNING only on INSERT (returning.slt:112, 115).
+[[noreturn]] void mz_no_returning() {
+  throw SqlError(sqlstate::kSyntaxError, "Expected end of statement, found RETURNING");
+}
+
 }  // namespace
 
 Plan plan_statement(const PgQuery__Node* n, bool (*is_role_statement)(const PgQuery__Node*)) {
   switch (n->node_case) {
     case PG_QUERY__NODE__NODE_SELECT_STMT: return SelectPlan{n->select_stmt};
     case PG_QUERY__NODE__NODE_INSERT_STMT: return InsertPlan{n->insert_stmt};
-    case PG_QUERY__NODE__NODE_UPDATE_STMT: return UpdatePlan{n->update_stmt};
-    case PG_QUERY__NODE__NODE_DELETE_STMT: return DeletePlan{n->delete_stmt};
+    case PG_QUERY__NODE__NODE_UPDATE_STMT:
+      if (materialize_dialect() && n->update_stmt->n_returning_list > 0) mz_no_returning();
+      return UpdatePlan{n->update_stmt};
+    case PG_QUERY__NODE__NODE_DELETE_STMT:
+      if (materialize_dialect() && n->delete_stmt->n_returning_list > 0) mz_no_returning();
+      return DeletePlan{n->delete_stmt};
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT: return TruncatePlan{n->truncate_stmt};
     case PG_QUERY__NODE__NODE_COPY_STMT: return CopyPlan{n->copy_stmt};
     case PG_QUERY__NODE__NODE_CREATE_STMT: return CreateTablePlan{n->create_stmt};

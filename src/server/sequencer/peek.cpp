@@ -1,4 +1,5 @@
 // SELECT: one-shot reads (peeks), the fast paths through indexes, and waiting for a timestamp.
+#include "common/sql_dialect.hpp"
 #include "server/sequencer/executor.hpp"
 
 namespace freshet::server {
@@ -228,6 +229,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
   auto eval_count = [&](const std::optional<HExpr>& e, const char* what, const char* state) -> std::optional<int64_t> {
     if (!e) return std::nullopt;
     Datum d = dataflow::eval(sql::lower_constant_expr(*e), {}, ctx_);
+    if (materialize_dialect() && std::string_view(what) == "OFFSET") sql::mz_check_offset_value(d);
     if (d.is_null()) return std::nullopt;
     if (d.as_int() < 0) throw SqlError(state, std::string(what) + " must not be negative");
     return d.as_int();
