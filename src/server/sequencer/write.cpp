@@ -91,7 +91,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   for (size_t ki = 0; ki < keys.size(); ++ki) {
     const auto& cols = *keys[ki].first;
     types = key_types(&t, cols);
-    std::unordered_map<Row, KeyDelta, RowHash> delta;
+    absl::flat_hash_map<Row, KeyDelta, RowHash> delta;
     if (pending.size() + changes.size() >= kBulkRows) delta.reserve(pending.size() + changes.size());
     bool has_null = false;
     auto add = [&](const Row& row, int64_t diff) {
