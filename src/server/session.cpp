@@ -6,6 +6,8 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "common/statement_interrupt.hpp"
+
 namespace freshet::server {
 
 // What a prepared statement keeps: its parse and its plan (sql/plan.hpp), or a Materialize
@@ -246,6 +248,12 @@ std::unique_ptr<Execution> Session::execute(const PreparedStatement& stmt, std::
   if (params.size() < types.size())
     throw SqlError(sqlstate::kProtocolViolation, "bind message supplies " + std::to_string(params.size()) + " parameters, but prepared statement requires " + std::to_string(types.size()));
   Executor ex(coordinator_, *state_, params, types);
+  // pg_sleep and other waits inside functions stop for a cancel or statement_timeout.
+  StatementInterrupt interrupt;
+  interrupt.cancelled = &state_->cancelled;
+  if (auto it = state_->settings.find("statement_timeout"); it != state_->settings.end())
+    if (auto ms = parse_duration_ms(it->second); ms && *ms > 0) interrupt.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(*ms);
+  StatementInterruptScope interrupt_scope(state_->backend_pid, interrupt);
   try {
     // What earlier failed queries left to the reaper is freed before this one may allocate
     // (src/dataflow/reaper.hpp): repeated over-budget queries cannot stack up budgets. A
