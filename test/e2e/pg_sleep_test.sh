@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 NAME=pg_sleep
 start_freshet || { e2e_fail $NAME "server did not start"; exit 1; }
 fails=0
+TMP=$(mktemp -d /tmp/freshet-pg-sleep.XXXXXX)  # (FRESHET_DATA_DIR is not set against PostgreSQL)
+trap 'rm -rf "$TMP"; _e2e_cleanup' EXIT
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -29,23 +31,23 @@ over=$(for _ in 1 2 3 4 5; do
   ms=$(($(now_ms) - t0))
   [[ "$out" == *"ERROR:  57014:"* ]] || echo "FAIL statement_timeout: $out" >&2
   echo $((ms - 200 - base))
-done 2> "$FRESHET_DATA_DIR/timeout_errors" | median)
-if [[ -s "$FRESHET_DATA_DIR/timeout_errors" ]]; then cat "$FRESHET_DATA_DIR/timeout_errors"; fails=$((fails + 1)); fi
+done 2> "$TMP/timeout_errors" | median)
+if [[ -s "$TMP/timeout_errors" ]]; then cat "$TMP/timeout_errors"; fails=$((fails + 1)); fi
 if ((over > 100)); then echo "FAIL statement_timeout stopped pg_sleep a median ${over} ms late"; fails=$((fails + 1))
 else echo "ok   statement_timeout stops pg_sleep (median ${over} ms after the timeout, beyond a round trip)"; fi
 
 # A cancel request (psql sends one on SIGINT): 57014 within 100 ms.
 lat=$(for _ in 1 2 3 4 5; do
-  psql -X -q -v VERBOSITY=verbose -c "SELECT pg_sleep(30)" > "$FRESHET_DATA_DIR/cancel_out" 2>&1 &
+  psql -X -q -v VERBOSITY=verbose -c "SELECT pg_sleep(30)" > "$TMP/cancel_out" 2>&1 &
   pid=$!
   sleep 0.5
   t0=$(now_ms)
   kill -INT "$pid"
   wait "$pid"
   echo $(($(now_ms) - t0))
-  grep -q "ERROR:  57014:" "$FRESHET_DATA_DIR/cancel_out" || { echo "FAIL cancel: $(cat "$FRESHET_DATA_DIR/cancel_out")" >&2; }
-done 2> "$FRESHET_DATA_DIR/cancel_errors" | median)
-if [[ -s "$FRESHET_DATA_DIR/cancel_errors" ]]; then cat "$FRESHET_DATA_DIR/cancel_errors"; fails=$((fails + 1)); fi
+  grep -q "ERROR:  57014:" "$TMP/cancel_out" || { echo "FAIL cancel: $(cat "$TMP/cancel_out")" >&2; }
+done 2> "$TMP/cancel_errors" | median)
+if [[ -s "$TMP/cancel_errors" ]]; then cat "$TMP/cancel_errors"; fails=$((fails + 1)); fi
 if ((lat > 100)); then echo "FAIL a cancel request stopped pg_sleep after a median ${lat} ms"; fails=$((fails + 1))
 else echo "ok   a cancel request stops pg_sleep (median ${lat} ms)"; fi
 
