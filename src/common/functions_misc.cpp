@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <thread>
 #include <cstring>
 
 #include <openssl/evp.h>
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "common/format.hpp"
+#include "common/statement_interrupt.hpp"
 #include "common/functions_internal.hpp"
 #include "common/sql_dialect.hpp"
 
@@ -357,6 +360,23 @@ Datum c_cancel_backend(Args a, EvalContext& ctx) {
 Datum c_terminate_backend(Args a, EvalContext& ctx) {
   return Datum::from_bool(ctx.signal_backend && (*ctx.signal_backend)(static_cast<int32_t>(a[0].as_int()), true));
 }
+// pg_sleep(seconds): waits, polling the statement's cancel flag and statement_timeout every
+// 10 ms (common/statement_interrupt.hpp; a cancel takes effect within that), then returns
+// PostgreSQL's void as '' (text).
+Datum c_pg_sleep(Args a, EvalContext& ctx) {
+  const double seconds = a[0].as_float();
+  if (std::isnan(seconds) || seconds <= 0) return Datum::from_string("");
+  const auto start = std::chrono::steady_clock::now();
+  // Beyond about 292 years a duration of nanoseconds overflows: wait "forever" (until cancelled).
+  const double capped = std::min(seconds, 1e9);
+  const auto end = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(capped));
+  while (true) {
+    check_statement_interrupt(ctx.backend_pid);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= end) return Datum::from_string("");
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(end - now, std::chrono::milliseconds(10)));
+  }
+}
 Datum c_null(Args, EvalContext&) { return Datum::null(); }
 Datum c_true(Args, EvalContext&) { return Datum::from_bool(true); }
 // pg_encoding_to_char: PostgreSQL's encoding numbers (pg_wchar.h's pg_enc); "" outside them.
@@ -584,6 +604,7 @@ void register_misc_functions(Registry& r) {
   r.add("current_schemas", {kBoolT}, TypeId::kTextArray, &c_current_schemas, 1403).volatility = Volatility::kStable;
   r.add("pg_backend_pid", {}, kInt4T, &c_backend_pid, 2026).volatility = Volatility::kStable;
   r.add("pg_cancel_backend", {kInt4T}, kBoolT, &c_cancel_backend, 2171).volatility = Volatility::kVolatile;
+  r.add("pg_sleep", {Type(TypeId::kFloat8)}, kText, &c_pg_sleep, 2626).volatility = Volatility::kVolatile;
   r.add("pg_terminate_backend", {kInt4T}, kBoolT, &c_terminate_backend, 2096).volatility = Volatility::kVolatile;
   r.add("pg_terminate_backend", {kInt4T, Type(TypeId::kInt8)}, kBoolT, &c_terminate_backend, 2096).volatility = Volatility::kVolatile;
   {

@@ -5,6 +5,7 @@
 // Thread-safety: none of its own. The Coordinator guards it with its shared_mutex: readers
 // (binding, snapshots) hold it shared, writers (DDL, commits) exclusively.
 
+#include <absl/container/flat_hash_map.h>
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -80,12 +81,18 @@ uint64_t peek_table_version();
 
 // A table's rows: a multiset (row -> count), and for each key constraint (the primary key
 // first, then UNIQUE constraints) the number of rows per key value, to check uniqueness.
+// How many rows have each key of a key constraint. An open-addressing map (abseil's, with its
+// control bytes probed a group at a time): a bulk INSERT checks and adds one key per row in a
+// map of every row's key, where std::unordered_map's bucket and node chain took 3-4 cache
+// misses a lookup (bench/README.md, "Concurrency"). Nothing keeps a pointer into it.
+using KeyCountMap = absl::flat_hash_map<Row, int64_t, RowHash>;
+
 struct TableData {
   std::unordered_map<Row, int64_t, RowHash> rows;
   // Per key constraint, in the order checked (the primary key, the UNIQUE constraints, then
   // unique_indexes): how many rows have each non-NULL key. Sized lazily (a table never
   // written may have fewer entries).
-  std::vector<std::unordered_map<Row, int64_t, RowHash>> key_counts;
+  std::vector<KeyCountMap> key_counts;
   // The table's unique indexes (CREATE UNIQUE INDEX), in creation order; in memory only,
   // rebuilt from the index objects at start-up.
   struct UniqueIndex {

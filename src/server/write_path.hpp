@@ -102,7 +102,7 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
 struct PreparedInsert {
   std::unordered_map<Row, int64_t, RowHash> rows;
   std::unordered_map<Row, Row, RowHash> by_key;
-  std::vector<std::unordered_map<Row, int64_t, RowHash>> key_counts;  // as TableData::key_counts
+  std::vector<KeyCountMap> key_counts;  // as TableData::key_counts
 };
 // Whether `diffs` can take that path (a user table with a primary key, only insertions).
 bool can_prepare_insert(const sql::ObjectInfo& t, const RowDiffs& diffs);
@@ -118,7 +118,7 @@ void apply_prepared_insert(const sql::ObjectInfo& t, TableData& data, PreparedIn
 // check_unique_index throws 23505 "could not create unique index" for a repeated key.
 // add_unique_index starts checking `index`'s key with those counts; drop_unique_index stops.
 // REQUIRES: write_mu and mu held exclusively (or start-up).
-using KeyCounts = std::unordered_map<Row, int64_t, RowHash>;
+using KeyCounts = KeyCountMap;
 // A write of at least this many row changes reserves its hash maps up front (bulk loads).
 inline constexpr size_t kBulkRows = 1024;
 // A write of at least this many insertions builds its tables' map nodes before taking mu

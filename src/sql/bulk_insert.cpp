@@ -13,12 +13,15 @@
 // different lengths) falls back to the normal parse.
 
 #include <cctype>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/error.hpp"
 #include "sql/parser.hpp"
 
 namespace freshet::sql {
@@ -32,8 +35,13 @@ struct Value {
   enum Kind : uint8_t { kInt, kFloat, kString, kBool, kNull } kind = kNull;
   int32_t ival = 0;
   bool bval = false;
-  std::string text;  // kFloat: the number's text (with its sign); kString: the unescaped value
+  // kFloat: the number's text (with its sign); kString: the unescaped value. A view into the
+  // statement (raw), or `unescaped` for a string with doubled quotes (owned).
+  std::string_view raw;
+  std::string unescaped;
+  bool owned = false;
   int32_t location = 0;
+  std::string_view text() const { return owned ? std::string_view(unescaped) : raw; }
 };
 
 class Scanner {
@@ -99,24 +107,32 @@ class Scanner {
     v.location = static_cast<int32_t>(pos_);
     char c = s_[pos_];
     if (c == '\'') {
-      std::string out;
-      size_t i = pos_ + 1;
+      const size_t start = pos_ + 1;
+      bool doubled = false;
+      size_t i = start;
       while (true) {
         if (i >= s_.size()) return false;
         if (s_[i] == '\'') {
           if (i + 1 < s_.size() && s_[i + 1] == '\'') {
-            out.push_back('\'');
+            doubled = true;
             i += 2;
             continue;
           }
           break;
         }
         if (s_[i] == '\0') return false;
-        out.push_back(s_[i++]);
+        ++i;
       }
       pos_ = i + 1;
       v.kind = Value::kString;
-      v.text = std::move(out);
+      v.raw = s_.substr(start, i - start);
+      if (doubled) {  // '' stands for one quote
+        for (size_t j = 0; j < v.raw.size(); ++j) {
+          v.unescaped.push_back(v.raw[j]);
+          if (v.raw[j] == '\'') ++j;
+        }
+        v.owned = true;
+      }
       return value_ends();
     }
     bool negative = false;
@@ -161,7 +177,7 @@ class Scanner {
         }
       }
       v.kind = Value::kFloat;
-      v.text = (negative ? "-" : "") + std::string(num);
+      v.raw = negative ? s_.substr(start - 1, pos_ - start + 1) : num;  // the '-' is right before
       return true;
     }
     if (negative) return false;
@@ -199,24 +215,61 @@ class Scanner {
   size_t pos_ = 0;
 };
 
-template <typename T>
-T* alloc() {
-  // protobuf-c frees the tree with free() (its default allocator): allocate with malloc.
-  T* p = static_cast<T*>(std::malloc(sizeof(T)));
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
+// The nodes of the rows after the first are carved from one malloc'd block (a few nodes per
+// value, thousands of mallocs and frees a statement otherwise): the first thing carved, row 1's
+// node, starts the block, and free_bulk_rows frees the block through it.
+constexpr size_t kAlign = alignof(std::max_align_t);
+constexpr size_t aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+class Block {
+ public:
+  explicit Block(size_t bytes) : p_(static_cast<char*>(std::malloc(bytes))), end_(p_ + bytes) {
+    if (p_ == nullptr) throw std::bad_alloc();
+  }
+  template <typename T>
+  T* alloc() {
+    return reinterpret_cast<T*>(take(sizeof(T)));
+  }
+  template <typename T>
+  T* alloc_array(size_t n) {
+    return reinterpret_cast<T*>(take(sizeof(T) * n));
+  }
+  char* dup(std::string_view s) {
+    char* p = take(s.size() + 1);
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    p[s.size()] = '\0';
+    return p;
+  }
+
+ private:
+  char* take(size_t n) {
+    n = aligned(n);
+    FRESHET_ASSERT(static_cast<size_t>(end_ - p_) >= n);
+    char* p = p_;
+    p_ += n;
+    return p;
+  }
+  char* p_;
+  char* end_;
+};
+
+// The bytes const_node carves for v.
+size_t const_node_bytes(const Value& v) {
+  size_t n = aligned(sizeof(PgQuery__Node)) + aligned(sizeof(PgQuery__AConst));
+  switch (v.kind) {
+    case Value::kNull: break;
+    case Value::kInt: n += aligned(sizeof(PgQuery__Integer)); break;
+    case Value::kFloat: n += aligned(sizeof(PgQuery__Float)) + aligned(v.text().size() + 1); break;
+    case Value::kString: n += aligned(sizeof(PgQuery__String)) + aligned(v.text().size() + 1); break;
+    case Value::kBool: n += aligned(sizeof(PgQuery__Boolean)); break;
+  }
+  return n;
 }
 
-char* dup(const std::string& s) {
-  char* p = static_cast<char*>(std::malloc(s.size() + 1));
-  if (p == nullptr) throw std::bad_alloc();
-  std::memcpy(p, s.data(), s.size());
-  p[s.size()] = '\0';
-  return p;
-}
-
-PgQuery__Node* const_node(const Value& v) {
-  auto* c = alloc<PgQuery__AConst>();
+PgQuery__Node* const_node(const Value& v, Block& block) {
+  auto alloc = [&]<typename T>(T*) { return block.template alloc<T>(); };
+  auto dup = [&](std::string_view t) { return block.dup(t); };
+  auto* c = alloc(static_cast<PgQuery__AConst*>(nullptr));
   pg_query__a__const__init(c);
   c->location = v.location;
   switch (v.kind) {
@@ -224,7 +277,7 @@ PgQuery__Node* const_node(const Value& v) {
       c->isnull = 1;
       break;
     case Value::kInt: {
-      auto* i = alloc<PgQuery__Integer>();
+      auto* i = alloc(static_cast<PgQuery__Integer*>(nullptr));
       pg_query__integer__init(i);
       i->ival = v.ival;
       c->val_case = PG_QUERY__A__CONST__VAL_IVAL;
@@ -232,23 +285,23 @@ PgQuery__Node* const_node(const Value& v) {
       break;
     }
     case Value::kFloat: {
-      auto* f = alloc<PgQuery__Float>();
+      auto* f = alloc(static_cast<PgQuery__Float*>(nullptr));
       pg_query__float__init(f);
-      f->fval = dup(v.text);
+      f->fval = dup(v.text());
       c->val_case = PG_QUERY__A__CONST__VAL_FVAL;
       c->fval = f;
       break;
     }
     case Value::kString: {
-      auto* s = alloc<PgQuery__String>();
+      auto* s = alloc(static_cast<PgQuery__String*>(nullptr));
       pg_query__string__init(s);
-      s->sval = dup(v.text);
+      s->sval = dup(v.text());
       c->val_case = PG_QUERY__A__CONST__VAL_SVAL;
       c->sval = s;
       break;
     }
     case Value::kBool: {
-      auto* b = alloc<PgQuery__Boolean>();
+      auto* b = alloc(static_cast<PgQuery__Boolean*>(nullptr));
       pg_query__boolean__init(b);
       b->boolval = v.bval ? 1 : 0;
       c->val_case = PG_QUERY__A__CONST__VAL_BOOLVAL;
@@ -256,7 +309,7 @@ PgQuery__Node* const_node(const Value& v) {
       break;
     }
   }
-  auto* n = alloc<PgQuery__Node>();
+  auto* n = alloc(static_cast<PgQuery__Node*>(nullptr));
   pg_query__node__init(n);
   n->node_case = PG_QUERY__NODE__NODE_A_CONST;
   n->a_const = c;
@@ -274,9 +327,9 @@ bool same_const(const PgQuery__Node* n, const Value& v) {
     case Value::kInt:
       return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_IVAL && c->ival->ival == v.ival;
     case Value::kFloat:
-      return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_FVAL && c->fval->fval != nullptr && v.text == c->fval->fval;
+      return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_FVAL && c->fval->fval != nullptr && v.text() == c->fval->fval;
     case Value::kString:
-      return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_SVAL && c->sval->sval != nullptr && v.text == c->sval->sval;
+      return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_SVAL && c->sval->sval != nullptr && v.text() == c->sval->sval;
     case Value::kBool:
       return !c->isnull && c->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL && (c->boolval->boolval != 0) == v.bval;
   }
@@ -286,25 +339,8 @@ bool same_const(const PgQuery__Node* n, const Value& v) {
 }  // namespace
 
 void ParseTree::free_bulk_rows(PgQuery__SelectStmt* sel) {
-  for (size_t r = 1; r < sel->n_values_lists; ++r) {
-    PgQuery__Node* n = sel->values_lists[r];
-    PgQuery__List* l = n->list;
-    for (size_t i = 0; i < l->n_items; ++i) {
-      PgQuery__AConst* c = l->items[i]->a_const;
-      switch (c->val_case) {
-        case PG_QUERY__A__CONST__VAL_IVAL: std::free(c->ival); break;
-        case PG_QUERY__A__CONST__VAL_FVAL: std::free(c->fval->fval); std::free(c->fval); break;
-        case PG_QUERY__A__CONST__VAL_SVAL: std::free(c->sval->sval); std::free(c->sval); break;
-        case PG_QUERY__A__CONST__VAL_BOOLVAL: std::free(c->boolval); break;
-        default: break;
-      }
-      std::free(c);
-      std::free(l->items[i]);
-    }
-    std::free(l->items);
-    std::free(l);
-    std::free(n);
-  }
+  // Rows 1.. were carved from one block, which row 1's node starts (parse_bulk_insert).
+  if (sel->n_values_lists > 1) std::free(sel->values_lists[1]);
   if (sel->n_values_lists > 1) sel->n_values_lists = 1;
 }
 
@@ -351,32 +387,37 @@ std::shared_ptr<ParseTree> ParseTree::parse_bulk_insert(std::string_view sql) {
   for (size_t i = 0; i < width; ++i)
     if (!same_const(first->items[i], rows[0][i])) return nullptr;
 
-  // The other rows, as the grammar would have made them.
+  // The other rows, as the grammar would have made them, in one block (Block): each row its
+  // node (row 1's starts the block), its list and items, then its values' nodes.
+  size_t bytes = 0;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    bytes += aligned(sizeof(PgQuery__Node)) + aligned(sizeof(PgQuery__List)) + aligned(sizeof(PgQuery__Node*) * width);
+    for (const Value& v : rows[r]) bytes += const_node_bytes(v);
+  }
   auto** lists = static_cast<PgQuery__Node**>(std::malloc(sizeof(PgQuery__Node*) * rows.size()));
   if (lists == nullptr) throw std::bad_alloc();
+  Block block(bytes);  // no allocation fails from here on: nothing to undo halfway
   lists[0] = sel->values_lists[0];
   std::free(sel->values_lists);
   sel->values_lists = lists;
-  tree->bulk_values_ = sel;  // from here on the destructor frees the added rows
   for (size_t r = 1; r < rows.size(); ++r) {
-    auto* l = alloc<PgQuery__List>();
-    pg_query__list__init(l);
-    l->items = static_cast<PgQuery__Node**>(std::malloc(sizeof(PgQuery__Node*) * width));
-    if (l->items == nullptr) {
-      std::free(l);
-      throw std::bad_alloc();
-    }
-    auto* n = alloc<PgQuery__Node>();
+    auto* n = block.alloc<PgQuery__Node>();
+    auto* l = block.alloc<PgQuery__List>();
+    auto** items = block.alloc_array<PgQuery__Node*>(width);
     pg_query__node__init(n);
+    pg_query__list__init(l);
     n->node_case = PG_QUERY__NODE__NODE_LIST;
     n->list = l;
+    l->items = items;
+    for (size_t i = 0; i < width; ++i) items[i] = const_node(rows[r][i], block);
+    l->n_items = width;
     lists[r] = n;
-    sel->n_values_lists = r + 1;  // what free_unpacked walks, should a later allocation fail
-    for (size_t i = 0; i < width; ++i) {
-      l->items[i] = const_node(rows[r][i]);
-      l->n_items = i + 1;
-    }
   }
+  sel->n_values_lists = rows.size();
+  tree->bulk_values_ = sel;  // from here on the destructor frees the added rows
+  tree->sql_ = std::string(sql);
+  tree->result_->stmts[0]->stmt_len = static_cast<int32_t>(stmt_end);
+  return tree;
   tree->sql_ = std::string(sql);
   tree->result_->stmts[0]->stmt_len = static_cast<int32_t>(stmt_end);
   return tree;

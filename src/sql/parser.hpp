@@ -26,6 +26,11 @@ class ParseTree {
   // The text of statement i (without the trailing semicolon).
   std::string statement_text(size_t i) const;
   const std::string& sql() const { return sql_; }
+  // Whether this is a bulk INSERT of literal rows parsed by parse_bulk_insert (bulk_insert.cpp):
+  // `INSERT INTO name [(cols)] VALUES (...), (...), ...` whose rows after the first are plain
+  // constants (A_Const: no parameters, casts or expressions). Such a statement is never one of
+  // Freshet's own (streaming) statements.
+  bool bulk_insert() const { return bulk_values_ != nullptr; }
 
  private:
   ParseTree() = default;

@@ -3,7 +3,7 @@
 
 namespace freshet::server {
 
-std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_rows) {
+std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_rows, bool literal_rows_after_first) {
   returns_rows = false;
   std::shared_lock lock(cs_.mu);
   if (stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
@@ -62,7 +62,9 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
       }
     if (s->select_stmt && s->select_stmt->select_stmt->n_values_lists > 0) {
       sql::Scope empty;
-      for (size_t r = 0; r < s->select_stmt->select_stmt->n_values_lists; ++r) {
+      const size_t n_rows = literal_rows_after_first ? std::min<size_t>(1, s->select_stmt->select_stmt->n_values_lists)
+                                                     : s->select_stmt->select_stmt->n_values_lists;
+      for (size_t r = 0; r < n_rows; ++r) {
         const auto* l = s->select_stmt->select_stmt->values_lists[r]->list;
         for (size_t k = 0; k < l->n_items && k < targets.size(); ++k) {
           if (l->items[k]->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT) continue;

@@ -302,7 +302,10 @@ class Executor {
   // What a sink follows (sinks.hpp, attach_sink_input). REQUIRES: mu held exclusively.
   SinkInput sink_input(const SinkEntry& e);
   // Only binds: for Describe at prepare time.
-  std::vector<Column> describe(const PgQuery__Node* stmt, bool& returns_rows);
+  // literal_rows_after_first: the statement is a bulk INSERT whose VALUES rows after the first
+  // are plain constants (sql::ParseTree::bulk_insert()): they hold no parameters to type, so
+  // only the first row is bound here (the INSERT binds them all when it runs).
+  std::vector<Column> describe(const PgQuery__Node* stmt, bool& returns_rows, bool literal_rows_after_first = false);
   // PREPARE's parameter types; EXECUTE's arguments, evaluated and cast (assignment) to types.
   std::vector<Type> bind_types(PgQuery__Node** nodes, size_t n);
   Row eval_execute_args(const PgQuery__ExecuteStmt* s, const std::vector<Type>& types);

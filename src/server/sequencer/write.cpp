@@ -86,12 +86,12 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
   // (PostgreSQL's detail shows the value being inserted: "Key (k)=(1.50) already exists.").
   struct KeyDelta {
     int64_t diff = 0;
-    std::optional<Row> shown;
+    const Row* shown = nullptr;  // in pending or changes, which do not change during the checks
   };
   for (size_t ki = 0; ki < keys.size(); ++ki) {
     const auto& cols = *keys[ki].first;
     types = key_types(&t, cols);
-    std::unordered_map<Row, KeyDelta, RowHash> delta;
+    absl::flat_hash_map<Row, KeyDelta, RowHash> delta;
     if (pending.size() + changes.size() >= kBulkRows) delta.reserve(pending.size() + changes.size());
     bool has_null = false;
     auto add = [&](const Row& row, int64_t diff) {
@@ -99,7 +99,7 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
       if (has_null) return;
       KeyDelta& kd = delta[ck];
       kd.diff += diff;
-      if (diff > 0) kd.shown = Row::pack(k);
+      if (diff > 0) kd.shown = &row;
     };
     for (const auto& [row, diff] : pending) add(row, diff);
     for (const auto& [row, diff] : changes) add(row, diff);
@@ -108,7 +108,13 @@ void Executor::write(const ObjectInfo& t, const std::vector<std::pair<Row, int64
       int64_t base = it == data->key_counts[ki].end() ? 0 : it->second;
       if (base + d.diff > 1) {
         std::string names, vals;
-        std::vector<Datum> kd = (d.shown ? *d.shown : key).unpack();
+        std::vector<Datum> kd;
+        if (d.shown) {
+          std::vector<Datum> all = d.shown->unpack();
+          for (auto c : cols) kd.push_back(all[c]);
+        } else {
+          kd = key.unpack();
+        }
         for (size_t i = 0; i < cols.size(); ++i) {
           if (i) {
             names += ", ";
