@@ -391,6 +391,9 @@ struct AggState {
   __int128 months = 0, days = 0;
   int64_t trues = 0, falses = 0;
   std::unique_ptr<std::map<Row, int64_t, DatumRowLess>> ordered;  // min/max
+  // min/max of integer values (PhysicalKind::kInt: int2/int4/int8) by value: no packed row
+  // per update and an integer compare where `ordered` decodes both rows (update_state).
+  std::unique_ptr<std::map<int64_t, int64_t>> ints;
   std::unique_ptr<std::map<Row, int64_t, RowLess>> strings;       // string_agg, array_agg
   // The bytes of the text-like values `strings` holds (times their multiplicity): past 1 GB
   // the aggregate's value would be, so it answers 54000 as it grows instead of holding more.
@@ -431,6 +434,7 @@ class ReduceOp final : public Operator, public RowAggregator {
     for (const AggState& a : aggs_) {
       if (a.ordered)
         for (const auto& [r, c] : *a.ordered) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
+      if (a.ints) b += a.ints->size() * (kMapNodeBytes + 2 * sizeof(int64_t));
       if (a.strings)
         for (const auto& [r, c] : *a.strings) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
       if (a.distinct)
@@ -771,6 +775,13 @@ class ReduceOp final : public Operator, public RowAggregator {
         }
       case AggKind::kMin:
       case AggKind::kMax: {
+        if (v.kind() == PhysicalKind::kInt) {
+          if (!s.ints) s.ints = std::make_unique<std::map<int64_t, int64_t>>();
+          auto [it, inserted] = s.ints->try_emplace(v.as_int(), 0);
+          it->second = add_diffs(it->second, diff);
+          if (it->second == 0) s.ints->erase(it);
+          return;
+        }
         Row r = Row::pack(std::span<const Datum>(&v, 1));
         auto [it, inserted] = s.ordered->try_emplace(std::move(r), 0);
         it->second = add_diffs(it->second, diff);
@@ -1057,16 +1068,44 @@ class ReduceOp final : public Operator, public RowAggregator {
       case AggKind::kMax: {
         // Entries with a negative count (a retraction of something never inserted) are bugs
         // upstream; skip them rather than show them.
+        Datum best = Datum::null();
         if (a.kind == AggKind::kMin) {
           for (auto it = s.ordered->begin(); it != s.ordered->end(); ++it) {
-            if (it->second > 0) return it->first.get(0);
+            if (it->second > 0) {
+              best = it->first.get(0);
+              break;
+            }
           }
         } else {
           for (auto it = s.ordered->rbegin(); it != s.ordered->rend(); ++it) {
-            if (it->second > 0) return it->first.get(0);
+            if (it->second > 0) {
+              best = it->first.get(0);
+              break;
+            }
           }
         }
-        return Datum::null();
+        if (!s.ints) return best;
+        // Integer values (one typed argument gives one kind; both maps only by accident).
+        Datum iv = Datum::null();
+        if (a.kind == AggKind::kMin) {
+          for (auto it = s.ints->begin(); it != s.ints->end(); ++it) {
+            if (it->second > 0) {
+              iv = Datum::from_int(it->first);
+              break;
+            }
+          }
+        } else {
+          for (auto it = s.ints->rbegin(); it != s.ints->rend(); ++it) {
+            if (it->second > 0) {
+              iv = Datum::from_int(it->first);
+              break;
+            }
+          }
+        }
+        if (iv.is_null()) return best;
+        if (best.is_null()) return iv;
+        int c = compare_datums(iv, best);
+        return (a.kind == AggKind::kMin ? c < 0 : c > 0) ? iv : best;
       }
       case AggKind::kBoolAnd:
         if (s.trues + s.falses <= 0) return Datum::null();
