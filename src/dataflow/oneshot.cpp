@@ -237,6 +237,14 @@ void project_join_inputs(RelExpr& e) {
     projects.push_back(below);
     below = &below->inputs[0];
   }
+  // Filters right above the join (a maintained join's residual predicates: Nexmark q4's
+  // `b.date_time BETWEEN a.date_time AND a.expires`) read the join's columns: they stay,
+  // remapped, between the reduce and the narrowed join.
+  std::vector<std::vector<ScalarExpr>> filters;  // outermost first
+  while (below->kind == RelKind::kFilter && below->inputs.size() == 1) {
+    filters.push_back(below->exprs);
+    below = &below->inputs[0];
+  }
   if (below->kind != RelKind::kJoin || below->inputs.size() < 2) return;
   RelExpr& join = *below;
   std::vector<uint32_t> through(e.inputs[0].arity());
@@ -250,6 +258,8 @@ void project_join_inputs(RelExpr& e) {
   for (uint32_t& c : used) c = through.at(c);
   for (const auto& cls : join.equivalences)
     for (const ScalarExpr& x : cls) collect_columns(x, used);
+  for (const auto& f : filters)
+    for (const ScalarExpr& x : f) collect_columns(x, used);
   std::vector<bool> is_used(join.arity(), false);
   for (uint32_t c : used) is_used.at(c) = true;
   // New positions of the join's columns; inputs narrowed only where they are scans.
@@ -288,7 +298,23 @@ void project_join_inputs(RelExpr& e) {
   std::vector<uint32_t> full(through.size());
   for (uint32_t c = 0; c < through.size(); ++c) full[c] = map[through[c]];  // unused ones: never read
   remap_reduce_columns(e, full);
+  for (size_t f = filters.size(); f-- > 0;) {
+    RelExpr filter;
+    filter.kind = RelKind::kFilter;
+    filter.exprs = std::move(filters[f]);
+    for (ScalarExpr& x : filter.exprs) remap_columns(x, map);
+    filter.column_types = new_join.column_types;
+    filter.inputs.push_back(std::move(new_join));
+    new_join = std::move(filter);
+  }
   e.inputs[0] = std::move(new_join);
+}
+
+bool has_let_rec(const RelExpr& e) {
+  if (e.kind == RelKind::kLetRec) return true;
+  for (const RelExpr& in : e.inputs)
+    if (has_let_rec(in)) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1032,5 +1058,9 @@ std::vector<std::pair<Row, int64_t>> run_oneshot_with(const RelExpr& plan, const
   return result;
 }
 }  // namespace
+
+void narrow_join_inputs(RelExpr& plan) {
+  if (!has_let_rec(plan)) project_join_inputs(plan);
+}
 
 }  // namespace freshet::dataflow
