@@ -65,7 +65,9 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
 // equivalences read, so the joined rows, and a maintained join's arrangements, carry those
 // columns only. Run by run_oneshot, and by src/server's Maintained before rendering a
 // maintained dataflow (Nexmark q4 arranged whole bid and auction rows for max(price) per
-// auction). Plans with a kLetRec are left alone. Rewrites in place; the same rows result.
+// auction). The same for a Project over a Window (Filters above and below it) over a join:
+// the inputs keep what the Project, the Filters, the Window and the equivalences read (q9).
+// Plans with a kLetRec are left alone. Rewrites in place; the same rows result.
 void narrow_join_inputs(RelExpr& plan);
 
 }  // namespace freshet::dataflow
