@@ -1,11 +1,13 @@
 #pragma once
 // Arrangement: a collection indexed by key, consolidated: for each key (canonical key bytes,
-// update.hpp), the multiset of rows with that key as (row, multiplicity) pairs, sorted by row
-// bytes, with no zero multiplicities. Joins arrange both inputs.
+// update.hpp), the multiset of rows with that key as (row, multiplicity) pairs, in the order
+// of the rows' hashes (then bytes), with no zero multiplicities. Joins arrange both inputs.
 //
 // Layout (src/dataflow/README.md, "Data layout"): per key a few sorted runs, each one
 // contiguous buffer of entries (the multiplicity and the row's length as varints, then the
-// row's packed bytes) in row-byte order, consolidated within the run. No allocation per row:
+// row's packed bytes) ordered by (hash_bytes of the row, row bytes), consolidated within the
+// run: readers only iterate a key's entries, and hash order makes the sort and the merges
+// compare integers rather than rows that share their key's leading bytes. No allocation per row:
 // memory per arranged row is its bytes plus 2 (rows under 128 bytes), and per key the key's bytes plus the hash node and the
 // runs' headers (about 100 bytes).
 //
@@ -113,7 +115,7 @@ class Arrangement {
   class Entries {
    public:
     struct RunData {
-      std::string data;  // entries: int64 diff, uint32 length, row bytes; in row-byte order
+      std::string data;  // entries: varint diff, varint length, row bytes; by (row hash, bytes)
       size_t count = 0;  // entries in data
     };
     explicit Entries(const std::vector<RunData>* runs) : runs_(runs) {}

@@ -2,6 +2,10 @@
 // output diffs of every timestamp.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+
+#include "dataflow/oneshot.hpp"
 #include "dataflow/test_util.hpp"
 
 namespace freshet::dataflow {
@@ -26,6 +30,78 @@ TEST(IncrementalTest, MinMaxSurviveRetractions) {
   // An insert and delete of the same row in one timestamp changes nothing.
   df.feed(1, {{ints({1, 1}), 1}, {ints({1, 1}), -1}});
   EXPECT_EQ(df.step(5), Strings{});
+}
+
+// narrow_join_inputs (oneshot.hpp), as src/server's Maintained runs it: a Reduce over a
+// Filter over a join of two 4-column inputs reads 4 of their 8 columns, so each input is
+// projected and the join arranges the narrow rows. Under random inserts and retractions the
+// narrowed plan's every step equals the plan's.
+TEST(IncrementalTest, NarrowedJoinInputsGiveTheSameSteps) {
+  // a(id, x, lo, hi) JOIN b(auction, p, t, y) ON a.id = b.auction WHERE lo < t, max(p) per id.
+  RelExpr j = join({get(1, 4), get(2, 4)}, {{col(0), col(4)}});
+  RelExpr r = reduce(filter(std::move(j), {lt(col(2), col(6))}), {col(0)}, {agg(AggKind::kMax, col(5), int8())});
+  RelExpr narrowed = r;
+  narrow_join_inputs(narrowed);
+  const RelExpr& f = narrowed.inputs.at(0);
+  ASSERT_EQ(f.kind, RelKind::kFilter);
+  ASSERT_EQ(f.inputs.at(0).kind, RelKind::kJoin);
+  EXPECT_EQ(f.inputs.at(0).arity(), 5u);  // a.id, a.lo; b.auction, b.p, b.t
+  Incremental whole(r), narrow(narrowed);
+  std::mt19937 rng(11);
+  std::map<std::pair<uint64_t, std::vector<int64_t>>, int64_t> present;
+  for (uint64_t t = 1; t <= 200; ++t) {
+    for (uint64_t id : {1, 2}) {
+      std::vector<std::pair<Row, int64_t>> in;
+      for (int i = 0; i < 6; ++i) {
+        std::vector<int64_t> v{static_cast<int64_t>(rng() % 5), static_cast<int64_t>(rng() % 7), static_cast<int64_t>(rng() % 4),
+                               static_cast<int64_t>(rng() % 3)};
+        int64_t d = present[{id, v}] > 0 && rng() % 2 == 0 ? -1 : 1;
+        present[{id, v}] += d;
+        in.emplace_back(ints({v[0], v[1], v[2], v[3]}), d);
+      }
+      whole.feed(id, in);
+      narrow.feed(id, in);
+    }
+    ASSERT_EQ(whole.step(t), narrow.step(t)) << "step " << t;
+  }
+}
+
+// The window shape (Nexmark q9): a Project over a Filter `row_number() <= 2` over a Window
+// over a Filter over a join. narrow_join_inputs drops the columns none of them reads; every
+// step equals the plan's. The Project shows only the partition and ORDER BY columns (and
+// the number), so rows tied in the window order look the same whichever the window picks.
+TEST(IncrementalTest, NarrowedJoinInputsUnderAWindowGiveTheSameSteps) {
+  // a(id, x, lo, hi) JOIN b(auction, p, t, y) ON a.id = b.auction WHERE lo < t.
+  RelExpr j = join({get(1, 4), get(2, 4)}, {{col(0), col(4)}});
+  RelExpr w = unary(RelKind::kWindow, filter(std::move(j), {lt(col(2), col(6))}));
+  w.group_columns = {0};
+  w.order_by = {SortKey{5, true, true}, SortKey{6, false, false}};
+  w.window_funcs.push_back(WindowFunc{WindowFuncKind::kRowNumber});
+  w.column_types.push_back(int8());
+  RelExpr r = project(filter(std::move(w), {lt(col(8), lit(3))}), {0, 5, 6, 8});
+  RelExpr narrowed = r;
+  narrow_join_inputs(narrowed);
+  const RelExpr& win = narrowed.inputs.at(0).inputs.at(0);
+  ASSERT_EQ(win.kind, RelKind::kWindow);
+  EXPECT_EQ(win.arity(), 6u);  // a.id, a.lo; b.auction, b.p, b.t; row_number
+  Incremental whole(r), narrow(narrowed);
+  std::mt19937 rng(5);
+  std::map<std::pair<uint64_t, std::vector<int64_t>>, int64_t> present;
+  for (uint64_t t = 1; t <= 200; ++t) {
+    for (uint64_t id : {1, 2}) {
+      std::vector<std::pair<Row, int64_t>> in;
+      for (int i = 0; i < 6; ++i) {
+        std::vector<int64_t> v{static_cast<int64_t>(rng() % 4), static_cast<int64_t>(rng() % 7), static_cast<int64_t>(rng() % 4),
+                               static_cast<int64_t>(rng() % 5)};
+        int64_t d = present[{id, v}] > 0 && rng() % 2 == 0 ? -1 : 1;
+        present[{id, v}] += d;
+        in.emplace_back(ints({v[0], v[1], v[2], v[3]}), d);
+      }
+      whole.feed(id, in);
+      narrow.feed(id, in);
+    }
+    ASSERT_EQ(whole.step(t), narrow.step(t)) << "step " << t;
+  }
 }
 
 TEST(IncrementalTest, AvgSumCountAfterUpdates) {

@@ -59,4 +59,15 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
                                                  const StepLimits& limits, const PartitionFn& partition = {});
 
+// A Reduce over a join (through column-only Projects and the Filters right above the join)
+// reads only some of the join's columns: every input of the join that is a scan (a Get under
+// Map/Filter/Project) gets a Project onto the columns the Reduce, the Filters and the join's
+// equivalences read, so the joined rows, and a maintained join's arrangements, carry those
+// columns only. Run by run_oneshot, and by src/server's Maintained before rendering a
+// maintained dataflow (Nexmark q4 arranged whole bid and auction rows for max(price) per
+// auction). The same for a Project over a Window (Filters above and below it) over a join:
+// the inputs keep what the Project, the Filters, the Window and the equivalences read (q9).
+// Plans with a kLetRec are left alone. Rewrites in place; the same rows result.
+void narrow_join_inputs(RelExpr& plan);
+
 }  // namespace freshet::dataflow

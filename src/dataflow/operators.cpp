@@ -456,6 +456,9 @@ struct AggState {
   __int128 months = 0, days = 0;
   int64_t trues = 0, falses = 0;
   std::unique_ptr<std::map<Row, int64_t, DatumRowLess>> ordered;  // min/max
+  // min/max of integer values (PhysicalKind::kInt: int2/int4/int8) by value: no packed row
+  // per update and an integer compare where `ordered` decodes both rows (update_state).
+  std::unique_ptr<std::map<int64_t, int64_t>> ints;
   std::unique_ptr<std::map<Row, int64_t, RowLess>> strings;       // string_agg, array_agg
   // The bytes of the text-like values `strings` holds (times their multiplicity): past 1 GB
   // the aggregate's value would be, so it answers 54000 as it grows instead of holding more.
@@ -496,6 +499,7 @@ class ReduceOp final : public Operator, public RowAggregator {
     for (const AggState& a : aggs_) {
       if (a.ordered)
         for (const auto& [r, c] : *a.ordered) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
+      if (a.ints) b += a.ints->size() * (kMapNodeBytes + 2 * sizeof(int64_t));
       if (a.strings)
         for (const auto& [r, c] : *a.strings) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
       if (a.distinct)
@@ -572,6 +576,8 @@ class ReduceOp final : public Operator, public RowAggregator {
         for (const ScalarExpr& o : a.order_exprs) order_vals_.push_back(eval(o, row, ev));
         if (spec_.append_only && (a.kind == AggKind::kMin || a.kind == AggKind::kMax)) {
           update_extreme(a, st[i], v, diff);
+        } else if ((a.kind == AggKind::kMin || a.kind == AggKind::kMax) && v.kind() == PhysicalKind::kInt) {
+          pending_ints_.push_back(PendingInt{gi * naggs + i, v.as_int(), diff});
         } else {
           update_state(a, st[i], v, sep, diff, order_vals_);
         }
@@ -583,6 +589,7 @@ class ReduceOp final : public Operator, public RowAggregator {
   // Emits the groups changed since the last emit (kFull: retraction of the old row, the new
   // row; kPartial: every changed group's state) and drops the groups that became empty.
   void emit(uint64_t time, EvalContext& ev, Batch& out) override {
+    apply_pending_ints();
     std::vector<uint32_t> dirty = std::move(dirty_);
     dirty_.clear();
     const size_t naggs = spec_.aggregates.size();
@@ -838,6 +845,13 @@ class ReduceOp final : public Operator, public RowAggregator {
         }
       case AggKind::kMin:
       case AggKind::kMax: {
+        if (v.kind() == PhysicalKind::kInt) {
+          if (!s.ints) s.ints = std::make_unique<std::map<int64_t, int64_t>>();
+          auto [it, inserted] = s.ints->try_emplace(v.as_int(), 0);
+          it->second = add_diffs(it->second, diff);
+          if (it->second == 0) s.ints->erase(it);
+          return;
+        }
         Row r = Row::pack(std::span<const Datum>(&v, 1));
         auto [it, inserted] = s.ordered->try_emplace(std::move(r), 0);
         it->second = add_diffs(it->second, diff);
@@ -1134,16 +1148,44 @@ class ReduceOp final : public Operator, public RowAggregator {
       case AggKind::kMax: {
         // Entries with a negative count (a retraction of something never inserted) are bugs
         // upstream; skip them rather than show them.
+        Datum best = Datum::null();
         if (a.kind == AggKind::kMin) {
           for (auto it = s.ordered->begin(); it != s.ordered->end(); ++it) {
-            if (it->second > 0) return it->first.get(0);
+            if (it->second > 0) {
+              best = it->first.get(0);
+              break;
+            }
           }
         } else {
           for (auto it = s.ordered->rbegin(); it != s.ordered->rend(); ++it) {
-            if (it->second > 0) return it->first.get(0);
+            if (it->second > 0) {
+              best = it->first.get(0);
+              break;
+            }
           }
         }
-        return Datum::null();
+        if (!s.ints) return best;
+        // Integer values (one typed argument gives one kind; both maps only by accident).
+        Datum iv = Datum::null();
+        if (a.kind == AggKind::kMin) {
+          for (auto it = s.ints->begin(); it != s.ints->end(); ++it) {
+            if (it->second > 0) {
+              iv = Datum::from_int(it->first);
+              break;
+            }
+          }
+        } else {
+          for (auto it = s.ints->rbegin(); it != s.ints->rend(); ++it) {
+            if (it->second > 0) {
+              iv = Datum::from_int(it->first);
+              break;
+            }
+          }
+        }
+        if (iv.is_null()) return best;
+        if (best.is_null()) return iv;
+        int c = compare_datums(iv, best);
+        return (a.kind == AggKind::kMin ? c < 0 : c > 0) ? iv : best;
       }
       case AggKind::kBoolAnd:
         if (s.trues + s.falses <= 0) return Datum::null();
@@ -1229,6 +1271,39 @@ class ReduceOp final : public Operator, public RowAggregator {
   std::vector<Group> groups_;   // by slot
   std::vector<AggState> aggs_;  // by slot * aggregates + aggregate
   std::vector<uint32_t> dirty_;  // slots changed since the last emit
+  // min/max updates of integer values since the last emit, applied by emit() sorted by
+  // (accumulator, value): each accumulator's map then takes its values in order with a hint
+  // (amortized O(1) per new value where one insert at a time walked the tree, a cache miss
+  // per level: 28% of Nexmark q7's hydration, max(price) over 10 windows of 92,000 bids).
+  struct PendingInt {
+    size_t state;  // index into aggs_
+    int64_t value, diff;
+  };
+  std::vector<PendingInt> pending_ints_;
+  void apply_pending_ints() {
+    if (pending_ints_.empty()) return;
+    std::sort(pending_ints_.begin(), pending_ints_.end(), [](const PendingInt& a, const PendingInt& b) {
+      return a.state != b.state ? a.state < b.state : a.value < b.value;
+    });
+    for (size_t i = 0; i < pending_ints_.size();) {
+      AggState& s = aggs_[pending_ints_[i].state];
+      if (!s.ints) s.ints = std::make_unique<std::map<int64_t, int64_t>>();
+      auto hint = s.ints->begin();
+      const size_t state = pending_ints_[i].state;
+      while (i < pending_ints_.size() && pending_ints_[i].state == state) {
+        const int64_t v = pending_ints_[i].value;
+        int64_t d = 0;
+        for (; i < pending_ints_.size() && pending_ints_[i].state == state && pending_ints_[i].value == v; ++i)
+          d = add_diffs(d, pending_ints_[i].diff);
+        if (d == 0) continue;
+        auto it = s.ints->try_emplace(hint, v, 0);
+        it->second = add_diffs(it->second, d);
+        hint = it->second == 0 ? s.ints->erase(it) : std::next(it);
+      }
+    }
+    if (pending_ints_.capacity() > (size_t{1} << 16)) std::vector<PendingInt>().swap(pending_ints_);
+    else pending_ints_.clear();
+  }
   // Row aggregators (make_row_aggregator): slots of small integer keys by value (group_of).
   static constexpr int64_t kMaxDirectKey = int64_t{1} << 20;
   bool direct_keys_ = false;

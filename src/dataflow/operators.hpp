@@ -165,6 +165,11 @@ struct WindowSpec {
   std::vector<SortKey> order_by;
   std::vector<WindowFunc> funcs;
   std::vector<Type> input_types;  // the input's column types
+  // When set, only the rows at a partition's first row_limit positions are output (and kept
+  // as emitted). Set by the renderer (render.cpp) for a window whose functions are all
+  // row_number, rank or dense_rank under a filter `row_number() <= k` (Nexmark's "top k
+  // per group"): the rows past k would be filtered out anyway.
+  std::optional<uint64_t> row_limit;
 };
 std::unique_ptr<Operator> make_window(WindowSpec spec);
 

@@ -41,6 +41,47 @@ bool reads_local(const RelExpr& e) {
   return false;
 }
 
+// The row limit a filter right above a window gives it (WindowSpec::row_limit): a conjunct
+// `#c <= k`, `#c < k` or `#c = k` (or the literal on the left) where #c is a row_number()
+// output of the window and every function of the window is row_number, rank or dense_rank
+// (their values at a position read only the positions before it). The filter stays: it
+// still removes what the limit keeps (ranks past k, other conjuncts).
+std::optional<uint64_t> window_row_limit(const RelExpr& w, const std::vector<ScalarExpr>& preds) {
+  for (const WindowFunc& f : w.window_funcs)
+    if (f.kind != WindowFuncKind::kRowNumber && f.kind != WindowFuncKind::kRank && f.kind != WindowFuncKind::kDenseRank)
+      return std::nullopt;
+  const size_t first_func = w.inputs.at(0).column_types.size();
+  std::optional<uint64_t> best;
+  std::vector<const ScalarExpr*> todo;
+  for (const ScalarExpr& p : preds) todo.push_back(&p);
+  while (!todo.empty()) {
+    const ScalarExpr* e = todo.back();
+    todo.pop_back();
+    if (e->kind == ScalarKind::kAnd) {
+      for (const ScalarExpr& a : e->args) todo.push_back(&a);
+      continue;
+    }
+    if (e->kind != ScalarKind::kCall || e->fn == nullptr || e->args.size() != 2) continue;
+    std::string_view op = e->fn->name;
+    const ScalarExpr* col = &e->args[0];
+    const ScalarExpr* lit = &e->args[1];
+    if (col->kind == ScalarKind::kLiteral) {
+      std::swap(col, lit);
+      op = op == ">=" ? "<=" : op == ">" ? "<" : op == "=" ? "=" : "";
+    }
+    if (op != "<=" && op != "<" && op != "=") continue;
+    if (col->kind != ScalarKind::kColumn || lit->kind != ScalarKind::kLiteral) continue;
+    if (col->column < first_func || col->column - first_func >= w.window_funcs.size()) continue;
+    if (w.window_funcs[col->column - first_func].kind != WindowFuncKind::kRowNumber) continue;
+    Datum k = lit->literal_value();
+    if (k.is_null() || k.kind() != PhysicalKind::kInt) continue;
+    int64_t v = k.as_int();
+    uint64_t limit = op == "<" ? (v <= 0 ? 0 : static_cast<uint64_t>(v) - 1) : (v <= 0 ? 0 : static_cast<uint64_t>(v));
+    if (!best || limit < *best) best = limit;
+  }
+  return best;
+}
+
 class Renderer {
  public:
   explicit Renderer(const RenderOptions& opts) : opts_(opts) {
@@ -111,6 +152,12 @@ class Renderer {
           Dataflow::NodeId joined = render_join(*cur, std::move(preds));
           if (stages.empty()) return joined;
           return df().add_operator(make_mfp(std::move(stages)), {joined});
+        }
+        if (cur->kind == RelKind::kWindow && stages.front().kind == MfpStage::Kind::kFilter) {
+          WindowSpec w{cur->group_columns, cur->order_by, cur->window_funcs, cur->inputs.at(0).column_types};
+          w.row_limit = window_row_limit(*cur, stages.front().exprs);
+          Dataflow::NodeId win = df().add_operator(make_window(std::move(w)), {render(cur->inputs.at(0))});
+          return df().add_operator(make_mfp(std::move(stages)), {win});
         }
         if (opts_.fuse_scans && cur->kind == RelKind::kGet) {
           Dataflow::NodeId n = df().add_source();

@@ -11,7 +11,9 @@
 #include "common/format.hpp"
 #include "common/numeric.hpp"
 #include "common/sql_dialect.hpp"
+#include "common/row_prefix.hpp"
 #include "dataflow/eval.hpp"
+#include "dataflow/flat_index.hpp"
 #include "dataflow/operators.hpp"
 
 namespace freshet::dataflow {
@@ -186,6 +188,8 @@ class FlatMapOp final : public Operator {
 class WindowOp final : public Operator {
  public:
   explicit WindowOp(WindowSpec spec) : spec_(std::move(spec)) {
+    for (uint32_t c : spec_.partition) prefix_ = std::max<size_t>(prefix_, c + 1);
+    for (const SortKey& k : spec_.order_by) prefix_ = std::max<size_t>(prefix_, k.column + 1);
     aggs_.resize(spec_.funcs.size());
     for (size_t i = 0; i < spec_.funcs.size(); ++i) {
       const WindowFunc& f = spec_.funcs[i];
@@ -215,74 +219,178 @@ class WindowOp final : public Operator {
     }
   }
   std::string name() const override { return "Window"; }
-  size_t state_size() const override { return partitions_.size(); }
+  size_t state_size() const override { return index_.size(); }
   size_t state_bytes() const override {
-    size_t b = partitions_.bucket_count() * sizeof(void*);
-    for (const auto& [k, p] : partitions_) {
-      b += kMapNodeBytes + sizeof(k) + sizeof(p) + string_heap_bytes(k) + p.emitted.capacity() * sizeof(p.emitted[0]);
-      for (const auto& [r, c] : p.rows) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
+    size_t b = index_.size_bytes() + parts_.capacity() * sizeof(Partition);
+    for (const Partition& p : parts_) {
+      b += p.rows.capacity() * sizeof(p.rows[0]) + p.emitted.capacity() * sizeof(p.emitted[0]);
+      for (const auto& [r, c] : p.rows) b += row_heap_bytes(r);
       for (const auto& [r, c] : p.emitted) b += row_heap_bytes(r);
     }
     return b;
   }
   Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.partition); }
 
+  // One step: the input's updates are decoded once (the columns up to the last partition or
+  // ORDER BY column), sorted by (partition, window order) and merged into each touched
+  // partition's sorted rows in one pass; each touched partition then recomputes its output
+  // (its first row_limit positions when the spec has one) and emits the difference.
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
-    std::vector<Partition*> dirty;
+    std::vector<Change> changes;
+    changes.reserve(inputs[0].size());
+    keys_.clear();
     std::vector<Datum> row, key;
     std::string kbytes;
+    size_t polled = 0;
     for (Update& u : inputs[0]) {
       if (u.diff == 0) continue;
+      if ((++polled & kPollMask) == 0) ctx.check_cancelled();
+      row.clear();
+      unpack_prefix_into(u.row, row, prefix_);
       kbytes.clear();
       if (!spec_.partition.empty()) {
-        row.clear();
-        u.row.unpack_into(row);
         key.clear();
         for (uint32_t c : spec_.partition) key.push_back(row[c]);
         append_canonical_key(key, kbytes);
       }
-      auto it = partitions_.find(kbytes);
-      if (it == partitions_.end()) it = partitions_.emplace(kbytes, Partition(Less{&spec_.order_by})).first;
-      Partition& p = it->second;
-      if (!p.dirty) {
-        p.dirty = true;
-        dirty.push_back(&p);
-      }
-      auto [rit, inserted] = p.rows.try_emplace(std::move(u.row), 0);
-      rit->second = add_diffs(rit->second, u.diff);
-      if (rit->second == 0) p.rows.erase(rit);
+      auto [slot, fresh] = index_.insert(kbytes, {});
+      if (fresh && parts_.size() < index_.slot_limit()) parts_.resize(index_.slot_limit());
+      // The ORDER BY datums borrow the input row's bytes (the batch lives through the step).
+      changes.push_back(Change{slot, static_cast<uint32_t>(keys_.size()), u.row, u.diff});
+      for (const SortKey& k : spec_.order_by) keys_.push_back(row[k.column]);
     }
-    for (Partition* p : dirty) {
-      p->dirty = false;
-      std::vector<std::pair<Row, int64_t>> now = compute(ctx, *p);
-      std::vector<std::pair<Row, int64_t>> delta = now;
-      for (const auto& [r, c] : p->emitted) delta.emplace_back(r, -c);
-      consolidate(delta);
-      for (auto& [r, c] : delta) out.push_back(Update{std::move(r), ctx.time, c});
+    const Datum* kd = keys_.data();
+    std::sort(changes.begin(), changes.end(), [&](const Change& a, const Change& b) {
+      if (a.slot != b.slot) return a.slot < b.slot;
+      int c = compare_keys(kd + a.key_at, kd + b.key_at);
+      if (c != 0) return c < 0;
+      return a.row.bytes() < b.row.bytes();
+    });
+    std::vector<std::pair<Row, int64_t>> merged;
+    for (size_t i = 0; i < changes.size();) {
+      size_t j = i;
+      while (j < changes.size() && changes[j].slot == changes[i].slot) ++j;
+      uint32_t slot = changes[i].slot;
+      Partition& p = parts_[slot];
+      merge_changes(p, std::span<const Change>(changes.data() + i, j - i), merged);
+      i = j;
+      std::vector<std::pair<Row, int64_t>> now = compute(ctx, p);
       consolidate(now);
-      p->emitted = std::move(now);
+      emit_difference(ctx, p.emitted, now, out);
+      p.emitted = std::move(now);
       ctx.check_size(out.size());
-    }
-    for (auto it = partitions_.begin(); it != partitions_.end();) {
-      if (it->second.rows.empty() && it->second.emitted.empty()) {
-        it = partitions_.erase(it);
-      } else {
-        ++it;
+      // Only partitions touched by this step can have become empty.
+      if (p.rows.empty() && p.emitted.empty()) {
+        p = Partition();
+        index_.erase(slot);
       }
     }
   }
 
  private:
-  struct Less {
-    const std::vector<SortKey>* keys;
-    bool operator()(const Row& a, const Row& b) const { return compare_by_sort_keys(a.ref(), b.ref(), *keys) < 0; }
+  struct Change {
+    uint32_t slot;    // the partition's FlatKeyIndex slot
+    uint32_t key_at;  // its ORDER BY datums: keys_[key_at, key_at + order_by.size())
+    RowRef row;
+    int64_t diff;
   };
   struct Partition {
-    explicit Partition(Less l) : rows(l) {}
-    std::map<Row, int64_t, Less> rows;
-    std::vector<std::pair<Row, int64_t>> emitted;
-    bool dirty = false;
+    // In window order (compare_by_sort_keys: ORDER BY keys, then row bytes), with their
+    // multiplicities (never 0): a sorted vector, rebuilt by merging when changed. A change
+    // to a partition recomputes its output anyway, so a merge costs no more than the step.
+    std::vector<std::pair<Row, int64_t>> rows;
+    std::vector<std::pair<Row, int64_t>> emitted;  // the output last emitted, consolidated
   };
+
+  // ORDER BY datums a against b (NULLS FIRST/LAST, DESC), as compare_by_sort_keys.
+  int compare_keys(const Datum* a, const Datum* b) const {
+    for (size_t i = 0; i < spec_.order_by.size(); ++i) {
+      const SortKey& k = spec_.order_by[i];
+      const Datum& x = a[i];
+      const Datum& y = b[i];
+      if (x.is_null() || y.is_null()) {
+        if (x.is_null() && y.is_null()) continue;
+        return x.is_null() ? (k.nulls_first ? -1 : 1) : (k.nulls_first ? 1 : -1);
+      }
+      int c = compare_datums(x, y);
+      if (k.descending) c = -c;
+      if (c != 0) return c;
+    }
+    return 0;
+  }
+  // A stored row against a change, in window order.
+  int compare_stored(const Row& r, const Change& c) {
+    scratch_.clear();
+    unpack_prefix_into(r.ref(), scratch_, prefix_);
+    scratch_keys_.clear();
+    for (const SortKey& k : spec_.order_by) scratch_keys_.push_back(scratch_[k.column]);
+    int cmp = compare_keys(scratch_keys_.data(), keys_.data() + c.key_at);
+    if (cmp != 0) return cmp;
+    std::string_view a = r.ref().bytes(), b = c.row.bytes();
+    return a < b ? -1 : (a == b ? 0 : 1);
+  }
+
+  // p.rows merged with the changes (sorted in window order): equal rows sum their
+  // multiplicities, rows that reach 0 leave. Each change finds its place by binary search
+  // from the previous one's (O(log n) decodes), the rows between are moved: O(n + m log n).
+  void merge_changes(Partition& p, std::span<const Change> ch, std::vector<std::pair<Row, int64_t>>& merged) {
+    merged.clear();
+    merged.reserve(p.rows.size() + ch.size());
+    size_t at = 0;
+    for (size_t k = 0; k < ch.size();) {
+      // This row's diffs (equal rows are adjacent in the sorted changes).
+      int64_t d = 0;
+      size_t e = k;
+      while (e < ch.size() && ch[e].row.bytes() == ch[k].row.bytes()) d = add_diffs(d, ch[e++].diff);
+      const Change& c = ch[k];
+      k = e;
+      if (d == 0) continue;
+      size_t lo = at, hi = p.rows.size();
+      while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (compare_stored(p.rows[mid].first, c) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      for (; at < lo; ++at) merged.push_back(std::move(p.rows[at]));
+      if (at < p.rows.size() && p.rows[at].first.ref().bytes() == c.row.bytes()) {
+        int64_t s = add_diffs(p.rows[at].second, d);
+        if (s != 0) merged.emplace_back(std::move(p.rows[at].first), s);
+        ++at;
+      } else {
+        merged.emplace_back(Row(c.row), d);
+      }
+    }
+    for (; at < p.rows.size(); ++at) merged.push_back(std::move(p.rows[at]));
+    p.rows.swap(merged);
+  }
+
+  // Emits now - before (both consolidated, sorted by row bytes) in one merge: rows in both
+  // with equal counts cost a comparison, nothing is copied for them.
+  static void emit_difference(StepContext& ctx, const std::vector<std::pair<Row, int64_t>>& before,
+                              const std::vector<std::pair<Row, int64_t>>& now, Batch& out) {
+    size_t i = 0, j = 0;
+    while (i < before.size() || j < now.size()) {
+      int c;
+      if (i == before.size()) c = 1;
+      else if (j == now.size()) c = -1;
+      else {
+        std::string_view a = before[i].first.ref().bytes(), b = now[j].first.ref().bytes();
+        c = a < b ? -1 : (a == b ? 0 : 1);
+      }
+      if (c < 0) {
+        out.emplace_back(before[i].first.ref(), ctx.time, -before[i].second);
+        ++i;
+      } else if (c > 0) {
+        out.emplace_back(now[j].first.ref(), ctx.time, now[j].second);
+        ++j;
+      } else {
+        int64_t d = add_diffs(now[j].second, -before[i].second);
+        if (d != 0) out.emplace_back(now[j].first.ref(), ctx.time, d);
+        ++i;
+        ++j;
+      }
+    }
+  }
 
   // Peers: equal in every ORDER BY column (NULLs equal each other).
   bool same_order_values(const std::vector<Datum>& a, const std::vector<Datum>& b) const {
@@ -334,11 +442,15 @@ class WindowOp final : public Operator {
     std::vector<std::vector<Datum>> distinct_rows;
     distinct_rows.reserve(p.rows.size());
     std::vector<uint32_t> at;  // position -> index into distinct_rows
+    // With a row limit only the first row_limit positions are output (row_number, rank and
+    // dense_rank of a position read only the positions before it).
+    const uint64_t limit = spec_.row_limit.value_or(std::numeric_limits<uint64_t>::max());
     for (const auto& [r, c] : p.rows) {
+      if (at.size() >= limit) break;
       if (c <= 0) continue;  // a retraction of a row never inserted: a bug upstream
       distinct_rows.emplace_back();
       r.unpack_into(distinct_rows.back());
-      for (int64_t k = 0; k < c; ++k) at.push_back(static_cast<uint32_t>(distinct_rows.size() - 1));
+      for (int64_t k = 0; k < c && at.size() < limit; ++k) at.push_back(static_cast<uint32_t>(distinct_rows.size() - 1));
       if ((at.size() & kPollMask) == 0) ctx.check_cancelled();
       ctx.check_size(at.size());
     }
@@ -664,7 +776,11 @@ class WindowOp final : public Operator {
 
   WindowSpec spec_;
   std::vector<AggregateExpr> aggs_;  // per function: the aggregate of kAggregate functions
-  std::unordered_map<std::string, Partition> partitions_;
+  size_t prefix_ = 0;  // input columns decoded: up to the last partition or ORDER BY column
+  FlatKeyIndex index_;  // partition key (canonical) -> slot in parts_
+  std::vector<Partition> parts_;
+  std::vector<Datum> keys_;  // the step's changes' ORDER BY datums
+  std::vector<Datum> scratch_, scratch_keys_;
 };
 
 }  // namespace

@@ -2,6 +2,9 @@
 // maintained incrementally: inserts, retractions and updates, checking each step's diffs.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+
 #include "dataflow/test_util.hpp"
 
 namespace freshet::dataflow {
@@ -81,6 +84,33 @@ TEST(TableOpsTest, TopKPerGroupThroughRowNumber) {
   EXPECT_EQ(df.step(1), (Strings{"1,2,2 x1", "1,3,1 x1"}));
   df.feed(1, {{ints({1, 9}), 1}});
   EXPECT_EQ(df.step(2), (Strings{"1,2,2 x-1", "1,3,1 x-1", "1,3,2 x1", "1,9,1 x1"}));
+}
+
+// A filter `row_number() < k` right above the window gives the window a row limit
+// (render.cpp window_row_limit): only the first k - 1 positions are computed and emitted.
+// Under random inserts and retractions (duplicates, ties, partitions emptied and refilled),
+// every step's output equals that of the same filter behind a projection, which gets no limit.
+TEST(TableOpsTest, RowLimitUnderAFilterEqualsTheUnlimitedWindow) {
+  auto w = [] {
+    return window(get(1, 3), {0}, {SortKey{1, true, true}}, {WindowFuncKind::kRowNumber, WindowFuncKind::kRank});
+  };
+  Incremental limited(filter(w(), {lt(col(3), lit(4))}));
+  Incremental unlimited(filter(project(w(), {0, 1, 2, 3, 4}), {lt(col(3), lit(4))}));
+  std::mt19937 rng(7);
+  std::map<std::vector<int64_t>, int64_t> present;
+  for (uint64_t t = 1; t <= 300; ++t) {
+    std::vector<std::pair<Row, int64_t>> in;
+    for (int i = 0; i < 12; ++i) {
+      std::vector<int64_t> r{static_cast<int64_t>(rng() % 4), static_cast<int64_t>(rng() % 6), static_cast<int64_t>(rng() % 3)};
+      int64_t d = 1 + static_cast<int64_t>(rng() % 2);
+      if (present[r] > 0 && rng() % 2 == 0) d = -std::min<int64_t>(present[r], d);
+      present[r] += d;
+      in.emplace_back(ints({r[0], r[1], r[2]}), d);
+    }
+    limited.feed(1, in);
+    unlimited.feed(1, in);
+    ASSERT_EQ(limited.step(t), unlimited.step(t)) << "step " << t;
+  }
 }
 
 TEST(TableOpsTest, LagAndSlidingSumRecomputeOnlyTheTouchedPartition) {

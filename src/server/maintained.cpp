@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/row_prefix.hpp"
+#include "dataflow/oneshot.hpp"
 #include "dataflow/update.hpp"
 
 namespace freshet::server {
@@ -66,7 +67,11 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
     return v == nullptr || std::string_view(v) != "off";
   }();
   opts.delta_joins = kDeltaJoins;
-  df_ = dataflow::render(plan_, opts);
+  // Join inputs narrowed to the columns a Reduce above reads (dataflow/oneshot.hpp): the
+  // join's arrangements keep those columns only. plan_ stays as planned (EXPLAIN, restart).
+  dataflow::RelExpr narrowed = plan_;
+  dataflow::narrow_join_inputs(narrowed);
+  df_ = dataflow::render(narrowed, opts);
   time_dependent_ = depends_on_time(plan_);
   // Hydration: every input's current contents at time t.
   for (const auto& [cid, node] : df_.sources) {
