@@ -259,6 +259,22 @@ void check_column_aliases(const BoundQuery& q, size_t n_aliases, bool view) {
                  view ? "CREATE VIEW specifies more column names than columns" : "too many column names were specified");
 }
 
+Type type_of_type_object(const ObjectInfo& o) {
+  std::string shown = o.schema == "public" ? o.name : o.schema + "." + o.name;
+  if (o.columns.size() == 1 && o.columns[0].name == kListElementField)
+    return named_list_type_of(o.columns[0].type, o.oid, shown);
+  std::vector<RecordField> fields;
+  for (const auto& c : o.columns) fields.push_back({c.name, c.type});
+  return record_type_of(fields, o.oid, shown);
+}
+
+void collect_named_type_oids(Type t, std::vector<uint32_t>& oids) {
+  if (uint32_t oid = named_type_oid(t); oid != 0 && std::find(oids.begin(), oids.end(), oid) == oids.end()) oids.push_back(oid);
+  if (t.id == TypeId::kList && t.typmod >= 0) collect_named_type_oids(list_element_type(t), oids);
+  if (is_record_value_type(t))
+    for (const auto& f : record_fields(t)) collect_named_type_oids(f.type, oids);
+}
+
 Binder::Binder(const CatalogView& catalog, std::vector<Type>& param_types)
     : catalog_(catalog), access_(catalog_access(catalog)), param_types_(param_types) {}
 
@@ -308,7 +324,7 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     }
     if (elem_tn == nullptr) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist", pos);
     Type et = bind_type(elem_tn);
-    if (et.id == TypeId::kRecord || et.id == TypeId::kUnknown) unsupported("lists of " + type_name(et), pos);
+    if ((et.id == TypeId::kRecord && !is_record_value_type(et)) || et.id == TypeId::kUnknown) unsupported("lists of " + type_name(et), pos);
     return list_type_of(et);
   }
   if (tn->n_array_bounds > 0) {
@@ -321,6 +337,19 @@ Type Binder::bind_type(const PgQuery__TypeName* tn) {
     return Type(*arr);
   }
   auto id = sql_type_from_name(name);
+  if (!id || tn->n_names > 1) {
+    // A type made by CREATE TYPE: [schema.]name, in the search path like a relation.
+    std::string tschema = tn->n_names > 1 ? str_of(tn->names[tn->n_names - 2]) : "";
+    std::string tname = str_of(tn->names[tn->n_names - 1]);
+    if (!(tschema == "pg_catalog" || tschema == "mz_catalog")) {
+      const ObjectInfo* o = catalog_.lookup(tschema, tname);
+      if (o != nullptr && o->kind == ObjectKind::kType) {
+        if (tn->n_typmods > 0) throw SqlError(sqlstate::kSyntaxError, "type modifier is not allowed for type \"" + name + "\"", pos);
+        return type_of_type_object(*o);
+      }
+      id = std::nullopt;
+    }
+  }
   if (!id) throw SqlError(sqlstate::kUndefinedObject, "type \"" + name + "\" does not exist", pos);
   int32_t typmod = -1;
   std::vector<int32_t> mods;
@@ -451,7 +480,8 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
         ectx.arena = &arena;
         ectx.catalog = access_;
         v = cast_datum(d, Type(TypeId::kText), t, ectx, true);
-      } else if (ctx == CastContext::kExplicit && t.typmod >= 0 && t.id != TypeId::kInterval && t.id != TypeId::kList) {
+      } else if (ctx == CastContext::kExplicit && t.typmod >= 0 && t.id != TypeId::kInterval && t.id != TypeId::kList &&
+                 t.id != TypeId::kRecord) {
         // An explicit cast applies the modifier as a cast does (varchar(2) truncates), not as
         // input does (which would raise 22001).
         Type base(t.id);
@@ -471,6 +501,15 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
     }
   }
   if (e.is_null_literal()) return HExpr::literal_of(Datum::null(), t);
+  if (is_record_value_type(t) && is_record_value_type(e.type)) return coerce_record(std::move(e), t, ctx, position);
+  if (t.id == TypeId::kList && e.type.id == TypeId::kList && !list_cast_allowed(e.type, t, ctx)) {
+    if (!what.empty())
+      throw SqlError(sqlstate::kDatatypeMismatch,
+                     std::string(what) + " is of type " + type_name(t) + " but expression is of type " + type_name(e.type), position);
+    if (ctx == CastContext::kExplicit)
+      throw SqlError(sqlstate::kCannotCoerce, "cannot cast type " + type_name(e.type) + " to " + type_name(t), position);
+    throw SqlError(sqlstate::kDatatypeMismatch, "expression of type " + type_name(e.type) + " cannot be used as " + type_name(t), position);
+  }
   if (e.type.id == TypeId::kUnknown) {
     // An unknown-typed non-literal (e.g. CASE of unknowns): resolve to text first.
     e.type = Type(TypeId::kText);
@@ -695,7 +734,7 @@ std::optional<HExpr> Binder::bind_list_function(std::string_view name, std::vect
     Type et = common_type(types, "LIST", pos);
     if (et.id == TypeId::kUnknown) et = Type(TypeId::kText);
     args = coerce_common(std::move(args), "LIST", pos);
-    if (et.id == TypeId::kRecord) unsupported("lists of records", pos);
+    if (et.id == TypeId::kRecord && !is_record_value_type(et)) unsupported("lists of records", pos);
     return HExpr::make(ScalarKind::kArray, std::move(args), list_type_of(et));
   }
   if (name == "list_length") {
@@ -760,7 +799,7 @@ std::optional<HExpr> Binder::bind_list_function(std::string_view name, std::vect
     args[1] = coerce(std::move(args[1]), et, CastContext::kImplicit, pos);
     return list_fn(dataflow::ListFn::kRemove, lt);
   }
-  if (name == "to_jsonb" && args.size() == 1 && args[0].type.id == TypeId::kList)
+  if (name == "to_jsonb" && args.size() == 1 && (args[0].type.id == TypeId::kList || is_record_value_type(args[0].type)))
     return list_fn(dataflow::ListFn::kToJsonb, Type(TypeId::kJsonb));
   return std::nullopt;
 }
@@ -874,6 +913,60 @@ HExpr Binder::bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx) {
   }
   HExpr arg = bind_expr(c->arg, ctx);
   return coerce(std::move(arg), t, CastContext::kExplicit, pos);
+}
+
+HExpr Binder::bind_row(const PgQuery__RowExpr* r, ExprContext& ctx) {
+  int pos = loc(r->location);
+  std::vector<HExpr> fields;
+  for (size_t i = 0; i < r->n_args; ++i) {
+    const PgQuery__Node* a = r->args[i];
+    if (a->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+        a->column_ref->fields[a->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+      // t.* (or *): the columns of t, as the select list expands them.
+      const auto* cr = a->column_ref;
+      std::string table = cr->n_fields >= 2 ? str_of(cr->fields[cr->n_fields - 2]) : "";
+      bool any = false;
+      if (ctx.scope != nullptr)
+        for (const auto& it : ctx.scope->items) {
+          if (table.empty() ? !it.star : (it.table != table || it.whole_row)) continue;
+          fields.push_back(HExpr::column_ref(0, it.column, it.type));
+          any = true;
+        }
+      if (!any)
+        throw SqlError(sqlstate::kUndefinedTable, "missing FROM-clause entry for table \"" + table + "\"", loc(cr->location));
+      continue;
+    }
+    fields.push_back(bind_expr(a, ctx));
+  }
+  if (fields.empty()) unsupported("a row constructor without fields", pos);
+  std::vector<RecordField> rf;
+  for (auto& f : fields) {
+    if (f.type.id == TypeId::kUnknown) f = coerce(std::move(f), Type(TypeId::kText), CastContext::kImplicit, pos);
+    if (f.type.id == TypeId::kRecord && !is_record_value_type(f.type)) unsupported("this record as a field of a record", pos);
+    rf.push_back({"f" + std::to_string(rf.size() + 1), f.type});
+  }
+  return HExpr::make(ScalarKind::kArray, std::move(fields), record_type_of(rf));
+}
+
+HExpr Binder::coerce_record(HExpr e, Type t, CastContext ctx, int position) {
+  const auto& want = record_fields(t);
+  if (e.kind == HExprKind::kScalar && e.op == ScalarKind::kArray && is_record_value_type(e.type)) {
+    if (e.args.size() != want.size())
+      throw SqlError(sqlstate::kCannotCoerce, "cannot cast type " + type_name(e.type) + " to " + type_name(t), position)
+          .with_detail("Input has too " + std::string(e.args.size() < want.size() ? "few" : "many") + " columns.");
+    std::vector<HExpr> args;
+    for (size_t k = 0; k < want.size(); ++k) args.push_back(coerce(std::move(e.args[k]), want[k].type, ctx, position));
+    return HExpr::make(ScalarKind::kArray, std::move(args), t);
+  }
+  unsupported("casting " + type_name(e.type) + " to " + type_name(t) + " other than from a row constructor", position);
+}
+
+bool Binder::list_cast_allowed(Type from, Type to, CastContext ctx) const {
+  Type f = list_element_type(from), t = list_element_type(to);
+  if (f == t) return true;
+  if (f.id == TypeId::kList && t.id == TypeId::kList) return list_cast_allowed(f, t, ctx);
+  // A list element to or from text (I/O): LIST[NULL]::int list list.
+  return cast_exists(f.id, t.id, ctx);
 }
 
 std::optional<HExpr> Binder::bind_negated_unsigned_cast(const PgQuery__Node* node, ExprContext& ctx) {
@@ -1412,7 +1505,7 @@ HExpr Binder::bind_window_call(const PgQuery__FuncCall* f, const std::string& wr
 HExpr Binder::jsonb_text_of(HExpr e, int pos) {
   if (e.is_null_literal()) return coerce(std::move(e), Type(TypeId::kText), CastContext::kExplicit, pos);
   TypeId t = e.type.id;
-  if (t == TypeId::kList) {
+  if (t == TypeId::kList || is_record_value_type(e.type)) {
     HExpr j = HExpr::make(ScalarKind::kListFn, {std::move(e)}, Type(TypeId::kJsonb));
     j.column = static_cast<uint32_t>(dataflow::ListFn::kToJsonb);
     return coerce(std::move(j), Type(TypeId::kText), CastContext::kExplicit, pos);
@@ -1979,7 +2072,7 @@ HExpr Binder::bind_expr(const PgQuery__Node* node, ExprContext& ctx) {
       return base;
     }
     case PG_QUERY__NODE__NODE_ROW_EXPR:
-      unsupported("row constructors");
+      return bind_row(node->row_expr, ctx);
     case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
       throw SqlError(sqlstate::kSyntaxError, "DEFAULT is not allowed in this context");
     default:
@@ -2003,6 +2096,7 @@ std::string Binder::column_name_for(const PgQuery__Node* node) {
       return tn->n_names ? str_of(tn->names[tn->n_names - 1]) : "?column?";
     }
     case PG_QUERY__NODE__NODE_CASE_EXPR: return "case";
+    case PG_QUERY__NODE__NODE_ROW_EXPR: return "row";
     case PG_QUERY__NODE__NODE_COALESCE_EXPR: return "coalesce";
     case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:
       return node->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "greatest" : "least";
@@ -2088,7 +2182,8 @@ HRelPtr Binder::relation_for(const ObjectInfo& obj, int position) {
     // The catalog's column types are authoritative (a view's output types are fixed).
     return rel;
   }
-  if (obj.kind == ObjectKind::kIndex || obj.kind == ObjectKind::kSecret || obj.kind == ObjectKind::kConnection || obj.kind == ObjectKind::kSink)
+  if (obj.kind == ObjectKind::kIndex || obj.kind == ObjectKind::kSecret || obj.kind == ObjectKind::kConnection || obj.kind == ObjectKind::kSink ||
+      obj.kind == ObjectKind::kType)
     throw SqlError(sqlstate::kWrongObjectType, "\"" + obj.name + "\" is not a relation", position);
   auto rel = std::make_shared<HRel>();
   rel->kind = HRelKind::kGet;
