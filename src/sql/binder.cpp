@@ -94,6 +94,8 @@ void check_orderable(Type t, int position, std::string_view what = "ORDER BY") {
   if (is_array_type(t.id)) unsupported(w + " over array values", position);
   if (t.id == TypeId::kJsonb) unsupported(w + " over jsonb values", position);
   if (t.id == TypeId::kList) unsupported(w + " over list values", position);
+  // Records compare field by field in PostgreSQL; their text's bytes do not.
+  if (t.id == TypeId::kRecord) unsupported(w + " over record values", position);
 }
 
 Arena& binder_arena() {
