@@ -1078,6 +1078,38 @@ HExpr Binder::bind_a_expr(const PgQuery__AExpr* e, ExprContext& ctx) {
     case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
       if (!e->lexpr && op == "-" && e->rexpr)
         if (auto folded = bind_negated_unsigned_cast(e->rexpr, ctx)) return std::move(*folded);
+      if (e->lexpr && e->rexpr && e->lexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR &&
+          e->rexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR &&
+          (op == "=" || op == "<>" || op == "<" || op == "<=" || op == ">" || op == ">=")) {
+        // (a, b) op (c, d): PostgreSQL's row comparison, pair by pair: = is every pair equal,
+        // <> any pair different, < <= > >= decided by the first pair that is not equal (a
+        // NULL there makes it NULL), which the AND/OR chain below gives in three-valued logic.
+        const auto* l = e->lexpr->row_expr;
+        const auto* r = e->rexpr->row_expr;
+        if (l->n_args != r->n_args)
+          throw SqlError(sqlstate::kSyntaxError, "unequal number of entries in row expressions", pos);
+        if (l->n_args == 0) unsupported("comparison of empty rows", pos);
+        std::vector<HExpr> ls, rs;
+        for (size_t i = 0; i < l->n_args; ++i) {
+          ls.push_back(bind_expr(l->args[i], ctx));
+          rs.push_back(bind_expr(r->args[i], ctx));
+        }
+        const size_t n = ls.size();
+        if (op == "=" || op == "<>") {
+          std::vector<HExpr> parts;
+          for (size_t i = 0; i < n; ++i) parts.push_back(make_operator(op, ls[i], rs[i], pos));
+          if (n == 1) return std::move(parts[0]);
+          return make_bool(op == "=" ? ScalarKind::kAnd : ScalarKind::kOr, std::move(parts));
+        }
+        const std::string strict = op.substr(0, 1);
+        HExpr acc = make_operator(op, ls[n - 1], rs[n - 1], pos);
+        for (size_t i = n - 1; i-- > 0;) {
+          HExpr eq = make_operator("=", ls[i], rs[i], pos);
+          HExpr both = make_bool(ScalarKind::kAnd, {std::move(eq), std::move(acc)});
+          acc = make_bool(ScalarKind::kOr, {make_operator(strict, ls[i], rs[i], pos), std::move(both)});
+        }
+        return acc;
+      }
       std::optional<HExpr> left;
       if (e->lexpr) left = bind_expr(e->lexpr, ctx);
       HExpr right = bind_expr(e->rexpr, ctx);
