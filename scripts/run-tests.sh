@@ -131,13 +131,13 @@ for ph in "${phases[@]}"; do
          run_slt corpus test/sql/sqllogictest/select{1,2,3,4,5}.test
          # The Materialize dialect of the runner (its formatting rules, checked on PostgreSQL
          # by `make test-pg`).
-         # lists.slt, unsigned_int.slt and mz_timestamp.slt are Materialize's list, unsigned
+         # lists.slt, named_lists.slt, unsigned_int.slt and mz_timestamp.slt are Materialize's list, unsigned
          # integer and mz_timestamp types,
          # which PostgreSQL does not have; mzonly_*.slt are Materialize's conventions where
          # they differ from PostgreSQL's (freshet serve --sql-dialect materialize).
          mz_files=()
          for f in test/sql/materialize_dialect/*.slt; do
-           [[ "${E2E_TARGET:-freshet}" == postgres && ( "$f" == */lists.slt || "$f" == */unsigned_int.slt || "$f" == */mz_timestamp.slt || "$f" == */mzonly_* ) ]] || mz_files+=("$f")
+           [[ "${E2E_TARGET:-freshet}" == postgres && ( "$f" == */lists.slt || "$f" == */named_lists.slt || "$f" == */unsigned_int.slt || "$f" == */mz_timestamp.slt || "$f" == */mzonly_* ) ]] || mz_files+=("$f")
          done
          # On a server that follows Materialize's conventions (freshet serve --sql-dialect).
          FRESHET_EXTRA_ARGS="${FRESHET_EXTRA_ARGS:-} --sql-dialect materialize" run_slt mzdialect --dialect materialize "${mz_files[@]}" ;;

@@ -1975,6 +1975,96 @@ std::string list_literal(std::span<const Datum> elems, Type list) {
   return out;
 }
 
+std::vector<std::optional<std::string>> parse_record_literal(std::string_view text) {
+  auto bad = [&](const char* detail) {
+    return SqlError(sqlstate::kInvalidTextRepresentation, "malformed record literal: \"" + std::string(text) + "\"")
+        .with_detail(detail);
+  };
+  size_t i = 0;
+  while (i < text.size() && isspace(static_cast<unsigned char>(text[i]))) ++i;
+  if (i >= text.size() || text[i] != '(') throw bad("Missing left parenthesis.");
+  ++i;
+  std::vector<std::optional<std::string>> out;
+  for (;;) {
+    // One field: up to an unquoted comma or the closing parenthesis.
+    std::string f;
+    bool quoted_any = false;
+    while (i < text.size() && text[i] != ',' && text[i] != ')') {
+      char c = text[i++];
+      if (c == '\\') {
+        if (i >= text.size()) throw bad("Unexpected end of input.");
+        f.push_back(text[i++]);
+      } else if (c == '"') {
+        quoted_any = true;
+        for (;;) {
+          if (i >= text.size()) throw bad("Unexpected end of input.");
+          char q = text[i++];
+          if (q == '\\') {
+            if (i >= text.size()) throw bad("Unexpected end of input.");
+            f.push_back(text[i++]);
+          } else if (q == '"') {
+            if (i < text.size() && text[i] == '"') {
+              f.push_back('"');
+              ++i;
+            } else {
+              break;
+            }
+          } else {
+            f.push_back(q);
+          }
+        }
+      } else {
+        f.push_back(c);
+      }
+    }
+    if (i >= text.size()) throw bad("Unexpected end of input.");
+    if (f.empty() && !quoted_any) out.emplace_back(std::nullopt);
+    else out.emplace_back(std::move(f));
+    if (text[i++] == ')') break;
+  }
+  while (i < text.size() && isspace(static_cast<unsigned char>(text[i]))) ++i;
+  if (i != text.size()) throw bad("Junk after right parenthesis.");
+  return out;
+}
+
+std::vector<Datum> record_elements(std::string_view literal, Type record, Arena& arena) {
+  const auto& fields = record_fields(record);
+  auto texts = parse_record_literal(literal);
+  if (texts.size() != fields.size())
+    throw SqlError(sqlstate::kInvalidTextRepresentation, "malformed record literal: \"" + std::string(literal) + "\"")
+        .with_detail(texts.size() < fields.size() ? "Too few columns." : "Too many columns.");
+  std::vector<Datum> out;
+  out.reserve(texts.size());
+  for (size_t k = 0; k < texts.size(); ++k) out.push_back(texts[k] ? parse_datum(*texts[k], fields[k].type, arena) : Datum::null());
+  return out;
+}
+
+std::string record_literal(std::span<const Datum> values, Type record) {
+  const auto& fields = record_fields(record);
+  std::string out = "(";
+  for (size_t k = 0; k < values.size(); ++k) {
+    if (k > 0) out.push_back(',');
+    if (values[k].is_null()) continue;
+    std::string s;
+    format_datum(values[k], k < fields.size() ? fields[k].type : Type(TypeId::kText), s);
+    bool quote = s.empty();
+    for (char c : s)
+      quote = quote || c == '"' || c == '\\' || c == '(' || c == ')' || c == ',' || isspace(static_cast<unsigned char>(c));
+    if (!quote) {
+      out += s;
+      continue;
+    }
+    out.push_back('"');
+    for (char c : s) {
+      if (c == '"' || c == '\\') out.push_back(c);
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back(')');
+  return out;
+}
+
 JsonValue json_parse(std::string_view text) { return JsonParser(text).parse_document(); }
 
 bool json_key_less(std::string_view a, std::string_view b) {
@@ -2145,6 +2235,10 @@ void format_datum(const Datum& d, Type t, std::string& out) {
     case TypeId::kBoolArray:
     case TypeId::kFloat8Array:
     case TypeId::kNumericArray:
+    case TypeId::kUInt2Array:
+    case TypeId::kUInt4Array:
+    case TypeId::kUInt8Array:
+    case TypeId::kMzTimestampArray:
     case TypeId::kRecord:
     case TypeId::kTsRange:
     case TypeId::kList:
@@ -2285,12 +2379,21 @@ Datum parse_datum(std::string_view text, Type t, Arena& arena) {
     case TypeId::kBoolArray:
     case TypeId::kFloat8Array:
     case TypeId::kNumericArray:
+    case TypeId::kUInt2Array:
+    case TypeId::kUInt4Array:
+    case TypeId::kUInt8Array:
+    case TypeId::kMzTimestampArray:
       return Datum::from_string(arena.copy(canonical_array(text, t.id)));
     case TypeId::kInt2Vector:
     case TypeId::kOidVector:
       return Datum::from_string(arena.copy(parse_vector(text, t.id)));
-    case TypeId::kRecord:
-      throw SqlError(sqlstate::kFeatureNotSupported, "input of anonymous composite types is not implemented");
+    case TypeId::kRecord: {
+      if (!is_record_value_type(t))
+        throw SqlError(sqlstate::kFeatureNotSupported, "input of anonymous composite types is not implemented");
+      // Each field through its type's input, then the canonical text.
+      std::vector<Datum> fields = record_elements(text, t, arena);
+      return Datum::from_string(arena.copy(record_literal(fields, t)));
+    }
     case TypeId::kTsRange:
       return Datum::from_string(arena.copy(tsrange_format(tsrange_parse(text))));
     case TypeId::kList: {

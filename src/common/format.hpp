@@ -95,6 +95,15 @@ void format_list_literal(const std::vector<std::optional<std::string>>& elems, b
 std::vector<Datum> list_elements(std::string_view literal, Type list, Arena& arena);
 std::string list_literal(std::span<const Datum> elems, Type list);
 
+// Records (types.hpp record_type_of): PostgreSQL's record_in / record_out text, "(1,abc,)":
+// a NULL field is empty, a field that is empty or holds a quote, backslash, comma, parenthesis
+// or white space is double-quoted with quotes and backslashes doubled. Throws 22P02 on
+// malformed input (no parentheses, too few or too many fields). The fields of a record value
+// (REQUIRES: is_record_value_type(record)) and the canonical text of field Datums.
+std::vector<std::optional<std::string>> parse_record_literal(std::string_view text);
+std::vector<Datum> record_elements(std::string_view literal, Type record, Arena& arena);
+std::string record_literal(std::span<const Datum> fields, Type record);
+
 // jsonb: a parsed document. Objects keep PostgreSQL's jsonb key order (shorter keys first,
 // then bytewise) with duplicate keys removed (last wins); numbers keep their numeric text.
 struct JsonValue {

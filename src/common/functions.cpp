@@ -864,7 +864,9 @@ std::string_view apply_string_typmod(std::string_view s, Type to, bool explicit_
 bool cast_exists(TypeId from, TypeId to, CastContext ctx) {
   if (from == to) return true;
   if (from == TypeId::kUnknown) return true;
-  if (to == TypeId::kUnknown || to == TypeId::kRecord || from == TypeId::kRecord) return false;
+  if (to == TypeId::kUnknown || to == TypeId::kRecord) return false;
+  // A record to the string types (its text, record_out), as any type in assignment context.
+  if (from == TypeId::kRecord) return is_string_type(to) && to != TypeId::kChar && allowed(C::kAssignment, ctx);
   if (auto c = pg_cast_context(from, to)) return allowed(*c, ctx);
   // I/O conversion casts: anything to the string types in assignment context, the string types
   // to anything explicitly.

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -72,6 +73,10 @@ constexpr std::array kTypes = {
     // mz_timestamp (OID 16552, pgrepr-consts/src/oid.rs): a uint8's storage; category U as in
     // Materialize's pg_type, so only its own casts apply.
     TypeInfo{TypeId::kMzTimestamp, 16552, 8, PhysicalKind::kNumeric, TypeCategory::kUserDefined, false, "mz_timestamp", "mz_timestamp"},
+    TypeInfo{TypeId::kUInt2Array, 16461, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_uint2", "uint2[]"},
+    TypeInfo{TypeId::kUInt4Array, 16463, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_uint4", "uint4[]"},
+    TypeInfo{TypeId::kUInt8Array, 16465, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_uint8", "uint8[]"},
+    TypeInfo{TypeId::kMzTimestampArray, 16553, -1, PhysicalKind::kString, TypeCategory::kArray, false, "_mz_timestamp", "mz_timestamp[]"},
 };
 
 const TypeInfo& info(TypeId id) {
@@ -96,6 +101,8 @@ constexpr std::pair<TypeId, TypeId> kArrays[] = {
     {TypeId::kInt8Array, TypeId::kInt8},     {TypeId::kNameArray, TypeId::kName},
     {TypeId::kBoolArray, TypeId::kBool},     {TypeId::kFloat8Array, TypeId::kFloat8},
     {TypeId::kNumericArray, TypeId::kNumeric},
+    {TypeId::kUInt2Array, TypeId::kUInt2},   {TypeId::kUInt4Array, TypeId::kUInt4},
+    {TypeId::kUInt8Array, TypeId::kUInt8},   {TypeId::kMzTimestampArray, TypeId::kMzTimestamp},
     // After the arrays: array_type_of(int2) is int2[], not int2vector.
     {TypeId::kInt2Vector, TypeId::kInt2},    {TypeId::kOidVector, TypeId::kOid},
 };
@@ -133,34 +140,101 @@ namespace {
 struct ListTypes {
   std::mutex mu;
   std::array<Type, kMaxListTypes> elements;
+  std::array<uint32_t, kMaxListTypes> oids{};           // named list types: the catalog oid
+  std::array<std::string, kMaxListTypes> names;         // named list types: the name shown
   std::atomic<int32_t> size{0};
 };
 ListTypes& list_types() {
   static ListTypes* t = new ListTypes();  // never destroyed: used by static-duration types
   return *t;
 }
-}  // namespace
 
-Type list_type_of(Type element) {
+struct RecordTypes {
+  std::mutex mu;
+  struct Entry {
+    std::vector<RecordField> fields;
+    uint32_t oid = 0;
+    std::string name;
+  };
+  std::array<std::unique_ptr<Entry>, kMaxRecordTypes> entries;
+  std::atomic<int32_t> size{0};
+};
+RecordTypes& record_types() {
+  static RecordTypes* t = new RecordTypes();  // never destroyed, as list_types
+  return *t;
+}
+
+Type intern_list(Type element, uint32_t oid, std::string_view name) {
   ListTypes& lt = list_types();
+  auto same = [&](int32_t i) {
+    auto k = static_cast<size_t>(i);
+    return lt.elements[k] == element && lt.oids[k] == oid && lt.names[k] == name;
+  };
   int32_t n = lt.size.load(std::memory_order_acquire);
   for (int32_t i = 0; i < n; ++i)
-    if (lt.elements[static_cast<size_t>(i)] == element) return Type(TypeId::kList, i);
+    if (same(i)) return Type(TypeId::kList, i);
   std::lock_guard<std::mutex> lock(lt.mu);
   n = lt.size.load(std::memory_order_relaxed);
   for (int32_t i = 0; i < n; ++i)
-    if (lt.elements[static_cast<size_t>(i)] == element) return Type(TypeId::kList, i);
+    if (same(i)) return Type(TypeId::kList, i);
   if (n >= kMaxListTypes)
     throw SqlError(sqlstate::kProgramLimitExceeded, "too many distinct list types (limit " + std::to_string(kMaxListTypes) + ")");
   lt.elements[static_cast<size_t>(n)] = element;
+  lt.oids[static_cast<size_t>(n)] = oid;
+  lt.names[static_cast<size_t>(n)] = std::string(name);
   lt.size.store(n + 1, std::memory_order_release);
   return Type(TypeId::kList, n);
+}
+}  // namespace
+
+Type list_type_of(Type element) { return intern_list(element, 0, {}); }
+
+Type named_list_type_of(Type element, uint32_t type_oid, std::string_view shown_name) {
+  return intern_list(element, type_oid, shown_name);
 }
 
 Type list_element_type(Type list) {
   ListTypes& lt = list_types();
   FRESHET_ASSERT(list.id == TypeId::kList && list.typmod >= 0 && list.typmod < lt.size.load(std::memory_order_acquire));
   return lt.elements[static_cast<size_t>(list.typmod)];
+}
+
+bool is_record_value_type(Type t) {
+  return t.id == TypeId::kRecord && t.typmod >= 0 && t.typmod < record_types().size.load(std::memory_order_acquire);
+}
+
+Type record_type_of(const std::vector<RecordField>& fields, uint32_t type_oid, std::string_view shown_name) {
+  RecordTypes& rt = record_types();
+  auto same = [&](int32_t i) {
+    const auto& e = *rt.entries[static_cast<size_t>(i)];
+    return e.fields == fields && e.oid == type_oid && e.name == shown_name;
+  };
+  int32_t n = rt.size.load(std::memory_order_acquire);
+  for (int32_t i = 0; i < n; ++i)
+    if (same(i)) return Type(TypeId::kRecord, i);
+  std::lock_guard<std::mutex> lock(rt.mu);
+  n = rt.size.load(std::memory_order_relaxed);
+  for (int32_t i = 0; i < n; ++i)
+    if (same(i)) return Type(TypeId::kRecord, i);
+  if (n >= kMaxRecordTypes)
+    throw SqlError(sqlstate::kProgramLimitExceeded, "too many distinct record types (limit " + std::to_string(kMaxRecordTypes) + ")");
+  rt.entries[static_cast<size_t>(n)] = std::make_unique<RecordTypes::Entry>(RecordTypes::Entry{fields, type_oid, std::string(shown_name)});
+  rt.size.store(n + 1, std::memory_order_release);
+  return Type(TypeId::kRecord, n);
+}
+
+const std::vector<RecordField>& record_fields(Type t) {
+  FRESHET_ASSERT(is_record_value_type(t));
+  return record_types().entries[static_cast<size_t>(t.typmod)]->fields;
+}
+
+uint32_t named_type_oid(Type t) {
+  if (t.id == TypeId::kList && t.typmod >= 0) {
+    ListTypes& lt = list_types();
+    if (t.typmod < lt.size.load(std::memory_order_acquire)) return lt.oids[static_cast<size_t>(t.typmod)];
+  }
+  if (is_record_value_type(t)) return record_types().entries[static_cast<size_t>(t.typmod)]->oid;
+  return 0;
 }
 
 std::optional<TypeId> type_from_oid(uint32_t oid) {
@@ -171,7 +245,15 @@ std::optional<TypeId> type_from_oid(uint32_t oid) {
 }
 
 std::string type_name(Type t) {
-  if (t.id == TypeId::kList && t.typmod >= 0) return type_name(list_element_type(t)) + " list";  // "integer list"
+  if (t.id == TypeId::kList && t.typmod >= 0) {
+    const std::string& named = list_types().names[static_cast<size_t>(t.typmod)];
+    if (!named.empty()) return named;                         // CREATE TYPE int4_list AS LIST
+    return type_name(list_element_type(t)) + " list";  // "integer list"
+  }
+  if (is_record_value_type(t)) {
+    const std::string& named = record_types().entries[static_cast<size_t>(t.typmod)]->name;
+    return named.empty() ? "record" : named;
+  }
   const auto& i = info(t.id);
   std::string name(i.sql_name);
   if (t.typmod < 0) return name;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace freshet {
 
@@ -77,6 +78,12 @@ enum class TypeId : uint8_t {
   // Unix epoch in [0, 2^64), the type of mz_now(). Stored as uint8 is (a scale-0 Numeric,
   // unsigned_int.hpp); its casts and comparisons are in functions_unsigned.cpp.
   kMzTimestamp,
+  // Arrays of Materialize's unsigned integers and mz_timestamp (its OIDs 16461, 16463, 16465,
+  // 16553), stored like the arrays above.
+  kUInt2Array,
+  kUInt4Array,
+  kUInt8Array,
+  kMzTimestampArray,
 };
 
 // How a Datum of a type is represented physically. Several SQL types share one.
@@ -165,10 +172,37 @@ Type list_type_of(Type element);
 // The element type of a list type. REQUIRES: list.id == TypeId::kList with a typmod from
 // list_type_of.
 Type list_element_type(Type list);
+// A named list type (Materialize's `CREATE TYPE name AS LIST (ELEMENT TYPE = element)`): a
+// list type of its own, distinct from `element list` (pg_typeof prints `shown_name`), interned
+// by (element, type_oid, shown_name) so that the catalog can intern it again after a restart.
+// `shown_name` is the name as pg_typeof prints it ("int4_list", "other.t"). Same limit as above.
+Type named_list_type_of(Type element, uint32_t type_oid, std::string_view shown_name);
+// The catalog oid of a named list or composite type; 0 for anonymous ones and other types.
+uint32_t named_type_oid(Type t);
+
+// Records (TypeId::kRecord): a row type with named, typed fields, interned like lists (typmod:
+// the index of its entry; at most kMaxRecordTypes). Anonymous ones come from ROW(...) (fields
+// f1, f2, ...); named ones are PostgreSQL's composite types (CREATE TYPE name AS (a int, ...)),
+// interned by (fields, type_oid, shown_name). Type(kRecord) with typmod -1 is PostgreSQL's
+// pseudo-type `record` (not a value type); typmods >= 1 << 20 are the binder's own use.
+struct RecordField {
+  std::string name;
+  Type type;
+  friend bool operator==(const RecordField&, const RecordField&) = default;
+};
+inline constexpr int32_t kMaxRecordTypes = 4096;
+Type record_type_of(const std::vector<RecordField>& fields, uint32_t type_oid = 0, std::string_view shown_name = {});
+// Whether t is an interned record type (one record_fields may be called on).
+bool is_record_value_type(Type t);
+// REQUIRES: is_record_value_type(t). The reference stays valid for the life of the process.
+const std::vector<RecordField>& record_fields(Type t);
+
 // The type without its modifier (numeric(10,2) -> numeric), as PostgreSQL resolves a common
 // type. A list keeps its typmod: it names the element type, so Type(kList) alone is no type
-// (list_element_type would assert on it).
-inline Type without_typmod(Type t) { return t.id == TypeId::kList ? t : Type(t.id); }
+// (list_element_type would assert on it); so does a record value type.
+inline Type without_typmod(Type t) {
+  return t.id == TypeId::kList || (t.id == TypeId::kRecord && t.typmod >= 0 && t.typmod < kMaxRecordTypes) ? t : Type(t.id);
+}
 
 inline bool is_integer_type(TypeId id) {
   return id == TypeId::kInt2 || id == TypeId::kInt4 || id == TypeId::kInt8;

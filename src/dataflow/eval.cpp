@@ -36,26 +36,47 @@ Datum eval_call(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ct
 
 // The JSON text of a list value of type t (to_jsonb): nested lists as nested arrays, other
 // elements through their type's to_jsonb, or as JSON strings of their text form.
+// Also a record's (a JSON object of its fields, as PostgreSQL's to_jsonb of a record).
+void list_to_json(std::string_view literal, Type t, EvalContext& ctx, std::string& out);
+
+// The JSON text of one value (its text form) of type t: lists and records as above, other
+// values through their type's to_jsonb, or as JSON strings of their text form.
+void value_to_json(std::string_view text, Type t, EvalContext& ctx, std::string& out) {
+  if (t.id == TypeId::kList || is_record_value_type(t)) {
+    list_to_json(text, t, ctx, out);
+    return;
+  }
+  const FunctionImpl* fn = nullptr;
+  for (const FunctionImpl* f : lookup_functions("to_jsonb"))
+    if (f->arg_types.size() == 1 && f->arg_types[0].id == t.id) fn = f;
+  Datum d = parse_datum(text, t, *ctx.arena);
+  if (fn != nullptr) out += fn->fn(std::span<const Datum>(&d, 1), ctx).as_string();
+  else json_quote(format_datum(d, t), out);
+}
+
 void list_to_json(std::string_view literal, Type t, EvalContext& ctx, std::string& out) {
+  if (is_record_value_type(t)) {
+    const auto& fields = record_fields(t);
+    auto texts = parse_record_literal(literal);
+    out.push_back('{');
+    for (size_t k = 0; k < texts.size() && k < fields.size(); ++k) {
+      if (k > 0) out.push_back(',');
+      json_quote(fields[k].name, out);
+      out.push_back(':');
+      if (!texts[k]) out += "null";
+      else value_to_json(*texts[k], fields[k].type, ctx, out);
+    }
+    out.push_back('}');
+    return;
+  }
   Type et = list_element_type(t);
-  const FunctionImpl* elem_fn = nullptr;
-  if (et.id != TypeId::kList)
-    for (const FunctionImpl* f : lookup_functions("to_jsonb"))
-      if (f->arg_types.size() == 1 && f->arg_types[0].id == et.id) elem_fn = f;
   out.push_back('[');
   bool first = true;
   for (auto& text : parse_list_literal(literal)) {
     if (!first) out.push_back(',');
     first = false;
-    if (!text) {
-      out += "null";
-    } else if (et.id == TypeId::kList) {
-      list_to_json(*text, et, ctx, out);
-    } else {
-      Datum d = parse_datum(*text, et, *ctx.arena);
-      if (elem_fn != nullptr) out += elem_fn->fn(std::span<const Datum>(&d, 1), ctx).as_string();
-      else json_quote(format_datum(d, et), out);
-    }
+    if (!text) out += "null";
+    else value_to_json(*text, et, ctx, out);
   }
   out.push_back(']');
 }
@@ -283,6 +304,12 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
       if (e.type.id == TypeId::kMzTimestamp) return uint_datum(ctx.logical_time_ms, TypeId::kUInt8);
       return Datum::from_int(static_cast<int64_t>(ctx.logical_time_ms));
     case ScalarKind::kArray: {
+      if (e.type.id == TypeId::kRecord) {  // ROW(...): a record value type (types.hpp)
+        std::vector<Datum> fields;
+        fields.reserve(e.args.size());
+        for (const ScalarExpr& a : e.args) fields.push_back(eval(a, row, ctx));
+        return Datum::from_string(ctx.arena->copy(record_literal(fields, e.type)));
+      }
       if (e.type.id == TypeId::kList) {  // LIST[...]
         std::vector<Datum> elems;
         elems.reserve(e.args.size());

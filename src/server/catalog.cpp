@@ -442,6 +442,13 @@ sql::ObjectInfo& Catalog::add(sql::ObjectInfo obj, bool keep_id) {
   // An object in a user schema depends on it: DROP SCHEMA needs CASCADE then, and COMMIT of a
   // block that created it checks that the schema still exists (transaction.hpp).
   if (const sql::ObjectInfo* sch = ref.schema.empty() ? nullptr : find_schema(ref.schema)) deps_[ref.id].push_back(sch->id);
+  // So does an object with a column (or a field) of a type made by CREATE TYPE on that type:
+  // DROP TYPE is refused while it is used.
+  std::vector<uint32_t> type_oids;
+  for (const auto& col : ref.columns) sql::collect_named_type_oids(col.type, type_oids);
+  for (uint32_t oid : type_oids)
+    if (const sql::ObjectInfo* t = lookup_oid(oid); t != nullptr && t->kind == sql::ObjectKind::kType && t->id != ref.id)
+      deps_[ref.id].push_back(t->id);
   objects_[ref.id] = std::move(p);
   try {
     write({{ref.id, &ref}});

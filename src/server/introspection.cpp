@@ -24,6 +24,7 @@ const char* object_type(sql::ObjectKind k) {
     case sql::ObjectKind::kSink: return "sink";
     case sql::ObjectKind::kSchema: return "schema";
     case sql::ObjectKind::kDatabase: return "database";
+    case sql::ObjectKind::kType: return "type";
   }
   return "unknown";
 }

@@ -13,10 +13,54 @@ namespace {
 
 using nlohmann::json;
 
+// Lists and records are interned types whose typmod is an index valid in this process only
+// (common/types.hpp): they are stored by what they are made of, recursively, with a named
+// type's catalog oid and shown name, and interned again when read.
+json type_to_json(Type t) {
+  json j;
+  if (t.id == TypeId::kList) {
+    j["list"] = type_to_json(list_element_type(t));
+  } else if (is_record_value_type(t)) {
+    json fields = json::array();
+    for (const auto& f : record_fields(t)) fields.push_back({f.name, type_to_json(f.type)});
+    j["record"] = fields;
+  } else {
+    j["id"] = static_cast<int>(t.id);
+    j["typmod"] = t.typmod;
+    return j;
+  }
+  if (uint32_t oid = named_type_oid(t); oid != 0) {
+    j["oid"] = oid;
+    j["name"] = type_name(t);
+  }
+  return j;
+}
+
+Type type_from_json(const json& j) {
+  uint32_t oid = j.value("oid", 0u);
+  std::string name = j.value("name", std::string());
+  if (j.contains("list")) {
+    Type e = type_from_json(j.at("list"));
+    return oid != 0 ? named_list_type_of(e, oid, name) : list_type_of(e);
+  }
+  if (j.contains("record")) {
+    std::vector<RecordField> fields;
+    for (const auto& f : j.at("record")) fields.push_back({f.at(0).get<std::string>(), type_from_json(f.at(1))});
+    return record_type_of(fields, oid, name);
+  }
+  return Type(static_cast<TypeId>(j.at("id").get<int>()), j.at("typmod").get<int32_t>());
+}
+
+bool is_interned_type(Type t) { return t.id == TypeId::kList || is_record_value_type(t); }
+
 json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const SecretBox* box) {
   json cols = json::array();
   for (const auto& c : o.columns) {
     json jc = {{"name", c.name}, {"type", static_cast<int>(c.type.id)}, {"typmod", c.type.typmod}, {"nullable", c.nullable}};
+    if (is_interned_type(c.type)) {
+      jc["typmod"] = -1;
+      jc["type_tree"] = type_to_json(c.type);
+    }
     if (c.type.id == TypeId::kList) {
       // A list's typmod is an index valid in this process only (common/types.hpp): store its
       // non-list element type and depth, interned again when read.
@@ -81,6 +125,7 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const Secr
       c.type = Type(static_cast<TypeId>(b.at(0).get<int>()), b.at(1).get<int32_t>());
       for (int d = jc.at("list_depth").get<int>(); d > 0; --d) c.type = list_type_of(c.type);
     }
+    if (jc.contains("type_tree")) c.type = type_from_json(jc.at("type_tree"));  // absent before named types
     c.nullable = jc.at("nullable").get<bool>();
     if (jc.contains("default")) c.default_sql = jc.at("default").get<std::string>();
     o.columns.push_back(std::move(c));

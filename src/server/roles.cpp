@@ -201,6 +201,7 @@ uint32_t default_privileges(sql::ObjectKind kind) {
       return priv::kAllTable;
     case sql::ObjectKind::kSecret:
     case sql::ObjectKind::kConnection:
+    case sql::ObjectKind::kType:
       return priv::kAllUsage;
     case sql::ObjectKind::kSchema: return priv::kAllSchema;
     case sql::ObjectKind::kDatabase: return priv::kAllDatabase;
@@ -346,6 +347,7 @@ const char* object_kind_word(sql::ObjectKind kind) {
     case sql::ObjectKind::kSink: return "sink";
     case sql::ObjectKind::kSchema: return "schema";
     case sql::ObjectKind::kDatabase: return "database";
+    case sql::ObjectKind::kType: return "type";
   }
   return "relation";
 }

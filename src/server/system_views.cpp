@@ -523,7 +523,7 @@ void pg_constraint_rows(const Catalog& c, std::vector<Row>& out) {
   }
 }
 
-void pg_type_rows(const Catalog&, std::vector<Row>& out) {
+void pg_type_rows(const Catalog& c, std::vector<Row>& out) {
   static const TypeId kAll[] = {TypeId::kBool, TypeId::kInt2, TypeId::kInt4, TypeId::kInt8, TypeId::kNumeric, TypeId::kFloat4,
                                 TypeId::kFloat8, TypeId::kText, TypeId::kVarchar, TypeId::kBpchar, TypeId::kChar, TypeId::kName,
                                 TypeId::kBytea, TypeId::kDate, TypeId::kTime, TypeId::kTimestamp, TypeId::kTimestampTz,
@@ -577,6 +577,48 @@ void pg_type_rows(const Catalog&, std::vector<Row>& out) {
                       .i(-1)                 // typtypmod
                       .i(elem_of(t) ? 1 : 0) // typndims
                       .i(type_collation(t))
+                      .null()                // typdefaultbin
+                      .null()                // typdefault
+                      .null()                // typacl
+                      .done());
+  }
+  // CREATE TYPE: a composite type as PostgreSQL lists one (typtype 'c', record_in/record_out;
+  // no pg_class row, so typrelid 0); a named list type as a base type of the user-defined
+  // category, as Materialize shows it.
+  for (const auto& [id, o] : c.objects()) {
+    if (o->kind != ObjectKind::kType) continue;
+    Type t = sql::type_of_type_object(*o);
+    bool composite = t.id == TypeId::kRecord;
+    out.push_back(RowBuilder()
+                      .i(o->oid)
+                      .s(o->name)
+                      .i(Catalog::namespace_oid(o->schema))
+                      .i(o->owner != 0 ? o->owner : kRoleOid)
+                      .i(-1)                 // typlen
+                      .b(false)              // typbyval
+                      .c(composite ? 'c' : 'b')
+                      .c(composite ? 'C' : 'U')
+                      .b(false)              // typispreferred
+                      .b(true)               // typisdefined
+                      .c(',')                // typdelim
+                      .i(0)                  // typrelid
+                      .i(0)                  // typsubscript
+                      .i(0)                  // typelem
+                      .i(0)                  // typarray
+                      .i(composite ? 2290 : 0)  // typinput: record_in
+                      .i(composite ? 2291 : 0)  // typoutput: record_out
+                      .i(composite ? 2402 : 0)  // typreceive: record_recv
+                      .i(composite ? 2403 : 0)  // typsend: record_send
+                      .i(0)                  // typmodin
+                      .i(0)                  // typmodout
+                      .i(0)                  // typanalyze
+                      .c('d')                // typalign
+                      .c('x')                // typstorage
+                      .b(false)              // typnotnull
+                      .i(0)                  // typbasetype
+                      .i(-1)                 // typtypmod
+                      .i(0)                  // typndims
+                      .i(0)                  // typcollation
                       .null()                // typdefaultbin
                       .null()                // typdefault
                       .null()                // typacl

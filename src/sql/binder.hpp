@@ -193,6 +193,13 @@ class Binder {
   HExpr bind_sublink(const PgQuery__SubLink* s, ExprContext& ctx);
   HExpr bind_const(const PgQuery__AConst* c);
   HExpr bind_cast(const PgQuery__TypeCast* c, ExprContext& ctx);
+  // ROW(a, b, ...) and (a, b, ...): a record of fields f1, f2, ... (t.* expands to t's columns).
+  HExpr bind_row(const PgQuery__RowExpr* r, ExprContext& ctx);
+  // A record to another record type (a composite type): a row constructor's fields one by one.
+  HExpr coerce_record(HExpr e, Type t, CastContext ctx, int position);
+  // A list to another list type (a named list type, another element type): allowed in `ctx`
+  // when the element cast is, layer by layer (Materialize's list-to-list cast).
+  bool list_cast_allowed(Type from, Type to, CastContext ctx) const;
   // `-666::uint2` as Materialize reads it, ('-666')::uint2 (its parser folds the sign into the
   // number); nullopt unless `node` is a chain of casts over a number with a cast to an
   // unsigned type in it (PostgreSQL's -(666::T) is kept everywhere else).

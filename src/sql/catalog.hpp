@@ -35,7 +35,8 @@ struct AclItem {
 // kSchema and kDatabase (CREATE SCHEMA / DATABASE) are catalog objects too, so that they are
 // durable and transactional like the others; their `name` is the schema's or database's name
 // and their `schema` is empty. (Stored by number: new kinds go at the end.)
-enum class ObjectKind : uint8_t { kTable, kView, kMaterializedView, kIndex, kSystemView, kSource, kSecret, kConnection, kSink, kSchema, kDatabase };
+// kType: CREATE TYPE (type_of_type_object).
+enum class ObjectKind : uint8_t { kTable, kView, kMaterializedView, kIndex, kSystemView, kSource, kSecret, kConnection, kSink, kSchema, kDatabase, kType };
 
 struct ObjectInfo {
   uint64_t id = 0;       // collection id (kGet) for tables, system views, materialized views
@@ -79,6 +80,15 @@ struct ObjectInfo {
   uint64_t mz_id = 0;
   uint64_t mz_public_id = 0;
 };
+
+// A kType object's type: a composite type (its columns are the fields) or a named list type
+// (one column named kListElementField, sql/mz_syntax.hpp, of the element type). Interned
+// (common/types.hpp) by the object's oid and shown name (`name`, or `schema.name` outside
+// public), so the same object always gives the same Type.
+Type type_of_type_object(const ObjectInfo& o);
+// The oids of the named types (CREATE TYPE) a type is made of, itself included: what an
+// object with a column of that type depends on.
+void collect_named_type_oids(Type t, std::vector<uint32_t>& oids);
 
 class CatalogView {
  public:

@@ -241,10 +241,29 @@ std::optional<std::string> rewrite_mz_syntax(std::string_view sql) {
       }
       continue;
     }
-    // CREATE TYPE name AS LIST (...)
+    // CREATE TYPE name AS LIST (ELEMENT TYPE = T): a composite type of one marker field.
     if (word_at(t, i, "create") && word_at(t, i + 1, "type")) {
       size_t j = i + 2;
       while (j < t.size() && !word_at(t, j, "as")) ++j;
+      if (word_at(t, j + 1, "list") && punct_at(t, j + 2, '(') && word_at(t, j + 3, "element") && word_at(t, j + 4, "type") &&
+          t.size() > j + 5 && t[j + 5].kind == Token::Kind::kOther && t[j + 5].text == "=") {
+        size_t close = j + 6;
+        for (int depth = 0; close < t.size(); ++close) {
+          if (punct_at(t, close, '(')) ++depth;
+          if (punct_at(t, close, ')') && depth-- == 0) break;
+        }
+        if (close < t.size() && close > j + 6) {
+          std::string elem(sql.substr(t[j + 6].begin, t[close - 1].end - t[j + 6].begin));
+          if (word_at(t, close - 1, "list")) {  // int4 list: one quoted name, as after ::
+            std::string quoted = "\"";
+            for (char c : elem) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+            elem = quoted + "\"";
+          }
+          edits.push_back({t[j + 1].begin, t[close].end, "(\"" + std::string(kListElementField) + "\" " + elem + ")"});
+          i = close;
+          continue;
+        }
+      }
       if (word_at(t, j + 1, "list") || word_at(t, j + 1, "map"))
         throw SqlError(sqlstate::kFeatureNotSupported,
                        "CREATE TYPE ... AS " + std::string(word_at(t, j + 1, "list") ? "LIST" : "MAP") +

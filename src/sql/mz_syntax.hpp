@@ -13,7 +13,11 @@
 //                                     ->  x::"int4 list list", CAST(x AS "numeric(10,2) list")
 //                                         (the binder reads the element type back; a
 //                                         type written after :: or AS only)
-//   CREATE TYPE t AS LIST (...)       ->  SqlError 0A000 (named list types are not built)
+//   CREATE TYPE t AS LIST (ELEMENT TYPE = T)
+//                                     ->  CREATE TYPE t AS ("__mz_list_element" T), a composite
+//                                         type of one marker field, read back as a named list
+//                                         type (server/sequencer/create_type.cpp)
+//   CREATE TYPE t AS MAP (...)        ->  SqlError 0A000 (Freshet has no map type)
 //   SELECT ... QUALIFY cond [WINDOW ...] [ORDER BY ...]
 //                                     ->  SELECT ... WINDOW __mz_qualify AS (PARTITION BY (cond)) ...
 //
@@ -50,5 +54,7 @@ std::optional<std::string> rewrite_mz_interval_units(std::string_view sql);
 inline constexpr std::string_view kQualifyWindowName = "__mz_qualify";
 // LIST[a, b] is rewritten to __mz_list(a, b); `T list` to the quoted type name "T list".
 inline constexpr std::string_view kListConstructor = "__mz_list";
+// CREATE TYPE t AS LIST (ELEMENT TYPE = T) is rewritten to CREATE TYPE t AS (__mz_list_element T).
+inline constexpr std::string_view kListElementField = "__mz_list_element";
 
 }  // namespace freshet::sql

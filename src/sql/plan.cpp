@@ -54,6 +54,7 @@ Plan plan_statement(const PgQuery__Node* n, bool (*is_role_statement)(const PgQu
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return CreateSchemaPlan{n->create_schema_stmt};
     case PG_QUERY__NODE__NODE_CREATEDB_STMT: return CreateDatabasePlan{n->createdb_stmt};
     case PG_QUERY__NODE__NODE_DROPDB_STMT: return DropDatabasePlan{n->dropdb_stmt};
+    case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT: return CreateTypePlan{n->composite_type_stmt};
     case PG_QUERY__NODE__NODE_RENAME_STMT:
       if (n->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_ROLE) return RolePlan{n};
       return RenamePlan{n->rename_stmt};
@@ -97,7 +98,7 @@ bool changes_catalog(const Plan& plan) {
          std::holds_alternative<CreateViewPlan>(plan) || std::holds_alternative<CreateIndexPlan>(plan) ||
          std::holds_alternative<DropPlan>(plan) || std::holds_alternative<CreateSchemaPlan>(plan) ||
          std::holds_alternative<CreateDatabasePlan>(plan) || std::holds_alternative<DropDatabasePlan>(plan) ||
-         std::holds_alternative<RenamePlan>(plan);
+         std::holds_alternative<RenamePlan>(plan) || std::holds_alternative<CreateTypePlan>(plan);
 }
 
 }  // namespace freshet::sql

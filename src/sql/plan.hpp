@@ -37,6 +37,9 @@ struct DropDatabasePlan { const PgQuery__DropdbStmt* stmt; };
 struct RenamePlan { const PgQuery__RenameStmt* stmt; };
 // ALTER TABLE ... ADD COLUMN / DROP COLUMN (OWNER TO is a RolePlan).
 struct AlterTablePlan { const PgQuery__AlterTableStmt* stmt; };
+// CREATE TYPE name AS (field type, ...) and Materialize's CREATE TYPE name AS LIST (ELEMENT
+// TYPE = T), which sql/mz_syntax.hpp rewrites to the former.
+struct CreateTypePlan { const PgQuery__CompositeTypeStmt* stmt; };
 
 struct TransactionPlan {
   enum class Kind { kBegin, kStartTransaction, kCommit, kRollback, kSavepoint, kRelease, kRollbackTo, kTwoPhase };
@@ -67,7 +70,7 @@ struct UnsupportedPlan { const PgQuery__Node* stmt; };
 
 using Plan = std::variant<SelectPlan, InsertPlan, UpdatePlan, DeletePlan, TruncatePlan, CopyPlan, CreateTablePlan,
                           CreateTableAsPlan, CreateViewPlan, CreateIndexPlan, DropPlan, CreateSchemaPlan, CreateDatabasePlan,
-                          DropDatabasePlan, RenamePlan, AlterTablePlan, TransactionPlan, SetPlan, ShowPlan, ExplainPlan, DeclarePlan, FetchPlan,
+                          DropDatabasePlan, RenamePlan, AlterTablePlan, CreateTypePlan, TransactionPlan, SetPlan, ShowPlan, ExplainPlan, DeclarePlan, FetchPlan,
                           ClosePlan, DiscardPlan, PreparePlan, ExecutePlan, DeallocatePlan, AlterSystemPlan, RolePlan,
                           UnsupportedPlan>;
 

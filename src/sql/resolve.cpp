@@ -312,6 +312,27 @@ Type common_type(std::span<const Type> types_in, std::string_view context, int p
   bool any_list = false;
   for (const Type& t : types) any_list |= t.id == TypeId::kList;
   if (any_list) {
+    // Named list types (CREATE TYPE ... AS LIST), as Materialize: the inputs' named type when
+    // every other input is it or a list with no named type inside; two different named types
+    // do not match.
+    auto has_named = [](Type t) {
+      for (; t.id == TypeId::kList; t = list_element_type(t))
+        if (named_type_oid(t) != 0) return true;
+      return named_type_oid(t) != 0;
+    };
+    const Type* named = nullptr;
+    for (const Type& t : types)
+      if (t.id == TypeId::kList && named_type_oid(t) != 0 && named == nullptr) named = &t;
+    if (named != nullptr) {
+      for (const Type& t : types) {
+        if (t.id == TypeId::kUnknown || t == *named) continue;
+        if (t.id != TypeId::kList || has_named(t))
+          throw SqlError(sqlstate::kDatatypeMismatch,
+                         std::string(context) + " types " + type_name(*named) + " and " + type_name(t) + " cannot be matched",
+                         position);
+      }
+      return *named;
+    }
     std::vector<Type> elements;
     const Type* first = nullptr;  // the first known type; a mismatch is named after it, in order
     for (const Type& t : types) {

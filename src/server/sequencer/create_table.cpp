@@ -9,7 +9,7 @@ sql::ColumnInfo Executor::column_of_def(const PgQuery__ColumnDef* cd,
   sql::ColumnInfo col;
   col.name = cd->colname;
   col.type = binder.bind_type(cd->type_name);
-  if (col.type.id == TypeId::kRecord || col.type.id == TypeId::kUnknown)
+  if ((col.type.id == TypeId::kRecord && !is_record_value_type(col.type)) || col.type.id == TypeId::kUnknown)
     throw SqlError(sqlstate::kDatatypeMismatch, "column \"" + col.name + "\" has pseudo-type " + type_name(col.type));
   // A list column (Materialize's `l int list`) is stored in the catalog as its non-list
   // element type and depth (server/persist.cpp) and its values as their canonical text.

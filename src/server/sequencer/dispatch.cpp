@@ -192,6 +192,7 @@ const char* write_command_name(const PgQuery__Node* stmt) {
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return "CREATE SCHEMA";
     case PG_QUERY__NODE__NODE_CREATEDB_STMT: return "CREATE DATABASE";
     case PG_QUERY__NODE__NODE_DROPDB_STMT: return "DROP DATABASE";
+    case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT: return "CREATE TYPE";
     case PG_QUERY__NODE__NODE_RENAME_STMT: return "ALTER";
     case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: return "ALTER TABLE";
     case PG_QUERY__NODE__NODE_GRANT_STMT: return stmt->grant_stmt->is_grant ? "GRANT" : "REVOKE";
@@ -253,6 +254,7 @@ std::unique_ptr<Execution> Executor::run(const sql::Plan& plan, const PgQuery__N
           [&](const sql::DropPlan& p) -> R { return run_drop(p.stmt); },
           [&](const sql::CreateSchemaPlan& p) -> R { return run_create_schema(p.stmt); },
           [&](const sql::CreateDatabasePlan& p) -> R { return run_create_database(p.stmt); },
+          [&](const sql::CreateTypePlan& p) -> R { return run_create_type(p.stmt); },
           [&](const sql::DropDatabasePlan& p) -> R { return run_drop_database(p.stmt); },
           [&](const sql::RenamePlan& p) -> R { return run_rename(p.stmt); },
           [&](const sql::AlterTablePlan& p) -> R { return run_alter_table(p.stmt); },

@@ -14,6 +14,7 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
     case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: want = ObjectKind::kIndex; what = "index"; tag = "DROP INDEX"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: want = ObjectKind::kMaterializedView; what = "materialized view"; tag = "DROP MATERIALIZED VIEW"; break;
     case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: want = ObjectKind::kSchema; what = "schema"; tag = "DROP SCHEMA"; break;
+    case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE: want = ObjectKind::kType; what = "type"; tag = "DROP TYPE"; break;
     default: throw SqlError(sqlstate::kFeatureNotSupported, "DROP of this object type is not supported");
   }
   bool cascade = s->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
@@ -28,6 +29,19 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       if (!o) {
         if (s->missing_ok) continue;
         throw SqlError(sqlstate::kInvalidSchemaName, "schema \"" + name + "\" does not exist");
+      }
+    } else if (want == ObjectKind::kType) {  // DROP TYPE names a TypeName
+      const auto* tn = s->objects[i]->type_name;
+      if (s->objects[i]->node_case != PG_QUERY__NODE__NODE_TYPE_NAME || tn->n_names == 0)
+        throw SqlError(sqlstate::kSyntaxError, "invalid type name in DROP TYPE");
+      name = str_of(tn->names[tn->n_names - 1]);
+      schema = tn->n_names > 1 ? str_of(tn->names[tn->n_names - 2]) : "";
+      o = catalog_->lookup(schema, name);
+      if (o == nullptr || o->kind != ObjectKind::kType) {
+        if (s->missing_ok) continue;
+        if (sql_type_from_name(name) && schema.empty())
+          throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop type " + name + " because it is required by the database system");
+        throw SqlError(sqlstate::kUndefinedObject, "type \"" + (schema.empty() ? name : schema + "." + name) + "\" does not exist");
       }
     } else {
       const auto* l = s->objects[i]->list;
@@ -49,7 +63,7 @@ std::unique_ptr<Execution> Executor::run_drop(const PgQuery__DropStmt* s) {
       for (const auto* d : catalog_->dependents(x.id)) {
         if (!cascade && d->kind != ObjectKind::kIndex)
           throw SqlError(sqlstate::kDependentObjectsStillExist, "cannot drop " + std::string(what) + " " + name + " because other objects depend on it")
-              .with_detail(std::string(d->kind == ObjectKind::kView ? "view " : d->kind == ObjectKind::kSink ? "sink " : "object ") + d->name +
+              .with_detail(std::string(d->kind == ObjectKind::kView ? "view " : d->kind == ObjectKind::kSink ? "sink " : d->kind == ObjectKind::kType ? "type " : d->kind == ObjectKind::kTable ? "table " : "object ") + d->name +
                            " depends on " + what + " " + name)
               .with_hint("Use DROP ... CASCADE to drop the dependent objects too.");
         visit(*d);

@@ -342,6 +342,8 @@ class Executor {
   // CREATE SCHEMA / DATABASE, DROP DATABASE (DROP SCHEMA is run_drop's); schemas.cpp has
   // what does not need the executor.
   std::unique_ptr<Execution> run_create_schema(const PgQuery__CreateSchemaStmt* s);
+  // CREATE TYPE (create_type.cpp): composite types and Materialize's named list types.
+  std::unique_ptr<Execution> run_create_type(const PgQuery__CompositeTypeStmt* s);
   std::unique_ptr<Execution> run_create_database(const PgQuery__CreatedbStmt* s);
   std::unique_ptr<Execution> run_drop_database(const PgQuery__DropdbStmt* s);
   // ALTER TABLE | VIEW | MATERIALIZED VIEW | INDEX ... RENAME TO.

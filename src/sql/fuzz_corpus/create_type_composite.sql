@@ -1,0 +1,1 @@
+CREATE TYPE other.c AS (a int, b text, c numeric(38,2))

@@ -1,0 +1,1 @@
+CREATE TYPE int4_list AS LIST (ELEMENT TYPE = int4)

@@ -1,0 +1,1 @@
+SELECT to_jsonb((1,'a',NULL)), ROW(t.*), (a, b) < (1, 'x') FROM t
