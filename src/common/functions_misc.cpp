@@ -377,6 +377,11 @@ Datum c_pg_sleep(Args a, EvalContext& ctx) {
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(end - now, std::chrono::milliseconds(10)));
   }
 }
+// Materialize's mz_unsafe.mz_sleep(seconds): pg_sleep's wait, returning a NULL timestamptz.
+Datum c_mz_sleep(Args a, EvalContext& ctx) {
+  c_pg_sleep(a, ctx);
+  return Datum::null();
+}
 Datum c_null(Args, EvalContext&) { return Datum::null(); }
 Datum c_true(Args, EvalContext&) { return Datum::from_bool(true); }
 // pg_encoding_to_char: PostgreSQL's encoding numbers (pg_wchar.h's pg_enc); "" outside them.
@@ -605,6 +610,7 @@ void register_misc_functions(Registry& r) {
   r.add("pg_backend_pid", {}, kInt4T, &c_backend_pid, 2026).volatility = Volatility::kStable;
   r.add("pg_cancel_backend", {kInt4T}, kBoolT, &c_cancel_backend, 2171).volatility = Volatility::kVolatile;
   r.add("pg_sleep", {Type(TypeId::kFloat8)}, kText, &c_pg_sleep, 2626).volatility = Volatility::kVolatile;
+  r.add("mz_sleep", {Type(TypeId::kFloat8)}, Type(TypeId::kTimestampTz), &c_mz_sleep).volatility = Volatility::kVolatile;
   r.add("pg_terminate_backend", {kInt4T}, kBoolT, &c_terminate_backend, 2096).volatility = Volatility::kVolatile;
   r.add("pg_terminate_backend", {kInt4T, Type(TypeId::kInt8)}, kBoolT, &c_terminate_backend, 2096).volatility = Volatility::kVolatile;
   {

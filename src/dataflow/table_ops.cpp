@@ -264,6 +264,10 @@ class WindowOp final : public Operator {
       if (a.slot != b.slot) return a.slot < b.slot;
       int c = compare_keys(kd + a.key_at, kd + b.key_at);
       if (c != 0) return c < 0;
+      if (mz_ties_) {  // Materialize: ties by the row's value (compare_by_sort_keys)
+        c = compare_rows(a.row, b.row);
+        if (c != 0) return c < 0;
+      }
       return a.row.bytes() < b.row.bytes();
     });
     std::vector<std::pair<Row, int64_t>> merged;
@@ -302,6 +306,9 @@ class WindowOp final : public Operator {
     std::vector<std::pair<Row, int64_t>> emitted;  // the output last emitted, consolidated
   };
 
+  // Under --sql-dialect materialize rows that tie in the ORDER BY are in the order of their
+  // values, as compare_by_sort_keys orders them (so last_value(x) OVER () is the greatest row's).
+  const bool mz_ties_ = materialize_dialect();
   // ORDER BY datums a against b (NULLS FIRST/LAST, DESC), as compare_by_sort_keys.
   int compare_keys(const Datum* a, const Datum* b) const {
     for (size_t i = 0; i < spec_.order_by.size(); ++i) {
@@ -326,6 +333,7 @@ class WindowOp final : public Operator {
     for (const SortKey& k : spec_.order_by) scratch_keys_.push_back(scratch_[k.column]);
     int cmp = compare_keys(scratch_keys_.data(), keys_.data() + c.key_at);
     if (cmp != 0) return cmp;
+    if (mz_ties_ && (cmp = compare_rows(r.ref(), c.row)) != 0) return cmp;
     std::string_view a = r.ref().bytes(), b = c.row.bytes();
     return a < b ? -1 : (a == b ? 0 : 1);
   }
