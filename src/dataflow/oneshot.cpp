@@ -226,6 +226,32 @@ void remap_reduce_columns(RelExpr& reduce, const std::vector<uint32_t>& map) {
 // columns (fused into the scan), so the joined rows carry those columns only: fewer bytes
 // concatenated per output row and fewer decoded by the reduce. The Projects between the
 // Reduce and the Join are folded into the Reduce's column references.
+// Which columns of each input of `join` to keep, given the join's columns that are `used`: a
+// scan input keeps its used columns only, any other input all of its columns (`keep`, per
+// input); `map` is each join column's position among the kept ones. False when nothing would
+// be dropped.
+bool narrow_scan_inputs(const RelExpr& join, const std::vector<uint32_t>& used, std::vector<uint32_t>& map,
+                        std::vector<std::vector<uint32_t>>& keep) {
+  std::vector<bool> is_used(join.arity(), false);
+  for (uint32_t c : used) is_used.at(c) = true;
+  map.assign(join.arity(), 0);
+  keep.assign(join.inputs.size(), {});
+  bool narrowed = false;
+  uint32_t off = 0, next = 0;
+  for (size_t i = 0; i < join.inputs.size(); ++i) {
+    const uint32_t a = static_cast<uint32_t>(join.inputs[i].arity());
+    const bool scan = is_scan(join.inputs[i]);
+    for (uint32_t c = 0; c < a; ++c) {
+      if (scan && !is_used[off + c]) continue;
+      keep[i].push_back(c);
+      map[off + c] = next++;
+    }
+    narrowed = narrowed || keep[i].size() < a;
+    off += a;
+  }
+  return narrowed;
+}
+
 void project_join_inputs(RelExpr& e) {
   check_stack_depth();
   for (RelExpr& in : e.inputs) project_join_inputs(in);
@@ -260,25 +286,9 @@ void project_join_inputs(RelExpr& e) {
     for (const ScalarExpr& x : cls) collect_columns(x, used);
   for (const auto& f : filters)
     for (const ScalarExpr& x : f) collect_columns(x, used);
-  std::vector<bool> is_used(join.arity(), false);
-  for (uint32_t c : used) is_used.at(c) = true;
-  // New positions of the join's columns; inputs narrowed only where they are scans.
-  std::vector<uint32_t> map(join.arity(), 0);
-  std::vector<std::vector<uint32_t>> keep(join.inputs.size());
-  bool narrowed = false;
-  uint32_t off = 0, next = 0;
-  for (size_t i = 0; i < join.inputs.size(); ++i) {
-    const uint32_t a = static_cast<uint32_t>(join.inputs[i].arity());
-    const bool scan = is_scan(join.inputs[i]);
-    for (uint32_t c = 0; c < a; ++c) {
-      if (scan && !is_used[off + c]) continue;
-      keep[i].push_back(c);
-      map[off + c] = next++;
-    }
-    narrowed = narrowed || keep[i].size() < a;
-    off += a;
-  }
-  if (!narrowed) return;
+  std::vector<uint32_t> map;
+  std::vector<std::vector<uint32_t>> keep;
+  if (!narrow_scan_inputs(join, used, map, keep)) return;
   RelExpr new_join = std::move(join);  // the Projects above it are folded into the reduce
   new_join.column_types.clear();
   for (size_t i = 0; i < new_join.inputs.size(); ++i) {
@@ -354,24 +364,9 @@ void project_window_join_inputs(RelExpr& e) {
     for (const ScalarExpr& x : f->exprs) collect_columns(x, used);
   for (const auto& cls : join.equivalences)
     for (const ScalarExpr& x : cls) collect_columns(x, used);
-  std::vector<bool> is_used(arity, false);
-  for (uint32_t c : used) is_used.at(c) = true;
-  std::vector<uint32_t> map(arity, 0);
-  std::vector<std::vector<uint32_t>> keep(join.inputs.size());
-  bool narrowed = false;
-  uint32_t off = 0, next = 0;
-  for (size_t i = 0; i < join.inputs.size(); ++i) {
-    const uint32_t a = static_cast<uint32_t>(join.inputs[i].arity());
-    const bool scan = is_scan(join.inputs[i]);
-    for (uint32_t c = 0; c < a; ++c) {
-      if (scan && !is_used[off + c]) continue;
-      keep[i].push_back(c);
-      map[off + c] = next++;
-    }
-    narrowed = narrowed || keep[i].size() < a;
-    off += a;
-  }
-  if (!narrowed) return;
+  std::vector<uint32_t> map;
+  std::vector<std::vector<uint32_t>> keep;
+  if (!narrow_scan_inputs(join, used, map, keep)) return;
   // The join and the filters below the window: the narrowed columns.
   join.column_types.clear();
   for (size_t i = 0; i < join.inputs.size(); ++i) {
@@ -402,7 +397,9 @@ void project_window_join_inputs(RelExpr& e) {
   win.column_types.insert(win.column_types.end(), func_types.begin(), func_types.end());
   std::vector<uint32_t> out_map(arity + funcs, 0);
   for (uint32_t c = 0; c < arity; ++c) out_map[c] = map[c];  // unused ones: never read
-  for (uint32_t j = 0; j < funcs; ++j) out_map[arity + j] = next + j;
+  uint32_t kept = 0;  // the narrowed join's arity: the functions' columns follow
+  for (const auto& k : keep) kept += static_cast<uint32_t>(k.size());
+  for (uint32_t j = 0; j < funcs; ++j) out_map[arity + j] = kept + j;
   for (RelExpr* f : above) {
     for (ScalarExpr& x : f->exprs) remap_columns(x, out_map);
     f->column_types = win.column_types;

@@ -181,6 +181,10 @@ inline std::string display_name(const std::string& lower) {
 }
 
 
+// An INSERT ... VALUES without RETURNING, ON CONFLICT or WITH whose every item passes
+// item_ok (sequencer/insert.cpp).
+bool values_insert_of(const PgQuery__InsertStmt* s, bool (*item_ok)(const PgQuery__Node*));
+
 // What a transaction block has done, for Materialize's rule of what one transaction may
 // combine (its TransactionOps): reads that read no collection (constant), reads, one SUBSCRIBE,
 // writes.

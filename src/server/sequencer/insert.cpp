@@ -3,6 +3,18 @@
 
 namespace freshet::server {
 
+bool values_insert_of(const PgQuery__InsertStmt* s, bool (*item_ok)(const PgQuery__Node*)) {
+  if (s->n_returning_list != 0 || s->on_conflict_clause || s->with_clause || !s->select_stmt) return false;
+  const PgQuery__SelectStmt* sel = s->select_stmt->select_stmt;
+  if (!sel || sel->n_values_lists == 0 || sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE || sel->with_clause) return false;
+  for (size_t r = 0; r < sel->n_values_lists; ++r) {
+    const auto* l = sel->values_lists[r]->list;
+    for (size_t k = 0; k < l->n_items; ++k)
+      if (!item_ok(l->items[k])) return false;
+  }
+  return true;
+}
+
 namespace {
 // A VALUES item whose value needs no relation: a literal, a parameter, a cast of one, DEFAULT.
 bool literal_item(const PgQuery__Node* n) {
@@ -21,17 +33,7 @@ bool literal_item(const PgQuery__Node* n) {
 
 // INSERT ... VALUES of literal rows, without RETURNING: its rows depend on the table's columns
 // only, not on any relation's contents.
-bool literal_values(const PgQuery__InsertStmt* s) {
-  if (s->n_returning_list != 0 || s->on_conflict_clause || s->with_clause || !s->select_stmt) return false;
-  const PgQuery__SelectStmt* sel = s->select_stmt->select_stmt;
-  if (!sel || sel->n_values_lists == 0 || sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE || sel->with_clause) return false;
-  for (size_t r = 0; r < sel->n_values_lists; ++r) {
-    const auto* l = sel->values_lists[r]->list;
-    for (size_t k = 0; k < l->n_items; ++k)
-      if (!literal_item(l->items[k])) return false;
-  }
-  return true;
-}
+bool literal_values(const PgQuery__InsertStmt* s) { return values_insert_of(s, [](const PgQuery__Node* n) { return literal_item(n); }); }
 
 // INSERT ... VALUES whose rows give every column of t, in order, each by a literal, a
 // parameter or a cast of one (no DEFAULT): Executor::insert_rows packs them row by row.

@@ -145,15 +145,7 @@ bool constant_item(const PgQuery__Node* n, int depth) {
   }
 }
 bool constant_insert(const PgQuery__InsertStmt* s) {
-  if (s->n_returning_list != 0 || s->on_conflict_clause || s->with_clause || !s->select_stmt) return false;
-  const PgQuery__SelectStmt* sel = s->select_stmt->select_stmt;
-  if (!sel || sel->n_values_lists == 0 || sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE || sel->with_clause) return false;
-  for (size_t r = 0; r < sel->n_values_lists; ++r) {
-    const auto* l = sel->values_lists[r]->list;
-    for (size_t k = 0; k < l->n_items; ++k)
-      if (!constant_item(l->items[k])) return false;
-  }
-  return true;
+  return values_insert_of(s, [](const PgQuery__Node* n) { return constant_item(n); });
 }
 }  // namespace
 
