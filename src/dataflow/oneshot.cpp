@@ -226,16 +226,15 @@ void remap_reduce_columns(RelExpr& reduce, const std::vector<uint32_t>& map) {
 // columns (fused into the scan), so the joined rows carry those columns only: fewer bytes
 // concatenated per output row and fewer decoded by the reduce. The Projects between the
 // Reduce and the Join are folded into the Reduce's column references.
-// Which columns of each input of `join` to keep, given the join's columns that are `used`: a
-// scan input keeps its used columns only, any other input all of its columns (`keep`, per
-// input); `map` is each join column's position among the kept ones. False when nothing would
-// be dropped.
-bool narrow_scan_inputs(const RelExpr& join, const std::vector<uint32_t>& used, std::vector<uint32_t>& map,
-                        std::vector<std::vector<uint32_t>>& keep) {
+// Narrows `join` to the columns `used` (join column numbers): each scan input gets a Project
+// onto its used columns (fused into the scan), other inputs keep all of theirs; the join's
+// column types and equivalences follow. `map` gives each old join column's new position (for
+// the columns kept). False, and `join` untouched, when nothing would be dropped.
+bool narrow_scan_inputs(RelExpr& join, const std::vector<uint32_t>& used, std::vector<uint32_t>& map) {
   std::vector<bool> is_used(join.arity(), false);
   for (uint32_t c : used) is_used.at(c) = true;
   map.assign(join.arity(), 0);
-  keep.assign(join.inputs.size(), {});
+  std::vector<std::vector<uint32_t>> keep(join.inputs.size());
   bool narrowed = false;
   uint32_t off = 0, next = 0;
   for (size_t i = 0; i < join.inputs.size(); ++i) {
@@ -249,7 +248,23 @@ bool narrow_scan_inputs(const RelExpr& join, const std::vector<uint32_t>& used, 
     narrowed = narrowed || keep[i].size() < a;
     off += a;
   }
-  return narrowed;
+  if (!narrowed) return false;
+  join.column_types.clear();
+  for (size_t i = 0; i < join.inputs.size(); ++i) {
+    RelExpr& in = join.inputs[i];
+    if (keep[i].size() < in.arity()) {
+      RelExpr p;
+      p.kind = RelKind::kProject;
+      p.columns = keep[i];
+      for (uint32_t c : keep[i]) p.column_types.push_back(in.column_types.at(c));
+      p.inputs.push_back(std::move(in));
+      in = std::move(p);
+    }
+    join.column_types.insert(join.column_types.end(), in.column_types.begin(), in.column_types.end());
+  }
+  for (auto& cls : join.equivalences)
+    for (ScalarExpr& x : cls) remap_columns(x, map);
+  return true;
 }
 
 void project_join_inputs(RelExpr& e) {
@@ -287,24 +302,8 @@ void project_join_inputs(RelExpr& e) {
   for (const auto& f : filters)
     for (const ScalarExpr& x : f) collect_columns(x, used);
   std::vector<uint32_t> map;
-  std::vector<std::vector<uint32_t>> keep;
-  if (!narrow_scan_inputs(join, used, map, keep)) return;
+  if (!narrow_scan_inputs(join, used, map)) return;
   RelExpr new_join = std::move(join);  // the Projects above it are folded into the reduce
-  new_join.column_types.clear();
-  for (size_t i = 0; i < new_join.inputs.size(); ++i) {
-    RelExpr& in = new_join.inputs[i];
-    if (keep[i].size() < in.arity()) {
-      RelExpr p;
-      p.kind = RelKind::kProject;
-      p.columns = keep[i];
-      for (uint32_t c : keep[i]) p.column_types.push_back(in.column_types.at(c));
-      p.inputs.push_back(std::move(in));
-      in = std::move(p);
-    }
-    new_join.column_types.insert(new_join.column_types.end(), in.column_types.begin(), in.column_types.end());
-  }
-  for (auto& cls : new_join.equivalences)
-    for (ScalarExpr& x : cls) remap_columns(x, map);
   std::vector<uint32_t> full(through.size());
   for (uint32_t c = 0; c < through.size(); ++c) full[c] = map[through[c]];  // unused ones: never read
   remap_reduce_columns(e, full);
@@ -365,24 +364,8 @@ void project_window_join_inputs(RelExpr& e) {
   for (const auto& cls : join.equivalences)
     for (const ScalarExpr& x : cls) collect_columns(x, used);
   std::vector<uint32_t> map;
-  std::vector<std::vector<uint32_t>> keep;
-  if (!narrow_scan_inputs(join, used, map, keep)) return;
-  // The join and the filters below the window: the narrowed columns.
-  join.column_types.clear();
-  for (size_t i = 0; i < join.inputs.size(); ++i) {
-    RelExpr& in = join.inputs[i];
-    if (keep[i].size() < in.arity()) {
-      RelExpr p;
-      p.kind = RelKind::kProject;
-      p.columns = keep[i];
-      for (uint32_t c : keep[i]) p.column_types.push_back(in.column_types.at(c));
-      p.inputs.push_back(std::move(in));
-      in = std::move(p);
-    }
-    join.column_types.insert(join.column_types.end(), in.column_types.begin(), in.column_types.end());
-  }
-  for (auto& cls : join.equivalences)
-    for (ScalarExpr& x : cls) remap_columns(x, map);
+  if (!narrow_scan_inputs(join, used, map)) return;
+  // The filters below the window: the narrowed columns.
   for (RelExpr* f : below) {
     for (ScalarExpr& x : f->exprs) remap_columns(x, map);
     f->column_types = join.column_types;
@@ -397,8 +380,7 @@ void project_window_join_inputs(RelExpr& e) {
   win.column_types.insert(win.column_types.end(), func_types.begin(), func_types.end());
   std::vector<uint32_t> out_map(arity + funcs, 0);
   for (uint32_t c = 0; c < arity; ++c) out_map[c] = map[c];  // unused ones: never read
-  uint32_t kept = 0;  // the narrowed join's arity: the functions' columns follow
-  for (const auto& k : keep) kept += static_cast<uint32_t>(k.size());
+  const uint32_t kept = static_cast<uint32_t>(join.arity());  // the narrowed join's: the functions' columns follow
   for (uint32_t j = 0; j < funcs; ++j) out_map[arity + j] = kept + j;
   for (RelExpr* f : above) {
     for (ScalarExpr& x : f->exprs) remap_columns(x, out_map);
