@@ -126,22 +126,7 @@ class LookupOp final : public Operator {
   void emit(StepContext& ctx, RowRef a, RowRef b, int64_t diff, Batch& out) {
     if (!spec_.residual_equal.empty() || !spec_.residual.empty()) {
       if ((++checked_ & kPollMask) == 0) ctx.check_cancelled();
-      scratch_.clear();
-      a.unpack_into(scratch_);
-      b.unpack_into(scratch_);
-      bool ok = true;
-      for (const auto& [x, y] : spec_.residual_equal) {
-        if (!sql_equal(eval(x, scratch_, ctx.eval), eval(y, scratch_, ctx.eval))) {
-          ok = false;
-          break;
-        }
-      }
-      for (size_t i = 0; ok && i < spec_.residual.size(); ++i) {
-        Datum d = eval(spec_.residual[i], scratch_, ctx.eval);
-        ok = !d.is_null() && d.as_bool();
-      }
-      ctx.eval.arena->reset();
-      if (!ok) return;
+      if (!join_residual_passes(a, b, spec_.residual_equal, spec_.residual, ctx.eval, scratch_)) return;
     }
     const size_t row_bytes = a.size_bytes() + b.size_bytes();
     if (spec_.segment_order.empty()) {

@@ -251,22 +251,7 @@ class JoinOp final : public Operator {
   void emit(StepContext& ctx, RowRef a, RowRef b, int64_t diff, Batch& out) {
     if (!spec_.residual_equal.empty() || !spec_.residual.empty()) {
       if ((++rejected_ & kPollMask) == 0) ctx.check_cancelled();  // pairs that the residual may drop
-      scratch_.clear();
-      a.unpack_into(scratch_);
-      b.unpack_into(scratch_);
-      bool ok = true;
-      for (const auto& [x, y] : spec_.residual_equal) {
-        if (!sql_equal(eval(x, scratch_, ctx.eval), eval(y, scratch_, ctx.eval))) {
-          ok = false;
-          break;
-        }
-      }
-      for (size_t i = 0; ok && i < spec_.residual.size(); ++i) {
-        Datum d = eval(spec_.residual[i], scratch_, ctx.eval);
-        ok = !d.is_null() && d.as_bool();
-      }
-      ctx.eval.arena->reset();
-      if (!ok) return;
+      if (!join_residual_passes(a, b, spec_.residual_equal, spec_.residual, ctx.eval, scratch_)) return;
     }
     const size_t row_bytes = a.size_bytes() + b.size_bytes();
     out.push_concat(a, b, ctx.time, diff);
@@ -1618,6 +1603,26 @@ std::unique_ptr<RowAggregator> make_row_aggregator(ReduceSpec spec) {
   auto op = std::make_unique<ReduceOp>(std::move(spec));
   op->use_direct_keys();
   return op;
+}
+
+bool join_residual_passes(RowRef a, RowRef b, const std::vector<std::pair<ScalarExpr, ScalarExpr>>& residual_equal,
+                          const std::vector<ScalarExpr>& residual, EvalContext& ev, std::vector<Datum>& scratch) {
+  scratch.clear();
+  a.unpack_into(scratch);
+  b.unpack_into(scratch);
+  bool ok = true;
+  for (const auto& [x, y] : residual_equal) {
+    if (!sql_equal(eval(x, scratch, ev), eval(y, scratch, ev))) {
+      ok = false;
+      break;
+    }
+  }
+  for (size_t i = 0; ok && i < residual.size(); ++i) {
+    Datum d = eval(residual[i], scratch, ev);
+    ok = !d.is_null() && d.as_bool();
+  }
+  ev.arena->reset();
+  return ok;
 }
 
 bool join_key_bytes(RowRef row, const std::vector<ScalarExpr>& key, size_t prefix, EvalContext& ev,

@@ -110,6 +110,12 @@ bool partial_aggregate_ok(const AggregateExpr& a, bool append_only);
 bool join_key_bytes(RowRef row, const std::vector<ScalarExpr>& key, size_t prefix, EvalContext& ev,
                     std::vector<Datum>& cols, std::vector<Datum>& k, std::string& kbytes);
 
+// Whether the joined pair (a, b) passes a join's residual predicates: every residual_equal
+// pair SQL-equal and every residual true, evaluated over a's columns then b's (scratch holds
+// them; the evaluation arena is reset). Joins and delta joins.
+bool join_residual_passes(RowRef a, RowRef b, const std::vector<std::pair<ScalarExpr, ScalarExpr>>& residual_equal,
+                          const std::vector<ScalarExpr>& residual, EvalContext& ev, std::vector<Datum>& scratch);
+
 struct TopKSpec {
   std::vector<uint32_t> group_columns;
   std::vector<SortKey> order_by;
