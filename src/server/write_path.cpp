@@ -22,6 +22,17 @@ Row table_row_key(const sql::ObjectInfo& t, const Row& row) {
 }
 
 namespace {
+// The values of a row's (unpacked in ds) key columns, in k; false when one is NULL (a NULL key
+// is counted by no key constraint).
+bool key_without_null(const std::vector<Datum>& ds, const std::vector<uint32_t>& cols, std::vector<Datum>& k) {
+  k.clear();
+  for (auto c : cols) {
+    if (ds[c].is_null()) return false;
+    k.push_back(ds[c]);
+  }
+  return true;
+}
+
 // jsonb and numeric/float array text with every number outside string literals written
 // without trailing fractional zeros ("1.50" -> "1.5", "2.0" -> "2", "-0.0" and "-0" -> "0"):
 // equal numbers, equal text. Exponent forms are left as they are (PostgreSQL's jsonb and
@@ -226,13 +237,7 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
       }
       if (keys.empty()) continue;
       for (size_t ki = 0; ki < keys.size(); ++ki) {
-        k.clear();
-        bool has_null = false;
-        for (auto c : *keys[ki]) {
-          k.push_back(ds[c]);
-          has_null |= ds[c].is_null();
-        }
-        if (has_null) continue;
+        if (!key_without_null(ds, *keys[ki], k)) continue;
         auto& counts = data.key_counts[ki];
         auto it = counts.try_emplace(canonical_key_of(k, types[ki]), 0).first;
         it->second += diff;
@@ -278,15 +283,8 @@ PreparedInsert prepare_insert(const sql::ObjectInfo& t, const TableData& data, c
     k.clear();
     for (auto c : t.primary_key) k.push_back(ds[c]);
     p.by_key.insert_or_assign(Row::pack(k), row);
-    for (size_t ki = 0; ki < keys.size(); ++ki) {
-      k.clear();
-      bool has_null = false;
-      for (auto c : *keys[ki]) {
-        k.push_back(ds[c]);
-        has_null |= ds[c].is_null();
-      }
-      if (!has_null) p.key_counts[ki][canonical_key_of(k, types[ki])] += diff;
-    }
+    for (size_t ki = 0; ki < keys.size(); ++ki)
+      if (key_without_null(ds, *keys[ki], k)) p.key_counts[ki][canonical_key_of(k, types[ki])] += diff;
   }
   return p;
 }
