@@ -53,6 +53,9 @@ const std::vector<Rewording>& rewordings() {
 }  // namespace
 
 std::string materialize_error_text(const std::string& message) {
+  // The patterns match short messages; a long one (a client's long name quoted in it) is left
+  // as it is rather than run through std::regex, whose matcher recurses per character.
+  if (message.size() > 512) return message;
   static const std::regex kCast(R"re(^cannot cast type (.+) to (.+)$)re");
   std::smatch m;
   if (std::regex_match(message, m, kCast))
