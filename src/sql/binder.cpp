@@ -595,6 +595,7 @@ HExpr Binder::to_bool(HExpr e, const char* clause, int position) {
   if (materialize_dialect()) {
     // Materialize's words (its CoercibleScalarExpr::type_as; boolean.slt:57, comparison.slt:57).
     std::string_view c = clause;
+    if (c == "JOIN/ON") c = "ON";  // Materialize names the join condition "ON clause"
     std::string what = std::string(c) + (c == "NOT" || c == "AND" || c == "OR" ? " argument" : " clause");
     throw SqlError(sqlstate::kDatatypeMismatch, what + " must have type boolean, not type " + type_name(e.type), position);
   }
