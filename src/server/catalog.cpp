@@ -194,7 +194,10 @@ void Catalog::rename(uint64_t id, const std::string& new_name, const std::vector
   for (uint64_t i : ids) {
     sql::ObjectInfo* x = find(i);
     size_t k = changes.size();
-    if (k >= first_definition) x->definition_sql = definitions[k - first_definition].second;
+    if (k >= first_definition) {
+      x->definition_sql = definitions[k - first_definition].second;
+      x->source_sql.clear();  // names what was renamed: SHOW CREATE prints definition_sql
+    }
     else if (i != id) x->definition_sql = new_name;  // an index names the relation it is on
     changes.push_back({i, x});
   }

@@ -106,6 +106,7 @@ json to_json(const sql::ObjectInfo& o, const std::vector<uint64_t>& deps, const 
   }
   if (box != nullptr && !o.secret_value.empty()) j["secret_sealed"] = box->seal(o.secret_value, o.id);
   if (!o.search_path.empty()) j["search_path"] = o.search_path;  // absent in older records
+  if (!o.source_sql.empty()) j["source_sql"] = o.source_sql;     // absent in older records
   return j;
 }
 
@@ -134,6 +135,7 @@ sql::ObjectInfo from_json(const json& j, std::vector<uint64_t>& deps, const Secr
   o.unique_keys = j.at("unique_keys").get<std::vector<std::vector<uint32_t>>>();
   o.definition_sql = j.at("definition").get<std::string>();
   if (j.contains("search_path")) o.search_path = j.at("search_path").get<std::string>();
+  if (j.contains("source_sql")) o.source_sql = j.at("source_sql").get<std::string>();
   o.maintained = j.at("maintained").get<bool>();
   o.index_on = j.at("index_on").get<uint64_t>();
   o.index_unique = j.value("index_unique", false);  // absent in catalogs written before it

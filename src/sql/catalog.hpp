@@ -52,6 +52,11 @@ struct ObjectInfo {
   // kView, kMaterializedView: the search_path setting its definition was bound with (empty:
   // the default, `public`); its text is always bound again with it (CatalogView::in_search_path).
   std::string search_path;
+  // kView, kMaterializedView under the materialize dialect: the CREATE statement as the user
+  // wrote it, for SHOW CREATE (sql/mz_pretty.hpp prints Materialize's text from it: the tree
+  // of definition_sql has lost what only the text keeps, `OPERATOR(+)`). Empty when unknown
+  // or when definition_sql was rewritten after (ALTER ... RENAME); then definition_sql is used.
+  std::string source_sql;
   // kView: an index keeps the view's results up to date, so queries read them (a Get of the
   // view's id) instead of recomputing the definition.
   bool maintained = false;

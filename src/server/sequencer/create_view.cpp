@@ -22,6 +22,7 @@ std::unique_ptr<Execution> Executor::create_materialized_view(DdlLock& lock, con
   obj.retain_history_ms = retain_history_option(into->options, into->n_options).value_or(0);
   obj.definition_sql = sql::deparse_statement(s->query);
   obj.search_path = current_search_path_setting();
+  if (materialize_dialect()) obj.source_sql = st_.statement_text;  // SHOW CREATE's text (subscribe.cpp)
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) {
     std::string cname = i < into->n_col_names ? str_of(into->col_names[i]) : q.column_names[i];
@@ -89,6 +90,7 @@ std::unique_ptr<Execution> Executor::run_create_view(const PgQuery__ViewStmt* s)
   obj.kind = ObjectKind::kView;
   obj.definition_sql = sql::deparse_statement(s->query);
   obj.search_path = current_search_path_setting();
+  if (materialize_dialect()) obj.source_sql = st_.statement_text;  // SHOW CREATE's text (subscribe.cpp)
   auto types = q.types();
   for (size_t i = 0; i < q.column_names.size(); ++i) {
     std::string cname = i < s->n_aliases ? str_of(s->aliases[i]) : q.column_names[i];

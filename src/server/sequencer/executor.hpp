@@ -513,6 +513,8 @@ class Executor {
   std::unique_ptr<Execution> show(const sql::StreamingStatement& st);
   // Materialize's SHOW CREATE VIEW | MATERIALIZED VIEW | TABLE | INDEX (subscribe.cpp).
   std::unique_ptr<Execution> show_create(const sql::StreamingStatement& st);
+  // Its create_sql under the materialize dialect: Materialize's text (sql/mz_pretty.hpp).
+  std::string mz_show_create(const ObjectInfo& o);
   void subscribed_columns(const sql::StreamingStatement& st, const ObjectInfo* obj, std::vector<Column>& cols);
   // FETCH ... WITH (timeout = $n): the parameter as an interval, a number of seconds or a
   // string such as '1s' / '500ms'.

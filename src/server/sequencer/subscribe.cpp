@@ -1,5 +1,6 @@
 // SUBSCRIBE and SHOW of Materialize's statements.
 #include "server/sequencer/executor.hpp"
+#include "sql/mz_pretty.hpp"
 #include "sql/catalog_access.hpp"
 #include "server/sequencer/subscribe_execution.hpp"
 
@@ -126,6 +127,115 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
   return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, temp, &st_.cancelled, std::move(output));
 }
 
+namespace {
+// Materialize's spelling of a column type (`pg_catalog.int4`): Freshet's name for it read back
+// by the grammar as a cast's type, then mz::type_name; Freshet's name where it has none.
+std::string mz_column_type(Type t) {
+  const std::string pg = type_name(t);
+  try {
+    auto tree = sql::ParseTree::parse("SELECT NULL::" + pg);
+    const auto* sel = tree->statement(0)->select_stmt;
+    const auto* tc = sel->target_list[0]->res_target->val->type_cast;
+    std::vector<std::string> names, mods;
+    for (size_t i = 0; i < tc->type_name->n_names; ++i) names.push_back(tc->type_name->names[i]->string->sval);
+    for (size_t i = 0; i < tc->type_name->n_typmods; ++i) {
+      const auto* m = tc->type_name->typmods[i];
+      if (m->node_case != PG_QUERY__NODE__NODE_A_CONST || m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL) return pg;
+      mods.push_back(std::to_string(m->a_const->ival->ival));
+    }
+    return sql::mz::type_name(names, mods, tc->type_name->n_array_bounds).value_or(pg);
+  } catch (const SqlError&) {
+    return pg;
+  }
+}
+
+bool system_schema(std::string_view s) {
+  return s == "pg_catalog" || s == "mz_catalog" || s == "mz_internal" || s == "information_schema" || s == "mz_introspection" ||
+         s == "mz_unsafe";
+}
+
+// The query node of a stored CREATE [MATERIALIZED] VIEW statement and its column list; null
+// when the text is not one.
+const PgQuery__Node* view_query_of(const sql::ParseTree& tree, std::vector<std::string>& columns) {
+  if (tree.size() != 1) return nullptr;
+  const PgQuery__Node* st = tree.statement(0);
+  if (st->node_case == PG_QUERY__NODE__NODE_VIEW_STMT) {
+    for (size_t i = 0; i < st->view_stmt->n_aliases; ++i) columns.push_back(st->view_stmt->aliases[i]->string->sval);
+    return st->view_stmt->query;
+  }
+  if (st->node_case == PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT && st->create_table_as_stmt->into) {
+    const auto* into = st->create_table_as_stmt->into;
+    for (size_t i = 0; i < into->n_col_names; ++i) columns.push_back(into->col_names[i]->string->sval);
+    return st->create_table_as_stmt->query;
+  }
+  return nullptr;
+}
+}  // namespace
+
+// Materialize's create_sql (sql/mz_pretty.hpp): names resolved to database.schema.name, laid
+// out at width 100. A view is printed from the statement as written (ObjectInfo::source_sql)
+// or else from its stored query; a query the printer does not render keeps Freshet's text.
+std::string Executor::mz_show_create(const ObjectInfo& o) {
+  auto qualified = [&](const ObjectInfo& x) {
+    if (x.kind == ObjectKind::kSystemView || system_schema(x.schema)) return sql::mz::ident(x.schema) + "." + sql::mz::ident(x.name);
+    return sql::mz::ident(std::string(Catalog::current_database())) + "." + sql::mz::ident(x.schema) + "." + sql::mz::ident(x.name);
+  };
+  sql::mz::RelationResolver resolve = [&](std::string_view schema, std::string_view name) -> std::optional<std::string> {
+    const ObjectInfo* x = catalog_->lookup(schema, name);
+    if (x == nullptr) return std::nullopt;
+    return qualified(*x);
+  };
+  const std::string cluster = "default";  // Freshet's one cluster (SHOW CLUSTERS, SHOW INDEXES)
+  if (o.kind == ObjectKind::kView || o.kind == ObjectKind::kMaterializedView) {
+    const bool mv = o.kind == ObjectKind::kMaterializedView;
+    std::optional<std::string> out;
+    catalog_->in_search_path(o.search_path, [&] {
+      std::shared_ptr<sql::ParseTree> tree;
+      std::vector<std::string> columns;
+      const PgQuery__Node* query = nullptr;
+      try {
+        if (!o.source_sql.empty()) {
+          tree = sql::ParseTree::parse(o.source_sql);
+          query = view_query_of(*tree, columns);
+        }
+      } catch (const SqlError&) {
+        query = nullptr;
+      }
+      if (query != nullptr) out = sql::mz::pretty_create_view(mv, qualified(o), columns, query, tree->sql(), resolve, cluster);
+      if (out) return;
+      columns.clear();
+      try {
+        tree = sql::ParseTree::parse(o.definition_sql);
+      } catch (const SqlError&) {
+        return;
+      }
+      if (tree->size() == 1) out = sql::mz::pretty_create_view(mv, qualified(o), columns, tree->statement(0), tree->sql(), resolve, cluster);
+    });
+    if (out) return *out;
+    std::string sql = std::string(mv ? "CREATE MATERIALIZED VIEW " : "CREATE VIEW ") + qualified(o) + " AS " + o.definition_sql;
+    while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) sql.pop_back();
+    return sql + ";";
+  }
+  if (o.kind == ObjectKind::kTable) {
+    std::vector<sql::mz::TableColumn> cols;
+    for (const auto& c : o.columns) cols.push_back({c.name, mz_column_type(c.type), !c.nullable, c.default_sql});
+    auto names = [&](const std::vector<uint32_t>& ks) {
+      std::string out;
+      for (size_t k = 0; k < ks.size(); ++k) out += (k ? ", " : "") + sql::mz::ident(o.columns[ks[k]].name);
+      return out;
+    };
+    std::vector<std::string> constraints;
+    if (!o.primary_key.empty()) constraints.push_back("PRIMARY KEY (" + names(o.primary_key) + ")");
+    for (const auto& u : o.unique_keys) constraints.push_back("UNIQUE (" + names(u) + ")");
+    return sql::mz::pretty_create_table(qualified(o), cols, constraints, resolve);
+  }
+  const ObjectInfo* on = catalog_->find(o.index_on);
+  if (on == nullptr) throw SqlError(sqlstate::kUndefinedTable, "the indexed object is gone");
+  std::vector<std::string> keys;
+  for (const auto& c : o.columns) keys.push_back(c.name);
+  return sql::mz::pretty_create_index(o.name, cluster, qualified(*on), keys);
+}
+
 // name and create_sql, as Materialize's SHOW CREATE: the object's fully qualified name
 // (database.schema.name) and a CREATE statement for it with that name. Freshet keeps a view's
 // query as it was written (its own names unqualified), not Materialize's normalized text, so
@@ -155,7 +265,9 @@ std::unique_ptr<Execution> Executor::show_create(const sql::StreamingStatement& 
            sql::quote_identifier(x.name);
   };
   std::string sql;
-  if (want == ObjectKind::kView || want == ObjectKind::kMaterializedView) {
+  if (materialize_dialect()) {
+    sql = mz_show_create(*o);
+  } else if (want == ObjectKind::kView || want == ObjectKind::kMaterializedView) {
     sql = std::string(want == ObjectKind::kView ? "CREATE VIEW " : "CREATE MATERIALIZED VIEW ") + qualified(*o) + " AS " +
           o->definition_sql;
     while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) sql.pop_back();
@@ -183,9 +295,10 @@ std::unique_ptr<Execution> Executor::show_create(const sql::StreamingStatement& 
     for (size_t k = 0; k < o->columns.size(); ++k) sql += (k ? ", " : "") + sql::quote_identifier(o->columns[k].name);
     sql += ")";
   }
-  sql += ";";
+  if (!materialize_dialect()) sql += ";";
   std::vector<Column> cols = {{"name", Type(TypeId::kText)}, {"create_sql", Type(TypeId::kText)}};
-  std::string name = qualified(*o);
+  // Materialize's name column is the full name unquoted (full_name_str).
+  std::string name = materialize_dialect() ? std::string(Catalog::current_database()) + "." + o->schema + "." + o->name : qualified(*o);
   std::vector<Row> rows;
   rows.push_back(Row::pack(std::vector<Datum>{Datum::from_string(name), Datum::from_string(sql)}));
   return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
