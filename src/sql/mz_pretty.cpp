@@ -911,6 +911,8 @@ std::optional<std::string> pretty_create_view(bool materialized, const std::stri
     return render(doc, kPrettyWidth) + ";";
   } catch (const Unsupported&) {
     return std::nullopt;
+  } catch (const SqlError&) {
+    return std::nullopt;  // 54001 from check_stack_depth: a query nested too deep to print
   }
 }
 

@@ -134,8 +134,12 @@ std::string mz_column_type(Type t) {
   const std::string pg = type_name(t);
   try {
     auto tree = sql::ParseTree::parse("SELECT NULL::" + pg);
+    if (tree->size() != 1 || tree->statement(0)->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) return pg;
     const auto* sel = tree->statement(0)->select_stmt;
-    const auto* tc = sel->target_list[0]->res_target->val->type_cast;
+    if (sel->n_target_list != 1 || sel->target_list[0]->node_case != PG_QUERY__NODE__NODE_RES_TARGET) return pg;
+    const PgQuery__Node* val = sel->target_list[0]->res_target->val;
+    if (val == nullptr || val->node_case != PG_QUERY__NODE__NODE_TYPE_CAST) return pg;
+    const auto* tc = val->type_cast;
     std::vector<std::string> names, mods;
     for (size_t i = 0; i < tc->type_name->n_names; ++i) names.push_back(tc->type_name->names[i]->string->sval);
     for (size_t i = 0; i < tc->type_name->n_typmods; ++i) {
