@@ -473,7 +473,9 @@ class Printer {
     switch (n->node_case) {
       case PG_QUERY__NODE__NODE_RANGE_VAR: {
         const auto* rv = n->range_var;
-        if (!str(rv->catalogname).empty() || !rv->inh) throw Unsupported{};
+        // A database name is the current one (Freshet refuses others when the view is
+        // created); the resolver prints the full name.
+        if (!rv->inh) throw Unsupported{};
         std::string name;
         if (str(rv->schemaname).empty() &&
             std::find(ctes_.begin(), ctes_.end(), std::string(str(rv->relname))) != ctes_.end()) {

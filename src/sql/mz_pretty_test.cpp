@@ -64,6 +64,46 @@ TEST(MzPrettyTest, BreaksPastTheWidth) {
             "        WHERE s.database_id IS NULL OR d.name = pg_catalog.current_database();");
 }
 
+// Materialize's testdrive records (test/testdrive/*.td, file:line of the expected text).
+TEST(MzPrettyTest, TestdriveRecords) {
+  // rename.td:232: the view's definition breaks, the AS clause then fits on the name's line.
+  EXPECT_EQ(show("CREATE VIEW renamed_mz_view AS SELECT * FROM renamed_mz_data_tbl", "materialize.public.renamed_mz_view"),
+            "CREATE VIEW\n    materialize.public.renamed_mz_view AS SELECT * FROM materialize.public.renamed_mz_data_tbl;");
+  // rename.td:265: a join broken under FROM.
+  EXPECT_EQ(show("CREATE VIEW byzantine_view AS SELECT renamed_mz_data_tbl.a, renamed_mz_view.b FROM renamed_mz_data_tbl "
+                 "JOIN renamed_mz_view ON renamed_mz_data_tbl.a = renamed_mz_view.a",
+                 "materialize.public.byzantine_view"),
+            "CREATE VIEW\n    materialize.public.byzantine_view\n    AS\n        SELECT renamed_mz_data_tbl.a, renamed_mz_view.b\n"
+            "        FROM\n            materialize.public.renamed_mz_data_tbl\n"
+            "                JOIN materialize.public.renamed_mz_view ON renamed_mz_data_tbl.a = renamed_mz_view.a;");
+  // rename.td:271: a string with newlines counts its bytes.
+  EXPECT_EQ(show("CREATE VIEW oppositional_view AS SELECT * FROM renamed_mz_view WHERE b = '\n  an adversarial string\n  "
+                 "\"materialize\".\"public\".\"mz_data_tbl\"\n  '",
+                 "materialize.public.oppositional_view"),
+            "CREATE VIEW\n    materialize.public.oppositional_view\n    AS\n        SELECT *\n        FROM materialize.public.renamed_mz_view\n"
+            "        WHERE b = '\n  an adversarial string\n  \"materialize\".\"public\".\"mz_data_tbl\"\n  ';");
+  // rename.td:740: an IN list's line inside its parentheses.
+  EXPECT_EQ(show("CREATE VIEW v9 AS SELECT b FROM t1 WHERE b IN ('v8')", "materialize.public.v9"),
+            "CREATE VIEW materialize.public.v9 AS SELECT b FROM materialize.public.t1 WHERE b IN ( 'v8' );");
+  // materializations.td:90.
+  EXPECT_EQ(show("CREATE MATERIALIZED VIEW test1 AS SELECT b, sum(a) FROM data_tbl GROUP BY b", "materialize.public.test1"),
+            "CREATE MATERIALIZED VIEW materialize.public.test1\n    IN CLUSTER quickstart\n    WITH (REFRESH = ON COMMIT)\n"
+            "    AS SELECT b, pg_catalog.sum(a) FROM materialize.public.data_tbl GROUP BY b;");
+  // rename.td:432: derived tables joined, other databases' names as the resolver gives them.
+  auto tree = ParseTree::parse(
+      "CREATE VIEW db1_db2_scm1_valid_qual AS SELECT * FROM (SELECT db1.scm1.v1.a FROM db1.scm1.v1) AS l "
+      "JOIN (SELECT db2.scm1.v2.b FROM db2.scm1.v2) AS r ON l.a = r.b");
+  RelationResolver by_db = [](std::string_view schema, std::string_view name) -> std::optional<std::string> {
+    return std::string(name == "v1" ? "db1." : "db2.") + std::string(schema) + "." + std::string(name);
+  };
+  auto out = pretty_create_view(false, "materialize.public.db1_db2_scm1_valid_qual", {}, tree->statement(0)->view_stmt->query,
+                                tree->sql(), by_db, "quickstart");
+  EXPECT_EQ(out.value_or("<unsupported>"),
+            "CREATE VIEW\n    materialize.public.db1_db2_scm1_valid_qual\n    AS\n        SELECT *\n        FROM\n"
+            "            (SELECT db1.scm1.v1.a FROM db1.scm1.v1) AS l\n"
+            "                JOIN (SELECT db2.scm1.v2.b FROM db2.scm1.v2) AS r ON l.a = r.b;");
+}
+
 TEST(MzPrettyTest, Expressions) {
   auto q = [](const std::string& sel) {
     std::string out = show("CREATE VIEW v AS " + sel, "v");
