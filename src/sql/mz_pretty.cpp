@@ -782,10 +782,59 @@ class Printer {
     }
   }
 
+  // Materialize's WindowSpec display: ` OVER (PARTITION BY ... ORDER BY ... ROWS ...)`.
+  std::string window(const PgQuery__WindowDef* w) {
+    if (!str(w->name).empty() || !str(w->refname).empty()) throw Unsupported{};  // named windows
+    std::string s = " OVER (";
+    const char* delim = "";
+    if (w->n_partition_clause) {
+      delim = " ";
+      s += "PARTITION BY ";
+      for (size_t i = 0; i < w->n_partition_clause; ++i) s += (i ? ", " : "") + flat(expr(w->partition_clause[i]));
+    }
+    if (w->n_order_clause) {
+      s += delim;
+      delim = " ";
+      s += "ORDER BY ";
+      for (size_t i = 0; i < w->n_order_clause; ++i) s += (i ? ", " : "") + flat(order_by_expr(w->order_clause[i]));
+    }
+    // PostgreSQL's FRAMEOPTION_* bits (nodes/parsenodes.h).
+    const int o = w->frame_options;
+    if (o & 0x00001) {
+      if (o & (0x08000 | 0x10000 | 0x20000)) throw Unsupported{};  // EXCLUDE
+      const char* units = (o & 0x00004) ? "ROWS" : (o & 0x00008) ? "GROUPS" : "RANGE";
+      auto offset = [&](const PgQuery__Node* n) {
+        if (n == nullptr || n->node_case != PG_QUERY__NODE__NODE_A_CONST || n->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL ||
+            n->a_const->ival->ival < 0)
+          throw Unsupported{};
+        return std::to_string(n->a_const->ival->ival);
+      };
+      auto start = [&]() -> std::string {
+        if (o & 0x00020) return "UNBOUNDED PRECEDING";
+        if (o & 0x00080) return "UNBOUNDED FOLLOWING";
+        if (o & 0x00200) return "CURRENT ROW";
+        if (o & 0x00800) return offset(w->start_offset) + " PRECEDING";
+        if (o & 0x02000) return offset(w->start_offset) + " FOLLOWING";
+        throw Unsupported{};
+      };
+      auto end = [&]() -> std::string {
+        if (o & 0x00040) return "UNBOUNDED PRECEDING";
+        if (o & 0x00100) return "UNBOUNDED FOLLOWING";
+        if (o & 0x00400) return "CURRENT ROW";
+        if (o & 0x01000) return offset(w->end_offset) + " PRECEDING";
+        if (o & 0x04000) return offset(w->end_offset) + " FOLLOWING";
+        throw Unsupported{};
+      };
+      s += delim;
+      s += units;
+      if (o & 0x00010) s += " BETWEEN " + start() + " AND " + end();
+      else s += " " + start();
+    }
+    return s + ")";
+  }
+
   D function(const PgQuery__FuncCall* f) {
-    if (f->n_agg_order || f->over || f->agg_within_group || f->func_variadic ||
-        f->funcformat == PG_QUERY__COERCION_FORM__COERCE_SQL_SYNTAX)
-      throw Unsupported{};
+    if (f->agg_within_group || f->func_variadic || f->funcformat == PG_QUERY__COERCION_FORM__COERCE_SQL_SYNTAX) throw Unsupported{};
     std::vector<std::string> parts;
     for (size_t i = 0; i < f->n_funcname; ++i) parts.push_back(string_node(f->funcname[i]));
     if (parts.empty() || parts.size() > 2) throw Unsupported{};
@@ -804,15 +853,18 @@ class Printer {
     if (f->agg_star) {
       std::string s = name + "(*)";
       if (f->agg_filter) s += " FILTER (WHERE " + flat(expr(f->agg_filter)) + ")";
+      if (f->over) s += window(f->over);
       return text(s);
     }
     std::vector<D> args = exprs(f->args, f->n_args);
-    if (args.empty() || f->agg_filter) {
-      // Nullary, or with FILTER: Materialize's display, on one line.
+    if (args.empty() || f->agg_filter || f->over || f->n_agg_order) {
+      // Nullary, or with FILTER, OVER or ORDER BY: Materialize's display, on one line.
       std::string s = name + "(" + (f->agg_distinct ? "DISTINCT " : "");
       for (size_t i = 0; i < args.size(); ++i) s += (i ? ", " : "") + flat(args[i]);
+      for (size_t i = 0; i < f->n_agg_order; ++i) s += (i ? ", " : " ORDER BY ") + flat(order_by_expr(f->agg_order[i]));
       s += ")";
       if (f->agg_filter) s += " FILTER (WHERE " + flat(expr(f->agg_filter)) + ")";
+      if (f->over) s += window(f->over);
       return text(s);
     }
     return bracket(name + "(" + (f->agg_distinct ? "DISTINCT " : ""), comma_separated(args), ")");

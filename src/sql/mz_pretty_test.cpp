@@ -133,7 +133,15 @@ TEST(MzPrettyTest, Expressions) {
             "            pg_catalog.count(DISTINCT a),\n            mz_catalog.mz_now()\n        FROM materialize.public.t\n"
             "        GROUP BY b;");
   // What the printer does not render: the caller keeps its own text.
-  EXPECT_EQ(q("SELECT row_number() OVER (ORDER BY a) FROM t"), "<unsupported>");
+  // Window functions and aggregates with ORDER BY: Materialize's display, on one line.
+  EXPECT_EQ(show("CREATE VIEW v AS SELECT row_number() OVER (ORDER BY a), sum(a) OVER (PARTITION BY b ORDER BY a DESC ROWS BETWEEN 1 "
+                 "PRECEDING AND CURRENT ROW), lag(a) OVER (ROWS UNBOUNDED PRECEDING), string_agg(c, ',' ORDER BY c) FROM t",
+                 "v"),
+            "CREATE VIEW\n    v\n    AS\n        SELECT\n            pg_catalog.row_number() OVER (ORDER BY a),\n"
+            "            pg_catalog.sum(a) OVER (PARTITION BY b ORDER BY a DESC ROWS BETWEEN 1 PRECEDING AND CURRENT ROW),\n"
+            "            pg_catalog.lag(a) OVER (ROWS UNBOUNDED PRECEDING),\n"
+            "            pg_catalog.string_agg(c, ',' ORDER BY c)\n        FROM materialize.public.t;");
+  EXPECT_EQ(q("SELECT sum(a) OVER (ORDER BY a RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE TIES) FROM t"), "<unsupported>");
   EXPECT_EQ(q("SELECT a FROM nope"), "<unsupported>");
 }
 
