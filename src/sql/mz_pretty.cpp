@@ -834,10 +834,22 @@ class Printer {
   }
 
   D function(const PgQuery__FuncCall* f) {
-    if (f->agg_within_group || f->func_variadic || f->funcformat == PG_QUERY__COERCION_FORM__COERCE_SQL_SYNTAX) throw Unsupported{};
+    if (f->agg_within_group || f->func_variadic) throw Unsupported{};
     std::vector<std::string> parts;
     for (size_t i = 0; i < f->n_funcname; ++i) parts.push_back(string_node(f->funcname[i]));
     if (parts.empty() || parts.size() > 2) throw Unsupported{};
+    std::vector<const PgQuery__Node*> arg_nodes(f->args, f->args + f->n_args);
+    if (f->funcformat == PG_QUERY__COERCION_FORM__COERCE_SQL_SYNTAX) {
+      // Materialize's parser makes the same calls of EXTRACT(f FROM x), SUBSTRING(s FROM a
+      // FOR b) and TRIM([side] [c] FROM s) as PostgreSQL's grammar (its parse_extract_expr,
+      // parse_substring_expr, parse_trim_expr), printed as calls; POSITION(a IN b) is
+      // position(a, b) there, position(b, a) here. Other SQL-syntax forms are not rendered.
+      const std::string fn = parts.back();
+      if (parts.size() != 2 || parts[0] != "pg_catalog" ||
+          !(fn == "extract" || fn == "substring" || fn == "btrim" || fn == "ltrim" || fn == "rtrim" || fn == "position"))
+        throw Unsupported{};
+      if (fn == "position" && arg_nodes.size() == 2) std::swap(arg_nodes[0], arg_nodes[1]);
+    }
     std::string name;
     if (parts.size() == 1) {
       const std::string& fn = parts[0];
@@ -848,15 +860,16 @@ class Printer {
     } else {
       name = ident(parts[0]) + "." + ident(parts[1]);
     }
-    for (size_t i = 0; i < f->n_args; ++i)
-      if (f->args[i]->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) throw Unsupported{};
+    for (const auto* a : arg_nodes)
+      if (a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) throw Unsupported{};
     if (f->agg_star) {
       std::string s = name + "(*)";
       if (f->agg_filter) s += " FILTER (WHERE " + flat(expr(f->agg_filter)) + ")";
       if (f->over) s += window(f->over);
       return text(s);
     }
-    std::vector<D> args = exprs(f->args, f->n_args);
+    std::vector<D> args;
+    for (const auto* a : arg_nodes) args.push_back(expr(a));
     if (args.empty() || f->agg_filter || f->over || f->n_agg_order) {
       // Nullary, or with FILTER, OVER or ORDER BY: Materialize's display, on one line.
       std::string s = name + "(" + (f->agg_distinct ? "DISTINCT " : "");

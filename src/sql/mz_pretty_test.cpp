@@ -133,6 +133,10 @@ TEST(MzPrettyTest, Expressions) {
             "            pg_catalog.count(DISTINCT a),\n            mz_catalog.mz_now()\n        FROM materialize.public.t\n"
             "        GROUP BY b;");
   // What the printer does not render: the caller keeps its own text.
+  // SQL-syntax calls as Materialize's parser makes them.
+  EXPECT_EQ(q("SELECT EXTRACT(YEAR FROM d), substring(c FROM 2 FOR 3)"), "SELECT pg_catalog.extract('year', d), pg_catalog.substring(c, 2, 3)");
+  EXPECT_EQ(q("SELECT trim(both 'x' FROM c), position('a' IN c)"), "SELECT pg_catalog.btrim(c, 'x'), pg_catalog.position('a', c)");
+  EXPECT_EQ(q("SELECT overlay(c PLACING 'x' FROM 2)"), "<unsupported>");
   // Window functions and aggregates with ORDER BY: Materialize's display, on one line.
   EXPECT_EQ(show("CREATE VIEW v AS SELECT row_number() OVER (ORDER BY a), sum(a) OVER (PARTITION BY b ORDER BY a DESC ROWS BETWEEN 1 "
                  "PRECEDING AND CURRENT ROW), lag(a) OVER (ROWS UNBOUNDED PRECEDING), string_agg(c, ',' ORDER BY c) FROM t",
