@@ -132,6 +132,23 @@ TEST(MzPrettyTest, Expressions) {
             "CREATE VIEW\n    v\n    AS\n        SELECT\n            pg_catalog.sum(a),\n            pg_catalog.count(*),\n"
             "            pg_catalog.count(DISTINCT a),\n            mz_catalog.mz_now()\n        FROM materialize.public.t\n"
             "        GROUP BY b;");
+  EXPECT_EQ(q("SELECT DISTINCT a FROM t"), "SELECT DISTINCT a FROM materialize.public.t");
+  EXPECT_EQ(q("SELECT DISTINCT ON (a) a, b FROM t ORDER BY a, b NULLS FIRST"),
+            "SELECT DISTINCT ON (a) a, b FROM materialize.public.t ORDER BY a, b NULLS FIRST");
+  EXPECT_EQ(q("VALUES (1, 'a'), (2, 'b')"), "VALUES (1, 'a'), (2, 'b')");
+  EXPECT_EQ(q("SELECT 1 UNION (SELECT 2 INTERSECT SELECT 3) EXCEPT ALL SELECT 4"),
+            "SELECT 1 UNION SELECT 2 INTERSECT SELECT 3 EXCEPT ALL SELECT 4");
+  EXPECT_EQ(q("(SELECT 1 UNION SELECT 2) INTERSECT SELECT 3"), "(SELECT 1 UNION SELECT 2) INTERSECT SELECT 3");
+  EXPECT_EQ(q("SELECT 1 EXCEPT (SELECT 2 EXCEPT SELECT 3)"), "SELECT 1 EXCEPT (SELECT 2 EXCEPT SELECT 3)");
+  EXPECT_EQ(q("SELECT a FROM t LIMIT 2 OFFSET 1"), "SELECT a FROM materialize.public.t LIMIT 2 OFFSET 1");
+  EXPECT_EQ(q("SELECT * FROM t, LATERAL (SELECT t.a) AS s (x)"),
+            "SELECT * FROM materialize.public.t, LATERAL (SELECT t.a) AS s (x)");
+  // CROSS JOIN is Materialize's display of the Join, whose text starts with a space.
+  EXPECT_EQ(show("CREATE VIEW v AS SELECT * FROM t LEFT JOIN u ON t.a = u.b CROSS JOIN w", "v"),
+            "CREATE VIEW\n    v\n    AS\n        SELECT *\n        FROM\n            materialize.public.t\n"
+            "                LEFT JOIN materialize.public.u ON t.a = u.b\n                 CROSS JOIN materialize.public.w;");
+  EXPECT_EQ(q("SELECT - a, -1, NOT (a OR b), a IS DISTINCT FROM b, a BETWEEN 1 AND 2"),
+            "SELECT - a, -1, NOT (a OR b), a IS DISTINCT FROM b, a BETWEEN 1 AND 2");
   // What the printer does not render: the caller keeps its own text.
   // SQL-syntax calls as Materialize's parser makes them.
   EXPECT_EQ(q("SELECT EXTRACT(YEAR FROM d), substring(c FROM 2 FOR 3)"), "SELECT pg_catalog.extract('year', d), pg_catalog.substring(c, 2, 3)");
