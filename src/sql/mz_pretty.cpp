@@ -1,6 +1,7 @@
 #include "sql/mz_pretty.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cctype>
 #include <cstring>
 #include <memory>
@@ -256,6 +257,34 @@ int op_prec(std::string_view op, bool binary) {
   return kOther;
 }
 
+// The first and last token positions in a subtree: the least and greatest `location` of its
+// nodes (descriptor-driven, so every node kind is covered).
+void location_range(const ProtobufCMessage* m, int& lo, int& hi) {
+  if (m == nullptr) return;
+  check_stack_depth();
+  const ProtobufCMessageDescriptor* d = m->descriptor;
+  const char* base = reinterpret_cast<const char*>(m);
+  for (unsigned i = 0; i < d->n_fields; ++i) {
+    const ProtobufCFieldDescriptor& fd = d->fields[i];
+    if ((fd.flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *reinterpret_cast<const uint32_t*>(base + fd.quantifier_offset) != fd.id) continue;
+    if (fd.type == PROTOBUF_C_TYPE_INT32 && fd.label != PROTOBUF_C_LABEL_REPEATED && std::strcmp(fd.name, "location") == 0) {
+      const int v = *reinterpret_cast<const int32_t*>(base + fd.offset);
+      if (v >= 0) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    } else if (fd.type == PROTOBUF_C_TYPE_MESSAGE) {
+      if (fd.label == PROTOBUF_C_LABEL_REPEATED) {
+        const size_t n = *reinterpret_cast<const size_t*>(base + fd.quantifier_offset);
+        const auto* const* arr = *reinterpret_cast<const ProtobufCMessage* const* const*>(base + fd.offset);
+        for (size_t k = 0; k < n; ++k) location_range(arr[k], lo, hi);
+      } else {
+        location_range(*reinterpret_cast<const ProtobufCMessage* const*>(base + fd.offset), lo, hi);
+      }
+    }
+  }
+}
+
 class Printer {
  public:
   Printer(std::string_view source, const RelationResolver& resolve) : src_(source), resolve_(resolve) {}
@@ -352,7 +381,8 @@ class Printer {
       const auto* l = s->values_lists[i];
       if (l->node_case != PG_QUERY__NODE__NODE_LIST) throw Unsupported{};
       std::vector<D> items;
-      for (size_t k = 0; k < l->list->n_items; ++k) items.push_back(expr(l->list->items[k]));
+      // A one-value row's parentheses are the row's, not the value's.
+      for (size_t k = 0; k < l->list->n_items; ++k) items.push_back(expr(l->list->items[k], -1, l->list->n_items == 1 ? 1 : 0));
       rows.push_back(bracket("(", comma_separated(items), ")"));
     }
     return group(nest_by(kTab, concat({text("VALUES"), line(), comma_separated(rows)})));
@@ -511,13 +541,117 @@ class Printer {
   }
 
   // ---- expressions (doc_expr; every result grouped, as there) ----
-  D expr(const PgQuery__Node* n) { return group(expr_inner(n)); }
-
-  // An operand that binds at least `need` (else parenthesized, Materialize's Expr::Nested).
-  D operand(const PgQuery__Node* n, int need) {
-    D d = expr(n);
-    if (prec(n) < need) return group(bracket("(", d, ")"));
+  // `parent` is the location of the node this one is an operand of (-1: none); `owned` how
+  // many parentheses right around it belong to the syntax around it (a VALUES row's).
+  D expr(const PgQuery__Node* n, int parent = -1, int owned = 0) {
+    D d = group(expr_inner(n));
+    for (int k = written_parens(n, parent, owned); k > 0; --k) d = group(bracket("(", d, ")"));
     return d;
+  }
+
+  // An operand that binds at least `need`: in the parentheses written around it
+  // (Materialize's Expr::Nested), or in parentheses where precedence needs them.
+  D operand(const PgQuery__Node* n, int need, int parent) {
+    if (written_parens(n, parent, 0) > 0 || prec(n) >= need) return expr(n, parent);
+    return group(bracket("(", expr(n, parent), ")"));
+  }
+
+  // The parentheses the source text has right around n, which PostgreSQL's tree no longer
+  // shows: '(' just before n's first token, its ')' after n's last token, no comma at its
+  // level, not a call's or a construct's parentheses (the word before it is not a keyword
+  // after which an expression starts), and the parent operator outside them.
+  int written_parens(const PgQuery__Node* n, int parent, int owned) {
+    int lo = INT32_MAX, hi = -1;
+    location_range(reinterpret_cast<const ProtobufCMessage*>(n), lo, hi);
+    if (hi < 0 || static_cast<size_t>(hi) >= src_.size()) return 0;
+    int count = 0;
+    size_t start = static_cast<size_t>(lo);
+    size_t last_close = std::string_view::npos;
+    for (;;) {
+      size_t p = start;
+      while (p > 0 && std::isspace(static_cast<unsigned char>(src_[p - 1]))) --p;
+      if (p == 0 || src_[p - 1] != '(') break;
+      --p;
+      bool comma = false;
+      const size_t q = match_paren(p, comma);
+      if (q == std::string_view::npos || comma || q <= static_cast<size_t>(hi)) break;
+      if (last_close != std::string_view::npos) {
+        // An outer pair must close right after the inner one.
+        size_t r = last_close + 1;
+        while (r < q && std::isspace(static_cast<unsigned char>(src_[r]))) ++r;
+        if (r != q) break;
+      }
+      if (parent >= 0 && static_cast<size_t>(parent) > p && static_cast<size_t>(parent) < q) break;
+      if (!opens_expression(p)) break;
+      if (owned > 0) {
+        --owned;
+      } else {
+        ++count;
+      }
+      start = p;
+      last_close = q;
+    }
+    return count;
+  }
+
+  // Whether a '(' at p starts a parenthesized expression: what comes before it is an
+  // operator, a comma, another '(' or a keyword after which an expression starts, not a
+  // function's name or IN, VALUES, ARRAY, ROW, OVER ...
+  bool opens_expression(size_t p) const {
+    size_t e = p;
+    while (e > 0 && std::isspace(static_cast<unsigned char>(src_[e - 1]))) --e;
+    if (e == 0) return true;
+    const char c = src_[e - 1];
+    if (c == '"' || c == ')' || c == ']' || c == '\'') return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) return true;
+    size_t b = e;
+    while (b > 0 && (std::isalnum(static_cast<unsigned char>(src_[b - 1])) || src_[b - 1] == '_' || src_[b - 1] == '$')) --b;
+    std::string word(src_.substr(b, e - b));
+    for (auto& ch : word) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    static const std::set<std::string, std::less<>> k = {"select", "where", "and",  "or",   "not",    "when",  "then",
+                                                         "else",   "having", "by",  "between", "case", "like", "ilike",
+                                                         "limit",  "offset", "from", "for", "escape", "on",   "is"};
+    if (!k.count(word)) return false;
+    if (word == "on") {
+      // DISTINCT ON (...) is a list's parentheses.
+      size_t w = b;
+      while (w > 0 && std::isspace(static_cast<unsigned char>(src_[w - 1]))) --w;
+      return !(w >= 8 && ieq_prefix(src_.substr(w - 8, 8), "distinct"));
+    }
+    return true;
+  }
+
+  // The ')' matching the '(' at p, skipping quoted text and comments; `comma`: a comma at its
+  // level. npos when there is none.
+  size_t match_paren(size_t p, bool& comma) const {
+    int depth = 0;
+    for (size_t i = p; i < src_.size(); ++i) {
+      const char c = src_[i];
+      if (c == '\'' || c == '"') {
+        for (++i; i < src_.size(); ++i) {
+          if (src_[i] == c) {
+            if (i + 1 < src_.size() && src_[i + 1] == c) {
+              ++i;
+              continue;
+            }
+            break;
+          }
+        }
+      } else if (c == '-' && i + 1 < src_.size() && src_[i + 1] == '-') {
+        while (i < src_.size() && src_[i] != '\n') ++i;
+      } else if (c == '/' && i + 1 < src_.size() && src_[i + 1] == '*') {
+        size_t end = src_.find("*/", i + 2);
+        if (end == std::string_view::npos) return std::string_view::npos;
+        i = end + 1;
+      } else if (c == '(' || c == '[') {
+        ++depth;
+      } else if (c == ')' || c == ']') {
+        if (--depth == 0) return c == ')' ? i : std::string_view::npos;
+      } else if (c == ',' && depth == 1) {
+        comma = true;
+      }
+    }
+    return std::string_view::npos;
   }
 
   int prec(const PgQuery__Node* n) {
@@ -607,22 +741,22 @@ class Printer {
         if (b->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR) {
           if (not_in(n)) {
             const auto* sl = b->args[0]->sub_link;
-            return intersperse({operand(sl->testexpr, kLike + 1), text("NOT IN ("), query(sl->subselect), text(")")}, line());
+            return intersperse({operand(sl->testexpr, kLike + 1, sl->location), text("NOT IN ("), query(sl->subselect), text(")")}, line());
           }
-          return concat({text("NOT"), line(), operand(b->args[0], kNot)});
+          return concat({text("NOT"), line(), operand(b->args[0], kNot, b->location)});
         }
         const bool is_and = b->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
         const int p = is_and ? kAnd : kOr;
         // Left-associative, as Materialize's parser builds `a AND b AND c`.
-        D acc = operand(b->args[0], p);
+        D acc = operand(b->args[0], p, b->location);
         for (size_t i = 1; i < b->n_args; ++i)
-          acc = group(bracket_doc(acc, text(is_and ? "AND" : "OR"), operand(b->args[i], p + 1), line()));
+          acc = group(bracket_doc(acc, text(is_and ? "AND" : "OR"), operand(b->args[i], p + 1, b->location), line()));
         return acc;
       }
       case PG_QUERY__NODE__NODE_NULL_TEST: {
         const auto* t = n->null_test;
         bool negated = t->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL;
-        return bracket_doc(operand(t->arg, kIs + 1), text(negated ? "IS NOT" : "IS"), text("NULL"), line());
+        return bracket_doc(operand(t->arg, kIs + 1, t->location), text(negated ? "IS NOT" : "IS"), text("NULL"), line());
       }
       case PG_QUERY__NODE__NODE_BOOLEAN_TEST: {
         const auto* t = n->boolean_test;
@@ -637,7 +771,7 @@ class Printer {
           case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_UNKNOWN: what = "UNKNOWN"; negated = true; break;
           default: throw Unsupported{};
         }
-        return bracket_doc(operand(t->arg, kIs + 1), text(negated ? "IS NOT" : "IS"), text(what), line());
+        return bracket_doc(operand(t->arg, kIs + 1, t->location), text(negated ? "IS NOT" : "IS"), text(what), line());
       }
       case PG_QUERY__NODE__NODE_FUNC_CALL: return function(n->func_call);
       case PG_QUERY__NODE__NODE_SUB_LINK: {
@@ -649,10 +783,10 @@ class Printer {
           case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
           case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK: {
             if (sl->n_oper_name == 0 && sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK)
-              return intersperse({operand(sl->testexpr, kLike + 1), text("IN ("), query(sl->subselect), text(")")}, line());
+              return intersperse({operand(sl->testexpr, kLike + 1, sl->location), text("IN ("), query(sl->subselect), text(")")}, line());
             if (sl->n_oper_name != 1) throw Unsupported{};
             // AnySubquery / AllSubquery: doc_display, the flat text.
-            std::string s = flat(operand(sl->testexpr, kCmp + 1)) + " " + string_node(sl->oper_name[0]) +
+            std::string s = flat(operand(sl->testexpr, kCmp + 1, sl->location)) + " " + string_node(sl->oper_name[0]) +
                             (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK ? " ANY (" : " ALL (") +
                             flat(query(sl->subselect)) + ")";
             return text(s);
@@ -719,7 +853,7 @@ class Printer {
     if (names.size() == 2 && names[1] == "interval" && !mods.empty()) throw Unsupported{};  // a qualifier
     auto t = type_name(names, mods, tn->n_array_bounds);
     if (!t) throw Unsupported{};
-    return concat({operand(tc->arg, kCast), text("::" + *t)});
+    return concat({operand(tc->arg, kCast, tc->location), text("::" + *t)});
   }
 
   D a_expr(const PgQuery__AExpr* e) {
@@ -736,27 +870,27 @@ class Printer {
           for (size_t i = 0; i + 1 < e->n_name; ++i) shown += ident(string_node(e->name[i])) + ".";
           shown += op + ")";
         }
-        if (e->lexpr == nullptr) return concat({text(shown + " "), operand(e->rexpr, kUnary)});
+        if (e->lexpr == nullptr) return concat({text(shown + " "), operand(e->rexpr, kUnary, e->location)});
         const int p = operator_form(e) ? kOther : op_prec(op, true);
-        return concat({operand(e->lexpr, p), line(), text(shown + " "), nest_by(kTab, operand(e->rexpr, p + 1))});
+        return concat({operand(e->lexpr, p, e->location), line(), text(shown + " "), nest_by(kTab, operand(e->rexpr, p + 1, e->location))});
       }
       case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
       case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL: {
         // AnyExpr / AllExpr: doc_display, the flat text.
-        std::string s = flat(operand(e->lexpr, kCmp + 1)) + " " + op_name() +
+        std::string s = flat(operand(e->lexpr, kCmp + 1, e->location)) + " " + op_name() +
                         (e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY ? " ANY (" : " ALL (") + flat(expr(e->rexpr)) + ")";
         return text(s);
       }
       case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
       case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
-        return bracket_doc(operand(e->lexpr, kIs + 1), text(e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT ? "IS" : "IS NOT"),
-                           text("DISTINCT FROM " + flat(operand(e->rexpr, kIs + 1))), line());
+        return bracket_doc(operand(e->lexpr, kIs + 1, e->location), text(e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT ? "IS" : "IS NOT"),
+                           text("DISTINCT FROM " + flat(operand(e->rexpr, kIs + 1, e->location))), line());
       case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
         return bracket("NULLIF (", comma_separated({expr(e->lexpr), expr(e->rexpr)}), ")");
       case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
         if (e->rexpr == nullptr || e->rexpr->node_case != PG_QUERY__NODE__NODE_LIST) throw Unsupported{};
         const bool negated = op_name() == "<>";
-        return intersperse({operand(e->lexpr, kLike + 1), text(negated ? "NOT IN (" : "IN ("),
+        return intersperse({operand(e->lexpr, kLike + 1, e->location), text(negated ? "NOT IN (" : "IN ("),
                             comma_separated(exprs(e->rexpr->list->items, e->rexpr->list->n_items)), text(")")},
                            line());
       }
@@ -765,17 +899,17 @@ class Printer {
         std::string op = op_name();
         const bool negated = op[0] == '!';
         if (e->rexpr && e->rexpr->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) throw Unsupported{};  // ESCAPE
-        std::string s = flat(operand(e->lexpr, kLike + 1)) + (negated ? " NOT " : " ") +
-                        (e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE ? "ILIKE " : "LIKE ") + flat(operand(e->rexpr, kLike + 1));
+        std::string s = flat(operand(e->lexpr, kLike + 1, e->location)) + (negated ? " NOT " : " ") +
+                        (e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE ? "ILIKE " : "LIKE ") + flat(operand(e->rexpr, kLike + 1, e->location));
         return text(s);
       }
       case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
       case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN: {
         if (e->rexpr == nullptr || e->rexpr->node_case != PG_QUERY__NODE__NODE_LIST || e->rexpr->list->n_items != 2) throw Unsupported{};
         const auto* l = e->rexpr->list;
-        return intersperse({operand(e->lexpr, kLike + 1),
+        return intersperse({operand(e->lexpr, kLike + 1, e->location),
                             text(e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN ? "BETWEEN" : "NOT BETWEEN"),
-                            group(intersperse({operand(l->items[0], kLike + 1), text("AND"), operand(l->items[1], kLike + 1)}, line()))},
+                            group(intersperse({operand(l->items[0], kLike + 1, e->location), text("AND"), operand(l->items[1], kLike + 1, e->location)}, line()))},
                            line());
       }
       default: throw Unsupported{};

@@ -110,8 +110,8 @@ TEST(MzPrettyTest, Expressions) {
     const std::string prefix = "CREATE VIEW v AS ";
     return out.rfind(prefix, 0) == 0 ? out.substr(prefix.size(), out.size() - prefix.size() - 1) : out;
   };
-  // Parentheses where precedence needs them (PostgreSQL's tree has none).
-  EXPECT_EQ(q("SELECT (1 + 2) * 3, 1 + 2 * 3, 1 - (2 - 3), (1 - 2) - 3"), "SELECT (1 + 2) * 3, 1 + 2 * 3, 1 - (2 - 3), 1 - 2 - 3");
+  // Parentheses where precedence needs them (PostgreSQL's tree has none) and where written.
+  EXPECT_EQ(q("SELECT (1 + 2) * 3, 1 + 2 * 3, 1 - (2 - 3), (1 - 2) - 3"), "SELECT (1 + 2) * 3, 1 + 2 * 3, 1 - (2 - 3), (1 - 2) - 3");
   EXPECT_EQ(q("SELECT a FROM t WHERE a AND (b OR c) AND NOT d"), "SELECT a FROM materialize.public.t WHERE a AND (b OR c) AND NOT d");
   EXPECT_EQ(q("SELECT sum(a), count(*), count(DISTINCT a)"),
             "SELECT pg_catalog.sum(a), pg_catalog.count(*), pg_catalog.count(DISTINCT a)");
@@ -149,6 +149,15 @@ TEST(MzPrettyTest, Expressions) {
             "                LEFT JOIN materialize.public.u ON t.a = u.b\n                 CROSS JOIN materialize.public.w;");
   EXPECT_EQ(q("SELECT - a, -1, NOT (a OR b), a IS DISTINCT FROM b, a BETWEEN 1 AND 2"),
             "SELECT - a, -1, NOT (a OR b), a IS DISTINCT FROM b, a BETWEEN 1 AND 2");
+  // Parentheses as written (Materialize's Expr::Nested), not only where precedence needs them.
+  EXPECT_EQ(q("SELECT (a), f(a), ((b)) FROM t WHERE (a > 1) AND (b OR c)"),
+            "CREATE VIEW\n    v AS SELECT (a), pg_catalog.f(a), ((b)) FROM materialize.public.t WHERE (a > 1) AND (b OR c);");
+  EXPECT_EQ(q("SELECT (a + b + c), (SELECT 1), (a, b) = (1, 2), a IN ((1), 2)"),
+            "SELECT (a + b + c), (SELECT 1), ROW(a, b) = ROW(1, 2), a IN ( (1), 2 )");
+  EXPECT_EQ(q("SELECT DISTINCT ON (a) a FROM t"), "SELECT DISTINCT ON (a) a FROM materialize.public.t");
+  EXPECT_EQ(q("VALUES (1), ((2))"), "VALUES (1), ((2))");
+  EXPECT_EQ(q("SELECT CASE WHEN (a = 1) THEN ('x') END, count(*) FILTER (WHERE (a > 1))"),
+            "SELECT CASE WHEN (a = 1) THEN ('x') END, pg_catalog.count(*) FILTER (WHERE (a > 1))");
   // What the printer does not render: the caller keeps its own text.
   // SQL-syntax calls as Materialize's parser makes them.
   EXPECT_EQ(q("SELECT EXTRACT(YEAR FROM d), substring(c FROM 2 FOR 3)"), "SELECT pg_catalog.extract('year', d), pg_catalog.substring(c, 2, 3)");
