@@ -11,6 +11,7 @@
 #include "common/row_prefix.hpp"
 #include "dataflow/columns_needed.hpp"
 #include "dataflow/eval.hpp"
+#include "dataflow/flat_index.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/render.hpp"
@@ -686,6 +687,50 @@ class ScanReader {
     out = projected_;
     return true;
   }
+  // For merging equal rows: the packed bytes of the first `width` datums of the chain's output
+  // (what RowPacker gives for them), in `key`, valid until the next call. A chain without
+  // filters that is at most a projection of columns (count_sum's `(qty, price)`, monthly's
+  // `(sold_at, qty)`) slices them out of the row without decoding a datum (packing is
+  // canonical: column_offsets); other chains decode and pack. False when a filter rejects
+  // the row. REQUIRES: the same width on every call.
+  bool read_key(RowRef row, size_t width, std::string& scratch, std::string_view& key) {
+    if (simple_ && predicates_.empty()) {
+      if (key_cols_.empty() && width > 0) {
+        for (size_t i = 0; i < width; ++i)
+          key_cols_.push_back(has_project_ ? project_.at(i) : static_cast<uint32_t>(i));
+        contiguous_ = true;
+        for (size_t i = 1; i < width; ++i) contiguous_ = contiguous_ && key_cols_[i] == key_cols_[0] + i;
+        size_t hi = 0;
+        for (uint32_t c : key_cols_) hi = std::max(hi, static_cast<size_t>(c) + 1);
+        offsets_.resize(hi + 1);
+      }
+      if (width == 0) {
+        key = {};
+        return true;
+      }
+      const size_t hi = offsets_.size() - 1;
+      if (column_offsets(row, hi, offsets_.data()) == hi) {
+        const std::string_view b = row.bytes();
+        if (contiguous_) {
+          key = b.substr(offsets_[key_cols_[0]], offsets_[key_cols_[0] + width] - offsets_[key_cols_[0]]);
+          return true;
+        }
+        scratch.clear();
+        for (uint32_t c : key_cols_) scratch.append(b.substr(offsets_[c], offsets_[c + 1] - offsets_[c]));
+        key = scratch;
+        return true;
+      }
+      // A row shorter than the columns read (not a table's row): decoded as below.
+    }
+    std::span<const Datum> r;
+    if (!read(row, r)) return false;
+    FRESHET_ASSERT(r.size() >= width);
+    scratch.clear();
+    RowPacker packer(scratch);
+    for (size_t i = 0; i < width; ++i) packer.push(r[i]);
+    key = scratch;
+    return true;
+  }
 
  private:
   Arena arena_;
@@ -697,6 +742,10 @@ class ScanReader {
   std::vector<ScalarExpr> predicates_;
   std::vector<uint32_t> project_;
   std::vector<Datum> datums_, projected_;
+  // read_key's columns of the row, whether they are one ascending run, and their offsets.
+  std::vector<uint32_t> key_cols_;
+  bool contiguous_ = false;
+  std::vector<uint32_t> offsets_;
 };
 
 struct TransparentHash {
@@ -937,51 +986,46 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
     // kConsolidateMaxDistinct is new at kConsolidateProbeRows rows and every doubling.
     bool consolidating = true;
     size_t offered = 0, next_check = kConsolidateProbeRows;
-    Arena seen_arena;
-    std::unordered_map<std::string_view, size_t, TransparentHash> seen;
-    std::vector<std::pair<std::string_view, int64_t>> counted;
-    std::string packed;
+    FlatKeyIndex seen;              // the distinct rows (their packed bytes) -> slot
+    std::vector<int64_t> counts;    // by slot: the summed diffs
+    std::string key_bytes;
     std::vector<Datum> unpacked;
     auto flush = [&] {
-      for (const auto& [bytes, count] : counted) {
+      for (uint32_t slot = 0; slot < counts.size(); ++slot) {
         unpacked.clear();
-        RowRef(bytes).unpack_into(unpacked);
+        RowRef(seen.key(slot)).unpack_into(unpacked);
         if ((++n & kPollMask) == 0) check.check_cancelled();
-        consume(unpacked, count);
+        consume(unpacked, counts[slot]);
       }
-      counted = {};
-      seen = {};
-      seen_arena.reset();
+      counts = {};
+      seen = FlatKeyIndex{};
     };
     scan([&](RowRef row, int64_t diff) {
       if ((++n & kPollMask) == 0) {
         check.check_cancelled();
-        const uint64_t now = agg->held_bytes() + seen_arena.bytes_allocated() + seen.size() * 48;
+        const uint64_t now = agg->held_bytes() + seen.size_bytes() + counts.capacity() * sizeof(int64_t);
         check.check_memory(total_bytes.fetch_add(now - held) + now - held);
         held = now;
       }
       if (diff <= 0) throw ScanAggregateRetraction{};
-      std::span<const Datum> r;
-      if (!reader.read(row, r)) return;
       if (!consolidating) {
+        std::span<const Datum> r;
+        if (!reader.read(row, r)) return;
         consume(r, diff);
         return;
       }
-      packed.clear();
-      RowPacker packer(packed);
-      for (size_t i = 0; i < width; ++i) packer.push(r[i]);
-      auto it = seen.find(std::string_view(packed));
-      if (it != seen.end()) {
-        int64_t& c = counted[it->second].second;
-        if (__builtin_add_overflow(c, diff, &c)) throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
+      std::string_view key;
+      if (!reader.read_key(row, width, key_bytes, key)) return;
+      auto [slot, inserted] = seen.insert(key, {});
+      if (inserted) {
+        counts.push_back(diff);
       } else {
-        std::string_view kept = seen_arena.copy(packed);
-        seen.emplace(kept, counted.size());
-        counted.emplace_back(kept, diff);
+        int64_t& c = counts[slot];
+        if (__builtin_add_overflow(c, diff, &c)) throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
       }
       if (++offered >= next_check) {
         next_check *= 2;
-        if (counted.size() * kConsolidateMaxDistinct > offered) {
+        if (counts.size() * kConsolidateMaxDistinct > offered) {
           consolidating = false;
           flush();
         }
