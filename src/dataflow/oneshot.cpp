@@ -923,6 +923,21 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
   const uint64_t fact_id = scan_chain(sa.fact, stages);
   const size_t fact_arity = sa.fact.arity();
   std::atomic<uint64_t> total_bytes{0};
+  // The other input whose columns alone the group key is (plain columns, at least one), if any.
+  constexpr size_t kNoKeyInput = SIZE_MAX;
+  size_t key_input = kNoKeyInput;
+  if (!sa.others.empty() && !sa.spec.group_key.empty()) {
+    bool columns_only = true;
+    std::vector<uint32_t> cols;
+    for (const ScalarExpr& e : sa.spec.group_key) {
+      columns_only = columns_only && e.kind == ScalarKind::kColumn;
+      collect_columns(e, cols);
+    }
+    for (size_t k = 0; columns_only && k < sa.others.size() && key_input == kNoKeyInput; ++k) {
+      const uint32_t lo = sa.others[k].offset, hi = lo + static_cast<uint32_t>(tables[k]->arity);
+      if (std::all_of(cols.begin(), cols.end(), [&](uint32_t c) { return c >= lo && c < hi; })) key_input = k;
+    }
+  }
   // One part: reads its rows, joins them, aggregates them, emits its groups into `out`.
   auto part = [&](const std::function<void(const std::function<void(RowRef, int64_t)>&)>& scan, Batch& out) {
     std::unique_ptr<RowAggregator> agg = make_row_aggregator(sa.spec);
@@ -936,12 +951,25 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
     std::string kb;
     uint64_t n = 0, held = 0, joined_rows = 0;
     std::span<const Datum> f;
+    // The group of a joined row found once per row of one other input, when the group key is
+    // columns of that input only (revenue_by_region's `c.region`): slot_of[i] for its row i
+    // (kNone until its first joined row), where the key was evaluated, encoded and looked up
+    // per fact row. Slots are stable until the aggregator's emit, after the scan.
+    std::vector<uint32_t> slot_of;
+    if (key_input != kNoKeyInput) slot_of.assign(tables[key_input]->rows.size(), StarTable::kNone);
+    uint32_t key_row = StarTable::kNone;  // the key input's row in `joined`
     // Joins the fact row (already in `joined`) with input k onwards, then aggregates.
     std::function<void(size_t, int64_t)> join_from = [&](size_t k, int64_t diff) {
       if (k == sa.others.size()) {
         // Joined rows are polled too: duplicate keys on the other side multiply them.
         if ((++joined_rows & kPollMask) == 0) check.check_cancelled();
-        agg->add_row(joined, diff, ev);
+        if (key_input == kNoKeyInput) {
+          agg->add_row(joined, diff, ev);
+          return;
+        }
+        uint32_t& slot = slot_of[key_row];
+        if (slot == StarTable::kNone) slot = agg->group_slot(joined, ev);
+        agg->add_to_group(slot, joined, diff, ev);
         return;
       }
       const StarInput& in = sa.others[k];
@@ -964,6 +992,7 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
         int64_t both;
         if (__builtin_mul_overflow(diff, tab.rows[i].second, &both))
           throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
+        if (k == key_input) key_row = i;
         join_from(k + 1, both);
       }
     };

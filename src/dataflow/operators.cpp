@@ -536,8 +536,12 @@ class ReduceOp final : public Operator, public RowAggregator {
   // Adds one input row (its datums, at least input_prefix() of them) with its diff to its
   // group. Resets ev.arena. REQUIRES: phase kFull or kPartial.
   void add_row(std::span<const Datum> row, int64_t diff, EvalContext& ev) override {
+    add_to_group(group_of(row, ev), row, diff, ev);
+  }
+  uint32_t group_slot(std::span<const Datum> row, EvalContext& ev) override { return group_of(row, ev); }
+  void add_to_group(uint32_t gi, std::span<const Datum> row, int64_t diff, EvalContext& ev) override {
     const size_t naggs = spec_.aggregates.size();
-    uint32_t gi = group_of(row, ev);
+    FRESHET_ASSERT(gi < rows_.size() && dirty_mark_[gi]);
     rows_[gi] = add_diffs(rows_[gi], diff);
     AggState* st = aggs_.data() + gi * naggs;
     for (size_t i = 0; i < naggs; ++i) {
