@@ -987,8 +987,12 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
         first = tab.find(kb);
       }
       for (uint32_t i = first; i != StarTable::kNone; i = tab.next(i)) {
-        std::copy_n(tab.datums.begin() + static_cast<std::ptrdiff_t>(i * tab.arity), tab.arity,
-                    joined.begin() + in.offset);
+        // With the group found per key input row, nothing reads another input's columns of the
+        // joined row (the aggregates read the fact's only, the group key the key input's, and
+        // only to find the slot the first time): their datums are not copied in.
+        if (key_input == kNoKeyInput || (k == key_input && slot_of[i] == StarTable::kNone))
+          std::copy_n(tab.datums.begin() + static_cast<std::ptrdiff_t>(i * tab.arity), tab.arity,
+                      joined.begin() + in.offset);
         int64_t both;
         if (__builtin_mul_overflow(diff, tab.rows[i].second, &both))
           throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
