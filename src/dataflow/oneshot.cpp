@@ -923,20 +923,65 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
   const uint64_t fact_id = scan_chain(sa.fact, stages);
   const size_t fact_arity = sa.fact.arity();
   std::atomic<uint64_t> total_bytes{0};
-  // The other input whose columns alone the group key is (plain columns, at least one), if any.
-  constexpr size_t kNoKeyInput = SIZE_MAX;
-  size_t key_input = kNoKeyInput;
+  // Groups found per dimension row instead of per fact row: when the group key is plain
+  // columns of other inputs only (revenue_by_region's `c.region`, region_x_category_h2's
+  // `c.region, p.category`), a joined row's group depends only on the rows of those "key
+  // inputs" it joined. Each key input's row gets an id: its index when it is the only key
+  // input, else a dense id of its key columns' bytes (equal bytes, equal group); a joined
+  // row's combination of ids (mixed radix) indexes a per-part array of group slots, filled
+  // on a combination's first row by the aggregator's own lookup (so ids that differ in bytes
+  // but not as keys, 1.5 and 1.50, still share the group). Off (every joined row looked up)
+  // when the combinations pass kMaxKeyCombos.
+  constexpr uint64_t kMaxKeyCombos = uint64_t{1} << 20;
+  std::vector<size_t> key_inputs;                 // ascending
+  std::vector<std::vector<uint32_t>> key_ids;     // by key input: row -> id
+  std::vector<uint64_t> key_stride;               // by key input
+  uint64_t key_combos = 0;
   if (!sa.others.empty() && !sa.spec.group_key.empty()) {
-    bool columns_only = true;
-    std::vector<uint32_t> cols;
+    bool ok = true;
+    std::vector<std::vector<uint32_t>> key_cols(sa.others.size());  // relative to each input
     for (const ScalarExpr& e : sa.spec.group_key) {
-      columns_only = columns_only && e.kind == ScalarKind::kColumn;
-      collect_columns(e, cols);
+      if (e.kind != ScalarKind::kColumn) {
+        ok = false;
+        break;
+      }
+      bool found = false;
+      for (size_t k = 0; k < sa.others.size() && !found; ++k) {
+        const uint32_t lo = sa.others[k].offset, hi = lo + static_cast<uint32_t>(tables[k]->arity);
+        if (e.column >= lo && e.column < hi) {
+          key_cols[k].push_back(e.column - lo);
+          found = true;
+        }
+      }
+      ok = ok && found;  // a column of the fact: per fact row
     }
-    for (size_t k = 0; columns_only && k < sa.others.size() && key_input == kNoKeyInput; ++k) {
-      const uint32_t lo = sa.others[k].offset, hi = lo + static_cast<uint32_t>(tables[k]->arity);
-      if (std::all_of(cols.begin(), cols.end(), [&](uint32_t c) { return c >= lo && c < hi; })) key_input = k;
+    for (size_t k = 0; ok && k < sa.others.size(); ++k)
+      if (!key_cols[k].empty()) key_inputs.push_back(k);
+    uint64_t combos = 1;
+    for (size_t j = 0; ok && j < key_inputs.size(); ++j) {
+      const StarTable& tab = *tables[key_inputs[j]];
+      std::vector<uint32_t> ids(tab.rows.size());
+      uint64_t distinct = tab.rows.size();
+      if (key_inputs.size() == 1) {
+        for (uint32_t i = 0; i < ids.size(); ++i) ids[i] = i;
+      } else {
+        FlatKeyIndex values;
+        std::string b;
+        for (uint32_t i = 0; i < ids.size(); ++i) {
+          b.clear();
+          RowPacker packer(b);
+          for (uint32_t c : key_cols[key_inputs[j]]) packer.push(tab.datums[i * tab.arity + c]);
+          ids[i] = values.insert(b, {}).first;
+        }
+        distinct = values.size();
+      }
+      key_stride.push_back(combos);
+      if (distinct > 0 && combos > kMaxKeyCombos / distinct) ok = false;
+      combos *= std::max<uint64_t>(distinct, 1);
+      key_ids.push_back(std::move(ids));
     }
+    if (ok && !key_inputs.empty()) key_combos = combos;
+    for (const auto& ids : key_ids) check.live_bytes += ids.size() * sizeof(uint32_t);
   }
   // One part: reads its rows, joins them, aggregates them, emits its groups into `out`.
   auto part = [&](const std::function<void(const std::function<void(RowRef, int64_t)>&)>& scan, Batch& out) {
@@ -951,24 +996,31 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
     std::string kb;
     uint64_t n = 0, held = 0, joined_rows = 0;
     std::span<const Datum> f;
-    // The group of a joined row found once per row of one other input, when the group key is
-    // columns of that input only (revenue_by_region's `c.region`): slot_of[i] for its row i
-    // (kNone until its first joined row), where the key was evaluated, encoded and looked up
-    // per fact row. Slots are stable until the aggregator's emit, after the scan.
-    std::vector<uint32_t> slot_of;
-    if (key_input != kNoKeyInput) slot_of.assign(tables[key_input]->rows.size(), StarTable::kNone);
-    uint32_t key_row = StarTable::kNone;  // the key input's row in `joined`
+    // By combination of the key inputs' row ids: the group slot (kNone until the first joined
+    // row). Slots are stable until the aggregator's emit, after the scan.
+    std::vector<uint32_t> slot_of(key_combos, StarTable::kNone);
+    std::vector<uint32_t> chosen(sa.others.size(), StarTable::kNone);  // each input's row joined
     // Joins the fact row (already in `joined`) with input k onwards, then aggregates.
     std::function<void(size_t, int64_t)> join_from = [&](size_t k, int64_t diff) {
       if (k == sa.others.size()) {
         // Joined rows are polled too: duplicate keys on the other side multiply them.
         if ((++joined_rows & kPollMask) == 0) check.check_cancelled();
-        if (key_input == kNoKeyInput) {
+        if (key_combos == 0) {
           agg->add_row(joined, diff, ev);
           return;
         }
-        uint32_t& slot = slot_of[key_row];
-        if (slot == StarTable::kNone) slot = agg->group_slot(joined, ev);
+        uint64_t combo = 0;
+        for (size_t j = 0; j < key_inputs.size(); ++j) combo += key_ids[j][chosen[key_inputs[j]]] * key_stride[j];
+        uint32_t& slot = slot_of[combo];
+        if (slot == StarTable::kNone) {
+          // The first row of this combination: the key inputs' datums for the lookup.
+          for (size_t ki : key_inputs) {
+            const StarTable& kt = *tables[ki];
+            std::copy_n(kt.datums.begin() + static_cast<std::ptrdiff_t>(chosen[ki] * kt.arity), kt.arity,
+                        joined.begin() + sa.others[ki].offset);
+          }
+          slot = agg->group_slot(joined, ev);
+        }
         agg->add_to_group(slot, joined, diff, ev);
         return;
       }
@@ -987,16 +1039,16 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
         first = tab.find(kb);
       }
       for (uint32_t i = first; i != StarTable::kNone; i = tab.next(i)) {
-        // With the group found per key input row, nothing reads another input's columns of the
-        // joined row (the aggregates read the fact's only, the group key the key input's, and
-        // only to find the slot the first time): their datums are not copied in.
-        if (key_input == kNoKeyInput || (k == key_input && slot_of[i] == StarTable::kNone))
+        // With groups found per key inputs' rows, nothing reads the other inputs' columns of
+        // the joined row per fact row (the aggregates read the fact's only; the key inputs'
+        // datums are copied in above on a combination's first row): no copy here.
+        if (key_combos == 0)
           std::copy_n(tab.datums.begin() + static_cast<std::ptrdiff_t>(i * tab.arity), tab.arity,
                       joined.begin() + in.offset);
         int64_t both;
         if (__builtin_mul_overflow(diff, tab.rows[i].second, &both))
           throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
-        if (k == key_input) key_row = i;
+        chosen[k] = i;
         join_from(k + 1, both);
       }
     };
@@ -1036,7 +1088,8 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
     scan([&](RowRef row, int64_t diff) {
       if ((++n & kPollMask) == 0) {
         check.check_cancelled();
-        const uint64_t now = agg->held_bytes() + seen.size_bytes() + counts.capacity() * sizeof(int64_t);
+        const uint64_t now = agg->held_bytes() + seen.size_bytes() + counts.capacity() * sizeof(int64_t) +
+                             slot_of.capacity() * sizeof(uint32_t);
         check.check_memory(total_bytes.fetch_add(now - held) + now - held);
         held = now;
       }
