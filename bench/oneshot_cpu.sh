@@ -11,7 +11,8 @@
 # Freshet's CPU is the server's utime + stime (/proc/PID/stat) around each run; PostgreSQL's
 # is the sum over its processes plus the postmaster's reaped children (the parallel workers).
 # Prints per query: median wall ms / median CPU ms for each engine, the ratios of the medians,
-# and the load average before and after.
+# and the load average before and after. The server runs in a session of its own (setsid), as
+# in bench/analytics.sh: its own scheduler autogroup, as pg_ctl gives PostgreSQL.
 set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
@@ -52,14 +53,14 @@ for t in $TARGETS; do
         # Reuse a loaded data directory: start a server on a copy of it.
         rm -rf "$WORK/fr"; cp -a "$KEEP_DIR/freshet" "$WORK/fr"
         FRESHET_PORT=$(free_port)
-        "$FRESHET_BIN" serve --data-dir "$WORK/fr" --pg-listen "127.0.0.1:$FRESHET_PORT" \
+        setsid "$FRESHET_BIN" serve --data-dir "$WORK/fr" --pg-listen "127.0.0.1:$FRESHET_PORT" \
           --kafka-listen "127.0.0.1:$(free_port)" --http-listen "127.0.0.1:$(free_port)" \
           ${FRESHET_EXTRA_ARGS:-} >"$WORK/freshet.log" 2>&1 &
         FRESHET_PID=$!
         wait_ready "$FRESHET_PORT" 120 "$FRESHET_PID" || { tail "$WORK/freshet.log"; exit 1; }
         PORT[$t]=$FRESHET_PORT; continue
       fi
-      E2E_TARGET=freshet start_freshet || exit 1; PORT[$t]=$FRESHET_PORT ;;
+      E2E_TARGET=freshet FRESHET_SETSID=1 start_freshet || exit 1; PORT[$t]=$FRESHET_PORT ;;
     *) echo "unknown target $t"; exit 2 ;;
   esac
   trap cleanup EXIT
@@ -74,7 +75,7 @@ for t in $TARGETS; do
     cp -a "$FRESHET_DATA_DIR/data" "$KEEP_DIR/freshet"; rm -rf "$FRESHET_DATA_DIR"; FRESHET_DATA_DIR=
     rm -rf "$WORK/fr"; cp -a "$KEEP_DIR/freshet" "$WORK/fr"
     FRESHET_PORT=$(free_port)
-    "$FRESHET_BIN" serve --data-dir "$WORK/fr" --pg-listen "127.0.0.1:$FRESHET_PORT" \
+    setsid "$FRESHET_BIN" serve --data-dir "$WORK/fr" --pg-listen "127.0.0.1:$FRESHET_PORT" \
       --kafka-listen "127.0.0.1:$(free_port)" --http-listen "127.0.0.1:$(free_port)" \
       ${FRESHET_EXTRA_ARGS:-} >"$WORK/freshet.log" 2>&1 &
     FRESHET_PID=$!
