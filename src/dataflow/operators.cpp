@@ -542,8 +542,12 @@ class ReduceOp final : public Operator, public RowAggregator {
   void add_to_group(uint32_t gi, std::span<const Datum> row, int64_t diff, EvalContext& ev) override {
     const size_t naggs = spec_.aggregates.size();
     FRESHET_ASSERT(gi < rows_.size() && dirty_mark_[gi]);
-    rows_[gi] = add_diffs(rows_[gi], diff);
     AggState* st = aggs_.data() + gi * naggs;
+    // The accumulators are a cache miss per row when the groups outgrow the cache (10,000
+    // customers): fetched while the aggregates' arguments are evaluated below.
+    __builtin_prefetch(st);
+    __builtin_prefetch(reinterpret_cast<const char*>(st) + 64);
+    rows_[gi] = add_diffs(rows_[gi], diff);
     for (size_t i = 0; i < naggs; ++i) {
       const AggregateExpr& a = spec_.aggregates[i];
       if (a.filter) {
