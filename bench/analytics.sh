@@ -26,7 +26,7 @@ for t in $TARGETS; do
   case $t in
     duckdb) continue ;;
     postgres) start_postgres || exit 1; PORT[$t]=$PG_REF_PORT ;;
-    freshet) E2E_TARGET=freshet start_freshet || exit 1; PORT[$t]=$FRESHET_PORT ;;
+    freshet) E2E_TARGET=freshet FRESHET_SETSID=1 start_freshet || exit 1; PORT[$t]=$FRESHET_PORT ;;
     *) echo "unknown target $t"; exit 2 ;;
   esac
   trap cleanup EXIT

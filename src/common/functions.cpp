@@ -882,6 +882,13 @@ Datum cast_datum(const Datum& v, Type from, Type to, EvalContext& ctx, bool expl
   if (v.is_null()) return v;
   Arena& arena = *ctx.arena;
   TypeId f = from.id, t = to.id;
+  // The per-row cast of arithmetic over an integer and a numeric column (`qty * price` is
+  // `qty::numeric * price`) first: the general path below tests the string, array and list
+  // families before it gets here. Same result as the numeric family's case below.
+  if (t == TypeId::kNumeric && to.typmod < 0) {
+    if (is_integer_type(f)) return Datum::from_numeric(numeric_from_int(v.as_int()));
+    if (f == TypeId::kNumeric) return v;
+  }
   // Into the string family.
   if (is_string_type(t)) {
     std::string_view s;

@@ -766,6 +766,16 @@ Numeric numeric_sub(const Numeric& a, const Numeric& b) { return numeric_add(a, 
 namespace {
 Numeric mul_impl(const Numeric& a, const Numeric& b, bool mz) {
   if (a.is_nan() || b.is_nan()) return nan_value();
+  // Both mantissas within 64 bits (a price, a quantity) and the scales' sum at most 39: the
+  // product (below 2^126, so at most 38 digits) is exact in 128 bits, which is what the
+  // general path below gives too (fit keeps it whole; build stores it with ext 0).
+  if (a.ext == 0 && b.ext == 0 && a.scale >= 0 && b.scale >= 0 && a.scale + b.scale <= kMaxScale &&
+      a.mantissa >= INT64_MIN && a.mantissa <= INT64_MAX && b.mantissa >= INT64_MIN && b.mantissa <= INT64_MAX) {
+    Numeric r;
+    r.mantissa = a.mantissa * b.mantissa;
+    r.scale = static_cast<int16_t>(a.scale + b.scale);
+    return r;
+  }
   bool neg = neg_of(a) != neg_of(b);
   U256 ma = mag_of(a), mb = mag_of(b);
   int scale = a.scale + b.scale;

@@ -87,6 +87,19 @@ TEST(NumericTest, ArithmeticMatchesPostgres) {
 }
 
 // 39-digit values at and above 2^127 (Numeric::ext != 0): Materialize's numeric.slt.
+// Products of 64-bit mantissas take a 128-bit path: the same values, scales and errors as
+// the general one.
+TEST(NumericTest, NarrowProductsMatchTheGeneralPath) {
+  EXPECT_EQ(S(numeric_mul(N("7"), N("123.45"))), "864.15");
+  EXPECT_EQ(S(numeric_mul(N("-7"), N("123.45"))), "-864.15");
+  EXPECT_EQ(S(numeric_mul(N("0"), N("-1.50"))), "0.00");
+  EXPECT_EQ(S(numeric_mul(N("-9223372036854775808"), N("-9223372036854775808"))), "85070591730234615865843651857942052864");
+  EXPECT_EQ(S(numeric_mul(N("9223372036854775807"), N("-9223372036854775808"))), "-85070591730234615856620279821087277056");
+  EXPECT_EQ(S(numeric_mul(N("0.0000000000000000001"), N("0.00000000000000000002"))), "0.000000000000000000000000000000000000002");
+  EXPECT_EQ(sqlstate_of([] { numeric_mul(N("0.00000000000000000001"), N("0.00000000000000000001")); }), "22003");
+  EXPECT_EQ(S(numeric_mul(N("NaN"), N("2"))), "NaN");
+}
+
 TEST(NumericTest, WideThirtyNineDigits) {
   const char* nines = "999999999999999999999999999999999999999";
   EXPECT_EQ(S(N(nines)), nines);

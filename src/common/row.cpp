@@ -128,6 +128,53 @@ Datum decode(const char*& p) {
   }
   return Datum::null();
 }
+
+// Advances p past one datum without building it (what column_offsets walks with).
+void skip(const char*& p) {
+  const uint8_t tag = static_cast<uint8_t>(*p++);
+  switch (tag) {
+    case kTagNull:
+    case kTagFalse:
+    case kTagTrue:
+      return;
+    case kTagInt8:
+      p += 1;
+      return;
+    case kTagInt16:
+      p += 2;
+      return;
+    case kTagInt32:
+    case kTagDate:
+      p += 4;
+      return;
+    case kTagInt64:
+    case kTagFloat:
+    case kTagTime:
+    case kTagTimestamp:
+      p += 8;
+      return;
+    case kTagNumeric: {
+      const uint8_t len = static_cast<uint8_t>(p[2]);
+      FRESHET_ASSERT(len <= 17);
+      p += 3 + len;
+      return;
+    }
+    case kTagShortString:
+      p += 1 + static_cast<uint8_t>(*p);
+      return;
+    case kTagLongString: {
+      const uint32_t len = get_at<uint32_t>(p);
+      p += len;
+      return;
+    }
+    case kTagInterval:
+    case kTagUuid:
+      p += 16;
+      return;
+    default:
+      FRESHET_ASSERT(false && "corrupt row tag");
+  }
+}
 }  // namespace
 
 void RowPacker::push(const Datum& d) {
@@ -248,6 +295,19 @@ size_t prefix_bytes(RowRef row, size_t n) {
   const char* end = p + row.bytes().size();
   for (size_t k = 0; k < n && p < end; ++k) decode(p);
   return static_cast<size_t>(p - begin);
+}
+
+size_t column_offsets(RowRef row, size_t n, uint32_t* offsets) {
+  const char* begin = row.bytes().data();
+  const char* p = begin;
+  const char* end = p + row.bytes().size();
+  size_t k = 0;
+  for (; k < n && p < end; ++k) {
+    offsets[k] = static_cast<uint32_t>(p - begin);
+    skip(p);
+  }
+  offsets[k] = static_cast<uint32_t>(p - begin);
+  return k;
 }
 
 size_t RowRef::arity() const {

@@ -1,4 +1,5 @@
 #include "common/row.hpp"
+#include "common/row_prefix.hpp"
 
 #include "common/numeric.hpp"
 
@@ -40,6 +41,18 @@ TEST(RowTest, RoundTripsEveryKind) {
   EXPECT_EQ(out[15].as_interval(), iv);
   EXPECT_EQ(out[16].as_uuid(), u);
   EXPECT_EQ(r.get(9).as_string(), "abc");
+
+  // column_offsets: each datum's slice is what packing that datum alone gives.
+  std::vector<uint32_t> offsets(in.size() + 2);
+  ASSERT_EQ(column_offsets(r, in.size() + 1, offsets.data()), in.size());
+  EXPECT_EQ(offsets[0], 0u);
+  EXPECT_EQ(offsets[in.size()], r.size_bytes());
+  for (size_t i = 0; i < in.size(); ++i) {
+    Row one = Row::pack(std::span<const Datum>(&in[i], 1));
+    EXPECT_EQ(r.bytes().substr(offsets[i], offsets[i + 1] - offsets[i]), one.bytes()) << i;
+  }
+  ASSERT_EQ(column_offsets(r, 3, offsets.data()), 3u);
+  EXPECT_EQ(offsets[3], prefix_bytes(r, 3));
 }
 
 TEST(RowTest, NumericMantissaSignExtension) {

@@ -11,6 +11,7 @@
 #include "common/row_prefix.hpp"
 #include "dataflow/columns_needed.hpp"
 #include "dataflow/eval.hpp"
+#include "dataflow/flat_index.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/reaper.hpp"
 #include "dataflow/render.hpp"
@@ -686,6 +687,50 @@ class ScanReader {
     out = projected_;
     return true;
   }
+  // For merging equal rows: the packed bytes of the first `width` datums of the chain's output
+  // (what RowPacker gives for them), in `key`, valid until the next call. A chain without
+  // filters that is at most a projection of columns (count_sum's `(qty, price)`, monthly's
+  // `(sold_at, qty)`) slices them out of the row without decoding a datum (packing is
+  // canonical: column_offsets); other chains decode and pack. False when a filter rejects
+  // the row. REQUIRES: the same width on every call.
+  bool read_key(RowRef row, size_t width, std::string& scratch, std::string_view& key) {
+    if (simple_ && predicates_.empty()) {
+      if (key_cols_.empty() && width > 0) {
+        for (size_t i = 0; i < width; ++i)
+          key_cols_.push_back(has_project_ ? project_.at(i) : static_cast<uint32_t>(i));
+        contiguous_ = true;
+        for (size_t i = 1; i < width; ++i) contiguous_ = contiguous_ && key_cols_[i] == key_cols_[0] + i;
+        size_t hi = 0;
+        for (uint32_t c : key_cols_) hi = std::max(hi, static_cast<size_t>(c) + 1);
+        offsets_.resize(hi + 1);
+      }
+      if (width == 0) {
+        key = {};
+        return true;
+      }
+      const size_t hi = offsets_.size() - 1;
+      if (column_offsets(row, hi, offsets_.data()) == hi) {
+        const std::string_view b = row.bytes();
+        if (contiguous_) {
+          key = b.substr(offsets_[key_cols_[0]], offsets_[key_cols_[0] + width] - offsets_[key_cols_[0]]);
+          return true;
+        }
+        scratch.clear();
+        for (uint32_t c : key_cols_) scratch.append(b.substr(offsets_[c], offsets_[c + 1] - offsets_[c]));
+        key = scratch;
+        return true;
+      }
+      // A row shorter than the columns read (not a table's row): decoded as below.
+    }
+    std::span<const Datum> r;
+    if (!read(row, r)) return false;
+    FRESHET_ASSERT(r.size() >= width);
+    scratch.clear();
+    RowPacker packer(scratch);
+    for (size_t i = 0; i < width; ++i) packer.push(r[i]);
+    key = scratch;
+    return true;
+  }
 
  private:
   Arena arena_;
@@ -697,6 +742,10 @@ class ScanReader {
   std::vector<ScalarExpr> predicates_;
   std::vector<uint32_t> project_;
   std::vector<Datum> datums_, projected_;
+  // read_key's columns of the row, whether they are one ascending run, and their offsets.
+  std::vector<uint32_t> key_cols_;
+  bool contiguous_ = false;
+  std::vector<uint32_t> offsets_;
 };
 
 struct TransparentHash {
@@ -874,6 +923,66 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
   const uint64_t fact_id = scan_chain(sa.fact, stages);
   const size_t fact_arity = sa.fact.arity();
   std::atomic<uint64_t> total_bytes{0};
+  // Groups found per dimension row instead of per fact row: when the group key is plain
+  // columns of other inputs only (revenue_by_region's `c.region`, region_x_category_h2's
+  // `c.region, p.category`), a joined row's group depends only on the rows of those "key
+  // inputs" it joined. Each key input's row gets an id: its index when it is the only key
+  // input, else a dense id of its key columns' bytes (equal bytes, equal group); a joined
+  // row's combination of ids (mixed radix) indexes a per-part array of group slots, filled
+  // on a combination's first row by the aggregator's own lookup (so ids that differ in bytes
+  // but not as keys, 1.5 and 1.50, still share the group). Off (every joined row looked up)
+  // when the combinations pass kMaxKeyCombos.
+  constexpr uint64_t kMaxKeyCombos = uint64_t{1} << 20;
+  std::vector<size_t> key_inputs;                 // ascending
+  std::vector<std::vector<uint32_t>> key_ids;     // by key input: row -> id
+  std::vector<uint64_t> key_stride;               // by key input
+  uint64_t key_combos = 0;
+  if (!sa.others.empty() && !sa.spec.group_key.empty()) {
+    bool ok = true;
+    std::vector<std::vector<uint32_t>> key_cols(sa.others.size());  // relative to each input
+    for (const ScalarExpr& e : sa.spec.group_key) {
+      if (e.kind != ScalarKind::kColumn) {
+        ok = false;
+        break;
+      }
+      bool found = false;
+      for (size_t k = 0; k < sa.others.size() && !found; ++k) {
+        const uint32_t lo = sa.others[k].offset, hi = lo + static_cast<uint32_t>(tables[k]->arity);
+        if (e.column >= lo && e.column < hi) {
+          key_cols[k].push_back(e.column - lo);
+          found = true;
+        }
+      }
+      ok = ok && found;  // a column of the fact: per fact row
+    }
+    for (size_t k = 0; ok && k < sa.others.size(); ++k)
+      if (!key_cols[k].empty()) key_inputs.push_back(k);
+    uint64_t combos = 1;
+    for (size_t j = 0; ok && j < key_inputs.size(); ++j) {
+      const StarTable& tab = *tables[key_inputs[j]];
+      std::vector<uint32_t> ids(tab.rows.size());
+      uint64_t distinct = tab.rows.size();
+      if (key_inputs.size() == 1) {
+        for (uint32_t i = 0; i < ids.size(); ++i) ids[i] = i;
+      } else {
+        FlatKeyIndex values;
+        std::string b;
+        for (uint32_t i = 0; i < ids.size(); ++i) {
+          b.clear();
+          RowPacker packer(b);
+          for (uint32_t c : key_cols[key_inputs[j]]) packer.push(tab.datums[i * tab.arity + c]);
+          ids[i] = values.insert(b, {}).first;
+        }
+        distinct = values.size();
+      }
+      key_stride.push_back(combos);
+      if (distinct > 0 && combos > kMaxKeyCombos / distinct) ok = false;
+      combos *= std::max<uint64_t>(distinct, 1);
+      key_ids.push_back(std::move(ids));
+    }
+    if (ok && !key_inputs.empty()) key_combos = combos;
+    for (const auto& ids : key_ids) check.live_bytes += ids.size() * sizeof(uint32_t);
+  }
   // One part: reads its rows, joins them, aggregates them, emits its groups into `out`.
   auto part = [&](const std::function<void(const std::function<void(RowRef, int64_t)>&)>& scan, Batch& out) {
     std::unique_ptr<RowAggregator> agg = make_row_aggregator(sa.spec);
@@ -887,12 +996,32 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
     std::string kb;
     uint64_t n = 0, held = 0, joined_rows = 0;
     std::span<const Datum> f;
+    // By combination of the key inputs' row ids: the group slot (kNone until the first joined
+    // row). Slots are stable until the aggregator's emit, after the scan.
+    std::vector<uint32_t> slot_of(key_combos, StarTable::kNone);
+    std::vector<uint32_t> chosen(sa.others.size(), StarTable::kNone);  // each input's row joined
     // Joins the fact row (already in `joined`) with input k onwards, then aggregates.
     std::function<void(size_t, int64_t)> join_from = [&](size_t k, int64_t diff) {
       if (k == sa.others.size()) {
         // Joined rows are polled too: duplicate keys on the other side multiply them.
         if ((++joined_rows & kPollMask) == 0) check.check_cancelled();
-        agg->add_row(joined, diff, ev);
+        if (key_combos == 0) {
+          agg->add_row(joined, diff, ev);
+          return;
+        }
+        uint64_t combo = 0;
+        for (size_t j = 0; j < key_inputs.size(); ++j) combo += key_ids[j][chosen[key_inputs[j]]] * key_stride[j];
+        uint32_t& slot = slot_of[combo];
+        if (slot == StarTable::kNone) {
+          // The first row of this combination: the key inputs' datums for the lookup.
+          for (size_t ki : key_inputs) {
+            const StarTable& kt = *tables[ki];
+            std::copy_n(kt.datums.begin() + static_cast<std::ptrdiff_t>(chosen[ki] * kt.arity), kt.arity,
+                        joined.begin() + sa.others[ki].offset);
+          }
+          slot = agg->group_slot(joined, ev);
+        }
+        agg->add_to_group(slot, joined, diff, ev);
         return;
       }
       const StarInput& in = sa.others[k];
@@ -910,11 +1039,16 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
         first = tab.find(kb);
       }
       for (uint32_t i = first; i != StarTable::kNone; i = tab.next(i)) {
-        std::copy_n(tab.datums.begin() + static_cast<std::ptrdiff_t>(i * tab.arity), tab.arity,
-                    joined.begin() + in.offset);
+        // With groups found per key inputs' rows, nothing reads the other inputs' columns of
+        // the joined row per fact row (the aggregates read the fact's only; the key inputs'
+        // datums are copied in above on a combination's first row): no copy here.
+        if (key_combos == 0)
+          std::copy_n(tab.datums.begin() + static_cast<std::ptrdiff_t>(i * tab.arity), tab.arity,
+                      joined.begin() + in.offset);
         int64_t both;
         if (__builtin_mul_overflow(diff, tab.rows[i].second, &both))
           throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
+        chosen[k] = i;
         join_from(k + 1, both);
       }
     };
@@ -937,51 +1071,47 @@ std::vector<Batch> run_scan_aggregate(const ScanAggregate& sa, const SnapshotFn&
     // kConsolidateMaxDistinct is new at kConsolidateProbeRows rows and every doubling.
     bool consolidating = true;
     size_t offered = 0, next_check = kConsolidateProbeRows;
-    Arena seen_arena;
-    std::unordered_map<std::string_view, size_t, TransparentHash> seen;
-    std::vector<std::pair<std::string_view, int64_t>> counted;
-    std::string packed;
+    FlatKeyIndex seen;              // the distinct rows (their packed bytes) -> slot
+    std::vector<int64_t> counts;    // by slot: the summed diffs
+    std::string key_bytes;
     std::vector<Datum> unpacked;
     auto flush = [&] {
-      for (const auto& [bytes, count] : counted) {
+      for (uint32_t slot = 0; slot < counts.size(); ++slot) {
         unpacked.clear();
-        RowRef(bytes).unpack_into(unpacked);
+        RowRef(seen.key(slot)).unpack_into(unpacked);
         if ((++n & kPollMask) == 0) check.check_cancelled();
-        consume(unpacked, count);
+        consume(unpacked, counts[slot]);
       }
-      counted = {};
-      seen = {};
-      seen_arena.reset();
+      counts = {};
+      seen = FlatKeyIndex{};
     };
     scan([&](RowRef row, int64_t diff) {
       if ((++n & kPollMask) == 0) {
         check.check_cancelled();
-        const uint64_t now = agg->held_bytes() + seen_arena.bytes_allocated() + seen.size() * 48;
+        const uint64_t now = agg->held_bytes() + seen.size_bytes() + counts.capacity() * sizeof(int64_t) +
+                             slot_of.capacity() * sizeof(uint32_t);
         check.check_memory(total_bytes.fetch_add(now - held) + now - held);
         held = now;
       }
       if (diff <= 0) throw ScanAggregateRetraction{};
-      std::span<const Datum> r;
-      if (!reader.read(row, r)) return;
       if (!consolidating) {
+        std::span<const Datum> r;
+        if (!reader.read(row, r)) return;
         consume(r, diff);
         return;
       }
-      packed.clear();
-      RowPacker packer(packed);
-      for (size_t i = 0; i < width; ++i) packer.push(r[i]);
-      auto it = seen.find(std::string_view(packed));
-      if (it != seen.end()) {
-        int64_t& c = counted[it->second].second;
-        if (__builtin_add_overflow(c, diff, &c)) throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
+      std::string_view key;
+      if (!reader.read_key(row, width, key_bytes, key)) return;
+      auto [slot, inserted] = seen.insert(key, {});
+      if (inserted) {
+        counts.push_back(diff);
       } else {
-        std::string_view kept = seen_arena.copy(packed);
-        seen.emplace(kept, counted.size());
-        counted.emplace_back(kept, diff);
+        int64_t& c = counts[slot];
+        if (__builtin_add_overflow(c, diff, &c)) throw SqlError(sqlstate::kNumericValueOutOfRange, "multiplicity out of range");
       }
       if (++offered >= next_check) {
         next_check *= 2;
-        if (counted.size() * kConsolidateMaxDistinct > offered) {
+        if (counts.size() * kConsolidateMaxDistinct > offered) {
           consolidating = false;
           flush();
         }

@@ -467,8 +467,8 @@ class ReduceOp final : public Operator, public RowAggregator {
     size_t per_group = 0;
     for (const AggregateExpr& a : spec_.aggregates)
       if (a.kind == AggKind::kMin || a.kind == AggKind::kMax) per_group += kMapNodeBytes + sizeof(Row) + sizeof(int64_t) + 16;
-    return index_.size_bytes() + groups_.capacity() * sizeof(Group) + aggs_.capacity() * sizeof(AggState) +
-           index_.size() * per_group + direct_.capacity() * sizeof(uint32_t);
+    return index_.size_bytes() + groups_.capacity() * (sizeof(Group) + sizeof(int64_t) + 1) +
+           aggs_.capacity() * sizeof(AggState) + index_.size() * per_group + direct_.capacity() * sizeof(uint32_t);
   }
   std::string name() const override { return "Reduce"; }
   size_t state_size() const override { return index_.size(); }
@@ -479,7 +479,8 @@ class ReduceOp final : public Operator, public RowAggregator {
   size_t state_bytes() const override {
     // The index (keys and key rows in its arena), the per-slot arrays, and what a group's
     // accumulators and emitted row hold on the heap.
-    size_t b = index_.size_bytes() + groups_.capacity() * sizeof(Group) + aggs_.capacity() * sizeof(AggState);
+    size_t b = index_.size_bytes() + groups_.capacity() * (sizeof(Group) + sizeof(int64_t) + 1) +
+               aggs_.capacity() * sizeof(AggState);
     for (const Group& g : groups_) b += g.emitted ? row_heap_bytes(*g.emitted) : 0;
     for (const AggState& a : aggs_) {
       if (a.ordered)
@@ -511,12 +512,11 @@ class ReduceOp final : public Operator, public RowAggregator {
         continue;
       }
       uint32_t gi = group_of(row, ctx.eval);
-      Group& g = groups_[gi];
       AggState* st = aggs_.data() + gi * naggs;
       // A partial row: key columns, one encoded state per aggregate, the row count.
       const size_t k = spec_.group_key.size();
       FRESHET_ASSERT(row.size() == k + naggs + 1);
-      g.rows = add_diffs(g.rows, mul_diffs(row[k + naggs].as_int(), u.diff));
+      rows_[gi] = add_diffs(rows_[gi], mul_diffs(row[k + naggs].as_int(), u.diff));
       for (size_t i = 0; i < naggs; ++i) merge_state(spec_.aggregates[i], st[i], row[k + i].as_string(), u.diff);
       ctx.eval.arena->reset();
     }
@@ -536,10 +536,18 @@ class ReduceOp final : public Operator, public RowAggregator {
   // Adds one input row (its datums, at least input_prefix() of them) with its diff to its
   // group. Resets ev.arena. REQUIRES: phase kFull or kPartial.
   void add_row(std::span<const Datum> row, int64_t diff, EvalContext& ev) override {
+    add_to_group(group_of(row, ev), row, diff, ev);
+  }
+  uint32_t group_slot(std::span<const Datum> row, EvalContext& ev) override { return group_of(row, ev); }
+  void add_to_group(uint32_t gi, std::span<const Datum> row, int64_t diff, EvalContext& ev) override {
     const size_t naggs = spec_.aggregates.size();
-    uint32_t gi = group_of(row, ev);
-    groups_[gi].rows = add_diffs(groups_[gi].rows, diff);
+    FRESHET_ASSERT(gi < rows_.size() && dirty_mark_[gi]);
     AggState* st = aggs_.data() + gi * naggs;
+    // The accumulators are a cache miss per row when the groups outgrow the cache (10,000
+    // customers): fetched while the aggregates' arguments are evaluated below.
+    __builtin_prefetch(st);
+    __builtin_prefetch(reinterpret_cast<const char*>(st) + 64);
+    rows_[gi] = add_diffs(rows_[gi], diff);
     for (size_t i = 0; i < naggs; ++i) {
       const AggregateExpr& a = spec_.aggregates[i];
       if (a.filter) {
@@ -583,8 +591,7 @@ class ReduceOp final : public Operator, public RowAggregator {
       // Every group's state (one step: all groups are dirty), for the merge to combine.
       std::vector<std::string> enc(naggs);
       for (uint32_t gi : dirty) {
-        Group& g = groups_[gi];
-        g.dirty = false;
+        dirty_mark_[gi] = 0;
         outrow.clear();
         RowRef(index_.extra(gi)).unpack_into(outrow);
         const AggState* st = aggs_.data() + gi * naggs;
@@ -592,7 +599,7 @@ class ReduceOp final : public Operator, public RowAggregator {
           encode_state(spec_.aggregates[i], st[i], enc[i]);
           outrow.push_back(Datum::from_string(enc[i]));
         }
-        outrow.push_back(Datum::from_int(g.rows));
+        outrow.push_back(Datum::from_int(rows_[gi]));
         out.push_back(Update{Row::pack(outrow), time, 1});
       }
       return;
@@ -600,9 +607,9 @@ class ReduceOp final : public Operator, public RowAggregator {
     // Emit changed groups.
     for (uint32_t gi : dirty) {
       Group& g = groups_[gi];
-      g.dirty = false;
+      dirty_mark_[gi] = 0;
       std::optional<Row> now;
-      if (g.rows > 0) {
+      if (rows_[gi] > 0) {
         outrow.clear();
         RowRef(index_.extra(gi)).unpack_into(outrow);
         const AggState* st = aggs_.data() + gi * naggs;
@@ -620,7 +627,7 @@ class ReduceOp final : public Operator, public RowAggregator {
     // groups.
     for (uint32_t gi : dirty) {
       Group& g = groups_[gi];
-      if (g.rows != 0 || g.emitted) continue;
+      if (rows_[gi] != 0 || g.emitted) continue;
       for (size_t i = 0; i < naggs; ++i) aggs_[gi * naggs + i] = AggState{};  // frees min/max maps
       index_.erase(gi);
       direct_ = {};  // its slot may be reused by another key
@@ -643,9 +650,8 @@ class ReduceOp final : public Operator, public RowAggregator {
         if (static_cast<size_t>(v) >= direct_.size()) direct_.resize(std::bit_ceil(static_cast<size_t>(v) + 1), FlatKeyIndex::kNone);
         direct = &direct_[static_cast<size_t>(v)];
         if (*direct != FlatKeyIndex::kNone) {
-          Group& g = groups_[*direct];
-          if (!g.dirty) {
-            g.dirty = true;
+          if (!dirty_mark_[*direct]) {
+            dirty_mark_[*direct] = 1;
             dirty_.push_back(*direct);
           }
           return *direct;
@@ -664,9 +670,13 @@ class ReduceOp final : public Operator, public RowAggregator {
       gi = index_.insert(kbytes_, keyrow_).first;
       if (groups_.size() < index_.slot_limit()) {
         groups_.resize(index_.slot_limit());
+        rows_.resize(index_.slot_limit());
+        dirty_mark_.resize(index_.slot_limit());
         aggs_.resize(index_.slot_limit() * naggs);
       }
       groups_[gi] = Group{};
+      rows_[gi] = 0;
+      dirty_mark_[gi] = 0;
       for (size_t i = 0; i < naggs; ++i) {
         AggState& st = aggs_[gi * naggs + i];
         st = AggState{};
@@ -674,9 +684,8 @@ class ReduceOp final : public Operator, public RowAggregator {
       }
       if (direct != nullptr) *direct = gi;
     }
-    Group& g = groups_[gi];
-    if (!g.dirty) {
-      g.dirty = true;
+    if (!dirty_mark_[gi]) {
+      dirty_mark_[gi] = 1;
       dirty_.push_back(gi);
     }
     return gi;
@@ -686,10 +695,12 @@ class ReduceOp final : public Operator, public RowAggregator {
   // Per group, indexed by its FlatKeyIndex slot. The canonical key and the key row live in
   // the index's arena and the accumulators in aggs_, so a group allocates nothing of its own
   // (its min/max and list aggregates' ordered multisets and its emitted row excepted).
+  // A group's row count and dirty mark are kept apart from it (rows_, dirty_mark_), in
+  // arrays of 8 and 1 bytes per group that stay in cache: every input row touches them,
+  // while `emitted` is read only at emit (with 10,000 groups the Group's cache line was a
+  // miss per row, a sixth of a scan aggregate's time).
   struct Group {
-    int64_t rows = 0;
     std::optional<Row> emitted;
-    bool dirty = false;
   };
 
  public:
@@ -1254,6 +1265,8 @@ class ReduceOp final : public Operator, public RowAggregator {
   ReduceSpec spec_;
   FlatKeyIndex index_;
   std::vector<Group> groups_;   // by slot
+  std::vector<int64_t> rows_;    // by slot: the group's row count
+  std::vector<uint8_t> dirty_mark_;  // by slot: 1 while the group is in dirty_
   std::vector<AggState> aggs_;  // by slot * aggregates + aggregate
   std::vector<uint32_t> dirty_;  // slots changed since the last emit
   // min/max updates of integer values since the last emit, applied by emit() sorted by

@@ -22,6 +22,12 @@ class RowAggregator {
   // Adds a row (at least input_prefix() datums) with its diff to its group. Strings the
   // expressions make live in ev.arena, which this resets.
   virtual void add_row(std::span<const Datum> row, int64_t diff, EvalContext& ev) = 0;
+  // add_row in two halves, for a caller that knows rows of one group apart (a star join whose
+  // group key is columns of one dimension row: the slot is found once per dimension row).
+  // group_slot: the row's group (made when new), stable until emit(); the key's expressions
+  // are evaluated in ev.arena. add_to_group: add_row for a row of that group; resets ev.arena.
+  virtual uint32_t group_slot(std::span<const Datum> row, EvalContext& ev) = 0;
+  virtual void add_to_group(uint32_t slot, std::span<const Datum> row, int64_t diff, EvalContext& ev) = 0;
   // Appends one row per group with rows (the key columns, then each aggregate's result) at
   // `time`, as the Reduce operator emits them.
   virtual void emit(uint64_t time, EvalContext& ev, Batch& out) = 0;

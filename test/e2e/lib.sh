@@ -108,8 +108,12 @@ start_freshet() {
     # with each other or with anything on the default ports. FRESHET_EXTRA_ARGS adds flags.
     FRESHET_KAFKA_PORT=$(free_port)
     FRESHET_HTTP_PORT=$(free_port)
+    # FRESHET_SETSID=1: the server in a session of its own, so that the kernel's scheduler
+    # autogroups give it its own share of the CPU, as pg_ctl gives PostgreSQL (bench/README.md,
+    # "Wall time, CPU and the scheduler"). In a script (no job control) the background child is
+    # not a process group leader, so setsid execs in place and $! is the server.
     # shellcheck disable=SC2086
-    "$FRESHET_BIN" "${FRESHET_COMMAND:-serve}" --data-dir "$FRESHET_DATA_DIR/data" \
+    ${FRESHET_SETSID:+setsid} "$FRESHET_BIN" "${FRESHET_COMMAND:-serve}" --data-dir "$FRESHET_DATA_DIR/data" \
       --pg-listen "127.0.0.1:$FRESHET_PORT" --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" \
       --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" ${FRESHET_EXTRA_ARGS:-} >"$FRESHET_LOG" 2>&1 &
     FRESHET_PID=$!
