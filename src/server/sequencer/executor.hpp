@@ -142,6 +142,7 @@ inline uint64_t default_query_budget_mb() {
 inline std::string setting_default(const Setting& s) {
   if (std::string_view(s.name) == "query_memory_budget_mb") return std::to_string(default_query_budget_mb());
   if (std::string_view(s.name) == "sql_dialect") return std::string(sql_dialect_name(sql_dialect()));
+  if (std::string_view(s.name) == "cluster") return std::string(cluster_name());
   return s.value;
 }
 
@@ -187,8 +188,8 @@ bool values_insert_of(const PgQuery__InsertStmt* s, bool (*item_ok)(const PgQuer
 
 // What a transaction block has done, for Materialize's rule of what one transaction may
 // combine (its TransactionOps): reads that read no collection (constant), reads, one SUBSCRIBE,
-// writes.
-enum class MzTxnOps : uint8_t { kNone, kConstPeeks, kPeeks, kSubscribe, kWrites };
+// writes, DDL run at COMMIT (a CREATE SOURCE in an explicit block; Session::State::mz_deferred).
+enum class MzTxnOps : uint8_t { kNone, kConstPeeks, kPeeks, kSubscribe, kWrites, kDdl };
 
 struct Session::State {
   SessionOptions options;
@@ -216,6 +217,10 @@ struct Session::State {
   // Under --sql-dialect materialize, what the open block has done, for Materialize's rule of
   // what one transaction may combine (mz_add_txn_ops). Reset when the block ends.
   MzTxnOps mz_txn_ops = MzTxnOps::kNone;
+  // Under --sql-dialect materialize, the CREATE SOURCE statements of the open explicit block:
+  // answered when given, run when the block commits (Materialize's DDL transaction ops),
+  // dropped by ROLLBACK.
+  std::vector<sql::StreamingStatement> mz_deferred;
   // Every read of a block reads at one timestamp (Materialize's model; src/server/README.md
   // "Transaction blocks"): the first read of the block takes `ts` (now_ts) and the version the
   // next table change will take; the tables it reads are kept (`pinned`) for the later reads.
@@ -387,6 +392,10 @@ class Executor {
   // or write and refuses the combinations Materialize refuses.
   void mz_check_block_statement(const sql::Plan& plan, const PgQuery__Node* stmt);
   void mz_add_txn_ops(MzTxnOps add);
+  // A CREATE SOURCE in an explicit block under the materialize dialect: checked and answered
+  // now, run by COMMIT (mz_run_deferred).
+  std::unique_ptr<Execution> mz_defer_create_source(const sql::StreamingStatement& st);
+  void mz_run_deferred(std::vector<sql::StreamingStatement> deferred);
  public:
   // COMMIT of the open block (nothing when there is none), ROLLBACK of it. In an implicit block
   // the next statements start another one.
@@ -503,6 +512,11 @@ class Executor {
  private:
   Maintained& maintain_view(ObjectInfo& view);
   dataflow::RelExpr plan_for_object(const ObjectInfo& obj);
+  // SUBSCRIBE (subscribe.cpp): the plan of the subscribed view or query, and Materialize's
+  // SUBSCRIBE of a query that reads no collection. REQUIRES: cs_.mu held.
+  dataflow::RelExpr subscribed_plan(const sql::StreamingStatement& st, const ObjectInfo* obj);
+  std::unique_ptr<Execution> mz_constant_subscribe(const sql::StreamingStatement& st, dataflow::RelExpr plan,
+                                                   std::optional<uint64_t> as_of, std::vector<Column> cols);
   bool try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out);
   std::string fast_path_index(const dataflow::RelExpr& plan);
   // Replaces a table read under a filter that fixes the table's primary key to constants by the

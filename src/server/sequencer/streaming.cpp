@@ -18,6 +18,11 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     default: break;
   }
   if (st_.txn == TransactionStatus::kInBlock && st.kind != K::kFetch && st.kind != K::kPrepareFetch) st_.txn_queried = true;
+  if (st_.txn == TransactionStatus::kInBlock && !st_.implicit && st.kind == K::kCreateSource && materialize_dialect())
+    return mz_defer_create_source(st);
+  if (st_.txn == TransactionStatus::kInBlock && st_.mz_txn_ops == MzTxnOps::kDdl && st.kind != K::kFetch &&
+      st.kind != K::kPrepareFetch && st.kind != K::kShow)
+    mz_add_txn_ops(MzTxnOps::kPeeks);  // 25000: only CREATE SOURCE joins a block's deferred DDL
   if (st_.txn != TransactionStatus::kIdle) {
     // Statements that start external work (connectors, sink threads, connection checks) or
     // change several catalogs at once are not transactional: refused in a block rather than

@@ -31,7 +31,10 @@ std::unique_ptr<Execution> Executor::run_transaction(const sql::TransactionPlan&
         chain();
         return done("ROLLBACK");
       }
+      std::vector<sql::StreamingStatement> deferred = std::move(st_.mz_deferred);
+      st_.mz_deferred.clear();
       commit_open_block();
+      mz_run_deferred(std::move(deferred));
       chain();
       return done("COMMIT");
     }
@@ -167,7 +170,39 @@ void Executor::mz_check_block_statement(const sql::Plan& plan, const PgQuery__No
     refuse();
   } else if (st_.implicit && sql::changes_catalog(plan) && !std::holds_alternative<sql::RenamePlan>(plan)) {
     refuse();
+  } else if (st_.mz_txn_ops == MzTxnOps::kDdl && sql::changes_catalog(plan)) {
+    mz_add_txn_ops(MzTxnOps::kPeeks);  // 25000: only CREATE SOURCE joins a block's deferred DDL
   }
+}
+
+// Materialize runs a CREATE SOURCE of an explicit block as one of the block's DDL operations,
+// applied at COMMIT; other statements in that block are refused (25000). Freshet answers it
+// now, after the checks that need no connector (the name), and starts the source when the
+// block commits: a source's connector is external work that a ROLLBACK could not undo. A
+// block that already changed the catalog (Freshet's transactional DDL, which Materialize
+// runs as a single statement at COMMIT) takes no CREATE SOURCE.
+std::unique_ptr<Execution> Executor::mz_defer_create_source(const sql::StreamingStatement& st) {
+  if (st_.block) throw SqlError(sqlstate::kInvalidTransactionState, "this transaction can only execute a single statement");
+  mz_add_txn_ops(MzTxnOps::kDdl);
+  st_.txn_queried = true;
+  {
+    std::shared_lock lock(cs_.mu);
+    bool exists = catalog_->lookup("public", st.object) != nullptr;
+    for (const auto& d : st_.mz_deferred) exists = exists || d.object == st.object;
+    if (exists) {
+      if (st.if_not_exists) return done("CREATE SOURCE");
+      throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+    }
+  }
+  st_.mz_deferred.push_back(st);
+  return done("CREATE SOURCE");
+}
+
+// COMMIT's part for the block's deferred CREATE SOURCEs, once the block is committed; the first
+// that fails is COMMIT's error (the sources before it stay, as each CREATE SOURCE is its own
+// catalog change).
+void Executor::mz_run_deferred(std::vector<sql::StreamingStatement> deferred) {
+  for (const auto& d : deferred) create_source(d);
 }
 
 // Materialize's TransactionOps::add_ops: reads combine with reads, writes with writes; reads
@@ -183,8 +218,11 @@ void Executor::mz_add_txn_ops(MzTxnOps add) {
     case MzTxnOps::kNone:
       ops = add;
       return;
+    case MzTxnOps::kDdl:
+      if (add == MzTxnOps::kDdl) return;
+      throw SqlError(sqlstate::kInvalidTransactionState, "transactions which modify objects are restricted to just modifying objects");
     case MzTxnOps::kConstPeeks:
-      if (add == MzTxnOps::kSubscribe) throw read_only();
+      if (add == MzTxnOps::kSubscribe || add == MzTxnOps::kDdl) throw read_only();
       if (add != MzTxnOps::kConstPeeks) ops = add;
       return;
     case MzTxnOps::kPeeks:
@@ -225,6 +263,7 @@ void Executor::rollback_block() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
   st_.mz_txn_ops = MzTxnOps::kNone;
+  st_.mz_deferred.clear();
   st_.block_reads = {};
   st_.cursors.end_transaction(false);
   st_.pending.clear();
@@ -249,6 +288,7 @@ void Executor::commit_open_block_writes() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
   st_.mz_txn_ops = MzTxnOps::kNone;
+  st_.mz_deferred.clear();
   st_.block_reads = {};
   st_.cursors.end_transaction(true);
   st_.savepoints.clear();
