@@ -24,7 +24,9 @@ TEST(MzRowOrder, Integers) {
   EXPECT_EQ(enc(Datum::from_int(-1), TypeId::kInt4), bytes({61}));         // NegativeInt32_0
   EXPECT_EQ(enc(Datum::from_int(-40), TypeId::kInt4), bytes({62, 0xd8}));  // NegativeInt32_8
   EXPECT_EQ(enc(Datum::from_int(300), TypeId::kInt4), bytes({46, 0x2c, 0x01}));
-  EXPECT_EQ(enc(Datum::from_int(-129), TypeId::kInt8), bytes({68, 0x7f, 0xff}));
+  // The tag carries the sign: -129 (0x...ff7f) needs one byte, 0x7f.
+  EXPECT_EQ(enc(Datum::from_int(-129), TypeId::kInt8), bytes({67, 0x7f}));
+  EXPECT_EQ(enc(Datum::from_int(-257), TypeId::kInt8), bytes({68, 0xff, 0xfe}));
   EXPECT_EQ(enc(Datum::from_int(5), TypeId::kInt2), bytes({42, 5}));
   EXPECT_EQ(enc(Datum::null(), TypeId::kInt4), bytes({0}));
 }
