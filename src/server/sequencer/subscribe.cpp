@@ -138,10 +138,10 @@ dataflow::RelExpr Executor::subscribed_plan(const sql::StreamingStatement& st, c
   return sql::optimize(sql::lower(*binder.relation_of(bq)));
 }
 
-// Materialize's SUBSCRIBE of a query that reads no collection (no table, source or
-// materialized view or indexed view; plain views are inlined): its inputs are complete forever (the upper of an empty
-// set of collections is the empty frontier; every AS OF is valid, the since being the
-// minimum), so the subscription delivers every change up to the end of time at once.
+// Materialize's SUBSCRIBE of a query that reads no collection (no table, source, materialized
+// view or indexed view; plain views are inlined): its inputs are complete forever (the upper
+// of an empty set of collections is the empty frontier; every AS OF is valid, the since being
+// the minimum), so the subscription delivers every change up to the end of time at once.
 // - Without mz_now() the query has no timeline ("timestamp independent",
 //   src/adapter/src/catalog/timeline.rs), and timestamp_or_default() gives it the largest
 //   timestamp: its rows come at 18446744073709551615, whatever the AS OF (as_of.slt:184).
