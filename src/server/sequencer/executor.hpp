@@ -189,7 +189,9 @@ bool values_insert_of(const PgQuery__InsertStmt* s, bool (*item_ok)(const PgQuer
 // What a transaction block has done, for Materialize's rule of what one transaction may
 // combine (its TransactionOps): reads that read no collection (constant), reads, one SUBSCRIBE,
 // writes, DDL run at COMMIT (a CREATE SOURCE in an explicit block; Session::State::mz_deferred).
-enum class MzTxnOps : uint8_t { kNone, kConstPeeks, kPeeks, kSubscribe, kWrites, kDdl };
+// A DROP of a source, sink, secret or connection in an explicit block is Materialize's
+// SingleStatement (run at COMMIT, alone in its block).
+enum class MzTxnOps : uint8_t { kNone, kConstPeeks, kPeeks, kSubscribe, kWrites, kDdl, kSingle };
 
 struct Session::State {
   SessionOptions options;
@@ -217,9 +219,9 @@ struct Session::State {
   // Under --sql-dialect materialize, what the open block has done, for Materialize's rule of
   // what one transaction may combine (mz_add_txn_ops). Reset when the block ends.
   MzTxnOps mz_txn_ops = MzTxnOps::kNone;
-  // Under --sql-dialect materialize, the CREATE SOURCE statements of the open explicit block:
-  // answered when given, run when the block commits (Materialize's DDL transaction ops),
-  // dropped by ROLLBACK.
+  // Under --sql-dialect materialize, the CREATE SOURCE, ALTER SOURCE ... RENAME and DROP
+  // statements of the open explicit block: answered when given, run when the block commits
+  // (Materialize's DDL and single-statement transaction ops), dropped by ROLLBACK.
   std::vector<sql::StreamingStatement> mz_deferred;
   // Every read of a block reads at one timestamp (Materialize's model; src/server/README.md
   // "Transaction blocks"): the first read of the block takes `ts` (now_ts) and the version the
@@ -392,9 +394,10 @@ class Executor {
   // or write and refuses the combinations Materialize refuses.
   void mz_check_block_statement(const sql::Plan& plan, const PgQuery__Node* stmt);
   void mz_add_txn_ops(MzTxnOps add);
-  // A CREATE SOURCE in an explicit block under the materialize dialect: checked and answered
-  // now, run by COMMIT (mz_run_deferred).
-  std::unique_ptr<Execution> mz_defer_create_source(const sql::StreamingStatement& st);
+  // A CREATE SOURCE, ALTER SOURCE ... RENAME or DROP SOURCE|SINK|SECRET|CONNECTION in an
+  // explicit block under the materialize dialect: checked and answered now, run by COMMIT
+  // (mz_run_deferred).
+  std::unique_ptr<Execution> mz_defer(const sql::StreamingStatement& st);
   void mz_run_deferred(std::vector<sql::StreamingStatement> deferred);
  public:
   // COMMIT of the open block (nothing when there is none), ROLLBACK of it. In an implicit block
@@ -502,6 +505,9 @@ class Executor {
   void hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key);
   std::unique_ptr<Execution> create_materialized_view(DdlLock& lock, const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
+  // ALTER SOURCE s RENAME TO t (Materialize's): the source's name, its catalog object (the
+  // table named after it, or its source object) and its stored record.
+  std::unique_ptr<Execution> rename_source(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_sink(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_view_from_text(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> drop_streaming_object(const sql::StreamingStatement& st);

@@ -170,39 +170,66 @@ void Executor::mz_check_block_statement(const sql::Plan& plan, const PgQuery__No
     refuse();
   } else if (st_.implicit && sql::changes_catalog(plan) && !std::holds_alternative<sql::RenamePlan>(plan)) {
     refuse();
-  } else if (st_.mz_txn_ops == MzTxnOps::kDdl && sql::changes_catalog(plan)) {
-    mz_add_txn_ops(MzTxnOps::kPeeks);  // 25000: only CREATE SOURCE joins a block's deferred DDL
+  } else if ((st_.mz_txn_ops == MzTxnOps::kDdl || st_.mz_txn_ops == MzTxnOps::kSingle) && sql::changes_catalog(plan)) {
+    mz_add_txn_ops(MzTxnOps::kPeeks);  // 25000: only deferred DDL joins a block's deferred DDL
   }
 }
 
-// Materialize runs a CREATE SOURCE of an explicit block as one of the block's DDL operations,
-// applied at COMMIT; other statements in that block are refused (25000). Freshet answers it
-// now, after the checks that need no connector (the name), and starts the source when the
-// block commits: a source's connector is external work that a ROLLBACK could not undo. A
-// block that already changed the catalog (Freshet's transactional DDL, which Materialize
-// runs as a single statement at COMMIT) takes no CREATE SOURCE.
-std::unique_ptr<Execution> Executor::mz_defer_create_source(const sql::StreamingStatement& st) {
+// Materialize runs a CREATE SOURCE or an ALTER ... RENAME of an explicit block as the
+// block's DDL operations, applied at COMMIT, and a DROP as the block's single statement, run
+// at COMMIT; other statements in such a block are refused (25000). Freshet answers them now,
+// after the checks that need no connector (names), and runs them when the block commits: a
+// source's connector is external work that a ROLLBACK could not undo. A block that already
+// changed the catalog (Freshet's transactional DDL, which Materialize runs as a single
+// statement at COMMIT) takes none of them.
+std::unique_ptr<Execution> Executor::mz_defer(const sql::StreamingStatement& st) {
+  using K = sql::StreamingStatement::Kind;
   if (st_.block) throw SqlError(sqlstate::kInvalidTransactionState, "this transaction can only execute a single statement");
-  mz_add_txn_ops(MzTxnOps::kDdl);
+  mz_add_txn_ops(st.kind == K::kDrop ? MzTxnOps::kSingle : MzTxnOps::kDdl);
   st_.txn_queried = true;
+  std::string tag;
   {
     std::shared_lock lock(cs_.mu);
-    bool exists = catalog_->lookup("public", st.object) != nullptr;
-    for (const auto& d : st_.mz_deferred) exists = exists || d.object == st.object;
-    if (exists) {
-      if (st.if_not_exists) return done("CREATE SOURCE");
-      throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+    // The names as the block's earlier statements leave them.
+    auto source_named = [&](const std::string& name) {
+      bool found = false;
+      for (const auto& [id, e] : cs_.sources) found = found || e->name == name;
+      for (const auto& d : st_.mz_deferred) {
+        if (d.kind == K::kRenameSource && d.object == name) found = false;
+        if ((d.kind == K::kRenameSource && d.value == name) || (d.kind == K::kCreateSource && d.object == name)) found = true;
+      }
+      return found;
+    };
+    auto taken = [&](const std::string& name) { return catalog_->lookup("public", name) != nullptr || source_named(name); };
+    if (st.kind == K::kCreateSource) {
+      tag = "CREATE SOURCE";
+      if (taken(st.object)) {
+        if (st.if_not_exists) return done(tag);
+        throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+      }
+    } else if (st.kind == K::kRenameSource) {
+      tag = "ALTER SOURCE";
+      if (!source_named(st.object)) {
+        if (st.if_exists) return done(tag);
+        throw SqlError(sqlstate::kUndefinedObject, "unknown catalog item '" + st.object + "'");
+      }
+      if (st.value != st.object && taken(st.value))
+        throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.value + "' already exists");
+    } else {
+      // Materialize neither plans nor checks it before COMMIT.
+      tag = "DROP " + st.what;
+      for (auto& ch : tag) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     }
   }
   st_.mz_deferred.push_back(st);
-  return done("CREATE SOURCE");
+  return done(tag);
 }
 
-// COMMIT's part for the block's deferred CREATE SOURCEs, once the block is committed; the first
-// that fails is COMMIT's error (the sources before it stay, as each CREATE SOURCE is its own
-// catalog change).
+// COMMIT's part for the block's deferred statements, once the block is committed, in order;
+// the first that fails is COMMIT's error (the ones before it stay, as each is its own catalog
+// change).
 void Executor::mz_run_deferred(std::vector<sql::StreamingStatement> deferred) {
-  for (const auto& d : deferred) create_source(d);
+  for (const auto& d : deferred) run_streaming(d);
 }
 
 // Materialize's TransactionOps::add_ops: reads combine with reads, writes with writes; reads
@@ -221,8 +248,10 @@ void Executor::mz_add_txn_ops(MzTxnOps add) {
     case MzTxnOps::kDdl:
       if (add == MzTxnOps::kDdl) return;
       throw SqlError(sqlstate::kInvalidTransactionState, "transactions which modify objects are restricted to just modifying objects");
+    case MzTxnOps::kSingle:
+      throw SqlError(sqlstate::kInvalidTransactionState, "this transaction can only execute a single statement");
     case MzTxnOps::kConstPeeks:
-      if (add == MzTxnOps::kSubscribe || add == MzTxnOps::kDdl) throw read_only();
+      if (add == MzTxnOps::kSubscribe || add == MzTxnOps::kDdl || add == MzTxnOps::kSingle) throw read_only();
       if (add != MzTxnOps::kConstPeeks) ops = add;
       return;
     case MzTxnOps::kPeeks:
