@@ -36,6 +36,10 @@ inline std::optional<SqlDialect> parse_sql_dialect(std::string_view s) {
   return std::nullopt;
 }
 
+// The name of Freshet's one cluster, where SHOW INDEXES / SOURCES / MATERIALIZED VIEWS / CLUSTERS
+// and the `cluster` setting name it: Materialize's default cluster is `quickstart`.
+inline std::string_view cluster_name() { return materialize_dialect() ? "quickstart" : "default"; }
+
 // An error message in Materialize's words where Materialize words the error differently from
 // PostgreSQL (sql_dialect.cpp's table); otherwise the message itself. The pgwire layer applies
 // it to every error it sends under the materialize dialect.

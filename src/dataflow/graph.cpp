@@ -212,6 +212,17 @@ size_t Dataflow::state_size() const {
   return s;
 }
 
+std::optional<uint64_t> Dataflow::next_due() const {
+  std::optional<uint64_t> due;
+  auto take = [&](std::optional<uint64_t> t) {
+    if (t && (!due || *t < *due)) due = t;
+  };
+  for (const auto& shard : shards_) take(shard->next_due());
+  for (const Node& n : nodes_)
+    if (n.op) take(n.op->next_due());
+  return due;
+}
+
 size_t Dataflow::state_bytes(bool exact) const {
   // A walk is due once the input consumed since the last one may have doubled the state (at
   // least 64 KB): the walk's O(state) is paid by that much input. In between, the estimate

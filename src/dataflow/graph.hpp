@@ -20,6 +20,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "common/arena.hpp"
@@ -139,6 +140,9 @@ class Operator {
     (void)input;
     return {};
   }
+  // The earliest later time at which the operator has output due without new input (a
+  // temporal filter's queued updates), or none.
+  virtual std::optional<uint64_t> next_due() const { return std::nullopt; }
 };
 
 class Dataflow {
@@ -178,6 +182,9 @@ class Dataflow {
     for (auto& s : shards_) s->set_cancel_flag(flag);
   }
   size_t state_size() const;
+  // The earliest time at which an operator (of any shard) has output due without new input
+  // (Operator::next_due), or none. O(nodes).
+  std::optional<uint64_t> next_due() const;
   // Heap bytes of every operator's state (every shard), an estimate meant never to lag behind
   // growth: per operator the bytes of its last walk plus the bytes of input it consumed since
   // times the state bytes per input byte seen between its last two walks, with a margin

@@ -71,8 +71,19 @@ Ms to_ms(const Datum& d, Type t) {
       try {
         w = numeric_to_int(whole);
       } catch (const SqlError&) {
-        // Beyond int64 ms (or NaN, which sorts above every number): out of every time's reach.
-        return numeric_compare(n, numeric_from_int(0)) > 0 ? Ms{kPlusInf, kPlusInf} : Ms{kMinusInf, kMinusInf};
+        // Beyond int64 ms but a timestamp (up to 2^64 - 1, Materialize's last time, which
+        // `mz_now() >= 18446744073709551615` reaches): exact. Beyond that (or NaN, which sorts
+        // above every number): out of every time's reach.
+        static const Numeric kLastTime = numeric_parse_exact("18446744073709551615");
+        if (numeric_compare(n, numeric_from_int(0)) > 0 && numeric_compare(whole, kLastTime) <= 0) {
+          w = 0;
+          for (char ch : numeric_to_string(whole)) {
+            if (ch < '0' || ch > '9') break;
+            w = w * 10 + (ch - '0');
+          }
+        } else {
+          return numeric_compare(n, numeric_from_int(0)) > 0 ? Ms{kPlusInf, kPlusInf} : Ms{kMinusInf, kMinusInf};
+        }
       }
       int c = numeric_compare(n, whole);
       return {c < 0 ? w - 1 : w, c > 0 ? w + 1 : w};
@@ -91,6 +102,11 @@ class TemporalFilterOp final : public Operator {
     size_t b = 0;
     for (const auto& [t, batch] : queue_) b += kMapNodeBytes + sizeof(t) + sizeof(batch) + batch.used_bytes();
     return b;
+  }
+
+  std::optional<uint64_t> next_due() const override {
+    if (queue_.empty()) return std::nullopt;
+    return queue_.begin()->first;
   }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {

@@ -121,6 +121,8 @@ class Maintained {
   size_t records() const { return contents_.size(); }
   // Whether time alone can change the output (a temporal filter): stepped on every tick.
   bool time_dependent() const { return time_dependent_; }
+  // The earliest time at which a temporal filter has changes queued (Dataflow::next_due).
+  std::optional<uint64_t> next_due() const { return df_.dataflow ? df_.dataflow->next_due() : std::nullopt; }
 
   // The compute thread's bookkeeping (coordinator_state.hpp), guarded by State::compute_mu.
   struct ComputeState {

@@ -107,6 +107,7 @@ void Session::close() {
   state_->txn_read_only.reset();
   state_->txn_queried = false;
   state_->mz_txn_ops = MzTxnOps::kNone;
+  state_->mz_deferred.clear();
   state_->block_reads = {};
   state_->txn = TransactionStatus::kIdle;
 }

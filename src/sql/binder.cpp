@@ -559,6 +559,11 @@ HExpr Binder::coerce(HExpr e, Type t, CastContext ctx, int position, std::string
     if (t.id == TypeId::kText) return e;
     ctx = CastContext::kExplicit;
   }
+  // Materialize types `"char"::varchar` as character (bpchar without a length): its cast
+  // function returns VarChar<String>, whose AsColumnType says Char { length: None }
+  // (src/repr/src/scalar.rs; char.slt:46). The value is the same one-character string.
+  if (materialize_dialect() && ctx == CastContext::kExplicit && e.type.id == TypeId::kChar && t.id == TypeId::kVarchar && t.typmod < 0)
+    t = Type(TypeId::kBpchar);
   if (e.type.id == t.id || cast_exists(e.type.id, t.id, ctx)) {
     if (e.is_literal()) {
       // Fold the cast of a constant now, as PostgreSQL's planner does.

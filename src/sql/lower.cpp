@@ -517,6 +517,20 @@ ScalarExpr Lowerer::case_split(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
   }
   const Type bool_type(TypeId::kBool);
   ScalarExpr cond = scalar(e.args[0], rel, ctx);
+  // PostgreSQL's planner folds a condition that is constant (eval_const_expressions): a false
+  // or NULL one drops its branch, a true one the rest, and their subqueries are never run
+  // (`CASE WHEN 1 = 0 THEN (SELECT 1/0) ELSE 1 END` is 1, `COALESCE(1, (SELECT 1/0))` is 1).
+  if (!e.args[0].contains_subquery()) {
+    ScalarExpr folded = cond;
+    optimize_detail::fold_constants(folded);
+    if (folded.kind == ScalarKind::kLiteral) {
+      Datum d = folded.literal_value();
+      if (!d.is_null() && d.as_bool()) return scalar(e.args[1], rel, ctx);
+      if (e.args.size() == 2) return ScalarExpr::null_of(e.type);
+      if (e.args.size() == 3) return scalar(e.args[2], rel, ctx);
+      return scalar(HExpr::make(ScalarKind::kCase, std::vector<HExpr>(e.args.begin() + 2, e.args.end()), e.type), rel, ctx);
+    }
+  }
   const uint32_t n0 = static_cast<uint32_t>(rel.arity());
   rel = map(std::move(rel), {ScalarExpr::make(ScalarKind::kIsTrue, {std::move(cond)}, bool_type)});
   ScalarExpr flag = ScalarExpr::column_ref(n0, bool_type);

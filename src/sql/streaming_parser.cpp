@@ -600,6 +600,23 @@ static std::optional<StreamingStatement> parse_streaming_impl(std::string_view t
     st.cursor = cursor;
     return st;
   }
+  if (p.is("alter") && p.is("source", 1)) {
+    Parser q(text);
+    q.accept("alter");
+    q.accept("source");
+    st.kind = StreamingStatement::Kind::kRenameSource;
+    if (q.is("if") && q.is("exists", 1)) {
+      q.accept("if");
+      q.accept("exists");
+      st.if_exists = true;
+    }
+    st.object = q.name();
+    q.expect("rename");
+    q.expect("to");
+    st.value = q.name();
+    if (!q.at_end()) q.fail("unexpected token after ALTER SOURCE ... RENAME TO");
+    return st;
+  }
   if (p.is("alter") && p.is("schema", 1) && p.is("swap", 3)) {
     Parser q(text);
     q.accept("alter");

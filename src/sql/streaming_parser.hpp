@@ -35,6 +35,7 @@ struct StreamingStatement {
     kPrepareFetch,    // PREPARE p AS FETCH ... (Materialize's): object = the statement's name, query = the FETCH's text
     kSwapSchemas,     // ALTER SCHEMA a SWAP WITH b (Materialize's): object = a, value = b
     kCreateViewIfNotExists,  // CREATE VIEW IF NOT EXISTS v AS ... (Materialize's): object = v, query = the statement without IF NOT EXISTS
+    kRenameSource,    // ALTER SOURCE [IF EXISTS] s RENAME TO t (Materialize's): object = s, value = t, if_exists
   };
   Kind kind = Kind::kSubscribe;
   std::string text;          // the statement's text

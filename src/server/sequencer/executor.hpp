@@ -142,6 +142,7 @@ inline uint64_t default_query_budget_mb() {
 inline std::string setting_default(const Setting& s) {
   if (std::string_view(s.name) == "query_memory_budget_mb") return std::to_string(default_query_budget_mb());
   if (std::string_view(s.name) == "sql_dialect") return std::string(sql_dialect_name(sql_dialect()));
+  if (std::string_view(s.name) == "cluster") return std::string(cluster_name());
   return s.value;
 }
 
@@ -187,8 +188,10 @@ bool values_insert_of(const PgQuery__InsertStmt* s, bool (*item_ok)(const PgQuer
 
 // What a transaction block has done, for Materialize's rule of what one transaction may
 // combine (its TransactionOps): reads that read no collection (constant), reads, one SUBSCRIBE,
-// writes.
-enum class MzTxnOps : uint8_t { kNone, kConstPeeks, kPeeks, kSubscribe, kWrites };
+// writes, DDL run at COMMIT (a CREATE SOURCE in an explicit block; Session::State::mz_deferred).
+// A DROP of a source, sink, secret or connection in an explicit block is Materialize's
+// SingleStatement (run at COMMIT, alone in its block).
+enum class MzTxnOps : uint8_t { kNone, kConstPeeks, kPeeks, kSubscribe, kWrites, kDdl, kSingle };
 
 struct Session::State {
   SessionOptions options;
@@ -216,6 +219,10 @@ struct Session::State {
   // Under --sql-dialect materialize, what the open block has done, for Materialize's rule of
   // what one transaction may combine (mz_add_txn_ops). Reset when the block ends.
   MzTxnOps mz_txn_ops = MzTxnOps::kNone;
+  // Under --sql-dialect materialize, the CREATE SOURCE, ALTER SOURCE ... RENAME and DROP
+  // statements of the open explicit block: answered when given, run when the block commits
+  // (Materialize's DDL and single-statement transaction ops), dropped by ROLLBACK.
+  std::vector<sql::StreamingStatement> mz_deferred;
   // Every read of a block reads at one timestamp (Materialize's model; src/server/README.md
   // "Transaction blocks"): the first read of the block takes `ts` (now_ts) and the version the
   // next table change will take; the tables it reads are kept (`pinned`) for the later reads.
@@ -387,6 +394,11 @@ class Executor {
   // or write and refuses the combinations Materialize refuses.
   void mz_check_block_statement(const sql::Plan& plan, const PgQuery__Node* stmt);
   void mz_add_txn_ops(MzTxnOps add);
+  // A CREATE SOURCE, ALTER SOURCE ... RENAME or DROP SOURCE|SINK|SECRET|CONNECTION in an
+  // explicit block under the materialize dialect: checked and answered now, run by COMMIT
+  // (mz_run_deferred).
+  std::unique_ptr<Execution> mz_defer(const sql::StreamingStatement& st);
+  void mz_run_deferred(std::vector<sql::StreamingStatement> deferred);
  public:
   // COMMIT of the open block (nothing when there is none), ROLLBACK of it. In an implicit block
   // the next statements start another one.
@@ -493,6 +505,9 @@ class Executor {
   void hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std::vector<uint32_t>& key);
   std::unique_ptr<Execution> create_materialized_view(DdlLock& lock, const PgQuery__CreateTableAsStmt* s);
   std::unique_ptr<Execution> create_source(const sql::StreamingStatement& st);
+  // ALTER SOURCE s RENAME TO t (Materialize's): the source's name, its catalog object (the
+  // table named after it, or its source object) and its stored record.
+  std::unique_ptr<Execution> rename_source(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_sink(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> create_view_from_text(const sql::StreamingStatement& st);
   std::unique_ptr<Execution> drop_streaming_object(const sql::StreamingStatement& st);
@@ -503,6 +518,11 @@ class Executor {
  private:
   Maintained& maintain_view(ObjectInfo& view);
   dataflow::RelExpr plan_for_object(const ObjectInfo& obj);
+  // SUBSCRIBE (subscribe.cpp): the plan of the subscribed view or query, and Materialize's
+  // SUBSCRIBE of a query that reads no collection. REQUIRES: cs_.mu held.
+  dataflow::RelExpr subscribed_plan(const sql::StreamingStatement& st, const ObjectInfo* obj);
+  std::unique_ptr<Execution> mz_constant_subscribe(const sql::StreamingStatement& st, dataflow::RelExpr plan,
+                                                   std::optional<uint64_t> as_of, std::vector<Column> cols);
   bool try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out);
   std::string fast_path_index(const dataflow::RelExpr& plan);
   // Replaces a table read under a filter that fixes the table's primary key to constants by the

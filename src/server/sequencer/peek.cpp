@@ -1,6 +1,7 @@
 // SELECT: one-shot reads (peeks), the fast paths through indexes, and waiting for a timestamp.
 #include "common/sql_dialect.hpp"
 #include "server/sequencer/executor.hpp"
+#include "common/mz_row_order.hpp"
 
 namespace freshet::server {
 
@@ -207,6 +208,26 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
     const dataflow::StepLimits limits = query_limits();
     dataflow::StepContext check{0, ctx_, limits};
     uint64_t comparisons = 0;
+    const bool mz_ties = materialize_dialect();
+    // Each row's encoding, made when a tie first needs it (empty optional: not yet; a type
+    // without an encoding leaves the tie to the result's order).
+    std::vector<std::optional<std::string>> mz_enc(mz_ties ? expanded.size() : 0);
+    std::vector<bool> mz_enc_failed(mz_ties ? expanded.size() : 0);
+    auto mz_encoded = [&](size_t i) -> const std::string* {
+      if (mz_enc_failed[i]) return nullptr;
+      if (!mz_enc[i]) {
+        std::string out;
+        const auto& types = q.rel->column_types;
+        for (size_t c = 0; c < keys[i].size(); ++c) {
+          if (c >= types.size() || !mz_encode_datum(keys[i][c], types[c], out)) {
+            mz_enc_failed[i] = true;
+            return nullptr;
+          }
+        }
+        mz_enc[i] = std::move(out);
+      }
+      return &*mz_enc[i];
+    };
     std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
       if ((++comparisons & dataflow::kPollMask) == 0) check.check_cancelled();
       for (const auto& k : q.order_by) {
@@ -218,6 +239,15 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
         }
         int c = compare_datums(x, y);
         if (c != 0) return k.descending ? c > 0 : c < 0;
+      }
+      // Materialize breaks the tie by its order of whole rows: encoded length, then bytes
+      // (common/mz_row_order.hpp; window_funcs.slt:6412). Otherwise the result's order stays.
+      if (mz_ties) {
+        const std::string* ea = mz_encoded(a);
+        const std::string* eb = mz_encoded(b);
+        if (ea == nullptr || eb == nullptr) return ea != nullptr && eb == nullptr;  // a strict weak order still
+        if (ea->size() != eb->size()) return ea->size() < eb->size();
+        return *ea < *eb;
       }
       return false;
     });

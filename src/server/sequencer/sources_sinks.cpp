@@ -1,6 +1,8 @@
 // CREATE SOURCE, CREATE SINK, connections.
 #include "server/sequencer/executor.hpp"
 
+#include <cstring>
+
 namespace freshet::server {
 
 void Executor::validate_connection_options(const ObjectInfo& conn) {
@@ -156,6 +158,97 @@ SinkInput attach_sink_input(Coordinator::State& state, const SinkEntry& entry) {
   std::vector<Type> no_params;
   Executor ex(state, dummy, {}, no_params);
   return ex.sink_input(entry);
+}
+
+}  // namespace freshet::server
+
+namespace freshet::server {
+
+namespace {
+// The CREATE SOURCE text with its name replaced (the stored text builds the connector again at
+// start-up and is what the source shows). Unchanged when the name is not found where the
+// statement puts it.
+std::string renamed_create_sql(const std::string& text, const std::string& old_name, const std::string& new_name) {
+  auto parsed = sql::parse_streaming(text);
+  if (!parsed || parsed->object != old_name) return text;
+  std::string lower = text;
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  size_t at = lower.find("source");
+  if (at == std::string::npos) return text;
+  at += 6;
+  auto skip_blanks = [&] {
+    while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+  };
+  skip_blanks();
+  if (lower.compare(at, 2, "if") == 0) {  // IF NOT EXISTS
+    for (const char* w : {"if", "not", "exists"}) {
+      if (lower.compare(at, std::strlen(w), w) != 0) return text;
+      at += std::strlen(w);
+      skip_blanks();
+    }
+  }
+  size_t end = at;
+  if (end < text.size() && text[end] == '"') {
+    for (++end; end < text.size(); ++end)
+      if (text[end] == '"' && !(end + 1 < text.size() && text[end + 1] == '"')) break;
+      else if (text[end] == '"') ++end;
+    if (end >= text.size()) return text;
+    ++end;
+  } else {
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' || text[end] == '$')) ++end;
+  }
+  std::string out = text.substr(0, at) + sql::quote_identifier(new_name) + text.substr(end);
+  auto again = sql::parse_streaming(out);
+  return again && again->object == new_name ? out : text;
+}
+}  // namespace
+
+std::unique_ptr<Execution> Executor::rename_source(const sql::StreamingStatement& st) {
+  DdlLock lock(cs_);
+  std::shared_ptr<SourceEntry> e;
+  for (const auto& [id, x] : cs_.sources)
+    if (x->name == st.object) e = x;
+  if (!e) {
+    if (st.if_exists) return done("ALTER SOURCE");
+    throw SqlError(sqlstate::kUndefinedObject, "unknown catalog item '" + st.object + "'");
+  }
+  if (st.value == st.object) return done("ALTER SOURCE");
+  bool taken = catalog_->lookup("public", st.value) != nullptr;
+  for (const auto& [id, x] : cs_.sources) taken = taken || x->name == st.value;
+  if (taken) throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.value + "' already exists");
+  // The catalog object that carries the source's name: the table named after it (a load
+  // generator's), or the source object.
+  uint64_t named = 0;
+  if (e->single_table_named_after_source) {
+    for (uint64_t tid : e->table_ids)
+      if (const ObjectInfo* t = tid ? catalog_->find(tid) : nullptr; t && t->name == e->name) named = tid;
+  } else if (catalog_->find(e->id)) {
+    named = e->id;
+  }
+  if (named)
+    for (const auto* d : catalog_->dependents(named))
+      if (d->kind != ObjectKind::kIndex)
+        throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename \"" + st.object + "\": \"" + d->name + "\" depends on it")
+            .with_hint("Drop the objects that depend on it first; Freshet keeps their SQL text, which names it.");
+  StoredSource stored;
+  {
+    std::lock_guard g(e->mu);
+    stored = StoredSource{e->id, st.value, renamed_create_sql(e->create_sql, e->name, st.value), e->table_ids,
+                          e->single_table_named_after_source, e->stopped_tables};
+  }
+  // The catalog object first (it reverts and throws by itself when it cannot be stored), then
+  // the source's record; when that cannot be stored, the object gets its name back.
+  if (named) catalog_->rename(named, st.value);
+  if (cs_.persist) {
+    if (Status ps = cs_.persist->put_source(cs_.now_ts, stored); !ps) {
+      if (named) catalog_->rename(named, st.object);
+      throw storage_write_error("could not record the renamed source", ps);
+    }
+  }
+  std::lock_guard g(e->mu);
+  e->name = stored.name;
+  e->create_sql = stored.create_sql;
+  return done("ALTER SOURCE");
 }
 
 }  // namespace freshet::server

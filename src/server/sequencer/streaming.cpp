@@ -11,6 +11,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     case K::kCreateSecret: refuse_write_if_read_only("CREATE SECRET"); break;
     case K::kCreateConnection: refuse_write_if_read_only("CREATE CONNECTION"); break;
     case K::kCreateSource: refuse_write_if_read_only("CREATE SOURCE"); break;
+    case K::kRenameSource: refuse_write_if_read_only("ALTER SOURCE"); break;
     case K::kCreateSink: refuse_write_if_read_only("CREATE SINK"); break;
     case K::kDrop: refuse_write_if_read_only("DROP"); break;
     case K::kSwapSchemas: refuse_write_if_read_only("ALTER SCHEMA"); break;
@@ -18,6 +19,12 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     default: break;
   }
   if (st_.txn == TransactionStatus::kInBlock && st.kind != K::kFetch && st.kind != K::kPrepareFetch) st_.txn_queried = true;
+  if (st_.txn == TransactionStatus::kInBlock && !st_.implicit && materialize_dialect() &&
+      (st.kind == K::kCreateSource || st.kind == K::kRenameSource || st.kind == K::kDrop))
+    return mz_defer(st);
+  if (st_.txn == TransactionStatus::kInBlock && (st_.mz_txn_ops == MzTxnOps::kDdl || st_.mz_txn_ops == MzTxnOps::kSingle) &&
+      st.kind != K::kFetch && st.kind != K::kPrepareFetch && st.kind != K::kShow)
+    mz_add_txn_ops(MzTxnOps::kPeeks);  // 25000: only deferred DDL joins a block's deferred DDL
   if (st_.txn != TransactionStatus::kIdle) {
     // Statements that start external work (connectors, sink threads, connection checks) or
     // change several catalogs at once are not transactional: refused in a block rather than
@@ -27,6 +34,7 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     switch (st.kind) {
       case K::kCreateConnection: refused = "CREATE CONNECTION"; break;
       case K::kCreateSource: refused = "CREATE SOURCE"; break;
+      case K::kRenameSource: refused = "ALTER SOURCE"; break;
       case K::kCreateSink: refused = "CREATE SINK"; break;
       case K::kDrop:
         drop_what = "DROP " + st.what;
@@ -192,6 +200,8 @@ std::unique_ptr<Execution> Executor::run_streaming(const sql::StreamingStatement
     }
     case K::kCreateSource:
       return create_source(st);
+    case K::kRenameSource:
+      return rename_source(st);
     case K::kCreateSink:
       return create_sink(st);
     case K::kSelectMutuallyRecursive:

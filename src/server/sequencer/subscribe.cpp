@@ -49,7 +49,16 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     sql::Binder binder(*catalog_, param_types_);
     as_of = evaluate_as_of(binder, st.as_of_expr);
   }
-  if (as_of) wait_for_time(*as_of);
+  // Materialize's SUBSCRIBE of a query that reads no collection (mz_constant_subscribe) is
+  // answered at once, whatever its AS OF: no waiting for that time.
+  bool constant = false;
+  if (materialize_dialect() && as_of && *as_of > cs_.now_ts) {
+    std::shared_lock lock(cs_.mu);
+    const ObjectInfo* o = st.object.empty() ? nullptr : catalog_->lookup("", st.object);
+    constant = (o == nullptr || o->kind == ObjectKind::kView) && (o != nullptr || st.object.empty()) &&
+               !reads_collections(subscribed_plan(st, o));
+  }
+  if (as_of && !constant) wait_for_time(*as_of);
   DdlLock lock(cs_);
   // AS OF a past time: the snapshot at that time and the changes since, from the subscribed
   // object's kept history (RETAIN HISTORY, server/history.hpp).
@@ -93,23 +102,17 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
       m->history.for_each_after(*past, [&](uint64_t ts, const RowDiffs& d) { later.emplace_back(ts, d); });
     }
   } else {
-    if (past) refuse_past(cs_.now_ts);  // a query's or a view's own dataflow keeps no history
+    if (obj && obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot subscribe to \"" + obj->name + "\"");
     dataflow::RelExpr plan;
-    std::string name;
-    if (obj) {
-      if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot subscribe to \"" + obj->name + "\"");
+    {
       // What the view reads is checked with its owner's rights.
       std::optional<AccessScope> as_owner;
-      if (current_access()) as_owner.emplace(catalog_->roles().name_of(owner_of(*obj)));
-      plan = plan_for_object(*obj);
-      name = "subscribe:" + obj->name;
-    } else {
-      std::shared_ptr<sql::ParseTree> tree;
-      sql::Binder binder(*catalog_, param_types_);
-      sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
-      plan = sql::optimize(sql::lower(*binder.relation_of(bq)));
-      name = "subscribe";
+      if (obj && current_access()) as_owner.emplace(catalog_->roles().name_of(owner_of(*obj)));
+      plan = subscribed_plan(st, obj);
     }
+    std::string name = obj ? "subscribe:" + obj->name : "subscribe";
+    if (materialize_dialect() && !reads_collections(plan)) return mz_constant_subscribe(st, std::move(plan), as_of, std::move(cols));
+    if (past) refuse_past(cs_.now_ts);  // a query's or a view's own dataflow keeps no history
     check_maintainable(plan);
     source_id = g_next_temp_id++;
     ctx_.logical_time_ms = cs_.now_ts;
@@ -189,7 +192,7 @@ std::string Executor::mz_show_create(const ObjectInfo& o) {
     if (x == nullptr) return std::nullopt;
     return qualified(*x);
   };
-  const std::string cluster = "default";  // Freshet's one cluster (SHOW CLUSTERS, SHOW INDEXES)
+  const std::string cluster(cluster_name());  // Freshet's one cluster, as SHOW CLUSTERS names it
   if (o.kind == ObjectKind::kView || o.kind == ObjectKind::kMaterializedView) {
     const bool mv = o.kind == ObjectKind::kMaterializedView;
     std::optional<std::string> out;
@@ -238,6 +241,53 @@ std::string Executor::mz_show_create(const ObjectInfo& o) {
   std::vector<std::string> keys;
   for (const auto& c : o.columns) keys.push_back(c.name);
   return sql::mz::pretty_create_index(o.name, cluster, qualified(*on), keys);
+}
+
+// REQUIRES: cs_.mu held. The plan of a SUBSCRIBE of a view (obj) or of a query.
+dataflow::RelExpr Executor::subscribed_plan(const sql::StreamingStatement& st, const ObjectInfo* obj) {
+  if (obj) return plan_for_object(*obj);
+  std::shared_ptr<sql::ParseTree> tree;
+  sql::Binder binder(*catalog_, param_types_);
+  sql::BoundQuery bq = bind_query_text(binder, st.query, tree);
+  return sql::optimize(sql::lower(*binder.relation_of(bq)));
+}
+
+// Materialize's SUBSCRIBE of a query that reads no collection (no table, source, materialized
+// view or indexed view; plain views are inlined): its inputs are complete forever (the upper
+// of an empty set of collections is the empty frontier; every AS OF is valid, the since being
+// the minimum), so the subscription delivers every change up to the end of time at once.
+// - Without mz_now() the query has no timeline ("timestamp independent",
+//   src/adapter/src/catalog/timeline.rs), and timestamp_or_default() gives it the largest
+//   timestamp: its rows come at 18446744073709551615, whatever the AS OF (as_of.slt:184).
+// - With a temporal filter, the snapshot is at the AS OF (or now), then the filter's future
+//   changes follow at their times, up to 18446744073709551615 (as_of.slt:151).
+// Nothing is registered: no change can ever reach it.
+std::unique_ptr<Execution> Executor::mz_constant_subscribe(const sql::StreamingStatement& st, dataflow::RelExpr plan,
+                                                         std::optional<uint64_t> as_of, std::vector<Column> cols) {
+  check_maintainable(plan);
+  constexpr uint64_t kLastTime = std::numeric_limits<uint64_t>::max();
+  const uint64_t t0 = as_of.value_or(cs_.now_ts);
+  ctx_.logical_time_ms = t0;
+  RowDiffs initial;
+  Maintained m(g_next_temp_id++, "subscribe", std::move(plan), t0, snapshot_fn(), ctx_, initial);
+  const bool timestamp_independent = !m.time_dependent();
+  std::vector<Column> data;
+  subscribed_columns(st, st.object.empty() ? nullptr : catalog_->lookup("", st.object), data);
+  SubscribeOutput output = plan_subscribe_output(st, data, cols);
+  auto q = std::make_shared<SubscriptionQueue>();
+  if (st.snapshot && !initial.empty()) q->push(timestamp_independent ? kLastTime : t0, initial);
+  // The temporal filters' queued changes, time by time (at most one step per distinct time at
+  // which a row enters or leaves; each row schedules at most two).
+  for (std::optional<uint64_t> t = m.next_due(); !timestamp_independent && t && *t > t0; t = m.next_due()) {
+    if (st_.cancelled.load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+    ctx_.logical_time_ms = *t;
+    RowDiffs delta;
+    m.step(*t, ChangeSet{}, ctx_, delta);
+    if (!delta.empty()) q->push(*t, delta);
+    if (*t == kLastTime) break;
+  }
+  q->advance(kLastTime);
+  return std::make_unique<SubscribeExecution>(cs_, q, std::move(cols), st.progress, std::nullopt, &st_.cancelled, std::move(output));
 }
 
 // name and create_sql, as Materialize's SHOW CREATE: the object's fully qualified name
@@ -346,7 +396,7 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
       std::string key = "{";
       for (size_t i = 0; i < o->columns.size(); ++i) key += (i ? "," : "") + o->columns[i].name;
       key += "}";
-      add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string("default"), Datum::from_string(key),
+      add({Datum::from_string(o->name), Datum::from_string(o->definition_sql), Datum::from_string(cluster_name()), Datum::from_string(key),
            Datum::from_string("")});
     }
   } else if (st.what == "columns") {
@@ -375,7 +425,13 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     if (st.what == "materialized views") want = ObjectKind::kMaterializedView;
     else if (st.what == "tables") want = ObjectKind::kTable;
     else if (st.what == "sources") {
-      cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}, {"state", Type(TypeId::kText)}};
+      // Materialize's columns under its dialect (its show.rs: name, type, cluster, comment;
+      // `comment` empty, COMMENT ON is not supported); Freshet's own with the source's state.
+      const bool mz = materialize_dialect();
+      if (mz)
+        cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}, {"cluster", Type(TypeId::kText)}, {"comment", Type(TypeId::kText)}};
+      else
+        cols = {{"name", Type(TypeId::kText)}, {"type", Type(TypeId::kText)}, {"state", Type(TypeId::kText)}};
       std::vector<std::shared_ptr<SourceEntry>> es;
       for (const auto& [id, e] : cs_.sources) es.push_back(e);
       std::sort(es.begin(), es.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
@@ -386,7 +442,10 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
           state = e->status.state;
         }
         keep.push_back(state);
-        add({Datum::from_string(e->name), Datum::from_string(e->type), Datum::from_string(keep.back())});
+        if (mz)
+          add({Datum::from_string(e->name), Datum::from_string(e->type), Datum::from_string(cluster_name()), Datum::from_string("")});
+        else
+          add({Datum::from_string(e->name), Datum::from_string(e->type), Datum::from_string(keep.back())});
       }
       return std::make_unique<MaterializedExecution>(std::move(cols), std::move(rows), "SHOW");
     }
@@ -414,12 +473,12 @@ std::unique_ptr<Execution> Executor::show(const sql::StreamingStatement& st) {
     bool with_comment = st.what != "clusters" && st.what != "connections";
     if (with_comment) cols.push_back({"comment", Type(TypeId::kText)});
     if (st.what == "clusters") {
-      add({Datum::from_string("default")});
+      add({Datum::from_string(cluster_name())});
     } else {
       for (const auto* o : objs) {
         if (o->kind != want) continue;
         std::vector<Datum> ds{Datum::from_string(o->name)};
-        if (want == ObjectKind::kMaterializedView) ds.push_back(Datum::from_string("default"));
+        if (want == ObjectKind::kMaterializedView) ds.push_back(Datum::from_string(cluster_name()));
         if (with_comment) ds.push_back(Datum::from_string(""));
         add(std::move(ds));
       }

@@ -5,6 +5,13 @@
 
 namespace freshet::server {
 
+// An mz_timestamp as SUBSCRIBE's numeric column: every uint64, up to 18446744073709551615 (the
+// time of a constant query's rows, mz_constant_subscribe).
+inline Numeric mz_timestamp_numeric(uint64_t t) {
+  if (t <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return numeric_from_int(static_cast<int64_t>(t));
+  return numeric_parse_exact(std::to_string(t));
+}
+
 // Streams the changes of one collection: the snapshot first (when asked), then every change
 // with its timestamp, and progress rows when asked. fetch() blocks until something arrives.
 class SubscribeExecution : public Execution {
@@ -52,7 +59,7 @@ class SubscribeExecution : public Execution {
       auto [t, row] = std::move(pending_.front());
       pending_.pop_front();
       ds.clear();
-      ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(t))));
+      ds.push_back(Datum::from_numeric(mz_timestamp_numeric(t)));
       if (progress_) ds.push_back(Datum::from_bool(false));
       row.unpack_into(ds);
       out.push_back(Row::pack(ds));
@@ -63,7 +70,7 @@ class SubscribeExecution : public Execution {
       auto item = std::move(q_->items.front());
       q_->items.pop_front();
       ds.clear();
-      ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(item.time))));
+      ds.push_back(Datum::from_numeric(mz_timestamp_numeric(item.time)));
       if (progress_) ds.push_back(Datum::from_bool(false));
       ds.push_back(Datum::from_int(item.diff));
       item.row.unpack_into(ds);
@@ -74,7 +81,7 @@ class SubscribeExecution : public Execution {
     if (progress_ && q_->items.empty() && pending_.empty() && q_->progress > sent_progress_ && (max_rows == 0 || n < max_rows)) {
       sent_progress_ = q_->progress;
       ds.clear();
-      ds.push_back(Datum::from_numeric(numeric_from_int(static_cast<int64_t>(sent_progress_))));
+      ds.push_back(Datum::from_numeric(mz_timestamp_numeric(sent_progress_)));
       ds.push_back(Datum::from_bool(true));
       ds.push_back(Datum::null());
       for (size_t i = 3; i < columns_.size(); ++i) ds.push_back(Datum::null());

@@ -31,7 +31,10 @@ std::unique_ptr<Execution> Executor::run_transaction(const sql::TransactionPlan&
         chain();
         return done("ROLLBACK");
       }
+      std::vector<sql::StreamingStatement> deferred = std::move(st_.mz_deferred);
+      st_.mz_deferred.clear();
       commit_open_block();
+      mz_run_deferred(std::move(deferred));
       chain();
       return done("COMMIT");
     }
@@ -167,7 +170,66 @@ void Executor::mz_check_block_statement(const sql::Plan& plan, const PgQuery__No
     refuse();
   } else if (st_.implicit && sql::changes_catalog(plan) && !std::holds_alternative<sql::RenamePlan>(plan)) {
     refuse();
+  } else if ((st_.mz_txn_ops == MzTxnOps::kDdl || st_.mz_txn_ops == MzTxnOps::kSingle) && sql::changes_catalog(plan)) {
+    mz_add_txn_ops(MzTxnOps::kPeeks);  // 25000: only deferred DDL joins a block's deferred DDL
   }
+}
+
+// Materialize runs a CREATE SOURCE or an ALTER ... RENAME of an explicit block as the
+// block's DDL operations, applied at COMMIT, and a DROP as the block's single statement, run
+// at COMMIT; other statements in such a block are refused (25000). Freshet answers them now,
+// after the checks that need no connector (names), and runs them when the block commits: a
+// source's connector is external work that a ROLLBACK could not undo. A block that already
+// changed the catalog (Freshet's transactional DDL, which Materialize runs as a single
+// statement at COMMIT) takes none of them.
+std::unique_ptr<Execution> Executor::mz_defer(const sql::StreamingStatement& st) {
+  using K = sql::StreamingStatement::Kind;
+  if (st_.block) throw SqlError(sqlstate::kInvalidTransactionState, "this transaction can only execute a single statement");
+  mz_add_txn_ops(st.kind == K::kDrop ? MzTxnOps::kSingle : MzTxnOps::kDdl);
+  st_.txn_queried = true;
+  std::string tag;
+  {
+    std::shared_lock lock(cs_.mu);
+    // The names as the block's earlier statements leave them.
+    auto source_named = [&](const std::string& name) {
+      bool found = false;
+      for (const auto& [id, e] : cs_.sources) found = found || e->name == name;
+      for (const auto& d : st_.mz_deferred) {
+        if (d.kind == K::kRenameSource && d.object == name) found = false;
+        if ((d.kind == K::kRenameSource && d.value == name) || (d.kind == K::kCreateSource && d.object == name)) found = true;
+      }
+      return found;
+    };
+    auto taken = [&](const std::string& name) { return catalog_->lookup("public", name) != nullptr || source_named(name); };
+    if (st.kind == K::kCreateSource) {
+      tag = "CREATE SOURCE";
+      if (taken(st.object)) {
+        if (st.if_not_exists) return done(tag);
+        throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.object + "' already exists");
+      }
+    } else if (st.kind == K::kRenameSource) {
+      tag = "ALTER SOURCE";
+      if (!source_named(st.object)) {
+        if (st.if_exists) return done(tag);
+        throw SqlError(sqlstate::kUndefinedObject, "unknown catalog item '" + st.object + "'");
+      }
+      if (st.value != st.object && taken(st.value))
+        throw SqlError(sqlstate::kDuplicateObject, "catalog item '" + st.value + "' already exists");
+    } else {
+      // Materialize neither plans nor checks it before COMMIT.
+      tag = "DROP " + st.what;
+      for (auto& ch : tag) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+  }
+  st_.mz_deferred.push_back(st);
+  return done(tag);
+}
+
+// COMMIT's part for the block's deferred statements, once the block is committed, in order;
+// the first that fails is COMMIT's error (the ones before it stay, as each is its own catalog
+// change).
+void Executor::mz_run_deferred(std::vector<sql::StreamingStatement> deferred) {
+  for (const auto& d : deferred) run_streaming(d);
 }
 
 // Materialize's TransactionOps::add_ops: reads combine with reads, writes with writes; reads
@@ -183,8 +245,13 @@ void Executor::mz_add_txn_ops(MzTxnOps add) {
     case MzTxnOps::kNone:
       ops = add;
       return;
+    case MzTxnOps::kDdl:
+      if (add == MzTxnOps::kDdl) return;
+      throw SqlError(sqlstate::kInvalidTransactionState, "transactions which modify objects are restricted to just modifying objects");
+    case MzTxnOps::kSingle:
+      throw SqlError(sqlstate::kInvalidTransactionState, "this transaction can only execute a single statement");
     case MzTxnOps::kConstPeeks:
-      if (add == MzTxnOps::kSubscribe) throw read_only();
+      if (add == MzTxnOps::kSubscribe || add == MzTxnOps::kDdl || add == MzTxnOps::kSingle) throw read_only();
       if (add != MzTxnOps::kConstPeeks) ops = add;
       return;
     case MzTxnOps::kPeeks:
@@ -225,6 +292,7 @@ void Executor::rollback_block() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
   st_.mz_txn_ops = MzTxnOps::kNone;
+  st_.mz_deferred.clear();
   st_.block_reads = {};
   st_.cursors.end_transaction(false);
   st_.pending.clear();
@@ -249,6 +317,7 @@ void Executor::commit_open_block_writes() {
   st_.txn_read_only.reset();
   st_.txn_queried = false;
   st_.mz_txn_ops = MzTxnOps::kNone;
+  st_.mz_deferred.clear();
   st_.block_reads = {};
   st_.cursors.end_transaction(true);
   st_.savepoints.clear();
