@@ -64,7 +64,13 @@ psql_to -c "CREATE TABLE person (id bigint NOT NULL, name text NOT NULL, email_a
        category bigint NOT NULL, extra text NOT NULL);
      CREATE TABLE bid (auction bigint NOT NULL, bidder bigint NOT NULL, price bigint NOT NULL, channel text NOT NULL,
        url text NOT NULL, date_time timestamp NOT NULL, extra text NOT NULL);" >/dev/null || exit 1
-for t in person auction bid; do psql_to -c "INSERT INTO $t SELECT * FROM gen_$t" >/dev/null || exit 1; done
+# In parts of about 500,000 events (one write is at most 256 MB).
+parts=$(( (EVENTS + 499999) / 500000 ))
+for t in person auction bid; do
+  for k in $(seq 0 $((parts - 1))); do
+    psql_to -c "INSERT INTO $t SELECT * FROM gen_$t WHERE $([[ $t == bid ]] && echo bidder || echo id) % $parts = $k" >/dev/null || exit 1
+  done
+done
 psql_to -c "DROP SOURCE nx CASCADE" >/dev/null || exit 1
 # Every table read once, so that no figure below includes building the tables' read copies.
 psql_to -c "SELECT (SELECT count(*) FROM person), (SELECT count(*) FROM auction), (SELECT count(*) FROM bid)" >/dev/null
