@@ -48,7 +48,7 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
     if (find_index(key) < 0) indexes_.push_back(build_index(key));
   if (initial) {
     initial->reserve(initial->size() + contents_.size());
-    for (uint64_t ref : contents_) initial->push_back({Row(std::string(bytes_at(ref))), count_at(ref)});
+    for (uint32_t ref : contents_) initial->push_back({Row(std::string(bytes_at(ref))), count_at(ref)});
     dataflow::consolidate(*initial);  // in row-byte order, as callers saw it before
   }
   check_budget();  // over its budget: the CREATE (or the restart's hydration) fails with 53200
@@ -117,7 +117,8 @@ void Maintained::apply_initial(const dataflow::Batch& out) {
       int64_t n = count_at(*it);
       if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
       if (n == 0) {
-        dead_bytes_ += entry_bytes(bytes_at(*it).size());
+        dead_bytes_ += EntryArena::round_up(entry_bytes(bytes_at(*it).size()));
+        set_count_at(*it, 0);
         contents_.erase(it++);
       } else {
         ++it;
@@ -128,23 +129,57 @@ void Maintained::apply_initial(const dataflow::Batch& out) {
   if (contents_.size() < out.size() / 2) contents_.rehash(0);
 }
 
-Maintained::Index Maintained::build_index(std::vector<uint32_t> columns) const {
+Maintained::Index Maintained::empty_index(std::vector<uint32_t> columns) const {
   Index idx;
   idx.columns = std::move(columns);
-  std::vector<std::pair<uint64_t, uint64_t>> by_key;  // (key hash, ref)
+  const uint32_t* cols = idx.columns.data();
+  const size_t n = idx.columns.size();
+  idx.keys = decltype(idx.keys)(0, KeyHash{this, cols, n}, KeyEq{this, cols, n});
+  return idx;
+}
+
+Maintained::Index Maintained::build_index(std::vector<uint32_t> columns) const {
+  Index idx = empty_index(std::move(columns));
+  std::vector<std::pair<uint64_t, uint32_t>> by_key;  // (key hash, ref)
   by_key.reserve(contents_.size());
-  for (uint64_t ref : contents_) by_key.emplace_back(key_hash(RowRef(bytes_at(ref)), idx.columns), ref);
+  for (uint32_t ref : contents_) by_key.emplace_back(key_hash(RowRef(bytes_at(ref)), idx.columns), ref);
   std::sort(by_key.begin(), by_key.end());  // a key's rows together, in arena order
-  size_t keys = 0;
-  for (size_t i = 0; i < by_key.size(); ++i) keys += i == 0 || by_key[i].first != by_key[i - 1].first;
-  idx.map.reserve(keys);
+  size_t hashes = 0, multi = 0;
+  for (size_t i = 0; i < by_key.size(); ++i) {
+    bool first = i == 0 || by_key[i].first != by_key[i - 1].first;
+    hashes += first;
+    multi += !first && (i < 2 || by_key[i - 1].first != by_key[i - 2].first);
+  }
+  idx.keys.reserve(hashes);
+  idx.more.reserve(multi);
+  // Each run of equal hashes: its rows split by key (different keys share a hash only by
+  // collision). The first row of a key goes into keys, the rest into more, sized exactly.
+  thread_local std::string probe;
+  std::vector<uint32_t> rest;
   for (size_t i = 0; i < by_key.size();) {
     size_t j = i;
     while (j < by_key.size() && by_key[j].first == by_key[i].first) ++j;
-    auto& v = idx.map[by_key[i].first];
-    v.reserve(j - i);  // exactly (inline for one row)
-    for (size_t k = i; k < j; ++k) v.push_back(by_key[k].second);
-    idx.spill_bytes += spill_of(v);
+    for (size_t k = i; k < j; ++k) {
+      const uint32_t ref = by_key[k].second;
+      if (ref == UINT32_MAX) continue;  // placed with an earlier row of its key
+      key_bytes(RowRef(bytes_at(ref)), idx.columns.data(), idx.columns.size(), probe);
+      const KeyProbe p{by_key[k].first, probe};
+      idx.keys.lazy_emplace(p, [&](const auto& ctor) { ctor(ref); });  // new: a key's rows are all in this run
+      if (j - k == 1) break;
+      // The later rows of this hash with ref's key.
+      rest.clear();
+      for (size_t l = k + 1; l < j; ++l)
+        if (by_key[l].second != UINT32_MAX && idx.keys.key_eq()(by_key[l].second, p)) {
+          rest.push_back(by_key[l].second);
+          by_key[l].second = UINT32_MAX;
+        }
+      if (!rest.empty()) {
+        auto& v = idx.more[ref];
+        v.reserve(rest.size());  // exactly (inline for up to two)
+        v.assign(rest.begin(), rest.end());
+        idx.spill_bytes += spill_of(v);
+      }
+    }
     i = j;
   }
   return idx;
@@ -203,10 +238,8 @@ void Maintained::check_budget() {
     arena_ = EntryArena();
     dead_bytes_ = 0;
     contents_ = decltype(contents_)(0, RefHash{this}, RefEq{this});
-    for (auto& idx : indexes_) {
-      idx.map = {};
-      idx.spill_bytes = 0;
-    }
+    big_counts_ = {};
+    for (auto& idx : indexes_) idx = empty_index(std::move(idx.columns));
     over_budget_ = true;
   }
   arrangement_bytes_.store(0, std::memory_order_relaxed);
@@ -261,45 +294,91 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
   for (auto& m : mine) delta.push_back(std::move(m));
 }
 
-Row Maintained::key_of(RowRef row, const std::vector<uint32_t>& columns) const {
-  std::vector<Datum> ds = row.unpack();
-  std::vector<Datum> k;
-  for (auto c : columns) k.push_back(ds[c]);
-  return dataflow::canonical_row(Row::pack(k).ref());
+uint64_t Maintained::key_bytes(RowRef row, const uint32_t* columns, size_t n, std::string& out) {
+  // The key's datums packed (canonical form only when a datum needs it, as canonical_row), so
+  // that the bytes equal canonical_row(Row::pack(key)) of a lookup's key.
+  thread_local std::vector<Datum> ds, key;
+  uint32_t width = 0;
+  for (size_t i = 0; i < n; ++i) width = std::max(width, columns[i] + 1);
+  ds.clear();
+  unpack_prefix_into(row, ds, width);
+  key.clear();
+  bool canonical = false;
+  for (size_t i = 0; i < n; ++i) {
+    key.push_back(ds[columns[i]]);
+    canonical = canonical || dataflow::needs_canonical(ds[columns[i]]);
+  }
+  out.clear();
+  if (canonical) dataflow::append_canonical_key(key, out);
+  else RowPacker(out).push_all(key);
+  return hash_bytes(out);
 }
 
 uint64_t Maintained::key_hash(RowRef row, const std::vector<uint32_t>& columns) const {
-  // hash_bytes(key_of(row, columns).bytes()) without its three allocations: the key's datums
-  // packed into a reused buffer (canonical form only when a datum needs it, as canonical_row).
-  thread_local std::vector<Datum> ds, key;
   thread_local std::string packed;
-  uint32_t n = 0;
-  for (auto c : columns) n = std::max(n, c + 1);
-  ds.clear();
-  unpack_prefix_into(row, ds, n);
-  key.clear();
-  bool canonical = false;
-  for (auto c : columns) {
-    key.push_back(ds[c]);
-    canonical = canonical || dataflow::needs_canonical(ds[c]);
-  }
-  packed.clear();
-  if (canonical) dataflow::append_canonical_key(key, packed);
-  else RowPacker(packed).push_all(key);
-  return hash_bytes(packed);
+  return key_bytes(row, columns.data(), columns.size(), packed);
 }
 
-void Maintained::index_insert(Index& idx, uint64_t ref) {
-  auto& v = idx.map[key_hash(RowRef(bytes_at(ref)), idx.columns)];
+size_t Maintained::KeyHash::operator()(uint32_t ref) const {
+  thread_local std::string packed;
+  return key_bytes(RowRef(m->bytes_at(ref)), columns, n, packed);
+}
+
+bool Maintained::KeyEq::operator()(uint32_t a, const KeyProbe& b) const {
+  thread_local std::string packed;
+  key_bytes(RowRef(m->bytes_at(a)), columns, n, packed);
+  return packed == b.key;
+}
+
+bool Maintained::KeyEq::operator()(uint32_t a, uint32_t b) const {
+  if (a == b) return true;
+  thread_local std::string packed;
+  const uint64_t h = key_bytes(RowRef(m->bytes_at(b)), columns, n, packed);
+  std::string key_b = packed;
+  return (*this)(a, KeyProbe{h, key_b});
+}
+
+void Maintained::index_insert(Index& idx, uint32_t ref) {
+  thread_local std::string probe;
+  const uint64_t h = key_bytes(RowRef(bytes_at(ref)), idx.columns.data(), idx.columns.size(), probe);
+  bool added = false;
+  auto it = idx.keys.lazy_emplace(KeyProbe{h, probe}, [&](const auto& ctor) {
+    added = true;
+    ctor(ref);
+  });
+  if (added) return;
+  auto& v = idx.more[*it];
   idx.spill_bytes -= spill_of(v);
   v.push_back(ref);
   idx.spill_bytes += spill_of(v);
 }
 
-void Maintained::index_erase(Index& idx, uint64_t ref) {
-  auto it = idx.map.find(key_hash(RowRef(bytes_at(ref)), idx.columns));
-  if (it == idx.map.end()) return;
-  auto& v = it->second;
+void Maintained::index_erase(Index& idx, uint32_t ref) {
+  thread_local std::string probe;
+  const uint64_t h = key_bytes(RowRef(bytes_at(ref)), idx.columns.data(), idx.columns.size(), probe);
+  auto it = idx.keys.find(KeyProbe{h, probe});
+  if (it == idx.keys.end()) return;
+  const uint32_t first = *it;
+  auto m = idx.more.find(first);
+  if (first == ref) {
+    idx.keys.erase(it);
+    if (m == idx.more.end()) return;
+    // Another row of the key becomes its first: the rest move under its ref.
+    auto rest = std::move(m->second);
+    idx.more.erase(m);
+    idx.spill_bytes -= spill_of(rest);
+    const uint32_t next = rest.back();
+    rest.pop_back();
+    idx.keys.insert(next);
+    if (!rest.empty()) {
+      auto& v = idx.more[next];
+      v = std::move(rest);
+      idx.spill_bytes += spill_of(v);
+    }
+    return;
+  }
+  if (m == idx.more.end()) return;
+  auto& v = m->second;
   idx.spill_bytes -= spill_of(v);
   for (size_t i = 0; i < v.size(); ++i)
     if (v[i] == ref) {
@@ -307,7 +386,7 @@ void Maintained::index_erase(Index& idx, uint64_t ref) {
       v.pop_back();
       break;
     }
-  if (v.empty()) idx.map.erase(it);
+  if (v.empty()) idx.more.erase(m);
   else idx.spill_bytes += spill_of(v);
 }
 
@@ -318,75 +397,93 @@ void Maintained::apply(const RowDiffs& delta) {
       if (d < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
       if (d == 0) continue;
       FRESHET_ASSERT(r.size_bytes() <= UINT32_MAX);
-      uint64_t ref = add_entry(r.bytes(), d);
+      uint32_t ref = add_entry(r.bytes(), d);
       contents_.insert(ref);
       for (auto& idx : indexes_) index_insert(idx, ref);
       continue;
     }
-    uint64_t ref = *it;
-    int64_t n = count_at(ref) + d;
-    set_count_at(ref, n);
+    uint32_t ref = *it;
+    int64_t n = dataflow::add_diffs(count_at(ref), d);
     if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
     if (n == 0) {
       for (auto& idx : indexes_) index_erase(idx, ref);
       contents_.erase(it);
-      dead_bytes_ += entry_bytes(bytes_at(ref).size());
+      dead_bytes_ += EntryArena::round_up(entry_bytes(bytes_at(ref).size()));
     }
+    set_count_at(ref, n);  // 0: the entry is dead
   }
   if (dead_bytes_ > 4096 && dead_bytes_ > arena_.used_bytes() / 2) compact();
 }
 
 void Maintained::compact() {
+  // The live entries copied in their order into a new arena; the hash set and the indexes are
+  // rebuilt over the new refs (an index by sorting, as CREATE INDEX builds it).
   EntryArena old = std::move(arena_);
   arena_ = EntryArena();
-  std::vector<uint64_t> refs(contents_.begin(), contents_.end());
-  std::sort(refs.begin(), refs.end());  // the live entries in their old order
-  absl::flat_hash_map<uint64_t, uint64_t> moved;
-  moved.reserve(refs.size());
-  for (uint64_t ref : refs) {
-    const char* p = old.at(ref);
-    int64_t n;
-    uint32_t len;
-    std::memcpy(&n, p, 8);
-    std::memcpy(&len, p + 8, 4);
-    moved[ref] = add_entry(std::string_view(p + 12, len), n);
-  }
-  dead_bytes_ = 0;
+  absl::flat_hash_map<uint32_t, int64_t> old_big = std::move(big_counts_);
+  big_counts_ = {};
+  const size_t live = contents_.size();
   contents_.clear();
-  for (const auto& [from, to] : moved) contents_.insert(to);
-  for (auto& idx : indexes_)
-    for (auto& [h, v] : idx.map)
-      for (auto& ref : v) ref = moved.at(ref);
+  contents_.reserve(live);
+  old.for_each_allocation([&](uint32_t ref, const char* p) {
+    std::string_view row = row_at(p);
+    uint8_t b = static_cast<uint8_t>(*p);
+    if (b != 0) contents_.insert(add_entry(row, b == kBigCount ? old_big.at(ref) : b));
+    return entry_bytes(row.size());
+  });
+  dead_bytes_ = 0;
+  for (auto& idx : indexes_) idx = build_index(std::move(idx.columns));
 }
 
-uint64_t Maintained::add_entry(std::string_view row, int64_t n) {
-  FRESHET_ASSERT(row.size() <= UINT32_MAX);
-  uint32_t len = static_cast<uint32_t>(row.size());
-  uint64_t ref = arena_.allocate(entry_bytes(len));
+void Maintained::set_count_at(uint32_t ref, int64_t c) {
   char* p = arena_.at(ref);
-  std::memcpy(p, &n, 8);
-  std::memcpy(p + 8, &len, 4);
-  if (len != 0) std::memcpy(p + 12, row.data(), len);
+  const bool was_big = static_cast<uint8_t>(*p) == kBigCount;
+  if (c >= 0 && c < kBigCount) {
+    *p = static_cast<char>(static_cast<uint8_t>(c));
+    if (was_big) big_counts_.erase(ref);
+    return;
+  }
+  *p = static_cast<char>(kBigCount);
+  big_counts_[ref] = c;
+}
+
+uint32_t Maintained::add_entry(std::string_view row, int64_t n) {
+  FRESHET_ASSERT(row.size() <= UINT32_MAX);
+  size_t len = row.size();
+  uint32_t ref = arena_.allocate(entry_bytes(len));
+  char* p = arena_.at(ref);
+  auto* q = reinterpret_cast<uint8_t*>(p + 1);
+  *p = 0;
+  while (len >= 128) *q++ = static_cast<uint8_t>(len | 0x80), len >>= 7;
+  *q++ = static_cast<uint8_t>(len);
+  if (!row.empty()) std::memcpy(q, row.data(), row.size());
+  set_count_at(ref, n);
   return ref;
 }
 
-uint64_t EntryArena::allocate(size_t n) {
+uint32_t EntryArena::allocate(size_t n) {
+  n = round_up(n);
+  const uint64_t seg_end = segs_.size() << kShift;  // the last segment's unit ends here
+  const bool fits = !segs_.empty() && end_ + n <= seg_end;
+  const size_t units = n > kSegment ? (n + kSegment - 1) >> kShift : 1;
+  if (!fits && segs_.size() + units > kMaxSegments)
+    throw SqlError(sqlstate::kOutOfMemory, "an arrangement holds at most 16 GiB of rows")
+        .with_hint("Make the view hold less (filters, fewer columns), or index a narrower view.");
   used_ += n;
   if (n > kSegment) {
     // A segment of its own, spanning as many units as it needs; the next entry starts after.
-    uint64_t ref = segs_.size() << kShift;
-    segs_.push_back({std::make_unique_for_overwrite<char[]>(n), n});
+    uint64_t at = segs_.size() << kShift;
+    segs_.push_back({std::make_unique_for_overwrite<char[]>(n), n, n});
     capacity_ += n;
     for (size_t k = kSegment; k < n; k += kSegment) segs_.push_back({});
     end_ = segs_.size() << kShift;
-    return ref;
+    return static_cast<uint32_t>(at >> 2);
   }
-  const uint64_t seg_end = segs_.size() << kShift;  // the last segment's unit ends here
-  if (segs_.empty() || end_ + n > seg_end) {
+  if (!fits) {
     // A new unit (the rest of the last one is left unused).
     end_ = seg_end;
     size_t cap = std::min<size_t>(kSegment, std::max<size_t>(256, n));
-    segs_.push_back({std::make_unique_for_overwrite<char[]>(cap), cap});
+    segs_.push_back({std::make_unique_for_overwrite<char[]>(cap), cap, 0});
     capacity_ += cap;
   }
   Segment& last = segs_.back();
@@ -399,15 +496,23 @@ uint64_t EntryArena::allocate(size_t n) {
     auto bigger = std::make_unique_for_overwrite<char[]>(cap);
     std::memcpy(bigger.get(), last.data.get(), off);
     capacity_ += cap - last.capacity;
-    last = {std::move(bigger), cap};
+    last.data = std::move(bigger);
+    last.capacity = cap;
   }
-  uint64_t ref = end_;
+  const uint64_t at = end_;
   end_ += n;
-  return ref;
+  last.used = off + n;
+  return static_cast<uint32_t>(at >> 2);
 }
 
 void Maintained::for_each(const std::function<void(RowRef, int64_t)>& fn) const {
-  for (uint64_t ref : contents_) fn(RowRef(bytes_at(ref)), count_at(ref));
+  // In arena order (sequential reads), skipping dead entries.
+  arena_.for_each_allocation([&](uint32_t ref, const char* p) {
+    std::string_view row = row_at(p);
+    uint8_t b = static_cast<uint8_t>(*p);
+    if (b != 0) fn(RowRef(row), b == kBigCount ? big_counts_.at(ref) : b);
+    return entry_bytes(row.size());
+  });
 }
 
 int64_t Maintained::count_of(RowRef row) const {
@@ -416,10 +521,7 @@ int64_t Maintained::count_of(RowRef row) const {
 }
 
 size_t Maintained::add_index(std::vector<uint32_t> key_columns) {
-  Index idx;
-  idx.columns = std::move(key_columns);
-  for (uint64_t ref : contents_) index_insert(idx, ref);
-  indexes_.push_back(std::move(idx));
+  indexes_.push_back(build_index(std::move(key_columns)));
   return indexes_.size() - 1;
 }
 
@@ -440,20 +542,23 @@ int Maintained::find_index(const std::vector<uint32_t>& key_columns) const {
 void Maintained::lookup(size_t i, std::span<const Datum> key, RowDiffs& out) const {
   Row k = dataflow::canonical_row(Row::pack(key).ref());
   const Index& idx = indexes_[i];
-  auto it = idx.map.find(hash_bytes(k.bytes()));
-  if (it == idx.map.end()) return;
-  for (uint64_t ref : it->second) {
-    RowRef row(bytes_at(ref));
-    if (key_of(row, idx.columns) == k) out.push_back({Row(std::string(row.bytes())), count_at(ref)});
-  }
+  auto it = idx.keys.find(KeyProbe{hash_bytes(k.bytes()), k.bytes()});
+  if (it == idx.keys.end()) return;
+  auto emit = [&](uint32_t ref) { out.push_back({Row(std::string(bytes_at(ref))), count_at(ref)}); };
+  emit(*it);
+  if (auto m = idx.more.find(*it); m != idx.more.end())
+    for (uint32_t ref : m->second) emit(ref);
 }
 
 size_t Maintained::bytes() const {
-  // Heap bytes: the arena, the hash set's slots and control bytes, each index's slots and the
-  // out-of-line vectors of colliding or duplicate keys (counted as they change).
-  size_t b = arena_.capacity_bytes() + contents_.capacity() * (sizeof(uint64_t) + 1);
+  // Heap bytes: the arena, the hash set's slots and control bytes, the big multiplicities, and
+  // per index its set, its map of keys with more rows and the vectors that left their inline
+  // slots (counted as they change).
+  constexpr size_t kMoreSlot = sizeof(std::pair<const uint32_t, absl::InlinedVector<uint32_t, 2>>) + 1;
+  size_t b = arena_.capacity_bytes() + contents_.capacity() * (sizeof(uint32_t) + 1) +
+             big_counts_.capacity() * (sizeof(std::pair<const uint32_t, int64_t>) + 1);
   for (const auto& idx : indexes_)
-    b += idx.map.capacity() * (sizeof(uint64_t) + sizeof(absl::InlinedVector<uint64_t, 1>) + 1) + idx.spill_bytes;
+    b += idx.keys.capacity() * (sizeof(uint32_t) + 1) + idx.more.capacity() * kMoreSlot + idx.spill_bytes;
   return b;
 }
 

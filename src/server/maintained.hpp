@@ -38,20 +38,36 @@ using RowDiffs = std::vector<std::pair<Row, int64_t>>;
 // The changes of one timestamp, per collection id.
 using ChangeSet = std::map<uint64_t, RowDiffs>;
 
-// The byte arena of a maintained view's entries: segments of 1 MiB (a bigger entry gets a
-// segment of its own), addressed by a 64-bit ref (segment number << 20 | offset). Entries never
-// move, so refs stay valid as it grows; the last segment grows by doubling from 256 bytes up
-// to 1 MiB (its entries keep their offsets), so a small view holds a few hundred bytes and a
-// big one at most one partly used segment of slack. A std::vector<char> doubled its capacity
-// on growth: right after a view's first change its arena was up to twice its entries.
+// The byte arena of a maintained view's entries: segments of 64 KiB (a bigger entry gets a
+// segment of its own), addressed by a 32-bit ref counting 4-byte units (segment number << 14 |
+// offset / 4), so an arena holds at most 16 GiB; allocate() throws 53200 past that. Entries
+// never move, so refs stay valid as it grows; the last segment grows by doubling from 256 bytes
+// up to 64 KiB (its entries keep their offsets), so a small view holds a few hundred bytes and a
+// big one at most one partly used segment of slack (with 1 MiB segments that slack was 8 bytes
+// a row for 20,000 rows). A std::vector<char> doubled its capacity on growth: right after a
+// view's first change its arena was up to twice its entries.
 class EntryArena {
  public:
-  static constexpr int kShift = 20;
+  static constexpr int kShift = 16;
   static constexpr uint64_t kSegment = uint64_t{1} << kShift;
-  // Room for n bytes; returns the ref of the first. Never moves existing bytes.
-  uint64_t allocate(size_t n);
-  char* at(uint64_t ref) { return segs_[ref >> kShift].data.get() + (ref & (kSegment - 1)); }
-  const char* at(uint64_t ref) const { return segs_[ref >> kShift].data.get() + (ref & (kSegment - 1)); }
+  static constexpr uint32_t kUnit = 4;  // entries start at multiples of this
+  static constexpr size_t kMaxSegments = size_t{1} << (34 - kShift);  // 32-bit refs of 4-byte units: 16 GiB
+  // Room for n bytes (rounded up to kUnit); returns the ref of the first. Never moves existing
+  // bytes. Throws SqlError 53200 when the arena would pass 16 GiB.
+  uint32_t allocate(size_t n);
+  char* at(uint32_t ref) { return segs_[ref >> (kShift - 2)].data.get() + (uint64_t{ref} << 2 & (kSegment - 1)); }
+  const char* at(uint32_t ref) const { return segs_[ref >> (kShift - 2)].data.get() + (uint64_t{ref} << 2 & (kSegment - 1)); }
+  // Walks every allocation in ref order: fn(ref, bytes) returns the size it was allocated with.
+  template <typename Fn>
+  void for_each_allocation(Fn&& fn) const {
+    for (size_t s = 0; s < segs_.size(); ++s) {
+      const Segment& seg = segs_[s];
+      if (!seg.data) continue;
+      for (size_t off = 0; off < seg.used;)
+        off += round_up(fn(static_cast<uint32_t>((s << (kShift - 2)) | (off >> 2)), seg.data.get() + off));
+    }
+  }
+  static size_t round_up(size_t n) { return (n + kUnit - 1) & ~size_t{kUnit - 1}; }
   // Bytes handed out (entries, live or dead) and bytes allocated.
   size_t used_bytes() const { return used_; }
   size_t capacity_bytes() const { return capacity_; }
@@ -61,9 +77,10 @@ class EntryArena {
   struct Segment {
     std::unique_ptr<char[]> data;  // null for the units a big entry's segment spans after its first
     size_t capacity = 0;
+    size_t used = 0;  // bytes handed out from its start
   };
   std::vector<Segment> segs_;
-  uint64_t end_ = 0;  // the next free ref in the last segment
+  uint64_t end_ = 0;  // the next free byte position (segment << kShift | offset) in the last segment
   size_t used_ = 0, capacity_ = 0;
 };
 
@@ -170,48 +187,88 @@ class Maintained {
   static uint64_t default_budget_mb();
 
  private:
-  // Storage (memory close to the rows' own size): every row lives once in an append-only byte
-  // arena as [int64 multiplicity][uint32 length][bytes]; a row is referred to by its offset.
-  // contents_ is a hash set of offsets looked up by the bytes they point to. An index maps the
-  // hash of a row's (canonical) key to the offsets with that hash; a lookup checks each
-  // candidate's key, so hash collisions are harmless. Retracted rows leave dead bytes that
-  // compact() reclaims once they outweigh the live ones.
+  // Storage (memory close to the rows' own size; src/server/README.md, "Memory per arranged
+  // row"): every row lives once in an append-only byte arena as an entry
+  // [multiplicity: 1 byte][length: varint][row bytes], padded to 4 bytes, and is referred to by
+  // its 32-bit ref (EntryArena). A multiplicity of 255 or more is kept in big_counts_ (the
+  // entry's byte says 255); a retracted row's byte becomes 0 (dead). contents_ is a hash set of
+  // refs looked up by the bytes they point to (4-byte slots and absl's control byte). An index
+  // is a hash set of one ref per key (the key's first row), hashed and compared by the key
+  // computed from that row, and per key with more rows the others in `more`. Retracted rows
+  // leave dead bytes that compact() reclaims once they outweigh the live ones.
   struct RefHash {
     using is_transparent = void;
     const Maintained* m;
-    size_t operator()(uint64_t ref) const { return hash_bytes(m->bytes_at(ref)); }
+    size_t operator()(uint32_t ref) const { return hash_bytes(m->bytes_at(ref)); }
     size_t operator()(std::string_view s) const { return hash_bytes(s); }
   };
   struct RefEq {
     using is_transparent = void;
     const Maintained* m;
-    bool operator()(uint64_t a, uint64_t b) const { return a == b; }
-    bool operator()(uint64_t a, std::string_view b) const { return m->bytes_at(a) == b; }
-    bool operator()(std::string_view a, uint64_t b) const { return a == m->bytes_at(b); }
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, std::string_view b) const { return m->bytes_at(a) == b; }
+    bool operator()(std::string_view a, uint32_t b) const { return a == m->bytes_at(b); }
+  };
+  // A key to look up in an index: its canonical packed bytes and their hash.
+  struct KeyProbe {
+    uint64_t hash;
+    std::string_view key;
+  };
+  // An index's set hashes and compares a ref by its row's key (columns: the heap buffer of
+  // Index::columns, which stays put when the Index moves).
+  struct KeyHash {
+    using is_transparent = void;
+    const Maintained* m;
+    const uint32_t* columns;
+    size_t n;
+    size_t operator()(uint32_t ref) const;
+    size_t operator()(const KeyProbe& p) const { return p.hash; }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    const Maintained* m;
+    const uint32_t* columns;
+    size_t n;
+    bool operator()(uint32_t a, uint32_t b) const;
+    bool operator()(uint32_t a, const KeyProbe& b) const;
+    bool operator()(const KeyProbe& a, uint32_t b) const { return (*this)(b, a); }
   };
   struct Index {
     std::vector<uint32_t> columns;
-    absl::flat_hash_map<uint64_t, absl::InlinedVector<uint64_t, 1>> map;  // key hash -> row refs
-    size_t spill_bytes = 0;  // heap bytes of the vectors of map that left their inline slot
+    // One ref per key: the key's first row.
+    absl::flat_hash_set<uint32_t, KeyHash, KeyEq> keys;
+    // The other rows of keys with more than one, by the first row's ref (two inline).
+    absl::flat_hash_map<uint32_t, absl::InlinedVector<uint32_t, 2>> more;
+    size_t spill_bytes = 0;  // heap bytes of the vectors of `more` that left their inline slots
   };
-  static size_t spill_of(const absl::InlinedVector<uint64_t, 1>& v) { return v.capacity() > 1 ? v.capacity() * sizeof(uint64_t) : 0; }
-  // An entry's bytes in the arena: the 12-byte header and the row, unpadded (the header is
-  // read with memcpy, so entries need no alignment; padding to 8 cost 3.5 bytes a row).
-  static size_t entry_bytes(size_t row_len) { return 12 + row_len; }
-  std::string_view bytes_at(uint64_t ref) const {
-    const char* p = arena_.at(ref);
-    uint32_t len;
-    std::memcpy(&len, p + 8, 4);
-    return std::string_view(p + 12, len);
+  static size_t spill_of(const absl::InlinedVector<uint32_t, 2>& v) { return v.capacity() > 2 ? v.capacity() * sizeof(uint32_t) : 0; }
+  // An entry's parts: the multiplicity byte, the varint length, the row.
+  static constexpr uint8_t kBigCount = 255;  // the multiplicity is in big_counts_
+  static size_t varint_bytes(size_t n) {
+    size_t b = 1;
+    while (n >= 128) n >>= 7, ++b;
+    return b;
   }
-  void set_count_at(uint64_t ref, int64_t c) { std::memcpy(arena_.at(ref), &c, 8); }
-  int64_t count_at(uint64_t ref) const {
-    int64_t c;
-    std::memcpy(&c, arena_.at(ref), 8);
-    return c;
+  static size_t entry_bytes(size_t row_len) { return 1 + varint_bytes(row_len) + row_len; }
+  // The row of the entry at p and the entry's size.
+  static std::string_view row_at(const char* p) {
+    size_t len = 0;
+    int shift = 0;
+    const auto* q = reinterpret_cast<const uint8_t*>(p + 1);
+    while (*q & 0x80) len |= size_t{*q++ & 0x7fu} << shift, shift += 7;
+    len |= size_t{*q++} << shift;
+    return std::string_view(reinterpret_cast<const char*>(q), len);
+  }
+  std::string_view bytes_at(uint32_t ref) const { return row_at(arena_.at(ref)); }
+  void set_count_at(uint32_t ref, int64_t c);
+  int64_t count_at(uint32_t ref) const {
+    uint8_t b = static_cast<uint8_t>(*arena_.at(ref));
+    return b == kBigCount ? big_counts_.at(ref) : b;
   }
   // Appends an entry for row with multiplicity n; its ref.
-  uint64_t add_entry(std::string_view row, int64_t n);
+  uint32_t add_entry(std::string_view row, int64_t n);
+  // The canonical packed key of row (the key columns' datums) into out; its hash.
+  static uint64_t key_bytes(RowRef row, const uint32_t* columns, size_t n, std::string& out);
   uint64_t key_hash(RowRef row, const std::vector<uint32_t>& columns) const;
   // Renders the plan, pushes the snapshot at t and steps once; the output batch.
   dataflow::Batch hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx, const std::atomic<bool>* cancelled);
@@ -222,9 +279,9 @@ class Maintained {
   // Builds an index over the contents by sorting (key hash, ref) pairs: every key's vector
   // gets its exact size and the map its final capacity at once.
   Index build_index(std::vector<uint32_t> columns) const;
-  Row key_of(RowRef row, const std::vector<uint32_t>& columns) const;
-  void index_insert(Index& idx, uint64_t ref);
-  void index_erase(Index& idx, uint64_t ref);
+  Index empty_index(std::vector<uint32_t> columns) const;
+  void index_insert(Index& idx, uint32_t ref);
+  void index_erase(Index& idx, uint32_t ref);
   void apply(const RowDiffs& delta);
   void compact();
   // Measures the state (above); past the budget (checked again with an exact walk) frees it
@@ -238,7 +295,8 @@ class Maintained {
   bool time_dependent_ = false;  // the plan has a temporal filter: it must be stepped every tick
   EntryArena arena_;            // entries back to back (entry_bytes)
   size_t dead_bytes_ = 0;
-  absl::flat_hash_set<uint64_t, RefHash, RefEq> contents_;
+  absl::flat_hash_set<uint32_t, RefHash, RefEq> contents_;
+  absl::flat_hash_map<uint32_t, int64_t> big_counts_;  // multiplicities of 255 or more, by ref
   std::vector<Index> indexes_;
   std::atomic<uint64_t> arrangement_bytes_{0};
   std::atomic<uint64_t> operator_bytes_{0};
