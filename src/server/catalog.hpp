@@ -106,7 +106,22 @@ struct TableData {
   };
   std::vector<UniqueIndex> unique_indexes;
   // Tables filled by a source: the current row of each (canonical) key.
-  RowMap<Row> by_key;
+  // The id of that row's entry in `rows` (RowMap ids are stable while the entry lives): the
+  // row is not copied a second time. row_by_key() reads it.
+  RowMap<uint32_t> by_key;
+  const Row* row_by_key(RowRef key) const {
+    auto it = by_key.find(key);
+    return it == by_key.end() ? nullptr : &rows.at_id(it->second).first;
+  }
+  // Points `key` at `row`, which must be in `rows` (else the key is removed).
+  void set_by_key(Row key, RowRef row) {
+    auto it = rows.find(row);
+    if (it == rows.end()) {
+      by_key.erase(key);
+      return;
+    }
+    by_key.insert_or_assign(std::move(key), it.id());
+  }
   // Written so far (since start): row changes (|diff|) and their encoded bytes, by every
   // writer (sessions, sources, Kafka Produce). Guarded by State::mu (updated where a write is
   // staged, under mu held exclusively anyway); read by /metrics.

@@ -32,6 +32,7 @@
 // Thread-safety: none; the owner's lock (State::mu / write_mu for TableData) guards it.
 // Const member functions do not modify anything, so concurrent readers are safe.
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -95,9 +96,10 @@ class RowMap {
   RowMap() = default;
   RowMap(RowMap&&) noexcept = default;
   RowMap& operator=(RowMap&&) noexcept = default;
-  RowMap(const RowMap& o) {
-    for (const auto& [k, v] : o) try_emplace(k.ref(), v);
-  }
+  // A copy keeps every entry's id (TableData::by_key holds ids of `rows`).
+  RowMap(const RowMap& o)
+      : chunks_(o.chunks_), live_bits_(o.live_bits_), free_(o.free_), high_(o.high_), live_(o.live_),
+        cur_(o.cur_.copy()), old_(o.old_.copy()), migrate_pos_(o.migrate_pos_), merges_(o.merges_) {}
   RowMap& operator=(const RowMap& o) {
     if (this != &o) {
       RowMap copy(o);
@@ -120,6 +122,8 @@ class RowMap {
   iterator find(RowRef key) { return iterator(this, find_id(key, hash32(key))); }
   const_iterator find(RowRef key) const { return const_iterator(this, find_id(key, hash32(key))); }
   bool contains(RowRef key) const { return find_id(key, hash32(key)) != high_; }
+  // The entry with id `id` (an iterator's id()), which must be live.
+  const value_type& at_id(uint32_t id) const { return entry(id); }
 
   // Inserts (key, V(args...)) unless key is present; the key is copied only when inserted.
   template <typename... Args>
@@ -201,6 +205,13 @@ class RowMap {
       cap = std::exchange(o.cap, 0);
       used = std::exchange(o.used, 0);
       return *this;
+    }
+    Table copy() const {
+      if (cap == 0) return Table();
+      Table t = with_capacity(cap);
+      std::copy(slots.get(), slots.get() + cap, t.slots.get());
+      t.used = used;
+      return t;
     }
     static Table with_capacity(size_t cap) {
       Table t;

@@ -212,6 +212,7 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
       // "COPY FROM STDIN").
       auto rit = data.rows.try_emplace(row, 0).first;
       rit->second += diff;
+      const uint32_t row_id = rit.id();  // for by_key; the id stays this row's until the next insertion
       if (rit->second == 0) data.rows.erase(rit);
       // The row is unpacked once for by_key's key and every key constraint's.
       const bool unpacked = !keys.empty();
@@ -229,10 +230,10 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
           key = table_row_key(t, row);
         }
         if (diff > 0) {
-          data.by_key.insert_or_assign(std::move(key), row);
+          data.by_key.insert_or_assign(std::move(key), row_id);
         } else {
           auto it = data.by_key.find(key);
-          if (it != data.by_key.end() && it->second == row) data.by_key.erase(it);
+          if (it != data.by_key.end() && it->second == row_id) data.by_key.erase(it);
         }
       }
       if (keys.empty()) continue;
@@ -284,7 +285,7 @@ PreparedInsert prepare_insert(const sql::ObjectInfo& t, const TableData& data, c
     for (auto c : t.primary_key) k.push_back(ds[c]);
     Row key = Row::pack(k);
     const uint64_t h = RowMap<Row>::hash_of(key);
-    p.by_key.push_back({h, std::move(key), row});
+    p.by_key.push_back({h, std::move(key), 0});
     for (size_t ki = 0; ki < keys.size(); ++ki) {
       if (!key_without_null(ds, *keys[ki], k)) continue;
       Row ck = canonical_key_of(k, types[ki]);
@@ -300,8 +301,12 @@ void apply_prepared_insert(const sql::ObjectInfo& /*t*/, TableData& data, Prepar
   data.frozen.clear();
   if (data.key_counts.size() < p.key_counts.size()) data.key_counts.resize(p.key_counts.size());
   // Rows or keys already present are added to, as apply_table_diffs would.
-  for (auto& e : p.rows) data.rows.try_emplace_hashed(e.hash, std::move(e.key), 0).first->second += e.value;
-  for (auto& e : p.by_key) data.by_key.try_emplace_hashed(e.hash, std::move(e.key)).first->second = std::move(e.value);
+  // p.by_key[i] is the key of p.rows[i].
+  for (size_t i = 0; i < p.rows.size(); ++i) {
+    auto it = data.rows.try_emplace_hashed(p.rows[i].hash, std::move(p.rows[i].key), 0).first;
+    it->second += p.rows[i].value;
+    data.by_key.try_emplace_hashed(p.by_key[i].hash, std::move(p.by_key[i].key)).first->second = it.id();
+  }
   for (size_t ki = 0; ki < p.key_counts.size(); ++ki)
     for (auto& e : p.key_counts[ki])
       data.key_counts[ki].try_emplace_hashed(e.hash, std::move(e.key), 0).first->second += e.value;
@@ -537,9 +542,9 @@ std::optional<Row> Coordinator::State::published_by_key(const sql::ObjectInfo& t
     }
     if (touched) return before;
   }
-  auto f = data.by_key.find(key);
-  if (f == data.by_key.end()) return std::nullopt;
-  return f->second;
+  const Row* f = data.row_by_key(key);
+  if (!f) return std::nullopt;
+  return *f;
 }
 
 }  // namespace freshet::server

@@ -107,7 +107,7 @@ struct PreparedInsert {
     V value;
   };
   std::vector<Entry<int64_t>> rows;
-  std::vector<Entry<Row>> by_key;
+  std::vector<Entry<uint32_t>> by_key;  // value unused: the id of rows[i]'s entry is taken
   std::vector<std::vector<Entry<int64_t>>> key_counts;  // as TableData::key_counts
 };
 // Whether `diffs` can take that path (a user table with a primary key, only insertions).
