@@ -18,6 +18,7 @@
 #include "common/row.hpp"
 #include "dataflow/update.hpp"
 #include "server/roles.hpp"
+#include "server/row_map.hpp"
 #include "sql/catalog.hpp"
 
 namespace freshet::server {
@@ -81,14 +82,17 @@ uint64_t peek_table_version();
 
 // A table's rows: a multiset (row -> count), and for each key constraint (the primary key
 // first, then UNIQUE constraints) the number of rows per key value, to check uniqueness.
-// How many rows have each key of a key constraint. An open-addressing map (abseil's, with its
-// control bytes probed a group at a time): a bulk INSERT checks and adds one key per row in a
-// map of every row's key, where std::unordered_map's bucket and node chain took 3-4 cache
-// misses a lookup (bench/README.md, "Concurrency"). Nothing keeps a pointer into it.
-using KeyCountMap = absl::flat_hash_map<Row, int64_t, RowHash>;
+// How many rows have each key of a key constraint. Like the table's rows, a RowMap
+// (row_map.hpp): open addressing with the hashes in the index (a bulk INSERT checks and adds
+// one key per row, where std::unordered_map's bucket and node chain took 3-4 cache misses a
+// lookup), and growth spread over the insertions that follow it, so that no commit rehashes
+// the whole table (bench/README.md, "Concurrency").
+using KeyCountMap = RowMap<int64_t>;
 
 struct TableData {
-  std::unordered_map<Row, int64_t, RowHash> rows;
+  // Every map here is a RowMap (row_map.hpp): its index grows a few slots per insertion, never
+  // all at once inside one write's critical section.
+  RowMap<int64_t> rows;
   // Per key constraint, in the order checked (the primary key, the UNIQUE constraints, then
   // unique_indexes): how many rows have each non-NULL key. Sized lazily (a table never
   // written may have fewer entries).
@@ -102,7 +106,22 @@ struct TableData {
   };
   std::vector<UniqueIndex> unique_indexes;
   // Tables filled by a source: the current row of each (canonical) key.
-  std::unordered_map<Row, Row, RowHash> by_key;
+  // The id of that row's entry in `rows` (RowMap ids are stable while the entry lives): the
+  // row is not copied a second time. row_by_key() reads it.
+  RowMap<uint32_t> by_key;
+  const Row* row_by_key(RowRef key) const {
+    auto it = by_key.find(key);
+    return it == by_key.end() ? nullptr : &rows.at_id(it->second).first;
+  }
+  // Points `key` at `row`, which must be in `rows` (else the key is removed).
+  void set_by_key(Row key, RowRef row) {
+    auto it = rows.find(row);
+    if (it == rows.end()) {
+      by_key.erase(key);
+      return;
+    }
+    by_key.insert_or_assign(std::move(key), it.id());
+  }
   // Written so far (since start): row changes (|diff|) and their encoded bytes, by every
   // writer (sessions, sources, Kafka Produce). Guarded by State::mu (updated where a write is
   // staged, under mu held exclusively anyway); read by /metrics.

@@ -42,7 +42,7 @@ void Coordinator::State::recover() {
         bool has_null = false;
         if (!t->primary_key.empty()) {
           Row k = key_row(t->primary_key, has_null);
-          data->by_key[k] = row;
+          data->set_by_key(k, row);
           data->key_counts[ki++][k] += count;
         }
         for (const auto& u : t->unique_keys) {
@@ -98,7 +98,7 @@ void Coordinator::State::recover() {
           if (!data) return;
           data->rows[row] += 1;
           data->version = next_table_version();
-          data->by_key[dataflow::canonical_row(key.ref())] = std::move(row);
+          data->set_by_key(dataflow::canonical_row(key.ref()), row);
         },
         checkpoint);
     if (!ls) {

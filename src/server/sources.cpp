@@ -178,8 +178,8 @@ class Sink : public capture::SourceSink {
         auto& cur = now[tid];
         auto it = cur.find(key);
         if (it == cur.end()) {
-          auto f = data->by_key.find(key);
-          it = cur.emplace(key, f == data->by_key.end() ? std::nullopt : std::optional<Row>(f->second)).first;
+          const Row* f = data->row_by_key(key);
+          it = cur.emplace(key, f ? std::optional<Row>(*f) : std::nullopt).first;
         }
         auto& diffs = changes[tid];
         if (it->second) diffs.push_back({*it->second, -1});

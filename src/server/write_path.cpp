@@ -198,8 +198,8 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
   std::vector<std::vector<Type>> types;
   for (const auto* cols : keys) types.push_back(key_types(&t, *cols));
   if (diffs.size() >= kBulkRows) {
-    // A bulk load (COPY, INSERT ... SELECT): room for it at once, not a rehash of every node
-    // at each doubling of the maps.
+    // A bulk load (COPY, INSERT ... SELECT): one growth of each map's index for it (moved
+    // over incrementally, as every growth of a RowMap) rather than several along the way.
     data.rows.reserve(data.rows.size() + diffs.size());
     if (!t.primary_key.empty()) data.by_key.reserve(data.by_key.size() + diffs.size());
     for (size_t ki = 0; ki < keys.size(); ++ki) data.key_counts[ki].reserve(data.key_counts[ki].size() + diffs.size());
@@ -212,6 +212,7 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
       // "COPY FROM STDIN").
       auto rit = data.rows.try_emplace(row, 0).first;
       rit->second += diff;
+      const uint32_t row_id = rit.id();  // for by_key; the id stays this row's until the next insertion
       if (rit->second == 0) data.rows.erase(rit);
       // The row is unpacked once for by_key's key and every key constraint's.
       const bool unpacked = !keys.empty();
@@ -229,10 +230,10 @@ void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs
           key = table_row_key(t, row);
         }
         if (diff > 0) {
-          data.by_key.insert_or_assign(std::move(key), row);
+          data.by_key.insert_or_assign(std::move(key), row_id);
         } else {
           auto it = data.by_key.find(key);
-          if (it != data.by_key.end() && it->second == row) data.by_key.erase(it);
+          if (it != data.by_key.end() && it->second == row_id) data.by_key.erase(it);
         }
       }
       if (keys.empty()) continue;
@@ -276,15 +277,21 @@ PreparedInsert prepare_insert(const sql::ObjectInfo& t, const TableData& data, c
   p.key_counts.resize(keys.size());
   for (auto& kc : p.key_counts) kc.reserve(diffs.size());
   std::vector<Datum> ds, k;
-  for (const auto& [row, diff] : diffs) {
-    p.rows[row] += diff;
+  for (const auto& [row, diff] : diffs) {  // consolidated: each row once
+    p.rows.push_back({RowMap<int64_t>::hash_of(row), row, diff});
     ds.clear();
     row.unpack_into(ds);
     k.clear();
     for (auto c : t.primary_key) k.push_back(ds[c]);
-    p.by_key.insert_or_assign(Row::pack(k), row);
-    for (size_t ki = 0; ki < keys.size(); ++ki)
-      if (key_without_null(ds, *keys[ki], k)) p.key_counts[ki][canonical_key_of(k, types[ki])] += diff;
+    Row key = Row::pack(k);
+    const uint64_t h = RowMap<Row>::hash_of(key);
+    p.by_key.push_back({h, std::move(key), 0});
+    for (size_t ki = 0; ki < keys.size(); ++ki) {
+      if (!key_without_null(ds, *keys[ki], k)) continue;
+      Row ck = canonical_key_of(k, types[ki]);
+      const uint64_t ch = KeyCountMap::hash_of(ck);
+      p.key_counts[ki].push_back({ch, std::move(ck), diff});
+    }
   }
   return p;
 }
@@ -293,21 +300,16 @@ void apply_prepared_insert(const sql::ObjectInfo& /*t*/, TableData& data, Prepar
   data.version = next_table_version();
   data.frozen.clear();
   if (data.key_counts.size() < p.key_counts.size()) data.key_counts.resize(p.key_counts.size());
-  if (p.rows.size() >= kBulkRows) {  // one rehash at most, as apply_table_diffs
-    data.rows.reserve(data.rows.size() + p.rows.size());
-    data.by_key.reserve(data.by_key.size() + p.by_key.size());
-    for (size_t ki = 0; ki < p.key_counts.size(); ++ki) data.key_counts[ki].reserve(data.key_counts[ki].size() + p.key_counts[ki].size());
+  // Rows or keys already present are added to, as apply_table_diffs would.
+  // p.by_key[i] is the key of p.rows[i].
+  for (size_t i = 0; i < p.rows.size(); ++i) {
+    auto it = data.rows.try_emplace_hashed(p.rows[i].hash, std::move(p.rows[i].key), 0).first;
+    it->second += p.rows[i].value;
+    data.by_key.try_emplace_hashed(p.by_key[i].hash, std::move(p.by_key[i].key)).first->second = it.id();
   }
-  // merge() moves each node whose key is not in the table yet (no allocation, no copy) and
-  // leaves the others in p; those are added as apply_table_diffs would.
-  data.rows.merge(p.rows);
-  for (auto& [row, n] : p.rows) data.rows[row] += n;
-  data.by_key.merge(p.by_key);
-  for (auto& [key, row] : p.by_key) data.by_key.insert_or_assign(key, std::move(row));
-  for (size_t ki = 0; ki < p.key_counts.size(); ++ki) {
-    data.key_counts[ki].merge(p.key_counts[ki]);
-    for (auto& [key, n] : p.key_counts[ki]) data.key_counts[ki][key] += n;
-  }
+  for (size_t ki = 0; ki < p.key_counts.size(); ++ki)
+    for (auto& e : p.key_counts[ki])
+      data.key_counts[ki].try_emplace_hashed(e.hash, std::move(e.key), 0).first->second += e.value;
 }
 
 std::shared_ptr<UnpublishedWrite> Coordinator::State::stage_write(ChangeSet changes, uint64_t collection, storage::Batch batch) {
@@ -540,9 +542,9 @@ std::optional<Row> Coordinator::State::published_by_key(const sql::ObjectInfo& t
     }
     if (touched) return before;
   }
-  auto f = data.by_key.find(key);
-  if (f == data.by_key.end()) return std::nullopt;
-  return f->second;
+  const Row* f = data.row_by_key(key);
+  if (!f) return std::nullopt;
+  return *f;
 }
 
 }  // namespace freshet::server

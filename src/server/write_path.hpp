@@ -96,13 +96,19 @@ std::vector<Type> key_types(const sql::ObjectInfo* t, const std::vector<uint32_t
 void apply_table_diffs(const sql::ObjectInfo& t, TableData& data, const RowDiffs& diffs);
 
 // A pure insertion into a user table with a primary key (every diff positive: a checked
-// INSERT's rows), with the nodes it adds to the table's maps built beforehand: the rows packed,
-// copied and hashed, the keys made, the allocations done — all without State::mu, so that
-// apply_prepared_insert() under mu exclusively only links the nodes in (std::unordered_map::merge).
+// INSERT's rows), with what it adds to the table's maps made beforehand: the rows copied, the
+// keys made, all of them hashed, the allocations done — all without State::mu, so that
+// apply_prepared_insert() under mu exclusively only probes the maps and moves them in.
 struct PreparedInsert {
-  std::unordered_map<Row, int64_t, RowHash> rows;
-  std::unordered_map<Row, Row, RowHash> by_key;
-  std::vector<KeyCountMap> key_counts;  // as TableData::key_counts
+  template <typename V>
+  struct Entry {
+    uint64_t hash;  // RowMap<V>::hash_of(key)
+    Row key;
+    V value;
+  };
+  std::vector<Entry<int64_t>> rows;
+  std::vector<Entry<uint32_t>> by_key;  // value unused: the id of rows[i]'s entry is taken
+  std::vector<std::vector<Entry<int64_t>>> key_counts;  // as TableData::key_counts
 };
 // Whether `diffs` can take that path (a user table with a primary key, only insertions).
 bool can_prepare_insert(const sql::ObjectInfo& t, const RowDiffs& diffs);

@@ -289,8 +289,8 @@ std::unique_ptr<Execution> Executor::run_alter_table(const PgQuery__AlterTableSt
     Persistence::table_records(
         next, new_rows,
         [&](const Row& key) -> std::optional<Row> {
-          auto it = fresh.by_key.find(key);
-          return it == fresh.by_key.end() ? std::nullopt : std::optional<Row>(it->second);
+          const Row* r = fresh.row_by_key(key);
+          return r ? std::optional<Row>(*r) : std::nullopt;
         },
         [&](const Row& row) {
           auto it = fresh.rows.find(row);

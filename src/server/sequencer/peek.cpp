@@ -517,8 +517,7 @@ void Executor::rewrite_point_lookups(dataflow::RelExpr& e) {
   if (!no_match) {
     Row k = Row::pack(key);
     if (writer_view_) {
-      auto found = data->by_key.find(k);
-      if (found != data->by_key.end()) rows.constant_rows.push_back({found->second, 1});
+      if (const Row* found = data->row_by_key(k)) rows.constant_rows.push_back({*found, 1});
     } else if (auto found = cs_.published_by_key(*t, *data, k)) {
       rows.constant_rows.push_back({std::move(*found), 1});
     }

@@ -39,8 +39,8 @@ void produce_into_table(Coordinator::State& cs, uint64_t table_id, const std::ve
     }
     auto it = now.find(k);
     if (it == now.end()) {
-      auto cur = data->by_key.find(k);
-      it = now.emplace(k, cur == data->by_key.end() ? std::nullopt : std::optional<Row>(cur->second)).first;
+      const Row* cur = data->row_by_key(k);
+      it = now.emplace(k, cur ? std::optional<Row>(*cur) : std::nullopt).first;
     }
     if (it->second) changes.push_back({*it->second, -1});
     if (value) changes.push_back({*value, 1});

@@ -214,8 +214,8 @@ std::vector<storage::Change> Executor::table_storage_changes(const ObjectInfo& t
       Row k = pk_of(row);
       auto it = after_key.find(k);
       if (it == after_key.end()) {
-        auto cur = data->by_key.find(k);
-        it = after_key.emplace(k, cur == data->by_key.end() ? std::nullopt : std::optional<Row>(cur->second)).first;
+        const Row* cur = data->row_by_key(k);
+        it = after_key.emplace(k, cur ? std::optional<Row>(*cur) : std::nullopt).first;
       }
       if (diff > 0) it->second = row;
       else if (it->second && *it->second == row) it->second.reset();
