@@ -3,6 +3,7 @@
 // that adding it did not rebuild everything that includes row.hpp.)
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "common/datum.hpp"
@@ -16,5 +17,9 @@ void unpack_prefix_into(RowRef row, std::vector<Datum>& out, size_t n);
 // The bytes of the first n datums of `row` (all of it when it has fewer): rows are their
 // datums' encodings one after the other, so this splits a row into column ranges. O(n).
 size_t prefix_bytes(RowRef row, size_t n);
+// The byte offset where each of the first n datums of `row` ends (fewer when it has fewer),
+// into `ends` (cleared first): datum k is bytes [k == 0 ? 0 : ends[k - 1], ends[k]), so a
+// projection can copy datums' encodings without decoding them into Datums. O(n).
+void datum_ends(RowRef row, size_t n, std::vector<uint32_t>& ends);
 
 }  // namespace freshet

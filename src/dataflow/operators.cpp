@@ -1559,9 +1559,25 @@ std::unique_ptr<Operator> make_mfp(std::vector<MfpStage> stages) { return std::m
 
 MfpProgram::MfpProgram(std::vector<MfpStage> stages) : stages_(std::move(stages)) {
   for (const MfpStage& s : stages_) filter_only_ = filter_only_ && s.kind == MfpStage::Kind::kFilter;
+  if (stages_.size() == 1 && stages_[0].kind == MfpStage::Kind::kProject) {
+    project_only_ = true;
+    for (uint32_t c : stages_[0].columns) project_prefix_ = std::max<size_t>(project_prefix_, c + 1);
+  }
 }
 
 bool MfpProgram::apply(RowRef in, EvalContext& ctx, RowRef& out) {
+  if (project_only_) {
+    datum_ends(in, project_prefix_, ends_);
+    FRESHET_ASSERT(ends_.size() == project_prefix_);
+    packed_.clear();
+    const char* bytes = in.bytes().data();
+    for (uint32_t c : stages_[0].columns) {
+      const uint32_t from = c == 0 ? 0 : ends_[c - 1];
+      packed_.append(bytes + from, ends_[c] - from);
+    }
+    out = RowRef(packed_);
+    return true;
+  }
   row_.clear();
   in.unpack_into(row_);
   for (const MfpStage& s : stages_) {
