@@ -8,10 +8,12 @@
 // row's packed bytes) ordered by (hash_bytes of the row, row bytes), consolidated within the
 // run: readers only iterate a key's entries, and hash order makes the sort and the merges
 // compare integers rather than rows that share their key's leading bytes. No allocation per row:
-// memory per arranged row is its bytes plus 2 (rows under 128 bytes), and per key the key's bytes plus the hash node and the
-// runs' headers (about 100 bytes).
+// memory per arranged row is its bytes plus 2 (rows under 128 bytes), and per key the key's
+// bytes plus a slot of an open-addressing table (the key string and the first run's header
+// inline, about 80 bytes, at most 7/8 full) and one buffer for the run's entries.
 //
-// Cost: apply() sorts the d updates (O(d log d)) and adds them to each touched key as a new
+// Cost: apply() sorts the d updates (O(d log d); from kRadixMin updates, a hydration's bulk
+// apply, one counting pass over the key hash's top 16 bits and small sorts) and adds them to each touched key as a new
 // run; runs of a key are merged (and consolidated) while the older one is at most twice the
 // size of the newer, a spine per key: a key keeps O(log n) runs and each entry is merged
 // O(log n) times, so work per step is proportional to the change (amortized), even for a key
