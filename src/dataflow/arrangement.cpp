@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/error.hpp"
 #include "dataflow/update.hpp"
 
 namespace freshet::dataflow {
@@ -16,6 +17,21 @@ namespace {
 inline int row_order(uint64_t ha, std::string_view a, uint64_t hb, std::string_view b) {
   if (ha != hb) return ha < hb ? -1 : 1;
   return a < b ? -1 : (a == b ? 0 : 1);
+}
+
+// The bytes Run::put writes for an entry: the zigzag varint of the multiplicity, the varint
+// of the row's length, the row.
+inline size_t entry_bytes(size_t row_bytes, int64_t diff) {
+  auto varint_bytes = [](uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+      v >>= 7;
+      ++n;
+    }
+    return n;
+  };
+  const uint64_t z = (static_cast<uint64_t>(diff) << 1) ^ static_cast<uint64_t>(diff >> 63);
+  return varint_bytes(z) + varint_bytes(row_bytes) + row_bytes;
 }
 
 }  // namespace
@@ -114,7 +130,8 @@ void Arrangement::apply(std::vector<KeyedUpdate>& updates) {
     for (size_t k = 1; k < n; ++k) groups += order[k].key_hash != order[k - 1].key_hash;
     map_.reserve(groups);
   }
-  std::string run, merged;
+  std::string merged;
+  std::vector<std::pair<std::string_view, int64_t>> entries;  // a key's consolidated rows
   for (size_t i = 0; i < n;) {
     const std::string_view key = at(i).key;
     prefetch(i);
@@ -123,25 +140,31 @@ void Arrangement::apply(std::vector<KeyedUpdate>& updates) {
     // The key's new run: the updates [i, j), consolidated (equal rows are adjacent: equal
     // hashes, then bytes). An update is compared with the first of its run of equal hashes
     // only, never with itself.
-    run.clear();
-    size_t count = 0;
+    // Consolidated first (row views), then written once into a buffer of the run's exact
+    // size: no scratch buffer copied into a fitted one (a second copy of every row).
+    entries.clear();
+    size_t run_bytes = 0;
     for (size_t k = i; k < j;) {
       const uint64_t row_hash = order[k].row_hash;
       const std::string_view row = at(k).row.bytes();
       int64_t d = at(k++).diff;
       while (k < j && order[k].row_hash == row_hash && at(k).row.bytes() == row) d = add_diffs(d, at(k++).diff);
       if (d != 0) {
-        Run::put(run, row, d);
-        ++count;
+        entries.emplace_back(row, d);
+        run_bytes += entry_bytes(row.size(), d);
       }
     }
     i = j;
+    const size_t count = entries.size();
     if (count == 0) continue;
+    std::string run;
+    run.reserve(run_bytes);
+    for (const auto& [row, d] : entries) Run::put(run, row, d);
+    FRESHET_ASSERT(run.size() == run_bytes);
     auto [it, fresh] = map_.try_emplace(key);
     KeyState& ks = it->second;
     if (!fresh) extra_bytes_ -= key_extra_bytes(it->first, ks);
-    // Runs sized to fit (a copy; run keeps its capacity for the next key).
-    ks.runs.push_back({std::string(run), count});
+    ks.runs.push_back({std::move(run), count});
     data_bytes_ += ks.runs.back().data.capacity();
     entries_ += count;
     // Merge while the older run is at most twice the newer: O(log n) runs per key.
