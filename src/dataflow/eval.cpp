@@ -1,6 +1,7 @@
 #include "dataflow/eval.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,12 +9,37 @@
 
 #include "common/error.hpp"
 #include "common/format.hpp"
+#include "common/numeric.hpp"
 #include "common/unsigned_int.hpp"
 #include "common/stack_guard.hpp"
 
 namespace freshet::dataflow {
 
 namespace {
+
+// fold_epoch_buckets' function: args [ts, original expression]; evaluated by eval_epoch_bucket,
+// never through fn.
+const FunctionImpl kEpochBucket{"epoch_bucket", {}, Type(TypeId::kInt8), nullptr, true, Volatility::kImmutable, false, 0};
+
+// The window number of ts for windows of c = e.literal's seconds (see fold_epoch_buckets).
+Datum eval_epoch_bucket(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
+  Datum ts = eval(e.args[0], row, ctx);
+  if (ts.is_null()) return ts;
+  const int64_t t = ts.as_int();
+  const int64_t c = e.literal.get(0).as_int();
+  if (t != INT64_MIN && t != INT64_MAX) {  // finite (infinities: the original's error)
+    const __int128 m = static_cast<__int128>(t) + kUnixToPgEpochMicros;
+    const __int128 d = static_cast<__int128>(c) * 1'000'000;
+    __int128 q = m / d, r = m % d;
+    if (r < 0) {
+      r += d;
+      --q;
+    }
+    // Within c/2 microseconds below the next window the rounded numeric quotient may reach it.
+    if ((d - r) * 2 > c) return Datum::from_int(static_cast<int64_t>(q));
+  }
+  return eval(e.args[1], row, ctx);
+}
 
 Datum eval_call(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
   const FunctionImpl* fn = e.fn;
@@ -199,6 +225,7 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
       }
       return ctx.params[e.column];
     case ScalarKind::kCall:
+      if (e.fn == &kEpochBucket) return eval_epoch_bucket(e, row, ctx);
       return eval_call(e, row, ctx);
     case ScalarKind::kCast: {
       Datum v = eval(e.args[0], row, ctx);
@@ -411,6 +438,64 @@ bool is_constant_expr(const ScalarExpr& e) {
     if (!is_constant_expr(a)) return false;
   }
   return true;
+}
+
+namespace {
+// The positive integer below 10^9 that a numeric literal (or an integer literal cast to
+// numeric) holds, or 0.
+int64_t small_integer_literal(const ScalarExpr& e) {
+  const ScalarExpr* lit = &e;
+  if (e.kind == ScalarKind::kCast && e.type.id == TypeId::kNumeric && e.args.size() == 1) lit = &e.args[0];
+  if (lit->kind != ScalarKind::kLiteral || lit->literal.arity() != 1) return 0;
+  Datum d = lit->literal.get(0);
+  if (d.is_null()) return 0;
+  std::string text;
+  if (lit->type.id == TypeId::kNumeric) {
+    text = numeric_to_string(d.as_numeric());
+  } else if (lit->type.id == TypeId::kInt2 || lit->type.id == TypeId::kInt4 || lit->type.id == TypeId::kInt8) {
+    text = std::to_string(d.as_int());
+  } else {
+    return 0;
+  }
+  if (text.empty() || text.size() > 9 || text[0] < '1' || text[0] > '9') return 0;
+  for (char ch : text)
+    if (ch < '0' || ch > '9') return 0;
+  return std::stoll(text);
+}
+bool is_call(const ScalarExpr& e, std::string_view name, size_t args) {
+  return e.kind == ScalarKind::kCall && e.fn != nullptr && e.fn->name == name && e.args.size() == args;
+}
+}  // namespace
+
+void fold_epoch_buckets(ScalarExpr& e) {
+  for (ScalarExpr& a : e.args) fold_epoch_buckets(a);
+  // kCast(int8) <- floor(numeric) <- "/"(numeric, numeric) <- extract('epoch', timestamp), c
+  if (e.kind != ScalarKind::kCast || e.type.id != TypeId::kInt8 || e.args.size() != 1) return;
+  const ScalarExpr& fl = e.args[0];
+  if (!is_call(fl, "floor", 1) || fl.type.id != TypeId::kNumeric) return;
+  const ScalarExpr& div = fl.args[0];
+  if (!is_call(div, "/", 2) || div.type.id != TypeId::kNumeric) return;
+  const ScalarExpr& ex = div.args[0];
+  if (!is_call(ex, "extract", 2) || ex.args[1].type.id != TypeId::kTimestamp) return;
+  if (ex.fn->arg_types.size() != 2 || ex.fn->arg_types[1].id != TypeId::kTimestamp) return;
+  const ScalarExpr& unit = ex.args[0];
+  if (unit.kind != ScalarKind::kLiteral || unit.literal.arity() != 1 || unit.literal.get(0).is_null()) return;
+  std::string u(unit.literal.get(0).as_string());
+  for (char& ch : u) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (u != "epoch") return;
+  const int64_t c = small_integer_literal(div.args[1]);
+  if (c == 0) return;
+  ScalarExpr ts = ex.args[1];
+  ScalarExpr original = std::move(e);
+  ScalarExpr out;
+  out.kind = ScalarKind::kCall;
+  out.type = Type(TypeId::kInt8);
+  out.fn = &kEpochBucket;
+  const Datum cd = Datum::from_int(c);
+  out.literal = Row::pack(std::span<const Datum>(&cd, 1));
+  out.args.push_back(std::move(ts));
+  out.args.push_back(std::move(original));
+  e = std::move(out);
 }
 
 }  // namespace freshet::dataflow

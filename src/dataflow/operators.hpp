@@ -59,6 +59,12 @@ class MfpProgram {
  private:
   std::vector<MfpStage> stages_;
   bool filter_only_ = true;
+  // One projection and nothing else: the output row is the chosen datums' encodings copied
+  // from the input (rows are their datums' encodings one after the other), with no decoding
+  // into Datums and packing again. project_prefix_: the columns up to the last one chosen.
+  bool project_only_ = false;
+  size_t project_prefix_ = 0;
+  std::vector<uint32_t> ends_;
   std::vector<Datum> row_, tmp_;
   std::string packed_;
 };

@@ -1,4 +1,5 @@
 #include "dataflow/render.hpp"
+#include "dataflow/eval.hpp"
 
 #include <algorithm>
 
@@ -569,7 +570,18 @@ class Renderer {
 
 }  // namespace
 
-RenderedDataflow render(const RelExpr& plan, const RenderOptions& options) {
+namespace {
+// The plan as rendered: window numbers over event time computed in integers
+// (fold_epoch_buckets, eval.hpp).
+RelExpr prepare(const RelExpr& plan) {
+  RelExpr p = plan;
+  for_each_scalar(p, [](ScalarExpr& e) { fold_epoch_buckets(e); });
+  return p;
+}
+}  // namespace
+
+RenderedDataflow render(const RelExpr& input, const RenderOptions& options) {
+  const RelExpr plan = prepare(input);
   size_t workers = options.workers == 0 ? WorkerPool::default_workers() : options.workers;
   if (workers <= 1) {
     RenderOptions one = options;
@@ -590,7 +602,12 @@ RenderedDataflow render(const RelExpr& plan, const RenderOptions& options) {
   return first;
 }
 
-RenderedDataflow render_many(const std::vector<const RelExpr*>& plans, const RenderOptions& options) {
+RenderedDataflow render_many(const std::vector<const RelExpr*>& inputs, const RenderOptions& options) {
+  std::vector<RelExpr> prepared;
+  prepared.reserve(inputs.size());
+  for (const RelExpr* p : inputs) prepared.push_back(prepare(*p));
+  std::vector<const RelExpr*> plans;
+  for (const RelExpr& p : prepared) plans.push_back(&p);
   return Renderer(options).finish_many(plans);
 }
 

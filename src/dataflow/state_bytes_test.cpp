@@ -45,8 +45,10 @@ void grow_and_shrink(const RelExpr& plan, const char* what, bool two_inputs = fa
     if (two_inputs) df.feed(2, rows);
     df.step(t++);
   }
-  // What is left: hash tables keep their bucket arrays (std::unordered_map does not shrink).
-  EXPECT_LT(df.state_bytes(true), peak / 4);
+  // What is left: hash tables keep their bucket arrays (std::unordered_map does not shrink),
+  // Reduce its per-slot arrays. A third: integer min/max keep about 24 bytes per value (a
+  // B-tree), so with three shards' arrays the leftover is a larger share of a smaller peak.
+  EXPECT_LT(df.state_bytes(true), peak / 3);
 }
 
 TEST(StateBytesTest, MinMaxReduce) {
