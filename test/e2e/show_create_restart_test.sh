@@ -35,8 +35,8 @@ SQL
 
 expect_adder='freshet.public.adder|CREATE VIEW freshet.public.adder AS SELECT 2 OPERATOR(+) 2;'
 expect_v1=$'freshet.public.v1wide|CREATE VIEW\n    freshet.public.v1wide\n    AS\n        SELECT x.*\n        FROM freshet.public.t1wide JOIN freshet.public.t2wide USING(f1) AS x\n        WHERE x.f1 = 3;'
-expect_mv=$'freshet.public.mv|CREATE MATERIALIZED VIEW freshet.public.mv\n    IN CLUSTER default\n    WITH (REFRESH = ON COMMIT)\n    AS SELECT f1, pg_catalog.count(*) FROM freshet.public.t2wide GROUP BY f1;'
-expect_idx='freshet.public.mv_f1|CREATE INDEX mv_f1 IN CLUSTER default ON freshet.public.mv (f1);'
+expect_mv=$'freshet.public.mv|CREATE MATERIALIZED VIEW freshet.public.mv\n    IN CLUSTER quickstart\n    WITH (REFRESH = ON COMMIT)\n    AS SELECT f1, pg_catalog.count(*) FROM freshet.public.t2wide GROUP BY f1;'
+expect_idx='freshet.public.mv_f1|CREATE INDEX mv_f1 IN CLUSTER quickstart ON freshet.public.mv (f1);'
 expect_t1=$'freshet.public.t1wide|CREATE TABLE\n    freshet.public.t1wide\n        (f1 pg_catalog.int4 NOT NULL, f2 pg_catalog.text DEFAULT \'x\', PRIMARY KEY (f1));'
 check() {  # check WHEN
   local out
