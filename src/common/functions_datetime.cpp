@@ -538,7 +538,21 @@ bool is_known_unit(std::string_view canonical) {
   return false;
 }
 
-// Returns nullopt for +/-infinity results of fields that have none (PostgreSQL returns NULL).
+// The fields that PostgreSQL 15's extract() answers with +/-Infinity for an infinite date or
+// timestamp (the others are NULL).
+bool unbounded_field(const std::string& unit) {
+  return unit == "epoch" || unit == "year" || unit == "decade" || unit == "century" || unit == "millennium" ||
+         unit == "julian" || unit == "isoyear";
+}
+
+// extract() returns numeric, and Freshet's numeric has no infinity: refused rather than
+// answered with NULL where PostgreSQL answers Infinity.
+[[noreturn]] void infinite_field() {
+  throw SqlError(sqlstate::kFeatureNotSupported, "numeric infinity is not supported");
+}
+
+// Returns nullopt for +/-infinity results of fields that have none (PostgreSQL returns NULL);
+// raises 0A000 for the fields whose result would be a numeric infinity.
 std::optional<Numeric> extract_field(std::string_view unit_raw, const Datum& v, Source src) {
   std::string unit = canonical_unit(unit_raw);
   if (src == Source::kInterval) {
@@ -582,9 +596,7 @@ std::optional<Numeric> extract_field(std::string_view unit_raw, const Datum& v, 
   if (src == Source::kDate) {
     int64_t d = v.as_int();
     if (!date_finite(d)) {
-      if (unit == "epoch" || unit == "year" || unit == "decade" || unit == "century" || unit == "millennium" ||
-          unit == "julian" || unit == "isoyear")
-        return std::nullopt;
+      if (unbounded_field(unit)) infinite_field();
       return std::nullopt;
     }
     t = d * kMicrosPerDay;
@@ -593,7 +605,10 @@ std::optional<Numeric> extract_field(std::string_view unit_raw, const Datum& v, 
       unit_not_supported(unit_raw, src);
   } else {
     t = v.as_int();
-    if (!ts_finite(t)) return std::nullopt;
+    if (!ts_finite(t)) {
+      if (unbounded_field(unit)) infinite_field();
+      return std::nullopt;
+    }
   }
   CivilTime c = timestamp_to_civil(t);
   int64_t sec_us = static_cast<int64_t>(c.second) * kMicrosPerSecond + c.micros;
@@ -670,9 +685,7 @@ Datum d_date_part(Args a, EvalContext&) {
   std::string unit = canonical_unit(a[0].as_string());
   if (!(S == Source::kDate || S == Source::kInterval || S == Source::kTime) && !ts_finite(a[1].as_int())) {
     // date_part keeps infinities for the unbounded fields.
-    if (unit == "epoch" || unit == "year" || unit == "decade" || unit == "century" || unit == "millennium" ||
-        unit == "julian" || unit == "isoyear")
-      return Datum::from_float(a[1].as_int() > 0 ? HUGE_VAL : -HUGE_VAL);
+    if (unbounded_field(unit)) return Datum::from_float(a[1].as_int() > 0 ? HUGE_VAL : -HUGE_VAL);
     return Datum::null();
   }
   Datum v = a[1];
