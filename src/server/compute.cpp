@@ -60,6 +60,7 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
       finish_hydration(lk, ctx, h);
       return true;
     }
+  if (dataflows_paused && !compute_stopping && compute_queue.size() + 1 < kMaxQueuedSteps) return false;
   std::shared_ptr<Maintained> pick;
   std::shared_ptr<ComputeStep> step;
   for (const auto& m : maintained) {
@@ -146,6 +147,14 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
   compute_progress_cv.notify_all();
   compute_cv.notify_all();
   return true;
+}
+
+void Coordinator::State::set_dataflows_paused(bool on) {
+  {
+    std::lock_guard lk(compute_mu);
+    dataflows_paused = on;
+  }
+  compute_cv.notify_all();
 }
 
 void Coordinator::State::deliver(uint64_t id, const ComputeStep& step) {
