@@ -199,17 +199,20 @@ reset_tables() {
   for t in person auction bid; do psql_to "$FR" -c "DELETE FROM $t WHERE date_time >= TIMESTAMP '$CUT'" >/dev/null || return 1; done
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
-# CPU ticks of each of the server's threads: "tid ticks" lines.
+# CPU ticks of each of the server's threads: "tid name ticks" lines.
 thread_ticks() {
   local f
   for f in /proc/"$FRESHET_PID"/task/*/stat; do
-    awk '{ sub(/^.*\) /, ""); print FILENAME, $12 + $13 }' "$f" 2>/dev/null
+    awk '{ n = $0; sub(/^[^(]*\(/, "", n); sub(/\).*$/, "", n); gsub(/ /, "_", n); sub(/^.*\) /, ""); print FILENAME, n, $12 + $13 }' "$f" 2>/dev/null
   done | sed -E 's|/proc/[0-9]+/task/([0-9]+)/stat|\1|'
 }
-# From two thread_ticks files: "total_cpu_s busiest_thread_cpu_s".
+# From two thread_ticks files: "total_cpu_s busiest_cpu_s". The compute drivers (fr-compute)
+# count as one thread: a dataflow's steps are taken by whichever driver is free, one at a time,
+# so their sum is the serial part of the steps; each other thread (the workers) counts alone.
 thread_cpu() {
-  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; t += d; if (d > m) m = d }
-    END { printf "%.3f %.3f\n", t / hz, m / hz }' "$1" "$2"
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { a[$1] = $3; next }
+    { d = $3 - a[$1]; t += d; if ($2 == "fr-compute") c += d; else if (d > m) m = d }
+    END { if (c > m) m = c; printf "%.3f %.3f\n", t / hz, m / hz }' "$1" "$2"
 }
 # Stops the server (SIGTERM, a clean stop) and starts it again on the same data directory with
 # --workers $1 (lib.sh's start_freshet makes a new directory).

@@ -164,6 +164,7 @@ class JoinOp final : public Operator {
   size_t state_bytes() const override { return left_.size_bytes() + right_.size_bytes(); }
   bool state_bytes_cheap() const override { return true; }
   Exchange exchange(size_t input) const override { return Exchange::by_exprs(input == 0 ? spec_.left_key : spec_.right_key); }
+  bool bilinear() const override { return true; }  // an inner join (residuals filter each pair)
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     reserved_ = 0;
