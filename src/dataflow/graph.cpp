@@ -316,8 +316,16 @@ bool empty_key(const Exchange& ex) {
 
 Exchange Dataflow::planned_exchange(size_t i, size_t j) const {
   const Node& pn = shards_[0]->nodes_[i];
-  if (broadcast_input_[i] >= 0)
-    return Exchange{static_cast<size_t>(broadcast_input_[i]) == j ? Exchange::Kind::kBroadcast : Exchange::Kind::kLocal};
+  if (broadcast_input_[i] >= 0) {
+    if (static_cast<size_t>(broadcast_input_[i]) == j) return Exchange{Exchange::Kind::kBroadcast};
+    // The other input is spread by the whole row, not left where it arrived: a row's
+    // retraction must meet its insertion in the same shard's arrangement, or neither would
+    // ever be consolidated away.
+    Exchange x;
+    x.kind = Exchange::Kind::kByKey;
+    x.whole_row = true;
+    return x;
+  }
   return pn.op->exchange(j);
 }
 

@@ -142,7 +142,8 @@ class Operator {
   }
   // Whether the operator has two inputs and its output is bilinear in them (an inner join:
   // out(A + A', B) = out(A, B) + out(A', B), and the same in B), so that one input may be
-  // replicated on every shard while the other stays where it is (a broadcast join). The
+  // replicated on every shard while the other is spread by any rule that sends a row's
+  // retraction where its insertion went (a broadcast join). The
   // sharded dataflow does that for a join with the empty key (a cross join) whose one input
   // comes from constants only: otherwise every update of the other input would go to one
   // shard (Nexmark q5's bids CROSS JOIN VALUES).
@@ -229,7 +230,7 @@ class Dataflow {
   void plan_routes();
   // The exchange of node i's input j in a sharded step: the operator's, unless plan_routes()
   // chose a broadcast join (Operator::bilinear): then the constant input is kBroadcast and the
-  // other kLocal.
+  // other spread by the whole row (so a row's retraction meets its insertion).
   Exchange planned_exchange(size_t i, size_t j) const;
   void step_sharded(uint64_t t, const EvalContext& ctx);
   // One node of step_sharded (its buffers are the caller's, so that a throw leaves them to it).
@@ -251,7 +252,7 @@ class Dataflow {
   size_t next_push_shard_ = 0;
   std::vector<Route> routes_;  // sharded: per node (plan_routes, once)
   // Sharded: per node, the input replicated on every shard by a broadcast join (plan_routes),
-  // or -1. The node's other input then stays local.
+  // or -1. The node's other input is then spread by the whole row.
   std::vector<int> broadcast_input_;
   bool routes_planned_ = false;
 };

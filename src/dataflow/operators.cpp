@@ -475,6 +475,14 @@ class ReduceOp final : public Operator, public RowAggregator {
   size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override {
     if (spec_.phase == ReduceSpec::Phase::kPartial) return {};  // aggregated where it is
+    if (spec_.local) {
+      // Spread by the whole row, not left where it arrived: a row's retraction must meet its
+      // insertion on the same shard, where its group's multiset holds it.
+      Exchange x;
+      x.kind = Exchange::Kind::kByKey;
+      x.whole_row = true;
+      return x;
+    }
     return Exchange::by_exprs(spec_.group_key);
   }
   size_t state_bytes() const override {
