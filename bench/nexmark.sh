@@ -23,7 +23,7 @@
 #             serializable read of the view returns (every queued step processed). The server
 #             does nothing else meanwhile, so its CPU seconds in that window (all threads, from
 #             /proc) are the dataflow's, and the busiest thread's CPU seconds bound what more
-#             workers could give (CPU / busiest). The inserted rows are deleted again (the view
+#             workers could give (CPU with 1 worker / busiest with 2). The inserted rows are deleted again (the view
 #             maintained, untimed) and the whole is repeated REPEATS (3) times: medians;
 #   rows      the view's row count next to PostgreSQL's; when at most COMPARE_ROWS (100,000), the
 #             rows themselves are compared too (note "same rows" or "ROWS DIFFER");
@@ -340,7 +340,7 @@ for q in $QUERIES; do
   [[ -n "${SQL[$q]:-}" ]] || continue
   printf '%-5s %9s %9s %8s %9s  %9s %9s %7s  %7s %7s %7s %6s  %9s %9s  %s\n' "$q" "${HYD[$q,$W1]:--}" "${HYD[$q,$W2]:--}" "${PGT[$q]:--}" "${ROWS_FR[$q,$W1]:--}" \
     "${EPS[$q,$W1]:--}" "${EPS[$q,$W2]:--}" "$(ratio "${EPS[$q,$W2]:-}" "${EPS[$q,$W1]:-}")" \
-    "${CPU[$q,$W1]:--}" "${CPU[$q,$W2]:--}" "${BUSY[$q,$W2]:--}" "$(ratio "${CPU[$q,$W2]:-}" "${BUSY[$q,$W2]:-}")" \
+    "${CPU[$q,$W1]:--}" "${CPU[$q,$W2]:--}" "${BUSY[$q,$W2]:--}" "$(ratio "${CPU[$q,$W1]:-}" "${BUSY[$q,$W2]:-}")" \
     "$(per_core "${NCAUGHT[$q,$W1]:-}" "${CPU[$q,$W1]:-}")" "${FELDERA[$q]:--}" "${NOTE[$q]:-}"
 done
 for w in "${WLIST[@]}"; do echo "tables alone (no view), workers $w: ${TABLES_RATE[$w]} events/s by INSERT"; done
@@ -349,5 +349,5 @@ echo "the generator into source tables: $GEN_RATE events/s"
 echo "* Feldera published, per core (events/s); '-' where none is published."
 echo "  ev/s: the view's dataflow catching up on $MORE_EVENTS queued events (wall clock; the INSERT path is not in it)."
 echo "  CPU: the server's CPU seconds during the catch-up (all threads); busiest: the busiest thread's, with $W2 workers;"
-echo "  bound: CPU / busiest, the most a free core per worker could give over one thread; ev/CPU-s: events per CPU second with $W1 worker(s)."
+echo "  bound: CPU with $W1 worker(s) / busiest thread with $W2: the speed-up a free core per worker would give; ev/CPU-s: events per CPU second with $W1 worker(s)."
 echo "  hyd s: CREATE VIEW + CREATE INDEX (hydration), PG s: PostgreSQL 15 running the query once (CREATE TEMP TABLE AS)."
