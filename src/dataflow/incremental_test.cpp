@@ -40,7 +40,7 @@ TEST(IncrementalTest, MinMaxSurviveRetractions) {
 TEST(IncrementalTest, HotMinMaxOverCrossJoinWithConstant) {
   RelExpr r = reduce(join({get(1, 2), constant(1, {{ints({0}), 1}, {ints({1}), 1}, {ints({2}), 1}})}, {}), {col(2)},
                      {agg(AggKind::kMin, col(1), int8()), agg(AggKind::kMax, col(1), int8())});
-  Incremental df(r);
+  Incremental df(r, true, /*hierarchical_min_max=*/true);
   std::vector<std::pair<Row, int64_t>> rows;
   for (int64_t v = 1; v <= 600; ++v) rows.push_back({ints({v % 2, v}), 1});
   df.feed(1, rows);

@@ -600,7 +600,7 @@ RenderedDataflow render(const RelExpr& plan, const RenderOptions& options) {
   // One replica per shard, rendered identically (node ids agree), under one sharded driver.
   RenderOptions one = options;
   one.workers = 1;
-  one.hierarchical_min_max = options.keep_state;
+  one.hierarchical_min_max = options.keep_state && options.hierarchical_min_max;
   std::vector<std::unique_ptr<Dataflow>> replicas;
   RenderedDataflow first;
   for (size_t s = 0; s < workers; ++s) {

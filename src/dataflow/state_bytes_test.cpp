@@ -45,10 +45,8 @@ void grow_and_shrink(const RelExpr& plan, const char* what, bool two_inputs = fa
     if (two_inputs) df.feed(2, rows);
     df.step(t++);
   }
-  // What is left: hash tables keep their bucket arrays (std::unordered_map does not shrink),
-  // Reduce its flat group arrays; over shards a min/max is two Reduces (the per-shard phase
-  // holding a group per shard, render.hpp hierarchical_min_max), so a little more is left.
-  EXPECT_LT(df.state_bytes(true), WorkerPool::default_workers() > 1 ? peak / 2 : peak / 4);
+  // What is left: hash tables keep their bucket arrays (std::unordered_map does not shrink).
+  EXPECT_LT(df.state_bytes(true), peak / 4);
 }
 
 TEST(StateBytesTest, MinMaxReduce) {
