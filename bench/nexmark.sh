@@ -1,50 +1,56 @@
 #!/usr/bin/env bash
 # Nexmark on Freshet: the queries of bench/nexmark_queries.sql as indexed views over
-# LOAD GENERATOR NEXMARK data, next to PostgreSQL 15 running the same query once over the same
-# rows, and next to Feldera's published per-core throughput. See bench/README.md, "Nexmark".
+# LOAD GENERATOR NEXMARK data, with 1 and 2 workers in one run, next to PostgreSQL 15 running
+# the same query once over the same rows, and next to Feldera's published per-core throughput.
+# See bench/README.md, "Nexmark".
 #
-#   bench/nexmark.sh [--workers N]          EVENTS=1000000 MORE_EVENTS=1000000 TP_SECONDS=10
-#   EVENTS=100000 TP_SECONDS=5 bench/nexmark.sh              (quicker)
+#   bench/nexmark.sh                        EVENTS=1000000 MORE_EVENTS=200000 WORKERS_LIST="1 2"
+#   bench/nexmark.sh --workers N            (one worker count only)
+#   EVENTS=100000 REPEATS=1 bench/nexmark.sh                   (quicker)
 #   QUERIES="q0 q4" bench/nexmark.sh                          (some queries only)
 #
-# Per query, over EVENTS events already loaded:
+# Per worker count (the server restarted on the same data directory with --workers N), per
+# query, over EVENTS events already loaded:
 #   hydrate   CREATE VIEW + CREATE INDEX (the index hydrates from the tables), seconds;
 #   PG        PostgreSQL 15 running the query once (CREATE TEMP TABLE AS), median of PG_RUNS (3)
-#             runs when the first took under PG_REPEAT_UNDER_S (2) seconds, else that one run;
-#   events/s  CLIENTS psql clients insert the next MORE_EVENTS events, TXN_EVENTS events per
-#             transaction (persons, auctions and bids in event order), for at most TP_SECONDS,
-#             with only that view maintained; the clock stops when a strict serializable read
-#             of the view returns after the last commit (so a view that lags is charged for it);
-#             the inserted rows are deleted again (view dropped first) before the next query;
+#             runs when the first took under PG_REPEAT_UNDER_S (2) seconds, else that one run
+#             (with the first worker count only);
+#   events/s  the dataflow's own rate, not the INSERT path's ("catch-up"): the view's dataflow
+#             is paused (ALTER SYSTEM SET unsafe_pause_dataflows = on), CLIENTS psql clients
+#             insert the next MORE_EVENTS events, TXN_EVENTS events per transaction (persons,
+#             auctions and bids in event order), each transaction queuing one step of the
+#             dataflow; then the dataflow is resumed and the clock runs until a strict
+#             serializable read of the view returns (every queued step processed). The server
+#             does nothing else meanwhile, so its CPU seconds in that window (all threads, from
+#             /proc) are the dataflow's, and the busiest thread's CPU seconds bound what more
+#             workers could give (CPU with 1 worker / busiest with 2). The inserted rows are deleted again (the view
+#             maintained, untimed) and the whole is repeated REPEATS (3) times: medians;
 #   rows      the view's row count next to PostgreSQL's; when at most COMPARE_ROWS (100,000), the
 #             rows themselves are compared too (note "same rows" or "ROWS DIFFER");
-#   RSS       the server's resident memory after hydration minus before, MB (views are dropped
-#             between queries and the allocator keeps freed memory, so later deltas can read low),
-#             and the index arrangement's own bytes from mz_arrangement_sizes.
+#   RSS       the server's resident memory after hydration minus before, MB, and the index
+#             arrangement's own bytes from mz_arrangement_sizes.
 # Then all views at once: idle CPU of the server over IDLE_SECONDS (from /proc/PID/stat).
 set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
-: "${EVENTS:=1000000}" "${MORE_EVENTS:=1000000}" "${TP_SECONDS:=10}" "${CLIENTS:=2}" "${TXN_EVENTS:=1000}"
+: "${EVENTS:=1000000}" "${MORE_EVENTS:=200000}" "${TP_SECONDS:=120}" "${CLIENTS:=1}" "${TXN_EVENTS:=1000}" "${REPEATS:=3}"
 : "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${COMPARE_ROWS:=100000}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
 : "${QUERIES:=q0 q1 q2 q3 q4 q5 q7 q8 q9 q16 q17 q18 q19 q20}"
-WORKERS=
+WORKERS_LIST=${WORKERS_LIST:-1 2}
 while (($#)); do
   case $1 in
-    --workers) WORKERS=$2; shift 2 ;;
-    --workers=*) WORKERS=${1#--workers=}; shift ;;
+    --workers) WORKERS_LIST=$2; shift 2 ;;
+    --workers=*) WORKERS_LIST=${1#--workers=}; shift ;;
     *) echo "usage: bench/nexmark.sh [--workers N]" >&2; exit 2 ;;
   esac
 done
-WORKERS_NOTE="1 (the server's only execution thread)"
-if [[ -n "$WORKERS" ]]; then
-  if "$FRESHET_BIN" serve --help 2>&1 | grep -q -- '--workers'; then
-    export FRESHET_EXTRA_ARGS="${FRESHET_EXTRA_ARGS:-} --workers $WORKERS"
-    WORKERS_NOTE="$WORKERS (--workers $WORKERS)"
-  else
-    echo "bench: note: this freshet serve has no --workers option yet; running without it"
-  fi
+# Every transaction of the catch-up phase is one queued step; the server queues at most 256
+# (coordinator_state.hpp, kMaxQueuedSteps) and runs the paused dataflow once the queue is full.
+if ((MORE_EVENTS / TXN_EVENTS > 240)); then
+  echo "bench: MORE_EVENTS / TXN_EVENTS must be at most 240 (steps queued while the dataflow is paused)" >&2; exit 2
 fi
+read -r -a WLIST <<<"$WORKERS_LIST"
+export FRESHET_EXTRA_ARGS="${FRESHET_EXTRA_ARGS:-} --workers ${WLIST[0]}"
 
 WORK=$(mktemp -d /tmp/freshet-bench-nexmark.XXXXXX)
 cleanup() { stop_freshet; stop_postgres; rm -rf "$WORK"; }
@@ -81,7 +87,7 @@ start_postgres || exit 1
 E2E_TARGET=freshet start_freshet || exit 1
 trap cleanup EXIT
 FR=$FRESHET_PORT PG=$PG_REF_PORT
-echo "bench: Freshet pid $FRESHET_PID port $FR, PostgreSQL port $PG; EVENTS=$EVENTS MORE_EVENTS=$MORE_EVENTS workers: $WORKERS_NOTE"
+echo "bench: Freshet pid $FRESHET_PID port $FR, PostgreSQL port $PG; EVENTS=$EVENTS MORE_EVENTS=$MORE_EVENTS workers: $WORKERS_LIST"
 
 # 1. Generate EVENTS + MORE_EVENTS events once, as fast as Freshet takes them.
 t0=$(now_s)
@@ -164,10 +170,9 @@ ls "$WORK"/more-*.sql >/dev/null 2>&1 || { echo "bench: no insert files were mad
 # The generated rows are in person/auction/bid and the insert files now: free their memory.
 psql_to "$FR" -c "DROP SOURCE nx CASCADE" >/dev/null || exit 1
 
-# Inserts the MORE_EVENTS events from CLIENTS clients for at most TP_SECONDS, then waits for
-# a strict serializable read of $1 (a view, or empty for none). Prints "events seconds".
+# Inserts the MORE_EVENTS events from CLIENTS clients for at most TP_SECONDS. Prints "events seconds".
 ingest() {
-  local view=$1 lookup=$2 pids=() c t0 elapsed commits
+  local pids=() c t0 elapsed commits
   t0=$(now_s)
   for c in $(seq 0 $((CLIENTS - 1))); do
     [[ -f "$WORK/more-$c.sql" ]] || continue
@@ -183,7 +188,6 @@ ingest() {
   done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  [[ -n "$view" ]] && psql_to "$FR" -c "SELECT count(*) FROM $view WHERE $lookup" >/dev/null
   elapsed=$(since "$t0")
   commits=$(cat "$WORK"/ingest-*.out | grep -c '^COMMIT')
   if grep -q ERROR "$WORK"/ingest-*.out; then echo "bench: insert errors:" >&2; grep -m3 ERROR "$WORK"/ingest-*.out >&2; fi
@@ -195,62 +199,118 @@ reset_tables() {
   for t in person auction bid; do psql_to "$FR" -c "DELETE FROM $t WHERE date_time >= TIMESTAMP '$CUT'" >/dev/null || return 1; done
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+# CPU ticks of each of the server's threads: "tid name ticks" lines.
+thread_ticks() {
+  local f
+  for f in /proc/"$FRESHET_PID"/task/*/stat; do
+    awk '{ n = $0; sub(/^[^(]*\(/, "", n); sub(/\).*$/, "", n); gsub(/ /, "_", n); sub(/^.*\) /, ""); print FILENAME, n, $12 + $13 }' "$f" 2>/dev/null
+  done | sed -E 's|/proc/[0-9]+/task/([0-9]+)/stat|\1|'
+}
+# From two thread_ticks files: "total_cpu_s busiest_cpu_s". The compute drivers (fr-compute)
+# count as one thread: a dataflow's steps are taken by whichever driver is free, one at a time,
+# so their sum is the serial part of the steps; each other thread (the workers) counts alone.
+thread_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { a[$1] = $3; next }
+    { d = $3 - a[$1]; t += d; if ($2 == "fr-compute") c += d; else if (d > m) m = d }
+    END { if (c > m) m = c; printf "%.3f %.3f\n", t / hz, m / hz }' "$1" "$2"
+}
+# Stops the server (SIGTERM, a clean stop) and starts it again on the same data directory with
+# --workers $1 (lib.sh's start_freshet makes a new directory).
+restart_freshet() {
+  local w=$1 i
+  kill "$FRESHET_PID" 2>/dev/null
+  for i in $(seq 1 600); do kill -0 "$FRESHET_PID" 2>/dev/null || break; sleep 0.1; done
+  wait "$FRESHET_PID" 2>/dev/null
+  # shellcheck disable=SC2086
+  "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" --pg-listen "127.0.0.1:$FRESHET_PORT" \
+    --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" --workers "$w" \
+    >>"$FRESHET_LOG" 2>&1 &
+  FRESHET_PID=$!
+  wait_ready "$FRESHET_PORT" 600 "$FRESHET_PID" || { echo "bench: freshet did not restart"; tail -20 "$FRESHET_LOG"; return 1; }
+}
 
-c0=$(cpu_ticks)
-read -r n s <<<"$(ingest "" "")"
-TABLES_RATE=$(rate "$n" "$s")
-echo "bench: tables alone: $n events in $s s = $TABLES_RATE events/s (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
-reset_tables || exit 1
-
-# 4. Each query alone.
-declare -A HYD PGT ROWS_FR ROWS_PG EPS RSS IDX OPS NOTE
-for q in $QUERIES; do
-  [[ -n "${SQL[$q]:-}" ]] || { NOTE[$q]="not in nexmark_queries.sql"; continue; }
-  echo "bench: $q"
-  # PostgreSQL: the query once, as CREATE TEMP TABLE AS (materializes every row, as a view's
-  # hydration does); median of PG_RUNS.
-  # Runs after the first only while they are cheap (the first took under PG_REPEAT_UNDER_S).
-  times=()
-  for _ in $(seq 1 "$PG_RUNS"); do
-    out=$(psql_to "$PG" -c '\timing on' -c "CREATE TEMP TABLE r AS ${SQL[$q]}" -c 'SELECT count(*) FROM r' 2>&1)
-    ms=$(sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p' <<<"$out" | head -1)
-    [[ -n "$ms" ]] || { echo "  PostgreSQL failed: $out"; break; }
-    times+=("$ms")
-    ROWS_PG[$q]=$(grep -E '^[0-9]+$' <<<"$out" | tail -1)
-    awk -v ms="$ms" -v lim="$PG_REPEAT_UNDER_S" 'BEGIN { exit !(ms / 1000 >= lim) }' && break
-  done
-  PGT[$q]=$(printf '%s\n' "${times[@]}" | awk '{ printf "%.3f\n", $1 / 1000 }' | median)
-  # Freshet: view + index.
-  rss0=$(rss_kb)
-  c0=$(cpu_ticks)
-  t0=$(now_s)
-  if ! out=$(psql_to "$FR" -c "CREATE VIEW $q AS ${SQL[$q]}" -c "CREATE INDEX ${q}_idx ON $q (${KEY[$q]})" 2>&1); then
-    NOTE[$q]="Freshet: $(tr '\n' ' ' <<<"$out" | cut -c1-150)"
-    echo "  ${NOTE[$q]}"
-    psql_to "$FR" -c "DROP VIEW IF EXISTS $q CASCADE" >/dev/null 2>&1
-    continue
+declare -A HYD PGT ROWS_FR ROWS_PG EPS NCAUGHT CPU BUSY RSS IDX OPS NOTE TABLES_RATE
+for w in "${WLIST[@]}"; do
+  if [[ "$w" != "${WLIST[0]}" ]]; then
+    restart_freshet "$w" || exit 1
+    echo "bench: restarted with --workers $w (pid $FRESHET_PID)"
   fi
-  HYD[$q]=$(since "$t0")
-  HCPU=$(cpu_since "$c0") HLOAD=$(loadavg)
-  RSS[$q]=$(( ($(rss_kb) - rss0) / 1024 ))
-  IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(arrangement_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
-  OPS[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(operator_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
-  ROWS_FR[$q]=$(psql_to "$FR" -c "SELECT count(*) FROM $q")
-  [[ "${ROWS_FR[$q]}" == "${ROWS_PG[$q]:-}" ]] || NOTE[$q]="row counts differ"
-  # Small results: the rows themselves, sorted (psql's text output of both engines).
-  if [[ -z "${NOTE[$q]:-}" && "${ROWS_FR[$q]}" -le "$COMPARE_ROWS" ]]; then
-    psql_to "$FR" -c "SELECT * FROM $q" | LC_ALL=C sort >"$WORK/$q-FR.txt"
-    psql_to "$PG" -c "SELECT * FROM (${SQL[$q]}) r" | LC_ALL=C sort >"$WORK/$q-PG.txt"
-    if cmp -s "$WORK/$q-FR.txt" "$WORK/$q-PG.txt"; then NOTE[$q]="same rows"
-    else NOTE[$q]="ROWS DIFFER ($(diff "$WORK/$q-PG.txt" "$WORK/$q-FR.txt" | grep -c '^[<>]') lines)"; fi
-  fi
-  lookup=$(tr ',' '\n' <<<"${KEY[$q]}" | awk '{ printf "%s%s = %s", (NR > 1 ? " AND " : ""), $1, ($1 == "channel" ? "'\'''\''" : "0::bigint") }')
   c0=$(cpu_ticks)
-  read -r n s <<<"$(ingest "$q" "$lookup")"
-  EPS[$q]=$(rate "$n" "$s")
-  echo "  hydrate ${HYD[$q]} s (server CPU $HCPU s, load average $HLOAD) (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q]} rows, +${RSS[$q]} MB (index ${IDX[$q]} MB, operators ${OPS[$q]} MB); $n events in $s s = ${EPS[$q]} events/s (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
-  psql_to "$FR" -c "DROP VIEW $q CASCADE" >/dev/null || exit 1
+  read -r n s <<<"$(ingest)"
+  TABLES_RATE[$w]=$(rate "$n" "$s")
+  echo "bench: workers $w: tables alone: $n events in $s s = ${TABLES_RATE[$w]} events/s by INSERT (server CPU $(cpu_since "$c0") s, load average $(loadavg))"
   reset_tables || exit 1
+
+  # 4. Each query alone.
+  for q in $QUERIES; do
+    [[ -n "${SQL[$q]:-}" ]] || { NOTE[$q]="not in nexmark_queries.sql"; continue; }
+    echo "bench: workers $w: $q"
+    if [[ "$w" == "${WLIST[0]}" ]]; then
+      # PostgreSQL: the query once, as CREATE TEMP TABLE AS (materializes every row, as a
+      # view's hydration does); median of PG_RUNS, after the first only while they are cheap.
+      times=()
+      for _ in $(seq 1 "$PG_RUNS"); do
+        out=$(psql_to "$PG" -c '\timing on' -c "CREATE TEMP TABLE r AS ${SQL[$q]}" -c 'SELECT count(*) FROM r' 2>&1)
+        ms=$(sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p' <<<"$out" | head -1)
+        [[ -n "$ms" ]] || { echo "  PostgreSQL failed: $out"; break; }
+        times+=("$ms")
+        ROWS_PG[$q]=$(grep -E '^[0-9]+$' <<<"$out" | tail -1)
+        awk -v ms="$ms" -v lim="$PG_REPEAT_UNDER_S" 'BEGIN { exit !(ms / 1000 >= lim) }' && break
+      done
+      PGT[$q]=$(printf '%s\n' "${times[@]}" | awk '{ printf "%.3f\n", $1 / 1000 }' | median)
+    fi
+    # Freshet: view + index.
+    rss0=$(rss_kb)
+    c0=$(cpu_ticks)
+    t0=$(now_s)
+    if ! out=$(psql_to "$FR" -c "CREATE VIEW $q AS ${SQL[$q]}" -c "CREATE INDEX ${q}_idx ON $q (${KEY[$q]})" 2>&1); then
+      NOTE[$q]="Freshet: $(tr '\n' ' ' <<<"$out" | cut -c1-150)"
+      echo "  ${NOTE[$q]}"
+      psql_to "$FR" -c "DROP VIEW IF EXISTS $q CASCADE" >/dev/null 2>&1
+      continue
+    fi
+    HYD[$q,$w]=$(since "$t0")
+    HCPU=$(cpu_since "$c0") HLOAD=$(loadavg)
+    RSS[$q]=$(( ($(rss_kb) - rss0) / 1024 ))
+    IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(arrangement_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
+    OPS[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(operator_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
+    ROWS_FR[$q,$w]=$(psql_to "$FR" -c "SELECT count(*) FROM $q")
+    note=""
+    [[ "${ROWS_FR[$q,$w]}" == "${ROWS_PG[$q]:-}" ]] || note="row counts differ"
+    # Small results: the rows themselves, sorted (psql's text output of both engines).
+    if [[ -z "$note" && "${ROWS_FR[$q,$w]}" -le "$COMPARE_ROWS" ]]; then
+      psql_to "$FR" -c "SELECT * FROM $q" | LC_ALL=C sort >"$WORK/$q-FR.txt"
+      [[ -f "$WORK/$q-PG.txt" ]] || psql_to "$PG" -c "SELECT * FROM (${SQL[$q]}) r" | LC_ALL=C sort >"$WORK/$q-PG.txt"
+      if cmp -s "$WORK/$q-FR.txt" "$WORK/$q-PG.txt"; then note="same rows"
+      else note="ROWS DIFFER ($(diff "$WORK/$q-PG.txt" "$WORK/$q-FR.txt" | grep -c '^[<>]') lines)"; fi
+    fi
+    NOTE[$q]="${NOTE[$q]:+${NOTE[$q]}; }${w}w: $note"
+    lookup=$(tr ',' '\n' <<<"${KEY[$q]}" | awk '{ printf "%s%s = %s", (NR > 1 ? " AND " : ""), $1, ($1 == "channel" ? "'\'''\''" : "0::bigint") }')
+    # Catch-up, REPEATS times: the dataflow paused while the events are inserted, then timed
+    # from its resumption until a strict serializable read of the view returns.
+    eps=() cpus=() busys=() cpu_per=() rep_out=""
+    for r in $(seq 1 "$REPEATS"); do
+      psql_to "$FR" -c "ALTER SYSTEM SET unsafe_pause_dataflows = on" >/dev/null || exit 1
+      read -r n _ <<<"$(ingest)"
+      thread_ticks >"$WORK/ticks0"
+      t0=$(now_s)
+      psql_to "$FR" -c "ALTER SYSTEM SET unsafe_pause_dataflows = off" -c "SELECT count(*) FROM $q WHERE $lookup" >/dev/null || exit 1
+      s=$(since "$t0")
+      thread_ticks >"$WORK/ticks1"
+      read -r cpu busy <<<"$(thread_cpu "$WORK/ticks0" "$WORK/ticks1")"
+      eps+=("$(rate "$n" "$s")") cpus+=("$cpu") busys+=("$busy")
+      rep_out+=" $(rate "$n" "$s")/s (CPU $cpu s, busiest thread $busy s)"
+      # Back to EVENTS events, the view maintained (untimed).
+      reset_tables || exit 1
+      psql_to "$FR" -c "SELECT count(*) FROM $q WHERE $lookup" >/dev/null || exit 1
+    done
+    NCAUGHT[$q,$w]=$n
+    EPS[$q,$w]=$(printf '%s\n' "${eps[@]}" | median)
+    CPU[$q,$w]=$(printf '%s\n' "${cpus[@]}" | median)
+    BUSY[$q,$w]=$(printf '%s\n' "${busys[@]}" | median)
+    echo "  hydrate ${HYD[$q,$w]} s (server CPU $HCPU s, load average $HLOAD) (PostgreSQL ${PGT[$q]} s), ${ROWS_FR[$q,$w]} rows, +${RSS[$q]} MB (index ${IDX[$q]} MB, operators ${OPS[$q]} MB); catch-up of $n events:$rep_out; load average $(loadavg)"
+    psql_to "$FR" -c "DROP VIEW $q CASCADE" >/dev/null || exit 1
+  done
 done
 
 # 5. All views at once, idle.
@@ -258,7 +318,7 @@ IDLE="-"
 if ((IDLE_CPU)); then
   made=0
   for q in $QUERIES; do
-    [[ -n "${HYD[$q]:-}" ]] || continue
+    [[ -n "${HYD[$q,${WLIST[-1]}]:-}" ]] || continue
     psql_to "$FR" -c "CREATE VIEW $q AS ${SQL[$q]}" -c "CREATE INDEX ${q}_idx ON $q (${KEY[$q]})" >/dev/null && made=$((made + 1))
   done
   sleep 1
@@ -270,17 +330,24 @@ if ((IDLE_CPU)); then
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && a != "-" && b != "-" && b > 0) printf "%.2fx", a / b; else print "-" }'; }
+per_core() { awk -v n="$1" -v s="$2" 'BEGIN { if (s != "" && s != "-" && s > 0) printf "%.0f", n / s; else print "-" }'; }
+W1=${WLIST[0]} W2=${WLIST[-1]}
 echo
-echo "=== Nexmark: $EVENTS events loaded, then up to $MORE_EVENTS more ($CLIENTS clients, $TXN_EVENTS events per transaction, at most $TP_SECONDS s per query); workers: $WORKERS_NOTE ==="
-printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s %8s  %s\n' query "hydrate s" "PG s" "Fr/PG" "rows" "PG rows" "events/s" "Feldera*" "RSS MB" "index MB" "ops MB" note
+echo "=== Nexmark: $EVENTS events loaded, then catch-up of $MORE_EVENTS more ($TXN_EVENTS events per step, median of $REPEATS); workers: $WORKERS_LIST ==="
+printf '%-5s %9s %9s %8s %9s  %9s %9s %7s  %7s %7s %7s %6s  %9s %9s  %s\n' query "hyd s ${W1}w" "hyd s ${W2}w" "PG s" rows \
+  "ev/s ${W1}w" "ev/s ${W2}w" "${W2}w/${W1}w" "CPU ${W1}w" "CPU ${W2}w" busiest bound "ev/CPU-s" "Feldera*" note
 for q in $QUERIES; do
-  fel=${FELDERA[$q]:--}
-  printf '%-5s %10s %10s %9s %10s %10s %11s %11s %8s %8s %8s  %s\n' "$q" "${HYD[$q]:--}" "${PGT[$q]:--}" "$(ratio "${HYD[$q]:-}" "${PGT[$q]:-}")" \
-    "${ROWS_FR[$q]:--}" "${ROWS_PG[$q]:--}" "${EPS[$q]:--}" "$fel" "${RSS[$q]:--}" "${IDX[$q]:--}" "${OPS[$q]:--}" "${NOTE[$q]:-}"
+  [[ -n "${SQL[$q]:-}" ]] || continue
+  printf '%-5s %9s %9s %8s %9s  %9s %9s %7s  %7s %7s %7s %6s  %9s %9s  %s\n' "$q" "${HYD[$q,$W1]:--}" "${HYD[$q,$W2]:--}" "${PGT[$q]:--}" "${ROWS_FR[$q,$W1]:--}" \
+    "${EPS[$q,$W1]:--}" "${EPS[$q,$W2]:--}" "$(ratio "${EPS[$q,$W2]:-}" "${EPS[$q,$W1]:-}")" \
+    "${CPU[$q,$W1]:--}" "${CPU[$q,$W2]:--}" "${BUSY[$q,$W2]:--}" "$(ratio "${CPU[$q,$W1]:-}" "${BUSY[$q,$W2]:-}")" \
+    "$(per_core "${NCAUGHT[$q,$W1]:-}" "${CPU[$q,$W1]:-}")" "${FELDERA[$q]:--}" "${NOTE[$q]:-}"
 done
-echo "tables alone (no view): $TABLES_RATE events/s by INSERT; the generator into source tables: $GEN_RATE events/s"
-((IDLE_CPU)) && echo "idle CPU with all views maintained: $IDLE% of a core over $IDLE_SECONDS s"
-echo "* Feldera published, per core (events/s); '-' where none is published. Fr/PG > 1: Freshet hydrates slower than PostgreSQL runs the query."
-echo "  RSS MB: the server's RSS growth while the view hydrated (freed memory of earlier, dropped views is reused, so it can read low);"
-echo "  index MB: the view's index arrangement (mz_arrangement_sizes); ops MB: its operators' state (operator_bytes: join arrangements, groups)."
-echo "  FRESHET_DELTA_JOINS=off renders multi-way joins (j3, j4) as chains of binary joins instead of delta joins."
+for w in "${WLIST[@]}"; do echo "tables alone (no view), workers $w: ${TABLES_RATE[$w]} events/s by INSERT"; done
+echo "the generator into source tables: $GEN_RATE events/s"
+((IDLE_CPU)) && echo "idle CPU with all views maintained ($W2 workers): $IDLE% of a core over $IDLE_SECONDS s"
+echo "* Feldera published, per core (events/s); '-' where none is published."
+echo "  ev/s: the view's dataflow catching up on $MORE_EVENTS queued events (wall clock; the INSERT path is not in it)."
+echo "  CPU: the server's CPU seconds during the catch-up (all threads); busiest: the busiest thread's, with $W2 workers;"
+echo "  bound: CPU with $W1 worker(s) / busiest thread with $W2: the speed-up a free core per worker would give; ev/CPU-s: events per CPU second with $W1 worker(s)."
+echo "  hyd s: CREATE VIEW + CREATE INDEX (hydration), PG s: PostgreSQL 15 running the query once (CREATE TEMP TABLE AS)."

@@ -318,9 +318,49 @@ void Dataflow::partition(const Exchange& ex, Batch& from, const StepContext& sct
   from.clear();
 }
 
+namespace {
+// Exchanged by key with an empty key: every update to one shard.
+bool empty_key(const Exchange& ex) {
+  return ex.kind == Exchange::Kind::kByKey && ex.key_exprs.empty() && ex.key_columns.empty() && !ex.whole_row;
+}
+}  // namespace
+
+Exchange Dataflow::planned_exchange(size_t i, size_t j) const {
+  const Node& pn = shards_[0]->nodes_[i];
+  if (broadcast_input_[i] >= 0) {
+    if (static_cast<size_t>(broadcast_input_[i]) == j) return Exchange{Exchange::Kind::kBroadcast};
+    // The other input is spread by the whole row, not left where it arrived: a row's
+    // retraction must meet its insertion in the same shard's arrangement, or neither would
+    // ever be consolidated away.
+    Exchange x;
+    x.kind = Exchange::Kind::kByKey;
+    x.whole_row = true;
+    return x;
+  }
+  return pn.op->exchange(j);
+}
+
 void Dataflow::plan_routes() {
   const std::vector<Node>& proto = shards_[0]->nodes_;
   routes_.assign(proto.size(), Route{});
+  broadcast_input_.assign(proto.size(), -1);
+  // Nodes computed from constants only (no source upstream): they emit at the first step and
+  // seldom after, on shard 0, so replicating them costs little.
+  std::vector<bool> constant(proto.size(), false);
+  for (size_t c = 0; c < proto.size(); ++c) {
+    const Node& cn = proto[c];
+    if (cn.op == nullptr) continue;
+    bool all = true;
+    for (NodeId in : cn.inputs) all = all && constant[in];
+    constant[c] = all;
+  }
+  for (size_t c = 0; c < proto.size(); ++c) {
+    const Node& cn = proto[c];
+    if (cn.op == nullptr || cn.inputs.size() != 2 || !cn.op->bilinear()) continue;
+    if (!empty_key(cn.op->exchange(0)) || !empty_key(cn.op->exchange(1))) continue;
+    const bool c0 = constant[cn.inputs[0]], c1 = constant[cn.inputs[1]];
+    if (c0 != c1) broadcast_input_[c] = c0 ? 0 : 1;
+  }
   for (size_t c = 0; c < proto.size(); ++c) {
     const Node& cn = proto[c];
     if (cn.op == nullptr || cn.inputs.empty()) continue;
@@ -332,7 +372,7 @@ void Dataflow::plan_routes() {
       // Producers with an operator (sources are filled by push(), not by a shard task) and
       // exactly one reader: this input of this consumer.
       if (proto[in].op == nullptr || proto[in].consumers != 1) continue;
-      Exchange ex = cn.op->exchange(j);
+      Exchange ex = planned_exchange(c, j);
       if (ex.kind != Exchange::Kind::kByKey) continue;
       routes_[in] = Route{true, c, j, std::move(ex)};
     }
@@ -431,7 +471,7 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
       ctxs[0]->check_cancelled();
       continue;
     }
-    Exchange ex = single ? Exchange{Exchange::Kind::kSingle} : pn.op->exchange(j);
+    Exchange ex = single ? Exchange{Exchange::Kind::kSingle} : planned_exchange(i, j);
     // Each shard's output of the input: moved by its last reader, else copied.
     for (size_t s = 0; s < n; ++s) {
       Node& src = shards_[s]->nodes_[in];
@@ -448,6 +488,19 @@ void Dataflow::step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_p
         inputs[s][j] = std::move(from[s]);
         from[s].clear();
       }
+      continue;
+    }
+    if (ex.kind == Exchange::Kind::kBroadcast) {
+      // A broadcast join's constant side: every shard gets all of it (a copy of its rows; it
+      // is small and changes seldom).
+      Batch all;
+      for (size_t s = 0; s < n; ++s) {
+        all.append(std::move(from[s]));
+        from[s].clear();
+      }
+      for (size_t s = 0; s + 1 < n; ++s) inputs[s][j] = all;
+      total += all.size() * (n - 1);
+      inputs[n - 1][j] = std::move(all);
       continue;
     }
     // Exchange: each producing shard splits its updates by key, then each consuming shard

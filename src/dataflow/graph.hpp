@@ -92,6 +92,7 @@ struct Exchange {
     kLocal,  // each shard's updates stay on it (the operator is linear in its input)
     kByKey,  // updates with equal keys go to the same shard (the operator keeps state by key)
     kSingle, // everything to shard 0, where the operator alone runs (recursion)
+    kBroadcast,  // every update to every shard (planned by the dataflow, not asked by operators)
   };
   Kind kind = Kind::kLocal;
   // kByKey: the key is key_exprs evaluated over the row, or else key_columns, or else (both
@@ -143,6 +144,14 @@ class Operator {
   // The earliest later time at which the operator has output due without new input (a
   // temporal filter's queued updates), or none.
   virtual std::optional<uint64_t> next_due() const { return std::nullopt; }
+  // Whether the operator has two inputs and its output is bilinear in them (an inner join:
+  // out(A + A', B) = out(A, B) + out(A', B), and the same in B), so that one input may be
+  // replicated on every shard while the other is spread by any rule that sends a row's
+  // retraction where its insertion went (a broadcast join). The
+  // sharded dataflow does that for a join with the empty key (a cross join) whose one input
+  // comes from constants only: otherwise every update of the other input would go to one
+  // shard (Nexmark q5's bids CROSS JOIN VALUES).
+  virtual bool bilinear() const { return false; }
 };
 
 class Dataflow {
@@ -226,6 +235,10 @@ class Dataflow {
     Exchange ex;
   };
   void plan_routes();
+  // The exchange of node i's input j in a sharded step: the operator's, unless plan_routes()
+  // chose a broadcast join (Operator::bilinear): then the constant input is kBroadcast and the
+  // other spread by the whole row (so a row's retraction meets its insertion).
+  Exchange planned_exchange(size_t i, size_t j) const;
   void step_sharded(uint64_t t, const EvalContext& ctx);
   // One node of step_sharded (its buffers are the caller's, so that a throw leaves them to it).
   void step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_ptr<StepContext>>& ctxs,
@@ -245,6 +258,9 @@ class Dataflow {
   std::vector<std::unique_ptr<Dataflow>> shards_;
   size_t next_push_shard_ = 0;
   std::vector<Route> routes_;  // sharded: per node (plan_routes, once)
+  // Sharded: per node, the input replicated on every shard by a broadcast join (plan_routes),
+  // or -1. The node's other input is then spread by the whole row.
+  std::vector<int> broadcast_input_;
   bool routes_planned_ = false;
 };
 

@@ -32,6 +32,31 @@ TEST(IncrementalTest, MinMaxSurviveRetractions) {
   EXPECT_EQ(df.step(5), Strings{});
 }
 
+// A cross join with a constant (rendered as a broadcast join over shards, graph.hpp
+// Operator::bilinear) feeding a min/max whose few groups take every update (rendered in two
+// phases over shards, render.hpp hierarchical_min_max): Nexmark q5's and q7's shape. Steps
+// of 600 rows are past the size from which shards run in parallel. Run unsharded and with
+// FRESHET_TEST_WORKERS=3 (dataflow_test_sharded): the same output either way.
+TEST(IncrementalTest, HotMinMaxOverCrossJoinWithConstant) {
+  RelExpr r = reduce(join({get(1, 2), constant(1, {{ints({0}), 1}, {ints({1}), 1}, {ints({2}), 1}})}, {}), {col(2)},
+                     {agg(AggKind::kMin, col(1), int8()), agg(AggKind::kMax, col(1), int8())});
+  Incremental df(r, true, /*hierarchical_min_max=*/true);
+  std::vector<std::pair<Row, int64_t>> rows;
+  for (int64_t v = 1; v <= 600; ++v) rows.push_back({ints({v % 2, v}), 1});
+  df.feed(1, rows);
+  EXPECT_EQ(df.step(1), (Strings{"0,1,600 x1", "1,1,600 x1", "2,1,600 x1"}));
+  // Both extremes retracted, a new maximum.
+  df.feed(1, {{ints({0, 600}), -1}, {ints({1, 1}), -1}, {ints({0, 1000}), 1}});
+  EXPECT_EQ(df.step(2), (Strings{"0,1,600 x-1", "0,2,1000 x1", "1,1,600 x-1", "1,2,1000 x1", "2,1,600 x-1", "2,2,1000 x1"}));
+  // Everything retracted: the groups go.
+  rows.clear();
+  for (int64_t v = 2; v <= 599; ++v) rows.push_back({ints({v % 2, v}), -1});
+  rows.push_back({ints({0, 1000}), -1});
+  df.feed(1, rows);
+  EXPECT_EQ(df.step(3), (Strings{"0,2,1000 x-1", "1,2,1000 x-1", "2,2,1000 x-1"}));
+  EXPECT_EQ(df.step(4), Strings{});
+}
+
 // narrow_join_inputs (oneshot.hpp), as src/server's Maintained runs it: a Reduce over a
 // Filter over a join of two 4-column inputs reads 4 of their 8 columns, so each input is
 // projected and the join arranges the narrow rows. Under random inserts and retractions the

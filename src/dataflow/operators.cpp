@@ -165,6 +165,7 @@ class JoinOp final : public Operator {
   size_t state_bytes() const override { return left_.size_bytes() + right_.size_bytes(); }
   bool state_bytes_cheap() const override { return true; }
   Exchange exchange(size_t input) const override { return Exchange::by_exprs(input == 0 ? spec_.left_key : spec_.right_key); }
+  bool bilinear() const override { return true; }  // an inner join (residuals filter each pair)
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     reserved_ = 0;
@@ -482,6 +483,14 @@ class ReduceOp final : public Operator, public RowAggregator {
   size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override {
     if (spec_.phase == ReduceSpec::Phase::kPartial) return {};  // aggregated where it is
+    if (spec_.local) {
+      // Spread by the whole row, not left where it arrived: a row's retraction must meet its
+      // insertion on the same shard, where its group's multiset holds it.
+      Exchange x;
+      x.kind = Exchange::Kind::kByKey;
+      x.whole_row = true;
+      return x;
+    }
     return Exchange::by_exprs(spec_.group_key);
   }
   size_t state_bytes() const override {

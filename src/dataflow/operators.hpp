@@ -102,6 +102,10 @@ struct ReduceSpec {
   // whole state at its step. REQUIRES for both: every aggregate partial_aggregate_ok().
   enum class Phase : uint8_t { kFull, kPartial, kMerge };
   Phase phase = Phase::kFull;
+  // kFull with the input spread over the shards by the whole row (not by the group key): the
+  // first phase of a hierarchical min/max (render.hpp, RenderOptions::hierarchical_min_max);
+  // its groups are per shard.
+  bool local = false;
 };
 std::unique_ptr<Operator> make_reduce(ReduceSpec spec);
 // Whether the aggregate's state can be computed per shard and merged exactly: count(*),

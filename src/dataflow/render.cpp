@@ -179,6 +179,27 @@ class Renderer {
         bool append_only = !opts_.keep_state && is_monotone_plan(e.inputs.at(0)) && !reads_local(e.inputs.at(0));
         bool partial = opts_.partial_aggregates && !opts_.keep_state;
         for (const AggregateExpr& a : e.aggregates) partial = partial && partial_aggregate_ok(a, append_only);
+        bool hierarchical = opts_.hierarchical_min_max && opts_.keep_state && !e.group_key.empty() && !e.aggregates.empty();
+        for (const AggregateExpr& a : e.aggregates)
+          hierarchical = hierarchical && (a.kind == AggKind::kMin || a.kind == AggKind::kMax) && !a.distinct;
+        if (hierarchical) {
+          // Each shard's extremes per group where its input is, then the extreme of those by
+          // the group key (RenderOptions::hierarchical_min_max).
+          ReduceSpec local{e.group_key, e.aggregates, false};
+          local.local = true;
+          Dataflow::NodeId p = df().add_operator(make_reduce(std::move(local)), {in});
+          ReduceSpec final_spec;
+          const uint32_t k = static_cast<uint32_t>(e.group_key.size());
+          for (uint32_t i = 0; i < k; ++i) final_spec.group_key.push_back(ScalarExpr::column_ref(i, e.group_key[i].type));
+          for (uint32_t i = 0; i < e.aggregates.size(); ++i) {
+            AggregateExpr a;
+            a.kind = e.aggregates[i].kind;
+            a.arg = ScalarExpr::column_ref(k + i, e.aggregates[i].result_type);
+            a.result_type = e.aggregates[i].result_type;
+            final_spec.aggregates.push_back(std::move(a));
+          }
+          return df().add_operator(make_reduce(std::move(final_spec)), {p});
+        }
         if (!partial) return df().add_operator(make_reduce(ReduceSpec{e.group_key, e.aggregates, append_only}), {in});
         ReduceSpec first{e.group_key, e.aggregates, append_only};
         first.phase = ReduceSpec::Phase::kPartial;
@@ -591,6 +612,7 @@ RenderedDataflow render(const RelExpr& input, const RenderOptions& options) {
   // One replica per shard, rendered identically (node ids agree), under one sharded driver.
   RenderOptions one = options;
   one.workers = 1;
+  one.hierarchical_min_max = options.keep_state && options.hierarchical_min_max;
   std::vector<std::unique_ptr<Dataflow>> replicas;
   RenderedDataflow first;
   for (size_t s = 0; s < workers; ++s) {

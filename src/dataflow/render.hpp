@@ -45,6 +45,17 @@ struct RenderOptions {
   // (delta_join.hpp, uses_delta_join) instead of a left-deep chain of binary joins. Off
   // inside a kLetRec (recursion.cpp).
   bool delta_joins = true;
+  // Maintained dataflows over shards (workers > 1 and keep_state; off by default: measured
+  // not to pay at Nexmark's 1,000-event steps, bench/README.md "Catch-up with 1 and 2
+  // workers", so only IncrementalTest.HotMinMaxOverCrossJoinWithConstant turns it on): a
+  // Reduce whose aggregates are all min/max (no DISTINCT) and whose group key is not empty
+  // renders in two phases, as Materialize's hierarchical reductions and Feldera's
+  // partial/final aggregates do: a local Reduce on every shard's own input (each shard's
+  // min/max per group, kept with its multiset), then a Reduce exchanged by the group key over
+  // those per-shard extremes (at most one row per shard per group). A group that takes most
+  // updates (Nexmark q5 and q7: the max per window, one window at a time) is then worked on by
+  // every shard instead of one. Off inside a kLetRec (recursion.cpp).
+  bool hierarchical_min_max = false;
 };
 
 

@@ -181,10 +181,11 @@ class Incremental {
  public:
   // delta_joins = false: multi-way joins as left-deep chains of binary joins (the reference
   // the delta join tests compare with).
-  explicit Incremental(const RelExpr& plan, bool delta_joins = true) {
+  explicit Incremental(const RelExpr& plan, bool delta_joins = true, bool hierarchical_min_max = false) {
     RenderOptions o;
     o.keep_state = true;
     o.delta_joins = delta_joins;
+    o.hierarchical_min_max = hierarchical_min_max;
     o.workers = 0;  // WorkerPool::default_workers()
     r_ = render(plan, o);
     ctx_.arena = &arena_;

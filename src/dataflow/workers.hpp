@@ -8,6 +8,8 @@
 // when every pool thread is busy with other callers' batches (no deadlock, no oversubscription
 // beyond N + callers).
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -46,8 +48,19 @@ class WorkerPool {
     size_t n = 0;
     size_t next = 0;      // next index to claim; guarded by mu_
     size_t running = 0;   // claimed and not finished; guarded by mu_
+    // Tasks finished (written under mu_, read without it by the caller's spin).
+    std::atomic<size_t> finished{0};
     std::vector<std::exception_ptr> errors;
   };
+  // Spin-then-sleep: a pool thread that runs out of work polls `queued_` for up to
+  // kIdleSpin before it sleeps on work_cv_, and a caller whose last task runs on another
+  // thread polls `finished` for up to kWaitSpin before it sleeps on done_cv_. A sharded step
+  // hands the pool one batch per operator, a few hundred microseconds apart, so a sleeping
+  // thread's wake-up (tens of microseconds on a free core, far more on a busy one) came on
+  // every operator: the caller had usually claimed the pool thread's shard before that
+  // thread woke (src/dataflow/README.md, "Parallelism").
+  static constexpr std::chrono::microseconds kIdleSpin{100};
+  static constexpr std::chrono::microseconds kWaitSpin{500};
   // Claims and runs tasks of b until none is left to claim. REQUIRES: lock held; returns with it held.
   void drain(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Batch>& b);
   void loop();
@@ -56,6 +69,7 @@ class WorkerPool {
   std::condition_variable work_cv_;  // a batch has unclaimed tasks, or stopping
   std::condition_variable done_cv_;  // a task finished
   std::deque<std::shared_ptr<Batch>> queue_;  // batches with unclaimed tasks
+  std::atomic<size_t> queued_{0};  // queue_.size(), for the idle spin (written under mu_)
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -128,6 +128,13 @@ struct Coordinator::State {
   std::deque<std::shared_ptr<ComputeStep>> compute_queue;
   uint64_t compute_enqueued_seq ABSL_GUARDED_BY(compute_mu) = 0;  // grows only under mu too
   uint64_t compute_done_seq ABSL_GUARDED_BY(compute_mu) = 0;  // every step up to it done by all
+  // ALTER SYSTEM SET unsafe_pause_dataflows = on (a benchmark's hook, bench/nexmark.sh): the
+  // drivers step no maintained dataflow while fewer than kMaxQueuedSteps - 1 steps are queued,
+  // so writes queue their steps, which the dataflows then process at full speed once it is
+  // off ("catch-up"). A full queue is processed anyway, so publishers never wait for it
+  // (they hold mu). Hydrations still finish. Guarded by compute_mu.
+  bool dataflows_paused ABSL_GUARDED_BY(compute_mu) = false;
+  void set_dataflows_paused(bool on);
   // A dataflow being hydrated outside the locks (CREATE INDEX on a view): from its snapshot on,
   // every finished step's changes of its inputs are logged for it; the hydrating session
   // replays the log, then marks it ready, and a driver replays the rest and adds it to

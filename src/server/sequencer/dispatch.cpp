@@ -1,4 +1,7 @@
 // The dispatch of a parsed statement to its sequencer, Describe, PREPARE/EXECUTE arguments.
+#include <cctype>
+#include <optional>
+
 #include "server/sequencer/executor.hpp"
 
 namespace freshet::server {
@@ -115,6 +118,27 @@ std::vector<Column> Executor::describe(const PgQuery__Node* stmt, bool& returns_
 }
 
 namespace {
+// ALTER SYSTEM SET unsafe_pause_dataflows = on | off (RESET: off): the benchmark's hook that
+// holds the maintained dataflows' steps back (Coordinator::State::dataflows_paused). Empty
+// for any other statement.
+std::optional<bool> pause_dataflows_setting(const PgQuery__AlterSystemStmt* a, bool superuser) {
+  const PgQuery__VariableSetStmt* set = a->setstmt;
+  if (!set || !set->name || std::string_view(set->name) != "unsafe_pause_dataflows") return std::nullopt;
+  if (!superuser) throw SqlError(sqlstate::kInsufficientPrivilege, "permission denied to set parameter \"unsafe_pause_dataflows\"");
+  if (set->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET || set->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT) return false;
+  std::string value;
+  if (set->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE && set->n_args == 1 && set->args[0]->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+    const auto* c = set->args[0]->a_const;
+    if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL) value = c->sval->sval;
+    else if (c->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL) value = c->boolval->boolval ? "on" : "off";
+    else if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) value = std::to_string(c->ival->ival);
+  }
+  for (char& ch : value) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (value == "on" || value == "true" || value == "1") return true;
+  if (value == "off" || value == "false" || value == "0") return false;
+  throw SqlError(sqlstate::kInvalidParameterValue, "parameter \"unsafe_pause_dataflows\" requires a Boolean value");
+}
+
 // ALTER SYSTEM SET of Materialize's feature flags whose features Freshet always has (its
 // sqllogictest files turn them on first): accepted, nothing to change. Anything else, or
 // turning one off, is 0A000.
@@ -283,6 +307,10 @@ std::unique_ptr<Execution> Executor::run(const sql::Plan& plan, const PgQuery__N
           [&](const sql::ExecutePlan&) -> R { return done("EXECUTE"); },
           [&](const sql::DeallocatePlan&) -> R { return done("DEALLOCATE"); },
           [&](const sql::AlterSystemPlan& p) -> R {
+            if (std::optional<bool> pause = pause_dataflows_setting(p.stmt, st_.settings["is_superuser"] == "on")) {
+              cs_.set_dataflows_paused(*pause);
+              return done("ALTER SYSTEM");
+            }
             check_alter_system(p.stmt, st_.settings["is_superuser"] == "on");
             return done("ALTER SYSTEM");
           },
