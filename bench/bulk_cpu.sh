@@ -19,13 +19,8 @@ cleanup() { stop_freshet; rm -rf "$WORK"; }
 trap cleanup EXIT
 E2E_TARGET=freshet start_freshet || exit 1
 trap cleanup EXIT
-awk -v n="$BULK_ROWS" 'BEGIN {
-  print "\\set base random(1, 9000000000000000)"
-  for (i = 1; i <= n; i++) printf "\\set r%d :base * 1000 + %d\n", i, i
-  printf "INSERT INTO bulk_rows VALUES "
-  for (i = 1; i <= n; i++) printf "%s(:r%d, :client_id, '\''payload-abcdefghijklmnop'\'')", (i > 1 ? ", " : ""), i
-  print ";"
-}' >"$WORK/bulk.sql"
+source "$BENCH_DIR/pgbench_scripts.sh"
+bulk_insert_script bulk_rows "$BULK_ROWS" "$WORK/bulk.sql"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$FRESHET_PID/stat"; }
 hz=$(getconf CLK_TCK)
 for run in $(seq 1 "$RUNS"); do

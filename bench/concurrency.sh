@@ -93,14 +93,8 @@ cat >"$WORK/single.sql" <<'EOF'
 \set id random(1, 9000000000000000000)
 INSERT INTO single_rows VALUES (:id, :client_id, 'payload-abcdefghijklmnop');
 EOF
-# The ids are computed by pgbench (\set), so the server sees literals, as from a loader.
-awk -v n="$BULK_ROWS" 'BEGIN {
-  print "\\set base random(1, 9000000000000000)"
-  for (i = 1; i <= n; i++) printf "\\set r%d :base * 1000 + %d\n", i, i
-  printf "INSERT INTO bulk_rows VALUES "
-  for (i = 1; i <= n; i++) printf "%s(:r%d, :client_id, '\''payload-abcdefghijklmnop'\'')", (i > 1 ? ", " : ""), i
-  print ";"
-}' >"$WORK/bulk.sql"
+source "$BENCH_DIR/pgbench_scripts.sh"
+bulk_insert_script bulk_rows "$BULK_ROWS" "$WORK/bulk.sql"
 
 # run PHASE SIDE PORT CLIENTS SCRIPT ROWS_PER_TXN -> sets R_<PHASE>_<SIDE>="tps rows_s p50_ms p99_ms failed"
 run() {

@@ -19,15 +19,8 @@ cleanup() { stop_freshet; rm -rf "$WORK"; }
 trap cleanup EXIT
 E2E_TARGET=freshet start_freshet || exit 1
 trap cleanup EXIT
-# Row ids in order of the transaction (pgbench's transaction number is not a variable: a
-# sequence of bases from the client's random seed would repeat, so ids come from random bases).
-awk -v n="$BULK_ROWS" 'BEGIN {
-  print "\\set base random(1, 9000000000000000)"
-  for (i = 1; i <= n; i++) printf "\\set r%d :base * 1000 + %d\n", i, i
-  printf "INSERT INTO growth_rows VALUES "
-  for (i = 1; i <= n; i++) printf "%s(:r%d, :client_id, '\''payload-abcdefghijklmnop'\'')", (i > 1 ? ", " : ""), i
-  print ";"
-}' >"$WORK/bulk.sql"
+source "$BENCH_DIR/pgbench_scripts.sh"
+bulk_insert_script growth_rows "$BULK_ROWS" "$WORK/bulk.sql"
 psql -X -q -h 127.0.0.1 -p "$FRESHET_PORT" -U freshet -d freshet -v ON_ERROR_STOP=1 \
   -c 'CREATE TABLE growth_rows (id bigint PRIMARY KEY, client int NOT NULL, v text NOT NULL)' >/dev/null || exit 1
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$FRESHET_PID/status"; }
