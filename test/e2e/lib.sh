@@ -131,6 +131,23 @@ start_freshet() {
   return 1
 }
 
+# restart_freshet SIGNAL: stops the server started by start_freshet with SIGNAL (TERM, KILL,
+# ...) and starts it again on the same data directory, ports and FRESHET_EXTRA_ARGS; returns 1
+# (after printing the log's tail) when it does not come up within FRESHET_START_TIMEOUT_S.
+restart_freshet() {
+  kill -s "$1" "$FRESHET_PID"; wait "$FRESHET_PID" 2>/dev/null
+  # shellcheck disable=SC2086
+  "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" --pg-listen "127.0.0.1:$FRESHET_PORT" \
+    --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" \
+    ${FRESHET_EXTRA_ARGS:-} >>"$FRESHET_LOG" 2>&1 &
+  FRESHET_PID=$!
+  export FRESHET_PID
+  wait_ready "$FRESHET_PORT" "${FRESHET_START_TIMEOUT_S:-60}" "$FRESHET_PID" && return 0
+  echo "restart_freshet: freshet did not come up after SIG$1; log:" >&2
+  tail -n 30 "$FRESHET_LOG" >&2
+  return 1
+}
+
 stop_freshet() {
   if [[ "$E2E_TARGET" == postgres ]]; then stop_postgres; return 0; fi
   if [[ -n "${FRESHET_PID:-}" ]]; then

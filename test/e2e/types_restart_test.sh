@@ -15,13 +15,7 @@ start_freshet || { e2e_fail $NAME "server did not start"; exit 1; }
 q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 fails=0
 fail() { echo "  $1"; fails=$((fails + 1)); }
-restart() {
-  kill -s "$1" "$FRESHET_PID"; wait "$FRESHET_PID" 2>/dev/null
-  "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" --pg-listen "127.0.0.1:$FRESHET_PORT" \
-    --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" >>"$FRESHET_LOG" 2>&1 &
-  FRESHET_PID=$!
-  wait_ready "$FRESHET_PORT" 60 "$FRESHET_PID" || { e2e_fail $NAME "restart after SIG$1 did not come up"; exit 1; }
-}
+restart() { restart_freshet "$1" || { e2e_fail $NAME "restart after SIG$1 did not come up"; exit 1; }; }
 
 out=$(psql -X -q -v ON_ERROR_STOP=1 2>&1 <<'SQL'
 CREATE TYPE int4_list AS LIST (ELEMENT TYPE = int4);
