@@ -42,6 +42,19 @@ if [[ -n "$KEEP_DIR" ]]; then mkdir -p "$KEEP_DIR"; fi
 DATA_SQL="$WORK/data.sql"
 
 declare -A PORT
+# start_on_kept_copy: a server (in a session of its own) on a fresh copy of the loaded data
+# directory in KEEP_DIR; sets FRESHET_PORT and FRESHET_PID.
+start_on_kept_copy() {
+  rm -rf "$WORK/fr"; cp -a "$KEEP_DIR/freshet" "$WORK/fr"
+  FRESHET_PORT=$(free_port)
+  # shellcheck disable=SC2086
+  setsid "$FRESHET_BIN" serve --data-dir "$WORK/fr" --pg-listen "127.0.0.1:$FRESHET_PORT" \
+    --kafka-listen "127.0.0.1:$(free_port)" --http-listen "127.0.0.1:$(free_port)" \
+    ${FRESHET_EXTRA_ARGS:-} >"$WORK/freshet.log" 2>&1 &
+  FRESHET_PID=$!
+  wait_ready "$FRESHET_PORT" 120 "$FRESHET_PID" || { tail "$WORK/freshet.log"; exit 1; }
+}
+
 for t in $TARGETS; do
   case $t in
     postgres)
@@ -51,14 +64,7 @@ for t in $TARGETS; do
     freshet)
       if [[ -n "$KEEP_DIR" && -d "$KEEP_DIR/freshet" ]]; then
         # Reuse a loaded data directory: start a server on a copy of it.
-        rm -rf "$WORK/fr"; cp -a "$KEEP_DIR/freshet" "$WORK/fr"
-        FRESHET_PORT=$(free_port)
-        setsid "$FRESHET_BIN" serve --data-dir "$WORK/fr" --pg-listen "127.0.0.1:$FRESHET_PORT" \
-          --kafka-listen "127.0.0.1:$(free_port)" --http-listen "127.0.0.1:$(free_port)" \
-          ${FRESHET_EXTRA_ARGS:-} >"$WORK/freshet.log" 2>&1 &
-        FRESHET_PID=$!
-        wait_ready "$FRESHET_PORT" 120 "$FRESHET_PID" || { tail "$WORK/freshet.log"; exit 1; }
-        PORT[$t]=$FRESHET_PORT; continue
+        start_on_kept_copy; PORT[$t]=$FRESHET_PORT; continue
       fi
       E2E_TARGET=freshet FRESHET_SETSID=1 start_freshet || exit 1; PORT[$t]=$FRESHET_PORT ;;
     *) echo "unknown target $t"; exit 2 ;;
@@ -73,14 +79,7 @@ for t in $TARGETS; do
     # Restart on the loaded directory so every later run starts the same way.
     kill "$FRESHET_PID"; wait "$FRESHET_PID" 2>/dev/null
     cp -a "$FRESHET_DATA_DIR/data" "$KEEP_DIR/freshet"; rm -rf "$FRESHET_DATA_DIR"; FRESHET_DATA_DIR=
-    rm -rf "$WORK/fr"; cp -a "$KEEP_DIR/freshet" "$WORK/fr"
-    FRESHET_PORT=$(free_port)
-    setsid "$FRESHET_BIN" serve --data-dir "$WORK/fr" --pg-listen "127.0.0.1:$FRESHET_PORT" \
-      --kafka-listen "127.0.0.1:$(free_port)" --http-listen "127.0.0.1:$(free_port)" \
-      ${FRESHET_EXTRA_ARGS:-} >"$WORK/freshet.log" 2>&1 &
-    FRESHET_PID=$!
-    wait_ready "$FRESHET_PORT" 120 "$FRESHET_PID" || { tail "$WORK/freshet.log"; exit 1; }
-    PORT[$t]=$FRESHET_PORT
+    start_on_kept_copy; PORT[$t]=$FRESHET_PORT
   fi
 done
 
