@@ -310,16 +310,6 @@ size_t column_offsets(RowRef row, size_t n, uint32_t* offsets) {
   return k;
 }
 
-void datum_ends(RowRef row, size_t n, std::vector<uint32_t>& ends) {
-  ends.clear();
-  const char* begin = row.bytes().data();
-  const char* p = begin;
-  const char* end = p + row.bytes().size();
-  for (size_t k = 0; k < n && p < end; ++k) {
-    skip(p);
-    ends.push_back(static_cast<uint32_t>(p - begin));
-  }
-}
 
 size_t RowRef::arity() const {
   size_t n = 0;

@@ -23,9 +23,5 @@ size_t prefix_bytes(RowRef row, size_t n);
 // canonical, those bytes are what RowPacker::push of the decoded datum appends, so a projection
 // onto columns is the concatenation of their slices. REQUIRES: offsets has room for n + 1. O(n).
 size_t column_offsets(RowRef row, size_t n, uint32_t* offsets);
-// The byte offset where each of the first n datums of `row` ends (fewer when it has fewer),
-// into `ends` (cleared first): datum k is bytes [k == 0 ? 0 : ends[k - 1], ends[k]), so a
-// projection can copy datums' encodings without decoding them into Datums. O(n).
-void datum_ends(RowRef row, size_t n, std::vector<uint32_t>& ends);
 
 }  // namespace freshet

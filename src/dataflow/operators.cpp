@@ -1584,19 +1584,17 @@ MfpProgram::MfpProgram(std::vector<MfpStage> stages) : stages_(std::move(stages)
   if (stages_.size() == 1 && stages_[0].kind == MfpStage::Kind::kProject) {
     project_only_ = true;
     for (uint32_t c : stages_[0].columns) project_prefix_ = std::max<size_t>(project_prefix_, c + 1);
+    offsets_.resize(project_prefix_ + 1);
   }
 }
 
 bool MfpProgram::apply(RowRef in, EvalContext& ctx, RowRef& out) {
   if (project_only_) {
-    datum_ends(in, project_prefix_, ends_);
-    FRESHET_ASSERT(ends_.size() == project_prefix_);
+    const size_t n = column_offsets(in, project_prefix_, offsets_.data());
+    FRESHET_ASSERT(n == project_prefix_);
     packed_.clear();
     const char* bytes = in.bytes().data();
-    for (uint32_t c : stages_[0].columns) {
-      const uint32_t from = c == 0 ? 0 : ends_[c - 1];
-      packed_.append(bytes + from, ends_[c] - from);
-    }
+    for (uint32_t c : stages_[0].columns) packed_.append(bytes + offsets_[c], offsets_[c + 1] - offsets_[c]);
     out = RowRef(packed_);
     return true;
   }

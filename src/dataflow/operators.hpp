@@ -64,7 +64,7 @@ class MfpProgram {
   // into Datums and packing again. project_prefix_: the columns up to the last one chosen.
   bool project_only_ = false;
   size_t project_prefix_ = 0;
-  std::vector<uint32_t> ends_;
+  std::vector<uint32_t> offsets_;  // column_offsets of the input, project_prefix_ + 1 entries
   std::vector<Datum> row_, tmp_;
   std::string packed_;
 };
