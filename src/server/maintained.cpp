@@ -12,6 +12,7 @@
 #include "common/row_prefix.hpp"
 #include "dataflow/oneshot.hpp"
 #include "dataflow/update.hpp"
+#include "dataflow/workers.hpp"
 
 namespace freshet::server {
 
@@ -39,16 +40,24 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
                        EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
                        const std::atomic<bool>* cancelled)
-    : id_(id), name_(std::move(name)), plan_(std::move(plan)), contents_(0, RefHash{this}, RefEq{this}) {
+    : id_(id), name_(std::move(name)), plan_(std::move(plan)) {
   {
     dataflow::Batch out = hydrate(t, snapshot, ctx, cancelled);
+    // Sharded by the first index's key (the dataflow's shard count, set by hydrate()).
+    if (!index_keys.empty() && shards_.size() > 1) {
+      shard_columns_ = index_keys[0];
+      by_row_ = false;
+    }
     apply_initial(out);
   }  // the output batch's blocks are freed before the indexes are built
   for (const auto& key : index_keys)
-    if (find_index(key) < 0) indexes_.push_back(build_index(key));
+    if (find_index(key) < 0) {
+      for_shards(records() >= 4096, [&](size_t s) { shards_[s]->indexes.push_back(shards_[s]->build_index(key)); });
+    }
   if (initial) {
-    initial->reserve(initial->size() + contents_.size());
-    for (uint32_t ref : contents_) initial->push_back({Row(std::string(bytes_at(ref))), count_at(ref)});
+    initial->reserve(initial->size() + records());
+    for (const auto& sh : shards_)
+      for (uint32_t ref : sh->contents) initial->push_back({Row(std::string(sh->bytes_at(ref))), sh->count_at(ref)});
     dataflow::consolidate(*initial);  // in row-byte order, as callers saw it before
   }
   check_budget();  // over its budget: the CREATE (or the restart's hydration) fails with 53200
@@ -73,6 +82,8 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
   dataflow::narrow_join_inputs(narrowed);
   df_ = dataflow::render(narrowed, opts);
   time_dependent_ = depends_on_time(plan_);
+  shards_.clear();
+  for (size_t s = 0; s < df_.dataflow->num_shards(); ++s) shards_.push_back(std::make_unique<Shard>());
   // Hydration: every input's current contents at time t.
   for (const auto& [cid, node] : df_.sources) {
     dataflow::Batch batch;
@@ -90,46 +101,128 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
   return df_.dataflow->take_output(df_.output);
 }
 
-void Maintained::apply_initial(const dataflow::Batch& out) {
-  FRESHET_ASSERT(contents_.empty() && indexes_.empty() && arena_.empty());
-  bool retractions = false;
-  for (const auto& u : out) {
-    FRESHET_ASSERT(u.row.size_bytes() <= UINT32_MAX);
-    retractions |= u.diff < 0;
-  }
-  // The hash set at its final size up front (an output whose updates repeat rows gets a set
-  // that is too big: shrunk below).
-  contents_.reserve(out.size());
-  for (const auto& u : out) {
-    if (u.diff == 0) continue;
-    std::string_view b = u.row.bytes();
-    bool added = false;
-    auto it = contents_.lazy_emplace(b, [&](const auto& ctor) {
-      added = true;
-      ctor(add_entry(b, u.diff));
-    });
-    if (!added) set_count_at(*it, dataflow::add_diffs(count_at(*it), u.diff));
-  }
-  if (retractions) {
-    // Updates that cancelled (a row inserted and retracted by the same step) leave rows with
-    // no multiplicity: dropped here, as consolidating first would have.
-    for (auto it = contents_.begin(); it != contents_.end();) {
-      int64_t n = count_at(*it);
-      if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
-      if (n == 0) {
-        dead_bytes_ += EntryArena::round_up(entry_bytes(bytes_at(*it).size()));
-        set_count_at(*it, 0);
-        contents_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
-    if (dead_bytes_ > 4096 && dead_bytes_ > arena_.used_bytes() / 2) compact();
-  }
-  if (contents_.size() < out.size() / 2) contents_.rehash(0);
+Maintained::Shard::Shard() : contents(0, RefHash{this}, RefEq{this}) {}
+
+size_t Maintained::RefHash::operator()(uint32_t ref) const { return hash_bytes(s->bytes_at(ref)); }
+bool Maintained::RefEq::operator()(uint32_t a, std::string_view b) const { return s->bytes_at(a) == b; }
+
+size_t Maintained::shard_of(RowRef row) const {
+  const size_t n = shards_.size();
+  if (n == 1) return 0;
+  // std::hash of the canonical key bytes modulo the shard count: what the dataflow's exchange
+  // computes for an arrangement by the same key (dataflow/graph.cpp, Dataflow::partition).
+  if (by_row_) return std::hash<std::string_view>{}(row.bytes()) % n;
+  thread_local std::string packed;
+  key_bytes(row, shard_columns_.data(), shard_columns_.size(), packed);
+  return std::hash<std::string_view>{}(packed) % n;
 }
 
-Maintained::Index Maintained::empty_index(std::vector<uint32_t> columns) const {
+void Maintained::for_shards(bool parallel, const std::function<void(size_t)>& task) const {
+  if (parallel && shards_.size() > 1) {
+    dataflow::WorkerPool::global().run(shards_.size(), task);
+    return;
+  }
+  for (size_t s = 0; s < shards_.size(); ++s) task(s);
+}
+
+namespace {
+// Below this many rows a step's output is split and applied on the driver alone: handing the
+// shards to the pool costs more than it saves (the graph's threshold, dataflow/graph.cpp).
+constexpr size_t kParallelRows = 256;
+RowRef row_of(const dataflow::Update& u) { return u.row; }
+int64_t diff_of(const dataflow::Update& u) { return u.diff; }
+}  // namespace
+
+template <typename Row_>
+std::vector<std::vector<std::pair<RowRef, int64_t>>> Maintained::split_by_shard(std::span<const Row_> rows) const {
+  const size_t n = shards_.size();
+  std::vector<std::vector<std::pair<RowRef, int64_t>>> to(n);
+  if (n == 1) {
+    to[0].reserve(rows.size());
+    for (const auto& r : rows) to[0].emplace_back(row_of(r), diff_of(r));
+    return to;
+  }
+  // Slice k of the rows is split by task k into parts[k][dest]; then dest gathers its parts.
+  std::vector<std::vector<std::vector<std::pair<RowRef, int64_t>>>> parts(n, std::vector<std::vector<std::pair<RowRef, int64_t>>>(n));
+  const size_t per = (rows.size() + n - 1) / n;
+  for_shards(rows.size() >= kParallelRows, [&](size_t k) {
+    const size_t from = std::min(rows.size(), k * per), until = std::min(rows.size(), from + per);
+    for (auto& p : parts[k]) p.reserve((until - from) / n + (until - from) / 4 + 1);
+    for (size_t i = from; i < until; ++i) {
+      RowRef r = row_of(rows[i]);
+      parts[k][shard_of(r)].emplace_back(r, diff_of(rows[i]));
+    }
+  });
+  for (size_t d = 0; d < n; ++d) {
+    size_t total = 0;
+    for (size_t k = 0; k < n; ++k) total += parts[k][d].size();
+    to[d].reserve(total);
+    for (size_t k = 0; k < n; ++k) to[d].insert(to[d].end(), parts[k][d].begin(), parts[k][d].end());
+  }
+  return to;
+}
+
+void Maintained::Shard::add_initial(std::string_view b, int64_t d) {
+  if (d == 0) return;
+  FRESHET_ASSERT(b.size() <= UINT32_MAX);
+  bool added = false;
+  auto it = contents.lazy_emplace(b, [&](const auto& ctor) {
+    added = true;
+    ctor(add_entry(b, d));
+  });
+  if (!added) set_count_at(*it, dataflow::add_diffs(count_at(*it), d));
+}
+
+void Maintained::Shard::sweep_initial(const std::string& name) {
+  // Updates that cancelled (a row inserted and retracted by the same step) leave rows with
+  // no multiplicity: dropped here, as consolidating first would have.
+  for (auto it = contents.begin(); it != contents.end();) {
+    int64_t n = count_at(*it);
+    if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name + "\" reached a negative multiplicity");
+    if (n == 0) {
+      dead_bytes += EntryArena::round_up(entry_bytes(bytes_at(*it).size()));
+      set_count_at(*it, 0);
+      contents.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  if (dead_bytes > 4096 && dead_bytes > arena.used_bytes() / 2) compact();
+}
+
+void Maintained::apply_initial(const dataflow::Batch& out) {
+  for (const auto& sh : shards_) FRESHET_ASSERT(sh->contents.empty() && sh->indexes.empty() && sh->arena.empty());
+  bool retractions = false;
+  for (const auto& u : out) retractions |= u.diff < 0;
+  auto parts = split_by_shard(std::span<const dataflow::Update>(out.begin(), out.end()));
+  for_shards(out.size() >= kParallelRows, [&](size_t s) {
+    Shard& sh = *shards_[s];
+    // The hash set at its final size up front (an output whose updates repeat rows gets a
+    // set that is too big: shrunk below).
+    sh.contents.reserve(parts[s].size());
+    for (const auto& [r, d] : parts[s]) sh.add_initial(r.bytes(), d);
+    if (retractions) sh.sweep_initial(name_);
+    if (sh.contents.size() < parts[s].size() / 2) sh.contents.rehash(0);
+  });
+}
+
+void Maintained::reshard(const std::vector<uint32_t>& columns) {
+  for (const auto& sh : shards_) FRESHET_ASSERT(sh->indexes.empty());
+  std::vector<std::unique_ptr<Shard>> old = std::move(shards_);
+  shards_.clear();
+  for (size_t s = 0; s < old.size(); ++s) shards_.push_back(std::make_unique<Shard>());
+  shard_columns_ = columns;
+  by_row_ = false;
+  for (auto& sh : old) {
+    sh->for_each([&](RowRef r, int64_t n) {
+      Shard& to = *shards_[shard_of(r)];
+      to.contents.insert(to.add_entry(r.bytes(), n));
+    });
+    sh.reset();  // at most one old shard's rows held twice
+  }
+}
+
+Maintained::Index Maintained::Shard::empty_index(std::vector<uint32_t> columns) const {
   Index idx;
   idx.columns = std::move(columns);
   const uint32_t* cols = idx.columns.data();
@@ -138,11 +231,11 @@ Maintained::Index Maintained::empty_index(std::vector<uint32_t> columns) const {
   return idx;
 }
 
-Maintained::Index Maintained::build_index(std::vector<uint32_t> columns) const {
+Maintained::Index Maintained::Shard::build_index(std::vector<uint32_t> columns) const {
   Index idx = empty_index(std::move(columns));
   std::vector<std::pair<uint64_t, uint32_t>> by_key;  // (key hash, ref)
-  by_key.reserve(contents_.size());
-  for (uint32_t ref : contents_) by_key.emplace_back(key_hash(RowRef(bytes_at(ref)), idx.columns), ref);
+  by_key.reserve(contents.size());
+  for (uint32_t ref : contents) by_key.emplace_back(key_hash(RowRef(bytes_at(ref)), idx.columns), ref);
   std::sort(by_key.begin(), by_key.end());  // a key's rows together, in arena order
   size_t hashes = 0, multi = 0;
   for (size_t i = 0; i < by_key.size(); ++i) {
@@ -235,11 +328,11 @@ void Maintained::check_budget() {
   {
     std::unique_lock sl(state_mu);
     df_.dataflow.reset();
-    arena_ = EntryArena();
-    dead_bytes_ = 0;
-    contents_ = decltype(contents_)(0, RefHash{this}, RefEq{this});
-    big_counts_ = {};
-    for (auto& idx : indexes_) idx = empty_index(std::move(idx.columns));
+    for (auto& sh : shards_) {
+      auto fresh = std::make_unique<Shard>();
+      for (auto& idx : sh->indexes) fresh->indexes.push_back(fresh->empty_index(std::move(idx.columns)));
+      sh = std::move(fresh);
+    }
     over_budget_ = true;
   }
   arrangement_bytes_.store(0, std::memory_order_relaxed);
@@ -281,17 +374,44 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
   if (!any_input && !time_dependent_) return;
   df_.dataflow->step(t, ctx);
   dataflow::Batch out = df_.dataflow->take_output(df_.output);
-  RowDiffs mine;
-  for (auto& u : out) mine.push_back({std::move(u.row), u.diff});
-  dataflow::consolidate(mine);
+  // Per shard, on the pool: the output's rows of the shard copied out and consolidated
+  // (outside the lock), then applied to the shard's contents and indexes (under it).
+  const bool parallel = out.size() >= kParallelRows;
+  auto parts = split_by_shard(std::span<const dataflow::Update>(out.begin(), out.end()));
+  std::vector<RowDiffs> mine(shards_.size());
+  for_shards(parallel, [&](size_t s) {
+    mine[s].reserve(parts[s].size());
+    for (const auto& [r, d] : parts[s]) mine[s].push_back({Row(r), d});
+    dataflow::consolidate(mine[s]);
+  });
+  parts.clear();
+  out = dataflow::Batch();
+  RowDiffs all;
+  if (shards_.size() == 1) {
+    all = std::move(mine[0]);
+  } else {
+    size_t total = 0;
+    for (const auto& m : mine) total += m.size();
+    all.reserve(total);
+  }
   {
     std::unique_lock sl(state_mu);  // readers of the contents (serializable reads) wait only for this
-    apply(mine);
+    if (shards_.size() == 1) {
+      shards_[0]->apply(all, name_);
+    } else {
+      for_shards(parallel, [&](size_t s) { shards_[s]->apply(mine[s], name_); });
+      for (auto& m : mine)
+        for (auto& rd : m) all.push_back(std::move(rd));
+    }
     history_now = std::max(history_now, t);
-    history.record(t, mine, history_now);
+    history.record(t, all, history_now);
   }
   check_budget();  // over: stopped, and the step's change is not handed on
-  for (auto& m : mine) delta.push_back(std::move(m));
+  if (delta.empty()) {
+    delta = std::move(all);
+  } else {
+    for (auto& m : all) delta.push_back(std::move(m));
+  }
 }
 
 uint64_t Maintained::key_bytes(RowRef row, const uint32_t* columns, size_t n, std::string& out) {
@@ -314,31 +434,31 @@ uint64_t Maintained::key_bytes(RowRef row, const uint32_t* columns, size_t n, st
   return hash_bytes(out);
 }
 
-uint64_t Maintained::key_hash(RowRef row, const std::vector<uint32_t>& columns) const {
+uint64_t Maintained::key_hash(RowRef row, const std::vector<uint32_t>& columns) {
   thread_local std::string packed;
   return key_bytes(row, columns.data(), columns.size(), packed);
 }
 
 size_t Maintained::KeyHash::operator()(uint32_t ref) const {
   thread_local std::string packed;
-  return key_bytes(RowRef(m->bytes_at(ref)), columns, n, packed);
+  return key_bytes(RowRef(s->bytes_at(ref)), columns, n, packed);
 }
 
 bool Maintained::KeyEq::operator()(uint32_t a, const KeyProbe& b) const {
   thread_local std::string packed;
-  key_bytes(RowRef(m->bytes_at(a)), columns, n, packed);
+  key_bytes(RowRef(s->bytes_at(a)), columns, n, packed);
   return packed == b.key;
 }
 
 bool Maintained::KeyEq::operator()(uint32_t a, uint32_t b) const {
   if (a == b) return true;
   thread_local std::string packed;
-  const uint64_t h = key_bytes(RowRef(m->bytes_at(b)), columns, n, packed);
+  const uint64_t h = key_bytes(RowRef(s->bytes_at(b)), columns, n, packed);
   std::string key_b = packed;
   return (*this)(a, KeyProbe{h, key_b});
 }
 
-void Maintained::index_insert(Index& idx, uint32_t ref) {
+void Maintained::Shard::index_insert(Index& idx, uint32_t ref) {
   thread_local std::string probe;
   const uint64_t h = key_bytes(RowRef(bytes_at(ref)), idx.columns.data(), idx.columns.size(), probe);
   bool added = false;
@@ -353,7 +473,7 @@ void Maintained::index_insert(Index& idx, uint32_t ref) {
   idx.spill_bytes += spill_of(v);
 }
 
-void Maintained::index_erase(Index& idx, uint32_t ref) {
+void Maintained::Shard::index_erase(Index& idx, uint32_t ref) {
   thread_local std::string probe;
   const uint64_t h = key_bytes(RowRef(bytes_at(ref)), idx.columns.data(), idx.columns.size(), probe);
   auto it = idx.keys.find(KeyProbe{h, probe});
@@ -390,68 +510,68 @@ void Maintained::index_erase(Index& idx, uint32_t ref) {
   else idx.spill_bytes += spill_of(v);
 }
 
-void Maintained::apply(const RowDiffs& delta) {
+void Maintained::Shard::apply(const RowDiffs& delta, const std::string& name) {
   for (const auto& [r, d] : delta) {
-    auto it = contents_.find(r.bytes());
-    if (it == contents_.end()) {
-      if (d < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
+    auto it = contents.find(r.bytes());
+    if (it == contents.end()) {
+      if (d < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name + "\" reached a negative multiplicity");
       if (d == 0) continue;
       FRESHET_ASSERT(r.size_bytes() <= UINT32_MAX);
       uint32_t ref = add_entry(r.bytes(), d);
-      contents_.insert(ref);
-      for (auto& idx : indexes_) index_insert(idx, ref);
+      contents.insert(ref);
+      for (auto& idx : indexes) index_insert(idx, ref);
       continue;
     }
     uint32_t ref = *it;
     int64_t n = dataflow::add_diffs(count_at(ref), d);
-    if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
+    if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name + "\" reached a negative multiplicity");
     if (n == 0) {
-      for (auto& idx : indexes_) index_erase(idx, ref);
-      contents_.erase(it);
-      dead_bytes_ += EntryArena::round_up(entry_bytes(bytes_at(ref).size()));
+      for (auto& idx : indexes) index_erase(idx, ref);
+      contents.erase(it);
+      dead_bytes += EntryArena::round_up(entry_bytes(bytes_at(ref).size()));
     }
     set_count_at(ref, n);  // 0: the entry is dead
   }
-  if (dead_bytes_ > 4096 && dead_bytes_ > arena_.used_bytes() / 2) compact();
+  if (dead_bytes > 4096 && dead_bytes > arena.used_bytes() / 2) compact();
 }
 
-void Maintained::compact() {
+void Maintained::Shard::compact() {
   // The live entries copied in their order into a new arena; the hash set and the indexes are
   // rebuilt over the new refs (an index by sorting, as CREATE INDEX builds it).
-  EntryArena old = std::move(arena_);
-  arena_ = EntryArena();
-  absl::flat_hash_map<uint32_t, int64_t> old_big = std::move(big_counts_);
-  big_counts_ = {};
-  const size_t live = contents_.size();
-  contents_.clear();
-  contents_.reserve(live);
+  EntryArena old = std::move(arena);
+  arena = EntryArena();
+  absl::flat_hash_map<uint32_t, int64_t> old_big = std::move(big_counts);
+  big_counts = {};
+  const size_t live = contents.size();
+  contents.clear();
+  contents.reserve(live);
   old.for_each_allocation([&](uint32_t ref, const char* p) {
     std::string_view row = row_at(p);
     uint8_t b = static_cast<uint8_t>(*p);
-    if (b != 0) contents_.insert(add_entry(row, b == kBigCount ? old_big.at(ref) : b));
+    if (b != 0) contents.insert(add_entry(row, b == kBigCount ? old_big.at(ref) : b));
     return entry_bytes(row.size());
   });
-  dead_bytes_ = 0;
-  for (auto& idx : indexes_) idx = build_index(std::move(idx.columns));
+  dead_bytes = 0;
+  for (auto& idx : indexes) idx = build_index(std::move(idx.columns));
 }
 
-void Maintained::set_count_at(uint32_t ref, int64_t c) {
-  char* p = arena_.at(ref);
+void Maintained::Shard::set_count_at(uint32_t ref, int64_t c) {
+  char* p = arena.at(ref);
   const bool was_big = static_cast<uint8_t>(*p) == kBigCount;
   if (c >= 0 && c < kBigCount) {
     *p = static_cast<char>(static_cast<uint8_t>(c));
-    if (was_big) big_counts_.erase(ref);
+    if (was_big) big_counts.erase(ref);
     return;
   }
   *p = static_cast<char>(kBigCount);
-  big_counts_[ref] = c;
+  big_counts[ref] = c;
 }
 
-uint32_t Maintained::add_entry(std::string_view row, int64_t n) {
+uint32_t Maintained::Shard::add_entry(std::string_view row, int64_t n) {
   FRESHET_ASSERT(row.size() <= UINT32_MAX);
   size_t len = row.size();
-  uint32_t ref = arena_.allocate(entry_bytes(len));
-  char* p = arena_.at(ref);
+  uint32_t ref = arena.allocate(entry_bytes(len));
+  char* p = arena.at(ref);
   auto* q = reinterpret_cast<uint8_t*>(p + 1);
   *p = 0;
   while (len >= 128) *q++ = static_cast<uint8_t>(len | 0x80), len >>= 7;
@@ -505,59 +625,98 @@ uint32_t EntryArena::allocate(size_t n) {
   return static_cast<uint32_t>(at >> 2);
 }
 
-void Maintained::for_each(const std::function<void(RowRef, int64_t)>& fn) const {
+void Maintained::Shard::for_each(const std::function<void(RowRef, int64_t)>& fn) const {
   // In arena order (sequential reads), skipping dead entries.
-  arena_.for_each_allocation([&](uint32_t ref, const char* p) {
+  arena.for_each_allocation([&](uint32_t ref, const char* p) {
     std::string_view row = row_at(p);
     uint8_t b = static_cast<uint8_t>(*p);
-    if (b != 0) fn(RowRef(row), b == kBigCount ? big_counts_.at(ref) : b);
+    if (b != 0) fn(RowRef(row), b == kBigCount ? big_counts.at(ref) : b);
     return entry_bytes(row.size());
   });
 }
 
+void Maintained::for_each(const std::function<void(RowRef, int64_t)>& fn) const {
+  for (const auto& sh : shards_) sh->for_each(fn);
+}
+
+void Maintained::for_each_in_shard(size_t s, const std::function<void(RowRef, int64_t)>& fn) const {
+  FRESHET_ASSERT(s < shards_.size());
+  shards_[s]->for_each(fn);
+}
+
+size_t Maintained::records() const {
+  size_t n = 0;
+  for (const auto& sh : shards_) n += sh->contents.size();
+  return n;
+}
+
 int64_t Maintained::count_of(RowRef row) const {
-  auto it = contents_.find(row.bytes());
-  return it == contents_.end() ? 0 : count_at(*it);
+  const Shard& sh = *shards_[shard_of(row)];
+  auto it = sh.contents.find(row.bytes());
+  return it == sh.contents.end() ? 0 : sh.count_at(*it);
 }
 
 size_t Maintained::add_index(std::vector<uint32_t> key_columns) {
-  indexes_.push_back(build_index(std::move(key_columns)));
-  return indexes_.size() - 1;
+  // The first index of a view sharded by its rows: the rows move to the shards of its key,
+  // so that the index is sharded as the dataflow's arrangements by that key are.
+  if (by_row_ && shards_.size() > 1 && num_indexes() == 0) reshard(key_columns);
+  for_shards(records() >= 4096, [&](size_t s) { shards_[s]->indexes.push_back(shards_[s]->build_index(key_columns)); });
+  return num_indexes() - 1;
 }
 
 void Maintained::drop_index(const std::vector<uint32_t>& key_columns) {
-  for (auto it = indexes_.begin(); it != indexes_.end(); ++it)
-    if (it->columns == key_columns) {
-      indexes_.erase(it);
-      return;
-    }
+  // The shards stay split by shard_columns_ (any split is correct; lookups by another index
+  // visit every shard).
+  for (auto& sh : shards_)
+    for (auto it = sh->indexes.begin(); it != sh->indexes.end(); ++it)
+      if (it->columns == key_columns) {
+        sh->indexes.erase(it);
+        break;
+      }
 }
 
 int Maintained::find_index(const std::vector<uint32_t>& key_columns) const {
-  for (size_t i = 0; i < indexes_.size(); ++i)
-    if (indexes_[i].columns == key_columns) return static_cast<int>(i);
+  const auto& indexes = shards_[0]->indexes;
+  for (size_t i = 0; i < indexes.size(); ++i)
+    if (indexes[i].columns == key_columns) return static_cast<int>(i);
   return -1;
 }
 
 void Maintained::lookup(size_t i, std::span<const Datum> key, RowDiffs& out) const {
   Row k = dataflow::canonical_row(Row::pack(key).ref());
-  const Index& idx = indexes_[i];
-  auto it = idx.keys.find(KeyProbe{hash_bytes(k.bytes()), k.bytes()});
-  if (it == idx.keys.end()) return;
-  auto emit = [&](uint32_t ref) { out.push_back({Row(std::string(bytes_at(ref))), count_at(ref)}); };
-  emit(*it);
-  if (auto m = idx.more.find(*it); m != idx.more.end())
-    for (uint32_t ref : m->second) emit(ref);
+  const KeyProbe probe{hash_bytes(k.bytes()), k.bytes()};
+  auto find_in = [&](const Shard& sh) {
+    const Index& idx = sh.indexes[i];
+    auto it = idx.keys.find(probe);
+    if (it == idx.keys.end()) return;
+    auto emit = [&](uint32_t ref) { out.push_back({Row(std::string(sh.bytes_at(ref))), sh.count_at(ref)}); };
+    emit(*it);
+    if (auto m = idx.more.find(*it); m != idx.more.end())
+      for (uint32_t ref : m->second) emit(ref);
+  };
+  // The index the shards are split by: its key lives in one shard (the exchange's hash of
+  // the canonical key bytes, shard_of); another index: every shard.
+  if (!by_row_ && shards_[0]->indexes[i].columns == shard_columns_) {
+    find_in(*shards_[std::hash<std::string_view>{}(k.bytes()) % shards_.size()]);
+    return;
+  }
+  for (const auto& sh : shards_) find_in(*sh);
 }
 
 size_t Maintained::bytes() const {
+  size_t b = 0;
+  for (const auto& sh : shards_) b += sh->bytes();
+  return b;
+}
+
+size_t Maintained::Shard::bytes() const {
   // Heap bytes: the arena, the hash set's slots and control bytes, the big multiplicities, and
   // per index its set, its map of keys with more rows and the vectors that left their inline
   // slots (counted as they change).
   constexpr size_t kMoreSlot = sizeof(std::pair<const uint32_t, absl::InlinedVector<uint32_t, 2>>) + 1;
-  size_t b = arena_.capacity_bytes() + contents_.capacity() * (sizeof(uint32_t) + 1) +
-             big_counts_.capacity() * (sizeof(std::pair<const uint32_t, int64_t>) + 1);
-  for (const auto& idx : indexes_)
+  size_t b = arena.capacity_bytes() + contents.capacity() * (sizeof(uint32_t) + 1) +
+             big_counts.capacity() * (sizeof(std::pair<const uint32_t, int64_t>) + 1);
+  for (const auto& idx : indexes)
     b += idx.keys.capacity() * (sizeof(uint32_t) + 1) + idx.more.capacity() * kMoreSlot + idx.spill_bytes;
   return b;
 }

@@ -5,8 +5,9 @@
 // change of its output. Its output is kept consolidated (the "arrangement" of the object),
 // with optional indexes by key columns for point lookups.
 //
-// Thread-safety: none; the coordinator calls it with its mutex held exclusively for steps and
-// shared for reads.
+// Thread-safety: one driver steps it (compute.cpp); readers of the contents hold state_mu
+// shared. A step splits its output change by shard and applies each shard's part on the
+// worker pool (dataflow/workers.hpp) with state_mu held exclusively.
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
@@ -121,8 +122,11 @@ class Maintained {
   // The same with the changes given per input collection id (null or absent: no change).
   void step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& changes, EvalContext& ctx, RowDiffs& delta);
 
-  // The current contents: fn(row, multiplicity) for every row.
+  // The current contents: fn(row, multiplicity) for every row (shard by shard).
   void for_each(const std::function<void(RowRef, int64_t)>& fn) const;
+  // The rows of shard s (< num_shards()): those whose shard key hashes to s as the dataflow's
+  // exchange hashes it (std::hash of the canonical key bytes, modulo the shard count).
+  void for_each_in_shard(size_t s, const std::function<void(RowRef, int64_t)>& fn) const;
   // The multiplicity of a row (0 when absent).
   int64_t count_of(RowRef row) const;
   // An index on key columns; returns its position.
@@ -130,12 +134,16 @@ class Maintained {
   void drop_index(const std::vector<uint32_t>& key_columns);
   // Indexes whose key columns are exactly these, or -1.
   int find_index(const std::vector<uint32_t>& key_columns) const;
-  const std::vector<uint32_t>& index_columns(size_t i) const { return indexes_[i].columns; }
-  size_t num_indexes() const { return indexes_.size(); }
+  const std::vector<uint32_t>& index_columns(size_t i) const { return shards_[0]->indexes[i].columns; }
+  size_t num_indexes() const { return shards_[0]->indexes.size(); }
   // Rows of index i with the given key values (canonicalised here).
   void lookup(size_t i, std::span<const Datum> key, RowDiffs& out) const;
 
-  size_t records() const { return contents_.size(); }
+  size_t records() const;
+  // Shards of the contents (the dataflow's shard count) and the columns they are split by
+  // (empty when by the whole row: no index yet).
+  size_t num_shards() const { return shards_.size(); }
+  const std::vector<uint32_t>& shard_columns() const { return shard_columns_; }
   // Whether time alone can change the output (a temporal filter): stepped on every tick.
   bool time_dependent() const { return time_dependent_; }
   // The earliest time at which a temporal filter has changes queued (Dataflow::next_due).
@@ -190,24 +198,33 @@ class Maintained {
   // Storage (memory close to the rows' own size; src/server/README.md, "Memory per arranged
   // row"): every row lives once in an append-only byte arena as an entry
   // [multiplicity: 1 byte][length: varint][row bytes], padded to 4 bytes, and is referred to by
-  // its 32-bit ref (EntryArena). A multiplicity of 255 or more is kept in big_counts_ (the
-  // entry's byte says 255); a retracted row's byte becomes 0 (dead). contents_ is a hash set of
+  // its 32-bit ref (EntryArena). A multiplicity of 255 or more is kept in big_counts (the
+  // entry's byte says 255); a retracted row's byte becomes 0 (dead). contents is a hash set of
   // refs looked up by the bytes they point to (4-byte slots and absl's control byte). An index
   // is a hash set of one ref per key (the key's first row), hashed and compared by the key
   // computed from that row, and per key with more rows the others in `more`. Retracted rows
   // leave dead bytes that compact() reclaims once they outweigh the live ones.
+  //
+  // Shards (src/server/README.md, "The index as per-shard arrangements"): the contents are
+  // split into one Shard per shard of the dataflow, each with its own arena, hash set and
+  // indexes, by the shard key: the key of the view's first index, hashed as the dataflow's
+  // exchange hashes keys (std::hash of the canonical key bytes, dataflow/graph.cpp
+  // partition), so the index's shard s holds exactly the keys the dataflow's shard s holds of
+  // an arrangement by that key; without an index, by the row's bytes. A step's output is
+  // split, consolidated and applied per shard on the worker pool.
+  struct Shard;
   struct RefHash {
     using is_transparent = void;
-    const Maintained* m;
-    size_t operator()(uint32_t ref) const { return hash_bytes(m->bytes_at(ref)); }
-    size_t operator()(std::string_view s) const { return hash_bytes(s); }
+    const Shard* s;
+    size_t operator()(uint32_t ref) const;
+    size_t operator()(std::string_view b) const { return hash_bytes(b); }
   };
   struct RefEq {
     using is_transparent = void;
-    const Maintained* m;
+    const Shard* s;
     bool operator()(uint32_t a, uint32_t b) const { return a == b; }
-    bool operator()(uint32_t a, std::string_view b) const { return m->bytes_at(a) == b; }
-    bool operator()(std::string_view a, uint32_t b) const { return a == m->bytes_at(b); }
+    bool operator()(uint32_t a, std::string_view b) const;
+    bool operator()(std::string_view a, uint32_t b) const { return (*this)(b, a); }
   };
   // A key to look up in an index: its canonical packed bytes and their hash.
   struct KeyProbe {
@@ -218,7 +235,7 @@ class Maintained {
   // Index::columns, which stays put when the Index moves).
   struct KeyHash {
     using is_transparent = void;
-    const Maintained* m;
+    const Shard* s;
     const uint32_t* columns;
     size_t n;
     size_t operator()(uint32_t ref) const;
@@ -226,7 +243,7 @@ class Maintained {
   };
   struct KeyEq {
     using is_transparent = void;
-    const Maintained* m;
+    const Shard* s;
     const uint32_t* columns;
     size_t n;
     bool operator()(uint32_t a, uint32_t b) const;
@@ -243,7 +260,7 @@ class Maintained {
   };
   static size_t spill_of(const absl::InlinedVector<uint32_t, 2>& v) { return v.capacity() > 2 ? v.capacity() * sizeof(uint32_t) : 0; }
   // An entry's parts: the multiplicity byte, the varint length, the row.
-  static constexpr uint8_t kBigCount = 255;  // the multiplicity is in big_counts_
+  static constexpr uint8_t kBigCount = 255;  // the multiplicity is in big_counts
   static size_t varint_bytes(size_t n) {
     size_t b = 1;
     while (n >= 128) n >>= 7, ++b;
@@ -259,31 +276,63 @@ class Maintained {
     len |= size_t{*q++} << shift;
     return std::string_view(reinterpret_cast<const char*>(q), len);
   }
-  std::string_view bytes_at(uint32_t ref) const { return row_at(arena_.at(ref)); }
-  void set_count_at(uint32_t ref, int64_t c);
-  int64_t count_at(uint32_t ref) const {
-    uint8_t b = static_cast<uint8_t>(*arena_.at(ref));
-    return b == kBigCount ? big_counts_.at(ref) : b;
-  }
-  // Appends an entry for row with multiplicity n; its ref.
-  uint32_t add_entry(std::string_view row, int64_t n);
+  // One shard's part of the contents and of every index. Owned by the Maintained; stepped by
+  // one pool task at a time (under state_mu held exclusively by the driver), read under
+  // state_mu shared. Never moves (refs to it live in its sets' functors).
+  struct Shard {
+    Shard();
+    Shard(const Shard&) = delete;
+    Shard& operator=(const Shard&) = delete;
+    EntryArena arena;  // entries back to back (entry_bytes)
+    size_t dead_bytes = 0;
+    absl::flat_hash_set<uint32_t, RefHash, RefEq> contents;
+    absl::flat_hash_map<uint32_t, int64_t> big_counts;  // multiplicities of 255 or more, by ref
+    std::vector<Index> indexes;
+
+    std::string_view bytes_at(uint32_t ref) const { return row_at(arena.at(ref)); }
+    void set_count_at(uint32_t ref, int64_t c);
+    int64_t count_at(uint32_t ref) const {
+      uint8_t b = static_cast<uint8_t>(*arena.at(ref));
+      return b == kBigCount ? big_counts.at(ref) : b;
+    }
+    // Appends an entry for row with multiplicity n; its ref.
+    uint32_t add_entry(std::string_view row, int64_t n);
+    // Adds d to row's multiplicity (hydration: no index yet, rows may cancel later).
+    void add_initial(std::string_view row, int64_t d);
+    // Drops rows whose initial updates cancelled (0) and refuses negative ones.
+    void sweep_initial(const std::string& name);
+    // Builds an index over the contents by sorting (key hash, ref) pairs: every key's vector
+    // gets its exact size and the map its final capacity at once.
+    Index build_index(std::vector<uint32_t> columns) const;
+    Index empty_index(std::vector<uint32_t> columns) const;
+    void index_insert(Index& idx, uint32_t ref);
+    void index_erase(Index& idx, uint32_t ref);
+    // Applies a consolidated change (rows of this shard only). Throws 'XX000' on a negative
+    // multiplicity.
+    void apply(const RowDiffs& delta, const std::string& name);
+    void compact();
+    size_t bytes() const;
+    void for_each(const std::function<void(RowRef, int64_t)>& fn) const;
+  };
   // The canonical packed key of row (the key columns' datums) into out; its hash.
   static uint64_t key_bytes(RowRef row, const uint32_t* columns, size_t n, std::string& out);
-  uint64_t key_hash(RowRef row, const std::vector<uint32_t>& columns) const;
+  static uint64_t key_hash(RowRef row, const std::vector<uint32_t>& columns);
+  // The shard that holds row (by shard_columns_, or the row's bytes).
+  size_t shard_of(RowRef row) const;
   // Renders the plan, pushes the snapshot at t and steps once; the output batch.
   dataflow::Batch hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx, const std::atomic<bool>* cancelled);
   // The initial contents from the hydration's output (unconsolidated): every row's
-  // multiplicity summed in the hash set, the arena sized once; then a sweep drops rows whose
-  // updates cancelled. REQUIRES: empty contents and no index.
+  // multiplicity summed in its shard's hash set; then a sweep drops rows whose updates
+  // cancelled. REQUIRES: empty contents and no index.
   void apply_initial(const dataflow::Batch& out);
-  // Builds an index over the contents by sorting (key hash, ref) pairs: every key's vector
-  // gets its exact size and the map its final capacity at once.
-  Index build_index(std::vector<uint32_t> columns) const;
-  Index empty_index(std::vector<uint32_t> columns) const;
-  void index_insert(Index& idx, uint32_t ref);
-  void index_erase(Index& idx, uint32_t ref);
-  void apply(const RowDiffs& delta);
-  void compact();
+  // Splits rows by shard_of into one list per shard (on the pool when there are many).
+  template <typename Row_>
+  std::vector<std::vector<std::pair<RowRef, int64_t>>> split_by_shard(std::span<const Row_> rows) const;
+  // Moves every row into shards keyed by `columns` (the first index on a view that had none):
+  // REQUIRES no index.
+  void reshard(const std::vector<uint32_t>& columns);
+  // Runs task(s) for every shard, on the worker pool when `parallel`.
+  void for_shards(bool parallel, const std::function<void(size_t)>& task) const;
   // Measures the state (above); past the budget (checked again with an exact walk) frees it
   // and throws 53200.
   void check_budget();
@@ -293,11 +342,11 @@ class Maintained {
   dataflow::RelExpr plan_;
   dataflow::RenderedDataflow df_;
   bool time_dependent_ = false;  // the plan has a temporal filter: it must be stepped every tick
-  EntryArena arena_;            // entries back to back (entry_bytes)
-  size_t dead_bytes_ = 0;
-  absl::flat_hash_set<uint32_t, RefHash, RefEq> contents_;
-  absl::flat_hash_map<uint32_t, int64_t> big_counts_;  // multiplicities of 255 or more, by ref
-  std::vector<Index> indexes_;
+  // Constant after hydration (but reshard()): the shards, one per shard of the dataflow, and
+  // the columns rows are sharded by (by_row_: the row's bytes).
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<uint32_t> shard_columns_;
+  bool by_row_ = true;
   std::atomic<uint64_t> arrangement_bytes_{0};
   std::atomic<uint64_t> operator_bytes_{0};
   bool over_budget_ = false;  // set by the thread that steps it

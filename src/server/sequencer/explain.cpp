@@ -75,9 +75,18 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
         for (auto d : catalog_->dependents(x->index_on)) (void)d;
       }
     cs_.wait_compute_idle();  // its sizes are read
-    if (const Maintained* m = cs_.find_maintained(target->id))
+    if (const Maintained* m = cs_.find_maintained(target->id)) {
       text += "\nMaintained: yes, " + std::to_string(m->records()) + " records, " + std::to_string(m->num_indexes()) + " index(es)";
-    else
+      // Its arrangement's shards (src/server/README.md, "The index as per-shard arrangements").
+      if (m->num_shards() > 1) {
+        std::string by;
+        for (size_t i = 0; i < m->shard_columns().size(); ++i) {
+          const uint32_t c = m->shard_columns()[i];
+          by += (i ? ", " : "") + (c < target->columns.size() ? target->columns[c].name : "#" + std::to_string(c));
+        }
+        text += ", in " + std::to_string(m->num_shards()) + " shards by " + (by.empty() ? std::string("row") : "(" + by + ")");
+      }
+    } else
       text += "\nMaintained: no (computed when read)";
   }
   std::vector<Datum> ds = {Datum::from_string(text)};
