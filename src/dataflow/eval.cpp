@@ -10,6 +10,8 @@
 #include "common/error.hpp"
 #include "common/format.hpp"
 #include "common/numeric.hpp"
+#include "common/sql_dialect.hpp"
+#include "dataflow/in_set.hpp"
 #include "common/unsigned_int.hpp"
 #include "common/stack_guard.hpp"
 
@@ -395,6 +397,18 @@ Datum eval(const ScalarExpr& e, std::span<const Datum> row, EvalContext& ctx) {
       if (e.in_set == nullptr) throw SqlError(sqlstate::kInternalError, "IN (subquery) evaluated without its set");
       const InSetValues& set = *e.in_set;
       if (set.error) std::rethrow_exception(set.error);
+      if (e.column == kInSetExists) return Datum::from_bool(!set.values.empty());
+      if (e.column == kInSetValue) {
+        // PostgreSQL's initplan (dataflow/in_set.hpp): its second row is raised by the first
+        // row that reads the value, as its error is.
+        if (set.values.empty()) return Datum::null();
+        if (set.values.size() > 1) {
+          // Materialize's words under its dialect (sql/lower.cpp raise_cardinality).
+          if (materialize_dialect()) throw SqlError(sqlstate::kCardinalityViolation, "more than one record produced in subquery");
+          throw SqlError(sqlstate::kCardinalityViolation, "more than one row returned by a subquery used as an expression");
+        }
+        return set.values[0].get(0);
+      }
       if (set.values.empty() && !set.has_null) return Datum::from_bool(false);
       Datum x = eval(e.args[0], row, ctx);
       if (x.is_null()) return Datum::null();

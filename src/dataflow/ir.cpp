@@ -1,4 +1,6 @@
 #include "dataflow/ir.hpp"
+
+#include "dataflow/in_set.hpp"
 #include "dataflow/columns_needed.hpp"
 
 #include <algorithm>
@@ -130,6 +132,8 @@ std::string ScalarExpr::to_string() const {
       // The subplan's tree, indented under the expression's line, in braces.
       std::string sub = subplan != nullptr ? subplan->to_string(2) : std::string();
       while (!sub.empty() && sub.back() == '\n') sub.pop_back();
+      if (column == kInSetValue) return "(VALUE OF initplan {\n" + sub + "})";
+      if (column == kInSetExists) return "(EXISTS initplan {\n" + sub + "})";
       return "(" + args[0].to_string() + " IN hashed subplan {\n" + sub + "})";
     }
   }

@@ -61,6 +61,8 @@ enum class ScalarKind : uint8_t {
   // compare_datums (the join's): args[0] and the set's column have one type whose `=` it
   // agrees with (sql/lower.cpp chooses them). A maintained dataflow never holds one: a set
   // that changes must update the view, which the decorrelated mark join does.
+  // `column` tells this from the other kInSets, PostgreSQL's initplans (an uncorrelated scalar
+  // subquery or EXISTS, no args): dataflow/in_set.hpp.
   kInSet,
 };
 

@@ -1,5 +1,7 @@
 #include "dataflow/oneshot.hpp"
 
+#include "dataflow/in_set.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <string_view>
@@ -1159,11 +1161,12 @@ std::vector<std::pair<Row, int64_t>> run_oneshot_with(const RelExpr& plan, const
 }  // namespace
 
 namespace {
-// Evaluates the subplan of every kInSet in plan's expressions once (a subplan's own kInSets
-// by the recursive run) and stores its values in the expression. An evaluation error of the
-// data (class 21 or 22: division by zero, a scalar subquery's second row) is kept and raised
-// by the first probe, as PostgreSQL raises it only when a row first runs the subplan;
-// cancellation, timeouts and budgets are raised at once.
+// Evaluates the subplan of every kInSet (IN sets and initplans, dataflow/in_set.hpp) in plan's
+// expressions once (a subplan's own by the recursive run) and stores its values in the
+// expression. An evaluation
+// error of the data (class 21 or 22: division by zero, a scalar subquery's second row) is
+// kept and raised by the first probe, as PostgreSQL raises it only when a row first runs the
+// subplan; cancellation, timeouts and budgets are raised at once.
 void evaluate_in_sets(RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx, const StepLimits& limits,
                       const PartitionFn& partition) {
   std::unordered_map<const RelExpr*, std::shared_ptr<const InSetValues>> done;
@@ -1174,6 +1177,14 @@ void evaluate_in_sets(RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ct
       auto values = std::make_shared<InSetValues>();
       try {
         std::vector<std::pair<Row, int64_t>> rows = run_oneshot(*s.subplan, snapshot, ctx, limits, partition);
+        if (s.column == kInSetValue || s.column == kInSetExists) {
+          // The first two rows tell a value from none and from too many.
+          for (auto& [r, n] : rows)
+            for (int64_t i = 0; i < n && values->values.size() < 2; ++i) values->values.push_back(r);
+          slot = std::move(values);
+          s.in_set = slot;
+          return;
+        }
         for (auto& [r, n] : rows) {
           if (n <= 0) continue;
           if (r.get(0).is_null()) values->has_null = true;

@@ -7,6 +7,7 @@
 
 #include "common/error.hpp"
 #include "sql/catalog_access.hpp"
+#include "sql/schema_refs.hpp"
 
 namespace freshet::server {
 
@@ -212,6 +213,16 @@ void Catalog::rename(uint64_t id, const std::string& new_name, const std::vector
   for (uint64_t i : ids) stored_[i] = *find(i);
 }
 
+// A search_path entry as its setting's text writes it: bare when it is a plain lower-case name.
+static std::string search_path_entry(const std::string& p) {
+  bool bare = !p.empty() && (std::islower(static_cast<unsigned char>(p[0])) || p[0] == '_');
+  for (char c : p) bare &= std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+  if (bare) return p;
+  std::string q = "\"";
+  for (char c : p) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 void Catalog::rename_schema(uint64_t schema_id, const std::string& new_name) {
   sql::ObjectInfo* sch = find(schema_id);
   if (sch == nullptr || sch->kind != sql::ObjectKind::kSchema) return;
@@ -219,6 +230,34 @@ void Catalog::rename_schema(uint64_t schema_id, const std::string& new_name) {
   std::vector<uint64_t> ids = {schema_id};
   for (const auto& [id, o] : objects_)
     if (o->kind != sql::ObjectKind::kSchema && o->kind != sql::ObjectKind::kDatabase && o->schema == old_name) ids.push_back(id);
+  // Views and materialized views that may name the schema (in it, reading from it, or with it
+  // in their search_path) get their SQL text and search_path renamed in the same batch
+  // (sql::rename_schema_refs); the caller has refused what cannot be rewritten
+  // (Executor::rename_schema).
+  struct Text {
+    uint64_t id;
+    std::string definition_sql, source_sql, search_path;
+  };
+  std::vector<Text> texts;
+  for (const auto& [id, o] : objects_) {
+    if (o->kind != sql::ObjectKind::kView && o->kind != sql::ObjectKind::kMaterializedView) continue;
+    std::vector<std::string> path = parse_search_path(o->search_path);
+    bool in_path = std::find(path.begin(), path.end(), old_name) != path.end();
+    bool names_it = o->schema == old_name || in_path;
+    for (uint64_t d : dependencies_of(id))
+      if (const sql::ObjectInfo* x = find(d); x && x->schema == old_name) names_it = true;
+    if (!names_it) continue;
+    std::optional<std::string> definition = sql::rename_schema_refs(o->definition_sql, old_name, new_name);
+    if (!definition) throw SqlError(sqlstate::kInternalError, "cannot rename the schema in the text of \"" + o->name + "\"");
+    Text t{id, std::move(*definition), std::string(), o->search_path};
+    if (!o->source_sql.empty()) t.source_sql = sql::rename_schema_refs(o->source_sql, old_name, new_name).value_or("");
+    if (in_path) {
+      t.search_path.clear();
+      for (const auto& p : path) t.search_path += (t.search_path.empty() ? "" : ", ") + search_path_entry(p == old_name ? new_name : p);
+    }
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    texts.push_back(std::move(t));
+  }
   std::vector<sql::ObjectInfo> before;
   for (uint64_t i : ids) before.push_back(*find(i));
   auto rekey = [&](const std::vector<sql::ObjectInfo>& from, bool to_new) {
@@ -227,7 +266,13 @@ void Catalog::rename_schema(uint64_t schema_id, const std::string& new_name) {
       by_name_.erase(name_key(*x));
       if (to_new) {
         if (ids[k] == schema_id) x->name = new_name;
-        else x->schema = new_name;
+        else if (x->schema == old_name) x->schema = new_name;
+        for (const Text& t : texts) {
+          if (t.id != ids[k]) continue;
+          x->definition_sql = t.definition_sql;
+          x->source_sql = t.source_sql;
+          x->search_path = t.search_path;
+        }
       } else {
         *x = from[k];
       }

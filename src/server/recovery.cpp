@@ -21,35 +21,41 @@ void Coordinator::State::recover() {
   }
   for (const auto& s : loaded->sources) catalog.note_id(s.id);
   // Tables.
+  // As apply_table_diffs keeps them (server/write_path.hpp): by_key under table_row_key (a
+  // source table's canonically), and the key constraints of user tables counted under
+  // canonical_key_of, so that numeric 1.5 and 1.50, float -0.0 and 0.0, '1 day' and '24 hours'
+  // are one key after a restart as before it. (The keys were packed as stored, so such a
+  // value was a new key after a restart, and even the same value written the same way could
+  // be inserted twice when its packed and canonical forms differ.)
   auto load_row = [&](uint64_t tid, const sql::ObjectInfo* t, Row row, int64_t count) {
         TableData* data = catalog.table_data(tid);
         if (!data) return;
         data->rows[row] += count;
         data->version = next_table_version();
+        if (!t->primary_key.empty()) data->set_by_key(table_row_key(*t, row), row);
+        if (t->source_id != 0) return;  // source tables' keys are not checked (apply_table_diffs)
+        size_t nkeys = (t->primary_key.empty() ? 0 : 1) + t->unique_keys.size();
+        if (nkeys == 0) return;
+        if (data->key_counts.size() < nkeys) data->key_counts.resize(nkeys);
         std::vector<Datum> ds = row.unpack();
-        auto key_row = [&](const std::vector<uint32_t>& cols, bool& has_null) {
+        size_t ki = 0;
+        auto count_key = [&](const std::vector<uint32_t>& cols) {
           std::vector<Datum> k;
-          has_null = false;
+          bool has_null = false;
           for (auto c : cols) {
             k.push_back(ds[c]);
             has_null |= ds[c].is_null();
           }
-          return Row::pack(k);
-        };
-        size_t nkeys = (t->primary_key.empty() ? 0 : 1) + t->unique_keys.size();
-        if (data->key_counts.size() < nkeys) data->key_counts.resize(nkeys);
-        size_t ki = 0;
-        bool has_null = false;
-        if (!t->primary_key.empty()) {
-          Row k = key_row(t->primary_key, has_null);
-          data->set_by_key(k, row);
-          data->key_counts[ki++][k] += count;
-        }
-        for (const auto& u : t->unique_keys) {
-          Row k = key_row(u, has_null);
-          if (!has_null) data->key_counts[ki][k] += count;
+          if (!has_null) {
+            auto& counts = data->key_counts[ki];
+            auto it = counts.try_emplace(canonical_key_of(k, key_types(t, cols)), 0).first;
+            it->second += count;
+            if (it->second == 0) counts.erase(it);
+          }
           ++ki;
-        }
+        };
+        if (!t->primary_key.empty()) count_key(t->primary_key);
+        for (const auto& u : t->unique_keys) count_key(u);
       };
   auto find_table = [&](uint64_t id) -> const sql::ObjectInfo* { return catalog.find(id); };
   uint64_t applied_block_seq = 0;

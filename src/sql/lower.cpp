@@ -5,11 +5,14 @@
 #include <map>
 #include <optional>
 
+#include "common/arena.hpp"
 #include "common/sql_dialect.hpp"
 #include "common/error.hpp"
 #include "common/functions.hpp"
 #include "common/numeric.hpp"
 #include "common/stack_guard.hpp"
+#include "dataflow/eval.hpp"
+#include "dataflow/in_set.hpp"
 #include "sql/optimize.hpp"
 
 namespace freshet::sql {
@@ -347,6 +350,125 @@ bool closed_plan(const RelExpr& e, std::vector<uint64_t>& bound) {
   return ok;
 }
 
+// PostgreSQL's planner folds the constant subexpressions of every query it plans
+// (eval_const_expressions), a subquery's included, so `(SELECT 1/0)` raises 22012 when the
+// statement is planned even where no row reaches it; a CASE arm whose condition is a constant
+// false (or NULL) is dropped first, a constant true one drops the arms after it, a constant
+// deciding AND/OR argument the arguments after it, a non-NULL constant COALESCE argument the
+// ones after it. A subquery run lazily (a kInSet: initplan or IN set) raises what its constants raise
+// here, at planning, as PostgreSQL does.
+void raise_constant_errors(const ScalarExpr& e) {
+  check_stack_depth();
+  if (e.kind == ScalarKind::kLiteral) return;
+  auto value = [](const ScalarExpr& c) {
+    Arena arena;
+    EvalContext ctx;
+    ctx.arena = &arena;
+    return dataflow::eval(c, {}, ctx);  // throws what it raises
+  };
+  if (dataflow::is_constant_expr(e)) {
+    (void)value(e);  // only the error matters: the optimizer folds the value
+    return;
+  }
+  auto constant_bool = [&](const ScalarExpr& c) -> std::optional<Datum> {
+    if (!dataflow::is_constant_expr(c)) return std::nullopt;
+    return value(c);
+  };
+  switch (e.kind) {
+    case ScalarKind::kCase: {
+      size_t arms = (e.args.size() - 1) / 2;
+      for (size_t i = 0; i < arms; ++i) {
+        raise_constant_errors(e.args[2 * i]);
+        std::optional<Datum> c = constant_bool(e.args[2 * i]);
+        if (c && (c->is_null() || !c->as_bool())) continue;  // the arm is dropped
+        raise_constant_errors(e.args[2 * i + 1]);
+        if (c) return;  // a constant true: the arms after it are dropped
+      }
+      raise_constant_errors(e.args.back());
+      return;
+    }
+    case ScalarKind::kCoalesce:
+      for (const ScalarExpr& a : e.args) {
+        raise_constant_errors(a);
+        std::optional<Datum> c = constant_bool(a);
+        if (c && !c->is_null()) return;
+      }
+      return;
+    case ScalarKind::kAnd:
+    case ScalarKind::kOr:
+      for (const ScalarExpr& a : e.args) {
+        raise_constant_errors(a);
+        std::optional<Datum> c = constant_bool(a);
+        if (c && !c->is_null() && c->as_bool() == (e.kind == ScalarKind::kOr)) return;
+      }
+      return;
+    case ScalarKind::kInSet:
+      // Its subplan was checked when it was made.
+      for (const ScalarExpr& a : e.args) raise_constant_errors(a);
+      return;
+    default:
+      for (const ScalarExpr& a : e.args) raise_constant_errors(a);
+      return;
+  }
+}
+
+void raise_constant_errors(const RelExpr& plan) {
+  dataflow::for_each_scalar(plan, [](const ScalarExpr& e) { raise_constant_errors(e); });
+}
+
+// Whether e reads a column of its query or an enclosing one (a correlated subquery does): a
+// WHERE conjunct that does not is PostgreSQL's pseudoconstant qual, a one-time filter that
+// runs (with its initplans) before any row is read, even over an empty table.
+bool reads_columns(const HExpr& e) {
+  if (e.kind == HExprKind::kColumn) return true;
+  if (e.kind != HExprKind::kScalar) return e.subquery != nullptr && e.subquery->refers_outside(1);
+  for (const auto& a : e.args)
+    if (reads_columns(a)) return true;
+  return false;
+}
+
+// What of an EXISTS subquery runs: PostgreSQL drops its select list before it plans it
+// (simplify_EXISTS_query), so `EXISTS (SELECT 1/0)` is true and raises nothing. The select
+// list's Map and Project are skipped when what is below them is a plain row source (not an
+// aggregate, window, DISTINCT, LIMIT or set operation, whose select list PostgreSQL keeps).
+const HRel& exists_body(const HRel& r) {
+  const HRel* b = &r;
+  while ((b->kind == HRelKind::kProject || b->kind == HRelKind::kMap) && b->inputs.size() == 1) b = b->inputs[0].get();
+  switch (b->kind) {
+    case HRelKind::kReduce:
+    case HRelKind::kTopK:
+    case HRelKind::kWindow:
+    case HRelKind::kDistinct:
+    case HRelKind::kSetOp:
+    case HRelKind::kLetRec:
+      return r;
+    default:
+      return *b;
+  }
+}
+
+// PostgreSQL's order of a WHERE clause's conjuncts (order_qual_clauses: by estimated cost,
+// stable): one unit per operator, function or cast, half a unit per uncorrelated subquery
+// (its initplan's Param: measured, `x = (SELECT ...)` runs after `x > 100` and before
+// `x + 1 > 100`), a correlated subquery (a SubPlan run per row) last.
+double qual_cost(const HExpr& e) {
+  if (e.kind == HExprKind::kColumn) return 0;
+  if (e.kind == HExprKind::kExists || e.kind == HExprKind::kSubquery) return e.subquery->refers_outside(1) ? 1e6 : 0.5;
+  double c = 0;
+  switch (e.op) {
+    case ScalarKind::kCall:
+    case ScalarKind::kCast:
+    case ScalarKind::kNullIf:
+    case ScalarKind::kArrayCompare:
+      c = 1;
+      break;
+    default:
+      break;
+  }
+  for (const auto& a : e.args) c += qual_cost(a);
+  return c;
+}
+
 class Lowerer {
  public:
   explicit Lowerer(LowerOptions options = {}) : opts_(options) {}
@@ -364,6 +486,34 @@ class Lowerer {
   // is not of that shape.
   [[gnu::noinline]] std::optional<ScalarExpr> hashed_in(const HExpr& e, RelExpr& rel, const Ctx& ctx);
   [[gnu::noinline]] ScalarExpr case_split(const HExpr& e, RelExpr& rel, const Ctx& ctx);
+  // An uncorrelated scalar subquery or EXISTS as PostgreSQL's initplan, for a query that runs
+  // once (LowerOptions::hashed_subplans): a kInSet of kInSetValue / kInSetExists
+  // (dataflow/in_set.hpp) over the subquery's closed plan, run once and read where a row
+  // first needs it; nullopt when the subquery cannot be run that way (it reads a recursive
+  // binding).
+  [[gnu::noinline]] std::optional<ScalarExpr> initplan(const HExpr& e);
+  // The WHERE (or HAVING) predicate of `in`, whose conjuncts hold subqueries, in PostgreSQL's
+  // order (qual_cost) and with its pseudoconstant conjuncts first and run eagerly.
+  ScalarExpr ordered_quals(const HExpr& pred, RelExpr& in, const Ctx& ctx);
+  // Whether a subquery in e would be joined into the rows rather than run as an initplan
+  // (initplan()): correlated, reading a recursive binding, in a maintained dataflow or a
+  // pseudoconstant qual.
+  bool joins_subquery(const HExpr& e) const {
+    if (e.kind == HExprKind::kExists || e.kind == HExprKind::kSubquery)
+      return !opts_.hashed_subplans || eager_subqueries_ || e.subquery->refers_outside(1) || reads_binding(*e.subquery);
+    for (const auto& a : e.args)
+      if (joins_subquery(a)) return true;
+    return false;
+  }
+  // CASE / COALESCE arguments after the first that hold subqueries joined into the rows: those
+  // need case_split. An initplan is read only by the rows whose branch reads it (eval's CASE
+  // and COALESCE evaluate the branch taken), so a CASE of initplans alone stays one
+  // expression.
+  bool later_args_join_subqueries(const HExpr& e) const {
+    for (size_t i = 1; i < e.args.size(); ++i)
+      if (joins_subquery(e.args[i])) return true;
+    return false;
+  }
   std::vector<ScalarExpr> scalars(const std::vector<HExpr>& es, RelExpr& rel, const Ctx& ctx) {
     std::vector<ScalarExpr> out;
     for (const auto& e : es) out.push_back(scalar(e, rel, ctx));
@@ -412,6 +562,9 @@ class Lowerer {
   // binding ids, which count up from 0.
   uint64_t next_let_id_ = uint64_t{1} << 40;
   LowerOptions opts_;
+  // Set while a pseudoconstant WHERE conjunct is lowered: its subqueries are joined in (run
+  // whatever the rows), as PostgreSQL runs a one-time filter's initplans before the scan.
+  bool eager_subqueries_ = false;
 };
 
 std::optional<ScalarExpr> Lowerer::hashed_in(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
@@ -454,6 +607,7 @@ std::optional<ScalarExpr> Lowerer::hashed_in(const HExpr& e, RelExpr& rel, const
   RelExpr set_plan = project(map(std::move(q), {std::move(value)}), {n});
   std::vector<uint64_t> bound;
   if (!closed_plan(set_plan, bound)) return std::nullopt;  // not expected: the lowering's own kLets are bound inside
+  raise_constant_errors(set_plan);
   ScalarExpr probe = scalar(shift_down(cmp.args[0]), rel, ctx);
   ScalarExpr in = ScalarExpr::make(ScalarKind::kInSet, {std::move(probe)}, Type(TypeId::kBool));
   in.subplan = std::make_shared<const RelExpr>(optimize(std::move(set_plan)));
@@ -476,8 +630,26 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       if (e.level == 0xffffffffu) throw SqlError(sqlstate::kInternalError, "aggregate outside of an aggregation");
       return ScalarExpr::column_ref(ctx.outer_pos(e.level, e.column), e.type);
     case HExprKind::kScalar: {
-      if (opts_.hashed_subplans && e.op == ScalarKind::kCase)
+      if (opts_.hashed_subplans && !eager_subqueries_ && e.op == ScalarKind::kCase)
         if (std::optional<ScalarExpr> in = hashed_in(e, rel, ctx)) return std::move(*in);
+      if (e.contains_subquery()) {
+        // PostgreSQL folds constants before it plans subqueries (eval_const_expressions): an
+        // AND with a constant FALSE argument is FALSE, an OR with a TRUE one TRUE, a strict
+        // function of a NULL constant NULL, and the subqueries in them are never planned.
+        bool is_and = e.op == ScalarKind::kAnd, is_or = e.op == ScalarKind::kOr;
+        bool strict = (e.op == ScalarKind::kCall && e.fn != nullptr && e.fn->strict) || e.op == ScalarKind::kCast;
+        if (is_and || is_or || strict) {
+          for (const auto& a : e.args) {
+            if (a.contains_subquery()) continue;
+            ScalarExpr folded = scalar(a, rel, ctx);
+            optimize_detail::fold_constants(folded);
+            if (folded.kind != ScalarKind::kLiteral) continue;
+            Datum d = folded.literal_value();
+            if (strict && d.is_null()) return ScalarExpr::null_of(e.type);
+            if ((is_and || is_or) && !d.is_null() && d.as_bool() == is_or) return ScalarExpr::boolean(is_or);
+          }
+        }
+      }
       if ((e.op == ScalarKind::kCase || e.op == ScalarKind::kCoalesce) && later_args_hold_subqueries(e))
         return case_split(e, rel, ctx);
       ScalarExpr s;
@@ -507,6 +679,23 @@ ScalarExpr Lowerer::scalar(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
 // part lowers its own branch, the rest of the CASE being the else part. Materialize lowers a
 // conditional with subqueries the same way.
 ScalarExpr Lowerer::case_split(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
+  if (e.op == ScalarKind::kCoalesce && !later_args_join_subqueries(e)) {
+    // Initplans only: one COALESCE, up to the first argument that is a non-NULL constant
+    // (PostgreSQL drops the arguments after it before it plans their subqueries).
+    ScalarExpr out = ScalarExpr::make(ScalarKind::kCoalesce, {}, e.type);
+    for (const auto& a : e.args) {
+      ScalarExpr v = scalar(a, rel, ctx);
+      bool decides = false;
+      if (!a.contains_subquery()) {
+        ScalarExpr folded = v;
+        optimize_detail::fold_constants(folded);
+        decides = folded.kind == ScalarKind::kLiteral && !folded.literal_value().is_null();
+      }
+      out.args.push_back(std::move(v));
+      if (decides) break;
+    }
+    return out;
+  }
   if (e.op == ScalarKind::kCoalesce) {
     // COALESCE(a, b, ...) is CASE WHEN a IS NOT NULL THEN a ELSE COALESCE(b, ...) END.
     HExpr rest = e.args.size() == 2
@@ -531,6 +720,21 @@ ScalarExpr Lowerer::case_split(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       return scalar(HExpr::make(ScalarKind::kCase, std::vector<HExpr>(e.args.begin() + 2, e.args.end()), e.type), rel, ctx);
     }
   }
+  HExpr else_part;
+  if (e.args.size() == 2) {
+    else_part = HExpr::literal_of(Datum::null(), e.type);
+  } else if (e.args.size() == 3) {
+    else_part = e.args[2];
+  } else {
+    else_part = HExpr::make(ScalarKind::kCase, std::vector<HExpr>(e.args.begin() + 2, e.args.end()), e.type);
+  }
+  if (!later_args_join_subqueries(e)) {
+    // Initplans only: CASE evaluates the branch a row takes, so one expression does; the
+    // rest is lowered on its own, so that its constant conditions drop their branches.
+    ScalarExpr then_value = scalar(e.args[1], rel, ctx);
+    ScalarExpr else_value = scalar(else_part, rel, ctx);
+    return ScalarExpr::make(ScalarKind::kCase, {std::move(cond), std::move(then_value), std::move(else_value)}, e.type);
+  }
   const uint32_t n0 = static_cast<uint32_t>(rel.arity());
   rel = map(std::move(rel), {ScalarExpr::make(ScalarKind::kIsTrue, {std::move(cond)}, bool_type)});
   ScalarExpr flag = ScalarExpr::column_ref(n0, bool_type);
@@ -545,14 +749,6 @@ ScalarExpr Lowerer::case_split(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
     cols.push_back(static_cast<uint32_t>(part.arity() - 1));
     return project(std::move(part), cols);
   };
-  HExpr else_part;
-  if (e.args.size() == 2) {
-    else_part = HExpr::literal_of(Datum::null(), e.type);
-  } else if (e.args.size() == 3) {
-    else_part = e.args[2];
-  } else {
-    else_part = HExpr::make(ScalarKind::kCase, std::vector<HExpr>(e.args.begin() + 2, e.args.end()), e.type);
-  }
   RelExpr a = branch(e.args[1], std::move(taken));
   RelExpr b = branch(else_part, std::move(rest));
   rel = rel_shared.bind(union_of(std::move(a), std::move(b)));
@@ -565,7 +761,8 @@ ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
     {
       // The columns of `rel` (and beyond) that the subquery refers to form its domain.
       std::vector<std::pair<uint32_t, uint32_t>> refs;
-      collect_rel_refs(*e.subquery, 1, refs);
+      const HRel& body = e.kind == HExprKind::kExists ? exists_body(*e.subquery) : *e.subquery;
+      collect_rel_refs(body, 1, refs);
       std::vector<uint32_t> positions;
       for (auto [level, col] : refs) {
         uint32_t p = level == 0 ? ctx.k + col : ctx.outer_pos(level, col);
@@ -573,6 +770,8 @@ ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
       }
       std::sort(positions.begin(), positions.end());
       uint32_t kd = static_cast<uint32_t>(positions.size());
+      if (kd == 0 && opts_.hashed_subplans && !eager_subqueries_)
+        if (std::optional<ScalarExpr> v = initplan(e)) return std::move(*v);
       // `rel` is read twice: for the subquery's domain and to join the answers back. A small
       // `rel` is copied; a larger one is bound once (kLet) and read through kGetLocal, so that
       // several subqueries over the same rows (`a IN (...) OR b IN (...)`) plan in linear size
@@ -589,7 +788,7 @@ ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
         FRESHET_ASSERT(it != positions.end());
         return static_cast<uint32_t>(it - positions.begin());
       };
-      RelExpr q = lower(*e.subquery, sub, kd > 0 ? &dom : nullptr);
+      RelExpr q = lower(body, sub, kd > 0 ? &dom : nullptr);
       RelExpr total;
       Type vt = e.type;
       // Without a domain (an uncorrelated subquery), one global Reduce over the subquery's rows
@@ -704,6 +903,49 @@ ScalarExpr Lowerer::subquery(const HExpr& e, RelExpr& rel, const Ctx& ctx) {
   throw SqlError(sqlstate::kInternalError, "unknown expression");
 }
 
+std::optional<ScalarExpr> Lowerer::initplan(const HExpr& e) {
+  // A recursive binding (its own or an enclosing query's) changes per iteration: joined in.
+  // Checked before lowering, so that a refusal never lowers the subquery twice.
+  const HRel& body = e.kind == HExprKind::kExists ? exists_body(*e.subquery) : *e.subquery;
+  if (reads_binding(body)) return std::nullopt;
+  Ctx plain;
+  plain.outer_pos = [](uint32_t, uint32_t) -> uint32_t {
+    throw SqlError(sqlstate::kInternalError, "reference to an enclosing query in an uncorrelated subquery");
+  };
+  RelExpr q = lower(body, plain, nullptr);
+  const bool exists = e.kind == HExprKind::kExists;
+  RelExpr plan = project(std::move(q), exists ? std::vector<uint32_t>{} : std::vector<uint32_t>{0});
+  if (!exists) plan.column_types[0] = e.type;  // unknown-typed subquery output (SELECT 'x') is text
+  std::vector<uint64_t> bound;
+  const bool closed = closed_plan(plan, bound);
+  FRESHET_ASSERT(closed);  // the lowering's own kLets are bound inside
+  raise_constant_errors(plan);
+  ScalarExpr v = ScalarExpr::make(ScalarKind::kInSet, {}, exists ? Type(TypeId::kBool) : e.type);
+  v.column = exists ? dataflow::kInSetExists : dataflow::kInSetValue;
+  v.subplan = std::make_shared<const RelExpr>(optimize(std::move(plan)));
+  return v;
+}
+
+ScalarExpr Lowerer::ordered_quals(const HExpr& pred, RelExpr& in, const Ctx& ctx) {
+  std::vector<const HExpr*> conjuncts;
+  split_and(pred, conjuncts);
+  std::vector<std::pair<double, const HExpr*>> order;
+  for (const HExpr* c : conjuncts) {
+    bool pseudo = c->contains_subquery() && !reads_columns(*c);
+    order.push_back({pseudo ? -1.0 : qual_cost(*c), c});
+  }
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ScalarExpr> preds;
+  for (const auto& [cost, c] : order) {
+    bool saved = eager_subqueries_;
+    eager_subqueries_ = saved || cost < 0;
+    preds.push_back(scalar(*c, in, ctx));
+    eager_subqueries_ = saved;
+  }
+  if (preds.size() == 1) return std::move(preds[0]);
+  return ScalarExpr::make(ScalarKind::kAnd, std::move(preds), Type(TypeId::kBool));
+}
+
 RelExpr Lowerer::lower(const HRel& r, const Ctx& ctx, const RelExpr* domain) {
   check_stack_depth();
   RelExpr out = lower_node(r, ctx, domain);
@@ -779,7 +1021,8 @@ RelExpr Lowerer::lower_node(const HRel& r, const Ctx& ctx, const RelExpr* domain
       RelExpr in = lower(*r.inputs[0], ctx, domain);
       uint32_t n = static_cast<uint32_t>(in.arity());
       if (!has_temporal_conjunct(r.exprs[0])) {
-        ScalarExpr pred = scalar(r.exprs[0], in, ctx);
+        ScalarExpr pred = opts_.hashed_subplans && r.exprs[0].contains_subquery() ? ordered_quals(r.exprs[0], in, ctx)
+                                                                                  : scalar(r.exprs[0], in, ctx);
         return project(filter(std::move(in), std::move(pred)), iota(0, n));
       }
       // The temporal conjuncts (mz_now() op expr) become a temporal filter above the others.

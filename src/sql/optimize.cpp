@@ -36,7 +36,7 @@ bool exprs_equal(const ScalarExpr& a, const ScalarExpr& b) {
       if (a.fn != b.fn) return false;
       break;
     case ScalarKind::kInSet:
-      if (a.subplan != b.subplan) return false;
+      if (a.subplan != b.subplan || a.column != b.column) return false;
       break;
     default:
       break;

@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "sql/parser.hpp"
+#include "sql/schema_refs.hpp"
 
 namespace freshet::sql {
 
@@ -103,6 +104,56 @@ std::optional<std::string> rename_relation_refs(const std::string& definition, c
       if (c->n_fields >= 3 && !r.names_it(schema, r.old_name)) continue;
       set(&f->string->sval, r.new_name);
     }
+  }
+  std::string out;
+  try {
+    out = deparse_statement(tree->statement(0));
+  } catch (...) {
+    for (auto it = restore.rbegin(); it != restore.rend(); ++it) *it->first = it->second;
+    throw;
+  }
+  for (auto it = restore.rbegin(); it != restore.rend(); ++it) *it->first = it->second;
+  return out;
+}
+
+std::optional<std::string> rename_schema_refs(const std::string& text, std::string_view old_schema, std::string_view new_schema) {
+  std::shared_ptr<ParseTree> tree;
+  try {
+    tree = ParseTree::parse(text);
+  } catch (const SqlError&) {
+    return std::nullopt;
+  }
+  if (tree->size() != 1) return std::nullopt;
+  auto* root = reinterpret_cast<ProtobufCMessage*>(const_cast<PgQuery__Node*>(tree->statement(0)));
+  std::vector<char**> slots;
+  // The qualifier of a dotted name list (column reference, type or function name): the field
+  // `from_end` places before its end, when that is a string equal to the old name.
+  auto qualifier = [&](PgQuery__Node** fields, size_t n, size_t from_end) {
+    if (n < from_end + 1) return;
+    PgQuery__Node* f = fields[n - 1 - from_end];
+    if (f->node_case == PG_QUERY__NODE__NODE_STRING && str(f->string->sval) == old_schema) slots.push_back(&f->string->sval);
+  };
+  walk(root, [&](ProtobufCMessage* m) {
+    if (is(m, pg_query__range_var__descriptor)) {
+      auto* rv = reinterpret_cast<PgQuery__RangeVar*>(m);
+      if (str(rv->schemaname) == old_schema) slots.push_back(&rv->schemaname);
+    } else if (is(m, pg_query__column_ref__descriptor)) {
+      auto* c = reinterpret_cast<PgQuery__ColumnRef*>(m);
+      qualifier(c->fields, c->n_fields, 2);  // [schema, rel, col | *], [db, schema, rel, col]
+    } else if (is(m, pg_query__type_name__descriptor)) {
+      auto* t = reinterpret_cast<PgQuery__TypeName*>(m);
+      qualifier(t->names, t->n_names, 1);
+    } else if (is(m, pg_query__func_call__descriptor)) {
+      auto* f = reinterpret_cast<PgQuery__FuncCall*>(m);
+      qualifier(f->funcname, f->n_funcname, 1);
+    }
+  });
+  if (slots.empty()) return text;
+  const std::string renamed(new_schema);
+  std::vector<std::pair<char**, char*>> restore;
+  for (char** slot : slots) {
+    restore.emplace_back(slot, *slot);
+    *slot = const_cast<char*>(renamed.c_str());
   }
   std::string out;
   try {

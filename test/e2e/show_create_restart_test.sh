@@ -3,7 +3,8 @@
 # kill -9): Materialize's create_sql is printed from the statement as written, which the catalog
 # stores with the view (ObjectInfo::source_sql, src/server/persist.cpp) and replays at start-up;
 # `OPERATOR(+)` is only in that text. A view whose references a rename rewrote is printed from
-# its stored query. The text itself: test/sql/materialize_dialect/mzonly_show_create.slt.
+# its stored query, and one that names a renamed schema by the new name. The text itself:
+# test/sql/materialize_dialect/mzonly_show_create.slt, mzonly_schema_rename.slt.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 NAME=show_create_restart
@@ -50,11 +51,28 @@ check "after SIGTERM"
 out=$(q "ALTER TABLE t2wide RENAME TO t3wide") || fail "rename: $out"
 expect_mv=${expect_mv//t2wide/t3wide}
 expect_v1=${expect_v1//t2wide/t3wide}
+# ALTER SCHEMA ... RENAME rewrites the views that name the schema (as Materialize's
+# rename.slt): their text and what they read follow it across a restart.
+out=$(psql -X -q -v ON_ERROR_STOP=1 2>&1 <<'SQL'
+CREATE SCHEMA s1;
+CREATE TABLE s1.st (a int);
+INSERT INTO s1.st VALUES (5);
+CREATE VIEW sv AS SELECT a FROM s1.st;
+CREATE MATERIALIZED VIEW smv AS SELECT a FROM s1.st;
+ALTER SCHEMA s1 RENAME TO s2;
+SQL
+) || fail "schema rename: $out"
 restart KILL
 check "after kill -9"
 out=$(q "SHOW CREATE VIEW to_rename")
 [[ "$out" == $'freshet.public.to_rename|CREATE VIEW\n    freshet.public.to_rename\n    AS SELECT f2 FROM freshet.public.t3wide WHERE f1 OPERATOR(pg_catalog.>) 1;' ]] ||
   fail "after the rename and kill -9: to_rename is '$out'"
+out=$(q "SHOW CREATE VIEW sv")
+[[ "$out" == 'freshet.public.sv|CREATE VIEW freshet.public.sv AS SELECT a FROM freshet.s2.st;' ]] ||
+  fail "after the schema rename and kill -9: sv is '$out'"
+out=$(q "SELECT a FROM sv"); [[ "$out" == 5 ]] || fail "after the schema rename and kill -9: sv reads '$out'"
+out=$(q "INSERT INTO s2.st VALUES (6)") || fail "insert after the schema rename: $out"
+out=$(q "SELECT a FROM smv ORDER BY a" | tr '\n' ' '); [[ "$out" == "5 6 " ]] || fail "after the schema rename and kill -9: smv reads '$out'"
 freshet_alive || fail "freshet died"
 
 if ((fails == 0)); then e2e_pass $NAME; else e2e_fail $NAME "$fails check(s) failed"; exit 1; fi

@@ -1,5 +1,6 @@
 // CREATE SCHEMA / DATABASE, DROP DATABASE, ALTER ... RENAME.
 #include "server/sequencer/executor.hpp"
+#include "sql/schema_refs.hpp"
 
 namespace freshet::server {
 
@@ -100,7 +101,31 @@ std::unique_ptr<Execution> Executor::rename_schema(const PgQuery__RenameStmt* s)
   }
   check_new_schema_name(new_name);
   if (catalog_->schema_exists(new_name)) throw SqlError(sqlstate::kDuplicateSchema, "schema \"" + new_name + "\" already exists");
-  check_schema_unnamed(name, "rename");
+  // Views and materialized views keep SQL text bound again at start-up (and when read): their
+  // qualified references to the schema and their recorded search_path are renamed in the same
+  // durable batch (Catalog::rename_schema), so that they go on reading the same objects and
+  // SHOW CREATE shows the new name, as in Materialize (its rename.slt). Refused: a sink that
+  // may name it, a text that cannot be rewritten, and a view whose search_path already lists
+  // the new name (its unqualified names could then resolve into the renamed schema).
+  for (const auto& [id, o] : catalog_->objects()) {
+    bool view = o->kind == ObjectKind::kView || o->kind == ObjectKind::kMaterializedView;
+    if (!view && o->kind != ObjectKind::kSink) continue;
+    bool in_path = false, new_in_path = false;
+    for (const auto& p : Catalog::parse_search_path(o->search_path)) {
+      in_path |= p == name;
+      new_in_path |= p == new_name;
+    }
+    if (new_in_path)
+      throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename schema \"" + name + "\" to \"" + new_name + "\": the search_path of \"" +
+                                                         o->name + "\" lists \"" + new_name + "\"")
+          .with_hint("Its unqualified names could then name objects of the renamed schema.");
+    bool names_it = o->schema == name || in_path;
+    for (uint64_t d : catalog_->dependencies_of(o->id))
+      if (const ObjectInfo* x = catalog_->find(d); x && x->schema == name) names_it = true;
+    if (names_it && (!view || !sql::rename_schema_refs(o->definition_sql, name, new_name)))
+      throw SqlError(sqlstate::kFeatureNotSupported, "cannot rename schema \"" + name + "\": \"" + o->name + "\" may name it")
+          .with_hint("Drop the views, materialized views and sinks that use the schema first; Freshet keeps their SQL text.");
+  }
   catalog_->rename_schema(sch->id, new_name);
   return done("ALTER SCHEMA");
 }
