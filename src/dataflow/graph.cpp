@@ -1,8 +1,10 @@
 #include "dataflow/graph.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/error.hpp"
 #include "common/row_prefix.hpp"
@@ -380,8 +382,224 @@ void Dataflow::plan_routes() {
   routes_planned_ = true;
 }
 
+namespace {
+// A stage whose shards take fewer input updates than this runs its shards one after the other
+// on the calling thread (as kParallelMin per node in step_node_sharded).
+constexpr size_t kStageParallelMin = 256;
+
+// FRESHET_STAGED_STEPS=off runs every sharded step node by node, as before: for benchmarks
+// comparing the two (bench/README.md, "Staged steps"), not a setting to run with.
+bool staged_steps_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("FRESHET_STAGED_STEPS");
+    return v == nullptr || std::string_view(v) != "off";
+  }();
+  return on;
+}
+}  // namespace
+
 void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
   const size_t n = shards_.size();
+  // Staged steps (src/dataflow/README.md, "Staged steps"). The node-by-node scheme below pays
+  // one pool round (a hand-over and a barrier) per operator. A staged step cuts the graph into
+  // stages at its exchanges, as timely dataflow's workers each run their shard of the whole
+  // graph and meet the others only where data changes shards: a node is in the stage of its
+  // inputs when it reads them in place (kLocal), one later when an input is exchanged (by
+  // key, to shard 0, or broadcast). Each shard runs all nodes of a stage in one task, in index
+  // (topological) order; a node whose output is exchanged splits it by destination at the end
+  // of its own task (partition(): the buckets share the output's blocks, no row is copied),
+  // and the consuming shard takes its buckets from every producer in a later stage, after the
+  // barrier that ends the producers' stage. A step costs one pool round per stage.
+  // Used for every step without a memory budget after the first (routes_planned_: a
+  // maintained view's steady state). The first step (a maintained view's hydration) and
+  // one-shot queries (whose budget counts the bytes alive across all shards before every
+  // node) run node by node.
+  // A local class, since it reaches the shards' nodes (Dataflow's private members).
+  struct Staged {
+    // An input read through an exchange: buckets[p][d], what producing shard p sends shard d,
+    // filled by p's task at the end of the producer's node, taken by d's task in a later
+    // stage.
+    struct Edge {
+      NodeId producer = 0;
+      Exchange ex;
+      std::vector<std::vector<Batch>> buckets;
+    };
+    Dataflow& df;
+    size_t n;
+    std::vector<uint32_t> stage_of;                // per node
+    std::vector<std::vector<NodeId>> nodes;        // per stage, in index order
+    std::vector<std::vector<int32_t>> in_edge;     // per node, per input: its Edge, or -1 (in place)
+    std::vector<std::vector<uint32_t>> out_edges;  // per node: the Edges it feeds
+    std::vector<uint32_t> local_readers;           // per node: inputs reading it in place
+    std::vector<uint8_t> single;                   // per node: runs on shard 0 only
+    std::vector<Edge> edges;
+
+    // O(nodes + inputs), each step: the exchanges are asked of the operators, as the
+    // node-by-node scheme does.
+    void plan() {
+      const std::vector<Node>& proto = df.shards_[0]->nodes_;
+      const size_t count = proto.size();
+      stage_of.assign(count, 0);
+      in_edge.assign(count, {});
+      out_edges.assign(count, {});
+      local_readers.assign(count, 0);
+      single.assign(count, 0);
+      uint32_t stages = 1;
+      for (size_t c = 0; c < count; ++c) {
+        const Node& cn = proto[c];
+        if (cn.op == nullptr) continue;  // a source: stage 0
+        bool one = cn.inputs.empty();     // constants: shard 0 only
+        for (size_t j = 0; j < cn.inputs.size(); ++j) one |= cn.op->exchange(j).kind == Exchange::Kind::kSingle;
+        single[c] = one ? 1 : 0;
+        in_edge[c].assign(cn.inputs.size(), -1);
+        uint32_t stage = 0;
+        for (size_t j = 0; j < cn.inputs.size(); ++j) {
+          const NodeId p = cn.inputs[j];
+          Exchange ex = one ? Exchange{Exchange::Kind::kSingle} : df.planned_exchange(c, j);
+          if (ex.kind == Exchange::Kind::kLocal) {
+            ++local_readers[p];
+            stage = std::max(stage, stage_of[p]);
+            continue;
+          }
+          in_edge[c][j] = static_cast<int32_t>(edges.size());
+          out_edges[p].push_back(static_cast<uint32_t>(edges.size()));
+          edges.push_back(Edge{p, std::move(ex), std::vector<std::vector<Batch>>(n, std::vector<Batch>(n))});
+          stage = std::max(stage, stage_of[p] + 1);
+        }
+        stage_of[c] = stage;
+        stages = std::max(stages, stage + 1);
+      }
+      nodes.assign(stages, {});
+      for (size_t i = 0; i < count; ++i) nodes[stage_of[i]].push_back(i);
+    }
+
+    // The updates entering stage k: pushed, exchanged to it, or read in place from an earlier
+    // stage. Called between stages (no task runs).
+    size_t stage_input(size_t k) const {
+      size_t total = 0;
+      for (NodeId i : nodes[k]) {
+        const Node& pn = df.shards_[0]->nodes_[i];
+        if (pn.op == nullptr) {
+          for (const auto& shard : df.shards_) total += shard->nodes_[i].pending.size();
+          continue;
+        }
+        for (size_t j = 0; j < pn.inputs.size(); ++j) {
+          if (in_edge[i][j] >= 0) {
+            for (const auto& per_producer : edges[in_edge[i][j]].buckets)
+              for (const Batch& b : per_producer) total += b.size();
+          } else if (stage_of[pn.inputs[j]] < k) {
+            for (const auto& shard : df.shards_) total += shard->nodes_[pn.inputs[j]].output.size();
+          }
+        }
+      }
+      return total;
+    }
+
+    // Stage k's nodes on shard s (one pool task). unread: the in-place readers still to come
+    // on this shard, per node; inputs: scratch.
+    void run_shard(size_t k, size_t s, StepContext& ctx, std::vector<uint32_t>& unread, std::vector<Batch>& inputs) {
+      Dataflow& shard = *df.shards_[s];
+      for (NodeId i : nodes[k]) {
+        Node& node = shard.nodes_[i];
+        ctx.check_cancelled();
+        if (node.op == nullptr) {
+          node.output = std::move(node.pending);
+          node.pending.clear();
+          for (Update& u : node.output) u.time = ctx.time;
+        } else {
+          if (single[i] != 0 && s != 0) continue;  // its inputs all went to shard 0
+          inputs.clear();
+          inputs.resize(node.inputs.size());
+          for (size_t j = 0; j < node.inputs.size(); ++j) {
+            const NodeId in = node.inputs[j];
+            if (in_edge[i][j] < 0) {
+              // In place: the last reader on this shard moves the output, others copy the
+              // updates (sharing the rows' blocks).
+              Node& src = shard.nodes_[in];
+              if (--unread[in] == 0) {
+                inputs[j] = std::move(src.output);
+                src.output.clear();
+              } else {
+                inputs[j] = src.output;
+              }
+              continue;
+            }
+            // Exchanged: what every producing shard sent this one (written before the barrier
+            // that ended the producer's stage; each bucket is taken by this shard's task only).
+            Edge& edge = edges[in_edge[i][j]];
+            size_t rows = 0;
+            for (size_t p = 0; p < n; ++p) rows += edge.buckets[p][s].size();
+            if (rows >= kBigBatchRows) inputs[j].reserve(rows);
+            for (size_t p = 0; p < n; ++p) inputs[j].append(std::move(edge.buckets[p][s]));
+          }
+          note_input(node, inputs);
+          node.op->step(ctx, inputs, node.output);
+          ctx.check_size(node.output.size());
+          inputs.clear();
+          shard.arena_.reset();
+        }
+        // Exchanged readers: the output split by destination here, on this shard's task. The
+        // last of them takes the output itself when nothing on this shard reads it in place.
+        const std::vector<uint32_t>& outs = out_edges[i];
+        for (size_t q = 0; q < outs.size(); ++q) {
+          Edge& edge = edges[outs[q]];
+          std::vector<Batch>& to = edge.buckets[s];
+          const bool last = q + 1 == outs.size() && local_readers[i] == 0;
+          if (edge.ex.kind == Exchange::Kind::kBroadcast) {
+            // A broadcast join's constant side: all of it to every shard (few rows, seldom).
+            for (size_t d = 0; d < n; ++d) to[d] = node.output;
+            if (last) node.output.clear();
+          } else if (last) {
+            df.partition(edge.ex, node.output, ctx, to);  // leaves node.output empty
+          } else {
+            Batch copy = node.output;  // the updates only: the rows' blocks are shared
+            df.partition(edge.ex, copy, ctx, to);
+          }
+        }
+      }
+    }
+  };
+  if (routes_planned_ && limits_.memory_budget_bytes == 0 && staged_steps_enabled()) {
+    Staged st{*this, n, {}, {}, {}, {}, {}, {}, {}};
+    st.plan();
+    std::vector<EvalContext> evals(n, ectx);
+    std::vector<std::unique_ptr<StepContext>> ctxs;
+    for (size_t s = 0; s < n; ++s) {
+      evals[s].arena = &shards_[s]->arena_;
+      evals[s].logical_time_ms = t;
+      ctxs.push_back(std::make_unique<StepContext>(StepContext{t, evals[s], shards_[s]->limits_}));
+    }
+    for (auto& shard : shards_)
+      for (Node& node : shard->nodes_) {
+        node.output.clear();
+        node.routed.clear();
+        node.is_routed = false;
+      }
+    std::vector<std::vector<uint32_t>> unread(n, st.local_readers);
+    std::vector<std::vector<Batch>> inputs(n);
+    WorkerPool& pool = WorkerPool::global();
+    try {
+      for (size_t k = 0; k < st.nodes.size(); ++k) {
+        auto task = [&](size_t s) { st.run_shard(k, s, *ctxs[s], unread[s], inputs[s]); };
+        if (st.stage_input(k) >= kStageParallelMin) {
+          pool.run(n, task);
+        } else {
+          for (size_t s = 0; s < n; ++s) task(s);
+        }
+      }
+    } catch (...) {
+      // As below: what the step held is freed with the dataflow, not while unwinding.
+      for (auto& per_shard : inputs)
+        for (Batch& b : per_shard)
+          if (!b.empty()) abandoned_.push_back(std::move(b));
+      for (auto& edge : st.edges)
+        for (auto& per_producer : edge.buckets)
+          for (Batch& b : per_producer)
+            if (!b.empty()) abandoned_.push_back(std::move(b));
+      throw;
+    }
+    return;
+  }
   if (!routes_planned_) plan_routes();
   // Per shard: its evaluation context (its own arena) and step context.
   std::vector<EvalContext> evals(n, ectx);

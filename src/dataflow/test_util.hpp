@@ -181,12 +181,14 @@ class Incremental {
  public:
   // delta_joins = false: multi-way joins as left-deep chains of binary joins (the reference
   // the delta join tests compare with).
-  explicit Incremental(const RelExpr& plan, bool delta_joins = true, bool hierarchical_min_max = false) {
+  // workers: shards (0: WorkerPool::default_workers(), 1: unsharded).
+  explicit Incremental(const RelExpr& plan, bool delta_joins = true, bool hierarchical_min_max = false,
+                       size_t workers = 0) {
     RenderOptions o;
     o.keep_state = true;
     o.delta_joins = delta_joins;
     o.hierarchical_min_max = hierarchical_min_max;
-    o.workers = 0;  // WorkerPool::default_workers()
+    o.workers = workers;
     r_ = render(plan, o);
     ctx_.arena = &arena_;
   }
