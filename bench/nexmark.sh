@@ -34,7 +34,7 @@ set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
 : "${EVENTS:=1000000}" "${MORE_EVENTS:=200000}" "${TP_SECONDS:=120}" "${CLIENTS:=1}" "${TXN_EVENTS:=1000}" "${REPEATS:=3}"
-: "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${COMPARE_ROWS:=100000}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
+: "${LOAD_EVENTS:=500000}" "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${COMPARE_ROWS:=100000}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
 : "${QUERIES:=q0 q1 q2 q3 q4 q5 q7 q8 q9 q16 q17 q18 q19 q20}"
 WORKERS_LIST=${WORKERS_LIST:-1 2}
 while (($#)); do
@@ -81,7 +81,8 @@ expected_rows() {  # events -> "persons auctions bids"
 }
 read -r TOTAL_P TOTAL_A TOTAL_B <<<"$(expected_rows "$TOTAL")"
 # Event time: 2015-07-15 00:00:00 + 100 us per event; the first of the MORE_EVENTS is at CUT.
-CUT=$(awk -v n="$EVENTS" 'BEGIN { us = n * 100; s = int(us / 1000000); printf "2015-07-15 %02d:%02d:%02d.%06d", int(s / 3600), int(s / 60) % 60, s % 60, us % 1000000 }')
+event_time() { awk -v n="$1" 'BEGIN { us = n * 100; s = int(us / 1000000); printf "2015-07-15 %02d:%02d:%02d.%06d", int(s / 3600), int(s / 60) % 60, s % 60, us % 1000000 }'; }
+CUT=$(event_time "$EVENTS")
 
 start_postgres || exit 1
 E2E_TARGET=freshet start_freshet || exit 1
@@ -116,8 +117,14 @@ DDL="CREATE TABLE person (id bigint NOT NULL, name text NOT NULL, email_address 
 psql_to "$FR" -c "$DDL" >/dev/null || exit 1
 psql_to "$PG" -c "$DDL" >/dev/null || exit 1
 t0=$(now_s)
+# In slices of LOAD_EVENTS events by event time: a transaction writes at most 256 MB
+# (src/storage/record.hpp, kMaxBatchBytes), which the bids of 2M events pass in one INSERT.
 for t in person auction bid; do
-  psql_to "$FR" -c "INSERT INTO $t SELECT * FROM gen_$t WHERE date_time < TIMESTAMP '$CUT'" >/dev/null || exit 1
+  for ((lo = 0; lo < EVENTS; lo += LOAD_EVENTS)); do
+    hi=$((lo + LOAD_EVENTS < EVENTS ? lo + LOAD_EVENTS : EVENTS))
+    psql_to "$FR" -c "INSERT INTO $t SELECT * FROM gen_$t WHERE date_time >= TIMESTAMP '$(event_time "$lo")'
+                      AND date_time < TIMESTAMP '$(event_time "$hi")'" >/dev/null || exit 1
+  done
 done
 LOAD_FR=$(since "$t0")
 t0=$(now_s)

@@ -58,12 +58,52 @@ void Coordinator::State::compute_driver() {
   compute_cv.notify_all();
 }
 
+bool Coordinator::State::skip_idle_steps(Maintained& m) {
+  Maintained::ComputeState& c = m.compute;
+  if (c.running || c.dropped || !c.failed.empty() || m.time_dependent()) return false;
+  const std::vector<uint64_t> ins = m.inputs();
+  bool any = false;
+  while (true) {
+    const uint64_t next = c.processed_seq + 1;
+    if (next > compute_enqueued_seq || next <= compute_done_seq) break;
+    const ComputeStep& s = *compute_queue[next - compute_done_seq - 1];
+    bool idle = true;
+    for (uint64_t in : ins) {
+      if (s.changes.count(in) || s.outputs.count(in)) idle = false;
+      // An input that is a dataflow must have processed the step (its output changes of it,
+      // if any, are then in `outputs`); one stopped by its budget stops this one at its step.
+      for (const auto& other : maintained)
+        if (other->id() == in && other.get() != &m && (other->compute.processed_seq < next || over_budget(other->compute)))
+          idle = false;
+      if (!idle) break;
+    }
+    if (!idle) break;
+    c.processed_seq = next;
+    deliver(m.id(), s);
+    any = true;
+  }
+  return any;
+}
+
+bool Coordinator::State::skip_all_idle_steps() {
+  bool any = false;
+  // In creation order: a dataflow's inputs that are dataflows come before it, so a chain of
+  // idle dataflows is skipped in one pass.
+  for (const auto& m : maintained) any |= skip_idle_steps(*m);
+  if (any) {
+    retire_steps();
+    compute_progress_cv.notify_all();
+  }
+  return any;
+}
+
 bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& ctx) {
   for (const auto& h : hydrations)
     if (h->ready && !h->taken && !h->done) {
       finish_hydration(lk, ctx, h);
       return true;
     }
+  skip_all_idle_steps();
   if (dataflows_paused && !compute_stopping && compute_queue.size() + 1 < kMaxQueuedSteps) return false;
   std::shared_ptr<Maintained> pick;
   std::shared_ptr<ComputeStep> step;
@@ -247,7 +287,16 @@ Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<b
   Maintained* m = find_maintained(id);
   if (!m) return nullptr;
   std::unique_lock lk(compute_mu);
-  auto ready = [&] { return !wait || m->compute.processed_seq >= compute_enqueued_seq || !m->compute.failed.empty(); };
+  // Steps that change none of its inputs are passed over here, without a driver: a read of a
+  // dataflow whose inputs are quiet does not wait for the drivers busy with other dataflows.
+  auto ready = [&] {
+    if (wait && skip_idle_steps(*m)) {
+      retire_steps();
+      compute_progress_cv.notify_all();
+      compute_cv.notify_all();
+    }
+    return !wait || m->compute.processed_seq >= compute_enqueued_seq || !m->compute.failed.empty();
+  };
   // A query waiting for a slow dataflow stays cancellable: the flag is looked at every 20 ms.
   while (!compute_progress_cv.wait_for(lk, std::chrono::milliseconds(20), ready)) {
     if (cancelled && cancelled->load()) throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");

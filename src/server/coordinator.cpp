@@ -288,7 +288,10 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
   // no dataflow is being hydrated (it must get every change after its snapshot).
   bool needed = !subscribers.empty() || !hydrations.empty() || any_time_dependent || (!changes.empty() && !maintained.empty());
   if (!needed) return;
-  compute_progress_cv.wait(lk, [&] { return compute_queue.size() < kMaxQueuedSteps || compute_stopping; });
+  // Publishers wait for queue space before they take mu (wait_for_queue_space); this is the
+  // backstop for the other callers (the ticker, COMMIT of a block with DDL) and for the steps
+  // of one publish, so that the queue stays bounded even when they outrun the dataflows.
+  compute_progress_cv.wait(lk, [&] { return compute_queue.size() < kMaxQueuedStepsHard || compute_stopping; });
   auto step = std::make_shared<ComputeStep>(ComputeStep{++compute_enqueued_seq, t, std::move(changes), {}});
   compute_queue.push_back(step);
   // Followers of collections that are not dataflows (tables) get the step now; those of
@@ -300,8 +303,16 @@ void Coordinator::State::advance(uint64_t t, ChangeSet changes) {
     if (!is_dataflow) ids.push_back(id);
   }
   for (uint64_t id : ids) deliver(id, *step);
+  // Dataflows that were caught up and whose inputs this step does not change are done with it
+  // at once: reads of them need not wait for a driver, and the step retires without them.
+  skip_all_idle_steps();
   retire_steps();  // with no dataflow at all, nothing else would
   compute_cv.notify_all();
+}
+
+void Coordinator::State::wait_for_queue_space() {
+  std::unique_lock lk(compute_mu);
+  compute_progress_cv.wait(lk, [&] { return compute_queue.size() < kMaxQueuedSteps || compute_stopping; });
 }
 
 void Coordinator::State::start_ticker() {

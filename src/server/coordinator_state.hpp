@@ -109,7 +109,9 @@ struct Coordinator::State {
   // advances on its own: a driver takes any dataflow whose next step is queued and whose
   // inputs that are dataflows have processed that step (their output changes of it are then
   // in the step), so a slow dataflow holds back only itself, what reads it, and (through the
-  // queue's bound) publishers once kMaxQueuedSteps are waiting for it.
+  // queue's bound) publishers once kMaxQueuedSteps are waiting for it. A step that changes none
+  // of a dataflow's inputs is passed over for it without a driver (skip_idle_steps), so reads
+  // of a dataflow wait only for the steps that change what it reads.
   struct ComputeStep {
     uint64_t seq = 0;
     uint64_t ts = 0;
@@ -118,7 +120,13 @@ struct Coordinator::State {
     // added by its dataflow under compute_mu and not changed after.
     ChangeSet outputs;
   };
-  static constexpr size_t kMaxQueuedSteps = 256;  // publishers wait beyond this (backpressure)
+  // Publishers wait, before they take mu, while this many steps are queued (backpressure:
+  // wait_for_queue_space); a publish then queues one step per timestamp it publishes.
+  static constexpr size_t kMaxQueuedSteps = 256;
+  // advance() itself waits (with mu held: readers wait too) only beyond this: the backstop for
+  // callers that did not wait first (the ticker, COMMIT of a block with DDL) and for one
+  // publish's many steps.
+  static constexpr size_t kMaxQueuedStepsHard = 2 * kMaxQueuedSteps;
   std::mutex compute_mu;
   std::condition_variable compute_cv;           // with compute_mu: a step was queued, a dataflow
                                                 // finished one, a hydration is ready, or stop
@@ -131,8 +139,9 @@ struct Coordinator::State {
   // ALTER SYSTEM SET unsafe_pause_dataflows = on (a benchmark's hook, bench/nexmark.sh): the
   // drivers step no maintained dataflow while fewer than kMaxQueuedSteps - 1 steps are queued,
   // so writes queue their steps, which the dataflows then process at full speed once it is
-  // off ("catch-up"). A full queue is processed anyway, so publishers never wait for it
-  // (they hold mu). Hydrations still finish. Guarded by compute_mu.
+  // off ("catch-up"). A full queue is processed anyway, so publishers never wait for it.
+  // Hydrations still finish, and steps that change none of a dataflow's inputs are still passed
+  // over (skip_idle_steps). Guarded by compute_mu.
   bool dataflows_paused ABSL_GUARDED_BY(compute_mu) = false;
   void set_dataflows_paused(bool on);
   // A dataflow being hydrated outside the locks (CREATE INDEX on a view): from its snapshot on,
@@ -166,6 +175,18 @@ struct Coordinator::State {
   // Retires the steps every dataflow has processed, logging them for hydrations.
   // REQUIRES: compute_mu held.
   void retire_steps();
+  // Marks processed, without stepping it, the steps at m's front that change none of its
+  // inputs (stepping it would do nothing: Maintained::step returns at once without input
+  // unless m is time-dependent), as long as its inputs that are dataflows have processed them
+  // without output. Not for a dataflow that is running, failed, dropped or time-dependent.
+  // Returns whether it passed over any (the caller retires them). REQUIRES: compute_mu held.
+  bool skip_idle_steps(Maintained& m);
+  // skip_idle_steps for every dataflow, then retire_steps when any. REQUIRES: compute_mu held.
+  bool skip_all_idle_steps();
+  // Waits while kMaxQueuedSteps are queued (or until stop). A publisher calls it before it
+  // takes mu, so that readers never wait behind a publisher waiting for a slow dataflow.
+  // REQUIRES: neither mu nor compute_mu held.
+  void wait_for_queue_space();
   // Delivers a step's changes of id to its subscribers. REQUIRES: compute_mu held.
   void deliver(uint64_t id, const ComputeStep& step);
   // The dataflow of id once it has processed every step enqueued so far (null: none). Throws the
@@ -228,8 +249,8 @@ struct Coordinator::State {
   void undo_from(uint64_t collection, uint64_t seq, const Status& why);
   // Sets now_ts = t and enqueues the changes at t (the tables' own, already applied) as a
   // compute step, which pushes them through every maintained dataflow in order and delivers to
-  // subscribers. Waits while kMaxQueuedSteps are queued. REQUIRES: mu held exclusively;
-  // t >= now_ts.
+  // subscribers. Waits while kMaxQueuedStepsHard are queued (publishers wait for
+  // kMaxQueuedSteps before they take mu). REQUIRES: mu held exclusively; t >= now_ts.
   void advance(uint64_t t, ChangeSet changes);
   // The dataflow of id, or null; its contents only through read_maintained(). REQUIRES: mu held.
   Maintained* find_maintained(uint64_t id);

@@ -406,6 +406,10 @@ Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>&
   if (!w->published.load(std::memory_order_acquire)) {
     std::lock_guard pl(publish_mu);
     if (!w->published.load(std::memory_order_acquire)) {
+      // Backpressure from a lagging dataflow is taken here, before mu: waiting for queue space
+      // with mu held (as advance() did) stalled every reader, lookups of unrelated indexes
+      // included, for as long as the slowest dataflow needed to catch up.
+      wait_for_queue_space();
       std::unique_lock lock(mu);
       if (durable && w->state == UnpublishedWrite::State::kPending) w->state = UnpublishedWrite::State::kDurable;
       publish_ready();
@@ -433,7 +437,18 @@ Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>&
 void Coordinator::State::publish_ready() {
   // In commit order, every write at the front that is finished: durable ones become visible
   // (their changes go through the dataflows at their timestamp), failed ones were undone.
-  bool any = false;
+  // Writes at the same timestamp (transactions in one millisecond share it) go to the dataflows
+  // as one step: a group commit of 64 single-row writes is a few steps, not 64, so a heavy
+  // dataflow's per-step cost is paid per millisecond rather than per transaction. Their
+  // changes are concatenated, not consolidated (a dataflow's input need not be).
+  std::vector<std::shared_ptr<UnpublishedWrite>> done;
+  std::optional<uint64_t> step_ts;
+  ChangeSet step_changes;
+  auto flush = [&] {
+    if (step_ts) advance(*step_ts, std::move(step_changes));
+    step_ts.reset();
+    step_changes.clear();
+  };
   while (!unpublished.empty()) {
     UnpublishedWrite& f = *unpublished.front();
     // A write whose group commit is done is durable, whether or not its writer has woken up.
@@ -444,14 +459,29 @@ void Coordinator::State::publish_ready() {
     std::shared_ptr<UnpublishedWrite> u = std::move(unpublished.front());
     unpublished.pop_front();
     if (u->state == UnpublishedWrite::State::kDurable) {
-      FRESHET_ASSERT(u->ts >= now_ts);
-      advance(u->ts, std::move(u->changes));
+      FRESHET_ASSERT(u->ts >= now_ts && (!step_ts || u->ts >= *step_ts));
+      if (step_ts && *step_ts != u->ts) flush();
+      if (!step_ts) {
+        step_ts = u->ts;
+        step_changes = std::move(u->changes);
+      } else {
+        for (auto& [id, d] : u->changes) {
+          RowDiffs& to = step_changes[id];
+          if (to.empty()) to = std::move(d);
+          else to.insert(to.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
+        }
+      }
     }
+    done.push_back(std::move(u));
+  }
+  flush();
+  // Only now, with every published write's changes queued: a woken writer is acknowledged
+  // (its client may then read, once mu is free) only after its step is queued.
+  for (const auto& u : done) {
     u->published.store(true, std::memory_order_release);
     u->published.notify_all();  // its writer only (at most one thread waits on it)
-    any = true;
   }
-  if (any) published_cv.notify_all();  // COMMIT of a block with DDL waits for an empty queue
+  if (!done.empty()) published_cv.notify_all();  // COMMIT of a block with DDL waits for an empty queue
 }
 
 void Coordinator::State::published_rows(uint64_t table_id, const TableData& data,

@@ -177,6 +177,13 @@ void Executor::commit_staged_holding(std::unique_lock<std::mutex>& wlock) {
   }
   storage::Batch batch;
   batch.changes = std::move(commit_records_);
+  // A transaction is one durable batch, whose size is bounded (storage/record.hpp): past it the
+  // user's statement is too big, which is said as such (54000) before anything is applied,
+  // rather than as the I/O error (58030) the collection's append would give.
+  if (cs_.persist)
+    if (Status s = storage::check_batch(batch); !s)
+      throw SqlError(sqlstate::kProgramLimitExceeded, "the transaction is too large to store: " + s.message())
+          .with_hint("Write it as several transactions (INSERT ... SELECT over ranges of a key, or COPY in parts).");
   auto w = cs_.stage_write(std::move(staged_), Persistence::kTablesCollection, std::move(batch));
   wlock.unlock();
   if (locked_at_ != std::chrono::steady_clock::time_point{})
