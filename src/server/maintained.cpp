@@ -12,10 +12,28 @@
 #include "common/row_prefix.hpp"
 #include "dataflow/oneshot.hpp"
 #include "dataflow/update.hpp"
+#include "dataflow/workers.hpp"
 
 namespace freshet::server {
 
 namespace {
+// Splits [0, n) into one range per worker (the pool's threads and the calling thread; at
+// least two, so that one worker runs the same code as several) when n is at least
+// kParallelRows, else one range, and runs fn(part, lo, hi) for each on the pool.
+// Hydration's bulk passes over the output (apply_initial, build_index) use it: below that
+// size a hand-over costs more than the second core gives.
+constexpr size_t kParallelRows = 65536;
+size_t parts_for(size_t n) {
+  if (n < kParallelRows) return 1;
+  return std::max<size_t>(2, dataflow::WorkerPool::global().threads() + 1);
+}
+template <typename Fn>
+void run_parts(size_t parts, size_t n, Fn&& fn) {
+  auto one = [&](size_t p) { fn(p, n * p / parts, n * (p + 1) / parts); };
+  if (parts == 1) one(0);
+  else dataflow::WorkerPool::global().run(parts, one);
+}
+
 // Whether a plan's output can change with time alone (a temporal filter releases or retracts
 // rows as mz_now() advances). Other operators only ever react to input changes.
 bool depends_on_time(const dataflow::RelExpr& e) {
@@ -73,11 +91,26 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
   dataflow::narrow_join_inputs(narrowed);
   df_ = dataflow::render(narrowed, opts);
   time_dependent_ = depends_on_time(plan_);
-  // Hydration: every input's current contents at time t.
+  // Hydration: every input's current contents at time t. A big input of a sharded dataflow is
+  // sliced for the shards on the workers, one slice each (the updates are copied, the rows'
+  // bytes shared); Dataflow::push would slice it on this thread.
+  const size_t shards = df_.dataflow->num_shards();
   for (const auto& [cid, node] : df_.sources) {
     dataflow::Batch batch;
     snapshot(cid, t, batch);
-    df_.dataflow->push(node, std::move(batch));
+    if (shards == 1 || batch.size() < kParallelRows) {
+      df_.dataflow->push(node, std::move(batch));
+      continue;
+    }
+    std::vector<dataflow::Batch> slices(shards);
+    const size_t n = batch.size();
+    dataflow::WorkerPool::global().run(shards, [&](size_t s) {
+      const size_t lo = n * s / shards, hi = n * (s + 1) / shards;
+      slices[s].reserve(hi - lo);
+      slices[s].share_blocks_of(batch);
+      for (size_t i = lo; i < hi; ++i) slices[s].push_shared(batch[i]);
+    });
+    for (size_t s = 0; s < shards; ++s) df_.dataflow->push_to_shard(node, s, std::move(slices[s]));
   }
   df_.dataflow->set_cancel_flag(cancelled);
   try {
@@ -98,9 +131,14 @@ void Maintained::apply_initial(const dataflow::Batch& out) {
     retractions |= u.diff < 0;
   }
   // The hash set at its final size up front (an output whose updates repeat rows gets a set
-  // that is too big: shrunk below).
-  contents_.reserve(out.size());
-  for (const auto& u : out) {
+  // that is too big: shrunk below), so that the slot of the row a few ahead, prefetched while
+  // this one is inserted, stays put: the inserts are random accesses into a set of millions.
+  const size_t n = out.size();
+  contents_.reserve(n);
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) contents_.prefetch(out[i + kAhead].row.bytes());
+    const auto& u = out[i];
     if (u.diff == 0) continue;
     std::string_view b = u.row.bytes();
     bool added = false;
@@ -114,9 +152,9 @@ void Maintained::apply_initial(const dataflow::Batch& out) {
     // Updates that cancelled (a row inserted and retracted by the same step) leave rows with
     // no multiplicity: dropped here, as consolidating first would have.
     for (auto it = contents_.begin(); it != contents_.end();) {
-      int64_t n = count_at(*it);
-      if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
-      if (n == 0) {
+      int64_t count = count_at(*it);
+      if (count < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name_ + "\" reached a negative multiplicity");
+      if (count == 0) {
         dead_bytes_ += EntryArena::round_up(entry_bytes(bytes_at(*it).size()));
         set_count_at(*it, 0);
         contents_.erase(it++);
@@ -140,38 +178,78 @@ Maintained::Index Maintained::empty_index(std::vector<uint32_t> columns) const {
 
 Maintained::Index Maintained::build_index(std::vector<uint32_t> columns) const {
   Index idx = empty_index(std::move(columns));
-  std::vector<std::pair<uint64_t, uint32_t>> by_key;  // (key hash, ref)
-  by_key.reserve(contents_.size());
-  for (uint32_t ref : contents_) by_key.emplace_back(key_hash(RowRef(bytes_at(ref)), idx.columns), ref);
-  std::sort(by_key.begin(), by_key.end());  // a key's rows together, in arena order
+  const uint32_t* cols = idx.columns.data();
+  const size_t ncols = idx.columns.size();
+  // The live rows in arena order, so that the workers below read the arena sequentially.
+  std::vector<uint32_t> refs;
+  refs.reserve(contents_.size());
+  arena_.for_each_allocation([&](uint32_t ref, const char* p) {
+    std::string_view row = row_at(p);
+    if (*p != 0) refs.push_back(ref);
+    return entry_bytes(row.size());
+  });
+  FRESHET_ASSERT(refs.size() == contents_.size());
+  // Per row its key's canonical bytes (kept in its part's buffer) and their hash, computed on
+  // the workers; each part sorts its range by (key hash, ref), and the sorted ranges are merged:
+  // a key's rows together, in arena order.
+  struct KeyedRef {
+    uint64_t hash;
+    uintptr_t key;  // the key's bytes (an offset into the part's buffer until it stops growing)
+    uint32_t ref;
+    uint32_t len;
+  };
+  const size_t n = refs.size();
+  const size_t parts = parts_for(n);
+  std::vector<KeyedRef> by_key(n);
+  std::vector<std::string> keys(parts);
+  auto before = [](const KeyedRef& a, const KeyedRef& b) { return a.hash != b.hash ? a.hash < b.hash : a.ref < b.ref; };
+  run_parts(parts, n, [&](size_t p, size_t lo, size_t hi) {
+    std::string& buf = keys[p];
+    std::string one;
+    for (size_t i = lo; i < hi; ++i) {
+      const uint64_t h = key_bytes(RowRef(bytes_at(refs[i])), cols, ncols, one);
+      FRESHET_ASSERT(one.size() <= UINT32_MAX);
+      by_key[i] = KeyedRef{h, buf.size(), refs[i], static_cast<uint32_t>(one.size())};
+      buf += one;
+    }
+    const auto base = reinterpret_cast<uintptr_t>(buf.data());
+    for (size_t i = lo; i < hi; ++i) by_key[i].key += base;
+    std::sort(by_key.begin() + static_cast<ptrdiff_t>(lo), by_key.begin() + static_cast<ptrdiff_t>(hi), before);
+  });
+  for (size_t p = 1; p < parts; ++p)
+    std::inplace_merge(by_key.begin(), by_key.begin() + static_cast<ptrdiff_t>(n * p / parts),
+                       by_key.begin() + static_cast<ptrdiff_t>(n * (p + 1) / parts), before);
+  refs = {};
+  auto key_of = [&](size_t i) { return std::string_view(reinterpret_cast<const char*>(by_key[i].key), by_key[i].len); };
   size_t hashes = 0, multi = 0;
-  for (size_t i = 0; i < by_key.size(); ++i) {
-    bool first = i == 0 || by_key[i].first != by_key[i - 1].first;
+  for (size_t i = 0; i < n; ++i) {
+    bool first = i == 0 || by_key[i].hash != by_key[i - 1].hash;
     hashes += first;
-    multi += !first && (i < 2 || by_key[i - 1].first != by_key[i - 2].first);
+    multi += !first && (i < 2 || by_key[i - 1].hash != by_key[i - 2].hash);
   }
   idx.keys.reserve(hashes);
   idx.more.reserve(multi);
   // Each run of equal hashes: its rows split by key (different keys share a hash only by
   // collision). The first row of a key goes into keys, the rest into more, sized exactly.
-  thread_local std::string probe;
+  constexpr size_t kAhead = 8;
   std::vector<uint32_t> rest;
-  for (size_t i = 0; i < by_key.size();) {
+  for (size_t i = 0; i < n;) {
+    if (i + kAhead < n) idx.keys.prefetch(KeyProbe{by_key[i + kAhead].hash, key_of(i + kAhead)});
     size_t j = i;
-    while (j < by_key.size() && by_key[j].first == by_key[i].first) ++j;
+    while (j < n && by_key[j].hash == by_key[i].hash) ++j;
     for (size_t k = i; k < j; ++k) {
-      const uint32_t ref = by_key[k].second;
+      const uint32_t ref = by_key[k].ref;
       if (ref == UINT32_MAX) continue;  // placed with an earlier row of its key
-      key_bytes(RowRef(bytes_at(ref)), idx.columns.data(), idx.columns.size(), probe);
-      const KeyProbe p{by_key[k].first, probe};
+      const std::string_view key = key_of(k);
+      const KeyProbe p{by_key[k].hash, key};
       idx.keys.lazy_emplace(p, [&](const auto& ctor) { ctor(ref); });  // new: a key's rows are all in this run
       if (j - k == 1) break;
       // The later rows of this hash with ref's key.
       rest.clear();
       for (size_t l = k + 1; l < j; ++l)
-        if (by_key[l].second != UINT32_MAX && idx.keys.key_eq()(by_key[l].second, p)) {
-          rest.push_back(by_key[l].second);
-          by_key[l].second = UINT32_MAX;
+        if (by_key[l].ref != UINT32_MAX && key_of(l) == key) {
+          rest.push_back(by_key[l].ref);
+          by_key[l].ref = UINT32_MAX;
         }
       if (!rest.empty()) {
         auto& v = idx.more[ref];
