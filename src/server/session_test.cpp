@@ -326,6 +326,45 @@ TEST_F(SessionTest, IndexSplitIntoShardsByItsKey) {
   run("INSERT INTO t VALUES (1000, 2, 'z')");
   EXPECT_EQ(run("SELECT count(*) FROM mv WHERE g = 2"), V({"422"}));
   run("DROP MATERIALIZED VIEW mv; DROP VIEW over_w; DROP VIEW w CASCADE; DROP TABLE t");
+// Hydration's bulk passes split a big input or output into parts run on the workers, at least
+// two from 65,536 rows even with one worker (maintained.cpp parts_for, write_path.cpp
+// newest_frozen): the table's frozen copy, the rows' hashes, the index's keys and their sort.
+// The parts must give what one pass gives: every row with its multiplicity, the rows of a key
+// under one key (numeric 1.5 and 1.50 are one key), lookups before and after changes, here
+// against the same queries over the table.
+TEST_F(SessionTest, BulkHydrationInParts) {
+  run("CREATE TABLE big (id int, k numeric, v text)");
+  run("INSERT INTO big SELECT i, CASE WHEN i % 2 = 0 THEN (i % 1000)::numeric / 10 "
+      "ELSE ((i % 1000)::numeric / 10)::numeric(10, 2) END, 'v' || (i % 5) FROM generate_series(1, 150000) i");
+  EXPECT_EQ(run("SELECT count(*), sum(id) FROM big"), V({"150000|11250075000"}));
+  run("CREATE VIEW kv AS SELECT k, v FROM big");  // 150,000 updates onto a few thousand rows
+  run("CREATE INDEX kv_k ON kv (k)");
+  run("CREATE VIEW byid AS SELECT id, k, v FROM big");  // 150,000 keys of one row
+  run("CREATE INDEX byid_id ON byid (id)");
+  auto check = [&] {
+    EXPECT_EQ(run("SELECT count(*) FROM kv"), run("SELECT count(*) FROM big"));
+    EXPECT_EQ(run("SELECT count(*) FROM byid"), run("SELECT count(*) FROM big"));
+    for (const char* k : {"1.5", "1.50", "0", "99.9", "42"}) {
+      EXPECT_EQ(run(std::string("SELECT v, count(*) FROM kv WHERE k = ") + k + " GROUP BY v ORDER BY v"),
+                run(std::string("SELECT v, count(*) FROM big WHERE k = ") + k + " GROUP BY v ORDER BY v"))
+          << k;
+    }
+    for (const char* id : {"1", "2", "77777", "149999", "150000"}) {
+      EXPECT_EQ(run(std::string("SELECT id, k, v FROM byid WHERE id = ") + id),
+                run(std::string("SELECT id, k, v FROM big WHERE id = ") + id))
+          << id;
+    }
+  };
+  EXPECT_EQ(run("SELECT count(*) FROM kv WHERE k = 1.5"), V({"150"}));
+  EXPECT_EQ(run("SELECT count(*) FROM byid WHERE id = 77777"), V({"1"}));
+  check();
+  run("DELETE FROM big WHERE id % 3 = 0");
+  check();
+  run("INSERT INTO big SELECT i, 1.500, 'new' FROM generate_series(150001, 150100) i");
+  check();
+  run("DROP VIEW kv CASCADE");
+  run("DROP VIEW byid CASCADE");
+  run("DROP TABLE big");
 }
 
 TEST_F(SessionTest, ExplainSaysDeltaJoinForMaintainedMultiWayJoins) {

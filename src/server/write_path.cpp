@@ -7,6 +7,7 @@
 
 #include "common/format.hpp"
 #include "dataflow/update.hpp"
+#include "dataflow/workers.hpp"
 #include "server/coordinator_state.hpp"
 #include "server/metrics.hpp"
 
@@ -525,11 +526,39 @@ std::shared_ptr<const FrozenRows> newest_frozen(const TableData& data) {
   return data.frozen.get_or_build(data.version, [&] {
     auto f = std::make_shared<FrozenRows>();
     f->version = data.version;
-    size_t bytes = 0;
-    for (const auto& [row, n] : data.rows) bytes += row.size_bytes();
-    f->rows.reserve(data.rows.size());
-    f->rows.reserve_bytes(bytes);
-    for (const auto& [row, n] : data.rows) f->rows.emplace_back(row, 0, n);
+    // One part per worker (the pool's threads and this one; at least two, so that one worker
+    // runs the same code), each a range of the map's entry ids copied into a batch of its own,
+    // then concatenated (the parts' blocks are taken, no row is copied twice). The rows only
+    // change under write_mu, which the caller holds, and the map's const reads are safe from
+    // several threads. Tables under kParallelRows: one part.
+    constexpr size_t kParallelRows = 65536;
+    dataflow::WorkerPool& pool = dataflow::WorkerPool::global();
+    const size_t parts = data.rows.size() < kParallelRows ? 1 : std::max<size_t>(2, pool.threads() + 1);
+    const RowMap<int64_t>& rows = data.rows;
+    const uint64_t ids = rows.end().id();  // entry ids run below this
+    // The first live entry with an id at or after `id` (an iterator's ++ skips dead ids).
+    auto at = [&](uint64_t id) {
+      if (id == 0) return rows.begin();
+      RowMap<int64_t>::const_iterator it(&rows, static_cast<uint32_t>(id - 1));
+      return ++it;
+    };
+    std::vector<dataflow::Batch> part(parts);
+    auto copy = [&](size_t p) {
+      const auto lo = at(ids * p / parts);
+      const auto hi = p + 1 == parts ? rows.end() : at(ids * (p + 1) / parts);
+      size_t bytes = 0, count = 0;
+      for (auto it = lo; it != hi; ++it) bytes += it->first.size_bytes(), ++count;
+      part[p].reserve(count);
+      part[p].reserve_bytes(bytes);
+      for (auto it = lo; it != hi; ++it) part[p].emplace_back(it->first, 0, it->second);
+    };
+    if (parts == 1) copy(0);
+    else pool.run(parts, copy);
+    f->rows = std::move(part[0]);
+    if (parts > 1) {
+      f->rows.reserve(data.rows.size());
+      for (size_t p = 1; p < parts; ++p) f->rows.append(std::move(part[p]));
+    }
     return std::shared_ptr<const FrozenRows>(std::move(f));
   });
 }
