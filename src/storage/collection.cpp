@@ -658,11 +658,17 @@ Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& l
   wake_front_locked();  // the next group is written while this one is told
   data_cv_.notify_all();
   lk.unlock();
-  if (after_durable != nullptr && *after_durable) (*after_durable)();
-  for (const auto& t : members) {
-    set_word(t->w.turn, kTurnDone);
+  auto tell = [&] {
+    for (const auto& t : members) set_word(t->w.turn, kTurnDone);
+    notify_listeners(b);
+  };
+  try {
+    if (after_durable != nullptr && *after_durable) (*after_durable)();
+  } catch (...) {
+    tell();  // the group is durable whatever the caller's callback did: its writers must go on
+    throw;
   }
-  notify_listeners(b);
+  tell();
   return Status::ok();
 }
 

@@ -156,7 +156,8 @@ class Collection {
   // holding no lock of the collection, after every batch of the group is durable (durable()
   // is true for each) and before the group's other tickets are woken — so a caller can publish
   // the whole group before its members wake (one wake-up per commit; the server's write path).
-  // The next group may be written meanwhile.
+  // The next group may be written meanwhile. An exception from it is passed on to this wait's
+  // caller once the group's tickets are woken.
   struct Ticket;
   Result<std::shared_ptr<Ticket>> enqueue(Batch batch);
   Result<AppendResult> wait(Ticket& ticket, const std::function<void()>& after_durable = {});
