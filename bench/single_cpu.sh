@@ -61,7 +61,7 @@ for run in $(seq 1 "$RUNS"); do
   t0=$(cpu_ticks)
   # Counted from 1 s in for DURATION-2 s: perf stat -p follows only the threads that exist when
   # it attaches, and the connection threads (which lead group commits) start with pgbench.
-  (sleep 1; perf stat -x, -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync -p "$FRESHET_PID" -o "$WORK/syncs" \
+  (sleep 1; perf stat -x, -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,instructions,context-switches -p "$FRESHET_PID" -o "$WORK/syncs" \
      -- sleep $((DURATION - 2)) >/dev/null 2>&1) &
   stat_pid=$!
   if [[ "$PERF" == 1 ]]; then
@@ -73,9 +73,14 @@ for run in $(seq 1 "$RUNS"); do
   wait "$stat_pid"
   [[ "$PERF" == 1 ]] && wait "$perf_pid"
   syncs=$(awk -F, '/syscalls/ { s += $1 } END { print s + 0 }' "$WORK/syncs")
-  awk -v c="$fc" -v t="$ftps" -v d=$((t1 - t0)) -v hz="$hz" -v s="$syncs" -v w=$((DURATION - 2)) -v la="$load" -v run="$run" 'BEGIN {
-    printf "run %d Freshet: %.0f commits/s, server CPU %.2f s, %.3f ms CPU per commit, %.0f fdatasync/fsync per s, %.1f commits per sync (load average %s)\n",
-           run, t, d / hz, d / hz / c * 1000, s / w, t * w / (s > 0 ? s : 1), la }'
+  # Instructions and context switches of the server per commit over the same window (commits
+  # there: commits/s times its length): what a loaded machine moves least.
+  insns=$(awk -F, '$3 ~ /^instructions/ { print $1 + 0 }' "$WORK/syncs")
+  switches=$(awk -F, '$3 ~ /^context-switches/ { print $1 + 0 }' "$WORK/syncs")
+  awk -v c="$fc" -v t="$ftps" -v d=$((t1 - t0)) -v hz="$hz" -v s="$syncs" -v w=$((DURATION - 2)) -v la="$load" -v run="$run" \
+      -v ins="${insns:-0}" -v sw="${switches:-0}" 'BEGIN {
+    printf "run %d Freshet: %.0f commits/s, server CPU %.2f s, %.3f ms CPU per commit, %.0f fdatasync/fsync per s, %.1f commits per sync, %.0f instructions and %.1f context switches per commit (load average %s)\n",
+           run, t, d / hz, d / hz / c * 1000, s / w, t * w / (s > 0 ? s : 1), ins / (t * w), sw / (t * w), la }'
 done
 if [[ "$PERF" == 1 ]]; then
   perf report -i "$WORK/perf.data" --no-children --percent-limit 0.8 --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -50

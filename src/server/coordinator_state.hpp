@@ -243,7 +243,13 @@ struct Coordinator::State {
   // REQUIRES: mu held.
   std::optional<Row> published_by_key(const sql::ObjectInfo& t, const TableData& data, const Row& key) const;
   // Publishes the finished writes at the front of `unpublished`. REQUIRES: mu held exclusively.
-  void publish_ready();
+  // Their writers are woken here, or, when `done` is given, collected there for
+  // wake_published() once mu is let go.
+  void publish_ready(std::vector<std::shared_ptr<UnpublishedWrite>>* done = nullptr);
+  // A group commit's leader, once its group is durable (storage::Collection::wait's
+  // after_durable): publishes every finished write at the front and wakes their writers that
+  // already wait for it. REQUIRES: neither lock held.
+  void publish_durable();
   // Undoes the unpublished writes of a collection from seq on, newest first.
   // REQUIRES: write_mu and mu held exclusively.
   void undo_from(uint64_t collection, uint64_t seq, const Status& why);

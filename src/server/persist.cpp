@@ -232,8 +232,8 @@ Result<Persistence::PendingAppend> Persistence::enqueue(uint64_t collection, sto
 
 bool Persistence::is_durable(const PendingAppend& pending) { return pending.collection->durable(*pending.ticket); }
 
-Status Persistence::wait(PendingAppend& pending) {
-  auto r = pending.collection->wait(*pending.ticket);
+Status Persistence::wait(PendingAppend& pending, const std::function<void()>& after_durable) {
+  auto r = pending.collection->wait(*pending.ticket, after_durable);
   if (!r) return r.status();
   return Status::ok();
 }

@@ -44,6 +44,7 @@
 // Thread-safety: calls come with the coordinator's mutex held exclusively (writes) — the store
 // itself is thread-safe.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -185,7 +186,9 @@ class Persistence {
     std::shared_ptr<storage::Collection::Ticket> ticket;
   };
   Result<PendingAppend> enqueue(uint64_t collection, storage::Batch batch);
-  Status wait(PendingAppend& pending);
+  // after_durable: storage::Collection::wait's (called by the leader of a group commit before
+  // the group's other writers are woken).
+  Status wait(PendingAppend& pending, const std::function<void()>& after_durable = {});
   // Whether the batch is durable already (storage::Collection::durable): no waiting, no lock.
   static bool is_durable(const PendingAppend& pending);
 

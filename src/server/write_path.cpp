@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/format.hpp"
+#include "common/futex.hpp"
 #include "dataflow/update.hpp"
 #include "dataflow/workers.hpp"
 #include "server/coordinator_state.hpp"
@@ -390,9 +391,29 @@ void Coordinator::State::undo_from(uint64_t collection, uint64_t seq, const Stat
   }
 }
 
+void Coordinator::State::publish_durable() {
+  std::vector<std::shared_ptr<UnpublishedWrite>> done;
+  {
+    std::lock_guard pl(publish_mu);
+    wait_for_queue_space();  // before mu, as in finish_write
+    std::unique_lock lock(mu);
+    publish_ready(&done);
+    retry_failed_dataflows();
+  }
+  wake_published(done);
+}
+
+void wake_published(const std::vector<std::shared_ptr<UnpublishedWrite>>& done) {
+  // Each was set to 1 under mu and found its writer asleep (publish_ready).
+  for (const auto& u : done) wake_word(u->published);
+}
+
 Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>& w) {
   Status durable = Status::ok();
-  if (w->has_append) durable = persist->wait(w->append);
+  // The leader of the group commit publishes the whole group (publish_durable) before the
+  // collection wakes its other writers: each of them is woken once, finds itself published and
+  // returns, where it used to be woken by the collection and then again by a publisher.
+  if (w->has_append) durable = persist->wait(w->append, [this] { publish_durable(); });
   const auto durable_at = std::chrono::steady_clock::now();
   if (!durable) {
     // Undo needs write_mu (no writer may evaluate on the state being undone).
@@ -404,22 +425,26 @@ Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>&
       undo_from(w->collection, w->seq, durable);
     }
   }
-  if (!w->published.load(std::memory_order_acquire)) {
-    std::lock_guard pl(publish_mu);
-    if (!w->published.load(std::memory_order_acquire)) {
-      // Backpressure from a lagging dataflow is taken here, before mu: waiting for queue space
-      // with mu held (as advance() did) stalled every reader, lookups of unrelated indexes
-      // included, for as long as the slowest dataflow needed to catch up.
-      wait_for_queue_space();
-      std::unique_lock lock(mu);
-      if (durable && w->state == UnpublishedWrite::State::kPending) w->state = UnpublishedWrite::State::kDurable;
-      publish_ready();
-      retry_failed_dataflows();
+  if (w->published.load(std::memory_order_acquire) != 1) {
+    std::vector<std::shared_ptr<UnpublishedWrite>> done;
+    {
+      std::lock_guard pl(publish_mu);
+      if (w->published.load(std::memory_order_acquire) != 1) {
+        // Backpressure from a lagging dataflow is taken here, before mu: waiting for queue space
+        // with mu held (as advance() did) stalled every reader, lookups of unrelated indexes
+        // included, for as long as the slowest dataflow needed to catch up.
+        wait_for_queue_space();
+        std::unique_lock lock(mu);
+        if (durable && w->state == UnpublishedWrite::State::kPending) w->state = UnpublishedWrite::State::kDurable;
+        publish_ready(&done);
+        retry_failed_dataflows();
+      }
     }
+    wake_published(done);
   }
   // Published by now, or an earlier write in the queue is not durable yet: its writer publishes
   // this one too once it is (publish_ready takes every finished write at the front).
-  while (!w->published.load(std::memory_order_acquire)) w->published.wait(false, std::memory_order_acquire);
+  for (uint32_t p; (p = w->published.load(std::memory_order_acquire)) != 1;) wait_word_change(w->published, p);
   // state and status were set under mu before `published` (release): read without mu here.
   WriteMetrics& m = write_metrics();
   if (w->state == UnpublishedWrite::State::kFailed) {
@@ -435,14 +460,14 @@ Status Coordinator::State::finish_write(const std::shared_ptr<UnpublishedWrite>&
   return Status::ok();
 }
 
-void Coordinator::State::publish_ready() {
+void Coordinator::State::publish_ready(std::vector<std::shared_ptr<UnpublishedWrite>>* done) {
   // In commit order, every write at the front that is finished: durable ones become visible
   // (their changes go through the dataflows at their timestamp), failed ones were undone.
   // Writes at the same timestamp (transactions in one millisecond share it) go to the dataflows
   // as one step: a group commit of 64 single-row writes is a few steps, not 64, so a heavy
   // dataflow's per-step cost is paid per millisecond rather than per transaction. Their
   // changes are concatenated, not consolidated (a dataflow's input need not be).
-  std::vector<std::shared_ptr<UnpublishedWrite>> done;
+  std::vector<std::shared_ptr<UnpublishedWrite>> step_writes;
   std::optional<uint64_t> step_ts;
   ChangeSet step_changes;
   auto flush = [&] {
@@ -473,16 +498,22 @@ void Coordinator::State::publish_ready() {
         }
       }
     }
-    done.push_back(std::move(u));
+    step_writes.push_back(std::move(u));
   }
   flush();
   // Only now, with every published write's changes queued: a woken writer is acknowledged
   // (its client may then read, once mu is free) only after its step is queued.
-  for (const auto& u : done) {
-    u->published.store(true, std::memory_order_release);
-    u->published.notify_all();  // its writer only (at most one thread waits on it)
+  for (auto& u : step_writes) {
+    // Its writer only (at most one thread waits on it); after mu is let go when the caller
+    // collects them (the reference keeps the write alive until then). `published` is set here
+    // all the same, under mu, after state and status (release).
+    if (done) {
+      if (u->published.exchange(1, std::memory_order_acq_rel) == kWordSleeping) done->push_back(std::move(u));
+    } else {
+      set_word(u->published, 1);
+    }
   }
-  if (!done.empty()) published_cv.notify_all();  // COMMIT of a block with DDL waits for an empty queue
+  if (!step_writes.empty()) published_cv.notify_all();  // COMMIT of a block with DDL waits for an empty queue
 }
 
 void Coordinator::State::published_rows(uint64_t table_id, const TableData& data,

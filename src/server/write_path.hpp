@@ -21,10 +21,12 @@
 //      their writers have not woken yet: Persistence::is_durable): its overlay entry goes away
 //      (readers now see it) and its changes are queued for the maintained dataflows at its
 //      timestamp — and returns once its own transaction is published. Only then is the write
-//      acknowledged. One writer of a group commit publishes the whole group; the others find
-//      themselves published (they queue on State::publish_mu, not on mu, so readers are not
-//      held up by a line of would-be publishers), and a publish wakes only the writers it
-//      published (a flag per write, std::atomic::wait), not every waiting writer.
+//      acknowledged. The leader of a group commit publishes the whole group before the
+//      collection wakes the group's other writers (publish_durable, called by
+//      storage::Collection::wait): they wake once and find themselves published. Others that
+//      find their write durable but not published queue on State::publish_mu, not on mu, so
+//      readers are not held up by a line of would-be publishers, and a publish wakes only the
+//      writers it published (a word per write, std::atomic::wait), not every waiting writer.
 // No lock is held across an fdatasync, so readers never wait for a disk.
 //
 // Readers (one-shot SELECTs, SUBSCRIBE and sink snapshots, primary-key lookups) read the tables
@@ -68,13 +70,18 @@ struct UnpublishedWrite {
   bool undone = false;            // guarded by State::mu
   // Set under State::mu (exclusively) when published; its writer waits on it without a lock
   // (std::atomic::wait), and publish_ready() wakes exactly the writers it published.
-  std::atomic<bool> published{false};
+  // A 32-bit word: std::atomic::wait on it is a futex on this address alone (a bool would
+  // share a futex with unrelated waiters in libstdc++'s table, and a notify would wake them all).
+  std::atomic<uint32_t> published{0};
   Status status;                  // guarded by State::mu: the failure, for kFailed
   Persistence::PendingAppend append;
   // Set (release) once `append` is: a publisher reads `append` only after seeing it (acquire).
   std::atomic<bool> has_append{false};
   std::chrono::steady_clock::time_point staged_at;  // for the commit-latency histogram
 };
+
+// Wakes the writers of publish_ready(&done)'s writes. REQUIRES: State::mu not held.
+void wake_published(const std::vector<std::shared_ptr<UnpublishedWrite>>& done);
 
 // The key under which a table's by_key holds a row: its primary-key columns packed (source
 // tables: canonically, as their connectors look them up). REQUIRES: t has a primary key.

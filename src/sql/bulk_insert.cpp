@@ -17,11 +17,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/sql_dialect.hpp"
 #include "sql/parser.hpp"
 
 namespace freshet::sql {
@@ -420,6 +422,144 @@ std::shared_ptr<ParseTree> ParseTree::parse_bulk_insert(std::string_view sql) {
   return tree;
   tree->sql_ = std::string(sql);
   tree->result_->stmts[0]->stmt_len = static_cast<int32_t>(stmt_end);
+  return tree;
+}
+
+// ---- one-row INSERTs from a template ----------------------------------------------------------
+//
+// A client that inserts one row per statement sends the same text up to VALUES every time and
+// other constants in its row. The grammar and libpg_query's protobuf round trip cost about a
+// fifth of such a statement's server CPU (bench/README.md, "Concurrency"). The first such
+// statement a thread parses goes through the grammar, and its tree, without the row's items, is
+// kept as protobuf bytes under the statement's text up to VALUES; a later one with the same
+// text there is that tree decoded again with its own row's constants made by the scanner above
+// (as for a bulk INSERT's later rows). The text up to VALUES decides the grammar's reading of
+// it (a row of constants after it is always valid and read the same way), so the tree is the
+// grammar's (src/sql/parser_test.cpp compares them byte for byte).
+
+namespace {
+
+constexpr size_t kTemplateMaxBytes = 4096;   // longer statements take the grammar
+constexpr size_t kTemplatesPerThread = 8;
+
+struct InsertTemplate {
+  std::string prefix;  // the statement's text up to and including VALUES
+  std::string packed;  // its tree without its row's items
+};
+thread_local std::vector<InsertTemplate> t_templates;
+thread_local size_t t_next_template = 0;
+
+struct LiteralInsert {
+  size_t prefix_end = 0;  // just after VALUES
+  std::vector<Value> row;
+  size_t semicolon = std::string_view::npos;  // the statement's ';', when it has one
+};
+
+bool has_word_ci(std::string_view s, std::string_view w) {
+  for (size_t i = 0; i + w.size() <= s.size(); ++i) {
+    size_t k = 0;
+    while (k < w.size() && (s[i + k] | 0x20) == w[k]) ++k;
+    if (k == w.size()) return true;
+  }
+  return false;
+}
+
+// `INSERT INTO name[.name] [(col, ...)] VALUES (v, ...) [;]`, every v a constant the scanner
+// reads; nullopt for anything else.
+std::optional<LiteralInsert> scan_literal_insert(std::string_view sql) {
+  if (sql.size() > kTemplateMaxBytes) return std::nullopt;
+  // Text that parse_protobuf_tree rewrites before the grammar sees it is left to it.
+  if (sql.find("::") != std::string_view::npos || (materialize_dialect() && has_word_ci(sql, "interval"))) return std::nullopt;
+  Scanner sc(sql);
+  if (!sc.keyword("INSERT") || !sc.keyword("INTO") || !sc.identifier()) return std::nullopt;
+  if (sc.eat('.') && !sc.identifier()) return std::nullopt;
+  if (sc.eat('(')) {
+    do {
+      if (!sc.identifier()) return std::nullopt;
+    } while (sc.eat(','));
+    if (!sc.eat(')')) return std::nullopt;
+  }
+  if (!sc.keyword("VALUES")) return std::nullopt;
+  LiteralInsert li;
+  li.prefix_end = sc.pos();
+  if (!sc.row(li.row)) return std::nullopt;
+  sc.skip_ws();
+  if (sc.pos() < sql.size() && sql[sc.pos()] == ';') li.semicolon = sc.pos();
+  if (!sc.at_end()) return std::nullopt;
+  return li;
+}
+
+// The one row's list of a tree of that shape, or null.
+PgQuery__List* literal_row(PgQuery__ParseResult* r) {
+  if (r == nullptr || r->n_stmts != 1 || r->stmts[0]->stmt == nullptr) return nullptr;
+  const PgQuery__Node* stmt = r->stmts[0]->stmt;
+  if (stmt->node_case != PG_QUERY__NODE__NODE_INSERT_STMT) return nullptr;
+  const PgQuery__InsertStmt* ins = stmt->insert_stmt;
+  if (ins->with_clause != nullptr || ins->on_conflict_clause != nullptr || ins->n_returning_list != 0) return nullptr;
+  if (ins->select_stmt == nullptr || ins->select_stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) return nullptr;
+  const PgQuery__SelectStmt* sel = ins->select_stmt->select_stmt;
+  if (sel->n_values_lists != 1 || sel->values_lists[0]->node_case != PG_QUERY__NODE__NODE_LIST) return nullptr;
+  return sel->values_lists[0]->list;
+}
+
+}  // namespace
+
+void ParseTree::remember_literal_insert(std::string_view sql, ParseTree& tree) {
+  if (tree.bulk_values_ != nullptr || tree.template_items_ != nullptr || tree.sql_ != sql) return;
+  auto li = scan_literal_insert(sql);
+  if (!li) return;
+  PgQuery__List* list = literal_row(tree.result_);
+  if (list == nullptr || list->n_items != li->row.size()) return;
+  for (size_t i = 0; i < list->n_items; ++i)
+    if (!same_const(list->items[i], li->row[i])) return;  // the scanner read it otherwise: no template
+  std::string_view prefix = sql.substr(0, li->prefix_end);
+  const size_t n = list->n_items;
+  PgQuery__Node** items = list->items;
+  list->n_items = 0;
+  list->items = nullptr;
+  std::string packed = tree.packed();
+  list->n_items = n;
+  list->items = items;
+  for (auto& t : t_templates)
+    if (t.prefix == prefix) {
+      t.packed = std::move(packed);
+      return;
+    }
+  if (t_templates.size() < kTemplatesPerThread) {
+    t_templates.push_back({std::string(prefix), std::move(packed)});
+  } else {
+    t_templates[t_next_template] = {std::string(prefix), std::move(packed)};
+    t_next_template = (t_next_template + 1) % kTemplatesPerThread;
+  }
+}
+
+std::shared_ptr<ParseTree> ParseTree::parse_literal_insert(std::string_view sql) {
+  if (t_templates.empty()) return nullptr;
+  auto li = scan_literal_insert(sql);
+  if (!li) return nullptr;
+  std::string_view prefix = sql.substr(0, li->prefix_end);
+  const InsertTemplate* tmpl = nullptr;
+  for (const auto& t : t_templates)
+    if (t.prefix == prefix) tmpl = &t;
+  if (tmpl == nullptr) return nullptr;
+  std::shared_ptr<ParseTree> tree(new ParseTree());
+  tree->result_ = pg_query__parse_result__unpack(nullptr, tmpl->packed.size(), reinterpret_cast<const uint8_t*>(tmpl->packed.data()));
+  PgQuery__List* list = literal_row(tree->result_);
+  if (list == nullptr || list->n_items != 0) return nullptr;
+  // The items array starts the block, so that freeing it frees the nodes too (the destructor).
+  const size_t width = li->row.size();
+  size_t bytes = aligned(sizeof(PgQuery__Node*) * width);
+  for (const Value& v : li->row) bytes += const_node_bytes(v);
+  Block block(bytes);
+  auto** items = block.alloc_array<PgQuery__Node*>(width);
+  for (size_t i = 0; i < width; ++i) items[i] = const_node(li->row[i], block);
+  list->items = items;
+  list->n_items = width;
+  tree->template_items_ = list;
+  // As the grammar: the length up to the ';' that ends the statement, 0 when none does.
+  PgQuery__RawStmt* raw = tree->result_->stmts[0];
+  raw->stmt_len = li->semicolon == std::string_view::npos ? 0 : static_cast<int32_t>(li->semicolon) - raw->stmt_location;
+  tree->sql_ = std::string(sql);
   return tree;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "common/error.hpp"
@@ -117,7 +118,10 @@ PgQueryProtobufParseResult parse_protobuf(const std::string& sql) {
 
 std::shared_ptr<ParseTree> ParseTree::parse(std::string_view sql) {
   if (auto tree = parse_bulk_insert(sql)) return tree;
-  return parse_protobuf_tree(sql);
+  if (auto tree = parse_literal_insert(sql)) return tree;
+  auto tree = parse_protobuf_tree(sql);
+  remember_literal_insert(sql, *tree);
+  return tree;
 }
 
 namespace {
@@ -281,7 +285,18 @@ std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) 
 
 ParseTree::~ParseTree() {
   if (bulk_values_) free_bulk_rows(bulk_values_);
+  if (template_items_) {
+    std::free(template_items_->items);  // the block: the items array starts it
+    template_items_->items = nullptr;
+    template_items_->n_items = 0;
+  }
   if (result_) pg_query__parse_result__free_unpacked(result_, nullptr);
+}
+
+std::string ParseTree::packed() const {
+  std::string buf(pg_query__parse_result__get_packed_size(result_), '\0');
+  pg_query__parse_result__pack(result_, reinterpret_cast<uint8_t*>(buf.data()));
+  return buf;
 }
 
 std::string ParseTree::statement_text(size_t i) const {

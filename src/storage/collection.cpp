@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/futex.hpp"
 #include "storage/crc32c.hpp"
 #include "storage/io.hpp"
 #include "storage/repair.hpp"
@@ -78,8 +79,19 @@ struct Collection::Writer {
   // Collection::durable() (the server's publisher, for the writers of a group it did not lead).
   std::atomic<bool> durable{false};
   Status status;
+  // A writer on its owner's stack (append(), ticks, roll()) waits on cv under mu_. A ticket's
+  // writer (enqueue()) waits on `turn` without mu_ (common/futex.hpp, a futex on its own
+  // word): kFront once it is at the queue's front (it leads the next group), kDone once its
+  // group is written (status set before, release). So the members of a group are woken
+  // without each taking mu_ again in turn.
+  Ticket* ticket = nullptr;
+  std::atomic<uint32_t> turn{0};
   std::condition_variable cv;
 };
+
+namespace {
+constexpr uint32_t kTurnQueued = 0, kTurnFront = 1, kTurnDone = 2;
+}  // namespace
 
 // What a reader sees: the segments and the durable end, captured together under mu_.
 struct Collection::View {
@@ -489,7 +501,7 @@ Status Collection::advance_upper(uint64_t upper_ms) {
   return submit(w);
 }
 
-struct Collection::Ticket {
+struct Collection::Ticket : std::enable_shared_from_this<Collection::Ticket> {
   Batch batch;
   Writer w;
   bool enqueued = false;
@@ -501,6 +513,7 @@ Result<std::shared_ptr<Collection::Ticket>> Collection::enqueue(Batch batch) {
   auto t = std::make_shared<Ticket>();
   t->batch = std::move(batch);
   t->w.batch = &t->batch;
+  t->w.ticket = t.get();
   size_t bytes = 64 + (t->batch.checkpoint ? t->batch.checkpoint->size() : 0);
   for (const auto& c : t->batch.changes)
     bytes += format::record_encoded_bytes(c.key.size_bytes(), c.value ? std::optional(c.value->size_bytes()) : std::nullopt);
@@ -512,12 +525,39 @@ Result<std::shared_ptr<Collection::Ticket>> Collection::enqueue(Batch batch) {
   return t;
 }
 
-Result<AppendResult> Collection::wait(Ticket& t) {
+Result<AppendResult> Collection::wait(Ticket& t, const std::function<void()>& after_durable) {
   FRESHET_ASSERT(t.enqueued && !t.waited);
   t.waited = true;
+  for (;;) {
+    const uint32_t turn = t.w.turn.load(std::memory_order_acquire);
+    if (turn == kTurnFront) break;
+    if (turn == kTurnDone) {
+      // A failure is told under mu_ to every queued writer, with mu_ held throughout: taking
+      // it once here means the failing leader is done with this ticket before its owner may
+      // free it. Success needs no lock: the leader touches a member's ticket only through the
+      // reference it holds while waking it.
+      if (!t.w.status.is_ok()) {
+        std::lock_guard lk(mu_);
+        return t.w.status;
+      }
+      return AppendResult{t.w.first_offset, t.w.first_offset + t.batch.changes.size()};
+    }
+    wait_word_change(t.w.turn, turn);
+  }
   std::unique_lock lk(mu_);
-  if (auto s = submit_wait_locked(t.w, lk); !s) return s;
+  if (auto s = submit_wait_locked(t.w, lk, &after_durable); !s) return s;
   return AppendResult{t.w.first_offset, t.w.first_offset + t.batch.changes.size()};
+}
+
+void Collection::wake_front_locked() {
+  if (queue_.empty()) return;
+  Writer* f = queue_.front();
+  if (f->ticket == nullptr) {
+    f->cv.notify_one();
+    return;
+  }
+  // Under mu_: the ticket stays alive (its owner leads only after taking mu_).
+  set_word(f->turn, kTurnFront);
 }
 
 bool Collection::durable(const Ticket& t) const { return t.w.durable.load(std::memory_order_acquire); }
@@ -526,7 +566,7 @@ Status Collection::submit(Writer& w) {
   if (auto s = heal(); !s) return s;
   std::unique_lock lk(mu_);
   if (auto s = submit_enqueue_locked(w); !s) return s;
-  return submit_wait_locked(w, lk);
+  return submit_wait_locked(w, lk, nullptr);
 }
 
 Status Collection::submit_enqueue_locked(Writer& w) {
@@ -544,12 +584,14 @@ Status Collection::submit_enqueue_locked(Writer& w) {
   }
   pending_upper_ = w.upper_after_ms;
   queue_.push_back(&w);
+  if (queue_.size() == 1 && w.ticket != nullptr) w.turn.store(kTurnFront, std::memory_order_release);
   return Status::ok();
 }
 
-Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& lk) {
+Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& lk, const std::function<void()>* after_durable) {
   // A writer enqueued by enqueue() may reach the front before its owner calls wait(): the
   // notification it got then is not lost, since the condition is checked before waiting.
+  if (w.ticket != nullptr) FRESHET_ASSERT(w.done || queue_.front() == &w);  // wait() saw kTurnFront
   while (!w.done && queue_.front() != &w) w.cv.wait(lk);
   if (w.done) return w.status;
 
@@ -598,27 +640,50 @@ Status Collection::submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& l
   } else {
     // Poisoned: fail the group and everyone queued behind it. The next append heals first.
     poison_locked(s);
-    for (Writer* q : queue_) {
-      q->status = q == &w ? s : failed_;
-      q->done = true;
-      q->cv.notify_one();
-    }
-    queue_.clear();
-    data_cv_.notify_all();
+    fail_queue_locked(&w, s);
     return s;
   }
+  // The group's tickets (other than the leader's) are woken after after_durable, each through
+  // its own word: a reference to each keeps it alive until its notify is done.
+  std::vector<std::shared_ptr<Ticket>> members;
   for (Writer* q : group) {
     FRESHET_ASSERT(queue_.front() == q);
     queue_.pop_front();
     q->done = true;
     q->durable.store(true, std::memory_order_release);
-    if (q != &w) q->cv.notify_one();
+    if (q == &w) continue;
+    if (q->ticket != nullptr) members.push_back(q->ticket->shared_from_this());
+    else q->cv.notify_one();
   }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  wake_front_locked();  // the next group is written while this one is told
   data_cv_.notify_all();
   lk.unlock();
-  notify_listeners(b);
+  auto tell = [&] {
+    for (const auto& t : members) set_word(t->w.turn, kTurnDone);
+    notify_listeners(b);
+  };
+  try {
+    if (after_durable != nullptr && *after_durable) (*after_durable)();
+  } catch (...) {
+    tell();  // the group is durable whatever the caller's callback did: its writers must go on
+    throw;
+  }
+  tell();
   return Status::ok();
+}
+
+void Collection::fail_queue_locked(const Writer* leader, const Status& s) {
+  for (Writer* q : queue_) {
+    q->status = q == leader ? s : failed_;
+    q->done = true;
+    if (q->ticket != nullptr) {
+      set_word(q->turn, kTurnDone);  // under mu_: its owner takes mu_ before returning a failure
+    } else {
+      q->cv.notify_one();
+    }
+  }
+  queue_.clear();
+  data_cv_.notify_all();
 }
 
 Status Collection::write_group(const std::vector<Writer*>& group, uint64_t& bytes_written) {
@@ -719,14 +784,9 @@ Status Collection::roll() {
   queue_.pop_front();
   if (!s.is_ok()) {
     poison_locked(s);
-    for (Writer* q : queue_) {
-      q->status = failed_;
-      q->done = true;
-      q->cv.notify_one();
-    }
-    queue_.clear();
-  } else if (!queue_.empty()) {
-    queue_.front()->cv.notify_one();
+    fail_queue_locked(nullptr, s);
+  } else {
+    wake_front_locked();
   }
   data_cv_.notify_all();
   return s;

@@ -150,9 +150,17 @@ class Collection {
   // the batch and fixes its place in the commit order (offsets, timestamps) at once; wait()
   // returns when it is durable, leading a group commit when it is at the queue's front. Every
   // ticket must be waited for, promptly: writers queued behind it wait until it is.
+  // A ticket's owner waits on a word of its own (a futex), not under mu_: the leader wakes each
+  // member of its group once, without the members taking mu_ again one after another.
+  // after_durable: when this wait leads a group that succeeds, it is called on this thread,
+  // holding no lock of the collection, after every batch of the group is durable (durable()
+  // is true for each) and before the group's other tickets are woken — so a caller can publish
+  // the whole group before its members wake (one wake-up per commit; the server's write path).
+  // The next group may be written meanwhile. An exception from it is passed on to this wait's
+  // caller once the group's tickets are woken.
   struct Ticket;
   Result<std::shared_ptr<Ticket>> enqueue(Batch batch);
-  Result<AppendResult> wait(Ticket& ticket);
+  Result<AppendResult> wait(Ticket& ticket, const std::function<void()>& after_durable = {});
   // Whether the ticket's batch is durable already (its group's fdatasync succeeded), without
   // waiting and without mu_: a caller may publish a batch whose owner has not returned from
   // wait() yet. False while queued or after a failure.
@@ -226,7 +234,13 @@ class Collection {
   Status heal();
   void poison_locked(const Status& s);  // REQUIRES: mu_ held
   Status submit_enqueue_locked(Writer& w);  // REQUIRES: mu_ held
-  Status submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& lk);
+  // Waits (stack writers) or leads (a writer at the front). after_durable: see wait().
+  Status submit_wait_locked(Writer& w, std::unique_lock<std::mutex>& lk, const std::function<void()>* after_durable);
+  // Wakes the writer at the queue's front (it leads the next group). REQUIRES: mu_ held.
+  void wake_front_locked();
+  // Fails every queued writer (leader: s, the others failed_) and empties the queue.
+  // REQUIRES: mu_ held, the collection poisoned.
+  void fail_queue_locked(const Writer* leader, const Status& s);
   // The leader's work, without mu_: encode, roll when needed, pwrite, fdatasync.
   Status write_group(const std::vector<Writer*>& group, uint64_t& bytes_written);
   Status roll_locked_out();  // called by the leader (or roll() at the queue's front) only
