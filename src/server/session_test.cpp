@@ -326,9 +326,12 @@ TEST_F(SessionTest, IndexSplitIntoShardsByItsKey) {
   run("INSERT INTO t VALUES (1000, 2, 'z')");
   EXPECT_EQ(run("SELECT count(*) FROM mv WHERE g = 2"), V({"422"}));
   run("DROP MATERIALIZED VIEW mv; DROP VIEW over_w; DROP VIEW w CASCADE; DROP TABLE t");
+}
+
 // Hydration's bulk passes split a big input or output into parts run on the workers, at least
-// two from 65,536 rows even with one worker (maintained.cpp parts_for, write_path.cpp
-// newest_frozen): the table's frozen copy, the rows' hashes, the index's keys and their sort.
+// two from 65,536 rows even with one worker (write_path.cpp newest_frozen), and the view's
+// arrangement and index per shard (maintained.cpp): the table's frozen copy, the rows' hashes,
+// the index's keys and their sort.
 // The parts must give what one pass gives: every row with its multiplicity, the rows of a key
 // under one key (numeric 1.5 and 1.50 are one key), lookups before and after changes, here
 // against the same queries over the table.
