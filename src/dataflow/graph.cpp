@@ -559,16 +559,17 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
       }
     }
   };
+  // Per shard: its evaluation context (its own arena) and step context.
+  std::vector<EvalContext> evals(n, ectx);
+  std::vector<std::unique_ptr<StepContext>> ctxs;
+  for (size_t s = 0; s < n; ++s) {
+    evals[s].arena = &shards_[s]->arena_;
+    evals[s].logical_time_ms = t;
+    ctxs.push_back(std::make_unique<StepContext>(StepContext{t, evals[s], shards_[s]->limits_}));
+  }
   if (routes_planned_ && limits_.memory_budget_bytes == 0 && staged_steps_enabled()) {
     Staged st{*this, n, {}, {}, {}, {}, {}, {}, {}};
     st.plan();
-    std::vector<EvalContext> evals(n, ectx);
-    std::vector<std::unique_ptr<StepContext>> ctxs;
-    for (size_t s = 0; s < n; ++s) {
-      evals[s].arena = &shards_[s]->arena_;
-      evals[s].logical_time_ms = t;
-      ctxs.push_back(std::make_unique<StepContext>(StepContext{t, evals[s], shards_[s]->limits_}));
-    }
     for (auto& shard : shards_)
       for (Node& node : shard->nodes_) {
         node.output.clear();
@@ -601,14 +602,6 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
     return;
   }
   if (!routes_planned_) plan_routes();
-  // Per shard: its evaluation context (its own arena) and step context.
-  std::vector<EvalContext> evals(n, ectx);
-  std::vector<std::unique_ptr<StepContext>> ctxs;
-  for (size_t s = 0; s < n; ++s) {
-    evals[s].arena = &shards_[s]->arena_;
-    evals[s].logical_time_ms = t;
-    ctxs.push_back(std::make_unique<StepContext>(StepContext{t, evals[s], shards_[s]->limits_}));
-  }
   const std::vector<Node>& proto = shards_[0]->nodes_;
   const size_t nodes = proto.size();
   for (auto& shard : shards_)

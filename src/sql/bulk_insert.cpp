@@ -455,15 +455,6 @@ struct LiteralInsert {
   size_t semicolon = std::string_view::npos;  // the statement's ';', when it has one
 };
 
-bool has_word_ci(std::string_view s, std::string_view w) {
-  for (size_t i = 0; i + w.size() <= s.size(); ++i) {
-    size_t k = 0;
-    while (k < w.size() && (s[i + k] | 0x20) == w[k]) ++k;
-    if (k == w.size()) return true;
-  }
-  return false;
-}
-
 // `INSERT INTO name[.name] [(col, ...)] VALUES (v, ...) [;]`, every v a constant the scanner
 // reads; nullopt for anything else.
 std::optional<LiteralInsert> scan_literal_insert(std::string_view sql) {

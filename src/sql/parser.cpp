@@ -213,8 +213,6 @@ void mz_refuse_parenthesized_insert_query(const PgQuery__ParseResult& r, const s
 
 }  // namespace
 
-namespace {
-// Whether s holds `w` (lower case) in any case, as a cheap test before tokenizing.
 bool has_word_ci(std::string_view s, std::string_view w) {
   for (size_t i = 0; i + w.size() <= s.size(); ++i) {
     size_t k = 0;
@@ -223,7 +221,6 @@ bool has_word_ci(std::string_view s, std::string_view w) {
   }
   return false;
 }
-}  // namespace
 
 std::shared_ptr<ParseTree> ParseTree::parse_protobuf_tree(std::string_view sql) {
   std::shared_ptr<ParseTree> tree(new ParseTree());

@@ -71,4 +71,6 @@ namespace freshet::sql {
 std::string deparse_statement(const PgQuery__Node* stmt);
 // SQL text for an expression node (e.g. a column DEFAULT).
 std::string deparse_expr(const PgQuery__Node* expr);
+// Whether s holds `w` (lower case) in any case, as a cheap test before tokenizing.
+bool has_word_ci(std::string_view s, std::string_view w);
 }  // namespace freshet::sql

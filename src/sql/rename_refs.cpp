@@ -38,6 +38,20 @@ void walk(ProtobufCMessage* m, const std::function<void(ProtobufCMessage*)>& f) 
 bool is(const ProtobufCMessage* m, const ProtobufCMessageDescriptor& d) { return m->descriptor == &d; }
 std::string_view str(const char* s) { return s ? std::string_view(s) : std::string_view(); }
 
+// The statement's text with the strings the caller swapped in, then the tree's own strings put
+// back (they belong to protobuf-c, which frees them with the tree), whether or not it deparses.
+std::string deparse_restoring(const ParseTree& tree, const std::vector<std::pair<char**, char*>>& restore) {
+  std::string out;
+  try {
+    out = deparse_statement(tree.statement(0));
+  } catch (...) {
+    for (auto it = restore.rbegin(); it != restore.rend(); ++it) *it->first = it->second;
+    throw;
+  }
+  for (auto it = restore.rbegin(); it != restore.rend(); ++it) *it->first = it->second;
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::string> rename_relation_refs(const std::string& definition, const RenameRefs& r) {
@@ -105,15 +119,7 @@ std::optional<std::string> rename_relation_refs(const std::string& definition, c
       set(&f->string->sval, r.new_name);
     }
   }
-  std::string out;
-  try {
-    out = deparse_statement(tree->statement(0));
-  } catch (...) {
-    for (auto it = restore.rbegin(); it != restore.rend(); ++it) *it->first = it->second;
-    throw;
-  }
-  for (auto it = restore.rbegin(); it != restore.rend(); ++it) *it->first = it->second;
-  return out;
+  return deparse_restoring(*tree, restore);
 }
 
 std::optional<std::string> rename_schema_refs(const std::string& text, std::string_view old_schema, std::string_view new_schema) {
@@ -155,15 +161,7 @@ std::optional<std::string> rename_schema_refs(const std::string& text, std::stri
     restore.emplace_back(slot, *slot);
     *slot = const_cast<char*>(renamed.c_str());
   }
-  std::string out;
-  try {
-    out = deparse_statement(tree->statement(0));
-  } catch (...) {
-    for (auto it = restore.rbegin(); it != restore.rend(); ++it) *it->first = it->second;
-    throw;
-  }
-  for (auto it = restore.rbegin(); it != restore.rend(); ++it) *it->first = it->second;
-  return out;
+  return deparse_restoring(*tree, restore);
 }
 
 }  // namespace freshet::sql
