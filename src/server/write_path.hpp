@@ -26,7 +26,7 @@
 //      storage::Collection::wait): they wake once and find themselves published. Others that
 //      find their write durable but not published queue on State::publish_mu, not on mu, so
 //      readers are not held up by a line of would-be publishers, and a publish wakes only the
-//      writers it published (a word per write, std::atomic::wait), not every waiting writer.
+//      writers it published (a word per write, common/futex.hpp), not every waiting writer.
 // No lock is held across an fdatasync, so readers never wait for a disk.
 //
 // Readers (one-shot SELECTs, SUBSCRIBE and sink snapshots, primary-key lookups) read the tables
@@ -69,9 +69,8 @@ struct UnpublishedWrite {
   State state = State::kPending;  // guarded by State::mu
   bool undone = false;            // guarded by State::mu
   // Set under State::mu (exclusively) when published; its writer waits on it without a lock
-  // (std::atomic::wait), and publish_ready() wakes exactly the writers it published.
-  // A 32-bit word: std::atomic::wait on it is a futex on this address alone (a bool would
-  // share a futex with unrelated waiters in libstdc++'s table, and a notify would wake them all).
+  // (wait_word_change, common/futex.hpp: a futex on this address alone), and publish_ready()
+  // wakes exactly the writers it published.
   std::atomic<uint32_t> published{0};
   Status status;                  // guarded by State::mu: the failure, for kFailed
   Persistence::PendingAppend append;
