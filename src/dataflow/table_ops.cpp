@@ -182,9 +182,12 @@ class FlatMapOp final : public Operator {
   FlatMapSpec spec_;
 };
 
-// Per partition: the rows in window order with their multiplicities, and the output rows
-// (row + function values) last emitted. A step recomputes each partition it touched and
-// emits the difference, so the cost of a change is the size of its partition.
+// Per partition: the rows in window order with their multiplicities, and, for large partitions
+// only, the output rows (row + function values) last emitted. A step recomputes each partition
+// it touched and emits the difference, so the cost of a change is the size of its partition.
+// A small partition's last output is recomputed from its rows before they change instead of
+// being kept: for views of many small partitions (Nexmark q18: one or two rows per (bidder,
+// auction)) the kept output was a second copy of nearly every row, half of the state.
 class WindowOp final : public Operator {
  public:
   explicit WindowOp(WindowSpec spec) : spec_(std::move(spec)) {
@@ -276,12 +279,24 @@ class WindowOp final : public Operator {
       while (j < changes.size() && changes[j].slot == changes[i].slot) ++j;
       uint32_t slot = changes[i].slot;
       Partition& p = parts_[slot];
+      std::vector<std::pair<Row, int64_t>> before;
+      if (p.kept) {
+        before = std::move(p.emitted);
+        p.emitted = {};
+        p.kept = false;
+      } else if (!p.rows.empty()) {
+        before = compute(ctx, p);
+        consolidate(before);
+      }
       merge_changes(p, std::span<const Change>(changes.data() + i, j - i), merged);
       i = j;
       std::vector<std::pair<Row, int64_t>> now = compute(ctx, p);
       consolidate(now);
-      emit_difference(ctx, p.emitted, now, out);
-      p.emitted = std::move(now);
+      emit_difference(ctx, before, now, out);
+      if (keeps_output(p)) {
+        p.emitted = std::move(now);
+        p.kept = true;
+      }
       ctx.check_size(out.size());
       // Only partitions touched by this step can have become empty.
       if (p.rows.empty() && p.emitted.empty()) {
@@ -303,8 +318,21 @@ class WindowOp final : public Operator {
     // multiplicities (never 0): a sorted vector, rebuilt by merging when changed. A change
     // to a partition recomputes its output anyway, so a merge costs no more than the step.
     std::vector<std::pair<Row, int64_t>> rows;
-    std::vector<std::pair<Row, int64_t>> emitted;  // the output last emitted, consolidated
+    // The output last emitted, consolidated, when `kept` (keeps_output); else it is
+    // compute() of `rows`, recomputed when the partition next changes.
+    std::vector<std::pair<Row, int64_t>> emitted;
+    bool kept = false;
   };
+
+  // Whether a partition keeps its last output rather than recomputing it at its next change:
+  // only when recomputing would cost more than a few dozen rows' work (more than
+  // kRecomputeRows rows within the row limit), so that the partitions that keep it are few
+  // and large.
+  static constexpr uint64_t kRecomputeRows = 32;
+  bool keeps_output(const Partition& p) const {
+    return std::min<uint64_t>(spec_.row_limit.value_or(std::numeric_limits<uint64_t>::max()), p.rows.size()) >
+           kRecomputeRows;
+  }
 
   // Under --sql-dialect materialize rows that tie in the ORDER BY are in the order of their
   // values, as compare_by_sort_keys orders them (so last_value(x) OVER () is the greatest row's).
