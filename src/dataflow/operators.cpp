@@ -1466,83 +1466,91 @@ class ReduceOp final : public Operator, public RowAggregator {
 // ---------------------------------------------------------------------------------------------
 // TopK
 
+// Per group (a FlatKeyIndex slot): its rows in an ordered map (order_by, then row bytes) with
+// their multiplicities. What a group showed is not stored: it is the first offset + limit
+// positions of its rows, recomputed when the group is first touched in a step (before any
+// change is applied) and again after the step's changes; the difference is emitted. Rows
+// whose multiplicity reaches 0 stay in the map until the end of the step, so the positions
+// read before the changes point at live rows. Cost per dirty group: O(offset + limit) plus
+// O(log n) per change. (The output used to be kept as copies of the emitted rows: a second
+// copy of every row for DISTINCT ON over mostly one-row groups.)
 class TopKOp final : public Operator {
  public:
-  explicit TopKOp(TopKSpec spec) : spec_(std::move(spec)) {}
+  explicit TopKOp(TopKSpec spec) : spec_(std::move(spec)) {
+    for (uint32_t c : spec_.group_columns) prefix_ = std::max<size_t>(prefix_, c + 1);
+    // Within a group its columns are equal (DISTINCT ON's ORDER BY starts with them), so the
+    // rows of a group are ordered by the other keys alone: fewer columns decoded per compare.
+    for (const SortKey& k : spec_.order_by)
+      if (std::find(spec_.group_columns.begin(), spec_.group_columns.end(), k.column) == spec_.group_columns.end())
+        within_group_.push_back(k);
+  }
   std::string name() const override { return "TopK"; }
   size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.group_columns); }
   size_t state_bytes() const override {
     size_t b = index_.size_bytes() + groups_.capacity() * sizeof(Group);
-    for (const Group& g : groups_) {
-      b += g.emitted.capacity() * sizeof(g.emitted[0]);
+    for (const Group& g : groups_)
       for (const auto& [r, c] : g.rows) b += kMapNodeBytes + sizeof(r) + sizeof(c) + row_heap_bytes(r);
-      for (const auto& [r, c] : g.emitted) b += row_heap_bytes(r);
-    }
     return b;
   }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
-    std::vector<uint32_t> dirty;
-    std::vector<Datum> row, key;
-    std::string kbytes;
+    dirty_.clear();
+    shown_.clear();
+    size_t polled = 0;
     for (Update& u : inputs[0]) {
       if (u.diff == 0) continue;
-      kbytes.clear();
+      if ((++polled & kPollMask) == 0) ctx.check_cancelled();
+      kbytes_.clear();
       if (!spec_.group_columns.empty()) {
-        row.clear();
-        u.row.unpack_into(row);
-        key.clear();
-        for (uint32_t c : spec_.group_columns) key.push_back(row[c]);
-        append_canonical_key(key, kbytes);
+        row_.clear();
+        unpack_prefix_into(u.row.ref(), row_, prefix_);
+        key_.clear();
+        for (uint32_t c : spec_.group_columns) key_.push_back(row_[c]);
+        append_canonical_key(key_, kbytes_);
       }
-      auto [gi, new_group] = index_.insert(kbytes, {});
+      auto [gi, new_group] = index_.insert(kbytes_, {});
       if (new_group) {
         if (groups_.size() < index_.slot_limit()) groups_.resize(index_.slot_limit());
-        groups_[gi] = Group(Less{&spec_.order_by});
+        groups_[gi] = Group(Less{&within_group_});
       }
       Group& g = groups_[gi];
-      if (!g.dirty) {
+      if (!g.dirty) {  // first touched in this step: what it shows now, before any change
         g.dirty = true;
-        dirty.push_back(gi);
+        dirty_.push_back(Dirty{gi, shown_.size(), 0});
+        positions(g, shown_);
+        dirty_.back().shown_end = shown_.size();
       }
       auto [rit, inserted] = g.rows.try_emplace(std::move(u.row), 0);
       rit->second = add_diffs(rit->second, u.diff);
-      if (rit->second == 0) g.rows.erase(rit);
+      if (rit->second == 0) zeroed_.push_back(Zeroed{gi, rit});
     }
-    for (uint32_t gi : dirty) {
-      Group* g = &groups_[gi];
-      g->dirty = false;
-      std::vector<std::pair<Row, int64_t>> now;
-      uint64_t skip = spec_.offset;
-      uint64_t take = spec_.limit.value_or(std::numeric_limits<uint64_t>::max());
-      for (const auto& [r, c] : g->rows) {
-        if (take == 0) break;
-        if (c <= 0) continue;
-        uint64_t cnt = static_cast<uint64_t>(c);
-        if (skip >= cnt) {
-          skip -= cnt;
-          continue;
-        }
-        cnt -= skip;
-        skip = 0;
-        uint64_t n = std::min(cnt, take);
-        take -= n;
-        now.emplace_back(r, static_cast<int64_t>(n));
-      }
-      std::vector<std::pair<Row, int64_t>> delta = now;
-      for (const auto& [r, c] : g->emitted) delta.emplace_back(r, -c);
-      consolidate(delta);
-      for (auto& [r, c] : delta) out.push_back(Update{std::move(r), ctx.time, c});
-      g->emitted = std::move(now);
+    std::vector<Shown> now;
+    for (const Dirty& d : dirty_) {
+      Group& g = groups_[d.slot];
+      g.dirty = false;
+      now.clear();
+      positions(g, now);
+      emit_difference(ctx, std::span<Shown>(shown_.data() + d.shown_at, d.shown_end - d.shown_at), now, out);
     }
-    // Only groups touched by this step can have become empty (see ReduceOp).
-    for (uint32_t gi : dirty) {
-      Group& g = groups_[gi];
-      if (!g.rows.empty() || !g.emitted.empty()) continue;
+    ctx.check_size(out.size());
+    // Rows that reached 0 leave once the difference is out (each once: a row can reach 0 more
+    // than once in a step); only touched groups can have become empty (see ReduceOp).
+    std::sort(zeroed_.begin(), zeroed_.end(),
+              [](const Zeroed& a, const Zeroed& b) { return &*a.it < &*b.it; });
+    for (size_t i = 0; i < zeroed_.size(); ++i) {
+      if (i > 0 && &*zeroed_[i].it == &*zeroed_[i - 1].it) continue;
+      if (zeroed_[i].it->second == 0) groups_[zeroed_[i].slot].rows.erase(zeroed_[i].it);
+    }
+    zeroed_.clear();
+    for (const Dirty& d : dirty_) {
+      Group& g = groups_[d.slot];
+      if (!g.rows.empty()) continue;
       g = Group();
-      index_.erase(gi);
+      index_.erase(d.slot);
     }
+    if (shown_.capacity() > (size_t{1} << 16)) std::vector<Shown>().swap(shown_);
+    if (zeroed_.capacity() > (size_t{1} << 16)) std::vector<Zeroed>().swap(zeroed_);
   }
 
  private:
@@ -1555,13 +1563,75 @@ class TopKOp final : public Operator {
   struct Group {
     Group() = default;
     explicit Group(Less l) : rows(l) {}
-    std::map<Row, int64_t, Less> rows;
-    std::vector<std::pair<Row, int64_t>> emitted;
+    std::map<Row, int64_t, Less> rows;  // multiplicity 0 only within a step
     bool dirty = false;
   };
+  // A row in the output and how many times (its map node lives through the step).
+  struct Shown {
+    RowRef row;
+    int64_t count;
+  };
+  using Rows = std::map<Row, int64_t, Less>;
+  struct Zeroed {  // a row whose multiplicity reached 0 in this step
+    uint32_t slot;
+    Rows::iterator it;
+  };
+  struct Dirty {
+    uint32_t slot;
+    size_t shown_at, shown_end;  // what it showed before the step: shown_[shown_at, shown_end)
+  };
+
+  // The group's positions offset .. offset + limit: its output.
+  void positions(const Group& g, std::vector<Shown>& into) const {
+    uint64_t skip = spec_.offset;
+    uint64_t take = spec_.limit.value_or(std::numeric_limits<uint64_t>::max());
+    for (const auto& [r, c] : g.rows) {
+      if (take == 0) break;
+      if (c <= 0) continue;
+      uint64_t cnt = static_cast<uint64_t>(c);
+      if (skip >= cnt) {
+        skip -= cnt;
+        continue;
+      }
+      cnt -= skip;
+      skip = 0;
+      uint64_t n = std::min(cnt, take);
+      take -= n;
+      into.push_back(Shown{r.ref(), static_cast<int64_t>(n)});
+    }
+  }
+
+  // Emits now - before. Both lists are in the map's order (a strict order of distinct rows),
+  // so one merge by that order pairs a row shown before and after.
+  void emit_difference(StepContext& ctx, std::span<Shown> before, std::span<Shown> now, Batch& out) const {
+    auto less = [&](RowRef a, RowRef b) { return compare_by_sort_keys(a, b, within_group_) < 0; };
+    size_t i = 0, j = 0;
+    while (i < before.size() || j < now.size()) {
+      if (j == now.size() || (i < before.size() && less(before[i].row, now[j].row))) {
+        out.emplace_back(before[i].row, ctx.time, -before[i].count);
+        ++i;
+      } else if (i == before.size() || less(now[j].row, before[i].row)) {
+        out.emplace_back(now[j].row, ctx.time, now[j].count);
+        ++j;
+      } else {
+        int64_t d = add_diffs(now[j].count, -before[i].count);
+        if (d != 0) out.emplace_back(now[j].row, ctx.time, d);
+        ++i;
+        ++j;
+      }
+    }
+  }
+
   TopKSpec spec_;
+  std::vector<SortKey> within_group_;  // spec_.order_by without the group columns
+  size_t prefix_ = 0;  // columns decoded per update: up to the last group column
   FlatKeyIndex index_;
   std::vector<Group> groups_;  // by slot
+  std::vector<Dirty> dirty_;   // scratch of step
+  std::vector<Shown> shown_;
+  std::vector<Zeroed> zeroed_;
+  std::vector<Datum> row_, key_;
+  std::string kbytes_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1684,10 +1754,12 @@ bool Accumulator::exact_retraction() const {
 int compare_by_sort_keys(RowRef a, RowRef b, const std::vector<SortKey>& keys) {
   if (!keys.empty()) {
     thread_local std::vector<Datum> da, db;
+    size_t prefix = 0;  // decode only the columns up to the last key's
+    for (const SortKey& k : keys) prefix = std::max<size_t>(prefix, k.column + 1);
     da.clear();
     db.clear();
-    a.unpack_into(da);
-    b.unpack_into(db);
+    unpack_prefix_into(a, da, prefix);
+    unpack_prefix_into(b, db, prefix);
     for (const SortKey& k : keys) {
       const Datum& x = da[k.column];
       const Datum& y = db[k.column];
