@@ -82,6 +82,11 @@ Dataflow::NodeId Dataflow::add_operator(std::unique_ptr<Operator> op, std::vecto
   return nodes_.size() - 1;
 }
 
+void Dataflow::order_after(NodeId reader, NodeId writer) {
+  FRESHET_ASSERT(writer < reader && reader < nodes_.size());
+  nodes_[reader].after.push_back(writer);
+}
+
 void Dataflow::push(NodeId source, Batch batch) {
   if (!shards_.empty()) {
     // Any spread will do: every stateful operator exchanges its input by key. Contiguous
@@ -466,6 +471,8 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
           edges.push_back(Edge{p, std::move(ex), std::vector<std::vector<Batch>>(n, std::vector<Batch>(n))});
           stage = std::max(stage, stage_of[p] + 1);
         }
+        // State read out of band: in its writer's stage (after it: index order) or later.
+        for (NodeId w : cn.after) stage = std::max(stage, stage_of[w]);
         stage_of[c] = stage;
         stages = std::max(stages, stage + 1);
       }

@@ -173,6 +173,12 @@ class Dataflow {
   // An operator reading the given nodes' outputs. REQUIRES: inputs were added before.
   NodeId add_operator(std::unique_ptr<Operator> op, std::vector<NodeId> inputs);
 
+  // Node `reader` reads state that node `writer` keeps, out of band (a delta join's lookup
+  // reads an ArrangeOp's arrangement): in every step it runs after writer, on each shard after
+  // that shard's writer. Node order already does that; a staged step (step_sharded) places
+  // reader in writer's stage or a later one. REQUIRES: writer < reader.
+  void order_after(NodeId reader, NodeId writer);
+
   // Queues updates for a source for the next step.
   void push(NodeId source, Batch batch);
   // The same onto one shard (shard < num_shards()), for a driver that built one batch per
@@ -206,6 +212,7 @@ class Dataflow {
   struct Node {
     std::unique_ptr<Operator> op;  // null for a source
     std::vector<NodeId> inputs;
+    std::vector<NodeId> after;  // order_after: writers of state this node reads
     size_t consumers = 0;
     Batch pending;  // sources: pushed updates
     Batch output;

@@ -2,6 +2,7 @@
 #include "dataflow/eval.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/error.hpp"
 #include "dataflow/delta_join.hpp"
@@ -434,15 +435,16 @@ class Renderer {
     // The arrangements, shared by the paths: (input's node, key text) -> state. Inputs that
     // render to one node (a self-join's Gets of one collection, a kLet read twice) share it,
     // and so do the delta joins of one dataflow (arranged_, e.g. two joins of one UNION).
+    // Returns the arrangement and its ArrangeOp's node.
     auto arrangement = [&](size_t j, std::vector<ScalarExpr> key) {
       std::string text;
       for (const ScalarExpr& k : key) text += k.to_string() + "\x1f";
       for (const Arranged& a : arranged_)
-        if (a.node == in_nodes[j] && a.key_text == text) return a.arr;
+        if (a.node == in_nodes[j] && a.key_text == text) return std::make_pair(a.arr, a.arrange_node);
       auto arr = std::make_shared<SharedArrangement>();
-      df().add_operator(make_arrange(std::move(key), arr), {in_nodes[j]});
-      arranged_.push_back(Arranged{in_nodes[j], std::move(text), arr});
-      return arr;
+      Dataflow::NodeId op = df().add_operator(make_arrange(std::move(key), arr), {in_nodes[j]});
+      arranged_.push_back(Arranged{in_nodes[j], std::move(text), arr, op});
+      return std::make_pair(arr, op);
     };
 
     // Plan every path first (so that every ArrangeOp precedes every lookup in the graph).
@@ -450,6 +452,7 @@ class Renderer {
       size_t input;
       std::vector<ScalarExpr> arranged_key;  // over the input's columns
       LookupSpec spec;                       // without its arrangement yet
+      Dataflow::NodeId arrange_node = 0;     // the ArrangeOp that keeps spec.arranged
     };
     struct Path {
       std::vector<Stage> stages;
@@ -551,7 +554,7 @@ class Renderer {
     }
     // The arrangements, then the paths' lookups.
     for (Path& path : paths)
-      for (Stage& st : path.stages) st.spec.arranged = arrangement(st.input, st.arranged_key);
+      for (Stage& st : path.stages) std::tie(st.spec.arranged, st.arrange_node) = arrangement(st.input, st.arranged_key);
     std::vector<Dataflow::NodeId> outs;
     for (size_t i = 0; i < n; ++i) {
       // The path's inputs in its order; when that is not the join's order, its last lookup
@@ -569,7 +572,12 @@ class Renderer {
         }
       }
       Dataflow::NodeId cur = in_nodes[i];
-      for (Stage& st : paths[i].stages) cur = df().add_operator(make_lookup(std::move(st.spec)), {cur});
+      for (Stage& st : paths[i].stages) {
+        cur = df().add_operator(make_lookup(std::move(st.spec)), {cur});
+        // The lookup reads the arrangement's state of this step (with or without the step's
+        // change), which its ArrangeOp writes: not a data edge, but it must run after it.
+        df().order_after(cur, st.arrange_node);
+      }
       outs.push_back(cur);
     }
     return df().add_operator(make_union(), std::move(outs));
@@ -582,6 +590,7 @@ class Renderer {
     Dataflow::NodeId node;
     std::string key_text;
     std::shared_ptr<SharedArrangement> arr;
+    Dataflow::NodeId arrange_node;
   };
   std::vector<Arranged> arranged_;
 
