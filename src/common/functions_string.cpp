@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <re2/re2.h>
 
+#include <algorithm>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <string>
@@ -206,11 +208,23 @@ Datum s_repeat(Args a, EvalContext& ctx) {
   int64_t n = a[1].as_int();
   if (n <= 0 || s.empty()) return Datum::from_string({});
   if (static_cast<uint64_t>(n) > kMaxValueBytes) value_too_large(static_cast<size_t>(n));
-  check_value_bytes(static_cast<size_t>(n) * s.size());
-  std::string out;
-  out.reserve(static_cast<size_t>(n) * s.size());
-  for (int64_t k = 0; k < n; ++k) out += s;
-  return text_result(ctx, out);
+  const size_t total = static_cast<size_t>(n) * s.size();
+  check_value_bytes(total);
+  // Written straight into the arena, the pattern doubled with memcpy: one pass over the result
+  // (a 540 MB repeat took seconds appending a character at a time into a string that was
+  // then copied into the arena).
+  char* out = ctx.arena->allocate(total);
+  if (s.size() == 1) {
+    std::memset(out, s[0], total);
+  } else {
+    std::memcpy(out, s.data(), s.size());
+    for (size_t done = s.size(); done < total;) {
+      const size_t k = std::min(done, total - done);
+      std::memcpy(out + done, out, k);
+      done += k;
+    }
+  }
+  return Datum::from_string(std::string_view(out, total));
 }
 Datum s_reverse(Args a, EvalContext& ctx) {
   auto cs = chars_of(a[0].as_string());

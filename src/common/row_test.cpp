@@ -88,5 +88,20 @@ TEST(RowTest, CompareOrdersNullsLast) {
   EXPECT_EQ(RowHash()(a), RowHash()(Row::pack(a.unpack())));
 }
 
+// A plan's literal (SharedRow) is shared by the plan's copies: copying it copies no bytes, and
+// each copy reads the same value.
+TEST(RowTest, SharedRowCopiesShareTheBytes) {
+  std::string big(1 << 20, 'x');
+  Datum d = Datum::from_string(big);
+  SharedRow a = Row::pack(std::span<const Datum>(&d, 1));
+  SharedRow b = a;
+  EXPECT_EQ(a.bytes().data(), b.bytes().data());
+  EXPECT_EQ(b.get(0).as_string(), big);
+  EXPECT_TRUE(a == b);
+  SharedRow none;
+  EXPECT_TRUE(none.empty());
+  EXPECT_FALSE(none == a);
+}
+
 }  // namespace
 }  // namespace freshet

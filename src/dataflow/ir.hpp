@@ -95,7 +95,7 @@ struct ScalarExpr {
   ScalarKind kind = ScalarKind::kLiteral;
   Type type;
   uint32_t column = 0;
-  Row literal;
+  SharedRow literal;
   const FunctionImpl* fn = nullptr;
   std::vector<ScalarExpr> args;
   std::shared_ptr<const RelExpr> subplan;     // kInSet: the set's relation (one column)

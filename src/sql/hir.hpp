@@ -33,7 +33,7 @@ struct HExpr {
   uint32_t column = 0;
   // kScalar: the operation and its payload (literal / fn / param index in column).
   dataflow::ScalarKind op = dataflow::ScalarKind::kLiteral;
-  Row literal;
+  SharedRow literal;
   const FunctionImpl* fn = nullptr;
   std::vector<HExpr> args;
   std::shared_ptr<HRel> subquery;  // kExists, kSubquery
