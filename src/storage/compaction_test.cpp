@@ -111,6 +111,86 @@ TEST(Compaction, TombstonesKeptForRetentionThenDropped) {
   EXPECT_EQ(all[1].offset, 3u);
 }
 
+// Compaction maps only the keys of the segments not yet compacted, and keeps a compacted segment
+// none of whose records is superseded as it is. Many compactions over writes of new keys,
+// overwrites of old ones (already compacted, or not) and deletes leave the newest record of
+// every key, at its offset, before and after a reopen.
+TEST(Compaction, RepeatedCompactionsKeepTheNewestOfEveryKey) {
+  TempDir tmp;
+  std::string dir = tmp.path() + "/c";
+  CollectionOptions o;
+  o.segment_bytes = 2048;
+  o.tombstone_retention_ms = 1u << 30;  // tombstones stay: the model below keeps them
+  auto c = fresh_collection(dir, o);
+  std::map<std::string, std::pair<uint64_t, std::optional<std::string>>> model;
+  uint64_t offset = 0;
+  uint32_t rng = 12345;
+  auto next = [&]() -> uint32_t {
+    rng = rng * 1103515245u + 12345u;
+    return rng >> 8;
+  };
+  int fresh_keys = 0;
+  for (int round = 0; round < 12; ++round) {
+    for (int i = 0; i < 60; ++i) {
+      // Mostly new keys (a load), some overwrites and deletes of keys written any time before.
+      std::string k = (next() % 4 != 0 || fresh_keys == 0) ? "n" + std::to_string(fresh_keys++)
+                                                              : "n" + std::to_string(next() % fresh_keys);
+      std::optional<std::string> v = next() % 9 == 0 ? std::nullopt : std::optional(std::to_string(offset));
+      ASSERT_TRUE(c->append(make_batch(100 + offset, {{k, v}})).is_ok());
+      model[k] = {offset, v};
+      ++offset;
+    }
+    ASSERT_TRUE(c->roll().is_ok());
+    auto rep = c->compact();
+    ASSERT_TRUE(rep.is_ok()) << rep.status().message();
+    auto all = read_all(*c);
+    EXPECT_EQ(newest(all), model) << "round " << round;
+    EXPECT_EQ(all.size(), model.size()) << "round " << round;  // one record per key
+  }
+  c.reset();
+  c = reopen(dir, o);
+  EXPECT_TRUE(c->recovery_report().clean()) << c->recovery_report().to_string();
+  EXPECT_EQ(newest(read_all(*c)), model);
+  EXPECT_EQ(c->bounds().next_offset, offset);
+}
+
+// Appending new keys only (a table's load): a compaction rewrites only the segments written
+// since the last one; the compacted ones are kept (not rewritten, not fsynced again).
+TEST(Compaction, NewKeysOnlyKeepCompactedSegments) {
+  TempDir tmp;
+  std::string dir = tmp.path() + "/c";
+  CollectionOptions o;
+  o.segment_bytes = 4096;
+  auto c = fresh_collection(dir, o);
+  int k = 0;
+  auto load = [&](int n) {
+    for (int i = 0; i < n; ++i, ++k) ASSERT_TRUE(c->append(make_batch(100 + k, {{"k" + std::to_string(k), "v"}})).is_ok());
+    ASSERT_TRUE(c->roll().is_ok());
+  };
+  load(400);
+  auto first = c->compact();
+  ASSERT_TRUE(first.is_ok());
+  EXPECT_EQ(first->records_out, 400u);
+  const uint64_t clean_bytes = c->stats().sealed_compacted_bytes;
+  load(100);
+  const uint64_t fsyncs0 = c->stats().fsyncs;
+  auto second = c->compact();
+  ASSERT_TRUE(second.is_ok());
+  EXPECT_EQ(second->records_in, 500u);
+  EXPECT_EQ(second->records_out, 500u);
+  // Only the new records were written again: the output's new bytes are about 100 records'
+  // worth, and the fsyncs are those of the new segments and the directory.
+  EXPECT_LT(c->stats().sealed_compacted_bytes - clean_bytes, clean_bytes / 2);
+  EXPECT_LE(c->stats().fsyncs - fsyncs0, 4u);
+  auto all = read_all(*c);
+  ASSERT_EQ(all.size(), 500u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].offset, i);
+  c.reset();
+  c = reopen(dir, o);
+  EXPECT_TRUE(c->recovery_report().clean()) << c->recovery_report().to_string();
+  EXPECT_EQ(read_all(*c).size(), 500u);
+}
+
 TEST(Compaction, ConcurrentWithAppendsAndReaders) {
   TempDir tmp;
   std::string dir = tmp.path() + "/c";
