@@ -198,16 +198,22 @@ TEST(IncrementalTest, CountDistinctCrossingZero) {
 }
 
 // count(DISTINCT), sum(DISTINCT) (with and without FILTER), min and max of integers, and
-// count(*), maintained over 150 steps of random inserts and retractions (NULLs, values
+// count(*) (with and without FILTER), maintained over 150 steps of random inserts and retractions (NULLs, values
 // repeated in a group, groups emptied and refilled, a value's retraction and insertion in one
 // step), checked after every step against the aggregates recomputed from the input's current
 // multiset. Steps of a few hundred rows: sharded 3 ways they run on the pool.
 TEST(IncrementalTest, DistinctAndMinMaxOfIntegersMatchRecomputation) {
+  // Three FILTERs, two of them the same expression (evaluated once per row, ReduceOp).
   AggregateExpr filtered = agg(AggKind::kCount, col(1), int8(), true);
   filtered.filter = lt(col(2), lit(1));
+  AggregateExpr filtered_rows = agg(AggKind::kCountStar, {}, int8());
+  filtered_rows.filter = lt(col(2), lit(1));
+  AggregateExpr filtered_max = agg(AggKind::kMax, col(1), int8());
+  filtered_max.filter = lt(col(2), lit(2));
   RelExpr r = reduce(get(1, 3), {col(0)},
                      {agg(AggKind::kCount, col(1), int8(), true), filtered, agg(AggKind::kSum, col(1), TypeId::kNumeric, true),
-                      agg(AggKind::kMin, col(1), int8()), agg(AggKind::kMax, col(1), int8()), agg(AggKind::kCountStar, {}, int8())});
+                      agg(AggKind::kMin, col(1), int8()), agg(AggKind::kMax, col(1), int8()), agg(AggKind::kCountStar, {}, int8()),
+                      filtered_rows, filtered_max});
   Incremental df(r);
   std::mt19937 rng(7);
   using Key = std::vector<std::optional<int64_t>>;  // (g, v, w)
@@ -261,19 +267,22 @@ TEST(IncrementalTest, DistinctAndMinMaxOfIntegersMatchRecomputation) {
     std::map<int64_t, std::vector<std::pair<Key, int64_t>>> groups;
     for (const auto& [k, c] : present) groups[*k[0]].push_back({k, c});
     for (const auto& [g, rows] : groups) {
-      std::set<int64_t> all, low;
-      int64_t count = 0;
+      std::set<int64_t> all, low, below2;
+      int64_t count = 0, low_rows = 0;
       for (const auto& [k, c] : rows) {
         count += c;
+        if (*k[2] < 1) low_rows += c;
         if (!k[1]) continue;
         all.insert(*k[1]);
         if (*k[2] < 1) low.insert(*k[1]);
+        if (*k[2] < 2) below2.insert(*k[1]);
       }
       int64_t sum = 0;
       for (int64_t v : all) sum += v;
       std::string row = std::to_string(g) + "," + std::to_string(all.size()) + "," + std::to_string(low.size()) + ",";
       row += all.empty() ? "NULL,NULL,NULL" : std::to_string(sum) + "," + std::to_string(*all.begin()) + "," + std::to_string(*all.rbegin());
-      row += "," + std::to_string(count);
+      row += "," + std::to_string(count) + "," + std::to_string(low_rows) + ",";
+      row += below2.empty() ? "NULL" : std::to_string(*below2.rbegin());
       want[row] = 1;
     }
     ASSERT_EQ(shown, want) << "step " << t;
