@@ -359,6 +359,22 @@ TEST_F(OptimizeTest, RepeatsInsideABoundValueGetTheirOwnBinding) {
   expect_same_maintained(top, o);
 }
 
+TEST_F(OptimizeTest, ADeltaJoinReadsBoundSubplans) {
+  // Three inputs (a delta join when maintained): table 1 and the same count twice, joined on
+  // the key. The counts are bound once; the join reads the local twice.
+  tables[1] = {{ints({1, 1}), 1}, {ints({1, 2}), 2}, {ints({2, 1}), 1}, {ints({3, 3}), 1}};
+  RelExpr n = reduce(get(1, 2), {col(0)}, {agg(AggKind::kCountStar, {}, int8())});
+  RelExpr plan = join({get(1, 2), n, n}, {{col(0), col(2), col(4)}});
+  RelExpr o = check_same(plan);
+  const std::string text = o.to_string();
+  EXPECT_EQ(count_of(text, "Let l"), 1u) << text;
+  EXPECT_EQ(count_of(text, "GetLocal l"), 2u) << text;
+  const size_t join_at = text.find("Join");
+  ASSERT_NE(join_at, std::string::npos) << text;
+  EXPECT_TRUE(uses_delta_join(o.inputs[1].kind == RelKind::kJoin ? o.inputs[1] : o.inputs[1].inputs[0])) << text;
+  expect_same_maintained(plan, o);
+}
+
 TEST_F(OptimizeTest, SubplansReadingAnOuterLocalAreNotHoisted) {
   // Let l5 = Get 1 in (Reduce(GetLocal l5) twice): the reduces read l5, so they stay below
   // its binding; they are not bound again outside it.
