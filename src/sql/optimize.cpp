@@ -10,6 +10,7 @@
 #include "common/stack_guard.hpp"
 #include "dataflow/eval.hpp"
 #include "dataflow/render.hpp"
+#include "sql/cse.hpp"
 
 namespace freshet::sql {
 
@@ -734,7 +735,8 @@ class Optimizer {
 
 RelExpr optimize(RelExpr plan) {
   Optimizer o;
-  return o.run(std::move(plan));
+  // Relation CSE last: pushdown and join planning must first make the copies identical.
+  return bind_common_subexpressions(o.run(std::move(plan)));
 }
 
 }  // namespace freshet::sql

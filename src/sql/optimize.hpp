@@ -18,6 +18,7 @@
 //    kGetLocal, so what the iteration derives is unchanged; inputs ordered greedily: the smallest
 //    (most constrained) first, then always an input connected by an equivalence to what is
 //    joined so far, cross products last. A Project restores the original column order.
+//  * last, relation CSE (cse.hpp): a subplan that occurs twice is bound once with a kLet.
 //
 // Cost: roughly linear in the plan size (join planning is quadratic in the number of inputs).
 // Thread-safety: pure function.

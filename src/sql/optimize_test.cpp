@@ -255,5 +255,148 @@ TEST_F(OptimizeTest, RandomPlansKeepTheirResults) {
   }
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Relation CSE (cse.hpp).
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Nexmark q5's shape: counts per (k, v), joined with the max count per v on (v, count).
+RelExpr counts(uint64_t table, int64_t above = 0) {
+  RelExpr in = filter(get(table, 2), {lt(lit(above), col(1))});
+  return reduce(std::move(in), {col(0), col(1)}, {agg(AggKind::kCountStar, {}, int8())});
+}
+RelExpr hot_items(RelExpr c, RelExpr g) {
+  RelExpr m = reduce(std::move(g), {col(1)}, {agg(AggKind::kMax, col(2), int8())});
+  return join({std::move(c), std::move(m)}, {{col(1), col(3)}, {col(2), col(4)}});
+}
+
+// Random changes to table 1 (two columns, duplicates, deletions) fed to both dataflows; every
+// step must give the same output.
+void expect_same_maintained(const RelExpr& a, const RelExpr& b) {
+  Incremental x(a), y(b);
+  std::mt19937 rng(7);
+  std::map<std::pair<int64_t, int64_t>, int64_t> present;
+  for (uint64_t t = 1; t <= 60; ++t) {
+    Rows in;
+    for (int i = 0; i < 5; ++i) {
+      int64_t k = static_cast<int64_t>(rng() % 4), v = static_cast<int64_t>(rng() % 3);
+      int64_t d = present[{k, v}] > 0 && rng() % 3 == 0 ? -1 : 1;
+      present[{k, v}] += d;
+      in.emplace_back(ints({k, v}), d);
+    }
+    x.feed(1, in);
+    y.feed(1, in);
+    ASSERT_EQ(x.step(t), y.step(t)) << "step " << t;
+  }
+}
+
+TEST_F(OptimizeTest, IdenticalSubplansAreBoundOnce) {
+  tables[1] = {{ints({1, 1}), 1}, {ints({1, 1}), 2}, {ints({2, 1}), 1}, {ints({2, 2}), 1}, {ints({3, 2}), 1},
+               {ints({4, 0}), 1}, {Row::pack(std::vector<Datum>{Datum::from_int(5), Datum::null()}), 1}};
+  RelExpr plan = hot_items(counts(1), counts(1));
+  RelExpr o = check_same(plan);
+  const std::string text = o.to_string();
+  EXPECT_EQ(count_of(text, "Let l"), 1u) << text;
+  EXPECT_EQ(count_of(text, "GetLocal l"), 2u) << text;
+  EXPECT_EQ(count_of(text, "count(*)"), 1u) << text;
+  EXPECT_EQ(count_of(text, "Get 1"), 1u) << text;
+  EXPECT_EQ(run(o), (Strings{"1,1,3,1,3 x1", "2,2,1,2,1 x1", "3,2,1,2,1 x1"}));
+  expect_same_maintained(plan, o);
+}
+
+TEST_F(OptimizeTest, DifferentSubplansAreNotBound) {
+  // Another constant, another table, another column type: three different subplans.
+  for (RelExpr other : {counts(1, 1), counts(2), reduce(filter(get(1, 2, int4()), {lt(lit(0, int4()), col(1, int4()))}),
+                                                        {col(0, int4()), col(1, int4())},
+                                                        {agg(AggKind::kCountStar, {}, int8())})}) {
+    RelExpr o = optimize(hot_items(counts(1), std::move(other)));
+    EXPECT_EQ(count_of(o.to_string(), "Let l"), 0u) << o.to_string();
+  }
+  // A Map/Filter/Project chain over a Get read twice is left to the scans.
+  RelExpr scan = filter(get(1, 2), {lt(lit(0), col(1))});
+  RelExpr self = optimize(join({scan, scan}, {{col(0), col(3)}}));
+  EXPECT_EQ(count_of(self.to_string(), "Let l"), 0u) << self.to_string();
+}
+
+TEST_F(OptimizeTest, VolatileSubplansAreNotBound) {
+  static FunctionImpl random_fn = [] {
+    FunctionImpl f = dataflow::testing::detail::make_fn("random", [](std::span<const Datum>, EvalContext&) { return Datum::from_int(4); }, int8());
+    f.arg_types.clear();
+    f.volatility = Volatility::kVolatile;
+    return f;
+  }();
+  auto noisy = [] {
+    RelExpr in = filter(get(1, 2), {lt(ScalarExpr::call(&random_fn, {}, int8()), col(1))});
+    return reduce(std::move(in), {col(0), col(1)}, {agg(AggKind::kCountStar, {}, int8())});
+  };
+  RelExpr o = optimize(hot_items(noisy(), noisy()));
+  EXPECT_EQ(count_of(o.to_string(), "Let l"), 0u) << o.to_string();
+  // Stable and immutable functions are shared (the same plan with `<`).
+  EXPECT_EQ(count_of(optimize(hot_items(counts(1), counts(1))).to_string(), "Let l"), 1u);
+}
+
+TEST_F(OptimizeTest, RepeatsInsideABoundValueGetTheirOwnBinding) {
+  tables[1] = {{ints({1, 1}), 1}, {ints({1, 2}), 1}, {ints({2, 1}), 3}};
+  // u = Union(counts, counts'), read twice; counts is also read on its own: two bindings, the
+  // smaller outside (the larger one's value reads it).
+  RelExpr u;
+  u.kind = RelKind::kUnion;
+  u.column_types = counts(1).column_types;
+  u.inputs = {counts(1), reduce(get(1, 2), {col(1), col(0)}, {agg(AggKind::kCountStar, {}, int8())})};
+  RelExpr top;
+  top.kind = RelKind::kUnion;
+  top.column_types = u.column_types;
+  top.inputs = {u, u, counts(1)};
+  RelExpr o = check_same(top);
+  const std::string text = o.to_string();
+  EXPECT_EQ(count_of(text, "Let l"), 2u) << text;
+  EXPECT_EQ(count_of(text, "count(*)"), 2u) << text;
+  expect_same_maintained(top, o);
+}
+
+TEST_F(OptimizeTest, ADeltaJoinReadsBoundSubplans) {
+  // Three inputs (a delta join when maintained): table 1 and the same count twice, joined on
+  // the key. The counts are bound once; the join reads the local twice.
+  tables[1] = {{ints({1, 1}), 1}, {ints({1, 2}), 2}, {ints({2, 1}), 1}, {ints({3, 3}), 1}};
+  RelExpr n = reduce(get(1, 2), {col(0)}, {agg(AggKind::kCountStar, {}, int8())});
+  RelExpr plan = join({get(1, 2), n, n}, {{col(0), col(2), col(4)}});
+  RelExpr o = check_same(plan);
+  const std::string text = o.to_string();
+  EXPECT_EQ(count_of(text, "Let l"), 1u) << text;
+  EXPECT_EQ(count_of(text, "GetLocal l"), 2u) << text;
+  const size_t join_at = text.find("Join");
+  ASSERT_NE(join_at, std::string::npos) << text;
+  EXPECT_TRUE(uses_delta_join(o.inputs[1].kind == RelKind::kJoin ? o.inputs[1] : o.inputs[1].inputs[0])) << text;
+  expect_same_maintained(plan, o);
+}
+
+TEST_F(OptimizeTest, SubplansReadingAnOuterLocalAreNotHoisted) {
+  // Let l5 = Get 1 in (Reduce(GetLocal l5) twice): the reduces read l5, so they stay below
+  // its binding; they are not bound again outside it.
+  RelExpr local;
+  local.kind = RelKind::kGetLocal;
+  local.local_id = 5;
+  local.column_types = {int8(), int8()};
+  RelExpr r = reduce(local, {col(0)}, {agg(AggKind::kCountStar, {}, int8())});
+  RelExpr body;
+  body.kind = RelKind::kUnion;
+  body.column_types = r.column_types;
+  body.inputs = {r, r};
+  RelExpr let;
+  let.kind = RelKind::kLet;
+  let.local_ids = {5};
+  let.column_types = body.column_types;
+  let.inputs = {reduce(get(1, 2), {col(0), col(1)}, {}), body};
+  tables[1] = {{ints({1, 1}), 1}, {ints({1, 2}), 1}, {ints({2, 1}), 3}};
+  RelExpr o = check_same(let);
+  EXPECT_EQ(o.kind, RelKind::kLet);
+  EXPECT_EQ(o.local_ids, std::vector<uint64_t>{5}) << o.to_string();
+}
+
 }  // namespace
 }  // namespace freshet::sql
