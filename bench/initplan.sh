@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Initplans folded into one-shot plans (sql/README.md "Initplans", dataflow/initplan_fold.hpp):
-# server CPU (median of RUNS, after one warm-up) of queries whose WHERE compares with an
+# server CPU (median of RUNS, after one warm-up; each run is REPS executions in one session,
+# divided by REPS, as the CPU clock ticks in 10 ms) of queries whose WHERE compares with an
 # uncorrelated scalar subquery, on Freshet binaries side by side and PostgreSQL 15.
 #
 #   bench/initplan.sh                                  ROWS=1000000 RUNS=5, this build and PostgreSQL
@@ -12,7 +13,7 @@
 set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
-: "${ROWS:=1000000}" "${RUNS:=5}" "${BASE_BIN:=}"
+: "${ROWS:=1000000}" "${RUNS:=5}" "${REPS:=10}" "${BASE_BIN:=}"
 TCK=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/freshet-initplan.XXXXXX)
 SERVER_PIDS=()
@@ -73,15 +74,17 @@ measure() {  # TARGET SQL -> median CPU ms
   local t=$1 sql=$2 i c0 c1 cpus=()
   psql -X -q -A -t -h 127.0.0.1 -p "${PORT[$t]}" -U freshet -d freshet -c "$sql" >/dev/null 2>&1 || { echo error; return; }
   for i in $(seq 1 "$RUNS"); do
+    local args=()
+    for _ in $(seq 1 "$REPS"); do args+=(-c "$sql"); done
     c0=$(cpu_ticks $(pids_of "$t"))
-    psql -X -q -h 127.0.0.1 -p "${PORT[$t]}" -U freshet -d freshet -o /dev/null -c "$sql" 2>/dev/null
+    psql -X -q -h 127.0.0.1 -p "${PORT[$t]}" -U freshet -d freshet -o /dev/null "${args[@]}" 2>/dev/null
     c1=$(cpu_ticks $(pids_of "$t"))
-    cpus+=("$(( (c1 - c0) * 1000 / TCK ))")
+    cpus+=("$(awk -v d="$(( c1 - c0 ))" -v tck="$TCK" -v n="$REPS" 'BEGIN { printf "%.1f", d * 1000 / tck / n }')")
   done
-  printf '%s\n' "${cpus[@]}" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.0f", m}'
+  printf '%s\n' "${cpus[@]}" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'
 }
 echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-12s' query; for t in "${TARGETS[@]}"; do printf ' %10s' "$t"; done; echo "   (server CPU ms, median of $RUNS)"
+printf '%-12s' query; for t in "${TARGETS[@]}"; do printf ' %10s' "$t"; done; echo "   (server CPU ms per query, median of $RUNS runs of $REPS)"
 for q in "${QUERIES[@]}"; do
   name=${q%%|*} sql=${q#*|}
   printf '%-12s' "$name"

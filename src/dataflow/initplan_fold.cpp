@@ -111,11 +111,11 @@ void simplify_case(ScalarExpr& e) {
     args.push_back(std::move(when));
     args.push_back(std::move(e.args[2 * i + 1]));
   }
-  if (args.empty()) {
+  if (args.empty() && otherwise.type == e.type) {
     e = std::move(otherwise);
     return;
   }
-  args.push_back(std::move(otherwise));
+  args.push_back(std::move(otherwise));  // no arm left: a CASE of its ELSE alone
   e.args = std::move(args);
 }
 
