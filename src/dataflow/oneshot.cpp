@@ -1,6 +1,7 @@
 #include "dataflow/oneshot.hpp"
 
 #include "dataflow/in_set.hpp"
+#include "dataflow/initplan_fold.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -1206,14 +1207,20 @@ void evaluate_in_sets(RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ct
 }
 }  // namespace
 
+void run_initplans(RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx, const StepLimits& limits,
+                   const PartitionFn& partition) {
+  evaluate_in_sets(plan, snapshot, ctx, limits, partition);
+  fold_initplans(plan);
+}
+
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
                                                  const StepLimits& limits, const PartitionFn& partition) {
-  bool has_in_set = false;
-  for_each_in_set(plan, [&](const ScalarExpr&) { has_in_set = true; });
+  bool has_in_set = false;  // and not yet evaluated
+  for_each_in_set(plan, [&](const ScalarExpr& s) { has_in_set = has_in_set || s.in_set == nullptr; });
   std::optional<RelExpr> with_sets;
   if (has_in_set) {
     with_sets = plan;
-    evaluate_in_sets(*with_sets, snapshot, ctx, limits, partition);
+    run_initplans(*with_sets, snapshot, ctx, limits, partition);
   }
   const RelExpr& p = with_sets ? *with_sets : plan;
   try {

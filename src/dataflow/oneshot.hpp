@@ -59,6 +59,18 @@ std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const Snap
 std::vector<std::pair<Row, int64_t>> run_oneshot(const RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx,
                                                  const StepLimits& limits, const PartitionFn& partition = {});
 
+// The initplan phase of run_oneshot: evaluates, in place, every kInSet of plan's expressions
+// that holds no values yet (IN sets and initplans, dataflow/in_set.hpp; a subplan's own by
+// the recursive run), keeping an error of the data for the first row that reads it, then folds
+// the value of each initplan that ran without error into the plan (fold_initplans,
+// initplan_fold.hpp), so that a key fixed by an initplan is a constant. run_oneshot does this
+// on a copy of its plan; a caller that wants to look at the folded plan before running it
+// (src/server: a lookup on a primary or index key fixed by `k = (SELECT ...)`) calls it first
+// and passes the result, whose kInSets run_oneshot then does not evaluate again. Cancellation,
+// timeouts and budgets are raised at once.
+void run_initplans(RelExpr& plan, const SnapshotFn& snapshot, EvalContext& ctx, const StepLimits& limits,
+                   const PartitionFn& partition = {});
+
 // A Reduce over a join (through column-only Projects and the Filters right above the join)
 // reads only some of the join's columns: every input of the join that is a scan (a Get under
 // Map/Filter/Project) gets a Project onto the columns the Reduce, the Filters and the join's

@@ -450,14 +450,21 @@ const HRel& exists_body(const HRel& r) {
 // PostgreSQL's order of a WHERE clause's conjuncts (order_qual_clauses: by estimated cost,
 // stable): one unit per operator, function or cast, half a unit per uncorrelated subquery
 // (its initplan's Param: measured, `x = (SELECT ...)` runs after `x > 100` and before
-// `x + 1 > 100`), a correlated subquery (a SubPlan run per row) last.
+// `x + 1 > 100`), a correlated subquery (a SubPlan run per row) last. A cast between a string
+// type and another is PostgreSQL's CoerceViaIO, an output and an input function: two units
+// (measured: `s::bool AND x = (SELECT ...)` runs the comparison first).
 double qual_cost(const HExpr& e) {
   if (e.kind == HExprKind::kColumn) return 0;
   if (e.kind == HExprKind::kExists || e.kind == HExprKind::kSubquery) return e.subquery->refers_outside(1) ? 1e6 : 0.5;
   double c = 0;
   switch (e.op) {
-    case ScalarKind::kCall:
     case ScalarKind::kCast:
+      c = 1;
+      if (e.args.size() == 1 && (type_category(e.type.id) == TypeCategory::kString) !=
+                                    (type_category(e.args[0].type.id) == TypeCategory::kString))
+        c = 2;
+      break;
+    case ScalarKind::kCall:
     case ScalarKind::kNullIf:
     case ScalarKind::kArrayCompare:
       c = 1;

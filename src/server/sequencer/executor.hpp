@@ -523,6 +523,11 @@ class Executor {
   dataflow::RelExpr subscribed_plan(const sql::StreamingStatement& st, const ObjectInfo* obj);
   std::unique_ptr<Execution> mz_constant_subscribe(const sql::StreamingStatement& st, dataflow::RelExpr plan,
                                                    std::optional<uint64_t> as_of, std::vector<Column> cols);
+  // A one-shot plan's initplans and IN sets run once before it (dataflow::run_initplans), and
+  // the initplans' values that came without error are folded into it as constants, so that
+  // try_fast_path and rewrite_point_lookups see `k = (SELECT max(k) FROM t)` as `k = <value>`
+  // (PostgreSQL's index scan with the initplan's Param). REQUIRES: cs_.mu held.
+  void run_initplans(dataflow::RelExpr& plan);
   bool try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out);
   std::string fast_path_index(const dataflow::RelExpr& plan);
   // Replaces a table read under a filter that fixes the table's primary key to constants by the

@@ -140,6 +140,7 @@ void check_result_size(const std::vector<std::pair<Row, int64_t>>& rows, uint64_
 std::vector<std::pair<Row, int64_t>> Executor::evaluate(const HRel& rel) {
   dataflow::RelExpr plan = sql::optimize(sql::lower(rel, kOneShot));
   ctx_.logical_time_ms = cs_.now_ts;
+  run_initplans(plan);
   rewrite_point_lookups(plan);
   auto rows = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
   check_result_size(rows, g_max_result_size.load(std::memory_order_relaxed));
@@ -176,6 +177,7 @@ std::unique_ptr<Execution> Executor::run_select_with(const std::function<sql::Bo
     ctx_.logical_time_ms = as_of_time_.value_or(history_time_.value_or(cs_.now_ts));  // AS OF
     if (block_read_at_ts()) ctx_.logical_time_ms = st_.block_reads.ts;  // a block reads at one time
     no_wait_id_ = history_time_ ? 0 : serializable_read_of(plan);
+    run_initplans(plan);
     if (history_time_ || !try_fast_path(plan, result)) {
       if (!history_time_) rewrite_point_lookups(plan);
       result = dataflow::run_oneshot(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
@@ -420,6 +422,12 @@ std::string Executor::fast_path_index(const dataflow::RelExpr& plan) {
     if (covered) return "lookup in the index of \"" + m->name() + "\" (no dataflow)";
   }
   return "read the arrangement of \"" + m->name() + "\"";
+}
+
+void Executor::run_initplans(dataflow::RelExpr& plan) {
+  bool pending = false;
+  dataflow::for_each_in_set(plan, [&](const dataflow::ScalarExpr& s) { pending = pending || s.in_set == nullptr; });
+  if (pending) dataflow::run_initplans(plan, snapshot_fn(), ctx_, query_limits(), partition_fn());
 }
 
 bool Executor::try_fast_path(const dataflow::RelExpr& plan, std::vector<std::pair<Row, int64_t>>& out) {
