@@ -8,6 +8,7 @@
 #   bench/nexmark.sh --workers N            (one worker count only)
 #   EVENTS=100000 REPEATS=1 bench/nexmark.sh                   (quicker)
 #   QUERIES="q0 q4" bench/nexmark.sh                          (some queries only)
+#   PERF_DIR=/tmp/p bench/nexmark.sh                          (perf record of each catch-up)
 #
 # Per worker count (the server restarted on the same data directory with --workers N), per
 # query, over EVENTS events already loaded:
@@ -221,6 +222,13 @@ thread_cpu() {
     { d = $3 - a[$1]; t += d; if ($2 == "fr-compute") c += d; else if (d > m) m = d }
     END { if (c > m) m = c; printf "%.3f %.3f\n", t / hz, m / hz }' "$1" "$2"
 }
+# From two thread_ticks files: CPU seconds per thread name ("fr-compute 0.41 fr-worker 0.37 ..."),
+# the threads of one name summed, busiest first: where the CPU of a catch-up went.
+thread_cpu_by_name() {
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { a[$1] = $3; next }
+    { d[$2] += $3 - a[$1] }
+    END { for (n in d) if (d[n] > 0) printf "%.3f %s\n", d[n] / hz, n }' "$1" "$2" | sort -rg | awk '{ printf "%s%s %s", (NR > 1 ? " " : ""), $2, $1 }'
+}
 # Stops the server (SIGTERM, a clean stop) and starts it again on the same data directory with
 # --workers $1 (lib.sh's start_freshet makes a new directory).
 restart_freshet() {
@@ -299,14 +307,23 @@ for w in "${WLIST[@]}"; do
     for r in $(seq 1 "$REPEATS"); do
       psql_to "$FR" -c "ALTER SYSTEM SET unsafe_pause_dataflows = on" >/dev/null || exit 1
       read -r n _ <<<"$(ingest)"
+      # PERF_DIR=dir: perf record (call graphs) of the server during each catch-up, into
+      # dir/<query>-<workers>w-<repeat>.data (`perf report --sort comm,symbol -i ...`).
+      perf_pid=""
+      if [[ -n "${PERF_DIR:-}" ]]; then
+        perf record -q -g -p "$FRESHET_PID" -o "$PERF_DIR/$q-${w}w-$r.data" >/dev/null 2>&1 &
+        perf_pid=$!
+        sleep 0.5
+      fi
       thread_ticks >"$WORK/ticks0"
       t0=$(now_s)
       psql_to "$FR" -c "ALTER SYSTEM SET unsafe_pause_dataflows = off" -c "SELECT count(*) FROM $q WHERE $lookup" >/dev/null || exit 1
       s=$(since "$t0")
       thread_ticks >"$WORK/ticks1"
+      if [[ -n "$perf_pid" ]]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null; fi
       read -r cpu busy <<<"$(thread_cpu "$WORK/ticks0" "$WORK/ticks1")"
       eps+=("$(rate "$n" "$s")") cpus+=("$cpu") busys+=("$busy")
-      rep_out+=" $(rate "$n" "$s")/s (CPU $cpu s, busiest thread $busy s)"
+      rep_out+=" $(rate "$n" "$s")/s (CPU $cpu s, busiest thread $busy s; $(thread_cpu_by_name "$WORK/ticks0" "$WORK/ticks1"))"
       # Back to EVENTS events, the view maintained (untimed).
       reset_tables || exit 1
       psql_to "$FR" -c "SELECT count(*) FROM $q WHERE $lookup" >/dev/null || exit 1
