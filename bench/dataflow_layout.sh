@@ -12,7 +12,7 @@ WORK=$(mktemp -d /tmp/freshet-bench-layout.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 c++ -O2 -std=c++20 -DFMT_SHARED -I "$ROOT/src" "$ROOT/bench/dataflow_layout.cpp" \
   "$BUILD/src/dataflow/libfreshet_dataflow.a" "$BUILD/src/common/libfreshet_common.a" \
-  -lfmt -lcrypto -lre2 -lpthread -o "$WORK/dataflow_layout"
+  -lfmt -lcrypto -lre2 -lpthread -lgmp $(pkg-config --libs absl_flat_hash_map absl_hash) -o "$WORK/dataflow_layout"
 echo "dataflow_layout: load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for w in $WORKERS_LIST; do "$WORK/dataflow_layout" "$w" "$RUNS"; done
 echo "dataflow_layout: load average after $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,6 +8,7 @@
 #   bench/nexmark.sh --workers N            (one worker count only)
 #   EVENTS=100000 REPEATS=1 bench/nexmark.sh                   (quicker)
 #   QUERIES="q0 q4" bench/nexmark.sh                          (some queries only)
+#   PERF_DIR=/tmp/p bench/nexmark.sh                          (perf record of each catch-up)
 #
 # Per worker count (the server restarted on the same data directory with --workers N), per
 # query, over EVENTS events already loaded:
@@ -19,11 +20,12 @@
 #             is paused (ALTER SYSTEM SET unsafe_pause_dataflows = on), CLIENTS psql clients
 #             insert the next MORE_EVENTS events, TXN_EVENTS events per transaction (persons,
 #             auctions and bids in event order), each transaction queuing one step of the
-#             dataflow; then the dataflow is resumed and the clock runs until a strict
-#             serializable read of the view returns (every queued step processed). The server
-#             does nothing else meanwhile, so its CPU seconds in that window (all threads, from
-#             /proc) are the dataflow's, and the busiest thread's CPU seconds bound what more
-#             workers could give (CPU with 1 worker / busiest with 2). The inserted rows are deleted again (the view
+#             dataflow; once the server is idle again (storage compacts the collections after
+#             the ingest; SETTLE_S), the dataflow is resumed and the clock runs until a strict
+#             serializable read of the view returns (every queued step processed). CPU: the
+#             seconds of the dataflow's threads in that window (fr-compute and fr-worker, from
+#             /proc), and the busiest thread's CPU seconds bound what more workers could give
+#             (CPU with 1 worker / busiest with 2). The inserted rows are deleted again (the view
 #             maintained, untimed) and the whole is repeated REPEATS (3) times: medians;
 #   rows      the view's row count next to PostgreSQL's; when at most COMPARE_ROWS (100,000), the
 #             rows themselves are compared too (note "same rows" or "ROWS DIFFER");
@@ -34,7 +36,7 @@ set -uo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../test/e2e/lib.sh"
 : "${EVENTS:=1000000}" "${MORE_EVENTS:=200000}" "${TP_SECONDS:=120}" "${CLIENTS:=1}" "${TXN_EVENTS:=1000}" "${REPEATS:=3}"
-: "${LOAD_EVENTS:=500000}" "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${COMPARE_ROWS:=100000}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}"
+: "${LOAD_EVENTS:=500000}" "${PG_RUNS:=3}" "${PG_REPEAT_UNDER_S:=2}" "${COMPARE_ROWS:=100000}" "${SEED:=1}" "${IDLE_SECONDS:=10}" "${IDLE_CPU:=1}" "${SETTLE_S:=60}"
 : "${QUERIES:=q0 q1 q2 q3 q4 q5 q7 q8 q9 q16 q17 q18 q19 q20}"
 WORKERS_LIST=${WORKERS_LIST:-1 2}
 while (($#)); do
@@ -213,13 +215,35 @@ thread_ticks() {
     awk '{ n = $0; sub(/^[^(]*\(/, "", n); sub(/\).*$/, "", n); gsub(/ /, "_", n); sub(/^.*\) /, ""); print FILENAME, n, $12 + $13 }' "$f" 2>/dev/null
   done | sed -E 's|/proc/[0-9]+/task/([0-9]+)/stat|\1|'
 }
-# From two thread_ticks files: "total_cpu_s busiest_cpu_s". The compute drivers (fr-compute)
-# count as one thread: a dataflow's steps are taken by whichever driver is free, one at a time,
-# so their sum is the serial part of the steps; each other thread (the workers) counts alone.
+# From two thread_ticks files: "cpu_s busiest_s" of the dataflow's threads, the compute
+# drivers (fr-compute) and the pool (fr-worker). The drivers count as one thread: a dataflow's
+# steps are taken by whichever driver is free, one at a time, so their sum is the serial part
+# of the steps; each pool thread counts alone. The server's other threads are left out: after
+# the ingest, storage compacts the collections on threads of its own (named freshet), which
+# took 0.5-1.1 s of CPU during a catch-up of q0 and was counted here before (branch par19).
 thread_cpu() {
   awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { a[$1] = $3; next }
-    { d = $3 - a[$1]; t += d; if ($2 == "fr-compute") c += d; else if (d > m) m = d }
+    { d = $3 - a[$1]; if ($2 == "fr-compute") { c += d; t += d } else if ($2 == "fr-worker") { t += d; if (d > m) m = d } }
     END { if (c > m) m = c; printf "%.3f %.3f\n", t / hz, m / hz }' "$1" "$2"
+}
+# Waits (at most SETTLE_S seconds) until the server uses under 5% of a core over half a
+# second: the ingest leaves storage compacting the collections, which would otherwise compete
+# with the catch-up for the cores.
+settle() {
+  local i a b hz
+  hz=$(getconf CLK_TCK)
+  for ((i = 0; i < SETTLE_S * 2; i++)); do
+    a=$(cpu_ticks); sleep 0.5; b=$(cpu_ticks)
+    (((b - a) * 100 < hz * 5 / 2)) && return 0
+  done
+  echo "bench: the server did not settle within $SETTLE_S s" >&2
+}
+# From two thread_ticks files: CPU seconds per thread name ("fr-compute 0.41 fr-worker 0.37 ..."),
+# the threads of one name summed, busiest first: where the CPU of a catch-up went.
+thread_cpu_by_name() {
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { a[$1] = $3; next }
+    { d[$2] += $3 - a[$1] }
+    END { for (n in d) if (d[n] > 0) printf "%.3f %s\n", d[n] / hz, n }' "$1" "$2" | sort -rg | awk '{ printf "%s%s %s", (NR > 1 ? " " : ""), $2, $1 }'
 }
 # Stops the server (SIGTERM, a clean stop) and starts it again on the same data directory with
 # --workers $1 (lib.sh's start_freshet makes a new directory).
@@ -299,14 +323,24 @@ for w in "${WLIST[@]}"; do
     for r in $(seq 1 "$REPEATS"); do
       psql_to "$FR" -c "ALTER SYSTEM SET unsafe_pause_dataflows = on" >/dev/null || exit 1
       read -r n _ <<<"$(ingest)"
+      settle
+      # PERF_DIR=dir: perf record (call graphs) of the server during each catch-up, into
+      # dir/<query>-<workers>w-<repeat>.data (`perf report --sort comm,symbol -i ...`).
+      perf_pid=""
+      if [[ -n "${PERF_DIR:-}" ]]; then
+        perf record -q -g -p "$FRESHET_PID" -o "$PERF_DIR/$q-${w}w-$r.data" >/dev/null 2>&1 &
+        perf_pid=$!
+        sleep 0.5
+      fi
       thread_ticks >"$WORK/ticks0"
       t0=$(now_s)
       psql_to "$FR" -c "ALTER SYSTEM SET unsafe_pause_dataflows = off" -c "SELECT count(*) FROM $q WHERE $lookup" >/dev/null || exit 1
       s=$(since "$t0")
       thread_ticks >"$WORK/ticks1"
+      if [[ -n "$perf_pid" ]]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null; fi
       read -r cpu busy <<<"$(thread_cpu "$WORK/ticks0" "$WORK/ticks1")"
       eps+=("$(rate "$n" "$s")") cpus+=("$cpu") busys+=("$busy")
-      rep_out+=" $(rate "$n" "$s")/s (CPU $cpu s, busiest thread $busy s)"
+      rep_out+=" $(rate "$n" "$s")/s (CPU $cpu s, busiest thread $busy s; $(thread_cpu_by_name "$WORK/ticks0" "$WORK/ticks1"))"
       # Back to EVENTS events, the view maintained (untimed).
       reset_tables || exit 1
       psql_to "$FR" -c "SELECT count(*) FROM $q WHERE $lookup" >/dev/null || exit 1
@@ -355,6 +389,7 @@ echo "the generator into source tables: $GEN_RATE events/s"
 ((IDLE_CPU)) && echo "idle CPU with all views maintained ($W2 workers): $IDLE% of a core over $IDLE_SECONDS s"
 echo "* Feldera published, per core (events/s); '-' where none is published."
 echo "  ev/s: the view's dataflow catching up on $MORE_EVENTS queued events (wall clock; the INSERT path is not in it)."
-echo "  CPU: the server's CPU seconds during the catch-up (all threads); busiest: the busiest thread's, with $W2 workers;"
+echo "  CPU: the dataflow threads' CPU seconds during the catch-up (fr-compute + fr-worker; the per-run lines above also name the"
+echo "  server's other threads); busiest: the busiest dataflow thread's (the drivers summed), with $W2 workers;"
 echo "  bound: CPU with $W1 worker(s) / busiest thread with $W2: the speed-up a free core per worker would give; ev/CPU-s: events per CPU second with $W1 worker(s)."
 echo "  hyd s: CREATE VIEW + CREATE INDEX (hydration), PG s: PostgreSQL 15 running the query once (CREATE TEMP TABLE AS)."

@@ -2,7 +2,12 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/futex.hpp"
 
 namespace freshet::dataflow {
 
@@ -17,6 +22,14 @@ inline void cpu_relax() {
 }  // namespace
 
 WorkerPool::WorkerPool(size_t threads) {
+  if (const char* v = std::getenv("FRESHET_POOL_SPIN_US")) {
+    // "idle,wait" in microseconds (workers.hpp): for benchmarks, not a setting to run with.
+    unsigned long idle = 0, wait = 0;
+    if (std::sscanf(v, "%lu,%lu", &idle, &wait) == 2) {
+      idle_spin_ = std::chrono::microseconds(idle);
+      wait_spin_ = std::chrono::microseconds(wait);
+    }
+  }
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
 }
 
@@ -52,8 +65,9 @@ void WorkerPool::drain(std::unique_lock<std::mutex>& lock, const std::shared_ptr
     lock.lock();
     if (error) b->errors[i] = error;
     --b->running;
-    b->finished.fetch_add(1, std::memory_order_release);
-    done_cv_.notify_all();
+    // The last task wakes the caller if it sleeps (b stays alive: the caller holds it, and
+    // so does every thread in drain()).
+    if (b->finished.fetch_add(1, std::memory_order_acq_rel) + 1 == b->n) set_word(b->done, 1);
   }
 }
 
@@ -79,20 +93,24 @@ void WorkerPool::run(size_t n, const std::function<void(size_t)>& task) {
   std::unique_lock lock(mu_);
   queue_.push_back(b);
   queued_.store(queue_.size(), std::memory_order_relaxed);
-  work_cv_.notify_all();
+  // Spinning pool threads see queued_; only sleeping ones need the condition variable.
+  if (sleepers_ != 0) work_cv_.notify_all();
+  const auto started = std::chrono::steady_clock::now();
   drain(lock, b);
-  if (b->running != 0) {
-    // The rest runs on pool threads: poll a little before sleeping (workers.hpp, kWaitSpin).
-    lock.unlock();
-    const auto until = std::chrono::steady_clock::now() + kWaitSpin;
+  lock.unlock();
+  if (b->finished.load(std::memory_order_acquire) < n) {
+    // The rest runs on pool threads: poll for as long as this thread's own tasks took (they
+    // should finish about as soon), at most wait_spin_, then sleep (workers.hpp).
+    const auto now = std::chrono::steady_clock::now();
+    const auto until = now + std::min<std::chrono::nanoseconds>(wait_spin_, now - started);
     size_t polls = 0;
     while (b->finished.load(std::memory_order_acquire) < n) {
       cpu_relax();
       if ((++polls & 63) == 0 && std::chrono::steady_clock::now() >= until) break;
     }
-    lock.lock();
+    while (b->done.load(std::memory_order_acquire) != 1) wait_word_change(b->done, 0);
   }
-  done_cv_.wait(lock, [&] { return b->running == 0; });
+  // Every task has finished: errors were written before `finished` counted them.
   for (auto& e : b->errors)
     if (e) std::rethrow_exception(e);
 }
@@ -102,10 +120,10 @@ void WorkerPool::loop() {
   pthread_setname_np(pthread_self(), "fr-worker");
   std::unique_lock lock(mu_);
   while (true) {
-    if (queue_.empty() && !stopping_) {
+    if (queue_.empty() && !stopping_ && idle_spin_.count() > 0) {
       // Out of work: poll a little before sleeping (workers.hpp, kIdleSpin).
       lock.unlock();
-      const auto until = std::chrono::steady_clock::now() + kIdleSpin;
+      const auto until = std::chrono::steady_clock::now() + idle_spin_;
       size_t polls = 0;
       while (queued_.load(std::memory_order_relaxed) == 0) {
         cpu_relax();
@@ -113,7 +131,11 @@ void WorkerPool::loop() {
       }
       lock.lock();
     }
-    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    while (!stopping_ && queue_.empty()) {
+      ++sleepers_;
+      work_cv_.wait(lock);
+      --sleepers_;
+    }
     if (stopping_) return;
     std::shared_ptr<Batch> b = queue_.front();
     drain(lock, b);

@@ -48,28 +48,37 @@ class WorkerPool {
     size_t n = 0;
     size_t next = 0;      // next index to claim; guarded by mu_
     size_t running = 0;   // claimed and not finished; guarded by mu_
-    // Tasks finished (written under mu_, read without it by the caller's spin).
+    // Tasks finished (counted under mu_, read without it by the caller's spin).
     std::atomic<size_t> finished{0};
-    std::vector<std::exception_ptr> errors;
+    // 1 once every task has finished; the caller sleeps on it (common/futex.hpp), so a pool
+    // thread's last task wakes the caller with one syscall only when it sleeps.
+    std::atomic<uint32_t> done{0};
+    std::vector<std::exception_ptr> errors;  // written under mu_ before `finished` counts the task
   };
-  // Spin-then-sleep: a pool thread that runs out of work polls `queued_` for up to
-  // kIdleSpin before it sleeps on work_cv_, and a caller whose last task runs on another
-  // thread polls `finished` for up to kWaitSpin before it sleeps on done_cv_. A sharded step
-  // hands the pool one batch per operator, a few hundred microseconds apart, so a sleeping
-  // thread's wake-up (tens of microseconds on a free core, far more on a busy one) came on
-  // every operator: the caller had usually claimed the pool thread's shard before that
-  // thread woke (src/dataflow/README.md, "Parallelism").
+  // Spin-then-sleep. A pool thread that runs out of work polls `queued_` for up to
+  // idle_spin_ before it sleeps on work_cv_: a sharded step hands the pool one batch per
+  // stage, tens to hundreds of microseconds apart, and a sleeping thread's wake-up (tens of
+  // microseconds on a free core, far more on a busy one) came so late that the caller had
+  // usually run the pool thread's shard itself (src/dataflow/README.md, "Parallelism").
+  // A caller whose last task runs on another thread polls `finished` for as long as its own
+  // tasks of the batch took, at most wait_spin_, then sleeps on `done`: shards of one stage
+  // take about the same time, so a task that is still running after that is late (its thread
+  // was preempted, or woke late), and polling on would burn the caller's core for the time
+  // the other thread waits for one (src/dataflow/README.md, "Waiting for the pool").
+  // FRESHET_POOL_SPIN_US="idle,wait" overrides both (benchmarks comparing them in one binary).
   static constexpr std::chrono::microseconds kIdleSpin{100};
-  static constexpr std::chrono::microseconds kWaitSpin{500};
+  static constexpr std::chrono::microseconds kWaitSpin{200};
   // Claims and runs tasks of b until none is left to claim. REQUIRES: lock held; returns with it held.
   void drain(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Batch>& b);
   void loop();
 
+  std::chrono::nanoseconds idle_spin_{kIdleSpin};  // constant after construction
+  std::chrono::nanoseconds wait_spin_{kWaitSpin};  // constant after construction
   std::mutex mu_;
   std::condition_variable work_cv_;  // a batch has unclaimed tasks, or stopping
-  std::condition_variable done_cv_;  // a task finished
   std::deque<std::shared_ptr<Batch>> queue_;  // batches with unclaimed tasks
   std::atomic<size_t> queued_{0};  // queue_.size(), for the idle spin (written under mu_)
+  size_t sleepers_ = 0;  // pool threads waiting on work_cv_; guarded by mu_
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
