@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "common/error.hpp"
+#include "common/huge_pages.hpp"
 #include "common/numeric.hpp"
 
 namespace freshet::dataflow {
@@ -86,13 +87,17 @@ void Batch::reserve_bytes(size_t n) {
 }
 
 void Batch::grow(size_t n) {
-  // Geometric from 128 bytes up to 1 MB a block (a one-row batch stays small; a big one makes
+  // Geometric from 128 bytes up to 8 MB a block (a one-row batch stays small; a big one makes
   // few allocations); a row larger than that gets a block of its own size. What was left in
-  // the previous block is given up (at most half of what the batch holds).
-  constexpr size_t kFirst = 128, kMax = size_t{1} << 20;
+  // the previous block is given up (at most half of what the batch holds). Blocks from 4 MB on
+  // get transparent huge pages (common/huge_pages.hpp): a batch of hundreds of megabytes (a
+  // table's frozen copy, a hydration's projection) faulted in 4 KiB pages spent more time in
+  // the faults than in copying its rows. The cap was 1 MB, below any aligned 2 MiB page.
+  constexpr size_t kFirst = 128, kMax = size_t{8} << 20;
   size_t size = last_block_ == 0 ? kFirst : std::min(last_block_ * 2, kMax);
   if (size < n) size = n;
   blocks_.push_back(std::make_shared_for_overwrite<char[]>(size));
+  advise_huge_pages(blocks_.back().get(), size);
   last_block_ = size;
   block_bytes_ += size;
   cur_ = blocks_.back().get();

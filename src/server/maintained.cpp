@@ -192,17 +192,68 @@ void Maintained::Shard::sweep_initial(const std::string& name) {
 
 void Maintained::apply_initial(const dataflow::Batch& out) {
   for (const auto& sh : shards_) FRESHET_ASSERT(sh->contents.empty() && sh->indexes.empty() && sh->arena.empty());
-  bool retractions = false;
-  for (const auto& u : out) retractions |= u.diff < 0;
-  auto parts = split_by_shard(std::span<const dataflow::Update>(out.begin(), out.end()));
+  FRESHET_ASSERT(out.size() <= UINT32_MAX);
+  const size_t n = shards_.size();
+  // Slice k of the output is split by task k: per shard the positions of its rows (4 bytes a
+  // row; the rows were copied out as (row, diff) pairs of 24 bytes before), their entries'
+  // bytes and the largest entry, so that each shard reserves its arena and hash set once.
+  // One shard: no split, its rows are the output's.
+  struct Part {
+    std::vector<uint32_t> rows;
+    size_t bytes = 0, max_entry = 0;
+  };
+  std::vector<std::vector<Part>> parts(n, std::vector<Part>(n));
+  std::vector<char> retracts(n, 0);
+  const size_t per = (out.size() + n - 1) / n;
+  for_shards(out.size() >= kParallelRows, [&](size_t k) {
+    const size_t from = std::min(out.size(), k * per), until = std::min(out.size(), from + per);
+    auto& mine = parts[k];
+    if (n > 1)
+      for (auto& p : mine) p.rows.reserve((until - from) / n + (until - from) / 4 + 1);
+    for (size_t i = from; i < until; ++i) {
+      const dataflow::Update& u = out[i];
+      Part& p = mine[n == 1 ? 0 : shard_of(u.row)];
+      if (n > 1) p.rows.push_back(static_cast<uint32_t>(i));
+      const size_t e = EntryArena::round_up(entry_bytes(u.row.size_bytes()));
+      p.bytes += e;
+      p.max_entry = std::max(p.max_entry, e);
+      retracts[k] |= u.diff < 0;
+    }
+  });
+  const bool retractions = std::find(retracts.begin(), retracts.end(), 1) != retracts.end();
   for_shards(out.size() >= kParallelRows, [&](size_t s) {
     Shard& sh = *shards_[s];
-    // The hash set at its final size up front (an output whose updates repeat rows gets a
-    // set that is too big: shrunk below).
-    sh.contents.reserve(parts[s].size());
-    for (const auto& [r, d] : parts[s]) sh.add_initial(r.bytes(), d);
+    size_t rows = 0, bytes = 0, max_entry = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const Part& p = parts[k][s];
+      rows += n == 1 ? out.size() : p.rows.size();
+      bytes += p.bytes;
+      max_entry = std::max(max_entry, p.max_entry);
+    }
+    // The hash set at its final size up front (an output whose updates repeat rows gets a set
+    // that is too big: shrunk below), so that the slot of the row a few ahead, prefetched while
+    // this one is inserted, stays put: the inserts are random accesses into a set of millions.
+    // The arena in one reservation with huge pages (EntryArena::reserve).
+    sh.contents.reserve(rows);
+    sh.arena.reserve(bytes, max_entry);
+    constexpr size_t kAhead = 8;
+    auto insert_all = [&](auto&& row_at_pos, size_t count) {
+      for (size_t i = 0; i < count; ++i) {
+        if (i + kAhead < count) sh.contents.prefetch(row_at_pos(i + kAhead).row.bytes());
+        const dataflow::Update& u = row_at_pos(i);
+        sh.add_initial(u.row.bytes(), u.diff);
+      }
+    };
+    if (n == 1) {
+      insert_all([&](size_t i) -> const dataflow::Update& { return out[i]; }, out.size());
+    } else {
+      for (size_t k = 0; k < n; ++k) {
+        const std::vector<uint32_t>& pos = parts[k][s].rows;
+        insert_all([&](size_t i) -> const dataflow::Update& { return out[pos[i]]; }, pos.size());
+      }
+    }
     if (retractions) sh.sweep_initial(name_);
-    if (sh.contents.size() < parts[s].size() / 2) sh.contents.rehash(0);
+    if (sh.contents.size() < rows / 2) sh.contents.rehash(0);
   });
 }
 
@@ -233,38 +284,67 @@ Maintained::Index Maintained::Shard::empty_index(std::vector<uint32_t> columns) 
 
 Maintained::Index Maintained::Shard::build_index(std::vector<uint32_t> columns) const {
   Index idx = empty_index(std::move(columns));
-  std::vector<std::pair<uint64_t, uint32_t>> by_key;  // (key hash, ref)
+  const uint32_t* cols = idx.columns.data();
+  const size_t ncols = idx.columns.size();
+  // Per live row, in arena order (sequential reads, where the hash set's order read the arena
+  // at random), its key's canonical bytes (kept in one buffer) and their hash: computed once
+  // per row, where the sort's pass and the fill each computed it. Then sorted by (key hash,
+  // ref): a key's rows together, in arena order.
+  struct KeyedRef {
+    uint64_t hash;
+    uint64_t key;  // offset of the key's bytes in `keys`
+    uint32_t ref;
+    uint32_t len;
+  };
+  std::vector<KeyedRef> by_key;
   by_key.reserve(contents.size());
-  for (uint32_t ref : contents) by_key.emplace_back(key_hash(RowRef(bytes_at(ref)), idx.columns), ref);
-  std::sort(by_key.begin(), by_key.end());  // a key's rows together, in arena order
+  advise_huge_pages(by_key.data(), by_key.capacity() * sizeof(KeyedRef));
+  std::string keys, one;
+  arena.for_each_allocation([&](uint32_t ref, const char* p) {
+    const std::string_view row = row_at(p);
+    if (*p != 0) {
+      const uint64_t h = key_bytes(RowRef(row), cols, ncols, one);
+      FRESHET_ASSERT(one.size() <= UINT32_MAX);
+      by_key.push_back(KeyedRef{h, keys.size(), ref, static_cast<uint32_t>(one.size())});
+      keys += one;
+    }
+    return entry_bytes(row.size());
+  });
+  FRESHET_ASSERT(by_key.size() == contents.size());
+  std::sort(by_key.begin(), by_key.end(),
+            [](const KeyedRef& a, const KeyedRef& b) { return a.hash != b.hash ? a.hash < b.hash : a.ref < b.ref; });
+  const size_t n = by_key.size();
+  auto key_of = [&](size_t i) { return std::string_view(keys).substr(by_key[i].key, by_key[i].len); };
   size_t hashes = 0, multi = 0;
-  for (size_t i = 0; i < by_key.size(); ++i) {
-    bool first = i == 0 || by_key[i].first != by_key[i - 1].first;
+  for (size_t i = 0; i < n; ++i) {
+    bool first = i == 0 || by_key[i].hash != by_key[i - 1].hash;
     hashes += first;
-    multi += !first && (i < 2 || by_key[i - 1].first != by_key[i - 2].first);
+    multi += !first && (i < 2 || by_key[i - 1].hash != by_key[i - 2].hash);
   }
   idx.keys.reserve(hashes);
   idx.more.reserve(multi);
   // Each run of equal hashes: its rows split by key (different keys share a hash only by
-  // collision). The first row of a key goes into keys, the rest into more, sized exactly.
-  thread_local std::string probe;
+  // collision). The first row of a key goes into keys, the rest into more, sized exactly. The
+  // set's slot of the key a few runs ahead is prefetched (the inserts land at random).
+  constexpr size_t kAhead = 8;
   std::vector<uint32_t> rest;
-  for (size_t i = 0; i < by_key.size();) {
+  for (size_t i = 0; i < n;) {
+    if (i + kAhead < n) idx.keys.prefetch(KeyProbe{by_key[i + kAhead].hash, key_of(i + kAhead)});
     size_t j = i;
-    while (j < by_key.size() && by_key[j].first == by_key[i].first) ++j;
+    while (j < n && by_key[j].hash == by_key[i].hash) ++j;
     for (size_t k = i; k < j; ++k) {
-      const uint32_t ref = by_key[k].second;
+      const uint32_t ref = by_key[k].ref;
       if (ref == UINT32_MAX) continue;  // placed with an earlier row of its key
-      key_bytes(RowRef(bytes_at(ref)), idx.columns.data(), idx.columns.size(), probe);
-      const KeyProbe p{by_key[k].first, probe};
+      const std::string_view key = key_of(k);
+      const KeyProbe p{by_key[k].hash, key};
       idx.keys.lazy_emplace(p, [&](const auto& ctor) { ctor(ref); });  // new: a key's rows are all in this run
       if (j - k == 1) break;
       // The later rows of this hash with ref's key.
       rest.clear();
       for (size_t l = k + 1; l < j; ++l)
-        if (by_key[l].second != UINT32_MAX && idx.keys.key_eq()(by_key[l].second, p)) {
-          rest.push_back(by_key[l].second);
-          by_key[l].second = UINT32_MAX;
+        if (by_key[l].ref != UINT32_MAX && key_of(l) == key) {
+          rest.push_back(by_key[l].ref);
+          by_key[l].ref = UINT32_MAX;
         }
       if (!rest.empty()) {
         auto& v = idx.more[ref];
@@ -581,6 +661,20 @@ uint32_t Maintained::Shard::add_entry(std::string_view row, int64_t n) {
   return ref;
 }
 
+void EntryArena::reserve(size_t bytes, size_t max_entry) {
+  if (bytes < kHugeAdviseMin) return;
+  // Entries do not cross segments: each 64 KiB segment may leave less than an entry unused at
+  // its end, so the reservation adds that much per segment.
+  max_entry = round_up(std::min<size_t>(max_entry, kSegment));
+  const size_t total = bytes + (bytes / kSegment + 1) * max_entry;
+  auto region = std::make_unique_for_overwrite<char[]>(total);
+  advise_huge_pages(region.get(), total);
+  spare_ = region.get();
+  spare_bytes_ = total;
+  capacity_ += total;
+  regions_.push_back(std::move(region));
+}
+
 uint32_t EntryArena::allocate(size_t n) {
   n = round_up(n);
   const uint64_t seg_end = segs_.size() << kShift;  // the last segment's unit ends here
@@ -593,18 +687,30 @@ uint32_t EntryArena::allocate(size_t n) {
   if (n > kSegment) {
     // A segment of its own, spanning as many units as it needs; the next entry starts after.
     uint64_t at = segs_.size() << kShift;
-    segs_.push_back({std::make_unique_for_overwrite<char[]>(n), n, n});
+    auto own = std::make_unique_for_overwrite<char[]>(n);
+    char* data = own.get();
+    segs_.push_back({std::move(own), data, n, n});
     capacity_ += n;
     for (size_t k = kSegment; k < n; k += kSegment) segs_.push_back({});
     end_ = segs_.size() << kShift;
     return static_cast<uint32_t>(at >> 2);
   }
   if (!fits) {
-    // A new unit (the rest of the last one is left unused).
+    // A new unit (the rest of the last one is left unused): cut from the reservation while it
+    // lasts (counted in capacity_ when reserved), else allocated.
     end_ = seg_end;
-    size_t cap = std::min<size_t>(kSegment, std::max<size_t>(256, n));
-    segs_.push_back({std::make_unique_for_overwrite<char[]>(cap), cap, 0});
-    capacity_ += cap;
+    if (spare_bytes_ >= n) {
+      const size_t cap = std::min<size_t>(kSegment, spare_bytes_);
+      segs_.push_back({nullptr, spare_, cap, 0});
+      spare_ += cap;
+      spare_bytes_ -= cap;
+    } else {
+      size_t cap = std::min<size_t>(kSegment, std::max<size_t>(256, n));
+      auto own = std::make_unique_for_overwrite<char[]>(cap);
+      char* data = own.get();
+      segs_.push_back({std::move(own), data, cap, 0});
+      capacity_ += cap;
+    }
   }
   Segment& last = segs_.back();
   const size_t off = end_ & (kSegment - 1);
@@ -614,9 +720,11 @@ uint32_t EntryArena::allocate(size_t n) {
     while (cap < off + n) cap *= 2;
     cap = std::min<size_t>(cap, kSegment);
     auto bigger = std::make_unique_for_overwrite<char[]>(cap);
-    std::memcpy(bigger.get(), last.data.get(), off);
-    capacity_ += cap - last.capacity;
-    last.data = std::move(bigger);
+    std::memcpy(bigger.get(), last.data, off);
+    // A segment cut from a reservation keeps its bytes counted there.
+    capacity_ += last.own ? cap - last.capacity : cap;
+    last.own = std::move(bigger);
+    last.data = last.own.get();
     last.capacity = cap;
   }
   const uint64_t at = end_;

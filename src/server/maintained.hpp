@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/functions.hpp"
+#include "common/huge_pages.hpp"
 #include "common/row.hpp"
 #include "dataflow/ir.hpp"
 #include "dataflow/oneshot.hpp"
@@ -56,8 +57,13 @@ class EntryArena {
   // Room for n bytes (rounded up to kUnit); returns the ref of the first. Never moves existing
   // bytes. Throws SqlError 53200 when the arena would pass 16 GiB.
   uint32_t allocate(size_t n);
-  char* at(uint32_t ref) { return segs_[ref >> (kShift - 2)].data.get() + (uint64_t{ref} << 2 & (kSegment - 1)); }
-  const char* at(uint32_t ref) const { return segs_[ref >> (kShift - 2)].data.get() + (uint64_t{ref} << 2 & (kSegment - 1)); }
+  char* at(uint32_t ref) { return segs_[ref >> (kShift - 2)].data + (uint64_t{ref} << 2 & (kSegment - 1)); }
+  const char* at(uint32_t ref) const { return segs_[ref >> (kShift - 2)].data + (uint64_t{ref} << 2 & (kSegment - 1)); }
+  // Room for `bytes` more bytes of entries, none over max_entry bytes, in one allocation with
+  // transparent huge pages (common/huge_pages.hpp) that later segments are cut from: a
+  // hydration knows its entries' total up front. Below kHugeAdviseMin bytes it does nothing
+  // (segments come one by one, as before). The reservation counts in capacity_bytes().
+  void reserve(size_t bytes, size_t max_entry);
   // Walks every allocation in ref order: fn(ref, bytes) returns the size it was allocated with.
   template <typename Fn>
   void for_each_allocation(Fn&& fn) const {
@@ -65,7 +71,7 @@ class EntryArena {
       const Segment& seg = segs_[s];
       if (!seg.data) continue;
       for (size_t off = 0; off < seg.used;)
-        off += round_up(fn(static_cast<uint32_t>((s << (kShift - 2)) | (off >> 2)), seg.data.get() + off));
+        off += round_up(fn(static_cast<uint32_t>((s << (kShift - 2)) | (off >> 2)), seg.data + off));
     }
   }
   static size_t round_up(size_t n) { return (n + kUnit - 1) & ~size_t{kUnit - 1}; }
@@ -76,13 +82,36 @@ class EntryArena {
 
  private:
   struct Segment {
-    std::unique_ptr<char[]> data;  // null for the units a big entry's segment spans after its first
+    std::unique_ptr<char[]> own;  // null when cut from a reservation (regions_)
+    char* data = nullptr;         // null for the units a big entry's segment spans after its first
     size_t capacity = 0;
     size_t used = 0;  // bytes handed out from its start
   };
   std::vector<Segment> segs_;
+  std::vector<std::unique_ptr<char[]>> regions_;  // reservations (reserve())
+  char* spare_ = nullptr;  // the unused rest of the last reservation
+  size_t spare_bytes_ = 0;
   uint64_t end_ = 0;  // the next free byte position (segment << kShift | offset) in the last segment
   size_t used_ = 0, capacity_ = 0;
+};
+
+// std::allocator that asks for transparent huge pages on big allocations (common/huge_pages.hpp):
+// the hash sets of a hydrated view are reserved at their final size and then filled at random,
+// so every one of their pages is touched; with 4 KiB pages each was a fault.
+template <typename T>
+struct HugeAdvisingAllocator {
+  using value_type = T;
+  HugeAdvisingAllocator() = default;
+  template <typename U>
+  HugeAdvisingAllocator(const HugeAdvisingAllocator<U>&) {}  // NOLINT: rebinding, as std::allocator
+  T* allocate(size_t n) {
+    T* p = std::allocator<T>().allocate(n);
+    advise_huge_pages(p, n * sizeof(T));
+    return p;
+  }
+  void deallocate(T* p, size_t n) { std::allocator<T>().deallocate(p, n); }
+  template <typename U>
+  bool operator==(const HugeAdvisingAllocator<U>&) const { return true; }
 };
 
 // Fills `into` with collection cid's contents as updates at time t (diff = multiplicity).
@@ -253,7 +282,7 @@ class Maintained {
   struct Index {
     std::vector<uint32_t> columns;
     // One ref per key: the key's first row.
-    absl::flat_hash_set<uint32_t, KeyHash, KeyEq> keys;
+    absl::flat_hash_set<uint32_t, KeyHash, KeyEq, HugeAdvisingAllocator<uint32_t>> keys;
     // The other rows of keys with more than one, by the first row's ref (two inline).
     absl::flat_hash_map<uint32_t, absl::InlinedVector<uint32_t, 2>> more;
     size_t spill_bytes = 0;  // heap bytes of the vectors of `more` that left their inline slots
@@ -285,7 +314,7 @@ class Maintained {
     Shard& operator=(const Shard&) = delete;
     EntryArena arena;  // entries back to back (entry_bytes)
     size_t dead_bytes = 0;
-    absl::flat_hash_set<uint32_t, RefHash, RefEq> contents;
+    absl::flat_hash_set<uint32_t, RefHash, RefEq, HugeAdvisingAllocator<uint32_t>> contents;
     absl::flat_hash_map<uint32_t, int64_t> big_counts;  // multiplicities of 255 or more, by ref
     std::vector<Index> indexes;
 

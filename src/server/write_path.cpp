@@ -579,7 +579,9 @@ std::shared_ptr<const FrozenRows> newest_frozen(const TableData& data) {
       const auto hi = p + 1 == parts ? rows.end() : at(ids * (p + 1) / parts);
       size_t bytes = 0, count = 0;
       for (auto it = lo; it != hi; ++it) bytes += it->first.size_bytes(), ++count;
-      part[p].reserve(count);
+      // Part 0 becomes the whole copy: room for every part's updates up front, so that the
+      // concatenation below does not move its updates again.
+      part[p].reserve(p == 0 ? rows.size() : count);
       part[p].reserve_bytes(bytes);
       for (auto it = lo; it != hi; ++it) part[p].emplace_back(it->first, 0, it->second);
     };
