@@ -325,6 +325,18 @@ TEST(SharedArrangementTest, DeltaJoinOverTwoSharedInputs) {
     for (uint32_t seed = 1; seed <= 8; ++seed) check_shared(s, {2, 2, 2}, 3, {0}, w, 30, seed);
 }
 
+TEST(SharedArrangementTest, ProjectedInputReadsTheRowsProjected) {
+  // t1(a, b) ⋈ (t2(k, x, y) projected to (y, k)) on t1.b = k: the index by t2's column 0,
+  // each row found projected as the join's input is.
+  RelExpr j = join({get(1, 2), project(get(2, 3), {2, 0})}, {{col(1), col(3)}});
+  for (size_t w : {1, 2})
+    for (uint32_t seed = 1; seed <= 10; ++seed) check_shared(j, {2, 3}, 2, {0}, w, 30, seed);
+  // In a three-way join too.
+  RelExpr s = join({get(1, 2), project(get(2, 3), {0, 1}), get(3, 2)}, {{col(0), col(2), col(4)}});
+  for (size_t w : {1, 2})
+    for (uint32_t seed = 1; seed <= 6; ++seed) check_shared(s, {2, 3, 2}, 2, {0}, w, 30, seed);
+}
+
 TEST(SharedArrangementTest, NotSharedWhenKeyOrShardsDiffer) {
   // Joined on another column than the arrangement's: t2 arranged here as before.
   RelExpr j = join({get(1, 2), get(2, 2)}, {{col(1), col(3)}});

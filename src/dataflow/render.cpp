@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "common/row_prefix.hpp"
 #include "dataflow/delta_join.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/recursion.hpp"
@@ -369,19 +370,59 @@ class Renderer {
   }
 
 
+  // A shared arrangement read through a projection: the rows found are projected as the
+  // join's input is (a Project of the Get, e.g. the optimizer keeping the columns the join's
+  // output uses), by copying the columns' encoded bytes, as MfpOp's projection does, so that
+  // a row found and the same row in the step's change have the same bytes.
+  class ProjectedReader final : public ArrangementReader {
+   public:
+    ProjectedReader(std::shared_ptr<const ArrangementReader> in, std::vector<uint32_t> columns)
+        : in_(std::move(in)), columns_(std::move(columns)) {
+      for (uint32_t c : columns_) prefix_ = std::max<size_t>(prefix_, c + 1);
+    }
+    size_t num_shards() const override { return in_->num_shards(); }
+    void lock_shared() const override { in_->lock_shared(); }
+    void unlock_shared() const override { in_->unlock_shared(); }
+    void for_each(size_t shard, std::string_view key, absl::FunctionRef<void(RowRef, int64_t)> f) const override {
+      // Per thread: the shards are read in parallel; f copies the row before the next one.
+      thread_local std::vector<uint32_t> offsets;
+      thread_local std::string packed;
+      in_->for_each(shard, key, [&](RowRef r, int64_t d) {
+        offsets.resize(prefix_ + 1);
+        const size_t n = column_offsets(r, prefix_, offsets.data());
+        FRESHET_ASSERT(n == prefix_);
+        packed.clear();
+        const char* bytes = r.bytes().data();
+        for (uint32_t c : columns_) packed.append(bytes + offsets[c], offsets[c + 1] - offsets[c]);
+        f(RowRef(packed), d);
+      });
+    }
+
+   private:
+    std::shared_ptr<const ArrangementReader> in_;
+    std::vector<uint32_t> columns_;
+    size_t prefix_ = 0;
+  };
+
   // The arrangement kept outside the dataflow for join input `in` looked up by `key` (over
   // the input's columns), when the input is the bare Get of a collection that has one by
-  // exactly these columns (RenderOptions::shared_arrangement), split into as many shards as
-  // this dataflow's; else null.
+  // exactly these columns (RenderOptions::shared_arrangement), or a projection of such a Get
+  // keeping those columns (the rows found are projected), split into as many shards as this
+  // dataflow's; else null.
   std::shared_ptr<const ArrangementReader> shared_reader(const RelExpr& in, const std::vector<ScalarExpr>& key) const {
-    if (!opts_.keep_state || !opts_.shared_arrangement || in.kind != RelKind::kGet || key.empty()) return nullptr;
+    if (!opts_.keep_state || !opts_.shared_arrangement || key.empty()) return nullptr;
+    const bool projected = in.kind == RelKind::kProject && in.inputs.size() == 1 && in.inputs[0].kind == RelKind::kGet;
+    if (in.kind != RelKind::kGet && !projected) return nullptr;
+    const RelExpr& get = projected ? in.inputs[0] : in;
     std::vector<uint32_t> cols;
     for (const ScalarExpr& k : key) {
       if (k.kind != ScalarKind::kColumn) return nullptr;
-      cols.push_back(k.column);
+      if (projected && k.column >= in.columns.size()) return nullptr;
+      cols.push_back(projected ? in.columns[k.column] : k.column);
     }
-    auto r = opts_.shared_arrangement(in.collection_id, cols);
+    auto r = opts_.shared_arrangement(get.collection_id, cols);
     if (r == nullptr || r->num_shards() != opts_.shards) return nullptr;
+    if (projected) return std::make_shared<ProjectedReader>(std::move(r), in.columns);
     return r;
   }
 
@@ -396,7 +437,7 @@ class Renderer {
     if (!opts_.keep_state || !opts_.shared_arrangement || e.kind != RelKind::kJoin || e.inputs.size() != 2) return false;
     const uint32_t a0 = static_cast<uint32_t>(e.inputs[0].arity());
     for (size_t j = 0; j < 2; ++j) {
-      if (e.inputs[j].kind != RelKind::kGet) continue;
+      if (e.inputs[j].kind != RelKind::kGet && e.inputs[j].kind != RelKind::kProject) continue;
       const uint64_t bit = uint64_t{1} << j, other = uint64_t{1} << (1 - j);
       std::vector<ScalarExpr> key;
       bool ok = true;
@@ -499,9 +540,11 @@ class Renderer {
       auto arr = std::make_shared<SharedArrangement>();
       if (auto reader = bare[j] ? shared_reader(e.inputs[j], key) : nullptr) {
         // Read where it is kept (a shared arrangement): only the step's change is kept here.
+        const RelExpr& in = e.inputs[j];
+        const bool projected = in.kind == RelKind::kProject;
         std::vector<uint32_t> cols;
-        for (const ScalarExpr& k : key) cols.push_back(k.column);
-        std::pair<uint64_t, std::vector<uint32_t>> read{e.inputs[j].collection_id, std::move(cols)};
+        for (const ScalarExpr& k : key) cols.push_back(projected ? in.columns[k.column] : k.column);
+        std::pair<uint64_t, std::vector<uint32_t>> read{projected ? in.inputs[0].collection_id : in.collection_id, std::move(cols)};
         if (std::find(out_.shared_reads.begin(), out_.shared_reads.end(), read) == out_.shared_reads.end())
           out_.shared_reads.push_back(std::move(read));
         arr->external = std::move(reader);
