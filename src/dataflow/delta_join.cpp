@@ -106,6 +106,42 @@ class ArrangeOp final : public Operator {
   std::string kbytes_;
 };
 
+class ReadArrangedOp final : public Operator {
+ public:
+  ReadArrangedOp(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr) : key_(std::move(key)), arr_(std::move(arr)) {}
+  std::string name() const override { return "ReadArranged"; }
+  size_t state_size() const override { return arr_->pending.size(); }
+  size_t state_bytes() const override { return arr_->size_bytes(); }
+  bool state_bytes_cheap() const override { return true; }
+  Exchange exchange(size_t) const override { return Exchange::by_exprs(key_); }
+
+  void step(StepContext& ctx, std::span<Batch> inputs, Batch&) override {
+    SharedArrangement& a = *arr_;
+    // From the second step on, the owner's arrangement holds what the first step's change
+    // (the hydration's snapshot) and every later one added up to.
+    if (stepped_) a.read_external = true;
+    stepped_ = true;
+    a.pending_index.clear();
+    std::vector<KeyedUpdate>().swap(a.pending);
+    a.keys.reset();
+    a.pending_batch.clear();
+    a.pending_batch = std::move(inputs[0]);
+    a.pending = key_updates(ctx, a.pending_batch, key_, a.keys, kbytes_);
+    if (a.pending.empty()) {
+      a.pending_batch.clear();
+      std::vector<KeyedUpdate>().swap(a.pending);
+    } else {
+      a.pending_index.build(a.pending);
+    }
+  }
+
+ private:
+  std::vector<ScalarExpr> key_;
+  std::shared_ptr<SharedArrangement> arr_;
+  std::string kbytes_;
+  bool stepped_ = false;
+};
+
 class LookupOp final : public Operator {
  public:
   explicit LookupOp(LookupSpec spec) : spec_(std::move(spec)) {}
@@ -167,6 +203,11 @@ class LookupOp final : public Operator {
 
 std::unique_ptr<Operator> make_arrange(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr) {
   return std::make_unique<ArrangeOp>(std::move(key), std::move(arr));
+}
+
+std::unique_ptr<Operator> make_read_arranged(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr) {
+  FRESHET_ASSERT(arr->external != nullptr);
+  return std::make_unique<ReadArrangedOp>(std::move(key), std::move(arr));
 }
 
 std::unique_ptr<Operator> make_lookup(LookupSpec spec) { return std::make_unique<LookupOp>(std::move(spec)); }

@@ -22,6 +22,8 @@
 // exchange by the same key (the ArrangeOp its input by the arranged key, a LookupOp its
 // stream by the matching key), so a shard looks up only the keys it holds.
 
+#include <absl/functional/function_ref.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,9 +66,44 @@ class DeltaIndex {
   std::vector<size_t> hashes_;
 };
 
+// An arrangement a dataflow reads but does not own (shared arrangements, src/dataflow/README.md
+// "Shared arrangements"): a maintained view's index kept by the server (server/maintained.hpp),
+// split into shards the way a dataflow's exchange splits an arrangement by the same key (std::hash
+// of the canonical key bytes modulo the shard count, Dataflow::partition).
+//
+// The reader's owner steps before the dataflows that read it, and not again until they have
+// stepped (the server's scheduling, src/server/compute.cpp): so during a reader's step the
+// arrangement holds the state *after* the step, and the reading dataflow gets the owner's change
+// of the step as its input (the state before is the state after minus that change).
+// Threads: shard s is read by shard s of the reading dataflow, concurrently with the other
+// shards; the reading dataflow's driver keeps the owner from changing it during the step (the
+// server holds the owner's state_mu shared around the step).
+class ArrangementReader {
+ public:
+  virtual ~ArrangementReader() = default;
+  virtual size_t num_shards() const = 0;
+  // Held around a reading dataflow's step by its driver (not by the operators), so that the
+  // owner's contents and indexes do not change meanwhile (a DDL statement adding or dropping
+  // an index). Defaults: nothing to hold.
+  virtual void lock_shared() const {}
+  virtual void unlock_shared() const {}
+  // f(row, multiplicity) for every row of shard `shard` whose key's canonical bytes (as
+  // join_key_bytes makes them) are `key`. Cost: O(1 + matches).
+  // REQUIRES: shard < num_shards(); no step of the owner runs meanwhile.
+  virtual void for_each(size_t shard, std::string_view key, absl::FunctionRef<void(RowRef, int64_t)> f) const = 0;
+};
+
 // One input of a delta join arranged by one key, in one shard: the state before the current
 // step (`trace`) and the step's change (`pending`, merged into the trace at the next step).
+// Or, with `external` (make_read_arranged), the trace is shard `shard` of an arrangement the
+// dataflow does not own, which holds the state after the step: the state before the step is
+// then that minus `pending`. On the reading dataflow's first step (its hydration: the owner's
+// contents come in whole as `pending`) the external arrangement is not read (the state before
+// is empty, the state after is `pending`), so hydration does not depend on the owner's step.
 struct SharedArrangement {
+  std::shared_ptr<const ArrangementReader> external;
+  size_t shard = 0;
+  bool read_external = false;  // false until the first step is over
   Arrangement trace;
   Batch pending_batch;               // the step's input: owns the rows `pending` borrows
   std::vector<KeyedUpdate> pending;  // the step's change, keyed (keys in `keys`)
@@ -76,6 +113,15 @@ struct SharedArrangement {
   // step's change when `with_change`.
   template <typename F>
   void for_each(std::string_view key, bool with_change, F&& f) const {
+    if (external) {
+      if (!read_external) {
+        if (with_change) pending_index.for_each(key, f);
+        return;
+      }
+      external->for_each(shard, key, f);
+      if (!with_change) pending_index.for_each(key, [&](RowRef r, int64_t d) { f(r, -d); });
+      return;
+    }
     if (auto es = trace.find(key)) es->for_each(f);
     if (with_change) pending_index.for_each(key, f);
   }
@@ -89,6 +135,14 @@ struct SharedArrangement {
 // rows whose key has a NULL are left out: SQL `=` never matches them). Emits nothing.
 // Cost per step: keying the change and merging the previous step's change (Arrangement::apply).
 std::unique_ptr<Operator> make_arrange(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr);
+
+// The same for an arrangement kept outside the dataflow (arr->external, arr->shard set): keeps
+// only the step's change of the input (which must be the external arrangement's own change:
+// the reading dataflow's Get of the owner), for lookups of the state before the step. Its
+// input is exchanged by `key`, which must hash as the external arrangement's shards are split
+// (the key is the bare key columns, of the same types). Emits nothing. Cost per step: keying
+// the change. State: the change of one step only.
+std::unique_ptr<Operator> make_read_arranged(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr);
 
 struct LookupSpec {
   std::vector<ScalarExpr> stream_key;  // over the stream's columns; matches the arranged key

@@ -68,6 +68,7 @@ class LetRecOp final : public Operator {
     opts_.fuse_scans = false;  // the nested dataflows are fed through their sources (feeds_of)
     opts_.partial_aggregates = false;  // the bodies step once per iteration
     opts_.delta_joins = false;  // left-deep chains inside recursion (README, "Delta joins")
+    opts_.shared_arrangement = nullptr;  // a body steps many times per step of the reader's owner
     opts_.hierarchical_min_max = false;  // nested dataflows are not sharded
     FRESHET_ASSERT(e.kind == RelKind::kLetRec && e.inputs.size() == e.local_ids.size() + 1);
     bindings_plan_.assign(e.inputs.begin(), e.inputs.end() - 1);

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "common/error.hpp"
+#include "common/row_prefix.hpp"
 #include "dataflow/delta_join.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/recursion.hpp"
@@ -281,7 +282,8 @@ class Renderer {
   // input they read.
   Dataflow::NodeId render_join(const RelExpr& e, std::vector<ScalarExpr> preds = {}) {
     size_t n = e.inputs.size();
-    if (opts_.keep_state && opts_.delta_joins && uses_delta_join(e)) return render_delta_join(e, std::move(preds));
+    if (opts_.keep_state && ((opts_.delta_joins && uses_delta_join(e)) || reads_shared_arrangement(e)))
+      return render_delta_join(e, std::move(preds));
     if (n == 0) {
       std::vector<std::pair<Row, int64_t>> one;
       one.emplace_back(Row(), 1);
@@ -369,6 +371,100 @@ class Renderer {
   }
 
 
+  // A shared arrangement read through a projection: the rows found are projected as the
+  // join's input is (a Project of the Get, e.g. the optimizer keeping the columns the join's
+  // output uses), by copying the columns' encoded bytes, as MfpOp's projection does, so that
+  // a row found and the same row in the step's change have the same bytes.
+  class ProjectedReader final : public ArrangementReader {
+   public:
+    ProjectedReader(std::shared_ptr<const ArrangementReader> in, std::vector<uint32_t> columns)
+        : in_(std::move(in)), columns_(std::move(columns)) {
+      for (uint32_t c : columns_) prefix_ = std::max<size_t>(prefix_, c + 1);
+    }
+    size_t num_shards() const override { return in_->num_shards(); }
+    void lock_shared() const override { in_->lock_shared(); }
+    void unlock_shared() const override { in_->unlock_shared(); }
+    void for_each(size_t shard, std::string_view key, absl::FunctionRef<void(RowRef, int64_t)> f) const override {
+      // Per thread: the shards are read in parallel; f copies the row before the next one.
+      thread_local std::vector<uint32_t> offsets;
+      thread_local std::string packed;
+      in_->for_each(shard, key, [&](RowRef r, int64_t d) {
+        offsets.resize(prefix_ + 1);
+        const size_t n = column_offsets(r, prefix_, offsets.data());
+        FRESHET_ASSERT(n == prefix_);
+        packed.clear();
+        const char* bytes = r.bytes().data();
+        for (uint32_t c : columns_) packed.append(bytes + offsets[c], offsets[c + 1] - offsets[c]);
+        f(RowRef(packed), d);
+      });
+    }
+
+   private:
+    std::shared_ptr<const ArrangementReader> in_;
+    std::vector<uint32_t> columns_;
+    size_t prefix_ = 0;
+  };
+
+  // The arrangement kept outside the dataflow for join input `in` looked up by `key` (over
+  // the input's columns), when the input is the bare Get of a collection that has one by
+  // exactly these columns (RenderOptions::shared_arrangement), or a projection of such a Get
+  // keeping those columns (the rows found are projected), split into as many shards as this
+  // dataflow's; else null.
+  std::shared_ptr<const ArrangementReader> shared_reader(const RelExpr& in, const std::vector<ScalarExpr>& key) const {
+    if (!opts_.keep_state || !opts_.shared_arrangement || key.empty()) return nullptr;
+    const bool projected = in.kind == RelKind::kProject && in.inputs.size() == 1 && in.inputs[0].kind == RelKind::kGet;
+    if (in.kind != RelKind::kGet && !projected) return nullptr;
+    const RelExpr& get = projected ? in.inputs[0] : in;
+    std::vector<uint32_t> cols;
+    for (const ScalarExpr& k : key) {
+      if (k.kind != ScalarKind::kColumn) return nullptr;
+      if (projected && k.column >= in.columns.size()) return nullptr;
+      cols.push_back(projected ? in.columns[k.column] : k.column);
+    }
+    auto r = opts_.shared_arrangement(get.collection_id, cols);
+    if (r == nullptr || r->num_shards() != opts_.shards) return nullptr;
+    if (projected) return std::make_shared<ProjectedReader>(std::move(r), in.columns);
+    return r;
+  }
+
+  // Whether a join of two inputs has one that reads a shared arrangement (shared_reader):
+  // it then renders as a delta join (render_delta_join), whose path for the other input
+  // looks the shared arrangement up, so that the join arranges only the other input. The
+  // key is what render_delta_join's lookup of input j uses: per equivalence class with a
+  // member over the other input (or constants) and one over j alone, j's first such member,
+  // in the order of their text. Only for inputs without equalities among their own columns
+  // (those are filtered before being arranged).
+  bool reads_shared_arrangement(const RelExpr& e) const {
+    if (!opts_.keep_state || !opts_.shared_arrangement || e.kind != RelKind::kJoin || e.inputs.size() != 2) return false;
+    const uint32_t a0 = static_cast<uint32_t>(e.inputs[0].arity());
+    for (size_t j = 0; j < 2; ++j) {
+      if (e.inputs[j].kind != RelKind::kGet && e.inputs[j].kind != RelKind::kProject) continue;
+      const uint64_t bit = uint64_t{1} << j, other = uint64_t{1} << (1 - j);
+      std::vector<ScalarExpr> key;
+      bool ok = true;
+      for (const auto& cls : e.equivalences) {
+        const ScalarExpr* mine = nullptr;
+        bool has_other = false;
+        size_t own = 0;
+        for (const ScalarExpr& x : cls) {
+          std::vector<uint32_t> cols;
+          collect_columns(x, cols);
+          uint64_t m = 0;
+          for (uint32_t c : cols) m |= c < a0 ? 1u : 2u;
+          if (m == bit || m == 0) ++own;  // a constant too makes j's input filtered first
+          if (m == bit && mine == nullptr) mine = &x;
+          if ((m & ~other) == 0) has_other = true;
+        }
+        if (own > 1) ok = false;  // equalities among j's own columns (or constants): filtered first
+        if (mine != nullptr && has_other) key.push_back(shift_columns(*mine, j == 0 ? 0 : -static_cast<int64_t>(a0)));
+      }
+      if (!ok) continue;
+      std::sort(key.begin(), key.end(), [](const ScalarExpr& a, const ScalarExpr& b) { return a.to_string() < b.to_string(); });
+      if (shared_reader(e.inputs[j], key) != nullptr) return true;
+    }
+    return false;
+  }
+
   // A delta join (delta_join.hpp): every input rendered once and filtered by the equalities
   // among its own expressions (and constants); one path per input i that starts from input
   // i's change and looks up the other inputs' arrangements in turn, each arrangement (input,
@@ -384,7 +480,7 @@ class Renderer {
   // the first lookup that has every input they read.
   Dataflow::NodeId render_delta_join(const RelExpr& e, std::vector<ScalarExpr> preds) {
     const size_t n = e.inputs.size();
-    FRESHET_ASSERT(n >= 3 && n <= 64);
+    FRESHET_ASSERT(n >= 2 && n <= 64);
     std::vector<uint32_t> offsets(n + 1, 0);
     for (size_t i = 0; i < n; ++i) offsets[i + 1] = offsets[i] + static_cast<uint32_t>(e.inputs[i].arity());
     auto input_of = [&](uint32_t col) {
@@ -412,6 +508,7 @@ class Renderer {
 
     // Each input, filtered by the equalities among its own members (and constants).
     std::vector<Dataflow::NodeId> in_nodes(n);
+    std::vector<bool> bare(n, false);  // the input as it is (no equality filter)
     for (size_t i = 0; i < n; ++i) {
       Dataflow::NodeId node = render(e.inputs[i]);
       const uint64_t bit = uint64_t{1} << i;
@@ -428,6 +525,7 @@ class Renderer {
           eqs.emplace_back(shift_columns(*first, -static_cast<int64_t>(offsets[i])), std::move(local));
         }
       }
+      bare[i] = eqs.empty();
       if (!eqs.empty()) node = df().add_operator(make_equality_filter(std::move(eqs)), {node});
       in_nodes[i] = node;
     }
@@ -442,7 +540,22 @@ class Renderer {
       for (const Arranged& a : arranged_)
         if (a.node == in_nodes[j] && a.key_text == text) return std::make_pair(a.arr, a.arrange_node);
       auto arr = std::make_shared<SharedArrangement>();
-      Dataflow::NodeId op = df().add_operator(make_arrange(std::move(key), arr), {in_nodes[j]});
+      Dataflow::NodeId op;
+      if (auto reader = bare[j] ? shared_reader(e.inputs[j], key) : nullptr) {
+        // Read where it is kept (a shared arrangement): only the step's change is kept here.
+        const RelExpr& in = e.inputs[j];
+        const bool projected = in.kind == RelKind::kProject;
+        std::vector<uint32_t> cols;
+        for (const ScalarExpr& k : key) cols.push_back(projected ? in.columns[k.column] : k.column);
+        std::pair<uint64_t, std::vector<uint32_t>> read{projected ? in.inputs[0].collection_id : in.collection_id, std::move(cols)};
+        if (std::find(out_.shared_reads.begin(), out_.shared_reads.end(), read) == out_.shared_reads.end())
+          out_.shared_reads.push_back(std::move(read));
+        arr->external = std::move(reader);
+        arr->shard = opts_.shard;
+        op = df().add_operator(make_read_arranged(std::move(key), arr), {in_nodes[j]});
+      } else {
+        op = df().add_operator(make_arrange(std::move(key), arr), {in_nodes[j]});
+      }
       arranged_.push_back(Arranged{in_nodes[j], std::move(text), arr, op});
       return std::make_pair(arr, op);
     };
@@ -615,6 +728,8 @@ RenderedDataflow render(const RelExpr& input, const RenderOptions& options) {
   size_t workers = options.workers == 0 ? WorkerPool::default_workers() : options.workers;
   if (workers <= 1) {
     RenderOptions one = options;
+    one.shard = 0;
+    one.shards = 1;
     one.partial_aggregates = false;  // nothing to merge across
     return Renderer(one).finish(plan);
   }
@@ -624,7 +739,9 @@ RenderedDataflow render(const RelExpr& input, const RenderOptions& options) {
   one.hierarchical_min_max = options.keep_state && options.hierarchical_min_max;
   std::vector<std::unique_ptr<Dataflow>> replicas;
   RenderedDataflow first;
+  one.shards = workers;
   for (size_t s = 0; s < workers; ++s) {
+    one.shard = s;
     RenderedDataflow r = Renderer(one).finish(plan);
     replicas.push_back(std::move(r.dataflow));
     if (s == 0) first = std::move(r);

@@ -13,6 +13,7 @@
 // collection share a source.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -22,6 +23,8 @@
 #include "dataflow/operators.hpp"
 
 namespace freshet::dataflow {
+
+class ArrangementReader;
 
 struct RenderOptions {
   // Joins keep their arrangements between steps (false: the plan runs for one step only).
@@ -56,6 +59,20 @@ struct RenderOptions {
   // updates (Nexmark q5 and q7: the max per window, one window at a time) is then worked on by
   // every shard instead of one. Off inside a kLetRec (recursion.cpp).
   bool hierarchical_min_max = false;
+  // Shared arrangements (src/dataflow/README.md, "Shared arrangements"; delta_join.hpp,
+  // ArrangementReader): given a collection's id and the columns a join looks it up by, an
+  // arrangement of that collection by exactly those columns kept outside the dataflow (an
+  // indexed view's index), or null. A join input that is the bare Get of such a collection,
+  // looked up by exactly those columns (no cast), is then read there instead of being
+  // arranged by the join, and a join with such an input renders as a delta join even with
+  // two inputs. Only with keep_state, and only a reader with as many shards as the dataflow.
+  // Called while rendering only.
+  using SharedArrangementFn =
+      std::function<std::shared_ptr<const ArrangementReader>(uint64_t collection_id, const std::vector<uint32_t>& columns)>;
+  SharedArrangementFn shared_arrangement;
+  // Set by render() for each replica: the shard it is and the shard count.
+  size_t shard = 0;
+  size_t shards = 1;
 };
 
 
@@ -69,6 +86,9 @@ struct ScanSource {
 
 struct RenderedDataflow {
   std::unique_ptr<Dataflow> dataflow;
+  // The shared arrangements the dataflow reads (RenderOptions::shared_arrangement): collection
+  // id and key columns, once each.
+  std::vector<std::pair<uint64_t, std::vector<uint32_t>>> shared_reads;
   Dataflow::NodeId output = 0;
   // One source per collection the plan reads.
   std::vector<std::pair<uint64_t, Dataflow::NodeId>> sources;

@@ -144,6 +144,7 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
       return true;
     }
     if (!ready) continue;
+    if (!shared_readers_done(*m, next)) continue;
     pick = m;
     step = s;
     break;
@@ -281,6 +282,42 @@ void Coordinator::State::finish_hydration(std::unique_lock<std::mutex>& lk, Eval
   std::erase(hydrations, h);
   compute_progress_cv.notify_all();
   compute_cv.notify_all();
+}
+
+dataflow::RenderOptions::SharedArrangementFn Coordinator::State::shared_arrangements() {
+  return [this](uint64_t id, const std::vector<uint32_t>& cols) -> std::shared_ptr<const dataflow::ArrangementReader> {
+    std::shared_ptr<Maintained> v;
+    {
+      std::lock_guard lk(compute_mu);
+      for (const auto& m : maintained)
+        if (m->id() == id && !m->compute.dropped && m->compute.failed.empty()) v = m;
+    }
+    return v ? Maintained::shared_reader(v, cols) : nullptr;
+  };
+}
+
+std::vector<uint64_t> Coordinator::State::shared_candidates(const std::vector<uint64_t>& inputs) const {
+  std::vector<uint64_t> out;
+  if (!Maintained::shared_arrangements_enabled()) return out;
+  for (const auto& m : maintained)
+    if (!m->compute.dropped && (m->num_shards() == 1 ? m->num_indexes() > 0 : !m->shard_columns().empty()) &&
+        std::find(inputs.begin(), inputs.end(), m->id()) != inputs.end())
+      out.push_back(m->id());
+  return out;
+}
+
+bool Coordinator::State::shared_readers_done(const Maintained& m, uint64_t next) const {
+  // Shared arrangements: a dependent reads m's contents as they are after the step it is
+  // processing (Maintained::shared_reader), so m does not start step s+1 before every
+  // dependent reading it has processed step s; nor steps past a hydration's snapshot while
+  // that hydration (which reads it at its own steps) is not done.
+  for (const auto& other : maintained)
+    if (other.get() != &m && !other->compute.dropped && other->compute.processed_seq < m.compute.processed_seq &&
+        other->reads_shared(m.id()))
+      return false;
+  for (const auto& h : hydrations)
+    if (!h->done && next > h->start_seq && std::find(h->pins.begin(), h->pins.end(), m.id()) != h->pins.end()) return false;
+  return true;
 }
 
 Maintained* Coordinator::State::read_maintained(uint64_t id, const std::atomic<bool>* cancelled, bool wait) {

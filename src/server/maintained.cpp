@@ -29,20 +29,20 @@ bool depends_on_time(const dataflow::RelExpr& e) {
 
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t,
                        const dataflow::SnapshotFn& snapshot, EvalContext& ctx, RowDiffs& initial,
-                       const std::atomic<bool>* cancelled)
+                       const std::atomic<bool>* cancelled, const dataflow::RenderOptions::SharedArrangementFn& shared)
     : Maintained(
           id, std::move(name), std::move(plan), t,
           BatchSnapshotFn([&snapshot](uint64_t cid, uint64_t ts, dataflow::Batch& into) {
             snapshot(cid, [&](const Row& r, int64_t diff) { into.emplace_back(r.ref(), ts, diff); });
           }),
-          ctx, &initial, {}, cancelled) {}
+          ctx, &initial, {}, cancelled, shared) {}
 
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
                        EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
-                       const std::atomic<bool>* cancelled)
+                       const std::atomic<bool>* cancelled, const dataflow::RenderOptions::SharedArrangementFn& shared)
     : id_(id), name_(std::move(name)), plan_(std::move(plan)) {
   {
-    dataflow::Batch out = hydrate(t, snapshot, ctx, cancelled);
+    dataflow::Batch out = hydrate(t, snapshot, ctx, cancelled, shared);
     // Sharded by the first index's key (the dataflow's shard count, set by hydrate()).
     if (!index_keys.empty() && shards_.size() > 1) {
       shard_columns_ = index_keys[0];
@@ -64,7 +64,7 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
 }
 
 dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx,
-                                    const std::atomic<bool>* cancelled) {
+                                    const std::atomic<bool>* cancelled, const dataflow::RenderOptions::SharedArrangementFn& shared) {
   dataflow::RenderOptions opts;
   opts.keep_state = true;
   opts.workers = 0;  // sharded over --workers
@@ -76,11 +76,37 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
     return v == nullptr || std::string_view(v) != "off";
   }();
   opts.delta_joins = kDeltaJoins;
+  // Joins with an indexed view on its index's key read the index (src/server/README.md, "Views
+  // over indexed views read the index"); FRESHET_SHARED_ARRANGEMENTS=off arranges the view's
+  // rows in the join again, as before: for comparing the two, not a setting to run with.
+  if (shared_arrangements_enabled() && shared) {
+    // One reader per (view, key) for every shard's replica; locked once per view.
+    opts.shared_arrangement = [&](uint64_t cid, const std::vector<uint32_t>& cols) -> std::shared_ptr<const dataflow::ArrangementReader> {
+      for (const auto& r : offered_)
+        if (r.cid == cid && r.columns == cols) return r.reader;
+      auto r = shared(cid, cols);
+      offered_.push_back(Offered{cid, cols, r});
+      return r;
+    };
+  }
   // Join inputs narrowed to the columns a Reduce above reads (dataflow/oneshot.hpp): the
   // join's arrangements keep those columns only. plan_ stays as planned (EXPLAIN, restart).
   dataflow::RelExpr narrowed = plan_;
   dataflow::narrow_join_inputs(narrowed);
   df_ = dataflow::render(narrowed, opts);
+  // The readers of the views it reads (one per view to hold around steps); those offered but
+  // not used (their join took another path) are let go.
+  for (const auto& [cid, cols] : df_.shared_reads) {
+    bool have = false;
+    for (const auto& r : readers_) have = have || r.first == cid;
+    if (have) continue;
+    for (const auto& o : offered_)
+      if (o.cid == cid && o.reader) {
+        readers_.emplace_back(cid, o.reader);
+        break;
+      }
+  }
+  offered_.clear();
   time_dependent_ = depends_on_time(plan_);
   shards_.clear();
   for (size_t s = 0; s < df_.dataflow->num_shards(); ++s) shards_.push_back(std::make_unique<Shard>());
@@ -411,6 +437,7 @@ void Maintained::check_budget() {
     for (auto& sh : shards_) {
       auto fresh = std::make_unique<Shard>();
       for (auto& idx : sh->indexes) fresh->indexes.push_back(fresh->empty_index(std::move(idx.columns)));
+      for (auto& idx : sh->kept) fresh->kept.push_back(fresh->empty_index(std::move(idx.columns)));
       sh = std::move(fresh);
     }
     over_budget_ = true;
@@ -452,7 +479,19 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
   }
   // A tick with no input change costs nothing unless time alone can change the output.
   if (!any_input && !time_dependent_) return;
-  df_.dataflow->step(t, ctx);
+  {
+    // The shared arrangements it reads do not change during the step (shared_reader).
+    struct Held {
+      const std::vector<std::pair<uint64_t, std::shared_ptr<const dataflow::ArrangementReader>>>& rs;
+      explicit Held(const std::vector<std::pair<uint64_t, std::shared_ptr<const dataflow::ArrangementReader>>>& r) : rs(r) {
+        for (const auto& x : rs) x.second->lock_shared();
+      }
+      ~Held() {
+        for (const auto& x : rs) x.second->unlock_shared();
+      }
+    } held(readers_);
+    df_.dataflow->step(t, ctx);
+  }
   dataflow::Batch out = df_.dataflow->take_output(df_.output);
   // Per shard, on the pool: the output's rows of the shard copied out and consolidated
   // (outside the lock), then applied to the shard's contents and indexes (under it).
@@ -600,6 +639,7 @@ void Maintained::Shard::apply(const RowDiffs& delta, const std::string& name) {
       uint32_t ref = add_entry(r.bytes(), d);
       contents.insert(ref);
       for (auto& idx : indexes) index_insert(idx, ref);
+      for (auto& idx : kept) index_insert(idx, ref);
       continue;
     }
     uint32_t ref = *it;
@@ -607,6 +647,7 @@ void Maintained::Shard::apply(const RowDiffs& delta, const std::string& name) {
     if (n < 0) throw SqlError(sqlstate::kInternalError, "view \"" + name + "\" reached a negative multiplicity");
     if (n == 0) {
       for (auto& idx : indexes) index_erase(idx, ref);
+      for (auto& idx : kept) index_erase(idx, ref);
       contents.erase(it);
       dead_bytes += EntryArena::round_up(entry_bytes(bytes_at(ref).size()));
     }
@@ -633,6 +674,7 @@ void Maintained::Shard::compact() {
   });
   dead_bytes = 0;
   for (auto& idx : indexes) idx = build_index(std::move(idx.columns));
+  for (auto& idx : kept) idx = build_index(std::move(idx.columns));
 }
 
 void Maintained::Shard::set_count_at(uint32_t ref, int64_t c) {
@@ -765,6 +807,19 @@ int64_t Maintained::count_of(RowRef row) const {
 }
 
 size_t Maintained::add_index(std::vector<uint32_t> key_columns) {
+  // Dependents reading a shared arrangement of this view hold state_mu shared while they step.
+  std::unique_lock sl(state_mu);
+  // An index dropped while read as a shared arrangement is back (it was maintained meanwhile).
+  if (!shards_[0]->kept.empty() && std::any_of(shards_[0]->kept.begin(), shards_[0]->kept.end(), [&](const Index& x) { return x.columns == key_columns; })) {
+    for (auto& sh : shards_)
+      for (auto it = sh->kept.begin(); it != sh->kept.end(); ++it)
+        if (it->columns == key_columns) {
+          sh->indexes.push_back(std::move(*it));
+          sh->kept.erase(it);
+          break;
+        }
+    return num_indexes() - 1;
+  }
   // The first index of a view sharded by its rows: the rows move to the shards of its key,
   // so that the index is sharded as the dataflow's arrangements by that key are.
   if (by_row_ && shards_.size() > 1 && num_indexes() == 0) reshard(key_columns);
@@ -774,13 +829,73 @@ size_t Maintained::add_index(std::vector<uint32_t> key_columns) {
 
 void Maintained::drop_index(const std::vector<uint32_t>& key_columns) {
   // The shards stay split by shard_columns_ (any split is correct; lookups by another index
-  // visit every shard).
+  // visit every shard). An index a dependent's dataflow reads as a shared arrangement is kept
+  // (and maintained) for it, out of sight of lookups: the dependent goes on working.
+  std::unique_lock sl(state_mu);
+  const bool keep = std::find(shared_keys_.begin(), shared_keys_.end(), key_columns) != shared_keys_.end();
   for (auto& sh : shards_)
     for (auto it = sh->indexes.begin(); it != sh->indexes.end(); ++it)
       if (it->columns == key_columns) {
+        if (keep) sh->kept.push_back(std::move(*it));
         sh->indexes.erase(it);
         break;
       }
+}
+
+namespace {
+// A maintained view's index read as a shared arrangement (dataflow/delta_join.hpp): shard s
+// of the reader is shard s of the view; the index is found by its columns at each read (an
+// index dropped meanwhile is kept for it: drop_index).
+class IndexReader final : public dataflow::ArrangementReader {
+ public:
+  IndexReader(std::shared_ptr<const Maintained> m, std::vector<uint32_t> columns) : m_(std::move(m)), columns_(std::move(columns)) {}
+  size_t num_shards() const override { return m_->num_shards(); }
+  void lock_shared() const override { m_->state_mu.lock_shared(); }
+  void unlock_shared() const override { m_->state_mu.unlock_shared(); }
+  void for_each(size_t shard, std::string_view key, absl::FunctionRef<void(RowRef, int64_t)> f) const override {
+    m_->for_each_by_key(shard, columns_, key, f);
+  }
+
+ private:
+  std::shared_ptr<const Maintained> m_;
+  std::vector<uint32_t> columns_;
+};
+}  // namespace
+
+bool Maintained::shared_arrangements_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("FRESHET_SHARED_ARRANGEMENTS");
+    return v == nullptr || std::string_view(v) != "off";
+  }();
+  return on;
+}
+
+std::shared_ptr<const dataflow::ArrangementReader> Maintained::shared_reader(const std::shared_ptr<Maintained>& self,
+                                                                            const std::vector<uint32_t>& columns) {
+  std::unique_lock sl(self->state_mu);
+  // One shard holds every key; several must be split by exactly this key.
+  const bool split_so = self->shards_.size() == 1 || (!self->by_row_ && self->shard_columns_ == columns);
+  if (!split_so || self->find_index(columns) < 0 || self->over_budget_) return nullptr;
+  if (std::find(self->shared_keys_.begin(), self->shared_keys_.end(), columns) == self->shared_keys_.end())
+    self->shared_keys_.push_back(columns);
+  return std::make_shared<IndexReader>(self, columns);
+}
+
+void Maintained::for_each_by_key(size_t shard, const std::vector<uint32_t>& columns, std::string_view key,
+                                 absl::FunctionRef<void(RowRef, int64_t)> f) const {
+  const Shard& sh = *shards_.at(shard);
+  const Index* idx = nullptr;
+  for (const auto* list : {&sh.indexes, &sh.kept})
+    for (const Index& x : *list)
+      if (idx == nullptr && x.columns == columns) idx = &x;
+  FRESHET_ASSERT(idx != nullptr);
+  const KeyProbe probe{hash_bytes(key), key};
+  auto it = idx->keys.find(probe);
+  if (it == idx->keys.end()) return;
+  auto emit = [&](uint32_t ref) { f(RowRef(sh.bytes_at(ref)), sh.count_at(ref)); };
+  emit(*it);
+  if (auto m = idx->more.find(*it); m != idx->more.end())
+    for (uint32_t ref : m->second) emit(ref);
 }
 
 int Maintained::find_index(const std::vector<uint32_t>& key_columns) const {
@@ -824,8 +939,9 @@ size_t Maintained::Shard::bytes() const {
   constexpr size_t kMoreSlot = sizeof(std::pair<const uint32_t, absl::InlinedVector<uint32_t, 2>>) + 1;
   size_t b = arena.capacity_bytes() + contents.capacity() * (sizeof(uint32_t) + 1) +
              big_counts.capacity() * (sizeof(std::pair<const uint32_t, int64_t>) + 1);
-  for (const auto& idx : indexes)
-    b += idx.keys.capacity() * (sizeof(uint32_t) + 1) + idx.more.capacity() * kMoreSlot + idx.spill_bytes;
+  for (const auto* list : {&indexes, &kept})
+    for (const auto& idx : *list)
+      b += idx.keys.capacity() * (sizeof(uint32_t) + 1) + idx.more.capacity() * kMoreSlot + idx.spill_bytes;
   return b;
 }
 

@@ -12,6 +12,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
+#include <absl/functional/function_ref.h>
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +28,7 @@
 #include "common/functions.hpp"
 #include "common/huge_pages.hpp"
 #include "common/row.hpp"
+#include "dataflow/delta_join.hpp"
 #include "dataflow/ir.hpp"
 #include "dataflow/oneshot.hpp"
 #include "dataflow/render.hpp"
@@ -124,7 +126,8 @@ class Maintained {
   // first delta, which is returned in initial). Throws SqlError from evaluation.
   // cancelled, when given, makes the hydration stop with 57014 once set (it is not kept).
   Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const dataflow::SnapshotFn& snapshot,
-             EvalContext& ctx, RowDiffs& initial, const std::atomic<bool>* cancelled = nullptr);
+             EvalContext& ctx, RowDiffs& initial, const std::atomic<bool>* cancelled = nullptr,
+             const dataflow::RenderOptions::SharedArrangementFn& shared = {});
   // The bulk form (CREATE INDEX and CREATE MATERIALIZED VIEW on a view): the inputs come as
   // batches (no Row per input row), the output goes into the arrangement in one pass sized
   // up front, and the indexes in `index_keys` are built by sorting (src/server/README.md,
@@ -132,7 +135,9 @@ class Maintained {
   // view stores them); without it no Row is made per output row.
   Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
              EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
-             const std::atomic<bool>* cancelled = nullptr);
+             const std::atomic<bool>* cancelled = nullptr, const dataflow::RenderOptions::SharedArrangementFn& shared = {});
+  // shared (both forms): the indexed views' arrangements the dataflow may read instead of
+  // arranging their rows (shared_reader); the caller schedules it accordingly (compute.cpp).
   // Makes later steps stop with 57014 once *flag is set (null: never). The flag must outlive
   // those steps: the caller clears it before the flag's owner goes.
   void set_cancel_flag(const std::atomic<bool>* flag) {
@@ -167,6 +172,34 @@ class Maintained {
   size_t num_indexes() const { return shards_[0]->indexes.size(); }
   // Rows of index i with the given key values (canonicalised here).
   void lookup(size_t i, std::span<const Datum> key, RowDiffs& out) const;
+
+  // Shared arrangements (src/server/README.md, "Views over indexed views read the index"):
+  // the index by `columns` as an arrangement a dependent's dataflow reads instead of arranging
+  // this view's rows itself (dataflow/delta_join.hpp, ArrangementReader), or null unless the
+  // shards are split by exactly these columns (or there is one shard) and an index on them
+  // exists. The reader keeps
+  // `self` alive; from then on dropping that index keeps it maintained, out of sight of
+  // lookups, for the reader. Takes state_mu.
+  // REQUIRES (the caller's scheduling, compute.cpp): a reader's dataflow steps only when this
+  // one has processed the same step and not the next, holding state_mu shared meanwhile.
+  // Whether dependents read indexes as shared arrangements (FRESHET_SHARED_ARRANGEMENTS=off:
+  // no, for comparisons).
+  static bool shared_arrangements_enabled();
+  static std::shared_ptr<const dataflow::ArrangementReader> shared_reader(const std::shared_ptr<Maintained>& self,
+                                                                         const std::vector<uint32_t>& columns);
+  // The rows of shard `shard` whose key by `columns` (an index, or one kept for readers) has
+  // the canonical bytes `key`. REQUIRES: state_mu held (or the scheduling above).
+  void for_each_by_key(size_t shard, const std::vector<uint32_t>& columns, std::string_view key,
+                       absl::FunctionRef<void(RowRef, int64_t)> f) const;
+  // The shared arrangements this dataflow reads (RenderedDataflow::shared_reads): the
+  // collection ids and key columns, and the dataflows behind them (held shared while
+  // stepping).
+  const std::vector<std::pair<uint64_t, std::vector<uint32_t>>>& shared_reads() const { return df_.shared_reads; }
+  bool reads_shared(uint64_t id) const {
+    for (const auto& [cid, cols] : df_.shared_reads)
+      if (cid == id) return true;
+    return false;
+  }
 
   size_t records() const;
   // Shards of the contents (the dataflow's shard count) and the columns they are split by
@@ -317,6 +350,9 @@ class Maintained {
     absl::flat_hash_set<uint32_t, RefHash, RefEq, HugeAdvisingAllocator<uint32_t>> contents;
     absl::flat_hash_map<uint32_t, int64_t> big_counts;  // multiplicities of 255 or more, by ref
     std::vector<Index> indexes;
+    // Indexes dropped while dependents read them as shared arrangements (drop_index):
+    // maintained as the others, but not for lookups.
+    std::vector<Index> kept;
 
     std::string_view bytes_at(uint32_t ref) const { return row_at(arena.at(ref)); }
     void set_count_at(uint32_t ref, int64_t c);
@@ -349,7 +385,8 @@ class Maintained {
   // The shard that holds row (by shard_columns_, or the row's bytes).
   size_t shard_of(RowRef row) const;
   // Renders the plan, pushes the snapshot at t and steps once; the output batch.
-  dataflow::Batch hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx, const std::atomic<bool>* cancelled);
+  dataflow::Batch hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx, const std::atomic<bool>* cancelled,
+                          const dataflow::RenderOptions::SharedArrangementFn& shared);
   // The initial contents from the hydration's output (unconsolidated): every row's
   // multiplicity summed in its shard's hash set; then a sweep drops rows whose updates
   // cancelled. REQUIRES: empty contents and no index.
@@ -370,12 +407,23 @@ class Maintained {
   std::string name_;
   dataflow::RelExpr plan_;
   dataflow::RenderedDataflow df_;
+  // The shared arrangements df_ reads (shared_reads): one reader per view, held shared around
+  // each step (by collection id). offered_: during rendering only.
+  std::vector<std::pair<uint64_t, std::shared_ptr<const dataflow::ArrangementReader>>> readers_;
+  struct Offered {
+    uint64_t cid;
+    std::vector<uint32_t> columns;
+    std::shared_ptr<const dataflow::ArrangementReader> reader;
+  };
+  std::vector<Offered> offered_;
   bool time_dependent_ = false;  // the plan has a temporal filter: it must be stepped every tick
   // Constant after hydration (but reshard()): the shards, one per shard of the dataflow, and
   // the columns rows are sharded by (by_row_: the row's bytes).
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<uint32_t> shard_columns_;
   bool by_row_ = true;
+  // Key columns handed out as shared arrangements (shared_reader): guarded by state_mu.
+  std::vector<std::vector<uint32_t>> shared_keys_;
   std::atomic<uint64_t> arrangement_bytes_{0};
   std::atomic<uint64_t> operator_bytes_{0};
   bool over_budget_ = false;  // set by the thread that steps it

@@ -93,6 +93,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
         throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "\"" + view.name + "\" is being hydrated")
             .with_hint("Wait until its CREATE INDEX or CREATE MATERIALIZED VIEW has finished.");
     h->start_seq = cs_.compute_enqueued_seq;
+    h->pins = cs_.shared_candidates(inputs);
     cs_.hydrations.push_back(h);
   }
   lock.m.unlock();
@@ -124,8 +125,17 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
           into.reserve(rows.size());
           for (const auto& [r, n] : rows) into.emplace_back(r.ref(), ts, n);
         },
-        ctx_, mv ? &initial : nullptr, index_keys, &st_.cancelled);  // a cancel request stops the hydration (57014)
+        ctx_, mv ? &initial : nullptr, index_keys, &st_.cancelled,  // a cancel request stops the hydration (57014)
+        cs_.shared_arrangements());
     m->compute.is_mv = mv;
+    {
+      // Pinned from here on only the views whose arrangements it does read.
+      std::lock_guard lk(cs_.compute_mu);
+      std::vector<uint64_t> pins;
+      for (const auto& [cid, cols] : m->shared_reads()) pins.push_back(cid);
+      h->pins = std::move(pins);
+    }
+    cs_.compute_cv.notify_all();
     auto store = [&](uint64_t ts, const RowDiffs& delta) {
       if (!mv || !cs_.persist || delta.empty()) return;
       Status ps = cs_.persist->write_mv(id, ts, delta, [&](const Row& r) { return m->count_of(r.ref()); });
@@ -176,6 +186,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
       std::lock_guard lk(cs_.compute_mu);
       std::erase(cs_.hydrations, h);
     }
+    cs_.compute_cv.notify_all();  // the views it pinned step again
     relock();
     throw;
   }
@@ -259,7 +270,8 @@ Maintained& Executor::maintain_view(ObjectInfo& view) {
   dataflow::RelExpr plan = plan_for_object(view);
   RowDiffs initial;
   ctx_.logical_time_ms = cs_.now_ts;
-  auto m = std::make_shared<Maintained>(view.id, view.name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial);
+  auto m = std::make_shared<Maintained>(view.id, view.name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial, nullptr,
+                                        cs_.shared_arrangements());
   m->compute.is_mv = view.kind == ObjectKind::kMaterializedView;
   Maintained& ref = cs_.add_maintained(std::move(m));
   if (view.kind == ObjectKind::kMaterializedView && cs_.persist) {

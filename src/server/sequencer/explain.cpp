@@ -86,6 +86,15 @@ std::unique_ptr<Execution> Executor::explain_object(const sql::StreamingStatemen
         }
         text += ", in " + std::to_string(m->num_shards()) + " shards by " + (by.empty() ? std::string("row") : "(" + by + ")");
       }
+      // The indexes it reads instead of arranging those views' rows (src/server/README.md,
+      // "Views over indexed views read the index").
+      for (const auto& [cid, cols] : m->shared_reads()) {
+        const ObjectInfo* v = catalog_->find(cid);
+        std::string key;
+        for (size_t i = 0; i < cols.size(); ++i)
+          key += (i ? ", " : "") + (v && cols[i] < v->columns.size() ? v->columns[cols[i]].name : "#" + std::to_string(cols[i]));
+        text += "\nShared arrangement: reads " + (v ? v->name : "#" + std::to_string(cid)) + " keyed by (" + key + ")";
+      }
     } else
       text += "\nMaintained: no (computed when read)";
   }

@@ -145,7 +145,8 @@ SinkInput Executor::sink_input(const SinkEntry& e) {
   } else {
     if (obj->kind != ObjectKind::kView) throw SqlError(sqlstate::kWrongObjectType, "cannot sink \"" + obj->name + "\"");
     ctx_.logical_time_ms = cs.now_ts;
-    cs.add_maintained(std::make_shared<Maintained>(e.id, "sink:" + e.name, plan_for_object(*obj), cs.now_ts, snapshot_fn(), ctx_, in.snapshot));
+    cs.add_maintained(std::make_shared<Maintained>(e.id, "sink:" + e.name, plan_for_object(*obj), cs.now_ts, snapshot_fn(), ctx_,
+                                                   in.snapshot, nullptr, cs.shared_arrangements()));
     source_id = e.id;
   }
   in.queue->advance(cs.now_ts);

@@ -116,7 +116,8 @@ std::unique_ptr<Execution> Executor::subscribe(const sql::StreamingStatement& st
     check_maintainable(plan);
     source_id = g_next_temp_id++;
     ctx_.logical_time_ms = cs_.now_ts;
-    cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial));
+    cs_.add_maintained(std::make_shared<Maintained>(source_id, name, std::move(plan), cs_.now_ts, snapshot_fn(), ctx_, initial,
+                                                    nullptr, cs_.shared_arrangements()));
     temp = source_id;
   }
   std::vector<Column> data;

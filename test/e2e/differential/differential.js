@@ -61,12 +61,22 @@ const DDL = [
   'CREATE TABLE t2 (id int PRIMARY KEY, a int, c int NOT NULL DEFAULT 0, s text)',
   'CREATE TABLE t3 (k int, v int, w numeric)',  // no key: duplicates allowed
   'CREATE TABLE edges (src int NOT NULL, dst int NOT NULL)',
+  // A view that Freshet indexes (FRESHET_DDL): the over_indexed shapes read its index as a
+  // shared arrangement (src/server/README.md, "Views over indexed views read the index").
+  'CREATE VIEW bv_t2 AS SELECT id, a, c, s FROM t2 WHERE c >= 0',
 ];
+const FRESHET_DDL = ['CREATE INDEX bv_t2_id ON bv_t2 (id)'];
 
 // View shapes: name -> SELECT. Freshet maintains each as v_<name> and mv_<name>; PostgreSQL runs
 // the SELECT itself (or `pg`, an equivalent, where Freshet takes Materialize syntax PostgreSQL
 // lacks). `recursive: true` marks shapes that need WITH RECURSIVE.
 const SHAPES = [
+  // Joins with an indexed view on its index's key (bv_t2 by id): a two-way join reading the
+  // index, and a three-way delta join reading it from one side and arranging it by a from the
+  // other.
+  { name: 'over_indexed', sql: `SELECT t3.k, t3.v, bv.a, bv.s FROM t3 JOIN bv_t2 bv ON bv.id = t3.k` },
+  { name: 'over_indexed3', sql: `SELECT t1.id AS id1, bv.id AS id2, t3.v, bv.c
+      FROM t1 JOIN bv_t2 bv ON bv.a = t1.a JOIN t3 ON t3.k = bv.id` },
   { name: 'join3', sql: `SELECT t1.id AS id1, t2.id AS id2, t3.v, t1.b, t2.s
       FROM t1 JOIN t2 ON t1.a = t2.a JOIN t3 ON t3.k = t2.c` },
   { name: 'join3_agg', sql: `SELECT t2.s, count(*) AS cnt, sum(t3.v) AS sv, sum(t1.n) AS sn
@@ -328,6 +338,7 @@ async function main() {
     for (const t of ['edges', 't3', 't2', 't1']) await c.query(`DROP TABLE IF EXISTS ${t} CASCADE`).catch(() => {});
     for (const d of DDL) await c.query(d);
   }
+  for (const d of FRESHET_DDL) await fr.query(d);
 
   // Probe WITH RECURSIVE once; shapes that need it are skipped (and said so) until it lands.
   let recursiveOk = true;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A view over an indexed view, reading the index as a shared arrangement or arranging the
+# view's rows itself (FRESHET_SHARED_ARRANGEMENTS=off), one server each, same data. See
+# bench/README.md, "Shared arrangements".
+#
+#   bench/shared_arrangements.sh            EVENTS=1000000 WORKERS=2 MORE_EVENTS=100000
+#
+# Per mode, over EVENTS Nexmark events (LOAD GENERATOR NEXMARK, then copied into tables):
+#   auctions_v = SELECT * FROM auction, indexed by id;
+#   bids_v     = bid JOIN auctions_v ON auctions_v.id = bid.auction, indexed by auction;
+# hydrate: CREATE INDEX on bids_v, seconds and the server's CPU seconds (utime+stime from
+# /proc); operator_bytes of bids_v's dataflow (mz_arrangement_sizes: its join state); RSS
+# after minus before the CREATE INDEX; catch-up: MORE_EVENTS bids (on existing auctions) and
+# MORE_EVENTS / 46 * 3 auctions inserted in 1,000-row transactions while bids_v's dataflow
+# is paused, then the time and server CPU until a read of bids_v returns; operator_bytes and
+# the RSS growth (since before the CREATE INDEX) after that.
+set -uo pipefail
+BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
+source "$BENCH_DIR/../test/e2e/lib.sh"
+: "${EVENTS:=1000000}" "${WORKERS:=2}" "${MORE_EVENTS:=100000}" "${SEED:=1}"
+
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$FRESHET_PID/stat"; }
+rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$FRESHET_PID/status"; }
+now() { date +%s.%N; }
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+
+run_mode() {  # run_mode on|off
+  local mode=$1
+  FRESHET_SHARED_ARRANGEMENTS=$mode FRESHET_EXTRA_ARGS="--workers $WORKERS" start_freshet || exit 1
+  q "CREATE SOURCE nx FROM LOAD GENERATOR NEXMARK (TICK INTERVAL '10ms', RATE 20000, SEED $SEED, MAX EVENTS $EVENTS)
+     FOR TABLES (person AS gen_person, auction AS gen_auction, bid AS gen_bid)" >/dev/null || exit 1
+  while (($(q "SELECT rows_total FROM mz_source_statuses WHERE name = 'nx'") < EVENTS)); do sleep 1; done
+  q "CREATE TABLE auction AS SELECT id, item_name, initial_bid, reserve, date_time, expires, seller, category FROM gen_auction" >/dev/null
+  q "CREATE TABLE bid AS SELECT auction, bidder, price, channel, date_time FROM gen_bid" >/dev/null
+  q "DROP SOURCE nx CASCADE" >/dev/null
+  q "CREATE VIEW auctions_v AS SELECT * FROM auction" >/dev/null
+  q "CREATE INDEX auctions_v_id ON auctions_v (id)" >/dev/null
+  q "CREATE VIEW bids_v AS SELECT b.auction, b.bidder, b.price, a.seller, a.category FROM bid b JOIN auctions_v a ON a.id = b.auction" >/dev/null
+  local rss0 cpu0 t0 t1 cpu1 rss1
+  rss0=$(rss_mb); cpu0=$(cpu_s); t0=$(now)
+  q "CREATE INDEX bids_v_auction ON bids_v (auction)" >/dev/null || exit 1
+  t1=$(now); cpu1=$(cpu_s); rss1=$(rss_mb)
+  local rows ops arr shared
+  rows=$(q "SELECT count(*) FROM bids_v")
+  ops=$(q "SELECT operator_bytes FROM mz_arrangement_sizes WHERE object_name = 'bids_v'")
+  arr=$(q "SELECT arrangement_bytes FROM mz_arrangement_sizes WHERE object_name = 'bids_v'")
+  shared=$(q "EXPLAIN PLAN FOR VIEW bids_v" | grep -c "Shared arrangement" || true)
+  # Catch-up: auctions and bids on existing auctions, bids_v paused.
+  local maxid
+  maxid=$(q "SELECT max(id) FROM auction")
+  q "ALTER SYSTEM SET unsafe_pause_dataflows = on" >/dev/null
+  local n=$((MORE_EVENTS / 1000)) i
+  for ((i = 0; i < n; i++)); do
+    q "BEGIN; INSERT INTO auction SELECT $maxid + $i * 60 + g, 'x', 1, 1, now(), now(), g % 100, g % 10 FROM generate_series(1, 60) g;
+       INSERT INTO bid SELECT ($maxid * (g + $i) / 1000) % $maxid + 1, g, g, 'c', now() FROM generate_series(1, 1000) g; COMMIT" >/dev/null
+  done
+  local c0 s0 c1 s1
+  c0=$(cpu_s); s0=$(now)
+  q "ALTER SYSTEM SET unsafe_pause_dataflows = off" >/dev/null
+  q "SELECT count(*) FROM bids_v" >/dev/null
+  s1=$(now); c1=$(cpu_s)
+  local ops2
+  ops2=$(q "SELECT operator_bytes FROM mz_arrangement_sizes WHERE object_name = 'bids_v'")
+  awk -v m="$mode" -v r="$rows" -v h="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+      -v hc="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')" -v o="$ops" -v a="$arr" \
+      -v rss="$((rss1 - rss0))" -v cu="$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }')" \
+      -v cc="$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')" -v sh="$shared" -v steps="$n" -v o2="$ops2" -v rssend="$(($(rss_mb) - rss0))" \
+      'BEGIN { printf "%-4s shared_reads=%s rows=%s hydrate=%ss cpu=%ss operator_bytes=%.1fMB arrangement_bytes=%.1fMB rss_delta=%sMB catchup(%s txns)=%ss cpu=%ss operator_bytes_after=%.1fMB rss_delta_after=%sMB\n", m, sh, r, h, hc, o / 1048576, a / 1048576, rss, steps, cu, cc, o2 / 1048576, rssend }'
+  stop_freshet
+}
+
+echo "shared_arrangements: EVENTS=$EVENTS WORKERS=$WORKERS MORE_EVENTS=$MORE_EVENTS load average $(cut -d' ' -f1-3 /proc/loadavg)"
+run_mode off
+run_mode on
+echo "shared_arrangements: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
