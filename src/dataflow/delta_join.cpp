@@ -73,6 +73,21 @@ std::vector<KeyedUpdate> key_updates(StepContext& ctx, Batch& batch, const std::
   return out;
 }
 
+// The step's change of an arrangement, keyed and indexed (`pending`), its rows kept in
+// `pending_batch` (ArrangeOp and ReadArrangedOp).
+void take_change(StepContext& ctx, SharedArrangement& a, Batch input, const std::vector<ScalarExpr>& key,
+                 std::string& kbytes) {
+  a.pending_batch.clear();
+  a.pending_batch = std::move(input);
+  a.pending = key_updates(ctx, a.pending_batch, key, a.keys, kbytes);
+  if (a.pending.empty()) {
+    a.pending_batch.clear();
+    std::vector<KeyedUpdate>().swap(a.pending);
+  } else {
+    a.pending_index.build(a.pending);
+  }
+}
+
 class ArrangeOp final : public Operator {
  public:
   ArrangeOp(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr) : key_(std::move(key)), arr_(std::move(arr)) {}
@@ -89,15 +104,7 @@ class ArrangeOp final : public Operator {
     if (!a.pending.empty()) a.trace.apply(a.pending);
     a.pending.clear();
     a.keys.reset();
-    a.pending_batch.clear();
-    a.pending_batch = std::move(inputs[0]);
-    a.pending = key_updates(ctx, a.pending_batch, key_, a.keys, kbytes_);
-    if (a.pending.empty()) {
-      a.pending_batch.clear();
-      std::vector<KeyedUpdate>().swap(a.pending);
-    } else {
-      a.pending_index.build(a.pending);
-    }
+    take_change(ctx, a, std::move(inputs[0]), key_, kbytes_);
   }
 
  private:
@@ -124,15 +131,7 @@ class ReadArrangedOp final : public Operator {
     a.pending_index.clear();
     std::vector<KeyedUpdate>().swap(a.pending);
     a.keys.reset();
-    a.pending_batch.clear();
-    a.pending_batch = std::move(inputs[0]);
-    a.pending = key_updates(ctx, a.pending_batch, key_, a.keys, kbytes_);
-    if (a.pending.empty()) {
-      a.pending_batch.clear();
-      std::vector<KeyedUpdate>().swap(a.pending);
-    } else {
-      a.pending_index.build(a.pending);
-    }
+    take_change(ctx, a, std::move(inputs[0]), key_, kbytes_);
   }
 
  private:

@@ -313,14 +313,6 @@ TEST(IncrementalTest, TopKAfterDeletingMember) {
 // with an offset and without a limit too, the sum of every step's output equals the top-k
 // computed afresh over the rows present.
 TEST(IncrementalTest, TopKStepsEqualAFreshTopK) {
-  auto parse = [](const Strings& lines, std::map<std::string, int64_t>& into) {
-    for (const std::string& l : lines) {
-      size_t x = l.rfind(" x");
-      int64_t& c = into[l.substr(0, x)];
-      c += std::stoll(l.substr(x + 2));
-      if (c == 0) into.erase(l.substr(0, x));
-    }
-  };
   struct Shape {
     std::optional<uint64_t> limit;
     uint64_t offset;
@@ -353,14 +345,14 @@ TEST(IncrementalTest, TopKStepsEqualAFreshTopK) {
         }
       }
       df.feed(1, in);
-      parse(df.step(t), shown);
+      accumulate(df.step(t), shown);
       Incremental fresh(plan());
       std::vector<std::pair<Row, int64_t>> all;
       for (const auto& [r, c] : present)
         if (c > 0) all.emplace_back(ints({r[0], r[1], r[2]}), c);
       fresh.feed(1, all);
       std::map<std::string, int64_t> want;
-      parse(fresh.step(1), want);
+      accumulate(fresh.step(1), want);
       ASSERT_EQ(shown, want) << "step " << t << " limit " << shape.limit.value_or(0) << " offset " << shape.offset;
     }
   }

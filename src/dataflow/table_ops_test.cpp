@@ -119,14 +119,6 @@ TEST(TableOpsTest, RowLimitUnderAFilterEqualsTheUnlimitedWindow) {
 // (and, with a row limit of 39, across it within the limit), the sum of every step's output
 // equals the window computed afresh over the rows present.
 TEST(TableOpsTest, KeptAndRecomputedOutputsEqualAFreshWindow) {
-  auto parse = [](const Strings& lines, std::map<std::string, int64_t>& into) {
-    for (const std::string& l : lines) {
-      size_t x = l.rfind(" x");
-      int64_t& c = into[l.substr(0, x)];
-      c += std::stoll(l.substr(x + 2));
-      if (c == 0) into.erase(l.substr(0, x));
-    }
-  };
   auto plan = [](bool limited) {
     RelExpr w = window(get(1, 3), {0}, {SortKey{1, true, true}},
                        {WindowFuncKind::kRowNumber, WindowFuncKind::kRank, WindowFuncKind::kDenseRank});
@@ -158,14 +150,14 @@ TEST(TableOpsTest, KeptAndRecomputedOutputsEqualAFreshWindow) {
         in.emplace_back(ints({r[0], r[1], r[2]}), d);
       }
       df.feed(1, in);
-      parse(df.step(t), shown);
+      accumulate(df.step(t), shown);
       Incremental fresh(plan(limited));
       std::vector<std::pair<Row, int64_t>> all;
       for (const auto& [r, c] : present)
         if (c > 0) all.emplace_back(ints({r[0], r[1], r[2]}), c);
       fresh.feed(1, all);
       std::map<std::string, int64_t> want;
-      parse(fresh.step(1), want);
+      accumulate(fresh.step(1), want);
       ASSERT_EQ(shown, want) << "step " << t << (limited ? " (row limit)" : "");
       size_t in_zero = 0;
       for (const auto& [r, c] : present) in_zero += r[0] == 0;

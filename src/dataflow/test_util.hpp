@@ -177,6 +177,18 @@ inline const bool kTestWorkersConfigured = [] {
 }();
 
 // Drives an incrementally maintained plan: feed(id, rows) then step(t) returns the output diffs.
+// Adds a step's output lines ("row xN", as Incremental::step shows them) into a multiset of
+// rows (rows whose multiplicity reaches 0 leave): the sum of every step's output so far.
+inline void accumulate(const std::vector<std::string>& lines, std::map<std::string, int64_t>& into) {
+  for (const std::string& l : lines) {
+    const size_t x = l.rfind(" x");
+    const std::string row = l.substr(0, x);
+    int64_t& c = into[row];
+    c += std::stoll(l.substr(x + 2));
+    if (c == 0) into.erase(row);
+  }
+}
+
 class Incremental {
  public:
   // delta_joins = false: multi-way joins as left-deep chains of binary joins (the reference
