@@ -77,8 +77,8 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
   }();
   opts.delta_joins = kDeltaJoins;
   // Joins with an indexed view on its index's key read the index (src/server/README.md, "Views
-  // over indexed views read the index"); FRESHET_SHARED_ARRANGEMENTS=off arranges the view's
-  // rows in the join again, as before: for comparing the two, not a setting to run with.
+  // over indexed views read the index"), with FRESHET_SHARED_ARRANGEMENTS=on; by default the
+  // join arranges the view's rows again, as before (src/server/README.md says why).
   if (shared_arrangements_enabled() && shared) {
     // One reader per (view, key) for every shard's replica; locked once per view.
     opts.shared_arrangement = [&](uint64_t cid, const std::vector<uint32_t>& cols) -> std::shared_ptr<const dataflow::ArrangementReader> {
@@ -865,7 +865,7 @@ class IndexReader final : public dataflow::ArrangementReader {
 bool Maintained::shared_arrangements_enabled() {
   static const bool on = [] {
     const char* v = std::getenv("FRESHET_SHARED_ARRANGEMENTS");
-    return v == nullptr || std::string_view(v) != "off";
+    return v != nullptr && std::string_view(v) == "on";
   }();
   return on;
 }

@@ -182,8 +182,9 @@ class Maintained {
   // lookups, for the reader. Takes state_mu.
   // REQUIRES (the caller's scheduling, compute.cpp): a reader's dataflow steps only when this
   // one has processed the same step and not the next, holding state_mu shared meanwhile.
-  // Whether dependents read indexes as shared arrangements (FRESHET_SHARED_ARRANGEMENTS=off:
-  // no, for comparisons).
+  // Whether dependents read indexes as shared arrangements: only with
+  // FRESHET_SHARED_ARRANGEMENTS=on in the environment, until its costs are paid (catch-up CPU,
+  // the owner held at a dependent's snapshot while it hydrates: src/server/README.md).
   static bool shared_arrangements_enabled();
   static std::shared_ptr<const dataflow::ArrangementReader> shared_reader(const std::shared_ptr<Maintained>& self,
                                                                          const std::vector<uint32_t>& columns);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <random>
@@ -23,6 +24,13 @@ using dataflow::testing::get;
 using dataflow::testing::ints;
 
 constexpr size_t kShards = 3;
+
+// Shared arrangements are off unless the environment turns them on (read once, at the first
+// dataflow): this binary tests them, so on before any test runs.
+[[maybe_unused]] const bool kSharedArrangementsOn = [] {
+  setenv("FRESHET_SHARED_ARRANGEMENTS", "on", 1);
+  return true;
+}();
 
 // Every dataflow rendered while it lives is split kShards ways (the pool may have fewer
 // threads: the shards then run one after another on the caller, with the same result).
