@@ -70,16 +70,23 @@ class Row {
   std::string bytes_;
 };
 
-// An immutable Row shared by its copies: a plan's literal. Plans are copied whole several times
-// between binding and rendering (optimizer passes, the one-shot runner, the renderer), and a
-// literal can be as large as a value may be (a folded `repeat('x', 540000000)`): with a Row
-// each copy copied its bytes (a 540 MB literal took 13 s of CPU and 2.6 GB to plan).
+// An immutable Row shared by its copies when it is large: a plan's literal. Plans are copied
+// whole several times between binding and rendering (optimizer passes, the one-shot runner,
+// the renderer), and a literal can be as large as a value may be (a folded `repeat('x',
+// 540000000)`): with a Row each copy copied its bytes (a 540 MB literal took 13 s of CPU and
+// 2.6 GB to plan). Rows up to kInlineBytes stay inline and are copied as a Row is (most are in
+// the string's own buffer), so the many small literals of an INSERT's VALUES allocate nothing
+// more than before.
 class SharedRow {
  public:
+  static constexpr size_t kInlineBytes = 256;
   SharedRow() = default;
-  SharedRow(Row r) : row_(std::make_shared<const Row>(std::move(r))) {}  // NOLINT(google-explicit-constructor)
+  SharedRow(Row r) {  // NOLINT(google-explicit-constructor)
+    if (r.size_bytes() > kInlineBytes) big_ = std::make_shared<const Row>(std::move(r));
+    else inline_ = std::move(r);
+  }
   operator RowRef() const { return ref(); }  // NOLINT(google-explicit-constructor)
-  RowRef ref() const { return row_ ? row_->ref() : RowRef(); }
+  RowRef ref() const { return big_ ? big_->ref() : inline_.ref(); }
   std::string_view bytes() const { return ref().bytes(); }
   std::vector<Datum> unpack() const { return ref().unpack(); }
   void unpack_into(std::vector<Datum>& out) const { ref().unpack_into(out); }
@@ -90,7 +97,8 @@ class SharedRow {
   friend bool operator==(const SharedRow& a, const SharedRow& b) { return a.bytes() == b.bytes(); }
 
  private:
-  std::shared_ptr<const Row> row_;
+  Row inline_;
+  std::shared_ptr<const Row> big_;
 };
 
 // Appends datums to a row under construction.

@@ -88,8 +88,8 @@ TEST(RowTest, CompareOrdersNullsLast) {
   EXPECT_EQ(RowHash()(a), RowHash()(Row::pack(a.unpack())));
 }
 
-// A plan's literal (SharedRow) is shared by the plan's copies: copying it copies no bytes, and
-// each copy reads the same value.
+// A plan's large literal (SharedRow) is shared by the plan's copies: copying it copies no
+// bytes, and each copy reads the same value.
 TEST(RowTest, SharedRowCopiesShareTheBytes) {
   std::string big(1 << 20, 'x');
   Datum d = Datum::from_string(big);
@@ -101,6 +101,13 @@ TEST(RowTest, SharedRowCopiesShareTheBytes) {
   SharedRow none;
   EXPECT_TRUE(none.empty());
   EXPECT_FALSE(none == a);
+  // A small literal stays inline; its copies read the same value.
+  Datum s = Datum::from_string("small");
+  SharedRow c = Row::pack(std::span<const Datum>(&s, 1));
+  SharedRow e = c;
+  EXPECT_EQ(e.get(0).as_string(), "small");
+  EXPECT_TRUE(c == e);
+  EXPECT_FALSE(c == a);
 }
 
 }  // namespace
