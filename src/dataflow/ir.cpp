@@ -62,6 +62,16 @@ std::string type_text(Type t) {
 
 }  // namespace
 
+bool exprs_equal(const ScalarExpr& a, const ScalarExpr& b) {
+  check_stack_depth();
+  if (a.kind != b.kind || !(a.type == b.type) || a.column != b.column || a.fn != b.fn || a.subplan != b.subplan ||
+      a.in_set != b.in_set || !(a.literal == b.literal) || a.args.size() != b.args.size())
+    return false;
+  for (size_t i = 0; i < a.args.size(); ++i)
+    if (!exprs_equal(a.args[i], b.args[i])) return false;
+  return true;
+}
+
 std::string ScalarExpr::to_string() const {
   check_stack_depth();
   switch (kind) {

@@ -139,6 +139,11 @@ struct ScalarExpr {
   std::string to_string() const;
 };
 
+// Whether a and b are the same expression: the same tree, every field equal (kind, type,
+// column, literal, function, subplan and its evaluated set). Structural only: two calls of a volatile function are
+// "the same" here although their values differ.
+bool exprs_equal(const ScalarExpr& a, const ScalarExpr& b);
+
 enum class RelKind : uint8_t {
   kGet,        // a collection's contents: collection_id; column_types
   kConstant,   // constant_rows with their diffs

@@ -609,23 +609,17 @@ struct AggState {
   std::unique_ptr<VarianceState> var;  // variance and stddev
 };
 
-// Whether a and b are the same expression and evaluate to the same value over any one row:
-// the same tree of columns, literals, casts, boolean and conditional forms and calls of
-// functions that are not volatile. Anything else (parameters, mz_now(), subplans, lists,
-// arrays, volatile calls) is never the same, so its value is never shared.
-bool same_pure_expr(const ScalarExpr& a, const ScalarExpr& b) {
-  if (a.kind != b.kind || !(a.type == b.type) || a.args.size() != b.args.size()) return false;
-  switch (a.kind) {
-    case ScalarKind::kColumn:
-      if (a.column != b.column) return false;
-      break;
-    case ScalarKind::kLiteral:
-      if (!(a.literal == b.literal)) return false;
-      break;
+// Whether e evaluates to one value for one row: columns, literals, casts, boolean and
+// conditional forms and calls of functions that are not volatile. Anything else (parameters,
+// mz_now(), subplans, lists, arrays, volatile calls) is not, so its value is never shared.
+bool pure_expr(const ScalarExpr& e) {
+  switch (e.kind) {
     case ScalarKind::kCall:
     case ScalarKind::kNullIf:
-      if (a.fn != b.fn || a.fn == nullptr || a.fn->volatility == Volatility::kVolatile) return false;
+      if (e.fn == nullptr || e.fn->volatility == Volatility::kVolatile) return false;
       break;
+    case ScalarKind::kColumn:
+    case ScalarKind::kLiteral:
     case ScalarKind::kCast:
     case ScalarKind::kAnd:
     case ScalarKind::kOr:
@@ -643,10 +637,13 @@ bool same_pure_expr(const ScalarExpr& a, const ScalarExpr& b) {
     default:
       return false;
   }
-  for (size_t i = 0; i < a.args.size(); ++i)
-    if (!same_pure_expr(a.args[i], b.args[i])) return false;
+  for (const ScalarExpr& a : e.args)
+    if (!pure_expr(a)) return false;
   return true;
 }
+
+// Whether a and b are the same expression and evaluate to the same value over any one row.
+bool same_pure_expr(const ScalarExpr& a, const ScalarExpr& b) { return exprs_equal(a, b) && pure_expr(a); }
 
 class ReduceOp final : public Operator, public RowAggregator {
  public:

@@ -44,22 +44,10 @@ uint64_t hash_scalar(const ScalarExpr& e) {
   return h;
 }
 
-bool scalars_equal(const ScalarExpr& a, const ScalarExpr& b) {
-  check_stack_depth();
-  if (a.kind != b.kind || !(a.type == b.type) || a.column != b.column || a.fn != b.fn || a.subplan != b.subplan ||
-      a.in_set != b.in_set || !(a.literal == b.literal) || a.args.size() != b.args.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.args.size(); ++i) {
-    if (!scalars_equal(a.args[i], b.args[i])) return false;
-  }
-  return true;
-}
-
 bool scalar_lists_equal(const std::vector<ScalarExpr>& a, const std::vector<ScalarExpr>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (!scalars_equal(a[i], b[i])) return false;
+    if (!dataflow::exprs_equal(a[i], b[i])) return false;
   }
   return true;
 }
@@ -73,10 +61,10 @@ bool sort_keys_equal(const std::vector<dataflow::SortKey>& a, const std::vector<
 }
 
 bool aggregates_equal(const AggregateExpr& a, const AggregateExpr& b) {
-  return a.kind == b.kind && scalars_equal(a.arg, b.arg) && scalars_equal(a.separator, b.separator) &&
+  return a.kind == b.kind && dataflow::exprs_equal(a.arg, b.arg) && dataflow::exprs_equal(a.separator, b.separator) &&
          scalar_lists_equal(a.order_exprs, b.order_exprs) && sort_keys_equal(a.order_keys, b.order_keys) &&
          a.distinct == b.distinct && a.filter.has_value() == b.filter.has_value() &&
-         (!a.filter || scalars_equal(*a.filter, *b.filter)) && a.result_type == b.result_type;
+         (!a.filter || dataflow::exprs_equal(*a.filter, *b.filter)) && a.result_type == b.result_type;
 }
 
 bool bounds_equal(const dataflow::FrameBound& a, const dataflow::FrameBound& b) {
@@ -111,7 +99,7 @@ bool nodes_equal(const RelExpr& a, const RelExpr& b) {
   }
   for (size_t i = 0; i < a.temporal_bounds.size(); ++i) {
     if (a.temporal_bounds[i].op != b.temporal_bounds[i].op ||
-        !scalars_equal(a.temporal_bounds[i].expr, b.temporal_bounds[i].expr)) {
+        !dataflow::exprs_equal(a.temporal_bounds[i].expr, b.temporal_bounds[i].expr)) {
       return false;
     }
   }

@@ -22,32 +22,6 @@ using dataflow::ScalarKind;
 
 namespace optimize_detail {
 
-bool exprs_equal(const ScalarExpr& a, const ScalarExpr& b) {
-  if (a.kind != b.kind || !(a.type == b.type) || a.args.size() != b.args.size()) return false;
-  switch (a.kind) {
-    case ScalarKind::kColumn:
-    case ScalarKind::kParam:
-      if (a.column != b.column) return false;
-      break;
-    case ScalarKind::kLiteral:
-      if (!(a.literal == b.literal)) return false;
-      break;
-    case ScalarKind::kCall:
-    case ScalarKind::kNullIf:
-      if (a.fn != b.fn) return false;
-      break;
-    case ScalarKind::kInSet:
-      if (a.subplan != b.subplan || a.column != b.column) return false;
-      break;
-    default:
-      break;
-  }
-  for (size_t i = 0; i < a.args.size(); ++i) {
-    if (!exprs_equal(a.args[i], b.args[i])) return false;
-  }
-  return true;
-}
-
 namespace {
 bool literal_is(const ScalarExpr& e, bool v) {
   if (e.kind != ScalarKind::kLiteral) return false;
@@ -179,7 +153,6 @@ double estimate_rows(const RelExpr& e) {
 namespace {
 
 using optimize_detail::estimate_rows;
-using optimize_detail::exprs_equal;
 using optimize_detail::fold_constants;
 
 ScalarExpr remap(const ScalarExpr& e, const std::function<uint32_t(uint32_t)>& f) {

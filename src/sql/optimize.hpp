@@ -35,7 +35,6 @@ namespace optimize_detail {
 void fold_constants(dataflow::ScalarExpr& e);
 // A rough row-count estimate of a plan (Gets count 1000 rows).
 double estimate_rows(const dataflow::RelExpr& e);
-bool exprs_equal(const dataflow::ScalarExpr& a, const dataflow::ScalarExpr& b);
 }  // namespace optimize_detail
 
 }  // namespace freshet::sql

@@ -42,6 +42,25 @@ class OptimizeTest : public ::testing::Test {
 RelExpr cross(RelExpr a, RelExpr b) { return join({std::move(a), std::move(b)}, {}); }
 ScalarExpr conj(std::vector<ScalarExpr> ps) { return ScalarExpr::make(ScalarKind::kAnd, std::move(ps), TypeId::kBool); }
 
+// exprs_equal (which merges join equivalence classes) compares every field: `x = ANY (a)` and
+// `x = ALL (a)` differ only in `column`, and two list functions only in `column`. It treated
+// them as equal before (the optimizer's own copy ignored `column` and `fn` of those kinds).
+TEST_F(OptimizeTest, ExprsEqualComparesEveryField) {
+  auto any_all = [](uint32_t which) {
+    ScalarExpr e;
+    e.kind = ScalarKind::kArrayCompare;
+    e.type = Type(TypeId::kBool);
+    e.column = which;
+    e.args = {col(0), col(1)};
+    return e;
+  };
+  EXPECT_TRUE(exprs_equal(any_all(0), any_all(0)));
+  EXPECT_FALSE(exprs_equal(any_all(0), any_all(1)));
+  EXPECT_FALSE(exprs_equal(col(0), col(1)));
+  EXPECT_FALSE(exprs_equal(lit(1), lit(2)));
+  EXPECT_TRUE(exprs_equal(lit(1), lit(1)));
+}
+
 TEST_F(OptimizeTest, FoldsConstants) {
   ScalarExpr e = add(lit(1), add(lit(2), lit(3)));
   optimize_detail::fold_constants(e);
