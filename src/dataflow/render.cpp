@@ -37,11 +37,36 @@ ScalarExpr shift_columns(const ScalarExpr& e, int64_t delta) {
 
 namespace {
 
-bool reads_local(const RelExpr& e) {
-  if (e.kind == RelKind::kGetLocal) return true;
-  for (const RelExpr& in : e.inputs)
-    if (reads_local(in)) return true;
-  return false;
+// Whether `e` yields only insertions when it runs once from nothing (is_monotone_plan), with
+// the local bindings read through `scope` (innermost last: a kLet's id and whether its value
+// is monotone). A binding not in scope (a recursive one, an outer query's) is not known.
+bool monotone_in_scope(const RelExpr& e, std::vector<std::pair<uint64_t, bool>>& scope) {
+  switch (e.kind) {
+    case RelKind::kGetLocal:
+      for (auto it = scope.rbegin(); it != scope.rend(); ++it)
+        if (it->first == e.local_id) return it->second;
+      return false;
+    case RelKind::kLet: {
+      FRESHET_ASSERT(e.inputs.size() == 2 && e.local_ids.size() == 1);
+      scope.emplace_back(e.local_ids[0], monotone_in_scope(e.inputs[0], scope));
+      bool body = monotone_in_scope(e.inputs[1], scope);
+      scope.pop_back();
+      return body;
+    }
+    case RelKind::kNegate:
+    case RelKind::kThreshold:
+    case RelKind::kReduce:
+    case RelKind::kTopK:
+    case RelKind::kWindow:
+    case RelKind::kTemporalFilter:
+    case RelKind::kLetRec:
+    case RelKind::kConstant:
+      return is_monotone_plan(e);
+    default:
+      for (const RelExpr& in : e.inputs)
+        if (!monotone_in_scope(in, scope)) return false;
+      return true;
+  }
 }
 
 // The row limit a filter right above a window gives it (WindowSpec::row_limit): a conjunct
@@ -107,6 +132,8 @@ class Renderer {
 
   // The kLet bindings in scope (innermost last): a kGetLocal of one reads its value's node.
   std::vector<std::pair<uint64_t, Dataflow::NodeId>> lets_;
+  // Beside lets_: whether each binding's value is monotone (monotone_in_scope).
+  std::vector<bool> let_monotone_;
 
   Dataflow::NodeId render(const RelExpr& e) {
     switch (e.kind) {
@@ -175,10 +202,16 @@ class Renderer {
       case RelKind::kReduce: {
         Dataflow::NodeId in = render(e.inputs.at(0));
         // One step over a monotone input (a one-shot query without negation): min/max need
-        // only the extreme (operators.hpp).
-        // A kGetLocal counts as monotone in is_monotone_plan (recursive bindings), but the
-        // binding it reads (a kLet's value) is not checked there: any local read disables it.
-        bool append_only = !opts_.keep_state && is_monotone_plan(e.inputs.at(0)) && !reads_local(e.inputs.at(0));
+        // only the extreme (operators.hpp). A kGetLocal counts as monotone in
+        // is_monotone_plan (recursive bindings), so the input is checked with the kLet
+        // bindings in scope (relation CSE's among them): a read of one whose value is
+        // monotone keeps the shortcut, any other local read disables it.
+        bool append_only = false;
+        if (!opts_.keep_state) {
+          std::vector<std::pair<uint64_t, bool>> scope;
+          for (size_t i = 0; i < lets_.size(); ++i) scope.emplace_back(lets_[i].first, let_monotone_[i]);
+          append_only = monotone_in_scope(e.inputs.at(0), scope);
+        }
         bool partial = opts_.partial_aggregates && !opts_.keep_state;
         for (const AggregateExpr& a : e.aggregates) partial = partial && partial_aggregate_ok(a, append_only);
         bool hierarchical = opts_.hierarchical_min_max && opts_.keep_state && !e.group_key.empty() && !e.aggregates.empty();
@@ -231,9 +264,13 @@ class Renderer {
       case RelKind::kLet: {
         FRESHET_ASSERT(e.inputs.size() == 2 && e.local_ids.size() == 1);
         Dataflow::NodeId value = render(e.inputs[0]);
+        std::vector<std::pair<uint64_t, bool>> scope;
+        for (size_t i = 0; i < lets_.size(); ++i) scope.emplace_back(lets_[i].first, let_monotone_[i]);
+        let_monotone_.push_back(monotone_in_scope(e.inputs[0], scope));
         lets_.emplace_back(e.local_ids[0], value);
         Dataflow::NodeId body = render(e.inputs[1]);
         lets_.pop_back();
+        let_monotone_.pop_back();
         return body;
       }
       case RelKind::kGetLocal: {
