@@ -90,7 +90,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
   std::map<uint64_t, RowDiffs> snap;
   auto sf = snapshot_fn();
   for (auto in : inputs)
-    if (!frozen.contains(in)) sf(in, [&](const Row& r, int64_t n) { snap[in].push_back({r, n}); });
+    if (!frozen.contains(in) && !(root && in == root->collection_id)) sf(in, [&](const Row& r, int64_t n) { snap[in].push_back({r, n}); });
   auto h = std::make_shared<Coordinator::State::Hydration>();
   h->id = id;
   h->name = view.name;
