@@ -39,6 +39,14 @@ namespace freshet::server {
 dataflow::PartitionedSnapshot frozen_parts(std::shared_ptr<const FrozenRows> frozen, size_t parts);
 // The table's newest rows as the shared FrozenRows (built on the first call after a change).
 std::shared_ptr<const FrozenRows> newest_frozen(const TableData& data);
+// The table's newest rows through a map/filter/project chain (a view that is one, hydrated:
+// Maintained::root_scan), as updates at time 0: read from the frozen copy when it is current,
+// else straight from the table's map, in parts on the worker pool, without building the
+// frozen copy (src/server/README.md, "A projection of a table hydrates in one copy").
+// REQUIRES: write_mu held (the rows do not change meanwhile). Throws what evaluating the
+// chain throws, and 57014 once *cancelled is set.
+dataflow::Batch mapped_table_rows(const TableData& data, const std::vector<dataflow::MfpStage>& stages, const EvalContext& ctx,
+                                  const std::atomic<bool>* cancelled);
 
 // The queue a SUBSCRIBE reads: changes (time, row, diff) and progress, bounded.
 struct SubscriptionQueue {

@@ -39,10 +39,11 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
 
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
                        EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
-                       const std::atomic<bool>* cancelled, const dataflow::RenderOptions::SharedArrangementFn& shared)
+                       const std::atomic<bool>* cancelled, const dataflow::RenderOptions::SharedArrangementFn& shared,
+                       dataflow::Batch* root_output)
     : id_(id), name_(std::move(name)), plan_(std::move(plan)) {
   {
-    dataflow::Batch out = hydrate(t, snapshot, ctx, cancelled, shared);
+    dataflow::Batch out = hydrate(t, snapshot, ctx, cancelled, shared, root_output);
     // Sharded by the first index's key (the dataflow's shard count, set by hydrate()).
     if (!index_keys.empty() && shards_.size() > 1) {
       shard_columns_ = index_keys[0];
@@ -63,8 +64,52 @@ Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, ui
   check_budget();  // over its budget: the CREATE (or the restart's hydration) fails with 53200
 }
 
+namespace {
+// Whether evaluating e reads only the row (and the session's settings): no mz_now(), no
+// parameter, no subplan.
+bool reads_only_the_row(const dataflow::ScalarExpr& e) {
+  if (e.kind == dataflow::ScalarKind::kMzNow || e.kind == dataflow::ScalarKind::kParam || e.kind == dataflow::ScalarKind::kInSet ||
+      e.subplan || e.in_set)
+    return false;
+  for (const auto& a : e.args)
+    if (!reads_only_the_row(a)) return false;
+  return true;
+}
+}  // namespace
+
+std::optional<Maintained::RootScan> Maintained::root_scan(const dataflow::RelExpr& plan) {
+  // The chain as render() collects it for a Map/Filter/Project over a Get (render.cpp), outermost
+  // first, then reversed.
+  using dataflow::RelKind;
+  RootScan scan;
+  const dataflow::RelExpr* cur = &plan;
+  while (cur->kind == RelKind::kMap || cur->kind == RelKind::kFilter || cur->kind == RelKind::kProject) {
+    dataflow::MfpStage s;
+    if (cur->kind == RelKind::kMap) {
+      s.kind = dataflow::MfpStage::Kind::kMap;
+      s.exprs = cur->exprs;
+    } else if (cur->kind == RelKind::kFilter) {
+      s.kind = dataflow::MfpStage::Kind::kFilter;
+      s.exprs = cur->exprs;
+    } else {
+      s.kind = dataflow::MfpStage::Kind::kProject;
+      s.columns = cur->columns;
+    }
+    for (const auto& e : s.exprs)
+      if (!reads_only_the_row(e)) return std::nullopt;
+    scan.stages.push_back(std::move(s));
+    if (cur->inputs.size() != 1) return std::nullopt;
+    cur = &cur->inputs[0];
+  }
+  if (scan.stages.empty() || cur->kind != RelKind::kGet) return std::nullopt;
+  std::reverse(scan.stages.begin(), scan.stages.end());
+  scan.collection_id = cur->collection_id;
+  return scan;
+}
+
 dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx,
-                                    const std::atomic<bool>* cancelled, const dataflow::RenderOptions::SharedArrangementFn& shared) {
+                                    const std::atomic<bool>* cancelled, const dataflow::RenderOptions::SharedArrangementFn& shared,
+                                    dataflow::Batch* root_output) {
   dataflow::RenderOptions opts;
   opts.keep_state = true;
   opts.workers = 0;  // sharded over --workers
@@ -110,8 +155,15 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
   time_dependent_ = depends_on_time(plan_);
   shards_.clear();
   for (size_t s = 0; s < df_.dataflow->num_shards(); ++s) shards_.push_back(std::make_unique<Shard>());
+  if (root_output != nullptr) {
+    // The caller computed the output (a root_scan of the plan, so one source and one
+    // state-free operator): nothing is pushed; the step at t below runs on no input.
+    const auto scan = root_scan(narrowed);
+    FRESHET_ASSERT(scan && df_.sources.size() == 1 && df_.sources[0].first == scan->collection_id);
+  }
   // Hydration: every input's current contents at time t.
   for (const auto& [cid, node] : df_.sources) {
+    if (root_output != nullptr) break;
     dataflow::Batch batch;
     snapshot(cid, t, batch);
     df_.dataflow->push(node, std::move(batch));
@@ -124,6 +176,11 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
     throw;
   }
   df_.dataflow->set_cancel_flag(nullptr);
+  if (root_output != nullptr) {
+    FRESHET_ASSERT(df_.dataflow->take_output(df_.output).empty());
+    for (auto& u : *root_output) u.time = t;
+    return std::move(*root_output);
+  }
   return df_.dataflow->take_output(df_.output);
 }
 

@@ -21,6 +21,7 @@
 #include <map>
 #include <shared_mutex>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -133,9 +134,22 @@ class Maintained {
   // up front, and the indexes in `index_keys` are built by sorting (src/server/README.md,
   // "Hydration"). initial, when not null, receives the initial contents (a materialized
   // view stores them); without it no Row is made per output row.
+  // root_output, when not null: the plan's output at t, computed by the caller from a
+  // root_scan(plan) of its table; taken as the hydration's output (snapshot is not called and
+  // nothing is pushed into the dataflow, whose one source would feed that chain alone).
   Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t, const BatchSnapshotFn& snapshot,
              EvalContext& ctx, RowDiffs* initial, const std::vector<std::vector<uint32_t>>& index_keys,
-             const std::atomic<bool>* cancelled = nullptr, const dataflow::RenderOptions::SharedArrangementFn& shared = {});
+             const std::atomic<bool>* cancelled = nullptr, const dataflow::RenderOptions::SharedArrangementFn& shared = {},
+             dataflow::Batch* root_output = nullptr);
+  // A plan that is a map/filter/project chain right over one collection (a projection of a
+  // table: Nexmark q0, q1), as render() renders it: the collection and the chain's stages,
+  // innermost first. nullopt for any other plan, and for a chain that reads mz_now() (the
+  // hydration's time is not known where the caller evaluates it), parameters or a subplan.
+  struct RootScan {
+    uint64_t collection_id = 0;
+    std::vector<dataflow::MfpStage> stages;
+  };
+  static std::optional<RootScan> root_scan(const dataflow::RelExpr& plan);
   // shared (both forms): the indexed views' arrangements the dataflow may read instead of
   // arranging their rows (shared_reader); the caller schedules it accordingly (compute.cpp).
   // Makes later steps stop with 57014 once *flag is set (null: never). The flag must outlive
@@ -387,7 +401,7 @@ class Maintained {
   size_t shard_of(RowRef row) const;
   // Renders the plan, pushes the snapshot at t and steps once; the output batch.
   dataflow::Batch hydrate(uint64_t t, const BatchSnapshotFn& snapshot, EvalContext& ctx, const std::atomic<bool>* cancelled,
-                          const dataflow::RenderOptions::SharedArrangementFn& shared);
+                          const dataflow::RenderOptions::SharedArrangementFn& shared, dataflow::Batch* root_output = nullptr);
   // The initial contents from the hydration's output (unconsolidated): every row's
   // multiplicity summed in its shard's hash set; then a sweep drops rows whose updates
   // cancelled. REQUIRES: empty contents and no index.

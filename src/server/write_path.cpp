@@ -5,8 +5,11 @@
 #include <atomic>
 #include <cstdio>
 
+#include "common/arena.hpp"
 #include "common/format.hpp"
 #include "common/futex.hpp"
+#include "dataflow/graph.hpp"
+#include "dataflow/operators.hpp"
 #include "dataflow/update.hpp"
 #include "dataflow/workers.hpp"
 #include "server/coordinator_state.hpp"
@@ -553,30 +556,85 @@ bool Coordinator::State::has_unpublished(uint64_t table_id) const {
 
 std::shared_ptr<const FrozenRows> Coordinator::State::frozen_rows(const TableData& data) { return newest_frozen(data); }
 
+namespace {
+// Tables under this many rows are copied (or mapped) by one thread.
+constexpr size_t kParallelTableRows = 65536;
+// How many parts a table's rows are read in: one per worker (the pool's threads and this one;
+// at least two, so that one worker runs the same code), one under kParallelTableRows.
+size_t table_parts(size_t rows) {
+  return rows < kParallelTableRows ? 1 : std::max<size_t>(2, dataflow::WorkerPool::global().threads() + 1);
+}
+// Part p of `parts` of a table's rows: a range of the map's entry ids. The rows only change
+// under write_mu, which the caller holds, and the map's const reads are safe from several
+// threads.
+std::pair<RowMap<int64_t>::const_iterator, RowMap<int64_t>::const_iterator> entry_part(const RowMap<int64_t>& rows, size_t p,
+                                                                                        size_t parts) {
+  const uint64_t ids = rows.end().id();  // entry ids run below this
+  // The first live entry with an id at or after `id` (an iterator's ++ skips dead ids).
+  auto at = [&](uint64_t id) {
+    if (id == 0) return rows.begin();
+    RowMap<int64_t>::const_iterator it(&rows, static_cast<uint32_t>(id - 1));
+    return ++it;
+  };
+  return {at(ids * p / parts), p + 1 == parts ? rows.end() : at(ids * (p + 1) / parts)};
+}
+}  // namespace
+
+dataflow::Batch mapped_table_rows(const TableData& data, const std::vector<dataflow::MfpStage>& stages, const EvalContext& ctx,
+                                  const std::atomic<bool>* cancelled) {
+  // The frozen copy when it is current (its rows are contiguous), else the map itself: one
+  // copy of each row that passes (the chain's output), where building the frozen copy and
+  // then running the dataflow's projection over it wrote each row twice.
+  const std::shared_ptr<const FrozenRows> frozen = data.frozen.get();
+  const bool from_frozen = frozen && frozen->version == data.version;
+  const size_t total = from_frozen ? frozen->rows.size() : data.rows.size();
+  const size_t parts = table_parts(total);
+  std::vector<dataflow::Batch> part(parts);
+  auto map = [&](size_t p) {
+    dataflow::MfpProgram program(stages);  // one per thread: it keeps scratch buffers
+    Arena arena;
+    EvalContext ev = ctx;
+    ev.arena = &arena;
+    dataflow::Batch& out = part[p];
+    // Part 0 becomes the whole: room for every part's updates up front (a filter's leftover
+    // room is only address space), so that the concatenation does not move them again.
+    out.reserve(p == 0 ? total : total / parts + 1);
+    size_t n = 0;
+    RowRef result;
+    auto add = [&](RowRef row, int64_t diff) {
+      if ((++n & dataflow::kPollMask) == 0 && cancelled != nullptr && cancelled->load(std::memory_order_relaxed))
+        throw SqlError(sqlstate::kQueryCanceled, "canceling statement due to user request");
+      if (program.apply(row, ev, result)) out.emplace_back(result, 0, diff);
+      arena.reset();
+    };
+    if (from_frozen) {
+      const size_t hi = (p + 1) * total / parts;
+      for (size_t i = p * total / parts; i < hi; ++i) add(frozen->rows[i].row, frozen->rows[i].diff);
+    } else {
+      const auto [lo, hi] = entry_part(data.rows, p, parts);
+      for (auto it = lo; it != hi; ++it) add(it->first.ref(), it->second);
+    }
+  };
+  if (parts == 1) map(0);
+  else dataflow::WorkerPool::global().run(parts, map);
+  dataflow::Batch rows = std::move(part[0]);
+  for (size_t p = 1; p < parts; ++p) rows.append(std::move(part[p]));
+  return rows;
+}
+
 std::shared_ptr<const FrozenRows> newest_frozen(const TableData& data) {
   return data.frozen.get_or_build(data.version, [&] {
     auto f = std::make_shared<FrozenRows>();
     f->version = data.version;
-    // One part per worker (the pool's threads and this one; at least two, so that one worker
-    // runs the same code), each a range of the map's entry ids copied into a batch of its own,
-    // then concatenated (the parts' blocks are taken, no row is copied twice). The rows only
-    // change under write_mu, which the caller holds, and the map's const reads are safe from
-    // several threads. Tables under kParallelRows: one part.
-    constexpr size_t kParallelRows = 65536;
+    // One part per worker (table_parts), each a range of the map's entry ids (entry_part)
+    // copied into a batch of its own, then concatenated (the parts' blocks are taken, no row
+    // is copied twice).
     dataflow::WorkerPool& pool = dataflow::WorkerPool::global();
-    const size_t parts = data.rows.size() < kParallelRows ? 1 : std::max<size_t>(2, pool.threads() + 1);
+    const size_t parts = table_parts(data.rows.size());
     const RowMap<int64_t>& rows = data.rows;
-    const uint64_t ids = rows.end().id();  // entry ids run below this
-    // The first live entry with an id at or after `id` (an iterator's ++ skips dead ids).
-    auto at = [&](uint64_t id) {
-      if (id == 0) return rows.begin();
-      RowMap<int64_t>::const_iterator it(&rows, static_cast<uint32_t>(id - 1));
-      return ++it;
-    };
     std::vector<dataflow::Batch> part(parts);
     auto copy = [&](size_t p) {
-      const auto lo = at(ids * p / parts);
-      const auto hi = p + 1 == parts ? rows.end() : at(ids * (p + 1) / parts);
+      const auto [lo, hi] = entry_part(rows, p, parts);
       size_t bytes = 0, count = 0;
       for (auto it = lo; it != hi; ++it) bytes += it->first.size_bytes(), ++count;
       // Part 0 becomes the whole copy: room for every part's updates up front, so that the

@@ -66,11 +66,21 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
   // Holding write_mu, no write is staged (nor undone) meanwhile: the frozen rows are the
   // published ones until write_mu is released, even if earlier writes of other tables are
   // published while mu is free.
+  // A view that is a map/filter/project of one such table (Maintained::root_scan: a
+  // projection, Nexmark q0 and q1): its output is computed here, from the table's rows, in one
+  // copy, instead of the frozen copy and then the dataflow's projection of it (src/server/
+  // README.md, "A projection of a table hydrates in one copy").
+  std::optional<Maintained::RootScan> root = Maintained::root_scan(plan);
+  if (root && !freezable.contains(root->collection_id)) root.reset();
+  dataflow::Batch root_output;
   std::map<uint64_t, std::shared_ptr<const FrozenRows>> frozen;
   if (!freezable.empty()) {
     lock.m.unlock();
     try {
-      for (const auto& [in, t] : freezable) frozen.emplace(in, Coordinator::State::frozen_rows(*t));
+      for (const auto& [in, t] : freezable) {
+        if (root && in == root->collection_id) root_output = mapped_table_rows(*t, root->stages, ctx_, &st_.cancelled);
+        else frozen.emplace(in, Coordinator::State::frozen_rows(*t));
+      }
     } catch (...) {
       lock.m.lock();
       throw;
@@ -80,7 +90,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
   std::map<uint64_t, RowDiffs> snap;
   auto sf = snapshot_fn();
   for (auto in : inputs)
-    if (!frozen.contains(in)) sf(in, [&](const Row& r, int64_t n) { snap[in].push_back({r, n}); });
+    if (!frozen.contains(in) && !(root && in == root->collection_id)) sf(in, [&](const Row& r, int64_t n) { snap[in].push_back({r, n}); });
   auto h = std::make_shared<Coordinator::State::Hydration>();
   h->id = id;
   h->name = view.name;
@@ -126,7 +136,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
           for (const auto& [r, n] : rows) into.emplace_back(r.ref(), ts, n);
         },
         ctx_, mv ? &initial : nullptr, index_keys, &st_.cancelled,  // a cancel request stops the hydration (57014)
-        cs_.shared_arrangements());
+        cs_.shared_arrangements(), root ? &root_output : nullptr);
     m->compute.is_mv = mv;
     {
       // Pinned from here on only the views whose arrangements it does read.
