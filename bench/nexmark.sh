@@ -8,7 +8,7 @@
 #   bench/nexmark.sh --workers N            (one worker count only)
 #   EVENTS=100000 REPEATS=1 bench/nexmark.sh                   (quicker)
 #   QUERIES="q0 q4" bench/nexmark.sh                          (some queries only)
-#   PERF_DIR=/tmp/p bench/nexmark.sh                          (perf record of each catch-up)
+#   PERF_DIR=/tmp/p bench/nexmark.sh                          (perf record of each hydration and catch-up)
 #
 # Per worker count (the server restarted on the same data directory with --workers N), per
 # query, over EVENTS events already loaded:
@@ -290,11 +290,19 @@ for w in "${WLIST[@]}"; do
       done
       PGT[$q]=$(printf '%s\n' "${times[@]}" | awk '{ printf "%.3f\n", $1 / 1000 }' | median)
     fi
-    # Freshet: view + index.
+    # Freshet: view + index. PERF_DIR=dir: perf record (call graphs) of the server during the
+    # hydration too, into dir/<query>-<workers>w-hyd.data (the times then include perf's cost).
     rss0=$(rss_kb)
+    hperf_pid=""
+    if [[ -n "${PERF_DIR:-}" ]]; then
+      perf record -q -g -p "$FRESHET_PID" -o "$PERF_DIR/$q-${w}w-hyd.data" >/dev/null 2>&1 &
+      hperf_pid=$!
+      sleep 0.5
+    fi
     c0=$(cpu_ticks)
     t0=$(now_s)
     if ! out=$(psql_to "$FR" -c "CREATE VIEW $q AS ${SQL[$q]}" -c "CREATE INDEX ${q}_idx ON $q (${KEY[$q]})" 2>&1); then
+      if [[ -n "$hperf_pid" ]]; then kill -INT "$hperf_pid"; wait "$hperf_pid" 2>/dev/null; fi
       NOTE[$q]="Freshet: $(tr '\n' ' ' <<<"$out" | cut -c1-150)"
       echo "  ${NOTE[$q]}"
       psql_to "$FR" -c "DROP VIEW IF EXISTS $q CASCADE" >/dev/null 2>&1
@@ -302,6 +310,7 @@ for w in "${WLIST[@]}"; do
     fi
     HYD[$q,$w]=$(since "$t0")
     HCPU=$(cpu_since "$c0") HLOAD=$(loadavg)
+    if [[ -n "$hperf_pid" ]]; then kill -INT "$hperf_pid"; wait "$hperf_pid" 2>/dev/null; fi
     RSS[$q]=$(( ($(rss_kb) - rss0) / 1024 ))
     IDX[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(arrangement_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)
     OPS[$q]=$(psql_to "$FR" -c "SELECT round(coalesce(sum(operator_bytes), 0) / 1048576.0, 1) FROM mz_arrangement_sizes WHERE object_name = '$q'" 2>/dev/null)

@@ -314,6 +314,11 @@ class JoinOp final : public Operator {
       const size_t cap = std::bit_ceil(std::max<size_t>(16, build.size() * 2));
       const size_t mask = cap - 1;
       std::vector<uint32_t> heads(cap, kNone), next(build.size(), kNone);
+      // A maintained join's big step (its hydration): room for one output per probe row up
+      // front, the usual shape (each bid meets its one auction), so that the output's update
+      // vector is not doubled and moved ~20 times into fresh pages on the way to a million
+      // rows (one-shot joins, with a memory budget, reserve at their polls instead).
+      if (spec_.keep_state && probe.size() >= BorrowedRows::kMin) out.reserve(out.size() + probe.size());
       std::vector<size_t> hashes(build.size());
       StringHash hasher;
       for (uint32_t i = 0; i < build.size(); ++i) {
@@ -363,18 +368,58 @@ class JoinOp final : public Operator {
     out.reserve(batch.size());
     std::vector<Datum> row, k;
     const size_t prefix = columns_needed(key);  // only the key's columns are decoded
+    const KeyColumns run = key_columns(key);
     for (Update& u : batch) {
       if (u.diff == 0) continue;
       KeyedUpdate ku;
       if (!key.empty()) {
-        if (!join_key_bytes(u.row, key, prefix, ctx.eval, row, k, kbytes_)) continue;
-        ku.key = keys_.copy(kbytes_);
+        const KeySlice ks = run.count == 0 ? KeySlice::kEvaluate : key_slice(u.row, run, row, ku.key);
+        if (ks == KeySlice::kNull) continue;
+        if (ks == KeySlice::kEvaluate) {
+          if (!join_key_bytes(u.row, key, prefix, ctx.eval, row, k, kbytes_)) continue;
+          ku.key = keys_.copy(kbytes_);
+        }
       }
       ku.row = u.row;  // borrows the input batch, which outlives the step
       ku.diff = u.diff;
       out.push_back(ku);
     }
     return out;
+  }
+
+  // A key that is columns first .. first + count - 1 of the row, in order (count 0: not).
+  struct KeyColumns {
+    uint32_t first = 0, count = 0;
+  };
+  static constexpr uint32_t kMaxKeyColumns = 8;
+  static KeyColumns key_columns(const std::vector<ScalarExpr>& key) {
+    if (key.empty() || key.size() > kMaxKeyColumns) return {};
+    for (size_t i = 0; i < key.size(); ++i) {
+      if (key[i].kind != ScalarKind::kColumn || key[i].column != key[0].column + i) return {};
+    }
+    return {key[0].column, static_cast<uint32_t>(key.size())};
+  }
+  enum class KeySlice : uint8_t { kSlice, kNull, kEvaluate };
+  // The canonical key of a key of consecutive columns is those columns' encoded bytes, a
+  // slice of the row (column_offsets: a row is its datums' encodings one after the other, and
+  // append_canonical_key packs each datum as the row does), unless a datum needs its canonical
+  // form (numeric, float, interval: kEvaluate, the general path) or is NULL (kNull: the row
+  // joins nothing). The slice borrows the input batch, which outlives the step, as the
+  // updates' rows do: no evaluation, no packing, no copy into keys_ (a hydration's keys were
+  // a fresh arena the size of the join key of every input row).
+  KeySlice key_slice(RowRef r, KeyColumns run, std::vector<Datum>& scratch, std::string_view& key) {
+    const size_t end = size_t{run.first} + run.count;
+    key_offsets_.resize(end + 1);
+    if (column_offsets(r, end, key_offsets_.data()) != end) return KeySlice::kEvaluate;
+    const std::string_view bytes = r.bytes().substr(key_offsets_[run.first], key_offsets_[end] - key_offsets_[run.first]);
+    scratch.clear();
+    RowRef(bytes).unpack_into(scratch);
+    for (const Datum& d : scratch) {
+      if (d.is_null()) return KeySlice::kNull;
+      if (needs_canonical(d)) return KeySlice::kEvaluate;
+    }
+    key = bytes;
+    return KeySlice::kSlice;
   }
 
   // A side's step updates into its state: borrowed at hydration when they qualify, else
@@ -411,6 +456,7 @@ class JoinOp final : public Operator {
   size_t rejected_ = 0;  // pairs checked against the residual equalities (polling)
   Arena keys_;          // this step's canonical join keys (reset after the step)
   std::string kbytes_;  // the key being encoded
+  std::vector<uint32_t> key_offsets_;  // key_slice's column offsets
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -242,6 +242,7 @@ class WindowOp final : public Operator {
     std::vector<Change> changes;
     changes.reserve(inputs[0].size());
     keys_.clear();
+    keys_.reserve(inputs[0].size() * spec_.order_by.size());
     std::vector<Datum> row, key;
     std::string kbytes;
     size_t polled = 0;
@@ -273,7 +274,7 @@ class WindowOp final : public Operator {
       }
       return a.row.bytes() < b.row.bytes();
     });
-    std::vector<std::pair<Row, int64_t>> merged;
+    std::vector<Insertion> inserts;
     for (size_t i = 0; i < changes.size();) {
       size_t j = i;
       while (j < changes.size() && changes[j].slot == changes[i].slot) ++j;
@@ -288,7 +289,7 @@ class WindowOp final : public Operator {
         before = compute(ctx, p);
         consolidate(before);
       }
-      merge_changes(p, std::span<const Change>(changes.data() + i, j - i), merged);
+      merge_changes(p, std::span<const Change>(changes.data() + i, j - i), inserts);
       i = j;
       std::vector<std::pair<Row, int64_t>> now = compute(ctx, p);
       consolidate(now);
@@ -304,9 +305,17 @@ class WindowOp final : public Operator {
         index_.erase(slot);
       }
     }
+    // A big step's (a hydration's) ORDER BY datums are not kept for the small steps after it.
+    if (keys_.capacity() > kKeepKeys) std::vector<Datum>().swap(keys_);
   }
 
  private:
+  static constexpr size_t kKeepKeys = 1 << 16;  // keys_ capacity kept between steps
+  struct Insertion {
+    size_t at;  // placed before p.rows[at] (as p.rows was before the insertions)
+    RowRef row;
+    int64_t diff;
+  };
   struct Change {
     uint32_t slot;    // the partition's FlatKeyIndex slot
     uint32_t key_at;  // its ORDER BY datums: keys_[key_at, key_at + order_by.size())
@@ -368,11 +377,18 @@ class WindowOp final : public Operator {
 
   // p.rows merged with the changes (sorted in window order): equal rows sum their
   // multiplicities, rows that reach 0 leave. Each change finds its place by binary search
-  // from the previous one's (O(log n) decodes), the rows between are moved: O(n + m log n).
-  void merge_changes(Partition& p, std::span<const Change> ch, std::vector<std::pair<Row, int64_t>>& merged) {
-    merged.clear();
-    merged.reserve(p.rows.size() + ch.size());
+  // from the previous one's (O(log n) decodes). In place: a row already there has its count
+  // changed where it is; new rows are placed by one pass from the back that moves only the
+  // rows after the first new one, and rows that reached 0 are compacted away from the first
+  // of them. So a step allocates nothing but the vector's geometric growth: it used to build
+  // each touched partition anew in a second vector, and a hot partition (a Nexmark auction
+  // with thousands of bids, touched by every step of a catch-up) got a fresh buffer past the
+  // mmap threshold every step, its pages faulted in and unmapped again.
+  // O(m log n + the rows from the first change on) for m changes to a partition of n rows.
+  void merge_changes(Partition& p, std::span<const Change> ch, std::vector<Insertion>& inserts) {
+    inserts.clear();
     size_t at = 0;
+    size_t first_zero = SIZE_MAX;
     for (size_t k = 0; k < ch.size();) {
       // This row's diffs (equal rows are adjacent in the sorted changes).
       int64_t d = 0;
@@ -387,17 +403,33 @@ class WindowOp final : public Operator {
         if (compare_stored(p.rows[mid].first, c) < 0) lo = mid + 1;
         else hi = mid;
       }
-      for (; at < lo; ++at) merged.push_back(std::move(p.rows[at]));
+      at = lo;
       if (at < p.rows.size() && p.rows[at].first.ref().bytes() == c.row.bytes()) {
-        int64_t s = add_diffs(p.rows[at].second, d);
-        if (s != 0) merged.emplace_back(std::move(p.rows[at].first), s);
-        ++at;
+        int64_t& n = p.rows[at].second;
+        n = add_diffs(n, d);
+        if (n == 0) first_zero = std::min(first_zero, at);
+        ++at;  // the next change is after this row
       } else {
-        merged.emplace_back(Row(c.row), d);
+        inserts.push_back(Insertion{at, c.row, d});  // before the row now at `at`
       }
     }
-    for (; at < p.rows.size(); ++at) merged.push_back(std::move(p.rows[at]));
-    p.rows.swap(merged);
+    if (!inserts.empty()) {
+      // From the back: each stored row moves up by the number of new rows before it.
+      const size_t old_n = p.rows.size();
+      p.rows.resize(old_n + inserts.size());
+      size_t read = old_n, write = p.rows.size();
+      for (size_t j = inserts.size(); j-- > 0;) {
+        const Insertion& ins = inserts[j];
+        while (read > ins.at) p.rows[--write] = std::move(p.rows[--read]);
+        p.rows[--write] = {Row(ins.row), ins.diff};
+      }
+      // Indices of rows at or after the first insertion moved: zeros are found again below.
+      if (first_zero != SIZE_MAX && first_zero >= inserts.front().at) first_zero = inserts.front().at;
+    }
+    if (first_zero != SIZE_MAX) {
+      auto from = p.rows.begin() + static_cast<std::ptrdiff_t>(first_zero);
+      p.rows.erase(std::remove_if(from, p.rows.end(), [](const auto& r) { return r.second == 0; }), p.rows.end());
+    }
   }
 
   // Emits now - before (both consolidated, sorted by row bytes) in one merge: rows in both
