@@ -174,7 +174,7 @@ for q in $QUERIES; do
   # Point lookups over the key's values (the first key column's range; others 0 / '').
   first=${KEY[$q]%%,*}
   read -r lo hi <<<"$(psql_to -F ' ' -c "SELECT min($first), max($first) FROM $q" 2>/dev/null)"
-  if [[ "$first" == channel || -z "$lo" ]]; then
+  if [[ "$first" == channel || -z "$lo" || "$LOOKUPS" == 0 ]]; then
     lookup_us="-"
   else
     awk -v n="$LOOKUPS" -v lo="$lo" -v hi="$hi" -v q="$q" -v key="${KEY[$q]}" 'BEGIN {
