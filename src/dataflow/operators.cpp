@@ -356,8 +356,22 @@ class JoinOp final : public Operator {
         const char* v = std::getenv("FRESHET_JOIN_BORROW");
         return v == nullptr || std::string_view(v) != "off";
       }();
-      arrange(dl, inputs[0], kBorrow, left_, left_borrowed_);
-      arrange(dr, inputs[1], kBorrow, right_, right_borrowed_);
+      // A constant input's rows have come (JoinSpec::left_constant): the other side is read
+      // no more.
+      const bool drop_left = constant_seen(spec_.right_constant, dr, right_constant_seen_);
+      const bool drop_right = constant_seen(spec_.left_constant, dl, left_constant_seen_);
+      if (drop_left) {
+        left_ = Arrangement{};
+        left_borrowed_ = BorrowedRows{};
+      } else {
+        arrange(dl, inputs[0], kBorrow, left_, left_borrowed_);
+      }
+      if (drop_right) {
+        right_ = Arrangement{};
+        right_borrowed_ = BorrowedRows{};
+      } else {
+        arrange(dr, inputs[1], kBorrow, right_, right_borrowed_);
+      }
     }
     keys_.reset();
   }
@@ -422,6 +436,18 @@ class JoinOp final : public Operator {
     return KeySlice::kSlice;
   }
 
+  // Whether a constant input (is_constant) has brought its rows, this step (delta) or
+  // before (seen, updated). A constant changes once: a second change would need the other
+  // side's arrangement, which is gone, so it is refused rather than answered wrong.
+  static bool constant_seen(bool is_constant, const std::vector<KeyedUpdate>& delta, bool& seen) {
+    if (!is_constant) return false;
+    if (!delta.empty()) {
+      if (seen) throw SqlError(sqlstate::kInternalError, "a constant join input changed after its first rows");
+      seen = true;
+    }
+    return seen;
+  }
+
   // A side's step updates into its state: borrowed at hydration when they qualify, else
   // into the Arrangement (with the borrowed rows of the keys that have had enough updates).
   static void arrange(std::vector<KeyedUpdate>& ups, const Batch& in, bool borrow, Arrangement& arr, BorrowedRows& borrowed) {
@@ -454,6 +480,7 @@ class JoinOp final : public Operator {
   std::vector<Datum> scratch_;
   size_t reserved_ = 0;  // of this step's output (ctx.reserve_output)
   size_t rejected_ = 0;  // pairs checked against the residual equalities (polling)
+  bool left_constant_seen_ = false, right_constant_seen_ = false;  // JoinSpec::left_constant
   Arena keys_;          // this step's canonical join keys (reset after the step)
   std::string kbytes_;  // the key being encoded
   std::vector<uint32_t> key_offsets_;  // key_slice's column offsets

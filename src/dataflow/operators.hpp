@@ -84,6 +84,12 @@ struct JoinSpec {
   // it is found, so that a pair the filter removes is never materialized (render.cpp).
   std::vector<ScalarExpr> residual;
   bool keep_state = true;
+  // The input is a Constant operator (render.cpp), which emits its rows once. From the step
+  // that brings them on, the other input's arrangement is never read again (it is read only
+  // for a change of this input), so it is dropped and no longer kept: a cross join with
+  // VALUES (Nexmark q5: every bid joined with 5 rows) arranged every bid for nothing. A
+  // second change of a constant input is refused (an internal error, never a wrong answer).
+  bool left_constant = false, right_constant = false;
 };
 // Output: left columns then right columns, diff = product. Inputs: [left, right].
 std::unique_ptr<Operator> make_join(JoinSpec spec);

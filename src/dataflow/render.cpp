@@ -401,6 +401,8 @@ class Renderer {
         }
         if (rep[c] == nullptr) rep[c] = new_rep;
       }
+      spec.left_constant = k == 1 && e.inputs[0].kind == RelKind::kConstant;
+      spec.right_constant = e.inputs[k].kind == RelKind::kConstant;
       Dataflow::NodeId right = render(e.inputs[k]);
       acc = df().add_operator(make_join(std::move(spec)), {acc, right});
     }
