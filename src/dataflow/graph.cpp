@@ -49,10 +49,11 @@ uint64_t batch_bytes(const Batch& b, const StepContext&) { return b.used_bytes()
 
 // Inputs an operator is done with: a big one is freed on the reaper thread, so that freeing
 // millions of rows does not delay this query's next cancellation check (or its answer).
+// Without a malloc_trim (reaper.hpp): the query, or the next, reuses the memory.
 void release_inputs(std::vector<Batch>& inputs) {
   size_t rows = 0;
   for (const Batch& b : inputs) rows += b.size();
-  if (rows >= (size_t{1} << 16)) destroy_in_background(std::move(inputs));
+  if (rows >= (size_t{1} << 16)) destroy_in_background(std::move(inputs), Reclaim::kKeep);
   inputs.clear();
 }
 }  // namespace

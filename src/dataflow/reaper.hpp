@@ -6,15 +6,21 @@
 //
 // The reaper runs at a lower priority (nice 5), so that on a busy machine it does not take
 // the CPU from the thread answering the error, and returns freed memory to the system
-// (malloc_trim) whenever its queue runs empty: glibc keeps freed small blocks in its arenas
-// (one per thread that allocated them), so without it RSS stays at the high-water mark of
-// the biggest failed query.
+// (malloc_trim) when its queue runs empty after freeing what a failed query left
+// (Reclaim::kTrim): glibc keeps freed small blocks in its arenas (one per thread that
+// allocated them), so without it RSS stays at the high-water mark of the biggest failed
+// query. A running query's consumed inputs (Reclaim::kKeep, src/dataflow/graph.cpp) are freed
+// without a trim, as freeing them inline would: malloc_trim holds each arena's lock while it
+// returns that arena's free pages (madvise), up to 1.7 s after a 1M-row INSERT ... SELECT,
+// and every thread allocating from a locked arena (connections committing, lookups) waits
+// for it (bench/README.md, "Concurrency"); their memory is reused by the next statements.
 //
 // Memory freed late cannot pile up: the error path never waits (up to kMaxQueuedDisposals
 // objects are queued; beyond that, the caller frees inline), and a query about to start
 // waits first until at most kMaxPendingBeforeStart objects are left (wait_for_disposals), so
 // a client repeating an over-budget query is slowed down to the reaper's pace instead of
-// stacking up budgets.
+// stacking up budgets. Every statement calls wait_for_disposals: when the reaper has no more
+// than that left it returns after one atomic load, without the reaper's mutex.
 //
 // Thread-safe. One reaper thread per process, started on first use.
 
@@ -33,20 +39,25 @@ class Disposable {
 inline constexpr size_t kMaxQueuedDisposals = 64;
 inline constexpr size_t kMaxPendingBeforeStart = 2;
 
+// Whether the reaper returns free memory to the system (malloc_trim) once its queue is empty
+// after this disposal: for what an abandoned (failed, cancelled) query held, not for the
+// inputs a running query is done with.
+enum class Reclaim { kTrim, kKeep };
+
 // Destroys d on the reaper thread (or here, when kMaxQueuedDisposals are waiting).
-void dispose_in_background(std::unique_ptr<Disposable> d);
+void dispose_in_background(std::unique_ptr<Disposable> d, Reclaim reclaim = Reclaim::kTrim);
 
 // Blocks until at most `at_most` disposals are queued or being freed, or until *cancelled
 // (then throws 57014, polled every 10 ms). Cost: nothing when the reaper is idle.
 void wait_for_disposals(const std::atomic<bool>* cancelled, size_t at_most = kMaxPendingBeforeStart);
 
 template <typename T>
-void destroy_in_background(T&& value) {
+void destroy_in_background(T&& value, Reclaim reclaim = Reclaim::kTrim) {
   struct Holder final : Disposable {
     explicit Holder(T&& v) : v(std::move(v)) {}
     std::remove_reference_t<T> v;
   };
-  dispose_in_background(std::make_unique<Holder>(std::move(value)));
+  dispose_in_background(std::make_unique<Holder>(std::move(value)), reclaim);
 }
 
 }  // namespace freshet::dataflow

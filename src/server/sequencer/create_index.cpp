@@ -1,7 +1,16 @@
 // CREATE INDEX, hydration of maintained dataflows (in the background, without the locks).
 #include "server/sequencer/executor.hpp"
 
+#include "common/thread_priority.hpp"
+
+#include <optional>
+
 namespace freshet::server {
+
+namespace {
+// How much lower a hydration runs than the sessions (nice values: weight 110 against 1024).
+constexpr int kHydrationNiceIncrement = 10;
+}  // namespace
 
 std::unique_ptr<Execution> Executor::run_create_index(const PgQuery__IndexStmt* s) {
   DdlLock lock(cs_);
@@ -114,7 +123,11 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
   };
   try {
     // Without locks: hydrate, then replay the logged changes until few are left; the compute
-    // thread replays the rest and adds the dataflow between two steps.
+    // thread replays the rest and adds the dataflow between two steps. At a lower priority
+    // (nice +10 on this thread, common/thread_priority.hpp): the sessions committing and
+    // reading meanwhile get the CPU first (bench/README.md, "Concurrency").
+    std::optional<LowerThreadPriority> low;
+    low.emplace(kHydrationNiceIncrement);
     RowDiffs initial;
     ctx_.logical_time_ms = h->start_ts;
     const bool mv = view.kind == ObjectKind::kMaterializedView;
@@ -185,6 +198,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
       if (batch.size() <= 2) break;
     }
     m->set_cancel_flag(nullptr);
+    low.reset();  // back to the session's priority before taking compute_mu
     std::unique_lock lk(cs_.compute_mu);
     h->m = m;
     h->ready = true;
