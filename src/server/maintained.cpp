@@ -28,7 +28,7 @@ bool depends_on_time(const dataflow::RelExpr& e) {
 
 // FRESHET_ROUTED_OUTPUT=on: a sharded dataflow splits a step's output by shard_of in its last
 // stage (Dataflow::route_output) and step() applies it in one pool round. Off (the default
-// until the differential and crash tests have run with it on: branch par20 ran out of time),
+// until the slt files and a benchmark have run with it on: src/dataflow/README.md),
 // step() splits the output in a pool round of its own, then copies and consolidates in a
 // second and applies in a third, as before.
 bool routed_output_enabled() {
