@@ -6,6 +6,10 @@
 #
 #   bench/nexmark.sh                        EVENTS=1000000 MORE_EVENTS=200000 WORKERS_LIST="1 2"
 #   bench/nexmark.sh --workers N            (one worker count only)
+#   WORKERS_LIST="1 2 2/FRESHET_ROUTED_OUTPUT=on" bench/nexmark.sh
+#                                           (an entry after the first may set the server's
+#                                            environment after a '/', comma-separated: A/B
+#                                            runs of one binary; a table per entry at the end)
 #   EVENTS=100000 REPEATS=1 bench/nexmark.sh                   (quicker)
 #   QUERIES="q0 q4" bench/nexmark.sh                          (some queries only)
 #   PERF_DIR=/tmp/p bench/nexmark.sh                          (perf record of each hydration and catch-up)
@@ -248,12 +252,13 @@ thread_cpu_by_name() {
 # Stops the server (SIGTERM, a clean stop) and starts it again on the same data directory with
 # --workers $1 (lib.sh's start_freshet makes a new directory).
 restart_freshet() {
-  local w=$1 i
+  local w=${1%%/*} i envs=()
+  [[ "$1" == */* ]] && IFS=, read -r -a envs <<<"${1#*/}"
   kill "$FRESHET_PID" 2>/dev/null
   for i in $(seq 1 600); do kill -0 "$FRESHET_PID" 2>/dev/null || break; sleep 0.1; done
   wait "$FRESHET_PID" 2>/dev/null
   # shellcheck disable=SC2086
-  "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" --pg-listen "127.0.0.1:$FRESHET_PORT" \
+  env "${envs[@]}" "$FRESHET_BIN" serve --data-dir "$FRESHET_DATA_DIR/data" --pg-listen "127.0.0.1:$FRESHET_PORT" \
     --kafka-listen "127.0.0.1:$FRESHET_KAFKA_PORT" --http-listen "127.0.0.1:$FRESHET_HTTP_PORT" --workers "$w" \
     >>"$FRESHET_LOG" 2>&1 &
   FRESHET_PID=$!
@@ -337,7 +342,7 @@ for w in "${WLIST[@]}"; do
       # dir/<query>-<workers>w-<repeat>.data (`perf report --sort comm,symbol -i ...`).
       perf_pid=""
       if [[ -n "${PERF_DIR:-}" ]]; then
-        perf record -q -g -p "$FRESHET_PID" -o "$PERF_DIR/$q-${w}w-$r.data" >/dev/null 2>&1 &
+        perf record -q -g -p "$FRESHET_PID" -o "$PERF_DIR/$q-${w//[\/=,]/_}w-$r.data" >/dev/null 2>&1 &
         perf_pid=$!
         sleep 0.5
       fi
@@ -394,6 +399,16 @@ for q in $QUERIES; do
     "$(per_core "${NCAUGHT[$q,$W1]:-}" "${CPU[$q,$W1]:-}")" "${FELDERA[$q]:--}" "${NOTE[$q]:-}"
 done
 for w in "${WLIST[@]}"; do echo "tables alone (no view), workers $w: ${TABLES_RATE[$w]} events/s by INSERT"; done
+if ((${#WLIST[@]} > 2)); then
+  echo "per entry of WORKERS_LIST (ev/s, against ${W1}w; CPU, busiest thread, bound = CPU ${W1}w / busiest):"
+  for q in $QUERIES; do
+    [[ -n "${SQL[$q]:-}" ]] || continue
+    for w in "${WLIST[@]:1}"; do
+      printf '  %-5s %-36s %9s %7s  %7s %7s %6s\n' "$q" "$w" "${EPS[$q,$w]:--}" "$(ratio "${EPS[$q,$w]:-}" "${EPS[$q,$W1]:-}")" \
+        "${CPU[$q,$w]:--}" "${BUSY[$q,$w]:--}" "$(ratio "${CPU[$q,$W1]:-}" "${BUSY[$q,$w]:-}")"
+    done
+  done
+fi
 echo "the generator into source tables: $GEN_RATE events/s"
 ((IDLE_CPU)) && echo "idle CPU with all views maintained ($W2 workers): $IDLE% of a core over $IDLE_SECONDS s"
 echo "* Feldera published, per core (events/s); '-' where none is published."

@@ -263,6 +263,30 @@ size_t Dataflow::state_bytes(bool exact) const {
 // ---------------------------------------------------------------------------------------------
 // Sharded dataflows.
 
+bool Dataflow::route_output(NodeId n, OutputRouter dest) {
+  if (shards_.empty()) return false;
+  FRESHET_ASSERT(n < shards_[0]->nodes_.size());
+  if (shards_[0]->nodes_[n].consumers != 0) return false;
+  routed_output_ = static_cast<int64_t>(n);
+  output_router_ = std::move(dest);
+  return true;
+}
+
+bool Dataflow::take_routed_output(NodeId n, std::vector<std::vector<Batch>>& by_producer) {
+  if (shards_.empty() || routed_output_ != static_cast<int64_t>(n)) return false;
+  for (auto& shard : shards_)
+    if (!shard->nodes_[n].is_routed) return false;
+  by_producer.resize(shards_.size());
+  for (size_t p = 0; p < shards_.size(); ++p) {
+    Node& node = shards_[p]->nodes_[n];
+    FRESHET_ASSERT(node.output.empty() && node.routed.size() == shards_.size());
+    by_producer[p] = std::move(node.routed);
+    node.routed.clear();
+    node.is_routed = false;
+  }
+  return true;
+}
+
 std::unique_ptr<Dataflow> Dataflow::sharded(std::vector<std::unique_ptr<Dataflow>> replicas, StepLimits limits) {
   FRESHET_ASSERT(replicas.size() >= 2);
   for (const auto& r : replicas) FRESHET_ASSERT(r->nodes_.size() == replicas[0]->nodes_.size() && r->shards_.empty());
@@ -563,6 +587,19 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
             Batch copy = node.output;  // the updates only: the rows' blocks are shared
             df.partition(edge.ex, copy, ctx, to);
           }
+        }
+        // The driver's output (route_output): split for it here, on this shard's task, as an
+        // exchange's producer splits (the buckets share the output's blocks).
+        if (static_cast<int64_t>(i) == df.routed_output_ && (single[i] == 0 || s == 0)) {
+          node.routed.assign(n, Batch());
+          for (Batch& b : node.routed) b.share_blocks_of(node.output);
+          for (const Update& u : node.output) {
+            const size_t d = df.output_router_(u.row);
+            FRESHET_ASSERT(d < n);
+            node.routed[d].push_shared(u);
+          }
+          node.output.clear();
+          node.is_routed = true;
         }
       }
     }

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -189,6 +190,18 @@ class Dataflow {
   // The node's output of the last step (consumers have already read it).
   Batch take_output(NodeId n);
 
+  // Sharded: node n's output split by destination shard at the end of n's own shard task in a
+  // staged step (no pool round of its own; src/dataflow/README.md, "Routed output"), for a
+  // driver that keeps the output sharded by a key of its own (src/server's Maintained).
+  // dest(row) < num_shards(); called on the pool's threads, several at once. Returns false
+  // (and routes nothing) when the dataflow is not sharded or an operator reads n.
+  using OutputRouter = std::function<size_t(RowRef)>;
+  bool route_output(NodeId n, OutputRouter dest);
+  // After a step: when node n's output was routed in it (a staged step), by_producer[p][d]
+  // holds what shard p's task sent destination d and the result is true; else false and
+  // by_producer is left alone (take_output() then has the whole output).
+  bool take_routed_output(NodeId n, std::vector<std::vector<Batch>>& by_producer);
+
   size_t num_nodes() const { return nodes_.size(); }
   const StepLimits& limits() const { return limits_; }
   // Sets the cancellation flag polled by later steps (null: none), on every shard.
@@ -269,6 +282,9 @@ class Dataflow {
   // or -1. The node's other input is then spread by the whole row.
   std::vector<int> broadcast_input_;
   bool routes_planned_ = false;
+  // Sharded: route_output's node (or -1) and its destination function.
+  int64_t routed_output_ = -1;
+  OutputRouter output_router_;
 };
 
 }  // namespace freshet::dataflow

@@ -216,6 +216,9 @@ class Incremental {
     r_.dataflow->step(t, ctx_);
     return show(r_.dataflow->take_output(r_.output));
   }
+  // The rendered dataflow, for tests of the driver's interface (route_output).
+  RenderedDataflow& rendered() { return r_; }
+  EvalContext& context() { return ctx_; }
   // Dataflow::state_bytes: the amortized estimate, or an exact walk.
   size_t state_bytes(bool exact = false) const { return r_.dataflow->state_bytes(exact); }
   // Entries of state (Dataflow::state_size: arrangement entries, groups, ...).

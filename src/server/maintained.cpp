@@ -25,6 +25,19 @@ bool depends_on_time(const dataflow::RelExpr& e) {
     if (depends_on_time(in)) return true;
   return false;
 }
+
+// FRESHET_ROUTED_OUTPUT=on: a sharded dataflow splits a step's output by shard_of in its last
+// stage (Dataflow::route_output) and step() applies it in one pool round. Off (the default
+// until the slt files and a benchmark have run with it on: src/dataflow/README.md),
+// step() splits the output in a pool round of its own, then copies and consolidates in a
+// second and applies in a third, as before.
+bool routed_output_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("FRESHET_ROUTED_OUTPUT");
+    return v != nullptr && std::string_view(v) == "on";
+  }();
+  return on;
+}
 }  // namespace
 
 Maintained::Maintained(uint64_t id, std::string name, dataflow::RelExpr plan, uint64_t t,
@@ -161,6 +174,9 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
     const auto scan = root_scan(narrowed);
     FRESHET_ASSERT(scan && df_.sources.size() == 1 && df_.sources[0].first == scan->collection_id);
   }
+  // The later steps' output split by shard_of in the dataflow's own last stage, on the pool
+  // (step): shard_of reads shard_columns_ when called, so reshard() needs nothing more.
+  if (routed_output_enabled()) df_.dataflow->route_output(df_.output, [this](RowRef r) { return shard_of(r); });
   // Hydration: every input's current contents at time t.
   for (const auto& [cid, node] : df_.sources) {
     if (root_output != nullptr) break;
@@ -549,28 +565,58 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
     } held(readers_);
     df_.dataflow->step(t, ctx);
   }
-  dataflow::Batch out = df_.dataflow->take_output(df_.output);
-  // Per shard, on the pool: the output's rows of the shard copied out and consolidated
-  // (outside the lock), then applied to the shard's contents and indexes (under it).
-  const bool parallel = out.size() >= kParallelRows;
-  auto parts = split_by_shard(std::span<const dataflow::Update>(out.begin(), out.end()));
-  std::vector<RowDiffs> mine(shards_.size());
-  for_shards(parallel, [&](size_t s) {
-    mine[s].reserve(parts[s].size());
-    for (const auto& [r, d] : parts[s]) mine[s].push_back({Row(r), d});
-    dataflow::consolidate(mine[s]);
-  });
-  parts.clear();
-  out = dataflow::Batch();
+  // The output per shard, split by shard_of in the dataflow's last stage (route_output): then
+  // one pool round, per shard its rows copied out, consolidated and applied to the shard's
+  // contents and indexes, with state_mu held (readers of the contents, serializable reads,
+  // wait for the copy and consolidation too; src/server/README.md, "Threads and locking").
+  std::vector<std::vector<dataflow::Batch>> routed;  // [producing shard][shard]
   RowDiffs all;
-  if (shards_.size() == 1) {
-    all = std::move(mine[0]);
-  } else {
+  if (df_.dataflow->take_routed_output(df_.output, routed)) {
+    size_t rows = 0;
+    for (const auto& per_producer : routed)
+      for (const dataflow::Batch& b : per_producer) rows += b.size();
+    std::vector<RowDiffs> mine(shards_.size());
+    std::unique_lock sl(state_mu);
+    for_shards(rows >= kParallelRows, [&](size_t s) {
+      size_t count = 0;
+      for (const auto& per_producer : routed) count += per_producer[s].size();
+      mine[s].reserve(count);
+      for (auto& per_producer : routed) {
+        for (const dataflow::Update& u : per_producer[s]) mine[s].push_back({Row(u.row), u.diff});
+        per_producer[s] = dataflow::Batch();  // freed on this shard's thread
+      }
+      dataflow::consolidate(mine[s]);
+      shards_[s]->apply(mine[s], name_);
+    });
     size_t total = 0;
     for (const auto& m : mine) total += m.size();
     all.reserve(total);
-  }
-  {
+    for (auto& m : mine)
+      for (auto& rd : m) all.push_back(std::move(rd));
+    history_now = std::max(history_now, t);
+    history.record(t, all, history_now);
+  } else {
+    // Not routed (unsharded, a node-by-node step, FRESHET_ROUTED_OUTPUT not on): three rounds,
+    // split by shard, then per shard copied out and consolidated (outside the lock), then
+    // applied (under it).
+    dataflow::Batch out = df_.dataflow->take_output(df_.output);
+    const bool parallel = out.size() >= kParallelRows;
+    auto parts = split_by_shard(std::span<const dataflow::Update>(out.begin(), out.end()));
+    std::vector<RowDiffs> mine(shards_.size());
+    for_shards(parallel, [&](size_t s) {
+      mine[s].reserve(parts[s].size());
+      for (const auto& [r, d] : parts[s]) mine[s].push_back({Row(r), d});
+      dataflow::consolidate(mine[s]);
+    });
+    parts.clear();
+    out = dataflow::Batch();
+    if (shards_.size() == 1) {
+      all = std::move(mine[0]);
+    } else {
+      size_t total = 0;
+      for (const auto& m : mine) total += m.size();
+      all.reserve(total);
+    }
     std::unique_lock sl(state_mu);  // readers of the contents (serializable reads) wait only for this
     if (shards_.size() == 1) {
       shards_[0]->apply(all, name_);
