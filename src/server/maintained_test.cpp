@@ -282,7 +282,9 @@ TEST(MaintainedShardsTest, DependentReadsTheIndexAsASharedArrangement) {
       dataflow::consolidate(rd);
       ASSERT_EQ(dd, rd) << "step " << bt;
       ASSERT_EQ(contents_of(d), contents_of(ref)) << "step " << bt;
-      if (bt < 10) EXPECT_TRUE(d.keeps_owner_copies()) << "step " << bt;
+      if (bt < 10) {
+        EXPECT_TRUE(d.keeps_owner_copies()) << "step " << bt;
+      }
     }
     behind.clear();
     if (t == 20) {
