@@ -88,6 +88,28 @@ void take_change(StepContext& ctx, SharedArrangement& a, Batch input, const std:
   }
 }
 
+}  // namespace
+
+void SharedArrangement::read_owner() {
+  FRESHET_ASSERT(external != nullptr);
+  read_external = true;
+  trace = Arrangement();
+  pending_index.clear();
+  std::vector<KeyedUpdate>().swap(pending);
+  pending_batch = Batch();
+  keys.reset();
+}
+
+void SharedArrangement::settle() {
+  pending_index.clear();
+  if (!read_external && !pending.empty()) trace.apply(pending);
+  std::vector<KeyedUpdate>().swap(pending);
+  pending_batch = Batch();
+  keys.reset();
+}
+
+namespace {
+
 class ArrangeOp final : public Operator {
  public:
   ArrangeOp(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr) : key_(std::move(key)), arr_(std::move(arr)) {}
@@ -124,9 +146,16 @@ class ReadArrangedOp final : public Operator {
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch&) override {
     SharedArrangement& a = *arr_;
-    // From the second step on, the owner's arrangement holds what the first step's change
-    // (the hydration's snapshot) and every later one added up to.
-    if (stepped_) a.read_external = true;
+    if (!a.read_external) {
+      // The owner at this step (never on the first, the hydration: its snapshot comes in as
+      // the change): its arrangement holds what the private copy and the last change add up to.
+      if (stepped_ && a.owner_at_step) {
+        a.read_owner();
+      } else {
+        a.pending_index.clear();
+        if (!a.pending.empty()) a.trace.apply(a.pending);
+      }
+    }
     stepped_ = true;
     a.pending_index.clear();
     std::vector<KeyedUpdate>().swap(a.pending);

@@ -95,15 +95,21 @@ class ArrangementReader {
 
 // One input of a delta join arranged by one key, in one shard: the state before the current
 // step (`trace`) and the step's change (`pending`, merged into the trace at the next step).
-// Or, with `external` (make_read_arranged), the trace is shard `shard` of an arrangement the
-// dataflow does not own, which holds the state after the step: the state before the step is
-// then that minus `pending`. On the reading dataflow's first step (its hydration: the owner's
-// contents come in whole as `pending`) the external arrangement is not read (the state before
-// is empty, the state after is `pending`), so hydration does not depend on the owner's step.
+// Or, with `external` (make_read_arranged), an arrangement the dataflow does not own (shard
+// `shard` of it), which is read only while it holds the state after this dataflow's step
+// (`read_external`): the state before the step is then that minus `pending`. Until then (the
+// reading dataflow's hydration and its catch-up, while the owner may be at another step: the
+// owner never waits for a reader's hydration) `trace` keeps a private copy, as an ArrangeOp's
+// (the hydration's snapshot plus the changes since), freed once the driver finds the owner at
+// the reader's step (owner_at_step, read_owner): from then on the scheduling keeps the two
+// in step (src/server/compute.cpp).
 struct SharedArrangement {
   std::shared_ptr<const ArrangementReader> external;
   size_t shard = 0;
-  bool read_external = false;  // false until the first step is over
+  bool read_external = false;  // external is read; trace is empty
+  // Set by the reading dataflow's driver before each step: the owner's arrangement holds the
+  // state after this step (and will until the step is over). Read by the ReadArrangedOp.
+  bool owner_at_step = false;
   Arrangement trace;
   Batch pending_batch;               // the step's input: owns the rows `pending` borrows
   std::vector<KeyedUpdate> pending;  // the step's change, keyed (keys in `keys`)
@@ -113,11 +119,7 @@ struct SharedArrangement {
   // step's change when `with_change`.
   template <typename F>
   void for_each(std::string_view key, bool with_change, F&& f) const {
-    if (external) {
-      if (!read_external) {
-        if (with_change) pending_index.for_each(key, f);
-        return;
-      }
+    if (read_external) {
       external->for_each(shard, key, f);
       if (!with_change) pending_index.for_each(key, [&](RowRef r, int64_t d) { f(r, -d); });
       return;
@@ -125,6 +127,14 @@ struct SharedArrangement {
     if (auto es = trace.find(key)) es->for_each(f);
     if (with_change) pending_index.for_each(key, f);
   }
+  // From now on read `external` (which holds the state after the last step) and free the
+  // private copy and the last step's change. REQUIRES: external; between steps; the owner at
+  // this dataflow's last step and kept in step from now on.
+  void read_owner();
+  // Between steps: the last step's change merged into the trace (or, reading the owner,
+  // dropped), as the next step would do first, and its rows freed (the hydration's snapshot
+  // otherwise stays until the next step, beside the rows the trace copies it into).
+  void settle();
   size_t size_bytes() const {
     return trace.size_bytes() + pending_batch.used_bytes() + pending.capacity() * sizeof(KeyedUpdate) +
            pending_index.heap_bytes();
@@ -136,12 +146,14 @@ struct SharedArrangement {
 // Cost per step: keying the change and merging the previous step's change (Arrangement::apply).
 std::unique_ptr<Operator> make_arrange(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr);
 
-// The same for an arrangement kept outside the dataflow (arr->external, arr->shard set): keeps
-// only the step's change of the input (which must be the external arrangement's own change:
-// the reading dataflow's Get of the owner), for lookups of the state before the step. Its
-// input is exchanged by `key`, which must hash as the external arrangement's shards are split
-// (the key is the bare key columns, of the same types). Emits nothing. Cost per step: keying
-// the change. State: the change of one step only.
+// The same for an arrangement kept outside the dataflow (arr->external, arr->shard set): its
+// input must be the external arrangement's own change (the reading dataflow's Get of the
+// owner). Until the owner is found at the reader's step (SharedArrangement::owner_at_step) it
+// arranges that input as make_arrange does; from then on it keeps only the step's change, for
+// lookups of the state before the step. Its input is exchanged by `key`, which must hash as
+// the external arrangement's shards are split (the key is the bare key columns, of the same
+// types). Emits nothing. Cost per step: keying the change (and merging the last one while
+// private). State: the change of one step only, once reading the owner.
 std::unique_ptr<Operator> make_read_arranged(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr);
 
 struct LookupSpec {

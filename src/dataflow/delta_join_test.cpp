@@ -211,7 +211,11 @@ class ModelArrangement final : public ArrangementReader {
 // A dataflow rendered with collection `shared_id` read through a ModelArrangement by
 // `columns` (and the same plan without it, the reference): random steps changing either side
 // or both, checked step by step; the model is stepped before the dataflow. The first step is
-// the hydration (the model already holds more: its owner moved on; it must not be read).
+// the hydration and the next ones up to `catch_up` its catch-up, while the owner is elsewhere
+// (the model holds more: its owner moved on; it must not be read, the reader keeps a private
+// copy); from then on the owner is at the reader's step (owner_at_step), or, for even seeds,
+// the reader is told so between two steps (read_owner, as after a hydration). For seeds
+// divisible by 3 the arrangements take in the hydration's change right after it (settle).
 void check_shared(const RelExpr& plan, const std::vector<size_t>& arities, uint64_t shared_id,
                   std::vector<uint32_t> columns, size_t workers, int steps, uint32_t seed, bool expect_shared = true) {
   auto model = std::make_shared<ModelArrangement>(columns, workers);
@@ -241,6 +245,13 @@ void check_shared(const RelExpr& plan, const std::vector<size_t>& arities, uint6
     }
   };
   Rows later;  // changes the owner made after the hydration's snapshot (step 1)
+  const int catch_up = 1 + static_cast<int>(seed % 4);
+  const bool eager = seed % 2 == 0;
+  auto take_back = [&] {
+    for (auto& [r, d] : later) d = -d;
+    model->apply(later);
+    later.clear();
+  };
   for (int t = 1; t <= steps; ++t) {
     const bool all = t == 1 || rng() % 3 == 0;
     const uint64_t only = 1 + rng() % arities.size();
@@ -280,15 +291,21 @@ void check_shared(const RelExpr& plan, const std::vector<size_t>& arities, uint6
       // the dataflow must not see yet, taken back before the next step.
       later = {{Row::pack(std::vector<Datum>(arities[shared_id - 1], Datum::from_int(1))), 7}};
       model->apply(later);
-    } else if (!later.empty()) {
-      for (auto& [r, d] : later) d = -d;
-      model->apply(later);
-      later.clear();
+    } else if (t > catch_up && !later.empty()) {
+      take_back();
     }
+    for (const auto& a : shared.external_arrangements) a->owner_at_step = t > catch_up;
     shared.dataflow->step(static_cast<uint64_t>(t), ctx);
     ref.dataflow->step(static_cast<uint64_t>(t), ctx);
     ASSERT_EQ(show(shared.dataflow->take_output(shared.output)), show(ref.dataflow->take_output(ref.output)))
         << "step " << t << " seed " << seed << " workers " << workers;
+    for (const auto& a : shared.external_arrangements) EXPECT_EQ(a->read_external, t > catch_up) << "step " << t;
+    if (t == 1 && seed % 3 == 0)
+      for (const auto& a : shared.delta_arrangements) a->settle();  // as the server after a hydration
+    if (eager && t == catch_up) {
+      take_back();  // the owner now where the reader is
+      for (const auto& a : shared.external_arrangements) a->read_owner();
+    }
   }
   if (expect_shared) {
     EXPECT_GT(model->reads.load(), 0u);
@@ -385,6 +402,7 @@ TEST(SharedArrangementTest, KeepsOnlyTheOtherInput) {
     }
     r->dataflow->step(1, ctx);
     EXPECT_EQ(r->dataflow->take_output(r->output).size(), 10000u);
+    for (const auto& x : r->external_arrangements) x->owner_at_step = true;  // the model is at step 2
     r->dataflow->step(2, ctx);
   }
   EXPECT_EQ(shared.dataflow->state_size(), 1000u);

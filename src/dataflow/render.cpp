@@ -591,10 +591,12 @@ class Renderer {
           out_.shared_reads.push_back(std::move(read));
         arr->external = std::move(reader);
         arr->shard = opts_.shard;
+        out_.external_arrangements.push_back(arr);
         op = df().add_operator(make_read_arranged(std::move(key), arr), {in_nodes[j]});
       } else {
         op = df().add_operator(make_arrange(std::move(key), arr), {in_nodes[j]});
       }
+      out_.delta_arrangements.push_back(arr);
       arranged_.push_back(Arranged{in_nodes[j], std::move(text), arr, op});
       return std::make_pair(arr, op);
     };
@@ -783,7 +785,12 @@ RenderedDataflow render(const RelExpr& input, const RenderOptions& options) {
     one.shard = s;
     RenderedDataflow r = Renderer(one).finish(plan);
     replicas.push_back(std::move(r.dataflow));
-    if (s == 0) first = std::move(r);
+    if (s == 0) {
+      first = std::move(r);
+    } else {
+      for (auto& a : r.external_arrangements) first.external_arrangements.push_back(std::move(a));
+      for (auto& a : r.delta_arrangements) first.delta_arrangements.push_back(std::move(a));
+    }
   }
   first.dataflow = Dataflow::sharded(std::move(replicas), options.limits);
   return first;

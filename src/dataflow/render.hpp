@@ -25,6 +25,7 @@
 namespace freshet::dataflow {
 
 class ArrangementReader;
+struct SharedArrangement;
 
 struct RenderOptions {
   // Joins keep their arrangements between steps (false: the plan runs for one step only).
@@ -89,6 +90,12 @@ struct RenderedDataflow {
   // The shared arrangements the dataflow reads (RenderOptions::shared_arrangement): collection
   // id and key columns, once each.
   std::vector<std::pair<uint64_t, std::vector<uint32_t>>> shared_reads;
+  // Their per-shard states in the dataflow (SharedArrangement: a private copy until the driver
+  // finds the owner at the dataflow's step), for the driver's owner_at_step and read_owner.
+  std::vector<std::shared_ptr<SharedArrangement>> external_arrangements;
+  // Every delta join's arrangement in the dataflow (those above too), for the driver's
+  // SharedArrangement::settle after the hydration's step.
+  std::vector<std::shared_ptr<SharedArrangement>> delta_arrangements;
   Dataflow::NodeId output = 0;
   // One source per collection the plan reads.
   std::vector<std::pair<uint64_t, Dataflow::NodeId>> sources;

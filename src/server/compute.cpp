@@ -144,13 +144,16 @@ bool Coordinator::State::run_one(std::unique_lock<std::mutex>& lk, EvalContext& 
       return true;
     }
     if (!ready) continue;
-    if (!shared_readers_done(*m, next)) continue;
+    if (!shared_readers_done(*m)) continue;
     pick = m;
     step = s;
     break;
   }
   if (!pick) return false;
   pick->compute.running = true;
+  // Reading the views' indexes from this step on if they are at it (a dependent that was
+  // hydrating while they moved on keeps its private copy until it catches up with them).
+  pick->set_owners_at_step(shared_owners_at(*pick, step->seq));
   std::map<uint64_t, const RowDiffs*> in;
   for (uint64_t id : pick->inputs()) {
     if (auto it = step->outputs.find(id); it != step->outputs.end()) in[id] = &it->second;
@@ -277,6 +280,10 @@ void Coordinator::State::finish_hydration(std::unique_lock<std::mutex>& lk, Eval
   // dataflow still working on it): those steps must not reach it again (the rows of a COMMIT
   // whose block created the view were counted twice when the hydration was that fast).
   h->m->compute.processed_seq = std::max(compute_done_seq, h->start_seq);
+  // The views it reads as shared arrangements did not wait for it; if they are where it is,
+  // it reads their indexes from now on (shared_readers_done keeps them in step from here),
+  // and the private copies its hydration kept are freed now.
+  if (!h->m->shared_reads().empty() && shared_owners_at(*h->m, h->m->compute.processed_seq)) h->m->read_owners();
   maintained.push_back(h->m);
   h->done = true;
   std::erase(hydrations, h);
@@ -296,27 +303,26 @@ dataflow::RenderOptions::SharedArrangementFn Coordinator::State::shared_arrangem
   };
 }
 
-std::vector<uint64_t> Coordinator::State::shared_candidates(const std::vector<uint64_t>& inputs) const {
-  std::vector<uint64_t> out;
-  if (!Maintained::shared_arrangements_enabled()) return out;
-  for (const auto& m : maintained)
-    if (!m->compute.dropped && (m->num_shards() == 1 ? m->num_indexes() > 0 : !m->shard_columns().empty()) &&
-        std::find(inputs.begin(), inputs.end(), m->id()) != inputs.end())
-      out.push_back(m->id());
-  return out;
-}
-
-bool Coordinator::State::shared_readers_done(const Maintained& m, uint64_t next) const {
+bool Coordinator::State::shared_readers_done(const Maintained& m) const {
   // Shared arrangements: a dependent reads m's contents as they are after the step it is
   // processing (Maintained::shared_reader), so m does not start step s+1 before every
-  // dependent reading it has processed step s; nor steps past a hydration's snapshot while
-  // that hydration (which reads it at its own steps) is not done.
+  // dependent reading it has processed step s. A hydration does not hold m: it keeps a
+  // private copy of m's rows until it is added and finds m at its step (shared_owners_at).
   for (const auto& other : maintained)
     if (other.get() != &m && !other->compute.dropped && other->compute.processed_seq < m.compute.processed_seq &&
         other->reads_shared(m.id()))
       return false;
-  for (const auto& h : hydrations)
-    if (!h->done && next > h->start_seq && std::find(h->pins.begin(), h->pins.end(), m.id()) != h->pins.end()) return false;
+  return true;
+}
+
+bool Coordinator::State::shared_owners_at(const Maintained& m, uint64_t seq) const {
+  for (const auto& [cid, cols] : m.shared_reads()) {
+    bool at = false;
+    for (const auto& other : maintained)
+      if (other->id() == cid && other.get() != &m)
+        at = !other->compute.dropped && !other->compute.running && other->compute.processed_seq == seq;
+    if (!at) return false;
+  }
   return true;
 }
 
@@ -374,6 +380,9 @@ void Coordinator::State::wait_compute_idle() {
 Maintained& Coordinator::State::add_maintained(std::shared_ptr<Maintained> m) {
   std::lock_guard lk(compute_mu);
   m->compute.processed_seq = compute_enqueued_seq;
+  // Built under the locks at this step: reading the views' indexes from now on if they are
+  // here too (finish_hydration does the same).
+  if (!m->shared_reads().empty() && shared_owners_at(*m, m->compute.processed_seq)) m->read_owners();
   maintained.push_back(std::move(m));
   return *maintained.back();
 }

@@ -167,20 +167,19 @@ struct Coordinator::State {
     bool ready ABSL_GUARDED_BY(compute_mu) = false;
     bool taken ABSL_GUARDED_BY(compute_mu) = false;  // a driver is finishing it
     bool done ABSL_GUARDED_BY(compute_mu) = false;  // added to `maintained`
-    // Indexed views whose arrangements it may read (shared_arrangements()): they do not step
-    // past start_seq until it is done, so that its catch-up reads them at its own steps.
-    std::vector<uint64_t> pins ABSL_GUARDED_BY(compute_mu);
   };
   // The indexed views' arrangements a new dataflow may read instead of arranging their rows
   // (Maintained::shared_reader; src/server/README.md, "Views over indexed views read the
   // index"). Takes compute_mu: REQUIRES it not held.
   dataflow::RenderOptions::SharedArrangementFn shared_arrangements();
-  // The maintained inputs a hydration of `inputs` may read as shared arrangements (the
-  // hydration's pins). REQUIRES: compute_mu held.
-  std::vector<uint64_t> shared_candidates(const std::vector<uint64_t>& inputs) const;
-  // Whether m may step `next`: the dataflows reading its arrangement have processed every step
-  // it has, and no hydration reading it is pinned before `next`. REQUIRES: compute_mu held.
-  bool shared_readers_done(const Maintained& m, uint64_t next) const;
+  // Whether m may step its next step: the dataflows reading its arrangement have processed
+  // every step it has (a hydration reading it does not hold it). REQUIRES: compute_mu held.
+  bool shared_readers_done(const Maintained& m) const;
+  // Whether every view m reads as a shared arrangement is maintained, has processed exactly
+  // step `seq` and is not stepping: then m may read their indexes at seq (and, once m is in
+  // `maintained`, shared_readers_done keeps them there until m has stepped).
+  // REQUIRES: compute_mu held.
+  bool shared_owners_at(const Maintained& m, uint64_t seq) const;
   std::vector<std::shared_ptr<Hydration>> hydrations ABSL_GUARDED_BY(compute_mu);
   // The time before which a dataflow reflects every write (exclusive), from its progress.
   // REQUIRES: compute_mu held.

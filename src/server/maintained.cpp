@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/row_prefix.hpp"
+#include "dataflow/delta_join.hpp"
 #include "dataflow/oneshot.hpp"
 #include "dataflow/update.hpp"
 #include "dataflow/workers.hpp"
@@ -192,6 +193,15 @@ dataflow::Batch Maintained::hydrate(uint64_t t, const BatchSnapshotFn& snapshot,
     throw;
   }
   df_.dataflow->set_cancel_flag(nullptr);
+  // A dataflow reading shared arrangements: its delta joins' arrangements take in the
+  // snapshot now, and the snapshot's rows go, instead of staying beside them as the step's
+  // change until the next step (src/server/README.md, "Views over indexed views read the
+  // index"). Those reading a view keep their private copy (read_owners frees it).
+  if (!df_.external_arrangements.empty()) {
+    const auto& as = df_.delta_arrangements;  // one per shard each: on the pool, as the step would
+    if (as.size() > 1) dataflow::WorkerPool::global().run(as.size(), [&](size_t i) { as[i]->settle(); });
+    else if (!as.empty()) as[0]->settle();
+  }
   if (root_output != nullptr) {
     FRESHET_ASSERT(df_.dataflow->take_output(df_.output).empty());
     for (auto& u : *root_output) u.time = t;
@@ -551,7 +561,10 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
     df_.dataflow->push(node, std::move(batch));
   }
   // A tick with no input change costs nothing unless time alone can change the output.
-  if (!any_input && !time_dependent_) return;
+  if (!any_input && !time_dependent_) {
+    set_owners_at_step(false);
+    return;
+  }
   {
     // The shared arrangements it reads do not change during the step (shared_reader).
     struct Held {
@@ -563,6 +576,12 @@ void Maintained::step(uint64_t t, const std::map<uint64_t, const RowDiffs*>& cha
         for (const auto& x : rs) x.second->unlock_shared();
       }
     } held(readers_);
+    struct Reset {
+      const std::vector<std::shared_ptr<dataflow::SharedArrangement>>& as;
+      ~Reset() {
+        for (const auto& a : as) a->owner_at_step = false;  // told again before each step
+      }
+    } reset{df_.external_arrangements};
     df_.dataflow->step(t, ctx);
   }
   // The output per shard, split by shard_of in the dataflow's last stage (route_output): then
@@ -964,6 +983,21 @@ class IndexReader final : public dataflow::ArrangementReader {
   std::vector<uint32_t> columns_;
 };
 }  // namespace
+
+void Maintained::set_owners_at_step(bool on) {
+  for (const auto& a : df_.external_arrangements) a->owner_at_step = on;
+}
+
+void Maintained::read_owners() {
+  for (const auto& a : df_.external_arrangements)
+    if (!a->read_external) a->read_owner();
+}
+
+bool Maintained::keeps_owner_copies() const {
+  for (const auto& a : df_.external_arrangements)
+    if (!a->read_external) return true;
+  return false;
+}
 
 bool Maintained::shared_arrangements_enabled() {
   static const bool on = [] {

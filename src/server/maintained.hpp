@@ -215,6 +215,18 @@ class Maintained {
       if (cid == id) return true;
     return false;
   }
+  // Whether the views it reads as shared arrangements are, for the next step, at that step
+  // and stay there until it is over (the driver's scheduling, compute.cpp): from the first
+  // step so told on it reads their indexes; until then (its hydration and catch-up, while the
+  // views step on without waiting for it) it keeps a private copy of their rows, as a join
+  // arranging them would. Applies to the next step only.
+  void set_owners_at_step(bool on);
+  // Reads the views' indexes from now on, freeing the private copies (right after a
+  // hydration, when the views have not moved on). REQUIRES: between steps; every view it
+  // reads at the step it processed last, and kept in step with it from now on.
+  void read_owners();
+  // Whether it still keeps a private copy of a view it reads (tests, introspection).
+  bool keeps_owner_copies() const;
 
   size_t records() const;
   // Shards of the contents (the dataflow's shard count) and the columns they are split by

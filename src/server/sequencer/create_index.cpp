@@ -112,7 +112,6 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
         throw SqlError(sqlstate::kObjectNotInPrerequisiteState, "\"" + view.name + "\" is being hydrated")
             .with_hint("Wait until its CREATE INDEX or CREATE MATERIALIZED VIEW has finished.");
     h->start_seq = cs_.compute_enqueued_seq;
-    h->pins = cs_.shared_candidates(inputs);
     cs_.hydrations.push_back(h);
   }
   lock.m.unlock();
@@ -151,14 +150,6 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
         ctx_, mv ? &initial : nullptr, index_keys, &st_.cancelled,  // a cancel request stops the hydration (57014)
         cs_.shared_arrangements(), root ? &root_output : nullptr);
     m->compute.is_mv = mv;
-    {
-      // Pinned from here on only the views whose arrangements it does read.
-      std::lock_guard lk(cs_.compute_mu);
-      std::vector<uint64_t> pins;
-      for (const auto& [cid, cols] : m->shared_reads()) pins.push_back(cid);
-      h->pins = std::move(pins);
-    }
-    cs_.compute_cv.notify_all();
     auto store = [&](uint64_t ts, const RowDiffs& delta) {
       if (!mv || !cs_.persist || delta.empty()) return;
       Status ps = cs_.persist->write_mv(id, ts, delta, [&](const Row& r) { return m->count_of(r.ref()); });
@@ -210,7 +201,7 @@ void Executor::hydrate_in_background(DdlLock& lock, ObjectInfo& view, const std:
       std::lock_guard lk(cs_.compute_mu);
       std::erase(cs_.hydrations, h);
     }
-    cs_.compute_cv.notify_all();  // the views it pinned step again
+    cs_.compute_cv.notify_all();
     relock();
     throw;
   }
