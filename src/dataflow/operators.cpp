@@ -1,5 +1,6 @@
 #include "dataflow/operators.hpp"
 #include "dataflow/row_aggregator.hpp"
+#include "dataflow/join_reduce.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -108,14 +108,6 @@ struct ReduceSpec {
   bool local = false;
 };
 std::unique_ptr<Operator> make_reduce(ReduceSpec spec);
-// A binary join with the Reduce above it folded in (render.cpp, RenderOptions::join_reduce):
-// every pair the join finds (and its residuals pass) is added to the Reduce's group as the
-// join's columns (left, then right), with no joined row packed, exchanged and decoded again;
-// the output is the Reduce's. `reduce` reads the join's output columns. Exchanged by the join
-// key, so it is correct over shards only when every group's pairs come from one key: the
-// renderer fuses only when the group key holds the join key's columns. REQUIRES:
-// join.keep_state (maintained dataflows), reduce.phase kFull, not local, not append_only.
-std::unique_ptr<Operator> make_join_reduce(JoinSpec join, ReduceSpec reduce);
 // Whether the aggregate's state can be computed per shard and merged exactly: count(*),
 // count, sum/avg of integers, numerics and intervals (not floats: their sums would round
 // differently), bool_and/bool_or, and min/max over an append-only input. Not DISTINCT, not

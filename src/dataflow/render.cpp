@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/row_prefix.hpp"
 #include "dataflow/delta_join.hpp"
+#include "dataflow/join_reduce.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/recursion.hpp"
 #include "dataflow/workers.hpp"
@@ -36,6 +37,14 @@ ScalarExpr shift_columns(const ScalarExpr& e, int64_t delta) {
   };
   Walk{delta}(r);
   return r;
+}
+
+std::atomic<bool>& join_reduce_enabled() {
+  static std::atomic<bool> enabled{[] {
+    const char* v = std::getenv("FRESHET_JOIN_REDUCE");
+    return v == nullptr || std::string_view(v) != "off";
+  }()};
+  return enabled;
 }
 
 namespace {
@@ -190,7 +199,7 @@ class Renderer {
       case RelKind::kJoin:
         return render_join(e);
       case RelKind::kReduce: {
-        if (opts_.keep_state && opts_.join_reduce && !opts_.hierarchical_min_max) {
+        if (opts_.keep_state && join_reduce_enabled().load(std::memory_order_relaxed) && !opts_.hierarchical_min_max) {
           if (std::optional<Dataflow::NodeId> fused = render_join_reduce(e)) return *fused;
         }
         Dataflow::NodeId in = render(e.inputs.at(0));
@@ -301,17 +310,13 @@ class Renderer {
   // `preds` (over the join's output columns) are applied at the first step that has every
   // input they read.
   // A Reduce over a binary join, through Filters (the join's residuals) and Projects, as one
-  // operator (make_join_reduce; RenderOptions::join_reduce), when the Reduce's group key
+  // operator (make_join_reduce; join_reduce_enabled()), when the Reduce's group key
   // holds every column of the join key: then all pairs of a group share one join key, so
   // the shard that finds them (the join is exchanged by its key) holds the whole group.
   // Else the join, the projection and the Reduce as three operators. nullopt (nothing
   // rendered) when the input is not of that shape.
   std::optional<Dataflow::NodeId> render_join_reduce(const RelExpr& e) {
-    static const bool kEnabled = [] {
-      const char* v = std::getenv("FRESHET_JOIN_REDUCE");
-      return v == nullptr || std::string_view(v) != "off";
-    }();
-    if (!kEnabled || e.aggregates.empty()) return std::nullopt;
+    if (e.aggregates.empty()) return std::nullopt;
     std::vector<const RelExpr*> chain;  // from the Reduce's input down to the join
     const RelExpr* cur = &e.inputs.at(0);
     while (cur->kind == RelKind::kFilter || cur->kind == RelKind::kProject) {

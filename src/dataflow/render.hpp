@@ -59,13 +59,6 @@ struct RenderOptions {
   // updates (Nexmark q5 and q7: the max per window, one window at a time) is then worked on by
   // every shard instead of one. Off inside a kLetRec (recursion.cpp).
   bool hierarchical_min_max = false;
-  // Maintained dataflows (keep_state): a Reduce over a binary join (through the Filters and
-  // Projects between them) whose group key holds the join key's columns renders as one
-  // operator (make_join_reduce): the pairs go into the Reduce's groups as they are found,
-  // instead of into a batch of joined rows that is exchanged by the group key and decoded
-  // again (Nexmark q4's max(price) per auction). FRESHET_JOIN_REDUCE=off in the environment
-  // turns it off too, for benchmarks comparing the two.
-  bool join_reduce = true;
   // Shared arrangements (src/dataflow/README.md, "Shared arrangements"; delta_join.hpp,
   // ArrangementReader): given a collection's id and the columns a join looks it up by, an
   // arrangement of that collection by exactly those columns kept outside the dataflow (an
