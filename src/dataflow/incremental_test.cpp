@@ -655,6 +655,52 @@ TEST(IncrementalTest, ShardedRoutedOutputEqualsUnsharded) {
   }
 }
 
+// A Reduce over a join whose group key holds the join key renders as one operator
+// (make_join_reduce), through the join's residual filter and a projection: grouped by the
+// left input's key column and by the right's. Every step, hydrated from a snapshot large
+// enough for the join to borrow its rows and then under random inserts and retractions in
+// both inputs, equals the join, projection and Reduce rendered apart, unsharded and over 3
+// shards (the shard that finds a group's pairs must hold the whole group).
+TEST(IncrementalTest, JoinFoldedIntoReduceEqualsJoinThenReduce) {
+  // a(id, x, lo, hi) JOIN b(auction, p, t, y) ON a.id = b.auction WHERE lo < t AND t < hi,
+  // projected onto (x, p, id, t, auction).
+  RelExpr j = join({get(1, 4), get(2, 4)}, {{col(0), col(4)}});
+  RelExpr in = project(filter(std::move(j), {lt(col(2), col(6)), lt(col(6), col(3))}), {1, 5, 0, 6, 4});
+  const std::vector<AggregateExpr> aggs = {agg(AggKind::kMax, col(1), int8()), agg(AggKind::kMin, col(3), int8()),
+                                           agg(AggKind::kCount, col(3), int8())};
+  for (uint32_t key_col : {2u, 4u}) {  // a.id, b.auction
+    SCOPED_TRACE(key_col);
+    RelExpr plan = reduce(in, {col(key_col), col(0)}, aggs);
+    Incremental fused(plan, true, false, 1), fused3(plan, true, false, 3), apart(plan, true, false, 1, false);
+    EXPECT_LT(fused.num_nodes(), apart.num_nodes());  // the Reduce and the projection are in the join
+    std::mt19937 rng(23 + key_col);
+    std::map<std::pair<uint64_t, std::vector<int64_t>>, int64_t> present;
+    for (uint64_t t = 1; t <= 60; ++t) {
+      for (uint64_t id : {1, 2}) {
+        const int n = t == 1 ? (id == 1 ? 400 : 6000) : 1 + static_cast<int>(rng() % (t % 4 == 0 ? 300 : 30));
+        std::vector<std::pair<Row, int64_t>> rows;
+        for (int i = 0; i < n; ++i) {
+          const int64_t k = static_cast<int64_t>(rng() % 60), lo = static_cast<int64_t>(rng() % 50);
+          std::vector<int64_t> r = id == 1 ? std::vector<int64_t>{k, static_cast<int64_t>(rng() % 3), lo, lo + static_cast<int64_t>(rng() % 30)}
+                                           : std::vector<int64_t>{k, static_cast<int64_t>(rng() % 1000), static_cast<int64_t>(rng() % 80),
+                                                                  static_cast<int64_t>(rng() % 2)};
+          int64_t d = t > 1 && present[{id, r}] > 0 && rng() % 2 == 0 ? -1 : 1;
+          present[{id, r}] += d;
+          std::vector<Datum> ds;
+          for (int64_t v : r) ds.push_back(Datum::from_int(v));
+          rows.emplace_back(Row::pack(ds), d);
+        }
+        fused.feed(id, rows);
+        fused3.feed(id, rows);
+        apart.feed(id, rows);
+      }
+      Strings want = apart.step(t);
+      ASSERT_EQ(fused.step(t), want) << "step " << t;
+      ASSERT_EQ(fused3.step(t), want) << "step " << t;
+    }
+  }
+}
+
 // A delta join whose input is several exchanges deep (a min over a distinct, as a scalar
 // subquery's value), next to inputs read straight from sources: in a staged step a lookup must
 // not run before the ArrangeOp of the arrangement it reads (Dataflow::order_after), or it

@@ -1,5 +1,6 @@
 #include "dataflow/operators.hpp"
 #include "dataflow/row_aggregator.hpp"
+#include "dataflow/join_reduce.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -275,16 +276,25 @@ class BorrowedRows {
 class JoinOp final : public Operator {
  public:
   explicit JoinOp(JoinSpec spec) : spec_(std::move(spec)) {}
-  std::string name() const override { return "Join"; }
+  // A join folded into the Reduce above it (make_join_reduce): each pair goes into `agg`'s
+  // groups as it is found instead of into the output; the output is the Reduce's.
+  JoinOp(JoinSpec spec, std::unique_ptr<Operator> reduce, RowAggregator* agg)
+      : spec_(std::move(spec)), reduce_(std::move(reduce)), agg_(agg) {}
+  std::string name() const override { return agg_ != nullptr ? "JoinReduce" : "Join"; }
   size_t state_size() const override {
-    return left_.num_entries() + right_.num_entries() + left_borrowed_.num_rows() + right_borrowed_.num_rows();
+    return left_.num_entries() + right_.num_entries() + left_borrowed_.num_rows() + right_borrowed_.num_rows() +
+           (reduce_ != nullptr ? reduce_->state_size() : 0);
   }
   size_t state_bytes() const override {
-    return left_.size_bytes() + right_.size_bytes() + left_borrowed_.size_bytes() + right_borrowed_.size_bytes();
+    return left_.size_bytes() + right_.size_bytes() + left_borrowed_.size_bytes() + right_borrowed_.size_bytes() +
+           (reduce_ != nullptr ? reduce_->state_bytes() : 0);
   }
-  bool state_bytes_cheap() const override { return true; }
+  bool state_bytes_cheap() const override { return reduce_ == nullptr; }  // a Reduce's is a walk
   Exchange exchange(size_t input) const override { return Exchange::by_exprs(input == 0 ? spec_.left_key : spec_.right_key); }
-  bool bilinear() const override { return true; }  // an inner join (residuals filter each pair)
+  // An inner join (residuals filter each pair). Not when folded into a Reduce: a broadcast
+  // join spreads the other side by the whole row, so one group's pairs would be found on
+  // several shards.
+  bool bilinear() const override { return agg_ == nullptr; }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     reserved_ = 0;
@@ -374,6 +384,7 @@ class JoinOp final : public Operator {
       }
     }
     keys_.reset();
+    if (agg_ != nullptr) agg_->emit(ctx.time, ctx.eval, out);
   }
 
  private:
@@ -458,6 +469,14 @@ class JoinOp final : public Operator {
   }
 
   void emit(StepContext& ctx, RowRef a, RowRef b, int64_t diff, Batch& out) {
+    if (agg_ != nullptr) {
+      // Folded into the Reduce: the pair's columns (a's, then b's, decoded once for the
+      // residuals too) go straight into its group; no joined row is packed.
+      if ((++rejected_ & kPollMask) == 0) ctx.check_cancelled();
+      if (!join_residual_passes(a, b, spec_.residual_equal, spec_.residual, ctx.eval, scratch_)) return;
+      agg_->add_row(scratch_, diff, ctx.eval);
+      return;
+    }
     if (!spec_.residual_equal.empty() || !spec_.residual.empty()) {
       if ((++rejected_ & kPollMask) == 0) ctx.check_cancelled();  // pairs that the residual may drop
       if (!join_residual_passes(a, b, spec_.residual_equal, spec_.residual, ctx.eval, scratch_)) return;
@@ -475,6 +494,8 @@ class JoinOp final : public Operator {
   }
 
   JoinSpec spec_;
+  std::unique_ptr<Operator> reduce_;  // make_join_reduce: the Reduce folded in, else null
+  RowAggregator* agg_ = nullptr;      // reduce_ as a row aggregator
   Arrangement left_, right_;
   BorrowedRows left_borrowed_, right_borrowed_;
   std::vector<Datum> scratch_;
@@ -2009,6 +2030,12 @@ std::unique_ptr<Operator> make_equality_filter(std::vector<std::pair<ScalarExpr,
 }
 std::unique_ptr<Operator> make_join(JoinSpec spec) { return std::make_unique<JoinOp>(std::move(spec)); }
 std::unique_ptr<Operator> make_reduce(ReduceSpec spec) { return std::make_unique<ReduceOp>(std::move(spec)); }
+std::unique_ptr<Operator> make_join_reduce(JoinSpec join, ReduceSpec reduce) {
+  FRESHET_ASSERT(join.keep_state && reduce.phase == ReduceSpec::Phase::kFull && !reduce.local && !reduce.append_only);
+  auto r = std::make_unique<ReduceOp>(std::move(reduce));
+  RowAggregator* agg = r.get();
+  return std::make_unique<JoinOp>(std::move(join), std::move(r), agg);
+}
 
 std::unique_ptr<RowAggregator> make_row_aggregator(ReduceSpec spec) {
   FRESHET_ASSERT(spec.phase == ReduceSpec::Phase::kFull);

@@ -2,11 +2,15 @@
 #include "dataflow/eval.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
 #include <tuple>
 
 #include "common/error.hpp"
 #include "common/row_prefix.hpp"
 #include "dataflow/delta_join.hpp"
+#include "dataflow/join_reduce.hpp"
 #include "dataflow/operators.hpp"
 #include "dataflow/recursion.hpp"
 #include "dataflow/workers.hpp"
@@ -33,6 +37,14 @@ ScalarExpr shift_columns(const ScalarExpr& e, int64_t delta) {
   };
   Walk{delta}(r);
   return r;
+}
+
+std::atomic<bool>& join_reduce_enabled() {
+  static std::atomic<bool> enabled{[] {
+    const char* v = std::getenv("FRESHET_JOIN_REDUCE");
+    return v == nullptr || std::string_view(v) != "off";
+  }()};
+  return enabled;
 }
 
 namespace {
@@ -68,6 +80,21 @@ bool monotone_in_scope(const RelExpr& e, std::vector<std::pair<uint64_t, bool>>&
       return true;
   }
 }
+
+// e with each column c replaced by column map[c].
+ScalarExpr map_columns(const ScalarExpr& e, const std::vector<uint32_t>& map) {
+  ScalarExpr r = e;
+  struct Walk {
+    const std::vector<uint32_t>& map;
+    void operator()(ScalarExpr& x) const {
+      if (x.kind == ScalarKind::kColumn) x.column = map.at(x.column);
+      for (ScalarExpr& a : x.args) (*this)(a);
+    }
+  };
+  Walk{map}(r);
+  return r;
+}
+
 
 // The row limit a filter right above a window gives it (WindowSpec::row_limit): a conjunct
 // `#c <= k`, `#c < k` or `#c = k` (or the literal on the left) where #c is a row_number()
@@ -200,6 +227,9 @@ class Renderer {
       case RelKind::kJoin:
         return render_join(e);
       case RelKind::kReduce: {
+        if (opts_.keep_state && join_reduce_enabled().load(std::memory_order_relaxed) && !opts_.hierarchical_min_max) {
+          if (std::optional<Dataflow::NodeId> fused = render_join_reduce(e)) return *fused;
+        }
         Dataflow::NodeId in = render(e.inputs.at(0));
         // One step over a monotone input (a one-shot query without negation): min/max need
         // only the extreme (operators.hpp). A kGetLocal counts as monotone in
@@ -317,7 +347,84 @@ class Renderer {
   // against rep) or residual equalities; expressions spanning both become residuals.
   // `preds` (over the join's output columns) are applied at the first step that has every
   // input they read.
-  Dataflow::NodeId render_join(const RelExpr& e, std::vector<ScalarExpr> preds = {}) {
+  // A Reduce over a binary join, through Filters (the join's residuals) and Projects, as one
+  // operator (make_join_reduce; join_reduce_enabled()), when the Reduce's group key
+  // holds every column of the join key: then all pairs of a group share one join key, so
+  // the shard that finds them (the join is exchanged by its key) holds the whole group.
+  // Else the join, the projection and the Reduce as three operators. nullopt (nothing
+  // rendered) when the input is not of that shape.
+  std::optional<Dataflow::NodeId> render_join_reduce(const RelExpr& e) {
+    if (e.aggregates.empty()) return std::nullopt;
+    std::vector<const RelExpr*> chain;  // from the Reduce's input down to the join
+    const RelExpr* cur = &e.inputs.at(0);
+    while (cur->kind == RelKind::kFilter || cur->kind == RelKind::kProject) {
+      chain.push_back(cur);
+      cur = &cur->inputs.at(0);
+    }
+    if (cur->kind != RelKind::kJoin || cur->inputs.size() != 2) return std::nullopt;
+    if ((opts_.delta_joins && uses_delta_join(*cur)) || reads_shared_arrangement(*cur)) return std::nullopt;
+    // Each column of the Reduce's input as a column of the join's output, and the filters
+    // over the join's output.
+    std::vector<uint32_t> map(cur->arity());
+    for (uint32_t c = 0; c < map.size(); ++c) map[c] = c;
+    std::vector<ScalarExpr> preds;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      if ((*it)->kind == RelKind::kFilter) {
+        for (const ScalarExpr& p : (*it)->exprs) preds.push_back(map_columns(p, map));
+      } else {
+        std::vector<uint32_t> next;
+        for (uint32_t c : (*it)->columns) next.push_back(map.at(c));
+        map = std::move(next);
+      }
+    }
+    ReduceSpec spec{e.group_key, e.aggregates, false};
+    for (ScalarExpr& k : spec.group_key) k = map_columns(k, map);
+    for (AggregateExpr& a : spec.aggregates) {
+      a.arg = map_columns(a.arg, map);
+      a.separator = map_columns(a.separator, map);
+      for (ScalarExpr& o : a.order_exprs) o = map_columns(o, map);
+      if (a.filter) a.filter = map_columns(*a.filter, map);
+    }
+    bool fused = false;
+    Dataflow::NodeId joined = render_join(*cur, std::move(preds), &spec, &fused);
+    if (fused) return joined;
+    bool identity = map.size() == cur->arity();
+    for (uint32_t c = 0; identity && c < map.size(); ++c) identity = map[c] == c;
+    if (!identity) {
+      MfpStage project;
+      project.kind = MfpStage::Kind::kProject;
+      project.columns = map;
+      std::vector<MfpStage> stages;
+      stages.push_back(std::move(project));
+      joined = df().add_operator(make_mfp(std::move(stages)), {joined});
+    }
+    return df().add_operator(make_reduce(ReduceSpec{e.group_key, e.aggregates, false}), {joined});
+  }
+
+  // Whether every column of the join key (spec's left key over the left input's columns,
+  // right key over the right input's, at `right_offset` in the join's output) is a column of
+  // the group key: then rows of one group have one join key.
+  static bool group_key_holds_join_key(const JoinSpec& spec, const std::vector<ScalarExpr>& group_key, uint32_t right_offset) {
+    if (spec.left_key.empty()) return false;
+    auto in_group = [&](uint32_t col) {
+      for (const ScalarExpr& g : group_key)
+        if (g.kind == ScalarKind::kColumn && g.column == col) return true;
+      return false;
+    };
+    for (size_t i = 0; i < spec.left_key.size(); ++i) {
+      const ScalarExpr& l = spec.left_key[i];
+      const ScalarExpr& r = spec.right_key.at(i);
+      const bool left_in = l.kind == ScalarKind::kColumn && in_group(l.column);
+      const bool right_in = r.kind == ScalarKind::kColumn && in_group(right_offset + r.column);
+      if (!left_in && !right_in) return false;
+    }
+    return true;
+  }
+
+  // fuse_reduce (render_join_reduce): a Reduce over the join's output to fold into the last
+  // binary join when its group key holds that join's key; *fused says whether it was.
+  Dataflow::NodeId render_join(const RelExpr& e, std::vector<ScalarExpr> preds = {}, const ReduceSpec* fuse_reduce = nullptr,
+                               bool* fused = nullptr) {
     size_t n = e.inputs.size();
     if (opts_.keep_state && ((opts_.delta_joins && uses_delta_join(e)) || reads_shared_arrangement(e)))
       return render_delta_join(e, std::move(preds));
@@ -404,7 +511,12 @@ class Renderer {
       spec.left_constant = k == 1 && e.inputs[0].kind == RelKind::kConstant;
       spec.right_constant = e.inputs[k].kind == RelKind::kConstant;
       Dataflow::NodeId right = render(e.inputs[k]);
-      acc = df().add_operator(make_join(std::move(spec)), {acc, right});
+      if (fuse_reduce != nullptr && k + 1 == n && spec.keep_state && group_key_holds_join_key(spec, fuse_reduce->group_key, offsets[k])) {
+        acc = df().add_operator(make_join_reduce(std::move(spec), *fuse_reduce), {acc, right});
+        *fused = true;
+      } else {
+        acc = df().add_operator(make_join(std::move(spec)), {acc, right});
+      }
     }
     return acc;
   }

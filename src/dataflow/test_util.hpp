@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "common/numeric.hpp"
 #include "dataflow/ir.hpp"
+#include "dataflow/join_reduce.hpp"
 #include "dataflow/render.hpp"
 #include "dataflow/update.hpp"
 #include "dataflow/workers.hpp"
@@ -194,14 +195,17 @@ class Incremental {
   // delta_joins = false: multi-way joins as left-deep chains of binary joins (the reference
   // the delta join tests compare with).
   // workers: shards (0: WorkerPool::default_workers(), 1: unsharded).
+  // join_reduce = false: a Reduce over a join as separate operators (join_reduce.hpp).
   explicit Incremental(const RelExpr& plan, bool delta_joins = true, bool hierarchical_min_max = false,
-                       size_t workers = 0) {
+                       size_t workers = 0, bool join_reduce = true) {
     RenderOptions o;
     o.keep_state = true;
     o.delta_joins = delta_joins;
     o.hierarchical_min_max = hierarchical_min_max;
     o.workers = workers;
+    const bool fuse = join_reduce_enabled().exchange(join_reduce);
     r_ = render(plan, o);
+    join_reduce_enabled().store(fuse);
     ctx_.arena = &arena_;
   }
   void feed(uint64_t id, std::vector<std::pair<Row, int64_t>> rows) {
@@ -223,6 +227,8 @@ class Incremental {
   size_t state_bytes(bool exact = false) const { return r_.dataflow->state_bytes(exact); }
   // Entries of state (Dataflow::state_size: arrangement entries, groups, ...).
   size_t state_size() const { return r_.dataflow->state_size(); }
+  // Nodes of the graph (sources and operators).
+  size_t num_nodes() const { return r_.dataflow->num_nodes(); }
 
  private:
   RenderedDataflow r_;

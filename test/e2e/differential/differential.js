@@ -105,6 +105,10 @@ const SHAPES = [
   { name: 'aggs_grouped', sql: `SELECT a, count(*) AS cnt, count(n) AS cn, sum(n) AS sn, avg(n) AS an,
       min(n) AS mn, max(n) AS xn, min(b) AS mb, max(b) AS xb, count(DISTINCT b) AS db,
       sum(id) AS sid, avg(id) AS aid FROM t1 GROUP BY a` },
+  // A Reduce over a join grouped by the join key (Nexmark q4's shape): the join folded into
+  // the Reduce (src/dataflow/README.md, "A join folded into the Reduce above it").
+  { name: 'join_into_reduce', sql: `SELECT t2.a, t2.s, max(t1.n) AS xn, min(t1.b) AS mb, count(*) AS cnt,
+      sum(t1.id) AS sid FROM t1 JOIN t2 ON t1.a = t2.a WHERE t1.id <> t2.c GROUP BY t2.a, t2.s` },
   { name: 'aggs_global', sql: `SELECT count(*) AS cnt, count(v) AS cv, sum(v) AS sv, avg(v) AS av,
       min(w) AS mw, max(w) AS xw, count(DISTINCT k) AS dk FROM t3` },
   { name: 'group_having', sql: `SELECT k, sum(v) AS sv, count(*) AS cnt, max(w) AS xw FROM t3
