@@ -12,6 +12,7 @@
 #include <thread>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -517,6 +518,25 @@ int run_serve(int argc, char** argv, int first) {
   }
 
   sigset_t stop_signals = block_stop_signals();
+  // SIGTERM or SIGINT during start-up (recovery reads every table's rows into memory: minutes
+  // at tens of millions of rows) ends the process at once. Start-up only reads the data
+  // directory and redoes what a crash may have left half done (a torn tail, a committed
+  // transaction's table records), so stopping there leaves it as a crash would, which the
+  // next start recovers (the crash tests). Once serving, the signal stops the server
+  // gracefully below. The watcher is detached: it may outlive a start-up that fails.
+  static std::atomic<int> stop_sig{0};
+  static std::atomic<bool> serving{false};
+  std::thread([stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (!serving.load()) {
+      std::fprintf(stderr, "freshet: received %s during start-up, stopping now (the next start recovers the data directory)\n",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM");
+      std::_Exit(0);
+    }
+    stop_sig.store(sig);
+    stop_sig.notify_all();
+  }).detach();
   // Before the coordinator: recovery renders (and hydrates) the maintained dataflows.
   freshet::dataflow::WorkerPool::configure(workers);
   std::optional<freshet::server::Coordinator> coordinator;
@@ -541,8 +561,9 @@ int run_serve(int argc, char** argv, int first) {
     return rc;
   }
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  serving.store(true);
+  stop_sig.wait(0);
+  int sig = stop_sig.load();
   std::fprintf(stderr, "freshet: received %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   kafka.stop();
   pg.stop();

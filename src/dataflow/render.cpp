@@ -95,7 +95,6 @@ ScalarExpr map_columns(const ScalarExpr& e, const std::vector<uint32_t>& map) {
   return r;
 }
 
-
 // The row limit a filter right above a window gives it (WindowSpec::row_limit): a conjunct
 // `#c <= k`, `#c < k` or `#c = k` (or the literal on the left) where #c is a row_number()
 // output of the window and every function of the window is row_number, rank or dense_rank

@@ -968,13 +968,30 @@ Result<uint64_t> Collection::offset_for_time(uint64_t timestamp_ms) const {
 
 Result<Snapshot> Collection::snapshot() const {
   View v = capture();
+  // The leading compacted segments (the clean part) hold each key at most once (compact():
+  // a compaction's output has each key once, and compacted segments only ever form a prefix
+  // of the log), so a clean record is its key's newest unless the rest of the log (the dirty
+  // part: sealed segments not yet compacted, the active one) has the key. Only the dirty
+  // part's keys are mapped; the clean records are copied out in order, the map's after them
+  // (their offsets are higher). Mapping every key of the log, as before, was most of a
+  // restart's CPU (1M table rows: about 7 s, 80% of it here).
+  uint64_t split = v.bounds.next_offset;
+  for (const auto& seg : v.segs) {
+    if (seg.seg->meta.kind != SegmentKind::kCompacted) {
+      split = seg.base_offset;
+      break;
+    }
+  }
   struct Latest {
     uint64_t offset, ts;
     std::optional<std::string> value;
   };
-  std::unordered_map<std::string, Latest> latest;
-  Status s = scan_view(v, 0, UINT64_MAX, [&](const RecordView& rv) {
-    Latest& l = latest[std::string(rv.key)];
+  absl::flat_hash_map<std::string, Latest> latest;
+  // Looked up by the record's view of its key, without a copy (Debian's abseil has its own
+  // string_view type).
+  auto map_key = [](std::string_view k) { return absl::string_view(k.data(), k.size()); };
+  Status s = scan_view(v, split, UINT64_MAX, [&](const RecordView& rv) {
+    Latest& l = latest[map_key(rv.key)];
     l.offset = rv.offset;
     l.ts = rv.timestamp_ms;
     if (rv.value) l.value = std::string(*rv.value);
@@ -985,12 +1002,21 @@ Result<Snapshot> Collection::snapshot() const {
   Snapshot snap;
   snap.bounds = v.bounds;
   snap.checkpoint = v.checkpoint;
-  snap.records.reserve(latest.size());
+  s = scan_view(v, 0, split, [&](const RecordView& rv) {
+    if (!rv.value) return true;  // a tombstone kept for its retention
+    if (!latest.empty() && latest.contains(map_key(rv.key))) return true;
+    snap.records.push_back(Record{rv.offset, rv.timestamp_ms, Op::kUpsert, Row(std::string(rv.key)), Row(std::string(*rv.value))});
+    return true;
+  });
+  if (!s) return s;
+  const size_t clean = snap.records.size();
+  snap.records.reserve(clean + latest.size());
   for (auto& [k, l] : latest) {
     if (!l.value) continue;
     snap.records.push_back(Record{l.offset, l.ts, Op::kUpsert, Row(k), Row(std::move(*l.value))});
   }
-  std::sort(snap.records.begin(), snap.records.end(), [](const Record& a, const Record& b) { return a.offset < b.offset; });
+  std::sort(snap.records.begin() + static_cast<std::ptrdiff_t>(clean), snap.records.end(),
+            [](const Record& a, const Record& b) { return a.offset < b.offset; });
   return snap;
 }
 
