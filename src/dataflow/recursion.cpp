@@ -275,7 +275,7 @@ void collect_let_rec_inputs(const RelExpr& e, std::vector<LetRecInput>& out) {
   collect_inputs(e, bound, out);
 }
 
-bool is_monotone_plan(const RelExpr& e) {
+bool is_monotone_plan(const RelExpr& e, std::vector<std::pair<uint64_t, bool>>* scope) {
   switch (e.kind) {
     case RelKind::kNegate:
     case RelKind::kThreshold:
@@ -290,9 +290,23 @@ bool is_monotone_plan(const RelExpr& e) {
         if (diff < 0) return false;
       }
       return true;
+    case RelKind::kGetLocal:
+      if (scope == nullptr) return true;
+      for (auto it = scope->rbegin(); it != scope->rend(); ++it)
+        if (it->first == e.local_id) return it->second;
+      return false;
+    case RelKind::kLet:
+      if (scope != nullptr) {
+        FRESHET_ASSERT(e.inputs.size() == 2 && e.local_ids.size() == 1);
+        scope->emplace_back(e.local_ids[0], is_monotone_plan(e.inputs[0], scope));
+        const bool body = is_monotone_plan(e.inputs[1], scope);
+        scope->pop_back();
+        return body;
+      }
+      [[fallthrough]];
     default:
       for (const RelExpr& in : e.inputs) {
-        if (!is_monotone_plan(in)) return false;
+        if (!is_monotone_plan(in, scope)) return false;
       }
       return true;
   }

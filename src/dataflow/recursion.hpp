@@ -52,7 +52,10 @@ struct LetRecInput {
 // first appearance.
 void collect_let_rec_inputs(const RelExpr& e, std::vector<LetRecInput>& out);
 // Whether a rise in e's inputs (collections and bindings) can only add rows to e's output.
-bool is_monotone_plan(const RelExpr& e);
+// A kGetLocal counts as monotone (a recursive binding's rise), unless `scope` is given: then
+// it is looked up there (innermost last: a kLet's id and whether its value is monotone; the
+// kLets inside e are added as they are met) and one not found is not monotone.
+bool is_monotone_plan(const RelExpr& e, std::vector<std::pair<uint64_t, bool>>* scope = nullptr);
 // The operator for e (a kLetRec); its inputs are the nodes for `inputs`, in that order.
 std::unique_ptr<Operator> make_let_rec(const RelExpr& e, std::vector<LetRecInput> inputs, const RenderOptions& opts);
 

@@ -49,38 +49,6 @@ std::atomic<bool>& join_reduce_enabled() {
 
 namespace {
 
-// Whether `e` yields only insertions when it runs once from nothing (is_monotone_plan), with
-// the local bindings read through `scope` (innermost last: a kLet's id and whether its value
-// is monotone). A binding not in scope (a recursive one, an outer query's) is not known.
-bool monotone_in_scope(const RelExpr& e, std::vector<std::pair<uint64_t, bool>>& scope) {
-  switch (e.kind) {
-    case RelKind::kGetLocal:
-      for (auto it = scope.rbegin(); it != scope.rend(); ++it)
-        if (it->first == e.local_id) return it->second;
-      return false;
-    case RelKind::kLet: {
-      FRESHET_ASSERT(e.inputs.size() == 2 && e.local_ids.size() == 1);
-      scope.emplace_back(e.local_ids[0], monotone_in_scope(e.inputs[0], scope));
-      bool body = monotone_in_scope(e.inputs[1], scope);
-      scope.pop_back();
-      return body;
-    }
-    case RelKind::kNegate:
-    case RelKind::kThreshold:
-    case RelKind::kReduce:
-    case RelKind::kTopK:
-    case RelKind::kWindow:
-    case RelKind::kTemporalFilter:
-    case RelKind::kLetRec:
-    case RelKind::kConstant:
-      return is_monotone_plan(e);
-    default:
-      for (const RelExpr& in : e.inputs)
-        if (!monotone_in_scope(in, scope)) return false;
-      return true;
-  }
-}
-
 // e with each column c replaced by column map[c].
 ScalarExpr map_columns(const ScalarExpr& e, const std::vector<uint32_t>& map) {
   ScalarExpr r = e;
@@ -158,7 +126,7 @@ class Renderer {
 
   // The kLet bindings in scope (innermost last): a kGetLocal of one reads its value's node.
   std::vector<std::pair<uint64_t, Dataflow::NodeId>> lets_;
-  // Beside lets_: whether each binding's value is monotone (monotone_in_scope).
+  // Beside lets_: whether each binding's value is monotone (is_monotone_plan with a scope).
   std::vector<bool> let_monotone_;
 
   Dataflow::NodeId render(const RelExpr& e) {
@@ -239,7 +207,7 @@ class Renderer {
         if (!opts_.keep_state) {
           std::vector<std::pair<uint64_t, bool>> scope;
           for (size_t i = 0; i < lets_.size(); ++i) scope.emplace_back(lets_[i].first, let_monotone_[i]);
-          append_only = monotone_in_scope(e.inputs.at(0), scope);
+          append_only = is_monotone_plan(e.inputs.at(0), &scope);
         }
         bool partial = opts_.partial_aggregates && !opts_.keep_state;
         for (const AggregateExpr& a : e.aggregates) partial = partial && partial_aggregate_ok(a, append_only);
@@ -295,7 +263,7 @@ class Renderer {
         Dataflow::NodeId value = render(e.inputs[0]);
         std::vector<std::pair<uint64_t, bool>> scope;
         for (size_t i = 0; i < lets_.size(); ++i) scope.emplace_back(lets_[i].first, let_monotone_[i]);
-        let_monotone_.push_back(monotone_in_scope(e.inputs[0], scope));
+        let_monotone_.push_back(is_monotone_plan(e.inputs[0], &scope));
         lets_.emplace_back(e.local_ids[0], value);
         Dataflow::NodeId body = render(e.inputs[1]);
         lets_.pop_back();
