@@ -698,18 +698,7 @@ class Renderer {
       auto place = [&](size_t j) {
         for (uint32_t c = offsets[j]; c < offsets[j + 1]; ++c) pos[c] = arity++;
       };
-      auto remap = [&](const ScalarExpr& x) {
-        ScalarExpr r = x;
-        struct Walk {
-          const std::vector<uint32_t>& pos;
-          void operator()(ScalarExpr& y) const {
-            if (y.kind == ScalarKind::kColumn) y.column = pos.at(y.column);
-            for (ScalarExpr& a : y.args) (*this)(a);
-          }
-        };
-        Walk{pos}(r);
-        return r;
-      };
+      auto remap = [&](const ScalarExpr& x) { return map_columns(x, pos); };
       uint64_t joined = uint64_t{1} << i;
       place(i);
       std::vector<const ScalarExpr*> rep(classes.size(), nullptr);
