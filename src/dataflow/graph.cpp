@@ -358,6 +358,11 @@ bool empty_key(const Exchange& ex) {
 }  // namespace
 
 Exchange Dataflow::planned_exchange(size_t i, size_t j) const {
+  if (i < in_place_.size() && in_place_[i][j] != 0) return Exchange{};
+  return asked_exchange(i, j);
+}
+
+Exchange Dataflow::asked_exchange(size_t i, size_t j) const {
   const Node& pn = shards_[0]->nodes_[i];
   if (broadcast_input_[i] >= 0) {
     if (static_cast<size_t>(broadcast_input_[i]) == j) return Exchange{Exchange::Kind::kBroadcast};
@@ -370,6 +375,75 @@ Exchange Dataflow::planned_exchange(size_t i, size_t j) const {
     return x;
   }
   return pn.op->exchange(j);
+}
+
+namespace {
+// The columns an exchange by key hashes, when its key is plain columns; else none.
+std::optional<Partitioning> key_columns_of(const Exchange& ex) {
+  if (ex.kind != Exchange::Kind::kByKey || ex.whole_row) return std::nullopt;
+  if (!ex.key_exprs.empty()) {
+    Partitioning cols;
+    for (const ScalarExpr& e : ex.key_exprs) {
+      if (e.kind != ScalarKind::kColumn) return std::nullopt;
+      cols.push_back(e.column);
+    }
+    return cols;
+  }
+  if (ex.key_columns.empty()) return std::nullopt;  // the empty key: one shard
+  return ex.key_columns;
+}
+}  // namespace
+
+// Placement (src/dataflow/README.md, "Placement"): an exchange by key K sends an update to
+// shard hash(canonical K) % n, and so does every operator after it that leaves its output on
+// the shard where its input was and copies K's columns into it. A later exchange by exactly
+// those columns (in that order: the same hash) would send every update to the shard it is
+// already on, so the consumer reads its input in place: Nexmark q9's window partitioned by
+// the auction id right after the join on it. Exact placement, not mere co-location (a key
+// holding K's columns among others would also keep equal keys together), so that state
+// read out of band (a shared arrangement looked up by hash) is where a lookup expects it.
+void Dataflow::plan_placement() {
+  // FRESHET_PLACEMENT=off exchanges every input as its operator asks: for benchmarks comparing
+  // the two in one binary (bench/README.md), not a setting to run with.
+  static const bool enabled = [] {
+    const char* v = std::getenv("FRESHET_PLACEMENT");
+    return v == nullptr || std::string_view(v) != "off";
+  }();
+  const std::vector<Node>& proto = shards_[0]->nodes_;
+  placement_.assign(proto.size(), {});
+  in_place_.assign(proto.size(), {});
+  if (!enabled) {
+    for (size_t c = 0; c < proto.size(); ++c) in_place_[c].assign(proto[c].inputs.size(), 0);
+    return;
+  }
+  for (size_t c = 0; c < proto.size(); ++c) {
+    const Node& cn = proto[c];
+    in_place_[c].assign(cn.inputs.size(), 0);
+    if (cn.op == nullptr || cn.inputs.empty()) continue;  // sources and constants: unknown
+    bool single = false;
+    for (size_t j = 0; j < cn.inputs.size(); ++j) single |= cn.op->exchange(j).kind == Exchange::Kind::kSingle;
+    if (single) continue;  // everything on shard 0
+    std::vector<InputPlacement> ins(cn.inputs.size());
+    for (size_t j = 0; j < cn.inputs.size(); ++j) {
+      const NodeId p = cn.inputs[j];
+      const std::vector<Partitioning>& prod = placement_[p];
+      const Exchange asked = asked_exchange(c, j);
+      if (broadcast_input_[c] >= 0) continue;  // replicated or spread by the whole row: unknown
+      ins[j].as_asked = true;
+      if (asked.kind == Exchange::Kind::kLocal) {
+        ins[j].parts = prod;
+        continue;
+      }
+      std::optional<Partitioning> key = key_columns_of(asked);
+      if (key && proto[p].op != nullptr && std::find(prod.begin(), prod.end(), *key) != prod.end()) {
+        in_place_[c][j] = 1;
+        ins[j].parts = prod;
+      } else if (key) {
+        ins[j].parts.push_back(std::move(*key));
+      }
+    }
+    placement_[c] = cn.op->output_partitioning(ins);
+  }
 }
 
 void Dataflow::plan_routes() {
@@ -393,6 +467,7 @@ void Dataflow::plan_routes() {
     const bool c0 = constant[cn.inputs[0]], c1 = constant[cn.inputs[1]];
     if (c0 != c1) broadcast_input_[c] = c0 ? 0 : 1;
   }
+  plan_placement();
   for (size_t c = 0; c < proto.size(); ++c) {
     const Node& cn = proto[c];
     if (cn.op == nullptr || cn.inputs.empty()) continue;

@@ -116,6 +116,21 @@ struct Exchange {
   }
 };
 
+// How a sharded dataflow's updates are placed on its shards: a list of columns such that every
+// update is on the shard an exchange by those columns would send it to (the hash of their
+// canonical key bytes, Dataflow::partition), so equal values of them share a shard.
+using Partitioning = std::vector<uint32_t>;
+
+// What an operator is told of one input's placement (Operator::output_partitioning).
+struct InputPlacement {
+  // The input reached the operator as its exchange(j) asks (exchanged so, or read in place
+  // because it already was placed so), not replicated or spread by another rule (a broadcast
+  // join's inputs).
+  bool as_asked = false;
+  // Column lists of the input by which its updates are placed (any number, each on its own).
+  std::vector<Partitioning> parts;
+};
+
 class Operator {
  public:
   virtual ~Operator() = default;
@@ -153,6 +168,16 @@ class Operator {
   // comes from constants only: otherwise every update of the other input would go to one
   // shard (Nexmark q5's bids CROSS JOIN VALUES).
   virtual bool bilinear() const { return false; }
+  // How the operator's output is placed on the shards, given its inputs' placements: lists of
+  // output columns (Partitioning), each of which places every output update. The dataflow
+  // reads an input in place instead of exchanging it when its producer's output is already
+  // placed by the consumer's exchange key (Dataflow::plan_routes; src/dataflow/README.md,
+  // "Placement"). Must hold for every step: an operator whose output stays on the shard of
+  // the input update it came from keeps the input columns it copies. Default: unknown.
+  virtual std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> inputs) const {
+    (void)inputs;
+    return {};
+  }
 };
 
 class Dataflow {
@@ -203,6 +228,14 @@ class Dataflow {
   bool take_routed_output(NodeId n, std::vector<std::vector<Batch>>& by_producer);
 
   size_t num_nodes() const { return nodes_.size(); }
+  // Sharded: how many operator inputs are read in place because their producer is already
+  // placed by the operator's exchange key (plan_placement; known after the first step). Tests.
+  size_t inputs_read_in_place() const {
+    size_t n = 0;
+    for (const auto& per_node : in_place_)
+      for (uint8_t b : per_node) n += b;
+    return n;
+  }
   const StepLimits& limits() const { return limits_; }
   // Sets the cancellation flag polled by later steps (null: none), on every shard.
   void set_cancel_flag(const std::atomic<bool>* flag) {
@@ -257,8 +290,15 @@ class Dataflow {
   void plan_routes();
   // The exchange of node i's input j in a sharded step: the operator's, unless plan_routes()
   // chose a broadcast join (Operator::bilinear): then the constant input is kBroadcast and the
-  // other spread by the whole row (so a row's retraction meets its insertion).
+  // other spread by the whole row (so a row's retraction meets its insertion); or kLocal when
+  // the input's producer is already placed by the operator's key (in_place_).
   Exchange planned_exchange(size_t i, size_t j) const;
+  // The exchange node i asks of input j before in-place reading (the operator's, or the
+  // broadcast join's).
+  Exchange asked_exchange(size_t i, size_t j) const;
+  // Per node, how its output is placed (Operator::output_partitioning), and per input whether
+  // it is read in place rather than exchanged (plan_routes, once, before the first step).
+  void plan_placement();
   void step_sharded(uint64_t t, const EvalContext& ctx);
   // One node of step_sharded (its buffers are the caller's, so that a throw leaves them to it).
   void step_node_sharded(size_t i, uint64_t t, std::vector<std::unique_ptr<StepContext>>& ctxs,
@@ -281,6 +321,8 @@ class Dataflow {
   // Sharded: per node, the input replicated on every shard by a broadcast join (plan_routes),
   // or -1. The node's other input is then spread by the whole row.
   std::vector<int> broadcast_input_;
+  std::vector<std::vector<Partitioning>> placement_;  // sharded: per node (plan_placement)
+  std::vector<std::vector<uint8_t>> in_place_;        // sharded: per node, per input
   bool routes_planned_ = false;
   // Sharded: route_output's node (or -1) and its destination function.
   int64_t routed_output_ = -1;

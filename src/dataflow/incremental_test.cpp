@@ -655,6 +655,82 @@ TEST(IncrementalTest, ShardedRoutedOutputEqualsUnsharded) {
   }
 }
 
+// Placement (graph.cpp, plan_placement): an operator whose exchange key is exactly the
+// columns by which its input is already placed reads that input in place. Each plan is
+// stepped over 2 and 3 shards against the unsharded dataflow, with random inserts and
+// retractions in both inputs; in_place says whether an input is read in place (the window
+// over the join on its key, as Nexmark q9, the Reduce by the join key, a TopK by the Reduce's
+// key through a projection that moves it) or not (keys in another order or of other columns:
+// exchanged, and still right).
+TEST(IncrementalTest, InputsAlreadyPlacedByTheKeyAreReadInPlace) {
+  // a(id, x, lo, hi) JOIN b(auction, p, t, y) ON a.id = b.auction.
+  auto joined = [] { return join({get(1, 4), get(2, 4)}, {{col(0), col(4)}}); };
+  auto window_over = [](RelExpr in, std::vector<uint32_t> partition) {
+    RelExpr w = unary(RelKind::kWindow, std::move(in));
+    w.group_columns = std::move(partition);
+    w.order_by = {SortKey{1, true, true}, SortKey{2, false, false}};
+    w.window_funcs.push_back(WindowFunc{WindowFuncKind::kRowNumber});
+    w.column_types.push_back(int8());
+    return w;
+  };
+  struct Case {
+    const char* name;
+    RelExpr plan;
+    bool in_place;
+  };
+  std::vector<Case> cases;
+  // (p, id, t, x): the join key moved to column 1; the window partitioned by it.
+  cases.push_back({"window on the join key", window_over(project(joined(), {5, 0, 6, 1}), {1}), true});
+  cases.push_back({"window on another column", window_over(project(joined(), {5, 0, 6, 1}), {3}), false});
+  cases.push_back({"reduce by the join key",
+                   reduce(filter(joined(), {lt(col(2), col(6))}), {col(0)}, {agg(AggKind::kMax, col(5), int8())}), true});
+  cases.push_back({"reduce by the key and another column",
+                   reduce(joined(), {col(1), col(0)}, {agg(AggKind::kCount, col(5), int8())}), false});
+  {
+    // max(p) per (id, x), then the top 2 groups per id after a projection (x, id, max).
+    RelExpr red = reduce(joined(), {col(0), col(1)}, {agg(AggKind::kMax, col(5), int8())});
+    RelExpr by_id = reduce(project(std::move(red), {1, 0, 2}), {col(1)}, {agg(AggKind::kSum, col(2), int8())});
+    cases.push_back({"reduce by a column of an earlier reduce's key", std::move(by_id), false});
+  }
+  {
+    RelExpr red = reduce(joined(), {col(0)}, {agg(AggKind::kMax, col(5), int8()), agg(AggKind::kCount, col(5), int8())});
+    RelExpr top = unary(RelKind::kTopK, project(std::move(red), {2, 0, 1}));
+    top.group_columns = {1};
+    top.order_by = {SortKey{2, true, true}};
+    top.limit = 1;
+    cases.push_back({"topk by the reduce's key", std::move(top), true});
+  }
+  for (const Case& c : cases) {
+    for (size_t workers : {2, 3}) {
+      Incremental sharded(c.plan, true, false, workers, false), serial(c.plan, true, false, 1, false);
+      std::mt19937 rng(41);
+      std::map<std::pair<uint64_t, std::vector<int64_t>>, int64_t> present;
+      for (uint64_t t = 1; t <= 30; ++t) {
+        for (uint64_t id : {1, 2}) {
+          std::vector<std::pair<Row, int64_t>> in;
+          const size_t rows = t == 1 ? 400 : 1 + rng() % (t % 5 == 0 ? 300 : 30);
+          for (size_t i = 0; i < rows; ++i) {
+            std::vector<int64_t> row{static_cast<int64_t>(rng() % 120), static_cast<int64_t>(rng() % 7),
+                                     static_cast<int64_t>(rng() % 50), static_cast<int64_t>(rng() % 50)};
+            int64_t d = present[{id, row}] > 0 && rng() % 2 == 0 ? -1 : 1;
+            present[{id, row}] += d;
+            in.emplace_back(ints({row[0], row[1], row[2], row[3]}), d);
+          }
+          sharded.feed(id, in);
+          serial.feed(id, in);
+        }
+        ASSERT_EQ(sharded.step(t), serial.step(t)) << c.name << ", " << workers << " shards, step " << t;
+      }
+      const size_t in_place = sharded.rendered().dataflow->inputs_read_in_place();
+      if (c.in_place) {
+        EXPECT_GE(in_place, 1u) << c.name;
+      } else {
+        EXPECT_EQ(in_place, 0u) << c.name;
+      }
+    }
+  }
+}
+
 // A Reduce over a join whose group key holds the join key renders as one operator
 // (make_join_reduce), through the join's residual filter and a projection: grouped by the
 // left input's key column and by the right's. Every step, hydrated from a snapshot large

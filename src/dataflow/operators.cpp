@@ -60,6 +60,28 @@ class MfpOp final : public Operator {
  public:
   explicit MfpOp(std::vector<MfpStage> stages) : program_(std::move(stages)) {}
   std::string name() const override { return "Mfp"; }
+  // Maps append columns and filters keep rows: the placing columns follow the projections
+  // (an alternative is lost when a projection drops one of its columns).
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override {
+    std::vector<Partitioning> out;
+    for (Partitioning p : in[0].parts) {
+      bool kept = true;
+      for (const MfpStage& st : program_.stages()) {
+        if (st.kind != MfpStage::Kind::kProject) continue;
+        for (uint32_t& c : p) {
+          auto it = std::find(st.columns.begin(), st.columns.end(), c);
+          if (it == st.columns.end()) {
+            kept = false;
+            break;
+          }
+          c = static_cast<uint32_t>(it - st.columns.begin());
+        }
+        if (!kept) break;
+      }
+      if (kept) out.push_back(std::move(p));
+    }
+    return out;
+  }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     Batch& in = inputs[0];
@@ -95,6 +117,16 @@ class MfpOp final : public Operator {
 class UnionOp final : public Operator {
  public:
   std::string name() const override { return "Union"; }
+  // Each update stays where it was: placed by what places every input.
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override {
+    std::vector<Partitioning> out;
+    for (const Partitioning& p : in[0].parts) {
+      bool all = true;
+      for (const InputPlacement& other : in) all = all && std::find(other.parts.begin(), other.parts.end(), p) != other.parts.end();
+      if (all) out.push_back(p);
+    }
+    return out;
+  }
   void step(StepContext&, std::span<Batch> inputs, Batch& out) override {
     for (Batch& b : inputs) out.append(std::move(b));
   }
@@ -103,6 +135,7 @@ class UnionOp final : public Operator {
 class NegateOp final : public Operator {
  public:
   std::string name() const override { return "Negate"; }
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override { return in[0].parts; }
   void step(StepContext&, std::span<Batch> inputs, Batch& out) override {
     for (Update& u : inputs[0]) u.diff = -u.diff;
     out.append(std::move(inputs[0]));
@@ -130,6 +163,7 @@ class EqualityFilterOp final : public Operator {
  public:
   explicit EqualityFilterOp(std::vector<std::pair<ScalarExpr, ScalarExpr>> pairs) : pairs_(std::move(pairs)) {}
   std::string name() const override { return "EqualityFilter"; }
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override { return in[0].parts; }
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row;
     Batch& in = inputs[0];
@@ -281,6 +315,13 @@ class JoinOp final : public Operator {
   JoinOp(JoinSpec spec, std::unique_ptr<Operator> reduce, RowAggregator* agg)
       : spec_(std::move(spec)), reduce_(std::move(reduce)), agg_(agg) {}
   std::string name() const override { return agg_ != nullptr ? "JoinReduce" : "Join"; }
+  // A pair is output on the shard where its two rows met, and its first columns are the left
+  // row's: placed as the left input is. (The right input's placements hold too, shifted by
+  // the left arity, which the operator does not know.) Folded into a Reduce: not tracked.
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override {
+    if (reduce_ != nullptr || !in[0].as_asked || !in[1].as_asked) return {};
+    return in[0].parts;
+  }
   size_t state_size() const override {
     return left_.num_entries() + right_.num_entries() + left_borrowed_.num_rows() + right_borrowed_.num_rows() +
            (reduce_ != nullptr ? reduce_->state_size() : 0);
@@ -771,6 +812,13 @@ class ReduceOp final : public Operator, public RowAggregator {
            aggs_.capacity() * sizeof(AggState) + index_.size() * per_group + direct_.capacity() * sizeof(uint32_t);
   }
   std::string name() const override { return "Reduce"; }
+  // Exchanged by the group key, whose values are the output's first columns.
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override {
+    if (!in[0].as_asked || spec_.phase == ReduceSpec::Phase::kPartial || spec_.local || spec_.group_key.empty()) return {};
+    Partitioning p(spec_.group_key.size());
+    for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<uint32_t>(i);
+    return {p};
+  }
   size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override {
     if (spec_.phase == ReduceSpec::Phase::kPartial) return {};  // aggregated where it is
@@ -1666,6 +1714,7 @@ class TopKOp final : public Operator {
         within_group_.push_back(k);
   }
   std::string name() const override { return "TopK"; }
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override { return in[0].parts; }
   size_t state_size() const override { return index_.size(); }
   Exchange exchange(size_t) const override { return Exchange::by_columns(spec_.group_columns); }
   size_t state_bytes() const override {

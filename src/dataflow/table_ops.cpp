@@ -144,6 +144,7 @@ class FlatMapOp final : public Operator {
  public:
   explicit FlatMapOp(FlatMapSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override { return "FlatMap"; }
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override { return in[0].parts; }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     std::vector<Datum> row, args;
@@ -222,6 +223,7 @@ class WindowOp final : public Operator {
     }
   }
   std::string name() const override { return "Window"; }
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override { return in[0].parts; }
   size_t state_size() const override { return index_.size(); }
   size_t state_bytes() const override {
     size_t b = index_.size_bytes() + parts_.capacity() * sizeof(Partition);

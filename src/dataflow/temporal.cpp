@@ -97,6 +97,7 @@ class TemporalFilterOp final : public Operator {
  public:
   TemporalFilterOp(std::vector<TemporalBound> bounds, bool keep_state) : bounds_(std::move(bounds)), keep_state_(keep_state) {}
   std::string name() const override { return "TemporalFilter"; }
+  std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> in) const override { return in[0].parts; }
   size_t state_size() const override { return queued_; }
   size_t state_bytes() const override {
     size_t b = 0;
