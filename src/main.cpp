@@ -827,6 +827,15 @@ int main(int argc, char** argv) {
   // 32 MiB), after which they stay in per-thread arenas: 20 concurrent 64 MiB Fetches then
   // kept ~0.5 GB resident long after they were answered.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  // FRESHET_MALLOC="mmap_kib:trim_kib" sets both thresholds instead: for benchmarks comparing
+  // them in one binary (bench/README.md), not a setting to run with.
+  if (const char* v = std::getenv("FRESHET_MALLOC")) {
+    unsigned long mmap_kib = 0, trim_kib = 0;
+    if (std::sscanf(v, "%lu:%lu", &mmap_kib, &trim_kib) == 2) {
+      mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_kib * 1024));
+      mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_kib * 1024));
+    }
+  }
   // Every thread (sessions, workers) gets a 16 MiB stack: reserved address space, committed
   // only as recursion touches it. Binding, lowering and evaluating a nested expression take
   // about 2 KB of stack per level, and the stack guard (common/stack_guard.hpp) keeps a

@@ -491,6 +491,18 @@ namespace {
 // A stage whose shards take fewer input updates than this runs its shards one after the other
 // on the calling thread (as kParallelMin per node in step_node_sharded).
 constexpr size_t kStageParallelMin = 256;
+// FRESHET_STAGE_PARALLEL_MIN=n sets that threshold instead: for benchmarks comparing
+// thresholds in one binary (bench/README.md), not a setting to run with.
+size_t stage_parallel_min() {
+  static const size_t n = [] {
+    const char* v = std::getenv("FRESHET_STAGE_PARALLEL_MIN");
+    if (v == nullptr) return kStageParallelMin;
+    char* end = nullptr;
+    const unsigned long long x = std::strtoull(v, &end, 10);
+    return end != v && *end == '\0' ? static_cast<size_t>(x) : kStageParallelMin;
+  }();
+  return n;
+}
 
 // FRESHET_STAGED_STEPS=off runs every sharded step node by node, as before: for benchmarks
 // comparing the two (bench/README.md, "Staged steps"), not a setting to run with.
@@ -702,7 +714,7 @@ void Dataflow::step_sharded(uint64_t t, const EvalContext& ectx) {
     try {
       for (size_t k = 0; k < st.nodes.size(); ++k) {
         auto task = [&](size_t s) { st.run_shard(k, s, *ctxs[s], unread[s], inputs[s]); };
-        if (st.stage_input(k) >= kStageParallelMin) {
+        if (st.stage_input(k) >= stage_parallel_min()) {
           pool.run(n, task);
         } else {
           for (size_t s = 0; s < n; ++s) task(s);
