@@ -94,6 +94,7 @@ void SharedArrangement::read_owner() {
   FRESHET_ASSERT(external != nullptr);
   read_external = true;
   trace = Arrangement();
+  borrowed = BorrowedRows();
   pending_index.clear();
   std::vector<KeyedUpdate>().swap(pending);
   pending_batch = Batch();
@@ -102,7 +103,7 @@ void SharedArrangement::read_owner() {
 
 void SharedArrangement::settle() {
   pending_index.clear();
-  if (!read_external && !pending.empty()) trace.apply(pending);
+  if (!read_external) merge_pending();
   std::vector<KeyedUpdate>().swap(pending);
   pending_batch = Batch();
   keys.reset();
@@ -114,16 +115,17 @@ class ArrangeOp final : public Operator {
  public:
   ArrangeOp(std::vector<ScalarExpr> key, std::shared_ptr<SharedArrangement> arr) : key_(std::move(key)), arr_(std::move(arr)) {}
   std::string name() const override { return "Arrange"; }
-  size_t state_size() const override { return arr_->trace.num_entries() + arr_->pending.size(); }
+  size_t state_size() const override { return arr_->trace.num_entries() + arr_->borrowed.num_rows() + arr_->pending.size(); }
   size_t state_bytes() const override { return arr_->size_bytes(); }
   bool state_bytes_cheap() const override { return true; }
   Exchange exchange(size_t) const override { return Exchange::by_exprs(key_); }
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch&) override {
     SharedArrangement& a = *arr_;
-    // The previous step's change joins the trace now that every lookup of that step has run.
+    // The previous step's change joins the trace now that every lookup of that step has run
+    // (the hydration's borrowed when it qualifies).
     a.pending_index.clear();
-    if (!a.pending.empty()) a.trace.apply(a.pending);
+    a.merge_pending();
     a.pending.clear();
     a.keys.reset();
     take_change(ctx, a, std::move(inputs[0]), key_, kbytes_);
@@ -153,7 +155,7 @@ class ReadArrangedOp final : public Operator {
         a.read_owner();
       } else {
         a.pending_index.clear();
-        if (!a.pending.empty()) a.trace.apply(a.pending);
+        a.merge_pending();
       }
     }
     stepped_ = true;

@@ -33,6 +33,7 @@
 
 #include "common/arena.hpp"
 #include "dataflow/arrangement.hpp"
+#include "dataflow/borrowed_rows.hpp"
 #include "dataflow/graph.hpp"
 #include "dataflow/ir.hpp"
 
@@ -111,6 +112,9 @@ struct SharedArrangement {
   // state after this step (and will until the step is over). Read by the ReadArrangedOp.
   bool owner_at_step = false;
   Arrangement trace;
+  // The hydration's rows, borrowed from its input batch instead of copied into `trace` when
+  // they qualify (borrowed_rows.hpp, as a binary join's): part of the state before the step.
+  BorrowedRows borrowed;
   Batch pending_batch;               // the step's input: owns the rows `pending` borrows
   std::vector<KeyedUpdate> pending;  // the step's change, keyed (keys in `keys`)
   DeltaIndex pending_index;
@@ -125,6 +129,7 @@ struct SharedArrangement {
       return;
     }
     if (auto es = trace.find(key)) es->for_each(f);
+    borrowed.for_each(key, f);
     if (with_change) pending_index.for_each(key, f);
   }
   // From now on read `external` (which holds the state after the last step) and free the
@@ -135,8 +140,13 @@ struct SharedArrangement {
   // dropped), as the next step would do first, and its rows freed (the hydration's snapshot
   // otherwise stays until the next step, beside the rows the trace copies it into).
   void settle();
+  // The last step's change into the state before the next (trace and borrowed rows): the
+  // hydration's borrowed when it qualifies. REQUIRES: !read_external.
+  void merge_pending() {
+    if (!pending.empty()) arrange_borrowing(pending, pending_batch, trace, borrowed);
+  }
   size_t size_bytes() const {
-    return trace.size_bytes() + pending_batch.used_bytes() + pending.capacity() * sizeof(KeyedUpdate) +
+    return trace.size_bytes() + borrowed.size_bytes() + pending_batch.used_bytes() + pending.capacity() * sizeof(KeyedUpdate) +
            pending_index.heap_bytes();
   }
 };
