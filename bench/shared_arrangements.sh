@@ -4,6 +4,7 @@
 # bench/README.md, "Shared arrangements".
 #
 #   bench/shared_arrangements.sh            EVENTS=1000000 WORKERS=2 MORE_EVENTS=100000
+#   PERF_DIR=/tmp/p bench/shared_arrangements.sh   (perf record of each mode's CREATE INDEX)
 #
 # Per mode, over EVENTS Nexmark events (LOAD GENERATOR NEXMARK, then copied into tables):
 #   auctions_v = SELECT * FROM auction, indexed by id;
@@ -42,8 +43,18 @@ run_mode() {  # run_mode on|off
   q "CREATE VIEW bids_v AS SELECT b.auction, b.bidder, b.price, a.seller, a.category FROM bid b JOIN auctions_v a ON a.id = b.auction" >/dev/null
   local rss0 cpu0 t0 t1 cpu1 rss1
   rss0=$(rss_mb); cpu0=$(cpu_s); t0=$(now)
+  # PERF_DIR=dir: perf record (call graphs) of the server during the CREATE INDEX, into
+  # dir/hydrate-MODE.data.
+  local perf_pid=
+  if [[ -n "${PERF_DIR:-}" ]]; then
+    mkdir -p "$PERF_DIR"
+    perf record -q -g -p "$FRESHET_PID" -o "$PERF_DIR/hydrate-$mode.data" >/dev/null 2>&1 &
+    perf_pid=$!
+    sleep 0.5
+  fi
   q "CREATE INDEX bids_v_auction ON bids_v (auction)" >/dev/null || exit 1
   t1=$(now); cpu1=$(cpu_s); rss1=$(rss_mb)
+  if [[ -n "$perf_pid" ]]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null; fi
   local rows ops arr shared
   rows=$(q "SELECT count(*) FROM bids_v")
   ops=$(q "SELECT operator_bytes FROM mz_arrangement_sizes WHERE object_name = 'bids_v'")

@@ -124,12 +124,16 @@ class Batch {
   void reserve_bytes(size_t n);
   // Keeps the first n updates (their bytes stay until clear()). REQUIRES: n <= size().
   void truncate(size_t n) { updates_.resize(n); }
-  // Drops every update and frees the blocks.
+  // Drops every update and frees the blocks. The next block starts small again: a batch
+  // cleared and refilled every step (a node's output) doubled its block size at each step
+  // until every step's first row took an 8 MB block (an mmap, a huge-page fault and a munmap
+  // with its TLB shootdown on every core running the process's threads).
   void clear() {
     updates_.clear();
     blocks_.clear();
     cur_ = nullptr;
     remaining_ = 0;
+    last_block_ = 0;
     block_bytes_ = 0;
   }
   // Bytes this batch holds: its blocks plus its update vector (for memory budgets).
