@@ -180,8 +180,11 @@ class LookupOp final : public Operator {
 
   void step(StepContext& ctx, std::span<Batch> inputs, Batch& out) override {
     reserved_ = 0;
-    std::vector<KeyedUpdate> ds = key_updates(ctx, inputs[0], spec_.stream_key, keys_, kbytes_);
     const SharedArrangement& arr = *spec_.arranged;
+    // Nothing to find (a hydration's path whose input looks up an input only as it was before
+    // the step): the stream is not keyed at all.
+    if (arr.finds_nothing(spec_.with_change)) return;
+    std::vector<KeyedUpdate> ds = key_updates(ctx, inputs[0], spec_.stream_key, keys_, kbytes_);
     for (const KeyedUpdate& s : ds) {
       arr.for_each(s.key, spec_.with_change, [&](RowRef b, int64_t d) { emit(ctx, s.row, b, mul_diffs(s.diff, d), out); });
     }

@@ -132,6 +132,12 @@ struct SharedArrangement {
     borrowed.for_each(key, f);
     if (with_change) pending_index.for_each(key, f);
   }
+  // Whether for_each(key, with_change, f) finds nothing for any key: no state kept before the
+  // step (a hydration's first step, before any change was merged) and, with_change, no change.
+  bool finds_nothing(bool with_change) const {
+    if (read_external) return false;
+    return trace.empty() && borrowed.num_rows() == 0 && (!with_change || pending.empty());
+  }
   // From now on read `external` (which holds the state after the last step) and free the
   // private copy and the last step's change. REQUIRES: external; between steps; the owner at
   // this dataflow's last step and kept in step from now on.
