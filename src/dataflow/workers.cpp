@@ -23,9 +23,10 @@ inline void cpu_relax() {
 
 WorkerPool::WorkerPool(size_t threads) {
   if (const char* v = std::getenv("FRESHET_POOL_SPIN_US")) {
-    // "idle,wait" in microseconds (workers.hpp): for benchmarks, not a setting to run with.
+    // "idle,wait" (or "idle:wait", for bench/nexmark.sh WORKERS_LIST entries) in microseconds
+    // (workers.hpp): for benchmarks, not a setting to run with.
     unsigned long idle = 0, wait = 0;
-    if (std::sscanf(v, "%lu,%lu", &idle, &wait) == 2) {
+    if (std::sscanf(v, "%lu%*[,:]%lu", &idle, &wait) == 2) {
       idle_spin_ = std::chrono::microseconds(idle);
       wait_spin_ = std::chrono::microseconds(wait);
     }
