@@ -20,7 +20,7 @@ command -v kcat >/dev/null || { e2e_fail $NAME "kcat not installed (scripts/inst
 [[ -d "$E2E_LIB_DIR/node_modules/playwright-core" ]] || { e2e_fail $NAME "playwright-core not installed (scripts/install-deps.sh)"; exit 1; }
 OUT=${E2E_CONSOLE_OUT:-$(mktemp -d /tmp/freshet-console-e2e.XXXXXX)}
 mkdir -p "$OUT"
-echo "console: screenshots in $OUT"
+echo "console: screenshots in $OUT (kept when a check fails or E2E_CONSOLE_OUT names the directory)"
 export OUT CHROMIUM
 
 FRESHET_COMMAND=demo FRESHET_EXTRA_ARGS="--rate 200" start_freshet || { e2e_fail $NAME "freshet demo did not start"; exit 1; }
@@ -45,4 +45,6 @@ rc=$?
 freshet_alive || { echo "freshet exited"; rc=1; }
 stop_freshet
 ((rc == 0)) || { e2e_fail $NAME "console checks with a password failed"; exit 1; }
+# Every check passed: the screenshots go, unless the caller asked for them.
+[[ -n "${E2E_CONSOLE_OUT:-}" ]] || rm -rf "$OUT"
 e2e_pass $NAME
