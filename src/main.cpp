@@ -11,6 +11,7 @@
 #include <chrono>
 #include <thread>
 #include <charconv>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -831,9 +832,12 @@ int main(int argc, char** argv) {
   // them in one binary (bench/README.md), not a setting to run with.
   if (const char* v = std::getenv("FRESHET_MALLOC")) {
     unsigned long mmap_kib = 0, trim_kib = 0;
-    if (std::sscanf(v, "%lu:%lu", &mmap_kib, &trim_kib) == 2) {
+    constexpr unsigned long kMaxKib = static_cast<unsigned long>(INT_MAX) / 1024;
+    if (std::sscanf(v, "%lu:%lu", &mmap_kib, &trim_kib) == 2 && mmap_kib <= kMaxKib && trim_kib <= kMaxKib) {
       mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_kib * 1024));
       mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_kib * 1024));
+    } else {
+      std::fprintf(stderr, "freshet: FRESHET_MALLOC=\"%s\" ignored (expected mmap_kib:trim_kib, each at most %lu)\n", v, kMaxKib);
     }
   }
   // Every thread (sessions, workers) gets a 16 MiB stack: reserved address space, committed

@@ -425,10 +425,10 @@ void Dataflow::plan_placement() {
     if (single) continue;  // everything on shard 0
     std::vector<InputPlacement> ins(cn.inputs.size());
     for (size_t j = 0; j < cn.inputs.size(); ++j) {
+      if (broadcast_input_[c] >= 0) continue;  // replicated or spread by the whole row: unknown
       const NodeId p = cn.inputs[j];
       const std::vector<Partitioning>& prod = placement_[p];
       const Exchange asked = asked_exchange(c, j);
-      if (broadcast_input_[c] >= 0) continue;  // replicated or spread by the whole row: unknown
       ins[j].as_asked = true;
       if (asked.kind == Exchange::Kind::kLocal) {
         ins[j].parts = prod;

@@ -171,7 +171,7 @@ class Operator {
   // How the operator's output is placed on the shards, given its inputs' placements: lists of
   // output columns (Partitioning), each of which places every output update. The dataflow
   // reads an input in place instead of exchanging it when its producer's output is already
-  // placed by the consumer's exchange key (Dataflow::plan_routes; src/dataflow/README.md,
+  // placed by the consumer's exchange key (Dataflow::plan_placement; src/dataflow/README.md,
   // "Placement"). Must hold for every step: an operator whose output stays on the shard of
   // the input update it came from keeps the input columns it copies. Default: unknown.
   virtual std::vector<Partitioning> output_partitioning(std::span<const InputPlacement> inputs) const {
